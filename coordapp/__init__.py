@@ -1,0 +1,117 @@
+"""coordapp: coordination records and dashboards for a network of reporting hotlines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+
+from coordapp.config import ConfigError, build_config
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The application factory. ``config`` overrides settings read from the environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(build_config(app.instance_path, config))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_commands(app)
+    register_dashboards(app)
+    return app
+
+
+def _ensure_sqlite_dir(uri: str) -> None:
+    from pathlib import Path
+
+    path = uri[len("sqlite:///") :]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    from coordapp import models  # noqa: F401  (every model known to metadata and Alembic)
+    from coordapp.audit import service as audit
+    from coordapp.extensions import bootstrap, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    with app.app_context():
+        audit.install(type(db.session()))
+        _enable_sqlite_foreign_keys(db)
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _enable_sqlite_foreign_keys(db: Any) -> None:
+    from sqlalchemy import event
+
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _fk_on(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from coordapp.auth.views import bp as auth_bp
+    from coordapp.auth.views import register_guard
+    from coordapp.errors import register_error_handlers
+    from coordapp.main.views import bp as main_bp
+
+    register_guard(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    register_error_handlers(app)
+
+    @app.context_processor
+    def inject_permissions() -> dict[str, Any]:
+        from coordapp.auth.permissions import can_edit, has_role
+
+        return {"can_edit": can_edit, "has_role": has_role}
+
+
+def register_request_hooks(app: Flask) -> None:
+    """One transaction per request: services flush, the request commits or rolls back."""
+    from coordapp.extensions import db
+
+    @app.after_request
+    def finish_transaction(response: Response) -> Response:
+        if response.status_code < 400 and request.method != "OPTIONS":
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from coordapp.cli import register
+
+    register(app)
+
+
+def register_dashboards(app: Flask) -> None:
+    from dashboards import init_dashboards
+
+    init_dashboards(app)

@@ -1,0 +1,66 @@
+"""Users, roles and API tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, str_enum
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    VIEWER = "viewer"
+
+
+ROLE_RANK = {Role.VIEWER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
+
+
+class User(Audited, UserMixin, VersionedMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+    __audit_exclude__ = frozenset({"created_at", "updated_at", "version", "password_hash",
+                                   "last_login_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False, unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(160), nullable=False)
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"), nullable=False)
+    active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def has_role(self, minimum: Role | str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[Role(minimum)]
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class ApiToken(Audited, TimestampMixin, Base):
+    """A named API token. Only its SHA-256 digest is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+    __audit_exclude__ = frozenset({"created_at", "updated_at", "token_hash", "last_used_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship(back_populates="tokens")

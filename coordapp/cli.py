@@ -1,0 +1,157 @@
+"""Operator commands: ``flask seed``, ``flask demo load``, ``flask users ...``.
+
+Each command is thin: parse input, call a service, commit once, print the result.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from coordapp.audit import service as audit
+from coordapp.errors import DomainError
+
+
+@contextmanager
+def command_transaction(label: str) -> Iterator[Session]:
+    """One transaction per command; domain errors become a clear message and exit code 1."""
+    from coordapp.extensions import db
+
+    session = db.session
+    audit.set_actor(session, actor_id=None, label=label)
+    try:
+        yield session
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        raise click.ClickException(exc.message) from exc
+    except Exception:
+        session.rollback()
+        raise
+
+
+users_cli = AppGroup("users", help="Create and manage user accounts.")
+demo_cli = AppGroup("demo", help="The deterministic demo network.")
+
+
+@click.command("seed")
+def seed_command() -> None:
+    """Seed reference data (countries, currencies, pillars, metrics). Safe to re-run."""
+    from coordapp.reference import service as reference
+
+    with command_transaction("cli:seed") as session:
+        result = reference.seed_reference_data(session)
+    if result.total:
+        click.echo(
+            f"Reference data: {result.countries} countries, {result.currencies} currencies, "
+            f"{result.pillars} pillars, {result.metrics} metric definitions written."
+        )
+    else:
+        click.echo("Reference data is up to date; nothing changed.")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Load only into a database without hotlines.")
+def demo_load(if_empty: bool) -> None:
+    """Load the demo network (needs the reference data). Does nothing if it is already there."""
+    from coordapp.demo import service as demo
+
+    with command_transaction("cli:demo") as session:
+        result = demo.load_demo(session, only_if_empty=if_empty)
+    click.echo(result.message)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "manager", "viewer"]), default="viewer",
+              show_default=True)
+@click.option("--name", "full_name", help="Full name (defaults to the part before @).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email: str, role: str, full_name: str | None, password_stdin: bool) -> None:
+    """Create a user account."""
+    from coordapp.auth import service
+
+    password = _read_password(password_stdin)
+    with command_transaction("cli:users") as session:
+        user = service.create_user(
+            session, email=email, full_name=full_name or email.split("@")[0], role=role,
+            password=password,
+        )
+        click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List user accounts."""
+    from coordapp.auth import service
+    from coordapp.extensions import db
+
+    users = service.list_users(db.session)
+    if not users:
+        click.echo("No users yet. Create one with: flask users create EMAIL --role admin")
+    for user in users:
+        state = "active" if user.active else "inactive"
+        last = user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "never"
+        click.echo(f"{user.email:40} {user.role.value:8} {state:8} last sign-in: {last}")
+
+
+def _user_command(
+    name: str, help_text: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return users_cli.command(name, help=help_text)
+
+
+@_user_command("set-role", "Change a user's role.")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["admin", "manager", "viewer"]))
+def users_set_role(email: str, role: str) -> None:
+    from coordapp.auth import service
+
+    with command_transaction("cli:users") as session:
+        user = service.set_role(session, user=service.get_required_by_email(session, email),
+                                role=role)
+        click.echo(f"{user.email} is now {user.role.value}.")
+
+
+@_user_command("deactivate", "Deactivate a user; their sessions stop working at once.")
+@click.argument("email")
+def users_deactivate(email: str) -> None:
+    from coordapp.auth import service
+
+    with command_transaction("cli:users") as session:
+        user = service.set_active(
+            session, user=service.get_required_by_email(session, email), active=False
+        )
+        click.echo(f"{user.email} is deactivated.")
+
+
+@_user_command("activate", "Re-activate a deactivated user.")
+@click.argument("email")
+def users_activate(email: str) -> None:
+    from coordapp.auth import service
+
+    with command_transaction("cli:users") as session:
+        user = service.set_active(
+            session, user=service.get_required_by_email(session, email), active=True
+        )
+        click.echo(f"{user.email} is active again.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,102 @@
+"""Settings from environment variables, with safe defaults for development."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEV_SECRET_PLACEHOLDER = "dev-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot work; the message says how to fix it."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _normalise_database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def build_config(
+    instance_path: str | Path, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return the Flask config mapping for the environment, validated.
+
+    ``COORDAPP_ENV`` is one of ``development`` (default), ``production`` or ``testing``.
+    """
+    env = dict(os.environ)
+    overrides = dict(overrides or {})
+    name = str(overrides.pop("COORDAPP_ENV", env.get("COORDAPP_ENV", "development"))).lower()
+    if name not in {"development", "production", "testing"}:
+        raise ConfigError(
+            f"COORDAPP_ENV={name!r} is not known; use development, production or testing."
+        )
+
+    instance = Path(instance_path)
+    default_db = f"sqlite:///{instance / 'coordapp.sqlite3'}"
+    database_url = _normalise_database_url(
+        str(overrides.pop("DATABASE_URL", env.get("DATABASE_URL") or default_db))
+    )
+    if not database_url.startswith(("sqlite", "postgresql")):
+        raise ConfigError(
+            f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, got {database_url[:40]!r}."
+        )
+
+    secret = overrides.pop("SECRET_KEY", env.get("SECRET_KEY"))
+    if name == "production":
+        if not secret or secret == DEV_SECRET_PLACEHOLDER or len(secret) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                '(for example: python -c "import secrets; print(secrets.token_hex(32))").'
+            )
+    elif not secret:
+        secret = _development_secret(instance) if name == "development" else secrets.token_hex(16)
+
+    config: dict[str, Any] = {
+        "COORDAPP_ENV": name,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REPORTING_CURRENCY": env.get("REPORTING_CURRENCY", "EUR").upper(),
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "BOOTSTRAP_BOOTSWATCH_THEME": None,
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": name == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": name == "production",
+        "TESTING": name == "testing",
+        "DEBUG": False,
+    }
+    if name == "testing":
+        config["WTF_CSRF_ENABLED"] = _bool(env.get("COORDAPP_TEST_CSRF"), default=False)
+    config.update(overrides)
+    return config
+
+
+def _development_secret(instance: Path) -> str:
+    """A random key kept in instance/ so development sessions survive restarts."""
+    path = instance / "secret_key"
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+    except OSError:
+        return secrets.token_hex(32)

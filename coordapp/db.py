@@ -1,0 +1,74 @@
+"""Declarative base, naming convention and the mixins every business record shares."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Money in any ISO 4217 currency (up to 4 minor digits: CLF, UYW) and exchange rates.
+Money = sa.Numeric(18, 4, asdecimal=True)
+Rate = sa.Numeric(20, 10, asdecimal=True)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(enum_cls: type[enum.StrEnum], name: str) -> sa.Enum:
+    """A portable string enum column type: VARCHAR + CHECK, the stored value is the enum value."""
+    return sa.Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_cls),
+        values_callable=lambda cls: [m.value for m in cls],
+        validate_strings=True,
+    )
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class ArchivableMixin:
+    """Business records are archived, never hard-deleted."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class VersionedMixin:
+    """Optimistic locking: a save against a stale version raises StaleDataError."""
+
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Audited:
+    """Marker: inserts, updates and deletes of these records write field-level audit events."""
+
+    __audit_exclude__: frozenset[str] = frozenset({"created_at", "updated_at", "version"})

@@ -1,0 +1,151 @@
+"""Funding commitments (pledges), their pillar allocations and receipts; exchange rates."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordapp.db import (
+    ArchivableMixin,
+    Audited,
+    Base,
+    Money,
+    Rate,
+    TimestampMixin,
+    VersionedMixin,
+    str_enum,
+)
+
+if TYPE_CHECKING:
+    from coordapp.partners.models import Organization, Partnership
+    from coordapp.pillars.models import Pillar
+
+
+class CommitmentStatus(enum.StrEnum):
+    PLEDGED = "pledged"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class FundingCommitment(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+    __tablename__ = "funding_commitments"
+    __table_args__ = (
+        sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
+        sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    funder_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id"), nullable=False, index=True
+    )
+    partnership_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("partnerships.id"), index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    currency_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
+    pledged_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    status: Mapped[CommitmentStatus] = mapped_column(
+        str_enum(CommitmentStatus, "commitment_status"),
+        nullable=False,
+        default=CommitmentStatus.PLEDGED,
+        index=True,
+    )
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+
+    funder: Mapped[Organization] = relationship()
+    partnership: Mapped[Partnership | None] = relationship()
+    allocations: Mapped[list[FundingAllocation]] = relationship(
+        back_populates="commitment", cascade="all, delete-orphan"
+    )
+    receipts: Mapped[list[FundingReceipt]] = relationship(
+        back_populates="commitment", order_by="FundingReceipt.received_on"
+    )
+    status_events: Mapped[list[CommitmentStatusEvent]] = relationship(
+        back_populates="commitment",
+        order_by="(CommitmentStatusEvent.changed_on, CommitmentStatusEvent.id)",
+    )
+
+
+class FundingAllocation(Audited, TimestampMixin, Base):
+    """The part of one commitment given to one pillar, in the commitment's currency.
+
+    The service keeps the allocations of a commitment summing exactly to its amount.
+    """
+
+    __tablename__ = "funding_allocations"
+    __table_args__ = (
+        sa.UniqueConstraint("commitment_id", "pillar_id"),
+        sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("funding_commitments.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillars.id"), nullable=False, index=True)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+
+    commitment: Mapped[FundingCommitment] = relationship(back_populates="allocations")
+    pillar: Mapped[Pillar] = relationship()
+
+
+class CommitmentStatusEvent(Audited, TimestampMixin, Base):
+    """Dated history of a commitment's status (pledged -> confirmed | cancelled)."""
+
+    __tablename__ = "commitment_status_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("funding_commitments.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    status: Mapped[CommitmentStatus] = mapped_column(
+        str_enum(CommitmentStatus, "commitment_status"), nullable=False
+    )
+    changed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+
+    commitment: Mapped[FundingCommitment] = relationship(back_populates="status_events")
+
+
+class FundingReceipt(Audited, ArchivableMixin, TimestampMixin, Base):
+    """Money actually received against a commitment, in the currency it arrived in."""
+
+    __tablename__ = "funding_receipts"
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("funding_commitments.id"), nullable=False, index=True
+    )
+    received_on: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    currency_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
+    reference: Mapped[str | None] = mapped_column(sa.String(120))
+
+    commitment: Mapped[FundingCommitment] = relationship(back_populates="receipts")
+
+
+class ExchangeRate(Audited, TimestampMixin, Base):
+    """1 unit of ``base_code`` = ``rate`` units of ``quote_code`` on ``rate_date``."""
+
+    __tablename__ = "exchange_rates"
+    __table_args__ = (
+        sa.UniqueConstraint("base_code", "quote_code", "rate_date"),
+        sa.CheckConstraint("rate > 0", name="rate_positive"),
+        sa.CheckConstraint("base_code <> quote_code", name="distinct_currencies"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
+    quote_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
+    rate_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    rate: Mapped[Decimal] = mapped_column(Rate, nullable=False)
+    source: Mapped[str | None] = mapped_column(sa.String(120))

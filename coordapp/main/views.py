@@ -1,0 +1,32 @@
+"""Home page and the health endpoint."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template
+
+from coordapp.extensions import db
+from coordapp.main import service
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def home() -> Any:
+    figures = service.home_figures(
+        db.session, today=date.today(), currency=current_app.config["REPORTING_CURRENCY"]
+    )
+    return render_template("main/home.html", figures=figures)
+
+
+@bp.route("/coming-soon/<section>")
+def coming_soon(section: str) -> Any:
+    return render_template("main/coming_soon.html", section=section)
+
+
+@bp.route("/health")
+def health() -> Any:
+    ok = service.database_ok(db.session)
+    return jsonify(status="ok" if ok else "database unavailable"), (200 if ok else 503)

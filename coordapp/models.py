@@ -1,0 +1,52 @@
+"""Imports every model so that metadata (and Alembic autogenerate) sees the whole schema."""
+
+from coordapp.audit.models import AuditEvent
+from coordapp.auth.models import ApiToken, Role, User
+from coordapp.funding.models import (
+    CommitmentStatus,
+    CommitmentStatusEvent,
+    ExchangeRate,
+    FundingAllocation,
+    FundingCommitment,
+    FundingReceipt,
+)
+from coordapp.network.models import (
+    ExpansionStage,
+    ExpansionStageEvent,
+    ExpansionTarget,
+    Hotline,
+    HotlineMembershipEvent,
+    MembershipStatus,
+    Priority,
+    hotline_countries,
+)
+from coordapp.partners.models import (
+    Contact,
+    Organization,
+    OrganizationKind,
+    OrganizationStatus,
+    Partnership,
+    PartnershipStatus,
+    PartnershipType,
+    partnership_pillars,
+)
+from coordapp.pillars.models import Pillar, PillarTarget
+from coordapp.reference.models import Country, Currency
+from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.training.models import (
+    DeliveryMode,
+    TrainingEvent,
+    TrainingKind,
+    TrainingParticipation,
+)
+
+__all__ = [
+    "ApiToken", "AuditEvent", "CommitmentStatus", "CommitmentStatusEvent", "Contact", "Country",
+    "Currency", "DeliveryMode", "ExchangeRate", "ExpansionStage", "ExpansionStageEvent",
+    "ExpansionTarget", "FundingAllocation", "FundingCommitment", "FundingReceipt", "Hotline",
+    "HotlineMembershipEvent", "HotlineStatistic", "MembershipStatus", "MetricDefinition",
+    "MetricUnit", "Organization", "OrganizationKind", "OrganizationStatus", "Partnership",
+    "PartnershipStatus", "PartnershipType", "PeriodKind", "Pillar", "PillarTarget", "Priority",
+    "Role", "TrainingEvent", "TrainingKind", "TrainingParticipation", "User", "hotline_countries",
+    "partnership_pillars",
+]

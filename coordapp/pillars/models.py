@@ -1,0 +1,47 @@
+"""The four strategic pillars and their yearly targets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordapp.db import ArchivableMixin, Audited, Base, TimestampMixin, VersionedMixin
+
+
+class Pillar(TimestampMixin, Base):
+    __tablename__ = "pillars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False, unique=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    sort_order: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    targets: Mapped[list[PillarTarget]] = relationship(back_populates="pillar")
+
+    def __repr__(self) -> str:
+        return f"<Pillar {self.code}>"
+
+
+class PillarTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+    """A yearly KPI of a pillar. The actual value is computed from the records, never stored."""
+
+    __tablename__ = "pillar_targets"
+    __table_args__ = (
+        sa.UniqueConstraint("pillar_id", "year", "indicator"),
+        sa.CheckConstraint("year BETWEEN 1990 AND 2100", name="year_range"),
+        sa.CheckConstraint("target_value >= 0", name="target_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillars.id"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(nullable=False)
+    # A stable indicator key the actuals are computed for (e.g. "training_participants").
+    indicator: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    description: Mapped[str | None] = mapped_column(sa.String(200))
+    target_value: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), nullable=False)
+    unit: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="count")
+
+    pillar: Mapped[Pillar] = relationship(back_populates="targets")

@@ -1,0 +1,216 @@
+"""Reference data from maintained libraries, and look-ups over it.
+
+Countries: ISO 3166-1 from pycountry, plus Kosovo (XK, user-assigned but in common use);
+UN M49 region and sub-region from country_converter's table. Currencies: ISO 4217 codes from
+pycountry, minor units from Babel (CLDR). Pillars and metric definitions are the network's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+import sqlalchemy as sa
+from babel.numbers import get_currency_precision
+from sqlalchemy.orm import Session
+
+from coordapp.audit import service as audit
+from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Country, Currency
+from coordapp.stats.models import MetricDefinition, MetricUnit
+
+PILLARS = (
+    ("capacity_building", "Capacity Building",
+     "Training, exchange and quality standards that make every member hotline stronger."),
+    ("technology_innovation", "Technology & Innovation",
+     "Shared tools, classification and data exchange between hotlines and partners."),
+    ("network_expansion", "Network Expansion",
+     "New hotlines in countries without coverage, from scoping to membership."),
+    ("strategic_communications", "Strategic Communications",
+     "Public awareness, policy engagement and the network's voice with partners."),
+)
+
+METRICS = (
+    ("reports_received", "Reports received", MetricUnit.COUNT,
+     "Reports received by the hotline from the public or partners in the period."),
+    ("reports_assessed_csam", "Reports assessed as CSAM", MetricUnit.COUNT,
+     "Received reports that the hotline's analysts assessed as child sexual abuse material."),
+    ("reports_forwarded", "Reports forwarded", MetricUnit.COUNT,
+     "Assessed reports forwarded to another member hotline or to law enforcement."),
+    ("removed_within_3_days_pct", "Share removed within 3 days", MetricUnit.PERCENT,
+     "Percentage of forwarded reports whose content was removed within 3 working days."),
+)
+METRIC_VALID_FROM = date(1999, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    countries: int
+    currencies: int
+    pillars: int
+    metrics: int
+
+    @property
+    def total(self) -> int:
+        return self.countries + self.currencies + self.pillars + self.metrics
+
+
+@lru_cache(maxsize=1)
+def _m49_by_alpha3() -> dict[str, tuple[str | None, str | None]]:
+    import country_converter  # imported late: it loads pandas
+
+    data = country_converter.CountryConverter().data
+    regions: dict[str, tuple[str | None, str | None]] = {}
+    for alpha3, continent, sub_region in zip(
+        data["ISO3"], data["continent"], data["UNregion"], strict=True
+    ):
+        # M49 names the region "Americas"; country_converter says "America".
+        region = "Americas" if continent == "America" else continent
+        regions[str(alpha3)] = (
+            region if isinstance(region, str) else None,
+            sub_region if isinstance(sub_region, str) else None,
+        )
+    return regions
+
+
+def country_rows() -> list[dict[str, Any]]:
+    """All ISO 3166-1 countries plus Kosovo, with UN M49 region and sub-region."""
+    regions = _m49_by_alpha3()
+    rows = []
+    for c in pycountry.countries:
+        region, sub_region = regions.get(c.alpha_3, (None, None))
+        rows.append(
+            {
+                "alpha2": c.alpha_2,
+                "alpha3": c.alpha_3,
+                "numeric": c.numeric,
+                "name": getattr(c, "common_name", None) or c.name,
+                "official_name": getattr(c, "official_name", None),
+                "region": region,
+                "sub_region": sub_region,
+            }
+        )
+    region, sub_region = regions.get("XKX", ("Europe", "Southern Europe"))
+    rows.append(
+        {
+            "alpha2": "XK",
+            "alpha3": "XKX",
+            "numeric": None,
+            "name": "Kosovo",
+            "official_name": "Republic of Kosovo",
+            "region": region,
+            "sub_region": sub_region,
+        }
+    )
+    return rows
+
+
+def currency_rows() -> list[dict[str, Any]]:
+    """ISO 4217 currencies with their minor units."""
+    return [
+        {"code": c.alpha_3, "name": c.name, "minor_units": get_currency_precision(c.alpha_3)}
+        for c in pycountry.currencies
+    ]
+
+
+def _upsert(session: Session, model: Any, key: str, rows: list[dict[str, Any]]) -> int:
+    """Insert missing rows and correct changed ones; return how many rows were written."""
+    existing = {getattr(obj, key): obj for obj in session.scalars(sa.select(model))}
+    written = 0
+    for row in rows:
+        obj = existing.get(row[key])
+        if obj is None:
+            session.add(model(**row))
+            written += 1
+            continue
+        changed = False
+        for field, value in row.items():
+            if getattr(obj, field) != value:
+                setattr(obj, field, value)
+                changed = True
+        written += changed
+    return written
+
+
+def seed_reference_data(session: Session) -> SeedResult:
+    """Seed countries, currencies, pillars and metric definitions. Re-running changes nothing."""
+    with audit.bulk_load(session):
+        result = SeedResult(
+            countries=_upsert(session, Country, "alpha2", country_rows()),
+            currencies=_upsert(session, Currency, "code", currency_rows()),
+            pillars=_upsert(
+                session,
+                Pillar,
+                "code",
+                [
+                    {"code": code, "name": name, "description": text, "sort_order": i}
+                    for i, (code, name, text) in enumerate(PILLARS)
+                ],
+            ),
+            metrics=_seed_metrics(session),
+        )
+        session.flush()
+    if result.total:
+        audit.record(
+            session,
+            action="seed",
+            entity_type="reference_data",
+            summary=(
+                f"countries {result.countries}, currencies {result.currencies}, "
+                f"pillars {result.pillars}, metrics {result.metrics} written"
+            ),
+        )
+    return result
+
+
+def _seed_metrics(session: Session) -> int:
+    """Version 1 of each metric; a definition that changed is a new version, never an edit."""
+    latest = {
+        m.code: m
+        for m in session.scalars(sa.select(MetricDefinition).order_by(MetricDefinition.version))
+    }
+    written = 0
+    for order, (code, name, unit, text) in enumerate(METRICS):
+        current = latest.get(code)
+        if current is not None and (current.name, current.definition, current.unit) == (
+            name, text, unit,
+        ):
+            continue
+        session.add(
+            MetricDefinition(
+                code=code,
+                version=(current.version + 1) if current else 1,
+                name=name,
+                definition=text,
+                unit=unit,
+                valid_from=METRIC_VALID_FROM if current is None else date.today(),
+                sort_order=order,
+            )
+        )
+        written += 1
+    return written
+
+
+def list_countries(session: Session) -> list[Country]:
+    return list(session.scalars(sa.select(Country).order_by(Country.name)))
+
+
+def list_regions(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            sa.select(Country.region).where(Country.region.is_not(None)).distinct().order_by(
+                Country.region
+            )
+        )
+    )
+
+
+def list_pillars(session: Session) -> list[Pillar]:
+    return list(session.scalars(sa.select(Pillar).order_by(Pillar.sort_order)))
+
+
+def get_currency(session: Session, code: str) -> Currency | None:
+    return session.get(Currency, code.upper())

@@ -1,0 +1,72 @@
+"""Aggregate hotline statistics: counts per hotline, metric and period. Never report contents."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, str_enum
+
+if TYPE_CHECKING:
+    from coordapp.network.models import Hotline
+
+
+class MetricUnit(enum.StrEnum):
+    COUNT = "count"
+    PERCENT = "percent"
+
+
+class PeriodKind(enum.StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+
+
+class MetricDefinition(TimestampMixin, Base):
+    """What a statistic means. A changed definition is a new version, never an edit."""
+
+    __tablename__ = "metric_definitions"
+    __table_args__ = (
+        sa.UniqueConstraint("code", "version"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    definition: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    unit: Mapped[MetricUnit] = mapped_column(str_enum(MetricUnit, "metric_unit"), nullable=False)
+    valid_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    sort_order: Mapped[int] = mapped_column(nullable=False, default=0)
+
+
+class HotlineStatistic(Audited, VersionedMixin, TimestampMixin, Base):
+    __tablename__ = "hotline_statistics"
+    __table_args__ = (
+        sa.UniqueConstraint("hotline_id", "metric_id", "period_start"),
+        sa.CheckConstraint("value >= 0", name="value_non_negative"),
+        sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotline_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("hotlines.id"), nullable=False, index=True
+    )
+    metric_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("metric_definitions.id"), nullable=False, index=True
+    )
+    period_kind: Mapped[PeriodKind] = mapped_column(
+        str_enum(PeriodKind, "period_kind"), nullable=False
+    )
+    period_start: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    # Counts are whole numbers; the one percentage (removed within 3 days) keeps 2 decimals.
+    value: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), nullable=False)
+
+    hotline: Mapped[Hotline] = relationship()
+    metric: Mapped[MetricDefinition] = relationship()
