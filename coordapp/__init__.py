@@ -37,12 +37,13 @@ def _ensure_sqlite_dir(uri: str) -> None:
 
 def register_extensions(app: Flask) -> None:
     from coordapp import models  # noqa: F401  (every model known to metadata and Alembic)
+    from flask_sqlalchemy.session import Session as FlaskSession
+
     from coordapp.audit import service as audit
     from coordapp.extensions import bootstrap, csrf, db, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True,
-                     compare_type=True)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to see that page."
@@ -50,8 +51,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     with app.app_context():
-        audit.install(type(db.session()))
-        _enable_sqlite_foreign_keys(db)
+        audit.install(FlaskSession)
+        _configure_sqlite(db)
 
 
 def _migrations_dir() -> str:
@@ -60,7 +61,9 @@ def _migrations_dir() -> str:
     return str(Path(__file__).resolve().parent.parent / "migrations")
 
 
-def _enable_sqlite_foreign_keys(db: Any) -> None:
+def _configure_sqlite(db: Any) -> None:
+    """Foreign keys on, and real transactions: pysqlite's own BEGIN handling breaks savepoints
+    (the SQLAlchemy-documented recipe)."""
     from sqlalchemy import event
 
     engine = db.engine
@@ -68,10 +71,15 @@ def _enable_sqlite_foreign_keys(db: Any) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _fk_on(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -22,9 +22,9 @@ from coordapp.errors import DomainError
 @contextmanager
 def command_transaction(label: str) -> Iterator[Session]:
     """One transaction per command; domain errors become a clear message and exit code 1."""
-    from coordapp.extensions import db
+    from coordapp.extensions import current_session
 
-    session = db.session
+    session = current_session()
     audit.set_actor(session, actor_id=None, label=label)
     try:
         yield session
@@ -77,8 +77,9 @@ def _read_password(password_stdin: bool) -> str:
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "manager", "viewer"]), default="viewer",
-              show_default=True)
+@click.option(
+    "--role", type=click.Choice(["admin", "manager", "viewer"]), default="viewer", show_default=True
+)
 @click.option("--name", "full_name", help="Full name (defaults to the part before @).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(email: str, role: str, full_name: str | None, password_stdin: bool) -> None:
@@ -88,7 +89,10 @@ def users_create(email: str, role: str, full_name: str | None, password_stdin: b
     password = _read_password(password_stdin)
     with command_transaction("cli:users") as session:
         user = service.create_user(
-            session, email=email, full_name=full_name or email.split("@")[0], role=role,
+            session,
+            email=email,
+            full_name=full_name or email.split("@")[0],
+            role=role,
             password=password,
         )
         click.echo(f"Created {user.email} ({user.role.value}).")
@@ -98,9 +102,9 @@ def users_create(email: str, role: str, full_name: str | None, password_stdin: b
 def users_list() -> None:
     """List user accounts."""
     from coordapp.auth import service
-    from coordapp.extensions import db
+    from coordapp.extensions import current_session
 
-    users = service.list_users(db.session)
+    users = service.list_users(current_session())
     if not users:
         click.echo("No users yet. Create one with: flask users create EMAIL --role admin")
     for user in users:
@@ -109,9 +113,7 @@ def users_list() -> None:
         click.echo(f"{user.email:40} {user.role.value:8} {state:8} last sign-in: {last}")
 
 
-def _user_command(
-    name: str, help_text: str
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _user_command(name: str, help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return users_cli.command(name, help=help_text)
 
 
@@ -122,8 +124,9 @@ def users_set_role(email: str, role: str) -> None:
     from coordapp.auth import service
 
     with command_transaction("cli:users") as session:
-        user = service.set_role(session, user=service.get_required_by_email(session, email),
-                                role=role)
+        user = service.set_role(
+            session, user=service.get_required_by_email(session, email), role=role
+        )
         click.echo(f"{user.email} is now {user.role.value}.")
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-DEV_SECRET_PLACEHOLDER = "dev-only-not-secret"
+DEV_SECRET_PLACEHOLDER = "dev-only-not-secret"  # noqa: S105  (refused in production)
 
 
 class ConfigError(RuntimeError):

@@ -17,7 +17,7 @@ BOOTSTRAP_CSS = "/bootstrap/static/css/bootstrap.min.css"
 class CoordDash(dash.Dash):
     """Dash with the Flask navbar rendered into its index page, so both look the same."""
 
-    def interpolate_index(self, **kwargs: Any) -> str:
+    def interpolate_index(self, **kwargs: Any) -> str:  # type: ignore[override]
         kwargs["app_entry"] = render_template("_navbar.html") + kwargs["app_entry"]
         return super().interpolate_index(**kwargs)
 
@@ -37,7 +37,7 @@ def layout() -> Any:
             html.H1("Dashboards", className="h3 mt-4"),
             html.P(
                 "Leadership dashboards (coverage map, overview, partnerships, funding, training, "
-                "pillars, hotline activity) are being built. The figures on the home page are live.",
+                "pillars, hotline activity) are being built. The home page figures are live.",
                 className="text-body-secondary",
             ),
             html.A("Back to the home page", href="/", className="btn btn-outline-primary"),
@@ -51,13 +51,13 @@ def init_dashboards(server: Flask) -> dash.Dash:
 
     app = CoordDash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]
         url_base_pathname=DASH_PREFIX,
         external_stylesheets=[BOOTSTRAP_CSS],
         serve_locally=True,
         title="coordapp · dashboards",
         suppress_callback_exceptions=True,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]
     )
     app.layout = layout
     for endpoint, view in list(server.view_functions.items()):

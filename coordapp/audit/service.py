@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from coordapp.audit.models import AuditEvent
 from coordapp.db import Audited, utcnow
 
+# Core inserts on the table: safe inside a flush, unlike adding ORM objects.
+_AUDIT_TABLE: sa.Table = AuditEvent.__table__  # type: ignore[assignment]
 _ACTOR_ID = "audit_actor_id"
 _ACTOR_LABEL = "audit_actor_label"
 _BULK = "audit_bulk"
@@ -53,7 +55,7 @@ def record(
 ) -> None:
     """Write one explicit audit event (for actions that are not plain row changes)."""
     session.execute(
-        sa.insert(AuditEvent.__table__).values(
+        sa.insert(_AUDIT_TABLE).values(
             occurred_at=utcnow(),
             actor_id=session.info.get(_ACTOR_ID),
             actor_label=session.info.get(_ACTOR_LABEL) or "system",
@@ -97,7 +99,7 @@ def _entity_id(obj: Any) -> str | None:
 
 def _column_changes(obj: Any, *, mode: str) -> dict[str, list[Any]]:
     state = inspect(obj)
-    excluded = getattr(obj, "__audit_exclude__", frozenset())
+    excluded: frozenset[str] = getattr(obj, "__audit_exclude__", frozenset())
     changes: dict[str, list[Any]] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
@@ -109,7 +111,8 @@ def _column_changes(obj: Any, *, mode: str) -> dict[str, list[Any]]:
             if value is not None:
                 changes[key] = [None, _json_value(value)]
         elif mode == "delete":
-            before = hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            values = hist.unchanged or hist.deleted
+            before = values[0] if values else None
             changes[key] = [_json_value(before), None]
         elif hist.has_changes():
             before = hist.deleted[0] if hist.deleted else None
@@ -152,17 +155,17 @@ def _after_flush(session: Session, flush_context: Any) -> None:
                     "actor_id": actor_id,
                     "actor_label": actor_label,
                     "action": action,
-                    "entity_type": type(obj).__tablename__,
+                    "entity_type": obj.__tablename__,  # type: ignore[attr-defined]
                     "entity_id": _entity_id(obj),
                     "changes": changes,
                     "summary": None,
                 }
             )
     if rows:
-        session.execute(sa.insert(AuditEvent.__table__), rows)
+        session.execute(sa.insert(_AUDIT_TABLE), rows)
 
 
 def install(session_class: Any) -> None:
     """Attach the audit listener to a session class (once, from create_app)."""
     if not event.contains(session_class, "after_flush", _after_flush):
-        event.listen(session_class, "after_flush", _after_flush)
+        event.listen(session_class, "after_flush", _after_flush, propagate=True)

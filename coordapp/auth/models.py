@@ -23,8 +23,9 @@ ROLE_RANK = {Role.VIEWER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
 
 class User(Audited, UserMixin, VersionedMixin, TimestampMixin, Base):
     __tablename__ = "users"
-    __audit_exclude__ = frozenset({"created_at", "updated_at", "version", "password_hash",
-                                   "last_login_at"})
+    __audit_exclude__ = frozenset(
+        {"created_at", "updated_at", "version", "password_hash", "last_login_at"}
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), nullable=False, unique=True)

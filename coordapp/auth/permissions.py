@@ -19,7 +19,10 @@ def has_role(user: Any, minimum: Role | str) -> bool:
 
 
 def require_role(minimum: Role | str) -> Callable[[F], F]:
-    """Allow the view only to signed-in users with at least ``minimum`` (viewer < manager < admin)."""
+    """Allow the view only to signed-in users with at least ``minimum``.
+
+    Roles rank viewer < manager < admin.
+    """
 
     def decorator(view: F) -> F:
         @functools.wraps(view)

@@ -20,7 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from coordapp.audit import service as audit
 from coordapp.auth import service
 from coordapp.auth.forms import SignInForm
-from coordapp.extensions import db, login_manager
+from coordapp.extensions import current_session, login_manager
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -40,7 +40,7 @@ def is_safe_next(target: str | None) -> bool:
 @login_manager.user_loader
 def load_user(user_id: str) -> Any:
     try:
-        user = service.get(db.session, int(user_id))
+        user = service.get(current_session(), int(user_id))
     except ValueError:
         return None
     # A deactivated user's session stops at the next request.
@@ -50,20 +50,21 @@ def load_user(user_id: str) -> Any:
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
     next_url = request.args.get("next")
+    destination = next_url if next_url and is_safe_next(next_url) else url_for("main.home")
     if current_user.is_authenticated:
-        return redirect(next_url if is_safe_next(next_url) else url_for("main.home"))
+        return redirect(destination)
     form = SignInForm()
     if form.validate_on_submit():
         user = service.authenticate(
-            db.session, email=form.email.data or "", password=form.password.data or ""
+            current_session(), email=form.email.data or "", password=form.password.data or ""
         )
         if user is None:
             flash(GENERIC_FAILURE, "danger")
             return render_template("auth/sign_in.html", form=form), 401
         login_user(user, remember=bool(form.remember.data))
-        audit.set_actor(db.session, actor_id=user.id, label=user.email)
-        audit.record(db.session, action="sign_in", entity_type="users", entity_id=user.id)
-        return redirect(next_url if is_safe_next(next_url) else url_for("main.home"))
+        audit.set_actor(current_session(), actor_id=user.id, label=user.email)
+        audit.record(current_session(), action="sign_in", entity_type="users", entity_id=user.id)
+        return redirect(destination)
     return render_template("auth/sign_in.html", form=form)
 
 
@@ -82,7 +83,7 @@ def register_guard(app: Flask) -> None:
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
         if current_user.is_authenticated:
-            audit.set_actor(db.session, actor_id=current_user.id, label=current_user.email)
+            audit.set_actor(current_session(), actor_id=current_user.id, label=current_user.email)
             return None
         if request.path.startswith(("/dashboards/_dash", "/api/")) or request.path.startswith(
             "/dashboards/_reload"

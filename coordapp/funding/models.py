@@ -43,9 +43,7 @@ class FundingCommitment(Audited, VersionedMixin, ArchivableMixin, TimestampMixin
     funder_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organizations.id"), nullable=False, index=True
     )
-    partnership_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("partnerships.id"), index=True
-    )
+    partnership_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partnerships.id"), index=True)
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     currency_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)

@@ -124,9 +124,7 @@ def received_total(
     session: Session, *, start: date, end: date, currency: str = "EUR", rates_on: date
 ) -> MoneyTotal:
     """Money received between ``start`` and ``end`` (inclusive), in ``currency``."""
-    amounts = sa.select(
-        FundingReceipt.currency_code, FundingReceipt.amount
-    ).where(
+    amounts = sa.select(FundingReceipt.currency_code, FundingReceipt.amount).where(
         FundingReceipt.archived_at.is_(None),
         FundingReceipt.received_on.between(start, end),
     )
@@ -137,9 +135,7 @@ def pledged_total(
     session: Session, *, start: date, end: date, currency: str = "EUR", rates_on: date
 ) -> MoneyTotal:
     """Commitments (pledged or confirmed, not cancelled) pledged between ``start`` and ``end``."""
-    amounts = sa.select(
-        FundingCommitment.currency_code, FundingCommitment.amount
-    ).where(
+    amounts = sa.select(FundingCommitment.currency_code, FundingCommitment.amount).where(
         FundingCommitment.archived_at.is_(None),
         FundingCommitment.status != CommitmentStatus.CANCELLED.value,
         FundingCommitment.pledged_on.between(start, end),

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template
 
-from coordapp.extensions import db
+from coordapp.extensions import current_session
 from coordapp.main import service
 
 bp = Blueprint("main", __name__)
@@ -16,7 +16,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def home() -> Any:
     figures = service.home_figures(
-        db.session, today=date.today(), currency=current_app.config["REPORTING_CURRENCY"]
+        current_session(), today=date.today(), currency=current_app.config["REPORTING_CURRENCY"]
     )
     return render_template("main/home.html", figures=figures)
 
@@ -28,5 +28,5 @@ def coming_soon(section: str) -> Any:
 
 @bp.route("/health")
 def health() -> Any:
-    ok = service.database_ok(db.session)
+    ok = service.database_ok(current_session())
     return jsonify(status="ok" if ok else "database unavailable"), (200 if ok else 503)

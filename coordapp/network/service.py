@@ -99,9 +99,7 @@ def membership_on_subquery(on: date) -> sa.Subquery:
     )
 
 
-def membership_status_on(
-    session: Session, *, hotline_id: int, on: date
-) -> MembershipStatus | None:
+def membership_status_on(session: Session, *, hotline_id: int, on: date) -> MembershipStatus | None:
     """The hotline's membership status on ``on`` (events dated ``on`` count), or None."""
     membership = membership_on_subquery(on)
     value = session.execute(

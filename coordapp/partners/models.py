@@ -60,7 +60,9 @@ class PartnershipStatus(enum.StrEnum):
 partnership_pillars = sa.Table(
     "partnership_pillars",
     Base.metadata,
-    sa.Column("partnership_id", sa.ForeignKey("partnerships.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "partnership_id", sa.ForeignKey("partnerships.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("pillar_id", sa.ForeignKey("pillars.id"), primary_key=True),
 )
 
@@ -117,8 +119,10 @@ class Contact(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
 class Partnership(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
     __tablename__ = "partnerships"
     __table_args__ = (
-        sa.CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
-                           name="end_after_start"),
+        sa.CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+            name="end_after_start",
+        ),
         sa.CheckConstraint("renewal_notice_days >= 0", name="notice_non_negative"),
     )
 

@@ -1,4 +1,4 @@
-"""Reference data seeded from maintained libraries: countries (ISO 3166-1 + UN M49) and currencies."""
+"""Reference data seeded from maintained libraries: countries (ISO 3166-1, UN M49), currencies."""
 
 from __future__ import annotations
 

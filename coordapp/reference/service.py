@@ -23,25 +23,53 @@ from coordapp.reference.models import Country, Currency
 from coordapp.stats.models import MetricDefinition, MetricUnit
 
 PILLARS = (
-    ("capacity_building", "Capacity Building",
-     "Training, exchange and quality standards that make every member hotline stronger."),
-    ("technology_innovation", "Technology & Innovation",
-     "Shared tools, classification and data exchange between hotlines and partners."),
-    ("network_expansion", "Network Expansion",
-     "New hotlines in countries without coverage, from scoping to membership."),
-    ("strategic_communications", "Strategic Communications",
-     "Public awareness, policy engagement and the network's voice with partners."),
+    (
+        "capacity_building",
+        "Capacity Building",
+        "Training, exchange and quality standards that make every member hotline stronger.",
+    ),
+    (
+        "technology_innovation",
+        "Technology & Innovation",
+        "Shared tools, classification and data exchange between hotlines and partners.",
+    ),
+    (
+        "network_expansion",
+        "Network Expansion",
+        "New hotlines in countries without coverage, from scoping to membership.",
+    ),
+    (
+        "strategic_communications",
+        "Strategic Communications",
+        "Public awareness, policy engagement and the network's voice with partners.",
+    ),
 )
 
 METRICS = (
-    ("reports_received", "Reports received", MetricUnit.COUNT,
-     "Reports received by the hotline from the public or partners in the period."),
-    ("reports_assessed_csam", "Reports assessed as CSAM", MetricUnit.COUNT,
-     "Received reports that the hotline's analysts assessed as child sexual abuse material."),
-    ("reports_forwarded", "Reports forwarded", MetricUnit.COUNT,
-     "Assessed reports forwarded to another member hotline or to law enforcement."),
-    ("removed_within_3_days_pct", "Share removed within 3 days", MetricUnit.PERCENT,
-     "Percentage of forwarded reports whose content was removed within 3 working days."),
+    (
+        "reports_received",
+        "Reports received",
+        MetricUnit.COUNT,
+        "Reports received by the hotline from the public or partners in the period.",
+    ),
+    (
+        "reports_assessed_csam",
+        "Reports assessed as CSAM",
+        MetricUnit.COUNT,
+        "Received reports that the hotline's analysts assessed as child sexual abuse material.",
+    ),
+    (
+        "reports_forwarded",
+        "Reports forwarded",
+        MetricUnit.COUNT,
+        "Assessed reports forwarded to another member hotline or to law enforcement.",
+    ),
+    (
+        "removed_within_3_days_pct",
+        "Share removed within 3 days",
+        MetricUnit.PERCENT,
+        "Percentage of forwarded reports whose content was removed within 3 working days.",
+    ),
 )
 METRIC_VALID_FROM = date(1999, 1, 1)
 
@@ -176,7 +204,9 @@ def _seed_metrics(session: Session) -> int:
     for order, (code, name, unit, text) in enumerate(METRICS):
         current = latest.get(code)
         if current is not None and (current.name, current.definition, current.unit) == (
-            name, text, unit,
+            name,
+            text,
+            unit,
         ):
             continue
         session.add(
@@ -201,9 +231,10 @@ def list_countries(session: Session) -> list[Country]:
 def list_regions(session: Session) -> list[str]:
     return list(
         session.scalars(
-            sa.select(Country.region).where(Country.region.is_not(None)).distinct().order_by(
-                Country.region
-            )
+            sa.select(Country.region)
+            .where(Country.region.is_not(None))
+            .distinct()
+            .order_by(Country.region)
         )
     )
 

@@ -1,0 +1,158 @@
+"""Test fixtures: one schema per run (built by the migrations), one rolled-back transaction per test.
+
+The backend comes from TEST_DATABASE_URL: a SQLite file by default, PostgreSQL when set (the
+Makefile runs the suite once on each).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import downgrade, upgrade
+from sqlalchemy.orm import Session
+
+from coordapp import create_app
+from coordapp.auth import service as auth_service
+from coordapp.extensions import db
+from coordapp.reference.service import seed_reference_data
+from tests._transactional import TransactionalSession
+
+PASSWORD = "correct-horse-battery"
+ROLES = ("admin", "manager", "viewer")
+
+
+def _database_url(tmp_dir: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite (temporary file)"
+    return f"coordapp test database: {url}"
+
+
+def _assert_reachable(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        pytest.exit(f"Test database {url} is unreachable: {exc.orig}", returncode=3)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="coordapp-test-") as tmp:
+        url = _database_url(Path(tmp))
+        if url.startswith("postgresql"):
+            _assert_reachable(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    """The app on a schema built by the migrations, with reference data; dropped at the end."""
+    app = create_app(
+        {"COORDAPP_ENV": "testing", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False}
+    )
+    with app.app_context():
+        # A previous run that was killed may have left tables behind on PostgreSQL.
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        seed_reference_data(db.session())
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_conn(app: Flask) -> Iterator[sa.Connection]:
+    """Every session of the test (its own and the requests') joins one outer transaction,
+    rolled back at the end; their commits become savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"bind": connection, "join_transaction_mode": "create_savepoint",
+         "class_": TransactionalSession}
+    )
+    try:
+        yield connection
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def session(app: Flask, db_conn: sa.Connection) -> Iterator[Session]:
+    """A session for service tests, in a pushed app context. Don't combine with ``client``:
+    use ``in_app`` there, so each request gets a fresh context (and a fresh current_user)."""
+    with app.app_context():
+        yield db.session()
+
+
+@pytest.fixture
+def in_app(app: Flask, db_conn: sa.Connection) -> Callable[[], AbstractContextManager[Session]]:
+    """``with in_app() as s:`` arranges data for request tests, then leaves the app context."""
+
+    @contextmanager
+    def _ctx() -> Iterator[Session]:
+        with app.app_context():
+            s = db.session()
+            yield s
+            s.commit()
+            db.session.remove()
+
+    return _ctx
+
+
+@pytest.fixture
+def client(app: Flask, db_conn: sa.Connection) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def users(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, str]:
+    """One user per role; returns role -> email. The password is ``PASSWORD``."""
+    emails = {}
+    with in_app() as s:
+        for role in ROLES:
+            user = auth_service.create_user(
+                s, email=f"{role}@test.example", full_name=f"Test {role}", role=role,
+                password=PASSWORD,
+            )
+            emails[role] = user.email
+    return emails
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/auth/sign-in", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, users: dict[str, str]) -> Callable[[str], FlaskClient]:
+    def _as(role: str) -> FlaskClient:
+        response = sign_in(client, users[role])
+        assert response.status_code == 302, response.data
+        return client
+
+    return _as

@@ -1,0 +1,167 @@
+"""Membership on a date and coverage as of a date, from the event history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy.orm import Session
+
+from coordapp.network.models import ExpansionStage, MembershipStatus
+from coordapp.network.service import (
+    CoverageStatus,
+    coverage_as_of,
+    coverage_summary,
+    membership_status_on,
+)
+from tests import factories
+
+A, P, F, S, W = (
+    MembershipStatus.APPLICANT,
+    MembershipStatus.PROVISIONAL,
+    MembershipStatus.FULL,
+    MembershipStatus.SUSPENDED,
+    MembershipStatus.WITHDRAWN,
+)
+
+
+def coverage_of(session: Session, on: date) -> dict[str, CoverageStatus]:
+    return {c.country_code: c.status for c in coverage_as_of(session, on=on)}
+
+
+def test_every_country_is_listed_once_with_none_by_default(session: Session) -> None:
+    rows = coverage_as_of(session, on=date(2020, 1, 1))
+    assert len(rows) == len({r.country_code for r in rows}) == 250
+    assert {r.status for r in rows} == {CoverageStatus.NONE}
+
+
+def test_event_dated_on_the_day_counts_that_day(session: Session) -> None:
+    hotline = factories.hotline(
+        session, country="AT", events=[(date(1999, 3, 1), A), (date(1999, 11, 30), F)]
+    )
+    assert membership_status_on(session, hotline_id=hotline.id, on=date(1999, 11, 29)) == A
+    assert membership_status_on(session, hotline_id=hotline.id, on=date(1999, 11, 30)) == F
+    assert coverage_of(session, date(1999, 11, 29))["AT"] == CoverageStatus.NONE
+    assert coverage_of(session, date(1999, 11, 30))["AT"] == CoverageStatus.FULL
+
+
+def test_no_status_before_the_first_event(session: Session) -> None:
+    hotline = factories.hotline(session, country="BE", events=[(date(2001, 5, 1), A)])
+    assert membership_status_on(session, hotline_id=hotline.id, on=date(2001, 4, 30)) is None
+
+
+def test_suspension_uncovers_and_readmission_covers_again(session: Session) -> None:
+    hotline = factories.hotline(
+        session,
+        country="HU",
+        events=[
+            (date(2005, 1, 1), A),
+            (date(2005, 6, 1), P),
+            (date(2007, 1, 1), F),
+            (date(2012, 3, 1), S),
+            (date(2013, 9, 1), F),
+        ],
+    )
+    assert coverage_of(session, date(2005, 6, 1))["HU"] == CoverageStatus.PROVISIONAL
+    assert coverage_of(session, date(2012, 2, 29))["HU"] == CoverageStatus.FULL
+    assert membership_status_on(session, hotline_id=hotline.id, on=date(2012, 3, 1)) == S
+    assert coverage_of(session, date(2012, 3, 1))["HU"] == CoverageStatus.NONE
+    assert coverage_of(session, date(2013, 9, 1))["HU"] == CoverageStatus.FULL
+    # "member since" is the first admission, not the re-admission.
+    hu = next(c for c in coverage_as_of(session, on=date(2014, 1, 1)) if c.country_code == "HU")
+    assert hu.member_since == date(2005, 6, 1)
+
+
+def test_withdrawal_ends_coverage(session: Session) -> None:
+    factories.hotline(
+        session, country="RU", events=[(date(2008, 1, 1), P), (date(2016, 12, 31), W)]
+    )
+    assert coverage_of(session, date(2016, 12, 30))["RU"] == CoverageStatus.PROVISIONAL
+    assert coverage_of(session, date(2016, 12, 31))["RU"] == CoverageStatus.NONE
+
+
+def test_a_hotline_covering_several_countries_covers_each(session: Session) -> None:
+    factories.hotline(
+        session, country="GB", covers=["GI", "IM", "JE"], events=[(date(1999, 1, 1), F)]
+    )
+    covered = {code for code, s in coverage_of(session, date(2000, 1, 1)).items()
+               if s == CoverageStatus.FULL}
+    assert covered == {"GB", "GI", "IM", "JE"}
+    assert coverage_summary(session, on=date(2000, 1, 1)).member_hotlines == 1
+
+
+def test_two_hotlines_in_one_country_best_status_wins_and_both_count(session: Session) -> None:
+    factories.hotline(session, country="DE", events=[(date(1999, 1, 1), F)])
+    factories.hotline(
+        session, country="DE", events=[(date(1999, 6, 1), P), (date(2003, 1, 1), W)]
+    )
+    rows = {c.country_code: c for c in coverage_as_of(session, on=date(2000, 1, 1))}
+    assert rows["DE"].status == CoverageStatus.FULL
+    assert rows["DE"].hotline_count == 2
+    summary = coverage_summary(session, on=date(2000, 1, 1))
+    assert (summary.member_hotlines, summary.full_hotlines, summary.provisional_hotlines) == (
+        2, 1, 1,
+    )
+    assert summary.countries_covered == 1
+    after = {c.country_code: c for c in coverage_as_of(session, on=date(2003, 1, 1))}
+    assert after["DE"].hotline_count == 1
+
+
+def test_same_day_events_follow_the_lifecycle_not_entry_order(session: Session) -> None:
+    # Entered admission first, then the application of the same day.
+    hotline = factories.hotline(
+        session, country="PT", events=[(date(2006, 4, 1), P), (date(2006, 4, 1), A)]
+    )
+    assert membership_status_on(session, hotline_id=hotline.id, on=date(2006, 4, 1)) == P
+
+
+def test_applicants_do_not_cover(session: Session) -> None:
+    factories.hotline(session, country="KE", events=[(date(2024, 2, 1), A)])
+    assert coverage_of(session, date(2025, 1, 1))["KE"] == CoverageStatus.NONE
+
+
+def test_pipeline_stage_as_of_date(session: Session) -> None:
+    factories.expansion_target(
+        session,
+        country="NG",
+        stages=[
+            (date(2019, 1, 10), ExpansionStage.IDENTIFIED),
+            (date(2020, 5, 1), ExpansionStage.SCOPING),
+            (date(2022, 2, 1), ExpansionStage.STAKEHOLDER_ENGAGEMENT),
+        ],
+    )
+    assert coverage_of(session, date(2019, 1, 9))["NG"] == CoverageStatus.NONE
+    by_code = {c.country_code: c for c in coverage_as_of(session, on=date(2021, 1, 1))}
+    assert by_code["NG"].status == CoverageStatus.PIPELINE
+    assert by_code["NG"].pipeline_stage == ExpansionStage.SCOPING
+    assert coverage_summary(session, on=date(2021, 1, 1)).countries_in_pipeline == 1
+
+
+def test_coverage_beats_pipeline(session: Session) -> None:
+    factories.expansion_target(
+        session, country="CO", stages=[(date(2015, 1, 1), ExpansionStage.HOTLINE_SETUP)]
+    )
+    factories.hotline(session, country="CO", events=[(date(2018, 1, 1), P)])
+    assert coverage_of(session, date(2017, 1, 1))["CO"] == CoverageStatus.PIPELINE
+    assert coverage_of(session, date(2018, 1, 1))["CO"] == CoverageStatus.PROVISIONAL
+
+
+def test_archived_hotlines_and_targets_do_not_count(session: Session) -> None:
+    hotline = factories.hotline(session, country="FI", events=[(date(2002, 1, 1), F)])
+    target = factories.expansion_target(
+        session, country="EE", stages=[(date(2002, 1, 1), ExpansionStage.SCOPING)]
+    )
+    hotline.archived_at = target.archived_at = datetime(2024, 1, 1)
+    session.flush()
+    coverage = coverage_of(session, date(2003, 1, 1))
+    assert (coverage["FI"], coverage["EE"]) == (CoverageStatus.NONE, CoverageStatus.NONE)
+    assert coverage_summary(session, on=date(2003, 1, 1)).member_hotlines == 0
+
+
+@pytest.mark.parametrize(("region", "expected"), [("Europe", {"NL"}), ("Asia", {"JP"})])
+def test_region_filter(session: Session, region: str, expected: set[str]) -> None:
+    factories.hotline(session, country="NL", events=[(date(1999, 1, 1), F)])
+    factories.hotline(session, country="JP", events=[(date(2010, 1, 1), F)])
+    rows = coverage_as_of(session, on=date(2011, 1, 1), region=region)
+    assert {r.region for r in rows} == {region}
+    assert {r.country_code for r in rows if r.status == CoverageStatus.FULL} == expected
