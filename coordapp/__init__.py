@@ -36,9 +36,9 @@ def _ensure_sqlite_dir(uri: str) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from coordapp import models  # noqa: F401  (every model known to metadata and Alembic)
     from flask_sqlalchemy.session import Session as FlaskSession
 
+    from coordapp import models  # noqa: F401  (every model known to metadata and Alembic)
     from coordapp.audit import service as audit
     from coordapp.extensions import bootstrap, csrf, db, login_manager, migrate
 

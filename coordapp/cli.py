@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from coordapp.audit import service as audit
@@ -42,6 +42,7 @@ demo_cli = AppGroup("demo", help="The deterministic demo network.")
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command() -> None:
     """Seed reference data (countries, currencies, pillars, metrics). Safe to re-run."""
     from coordapp.reference import service as reference

@@ -1,4 +1,4 @@
-"""Test fixtures: one schema per run (built by the migrations), one rolled-back transaction per test.
+"""Test fixtures: a schema built by the migrations, one rolled-back transaction per test.
 
 The backend comes from TEST_DATABASE_URL: a SQLite file by default, PostgreSQL when set (the
 Makefile runs the suite once on each).
@@ -89,8 +89,11 @@ def db_conn(app: Flask) -> Iterator[sa.Connection]:
     outer = connection.begin()
     original = db.session
     db.session = db._make_scoped_session(
-        {"bind": connection, "join_transaction_mode": "create_savepoint",
-         "class_": TransactionalSession}
+        {
+            "bind": connection,
+            "join_transaction_mode": "create_savepoint",
+            "class_": TransactionalSession,
+        }
     )
     try:
         yield connection
@@ -137,7 +140,10 @@ def users(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, st
     with in_app() as s:
         for role in ROLES:
             user = auth_service.create_user(
-                s, email=f"{role}@test.example", full_name=f"Test {role}", role=role,
+                s,
+                email=f"{role}@test.example",
+                full_name=f"Test {role}",
+                role=role,
                 password=PASSWORD,
             )
             emails[role] = user.email

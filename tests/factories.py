@@ -24,8 +24,12 @@ from coordapp.reference.models import Country
 _seq = itertools.count(1)
 
 
-def organization(session: Session, *, name: str | None = None,
-                 kind: OrganizationKind = OrganizationKind.FOUNDATION) -> Organization:
+def organization(
+    session: Session,
+    *,
+    name: str | None = None,
+    kind: OrganizationKind = OrganizationKind.FOUNDATION,
+) -> Organization:
     org = Organization(name=name or f"Organization {next(_seq)}", kind=kind)
     session.add(org)
     session.flush()

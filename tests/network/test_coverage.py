@@ -84,23 +84,26 @@ def test_a_hotline_covering_several_countries_covers_each(session: Session) -> N
     factories.hotline(
         session, country="GB", covers=["GI", "IM", "JE"], events=[(date(1999, 1, 1), F)]
     )
-    covered = {code for code, s in coverage_of(session, date(2000, 1, 1)).items()
-               if s == CoverageStatus.FULL}
+    covered = {
+        code
+        for code, s in coverage_of(session, date(2000, 1, 1)).items()
+        if s == CoverageStatus.FULL
+    }
     assert covered == {"GB", "GI", "IM", "JE"}
     assert coverage_summary(session, on=date(2000, 1, 1)).member_hotlines == 1
 
 
 def test_two_hotlines_in_one_country_best_status_wins_and_both_count(session: Session) -> None:
     factories.hotline(session, country="DE", events=[(date(1999, 1, 1), F)])
-    factories.hotline(
-        session, country="DE", events=[(date(1999, 6, 1), P), (date(2003, 1, 1), W)]
-    )
+    factories.hotline(session, country="DE", events=[(date(1999, 6, 1), P), (date(2003, 1, 1), W)])
     rows = {c.country_code: c for c in coverage_as_of(session, on=date(2000, 1, 1))}
     assert rows["DE"].status == CoverageStatus.FULL
     assert rows["DE"].hotline_count == 2
     summary = coverage_summary(session, on=date(2000, 1, 1))
     assert (summary.member_hotlines, summary.full_hotlines, summary.provisional_hotlines) == (
-        2, 1, 1,
+        2,
+        1,
+        1,
     )
     assert summary.countries_covered == 1
     after = {c.country_code: c for c in coverage_as_of(session, on=date(2003, 1, 1))}

@@ -1,0 +1,626 @@
+"""Fixed tables of the demo network.
+
+Every organization and hotline name here is FICTIONAL; countries and the shape of the network's
+growth (8 founding hotlines in 1999, Europe first, then the rest of the world) follow the public
+history of such networks. Websites and reporting pages use reserved ``example.org`` names only.
+Nothing here is, or points to, report content.
+
+Dates are ISO strings. Where a date must sit relative to the loader's ``today`` (renewals due,
+stale contacts, overdue next steps) the table holds an ``int``: days after (or before) ``today``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+# ---------------------------------------------------------------------------------------------
+# Users
+# ---------------------------------------------------------------------------------------------
+
+DEMO_PASSWORD = "coordapp-demo"  # noqa: S105  (documented demo credential, demo data only)
+
+# (email, role, full name, owner key used by the tables below)
+USERS = (
+    ("admin@coordapp.example", "admin", "Demo Administrator", "admin"),
+    ("manager@coordapp.example", "manager", "Partnerships Manager", "partnerships"),
+    ("viewer@coordapp.example", "viewer", "Board Viewer", "viewer"),
+    ("training@coordapp.example", "manager", "Training Manager", "training"),
+    ("network@coordapp.example", "manager", "Network Manager", "network"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# The secretariat (its presence marks the demo as loaded)
+# ---------------------------------------------------------------------------------------------
+
+SECRETARIAT_NAME = "Hotline Network Secretariat"
+SECRETARIAT_COUNTRY = "NL"
+SECRETARIAT_TAGS = "secretariat network"
+SECRETARIAT_NOTES = "Coordinates the member hotlines, trainings and the expansion pipeline."
+
+# ---------------------------------------------------------------------------------------------
+# Hotlines
+# ---------------------------------------------------------------------------------------------
+
+
+class HotlineSpec(NamedTuple):
+    key: str  # short unique key, also the slug of the reporting page
+    name: str
+    operator: str  # the operating organization (kind hotline_operator)
+    country: str  # home country, ISO 3166-1 alpha-2
+    also_covers: str  # further countries / territories it accepts reports for
+    founded: int
+    languages: str  # ISO 639-1 codes
+    channels: str
+    staff: int
+    # "YYYY-MM-DD status[: note]; ..." in date order
+    events: str
+
+
+HOTLINES: tuple[HotlineSpec, ...] = (
+    # The eight founding hotlines, full members at the network's founding in November 1999.
+    HotlineSpec("at", "Netzwacht Austria", "SafeNet Austria e.V.", "AT", "", 1998,
+                "de en", "web email", 6,
+                "1999-02-15 applicant; 1999-11-17 full: Founding member"),
+    HotlineSpec("be", "ClearWeb Belgium", "ClearWeb Foundation vzw", "BE", "", 1998,
+                "nl fr de en", "web email phone", 8,
+                "1999-03-01 applicant; 1999-11-17 full: Founding member"),
+    HotlineSpec("de1", "Internet Complaints Office Germany", "Digital Economy Forum e.V.", "DE",
+                "", 1996, "de en", "web email", 12,
+                "1999-01-20 applicant; 1999-06-14 provisional; 1999-11-17 full: Founding member"),
+    HotlineSpec("de2", "Youth Media Protection Hotline", "Youth Media Protection Council e.V.",
+                "DE", "", 1997, "de en tr", "web email app", 9,
+                "1999-04-12 applicant; 1999-11-17 full: Founding member"),
+    HotlineSpec("ie", "Hotline Éire", "Irish Internet Safety Association CLG", "IE", "", 1999,
+                "en ga", "web email phone", 7,
+                "1999-03-22 applicant; 1999-11-17 full: Founding member"),
+    HotlineSpec("nl", "Meldpunt Veilig Net", "Stichting Veilig Net", "NL", "", 1995,
+                "nl en", "web email", 10,
+                "1999-01-20 applicant; 1999-06-14 provisional; 1999-11-17 full: Founding member"),
+    HotlineSpec("gb", "Open Web Watch UK", "Open Web Watch Trust", "GB", "", 1996,
+                "en cy", "web email app", 60,
+                "1999-02-01 applicant; 1999-11-17 full: Founding member"),
+    HotlineSpec("fr", "Point Signal France", "Association Signal Net", "FR", "", 1998,
+                "fr en", "web email", 11,
+                "1999-05-10 applicant; 1999-11-17 full: Founding member"),
+    # Growth: Europe broadly first, North America, Asia-Pacific, then the rest of the world.
+    HotlineSpec("us", "CyberReport USA", "Children's Online Safety Alliance Inc.", "US", "", 1998,
+                "en es", "web email phone", 40,
+                "2000-02-14 applicant; 2000-10-16 provisional; 2001-11-19 full"),
+    HotlineSpec("dk", "SikkerNet Danmark", "Børns Netsikkerhed", "DK", "GL FO", 2000,
+                "da en kl fo", "web email", 5,
+                "2000-04-10 applicant; 2001-01-15 provisional; 2002-05-13 full"),
+    HotlineSpec("fi", "Nettivahti Finland", "Finnish Child Online Protection ry", "FI", "", 2000,
+                "fi sv en", "web email", 4,
+                "2000-06-05 applicant; 2001-03-12 provisional; 2002-05-13 full"),
+    HotlineSpec("au", "eSafe Report Australia", "Australian Online Content Safety Office", "AU",
+                "CX CC NF", 2000, "en", "web email phone", 25,
+                "2000-09-04 applicant; 2001-06-18 provisional; 2002-11-18 full"),
+    HotlineSpec("es", "Protege la Red", "Fundación Red Segura", "ES", "", 2001,
+                "es ca eu gl en", "web email", 8,
+                "2001-01-22 applicant; 2001-09-10 provisional; 2002-11-18 full"),
+    HotlineSpec("it", "Linea Sicura Italia", "Associazione Rete Sicura", "IT", "", 2001,
+                "it en", "web email phone", 9,
+                "2001-02-05 applicant; 2001-10-15 provisional; 2003-05-19 full"),
+    HotlineSpec("is", "Netöryggi Iceland", "Icelandic Child Welfare Online ses.", "IS", "", 2001,
+                "is en", "web email", 2,
+                "2001-05-07 applicant; 2002-03-04 provisional; 2003-05-19 full"),
+    HotlineSpec("gr", "NetGuard Hellas", "Hellenic Internet Safety Centre", "GR", "", 2001,
+                "el en", "web email phone", 4,
+                "2001-06-04 applicant; 2002-05-06 provisional; 2003-11-17 full; "
+                "2014-06-30 withdrawn: The operator's funding ended; "
+                "2017-02-06 applicant: New application after the operator was refinanced; "
+                "2018-01-15 provisional; 2020-05-18 full"),
+    HotlineSpec("lu", "Sécher Online Lëtzebuerg", "SecureLux asbl", "LU", "", 2002,
+                "lb fr de en", "web email", 2,
+                "2002-03-04 applicant; 2003-01-13 provisional; 2004-05-17 full"),
+    HotlineSpec("se1", "Nätvakt Sverige", "Swedish Children's Web Foundation", "SE", "", 2002,
+                "sv en", "web email", 3,
+                "2002-09-02 applicant; 2003-05-19 provisional; 2004-05-17 full; "
+                "2012-03-30 withdrawn: The operator closed its hotline service"),
+    HotlineSpec("kr", "Korea Clean Net Hotline", "Korea Internet Safety Commission", "KR", "",
+                2002, "ko en", "web email phone app", 15,
+                "2003-09-01 applicant; 2004-06-07 provisional; 2005-11-21 full"),
+    HotlineSpec("pt", "Linha Alerta Portugal", "Associação Internet Segura", "PT", "", 2004,
+                "pt en", "web email phone", 4,
+                "2004-02-02 applicant; 2005-01-10 provisional; 2006-05-15 full"),
+    HotlineSpec("ca", "CyberSafe Canada", "Canadian Child Online Protection Centre", "CA", "",
+                2002, "en fr", "web email phone", 30,
+                "2004-03-01 applicant; 2004-11-22 provisional; 2005-11-21 full"),
+    HotlineSpec("tw", "Web Safety Taiwan", "Taiwan Internet Content Safety Foundation", "TW", "",
+                2003, "zh en", "web email phone", 6,
+                "2004-06-07 applicant; 2005-05-16 provisional; 2006-11-20 full"),
+    HotlineSpec("lt", "Švarus Internetas", "Lithuanian Communications Safety Service", "LT", "",
+                2004, "lt en ru", "web email", 3,
+                "2004-06-14 applicant; 2005-02-07 provisional; 2006-05-15 full"),
+    HotlineSpec("cz1", "Bezpečný Internet CZ", "Bezpečný Internet o.p.s.", "CZ", "", 2004,
+                "cs en", "web email", 3,
+                "2004-09-06 applicant; 2005-06-06 provisional; 2007-05-21 full"),
+    HotlineSpec("pl", "Bezpieczna Sieć PL", "Fundacja Bezpieczna Sieć", "PL", "", 2004,
+                "pl en", "web email", 7,
+                "2004-10-04 applicant; 2005-06-06 provisional; 2006-11-20 full"),
+    HotlineSpec("hu1", "Biztonságos Net HU", "Hungarian Internet Safety Foundation", "HU", "",
+                2004, "hu en", "web email", 3,
+                "2005-01-17 applicant; 2005-11-14 provisional; 2007-05-21 full"),
+    HotlineSpec("si", "Varni Splet Slovenija", "Slovenian Safer Web Institute", "SI", "", 2005,
+                "sl en", "web email", 3,
+                "2005-03-07 applicant; 2006-01-09 provisional; 2007-05-21 full"),
+    HotlineSpec("jp", "Net Anzen Japan", "Japan Internet Safety Hotline Association", "JP", "",
+                2005, "ja en", "web email", 10,
+                "2005-06-06 applicant; 2006-05-15 provisional; 2007-11-19 full"),
+    HotlineSpec("bg", "Bezopasen Internet BG", "Bulgarian Safe Online Foundation", "BG", "", 2005,
+                "bg en", "web email phone", 4,
+                "2005-09-05 applicant; 2006-06-05 provisional; 2007-11-19 full; "
+                "2016-03-14 suspended: Suspended pending a quality review of its procedures; "
+                "2017-02-20 full: Re-admitted after the quality review"),
+    HotlineSpec("ru", "Safe Runet Hotline", "Russian Foundation for Online Safety", "RU", "",
+                2005, "ru en", "web email", 5,
+                "2005-10-03 applicant; 2006-06-05 provisional; 2008-05-19 full; "
+                "2019-06-28 withdrawn: Membership ended"),
+    HotlineSpec("lv", "Drošs Internets LV", "Latvian Safer Internet Centre biedrība", "LV", "",
+                2006, "lv ru en", "web email", 2,
+                "2006-03-06 applicant; 2007-01-15 provisional; 2008-05-19 full"),
+    HotlineSpec("cy", "Safer Cyprus Hotline", "Cyprus Safer Internet Association", "CY", "", 2006,
+                "el tr en", "web email", 2,
+                "2006-09-04 applicant; 2007-06-04 provisional; 2009-05-18 full"),
+    HotlineSpec("ro", "Internet Sigur RO", "Asociația Rețea Sigură", "RO", "", 2007,
+                "ro hu en", "web email", 4,
+                "2007-02-05 applicant; 2008-01-14 provisional; 2009-05-18 full"),
+    HotlineSpec("za", "Safe Online South Africa", "South African Content Safety Board", "ZA", "",
+                2008, "en af zu xh", "web email phone", 6,
+                "2008-05-05 applicant; 2009-05-18 provisional; 2010-11-15 full"),
+    HotlineSpec("br", "Rede Segura Brasil", "Instituto Rede Segura", "BR", "", 2006,
+                "pt en", "web email app", 12,
+                "2008-06-02 applicant; 2009-05-18 provisional; 2010-11-15 full"),
+    HotlineSpec("sk", "Bezpečný Net SK", "Slovak Online Safety Association o.z.", "SK", "", 2009,
+                "sk hu en", "web email", 2,
+                "2009-09-07 applicant; 2010-06-07 provisional; 2011-11-21 full"),
+    HotlineSpec("ee", "Turvaline Võrk Eesti", "Estonian Child Online Union MTÜ", "EE", "", 2010,
+                "et ru en", "web email", 2,
+                "2010-03-01 applicant; 2011-01-17 provisional; 2012-05-21 full"),
+    HotlineSpec("tr", "Güvenli Web Türkiye", "Turkish Safer Internet Association", "TR", "",
+                2009, "tr en", "web email phone", 8,
+                "2010-04-05 applicant; 2011-05-16 provisional; 2013-05-20 full"),
+    HotlineSpec("mt", "Safe Web Malta", "Malta Foundation for Online Wellbeing", "MT", "", 2010,
+                "mt en", "web email", 2,
+                "2010-09-06 applicant; 2011-06-06 provisional; 2012-11-19 full"),
+    HotlineSpec("ar", "Red Segura Argentina", "Asociación Civil Internet Segura", "AR", "", 2010,
+                "es en", "web email", 3,
+                "2011-03-07 applicant; 2012-05-21 provisional; 2014-05-19 full; "
+                "2021-09-30 withdrawn: Operator dissolved; country back in the expansion pipeline"),
+    HotlineSpec("hu2", "Médiafelügyelet Online", "Hungarian Media Authority Online Office", "HU",
+                "", 2011, "hu en", "web email", 4,
+                "2011-05-02 applicant; 2012-03-05 provisional; 2013-11-18 full"),
+    HotlineSpec("ba", "Sigurno Dijete BiH", "BiH Child Safety Network", "BA", "", 2011,
+                "bs hr sr en", "web email", 2,
+                "2012-04-02 applicant; 2013-05-20 provisional; 2015-05-18 full"),
+    HotlineSpec("se2", "Trygg Webb Sverige", "Trygg Webb Sverige ideell förening", "SE", "", 2012,
+                "sv en", "web email app", 4,
+                "2012-11-05 applicant; 2013-09-16 provisional; 2015-05-18 full"),
+    HotlineSpec("cz2", "Linka Bezpečí Online", "Online Help Line z.s.", "CZ", "", 2012,
+                "cs en", "web email phone", 3,
+                "2013-03-04 applicant; 2014-01-13 provisional; 2015-11-16 full"),
+    HotlineSpec("co", "Red Protectora Colombia", "Fundación Infancia Digital", "CO", "", 2012,
+                "es", "web email app", 6,
+                "2013-09-02 applicant; 2014-05-19 provisional; 2016-05-23 full"),
+    HotlineSpec("nz", "Kiwi Web Safety Hotline", "Aotearoa Online Safety Trust", "NZ", "", 2013,
+                "en mi", "web email", 4,
+                "2014-03-03 applicant; 2015-05-18 provisional; 2016-11-21 full"),
+    HotlineSpec("rs", "Bezbedan Net Srbija", "Serbian Safer Internet Centre", "RS", "", 2014,
+                "sr en", "web email phone", 3,
+                "2014-09-01 applicant; 2015-11-16 provisional; 2017-11-20 full"),
+    HotlineSpec("hr", "Sigurni Internet Hrvatska", "Croatian Centre for Safer Internet udruga",
+                "HR", "", 2014, "hr en", "web email", 3,
+                "2015-06-01 applicant; 2016-05-23 provisional; 2018-05-21 full"),
+    HotlineSpec("th", "Safe Net Thailand", "Thai Children's Online Safety Foundation", "TH", "",
+                2015, "th en", "web email app", 5,
+                "2016-09-05 applicant; 2017-06-05 provisional; 2019-05-20 full"),
+    HotlineSpec("al", "Internet i Sigurt Shqipëri", "Albanian Child Online Safety Centre", "AL",
+                "", 2016, "sq en", "web email", 2,
+                "2017-01-16 applicant; 2018-05-21 provisional; 2020-05-18 full"),
+    HotlineSpec("sg", "SafeSurf Singapore", "Singapore Online Child Protection Ltd", "SG", "",
+                2017, "en zh ms ta", "web email app", 5,
+                "2018-03-05 applicant; 2019-05-20 provisional; 2021-05-17 full"),
+    HotlineSpec("ph", "Ligtas Online Pilipinas", "Philippine Online Child Safety Network Inc.",
+                "PH", "", 2018, "en tl", "web email phone app", 8,
+                "2019-02-04 applicant; 2020-06-01 provisional; 2022-05-16 full"),
+    HotlineSpec("md", "Siguranța Online Moldova", "Moldovan Centre for Online Child Safety", "MD",
+                "", 2018, "ro ru en", "web email phone", 2,
+                "2019-03-04 applicant; 2020-05-18 provisional; 2022-05-16 full"),
+    HotlineSpec("ke", "Linda Mtandao Kenya", "Kenya Child Online Protection Trust", "KE", "",
+                2021, "en sw", "web email phone", 4,
+                "2022-10-03 applicant; 2024-05-20 provisional"),
+    HotlineSpec("mx", "Alerta Digital México", "Asociación Mexicana por la Infancia en Línea A.C.",
+                "MX", "", 2021, "es en", "web email app", 7,
+                "2023-06-12 applicant; 2024-11-18 provisional"),
+    HotlineSpec("mk", "Bezbeden Internet MK", "Macedonian Safer Internet Association", "MK", "",
+                2022, "mk sq en", "web email", 2,
+                "2023-06-05 applicant; 2025-03-17 provisional"),
+    HotlineSpec("kh", "Cambodia Safe Web", "Cambodian Children's Online Protection Organisation",
+                "KH", "", 2022, "km en", "web email", 3,
+                "2024-01-15 applicant; 2025-05-19 provisional"),
+    HotlineSpec("ng", "Safe Online Nigeria", "Nigerian Child Online Safety Initiative", "NG", "",
+                2024, "en yo ha ig", "web email phone", 3,
+                "2025-06-16 applicant: Application received; review visit being planned"),
+)  # fmt: skip
+
+HOTLINE_NOTES = {
+    "dk": "Also accepts reports for Greenland and the Faroe Islands.",
+    "au": "Also accepts reports for Christmas Island, the Cocos (Keeling) Islands and Norfolk "
+    "Island.",
+    "de1": "One of two member hotlines in Germany.",
+    "de2": "One of two member hotlines in Germany.",
+    "hu2": "Second member hotline in Hungary, run by a public body.",
+    "cz2": "Second member hotline in the Czech Republic.",
+    "se2": "Replaced the earlier Swedish member hotline, which withdrew in 2012.",
+}
+
+# Hotlines that have not yet sent statistics for the most recent quarter.
+LATE_STATISTICS = ("al", "md", "kh")
+
+# ---------------------------------------------------------------------------------------------
+# Partner organizations: (name, kind, HQ country, status, tags, notes)
+# ---------------------------------------------------------------------------------------------
+
+PARTNERS = (
+    ("Searchlight Technologies Inc.", "industry", "US", "active", "search trust-safety", None),
+    ("Connectly Social Ltd.", "industry", "IE", "active", "social-media trust-safety", None),
+    ("PlayVerse Games Oy", "industry", "FI", "active", "gaming", None),
+    ("Nimbus Cloud Services", "industry", "US", "active", "cloud hosting", None),
+    ("PixelShare Media B.V.", "industry", "NL", "active", "image-hosting", None),
+    ("StreamWave Video Inc.", "industry", "US", "prospect", "video", None),
+    ("HashGuard Labs Ltd.", "industry", "GB", "active", "hashing tooling", None),
+    ("Telco Europa Group AG", "industry", "DE", "inactive", "telecom", "Pilot ended in 2015."),
+    ("MessageBridge Pte. Ltd.", "industry", "SG", "prospect", "messaging", None),
+    ("Lumen Domain Registry", "industry", "BE", "active", "domains registry", None),
+    ("International Police Cooperation Bureau", "law_enforcement", "FR", "active",
+     "law-enforcement referral", "Receives referrals from hotlines in countries without a "
+     "national contact point."),
+    ("European Cybercrime Coordination Unit", "law_enforcement", "NL", "active",
+     "law-enforcement referral eu", None),
+    ("Asia-Pacific Child Exploitation Taskforce", "law_enforcement", "AU", "active",
+     "law-enforcement regional", None),
+    ("European Digital Safety Programme", "intergovernmental", "BE", "active", "funder eu",
+     "Main co-funder of the network's secretariat and of hotlines in the EU."),
+    ("Council for Children's Rights in the Digital Age", "intergovernmental", "FR", "active",
+     "policy", None),
+    ("Global Child Online Protection Initiative", "intergovernmental", "CH", "prospect",
+     "policy global", None),
+    ("Children First Online", "ngo", "GB", "active", "advocacy awareness", None),
+    ("Global Alliance for Child Safety", "ngo", "US", "active", "advocacy policy", None),
+    ("Survivor Voices Network", "ngo", "CA", "active", "survivors", None),
+    ("Digital Rights and Child Welfare Forum", "ngo", "BE", "inactive", "policy", None),
+    ("Asia-Pacific Child Safety Coalition", "ngo", "TH", "active", "regional expansion", None),
+    ("African Network for Child Online Protection", "ngo", "KE", "active", "regional expansion",
+     None),
+    ("Dutch Online Safety Fund", "government", "NL", "active", "funder", None),
+    ("UK Online Harms Reduction Fund", "government", "GB", "active", "funder", None),
+    ("Federal Office for Digital Youth Protection", "government", "DE", "active", "policy", None),
+    ("Japan Agency for Children's Online Welfare", "government", "JP", "prospect", "policy", None),
+    ("Northbridge University Centre for Digital Harm Research", "academic", "GB", "active",
+     "research wellbeing", None),
+    ("Lakeside University Trust and Safety Lab", "academic", "IE", "active", "research", None),
+    ("Rheinberg Technical University Image Forensics Group", "academic", "DE", "prospect",
+     "research forensics", None),
+    ("Brightpath Foundation", "foundation", "US", "active", "funder", None),
+    ("Evergreen Childhood Foundation", "foundation", "CH", "active", "funder", None),
+    ("Lighthouse Philanthropies", "foundation", "US", "active", "funder", None),
+    ("Nordic Child Safety Fund", "foundation", "SE", "active", "funder", None),
+    ("Keystone Digital Futures Foundation", "foundation", "US", "inactive", "funder",
+     "Closed its child safety programme in 2019."),
+    ("Harbour Light Children's Trust", "foundation", "GB", "active", "funder wellbeing", None),
+)  # fmt: skip
+
+# ---------------------------------------------------------------------------------------------
+# Contacts (fictional people)
+# ---------------------------------------------------------------------------------------------
+
+FIRST_NAMES = (
+    "Anna", "Ben", "Carla", "David", "Elif", "Femi", "Grace", "Hiro", "Ines", "Jonas", "Kavya",
+    "Lars", "Maja", "Nadia", "Omar", "Paula", "Quentin", "Rosa", "Sami", "Tessa", "Umar",
+    "Vera", "Wei", "Ximena", "Yusuf", "Zofia", "Aoife", "Bruno", "Chiara", "Dimitri",
+)  # fmt: skip
+LAST_NAMES = (
+    "Novak", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Schmidt", "Kowalski", "Byrne",
+    "Fernandes", "Haddad", "Jensen", "Kaya", "Li", "Mensah", "Nieminen", "Oliveira", "Petrov",
+    "Rossi", "Silva", "Van Dijk", "Walsh", "Yilmaz", "Zhou", "Acheson", "Bianchi", "Costa",
+)  # fmt: skip
+JOB_TITLES = {
+    "industry": ("Head of Trust & Safety", "Policy Manager", "Child Safety Lead",
+                 "Partnerships Director"),
+    "law_enforcement": ("Liaison Officer", "Head of Unit", "Senior Analyst"),
+    "intergovernmental": ("Programme Officer", "Policy Adviser", "Head of Programme"),
+    "ngo": ("Executive Director", "Advocacy Lead", "Programme Manager"),
+    "government": ("Grant Manager", "Policy Officer", "Head of Online Safety"),
+    "academic": ("Professor", "Research Fellow", "Lab Director"),
+    "foundation": ("Programme Officer", "Grants Director", "Portfolio Manager"),
+}  # fmt: skip
+LAWFUL_BASES = (
+    "Legitimate interest: partner coordination",
+    "Legitimate interest: partner coordination",
+    "Legitimate interest: grant management",
+    "Consent recorded at the annual partner meeting",
+)
+
+# ---------------------------------------------------------------------------------------------
+# Partnerships: (organization, title, type, status, start, end, notice days, pillar codes,
+#                owner key). start / end: ISO date, days relative to today (int), or None.
+# ---------------------------------------------------------------------------------------------
+
+CB = "capacity_building"
+TI = "technology_innovation"
+NE = "network_expansion"
+SC = "strategic_communications"
+
+PARTNERSHIPS = (
+    ("Brightpath Foundation", "Core capacity grant agreement", "funding", "active",
+     "2016-04-01", 45, 90, (CB, NE), "partnerships"),
+    ("European Digital Safety Programme", "Co-financing agreement for the hotline network",
+     "funding", "active", "2015-04-01", 400, 120, (NE, CB), "partnerships"),
+    ("Searchlight Technologies Inc.", "Hash list and classifier access", "technology",
+     "active", "2017-06-01", 75, 60, (TI,), "partnerships"),
+    ("Connectly Social Ltd.", "Notice-and-takedown escalation channel", "data_sharing",
+     "active", "2019-05-01", 20, 60, (TI,), "network"),
+    ("Nimbus Cloud Services", "Cloud credits for the report management system", "in_kind",
+     "active", "2020-09-01", -12, 90, (TI,), "partnerships"),
+    ("PixelShare Media B.V.", "Takedown liaison protocol", "data_sharing", "active",
+     "2018-02-01", 600, 90, (TI,), "network"),
+    ("HashGuard Labs Ltd.", "Image hashing toolkit licence", "technology", "active",
+     "2021-01-01", -35, 60, (TI,), "partnerships"),
+    ("PlayVerse Games Oy", "Gaming platform safety workshops", "funding", "active",
+     "2022-03-01", 88, 90, (CB,), "training"),
+    ("Lumen Domain Registry", "Domain abuse referral MoU", "strategic_mou", "active",
+     "2020-01-15", None, 90, (TI, SC), "partnerships"),
+    ("International Police Cooperation Bureau", "Law enforcement referral cooperation MoU",
+     "strategic_mou", "active", "2012-10-01", None, 120, (CB, NE), "network"),
+    ("European Cybercrime Coordination Unit", "Statistics exchange and referral protocol",
+     "data_sharing", "active", "2016-01-01", 300, 120, (TI,), "network"),
+    ("Asia-Pacific Child Exploitation Taskforce", "Regional analyst exchange", "strategic_mou",
+     "negotiating", None, None, 90, (NE, CB), "network"),
+    ("Council for Children's Rights in the Digital Age", "Policy advocacy MoU",
+     "strategic_mou", "active", "2018-06-01", 900, 120, (SC,), "partnerships"),
+    ("Global Child Online Protection Initiative", "Global reporting portal cooperation",
+     "strategic_mou", "prospect", None, None, 90, (NE, SC), "network"),
+    ("Children First Online", "Joint awareness campaign", "in_kind", "ended", "2019-01-01",
+     "2021-12-31", 60, (SC,), "partnerships"),
+    ("Global Alliance for Child Safety", "Model national response alignment", "strategic_mou",
+     "active", "2017-09-01", 500, 90, (SC, NE), "partnerships"),
+    ("Survivor Voices Network", "Survivor-informed communications guidance", "in_kind",
+     "active", "2021-04-01", 60, 60, (SC,), "partnerships"),
+    ("Digital Rights and Child Welfare Forum", "Policy dialogue series", "strategic_mou",
+     "lapsed", "2016-01-01", "2020-12-31", 90, (SC,), "partnerships"),
+    ("Asia-Pacific Child Safety Coalition", "Regional hotline development programme",
+     "strategic_mou", "active", "2019-01-01", 700, 90, (NE,), "network"),
+    ("African Network for Child Online Protection", "Hotline scoping support in Africa",
+     "strategic_mou", "negotiating", None, None, 90, (NE,), "network"),
+    ("Dutch Online Safety Fund", "Secretariat operating grant", "funding", "active",
+     "2015-01-01", 150, 120, (CB, NE), "partnerships"),
+    ("UK Online Harms Reduction Fund", "Analyst training fund", "funding", "active",
+     "2020-04-01", 250, 120, (CB,), "training"),
+    ("Northbridge University Centre for Digital Harm Research", "Analyst wellbeing research",
+     "data_sharing", "active", "2019-09-01", 365, 90, (CB, TI), "training"),
+    ("Lakeside University Trust and Safety Lab", "Classifier evaluation study", "technology",
+     "ended", "2020-01-01", "2023-06-30", 60, (TI,), "partnerships"),
+    ("Rheinberg Technical University Image Forensics Group",
+     "Image forensics research collaboration", "technology", "prospect", None, None, 90, (TI,),
+     "partnerships"),
+    ("Nordic Child Safety Fund", "Network expansion grant", "funding", "active", "2015-06-01",
+     500, 90, (NE,), "network"),
+    ("Harbour Light Children's Trust", "Analyst wellbeing programme grant", "funding", "active",
+     "2016-09-01", 420, 90, (CB,), "training"),
+    ("Keystone Digital Futures Foundation", "Technology innovation grant", "funding", "lapsed",
+     "2015-03-01", "2019-02-28", 90, (TI,), "partnerships"),
+    ("Telco Europa Group AG", "Network blocking list pilot", "technology", "ended",
+     "2012-01-01", "2015-12-31", 60, (TI,), "partnerships"),
+    ("StreamWave Video Inc.", "Video hashing partnership", "technology", "negotiating", None,
+     None, 60, (TI,), "partnerships"),
+    ("MessageBridge Pte. Ltd.", "Trust and safety onboarding MoU", "strategic_mou", "prospect",
+     None, None, 90, (SC,), "partnerships"),
+    ("Evergreen Childhood Foundation", "Communications capacity grant", "funding", "active",
+     "2019-05-01", 800, 90, (SC, CB), "partnerships"),
+    ("Connectly Social Ltd.", "Safety-by-design pledge", "strategic_mou", "lapsed",
+     "2018-01-01", "2022-12-31", 60, (SC,), "partnerships"),
+    ("Lighthouse Philanthropies", "Multi-year expansion grant", "funding", "negotiating",
+     None, None, 120, (NE, SC), "network"),
+)  # fmt: skip
+
+# ---------------------------------------------------------------------------------------------
+# Funding: funders with their grant cycle
+# (funder, currency, programme title, first pledge year, last pledge year or None, cycle years,
+#  pledge month, yearly amount range in thousands, pillar codes)
+# ---------------------------------------------------------------------------------------------
+
+FUNDERS = (
+    ("European Digital Safety Programme", "EUR", "Hotline network co-financing", 2015, None, 2,
+     2, (650, 900), (NE, CB, TI, SC)),
+    ("Dutch Online Safety Fund", "EUR", "Secretariat operating grant", 2015, None, 3, 11,
+     (120, 180), (CB, NE)),
+    ("Nordic Child Safety Fund", "EUR", "Network expansion grant", 2015, None, 3, 5,
+     (80, 140), (NE,)),
+    ("Keystone Digital Futures Foundation", "USD", "Technology innovation grant", 2015, 2017, 2,
+     3, (60, 110), (TI,)),
+    ("Brightpath Foundation", "USD", "Core capacity grant", 2016, None, 3, 3, (150, 240),
+     (CB, NE)),
+    ("Harbour Light Children's Trust", "GBP", "Analyst wellbeing programme", 2016, None, 3, 8,
+     (40, 75), (CB,)),
+    ("Searchlight Technologies Inc.", "USD", "Technology partnership contribution", 2017, None,
+     2, 6, (90, 160), (TI,)),
+    ("Lighthouse Philanthropies", "USD", "Expansion and awareness grant", 2018, None, 3, 9,
+     (100, 200), (NE, SC)),
+    ("Evergreen Childhood Foundation", "EUR", "Communications capacity grant", 2019, None, 3, 4,
+     (50, 90), (SC, CB)),
+    ("Connectly Social Ltd.", "EUR", "Industry safety contribution", 2019, None, 3, 10,
+     (70, 120), (TI, SC)),
+    ("Nimbus Cloud Services", "USD", "Cloud infrastructure contribution", 2020, None, 3, 10,
+     (40, 80), (TI,)),
+    ("UK Online Harms Reduction Fund", "GBP", "Analyst training fund", 2020, None, 3, 2,
+     (90, 150), (CB, TI)),
+    ("PlayVerse Games Oy", "EUR", "Gaming safety workshops", 2022, None, 3, 1, (30, 50), (CB,)),
+)  # fmt: skip
+
+# Commitments that were cancelled after the pledge: (funder, pledge year)
+CANCELLED_PLEDGES = (
+    ("Keystone Digital Futures Foundation", 2017),
+    ("Nimbus Cloud Services", 2020),
+    ("Connectly Social Ltd.", 2022),
+)
+# Funders paying their USD pledges in EUR.
+PAYS_USD_IN_EUR = ("Lighthouse Philanthropies",)
+
+# Yearly mean exchange rates (1 EUR = x), the demo's ECB-like reference values.
+EUR_RATES = {
+    "USD": {2015: 1.110, 2016: 1.107, 2017: 1.130, 2018: 1.181, 2019: 1.120, 2020: 1.142,
+            2021: 1.183, 2022: 1.053, 2023: 1.081, 2024: 1.082, 2025: 1.130, 2026: 1.160},
+    "GBP": {2015: 0.726, 2016: 0.819, 2017: 0.877, 2018: 0.885, 2019: 0.878, 2020: 0.890,
+            2021: 0.860, 2022: 0.853, 2023: 0.870, 2024: 0.847, 2025: 0.855, 2026: 0.868},
+}  # fmt: skip
+RATE_BOUNDS = {"USD": (1.05, 1.20), "GBP": (0.72, 0.90)}
+RATE_SOURCE = "demo (ECB-like reference)"
+
+# ---------------------------------------------------------------------------------------------
+# Training: (title, kind, pillar, topics, delivery or None = decided by year, organizer or None =
+#            secretariat, trainers)
+# ---------------------------------------------------------------------------------------------
+
+SECRETARIAT_TRAINERS = "Secretariat training team"
+
+TRAININGS = (
+    ("Content assessment workshop for new analysts", "workshop", CB,
+     "Content assessment, national legislation, referral procedures", "in_person", None,
+     SECRETARIAT_TRAINERS),
+    ("Analyst wellbeing and resilience", "workshop", CB,
+     "Wellbeing of analysts, peer support, exposure limits", None,
+     "Northbridge University Centre for Digital Harm Research",
+     "Secretariat training team with university researchers"),
+    ("Image classification and hashing", "webinar", TI,
+     "Image classification, hash matching, shared hash lists", "online",
+     "HashGuard Labs Ltd.", "HashGuard engineers"),
+    ("Notice and takedown with industry", "webinar", TI,
+     "Notice and takedown, hosting providers, escalation channels", "online", None,
+     "Secretariat with industry trust & safety teams"),
+    ("Working with law enforcement", "workshop", CB,
+     "Referral to law enforcement, victim identification hand-over", None,
+     "International Police Cooperation Bureau", "Liaison officers"),
+    ("Hotline exchange visit", "exchange_visit", CB,
+     "Peer learning, case handling, quality assurance", "in_person", None,
+     "Host hotline staff"),
+    ("Annual network conference", "conference", SC,
+     "Network strategy, public awareness, policy developments", None, None,
+     "Secretariat and invited speakers"),
+    ("Introduction to hotline operations (e-learning)", "e_learning", CB,
+     "Hotline procedures, data protection, wellbeing basics", "online", None,
+     SECRETARIAT_TRAINERS),
+    ("Setting up a new hotline", "workshop", NE,
+     "Hotline set-up, legal framework, stakeholder engagement", None, None,
+     "Secretariat network team with mentor hotlines"),
+    ("Mentoring programme for provisional members", "exchange_visit", NE,
+     "Mentoring, membership standards, quality review", "hybrid", None,
+     "Mentor hotlines"),
+    ("Communicating statistics to the public", "webinar", SC,
+     "Public reporting, annual statistics, media relations", "online", None,
+     "Secretariat communications team"),
+    ("Data protection for hotlines (e-learning)", "e_learning", CB,
+     "GDPR, data minimisation, retention schedules", "online", None, SECRETARIAT_TRAINERS),
+    ("Classifier evaluation lab", "workshop", TI,
+     "Automated classification, evaluation metrics, human review", None,
+     "Lakeside University Trust and Safety Lab", "Lakeside lab researchers"),
+    ("Regional meeting for Asia-Pacific hotlines", "conference", NE,
+     "Regional cooperation, expansion, referral routes", None,
+     "Asia-Pacific Child Safety Coalition", "Coalition and secretariat staff"),
+)  # fmt: skip
+
+# Partner organizations that sometimes send people to trainings.
+TRAINING_GUEST_ORGS = (
+    "International Police Cooperation Bureau",
+    "European Cybercrime Coordination Unit",
+    "Asia-Pacific Child Exploitation Taskforce",
+    "Searchlight Technologies Inc.",
+    "Connectly Social Ltd.",
+    "Children First Online",
+)
+
+# ---------------------------------------------------------------------------------------------
+# Pillar targets: pillar -> ((indicator, description, unit, value in 2023, yearly increase), ...)
+# ---------------------------------------------------------------------------------------------
+
+PILLAR_TARGETS = {
+    CB: (
+        ("trainings_held", "Training events held in the year", "count", 5, 1),
+        ("training_participants", "People from member hotlines trained in the year", "count",
+         150, 15),
+        ("hotlines_trained", "Member hotlines that took part in at least one training", "count",
+         40, 2),
+    ),
+    TI: (
+        ("funding_received_eur", "Funding received in the year, in EUR", "EUR", 900000, 75000),
+        ("technology_partnerships", "Active technology and data-sharing partnerships", "count",
+         7, 1),
+    ),
+    NE: (
+        ("member_hotlines", "Member hotlines (provisional or full) at year end", "count", 52, 1),
+        ("countries_covered", "Countries and territories covered at year end", "count", 54, 2),
+        ("expansion_targets_advanced", "Expansion targets moved to a later stage in the year",
+         "count", 3, 1),
+    ),
+    SC: (
+        ("active_partnerships", "Active partnership agreements at year end", "count", 18, 1),
+        ("partner_organizations", "Active partner organizations", "count", 25, 1),
+    ),
+}  # fmt: skip
+PILLAR_TARGET_FIRST_YEAR = 2023
+
+# ---------------------------------------------------------------------------------------------
+# Expansion pipeline: (country, priority, owner key, "YYYY-MM-DD stage[: note]; ...",
+#                      next step, next step due in days relative to today, notes)
+# ---------------------------------------------------------------------------------------------
+
+EXPANSION_TARGETS = (
+    ("NG", "high", "network",
+     "2019-02-11 identified; 2020-06-01 scoping; 2021-09-13 stakeholder_engagement; "
+     "2023-03-06 hotline_setup; 2025-06-16 applicant: Safe Online Nigeria applied",
+     "Plan the membership review visit", 30, "Applicant hotline: Safe Online Nigeria."),
+    ("KE", "high", "network",
+     "2017-05-08 identified; 2018-09-03 scoping; 2019-11-04 stakeholder_engagement; "
+     "2021-02-01 hotline_setup; 2022-10-03 applicant; 2024-05-20 member: Admitted as "
+     "provisional member", "Mentoring check-in before the full membership review", 60,
+     "Linda Mtandao Kenya is a provisional member since May 2024."),
+    ("GH", "medium", "network",
+     "2018-03-05 identified; 2019-10-07 scoping; 2021-05-10 stakeholder_engagement; "
+     "2024-02-12 hotline_setup", "Confirm the host organization's data protection assessment",
+     -20, None),
+    ("IN", "high", "network",
+     "2016-01-11 identified; 2017-06-05 scoping; 2019-03-04 stakeholder_engagement",
+     "Meet the national child rights commission", -45, None),
+    ("ID", "high", "network",
+     "2017-08-07 identified; 2018-11-05 scoping; 2020-02-03 stakeholder_engagement; "
+     "2021-01-11 scoping: Candidate host withdrew; scoping again; "
+     "2023-04-03 stakeholder_engagement", "Workshop with the ministry and two NGO candidates",
+     21, None),
+    ("VN", "medium", "partnerships", "2019-05-06 identified; 2022-09-05 scoping",
+     "Desk research on the legal framework", -10, None),
+    ("PK", "medium", "network", "2021-03-01 identified", "Identify potential host organizations",
+     90, None),
+    ("EG", "low", "partnerships", "2022-01-10 identified",
+     "Scoping call with a regional NGO partner", 120, None),
+    ("MA", "medium", "network", "2020-10-05 identified; 2023-01-16 scoping",
+     "Legal review of report handling under national law", -60, None),
+    ("AR", "high", "network",
+     "2021-10-04 identified: Previous member hotline withdrew; 2022-03-07 scoping; "
+     "2024-05-06 stakeholder_engagement",
+     "Agree a transition plan with the former operator's staff", 14,
+     "The previous member hotline withdrew in 2021."),
+    ("CL", "medium", "network",
+     "2018-06-04 identified; 2019-08-05 scoping; 2021-06-07 stakeholder_engagement; "
+     "2023-10-02 hotline_setup", "Review the draft hotline procedures manual", -5, None),
+    ("PE", "low", "partnerships", "2020-02-03 identified; 2024-03-04 scoping",
+     "Map potential host organizations", 45, None),
+    ("UA", "high", "network",
+     "2016-09-05 identified; 2018-02-05 scoping; 2019-05-06 stakeholder_engagement; "
+     "2021-06-07 hotline_setup; 2022-03-14 stakeholder_engagement: Set-up paused; "
+     "2024-09-02 hotline_setup: Set-up resumed", "Analyst training plan with a mentor hotline",
+     10, None),
+    ("GE", "medium", "network",
+     "2019-01-14 identified; 2020-05-04 scoping; 2022-02-07 stakeholder_engagement; "
+     "2025-01-13 hotline_setup", "Sign the host agreement", -30, None),
+    ("AM", "low", "partnerships", "2022-06-06 identified; 2024-11-04 scoping",
+     "Introductory call with the national regulator", 75, None),
+)  # fmt: skip

@@ -1,0 +1,65 @@
+"""Configuration from the environment: safe defaults, clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coordapp import ConfigError, create_app
+from coordapp.config import build_config
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("COORDAPP_ENV", "SECRET_KEY", "DATABASE_URL", "REPORTING_CURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_development_defaults_to_sqlite_under_instance_and_a_kept_secret(tmp_path: Path) -> None:
+    config = build_config(tmp_path)
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'coordapp.sqlite3'}"
+    assert len(config["SECRET_KEY"]) >= 32
+    assert build_config(tmp_path)["SECRET_KEY"] == config["SECRET_KEY"]
+    assert config["SESSION_COOKIE_SECURE"] is False
+    assert config["REPORTING_CURRENCY"] == "EUR"
+
+
+@pytest.mark.parametrize("secret", [None, "short", "dev-only-not-secret"])
+def test_production_refuses_to_start_without_a_real_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secret: str | None
+) -> None:
+    monkeypatch.setenv("COORDAPP_ENV", "production")
+    if secret:
+        monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        build_config(tmp_path)
+
+
+def test_production_with_a_real_secret_sets_secure_cookies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("COORDAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db.internal/coordapp")
+    config = build_config(tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.internal/coordapp"
+
+
+def test_unknown_environment_and_database_are_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("COORDAPP_ENV", "staging")
+    with pytest.raises(ConfigError, match="COORDAPP_ENV='staging' is not known"):
+        build_config(tmp_path)
+    monkeypatch.setenv("COORDAPP_ENV", "development")
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@localhost/x")
+    with pytest.raises(ConfigError, match="DATABASE_URL must be"):
+        build_config(tmp_path)
+
+
+def test_create_app_passes_the_refusal_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COORDAPP_ENV", "production")
+    with pytest.raises(ConfigError):
+        create_app()
