@@ -69,6 +69,27 @@ def demo_load(if_empty: bool) -> None:
     click.echo(result.message)
 
 
+@demo_cli.command("credentials")
+def demo_credentials() -> None:
+    """Print the demo sign-ins (they exist once `flask demo load` has run)."""
+    from coordapp.auth import service as auth_service
+    from coordapp.demo import service as demo
+    from coordapp.extensions import current_session
+
+    session = current_session()
+    present = [
+        (email, role)
+        for email, role in demo.DEMO_USERS
+        if (user := auth_service.get_by_email(session, email)) is not None and user.active
+    ]
+    if not present:
+        click.echo("  No demo users in this database (it was not loaded empty).")
+        return
+    click.echo("  Demo sign-in (password for all: " + demo.DEMO_PASSWORD + "):")
+    for email, role in present:
+        click.echo(f"    {email:32} {role}")
+
+
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")

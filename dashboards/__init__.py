@@ -11,7 +11,9 @@ from dash import html
 from flask import Flask, abort, render_template, request
 
 DASH_PREFIX = "/dashboards/"
-BOOTSTRAP_CSS = "/bootstrap/static/css/bootstrap.min.css"
+# The same local assets as the Flask pages (bootstrap-flask serves them; no CDN).
+STYLESHEETS = ["/bootstrap/static/css/bootstrap.min.css", "/static/css/coordapp.css"]
+SCRIPTS = ["/bootstrap/static/umd/popper.min.js", "/bootstrap/static/js/bootstrap.min.js"]
 
 
 class CoordDash(dash.Dash):
@@ -53,7 +55,8 @@ def init_dashboards(server: Flask) -> dash.Dash:
         __name__,
         server=server,  # type: ignore[arg-type]
         url_base_pathname=DASH_PREFIX,
-        external_stylesheets=[BOOTSTRAP_CSS],
+        external_stylesheets=STYLESHEETS,
+        external_scripts=SCRIPTS,
         serve_locally=True,
         title="coordapp · dashboards",
         suppress_callback_exceptions=True,
