@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-export FLASK_APP := coordapp
+export FLASK_APP := coordapp.wsgi
 
 .DEFAULT_GOAL := help
 .PHONY: help install db run serve test lint format test-sqlite test-postgres bench clean

@@ -63,3 +63,22 @@ def test_create_app_passes_the_refusal_on(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("COORDAPP_ENV", "production")
     with pytest.raises(ConfigError):
         create_app()
+
+
+def test_the_entry_point_says_what_is_wrong_without_a_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COORDAPP_ENV": "production", "SECRET_KEY": ""}
+    result = subprocess.run(
+        [sys.executable, "-c", "import coordapp.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("coordapp cannot start: SECRET_KEY must be set")
+    assert "Traceback" not in result.stderr
