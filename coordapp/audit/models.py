@@ -27,4 +27,4 @@ class AuditEvent(Base):
     entity_id: Mapped[str | None] = mapped_column(sa.String(40))
     # {"field": [before, after], ...}; values as JSON-safe strings.
     changes: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    summary: Mapped[str | None] = mapped_column(sa.String(300))
+    summary: Mapped[str | None] = mapped_column(sa.Text)

@@ -186,7 +186,7 @@ HOTLINES: tuple[HotlineSpec, ...] = (
     HotlineSpec("ar", "Red Segura Argentina", "Asociación Civil Internet Segura", "AR", "", 2010,
                 "es en", "web email", 3,
                 "2011-03-07 applicant; 2012-05-21 provisional; 2014-05-19 full; "
-                "2021-09-30 withdrawn: Operator dissolved; country back in the expansion pipeline"),
+                "2021-09-30 withdrawn: Operator dissolved, country back in the expansion pipeline"),
     HotlineSpec("hu2", "Médiafelügyelet Online", "Hungarian Media Authority Online Office", "HU",
                 "", 2011, "hu en", "web email", 4,
                 "2011-05-02 applicant; 2012-03-05 provisional; 2013-11-18 full"),
@@ -240,7 +240,7 @@ HOTLINES: tuple[HotlineSpec, ...] = (
                 "2024-01-15 applicant; 2025-05-19 provisional"),
     HotlineSpec("ng", "Safe Online Nigeria", "Nigerian Child Online Safety Initiative", "NG", "",
                 2024, "en yo ha ig", "web email phone", 3,
-                "2025-06-16 applicant: Application received; review visit being planned"),
+                "2025-06-16 applicant: Application received, review visit being planned"),
 )  # fmt: skip
 
 HOTLINE_NOTES = {
@@ -539,31 +539,28 @@ TRAINING_GUEST_ORGS = (
 )
 
 # ---------------------------------------------------------------------------------------------
-# Pillar targets: pillar -> ((indicator, description, unit, value in 2023, yearly increase), ...)
+# Pillar targets: pillar -> ((indicator, description, value in 2023, yearly increase), ...)
 # ---------------------------------------------------------------------------------------------
 
 PILLAR_TARGETS = {
     CB: (
-        ("trainings_held", "Training events held in the year", "count", 5, 1),
-        ("training_participants", "People from member hotlines trained in the year", "count",
-         150, 15),
-        ("hotlines_trained", "Member hotlines that took part in at least one training", "count",
-         40, 2),
+        ("trainings_held", "Training events held in the year", 5, 1),
+        ("training_participants", "People from member hotlines trained in the year", 150, 15),
+        ("hotlines_trained", "Member hotlines that took part in at least one training", 40, 2),
     ),
     TI: (
-        ("funding_received_eur", "Funding received in the year, in EUR", "EUR", 900000, 75000),
-        ("technology_partnerships", "Active technology and data-sharing partnerships", "count",
-         7, 1),
+        ("funding_received_eur", "Funding received in the year, in EUR", 900000, 75000),
+        ("technology_partnerships", "Active technology and data-sharing partnerships", 7, 1),
     ),
     NE: (
-        ("member_hotlines", "Member hotlines (provisional or full) at year end", "count", 52, 1),
-        ("countries_covered", "Countries and territories covered at year end", "count", 54, 2),
+        ("member_hotlines", "Member hotlines (provisional or full) at year end", 52, 1),
+        ("countries_covered", "Countries and territories covered at year end", 54, 2),
         ("expansion_targets_advanced", "Expansion targets moved to a later stage in the year",
-         "count", 3, 1),
+         3, 1),
     ),
     SC: (
-        ("active_partnerships", "Active partnership agreements at year end", "count", 18, 1),
-        ("partner_organizations", "Active partner organizations", "count", 25, 1),
+        ("active_partnerships", "Active partnership agreements at year end", 18, 1),
+        ("partner_organizations", "Active partner organizations", 25, 1),
     ),
 }  # fmt: skip
 PILLAR_TARGET_FIRST_YEAR = 2023
@@ -592,7 +589,7 @@ EXPANSION_TARGETS = (
      "Meet the national child rights commission", -45, None),
     ("ID", "high", "network",
      "2017-08-07 identified; 2018-11-05 scoping; 2020-02-03 stakeholder_engagement; "
-     "2021-01-11 scoping: Candidate host withdrew; scoping again; "
+     "2021-01-11 scoping: Candidate host withdrew, scoping again; "
      "2023-04-03 stakeholder_engagement", "Workshop with the ministry and two NGO candidates",
      21, None),
     ("VN", "medium", "partnerships", "2019-05-06 identified; 2022-09-05 scoping",

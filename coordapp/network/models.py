@@ -131,12 +131,15 @@ class ExpansionTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, 
         str_enum(Priority, "expansion_priority"), nullable=False, default=Priority.MEDIUM
     )
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # The hotline being set up in the country, once there is one.
+    hotline_id: Mapped[int | None] = mapped_column(sa.ForeignKey("hotlines.id"), index=True)
     next_step: Mapped[str | None] = mapped_column(sa.String(300))
     next_step_due: Mapped[date | None] = mapped_column(sa.Date, index=True)
     notes: Mapped[str | None] = mapped_column(sa.Text)
 
     country: Mapped[Country] = relationship()
     owner: Mapped[User | None] = relationship()
+    hotline: Mapped[Hotline | None] = relationship()
     stage_events: Mapped[list[ExpansionStageEvent]] = relationship(
         back_populates="target",
         order_by="(ExpansionStageEvent.entered_on, ExpansionStageEvent.id)",

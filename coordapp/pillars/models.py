@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import enum
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import ArchivableMixin, Audited, Base, TimestampMixin, VersionedMixin
+from coordapp.db import ArchivableMixin, Audited, Base, TimestampMixin, VersionedMixin, str_enum
+
+
+class PillarIndicator(enum.StrEnum):
+    """What a pillar target measures. Each indicator's actual is computed from the records."""
+
+    TRAININGS_HELD = "trainings_held"
+    TRAINING_PARTICIPANTS = "training_participants"
+    HOTLINES_TRAINED = "hotlines_trained"
+    FUNDING_RECEIVED_EUR = "funding_received_eur"
+    TECHNOLOGY_PARTNERSHIPS = "technology_partnerships"
+    MEMBER_HOTLINES = "member_hotlines"
+    COUNTRIES_COVERED = "countries_covered"
+    EXPANSION_TARGETS_ADVANCED = "expansion_targets_advanced"
+    ACTIVE_PARTNERSHIPS = "active_partnerships"
+    PARTNER_ORGANIZATIONS = "partner_organizations"
+
+    @property
+    def unit(self) -> str:
+        return "EUR" if self is PillarIndicator.FUNDING_RECEIVED_EUR else "count"
 
 
 class Pillar(TimestampMixin, Base):
@@ -38,10 +58,10 @@ class PillarTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Bas
     id: Mapped[int] = mapped_column(primary_key=True)
     pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillars.id"), nullable=False, index=True)
     year: Mapped[int] = mapped_column(nullable=False)
-    # A stable indicator key the actuals are computed for (e.g. "training_participants").
-    indicator: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    indicator: Mapped[PillarIndicator] = mapped_column(
+        str_enum(PillarIndicator, "pillar_indicator"), nullable=False
+    )
     description: Mapped[str | None] = mapped_column(sa.String(200))
     target_value: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), nullable=False)
-    unit: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="count")
 
     pillar: Mapped[Pillar] = relationship(back_populates="targets")

@@ -88,7 +88,9 @@ class TrainingParticipation(Audited, TimestampMixin, Base):
             "feedback_score IS NULL OR (feedback_score >= 1 AND feedback_score <= 5)",
             name="feedback_range",
         ),
-        sa.UniqueConstraint("event_id", "hotline_id", "organization_id"),
+        # One row per participant per event (NULLs never collide, so one constraint per kind).
+        sa.UniqueConstraint("event_id", "hotline_id"),
+        sa.UniqueConstraint("event_id", "organization_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
