@@ -1,6 +1,6 @@
 """Imports every model so that metadata (and Alembic autogenerate) sees the whole schema."""
 
-from coordapp.audit.models import AuditEvent
+from coordapp.audit.models import AuditEvent, DataVersion
 from coordapp.auth.models import ApiToken, Role, User
 from coordapp.funding.models import (
     CommitmentStatus,
@@ -48,6 +48,7 @@ __all__ = [
     "Contact",
     "Country",
     "Currency",
+    "DataVersion",
     "DeliveryMode",
     "ExchangeRate",
     "ExpansionStage",

@@ -28,3 +28,16 @@ class AuditEvent(Base):
     # {"field": [before, after], ...}; values as JSON-safe strings.
     changes: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     summary: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class DataVersion(Base):
+    """One row whose counter goes up with every flush that changes data.
+
+    Dashboards key their caches on it, so any write anywhere invalidates them.
+    """
+
+    __tablename__ = "data_version"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)

@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from coordapp.audit.models import AuditEvent
+from coordapp.audit.models import AuditEvent, DataVersion
 from coordapp.db import Audited, utcnow
 
 # Core inserts on the table: safe inside a flush, unlike adding ORM objects.
 _AUDIT_TABLE: sa.Table = AuditEvent.__table__  # type: ignore[assignment]
+_DATA_VERSION_TABLE: sa.Table = DataVersion.__table__  # type: ignore[assignment]
 _ACTOR_ID = "audit_actor_id"
 _ACTOR_LABEL = "audit_actor_label"
 _BULK = "audit_bulk"
@@ -122,7 +123,22 @@ def _column_changes(obj: Any, *, mode: str) -> dict[str, list[Any]]:
     return changes
 
 
+def data_version(session: Session) -> int:
+    """The counter every data-changing flush increments (0 before any write)."""
+    return session.scalar(sa.select(DataVersion.version).where(DataVersion.id == 1)) or 0
+
+
+def _bump_data_version(session: Session) -> None:
+    session.execute(
+        sa.update(_DATA_VERSION_TABLE)
+        .where(_DATA_VERSION_TABLE.c.id == 1)
+        .values(version=_DATA_VERSION_TABLE.c.version + 1)
+    )
+
+
 def _after_flush(session: Session, flush_context: Any) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        _bump_data_version(session)
     if session.info.get(_BULK):
         return
     rows: list[dict[str, Any]] = []

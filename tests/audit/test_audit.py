@@ -67,3 +67,18 @@ def test_a_stale_version_is_refused(session: Session) -> None:
     org.notes = "my edit"
     with pytest.raises(StaleDataError):
         session.flush()
+
+
+def test_every_write_moves_the_data_version_on(session: Session) -> None:
+    start = audit.data_version(session)
+    org = factories.organization(session)
+    after_insert = audit.data_version(session)
+    assert after_insert > start
+    org.notes = "changed"
+    session.flush()
+    assert audit.data_version(session) > after_insert
+    session.flush()  # nothing to write: no new version
+    assert audit.data_version(session) == after_insert + 1
+    with audit.bulk_load(session):
+        factories.organization(session)
+    assert audit.data_version(session) == after_insert + 2
