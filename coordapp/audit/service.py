@@ -128,7 +128,8 @@ def data_version(session: Session) -> int:
     return session.scalar(sa.select(DataVersion.version).where(DataVersion.id == 1)) or 0
 
 
-def _bump_data_version(session: Session) -> None:
+def bump_data_version(session: Session | sa.Connection) -> None:
+    """Move the data version on; for writers that bypass the ORM (bulk Core inserts)."""
     session.execute(
         sa.update(_DATA_VERSION_TABLE)
         .where(_DATA_VERSION_TABLE.c.id == 1)
@@ -138,7 +139,7 @@ def _bump_data_version(session: Session) -> None:
 
 def _after_flush(session: Session, flush_context: Any) -> None:
     if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
-        _bump_data_version(session)
+        bump_data_version(session)
     if session.info.get(_BULK):
         return
     rows: list[dict[str, Any]] = []

@@ -51,11 +51,13 @@ def rates_to(target: str, *, on: date) -> sa.Subquery:
         ExchangeRate.base_code.label("currency_code"),
         ExchangeRate.rate.label("factor"),
         ExchangeRate.rate_date,
+        sa.literal(1).label("is_direct"),
     ).where(ExchangeRate.quote_code == target, ExchangeRate.rate_date <= on)
     inverse = sa.select(
         ExchangeRate.quote_code.label("currency_code"),
         (sa.literal(Decimal(1), sa.Numeric(20, 10)) / ExchangeRate.rate).label("factor"),
         ExchangeRate.rate_date,
+        sa.literal(0).label("is_direct"),
     ).where(ExchangeRate.base_code == target, ExchangeRate.rate_date <= on)
     both = sa.union_all(direct, inverse).subquery("all_rates")
     ranked = sa.select(
@@ -63,7 +65,11 @@ def rates_to(target: str, *, on: date) -> sa.Subquery:
         both.c.factor,
         both.c.rate_date,
         sa.func.row_number()
-        .over(partition_by=both.c.currency_code, order_by=both.c.rate_date.desc())
+        # On a date with rates stored both ways, the one stored towards the target wins.
+        .over(
+            partition_by=both.c.currency_code,
+            order_by=(both.c.rate_date.desc(), both.c.is_direct.desc()),
+        )
         .label("rn"),
     ).subquery("ranked_rates")
     return (

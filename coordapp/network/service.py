@@ -37,7 +37,6 @@ _STATUS_RANK = {
     MembershipStatus.SUSPENDED: 3,
     MembershipStatus.WITHDRAWN: 4,
 }
-_STAGE_RANK = {stage: i for i, stage in enumerate(ExpansionStage)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +108,6 @@ def membership_status_on(session: Session, *, hotline_id: int, on: date) -> Memb
 
 
 def _stage_on_subquery(on: date) -> sa.Subquery:
-    stage_rank = sa.case(
-        {stage.value: rank for stage, rank in _STAGE_RANK.items()}, value=ExpansionStageEvent.stage
-    )
     ranked = (
         sa.select(
             ExpansionStageEvent.target_id,
@@ -119,11 +115,8 @@ def _stage_on_subquery(on: date) -> sa.Subquery:
             sa.func.row_number()
             .over(
                 partition_by=ExpansionStageEvent.target_id,
-                order_by=(
-                    ExpansionStageEvent.entered_on.desc(),
-                    ExpansionStageEvent.id.desc(),
-                    stage_rank.desc(),
-                ),
+                # Stages may go back as well as forward, so on one day the later entry wins.
+                order_by=(ExpansionStageEvent.entered_on.desc(), ExpansionStageEvent.id.desc()),
             )
             .label("rn"),
         )

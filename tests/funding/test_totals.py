@@ -86,3 +86,18 @@ def test_pledged_total_leaves_out_cancelled_commitments(session: Session) -> Non
     total = pledged_total(session, start=YEAR[0], end=YEAR[1], rates_on=date(2024, 12, 31))
     assert total.amount == Decimal("1250.25")
     assert total.rate_dates == {"USD": date(2024, 1, 1)}
+
+
+def test_a_rate_stored_both_ways_on_one_day_prefers_the_one_towards_the_target(
+    session: Session,
+) -> None:
+    factories.rate(session, base="GBP", quote="EUR", on=date(2024, 2, 1), value="1.18")
+    factories.rate(session, base="EUR", quote="GBP", on=date(2024, 2, 1), value="0.80")
+    pledge = factories.commitment(
+        session, amount="1000", currency="GBP", pledged_on=date(2024, 2, 2)
+    )
+    factories.receipt(
+        session, commitment=pledge, amount="1000", currency="GBP", on=date(2024, 2, 3)
+    )
+    total = received_total(session, start=YEAR[0], end=YEAR[1], rates_on=date(2024, 12, 31))
+    assert total.amount == Decimal("1180.00")

@@ -168,3 +168,16 @@ def test_region_filter(session: Session, region: str, expected: set[str]) -> Non
     rows = coverage_as_of(session, on=date(2011, 1, 1), region=region)
     assert {r.region for r in rows} == {region}
     assert {r.country_code for r in rows if r.status == CoverageStatus.FULL} == expected
+
+
+def test_a_stage_moved_back_the_same_day_takes_the_later_entry(session: Session) -> None:
+    factories.expansion_target(
+        session,
+        country="ID",
+        stages=[
+            (date(2021, 1, 11), ExpansionStage.STAKEHOLDER_ENGAGEMENT),
+            (date(2021, 1, 11), ExpansionStage.SCOPING),
+        ],
+    )
+    row = next(c for c in coverage_as_of(session, on=date(2021, 2, 1)) if c.country_code == "ID")
+    assert row.pipeline_stage == ExpansionStage.SCOPING
