@@ -87,17 +87,32 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.auth.views import register_guard
     from coordapp.errors import register_error_handlers
     from coordapp.main.views import bp as main_bp
+    from coordapp.partners.views import bp as partners_bp
 
     register_guard(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(partners_bp)
     register_error_handlers(app)
 
     @app.context_processor
     def inject_permissions() -> dict[str, Any]:
         from coordapp.auth.permissions import can_edit, has_role
 
-        return {"can_edit": can_edit, "has_role": has_role}
+        return {"can_edit": can_edit, "has_role": has_role, "nav_url": _nav_url}
+
+    from coordapp.labels import label
+
+    app.jinja_env.filters["label"] = label
+
+
+def _nav_url(endpoint: str, slug: str) -> str:
+    """The section's page once it is built, else the page saying it is coming."""
+    from flask import current_app, url_for
+
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint)
+    return url_for("main.coming_soon", section=slug)
 
 
 def register_request_hooks(app: Flask) -> None:

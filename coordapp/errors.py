@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 
@@ -59,6 +60,15 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(error: HTTPException) -> Any:
         status = error.code or 500
         return _render(status, error.name, error.description or "")
+
+    @app.errorhandler(StaleDataError)
+    def handle_concurrent_save(error: StaleDataError) -> Any:
+        return _render(
+            409,
+            "Conflict",
+            "Someone else saved this record at the same moment. Nothing of yours was saved; "
+            "reload the page to see their version.",
+        )
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Any:

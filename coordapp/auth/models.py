@@ -22,6 +22,9 @@ ROLE_RANK = {Role.VIEWER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
 
 
 class User(Audited, UserMixin, VersionedMixin, TimestampMixin, Base):
+    def __str__(self) -> str:
+        return self.full_name
+
     __tablename__ = "users"
     __audit_exclude__ = frozenset(
         {"created_at", "updated_at", "version", "password_hash", "last_login_at"}

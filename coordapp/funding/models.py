@@ -33,6 +33,9 @@ class CommitmentStatus(enum.StrEnum):
 
 
 class FundingCommitment(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+    def __str__(self) -> str:
+        return self.title
+
     __tablename__ = "funding_commitments"
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
@@ -133,6 +136,9 @@ class FundingReceipt(Audited, ArchivableMixin, TimestampMixin, Base):
 
 class ExchangeRate(Audited, TimestampMixin, Base):
     """1 unit of ``base_code`` = ``rate`` units of ``quote_code`` on ``rate_date``."""
+
+    def __str__(self) -> str:
+        return f"{self.base_code}/{self.quote_code} {self.rate_date.isoformat()}"
 
     __tablename__ = "exchange_rates"
     __table_args__ = (

@@ -63,6 +63,9 @@ hotline_countries = sa.Table(
 
 
 class Hotline(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+    def __str__(self) -> str:
+        return self.name
+
     __tablename__ = "hotlines"
     __table_args__ = (
         sa.CheckConstraint("staff_count IS NULL OR staff_count >= 0", name="staff_non_negative"),
@@ -120,6 +123,9 @@ class HotlineMembershipEvent(Audited, TimestampMixin, Base):
 
 class ExpansionTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
     """A country without (enough) coverage being worked on. Its stage comes from its history."""
+
+    def __str__(self) -> str:
+        return f"Expansion: {self.country.name if self.country else self.country_code}"
 
     __tablename__ = "expansion_targets"
 

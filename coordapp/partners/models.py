@@ -68,6 +68,9 @@ partnership_pillars = sa.Table(
 
 
 class Organization(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+    def __str__(self) -> str:
+        return self.name
+
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +102,9 @@ class Organization(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Bas
 class Contact(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
     """A person at an organization. Personal data: minimal, exportable, erasable."""
 
+    def __str__(self) -> str:
+        return self.full_name
+
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,6 +123,9 @@ class Contact(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
 
 
 class Partnership(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+    def __str__(self) -> str:
+        return self.title
+
     __tablename__ = "partnerships"
     __table_args__ = (
         sa.CheckConstraint(

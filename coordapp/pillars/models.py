@@ -48,6 +48,9 @@ class Pillar(TimestampMixin, Base):
 class PillarTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
     """A yearly KPI of a pillar. The actual value is computed from the records, never stored."""
 
+    def __str__(self) -> str:
+        return f"{self.indicator.value.replace('_', ' ').capitalize()} {self.year}"
+
     __tablename__ = "pillar_targets"
     __table_args__ = (
         sa.UniqueConstraint("pillar_id", "year", "indicator"),

@@ -18,6 +18,7 @@ from babel.numbers import get_currency_precision
 from sqlalchemy.orm import Session
 
 from coordapp.audit import service as audit
+from coordapp.errors import ValidationError
 from coordapp.pillars.models import Pillar
 from coordapp.reference.models import Country, Currency
 from coordapp.stats.models import MetricDefinition, MetricUnit
@@ -245,3 +246,50 @@ def list_pillars(session: Session) -> list[Pillar]:
 
 def get_currency(session: Session, code: str) -> Currency | None:
     return session.get(Currency, code.upper())
+
+
+def country_choices(session: Session) -> list[tuple[str, str]]:
+    return [
+        (code, name)
+        for code, name in session.execute(
+            sa.select(Country.alpha2, Country.name).order_by(Country.name)
+        )
+    ]
+
+
+def region_choices(session: Session) -> list[tuple[str, str]]:
+    return [(r, r) for r in list_regions(session)]
+
+
+def currency_choices(session: Session) -> list[tuple[str, str]]:
+    return [
+        (code, f"{code} · {name}")
+        for code, name in session.execute(
+            sa.select(Currency.code, Currency.name).order_by(Currency.code)
+        )
+    ]
+
+
+def pillar_choices(session: Session) -> list[tuple[str, str]]:
+    return [(str(p.id), p.name) for p in list_pillars(session)]
+
+
+def require_country(
+    session: Session, field: str, code: str | None, *, required: bool = False
+) -> str | None:
+    """An ISO 3166-1 alpha-2 code that exists in the reference table, upper-cased."""
+    if not code or not code.strip():
+        if required:
+            raise ValidationError(field, "Choose a country.")
+        return None
+    value = code.strip().upper()
+    if session.get(Country, value) is None:
+        raise ValidationError(field, f"{code!r} is not a known ISO 3166-1 country code.")
+    return value
+
+
+def require_currency(session: Session, field: str, code: str | None) -> Currency:
+    currency = get_currency(session, code or "") if code and code.strip() else None
+    if currency is None:
+        raise ValidationError(field, f"{code!r} is not a known ISO 4217 currency code.")
+    return currency

@@ -46,6 +46,9 @@ class MetricDefinition(TimestampMixin, Base):
 
 
 class HotlineStatistic(Audited, VersionedMixin, TimestampMixin, Base):
+    def __str__(self) -> str:
+        return f"Statistic {self.id}"
+
     __tablename__ = "hotline_statistics"
     __table_args__ = (
         sa.UniqueConstraint("hotline_id", "metric_id", "period_start"),

@@ -41,6 +41,9 @@ class DeliveryMode(enum.StrEnum):
 
 
 class TrainingEvent(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+    def __str__(self) -> str:
+        return self.title
+
     __tablename__ = "training_events"
     __table_args__ = (sa.CheckConstraint("end_date >= start_date", name="end_after_start"),)
 

@@ -1,0 +1,166 @@
+"""Server-side lists: search, filters, sorting and pagination over a select, in two queries.
+
+A domain service describes its list once (``ListSpec``); views, CSV export and the API run it.
+Query-string values that don't fit are ignored (never an error): a bad ``page`` is page 1, an
+unknown ``sort`` is the default order, an unknown filter value is no filter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+PER_PAGE_CHOICES = (25, 50, 100)
+EXPORT_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    sort: ColumnElement[Any] | Any | None = None
+    # Turns a row item into the text shown and exported.
+    value: Callable[[Any], Any] = field(default=lambda item: None)
+    link: bool = False
+
+
+@dataclass(frozen=True)
+class Filter:
+    key: str
+    label: str
+    apply: Callable[[sa.Select[Any], str], sa.Select[Any]]
+    # Allowed (value, label) pairs; the view shows a select. None = free text.
+    choices: Callable[[Session], Sequence[tuple[str, str]]] | None = None
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    name: str
+    entity: Any
+    columns: Sequence[Column]
+    default_sort: str
+    search: Sequence[Any] = ()
+    filters: Sequence[Filter] = ()
+    options: Sequence[Any] = ()
+    archivable: bool = True
+    base: Callable[[], sa.Select[Any]] | None = None
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key and c.sort is not None), None)
+
+
+@dataclass(frozen=True)
+class ListParams:
+    q: str = ""
+    filters: Mapping[str, str] = field(default_factory=dict)
+    sort: str = ""
+    descending: bool = False
+    page: int = 1
+    per_page: int = PER_PAGE_CHOICES[0]
+    archived: bool = False
+
+    @classmethod
+    def from_args(cls, spec: ListSpec, args: Mapping[str, str]) -> ListParams:
+        def integer(name: str, default: int) -> int:
+            try:
+                return int(args.get(name, default))
+            except (TypeError, ValueError):
+                return default
+
+        sort = args.get("sort", "")
+        descending = sort.startswith("-")
+        key = sort.lstrip("-")
+        if spec.column(key) is None:
+            key, descending = spec.default_sort.lstrip("-"), spec.default_sort.startswith("-")
+        per_page = integer("per_page", PER_PAGE_CHOICES[0])
+        filters = {
+            f.key: value.strip()
+            for f in spec.filters
+            if (value := args.get(f.key, "")) and value.strip()
+        }
+        return cls(
+            q=(args.get("q") or "").strip()[:100],
+            filters=filters,
+            sort=key,
+            descending=descending,
+            page=max(1, min(integer("page", 1), 1_000_000)),
+            per_page=per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0],
+            archived=spec.archivable and args.get("archived") in ("1", "true", "on"),
+        )
+
+    def as_args(self, **changes: Any) -> dict[str, Any]:
+        """The query string for this view (with changes), for links that keep the filters."""
+        values: dict[str, Any] = {
+            "q": self.q or None,
+            **self.filters,
+            "sort": ("-" if self.descending else "") + self.sort if self.sort else None,
+            "page": self.page if self.page > 1 else None,
+            "per_page": self.per_page if self.per_page != PER_PAGE_CHOICES[0] else None,
+            "archived": "1" if self.archived else None,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class ListResult:
+    spec: ListSpec
+    params: ListParams
+    items: list[Any]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.params.per_page))
+
+
+def _filtered(spec: ListSpec, params: ListParams) -> sa.Select[Any]:
+    query = spec.base() if spec.base else sa.select(spec.entity)
+    if spec.archivable and not params.archived:
+        query = query.where(spec.entity.archived_at.is_(None))
+    if params.q and spec.search:
+        pattern = f"%{params.q.lower()}%"
+        query = query.where(sa.or_(*(sa.func.lower(col).like(pattern) for col in spec.search)))
+    for flt in spec.filters:
+        value = params.filters.get(flt.key)
+        if value is not None:
+            query = flt.apply(query, value)
+    return query
+
+
+def _ordered(spec: ListSpec, params: ListParams, query: sa.Select[Any]) -> sa.Select[Any]:
+    column = spec.column(params.sort) or spec.column(spec.default_sort.lstrip("-"))
+    assert column is not None and column.sort is not None
+    order = column.sort.desc() if params.descending else column.sort.asc()
+    # The primary key breaks ties so pages never overlap.
+    return query.order_by(order.nulls_last(), spec.entity.id)
+
+
+def run_list(session: Session, spec: ListSpec, params: ListParams) -> ListResult:
+    """One COUNT and one page query (plus one per eager-loaded relationship): constant."""
+    query = _filtered(spec, params)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    page = min(params.page, max(1, math.ceil((total or 0) / params.per_page)))
+    if page != params.page:
+        params = ListParams(**{**params.__dict__, "page": page})
+    rows = session.scalars(
+        _ordered(spec, params, query)
+        .options(*spec.options)
+        .limit(params.per_page)
+        .offset((params.page - 1) * params.per_page)
+    ).unique()
+    return ListResult(spec=spec, params=params, items=list(rows), total=total or 0)
+
+
+def export_rows(session: Session, spec: ListSpec, params: ListParams) -> Iterator[list[Any]]:
+    """The header and every filtered row (no pagination), as the list shows them."""
+    yield [c.label for c in spec.columns]
+    query = _ordered(spec, params, _filtered(spec, params)).options(*spec.options)
+    for item in session.scalars(query.limit(EXPORT_LIMIT)).unique():
+        yield [c.value(item) for c in spec.columns]

@@ -1,0 +1,229 @@
+"""Generic list / detail / create / edit / archive views, registered per record type.
+
+Each handler goes load -> check access -> process (Indico's shape) and stays thin: it parses the
+request, calls the domain service and renders. Domain errors become form messages (422),
+a stale version becomes the 409 conflict page that keeps the user's input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import HiddenField
+
+from coordapp.auth.models import Role
+from coordapp.auth.permissions import require_role
+from coordapp.errors import ValidationError
+from coordapp.exports import csv_response
+from coordapp.extensions import current_session
+from coordapp.listing import ListParams, ListSpec, export_rows, run_list
+from coordapp.records import service as records
+from coordapp.records.service import StaleRecord
+
+_NOT_DATA = {"csrf_token", "submit", "version"}
+
+
+def form_data(form: FlaskForm) -> dict[str, Any]:
+    """The submitted values a service receives (without CSRF token, buttons and version)."""
+    return {name: f.data for name, f in form._fields.items() if name not in _NOT_DATA}
+
+
+def attach_error(form: FlaskForm, error: ValidationError) -> None:
+    target = form._fields.get(error.field or "")
+    if target is not None:
+        target.errors = [*list(target.errors), error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def submitted_version(form: FlaskForm) -> int | None:
+    raw = form._fields["version"].data if "version" in form._fields else None
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class VersionedForm(FlaskForm):
+    """Forms of records two managers may edit at once carry the version they started from."""
+
+    version = HiddenField()
+
+
+@dataclass(frozen=True)
+class Resource:
+    slug: str
+    singular: str
+    plural: str
+    list_spec: ListSpec
+    get: Callable[[Session, int], Any]
+    form: type[FlaskForm]
+    create: Callable[..., Any] | None
+    update: Callable[..., Any] | None
+    detail_template: str
+    detail_context: Callable[[Session, Any], Mapping[str, Any]] = field(
+        default=lambda session, obj: {}
+    )
+    # Prefill a new form from the query string (e.g. ?organization_id=3 from a partner's page).
+    new_defaults: Callable[[Session, Mapping[str, str]], Mapping[str, Any]] = field(
+        default=lambda session, args: {}
+    )
+    form_for: Callable[[Session, Any], FlaskForm] | None = None
+    archivable: bool = True
+    write_role: Role = Role.MANAGER
+
+    def endpoint(self, bp: Blueprint, action: str) -> str:
+        return f"{bp.name}.{self.slug.replace('-', '_')}_{action}"
+
+
+def register_resource(bp: Blueprint, res: Resource) -> None:
+    """Add the list, export, detail, new, edit, archive and restore routes of ``res`` to ``bp``."""
+    base = f"/{res.slug}"
+    prefix = res.slug.replace("-", "_")
+
+    def make_form(session: Session, obj: Any = None, **data: Any) -> FlaskForm:
+        if res.form_for is not None:
+            form = res.form_for(session, obj)
+            for name, value in data.items():
+                if name in form._fields and not form.is_submitted():
+                    form._fields[name].data = value
+            return form
+        return res.form(obj=obj, data=data or None)
+
+    def list_view() -> Any:
+        session = current_session()
+        params = ListParams.from_args(res.list_spec, request.args)
+        if request.args.get("format") == "csv":
+            stamp = {
+                "export": res.plural,
+                "filters": "; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items())
+                or "none",
+                "exported by": current_user.email,
+                "exported at": date.today().isoformat(),
+            }
+            return csv_response(
+                f"{res.slug}-{date.today().isoformat()}.csv",
+                export_rows(session, res.list_spec, params),
+                stamp=stamp,
+            )
+        result = run_list(session, res.list_spec, params)
+        filters = [
+            (flt, flt.choices(session) if flt.choices else None) for flt in res.list_spec.filters
+        ]
+        return render_template(
+            "records/list.html", res=res, bp=bp.name, result=result, filters=filters
+        )
+
+    def detail_view(record_id: int) -> Any:
+        session = current_session()
+        obj = res.get(session, record_id)
+        return render_template(
+            res.detail_template,
+            res=res,
+            bp=bp.name,
+            obj=obj,
+            history=records.history(session, obj=obj),
+            **res.detail_context(session, obj),
+        )
+
+    @require_role(res.write_role)
+    def new_view() -> Any:
+        session = current_session()
+        form = make_form(session, **res.new_defaults(session, request.args))
+        if form.validate_on_submit():
+            try:
+                assert res.create is not None
+                obj = res.create(session, data=form_data(form))
+            except ValidationError as error:
+                attach_error(form, error)
+            else:
+                flash(f"The {res.singular} was created.", "success")
+                return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
+        status = 422 if form.errors else 200
+        return render_template(
+            "records/form.html", res=res, bp=bp.name, form=form, obj=None
+        ), status
+
+    @require_role(res.write_role)
+    def edit_view(record_id: int) -> Any:
+        session = current_session()
+        obj = res.get(session, record_id)
+        form = make_form(session, obj=obj)
+        if not form.is_submitted() and "version" in form._fields:
+            form._fields["version"].data = obj.version
+        if form.validate_on_submit():
+            try:
+                assert res.update is not None
+                res.update(
+                    session, obj=obj, data=form_data(form), expected_version=submitted_version(form)
+                )
+            except StaleRecord as stale:
+                session.rollback()
+                current = res.get(session, record_id)
+                form._fields["version"].data = current.version
+                return render_template(
+                    "records/conflict.html",
+                    res=res,
+                    bp=bp.name,
+                    form=form,
+                    obj=current,
+                    error=stale,
+                    changes=records.recent_changes_since(session, obj=current),
+                ), 409
+            except ValidationError as error:
+                attach_error(form, error)
+            else:
+                flash(f"Your changes to the {res.singular} were saved.", "success")
+                return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
+        status = 422 if form.errors else 200
+        return render_template("records/form.html", res=res, bp=bp.name, form=form, obj=obj), status
+
+    def _archive_toggle(record_id: int, *, archive: bool) -> Any:
+        session = current_session()
+        obj = res.get(session, record_id)
+        if not res.archivable:
+            abort(404)
+        form = FlaskForm()
+        if not form.validate_on_submit():
+            abort(400, description="The form expired; reload the page and try again.")
+        if archive:
+            records.archive(session, obj=obj)
+            flash(
+                f"The {res.singular} was archived. It stays in the history and can be restored.",
+                "info",
+            )
+        else:
+            records.restore(session, obj=obj)
+            flash(f"The {res.singular} was restored.", "success")
+        return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
+
+    @require_role(res.write_role)
+    def archive_view(record_id: int) -> Any:
+        return _archive_toggle(record_id, archive=True)
+
+    @require_role(res.write_role)
+    def restore_view(record_id: int) -> Any:
+        return _archive_toggle(record_id, archive=False)
+
+    bp.add_url_rule(f"{base}/", f"{prefix}_list", list_view)
+    bp.add_url_rule(f"{base}/<int:record_id>", f"{prefix}_detail", detail_view)
+    if res.create is not None:
+        bp.add_url_rule(f"{base}/new", f"{prefix}_new", new_view, methods=["GET", "POST"])
+    if res.update is not None:
+        bp.add_url_rule(
+            f"{base}/<int:record_id>/edit", f"{prefix}_edit", edit_view, methods=["GET", "POST"]
+        )
+    if res.archivable:
+        bp.add_url_rule(
+            f"{base}/<int:record_id>/archive", f"{prefix}_archive", archive_view, methods=["POST"]
+        )
+        bp.add_url_rule(
+            f"{base}/<int:record_id>/restore", f"{prefix}_restore", restore_view, methods=["POST"]
+        )
