@@ -87,12 +87,27 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.auth.views import register_guard
     from coordapp.errors import register_error_handlers
     from coordapp.main.views import bp as main_bp
+    from coordapp.audit.views import bp as audit_bp
+    from coordapp.funding.views import bp as funding_bp
+    from coordapp.network.views import bp as network_bp
     from coordapp.partners.views import bp as partners_bp
+    from coordapp.pillars.views import bp as pillars_bp
+    from coordapp.stats.views import bp as stats_bp
+    from coordapp.training.views import bp as training_bp
 
     register_guard(app)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(main_bp)
-    app.register_blueprint(partners_bp)
+    for blueprint in (
+        auth_bp,
+        main_bp,
+        partners_bp,
+        network_bp,
+        funding_bp,
+        training_bp,
+        stats_bp,
+        pillars_bp,
+        audit_bp,
+    ):
+        app.register_blueprint(blueprint)
     register_error_handlers(app)
 
     @app.context_processor
