@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from coordapp import models as _models  # noqa: F401  (all mappers known before any is used)
 from coordapp.config import ConfigError, build_config
 
 __all__ = ["ConfigError", "create_app"]
@@ -24,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_request_hooks(app)
     register_commands(app)
     register_dashboards(app)
+    register_compression(app)
     return app
 
 
@@ -83,12 +85,12 @@ def _configure_sqlite(db: Any) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from coordapp.audit.views import bp as audit_bp
     from coordapp.auth.views import bp as auth_bp
     from coordapp.auth.views import register_guard
     from coordapp.errors import register_error_handlers
-    from coordapp.main.views import bp as main_bp
-    from coordapp.audit.views import bp as audit_bp
     from coordapp.funding.views import bp as funding_bp
+    from coordapp.main.views import bp as main_bp
     from coordapp.network.views import bp as network_bp
     from coordapp.partners.views import bp as partners_bp
     from coordapp.pillars.views import bp as pillars_bp
@@ -153,3 +155,9 @@ def register_dashboards(app: Flask) -> None:
     from dashboards import init_dashboards
 
     init_dashboards(app)
+
+
+def register_compression(app: Flask) -> None:
+    from coordapp.compression import init_compression
+
+    init_compression(app)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -64,6 +64,8 @@ class ListParams:
     page: int = 1
     per_page: int = PER_PAGE_CHOICES[0]
     archived: bool = False
+    # False when the order is the list's default (then links don't repeat it).
+    sort_given: bool = False
 
     @classmethod
     def from_args(cls, spec: ListSpec, args: Mapping[str, str]) -> ListParams:
@@ -76,7 +78,8 @@ class ListParams:
         sort = args.get("sort", "")
         descending = sort.startswith("-")
         key = sort.lstrip("-")
-        if spec.column(key) is None:
+        sort_given = spec.column(key) is not None
+        if not sort_given:
             key, descending = spec.default_sort.lstrip("-"), spec.default_sort.startswith("-")
         per_page = integer("per_page", PER_PAGE_CHOICES[0])
         filters = {
@@ -92,14 +95,26 @@ class ListParams:
             page=max(1, min(integer("page", 1), 1_000_000)),
             per_page=per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0],
             archived=spec.archivable and args.get("archived") in ("1", "true", "on"),
+            sort_given=sort_given,
         )
+
+    def checked(self, session: Session, spec: ListSpec) -> ListParams:
+        """Drop filter values that are not among a filter's choices (e.g. ?kind=bogus)."""
+        kept = {}
+        for flt in spec.filters:
+            value = self.filters.get(flt.key)
+            if value is None:
+                continue
+            if flt.choices is None or value in {str(v) for v, _ in flt.choices(session)}:
+                kept[flt.key] = value
+        return replace(self, filters=kept)
 
     def as_args(self, **changes: Any) -> dict[str, Any]:
         """The query string for this view (with changes), for links that keep the filters."""
         values: dict[str, Any] = {
             "q": self.q or None,
             **self.filters,
-            "sort": ("-" if self.descending else "") + self.sort if self.sort else None,
+            "sort": ("-" if self.descending else "") + self.sort if self.sort_given else None,
             "page": self.page if self.page > 1 else None,
             "per_page": self.per_page if self.per_page != PER_PAGE_CHOICES[0] else None,
             "archived": "1" if self.archived else None,
@@ -144,11 +159,12 @@ def _ordered(spec: ListSpec, params: ListParams, query: sa.Select[Any]) -> sa.Se
 
 def run_list(session: Session, spec: ListSpec, params: ListParams) -> ListResult:
     """One COUNT and one page query (plus one per eager-loaded relationship): constant."""
+    params = params.checked(session, spec)
     query = _filtered(spec, params)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     page = min(params.page, max(1, math.ceil((total or 0) / params.per_page)))
     if page != params.page:
-        params = ListParams(**{**params.__dict__, "page": page})
+        params = replace(params, page=page)
     rows = session.scalars(
         _ordered(spec, params, query)
         .options(*spec.options)
@@ -161,6 +177,7 @@ def run_list(session: Session, spec: ListSpec, params: ListParams) -> ListResult
 def export_rows(session: Session, spec: ListSpec, params: ListParams) -> Iterator[list[Any]]:
     """The header and every filtered row (no pagination), as the list shows them."""
     yield [c.label for c in spec.columns]
+    params = params.checked(session, spec)
     query = _ordered(spec, params, _filtered(spec, params)).options(*spec.options)
     for item in session.scalars(query.limit(EXPORT_LIMIT)).unique():
         yield [c.value(item) for c in spec.columns]
