@@ -28,6 +28,8 @@ from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
 
 _NOT_DATA = {"csrf_token", "submit", "version"}
+# Every registered (blueprint name, resource): for the route matrix test and the list bench.
+RESOURCES: list[tuple[str, Resource]] = []
 
 
 def form_data(form: FlaskForm) -> dict[str, Any]:
@@ -87,6 +89,7 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
     """Add the list, export, detail, new, edit, archive and restore routes of ``res`` to ``bp``."""
     base = f"/{res.slug}"
     prefix = res.slug.replace("-", "_")
+    RESOURCES.append((bp.name, res))
 
     def make_form(session: Session, obj: Any = None, **data: Any) -> FlaskForm:
         if res.form_for is not None:
