@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import SelectField, StringField
+from wtforms import StringField
 
 from coordapp.labels import enum_choices
 from coordapp.records.views import VersionedForm
@@ -30,7 +30,3 @@ class OrganizationField(StringField):
         }
         render_kw.update(kwargs.pop("render_kw", {}) or {})
         super().__init__(label, render_kw=render_kw, **kwargs)
-
-
-class CountrySelectField(SelectField):
-    """ISO country by name; choices are set per request from the reference table."""
