@@ -119,6 +119,9 @@ class CommitmentStatusEvent(Audited, TimestampMixin, Base):
 class FundingReceipt(Audited, ArchivableMixin, TimestampMixin, Base):
     """Money actually received against a commitment, in the currency it arrived in."""
 
+    def __str__(self) -> str:
+        return f"Receipt of {self.received_on.isoformat()}" if self.received_on else "Receipt"
+
     __tablename__ = "funding_receipts"
     __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
 

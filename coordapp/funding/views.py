@@ -1,7 +1,189 @@
-"""Pages of the funding domain (records workspace)."""
+"""Pages of the funding domain: commitments, receipts, exchange rates (records workspace)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy.orm import Session
+from werkzeug.routing import BuildError
+
+from coordapp.auth.models import Role
+from coordapp.auth.permissions import require_role
+from coordapp.errors import ValidationError
+from coordapp.extensions import current_session
+from coordapp.funding import service
+from coordapp.funding.forms import (
+    CommitmentForm,
+    ExchangeRateForm,
+    RatesFileForm,
+    ReceiptForm,
+    StatusForm,
+    commitment_form,
+    exchange_rate_form,
+    receipt_form,
+    status_form,
+)
+from coordapp.funding.models import FundingCommitment, FundingReceipt
+from coordapp.records import service as records
+from coordapp.records.views import Resource, attach_error, register_resource
 
 bp = Blueprint("funding", __name__)
+
+
+def _optional_url(endpoint: str, **values: Any) -> str | None:
+    """A link to another domain's page once that page exists."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str, Any]:
+    return {
+        **service.commitment_related(
+            session,
+            obj,
+            currency=current_app.config["REPORTING_CURRENCY"],
+            rates_on=date.today(),
+        ),
+        "status_form": status_form(obj),
+        "funder_url": _optional_url("partners.organizations_detail", record_id=obj.funder_id),
+        "partnership_url": _optional_url(
+            "partners.partnerships_detail", record_id=obj.partnership_id
+        )
+        if obj.partnership_id
+        else None,
+    }
+
+
+def _receipt_context(session: Session, obj: FundingReceipt) -> Mapping[str, Any]:
+    return {"money_text": service.money_text}
+
+
+COMMITMENTS = Resource(
+    slug="commitments",
+    singular="commitment",
+    plural="Funding commitments",
+    list_spec=service.COMMITMENT_LIST,
+    get=service.get_commitment,
+    form=CommitmentForm,
+    form_for=commitment_form,
+    create=service.create_commitment,
+    update=service.update_commitment,
+    detail_template="funding/commitment_detail.html",
+    detail_context=_commitment_context,
+    new_defaults=service.commitment_defaults,
+)
+RECEIPTS = Resource(
+    slug="receipts",
+    singular="receipt",
+    plural="Receipts",
+    list_spec=service.RECEIPT_LIST,
+    get=service.get_receipt,
+    form=ReceiptForm,
+    form_for=receipt_form,
+    create=service.create_receipt,
+    update=service.update_receipt,
+    detail_template="funding/receipt_detail.html",
+    detail_context=_receipt_context,
+    new_defaults=service.receipt_defaults,
+)
+EXCHANGE_RATES = Resource(
+    slug="exchange-rates",
+    singular="exchange rate",
+    plural="Exchange rates",
+    list_spec=service.EXCHANGE_RATE_LIST,
+    get=service.get_exchange_rate,
+    form=ExchangeRateForm,
+    form_for=exchange_rate_form,
+    create=service.create_exchange_rate,
+    update=service.update_exchange_rate,
+    detail_template="funding/exchange_rate_detail.html",
+    detail_context=lambda session, obj: {"rate_text": service.rate_text},
+    archivable=False,
+)
+for _resource in (COMMITMENTS, RECEIPTS, EXCHANGE_RATES):
+    register_resource(bp, _resource)
+
+
+@bp.route("/commitments/<int:record_id>/status", methods=["POST"])
+@require_role(Role.MANAGER)
+def commitments_status(record_id: int) -> Any:
+    session = current_session()
+    commitment = service.get_commitment(session, record_id)
+    form: StatusForm = status_form(commitment)
+    if form.validate_on_submit():
+        try:
+            event = service.change_commitment_status(
+                session,
+                commitment=commitment,
+                status=form.status.data,
+                on=form.on.data,
+                note=form.note.data,
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            flash(
+                f"The commitment is now {event.status.value} "
+                f"(since {event.changed_on.isoformat()}).",
+                "success",
+            )
+            return redirect(url_for("funding.commitments_detail", record_id=commitment.id))
+    context = {**_commitment_context(session, commitment), "status_form": form}
+    return render_template(
+        COMMITMENTS.detail_template,
+        res=COMMITMENTS,
+        bp=bp.name,
+        obj=commitment,
+        history=records.history(session, obj=commitment),
+        **context,
+    ), 422
+
+
+@bp.route("/commitments/partnerships-of-funder")
+def partnerships_of_funder() -> Any:
+    """The partnerships of the organization named ``?funder=`` as [id, label] pairs."""
+    choices = service.partnership_choices(
+        current_session(), funder=request.args.get("funder", "")[:200]
+    )
+    return jsonify([list(pair) for pair in choices])
+
+
+@bp.route("/exchange-rates/upload", methods=["GET", "POST"])
+@require_role(Role.MANAGER)
+def exchange_rates_upload() -> Any:
+    form = RatesFileForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            result = service.load_exchange_rates_csv(
+                current_session(), content=upload.read(), filename=upload.filename
+            )
+        except service.RatesFileInvalid as invalid:
+            attach_error(form, invalid)
+            problems = invalid.errors
+        else:
+            flash(
+                f"Rates loaded from {upload.filename or 'the file'}: {result.created} created, "
+                f"{result.updated} updated, {result.unchanged} unchanged.",
+                "success",
+            )
+            return redirect(url_for("funding.exchange_rates_list"))
+    status = 422 if form.errors else 200
+    return render_template(
+        "funding/rates_upload.html", form=form, problems=problems, res=EXCHANGE_RATES
+    ), status

@@ -1,7 +1,27 @@
-"""Pages of the pillars domain (records workspace)."""
+"""Pages of the pillars domain: the yearly targets (records workspace)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
+from coordapp.pillars import service
+from coordapp.pillars.forms import PillarTargetForm, pillar_target_form
+from coordapp.records.views import Resource, register_resource
+
 bp = Blueprint("pillars", __name__)
+
+PILLAR_TARGETS = Resource(
+    slug="pillar-targets",
+    singular="pillar target",
+    plural="Pillar targets",
+    list_spec=service.PILLAR_TARGET_LIST,
+    get=service.get_pillar_target,
+    form=PillarTargetForm,
+    form_for=pillar_target_form,
+    create=service.create_pillar_target,
+    update=service.update_pillar_target,
+    detail_template="pillars/pillar_target_detail.html",
+    detail_context=service.pillar_target_related,
+    new_defaults=service.pillar_target_defaults,
+)
+register_resource(bp, PILLAR_TARGETS)

@@ -1,0 +1,235 @@
+"""Forms of the funding pages: commitments (with their pillar allocations), status changes,
+receipts, exchange rates and the rates file."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import render_template, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+from wtforms import DateField, Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms.utils import unset_value
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import Select
+
+from coordapp.forms import OrganizationField, VersionedForm, optional_choices
+from coordapp.funding import service
+from coordapp.funding.models import (
+    ExchangeRate,
+    FundingCommitment,
+    FundingReceipt,
+)
+from coordapp.labels import label
+from coordapp.reference import service as reference
+
+NOTES_ONLY = "Coordination notes only: no links, no report details."
+
+
+class AllocationsWidget:
+    """One input per pillar in a table, with a running total (see the template)."""
+
+    def __call__(self, field: AllocationsField, **kwargs: Any) -> Markup:
+        # The template is autoescaped: its output is already safe HTML.
+        html = render_template("funding/_allocations_field.html", field=field)
+        return Markup(html)  # noqa: S704
+
+
+class AllocationsField(Field):
+    """Amounts or percentages per pillar, posted as ``<name>-<pillar id>``.
+
+    ``data`` maps pillar id (as text) to what was typed; the service checks it.
+    """
+
+    widget = AllocationsWidget()
+
+    def __init__(self, label: str | None = None, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.pillars: list[tuple[str, str]] = []
+        self.data: dict[str, str] = {}
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        self.process_errors: list[Any] = []
+        self.object_data = None
+        self.data = {}
+        if formdata is not None:
+            prefix = f"{self.name}-"
+            self.raw_data = [k for k in formdata if k.startswith(prefix)]
+            self.data = {
+                key[len(prefix) :]: (formdata.get(key) or "").strip()[:40]
+                for key in formdata
+                if key.startswith(prefix)
+            }
+
+    def value_for(self, pillar_id: str) -> str:
+        return self.data.get(pillar_id, "")
+
+
+class PartnershipSelect(Select):
+    """A select of the funder's partnerships that follows the funder box (see the template)."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        select = super().__call__(field, **kwargs)
+        script = render_template(
+            "funding/_partnership_script.html",
+            field=field,
+            lookup=url_for("funding.partnerships_of_funder"),
+        )
+        # Both parts are escaped already (the widget's markup, an autoescaped template).
+        return select + Markup(script)  # noqa: S704
+
+
+class CommitmentForm(VersionedForm):
+    title = StringField(
+        "Title",
+        validators=[DataRequired(), Length(max=200)],
+        description="E.g. Core grant 2027-2028.",
+    )
+    funder = OrganizationField(
+        "Funder",
+        validators=[DataRequired(), Length(max=200)],
+        description="Type the organization's name and pick it from the list.",
+    )
+    partnership_id = SelectField(
+        "Partnership",
+        validators=[Optional()],
+        validate_choice=False,
+        widget=PartnershipSelect(),
+        description="Optional: the agreement this pledge belongs to (the funder's partnerships).",
+    )
+    currency_code = SelectField("Currency", validate_choice=False, default="EUR")
+    amount = StringField(
+        "Amount pledged",
+        validators=[DataRequired(), Length(max=40)],
+        description="In the currency chosen, with at most its decimal places (JPY none).",
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    pledged_on = DateField("Pledged on", validators=[InputRequired()])
+    period_start = DateField("Period start", validators=[InputRequired()])
+    period_end = DateField("Period end", validators=[InputRequired()])
+    allocation_mode = RadioField(
+        "Allocate by",
+        choices=[("amount", "Amount (pledge currency)"), ("percent", "Percentage of the pledge")],
+        default="amount",
+    )
+    allocations = AllocationsField(
+        "Allocation to pillars",
+        description="The allocations must add up exactly to the pledge. Percentages are turned "
+        "into amounts rounded to the currency's minor units; the rounding remainder goes to "
+        "the largest share.",
+        render_kw={"data-col": "col-12"},
+    )
+    notes = TextAreaField(
+        "Notes",
+        validators=[Optional(), Length(max=5000)],
+        description=NOTES_ONLY,
+        render_kw={"rows": 3, "data-col": "col-12"},
+    )
+
+
+def commitment_form(session: Session, obj: FundingCommitment | None) -> FlaskForm:
+    form = CommitmentForm(obj=obj)
+    form.currency_code.choices = reference.currency_choices(session)
+    form.allocations.pillars = reference.pillar_choices(session)
+    if obj is not None and not form.is_submitted():
+        form.funder.data = obj.funder.name
+        form.partnership_id.data = str(obj.partnership_id or "")
+        form.amount.data = str(service.in_minor_units(obj.amount, obj.currency_code))
+        form.allocation_mode.data = "amount"
+        form.allocations.data = service.commitment_allocation_values(obj)
+    form.partnership_id.choices = optional_choices(
+        service.partnership_choices(session, funder=form.funder.data), empty="— none —"
+    )
+    return form
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("New status", validate_choice=False)
+    on = DateField("On", validators=[InputRequired()], default=date.today)
+    note = StringField(
+        "Note", validators=[Optional(), Length(max=500)], description="E.g. Agreement signed."
+    )
+
+
+def status_form(commitment: FundingCommitment) -> StatusForm:
+    form = StatusForm()
+    form.status.choices = [(s.value, label(s)) for s in service.next_statuses(commitment)]
+    return form
+
+
+class ReceiptForm(FlaskForm):
+    commitment_id = SelectField(
+        "Commitment", validate_choice=False, render_kw={"data-col": "col-12"}
+    )
+    received_on = DateField("Received on", validators=[InputRequired()])
+    amount = StringField(
+        "Amount received",
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    currency_code = SelectField(
+        "Currency",
+        validate_choice=False,
+        description="The currency the money arrived in (it may differ from the pledge's).",
+    )
+    reference = StringField(
+        "Reference",
+        validators=[Optional(), Length(max=120)],
+        description="Bank or finance reference, e.g. TRF-2026-0412.",
+    )
+
+
+def receipt_form(session: Session, obj: FundingReceipt | None) -> FlaskForm:
+    form = ReceiptForm(obj=obj)
+    selected = form.commitment_id.data or (obj.commitment_id if obj is not None else None)
+    include = int(str(selected)) if str(selected or "").isdigit() else None
+    form.commitment_id.choices = optional_choices(
+        service.commitment_choices(session, include=include), empty="— choose —"
+    )
+    form.currency_code.choices = reference.currency_choices(session)
+    if obj is not None and not form.is_submitted():
+        form.commitment_id.data = str(obj.commitment_id)
+        form.amount.data = str(service.in_minor_units(obj.amount, obj.currency_code))
+    return form
+
+
+class ExchangeRateForm(FlaskForm):
+    base_code = SelectField("Base currency", validate_choice=False, default="EUR")
+    quote_code = SelectField("Quote currency", validate_choice=False)
+    rate_date = DateField("Date", validators=[InputRequired()])
+    rate = StringField(
+        "Rate",
+        validators=[DataRequired(), Length(max=40)],
+        description="1 base = rate quote, e.g. 1 EUR = 1.0850 USD.",
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    source = StringField(
+        "Source",
+        validators=[Optional(), Length(max=120)],
+        description="Where the rate comes from, e.g. ECB reference rate.",
+    )
+
+
+def exchange_rate_form(session: Session, obj: ExchangeRate | None) -> FlaskForm:
+    form = ExchangeRateForm(obj=obj)
+    choices = reference.currency_choices(session)
+    form.base_code.choices = choices
+    form.quote_code.choices = optional_choices(choices, empty="— choose —")
+    form.rate.description = Markup(
+        "1 base = rate quote, e.g. 1 EUR = 1.0850 USD. Many rates at once? "
+        '<a href="{}">Load a rates CSV</a>.'
+    ).format(url_for("funding.exchange_rates_upload"))
+    if obj is not None and not form.is_submitted():
+        form.rate.data = service.rate_text(obj.rate)
+    return form
+
+
+class RatesFileForm(FlaskForm):
+    file = FileField(
+        "Rates file (CSV)",
+        validators=[FileRequired("Choose a CSV file to upload.")],
+        description="Header date,base,quote,rate; comma or semicolon; UTF-8.",
+    )

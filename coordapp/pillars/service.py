@@ -1,0 +1,214 @@
+"""Queries and commands over the pillars' yearly targets (actuals are computed elsewhere)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from coordapp import validation
+from coordapp.errors import ValidationError
+from coordapp.labels import enum_choices, label
+from coordapp.listing import Column, Filter, ListSpec
+from coordapp.pillars.models import Pillar, PillarIndicator, PillarTarget
+from coordapp.records import service as records
+from coordapp.reference import service as reference
+
+YEARS = (1990, 2100)
+MAX_TARGET = Decimal("1e16")
+
+
+def target_value_text(target: PillarTarget) -> str:
+    """``EUR 250,000.00`` for money, ``12`` for counts."""
+    indicator = PillarIndicator(target.indicator)
+    if indicator.unit == "EUR":
+        return f"EUR {Decimal(target.target_value):,.2f}"
+    return f"{Decimal(target.target_value):,.0f}"
+
+
+def target_number(target: PillarTarget) -> Decimal:
+    """The target with the indicator's precision: cents for EUR, whole numbers for counts."""
+    places = Decimal("0.01") if PillarIndicator(target.indicator).unit == "EUR" else Decimal(1)
+    return Decimal(target.target_value).quantize(places)
+
+
+def _year_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    try:
+        year = int(value)
+    except ValueError:
+        return query
+    return query.where(PillarTarget.year == year)
+
+
+def _year_choices(session: Session) -> list[tuple[str, str]]:
+    years = session.scalars(
+        sa.select(PillarTarget.year).distinct().order_by(PillarTarget.year.desc())
+    )
+    return [(str(y), str(y)) for y in years]
+
+
+def _indicator_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    if value not in {i.value for i in PillarIndicator}:
+        return query
+    return query.where(PillarTarget.indicator == value)
+
+
+def _pillar_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    return query.where(PillarTarget.pillar_id == int(value)) if value.isdigit() else query
+
+
+PILLAR_TARGET_LIST = ListSpec(
+    name="pillar-targets",
+    entity=PillarTarget,
+    columns=(
+        Column("pillar", "Pillar", Pillar.sort_order, lambda t: t.pillar.name),
+        Column("year", "Year", PillarTarget.year, lambda t: t.year),
+        Column(
+            "indicator",
+            "Indicator",
+            PillarTarget.indicator,
+            lambda t: label(t.indicator),
+            link=True,
+        ),
+        Column("target", "Target", PillarTarget.target_value, lambda t: target_number(t)),
+        Column("unit", "Unit", None, lambda t: PillarIndicator(t.indicator).unit),
+        Column("description", "Description", None, lambda t: t.description),
+    ),
+    default_sort="-year",
+    search=(PillarTarget.description,),
+    filters=(
+        Filter("pillar", "Pillar", _pillar_filter, reference.pillar_choices),
+        Filter("year", "Year", _year_filter, _year_choices),
+        Filter(
+            "indicator",
+            "Indicator",
+            _indicator_filter,
+            lambda s: enum_choices(PillarIndicator),
+        ),
+    ),
+    options=(selectinload(PillarTarget.pillar),),
+    base=lambda: sa.select(PillarTarget).join(Pillar, Pillar.id == PillarTarget.pillar_id),
+)
+
+
+def get_pillar_target(session: Session, target_id: int) -> PillarTarget:
+    obj: PillarTarget = records.get_or_404(session, PillarTarget, target_id, what="pillar target")
+    return obj
+
+
+def _year(value: object) -> int:
+    text = str(value).strip() if value is not None else ""
+    try:
+        year = int(text)
+    except ValueError:
+        year = 0
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ValidationError("year", f"Enter a year between {YEARS[0]} and {YEARS[1]}.")
+    return year
+
+
+def _target_value(value: object, indicator: PillarIndicator) -> Decimal:
+    text = str(value).strip().replace(",", "") if value is not None else ""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise ValidationError("target_value", "Enter the target as a number, e.g. 12.")
+    if number < 0:
+        raise ValidationError("target_value", "The target cannot be negative.")
+    if number >= MAX_TARGET:
+        raise ValidationError("target_value", "The target is too large.")
+    exponent = number.as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if indicator.unit == "EUR":
+        if decimals > 2:
+            raise ValidationError("target_value", "A EUR target has at most 2 decimal places.")
+    elif number != number.to_integral_value():
+        raise ValidationError(
+            "target_value", f"{label(indicator)} is a count: enter a whole number."
+        )
+    return number
+
+
+def _clean_target(
+    session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
+) -> dict[str, Any]:
+    raw_pillar = str(data.get("pillar_id") or "").strip()
+    pillar = session.get(Pillar, int(raw_pillar)) if raw_pillar.isdigit() else None
+    if pillar is None:
+        raise ValidationError("pillar_id", "Choose one of the four pillars.")
+    year = _year(data.get("year"))
+    indicator = validation.choice("indicator", PillarIndicator, data.get("indicator"))
+    taken = session.scalar(
+        sa.select(PillarTarget.id).where(
+            PillarTarget.pillar_id == pillar.id,
+            PillarTarget.year == year,
+            PillarTarget.indicator == indicator.value,
+            PillarTarget.id != (exclude_id or 0),
+        )
+    )
+    if taken is not None:
+        raise ValidationError(
+            "indicator",
+            f"{pillar.name} already has a {label(indicator).lower()} target for {year} "
+            f"(target #{taken}); edit that one instead.",
+        )
+    return {
+        "pillar_id": pillar.id,
+        "year": year,
+        "indicator": indicator,
+        "target_value": _target_value(data.get("target_value"), indicator),
+        "description": validation.free_text("description", data.get("description"), max_length=200),
+    }
+
+
+def create_pillar_target(session: Session, *, data: Mapping[str, Any]) -> PillarTarget:
+    target = PillarTarget(**_clean_target(session, data))
+    session.add(target)
+    session.flush()
+    return target
+
+
+def update_pillar_target(
+    session: Session,
+    *,
+    obj: PillarTarget,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+) -> PillarTarget:
+    records.check_version(obj, expected_version)
+    records.apply_changes(obj, _clean_target(session, data, exclude_id=obj.id))
+    session.flush()
+    return obj
+
+
+def pillar_target_related(session: Session, obj: PillarTarget) -> dict[str, Any]:
+    """What the target's page shows besides its fields: the pillar's other targets that year."""
+    return {
+        "target_text": target_value_text(obj),
+        "same_year": session.scalars(
+            sa.select(PillarTarget)
+            .where(
+                PillarTarget.pillar_id == obj.pillar_id,
+                PillarTarget.year == obj.year,
+                PillarTarget.id != obj.id,
+                PillarTarget.archived_at.is_(None),
+            )
+            .order_by(PillarTarget.indicator)
+        ).all(),
+        "value_text": target_value_text,
+    }
+
+
+def pillar_target_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
+    """Prefill a new target from ``?pillar=`` and ``?year=`` (e.g. the filtered list)."""
+    defaults: dict[str, Any] = {}
+    if args.get("pillar", "").isdigit():
+        defaults["pillar_id"] = args["pillar"]
+    if args.get("year", "").isdigit():
+        defaults["year"] = args["year"]
+    return defaults
