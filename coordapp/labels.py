@@ -14,6 +14,7 @@ _SPECIAL = {
     "removed_within_3_days_pct": "Removed within 3 days (%)",
     "reports_assessed_csam": "Reports assessed as CSAM",
     "funding_received_eur": "Funding received (EUR)",
+    "hotline_setup": "Hotline set-up",
 }
 
 

@@ -1,25 +1,47 @@
-"""Hotline membership on a date and coverage of the world as of a date, computed in SQL."""
+"""Hotline membership on a date and coverage of the world as of a date, computed in SQL;
+hotline records and their membership history, the expansion pipeline, country pages."""
 
 from __future__ import annotations
 
 import enum
+import itertools
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Any, cast
 
+import pycountry
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from coordapp import validation
+from coordapp.audit import service as audit
+from coordapp.auth.models import Role, User
+from coordapp.db import utcnow
+from coordapp.errors import NotFound, ValidationError
+from coordapp.labels import enum_choices, label
+from coordapp.listing import Column, Filter, ListSpec
 from coordapp.network.models import (
     COVERING_STATUSES,
+    EXPANSION_STAGE_ORDER,
     ExpansionStage,
     ExpansionStageEvent,
     ExpansionTarget,
     Hotline,
     HotlineMembershipEvent,
     MembershipStatus,
+    Priority,
     hotline_countries,
 )
+from coordapp.partners.models import Organization, OrganizationKind
+from coordapp.partners.service import organization_id_by_name
+from coordapp.records import service as records
+from coordapp.reference import service as reference
 from coordapp.reference.models import Country
+from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
 
 
 class CoverageStatus(enum.StrEnum):
@@ -243,3 +265,1101 @@ def coverage_summary(session: Session, *, on: date) -> CoverageSummary:
         countries_provisional=by_status[CoverageStatus.PROVISIONAL],
         countries_in_pipeline=by_status[CoverageStatus.PIPELINE],
     )
+
+
+# =============================================================================================
+# Records workspace: hotlines, membership events, the expansion pipeline, country pages
+# =============================================================================================
+
+REPORTING_CHANNELS = ("web", "email", "phone", "app", "chat")
+FIRST_FOUNDED_YEAR = 1950
+MAX_STAFF = 100_000
+# Membership history is what happened: nothing before this date is plausible, nothing after today.
+EARLIEST_EVENT = date(1950, 1, 1)
+
+_COVERING_VALUES = tuple(s.value for s in COVERING_STATUSES)
+_EVENT_NOUN = {
+    MembershipStatus.APPLICANT: "application",
+    MembershipStatus.PROVISIONAL: "provisional admission",
+    MembershipStatus.FULL: "full membership",
+    MembershipStatus.SUSPENDED: "suspension",
+    MembershipStatus.WITHDRAWN: "withdrawal",
+}
+_STATE_WORDS = {
+    None: "not yet in the network",
+    MembershipStatus.APPLICANT: "an applicant",
+    MembershipStatus.PROVISIONAL: "a provisional member",
+    MembershipStatus.FULL: "a full member",
+    MembershipStatus.SUSPENDED: "suspended",
+    MembershipStatus.WITHDRAWN: "withdrawn",
+}
+
+
+def _today() -> date:
+    """'Today' as a bound parameter read when a list query runs, not when the module loads.
+
+    The list specs below are built once at import; their joins must still mean today.
+    """
+    return cast(
+        date, sa.bindparam("network_today", callable_=date.today, type_=sa.Date, unique=True)
+    )
+
+
+def _first_admitted_subquery(on: date) -> sa.Subquery:
+    """(hotline_id, since): the first date each hotline was a provisional or full member."""
+    return (
+        sa.select(
+            HotlineMembershipEvent.hotline_id,
+            sa.func.min(HotlineMembershipEvent.event_date).label("since"),
+        )
+        .where(
+            HotlineMembershipEvent.event_date <= on,
+            HotlineMembershipEvent.status.in_(_COVERING_VALUES),
+        )
+        .group_by(HotlineMembershipEvent.hotline_id)
+        .subquery("first_admitted_on")
+    )
+
+
+def _membership_order(event: HotlineMembershipEvent) -> tuple[date, int, int]:
+    return (event.event_date, _STATUS_RANK[event.status], event.id or 0)
+
+
+def status_from_events(
+    events: Iterable[HotlineMembershipEvent], *, on: date
+) -> MembershipStatus | None:
+    """The rule of ``membership_on_subquery`` over events already loaded (one list page).
+
+    Lists filter and sort by the SQL subquery; this only labels the rows they show.
+    """
+    past = [e for e in events if e.event_date <= on]
+    return max(past, key=_membership_order).status if past else None
+
+
+def first_admitted_from_events(
+    events: Iterable[HotlineMembershipEvent], *, on: date
+) -> date | None:
+    dates = [e.event_date for e in events if e.event_date <= on and e.status in COVERING_STATUSES]
+    return min(dates) if dates else None
+
+
+# --- hotline list ----------------------------------------------------------------------------
+
+_STATUS_TODAY = membership_on_subquery(_today())
+_ADMITTED_TODAY = _first_admitted_subquery(_today())
+NO_STATUS = "none"
+
+
+def _hotline_list_base() -> sa.Select[Any]:
+    return (
+        sa.select(Hotline)
+        .join(Country, Country.alpha2 == Hotline.country_code)
+        .outerjoin(Organization, Organization.id == Hotline.operator_id)
+        .outerjoin(_STATUS_TODAY, _STATUS_TODAY.c.hotline_id == Hotline.id)
+        .outerjoin(_ADMITTED_TODAY, _ADMITTED_TODAY.c.hotline_id == Hotline.id)
+    )
+
+
+def membership_status_choices(session: Session | None = None) -> list[tuple[str, str]]:
+    return [*enum_choices(MembershipStatus), (NO_STATUS, "None (no events yet)")]
+
+
+def _filter_status_today(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    if value == NO_STATUS:
+        return query.where(_STATUS_TODAY.c.status.is_(None))
+    if value in {s.value for s in MembershipStatus}:
+        return query.where(_STATUS_TODAY.c.status == value)
+    return query
+
+
+def _filter_covers(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    return query.where(
+        Hotline.id.in_(
+            sa.select(hotline_countries.c.hotline_id).where(
+                hotline_countries.c.country_code == value.upper()
+            )
+        )
+    )
+
+
+def _filter_operator_kind(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    if value not in {k.value for k in OrganizationKind}:
+        return query
+    return query.where(Organization.kind == value)
+
+
+def _year_filter(compare: Callable[[Any, int], Any]) -> Callable[[sa.Select[Any], str], Any]:
+    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+        if not (value.isdigit() and len(value) <= 4):
+            return query
+        return query.where(compare(Hotline.founded_year, int(value)))
+
+    return apply
+
+
+def _status_label(status: MembershipStatus | None) -> str:
+    return label(status) if status is not None else "None"
+
+
+HOTLINE_LIST = ListSpec(
+    name="hotlines",
+    entity=Hotline,
+    columns=(
+        Column("name", "Name", Hotline.name, lambda h: h.name, link=True),
+        Column("country", "Country", Country.name, lambda h: h.country.name),
+        Column(
+            "status",
+            "Status today",
+            sa.case(
+                {status.value: rank for status, rank in _STATUS_RANK.items()},
+                value=_STATUS_TODAY.c.status,
+            ),
+            lambda h: _status_label(status_from_events(h.membership_events, on=date.today())),
+        ),
+        Column(
+            "member_since",
+            "Member since",
+            _ADMITTED_TODAY.c.since,
+            lambda h: first_admitted_from_events(h.membership_events, on=date.today()),
+        ),
+        Column(
+            "operator",
+            "Operator",
+            Organization.name,
+            lambda h: h.operator.name if h.operator else None,
+        ),
+        Column("staff", "Staff", Hotline.staff_count, lambda h: h.staff_count),
+        Column("founded", "Founded", Hotline.founded_year, lambda h: h.founded_year),
+    ),
+    default_sort="name",
+    search=(Hotline.name,),
+    filters=(
+        Filter("status", "Status today", _filter_status_today, membership_status_choices),
+        Filter("country", "Country covered", _filter_covers, reference.country_choices),
+        Filter(
+            "region",
+            "Region (home)",
+            lambda q, v: q.where(Country.region == v),
+            reference.region_choices,
+        ),
+        Filter(
+            "operator_kind",
+            "Operator kind",
+            _filter_operator_kind,
+            lambda s: enum_choices(OrganizationKind),
+        ),
+        Filter("founded_from", "Founded from", _year_filter(lambda col, y: col >= y)),
+        Filter("founded_until", "Founded until", _year_filter(lambda col, y: col <= y)),
+    ),
+    options=(
+        selectinload(Hotline.country),
+        selectinload(Hotline.operator),
+        selectinload(Hotline.membership_events),
+    ),
+    base=_hotline_list_base,
+)
+
+
+# --- hotline records -------------------------------------------------------------------------
+
+
+def get_hotline(session: Session, hotline_id: int) -> Hotline:
+    obj: Hotline = records.get_or_404(session, Hotline, hotline_id, what="hotline")
+    return obj
+
+
+def _as_list(value: object) -> list[str]:
+    """Several values from a form (a list) or an import / API (one string, space or comma)."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(cast(Iterable[Any], value))
+    return [part for item in items for part in re.split(r"[\s,;]+", str(item).strip()) if part]
+
+
+def _whole_number(
+    field: str, value: object, *, minimum: int, maximum: int, what: str
+) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise ValidationError(field, f"Enter {what} as a whole number.") from None
+    if not minimum <= number <= maximum:
+        raise ValidationError(
+            field, f"{what.capitalize()} must be between {minimum} and {maximum}."
+        )
+    return number
+
+
+def clean_languages(field: str, value: object) -> str | None:
+    """ISO 639-1 codes (two letters), space or comma separated; stored lower-case, space-joined."""
+    codes: list[str] = []
+    for raw in _as_list(value):
+        code = raw.lower()
+        if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
+            raise ValidationError(
+                field,
+                f"{raw[:20]!r} is not an ISO 639-1 language code "
+                "(two letters separated by spaces, e.g. de en fr).",
+            )
+        if code not in codes:
+            codes.append(code)
+    text = " ".join(codes)
+    if len(text) > 120:
+        raise ValidationError(field, "Too many languages (at most 40).")
+    return text or None
+
+
+def language_names(codes: str | None) -> list[tuple[str, str]]:
+    """Stored ISO 639-1 codes with their English names, for pages."""
+    names = []
+    for code in (codes or "").split():
+        language = pycountry.languages.get(alpha_2=code)
+        names.append((code, language.name if language is not None else code))
+    return names
+
+
+def clean_channels(field: str, value: object) -> str | None:
+    chosen = {item.lower() for item in _as_list(value)}
+    unknown = sorted(chosen - set(REPORTING_CHANNELS))
+    if unknown:
+        raise ValidationError(
+            field,
+            f"{unknown[0][:20]!r} is not a reporting channel; choose from "
+            f"{', '.join(REPORTING_CHANNELS)}.",
+        )
+    return " ".join(c for c in REPORTING_CHANNELS if c in chosen) or None
+
+
+def _covered_countries(session: Session, data: Mapping[str, Any], *, home: str) -> list[Country]:
+    codes = [home]
+    for raw in _as_list(data.get("covered_countries")):
+        code = reference.require_country(session, "covered_countries", raw)
+        if code is not None and code not in codes:
+            codes.append(code)
+    found = session.scalars(sa.select(Country).where(Country.alpha2.in_(codes))).all()
+    return sorted(found, key=lambda c: (c.alpha2 != home, c.name))
+
+
+def _clean_hotline(
+    session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
+) -> dict[str, Any]:
+    name = validation.required_text("name", data.get("name"), max_length=200)
+    taken = session.scalar(
+        sa.select(Hotline.id).where(
+            sa.func.lower(Hotline.name) == name.lower(), Hotline.id != (exclude_id or 0)
+        )
+    )
+    if taken is not None:
+        raise ValidationError("name", f"A hotline named {name!r} already exists.")
+    home = reference.require_country(
+        session, "country_code", data.get("country_code"), required=True
+    )
+    assert home is not None
+    return {
+        "name": name,
+        "operator_id": organization_id_by_name(
+            session, "operator", data.get("operator"), required=False
+        ),
+        "country_code": home,
+        "covered_countries": _covered_countries(session, data, home=home),
+        "public_url": validation.web_url("public_url", data.get("public_url")),
+        "founded_year": _whole_number(
+            "founded_year",
+            data.get("founded_year"),
+            minimum=FIRST_FOUNDED_YEAR,
+            maximum=date.today().year,
+            what="the founding year",
+        ),
+        "languages": clean_languages("languages", data.get("languages")),
+        "reporting_channels": clean_channels("reporting_channels", data.get("reporting_channels")),
+        "staff_count": _whole_number(
+            "staff_count",
+            data.get("staff_count"),
+            minimum=0,
+            maximum=MAX_STAFF,
+            what="the staff count",
+        ),
+        "notes": validation.free_text("notes", data.get("notes")),
+    }
+
+
+def _country_codes(countries: Iterable[Country]) -> str:
+    return " ".join(sorted(c.alpha2 for c in countries))
+
+
+def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
+    hotline = Hotline(**_clean_hotline(session, data))
+    session.add(hotline)
+    session.flush()
+    # The association table is not an audited row; record the covered countries explicitly.
+    audit.record(
+        session,
+        action="create",
+        entity_type=Hotline.__tablename__,
+        entity_id=hotline.id,
+        changes={"covered_countries": [None, _country_codes(hotline.covered_countries)]},
+    )
+    return hotline
+
+
+def update_hotline(
+    session: Session, *, obj: Hotline, data: Mapping[str, Any], expected_version: int | None
+) -> Hotline:
+    records.check_version(obj, expected_version)
+    values = _clean_hotline(session, data, exclude_id=obj.id)
+    covered = values.pop("covered_countries")
+    before, after = _country_codes(obj.covered_countries), _country_codes(covered)
+    records.apply_changes(obj, values)
+    if before != after:
+        obj.covered_countries = covered
+        # A change of coverage alone must still move the version (two managers, one hotline).
+        obj.updated_at = utcnow()
+        audit.record(
+            session,
+            action="update",
+            entity_type=Hotline.__tablename__,
+            entity_id=obj.id,
+            changes={"covered_countries": [before, after]},
+        )
+    session.flush()
+    return obj
+
+
+def hotline_names(session: Session) -> list[tuple[str, str]]:
+    """(id, "name · country") of the hotlines, for link selects."""
+    return [
+        (str(hotline_id), f"{name} · {country}")
+        for hotline_id, name, country in session.execute(
+            sa.select(Hotline.id, Hotline.name, Country.name)
+            .join(Country, Country.alpha2 == Hotline.country_code)
+            .order_by(Hotline.archived_at.is_not(None), Hotline.name)
+        )
+    ]
+
+
+# --- membership events -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    on: date
+    status: MembershipStatus
+    order: int  # id; a new event sorts after stored ones of the same date and status
+
+    @property
+    def key(self) -> tuple[date, int, int]:
+        return (self.on, _STATUS_RANK[self.status], self.order)
+
+    def __str__(self) -> str:
+        return f"{_EVENT_NOUN[self.status]} on {self.on.isoformat()}"
+
+
+def _chronology_problem(steps: Iterable[_Step]) -> str | None:
+    """Why a membership history is impossible, naming the events in conflict; None if fine.
+
+    The history is read in the order ``membership_on_subquery`` uses: by date, then by the
+    lifecycle order applicant < provisional < full < suspended < withdrawn.
+    """
+    ordered = sorted(steps, key=lambda s: s.key)
+    if not ordered:
+        return None
+    first = ordered[0]
+    if first.status in (MembershipStatus.SUSPENDED, MembershipStatus.WITHDRAWN):
+        return (
+            f"The {first} would be the first event: a history starts with an application "
+            "(or, for a founding hotline, its admission)."
+        )
+    first_spell = list(
+        itertools.takewhile(lambda s: s.status != MembershipStatus.WITHDRAWN, ordered)
+    )
+    application = next((s for s in first_spell if s.status == MembershipStatus.APPLICANT), None)
+    if application is not None:
+        early = next(
+            (s for s in first_spell if s.status in COVERING_STATUSES and s.key < application.key),
+            None,
+        )
+        if early is not None:
+            return f"No full member before applicant: the {early} comes before the {application}."
+    previous: _Step | None = None
+    withdrawal: _Step | None = None
+    for step in ordered:
+        if withdrawal is not None and step.status != MembershipStatus.APPLICANT:
+            return (
+                f"No event after withdrawal without re-application: the {step} follows the "
+                f"{withdrawal} with no new application in between."
+            )
+        if step.status == MembershipStatus.SUSPENDED and (
+            previous is None or previous.status not in COVERING_STATUSES
+        ):
+            state = _STATE_WORDS[previous.status if previous else None]
+            since = f" (since the {previous})" if previous else ""
+            return f"Only a member can be suspended: at the {step} the hotline is {state}{since}."
+        if step.status == MembershipStatus.WITHDRAWN:
+            withdrawal = step
+        elif step.status == MembershipStatus.APPLICANT:
+            withdrawal = None
+        previous = step
+    return None
+
+
+def _stored_steps(session: Session, hotline_id: int) -> list[tuple[int, _Step]]:
+    return [
+        (event_id, _Step(on, MembershipStatus(status), event_id))
+        for event_id, on, status in session.execute(
+            sa.select(
+                HotlineMembershipEvent.id,
+                HotlineMembershipEvent.event_date,
+                HotlineMembershipEvent.status,
+            ).where(HotlineMembershipEvent.hotline_id == hotline_id)
+        )
+    ]
+
+
+def _require_active(obj: Hotline | ExpansionTarget, what: str) -> None:
+    if obj.archived_at is not None:
+        raise ValidationError(None, f"This {what} is archived; restore it before changing it.")
+
+
+def _event_date(field: str, value: object, *, today: date, earliest: date | None = None) -> date:
+    if isinstance(value, str) and value.strip():
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationError(field, "Enter a date as YYYY-MM-DD.") from None
+    if not isinstance(value, date):
+        raise ValidationError(field, "Enter a date as YYYY-MM-DD.")
+    if value > today:
+        raise ValidationError(
+            field,
+            f"{value.isoformat()} is in the future; record what has happened (today is "
+            f"{today.isoformat()}).",
+        )
+    if earliest is not None and value < earliest:
+        raise ValidationError(field, f"The date cannot be before {earliest.isoformat()}.")
+    return value
+
+
+def add_membership_event(
+    session: Session,
+    *,
+    hotline: Hotline,
+    on: date | str | None,
+    status: MembershipStatus | str | None,
+    note: str | None,
+) -> HotlineMembershipEvent:
+    """Record a dated membership change, in any order of entry, if the history stays possible."""
+    _require_active(hotline, "hotline")
+    day = _event_date("on", on, today=date.today(), earliest=EARLIEST_EVENT)
+    new_status: MembershipStatus = validation.choice("status", MembershipStatus, status)
+    cleaned_note = validation.free_text("note", note, max_length=500)
+    stored = _stored_steps(session, hotline.id)
+    candidate = _Step(day, new_status, sys.maxsize)
+    if any(s.on == day and s.status == new_status for _, s in stored):
+        raise ValidationError("on", f"The history already has the {candidate}.")
+    problem = _chronology_problem([*(s for _, s in stored), candidate])
+    if problem:
+        raise ValidationError("status", problem)
+    event = HotlineMembershipEvent(
+        hotline_id=hotline.id, event_date=day, status=new_status, note=cleaned_note
+    )
+    session.add(event)
+    session.flush()
+    session.expire(hotline, ["membership_events"])
+    return event
+
+
+def remove_membership_event(session: Session, *, event: HotlineMembershipEvent) -> None:
+    """Delete a wrongly entered event, if the history without it stays possible."""
+    hotline = event.hotline
+    _require_active(hotline, "hotline")
+    removed = _Step(event.event_date, event.status, event.id)
+    remaining = [s for event_id, s in _stored_steps(session, hotline.id) if event_id != event.id]
+    problem = _chronology_problem(remaining)
+    if problem:
+        raise ValidationError(None, f"Deleting the {removed} would break the history. {problem}")
+    session.delete(event)
+    session.flush()
+    session.expire(hotline, ["membership_events"])
+
+
+def get_membership_event(
+    session: Session, *, hotline: Hotline, event_id: int
+) -> HotlineMembershipEvent:
+    event = session.get(HotlineMembershipEvent, event_id)
+    if event is None or event.hotline_id != hotline.id:
+        raise NotFound(f"This hotline has no membership event with id {event_id}.")
+    return event
+
+
+# --- hotline page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsQuarter:
+    period_start: date
+    period_end: date
+    values: dict[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsSummary:
+    metrics: list[tuple[str, str, str]]  # (code, name, unit)
+    quarters: list[StatisticsQuarter]
+
+
+def hotline_statistics_summary(
+    session: Session, *, hotline_id: int, quarters: int = 4
+) -> StatisticsSummary:
+    """The latest ``quarters`` quarters of aggregate figures reported by the hotline."""
+    latest = (
+        sa.select(HotlineStatistic.period_start)
+        .where(
+            HotlineStatistic.hotline_id == hotline_id,
+            HotlineStatistic.period_kind == PeriodKind.QUARTER.value,
+        )
+        .distinct()
+        .order_by(HotlineStatistic.period_start.desc())
+        .limit(quarters)
+        .subquery("latest_quarters")
+    )
+    rows = session.execute(
+        sa.select(
+            HotlineStatistic.period_start,
+            HotlineStatistic.period_end,
+            MetricDefinition.code,
+            MetricDefinition.name,
+            MetricDefinition.unit,
+            HotlineStatistic.value,
+        )
+        .join(MetricDefinition, MetricDefinition.id == HotlineStatistic.metric_id)
+        .where(
+            HotlineStatistic.hotline_id == hotline_id,
+            HotlineStatistic.period_kind == PeriodKind.QUARTER.value,
+            HotlineStatistic.period_start.in_(sa.select(latest.c.period_start)),
+        )
+        .order_by(HotlineStatistic.period_start.desc(), MetricDefinition.sort_order)
+    ).all()
+    metrics: dict[str, tuple[str, str, str]] = {}
+    by_period: dict[date, StatisticsQuarter] = {}
+    for start, end, code, name, unit, value in rows:
+        metrics.setdefault(code, (code, name, MetricUnit(unit).value))
+        by_period.setdefault(start, StatisticsQuarter(start, end, {})).values[code] = value
+    return StatisticsSummary(metrics=list(metrics.values()), quarters=list(by_period.values()))
+
+
+def membership_timeline(session: Session, *, hotline_id: int) -> list[HotlineMembershipEvent]:
+    """The hotline's events in the order the status is derived from (date, then lifecycle)."""
+    events = session.scalars(
+        sa.select(HotlineMembershipEvent).where(HotlineMembershipEvent.hotline_id == hotline_id)
+    ).all()
+    return sorted(events, key=_membership_order)
+
+
+def hotline_related(
+    session: Session, *, hotline: Hotline, today: date, on: date | None = None
+) -> dict[str, Any]:
+    """What a hotline's page shows besides its fields."""
+    from coordapp.training.models import TrainingEvent, TrainingParticipation
+
+    return {
+        "status_today": membership_status_on(session, hotline_id=hotline.id, on=today),
+        "status_on": (
+            membership_status_on(session, hotline_id=hotline.id, on=on) if on is not None else None
+        ),
+        "timeline": membership_timeline(session, hotline_id=hotline.id),
+        "covered": sorted(
+            hotline.covered_countries, key=lambda c: (c.alpha2 != hotline.country_code, c.name)
+        ),
+        "statistics": hotline_statistics_summary(session, hotline_id=hotline.id),
+        "trainings": session.execute(
+            sa.select(TrainingEvent, TrainingParticipation)
+            .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
+            .where(TrainingParticipation.hotline_id == hotline.id)
+            .order_by(TrainingEvent.start_date.desc())
+        ).all(),
+        "expansion_targets": session.scalars(
+            sa.select(ExpansionTarget)
+            .where(ExpansionTarget.hotline_id == hotline.id)
+            .options(selectinload(ExpansionTarget.country))
+        ).all(),
+    }
+
+
+# --- expansion pipeline ----------------------------------------------------------------------
+
+
+def _stage_by_target_subquery(on: date) -> sa.Subquery:
+    """(target_id, stage) as of ``on`` for every target, archived or not (same tie-break as
+    ``_stage_on_subquery``: on one day the later entry wins)."""
+    ranked = (
+        sa.select(
+            ExpansionStageEvent.target_id,
+            ExpansionStageEvent.stage,
+            sa.func.row_number()
+            .over(
+                partition_by=ExpansionStageEvent.target_id,
+                order_by=(ExpansionStageEvent.entered_on.desc(), ExpansionStageEvent.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(ExpansionStageEvent.entered_on <= on)
+        .subquery("ranked_target_stage")
+    )
+    return (
+        sa.select(ranked.c.target_id, ranked.c.stage)
+        .where(ranked.c.rn == 1)
+        .subquery("target_stage_on")
+    )
+
+
+def _stage_order(event: ExpansionStageEvent) -> tuple[date, int]:
+    return (event.entered_on, event.id or sys.maxsize)
+
+
+def stage_from_events(events: Iterable[ExpansionStageEvent], *, on: date) -> ExpansionStage | None:
+    """The rule of the stage subqueries over events already loaded (one list page)."""
+    past = [e for e in events if e.entered_on <= on]
+    return max(past, key=_stage_order).stage if past else None
+
+
+_STAGE_TODAY = _stage_by_target_subquery(_today())
+_PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
+
+
+class DueDate(str):
+    """A due date as text (CSV), shown with an "overdue" badge on pages when it has passed."""
+
+    overdue: bool
+
+    def __new__(cls, day: date, *, today: date) -> DueDate:
+        overdue = day < today
+        item = super().__new__(cls, f"{day.isoformat()} (overdue)" if overdue else day.isoformat())
+        item.overdue = overdue
+        return item
+
+    def __html__(self) -> str:
+        text = str(self).removesuffix(" (overdue)")
+        if self.overdue:
+            return (
+                f'<span class="text-danger fw-semibold">{text}</span> '
+                '<span class="badge text-bg-danger">overdue</span>'
+            )
+        return text
+
+
+def _due(target: ExpansionTarget) -> DueDate | None:
+    if target.next_step_due is None:
+        return None
+    return DueDate(target.next_step_due, today=date.today())
+
+
+def _expansion_list_base() -> sa.Select[Any]:
+    return (
+        sa.select(ExpansionTarget)
+        .join(Country, Country.alpha2 == ExpansionTarget.country_code)
+        .outerjoin(User, User.id == ExpansionTarget.owner_id)
+        .outerjoin(_STAGE_TODAY, _STAGE_TODAY.c.target_id == ExpansionTarget.id)
+    )
+
+
+def _filter_enum(column: Any, enum_cls: Any) -> Callable[[sa.Select[Any], str], sa.Select[Any]]:
+    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+        if value not in {m.value for m in enum_cls}:
+            return query
+        return query.where(column == value)
+
+    return apply
+
+
+def _filter_owner(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    if not value.isdigit() or len(value) > 9:
+        return query
+    return query.where(ExpansionTarget.owner_id == int(value))
+
+
+def _filter_overdue(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    if value != "1":
+        return query
+    return query.where(ExpansionTarget.next_step_due < _today())
+
+
+def owner_choices(session: Session) -> list[tuple[str, str]]:
+    """Users who own a target (list filter)."""
+    return [
+        (str(user_id), name)
+        for user_id, name in session.execute(
+            sa.select(User.id, User.full_name)
+            .where(User.id.in_(sa.select(ExpansionTarget.owner_id)))
+            .order_by(User.full_name)
+        )
+    ]
+
+
+def assignable_owner_choices(session: Session) -> list[tuple[str, str]]:
+    """Active managers and admins (the people who work on expansion), for the owner select."""
+    return [
+        (str(user_id), name)
+        for user_id, name in session.execute(
+            sa.select(User.id, User.full_name)
+            .where(User.active.is_(True), User.role.in_([Role.MANAGER.value, Role.ADMIN.value]))
+            .order_by(User.full_name)
+        )
+    ]
+
+
+EXPANSION_LIST = ListSpec(
+    name="expansion",
+    entity=ExpansionTarget,
+    columns=(
+        Column("country", "Country", Country.name, lambda t: t.country.name, link=True),
+        Column("region", "Region", Country.region, lambda t: t.country.region),
+        Column(
+            "stage",
+            "Stage",
+            sa.case(
+                {stage.value: rank for stage, rank in EXPANSION_STAGE_ORDER.items()},
+                value=_STAGE_TODAY.c.stage,
+            ),
+            lambda t: label(stage_from_events(t.stage_events, on=date.today())),
+        ),
+        Column(
+            "priority",
+            "Priority",
+            sa.case(
+                {p.value: rank for p, rank in _PRIORITY_RANK.items()},
+                value=ExpansionTarget.priority,
+            ),
+            lambda t: label(t.priority),
+        ),
+        Column("owner", "Owner", User.full_name, lambda t: t.owner.full_name if t.owner else None),
+        Column("next_step", "Next step", ExpansionTarget.next_step, lambda t: t.next_step),
+        Column("due", "Due", ExpansionTarget.next_step_due, _due),
+    ),
+    default_sort="country",
+    search=(Country.name, ExpansionTarget.next_step),
+    filters=(
+        Filter(
+            "stage",
+            "Stage",
+            _filter_enum(_STAGE_TODAY.c.stage, ExpansionStage),
+            lambda s: enum_choices(ExpansionStage),
+        ),
+        Filter(
+            "priority",
+            "Priority",
+            _filter_enum(ExpansionTarget.priority, Priority),
+            lambda s: enum_choices(Priority),
+        ),
+        Filter("owner", "Owner", _filter_owner, owner_choices),
+        Filter(
+            "region", "Region", lambda q, v: q.where(Country.region == v), reference.region_choices
+        ),
+        Filter("overdue", "Next step", _filter_overdue, lambda s: [("1", "Overdue only")]),
+    ),
+    options=(
+        selectinload(ExpansionTarget.country),
+        selectinload(ExpansionTarget.owner),
+        selectinload(ExpansionTarget.stage_events),
+    ),
+    base=_expansion_list_base,
+)
+
+
+def get_expansion_target(session: Session, target_id: int) -> ExpansionTarget:
+    obj: ExpansionTarget = records.get_or_404(
+        session, ExpansionTarget, target_id, what="expansion target"
+    )
+    return obj
+
+
+def _optional_id(session: Session, field: str, value: object, model: Any, what: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        record_id = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(field, f"Choose a {what} from the list.") from None
+    if session.get(model, record_id) is None:
+        raise ValidationError(field, f"There is no {what} with id {record_id}.")
+    return record_id
+
+
+def _clean_expansion_fields(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+    owner_id = _optional_id(session, "owner_id", data.get("owner_id"), User, "user")
+    if owner_id is not None:
+        owner = session.get_one(User, owner_id)
+        if not owner.active or owner.role == Role.VIEWER:
+            raise ValidationError(
+                "owner_id", f"{owner.full_name} cannot own pipeline work (needs an active manager)."
+            )
+    due = data.get("next_step_due")
+    if isinstance(due, str):
+        try:
+            due = date.fromisoformat(due.strip()) if due.strip() else None
+        except ValueError:
+            raise ValidationError("next_step_due", "Enter a date as YYYY-MM-DD.") from None
+    return {
+        "priority": validation.choice(
+            "priority", Priority, data.get("priority") or Priority.MEDIUM.value
+        ),
+        "owner_id": owner_id,
+        "next_step": validation.free_text("next_step", data.get("next_step"), max_length=300),
+        "next_step_due": due,
+        "hotline_id": _optional_id(
+            session, "hotline_id", data.get("hotline_id"), Hotline, "hotline"
+        ),
+        "notes": validation.free_text("notes", data.get("notes")),
+    }
+
+
+def create_expansion_target(
+    session: Session, *, data: Mapping[str, Any], actor_id: int | None = None
+) -> ExpansionTarget:
+    """A new target in a country without one, entering its first stage on a date."""
+    code = reference.require_country(
+        session, "country_code", data.get("country_code"), required=True
+    )
+    existing = session.scalar(
+        sa.select(ExpansionTarget).where(ExpansionTarget.country_code == code)
+    )
+    if existing is not None:
+        hint = " (archived: restore it instead)" if existing.archived_at else ""
+        raise ValidationError(
+            "country_code", f"{existing.country.name} already has an expansion target{hint}."
+        )
+    stage = validation.choice("stage", ExpansionStage, data.get("stage"))
+    entered_on = _event_date("stage_on", data.get("stage_on"), today=date.today())
+    target = ExpansionTarget(country_code=code, **_clean_expansion_fields(session, data))
+    session.add(target)
+    session.flush()
+    session.add(
+        ExpansionStageEvent(
+            target_id=target.id,
+            stage=stage,
+            entered_on=entered_on,
+            note=validation.free_text("stage_note", data.get("stage_note"), max_length=500),
+            actor_id=actor_id,
+        )
+    )
+    session.flush()
+    return target
+
+
+def update_expansion_target(
+    session: Session,
+    *,
+    obj: ExpansionTarget,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+) -> ExpansionTarget:
+    """Priority, owner, next step and due date, notes, linked hotline (stages move apart)."""
+    records.check_version(obj, expected_version)
+    records.apply_changes(obj, _clean_expansion_fields(session, data))
+    session.flush()
+    return obj
+
+
+def stage_history(session: Session, *, target_id: int) -> list[ExpansionStageEvent]:
+    return list(
+        session.scalars(
+            sa.select(ExpansionStageEvent)
+            .where(ExpansionStageEvent.target_id == target_id)
+            .options(selectinload(ExpansionStageEvent.target))
+            .order_by(ExpansionStageEvent.entered_on, ExpansionStageEvent.id)
+        )
+    )
+
+
+def move_stage(
+    session: Session,
+    *,
+    target: ExpansionTarget,
+    stage: ExpansionStage | str | None,
+    on: date | str | None,
+    note: str | None,
+    actor_id: int | None,
+) -> ExpansionStageEvent:
+    """Move the target to any stage (forward or back), dated between its last move and today."""
+    _require_active(target, "expansion target")
+    new_stage: ExpansionStage = validation.choice("stage", ExpansionStage, stage)
+    day = _event_date("on", on, today=date.today())
+    history = stage_history(session, target_id=target.id)
+    if history:
+        last = history[-1]
+        if day < last.entered_on:
+            raise ValidationError(
+                "on",
+                f"The previous move ({label(last.stage).lower()}) is dated "
+                f"{last.entered_on.isoformat()}; a move cannot be dated before it.",
+            )
+        if last.stage == new_stage:
+            raise ValidationError(
+                "stage",
+                f"The target is already at {label(new_stage).lower()} "
+                f"(since {last.entered_on.isoformat()}).",
+            )
+    event = ExpansionStageEvent(
+        target_id=target.id,
+        stage=new_stage,
+        entered_on=day,
+        note=validation.free_text("note", note, max_length=500),
+        actor_id=actor_id,
+    )
+    session.add(event)
+    session.flush()
+    session.expire(target, ["stage_events"])
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class StageSpell:
+    """One stay in a stage: from its event until the next move (or today, if current)."""
+
+    event: ExpansionStageEvent
+    until: date
+    days: int
+    current: bool
+
+
+def stage_spells(events: Sequence[ExpansionStageEvent], *, today: date) -> list[StageSpell]:
+    ordered = sorted((e for e in events if e.entered_on <= today), key=_stage_order)
+    spells = []
+    for index, event in enumerate(ordered):
+        current = index == len(ordered) - 1
+        until = today if current else ordered[index + 1].entered_on
+        spells.append(
+            StageSpell(event, until, max(0, (until - event.entered_on).days), current=current)
+        )
+    return spells
+
+
+def days_per_stage(spells: Iterable[StageSpell]) -> list[tuple[ExpansionStage, int]]:
+    """Total days in each stage reached (a stage visited twice adds up), in pipeline order."""
+    totals: dict[ExpansionStage, int] = {}
+    for spell in spells:
+        totals[spell.event.stage] = totals.get(spell.event.stage, 0) + spell.days
+    return sorted(totals.items(), key=lambda item: EXPANSION_STAGE_ORDER[item[0]])
+
+
+def expansion_related(session: Session, *, target: ExpansionTarget, today: date) -> dict[str, Any]:
+    history = stage_history(session, target_id=target.id)
+    spells = stage_spells(history, today=today)
+    actors = {
+        user.id: user
+        for user in session.scalars(
+            sa.select(User).where(User.id.in_({e.actor_id for e in history if e.actor_id}))
+        )
+    }
+    return {
+        "current_stage": spells[-1].event.stage if spells else None,
+        "spells": list(reversed(spells)),
+        "days_per_stage": days_per_stage(spells),
+        "actors": actors,
+        "hotline_status": (
+            membership_status_on(session, hotline_id=target.hotline_id, on=today)
+            if target.hotline_id
+            else None
+        ),
+        "due": _due(target),
+    }
+
+
+# --- countries -------------------------------------------------------------------------------
+
+
+def coverage_status_choices() -> list[tuple[str, str]]:
+    return [
+        (CoverageStatus.FULL.value, "Full member coverage"),
+        (CoverageStatus.PROVISIONAL.value, "Provisional member coverage"),
+        (CoverageStatus.PIPELINE.value, "In the expansion pipeline"),
+        (CoverageStatus.NONE.value, "No coverage"),
+    ]
+
+
+def country_coverage_list(
+    session: Session, *, on: date, region: str | None = None, status: str | None = None
+) -> list[CountryCoverage]:
+    """Countries with their coverage on ``on``, filtered by region and coverage status in SQL.
+
+    Unknown filter values are ignored (no filter), like every list.
+    """
+    coverage = _coverage_query(on).subquery("coverage")
+    query = sa.select(coverage).order_by(coverage.c.name)
+    if region and region in reference.list_regions(session):
+        query = query.where(coverage.c.region == region)
+    if status in {s.value for s in CoverageStatus}:
+        query = query.where(coverage.c.status == status)
+    return [
+        CountryCoverage(
+            country_code=row.alpha2,
+            alpha3=row.alpha3,
+            name=row.name,
+            region=row.region,
+            sub_region=row.sub_region,
+            status=CoverageStatus(row.status),
+            hotline_count=row.hotline_count,
+            member_since=row.member_since,
+            pipeline_stage=ExpansionStage(row.stage) if row.stage is not None else None,
+        )
+        for row in session.execute(query)
+    ]
+
+
+def get_country(session: Session, code: str) -> Country:
+    country = session.get(Country, code.upper()) if len(code) == 2 else None
+    if country is None:
+        raise NotFound(f"{code[:10]!r} is not a known ISO 3166-1 country code.")
+    return country
+
+
+def country_overview(session: Session, *, country: Country, today: date) -> dict[str, Any]:
+    """Everything the network does in or for one country, as of ``today``."""
+    from coordapp.training.models import TrainingEvent, TrainingParticipation
+
+    coverage = _coverage_query(today).where(Country.alpha2 == country.alpha2).subquery("one")
+    row = session.execute(sa.select(coverage)).one()
+    membership = membership_on_subquery(today)
+    hotlines = session.execute(
+        sa.select(Hotline, membership.c.status)
+        .join(hotline_countries, hotline_countries.c.hotline_id == Hotline.id)
+        .outerjoin(membership, membership.c.hotline_id == Hotline.id)
+        .where(hotline_countries.c.country_code == country.alpha2, Hotline.archived_at.is_(None))
+        .order_by(Hotline.country_code != country.alpha2, Hotline.name)
+    ).all()
+    target = session.scalar(
+        sa.select(ExpansionTarget)
+        .where(ExpansionTarget.country_code == country.alpha2)
+        .options(selectinload(ExpansionTarget.owner), selectinload(ExpansionTarget.stage_events))
+    )
+    trainings = session.execute(
+        sa.select(
+            TrainingEvent, sa.func.coalesce(sa.func.sum(TrainingParticipation.participants), 0)
+        )
+        .outerjoin(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
+        .where(
+            TrainingEvent.location_country_code == country.alpha2,
+            TrainingEvent.archived_at.is_(None),
+        )
+        .group_by(TrainingEvent.id)
+        .order_by(TrainingEvent.start_date.desc())
+    ).all()
+    return {
+        "coverage": CoverageStatus(row.status),
+        "member_since": row.member_since,
+        "hotlines": [
+            (hotline, MembershipStatus(status) if status else None) for hotline, status in hotlines
+        ],
+        "target": target,
+        "target_stage": stage_from_events(target.stage_events, on=today) if target else None,
+        "target_due": _due(target) if target else None,
+        "organizations": session.scalars(
+            sa.select(Organization)
+            .where(
+                Organization.hq_country_code == country.alpha2, Organization.archived_at.is_(None)
+            )
+            .order_by(Organization.name)
+        ).all(),
+        "trainings": trainings,
+    }
