@@ -1,7 +1,127 @@
-"""Pages of the training domain (records workspace)."""
+"""Pages of the training domain: events (records workspace) and who took part in them."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+
+from coordapp.auth.models import Role
+from coordapp.auth.permissions import require_role
+from coordapp.errors import ValidationError
+from coordapp.extensions import current_session
+from coordapp.records import service as records
+from coordapp.records.views import Resource, attach_error, form_data, register_resource
+from coordapp.training import service
+from coordapp.training.forms import TrainingEventForm, event_form, participation_form
+from coordapp.training.models import TrainingEvent
 
 bp = Blueprint("training", __name__)
+
+
+def _detail_context(session: Session, obj: TrainingEvent) -> dict[str, Any]:
+    return {
+        **service.event_related(session, obj),
+        "participation_form": participation_form(session),
+    }
+
+
+TRAININGS = Resource(
+    slug="trainings",
+    singular="training event",
+    plural="Training events",
+    list_spec=service.TRAINING_LIST,
+    get=service.get_event,
+    form=TrainingEventForm,
+    form_for=event_form,
+    create=service.create_event,
+    update=service.update_event,
+    detail_template="training/event_detail.html",
+    detail_context=_detail_context,
+)
+register_resource(bp, TRAININGS)
+
+
+def _detail_page(session: Session, event: TrainingEvent, form: FlaskForm, status: int) -> Any:
+    """The event's page again, showing the participation form with its messages."""
+    return render_template(
+        TRAININGS.detail_template,
+        res=TRAININGS,
+        bp=bp.name,
+        obj=event,
+        history=records.history(session, obj=event),
+        **{**service.event_related(session, event), "participation_form": form},
+    ), status
+
+
+@bp.route("/trainings/<int:record_id>/participation", methods=["POST"])
+@require_role(Role.MANAGER)
+def participation_add(record_id: int) -> Any:
+    session = current_session()
+    event = service.get_event(session, record_id)
+    form = participation_form(session)
+    if form.validate_on_submit():
+        try:
+            row = service.save_participation(session, event=event, data=form_data(form))
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            flash(f"{row.participants} participant(s) recorded.", "success")
+            return redirect(
+                url_for("training.trainings_detail", record_id=event.id) + "#participation"
+            )
+    return _detail_page(session, event, form, 422)
+
+
+@bp.route(
+    "/trainings/<int:record_id>/participation/<int:participation_id>/edit",
+    methods=["GET", "POST"],
+)
+@require_role(Role.MANAGER)
+def participation_edit(record_id: int, participation_id: int) -> Any:
+    session = current_session()
+    event = service.get_event(session, record_id)
+    row = service.get_participation(session, event=event, participation_id=participation_id)
+    form = participation_form(session, row)
+    if form.validate_on_submit():
+        try:
+            service.save_participation(
+                session, event=event, data=form_data(form), participation=row
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            flash("The participation row was saved.", "success")
+            return redirect(
+                url_for("training.trainings_detail", record_id=event.id) + "#participation"
+            )
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "training/participation_form.html",
+        res=TRAININGS,
+        bp=bp.name,
+        event=event,
+        row=row,
+        form=form,
+    ), status
+
+
+@bp.route(
+    "/trainings/<int:record_id>/participation/<int:participation_id>/remove", methods=["POST"]
+)
+@require_role(Role.MANAGER)
+def participation_remove(record_id: int, participation_id: int) -> Any:
+    session = current_session()
+    event = service.get_event(session, record_id)
+    row = service.get_participation(session, event=event, participation_id=participation_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    try:
+        service.remove_participation(session, event=event, participation=row)
+    except ValidationError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("training.trainings_detail", record_id=event.id) + "#participation")
+    flash("The participation row was removed.", "info")
+    return redirect(url_for("training.trainings_detail", record_id=event.id) + "#participation")

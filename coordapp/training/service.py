@@ -1,0 +1,493 @@
+"""Queries and commands over training events and who took part in them.
+
+A participation row belongs to exactly one participant, a member hotline or another
+organization, and there is at most one row per participant per event. Named attendees are
+personal data and optional; the counts are what the network reports on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from coordapp import validation
+from coordapp.errors import NotFound, ValidationError
+from coordapp.labels import enum_choices, label
+from coordapp.listing import Column, Filter, ListSpec
+from coordapp.network.models import Hotline
+from coordapp.partners import service as partners
+from coordapp.partners.models import Organization
+from coordapp.pillars.models import Pillar
+from coordapp.records import service as records
+from coordapp.reference import service as reference
+from coordapp.reference.models import Country
+from coordapp.training.models import (
+    DeliveryMode,
+    TrainingEvent,
+    TrainingKind,
+    TrainingParticipation,
+)
+
+FIRST_YEAR = 1999
+MAX_PARTICIPANTS = 100_000
+FEEDBACK_MIN, FEEDBACK_MAX = Decimal(1), Decimal(5)
+_WHOLE_NUMBER = re.compile(r"^\d+$")
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def _start_year() -> Any:
+    return sa.cast(sa.extract("year", TrainingEvent.start_date), sa.Integer)
+
+
+def _in_year(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    """Events that start in the year; a value that is not a plausible year is no filter."""
+    try:
+        year = int(value)
+    except ValueError:
+        return query
+    if not FIRST_YEAR <= year <= 2100:
+        return query
+    return query.where(
+        TrainingEvent.start_date >= date(year, 1, 1), TrainingEvent.start_date <= date(year, 12, 31)
+    )
+
+
+def year_choices(session: Session) -> list[tuple[str, str]]:
+    """The years in which events start, newest first."""
+    years = session.scalars(sa.select(_start_year()).distinct().order_by(_start_year().desc()))
+    return [(str(y), str(y)) for y in years if y is not None]
+
+
+TRAINING_LIST = ListSpec(
+    name="trainings",
+    entity=TrainingEvent,
+    columns=(
+        Column("title", "Title", TrainingEvent.title, lambda e: e.title, link=True),
+        Column("kind", "Kind", TrainingEvent.kind, lambda e: label(e.kind)),
+        Column("pillar", "Pillar", TrainingEvent.pillar_id, lambda e: e.pillar.name),
+        Column("start", "Start", TrainingEvent.start_date, lambda e: e.start_date),
+        Column("end", "End", TrainingEvent.end_date, lambda e: e.end_date),
+        Column("delivery", "Delivery", TrainingEvent.delivery, lambda e: label(e.delivery)),
+        Column(
+            "location",
+            "Location",
+            TrainingEvent.location_country_code,
+            lambda e: e.location_country.name if e.location_country else None,
+        ),
+        Column("topics", "Topics", None, lambda e: e.topics),
+    ),
+    default_sort="-start",
+    search=(TrainingEvent.title, TrainingEvent.topics),
+    filters=(
+        Filter(
+            "kind",
+            "Kind",
+            lambda q, v: q.where(TrainingEvent.kind == v),
+            lambda s: enum_choices(TrainingKind),
+        ),
+        Filter(
+            "pillar",
+            "Pillar",
+            lambda q, v: q.where(TrainingEvent.pillar_id == int(v)) if v.isdigit() else q,
+            reference.pillar_choices,
+        ),
+        Filter(
+            "delivery",
+            "Delivery",
+            lambda q, v: q.where(TrainingEvent.delivery == v),
+            lambda s: enum_choices(DeliveryMode),
+        ),
+        Filter("year", "Year", _in_year, year_choices),
+        Filter(
+            "country",
+            "Location country",
+            lambda q, v: q.where(TrainingEvent.location_country_code == v.upper()),
+            reference.country_choices,
+        ),
+    ),
+    options=(selectinload(TrainingEvent.pillar), selectinload(TrainingEvent.location_country)),
+)
+
+
+def get_event(session: Session, event_id: int) -> TrainingEvent:
+    obj: TrainingEvent = records.get_or_404(session, TrainingEvent, event_id, what="training event")
+    return obj
+
+
+def _required_date(field: str, value: Any) -> date:
+    if not isinstance(value, date):
+        raise ValidationError(field, "Enter a date as YYYY-MM-DD.")
+    if not FIRST_YEAR <= value.year <= 2100:
+        raise ValidationError(field, f"Enter a date between {FIRST_YEAR} and 2100.")
+    return value
+
+
+def _require_pillar(session: Session, value: Any) -> int:
+    try:
+        pillar_id = int(value)
+    except (TypeError, ValueError):
+        pillar_id = 0
+    if not pillar_id or session.get(Pillar, pillar_id) is None:
+        raise ValidationError("pillar_id", "Choose one of the four pillars.")
+    return pillar_id
+
+
+def _clean_event(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+    start = _required_date("start_date", data.get("start_date"))
+    end = _required_date("end_date", data.get("end_date"))
+    validation.date_range(start, end)
+    delivery = validation.choice("delivery", DeliveryMode, data.get("delivery"))
+    location = reference.require_country(
+        session,
+        "location_country_code",
+        data.get("location_country_code"),
+        required=delivery != DeliveryMode.ONLINE,
+    )
+    return {
+        "title": validation.required_text("title", data.get("title"), max_length=200),
+        "kind": validation.choice("kind", TrainingKind, data.get("kind")),
+        "pillar_id": _require_pillar(session, data.get("pillar_id")),
+        "topics": validation.free_text("topics", data.get("topics"), max_length=300),
+        "start_date": start,
+        "end_date": end,
+        "delivery": delivery,
+        "location_country_code": location,
+        "organizer_id": partners.organization_id_by_name(
+            session, "organizer", data.get("organizer"), required=False
+        ),
+        "trainers": validation.free_text("trainers", data.get("trainers"), max_length=300),
+        "notes": validation.free_text("notes", data.get("notes")),
+    }
+
+
+def create_event(session: Session, *, data: Mapping[str, Any]) -> TrainingEvent:
+    event = TrainingEvent(**_clean_event(session, data))
+    session.add(event)
+    session.flush()
+    return event
+
+
+def update_event(
+    session: Session,
+    *,
+    obj: TrainingEvent,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+) -> TrainingEvent:
+    records.check_version(obj, expected_version)
+    records.apply_changes(obj, _clean_event(session, data))
+    session.flush()
+    return obj
+
+
+# --- participation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipationRow:
+    participation: TrainingParticipation
+    name: str
+    kind: str  # "hotline" or "organization"
+    country: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipationTotals:
+    rows: int
+    participants: int
+    completed: int
+    rows_with_completion: int
+    feedback_average: Decimal | None
+    rows_with_feedback: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountryReach:
+    country_code: str
+    country: str
+    hotlines: int
+    participants: int
+
+
+def hotline_choices(session: Session, *, keep: int | None = None) -> list[tuple[str, str]]:
+    """Hotlines a participation row can name: the unarchived ones, plus ``keep`` if archived."""
+    query = sa.select(Hotline.id, Hotline.name).order_by(Hotline.name)
+    if keep is not None:
+        query = query.where(sa.or_(Hotline.archived_at.is_(None), Hotline.id == keep))
+    else:
+        query = query.where(Hotline.archived_at.is_(None))
+    return [(str(i), name) for i, name in session.execute(query)]
+
+
+def participation_rows(session: Session, *, event: TrainingEvent) -> list[ParticipationRow]:
+    """The event's participation rows with their participant's name, hotlines first."""
+    participant_name = sa.func.coalesce(Hotline.name, Organization.name)
+    query = (
+        sa.select(TrainingParticipation, participant_name, Country.name)
+        .outerjoin(Hotline, Hotline.id == TrainingParticipation.hotline_id)
+        .outerjoin(Organization, Organization.id == TrainingParticipation.organization_id)
+        .outerjoin(
+            Country,
+            Country.alpha2 == sa.func.coalesce(Hotline.country_code, Organization.hq_country_code),
+        )
+        .where(TrainingParticipation.event_id == event.id)
+        .order_by(TrainingParticipation.hotline_id.is_(None), participant_name)
+    )
+    return [
+        ParticipationRow(p, name, "hotline" if p.hotline_id else "organization", country)
+        for p, name, country in session.execute(query)
+    ]
+
+
+def participation_totals(session: Session, *, event: TrainingEvent) -> ParticipationTotals:
+    """Sums over the event's rows; the feedback average is the mean of the rows' scores."""
+    p = TrainingParticipation
+    row = session.execute(
+        sa.select(
+            sa.func.count(p.id),
+            sa.func.coalesce(sa.func.sum(p.participants), 0),
+            sa.func.coalesce(sa.func.sum(p.completed), 0),
+            sa.func.count(p.completed),
+            sa.func.avg(p.feedback_score),
+            sa.func.count(p.feedback_score),
+        ).where(p.event_id == event.id)
+    ).one()
+    average = Decimal(str(row[4])).quantize(Decimal("0.01")) if row[4] is not None else None
+    return ParticipationTotals(
+        rows=int(row[0]),
+        participants=int(row[1]),
+        completed=int(row[2]),
+        rows_with_completion=int(row[3]),
+        feedback_average=average,
+        rows_with_feedback=int(row[5]),
+    )
+
+
+def reach_by_country(session: Session, *, event: TrainingEvent) -> list[CountryReach]:
+    """Participants grouped by the home country of the participating hotlines."""
+    p = TrainingParticipation
+    query = (
+        sa.select(
+            Hotline.country_code,
+            Country.name,
+            sa.func.count(sa.distinct(Hotline.id)),
+            sa.func.sum(p.participants),
+        )
+        .join(Hotline, Hotline.id == p.hotline_id)
+        .join(Country, Country.alpha2 == Hotline.country_code)
+        .where(p.event_id == event.id)
+        .group_by(Hotline.country_code, Country.name)
+        .order_by(sa.func.sum(p.participants).desc(), Country.name)
+    )
+    return [
+        CountryReach(code, name, int(hotlines), int(participants or 0))
+        for code, name, hotlines, participants in session.execute(query)
+    ]
+
+
+def event_related(session: Session, obj: TrainingEvent) -> dict[str, Any]:
+    """What the event's page shows besides its fields."""
+    return {
+        "participation": participation_rows(session, event=obj),
+        "totals": participation_totals(session, event=obj),
+        "reach": reach_by_country(session, event=obj),
+    }
+
+
+def get_participation(
+    session: Session, *, event: TrainingEvent, participation_id: int
+) -> TrainingParticipation:
+    row = session.get(TrainingParticipation, participation_id)
+    if row is None or row.event_id != event.id:
+        raise NotFound(f"The training event has no participation row {participation_id}.")
+    return row
+
+
+def _count(field: str, value: Any, *, required: bool) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(field, "Enter a number (0 or more).")
+        return None
+    if isinstance(value, bool):
+        raise ValidationError(field, "Enter a whole number (0 or more).")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _WHOLE_NUMBER.match(value.strip()):
+        number = int(value.strip())
+    else:
+        raise ValidationError(field, "Enter a whole number (0 or more).")
+    if number < 0:
+        raise ValidationError(field, "Enter a whole number (0 or more).")
+    if number > MAX_PARTICIPANTS:
+        raise ValidationError(field, f"At most {MAX_PARTICIPANTS:,} people.")
+    return number
+
+
+def _feedback(value: Any) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        score = Decimal(str(value).strip())
+    except InvalidOperation:
+        score = None
+    if score is None or not score.is_finite():
+        raise ValidationError("feedback_score", "Enter a score from 1 to 5, e.g. 4.5.")
+    exponent = score.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -1 and score != score.quantize(Decimal("0.1")):
+        raise ValidationError("feedback_score", "The score takes at most one decimal, e.g. 4.5.")
+    if not FEEDBACK_MIN <= score <= FEEDBACK_MAX:
+        raise ValidationError("feedback_score", "The score is from 1 to 5.")
+    return score.quantize(Decimal("0.1"))
+
+
+def _attendees(value: Any, *, participants: int) -> str | None:
+    text = validation.free_text("attendee_names", value)
+    if text is None:
+        return None
+    names = [line.strip() for line in text.splitlines() if line.strip()]
+    if any(len(name) > 160 for name in names):
+        raise ValidationError("attendee_names", "One name per line, at most 160 characters each.")
+    if len(names) > participants:
+        raise ValidationError(
+            "attendee_names",
+            f"{len(names)} names are listed but the row counts {participants} participants.",
+        )
+    return "\n".join(names)
+
+
+def _participant(
+    session: Session, hotline_id: Any, organization_id: Any
+) -> tuple[int | None, int | None, str]:
+    """The one participant of a row, checked to exist; returns (hotline_id, org_id, name)."""
+    has_hotline = hotline_id not in (None, "")
+    has_organization = organization_id not in (None, "")
+    if has_hotline and has_organization:
+        raise ValidationError(
+            "hotline_id", "Choose either a hotline or an organization for one row, not both."
+        )
+    if not has_hotline and not has_organization:
+        raise ValidationError(
+            "hotline_id", "Choose the hotline or the organization that took part."
+        )
+    if has_hotline:
+        hotline = session.get(Hotline, int(hotline_id)) if str(hotline_id).isdigit() else None
+        if hotline is None:
+            raise ValidationError("hotline_id", "Choose one of the listed hotlines.")
+        return hotline.id, None, hotline.name
+    organization = (
+        session.get(Organization, int(organization_id)) if str(organization_id).isdigit() else None
+    )
+    if organization is None:
+        raise ValidationError("organization", "Choose an existing organization.")
+    return None, organization.id, organization.name
+
+
+def set_participation(
+    session: Session,
+    *,
+    event: TrainingEvent,
+    hotline_id: int | None = None,
+    organization_id: int | None = None,
+    participants: int | str | None,
+    completed: int | str | None = None,
+    feedback_score: Decimal | str | None = None,
+    attendee_names: str | None = None,
+    participation: TrainingParticipation | None = None,
+) -> TrainingParticipation:
+    """Add a participation row to ``event``, or change ``participation`` (a row of it).
+
+    A participant appears once per event: adding a second row for it is refused with a
+    message pointing at the row to edit instead.
+    """
+    if event.archived_at is not None:
+        raise ValidationError(
+            None, "This training event is archived: restore it before changing who took part."
+        )
+    if participation is not None and participation.event_id != event.id:
+        raise NotFound("That participation row belongs to another training event.")
+    hotline_key, organization_key, name = _participant(session, hotline_id, organization_id)
+    people = _count("participants", participants, required=True)
+    assert people is not None
+    done = _count("completed", completed, required=False)
+    if done is not None and done > people:
+        raise ValidationError(
+            "completed", f"Completed ({done}) cannot be more than participants ({people})."
+        )
+    values = {
+        "hotline_id": hotline_key,
+        "organization_id": organization_key,
+        "participants": people,
+        "completed": done,
+        "feedback_score": _feedback(feedback_score),
+        "attendee_names": _attendees(attendee_names, participants=people),
+    }
+    same_participant = (
+        TrainingParticipation.hotline_id == hotline_key
+        if hotline_key is not None
+        else TrainingParticipation.organization_id == organization_key
+    )
+    taken = session.scalar(
+        sa.select(TrainingParticipation.id).where(
+            TrainingParticipation.event_id == event.id,
+            same_participant,
+            TrainingParticipation.id != (participation.id if participation else 0),
+        )
+    )
+    if taken is not None:
+        raise ValidationError(
+            "hotline_id" if hotline_key is not None else "organization",
+            f"{name} already has a row on this event: edit that row instead of adding another.",
+        )
+    if participation is None:
+        participation = TrainingParticipation(event_id=event.id, **values)
+        session.add(participation)
+    else:
+        records.apply_changes(participation, values)
+    session.flush()
+    return participation
+
+
+def remove_participation(
+    session: Session, *, event: TrainingEvent, participation: TrainingParticipation
+) -> None:
+    """Delete one participation row (the audit trail keeps what it said)."""
+    if event.archived_at is not None:
+        raise ValidationError(
+            None, "This training event is archived: restore it before changing who took part."
+        )
+    if participation.event_id != event.id:
+        raise NotFound("That participation row belongs to another training event.")
+    session.delete(participation)
+    session.flush()
+
+
+def save_participation(
+    session: Session,
+    *,
+    event: TrainingEvent,
+    data: Mapping[str, Any],
+    participation: TrainingParticipation | None = None,
+) -> TrainingParticipation:
+    """``set_participation`` from the row form, whose organization is typed by name."""
+    organization_id = partners.organization_id_by_name(
+        session, "organization", data.get("organization"), required=False
+    )
+    return set_participation(
+        session,
+        event=event,
+        hotline_id=data.get("hotline_id") or None,
+        organization_id=organization_id,
+        participants=data.get("participants"),
+        completed=data.get("completed"),
+        feedback_score=data.get("feedback_score"),
+        attendee_names=data.get("attendee_names"),
+        participation=participation,
+    )
