@@ -1,7 +1,171 @@
-"""Pages of the stats domain (records workspace)."""
+"""Pages of the stats domain: the statistics list, one value's page, and the quarterly grid.
+
+Values are entered and corrected only through the grid (all of a hotline's year at once, all or
+nothing), so the list has no create or edit routes of its own.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+
+from coordapp.auth.models import Role
+from coordapp.auth.permissions import has_role
+from coordapp.errors import ValidationError
+from coordapp.exports import csv_response
+from coordapp.extensions import current_session
+from coordapp.listing import ListParams, export_rows, run_list
+from coordapp.records import service as records
+from coordapp.records.views import RESOURCES, Resource
+from coordapp.stats import service
 
 bp = Blueprint("stats", __name__)
+
+STATISTICS = Resource(
+    slug="statistics",
+    singular="hotline statistic",
+    plural="Hotline statistics",
+    list_spec=service.STATISTIC_LIST,
+    get=service.get_statistic,
+    form=FlaskForm,
+    create=None,
+    update=None,
+    detail_template="stats/statistic_detail.html",
+    archivable=False,
+)
+# Not registered through register_resource (values change only through the grid), but listed
+# with the other record types so the route-matrix test and the list bench cover its list.
+RESOURCES.append((bp.name, STATISTICS))
+
+
+@bp.route("/statistics/")
+def statistics_list() -> Any:
+    # The records list, plus the way into the entry grid (the list itself is read-only).
+    session = current_session()
+    spec = STATISTICS.list_spec
+    params = ListParams.from_args(spec, request.args)
+    if request.args.get("format") == "csv":
+        stamp = {
+            "export": STATISTICS.plural,
+            "filters": "; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items())
+            or "none",
+            "exported by": current_user.email,
+            "exported at": date.today().isoformat(),
+        }
+        return csv_response(
+            f"statistics-{date.today().isoformat()}.csv",
+            export_rows(session, spec, params),
+            stamp=stamp,
+        )
+    return render_template(
+        "stats/statistics_list.html",
+        res=STATISTICS,
+        bp=bp.name,
+        result=run_list(session, spec, params),
+        filters=[(f, f.choices(session) if f.choices else None) for f in spec.filters],
+        hotlines=service.hotline_choices(session),
+        default_year=service.default_year(date.today()),
+    )
+
+
+@bp.route("/statistics/<int:record_id>")
+def statistics_detail(record_id: int) -> Any:
+    session = current_session()
+    obj = service.get_statistic(session, record_id)
+    return render_template(
+        STATISTICS.detail_template,
+        res=STATISTICS,
+        bp=bp.name,
+        obj=obj,
+        history=records.history(session, obj=obj),
+        label=service.period_label(obj),
+        value=service.format_value(obj.metric, obj.value),
+    )
+
+
+def _year_arg(raw: str | None, today: date) -> int:
+    """The grid's year: a missing or unreadable one is the default, an impossible one a 404."""
+    if raw is None or not raw.strip().isdigit() or len(raw.strip()) > 6:
+        return service.default_year(today)
+    return service.check_year(int(raw.strip()), today=today)
+
+
+def _hotline_arg(session: Session, raw: str | None) -> Any:
+    if raw is None or not raw.strip():
+        return None
+    if not raw.strip().isdigit() or len(raw.strip()) > 12:
+        abort(404, description=f"There is no hotline with id {raw[:20]!r}.")
+    return service.get_hotline(session, int(raw.strip()))
+
+
+@bp.route("/statistics/grid", methods=["GET", "POST"])
+def statistics_grid() -> Any:
+    session = current_session()
+    today = date.today()
+    year = _year_arg(request.args.get("year"), today)
+    hotline = _hotline_arg(session, request.args.get("hotline"))
+    if hotline is None:
+        if request.method == "POST":
+            abort(404, description="Choose a hotline first.")
+        return render_template(
+            "stats/grid.html", grid=None, year=year, hotlines=service.hotline_choices(session)
+        )
+    context: dict[str, Any] = {"submitted": None, "errors": {}, "changes": [], "message": None}
+    status = 200
+    if request.method == "POST":
+        if not has_role(current_user, Role.MANAGER):
+            abort(403)
+        if not FlaskForm().validate_on_submit():
+            abort(400, description="The form expired; reload the page and try again.")
+        posted = service.parse_grid_form(request.form)
+        try:
+            saved = service.save_quarter_grid(
+                session,
+                hotline=hotline,
+                year=year,
+                values=posted.values,
+                expected_versions=posted.versions,
+                today=today,
+            )
+        except service.GridInvalid as invalid:
+            context.update(submitted=posted.values, errors=invalid.errors, message=invalid.message)
+            status = 422
+        except service.GridConflict as conflict:
+            context.update(submitted=posted.values, changes=conflict.changes)
+            status = 409
+        except ValidationError as error:
+            context.update(submitted=posted.values, message=error.message)
+            status = 422
+        else:
+            flash(_saved_message(saved), "success" if saved.total else "info")
+            return redirect(url_for("stats.statistics_grid", hotline=hotline.id, year=year))
+    grid = service.quarter_grid(session, hotline=hotline, year=year, today=today)
+    return render_template(
+        "stats/grid.html",
+        grid=grid,
+        year=year,
+        hotlines=service.hotline_choices(session),
+        first_year=service.FIRST_YEAR,
+        this_year=today.year,
+        **context,
+    ), status
+
+
+def _saved_message(saved: service.GridSaved) -> str:
+    if not saved.total:
+        return "Nothing changed: the grid already held these values."
+    parts = [
+        f"{n} {what}"
+        for n, what in (
+            (saved.created, "added"),
+            (saved.updated, "changed"),
+            (saved.deleted, "removed"),
+        )
+        if n
+    ]
+    return "Saved: " + ", ".join(parts) + "."
