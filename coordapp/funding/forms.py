@@ -29,6 +29,13 @@ from coordapp.reference import service as reference
 NOTES_ONLY = "Coordination notes only: no links, no report details."
 
 
+class TextValueField(StringField):
+    """A text box for a stored number (Decimal, int): the form always holds text."""
+
+    def process_data(self, value: Any) -> None:
+        self.data = None if value is None else str(value)
+
+
 class AllocationsWidget:
     """One input per pillar in a table, with a running total (see the template)."""
 
@@ -101,7 +108,7 @@ class CommitmentForm(VersionedForm):
         description="Optional: the agreement this pledge belongs to (the funder's partnerships).",
     )
     currency_code = SelectField("Currency", validate_choice=False, default="EUR")
-    amount = StringField(
+    amount = TextValueField(
         "Amount pledged",
         validators=[DataRequired(), Length(max=40)],
         description="In the currency chosen, with at most its decimal places (JPY none).",
@@ -165,7 +172,7 @@ class ReceiptForm(FlaskForm):
         "Commitment", validate_choice=False, render_kw={"data-col": "col-12"}
     )
     received_on = DateField("Received on", validators=[InputRequired()])
-    amount = StringField(
+    amount = TextValueField(
         "Amount received",
         validators=[DataRequired(), Length(max=40)],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
@@ -200,7 +207,7 @@ class ExchangeRateForm(FlaskForm):
     base_code = SelectField("Base currency", validate_choice=False, default="EUR")
     quote_code = SelectField("Quote currency", validate_choice=False)
     rate_date = DateField("Date", validators=[InputRequired()])
-    rate = StringField(
+    rate = TextValueField(
         "Rate",
         validators=[DataRequired(), Length(max=40)],
         description="1 base = rate quote, e.g. 1 EUR = 1.0850 USD.",

@@ -406,12 +406,12 @@ def split_by_percent(
 ) -> dict[int, Decimal]:
     """Amounts for ``percents`` of ``amount`` that add up to it exactly.
 
-    Each share is rounded to the currency's minor units; what rounding leaves over (or takes
-    too much) goes to the largest share, the first one in order when several are equal.
+    Each share is rounded (half to even) to the currency's minor units; what rounding leaves over
+    (or takes too much) goes to the largest share, the first one in order when several are equal.
     """
     quantum = Decimal(1).scaleb(-minor_units)
     parts = {
-        key: (amount * share / 100).quantize(quantum, rounding=ROUND_HALF_UP)
+        key: (amount * share / 100).quantize(quantum, rounding=ROUND_HALF_EVEN)
         for key, share in percents.items()
         if share > 0
     }

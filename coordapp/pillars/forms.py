@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import SelectField, StringField
@@ -10,9 +12,16 @@ from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.reference import service as reference
 
 
+class TextValueField(StringField):
+    """A text box for a stored number (Decimal, int): the form always holds text."""
+
+    def process_data(self, value: Any) -> None:
+        self.data = None if value is None else str(value)
+
+
 class PillarTargetForm(VersionedForm):
     pillar_id = SelectField("Pillar", validate_choice=False)
-    year = StringField(
+    year = TextValueField(
         "Year",
         validators=[DataRequired(), Length(max=4)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
@@ -23,7 +32,7 @@ class PillarTargetForm(VersionedForm):
         validate_choice=False,
         description="What the target measures; its actual is computed from the records.",
     )
-    target_value = StringField(
+    target_value = TextValueField(
         "Target value",
         validators=[DataRequired(), Length(max=30)],
         description="A whole number for counts; EUR with at most 2 decimals.",
