@@ -1,4 +1,9 @@
-"""The one Dash app, mounted under /dashboards/ on the Flask server, behind the same sign-in."""
+"""The one Dash app, mounted under /dashboards/ on the Flask server, behind the same sign-in.
+
+A page per topic (``dashboards/<page>.py``: layout, callbacks, exports), pure figure builders
+in ``dashboards/figures.py``, the shell (routing, filters kept in the URL, downloads) in
+``dashboards/layout.py``. Callbacks call ``coordapp.reporting`` services only.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,36 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dash
-import dash_bootstrap_components as dbc
-from dash import html
-from flask import Flask, abort, render_template, request
+from flask import Flask, Response, abort, render_template, request
 
-DASH_PREFIX = "/dashboards/"
+from dashboards.layout import PREFIX as DASH_PREFIX
+from dashboards.layout import Page, register_shell, shell
+
 # The same local assets as the Flask pages (bootstrap-flask serves them; no CDN).
 STYLESHEETS = ["/bootstrap/static/css/bootstrap.min.css", "/static/css/coordapp.css"]
 SCRIPTS = ["/bootstrap/static/umd/popper.min.js", "/bootstrap/static/js/bootstrap.min.js"]
+
+
+def pages() -> tuple[Page, ...]:
+    from dashboards import (
+        activity,
+        coverage_map,
+        funding,
+        overview,
+        partnerships,
+        pillars,
+        training,
+    )
+
+    return (
+        coverage_map.PAGE,
+        overview.PAGE,
+        partnerships.PAGE,
+        funding.PAGE,
+        training.PAGE,
+        pillars.PAGE,
+        activity.PAGE,
+    )
 
 
 class CoordDash(dash.Dash):
@@ -33,19 +60,18 @@ def _same_origin_post() -> None:
         abort(403, description="Cross-site request refused.")
 
 
-def layout() -> Any:
-    return dbc.Container(
-        [
-            html.H1("Dashboards", className="h3 mt-4"),
-            html.P(
-                "Leadership dashboards (coverage map, overview, partnerships, funding, training, "
-                "pillars, hotline activity) are being built. The home page figures are live.",
-                className="text-body-secondary",
-            ),
-            html.A("Back to the home page", href="/", className="btn btn-outline-primary"),
-        ],
-        className="py-3",
-    )
+def _cache_unversioned_bundles(response: Response) -> Response:
+    """Dash gives fingerprinted bundles a one-year max-age; the ones it loads on demand without
+    a fingerprint (Plotly's 4.8 MB bundle among them) only an ETag. Let browsers keep those for
+    an hour before they revalidate (a 304 after that)."""
+    if (
+        request.method == "GET"
+        and request.path.startswith(DASH_PREFIX + "_dash-component-suites/")
+        and response.status_code == 200
+        and "Cache-Control" not in response.headers
+    ):
+        response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def init_dashboards(server: Flask) -> dash.Dash:
@@ -62,9 +88,15 @@ def init_dashboards(server: Flask) -> dash.Dash:
         suppress_callback_exceptions=True,
         update_title=None,  # type: ignore[arg-type]
     )
-    app.layout = layout
+    app.layout = shell()
+    all_pages = pages()
+    register_shell(app, all_pages)
+    for page in all_pages:
+        page.register(app)
     for endpoint, view in list(server.view_functions.items()):
         if endpoint.startswith(DASH_PREFIX):
             csrf.exempt(view)
     server.before_request(_same_origin_post)
+    server.after_request(_cache_unversioned_bundles)
+    server.extensions["coordapp_dash"] = app
     return app

@@ -242,6 +242,11 @@ def regions(session: Session) -> tuple[str, ...]:
     )
 
 
+def country_codes(session: Session) -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code in the reference table."""
+    return frozenset(session.scalars(sa.select(Country.alpha2)))
+
+
 def pillars(session: Session) -> tuple[tuple[str, str], ...]:
     """(code, name) of the pillars in their order."""
     return tuple(

@@ -1,0 +1,279 @@
+"""Hotline activity: the aggregate statistics per quarter, by hotline, country or region."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+
+from coordapp.extensions import current_session
+from coordapp.reporting import service as reporting
+from coordapp.reporting.cache import cached
+from coordapp.stats.models import MetricUnit
+from dashboards import exports, figures, params
+from dashboards.layout import (
+    Page,
+    chart_card,
+    empty_state,
+    fid,
+    filter_bar,
+    labelled,
+    page_header,
+    year_options,
+)
+
+SLUG = "activity"
+TITLE = "Hotline activity"
+FIRST_YEAR = 2000
+GROUP_LABELS = {
+    "network": "Network",
+    "region": "Region",
+    "country": "Country",
+    "hotline": "Hotline",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityFilters:
+    metric: str | None
+    group_by: str
+    region: str | None
+    first_year: int
+    last_year: int
+
+    def query(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "by": self.group_by,
+            "region": self.region,
+            "from": self.first_year,
+            "to": self.last_year,
+        }
+
+
+def parse(values: dict[str, Any], *, today: date | None = None) -> ActivityFilters:
+    today = today or date.today()
+    session = current_session()
+    metric_codes = [m.code for m in cached(session, reporting.metrics)]
+    first, last = params.year_range(
+        values.get("from"),
+        values.get("to"),
+        default=(max(FIRST_YEAR, today.year - 7), today.year),
+        lowest=FIRST_YEAR,
+        highest=today.year,
+    )
+    return ActivityFilters(
+        metric=params.choice(
+            values.get("metric"), metric_codes, metric_codes[0] if metric_codes else None
+        ),
+        group_by=params.choice(values.get("by"), reporting.GROUPINGS, "network") or "network",
+        region=params.choice(values.get("region"), cached(session, reporting.regions)),
+        first_year=first,
+        last_year=last,
+    )
+
+
+def _data(filters: ActivityFilters) -> reporting.ActivityFigures:
+    return cached(
+        current_session(),
+        reporting.hotline_activity,
+        metric_code=filters.metric or "",
+        group_by=filters.group_by,
+        first_year=filters.first_year,
+        last_year=filters.last_year,
+        region=filters.region,
+    )
+
+
+def layout(query: dict[str, str]) -> Any:
+    today = date.today()
+    filters = parse(query, today=today)
+    session = current_session()
+    years = year_options(FIRST_YEAR, today.year)
+    return html.Div(
+        [
+            page_header(
+                TITLE,
+                "Aggregate statistics the member hotlines report per quarter — counts only, "
+                "never report contents. Counts are summed, percentages averaged over hotlines; "
+                "each value is labelled with the version of the metric's definition.",
+            ),
+            filter_bar(
+                labelled(
+                    "Metric",
+                    dcc.Dropdown(
+                        id=fid("metric"),
+                        options=[
+                            {"label": m.name, "value": m.code}
+                            for m in cached(session, reporting.metrics)
+                        ],
+                        value=filters.metric,
+                        clearable=False,
+                        style={"minWidth": "16rem"},
+                    ),
+                ),
+                labelled(
+                    "By",
+                    dbc.RadioItems(
+                        id=fid("by"),
+                        options=[{"label": v, "value": k} for k, v in GROUP_LABELS.items()],
+                        value=filters.group_by,
+                        inline=True,
+                    ),
+                ),
+                labelled(
+                    "Region",
+                    dcc.Dropdown(
+                        id=fid("region"),
+                        options=[
+                            {"label": r, "value": r} for r in cached(session, reporting.regions)
+                        ],
+                        value=filters.region,
+                        placeholder="All regions",
+                        style={"minWidth": "11rem"},
+                    ),
+                ),
+                labelled(
+                    "From",
+                    dcc.Dropdown(
+                        id=fid("from"),
+                        options=years,
+                        value=filters.first_year,
+                        clearable=False,
+                        style={"minWidth": "7rem"},
+                    ),
+                ),
+                labelled(
+                    "To",
+                    dcc.Dropdown(
+                        id=fid("to"),
+                        options=years,
+                        value=filters.last_year,
+                        clearable=False,
+                        style={"minWidth": "7rem"},
+                    ),
+                ),
+            ),
+            html.Div(id="activity-definition", className="small text-body-secondary mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(chart_card("Per quarter", "a-trend", download="quarters"), lg=12),
+                    dbc.Col(
+                        chart_card("By group over the years chosen", "a-groups", download="groups"),
+                        lg=12,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+def _stamp(filters: ActivityFilters, data: reporting.ActivityFigures) -> list[tuple[str, Any]]:
+    metric = data.metric
+    return [
+        ("filters", params.to_search(filters.query())),
+        ("as of", date.today()),
+        ("metric", f"{metric.code}: {metric.name}" if metric else "none"),
+        (exports.METRIC_VERSION, ", ".join(f"v{v}" for v in data.versions) or "—"),
+        ("definition", metric.definition if metric else "—"),
+        (
+            "aggregation",
+            "mean over hotlines" if metric and metric.unit is MetricUnit.PERCENT else "sum",
+        ),
+    ]
+
+
+def _rows(points: Any, *, suppress: bool, is_count: bool) -> Any:
+    for p in points:
+        value = exports.suppress_small(p.value, suppress=suppress and is_count)
+        yield [p.period_start, p.group, f"v{p.version}", value, p.hotlines]
+
+
+def download_quarters(values: dict[str, Any], suppress: bool) -> exports.Export:
+    filters = parse(values)
+    data = _data(filters)
+    is_count = data.metric is not None and data.metric.unit is MetricUnit.COUNT
+    points = data.by_period if data.group_by == "network" else data.by_period_group
+    text = exports.csv_document(
+        title="Hotline statistics per quarter"
+        + (" (values below 5 shown as <5)" if suppress and is_count else ""),
+        stamp=_stamp(filters, data),
+        columns=["quarter_start", "group", "metric_version", "value", "hotlines"],
+        rows=_rows(points, suppress=suppress, is_count=is_count),
+    )
+    return exports.Export(
+        exports.filename(
+            SLUG,
+            "quarters",
+            filters.metric,
+            filters.group_by,
+            filters.first_year,
+            filters.last_year,
+        ),
+        text,
+    )
+
+
+def download_groups(values: dict[str, Any], suppress: bool) -> exports.Export:
+    filters = parse(values)
+    data = _data(filters)
+    is_count = data.metric is not None and data.metric.unit is MetricUnit.COUNT
+    text = exports.csv_document(
+        title="Hotline statistics by group"
+        + (" (values below 5 shown as <5)" if suppress and is_count else ""),
+        stamp=_stamp(filters, data),
+        columns=["from", "group", "metric_version", "value", "hotlines"],
+        rows=_rows(data.by_group, suppress=suppress, is_count=is_count),
+    )
+    return exports.Export(
+        exports.filename(
+            SLUG, "groups", filters.metric, filters.group_by, filters.first_year, filters.last_year
+        ),
+        text,
+    )
+
+
+def register(app: dash.Dash) -> None:
+    @app.callback(
+        Output("a-trend", "figure"),
+        Output("a-groups", "figure"),
+        Output("activity-definition", "children"),
+        Input(fid("metric"), "value"),
+        Input(fid("by"), "value"),
+        Input(fid("region"), "value"),
+        Input(fid("from"), "value"),
+        Input(fid("to"), "value"),
+    )
+    def update(metric: Any, by: Any, region: Any, first: Any, last: Any) -> tuple[Any, ...]:
+        filters = parse({"metric": metric, "by": by, "region": region, "from": first, "to": last})
+        data = _data(filters)
+        if data.metric is None:
+            note: Any = empty_state("No metric definitions: run `flask seed`.")
+        else:
+            versions = ", ".join(f"v{v}" for v in data.versions) or f"v{data.metric.version}"
+            note = [
+                html.Strong(data.metric.name),
+                f" — definition {versions}: {data.metric.definition}",
+            ]
+            if data.is_empty:
+                note = [
+                    *note,
+                    empty_state("No statistics reported for these filters.", className="mt-2"),
+                ]
+        return figures.activity_trend_figure(data), figures.activity_groups_figure(data), note
+
+
+PAGE = Page(
+    slug=SLUG,
+    title=TITLE,
+    summary="Quarterly aggregate statistics by hotline, country and region, labelled with the "
+    "metric definition's version.",
+    layout=layout,
+    register=register,
+    downloads={"quarters": download_quarters, "groups": download_groups},
+)

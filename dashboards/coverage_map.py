@@ -1,0 +1,453 @@
+"""Coverage map: the world by coverage status on a date, replayed year by year since 1999."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, dcc, html
+
+from coordapp.extensions import current_session
+from coordapp.network.service import CoverageStatus
+from coordapp.reporting import service as reporting
+from coordapp.reporting.cache import cached
+from dashboards import exports, figures, params
+from dashboards.geo import world_shapes
+from dashboards.layout import (
+    Page,
+    chart_card,
+    empty_state,
+    fid,
+    kpi_tile,
+    labelled,
+    page_header,
+)
+
+SLUG = "map"
+TITLE = "Coverage map"
+PLAY_INTERVAL_MS = 900
+
+
+@dataclass(frozen=True, slots=True)
+class MapFilters:
+    year: int
+    region: str | None
+    country: str | None
+
+    def on(self, today: date) -> date:
+        return reporting.period_end(self.year, today=today)
+
+
+def parse(values: dict[str, Any], *, today: date | None = None) -> MapFilters:
+    today = today or date.today()
+    session = current_session()
+    regions = cached(session, reporting.regions)
+    country = params.country_code(values.get("country"), cached(session, reporting.country_codes))
+    return MapFilters(
+        year=params.year(
+            values.get("year"),
+            default=today.year,
+            lowest=reporting.FIRST_YEAR,
+            highest=today.year,
+        ),
+        region=params.choice(values.get("region"), regions),
+        country=country,
+    )
+
+
+def _slider_marks(first: int, last: int) -> dict[int, str]:
+    marks = {y: str(y) for y in range(first, last + 1) if (y - first) % 3 == 0}
+    marks[last] = str(last)
+    return marks
+
+
+def layout(query: dict[str, str]) -> Any:
+    today = date.today()
+    filters = parse(query, today=today)
+    regions = cached(current_session(), reporting.regions)
+    controls = dbc.Card(
+        dbc.CardBody(
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Button(
+                            "▶ Play",
+                            id="map-play",
+                            color="primary",
+                            size="sm",
+                            className="text-nowrap",
+                            title="Replay the network's growth year by year",
+                        ),
+                        width="auto",
+                    ),
+                    dbc.Col(
+                        [
+                            html.Label(
+                                "Year (coverage at year end; today for this year)",
+                                className="form-label small text-body-secondary mb-1",
+                            ),
+                            dcc.Slider(
+                                id=fid("year"),
+                                min=reporting.FIRST_YEAR,
+                                max=today.year,
+                                step=1,
+                                value=filters.year,
+                                marks=_slider_marks(reporting.FIRST_YEAR, today.year),
+                                tooltip={"placement": "bottom", "always_visible": False},
+                                included=True,
+                                updatemode="mouseup",
+                            ),
+                        ],
+                        className="flex-grow-1",
+                    ),
+                    labelled(
+                        "Region (UN M49)",
+                        dcc.Dropdown(
+                            id=fid("region"),
+                            options=[{"label": r, "value": r} for r in regions],
+                            value=filters.region,
+                            placeholder="All regions",
+                            clearable=True,
+                            style={"minWidth": "12rem"},
+                        ),
+                    ),
+                ],
+                className="g-3 align-items-end",
+            )
+        ),
+        className="shadow-sm mb-3",
+    )
+    return html.Div(
+        [
+            page_header(
+                TITLE,
+                "Full members, provisional members and the expansion pipeline, country by "
+                "country. Drag the slider or press play to replay the network's growth since "
+                "1999; click a country to see its hotlines and expansion work.",
+            ),
+            controls,
+            dcc.Interval(id="map-interval", interval=PLAY_INTERVAL_MS, disabled=True),
+            dcc.Input(id=fid("country"), type="hidden", value=filters.country or ""),
+            dbc.Row(id="map-headline", className="g-3 mb-3"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        chart_card(
+                            "Coverage",
+                            "map-graph",
+                            download="coverage",
+                            note_id="map-note",
+                        ),
+                        lg=8,
+                    ),
+                    dbc.Col(
+                        [
+                            html.Div(id="map-panel", className="mb-3"),
+                            html.Div(id="map-small"),
+                        ],
+                        lg=4,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+def headline(data: reporting.CoverageMap) -> list[Any]:
+    where = f" in {data.region}" if data.region else ""
+    return [
+        kpi_tile(
+            f"Member hotlines{where}",
+            str(data.member_hotlines),
+            detail=f"{data.full_hotlines} full · {data.provisional_hotlines} provisional",
+            figure="hotlines",
+        ),
+        kpi_tile(
+            f"Countries covered{where}",
+            str(data.countries_covered),
+            detail=f"{data.count(CoverageStatus.FULL)} by full · "
+            f"{data.count(CoverageStatus.PROVISIONAL)} by provisional members only",
+            figure="covered",
+        ),
+        kpi_tile(
+            "In the expansion pipeline",
+            str(data.count(CoverageStatus.PIPELINE)),
+            detail="countries without a member hotline yet",
+            figure="pipeline",
+        ),
+        kpi_tile("As of", data.on.isoformat(), detail="end of the chosen year", figure="as-of"),
+    ]
+
+
+def small_list(data: reporting.CoverageMap) -> Any:
+    small = figures.small_covered_countries(data, world_shapes())
+    if not small:
+        return None
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2("Too small for the map's shapes", className="h6"),
+                html.P(
+                    "Shown as dots on the map; click a name for its panel.",
+                    className="small text-body-secondary mb-2",
+                ),
+                html.Div(
+                    [
+                        dbc.Button(
+                            c.name,
+                            id={"type": "small-country", "code": c.code},
+                            size="sm",
+                            color="light",
+                            className="me-1 mb-1 border",
+                            style={"borderLeft": f"4px solid {figures.STATUS_COLORS[c.status]}"},
+                        )
+                        for c in small
+                    ]
+                ),
+            ]
+        ),
+        className="shadow-sm",
+    )
+
+
+def _history_list(items: list[Any]) -> Any:
+    return html.Ul(items, className="small mb-2 ps-3")
+
+
+def panel(data: reporting.CountryPanel | None) -> Any:
+    if data is None:
+        return empty_state(
+            "Click a country on the map to see its hotlines, membership history, expansion "
+            "stage, partners and trainings.",
+            id="map-panel-empty",
+        )
+    status = figures.STATUS_LABELS[data.status]
+    blocks: list[Any] = [
+        html.H2(data.name, className="h5 mb-0", id="map-panel-title"),
+        html.Div(
+            f"{data.sub_region or data.region or ''} · {status} on {data.on.isoformat()}"
+            + (f" · member since {data.member_since.isoformat()}" if data.member_since else ""),
+            className="small text-body-secondary mb-2",
+        ),
+    ]
+    blocks.append(html.H3("Hotlines", className="h6 mt-2"))
+    if data.hotlines:
+        for hotline in data.hotlines:
+            now = figures.humanize(hotline.status.value) if hotline.status else "—"
+            blocks.append(
+                html.Div(
+                    [
+                        html.Div(
+                            [html.Strong(hotline.name), f" ({hotline.home_country}) · {now}"],
+                            className="small",
+                        ),
+                        _history_list(
+                            [
+                                html.Li(
+                                    f"{step.on.isoformat()} {figures.humanize(step.status.value)}"
+                                    + (f" — {step.note}" if step.note else "")
+                                )
+                                for step in hotline.history
+                            ]
+                        ),
+                    ]
+                )
+            )
+    else:
+        blocks.append(html.P("No hotline accepts reports for this country.", className="small"))
+    blocks.append(html.H3("Expansion", className="h6 mt-2"))
+    if data.expansion is not None:
+        exp = data.expansion
+        stage = figures.humanize(exp.stage.value) if exp.stage else "not started by then"
+        blocks.append(
+            html.Div(
+                [
+                    html.Div(
+                        f"Stage: {stage} · priority {exp.priority} · owner {exp.owner or '—'}"
+                    ),
+                    html.Div(
+                        f"Next step: {exp.next_step or '—'}"
+                        + (f" (due {exp.next_step_due.isoformat()})" if exp.next_step_due else "")
+                    ),
+                    _history_list(
+                        [
+                            html.Li(f"{day.isoformat()} {figures.humanize(s.value)}")
+                            for day, s in exp.history
+                        ]
+                    ),
+                ],
+                className="small",
+            )
+        )
+    else:
+        blocks.append(html.P("No expansion target for this country.", className="small"))
+    blocks.append(html.H3("Partners based here", className="h6 mt-2"))
+    blocks.append(
+        _history_list(
+            [
+                html.Li(f"{name} · {figures.humanize(str(kind))} · {status_}")
+                for name, kind, status_ in data.partners
+            ]
+        )
+        if data.partners
+        else html.P("None recorded.", className="small")
+    )
+    blocks.append(html.H3("Trainings attended", className="h6 mt-2"))
+    if data.trainings_attended:
+        blocks.append(
+            html.Div(
+                f"{data.trainings_attended} events, {data.participants_trained} participants "
+                "from hotlines based here (latest first):",
+                className="small",
+            )
+        )
+        blocks.append(
+            _history_list(
+                [
+                    html.Li(f"{t.start_date.isoformat()} {t.title} — {t.participants}")
+                    for t in data.trainings
+                ]
+            )
+        )
+    else:
+        blocks.append(html.P("None up to this date.", className="small"))
+    return dbc.Card(dbc.CardBody(blocks), className="shadow-sm", id="map-panel-card")
+
+
+def download_coverage(values: dict[str, Any], suppress: bool) -> exports.Export:
+    today = date.today()
+    filters = parse(values, today=today)
+    on = filters.on(today)
+    data = cached(current_session(), reporting.coverage_map, on=on, region=filters.region)
+    text = exports.csv_document(
+        title="Coverage by country",
+        stamp=[
+            ("filters", params.to_search({"year": filters.year, "region": filters.region})),
+            ("as of", on),
+            ("member hotlines", data.member_hotlines),
+            ("countries covered", data.countries_covered),
+        ],
+        columns=[
+            "alpha2",
+            "alpha3",
+            "country",
+            "region",
+            "status",
+            "hotlines",
+            "member_since",
+            "pipeline_stage",
+        ],
+        rows=(
+            [
+                c.code,
+                c.alpha3,
+                c.name,
+                c.region,
+                c.status.value,
+                "; ".join(c.hotlines),
+                c.member_since,
+                c.pipeline_stage.value if c.pipeline_stage else "",
+            ]
+            for c in data.countries
+        ),
+    )
+    return exports.Export(exports.filename(SLUG, "coverage", on, filters.region), text)
+
+
+def register(app: dash.Dash) -> None:
+    @app.callback(
+        Output("map-graph", "figure"),
+        Output("map-headline", "children"),
+        Output("map-small", "children"),
+        Output("map-note", "children"),
+        Input(fid("year"), "value"),
+        Input(fid("region"), "value"),
+    )
+    def update_map(year: Any, region: Any) -> tuple[Any, Any, Any, str]:
+        today = date.today()
+        filters = parse({"year": year, "region": region}, today=today)
+        data = cached(
+            current_session(), reporting.coverage_map, on=filters.on(today), region=filters.region
+        )
+        note = (
+            f"Coverage on {data.on.isoformat()}: a country is covered when a provisional or full "
+            "member hotline accepts reports for it."
+        )
+        if data.is_empty:
+            note = f"No country was covered or in the expansion pipeline on {data.on.isoformat()}."
+        return (
+            figures.coverage_map_figure(data, world_shapes()),
+            headline(data),
+            small_list(data),
+            note,
+        )
+
+    @app.callback(
+        Output(fid("year"), "value"),
+        Output("map-interval", "disabled"),
+        Output("map-play", "children"),
+        Input("map-play", "n_clicks"),
+        Input("map-interval", "n_intervals"),
+        State(fid("year"), "value"),
+        State("map-interval", "disabled"),
+        prevent_initial_call=True,
+    )
+    def play(_clicks: Any, _ticks: Any, year: Any, stopped: bool) -> tuple[Any, bool, str]:
+        last = date.today().year
+        current = params.year(year, default=last, lowest=reporting.FIRST_YEAR, highest=last)
+        if dash.ctx.triggered_id == "map-play":
+            if not stopped:
+                return dash.no_update, True, "▶ Play"
+            start = reporting.FIRST_YEAR if current >= last else current
+            return start, False, "⏸ Pause"
+        if stopped:
+            return dash.no_update, True, "▶ Play"
+        following = min(current + 1, last)
+        done = following >= last
+        return following, done, "▶ Play" if done else "⏸ Pause"
+
+    @app.callback(
+        Output(fid("country"), "value"),
+        Input("map-graph", "clickData"),
+        Input({"type": "small-country", "code": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def choose_country(click: Any, _small: Any) -> Any:
+        trigger = dash.ctx.triggered_id
+        if isinstance(trigger, dict):
+            clicked = dash.ctx.triggered[0].get("value")
+            return trigger.get("code", "") if clicked else dash.no_update
+        try:
+            return str(click["points"][0]["customdata"])
+        except (KeyError, IndexError, TypeError):
+            return dash.no_update
+
+    @app.callback(
+        Output("map-panel", "children"),
+        Input(fid("country"), "value"),
+        Input(fid("year"), "value"),
+    )
+    def show_panel(country: Any, year: Any) -> Any:
+        today = date.today()
+        filters = parse({"year": year, "country": country}, today=today)
+        if filters.country is None:
+            return panel(None)
+        data = cached(
+            current_session(), reporting.country_panel, code=filters.country, on=filters.on(today)
+        )
+        return panel(data)
+
+
+PAGE = Page(
+    slug=SLUG,
+    title=TITLE,
+    summary="The world by coverage status since 1999, with a play button, region filter and "
+    "a panel per country.",
+    layout=layout,
+    register=register,
+    downloads={"coverage": download_coverage},
+)

@@ -1,0 +1,62 @@
+"""The numbers behind a chart as CSV, stamped with what they depend on (pure functions)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+METRIC_VERSION = "metric version"
+SMALL_COUNT = "<5"
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    filename: str
+    text: str
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if value is None:
+        return ""
+    return value
+
+
+def csv_document(
+    *,
+    title: str,
+    stamp: Sequence[tuple[str, Any]],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> str:
+    """Comment lines (``# key: value``) naming the chart, its filters, the as-of date, the
+    exchange-rate date and the metric version where they apply; then a header and the rows."""
+    buffer = io.StringIO()
+    buffer.write(f"# {title}\n")
+    for key, value in stamp:
+        buffer.write(f"# {key}: {_cell(value)}\n")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def suppress_small(value: Decimal | int, *, suppress: bool) -> Any:
+    """For viewers, counts below 5 are exported as "<5" (small numbers can identify people)."""
+    if suppress and value < 5:
+        return SMALL_COUNT
+    return value
+
+
+def filename(page: str, chart: str, *parts: Any) -> str:
+    tail = "_".join(str(p) for p in parts if p not in (None, ""))
+    return f"coordapp_{page}_{chart}{'_' + tail if tail else ''}.csv".replace(" ", "-")

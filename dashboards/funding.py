@@ -1,0 +1,244 @@
+"""Funding: pledged against received per year, by pillar, funder and funder kind, converted
+with dated exchange rates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+
+from coordapp.extensions import current_session
+from coordapp.reporting import service as reporting
+from coordapp.reporting.cache import cached
+from dashboards import exports, figures, params
+from dashboards.layout import (
+    Page,
+    chart_card,
+    empty_state,
+    fid,
+    filter_bar,
+    labelled,
+    page_header,
+    year_options,
+)
+
+SLUG = "funding"
+TITLE = "Funding"
+FIRST_YEAR = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class FundingFilters:
+    first_year: int
+    last_year: int
+    currency: str
+
+    def query(self) -> dict[str, Any]:
+        return {"from": self.first_year, "to": self.last_year, "currency": self.currency}
+
+
+def parse(values: dict[str, Any], *, today: date | None = None) -> FundingFilters:
+    today = today or date.today()
+    first, last = params.year_range(
+        values.get("from"),
+        values.get("to"),
+        default=(max(FIRST_YEAR, today.year - 9), today.year),
+        lowest=FIRST_YEAR,
+        highest=today.year,
+    )
+    currency = params.choice(values.get("currency"), params.CURRENCIES, "EUR") or "EUR"
+    return FundingFilters(first, last, currency)
+
+
+def _data(filters: FundingFilters) -> reporting.FundingFigures:
+    return cached(
+        current_session(),
+        reporting.funding_figures,
+        first_year=filters.first_year,
+        last_year=filters.last_year,
+        currency=filters.currency,
+        rates_on=date.today(),
+    )
+
+
+def layout(query: dict[str, str]) -> Any:
+    today = date.today()
+    filters = parse(query, today=today)
+    years = year_options(FIRST_YEAR, today.year)
+    return html.Div(
+        [
+            page_header(
+                TITLE,
+                "Pledged (commitments not cancelled, by pledge date) against received (by date "
+                "received), converted with dated exchange rates. Received money by pillar splits "
+                "each receipt by its commitment's pillar allocations (pro rata).",
+            ),
+            filter_bar(
+                labelled(
+                    "From",
+                    dcc.Dropdown(
+                        id=fid("from"),
+                        options=years,
+                        value=filters.first_year,
+                        clearable=False,
+                        style={"minWidth": "7rem"},
+                    ),
+                ),
+                labelled(
+                    "To",
+                    dcc.Dropdown(
+                        id=fid("to"),
+                        options=years,
+                        value=filters.last_year,
+                        clearable=False,
+                        style={"minWidth": "7rem"},
+                    ),
+                ),
+                labelled(
+                    "Currency",
+                    dbc.RadioItems(
+                        id=fid("currency"),
+                        options=[{"label": c, "value": c} for c in params.CURRENCIES],
+                        value=filters.currency,
+                        inline=True,
+                    ),
+                ),
+                dbc.Col(html.Div(id="funding-rates", className="small text-body-secondary")),
+            ),
+            html.Div(id="funding-empty"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        chart_card("Pledged and received per year", "f-years", download="years"),
+                        lg=12,
+                    ),
+                    dbc.Col(
+                        chart_card(
+                            "Pledged by pillar (allocations)",
+                            "f-pillar-pledged",
+                            download="pillars",
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        chart_card(
+                            "Received by pillar (pro rata to allocations)",
+                            "f-pillar-received",
+                            download="pillars-received",
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(chart_card("Top funders", "f-funders", download="funders"), lg=7),
+                    dbc.Col(chart_card("By funder kind", "f-kinds", download="kinds"), lg=5),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+def _stamp(filters: FundingFilters, data: reporting.FundingFigures) -> list[tuple[str, Any]]:
+    return [
+        ("filters", params.to_search(filters.query())),
+        ("as of", date.today()),
+        ("currency", data.currency),
+        ("exchange rates", f"latest on or before {data.rates.rates_on.isoformat()}"),
+        ("exchange-rate date", data.rates.oldest_rate_date or "no conversion"),
+        ("rates used", data.rates.note),
+    ]
+
+
+def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:
+    def download(values: dict[str, Any], suppress: bool) -> exports.Export:
+        filters = parse(values)
+        data = _data(filters)
+        text = exports.csv_document(
+            title=title, stamp=_stamp(filters, data), columns=columns, rows=rows(data)
+        )
+        return exports.Export(
+            exports.filename(SLUG, chart, filters.first_year, filters.last_year, filters.currency),
+            text,
+        )
+
+    return download
+
+
+DOWNLOADS = {
+    "years": _export(
+        "years",
+        "Funding pledged and received per year",
+        ["year", "pledged", "received"],
+        lambda d: ([y.year, y.pledged, y.received] for y in d.by_year),
+    ),
+    "pillars": _export(
+        "pillars",
+        "Funding by pillar per year (pledged: allocations; received: pro rata)",
+        ["year", "pillar", "pledged", "received"],
+        lambda d: ([p.year, p.pillar, p.pledged, p.received] for p in d.by_pillar),
+    ),
+    "pillars-received": _export(
+        "pillars-received",
+        "Funding by pillar per year (pledged: allocations; received: pro rata)",
+        ["year", "pillar", "pledged", "received"],
+        lambda d: ([p.year, p.pillar, p.pledged, p.received] for p in d.by_pillar),
+    ),
+    "funders": _export(
+        "funders",
+        "Funding by funder",
+        ["funder", "kind", "pledged", "received"],
+        lambda d: d.by_funder,
+    ),
+    "kinds": _export(
+        "kinds",
+        "Funding by funder kind",
+        ["kind", "pledged", "received"],
+        lambda d: ([k.key, k.pledged, k.received] for k in d.by_kind),
+    ),
+}
+
+
+def register(app: dash.Dash) -> None:
+    @app.callback(
+        Output("f-years", "figure"),
+        Output("f-pillar-pledged", "figure"),
+        Output("f-pillar-received", "figure"),
+        Output("f-funders", "figure"),
+        Output("f-kinds", "figure"),
+        Output("funding-rates", "children"),
+        Output("funding-empty", "children"),
+        Input(fid("from"), "value"),
+        Input(fid("to"), "value"),
+        Input(fid("currency"), "value"),
+    )
+    def update(first: Any, last: Any, currency: Any) -> tuple[Any, ...]:
+        data = _data(parse({"from": first, "to": last, "currency": currency}))
+        rates = f"Amounts {data.rates.note}."
+        empty = (
+            empty_state(f"No funding recorded for {data.first_year}–{data.last_year}.")
+            if data.is_empty
+            else None
+        )
+        return (
+            figures.funding_by_year_figure(data),
+            figures.funding_by_pillar_figure(data, measure="pledged"),
+            figures.funding_by_pillar_figure(data, measure="received"),
+            figures.funding_by_funder_figure(data),
+            figures.funding_by_kind_figure(data),
+            rates,
+            empty,
+        )
+
+
+PAGE = Page(
+    slug=SLUG,
+    title=TITLE,
+    summary="Pledged against received per year, by pillar, funder and funder kind, in EUR or "
+    "USD at dated rates.",
+    layout=layout,
+    register=register,
+    downloads=DOWNLOADS,
+)

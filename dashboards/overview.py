@@ -1,0 +1,178 @@
+"""Overview: KPI tiles against last year, and the network's growth since 1999."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, html
+
+from coordapp.extensions import current_session
+from coordapp.reporting import service as reporting
+from coordapp.reporting.cache import cached
+from dashboards import exports, figures, params
+from dashboards.layout import Page, chart_card, empty_state, fid, kpi_tile, page_header
+
+SLUG = "overview"
+TITLE = "Overview"
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewFilters:
+    currency: str
+
+
+def parse(values: dict[str, Any]) -> OverviewFilters:
+    return OverviewFilters(
+        currency=params.choice(values.get("currency"), params.CURRENCIES, "EUR") or "EUR"
+    )
+
+
+def _data(filters: OverviewFilters) -> reporting.Overview:
+    return cached(
+        current_session(), reporting.overview, today=date.today(), currency=filters.currency
+    )
+
+
+def format_value(value: Decimal, unit: str) -> str:
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{unit} {value:,.0f}"
+
+
+def format_change(kpi: reporting.Kpi) -> str:
+    change = kpi.change
+    sign = "+" if change > 0 else ("−" if change < 0 else "±")
+    amount = format_value(abs(change), kpi.unit)
+    pct = ""
+    if kpi.previous:
+        pct = f" ({change / kpi.previous * 100:+.0f} %)"
+    return f"{sign}{amount}{pct} vs same day last year"
+
+
+def tiles(data: reporting.Overview) -> list[Any]:
+    return [
+        kpi_tile(
+            k.label,
+            format_value(k.value, k.unit),
+            change=format_change(k),
+            detail=k.note,
+            figure=k.key,
+        )
+        for k in data.kpis
+    ]
+
+
+def layout(query: dict[str, str]) -> Any:
+    filters = parse(query)
+    return html.Div(
+        [
+            page_header(
+                TITLE,
+                "The network today against the same day last year (this year's figures run "
+                "from 1 January to today), and its growth since 1999.",
+                right=dbc.RadioItems(
+                    id=fid("currency"),
+                    options=[{"label": c, "value": c} for c in params.CURRENCIES],
+                    value=filters.currency,
+                    inline=True,
+                    className="small",
+                ),
+            ),
+            html.Div(id="overview-empty"),
+            dbc.Row(id="overview-tiles", className="g-3 mb-2"),
+            html.Div(id="overview-rates", className="small text-body-secondary mb-3"),
+            chart_card(
+                "Growth of the network: member hotlines and countries covered at each year end",
+                "overview-growth",
+                download="growth",
+            ),
+            html.Div(
+                chart_card(
+                    "KPI table",
+                    "overview-kpis-unused",
+                    download="kpis",
+                    body=html.Div(
+                        "The figures of the tiles above, with last year's.",
+                        className="small text-body-secondary",
+                    ),
+                ),
+                className="mt-3",
+            ),
+        ]
+    )
+
+
+def download_growth(values: dict[str, Any], suppress: bool) -> exports.Export:
+    data = _data(parse(values))
+    text = exports.csv_document(
+        title="Growth of the network (at year end; today for the current year)",
+        stamp=[("as of", data.today)],
+        columns=["year", "as_of", "member_hotlines", "full", "provisional", "countries_covered"],
+        rows=(
+            [
+                p.year,
+                p.on,
+                p.member_hotlines,
+                p.full_hotlines,
+                p.provisional_hotlines,
+                p.countries_covered,
+            ]
+            for p in data.growth
+        ),
+    )
+    return exports.Export(exports.filename(SLUG, "growth", data.today), text)
+
+
+def download_kpis(values: dict[str, Any], suppress: bool) -> exports.Export:
+    filters = parse(values)
+    data = _data(filters)
+    text = exports.csv_document(
+        title="Overview KPIs",
+        stamp=[
+            ("filters", params.to_search({"currency": filters.currency})),
+            ("as of", data.today),
+            ("compared with", data.compared_with),
+            ("exchange rates", data.rates.note),
+            ("exchange-rate date", data.rates.oldest_rate_date or "no conversion"),
+        ],
+        columns=["kpi", "label", "value", "same_day_last_year", "unit", "note"],
+        rows=([k.key, k.label, k.value, k.previous, k.unit, k.note] for k in data.kpis),
+    )
+    return exports.Export(exports.filename(SLUG, "kpis", data.today, filters.currency), text)
+
+
+def register(app: dash.Dash) -> None:
+    @app.callback(
+        Output("overview-tiles", "children"),
+        Output("overview-rates", "children"),
+        Output("overview-growth", "figure"),
+        Output("overview-empty", "children"),
+        Input(fid("currency"), "value"),
+    )
+    def update(currency: Any) -> tuple[Any, str, Any, Any]:
+        data = _data(parse({"currency": currency}))
+        empty = (
+            empty_state("No records yet: the figures below are all zero until data is entered.")
+            if data.is_empty
+            else None
+        )
+        rates = (
+            f"As of {data.today.isoformat()}, compared with {data.compared_with.isoformat()}. "
+            f"Money {data.rates.note}."
+        )
+        return tiles(data), rates, figures.growth_figure(data.growth), empty
+
+
+PAGE = Page(
+    slug=SLUG,
+    title=TITLE,
+    summary="KPI tiles against last year and the network's growth since 1999.",
+    layout=layout,
+    register=register,
+    downloads={"growth": download_growth, "kpis": download_kpis},
+)

@@ -1,0 +1,58 @@
+"""Filters from URL query values: anything unknown or malformed falls back to the default.
+
+Every page keeps its filters in the URL (``?year=2010&region=Europe``) so that a link
+reproduces the view. Values arrive as strings from the URL or as whatever a control sends;
+these parsers never raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
+
+T = TypeVar("T", bound=str)
+CURRENCIES = ("EUR", "USD")
+
+
+def query_dict(search: str | None) -> dict[str, str]:
+    """``?a=1&b=2`` -> {"a": "1", "b": "2"} (the last value of a repeated key wins)."""
+    if not search:
+        return {}
+    return dict(parse_qsl(search.lstrip("?"), keep_blank_values=False))
+
+
+def to_search(values: Mapping[str, Any]) -> str:
+    """The query string for non-empty values, in a stable order."""
+    pairs = [(k, str(v)) for k, v in values.items() if v not in (None, "")]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def year(value: Any, *, default: int, lowest: int, highest: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    return number if lowest <= number <= highest else default
+
+
+def year_range(
+    first: Any, last: Any, *, default: tuple[int, int], lowest: int, highest: int
+) -> tuple[int, int]:
+    start = year(first, default=default[0], lowest=lowest, highest=highest)
+    end = year(last, default=default[1], lowest=lowest, highest=highest)
+    return (start, end) if start <= end else default
+
+
+def choice(value: Any, options: Iterable[T], default: T | None = None) -> T | None:
+    """``value`` if it is one of ``options`` (compared as strings), else ``default``."""
+    text = str(value).strip() if value is not None else ""
+    for option in options:
+        if text == option:
+            return option
+    return default
+
+
+def country_code(value: Any, known: Iterable[str]) -> str | None:
+    text = str(value).strip().upper() if value is not None else ""
+    return text if len(text) == 2 and text in set(known) else None

@@ -1,0 +1,197 @@
+"""Pillars: each pillar's yearly targets against the actuals computed from the records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+
+from coordapp.extensions import current_session
+from coordapp.reporting import service as reporting
+from coordapp.reporting.cache import cached
+from dashboards import exports, figures, params
+from dashboards.layout import Page, chart_card, empty_state, fid, filter_bar, labelled, page_header
+
+SLUG = "pillars"
+TITLE = "Pillars"
+
+
+@dataclass(frozen=True, slots=True)
+class PillarFilters:
+    year: int
+
+
+def parse(values: dict[str, Any], *, today: date | None = None) -> PillarFilters:
+    today = today or date.today()
+    years = cached(current_session(), reporting.target_years)
+    default = today.year if (today.year in years or not years) else max(years)
+    lowest = min(years, default=today.year)
+    highest = max(max(years, default=today.year), today.year)
+    return PillarFilters(
+        year=params.year(values.get("year"), default=default, lowest=lowest, highest=highest)
+    )
+
+
+def _data(filters: PillarFilters) -> reporting.PillarFigures:
+    return cached(
+        current_session(), reporting.pillar_progress, year=filters.year, today=date.today()
+    )
+
+
+def _number(value: Decimal, unit: str) -> str:
+    text = (
+        f"{value:,.0f}"
+        if value == value.to_integral_value() or unit != "count"
+        else f"{value:,.2f}"
+    )
+    return f"EUR {text}" if unit == "EUR" else text
+
+
+def progress_table(data: reporting.PillarFigures) -> Any:
+    if data.is_empty:
+        return empty_state(f"No pillar targets set for {data.year}.")
+    header = ("Pillar", "Indicator", "Target", "Expected by now", "Actual", "Signal")
+    return dbc.Table(
+        [
+            html.Thead(html.Tr([html.Th(h) for h in header])),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(r.pillar_name),
+                            html.Td(
+                                [
+                                    figures.humanize(r.indicator.value),
+                                    html.Div(r.description or "", className="text-body-secondary"),
+                                ]
+                            ),
+                            html.Td(_number(r.target, r.unit)),
+                            html.Td(_number(r.expected, r.unit)),
+                            html.Td(_number(r.actual, r.unit)),
+                            html.Td(
+                                dbc.Badge(
+                                    "On track" if r.on_track else "Behind",
+                                    color="success" if r.on_track else "danger",
+                                    className="signal",
+                                )
+                            ),
+                        ]
+                    )
+                    for r in data.rows
+                ]
+            ),
+        ],
+        size="sm",
+        striped=True,
+        responsive=True,
+        className="small mb-0",
+    )
+
+
+def layout(query: dict[str, str]) -> Any:
+    filters = parse(query)
+    years = cached(current_session(), reporting.target_years)
+    options = sorted(set(years) | {filters.year})
+    return html.Div(
+        [
+            page_header(
+                TITLE,
+                "Targets against actuals computed from the records. On track: actual ≥ target × "
+                "the share of the year elapsed (the whole target for past years). Training and "
+                "funding indicators count the target's pillar; the others measure the network.",
+            ),
+            filter_bar(
+                labelled(
+                    "Year",
+                    dcc.Dropdown(
+                        id=fid("year"),
+                        options=[{"label": str(y), "value": y} for y in options],
+                        value=filters.year,
+                        clearable=False,
+                        style={"minWidth": "7rem"},
+                    ),
+                ),
+                dbc.Col(html.Div(id="pillars-note", className="small text-body-secondary")),
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        chart_card("Progress against target", "pl-progress", download="progress"),
+                        lg=12,
+                    ),
+                    dbc.Col(
+                        chart_card(
+                            "Targets and actuals",
+                            "pl-table",
+                            download="table",
+                            body=html.Div(id="pl-table"),
+                        ),
+                        lg=12,
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+def download_progress(values: dict[str, Any], suppress: bool) -> exports.Export:
+    filters = parse(values)
+    data = _data(filters)
+    stamp: list[tuple[str, Any]] = [
+        ("filters", params.to_search({"year": filters.year})),
+        ("as of", data.measured_on),
+        ("share of the year elapsed", data.elapsed_share),
+    ]
+    if data.rates is not None:
+        stamp.append(("exchange-rate date", data.rates.oldest_rate_date or "no conversion"))
+        stamp.append(("rates used", data.rates.note))
+    text = exports.csv_document(
+        title=f"Pillar targets and actuals {data.year}",
+        stamp=stamp,
+        columns=["pillar", "indicator", "unit", "target", "expected_by_now", "actual", "on_track"],
+        rows=(
+            [
+                r.pillar_name,
+                r.indicator.value,
+                r.unit,
+                r.target,
+                r.expected,
+                r.actual,
+                "yes" if r.on_track else "no",
+            ]
+            for r in data.rows
+        ),
+    )
+    return exports.Export(exports.filename(SLUG, "progress", data.year, data.measured_on), text)
+
+
+def register(app: dash.Dash) -> None:
+    @app.callback(
+        Output("pl-progress", "figure"),
+        Output("pl-table", "children"),
+        Output("pillars-note", "children"),
+        Input(fid("year"), "value"),
+    )
+    def update(year: Any) -> tuple[Any, ...]:
+        data = _data(parse({"year": year}))
+        share = f"{data.elapsed_share * 100:.0f} %"
+        note = f"Measured on {data.measured_on.isoformat()}; {share} of the year elapsed."
+        if data.rates is not None:
+            note += f" Funding {data.rates.note}."
+        return figures.pillar_progress_figure(data), progress_table(data), note
+
+
+PAGE = Page(
+    slug=SLUG,
+    title=TITLE,
+    summary="Yearly targets against actuals per pillar, with an on-track or behind signal.",
+    layout=layout,
+    register=register,
+    downloads={"progress": download_progress, "table": download_progress},
+)

@@ -1,0 +1,258 @@
+"""Training: events and participants per year by kind and pillar, reach, feedback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+
+from coordapp.extensions import current_session
+from coordapp.reporting import service as reporting
+from coordapp.reporting.cache import cached
+from coordapp.training.models import TrainingKind
+from dashboards import exports, figures, params
+from dashboards.layout import (
+    Page,
+    chart_card,
+    empty_state,
+    fid,
+    filter_bar,
+    labelled,
+    page_header,
+    year_options,
+)
+
+SLUG = "training"
+TITLE = "Training"
+FIRST_YEAR = 2000
+KINDS = tuple(k.value for k in TrainingKind)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingFilters:
+    first_year: int
+    last_year: int
+    kind: str | None
+    pillar: str | None
+
+    def query(self) -> dict[str, Any]:
+        return {
+            "from": self.first_year,
+            "to": self.last_year,
+            "kind": self.kind,
+            "pillar": self.pillar,
+        }
+
+
+def parse(values: dict[str, Any], *, today: date | None = None) -> TrainingFilters:
+    today = today or date.today()
+    first, last = params.year_range(
+        values.get("from"),
+        values.get("to"),
+        default=(max(FIRST_YEAR, today.year - 9), today.year),
+        lowest=FIRST_YEAR,
+        highest=today.year,
+    )
+    pillar_codes = [code for code, _ in cached(current_session(), reporting.pillars)]
+    return TrainingFilters(
+        first,
+        last,
+        params.choice(values.get("kind"), KINDS),
+        params.choice(values.get("pillar"), pillar_codes),
+    )
+
+
+def _data(filters: TrainingFilters) -> reporting.TrainingFigures:
+    return cached(
+        current_session(),
+        reporting.training_figures,
+        first_year=filters.first_year,
+        last_year=filters.last_year,
+        kind=filters.kind,
+        pillar=filters.pillar,
+    )
+
+
+def layout(query: dict[str, str]) -> Any:
+    today = date.today()
+    filters = parse(query, today=today)
+    years = year_options(FIRST_YEAR, today.year)
+    pillar_options = [
+        {"label": name, "value": code}
+        for code, name in cached(current_session(), reporting.pillars)
+    ]
+    return html.Div(
+        [
+            page_header(
+                TITLE,
+                "Training events by start date. Participants count everyone sent (hotlines and "
+                "other organizations); reach counts hotlines, by the hotline's home country. "
+                "Feedback is the average score, weighted by participants.",
+            ),
+            filter_bar(
+                labelled(
+                    "From",
+                    dcc.Dropdown(
+                        id=fid("from"),
+                        options=years,
+                        value=filters.first_year,
+                        clearable=False,
+                        style={"minWidth": "7rem"},
+                    ),
+                ),
+                labelled(
+                    "To",
+                    dcc.Dropdown(
+                        id=fid("to"),
+                        options=years,
+                        value=filters.last_year,
+                        clearable=False,
+                        style={"minWidth": "7rem"},
+                    ),
+                ),
+                labelled(
+                    "Kind",
+                    dcc.Dropdown(
+                        id=fid("kind"),
+                        options=[{"label": figures.humanize(k), "value": k} for k in KINDS],
+                        value=filters.kind,
+                        placeholder="All kinds",
+                        style={"minWidth": "11rem"},
+                    ),
+                ),
+                labelled(
+                    "Pillar",
+                    dcc.Dropdown(
+                        id=fid("pillar"),
+                        options=pillar_options,
+                        value=filters.pillar,
+                        placeholder="All pillars",
+                        style={"minWidth": "14rem"},
+                    ),
+                ),
+            ),
+            html.Div(id="training-empty"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        chart_card("Events per year by kind", "t-events", download="events"), lg=6
+                    ),
+                    dbc.Col(
+                        chart_card(
+                            "Participants per year by pillar",
+                            "t-participants",
+                            download="participants",
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        chart_card(
+                            "Reach by country (participants from its hotlines)",
+                            "t-countries",
+                            download="countries",
+                        ),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        chart_card("Reach by hotline (top 25)", "t-hotlines", download="hotlines"),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        chart_card("Feedback per year", "t-feedback", download="feedback"), lg=12
+                    ),
+                ],
+                className="g-3",
+            ),
+        ]
+    )
+
+
+def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:
+    def download(values: dict[str, Any], suppress: bool) -> exports.Export:
+        filters = parse(values)
+        data = _data(filters)
+        text = exports.csv_document(
+            title=title,
+            stamp=[("filters", params.to_search(filters.query())), ("as of", date.today())],
+            columns=columns,
+            rows=rows(data),
+        )
+        return exports.Export(
+            exports.filename(SLUG, chart, filters.first_year, filters.last_year), text
+        )
+
+    return download
+
+
+DOWNLOADS = {
+    "events": _export(
+        "events",
+        "Training events and participants per year by kind",
+        ["year", "kind", "events", "participants"],
+        lambda d: ([r.year, r.key, r.events, r.participants] for r in d.by_kind),
+    ),
+    "participants": _export(
+        "participants",
+        "Training events and participants per year by pillar",
+        ["year", "pillar", "events", "participants"],
+        lambda d: ([r.year, r.key, r.events, r.participants] for r in d.by_pillar),
+    ),
+    "countries": _export(
+        "countries",
+        "Training reach by country of the participating hotline",
+        ["alpha3", "country", "events", "participants"],
+        lambda d: ([r.key, r.label, r.events, r.participants] for r in d.by_country),
+    ),
+    "hotlines": _export(
+        "hotlines",
+        "Training reach by hotline (top 25)",
+        ["hotline_id", "hotline", "events", "participants"],
+        lambda d: ([r.key, r.label, r.events, r.participants] for r in d.by_hotline),
+    ),
+    "feedback": _export(
+        "feedback",
+        "Training feedback per year (average score 1-5, weighted by participants)",
+        ["year", "scores", "average"],
+        lambda d: ([f.year, f.responses, f.average] for f in d.feedback),
+    ),
+}
+
+
+def register(app: dash.Dash) -> None:
+    @app.callback(
+        Output("t-events", "figure"),
+        Output("t-participants", "figure"),
+        Output("t-countries", "figure"),
+        Output("t-hotlines", "figure"),
+        Output("t-feedback", "figure"),
+        Output("training-empty", "children"),
+        Input(fid("from"), "value"),
+        Input(fid("to"), "value"),
+        Input(fid("kind"), "value"),
+        Input(fid("pillar"), "value"),
+    )
+    def update(first: Any, last: Any, kind: Any, pillar: Any) -> tuple[Any, ...]:
+        data = _data(parse({"from": first, "to": last, "kind": kind, "pillar": pillar}))
+        return (
+            figures.training_per_year_figure(data, by="kind", measure="events"),
+            figures.training_per_year_figure(data, by="pillar", measure="participants"),
+            figures.training_reach_figure(data, by="country"),
+            figures.training_reach_figure(data, by="hotline"),
+            figures.training_feedback_figure(data),
+            empty_state("No training events for these filters.") if data.is_empty else None,
+        )
+
+
+PAGE = Page(
+    slug=SLUG,
+    title=TITLE,
+    summary="Events and participants per year by kind and pillar, reach by country and "
+    "hotline, feedback.",
+    layout=layout,
+    register=register,
+    downloads=DOWNLOADS,
+)

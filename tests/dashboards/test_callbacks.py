@@ -1,0 +1,295 @@
+"""Callbacks through Dash's own endpoint, with known data: what the browser would get."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from coordapp.network.models import MembershipStatus
+from coordapp.network.service import coverage_summary
+from coordapp.pillars.models import PillarIndicator
+from tests import factories
+from tests.dashboards.conftest import call, filter_id, prop, result, texts
+from tests.reporting import builders
+
+MAP = "..map-graph.figure...map-headline.children...map-small.children...map-note.children.."
+FUNDING = (
+    "..f-years.figure...f-pillar-pledged.figure...f-pillar-received.figure...f-funders.figure"
+    "...f-kinds.figure...funding-rates.children...funding-empty.children.."
+)
+PILLARS = "..pl-progress.figure...pl-table.children...pillars-note.children.."
+TODAY = date.today()
+F = MembershipStatus.FULL
+
+
+@pytest.fixture
+def viewer(signed_in: Callable[[str], FlaskClient]) -> FlaskClient:
+    return signed_in("viewer")
+
+
+@pytest.fixture
+def small_network(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, int]:
+    """Two founding hotlines (one also covering Malta) and one admitted in 2010."""
+    with in_app() as s:
+        factories.hotline(s, country="AT", name="Hotline AT", events=[(date(1999, 11, 30), F)])
+        factories.hotline(
+            s, country="NL", covers=["MT"], name="Hotline NL", events=[(date(1999, 11, 30), F)]
+        )
+        factories.hotline(s, country="KE", name="Hotline KE", events=[(date(2010, 3, 1), F)])
+        in_1999 = coverage_summary(s, on=date(1999, 12, 31)).countries_covered
+        today = coverage_summary(s, on=TODAY).countries_covered
+    return {"1999": in_1999, "today": today}
+
+
+def map_inputs(year: object, region: object = None) -> list[dict]:
+    return [prop(filter_id("year"), "value", year), prop(filter_id("region"), "value", region)]
+
+
+def headline_number(response_body: dict, label: str) -> str:
+    tiles = response_body["map-headline"]["children"]
+    for tile in tiles:
+        text = texts(tile)
+        if text.startswith(label):
+            return text[len(label) :].split()[0]
+    raise AssertionError(f"no tile {label!r} in {texts(tiles)}")
+
+
+def test_map_covered_count_for_1999_and_today(viewer: FlaskClient, small_network: dict) -> None:
+    in_1999 = result(call(viewer, MAP, map_inputs(1999)))
+    now = result(call(viewer, MAP, map_inputs(TODAY.year)))
+    assert headline_number(in_1999, "Countries covered") == str(small_network["1999"]) == "3"
+    assert headline_number(now, "Countries covered") == str(small_network["today"]) == "4"
+    assert headline_number(now, "Member hotlines") == "3"
+    figure = now["map-graph"]["figure"]
+    shaded = {
+        code
+        for trace in figure["data"]
+        if trace["type"] == "choropleth" and trace["name"] == "Full member"
+        for code in trace["locations"]
+    }
+    assert shaded == {"AUT", "NLD", "KEN"}
+    # Malta is too small for the 1:110m shapes: a marker, and a button in the list.
+    markers = [t for t in figure["data"] if t["type"] == "scattergeo"]
+    assert markers and markers[0]["customdata"] == ["MT"]
+    assert "Malta" in texts(now["map-small"]["children"])
+
+
+@pytest.mark.parametrize(
+    ("year", "region"),
+    [("1800", None), ("abc", None), (None, None), (3000, "Atlantis"), ({"x": 1}, ["Europe"])],
+)
+def test_bad_map_input_falls_back_to_defaults(
+    viewer: FlaskClient, small_network: dict, year: object, region: object
+) -> None:
+    body = result(call(viewer, MAP, map_inputs(year, region)))
+    assert headline_number(body, "Countries covered") == str(small_network["today"])
+    assert headline_number(body, "As of") == TODAY.isoformat()
+
+
+def test_map_region_filter(viewer: FlaskClient, small_network: dict) -> None:
+    body = result(call(viewer, MAP, map_inputs(TODAY.year, "Africa")))
+    assert headline_number(body, "Countries covered in Africa") == "1"
+
+
+def test_clicking_a_country_opens_its_panel(viewer: FlaskClient, small_network: dict) -> None:
+    click = {"points": [{"customdata": "KE", "location": "KEN"}]}
+    chosen = result(
+        call(
+            viewer,
+            '{"name":"country","type":"filter"}.value',
+            [prop("map-graph", "clickData", click), []],
+        )
+    )
+    assert chosen['{"name":"country","type":"filter"}']["value"] == "KE"
+    panel = result(
+        call(
+            viewer,
+            "map-panel.children",
+            [prop(filter_id("country"), "value", "KE"), prop(filter_id("year"), "value", 2012)],
+        )
+    )
+    text = texts(panel["map-panel"]["children"])
+    assert "Kenya" in text and "Hotline KE" in text and "2010-03-01 Full" in text
+    unknown = result(
+        call(
+            viewer,
+            "map-panel.children",
+            [prop(filter_id("country"), "value", "ZZ"), prop(filter_id("year"), "value", "x")],
+        )
+    )
+    assert "Click a country" in texts(unknown["map-panel"]["children"])
+
+
+def test_play_steps_the_year_and_stops_at_the_end(viewer: FlaskClient) -> None:
+    output = '..{"name":"year","type":"filter"}.value...map-interval.disabled...map-play.children..'
+    state = [prop(filter_id("year"), "value", TODAY.year), prop("map-interval", "disabled", True)]
+    started = result(
+        call(
+            viewer,
+            output,
+            [prop("map-play", "n_clicks", 1), prop("map-interval", "n_intervals", None)],
+            state,
+        )
+    )
+    assert started['{"name":"year","type":"filter"}']["value"] == 1999  # replays from 1999
+    assert started["map-interval"]["disabled"] is False
+    state = [
+        prop(filter_id("year"), "value", TODAY.year - 1),
+        prop("map-interval", "disabled", False),
+    ]
+    last = result(
+        call(
+            viewer,
+            output,
+            [prop("map-play", "n_clicks", 1), prop("map-interval", "n_intervals", 5)],
+            state,
+            changed=["map-interval.n_intervals"],
+        )
+    )
+    assert last['{"name":"year","type":"filter"}']["value"] == TODAY.year
+    assert last["map-interval"]["disabled"] is True
+
+
+def test_funding_total_converted_at_a_known_rate(
+    viewer: FlaskClient, in_app: Callable[[], AbstractContextManager[Session]]
+) -> None:
+    year = TODAY.year - 1
+    with in_app() as s:
+        factories.rate(s, base="EUR", quote="USD", on=date(year, 1, 1), value="1.25")
+        factories.commitment(s, amount="1000.00", currency="USD", pledged_on=date(year, 3, 1))
+        factories.commitment(s, amount="200.00", currency="EUR", pledged_on=date(year, 4, 1))
+    inputs = [
+        prop(filter_id(n), "value", v)
+        for n, v in (("from", year), ("to", year), ("currency", "EUR"))
+    ]
+    body = result(call(viewer, FUNDING, inputs))
+    pledged = body["f-years"]["figure"]["data"][0]
+    expected = Decimal("1000.00") / Decimal("1.25") + Decimal("200.00")
+    assert pledged["name"] == "Pledged" and pledged["y"] == [float(expected)]
+    assert f"USD {date(year, 1, 1).isoformat()}" in body["funding-rates"]["children"]
+
+    download = call(
+        viewer,
+        '{"key":["MATCH"],"type":"download"}.data',
+        [prop({"type": "download-btn", "key": "years"}, "n_clicks", 1)],
+        [
+            [
+                prop(filter_id(n), "value", v)
+                for n, v in (("from", year), ("to", year), ("currency", "EUR"))
+            ],
+            [
+                {"id": filter_id(n), "property": "id", "value": filter_id(n)}
+                for n in ("from", "to", "currency")
+            ],
+            prop("url", "pathname", "/dashboards/funding"),
+        ],
+        outputs={"id": {"type": "download", "key": "years"}, "property": "data"},
+    )
+    data = result(download)['{"key":"years","type":"download"}']["data"]
+    assert data["filename"] == f"coordapp_funding_years_{year}_{year}_EUR.csv"
+    csv = data["content"]
+    assert f"# filters: ?from={year}&to={year}&currency=EUR" in csv
+    assert f"# exchange-rate date: {date(year, 1, 1).isoformat()}" in csv
+    assert f"# as of: {TODAY.isoformat()}" in csv
+    assert f"{year},{expected:.2f},0.00" in csv
+
+
+def test_pillar_actual_on_the_page(
+    viewer: FlaskClient, in_app: Callable[[], AbstractContextManager[Session]]
+) -> None:
+    year = TODAY.year - 1
+    with in_app() as s:
+        at = factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
+        for month in (2, 6, 9):
+            builders.training(s, on=date(year, month, 1), hotlines=[(at, 2, None)])
+        builders.target(
+            s,
+            pillar_code="capacity_building",
+            year=year,
+            indicator=PillarIndicator.TRAININGS_HELD,
+            value="4",
+        )
+    body = result(call(viewer, PILLARS, [prop(filter_id("year"), "value", year)]))
+    table = texts(body["pl-table"]["children"])
+    assert "Trainings held" in table and "Behind" in table  # 3 of 4 in a past year
+    bar = body["pl-progress"]["figure"]["data"][0]
+    assert bar["x"] == [75.0]
+
+
+def test_activity_export_shows_small_counts_as_less_than_five_for_viewers(
+    signed_in: Callable[[str], FlaskClient], in_app: Callable[[], AbstractContextManager[Session]]
+) -> None:
+    with in_app() as s:
+        at = factories.hotline(s, country="AT", name="Hotline AT", events=[(date(2000, 1, 1), F)])
+        builders.statistic(
+            s, hotline=at, metric_code="reports_received", quarter_start=date(2024, 1, 1), value="3"
+        )
+        builders.statistic(
+            s,
+            hotline=at,
+            metric_code="reports_received",
+            quarter_start=date(2024, 4, 1),
+            value="40",
+        )
+    filters = (
+        ("metric", "reports_received"),
+        ("by", "network"),
+        ("region", None),
+        ("from", 2024),
+        ("to", 2024),
+    )
+
+    def export(client: FlaskClient) -> str:
+        response = call(
+            client,
+            '{"key":["MATCH"],"type":"download"}.data',
+            [prop({"type": "download-btn", "key": "quarters"}, "n_clicks", 1)],
+            [
+                [prop(filter_id(n), "value", v) for n, v in filters],
+                [{"id": filter_id(n), "property": "id", "value": filter_id(n)} for n, _ in filters],
+                prop("url", "pathname", "/dashboards/activity"),
+            ],
+            outputs={"id": {"type": "download", "key": "quarters"}, "property": "data"},
+        )
+        return result(response)['{"key":"quarters","type":"download"}']["data"]["content"]
+
+    as_viewer = export(signed_in("viewer"))
+    assert "# metric version: v1" in as_viewer
+    assert "2024-01-01,All selected,v1,<5,1" in as_viewer
+    assert "2024-04-01,All selected,v1,40.00,1" in as_viewer
+    signed_in("viewer").post("/auth/sign-out")
+    as_manager = export(signed_in("manager"))
+    assert "2024-01-01,All selected,v1,3.00,1" in as_manager
+
+
+@pytest.mark.parametrize(
+    ("output", "inputs", "message"),
+    [
+        (MAP, map_inputs(2020), "No country was covered"),
+        (
+            "..overview-tiles.children...overview-rates.children...overview-growth.figure...overview-empty.children..",
+            [prop(filter_id("currency"), "value", "XXX")],
+            "No records yet",
+        ),
+        (
+            FUNDING,
+            [
+                prop(filter_id(n), "value", v)
+                for n, v in (("from", "1990"), ("to", "x"), ("currency", 5))
+            ],
+            "No funding recorded",
+        ),
+        (PILLARS, [prop(filter_id("year"), "value", "last year")], "No pillar targets set"),
+    ],
+)
+def test_empty_database_shows_empty_states(
+    viewer: FlaskClient, output: str, inputs: list, message: str
+) -> None:
+    body = result(call(viewer, output, inputs))
+    assert message in texts(list(body.values())) + str(body)

@@ -1,0 +1,225 @@
+"""Figure builders, exports and URL parameters are pure: tested without a database or browser."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from coordapp.network.models import ExpansionStage
+from coordapp.network.service import CoverageStatus
+from coordapp.pillars.models import PillarIndicator
+from coordapp.reporting import service as reporting
+from dashboards import exports, figures, params
+from dashboards.geo import world_shapes
+
+
+def country(
+    code: str, alpha3: str, name: str, status: CoverageStatus, **extra: object
+) -> reporting.MapCountry:
+    return reporting.MapCountry(
+        code=code,
+        alpha3=alpha3,
+        name=name,
+        region="Europe",
+        status=status,
+        hotlines=extra.get("hotlines", ()),  # type: ignore[arg-type]
+        member_since=extra.get("since"),  # type: ignore[arg-type]
+        pipeline_stage=extra.get("stage"),  # type: ignore[arg-type]
+    )
+
+
+COVERAGE = reporting.CoverageMap(
+    on=date(2001, 12, 31),
+    region=None,
+    countries=(
+        country(
+            "AT",
+            "AUT",
+            "Austria",
+            CoverageStatus.FULL,
+            hotlines=("Hotline AT",),
+            since=date(1999, 11, 30),
+        ),
+        country("MT", "MLT", "Malta", CoverageStatus.PROVISIONAL, hotlines=("Hotline MT",)),
+        country("NG", "NGA", "Nigeria", CoverageStatus.PIPELINE, stage=ExpansionStage.SCOPING),
+        country("FR", "FRA", "France", CoverageStatus.NONE),
+        country("GI", "GIB", "Gibraltar", CoverageStatus.FULL),
+    ),
+    member_hotlines=2,
+    full_hotlines=1,
+    provisional_hotlines=1,
+)
+
+
+def test_world_shapes_are_read_once_from_the_served_topojson() -> None:
+    shapes = world_shapes()
+    assert len(shapes.with_shape) > 170
+    assert {"AUT", "FRA", "USA", "LUX"} <= shapes.with_shape
+    assert not shapes.has_shape("MLT") and not shapes.has_shape("SGP")
+    assert "MLT" in shapes.centroids and "SGP" in shapes.centroids
+    assert world_shapes() is shapes
+
+
+def test_coverage_map_figure() -> None:
+    fig = figures.coverage_map_figure(COVERAGE, world_shapes())
+    choropleths = {t.name: t for t in fig.data if t.type == "choropleth"}
+    assert list(choropleths) == [
+        "No hotline",
+        "Expansion pipeline",
+        "Provisional member",
+        "Full member",
+    ]
+    assert list(choropleths["Full member"].locations) == ["AUT"]
+    assert list(choropleths["Full member"].customdata) == ["AT"]
+    assert list(choropleths["Expansion pipeline"].locations) == ["NGA"]
+    assert "Scoping" in choropleths["Expansion pipeline"].hovertext[0]
+    hover = choropleths["Full member"].hovertext[0]
+    assert (
+        "Austria" in hover
+        and "Hotline AT" in hover
+        and "1999-11-30" in hover
+        and "Full member" in hover
+    )
+    (markers,) = [t for t in fig.data if t.type == "scattergeo"]
+    assert list(markers.customdata) == ["MT"]  # Gibraltar has neither shape nor centre
+    assert fig.layout.geo.projection.rotation.lon == 0
+    assert fig.layout.geo.resolution == 110 and fig.layout.geo.scope == "world"
+    assert [c.code for c in figures.small_covered_countries(COVERAGE, world_shapes())] == [
+        "MT",
+        "GI",
+    ]
+
+
+def test_region_map_zooms_to_its_countries() -> None:
+    europe = reporting.CoverageMap(
+        on=COVERAGE.on,
+        region="Europe",
+        countries=COVERAGE.countries[:1],
+        member_hotlines=1,
+        full_hotlines=1,
+        provisional_hotlines=0,
+    )
+    assert figures.coverage_map_figure(europe, world_shapes()).layout.geo.fitbounds == "locations"
+
+
+def test_growth_figure_and_its_empty_state() -> None:
+    growth = (
+        reporting.GrowthPoint(1999, date(1999, 12, 31), 8, 8, 0, 7),
+        reporting.GrowthPoint(2000, date(2000, 12, 31), 9, 8, 1, 8),
+    )
+    fig = figures.growth_figure(growth)
+    assert [list(t.y) for t in fig.data] == [[8, 8], [0, 1], [7, 8]]
+    empty = figures.growth_figure((reporting.GrowthPoint(1999, date(1999, 12, 31), 0, 0, 0, 0),))
+    assert "No member hotlines" in empty.layout.annotations[0].text
+
+
+def test_funding_figure_plots_decimals_as_floats() -> None:
+    data = reporting.FundingFigures(
+        first_year=2024,
+        last_year=2025,
+        rates=reporting.RateInfo("EUR", date(2025, 12, 31), (("USD", date(2025, 12, 1)),)),
+        by_year=(
+            reporting.FundingYear(2024, Decimal("1300.00"), Decimal("400.00")),
+            reporting.FundingYear(2025, Decimal("0.00"), Decimal("0.00")),
+        ),
+        by_pillar=(
+            reporting.FundingPillarYear(
+                2024, "Capacity Building", Decimal("900.00"), Decimal("240.00")
+            ),
+        ),
+        by_funder=(("Funder", "industry", Decimal("800.00"), Decimal("400.00")),),
+        by_kind=(reporting.FundingShare("industry", Decimal("800.00"), Decimal("400.00")),),
+    )
+    fig = figures.funding_by_year_figure(data)
+    assert list(fig.data[0].y) == [1300.0, 0.0] and list(fig.data[1].y) == [400.0, 0.0]
+    pillar = figures.funding_by_pillar_figure(data, measure="received")
+    assert list(pillar.data[0].y) == [240.0, 0.0]
+    assert data.rates.note == "in EUR, converted at the rates of USD 2025-12-01"
+
+
+def test_pillar_figure_colours_the_signal() -> None:
+    rows = (
+        reporting.PillarProgress(
+            "cb",
+            "Capacity Building",
+            PillarIndicator.TRAININGS_HELD,
+            None,
+            Decimal(4),
+            Decimal(3),
+            Decimal(2),
+        ),
+        reporting.PillarProgress(
+            "cb",
+            "Capacity Building",
+            PillarIndicator.HOTLINES_TRAINED,
+            None,
+            Decimal(10),
+            Decimal(1),
+            Decimal(5),
+        ),
+    )
+    data = reporting.PillarFigures(2026, date(2026, 6, 30), Decimal("0.5"), None, rows)
+    bar = figures.pillar_progress_figure(data).data[0]
+    assert list(bar.x) == [10.0, 75.0]  # reversed: the first row is drawn at the top
+    assert list(bar.marker.color) == [figures.BEHIND, figures.ON_TRACK]
+
+
+def test_csv_export_is_stamped() -> None:
+    text = exports.csv_document(
+        title="Funding",
+        stamp=[
+            ("filters", "?from=2024"),
+            ("as of", date(2026, 1, 2)),
+            ("exchange-rate date", date(2025, 12, 1)),
+        ],
+        columns=["year", "pledged"],
+        rows=[[2024, Decimal("1300.00")]],
+    )
+    assert text.splitlines() == [
+        "# Funding",
+        "# filters: ?from=2024",
+        "# as of: 2026-01-02",
+        "# exchange-rate date: 2025-12-01",
+        "year,pledged",
+        "2024,1300.00",
+    ]
+    assert exports.suppress_small(Decimal(3), suppress=True) == "<5"
+    assert exports.suppress_small(Decimal(5), suppress=True) == Decimal(5)
+    assert exports.suppress_small(Decimal(3), suppress=False) == Decimal(3)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2010", 2010),
+        (2010, 2010),
+        ("1800", 2026),
+        ("abc", 2026),
+        (None, 2026),
+        ("", 2026),
+        ("2010.5", 2026),
+        ([1], 2026),
+    ],
+)
+def test_year_parameter_falls_back_to_the_default(value: object, expected: int) -> None:
+    assert params.year(value, default=2026, lowest=1999, highest=2026) == expected
+
+
+def test_other_parameters() -> None:
+    assert params.query_dict("?year=2001&region=Europe&year=2002") == {
+        "year": "2002",
+        "region": "Europe",
+    }
+    assert params.query_dict(None) == {}
+    assert params.to_search({"year": 2001, "region": None, "q": "a b"}) == "?year=2001&q=a+b"
+    assert params.choice("Europe", ("Africa", "Europe")) == "Europe"
+    assert params.choice("Atlantis", ("Africa", "Europe"), "Africa") == "Africa"
+    assert params.choice(["Europe"], ("Europe",)) is None
+    assert params.year_range("2020", "2010", default=(2000, 2001), lowest=1999, highest=2026) == (
+        2000,
+        2001,
+    )
+    assert params.country_code("ke", {"KE"}) == "KE"
+    assert params.country_code("KEN", {"KE"}) is None

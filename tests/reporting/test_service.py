@@ -1,0 +1,442 @@
+"""The reporting services against data each test creates (real database, both backends)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session
+
+from coordapp.funding.models import CommitmentStatus
+from coordapp.network.models import ExpansionStage, MembershipStatus
+from coordapp.network.service import CoverageStatus, coverage_summary
+from coordapp.partners.models import OrganizationKind, PartnershipStatus, PartnershipType
+from coordapp.pillars.models import PillarIndicator
+from coordapp.reporting import service as reporting
+from coordapp.training.models import TrainingKind
+from tests import factories
+from tests.reporting import builders
+
+A, P, F, S, W = (
+    MembershipStatus.APPLICANT,
+    MembershipStatus.PROVISIONAL,
+    MembershipStatus.FULL,
+    MembershipStatus.SUSPENDED,
+    MembershipStatus.WITHDRAWN,
+)
+TODAY = date.today()
+
+
+@pytest.fixture
+def network(session: Session) -> dict[str, object]:
+    """A small network: founded 1999 with two hotlines, growing and losing members later."""
+    return {
+        "at": factories.hotline(
+            session, country="AT", name="Hotline AT", events=[(date(1999, 11, 30), F)]
+        ),
+        "nl": factories.hotline(
+            session,
+            country="NL",
+            covers=["MT"],  # Malta has no shape at 1:110m
+            name="Hotline NL",
+            events=[(date(1999, 3, 1), A), (date(1999, 11, 30), P), (date(2003, 5, 1), F)],
+        ),
+        "hu": factories.hotline(
+            session,
+            country="HU",
+            name="Hotline HU",
+            events=[(date(2005, 1, 1), A), (date(2006, 1, 1), P), (date(2010, 6, 1), W)],
+        ),
+        "ke": factories.hotline(
+            session,
+            country="KE",
+            name="Hotline KE",
+            events=[(date(2020, 1, 1), A), (date(2024, 5, 20), P)],
+        ),
+        "target": factories.expansion_target(
+            session,
+            country="NG",
+            stages=[
+                (date(2019, 2, 1), ExpansionStage.IDENTIFIED),
+                (date(2021, 3, 1), ExpansionStage.SCOPING),
+            ],
+        ),
+    }
+
+
+def covered(data: reporting.CoverageMap) -> set[str]:
+    return {
+        c.code
+        for c in data.countries
+        if c.status in (CoverageStatus.FULL, CoverageStatus.PROVISIONAL)
+    }
+
+
+def test_coverage_map_counts_for_1999_and_today(session: Session, network: dict) -> None:
+    in_1999 = reporting.coverage_map(session, on=date(1999, 12, 31))
+    assert covered(in_1999) == {"AT", "NL", "MT"}
+    assert in_1999.countries_covered == 3
+    assert (in_1999.member_hotlines, in_1999.full_hotlines) == (2, 1)
+    now = reporting.coverage_map(session, on=TODAY)
+    assert covered(now) == {"AT", "NL", "MT", "KE"}
+    assert (now.member_hotlines, now.full_hotlines, now.provisional_hotlines) == (3, 2, 1)
+    by_code = {c.code: c for c in now.countries}
+    assert by_code["MT"].hotlines == ("Hotline NL",)
+    assert by_code["MT"].member_since == date(1999, 11, 30)
+    assert by_code["HU"].status is CoverageStatus.NONE
+    assert by_code["NG"].status is CoverageStatus.PIPELINE
+    assert by_code["NG"].pipeline_stage is ExpansionStage.SCOPING
+    # The same numbers as the home page's summary.
+    summary = coverage_summary(session, on=TODAY)
+    assert (now.member_hotlines, now.countries_covered) == (
+        summary.member_hotlines,
+        summary.countries_covered,
+    )
+
+
+def test_coverage_map_by_region(session: Session, network: dict) -> None:
+    europe = reporting.coverage_map(session, on=TODAY, region="Europe")
+    assert {c.region for c in europe.countries} == {"Europe"}
+    assert covered(europe) == {"AT", "NL", "MT"}
+    assert europe.member_hotlines == 2
+    africa = reporting.coverage_map(session, on=TODAY, region="Africa")
+    assert covered(africa) == {"KE"} and africa.member_hotlines == 1
+
+
+def test_network_growth_matches_the_summary_of_each_year_end(
+    session: Session, network: dict
+) -> None:
+    growth = reporting.network_growth(session, today=TODAY)
+    assert [p.year for p in growth] == list(range(1999, TODAY.year + 1))
+    assert growth[-1].on == TODAY
+    for point in growth:
+        summary = coverage_summary(session, on=point.on)
+        assert (
+            point.member_hotlines,
+            point.full_hotlines,
+            point.provisional_hotlines,
+            point.countries_covered,
+        ) == (
+            summary.member_hotlines,
+            summary.full_hotlines,
+            summary.provisional_hotlines,
+            summary.countries_covered,
+        ), point.year
+    assert growth[0].member_hotlines == 2
+    hu_years = {p.year: p.member_hotlines for p in growth}
+    assert hu_years[2006] == 3 and hu_years[2010] == 2
+
+
+def test_country_panel(session: Session, network: dict) -> None:
+    owner_org = factories.organization(session, name="Partner in Kenya")
+    owner_org.hq_country_code = "KE"
+    builders.training(session, on=date(2024, 9, 1), hotlines=[(network["ke"], 3, "4.5")])
+    panel = reporting.country_panel(session, code="ke", on=TODAY)
+    assert panel is not None
+    assert panel.name == "Kenya" and panel.status is CoverageStatus.PROVISIONAL
+    assert [h.name for h in panel.hotlines] == ["Hotline KE"]
+    assert [s.status for s in panel.hotlines[0].history] == [A, P]
+    assert panel.partners == (("Partner in Kenya", OrganizationKind.FOUNDATION, "prospect"),)
+    assert (panel.trainings_attended, panel.participants_trained) == (1, 3)
+    nigeria = reporting.country_panel(session, code="NG", on=date(2020, 1, 1))
+    assert nigeria is not None and nigeria.expansion is not None
+    assert nigeria.expansion.stage is ExpansionStage.IDENTIFIED
+    assert nigeria.hotlines == ()
+    assert reporting.country_panel(session, code="QQ", on=TODAY) is None
+
+
+def test_funding_converted_at_a_known_rate(session: Session) -> None:
+    factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 1), value="1.25")
+    factories.rate(session, base="EUR", quote="GBP", on=date(2024, 1, 1), value="0.80")
+    funder = builders.funder(session, OrganizationKind.INDUSTRY)
+    usd = factories.commitment(
+        session, amount="1000.00", currency="USD", pledged_on=date(2024, 3, 1), funder=funder
+    )
+    eur = factories.commitment(
+        session, amount="500.00", currency="EUR", pledged_on=date(2024, 4, 1)
+    )
+    factories.commitment(
+        session,
+        amount="999.00",
+        currency="EUR",
+        pledged_on=date(2024, 5, 1),
+        status=CommitmentStatus.CANCELLED,
+    )
+    gbp = factories.commitment(
+        session, amount="400.00", currency="GBP", pledged_on=date(2025, 2, 1)
+    )
+    builders.allocate(
+        session, usd, [("capacity_building", "600.00"), ("technology_innovation", "400.00")]
+    )
+    builders.allocate(session, eur, [("capacity_building", "500.00")])
+    factories.receipt(session, commitment=usd, amount="500.00", currency="USD", on=date(2024, 6, 1))
+    factories.receipt(session, commitment=gbp, amount="200.00", currency="GBP", on=date(2025, 3, 1))
+
+    rates_on = date(2025, 12, 31)
+    in_eur = reporting.funding_figures(
+        session, first_year=2024, last_year=2025, currency="EUR", rates_on=rates_on
+    )
+    years = {y.year: y for y in in_eur.by_year}
+    expected_2024 = Decimal("1000.00") / Decimal("1.25") + Decimal("500.00")
+    assert years[2024].pledged == expected_2024.quantize(Decimal("0.01"))  # 1300.00
+    assert years[2024].received == (Decimal("500.00") / Decimal("1.25")).quantize(Decimal("0.01"))
+    assert years[2025].pledged == (Decimal("400.00") / Decimal("0.80")).quantize(Decimal("0.01"))
+    assert in_eur.rates.rate_dates == (("GBP", date(2024, 1, 1)), ("USD", date(2024, 1, 1)))
+    assert in_eur.rates.oldest_rate_date == date(2024, 1, 1)
+    pillars = {(p.year, p.pillar): p for p in in_eur.by_pillar}
+    cb = pillars[(2024, "Capacity Building")]
+    assert cb.pledged == Decimal("600.00") / Decimal("1.25") + Decimal("500.00")
+    # Received pro rata: 500 USD received against a commitment 60 % Capacity Building.
+    assert cb.received == (Decimal("500.00") * Decimal("0.6") / Decimal("1.25")).quantize(
+        Decimal("0.01")
+    )
+    kinds = {k.key: k for k in in_eur.by_kind}
+    assert kinds["industry"].pledged == Decimal("800.00")
+
+    in_usd = reporting.funding_figures(
+        session, first_year=2024, last_year=2025, currency="USD", rates_on=rates_on
+    )
+    usd_years = {y.year: y for y in in_usd.by_year}
+    assert usd_years[2024].pledged == Decimal("1000.00") + Decimal("500.00") * Decimal("1.25")
+    # GBP has no direct USD rate: converted through EUR (400 / 0.80 * 1.25).
+    assert usd_years[2025].pledged == Decimal("625.00")
+    assert in_usd.rates.unconverted == ()
+
+
+def test_funding_without_a_rate_names_the_currency(session: Session) -> None:
+    factories.commitment(session, amount="100.00", currency="USD", pledged_on=date(2024, 3, 1))
+    figures = reporting.funding_figures(
+        session, first_year=2024, last_year=2024, currency="EUR", rates_on=date(2024, 12, 31)
+    )
+    assert figures.by_year[0].pledged == Decimal("0.00")
+    assert figures.rates.unconverted == ("USD",)
+    assert "no rate" in figures.rates.note
+
+
+def test_partnership_figures_and_renewals(session: Session) -> None:
+    today = date(2026, 3, 1)
+    soon = builders.partnership(
+        session,
+        start=date(2020, 1, 1),
+        end=today + timedelta(days=120),
+        notice_days=60,
+        pillars=["technology_innovation"],
+    )
+    builders.partnership(  # notice date 150 days ahead: not yet
+        session, start=date(2021, 1, 1), end=today + timedelta(days=240), notice_days=90
+    )
+    builders.partnership(  # notice date passed already
+        session, start=date(2021, 1, 1), end=today + timedelta(days=10), notice_days=30
+    )
+    builders.partnership(
+        session,
+        type=PartnershipType.FUNDING,
+        status=PartnershipStatus.ENDED,
+        start=date(2015, 1, 1),
+        end=date(2019, 1, 1),
+        pillars=["capacity_building"],
+    )
+    data = reporting.partnership_figures(session, on=today)
+    assert dict(data.by_status) == {"active": 3, "ended": 1}
+    assert dict(data.by_type) == {"technology": 3, "funding": 1}
+    assert dict(data.by_pillar) == {"Technology & Innovation": 1, "Capacity Building": 1}
+    assert [r.title for r in data.renewals] == [soon.title]
+    assert data.renewals[0].notice_date == today + timedelta(days=60)
+    assert (2020, "technology", 1) in data.new_per_year
+    active = reporting.partnership_figures(session, on=today, status="active")
+    assert dict(active.by_type) == {"technology": 3}
+
+
+def test_training_figures(session: Session, network: dict) -> None:
+    guest = factories.organization(session)
+    builders.training(
+        session,
+        on=date(2024, 3, 1),
+        hotlines=[(network["at"], 4, "4.00"), (network["nl"], 2, "2.50")],
+        organizations=[(guest, 5)],
+    )
+    builders.training(
+        session,
+        on=date(2024, 9, 1),
+        kind=TrainingKind.WEBINAR,
+        pillar_code="technology_innovation",
+        hotlines=[(network["at"], 1, None)],
+    )
+    data = reporting.training_figures(session, first_year=2024, last_year=2024)
+    assert {(r.key, r.events, r.participants) for r in data.by_kind} == {
+        ("workshop", 1, 11),
+        ("webinar", 1, 1),
+    }
+    assert {r.label: (r.events, r.participants) for r in data.by_country} == {
+        "Austria": (2, 5),
+        "Netherlands": (1, 2),
+    }
+    # Weighted by participants among scored participations: (4*4 + 2.5*2) / 6 = 3.5
+    assert data.feedback[0].average == Decimal("3.50")
+    only = reporting.training_figures(
+        session, first_year=2024, last_year=2024, pillar="technology_innovation"
+    )
+    assert [(r.key, r.participants) for r in only.by_kind] == [("webinar", 1)]
+
+
+def test_elapsed_share() -> None:
+    assert reporting.elapsed_share(2020, today=date(2021, 6, 1)) == 1
+    assert reporting.elapsed_share(2022, today=date(2021, 6, 1)) == 0
+    assert reporting.elapsed_share(2021, today=date(2021, 12, 31)) == 1
+    assert reporting.elapsed_share(2024, today=date(2024, 1, 1)) == Decimal("0.0027")
+
+
+def test_pillar_actuals_and_signal(session: Session, network: dict) -> None:
+    year = TODAY.year - 1
+    cb = "capacity_building"
+    builders.training(session, on=date(year, 2, 1), hotlines=[(network["at"], 3, None)])
+    builders.training(
+        session, on=date(year, 5, 1), hotlines=[(network["at"], 2, None), (network["nl"], 4, None)]
+    )
+    builders.training(session, on=date(year, 6, 1), pillar_code="technology_innovation")
+    builders.target(
+        session, pillar_code=cb, year=year, indicator=PillarIndicator.TRAININGS_HELD, value="2"
+    )
+    builders.target(
+        session,
+        pillar_code=cb,
+        year=year,
+        indicator=PillarIndicator.TRAINING_PARTICIPANTS,
+        value="10",
+    )
+    builders.target(
+        session, pillar_code=cb, year=year, indicator=PillarIndicator.HOTLINES_TRAINED, value="2"
+    )
+    builders.target(
+        session,
+        pillar_code="network_expansion",
+        year=year,
+        indicator=PillarIndicator.COUNTRIES_COVERED,
+        value="4",
+    )
+    data = reporting.pillar_progress(session, year=year, today=TODAY)
+    rows = {r.indicator: r for r in data.rows}
+    assert rows[PillarIndicator.TRAININGS_HELD].actual == 2
+    assert rows[PillarIndicator.TRAININGS_HELD].on_track
+    assert rows[PillarIndicator.TRAINING_PARTICIPANTS].actual == 9
+    assert not rows[PillarIndicator.TRAINING_PARTICIPANTS].on_track  # 9 < 10 in a past year
+    assert rows[PillarIndicator.HOTLINES_TRAINED].actual == 2
+    expected_covered = coverage_summary(session, on=date(year, 12, 31)).countries_covered
+    assert rows[PillarIndicator.COUNTRIES_COVERED].actual == expected_covered
+    assert data.elapsed_share == 1
+
+
+def test_pillar_signal_uses_the_elapsed_share_this_year(session: Session, network: dict) -> None:
+    builders.target(
+        session,
+        pillar_code="network_expansion",
+        year=TODAY.year,
+        indicator=PillarIndicator.MEMBER_HOTLINES,
+        value="4",
+    )
+    data = reporting.pillar_progress(session, year=TODAY.year, today=TODAY)
+    (row,) = data.rows
+    assert row.actual == coverage_summary(session, on=TODAY).member_hotlines == 3
+    share = reporting.elapsed_share(TODAY.year, today=TODAY)
+    assert row.expected == (Decimal(4) * share).quantize(Decimal("0.01"))
+    assert row.on_track is (Decimal(3) >= row.expected)
+
+
+def test_pillar_funding_actual_is_received_pro_rata_in_eur(session: Session) -> None:
+    year = TODAY.year - 1
+    factories.rate(session, base="EUR", quote="USD", on=date(year, 1, 1), value="2.00")
+    pledge = factories.commitment(
+        session, amount="1000.00", currency="USD", pledged_on=date(year, 1, 5)
+    )
+    builders.allocate(
+        session, pledge, [("technology_innovation", "250.00"), ("capacity_building", "750.00")]
+    )
+    factories.receipt(
+        session, commitment=pledge, amount="800.00", currency="USD", on=date(year, 3, 1)
+    )
+    builders.target(
+        session,
+        pillar_code="technology_innovation",
+        year=year,
+        indicator=PillarIndicator.FUNDING_RECEIVED_EUR,
+        value="100",
+    )
+    data = reporting.pillar_progress(session, year=year, today=TODAY)
+    (row,) = data.rows
+    assert row.actual == Decimal("800.00") * Decimal("0.25") / Decimal("2.00")  # 100.00
+    assert row.on_track
+    assert data.rates is not None and data.rates.rate_dates == (("USD", date(year, 1, 1)),)
+
+
+def test_hotline_activity(session: Session, network: dict) -> None:
+    for hotline, value in ((network["at"], "120"), (network["nl"], "3")):
+        builders.statistic(
+            session,
+            hotline=hotline,
+            metric_code="reports_received",
+            quarter_start=date(2024, 1, 1),
+            value=value,
+        )
+    builders.statistic(
+        session,
+        hotline=network["at"],
+        metric_code="reports_received",
+        quarter_start=date(2024, 4, 1),
+        value="80",
+    )
+    for hotline, value in ((network["at"], "90"), (network["nl"], "70")):
+        builders.statistic(
+            session,
+            hotline=hotline,
+            metric_code="removed_within_3_days_pct",
+            quarter_start=date(2024, 1, 1),
+            value=value,
+        )
+    data = reporting.hotline_activity(
+        session, metric_code="reports_received", group_by="hotline", first_year=2024, last_year=2024
+    )
+    assert [(p.period_start, p.value) for p in data.by_period] == [
+        (date(2024, 1, 1), Decimal("123")),
+        (date(2024, 4, 1), Decimal("80")),
+    ]
+    assert {p.group: p.value for p in data.by_group} == {"Hotline AT": 200, "Hotline NL": 3}
+    assert data.versions == (1,)
+    assert data.metric is not None and data.metric.version == 1
+    share = reporting.hotline_activity(
+        session, metric_code="removed_within_3_days_pct", first_year=2024, last_year=2024
+    )
+    assert share.by_period[0].value == Decimal("80.00")  # the mean, not the sum
+    none = reporting.hotline_activity(
+        session, metric_code="reports_received", first_year=2024, last_year=2024, region="Asia"
+    )
+    assert none.is_empty
+    unknown = reporting.hotline_activity(
+        session, metric_code="nope", first_year=2024, last_year=2024
+    )
+    assert unknown.metric is None and unknown.is_empty
+
+
+def test_overview_kpis(session: Session, network: dict) -> None:
+    builders.training(session, on=TODAY, hotlines=[(network["at"], 3, None)])
+    data = reporting.overview(session, today=TODAY)
+    kpis = {k.key: k for k in data.kpis}
+    assert kpis["member_hotlines"].value == 3
+    assert kpis["countries_covered"].value == 4
+    assert kpis["trainings"].value == 1 and kpis["participants"].value == 3
+    assert kpis["pledged"].unit == "EUR"
+    assert data.growth[-1].member_hotlines == 3
+
+
+def test_empty_database_gives_empty_results(session: Session) -> None:
+    assert reporting.coverage_map(session, on=TODAY).is_empty
+    assert reporting.overview(session, today=TODAY).is_empty
+    assert reporting.partnership_figures(session, on=TODAY).is_empty
+    assert reporting.funding_figures(
+        session, first_year=2020, last_year=2021, rates_on=TODAY
+    ).is_empty
+    assert reporting.training_figures(session, first_year=2020, last_year=2021).is_empty
+    assert reporting.pillar_progress(session, year=2021, today=TODAY).is_empty
+    assert reporting.hotline_activity(
+        session, metric_code="reports_received", first_year=2020, last_year=2021
+    ).is_empty
