@@ -597,6 +597,14 @@ def create_commitment(session: Session, *, data: Mapping[str, Any]) -> FundingCo
     ]
     session.add(commitment)
     session.flush()
+    # The row's own audit event has the fields; this one has the split, readable by pillar.
+    audit.record(
+        session,
+        action="allocate",
+        entity_type=FundingCommitment.__tablename__,
+        entity_id=commitment.id,
+        changes={"allocations": [None, _allocation_summary(commitment)]},
+    )
     return commitment
 
 
@@ -627,7 +635,7 @@ def update_commitment(
         obj.updated_at = utcnow()
         audit.record(
             session,
-            action="update",
+            action="allocate",
             entity_type=FundingCommitment.__tablename__,
             entity_id=obj.id,
             changes={"allocations": [before, _allocation_summary(obj)]},

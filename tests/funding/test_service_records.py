@@ -296,9 +296,10 @@ def test_update_changes_allocations_in_place_and_records_them(
     assert next(a for a in commitment.allocations if a.pillar_id == cb).id == kept.id
     assert commitment.version > version
     events = audit.events_for(session, entity_type="funding_commitments", entity_id=commitment.id)
-    change = next(e for e in events if e.changes and "allocations" in e.changes)
-    before, after = change.changes["allocations"]
-    assert "Technology & Innovation 50000.00" in before
+    created, changed = [e.changes["allocations"] for e in events if e.action == "allocate"]
+    assert created == [None, "Capacity Building 50000.00; Technology & Innovation 50000.00"]
+    before, after = changed
+    assert before == created[1]
     assert "Network Expansion 30000.00" in after and "Capacity Building 70000.00" in after
     assert session.scalar(sa.select(sa.func.count(FundingAllocation.id))) == 2
 
