@@ -820,6 +820,14 @@ class CommitmentMoney:
         return float(min(self.received_in_currency / self.pledged * 100, Decimal(100)))
 
     @property
+    def converted_share(self) -> str | None:
+        """Received as a share of pledged, both converted (None when a rate is missing)."""
+        pledged, received = self.pledged_converted.total, self.received_converted.total
+        if pledged.unconverted or received.unconverted or not pledged.amount:
+            return None
+        return share_text(received.amount, pledged.amount)
+
+    @property
     def converted_percent(self) -> float:
         pledged = self.pledged_converted.total.amount
         if not pledged or self.pledged_converted.total.unconverted:

@@ -4,7 +4,7 @@ exchange rates (by hand and from a CSV file), and the EUR figures that name thei
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -573,6 +573,9 @@ def test_eur_figures_name_the_rate_and_its_date(session: Session, funder: Any) -
     assert money.received_in_currency == Decimal("40000.00")
     assert money.received_other == (("EUR", Decimal("10000.00")),)
     assert money.received_share == "40.00%"
+    # With money in two currencies only the converted figures compare all of it.
+    expected_share = (received_eur * 100 / pledged_eur).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert money.converted_share == f"{expected_share}%"
     assert money.pledged_converted.text == (
         f"≈ EUR {pledged_eur:,.2f} at 1 EUR = 1.0850 USD (2025-03-01)"
     )
