@@ -1,0 +1,168 @@
+"""The coverage map in real Chromium: shapes drawn from the app's own topojson, the slider
+replays the past, a click opens the country panel, and no request leaves localhost.
+
+Drives Debian's /usr/bin/chromium through Playwright (never a downloaded browser). Skipped
+with a reason when Chromium is absent, except under CI=true, where that fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWER = ("viewer@coordapp.example", "coordapp-demo")
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.browser
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " and CI=true: the browser tests must run in CI.")
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    _require_chromium()
+    if (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"):
+        pytest.skip("runs in the SQLite pass: the browser test serves its own SQLite database")
+    with tempfile.TemporaryDirectory(prefix="coordapp-browser-") as tmp:
+        port = _free_port()
+        log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115  (closed below)
+        process = subprocess.Popen(  # noqa: S603  (our own module, fixed arguments)
+            [
+                sys.executable,
+                "-m",
+                "tests.browser.serve",
+                str(Path(tmp) / "app.sqlite3"),
+                str(port),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COORDAPP_ENV": "testing"},
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/health", timeout=2) as response:  # noqa: S310
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(
+                        "the app did not start:\n" + (Path(tmp) / "server.log").read_text()[-3000:]
+                    )
+                time.sleep(0.3)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+            log.close()
+
+
+def test_coverage_map_replays_the_past_and_opens_a_country(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.on(
+                "request",
+                lambda r: (
+                    None
+                    if r.url.startswith((server + "/", "data:", "blob:"))
+                    else outside.append(r.url)
+                ),
+            )
+            page.goto(server + "/auth/sign-in")
+            page.fill("input[name=email]", VIEWER[0])
+            page.fill("input[name=password]", VIEWER[1])
+            page.click("[type=submit]")
+            page.wait_for_url(server + "/")
+
+            page.goto(server + "/dashboards/map")
+            shapes = page.locator("path.choroplethlocation")
+            expect(shapes.nth(149)).to_be_attached(timeout=60_000)
+            assert shapes.count() >= 150
+            covered = page.locator("#kpi-covered")
+            expect(covered).not_to_have_text("")
+            today_count = int(covered.inner_text())
+            assert today_count > 0
+
+            slider = page.get_by_role("slider").first
+            slider.focus()
+            slider.press("Home")
+            expect(page.locator("#kpi-as-of")).to_have_text("1999-12-31", timeout=20_000)
+            count_1999 = int(covered.inner_text())
+            assert 0 < count_1999 < today_count
+            assert "year=1999" in page.url
+
+            # A full member's shape (Germany, a founding member, if the data has it), clicked
+            # as a person does: Plotly binds each path's data (its ISO-3 code, its trace).
+            code = page.evaluate(
+                """() => {
+                  const paths = [...document.querySelectorAll('path.choroplethlocation')]
+                    .filter(p => {
+                      const cd = p.parentNode.__data__;
+                      return cd && cd[0] && cd[0].trace && cd[0].trace.name === 'Full member';
+                    });
+                  const chosen = paths.find(p => p.__data__.loc === 'DEU') || paths[0];
+                  chosen.setAttribute('data-test', 'clicked');
+                  return chosen.__data__.loc;
+                }"""
+            )
+            shape = page.locator("path[data-test=clicked]")
+            shape.scroll_into_view_if_needed()
+            box = shape.bounding_box()
+            assert box is not None
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.mouse.move(x - 4, y - 4)
+            page.mouse.move(x, y)
+            page.mouse.click(x, y)
+            title = page.locator("#map-panel-title")
+            expect(title).to_be_visible(timeout=20_000)
+            assert title.inner_text().strip()
+            panel = page.locator("#map-panel-card")
+            expect(panel).to_contain_text("Hotlines")
+            expect(panel).to_contain_text("1999")
+            assert "country=" in page.url and code
+        finally:
+            browser.close()
+    assert outside == [], f"requests left localhost: {outside}"
