@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import pycountry
 import sqlalchemy as sa
+from babel import Locale
 from sqlalchemy.orm import Session, selectinload
 
 from coordapp import validation
@@ -512,11 +513,12 @@ def clean_languages(field: str, value: object) -> str | None:
 
 
 def language_names(codes: str | None) -> list[tuple[str, str]]:
-    """Stored ISO 639-1 codes with their English names, for pages."""
+    """Stored ISO 639-1 codes with their everyday English names (CLDR), for pages."""
+    english = Locale("en").languages
     names = []
     for code in (codes or "").split():
         language = pycountry.languages.get(alpha_2=code)
-        names.append((code, language.name if language is not None else code))
+        names.append((code, english.get(code) or (language.name if language else code)))
     return names
 
 

@@ -1,7 +1,263 @@
-"""Pages of the network domain (records workspace)."""
+"""Pages of the network domain: hotlines and their membership history, the expansion pipeline,
+countries. Each handler parses the request, calls ``coordapp.network.service`` and renders."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+
+from coordapp.auth.models import Role
+from coordapp.auth.permissions import require_role
+from coordapp.errors import ValidationError
+from coordapp.extensions import current_session
+from coordapp.labels import label
+from coordapp.network import service
+from coordapp.network.forms import (
+    ExpansionEditForm,
+    HotlineForm,
+    MembershipEventForm,
+    MoveStageForm,
+    expansion_form,
+    hotline_form,
+    membership_event_form,
+    move_stage_form,
+)
+from coordapp.network.models import ExpansionTarget, Hotline
+from coordapp.records import service as records
+from coordapp.records.views import Resource, attach_error, register_resource
+from coordapp.reference import service as reference
 
 bp = Blueprint("network", __name__)
+
+FORM_EXPIRED = "The form expired; reload the page and try again."
+
+
+def _has_endpoint(endpoint: str) -> bool:
+    """Link to other sections only once they exist."""
+    return endpoint in current_app.view_functions
+
+
+def _country_default(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
+    """``?country=XX`` (from a country page) preselects the country of a new record."""
+    code = (args.get("country") or "").strip().upper()
+    return {"country_code": code} if len(code) == 2 and code.isalpha() else {}
+
+
+def _parse_on(raw: str) -> tuple[date | None, str | None]:
+    if not raw:
+        return None, None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return None, f"{raw[:20]!r} is not a date (use YYYY-MM-DD); showing today only."
+
+
+def _render(res: Resource, obj: Any, context: Mapping[str, Any], status: int = 200) -> Any:
+    """A record's page rendered outside the generic detail view (after a refused action)."""
+    session = current_session()
+    return render_template(
+        res.detail_template,
+        res=res,
+        bp=bp.name,
+        obj=obj,
+        history=records.history(session, obj=obj),
+        **context,
+    ), status
+
+
+def _require_csrf() -> None:
+    if not FlaskForm().validate_on_submit():
+        abort(400, description=FORM_EXPIRED)
+
+
+# --- hotlines --------------------------------------------------------------------------------
+
+
+def hotline_context(
+    session: Session,
+    obj: Hotline,
+    *,
+    event_form: MembershipEventForm | None = None,
+    membership_error: str | None = None,
+) -> dict[str, Any]:
+    raw_on = (request.args.get("on") or "").strip()
+    on, on_error = _parse_on(raw_on)
+    return {
+        **service.hotline_related(session, hotline=obj, today=date.today(), on=on),
+        "today": date.today(),
+        "on": on,
+        "on_raw": on.isoformat() if on else "",
+        "on_error": on_error,
+        "event_form": event_form or membership_event_form(),
+        "membership_error": membership_error,
+        "languages": service.language_names(obj.languages),
+        "has_endpoint": _has_endpoint,
+    }
+
+
+HOTLINES = Resource(
+    slug="hotlines",
+    singular="hotline",
+    plural="Hotlines",
+    list_spec=service.HOTLINE_LIST,
+    get=service.get_hotline,
+    form=HotlineForm,
+    form_for=hotline_form,
+    create=service.create_hotline,
+    update=service.update_hotline,
+    detail_template="network/hotline_detail.html",
+    detail_context=hotline_context,
+    new_defaults=_country_default,
+)
+register_resource(bp, HOTLINES)
+
+
+def _hotline_page(record_id: int) -> str:
+    return url_for(".hotlines_detail", record_id=record_id) + "#membership"
+
+
+@bp.route("/hotlines/<int:record_id>/membership-events", methods=["POST"])
+@require_role(Role.MANAGER)
+def hotlines_add_membership_event(record_id: int) -> Any:
+    session = current_session()
+    hotline = service.get_hotline(session, record_id)
+    form = membership_event_form()
+    submitted = form.validate_on_submit()
+    if not submitted and "csrf_token" in form.errors:
+        abort(400, description=FORM_EXPIRED)
+    if submitted:
+        try:
+            service.add_membership_event(
+                session,
+                hotline=hotline,
+                on=form.on.data,
+                status=form.status.data,
+                note=form.note.data,
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            flash("The membership event was added.", "success")
+            return redirect(_hotline_page(hotline.id))
+    context = hotline_context(session, hotline, event_form=form)
+    return _render(HOTLINES, hotline, context, status=422)
+
+
+@bp.route("/hotlines/<int:record_id>/membership-events/<int:event_id>/delete", methods=["POST"])
+@require_role(Role.MANAGER)
+def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
+    session = current_session()
+    hotline = service.get_hotline(session, record_id)
+    event = service.get_membership_event(session, hotline=hotline, event_id=event_id)
+    _require_csrf()
+    try:
+        service.remove_membership_event(session, event=event)
+    except ValidationError as error:
+        context = hotline_context(session, hotline, membership_error=error.message)
+        return _render(HOTLINES, hotline, context, status=422)
+    flash("The membership event was deleted.", "success")
+    return redirect(_hotline_page(hotline.id))
+
+
+# --- expansion pipeline ----------------------------------------------------------------------
+
+
+def expansion_context(
+    session: Session, obj: ExpansionTarget, *, move_form: MoveStageForm | None = None
+) -> dict[str, Any]:
+    related = service.expansion_related(session, target=obj, today=date.today())
+    return {
+        **related,
+        "today": date.today(),
+        "move_form": move_form or move_stage_form(related["current_stage"]),
+    }
+
+
+def _create_target(session: Session, *, data: Mapping[str, Any]) -> ExpansionTarget:
+    return service.create_expansion_target(session, data=data, actor_id=current_user.id)
+
+
+EXPANSION = Resource(
+    slug="expansion",
+    singular="expansion target",
+    plural="Expansion pipeline",
+    list_spec=service.EXPANSION_LIST,
+    get=service.get_expansion_target,
+    form=ExpansionEditForm,
+    form_for=expansion_form,
+    create=_create_target,
+    update=service.update_expansion_target,
+    detail_template="network/expansion_detail.html",
+    detail_context=expansion_context,
+    new_defaults=_country_default,
+)
+register_resource(bp, EXPANSION)
+
+
+@bp.route("/expansion/<int:record_id>/move", methods=["POST"])
+@require_role(Role.MANAGER)
+def expansion_move_stage(record_id: int) -> Any:
+    session = current_session()
+    target = service.get_expansion_target(session, record_id)
+    form = move_stage_form()
+    submitted = form.validate_on_submit()
+    if not submitted and "csrf_token" in form.errors:
+        abort(400, description=FORM_EXPIRED)
+    if submitted:
+        try:
+            event = service.move_stage(
+                session,
+                target=target,
+                stage=form.stage.data,
+                on=form.on.data,
+                note=form.note.data,
+                actor_id=current_user.id,
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            flash(f"Moved to the stage {label(event.stage)!r}.", "success")
+            return redirect(url_for(".expansion_detail", record_id=target.id))
+    context = expansion_context(session, target, move_form=form)
+    return _render(EXPANSION, target, context, status=422)
+
+
+# --- countries -------------------------------------------------------------------------------
+
+
+@bp.route("/countries/")
+def countries_list() -> Any:
+    session = current_session()
+    region = (request.args.get("region") or "").strip()
+    status = (request.args.get("status") or "").strip()
+    rows = service.country_coverage_list(session, on=date.today(), region=region, status=status)
+    return render_template(
+        "network/country_list.html",
+        rows=rows,
+        today=date.today(),
+        region=region,
+        status=status,
+        regions=reference.region_choices(session),
+        statuses=service.coverage_status_choices(),
+    )
+
+
+@bp.route("/countries/<code>")
+def country_detail(code: str) -> Any:
+    session = current_session()
+    country = service.get_country(session, code)
+    if code != country.alpha2:
+        return redirect(url_for(".country_detail", code=country.alpha2))
+    return render_template(
+        "network/country_detail.html",
+        country=country,
+        today=date.today(),
+        has_endpoint=_has_endpoint,
+        **service.country_overview(session, country=country, today=date.today()),
+    )

@@ -1,0 +1,191 @@
+"""Forms of the network domain: hotlines, membership events, expansion targets, stage moves."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from coordapp.forms import OrganizationField, VersionedForm, enum_choices, optional_choices
+from coordapp.labels import label
+from coordapp.network import service
+from coordapp.network.models import (
+    ExpansionStage,
+    ExpansionTarget,
+    Hotline,
+    MembershipStatus,
+    Priority,
+)
+from coordapp.reference import service as reference
+
+_NOTES = "Coordination notes only: no links, no report details."
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several fixed choices as a row of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class HotlineForm(VersionedForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    operator = OrganizationField(
+        "Operating organization",
+        validators=[Optional(), Length(max=200)],
+        description="Type to pick an existing organization.",
+    )
+    country_code = SelectField("Home country", validators=[DataRequired()])
+    covered_countries = SelectMultipleField(
+        "Also accepts reports for",
+        validators=[Optional()],
+        description="Ctrl/⌘-click to choose several. The home country is always covered.",
+        render_kw={"size": 8},
+    )
+    public_url = StringField(
+        "Public reporting page",
+        validators=[Optional(), Length(max=300)],
+        description="The hotline's own public page (http:// or https://), never a reported URL.",
+    )
+    founded_year = IntegerField(
+        "Founded (year)",
+        validators=[Optional()],
+        description=f"{service.FIRST_FOUNDED_YEAR} to this year.",
+    )
+    languages = StringField(
+        "Languages",
+        validators=[Optional(), Length(max=200)],
+        description="ISO 639-1 codes separated by spaces or commas, e.g. de en fr.",
+    )
+    reporting_channels = MultiCheckboxField(
+        "Reporting channels",
+        choices=[(c, label(c)) for c in service.REPORTING_CHANNELS],
+        validators=[Optional()],
+        render_kw={"class": "list-unstyled d-flex flex-wrap gap-3 mb-0 text-nowrap"},
+    )
+    staff_count = IntegerField("Staff", validators=[Optional()], description="People, 0 or more.")
+    notes = TextAreaField(
+        "Notes",
+        validators=[Optional(), Length(max=5000)],
+        description=_NOTES,
+        render_kw={"rows": 4, "data-col": "col-12"},
+    )
+
+
+def hotline_form(session: Session, obj: Hotline | None) -> FlaskForm:
+    form = HotlineForm()
+    countries = reference.country_choices(session)
+    form.country_code.choices = optional_choices(countries)
+    form.covered_countries.choices = countries
+    if obj is not None and not form.is_submitted():
+        form.name.data = obj.name
+        form.operator.data = obj.operator.name if obj.operator else ""
+        form.country_code.data = obj.country_code
+        form.covered_countries.data = [
+            c.alpha2 for c in obj.covered_countries if c.alpha2 != obj.country_code
+        ]
+        form.public_url.data = obj.public_url
+        form.founded_year.data = obj.founded_year
+        form.languages.data = obj.languages
+        form.reporting_channels.data = (obj.reporting_channels or "").split()
+        form.staff_count.data = obj.staff_count
+        form.notes.data = obj.notes
+    # The countries already chosen head the long list, so they can be seen without scrolling.
+    chosen = set(form.covered_countries.data or [])
+    form.covered_countries.choices = [c for c in countries if c[0] in chosen] + [
+        c for c in countries if c[0] not in chosen
+    ]
+    return form
+
+
+class MembershipEventForm(FlaskForm):
+    on = DateField("Date", validators=[InputRequired()])
+    status = SelectField("Status", choices=enum_choices(MembershipStatus))
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+def membership_event_form() -> MembershipEventForm:
+    return MembershipEventForm(prefix="event")
+
+
+class ExpansionNewForm(VersionedForm):
+    country_code = SelectField("Country", validators=[DataRequired()])
+    stage = SelectField("Initial stage", choices=enum_choices(ExpansionStage))
+    stage_on = DateField("Stage entered on", validators=[InputRequired()], default=date.today)
+    priority = SelectField(
+        "Priority", choices=enum_choices(Priority), default=Priority.MEDIUM.value
+    )
+    owner_id = SelectField("Owner", validators=[Optional()])
+    hotline_id = SelectField("Hotline being set up", validators=[Optional()])
+    next_step = StringField("Next step", validators=[Optional(), Length(max=300)])
+    next_step_due = DateField("Next step due", validators=[Optional()])
+    notes = TextAreaField(
+        "Notes",
+        validators=[Optional(), Length(max=5000)],
+        description=_NOTES,
+        render_kw={"rows": 4, "data-col": "col-12"},
+    )
+
+
+class ExpansionEditForm(VersionedForm):
+    priority = SelectField("Priority", choices=enum_choices(Priority))
+    owner_id = SelectField("Owner", validators=[Optional()])
+    hotline_id = SelectField("Hotline being set up", validators=[Optional()])
+    next_step = StringField("Next step", validators=[Optional(), Length(max=300)])
+    next_step_due = DateField("Next step due", validators=[Optional()])
+    notes = TextAreaField(
+        "Notes",
+        validators=[Optional(), Length(max=5000)],
+        description=_NOTES,
+        render_kw={"rows": 4, "data-col": "col-12"},
+    )
+
+
+def expansion_form(session: Session, obj: ExpansionTarget | None) -> FlaskForm:
+    """The new-target form (country and first stage) or the edit form (stages move apart)."""
+    form: ExpansionNewForm | ExpansionEditForm
+    if obj is None:
+        form = ExpansionNewForm()
+        form.country_code.choices = optional_choices(reference.country_choices(session))
+    else:
+        form = ExpansionEditForm()
+    owners = service.assignable_owner_choices(session)
+    if obj is not None and obj.owner is not None and str(obj.owner_id) not in dict(owners):
+        # Keep a current owner who has since left the managers selectable.
+        owners.append((str(obj.owner_id), obj.owner.full_name))
+    form.owner_id.choices = optional_choices(owners)
+    form.hotline_id.choices = optional_choices(service.hotline_names(session))
+    if isinstance(form, ExpansionEditForm) and obj is not None and not form.is_submitted():
+        form.priority.data = obj.priority.value
+        form.owner_id.data = str(obj.owner_id) if obj.owner_id else ""
+        form.hotline_id.data = str(obj.hotline_id) if obj.hotline_id else ""
+        form.next_step.data = obj.next_step
+        form.next_step_due.data = obj.next_step_due
+        form.notes.data = obj.notes
+    return form
+
+
+class MoveStageForm(FlaskForm):
+    stage = SelectField("Move to stage", choices=enum_choices(ExpansionStage))
+    on = DateField("On", validators=[InputRequired()], default=date.today)
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+def move_stage_form(current: ExpansionStage | None = None) -> MoveStageForm:
+    """The move form, offering the stage after ``current`` (moves back are one pick away)."""
+    form = MoveStageForm(prefix="move")
+    if current is not None and not form.is_submitted():
+        stages = list(ExpansionStage)
+        form.stage.data = stages[min(stages.index(current) + 1, len(stages) - 1)].value
+    return form
