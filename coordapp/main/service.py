@@ -1,16 +1,32 @@
-"""The figures on the home page, gathered from the domain services."""
+"""The home page: the network's figures, and what needs attention today.
+
+Each "needs attention" section is one SQL query that returns its first rows together with the
+total count (a window count), so the page costs five queries however much is overdue.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.funding import service as funding
+from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.network import service as network
+from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
 from coordapp.partners import service as partners
+from coordapp.partners.models import Contact, Organization, Partnership, PartnershipStatus
+from coordapp.reference.models import Country
+from coordapp.stats import service as stats
+from coordapp.stats.models import HotlineStatistic
+
+RENEWAL_HORIZON_DAYS = 90
+STALE_CONTACT_DAYS = 180
+ITEMS_PER_SECTION = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +60,294 @@ def database_ok(session: Session) -> bool:
     except sa.exc.SQLAlchemyError:
         session.rollback()
         return False
+
+
+# --- needs attention -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionItem:
+    """One record that needs attention; ``endpoint`` + ``record_id`` name its page."""
+
+    endpoint: str
+    record_id: int
+    label: str
+    detail: str
+    overdue: bool = False
+    # A second page where the work is done, e.g. the statistics grid: (endpoint, url values).
+    action: tuple[str, str, dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionSection:
+    key: str
+    title: str
+    rule: str
+    count: int
+    items: tuple[AttentionItem, ...]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsAttention:
+    today: date
+    sections: tuple[AttentionSection, ...] = field(default_factory=tuple)
+
+    @property
+    def total(self) -> int:
+        return sum(s.count for s in self.sections)
+
+
+def _first_rows(session: Session, query: sa.Select, *, limit: int) -> tuple[list[Any], int]:
+    """The first ``limit`` rows of ``query`` and the number of rows it has in all."""
+    rows = session.execute(query.add_columns(sa.func.count().over().label("total")).limit(limit))
+    found = list(rows.all())
+    return found, (int(found[0].total) if found else 0)
+
+
+def renewal_due_date(session: Session) -> Any:
+    """end_date minus renewal_notice_days, in the database's own date arithmetic."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sa.func.date(
+            Partnership.end_date,
+            sa.literal("-") + sa.cast(Partnership.renewal_notice_days, sa.String) + " days",
+            type_=sa.Date,
+        )
+    return sa.type_coerce(Partnership.end_date - Partnership.renewal_notice_days, sa.Date)
+
+
+def renewals_due(
+    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+) -> AttentionSection:
+    """Active agreements whose renewal is due within 90 days, or overdue (soonest first)."""
+    due = renewal_due_date(session).label("due")
+    query = (
+        sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name, due)
+        .join(Organization, Organization.id == Partnership.organization_id)
+        .where(
+            Partnership.archived_at.is_(None),
+            Partnership.status == PartnershipStatus.ACTIVE.value,
+            Partnership.end_date.is_not(None),
+            due <= today + timedelta(days=RENEWAL_HORIZON_DAYS),
+        )
+        .order_by(due, Partnership.title, Partnership.id)
+    )
+    rows, count = _first_rows(session, query, limit=limit)
+    return AttentionSection(
+        key="renewals",
+        title="Renewals due",
+        rule=(
+            f"Active partnerships whose renewal falls in the next {RENEWAL_HORIZON_DAYS} days "
+            "or is overdue (end date minus the notice period)."
+        ),
+        count=count,
+        items=tuple(
+            AttentionItem(
+                endpoint="partners.partnerships_detail",
+                record_id=r.id,
+                label=r.title,
+                detail=(
+                    f"{r.name} · renewal {'was ' if r.due < today else ''}due "
+                    f"{r.due.isoformat()}, ends {r.end_date.isoformat()}"
+                ),
+                overdue=r.due < today,
+            )
+            for r in rows
+        ),
+    )
+
+
+def stale_contacts(
+    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+) -> AttentionSection:
+    """Contacts last spoken to more than 180 days ago, or never (longest silence first)."""
+    query = (
+        sa.select(Contact.id, Contact.full_name, Contact.last_contacted_on, Organization.name)
+        .join(Organization, Organization.id == Contact.organization_id)
+        .where(
+            Contact.archived_at.is_(None),
+            Contact.erased_at.is_(None),
+            sa.or_(
+                Contact.last_contacted_on.is_(None),
+                Contact.last_contacted_on < today - timedelta(days=STALE_CONTACT_DAYS),
+            ),
+        )
+        .order_by(
+            Contact.last_contacted_on.is_not(None),
+            Contact.last_contacted_on,
+            Contact.full_name,
+            Contact.id,
+        )
+    )
+    rows, count = _first_rows(session, query, limit=limit)
+    return AttentionSection(
+        key="contacts",
+        title="Contacts gone quiet",
+        rule=f"Contacts not contacted for more than {STALE_CONTACT_DAYS} days, or never.",
+        count=count,
+        items=tuple(
+            AttentionItem(
+                endpoint="partners.contacts_detail",
+                record_id=r.id,
+                label=r.full_name,
+                detail=(
+                    f"{r.name} · "
+                    + (
+                        f"last contacted {r.last_contacted_on.isoformat()} "
+                        f"({(today - r.last_contacted_on).days} days ago)"
+                        if r.last_contacted_on
+                        else "never contacted"
+                    )
+                ),
+            )
+            for r in rows
+        ),
+    )
+
+
+def overdue_next_steps(
+    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+) -> AttentionSection:
+    """Expansion targets whose next step was due before today (most overdue first)."""
+    query = (
+        sa.select(
+            ExpansionTarget.id,
+            ExpansionTarget.next_step,
+            ExpansionTarget.next_step_due,
+            Country.name,
+        )
+        .join(Country, Country.alpha2 == ExpansionTarget.country_code)
+        .where(ExpansionTarget.archived_at.is_(None), ExpansionTarget.next_step_due < today)
+        .order_by(ExpansionTarget.next_step_due, Country.name, ExpansionTarget.id)
+    )
+    rows, count = _first_rows(session, query, limit=limit)
+    return AttentionSection(
+        key="next_steps",
+        title="Overdue expansion steps",
+        rule="Expansion targets whose next step was due before today.",
+        count=count,
+        items=tuple(
+            AttentionItem(
+                endpoint="network.expansion_detail",
+                record_id=r.id,
+                label=r.name,
+                detail=(
+                    f"{r.next_step or 'Next step'} · due {r.next_step_due.isoformat()} "
+                    f"({(today - r.next_step_due).days} days overdue)"
+                ),
+                overdue=True,
+            )
+            for r in rows
+        ),
+    )
+
+
+def missing_statistics(
+    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+) -> AttentionSection:
+    """Member hotlines (provisional or full today) without any figure for the last quarter."""
+    year, quarter = stats.last_complete_quarter(today)
+    start, end = stats.quarter_bounds(year, quarter)
+    membership = network.membership_on_subquery(today)
+    reported = sa.exists().where(
+        HotlineStatistic.hotline_id == Hotline.id,
+        HotlineStatistic.period_start >= start,
+        HotlineStatistic.period_start <= end,
+    )
+    query = (
+        sa.select(Hotline.id, Hotline.name, Country.name.label("country"))
+        .join(membership, membership.c.hotline_id == Hotline.id)
+        .join(Country, Country.alpha2 == Hotline.country_code)
+        .where(
+            Hotline.archived_at.is_(None),
+            membership.c.status.in_([s.value for s in COVERING_STATUSES]),
+            ~reported,
+        )
+        .order_by(Hotline.name, Hotline.id)
+    )
+    rows, count = _first_rows(session, query, limit=limit)
+    period = f"Q{quarter} {year}"
+    return AttentionSection(
+        key="statistics",
+        title=f"Statistics missing for {period}",
+        rule=(
+            f"Provisional and full member hotlines with no figure at all for {period} "
+            f"({start.isoformat()} – {end.isoformat()}), the last complete quarter."
+        ),
+        count=count,
+        items=tuple(
+            AttentionItem(
+                endpoint="network.hotlines_detail",
+                record_id=r.id,
+                label=r.name,
+                detail=f"{r.country} · nothing reported for {period}",
+                action=("Enter figures", "stats.statistics_grid", {"hotline": r.id, "year": year}),
+            )
+            for r in rows
+        ),
+    )
+
+
+def unconfirmed_pledges(
+    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+) -> AttentionSection:
+    """Pledges whose period has started but that are still not confirmed (oldest first)."""
+    query = (
+        sa.select(
+            FundingCommitment.id,
+            FundingCommitment.title,
+            FundingCommitment.amount,
+            FundingCommitment.currency_code,
+            FundingCommitment.period_start,
+            Organization.name,
+        )
+        .join(Organization, Organization.id == FundingCommitment.funder_id)
+        .where(
+            FundingCommitment.archived_at.is_(None),
+            FundingCommitment.status == CommitmentStatus.PLEDGED.value,
+            FundingCommitment.period_start <= today,
+        )
+        .order_by(FundingCommitment.period_start, FundingCommitment.title, FundingCommitment.id)
+    )
+    rows, count = _first_rows(session, query, limit=limit)
+    return AttentionSection(
+        key="pledges",
+        title="Pledges not yet confirmed",
+        rule="Pledges whose funding period has started but whose status is still pledged.",
+        count=count,
+        items=tuple(
+            AttentionItem(
+                endpoint="funding.commitments_detail",
+                record_id=r.id,
+                label=r.title,
+                detail=(
+                    f"{r.name} · {r.currency_code} {Decimal(r.amount):,.2f} · "
+                    f"period from {r.period_start.isoformat()}"
+                ),
+                overdue=True,
+            )
+            for r in rows
+        ),
+    )
+
+
+def needs_attention(
+    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+) -> NeedsAttention:
+    """The five sections of the home page's "needs attention" list."""
+    return NeedsAttention(
+        today=today,
+        sections=tuple(
+            section(session, today=today, limit=limit)
+            for section in (
+                renewals_due,
+                stale_contacts,
+                overdue_next_steps,
+                missing_statistics,
+                unconfirmed_pledges,
+            )
+        ),
+    )

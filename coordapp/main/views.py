@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, url_for
 
 from coordapp.extensions import current_session
 from coordapp.main import service
@@ -13,12 +13,29 @@ from coordapp.main import service
 bp = Blueprint("main", __name__)
 
 
+def record_url(endpoint: str, record_id: int | None = None, **values: Any) -> str | None:
+    """A record's page, or None while that page is not built yet (the link shows as text)."""
+    if endpoint not in current_app.view_functions:
+        return None
+    if record_id is not None:
+        values["record_id"] = record_id
+    return url_for(endpoint, **values)
+
+
+@bp.app_context_processor
+def inject_record_url() -> dict[str, Any]:
+    return {"record_url": record_url}
+
+
 @bp.route("/")
 def home() -> Any:
+    session = current_session()
+    today = date.today()
     figures = service.home_figures(
-        current_session(), today=date.today(), currency=current_app.config["REPORTING_CURRENCY"]
+        session, today=today, currency=current_app.config["REPORTING_CURRENCY"]
     )
-    return render_template("main/home.html", figures=figures)
+    attention = service.needs_attention(session, today=today)
+    return render_template("main/home.html", figures=figures, attention=attention)
 
 
 @bp.route("/coming-soon/<section>")

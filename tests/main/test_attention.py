@@ -1,0 +1,344 @@
+"""The home page's "needs attention" list: each rule, its boundaries, and its counts on the demo.
+
+On the demo network every count is checked against a plain Python pass over the rows (not a
+number written down here), so the test stays right if the demo data changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from coordapp.demo.service import load_demo
+from coordapp.funding.models import CommitmentStatus, FundingCommitment
+from coordapp.main import service
+from coordapp.main.views import record_url
+from coordapp.network.models import (
+    COVERING_STATUSES,
+    ExpansionTarget,
+    Hotline,
+    HotlineMembershipEvent,
+    MembershipStatus,
+)
+from coordapp.partners.models import Contact, Partnership, PartnershipStatus, PartnershipType
+from coordapp.stats import service as stats
+from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from tests import factories
+
+InApp = Callable[[], AbstractContextManager[Session]]
+DEMO_TODAY = date(2026, 11, 26)
+ALL = 100_000  # a limit that lists every item
+
+
+def ids(section: service.AttentionSection) -> set[int]:
+    return {item.record_id for item in section.items}
+
+
+# --- on the demo network: SQL counts equal a plain pass over the rows -------------------------
+
+
+_RANK = {
+    MembershipStatus.APPLICANT: 0,
+    MembershipStatus.PROVISIONAL: 1,
+    MembershipStatus.FULL: 2,
+    MembershipStatus.SUSPENDED: 3,
+    MembershipStatus.WITHDRAWN: 4,
+}
+
+
+def _status_on(events: list[HotlineMembershipEvent], on: date) -> MembershipStatus | None:
+    past = [e for e in events if e.event_date <= on]
+    if not past:
+        return None
+    return max(past, key=lambda e: (e.event_date, _RANK[e.status], e.id)).status
+
+
+def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -> None:
+    load_demo(session, today=DEMO_TODAY)
+    today = DEMO_TODAY
+    result = service.needs_attention(session, today=today, limit=ALL)
+    sections = {s.key: s for s in result.sections}
+
+    renewals = {
+        p.id
+        for p in session.scalars(sa.select(Partnership))
+        if p.archived_at is None
+        and p.status == PartnershipStatus.ACTIVE
+        and p.end_date is not None
+        and p.end_date - timedelta(days=p.renewal_notice_days) <= today + timedelta(days=90)
+    }
+    contacts = {
+        c.id
+        for c in session.scalars(sa.select(Contact))
+        if c.archived_at is None
+        and c.erased_at is None
+        and (c.last_contacted_on is None or (today - c.last_contacted_on).days > 180)
+    }
+    next_steps = {
+        t.id
+        for t in session.scalars(sa.select(ExpansionTarget))
+        if t.archived_at is None and t.next_step_due is not None and t.next_step_due < today
+    }
+    year, quarter = stats.last_complete_quarter(today)
+    start, end = stats.quarter_bounds(year, quarter)
+    reported = {
+        hotline_id
+        for hotline_id, period_start in session.execute(
+            sa.select(HotlineStatistic.hotline_id, HotlineStatistic.period_start)
+        )
+        if start <= period_start <= end
+    }
+    missing = {
+        h.id
+        for h in session.scalars(sa.select(Hotline))
+        if h.archived_at is None
+        and _status_on(list(h.membership_events), today) in COVERING_STATUSES
+        and h.id not in reported
+    }
+    pledges = {
+        f.id
+        for f in session.scalars(sa.select(FundingCommitment))
+        if f.archived_at is None
+        and f.status == CommitmentStatus.PLEDGED
+        and f.period_start <= today
+    }
+    expected = {
+        "renewals": renewals,
+        "contacts": contacts,
+        "next_steps": next_steps,
+        "statistics": missing,
+        "pledges": pledges,
+    }
+    for key, records in expected.items():
+        assert sections[key].count == len(records), key
+        assert ids(sections[key]) == records, key
+        # The demo is built to have something in every section.
+        assert records, key
+    assert result.total == sum(len(r) for r in expected.values())
+
+
+def test_sections_list_their_first_items_but_count_them_all(session: Session) -> None:
+    load_demo(session, today=DEMO_TODAY)
+    full = service.stale_contacts(session, today=DEMO_TODAY, limit=ALL)
+    short = service.stale_contacts(session, today=DEMO_TODAY, limit=3)
+    assert short.count == full.count > 3
+    assert [i.record_id for i in short.items] == [i.record_id for i in full.items][:3]
+    assert short.more == full.count - 3
+
+
+# --- each rule at its boundaries, on small hand-made data ------------------------------------
+
+TODAY = date(2026, 11, 26)
+
+
+def _partnership(session: Session, *, end: date | None, notice: int = 30, **fields: object) -> int:
+    item = Partnership(
+        organization_id=factories.organization(session).id,
+        title=f"Agreement ending {end}",
+        type=PartnershipType.TECHNOLOGY,
+        status=fields.pop("status", PartnershipStatus.ACTIVE),
+        start_date=date(2020, 1, 1),
+        end_date=end,
+        renewal_notice_days=notice,
+        **fields,
+    )
+    session.add(item)
+    session.flush()
+    return item.id
+
+
+def test_renewal_due_on_day_90_is_listed_day_91_is_not(session: Session) -> None:
+    day_90 = _partnership(session, end=TODAY + timedelta(days=90 + 30))
+    day_91 = _partnership(session, end=TODAY + timedelta(days=91 + 30))
+    overdue = _partnership(session, end=TODAY + timedelta(days=5), notice=60)
+    ended_yesterday = _partnership(session, end=TODAY - timedelta(days=1), notice=0)
+    due_today = _partnership(session, end=TODAY + timedelta(days=14), notice=14)
+    _partnership(session, end=None)
+    _partnership(session, end=TODAY, status=PartnershipStatus.NEGOTIATING)
+    _partnership(session, end=TODAY, status=PartnershipStatus.LAPSED)
+    _partnership(session, end=TODAY, archived_at=datetime(2026, 1, 1))
+    section = service.renewals_due(session, today=TODAY)
+    assert ids(section) == {day_90, overdue, ended_yesterday, due_today}
+    assert day_91 not in ids(section)
+    # Soonest (most overdue) first; overdue ones are marked.
+    assert [i.record_id for i in section.items][:2] == [overdue, ended_yesterday]
+    by_id = {i.record_id: i for i in section.items}
+    assert by_id[overdue].overdue and not by_id[due_today].overdue
+    assert f"due {(TODAY + timedelta(days=90)).isoformat()}" in by_id[day_90].detail
+
+
+def _contact(session: Session, last: date | None, **fields: object) -> int:
+    item = Contact(
+        organization_id=factories.organization(session).id,
+        full_name=f"Person {last}",
+        last_contacted_on=last,
+        **fields,
+    )
+    session.add(item)
+    session.flush()
+    return item.id
+
+
+def test_contact_quiet_for_181_days_is_listed_180_is_not(session: Session) -> None:
+    day_180 = _contact(session, TODAY - timedelta(days=180))
+    day_181 = _contact(session, TODAY - timedelta(days=181))
+    never = _contact(session, None)
+    _contact(session, TODAY - timedelta(days=2))
+    _contact(session, None, archived_at=datetime(2026, 1, 1))
+    _contact(session, None, erased_at=datetime(2026, 1, 1))
+    section = service.stale_contacts(session, today=TODAY)
+    assert ids(section) == {day_181, never}
+    assert day_180 not in ids(section)
+    assert [i.record_id for i in section.items] == [never, day_181]  # never contacted first
+    assert "181 days ago" in section.items[1].detail
+
+
+def _target(session: Session, country: str, due: date | None, **fields: object) -> int:
+    item = ExpansionTarget(country_code=country, next_step="Call the ministry", next_step_due=due)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    session.add(item)
+    session.flush()
+    return item.id
+
+
+def test_next_step_due_yesterday_is_overdue_due_today_is_not(session: Session) -> None:
+    yesterday = _target(session, "GH", TODAY - timedelta(days=1))
+    _target(session, "KE", TODAY)
+    _target(session, "SN", None)
+    _target(session, "TZ", TODAY - timedelta(days=30), archived_at=datetime(2026, 1, 1))
+    section = service.overdue_next_steps(session, today=TODAY)
+    assert ids(section) == {yesterday}
+    assert section.items[0].label == "Ghana" and "1 days overdue" in section.items[0].detail
+
+
+def _reported(session: Session, hotline: Hotline, start: date, end: date, kind: PeriodKind) -> None:
+    metric = session.scalars(sa.select(MetricDefinition).limit(1)).one()
+    session.add(
+        HotlineStatistic(
+            hotline_id=hotline.id,
+            metric_id=metric.id,
+            period_kind=kind,
+            period_start=start,
+            period_end=end,
+            value=Decimal(5),
+        )
+    )
+    session.flush()
+
+
+def test_members_without_any_figure_for_the_last_complete_quarter(session: Session) -> None:
+    q3 = (date(2026, 7, 1), date(2026, 9, 30))  # the last complete quarter on TODAY
+    since_2010 = [(date(2010, 1, 1), MembershipStatus.FULL)]
+    reported = factories.hotline(session, country="NL", events=since_2010)
+    _reported(session, reported, *q3, PeriodKind.QUARTER)
+    monthly = factories.hotline(session, country="BE", events=since_2010)
+    _reported(session, monthly, date(2026, 8, 1), date(2026, 8, 31), PeriodKind.MONTH)
+    only_q2 = factories.hotline(session, country="DE", events=since_2010)
+    _reported(session, only_q2, date(2026, 4, 1), date(2026, 6, 30), PeriodKind.QUARTER)
+    silent = factories.hotline(session, country="FR", events=since_2010)
+    provisional = factories.hotline(
+        session, country="IS", events=[(date(2026, 1, 1), MembershipStatus.PROVISIONAL)]
+    )
+    factories.hotline(
+        session, country="AL", events=[(date(2026, 1, 1), MembershipStatus.APPLICANT)]
+    )
+    factories.hotline(
+        session, country="MD", events=[*since_2010, (date(2026, 9, 1), MembershipStatus.WITHDRAWN)]
+    )
+    archived = factories.hotline(session, country="PL", events=since_2010)
+    archived.archived_at = datetime(2026, 1, 1)
+    session.flush()
+    section = service.missing_statistics(session, today=TODAY)
+    assert ids(section) == {only_q2.id, silent.id, provisional.id}
+    assert section.title == "Statistics missing for Q3 2026"
+    assert all(
+        i.action
+        == ("Enter figures", "stats.statistics_grid", {"hotline": i.record_id, "year": 2026})
+        for i in section.items
+    )
+    # On 1 October the last complete quarter is Q3 too; on 30 September it is still Q2.
+    assert ids(service.missing_statistics(session, today=date(2026, 10, 1))) == ids(section)
+    on_q3_end = service.missing_statistics(session, today=date(2026, 9, 30))
+    assert only_q2.id not in ids(on_q3_end) and silent.id in ids(on_q3_end)
+
+
+def _pledge(session: Session, start: date, **fields: object) -> int:
+    return factories.commitment(
+        session,
+        amount="1000",
+        currency="EUR",
+        pledged_on=start - timedelta(days=30),
+        period_start=start,
+        **fields,
+    ).id
+
+
+def test_pledge_whose_period_started_today_is_listed_tomorrow_is_not(session: Session) -> None:
+    started_today = _pledge(session, TODAY, status=CommitmentStatus.PLEDGED)
+    started_long_ago = _pledge(session, date(2025, 1, 1), status=CommitmentStatus.PLEDGED)
+    _pledge(session, TODAY + timedelta(days=1), status=CommitmentStatus.PLEDGED)
+    _pledge(session, TODAY, status=CommitmentStatus.CONFIRMED)
+    _pledge(session, TODAY, status=CommitmentStatus.CANCELLED)
+    _pledge(session, TODAY, status=CommitmentStatus.PLEDGED, archived_at=datetime(2026, 1, 1))
+    section = service.unconfirmed_pledges(session, today=TODAY)
+    assert [i.record_id for i in section.items] == [started_long_ago, started_today]
+    assert "EUR 1,000.00" in section.items[0].detail
+
+
+def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
+    result = service.needs_attention(session, today=TODAY)
+    assert [s.count for s in result.sections] == [0, 0, 0, 0, 0]
+    assert result.total == 0
+
+
+# --- the home page ---------------------------------------------------------------------------
+
+
+def test_links_fall_back_to_text_for_pages_not_built(app: Flask) -> None:
+    with app.test_request_context():
+        assert record_url("nowhere.things_detail", 5) is None
+        assert record_url("training.trainings_detail", 5) == "/trainings/5"
+        assert record_url("stats.statistics_grid", hotline=3, year=2026) == (
+            "/statistics/grid?hotline=3&year=2026"
+        )
+
+
+@pytest.mark.parametrize("role", ["viewer", "manager", "admin"])
+def test_home_shows_the_sections_to_everyone(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp, role: str
+) -> None:
+    today = date.today()
+    with in_app() as s:
+        hotline = factories.hotline(
+            s,
+            country="FR",
+            name="Point de Contact Test",
+            events=[(date(2010, 1, 1), MembershipStatus.FULL)],
+        )
+        hotline_id = hotline.id
+        _target(s, "GH", today - timedelta(days=3))
+        expected = service.needs_attention(s, today=today)
+    html = signed_in(role).get("/").data.decode()
+    for section in expected.sections:
+        assert f'data-attention="{section.key}">{section.count}<' in html
+    assert f'data-attention="total">{expected.total}<' in html
+    year = stats.last_complete_quarter(today)[0]
+    assert f"/statistics/grid?hotline={hotline_id}&amp;year={year}" in html
+    assert "Point de Contact Test" in html and "Ghana" in html
+    # The figures above the list are still there.
+    for name in ("member-hotlines", "countries-covered", "active-partnerships"):
+        assert f'data-figure="{name}"' in html
+
+
+def test_anonymous_users_do_not_see_the_home_page(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 302 and "/auth/sign-in" in response.location
