@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from wtforms import (
     DateField,
+    Field,
     IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
+from wtforms.widgets import CheckboxInput
 
+from coordapp.errors import ValidationError as DomainValidationError
 from coordapp.forms import OrganizationField, VersionedForm, enum_choices, optional_choices
 from coordapp.labels import label
 from coordapp.network import service
@@ -32,11 +44,48 @@ from coordapp.reference import service as reference
 _NOTES = "Coordination notes only: no links, no report details."
 
 
+class InlineCheckboxes:
+    """Bootstrap inline checkboxes (the shared form macro would otherwise box them as a list)."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        boxes = Markup("").join(
+            Markup('<div class="form-check form-check-inline">{} {}</div>').format(
+                option(class_="form-check-input"), option.label(class_="form-check-label")
+            )
+            for option in field
+        )
+        return Markup('<div id="{}" class="pt-1">{}</div>').format(
+            kwargs.get("id", field.id), boxes
+        )
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Several fixed choices as a row of checkboxes."""
 
-    widget = ListWidget(prefix_label=False)
+    widget = InlineCheckboxes()
     option_widget = CheckboxInput()
+
+
+def _service_check(clean: Callable[[str, object], object]) -> Callable[[Any, Field], None]:
+    """A form validator from a service cleaner, so every message shows at once."""
+
+    def check(form: Any, field: Field) -> None:
+        try:
+            clean(field.name, field.data)
+        except DomainValidationError as error:
+            raise StopValidation(error.message) from None
+
+    return check
+
+
+def _founded_year(form: Any, field: Field) -> None:
+    if field.data is not None and not (
+        service.FIRST_FOUNDED_YEAR <= field.data <= date.today().year
+    ):
+        raise StopValidation(
+            f"The founding year must be between {service.FIRST_FOUNDED_YEAR} and "
+            f"{date.today().year}."
+        )
 
 
 class HotlineForm(VersionedForm):
@@ -60,21 +109,31 @@ class HotlineForm(VersionedForm):
     )
     founded_year = IntegerField(
         "Founded (year)",
-        validators=[Optional()],
+        validators=[Optional(), _founded_year],
         description=f"{service.FIRST_FOUNDED_YEAR} to this year.",
     )
     languages = StringField(
         "Languages",
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), Length(max=200), _service_check(service.clean_languages)],
         description="ISO 639-1 codes separated by spaces or commas, e.g. de en fr.",
     )
     reporting_channels = MultiCheckboxField(
         "Reporting channels",
         choices=[(c, label(c)) for c in service.REPORTING_CHANNELS],
         validators=[Optional()],
-        render_kw={"class": "list-unstyled d-flex flex-wrap gap-3 mb-0 text-nowrap"},
     )
-    staff_count = IntegerField("Staff", validators=[Optional()], description="People, 0 or more.")
+    staff_count = IntegerField(
+        "Staff",
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=service.MAX_STAFF,
+                message="The staff count must be between 0 and %(max)s.",
+            ),
+        ],
+        description="People, 0 or more.",
+    )
     notes = TextAreaField(
         "Notes",
         validators=[Optional(), Length(max=5000)],

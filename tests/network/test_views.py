@@ -649,3 +649,16 @@ def test_country_list_filters_by_region_and_coverage(
     assert re.findall(r'href="/countries/([A-Z]{2})"', html) == ["TZ"]
     everything = client.get("/countries/?status=bogus&region=Atlantis").get_data(as_text=True)
     assert len(re.findall(r'href="/countries/([A-Z]{2})"', everything)) == 250
+
+
+def test_an_archived_target_cannot_move(
+    signed_in: Callable[[str], FlaskClient], world: dict[str, int], in_app: InApp
+) -> None:
+    with in_app() as s:
+        records.archive(s, obj=s.get_one(ExpansionTarget, world["target"]))
+    response = signed_in("manager").post(
+        f"/expansion/{world['target']}/move",
+        data={"move-stage": "member", "move-on": TODAY.isoformat()},
+    )
+    assert response.status_code == 422
+    assert "restore it before changing it" in response.get_data(as_text=True)
