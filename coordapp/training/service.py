@@ -414,21 +414,6 @@ def set_participation(
     if participation is not None and participation.event_id != event.id:
         raise NotFound("That participation row belongs to another training event.")
     hotline_key, organization_key, name = _participant(session, hotline_id, organization_id)
-    people = _count("participants", participants, required=True)
-    assert people is not None
-    done = _count("completed", completed, required=False)
-    if done is not None and done > people:
-        raise ValidationError(
-            "completed", f"Completed ({done}) cannot be more than participants ({people})."
-        )
-    values = {
-        "hotline_id": hotline_key,
-        "organization_id": organization_key,
-        "participants": people,
-        "completed": done,
-        "feedback_score": _feedback(feedback_score),
-        "attendee_names": _attendees(attendee_names, participants=people),
-    }
     same_participant = (
         TrainingParticipation.hotline_id == hotline_key
         if hotline_key is not None
@@ -446,6 +431,21 @@ def set_participation(
             "hotline_id" if hotline_key is not None else "organization",
             f"{name} already has a row on this event: edit that row instead of adding another.",
         )
+    people = _count("participants", participants, required=True)
+    assert people is not None
+    done = _count("completed", completed, required=False)
+    if done is not None and done > people:
+        raise ValidationError(
+            "completed", f"Completed ({done}) cannot be more than participants ({people})."
+        )
+    values = {
+        "hotline_id": hotline_key,
+        "organization_id": organization_key,
+        "participants": people,
+        "completed": done,
+        "feedback_score": _feedback(feedback_score),
+        "attendee_names": _attendees(attendee_names, participants=people),
+    }
     if participation is None:
         participation = TrainingParticipation(event_id=event.id, **values)
         session.add(participation)
