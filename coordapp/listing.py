@@ -25,9 +25,12 @@ class Column:
     key: str
     label: str
     sort: ColumnElement[Any] | Any | None = None
-    # Turns a row item into the text shown and exported.
+    # Turns a row item into the value exported (and shown, unless ``display`` is given).
     value: Callable[[Any], Any] = field(default=lambda item: None)
     link: bool = False
+    # What the page shows when it differs from the export (e.g. "12,500.00" for 12500.00).
+    display: Callable[[Any], Any] | None = None
+    align_end: bool = False
 
 
 @dataclass(frozen=True)

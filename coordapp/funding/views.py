@@ -113,6 +113,7 @@ EXCHANGE_RATES = Resource(
     detail_template="funding/exchange_rate_detail.html",
     detail_context=lambda session, obj: {"rate_text": service.rate_text},
     archivable=False,
+    list_actions=(("Load rates CSV", "funding.exchange_rates_upload"),),
 )
 for _resource in (COMMITMENTS, RECEIPTS, EXCHANGE_RATES):
     register_resource(bp, _resource)

@@ -78,6 +78,8 @@ class Resource:
         default=lambda session, args: {}
     )
     form_for: Callable[[Session, Any], FlaskForm] | None = None
+    # Extra buttons on the list page for writers: (label, endpoint), e.g. a CSV upload.
+    list_actions: tuple[tuple[str, str], ...] = ()
     archivable: bool = True
     write_role: Role = Role.MANAGER
 
