@@ -16,6 +16,7 @@ from typing import Any, cast
 import pycountry
 import sqlalchemy as sa
 from babel import Locale
+from markupsafe import Markup
 from sqlalchemy.orm import Session, selectinload
 
 from coordapp import validation
@@ -429,7 +430,7 @@ HOTLINE_LIST = ListSpec(
             Organization.name,
             lambda h: h.operator.name if h.operator else None,
         ),
-        Column("staff", "Staff", Hotline.staff_count, lambda h: h.staff_count),
+        Column("staff", "Staff", Hotline.staff_count, lambda h: h.staff_count, align_end=True),
         Column("founded", "Founded", Hotline.founded_year, lambda h: h.founded_year),
     ),
     default_sort="name",
@@ -930,31 +931,16 @@ _STAGE_TODAY = _stage_by_target_subquery(_today())
 _PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
 
-class DueDate(str):
-    """A due date as text (CSV), shown with an "overdue" badge on pages when it has passed."""
-
-    overdue: bool
-
-    def __new__(cls, day: date, *, today: date) -> DueDate:
-        overdue = day < today
-        item = super().__new__(cls, f"{day.isoformat()} (overdue)" if overdue else day.isoformat())
-        item.overdue = overdue
-        return item
-
-    def __html__(self) -> str:
-        text = str(self).removesuffix(" (overdue)")
-        if self.overdue:
-            return (
-                f'<span class="text-danger fw-semibold">{text}</span> '
-                '<span class="badge text-bg-danger">overdue</span>'
-            )
-        return text
-
-
-def _due(target: ExpansionTarget) -> DueDate | None:
-    if target.next_step_due is None:
-        return None
-    return DueDate(target.next_step_due, today=date.today())
+def due_display(day: date | None, *, today: date) -> Markup | str:
+    """A due date as pages show it: highlighted with an "overdue" badge once it has passed."""
+    if day is None:
+        return ""
+    if day < today:
+        return Markup(
+            '<span class="text-danger fw-semibold">{}</span> '
+            '<span class="badge text-bg-danger">overdue</span>'
+        ).format(day.isoformat())
+    return day.isoformat()
 
 
 def _expansion_list_base() -> sa.Select[Any]:
@@ -1037,7 +1023,13 @@ EXPANSION_LIST = ListSpec(
         ),
         Column("owner", "Owner", User.full_name, lambda t: t.owner.full_name if t.owner else None),
         Column("next_step", "Next step", ExpansionTarget.next_step, lambda t: t.next_step),
-        Column("due", "Due", ExpansionTarget.next_step_due, _due),
+        Column(
+            "due",
+            "Due",
+            ExpansionTarget.next_step_due,
+            lambda t: t.next_step_due,
+            display=lambda t: due_display(t.next_step_due, today=date.today()),
+        ),
     ),
     default_sort="country",
     search=(Country.name, ExpansionTarget.next_step),
@@ -1264,7 +1256,7 @@ def expansion_related(session: Session, *, target: ExpansionTarget, today: date)
             if target.hotline_id
             else None
         ),
-        "due": _due(target),
+        "due": due_display(target.next_step_due, today=today),
     }
 
 
@@ -1355,7 +1347,7 @@ def country_overview(session: Session, *, country: Country, today: date) -> dict
         ],
         "target": target,
         "target_stage": stage_from_events(target.stage_events, on=today) if target else None,
-        "target_due": _due(target) if target else None,
+        "target_due": due_display(target.next_step_due, today=today) if target else "",
         "organizations": session.scalars(
             sa.select(Organization)
             .where(

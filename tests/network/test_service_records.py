@@ -853,8 +853,11 @@ def test_expansion_list_filters_and_overdue(session: Session) -> None:
     assert countries(stage="bogus", owner="x", overdue="yes", page="abc") == ["PE", "VN"]
     params = ListParams.from_args(service.EXPANSION_LIST, {"overdue": "1"})
     header, row = list(export_rows(session, service.EXPANSION_LIST, params))
-    assert row[header.index("Due")] == f"{late.next_step_due.isoformat()} (overdue)"
-    assert "badge" in row[header.index("Due")].__html__()
+    assert row[header.index("Due")] == late.next_step_due  # the export keeps the plain date
+    due = next(c for c in service.EXPANSION_LIST.columns if c.key == "due")
+    assert due.display is not None
+    assert "badge text-bg-danger" in str(due.display(late))
+    assert due.display(on_time) == on_time.next_step_due.isoformat()  # not highlighted
 
 
 # --- countries -------------------------------------------------------------------------------
