@@ -88,10 +88,11 @@ class ListParams:
         filters = {
             f.key: value.strip()
             for f in spec.filters
-            if (value := args.get(f.key, "")) and value.strip()
+            # NUL never belongs in a value (and PostgreSQL refuses it in text parameters).
+            if (value := args.get(f.key, "").replace("\x00", "")) and value.strip()
         }
         return cls(
-            q=(args.get("q") or "").strip()[:100],
+            q=(args.get("q") or "").replace("\x00", "").strip()[:100],
             filters=filters,
             sort=key,
             descending=descending,
