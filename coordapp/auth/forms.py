@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from sqlalchemy.orm import Session
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
+
+from coordapp.auth.models import Role, User
+from coordapp.auth.service import MIN_PASSWORD_LENGTH
+from coordapp.forms import VersionedForm, enum_choices
 
 
 class SignInForm(FlaskForm):
@@ -14,3 +19,53 @@ class SignInForm(FlaskForm):
 
 class SignOutForm(FlaskForm):
     submit = SubmitField("Sign out")
+
+
+class UserEditForm(VersionedForm):
+    full_name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    # The service refuses an unknown role, and demoting the last active admin, with a message.
+    role = SelectField(
+        "Role",
+        choices=enum_choices(Role),
+        validate_choice=False,
+        description="Viewer: reads everything. Manager: also creates and edits records. "
+        "Admin: also manages users, reference data and the audit log.",
+    )
+
+
+class UserCreateForm(UserEditForm):
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(max=200)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. Give it to the person by a "
+        "separate channel.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def user_form(session: Session, obj: User | None) -> FlaskForm:
+    form: UserEditForm = UserEditForm(obj=obj) if obj is not None else UserCreateForm()
+    if obj is not None and not form.is_submitted():
+        form.role.data = obj.role.value
+    if obj is None and not form.is_submitted():
+        form.role.data = Role.VIEWER.value
+    return form
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=200)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class EraseForm(FlaskForm):
+    """Erasure cannot be undone: the admin ticks a box to confirm it."""
+
+    confirm = BooleanField(
+        "I understand that this erases the personal data for good",
+        validators=[DataRequired(message="Tick the box to confirm the erasure.")],
+    )

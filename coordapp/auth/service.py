@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coordapp.auth.models import Role, User
+from coordapp import validation
+from coordapp.audit import service as audit
+from coordapp.auth.models import ApiToken, Role, User
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, NotFound, ValidationError
+from coordapp.labels import enum_choices, label
+from coordapp.listing import Column, Filter, ListSpec
+from coordapp.records import service as records
 
 MIN_PASSWORD_LENGTH = 10
 # A hash to compare against when the email is unknown, so both failures take the same time.
@@ -106,6 +114,288 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
-    user.last_login_at = utcnow()
+    # A statement of its own, so that signing in does not move the record's version on (an
+    # admin editing the account meanwhile would otherwise get a conflict over nothing).
+    session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(last_login_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return user
+
+
+# --- users administration (admin pages) ------------------------------------------------------
+
+USER_PERSONAL_FIELDS = frozenset({"email", "full_name"})
+
+
+def _active_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    if value in ("active", "inactive"):
+        return query.where(User.active.is_(value == "active"))
+    return query
+
+
+def _role_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    return query.where(User.role == value) if value in {r.value for r in Role} else query
+
+
+USER_LIST = ListSpec(
+    name="users",
+    entity=User,
+    columns=(
+        Column("name", "Name", User.full_name, lambda u: u.full_name, link=True),
+        Column("email", "Email", User.email, lambda u: u.email),
+        Column("role", "Role", User.role, lambda u: label(u.role)),
+        Column("active", "Account", User.active, lambda u: "active" if u.active else "inactive"),
+        Column(
+            "last_login",
+            "Last sign-in",
+            User.last_login_at,
+            lambda u: u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never",
+        ),
+        Column("created", "Created", User.created_at, lambda u: u.created_at.date()),
+    ),
+    default_sort="name",
+    search=(User.full_name, User.email),
+    filters=(
+        Filter("role", "Role", _role_filter, lambda s: enum_choices(Role)),
+        Filter(
+            "active",
+            "Account",
+            _active_filter,
+            lambda s: [("active", "Active"), ("inactive", "Inactive")],
+        ),
+    ),
+    archivable=False,
+)
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user: User = records.get_or_404(session, User, user_id, what="user")
+    return user
+
+
+def _clean_account(
+    session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
+) -> dict[str, Any]:
+    raw_email = (data.get("email") or "").strip()
+    if not raw_email:
+        raise ValidationError("email", "An email address is required.")
+    if len(raw_email) > 254:
+        raise ValidationError("email", "At most 254 characters.")
+    email = normalise_email(raw_email)
+    if records.exists(session, User.email, email, exclude_id=exclude_id):
+        raise ValidationError("email", f"A user with email {email} already exists.")
+    return {
+        "email": email,
+        "full_name": validation.required_text("full_name", data.get("full_name"), max_length=160),
+        "role": validation.choice("role", Role, data.get("role")),
+    }
+
+
+def _ensure_an_admin_remains(
+    session: Session, *, user: User, role: Role, active: bool, field: str | None
+) -> None:
+    """Refuse a change that would leave nobody able to manage users from the web.
+
+    (The ``flask users`` commands stay the operator's way back in and are not limited.)
+    """
+    if user.role != Role.ADMIN or not user.active or (role == Role.ADMIN and active):
+        return
+    others = session.scalar(
+        sa.select(sa.func.count(User.id)).where(
+            User.role == Role.ADMIN, User.active.is_(True), User.id != user.id
+        )
+    )
+    if not others:
+        raise ValidationError(
+            field,
+            f"{user.full_name} is the last active admin: make another user an admin first, "
+            "or nobody could manage users any more.",
+        )
+
+
+def create_account(session: Session, *, data: Mapping[str, Any]) -> User:
+    """A new account from the admin's form, with its initial password."""
+    values = _clean_account(session, data)
+    return create_user(session, password=data.get("password") or "", **values)
+
+
+def update_account(
+    session: Session, *, obj: User, data: Mapping[str, Any], expected_version: int | None
+) -> User:
+    """Name, email and role. Demoting the last active admin is refused."""
+    records.check_version(obj, expected_version)
+    if is_erased(obj):
+        raise ValidationError(None, "This account was erased; create a new one instead.")
+    values = _clean_account(session, data, exclude_id=obj.id)
+    _ensure_an_admin_remains(session, user=obj, role=values["role"], active=True, field="role")
+    records.apply_changes(obj, values)
     session.flush()
+    return obj
+
+
+def deactivate_user(session: Session, *, user: User, expected_version: int | None = None) -> User:
+    """The account stops working at once: the next request of an open session is refused."""
+    records.check_version(user, expected_version)
+    _ensure_an_admin_remains(session, user=user, role=user.role, active=False, field=None)
+    return set_active(session, user=user, active=False)
+
+
+def reactivate_user(session: Session, *, user: User, expected_version: int | None = None) -> User:
+    records.check_version(user, expected_version)
+    if is_erased(user):
+        raise ValidationError(None, "An erased account cannot be reactivated; create a new one.")
+    return set_active(session, user=user, active=True)
+
+
+def reset_password(session: Session, *, user: User, password: str) -> User:
+    """An admin sets a new password (the hash is never in the audit trail; the reset is)."""
+    set_password(session, user=user, password=password)
+    audit.record(
+        session,
+        action="password_reset",
+        entity_type=User.__tablename__,
+        entity_id=user.id,
+        summary="Password set by an admin.",
+    )
+    return user
+
+
+# --- personal data (GDPR) -------------------------------------------------------------------
+
+ERASED_EMAIL_DOMAIN = "@invalid.example"
+# Not in werkzeug's "method$salt$hash" form, so no password can ever match it.
+UNUSABLE_PASSWORD_HASH = "!unusable"  # noqa: S105
+
+
+def erased_email(user_id: int) -> str:
+    return f"erased-{user_id}{ERASED_EMAIL_DOMAIN}"
+
+
+def is_erased(user: User) -> bool:
+    return user.email == erased_email(user.id) and not user.active
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.isoformat(timespec="seconds") if hasattr(value, "hour") else value.isoformat())
+
+
+def export_user(session: Session, *, user: User) -> dict[str, Any]:
+    """Everything coordapp stores about one user, as JSON-ready values (never the password
+    hash or token hashes). The export itself is recorded in the audit trail."""
+    from coordapp.partners.models import Partnership
+
+    tokens = session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    )
+    owned = session.execute(
+        sa.select(Partnership.id, Partnership.title)
+        .where(Partnership.owner_id == user.id)
+        .order_by(Partnership.id)
+    )
+    data: dict[str, Any] = {
+        "subject": {"type": "user", "id": user.id},
+        "exported_at": _iso(utcnow()),
+        "user": {
+            "email": user.email,
+            "full_name": user.full_name,
+            "role": user.role.value,
+            "active": user.active,
+            "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
+        },
+        "api_tokens": [
+            {
+                "name": t.name,
+                "prefix": t.prefix,
+                "created_at": _iso(t.created_at),
+                "last_used_at": _iso(t.last_used_at),
+                "revoked_at": _iso(t.revoked_at),
+            }
+            for t in tokens
+        ],
+        "partnerships_owned": [{"id": pid, "title": title} for pid, title in owned],
+        "history": [
+            {
+                "occurred_at": _iso(e.occurred_at),
+                "actor": e.actor_label,
+                "action": e.action,
+                "changes": e.changes,
+                "summary": e.summary,
+            }
+            for e in audit.events_for(session, entity_type=User.__tablename__, entity_id=user.id)
+        ],
+        # What they did: the records they changed, not those records' contents.
+        "actions": [
+            {
+                "occurred_at": _iso(e.occurred_at),
+                "action": e.action,
+                "entity_type": e.entity_type,
+                "entity_id": e.entity_id,
+            }
+            for e in audit.events_by_actor(session, actor_id=user.id)
+        ],
+    }
+    audit.record(
+        session,
+        action="export",
+        entity_type=User.__tablename__,
+        entity_id=user.id,
+        summary="Personal data exported.",
+    )
+    return data
+
+
+def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
+    """Erase one user's personal data, keeping the account's shell and everything they did.
+
+    - name becomes "Erased user #<id>", email "erased-<id>@invalid.example"; the account is
+      deactivated, its password made unusable and its API tokens revoked;
+    - business records stay (partnerships they own keep the owner, now shown by the new name);
+    - in the user's earlier audit events the old name and email are overwritten with
+      "[erased]", and every event they made shows "erased-<id>" instead of their email
+      (``actor_id`` still links them); the erasure is one "erase" event naming no old value.
+
+    Refused for one's own account and for the last active admin. Erasing twice changes nothing.
+    """
+    if actor_id is not None and actor_id == user.id:
+        raise ValidationError(None, "You cannot erase your own account; ask another admin.")
+    if is_erased(user):
+        return user
+    _ensure_an_admin_remains(session, user=user, role=user.role, active=False, field=None)
+    now, was_active = utcnow(), user.active
+    values = {
+        "full_name": f"Erased user #{user.id}",
+        "email": erased_email(user.id),
+    }
+    with audit.bulk_load(session):
+        records.apply_changes(user, values)
+        user.active = False
+        user.password_hash = UNUSABLE_PASSWORD_HASH
+        for token in user.tokens:
+            if token.revoked_at is None:
+                token.revoked_at = now
+        session.flush()
+    audit.redact_fields(
+        session,
+        entity_type=User.__tablename__,
+        entity_id=user.id,
+        fields=USER_PERSONAL_FIELDS,
+    )
+    audit.relabel_actor(session, actor_id=user.id, label=f"erased-{user.id}")
+    audit.record(
+        session,
+        action="erase",
+        entity_type=User.__tablename__,
+        entity_id=user.id,
+        changes={
+            **{name: [audit.ERASED, value] for name, value in values.items()},
+            "active": [was_active, False],
+        },
+        summary="Personal data erased on request.",
+    )
     return user

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    Response,
+    abort,
     flash,
     jsonify,
     redirect,
@@ -16,11 +20,23 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
 
 from coordapp.audit import service as audit
 from coordapp.auth import service
-from coordapp.auth.forms import SignInForm
+from coordapp.auth.forms import (
+    EraseForm,
+    PasswordResetForm,
+    SignInForm,
+    UserEditForm,
+    user_form,
+)
+from coordapp.auth.models import Role
+from coordapp.auth.permissions import has_role, require_role
+from coordapp.errors import ValidationError
 from coordapp.extensions import current_session, login_manager
+from coordapp.records import service as records
+from coordapp.records.views import Resource, attach_error, register_resource
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -91,3 +107,147 @@ def register_guard(app: Flask) -> None:
             return jsonify(error="Unauthorized", message="Sign in first.", status=401), 401
         target = request.full_path if request.query_string else request.path
         return redirect(url_for("auth.sign_in", next=target))
+
+
+# --- users administration (admins only) ------------------------------------------------------
+
+USERS = Resource(
+    slug="users",
+    singular="user",
+    plural="Users",
+    list_spec=service.USER_LIST,
+    get=service.get_user,
+    form=UserEditForm,
+    form_for=user_form,
+    create=service.create_account,
+    update=service.update_account,
+    detail_template="auth/user_detail.html",
+    detail_context=lambda session, obj: _user_context(obj),
+    archivable=False,
+    write_role=Role.ADMIN,
+)
+register_resource(bp, USERS)
+
+
+@bp.before_request
+def users_pages_are_for_admins() -> Any:
+    """Every page under /auth/users — lists and details included — is for admins only."""
+    if (request.endpoint or "").startswith("auth.users_") and not has_role(
+        current_user, Role.ADMIN
+    ):
+        abort(403)
+    return None
+
+
+def _user_context(user: Any, **forms: FlaskForm) -> dict[str, Any]:
+    return {
+        "password_form": forms.get("password_form") or PasswordResetForm(prefix="password"),
+        "erase_form": forms.get("erase_form") or EraseForm(prefix="erase"),
+        "is_erased": service.is_erased(user),
+        "is_self": user.id == current_user.id,
+    }
+
+
+def _user_page(user_id: int, *, status: int, message: str | None = None, **forms: FlaskForm) -> Any:
+    """The user's page again with a refused action explained (nothing was changed)."""
+    session = current_session()
+    session.rollback()
+    user = service.get_user(session, user_id)
+    return render_template(
+        USERS.detail_template,
+        res=USERS,
+        bp=bp.name,
+        obj=user,
+        history=records.history(session, obj=user),
+        refused=message,
+        **_user_context(user, **forms),
+    ), status
+
+
+def _user_action(user_id: int, action: Any, done: str) -> Any:
+    session = current_session()
+    user = service.get_user(session, user_id)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    try:
+        action(session, user=user)
+    except ValidationError as error:
+        return _user_page(user_id, status=422, message=error.message)
+    flash(done.format(name=user.full_name), "success")
+    return redirect(url_for("auth.users_detail", record_id=user.id))
+
+
+@bp.route("/users/<int:record_id>/deactivate", methods=["POST"])
+@require_role(Role.ADMIN)
+def users_deactivate(record_id: int) -> Any:
+    return _user_action(
+        record_id,
+        service.deactivate_user,
+        "{name} is deactivated: their open sessions end with their next click.",
+    )
+
+
+@bp.route("/users/<int:record_id>/reactivate", methods=["POST"])
+@require_role(Role.ADMIN)
+def users_reactivate(record_id: int) -> Any:
+    return _user_action(record_id, service.reactivate_user, "{name} can sign in again.")
+
+
+@bp.route("/users/<int:record_id>/password", methods=["POST"])
+@require_role(Role.ADMIN)
+def users_password(record_id: int) -> Any:
+    session = current_session()
+    user = service.get_user(session, record_id)
+    form = PasswordResetForm(prefix="password")
+    if form.validate_on_submit():
+        try:
+            service.reset_password(session, user=user, password=form.password.data or "")
+        except ValidationError as error:
+            attach_error(form, ValidationError("password", error.message))
+        else:
+            flash(
+                f"{user.full_name} has a new password. Tell them by a separate channel.", "success"
+            )
+            return redirect(url_for("auth.users_detail", record_id=user.id))
+    return _user_page(record_id, status=422, password_form=form)
+
+
+def personal_data_response(data: Mapping[str, Any], filename: str) -> Response:
+    """A personal-data export as a JSON download (contacts use it too)."""
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/users/<int:record_id>/personal-data")
+@require_role(Role.ADMIN)
+def users_export(record_id: int) -> Any:
+    session = current_session()
+    user = service.get_user(session, record_id)
+    data = service.export_user(session, user=user)
+    return personal_data_response(data, f"user-{user.id}-personal-data.json")
+
+
+@bp.route("/users/<int:record_id>/erase", methods=["POST"])
+@require_role(Role.ADMIN)
+def users_erase(record_id: int) -> Any:
+    session = current_session()
+    user = service.get_user(session, record_id)
+    form = EraseForm(prefix="erase")
+    if not form.validate_on_submit():
+        return _user_page(record_id, status=422, erase_form=form)
+    try:
+        service.erase_user(session, user=user, actor_id=current_user.id)
+    except ValidationError as error:
+        return _user_page(record_id, status=422, message=error.message)
+    flash(
+        "The user's personal data was erased, also from the audit trail; what they did is kept.",
+        "info",
+    )
+    return redirect(url_for("auth.users_detail", record_id=user.id))
