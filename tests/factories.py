@@ -111,3 +111,52 @@ def receipt(
     session.add(item)
     session.flush()
     return item
+
+
+# --- contacts and partnerships -----------------------------------------------------------------
+
+from coordapp.partners.models import (  # noqa: E402  (appended section, kept self-contained)
+    Contact,
+    Partnership,
+    PartnershipStatus,
+    PartnershipType,
+)
+
+_organization = organization
+
+
+def contact(
+    session: Session,
+    *,
+    organization: Organization | None = None,
+    full_name: str | None = None,
+    **fields: object,
+) -> Contact:
+    item = Contact(
+        organization_id=(organization or _organization(session)).id,
+        full_name=full_name or f"Contact {next(_seq)}",
+        **fields,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def partnership(
+    session: Session,
+    *,
+    organization: Organization | None = None,
+    status: PartnershipStatus = PartnershipStatus.ACTIVE,
+    type: PartnershipType = PartnershipType.FUNDING,
+    **fields: object,
+) -> Partnership:
+    item = Partnership(
+        organization_id=(organization or _organization(session)).id,
+        title=fields.pop("title", None) or f"Agreement {next(_seq)}",
+        status=status,
+        type=type,
+        **fields,
+    )
+    session.add(item)
+    session.flush()
+    return item

@@ -1,12 +1,32 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from coordapp.forms import VersionedForm, enum_choices, optional_choices
-from coordapp.partners.models import Organization, OrganizationKind, OrganizationStatus
+from coordapp.forms import OrganizationField, VersionedForm, enum_choices, optional_choices
+from coordapp.labels import label
+from coordapp.partners import service
+from coordapp.partners.models import (
+    Contact,
+    Organization,
+    OrganizationKind,
+    OrganizationStatus,
+    Partnership,
+    PartnershipStatus,
+    PartnershipType,
+)
 from coordapp.reference import service as reference
 
 
@@ -40,3 +60,121 @@ def organization_form(session: Session, obj: Organization | None) -> FlaskForm:
         form.kind.data = obj.kind.value
         form.status.data = obj.status.value
     return form
+
+
+class ContactForm(VersionedForm):
+    organization = OrganizationField(
+        "Organization",
+        validators=[DataRequired(), Length(max=200)],
+        description="Type a few letters of its name and pick it from the list.",
+    )
+    full_name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    job_title = StringField("Job title", validators=[Optional(), Length(max=160)])
+    email = EmailField("Email", validators=[Optional(), Length(max=254)])
+    phone = StringField(
+        "Phone",
+        validators=[Optional(), Length(max=40)],
+        description="With the country code, e.g. +32 2 555 01 23.",
+    )
+    last_contacted_on = DateField("Last contacted on", validators=[Optional()])
+    lawful_basis = TextAreaField(
+        "Lawful basis / consent",
+        validators=[Optional(), Length(max=300)],
+        description="Why we may keep this person's details (GDPR), e.g. legitimate interest "
+        "as the partner's named contact; consent given on 2025-03-02.",
+        render_kw={"rows": 2, "data-col": "col-12"},
+    )
+
+
+def contact_form(session: Session, obj: Contact | None) -> FlaskForm:
+    form = ContactForm(obj=obj)
+    if obj is not None and not form.is_submitted():
+        form.organization.data = obj.organization.name
+    return form
+
+
+class PartnershipForm(VersionedForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    organization = OrganizationField(
+        "Organization",
+        validators=[DataRequired(), Length(max=200)],
+        description="Type a few letters of its name and pick it from the list.",
+    )
+    type = SelectField("Type", choices=enum_choices(PartnershipType))
+    # The service checks the owner, pillars and status change, with messages that say why.
+    status = SelectField("Status", choices=enum_choices(PartnershipStatus), validate_choice=False)
+    owner_id = SelectField("Owner", validate_choice=False)
+    pillars = SelectMultipleField(
+        "Pillars",
+        validate_choice=False,
+        description="Hold Ctrl (⌘ on a Mac) to choose several.",
+        render_kw={"size": 4},
+    )
+    start_date = DateField("Start date", validators=[Optional()])
+    end_date = DateField("End date", validators=[Optional()])
+    renewal_notice_days = IntegerField(
+        "Renewal notice (days)",
+        default=90,
+        validators=[Optional(), NumberRange(min=0, max=3650)],
+        description="Renewal talks are due this many days before the end date.",
+    )
+    document_refs = TextAreaField(
+        "Document references",
+        validators=[Optional(), Length(max=5000)],
+        description="Links to the signed agreement in the document store, one per line "
+        "(http:// or https://).",
+        render_kw={"rows": 2, "data-col": "col-12"},
+    )
+    notes = TextAreaField(
+        "Notes",
+        validators=[Optional(), Length(max=5000)],
+        description="Coordination notes only: no links, no report details.",
+        render_kw={"rows": 4, "data-col": "col-12"},
+    )
+
+
+def partnership_form(session: Session, obj: Partnership | None) -> FlaskForm:
+    form = PartnershipForm(obj=obj)
+    form.owner_id.choices = optional_choices(
+        service.owner_choices(session, keep_id=obj.owner_id if obj is not None else None),
+        empty="— nobody yet —",
+    )
+    form.pillars.choices = reference.pillar_choices(session)
+    if obj is not None:
+        # Offer only the statuses it may move to; the service refuses any other.
+        allowed = {obj.status, *service.STATUS_TRANSITIONS[obj.status]}
+        form.status.choices = [
+            (value, text) for value, text in enum_choices(PartnershipStatus) if value in allowed
+        ]
+        if not form.is_submitted():
+            form.organization.data = obj.organization.name
+            form.type.data = obj.type.value
+            form.status.data = obj.status.value
+            form.owner_id.data = str(obj.owner_id) if obj.owner_id else ""
+            form.pillars.data = [str(p.id) for p in obj.pillars]
+    return form
+
+
+class StatusChangeForm(VersionedForm):
+    status = SelectField("New status", validate_choice=False)
+    on = DateField("On", validators=[InputRequired(message="Enter the date it took effect.")])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+class RenewalForm(VersionedForm):
+    end_date = DateField(
+        "New end date", validators=[InputRequired(message="Enter the new end date.")]
+    )
+    on = DateField("Renewed on", validators=[InputRequired(message="Enter the renewal date.")])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+def status_forms(obj: Partnership) -> tuple[StatusChangeForm, RenewalForm]:
+    """The two small forms on a partnership's page, ready to show or carrying a refused POST."""
+    status_form, renewal_form = StatusChangeForm(prefix="status"), RenewalForm(prefix="renew")
+    status_form.status.choices = [(s.value, label(s)) for s in service.next_statuses(obj)]
+    for form in (status_form, renewal_form):
+        if not form.is_submitted():
+            form.version.data = obj.version
+            form.on.data = date.today()
+    return status_form, renewal_form

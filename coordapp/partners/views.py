@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 
+from coordapp.auth.forms import EraseForm
+from coordapp.auth.models import Role
+from coordapp.auth.permissions import require_role
+from coordapp.auth.views import personal_data_response
+from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.partners import service
-from coordapp.partners.forms import OrganizationForm, organization_form
-from coordapp.records.views import Resource, register_resource
+from coordapp.partners.forms import (
+    ContactForm,
+    OrganizationForm,
+    PartnershipForm,
+    contact_form,
+    organization_form,
+    partnership_form,
+    status_forms,
+)
+from coordapp.partners.models import Contact, Partnership
+from coordapp.records import service as records
+from coordapp.records.views import Resource, attach_error, register_resource, submitted_version
 
 bp = Blueprint("partners", __name__)
 
@@ -27,6 +47,165 @@ ORGANIZATIONS = Resource(
     detail_context=service.organization_related,
 )
 register_resource(bp, ORGANIZATIONS)
+
+
+def _contact_context(session: Session, obj: Contact) -> dict[str, Any]:
+    return {**service.contact_related(session, obj), "erase_form": EraseForm()}
+
+
+CONTACTS = Resource(
+    slug="contacts",
+    singular="contact",
+    plural="Contacts",
+    list_spec=service.CONTACT_LIST,
+    get=service.get_contact,
+    form=ContactForm,
+    form_for=contact_form,
+    create=service.create_contact,
+    update=service.update_contact,
+    detail_template="partners/contact_detail.html",
+    detail_context=_contact_context,
+    new_defaults=service.new_record_defaults,
+)
+register_resource(bp, CONTACTS)
+
+
+def _partnership_context(
+    session: Session, obj: Partnership, forms: tuple[FlaskForm, FlaskForm] | None = None
+) -> dict[str, Any]:
+    status_form, renewal_form = forms or status_forms(obj)
+    return {
+        "renewal_due": service.renewal_due_on(obj),
+        "renewal_state": service.renewal_state(obj, today=date.today()),
+        "renewable": obj.status in service.RENEWABLE,
+        "status_form": status_form,
+        "renewal_form": renewal_form,
+        "status_actions": service.STATUS_ACTIONS,
+    }
+
+
+def _partnership_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
+    # The manager creating the agreement is its owner unless they choose someone else.
+    return {**service.new_record_defaults(session, args), "owner_id": str(current_user.id)}
+
+
+PARTNERSHIPS = Resource(
+    slug="partnerships",
+    singular="partnership",
+    plural="Partnerships",
+    list_spec=service.PARTNERSHIP_LIST,
+    get=service.get_partnership,
+    form=PartnershipForm,
+    form_for=partnership_form,
+    create=service.create_partnership,
+    update=service.update_partnership,
+    detail_template="partners/partnership_detail.html",
+    detail_context=_partnership_context,
+    new_defaults=_partnership_defaults,
+)
+register_resource(bp, PARTNERSHIPS)
+
+
+def _partnership_page(
+    session: Session, obj: Partnership, forms: tuple[FlaskForm, FlaskForm], status: int
+) -> Any:
+    """The partnership's page again, with a refused status change or renewal shown in place."""
+    return render_template(
+        PARTNERSHIPS.detail_template,
+        res=PARTNERSHIPS,
+        bp=bp.name,
+        obj=obj,
+        history=records.history(session, obj=obj),
+        **_partnership_context(session, obj, forms),
+    ), status
+
+
+@bp.route("/partnerships/<int:record_id>/status", methods=["POST"])
+@require_role(Role.MANAGER)
+def partnerships_status(record_id: int) -> Any:
+    session = current_session()
+    obj = service.get_partnership(session, record_id)
+    forms = status_forms(obj)
+    form = forms[0]
+    if form.validate_on_submit():
+        try:
+            service.change_partnership_status(
+                session,
+                partnership=obj,
+                status=form.status.data,
+                on=form.on.data,
+                note=form.note.data,
+                expected_version=submitted_version(form),
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            flash(f"The partnership is now {obj.status.value}.", "success")
+            return redirect(url_for("partners.partnerships_detail", record_id=obj.id))
+    session.rollback()
+    return _partnership_page(session, service.get_partnership(session, record_id), forms, 422)
+
+
+@bp.route("/partnerships/<int:record_id>/renew", methods=["POST"])
+@require_role(Role.MANAGER)
+def partnerships_renew(record_id: int) -> Any:
+    session = current_session()
+    obj = service.get_partnership(session, record_id)
+    forms = status_forms(obj)
+    form = forms[1]
+    if form.validate_on_submit():
+        try:
+            service.renew_partnership(
+                session,
+                partnership=obj,
+                end_date=form.end_date.data,
+                on=form.on.data,
+                note=form.note.data,
+                expected_version=submitted_version(form),
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            flash(f"The partnership was renewed until {obj.end_date}.", "success")
+            return redirect(url_for("partners.partnerships_detail", record_id=obj.id))
+    session.rollback()
+    return _partnership_page(session, service.get_partnership(session, record_id), forms, 422)
+
+
+# --- personal data of a contact (admins) -------------------------------------------------------
+
+
+@bp.route("/contacts/<int:record_id>/personal-data")
+@require_role(Role.ADMIN)
+def contacts_export(record_id: int) -> Any:
+    session = current_session()
+    contact = service.get_contact(session, record_id)
+    data = service.export_contact(session, contact=contact)
+    return personal_data_response(data, f"contact-{contact.id}-personal-data.json")
+
+
+@bp.route("/contacts/<int:record_id>/erase", methods=["POST"])
+@require_role(Role.ADMIN)
+def contacts_erase(record_id: int) -> Any:
+    session = current_session()
+    contact = service.get_contact(session, record_id)
+    form = EraseForm()
+    if not form.validate_on_submit():
+        return render_template(
+            CONTACTS.detail_template,
+            res=CONTACTS,
+            bp=bp.name,
+            obj=contact,
+            history=records.history(session, obj=contact),
+            **{**_contact_context(session, contact), "erase_form": form},
+        ), 422
+    service.erase_contact(session, contact=contact)
+    flash(
+        "The contact's personal data was erased, also from its history. "
+        "Names typed into training participations are not linked to contacts: check them too.",
+        "info",
+    )
+    return redirect(url_for("partners.contacts_detail", record_id=contact.id))
 
 
 @bp.route("/lookup/organizations")
