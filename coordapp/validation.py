@@ -35,6 +35,8 @@ def free_text(field: str, value: str | None, *, max_length: int = 5000) -> str |
         raise ValidationError(field, f"At most {max_length} characters (this has {len(value)}).")
     if _URL_LIKE.search(value) or _HASH_LIKE.search(value):
         raise ValidationError(field, COORDINATION_ONLY)
+    if "\x00" in value:  # PostgreSQL cannot store it; it is never typed on purpose
+        raise ValidationError(field, "Remove the NUL character from this text.")
     return value
 
 
