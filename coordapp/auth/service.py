@@ -47,6 +47,8 @@ def _parse_role(role: str | Role) -> Role:
 
 
 def get_by_email(session: Session, email: str) -> User | None:
+    if "\x00" in email:  # never in an address; PostgreSQL refuses it even as a parameter
+        return None
     return session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 

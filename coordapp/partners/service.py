@@ -164,7 +164,7 @@ def update_organization(
 
 def organization_names(session: Session, *, prefix: str, limit: int = 20) -> list[str]:
     """Names for the type-ahead of organization fields (active records first)."""
-    pattern = f"%{prefix.strip().lower()}%"
+    pattern = f"%{prefix.replace(chr(0), '').strip().lower()}%"
     return list(
         session.scalars(
             sa.select(Organization.name)
@@ -182,6 +182,7 @@ def organization_id_by_name(
         if required:
             raise ValidationError(field, "Choose an organization.")
         return None
+    name = name.replace("\x00", "")  # PostgreSQL refuses NUL even in a query parameter
     found = session.scalar(
         sa.select(Organization.id).where(sa.func.lower(Organization.name) == name.strip().lower())
     )

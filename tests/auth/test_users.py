@@ -332,3 +332,9 @@ def test_user_actions_need_the_csrf_token(
         app.config["WTF_CSRF_ENABLED"] = False
     with in_app() as s:
         assert s.scalar(sa.select(User.active).where(User.id == target)) is True
+
+
+def test_sign_in_with_a_nul_in_the_email_is_a_plain_failure(
+    client: FlaskClient, users: dict[str, str]
+) -> None:
+    assert sign_in(client, "admin\x00@test.example").status_code == 401

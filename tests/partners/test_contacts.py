@@ -305,3 +305,16 @@ def test_unknown_contact_is_404(signed_in: Callable[[str], FlaskClient]) -> None
     for path in ("/contacts/999999", "/contacts/999999/edit", "/contacts/999999/personal-data"):
         assert client.get(path).status_code == 404
     assert client.post("/contacts/999999/erase", data={"confirm": "y"}).status_code == 404
+
+
+def test_a_nul_character_is_refused_not_a_server_error(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    arrange(in_app)
+    client = signed_in("manager")
+    response = client.post("/contacts/new", data={**FORM, "full_name": "Bo\x00Berg"})
+    assert response.status_code == 422
+    assert "Remove the NUL character" in response.data.decode()
+    response = client.post("/contacts/new", data={**FORM, "organization": "Search\x00light"})
+    assert response.status_code == 302  # the name still resolves without it
+    assert client.get("/lookup/organizations?q=%00").status_code == 200
