@@ -15,9 +15,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from coordapp.demo.service import load_demo
+from coordapp.extensions import db
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.main import service
 from coordapp.main.views import record_url
@@ -342,3 +344,29 @@ def test_home_shows_the_sections_to_everyone(
 def test_anonymous_users_do_not_see_the_home_page(client: FlaskClient) -> None:
     response = client.get("/")
     assert response.status_code == 302 and "/auth/sign-in" in response.location
+
+
+def test_home_queries_do_not_grow_with_what_needs_attention(
+    app: Flask, signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    client = signed_in("manager")
+    counts = []
+    for extra in (2, 30):
+        with in_app() as s:
+            for _ in range(extra):
+                _contact(s, None)
+                _partnership(s, end=date.today())
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args, _seen=statements):  # type: ignore[no-untyped-def]
+            _seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa_event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/").status_code == 200
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts

@@ -10,9 +10,12 @@ from contextlib import AbstractContextManager
 from datetime import date
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from coordapp.extensions import db
 from coordapp.records import service as records
 from coordapp.stats import service
 from tests.stats.helpers import member, stored
@@ -280,3 +283,34 @@ def test_list_page_offers_the_grid(signed_in: Callable[[str], FlaskClient], in_a
     text = signed_in("manager").get("/statistics/").data.decode()
     assert 'action="/statistics/grid"' in text and "Meldpunt Grid" in text
     assert "New hotline statistic" not in text  # values change only through the grid
+
+
+def test_list_page_queries_do_not_grow_with_the_page_size(
+    app: Flask, signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    with in_app() as s:
+        for country in ("NL", "BE", "DE"):
+            service.save_quarter_grid(
+                s,
+                hotline=member(s, country),
+                year=YEAR,
+                values={(m, q): "10" for m in (R, A, F, P) for q in (1, 2, 3, 4)},
+                today=TODAY,
+            )
+    client = signed_in("viewer")
+    counts = []
+    for per_page in (25, 50, 100):
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args, _seen=statements):  # type: ignore[no-untyped-def]
+            _seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa_event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get(f"/statistics/?per_page={per_page}").status_code == 200
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(statements))
+    assert counts[0] == counts[1] == counts[2], counts

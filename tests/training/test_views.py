@@ -11,9 +11,12 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from coordapp.extensions import db
 from coordapp.training import service
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 from tests import factories
@@ -407,3 +410,28 @@ def test_archived_event_takes_no_participation_changes(
         data=row_form(hotline_id=str(a.spare_hotline_id)),
     )
     assert response.status_code == 422 and "archived" in response.data.decode()
+
+
+def test_list_page_queries_do_not_grow_with_the_page_size(
+    app: Flask, signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    with in_app() as s:
+        for i in range(60):
+            event(s, title=f"Event {i:03d}", location_country_code="NL" if i % 2 else "BE")
+    client = signed_in("viewer")
+    counts = []
+    for per_page in (25, 50, 100):
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args, _seen=statements):  # type: ignore[no-untyped-def]
+            _seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa_event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get(f"/trainings/?per_page={per_page}").status_code == 200
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(statements))
+    assert counts[0] == counts[1] == counts[2], counts
