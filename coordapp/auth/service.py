@@ -375,7 +375,7 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
         "email": erased_email(user.id),
     }
     with audit.bulk_load(session):
-        records.apply_changes(user, values)
+        changed = records.apply_changes(user, values)
         user.active = False
         user.password_hash = UNUSABLE_PASSWORD_HASH
         for token in user.tokens:
@@ -395,7 +395,7 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
         entity_type=User.__tablename__,
         entity_id=user.id,
         changes={
-            **{name: [audit.ERASED, value] for name, value in values.items()},
+            **{c.field: [audit.ERASED, c.after] for c in changed},
             "active": [was_active, False],
         },
         summary="Personal data erased on request.",

@@ -299,7 +299,7 @@ CONTACT_LIST = ListSpec(
             "stale",
             "Last contact",
             _contact_stale,
-            lambda s: [("1", f"Not contacted for {STALE_AFTER_DAYS} days")],
+            lambda s: [("1", f"Quiet {STALE_AFTER_DAYS}+ days")],
         ),
     ),
     options=(selectinload(Contact.organization),),
@@ -971,7 +971,7 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
     }
     # The listener would copy the old values into a new event; the erase event replaces it.
     with audit.bulk_load(session):
-        records.apply_changes(contact, values)
+        changed = records.apply_changes(contact, values)
         contact.erased_at = now
         if contact.archived_at is None:
             contact.archived_at = now
@@ -987,7 +987,7 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
         action="erase",
         entity_type=Contact.__tablename__,
         entity_id=contact.id,
-        changes={name: [audit.ERASED, value] for name, value in values.items()},
+        changes={c.field: [audit.ERASED if c.before else None, c.after] for c in changed},
         summary="Personal data erased on request.",
     )
     return contact

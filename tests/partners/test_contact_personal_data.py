@@ -182,3 +182,11 @@ def test_admin_erases_after_confirming(
     assert f"Erased contact #{contact_id}" in page and "was erased on" in page
     assert "Ana Costa" not in page and "ana@searchlight.example" not in page
     assert "Ana Costa" not in client.get("/audit/?entity_type=contacts").data.decode()
+
+
+def test_the_erase_event_lists_only_the_fields_that_held_something(session: Session) -> None:
+    org = factories.organization(session)
+    contact = factories.contact(session, organization=org, full_name="Solo Name")
+    service.erase_contact(session, contact=contact)
+    last = audit.events_for(session, entity_type="contacts", entity_id=contact.id)[-1]
+    assert last.changes == {"full_name": [audit.ERASED, f"Erased contact #{contact.id}"]}

@@ -368,3 +368,22 @@ def test_unknown_partnership_is_404(signed_in: Callable[[str], FlaskClient]) -> 
     assert client.get("/partnerships/999999").status_code == 404
     assert client.post("/partnerships/999999/status", data={}).status_code == 404
     assert client.post("/partnerships/999999/renew", data={}).status_code == 404
+
+
+def test_status_and_renewal_forms_need_the_csrf_token(
+    app: Flask, signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    _, pid = arrange(in_app, status=S.PROSPECT)
+    client = signed_in("manager")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        for path, data in [
+            ("status", {"status-status": "negotiating", "status-on": TODAY.isoformat()}),
+            ("renew", {"renew-end_date": "2030-01-01", "renew-on": TODAY.isoformat()}),
+        ]:
+            response = client.post(f"/partnerships/{pid}/{path}", data=data)
+            assert response.status_code == 400 and b"CSRF" in response.data
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    with in_app() as s:
+        assert s.get_one(Partnership, pid).status == S.PROSPECT
