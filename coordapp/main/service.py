@@ -24,8 +24,9 @@ from coordapp.reference.models import Country
 from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineStatistic
 
-RENEWAL_HORIZON_DAYS = 90
-STALE_CONTACT_DAYS = 180
+# The same windows as the partnerships and contacts lists, so both pages count alike.
+RENEWAL_HORIZON_DAYS = partners.RENEWAL_WINDOW_DAYS
+STALE_CONTACT_DAYS = partners.STALE_AFTER_DAYS
 ITEMS_PER_SECTION = 10
 
 
@@ -108,22 +109,11 @@ def _first_rows(session: Session, query: sa.Select, *, limit: int) -> tuple[list
     return found, (int(found[0].total) if found else 0)
 
 
-def renewal_due_date(session: Session) -> Any:
-    """end_date minus renewal_notice_days, in the database's own date arithmetic."""
-    if session.get_bind().dialect.name == "sqlite":
-        return sa.func.date(
-            Partnership.end_date,
-            sa.literal("-") + sa.cast(Partnership.renewal_notice_days, sa.String) + " days",
-            type_=sa.Date,
-        )
-    return sa.type_coerce(Partnership.end_date - Partnership.renewal_notice_days, sa.Date)
-
-
 def renewals_due(
     session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
 ) -> AttentionSection:
     """Active agreements whose renewal is due within 90 days, or overdue (soonest first)."""
-    due = renewal_due_date(session).label("due")
+    due = partners.RENEWAL_DUE.label("due")
     query = (
         sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name, due)
         .join(Organization, Organization.id == Partnership.organization_id)
@@ -172,7 +162,7 @@ def stale_contacts(
             Contact.erased_at.is_(None),
             sa.or_(
                 Contact.last_contacted_on.is_(None),
-                Contact.last_contacted_on < today - timedelta(days=STALE_CONTACT_DAYS),
+                Contact.last_contacted_on < partners.stale_before(today),
             ),
         )
         .order_by(
