@@ -47,7 +47,13 @@ class MetricDefinition(TimestampMixin, Base):
 
 class HotlineStatistic(Audited, VersionedMixin, TimestampMixin, Base):
     def __str__(self) -> str:
-        return f"Statistic {self.id}"
+        start = self.period_start
+        period = (
+            f"{start.year} Q{(start.month - 1) // 3 + 1}"
+            if self.period_kind == PeriodKind.QUARTER
+            else f"{start:%Y-%m}"
+        )
+        return f"{self.hotline.name} · {self.metric.name} · {period}"
 
     __tablename__ = "hotline_statistics"
     __table_args__ = (
