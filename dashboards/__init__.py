@@ -93,6 +93,12 @@ def init_dashboards(server: Flask) -> dash.Dash:
     register_shell(app, all_pages)
     for page in all_pages:
         page.register(app)
+    menu = [(page.title, page.path) for page in all_pages]
+
+    @server.context_processor
+    def dashboard_menu() -> dict[str, Any]:
+        return {"dashboard_pages": menu}
+
     for endpoint, view in list(server.view_functions.items()):
         if endpoint.startswith(DASH_PREFIX):
             csrf.exempt(view)

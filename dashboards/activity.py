@@ -70,7 +70,7 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> ActivityFilte
         metric=params.choice(
             values.get("metric"), metric_codes, metric_codes[0] if metric_codes else None
         ),
-        group_by=params.choice(values.get("by"), reporting.GROUPINGS, "network") or "network",
+        group_by=params.choice(values.get("by"), reporting.GROUPINGS, "region") or "region",
         region=params.choice(values.get("region"), cached(session, reporting.regions)),
         first_year=first,
         last_year=last,

@@ -44,7 +44,12 @@ ON_TRACK, BEHIND = "#2a9d8f", "#d62828"
 
 def humanize(value: str) -> str:
     """``strategic_mou`` -> ``Strategic mou``; short acronyms stay as they are."""
-    special = {"strategic_mou": "Strategic MoU", "ngo": "NGO", "e_learning": "E-learning"}
+    special = {
+        "strategic_mou": "Strategic MoU",
+        "ngo": "NGO",
+        "e_learning": "E-learning",
+        "funding_received_eur": "Funding received (EUR)",
+    }
     return special.get(value, value.replace("_", " ").capitalize())
 
 

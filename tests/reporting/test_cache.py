@@ -27,9 +27,12 @@ def test_cached_until_a_write_bumps_the_data_version(session: Session) -> None:
     assert fresh.countries_covered == first.countries_covered + 1
 
 
-def test_the_cache_is_bounded() -> None:
+def test_the_cache_is_bounded(session: Session) -> None:
     cache = ReportCache(max_entries=2)
-    cache._entries.update({1: "a", 2: "b"})
-    assert len(cache) == 2
+    for year in (2001, 2002, 2003):
+        cache.call(session, reporting.coverage_map, on=date(year, 1, 1), region=None)
+    assert len(cache) == 2 and cache.misses == 3
+    cache.call(session, reporting.coverage_map, on=date(2003, 1, 1), region=None)
+    assert cache.hits == 1
     cache.clear()
     assert len(cache) == 0
