@@ -138,23 +138,26 @@ def layout(query: dict[str, str]) -> Any:
                     ),
                 ),
                 labelled(
-                    "From",
-                    dcc.Dropdown(
-                        id=fid("from"),
-                        options=years,
-                        value=filters.first_year,
-                        clearable=False,
-                        style={"minWidth": "7rem"},
-                    ),
-                ),
-                labelled(
-                    "To",
-                    dcc.Dropdown(
-                        id=fid("to"),
-                        options=years,
-                        value=filters.last_year,
-                        clearable=False,
-                        style={"minWidth": "7rem"},
+                    "Years",
+                    html.Div(
+                        [
+                            dcc.Dropdown(
+                                id=fid("from"),
+                                options=years,
+                                value=filters.first_year,
+                                clearable=False,
+                                style={"minWidth": "6.5rem"},
+                            ),
+                            html.Span("–", className="align-self-center"),
+                            dcc.Dropdown(
+                                id=fid("to"),
+                                options=years,
+                                value=filters.last_year,
+                                clearable=False,
+                                style={"minWidth": "6.5rem"},
+                            ),
+                        ],
+                        className="d-flex gap-1",
                     ),
                 ),
             ),

@@ -39,6 +39,14 @@ STATUS_LABELS = {
 }
 PALETTE = ("#1d4e89", "#f4a259", "#5fa8d3", "#7a9e7e", "#b56576", "#6d597a", "#e9c46a", "#8d99ae")
 PLEDGED, RECEIVED = "#8d99ae", "#1d4e89"
+# Map windows ((lon from, to), (lat from, to)) for the UN M49 regions of the region filter.
+REGION_VIEWS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "Africa": ((-20, 55), (-36, 38)),
+    "Americas": ((-170, -30), (-56, 75)),
+    "Asia": ((25, 150), (-11, 56)),
+    "Europe": ((-25, 50), (34, 72)),
+    "Oceania": ((110, 180), (-48, 2)),
+}
 ON_TRACK, BEHIND = "#2a9d8f", "#d62828"
 
 
@@ -172,10 +180,12 @@ def coverage_map_figure(data: CoverageMap, shapes: WorldShapes) -> go.Figure:
         "oceancolor": "#ffffff",
         "resolution": 110,
         "scope": "world",
-        "lataxis": {"range": [-58, 85]},
     }
-    if data.region:
-        geo["fitbounds"] = "locations"
+    # Plotly's fitbounds cannot zoom to Europe (Russia crosses 180°, France's shape includes
+    # French Guiana): each region has its own window; the world leaves Antarctica out.
+    lon, lat = REGION_VIEWS.get(data.region or "", ((-180, 180), (-58, 85)))
+    geo["lonaxis"] = {"range": list(lon)}
+    geo["lataxis"] = {"range": list(lat)}
     fig.update_layout(geo=geo, uirevision=data.region or "world", clickmode="event")
     return _layout(
         fig,

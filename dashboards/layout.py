@@ -91,7 +91,7 @@ def chart_card(
                         size="sm",
                         color="secondary",
                         outline=True,
-                        className="download-data",
+                        className="download-data text-nowrap",
                     ),
                     dcc.Download(id={"type": "download", "key": download}),
                 ]

@@ -101,7 +101,9 @@ def test_region_map_zooms_to_its_countries() -> None:
         full_hotlines=1,
         provisional_hotlines=0,
     )
-    assert figures.coverage_map_figure(europe, world_shapes()).layout.geo.fitbounds == "locations"
+    geo = figures.coverage_map_figure(europe, world_shapes()).layout.geo
+    assert geo.lonaxis.range == (-25, 50) and geo.lataxis.range == (34, 72)
+    assert geo.projection.rotation.lon == 0
 
 
 def test_growth_figure_and_its_empty_state() -> None:
