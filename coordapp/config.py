@@ -81,10 +81,13 @@ def build_config(
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": name == "production",
         "TESTING": name == "testing",
+        "PASSWORD_HASH_METHOD": "scrypt",
         "DEBUG": False,
     }
     if name == "testing":
         config["WTF_CSRF_ENABLED"] = _bool(env.get("COORDAPP_TEST_CSRF"), default=False)
+        # Cheap hashes keep the suite fast; never used outside tests.
+        config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"  # noqa: S105
     config.update(overrides)
     return config
 
