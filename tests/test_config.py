@@ -23,6 +23,7 @@ def test_development_defaults_to_sqlite_under_instance_and_a_kept_secret(tmp_pat
     assert build_config(tmp_path)["SECRET_KEY"] == config["SECRET_KEY"]
     assert config["SESSION_COOKIE_SECURE"] is False
     assert config["REPORTING_CURRENCY"] == "EUR"
+    assert config["PASSWORD_HASH_METHOD"] == "scrypt"
 
 
 @pytest.mark.parametrize("secret", [None, "short", "dev-only-not-secret"])
