@@ -163,6 +163,12 @@ def test_coverage_map_replays_the_past_and_opens_a_country(server: str) -> None:
             expect(panel).to_contain_text("Hotlines")
             expect(panel).to_contain_text("1999")
             assert "country=" in page.url and code
+
+            # Plotly's own PNG export (the modebar's camera) works offline.
+            page.locator("#map-graph").hover()
+            with page.expect_download(timeout=20_000) as download:
+                page.locator("#map-graph [data-title*='PNG' i]").first.click(force=True)
+            assert download.value.suggested_filename.endswith(".png")
         finally:
             browser.close()
     assert outside == [], f"requests left localhost: {outside}"

@@ -293,3 +293,43 @@ def test_empty_database_shows_empty_states(
 ) -> None:
     body = result(call(viewer, output, inputs))
     assert message in texts(list(body.values())) + str(body)
+
+
+ROUTE = "..page-content.children...dash-subnav.children...current-path.data.."
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["", "map", "overview", "partnerships", "funding", "training", "pillars", "activity", "nope"],
+)
+def test_pages_render_with_malformed_query_values(viewer: FlaskClient, slug: str) -> None:
+    garbage = (
+        "?year=1800&region=Atlantis&country=ZZZ&from=abc&to=-1&currency=XXX&status=x"
+        "&kind=%00&pillar=&metric=nope&by=;"
+    )
+    body = result(
+        call(
+            viewer,
+            ROUTE,
+            [prop("url", "pathname", f"/dashboards/{slug}")],
+            [prop("url", "search", garbage), prop("current-path", "data", None)],
+        )
+    )
+    assert body["page-content"]["children"]
+    assert body["current-path"]["data"] == f"/dashboards/{slug}"
+
+
+def test_map_page_reproduces_the_view_in_its_link(viewer: FlaskClient) -> None:
+    body = result(
+        call(
+            viewer,
+            ROUTE,
+            [prop("url", "pathname", "/dashboards/map")],
+            [
+                prop("url", "search", "?year=2005&region=Europe&country=de"),
+                prop("current-path", "data", None),
+            ],
+        )
+    )
+    page = str(body["page-content"]["children"])
+    assert "'value': 2005" in page and "'value': 'Europe'" in page and "'value': 'DE'" in page
