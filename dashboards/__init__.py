@@ -88,6 +88,9 @@ def init_dashboards(server: Flask) -> dash.Dash:
         suppress_callback_exceptions=True,
         update_title=None,  # type: ignore[arg-type]
     )
+    from dashboards.geo import world_shapes
+
+    world_shapes()  # read the served topojson's country ids once, at start-up
     app.layout = shell()
     all_pages = pages()
     register_shell(app, all_pages)
