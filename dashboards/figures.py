@@ -6,7 +6,7 @@ Money arrives as ``Decimal`` and becomes ``float`` only here, for plotting.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -552,7 +552,3 @@ def activity_groups_figure(data: ActivityFigures) -> go.Figure:
     what = "mean" if data.metric.unit.value == "percent" else "total"
     fig.update_layout(xaxis={"title": f"{what}, {data.first_year}–{data.last_year}"})
     return _layout(fig, height=max(300, 24 * len(rows) + 80), showlegend=False)
-
-
-def series(values: Iterable[Decimal]) -> list[float]:
-    return [float(v) for v in values]
