@@ -126,6 +126,7 @@ class RateInfo:
     rates_on: date
     rate_dates: tuple[tuple[str, date], ...] = ()
     unconverted: tuple[str, ...] = ()
+    via_pivot: tuple[str, ...] = ()  # converted through EUR (no direct rate)
 
     @property
     def oldest_rate_date(self) -> date | None:
@@ -136,7 +137,11 @@ class RateInfo:
         if not self.rate_dates:
             note = f"in {self.currency}; no conversion was needed"
         else:
-            used = ", ".join(f"{code} {day.isoformat()}" for code, day in self.rate_dates)
+            used = ", ".join(
+                f"{code} {day.isoformat()}"
+                + (f" (via {PIVOT_CURRENCY})" if code in self.via_pivot else "")
+                for code, day in self.rate_dates
+            )
             note = f"in {self.currency}, converted at the rates of {used}"
         if self.unconverted:
             note += f"; left out (no rate): {', '.join(self.unconverted)}"
@@ -146,14 +151,17 @@ class RateInfo:
 def _merge_rates(currency: str, rates_on: date, parts: Iterable[RateInfo]) -> RateInfo:
     dates: dict[str, date] = {}
     unconverted: set[str] = set()
+    via: set[str] = set()
     for part in parts:
         dates.update(part.rate_dates)
         unconverted.update(part.unconverted)
+        via.update(part.via_pivot)
     return RateInfo(
         currency=currency,
         rates_on=rates_on,
         rate_dates=tuple(sorted(dates.items())),
         unconverted=tuple(sorted(unconverted)),
+        via_pivot=tuple(sorted(via)),
     )
 
 
@@ -225,6 +233,7 @@ def _convert_grouped(
     totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
     rate_dates: dict[str, date] = {}
     unconverted: set[str] = set()
+    crossed: set[str] = set()
     for row in rows:
         key = tuple(row[: len(keys)])
         native = _dec(row.native)
@@ -237,6 +246,7 @@ def _convert_grouped(
         elif row.via_date is not None and pivot is not None:
             totals[key] += native * _dec(row.via_factor, "0.0000000001") * pivot[0]
             rate_dates[code] = min(_as_date(row.via_date), pivot[1])
+            crossed.add(code)
         else:
             unconverted.add(code)
     rounded = {k: v.quantize(quantum, rounding=ROUND_HALF_EVEN) for k, v in totals.items()}
@@ -245,6 +255,7 @@ def _convert_grouped(
         rates_on=rates_on,
         rate_dates=tuple(sorted(rate_dates.items())),
         unconverted=tuple(sorted(unconverted)),
+        via_pivot=tuple(sorted(crossed)),
     )
 
 

@@ -202,6 +202,8 @@ def test_funding_converted_at_a_known_rate(session: Session) -> None:
     # GBP has no direct USD rate: converted through EUR (400 / 0.80 * 1.25).
     assert usd_years[2025].pledged == Decimal("625.00")
     assert in_usd.rates.unconverted == ()
+    assert in_usd.rates.via_pivot == ("GBP",)
+    assert "GBP 2024-01-01 (via EUR)" in in_usd.rates.note
 
 
 def test_funding_without_a_rate_names_the_currency(session: Session) -> None:
