@@ -64,6 +64,7 @@ test-postgres: install ## the suite on PostgreSQL ($(PG_TEST_URL))
 bench: install ## benchmarks at 1x / 10x / 100x the demo network (see bench/README.md)
 	$(PY) -m bench.run
 	$(PY) -m bench.lists
+	$(PY) -m bench.dashboards.run
 
 clean: ## remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

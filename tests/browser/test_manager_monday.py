@@ -1,20 +1,20 @@
 """A partnerships manager in real Chromium: a new partner, a partnership, a USD pledge split over
 two pillars, and all of it on the partner's page. No request leaves localhost.
 
-Uses the ``server`` fixture of test_coverage_map (the app on its own SQLite with the demo).
+Uses the ``server`` fixture of tests/browser/conftest.py (the app on its own SQLite, demo loaded).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_coverage_map import CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 MANAGER = ("manager@coordapp.example", "coordapp-demo")
 
 
-def test_manager_records_a_partner_a_partnership_and_a_split_usd_pledge(server: str) -> None:  # noqa: F811
+def test_manager_records_a_partner_a_partnership_and_a_split_usd_pledge(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     outside: list[str] = []
