@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.network.views import bp as network_bp
     from coordapp.partners.views import bp as partners_bp
     from coordapp.pillars.views import bp as pillars_bp
+    from coordapp.reference.views import bp as reference_bp
     from coordapp.stats.views import bp as stats_bp
     from coordapp.training.views import bp as training_bp
 
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         stats_bp,
         pillars_bp,
         audit_bp,
+        reference_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)

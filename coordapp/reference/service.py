@@ -293,3 +293,36 @@ def require_currency(session: Session, field: str, code: str | None) -> Currency
     if currency is None:
         raise ValidationError(field, f"{code!r} is not a known ISO 4217 currency code.")
     return currency
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceOverview:
+    countries: int
+    countries_by_region: list[tuple[str, int]]
+    currencies: int
+    pillars: list[Pillar]
+    metrics: list[MetricDefinition]
+
+
+def reference_overview(session: Session) -> ReferenceOverview:
+    """What the reference tables hold, for the admins' page."""
+    return ReferenceOverview(
+        countries=session.scalar(sa.select(sa.func.count()).select_from(Country)) or 0,
+        countries_by_region=[
+            (region or "—", count)
+            for region, count in session.execute(
+                sa.select(Country.region, sa.func.count())
+                .group_by(Country.region)
+                .order_by(Country.region)
+            )
+        ],
+        currencies=session.scalar(sa.select(sa.func.count()).select_from(Currency)) or 0,
+        pillars=list_pillars(session),
+        metrics=list(
+            session.scalars(
+                sa.select(MetricDefinition).order_by(
+                    MetricDefinition.sort_order, MetricDefinition.version
+                )
+            )
+        ),
+    )
