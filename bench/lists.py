@@ -4,7 +4,7 @@
 
 For each backend and scale: a fresh database with the demo network (1x) plus ``scale - 1`` times
 the generator's synthetic rows; then every registered list page (``RESOURCES``) is fetched as a
-signed-in viewer through the Flask test client (routing, sign-in, query, rendering), its SQL
+signed-in admin (who may open every list) through the Flask test client (routing, sign-in, query, rendering), its SQL
 statements are captured, and the same statements are replayed on a raw DBAPI cursor. The ratio
 page / raw SQL is what the ORM, the template and Flask add on top of the database work. The
 statement count at 25 and 100 rows per page shows it does not grow with the page size.
@@ -84,7 +84,7 @@ def run(backend: str, scale: int, repeat: int) -> list[dict[str, Any]]:
             db.session.remove()
         client = app.test_client()
         client.post(
-            "/auth/sign-in", data={"email": "viewer@coordapp.example", "password": DEMO_PASSWORD}
+            "/auth/sign-in", data={"email": "admin@coordapp.example", "password": DEMO_PASSWORD}
         )
         captured: list[tuple[str, Any]] = []
 
