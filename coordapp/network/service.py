@@ -132,25 +132,12 @@ def membership_status_on(session: Session, *, hotline_id: int, on: date) -> Memb
 
 
 def _stage_on_subquery(on: date) -> sa.Subquery:
-    ranked = (
-        sa.select(
-            ExpansionStageEvent.target_id,
-            ExpansionStageEvent.stage,
-            sa.func.row_number()
-            .over(
-                partition_by=ExpansionStageEvent.target_id,
-                # Stages may go back as well as forward, so on one day the later entry wins.
-                order_by=(ExpansionStageEvent.entered_on.desc(), ExpansionStageEvent.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(ExpansionStageEvent.entered_on <= on)
-        .subquery("ranked_stage")
-    )
+    """(country_code, stage) as of ``on`` for every unarchived expansion target."""
+    by_target = _stage_by_target_subquery(on)
     return (
-        sa.select(ExpansionTarget.country_code, ranked.c.stage)
-        .join(ranked, ranked.c.target_id == ExpansionTarget.id)
-        .where(ranked.c.rn == 1, ExpansionTarget.archived_at.is_(None))
+        sa.select(ExpansionTarget.country_code, by_target.c.stage)
+        .join(by_target, by_target.c.target_id == ExpansionTarget.id)
+        .where(ExpansionTarget.archived_at.is_(None))
         .subquery("stage_on")
     )
 
@@ -894,8 +881,10 @@ def hotline_related(
 
 
 def _stage_by_target_subquery(on: date) -> sa.Subquery:
-    """(target_id, stage) as of ``on`` for every target, archived or not (same tie-break as
-    ``_stage_on_subquery``: on one day the later entry wins)."""
+    """(target_id, stage) as of ``on`` for every target, archived or not.
+
+    Stages may go back as well as forward, so on one day the later entry wins.
+    """
     ranked = (
         sa.select(
             ExpansionStageEvent.target_id,
