@@ -4,7 +4,8 @@
 
 For each backend and scale: a fresh database with the demo network (1x) plus ``scale - 1`` times
 the generator's synthetic rows; then every registered list page (``RESOURCES``) is fetched as a
-signed-in admin (who may open every list) through the Flask test client (routing, sign-in, query, rendering), its SQL
+signed-in admin (who may open every list) through the Flask test client (routing, sign-in,
+query, rendering), its SQL
 statements are captured, and the same statements are replayed on a raw DBAPI cursor. The ratio
 page / raw SQL is what the ORM, the template and Flask add on top of the database work. The
 statement count at 25 and 100 rows per page shows it does not grow with the page size.
@@ -77,8 +78,9 @@ def run(backend: str, scale: int, repeat: int) -> list[dict[str, Any]]:
                 generate(session, scale=scale - 1)
             session.commit()
             if backend == "postgresql":
-                with db.engine.connect() as conn:
-                    conn.execute(sa.text("COMMIT"))
+                # Fresh statistics, as autovacuum would gather them: ANALYZE must not run in a
+                # transaction that is then rolled back.
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.execute(sa.text("ANALYZE"))
             engine = db.engine
             db.session.remove()
