@@ -160,6 +160,9 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
     def edit_view(record_id: int) -> Any:
         session = current_session()
         obj = res.get(session, record_id)
+        if getattr(obj, "archived_at", None) is not None:
+            flash(f"This {res.singular} is archived: restore it before editing it.", "warning")
+            return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
         form = make_form(session, obj=obj)
         if not form.is_submitted() and "version" in form._fields:
             form._fields["version"].data = obj.version

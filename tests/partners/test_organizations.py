@@ -203,6 +203,14 @@ def test_archive_hides_from_the_list_until_asked_and_restore_brings_it_back(
     assert b"Org 000" not in client.get("/organizations/").data
     assert b"Org 000" in client.get("/organizations/?archived=1").data
     assert client.get(f"/organizations/{org_id}").status_code == 200
+    edit = client.get(f"/organizations/{org_id}/edit", follow_redirects=True)
+    assert b"archived: restore it before editing it" in edit.data
+    assert (
+        client.post(f"/organizations/{org_id}/edit", data={**GOOD, "version": "2"}).status_code
+        == 302
+    )
+    with in_app() as s:
+        assert s.get_one(Organization, org_id).name == "Org 000"  # the edit was not applied
     assert client.post(f"/organizations/{org_id}/restore").status_code == 302
     assert b"Org 000" in client.get("/organizations/").data
 
