@@ -9,7 +9,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, html
 
 from coordapp.extensions import current_session
 from coordapp.reporting import service as reporting
@@ -24,6 +24,7 @@ from dashboards.layout import (
     labelled,
     page_header,
     year_options,
+    year_range,
 )
 
 SLUG = "funding"
@@ -78,26 +79,7 @@ def layout(query: dict[str, str]) -> Any:
                 "each receipt by its commitment's pillar allocations (pro rata).",
             ),
             filter_bar(
-                labelled(
-                    "From",
-                    dcc.Dropdown(
-                        id=fid("from"),
-                        options=years,
-                        value=filters.first_year,
-                        clearable=False,
-                        style={"minWidth": "7rem"},
-                    ),
-                ),
-                labelled(
-                    "To",
-                    dcc.Dropdown(
-                        id=fid("to"),
-                        options=years,
-                        value=filters.last_year,
-                        clearable=False,
-                        style={"minWidth": "7rem"},
-                    ),
-                ),
+                *year_range(fid, years, first=filters.first_year, last=filters.last_year),
                 labelled(
                     "Currency",
                     dbc.RadioItems(

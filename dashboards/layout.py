@@ -149,6 +149,19 @@ def year_options(first: int, last: int) -> list[dict[str, Any]]:
     return [{"label": str(y), "value": y} for y in range(first, last + 1)]
 
 
+def year_range(
+    fid: Any, years: list[dict[str, Any]], *, first: int, last: int
+) -> tuple[dbc.Col, dbc.Col]:
+    """The From / To year dropdowns of a filter bar (ids ``fid("from")`` and ``fid("to")``)."""
+
+    def dropdown(key: str, value: int) -> dcc.Dropdown:
+        return dcc.Dropdown(
+            id=fid(key), options=years, value=value, clearable=False, style={"minWidth": "7rem"}
+        )
+
+    return labelled("From", dropdown("from", first)), labelled("To", dropdown("to", last))
+
+
 def filter_bar(*columns: Any) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(dbc.Row(list(columns), className="g-3 align-items-end")),

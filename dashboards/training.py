@@ -24,6 +24,7 @@ from dashboards.layout import (
     labelled,
     page_header,
     year_options,
+    year_range,
 )
 
 SLUG = "training"
@@ -94,26 +95,7 @@ def layout(query: dict[str, str]) -> Any:
                 "Feedback is the average score, weighted by participants.",
             ),
             filter_bar(
-                labelled(
-                    "From",
-                    dcc.Dropdown(
-                        id=fid("from"),
-                        options=years,
-                        value=filters.first_year,
-                        clearable=False,
-                        style={"minWidth": "7rem"},
-                    ),
-                ),
-                labelled(
-                    "To",
-                    dcc.Dropdown(
-                        id=fid("to"),
-                        options=years,
-                        value=filters.last_year,
-                        clearable=False,
-                        style={"minWidth": "7rem"},
-                    ),
-                ),
+                *year_range(fid, years, first=filters.first_year, last=filters.last_year),
                 labelled(
                     "Kind",
                     dcc.Dropdown(
