@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.audit.views import bp as audit_bp
     from coordapp.auth.views import bp as auth_bp
     from coordapp.auth.views import register_guard
+    from coordapp.boardpack.views import bp as boardpack_bp
     from coordapp.errors import register_error_handlers
     from coordapp.funding.views import bp as funding_bp
     from coordapp.main.views import bp as main_bp
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         pillars_bp,
         audit_bp,
         reference_bp,
+        boardpack_bp,
     ):
         app.register_blueprint(blueprint)
     register_error_handlers(app)

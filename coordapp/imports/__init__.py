@@ -1,0 +1,1 @@
+"""Spreadsheet import: CSV / XLSX in, a dry-run report, then all-or-nothing apply."""

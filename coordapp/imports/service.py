@@ -1,0 +1,566 @@
+"""The import engine: read a file, normalise its cells, report every row, then apply.
+
+A dry run and an apply run the very same path — each row through the domain service's own
+``create_*`` / ``update_*`` verb inside a SAVEPOINT — so the report shows exactly what applying
+would do. The dry run always rolls the savepoint back; an apply releases it only when no row
+has an error (all or nothing). The caller (request or CLI command) commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import enum
+import functools
+import io
+import logging
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from coordapp.audit import service as audit
+from coordapp.errors import DomainError, ValidationError
+from coordapp.imports import readers
+from coordapp.imports.readers import FileProblem, Table
+from coordapp.imports.types import IMPORT_TYPES, ImportColumn, ImportType, Kind
+from coordapp.labels import label
+from coordapp.reference.models import Country
+
+
+class DateOrder(enum.StrEnum):
+    ISO = "iso"
+    DMY = "dmy"
+    MDY = "mdy"
+
+
+class DecimalMark(enum.StrEnum):
+    POINT = "point"
+    COMMA = "comma"
+
+
+class Outcome(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    dates: DateOrder = DateOrder.ISO
+    decimal: DecimalMark = DecimalMark.POINT
+
+
+@dataclass(frozen=True, slots=True)
+class CellError:
+    row: int | None
+    column: str | None
+    message: str
+
+
+@dataclass(slots=True)
+class RowResult:
+    row: int
+    outcome: Outcome
+    key: str
+    errors: list[CellError] = field(default_factory=list)
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class ImportReport:
+    type_name: str
+    filename: str
+    applied: bool = False
+    dry_run: bool = True
+    rows: list[RowResult] = field(default_factory=list)
+    file_errors: list[CellError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {outcome.value: 0 for outcome in Outcome}
+        for row in self.rows:
+            counts[row.outcome.value] += 1
+        return counts
+
+    @property
+    def processed(self) -> int:
+        return len(self.rows)
+
+    @property
+    def errors(self) -> list[CellError]:
+        return self.file_errors + [error for row in self.rows for error in row.errors]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.processed / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        counts = self.counts
+        return (
+            f"{self.processed} rows: {counts['create']} to create, {counts['update']} to update, "
+            f"{counts['unchanged']} unchanged, {counts['error']} with errors"
+        )
+
+
+def import_type(name: str) -> ImportType:
+    try:
+        return IMPORT_TYPES[name]
+    except KeyError:
+        raise ValidationError(
+            "type", f"Unknown import type {name!r}; choose one of: {', '.join(IMPORT_TYPES)}."
+        ) from None
+
+
+def type_choices() -> list[tuple[str, str]]:
+    return [(t.name, t.title) for t in IMPORT_TYPES.values()]
+
+
+# --- cell normalisation ----------------------------------------------------------------------
+
+_DMY_OR_MDY = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
+
+
+def parse_date(value: Any, order: DateOrder) -> dt.date:
+    """ISO always; ``31.03.2026`` / ``03/31/2026`` only in the chosen day- or month-first order."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text)
+    except ValueError:
+        pass
+    found = _DMY_OR_MDY.match(text)
+    if found and order != DateOrder.ISO:
+        first, second, year = (int(part) for part in found.groups())
+        day, month = (first, second) if order == DateOrder.DMY else (second, first)
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real date (read as {order.value}).") from None
+    if found:
+        raise ValueError(
+            f"{text!r} is ambiguous: write YYYY-MM-DD, or choose day-first or month-first dates."
+        )
+    expected = {
+        DateOrder.ISO: "YYYY-MM-DD",
+        DateOrder.DMY: "YYYY-MM-DD or DD.MM.YYYY",
+        DateOrder.MDY: "YYYY-MM-DD or MM/DD/YYYY",
+    }[order]
+    raise ValueError(f"{text!r} is not a date; write it as {expected}.")
+
+
+def parse_decimal(value: Any, mark: DecimalMark) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number.")
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
+    if mark == DecimalMark.COMMA:
+        text = text.replace(".", "").replace(",", ".")
+    else:
+        text = text.replace(",", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        sample = "1234,56" if mark == DecimalMark.COMMA else "1234.56"
+        raise ValueError(f"{str(value).strip()!r} is not a number; write e.g. {sample}.") from None
+    if not number.is_finite():
+        raise ValueError(f"{str(value).strip()!r} is not a number.")
+    return number
+
+
+def parse_choice(value: Any, choices: type[enum.Enum]) -> str:
+    text = str(value).strip()
+    wanted = "_".join(text.lower().replace("-", " ").split())
+    for member in choices:
+        if wanted == str(member.value) or text.lower() == label(member).lower():
+            return str(member.value)
+    allowed = ", ".join(str(m.value) for m in choices)
+    raise ValueError(f"{text!r} is not one of: {allowed}.")
+
+
+# Names in the country's own language that the English-language converters do not know.
+_NATIVE_NAMES = {
+    "deutschland": "DE",
+    "österreich": "AT",
+    "osterreich": "AT",
+    "schweiz": "CH",
+    "suisse": "CH",
+    "svizzera": "CH",
+    "españa": "ES",
+    "espana": "ES",
+    "italia": "IT",
+    "nederland": "NL",
+    "belgië": "BE",
+    "belgique": "BE",
+    "polska": "PL",
+    "česko": "CZ",
+    "sverige": "SE",
+    "norge": "NO",
+    "danmark": "DK",
+    "suomi": "FI",
+    "magyarország": "HU",
+    "hellas": "GR",
+    "ελλάδα": "GR",
+    "éire": "IE",
+    "brasil": "BR",
+    "méxico": "MX",
+    "türkiye": "TR",
+    "turkiye": "TR",
+    "россия": "RU",
+    "uk": "GB",
+    "u.k.": "GB",
+    "great britain": "GB",
+    "україна": "UA",
+}
+
+
+@functools.cache
+def _converter() -> Any:
+    import country_converter as coco
+
+    logging.getLogger("country_converter").setLevel(logging.ERROR)
+    return coco.CountryConverter()
+
+
+@functools.lru_cache(maxsize=4096)
+def resolve_country(name: str) -> str | None:
+    """ISO alpha-2 for a country as people write it (name, ISO-2, ISO-3), or None."""
+    text = " ".join(name.split())
+    if not text:
+        return None
+    native = _NATIVE_NAMES.get(text.lower())
+    if native:
+        return native
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    result = _converter().convert([text], to="ISO2", not_found=None)
+    code = result[0] if isinstance(result, list) else result
+    if isinstance(code, str) and len(code) == 2 and code.isalpha() and code.isupper():
+        return code
+    import pycountry
+
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        return None
+
+
+def resolve_countries(names: Iterable[str]) -> dict[str, str | None]:
+    """Resolve many names, asking the converter once for all it has not seen (slow per call)."""
+    pending = sorted({" ".join(n.split()) for n in names if n and n.strip()})
+    unseen = [
+        n
+        for n in pending
+        if n not in _BATCH_RESOLVED and n.lower() not in _NATIVE_NAMES and len(n) != 2
+    ]
+    if len(unseen) > 1:
+        converted = _converter().convert(unseen, to="ISO2", not_found=None)
+        if len(_BATCH_RESOLVED) > 10_000:
+            _BATCH_RESOLVED.clear()
+        for text, code in zip(unseen, converted, strict=True):
+            if isinstance(code, str) and len(code) == 2 and code.isalpha() and code.isupper():
+                _BATCH_RESOLVED[text] = code
+    return {n: _BATCH_RESOLVED.get(n) or resolve_country(n) for n in pending}
+
+
+_BATCH_RESOLVED: dict[str, str] = {}
+
+
+def country_suggestions(session: Session, text: str, *, limit: int = 3) -> list[str]:
+    names = dict(session.execute(sa.select(Country.name, Country.alpha2)).all())
+    close = difflib.get_close_matches(text, list(names), n=limit, cutoff=0.6)
+    if not close:
+        import pycountry
+
+        try:
+            close = [c.name for c in pycountry.countries.search_fuzzy(text)[:limit]]
+        except LookupError:
+            close = []
+    return [f"{name} ({names.get(name) or '?'})" for name in close]
+
+
+# --- the engine ------------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _map_header(
+    itype: ImportType, header: Sequence[str]
+) -> tuple[dict[int, ImportColumn], list[str]]:
+    """Which file column holds which import column; messages for a wrong or missing header."""
+    mapping: dict[int, ImportColumn] = {}
+    problems: list[str] = []
+    unknown: list[str] = []
+    for index, raw in enumerate(header):
+        name = readers.normal_header(raw)
+        if not name:
+            continue
+        column = itype.column(name)
+        if column is None:
+            unknown.append(raw)
+        elif column in mapping.values():
+            problems.append(f"The column {column.name!r} appears twice in the header.")
+        else:
+            mapping[index] = column
+    expected = ", ".join(c.name for c in itype.columns)
+    missing = [c.name for c in itype.columns if c.required and c not in mapping.values()]
+    if missing:
+        problems.insert(
+            0,
+            f"The header lacks the required column(s) {', '.join(missing)}; is this a "
+            f"{itype.title.lower()} file? The first row must name the columns: {expected}.",
+        )
+    if unknown:
+        problems.append(
+            f"Unknown column(s) {', '.join(repr(u) for u in unknown)}. "
+            f"The {itype.title.lower()} columns are: {expected}."
+        )
+    return mapping, problems
+
+
+def _normalise(
+    session: Session,
+    column: ImportColumn,
+    value: Any,
+    options: Options,
+    countries: Mapping[str, str | None],
+) -> Any:
+    if _blank(value):
+        if column.required:
+            raise ValueError("This column is required.")
+        return None
+    if column.kind == Kind.DATE:
+        return parse_date(value, options.dates)
+    if column.kind == Kind.DECIMAL:
+        return parse_decimal(value, options.decimal)
+    if column.kind == Kind.CHOICE and column.choices is not None:
+        return parse_choice(value, column.choices)
+    text = " ".join(str(value).split()) if not isinstance(value, str) else value.strip()
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    if column.kind == Kind.COUNTRY:
+        code = countries.get(" ".join(text.split()))
+        if code is None or session.get(Country, code) is None:
+            hints = country_suggestions(session, text)
+            hint = f" Did you mean {' or '.join(hints)}?" if hints else ""
+            raise ValueError(f"{text!r} is not a country we know.{hint}")
+        return code
+    if column.kind == Kind.CURRENCY:
+        return text.upper()
+    return text
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    skip = {"updated_at", "created_at", "version"}
+    return {
+        attr.key: getattr(obj, attr.key)
+        for attr in inspect(obj).mapper.column_attrs
+        if attr.key not in skip
+    }
+
+
+def run_import(
+    session: Session,
+    *,
+    type_name: str,
+    filename: str,
+    content: bytes,
+    options: Options | None = None,
+    apply: bool = False,
+) -> ImportReport:
+    """Report what importing the file does; with ``apply``, do it — all rows or none.
+
+    The report lists every data row with its spreadsheet row number. Nothing is committed here.
+    """
+    options = options or Options()
+    itype = import_type(type_name)
+    started = time.perf_counter()
+    report = ImportReport(type_name=itype.name, filename=filename, dry_run=not apply)
+    header_names = frozenset(
+        readers.normal_header(n) for c in itype.columns for n in (c.name, c.field, *c.aliases)
+    )
+    try:
+        table: Table = readers.read_table(filename, content, header_hint=header_names)
+    except FileProblem as exc:
+        report.file_errors.append(CellError(None, None, exc.message))
+        return report
+    mapping, problems = _map_header(itype, table.header)
+    if problems:
+        report.file_errors.extend(CellError(1, None, p) for p in problems)
+        return report
+    by_field = {c.field: c for c in itype.columns}
+    countries = resolve_countries(
+        str(cells[i])
+        for _, cells in table.rows
+        for i, c in mapping.items()
+        if c.kind == Kind.COUNTRY and i < len(cells) and not _blank(cells[i])
+    )
+    outer = session.begin_nested()
+    try:
+        for number, cells in table.rows:
+            report.rows.append(
+                _import_row(session, itype, mapping, by_field, number, cells, options, countries)
+            )
+        if apply and report.ok:
+            counts = report.counts
+            audit.record(
+                session,
+                action="import",
+                entity_type=itype.model.__tablename__,
+                summary=(
+                    f"Imported {itype.title.lower()} from {filename!r}: {counts['create']} "
+                    f"created, {counts['update']} updated, {counts['unchanged']} unchanged."
+                ),
+            )
+            outer.commit()
+            report.applied = True
+        else:
+            outer.rollback()
+    except BaseException:
+        if outer.is_active:
+            outer.rollback()
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _import_row(
+    session: Session,
+    itype: ImportType,
+    mapping: Mapping[int, ImportColumn],
+    by_field: Mapping[str, ImportColumn],
+    number: int,
+    cells: Sequence[Any],
+    options: Options,
+    countries: Mapping[str, str | None],
+) -> RowResult:
+    data: dict[str, Any] = {}
+    errors: list[CellError] = []
+    for index, column in mapping.items():
+        value = cells[index] if index < len(cells) else None
+        try:
+            data[column.field] = _normalise(session, column, value, options, countries)
+        except ValueError as exc:
+            errors.append(CellError(number, column.name, str(exc)))
+    for index in range(len(cells)):
+        if index not in mapping and not _blank(cells[index]):
+            errors.append(
+                CellError(number, None, f"A value in column {index + 1}, which has no header.")
+            )
+    key = itype.describe(data)
+    if errors:
+        return RowResult(number, Outcome.ERROR, key, errors)
+    savepoint = session.begin_nested()
+    try:
+        existing = session.scalars(sa.select(itype.model).where(*itype.match(data)).limit(2)).all()
+        if len(existing) > 1:
+            raise ValidationError(
+                None, f"More than one existing {itype.title.lower()} record matches this row."
+            )
+        if existing:
+            obj = existing[0]
+            full = {c.field: c.value_of(obj) for c in itype.columns}
+            full.update(data)
+            before = _snapshot(obj)
+            itype.update(session, obj=obj, data=full, expected_version=None)
+            after = _snapshot(obj)
+            changed = tuple(k for k in after if after[k] != before[k])
+            outcome = Outcome.UPDATE if changed else Outcome.UNCHANGED
+            savepoint.commit()
+            return RowResult(number, outcome, key, changed=changed)
+        itype.create(session, data=data)
+        savepoint.commit()
+        return RowResult(number, Outcome.CREATE, key)
+    except ValidationError as exc:
+        savepoint.rollback()
+        where = by_field.get(exc.field or "")
+        return RowResult(
+            number,
+            Outcome.ERROR,
+            key,
+            [CellError(number, where.name if where else exc.field, exc.message)],
+        )
+    except DomainError as exc:
+        savepoint.rollback()
+        return RowResult(number, Outcome.ERROR, key, [CellError(number, None, exc.message)])
+    except sa.exc.IntegrityError as exc:
+        savepoint.rollback()
+        return RowResult(
+            number,
+            Outcome.ERROR,
+            key,
+            [CellError(number, None, f"Refused by the database: {exc.orig}")],
+        )
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+def template_csv(type_name: str) -> bytes:
+    itype = import_type(type_name)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.name for c in itype.columns])
+    writer.writerow([itype.example.get(c.name, "") for c in itype.columns])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def template_xlsx(type_name: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    itype = import_type(type_name)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = itype.title[:31]
+    sheet.append([c.name for c in itype.columns])
+    sheet.append([itype.example.get(c.name, "") for c in itype.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, column in enumerate(itype.columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(14, len(column.name) + 4)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def column_help(itype: ImportType) -> list[tuple[str, str, bool]]:
+    """(column, what it takes, required) for the page and the CLI."""
+    described = {
+        Kind.TEXT: "text",
+        Kind.DATE: "a date (YYYY-MM-DD, or day/month-first as chosen)",
+        Kind.DECIMAL: "a number (decimal point or comma as chosen)",
+        Kind.COUNTRY: "a country name or ISO code",
+        Kind.CURRENCY: "an ISO 4217 currency code",
+        Kind.CHOICE: "one of",
+    }
+    rows = []
+    for column in itype.columns:
+        text = described[column.kind]
+        if column.kind == Kind.CHOICE and column.choices is not None:
+            text += ": " + ", ".join(str(m.value) for m in column.choices)
+        rows.append((column.name, text, column.required))
+    return rows
