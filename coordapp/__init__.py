@@ -88,6 +88,7 @@ def _configure_sqlite(db: Any) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from coordapp.api import register as register_api
     from coordapp.audit.views import bp as audit_bp
     from coordapp.auth.views import bp as auth_bp
     from coordapp.auth.views import register_guard
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
         boardpack_bp,
     ):
         app.register_blueprint(blueprint)
+    register_api(app)
     register_error_handlers(app)
 
     @app.context_processor

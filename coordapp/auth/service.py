@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from coordapp import validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import ApiToken, Role, User
 from coordapp.db import utcnow
-from coordapp.errors import Conflict, NotFound, ValidationError
+from coordapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.records import service as records
@@ -407,4 +409,69 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
         },
         summary="Personal data erased on request.",
     )
+    return user
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "cap_"  # noqa: S105  (a marker, not a secret)
+
+
+def _token_digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, *, user: User, name: Any) -> tuple[ApiToken, str]:
+    """A new named token for ``user``; the plaintext is returned once and never stored."""
+    clean_name = validation.required_text("name", name, max_length=80)
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=clean_name,
+        token_hash=_token_digest(plaintext),
+        prefix=plaintext[:12],
+    )
+    session.add(token)
+    session.flush()
+    return token, plaintext
+
+
+def user_tokens(session: Session, *, user: User | None = None) -> list[ApiToken]:
+    """Tokens of ``user`` (all users' when None), newest first."""
+    query = sa.select(ApiToken).options(selectinload(ApiToken.user))
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def get_token(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("There is no such API token.")
+    return token
+
+
+def revoke_token(session: Session, *, token: ApiToken, by: User) -> ApiToken:
+    """Revoke ``token``: its owner or an admin may. Revoking twice changes nothing."""
+    if token.user_id != by.id and not by.has_role(Role.ADMIN):
+        raise Forbidden("Only the token's owner or an admin may revoke it.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+    return token
+
+
+def authenticate_token(session: Session, *, plaintext: str) -> User | None:
+    """The active user a live token belongs to, or None (unknown, revoked, user deactivated)."""
+    if not plaintext or len(plaintext) > 200:
+        return None
+    token = session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(plaintext.strip()))
+    )
+    if token is None or token.revoked_at is not None:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.active:
+        return None
+    token.last_used_at = utcnow()
     return user

@@ -98,6 +98,8 @@ def register_guard(app: Flask) -> None:
     def require_sign_in() -> Any:
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
+        if request.path.startswith("/api/"):
+            return None  # the API authenticates each request by its token, never the session
         if current_user.is_authenticated:
             audit.set_actor(current_session(), actor_id=current_user.id, label=current_user.email)
             return None

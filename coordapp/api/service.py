@@ -1,0 +1,180 @@
+"""What the API reads: the domains' lists and getters, and JSON-ready values.
+
+Every list runs the domain's own ``ListSpec`` through ``coordapp.listing.run_list``, so search,
+filters, sort and pagination behave exactly as on the pages. Items are serialised from their
+mapped columns (stable field names: the column names), money as Decimal strings next to its
+currency code, dates in ISO.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.errors import ValidationError
+from coordapp.funding import service as funding
+from coordapp.listing import ListParams, ListSpec, run_list
+from coordapp.network import service as network
+from coordapp.partners import service as partners
+from coordapp.pillars import service as pillars
+from coordapp.reporting import service as reporting
+from coordapp.stats import service as stats
+from coordapp.training import service as training
+
+# Columns never sent (internal bookkeeping).
+_HIDDEN = frozenset({"search_text"})
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    slug: str
+    singular: str
+    spec: ListSpec
+    get: Callable[[Session, int], Any]
+
+
+RESOURCES: tuple[ApiResource, ...] = (
+    ApiResource(
+        "organizations", "organization", partners.ORGANIZATION_LIST, partners.get_organization
+    ),
+    ApiResource("contacts", "contact", partners.CONTACT_LIST, partners.get_contact),
+    ApiResource("partnerships", "partnership", partners.PARTNERSHIP_LIST, partners.get_partnership),
+    ApiResource("hotlines", "hotline", network.HOTLINE_LIST, network.get_hotline),
+    ApiResource(
+        "expansion-targets",
+        "expansion target",
+        network.EXPANSION_LIST,
+        network.get_expansion_target,
+    ),
+    ApiResource(
+        "funding-commitments", "funding commitment", funding.COMMITMENT_LIST, funding.get_commitment
+    ),
+    ApiResource("funding-receipts", "funding receipt", funding.RECEIPT_LIST, funding.get_receipt),
+    ApiResource(
+        "exchange-rates", "exchange rate", funding.EXCHANGE_RATE_LIST, funding.get_exchange_rate
+    ),
+    ApiResource("trainings", "training event", training.TRAINING_LIST, training.get_event),
+    ApiResource(
+        "hotline-statistics", "hotline statistic", stats.STATISTIC_LIST, stats.get_statistic
+    ),
+    ApiResource(
+        "pillar-targets", "pillar target", pillars.PILLAR_TARGET_LIST, pillars.get_pillar_target
+    ),
+)
+BY_SLUG = {r.slug: r for r in RESOURCES}
+
+
+def jsonable(value: Any) -> Any:
+    """Decimal → string (exact), date → ISO, enum → value, dataclasses and containers deep."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def serialize(obj: Any) -> dict[str, Any]:
+    """A record's columns by name, plus the names of the pillars it is tagged with."""
+    mapper = sa.inspect(type(obj))
+    data = {
+        attr.key: jsonable(getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in _HIDDEN
+    }
+    if "pillars" in mapper.relationships:
+        data["pillar_ids"] = [p.id for p in obj.pillars]
+    if "participations" in mapper.relationships:
+        data["participation"] = [serialize(p) for p in obj.participations]
+    return data
+
+
+def list_page(
+    session: Session, *, resource: ApiResource, args: Mapping[str, str]
+) -> dict[str, Any]:
+    result = run_list(session, resource.spec, ListParams.from_args(resource.spec, args))
+    return {
+        "items": [serialize(item) for item in result.items],
+        "page": result.params.page,
+        "per_page": result.params.per_page,
+        "pages": result.pages,
+        "total": result.total,
+        "filters": dict(result.params.filters),
+        "sort": ("-" if result.params.descending else "") + result.params.sort,
+    }
+
+
+def parse_date(field: str, value: str | None, *, default: date | None = None) -> date:
+    if value in (None, ""):
+        if default is None:
+            raise ValidationError(field, "Give a date as YYYY-MM-DD.")
+        return default
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ValidationError(field, f"{value!r} is not a date; use YYYY-MM-DD.") from exc
+
+
+def parse_year(field: str, value: str | None, *, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        year = int(str(value))
+    except ValueError as exc:
+        raise ValidationError(field, f"{value!r} is not a year; use YYYY.") from exc
+    if not 1990 <= year <= 2100:
+        raise ValidationError(field, "Give a year between 1990 and 2100.")
+    return year
+
+
+def coverage(session: Session, *, on: date) -> dict[str, Any]:
+    return {
+        "as_of": on.isoformat(),
+        "summary": jsonable(network.coverage_summary(session, on=on)),
+        "countries": jsonable(network.coverage_as_of(session, on=on)),
+    }
+
+
+def _money(total: Any) -> dict[str, Any]:
+    return jsonable(total)  # type: ignore[no-any-return]
+
+
+def funding_summary(session: Session, *, year: int, today: date) -> dict[str, Any]:
+    """Pledged and received in EUR for ``year``, at the rates of its last day (or today)."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    rates_on = min(end, today)
+    return {
+        "year": year,
+        "currency": "EUR",
+        "rates_on": rates_on.isoformat(),
+        "pledged": _money(
+            funding.pledged_total(session, start=start, end=end, currency="EUR", rates_on=rates_on)
+        ),
+        "received": _money(
+            funding.received_total(session, start=start, end=end, currency="EUR", rates_on=rates_on)
+        ),
+    }
+
+
+def training_summary(session: Session, *, first_year: int, last_year: int) -> dict[str, Any]:
+    if last_year < first_year:
+        raise ValidationError("to_year", "The last year cannot be before the first year.")
+    figures = reporting.training_figures(session, first_year=first_year, last_year=last_year)
+    return {"first_year": first_year, "last_year": last_year, "figures": jsonable(figures)}

@@ -1,0 +1,379 @@
+"""/api/v1: JSON read endpoints for every record type, summaries, and manager writes.
+
+Authentication is ``Authorization: Bearer <token>`` only — a session cookie does not
+authenticate here (the sign-in guard lets /api/ through to ``authenticate`` below), so CSRF
+does not apply and the blueprint is exempt from it. A token acts with its user's role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from coordapp.api import service
+from coordapp.api.spec import build_spec, operation
+from coordapp.audit import service as audit
+from coordapp.auth import service as auth
+from coordapp.auth.models import Role
+from coordapp.errors import DomainError, Forbidden, ValidationError
+from coordapp.extensions import csrf, current_session
+from coordapp.partners import service as partners
+from coordapp.stats import service as stats
+from coordapp.training import service as training
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def _error(status: int, error: str, message: str, field: str | None = None) -> Any:
+    body: dict[str, Any] = {"error": error, "message": message, "status": status}
+    if field:
+        body["field"] = field
+    return jsonify(body), status
+
+
+@bp.before_request
+def authenticate() -> Any:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = None
+    if scheme.lower() == "bearer" and token.strip():
+        user = auth.authenticate_token(current_session(), plaintext=token.strip())
+    if user is None:
+        response, status = _error(
+            401,
+            "Unauthorized",
+            "Send a valid API token as 'Authorization: Bearer <token>' "
+            "(create one under API tokens).",
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="coordapp"'
+        return response, status
+    g.api_user = user
+    audit.set_actor(current_session(), actor_id=user.id, label=f"{user.email} (API)")
+    return None
+
+
+def _require_manager() -> None:
+    if not g.api_user.has_role(Role.MANAGER):
+        raise Forbidden("This token's user is a viewer: viewers cannot change records.")
+
+
+@bp.errorhandler(ValidationError)
+def _validation_error(error: ValidationError) -> Any:
+    return _error(422, "ValidationError", error.message, error.field)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError) -> Any:
+    return _error(error.status_code, type(error).__name__, error.message)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Any:
+    return _error(error.code or 500, error.name, error.description or "")
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise _BadRequest(
+            "Send a JSON object as the request body (Content-Type: application/json)."
+        )
+    return data
+
+
+class _BadRequest(DomainError):
+    status_code = 400
+
+
+def _form(data: Mapping[str, Any], *, lists: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """JSON values as the services take form values: text for scalars, dates parsed, and lists
+    only where a field takes several values. Anything else is refused by field."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in lists and isinstance(value, list):
+            if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+                raise ValidationError(key, "Give a list of ids.")
+            out[key] = [str(v) for v in value]
+        elif value is None or isinstance(value, str):
+            if isinstance(value, str) and (key.endswith("_date") or key.endswith("_on")):
+                try:
+                    out[key] = date.fromisoformat(value.strip()) if value.strip() else None
+                except ValueError as exc:
+                    raise ValidationError(key, "Enter a date as YYYY-MM-DD.") from exc
+            else:
+                out[key] = value
+        elif isinstance(value, bool):
+            out[key] = "y" if value else ""
+        elif isinstance(value, int | float | Decimal):
+            out[key] = str(value)
+        else:
+            raise ValidationError(key, "Give a text, number or date value.")
+    return out
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def _register_reads(resource: service.ApiResource) -> None:
+    def list_view() -> Any:
+        return jsonify(service.list_page(current_session(), resource=resource, args=request.args))
+
+    def detail_view(record_id: int) -> Any:
+        return jsonify(service.serialize(resource.get(current_session(), record_id)))
+
+    endpoint = resource.slug.replace("-", "_")
+    bp.add_url_rule(f"/{resource.slug}", f"{endpoint}_list", list_view, methods=["GET"])
+    bp.add_url_rule(
+        f"/{resource.slug}/<int:record_id>", f"{endpoint}_detail", detail_view, methods=["GET"]
+    )
+    operation(f"/{resource.slug}", "get", list_of=resource)
+    operation(f"/{resource.slug}/{{record_id}}", "get", one_of=resource)
+
+
+for _resource in service.RESOURCES:
+    _register_reads(_resource)
+
+
+@bp.get("/coverage")
+def coverage() -> Any:
+    on = service.parse_date("as_of", request.args.get("as_of"), default=date.today())
+    return jsonify(service.coverage(current_session(), on=on))
+
+
+operation(
+    "/coverage",
+    "get",
+    summary="Coverage of every country on a date, with the headline counts",
+    query={"as_of": ("string", "date", "The day (YYYY-MM-DD); today when absent.")},
+)
+
+
+@bp.get("/funding/summary")
+def funding_summary() -> Any:
+    today = date.today()
+    year = service.parse_year("year", request.args.get("year"), default=today.year)
+    return jsonify(service.funding_summary(current_session(), year=year, today=today))
+
+
+operation(
+    "/funding/summary",
+    "get",
+    summary="Pledged and received in EUR for a year, naming the rates used",
+    query={"year": ("integer", None, "The calendar year; this year when absent.")},
+)
+
+
+@bp.get("/training/summary")
+def training_summary() -> Any:
+    this_year = date.today().year
+    first = service.parse_year("from_year", request.args.get("from_year"), default=this_year - 4)
+    last = service.parse_year("to_year", request.args.get("to_year"), default=this_year)
+    return jsonify(service.training_summary(current_session(), first_year=first, last_year=last))
+
+
+operation(
+    "/training/summary",
+    "get",
+    summary="Training events and participants per year (by kind, pillar, country, hotline)",
+    query={
+        "from_year": ("integer", None, "First year; four years ago when absent."),
+        "to_year": ("integer", None, "Last year; this year when absent."),
+    },
+)
+
+
+# --- writes (managers) --------------------------------------------------------------------------
+
+
+@bp.post("/partnerships")
+def partnership_create() -> Any:
+    _require_manager()
+    data = _form(_body(), lists=frozenset({"pillars"}))
+    obj = partners.create_partnership(current_session(), data=data)
+    return jsonify(service.serialize(obj)), 201
+
+
+def _partnership_data(obj: Any) -> dict[str, Any]:
+    return {
+        "organization": obj.organization.name,
+        "title": obj.title,
+        "type": obj.type,
+        "status": obj.status,
+        "start_date": obj.start_date,
+        "end_date": obj.end_date,
+        "renewal_notice_days": obj.renewal_notice_days,
+        "owner_id": obj.owner_id,
+        "notes": obj.notes,
+        "document_refs": obj.document_refs,
+        "pillars": [str(p.id) for p in obj.pillars],
+    }
+
+
+@bp.patch("/partnerships/<int:record_id>")
+def partnership_update(record_id: int) -> Any:
+    _require_manager()
+    session = current_session()
+    obj = partners.get_partnership(session, record_id)
+    body = _body()
+    version = body.pop("version", None)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValidationError("version", "Send the record's version (an integer) you last read.")
+    data = {**_partnership_data(obj), **_form(body, lists=frozenset({"pillars"}))}
+    obj = partners.update_partnership(session, obj=obj, data=data, expected_version=version)
+    return jsonify(service.serialize(obj))
+
+
+@bp.post("/funding-receipts")
+def receipt_create() -> Any:
+    _require_manager()
+    from coordapp.funding import service as funding
+
+    obj = funding.create_receipt(current_session(), data=_form(_body()))
+    return jsonify(service.serialize(obj)), 201
+
+
+@bp.post("/trainings")
+def training_create() -> Any:
+    _require_manager()
+    session = current_session()
+    body = _body()
+    rows = body.pop("participation", None) or []
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ValidationError("participation", "Give participation as a list of objects.")
+    event = training.create_event(session, data=_form(body))
+    for row in rows:
+        values = _form(row)
+        unknown = set(values) - _PARTICIPATION_FIELDS
+        if unknown:
+            raise ValidationError("participation", f"Unknown field {sorted(unknown)[0]!r}.")
+        training.set_participation(
+            session,
+            event=event,
+            hotline_id=_optional_int("hotline_id", values.get("hotline_id")),
+            organization_id=_optional_int("organization_id", values.get("organization_id")),
+            participants=values.get("participants"),
+            completed=values.get("completed"),
+            feedback_score=values.get("feedback_score"),
+            attendee_names=values.get("attendee_names"),
+        )
+    session.flush()
+    session.refresh(event)
+    return jsonify(service.serialize(event)), 201
+
+
+_PARTICIPATION_FIELDS = frozenset(
+    {
+        "hotline_id",
+        "organization_id",
+        "participants",
+        "completed",
+        "feedback_score",
+        "attendee_names",
+    }
+)
+
+
+def _optional_int(field: str, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(field, "Give an id (a whole number).") from exc
+
+
+@bp.put("/hotlines/<int:hotline_id>/statistics/<int:year>")
+def statistics_put(hotline_id: int, year: int) -> Any:
+    """Body: {"values": {"<metric code>": {"1": "120", "2": "", ...}}, "versions": {...}}."""
+    _require_manager()
+    session = current_session()
+    hotline = stats.get_hotline(session, hotline_id)
+    body = _body()
+    values = _cells("values", body.get("values"))
+    versions = _cells("versions", body.get("versions")) if body.get("versions") else None
+    expected = (
+        {cell: _optional_int("versions", v) for cell, v in versions.items()} if versions else None
+    )
+    try:
+        saved = stats.save_quarter_grid(
+            session, hotline=hotline, year=year, values=values, expected_versions=expected
+        )
+    except stats.GridInvalid as error:
+        body_out = {
+            "error": "ValidationError",
+            "message": error.message,
+            "status": 422,
+            "field": error.field,
+            "cells": [
+                {"metric": code, "quarter": quarter, "message": message}
+                for (code, quarter), message in error.errors.items()
+            ],
+        }
+        return jsonify(body_out), 422
+    return jsonify({"created": saved.created, "updated": saved.updated, "deleted": saved.deleted})
+
+
+def _cells(field: str, raw: Any) -> dict[tuple[str, int], Any]:
+    if not isinstance(raw, dict) or not raw:
+        raise ValidationError(field, 'Give {"<metric code>": {"<quarter 1-4>": value}}.')
+    cells: dict[tuple[str, int], Any] = {}
+    for code, quarters in raw.items():
+        if not isinstance(quarters, dict):
+            raise ValidationError(field, f"Give the quarters of {code!r} as an object.")
+        for quarter, value in quarters.items():
+            if str(quarter) not in {"1", "2", "3", "4"}:
+                raise ValidationError(field, f"{quarter!r} is not a quarter (1-4).")
+            if value is not None and not isinstance(value, str | int) or isinstance(value, bool):
+                raise ValidationError(field, "Give each value as a whole number or text.")
+            cells[(str(code), int(quarter))] = "" if value is None else str(value)
+    return cells
+
+
+# --- description ---------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(build_spec())
+
+
+_OBJ = {"type": "object", "additionalProperties": True}
+operation(
+    "/partnerships", "post", summary="Create a partnership", body=_OBJ, created=True, manager=True
+)
+operation(
+    "/partnerships/{record_id}",
+    "patch",
+    summary="Change a partnership (send 'version' as read; 409 when stale)",
+    body={**_OBJ, "required": ["version"]},
+    manager=True,
+)
+operation(
+    "/funding-receipts",
+    "post",
+    summary="Record money received",
+    body=_OBJ,
+    created=True,
+    manager=True,
+)
+operation(
+    "/trainings",
+    "post",
+    summary="Create a training event with its participation",
+    body=_OBJ,
+    created=True,
+    manager=True,
+)
+operation(
+    "/hotlines/{hotline_id}/statistics/{year}",
+    "put",
+    summary="Save a hotline's quarterly statistics for a year (all or nothing)",
+    body={**_OBJ, "required": ["values"]},
+    manager=True,
+)

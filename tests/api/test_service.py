@@ -1,0 +1,71 @@
+"""Token verbs: create (stored hashed, shown once), authenticate, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.auth import service as auth
+from coordapp.auth.models import ApiToken
+from coordapp.errors import Forbidden, ValidationError
+
+
+def _user(session: Session, role: str, email: str) -> object:
+    return auth.create_user(
+        session, email=email, full_name=email, role=role, password="a-long-password-1"
+    )
+
+
+def test_token_is_stored_only_as_its_sha256(session: Session) -> None:
+    user = _user(session, "viewer", "v@api.example")
+    token, plaintext = auth.create_token(session, user=user, name="report script")
+    stored = session.scalar(sa.select(ApiToken).where(ApiToken.id == token.id))
+    assert stored is not None
+    assert stored.token_hash == hashlib.sha256(plaintext.encode()).hexdigest()
+    assert plaintext not in {stored.token_hash, stored.name}
+    assert plaintext.startswith(stored.prefix) and len(stored.prefix) < len(plaintext) // 3
+    assert auth.authenticate_token(session, plaintext=plaintext) is user
+    assert stored.last_used_at is not None
+
+
+def test_two_tokens_differ_and_a_name_is_required(session: Session) -> None:
+    user = _user(session, "viewer", "v2@api.example")
+    _a, one = auth.create_token(session, user=user, name="a")
+    _b, two = auth.create_token(session, user=user, name="b")
+    assert one != two
+    with pytest.raises(ValidationError) as error:
+        auth.create_token(session, user=user, name="  ")
+    assert error.value.field == "name"
+    with pytest.raises(ValidationError):
+        auth.create_token(session, user=user, name="x" * 81)
+
+
+def test_unknown_revoked_and_deactivated_tokens_do_not_authenticate(session: Session) -> None:
+    user = _user(session, "manager", "m@api.example")
+    token, plaintext = auth.create_token(session, user=user, name="t")
+    assert auth.authenticate_token(session, plaintext=plaintext + "x") is None
+    assert auth.authenticate_token(session, plaintext="") is None
+    auth.set_active(session, user=user, active=False)
+    assert auth.authenticate_token(session, plaintext=plaintext) is None
+    auth.set_active(session, user=user, active=True)
+    assert auth.authenticate_token(session, plaintext=plaintext) is user
+    auth.revoke_token(session, token=token, by=user)
+    assert token.revoked_at is not None
+    assert auth.authenticate_token(session, plaintext=plaintext) is None
+
+
+def test_only_the_owner_or_an_admin_revokes(session: Session) -> None:
+    owner = _user(session, "manager", "owner@api.example")
+    other = _user(session, "manager", "other@api.example")
+    admin = _user(session, "admin", "admin@api.example")
+    token, _ = auth.create_token(session, user=owner, name="t")
+    with pytest.raises(Forbidden):
+        auth.revoke_token(session, token=token, by=other)
+    assert token.revoked_at is None
+    auth.revoke_token(session, token=token, by=admin)
+    assert token.revoked_at is not None
+    assert [t.id for t in auth.user_tokens(session, user=owner)] == [token.id]
+    assert auth.user_tokens(session, user=other) == []
