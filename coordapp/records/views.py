@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -21,7 +21,7 @@ from wtforms import HiddenField
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
-from coordapp.exports import csv_response
+from coordapp.exports import csv_response, xlsx_response
 from coordapp.extensions import current_session
 from coordapp.listing import ListParams, ListSpec, export_rows, run_list
 from coordapp.records import service as records
@@ -105,19 +105,21 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
     def list_view() -> Any:
         session = current_session()
         params = ListParams.from_args(res.list_spec, request.args)
-        if request.args.get("format") == "csv":
+        export_format = request.args.get("format")
+        if export_format in ("csv", "xlsx"):
             stamp = {
                 "export": res.plural,
                 "filters": "; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items())
                 or "none",
+                "as of": date.today().isoformat(),
                 "exported by": current_user.email,
-                "exported at": date.today().isoformat(),
+                "exported at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             }
-            return csv_response(
-                f"{res.slug}-{date.today().isoformat()}.csv",
-                export_rows(session, res.list_spec, params),
-                stamp=stamp,
-            )
+            filename = f"{res.slug}-{date.today().isoformat()}.{export_format}"
+            rows = export_rows(session, res.list_spec, params)
+            if export_format == "xlsx":
+                return xlsx_response(filename, rows, stamp=stamp, title=res.plural)
+            return csv_response(filename, rows, stamp=stamp)
         result = run_list(session, res.list_spec, params)
         filters = [
             (flt, flt.choices(session) if flt.choices else None) for flt in res.list_spec.filters

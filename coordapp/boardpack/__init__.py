@@ -1,0 +1,1 @@
+"""The board pack: a year's figures in one workbook and one printable page."""

@@ -1,0 +1,242 @@
+"""The board pack's figures for one year, gathered from the reporting and network services.
+
+Every figure comes from the same service function the dashboards call, with the same
+arguments for the same date, so the pack and the dashboards cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.network import service as network
+from coordapp.network.models import (
+    EXPANSION_STAGE_ORDER,
+    ExpansionStage,
+    ExpansionTarget,
+    Hotline,
+    HotlineMembershipEvent,
+    MembershipStatus,
+)
+from coordapp.reference.models import Country
+from coordapp.reporting import service as reporting
+
+FIRST_YEAR = 1990
+_ADMITTED = (MembershipStatus.PROVISIONAL.value, MembershipStatus.FULL.value)
+
+
+@dataclass(frozen=True, slots=True)
+class YearChoice:
+    year: int
+    message: str | None  # why the asked-for year was not used
+
+
+@dataclass(frozen=True, slots=True)
+class HotlineEvent:
+    name: str
+    country: str
+    on: date
+    status: MembershipStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineEntry:
+    country_code: str
+    country: str
+    stage: ExpansionStage
+    priority: str
+    next_step_due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PillarFunding:
+    pillar: str
+    pledged: Decimal
+    received: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPack:
+    year: int
+    today: date
+    measured_on: date  # 31 December of the year, or today in the current year
+    previous_on: date  # 31 December of the year before
+    coverage: network.CoverageSummary
+    coverage_before: network.CoverageSummary
+    new_hotlines: tuple[HotlineEvent, ...]
+    lapsed_hotlines: tuple[HotlineEvent, ...]
+    funding: reporting.FundingFigures
+    training: reporting.TrainingFigures
+    pillars: reporting.PillarFigures
+    pipeline: tuple[PipelineEntry, ...]
+    metrics: tuple[reporting.MetricInfo, ...]
+
+    @property
+    def funding_by_pillar(self) -> tuple[PillarFunding, ...]:
+        return tuple(
+            PillarFunding(row.pillar, row.pledged, row.received)
+            for row in self.funding.by_pillar
+            if row.year == self.year
+        )
+
+    @property
+    def funding_total(self) -> reporting.FundingYear:
+        return self.funding.by_year[0]
+
+    @property
+    def training_events(self) -> int:
+        return sum(row.events for row in self.training.by_kind)
+
+    @property
+    def training_participants(self) -> int:
+        return sum(row.participants for row in self.training.by_kind)
+
+    @property
+    def rates_note(self) -> str:
+        return self.funding.rates.note
+
+    @property
+    def metric_versions(self) -> str:
+        return "; ".join(f"{m.code} v{m.version}" for m in self.metrics) or "none"
+
+    def pipeline_by_stage(self) -> tuple[tuple[ExpansionStage, int], ...]:
+        counts: dict[ExpansionStage, int] = {}
+        for entry in self.pipeline:
+            counts[entry.stage] = counts.get(entry.stage, 0) + 1
+        return tuple((stage, counts[stage]) for stage in ExpansionStage if stage in counts)
+
+
+def last_complete_year(*, today: date) -> int:
+    return today.year - 1
+
+
+def choose_year(raw: str | None, *, today: date) -> YearChoice:
+    """The year asked for, or the last complete year with a message saying why."""
+    default = last_complete_year(today=today)
+    if raw is None or not raw.strip():
+        return YearChoice(default, None)
+    text = raw.strip()
+    if not text.isdigit() or len(text) > 4:
+        return YearChoice(default, f"“{text[:20]}” is not a year; showing {default}.")
+    year = int(text)
+    if year < FIRST_YEAR:
+        return YearChoice(default, f"Board packs start in {FIRST_YEAR}; showing {default}.")
+    if year > today.year:
+        return YearChoice(default, f"{year} has not started yet; showing {default}.")
+    return YearChoice(year, None)
+
+
+def _new_hotlines(session: Session, *, year: int, on: date) -> tuple[HotlineEvent, ...]:
+    """Hotlines first admitted (provisional or full) in ``year``, up to ``on``."""
+    first = (
+        sa.select(
+            HotlineMembershipEvent.hotline_id,
+            sa.func.min(HotlineMembershipEvent.event_date).label("since"),
+        )
+        .where(HotlineMembershipEvent.status.in_(_ADMITTED))
+        .group_by(HotlineMembershipEvent.hotline_id)
+        .subquery("first_admitted")
+    )
+    first_status = (
+        sa.select(HotlineMembershipEvent.status)
+        .where(
+            HotlineMembershipEvent.hotline_id == first.c.hotline_id,
+            HotlineMembershipEvent.event_date == first.c.since,
+            HotlineMembershipEvent.status.in_(_ADMITTED),
+        )
+        .order_by(HotlineMembershipEvent.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa.select(Hotline.name, Country.name, first.c.since, first_status)
+        .join(first, first.c.hotline_id == Hotline.id)
+        .join(Country, Country.alpha2 == Hotline.country_code)
+        .where(
+            Hotline.archived_at.is_(None),
+            first.c.since >= date(year, 1, 1),
+            first.c.since <= on,
+        )
+        .order_by(first.c.since, Hotline.name)
+    )
+    return tuple(
+        HotlineEvent(name, country, since, MembershipStatus(status))
+        for name, country, since, status in rows
+    )
+
+
+def _lapsed_hotlines(session: Session, *, year: int, on: date) -> tuple[HotlineEvent, ...]:
+    """Withdrawals recorded in ``year``, up to ``on``."""
+    rows = session.execute(
+        sa.select(Hotline.name, Country.name, HotlineMembershipEvent.event_date)
+        .join(Hotline, Hotline.id == HotlineMembershipEvent.hotline_id)
+        .join(Country, Country.alpha2 == Hotline.country_code)
+        .where(
+            Hotline.archived_at.is_(None),
+            HotlineMembershipEvent.status == MembershipStatus.WITHDRAWN.value,
+            HotlineMembershipEvent.event_date >= date(year, 1, 1),
+            HotlineMembershipEvent.event_date <= on,
+        )
+        .order_by(HotlineMembershipEvent.event_date, Hotline.name)
+    )
+    return tuple(
+        HotlineEvent(name, country, day, MembershipStatus.WITHDRAWN) for name, country, day in rows
+    )
+
+
+def _pipeline(session: Session, *, on: date) -> tuple[PipelineEntry, ...]:
+    """Every open expansion target with its stage on ``on`` (the network service's query)."""
+    stage = network._stage_by_target_subquery(on)  # noqa: SLF001 - the one stage-as-of query
+    rows = session.execute(
+        sa.select(
+            ExpansionTarget.country_code,
+            Country.name,
+            stage.c.stage,
+            ExpansionTarget.priority,
+            ExpansionTarget.next_step_due,
+        )
+        .join(Country, Country.alpha2 == ExpansionTarget.country_code)
+        .join(stage, stage.c.target_id == ExpansionTarget.id)
+        .where(ExpansionTarget.archived_at.is_(None))
+        .order_by(Country.name)
+    )
+    entries = [
+        PipelineEntry(
+            code,
+            name,
+            ExpansionStage(value),
+            str(getattr(priority, "value", priority)),
+            due,
+        )
+        for code, name, value, priority, due in rows
+    ]
+    entries.sort(key=lambda e: (-EXPANSION_STAGE_ORDER[e.stage], e.country))
+    return tuple(entries)
+
+
+def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
+    """All of the year's figures, measured at year end (or ``today`` in the current year);
+    money in EUR at the rates the dashboards use today."""
+    measured_on = reporting.period_end(year, today=today)
+    previous_on = date(year - 1, 12, 31)
+    return BoardPack(
+        year=year,
+        today=today,
+        measured_on=measured_on,
+        previous_on=previous_on,
+        coverage=network.coverage_summary(session, on=measured_on),
+        coverage_before=network.coverage_summary(session, on=previous_on),
+        new_hotlines=_new_hotlines(session, year=year, on=measured_on),
+        lapsed_hotlines=_lapsed_hotlines(session, year=year, on=measured_on),
+        funding=reporting.funding_figures(
+            session, first_year=year, last_year=year, currency="EUR", rates_on=today
+        ),
+        training=reporting.training_figures(session, first_year=year, last_year=year),
+        pillars=reporting.pillar_progress(session, year=year, today=today),
+        pipeline=_pipeline(session, on=measured_on),
+        metrics=reporting.metrics(session),
+    )

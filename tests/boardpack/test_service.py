@@ -1,0 +1,129 @@
+"""The board pack's figures are the reporting and network services' figures for the year."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+from coordapp.boardpack import service
+from coordapp.demo.service import load_demo
+from coordapp.network import service as network
+from coordapp.network.models import ExpansionStage, MembershipStatus
+from coordapp.reporting import service as reporting
+from tests import factories
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def demo(session: Session) -> Session:
+    load_demo(session, today=TODAY)
+    return session
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_figures_equal_the_services_for_the_same_year(demo: Session, year: int) -> None:
+    pack = service.board_pack(demo, year=year, today=TODAY)
+    end = min(date(year, 12, 31), TODAY)
+    assert pack.measured_on == end and pack.previous_on == date(year - 1, 12, 31)
+    assert pack.coverage == network.coverage_summary(demo, on=end)
+    assert pack.coverage_before == network.coverage_summary(demo, on=date(year - 1, 12, 31))
+    funding = reporting.funding_figures(
+        demo, first_year=year, last_year=year, currency="EUR", rates_on=TODAY
+    )
+    assert pack.funding == funding
+    assert pack.funding_total.pledged == funding.by_year[0].pledged
+    assert {(f.pillar, f.pledged, f.received) for f in pack.funding_by_pillar} == {
+        (f.pillar, f.pledged, f.received) for f in funding.by_pillar if f.year == year
+    }
+    assert pack.rates_note == funding.rates.note and "EUR" in pack.rates_note
+    training = reporting.training_figures(demo, first_year=year, last_year=year)
+    assert pack.training == training
+    assert pack.training_participants == sum(t.participants for t in training.by_kind)
+    assert pack.pillars == reporting.pillar_progress(demo, year=year, today=TODAY)
+    assert pack.metrics == reporting.metrics(demo)
+    assert all(f"{m.code} v{m.version}" in pack.metric_versions for m in pack.metrics)
+
+
+def test_new_and_lapsed_hotlines_are_the_years_membership_events(session: Session) -> None:
+    P, F, A, W = (
+        MembershipStatus.PROVISIONAL,
+        MembershipStatus.FULL,
+        MembershipStatus.APPLICANT,
+        MembershipStatus.WITHDRAWN,
+    )
+    factories.hotline(
+        session,
+        country="KE",
+        name="New In Year",
+        events=[(date(2024, 6, 1), A), (date(2025, 3, 1), P)],
+    )
+    factories.hotline(
+        session,
+        country="UG",
+        name="Member Before",
+        events=[(date(2019, 1, 1), F), (date(2025, 4, 2), F)],
+    )
+    factories.hotline(
+        session,
+        country="TZ",
+        name="Withdrew",
+        events=[(date(2010, 1, 1), F), (date(2025, 9, 30), W)],
+    )
+    factories.hotline(session, country="RW", name="Next Year", events=[(date(2026, 1, 1), P)])
+    pack = service.board_pack(session, year=2025, today=TODAY)
+    assert [(h.name, h.on, h.status) for h in pack.new_hotlines] == [
+        ("New In Year", date(2025, 3, 1), P)
+    ]
+    assert [(h.name, h.on) for h in pack.lapsed_hotlines] == [("Withdrew", date(2025, 9, 30))]
+    assert pack.coverage.member_hotlines - pack.coverage_before.member_hotlines == 0  # +1 -1
+
+
+def test_pipeline_is_each_targets_stage_at_year_end(session: Session) -> None:
+    factories.expansion_target(
+        session,
+        country="GH",
+        stages=[
+            (date(2025, 2, 1), ExpansionStage.IDENTIFIED),
+            (date(2026, 2, 1), ExpansionStage.SCOPING),
+        ],
+    )
+    factories.expansion_target(
+        session, country="NG", stages=[(date(2026, 3, 1), ExpansionStage.IDENTIFIED)]
+    )
+    assert [
+        (e.country_code, e.stage)
+        for e in service.board_pack(session, year=2025, today=TODAY).pipeline
+    ] == [("GH", ExpansionStage.IDENTIFIED)]
+    current = service.board_pack(session, year=2026, today=TODAY)
+    assert [(e.country_code, e.stage) for e in current.pipeline] == [
+        ("GH", ExpansionStage.SCOPING),
+        ("NG", ExpansionStage.IDENTIFIED),
+    ]
+    assert current.pipeline_by_stage() == (
+        (ExpansionStage.IDENTIFIED, 1),
+        (ExpansionStage.SCOPING, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "year", "has_message"),
+    [
+        (None, 2025, False),
+        ("", 2025, False),
+        ("2019", 2019, False),
+        (" 2026 ", 2026, False),
+        ("abc", 2025, True),
+        ("1800", 2025, True),
+        ("2027", 2025, True),
+        ("99999999999999999999", 2025, True),
+        ("-2020", 2025, True),
+        ("2020.5", 2025, True),
+    ],
+)
+def test_choose_year(raw: str | None, year: int, has_message: bool) -> None:
+    choice = service.choose_year(raw, today=TODAY)
+    assert choice.year == year
+    assert (choice.message is not None) is has_message
