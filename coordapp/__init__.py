@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.boardpack.views import bp as boardpack_bp
     from coordapp.errors import register_error_handlers
     from coordapp.funding.views import bp as funding_bp
+    from coordapp.imports.views import bp as imports_bp
     from coordapp.main.views import bp as main_bp
     from coordapp.network.views import bp as network_bp
     from coordapp.partners.views import bp as partners_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         audit_bp,
         reference_bp,
         boardpack_bp,
+        imports_bp,
     ):
         app.register_blueprint(blueprint)
     register_api(app)

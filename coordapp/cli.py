@@ -180,3 +180,54 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(import_command)
+
+
+@click.command("import")
+@click.argument("type_name", metavar="TYPE")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option(
+    "--dates",
+    type=click.Choice(["iso", "dmy", "mdy"]),
+    default="iso",
+    show_default=True,
+    help="How dates that are not YYYY-MM-DD are read: day-first or month-first.",
+)
+@click.option(
+    "--decimal",
+    type=click.Choice(["point", "comma"]),
+    default="point",
+    show_default=True,
+    help="The decimal separator of numbers in the file.",
+)
+@click.option("--quiet", is_flag=True, help="Print only errors and the summary.")
+@with_appcontext
+def import_command(
+    type_name: str, path: str, dry_run: bool, dates: str, decimal: str, quiet: bool
+) -> None:
+    """Import a CSV or XLSX file of TYPE (organizations, contacts, exchange-rates, ...).
+
+    Every row is checked first; the file is applied only if no row has an error (all or
+    nothing). Exits with status 1 when there are errors.
+    """
+    from pathlib import Path
+
+    from coordapp.imports import service as imports
+
+    file = Path(path)
+    with command_transaction("cli:import") as session:
+        report = imports.run_import(
+            session,
+            type_name=type_name,
+            filename=file.name,
+            content=file.read_bytes(),
+            options=imports.Options(
+                dates=imports.DateOrder(dates), decimal=imports.DecimalMark(decimal)
+            ),
+            apply=not dry_run,
+        )
+    for line in imports.report_lines(report, errors_only=quiet):
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)

@@ -8,6 +8,7 @@ has an error (all or nothing). The caller (request or CLI command) commits.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -16,10 +17,13 @@ import functools
 import io
 import logging
 import re
+import secrets
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -512,6 +516,69 @@ def _import_row(
             key,
             [CellError(number, None, f"Refused by the database: {exc.orig}")],
         )
+
+
+def report_lines(report: ImportReport, *, errors_only: bool = False) -> list[str]:
+    """The report as text lines (the CLI prints them)."""
+    lines = [f"file: {error.message}" for error in report.file_errors]
+    for row in report.rows:
+        if row.errors:
+            for error in row.errors:
+                lines.append(f"row {row.row}: error in {error.column or 'row'}: {error.message}")
+        elif not errors_only:
+            changed = f" ({', '.join(row.changed)})" if row.changed else ""
+            lines.append(f"row {row.row}: {row.outcome.value} {row.key}{changed}")
+    if report.applied:
+        verdict = "Applied"
+    elif report.dry_run and report.ok:
+        verdict = "Dry run, nothing written"
+    else:
+        verdict = "Nothing written"
+    lines.append(
+        f"{verdict}: {report.summary()} in {report.seconds:.2f} s "
+        f"({report.rows_per_second:,.0f} rows/s)."
+    )
+    return lines
+
+
+# --- uploads kept between the dry run and the apply (a temp file, never the database) ------
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+STASH_MAX_AGE_SECONDS = 6 * 3600
+
+
+def _stash_dir() -> Path:
+    directory = Path(tempfile.gettempdir()) / "coordapp-imports"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    return directory
+
+
+def stash_upload(content: bytes) -> str:
+    """Keep an uploaded file until it is applied; returns the random token that names it."""
+    directory = _stash_dir()
+    cutoff = time.time() - STASH_MAX_AGE_SECONDS
+    for old in directory.iterdir():
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+    token = secrets.token_urlsafe(24)
+    (directory / token).write_bytes(content)
+    return token
+
+
+def load_stash(token: str) -> bytes | None:
+    if not _TOKEN.match(token or ""):
+        return None
+    try:
+        return (_stash_dir() / token).read_bytes()
+    except OSError:
+        return None
+
+
+def drop_stash(token: str) -> None:
+    if _TOKEN.match(token or ""):
+        with contextlib.suppress(OSError):
+            (_stash_dir() / token).unlink()
 
 
 # --- templates -------------------------------------------------------------------------------

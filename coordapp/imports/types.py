@@ -57,6 +57,7 @@ class ImportType:
     update: Callable[..., Any]
     example: Mapping[str, str]
     describe: Callable[[Mapping[str, Any]], str]
+    list_endpoint: str = ""
     notes: tuple[str, ...] = field(default=())
 
     def column(self, name: str) -> ImportColumn | None:
@@ -99,6 +100,7 @@ ORGANIZATIONS = ImportType(
         "notes": "Met at the annual meeting",
     },
     describe=lambda d: str(d.get("name") or ""),
+    list_endpoint="partners.organizations_list",
 )
 
 CONTACTS = ImportType(
@@ -148,6 +150,7 @@ CONTACTS = ImportType(
         "lawful_basis": "Legitimate interest: partnership contact",
     },
     describe=lambda d: str(d.get("email") or d.get("full_name") or ""),
+    list_endpoint="partners.contacts_list",
     notes=("Contacts are matched by email, or by name at the organization when there is none.",),
 )
 
@@ -178,6 +181,7 @@ EXCHANGE_RATES = ImportType(
         "source": "ECB reference rate",
     },
     describe=lambda d: f"{d.get('base_code')}/{d.get('quote_code')} {d.get('rate_date')}",
+    list_endpoint="funding.exchange_rates_list",
     notes=("1 unit of the base currency = rate units of the quote currency on the date.",),
 )
 
