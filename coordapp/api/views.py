@@ -20,7 +20,7 @@ from coordapp.api.spec import build_spec, operation
 from coordapp.audit import service as audit
 from coordapp.auth import service as auth
 from coordapp.auth.models import Role
-from coordapp.errors import DomainError, Forbidden, ValidationError
+from coordapp.errors import DomainError, Forbidden, NotFound, ValidationError
 from coordapp.extensions import csrf, current_session
 from coordapp.partners import service as partners
 from coordapp.stats import service as stats
@@ -91,11 +91,34 @@ class _BadRequest(DomainError):
     status_code = 400
 
 
+MAX_ID = 2_147_483_647  # larger ids cannot exist (and the databases refuse to compare them)
+
+
+@bp.url_value_preprocessor
+def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    for key, value in (values or {}).items():
+        if key.endswith("_id") and isinstance(value, int) and value > MAX_ID:
+            raise NotFound(f"There is no record with id {value}.")
+
+
+def _check_id(key: str, value: Any) -> None:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return  # the service says what is wrong with it
+    if not 0 < number <= MAX_ID:
+        raise ValidationError(key, f"There is no record with id {value}.")
+
+
 def _form(data: Mapping[str, Any], *, lists: frozenset[str] = frozenset()) -> dict[str, Any]:
     """JSON values as the services take form values: text for scalars, dates parsed, and lists
     only where a field takes several values. Anything else is refused by field."""
     out: dict[str, Any] = {}
     for key, value in data.items():
+        if key.endswith("_id") or key in lists:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, int | str) and not isinstance(item, bool) and item != "":
+                    _check_id(key, item)
         if key in lists and isinstance(value, list):
             if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
                 raise ValidationError(key, "Give a list of ids.")

@@ -425,3 +425,15 @@ def test_manager_saves_a_statistics_grid(
         ),
         404,
     )
+
+
+def test_ids_beyond_the_integer_range_are_404_or_422(
+    client: FlaskClient, token_for: TokenFor
+) -> None:
+    headers = token_for("manager")
+    huge = 2**63
+    _assert_error(client.get(f"/api/v1/hotlines/{huge}", headers=headers), 404)
+    _assert_error(client.get("/api/v1/hotlines/2147483648", headers=headers), 404)
+    body = {"commitment_id": str(huge), "received_on": "2025-01-01", "amount": "1"}
+    error = _assert_error(client.post("/api/v1/funding-receipts", json=body, headers=headers), 422)
+    assert error["field"] == "commitment_id"
