@@ -104,12 +104,20 @@ def write_sheet(
         worksheet.append([])
     for row in rows:
         worksheet.append([xlsx_cell(v) for v in row])
+    widths: dict[str, int] = {}
     for row_cells in worksheet.iter_rows():
         for item in row_cells:
             if isinstance(item.value, dt.datetime):
                 item.number_format = "yyyy-mm-dd hh:mm"
             elif isinstance(item.value, dt.date):
                 item.number_format = "yyyy-mm-dd"
+            elif isinstance(item.value, Decimal) and item.value.as_tuple().exponent == -2:
+                item.number_format = "#,##0.00"
+            if item.value is not None:
+                letter = item.column_letter
+                widths[letter] = max(widths.get(letter, 0), len(str(item.value)))
+    for letter, width in widths.items():
+        worksheet.column_dimensions[letter].width = min(max(width + 2, 8), 60)
 
 
 def xlsx_bytes(
