@@ -146,3 +146,16 @@ def test_list_page_offers_both_exports_with_the_filters(
     page = signed_in("viewer").get("/organizations/?kind=industry").get_data(as_text=True)
     assert "format=csv" in page and "format=xlsx" in page
     assert "kind=industry&amp;format=xlsx" in page or "format=xlsx&amp;kind=industry" in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["format=xlsx&page=abc&sort=;drop", "format=csv&sort=nope&kind=%00", "format=pdf"],
+)
+def test_bad_export_parameters_are_ignored_never_a_server_error(
+    signed_in: Callable[[str], FlaskClient], orgs: dict[str, list[str]], query: str
+) -> None:
+    response = signed_in("viewer").get(f"/organizations/?{query}")
+    assert response.status_code == 200
+    if "format=pdf" in query:
+        assert response.mimetype == "text/html"
