@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from coordapp.exports import cell
+
 METRIC_VERSION = "metric version"
 SMALL_COUNT = "<5"
 
@@ -27,6 +29,8 @@ def _cell(value: Any) -> Any:
         return format(value, "f")
     if value is None:
         return ""
+    if isinstance(value, str):
+        return cell(value)  # a name starting with =, +, -, @ is not run as a formula
     return value
 
 
