@@ -36,7 +36,8 @@ from coordapp.imports import readers
 from coordapp.imports.readers import FileProblem, Table
 from coordapp.imports.types import IMPORT_TYPES, ImportColumn, ImportType, Kind
 from coordapp.labels import label
-from coordapp.reference.models import Country
+from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Country, Currency
 
 
 class DateOrder(enum.StrEnum):
@@ -360,6 +361,13 @@ def _normalise(
         return parse_decimal(value, options.decimal)
     if column.kind == Kind.CHOICE and column.choices is not None:
         return parse_choice(value, column.choices)
+    if column.kind == Kind.INTEGER:
+        number = parse_decimal(value, options.decimal)
+        if number != number.to_integral_value():
+            raise ValueError(f"{str(value).strip()!r} is not a whole number.")
+        return int(number)
+    if column.kind == Kind.PILLAR:
+        return _pillar_id(session, str(value))
     text = " ".join(str(value).split()) if not isinstance(value, str) else value.strip()
     if isinstance(value, float) and value.is_integer():
         text = str(int(value))
@@ -373,6 +381,33 @@ def _normalise(
     if column.kind == Kind.CURRENCY:
         return text.upper()
     return text
+
+
+def _pillar_id(session: Session, text: str) -> int:
+    wanted = " ".join(text.split()).lower()
+    pillars = session.execute(sa.select(Pillar.id, Pillar.code, Pillar.name)).all()
+    for pillar_id, code, name in pillars:
+        if wanted in (code.lower(), name.lower()):
+            return int(pillar_id)
+    known = ", ".join(name for _, _, name in pillars)
+    raise ValueError(f"{text.strip()!r} is not a pillar; use one of: {known}.")
+
+
+def _reference_rows(session: Session) -> list[Any]:
+    rows: list[Any] = []
+    for model in (Country, Currency, Pillar):
+        rows.extend(session.scalars(sa.select(model)).all())
+    return rows
+
+
+def _existing_keys(session: Session, itype: ImportType) -> dict[tuple[Any, ...], int] | None:
+    if not itype.index or itype.index_key is None:
+        return None
+    query = sa.select(*itype.index, itype.model.id)
+    return {
+        tuple(str(v) if isinstance(v, enum.Enum) else v for v in row[:-1]): row[-1]
+        for row in session.execute(query)
+    }
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
@@ -420,12 +455,19 @@ def run_import(
         for i, c in mapping.items()
         if c.kind == Kind.COUNTRY and i < len(cells) and not _blank(cells[i])
     )
+    # Strong references keep the reference rows in the session's (weak) identity map, so the
+    # services' per-row look-ups of countries, currencies and pillars cost no query.
+    reference_rows = _reference_rows(session)
+    known = _existing_keys(session, itype)
     outer = session.begin_nested()
     try:
         for number, cells in table.rows:
             report.rows.append(
-                _import_row(session, itype, mapping, by_field, number, cells, options, countries)
+                _import_row(
+                    session, itype, mapping, by_field, number, cells, options, countries, known
+                )
             )
+        del reference_rows
         if apply and report.ok:
             counts = report.counts
             audit.record(
@@ -458,6 +500,7 @@ def _import_row(
     cells: Sequence[Any],
     options: Options,
     countries: Mapping[str, str | None],
+    known: dict[tuple[Any, ...], int] | None,
 ) -> RowResult:
     data: dict[str, Any] = {}
     errors: list[CellError] = []
@@ -477,7 +520,13 @@ def _import_row(
         return RowResult(number, Outcome.ERROR, key, errors)
     savepoint = session.begin_nested()
     try:
-        existing = session.scalars(sa.select(itype.model).where(*itype.match(data)).limit(2)).all()
+        if known is not None and itype.index_key is not None:
+            found = known.get(itype.index_key(data))
+            existing = [session.get(itype.model, found)] if found is not None else []
+        else:
+            existing = list(
+                session.scalars(sa.select(itype.model).where(*itype.match(data)).limit(2))
+            )
         if len(existing) > 1:
             raise ValidationError(
                 None, f"More than one existing {itype.title.lower()} record matches this row."
@@ -493,8 +542,10 @@ def _import_row(
             outcome = Outcome.UPDATE if changed else Outcome.UNCHANGED
             savepoint.commit()
             return RowResult(number, outcome, key, changed=changed)
-        itype.create(session, data=data)
+        created = itype.create(session, data=data)
         savepoint.commit()
+        if known is not None and itype.index_key is not None:
+            known[itype.index_key(data)] = created.id
         return RowResult(number, Outcome.CREATE, key)
     except ValidationError as exc:
         savepoint.rollback()
@@ -623,6 +674,8 @@ def column_help(itype: ImportType) -> list[tuple[str, str, bool]]:
         Kind.COUNTRY: "a country name or ISO code",
         Kind.CURRENCY: "an ISO 4217 currency code",
         Kind.CHOICE: "one of",
+        Kind.INTEGER: "a whole number",
+        Kind.PILLAR: "a pillar's name or code",
     }
     rows = []
     for column in itype.columns:

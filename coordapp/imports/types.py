@@ -18,6 +18,8 @@ from coordapp.funding import service as funding
 from coordapp.funding.models import ExchangeRate
 from coordapp.partners import service as partners
 from coordapp.partners.models import Contact, Organization, OrganizationKind, OrganizationStatus
+from coordapp.pillars import service as pillars
+from coordapp.pillars.models import PillarIndicator, PillarTarget
 
 
 class Kind(enum.StrEnum):
@@ -27,6 +29,8 @@ class Kind(enum.StrEnum):
     COUNTRY = "country"
     CURRENCY = "currency"
     CHOICE = "choice"
+    INTEGER = "integer"
+    PILLAR = "pillar"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,10 @@ class ImportType:
     example: Mapping[str, str]
     describe: Callable[[Mapping[str, Any]], str]
     list_endpoint: str = ""
+    # The natural key as SQL expressions and as computed from a row's data: with both, the
+    # engine reads every existing key once instead of querying per row.
+    index: tuple[Any, ...] = ()
+    index_key: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
     notes: tuple[str, ...] = field(default=())
 
     def column(self, name: str) -> ImportColumn | None:
@@ -101,6 +109,8 @@ ORGANIZATIONS = ImportType(
     },
     describe=lambda d: str(d.get("name") or ""),
     list_endpoint="partners.organizations_list",
+    index=(sa.func.lower(Organization.name),),
+    index_key=lambda d: (str(d["name"]).strip().lower(),),
 )
 
 CONTACTS = ImportType(
@@ -182,7 +192,46 @@ EXCHANGE_RATES = ImportType(
     },
     describe=lambda d: f"{d.get('base_code')}/{d.get('quote_code')} {d.get('rate_date')}",
     list_endpoint="funding.exchange_rates_list",
+    index=(ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date),
+    index_key=lambda d: (d["base_code"], d["quote_code"], d["rate_date"]),
     notes=("1 unit of the base currency = rate units of the quote currency on the date.",),
 )
 
-IMPORT_TYPES: dict[str, ImportType] = {t.name: t for t in (ORGANIZATIONS, CONTACTS, EXCHANGE_RATES)}
+PILLAR_TARGETS = ImportType(
+    name="pillar-targets",
+    title="Pillar targets",
+    model=PillarTarget,
+    columns=(
+        ImportColumn("pillar", "pillar_id", Kind.PILLAR, required=True),
+        ImportColumn("year", "year", Kind.INTEGER, required=True),
+        ImportColumn("indicator", "indicator", Kind.CHOICE, required=True, choices=PillarIndicator),
+        ImportColumn(
+            "target_value", "target_value", Kind.DECIMAL, required=True, aliases=("target",)
+        ),
+        ImportColumn("description", "description"),
+    ),
+    key_columns=("pillar", "year", "indicator"),
+    match=lambda d: [
+        PillarTarget.pillar_id == d["pillar_id"],
+        PillarTarget.year == d["year"],
+        PillarTarget.indicator == d["indicator"],
+    ],
+    create=pillars.create_pillar_target,
+    update=pillars.update_pillar_target,
+    example={
+        "pillar": "Capacity Building",
+        "year": "2027",
+        "indicator": "trainings_held",
+        "target_value": "12",
+        "description": "Regional analyst workshops",
+    },
+    describe=lambda d: f"{d.get('indicator')} {d.get('year')}",
+    list_endpoint="pillars.pillar_targets_list",
+    index=(PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator),
+    index_key=lambda d: (d["pillar_id"], d["year"], str(d["indicator"])),
+    notes=("The pillar by its name or code.",),
+)
+
+IMPORT_TYPES: dict[str, ImportType] = {
+    t.name: t for t in (ORGANIZATIONS, CONTACTS, EXCHANGE_RATES, PILLAR_TARGETS)
+}

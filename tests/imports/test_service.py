@@ -365,7 +365,9 @@ def test_unknown_type_is_a_validation_error(session: Session) -> None:
         run(session, csv_bytes(*ORGS), type_name="widgets")
 
 
-@pytest.mark.parametrize("type_name", ["organizations", "contacts", "exchange-rates"])
+@pytest.mark.parametrize(
+    "type_name", ["organizations", "contacts", "exchange-rates", "pillar-targets"]
+)
 def test_templates_read_back_as_valid_files(session: Session, type_name: str) -> None:
     if type_name == "contacts":
         factories.organization(session, name="Example Trust & Safety Ltd")
@@ -376,3 +378,56 @@ def test_templates_read_back_as_valid_files(session: Session, type_name: str) ->
         report = run(session, content, type_name=type_name, filename=filename)
         assert report.ok, report.errors
         assert report.processed == 1
+
+
+# --- pillar targets --------------------------------------------------------------------------
+
+
+def _targets(session: Session) -> int:
+    from coordapp.pillars.models import PillarTarget
+
+    return count(session, PillarTarget)
+
+
+TARGETS = (
+    "pillar,year,indicator,target_value,description",
+    "Capacity Building,2031,trainings_held,12,Workshops",
+    'capacity building,2031,Training participants,"1,200",',
+)
+
+
+def test_pillar_targets_dry_run_apply_reapply(session: Session) -> None:
+    from coordapp.pillars.models import PillarTarget
+
+    before = _targets(session)
+    assert run(session, csv_bytes(*TARGETS), type_name="pillar-targets").counts["create"] == 2
+    assert _targets(session) == before
+    report = run(session, csv_bytes(*TARGETS), type_name="pillar-targets", apply=True)
+    assert report.applied, report.errors
+    assert _targets(session) == before + 2
+    values = set(
+        session.scalars(sa.select(PillarTarget.target_value).where(PillarTarget.year == 2031))
+    )
+    assert values == {Decimal("12"), Decimal("1200")}
+    again = run(session, csv_bytes(*TARGETS), type_name="pillar-targets", apply=True)
+    assert again.counts["unchanged"] == 2
+    changed = (TARGETS[0], TARGETS[1].replace(",12,", ",14,"), TARGETS[2])
+    report = run(session, csv_bytes(*changed), type_name="pillar-targets", apply=True)
+    assert [r.outcome for r in report.rows] == [Outcome.UPDATE, Outcome.UNCHANGED]
+
+
+def test_pillar_targets_one_bad_row(session: Session) -> None:
+    before = _targets(session)
+    lines = (
+        *TARGETS,
+        "Knitting,2031,trainings_held,3,",
+        "Capacity Building,2031,hotlines_trained,2.5,",
+        "Capacity Building,20x1,member_hotlines,2,",
+    )
+    report = run(session, csv_bytes(*lines), type_name="pillar-targets", apply=True)
+    assert not report.applied and _targets(session) == before
+    assert {(e.row, e.column) for e in report.errors} == {
+        (4, "pillar"),
+        (5, "target_value"),
+        (6, "year"),
+    }
