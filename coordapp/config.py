@@ -82,6 +82,8 @@ def build_config(
         "REMEMBER_COOKIE_SECURE": name == "production",
         "TESTING": name == "testing",
         "PASSWORD_HASH_METHOD": "scrypt",
+        # Imports take files up to 10 MB; anything much larger is refused before it is read.
+        "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,
         "DEBUG": False,
     }
     if name == "testing":

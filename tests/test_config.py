@@ -24,6 +24,7 @@ def test_development_defaults_to_sqlite_under_instance_and_a_kept_secret(tmp_pat
     assert config["SESSION_COOKIE_SECURE"] is False
     assert config["REPORTING_CURRENCY"] == "EUR"
     assert config["PASSWORD_HASH_METHOD"] == "scrypt"
+    assert config["MAX_CONTENT_LENGTH"] == 11 * 1024 * 1024
 
 
 @pytest.mark.parametrize("secret", [None, "short", "dev-only-not-secret"])

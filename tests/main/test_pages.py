@@ -98,3 +98,12 @@ def test_health_is_public_and_checks_the_database(client: FlaskClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(
+    signed_in: Callable[[str], FlaskClient],
+) -> None:
+    response = signed_in("manager").post(
+        "/organizations/new", data={"name": "x" * (12 * 1024 * 1024)}
+    )
+    assert response.status_code == 413
