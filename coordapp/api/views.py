@@ -367,29 +367,93 @@ def openapi() -> Any:
 
 
 _OBJ = {"type": "object", "additionalProperties": True}
+_TEXT = {"type": "string"}
+_DATE = {"type": "string", "format": "date"}
+_ID = {"type": "integer", "minimum": 1}
+
+
+def _body_schema(required: list[str], **properties: Any) -> dict[str, Any]:
+    return {**_OBJ, "required": required, "properties": properties}
+
+
+_PARTNERSHIP = _body_schema(
+    [],
+    organization={**_TEXT, "description": "The organization's name, as on its page."},
+    title=_TEXT,
+    type={**_TEXT, "description": "funding, data_sharing, … (see the form's choices)."},
+    status=_TEXT,
+    start_date=_DATE,
+    end_date=_DATE,
+    renewal_notice_days={"type": "integer"},
+    owner_id=_ID,
+    notes=_TEXT,
+    document_refs={**_TEXT, "description": "One http(s) link per line."},
+    pillars={"type": "array", "items": _ID},
+)
 operation(
-    "/partnerships", "post", summary="Create a partnership", body=_OBJ, created=True, manager=True
+    "/partnerships",
+    "post",
+    summary="Create a partnership",
+    body={**_PARTNERSHIP, "required": ["organization", "title", "type"]},
+    created=True,
+    manager=True,
 )
 operation(
     "/partnerships/{record_id}",
     "patch",
-    summary="Change a partnership (send 'version' as read; 409 when stale)",
-    body={**_OBJ, "required": ["version"]},
+    summary="Change a partnership: the fields to change and 'version' as read (409 if stale)",
+    body={
+        **_PARTNERSHIP,
+        "required": ["version"],
+        "properties": {**_PARTNERSHIP["properties"], "version": {"type": "integer"}},
+    },
     manager=True,
 )
 operation(
     "/funding-receipts",
     "post",
-    summary="Record money received",
-    body=_OBJ,
+    summary="Record money received against a commitment",
+    body=_body_schema(
+        ["commitment_id", "received_on", "amount"],
+        commitment_id=_ID,
+        received_on=_DATE,
+        currency_code={**_TEXT, "description": "ISO code; the commitment's when absent."},
+        amount={**_TEXT, "description": 'A decimal string, e.g. "1250.00".'},
+        reference=_TEXT,
+    ),
     created=True,
     manager=True,
 )
 operation(
     "/trainings",
     "post",
-    summary="Create a training event with its participation",
-    body=_OBJ,
+    summary="Create a training event with its participation (all or nothing)",
+    body=_body_schema(
+        ["title", "kind", "pillar_id", "start_date", "end_date", "delivery"],
+        title=_TEXT,
+        kind=_TEXT,
+        pillar_id=_ID,
+        topics=_TEXT,
+        start_date=_DATE,
+        end_date=_DATE,
+        delivery={**_TEXT, "description": "online, in_person or hybrid."},
+        location_country_code=_TEXT,
+        organizer={**_TEXT, "description": "An organization's name."},
+        trainers=_TEXT,
+        notes=_TEXT,
+        participation={
+            "type": "array",
+            "items": _body_schema(
+                ["participants"],
+                hotline_id=_ID,
+                organization_id=_ID,
+                participants={"type": "integer", "minimum": 0},
+                completed={"type": "integer", "minimum": 0},
+                feedback_score=_TEXT,
+                attendee_names=_TEXT,
+            ),
+        },
+    ),
     created=True,
     manager=True,
 )
@@ -397,6 +461,19 @@ operation(
     "/hotlines/{hotline_id}/statistics/{year}",
     "put",
     summary="Save a hotline's quarterly statistics for a year (all or nothing)",
-    body={**_OBJ, "required": ["values"]},
+    body=_body_schema(
+        ["values"],
+        values={
+            "type": "object",
+            "description": 'Per metric code, per quarter: {"reports_received": {"1": "120"}}. '
+            "An empty value deletes the stored one.",
+            "additionalProperties": {"type": "object"},
+        },
+        versions={
+            "type": "object",
+            "description": "Per metric and quarter, the version read (409 when it changed).",
+            "additionalProperties": {"type": "object"},
+        },
+    ),
     manager=True,
 )
