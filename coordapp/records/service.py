@@ -33,7 +33,12 @@ class FieldChange:
     after: Any
 
 
+_MAX_ID = 2**63 - 1  # ids beyond a BIGINT would overflow the database driver
+
+
 def get_or_404(session: Session, model: Any, record_id: Any, *, what: str) -> Any:
+    if isinstance(record_id, int) and not 0 < record_id <= _MAX_ID:
+        raise NotFound(f"There is no {what} with id {record_id}.")
     obj = session.get(model, record_id)
     if obj is None:
         raise NotFound(f"There is no {what} with id {record_id}.")

@@ -219,6 +219,7 @@ def test_unknown_record_is_404(signed_in: Callable[[str], FlaskClient]) -> None:
     client = signed_in("manager")
     assert client.get("/organizations/999999").status_code == 404
     assert client.get("/organizations/999999/edit").status_code == 404
+    assert client.get(f"/organizations/{2**64}").status_code == 404
 
 
 def test_list_search_filter_sort_and_pages(
