@@ -89,7 +89,7 @@ def commitment(
 ) -> FundingCommitment:
     item = FundingCommitment(
         funder_id=(funder or organization(session)).id,
-        title=f"Pledge {next(_seq)}",
+        title=fields.pop("title", None) or f"Pledge {next(_seq)}",
         amount=Decimal(amount),
         currency_code=currency,
         pledged_on=pledged_on,

@@ -28,6 +28,7 @@ _DATA_VERSION_TABLE: sa.Table = DataVersion.__table__  # type: ignore[assignment
 _ACTOR_ID = "audit_actor_id"
 _ACTOR_LABEL = "audit_actor_label"
 _BULK = "audit_bulk"
+_DEFERRED = "audit_deferred"  # {"summary": str, "rows": [...], "bump": bool} during an import
 
 
 def set_actor(session: Session, *, actor_id: int | None, label: str) -> None:
@@ -46,6 +47,36 @@ def bulk_load(session: Session) -> Iterator[None]:
         session.info[_BULK] = previous
 
 
+@contextlib.contextmanager
+def deferred(session: Session, *, summary: str) -> Iterator[None]:
+    """Keep per-row audit events (each labelled with ``summary``) and the data-version bump in
+    memory until ``write_deferred``; leaving the block without writing them drops them.
+
+    A large import flushes once per row: one audit insert and one version update per flush would
+    double its statements. Here they become one multi-row insert and one update at the end.
+    """
+    previous = session.info.get(_DEFERRED)
+    session.info[_DEFERRED] = {"summary": summary, "rows": [], "bump": False}
+    try:
+        yield
+    finally:
+        session.info[_DEFERRED] = previous
+
+
+def write_deferred(session: Session) -> int:
+    """Write what ``deferred`` kept (inside its block); returns the number of audit events."""
+    state = session.info.get(_DEFERRED)
+    if not state:
+        return 0
+    rows, state["rows"] = state["rows"], []
+    if rows:
+        session.execute(sa.insert(_AUDIT_TABLE), rows)
+    if state["bump"]:
+        state["bump"] = False
+        bump_data_version(session)
+    return len(rows)
+
+
 def record(
     session: Session,
     *,
@@ -56,18 +87,22 @@ def record(
     summary: str | None = None,
 ) -> None:
     """Write one explicit audit event (for actions that are not plain row changes)."""
-    session.execute(
-        sa.insert(_AUDIT_TABLE).values(
-            occurred_at=utcnow(),
-            actor_id=session.info.get(_ACTOR_ID),
-            actor_label=session.info.get(_ACTOR_LABEL) or "system",
-            action=action,
-            entity_type=entity_type,
-            entity_id=None if entity_id is None else str(entity_id),
-            changes=changes,
-            summary=summary,
-        )
-    )
+    values = {
+        "occurred_at": utcnow(),
+        "actor_id": session.info.get(_ACTOR_ID),
+        "actor_label": session.info.get(_ACTOR_LABEL) or "system",
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "changes": changes,
+        "summary": summary,
+    }
+    state = session.info.get(_DEFERRED)
+    if state is not None:
+        values["summary"] = summary or state["summary"]
+        state["rows"].append(values)
+        return
+    session.execute(sa.insert(_AUDIT_TABLE).values(**values))
 
 
 def events_for(session: Session, *, entity_type: str, entity_id: object) -> list[AuditEvent]:
@@ -139,8 +174,12 @@ def bump_data_version(session: Session | sa.Connection) -> None:
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:
+    state = session.info.get(_DEFERRED)
     if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
-        bump_data_version(session)
+        if state is not None:
+            state["bump"] = True
+        else:
+            bump_data_version(session)
     if session.info.get(_BULK):
         return
     rows: list[dict[str, Any]] = []
@@ -176,10 +215,12 @@ def _after_flush(session: Session, flush_context: Any) -> None:
                     "entity_type": obj.__tablename__,  # type: ignore[attr-defined]
                     "entity_id": _entity_id(obj),
                     "changes": changes,
-                    "summary": None,
+                    "summary": state["summary"] if state is not None else None,
                 }
             )
-    if rows:
+    if rows and state is not None:
+        state["rows"].extend(rows)
+    elif rows:
         session.execute(sa.insert(_AUDIT_TABLE), rows)
 
 

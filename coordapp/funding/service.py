@@ -400,6 +400,20 @@ def get_commitment(session: Session, commitment_id: int) -> FundingCommitment:
     return obj
 
 
+def commitment_by_title(session: Session, *, funder_id: int, title: str) -> list[FundingCommitment]:
+    """The funder's commitments with that title, any case (normally one)."""
+    return list(
+        session.scalars(
+            sa.select(FundingCommitment)
+            .where(
+                FundingCommitment.funder_id == funder_id,
+                sa.func.lower(FundingCommitment.title) == " ".join(title.split()).lower(),
+            )
+            .limit(2)
+        )
+    )
+
+
 # --- commitments: allocations ----------------------------------------------------------------
 
 
@@ -1031,6 +1045,24 @@ RECEIPT_LIST = ListSpec(
 def get_receipt(session: Session, receipt_id: int) -> FundingReceipt:
     obj: FundingReceipt = records.get_or_404(session, FundingReceipt, receipt_id, what="receipt")
     return obj
+
+
+def find_receipts(
+    session: Session, *, commitment_id: int, received_on: date, currency_code: str, amount: Decimal
+) -> list[FundingReceipt]:
+    """Receipts of that sum on that day against the commitment (re-imports match on these)."""
+    return list(
+        session.scalars(
+            sa.select(FundingReceipt)
+            .where(
+                FundingReceipt.commitment_id == commitment_id,
+                FundingReceipt.received_on == received_on,
+                FundingReceipt.currency_code == currency_code,
+                FundingReceipt.amount == amount,
+            )
+            .order_by(FundingReceipt.id)
+        )
+    )
 
 
 def _clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:

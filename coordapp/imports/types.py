@@ -15,11 +15,23 @@ from typing import Any
 import sqlalchemy as sa
 
 from coordapp.funding import service as funding
-from coordapp.funding.models import ExchangeRate
+from coordapp.funding.models import ExchangeRate, FundingCommitment, FundingReceipt
+from coordapp.imports import adapters
+from coordapp.network.models import Hotline
 from coordapp.partners import service as partners
-from coordapp.partners.models import Contact, Organization, OrganizationKind, OrganizationStatus
+from coordapp.partners.models import (
+    Contact,
+    Organization,
+    OrganizationKind,
+    OrganizationStatus,
+    Partnership,
+    PartnershipStatus,
+    PartnershipType,
+)
 from coordapp.pillars import service as pillars
 from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.stats.models import HotlineStatistic
+from coordapp.training.models import DeliveryMode, TrainingEvent, TrainingKind
 
 
 class Kind(enum.StrEnum):
@@ -31,6 +43,11 @@ class Kind(enum.StrEnum):
     CHOICE = "choice"
     INTEGER = "integer"
     PILLAR = "pillar"
+    COUNTRY_LIST = "country_list"  # "Austria; Liechtenstein" (semicolons or new lines)
+    PILLAR_LIST = "pillar_list"  # "Capacity Building; Network Expansion"
+    USER = "user"  # a user's email
+    ALLOCATIONS = "allocations"  # "Capacity Building 60%; Network Expansion 40%" or amounts
+    MEMBERSHIP = "membership"  # "1999-11-01 full; 2004-02-01 suspended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +84,14 @@ class ImportType:
     index: tuple[Any, ...] = ()
     index_key: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
     notes: tuple[str, ...] = field(default=())
+    # For types whose row writes a record and its parts (events, allocations, participation):
+    # ``apply_row(session, data=..., context=...) -> (outcome, changed fields)`` replaces the
+    # generic match-then-create/update. ``context`` lives for one run over the file.
+    apply_row: Callable[..., tuple[str, tuple[str, ...]]] | None = None
+    # The existing record for a row when finding it takes service look-ups (names to ids).
+    find: Callable[[Any, Mapping[str, Any]], Any] | None = None
+    # What the row may change besides the record's own columns (its collections).
+    state: Callable[[Any], dict[str, Any]] | None = None
 
     def column(self, name: str) -> ImportColumn | None:
         for column in self.columns:
@@ -232,6 +257,336 @@ PILLAR_TARGETS = ImportType(
     notes=("The pillar by its name or code.",),
 )
 
+
+def _unused_match(data: Mapping[str, Any]) -> list[Any]:
+    raise AssertionError("this type finds its records through `find` or `apply_row`")
+
+
+def _not_generic(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("this type writes through `apply_row`")
+
+
+HOTLINES = ImportType(
+    name="hotlines",
+    title="Hotlines",
+    model=Hotline,
+    columns=(
+        ImportColumn("name", "name", required=True, aliases=("hotline",)),
+        ImportColumn(
+            "country", "country_code", Kind.COUNTRY, required=True, aliases=("home_country",)
+        ),
+        ImportColumn(
+            "operator",
+            "operator",
+            aliases=("operating_organization",),
+            current=lambda h: h.operator.name if h.operator else None,
+        ),
+        ImportColumn(
+            "covered_countries",
+            "covered_countries",
+            Kind.COUNTRY_LIST,
+            aliases=("countries_covered",),
+            current=lambda h: [c.alpha2 for c in h.covered_countries],
+        ),
+        ImportColumn("public_url", "public_url", aliases=("reporting_url", "website")),
+        ImportColumn("founded_year", "founded_year", Kind.INTEGER, aliases=("founded",)),
+        ImportColumn("languages", "languages"),
+        ImportColumn("reporting_channels", "reporting_channels", aliases=("channels",)),
+        ImportColumn("staff_count", "staff_count", Kind.INTEGER, aliases=("staff",)),
+        ImportColumn("notes", "notes"),
+        ImportColumn(
+            "membership",
+            "membership",
+            Kind.MEMBERSHIP,
+            aliases=("membership_events", "membership_history"),
+            current=lambda h: [],
+        ),
+    ),
+    key_columns=("name",),
+    match=lambda d: [_lower_equals(Hotline.name, d["name"])],
+    create=adapters.create_hotline,
+    update=adapters.update_hotline,
+    example={
+        "name": "Example Hotline",
+        "country": "Österreich",
+        "operator": "Example Trust & Safety Ltd",
+        "covered_countries": "Austria; Liechtenstein",
+        "public_url": "https://hotline.example.org",
+        "founded_year": "2019",
+        "languages": "de en",
+        "reporting_channels": "web email",
+        "staff_count": "4",
+        "notes": "Joined after the 2018 scoping visit",
+        "membership": "2019-05-01 applicant; 2020-06-01 provisional; 2022-06-01 full",
+    },
+    describe=lambda d: str(d.get("name") or ""),
+    list_endpoint="network.hotlines_list",
+    index=(sa.func.lower(Hotline.name),),
+    index_key=lambda d: (str(d["name"]).strip().lower(),),
+    state=adapters.hotline_state,
+    notes=(
+        "The home country is always covered; list the other countries it takes reports for.",
+        "Membership changes in the file are added to the hotline's history when missing; "
+        "the import never removes history.",
+    ),
+)
+
+PARTNERSHIPS = ImportType(
+    name="partnerships",
+    title="Partnerships",
+    model=Partnership,
+    columns=(
+        ImportColumn(
+            "organization",
+            "organization",
+            required=True,
+            aliases=("organisation", "partner"),
+            current=lambda p: p.organization.name,
+        ),
+        ImportColumn("title", "title", required=True),
+        ImportColumn("type", "type", Kind.CHOICE, required=True, choices=PartnershipType),
+        ImportColumn("status", "status", Kind.CHOICE, choices=PartnershipStatus),
+        ImportColumn("start_date", "start_date", Kind.DATE, aliases=("start",)),
+        ImportColumn("end_date", "end_date", Kind.DATE, aliases=("end",)),
+        ImportColumn(
+            "renewal_notice_days", "renewal_notice_days", Kind.INTEGER, aliases=("notice_days",)
+        ),
+        ImportColumn("owner", "owner_id", Kind.USER, aliases=("owner_email",)),
+        ImportColumn(
+            "pillars",
+            "pillars",
+            Kind.PILLAR_LIST,
+            current=lambda p: [pillar.id for pillar in p.pillars],
+        ),
+        ImportColumn("notes", "notes"),
+        ImportColumn("document_refs", "document_refs", aliases=("documents",)),
+    ),
+    key_columns=("organization", "title"),
+    match=_unused_match,
+    find=adapters.find_partnership,
+    create=partners.create_partnership,
+    update=partners.update_partnership,
+    example={
+        "organization": "Example Trust & Safety Ltd",
+        "title": "Hash-sharing MoU",
+        "type": "strategic_mou",
+        "status": "active",
+        "start_date": "2026-01-01",
+        "end_date": "2027-12-31",
+        "renewal_notice_days": "90",
+        "owner": "manager@coordapp.example",
+        "pillars": "Technology & Innovation; Capacity Building",
+        "notes": "Renewal talks start in September",
+        "document_refs": "https://intranet.example.org/agreements/mou-2026",
+    },
+    describe=lambda d: f"{d.get('organization') or ''}: {d.get('title') or ''}",
+    list_endpoint="partners.partnerships_list",
+    state=adapters.partnership_state,
+    notes=(
+        "A partnership is found by its organization and title. The owner is a manager's email.",
+    ),
+)
+
+FUNDING_COMMITMENTS = ImportType(
+    name="funding-commitments",
+    title="Funding commitments",
+    model=FundingCommitment,
+    columns=(
+        ImportColumn("funder", "funder", required=True, current=lambda c: c.funder.name),
+        ImportColumn("title", "title", required=True),
+        ImportColumn("amount", "amount", Kind.DECIMAL, required=True),
+        ImportColumn(
+            "currency", "currency_code", Kind.CURRENCY, required=True, aliases=("currency_code",)
+        ),
+        ImportColumn("pledged_on", "pledged_on", Kind.DATE, required=True, aliases=("pledged",)),
+        ImportColumn("period_start", "period_start", Kind.DATE, required=True),
+        ImportColumn("period_end", "period_end", Kind.DATE, required=True),
+        ImportColumn(
+            "allocations",
+            "allocations",
+            Kind.ALLOCATIONS,
+            required=True,
+            aliases=("pillars", "allocation"),
+            current=adapters.commitment_allocations,
+        ),
+        ImportColumn(
+            "partnership",
+            "partnership",
+            current=lambda c: c.partnership.title if c.partnership else None,
+        ),
+        ImportColumn("notes", "notes"),
+    ),
+    key_columns=("funder", "title"),
+    match=_unused_match,
+    find=adapters.find_commitment,
+    create=adapters.create_commitment,
+    update=adapters.update_commitment,
+    example={
+        "funder": "Example Trust & Safety Ltd",
+        "title": "Analyst training grant 2027",
+        "amount": "120000",
+        "currency": "USD",
+        "pledged_on": "2026-10-15",
+        "period_start": "2027-01-01",
+        "period_end": "2027-12-31",
+        "allocations": "Capacity Building 60%; Technology & Innovation 40%",
+        "partnership": "",
+        "notes": "Confirmation letter expected in January",
+    },
+    describe=lambda d: f"{d.get('funder') or ''}: {d.get('title') or ''}",
+    list_endpoint="funding.commitments_list",
+    state=adapters.commitment_state,
+    notes=(
+        "A commitment is found by its funder and title; it is recorded as pledged.",
+        "Allocations are shares in percent (adding up to 100) or amounts (adding up to the "
+        "pledge), one per pillar, separated by semicolons.",
+    ),
+)
+
+RECEIPTS = ImportType(
+    name="receipts",
+    title="Funding receipts",
+    model=FundingReceipt,
+    columns=(
+        ImportColumn("funder", "funder", required=True),
+        ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+        ImportColumn(
+            "received_on", "received_on", Kind.DATE, required=True, aliases=("received", "date")
+        ),
+        ImportColumn("amount", "amount", Kind.DECIMAL, required=True),
+        ImportColumn("currency", "currency_code", Kind.CURRENCY, aliases=("currency_code",)),
+        ImportColumn("reference", "reference"),
+    ),
+    key_columns=("funder", "commitment", "received_on", "amount", "currency"),
+    match=_unused_match,
+    create=_not_generic,
+    update=_not_generic,
+    apply_row=adapters.apply_receipt,
+    example={
+        "funder": "Example Trust & Safety Ltd",
+        "commitment": "Analyst training grant 2027",
+        "received_on": "2026-11-02",
+        "amount": "60000",
+        "currency": "USD",
+        "reference": "First instalment",
+    },
+    describe=lambda d: (
+        f"{d.get('commitment') or ''} {d.get('received_on') or ''} "
+        f"{d.get('amount') or ''} {d.get('currency_code') or ''}"
+    ).strip(),
+    list_endpoint="funding.receipts_list",
+    notes=(
+        "A receipt is the same one when commitment, date, amount and currency are equal; "
+        "the currency defaults to the commitment's.",
+    ),
+)
+
+TRAININGS = ImportType(
+    name="trainings",
+    title="Trainings with participation",
+    model=TrainingEvent,
+    columns=(
+        ImportColumn("title", "title", required=True, aliases=("training", "event")),
+        ImportColumn("start_date", "start_date", Kind.DATE, required=True, aliases=("start",)),
+        ImportColumn("end_date", "end_date", Kind.DATE, required=True, aliases=("end",)),
+        ImportColumn("kind", "kind", Kind.CHOICE, required=True, choices=TrainingKind),
+        ImportColumn("pillar", "pillar_id", Kind.PILLAR, required=True),
+        ImportColumn("delivery", "delivery", Kind.CHOICE, required=True, choices=DeliveryMode),
+        ImportColumn(
+            "location_country",
+            "location_country_code",
+            Kind.COUNTRY,
+            aliases=("location", "country"),
+        ),
+        ImportColumn("organizer", "organizer"),
+        ImportColumn("topics", "topics"),
+        ImportColumn("trainers", "trainers"),
+        ImportColumn("notes", "notes"),
+        ImportColumn(
+            "participant", "participant", aliases=("hotline", "organization", "organisation")
+        ),
+        ImportColumn("participants", "participants", Kind.INTEGER, aliases=("people",)),
+        ImportColumn("completed", "completed", Kind.INTEGER),
+        ImportColumn("feedback_score", "feedback_score", Kind.DECIMAL, aliases=("feedback",)),
+    ),
+    key_columns=("title", "start_date", "participant"),
+    match=_unused_match,
+    create=_not_generic,
+    update=_not_generic,
+    apply_row=adapters.apply_training,
+    example={
+        "title": "Analyst wellbeing workshop",
+        "start_date": "2026-11-16",
+        "end_date": "2026-11-17",
+        "kind": "workshop",
+        "pillar": "Capacity Building",
+        "delivery": "in person",
+        "location_country": "Belgium",
+        "organizer": "Example Trust & Safety Ltd",
+        "topics": "Resilience, peer support",
+        "trainers": "Dr. A. Trainer",
+        "notes": "",
+        "participant": "Example Trust & Safety Ltd",
+        "participants": "3",
+        "completed": "3",
+        "feedback_score": "4.5",
+    },
+    describe=lambda d: " / ".join(
+        str(part) for part in (d.get("title"), d.get("participant")) if part
+    ),
+    list_endpoint="training.trainings_list",
+    notes=(
+        "One row per participant, the event's columns repeated on each (an attendance "
+        "sheet); the event is found by title and start date.",
+        "The participant is a hotline or an organization, by name.",
+    ),
+)
+
+HOTLINE_STATISTICS = ImportType(
+    name="hotline-statistics",
+    title="Hotline statistics",
+    model=HotlineStatistic,
+    columns=(
+        ImportColumn("hotline", "hotline", required=True),
+        ImportColumn("year", "year", Kind.INTEGER, required=True),
+        ImportColumn("quarter", "quarter", Kind.INTEGER, required=True, aliases=("q",)),
+        *(ImportColumn(code, code, Kind.DECIMAL) for code in adapters.METRIC_CODES),
+    ),
+    key_columns=("hotline", "year", "quarter"),
+    match=_unused_match,
+    create=_not_generic,
+    update=_not_generic,
+    apply_row=adapters.apply_statistics,
+    example={
+        "hotline": "Example Hotline",
+        "year": "2026",
+        "quarter": "2",
+        "reports_received": "1250",
+        "reports_assessed_csam": "830",
+        "reports_forwarded": "790",
+        "removed_within_3_days_pct": "87.5",
+    },
+    describe=lambda d: f"{d.get('hotline') or ''} {d.get('year') or ''} Q{d.get('quarter') or ''}",
+    list_endpoint="stats.statistics_list",
+    notes=(
+        "Aggregate counts only, one quarter per row, checked like the quarterly grid "
+        "(a quarter's figures are entered once it has ended). A blank cell leaves the stored "
+        "value as it is.",
+    ),
+)
+
 IMPORT_TYPES: dict[str, ImportType] = {
-    t.name: t for t in (ORGANIZATIONS, CONTACTS, EXCHANGE_RATES, PILLAR_TARGETS)
+    t.name: t
+    for t in (
+        ORGANIZATIONS,
+        CONTACTS,
+        HOTLINES,
+        PARTNERSHIPS,
+        FUNDING_COMMITMENTS,
+        RECEIPTS,
+        EXCHANGE_RATES,
+        TRAININGS,
+        HOTLINE_STATISTICS,
+        PILLAR_TARGETS,
+    )
 }

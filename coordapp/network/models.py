@@ -68,6 +68,7 @@ class Hotline(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
 
     __tablename__ = "hotlines"
     __table_args__ = (
+        sa.Index("ix_hotlines_name_lower", sa.func.lower(sa.column("name"))),
         sa.CheckConstraint("staff_count IS NULL OR staff_count >= 0", name="staff_non_negative"),
         sa.CheckConstraint(
             "founded_year IS NULL OR founded_year BETWEEN 1950 AND 2100", name="founded_year_range"

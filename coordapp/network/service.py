@@ -457,6 +457,13 @@ def get_hotline(session: Session, hotline_id: int) -> Hotline:
     return obj
 
 
+def hotline_by_name(session: Session, name: str) -> Hotline | None:
+    """The hotline of that name, any case (names are unique regardless of case)."""
+    return session.scalar(
+        sa.select(Hotline).where(sa.func.lower(Hotline.name) == " ".join(name.split()).lower())
+    )
+
+
 def _as_list(value: object) -> list[str]:
     """Several values from a form (a list) or an import / API (one string, space or comma)."""
     if value is None:

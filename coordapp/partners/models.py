@@ -72,6 +72,8 @@ class Organization(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Bas
         return self.name
 
     __tablename__ = "organizations"
+    # Names are unique regardless of case: the services look them up by lower(name).
+    __table_args__ = (sa.Index("ix_organizations_name_lower", sa.func.lower(sa.column("name"))),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False, unique=True)
@@ -106,6 +108,7 @@ class Contact(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
         return self.full_name
 
     __tablename__ = "contacts"
+    __table_args__ = (sa.Index("ix_contacts_email_lower", sa.func.lower(sa.column("email"))),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(

@@ -633,6 +633,22 @@ def get_partnership(session: Session, partnership_id: int) -> Partnership:
     return obj
 
 
+def partnership_by_title(
+    session: Session, *, organization_id: int, title: str
+) -> list[Partnership]:
+    """The organization's partnerships with that title, any case (normally one)."""
+    return list(
+        session.scalars(
+            sa.select(Partnership)
+            .where(
+                Partnership.organization_id == organization_id,
+                sa.func.lower(Partnership.title) == " ".join(title.split()).lower(),
+            )
+            .limit(2)
+        )
+    )
+
+
 def owner_choices(session: Session, *, keep_id: int | None = None) -> list[tuple[str, str]]:
     """Who may own an agreement: active managers and admins (plus the current owner)."""
     query = sa.select(User.id, User.full_name, User.email).where(

@@ -122,6 +122,34 @@ def get_event(session: Session, event_id: int) -> TrainingEvent:
     return obj
 
 
+def events_by_title(session: Session, *, title: str, start_date: date) -> list[TrainingEvent]:
+    """Events with that title (any case) starting on that day (normally one)."""
+    return list(
+        session.scalars(
+            sa.select(TrainingEvent)
+            .where(
+                sa.func.lower(TrainingEvent.title) == " ".join(title.split()).lower(),
+                TrainingEvent.start_date == start_date,
+            )
+            .limit(2)
+        )
+    )
+
+
+def participation_of(
+    session: Session, *, event: TrainingEvent, hotline_id: int | None, organization_id: int | None
+) -> TrainingParticipation | None:
+    """The event's row for that hotline or organization, if it has one."""
+    same = (
+        TrainingParticipation.hotline_id == hotline_id
+        if hotline_id is not None
+        else TrainingParticipation.organization_id == organization_id
+    )
+    return session.scalar(
+        sa.select(TrainingParticipation).where(TrainingParticipation.event_id == event.id, same)
+    )
+
+
 def _required_date(field: str, value: Any) -> date:
     if not isinstance(value, date):
         raise ValidationError(field, "Enter a date as YYYY-MM-DD.")

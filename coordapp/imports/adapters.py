@@ -1,0 +1,382 @@
+"""How an import row of a record with parts becomes calls of its domain services.
+
+Each function takes the row's normalised ``data`` (see ``types.py``) and calls the same service
+verbs as the forms — hotlines with their membership events, commitments with their allocations,
+trainings with their participation, a hotline's quarter of statistics — so an imported row is
+validated exactly like one typed in. They return ``(outcome, changed fields)``; the import
+never deletes: membership events, participation rows or statistics that the file does not
+mention are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy.orm import Session
+
+from coordapp.errors import ValidationError
+from coordapp.funding import service as funding
+from coordapp.funding.models import FundingCommitment
+from coordapp.network import service as network
+from coordapp.network.models import Hotline
+from coordapp.partners import service as partners
+from coordapp.partners.models import Partnership
+from coordapp.stats import service as stats
+from coordapp.training import service as training
+from coordapp.training.models import TrainingEvent
+
+CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+
+
+def _one(found: list[Any], what: str) -> Any:
+    if len(found) > 1:
+        raise ValidationError(None, f"More than one existing {what} matches this row.")
+    return found[0] if found else None
+
+
+# --- hotlines with covered countries and membership events -----------------------------------
+
+
+def hotline_state(hotline: Hotline) -> dict[str, Any]:
+    return {
+        "covered_countries": sorted(c.alpha2 for c in hotline.covered_countries),
+        "membership": sorted((e.event_date, str(e.status)) for e in hotline.membership_events),
+    }
+
+
+def _add_missing_events(session: Session, hotline: Hotline, events: list[tuple[date, str]]) -> int:
+    have = {(e.event_date, str(e.status)) for e in hotline.membership_events}
+    added = 0
+    # In date order, so each step is checked against the history before it.
+    for day, status in sorted(events):
+        if (day, status) in have:
+            continue
+        network.add_membership_event(session, hotline=hotline, on=day, status=status, note=None)
+        have.add((day, status))
+        added += 1
+    return added
+
+
+def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
+    hotline = network.create_hotline(session, data=data)
+    try:
+        _add_missing_events(session, hotline, data.get("membership") or [])
+    except ValidationError as error:
+        raise ValidationError("membership", error.message) from error
+    return hotline
+
+
+def update_hotline(
+    session: Session, *, obj: Hotline, data: Mapping[str, Any], expected_version: int | None
+) -> Hotline:
+    network.update_hotline(session, obj=obj, data=data, expected_version=expected_version)
+    try:
+        _add_missing_events(session, obj, data.get("membership") or [])
+    except ValidationError as error:
+        raise ValidationError("membership", error.message) from error
+    return obj
+
+
+# --- partnerships ----------------------------------------------------------------------------
+
+
+def find_partnership(session: Session, data: Mapping[str, Any]) -> Partnership | None:
+    organization_id = partners.organization_id_by_name(
+        session, "organization", data.get("organization")
+    )
+    assert organization_id is not None
+    return _one(
+        partners.partnership_by_title(
+            session, organization_id=organization_id, title=str(data.get("title") or "")
+        ),
+        "partnership",
+    )
+
+
+def partnership_state(partnership: Partnership) -> dict[str, Any]:
+    return {"pillars": [p.id for p in partnership.pillars]}
+
+
+# --- funding commitments with allocations ----------------------------------------------------
+
+
+def _commitment_data(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+    values = dict(data)
+    mode, shares = data.get("allocations") or ("amount", {})
+    values["allocation_mode"] = mode
+    values["allocations"] = {str(k): str(v) for k, v in shares.items()}
+    title = data.get("partnership")
+    values["partnership_id"] = None
+    if title:
+        funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"))
+        assert funder_id is not None
+        found = _one(
+            partners.partnership_by_title(session, organization_id=funder_id, title=str(title)),
+            "partnership",
+        )
+        if found is None:
+            raise ValidationError(
+                "partnership_id", f"The funder has no partnership titled {str(title)!r}."
+            )
+        values["partnership_id"] = found.id
+    return values
+
+
+def find_commitment(session: Session, data: Mapping[str, Any]) -> FundingCommitment | None:
+    funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"))
+    assert funder_id is not None
+    return _one(
+        funding.commitment_by_title(
+            session, funder_id=funder_id, title=str(data.get("title") or "")
+        ),
+        "commitment",
+    )
+
+
+def create_commitment(session: Session, *, data: Mapping[str, Any]) -> FundingCommitment:
+    return funding.create_commitment(session, data=_commitment_data(session, data))
+
+
+def update_commitment(
+    session: Session,
+    *,
+    obj: FundingCommitment,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+) -> FundingCommitment:
+    return funding.update_commitment(
+        session, obj=obj, data=_commitment_data(session, data), expected_version=expected_version
+    )
+
+
+def commitment_allocations(commitment: FundingCommitment) -> tuple[str, dict[int, Decimal]]:
+    return "amount", {a.pillar_id: a.amount for a in commitment.allocations}
+
+
+def commitment_state(commitment: FundingCommitment) -> dict[str, Any]:
+    return {"allocations": sorted((a.pillar_id, a.amount) for a in commitment.allocations)}
+
+
+# --- receipts --------------------------------------------------------------------------------
+
+
+def apply_receipt(
+    session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
+) -> tuple[str, tuple[str, ...]]:
+    """A receipt is the same one when commitment, day, currency and sum are equal."""
+    commitment = find_commitment(
+        session, {"funder": data.get("funder"), "title": data.get("commitment")}
+    )
+    if commitment is None:
+        raise ValidationError(
+            "commitment", f"The funder has no commitment titled {data.get('commitment')!r}."
+        )
+    values = {**data, "commitment_id": commitment.id}
+    values["currency_code"] = data.get("currency_code") or commitment.currency_code
+    cleaned_amount = data.get("amount")
+    # The same file may hold two equal receipts on one day: the n-th row matches the n-th one.
+    key = (commitment.id, data.get("received_on"), values["currency_code"], cleaned_amount)
+    seen = context.setdefault("receipts_seen", {})
+    index = seen.get(key, 0)
+    seen[key] = index + 1
+    existing = (
+        funding.find_receipts(
+            session,
+            commitment_id=commitment.id,
+            received_on=data["received_on"],
+            currency_code=values["currency_code"],
+            amount=cleaned_amount,
+        )
+        if isinstance(data.get("received_on"), date) and isinstance(cleaned_amount, Decimal)
+        else []
+    )
+    if index < len(existing):
+        receipt = existing[index]
+        if (receipt.reference or None) == (data.get("reference") or None):
+            return UNCHANGED, ()
+        funding.update_receipt(session, obj=receipt, data=values)
+        return UPDATE, ("reference",)
+    funding.create_receipt(session, data=values)
+    return CREATE, ()
+
+
+# --- trainings with participation ------------------------------------------------------------
+
+EVENT_FIELDS = (
+    "title",
+    "kind",
+    "pillar_id",
+    "start_date",
+    "end_date",
+    "delivery",
+    "location_country_code",
+    "organizer",
+    "topics",
+    "trainers",
+    "notes",
+)
+
+
+def _event_values(event: TrainingEvent) -> dict[str, Any]:
+    return {
+        "title": event.title,
+        "kind": str(event.kind),
+        "pillar_id": event.pillar_id,
+        "start_date": event.start_date,
+        "end_date": event.end_date,
+        "delivery": str(event.delivery),
+        "location_country_code": event.location_country_code,
+        "organizer": event.organizer.name if event.organizer else None,
+        "topics": event.topics,
+        "trainers": event.trainers,
+        "notes": event.notes,
+    }
+
+
+def _participant_ids(session: Session, name: str) -> tuple[int | None, int | None]:
+    hotline = network.hotline_by_name(session, name)
+    if hotline is not None:
+        return hotline.id, None
+    try:
+        organization_id = partners.organization_id_by_name(session, "participant", name)
+    except ValidationError:
+        raise ValidationError(
+            "participant", f"No hotline or organization is named {name.strip()!r}."
+        ) from None
+    return None, organization_id
+
+
+def apply_training(
+    session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
+) -> tuple[str, tuple[str, ...]]:
+    """One row: the event (found by title and start date) and one participant's figures.
+
+    An attendance sheet repeats the event on every row; the rows of one event must agree.
+    """
+    wanted = {name: data.get(name) for name in EVENT_FIELDS}
+    key = (str(wanted["title"] or "").lower(), wanted["start_date"])
+    events: dict[Any, tuple[int, dict[str, Any]]] = context.setdefault("events", {})
+    outcome, changed = UNCHANGED, cast(tuple[str, ...], ())
+    if key in events:
+        event_id, first = events[key]
+        event = training.get_event(session, event_id)
+        differs = [name for name in EVENT_FIELDS if first.get(name) != wanted.get(name)]
+        if differs:
+            raise ValidationError(
+                differs[0],
+                "An earlier row of this file gives this event a different "
+                f"{differs[0].removesuffix('_id').removesuffix('_code').replace('_', ' ')}.",
+            )
+    else:
+        found = _one(
+            training.events_by_title(
+                session,
+                title=str(wanted["title"] or ""),
+                start_date=cast(date, wanted["start_date"]),
+            ),
+            "training event",
+        )
+        if found is None:
+            event = training.create_event(session, data=wanted)
+            outcome = CREATE
+        else:
+            event = found
+            before = _event_values(event)
+            training.update_event(session, obj=event, data=wanted, expected_version=None)
+            after = _event_values(event)
+            changed = tuple(k for k in after if after[k] != before[k])
+            outcome = UPDATE if changed else UNCHANGED
+        events[key] = (event.id, wanted)
+    participant = data.get("participant")
+    if not participant:
+        if data.get("participants") is not None:
+            raise ValidationError("participant", "Name the hotline or organization that took part.")
+        return outcome, changed
+    hotline_id, organization_id = _participant_ids(session, str(participant))
+    row = training.participation_of(
+        session, event=event, hotline_id=hotline_id, organization_id=organization_id
+    )
+    figures = {
+        "participants": data.get("participants"),
+        "completed": data.get("completed"),
+        "feedback_score": data.get("feedback_score"),
+    }
+    if row is None:
+        training.set_participation(
+            session, event=event, hotline_id=hotline_id, organization_id=organization_id, **figures
+        )
+        return (CREATE if outcome == UNCHANGED else outcome), changed
+    counts_before = (row.participants, row.completed, row.feedback_score)
+    training.set_participation(
+        session,
+        event=event,
+        hotline_id=hotline_id,
+        organization_id=organization_id,
+        participation=row,
+        attendee_names=row.attendee_names,
+        **figures,
+    )
+    counts_after = (row.participants, row.completed, row.feedback_score)
+    moved = tuple(
+        name
+        for name, old, new in zip(
+            ("participants", "completed", "feedback_score"),
+            counts_before,
+            counts_after,
+            strict=True,
+        )
+        if old != new
+    )
+    if moved and outcome == UNCHANGED:
+        return UPDATE, moved
+    return outcome, changed + moved
+
+
+# --- hotline statistics (one quarter per row) ------------------------------------------------
+
+METRIC_CODES = (
+    "reports_received",
+    "reports_assessed_csam",
+    "reports_forwarded",
+    "removed_within_3_days_pct",
+)
+
+
+def apply_statistics(
+    session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
+) -> tuple[str, tuple[str, ...]]:
+    """A hotline's figures for one quarter, saved through the quarterly grid's own checks."""
+    name = str(data.get("hotline") or "")
+    hotline = network.hotline_by_name(session, name)
+    if hotline is None:
+        raise ValidationError("hotline", f"No hotline is named {name.strip()!r}.")
+    quarter = data.get("quarter")
+    if quarter not in stats.QUARTERS:
+        raise ValidationError("quarter", "The quarter is 1, 2, 3 or 4.")
+    values = {
+        (code, quarter): _plain(data[code]) for code in METRIC_CODES if data.get(code) is not None
+    }
+    if not values:
+        raise ValidationError(None, "The row has no figures.")
+    try:
+        saved = stats.save_quarter_grid(
+            session, hotline=hotline, year=int(data["year"]), values=values
+        )
+    except stats.GridInvalid as invalid:
+        (code, _), message = next(iter(invalid.errors.items()))
+        raise ValidationError(code, message) from invalid
+    if saved.updated:
+        return UPDATE, ()
+    if saved.created:
+        return CREATE, ()
+    return UNCHANGED, ()
+
+
+def _plain(value: Any) -> Any:
+    """1250.0 from a spreadsheet is the count 1250, not a decimal the grid would refuse."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value

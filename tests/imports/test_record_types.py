@@ -1,0 +1,453 @@
+"""Import types whose rows write a record and its parts: dry run, apply, re-apply, one bad row.
+
+Hotlines with membership events and covered countries, partnerships, funding commitments with
+allocations, receipts, trainings with participation, hotline statistics.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.audit.models import AuditEvent
+from coordapp.auth import service as auth_service
+from coordapp.auth.models import Role
+from coordapp.funding.models import FundingCommitment, FundingReceipt
+from coordapp.imports import service as imports
+from coordapp.imports.service import DateOrder, DecimalMark, Options, Outcome
+from coordapp.network.models import Hotline, HotlineMembershipEvent, MembershipStatus
+from coordapp.network.service import CoverageStatus, coverage_as_of
+from coordapp.partners.models import Partnership
+from coordapp.stats.models import HotlineStatistic
+from coordapp.training.models import TrainingEvent, TrainingParticipation
+from tests import factories
+from tests.imports.test_service import count, csv_bytes, run, xlsx_bytes
+
+
+def outcomes(report: imports.ImportReport) -> list[str]:
+    return [row.outcome.value for row in report.rows]
+
+
+def apply_twice(session: Session, content: bytes, type_name: str, **kw: object) -> None:
+    """Apply, then apply the same file again: the second run changes nothing."""
+    first = run(session, content, type_name=type_name, apply=True, **kw)
+    assert first.applied, first.errors
+    again = run(session, content, type_name=type_name, apply=True, **kw)
+    assert again.ok, again.errors
+    assert set(outcomes(again)) == {"unchanged"}, [(r.row, r.changed) for r in again.rows]
+
+
+# --- hotlines with membership events and covered countries -----------------------------------
+
+HOTLINES = (
+    "name;country;operator;covered_countries;founded_year;membership",
+    "Hotline Alpenland;Österreich;Alpen Trust;Liechtenstein;2019;"
+    "2019-05-01 applicant | 2020-06-01 provisional | 2022-06-01 full member",
+    "Seoul Safe Line;Korea, Rep.;;;2021;2021-03-01 applicant",
+    "Tirana Line;Albania;;Kosovo;;",
+)
+
+
+def test_hotlines_dry_run_apply_reapply(session: Session) -> None:
+    factories.organization(session, name="Alpen Trust")
+    content = csv_bytes(*HOTLINES)
+    dry = run(session, content, type_name="hotlines")
+    assert dry.ok, dry.errors
+    assert outcomes(dry) == ["create"] * 3
+    assert count(session, Hotline) == 0
+
+    apply_twice(session, content, "hotlines")
+    alpen = session.scalars(sa.select(Hotline).where(Hotline.name == "Hotline Alpenland")).one()
+    assert alpen.country_code == "AT" and alpen.operator is not None
+    assert sorted(c.alpha2 for c in alpen.covered_countries) == ["AT", "LI"]
+    assert [(e.event_date, e.status) for e in alpen.membership_events] == [
+        (date(2019, 5, 1), MembershipStatus.APPLICANT),
+        (date(2020, 6, 1), MembershipStatus.PROVISIONAL),
+        (date(2022, 6, 1), MembershipStatus.FULL),
+    ]
+    seoul = session.scalars(sa.select(Hotline).where(Hotline.name == "Seoul Safe Line")).one()
+    assert seoul.country_code == "KR"
+    # The import feeds the derived coverage: Liechtenstein is covered by a full member now.
+    covered = {
+        c.country_code
+        for c in coverage_as_of(session, on=date(2023, 1, 1))
+        if c.status == CoverageStatus.FULL
+    }
+    assert {"AT", "LI"} <= covered
+
+
+def test_hotlines_update_adds_events_and_countries_keeps_history(session: Session) -> None:
+    run(session, csv_bytes(*HOTLINES[:1], HOTLINES[3]), type_name="hotlines", apply=True)
+    changed = csv_bytes(
+        "name,country,covered_countries,membership",
+        'Tirana Line,AL,"Kosovo; North Macedonia",2024-01-10 applicant',
+    )
+    report = run(session, changed, type_name="hotlines", apply=True)
+    assert report.applied, report.errors
+    assert outcomes(report) == ["update"]
+    assert set(report.rows[0].changed) >= {"covered_countries", "membership"}
+    tirana = session.scalars(sa.select(Hotline).where(Hotline.name == "Tirana Line")).one()
+    assert sorted(c.alpha2 for c in tirana.covered_countries) == ["AL", "MK", "XK"]
+    assert len(tirana.membership_events) == 1
+
+
+def test_hotlines_impossible_history_is_an_error_on_its_row(session: Session) -> None:
+    content = csv_bytes(
+        "name,country,membership",
+        "Good Line,Portugal,2020-01-01 applicant",
+        "Bad Line,Spain,2020-01-01 withdrawn; 2019-01-01 full; 2021-13-01 applicant",
+        "Other Line,Narnia,",
+    )
+    report = run(session, content, type_name="hotlines", apply=True)
+    assert not report.applied and count(session, Hotline) == 0
+    errors = {(e.row, e.column) for e in report.errors}
+    assert (3, "membership") in errors  # month 13
+    assert (4, "country") in errors and "Narnia" in report.errors[-1].message
+
+
+# --- partnerships ----------------------------------------------------------------------------
+
+
+def _manager(session: Session) -> str:
+    user = auth_service.create_user(
+        session,
+        email="owner@test.example",
+        full_name="Owner",
+        role=Role.MANAGER,
+        password="a long enough password 1",
+    )
+    return user.email
+
+
+PARTNERSHIPS = (
+    "organization,title,type,status,start_date,end_date,owner,pillars,document_refs",
+    "Alpha Cloud,Hash sharing MoU,strategic MoU,active,01.01.2026,31.12.2027,{owner},"
+    '"Technology & Innovation; Capacity Building",https://intranet.example.org/mou',
+    "alpha cloud,Grant 2026,funding,negotiating,,,,,",
+)
+
+
+def test_partnerships_dry_run_apply_reapply(session: Session) -> None:
+    factories.organization(session, name="Alpha Cloud")
+    owner = _manager(session)
+    content = csv_bytes(*(line.replace("{owner}", owner) for line in PARTNERSHIPS))
+    options = Options(dates=DateOrder.DMY)
+    dry = run(session, content, type_name="partnerships", options=options)
+    assert dry.ok, dry.errors
+    assert outcomes(dry) == ["create", "create"] and count(session, Partnership) == 0
+    apply_twice(session, content, "partnerships", options=options)
+    mou = session.scalars(
+        sa.select(Partnership).where(Partnership.title == "Hash sharing MoU")
+    ).one()
+    assert mou.end_date == date(2027, 12, 31) and mou.owner is not None
+    assert sorted(p.name for p in mou.pillars) == ["Capacity Building", "Technology & Innovation"]
+
+
+def test_partnership_update_checks_status_transitions(session: Session) -> None:
+    org = factories.organization(session, name="Alpha Cloud")
+    factories.partnership(session, organization=org, title="Old MoU")
+    pillars_only = csv_bytes(
+        "organization,title,type,pillars", "Alpha Cloud,Old MoU,funding,Network Expansion"
+    )
+    report = run(session, pillars_only, type_name="partnerships", apply=True)
+    assert report.applied and outcomes(report) == ["update"]
+    assert report.rows[0].changed == ("pillars",)
+    backwards = csv_bytes("organization,title,type,status", "Alpha Cloud,Old MoU,funding,prospect")
+    report = run(session, backwards, type_name="partnerships", apply=True)
+    assert not report.applied
+    assert report.errors[0].column == "status" and "Prospect" in report.errors[0].message
+
+
+def test_partnerships_unknown_owner_and_organization(session: Session) -> None:
+    content = csv_bytes(
+        "organization,title,type,owner",
+        "Nobody Inc,MoU,funding,",
+        "Nobody Inc,MoU 2,funding,ghost@example.org",
+    )
+    report = run(session, content, type_name="partnerships", apply=True)
+    assert not report.applied and count(session, Partnership) == 0
+    assert report.errors[0].row == 2 and report.errors[0].column == "organization"
+    assert any(e.column == "owner" and "ghost@example.org" in e.message for e in report.errors)
+
+
+# --- funding commitments with allocations ----------------------------------------------------
+
+COMMITMENTS = (
+    "funder;title;amount;currency;pledged_on;period_start;period_end;allocations",
+    "Gamma Foundation;Analyst grant;120.000,00;usd;15.10.2026;01.01.2027;31.12.2027;"
+    "Capacity Building 60%| Technology & Innovation 40%",
+    "Gamma Foundation;Thirds;100;EUR;2026-10-01;2026-10-01;2027-09-30;"
+    "Capacity Building: 33,33% | Network Expansion: 33,33% | Strategic Communications: 33,34%",
+    "Gamma Foundation;By amount;1.000;GBP;2026-09-01;2026-09-01;2027-08-31;"
+    "Network Expansion 250 | Capacity Building 750",
+)
+
+
+def test_commitments_with_allocations(session: Session) -> None:
+    factories.organization(session, name="Gamma Foundation")
+    content = csv_bytes(*COMMITMENTS)
+    options = Options(dates=DateOrder.DMY, decimal=DecimalMark.COMMA)
+    dry = run(session, content, type_name="funding-commitments", options=options)
+    assert dry.ok, dry.errors
+    assert count(session, FundingCommitment) == 0
+    apply_twice(session, content, "funding-commitments", options=options)
+    grant = session.scalars(
+        sa.select(FundingCommitment).where(FundingCommitment.title == "Analyst grant")
+    ).one()
+    assert grant.amount == Decimal("120000") and grant.currency_code == "USD"
+    shares = sorted((a.pillar.name, a.amount) for a in grant.allocations)
+    assert shares == [
+        ("Capacity Building", Decimal("72000")),
+        ("Technology & Innovation", Decimal("48000")),
+    ]
+    thirds = session.scalars(
+        sa.select(FundingCommitment).where(FundingCommitment.title == "Thirds")
+    ).one()
+    assert sum((a.amount for a in thirds.allocations), Decimal(0)) == Decimal("100")
+
+
+def test_commitment_allocations_must_add_up_and_can_change(session: Session) -> None:
+    factories.organization(session, name="Gamma Foundation")
+    run(
+        session,
+        csv_bytes(COMMITMENTS[0], COMMITMENTS[1]),
+        type_name="funding-commitments",
+        options=Options(dates=DateOrder.DMY, decimal=DecimalMark.COMMA),
+        apply=True,
+    )
+    moved = csv_bytes(
+        "funder,title,amount,currency,pledged_on,period_start,period_end,allocations",
+        "Gamma Foundation,Analyst grant,120000,USD,2026-10-15,2027-01-01,2027-12-31,"
+        "Capacity Building 50%; Technology & Innovation 50%",
+        "Gamma Foundation,Too much,100,EUR,2026-10-01,2026-10-01,2027-09-30,"
+        "Capacity Building 70%; Network Expansion 40%",
+        "Gamma Foundation,Mixed,100,EUR,2026-10-01,2026-10-01,2027-09-30,"
+        "Capacity Building 70%; Network Expansion 30",
+    )
+    report = run(session, moved, type_name="funding-commitments", apply=True)
+    assert not report.applied
+    assert outcomes(report) == ["update", "error", "error"]
+    assert report.rows[0].changed == ("allocations",)
+    assert "110" in report.rows[1].errors[0].message
+    assert "every share" in report.rows[2].errors[0].message
+    grant = session.scalars(
+        sa.select(FundingCommitment).where(FundingCommitment.title == "Analyst grant")
+    ).one()
+    assert sorted(a.amount for a in grant.allocations) == [Decimal("48000"), Decimal("72000")]
+
+
+# --- receipts --------------------------------------------------------------------------------
+
+
+def test_receipts_dry_run_apply_reapply_and_equal_payments(session: Session) -> None:
+    funder = factories.organization(session, name="Gamma Foundation")
+    pledge = factories.commitment(
+        session, amount="90000", currency="USD", pledged_on=date(2026, 1, 5), funder=funder
+    )
+    content = csv_bytes(
+        "funder,commitment,received_on,amount,currency,reference",
+        f"Gamma Foundation,{pledge.title},2026-02-01,30000,,First",
+        f"gamma foundation,{pledge.title.upper()},2026-02-01,30000,USD,",
+        f"Gamma Foundation,{pledge.title},2026-03-01,25000,EUR,Second",
+    )
+    dry = run(session, content, type_name="receipts")
+    assert dry.ok, dry.errors and count(session, FundingReceipt) == 0
+    assert outcomes(dry) == ["create"] * 3
+    apply_twice(session, content, "receipts")
+    receipts = session.scalars(sa.select(FundingReceipt).order_by(FundingReceipt.id)).all()
+    assert [(r.amount, r.currency_code) for r in receipts] == [
+        (Decimal("30000"), "USD"),
+        (Decimal("30000"), "USD"),
+        (Decimal("25000"), "EUR"),
+    ]
+
+
+def test_receipts_bad_rows(session: Session) -> None:
+    funder = factories.organization(session, name="Gamma Foundation")
+    pledge = factories.commitment(
+        session, amount="90000", currency="USD", pledged_on=date(2026, 1, 5), funder=funder
+    )
+    content = csv_bytes(
+        "funder,commitment,received_on,amount,currency",
+        f"Gamma Foundation,{pledge.title},2026-02-01,30000,USD",
+        "Gamma Foundation,No such pledge,2026-02-01,30000,USD",
+        f"Gamma Foundation,{pledge.title},2099-02-01,30000,USD",
+        f"Gamma Foundation,{pledge.title},2026-02-01,-5,USD",
+        f"Gamma Foundation,{pledge.title},2026-02-01,5,ABC",
+    )
+    report = run(session, content, type_name="receipts", apply=True)
+    assert not report.applied and count(session, FundingReceipt) == 0
+    assert outcomes(report) == ["create", "error", "error", "error", "error"]
+    assert report.rows[1].errors[0].column == "commitment"
+    assert report.rows[2].errors[0].column == "received_on"
+
+
+# --- trainings with participation ------------------------------------------------------------
+
+TRAINING = (
+    "title,start_date,end_date,kind,pillar,delivery,location_country,participant,participants,"
+    "completed,feedback_score",
+    "Analyst workshop,2026-11-16,2026-11-17,workshop,Capacity Building,in person,Belgium,"
+    "Hotline BE,3,3,4.5",
+    "Analyst workshop,2026-11-16,2026-11-17,workshop,Capacity Building,in person,Belgium,"
+    "Alpha Cloud,2,,",
+    "Webinar on hashing,2026-10-01,2026-10-01,webinar,technology_innovation,online,,,,,",
+)
+
+
+def test_trainings_attendance_sheet(session: Session) -> None:
+    factories.hotline(session, country="BE", name="Hotline BE")
+    factories.organization(session, name="Alpha Cloud")
+    content = csv_bytes(*TRAINING)
+    dry = run(session, content, type_name="trainings")
+    assert dry.ok, dry.errors
+    assert outcomes(dry) == ["create", "create", "create"]
+    assert count(session, TrainingEvent) == 0
+    apply_twice(session, content, "trainings")
+    assert count(session, TrainingEvent) == 2
+    rows = session.scalars(sa.select(TrainingParticipation)).all()
+    assert sorted(r.participants for r in rows) == [2, 3]
+
+    more = csv_bytes(TRAINING[0], TRAINING[1].replace(",3,3,4.5", ",4,3,4.5"))
+    report = run(session, more, type_name="trainings", apply=True)
+    assert report.applied and outcomes(report) == ["update"]
+    assert report.rows[0].changed == ("participants",)
+
+
+def test_training_rows_of_one_event_must_agree(session: Session) -> None:
+    factories.hotline(session, country="BE", name="Hotline BE")
+    factories.organization(session, name="Alpha Cloud")
+    content = csv_bytes(
+        TRAINING[0],
+        TRAINING[1],
+        TRAINING[2].replace("in person,Belgium", "online,"),
+        TRAINING[1].replace("Hotline BE,3,3", "Nobody,1,1"),
+    )
+    report = run(session, content, type_name="trainings", apply=True)
+    assert not report.applied and count(session, TrainingEvent) == 0
+    assert outcomes(report) == ["create", "error", "error"]
+    assert report.rows[1].errors[0].column == "delivery"
+    assert "Nobody" in report.rows[2].errors[0].message
+
+
+# --- hotline statistics ----------------------------------------------------------------------
+
+STATS = (
+    "hotline,year,quarter,reports_received,reports_assessed_csam,reports_forwarded,"
+    "removed_within_3_days_pct",
+    "Hotline BE,2025,1,1250,830,790,87.5",
+    "hotline be,2025,2,1300,,,",
+)
+
+
+def test_statistics_dry_run_apply_reapply(session: Session) -> None:
+    factories.hotline(session, country="BE", name="Hotline BE")
+    content = csv_bytes(*STATS)
+    dry = run(session, content, type_name="hotline-statistics")
+    assert dry.ok, dry.errors and count(session, HotlineStatistic) == 0
+    apply_twice(session, content, "hotline-statistics")
+    assert count(session, HotlineStatistic) == 5
+    corrected = csv_bytes(STATS[0], "Hotline BE,2025,1,1251,,,")
+    report = run(session, corrected, type_name="hotline-statistics", apply=True)
+    assert report.applied and outcomes(report) == ["update"]
+    values = session.scalars(sa.select(HotlineStatistic.value)).all()
+    assert Decimal("1251") in values and count(session, HotlineStatistic) == 5
+
+
+def test_statistics_bad_rows_are_checked_like_the_grid(session: Session) -> None:
+    factories.hotline(session, country="BE", name="Hotline BE")
+    next_year = date.today().year + 1
+    content = xlsx_bytes(
+        [
+            list(STATS[0].split(",")),
+            ["Hotline BE", 2025, 1, 100.0, 200, None, None],  # assessed > received
+            ["Hotline BE", 2025, 5, 100, None, None, None],  # no fifth quarter
+            ["Hotline BE", next_year, 1, 100, None, None, None],  # not ended yet
+            ["Hotline BE", 2025, 2, 10.5, None, None, None],  # a count with decimals
+            ["Hotline BE", 2025, 3, None, None, None, 120],  # a share over 100
+            ["Hotline BE", 2025, 4, 100, 90, 80, 75],
+        ]
+    )
+    report = run(session, content, type_name="hotline-statistics", filename="s.xlsx", apply=True)
+    assert not report.applied and count(session, HotlineStatistic) == 0
+    assert outcomes(report) == ["error"] * 5 + ["create"]
+    assert report.rows[0].errors[0].column == "reports_assessed_csam"
+    assert report.rows[1].errors[0].column == "quarter"
+    assert report.rows[3].errors[0].column == "reports_received"
+
+
+# --- every type: templates, audit as an import ------------------------------------------------
+
+
+def _template_prerequisites(session: Session) -> None:
+    org = factories.organization(session, name="Example Trust & Safety Ltd")
+    auth_service.create_user(
+        session,
+        email="manager@coordapp.example",
+        full_name="Manager",
+        role=Role.MANAGER,
+        password="a long enough password 1",
+    )
+    factories.hotline(session, country="AT", name="Example Hotline")
+    factories.commitment(
+        session,
+        amount="120000",
+        currency="USD",
+        pledged_on=date(2026, 10, 15),
+        funder=org,
+        title="Analyst training grant 2027",
+    )
+
+
+@pytest.mark.parametrize(
+    "type_name",
+    [
+        "hotlines",
+        "partnerships",
+        "funding-commitments",
+        "receipts",
+        "trainings",
+        "hotline-statistics",
+    ],
+)
+def test_templates_of_record_types_import_cleanly(session: Session, type_name: str) -> None:
+    _template_prerequisites(session)
+    for filename, content in (
+        ("t.csv", imports.template_csv(type_name)),
+        ("t.xlsx", imports.template_xlsx(type_name)),
+    ):
+        report = run(session, content, type_name=type_name, filename=filename)
+        assert report.ok, report.errors
+        assert report.processed == 1 and report.rows[0].outcome in (
+            Outcome.CREATE,
+            Outcome.UPDATE,
+        )
+
+
+def test_applied_rows_are_audited_as_the_import_of_their_user(session: Session) -> None:
+    from coordapp.audit import service as audit
+
+    factories.organization(session, name="Alpen Trust")
+    version_before = audit.data_version(session)
+    audit.set_actor(session, actor_id=None, label="importer@example.org")
+    run(session, csv_bytes(*HOTLINES), type_name="hotlines", apply=True, filename="net.csv")
+    events = session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.actor_label == "importer@example.org")
+    ).all()
+    creates = [e for e in events if e.action == "create" and e.entity_type == "hotlines"]
+    assert len(creates) >= 3
+    assert all("net.csv" in (e.summary or "") for e in events)
+    assert audit.data_version(session) > version_before
+    membership_events = count(session, HotlineMembershipEvent)
+    assert membership_events == 4
+
+
+def test_dry_run_leaves_no_audit_events(session: Session) -> None:
+    factories.organization(session, name="Alpen Trust")
+    before = count(session, AuditEvent)
+    run(session, csv_bytes(*HOTLINES), type_name="hotlines")
+    assert count(session, AuditEvent) == before
