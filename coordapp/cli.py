@@ -216,7 +216,15 @@ def import_command(
     from coordapp.imports import service as imports
 
     file = Path(path)
-    with command_transaction("cli:import") as session:
+
+    def progress(done: int, total: int) -> None:
+        if total >= 2000 and done and (done % 2000 == 0 or done == total):
+            click.echo(f"... {done:,} of {total:,} rows processed", err=True)
+
+    with (
+        command_transaction("cli:import") as session,
+        imports.reporting_progress(session, None if quiet else progress),
+    ):
         report = imports.run_import(
             session,
             type_name=type_name,

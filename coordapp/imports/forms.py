@@ -25,6 +25,8 @@ class ImportForm(FlaskForm):
     )
     dates = SelectField("Dates written as", choices=DATE_CHOICES, default="iso")
     decimal = SelectField("Numbers written with", choices=DECIMAL_CHOICES, default="point")
+    # Names the progress the page polls while the file is checked (see imports.progress).
+    progress_id = HiddenField()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -33,3 +35,4 @@ class ImportForm(FlaskForm):
 
 class ApplyForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
+    progress_id = HiddenField()

@@ -15,12 +15,13 @@ import difflib
 import enum
 import functools
 import io
+import json
 import logging
 import re
 import secrets
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -611,9 +612,6 @@ class _RetrySafely(Exception):
     """A service refused a row after part of it was written (fast mode only)."""
 
 
-ProgressCallback = Any  # Callable[[int, int], None]: (rows processed, rows in all)
-
-
 def _run_rows(
     session: Session,
     itype: ImportType,
@@ -632,6 +630,8 @@ def _run_rows(
     total = len(table.rows)
     outer = session.begin_nested()
     results: list[RowResult] = []
+    if progress is not None:
+        progress(0, total)
     try:
         for done, (number, cells) in enumerate(table.rows, start=1):
             results.append(
@@ -820,6 +820,58 @@ def drop_stash(token: str) -> None:
     if _TOKEN.match(token or ""):
         with contextlib.suppress(OSError):
             (_stash_dir() / token).unlink()
+
+
+# --- progress of a running import (a small file beside the stash: any worker can read it) ----
+
+
+def new_progress_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _progress_path(progress_id: str) -> Path | None:
+    if not _TOKEN.match(progress_id or ""):
+        return None
+    return _stash_dir() / f"{progress_id}.progress"
+
+
+def progress_writer(progress_id: str) -> Callable[[int, int], None] | None:
+    """A callback for ``reporting_progress`` that records (rows processed, rows in all)."""
+    path = _progress_path(progress_id)
+    if path is None:
+        return None
+
+    def write(done: int, total: int) -> None:
+        with contextlib.suppress(OSError):
+            path.write_text(json.dumps({"done": done, "total": total}))
+
+    return write
+
+
+def read_progress(progress_id: str) -> dict[str, int] | None:
+    path = _progress_path(progress_id)
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return {"done": int(data.get("done", 0)), "total": int(data.get("total", 0))}
+
+
+@contextlib.contextmanager
+def reporting_progress(
+    session: Session, callback: Callable[[int, int], None] | None
+) -> Iterator[None]:
+    """Within the block, imports on ``session`` report their progress to ``callback``."""
+    if callback is None:
+        yield
+        return
+    session.info[PROGRESS_KEY] = callback
+    try:
+        yield
+    finally:
+        session.info.pop(PROGRESS_KEY, None)
 
 
 # --- templates -------------------------------------------------------------------------------

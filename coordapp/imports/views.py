@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
@@ -20,6 +30,7 @@ _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _page(form: ImportForm, status: int = 200) -> Any:
+    form.progress_id.data = imports.new_progress_id()
     types = [(t, imports.column_help(t)) for t in IMPORT_TYPES.values()]
     return render_template("imports/upload.html", form=form, types=types), status
 
@@ -43,14 +54,16 @@ def check() -> Any:
     options = imports.Options(
         dates=imports.DateOrder(form.dates.data), decimal=imports.DecimalMark(form.decimal.data)
     )
-    report = imports.run_import(
-        current_session(),
-        type_name=form.type_name.data,
-        filename=filename,
-        content=content,
-        options=options,
-        apply=False,
-    )
+    db_session = current_session()
+    with imports.reporting_progress(db_session, imports.progress_writer(form.progress_id.data)):
+        report = imports.run_import(
+            db_session,
+            type_name=form.type_name.data,
+            filename=filename,
+            content=content,
+            options=options,
+            apply=False,
+        )
     apply_form = None
     if report.ok:
         previous = session.get(_PENDING)
@@ -65,6 +78,8 @@ def check() -> Any:
             "decimal": options.decimal.value,
         }
         apply_form = ApplyForm(token=token)
+        apply_form.token.data = token
+        apply_form.progress_id.data = imports.new_progress_id()
     return render_template(
         "imports/report.html",
         report=report,
@@ -94,14 +109,16 @@ def apply() -> Any:
         dates=imports.DateOrder(pending.get("dates", "iso")),
         decimal=imports.DecimalMark(pending.get("decimal", "point")),
     )
-    report = imports.run_import(
-        current_session(),
-        type_name=pending["type_name"],
-        filename=pending["filename"],
-        content=content,
-        options=options,
-        apply=True,
-    )
+    db_session = current_session()
+    with imports.reporting_progress(db_session, imports.progress_writer(form.progress_id.data)):
+        report = imports.run_import(
+            db_session,
+            type_name=pending["type_name"],
+            filename=pending["filename"],
+            content=content,
+            options=options,
+            apply=True,
+        )
     imports.drop_stash(pending["token"])
     session.pop(_PENDING, None)
     return render_template(
@@ -111,6 +128,16 @@ def apply() -> Any:
         shown_rows=report.rows[:ROWS_SHOWN],
         rows_shown=ROWS_SHOWN,
     ), (200 if report.applied else 422)
+
+
+@bp.route("/progress/<progress_id>")
+@require_role(Role.MANAGER)
+def progress(progress_id: str) -> Any:
+    """Rows processed so far by the upload or apply that names ``progress_id`` (polled)."""
+    found = imports.read_progress(progress_id)
+    if found is None:
+        return jsonify({"started": False, "done": 0, "total": 0})
+    return jsonify({"started": True, **found})
 
 
 @bp.route("/template/<type_name>.<fmt>")

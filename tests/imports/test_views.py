@@ -28,6 +28,8 @@ def upload(client: FlaskClient, content: bytes, *, filename: str = "orgs.csv", *
         "decimal": fields.get("decimal", "point"),
         "file": (io.BytesIO(content), filename),
     }
+    if "progress_id" in fields:
+        data["progress_id"] = fields["progress_id"]
     return client.post("/import/", data=data, content_type="multipart/form-data")
 
 
@@ -36,7 +38,12 @@ def names(in_app: InApp) -> set[str]:
         return set(s.scalars(sa.select(Organization.name).where(Organization.name.like("Page %"))))
 
 
-URLS = ["/import/", "/import/template/organizations.csv", "/import/template/contacts.xlsx"]
+URLS = [
+    "/import/",
+    "/import/template/organizations.csv",
+    "/import/template/contacts.xlsx",
+    "/import/progress/" + "p" * 32,
+]
 
 
 @pytest.mark.parametrize("url", URLS)
@@ -146,3 +153,37 @@ def test_templates_have_header_and_example(signed_in: Callable[[str], FlaskClien
     assert sheet is not None
     assert [c.value for c in sheet[1]][:2] == ["name", "kind"]
     assert sheet.max_row == 2
+
+
+def test_progress_of_a_check_and_an_apply_can_be_polled(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    manager = signed_in("manager")
+    page = manager.get("/import/").get_data(as_text=True)
+    assert "js/import-progress.js" in page and 'data-progress-url="/import/progress/' in page
+    from coordapp.imports.service import new_progress_id
+
+    progress_id = new_progress_id()
+    before = manager.get(f"/import/progress/{progress_id}").get_json()
+    assert before == {"started": False, "done": 0, "total": 0}
+    checked = upload(manager, ORGS, progress_id=progress_id)
+    assert checked.status_code == 200
+    assert manager.get(f"/import/progress/{progress_id}").get_json() == {
+        "started": True,
+        "done": 2,
+        "total": 2,
+    }
+    report = checked.get_data(as_text=True)
+    token = report.split('name="token" type="hidden" value="')[1].split('"')[0]
+    apply_progress = report.split('name="progress_id" type="hidden" value="')[1].split('"')[0]
+    assert apply_progress != progress_id
+    applied = manager.post("/import/apply", data={"token": token, "progress_id": apply_progress})
+    assert applied.status_code == 200
+    assert manager.get(f"/import/progress/{apply_progress}").get_json()["done"] == 2
+    assert names(in_app) == {"Page Alpha", "Page Beta"}
+
+
+def test_progress_ids_are_checked(signed_in: Callable[[str], FlaskClient]) -> None:
+    manager = signed_in("manager")
+    assert manager.get("/import/progress/..%2F..%2Fetc").status_code == 404
+    assert manager.get("/import/progress/short").get_json()["started"] is False
