@@ -202,7 +202,7 @@ def download_quarters(values: dict[str, Any], suppress: bool) -> exports.Export:
     data = _data(filters)
     is_count = data.metric is not None and data.metric.unit is MetricUnit.COUNT
     points = data.by_period if data.group_by == "network" else data.by_period_group
-    text = exports.csv_document(
+    text = exports.document(
         title="Hotline statistics per quarter"
         + (" (values below 5 shown as <5)" if suppress and is_count else ""),
         stamp=_stamp(filters, data),
@@ -226,7 +226,7 @@ def download_groups(values: dict[str, Any], suppress: bool) -> exports.Export:
     filters = parse(values)
     data = _data(filters)
     is_count = data.metric is not None and data.metric.unit is MetricUnit.COUNT
-    text = exports.csv_document(
+    text = exports.document(
         title="Hotline statistics by group"
         + (" (values below 5 shown as <5)" if suppress and is_count else ""),
         stamp=_stamp(filters, data),

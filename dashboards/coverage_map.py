@@ -323,7 +323,7 @@ def download_coverage(values: dict[str, Any], suppress: bool) -> exports.Export:
     filters = parse(values, today=today)
     on = filters.on(today)
     data = cached(current_session(), reporting.coverage_map, on=on, region=filters.region)
-    text = exports.csv_document(
+    text = exports.document(
         title="Coverage by country",
         stamp=[
             ("filters", params.to_search({"year": filters.year, "region": filters.region})),

@@ -1,4 +1,4 @@
-"""The numbers behind a chart as CSV, stamped with what they depend on (pure functions)."""
+"""The numbers behind a chart as CSV or XLSX, stamped with what they depend on (pure functions)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,54 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from coordapp.exports import cell
+from coordapp.exports import cell, xlsx_bytes
 
 METRIC_VERSION = "metric version"
 SMALL_COUNT = "<5"
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A chart's numbers: a title, the stamp (filters, as-of, rates, metric versions), rows."""
+
+    title: str
+    stamp: tuple[tuple[str, Any], ...]
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def csv(self) -> str:
+        return csv_document(
+            title=self.title, stamp=self.stamp, columns=self.columns, rows=self.rows
+        )
+
+    def xlsx(self) -> bytes:
+        """One sheet: the title and stamp block, a blank row, the header and the rows."""
+        stamp = {"title": self.title, **{key: _cell(value) for key, value in self.stamp}}
+        return xlsx_bytes([(self.title, [self.columns, *self.rows], stamp)])
+
+
+@dataclass(frozen=True, slots=True)
 class Export:
-    filename: str
-    text: str
+    filename: str  # ends in .csv; the XLSX download has the same name ending in .xlsx
+    document: Document
+
+    @property
+    def text(self) -> str:
+        return self.document.csv()
+
+    @property
+    def xlsx_filename(self) -> str:
+        return self.filename.removesuffix(".csv") + ".xlsx"
+
+
+def document(
+    *,
+    title: str,
+    stamp: Sequence[tuple[str, Any]],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> Document:
+    return Document(title, tuple(stamp), tuple(columns), tuple(tuple(row) for row in rows))
 
 
 def _cell(value: Any) -> Any:

@@ -138,7 +138,7 @@ def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:
     def download(values: dict[str, Any], suppress: bool) -> exports.Export:
         filters = parse(values)
         data = _data(filters)
-        text = exports.csv_document(
+        text = exports.document(
             title=title, stamp=_stamp(filters, data), columns=columns, rows=rows(data)
         )
         return exports.Export(

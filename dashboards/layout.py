@@ -85,16 +85,29 @@ def chart_card(
             html.H2(title, className="h6 mb-0"),
             html.Div(
                 [
+                    html.Span("Download data:", className="small text-body-secondary me-1"),
                     dbc.Button(
-                        "Download data (CSV)",
+                        "CSV",
                         id={"type": "download-btn", "key": download},
                         size="sm",
                         color="secondary",
                         outline=True,
                         className="download-data text-nowrap",
+                        title=f"Download the numbers of “{title}” as CSV",
+                    ),
+                    dbc.Button(
+                        "XLSX",
+                        id={"type": "download-xlsx-btn", "key": download},
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        className="download-data text-nowrap ms-1",
+                        title=f"Download the numbers of “{title}” as an Excel workbook",
                     ),
                     dcc.Download(id={"type": "download", "key": download}),
-                ]
+                    dcc.Download(id={"type": "download-xlsx", "key": download}),
+                ],
+                className="d-flex align-items-center",
             ),
         ],
         className="d-flex justify-content-between align-items-center gap-2",
@@ -309,3 +322,22 @@ def register_shell(app: dash.Dash, pages: Sequence[Page]) -> None:
             return dash.no_update
         export = page.downloads[key](_filters_from(values, ids), viewer_suppression())
         return dcc.send_string(export.text, export.filename, type="text/csv")
+
+    @app.callback(
+        Output({"type": "download-xlsx", "key": MATCH}, "data"),
+        Input({"type": "download-xlsx-btn", "key": MATCH}, "n_clicks"),
+        State(fid(ALL), "value"),  # type: ignore[arg-type]
+        State(fid(ALL), "id"),  # type: ignore[arg-type]
+        State("url", "pathname"),
+        prevent_initial_call=True,
+    )
+    def download_xlsx(
+        n_clicks: int | None, values: list[Any], ids: list[dict[str, str]], pathname: str
+    ) -> Any:
+        page = page_for(pages, pathname)
+        trigger = dash.ctx.triggered_id
+        key = str(trigger["key"]) if isinstance(trigger, dict) else ""
+        if not n_clicks or page is None or key not in page.downloads:
+            return dash.no_update
+        export = page.downloads[key](_filters_from(values, ids), viewer_suppression())
+        return dcc.send_bytes(export.document.xlsx(), export.xlsx_filename)

@@ -109,7 +109,7 @@ def layout(query: dict[str, str]) -> Any:
 
 def download_growth(values: dict[str, Any], suppress: bool) -> exports.Export:
     data = _data(parse(values))
-    text = exports.csv_document(
+    text = exports.document(
         title="Growth of the network (at year end; today for the current year)",
         stamp=[("as of", data.today)],
         columns=["year", "as_of", "member_hotlines", "full", "provisional", "countries_covered"],
@@ -131,7 +131,7 @@ def download_growth(values: dict[str, Any], suppress: bool) -> exports.Export:
 def download_kpis(values: dict[str, Any], suppress: bool) -> exports.Export:
     filters = parse(values)
     data = _data(filters)
-    text = exports.csv_document(
+    text = exports.document(
         title="Overview KPIs",
         stamp=[
             ("filters", params.to_search({"currency": filters.currency})),

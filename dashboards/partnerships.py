@@ -144,7 +144,7 @@ def _counts_download(chart: str, attribute: str, column: str) -> Any:
     def download(values: dict[str, Any], suppress: bool) -> exports.Export:
         filters = parse(values)
         data = _data(filters)
-        text = exports.csv_document(
+        text = exports.document(
             title=f"Partnerships by {column}",
             stamp=_stamp(filters, data),
             columns=[column, "partnerships"],
@@ -158,7 +158,7 @@ def _counts_download(chart: str, attribute: str, column: str) -> Any:
 def download_per_year(values: dict[str, Any], suppress: bool) -> exports.Export:
     filters = parse(values)
     data = _data(filters)
-    text = exports.csv_document(
+    text = exports.document(
         title="New partnerships per year (by start date) and type",
         stamp=_stamp(filters, data),
         columns=["year", "type", "partnerships"],
@@ -170,7 +170,7 @@ def download_per_year(values: dict[str, Any], suppress: bool) -> exports.Export:
 def download_renewals(values: dict[str, Any], suppress: bool) -> exports.Export:
     filters = parse(values)
     data = _data(filters)
-    text = exports.csv_document(
+    text = exports.document(
         title=f"Renewals ahead (notice date within {reporting.RENEWAL_WINDOW_DAYS} days)",
         stamp=[("as of", data.on)],
         columns=["notice_date", "title", "partner", "type", "end_date", "notice_days", "owner"],

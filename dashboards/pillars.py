@@ -151,7 +151,7 @@ def download_progress(values: dict[str, Any], suppress: bool) -> exports.Export:
     if data.rates is not None:
         stamp.append(("exchange-rate date", data.rates.oldest_rate_date or "no conversion"))
         stamp.append(("rates used", data.rates.note))
-    text = exports.csv_document(
+    text = exports.document(
         title=f"Pillar targets and actuals {data.year}",
         stamp=stamp,
         columns=["pillar", "indicator", "unit", "target", "expected_by_now", "actual", "on_track"],

@@ -157,7 +157,7 @@ def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:
     def download(values: dict[str, Any], suppress: bool) -> exports.Export:
         filters = parse(values)
         data = _data(filters)
-        text = exports.csv_document(
+        text = exports.document(
             title=title,
             stamp=[("filters", params.to_search(filters.query())), ("as of", date.today())],
             columns=columns,

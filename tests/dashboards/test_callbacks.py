@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
@@ -9,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from coordapp.network.models import MembershipStatus
@@ -198,6 +201,36 @@ def test_funding_total_converted_at_a_known_rate(
     assert f"# exchange-rate date: {date(year, 1, 1).isoformat()}" in csv
     assert f"# as of: {TODAY.isoformat()}" in csv
     assert f"{year},{expected:.2f},0.00" in csv
+
+    # The same numbers as an Excel workbook: the stamp block, then the header and the rows.
+    workbook_download = call(
+        viewer,
+        '{"key":["MATCH"],"type":"download-xlsx"}.data',
+        [prop({"type": "download-xlsx-btn", "key": "years"}, "n_clicks", 1)],
+        [
+            [
+                prop(filter_id(n), "value", v)
+                for n, v in (("from", year), ("to", year), ("currency", "EUR"))
+            ],
+            [
+                {"id": filter_id(n), "property": "id", "value": filter_id(n)}
+                for n in ("from", "to", "currency")
+            ],
+            prop("url", "pathname", "/dashboards/funding"),
+        ],
+        outputs={"id": {"type": "download-xlsx", "key": "years"}, "property": "data"},
+    )
+    data = result(workbook_download)['{"key":"years","type":"download-xlsx"}']["data"]
+    assert data["filename"] == f"coordapp_funding_years_{year}_{year}_EUR.xlsx"
+    assert data["base64"] is True
+    sheet = load_workbook(io.BytesIO(base64.b64decode(data["content"]))).active
+    assert sheet is not None
+    rows = [tuple(c for c in row) for row in sheet.iter_rows(values_only=True)]
+    stamp = {row[0]: row[1] for row in rows if row[0] and str(row[0]).startswith("# ")}
+    assert stamp["# filters"] == f"?from={year}&to={year}&currency=EUR"
+    assert stamp["# exchange-rate date"] == date(year, 1, 1).isoformat()
+    header = rows.index(("year", "pledged", "received"))
+    assert rows[header + 1][:2] == (year, float(f"{expected:.2f}"))
 
 
 def test_pillar_actual_on_the_page(
