@@ -3,10 +3,12 @@ every Dash callback, written out by hand. ``tests/test_access_matrix.py`` checks
 running app, and fails when the app has a route or callback that is not here (or this table has
 one the app no longer has).
 
-Adding a route: add one ``Route(endpoint, method, example, EXPECT)`` line in its section, with
-an example URL that reaches a real record (placeholders such as ``{organization}`` are the ids
-of the records ``test_access_matrix.records`` creates), and a body if the method takes one.
-Choose EXPECT from the profiles below; write a new tuple only for a route that fits none.
+Adding a route: add one ``Route(endpoint, method, example, EXPECT)`` line in its section (the
+failing test prints a line to start from), with an example URL that reaches a real record
+(placeholders such as ``{organization}`` are ids from the ``records`` fixture of
+``tests/test_access_matrix.py``: add a record there for a new kind), and a body if the method
+takes one. Choose EXPECT from the profiles below; write a new tuple only for a route that fits
+none. Adding a Dash callback: a ``_callback(...)`` entry in CALLBACKS, the same way.
 
 Outcomes, as the test reads a response:
 

@@ -166,13 +166,6 @@ class _AnyId(dict):  # type: ignore[type-arg]
 # --- the records the examples point at, the users, their cookies and tokens -----------------
 
 
-@dataclass
-class Actors:
-    cookies: dict[str, str]  # role -> session cookie value
-    tokens: dict[str, dict[str, str]]  # role -> Authorization header
-    cookie_name: str
-
-
 @pytest.fixture
 def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, int]:
     with in_app() as s:
@@ -237,32 +230,46 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
         }
 
 
+@dataclass
+class Actor:
+    """A signed-in role: its session cookie, and the header of an API token of its user."""
+
+    cookie: str
+    token: dict[str, str]
+
+
 @pytest.fixture
-def actors(
+def actor(
     app: Flask,
     in_app: Callable[[], AbstractContextManager[Session]],
     users: dict[str, str],
     records: dict[str, int],
-) -> Actors:
-    cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
-    cookies, tokens = {}, {}
-    for role, email in users.items():
+) -> Callable[[str], Actor]:
+    """``actor(role)`` signs that role in once per test (sign-ins are rate limited)."""
+    signed_in: dict[str, Actor] = {}
+
+    def _actor(role: str) -> Actor:
+        if role in signed_in:
+            return signed_in[role]
         client = app.test_client()
-        response = client.post("/auth/sign-in", data={"email": email, "password": PASSWORD})
+        response = client.post("/auth/sign-in", data={"email": users[role], "password": PASSWORD})
         assert response.status_code == 302, response.data[:300]
-        cookie = client.get_cookie(cookie_name)
+        cookie = client.get_cookie(_cookie_name(app))
         assert cookie is not None
-        cookies[role] = cookie.value
         with in_app() as s:
-            user = auth.get_required_by_email(s, email)
+            user = auth.get_required_by_email(s, users[role])
             _token, plaintext = auth.create_token(s, user=user, name=f"{role} matrix")
-        tokens[role] = {"Authorization": f"Bearer {plaintext}"}
-    # A browser loads the dashboard page before Dash serves the scripts the page names.
-    admin = app.test_client()
-    admin.set_cookie(cookie_name, cookies["admin"])
-    assert admin.get("/dashboards/").status_code == 200
-    report_cache.clear()
-    return Actors(cookies=cookies, tokens=tokens, cookie_name=cookie_name)
+        # A browser loads the dashboard page before Dash serves the scripts the page names.
+        assert client.get("/dashboards/").status_code == 200
+        report_cache.clear()
+        signed_in[role] = Actor(cookie.value, {"Authorization": f"Bearer {plaintext}"})
+        return signed_in[role]
+
+    return _actor
+
+
+def _cookie_name(app: Flask) -> str:
+    return str(app.config.get("SESSION_COOKIE_NAME") or "session")
 
 
 # --- one cell ----------------------------------------------------------------------------------
@@ -286,7 +293,9 @@ def outcome(response: Any, *, exact: int | None = None) -> str:
 
 
 @pytest.fixture
-def request_as(app: Flask, db_conn: sa.Connection, actors: Actors) -> Callable[..., Any]:
+def request_as(
+    app: Flask, db_conn: sa.Connection, actor: Callable[[str], Actor]
+) -> Callable[..., Any]:
     """``request_as(role, method, url, token=..., **kwargs)``: one request, rolled back."""
 
     def _request(role: str, method: str, url: str, *, token: bool = False, **kwargs: Any) -> Any:
@@ -294,9 +303,9 @@ def request_as(app: Flask, db_conn: sa.Connection, actors: Actors) -> Callable[.
         headers = dict(kwargs.pop("headers", {}))
         if role != "anonymous":
             if token:
-                headers.update(actors.tokens[role])
+                headers.update(actor(role).token)
             else:
-                client.set_cookie(actors.cookie_name, actors.cookies[role])
+                client.set_cookie(_cookie_name(app), actor(role).cookie)
         if method != "GET":
             headers.update(SAME_ORIGIN)
         savepoint = db_conn.begin_nested()
