@@ -30,3 +30,8 @@ class OrganizationField(StringField):
         }
         render_kw.update(kwargs.pop("render_kw", {}) or {})
         super().__init__(label, render_kw=render_kw, **kwargs)
+
+    def process_data(self, value: Any) -> None:
+        # Filled from a record (``obj=``), the attribute is the Organization itself; a POST
+        # that leaves the box out would otherwise carry that object into the validators.
+        super().process_data(getattr(value, "name", value))
