@@ -355,6 +355,7 @@ ROUTES: tuple[Route, ...] = (
     Route("imports.check", "POST", "/import/", MANAGERS, data=EMPTY),
     Route("imports.apply", "POST", "/import/apply", MANAGERS, data=EMPTY),
     Route("imports.template", "GET", "/import/template/organizations.csv", MANAGERS),
+    Route("imports.progress", "GET", "/import/progress/" + "p" * 32, MANAGERS),
     # --- dashboards (Dash's own routes; its callbacks are in CALLBACKS below) -------------------
     Route("/dashboards/", "GET", "/dashboards/", SIGNED_IN),
     Route("/dashboards/<path:path>", "GET", "/dashboards/map?year=2010", SIGNED_IN),
@@ -535,6 +536,13 @@ CALLBACKS: tuple[Callback, ...] = (
         SIGNED_IN,
         out({"type": "download", "key": "coverage"}, "data"),
         [prop({"type": "download-btn", "key": "coverage"}, "n_clicks", 1)],
+        state=[_FILTERS_ON_MAP, _FILTER_IDS_ON_MAP, prop("url", "pathname", "/dashboards/map")],
+    ),
+    Callback(
+        '{"key":["MATCH"],"type":"download-xlsx"}.data',
+        SIGNED_IN,
+        out({"type": "download-xlsx", "key": "coverage"}, "data"),
+        [prop({"type": "download-xlsx-btn", "key": "coverage"}, "n_clicks", 1)],
         state=[_FILTERS_ON_MAP, _FILTER_IDS_ON_MAP, prop("url", "pathname", "/dashboards/map")],
     ),
     # Coverage map.
