@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -87,6 +87,38 @@ class Resource:
         return f"{bp.name}.{self.slug.replace('-', '_')}_{action}"
 
 
+def list_export(
+    session: Any,
+    spec: Any,
+    params: ListParams,
+    *,
+    title: str,
+    slug: str,
+    extra_stamp: Mapping[str, Any] | None = None,
+) -> Response | None:
+    """The list as CSV or XLSX when the request asks for ``?format=csv|xlsx``, else None.
+
+    The stamp block names the export, its filters, the as-of date, who exported it and when,
+    and what else the figures depend on (``extra_stamp``: metric versions, rates).
+    """
+    export_format = request.args.get("format")
+    if export_format not in ("csv", "xlsx"):
+        return None
+    stamp = {
+        "export": title,
+        "filters": "; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items()) or "none",
+        "as of": date.today().isoformat(),
+        **(extra_stamp or {}),
+        "exported by": current_user.email,
+        "exported at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    filename = f"{slug}-{date.today().isoformat()}.{export_format}"
+    rows = export_rows(session, spec, params)
+    if export_format == "xlsx":
+        return xlsx_response(filename, rows, stamp=stamp, title=title)
+    return csv_response(filename, rows, stamp=stamp)
+
+
 def register_resource(bp: Blueprint, res: Resource) -> None:
     """Add the list, export, detail, new, edit, archive and restore routes of ``res`` to ``bp``."""
     base = f"/{res.slug}"
@@ -105,21 +137,9 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
     def list_view() -> Any:
         session = current_session()
         params = ListParams.from_args(res.list_spec, request.args)
-        export_format = request.args.get("format")
-        if export_format in ("csv", "xlsx"):
-            stamp = {
-                "export": res.plural,
-                "filters": "; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items())
-                or "none",
-                "as of": date.today().isoformat(),
-                "exported by": current_user.email,
-                "exported at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            }
-            filename = f"{res.slug}-{date.today().isoformat()}.{export_format}"
-            rows = export_rows(session, res.list_spec, params)
-            if export_format == "xlsx":
-                return xlsx_response(filename, rows, stamp=stamp, title=res.plural)
-            return csv_response(filename, rows, stamp=stamp)
+        exported = list_export(session, res.list_spec, params, title=res.plural, slug=res.slug)
+        if exported is not None:
+            return exported
         result = run_list(session, res.list_spec, params)
         filters = [
             (flt, flt.choices(session) if flt.choices else None) for flt in res.list_spec.filters

@@ -88,6 +88,14 @@ def latest_metrics(session: Session) -> list[MetricDefinition]:
     )
 
 
+def metric_versions_text(session: Session) -> str:
+    """The metric definitions figures are entered against today, e.g. for an export's stamp."""
+    return "; ".join(
+        f"{metric.code} v{metric.version} (from {metric.valid_from.isoformat()})"
+        for metric in latest_metrics(session)
+    )
+
+
 def metric_label(metric: MetricDefinition) -> str:
     return f"{metric.name} (v{metric.version})"
 

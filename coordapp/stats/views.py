@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role
 from coordapp.errors import ValidationError
-from coordapp.exports import csv_response
 from coordapp.extensions import current_session
-from coordapp.listing import ListParams, export_rows, run_list
+from coordapp.listing import ListParams, run_list
 from coordapp.records import service as records
-from coordapp.records.views import RESOURCES, Resource
+from coordapp.records.views import RESOURCES, Resource, list_export
 from coordapp.stats import service
 
 bp = Blueprint("stats", __name__)
@@ -49,19 +48,16 @@ def statistics_list() -> Any:
     session = current_session()
     spec = STATISTICS.list_spec
     params = ListParams.from_args(spec, request.args)
-    if request.args.get("format") == "csv":
-        stamp = {
-            "export": STATISTICS.plural,
-            "filters": "; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items())
-            or "none",
-            "exported by": current_user.email,
-            "exported at": date.today().isoformat(),
-        }
-        return csv_response(
-            f"statistics-{date.today().isoformat()}.csv",
-            export_rows(session, spec, params),
-            stamp=stamp,
-        )
+    exported = list_export(
+        session,
+        spec,
+        params,
+        title=STATISTICS.plural,
+        slug=STATISTICS.slug,
+        extra_stamp={"metric versions": service.metric_versions_text(session)},
+    )
+    if exported is not None:
+        return exported
     return render_template(
         "stats/statistics_list.html",
         res=STATISTICS,

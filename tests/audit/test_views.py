@@ -145,3 +145,22 @@ def test_csv_has_exactly_the_filtered_events(
     data = lines[header + 1 :]
     assert [r[2] for r in data] == ["update", "create"]
     assert "name: Alpha → Alpha Trust" in data[0][5]
+
+
+def test_audit_log_exports_as_xlsx_for_admins_only(
+    signed_in: Callable[[str], FlaskClient], users: dict[str, str]
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    admin = signed_in("admin")
+    response = admin.get("/audit/?format=xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet is not None
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    stamp = {r[0]: r[1] for r in rows if r[0] and str(r[0]).startswith("# ")}
+    assert stamp["# export"] == "Audit log" and stamp["# exported by"] == users["admin"]
+    assert "format=xlsx" in admin.get("/audit/").get_data(as_text=True)

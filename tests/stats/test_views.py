@@ -276,6 +276,26 @@ def test_list_exports_exactly_the_filtered_rows(
     ]
     stamp = {r[0]: r[1] for r in rows if r and r[0].startswith("# ")}
     assert stamp["# filters"] == f"hotline={hotline_id}; metric={A}"
+    # The figures depend on the metric definitions: the stamp names their versions.
+    assert "reports_assessed_csam v1 (from 1999-01-01)" in stamp["# metric versions"]
+
+
+def test_list_exports_as_xlsx_with_metric_versions(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    from openpyxl import load_workbook
+
+    hotline_id, _ = arrange(in_app)
+    response = signed_in("viewer").get(f"/statistics/?hotline={hotline_id}&format=xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet is not None
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    stamp = {r[0]: r[1] for r in rows if r[0] and str(r[0]).startswith("# ")}
+    assert "reports_received v1" in stamp["# metric versions"]
+    assert stamp["# export"] == "Hotline statistics"
+    assert any(r[0] == "Meldpunt Grid" for r in rows)
 
 
 def test_list_page_offers_the_grid(signed_in: Callable[[str], FlaskClient], in_app: InApp) -> None:
