@@ -295,7 +295,12 @@ def apply_training(
         if data.get("participants") is not None:
             raise ValidationError("participant", "Name the hotline or organization that took part.")
         return outcome, changed
-    hotline_id, organization_id = _participant_ids(session, str(participant))
+    # An attendance sheet names the same hotlines event after event: look each name up once.
+    names: dict[str, tuple[int | None, int | None]] = context.setdefault("participants", {})
+    name_key = " ".join(str(participant).split()).lower()
+    if name_key not in names:
+        names[name_key] = _participant_ids(session, str(participant))
+    hotline_id, organization_id = names[name_key]
     row = training.participation_of(
         session, event=event, hotline_id=hotline_id, organization_id=organization_id
     )
