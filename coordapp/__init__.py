@@ -80,6 +80,9 @@ def _configure_sqlite(db: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # SQLite has one writer at a time: a write waits up to 30 s (e.g. behind a large
+        # import's transaction) instead of failing after the driver's default 5 s.
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
