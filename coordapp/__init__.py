@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from coordapp.auth import service as auth_service
 
     auth_service.password_hash_method = app.config["PASSWORD_HASH_METHOD"]
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -38,6 +39,13 @@ def _ensure_sqlite_dir(uri: str) -> None:
     path = uri[len("sqlite:///") :]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def register_logging(app: Flask) -> None:
+    # First, so its request-id hook runs before any other (CSRF, sign-in guard) can answer.
+    from coordapp.logs import configure_logging
+
+    configure_logging(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -172,3 +180,4 @@ def register_compression(app: Flask) -> None:
     from coordapp.compression import init_compression
 
     init_compression(app)
+
