@@ -30,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_dashboards(app)
     register_compression(app)
+    register_report_cache(app)
     return app
 
 
@@ -181,3 +182,8 @@ def register_compression(app: Flask) -> None:
 
     init_compression(app)
 
+
+def register_report_cache(app: Flask) -> None:
+    from coordapp.reporting.cache import configure_report_cache
+
+    configure_report_cache(app)
