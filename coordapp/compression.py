@@ -94,7 +94,7 @@ def init_asset_caching(app: Flask) -> None:
     @app.after_request
     def asset_cache_headers(response: Response) -> Response:
         path = request.path
-        if request.method != "GET" or response.status_code not in (200, 304):
+        if request.method not in ("GET", "HEAD") or response.status_code not in (200, 304):
             return response
         if path.startswith(DASH_BUNDLES):
             if (response.cache_control.max_age or 0) >= ONE_YEAR:  # Dash saw a fingerprint

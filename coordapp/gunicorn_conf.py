@@ -38,6 +38,8 @@ timeout = _int("TIMEOUT", 60)
 graceful_timeout = 30
 keepalive = 5
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No gunicornc control socket in $HOME (unused; two servers on one host would share its path).
+control_socket_disable = True
 # Each worker imports the app itself: no database connection or Redis pool crosses a fork.
 preload_app = False
 

@@ -24,6 +24,7 @@ def test_static_files_are_kept_an_hour_then_revalidated_by_etag(client: FlaskCli
     assert again.status_code == 304 and again.get_data() == b""
     changed = client.get(TOPOJSON, headers={"Accept-Encoding": "br", "If-None-Match": '"other"'})
     assert changed.status_code == 200
+    assert "max-age=3600" in client.head(TOPOJSON).headers["Cache-Control"]
 
 
 def test_bootstrap_files_are_cacheable_too(client: FlaskClient) -> None:
