@@ -1,6 +1,6 @@
 """Bounded load test: gunicorn on PostgreSQL, viewers on the map and dashboards, managers saving.
 
-    python -m bench.load [--duration 60] [--viewers 20] [--managers 5] [--workers 4]
+    python -m bench.load [--duration 60] [--viewers 20] [--managers 5] [--workers 2]
                          [--database-url postgresql://…/coordapp_load] [--port 5113] [--redis URL]
 
 What it does, and undoes:
@@ -825,8 +825,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (60)")
     parser.add_argument("--viewers", type=int, default=20)
     parser.add_argument("--managers", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
-    parser.add_argument("--threads", type=int, default=2, help="threads per worker (2)")
+    parser.add_argument(
+        "--workers", type=int, default=max(2, os.cpu_count() or 2), help="gunicorn workers (CPUs)"
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_LOAD_PORT", 5113)))
     parser.add_argument(
         "--database-url",

@@ -8,8 +8,8 @@ variable               default                     meaning
 =====================  ==========================  ============================================
 ``BIND``               ``$HOST:$PORT``             full bind address (overrides HOST and PORT)
 ``HOST`` / ``PORT``    ``127.0.0.1`` / ``8000``    where to listen (put a TLS proxy in front)
-``WORKERS``            2 × CPUs + 1 (at most 8)    worker processes
-``THREADS``            ``2``                       threads per worker (gthread)
+``WORKERS``            CPUs (at least 2, at most 8) worker processes
+``THREADS``            ``4``                       threads per worker (gthread)
 ``TIMEOUT``            ``60``                      seconds before a stuck worker is replaced
 ``FORWARDED_ALLOW_IPS`` ``127.0.0.1``              proxies trusted for X-Forwarded-* headers
 ``LOG_LEVEL``          ``info``                    gunicorn's and coordapp's log level
@@ -30,10 +30,13 @@ def _int(name: str, default: int) -> int:
 bind = os.environ.get("BIND") or (
     f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"
 )
-workers = _int("WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 8))
-# Threads let one worker serve the several parallel callback POSTs a Dash page sends.
+# Building figures is CPU work in Python: one process per core, threads for the waits (database,
+# Redis, slow clients). On 2 cores, 2 workers × 4 threads served twice the requests per second of
+# 4 × 2 in bench/load.py (bench/README.md).
+workers = _int("WORKERS", max(2, min(multiprocessing.cpu_count(), 8)))
+# Threads also let one worker serve the several parallel callback POSTs a Dash page sends.
 worker_class = "gthread"
-threads = _int("THREADS", 2)
+threads = _int("THREADS", 4)
 timeout = _int("TIMEOUT", 60)
 graceful_timeout = 30
 keepalive = 5

@@ -42,6 +42,7 @@ def test_gunicorn_settings_come_from_the_environment(monkeypatch: pytest.MonkeyP
 
     defaults = _gunicorn_conf(monkeypatch)
     assert defaults.bind == "127.0.0.1:8000" and 2 <= defaults.workers <= 8
+    assert defaults.threads == 4
 
     assert _gunicorn_conf(monkeypatch, BIND="0.0.0.0:9000", PORT="1").bind == "0.0.0.0:9000"
 
