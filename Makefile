@@ -10,7 +10,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := coordapp.wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help install db run serve test lint format test-sqlite test-postgres bench clean
+.PHONY: help install db run release serve test lint format test-sqlite test-postgres bench bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,6 +34,15 @@ run: db ## set up everything, then serve on http://$(HOST):$(PORT)
 	@$(FLASK) demo credentials
 	@echo
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+release: install ## migrate + seed reference data, once, before `make serve` starts the workers
+	$(FLASK) release
+
+# Production: COORDAPP_ENV=production, SECRET_KEY and a postgresql:// DATABASE_URL are required;
+# WORKERS, THREADS, HOST, PORT (default 8000), REDIS_URL … see README "Production".
+serve: install ## production server: release step, then gunicorn with several workers
+	export COORDAPP_ENV=$${COORDAPP_ENV:-production} && $(FLASK) release && \
+		exec $(VENV)/bin/gunicorn -c python:coordapp.gunicorn_conf coordapp.wsgi:app
 
 lint: install ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check coordapp dashboards tests bench
@@ -65,6 +74,9 @@ bench: install ## benchmarks at 1x / 10x / 100x the demo network (see bench/READ
 	$(PY) -m bench.run
 	$(PY) -m bench.lists
 	$(PY) -m bench.dashboards.run
+
+bench-load: install ## bounded load test: gunicorn on PostgreSQL, 20 viewers + 5 managers (bench/README.md)
+	$(PY) -m bench.load
 
 clean: ## remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -23,12 +23,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from coordapp.auth import service as auth_service
 
     auth_service.password_hash_method = app.config["PASSWORD_HASH_METHOD"]
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_commands(app)
     register_dashboards(app)
     register_compression(app)
+    register_report_cache(app)
     return app
 
 
@@ -38,6 +40,13 @@ def _ensure_sqlite_dir(uri: str) -> None:
     path = uri[len("sqlite:///") :]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def register_logging(app: Flask) -> None:
+    # First, so its request-id hook runs before any other (CSRF, sign-in guard) can answer.
+    from coordapp.logs import configure_logging
+
+    configure_logging(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -175,3 +184,9 @@ def register_compression(app: Flask) -> None:
     from coordapp.compression import init_compression
 
     init_compression(app)
+
+
+def register_report_cache(app: Flask) -> None:
+    from coordapp.reporting.cache import configure_report_cache
+
+    configure_report_cache(app)

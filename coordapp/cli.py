@@ -58,6 +58,16 @@ def seed_command() -> None:
         click.echo("Reference data is up to date; nothing changed.")
 
 
+@click.command("release")
+@with_appcontext
+def release_command() -> None:
+    """Release step, run once before the workers start: migrate, then seed reference data."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    seed_command.callback()  # type: ignore[misc]
+
+
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Load only into a database without hotlines.")
 def demo_load(if_empty: bool) -> None:
@@ -178,6 +188,7 @@ def users_activate(email: str) -> None:
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
+    app.cli.add_command(release_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(import_command)

@@ -1,4 +1,4 @@
-"""Response compression (Flask-Compress): brotli or gzip, whichever the browser accepts.
+"""Compressed and cacheable responses: brotli or gzip (Flask-Compress), and cache headers.
 
 Why Flask-Compress: it negotiates ``Accept-Encoding`` per request (brotli, gzip), sets
 ``Vary``, keeps ETags valid and handles streamed files, for every response of the one server —
@@ -8,16 +8,29 @@ the Flask pages, the Dash callbacks' JSON and the JavaScript Dash serves (Plotly
 Assets never change while the process runs (Dash fingerprints its bundles and serves them with
 a one-year ``Cache-Control``), so their compressed bodies are computed once per process and
 kept; everything else is compressed per response.
+
+Caching: Dash's fingerprinted bundles (``…/plotly.v3_1_0m1700000000.min.js``) change URL when
+they change, so they are ``public, max-age`` one year, ``immutable``. Files under ``/static/``
+keep their URL across releases, so browsers keep them an hour and then revalidate with the ETag.
+Compression turns an asset's ETag ``"x"`` into ``"x:br"``; a revalidation with that tag is read
+as ``"x"`` so it is answered with a 304 instead of the whole file again (static files and
+Dash's unfingerprinted bundles, which ``dashboards`` lets browsers keep for an hour).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 
-from flask import Flask, Request
+from flask import Flask, Request, Response, request
 from flask_compress import Compress
 
-ASSET_PREFIXES = ("/dashboards/_dash-component-suites/", "/bootstrap/static/", "/static/")
+DASH_BUNDLES = "/dashboards/_dash-component-suites/"
+STATIC_PREFIXES = ("/static/", "/bootstrap/static/")
+ASSET_PREFIXES = (DASH_BUNDLES, *STATIC_PREFIXES)
+ONE_YEAR = 365 * 24 * 3600
+STATIC_MAX_AGE = 3600
+_ENCODING_SUFFIX = re.compile(r':(?:br|gzip|deflate|zstd)"')
 _NOT_CACHED = "-"
 compress = Compress()
 
@@ -66,3 +79,29 @@ def init_compression(app: Flask) -> None:
     app.config.setdefault("COMPRESS_CACHE_BACKEND", AssetCache)
     app.config.setdefault("COMPRESS_CACHE_KEY", asset_cache_key)
     compress.init_app(app)
+    init_asset_caching(app)
+
+
+def init_asset_caching(app: Flask) -> None:
+    app.config.setdefault("STATIC_MAX_AGE", STATIC_MAX_AGE)
+
+    @app.before_request
+    def revalidate_compressed_etag() -> None:
+        tags = request.environ.get("HTTP_IF_NONE_MATCH")
+        if tags and request.path.startswith(ASSET_PREFIXES):
+            request.environ["HTTP_IF_NONE_MATCH"] = _ENCODING_SUFFIX.sub('"', tags)
+
+    @app.after_request
+    def asset_cache_headers(response: Response) -> Response:
+        path = request.path
+        if request.method not in ("GET", "HEAD") or response.status_code not in (200, 304):
+            return response
+        if path.startswith(DASH_BUNDLES):
+            if (response.cache_control.max_age or 0) >= ONE_YEAR:  # Dash saw a fingerprint
+                response.cache_control.public = True
+                response.cache_control.immutable = True
+        elif path.startswith(STATIC_PREFIXES):
+            response.cache_control.no_cache = None
+            response.cache_control.public = True
+            response.cache_control.max_age = app.config["STATIC_MAX_AGE"]
+        return response

@@ -65,12 +65,18 @@ def build_config(
     elif not secret:
         secret = _development_secret(instance) if name == "development" else secrets.token_hex(16)
 
+    if name == "production" and not database_url.startswith("postgresql"):
+        raise ConfigError(
+            "DATABASE_URL must be a postgresql:// URL in production (SQLite is for development)."
+        )
+
     config: dict[str, Any] = {
         "COORDAPP_ENV": name,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REPORTING_CURRENCY": env.get("REPORTING_CURRENCY", "EUR").upper(),
+        "REDIS_URL": env.get("REDIS_URL") or None,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "BOOTSTRAP_BOOTSWATCH_THEME": None,
         "WTF_CSRF_ENABLED": True,

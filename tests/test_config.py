@@ -84,3 +84,23 @@ def test_the_entry_point_says_what_is_wrong_without_a_traceback(tmp_path: Path) 
     assert result.returncode == 1
     assert result.stderr.startswith("coordapp cannot start: SECRET_KEY must be set")
     assert "Traceback" not in result.stderr
+
+
+def test_production_needs_postgresql(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COORDAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="postgresql:// URL in production"):
+        build_config(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with pytest.raises(ConfigError, match="postgresql:// URL in production"):
+        build_config(tmp_path)
+
+
+def test_redis_url_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert build_config(tmp_path)["REDIS_URL"] is None
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/0")
+    assert build_config(tmp_path)["REDIS_URL"] == "redis://cache.internal:6379/0"

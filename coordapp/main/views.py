@@ -45,5 +45,7 @@ def coming_soon(section: str) -> Any:
 
 @bp.route("/health")
 def health() -> Any:
-    ok = service.database_ok(current_session())
-    return jsonify(status="ok" if ok else "database unavailable"), (200 if ok else 503)
+    """For load balancers and monitors: 200 when the database answers ``SELECT 1``, else 503."""
+    if service.database_ok(current_session()):
+        return jsonify(status="ok", database="ok")
+    return jsonify(status="unavailable", database="unreachable"), 503

@@ -1,33 +1,73 @@
-"""A small in-process cache for reporting results, keyed by arguments and the data version.
+"""The cache for reporting results, keyed by arguments and the data version.
 
 Every data-changing flush bumps ``audit.data_version``, so a cached figure is reused only while
 nothing has been written since; one indexed single-row read per call checks that. Results are
-frozen dataclasses of tuples, safe to share between requests. Each worker process has its own
-cache (bounded, least recently used first out).
+frozen dataclasses of tuples, safe to share between requests.
+
+Two levels: each worker process keeps a bounded in-process map (least recently used first out);
+when ``REDIS_URL`` is set, results are also shared between all workers through Redis (tagged
+JSON, see ``codec``; entries expire after ``REDIS_TTL`` seconds, and a new data version makes
+new keys anyway). If Redis stops answering, the cache logs one warning, carries on in-process
+and tries Redis again after ``REDIS_RETRY_SECONDS``: a cache never fails a request.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from coordapp.audit.service import data_version
+from coordapp.reporting import codec
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from redis import Redis
 
 T = TypeVar("T")
 MAX_ENTRIES = 512
+REDIS_TTL = 24 * 3600
+REDIS_RETRY_SECONDS = 30.0
+REDIS_TIMEOUT_SECONDS = 0.5
+KEY_PREFIX = "coordapp:report:"
+
+log = logging.getLogger(__name__)
+
+
+def redis_client(url: str) -> Redis:
+    from redis import Redis
+
+    return Redis.from_url(
+        url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
 
 
 class ReportCache:
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        max_entries: int = MAX_ENTRIES,
+        *,
+        redis: Redis | None = None,
+        key_prefix: str = KEY_PREFIX,
+    ) -> None:
         self.max_entries = max_entries
+        self.redis = redis
+        self.key_prefix = key_prefix
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._redis_down_until = 0.0
         self.hits = 0
         self.misses = 0
+        self.shared_hits = 0
 
     def call(self, session: Session, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """``fn(session, **kwargs)``, or its result from the cache if the data is unchanged."""
@@ -44,24 +84,89 @@ class ReportCache:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return self._entries[key]  # type: ignore[no-any-return]
-        result = fn(session, **kwargs)
-        with self._lock:
+        shared_key = self.key_prefix + hashlib.sha256(repr(key).encode()).hexdigest()
+        result = self._shared_get(shared_key)
+        if result is not None:
+            self.shared_hits += 1
+        else:
+            result = fn(session, **kwargs)
             self.misses += 1
+            self._shared_set(shared_key, result)
+        with self._lock:
             self._entries[key] = result
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-        return result
+        return result  # type: ignore[no-any-return]
+
+    # --- the shared level ------------------------------------------------------------------
+
+    def _redis_usable(self) -> bool:
+        return self.redis is not None and time.monotonic() >= self._redis_down_until
+
+    def _redis_failed(self, error: Exception) -> None:
+        first = self._redis_down_until == 0.0 or time.monotonic() >= self._redis_down_until
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+        if first:
+            log.warning(
+                "Redis report cache unavailable (%s: %s); using the in-process cache, "
+                "retrying in %.0f s",
+                type(error).__name__,
+                error,
+                REDIS_RETRY_SECONDS,
+            )
+
+    def _shared_get(self, key: str) -> Any:
+        if not self._redis_usable():
+            return None
+        from redis.exceptions import RedisError
+
+        assert self.redis is not None
+        try:
+            data = self.redis.get(key)
+        except RedisError as error:
+            self._redis_failed(error)
+            return None
+        if data is None:
+            return None
+        try:
+            return codec.loads(data)  # type: ignore[arg-type]
+        except (codec.CodecError, ValueError, TypeError):
+            log.warning("Unreadable report cache entry %s ignored", key)
+            return None
+
+    def _shared_set(self, key: str, value: Any) -> None:
+        if value is None or not self._redis_usable():
+            return
+        from redis.exceptions import RedisError
+
+        assert self.redis is not None
+        try:
+            data = codec.dumps(value)
+        except codec.CodecError as error:
+            log.warning("Report cache: %s; kept in-process only", error)
+            return
+        try:
+            self.redis.set(key, data, ex=REDIS_TTL)
+        except RedisError as error:
+            self._redis_failed(error)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self.hits = self.misses = 0
+            self.hits = self.misses = self.shared_hits = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
 report_cache = ReportCache()
+
+
+def configure_report_cache(app: Flask) -> None:
+    """Share the cache through Redis when ``REDIS_URL`` is set (not for the test suite's app,
+    whose rolled-back transactions reuse data versions)."""
+    url = app.config.get("REDIS_URL")
+    report_cache.redis = redis_client(url) if url and not app.testing else None
 
 
 def cached(session: Session, fn: Callable[..., T], /, **kwargs: Any) -> T:

@@ -97,7 +97,7 @@ def test_server_error_shows_no_traceback(
 def test_health_is_public_and_checks_the_database(client: FlaskClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json == {"status": "ok"}
+    assert response.json == {"status": "ok", "database": "ok"}
 
 
 def test_an_oversized_upload_is_refused_before_it_is_read(

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import uuid
+from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 
+import pytest
+from flask import Flask
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from coordapp.network.models import MembershipStatus
 from coordapp.reporting import service as reporting
-from coordapp.reporting.cache import ReportCache
+from coordapp.reporting.cache import (
+    REDIS_TTL,
+    ReportCache,
+    configure_report_cache,
+    redis_client,
+    report_cache,
+)
 from tests import factories
 
 
@@ -36,3 +51,102 @@ def test_the_cache_is_bounded(session: Session) -> None:
     assert cache.hits == 1
     cache.clear()
     assert len(cache) == 0
+
+
+# --- the shared level: Redis ------------------------------------------------------------------
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
+
+
+@pytest.fixture
+def redis() -> Iterator[Redis]:
+    """The real Redis; skipped when it is not running, except under CI=true."""
+    client = redis_client(REDIS_URL)
+    try:
+        client.ping()
+    except RedisError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis at {REDIS_URL} is unreachable and CI=true: {error}")
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable: {error}")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(redis: Redis) -> Iterator[str]:
+    # Test runs roll back, so data versions repeat between runs: each test its own keys.
+    prefix = f"coordapp-test:{uuid.uuid4().hex}:"
+    yield prefix
+    keys = list(redis.scan_iter(prefix + "*"))
+    if keys:
+        redis.delete(*keys)
+
+
+def test_workers_share_results_through_redis(session: Session, redis: Redis, prefix: str) -> None:
+    factories.hotline(session, country="AT", events=[(date(2019, 1, 1), MembershipStatus.FULL)])
+    on = date(2020, 1, 1)
+    worker_a = ReportCache(redis=redis, key_prefix=prefix)
+    worker_b = ReportCache(redis=redis, key_prefix=prefix)
+
+    computed = worker_a.call(session, reporting.coverage_map, on=on, region=None)
+    assert (worker_a.misses, worker_a.shared_hits) == (1, 0)
+    [key] = list(redis.scan_iter(prefix + "*"))
+    assert 0 < redis.ttl(key) <= REDIS_TTL
+
+    shared = worker_b.call(session, reporting.coverage_map, on=on, region=None)
+    assert (worker_b.misses, worker_b.shared_hits) == (0, 1)
+    assert shared == computed and shared is not computed
+    assert worker_b.call(session, reporting.coverage_map, on=on, region=None) is shared
+    assert worker_b.hits == 1
+
+    factories.hotline(session, country="BE", events=[(date(2019, 1, 1), MembershipStatus.FULL)])
+    fresh = worker_b.call(session, reporting.coverage_map, on=on, region=None)
+    assert worker_b.misses == 1
+    assert fresh.countries_covered == computed.countries_covered + 1
+
+
+def test_money_and_dates_come_back_from_redis_exactly(
+    session: Session, redis: Redis, prefix: str
+) -> None:
+    from coordapp.demo.service import load_demo
+
+    load_demo(session, today=date(2026, 11, 26))
+    kwargs = {"first_year": 2019, "last_year": 2026, "rates_on": date(2026, 11, 26)}
+    computed = ReportCache(redis=redis, key_prefix=prefix).call(
+        session, reporting.funding_figures, **kwargs
+    )
+    reader = ReportCache(redis=redis, key_prefix=prefix)
+    shared = reader.call(session, reporting.funding_figures, **kwargs)
+    assert reader.shared_hits == 1
+    assert shared == computed and shared.by_year
+    assert all(isinstance(row.received, Decimal) for row in shared.by_year)
+    assert shared.rates == computed.rates
+
+
+def test_a_redis_that_is_down_costs_one_warning_and_no_error(
+    session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = ReportCache(redis=redis_client("redis://127.0.0.1:1/0"))
+    with caplog.at_level(logging.WARNING, logger="coordapp.reporting.cache"):
+        first = cache.call(session, reporting.coverage_map, on=date(2020, 1, 1), region=None)
+        other = cache.call(session, reporting.coverage_map, on=date(2021, 1, 1), region=None)
+        again = cache.call(session, reporting.coverage_map, on=date(2020, 1, 1), region=None)
+    assert first == reporting.coverage_map(session, on=date(2020, 1, 1), region=None)
+    assert other.on == date(2021, 1, 1) and again is first
+    warnings = [r for r in caplog.records if r.name == "coordapp.reporting.cache"]
+    assert len(warnings) == 1 and "Redis report cache unavailable" in warnings[0].getMessage()
+    assert (cache.misses, cache.hits) == (2, 1)
+
+
+def test_redis_is_used_when_configured_outside_tests() -> None:
+    server = Flask("coordapp-redis-config")
+    original = report_cache.redis
+    try:
+        server.config.update(REDIS_URL="redis://127.0.0.1:6379/3", TESTING=False)
+        configure_report_cache(server)
+        assert report_cache.redis is not None
+        server.config.update(REDIS_URL=None)
+        configure_report_cache(server)
+        assert report_cache.redis is None
+    finally:
+        report_cache.redis = original

@@ -1,0 +1,885 @@
+"""Bounded load test: gunicorn on PostgreSQL, viewers on the map and dashboards, managers saving.
+
+    python -m bench.load [--duration 60] [--viewers 20] [--managers 5] [--workers 2]
+                         [--database-url postgresql://…/coordapp_load] [--port 5113] [--redis URL]
+
+What it does, and undoes:
+
+1. Prepares the PostgreSQL database (created if missing): ``flask release`` (migrations and the
+   reference seed, as at a deployment), ``flask demo load --if-empty``, and one account per
+   simulated user (``load-viewer-NN@bench.example``, ``load-manager-NN@bench.example``).
+2. Starts gunicorn itself (``coordapp.gunicorn_conf``, production settings) on 127.0.0.1 only
+   and waits for ``/health``.
+3. Runs the simulated users, each a thread with its own cookie session, for ``--duration``
+   seconds (the sign-ins are spread over the first seconds, as people arrive):
+
+   * a **viewer** signs in, then loops: the home page; the coverage map page the way the
+     browser loads it (page, ``_dash-layout``, ``_dash-dependencies``, the page callback and
+     the initial callbacks); three moves of the year slider (each the callbacks the browser
+     sends for a year change: map, country panel, URL); another dashboard (page callback and
+     its initial callbacks);
+   * a **manager** signs in, then loops: opens the edit form of one of its own organizations,
+     saves it with new notes (CSRF token and version field from the form), follows the
+     redirect to the record.
+
+   Every response is checked (status, and a 200 JSON body for callbacks); anything else is an
+   error, listed at the end. Each manager edits different organizations, so a 409 is an error.
+4. Stops gunicorn (SIGTERM, then SIGKILL after 30 s) and prints requests per second, p50 / p95
+   latency per kind of request and the error count; writes them to
+   ``bench/results/load-<time>.json``. The server's JSON log goes to
+   ``bench/results/load-server.log``. Exit status 1 when there was any error.
+
+The request functions (``sign_in``, ``viewer_iteration``, ``manager_iteration``) take a
+``Transport``, so ``tests/test_bench_load.py`` runs them against the Flask test client too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/coordapp_load"
+PASSWORD = "load-test-password-2026"  # noqa: S105  (bench accounts in the bench database only)
+DASH = "/dashboards/"
+UPDATE = DASH + "_dash-update-component"
+OTHER_DASHBOARDS = ("overview", "partnerships", "funding", "training", "pillars", "activity")
+YEAR_MOVES = 3
+SHELL = ("url", "current-path", "page-content", "dash-subnav")  # components of every page
+
+
+def viewer_email(n: int) -> str:
+    return f"load-viewer-{n:02d}@bench.example"
+
+
+def manager_email(n: int) -> str:
+    return f"load-manager-{n:02d}@bench.example"
+
+
+# --- transports: real HTTP (requests) or the Flask test client --------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    text: str
+    headers: Mapping[str, str]
+    _parsed: Any = field(default=None, repr=False)
+
+    def json(self) -> Any:
+        if self._parsed is None:
+            self._parsed = json.loads(self.text)
+        return self._parsed
+
+
+class Transport(Protocol):
+    origin: str
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply: ...
+
+
+class HttpTransport:
+    """One browser: a ``requests`` session with its own cookies; redirects are not followed
+    (the caller follows them, so each request is timed on its own)."""
+
+    def __init__(self, base_url: str, timeout: float = 60.0) -> None:
+        import requests
+
+        self.origin = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["Accept-Encoding"] = "br, gzip"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        response = self.session.request(
+            method,
+            self.origin + path,
+            data=data,
+            json=json_body,
+            headers=dict(headers or {}),
+            allow_redirects=False,
+            timeout=self.timeout,
+        )
+        # The server runs in production mode, so its cookies are Secure; send them back over
+        # plain HTTP on the loopback anyway, as through the TLS proxy that would sit in front.
+        for cookie in self.session.cookies:
+            cookie.secure = False
+        return Reply(response.status_code, response.text, response.headers)
+
+
+class FlaskTransport:
+    """The same requests through a Flask test client (for the smoke test)."""
+
+    origin = "http://localhost"
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        response = self.client.open(
+            path, method=method, data=data, json=json_body, headers=dict(headers or {})
+        )
+        return Reply(response.status_code, response.get_data(as_text=True), response.headers)
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+
+@dataclass
+class Recorder:
+    """Latency of every request by kind, and the errors (thread-safe)."""
+
+    timings: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, seconds: float, error: str | None = None) -> None:
+        with self.lock:
+            self.timings.setdefault(kind, []).append(seconds)
+            if error is not None:
+                self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
+                self.errors.append(f"{kind}: {error}")
+
+    @property
+    def requests(self) -> int:
+        return sum(len(v) for v in self.timings.values())
+
+    def summary(self, elapsed: float) -> dict[str, Any]:
+        def stats(values: list[float]) -> dict[str, float]:
+            ordered = sorted(values)
+            return {
+                "p50_ms": round(_percentile(ordered, 0.50) * 1000, 1),
+                "p95_ms": round(_percentile(ordered, 0.95) * 1000, 1),
+                "max_ms": round(ordered[-1] * 1000, 1),
+                "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
+            }
+
+        every = [t for values in self.timings.values() for t in values]
+        return {
+            "requests": self.requests,
+            "seconds": round(elapsed, 1),
+            "requests_per_second": round(self.requests / elapsed, 1) if elapsed else 0.0,
+            "errors": len(self.errors),
+            "all": stats(every) if every else {},
+            "by_kind": {
+                kind: {
+                    "count": len(values),
+                    "errors": self.error_kinds.get(kind, 0),
+                    **stats(values),
+                }
+                for kind, values in sorted(self.timings.items())
+            },
+            "first_errors": self.errors[:20],
+        }
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+class Browser:
+    """A simulated user: sends requests through a transport, times and checks each one."""
+
+    def __init__(
+        self, transport: Transport, recorder: Recorder, deadline: float | None = None
+    ) -> None:
+        self.transport = transport
+        self.recorder = recorder
+        self.deadline = deadline  # time.monotonic() after which nothing more is sent
+
+    def send(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        *,
+        expect: Iterable[int] = (200,),
+        check: Callable[[Reply], str | None] | None = None,
+        **kwargs: Any,
+    ) -> Reply | None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return None  # the run is over: the journey stops here, nothing is recorded
+        started = time.perf_counter()
+        try:
+            reply = self.transport.request(method, path, **kwargs)
+        except Exception as error:  # a refused or timed-out request is an error of the run
+            self.recorder.add(kind, time.perf_counter() - started, f"{path}: {error!r}")
+            return None
+        seconds = time.perf_counter() - started
+        problem = None
+        if reply.status not in tuple(expect):
+            problem = f"{method} {path} answered {reply.status}: {reply.text[:200]!r}"
+        elif check is not None:
+            problem = check(reply)
+        self.recorder.add(kind, seconds, problem)
+        return None if problem else reply
+
+    def get(self, kind: str, path: str, **kwargs: Any) -> Reply | None:
+        return self.send(kind, "GET", path, **kwargs)
+
+    def follow(self, kind: str, reply: Reply | None) -> Reply | None:
+        if reply is None:
+            return None
+        location = urlsplit(reply.headers.get("Location", ""))
+        path = location.path + (f"?{location.query}" if location.query else "")
+        return self.get(kind, path or "/")
+
+
+# --- HTML forms -------------------------------------------------------------------------------
+
+
+class FormReader(HTMLParser):
+    """The fields of the first ``<form method="post">`` whose action matches, as a browser
+    would submit them unchanged (inputs, checked boxes, selected options, textareas)."""
+
+    def __init__(self, action: str | None = None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.action = action
+        self.fields: list[tuple[str, str]] = []
+        self._in_form = False
+        self._done = False
+        self._select: str | None = None
+        self._select_multiple = False
+        self._select_options: list[tuple[str, bool]] = []
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "form" and not self._done:
+            method_ok = a.get("method", "get").lower() == "post"
+            action_ok = self.action is None or a.get("action", "") in ("", self.action)
+            self._in_form = method_ok and action_ok
+            return
+        if not self._in_form:
+            return
+        name = a.get("name")
+        if tag == "input" and name and "disabled" not in a:
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "file", "image", "reset"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields.append((name, a.get("value", "on" if kind == "checkbox" else "")))
+        elif tag == "select" and name:
+            self._select, self._select_options = name, []
+            self._select_multiple = "multiple" in a
+        elif tag == "option" and self._select is not None:
+            self._select_options.append((a.get("value", ""), "selected" in a))
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, []
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._in_form:
+            return
+        if tag == "form":
+            self._in_form, self._done = False, True
+        elif tag == "select" and self._select is not None:
+            chosen = [value for value, selected in self._select_options if selected]
+            if not chosen and not self._select_multiple and self._select_options:
+                chosen = [self._select_options[0][0]]
+            self.fields.extend((self._select, value) for value in chosen)
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            text = "".join(self._text)
+            self.fields.append((self._textarea, text[1:] if text.startswith("\n") else text))
+            self._textarea = None
+
+
+def read_form(html: str, action: str | None = None) -> dict[str, Any]:
+    """Field name → value (a list for repeated names, as ``requests`` and Werkzeug take it)."""
+    reader = FormReader(action)
+    reader.feed(html)
+    fields: dict[str, Any] = {}
+    for name, value in reader.fields:
+        if name in fields:
+            previous = fields[name]
+            fields[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            fields[name] = value
+    return fields
+
+
+# --- the user journeys ------------------------------------------------------------------------
+
+
+def sign_in(browser: Browser, email: str, password: str = PASSWORD) -> bool:
+    """The sign-in page, then the form posted back with its CSRF token: a 302 is success."""
+    page = browser.get("sign-in", "/auth/sign-in")
+    if page is None:
+        return False
+    form = read_form(page.text)
+    form.update(email=email, password=password)
+    reply = browser.send("sign-in", "POST", "/auth/sign-in", data=form, expect=(302,))
+    return browser.follow("page", reply) is not None
+
+
+def _callback_ok(reply: Reply) -> str | None:
+    try:
+        body = reply.json()
+    except ValueError:
+        return f"callback answered non-JSON: {reply.text[:200]!r}"
+    if not isinstance(body, dict) or "response" not in body:
+        return f"callback answered {reply.text[:200]!r}"
+    return None
+
+
+def _id_key(component_id: Any) -> str:
+    if isinstance(component_id, dict):
+        return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+    return str(component_id)
+
+
+def _parse_id(text: str) -> Any:
+    return json.loads(text) if text.startswith("{") else text
+
+
+def _split_outputs(output: str) -> Any:
+    def one(spec: str) -> dict[str, Any]:
+        component, _, prop = spec.rpartition(".")
+        return {"id": _parse_id(component), "property": prop}
+
+    if output.startswith("..") and output.endswith(".."):
+        return [one(part) for part in output[2:-2].split("...")]
+    return one(output)
+
+
+def _walk(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every component (``{"type", "namespace", "props"}``) of a serialised layout."""
+    if isinstance(tree, list):
+        for item in tree:
+            yield from _walk(item)
+    elif isinstance(tree, dict):
+        props = tree.get("props")
+        if isinstance(props, dict) and "type" in tree:
+            yield tree
+            for value in props.values():
+                yield from _walk(value)
+
+
+class DashPage:
+    """What the Dash renderer knows of the current page: its components' props, and which
+    callbacks to send when one of them changes."""
+
+    def __init__(self, browser: Browser, dependencies: list[dict[str, Any]]) -> None:
+        self.browser = browser
+        self.dependencies = dependencies
+        self.props: dict[str, dict[str, Any]] = {}
+        self.ids: dict[str, Any] = {}
+
+    def load(self, path: str, *, full_page: bool) -> bool:
+        """Open a dashboard: the whole page (first visit) or a click in the sub-navigation."""
+        if full_page:
+            for kind, url in (
+                ("page", path),
+                ("dash-setup", DASH + "_dash-layout"),
+                ("dash-setup", DASH + "_dash-dependencies"),
+            ):
+                if self.browser.get(kind, url) is None:
+                    return False
+        body = self._post(
+            "callback-page",
+            output="..page-content.children...dash-subnav.children...current-path.data..",
+            inputs=[{"id": "url", "property": "pathname", "value": path}],
+            state=[
+                {"id": "url", "property": "search", "value": ""},
+                {"id": "current-path", "property": "data", "value": None},
+            ],
+            changed=["url.pathname"],
+        )
+        if body is None:
+            return False
+        self.props, self.ids = {}, {}
+        content = body["response"].get("page-content", {}).get("children")
+        for component in _walk(content):
+            component_id = component["props"].get("id")
+            if component_id is not None:
+                self.props[_id_key(component_id)] = component["props"]
+                self.ids[_id_key(component_id)] = component_id
+        for dependency in self.dependencies:
+            if not dependency.get("prevent_initial_call") and self._applies(dependency):
+                self._fire("callback-initial", dependency, changed=[])
+        return True
+
+    def change(self, component_id: Any, prop: str, value: Any, kind: str) -> bool:
+        """Set one prop (a slider moved) and send every callback it is an input of."""
+        key = _id_key(component_id)
+        self.props.setdefault(key, {})[prop] = value
+        ok = True
+        for dependency in self.dependencies:
+            if self._applies(dependency) and any(
+                self._matches(spec, key, prop) for spec in dependency["inputs"]
+            ):
+                ok &= self._fire(kind, dependency, changed=[f"{key}.{prop}"])
+        return ok
+
+    def filter_value(self, name: str) -> Any:
+        return self.props.get(_id_key({"name": name, "type": "filter"}), {}).get("value")
+
+    # -- the wire format --
+
+    def _matches(self, spec: dict[str, Any], key: str, prop: str) -> bool:
+        if spec["property"] != prop:
+            return False
+        if spec["id"] == key:
+            return True
+        pattern = _parse_id(spec["id"])
+        component = self.ids.get(key)
+        return isinstance(pattern, dict) and self._pattern_match(pattern, component)
+
+    @staticmethod
+    def _pattern_match(pattern: dict[str, Any], component: Any) -> bool:
+        if not isinstance(component, dict) or set(component) != set(pattern):
+            return False
+        return all(v == ["ALL"] or component[k] == v for k, v in pattern.items())
+
+    def _applies(self, dependency: dict[str, Any]) -> bool:
+        """Sent by the renderer only when its inputs and outputs are on the page (``MATCH``
+        ones — the download buttons — only on a click, never by a viewer here)."""
+        if "page-content" in dependency["output"]:
+            return False
+        outputs = _split_outputs(dependency["output"])
+        for spec in outputs if isinstance(outputs, list) else [outputs]:
+            if isinstance(spec["id"], str) and spec["id"] not in (*self.props, *SHELL):
+                return False
+        for spec in dependency["inputs"]:
+            pattern = _parse_id(spec["id"])
+            if isinstance(pattern, dict) and ["MATCH"] in pattern.values():
+                return False
+            wildcard = isinstance(pattern, dict) and ["ALL"] in pattern.values()
+            if not wildcard and spec["id"] not in self.props:
+                return False
+        return True
+
+    def _values(self, specs: list[dict[str, Any]]) -> list[Any]:
+        values: list[Any] = []
+        for spec in specs:
+            pattern = _parse_id(spec["id"])
+            if isinstance(pattern, dict) and ["ALL"] in pattern.values():
+                values.append(
+                    [
+                        {
+                            "id": component,
+                            "property": spec["property"],
+                            "value": component
+                            if spec["property"] == "id"
+                            else self.props[key].get(spec["property"]),
+                        }
+                        for key, component in self.ids.items()
+                        if self._pattern_match(pattern, component)
+                    ]
+                )
+            else:
+                values.append(
+                    {
+                        "id": pattern,
+                        "property": spec["property"],
+                        "value": self.props.get(spec["id"], {}).get(spec["property"]),
+                    }
+                )
+        return values
+
+    def _fire(self, kind: str, dependency: dict[str, Any], *, changed: list[str]) -> bool:
+        body = self._post(
+            kind,
+            output=dependency["output"],
+            inputs=self._values(dependency["inputs"]),
+            state=self._values(dependency["state"]),
+            changed=changed,
+        )
+        if body is None:
+            return False
+        for component_key, props in body.get("response", {}).items():
+            if component_key in self.props and isinstance(props, dict):
+                self.props[component_key].update(props)
+        return True
+
+    def _post(
+        self,
+        kind: str,
+        *,
+        output: str,
+        inputs: list[Any],
+        state: list[Any],
+        changed: list[str],
+    ) -> dict[str, Any] | None:
+        payload = {
+            "output": output,
+            "outputs": _split_outputs(output),
+            "inputs": inputs,
+            "state": state,
+            "changedPropIds": changed,
+        }
+        reply = self.browser.send(
+            kind,
+            "POST",
+            UPDATE,
+            json_body=payload,
+            # The renderer's fetch: same origin, JSON; Dash answers 204 when nothing changes.
+            headers={"Origin": self.browser.transport.origin, "Accept": "application/json"},
+            expect=(200, 204),
+            check=lambda r: None if r.status == 204 else _callback_ok(r),
+        )
+        if reply is None:
+            return None
+        return {"response": {}} if reply.status == 204 else reply.json()  # type: ignore[no-any-return]
+
+
+def dash_dependencies(browser: Browser) -> list[dict[str, Any]]:
+    reply = browser.get("dash-setup", DASH + "_dash-dependencies")
+    return reply.json() if reply is not None else []  # type: ignore[no-any-return]
+
+
+def viewer_iteration(
+    browser: Browser, dependencies: list[dict[str, Any]], rng: random.Random, round_no: int
+) -> None:
+    """Home; the coverage map, loaded as the browser does; the year slider moved a few times;
+    another dashboard opened from the sub-navigation."""
+    browser.get("page", "/")
+    page = DashPage(browser, dependencies)
+    if not page.load(DASH + "map", full_page=True):
+        return
+    year_id = {"name": "year", "type": "filter"}
+    slider = page.props.get(_id_key(year_id), {})
+    first, last = int(slider.get("min") or 1999), int(slider.get("max") or 2026)
+    for _ in range(YEAR_MOVES):
+        page.change(year_id, "value", rng.randint(first, last), "callback-map-year")
+    other = OTHER_DASHBOARDS[round_no % len(OTHER_DASHBOARDS)]
+    page.load(DASH + other, full_page=False)
+
+
+def organization_ids(browser: Browser) -> list[int]:
+    import re
+
+    reply = browser.get("page", "/organizations/")
+    if reply is None:
+        return []
+    found = re.findall(r'href="/organizations/(\d+)"', reply.text)
+    return sorted({int(x) for x in found})
+
+
+def manager_iteration(browser: Browser, organization_id: int, note: str) -> bool:
+    """Open an organization's edit form, save it with new notes (its CSRF token and version
+    as the form gave them), follow the redirect to the record."""
+    path = f"/organizations/{organization_id}/edit"
+    form_page = browser.get("edit-form", path)
+    if form_page is None:
+        return False
+    form = read_form(form_page.text, action=path)
+    if "version" not in form:
+        browser.recorder.add("save", 0.0, f"{path}: the form has no version field")
+        return False
+    form["notes"] = note
+    saved = browser.send("save", "POST", path, data=form, expect=(302,))
+    return browser.follow("page", saved) is not None
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    duration: float
+    viewers: int
+    managers: int
+    workers: int
+    threads: int
+    port: int
+    database_url: str
+    redis_url: str | None
+    ramp: float
+    server_log: Path
+
+
+def _database_env(settings: Settings) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "COORDAPP_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": settings.database_url,
+        "FLASK_APP": "coordapp.wsgi",
+    }
+    env.pop("REDIS_URL", None)
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    return env
+
+
+def ensure_database(url: str) -> None:
+    import sqlalchemy as sa
+
+    target = sa.engine.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            )
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+def prepare(settings: Settings) -> None:
+    """Release (migrate + seed), the demo network, and the bench's accounts."""
+    ensure_database(settings.database_url)
+    env = _database_env(settings)
+    flask = [sys.executable, "-m", "flask"]
+    for args in (["release"], ["demo", "load", "--if-empty"]):
+        subprocess.run([*flask, *args], env=env, cwd=ROOT, check=True)  # noqa: S603
+    create_accounts(settings.database_url, settings.viewers, settings.managers)
+
+
+def create_accounts(database_url: str, viewers: int, managers: int) -> None:
+    from coordapp import create_app
+    from coordapp.auth import service as auth
+    from coordapp.extensions import db
+
+    app = create_app({"COORDAPP_ENV": "development", "DATABASE_URL": database_url})
+    with app.app_context():
+        session = db.session()
+        wanted = [(viewer_email(n), "viewer") for n in range(1, viewers + 1)]
+        wanted += [(manager_email(n), "manager") for n in range(1, managers + 1)]
+        for email, role in wanted:
+            if auth.get_by_email(session, email) is None:
+                auth.create_user(
+                    session,
+                    email=email,
+                    full_name=email.split("@")[0],
+                    role=role,
+                    password=PASSWORD,
+                )
+        session.commit()
+        db.engine.dispose()
+
+
+def start_server(settings: Settings) -> subprocess.Popen[bytes]:
+    env = _database_env(settings)
+    env.update(
+        BIND=f"127.0.0.1:{settings.port}",
+        WORKERS=str(settings.workers),
+        THREADS=str(settings.threads),
+        LOG_LEVEL="info",
+    )
+    settings.server_log.parent.mkdir(parents=True, exist_ok=True)
+    log = settings.server_log.open("wb")
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:coordapp.gunicorn_conf",
+        "coordapp.wsgi:app",
+    ]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
+    deadline = time.monotonic() + 120
+    url = f"http://127.0.0.1:{settings.port}/health"
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}; see {settings.server_log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  (loopback)
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.5)
+    stop_server(server)
+    raise SystemExit(f"gunicorn did not answer {url} within 120 s; see {settings.server_log}")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+
+
+def run_users(settings: Settings, base_url: str) -> tuple[Recorder, float]:
+    recorder = Recorder()
+    start = time.monotonic()
+    deadline = start + settings.duration
+    total = settings.viewers + settings.managers
+
+    def delay(n: int) -> None:
+        time.sleep(settings.ramp * n / max(total, 1))
+
+    def viewer(n: int) -> None:
+        delay(n)
+        browser = Browser(HttpTransport(base_url), recorder, deadline)
+        if not sign_in(browser, viewer_email(n + 1)):
+            return
+        dependencies = dash_dependencies(browser)
+        rng = random.Random(n)  # noqa: S311  (which year to look at)
+        round_no = n
+        while time.monotonic() < deadline:
+            viewer_iteration(browser, dependencies, rng, round_no)
+            round_no += 1
+
+    def manager(n: int) -> None:
+        delay(settings.viewers + n)
+        browser = Browser(HttpTransport(base_url), recorder, deadline)
+        if not sign_in(browser, manager_email(n + 1)):
+            return
+        mine = [i for k, i in enumerate(organization_ids(browser)) if k % settings.managers == n]
+        if not mine:
+            recorder.add("save", 0.0, f"manager {n + 1}: no organization to edit")
+            return
+        saves = 0
+        while time.monotonic() < deadline:
+            note = f"Load test: manager {n + 1}, save {saves + 1}."
+            manager_iteration(browser, mine[saves % len(mine)], note)
+            saves += 1
+
+    threads = [threading.Thread(target=viewer, args=(n,)) for n in range(settings.viewers)]
+    threads += [threading.Thread(target=manager, args=(n,)) for n in range(settings.managers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return recorder, time.monotonic() - start
+
+
+def report(settings: Settings, summary: dict[str, Any]) -> str:
+    lines = [
+        f"coordapp load test: {settings.viewers} viewers + {settings.managers} managers, "
+        f"{settings.duration:.0f} s, gunicorn {settings.workers} workers × {settings.threads} "
+        f"threads, PostgreSQL, Redis {'on' if settings.redis_url else 'off'}",
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        f"{summary['requests']} requests in {summary['seconds']} s = "
+        f"{summary['requests_per_second']} req/s; errors: {summary['errors']}",
+        "",
+        f"{'kind':<20}{'count':>8}{'errors':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}",
+    ]
+    rows = [("all", {"count": summary["requests"], "errors": summary["errors"], **summary["all"]})]
+    rows += list(summary["by_kind"].items())
+    for kind, row in rows:
+        lines.append(
+            f"{kind:<20}{row['count']:>8}{row['errors']:>8}{row.get('p50_ms', 0):>10}"
+            f"{row.get('p95_ms', 0):>10}{row.get('max_ms', 0):>10}"
+        )
+    if summary["first_errors"]:
+        lines += ["", "first errors:", *("  " + e for e in summary["first_errors"])]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (60)")
+    parser.add_argument("--viewers", type=int, default=20)
+    parser.add_argument("--managers", type=int, default=5)
+    parser.add_argument(
+        "--workers", type=int, default=max(2, os.cpu_count() or 2), help="gunicorn workers (CPUs)"
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_LOAD_PORT", 5113)))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_LOAD_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="PostgreSQL database to prepare and serve (created if missing)",
+    )
+    parser.add_argument("--redis", default=None, help="REDIS_URL for the server (default: off)")
+    parser.add_argument("--ramp", type=float, default=5.0, help="seconds over which users arrive")
+    parser.add_argument("--skip-prepare", action="store_true", help="database already prepared")
+    args = parser.parse_args(argv)
+    if not args.database_url.startswith(("postgresql", "postgres://")):
+        parser.error("--database-url must be a PostgreSQL URL")
+    settings = Settings(
+        duration=args.duration,
+        viewers=args.viewers,
+        managers=args.managers,
+        workers=args.workers,
+        threads=args.threads,
+        port=args.port,
+        database_url=args.database_url,
+        redis_url=args.redis,
+        ramp=min(args.ramp, args.duration / 2),
+        server_log=RESULTS / "load-server.log",
+    )
+    if not args.skip_prepare:
+        print("Preparing the database (release, demo data, accounts) …", flush=True)
+        prepare(settings)
+    print(f"Starting gunicorn on 127.0.0.1:{settings.port} …", flush=True)
+    server = start_server(settings)
+    try:
+        print(f"Load for {settings.duration:.0f} s …", flush=True)
+        recorder, elapsed = run_users(settings, f"http://127.0.0.1:{settings.port}")
+    finally:
+        stop_server(server)
+    summary = recorder.summary(elapsed)
+    text = report(settings, summary)
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (RESULTS / f"load-{stamp}.json").write_text(
+        json.dumps(
+            {
+                "settings": {**vars(settings), "server_log": str(settings.server_log)},
+                "summary": summary,
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    return 1 if summary["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

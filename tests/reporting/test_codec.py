@@ -1,0 +1,84 @@
+"""Reporting results survive the shared cache's encoding exactly; nothing else is rebuilt."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from coordapp.demo.service import load_demo
+from coordapp.network.models import MembershipStatus
+from coordapp.reporting import codec
+from coordapp.reporting import service as reporting
+
+TODAY = date(2026, 11, 26)
+
+
+def real_results(session: Session) -> dict[str, Any]:
+    load_demo(session, today=TODAY)
+    metric = reporting.metrics(session)[0].code
+    years = {"first_year": 2019, "last_year": 2026}
+    return {
+        "regions": reporting.regions(session),
+        "country_codes": reporting.country_codes(session),
+        "pillars": reporting.pillars(session),
+        "coverage_map": reporting.coverage_map(session, on=TODAY),
+        "country_panel": reporting.country_panel(session, code="NL", on=TODAY),
+        "growth": reporting.network_growth(session, today=TODAY),
+        "overview": reporting.overview(session, today=TODAY),
+        "partnerships": reporting.partnership_figures(session, on=TODAY),
+        "funding": reporting.funding_figures(session, **years, rates_on=TODAY),
+        "training": reporting.training_figures(session, **years),
+        "pillar_progress": reporting.pillar_progress(session, year=2026, today=TODAY),
+        "target_years": reporting.target_years(session),
+        "metrics": reporting.metrics(session),
+        "activity": reporting.hotline_activity(session, metric_code=metric, **years),
+    }
+
+
+def test_every_reporting_result_round_trips_exactly(session: Session) -> None:
+    results = real_results(session)
+    for name, value in results.items():
+        back = codec.loads(codec.dumps(value))
+        assert back == value, name
+        assert type(back) is type(value), name
+    # The values that matter most keep their exact types and scale.
+    funding = codec.loads(codec.dumps(results["funding"]))
+    assert funding.by_year and all(isinstance(y.pledged, Decimal) for y in funding.by_year)
+    assert [str(y.pledged) for y in funding.by_year] == [
+        str(y.pledged) for y in results["funding"].by_year
+    ]
+    panel = codec.loads(codec.dumps(results["country_panel"]))
+    assert panel.hotlines and isinstance(panel.hotlines[0].history[0].on, date)
+    assert isinstance(panel.hotlines[0].history[0].status, MembershipStatus)
+
+
+def test_plain_values_round_trip() -> None:
+    value = {
+        "a": (1, "x", None, True, 1.5),
+        2: [Decimal("0.10"), date(1999, 1, 1), datetime(2026, 1, 2, 3, 4, 5)],
+        "s": frozenset({"AT", "NL"}),
+    }
+    assert codec.loads(codec.dumps(value)) == value
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"$dc": "subprocess:Popen", "f": {"args": "true"}}',
+        b'{"$enum": "os:PathLike", "v": 1}',
+        b'{"$dc": "coordapp.reporting.codec:dumps", "f": {}}',
+        b'{"$what": 1}',
+    ],
+)
+def test_only_coordapps_own_types_are_rebuilt(payload: bytes) -> None:
+    with pytest.raises(codec.CodecError):
+        codec.loads(payload)
+
+
+def test_values_of_other_kinds_are_refused() -> None:
+    with pytest.raises(codec.CodecError):
+        codec.dumps(object())
