@@ -22,11 +22,12 @@ from flask import (
     url_for,
 )
 from flask import session as flask_session
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 
 from coordapp.audit import service as audit
-from coordapp.auth import service
+from coordapp.auth import service, throttle
 from coordapp.auth.forms import (
     EraseForm,
     PasswordResetForm,
@@ -43,9 +44,20 @@ from coordapp.records.views import Resource, attach_error, register_resource
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
+
+@bp.record_once
+def _count_failed_sign_ins(state: BlueprintSetupState) -> None:
+    throttle.init_throttle(state.app)
+
+
 # Endpoints reachable without signing in.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "bootstrap.static", "main.health"})
 GENERIC_FAILURE = "Email or password is not right, or the account is not active."
+TOO_MANY_FAILURES = (
+    "Too many failed sign-ins for this account or from this network address. For your "
+    "security, signing in is paused: try again in {wait}, or ask an admin to check "
+    "the account."
+)
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -74,12 +86,24 @@ def sign_in() -> Any:
         return redirect(destination)
     form = SignInForm()
     if form.validate_on_submit():
+        email, address = form.email.data or "", request.remote_addr
+        limits = throttle.get_throttle(current_app)
+        refusal = limits.refusal(email=email, address=address)
+        if refusal is not None:
+            minutes = refusal.minutes
+            wait = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+            message = TOO_MANY_FAILURES.format(wait=wait)
+            flash(message, "danger")
+            page = render_template("auth/sign_in.html", form=form)
+            return page, 429, {"Retry-After": str(refusal.retry_after_seconds)}
         user = service.authenticate(
-            current_session(), email=form.email.data or "", password=form.password.data or ""
+            current_session(), email=email, password=form.password.data or ""
         )
         if user is None:
+            limits.failed(email=email, address=address)
             flash(GENERIC_FAILURE, "danger")
             return render_template("auth/sign_in.html", form=form), 401
+        limits.succeeded(email=email)
         login_user(user, remember=bool(form.remember.data))
         mark_seen()
         audit.set_actor(current_session(), actor_id=user.id, label=user.email)
