@@ -6,9 +6,10 @@ that works:
 - ``script-src`` also lists the SHA-256 hashes of Dash's inline scripts (``Dash.csp_hashes()``:
   the one line that starts its renderer, plus any clientside callback). Every other script is a
   file the app serves; no ``'unsafe-inline'``, no ``'unsafe-eval'``.
-- ``img-src`` also allows ``data:`` images: Bootstrap draws its select arrows, check marks and
-  close buttons as ``data:image/svg+xml`` backgrounds in its CSS, and Plotly's "download plot
-  as PNG" renders the chart through a ``data:`` image. A ``data:`` image cannot run code.
+- ``img-src`` also allows ``data:`` and ``blob:`` images: Bootstrap draws its select arrows,
+  check marks and close buttons as ``data:image/svg+xml`` backgrounds in its CSS, and Plotly's
+  "download plot as PNG" draws the chart's SVG into a canvas through a ``blob:`` image made by
+  the page itself. Neither kind of image can run code, nor load anything from elsewhere.
 
 ``style-src`` is ``'self'`` alone on the Flask pages: the templates keep their styles in
 coordapp.css (no ``<style>``, no ``style=""``); what scripts set through the CSSOM
@@ -61,7 +62,7 @@ def content_security_policy(script_hashes: Iterable[str] = (), *, dash: bool = F
         "default-src": ["'self'"],
         "script-src": ["'self'", *script_hashes],
         **styles,
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

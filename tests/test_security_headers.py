@@ -42,7 +42,7 @@ def assert_hardened(response: TestResponse, *, dash: bool = False) -> dict[str, 
     assert csp["style-src"] == ["'self'"]
     assert csp["font-src"] == ["'self'"]
     assert csp["connect-src"] == ["'self'"]
-    assert csp["img-src"] == ["'self'", "data:"]
+    assert csp["img-src"] == ["'self'", "data:", "blob:"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert csp["object-src"] == ["'none'"]
     assert csp["base-uri"] == ["'self'"]

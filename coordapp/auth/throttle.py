@@ -65,7 +65,10 @@ class SignInThrottle:
         self._local = MovingWindowRateLimiter(MemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
         if storage_uri:
-            storage = storage_from_string(storage_uri, key_prefix=key_prefix)
+            # Short timeouts: a Redis that hangs must not hold sign-in up (see the fallback).
+            storage = storage_from_string(
+                storage_uri, key_prefix=key_prefix, socket_connect_timeout=2, socket_timeout=2
+            )
             if not isinstance(storage, Storage):  # an asyncio storage: not for a WSGI app
                 raise ValueError(f"REDIS_URL {storage_uri!r} names an asyncio storage.")
             self._shared = MovingWindowRateLimiter(storage)
