@@ -77,6 +77,22 @@ def test_main_pages_work_with_no_csp_violation(server: str) -> None:
             page.get_by_label("Technology & Innovation").fill("400.00")
             expect(page.locator("[data-total]")).to_contain_text("USD 1,000.00 of USD 1,000.00 ✓")
 
+            # A commitment's page: its received-share bar is sized by coordapp.js (no style="").
+            visit(page, "/commitments/")
+            page.locator("table tbody tr a").first.click()
+            bar = page.locator(".progress-bar[data-width]").first
+            expect(bar).to_be_attached()
+            share = float(bar.get_attribute("data-width") or "nan")
+            width = bar.evaluate("b => b.style.width")
+            assert width == f"{min(max(share, 0), 100):g}%", (width, share)
+
+            # The board pack's print button is wired by coordapp.js, its styles in coordapp.css.
+            visit(page, "/board-pack/")
+            expect(page.locator("[data-print]")).to_be_visible()
+            assert page.locator(".pack-table td.num").first.evaluate(
+                "cell => getComputedStyle(cell).textAlign"
+            ) in ("right", "end")
+
             # The coverage map draws its shapes from the app's own topojson.
             visit(page, "/dashboards/map")
             shapes = page.locator("path.choroplethlocation")
