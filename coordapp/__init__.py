@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_dashboards(app)
     register_compression(app)
     register_report_cache(app)
+    register_security_headers(app)
     return app
 
 
@@ -178,6 +179,12 @@ def register_dashboards(app: Flask) -> None:
     from dashboards import init_dashboards
 
     init_dashboards(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from coordapp.security import init_security_headers
+
+    init_security_headers(app)
 
 
 def register_compression(app: Flask) -> None:

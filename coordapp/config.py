@@ -21,6 +21,19 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r} must be a whole number of at least 1.")
+    return value
+
+
 def _normalise_database_url(url: str) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
     if url.startswith("postgres://"):
@@ -76,7 +89,6 @@ def build_config(
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REPORTING_CURRENCY": env.get("REPORTING_CURRENCY", "EUR").upper(),
-        "REDIS_URL": env.get("REDIS_URL") or None,
         "BOOTSTRAP_SERVE_LOCAL": True,
         "BOOTSTRAP_BOOTSWATCH_THEME": None,
         "WTF_CSRF_ENABLED": True,
@@ -86,6 +98,16 @@ def build_config(
         "SESSION_COOKIE_SECURE": name == "production",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": name == "production",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A signed-in user idle longer than this is signed out at their next request.
+        "SESSION_IDLE_MINUTES": _positive_int(env, "SESSION_IDLE_MINUTES", 30),
+        # Redis for state shared between workers (report cache, sign-in rate limits);
+        # in-process without it.
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        # Failed sign-ins allowed per account and per client address within the window.
+        "SIGN_IN_LIMIT_PER_ACCOUNT": _positive_int(env, "SIGN_IN_LIMIT_PER_ACCOUNT", 5),
+        "SIGN_IN_LIMIT_PER_ADDRESS": _positive_int(env, "SIGN_IN_LIMIT_PER_ADDRESS", 20),
+        "SIGN_IN_LIMIT_WINDOW_MINUTES": _positive_int(env, "SIGN_IN_LIMIT_WINDOW_MINUTES", 15),
         "TESTING": name == "testing",
         "PASSWORD_HASH_METHOD": "scrypt",
         # Imports take files up to 10 MB; anything much larger is refused before it is read.

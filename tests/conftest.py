@@ -80,6 +80,15 @@ def app(database_url: str) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_limits(request: pytest.FixtureRequest) -> None:
+    """Failed sign-ins of one test don't count against the next (the app lives all session)."""
+    if "app" in request.fixturenames:
+        from coordapp.auth.throttle import get_throttle
+
+        get_throttle(request.getfixturevalue("app")).reset()
+
+
 @pytest.fixture
 def db_conn(app: Flask) -> Iterator[sa.Connection]:
     """Every session of the test (its own and the requests') joins one outer transaction,

@@ -45,7 +45,9 @@ def test_users_create_reads_the_password_from_stdin_and_can_sign_in(
 
 
 def test_users_create_prompts_for_the_password_twice(app: Flask, db_conn: sa.Connection) -> None:
-    code, out = run(app, "users", "create", "v@test.example", stdin="pw-one-long\npw-one-long\n")
+    code, out = run(
+        app, "users", "create", "v@test.example", stdin="pw-one-longer\npw-one-longer\n"
+    )
     assert code == 0, out
     assert user(app, "v@test.example").role == Role.VIEWER
 
@@ -56,7 +58,7 @@ def test_users_create_refuses_bad_input_clearly(app: Flask, db_conn: sa.Connecti
     )
     assert code == 1 and "is not a valid email address" in out
     code, out = run(app, "users", "create", "a@test.example", "--password-stdin", stdin="short\n")
-    assert code == 1 and "at least 10 characters" in out
+    assert code == 1 and "at least 12 characters" in out
     run(app, "users", "create", "a@test.example", "--password-stdin", stdin="long-enough-pw\n")
     code, out = run(
         app, "users", "create", "A@test.example", "--password-stdin", stdin="long-enough-pw\n"

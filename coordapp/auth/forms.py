@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Length
 
 from coordapp.auth.models import Role, User
-from coordapp.auth.service import MIN_PASSWORD_LENGTH
+from coordapp.auth.passwords import POLICY_TEXT
 from coordapp.forms import VersionedForm, enum_choices
 
 
@@ -38,8 +38,7 @@ class UserCreateForm(UserEditForm):
     password = PasswordField(
         "Initial password",
         validators=[DataRequired(), Length(max=200)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. Give it to the person by a "
-        "separate channel.",
+        description=POLICY_TEXT + " Give it to the person by a separate channel.",
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -57,7 +56,7 @@ class PasswordResetForm(FlaskForm):
     password = PasswordField(
         "New password",
         validators=[DataRequired(), Length(max=200)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        description=POLICY_TEXT,
         render_kw={"autocomplete": "new-password"},
     )
 

@@ -15,13 +15,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from coordapp import validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import ApiToken, Role, User
+from coordapp.auth.passwords import check_password_policy
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.records import service as records
 
-MIN_PASSWORD_LENGTH = 10
 # A hash to compare against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 # Werkzeug's scrypt by default. The test configuration picks a cheap method so that hundreds of
@@ -41,10 +41,7 @@ def normalise_email(email: str) -> str:
 
 
 def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            "password", f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
-        )
+    check_password_policy(password)
 
 
 def _parse_role(role: str | Role) -> Role:

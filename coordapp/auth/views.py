@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -19,11 +21,13 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as flask_session
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 
 from coordapp.audit import service as audit
-from coordapp.auth import service
+from coordapp.auth import service, throttle
 from coordapp.auth.forms import (
     EraseForm,
     PasswordResetForm,
@@ -40,9 +44,20 @@ from coordapp.records.views import Resource, attach_error, register_resource
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
+
+@bp.record_once
+def _count_failed_sign_ins(state: BlueprintSetupState) -> None:
+    throttle.init_throttle(state.app)
+
+
 # Endpoints reachable without signing in.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "bootstrap.static", "main.health"})
 GENERIC_FAILURE = "Email or password is not right, or the account is not active."
+TOO_MANY_FAILURES = (
+    "Too many failed sign-ins for this account or from this network address. For your "
+    "security, signing in is paused: try again in {wait}, or ask an admin to check "
+    "the account."
+)
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -71,13 +86,26 @@ def sign_in() -> Any:
         return redirect(destination)
     form = SignInForm()
     if form.validate_on_submit():
+        email, address = form.email.data or "", request.remote_addr
+        limits = throttle.get_throttle(current_app)
+        refusal = limits.refusal(email=email, address=address)
+        if refusal is not None:
+            minutes = refusal.minutes
+            wait = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+            message = TOO_MANY_FAILURES.format(wait=wait)
+            flash(message, "danger")
+            page = render_template("auth/sign_in.html", form=form)
+            return page, 429, {"Retry-After": str(refusal.retry_after_seconds)}
         user = service.authenticate(
-            current_session(), email=form.email.data or "", password=form.password.data or ""
+            current_session(), email=email, password=form.password.data or ""
         )
         if user is None:
+            limits.failed(email=email, address=address)
             flash(GENERIC_FAILURE, "danger")
             return render_template("auth/sign_in.html", form=form), 401
+        limits.succeeded(email=email)
         login_user(user, remember=bool(form.remember.data))
+        mark_seen()
         audit.set_actor(current_session(), actor_id=user.id, label=user.email)
         audit.record(current_session(), action="sign_in", entity_type="users", entity_id=user.id)
         return redirect(destination)
@@ -91,24 +119,64 @@ def sign_out() -> Any:
     return redirect(url_for("auth.sign_in"))
 
 
+# When the signed-in user was last seen (Unix seconds), kept in the signed session cookie.
+LAST_SEEN_KEY = "_last_seen"
+# Refreshed at most this often, so that a burst of requests does not rewrite the cookie each time.
+LAST_SEEN_RESOLUTION_SECONDS = 60
+STATIC_ENDPOINTS = frozenset({"static", "bootstrap.static"})
+
+
+def mark_seen(now: float | None = None) -> None:
+    flask_session[LAST_SEEN_KEY] = int(time.time() if now is None else now)
+
+
+def _idle_for_too_long(now: float) -> bool:
+    """True when the signed-in user's last request is older than SESSION_IDLE_MINUTES; else
+    notes this request (a session without the mark, e.g. restored by the remember-me cookie,
+    starts counting now)."""
+    seen = flask_session.get(LAST_SEEN_KEY)
+    limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    if isinstance(seen, int | float) and now - seen > limit:
+        return True
+    if not isinstance(seen, int | float) or now - seen >= LAST_SEEN_RESOLUTION_SECONDS:
+        mark_seen(now)
+    return False
+
+
+def _sign_in_needed(message: str | None = None) -> Any:
+    if request.path.startswith(("/dashboards/_dash", "/dashboards/_reload")):
+        return jsonify(error="Unauthorized", message=message or "Sign in first.", status=401), 401
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.sign_in", next=target if request.method == "GET" else None))
+
+
 def register_guard(app: Flask) -> None:
-    """Every request except sign-in and static files needs a signed-in, active user."""
+    """Every request except sign-in and static files needs a signed-in, active user, who has
+    not been idle for longer than SESSION_IDLE_MINUTES."""
 
     @app.before_request
     def require_sign_in() -> Any:
-        if request.endpoint in PUBLIC_ENDPOINTS:
+        if request.endpoint in STATIC_ENDPOINTS:
             return None
         if request.path.startswith("/api/"):
             return None  # the API authenticates each request by its token, never the session
+        # A deactivated user is not loaded at all (load_user), so their session ends here too.
+        if current_user.is_authenticated and _idle_for_too_long(time.time()):
+            minutes = current_app.config["SESSION_IDLE_MINUTES"]
+            logout_user()
+            flask_session.pop(LAST_SEEN_KEY, None)
+            message = (
+                f"You were signed out after {minutes} minutes without activity. "
+                "Please sign in again."
+            )
+            flash(message, "warning")
+            return _sign_in_needed(message)
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
         if current_user.is_authenticated:
             audit.set_actor(current_session(), actor_id=current_user.id, label=current_user.email)
             return None
-        if request.path.startswith(("/dashboards/_dash", "/api/")) or request.path.startswith(
-            "/dashboards/_reload"
-        ):
-            return jsonify(error="Unauthorized", message="Sign in first.", status=401), 401
-        target = request.full_path if request.query_string else request.path
-        return redirect(url_for("auth.sign_in", next=target))
+        return _sign_in_needed()
 
 
 # --- users administration (admins only) ------------------------------------------------------

@@ -79,12 +79,9 @@ class PartnershipSelect(Select):
     """A select of the funder's partnerships that follows the funder box (see the template)."""
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        kwargs["data-partnerships-of-funder"] = url_for("funding.partnerships_of_funder")
         select = super().__call__(field, **kwargs)
-        script = render_template(
-            "funding/_partnership_script.html",
-            field=field,
-            lookup=url_for("funding.partnerships_of_funder"),
-        )
+        script = render_template("funding/_partnership_script.html")
         # Both parts are escaped already (the widget's markup, an autoescaped template).
         return select + Markup(script)  # noqa: S704
 

@@ -59,7 +59,7 @@ def test_create_account_cleans_and_checks(session: Session) -> None:
         ({"full_name": ""}, "full_name", "required"),
         ({"full_name": "n" * 161}, "full_name", "At most 160"),
         ({"role": "root"}, "role", "is not one of"),
-        ({"password": "short"}, "password", "at least 10 characters"),
+        ({"password": "short"}, "password", "at least 12 characters"),
     ],
 )
 def test_create_account_refuses_bad_input(
@@ -108,7 +108,7 @@ def test_deactivate_and_reactivate(session: Session) -> None:
 
 def test_password_reset_is_checked_and_audited_without_the_password(session: Session) -> None:
     user = make(session, "u@test.example", role="viewer")
-    with pytest.raises(ValidationError, match="at least 10") as caught:
+    with pytest.raises(ValidationError, match="at least 12") as caught:
         service.reset_password(session, user=user, password="short")
     assert caught.value.field == "password"
     service.reset_password(session, user=user, password="a-new-secret-1")
@@ -213,7 +213,7 @@ def test_admin_creates_a_user_who_can_sign_in(
     [
         ({"email": "x@"}, "is not a valid email address"),
         ({"email": "admin@test.example"}, "already exists"),
-        ({"password": "123456789"}, "at least 10 characters"),
+        ({"password": "123456789"}, "at least 12 characters"),
         ({"role": "owner"}, "is not one of"),
         ({"full_name": "x" * 170}, "longer than 160"),
     ],
@@ -299,7 +299,7 @@ def test_password_reset_from_the_page(
     admin = signed_in("admin")
     target = user_id(in_app, users["viewer"])
     short = admin.post(f"/auth/users/{target}/password", data={"password-password": "short"})
-    assert short.status_code == 422 and "at least 10 characters" in short.data.decode()
+    assert short.status_code == 422 and "at least 12 characters" in short.data.decode()
     assert (
         admin.post(
             f"/auth/users/{target}/password", data={"password-password": "brand-new-pass"}

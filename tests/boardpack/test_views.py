@@ -127,8 +127,13 @@ def test_a_bad_year_shows_the_last_complete_year_with_a_message(
 def test_printable_page_has_print_css_and_no_external_assets(
     signed_in: Callable[[str], FlaskClient], demo: None
 ) -> None:
-    text = signed_in("viewer").get("/board-pack/?year=2025").get_data(as_text=True)
-    assert "@media print" in text
+    client = signed_in("viewer")
+    text = client.get("/board-pack/?year=2025").get_data(as_text=True)
+    # The print rules live in the app's stylesheet (the CSP allows no inline <style>).
+    assert "/static/css/coordapp.css" in text and "no-print" in text
+    css = client.get("/static/css/coordapp.css")
+    assert "@media print" in css.get_data(as_text=True)
+    css.close()
     assert "https://" not in text and "http://" not in text
     for heading in (
         "Coverage",

@@ -93,7 +93,7 @@ def test_coverage_map_replays_the_past_and_opens_a_country(server: str) -> None:
 
             # The numbers behind the map, as CSV stamped with the filters and the date.
             with page.expect_download(timeout=20_000) as csv_download:
-                page.get_by_role("button", name="Download data (CSV)").first.click()
+                page.get_by_role("button", name="CSV", exact=True).first.click()
             csv_text = Path(csv_download.value.path()).read_text(encoding="utf-8")
             assert "# filters: ?year=1999" in csv_text and "# as of: 1999-12-31" in csv_text
             assert csv_download.value.suggested_filename.endswith(".csv")
