@@ -15,7 +15,7 @@ Outcomes, as the test reads a response:
 * ALLOWED: 2xx, 3xx to anything but the sign-in page, or 400/409/422 caused by the example's
   (often empty) form — the access decision let the request through. Never 404: an example
   must reach an existing record, unless the row says ``status=404`` and why.
-* SIGNED_OUT: 302 to /auth/sign-in?next=… (pages) or 401 (Dash's endpoints, the API).
+* SIGNED_OUT: 302 to /auth/sign-in (pages; GETs carry ?next=) or 401 (Dash's endpoints, the API).
 * FORBIDDEN: 403.
 
 /api/ rows are requested with a Bearer token of the role's user (anonymous: none); for them the
@@ -41,6 +41,7 @@ PUBLIC: Expect = (ALLOWED, ALLOWED, ALLOWED, ALLOWED)
 SIGNED_IN: Expect = (SIGNED_OUT, ALLOWED, ALLOWED, ALLOWED)  # reads, exports, dashboards
 MANAGERS: Expect = (SIGNED_OUT, FORBIDDEN, ALLOWED, ALLOWED)  # writes to coordination records
 ADMINS: Expect = (SIGNED_OUT, FORBIDDEN, FORBIDDEN, ALLOWED)  # users, personal data, audit
+SIGN_OUT: Expect = (SIGNED_OUT, SIGNED_OUT, SIGNED_OUT, SIGNED_OUT)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ ROUTES: tuple[Route, ...] = (
     # --- home, session, tokens, API docs ---------------------------------------------------------
     Route("main.home", "GET", "/", SIGNED_IN),
     Route("main.coming_soon", "GET", "/coming-soon/reports", SIGNED_IN),
-    Route("auth.sign_out", "POST", "/auth/sign-out", SIGNED_IN, data=EMPTY),
+    # Signing out ends on the sign-in page whoever asks (a POST's redirect carries no ?next=).
+    Route("auth.sign_out", "POST", "/auth/sign-out", SIGN_OUT, data=EMPTY),
     Route("api_pages.tokens", "GET", "/auth/tokens", SIGNED_IN),
     Route("api_pages.tokens_create", "POST", "/auth/tokens", SIGNED_IN, data={"name": "script"}),
     # Someone else's token: only an admin may revoke it (everyone may revoke their own).

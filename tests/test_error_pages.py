@@ -27,6 +27,9 @@ SignedIn = Callable[[str], FlaskClient]
 SECRET_SQL = "SELECT password_hash FROM users WHERE email = 'x'"
 LEAKS = ("Traceback", "SELECT", "password_hash", "RuntimeError", "OperationalError", 'File "')
 
+# Production refuses SQLite; these tests never reach the database.
+UNREACHABLE_PG = "postgresql+psycopg://coordapp@127.0.0.1:1/never"
+
 
 def assert_html_page(response: TestResponse, status: int) -> str:
     assert response.status_code == status, response.get_data(as_text=True)[:500]
@@ -224,7 +227,7 @@ def test_production_hides_errors_too(tmp_path: Path) -> None:
         {
             "COORDAPP_ENV": "production",
             "SECRET_KEY": "s" * 40,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}",
+            "DATABASE_URL": UNREACHABLE_PG,
         }
     )
 

@@ -20,6 +20,9 @@ from coordapp.auth import service as auth
 SignedIn = Callable[[str], FlaskClient]
 InApp = Callable[[], AbstractContextManager[Session]]
 
+# Production refuses SQLite; these tests never reach the database.
+UNREACHABLE_PG = "postgresql+psycopg://coordapp@127.0.0.1:1/never"
+
 
 def directives(response: TestResponse) -> dict[str, list[str]]:
     policy = response.headers.get("Content-Security-Policy")
@@ -131,7 +134,7 @@ def test_strict_transport_security_only_in_production(tmp_path: Path) -> None:
         {
             "COORDAPP_ENV": "production",
             "SECRET_KEY": "x" * 40,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+            "DATABASE_URL": UNREACHABLE_PG,
         }
     )
     response = production.test_client().get("/auth/sign-in")

@@ -24,6 +24,9 @@ from tests.conftest import PASSWORD
 InApp = Callable[[], AbstractContextManager[Session]]
 SignedIn = Callable[[str], FlaskClient]
 
+# Production refuses SQLite; these tests never reach the database.
+UNREACHABLE_PG = "postgresql+psycopg://coordapp@127.0.0.1:1/never"
+
 
 def _session_cookie_header(response: object) -> str:
     headers = response.headers.getlist("Set-Cookie")  # type: ignore[attr-defined]
@@ -53,7 +56,7 @@ def production_app(tmp_path: Path) -> Iterator[Flask]:
         {
             "COORDAPP_ENV": "production",
             "SECRET_KEY": "p" * 40,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+            "DATABASE_URL": UNREACHABLE_PG,
         }
     )
 
