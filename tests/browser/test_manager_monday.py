@@ -99,7 +99,9 @@ def test_a_managers_monday(server: str, open_page: Callable[..., object], shots:
     # 3. Last week's analyst training and who took part.
     monday = today - timedelta(days=today.weekday() + 7)
     page.goto(server + "/trainings/new")
-    page.get_by_label("Title", exact=True).fill("Analyst training: image classification, autumn cohort")
+    page.get_by_label("Title", exact=True).fill(
+        "Analyst training: image classification, autumn cohort"
+    )
     page.get_by_label("Kind", exact=True).select_option("workshop")
     page.get_by_label("Pillar", exact=True).select_option(label="Capacity Building")
     page.get_by_label("Topics", exact=True).fill("image classification, analyst wellbeing")
