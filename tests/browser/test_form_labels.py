@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -37,7 +38,7 @@ NOT_PAGES = {
 OPEN_WITH: dict[str, str] = {
     "network.country_detail": "/countries/DE",
 }
-SHOT_ALSO = ("/statistics/grid", "/exchange-rates/upload", "/import/", "/auth/tokens")
+SHOT_ALSO = ("/statistics/grid?", "/exchange-rates/upload", "/import/", "/auth/tokens")
 # Route prefixes that are not Flask pages (Dash, the JSON API, static files).
 OTHER_PREFIXES = ("/dashboards", "/api/v1", "/static", "/bootstrap/static", "/_dash")
 
@@ -122,6 +123,10 @@ def _pages(app: Flask, page: Any, server: str) -> list[str]:
     page.goto(server + training)
     edit = page.locator("a[href*='/participation/'][href$='/edit']").first
     urls.append(str(edit.get_attribute("href")))
+    # The quarterly grid's inputs appear once a hotline is chosen.
+    page.goto(server + rules["stats.statistics_grid"])
+    hotline = page.locator("#hotline option:not([value=''])").first.get_attribute("value")
+    urls.append(f"{rules['stats.statistics_grid']}?hotline={hotline}&year={date.today().year}")
     return urls
 
 
@@ -142,7 +147,7 @@ def test_every_form_field_has_an_accessible_name(
     assert len(urls) >= 40, urls
     with_fields = 0
     for url in urls:
-        response = page.goto(server + url)
+        response = page.goto(server + url, wait_until="domcontentloaded")
         assert response is not None and response.ok, f"{url}: {response and response.status}"
         if missing := page.evaluate(UNLABELLED):
             problems[url] = missing
