@@ -98,6 +98,7 @@ def test_leadership_prepares_the_board_meeting(
     expect(page.locator("#kpi-covered")).not_to_have_text("")
     _wait_for_year(page, today.year)
     covered_today = _kpi(page, "covered")
+    expect(page.locator("#map-headline")).to_contain_text("today")
     full_today = len(page.evaluate(SHAPES_OF_TRACE, "Full member"))
     shots(page, "coverage map today")
 
