@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from datetime import date
@@ -103,7 +104,8 @@ def test_leadership_prepares_the_board_meeting(
     shots(page, "coverage map today")
 
     # 2. Back to 1999 (keyboard on the slider's handle): the founders only.
-    slider = page.get_by_role("slider").first
+    # Named by its visible label (coordapp/static/js/dash-labels.js), as a screen reader says it.
+    slider = page.get_by_role("slider", name=re.compile(r"^Year \(coverage at year end"))
     slider.focus()
     slider.press("Home")
     _wait_for_year(page, 1999)

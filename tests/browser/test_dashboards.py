@@ -1,6 +1,7 @@
 """Every dashboard of the navbar's menu, in real Chromium, as the demo viewer: it draws its
 charts from the app's own bundles, every callback answers (a failed one logs a console error),
-and nothing is requested off localhost. One screenshot per dashboard.
+nothing is requested off localhost, and every filter control is named by its visible label
+(a dropdown named only by its current value does not count). One screenshot per dashboard.
 """
 
 from __future__ import annotations
@@ -14,6 +15,23 @@ import pytest
 from tests.browser.conftest import Shots
 
 pytestmark = pytest.mark.browser
+# Controls whose name does not come from a <label> (or aria-label): a Dash dropdown is named by
+# its value unless coordapp/static/js/dash-labels.js adds the column's label in front.
+UNLABELLED_CONTROLS = """() => {
+  const labelled = (el) => {
+    if ((el.getAttribute('aria-label') || '').trim()) return true;
+    if ([...(el.labels || [])].some(label => label.textContent.trim())) return true;
+    return (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+      .map(id => document.getElementById(id))
+      .some(ref => ref && ref.tagName === 'LABEL' && ref.textContent.trim());
+  };
+  const selector = 'input:not([type=hidden]):not([aria-hidden=true]), select, textarea, '
+                 + 'button.dash-dropdown, [role=slider]';
+  return [...document.querySelectorAll(selector)]
+    .filter(el => el.getClientRects().length && !el.closest('.modebar, .js-plotly-plot'))
+    .filter(el => !labelled(el))
+    .map(el => el.outerHTML.slice(0, 120));
+}"""
 
 
 def test_every_dashboard_draws_offline(
@@ -26,6 +44,7 @@ def test_every_dashboard_draws_offline(
     paths = [str(href) for href in menu.evaluate_all("els => els.map(e => e.getAttribute('href'))")]
     pages = [p for p in dict.fromkeys(paths) if p.rstrip("/") != "/dashboards"]
     assert len(pages) >= 7, paths
+    unlabelled: dict[str, list[str]] = {}
     for path in pages:
         page.goto(server + path)
         charts = page.locator(".js-plotly-plot")
@@ -34,4 +53,7 @@ def test_every_dashboard_draws_offline(
         drawn = page.locator(".js-plotly-plot .main-svg")
         assert drawn.count() >= charts.count(), f"{path}: {charts.count()} charts, not all drawn"
         expect(page.locator("h1").first).not_to_be_empty()
+        if unnamed := page.evaluate(UNLABELLED_CONTROLS):
+            unlabelled[path] = unnamed
         shots(page, re.sub(r"^/dashboards/", "", path) or "index", full_page=False)
+    assert not unlabelled, f"dashboard controls without a label: {unlabelled}"
