@@ -182,19 +182,36 @@ def artifacts_root() -> Path:
     return Path(configured) if configured else ROOT / "tests" / "browser" / "artifacts"
 
 
+def _test_dir_name(request: pytest.FixtureRequest) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+
+
 @pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Shots:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
-    directory = artifacts_root() / name
+    directory = artifacts_root() / _test_dir_name(request)
     for old in directory.glob("*.png"):
         old.unlink()
     return Shots(directory)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def open_page(browser: Browser, server: str) -> Iterator[Callable[..., Page]]:
+def open_page(
+    request: pytest.FixtureRequest, browser: Browser, server: str
+) -> Iterator[Callable[..., Page]]:
     """``open_page(role)`` → a page signed in as the demo user of that role (or anonymous
-    with ``role=None``), watched for requests off localhost and console errors."""
+    with ``role=None``), watched for requests off localhost and console errors. When the test
+    fails, the last state of each of its pages is kept as ``failure-N.png``."""
     watch = Watch()
     contexts: list[BrowserContext] = []
 
@@ -211,6 +228,12 @@ def open_page(browser: Browser, server: str) -> Iterator[Callable[..., Page]]:
         return page
 
     yield open_
+    if request.node.stash.get(_CALL_FAILED, False):
+        directory = artifacts_root() / _test_dir_name(request)
+        directory.mkdir(parents=True, exist_ok=True)
+        pages = [page for context in contexts for page in context.pages]
+        for number, page in enumerate(pages, start=1):
+            page.screenshot(path=str(directory / f"failure-{number}.png"), full_page=True)
     for context in contexts:
         context.close()
     watch.check()
