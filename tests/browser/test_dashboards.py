@@ -49,9 +49,13 @@ def test_every_dashboard_draws_offline(
         page.goto(server + path)
         charts = page.locator(".js-plotly-plot")
         expect(charts.first).to_be_attached(timeout=30_000)
-        page.wait_for_load_state("networkidle")
-        drawn = page.locator(".js-plotly-plot .main-svg")
-        assert drawn.count() >= charts.count(), f"{path}: {charts.count()} charts, not all drawn"
+        # Every chart drawn: each plot holds its SVG once its callback has answered.
+        page.wait_for_function(
+            """() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
+                       return plots.every(p => p.querySelector('.main-svg'))
+                         && !document.querySelector('[data-dash-is-loading="true"]'); }""",
+            timeout=30_000,
+        )
         expect(page.locator("h1").first).not_to_be_empty()
         if unnamed := page.evaluate(UNLABELLED_CONTROLS):
             unlabelled[path] = unnamed
