@@ -18,7 +18,11 @@ from dashboards.layout import Page, register_shell, shell
 
 # The same local assets as the Flask pages (bootstrap-flask serves them; no CDN).
 STYLESHEETS = ["/bootstrap/static/css/bootstrap.min.css", "/static/css/coordapp.css"]
-SCRIPTS = ["/bootstrap/static/umd/popper.min.js", "/bootstrap/static/js/bootstrap.min.js"]
+SCRIPTS = [
+    "/bootstrap/static/umd/popper.min.js",
+    "/bootstrap/static/js/bootstrap.min.js",
+    "/static/js/dash-labels.js",
+]
 
 
 def pages() -> tuple[Page, ...]:

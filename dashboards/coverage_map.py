@@ -179,7 +179,12 @@ def headline(data: reporting.CoverageMap) -> list[Any]:
             detail="countries without a member hotline yet",
             figure="pipeline",
         ),
-        kpi_tile("As of", data.on.isoformat(), detail="end of the chosen year", figure="as-of"),
+        kpi_tile(
+            "As of",
+            data.on.isoformat(),
+            detail="today" if data.on == date.today() else "end of the chosen year",
+            figure="as-of",
+        ),
     ]
 
 

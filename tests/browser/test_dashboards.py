@@ -1,0 +1,63 @@
+"""Every dashboard of the navbar's menu, in real Chromium, as the demo viewer: it draws its
+charts from the app's own bundles, every callback answers (a failed one logs a console error),
+nothing is requested off localhost, and every filter control is named by its visible label
+(a dropdown named only by its current value does not count). One screenshot per dashboard.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Shots
+
+pytestmark = pytest.mark.browser
+# Controls whose name does not come from a <label> (or aria-label): a Dash dropdown is named by
+# its value unless coordapp/static/js/dash-labels.js adds the column's label in front.
+UNLABELLED_CONTROLS = """() => {
+  const labelled = (el) => {
+    if ((el.getAttribute('aria-label') || '').trim()) return true;
+    if ([...(el.labels || [])].some(label => label.textContent.trim())) return true;
+    return (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+      .map(id => document.getElementById(id))
+      .some(ref => ref && ref.tagName === 'LABEL' && ref.textContent.trim());
+  };
+  const selector = 'input:not([type=hidden]):not([aria-hidden=true]), select, textarea, '
+                 + 'button.dash-dropdown, [role=slider]';
+  return [...document.querySelectorAll(selector)]
+    .filter(el => el.getClientRects().length && !el.closest('.modebar, .js-plotly-plot'))
+    .filter(el => !labelled(el))
+    .map(el => el.outerHTML.slice(0, 120));
+}"""
+
+
+def test_every_dashboard_draws_offline(
+    server: str, open_page: Callable[..., Any], shots: Shots
+) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page("viewer")
+    menu = page.locator("nav .dropdown-menu a[href^='/dashboards/']")
+    paths = [str(href) for href in menu.evaluate_all("els => els.map(e => e.getAttribute('href'))")]
+    pages = [p for p in dict.fromkeys(paths) if p.rstrip("/") != "/dashboards"]
+    assert len(pages) >= 7, paths
+    unlabelled: dict[str, list[str]] = {}
+    for path in pages:
+        page.goto(server + path)
+        charts = page.locator(".js-plotly-plot")
+        expect(charts.first).to_be_attached(timeout=30_000)
+        # Every chart drawn: each plot holds its SVG once its callback has answered.
+        page.wait_for_function(
+            """() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
+                       return plots.every(p => p.querySelector('.main-svg'))
+                         && !document.querySelector('[data-dash-is-loading="true"]'); }""",
+            timeout=30_000,
+        )
+        expect(page.locator("h1").first).not_to_be_empty()
+        if unnamed := page.evaluate(UNLABELLED_CONTROLS):
+            unlabelled[path] = unnamed
+        shots(page, re.sub(r"^/dashboards/", "", path) or "index", full_page=False)
+    assert not unlabelled, f"dashboard controls without a label: {unlabelled}"

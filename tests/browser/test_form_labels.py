@@ -1,0 +1,162 @@
+"""Every form field has an accessible name, on every page of the app, in real Chromium.
+
+The pages come from the app's own URL map: every GET route of the Flask blueprints (the records
+registry's list / detail / new / edit pages, sign-in, users, import, tokens, the statistics grid,
+exchange-rate upload, participation edit …). A route with parameters must be in ``OPEN_WITH`` or
+``NOT_PAGES`` below, so a new page cannot slip past the check. On each page, every visible
+input, select and textarea needs a name from <label for>, a wrapping <label>, aria-label or
+aria-labelledby; a label without text does not count.
+
+Form pages leave a PNG in the artifacts; pages are watched as everywhere in the browser suite.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.browser.conftest import Shots
+
+pytestmark = pytest.mark.browser
+
+# Not HTML pages with forms: downloads, JSON, health. Each needs a reason.
+NOT_PAGES = {
+    "main.health": "JSON health check",
+    "imports.template": "a CSV/XLSX template download",
+    "partners.lookup_organizations": "JSON for the organization picker",
+    "funding.partnerships_of_funder": "JSON for the partnership picker",
+    "auth.users_export": "a personal-data download (JSON)",
+    "partners.contacts_export": "a personal-data download (JSON)",
+    "main.coming_soon": "placeholder of unbuilt sections, no form",
+}
+# Routes with parameters other than a record's id, and how to open one.
+OPEN_WITH: dict[str, str] = {
+    "network.country_detail": "/countries/DE",
+}
+SHOT_ALSO = ("/statistics/grid?", "/exchange-rates/upload", "/import/", "/auth/tokens")
+# Route prefixes that are not Flask pages (Dash, the JSON API, static files).
+OTHER_PREFIXES = ("/dashboards", "/api/v1", "/static", "/bootstrap/static", "/_dash")
+
+UNLABELLED = """() => {
+  const named = (el) => {
+    if ((el.getAttribute('aria-label') || '').trim()) return true;
+    const by = (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean);
+    if (by.some(id => (document.getElementById(id)?.textContent || '').trim())) return true;
+    return [...(el.labels || [])].some(label => label.textContent.trim());
+  };
+  const visible = (el) => {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    return box.width > 0 && box.height > 0 && style.visibility !== 'hidden';
+  };
+  return [...document.querySelectorAll('input, select, textarea')]
+    .filter(el => !['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type))
+    .filter(visible)
+    .filter(el => !named(el))
+    .map(el => `${el.tagName.toLowerCase()}#${el.id || '?'}[name=${el.name || '?'}]`);
+}"""
+
+
+def _get_rules(app: Flask) -> dict[str, str]:
+    rules = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.rule.startswith(OTHER_PREFIXES):
+            continue
+        if rule.endpoint in rules:
+            continue
+        rules[rule.endpoint] = rule.rule
+    return rules
+
+
+def _first_record(page: Any, server: str, list_url: str, detail_rule: str) -> str:
+    """The first record linked from a list page, as its detail URL."""
+    pattern = re.compile(
+        "^" + re.escape(detail_rule).replace(re.escape("<int:record_id>"), r"\d+") + "$"
+    )
+    page.goto(server + list_url)
+    for href in page.locator("main a[href]").evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    ):
+        if pattern.match(href.split("?")[0]):
+            return str(href.split("?")[0])
+    raise AssertionError(f"no record linked from {list_url} (looked for {detail_rule})")
+
+
+def _pages(app: Flask, page: Any, server: str) -> list[str]:
+    """Every Flask page to check, as paths, parameters filled from the demo data."""
+    rules = _get_rules(app)
+    urls: list[str] = []
+    records: dict[str, str] = {}
+    unknown = []
+    for endpoint, rule in sorted(rules.items()):
+        if endpoint in NOT_PAGES:
+            continue
+        if endpoint in OPEN_WITH:
+            urls.append(OPEN_WITH[endpoint])
+        elif "<" not in rule:
+            urls.append(rule)
+        elif endpoint == "training.participation_edit":
+            continue  # found below, from a training's page
+        elif re.fullmatch(r"[^<]*<int:record_id>[^<]*", rule):
+            prefix = endpoint.rsplit("_", 1)[0]
+            list_rule, detail_rule = rules.get(prefix + "_list"), rules.get(prefix + "_detail")
+            if list_rule is None or detail_rule is None:
+                unknown.append(endpoint)
+                continue
+            if prefix not in records:
+                records[prefix] = _first_record(page, server, list_rule, detail_rule)
+            record_id = records[prefix].rsplit("/", 1)[1]
+            urls.append(rule.replace("<int:record_id>", record_id))
+        else:
+            unknown.append(endpoint)
+    assert not unknown, f"routes with parameters the label check cannot open: {unknown}"
+    # A row of participation: from the first training with one.
+    page.goto(server + "/trainings/?sort=-participants")
+    training = _first_record(
+        page, server, "/trainings/?sort=-participants", rules["training.trainings_detail"]
+    )
+    page.goto(server + training)
+    edit = page.locator("a[href*='/participation/'][href$='/edit']").first
+    urls.append(str(edit.get_attribute("href")))
+    # The quarterly grid's inputs appear once a hotline is chosen.
+    page.goto(server + rules["stats.statistics_grid"])
+    hotline = page.locator("#hotline option:not([value=''])").first.get_attribute("value")
+    urls.append(f"{rules['stats.statistics_grid']}?hotline={hotline}&year={date.today().year}")
+    return urls
+
+
+def test_every_form_field_has_an_accessible_name(
+    app: Flask, server: str, open_page: Callable[..., Any], shots: Shots
+) -> None:
+    problems: dict[str, list[str]] = {}
+
+    # Signed out: the sign-in form.
+    anonymous = open_page(None)
+    anonymous.goto(server + "/auth/sign-in")
+    if missing := anonymous.evaluate(UNLABELLED):
+        problems["/auth/sign-in"] = missing
+    shots(anonymous, "sign in")
+
+    page = open_page("admin")
+    urls = _pages(app, page, server)
+    assert len(urls) >= 40, urls
+    with_fields = 0
+    for url in urls:
+        response = page.goto(server + url, wait_until="domcontentloaded")
+        assert response is not None and response.ok, f"{url}: {response and response.status}"
+        if missing := page.evaluate(UNLABELLED):
+            problems[url] = missing
+        fields = page.locator("main input:visible, main select:visible, main textarea:visible")
+        if fields.count():
+            with_fields += 1
+            # One picture per kind of form (an edit form looks like its new form).
+            if url.endswith("/new") or url.startswith(SHOT_ALSO) or "/participation/" in url:
+                shots(page, url.strip("/"))
+    print(f"checked {len(urls)} pages, {with_fields} with form fields:", urls)
+    assert with_fields >= 30, f"only {with_fields} pages had form fields: {urls}"
+    assert not problems, f"form fields without an accessible name: {problems}"
