@@ -20,8 +20,10 @@ their CSS as ``<style>`` elements when they load (webpack's style-loader, a doze
 page, some with a source map appended at run time), and Plotly adds its chart rules to a
 ``<style>`` element of its own. Their contents are fixed by the installed versions but cannot be
 computed from Python, and style-loader sets no nonce. So on those pages only,
-``style-src-elem`` adds ``'unsafe-inline'``: ``<style>`` elements may be inline there, while
-``style=""`` attributes stay refused (``style-src-attr 'none'``) and scripts stay hash-only.
+``style-src-elem`` adds ``'unsafe-inline'``: ``<style>`` elements may be inline there. Plotly
+also sets ``style`` attributes with setAttribute while the map is replayed and hovered (seen in
+Chromium: blocked under ``style-src-attr 'none'``), so ``style-src-attr`` allows inline style
+attributes there too. Styles cannot run code; scripts stay hash-only on every page.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def content_security_policy(script_hashes: Iterable[str] = (), *, dash: bool = F
     styles: dict[str, list[str]] = {"style-src": ["'self'"]}
     if dash:
         styles["style-src-elem"] = ["'self'", "'unsafe-inline'"]
-        styles["style-src-attr"] = ["'none'"]
+        styles["style-src-attr"] = ["'unsafe-inline'"]
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'", *script_hashes],

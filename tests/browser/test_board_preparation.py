@@ -149,7 +149,7 @@ def test_leadership_prepares_the_board_meeting(
     expect(card.locator("svg.main-svg").first).to_be_attached(timeout=30_000)
     shots(page, "funding dashboard")
     with page.expect_download(timeout=20_000) as download_info:
-        card.get_by_role("button", name="Download data (CSV)").click()
+        card.get_by_role("button", name="CSV", exact=True).click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
     assert "pillars" in download.suggested_filename

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
 pytestmark = pytest.mark.browser
 
 MANAGER = ("manager@coordapp.example", "coordapp-demo")
@@ -29,8 +27,8 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
-def test_main_pages_work_with_no_csp_violation(server: str) -> None:
-    from playwright.sync_api import Page, expect, sync_playwright
+def test_main_pages_work_with_no_csp_violation(server: str, browser: Any) -> None:
+    from playwright.sync_api import Page, expect
 
     problems: list[str] = []
     policies: dict[str, str | None] = {}
@@ -45,69 +43,67 @@ def test_main_pages_work_with_no_csp_violation(server: str) -> None:
         assert response is not None and response.ok, path
         policies[path] = response.headers.get("content-security-policy")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.add_init_script(REPORT_VIOLATIONS)
-            page.on("console", on_console)
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # The session's one Chromium (tests/browser/conftest.py), in a context of this test's own.
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        page.add_init_script(REPORT_VIOLATIONS)
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
 
-            visit(page, "/auth/sign-in")
-            page.fill("input[name=email]", MANAGER[0])
-            page.fill("input[name=password]", MANAGER[1])
-            page.click("[type=submit]")
-            page.wait_for_url(server + "/")
+        visit(page, "/auth/sign-in")
+        page.fill("input[name=email]", MANAGER[0])
+        page.fill("input[name=password]", MANAGER[1])
+        page.click("[type=submit]")
+        page.wait_for_url(server + "/")
 
-            visit(page, "/")
-            expect(page.locator("main h1").first).to_be_visible()
+        visit(page, "/")
+        expect(page.locator("main h1").first).to_be_visible()
 
-            visit(page, "/organizations/")
-            expect(page.locator("table tbody tr").first).to_be_visible()
+        visit(page, "/organizations/")
+        expect(page.locator("table tbody tr").first).to_be_visible()
 
-            visit(page, "/organizations/new")
-            expect(page.get_by_label("Name", exact=True)).to_be_visible()
+        visit(page, "/organizations/new")
+        expect(page.get_by_label("Name", exact=True)).to_be_visible()
 
-            # The commitment form's scripts (now static files) still run: the running total
-            # of the pillar split follows what is typed.
-            visit(page, "/commitments/new")
-            page.locator("#currency_code").select_option("USD")
-            page.locator("#amount").fill("1000.00")
-            page.get_by_label("Capacity Building").fill("600.00")
-            page.get_by_label("Technology & Innovation").fill("400.00")
-            expect(page.locator("[data-total]")).to_contain_text("USD 1,000.00 of USD 1,000.00 ✓")
+        # The commitment form's scripts (now static files) still run: the running total
+        # of the pillar split follows what is typed.
+        visit(page, "/commitments/new")
+        page.locator("#currency_code").select_option("USD")
+        page.locator("#amount").fill("1000.00")
+        page.get_by_label("Capacity Building").fill("600.00")
+        page.get_by_label("Technology & Innovation").fill("400.00")
+        expect(page.locator("[data-total]")).to_contain_text("USD 1,000.00 of USD 1,000.00 ✓")
 
-            # A commitment's page: its received-share bar is sized by coordapp.js (no style="").
-            visit(page, "/commitments/")
-            page.locator("table tbody tr a").first.click()
-            bar = page.locator(".progress-bar[data-width]").first
-            expect(bar).to_be_attached()
-            share = float(bar.get_attribute("data-width") or "nan")
-            width = bar.evaluate("b => b.style.width")
-            assert width == f"{min(max(share, 0), 100):g}%", (width, share)
+        # A commitment's page: its received-share bar is sized by coordapp.js (no style="").
+        visit(page, "/commitments/")
+        page.locator("table tbody tr a").first.click()
+        bar = page.locator(".progress-bar[data-width]").first
+        expect(bar).to_be_attached()
+        share = float(bar.get_attribute("data-width") or "nan")
+        width = bar.evaluate("b => b.style.width")
+        assert width == f"{min(max(share, 0), 100):g}%", (width, share)
 
-            # The board pack's print button is wired by coordapp.js, its styles in coordapp.css.
-            visit(page, "/board-pack/")
-            expect(page.locator("[data-print]")).to_be_visible()
-            assert page.locator(".pack-table td.num").first.evaluate(
-                "cell => getComputedStyle(cell).textAlign"
-            ) in ("right", "end")
+        # The board pack's print button is wired by coordapp.js, its styles in coordapp.css.
+        visit(page, "/board-pack/")
+        expect(page.locator("[data-print]")).to_be_visible()
+        assert page.locator(".pack-table td.num").first.evaluate(
+            "cell => getComputedStyle(cell).textAlign"
+        ) in ("right", "end")
 
-            # The coverage map draws its shapes from the app's own topojson.
-            visit(page, "/dashboards/map")
-            shapes = page.locator("path.choroplethlocation")
-            expect(shapes.nth(149)).to_be_attached(timeout=60_000)
+        # The coverage map draws its shapes from the app's own topojson.
+        visit(page, "/dashboards/map")
+        shapes = page.locator("path.choroplethlocation")
+        expect(shapes.nth(149)).to_be_attached(timeout=60_000)
 
-            # The funding dashboard's charts render (bars drawn by Plotly).
-            visit(page, "/dashboards/funding")
-            chart = page.locator("#f-pillar-pledged .main-svg")
-            expect(chart.first).to_be_attached(timeout=60_000)
-            expect(page.locator("#f-pillar-pledged g.point path").first).to_be_attached(
-                timeout=30_000
-            )
-            page.wait_for_load_state("networkidle")
-        finally:
-            browser.close()
+        # The funding dashboard's charts render (bars drawn by Plotly).
+        visit(page, "/dashboards/funding")
+        chart = page.locator("#f-pillar-pledged .main-svg")
+        expect(chart.first).to_be_attached(timeout=60_000)
+        expect(page.locator("#f-pillar-pledged g.point path").first).to_be_attached(timeout=30_000)
+        page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
 
     # The policy was in force on every page (else "no violation" would prove nothing).
     for path, policy in policies.items():

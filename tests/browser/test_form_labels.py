@@ -28,6 +28,7 @@ pytestmark = pytest.mark.browser
 NOT_PAGES = {
     "main.health": "JSON health check",
     "imports.template": "a CSV/XLSX template download",
+    "imports.progress": "JSON polled while an import runs",
     "partners.lookup_organizations": "JSON for the organization picker",
     "funding.partnerships_of_funder": "JSON for the partnership picker",
     "auth.users_export": "a personal-data download (JSON)",
