@@ -66,19 +66,22 @@ def make_app(url: str, **extra: object) -> Flask:
     )
 
 
-def migrate_and_seed(app: Flask) -> None:
+def migrate_and_seed(app: Flask, *, seed: bool = True) -> None:
     with app.app_context():
         upgrade()
-        seed_reference_data(db.session())
-        db.session.commit()
+        if seed:
+            seed_reference_data(db.session())
+            db.session.commit()
         db.session.remove()
 
 
 @contextmanager
-def app_on(url: str, *, migrate: bool = True, **extra: object) -> Iterator[Flask]:
+def app_on(
+    url: str, *, migrate: bool = True, seed: bool = True, **extra: object
+) -> Iterator[Flask]:
     app = make_app(url, **extra)
     if migrate:
-        migrate_and_seed(app)
+        migrate_and_seed(app, seed=seed)
     try:
         yield app
     finally:
