@@ -30,3 +30,8 @@ class OrganizationField(StringField):
         }
         render_kw.update(kwargs.pop("render_kw", {}) or {})
         super().__init__(label, render_kw=render_kw, **kwargs)
+
+    def process_data(self, value: Any) -> None:
+        # An edit form built from a record gets the Organization itself; the box holds its name
+        # (also when a post leaves the field out and the record's value stands).
+        super().process_data(None if value is None else str(value))
