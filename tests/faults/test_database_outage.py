@@ -185,22 +185,31 @@ def test_pooled_connections_killed_between_requests_are_replaced(
 
 @contextlib.contextmanager
 def _killed_at(app: Flask, admin: sa.Connection, marker: str) -> Iterator[list[str]]:
-    """Terminate the app's own backend just before it runs the first statement with ``marker``."""
+    """Terminate the app's own backend just before it runs the first statement with ``marker``
+    (``COMMIT``: just before the request's transaction commits)."""
     fired: list[str] = []
     with app.app_context():
         engine = db.engine
 
-    def before_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def kill(conn: Any, statement: str) -> None:
         if not fired and marker in statement:
             fired.append(statement)
             pid = conn.connection.dbapi_connection.info.backend_pid
             admin.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
 
+    def before_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        kill(conn, statement)
+
+    def before_commit(conn: Any) -> None:
+        kill(conn, "COMMIT")
+
     sa.event.listen(engine, "before_cursor_execute", before_execute)
+    sa.event.listen(engine, "commit", before_commit)
     try:
         yield fired
     finally:
         sa.event.remove(engine, "before_cursor_execute", before_execute)
+        sa.event.remove(engine, "commit", before_commit)
 
 
 @pytest.mark.parametrize("accept", ["text/html", "application/json"])
@@ -215,8 +224,9 @@ def test_database_dying_during_a_page_gives_a_clean_503_then_recovers(
     assert client.get("/organizations/").status_code == 200
 
 
+@pytest.mark.parametrize("moment", ["UPDATE organizations", "COMMIT"])
 def test_database_dying_during_a_save_writes_nothing_then_recovers(
-    direct_app: Flask, admin: sa.Connection
+    direct_app: Flask, admin: sa.Connection, moment: str
 ) -> None:
     client = _signed_in(direct_app)
     before = _org_notes(admin)
@@ -233,14 +243,24 @@ def test_database_dying_during_a_save_writes_nothing_then_recovers(
         "notes": notes,
         "version": str(before[1]),
     }
-    with _killed_at(direct_app, admin, "UPDATE organizations") as fired:
+    with _killed_at(direct_app, admin, moment) as fired:
         response = client.post(f"/organizations/{ident}/edit", data=form("lost in the outage"))
     assert fired
     _assert_clean_503(response)
     assert _org_notes(admin) == before, "a half-done save was committed"
+    assert "were saved" not in client.get(f"/organizations/{ident}").get_data(as_text=True)
     saved = client.post(f"/organizations/{ident}/edit", data=form("saved after the outage"))
     assert saved.status_code == 302
     assert _org_notes(admin) == ("saved after the outage", before[1] + 1)
+    # Put the record back for the next case.
+    with direct_app.app_context():
+        db.session.execute(
+            sa.update(Organization)
+            .where(Organization.id == ident)
+            .values(notes=before[0], version=before[1])
+        )
+        db.session.commit()
+        db.session.remove()
 
 
 def test_database_unreachable_for_a_while_then_back(database_url: str) -> None:
