@@ -39,10 +39,10 @@ def _admin_engine(url: str) -> sa.Engine:
 
 @contextmanager
 def scratch_postgres(suffix: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database ``<test database>_<suffix>``; dropped afterwards."""
+    """A fresh, empty PostgreSQL database ``<test database>_scratch_<suffix>``; dropped after."""
     base = postgres_test_url()
     assert base is not None
-    name = f"{make_url(base).database}_{suffix}"
+    name = f"{make_url(base).database}_scratch_{suffix}"
     admin = _admin_engine(base)
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
