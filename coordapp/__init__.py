@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.reference.views import bp as reference_bp
     from coordapp.stats.views import bp as stats_bp
     from coordapp.training.views import bp as training_bp
+    from coordapp.unavailable import register_unavailable_handler
 
     register_guard(app)
     for blueprint in (
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_api(app)
     register_error_handlers(app)
+    register_unavailable_handler(app)
 
     @app.context_processor
     def inject_permissions() -> dict[str, Any]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
-from sqlalchemy import exc as sa_exc
+from flask import Flask, jsonify, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -52,42 +51,6 @@ def _render(status: int, title: str, message: str) -> Any:
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
-def _rollback_quietly() -> None:
-    """A failed flush leaves the session unusable until it is rolled back; the error page
-    (its navbar reads the signed-in user) must not trip over that."""
-    from coordapp.extensions import db
-
-    try:
-        db.session.rollback()
-    except sa_exc.SQLAlchemyError:
-        db.session.remove()
-
-
-def database_unavailable(error: sa_exc.DBAPIError) -> bool:
-    """Lost or refused connections (the server went away), not errors in our SQL or data."""
-    return bool(error.connection_invalidated) or isinstance(
-        error, sa_exc.OperationalError | sa_exc.InterfaceError
-    )
-
-
-def _render_unavailable() -> Any:
-    """503 without touching the database: no navbar, no signed-in user, no session."""
-    message = (
-        "The database is not reachable at the moment. Nothing was saved; "
-        "please try again in a minute."
-    )
-    headers = {"Retry-After": "30"}
-    if _wants_json():
-        body = jsonify(error="Database unavailable", message=message, status=503)
-        return body, 503, headers
-    if "_login_user" not in g:
-        # Flask-Login's template context loads the user from the database, which is down.
-        from coordapp.extensions import login_manager
-
-        g._login_user = login_manager.anonymous_user()
-    return render_template("errors/unavailable.html", message=message), 503, headers
-
-
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> Any:
@@ -100,23 +63,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def handle_concurrent_save(error: StaleDataError) -> Any:
-        _rollback_quietly()
         return _render(
             409,
             "Conflict",
             "Someone else saved this record at the same moment. Nothing of yours was saved; "
             "reload the page to see their version.",
         )
-
-    @app.errorhandler(sa_exc.DBAPIError)
-    def handle_database_error(error: sa_exc.DBAPIError) -> Any:
-        _rollback_quietly()
-        if database_unavailable(error):
-            app.logger.error(
-                "Database unavailable on %s %s: %s", request.method, request.path, error.orig
-            )
-            return _render_unavailable()
-        return handle_unexpected(error)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Any:

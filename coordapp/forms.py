@@ -32,6 +32,6 @@ class OrganizationField(StringField):
         super().__init__(label, render_kw=render_kw, **kwargs)
 
     def process_data(self, value: Any) -> None:
-        # An edit form built from a record gets the Organization itself; the box holds its name
-        # (also when a post leaves the field out and the record's value stands).
-        super().process_data(None if value is None else str(value))
+        # Filled from a record (``obj=``), the attribute is the Organization itself; a POST
+        # that leaves the box out would otherwise carry that object into the validators.
+        super().process_data(getattr(value, "name", value))
