@@ -20,11 +20,20 @@ MESSAGE = (
 RETRY_AFTER_SECONDS = 30
 
 
+# SQLite reports a missing table or a syntax error as an OperationalError too: only these mean
+# that the database file cannot be used right now.
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error")
+
+
 def database_unavailable(error: sa_exc.DBAPIError) -> bool:
     """Lost or refused connections (the server went away), not errors in our SQL or data."""
-    return bool(error.connection_invalidated) or isinstance(
-        error, sa_exc.OperationalError | sa_exc.InterfaceError
-    )
+    if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+        return True
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("sqlite3"):
+        return any(text in str(error.orig).lower() for text in _SQLITE_UNAVAILABLE)
+    return True
 
 
 def _rollback_quietly() -> None:
