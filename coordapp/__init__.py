@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, session
 
 from coordapp import models as _models  # noqa: F401  (all mappers known before any is used)
 from coordapp.config import ConfigError, build_config
@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.reference.views import bp as reference_bp
     from coordapp.stats.views import bp as stats_bp
     from coordapp.training.views import bp as training_bp
+    from coordapp.unavailable import register_unavailable_handler
 
     register_guard(app)
     for blueprint in (
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_api(app)
     register_error_handlers(app)
+    register_unavailable_handler(app)
 
     @app.context_processor
     def inject_permissions() -> dict[str, Any]:
@@ -158,12 +160,20 @@ def _nav_url(endpoint: str, slug: str) -> str:
 
 def register_request_hooks(app: Flask) -> None:
     """One transaction per request: services flush, the request commits or rolls back."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from coordapp.extensions import db
 
     @app.after_request
     def finish_transaction(response: Response) -> Response:
         if response.status_code < 400 and request.method != "OPTIONS":
-            db.session.commit()
+            try:
+                db.session.commit()
+            except SQLAlchemyError as error:
+                # The database went away (or refused) at the commit: the answer must say that
+                # nothing was saved (503 / 409 / 500 from the error handlers), not "saved".
+                session.pop("_flashes", None)
+                return app.make_response(app.handle_user_exception(error))
         else:
             db.session.rollback()
         return response

@@ -192,6 +192,43 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(import_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+
+
+@click.command("backup")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(path: str) -> None:
+    """Write every table to FILE (a zip of JSON lines; restores on SQLite or PostgreSQL)."""
+    from coordapp.backup import service as backups
+    from coordapp.extensions import db
+
+    try:
+        result = backups.backup_database(db.engine, path)
+    except backups.BackupError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(
+        f"Backed up {result.total} rows of {len(result.rows)} tables "
+        f"(schema revision {result.schema_revision}) to {result.path}."
+    )
+
+
+@click.command("restore")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Delete the data already in the database first.")
+@with_appcontext
+def restore_command(path: str, replace: bool) -> None:
+    """Load a backup made by `flask backup` into this (migrated, empty) database."""
+    from coordapp.backup import service as backups
+    from coordapp.extensions import db
+
+    try:
+        result = backups.restore_database(db.engine, path, replace=replace)
+    except backups.BackupError as exc:
+        raise click.ClickException(exc.message) from exc
+    verb = "Replaced the data with" if result.replaced else "Restored"
+    click.echo(f"{verb} {result.total} rows of {len(result.rows)} tables from {path}.")
 
 
 @click.command("import")

@@ -54,8 +54,11 @@ def web_url(field: str, value: str | None, *, max_length: int = 300) -> str | No
     value = value.strip()
     if len(value) > max_length:
         raise ValidationError(field, f"At most {max_length} characters.")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "http://[" (an unclosed IPv6 host)
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
         raise ValidationError(field, "Enter a full http:// or https:// address.")
     return value
 

@@ -173,6 +173,21 @@ def bump_data_version(session: Session | sa.Connection) -> None:
     )
 
 
+def serialize_writers(session: Session) -> None:
+    """Wait for every other writing transaction to finish, and hold them off until we commit.
+
+    For check-then-write rules the database cannot enforce (a name unique regardless of case):
+    without this, two transactions can both find the name free and both insert it. It takes
+    the row lock every data-changing flush takes anyway (the data-version counter), only
+    earlier, so it cannot deadlock with other writers. SQLite serializes writers by itself.
+    """
+    session.execute(
+        sa.select(_DATA_VERSION_TABLE.c.version)
+        .where(_DATA_VERSION_TABLE.c.id == 1)
+        .with_for_update()
+    )
+
+
 def _after_flush(session: Session, flush_context: Any) -> None:
     state = session.info.get(_DEFERRED)
     if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):

@@ -119,6 +119,7 @@ def _clean_organization(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
+    audit.serialize_writers(session)
     taken = session.scalar(
         sa.select(Organization.id).where(
             sa.func.lower(Organization.name) == name.lower(),

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
 from coordapp.auth.models import Role
@@ -194,9 +195,16 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
                 res.update(
                     session, obj=obj, data=form_data(form), expected_version=submitted_version(form)
                 )
-            except StaleRecord as stale:
+            except (StaleRecord, StaleDataError) as exc:
+                # StaleDataError: another save committed between our version check and our
+                # UPDATE (the database refused the stale version); the same conflict to the user.
                 session.rollback()
                 current = res.get(session, record_id)
+                stale = (
+                    exc
+                    if isinstance(exc, StaleRecord)
+                    else StaleRecord(current, expected=submitted_version(form))
+                )
                 form._fields["version"].data = current.version
                 return render_template(
                     "records/conflict.html",
