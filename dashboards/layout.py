@@ -304,40 +304,41 @@ def register_shell(app: dash.Dash, pages: Sequence[Page]) -> None:
     def keep_filters_in_url(values: list[Any], ids: list[dict[str, str]]) -> str:
         return params.to_search(_filters_from(values, ids))
 
-    @app.callback(
-        Output({"type": "download", "key": MATCH}, "data"),
-        Input({"type": "download-btn", "key": MATCH}, "n_clicks"),
-        State(fid(ALL), "value"),  # type: ignore[arg-type]
-        State(fid(ALL), "id"),  # type: ignore[arg-type]
-        State("url", "pathname"),
-        prevent_initial_call=True,
-    )
+    def requested_export(
+        n_clicks: int | None, values: list[Any], ids: list[dict[str, str]], pathname: str
+    ) -> Export | None:
+        """The export of the chart whose button was clicked, computed from the page's filters."""
+        page = page_for(pages, pathname)
+        trigger = dash.ctx.triggered_id
+        key = str(trigger["key"]) if isinstance(trigger, dict) else ""
+        if not n_clicks or page is None or key not in page.downloads:
+            return None
+        return page.downloads[key](_filters_from(values, ids), viewer_suppression())
+
+    def download_callback(kind: str) -> Any:
+        return app.callback(
+            Output({"type": kind, "key": MATCH}, "data"),
+            Input({"type": f"{kind}-btn", "key": MATCH}, "n_clicks"),
+            State(fid(ALL), "value"),  # type: ignore[arg-type]
+            State(fid(ALL), "id"),  # type: ignore[arg-type]
+            State("url", "pathname"),
+            prevent_initial_call=True,
+        )
+
+    @download_callback("download")
     def download(
         n_clicks: int | None, values: list[Any], ids: list[dict[str, str]], pathname: str
     ) -> Any:
-        page = page_for(pages, pathname)
-        trigger = dash.ctx.triggered_id
-        key = str(trigger["key"]) if isinstance(trigger, dict) else ""
-        if not n_clicks or page is None or key not in page.downloads:
+        export = requested_export(n_clicks, values, ids, pathname)
+        if export is None:
             return dash.no_update
-        export = page.downloads[key](_filters_from(values, ids), viewer_suppression())
         return dcc.send_string(export.text, export.filename, type="text/csv")
 
-    @app.callback(
-        Output({"type": "download-xlsx", "key": MATCH}, "data"),
-        Input({"type": "download-xlsx-btn", "key": MATCH}, "n_clicks"),
-        State(fid(ALL), "value"),  # type: ignore[arg-type]
-        State(fid(ALL), "id"),  # type: ignore[arg-type]
-        State("url", "pathname"),
-        prevent_initial_call=True,
-    )
+    @download_callback("download-xlsx")
     def download_xlsx(
         n_clicks: int | None, values: list[Any], ids: list[dict[str, str]], pathname: str
     ) -> Any:
-        page = page_for(pages, pathname)
-        trigger = dash.ctx.triggered_id
-        key = str(trigger["key"]) if isinstance(trigger, dict) else ""
-        if not n_clicks or page is None or key not in page.downloads:
+        export = requested_export(n_clicks, values, ids, pathname)
+        if export is None:
             return dash.no_update
-        export = page.downloads[key](_filters_from(values, ids), viewer_suppression())
         return dcc.send_bytes(export.document.xlsx(), export.xlsx_filename)
