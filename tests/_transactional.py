@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_sqlalchemy.session import Session as FlaskSession
+from coordapp.extensions import AppSession
 
 
-class TransactionalSession(FlaskSession):
+class TransactionalSession(AppSession):
     # Flask-SQLAlchemy picks the engine itself; in tests every statement must use the
     # connection that holds the outer transaction.
     def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kw: Any) -> Any:

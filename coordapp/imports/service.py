@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.audit import service as audit
 from coordapp.errors import DomainError, ValidationError
+from coordapp.extensions import DEFER_FLUSH
 from coordapp.imports import readers
 from coordapp.imports.readers import FileProblem, Table
 from coordapp.imports.types import IMPORT_TYPES, ImportColumn, ImportType, Kind
@@ -645,9 +646,12 @@ def _run_rows(
     total = len(table.rows)
     outer = session.begin_nested()
     results: list[RowResult] = []
+    batched = itype.batch_writes and not safe
     if progress is not None:
         progress(0, total)
     try:
+        if batched:
+            session.info[DEFER_FLUSH] = True
         for done, (number, cells) in enumerate(table.rows, start=1):
             results.append(
                 _import_row(
@@ -664,8 +668,12 @@ def _run_rows(
                     safe=safe,
                 )
             )
+            if batched and done % BATCH_ROWS == 0:
+                _flush_batch(session)
             if progress is not None and (done % 250 == 0 or done == total):
                 progress(done, total)
+        if batched:
+            _flush_batch(session)
     except _RetrySafely:
         outer.rollback()
         raise
@@ -673,7 +681,22 @@ def _run_rows(
         if outer.is_active:
             outer.rollback()
         raise
+    finally:
+        session.info.pop(DEFER_FLUSH, None)
     return results, outer
+
+
+BATCH_ROWS = 500
+
+
+def _flush_batch(session: Session) -> None:
+    """Write the rows kept back since the last batch; a refusal re-runs the file row by row."""
+    session.info.pop(DEFER_FLUSH, None)
+    try:
+        session.flush()
+    except sa.exc.DBAPIError as exc:
+        raise _RetrySafely() from exc
+    session.info[DEFER_FLUSH] = True
 
 
 # A callable (rows processed, rows in all) put on ``session.info`` by whoever shows progress.
@@ -752,7 +775,10 @@ def _match_and_write(
         existing = [one] if one is not None else []
     elif known is not None and itype.index_key is not None:
         found = known.get(itype.index_key(data))
-        existing = [session.get(itype.model, found)] if found is not None else []
+        if found is not None and not isinstance(found, int):
+            existing = [found]  # created by an earlier row of this file, not flushed yet
+        else:
+            existing = [session.get(itype.model, found)] if found is not None else []
     else:
         existing = list(session.scalars(sa.select(itype.model).where(*itype.match(data)).limit(2)))
     if len(existing) > 1:
@@ -770,7 +796,7 @@ def _match_and_write(
         return (Outcome.UPDATE if changed else Outcome.UNCHANGED), changed
     created = itype.create(session, data=data)
     if known is not None and itype.index_key is not None:
-        known[itype.index_key(data)] = created.id
+        known[itype.index_key(data)] = created.id if created.id is not None else created
     return Outcome.CREATE, ()
 
 

@@ -92,6 +92,9 @@ class ImportType:
     find: Callable[[Any, Mapping[str, Any]], Any] | None = None
     # What the row may change besides the record's own columns (its collections).
     state: Callable[[Any], dict[str, Any]] | None = None
+    # Writes may be flushed a batch at a time: the natural-key index finds rows of the same
+    # file, and the services use no id of a row they just created.
+    batch_writes: bool = False
 
     def column(self, name: str) -> ImportColumn | None:
         for column in self.columns:
@@ -136,6 +139,7 @@ ORGANIZATIONS = ImportType(
     list_endpoint="partners.organizations_list",
     index=(sa.func.lower(Organization.name),),
     index_key=lambda d: (str(d["name"]).strip().lower(),),
+    batch_writes=True,
 )
 
 CONTACTS = ImportType(
@@ -220,6 +224,7 @@ EXCHANGE_RATES = ImportType(
     index=(ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date),
     index_key=lambda d: (d["base_code"], d["quote_code"], d["rate_date"]),
     notes=("1 unit of the base currency = rate units of the quote currency on the date.",),
+    batch_writes=True,
 )
 
 PILLAR_TARGETS = ImportType(
@@ -255,6 +260,7 @@ PILLAR_TARGETS = ImportType(
     index=(PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator),
     index_key=lambda d: (d["pillar_id"], d["year"], str(d["indicator"])),
     notes=("The pillar by its name or code.",),
+    batch_writes=True,
 )
 
 
