@@ -28,6 +28,7 @@ _DATA_VERSION_TABLE: sa.Table = DataVersion.__table__  # type: ignore[assignment
 _ACTOR_ID = "audit_actor_id"
 _ACTOR_LABEL = "audit_actor_label"
 _BULK = "audit_bulk"
+_SERIALIZED = "audit_writers_serialized"
 _DEFERRED = "audit_deferred"  # {"summary": str, "rows": [...], "bump": bool} during an import
 
 
@@ -181,11 +182,18 @@ def serialize_writers(session: Session) -> None:
     the row lock every data-changing flush takes anyway (the data-version counter), only
     earlier, so it cannot deadlock with other writers. SQLite serializes writers by itself.
     """
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_SERIALIZED) is transaction:
+        return  # taken already in this transaction, outside any savepoint: still held
     session.execute(
         sa.select(_DATA_VERSION_TABLE.c.version)
         .where(_DATA_VERSION_TABLE.c.id == 1)
         .with_for_update()
     )
+    # A lock taken inside a savepoint is released if the savepoint rolls back; one taken
+    # outside any is held until the transaction ends, so later calls need not ask again.
+    if session.get_nested_transaction() is None:
+        session.info[_SERIALIZED] = transaction
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:

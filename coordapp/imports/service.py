@@ -573,6 +573,9 @@ def run_import(
     # Strong references keep the reference rows in the session's (weak) identity map, so the
     # services' per-row look-ups of countries, currencies and pillars cost no query.
     reference_rows = _reference_rows(session)
+    # Hold other writers off for the whole file, once (services that check a rule the database
+    # cannot enforce ask for this per row; taken here, outside the savepoints, it is held).
+    audit.serialize_writers(session)
     try:
         try:
             _attempt(session, itype, mapping, table, options, countries, report, apply, safe=False)
