@@ -249,6 +249,29 @@ def _participant_ids(session: Session, name: str) -> tuple[int | None, int | Non
     return None, organization_id
 
 
+def _name_key(name: Any) -> str:
+    return " ".join(str(name or "").split()).lower()
+
+
+def prepare_trainings(
+    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
+) -> None:
+    """Every participant the sheet names, looked up in one query for hotlines and one for
+    organizations rather than two per row; a name not found here is looked up (and reported)
+    by its row."""
+    names = [str(v) for v in values.get("participant", []) if v is not None and str(v).strip()]
+    hotlines = network.hotlines_by_names(session, names)
+    organizations = partners.organizations_by_names(session, names)
+    found: dict[str, tuple[int | None, int | None]] = {
+        key: (None, organization.id) for key, organization in organizations.items()
+    }
+    # A name that is both a hotline's and an organization's means the hotline, as per row.
+    found.update((key, (hotline.id, None)) for key, hotline in hotlines.items())
+    context["participants"] = found
+    # Strong references keep them in the identity map: the service's checks need no query.
+    context["participant_records"] = [*hotlines.values(), *organizations.values()]
+
+
 def apply_training(
     session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
 ) -> tuple[str, tuple[str, ...]]:
@@ -257,12 +280,14 @@ def apply_training(
     An attendance sheet repeats the event on every row; the rows of one event must agree.
     """
     wanted = {name: data.get(name) for name in EVENT_FIELDS}
-    key = (str(wanted["title"] or "").lower(), wanted["start_date"])
-    events: dict[Any, tuple[int, dict[str, Any]]] = context.setdefault("events", {})
+    key = (_name_key(wanted["title"]), wanted["start_date"])
+    # Per event of the file: the event, its first row's values, and its participation rows by
+    # (hotline id, organization id), read once.
+    events: dict[Any, tuple[TrainingEvent, dict[str, Any], dict[Any, Any]]]
+    events = context.setdefault("events", {})
     outcome, changed = UNCHANGED, cast(tuple[str, ...], ())
     if key in events:
-        event_id, first = events[key]
-        event = training.get_event(session, event_id)
+        event, first, rows = events[key]
         differs = [name for name in EVENT_FIELDS if first.get(name) != wanted.get(name)]
         if differs:
             raise ValidationError(
@@ -289,28 +314,39 @@ def apply_training(
             after = _event_values(event)
             changed = tuple(k for k in after if after[k] != before[k])
             outcome = UPDATE if changed else UNCHANGED
-        events[key] = (event.id, wanted)
+        # One query for an existing event's rows; none for a new event (it has none yet).
+        rows = {(row.hotline_id, row.organization_id): row for row in event.participations}
+        events[key] = (event, wanted, rows)
     participant = data.get("participant")
     if not participant:
         if data.get("participants") is not None:
             raise ValidationError("participant", "Name the hotline or organization that took part.")
         return outcome, changed
-    # An attendance sheet names the same hotlines event after event: look each name up once.
     names: dict[str, tuple[int | None, int | None]] = context.setdefault("participants", {})
-    name_key = " ".join(str(participant).split()).lower()
+    name_key = _name_key(participant)
     if name_key not in names:
         names[name_key] = _participant_ids(session, str(participant))
     hotline_id, organization_id = names[name_key]
-    row = training.participation_of(
-        session, event=event, hotline_id=hotline_id, organization_id=organization_id
-    )
+    row = rows.get((hotline_id, organization_id))
     figures = {
         "participants": data.get("participants"),
         "completed": data.get("completed"),
         "feedback_score": data.get("feedback_score"),
     }
+    # A participant named twice for one event: the same figures are a harmless repeat, other
+    # figures a contradiction (which row is right?), as for the event's own columns.
+    given: dict[Any, dict[str, Any]] = context.setdefault("figures", {})
+    earlier = given.setdefault((key, hotline_id, organization_id), figures)
+    if earlier is not figures:
+        differs = [name for name in figures if earlier[name] != figures[name]]
+        if differs:
+            raise ValidationError(
+                differs[0],
+                f"An earlier row of this file gives {str(participant).strip()} different "
+                f"{differs[0].replace('_', ' ')} for this event.",
+            )
     if row is None:
-        training.set_participation(
+        rows[(hotline_id, organization_id)] = training.set_participation(
             session, event=event, hotline_id=hotline_id, organization_id=organization_id, **figures
         )
         return (CREATE if outcome == UNCHANGED else outcome), changed

@@ -346,13 +346,22 @@ def _map_header(
     return mapping, problems
 
 
+@dataclass(frozen=True, slots=True)
+class _Lookups:
+    """What cells name, resolved once per file: countries as written, and the pillars."""
+
+    countries: Mapping[str, str | None]
+    pillars: Sequence[tuple[int, str, str]]  # (id, code, name)
+
+
 def _normalise(
     session: Session,
     column: ImportColumn,
     value: Any,
     options: Options,
-    countries: Mapping[str, str | None],
+    lookups: _Lookups,
 ) -> Any:
+    countries = lookups.countries
     if _blank(value):
         if column.required:
             raise ValueError("This column is required.")
@@ -369,17 +378,17 @@ def _normalise(
             raise ValueError(f"{str(value).strip()!r} is not a whole number.")
         return int(number)
     if column.kind == Kind.PILLAR:
-        return _pillar_id(session, str(value))
+        return _pillar_id(lookups, str(value))
     if column.kind == Kind.PILLAR_LIST:
         return [
-            _pillar_id(session, part) for part in re.split(r"[;,|\n]+", str(value)) if part.strip()
+            _pillar_id(lookups, part) for part in re.split(r"[;,|\n]+", str(value)) if part.strip()
         ]
     if column.kind == Kind.COUNTRY_LIST:
         return _country_list(session, str(value), countries)
     if column.kind == Kind.USER:
         return _user_id(session, str(value))
     if column.kind == Kind.ALLOCATIONS:
-        return _allocations(session, str(value), options)
+        return _allocations(lookups, str(value), options)
     if column.kind == Kind.MEMBERSHIP:
         return _membership(str(value), options)
     text = " ".join(str(value).split()) if not isinstance(value, str) else value.strip()
@@ -440,7 +449,7 @@ def _user_id(session: Session, text: str) -> int:
 _ALLOCATION = re.compile(r"^(?P<pillar>.*?)\s*[:=]?\s*(?P<value>[-+]?[\d.,' \u00a0]*\d[%]?)$")
 
 
-def _allocations(session: Session, text: str, options: Options) -> tuple[str, dict[int, Decimal]]:
+def _allocations(lookups: _Lookups, text: str, options: Options) -> tuple[str, dict[int, Decimal]]:
     """("percent" or "amount", pillar id -> value) from "Pillar 60%; Other pillar 40%"."""
     values: dict[int, Decimal] = {}
     percents = 0
@@ -452,7 +461,7 @@ def _allocations(session: Session, text: str, options: Options) -> tuple[str, di
                 f"{item!r}: write each share as a pillar and an amount or a percentage, "
                 'e.g. "Capacity Building 60%; Network Expansion 40%".'
             )
-        pillar_id = _pillar_id(session, found.group("pillar"))
+        pillar_id = _pillar_id(lookups, found.group("pillar"))
         raw = found.group("value").strip()
         if raw.endswith("%"):
             percents += 1
@@ -485,9 +494,9 @@ def _membership(text: str, options: Options) -> list[tuple[dt.date, str]]:
     return events
 
 
-def _pillar_id(session: Session, text: str) -> int:
+def _pillar_id(lookups: _Lookups, text: str) -> int:
     wanted = " ".join(text.split()).lower()
-    pillars = session.execute(sa.select(Pillar.id, Pillar.code, Pillar.name)).all()
+    pillars = lookups.pillars
     for pillar_id, code, name in pillars:
         if wanted in (code.lower(), name.lower()):
             return int(pillar_id)
@@ -563,7 +572,7 @@ def run_import(
     if problems:
         report.file_errors.extend(CellError(1, None, p) for p in problems)
         return report
-    countries = resolve_countries(
+    countries: Mapping[str, str | None] = resolve_countries(
         name
         for _, cells in table.rows
         for i, c in mapping.items()
@@ -573,16 +582,20 @@ def run_import(
     # Strong references keep the reference rows in the session's (weak) identity map, so the
     # services' per-row look-ups of countries, currencies and pillars cost no query.
     reference_rows = _reference_rows(session)
+    lookups = _Lookups(
+        countries=countries,
+        pillars=[(p.id, p.code, p.name) for p in reference_rows if isinstance(p, Pillar)],
+    )
     # Hold other writers off for the whole file, once (services that check a rule the database
     # cannot enforce ask for this per row; taken here, outside the savepoints, it is held).
     audit.serialize_writers(session)
     try:
         try:
-            _attempt(session, itype, mapping, table, options, countries, report, apply, safe=False)
+            _attempt(session, itype, mapping, table, options, lookups, report, apply, safe=False)
         except _RetrySafely:
             # A row failed inside a service after writing part of itself: run again with a
             # savepoint per row, so that each failed row leaves nothing behind.
-            _attempt(session, itype, mapping, table, options, countries, report, apply, safe=True)
+            _attempt(session, itype, mapping, table, options, lookups, report, apply, safe=True)
     finally:
         del reference_rows
     report.seconds = time.perf_counter() - started
@@ -595,7 +608,7 @@ def _attempt(
     mapping: Mapping[int, ImportColumn],
     table: Table,
     options: Options,
-    countries: Mapping[str, str | None],
+    lookups: _Lookups,
     report: ImportReport,
     apply: bool,
     *,
@@ -603,9 +616,7 @@ def _attempt(
 ) -> None:
     summary = f"Imported from {report.filename!r} ({itype.title.lower()})"
     with audit.deferred(session, summary=summary):
-        report.rows, outer = _run_rows(
-            session, itype, mapping, table, options, countries, safe=safe
-        )
+        report.rows, outer = _run_rows(session, itype, mapping, table, options, lookups, safe=safe)
         if apply and report.ok:
             counts = report.counts
             audit.record(
@@ -635,7 +646,7 @@ def _run_rows(
     mapping: Mapping[int, ImportColumn],
     table: Table,
     options: Options,
-    countries: Mapping[str, str | None],
+    lookups: _Lookups,
     *,
     safe: bool,
 ) -> tuple[list[RowResult], Any]:
@@ -645,6 +656,15 @@ def _run_rows(
     # Strong references to the records a large file is likely to update: one query per thousand
     # instead of one per row (skipped when the table is much larger than the file).
     context: dict[str, Any] = {"preloaded": _preload(session, itype, known, len(table.rows))}
+    if itype.prepare is not None:
+        itype.prepare(
+            session,
+            values={
+                column.field: [cells[i] for _, cells in table.rows if i < len(cells)]
+                for i, column in mapping.items()
+            },
+            context=context,
+        )
     progress = session.info.get(PROGRESS_KEY)
     total = len(table.rows)
     outer = session.begin_nested()
@@ -665,7 +685,7 @@ def _run_rows(
                     number,
                     cells,
                     options,
-                    countries,
+                    lookups,
                     known,
                     context,
                     safe=safe,
@@ -714,7 +734,7 @@ def _import_row(
     number: int,
     cells: Sequence[Any],
     options: Options,
-    countries: Mapping[str, str | None],
+    lookups: _Lookups,
     known: dict[tuple[Any, ...], int] | None,
     context: dict[str, Any],
     *,
@@ -725,7 +745,7 @@ def _import_row(
     for index, column in mapping.items():
         value = cells[index] if index < len(cells) else None
         try:
-            data[column.field] = _normalise(session, column, value, options, countries)
+            data[column.field] = _normalise(session, column, value, options, lookups)
         except ValueError as exc:
             errors.append(CellError(number, column.name, str(exc)))
     for index in range(len(cells)):

@@ -90,10 +90,14 @@ class ImportType:
     apply_row: Callable[..., tuple[str, tuple[str, ...]]] | None = None
     # The existing record for a row when finding it takes service look-ups (names to ids).
     find: Callable[[Any, Mapping[str, Any]], Any] | None = None
+    # ``prepare(session, values=..., context=...)`` looks up once, for the whole file, what its
+    # rows name (``values``: each column's raw cells), and keeps it in the run's ``context``.
+    prepare: Callable[..., None] | None = None
     # What the row may change besides the record's own columns (its collections).
     state: Callable[[Any], dict[str, Any]] | None = None
-    # Writes may be flushed a batch at a time: the natural-key index finds rows of the same
-    # file, and the services use no id of a row they just created.
+    # Writes may be flushed a batch at a time: the natural-key index (or ``apply_row``'s
+    # context) finds rows of the same file, and the services use no id of a row they just
+    # created.
     batch_writes: bool = False
 
     def column(self, name: str) -> ImportColumn | None:
@@ -520,6 +524,8 @@ TRAININGS = ImportType(
     create=_not_generic,
     update=_not_generic,
     apply_row=adapters.apply_training,
+    prepare=adapters.prepare_trainings,
+    batch_writes=True,
     example={
         "title": "Analyst wellbeing workshop",
         "start_date": "2026-11-16",

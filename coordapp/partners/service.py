@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -189,6 +189,19 @@ def organization_id_by_name(
     )
     if found is None:
         raise ValidationError(field, f"No organization is named {name.strip()!r}.")
+    return found
+
+
+def organizations_by_names(session: Session, names: Iterable[str]) -> dict[str, Organization]:
+    """The organizations of those names, keyed by the name in lower case (a thousand per query)."""
+    wanted = sorted({name.strip().lower() for name in names if name and name.strip()})
+    found: dict[str, Organization] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        for organization in session.scalars(
+            sa.select(Organization).where(sa.func.lower(Organization.name).in_(chunk))
+        ):
+            found[organization.name.lower()] = organization
     return found
 
 

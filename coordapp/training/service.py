@@ -136,20 +136,6 @@ def events_by_title(session: Session, *, title: str, start_date: date) -> list[T
     )
 
 
-def participation_of(
-    session: Session, *, event: TrainingEvent, hotline_id: int | None, organization_id: int | None
-) -> TrainingParticipation | None:
-    """The event's row for that hotline or organization, if it has one."""
-    same = (
-        TrainingParticipation.hotline_id == hotline_id
-        if hotline_id is not None
-        else TrainingParticipation.organization_id == organization_id
-    )
-    return session.scalar(
-        sa.select(TrainingParticipation).where(TrainingParticipation.event_id == event.id, same)
-    )
-
-
 def _required_date(field: str, value: Any) -> date:
     if not isinstance(value, date):
         raise ValidationError(field, "Enter a date as YYYY-MM-DD.")
@@ -197,7 +183,9 @@ def _clean_event(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def create_event(session: Session, *, data: Mapping[str, Any]) -> TrainingEvent:
-    event = TrainingEvent(**_clean_event(session, data))
+    # A new event has no participants: starting with its (empty) list loaded lets the rows an
+    # import adds be checked against each other in memory.
+    event = TrainingEvent(**_clean_event(session, data), participations=[])
     session.add(event)
     session.flush()
     return event
@@ -418,6 +406,18 @@ def _participant(
     return None, organization.id, organization.name
 
 
+def _rows_in_memory(event: TrainingEvent) -> bool:
+    return "participations" in sa.inspect(event).dict
+
+
+def _live_rows(session: Session, event: TrainingEvent) -> list[TrainingParticipation]:
+    return [
+        row
+        for row in event.participations
+        if row not in session.deleted and not sa.inspect(row).was_deleted
+    ]
+
+
 def set_participation(
     session: Session,
     *,
@@ -439,22 +439,37 @@ def set_participation(
         raise ValidationError(
             None, "This training event is archived: restore it before changing who took part."
         )
-    if participation is not None and participation.event_id != event.id:
+    if participation is not None and participation.event is not event:
         raise NotFound("That participation row belongs to another training event.")
     hotline_key, organization_key, name = _participant(session, hotline_id, organization_id)
-    same_participant = (
-        TrainingParticipation.hotline_id == hotline_key
-        if hotline_key is not None
-        else TrainingParticipation.organization_id == organization_key
-    )
-    taken = session.scalar(
-        sa.select(TrainingParticipation.id).where(
-            TrainingParticipation.event_id == event.id,
-            same_participant,
-            TrainingParticipation.id != (participation.id if participation else 0),
+    if _rows_in_memory(event):
+        # An import keeps each event's rows loaded (and adds to them): no query per row.
+        taken = any(
+            other is not participation
+            and (
+                other.hotline_id == hotline_key
+                if hotline_key is not None
+                else other.organization_id == organization_key
+            )
+            for other in _live_rows(session, event)
         )
-    )
-    if taken is not None:
+    else:
+        same_participant = (
+            TrainingParticipation.hotline_id == hotline_key
+            if hotline_key is not None
+            else TrainingParticipation.organization_id == organization_key
+        )
+        taken = (
+            session.scalar(
+                sa.select(TrainingParticipation.id).where(
+                    TrainingParticipation.event_id == event.id,
+                    same_participant,
+                    TrainingParticipation.id != (participation.id if participation else 0),
+                )
+            )
+            is not None
+        )
+    if taken:
         raise ValidationError(
             "hotline_id" if hotline_key is not None else "organization",
             f"{name} already has a row on this event: edit that row instead of adding another.",
@@ -475,7 +490,9 @@ def set_participation(
         "attendee_names": _attendees(attendee_names, participants=people),
     }
     if participation is None:
-        participation = TrainingParticipation(event_id=event.id, **values)
+        # Through the relationship: the event's loaded rows include it, and the event needs
+        # no id yet (an import may flush a batch of rows later).
+        participation = TrainingParticipation(event=event, **values)
         session.add(participation)
     else:
         records.apply_changes(participation, values)

@@ -334,6 +334,92 @@ def test_training_rows_of_one_event_must_agree(session: Session) -> None:
     assert "Nobody" in report.rows[2].errors[0].message
 
 
+def test_training_sheet_names_participants_as_people_write_them(session: Session) -> None:
+    hotline = factories.hotline(session, country="BE", name="Hotline BE")
+    factories.organization(session, name="Alpha Cloud")
+    factories.organization(session, name="Hotline BE")  # the hotline's name wins, as on a form
+    content = csv_bytes(
+        TRAINING[0],
+        TRAINING[1].replace("Hotline BE", "  hotline   be "),
+        TRAINING[2].replace("Alpha Cloud", "ALPHA CLOUD"),
+        TRAINING[2].replace("Alpha Cloud", "alpha cloud"),  # a repeated row: harmless
+    )
+    report = run(session, content, type_name="trainings", apply=True)
+    assert report.applied, report.errors
+    assert outcomes(report) == ["create", "create", "unchanged"]
+    rows = session.scalars(sa.select(TrainingParticipation)).all()
+    assert sorted(r.participants for r in rows) == [2, 3]
+    assert [r.hotline_id for r in rows if r.hotline_id] == [hotline.id]
+    apply_twice(session, content, "trainings")
+
+
+def test_a_participant_given_other_figures_twice_is_an_error(session: Session) -> None:
+    factories.hotline(session, country="BE", name="Hotline BE")
+    factories.organization(session, name="Alpha Cloud")
+    content = csv_bytes(*TRAINING[:3], TRAINING[2].replace("Alpha Cloud,2,,", "alpha cloud,5,,"))
+    report = run(session, content, type_name="trainings", apply=True)
+    assert not report.applied and count(session, TrainingParticipation) == 0
+    assert outcomes(report) == ["create", "create", "error"]
+    error = report.rows[2].errors[0]
+    assert error.row == 4 and error.column == "participants"
+    assert "alpha cloud different participants" in error.message
+
+
+def test_a_sheet_adds_to_and_updates_the_rows_of_an_existing_event(session: Session) -> None:
+    factories.hotline(session, country="BE", name="Hotline BE")
+    factories.organization(session, name="Alpha Cloud")
+    assert run(session, csv_bytes(*TRAINING[:2]), type_name="trainings", apply=True).applied
+    session.expire_all()
+    content = csv_bytes(TRAINING[0], TRAINING[1].replace(",3,3,", ",6,3,"), TRAINING[2])
+    report = run(session, content, type_name="trainings", apply=True)
+    assert report.applied, report.errors
+    assert outcomes(report) == ["update", "create"]
+    assert report.rows[0].changed == ("participants",)
+    assert sorted(r.participants for r in session.scalars(sa.select(TrainingParticipation))) == [
+        2,
+        6,
+    ]
+
+
+def test_a_training_sheet_reads_participants_and_events_in_a_few_queries(
+    session: Session,
+) -> None:
+    """The look-ups of an attendance sheet do not grow with its rows (no query per row)."""
+    factories.hotline(session, country="BE", name="Hotline BE")
+    for i in range(30):
+        factories.organization(session, name=f"Participant {i:02d}")
+    session.flush()
+
+    def selects_for(participants: int, title: str) -> tuple[int, imports.ImportReport]:
+        lines = [TRAINING[0]]
+        for event_number in range(2):
+            for i in range(participants):
+                lines.append(
+                    f"{title} {event_number},2026-0{event_number + 1}-10,2026-0{event_number + 1}"
+                    f"-10,workshop,Capacity Building,in person,Belgium,Participant {i:02d},2,1,4"
+                )
+        statements: list[str] = []
+
+        def record(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        connection = session.connection()
+        sa.event.listen(connection, "before_cursor_execute", record)
+        try:
+            report = run(session, csv_bytes(*lines), type_name="trainings", apply=True)
+        finally:
+            sa.event.remove(connection, "before_cursor_execute", record)
+        return sum(s.lstrip().upper().startswith("SELECT") for s in statements), report
+
+    selects_for(1, "Warm-up")  # first use in the session: the actor, reference rows
+    few, small = selects_for(5, "Small sheet")
+    many, large = selects_for(30, "Large sheet")
+    assert small.applied and large.applied
+    assert set(outcomes(large)) == {"create"}
+    assert few == many, (few, many)
+    assert count(session, TrainingParticipation) == 2 * 1 + 2 * 5 + 2 * 30
+
+
 # --- hotline statistics ----------------------------------------------------------------------
 
 STATS = (

@@ -200,15 +200,20 @@ def test_editing_a_row_changes_it_in_place(session: Session) -> None:
     assert count == 1
 
 
+@pytest.mark.parametrize("rows", ["in memory", "read back"])
 @pytest.mark.parametrize("kind", ["hotline", "organization"])
 def test_a_second_row_for_the_same_participant_is_refused_with_a_clear_message(
-    session: Session, kind: str
+    session: Session, kind: str, rows: str
 ) -> None:
     training = event(session)
     hotline = factories.hotline(session, country="NL", name="Meldpunt Test")
     org = factories.organization(session, name="Searchlight Test")
     who = {"hotline_id": hotline.id} if kind == "hotline" else {"organization_id": org.id}
     service.set_participation(session, event=training, participants=1, **who)
+    if rows == "read back":
+        # As a form sees it: the event read from the database, its rows not loaded.
+        session.flush()
+        session.expire(training)
     with pytest.raises(ValidationError) as caught:
         service.set_participation(session, event=training, participants=3, **who)
     assert "already has a row on this event" in caught.value.message
@@ -347,6 +352,26 @@ def test_remove_participation_deletes_the_row_and_the_history_keeps_it(session: 
         for e in audit.events_for(session, entity_type="training_participations", entity_id=row_id)
     ]
     assert actions == ["create", "delete"]
+
+
+def test_a_removed_participant_can_be_added_again(session: Session) -> None:
+    training = event(session)
+    hotline = factories.hotline(session, country="NL")
+    row = service.set_participation(session, event=training, hotline_id=hotline.id, participants=2)
+    service.remove_participation(session, event=training, participation=row)
+    again = service.set_participation(
+        session, event=training, hotline_id=hotline.id, participants=4
+    )
+    session.flush()
+    assert (
+        session.scalars(
+            sa.select(TrainingParticipation.participants).where(
+                TrainingParticipation.event_id == training.id
+            )
+        ).all()
+        == [again.participants]
+        == [4]
+    )
 
 
 def test_a_row_of_another_event_is_not_found(session: Session) -> None:
