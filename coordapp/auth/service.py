@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coordapp import validation
+from coordapp import memo, validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import ApiToken, Role, User
 from coordapp.auth.passwords import check_password_policy
@@ -55,7 +55,25 @@ def _parse_role(role: str | Role) -> Role:
 def get_by_email(session: Session, email: str) -> User | None:
     if "\x00" in email:  # never in an address; PostgreSQL refuses it even as a parameter
         return None
-    return session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    key = email.strip().lower()
+    return memo.remembered(
+        session,
+        "user",
+        key,
+        lambda: session.scalar(sa.select(User).where(User.email == key)),
+    )
+
+
+def users_by_emails(session: Session, emails: Iterable[str]) -> dict[str, User]:
+    """The users of those addresses, keyed by address (a thousand per query)."""
+    wanted = sorted({e.strip().lower() for e in emails if e and e.strip() and "\x00" not in e})
+    found: dict[str, User] = {}
+    for start in range(0, len(wanted), 1000):
+        for user in session.scalars(
+            sa.select(User).where(User.email.in_(wanted[start : start + 1000]))
+        ):
+            found[user.email] = user
+    return found
 
 
 def get(session: Session, user_id: int) -> User | None:

@@ -519,15 +519,21 @@ def _set_allocations(
     """Update the allocations in place (a pillar keeps its row); True when anything changed."""
     before = _allocation_summary(commitment)
     existing = {a.pillar_id: a for a in commitment.allocations}
+    touched = False
     for pillar_id, allocation in existing.items():
         if pillar_id not in amounts:
             commitment.allocations.remove(allocation)
+            touched = True
     for pillar_id, value in amounts.items():
         current = existing.get(pillar_id)
         if current is None:
             commitment.allocations.append(FundingAllocation(pillar_id=pillar_id, amount=value))
+            touched = True
         elif current.amount != value:
             current.amount = value
+            touched = True
+    if not touched:  # nothing to write, nothing to read back (an import re-applying a file)
+        return False
     session.flush()
     session.expire(commitment, ["allocations"])
     after = _allocation_summary(commitment)

@@ -83,19 +83,6 @@ def update_hotline(
 # --- partnerships ----------------------------------------------------------------------------
 
 
-def find_partnership(session: Session, data: Mapping[str, Any]) -> Partnership | None:
-    organization_id = partners.organization_id_by_name(
-        session, "organization", data.get("organization")
-    )
-    assert organization_id is not None
-    return _one(
-        partners.partnership_by_title(
-            session, organization_id=organization_id, title=str(data.get("title") or "")
-        ),
-        "partnership",
-    )
-
-
 def partnership_state(partnership: Partnership) -> dict[str, Any]:
     return {"pillars": [p.id for p in partnership.pillars]}
 

@@ -31,12 +31,13 @@ import sqlalchemy as sa
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from coordapp import memo
 from coordapp.audit import service as audit
 from coordapp.errors import DomainError, ValidationError
 from coordapp.extensions import DEFER_FLUSH
 from coordapp.imports import readers
 from coordapp.imports.readers import FileProblem, Table
-from coordapp.imports.types import IMPORT_TYPES, ImportColumn, ImportType, Kind
+from coordapp.imports.types import IMPORT_TYPES, NAME_LOOKUPS, ImportColumn, ImportType, Kind
 from coordapp.labels import label
 from coordapp.pillars.models import Pillar
 from coordapp.reference.models import Country, Currency
@@ -515,22 +516,32 @@ def _existing_keys(session: Session, itype: ImportType) -> dict[tuple[Any, ...],
     if not itype.index or itype.index_key is None:
         return None
     query = sa.select(*itype.index, itype.model.id)
-    return {
-        tuple(str(v) if isinstance(v, enum.Enum) else v for v in row[:-1]): row[-1]
-        for row in session.execute(query)
-    }
+    keys: dict[tuple[Any, ...], int] = {}
+    for row in session.execute(query):
+        key = tuple(str(v) if isinstance(v, enum.Enum) else v for v in row[:-1])
+        # Two records with one key (possible where no constraint forbids it): a row naming
+        # that key is refused rather than matched to either.
+        keys[key] = AMBIGUOUS if key in keys else row[-1]
+    return keys
+
+
+AMBIGUOUS = -1  # in the key index: more than one existing record has this key
 
 
 def _preload(
     session: Session, itype: ImportType, known: dict[tuple[Any, ...], int] | None, rows: int
 ) -> list[Any]:
-    if not known or rows < 200 or len(known) > 20 * rows:
+    if not known or len(known) > 20 * rows:
         return []
     ids = sorted(known.values())
     loaded: list[Any] = []
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
-        loaded.extend(session.scalars(sa.select(itype.model).where(itype.model.id.in_(chunk))))
+        loaded.extend(
+            session.scalars(
+                sa.select(itype.model).where(itype.model.id.in_(chunk)).options(*itype.preload)
+            )
+        )
     return loaded
 
 
@@ -615,7 +626,8 @@ def _attempt(
     safe: bool,
 ) -> None:
     summary = f"Imported from {report.filename!r} ({itype.title.lower()})"
-    with audit.deferred(session, summary=summary):
+    with audit.deferred(session, summary=summary), memo.remembering(session):
+        _look_up_names(session, mapping, table)
         report.rows, outer = _run_rows(session, itype, mapping, table, options, lookups, safe=safe)
         if apply and report.ok:
             counts = report.counts
@@ -634,6 +646,19 @@ def _attempt(
             report.applied = True
         else:
             outer.rollback()
+
+
+def _look_up_names(session: Session, mapping: Mapping[int, ImportColumn], table: Table) -> None:
+    """Every organization, hotline and user the file names, a thousand per query."""
+    for index, column in mapping.items():
+        if not column.names:
+            continue
+        names = {
+            str(cells[index]).strip()
+            for _, cells in table.rows
+            if index < len(cells) and not _blank(cells[index])
+        }
+        memo.remember(session, column.names, NAME_LOOKUPS[column.names](session, sorted(names)))
 
 
 class _RetrySafely(Exception):
@@ -772,6 +797,7 @@ def _import_row(
         if savepoint is None:
             raise _RetrySafely() from exc
         savepoint.rollback()
+        memo.forget(session)
         if isinstance(exc, ValidationError):
             where = by_field.get(exc.field or "")
             name = where.name if where else exc.field
@@ -793,11 +819,12 @@ def _match_and_write(
     known: dict[tuple[Any, ...], int] | None,
 ) -> tuple[Outcome, tuple[str, ...]]:
     """Update the record the row's natural key finds, or create one."""
-    if itype.find is not None:
-        one = itype.find(session, data)
-        existing = [one] if one is not None else []
-    elif known is not None and itype.index_key is not None:
+    if known is not None and itype.index_key is not None:
         found = known.get(itype.index_key(data))
+        if found == AMBIGUOUS:
+            raise ValidationError(
+                None, f"More than one existing {itype.title.lower()} record matches this row."
+            )
         if found is not None and not isinstance(found, int):
             existing = [found]  # created by an earlier row of this file, not flushed yet
         else:

@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
+from coordapp.auth import service as auth
 from coordapp.funding import service as funding
 from coordapp.funding.models import ExchangeRate, FundingCommitment, FundingReceipt
 from coordapp.imports import adapters
+from coordapp.network import service as network
 from coordapp.network.models import Hotline
 from coordapp.partners import service as partners
 from coordapp.partners.models import (
@@ -60,6 +63,9 @@ class ImportColumn:
     aliases: tuple[str, ...] = ()
     # The record's current value in the service's input form (for columns the file leaves out).
     current: Callable[[Any], Any] | None = None
+    # The column names records ("organization", "hotline", "user"): the importer looks all of
+    # the file's names up ahead, a thousand per query (see ``NAME_LOOKUPS`` and coordapp.memo).
+    names: str = ""
 
     def value_of(self, obj: Any) -> Any:
         return self.current(obj) if self.current else getattr(obj, self.field)
@@ -88,8 +94,8 @@ class ImportType:
     # ``apply_row(session, data=..., context=...) -> (outcome, changed fields)`` replaces the
     # generic match-then-create/update. ``context`` lives for one run over the file.
     apply_row: Callable[..., tuple[str, tuple[str, ...]]] | None = None
-    # The existing record for a row when finding it takes service look-ups (names to ids).
-    find: Callable[[Any, Mapping[str, Any]], Any] | None = None
+    # Loader options for the records a large file is likely to update (their collections).
+    preload: tuple[Any, ...] = ()
     # ``prepare(session, values=..., context=...)`` looks up once, for the whole file, what its
     # rows name (``values``: each column's raw cells), and keeps it in the run's ``context``.
     prepare: Callable[..., None] | None = None
@@ -105,6 +111,27 @@ class ImportType:
             if column.name == name or name in column.aliases or column.field == name:
                 return column
         return None
+
+
+# How the records a column names are looked up, a file's worth at a time.
+NAME_LOOKUPS: dict[str, Callable[[Any, list[str]], Mapping[str, Any]]] = {
+    "organization": partners.organizations_by_names,
+    "hotline": network.hotlines_by_names,
+    "user": auth.users_by_emails,
+}
+
+
+def _name_of_organization(foreign_key: Any) -> Any:
+    """An organization's name in lower case, as a natural-key column of a record that names it."""
+    return (
+        sa.select(sa.func.lower(Organization.name))
+        .where(Organization.id == foreign_key)
+        .scalar_subquery()
+    )
+
+
+def _lower(value: Any) -> str:
+    return str(value).strip().lower()
 
 
 def _lower_equals(column: Any, value: Any) -> Any:
@@ -157,6 +184,7 @@ CONTACTS = ImportType(
             required=True,
             aliases=("organisation",),
             current=lambda c: c.organization.name,
+            names="organization",
         ),
         ImportColumn("full_name", "full_name", required=True, aliases=("name",)),
         ImportColumn("job_title", "job_title", aliases=("title",)),
@@ -269,7 +297,7 @@ PILLAR_TARGETS = ImportType(
 
 
 def _unused_match(data: Mapping[str, Any]) -> list[Any]:
-    raise AssertionError("this type finds its records through `find` or `apply_row`")
+    raise AssertionError("this type finds its records through its key index or `apply_row`")
 
 
 def _not_generic(*args: Any, **kwargs: Any) -> Any:
@@ -290,6 +318,7 @@ HOTLINES = ImportType(
             "operator",
             aliases=("operating_organization",),
             current=lambda h: h.operator.name if h.operator else None,
+            names="organization",
         ),
         ImportColumn(
             "covered_countries",
@@ -352,6 +381,7 @@ PARTNERSHIPS = ImportType(
             required=True,
             aliases=("organisation", "partner"),
             current=lambda p: p.organization.name,
+            names="organization",
         ),
         ImportColumn("title", "title", required=True),
         ImportColumn("type", "type", Kind.CHOICE, required=True, choices=PartnershipType),
@@ -361,7 +391,7 @@ PARTNERSHIPS = ImportType(
         ImportColumn(
             "renewal_notice_days", "renewal_notice_days", Kind.INTEGER, aliases=("notice_days",)
         ),
-        ImportColumn("owner", "owner_id", Kind.USER, aliases=("owner_email",)),
+        ImportColumn("owner", "owner_id", Kind.USER, aliases=("owner_email",), names="user"),
         ImportColumn(
             "pillars",
             "pillars",
@@ -373,7 +403,6 @@ PARTNERSHIPS = ImportType(
     ),
     key_columns=("organization", "title"),
     match=_unused_match,
-    find=adapters.find_partnership,
     create=partners.create_partnership,
     update=partners.update_partnership,
     example={
@@ -392,6 +421,12 @@ PARTNERSHIPS = ImportType(
     describe=lambda d: f"{d.get('organization') or ''}: {d.get('title') or ''}",
     list_endpoint="partners.partnerships_list",
     state=adapters.partnership_state,
+    index=(
+        _name_of_organization(Partnership.organization_id),
+        sa.func.lower(Partnership.title),
+    ),
+    index_key=lambda d: (_lower(d["organization"]), " ".join(str(d["title"]).split()).lower()),
+    preload=(selectinload(Partnership.pillars),),
     notes=(
         "A partnership is found by its organization and title. The owner is a manager's email.",
     ),
@@ -402,7 +437,13 @@ FUNDING_COMMITMENTS = ImportType(
     title="Funding commitments",
     model=FundingCommitment,
     columns=(
-        ImportColumn("funder", "funder", required=True, current=lambda c: c.funder.name),
+        ImportColumn(
+            "funder",
+            "funder",
+            required=True,
+            current=lambda c: c.funder.name,
+            names="organization",
+        ),
         ImportColumn("title", "title", required=True),
         ImportColumn("amount", "amount", Kind.DECIMAL, required=True),
         ImportColumn(
@@ -428,7 +469,6 @@ FUNDING_COMMITMENTS = ImportType(
     ),
     key_columns=("funder", "title"),
     match=_unused_match,
-    find=adapters.find_commitment,
     create=adapters.create_commitment,
     update=adapters.update_commitment,
     example={
@@ -446,6 +486,15 @@ FUNDING_COMMITMENTS = ImportType(
     describe=lambda d: f"{d.get('funder') or ''}: {d.get('title') or ''}",
     list_endpoint="funding.commitments_list",
     state=adapters.commitment_state,
+    index=(
+        _name_of_organization(FundingCommitment.funder_id),
+        sa.func.lower(FundingCommitment.title),
+    ),
+    index_key=lambda d: (_lower(d["funder"]), " ".join(str(d["title"]).split()).lower()),
+    preload=(
+        selectinload(FundingCommitment.allocations),
+        selectinload(FundingCommitment.status_events),
+    ),
     notes=(
         "A commitment is found by its funder and title; it is recorded as pledged.",
         "Allocations are shares in percent (adding up to 100) or amounts (adding up to the "
@@ -458,7 +507,7 @@ RECEIPTS = ImportType(
     title="Funding receipts",
     model=FundingReceipt,
     columns=(
-        ImportColumn("funder", "funder", required=True),
+        ImportColumn("funder", "funder", required=True, names="organization"),
         ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
         ImportColumn(
             "received_on", "received_on", Kind.DATE, required=True, aliases=("received", "date")
@@ -508,7 +557,7 @@ TRAININGS = ImportType(
             Kind.COUNTRY,
             aliases=("location", "country"),
         ),
-        ImportColumn("organizer", "organizer"),
+        ImportColumn("organizer", "organizer", names="organization"),
         ImportColumn("topics", "topics"),
         ImportColumn("trainers", "trainers"),
         ImportColumn("notes", "notes"),
@@ -559,7 +608,7 @@ HOTLINE_STATISTICS = ImportType(
     title="Hotline statistics",
     model=HotlineStatistic,
     columns=(
-        ImportColumn("hotline", "hotline", required=True),
+        ImportColumn("hotline", "hotline", required=True, names="hotline"),
         ImportColumn("year", "year", Kind.INTEGER, required=True),
         ImportColumn("quarter", "quarter", Kind.INTEGER, required=True, aliases=("q",)),
         *(ImportColumn(code, code, Kind.DECIMAL) for code in adapters.METRIC_CODES),

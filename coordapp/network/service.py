@@ -19,7 +19,7 @@ from babel import Locale
 from markupsafe import Markup
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import validation
+from coordapp import memo, validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import Role, User
 from coordapp.db import utcnow
@@ -459,8 +459,12 @@ def get_hotline(session: Session, hotline_id: int) -> Hotline:
 
 def hotline_by_name(session: Session, name: str) -> Hotline | None:
     """The hotline of that name, any case (names are unique regardless of case)."""
-    return session.scalar(
-        sa.select(Hotline).where(sa.func.lower(Hotline.name) == " ".join(name.split()).lower())
+    key = " ".join(name.split()).lower()
+    return memo.remembered(
+        session,
+        "hotline",
+        key,
+        lambda: session.scalar(sa.select(Hotline).where(sa.func.lower(Hotline.name) == key)),
     )
 
 

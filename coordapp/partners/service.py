@@ -13,7 +13,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
-from coordapp import validation
+from coordapp import memo, validation
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.auth.models import Role, User
@@ -184,12 +184,18 @@ def organization_id_by_name(
             raise ValidationError(field, "Choose an organization.")
         return None
     name = name.replace("\x00", "")  # PostgreSQL refuses NUL even in a query parameter
-    found = session.scalar(
-        sa.select(Organization.id).where(sa.func.lower(Organization.name) == name.strip().lower())
+    key = name.strip().lower()
+    found = memo.remembered(
+        session,
+        "organization",
+        key,
+        lambda: session.scalar(
+            sa.select(Organization).where(sa.func.lower(Organization.name) == key)
+        ),
     )
     if found is None:
         raise ValidationError(field, f"No organization is named {name.strip()!r}.")
-    return found
+    return found.id
 
 
 def organizations_by_names(session: Session, names: Iterable[str]) -> dict[str, Organization]:
@@ -709,7 +715,12 @@ def _pillars(session: Session, values: Any) -> list[Pillar]:
             ids.append(int(value))
         except (TypeError, ValueError) as exc:
             raise ValidationError("pillars", f"{value!r} is not a pillar.") from exc
-    found = {p.id: p for p in session.scalars(sa.select(Pillar).where(Pillar.id.in_(set(ids))))}
+    # By primary key: the four pillars are usually in the session already (no query).
+    found = {
+        pillar.id: pillar
+        for pillar in (session.get(Pillar, i) for i in set(ids) if 0 < i < 2**31)
+        if pillar is not None
+    }
     missing = sorted(set(ids) - found.keys())
     if missing:
         raise ValidationError("pillars", f"Unknown pillar id {missing[0]}.")

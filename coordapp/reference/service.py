@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from babel.numbers import get_currency_precision
 from sqlalchemy.orm import Session
 
+from coordapp import memo
 from coordapp.audit import service as audit
 from coordapp.errors import ValidationError
 from coordapp.pillars.models import Pillar
@@ -241,7 +242,14 @@ def list_regions(session: Session) -> list[str]:
 
 
 def list_pillars(session: Session) -> list[Pillar]:
-    return list(session.scalars(sa.select(Pillar).order_by(Pillar.sort_order)))
+    # Asked once per row of a commitments file: once per file is enough (coordapp.memo).
+    pillars = memo.remembered(
+        session,
+        "pillars",
+        "all",
+        lambda: list(session.scalars(sa.select(Pillar).order_by(Pillar.sort_order))),
+    )
+    return list(pillars or [])
 
 
 def get_currency(session: Session, code: str) -> Currency | None:

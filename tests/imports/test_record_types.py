@@ -41,6 +41,24 @@ def apply_twice(session: Session, content: bytes, type_name: str, **kw: object) 
     assert set(outcomes(again)) == {"unchanged"}, [(r.row, r.changed) for r in again.rows]
 
 
+def selects_while_importing(
+    session: Session, content: bytes, type_name: str, **kw: object
+) -> tuple[int, imports.ImportReport]:
+    """Apply the file; how many SELECT statements it took (look-ups, not writes)."""
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    connection = session.connection()
+    sa.event.listen(connection, "before_cursor_execute", record)
+    try:
+        report = run(session, content, type_name=type_name, apply=True, **kw)
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", record)
+    return sum(s.lstrip().upper().startswith("SELECT") for s in statements), report
+
+
 # --- hotlines with membership events and covered countries -----------------------------------
 
 HOTLINES = (
@@ -172,6 +190,67 @@ def test_partnerships_unknown_owner_and_organization(session: Session) -> None:
     assert not report.applied and count(session, Partnership) == 0
     assert report.errors[0].row == 2 and report.errors[0].column == "organization"
     assert any(e.column == "owner" and "ghost@example.org" in e.message for e in report.errors)
+
+
+@pytest.mark.parametrize(
+    ("type_name", "per_row"), [("contacts", 1), ("partnerships", 0), ("funding-commitments", 0)]
+)
+def test_rows_naming_organizations_take_no_query_each(
+    session: Session, type_name: str, per_row: int
+) -> None:
+    """A file's organizations (and owners) are looked up together, not once or twice per row;
+    partnerships and commitments are found through one key index, contacts (by email, or by
+    name at their organization) with one query per row."""
+    owner = _manager(session)
+    for i in range(40):
+        factories.organization(session, name=f"Partner {i:02d}")
+    session.flush()
+    header, line = {
+        "contacts": (
+            "organization,full_name,email",
+            "Partner {i:02d},Person {i},person{i}.{batch}@example.org",
+        ),
+        "partnerships": (
+            "organization,title,type,owner,pillars",
+            "partner {i:02d},MoU {batch},funding," + owner + ",Capacity Building",
+        ),
+        "funding-commitments": (
+            "funder,title,amount,currency,pledged_on,period_start,period_end,allocations",
+            "PARTNER {i:02d},Grant {batch},1000,EUR,2026-01-05,2026-01-01,2026-12-31,"
+            "Capacity Building 100%",
+        ),
+    }[type_name]
+
+    def selects(rows: int, batch: str) -> int:
+        lines = [header, *(line.format(i=i, batch=batch) for i in range(rows))]
+        found, report = selects_while_importing(session, csv_bytes(*lines), type_name)
+        assert report.applied and set(outcomes(report)) == {"create"}, report.errors[:2]
+        again, report = selects_while_importing(session, csv_bytes(*lines), type_name)
+        assert report.applied and set(outcomes(report)) == {"unchanged"}, report.errors[:2]
+        return found + again
+
+    selects(1, "warm-up")
+    assert selects(40, "large") - selects(5, "small") == per_row * (40 - 5) * 2
+
+
+def test_a_row_matching_two_existing_records_is_an_error(session: Session) -> None:
+    funder = factories.organization(session, name="Gamma Foundation")
+    for _ in range(2):
+        factories.commitment(
+            session,
+            amount="100",
+            currency="EUR",
+            pledged_on=date(2026, 1, 5),
+            funder=funder,
+            title="Twice",
+        )
+    content = csv_bytes(
+        "funder,title,amount,currency,pledged_on,period_start,period_end,allocations",
+        "Gamma Foundation,twice,100,EUR,2026-01-05,2026-01-01,2026-12-31,Capacity Building 100%",
+    )
+    report = run(session, content, type_name="funding-commitments", apply=True)
+    assert not report.applied
+    assert "More than one existing funding commitments record" in report.errors[0].message
 
 
 # --- funding commitments with allocations ----------------------------------------------------
@@ -398,18 +477,7 @@ def test_a_training_sheet_reads_participants_and_events_in_a_few_queries(
                     f"{title} {event_number},2026-0{event_number + 1}-10,2026-0{event_number + 1}"
                     f"-10,workshop,Capacity Building,in person,Belgium,Participant {i:02d},2,1,4"
                 )
-        statements: list[str] = []
-
-        def record(*args: object) -> None:
-            statements.append(str(args[2]))
-
-        connection = session.connection()
-        sa.event.listen(connection, "before_cursor_execute", record)
-        try:
-            report = run(session, csv_bytes(*lines), type_name="trainings", apply=True)
-        finally:
-            sa.event.remove(connection, "before_cursor_execute", record)
-        return sum(s.lstrip().upper().startswith("SELECT") for s in statements), report
+        return selects_while_importing(session, csv_bytes(*lines), "trainings")
 
     selects_for(1, "Warm-up")  # first use in the session: the actor, reference rows
     few, small = selects_for(5, "Small sheet")

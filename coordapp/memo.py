@@ -1,0 +1,57 @@
+"""Records found by name, remembered while the importer runs over one file.
+
+A spreadsheet names the same organizations, hotlines and users row after row. While the
+importer works through a file it puts a dict on ``session.info`` (``remembering``) and fills it
+ahead with every such name the file holds, a thousand names per query; the services' look-ups
+by name (``remembered``) then cost no query. Only records that exist are remembered, so a name
+that is not found is asked again and its row reports it. The dict holds the records themselves:
+the session's identity map, which holds them only weakly, keeps them too, so ``session.get``
+by id costs no query either; the list of pillars is remembered the same way. Outside an
+import nothing is remembered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+NAME_MEMO = "name_memo"
+
+T = TypeVar("T")
+
+
+def remembered(session: Session, kind: str, key: str, look_up: Callable[[], T | None]) -> T | None:
+    memo: dict[tuple[str, str], Any] | None = session.info.get(NAME_MEMO)
+    if memo is None:
+        return look_up()
+    found: T | None = memo.get((kind, key))
+    if found is None:
+        found = look_up()
+        if found is not None:
+            memo[(kind, key)] = found
+    return found
+
+
+def remember(session: Session, kind: str, records: Mapping[str, Any]) -> None:
+    memo = session.info.get(NAME_MEMO)
+    if memo is not None:
+        memo.update(((kind, key), record) for key, record in records.items())
+
+
+def forget(session: Session) -> None:
+    """After a rolled-back row: what it created may be remembered, and is gone."""
+    memo = session.info.get(NAME_MEMO)
+    if memo is not None:
+        memo.clear()
+
+
+@contextlib.contextmanager
+def remembering(session: Session) -> Iterator[None]:
+    session.info[NAME_MEMO] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(NAME_MEMO, None)
