@@ -47,23 +47,24 @@ def hotline_state(hotline: Hotline) -> dict[str, Any]:
     }
 
 
-def _add_missing_events(session: Session, hotline: Hotline, events: list[tuple[date, str]]) -> int:
-    have = {(e.event_date, str(e.status)) for e in hotline.membership_events}
-    added = 0
+def _add_missing_events(
+    session: Session, hotline: Hotline, events: list[tuple[date, str]], *, new: bool = False
+) -> int:
+    # A hotline created by this row has no history yet: nothing to read.
+    have = set() if new else {(e.event_date, str(e.status)) for e in hotline.membership_events}
     # In date order, so each step is checked against the history before it.
-    for day, status in sorted(events):
-        if (day, status) in have:
-            continue
-        network.add_membership_event(session, hotline=hotline, on=day, status=status, note=None)
-        have.add((day, status))
-        added += 1
-    return added
+    missing = sorted({(day, status) for day, status in events if (day, status) not in have})
+    if missing:
+        network.add_membership_events(
+            session, hotline=hotline, events=[(day, status, None) for day, status in missing]
+        )
+    return len(missing)
 
 
 def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
     hotline = network.create_hotline(session, data=data)
     try:
-        _add_missing_events(session, hotline, data.get("membership") or [])
+        _add_missing_events(session, hotline, data.get("membership") or [], new=True)
     except ValidationError as error:
         raise ValidationError("membership", error.message) from error
     return hotline
@@ -389,6 +390,19 @@ def apply_statistics(
     }
     if not values:
         raise ValidationError(None, "The row has no figures.")
+    # A quarter given twice: the same figures are a harmless repeat, others a contradiction.
+    given: dict[Any, dict[Any, Any]] = context.setdefault("quarters", {})
+    earlier = given.setdefault((hotline.id, data.get("year"), quarter), values)
+    if earlier is not values:
+        differs = [
+            code for code, _ in values if earlier.get((code, quarter)) != values[(code, quarter)]
+        ]
+        if differs or earlier.keys() != values.keys():
+            raise ValidationError(
+                differs[0] if differs else None,
+                "An earlier row of this file gives other figures for this hotline's quarter.",
+            )
+        return UNCHANGED, ()
     try:
         saved = stats.save_quarter_grid(
             session, hotline=hotline, year=int(data["year"]), values=values

@@ -634,6 +634,7 @@ HOTLINE_STATISTICS = ImportType(
         "(a quarter's figures are entered once it has ended). A blank cell leaves the stored "
         "value as it is.",
     ),
+    batch_writes=True,
 )
 
 IMPORT_TYPES: dict[str, ImportType] = {

@@ -552,7 +552,8 @@ def _covered_countries(session: Session, data: Mapping[str, Any], *, home: str) 
         code = reference.require_country(session, "covered_countries", raw)
         if code is not None and code not in codes:
             codes.append(code)
-    found = session.scalars(sa.select(Country).where(Country.alpha2.in_(codes))).all()
+    # By primary key: often in the session already (an import holds the countries).
+    found = [country for country in (session.get(Country, code) for code in codes) if country]
     return sorted(found, key=lambda c: (c.alpha2 != home, c.name))
 
 
@@ -764,24 +765,42 @@ def add_membership_event(
     note: str | None,
 ) -> HotlineMembershipEvent:
     """Record a dated membership change, in any order of entry, if the history stays possible."""
+    (event,) = add_membership_events(session, hotline=hotline, events=[(on, status, note)])
+    return event
+
+
+def add_membership_events(
+    session: Session,
+    *,
+    hotline: Hotline,
+    events: Sequence[tuple[date | str | None, MembershipStatus | str | None, str | None]],
+) -> list[HotlineMembershipEvent]:
+    """Record several dated changes (on, status, note) as if entered one after the other: each
+    is checked against the stored history and the ones before it, and all are written at once."""
     _require_active(hotline, "hotline")
-    day = _event_date("on", on, today=date.today(), earliest=EARLIEST_EVENT)
-    new_status: MembershipStatus = validation.choice("status", MembershipStatus, status)
-    cleaned_note = validation.free_text("note", note, max_length=500)
-    stored = _stored_steps(session, hotline.id)
-    candidate = _Step(day, new_status, sys.maxsize)
-    if any(s.on == day and s.status == new_status for _, s in stored):
-        raise ValidationError("on", f"The history already has the {candidate}.")
-    problem = _chronology_problem([*(s for _, s in stored), candidate])
-    if problem:
-        raise ValidationError("status", problem)
-    event = HotlineMembershipEvent(
-        hotline_id=hotline.id, event_date=day, status=new_status, note=cleaned_note
-    )
-    session.add(event)
+    steps = [step for _, step in _stored_steps(session, hotline.id)]
+    added: list[HotlineMembershipEvent] = []
+    for position, (on, status, note) in enumerate(events):
+        day = _event_date("on", on, today=date.today(), earliest=EARLIEST_EVENT)
+        new_status: MembershipStatus = validation.choice("status", MembershipStatus, status)
+        cleaned_note = validation.free_text("note", note, max_length=500)
+        # A new event sorts after stored ones of the same date and status, and after the
+        # ones added before it here.
+        candidate = _Step(day, new_status, sys.maxsize - len(events) + position)
+        if any(s.on == day and s.status == new_status for s in steps):
+            raise ValidationError("on", f"The history already has the {candidate}.")
+        problem = _chronology_problem([*steps, candidate])
+        if problem:
+            raise ValidationError("status", problem)
+        steps.append(candidate)
+        event = HotlineMembershipEvent(
+            hotline_id=hotline.id, event_date=day, status=new_status, note=cleaned_note
+        )
+        session.add(event)
+        added.append(event)
     session.flush()
     session.expire(hotline, ["membership_events"])
-    return event
+    return added
 
 
 def remove_membership_event(session: Session, *, event: HotlineMembershipEvent) -> None:

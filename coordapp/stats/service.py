@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from coordapp import memo
 from coordapp.audit.models import AuditEvent
 from coordapp.errors import Conflict, NotFound, ValidationError
 from coordapp.listing import Column, Filter, ListSpec
@@ -68,6 +69,12 @@ def period_label(stat: HotlineStatistic) -> str:
 
 def latest_metrics(session: Session) -> list[MetricDefinition]:
     """The latest version of each metric definition, in display order."""
+    # Asked once per row of a statistics file: once per file is enough (coordapp.memo).
+    metrics = memo.remembered(session, "metrics", "latest", lambda: _latest_metrics(session))
+    return list(metrics or [])
+
+
+def _latest_metrics(session: Session) -> list[MetricDefinition]:
     latest = (
         sa.select(MetricDefinition.code, sa.func.max(MetricDefinition.version).label("version"))
         .group_by(MetricDefinition.code)

@@ -512,6 +512,19 @@ def test_statistics_dry_run_apply_reapply(session: Session) -> None:
     assert Decimal("1251") in values and count(session, HotlineStatistic) == 5
 
 
+def test_a_quarter_given_twice_is_a_repeat_or_an_error(session: Session) -> None:
+    factories.hotline(session, country="BE", name="Hotline BE")
+    repeated = csv_bytes(*STATS[:2], STATS[1].replace("Hotline BE", "HOTLINE BE"))
+    report = run(session, repeated, type_name="hotline-statistics", apply=True)
+    assert report.applied and outcomes(report) == ["create", "unchanged"]
+    assert count(session, HotlineStatistic) == 4
+    contradicting = csv_bytes(*STATS[:2], STATS[1].replace(",830,", ",831,"))
+    report = run(session, contradicting, type_name="hotline-statistics", apply=True)
+    assert not report.applied and outcomes(report) == ["unchanged", "error"]
+    error = report.rows[1].errors[0]
+    assert error.column == "reports_assessed_csam" and "other figures" in error.message
+
+
 def test_statistics_bad_rows_are_checked_like_the_grid(session: Session) -> None:
     factories.hotline(session, country="BE", name="Hotline BE")
     next_year = date.today().year + 1
