@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 from datetime import date
 from decimal import Decimal
@@ -431,3 +432,24 @@ def test_pillar_targets_one_bad_row(session: Session) -> None:
         (5, "target_value"),
         (6, "year"),
     }
+
+
+def test_garbage_is_collected_less_often_during_an_import_only(session: Session) -> None:
+    """The relaxed collector thresholds last as long as the import, even one that fails."""
+    before = gc.get_threshold()
+    during: list[tuple[int, ...]] = []
+
+    def seen(done: int, total: int) -> None:
+        during.append(gc.get_threshold())
+
+    with imports.reporting_progress(session, seen):
+        report = run(session, csv_bytes(*ORGS), apply=True)
+    assert report.applied and during and all(t[0] > before[0] for t in during)
+    assert gc.get_threshold() == before
+
+    def fail(done: int, total: int) -> None:
+        raise RuntimeError("the browser went away")
+
+    with imports.reporting_progress(session, fail), pytest.raises(RuntimeError):
+        run(session, csv_bytes(*ORGS), apply=True)
+    assert gc.get_threshold() == before
