@@ -605,7 +605,9 @@ def _country_codes(countries: Iterable[Country]) -> str:
 
 
 def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
-    hotline = Hotline(**_clean_hotline(session, data))
+    # A new hotline has no membership history: starting with it loaded (empty) spares the
+    # first events added a query.
+    hotline = Hotline(**_clean_hotline(session, data), membership_events=[])
     session.add(hotline)
     session.flush()
     # The association table is not an audited row; record the covered countries explicitly.
@@ -778,7 +780,12 @@ def add_membership_events(
     """Record several dated changes (on, status, note) as if entered one after the other: each
     is checked against the stored history and the ones before it, and all are written at once."""
     _require_active(hotline, "hotline")
-    steps = [step for _, step in _stored_steps(session, hotline.id)]
+    if "membership_events" in sa.inspect(hotline).dict:  # loaded (or new): no query
+        steps = [
+            _Step(e.event_date, MembershipStatus(e.status), e.id) for e in hotline.membership_events
+        ]
+    else:
+        steps = [step for _, step in _stored_steps(session, hotline.id)]
     added: list[HotlineMembershipEvent] = []
     for position, (on, status, note) in enumerate(events):
         day = _event_date("on", on, today=date.today(), earliest=EARLIEST_EVENT)
