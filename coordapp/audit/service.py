@@ -70,6 +70,11 @@ def write_deferred(session: Session) -> int:
     if not state:
         return 0
     rows, state["rows"] = state["rows"], []
+    for row in rows:
+        # Named by its record: the id it was given when its batch was flushed.
+        entity = row.pop("entity", None)
+        if entity is not None:
+            row["entity_id"] = _entity_id(entity)
     if rows:
         session.execute(sa.insert(_AUDIT_TABLE), rows)
     if state["bump"]:
@@ -84,11 +89,18 @@ def record(
     action: str,
     entity_type: str,
     entity_id: object | None = None,
+    entity: object | None = None,
     changes: dict[str, Any] | None = None,
     summary: str | None = None,
 ) -> None:
-    """Write one explicit audit event (for actions that are not plain row changes)."""
-    values = {
+    """Write one explicit audit event (for actions that are not plain row changes).
+
+    ``entity`` names the record itself instead of ``entity_id``: within ``deferred`` it may not
+    have its id yet (an import flushes a batch of rows at a time).
+    """
+    if entity is not None and session.info.get(_DEFERRED) is None:
+        entity_id = _entity_id(entity)
+    values: dict[str, Any] = {
         "occurred_at": utcnow(),
         "actor_id": session.info.get(_ACTOR_ID),
         "actor_label": session.info.get(_ACTOR_LABEL) or "system",
@@ -101,6 +113,8 @@ def record(
     state = session.info.get(_DEFERRED)
     if state is not None:
         values["summary"] = summary or state["summary"]
+        if entity is not None:
+            values["entity"] = entity
         state["rows"].append(values)
         return
     session.execute(sa.insert(_AUDIT_TABLE).values(**values))

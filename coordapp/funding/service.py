@@ -517,32 +517,29 @@ def _set_allocations(
     session: Session, commitment: FundingCommitment, amounts: Mapping[int, Decimal]
 ) -> bool:
     """Update the allocations in place (a pillar keeps its row); True when anything changed."""
-    before = _allocation_summary(commitment)
+    before = _allocation_summary(session, commitment)
     existing = {a.pillar_id: a for a in commitment.allocations}
-    touched = False
     for pillar_id, allocation in existing.items():
         if pillar_id not in amounts:
             commitment.allocations.remove(allocation)
-            touched = True
     for pillar_id, value in amounts.items():
         current = existing.get(pillar_id)
         if current is None:
             commitment.allocations.append(FundingAllocation(pillar_id=pillar_id, amount=value))
-            touched = True
         elif current.amount != value:
             current.amount = value
-            touched = True
-    if not touched:  # nothing to write, nothing to read back (an import re-applying a file)
-        return False
-    session.flush()
-    session.expire(commitment, ["allocations"])
-    after = _allocation_summary(commitment)
-    return before != after
+    return _allocation_summary(session, commitment) != before
 
 
-def _allocation_summary(commitment: FundingCommitment) -> str:
+def _allocation_summary(session: Session, commitment: FundingCommitment) -> str:
+    # By the pillar id: an allocation not yet flushed has no pillar loaded.
+    pillars = {pillar.id: pillar for pillar in reference.list_pillars(session)}
     parts = sorted(
-        (a.pillar.sort_order if a.pillar else 0, a.pillar.name if a.pillar else "?", a.amount)
+        (
+            pillars[a.pillar_id].sort_order if a.pillar_id in pillars else 0,
+            pillars[a.pillar_id].name if a.pillar_id in pillars else "?",
+            a.amount,
+        )
         for a in commitment.allocations
     )
     return "; ".join(
@@ -624,8 +621,8 @@ def create_commitment(session: Session, *, data: Mapping[str, Any]) -> FundingCo
         session,
         action="allocate",
         entity_type=FundingCommitment.__tablename__,
-        entity_id=commitment.id,
-        changes={"allocations": [None, _allocation_summary(commitment)]},
+        entity=commitment,
+        changes={"allocations": [None, _allocation_summary(session, commitment)]},
     )
     return commitment
 
@@ -646,7 +643,7 @@ def update_commitment(
             f"The pledge cannot be dated after it was {label(later_changes[0].status).lower()} "
             f"on {later_changes[0].changed_on.isoformat()}.",
         )
-    before = _allocation_summary(obj)
+    before = _allocation_summary(session, obj)
     records.apply_changes(obj, values)
     # The first "pledged" event is the pledge itself: it moves with the pledge date.
     first = obj.status_events[0] if obj.status_events else None
@@ -660,7 +657,7 @@ def update_commitment(
             action="allocate",
             entity_type=FundingCommitment.__tablename__,
             entity_id=obj.id,
-            changes={"allocations": [before, _allocation_summary(obj)]},
+            changes={"allocations": [before, _allocation_summary(session, obj)]},
         )
     session.flush()
     return obj

@@ -430,6 +430,7 @@ PARTNERSHIPS = ImportType(
     notes=(
         "A partnership is found by its organization and title. The owner is a manager's email.",
     ),
+    batch_writes=True,
 )
 
 FUNDING_COMMITMENTS = ImportType(
@@ -500,6 +501,7 @@ FUNDING_COMMITMENTS = ImportType(
         "Allocations are shares in percent (adding up to 100) or amounts (adding up to the "
         "pledge), one per pillar, separated by semicolons.",
     ),
+    batch_writes=True,
 )
 
 RECEIPTS = ImportType(

@@ -613,6 +613,31 @@ def test_applied_rows_are_audited_as_the_import_of_their_user(session: Session) 
     assert membership_events == 4
 
 
+def test_rows_written_in_a_batch_are_audited_under_their_record_ids(session: Session) -> None:
+    """Commitments are flushed a batch at a time: their allocation events still name them."""
+    factories.organization(session, name="Gamma Foundation")
+    options = Options(dates=DateOrder.DMY, decimal=DecimalMark.COMMA)
+    report = run(
+        session,
+        csv_bytes(*COMMITMENTS),
+        type_name="funding-commitments",
+        options=options,
+        apply=True,
+        filename="pledges.csv",
+    )
+    assert report.applied, report.errors
+    commitments = {str(c.id): c.title for c in session.scalars(sa.select(FundingCommitment)).all()}
+    allocations = session.scalars(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "allocate", AuditEvent.entity_type == "funding_commitments"
+        )
+    ).all()
+    assert sorted(e.entity_id or "" for e in allocations) == sorted(commitments)
+    by_title = {commitments[e.entity_id or ""]: e.changes["allocations"][1] for e in allocations}
+    assert by_title["By amount"] == "Capacity Building 750.00; Network Expansion 250.00"
+    assert all("pledges.csv" in (e.summary or "") for e in allocations)
+
+
 def test_dry_run_leaves_no_audit_events(session: Session) -> None:
     factories.organization(session, name="Alpen Trust")
     before = count(session, AuditEvent)
