@@ -362,12 +362,14 @@ HOTLINES = ImportType(
     list_endpoint="network.hotlines_list",
     index=(sa.func.lower(Hotline.name),),
     index_key=lambda d: (str(d["name"]).strip().lower(),),
+    preload=(selectinload(Hotline.covered_countries), selectinload(Hotline.membership_events)),
     state=adapters.hotline_state,
     notes=(
         "The home country is always covered; list the other countries it takes reports for.",
         "Membership changes in the file are added to the hotline's history when missing; "
         "the import never removes history.",
     ),
+    batch_writes=True,
 )
 
 PARTNERSHIPS = ImportType(

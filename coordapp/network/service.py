@@ -615,7 +615,7 @@ def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
         session,
         action="create",
         entity_type=Hotline.__tablename__,
-        entity_id=hotline.id,
+        entity=hotline,
         changes={"covered_countries": [None, _country_codes(hotline.covered_countries)]},
     )
     return hotline
@@ -781,8 +781,15 @@ def add_membership_events(
     is checked against the stored history and the ones before it, and all are written at once."""
     _require_active(hotline, "hotline")
     if "membership_events" in sa.inspect(hotline).dict:  # loaded (or new): no query
+        # Events not yet flushed (earlier rows of an import) have no id: they sort after the
+        # stored ones, in the order they were added.
         steps = [
-            _Step(e.event_date, MembershipStatus(e.status), e.id) for e in hotline.membership_events
+            _Step(
+                e.event_date,
+                MembershipStatus(e.status),
+                e.id if e.id is not None else sys.maxsize // 2 + position,
+            )
+            for position, e in enumerate(hotline.membership_events)
         ]
     else:
         steps = [step for _, step in _stored_steps(session, hotline.id)]
@@ -800,13 +807,14 @@ def add_membership_events(
         if problem:
             raise ValidationError("status", problem)
         steps.append(candidate)
+        # Through the relationship: the hotline's loaded history includes it, and the hotline
+        # needs no id yet (an import may flush a batch of rows later).
         event = HotlineMembershipEvent(
-            hotline_id=hotline.id, event_date=day, status=new_status, note=cleaned_note
+            hotline=hotline, event_date=day, status=new_status, note=cleaned_note
         )
         session.add(event)
         added.append(event)
     session.flush()
-    session.expire(hotline, ["membership_events"])
     return added
 
 

@@ -113,6 +113,25 @@ def test_hotlines_update_adds_events_and_countries_keeps_history(session: Sessio
     assert len(tirana.membership_events) == 1
 
 
+def test_a_hotline_named_twice_in_one_file_gets_both_rows_history(session: Session) -> None:
+    content = csv_bytes(
+        "name,country,membership",
+        "Hotline Twice,Belgium,2019-05-01 applicant | 2020-06-01 provisional",
+        "Hotline Twice,Belgium,2020-06-01 provisional | 2022-06-01 full",
+    )
+    report = run(session, content, type_name="hotlines", apply=True)
+    assert report.applied, report.errors
+    assert outcomes(report) == ["create", "update"]
+    hotline = session.scalars(sa.select(Hotline).where(Hotline.name == "Hotline Twice")).one()
+    session.refresh(hotline)
+    assert [(e.event_date.year, str(e.status)) for e in hotline.membership_events] == [
+        (2019, "applicant"),
+        (2020, "provisional"),
+        (2022, "full"),
+    ]
+    apply_twice(session, content, "hotlines")
+
+
 def test_hotlines_impossible_history_is_an_error_on_its_row(session: Session) -> None:
     content = csv_bytes(
         "name,country,membership",
