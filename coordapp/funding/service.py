@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -398,20 +398,6 @@ def get_commitment(session: Session, commitment_id: int) -> FundingCommitment:
         session, FundingCommitment, commitment_id, what="funding commitment"
     )
     return obj
-
-
-def commitment_by_title(session: Session, *, funder_id: int, title: str) -> list[FundingCommitment]:
-    """The funder's commitments with that title, any case (normally one)."""
-    return list(
-        session.scalars(
-            sa.select(FundingCommitment)
-            .where(
-                FundingCommitment.funder_id == funder_id,
-                sa.func.lower(FundingCommitment.title) == " ".join(title.split()).lower(),
-            )
-            .limit(2)
-        )
-    )
 
 
 # --- commitments: allocations ----------------------------------------------------------------
@@ -1066,6 +1052,38 @@ def find_receipts(
             .order_by(FundingReceipt.id)
         )
     )
+
+
+def commitments_of_funders(session: Session, funder_ids: Iterable[int]) -> list[FundingCommitment]:
+    """Every commitment of those funders (a thousand funders per query)."""
+    wanted = sorted(set(funder_ids))
+    found: list[FundingCommitment] = []
+    for start in range(0, len(wanted), 1000):
+        found.extend(
+            session.scalars(
+                sa.select(FundingCommitment).where(
+                    FundingCommitment.funder_id.in_(wanted[start : start + 1000])
+                )
+            )
+        )
+    return found
+
+
+def receipts_of_commitments(
+    session: Session, commitment_ids: Iterable[int]
+) -> list[FundingReceipt]:
+    """Every receipt against those commitments, oldest entry first (a thousand per query)."""
+    wanted = sorted(set(commitment_ids))
+    found: list[FundingReceipt] = []
+    for start in range(0, len(wanted), 1000):
+        found.extend(
+            session.scalars(
+                sa.select(FundingReceipt)
+                .where(FundingReceipt.commitment_id.in_(wanted[start : start + 1000]))
+                .order_by(FundingReceipt.id)
+            )
+        )
+    return sorted(found, key=lambda receipt: receipt.id)
 
 
 def _clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:

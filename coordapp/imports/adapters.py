@@ -113,17 +113,6 @@ def _commitment_data(session: Session, data: Mapping[str, Any]) -> dict[str, Any
     return values
 
 
-def find_commitment(session: Session, data: Mapping[str, Any]) -> FundingCommitment | None:
-    funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"))
-    assert funder_id is not None
-    return _one(
-        funding.commitment_by_title(
-            session, funder_id=funder_id, title=str(data.get("title") or "")
-        ),
-        "commitment",
-    )
-
-
 def create_commitment(session: Session, *, data: Mapping[str, Any]) -> FundingCommitment:
     return funding.create_commitment(session, data=_commitment_data(session, data))
 
@@ -151,12 +140,39 @@ def commitment_state(commitment: FundingCommitment) -> dict[str, Any]:
 # --- receipts --------------------------------------------------------------------------------
 
 
+def prepare_receipts(
+    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
+) -> None:
+    """The commitments of every funder the file names, and their receipts as stored before the
+    file: two queries per thousand, instead of two per row."""
+    funder_ids = set()
+    for name in {str(v) for v in values.get("funder", []) if v is not None and str(v).strip()}:
+        try:
+            funder_ids.add(partners.organization_id_by_name(session, "funder", name))
+        except ValidationError:
+            continue  # its rows say so
+    commitments = funding.commitments_of_funders(session, [i for i in funder_ids if i])
+    by_title: dict[tuple[int, str], list[FundingCommitment]] = {}
+    for commitment in commitments:
+        by_title.setdefault((commitment.funder_id, _name_key(commitment.title)), []).append(
+            commitment
+        )
+    receipts: dict[tuple[Any, ...], list[Any]] = {}
+    for receipt in funding.receipts_of_commitments(session, [c.id for c in commitments]):
+        key = (receipt.commitment_id, receipt.received_on, receipt.currency_code, receipt.amount)
+        receipts.setdefault(key, []).append(receipt)
+    context["commitments"] = by_title
+    context["receipts"] = receipts
+
+
 def apply_receipt(
     session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
 ) -> tuple[str, tuple[str, ...]]:
     """A receipt is the same one when commitment, day, currency and sum are equal."""
-    commitment = find_commitment(
-        session, {"funder": data.get("funder"), "title": data.get("commitment")}
+    funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"))
+    commitment = _one(
+        context["commitments"].get((funder_id, _name_key(data.get("commitment"))), []),
+        "commitment",
     )
     if commitment is None:
         raise ValidationError(
@@ -165,22 +181,13 @@ def apply_receipt(
     values = {**data, "commitment_id": commitment.id}
     values["currency_code"] = data.get("currency_code") or commitment.currency_code
     cleaned_amount = data.get("amount")
-    # The same file may hold two equal receipts on one day: the n-th row matches the n-th one.
+    # The same file may hold two equal receipts on one day: the n-th row matches the n-th
+    # stored one (as stored before this file).
     key = (commitment.id, data.get("received_on"), values["currency_code"], cleaned_amount)
     seen = context.setdefault("receipts_seen", {})
     index = seen.get(key, 0)
     seen[key] = index + 1
-    existing = (
-        funding.find_receipts(
-            session,
-            commitment_id=commitment.id,
-            received_on=data["received_on"],
-            currency_code=values["currency_code"],
-            amount=cleaned_amount,
-        )
-        if isinstance(data.get("received_on"), date) and isinstance(cleaned_amount, Decimal)
-        else []
-    )
+    existing = context["receipts"].get(key, [])
     if index < len(existing):
         receipt = existing[index]
         if (receipt.reference or None) == (data.get("reference") or None):

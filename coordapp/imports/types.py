@@ -525,6 +525,7 @@ RECEIPTS = ImportType(
     create=_not_generic,
     update=_not_generic,
     apply_row=adapters.apply_receipt,
+    prepare=adapters.prepare_receipts,
     example={
         "funder": "Example Trust & Safety Ltd",
         "commitment": "Analyst training grant 2027",
@@ -542,6 +543,7 @@ RECEIPTS = ImportType(
         "A receipt is the same one when commitment, date, amount and currency are equal; "
         "the currency defaults to the commitment's.",
     ),
+    batch_writes=True,
 )
 
 TRAININGS = ImportType(

@@ -364,6 +364,33 @@ def test_receipts_dry_run_apply_reapply_and_equal_payments(session: Session) -> 
     ]
 
 
+def test_receipts_are_matched_without_a_query_per_row(session: Session) -> None:
+    for i in range(40):
+        factories.commitment(
+            session,
+            amount="1000",
+            currency="EUR",
+            pledged_on=date(2026, 1, 5),
+            funder=factories.organization(session, name=f"Funder {i:02d}"),
+            title="Core grant",
+        )
+    session.flush()
+
+    def selects(rows: int, day: int) -> int:
+        lines = ["funder,commitment,received_on,amount,currency,reference"] + [
+            f"Funder {i:02d},core grant,2026-02-{day:02d},100,EUR,Instalment" for i in range(rows)
+        ]
+        found, report = selects_while_importing(session, csv_bytes(*lines), "receipts")
+        assert report.applied and set(outcomes(report)) == {"create"}, report.errors[:2]
+        again, report = selects_while_importing(session, csv_bytes(*lines), "receipts")
+        assert report.applied and set(outcomes(report)) == {"unchanged"}, report.errors[:2]
+        return found + again
+
+    selects(1, 1)
+    assert selects(5, 2) == selects(40, 3)
+    assert count(session, FundingReceipt) == 1 + 5 + 40
+
+
 def test_receipts_bad_rows(session: Session) -> None:
     funder = factories.organization(session, name="Gamma Foundation")
     pledge = factories.commitment(
