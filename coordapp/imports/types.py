@@ -624,6 +624,7 @@ HOTLINE_STATISTICS = ImportType(
     create=_not_generic,
     update=_not_generic,
     apply_row=adapters.apply_statistics,
+    prepare=adapters.prepare_statistics,
     example={
         "hotline": "Example Hotline",
         "year": "2026",

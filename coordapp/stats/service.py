@@ -7,7 +7,7 @@ report contents ever. A value is stored against the latest version of its metric
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -338,11 +338,41 @@ def default_year(today: date) -> int:
     return last_complete_quarter(today)[0]
 
 
+def statistics_of_hotlines(session: Session, hotline_ids: Iterable[int]) -> list[HotlineStatistic]:
+    """Every stored figure of those hotlines, any period (a thousand hotlines per query)."""
+    wanted = sorted(set(hotline_ids))
+    found: list[HotlineStatistic] = []
+    for start in range(0, len(wanted), 1000):
+        found.extend(
+            session.scalars(
+                sa.select(HotlineStatistic).where(
+                    HotlineStatistic.hotline_id.in_(wanted[start : start + 1000])
+                )
+            )
+        )
+    return found
+
+
 def _rows(
-    session: Session, *, hotline: Hotline, year: int, metrics: list[MetricDefinition]
+    session: Session,
+    *,
+    hotline: Hotline,
+    year: int,
+    metrics: list[MetricDefinition],
+    stored: Sequence[HotlineStatistic] | None = None,
 ) -> list[HotlineStatistic]:
-    """Every row on the grid's keys (hotline, metric, quarter start), of any period kind."""
+    """Every row on the grid's keys (hotline, metric, quarter start), of any period kind;
+    picked from ``stored`` (rows the caller read already) when given."""
     starts = [quarter_bounds(year, q)[0] for q in QUARTERS]
+    if stored is not None:
+        metric_ids = {m.id for m in metrics}
+        return [
+            row
+            for row in stored
+            if row.hotline_id == hotline.id
+            and row.metric_id in metric_ids
+            and row.period_start in starts
+        ]
     return list(
         session.scalars(
             sa.select(HotlineStatistic).where(
@@ -460,6 +490,7 @@ def save_quarter_grid(
     values: Mapping[Cell, Any],
     expected_versions: Mapping[Cell, int | None] | None = None,
     today: date | None = None,
+    stored: Sequence[HotlineStatistic] | None = None,
 ) -> GridSaved:
     """Write the submitted cells of one hotline's year, all or nothing.
 
@@ -467,7 +498,8 @@ def save_quarter_grid(
     value; a cell not in ``values`` is left alone). ``expected_versions`` holds, per cell, the
     version the user saw (None: it was empty); if any submitted cell changed since, nothing is
     written and ``GridConflict`` says what changed. Every cell is validated before anything is
-    written; ``GridInvalid`` carries a message per refused cell.
+    written; ``GridInvalid`` carries a message per refused cell. ``stored``: the hotline's rows
+    as the caller read them already (an import reads a file's worth at once), else queried.
     """
     today = today or date.today()
     check_year(year, today=today)
@@ -480,7 +512,7 @@ def save_quarter_grid(
     code_of = {m.id: m.code for m in metrics}
     cells: dict[Cell, HotlineStatistic] = {}
     blocked: dict[Cell, HotlineStatistic] = {}
-    for row in _rows(session, hotline=hotline, year=year, metrics=metrics):
+    for row in _rows(session, hotline=hotline, year=year, metrics=metrics, stored=stored):
         key = (code_of[row.metric_id], quarter_of(row.period_start))
         (cells if row.period_kind == PeriodKind.QUARTER else blocked)[key] = row
 

@@ -571,6 +571,28 @@ def test_a_quarter_given_twice_is_a_repeat_or_an_error(session: Session) -> None
     assert error.column == "reports_assessed_csam" and "other figures" in error.message
 
 
+def test_statistics_take_no_query_per_row(session: Session) -> None:
+    for name in ("Hotline BE", "Hotline NL"):
+        factories.hotline(session, country="BE", name=name)
+    session.flush()
+
+    def selects(rows: int, first_year: int) -> int:
+        lines = [STATS[0]] + [
+            f"Hotline {'BE' if k % 2 else 'NL'},{first_year + k // 8},{1 + k // 2 % 4},"
+            "100,80,70,90.5"
+            for k in range(rows)
+        ]
+        found, report = selects_while_importing(session, csv_bytes(*lines), "hotline-statistics")
+        assert report.applied and set(outcomes(report)) == {"create"}, report.errors[:2]
+        again, report = selects_while_importing(session, csv_bytes(*lines), "hotline-statistics")
+        assert report.applied and set(outcomes(report)) == {"unchanged"}, report.errors[:2]
+        return found + again
+
+    selects(1, 2000)
+    assert selects(8, 2001) == selects(40, 2005)
+    assert count(session, HotlineStatistic) == 4 * (1 + 8 + 40)
+
+
 def test_statistics_bad_rows_are_checked_like_the_grid(session: Session) -> None:
     factories.hotline(session, country="BE", name="Hotline BE")
     next_year = date.today().year + 1
