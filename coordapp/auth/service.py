@@ -66,14 +66,8 @@ def get_by_email(session: Session, email: str) -> User | None:
 
 def users_by_emails(session: Session, emails: Iterable[str]) -> dict[str, User]:
     """The users of those addresses, keyed by address (a thousand per query)."""
-    wanted = sorted({e.strip().lower() for e in emails if e and e.strip() and "\x00" not in e})
-    found: dict[str, User] = {}
-    for start in range(0, len(wanted), 1000):
-        for user in session.scalars(
-            sa.select(User).where(User.email.in_(wanted[start : start + 1000]))
-        ):
-            found[user.email] = user
-    return found
+    wanted = {e.strip().lower() for e in emails if e and e.strip() and "\x00" not in e}
+    return {u.email: u for u in records.scalars_in(session, sa.select(User), User.email, wanted)}
 
 
 def get(session: Session, user_id: int) -> User | None:

@@ -1056,33 +1056,17 @@ def find_receipts(
 
 def commitments_of_funders(session: Session, funder_ids: Iterable[int]) -> list[FundingCommitment]:
     """Every commitment of those funders (a thousand funders per query)."""
-    wanted = sorted(set(funder_ids))
-    found: list[FundingCommitment] = []
-    for start in range(0, len(wanted), 1000):
-        found.extend(
-            session.scalars(
-                sa.select(FundingCommitment).where(
-                    FundingCommitment.funder_id.in_(wanted[start : start + 1000])
-                )
-            )
-        )
-    return found
+    statement = sa.select(FundingCommitment)
+    found = records.scalars_in(session, statement, FundingCommitment.funder_id, funder_ids)
+    return list(found)
 
 
 def receipts_of_commitments(
     session: Session, commitment_ids: Iterable[int]
 ) -> list[FundingReceipt]:
     """Every receipt against those commitments, oldest entry first (a thousand per query)."""
-    wanted = sorted(set(commitment_ids))
-    found: list[FundingReceipt] = []
-    for start in range(0, len(wanted), 1000):
-        found.extend(
-            session.scalars(
-                sa.select(FundingReceipt)
-                .where(FundingReceipt.commitment_id.in_(wanted[start : start + 1000]))
-                .order_by(FundingReceipt.id)
-            )
-        )
+    statement = sa.select(FundingReceipt)
+    found = records.scalars_in(session, statement, FundingReceipt.commitment_id, commitment_ids)
     return sorted(found, key=lambda receipt: receipt.id)
 
 

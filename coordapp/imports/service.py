@@ -42,6 +42,7 @@ from coordapp.imports.readers import FileProblem, Table
 from coordapp.imports.types import IMPORT_TYPES, NAME_LOOKUPS, ImportColumn, ImportType, Kind
 from coordapp.labels import label
 from coordapp.pillars.models import Pillar
+from coordapp.records import service as records
 from coordapp.reference.models import Country, Currency
 
 
@@ -535,16 +536,8 @@ def _preload(
 ) -> list[Any]:
     if not known or len(known) > 20 * rows:
         return []
-    ids = sorted(known.values())
-    loaded: list[Any] = []
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        loaded.extend(
-            session.scalars(
-                sa.select(itype.model).where(itype.model.id.in_(chunk)).options(*itype.preload)
-            )
-        )
-    return loaded
+    statement = sa.select(itype.model).options(*itype.preload)
+    return records.scalars_in(session, statement, itype.model.id, known.values())
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:

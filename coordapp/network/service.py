@@ -470,15 +470,9 @@ def hotline_by_name(session: Session, name: str) -> Hotline | None:
 
 def hotlines_by_names(session: Session, names: Iterable[str]) -> dict[str, Hotline]:
     """The hotlines of those names, keyed by the name in lower case (a thousand per query)."""
-    wanted = sorted({" ".join(name.split()).lower() for name in names if name and name.strip()})
-    found: dict[str, Hotline] = {}
-    for start in range(0, len(wanted), 1000):
-        chunk = wanted[start : start + 1000]
-        for hotline in session.scalars(
-            sa.select(Hotline).where(sa.func.lower(Hotline.name).in_(chunk))
-        ):
-            found[hotline.name.lower()] = hotline
-    return found
+    wanted = {" ".join(name.split()).lower() for name in names if name and name.strip()}
+    found = records.scalars_in(session, sa.select(Hotline), sa.func.lower(Hotline.name), wanted)
+    return {hotline.name.lower(): hotline for hotline in found}
 
 
 def _as_list(value: object) -> list[str]:

@@ -200,15 +200,11 @@ def organization_id_by_name(
 
 def organizations_by_names(session: Session, names: Iterable[str]) -> dict[str, Organization]:
     """The organizations of those names, keyed by the name in lower case (a thousand per query)."""
-    wanted = sorted({name.strip().lower() for name in names if name and name.strip()})
-    found: dict[str, Organization] = {}
-    for start in range(0, len(wanted), 1000):
-        chunk = wanted[start : start + 1000]
-        for organization in session.scalars(
-            sa.select(Organization).where(sa.func.lower(Organization.name).in_(chunk))
-        ):
-            found[organization.name.lower()] = organization
-    return found
+    wanted = {name.strip().lower() for name in names if name and name.strip()}
+    found = records.scalars_in(
+        session, sa.select(Organization), sa.func.lower(Organization.name), wanted
+    )
+    return {organization.name.lower(): organization for organization in found}
 
 
 def organization_related(session: Session, obj: Organization) -> dict[str, Any]:

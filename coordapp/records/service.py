@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,18 @@ class FieldChange:
 
 
 _MAX_ID = 2**63 - 1  # ids beyond a BIGINT would overflow the database driver
+
+
+def scalars_in(
+    session: Session, statement: sa.Select[Any], column: Any, values: Iterable[Any]
+) -> list[Any]:
+    """``statement``'s rows whose ``column`` is one of ``values``, a thousand values per query
+    (databases cap a statement's parameters)."""
+    wanted = sorted(set(values))
+    found: list[Any] = []
+    for start in range(0, len(wanted), 1000):
+        found.extend(session.scalars(statement.where(column.in_(wanted[start : start + 1000]))))
+    return found
 
 
 def get_or_404(session: Session, model: Any, record_id: Any, *, what: str) -> Any:

@@ -340,17 +340,8 @@ def default_year(today: date) -> int:
 
 def statistics_of_hotlines(session: Session, hotline_ids: Iterable[int]) -> list[HotlineStatistic]:
     """Every stored figure of those hotlines, any period (a thousand hotlines per query)."""
-    wanted = sorted(set(hotline_ids))
-    found: list[HotlineStatistic] = []
-    for start in range(0, len(wanted), 1000):
-        found.extend(
-            session.scalars(
-                sa.select(HotlineStatistic).where(
-                    HotlineStatistic.hotline_id.in_(wanted[start : start + 1000])
-                )
-            )
-        )
-    return found
+    statement = sa.select(HotlineStatistic)
+    return records.scalars_in(session, statement, HotlineStatistic.hotline_id, hotline_ids)
 
 
 def _rows(
