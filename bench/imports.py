@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import secrets
 import tempfile
 import time
 from collections.abc import Iterator
@@ -50,11 +51,15 @@ def database(backend: str) -> Iterator[str]:
         admin.dispose()
 
 
+def _csv(lines: list[str]) -> bytes:
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
 def organizations_csv(rows: int) -> bytes:
     lines = ["name;kind;status;hq_country;tags"]
     for i in range(rows):
         lines.append(f"Bench Org {i:05d};ngo;active;{COUNTRIES[i % len(COUNTRIES)]};bench")
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 def rates_csv(rows: int) -> bytes:
@@ -64,7 +69,7 @@ def rates_csv(rows: int) -> bytes:
         day = start + timedelta(days=i // len(CURRENCIES))
         quote = CURRENCIES[i % len(CURRENCIES)]
         lines.append(f"EUR;{quote};{day:%d.%m.%Y};1,{1000 + i % 9000:04d}")
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 def trainings_csv(rows: int) -> bytes:
@@ -82,7 +87,7 @@ def trainings_csv(rows: int) -> bytes:
             f"Capacity Building;in person;Belgium;Bench Org {i % 10_000:05d};{1 + i % 7};"
             f"{1 + i % 7};4,5"
         )
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 def contacts_csv(rows: int) -> bytes:
@@ -93,7 +98,7 @@ def contacts_csv(rows: int) -> bytes:
             f"contact{i:05d}@bench.example;+32 2 555 {i % 100:02d} {i % 97:02d};"
             f"{date(2026, 1, 1) + timedelta(days=i % 300):%d.%m.%Y};Legitimate interest"
         )
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 def hotlines_csv(rows: int) -> bytes:
@@ -105,7 +110,7 @@ def hotlines_csv(rows: int) -> bytes:
             f"Luxembourg | Liechtenstein;{joined};{1 + i % 9};"
             f"{joined}-03-01 applicant | {joined + 1}-06-01 full member"
         )
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 def partnerships_csv(rows: int) -> bytes:
@@ -117,7 +122,7 @@ def partnerships_csv(rows: int) -> bytes:
             f"{start.isoformat()};{start + timedelta(days=3 * 365):%Y-%m-%d};"
             f"{OWNER};Technology & Innovation | Capacity Building"
         )
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 def commitments_csv(rows: int) -> bytes:
@@ -129,7 +134,7 @@ def commitments_csv(rows: int) -> bytes:
             f"{CURRENCIES[i % len(CURRENCIES)]};{year}-01-15;{year}-01-01;{year}-12-31;"
             "Capacity Building 60% | Technology & Innovation 40%"
         )
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 def receipts_csv(rows: int) -> bytes:
@@ -141,7 +146,7 @@ def receipts_csv(rows: int) -> bytes:
             f"Bench Org {grant:05d};Bench grant {grant:05d};{year}-06-{1 + i // 10_000 % 28:02d};"
             f"{1000 + i % 5000};{CURRENCIES[grant % len(CURRENCIES)]};instalment"
         )
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 def statistics_csv(rows: int) -> bytes:
@@ -158,14 +163,19 @@ def statistics_csv(rows: int) -> bytes:
             f"Bench Hotline {hotline:05d};{year};{1 + quarter_number % 4};{1000 + i % 700};"
             f"{600 + i % 300};{500 + i % 100};{80 + i % 20},5"
         )
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 def pillar_targets_csv(rows: int) -> bytes:
     from coordapp.pillars.models import PillarIndicator
 
     lines = ["pillar;year;indicator;target_value;description"]
-    pillars = ("Capacity Building", "technology_innovation", "Network Expansion", "strategic_communications")
+    pillars = (
+        "Capacity Building",
+        "technology_innovation",
+        "Network Expansion",
+        "strategic_communications",
+    )
     keys = [
         (pillar, year, indicator)
         for year in range(1990, 2101)
@@ -174,7 +184,7 @@ def pillar_targets_csv(rows: int) -> bytes:
     ]
     for i, (pillar, year, indicator) in enumerate(keys[:rows]):
         lines.append(f"{pillar};{year};{indicator.value};{10 + i % 90};bench target")
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return _csv(lines)
 
 
 OWNER = "owner@bench.example"
@@ -222,7 +232,7 @@ def run(backend: str, rows: int, types: set[str] | None = None) -> None:
                 email=OWNER,
                 full_name="Bench Owner",
                 role="manager",
-                password="a long bench password 42",
+                password=secrets.token_urlsafe(18),  # nobody signs in as the owner
             )
             session.commit()
             order = [name for name, _, _ in files(0)]

@@ -59,6 +59,15 @@ def selects_while_importing(
     return sum(s.lstrip().upper().startswith("SELECT") for s in statements), report
 
 
+def selects_to_create_then_match(session: Session, lines: list[str], type_name: str) -> int:
+    """SELECTs to apply the file (every row new) and to apply it again (every row unchanged)."""
+    found, report = selects_while_importing(session, csv_bytes(*lines), type_name)
+    assert report.applied and set(outcomes(report)) == {"create"}, report.errors[:2]
+    again, report = selects_while_importing(session, csv_bytes(*lines), type_name)
+    assert report.applied and set(outcomes(report)) == {"unchanged"}, report.errors[:2]
+    return found + again
+
+
 # --- hotlines with membership events and covered countries -----------------------------------
 
 HOTLINES = (
@@ -242,11 +251,7 @@ def test_rows_naming_organizations_take_no_query_each(
 
     def selects(rows: int, batch: str) -> int:
         lines = [header, *(line.format(i=i, batch=batch) for i in range(rows))]
-        found, report = selects_while_importing(session, csv_bytes(*lines), type_name)
-        assert report.applied and set(outcomes(report)) == {"create"}, report.errors[:2]
-        again, report = selects_while_importing(session, csv_bytes(*lines), type_name)
-        assert report.applied and set(outcomes(report)) == {"unchanged"}, report.errors[:2]
-        return found + again
+        return selects_to_create_then_match(session, lines, type_name)
 
     selects(1, "warm-up")
     assert selects(40, "large") - selects(5, "small") == per_row * (40 - 5) * 2
@@ -380,11 +385,7 @@ def test_receipts_are_matched_without_a_query_per_row(session: Session) -> None:
         lines = ["funder,commitment,received_on,amount,currency,reference"] + [
             f"Funder {i:02d},core grant,2026-02-{day:02d},100,EUR,Instalment" for i in range(rows)
         ]
-        found, report = selects_while_importing(session, csv_bytes(*lines), "receipts")
-        assert report.applied and set(outcomes(report)) == {"create"}, report.errors[:2]
-        again, report = selects_while_importing(session, csv_bytes(*lines), "receipts")
-        assert report.applied and set(outcomes(report)) == {"unchanged"}, report.errors[:2]
-        return found + again
+        return selects_to_create_then_match(session, lines, "receipts")
 
     selects(1, 1)
     assert selects(5, 2) == selects(40, 3)
@@ -582,11 +583,7 @@ def test_statistics_take_no_query_per_row(session: Session) -> None:
             "100,80,70,90.5"
             for k in range(rows)
         ]
-        found, report = selects_while_importing(session, csv_bytes(*lines), "hotline-statistics")
-        assert report.applied and set(outcomes(report)) == {"create"}, report.errors[:2]
-        again, report = selects_while_importing(session, csv_bytes(*lines), "hotline-statistics")
-        assert report.applied and set(outcomes(report)) == {"unchanged"}, report.errors[:2]
-        return found + again
+        return selects_to_create_then_match(session, lines, "hotline-statistics")
 
     selects(1, 2000)
     assert selects(8, 2001) == selects(40, 2005)
