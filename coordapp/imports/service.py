@@ -846,8 +846,9 @@ def _match_and_write(
     known: dict[tuple[Any, ...], int] | None,
 ) -> tuple[Outcome, tuple[str, ...]]:
     """Update the record the row's natural key finds, or create one."""
-    if known is not None and itype.index_key is not None:
-        found = known.get(itype.index_key(data))
+    key = itype.index_key(data) if known is not None and itype.index_key is not None else None
+    if known is not None and key is not None:
+        found = known.get(key)
         if found == AMBIGUOUS:
             raise ValidationError(
                 None, f"More than one existing {itype.title.lower()} record matches this row."
@@ -857,6 +858,8 @@ def _match_and_write(
         else:
             existing = [session.get(itype.model, found)] if found is not None else []
     else:
+        if session.info.get(DEFER_FLUSH):
+            _flush_batch(session)  # the query must see the earlier rows of this file
         existing = list(session.scalars(sa.select(itype.model).where(*itype.match(data)).limit(2)))
     if len(existing) > 1:
         raise ValidationError(
@@ -872,8 +875,8 @@ def _match_and_write(
         changed = tuple(k for k in after if after[k] != before[k])
         return (Outcome.UPDATE if changed else Outcome.UNCHANGED), changed
     created = itype.create(session, data=data)
-    if known is not None and itype.index_key is not None:
-        known[itype.index_key(data)] = created.id if created.id is not None else created
+    if known is not None and key is not None:
+        known[key] = created.id if created.id is not None else created
     return Outcome.CREATE, ()
 
 

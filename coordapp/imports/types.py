@@ -88,7 +88,8 @@ class ImportType:
     # The natural key as SQL expressions and as computed from a row's data: with both, the
     # engine reads every existing key once instead of querying per row.
     index: tuple[Any, ...] = ()
-    index_key: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
+    # A row whose ``index_key`` is None is matched by ``match`` (a query) instead.
+    index_key: Callable[[Mapping[str, Any]], tuple[Any, ...] | None] | None = None
     notes: tuple[str, ...] = field(default=())
     # For types whose row writes a record and its parts (events, allocations, participation):
     # ``apply_row(session, data=..., context=...) -> (outcome, changed fields)`` replaces the
@@ -209,6 +210,9 @@ CONTACTS = ImportType(
             ),
         ]
     ),
+    index=(sa.func.lower(Contact.email),),
+    index_key=lambda d: (_lower(d["email"]),) if d.get("email") else None,
+    batch_writes=True,
     create=partners.create_contact,
     update=partners.update_contact,
     example={

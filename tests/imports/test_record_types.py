@@ -21,7 +21,7 @@ from coordapp.imports import service as imports
 from coordapp.imports.service import DateOrder, DecimalMark, Options, Outcome
 from coordapp.network.models import Hotline, HotlineMembershipEvent, MembershipStatus
 from coordapp.network.service import CoverageStatus, coverage_as_of
-from coordapp.partners.models import Partnership
+from coordapp.partners.models import Contact, Partnership
 from coordapp.stats.models import HotlineStatistic
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 from tests import factories
@@ -221,14 +221,13 @@ def test_partnerships_unknown_owner_and_organization(session: Session) -> None:
 
 
 @pytest.mark.parametrize(
-    ("type_name", "per_row"), [("contacts", 1), ("partnerships", 0), ("funding-commitments", 0)]
+    ("type_name", "per_row"), [("contacts", 0), ("partnerships", 0), ("funding-commitments", 0)]
 )
 def test_rows_naming_organizations_take_no_query_each(
     session: Session, type_name: str, per_row: int
 ) -> None:
     """A file's organizations (and owners) are looked up together, not once or twice per row;
-    partnerships and commitments are found through one key index, contacts (by email, or by
-    name at their organization) with one query per row."""
+    existing records are found through one key index (contacts by email)."""
     owner = _manager(session)
     for i in range(40):
         factories.organization(session, name=f"Partner {i:02d}")
@@ -275,6 +274,28 @@ def test_a_row_matching_two_existing_records_is_an_error(session: Session) -> No
     report = run(session, content, type_name="funding-commitments", apply=True)
     assert not report.applied
     assert "More than one existing funding commitments record" in report.errors[0].message
+
+
+def test_contacts_without_email_are_matched_by_name_at_their_organization(
+    session: Session,
+) -> None:
+    """Rows are written a batch at a time; a contact without email is still found when an
+    earlier row of the same file created it."""
+    factories.organization(session, name="Alpha Cloud")
+    content = csv_bytes(
+        "organization,full_name,job_title,email",
+        "Alpha Cloud,Kim Example,Analyst,",
+        "Alpha Cloud,Lee Example,Lead,lee@alpha.example",
+        "alpha cloud,kim example,Senior analyst,",
+        "Alpha Cloud,Lee Example,Head,LEE@alpha.example",
+    )
+    report = run(session, content, type_name="contacts", apply=True)
+    assert report.applied, report.errors
+    assert outcomes(report) == ["create", "create", "update", "update"]
+    titles = {e: t for e, t in session.execute(sa.select(Contact.email, Contact.job_title))}
+    assert titles == {None: "Senior analyst", "lee@alpha.example": "Head"}
+    again = run(session, content, type_name="contacts", apply=True)
+    assert again.applied and count(session, Contact) == 2
 
 
 # --- funding commitments with allocations ----------------------------------------------------
