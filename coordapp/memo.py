@@ -2,18 +2,19 @@
 
 A spreadsheet names the same organizations, hotlines and users row after row. While the
 importer works through a file it puts a dict on ``session.info`` (``remembering``) and fills it
-ahead with every such name the file holds, a thousand names per query; the services' look-ups
-by name (``remembered``) then cost no query. Only records that exist are remembered, so a name
-that is not found is asked again and its row reports it. The dict holds the records themselves:
-the session's identity map, which holds them only weakly, keeps them too, so ``session.get``
-by id costs no query either; the list of pillars is remembered the same way. Outside an
-import nothing is remembered.
+ahead with every such name the file holds, a thousand names per query. The services' look-ups
+by name (``remembered``) then cost no query; a name asked for ahead and not found is known not
+to exist, so the duplicate check of a new name costs none either (a service that creates a
+record remembers it). The dict holds the records themselves: the session's identity map, which
+holds them only weakly, keeps them too, so ``session.get`` by id costs no query. The list of
+pillars and the latest metric definitions are remembered the same way. Outside an import
+nothing is remembered.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -27,17 +28,26 @@ def remembered(session: Session, kind: str, key: str, look_up: Callable[[], T | 
     memo: dict[tuple[str, str], Any] | None = session.info.get(NAME_MEMO)
     if memo is None:
         return look_up()
-    found: T | None = memo.get((kind, key))
-    if found is None:
-        found = look_up()
-        if found is not None:
-            memo[(kind, key)] = found
+    if (kind, key) in memo:
+        known: T | None = memo[(kind, key)]  # None: asked for ahead, and there is none
+        return known
+    found = look_up()
+    if found is not None:
+        memo[(kind, key)] = found
     return found
 
 
-def remember(session: Session, kind: str, records: Mapping[str, Any]) -> None:
+def remember(
+    session: Session, kind: str, records: Mapping[str, Any], *, asked: Iterable[str] = ()
+) -> None:
+    """Remember ``records`` by key; the ``asked`` keys not among them are known not to exist.
+
+    A service that creates a record of a remembered kind remembers it too, so that a name
+    known to be free is not taken by an earlier row of the same file unnoticed.
+    """
     memo = session.info.get(NAME_MEMO)
     if memo is not None:
+        memo.update(((kind, key), None) for key in asked if (kind, key) not in memo)
         memo.update(((kind, key), record) for key, record in records.items())
 
 

@@ -55,7 +55,7 @@ def _parse_role(role: str | Role) -> Role:
 def get_by_email(session: Session, email: str) -> User | None:
     if "\x00" in email:  # never in an address; PostgreSQL refuses it even as a parameter
         return None
-    key = email.strip().lower()
+    key = email_key(email)
     return memo.remembered(
         session,
         "user",
@@ -64,9 +64,13 @@ def get_by_email(session: Session, email: str) -> User | None:
     )
 
 
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
 def users_by_emails(session: Session, emails: Iterable[str]) -> dict[str, User]:
     """The users of those addresses, keyed by address (a thousand per query)."""
-    wanted = {e.strip().lower() for e in emails if e and e.strip() and "\x00" not in e}
+    wanted = {email_key(e) for e in emails if e and e.strip() and "\x00" not in e}
     return {u.email: u for u in records.scalars_in(session, sa.select(User), User.email, wanted)}
 
 

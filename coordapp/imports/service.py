@@ -656,7 +656,13 @@ def _look_up_names(session: Session, mapping: Mapping[int, ImportColumn], table:
             for _, cells in table.rows
             if index < len(cells) and not _blank(cells[index])
         }
-        memo.remember(session, column.names, NAME_LOOKUPS[column.names](session, sorted(names)))
+        look_up, key = NAME_LOOKUPS[column.names]
+        memo.remember(
+            session,
+            column.names,
+            look_up(session, sorted(names)),
+            asked=[key(name) for name in names],
+        )
 
 
 _GC_LOCK = threading.Lock()

@@ -115,10 +115,13 @@ class ImportType:
 
 
 # How the records a column names are looked up, a file's worth at a time.
-NAME_LOOKUPS: dict[str, Callable[[Any, list[str]], Mapping[str, Any]]] = {
-    "organization": partners.organizations_by_names,
-    "hotline": network.hotlines_by_names,
-    "user": auth.users_by_emails,
+# (the records by key for a list of names, a name's key)
+NAME_LOOKUPS: dict[
+    str, tuple[Callable[[Any, list[str]], Mapping[str, Any]], Callable[[str], str]]
+] = {
+    "organization": (partners.organizations_by_names, partners.organization_name_key),
+    "hotline": (network.hotlines_by_names, network.hotline_name_key),
+    "user": (auth.users_by_emails, auth.email_key),
 }
 
 
@@ -144,7 +147,13 @@ ORGANIZATIONS = ImportType(
     title="Organizations",
     model=Organization,
     columns=(
-        ImportColumn("name", "name", required=True, aliases=("organization", "organisation")),
+        ImportColumn(
+            "name",
+            "name",
+            required=True,
+            aliases=("organization", "organisation"),
+            names="organization",
+        ),
         ImportColumn("kind", "kind", Kind.CHOICE, required=True, choices=OrganizationKind),
         ImportColumn("status", "status", Kind.CHOICE, choices=OrganizationStatus),
         ImportColumn(
@@ -313,7 +322,7 @@ HOTLINES = ImportType(
     title="Hotlines",
     model=Hotline,
     columns=(
-        ImportColumn("name", "name", required=True, aliases=("hotline",)),
+        ImportColumn("name", "name", required=True, aliases=("hotline",), names="hotline"),
         ImportColumn(
             "country", "country_code", Kind.COUNTRY, required=True, aliases=("home_country",)
         ),

@@ -457,9 +457,14 @@ def get_hotline(session: Session, hotline_id: int) -> Hotline:
     return obj
 
 
+def hotline_name_key(name: str) -> str:
+    """A hotline's name as look-ups compare it: any case, any spacing."""
+    return " ".join(name.split()).lower()
+
+
 def hotline_by_name(session: Session, name: str) -> Hotline | None:
     """The hotline of that name, any case (names are unique regardless of case)."""
-    key = " ".join(name.split()).lower()
+    key = hotline_name_key(name)
     return memo.remembered(
         session,
         "hotline",
@@ -470,9 +475,9 @@ def hotline_by_name(session: Session, name: str) -> Hotline | None:
 
 def hotlines_by_names(session: Session, names: Iterable[str]) -> dict[str, Hotline]:
     """The hotlines of those names, keyed by the name in lower case (a thousand per query)."""
-    wanted = {" ".join(name.split()).lower() for name in names if name and name.strip()}
+    wanted = {hotline_name_key(name) for name in names if name and name.strip()}
     found = records.scalars_in(session, sa.select(Hotline), sa.func.lower(Hotline.name), wanted)
-    return {hotline.name.lower(): hotline for hotline in found}
+    return {hotline_name_key(hotline.name): hotline for hotline in found}
 
 
 def _as_list(value: object) -> list[str]:
@@ -555,12 +560,17 @@ def _clean_hotline(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
-    taken = session.scalar(
-        sa.select(Hotline.id).where(
-            sa.func.lower(Hotline.name) == name.lower(), Hotline.id != (exclude_id or 0)
-        )
+    other = memo.remembered(
+        session,
+        "hotline",
+        hotline_name_key(name),
+        lambda: session.scalar(
+            sa.select(Hotline).where(
+                sa.func.lower(Hotline.name) == name.lower(), Hotline.id != (exclude_id or 0)
+            )
+        ),
     )
-    if taken is not None:
+    if other is not None and (exclude_id is None or other.id != exclude_id):
         raise ValidationError("name", f"A hotline named {name!r} already exists.")
     home = reference.require_country(
         session, "country_code", data.get("country_code"), required=True
@@ -603,6 +613,7 @@ def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
     # first events added a query.
     hotline = Hotline(**_clean_hotline(session, data), membership_events=[])
     session.add(hotline)
+    memo.remember(session, "hotline", {hotline_name_key(hotline.name): hotline})
     session.flush()
     # The association table is not an audited row; record the covered countries explicitly.
     audit.record(

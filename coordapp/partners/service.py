@@ -115,18 +115,28 @@ def get_organization(session: Session, organization_id: int) -> Organization:
     return obj
 
 
+def organization_name_key(name: str) -> str:
+    """An organization's name as look-ups compare it: any case."""
+    return name.strip().lower()
+
+
 def _clean_organization(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
     audit.serialize_writers(session)
-    taken = session.scalar(
-        sa.select(Organization.id).where(
-            sa.func.lower(Organization.name) == name.lower(),
-            Organization.id != (exclude_id or 0),
-        )
+    other = memo.remembered(
+        session,
+        "organization",
+        organization_name_key(name),
+        lambda: session.scalar(
+            sa.select(Organization).where(
+                sa.func.lower(Organization.name) == name.lower(),
+                Organization.id != (exclude_id or 0),
+            )
+        ),
     )
-    if taken is not None:
+    if other is not None and (exclude_id is None or other.id != exclude_id):
         raise ValidationError("name", f"An organization named {name!r} already exists.")
     return {
         "name": name,
@@ -146,6 +156,7 @@ def _clean_organization(
 def create_organization(session: Session, *, data: Mapping[str, Any]) -> Organization:
     organization = Organization(**_clean_organization(session, data))
     session.add(organization)
+    memo.remember(session, "organization", {organization_name_key(organization.name): organization})
     session.flush()
     return organization
 
@@ -184,7 +195,7 @@ def organization_id_by_name(
             raise ValidationError(field, "Choose an organization.")
         return None
     name = name.replace("\x00", "")  # PostgreSQL refuses NUL even in a query parameter
-    key = name.strip().lower()
+    key = organization_name_key(name)
     found = memo.remembered(
         session,
         "organization",
@@ -200,11 +211,11 @@ def organization_id_by_name(
 
 def organizations_by_names(session: Session, names: Iterable[str]) -> dict[str, Organization]:
     """The organizations of those names, keyed by the name in lower case (a thousand per query)."""
-    wanted = {name.strip().lower() for name in names if name and name.strip()}
+    wanted = {organization_name_key(name) for name in names if name and name.strip()}
     found = records.scalars_in(
         session, sa.select(Organization), sa.func.lower(Organization.name), wanted
     )
-    return {organization.name.lower(): organization for organization in found}
+    return {organization_name_key(organization.name): organization for organization in found}
 
 
 def organization_related(session: Session, obj: Organization) -> dict[str, Any]:

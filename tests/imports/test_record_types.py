@@ -256,6 +256,32 @@ def test_rows_naming_organizations_take_no_query_each(
     assert selects(40, "large") - selects(5, "small") == per_row * (40 - 5) * 2
 
 
+@pytest.mark.parametrize(
+    ("type_name", "header", "line"),
+    [
+        ("organizations", "name,kind,hq_country", "Org {batch} {i:02d},ngo,Belgium"),
+        ("hotlines", "name,country,membership", "Line {batch} {i:02d},BE,2019-05-01 applicant"),
+    ],
+)
+def test_new_names_are_checked_for_duplicates_without_a_query_each(
+    session: Session, type_name: str, header: str, line: str
+) -> None:
+    """The service's check that a new name is free is answered from the names the file was
+    looked up with; a name taken before the file is matched, not created again."""
+
+    def selects(rows: int, batch: str) -> int:
+        lines = [header, *(line.format(i=i, batch=batch) for i in range(rows))]
+        return selects_to_create_then_match(session, lines, type_name)
+
+    selects(1, "warm-up")
+    assert selects(5, "small") == selects(40, "large")
+    factories.organization(session, name="Taken Name")
+    factories.hotline(session, country="BE", name="Taken Line")
+    taken = {"organizations": "taken name,ngo,Belgium", "hotlines": "TAKEN LINE,BE,"}[type_name]
+    report = run(session, csv_bytes(header, taken), type_name=type_name, apply=True)
+    assert report.applied and outcomes(report) == ["update"], report.errors
+
+
 def test_a_row_matching_two_existing_records_is_an_error(session: Session) -> None:
     funder = factories.organization(session, name="Gamma Foundation")
     for _ in range(2):
