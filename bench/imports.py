@@ -235,6 +235,13 @@ def run(backend: str, rows: int, types: set[str] | None = None) -> None:
                 password=secrets.token_urlsafe(18),  # nobody signs in as the owner
             )
             session.commit()
+            # Every statement sent (a multi-row INSERT counts once).
+            statements: list[str] = []
+            sa.event.listen(
+                db.engine,
+                "before_cursor_execute",
+                lambda _conn, _cursor, statement, *_: statements.append(statement),
+            )
             order = [name for name, _, _ in files(0)]
             last = max(order.index(t) for t in types) if types else len(order) - 1
             for index, (type_name, content, options) in enumerate(files(rows)):
@@ -254,6 +261,7 @@ def run(backend: str, rows: int, types: set[str] | None = None) -> None:
                     session.commit()
                     continue
                 for step, apply in (("dry run", False), ("apply", True), ("re-apply", True)):
+                    statements.clear()
                     started = time.perf_counter()
                     cpu = time.process_time()
                     report = imports.run_import(
@@ -271,7 +279,9 @@ def run(backend: str, rows: int, types: set[str] | None = None) -> None:
                     print(
                         f"{backend:10} {type_name:19} {step:9} {report.processed:6} rows "
                         f"{seconds:6.2f} s (this process's CPU {cpu:5.2f} s)  "
-                        f"{report.processed / seconds:7,.0f} rows/s  {report.summary()}"
+                        f"{report.processed / seconds:7,.0f} rows/s  "
+                        f"{len(statements) / report.processed:5.2f} statements/row  "
+                        f"{report.summary()}"
                     )
             db.session.remove()
             db.engine.dispose()
