@@ -952,9 +952,12 @@ def _event_json(event_row: AuditEvent) -> dict[str, Any]:
 
 
 def export_contact(session: Session, *, contact: Contact) -> dict[str, Any]:
-    """Everything coordapp stores about one contact person, as JSON-ready values.
+    """Everything coordapp stores about one contact person, as JSON-ready values, including the
+    trainings whose attendee lists name them (rows of their organization or its hotlines).
 
     The export itself is recorded in the contact's history (after the copy is taken)."""
+    from coordapp.training import service as training  # training's service imports this one
+
     data: dict[str, Any] = {
         "subject": {"type": "contact", "id": contact.id},
         "exported_at": utcnow().isoformat(timespec="seconds"),
@@ -977,6 +980,16 @@ def export_contact(session: Session, *, contact: Contact) -> dict[str, Any]:
             ),
         },
         "organization": {"id": contact.organization.id, "name": contact.organization.name},
+        "named_as_training_attendee": [
+            {
+                "training": row.event.title,
+                "start_date": row.event.start_date.isoformat(),
+                "participant_row": row.id,
+            }
+            for row in training.participations_naming(
+                session, name=contact.full_name, organization_id=contact.organization_id
+            )
+        ],
         "history": [
             _event_json(e)
             for e in audit.events_for(session, entity_type="contacts", entity_id=contact.id)
@@ -1001,14 +1014,19 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
     - in the contact's earlier audit events the old values of those fields are overwritten with
       "[erased]" (the events themselves — who changed which field, when — remain), and the
       erasure is recorded as one "erase" event that names no personal value;
-    - not covered: free text elsewhere that may name the person, notably training
-      participations' ``attendee_names``, which this record does not link to. Those are edited
-      on their own records.
+    - the person's name is taken out of the named attendees of the trainings of their
+      organization (or of the hotlines it operates), and out of those rows' history;
+    - not covered: other free text that may name the person (notes are for coordination only).
 
     Erasing an already erased contact changes nothing.
     """
     if contact.erased_at is not None:
         return contact
+    from coordapp.training import service as training  # training's service imports this one
+
+    attendee_rows = training.erase_attendee(
+        session, name=contact.full_name, organization_id=contact.organization_id
+    )
     now = utcnow()
     values = {
         "full_name": f"Erased contact #{contact.id}",
@@ -1036,6 +1054,7 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
         entity_type=Contact.__tablename__,
         entity_id=contact.id,
         changes={c.field: [audit.ERASED if c.before else None, c.after] for c in changed},
-        summary="Personal data erased on request.",
+        summary="Personal data erased on request"
+        + (f", also from {attendee_rows} training attendee list(s)." if attendee_rows else "."),
     )
     return contact

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from coordapp import validation
+from coordapp.audit import service as audit
 from coordapp.errors import NotFound, ValidationError
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
@@ -498,6 +499,67 @@ def set_participation(
         records.apply_changes(participation, values)
     session.flush()
     return participation
+
+
+def _attendee_key(name: str) -> str:
+    return " ".join(name.split()).lower()
+
+
+def participations_naming(
+    session: Session, *, name: str, organization_id: int
+) -> list[TrainingParticipation]:
+    """Rows of the organization, or of a hotline it operates, whose named attendees include
+    ``name`` (any case or spacing): where a contact of that organization may be named."""
+    key = _attendee_key(name)
+    if not key:
+        return []
+    operated = sa.select(Hotline.id).where(Hotline.operator_id == organization_id)
+    rows = session.scalars(
+        sa.select(TrainingParticipation)
+        .where(
+            TrainingParticipation.attendee_names.is_not(None),
+            sa.or_(
+                TrainingParticipation.organization_id == organization_id,
+                TrainingParticipation.hotline_id.in_(operated),
+            ),
+        )
+        .order_by(TrainingParticipation.id)
+    )
+    return [
+        row
+        for row in rows
+        if any(_attendee_key(line) == key for line in (row.attendee_names or "").splitlines())
+    ]
+
+
+def erase_attendee(session: Session, *, name: str, organization_id: int) -> int:
+    """Take ``name`` out of the named attendees of ``participations_naming`` and out of those
+    rows' history (right to erasure); returns the number of rows changed."""
+    rows = participations_naming(session, name=name, organization_id=organization_id)
+    key = _attendee_key(name)
+    for row in rows:
+        kept = [
+            line for line in (row.attendee_names or "").splitlines() if _attendee_key(line) != key
+        ]
+        # The listener would copy the old list (with the name) into a new event.
+        with audit.bulk_load(session):
+            row.attendee_names = "\n".join(kept) or None
+            session.flush()
+        audit.redact_fields(
+            session,
+            entity_type=TrainingParticipation.__tablename__,
+            entity_id=row.id,
+            fields=frozenset({"attendee_names"}),
+        )
+        audit.record(
+            session,
+            action="erase",
+            entity_type=TrainingParticipation.__tablename__,
+            entity_id=row.id,
+            changes={"attendee_names": [audit.ERASED, row.attendee_names]},
+            summary="A named attendee erased on request.",
+        )
+    return len(rows)
 
 
 def remove_participation(

@@ -17,6 +17,7 @@ from coordapp.audit.models import AuditEvent
 from coordapp.errors import ValidationError
 from coordapp.partners import service
 from coordapp.partners.models import Contact, Partnership
+from coordapp.training.models import TrainingParticipation
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -122,6 +123,73 @@ def test_erasure_blanks_the_person_everywhere_and_keeps_the_business_records(
     assert events[1].changes["email"] == [audit.ERASED, audit.ERASED]
     assert events[2].changes["full_name"] == [audit.ERASED, f"Erased contact #{contact.id}"]
     assert events[2].actor_label == "manager@test.example"
+
+
+def _attendance(
+    session: Session, contact: Contact
+) -> tuple[TrainingParticipation, TrainingParticipation, TrainingParticipation]:
+    """Ana named on her organization's row, on a row of a hotline it operates, and a namesake
+    of hers on another organization's row."""
+    from coordapp.training import service as training
+    from tests.training.helpers import event
+
+    workshop = event(session, title="Hashing workshop")
+    hotline = factories.hotline(session, country="PT", name="Linha Alerta")
+    hotline.operator_id = contact.organization_id
+    other = factories.organization(session, name="Elsewhere Ltd")
+    own = training.set_participation(
+        session,
+        event=workshop,
+        organization_id=contact.organization_id,
+        participants=2,
+        attendee_names="ANA  costa\nRui Silva",
+    )
+    operated = training.set_participation(
+        session, event=workshop, hotline_id=hotline.id, participants=1, attendee_names="Ana Costa"
+    )
+    namesake = training.set_participation(
+        session,
+        event=workshop,
+        organization_id=other.id,
+        participants=1,
+        attendee_names="Ana Costa",
+    )
+    session.flush()
+    return own, operated, namesake
+
+
+def test_export_and_erasure_cover_the_training_attendee_lists_naming_the_contact(
+    session: Session,
+) -> None:
+    contact = make_contact(session)
+    own, operated, namesake = _attendance(session, contact)
+    exported = service.export_contact(session, contact=contact)["named_as_training_attendee"]
+    assert [(e["training"], e["participant_row"]) for e in exported] == [
+        ("Hashing workshop", own.id),
+        ("Hashing workshop", operated.id),
+    ]
+
+    service.erase_contact(session, contact=contact)
+
+    assert own.attendee_names == "Rui Silva"
+    assert operated.attendee_names is None
+    assert namesake.attendee_names == "Ana Costa"  # a namesake elsewhere: not hers
+    history = json.dumps(
+        [
+            e.changes
+            for e in session.scalars(
+                sa.select(AuditEvent).where(
+                    AuditEvent.entity_type == "training_participations",
+                    AuditEvent.entity_id.in_([str(own.id), str(operated.id)]),
+                )
+            )
+        ]
+    ).lower()
+    assert "ana" not in history  # the lists' history is redacted
+    erase = audit.events_for(session, entity_type="contacts", entity_id=contact.id)[-1]
+    assert (
+        erase.summary == "Personal data erased on request, also from 2 training attendee list(s)."
+    )
 
 
 def test_an_erased_contact_cannot_be_edited_and_erasing_twice_changes_nothing(
