@@ -76,6 +76,10 @@ def _migrations_dir() -> str:
     return str(Path(__file__).resolve().parent.parent / "migrations")
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(db: Any) -> None:
     """Foreign keys on, and real transactions: pysqlite's own BEGIN handling breaks savepoints
     (the SQLAlchemy-documented recipe)."""
@@ -94,6 +98,10 @@ def _configure_sqlite(db: Any) -> None:
         # import's transaction) instead of failing after the driver's default 5 s.
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # SQLite's own lower() folds ASCII letters only: "Hotline Éire" would not be found as
+        # "hotline éire", nor match the key the importer computes in Python. Python's lower()
+        # replaces it on every connection (deterministic, so the lower(name) indexes use it).
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

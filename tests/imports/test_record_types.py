@@ -141,6 +141,28 @@ def test_a_hotline_named_twice_in_one_file_gets_both_rows_history(session: Sessi
     apply_twice(session, content, "hotlines")
 
 
+def test_names_with_accented_capitals_match_in_any_case(session: Session) -> None:
+    """SQLite's own lower() folds ASCII only; the app's replaces it (PostgreSQL folds Unicode)."""
+    from coordapp.network import service as network
+
+    factories.hotline(session, country="IE", name="Hotline Éire")
+    factories.organization(session, name="Örebro Trust")
+    session.flush()
+    assert network.hotline_by_name(session, "hotline éire") is not None
+    hotlines = csv_bytes("name,country", "HOTLINE ÉIRE,Ireland")
+    report = run(session, hotlines, type_name="hotlines", apply=True)
+    # Matched, not a second hotline (the file's spelling of the name is kept, as for ASCII).
+    assert report.applied and outcomes(report) == ["update"], report.errors
+    assert report.rows[0].changed == ("name",) and count(session, Hotline) == 1
+    sheet = csv_bytes(
+        TRAINING[0],
+        TRAINING[1].replace("Hotline BE", "hotline éire"),
+        TRAINING[2].replace("Alpha Cloud", "örebro trust"),
+    )
+    report = run(session, sheet, type_name="trainings", apply=True)
+    assert report.applied and outcomes(report) == ["create", "create"], report.errors
+
+
 def test_hotlines_impossible_history_is_an_error_on_its_row(session: Session) -> None:
     content = csv_bytes(
         "name,country,membership",
