@@ -1036,24 +1036,6 @@ def get_receipt(session: Session, receipt_id: int) -> FundingReceipt:
     return obj
 
 
-def find_receipts(
-    session: Session, *, commitment_id: int, received_on: date, currency_code: str, amount: Decimal
-) -> list[FundingReceipt]:
-    """Receipts of that sum on that day against the commitment (re-imports match on these)."""
-    return list(
-        session.scalars(
-            sa.select(FundingReceipt)
-            .where(
-                FundingReceipt.commitment_id == commitment_id,
-                FundingReceipt.received_on == received_on,
-                FundingReceipt.currency_code == currency_code,
-                FundingReceipt.amount == amount,
-            )
-            .order_by(FundingReceipt.id)
-        )
-    )
-
-
 def commitments_of_funders(session: Session, funder_ids: Iterable[int]) -> list[FundingCommitment]:
     """Every commitment of those funders (a thousand funders per query)."""
     statement = sa.select(FundingCommitment)
