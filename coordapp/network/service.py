@@ -560,17 +560,15 @@ def _clean_hotline(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
-    other = memo.remembered(
+    other = records.other_named(
         session,
-        "hotline",
-        hotline_name_key(name),
-        lambda: session.scalar(
-            sa.select(Hotline).where(
-                sa.func.lower(Hotline.name) == name.lower(), Hotline.id != (exclude_id or 0)
-            )
-        ),
+        Hotline,
+        kind="hotline",
+        key=hotline_name_key(name),
+        name=name,
+        exclude_id=exclude_id,
     )
-    if other is not None and (exclude_id is None or other.id != exclude_id):
+    if other is not None:
         raise ValidationError("name", f"A hotline named {name!r} already exists.")
     home = reference.require_country(
         session, "country_code", data.get("country_code"), required=True

@@ -125,18 +125,15 @@ def _clean_organization(
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
     audit.serialize_writers(session)
-    other = memo.remembered(
+    other = records.other_named(
         session,
-        "organization",
-        organization_name_key(name),
-        lambda: session.scalar(
-            sa.select(Organization).where(
-                sa.func.lower(Organization.name) == name.lower(),
-                Organization.id != (exclude_id or 0),
-            )
-        ),
+        Organization,
+        kind="organization",
+        key=organization_name_key(name),
+        name=name,
+        exclude_id=exclude_id,
     )
-    if other is not None and (exclude_id is None or other.id != exclude_id):
+    if other is not None:
         raise ValidationError("name", f"An organization named {name!r} already exists.")
     return {
         "name": name,

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp import memo
 from coordapp.audit import service as audit
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, NotFound
@@ -46,6 +47,27 @@ def scalars_in(
     for start in range(0, len(wanted), 1000):
         found.extend(session.scalars(statement.where(column.in_(wanted[start : start + 1000]))))
     return found
+
+
+def other_named(
+    session: Session, model: Any, *, kind: str, key: str, name: str, exclude_id: int | None
+) -> Any | None:
+    """A record of ``model`` other than ``exclude_id`` with that name in any case: the duplicate
+    check of a name. While an import runs it is answered from the names the file was looked up
+    with (``coordapp.memo``, under ``kind`` and ``key``)."""
+    other = memo.remembered(
+        session,
+        kind,
+        key,
+        lambda: session.scalar(
+            sa.select(model).where(
+                sa.func.lower(model.name) == name.lower(), model.id != (exclude_id or 0)
+            )
+        ),
+    )
+    if other is None or (exclude_id is not None and other.id == exclude_id):
+        return None
+    return other
 
 
 def get_or_404(session: Session, model: Any, record_id: Any, *, what: str) -> Any:
