@@ -560,6 +560,7 @@ def _clean_hotline(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
+    audit.serialize_writers(session)  # two saves must not both find the name free
     other = records.other_named(
         session,
         Hotline,

@@ -309,3 +309,43 @@ def test_two_imports_at_once_stay_consistent(
         assert again.ok, again.summary()
         if expected == stored:
             assert again.counts["unchanged"] == rows, again.counts
+
+
+def test_two_managers_creating_one_hotline_name_at_once_make_one(committed_app: Flask) -> None:
+    """Hotline names are unique in any case, a rule the database does not enforce: each save
+    takes the writers' lock before it checks the name, so exactly one of them creates it."""
+    from coordapp.errors import ValidationError
+    from coordapp.network import service as network
+    from coordapp.network.models import Hotline
+
+    def work(index: int, barrier: threading.Barrier) -> str:
+        with committed_app.app_context():
+            session = db.session()
+            audit.set_actor(session, actor_id=None, label=f"test:thread-{index}")
+            barrier.wait()
+            try:
+                network.create_hotline(
+                    session,
+                    data={
+                        "name": "Concurrent Line" if index % 2 else "CONCURRENT LINE",
+                        "country_code": "BE",
+                    },
+                )
+                session.commit()
+                return "created"
+            except ValidationError as refused:
+                session.rollback()
+                assert "already exists" in refused.message
+                return "refused"
+            finally:
+                db.session.remove()
+
+    outcomes = _in_threads(THREADS, work)
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert outcomes.count("created") == 1, outcomes
+    with committed_app.app_context():
+        stored = db.session.scalars(
+            sa.select(Hotline.name).where(sa.func.lower(Hotline.name) == "concurrent line")
+        ).all()
+        db.session.remove()
+    assert len(stored) == 1, stored
