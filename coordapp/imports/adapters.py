@@ -248,25 +248,6 @@ def _name_key(name: Any) -> str:
     return " ".join(str(name or "").split()).lower()
 
 
-def prepare_trainings(
-    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
-) -> None:
-    """Every participant the sheet names, looked up in one query for hotlines and one for
-    organizations rather than two per row; a name not found here is looked up (and reported)
-    by its row."""
-    names = [str(v) for v in values.get("participant", []) if v is not None and str(v).strip()]
-    hotlines = network.hotlines_by_names(session, names)
-    organizations = partners.organizations_by_names(session, names)
-    found: dict[str, tuple[int | None, int | None]] = {
-        key: (None, organization.id) for key, organization in organizations.items()
-    }
-    # A name that is both a hotline's and an organization's means the hotline, as per row.
-    found.update((key, (hotline.id, None)) for key, hotline in hotlines.items())
-    context["participants"] = found
-    # Strong references keep them in the identity map: the service's checks need no query.
-    context["participant_records"] = [*hotlines.values(), *organizations.values()]
-
-
 def apply_training(
     session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
 ) -> tuple[str, tuple[str, ...]]:
@@ -317,11 +298,8 @@ def apply_training(
         if data.get("participants") is not None:
             raise ValidationError("participant", "Name the hotline or organization that took part.")
         return outcome, changed
-    names: dict[str, tuple[int | None, int | None]] = context.setdefault("participants", {})
-    name_key = _name_key(participant)
-    if name_key not in names:
-        names[name_key] = _participant_ids(session, str(participant))
-    hotline_id, organization_id = names[name_key]
+    # Looked up with the whole file's names ahead (coordapp.memo): no query per row.
+    hotline_id, organization_id = _participant_ids(session, str(participant))
     row = rows.get((hotline_id, organization_id))
     figures = {
         "participants": data.get("participants"),
@@ -386,13 +364,13 @@ def prepare_statistics(
 ) -> None:
     """The stored figures of every hotline the file names, read in one query per thousand
     hotlines rather than one per row, by (hotline, year)."""
-    names = [str(v) for v in values.get("hotline", []) if v is not None and str(v).strip()]
-    hotlines = network.hotlines_by_names(session, names)
+    names = {str(v) for v in values.get("hotline", []) if v is not None and str(v).strip()}
+    # Found in the names the importer looked up ahead (coordapp.memo): no query here.
+    hotlines = {network.hotline_by_name(session, name) for name in names} - {None}
     by_year: dict[tuple[int, int], list[Any]] = {}
-    for row in stats.statistics_of_hotlines(session, [h.id for h in hotlines.values()]):
+    for row in stats.statistics_of_hotlines(session, [h.id for h in hotlines if h]):
         by_year.setdefault((row.hotline_id, row.period_start.year), []).append(row)
     context["stored_statistics"] = by_year
-    context["statistics_hotlines"] = list(hotlines.values())
 
 
 def apply_statistics(

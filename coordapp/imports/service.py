@@ -663,13 +663,11 @@ def _look_up_names(session: Session, mapping: Mapping[int, ImportColumn], table:
             for _, cells in table.rows
             if index < len(cells) and not _blank(cells[index])
         }
-        look_up, key = NAME_LOOKUPS[column.names]
-        memo.remember(
-            session,
-            column.names,
-            look_up(session, sorted(names)),
-            asked=[key(name) for name in names],
-        )
+        for kind in column.names:
+            look_up, key = NAME_LOOKUPS[kind]
+            memo.remember(
+                session, kind, look_up(session, sorted(names)), asked=[key(n) for n in names]
+            )
 
 
 _GC_LOCK = threading.Lock()

@@ -63,9 +63,9 @@ class ImportColumn:
     aliases: tuple[str, ...] = ()
     # The record's current value in the service's input form (for columns the file leaves out).
     current: Callable[[Any], Any] | None = None
-    # The column names records ("organization", "hotline", "user"): the importer looks all of
-    # the file's names up ahead, a thousand per query (see ``NAME_LOOKUPS`` and coordapp.memo).
-    names: str = ""
+    # The kinds of record the column names ("organization", "hotline", "user"): the importer
+    # looks the file's names up ahead, a thousand per query (``NAME_LOOKUPS``, coordapp.memo).
+    names: tuple[str, ...] = ()
 
     def value_of(self, obj: Any) -> Any:
         return self.current(obj) if self.current else getattr(obj, self.field)
@@ -152,7 +152,7 @@ ORGANIZATIONS = ImportType(
             "name",
             required=True,
             aliases=("organization", "organisation"),
-            names="organization",
+            names=("organization",),
         ),
         ImportColumn("kind", "kind", Kind.CHOICE, required=True, choices=OrganizationKind),
         ImportColumn("status", "status", Kind.CHOICE, choices=OrganizationStatus),
@@ -194,7 +194,7 @@ CONTACTS = ImportType(
             required=True,
             aliases=("organisation",),
             current=lambda c: c.organization.name,
-            names="organization",
+            names=("organization",),
         ),
         ImportColumn("full_name", "full_name", required=True, aliases=("name",)),
         ImportColumn("job_title", "job_title", aliases=("title",)),
@@ -322,7 +322,7 @@ HOTLINES = ImportType(
     title="Hotlines",
     model=Hotline,
     columns=(
-        ImportColumn("name", "name", required=True, aliases=("hotline",), names="hotline"),
+        ImportColumn("name", "name", required=True, aliases=("hotline",), names=("hotline",)),
         ImportColumn(
             "country", "country_code", Kind.COUNTRY, required=True, aliases=("home_country",)
         ),
@@ -331,7 +331,7 @@ HOTLINES = ImportType(
             "operator",
             aliases=("operating_organization",),
             current=lambda h: h.operator.name if h.operator else None,
-            names="organization",
+            names=("organization",),
         ),
         ImportColumn(
             "covered_countries",
@@ -396,7 +396,7 @@ PARTNERSHIPS = ImportType(
             required=True,
             aliases=("organisation", "partner"),
             current=lambda p: p.organization.name,
-            names="organization",
+            names=("organization",),
         ),
         ImportColumn("title", "title", required=True),
         ImportColumn("type", "type", Kind.CHOICE, required=True, choices=PartnershipType),
@@ -406,7 +406,7 @@ PARTNERSHIPS = ImportType(
         ImportColumn(
             "renewal_notice_days", "renewal_notice_days", Kind.INTEGER, aliases=("notice_days",)
         ),
-        ImportColumn("owner", "owner_id", Kind.USER, aliases=("owner_email",), names="user"),
+        ImportColumn("owner", "owner_id", Kind.USER, aliases=("owner_email",), names=("user",)),
         ImportColumn(
             "pillars",
             "pillars",
@@ -458,7 +458,7 @@ FUNDING_COMMITMENTS = ImportType(
             "funder",
             required=True,
             current=lambda c: c.funder.name,
-            names="organization",
+            names=("organization",),
         ),
         ImportColumn("title", "title", required=True),
         ImportColumn("amount", "amount", Kind.DECIMAL, required=True),
@@ -524,7 +524,7 @@ RECEIPTS = ImportType(
     title="Funding receipts",
     model=FundingReceipt,
     columns=(
-        ImportColumn("funder", "funder", required=True, names="organization"),
+        ImportColumn("funder", "funder", required=True, names=("organization",)),
         ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
         ImportColumn(
             "received_on", "received_on", Kind.DATE, required=True, aliases=("received", "date")
@@ -576,12 +576,15 @@ TRAININGS = ImportType(
             Kind.COUNTRY,
             aliases=("location", "country"),
         ),
-        ImportColumn("organizer", "organizer", names="organization"),
+        ImportColumn("organizer", "organizer", names=("organization",)),
         ImportColumn("topics", "topics"),
         ImportColumn("trainers", "trainers"),
         ImportColumn("notes", "notes"),
         ImportColumn(
-            "participant", "participant", aliases=("hotline", "organization", "organisation")
+            "participant",
+            "participant",
+            aliases=("hotline", "organization", "organisation"),
+            names=("hotline", "organization"),
         ),
         ImportColumn("participants", "participants", Kind.INTEGER, aliases=("people",)),
         ImportColumn("completed", "completed", Kind.INTEGER),
@@ -592,7 +595,6 @@ TRAININGS = ImportType(
     create=_not_generic,
     update=_not_generic,
     apply_row=adapters.apply_training,
-    prepare=adapters.prepare_trainings,
     batch_writes=True,
     example={
         "title": "Analyst wellbeing workshop",
@@ -627,7 +629,7 @@ HOTLINE_STATISTICS = ImportType(
     title="Hotline statistics",
     model=HotlineStatistic,
     columns=(
-        ImportColumn("hotline", "hotline", required=True, names="hotline"),
+        ImportColumn("hotline", "hotline", required=True, names=("hotline",)),
         ImportColumn("year", "year", Kind.INTEGER, required=True),
         ImportColumn("quarter", "quarter", Kind.INTEGER, required=True, aliases=("q",)),
         *(ImportColumn(code, code, Kind.DECIMAL) for code in adapters.METRIC_CODES),
