@@ -9,7 +9,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Input, Output, dcc, html
 
 from coordapp.extensions import current_session
 from coordapp.reporting import service as reporting
@@ -37,9 +37,40 @@ class FundingFilters:
     first_year: int
     last_year: int
     currency: str
+    constant_on: date | None = None  # None: each row at its own date's rate
 
     def query(self) -> dict[str, Any]:
-        return {"from": self.first_year, "to": self.last_year, "currency": self.currency}
+        query: dict[str, Any] = {
+            "from": self.first_year,
+            "to": self.last_year,
+            "currency": self.currency,
+        }
+        if self.constant_on is not None:
+            query["rates"] = self.constant_on.isoformat()
+        return query
+
+
+ROW_RATES = "row"
+
+
+def rate_options(first_year: int, last_year: int, *, today: date) -> list[dict[str, str]]:
+    """Each row at its own date (the default), or every row at the rates of one year end."""
+    options = [{"label": "Each row at its own date", "value": ROW_RATES}]
+    for year in range(last_year, first_year - 1, -1):
+        day = min(date(year, 12, 31), today)
+        options.append({"label": f"Constant: rates of {day.isoformat()}", "value": day.isoformat()})
+    return options
+
+
+def _constant_on(value: Any, *, today: date) -> date | None:
+    """A constant rate date from the address, or None (each row at its own date)."""
+    if not isinstance(value, str) or value == ROW_RATES:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if date(FIRST_YEAR, 1, 1) <= day <= today else None
 
 
 def parse(values: dict[str, Any], *, today: date | None = None) -> FundingFilters:
@@ -52,7 +83,7 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> FundingFilter
         highest=today.year,
     )
     currency = params.choice(values.get("currency"), params.CURRENCIES, "EUR") or "EUR"
-    return FundingFilters(first, last, currency)
+    return FundingFilters(first, last, currency, _constant_on(values.get("rates"), today=today))
 
 
 def _data(filters: FundingFilters) -> reporting.FundingFigures:
@@ -62,7 +93,7 @@ def _data(filters: FundingFilters) -> reporting.FundingFigures:
         first_year=filters.first_year,
         last_year=filters.last_year,
         currency=filters.currency,
-        rates_on=date.today(),
+        constant_on=filters.constant_on,
     )
 
 
@@ -87,6 +118,18 @@ def layout(query: dict[str, str]) -> Any:
                         options=[{"label": c, "value": c} for c in params.CURRENCIES],
                         value=filters.currency,
                         inline=True,
+                    ),
+                ),
+                labelled(
+                    "Exchange rates",
+                    dcc.Dropdown(
+                        id=fid("rates"),
+                        options=rate_options(filters.first_year, filters.last_year, today=today),
+                        value=(
+                            filters.constant_on.isoformat() if filters.constant_on else ROW_RATES
+                        ),
+                        clearable=False,
+                        style={"minWidth": "16rem"},
                     ),
                 ),
                 dbc.Col(html.Div(id="funding-rates", className="small text-body-secondary")),
@@ -128,10 +171,16 @@ def _stamp(filters: FundingFilters, data: reporting.FundingFigures) -> list[tupl
         ("filters", params.to_search(filters.query())),
         ("as of", date.today()),
         ("currency", data.currency),
-        ("exchange rates", f"latest on or before {data.rates.rates_on.isoformat()}"),
-        ("exchange-rate date", data.rates.oldest_rate_date or "no conversion"),
+        ("exchange rates", data.rates.basis),
+        ("exchange-rate dates", _rate_dates(data.rates)),
         ("rates used", data.rates.note),
     ]
+
+
+def _rate_dates(rates: reporting.RateInfo) -> str:
+    if rates.oldest_rate_date is None or rates.newest_rate_date is None:
+        return "no conversion"
+    return f"{rates.oldest_rate_date.isoformat()}..{rates.newest_rate_date.isoformat()}"
 
 
 def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:
@@ -195,9 +244,12 @@ def register(app: dash.Dash) -> None:
         Input(fid("from"), "value"),
         Input(fid("to"), "value"),
         Input(fid("currency"), "value"),
+        Input(fid("rates"), "value"),
     )
-    def update(first: Any, last: Any, currency: Any) -> tuple[Any, ...]:
-        data = _data(parse({"from": first, "to": last, "currency": currency}))
+    def update(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
+        data = _data(
+            parse({"from": first, "to": last, "currency": currency, "rates": rates_value})
+        )
         rates = f"Amounts {data.rates.note}."
         empty = (
             empty_state(f"No funding recorded for {data.first_year}–{data.last_year}.")
@@ -219,7 +271,7 @@ PAGE = Page(
     slug=SLUG,
     title=TITLE,
     summary="Pledged against received per year, by pillar, funder and funder kind, in EUR or "
-    "USD at dated rates.",
+    "USD, each row at its own date's rate or at constant rates.",
     layout=layout,
     register=register,
     downloads=DOWNLOADS,

@@ -157,19 +157,17 @@ def _money(total: Any) -> dict[str, Any]:
 
 
 def funding_summary(session: Session, *, year: int, today: date) -> dict[str, Any]:
-    """Pledged and received in EUR for ``year``, at the rates of its last day (or today)."""
-    start, end = date(year, 1, 1), date(year, 12, 31)
-    rates_on = min(end, today)
+    """Pledged and received in EUR for ``year`` up to ``today``, each row at its own date's rate."""
+    start, end = date(year, 1, 1), min(date(year, 12, 31), today)
+    pledged = funding.pledged_total(session, start=start, end=end, currency="EUR")
+    received = funding.received_total(session, start=start, end=end, currency="EUR")
     return {
         "year": year,
         "currency": "EUR",
-        "rates_on": rates_on.isoformat(),
-        "pledged": _money(
-            funding.pledged_total(session, start=start, end=end, currency="EUR", rates_on=rates_on)
-        ),
-        "received": _money(
-            funding.received_total(session, start=start, end=end, currency="EUR", rates_on=rates_on)
-        ),
+        "rates": conversion.ROW_DATES,
+        "pledged": _money(pledged),
+        "received": _money(received),
+        "rates_note": conversion.merge("EUR", (pledged.rates, received.rates)).note,
     }
 
 

@@ -220,7 +220,8 @@ def _pipeline(session: Session, *, on: date) -> tuple[PipelineEntry, ...]:
 
 def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
     """All of the year's figures, measured at year end (or ``today`` in the current year);
-    money in EUR at the rates the dashboards use today."""
+    money in EUR, each row at the rate of its own date (so a past year's pack never changes
+    when a rate is added)."""
     measured_on = reporting.period_end(year, today=today)
     previous_on = date(year - 1, 12, 31)
     return BoardPack(
@@ -232,9 +233,7 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         coverage_before=network.coverage_summary(session, on=previous_on),
         new_hotlines=_new_hotlines(session, year=year, on=measured_on),
         lapsed_hotlines=_lapsed_hotlines(session, year=year, on=measured_on),
-        funding=reporting.funding_figures(
-            session, first_year=year, last_year=year, currency="EUR", rates_on=today
-        ),
+        funding=reporting.funding_figures(session, first_year=year, last_year=year, currency="EUR"),
         training=reporting.training_figures(session, first_year=year, last_year=year),
         pillars=reporting.pillar_progress(session, year=year, today=today),
         pipeline=_pipeline(session, on=measured_on),

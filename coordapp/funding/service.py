@@ -19,6 +19,8 @@ from coordapp import validation
 from coordapp.audit import service as audit
 from coordapp.db import utcnow
 from coordapp.errors import ValidationError
+from coordapp.funding import conversion
+from coordapp.funding.conversion import MoneyTotal
 from coordapp.funding.models import (
     CommitmentStatus,
     CommitmentStatusEvent,
@@ -37,135 +39,153 @@ from coordapp.reference import service as reference
 from coordapp.reference.models import Currency
 
 
-@dataclass(frozen=True, slots=True)
-class MoneyTotal:
-    """A converted total that names the rates it used.
-
-    ``rate_dates`` maps each converted currency to the date of the rate applied; currencies with
-    no rate on or before ``rates_on`` are listed in ``unconverted`` and left out of ``amount``.
-    """
-
-    amount: Decimal
-    currency: str
-    rates_on: date
-    rate_dates: dict[str, date] = field(default_factory=dict)
-    unconverted: tuple[str, ...] = ()
-
-    @property
-    def oldest_rate_date(self) -> date | None:
-        return min(self.rate_dates.values()) if self.rate_dates else None
-
-    @property
-    def rate_note(self) -> str:
-        if not self.rate_dates:
-            return f"in {self.currency}, no conversion needed"
-        oldest = self.oldest_rate_date
-        return f"converted to {self.currency} at rates of {oldest.isoformat() if oldest else '-'}"
+# --- the money figures: which rows count, each dated for its conversion ------------------------
+# Each ``*_amounts`` select is the one definition of the rows behind a figure; it has the columns
+# currency_code, amount and dated (the date its rate is taken on). Surfaces add keys (year,
+# pillar, funder) and convert through ``conversion.convert_grouped``.
 
 
-def rates_to(target: str, *, on: date) -> sa.Subquery:
-    """(currency_code, factor, rate_date): multiply an amount in currency_code by factor to get
-    ``target``, using the latest rate on or before ``on`` stored in either direction."""
-    direct = sa.select(
-        ExchangeRate.base_code.label("currency_code"),
-        ExchangeRate.rate.label("factor"),
-        ExchangeRate.rate_date,
-        sa.literal(1).label("is_direct"),
-    ).where(ExchangeRate.quote_code == target, ExchangeRate.rate_date <= on)
-    inverse = sa.select(
-        ExchangeRate.quote_code.label("currency_code"),
-        (sa.literal(Decimal(1), sa.Numeric(20, 10)) / ExchangeRate.rate).label("factor"),
-        ExchangeRate.rate_date,
-        sa.literal(0).label("is_direct"),
-    ).where(ExchangeRate.base_code == target, ExchangeRate.rate_date <= on)
-    both = sa.union_all(direct, inverse).subquery("all_rates")
-    ranked = sa.select(
-        both.c.currency_code,
-        both.c.factor,
-        both.c.rate_date,
-        sa.func.row_number()
-        # On a date with rates stored both ways, the one stored towards the target wins.
-        .over(
-            partition_by=both.c.currency_code,
-            order_by=(both.c.rate_date.desc(), both.c.is_direct.desc()),
-        )
-        .label("rn"),
-    ).subquery("ranked_rates")
-    return (
-        sa.select(ranked.c.currency_code, ranked.c.factor, ranked.c.rate_date)
-        .where(ranked.c.rn == 1)
-        .subquery("rates")
-    )
-
-
-def _convert_sum(
-    session: Session,
-    *,
-    amounts: sa.Select,
-    target: str,
-    rates_on: date,
-) -> MoneyTotal:
-    """Sum ``amounts`` (columns: currency_code, amount) converted to ``target``."""
-    src = amounts.subquery("amounts")
-    rates = rates_to(target, on=rates_on)
-    per_currency = session.execute(
-        sa.select(
-            src.c.currency_code,
-            sa.func.sum(src.c.amount).label("native"),
-            sa.func.sum(
-                sa.case(
-                    (src.c.currency_code == target, src.c.amount),
-                    else_=src.c.amount * rates.c.factor,
-                )
-            ).label("converted"),
-            sa.func.max(rates.c.rate_date).label("rate_date"),
-        )
-        .outerjoin(rates, rates.c.currency_code == src.c.currency_code)
-        .group_by(src.c.currency_code)
-    ).all()
-    total = Decimal(0)
-    rate_dates: dict[str, date] = {}
-    unconverted: list[str] = []
-    for row in per_currency:
-        if row.currency_code == target:
-            total += Decimal(row.native)
-        elif row.rate_date is None:
-            unconverted.append(row.currency_code)
-        else:
-            total += Decimal(row.converted)
-            rate_dates[row.currency_code] = row.rate_date
-    minor = session.scalar(sa.select(Currency.minor_units).where(Currency.code == target))
-    quantum = Decimal(1).scaleb(-(2 if minor is None else minor))
-    return MoneyTotal(
-        amount=total.quantize(quantum, rounding=ROUND_HALF_EVEN),
-        currency=target,
-        rates_on=rates_on,
-        rate_dates=rate_dates,
-        unconverted=tuple(sorted(unconverted)),
-    )
-
-
-def received_total(
-    session: Session, *, start: date, end: date, currency: str = "EUR", rates_on: date
-) -> MoneyTotal:
-    """Money received between ``start`` and ``end`` (inclusive), in ``currency``."""
-    amounts = sa.select(FundingReceipt.currency_code, FundingReceipt.amount).where(
-        FundingReceipt.archived_at.is_(None),
-        FundingReceipt.received_on.between(start, end),
-    )
-    return _convert_sum(session, amounts=amounts, target=currency, rates_on=rates_on)
-
-
-def pledged_total(
-    session: Session, *, start: date, end: date, currency: str = "EUR", rates_on: date
-) -> MoneyTotal:
-    """Commitments (pledged or confirmed, not cancelled) pledged between ``start`` and ``end``."""
-    amounts = sa.select(FundingCommitment.currency_code, FundingCommitment.amount).where(
+def pledged_amounts(*, start: date, end: date) -> sa.Select[Any]:
+    """Commitments pledged between ``start`` and ``end`` (inclusive), not cancelled, not
+    archived, at their pledge date."""
+    return sa.select(
+        FundingCommitment.currency_code,
+        FundingCommitment.amount,
+        FundingCommitment.pledged_on.label("dated"),
+    ).where(
         FundingCommitment.archived_at.is_(None),
         FundingCommitment.status != CommitmentStatus.CANCELLED.value,
         FundingCommitment.pledged_on.between(start, end),
     )
-    return _convert_sum(session, amounts=amounts, target=currency, rates_on=rates_on)
+
+
+def received_amounts(*, start: date, end: date) -> sa.Select[Any]:
+    """Receipts (not archived) received between ``start`` and ``end``, at their receipt date."""
+    return sa.select(
+        FundingReceipt.currency_code,
+        FundingReceipt.amount,
+        FundingReceipt.received_on.label("dated"),
+    ).where(
+        FundingReceipt.archived_at.is_(None),
+        FundingReceipt.received_on.between(start, end),
+    )
+
+
+def pledged_by_pillar_amounts(*, start: date, end: date) -> sa.Select[Any]:
+    """The pledges' pillar allocations (columns pillar_id + the money columns)."""
+    return sa.select(
+        FundingAllocation.pillar_id,
+        FundingCommitment.currency_code,
+        FundingAllocation.amount,
+        FundingCommitment.pledged_on.label("dated"),
+    ).join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id).where(
+        FundingCommitment.archived_at.is_(None),
+        FundingCommitment.status != CommitmentStatus.CANCELLED.value,
+        FundingCommitment.pledged_on.between(start, end),
+    )
+
+
+def received_by_pillar_amounts(*, start: date, end: date) -> sa.Select[Any]:
+    """Receipts split pro rata to their commitment's pillar allocations (allocation amount /
+    commitment amount), at the receipt date (columns pillar_id + the money columns)."""
+    share = FundingAllocation.amount / sa.func.nullif(FundingCommitment.amount, 0)
+    return (
+        sa.select(
+            FundingAllocation.pillar_id,
+            FundingReceipt.currency_code,
+            (FundingReceipt.amount * share).label("amount"),
+            FundingReceipt.received_on.label("dated"),
+        )
+        .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
+        .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
+        .where(
+            FundingReceipt.archived_at.is_(None),
+            FundingReceipt.received_on.between(start, end),
+        )
+    )
+
+
+def received_total(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    currency: str = "EUR",
+    constant_on: date | None = None,
+) -> MoneyTotal:
+    """Money received between ``start`` and ``end`` (inclusive), in ``currency``."""
+    return conversion.convert_total(
+        session,
+        amounts=received_amounts(start=start, end=end),
+        currency=currency,
+        constant_on=constant_on,
+    )
+
+
+def pledged_total(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    currency: str = "EUR",
+    constant_on: date | None = None,
+) -> MoneyTotal:
+    """Commitments (pledged or confirmed, not cancelled) pledged between ``start`` and ``end``."""
+    return conversion.convert_total(
+        session,
+        amounts=pledged_amounts(start=start, end=end),
+        currency=currency,
+        constant_on=constant_on,
+    )
+
+
+def outstanding_total(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    on: date,
+    currency: str = "EUR",
+    constant_on: date | None = None,
+) -> MoneyTotal:
+    """Of the commitments pledged between ``start`` and ``end`` (not cancelled), what had not
+    been received by ``on``: per commitment, its pledge (at the pledge date) minus its receipts
+    up to ``on`` (each at its receipt date), never below zero; summed."""
+    pledges = pledged_amounts(start=start, end=end).add_columns(
+        FundingCommitment.id.label("commitment_id")
+    )
+    receipts = (
+        sa.select(
+            FundingReceipt.commitment_id,
+            FundingReceipt.currency_code,
+            FundingReceipt.amount,
+            FundingReceipt.received_on.label("dated"),
+        )
+        .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
+        .where(
+            FundingReceipt.archived_at.is_(None),
+            FundingReceipt.received_on <= on,
+            FundingCommitment.id.in_(pledges.with_only_columns(FundingCommitment.id)),
+        )
+    )
+    pledged, r1 = conversion.convert_grouped(
+        session, amounts=pledges, keys=["commitment_id"], currency=currency, constant_on=constant_on
+    )
+    received, r2 = conversion.convert_grouped(
+        session,
+        amounts=receipts,
+        keys=["commitment_id"],
+        currency=currency,
+        constant_on=constant_on,
+    )
+    quantum = conversion.minor_quantum(session, currency)
+    amount = sum(
+        (max(value - received.get(key, Decimal(0)), Decimal(0)) for key, value in pledged.items()),
+        Decimal(0).quantize(quantum),
+    )
+    return MoneyTotal(
+        amount=amount, currency=currency, rates=conversion.merge(currency, (r1, r2))
+    )
 
 
 # =============================================================================================
@@ -755,11 +775,9 @@ class ConvertedFigure:
             parts.append("at " + "; ".join(r.text for r in self.rates))
         elif not self.total.unconverted:
             parts.append(f"in {self.total.currency}, no conversion")
-        if self.total.unconverted:
-            parts.append(
-                f"without {', '.join(self.total.unconverted)}: no rate to "
-                f"{self.total.currency} on or before {self.total.rates_on.isoformat()}"
-            )
+        if self.total.rates.left_out:
+            missing = ", ".join(f"{c} {a:,}" for c, a in self.total.rates.left_out)
+            parts.append(f"without {missing}: no rate on or before the row's date")
         return "; ".join(parts)
 
     @property
@@ -771,34 +789,37 @@ class ConvertedFigure:
 
 
 def rates_used(session: Session, *, total: MoneyTotal) -> tuple[RateUsed, ...]:
-    """The stored rates behind ``total`` (the same rows :func:`rates_to` picked)."""
-    if not total.rate_dates:
+    """The stored rates behind ``total``, as they were stored (the rows the conversion read)."""
+    if not total.rates.used:
         return ()
-    target = total.currency
+    pivot = conversion.PIVOT
     conditions = [
         sa.and_(
             ExchangeRate.rate_date == on,
             sa.or_(
-                sa.and_(ExchangeRate.base_code == code, ExchangeRate.quote_code == target),
-                sa.and_(ExchangeRate.base_code == target, ExchangeRate.quote_code == code),
+                sa.and_(ExchangeRate.base_code == code, ExchangeRate.quote_code == pivot),
+                sa.and_(ExchangeRate.base_code == pivot, ExchangeRate.quote_code == code),
             ),
         )
-        for code, on in total.rate_dates.items()
+        for code, on in total.rates.used
     ]
-    found: dict[str, RateUsed] = {}
+    found: dict[tuple[str, date], RateUsed] = {}
     for rate in session.scalars(sa.select(ExchangeRate).where(sa.or_(*conditions))):
-        code = rate.base_code if rate.quote_code == target else rate.quote_code
-        # Stored towards the target wins a tie, as in rates_to().
-        if code not in found or rate.quote_code == target:
-            found[code] = RateUsed(rate.base_code, rate.quote_code, rate.rate, rate.rate_date)
-    return tuple(found[code] for code in sorted(found))
+        code = rate.base_code if rate.quote_code == pivot else rate.quote_code
+        key = (code, rate.rate_date)
+        # Stored towards EUR wins a tie, as in the conversion.
+        if key not in found or rate.quote_code == pivot:
+            found[key] = RateUsed(rate.base_code, rate.quote_code, rate.rate, rate.rate_date)
+    return tuple(found[key] for key in sorted(found))
 
 
 def convert(
-    session: Session, *, amounts: sa.Select, currency: str, rates_on: date
+    session: Session, *, amounts: sa.Select, currency: str, constant_on: date | None = None
 ) -> ConvertedFigure:
-    """Convert (currency_code, amount) rows to ``currency`` and name the rates used."""
-    total = _convert_sum(session, amounts=amounts, target=currency, rates_on=rates_on)
+    """Convert (currency_code, amount, dated) rows to ``currency`` and name the rates used."""
+    total = conversion.convert_total(
+        session, amounts=amounts, currency=currency, constant_on=constant_on
+    )
     return ConvertedFigure(total=total, rates=rates_used(session, total=total))
 
 
@@ -841,9 +862,14 @@ class CommitmentMoney:
 
 
 def commitment_money(
-    session: Session, *, commitment: FundingCommitment, currency: str, rates_on: date
+    session: Session, *, commitment: FundingCommitment, currency: str
 ) -> CommitmentMoney:
-    receipts = sa.select(FundingReceipt.currency_code, FundingReceipt.amount).where(
+    """The pledge at its pledge date's rate, each receipt at its receipt date's rate."""
+    receipts = sa.select(
+        FundingReceipt.currency_code,
+        FundingReceipt.amount,
+        FundingReceipt.received_on.label("dated"),
+    ).where(
         FundingReceipt.commitment_id == commitment.id, FundingReceipt.archived_at.is_(None)
     )
     by_currency = {
@@ -858,9 +884,11 @@ def commitment_money(
         )
     }
     pledge_currency = commitment.currency_code
-    pledged = sa.select(FundingCommitment.currency_code, FundingCommitment.amount).where(
-        FundingCommitment.id == commitment.id
-    )
+    pledged = sa.select(
+        FundingCommitment.currency_code,
+        FundingCommitment.amount,
+        FundingCommitment.pledged_on.label("dated"),
+    ).where(FundingCommitment.id == commitment.id)
     return CommitmentMoney(
         currency=pledge_currency,
         pledged=in_minor_units(commitment.amount, pledge_currency),
@@ -870,8 +898,8 @@ def commitment_money(
         received_other=tuple(
             (code, in_minor_units(total, code)) for code, total in sorted(by_currency.items())
         ),
-        pledged_converted=convert(session, amounts=pledged, currency=currency, rates_on=rates_on),
-        received_converted=convert(session, amounts=receipts, currency=currency, rates_on=rates_on),
+        pledged_converted=convert(session, amounts=pledged, currency=currency),
+        received_converted=convert(session, amounts=receipts, currency=currency),
     )
 
 
@@ -883,7 +911,7 @@ class AllocationLine:
 
 
 def commitment_related(
-    session: Session, obj: FundingCommitment, *, currency: str, rates_on: date
+    session: Session, obj: FundingCommitment, *, currency: str
 ) -> dict[str, Any]:
     """What the commitment's page shows besides its fields."""
     pledged = in_minor_units(obj.amount, obj.currency_code)
@@ -912,9 +940,8 @@ def commitment_related(
             .where(CommitmentStatusEvent.commitment_id == obj.id)
             .order_by(CommitmentStatusEvent.changed_on, CommitmentStatusEvent.id)
         ).all(),
-        "money": commitment_money(session, commitment=obj, currency=currency, rates_on=rates_on),
+        "money": commitment_money(session, commitment=obj, currency=currency),
         "next_statuses": next_statuses(obj),
-        "rates_on": rates_on,
         "money_text": money_text,
     }
 

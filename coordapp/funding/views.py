@@ -56,7 +56,6 @@ def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str
             session,
             obj,
             currency=current_app.config["REPORTING_CURRENCY"],
-            rates_on=date.today(),
         ),
         "status_form": status_form(obj),
         "funder_url": _optional_url("partners.organizations_detail", record_id=obj.funder_id),

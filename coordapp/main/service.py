@@ -46,10 +46,10 @@ def home_figures(session: Session, *, today: date, currency: str) -> HomeFigures
         coverage=network.coverage_summary(session, on=today),
         active_partnerships=partners.count_active_partnerships(session, on=today),
         received_this_year=funding.received_total(
-            session, start=year_start, end=today, currency=currency, rates_on=today
+            session, start=year_start, end=today, currency=currency
         ),
         pledged_this_year=funding.pledged_total(
-            session, start=year_start, end=today, currency=currency, rates_on=today
+            session, start=year_start, end=today, currency=currency
         ),
     )
 

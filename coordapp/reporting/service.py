@@ -7,8 +7,8 @@ to cache and share between requests). They read only; they never write. Money st
 Choices that the dashboards show to their readers:
 
 * A year's figures are measured up to its last day, or up to ``today`` for the current year.
-* Converted totals use, for each currency, the latest rate on or before ``rates_on`` (one rate
-  per currency for the whole view, so years compare at the same rates).
+* Money converts through ``coordapp.funding.conversion``: each row at the rate of its own
+  date (a past year never moves when a rate is added), or at constant rates of one date.
 * Received money by pillar: each receipt is split pro rata by its commitment's allocations
   (allocation amount / commitment amount); pledged money by pillar is the allocations.
 * Pillar indicators about trainings and funding count the target's pillar only; the others
@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.auth.models import User
+from coordapp.funding import conversion
 from coordapp.funding import service as funding
 from coordapp.funding.models import (
     CommitmentStatus,
@@ -118,145 +119,7 @@ def _dec(value: Any, places: str = "0.0001") -> Decimal:
     return Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_EVEN)
 
 
-@dataclass(frozen=True, slots=True)
-class RateInfo:
-    """Which exchange rates converted a view's amounts to ``currency``."""
-
-    currency: str
-    rates_on: date
-    rate_dates: tuple[tuple[str, date], ...] = ()
-    unconverted: tuple[str, ...] = ()
-    via_pivot: tuple[str, ...] = ()  # converted through EUR (no direct rate)
-
-    @property
-    def oldest_rate_date(self) -> date | None:
-        return min((d for _, d in self.rate_dates), default=None)
-
-    @property
-    def note(self) -> str:
-        if not self.rate_dates:
-            note = f"in {self.currency}; no conversion was needed"
-        else:
-            used = ", ".join(
-                f"{code} {day.isoformat()}"
-                + (f" (via {PIVOT_CURRENCY})" if code in self.via_pivot else "")
-                for code, day in self.rate_dates
-            )
-            note = f"in {self.currency}, converted at the rates of {used}"
-        if self.unconverted:
-            note += f"; left out (no rate): {', '.join(self.unconverted)}"
-        return note
-
-
-def _merge_rates(currency: str, rates_on: date, parts: Iterable[RateInfo]) -> RateInfo:
-    dates: dict[str, date] = {}
-    unconverted: set[str] = set()
-    via: set[str] = set()
-    for part in parts:
-        dates.update(part.rate_dates)
-        unconverted.update(part.unconverted)
-        via.update(part.via_pivot)
-    return RateInfo(
-        currency=currency,
-        rates_on=rates_on,
-        rate_dates=tuple(sorted(dates.items())),
-        unconverted=tuple(sorted(unconverted)),
-        via_pivot=tuple(sorted(via)),
-    )
-
-
-def _minor_quantum(session: Session, currency: str) -> Decimal:
-    minor = session.scalar(sa.select(Currency.minor_units).where(Currency.code == currency))
-    return Decimal(1).scaleb(-(2 if minor is None else minor))
-
-
-def _named(subquery: sa.Subquery, name: str) -> sa.Subquery:
-    """The same rows under another name (two rate tables in one statement)."""
-    return sa.select(*subquery.c).subquery(name)
-
-
-PIVOT_CURRENCY = "EUR"  # the rates are stored against it: other pairs go through it
-
-
-def _convert_grouped(
-    session: Session,
-    *,
-    amounts: sa.Select,
-    keys: Sequence[str],
-    currency: str,
-    rates_on: date,
-    quantum: Decimal,
-) -> tuple[dict[tuple[Any, ...], Decimal], RateInfo]:
-    """Sum ``amounts`` (columns: ``keys``..., currency_code, amount) per key, in ``currency``.
-
-    SQL sums per key and currency and finds each currency's rate (direct, or through EUR when
-    there is no direct one: GBP -> EUR -> USD); the few resulting rows are multiplied out in
-    Decimal. A cross rate is dated by the older of its two rates. Currencies without a rate
-    are left out and named.
-    """
-    src = amounts.subquery("amounts")
-    # Sum first, then look the rates up for the few (key, currency) sums: joined to every
-    # amount row, SQLite would rank the rates again for each of them.
-    sums = (
-        sa.select(
-            *[src.c[k] for k in keys],
-            src.c.currency_code,
-            sa.func.sum(src.c.amount).label("native"),
-        )
-        .group_by(*[src.c[k] for k in keys], src.c.currency_code)
-        .subquery("sums")
-    )
-    direct = _named(funding.rates_to(currency, on=rates_on), "direct_rates")
-    via = _named(funding.rates_to(PIVOT_CURRENCY, on=rates_on), "pivot_rates")
-    rows = session.execute(
-        sa.select(
-            *[sums.c[k] for k in keys],
-            sums.c.currency_code,
-            sums.c.native,
-            direct.c.factor.label("factor"),
-            direct.c.rate_date.label("rate_date"),
-            via.c.factor.label("via_factor"),
-            via.c.rate_date.label("via_date"),
-        )
-        .outerjoin(direct, direct.c.currency_code == sums.c.currency_code)
-        .outerjoin(via, via.c.currency_code == sums.c.currency_code)
-    ).all()
-    pivot: tuple[Decimal, date] | None = None
-    if currency != PIVOT_CURRENCY and any(r.rate_date is None and r.via_date for r in rows):
-        found = session.execute(
-            sa.select(direct.c.factor, direct.c.rate_date).where(
-                direct.c.currency_code == PIVOT_CURRENCY
-            )
-        ).first()
-        if found is not None:
-            pivot = (_dec(found.factor, "0.0000000001"), _as_date(found.rate_date))
-    totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
-    rate_dates: dict[str, date] = {}
-    unconverted: set[str] = set()
-    crossed: set[str] = set()
-    for row in rows:
-        key = tuple(row[: len(keys)])
-        native = _dec(row.native)
-        code = row.currency_code
-        if code == currency:
-            totals[key] += native
-        elif row.rate_date is not None:
-            totals[key] += native * _dec(row.factor, "0.0000000001")
-            rate_dates[code] = _as_date(row.rate_date)
-        elif row.via_date is not None and pivot is not None:
-            totals[key] += native * _dec(row.via_factor, "0.0000000001") * pivot[0]
-            rate_dates[code] = min(_as_date(row.via_date), pivot[1])
-            crossed.add(code)
-        else:
-            unconverted.add(code)
-    rounded = {k: v.quantize(quantum, rounding=ROUND_HALF_EVEN) for k, v in totals.items()}
-    return rounded, RateInfo(
-        currency=currency,
-        rates_on=rates_on,
-        rate_dates=tuple(sorted(rate_dates.items())),
-        unconverted=tuple(sorted(unconverted)),
-        via_pivot=tuple(sorted(crossed)),
-    )
+RateInfo = conversion.RateInfo
 
 
 def _as_date(value: Any) -> date:
@@ -745,25 +608,21 @@ def overview(session: Session, *, today: date, currency: str = "EUR") -> Overvie
     now_cov = network.coverage_summary(session, on=today)
     then_cov = network.coverage_summary(session, on=before)
     pledged_now = funding.pledged_total(
-        session, start=date(today.year, 1, 1), end=today, currency=currency, rates_on=today
+        session, start=date(today.year, 1, 1), end=today, currency=currency
     )
     pledged_then = funding.pledged_total(
-        session, start=date(before.year, 1, 1), end=before, currency=currency, rates_on=today
+        session, start=date(before.year, 1, 1), end=before, currency=currency
     )
     received_now = funding.received_total(
-        session, start=date(today.year, 1, 1), end=today, currency=currency, rates_on=today
+        session, start=date(today.year, 1, 1), end=today, currency=currency
     )
     received_then = funding.received_total(
-        session, start=date(before.year, 1, 1), end=before, currency=currency, rates_on=today
+        session, start=date(before.year, 1, 1), end=before, currency=currency
     )
     trainings_now, people_now = _trainings_between(session, date(today.year, 1, 1), today)
     trainings_then, people_then = _trainings_between(session, date(before.year, 1, 1), before)
     totals = (pledged_now, pledged_then, received_now, received_then)
-    rates = _merge_rates(
-        currency,
-        today,
-        (RateInfo(currency, today, tuple(t.rate_dates.items()), t.unconverted) for t in totals),
-    )
+    rates = conversion.merge(currency, [t.rates for t in totals])
     ytd = f"1 Jan–{today.strftime('%d %b')}"
 
     def count(key: str, label: str, now: int, then: int, note: str) -> Kpi:
@@ -1002,94 +861,54 @@ def funding_figures(
     first_year: int,
     last_year: int,
     currency: str = "EUR",
-    rates_on: date,
+    constant_on: date | None = None,
 ) -> FundingFigures:
     """Pledged (commitments not cancelled, by pledge date) and received (by receipt date) per
-    year, per pillar, per funder and funder kind, converted to ``currency`` at ``rates_on``."""
-    quantum = _minor_quantum(session, currency)
+    year, per pillar, per funder and funder kind, in ``currency``: each row at the rate of its
+    own date, or all at the rates of ``constant_on`` (see ``coordapp.funding.conversion``)."""
+    quantum = conversion.minor_quantum(session, currency)
+    start, end = date(first_year, 1, 1), date(last_year, 12, 31)
     pledge_year = _year_of(FundingCommitment.pledged_on).label("year")
     receipt_year = _year_of(FundingReceipt.received_on).label("year")
-    pledged_ok = (
-        FundingCommitment.archived_at.is_(None),
-        FundingCommitment.status != CommitmentStatus.CANCELLED.value,
-        _in_years(session, FundingCommitment.pledged_on, first_year, last_year),
-    )
-    received_ok = (
-        FundingReceipt.archived_at.is_(None),
-        _in_years(session, FundingReceipt.received_on, first_year, last_year),
-    )
+    pillar_name = Pillar.name.label("pillar")
+    funder = (Organization.name.label("funder"), Organization.kind.label("kind"))
 
     def convert(amounts: sa.Select, keys: Sequence[str]) -> tuple[dict, RateInfo]:
-        return _convert_grouped(
+        return conversion.convert_grouped(
             session,
             amounts=amounts,
             keys=keys,
             currency=currency,
-            rates_on=rates_on,
+            constant_on=constant_on,
             quantum=quantum,
         )
 
-    pledged_year, r1 = convert(
-        sa.select(
-            pledge_year,
-            FundingCommitment.currency_code,
-            FundingCommitment.amount,
-        ).where(*pledged_ok),
-        ["year"],
-    )
-    received_year, r2 = convert(
-        sa.select(receipt_year, FundingReceipt.currency_code, FundingReceipt.amount).where(
-            *received_ok
-        ),
-        ["year"],
-    )
+    pledged = funding.pledged_amounts(start=start, end=end)
+    received = funding.received_amounts(start=start, end=end)
+    pledged_year, r1 = convert(pledged.add_columns(pledge_year), ["year"])
+    received_year, r2 = convert(received.add_columns(receipt_year), ["year"])
     pledged_pillar, r3 = convert(
-        sa.select(
-            pledge_year,
-            Pillar.name.label("pillar"),
-            FundingCommitment.currency_code,
-            FundingAllocation.amount,
-        )
-        .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
-        .join(Pillar, Pillar.id == FundingAllocation.pillar_id)
-        .where(*pledged_ok),
+        funding.pledged_by_pillar_amounts(start=start, end=end)
+        .add_columns(pledge_year, pillar_name)
+        .join(Pillar, Pillar.id == FundingAllocation.pillar_id),
         ["year", "pillar"],
     )
-    share = FundingAllocation.amount / sa.func.nullif(FundingCommitment.amount, 0)
     received_pillar, r4 = convert(
-        sa.select(
-            receipt_year,
-            Pillar.name.label("pillar"),
-            FundingReceipt.currency_code,
-            (FundingReceipt.amount * share).label("amount"),
-        )
-        .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
-        .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
-        .join(Pillar, Pillar.id == FundingAllocation.pillar_id)
-        .where(*received_ok),
+        funding.received_by_pillar_amounts(start=start, end=end)
+        .add_columns(receipt_year, pillar_name)
+        .join(Pillar, Pillar.id == FundingAllocation.pillar_id),
         ["year", "pillar"],
     )
     pledged_funder, r5 = convert(
-        sa.select(
-            Organization.name.label("funder"),
-            Organization.kind.label("kind"),
-            FundingCommitment.currency_code,
-            FundingCommitment.amount,
-        )
-        .join(Organization, Organization.id == FundingCommitment.funder_id)
-        .where(*pledged_ok),
+        pledged.add_columns(*funder).join(
+            Organization, Organization.id == FundingCommitment.funder_id
+        ),
         ["funder", "kind"],
     )
     received_funder, r6 = convert(
-        sa.select(
-            Organization.name.label("funder"),
-            Organization.kind.label("kind"),
-            FundingReceipt.currency_code,
-            FundingReceipt.amount,
-        )
+        received.add_columns(*funder)
         .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
-        .join(Organization, Organization.id == FundingCommitment.funder_id)
-        .where(*received_ok),
+        .join(Organization, Organization.id == FundingCommitment.funder_id),
         ["funder", "kind"],
     )
     zero = Decimal(0).quantize(quantum)
@@ -1105,7 +924,7 @@ def funding_figures(
     return FundingFigures(
         first_year=first_year,
         last_year=last_year,
-        rates=_merge_rates(currency, rates_on, (r1, r2, r3, r4, r5, r6)),
+        rates=conversion.merge(currency, (r1, r2, r3, r4, r5, r6)),
         by_year=tuple(
             FundingYear(
                 y,
@@ -1371,25 +1190,13 @@ def indicator_actual(
         )
         return Decimal(_int(value)), None
     if indicator is PillarIndicator.FUNDING_RECEIVED_EUR:
-        share = FundingAllocation.amount / sa.func.nullif(FundingCommitment.amount, 0)
-        totals, rates = _convert_grouped(
+        totals, rates = conversion.convert_grouped(
             session,
-            amounts=sa.select(
-                FundingAllocation.pillar_id,
-                FundingReceipt.currency_code,
-                (FundingReceipt.amount * share).label("amount"),
-            )
-            .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
-            .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
-            .where(
-                FundingReceipt.archived_at.is_(None),
-                FundingReceipt.received_on.between(start, end),
-                FundingAllocation.pillar_id == pillar_id,
+            amounts=funding.received_by_pillar_amounts(start=start, end=end).where(
+                FundingAllocation.pillar_id == pillar_id
             ),
             keys=["pillar_id"],
             currency="EUR",
-            rates_on=end,
-            quantum=Decimal("0.01"),
         )
         return totals.get((pillar_id,), Decimal("0.00")), rates
     if indicator in (PillarIndicator.MEMBER_HOTLINES, PillarIndicator.COUNTRIES_COVERED):
@@ -1470,7 +1277,7 @@ def pillar_progress(session: Session, *, year: int, today: date) -> PillarFigure
         year=year,
         measured_on=measured_on,
         elapsed_share=share,
-        rates=_merge_rates("EUR", measured_on, rate_parts) if rate_parts else None,
+        rates=conversion.merge("EUR", rate_parts) if rate_parts else None,
         rows=tuple(rows),
     )
 

@@ -551,23 +551,27 @@ def test_receipt_form_choices_offer_open_commitments(session: Session, funder: A
 
 
 def test_eur_figures_name_the_rate_and_its_date(session: Session, funder: Any) -> None:
-    factories.rate(session, base="EUR", quote="USD", on=date(2025, 1, 1), value="1.0300")
+    factories.rate(session, base="EUR", quote="USD", on=date(2024, 10, 1), value="1.0300")
     factories.rate(session, base="EUR", quote="USD", on=date(2025, 3, 1), value="1.0850")
     commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
-    service.create_receipt(session, data=receipt_data(commitment, amount="40000.00"))
+    april = date(2025, 4, 1)
     service.create_receipt(
-        session, data=receipt_data(commitment, amount="10000.00", currency_code="EUR")
+        session, data=receipt_data(commitment, amount="40000.00", received_on=april)
+    )
+    service.create_receipt(
+        session,
+        data=receipt_data(commitment, amount="10000.00", currency_code="EUR", received_on=april),
     )
     archived = service.create_receipt(session, data=receipt_data(commitment, amount="5.00"))
     records.archive(session, obj=archived)
 
-    money = service.commitment_money(
-        session, commitment=commitment, currency="EUR", rates_on=date(2025, 6, 30)
-    )
+    money = service.commitment_money(session, commitment=commitment, currency="EUR")
 
-    rate = Decimal("1.0850")
-    pledged_eur = (Decimal("100000.00") / rate).quantize(Decimal("0.01"))
-    received_eur = (Decimal("40000.00") / rate + Decimal("10000.00")).quantize(Decimal("0.01"))
+    # The pledge (2024-11-05) takes the rate in force then; the receipts (2025-04-01) theirs.
+    pledged_eur = (Decimal("100000.00") / Decimal("1.0300")).quantize(Decimal("0.01"))
+    received_eur = (Decimal("40000.00") / Decimal("1.0850") + Decimal("10000.00")).quantize(
+        Decimal("0.01")
+    )
     assert money.pledged_converted.total.amount == pledged_eur
     assert money.received_converted.total.amount == received_eur
     assert money.received_in_currency == Decimal("40000.00")
@@ -577,18 +581,18 @@ def test_eur_figures_name_the_rate_and_its_date(session: Session, funder: Any) -
     expected_share = (received_eur * 100 / pledged_eur).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert money.converted_share == f"{expected_share}%"
     assert money.pledged_converted.text == (
-        f"≈ EUR {pledged_eur:,.2f} at 1 EUR = 1.0850 USD (2025-03-01)"
+        f"≈ EUR {pledged_eur:,.2f} at 1 EUR = 1.0300 USD (2024-10-01)"
     )
     assert "at 1 EUR = 1.0850 USD (2025-03-01)" in money.received_converted.text
-    # An earlier "rates on" date uses the earlier rate, and says so.
-    earlier = service.commitment_money(
-        session, commitment=commitment, currency="EUR", rates_on=date(2025, 2, 1)
-    )
-    assert "1 EUR = 1.0300 USD (2025-01-01)" in earlier.pledged_converted.text
+    # A newer rate changes neither: each row keeps the rate of its own date.
+    factories.rate(session, base="EUR", quote="USD", on=date(2025, 5, 1), value="2.0000")
+    again = service.commitment_money(session, commitment=commitment, currency="EUR")
+    assert again.pledged_converted.text == money.pledged_converted.text
+    assert again.received_converted.text == money.received_converted.text
 
 
 def test_a_rate_stored_towards_eur_is_shown_as_stored(session: Session, funder: Any) -> None:
-    factories.rate(session, base="GBP", quote="EUR", on=date(2025, 1, 1), value="1.17")
+    factories.rate(session, base="GBP", quote="EUR", on=date(2024, 1, 1), value="1.17")
     commitment = service.create_commitment(
         session,
         data=pledge_data(
@@ -599,11 +603,9 @@ def test_a_rate_stored_towards_eur_is_shown_as_stored(session: Session, funder: 
             allocations={str(pillar_ids(session)[0]): "1000.00"},
         ),
     )
-    money = service.commitment_money(
-        session, commitment=commitment, currency="EUR", rates_on=date(2025, 6, 30)
-    )
+    money = service.commitment_money(session, commitment=commitment, currency="EUR")
     assert money.pledged_converted.total.amount == Decimal("1170.00")
-    assert money.pledged_converted.text == "≈ EUR 1,170.00 at 1 GBP = 1.1700 EUR (2025-01-01)"
+    assert money.pledged_converted.text == "≈ EUR 1,170.00 at 1 GBP = 1.1700 EUR (2024-01-01)"
 
 
 def test_a_currency_without_a_rate_is_named_not_guessed(session: Session, funder: Any) -> None:
@@ -617,20 +619,18 @@ def test_a_currency_without_a_rate_is_named_not_guessed(session: Session, funder
             allocations={str(pillar_ids(session)[0]): "5000000"},
         ),
     )
-    money = service.commitment_money(
-        session, commitment=commitment, currency="EUR", rates_on=date(2025, 6, 30)
-    )
+    money = service.commitment_money(session, commitment=commitment, currency="EUR")
     assert money.pledged_converted.total.unconverted == ("JPY",)
-    assert "without JPY: no rate to EUR on or before 2025-06-30" in money.pledged_converted.text
+    assert (
+        "without JPY 5,000,000: no rate on or before the row's date" in money.pledged_converted.text
+    )
 
 
 def test_eur_pledges_need_no_conversion(session: Session, funder: Any) -> None:
     commitment = service.create_commitment(
         session, data=pledge_data(session, funder.name, currency_code="EUR")
     )
-    money = service.commitment_money(
-        session, commitment=commitment, currency="EUR", rates_on=date(2025, 6, 30)
-    )
+    money = service.commitment_money(session, commitment=commitment, currency="EUR")
     assert money.pledged_converted.text == "EUR 100,000.00 (no conversion needed)"
 
 
@@ -640,9 +640,7 @@ def test_detail_context_shows_amounts_and_shares(session: Session, funder: Any) 
         session,
         data=pledge_data(session, funder.name, allocations={str(cb): "25000", str(ti): "75000"}),
     )
-    related = service.commitment_related(
-        session, commitment, currency="EUR", rates_on=date(2025, 6, 30)
-    )
+    related = service.commitment_related(session, commitment, currency="EUR")
     assert [(a.pillar, a.amount, a.share) for a in related["allocations"]] == [
         ("Capacity Building", Decimal("25000.00"), "25.00%"),
         ("Technology & Innovation", Decimal("75000.00"), "75.00%"),
