@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.errors import ValidationError
+from coordapp.funding import conversion
 from coordapp.funding import service as funding
 from coordapp.listing import ListParams, ListSpec, run_list
 from coordapp.network import service as network

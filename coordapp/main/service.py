@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp.funding import conversion
 from coordapp.funding import service as funding
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.network import service as network
@@ -37,6 +38,13 @@ class HomeFigures:
     active_partnerships: int
     received_this_year: funding.MoneyTotal
     pledged_this_year: funding.MoneyTotal
+
+    @property
+    def money_rates(self) -> conversion.RateInfo:
+        return conversion.merge(
+            self.received_this_year.currency,
+            (self.received_this_year.rates, self.pledged_this_year.rates),
+        )
 
 
 def home_figures(session: Session, *, today: date, currency: str) -> HomeFigures:

@@ -191,9 +191,7 @@ def test_coverage_and_summaries(
     body = client.get(f"/api/v1/coverage?as_of={on}", headers=headers).get_json()
     with in_app() as s:
         summary = coverage_summary(s, on=on)
-        pledged = funding.pledged_total(
-            s, start=date(2025, 1, 1), end=date(2025, 12, 31), rates_on=date(2025, 12, 31)
-        )
+        pledged = funding.pledged_total(s, start=date(2025, 1, 1), end=date(2025, 12, 31))
     assert body["as_of"] == "2025-06-30"
     assert body["summary"]["countries_covered"] == summary.countries_covered
     assert len(body["countries"]) > 0
@@ -202,8 +200,9 @@ def test_coverage_and_summaries(
         assert error["field"] == "as_of"
     money = client.get("/api/v1/funding/summary?year=2025", headers=headers).get_json()
     assert Decimal(money["pledged"]["amount"]) == pledged.amount
-    assert money["rates_on"] == "2025-12-31" and money["pledged"]["currency"] == "EUR"
-    assert "rate_dates" in money["pledged"]
+    assert money["rates"] == "each row at the rate of its own date"
+    assert money["pledged"]["currency"] == "EUR"
+    assert "used" in money["pledged"]["rates"] and money["rates_note"].startswith("in EUR")
     _assert_error(client.get("/api/v1/funding/summary?year=abc", headers=headers), 422)
     trainings = client.get(
         "/api/v1/training/summary?from_year=2024&to_year=2025", headers=headers

@@ -33,7 +33,7 @@ PAGE_CALLBACKS = {
         "...f-kinds.figure...funding-rates.children...funding-empty.children..",
         [
             prop(filter_id(n), "value", v)
-            for n, v in (("from", 2020), ("to", 2021), ("currency", "EUR"))
+            for n, v in (("from", 2020), ("to", 2021), ("currency", "EUR"), ("rates", "row"))
         ],
     ),
     "training": (

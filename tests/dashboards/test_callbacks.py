@@ -169,7 +169,7 @@ def test_funding_total_converted_at_a_known_rate(
         factories.commitment(s, amount="200.00", currency="EUR", pledged_on=date(year, 4, 1))
     inputs = [
         prop(filter_id(n), "value", v)
-        for n, v in (("from", year), ("to", year), ("currency", "EUR"))
+        for n, v in (("from", year), ("to", year), ("currency", "EUR"), ("rates", "row"))
     ]
     body = result(call(viewer, FUNDING, inputs))
     pledged = body["f-years"]["figure"]["data"][0]
@@ -184,11 +184,11 @@ def test_funding_total_converted_at_a_known_rate(
         [
             [
                 prop(filter_id(n), "value", v)
-                for n, v in (("from", year), ("to", year), ("currency", "EUR"))
+                for n, v in (("from", year), ("to", year), ("currency", "EUR"), ("rates", "row"))
             ],
             [
                 {"id": filter_id(n), "property": "id", "value": filter_id(n)}
-                for n in ("from", "to", "currency")
+                for n in ("from", "to", "currency", "rates")
             ],
             prop("url", "pathname", "/dashboards/funding"),
         ],
@@ -198,7 +198,7 @@ def test_funding_total_converted_at_a_known_rate(
     assert data["filename"] == f"coordapp_funding_years_{year}_{year}_EUR.csv"
     csv = data["content"]
     assert f"# filters: ?from={year}&to={year}&currency=EUR" in csv
-    assert f"# exchange-rate date: {date(year, 1, 1).isoformat()}" in csv
+    assert f"# exchange-rate dates: {date(year, 1, 1).isoformat()}..{date(year, 1, 1).isoformat()}" in csv
     assert f"# as of: {TODAY.isoformat()}" in csv
     assert f"{year},{expected:.2f},0.00" in csv
 
@@ -210,11 +210,11 @@ def test_funding_total_converted_at_a_known_rate(
         [
             [
                 prop(filter_id(n), "value", v)
-                for n, v in (("from", year), ("to", year), ("currency", "EUR"))
+                for n, v in (("from", year), ("to", year), ("currency", "EUR"), ("rates", "row"))
             ],
             [
                 {"id": filter_id(n), "property": "id", "value": filter_id(n)}
-                for n in ("from", "to", "currency")
+                for n in ("from", "to", "currency", "rates")
             ],
             prop("url", "pathname", "/dashboards/funding"),
         ],
@@ -228,7 +228,8 @@ def test_funding_total_converted_at_a_known_rate(
     rows = [tuple(c for c in row) for row in sheet.iter_rows(values_only=True)]
     stamp = {row[0]: row[1] for row in rows if row[0] and str(row[0]).startswith("# ")}
     assert stamp["# filters"] == f"?from={year}&to={year}&currency=EUR"
-    assert stamp["# exchange-rate date"] == date(year, 1, 1).isoformat()
+    day = date(year, 1, 1).isoformat()
+    assert stamp["# exchange-rate dates"] == f"{day}..{day}"
     header = rows.index(("year", "pledged", "received"))
     assert rows[header + 1][:2] == (year, float(f"{expected:.2f}"))
 
@@ -314,7 +315,7 @@ def test_activity_export_shows_small_counts_as_less_than_five_for_viewers(
             FUNDING,
             [
                 prop(filter_id(n), "value", v)
-                for n, v in (("from", "1990"), ("to", "x"), ("currency", 5))
+                for n, v in (("from", "1990"), ("to", "x"), ("currency", 5), ("rates", "1800-01-01"))
             ],
             "No funding recorded",
         ),

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from coordapp.funding.conversion import RateSpan
 from coordapp.network.models import ExpansionStage
 from coordapp.network.service import CoverageStatus
 from coordapp.pillars.models import PillarIndicator
@@ -121,7 +122,9 @@ def test_funding_figure_plots_decimals_as_floats() -> None:
     data = reporting.FundingFigures(
         first_year=2024,
         last_year=2025,
-        rates=reporting.RateInfo("EUR", date(2025, 12, 31), (("USD", date(2025, 12, 1)),)),
+        rates=reporting.RateInfo(
+            "EUR", spans=(RateSpan("USD", date(2025, 12, 1), date(2025, 12, 1), False),)
+        ),
         by_year=(
             reporting.FundingYear(2024, Decimal("1300.00"), Decimal("400.00")),
             reporting.FundingYear(2025, Decimal("0.00"), Decimal("0.00")),
@@ -138,7 +141,7 @@ def test_funding_figure_plots_decimals_as_floats() -> None:
     assert list(fig.data[0].y) == [1300.0, 0.0] and list(fig.data[1].y) == [400.0, 0.0]
     pillar = figures.funding_by_pillar_figure(data, measure="received")
     assert list(pillar.data[0].y) == [240.0, 0.0]
-    assert data.rates.note == "in EUR, converted at the rates of USD 2025-12-01"
+    assert data.rates.note == "in EUR, each row at the rate of its own date: USD 2025-12-01"
 
 
 def test_pillar_figure_colours_the_signal() -> None:

@@ -67,7 +67,7 @@ def test_home_shows_live_figures(signed_in: Callable[[str], FlaskClient], in_app
     assert figure(html, "active-partnerships") == "1"
     assert figure(html, "received-this-year") == "2,000"
     assert b'<span class="fs-5 text-body-secondary">EUR</span>' in html
-    assert f"rates of {date(today.year, 1, 1).isoformat()}".encode() in html
+    assert f"USD {date(today.year, 1, 1).isoformat()}".encode() in html
 
 
 def test_unknown_page_is_a_friendly_404(signed_in: Callable[[str], FlaskClient]) -> None:

@@ -111,7 +111,7 @@ def test_money_and_dates_come_back_from_redis_exactly(
     from coordapp.demo.service import load_demo
 
     load_demo(session, today=date(2026, 11, 26))
-    kwargs = {"first_year": 2019, "last_year": 2026, "rates_on": date(2026, 11, 26)}
+    kwargs = {"first_year": 2019, "last_year": 2026, "constant_on": date(2026, 11, 26)}
     computed = ReportCache(redis=redis, key_prefix=prefix).call(
         session, reporting.funding_figures, **kwargs
     )

@@ -30,7 +30,7 @@ def real_results(session: Session) -> dict[str, Any]:
         "growth": reporting.network_growth(session, today=TODAY),
         "overview": reporting.overview(session, today=TODAY),
         "partnerships": reporting.partnership_figures(session, on=TODAY),
-        "funding": reporting.funding_figures(session, **years, rates_on=TODAY),
+        "funding": reporting.funding_figures(session, **years),
         "training": reporting.training_figures(session, **years),
         "pillar_progress": reporting.pillar_progress(session, year=2026, today=TODAY),
         "target_years": reporting.target_years(session),
