@@ -19,7 +19,7 @@ InApp = Callable[[], AbstractContextManager[Session]]
 
 
 def figure(html: bytes, name: str) -> str:
-    match = re.search(rf'data-figure="{name}">([^<]*)<'.encode(), html)
+    match = re.search(rf'data-figure="{name}"[^>]*>([^<]*)<'.encode(), html)
     assert match, name
     return match.group(1).decode().strip()
 
