@@ -186,7 +186,57 @@ def users_activate(email: str) -> None:
         click.echo(f"{user.email} is active again.")
 
 
+figures_cli = AppGroup("figures", help="The headline figures and where they are shown.")
+
+
+@figures_cli.command("check")
+@click.option("--year", type=int, default=None, help="The year to check (default: this year).")
+def figures_check(year: int | None) -> None:
+    """Read every headline figure from every surface and compare it with its definition.
+
+    Prints one row per figure and one column per surface ('≠' marks a difference, '-' a
+    surface that does not show it); exits with status 1 on any difference.
+    """
+    from datetime import date
+
+    from flask import current_app
+
+    from coordapp.auth import service as auth
+    from coordapp.auth.models import Role
+    from coordapp.extensions import current_session
+    from coordapp.figures.check import check, signed_in_client
+
+    today = date.today()
+    chosen = year or today.year
+    if not 1999 <= chosen <= today.year:
+        raise click.BadParameter(f"give a year from 1999 to {today.year}", param_hint="--year")
+    session = current_session()
+    reader = next((u for u in auth.list_users(session) if u.active and u.role is Role.ADMIN), None)
+    if reader is None:
+        raise click.ClickException("No active admin user to read the pages with.")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    client = signed_in_client(app, reader)
+    result = check(app, session, client, year=chosen, today=today)
+    rows = result.table()
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    click.echo(f"Figures of {chosen}, measured on {result.measured_on.isoformat()}:")
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    differences = result.differences()
+    if differences:
+        click.echo(f"{len(differences)} difference(s):", err=True)
+        for d in differences:
+            click.echo(
+                f"  {d.figure} on {d.surface}: {d.value} (definition "
+                f"{result.definitions[d.figure]})",
+                err=True,
+            )
+        sys.exit(1)
+    click.echo("Every surface shows the definition's value.")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(figures_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(release_command)
     app.cli.add_command(users_cli)

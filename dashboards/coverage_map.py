@@ -164,20 +164,20 @@ def headline(data: reporting.CoverageMap) -> list[Any]:
             f"Member hotlines{where}",
             str(data.member_hotlines),
             detail=f"{data.full_hotlines} full · {data.provisional_hotlines} provisional",
-            figure="hotlines",
+            figure="member_hotlines",
         ),
         kpi_tile(
             f"Countries covered{where}",
             str(data.countries_covered),
             detail=f"{data.count(CoverageStatus.FULL)} by full · "
             f"{data.count(CoverageStatus.PROVISIONAL)} by provisional members only",
-            figure="covered",
+            figure="countries_covered",
         ),
         kpi_tile(
             "In the expansion pipeline",
             str(data.count(CoverageStatus.PIPELINE)),
             detail="countries without a member hotline yet",
-            figure="pipeline",
+            figure="countries_in_pipeline",
         ),
         kpi_tile(
             "As of",

@@ -247,9 +247,7 @@ def register(app: dash.Dash) -> None:
         Input(fid("rates"), "value"),
     )
     def update(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
-        data = _data(
-            parse({"from": first, "to": last, "currency": currency, "rates": rates_value})
-        )
+        data = _data(parse({"from": first, "to": last, "currency": currency, "rates": rates_value}))
         rates = f"Amounts {data.rates.note}."
         empty = (
             empty_state(f"No funding recorded for {data.first_year}–{data.last_year}.")

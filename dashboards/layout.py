@@ -183,14 +183,28 @@ def filter_bar(*columns: Any) -> dbc.Card:
 
 
 def kpi_tile(
-    label: str, value: str, *, detail: str = "", change: str = "", figure: str = ""
+    label: str,
+    value: str,
+    *,
+    detail: str = "",
+    change: str = "",
+    figure: str = "",
+    exact: str | None = None,
 ) -> dbc.Col:
+    """A headline tile; ``figure`` is the catalogue key (``coordapp.figures``), ``exact`` the
+    unrounded value (money tiles print whole units)."""
+    exact_value: dict[str, Any] = {"data-value": exact} if exact is not None else {}
     return dbc.Col(
         dbc.Card(
             dbc.CardBody(
                 [
                     html.Div(label, className="text-body-secondary small"),
-                    html.Div(value, className="fs-3 fw-semibold text-nowrap", id=f"kpi-{figure}"),
+                    html.Div(
+                        value,
+                        className="fs-3 fw-semibold text-nowrap",
+                        id=f"kpi-{figure}",
+                        **exact_value,
+                    ),
                     html.Div(change, className="small") if change else None,
                     html.Div(detail, className="small text-body-secondary") if detail else None,
                 ]

@@ -62,6 +62,7 @@ def tiles(data: reporting.Overview) -> list[Any]:
             change=format_change(k),
             detail=k.note,
             figure=k.key,
+            exact=None if k.unit == "count" else str(k.value),
         )
         for k in data.kpis
     ]

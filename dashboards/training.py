@@ -75,6 +75,7 @@ def _data(filters: TrainingFilters) -> reporting.TrainingFigures:
         last_year=filters.last_year,
         kind=filters.kind,
         pillar=filters.pillar,
+        until=date.today(),
     )
 
 

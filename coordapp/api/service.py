@@ -172,8 +172,12 @@ def funding_summary(session: Session, *, year: int, today: date) -> dict[str, An
     }
 
 
-def training_summary(session: Session, *, first_year: int, last_year: int) -> dict[str, Any]:
+def training_summary(
+    session: Session, *, first_year: int, last_year: int, today: date | None = None
+) -> dict[str, Any]:
     if last_year < first_year:
         raise ValidationError("to_year", "The last year cannot be before the first year.")
-    figures = reporting.training_figures(session, first_year=first_year, last_year=last_year)
+    figures = reporting.training_figures(
+        session, first_year=first_year, last_year=last_year, until=today or date.today()
+    )
     return {"first_year": first_year, "last_year": last_year, "figures": jsonable(figures)}

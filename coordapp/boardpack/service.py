@@ -234,7 +234,9 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         new_hotlines=_new_hotlines(session, year=year, on=measured_on),
         lapsed_hotlines=_lapsed_hotlines(session, year=year, on=measured_on),
         funding=reporting.funding_figures(session, first_year=year, last_year=year, currency="EUR"),
-        training=reporting.training_figures(session, first_year=year, last_year=year),
+        training=reporting.training_figures(
+            session, first_year=year, last_year=year, until=measured_on
+        ),
         pillars=reporting.pillar_progress(session, year=year, today=today),
         pipeline=_pipeline(session, on=measured_on),
         metrics=reporting.metrics(session),

@@ -316,7 +316,10 @@ def _factors(
     days = {day for _, day in wanted}
     stored = session.execute(
         sa.select(
-            ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date, ExchangeRate.rate
+            ExchangeRate.base_code,
+            ExchangeRate.quote_code,
+            ExchangeRate.rate_date,
+            ExchangeRate.rate,
         ).where(
             sa.or_(
                 sa.and_(ExchangeRate.base_code.in_(codes), ExchangeRate.quote_code == PIVOT),

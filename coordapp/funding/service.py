@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -38,14 +38,13 @@ from coordapp.records import service as records
 from coordapp.reference import service as reference
 from coordapp.reference.models import Currency
 
-
 # --- the money figures: which rows count, each dated for its conversion ------------------------
 # Each ``*_amounts`` select is the one definition of the rows behind a figure; it has the columns
 # currency_code, amount and dated (the date its rate is taken on). Surfaces add keys (year,
 # pillar, funder) and convert through ``conversion.convert_grouped``.
 
 
-def pledged_amounts(*, start: date, end: date) -> sa.Select[Any]:
+def pledged_amounts(*, start: date, end: date) -> sa.Select:
     """Commitments pledged between ``start`` and ``end`` (inclusive), not cancelled, not
     archived, at their pledge date."""
     return sa.select(
@@ -59,7 +58,7 @@ def pledged_amounts(*, start: date, end: date) -> sa.Select[Any]:
     )
 
 
-def received_amounts(*, start: date, end: date) -> sa.Select[Any]:
+def received_amounts(*, start: date, end: date) -> sa.Select:
     """Receipts (not archived) received between ``start`` and ``end``, at their receipt date."""
     return sa.select(
         FundingReceipt.currency_code,
@@ -71,21 +70,25 @@ def received_amounts(*, start: date, end: date) -> sa.Select[Any]:
     )
 
 
-def pledged_by_pillar_amounts(*, start: date, end: date) -> sa.Select[Any]:
+def pledged_by_pillar_amounts(*, start: date, end: date) -> sa.Select:
     """The pledges' pillar allocations (columns pillar_id + the money columns)."""
-    return sa.select(
-        FundingAllocation.pillar_id,
-        FundingCommitment.currency_code,
-        FundingAllocation.amount,
-        FundingCommitment.pledged_on.label("dated"),
-    ).join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id).where(
-        FundingCommitment.archived_at.is_(None),
-        FundingCommitment.status != CommitmentStatus.CANCELLED.value,
-        FundingCommitment.pledged_on.between(start, end),
+    return (
+        sa.select(
+            FundingAllocation.pillar_id,
+            FundingCommitment.currency_code,
+            FundingAllocation.amount,
+            FundingCommitment.pledged_on.label("dated"),
+        )
+        .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
+        .where(
+            FundingCommitment.archived_at.is_(None),
+            FundingCommitment.status != CommitmentStatus.CANCELLED.value,
+            FundingCommitment.pledged_on.between(start, end),
+        )
     )
 
 
-def received_by_pillar_amounts(*, start: date, end: date) -> sa.Select[Any]:
+def received_by_pillar_amounts(*, start: date, end: date) -> sa.Select:
     """Receipts split pro rata to their commitment's pillar allocations (allocation amount /
     commitment amount), at the receipt date (columns pillar_id + the money columns)."""
     share = FundingAllocation.amount / sa.func.nullif(FundingCommitment.amount, 0)
@@ -183,9 +186,7 @@ def outstanding_total(
         (max(value - received.get(key, Decimal(0)), Decimal(0)) for key, value in pledged.items()),
         Decimal(0).quantize(quantum),
     )
-    return MoneyTotal(
-        amount=amount, currency=currency, rates=conversion.merge(currency, (r1, r2))
-    )
+    return MoneyTotal(amount=amount, currency=currency, rates=conversion.merge(currency, (r1, r2)))
 
 
 # =============================================================================================
@@ -869,9 +870,7 @@ def commitment_money(
         FundingReceipt.currency_code,
         FundingReceipt.amount,
         FundingReceipt.received_on.label("dated"),
-    ).where(
-        FundingReceipt.commitment_id == commitment.id, FundingReceipt.archived_at.is_(None)
-    )
+    ).where(FundingReceipt.commitment_id == commitment.id, FundingReceipt.archived_at.is_(None))
     by_currency = {
         code: Decimal(total)
         for code, total in session.execute(

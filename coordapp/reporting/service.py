@@ -32,7 +32,6 @@ from coordapp.auth.models import User
 from coordapp.funding import conversion
 from coordapp.funding import service as funding
 from coordapp.funding.models import (
-    CommitmentStatus,
     FundingAllocation,
     FundingCommitment,
     FundingReceipt,
@@ -56,7 +55,7 @@ from coordapp.partners.models import (
     partnership_pillars,
 )
 from coordapp.pillars.models import Pillar, PillarIndicator, PillarTarget
-from coordapp.reference.models import Country, Currency
+from coordapp.reference.models import Country
 from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 
@@ -584,7 +583,8 @@ class Overview:
         return all(k.value == 0 and k.previous == 0 for k in self.kpis)
 
 
-def _trainings_between(session: Session, start: date, end: date) -> tuple[int, int]:
+def trainings_between(session: Session, start: date, end: date) -> tuple[int, int]:
+    """Trainings held (started) between ``start`` and ``end`` and their participants."""
     row = session.execute(
         sa.select(
             sa.func.count(sa.distinct(TrainingEvent.id)),
@@ -619,8 +619,8 @@ def overview(session: Session, *, today: date, currency: str = "EUR") -> Overvie
     received_then = funding.received_total(
         session, start=date(before.year, 1, 1), end=before, currency=currency
     )
-    trainings_now, people_now = _trainings_between(session, date(today.year, 1, 1), today)
-    trainings_then, people_then = _trainings_between(session, date(before.year, 1, 1), before)
+    trainings_now, people_now = trainings_between(session, date(today.year, 1, 1), today)
+    trainings_then, people_then = trainings_between(session, date(before.year, 1, 1), before)
     totals = (pledged_now, pledged_then, received_now, received_then)
     rates = conversion.merge(currency, [t.rates for t in totals])
     ytd = f"1 Jan–{today.strftime('%d %b')}"
@@ -644,7 +644,7 @@ def overview(session: Session, *, today: date, currency: str = "EUR") -> Overvie
             f"{now_cov.countries_in_pipeline} more in the expansion pipeline",
         ),
         count(
-            "active_partnerships",
+            "partnerships_in_force",
             "Active partnerships",
             _active_partnerships(session, on=today),
             _active_partnerships(session, on=before),
@@ -1002,9 +1002,13 @@ def training_figures(
     last_year: int,
     kind: str | None = None,
     pillar: str | None = None,
+    until: date | None = None,
 ) -> TrainingFigures:
     """Events and participants per year by kind and by pillar; reach by the participating
-    hotline's country and by hotline; average feedback per year (weighted by participants)."""
+    hotline's country and by hotline; average feedback per year (weighted by participants).
+
+    Trainings count when held: started in the years and on or before ``until`` (the measuring
+    date: today in the current year), so a planned training is not yet a training held."""
     events = (
         sa.select(
             TrainingEvent.id,
@@ -1018,6 +1022,8 @@ def training_figures(
             _in_years(session, TrainingEvent.start_date, first_year, last_year),
         )
     )
+    if until is not None:
+        events = events.where(TrainingEvent.start_date <= until)
     if kind:
         events = events.where(TrainingEvent.kind == kind)
     if pillar:

@@ -30,9 +30,7 @@ def test_figures_equal_the_services_for_the_same_year(demo: Session, year: int) 
     assert pack.measured_on == end and pack.previous_on == date(year - 1, 12, 31)
     assert pack.coverage == network.coverage_summary(demo, on=end)
     assert pack.coverage_before == network.coverage_summary(demo, on=date(year - 1, 12, 31))
-    funding = reporting.funding_figures(
-        demo, first_year=year, last_year=year, currency="EUR"
-    )
+    funding = reporting.funding_figures(demo, first_year=year, last_year=year, currency="EUR")
     assert pack.funding == funding
     assert pack.funding_total.pledged == funding.by_year[0].pledged
     assert {(f.pillar, f.pledged, f.received) for f in pack.funding_by_pillar} == {

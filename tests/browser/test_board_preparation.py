@@ -96,9 +96,9 @@ def test_leadership_prepares_the_board_meeting(
     shapes = page.locator("path.choroplethlocation")
     expect(shapes.nth(149)).to_be_attached(timeout=60_000)
     assert shapes.count() >= 150
-    expect(page.locator("#kpi-covered")).not_to_have_text("")
+    expect(page.locator("#kpi-countries_covered")).not_to_have_text("")
     _wait_for_year(page, today.year)
-    covered_today = _kpi(page, "covered")
+    covered_today = _kpi(page, "countries_covered")
     expect(page.locator("#map-headline")).to_contain_text("today")
     full_today = len(page.evaluate(SHAPES_OF_TRACE, "Full member"))
     shots(page, "coverage map today")
@@ -110,8 +110,8 @@ def test_leadership_prepares_the_board_meeting(
     slider.press("Home")
     _wait_for_year(page, 1999)
     assert "year=1999" in page.url
-    assert _kpi(page, "hotlines") == FOUNDING_HOTLINES
-    assert _kpi(page, "covered") == FOUNDING_COUNTRIES
+    assert _kpi(page, "member_hotlines") == FOUNDING_HOTLINES
+    assert _kpi(page, "countries_covered") == FOUNDING_COUNTRIES
     full_1999 = page.evaluate(SHAPES_OF_TRACE, "Full member")
     assert sorted(full_1999) == ["AUT", "BEL", "DEU", "FRA", "GBR", "IRL", "NLD"]
     shots(page, "coverage map 1999 founders")
@@ -121,12 +121,12 @@ def test_leadership_prepares_the_board_meeting(
     expect(page.locator("#kpi-as-of")).not_to_have_text("1999-12-31", timeout=20_000)
     middle_year = int(page.locator("#kpi-as-of").inner_text()[:4])
     assert 1999 < middle_year < today.year
-    covered_middle = _kpi(page, "covered")
+    covered_middle = _kpi(page, "countries_covered")
     shots(page, f"coverage map {middle_year}")
     _drag_slider_to(page, 1.02)
     _wait_for_year(page, today.year)
     assert FOUNDING_COUNTRIES < covered_middle < covered_today
-    assert _kpi(page, "covered") == covered_today
+    assert _kpi(page, "countries_covered") == covered_today
     assert len(page.evaluate(SHAPES_OF_TRACE, "Full member")) == full_today > len(full_1999)
     shots(page, "coverage map dragged to today")
 

@@ -198,7 +198,10 @@ def test_funding_total_converted_at_a_known_rate(
     assert data["filename"] == f"coordapp_funding_years_{year}_{year}_EUR.csv"
     csv = data["content"]
     assert f"# filters: ?from={year}&to={year}&currency=EUR" in csv
-    assert f"# exchange-rate dates: {date(year, 1, 1).isoformat()}..{date(year, 1, 1).isoformat()}" in csv
+    assert (
+        f"# exchange-rate dates: {date(year, 1, 1).isoformat()}..{date(year, 1, 1).isoformat()}"
+        in csv
+    )
     assert f"# as of: {TODAY.isoformat()}" in csv
     assert f"{year},{expected:.2f},0.00" in csv
 
@@ -315,7 +318,12 @@ def test_activity_export_shows_small_counts_as_less_than_five_for_viewers(
             FUNDING,
             [
                 prop(filter_id(n), "value", v)
-                for n, v in (("from", "1990"), ("to", "x"), ("currency", 5), ("rates", "1800-01-01"))
+                for n, v in (
+                    ("from", "1990"),
+                    ("to", "x"),
+                    ("currency", 5),
+                    ("rates", "1800-01-01"),
+                )
             ],
             "No funding recorded",
         ),

@@ -22,8 +22,12 @@ def test_each_receipt_converts_at_the_latest_rate_on_or_before_its_own_date(
     pledge = factories.commitment(
         session, amount="100000", currency="USD", pledged_on=date(2024, 1, 5)
     )
-    factories.receipt(session, commitment=pledge, amount="11000", currency="USD", on=date(2024, 3, 1))
-    factories.receipt(session, commitment=pledge, amount="12500", currency="USD", on=date(2024, 6, 1))
+    factories.receipt(
+        session, commitment=pledge, amount="11000", currency="USD", on=date(2024, 3, 1)
+    )
+    factories.receipt(
+        session, commitment=pledge, amount="12500", currency="USD", on=date(2024, 6, 1)
+    )
     factories.receipt(
         session, commitment=pledge, amount="1000.50", currency="EUR", on=date(2024, 7, 1)
     )
@@ -39,7 +43,9 @@ def test_each_receipt_converts_at_the_latest_rate_on_or_before_its_own_date(
 
 def test_a_past_year_does_not_move_when_a_newer_rate_is_added(session: Session) -> None:
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 1), value="1.25")
-    pledge = factories.commitment(session, amount="1000", currency="USD", pledged_on=date(2024, 2, 1))
+    pledge = factories.commitment(
+        session, amount="1000", currency="USD", pledged_on=date(2024, 2, 1)
+    )
     factories.receipt(session, commitment=pledge, amount="500", currency="USD", on=date(2024, 5, 1))
     before = received_total(session, start=YEAR[0], end=YEAR[1])
     pledged_before = pledged_total(session, start=YEAR[0], end=YEAR[1])
@@ -57,7 +63,9 @@ def test_a_rate_added_later_for_an_earlier_date_corrects_only_the_rows_it_preced
     """The stated answer: a back-dated rate is a correction; rows dated on or after it (and
     before the next rate) take it, and the note names the new rate date."""
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 1), value="1.00")
-    pledge = factories.commitment(session, amount="1000", currency="USD", pledged_on=date(2024, 1, 2))
+    pledge = factories.commitment(
+        session, amount="1000", currency="USD", pledged_on=date(2024, 1, 2)
+    )
     factories.receipt(session, commitment=pledge, amount="100", currency="USD", on=date(2024, 2, 1))
     factories.receipt(session, commitment=pledge, amount="100", currency="USD", on=date(2024, 4, 1))
     assert received_total(session, start=YEAR[0], end=YEAR[1]).amount == Decimal("200.00")
@@ -72,7 +80,9 @@ def test_a_rate_added_later_for_an_earlier_date_corrects_only_the_rows_it_preced
 def test_constant_rates_convert_every_row_at_one_date(session: Session) -> None:
     factories.rate(session, base="EUR", quote="USD", on=date(2023, 1, 1), value="1.00")
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 1), value="2.00")
-    pledge = factories.commitment(session, amount="1000", currency="USD", pledged_on=date(2023, 1, 2))
+    pledge = factories.commitment(
+        session, amount="1000", currency="USD", pledged_on=date(2023, 1, 2)
+    )
     factories.receipt(session, commitment=pledge, amount="100", currency="USD", on=date(2023, 6, 1))
     factories.receipt(session, commitment=pledge, amount="100", currency="USD", on=date(2024, 6, 1))
     span = (date(2023, 1, 1), date(2024, 12, 31))
@@ -99,8 +109,12 @@ def test_a_gbp_amount_shown_in_usd_goes_through_eur_at_the_same_date(session: Se
     factories.rate(session, base="EUR", quote="GBP", on=date(2024, 1, 1), value="0.80")
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 1), value="1.10")
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 9, 1), value="1.20")
-    pledge = factories.commitment(session, amount="800", currency="GBP", pledged_on=date(2024, 3, 1))
-    factories.receipt(session, commitment=pledge, amount="800", currency="GBP", on=date(2024, 10, 1))
+    pledge = factories.commitment(
+        session, amount="800", currency="GBP", pledged_on=date(2024, 3, 1)
+    )
+    factories.receipt(
+        session, commitment=pledge, amount="800", currency="GBP", on=date(2024, 10, 1)
+    )
 
     pledged = pledged_total(session, start=YEAR[0], end=YEAR[1], currency="USD")
     received = received_total(session, start=YEAR[0], end=YEAR[1], currency="USD")
@@ -114,7 +128,9 @@ def test_a_currency_without_a_rate_before_the_rows_date_is_left_out_and_named(
     session: Session,
 ) -> None:
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 6, 1), value="1.00")
-    pledge = factories.commitment(session, amount="500", currency="JPY", pledged_on=date(2024, 2, 2))
+    pledge = factories.commitment(
+        session, amount="500", currency="JPY", pledged_on=date(2024, 2, 2)
+    )
     factories.receipt(session, commitment=pledge, amount="500", currency="JPY", on=date(2024, 3, 3))
     early = factories.commitment(session, amount="70", currency="USD", pledged_on=date(2024, 2, 2))
     factories.receipt(session, commitment=early, amount="70", currency="USD", on=date(2024, 3, 3))
@@ -181,12 +197,18 @@ def test_outstanding_is_pledge_minus_receipts_per_commitment_never_below_zero(
     open_one = factories.commitment(
         session, amount="1000", currency="USD", pledged_on=date(2024, 1, 10)
     )
-    factories.receipt(session, commitment=open_one, amount="300", currency="EUR", on=date(2024, 4, 1))
-    factories.receipt(session, commitment=open_one, amount="100", currency="EUR", on=date(2025, 2, 1))
+    factories.receipt(
+        session, commitment=open_one, amount="300", currency="EUR", on=date(2024, 4, 1)
+    )
+    factories.receipt(
+        session, commitment=open_one, amount="100", currency="EUR", on=date(2025, 2, 1)
+    )
     overpaid = factories.commitment(
         session, amount="100", currency="EUR", pledged_on=date(2024, 3, 1)
     )
-    factories.receipt(session, commitment=overpaid, amount="150", currency="EUR", on=date(2024, 5, 1))
+    factories.receipt(
+        session, commitment=overpaid, amount="150", currency="EUR", on=date(2024, 5, 1)
+    )
 
     at_year_end = outstanding_total(session, start=YEAR[0], end=YEAR[1], on=YEAR[1])
     later = outstanding_total(session, start=YEAR[0], end=YEAR[1], on=date(2025, 12, 31))

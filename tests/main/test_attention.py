@@ -337,7 +337,7 @@ def test_home_shows_the_sections_to_everyone(
     assert f"/statistics/grid?hotline={hotline_id}&amp;year={year}" in html
     assert "Point de Contact Test" in html and "Ghana" in html
     # The figures above the list are still there.
-    for name in ("member-hotlines", "countries-covered", "active-partnerships"):
+    for name in ("member_hotlines", "countries_covered", "partnerships_in_force"):
         assert f'data-figure="{name}"' in html
 
 

@@ -427,9 +427,7 @@ def test_empty_database_gives_empty_results(session: Session) -> None:
     assert reporting.coverage_map(session, on=TODAY).is_empty
     assert reporting.overview(session, today=TODAY).is_empty
     assert reporting.partnership_figures(session, on=TODAY).is_empty
-    assert reporting.funding_figures(
-        session, first_year=2020, last_year=2021
-    ).is_empty
+    assert reporting.funding_figures(session, first_year=2020, last_year=2021).is_empty
     assert reporting.training_figures(session, first_year=2020, last_year=2021).is_empty
     assert reporting.pillar_progress(session, year=2021, today=TODAY).is_empty
     assert reporting.hotline_activity(

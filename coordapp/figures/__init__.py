@@ -1,0 +1,84 @@
+"""The headline figures: each defined once, here named and documented, computed by one function.
+
+Every surface that shows a figure (home, the dashboards, the board pack HTML and XLSX, the API
+summaries) calls the function named in ``definition``; ``coordapp.figures.check`` reads each
+surface back and compares it with the definition (``flask figures check``, and the
+reconciliation test in ``tests/figures``).
+
+A figure is measured **on a date**: ``measured_on = period_end(year, today)`` — 31 December of
+the year, or today in the current year. Flows (money, trainings) count from 1 January of the
+year to that date. Money is in EUR, each row at the rate of its own date
+(``coordapp.funding.conversion``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    key: str  # the name every surface uses (data-figure, kpi-<key>)
+    label: str  # the words every surface uses
+    counts: str  # what it counts, on which date
+    definition: str  # the one function that computes it
+    unit: str = "count"
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure(
+        "member_hotlines",
+        "Member hotlines",
+        "Unarchived hotlines whose membership status on the date is provisional or full "
+        "(the latest membership event on or before it; later lifecycle steps win a tie).",
+        "coordapp.network.service.coverage_summary",
+    ),
+    Figure(
+        "countries_covered",
+        "Countries covered",
+        "Countries for which a provisional or full member hotline accepts reports on the date.",
+        "coordapp.network.service.coverage_summary",
+    ),
+    Figure(
+        "countries_in_pipeline",
+        "Countries in the pipeline",
+        "Countries not covered on the date with an unarchived expansion target at a stage.",
+        "coordapp.network.service.coverage_summary",
+    ),
+    Figure(
+        "partnerships_in_force",
+        "Partnerships in force",
+        "Unarchived agreements started on or before the date and not past their end date.",
+        "coordapp.partners.service.count_active_partnerships",
+    ),
+    Figure(
+        "pledged",
+        "Funding pledged",
+        "Commitments (not cancelled, not archived) pledged from 1 January to the date, in EUR, "
+        "each at the rate of its pledge date.",
+        "coordapp.funding.service.pledged_total",
+        unit="EUR",
+    ),
+    Figure(
+        "received",
+        "Funding received",
+        "Receipts (not archived) received from 1 January to the date, in EUR, each at the rate "
+        "of its receipt date.",
+        "coordapp.funding.service.received_total",
+        unit="EUR",
+    ),
+    Figure(
+        "trainings",
+        "Trainings held",
+        "Unarchived training events started from 1 January to the date.",
+        "coordapp.reporting.service.trainings_between",
+    ),
+    Figure(
+        "participants",
+        "Training participants",
+        "Participants of those trainings (all participations).",
+        "coordapp.reporting.service.trainings_between",
+    ),
+)
+
+BY_KEY = {figure.key: figure for figure in FIGURES}

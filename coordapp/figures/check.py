@@ -1,0 +1,384 @@
+"""Reads every headline figure back from every surface that shows it and compares it with its
+one definition (``coordapp.figures``): the reconciliation behind ``flask figures check``.
+
+Surfaces are read as a user gets them: the home page's HTML (``data-figure`` elements), the
+dashboards' callbacks (their ``kpi-<figure>`` tiles and the funding chart), the board pack's
+HTML tables and its XLSX workbook, and the API summaries. A surface that does not show a
+figure for the chosen year (home and the overview show today only) is not read for it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from html.parser import HTMLParser
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from coordapp.api import service as api
+from coordapp.figures import FIGURES
+from coordapp.funding import service as funding
+from coordapp.network import service as network
+from coordapp.partners import service as partners
+from coordapp.reporting import service as reporting
+
+Values = dict[str, Decimal]
+
+DEFINITION = "definition"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    figure: str
+    surface: str
+    value: Decimal | None  # None: the surface did not show it
+
+
+@dataclass(slots=True)
+class CheckResult:
+    year: int
+    measured_on: date
+    definitions: Values
+    surfaces: dict[str, Values] = field(default_factory=dict)
+
+    def differences(self) -> list[Reading]:
+        """Every (figure, surface) whose value is not the definition's."""
+        return [
+            Reading(key, surface, values[key])
+            for surface, values in self.surfaces.items()
+            for key in values
+            if values[key] != self.definitions.get(key)
+        ]
+
+    def table(self) -> list[list[str]]:
+        """Rows for the operator: figure, definition, then each surface ('-' = not shown)."""
+        names = list(self.surfaces)
+        rows = [["figure", DEFINITION, *names]]
+        for figure in FIGURES:
+            if figure.key not in self.definitions:
+                continue
+            row = [figure.key, str(self.definitions[figure.key])]
+            for name in names:
+                value = self.surfaces[name].get(figure.key)
+                mark = "" if value is None or value == self.definitions[figure.key] else " ≠"
+                row.append("-" if value is None else f"{value}{mark}")
+            rows.append(row)
+        return rows
+
+
+def definitions(session: Session, *, year: int, today: date) -> Values:
+    """Each figure from its one definition, for ``year`` measured on its period end."""
+    on = reporting.period_end(year, today=today)
+    start = date(year, 1, 1)
+    coverage = network.coverage_summary(session, on=on)
+    trainings, participants = reporting.trainings_between(session, start, on)
+    return {
+        "member_hotlines": Decimal(coverage.member_hotlines),
+        "countries_covered": Decimal(coverage.countries_covered),
+        "countries_in_pipeline": Decimal(coverage.countries_in_pipeline),
+        "partnerships_in_force": Decimal(partners.count_active_partnerships(session, on=on)),
+        "pledged": funding.pledged_total(session, start=start, end=on, currency="EUR").amount,
+        "received": funding.received_total(session, start=start, end=on, currency="EUR").amount,
+        "trainings": Decimal(trainings),
+        "participants": Decimal(participants),
+    }
+
+
+# --- reading numbers as pages print them -------------------------------------------------------
+
+
+def number(text: Any) -> Decimal | None:
+    """'1,234', 'EUR 1,234.50', '12' -> Decimal; None when there is no number."""
+    if isinstance(text, int | float | Decimal) and not isinstance(text, bool):
+        return Decimal(str(text))
+    match = re.search(r"-?[\d,]+(?:\.\d+)?", str(text or ""))
+    if not match:
+        return None
+    try:
+        return Decimal(match.group(0).replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def money(value: Any) -> Decimal | None:
+    found = number(value)
+    return None if found is None else found.quantize(Decimal("0.01"))
+
+
+class _Cells(HTMLParser):
+    """data-figure elements (their data-value, else their text) and every table's rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: dict[str, str] = {}
+        self.tables: list[list[list[str]]] = []
+        self.titled: dict[str, list[list[str]]] = {}  # tables under their <h2> heading
+        self._heading: list[str] | None = None
+        self._last_heading = ""
+        self._figure: str | None = None
+        self._text: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("data-figure"):
+            key = str(found["data-figure"])
+            if found.get("data-value") is not None:
+                self.figures[key] = str(found["data-value"])
+            else:
+                self._figure, self._text = key, []
+        if tag == "h2":
+            self._heading = []
+        if tag == "table":
+            self.tables.append([])
+            self.titled[self._last_heading] = self.tables[-1]
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2" and self._heading is not None:
+            self._last_heading = "".join(self._heading).strip()
+            self._heading = None
+        if self._figure is not None:
+            self.figures[self._figure] = "".join(self._text).strip()
+            self._figure = None
+        if tag in ("td", "th") and self._cell is not None and self.tables:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._heading is not None:
+            self._heading.append(data)
+        if self._figure is not None:
+            self._text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _parse(html_text: str) -> _Cells:
+    parser = _Cells()
+    parser.feed(html_text)
+    return parser
+
+
+# --- the surfaces --------------------------------------------------------------------------------
+
+
+def read_home(client: FlaskClient) -> Values:
+    page = _parse(_get(client, "/").get_data(as_text=True))
+    found: Values = {}
+    for key in ("member_hotlines", "countries_covered", "countries_in_pipeline", "trainings"):
+        if key in page.figures:
+            found[key] = number(page.figures[key]) or Decimal(0)
+    if "partnerships_in_force" in page.figures:
+        found["partnerships_in_force"] = number(page.figures["partnerships_in_force"]) or Decimal(0)
+    for key in ("pledged", "received"):
+        if key in page.figures:
+            found[key] = money(page.figures[key]) or Decimal("0.00")
+    return found
+
+
+def signed_in_client(app: Flask, user: Any) -> FlaskClient:
+    """A client of ``app`` with ``user``'s session, as a sign-in would leave it (for the
+    operator command: it reads pages, it writes nothing)."""
+    from flask_login.utils import _create_identifier
+
+    client = app.test_client()
+    with app.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()  # the same address and agent as the client's
+    with client.session_transaction() as browser_session:
+        browser_session["_user_id"] = user.get_id()
+        browser_session["_fresh"] = True
+        browser_session["_id"] = identifier
+        browser_session["_last_seen"] = int(time.time())
+    return client
+
+
+def _get(client: FlaskClient, url: str) -> Any:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"GET {url} answered {response.status_code} {response.headers.get('Location', '')}"
+        )
+    return response
+
+
+def _callback(client: FlaskClient, app: Flask, output_part: str, values: dict[str, Any]) -> Any:
+    """Call the dashboard callback whose outputs include ``output_part`` as the browser would;
+    its filter inputs take ``values`` by name."""
+    dash_app = app.extensions["coordapp_dash"]
+    output, spec = next(
+        (key, spec) for key, spec in dash_app.callback_map.items() if output_part in key
+    )
+    inputs = []
+    for item in spec["inputs"]:
+        component = item["id"]
+        parsed = json.loads(component) if component.startswith("{") else component
+        name = str(parsed.get("name")) if isinstance(parsed, dict) else str(parsed)
+        inputs.append({"id": parsed, "property": item["property"], "value": values.get(name)})
+    outputs = [
+        {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+        for part in output.strip(".").split("...")
+    ]
+    body = {
+        "output": output,
+        "outputs": outputs,
+        "inputs": inputs,
+        "state": [],
+        "changedPropIds": [],
+    }
+    response = client.post(
+        "/dashboards/_dash-update-component", json=body, headers={"Origin": "http://localhost"}
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"dashboard callback {output_part} answered {response.status_code}")
+    return response.get_json()["response"]
+
+
+def _tiles(tree: Any) -> Iterator[tuple[str, Any]]:
+    """(figure key, component props) of every ``kpi-<figure>`` element in a callback answer."""
+    if isinstance(tree, dict):
+        props = tree.get("props", {})
+        component_id = props.get("id") if isinstance(props, dict) else None
+        if isinstance(component_id, str) and component_id.startswith("kpi-"):
+            yield component_id[4:], props
+        for value in tree.values():
+            yield from _tiles(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from _tiles(item)
+
+
+def _tile_values(tree: Any) -> Values:
+    found: Values = {}
+    for key, props in _tiles(tree):
+        exact = props.get("data-value")
+        value = money(exact) if exact is not None else number(props.get("children"))
+        if value is not None:
+            found[key] = value
+    return found
+
+
+def read_overview(client: FlaskClient, app: Flask) -> Values:
+    answer = _callback(client, app, "overview-tiles.children", {"currency": "EUR"})
+    return _tile_values(answer)
+
+
+def read_map(client: FlaskClient, app: Flask, *, year: int) -> Values:
+    answer = _callback(client, app, "map-headline.children", {"year": year, "region": None})
+    return _tile_values(answer)
+
+
+def read_funding_dashboard(client: FlaskClient, app: Flask, *, year: int) -> Values:
+    answer = _callback(
+        client,
+        app,
+        "f-years.figure",
+        {"from": year, "to": year, "currency": "EUR", "rates": "row"},
+    )
+    found: Values = {}
+    for trace in answer["f-years"]["figure"]["data"]:
+        name = str(trace.get("name", "")).lower()
+        if name in ("pledged", "received") and trace.get("y"):
+            found[name] = money(trace["y"][0]) or Decimal("0.00")
+    return found
+
+
+def _pack_values(tables: dict[str, list[list[Any]]]) -> Values:
+    """The board pack's figures from its tables (as the HTML page and the workbook give them)."""
+    found: Values = {}
+    coverage_rows = {str(r[0]).strip(): r for r in tables.get("Coverage", [])[1:] if r}
+    for label, key in (
+        ("Member hotlines", "member_hotlines"),
+        ("Countries covered", "countries_covered"),
+        ("Countries in the pipeline", "countries_in_pipeline"),
+    ):
+        if label in coverage_rows:
+            found[key] = number(coverage_rows[label][2]) or Decimal(0)
+    for row in tables.get("Funding", [])[1:]:
+        if row and str(row[0]) == "Total":
+            found["pledged"] = money(row[2]) or Decimal("0.00")
+            found["received"] = money(row[3]) or Decimal("0.00")
+    for row in tables.get("Trainings", [])[1:]:
+        if row and str(row[0]) == "Total":
+            found["trainings"] = number(row[2]) or Decimal(0)
+            found["participants"] = number(row[3]) or Decimal(0)
+    return found
+
+
+def read_board_pack_html(client: FlaskClient, *, year: int) -> Values:
+    page = _parse(_get(client, f"/board-pack/?year={year}").get_data(as_text=True))
+    return _pack_values(page.titled)
+
+
+def read_board_pack_xlsx(client: FlaskClient, *, year: int) -> Values:
+    data = _get(client, f"/board-pack/?year={year}&format=xlsx").data
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    tables = {
+        sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)]
+        for sheet in book.worksheets
+    }
+    return _pack_values(tables)
+
+
+def read_api(session: Session, *, year: int, today: date) -> Values:
+    on = reporting.period_end(year, today=today)
+    coverage = api.jsonable(api.coverage(session, on=on))["summary"]
+    money_summary = api.funding_summary(session, year=year, today=today)
+    training = api.jsonable(api.training_summary(session, first_year=year, last_year=year))
+    by_kind = training["figures"]["by_kind"]
+    return {
+        "member_hotlines": Decimal(coverage["member_hotlines"]),
+        "countries_covered": Decimal(coverage["countries_covered"]),
+        "countries_in_pipeline": Decimal(coverage["countries_in_pipeline"]),
+        "pledged": money(api.jsonable(money_summary["pledged"])["amount"]) or Decimal("0.00"),
+        "received": money(api.jsonable(money_summary["received"])["amount"]) or Decimal("0.00"),
+        "trainings": Decimal(sum(row["events"] for row in by_kind)),
+        "participants": Decimal(sum(row["participants"] for row in by_kind)),
+    }
+
+
+def check(
+    app: Flask,
+    session: Session,
+    client: FlaskClient,
+    *,
+    year: int,
+    today: date,
+    extra: dict[str, Callable[[], Values]] | None = None,
+) -> CheckResult:
+    """Every figure of ``year`` on every surface, against its definition.
+
+    ``client`` is signed in (any role that reads dashboards); ``session`` reads the definitions
+    in the same database. ``extra`` adds surfaces (name -> reader), for tests of the check.
+    """
+    result = CheckResult(
+        year=year,
+        measured_on=reporting.period_end(year, today=today),
+        definitions=definitions(session, year=year, today=today),
+    )
+    readers: dict[str, Callable[[], Values]] = {}
+    if year == today.year:
+        readers["home"] = lambda: read_home(client)
+        readers["overview"] = lambda: read_overview(client, app)
+    readers["map"] = lambda: read_map(client, app, year=year)
+    readers["funding dashboard"] = lambda: read_funding_dashboard(client, app, year=year)
+    readers["board pack"] = lambda: read_board_pack_html(client, year=year)
+    readers["board pack xlsx"] = lambda: read_board_pack_xlsx(client, year=year)
+    readers["api"] = lambda: read_api(session, year=year, today=today)
+    readers.update(extra or {})
+    for name, reader in readers.items():
+        result.surfaces[name] = {k: v for k, v in reader().items() if k in result.definitions}
+    return result
