@@ -378,12 +378,14 @@ def funding_by_kind_figure(data: FundingFigures) -> go.Figure:
             go.Bar(
                 x=labels,
                 y=[money(k.pledged) for k in data.by_kind],
+                customdata=[k.key for k in data.by_kind],
                 name="Pledged",
                 marker_color=PLEDGED,
             ),
             go.Bar(
                 x=labels,
                 y=[money(k.received) for k in data.by_kind],
+                customdata=[k.key for k in data.by_kind],
                 name="Received",
                 marker_color=RECEIVED,
             ),

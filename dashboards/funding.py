@@ -94,6 +94,7 @@ def _data(filters: FundingFilters) -> reporting.FundingFigures:
         last_year=filters.last_year,
         currency=filters.currency,
         constant_on=filters.constant_on,
+        until=date.today(),
     )
 
 

@@ -233,7 +233,9 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         coverage_before=network.coverage_summary(session, on=previous_on),
         new_hotlines=_new_hotlines(session, year=year, on=measured_on),
         lapsed_hotlines=_lapsed_hotlines(session, year=year, on=measured_on),
-        funding=reporting.funding_figures(session, first_year=year, last_year=year, currency="EUR"),
+        funding=reporting.funding_figures(
+            session, first_year=year, last_year=year, currency="EUR", until=measured_on
+        ),
         training=reporting.training_figures(
             session, first_year=year, last_year=year, until=measured_on
         ),

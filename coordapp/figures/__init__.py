@@ -23,6 +23,7 @@ class Figure:
     counts: str  # what it counts, on which date
     definition: str  # the one function that computes it
     unit: str = "count"
+    grouped: bool = False  # one value per group: key "<figure>:<group>"
 
 
 FIGURES: tuple[Figure, ...] = (
@@ -79,6 +80,44 @@ FIGURES: tuple[Figure, ...] = (
         "Participants of those trainings (all participations).",
         "coordapp.reporting.service.trainings_between",
     ),
+    Figure(
+        "pledged_by_pillar",
+        "Pledged by pillar",
+        "The pillar allocations of the year's pledges (as 'pledged'), per pillar.",
+        "coordapp.reporting.service.funding_figures",
+        unit="EUR",
+        grouped=True,
+    ),
+    Figure(
+        "received_by_pillar",
+        "Received by pillar",
+        "The year's receipts split pro rata to their commitment's allocations, per pillar.",
+        "coordapp.reporting.service.funding_figures",
+        unit="EUR",
+        grouped=True,
+    ),
+    Figure(
+        "pledged_by_funder_kind",
+        "Pledged by funder kind",
+        "The year's pledges (as 'pledged') per kind of funder organization.",
+        "coordapp.reporting.service.funding_figures",
+        unit="EUR",
+        grouped=True,
+    ),
+    Figure(
+        "received_by_funder_kind",
+        "Received by funder kind",
+        "The year's receipts (as 'received') per kind of funder organization.",
+        "coordapp.reporting.service.funding_figures",
+        unit="EUR",
+        grouped=True,
+    ),
 )
+
+
+def family(key: str) -> str:
+    """The catalogue key of a reading: 'received_by_pillar:Capacity Building' -> its figure."""
+    return key.split(":", 1)[0]
+
 
 BY_KEY = {figure.key: figure for figure in FIGURES}

@@ -26,8 +26,9 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from coordapp.api import service as api
-from coordapp.figures import FIGURES
+from coordapp.figures import FIGURES, family
 from coordapp.funding import service as funding
+from coordapp.labels import label
 from coordapp.network import service as network
 from coordapp.partners import service as partners
 from coordapp.reporting import service as reporting
@@ -64,13 +65,12 @@ class CheckResult:
         """Rows for the operator: figure, definition, then each surface ('-' = not shown)."""
         names = list(self.surfaces)
         rows = [["figure", DEFINITION, *names]]
-        for figure in FIGURES:
-            if figure.key not in self.definitions:
-                continue
-            row = [figure.key, str(self.definitions[figure.key])]
+        order = {figure.key: i for i, figure in enumerate(FIGURES)}
+        for key in sorted(self.definitions, key=lambda k: (order.get(family(k), 99), k)):
+            row = [key, str(self.definitions[key])]
             for name in names:
-                value = self.surfaces[name].get(figure.key)
-                mark = "" if value is None or value == self.definitions[figure.key] else " ≠"
+                value = self.surfaces[name].get(key)
+                mark = "" if value is None or value == self.definitions[key] else " ≠"
                 row.append("-" if value is None else f"{value}{mark}")
             rows.append(row)
         return rows
@@ -82,7 +82,11 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
     start = date(year, 1, 1)
     coverage = network.coverage_summary(session, on=on)
     trainings, participants = reporting.trainings_between(session, start, on)
+    money_of_year = reporting.funding_figures(
+        session, first_year=year, last_year=year, currency="EUR", until=on
+    )
     return {
+        **_grouped_money(money_of_year),
         "member_hotlines": Decimal(coverage.member_hotlines),
         "countries_covered": Decimal(coverage.countries_covered),
         "countries_in_pipeline": Decimal(coverage.countries_in_pipeline),
@@ -92,6 +96,17 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
         "trainings": Decimal(trainings),
         "participants": Decimal(participants),
     }
+
+
+def _grouped_money(data: reporting.FundingFigures) -> Values:
+    found: Values = {}
+    for row in data.by_pillar:
+        found[f"pledged_by_pillar:{row.pillar}"] = row.pledged
+        found[f"received_by_pillar:{row.pillar}"] = row.received
+    for kind in data.by_kind:
+        found[f"pledged_by_funder_kind:{kind.key}"] = kind.pledged
+        found[f"received_by_funder_kind:{kind.key}"] = kind.received
+    return found
 
 
 # --- reading numbers as pages print them -------------------------------------------------------
@@ -293,6 +308,35 @@ def read_funding_dashboard(client: FlaskClient, app: Flask, *, year: int) -> Val
         name = str(trace.get("name", "")).lower()
         if name in ("pledged", "received") and trace.get("y"):
             found[name] = money(trace["y"][0]) or Decimal("0.00")
+    for chart, figure in (
+        ("f-pillar-pledged", "pledged_by_pillar"),
+        ("f-pillar-received", "received_by_pillar"),
+    ):
+        for trace in answer[chart]["figure"]["data"]:
+            for x, y in zip(trace.get("x") or (), trace.get("y") or (), strict=False):
+                if int(x) == year:
+                    found[f"{figure}:{trace['name']}"] = money(y) or Decimal("0.00")
+    for trace in answer["f-kinds"]["figure"]["data"]:
+        measure = str(trace.get("name", "")).lower()
+        kinds = trace.get("customdata") or trace.get("x") or ()
+        for kind, y in zip(kinds, trace.get("y") or (), strict=False):
+            key = kind[0] if isinstance(kind, list) else kind
+            found[f"{measure}_by_funder_kind:{key}"] = money(y) or Decimal("0.00")
+    return found
+
+
+def read_training_dashboard(client: FlaskClient, app: Flask, *, year: int) -> Values:
+    answer = _callback(
+        client, app, "t-events.figure", {"from": year, "to": year, "kind": None, "pillar": None}
+    )
+    found: Values = {}
+    for chart, key in (("t-events", "trainings"), ("t-participants", "participants")):
+        total = Decimal(0)
+        for trace in answer[chart]["figure"]["data"]:
+            for x, y in zip(trace.get("x") or (), trace.get("y") or (), strict=False):
+                if int(x) == year:
+                    total += Decimal(str(y))
+        found[key] = total
     return found
 
 
@@ -300,22 +344,40 @@ def _pack_values(tables: dict[str, list[list[Any]]]) -> Values:
     """The board pack's figures from its tables (as the HTML page and the workbook give them)."""
     found: Values = {}
     coverage_rows = {str(r[0]).strip(): r for r in tables.get("Coverage", [])[1:] if r}
-    for label, key in (
+    for row_label, key in (
         ("Member hotlines", "member_hotlines"),
         ("Countries covered", "countries_covered"),
         ("Countries in the pipeline", "countries_in_pipeline"),
     ):
-        if label in coverage_rows:
-            found[key] = number(coverage_rows[label][2]) or Decimal(0)
+        if row_label in coverage_rows:
+            found[key] = number(coverage_rows[row_label][2]) or Decimal(0)
     for row in tables.get("Funding", [])[1:]:
-        if row and str(row[0]) == "Total":
+        if not row:
+            continue
+        by = str(row[0])
+        if by == "Total":
             found["pledged"] = money(row[2]) or Decimal("0.00")
             found["received"] = money(row[3]) or Decimal("0.00")
+        elif by in ("Pillar", "Funder kind"):
+            figure = "by_pillar" if by == "Pillar" else "by_funder_kind"
+            group = str(row[1]) if by == "Pillar" else _kind_key(str(row[1]))
+            found[f"pledged_{figure}:{group}"] = money(row[2]) or Decimal("0.00")
+            found[f"received_{figure}:{group}"] = money(row[3]) or Decimal("0.00")
     for row in tables.get("Trainings", [])[1:]:
         if row and str(row[0]) == "Total":
             found["trainings"] = number(row[2]) or Decimal(0)
             found["participants"] = number(row[3]) or Decimal(0)
     return found
+
+
+def _kind_key(shown: str) -> str:
+    """The board pack prints a kind's label ('Law enforcement'); the key is its value."""
+    from coordapp.partners.models import OrganizationKind
+
+    for kind in OrganizationKind:
+        if label(kind) == shown:
+            return kind.value
+    return shown
 
 
 def read_board_pack_html(client: FlaskClient, *, year: int) -> Values:
@@ -375,10 +437,16 @@ def check(
         readers["overview"] = lambda: read_overview(client, app)
     readers["map"] = lambda: read_map(client, app, year=year)
     readers["funding dashboard"] = lambda: read_funding_dashboard(client, app, year=year)
+    readers["training dashboard"] = lambda: read_training_dashboard(client, app, year=year)
     readers["board pack"] = lambda: read_board_pack_html(client, year=year)
     readers["board pack xlsx"] = lambda: read_board_pack_xlsx(client, year=year)
     readers["api"] = lambda: read_api(session, year=year, today=today)
     readers.update(extra or {})
     for name, reader in readers.items():
-        result.surfaces[name] = {k: v for k, v in reader().items() if k in result.definitions}
+        readings = reader()
+        # A group a surface shows but the definition lacks is a difference too (a zero row).
+        for key in readings:
+            if ":" in key:
+                result.definitions.setdefault(key, Decimal("0.00"))
+        result.surfaces[name] = {k: v for k, v in readings.items() if k in result.definitions}
     return result

@@ -862,12 +862,19 @@ def funding_figures(
     last_year: int,
     currency: str = "EUR",
     constant_on: date | None = None,
+    until: date | None = None,
 ) -> FundingFigures:
     """Pledged (commitments not cancelled, by pledge date) and received (by receipt date) per
     year, per pillar, per funder and funder kind, in ``currency``: each row at the rate of its
-    own date, or all at the rates of ``constant_on`` (see ``coordapp.funding.conversion``)."""
+    own date, or all at the rates of ``constant_on`` (see ``coordapp.funding.conversion``).
+
+    Rows dated after ``until`` (the measuring date: today in the current year) are not counted.
+    Each group is converted and rounded on its own (a kind's total is not the sum of its
+    funders' rounded totals)."""
     quantum = conversion.minor_quantum(session, currency)
     start, end = date(first_year, 1, 1), date(last_year, 12, 31)
+    if until is not None:
+        end = min(end, until)
     pledge_year = _year_of(FundingCommitment.pledged_on).label("year")
     receipt_year = _year_of(FundingReceipt.received_on).label("year")
     pillar_name = Pillar.name.label("pillar")
@@ -911,20 +918,32 @@ def funding_figures(
         .join(Organization, Organization.id == FundingCommitment.funder_id),
         ["funder", "kind"],
     )
+    pledged_kind, r7 = convert(
+        pledged.add_columns(funder[1]).join(
+            Organization, Organization.id == FundingCommitment.funder_id
+        ),
+        ["kind"],
+    )
+    received_kind, r8 = convert(
+        received.add_columns(funder[1])
+        .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
+        .join(Organization, Organization.id == FundingCommitment.funder_id),
+        ["kind"],
+    )
     zero = Decimal(0).quantize(quantum)
     funders = sorted(
         set(pledged_funder) | set(received_funder),
         key=lambda k: (-(pledged_funder.get(k, zero) + received_funder.get(k, zero)), k),
     )
-    kinds: dict[str, list[Decimal]] = defaultdict(lambda: [zero, zero])
-    for key in funders:
-        kinds[str(key[1])][0] += pledged_funder.get(key, zero)
-        kinds[str(key[1])][1] += received_funder.get(key, zero)
+    kinds = {
+        str(k[0]): (pledged_kind.get(k, zero), received_kind.get(k, zero))
+        for k in set(pledged_kind) | set(received_kind)
+    }
     pillar_keys = sorted(set(pledged_pillar) | set(received_pillar))
     return FundingFigures(
         first_year=first_year,
         last_year=last_year,
-        rates=conversion.merge(currency, (r1, r2, r3, r4, r5, r6)),
+        rates=conversion.merge(currency, (r1, r2, r3, r4, r5, r6, r7, r8)),
         by_year=tuple(
             FundingYear(
                 y,
@@ -945,7 +964,9 @@ def funding_figures(
         ),
         by_kind=tuple(
             FundingShare(kind, amounts[0], amounts[1])
-            for kind, amounts in sorted(kinds.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))
+            for kind, amounts in sorted(
+                kinds.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0])
+            )
         ),
     )
 
