@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from coordapp.exports import cell, xlsx_bytes
+from coordapp.funding.conversion import RateInfo
 
 METRIC_VERSION = "metric version"
 SMALL_COUNT = "<5"
@@ -90,6 +91,21 @@ def csv_document(
     for row in rows:
         writer.writerow([_cell(v) for v in row])
     return buffer.getvalue()
+
+
+def money_stamp(rates: RateInfo) -> list[tuple[str, Any]]:
+    """The stamp lines of converted money: the rule, the rate dates, the note, and every rate
+    applied (EUR per unit), so the export can be rebuilt exactly from its own stamp."""
+    if rates.oldest_rate_date is None or rates.newest_rate_date is None:
+        dates = "no conversion"
+    else:
+        dates = f"{rates.oldest_rate_date.isoformat()}..{rates.newest_rate_date.isoformat()}"
+    return [
+        ("exchange rates", rates.basis),
+        ("exchange-rate dates", dates),
+        ("rates used", rates.note),
+        ("rates applied", rates.stamp),
+    ]
 
 
 def suppress_small(value: Decimal | int, *, suppress: bool) -> Any:

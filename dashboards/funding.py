@@ -172,16 +172,8 @@ def _stamp(filters: FundingFilters, data: reporting.FundingFigures) -> list[tupl
         ("filters", params.to_search(filters.query())),
         ("as of", date.today()),
         ("currency", data.currency),
-        ("exchange rates", data.rates.basis),
-        ("exchange-rate dates", _rate_dates(data.rates)),
-        ("rates used", data.rates.note),
+        *exports.money_stamp(data.rates),
     ]
-
-
-def _rate_dates(rates: reporting.RateInfo) -> str:
-    if rates.oldest_rate_date is None or rates.newest_rate_date is None:
-        return "no conversion"
-    return f"{rates.oldest_rate_date.isoformat()}..{rates.newest_rate_date.isoformat()}"
 
 
 def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:

@@ -149,8 +149,7 @@ def download_progress(values: dict[str, Any], suppress: bool) -> exports.Export:
         ("share of the year elapsed", data.elapsed_share),
     ]
     if data.rates is not None:
-        stamp.append(("exchange-rate date", data.rates.oldest_rate_date or "no conversion"))
-        stamp.append(("rates used", data.rates.note))
+        stamp.extend(exports.money_stamp(data.rates))
     text = exports.document(
         title=f"Pillar targets and actuals {data.year}",
         stamp=stamp,

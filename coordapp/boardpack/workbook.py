@@ -21,6 +21,7 @@ def cover(pack: BoardPack, *, generated_by: str, generated_at: datetime) -> dict
         "generated at": generated_at.strftime("%Y-%m-%d %H:%M UTC"),
         "exchange rates": pack.funding.rates.basis,
         "money": pack.rates_note,
+        "rates applied": pack.funding.rates.stamp,
         "metric versions": pack.metric_versions,
     }
 

@@ -67,6 +67,8 @@ class RateInfo:
     spans: tuple[RateSpan, ...] = ()
     left_out: tuple[tuple[str, Decimal], ...] = ()  # (currency, native amount) with no rate
     used: tuple[tuple[str, date], ...] = ()  # every (currency, rate date) applied
+    # (currency, rate date, EUR per unit) of every rate applied: enough to rebuild the figure.
+    in_eur: tuple[tuple[str, date, Decimal], ...] = ()
 
     @property
     def basis(self) -> str:
@@ -85,6 +87,15 @@ class RateInfo:
     @property
     def newest_rate_date(self) -> date | None:
         return max((s.last for s in self.spans), default=None)
+
+    @property
+    def stamp(self) -> str:
+        """Every rate applied, as EUR per unit on its date (for an export's stamp)."""
+        if not self.in_eur:
+            return "none"
+        return "; ".join(
+            f"{code} {day.isoformat()} = {value} EUR" for code, day, value in self.in_eur
+        )
 
     @property
     def note(self) -> str:
@@ -106,7 +117,9 @@ def merge(currency: str, parts: Sequence[RateInfo]) -> RateInfo:
     spans: dict[str, RateSpan] = {}
     left: dict[str, Decimal] = defaultdict(Decimal)
     used: set[tuple[str, date]] = set()
+    in_eur: set[tuple[str, date, Decimal]] = set()
     for part in parts:
+        in_eur.update(part.in_eur)
         for span in part.spans:
             old = spans.get(span.code)
             spans[span.code] = (
@@ -128,6 +141,7 @@ def merge(currency: str, parts: Sequence[RateInfo]) -> RateInfo:
         spans=tuple(spans[c] for c in sorted(spans)),
         left_out=tuple(sorted(left.items())),
         used=tuple(sorted(used)),
+        in_eur=tuple(sorted(in_eur)),
     )
 
 
@@ -290,6 +304,7 @@ def convert_grouped(
             for c, amount in sorted(left.items())
         ),
         used=tuple(sorted(used)),
+        in_eur=tuple(sorted((code, day, factors[(code, day, True)]) for code, day in used)),
     )
 
 

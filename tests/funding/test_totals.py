@@ -215,3 +215,26 @@ def test_outstanding_is_pledge_minus_receipts_per_commitment_never_below_zero(
 
     assert at_year_end.amount == Decimal("500.00")  # 1000 / 1.25 - 300; the overpaid one is 0
     assert later.amount == Decimal("400.00")
+
+
+def test_the_rates_applied_are_enough_to_rebuild_a_total(session: Session) -> None:
+    factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 1), value="1.10")
+    factories.rate(session, base="GBP", quote="EUR", on=date(2024, 3, 1), value="1.17")
+    factories.rate(session, base="EUR", quote="USD", on=date(2024, 6, 1), value="1.25")
+    pledge = factories.commitment(
+        session, amount="9000", currency="USD", pledged_on=date(2024, 1, 5)
+    )
+    rows = [("USD", "1100", date(2024, 2, 1)), ("GBP", "300", date(2024, 4, 1)),
+            ("USD", "125", date(2024, 7, 1)), ("EUR", "9.99", date(2024, 8, 1))]  # fmt: skip
+    for currency, amount, on in rows:
+        factories.receipt(session, commitment=pledge, amount=amount, currency=currency, on=on)
+
+    total = received_total(session, start=YEAR[0], end=YEAR[1], currency="EUR")
+
+    applied = {(code, day): value for code, day, value in total.rates.in_eur}
+    rebuilt = Decimal("9.99")
+    for currency, amount, on in rows[:3]:
+        day = max(d for c, d in applied if c == currency and d <= on)
+        rebuilt += Decimal(amount) * applied[(currency, day)]
+    assert total.amount == rebuilt.quantize(Decimal("0.01")) == Decimal("1460.99")
+    assert "USD 2024-01-01 = " in total.rates.stamp and "GBP 2024-03-01 = 1.17" in total.rates.stamp
