@@ -590,6 +590,7 @@ CALLBACKS: tuple[Callback, ...] = (
     ),
     _callback(
         [
+            ("p-tiles", "children"),
             ("p-status", "figure"),
             ("p-type", "figure"),
             ("p-pillar", "figure"),

@@ -64,7 +64,7 @@ def test_home_shows_live_figures(signed_in: Callable[[str], FlaskClient], in_app
     html = signed_in("viewer").get("/").data
     assert figure(html, "member-hotlines") == "2"
     assert figure(html, "countries-covered") == "3"
-    assert figure(html, "active-partnerships") == "1"
+    assert figure(html, "partnerships_in_force") == "1"
     assert figure(html, "received-this-year") == "2,000"
     assert b'<span class="fs-5 text-body-secondary">EUR</span>' in html
     assert f"rates of {date(today.year, 1, 1).isoformat()}".encode() in html
