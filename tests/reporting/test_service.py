@@ -454,3 +454,37 @@ def test_empty_database_gives_empty_results(session: Session) -> None:
     assert reporting.hotline_activity(
         session, metric_code="reports_received", first_year=2020, last_year=2021
     ).is_empty
+
+
+def test_partnership_indicators_count_the_agreements_in_force(session: Session) -> None:
+    today = date(2026, 3, 1)
+    org = factories.organization(session)
+    builders.partnership(session, organization=org, start=date(2020, 1, 1))
+    builders.partnership(  # same partner, a second agreement: one partner organization
+        session, organization=org, type=PartnershipType.DATA_SHARING, start=date(2021, 1, 1)
+    )
+    builders.partnership(session, type=PartnershipType.FUNDING, start=date(2019, 1, 1))
+    builders.partnership(  # still recorded as active, past its end date: expired, not counted
+        session, start=date(2020, 1, 1), end=today - timedelta(days=1)
+    )
+    builders.partnership(  # ended in 2025: counted at the end of 2024, not today
+        session, status=PartnershipStatus.ENDED, start=date(2020, 1, 1), end=date(2025, 5, 31)
+    )
+    builders.partnership(session, start=today + timedelta(days=1))  # not started yet
+    pillar_id = builders.pillar(session, "technology_innovation").id
+
+    def actual(indicator: PillarIndicator, year: int) -> Decimal:
+        value, _ = reporting.indicator_actual(
+            session, indicator=indicator, pillar_id=pillar_id, year=year, today=today
+        )
+        return value
+
+    assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2026) == 3
+    assert partners.count_in_force(session, on=today) == 3
+    assert actual(PillarIndicator.TECHNOLOGY_PARTNERSHIPS, 2026) == 2
+    assert actual(PillarIndicator.PARTNER_ORGANIZATIONS, 2026) == 2
+    # 31 December 2024: the expired one was running, so was the one ended in 2025.
+    assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2024) == 5
+    assert partners.count_in_force(session, on=date(2024, 12, 31)) == 5
+    assert actual(PillarIndicator.TECHNOLOGY_PARTNERSHIPS, 2024) == 4
+    assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2019) == 1
