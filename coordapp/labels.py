@@ -15,6 +15,8 @@ _SPECIAL = {
     "reports_assessed_csam": "Reports assessed as CSAM",
     "funding_received_eur": "Funding received (EUR)",
     "hotline_setup": "Hotline set-up",
+    # The pillar indicator counts partners.in_force_condition, like every other surface.
+    "active_partnerships": "Partnerships in force",
 }
 
 

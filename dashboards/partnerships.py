@@ -1,5 +1,5 @@
-"""Partnerships: agreements by status, type, pillar and partner kind; renewals ahead; new per
-year."""
+"""Partnerships: in force, renewals due, ended without a decision; agreements by status (on
+today's date), type, pillar and partner kind; renewals due; new per year."""
 
 from __future__ import annotations
 
@@ -12,15 +12,28 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from coordapp.extensions import current_session
-from coordapp.partners.models import PartnershipStatus
+from coordapp.partners import service as partners
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
-from dashboards.layout import Page, chart_card, empty_state, fid, filter_bar, labelled, page_header
+from dashboards.layout import (
+    Page,
+    chart_card,
+    empty_state,
+    fid,
+    filter_bar,
+    kpi_tile,
+    labelled,
+    page_header,
+)
 
 SLUG = "partnerships"
 TITLE = "Partnerships"
-STATUSES = tuple(s.value for s in PartnershipStatus)
+STATUSES = tuple(s.value for s in partners.AgreementState)
+RENEWALS_TITLE = (
+    f"{partners.RENEWALS_DUE_LABEL} (renewal date within {reporting.RENEWAL_WINDOW_DAYS} days "
+    "or overdue)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +57,20 @@ def layout(query: dict[str, str]) -> Any:
         [
             page_header(
                 TITLE,
-                "All unarchived agreements by status; by type, pillar and partner kind for the "
-                "status chosen; renewals whose notice date falls in the next "
-                f"{reporting.RENEWAL_WINDOW_DAYS} days.",
+                "All unarchived agreements by their status today (an active agreement past its "
+                "end date is expired, not in force); by type, pillar and partner kind for the "
+                "status chosen; agreements in force whose renewal date (end date minus notice) "
+                f"falls in the next {reporting.RENEWAL_WINDOW_DAYS} days or has passed.",
             ),
             filter_bar(
                 labelled(
-                    "Status (type, pillar, kind and per-year charts)",
+                    "Status today (type, pillar, kind and per-year charts)",
                     dcc.Dropdown(
                         id=fid("status"),
-                        options=[{"label": figures.humanize(s), "value": s} for s in STATUSES],
+                        options=[
+                            {"label": partners.agreement_state_label(s), "value": s.value}
+                            for s in partners.AgreementState
+                        ],
                         value=filters.status,
                         placeholder="All statuses",
                         style={"minWidth": "14rem"},
@@ -61,6 +78,7 @@ def layout(query: dict[str, str]) -> Any:
                 )
             ),
             html.Div(id="partnerships-empty"),
+            dbc.Row(id="p-tiles", className="g-3 mb-3"),
             dbc.Row(
                 [
                     dbc.Col(chart_card("By status", "p-status", download="status"), lg=6),
@@ -77,8 +95,7 @@ def layout(query: dict[str, str]) -> Any:
                     ),
                     dbc.Col(
                         chart_card(
-                            "Renewals ahead (notice date within "
-                            f"{reporting.RENEWAL_WINDOW_DAYS} days)",
+                            RENEWALS_TITLE,
                             "p-renewals",
                             download="renewals",
                             body=html.Div(id="p-renewals"),
@@ -92,11 +109,46 @@ def layout(query: dict[str, str]) -> Any:
     )
 
 
+def tiles(data: reporting.PartnershipFigures) -> list[Any]:
+    """The three headline figures, each from its one definition in ``coordapp.partners``."""
+    return [
+        kpi_tile(
+            partners.IN_FORCE_LABEL,
+            f"{data.in_force:,}",
+            detail="active agreements, started and not past their end date",
+            figure="partnerships_in_force",
+        ),
+        kpi_tile(
+            partners.RENEWALS_DUE_LABEL,
+            f"{len(data.renewals):,}",
+            detail=(
+                f"renewal date within {reporting.RENEWAL_WINDOW_DAYS} days: "
+                f"{sum(r.overdue(data.on) for r in data.renewals)} overdue"
+            ),
+            figure="renewals_due",
+        ),
+        kpi_tile(
+            partners.EXPIRED_LABEL,
+            f"{data.expired:,}",
+            detail="still recorded as active, end date passed",
+            figure="partnerships_expired",
+        ),
+    ]
+
+
+def status_pairs(data: reporting.PartnershipFigures) -> list[tuple[str, int]]:
+    """The by-status counts with their labels ("Active (in force)", "Expired (end date …)")."""
+    return [
+        (partners.agreement_state_label(partners.AgreementState(key)), count)
+        for key, count in data.by_status
+    ]
+
+
 def renewals_table(data: reporting.PartnershipFigures) -> Any:
     if not data.renewals:
         return empty_state(
-            f"No active agreement reaches its renewal notice date in the next "
-            f"{reporting.RENEWAL_WINDOW_DAYS} days."
+            f"No agreement in force reaches its renewal date in the next "
+            f"{reporting.RENEWAL_WINDOW_DAYS} days, and none is overdue."
         )
     return dbc.Table(
         [
@@ -104,7 +156,7 @@ def renewals_table(data: reporting.PartnershipFigures) -> Any:
                 html.Tr(
                     [
                         html.Th(h)
-                        for h in ("Notice date", "Agreement", "Partner", "Type", "Ends", "Owner")
+                        for h in ("Renewal date", "Agreement", "Partner", "Type", "Ends", "Owner")
                     ]
                 )
             ),
@@ -112,7 +164,10 @@ def renewals_table(data: reporting.PartnershipFigures) -> Any:
                 [
                     html.Tr(
                         [
-                            html.Td(r.notice_date.isoformat()),
+                            html.Td(
+                                r.notice_date.isoformat()
+                                + (" (overdue)" if r.overdue(data.on) else "")
+                            ),
                             html.Td(r.title),
                             html.Td(r.organization),
                             html.Td(figures.humanize(r.type.value)),
@@ -171,7 +226,7 @@ def download_renewals(values: dict[str, Any], suppress: bool) -> exports.Export:
     filters = parse(values)
     data = _data(filters)
     text = exports.document(
-        title=f"Renewals ahead (notice date within {reporting.RENEWAL_WINDOW_DAYS} days)",
+        title=RENEWALS_TITLE,
         stamp=[("as of", data.on)],
         columns=["notice_date", "title", "partner", "type", "end_date", "notice_days", "owner"],
         rows=(
@@ -192,6 +247,7 @@ def download_renewals(values: dict[str, Any], suppress: bool) -> exports.Export:
 
 def register(app: dash.Dash) -> None:
     @app.callback(
+        Output("p-tiles", "children"),
         Output("p-status", "figure"),
         Output("p-type", "figure"),
         Output("p-pillar", "figure"),
@@ -205,7 +261,8 @@ def register(app: dash.Dash) -> None:
         data = _data(parse({"status": status}))
         none = "No partnerships recorded."
         return (
-            figures.count_bars(data.by_status, empty=none),
+            tiles(data),
+            figures.count_bars(status_pairs(data), empty=none),
             figures.count_bars(data.by_type, empty=none),
             figures.count_bars(
                 data.by_pillar, empty="No partnerships tagged with a pillar.", horizontal=True
@@ -220,7 +277,10 @@ def register(app: dash.Dash) -> None:
 PAGE = Page(
     slug=SLUG,
     title=TITLE,
-    summary="Agreements by status, type, pillar and partner kind; renewals ahead; new per year.",
+    summary=(
+        "Partnerships in force; agreements by status today, type, pillar and partner kind; "
+        "renewals due; new per year."
+    ),
     layout=layout,
     register=register,
     downloads={

@@ -590,6 +590,7 @@ CALLBACKS: tuple[Callback, ...] = (
     ),
     _callback(
         [
+            ("p-tiles", "children"),
             ("p-status", "figure"),
             ("p-type", "figure"),
             ("p-pillar", "figure"),
@@ -616,6 +617,7 @@ CALLBACKS: tuple[Callback, ...] = (
             prop(fid("from"), "value", 2020),
             prop(fid("to"), "value", 2025),
             prop(fid("currency"), "value", "EUR"),
+            prop(fid("rates"), "value", "row"),
         ],
     ),
     _callback(

@@ -209,14 +209,33 @@ def partnerships(session: Session, *, on: date) -> dict[str, Any]:
         for end, days in zip(rows["end_date"], rows["renewal_notice_days"], strict=True)
     ]
     rows["notice"] = notice
+
+    def state(status: str, start: Any, end: Any) -> str:
+        """The status on ``on``, as coordapp.partners.service.state_on derives it."""
+        started = not isinstance(start, date) or start <= on
+        ends = end if isinstance(end, date) else None
+        running = (status == "active" and ends is None) or (
+            status in ("active", "ended", "lapsed") and ends is not None and ends >= on
+        )
+        if started and running:
+            return "active"
+        if status == "active":
+            return "expired" if ends is not None and ends < on else "not_started"
+        return status
+
+    rows["state"] = [
+        state(*values)
+        for values in zip(rows["status"], rows["start_date"], rows["end_date"], strict=True)
+    ]
     ahead = rows[
         (rows["status"] == "active")
+        & (rows["state"] == "active")
         & rows["notice"].map(
-            lambda d: d is not None and on <= d <= on + pd.Timedelta(days=90).to_pytimedelta()
+            lambda d: d is not None and d <= on + pd.Timedelta(days=90).to_pytimedelta()
         )
     ]
     return {
-        "by_status": rows["status"].value_counts().to_dict(),
+        "by_status": rows["state"].value_counts().to_dict(),
         "by_type": rows["type"].value_counts().to_dict(),
         "by_kind": rows["kind"].value_counts().to_dict(),
         "by_pillar": tags[tags["partnership_id"].isin(rows["id"])]["name"].value_counts().to_dict(),

@@ -25,6 +25,7 @@ from coordapp.funding import service as funding
 from coordapp.listing import ListParams, ListSpec, run_list
 from coordapp.network import service as network
 from coordapp.partners import service as partners
+from coordapp.partners.models import Partnership
 from coordapp.pillars import service as pillars
 from coordapp.reporting import service as reporting
 from coordapp.stats import service as stats
@@ -102,6 +103,9 @@ def serialize(obj: Any) -> dict[str, Any]:
     }
     if "pillars" in mapper.relationships:
         data["pillar_ids"] = [p.id for p in obj.pillars]
+    if isinstance(obj, Partnership):
+        # ``status`` is what was recorded; this is it read against the dates (e.g. "expired").
+        data["status_today"] = partners.state_on(obj, date.today()).value
     if "participations" in mapper.relationships:
         data["participation"] = [serialize(p) for p in obj.participations]
     return data

@@ -22,6 +22,7 @@ from coordapp.network.models import (
     HotlineMembershipEvent,
     MembershipStatus,
 )
+from coordapp.partners import service as partners
 from coordapp.reference.models import Country
 from coordapp.reporting import service as reporting
 
@@ -67,6 +68,8 @@ class BoardPack:
     previous_on: date  # 31 December of the year before
     coverage: network.CoverageSummary
     coverage_before: network.CoverageSummary
+    partnerships_in_force: int  # partners.count_in_force on ``measured_on``
+    partnerships_in_force_before: int  # ... on ``previous_on``
     new_hotlines: tuple[HotlineEvent, ...]
     lapsed_hotlines: tuple[HotlineEvent, ...]
     funding: reporting.FundingFigures
@@ -231,6 +234,8 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         previous_on=previous_on,
         coverage=network.coverage_summary(session, on=measured_on),
         coverage_before=network.coverage_summary(session, on=previous_on),
+        partnerships_in_force=partners.count_in_force(session, on=measured_on),
+        partnerships_in_force_before=partners.count_in_force(session, on=previous_on),
         new_hotlines=_new_hotlines(session, year=year, on=measured_on),
         lapsed_hotlines=_lapsed_hotlines(session, year=year, on=measured_on),
         funding=reporting.funding_figures(

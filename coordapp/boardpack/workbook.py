@@ -8,6 +8,7 @@ from typing import Any
 
 from coordapp.boardpack.service import BoardPack
 from coordapp.labels import label
+from coordapp.partners import service as partners
 
 Table = tuple[str, Sequence[str], list[list[Any]]]  # (title, header, rows)
 
@@ -46,6 +47,14 @@ def tables(pack: BoardPack) -> list[Table]:
             ("  by provisional members", "countries_provisional"),
             ("Countries in the pipeline", "countries_in_pipeline"),
         )
+    ]
+    partnership_rows = [
+        [
+            partners.IN_FORCE_LABEL,
+            pack.partnerships_in_force_before,
+            pack.partnerships_in_force,
+            pack.partnerships_in_force - pack.partnerships_in_force_before,
+        ]
     ]
     hotline_rows = [
         ["new", h.name, h.country, h.on, label(h.status)] for h in pack.new_hotlines
@@ -89,6 +98,11 @@ def tables(pack: BoardPack) -> list[Table]:
             "Coverage",
             ["Figure", pack.previous_on.isoformat(), pack.measured_on.isoformat(), "Change"],
             coverage_rows,
+        ),
+        (
+            "Partnerships",
+            ["Figure", pack.previous_on.isoformat(), pack.measured_on.isoformat(), "Change"],
+            partnership_rows,
         ),
         ("New and lapsed", ["Change", "Hotline", "Country", "Date", "Status"], hotline_rows),
         (

@@ -49,8 +49,26 @@ FIGURES: tuple[Figure, ...] = (
     Figure(
         "partnerships_in_force",
         "Partnerships in force",
-        "Unarchived agreements started on or before the date and not past their end date.",
-        "coordapp.partners.service.count_active_partnerships",
+        "Unarchived agreements started on or before the date (no start date counts as started) "
+        "and either active without an end date, or active, ended or lapsed with an end date on "
+        "or after the date (the end date is the last day in force).",
+        "coordapp.partners.service.count_in_force",
+    ),
+    Figure(
+        "renewals_due",
+        "Renewals due",
+        "Agreements in force and recorded as active whose renewal date (end date minus the "
+        "notice period) is before the date (overdue) or within 90 days after it. Shown for "
+        "today only.",
+        "coordapp.partners.service.count_renewals_due",
+    ),
+    Figure(
+        "partnerships_expired",
+        "Ended without a decision",
+        "Unarchived agreements still recorded as active whose end date is before the date: "
+        "not in force, not a renewal due, until someone records ended, lapsed or a renewal. "
+        "Shown for today only.",
+        "coordapp.partners.service.count_expired",
     ),
     Figure(
         "pledged",

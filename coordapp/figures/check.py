@@ -85,12 +85,19 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
     money_of_year = reporting.funding_figures(
         session, first_year=year, last_year=year, currency="EUR", until=on
     )
+    today_only: Values = {}
+    if on == today:
+        today_only = {
+            "renewals_due": Decimal(partners.count_renewals_due(session, on=on)),
+            "partnerships_expired": Decimal(partners.count_expired(session, on=on)),
+        }
     return {
+        **today_only,
         **_grouped_money(money_of_year),
         "member_hotlines": Decimal(coverage.member_hotlines),
         "countries_covered": Decimal(coverage.countries_covered),
         "countries_in_pipeline": Decimal(coverage.countries_in_pipeline),
-        "partnerships_in_force": Decimal(partners.count_active_partnerships(session, on=on)),
+        "partnerships_in_force": Decimal(partners.count_in_force(session, on=on)),
         "pledged": funding.pledged_total(session, start=start, end=on, currency="EUR").amount,
         "received": funding.received_total(session, start=start, end=on, currency="EUR").amount,
         "trainings": Decimal(trainings),
@@ -194,11 +201,10 @@ def _parse(html_text: str) -> _Cells:
 def read_home(client: FlaskClient) -> Values:
     page = _parse(_get(client, "/").get_data(as_text=True))
     found: Values = {}
-    for key in ("member_hotlines", "countries_covered", "countries_in_pipeline", "trainings"):
+    counts = [f.key for f in FIGURES if f.unit == "count" and not f.grouped]
+    for key in counts:
         if key in page.figures:
             found[key] = number(page.figures[key]) or Decimal(0)
-    if "partnerships_in_force" in page.figures:
-        found["partnerships_in_force"] = number(page.figures["partnerships_in_force"]) or Decimal(0)
     for key in ("pledged", "received"):
         if key in page.figures:
             found[key] = money(page.figures[key]) or Decimal("0.00")
@@ -291,6 +297,10 @@ def read_overview(client: FlaskClient, app: Flask) -> Values:
     return _tile_values(answer)
 
 
+def read_partnerships_dashboard(client: FlaskClient, app: Flask) -> Values:
+    return _tile_values(_callback(client, app, "p-tiles.children", {"status": None}))
+
+
 def read_map(client: FlaskClient, app: Flask, *, year: int) -> Values:
     answer = _callback(client, app, "map-headline.children", {"year": year, "region": None})
     return _tile_values(answer)
@@ -351,6 +361,9 @@ def _pack_values(tables: dict[str, list[list[Any]]]) -> Values:
     ):
         if row_label in coverage_rows:
             found[key] = number(coverage_rows[row_label][2]) or Decimal(0)
+    for row in tables.get("Partnerships", [])[1:]:
+        if row and str(row[0]).strip() == partners.IN_FORCE_LABEL:
+            found["partnerships_in_force"] = number(row[2]) or Decimal(0)
     for row in tables.get("Funding", [])[1:]:
         if not row:
             continue
@@ -435,6 +448,7 @@ def check(
     if year == today.year:
         readers["home"] = lambda: read_home(client)
         readers["overview"] = lambda: read_overview(client, app)
+        readers["partnerships dashboard"] = lambda: read_partnerships_dashboard(client, app)
     readers["map"] = lambda: read_map(client, app, year=year)
     readers["funding dashboard"] = lambda: read_funding_dashboard(client, app, year=year)
     readers["training dashboard"] = lambda: read_training_dashboard(client, app, year=year)

@@ -1,13 +1,13 @@
 """The home page: the network's figures, and what needs attention today.
 
 Each "needs attention" section is one SQL query that returns its first rows together with the
-total count (a window count), so the page costs five queries however much is overdue.
+total count (a window count), so the page costs six queries however much is overdue.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.network import service as network
 from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
 from coordapp.partners import service as partners
-from coordapp.partners.models import Contact, Organization, Partnership, PartnershipStatus
+from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.reference.models import Country
 from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineStatistic
@@ -35,7 +35,7 @@ ITEMS_PER_SECTION = 10
 class HomeFigures:
     today: date
     coverage: network.CoverageSummary
-    active_partnerships: int
+    partnerships_in_force: int
     received_this_year: funding.MoneyTotal
     pledged_this_year: funding.MoneyTotal
 
@@ -52,7 +52,7 @@ def home_figures(session: Session, *, today: date, currency: str) -> HomeFigures
     return HomeFigures(
         today=today,
         coverage=network.coverage_summary(session, on=today),
-        active_partnerships=partners.count_active_partnerships(session, on=today),
+        partnerships_in_force=partners.count_in_force(session, on=today),
         received_this_year=funding.received_total(
             session, start=year_start, end=today, currency=currency
         ),
@@ -94,6 +94,8 @@ class AttentionSection:
     rule: str
     count: int
     items: tuple[AttentionItem, ...]
+    # The name of the headline figure this count is (``data-figure`` on the home page), if any.
+    figure: str | None = None
 
     @property
     def more(self) -> int:
@@ -120,28 +122,26 @@ def _first_rows(session: Session, query: sa.Select, *, limit: int) -> tuple[list
 def renewals_due(
     session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
 ) -> AttentionSection:
-    """Active agreements whose renewal is due within 90 days, or overdue (soonest first)."""
+    """Agreements in force whose renewal is due within 90 days, or overdue (soonest first):
+    ``partners.renewals_due_condition``, the one definition of the figure."""
     due = partners.RENEWAL_DUE.label("due")
     query = (
         sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name, due)
         .join(Organization, Organization.id == Partnership.organization_id)
-        .where(
-            Partnership.archived_at.is_(None),
-            Partnership.status == PartnershipStatus.ACTIVE.value,
-            Partnership.end_date.is_not(None),
-            due <= today + timedelta(days=RENEWAL_HORIZON_DAYS),
-        )
+        .where(partners.renewals_due_condition(today))
         .order_by(due, Partnership.title, Partnership.id)
     )
     rows, count = _first_rows(session, query, limit=limit)
     return AttentionSection(
         key="renewals",
-        title="Renewals due",
+        title=partners.RENEWALS_DUE_LABEL,
         rule=(
-            f"Active partnerships whose renewal falls in the next {RENEWAL_HORIZON_DAYS} days "
-            "or is overdue (end date minus the notice period)."
+            f"Partnerships in force whose renewal falls in the next {RENEWAL_HORIZON_DAYS} days "
+            "or is overdue (end date minus the notice period). Agreements past their end date "
+            "are listed under “ended without a decision” instead."
         ),
         count=count,
+        figure="renewals_due",
         items=tuple(
             AttentionItem(
                 endpoint="partners.partnerships_detail",
@@ -155,6 +155,45 @@ def renewals_due(
             )
             for r in rows
         ),
+    )
+
+
+def ended_without_decision(
+    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+) -> AttentionSection:
+    """Agreements still recorded as active whose end date has passed (longest ago first):
+    ``partners.expired_condition``. Each stays here until a decision is recorded (a status
+    change to ended or lapsed, or a renewal with a new end date)."""
+    query = (
+        sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name)
+        .join(Organization, Organization.id == Partnership.organization_id)
+        .where(partners.expired_condition(today))
+        .order_by(Partnership.end_date, Partnership.title, Partnership.id)
+    )
+    rows, count = _first_rows(session, query, limit=limit)
+    return AttentionSection(
+        key="expired",
+        title=partners.EXPIRED_LABEL,
+        rule=(
+            "Partnerships still recorded as active whose end date has passed: renew them "
+            "(a new end date) or record that they ended or lapsed. They no longer count as "
+            "in force."
+        ),
+        count=count,
+        items=tuple(
+            AttentionItem(
+                endpoint="partners.partnerships_detail",
+                record_id=r.id,
+                label=r.title,
+                detail=(
+                    f"{r.name} · ended {r.end_date.isoformat()} "
+                    f"({(today - r.end_date).days} days ago), no decision recorded"
+                ),
+                overdue=True,
+            )
+            for r in rows
+        ),
+        figure="partnerships_expired",
     )
 
 
@@ -335,13 +374,14 @@ def unconfirmed_pledges(
 def needs_attention(
     session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
 ) -> NeedsAttention:
-    """The five sections of the home page's "needs attention" list."""
+    """The six sections of the home page's "needs attention" list."""
     return NeedsAttention(
         today=today,
         sections=tuple(
             section(session, today=today, limit=limit)
             for section in (
                 renewals_due,
+                ended_without_decision,
                 stale_contacts,
                 overdue_next_steps,
                 missing_statistics,

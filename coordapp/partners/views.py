@@ -74,9 +74,13 @@ def _partnership_context(
     session: Session, obj: Partnership, forms: tuple[FlaskForm, FlaskForm] | None = None
 ) -> dict[str, Any]:
     status_form, renewal_form = forms or status_forms(obj)
+    today = date.today()
+    state = service.state_on(obj, today)
     return {
+        "state": state,
+        "state_label": service.agreement_state_label(state),
         "renewal_due": service.renewal_due_on(obj),
-        "renewal_state": service.renewal_state(obj, today=date.today()),
+        "renewal_state": service.renewal_state(obj, today=today),
         "renewable": obj.status in service.RENEWABLE,
         "status_form": status_form,
         "renewal_form": renewal_form,

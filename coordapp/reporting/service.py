@@ -47,10 +47,10 @@ from coordapp.network.models import (
     MembershipStatus,
     hotline_countries,
 )
+from coordapp.partners import service as partners
 from coordapp.partners.models import (
     Organization,
     Partnership,
-    PartnershipStatus,
     PartnershipType,
     partnership_pillars,
 )
@@ -60,13 +60,12 @@ from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 
 FIRST_YEAR = 1999  # the network's founding year: where the map's slider starts
-RENEWAL_WINDOW_DAYS = 90
+RENEWAL_WINDOW_DAYS = partners.RENEWAL_WINDOW_DAYS
 ACTIVITY_TOP_GROUPS = 8
 ACTIVITY_BAR_GROUPS = 25
 TRAINING_TOP_HOTLINES = 25
 
 _COVERING = [s.value for s in COVERING_STATUSES]
-_IN_FORCE_PAST = (PartnershipStatus.ACTIVE, PartnershipStatus.ENDED, PartnershipStatus.LAPSED)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -596,12 +595,6 @@ def trainings_between(session: Session, start: date, end: date) -> tuple[int, in
     return _int(row[0]), _int(row[1])
 
 
-def _active_partnerships(session: Session, *, on: date) -> int:
-    from coordapp.partners import service as partners
-
-    return partners.count_active_partnerships(session, on=on)
-
-
 def overview(session: Session, *, today: date, currency: str = "EUR") -> Overview:
     """KPI tiles for ``today`` (this year up to today) against the same day a year earlier."""
     before = one_year_before(today)
@@ -645,10 +638,10 @@ def overview(session: Session, *, today: date, currency: str = "EUR") -> Overvie
         ),
         count(
             "partnerships_in_force",
-            "Active partnerships",
-            _active_partnerships(session, on=today),
-            _active_partnerships(session, on=before),
-            "agreements in force",
+            partners.IN_FORCE_LABEL,
+            partners.count_in_force(session, on=today),
+            partners.count_in_force(session, on=before),
+            "active agreements, started and not past their end date",
         ),
         Kpi(
             "pledged",
@@ -700,39 +693,37 @@ class Renewal:
     notice_date: date
     owner: str | None
 
+    def overdue(self, on: date) -> bool:
+        return self.notice_date < on
+
 
 @dataclass(frozen=True, slots=True)
 class PartnershipFigures:
     on: date
     status: str | None
-    by_status: tuple[tuple[str, int], ...]
+    in_force: int  # partners.count_in_force on ``on``
+    expired: int  # partners.count_expired on ``on`` (ended without a decision)
+    by_status: tuple[tuple[str, int], ...]  # status on ``on`` (partners.AgreementState)
     by_type: tuple[tuple[str, int], ...]
     by_pillar: tuple[tuple[str, int], ...]
     by_kind: tuple[tuple[str, int], ...]
     new_per_year: tuple[tuple[int, str, int], ...]  # (year, type, count)
-    renewals: tuple[Renewal, ...]
+    renewals: tuple[Renewal, ...]  # partners.renewals_due_condition on ``on``, overdue first
 
     @property
     def is_empty(self) -> bool:
         return not self.by_status
 
 
-def _notice_date(session: Session) -> Any:
-    """end_date minus renewal_notice_days, in the database's own date arithmetic."""
-    if _dialect(session) == "sqlite":
-        return sa.func.date(
-            Partnership.end_date,
-            sa.literal("-") + sa.cast(Partnership.renewal_notice_days, sa.String) + " days",
-        )
-    return Partnership.end_date - Partnership.renewal_notice_days
-
-
 def partnership_figures(
     session: Session, *, on: date, status: str | None = None
 ) -> PartnershipFigures:
-    """Unarchived partnerships by status, and (of ``status``, or all) by type, pillar, kind."""
+    """Unarchived partnerships by their status on ``on`` (``partners.state_on_expression``:
+    "active" is in force, "expired" is still recorded as active but past its end date), and (of
+    ``status``, or all) by type, pillar, kind; the renewals due on ``on``."""
     live = Partnership.archived_at.is_(None)
-    chosen = [live] + ([Partnership.status == status] if status else [])
+    state = partners.state_on_expression(on)
+    chosen = [live] + ([state == status] if status else [])
 
     def counts(column: Any, *joins: tuple[Any, Any]) -> tuple[tuple[str, int], ...]:
         query = sa.select(column, sa.func.count(sa.distinct(Partnership.id))).select_from(
@@ -743,14 +734,15 @@ def partnership_figures(
         query = query.where(*chosen).group_by(column).order_by(sa.func.count().desc(), column)
         return tuple((str(k), int(n)) for k, n in session.execute(query))
 
+    state_column = state.label("state")
     by_status = tuple(
         (str(k), int(n))
         for k, n in session.execute(
-            sa.select(Partnership.status, sa.func.count()).where(live).group_by(Partnership.status)
+            sa.select(state_column, sa.func.count()).where(live).group_by(state_column)
         )
     )
-    order = {s.value: i for i, s in enumerate(PartnershipStatus)}
-    notice = _notice_date(session)
+    order = {s.value: i for i, s in enumerate(partners.AgreementState)}
+    notice = partners.RENEWAL_DUE
     renewals = session.execute(
         sa.select(
             Partnership.title,
@@ -762,19 +754,15 @@ def partnership_figures(
         )
         .join(Organization, Organization.id == Partnership.organization_id)
         .outerjoin(User, User.id == Partnership.owner_id)
-        .where(
-            live,
-            Partnership.status == PartnershipStatus.ACTIVE.value,
-            Partnership.end_date.is_not(None),
-            notice >= on,
-            notice <= on + timedelta(days=RENEWAL_WINDOW_DAYS),
-        )
+        .where(partners.renewals_due_condition(on))
         .order_by(notice, Partnership.title)
     ).all()
     year = _year_of(Partnership.start_date)
     return PartnershipFigures(
         on=on,
         status=status,
+        in_force=partners.count_in_force(session, on=on),
+        expired=partners.count_expired(session, on=on),
         by_status=tuple(sorted(by_status, key=lambda kv: order.get(kv[0], 99))),
         by_type=counts(Partnership.type),
         by_pillar=counts(
@@ -1171,18 +1159,6 @@ def elapsed_share(year: int, *, today: date) -> Decimal:
     return (Decimal(today.timetuple().tm_yday) / Decimal(days)).quantize(Decimal("0.0001"))
 
 
-def _partnerships_in_force(on: date, *, today: date) -> list[Any]:
-    statuses = (
-        [PartnershipStatus.ACTIVE.value] if on >= today else [s.value for s in _IN_FORCE_PAST]
-    )
-    return [
-        Partnership.archived_at.is_(None),
-        Partnership.status.in_(statuses),
-        sa.or_(Partnership.start_date.is_(None), Partnership.start_date <= on),
-        sa.or_(Partnership.end_date.is_(None), Partnership.end_date >= on),
-    ]
-
-
 def indicator_actual(
     session: Session,
     *,
@@ -1245,7 +1221,8 @@ def indicator_actual(
             )
         )
         return Decimal(_int(value)), None
-    in_force = _partnerships_in_force(end, today=today)
+    # ACTIVE_PARTNERSHIPS, TECHNOLOGY_PARTNERSHIPS, PARTNER_ORGANIZATIONS: in force at ``end``.
+    in_force = [partners.in_force_condition(end)]
     if indicator is PillarIndicator.TECHNOLOGY_PARTNERSHIPS:
         in_force.append(
             Partnership.type.in_(

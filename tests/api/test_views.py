@@ -18,6 +18,7 @@ from coordapp.auth.models import ApiToken
 from coordapp.demo.service import load_demo
 from coordapp.funding import service as funding
 from coordapp.network.service import coverage_summary
+from coordapp.partners import service as partners
 from coordapp.partners.models import Partnership
 from coordapp.pillars.models import Pillar
 from coordapp.stats import service as stats
@@ -167,6 +168,23 @@ def test_list_filters_and_search_match_the_page_semantics(
     assert [i["title"] for i in body["items"]] == ["Other deal", "Filtered deal"]
     item = body["items"][1]
     assert item["start_date"] == "2024-03-01" and item["organization_id"] == org_id
+
+
+def test_partnerships_carry_their_status_today_and_filter_by_it(
+    client: FlaskClient, token_for: TokenFor, in_app: InApp
+) -> None:
+    today = date.today()
+    with in_app() as s:
+        factories.partnership(s, title="Past its end", end_date=today - timedelta(days=1))
+        factories.partnership(s, title="Running", end_date=today + timedelta(days=1))
+        in_force = partners.count_in_force(s, on=today)
+    headers = token_for("viewer")
+    body = client.get("/api/v1/partnerships?status=expired", headers=headers).get_json()
+    assert [(i["title"], i["status"], i["status_today"]) for i in body["items"]] == [
+        ("Past its end", "active", "expired")
+    ]
+    body = client.get("/api/v1/partnerships?status=active", headers=headers).get_json()
+    assert [i["title"] for i in body["items"]] == ["Running"] and body["total"] == in_force
 
 
 def test_money_is_a_decimal_string_with_its_currency(

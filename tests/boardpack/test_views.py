@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.demo.service import load_demo
 from coordapp.network import service as network
+from coordapp.partners import service as partners
 from coordapp.reporting import service as reporting
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -54,6 +55,7 @@ def test_workbook_has_a_stamped_cover_and_the_services_figures(
     assert book.sheetnames == [
         "Cover",
         "Coverage",
+        "Partnerships",
         "New and lapsed",
         "Funding",
         "Trainings",
@@ -71,6 +73,8 @@ def test_workbook_has_a_stamped_cover_and_the_services_figures(
         before = network.coverage_summary(s, on=date(year - 1, 12, 31))
         training = reporting.training_figures(s, first_year=year, last_year=year)
         metrics = reporting.metrics(s)
+        in_force = partners.count_in_force(s, on=date(year, 12, 31))
+        in_force_before = partners.count_in_force(s, on=date(year - 1, 12, 31))
         targets = reporting.pillar_progress(s, year=year, today=today)
     assert cover["money"] == funding.rates.note
     for m in metrics:
@@ -86,6 +90,12 @@ def test_workbook_has_a_stamped_cover_and_the_services_figures(
         coverage.member_hotlines - before.member_hotlines,
     )
     assert coverage_rows["Countries covered"][1] == coverage.countries_covered
+    assert table("Partnerships")[1] == (
+        "Partnerships in force",
+        in_force_before,
+        in_force,
+        in_force - in_force_before,
+    )
     funding_rows = table("Funding")
     total = next(r for r in funding_rows if r[0] == "Total")
     assert total[2] == pytest.approx(float(funding.by_year[0].pledged))
@@ -135,6 +145,7 @@ def test_printable_page_has_print_css_and_no_external_assets(
     assert "https://" not in text and "http://" not in text
     for heading in (
         "Coverage",
+        "Partnerships",
         "New and lapsed",
         "Funding",
         "Trainings",

@@ -24,7 +24,7 @@ PAGE_CALLBACKS = {
         [prop(filter_id("currency"), "value", "EUR")],
     ),
     "partnerships": (
-        "..p-status.figure...p-type.figure...p-pillar.figure...p-kind.figure...p-years.figure"
+        "..p-tiles.children...p-status.figure...p-type.figure...p-pillar.figure...p-kind.figure...p-years.figure"
         "...p-renewals.children...partnerships-empty.children..",
         [prop(filter_id("status"), "value", None)],
     ),

@@ -6,7 +6,7 @@ import base64
 import io
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.network.models import MembershipStatus
 from coordapp.network.service import coverage_summary
+from coordapp.partners import service as partners
 from coordapp.pillars.models import PillarIndicator
 from tests import factories
 from tests.dashboards.conftest import call, filter_id, prop, result, texts
@@ -376,3 +377,37 @@ def test_map_page_reproduces_the_view_in_its_link(viewer: FlaskClient) -> None:
     )
     page = str(body["page-content"]["children"])
     assert "'value': 2005" in page and "'value': 'Europe'" in page and "'value': 'DE'" in page
+
+
+PARTNERSHIPS = (
+    "..p-tiles.children...p-status.figure...p-type.figure...p-pillar.figure...p-kind.figure"
+    "...p-years.figure...p-renewals.children...partnerships-empty.children.."
+)
+
+
+def test_partnerships_page_shows_in_force_expired_and_renewals_due(
+    viewer: FlaskClient, in_app: Callable[[], AbstractContextManager[Session]]
+) -> None:
+    with in_app() as s:
+        start = date(2020, 1, 1)
+        builders.partnership(s, start=start)  # open-ended: in force
+        builders.partnership(s, start=start, end=TODAY + timedelta(days=10), notice_days=30)
+        builders.partnership(s, start=start, end=TODAY + timedelta(days=100), notice_days=30)
+        builders.partnership(s, start=start, end=TODAY - timedelta(days=1))  # expired
+        in_force = partners.count_in_force(s, on=TODAY)
+        renewals = partners.count_renewals_due(s, on=TODAY)
+    assert (in_force, renewals) == (3, 2)
+    body = result(call(viewer, PARTNERSHIPS, [prop(filter_id("status"), "value", None)]))
+    tiles = texts(body["p-tiles"]["children"])
+    assert "Partnerships in force 3" in tiles
+    assert "Renewals due 2" in tiles and "1 overdue" in tiles
+    assert "Ended without a decision 1" in tiles
+    bars = body["p-status"]["figure"]["data"][0]
+    assert dict(zip(bars["x"], bars["y"], strict=True)) == {
+        "Active (in force)": 3,
+        "Expired (end date passed)": 1,
+    }
+    table = texts(body["p-renewals"]["children"])
+    assert table.count("(overdue)") == 1 and table.count("Organization") == 2
+    expired = result(call(viewer, PARTNERSHIPS, [prop(filter_id("status"), "value", "expired")]))
+    assert expired["p-type"]["figure"]["data"][0]["y"] == [1]

@@ -30,6 +30,7 @@ from coordapp.network.models import (
     HotlineMembershipEvent,
     MembershipStatus,
 )
+from coordapp.partners import service as partners
 from coordapp.partners.models import Contact, Partnership, PartnershipStatus, PartnershipType
 from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
@@ -69,13 +70,20 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
     result = service.needs_attention(session, today=today, limit=ALL)
     sections = {s.key: s for s in result.sections}
 
+    partnerships = [p for p in session.scalars(sa.select(Partnership)) if p.archived_at is None]
     renewals = {
         p.id
-        for p in session.scalars(sa.select(Partnership))
-        if p.archived_at is None
-        and p.status == PartnershipStatus.ACTIVE
+        for p in partnerships
+        if p.status == PartnershipStatus.ACTIVE
+        and (p.start_date is None or p.start_date <= today)
         and p.end_date is not None
+        and p.end_date >= today  # past its end date: "ended without a decision" instead
         and p.end_date - timedelta(days=p.renewal_notice_days) <= today + timedelta(days=90)
+    }
+    expired = {
+        p.id
+        for p in partnerships
+        if p.status == PartnershipStatus.ACTIVE and p.end_date is not None and p.end_date < today
     }
     contacts = {
         c.id
@@ -114,6 +122,7 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
     }
     expected = {
         "renewals": renewals,
+        "expired": expired,
         "contacts": contacts,
         "next_steps": next_steps,
         "statistics": missing,
@@ -161,20 +170,56 @@ def test_renewal_due_on_day_90_is_listed_day_91_is_not(session: Session) -> None
     day_90 = _partnership(session, end=TODAY + timedelta(days=90 + 30))
     day_91 = _partnership(session, end=TODAY + timedelta(days=91 + 30))
     overdue = _partnership(session, end=TODAY + timedelta(days=5), notice=60)
-    ended_yesterday = _partnership(session, end=TODAY - timedelta(days=1), notice=0)
+    _partnership(session, end=TODAY - timedelta(days=1), notice=0)  # expired: not due
     due_today = _partnership(session, end=TODAY + timedelta(days=14), notice=14)
     _partnership(session, end=None)
     _partnership(session, end=TODAY, status=PartnershipStatus.NEGOTIATING)
     _partnership(session, end=TODAY, status=PartnershipStatus.LAPSED)
     _partnership(session, end=TODAY, archived_at=datetime(2026, 1, 1))
     section = service.renewals_due(session, today=TODAY)
-    assert ids(section) == {day_90, overdue, ended_yesterday, due_today}
+    assert ids(section) == {day_90, overdue, due_today}
     assert day_91 not in ids(section)
+    assert section.count == partners.count_renewals_due(session, on=TODAY)
     # Soonest (most overdue) first; overdue ones are marked.
-    assert [i.record_id for i in section.items][:2] == [overdue, ended_yesterday]
+    assert [i.record_id for i in section.items][:2] == [overdue, due_today]
     by_id = {i.record_id: i for i in section.items}
     assert by_id[overdue].overdue and not by_id[due_today].overdue
     assert f"due {(TODAY + timedelta(days=90)).isoformat()}" in by_id[day_90].detail
+
+
+def test_an_agreement_past_its_end_date_waits_under_ended_without_a_decision(
+    session: Session,
+) -> None:
+    ends_today = _partnership(session, end=TODAY, notice=0)
+    ended_yesterday = _partnership(session, end=TODAY - timedelta(days=1), notice=0)
+    long_ago = _partnership(session, end=TODAY - timedelta(days=400))
+    _partnership(session, end=TODAY - timedelta(days=5), status=PartnershipStatus.LAPSED)
+    _partnership(session, end=TODAY - timedelta(days=5), archived_at=datetime(2026, 1, 1))
+    _partnership(session, end=None)
+    expired = service.ended_without_decision(session, today=TODAY)
+    assert [i.record_id for i in expired.items] == [long_ago, ended_yesterday]  # oldest first
+    assert expired.count == partners.count_expired(session, on=TODAY) == 2
+    # Never in both lists: ending today is still in force (renewal overdue), not expired.
+    renewals = service.renewals_due(session, today=TODAY)
+    assert ids(renewals) == {ends_today} and not ids(renewals) & ids(expired)
+    # Tomorrow it moves from one list to the other.
+    tomorrow = TODAY + timedelta(days=1)
+    assert ends_today in ids(service.ended_without_decision(session, today=tomorrow))
+    assert ends_today not in ids(service.renewals_due(session, today=tomorrow))
+
+    # A decision takes it off the list: a renewal (a later end date) or ending it.
+    renewed = session.get(Partnership, ended_yesterday)
+    closed = session.get(Partnership, long_ago)
+    assert renewed is not None and closed is not None
+    partners.renew_partnership(
+        session, partnership=renewed, end_date=TODAY + timedelta(days=365), on=TODAY, note=None
+    )
+    partners.change_partnership_status(
+        session, partnership=closed, status="lapsed", on=TODAY, note="Not renewed."
+    )
+    assert ids(service.ended_without_decision(session, today=TODAY)) == set()
+    assert partners.is_in_force(renewed, TODAY) and not partners.is_in_force(closed, TODAY)
+    assert closed.end_date == TODAY - timedelta(days=400)  # lapsing keeps the earlier end date
 
 
 def _contact(session: Session, last: date | None, **fields: object) -> int:
@@ -298,7 +343,7 @@ def test_pledge_whose_period_started_today_is_listed_tomorrow_is_not(session: Se
 
 def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
     result = service.needs_attention(session, today=TODAY)
-    assert [s.count for s in result.sections] == [0, 0, 0, 0, 0]
+    assert [s.count for s in result.sections] == [0, 0, 0, 0, 0, 0]
     assert result.total == 0
 
 

@@ -372,15 +372,17 @@ def test_renewal_state_and_the_list_filter_agree(session: Session) -> None:
             renewal_notice_days=notice,
         )
 
-    overdue = [ending_in(89), ending_in(-5)]  # notice day already passed
+    overdue = [ending_in(89), ending_in(0)]  # notice day already passed, still in force
     due = [ending_in(90), ending_in(180), ending_in(30, notice=0)]  # within 90 days of today
     later = [ending_in(181), ending_in(400, notice=30)]
+    # Past its end date: expired ("ended without a decision"), never "renewal due" as well.
+    expired = [ending_in(-5), ending_in(-1, notice=0)]
     not_active = [ending_in(30, status=S.ENDED), ending_in(100, status=S.NEGOTIATING)]
     for item in overdue:
         assert service.renewal_state(item, today=TODAY) == "overdue"
     for item in due:
         assert service.renewal_state(item, today=TODAY) == "due"
-    for item in later + not_active:
+    for item in later + expired + not_active:
         assert service.renewal_state(item, today=TODAY) is None
 
     def titles(value: str) -> set[str]:
@@ -389,7 +391,10 @@ def test_renewal_state_and_the_list_filter_agree(session: Session) -> None:
 
     assert titles("due") == {p.title for p in due}
     assert titles("overdue") == {p.title for p in overdue}
-    assert len(titles("whenever")) == len(overdue + due + later + not_active)
+    # "Due within 90 days or overdue" is the home page's figure, from the same definition.
+    assert titles("any") == {p.title for p in due + overdue}
+    assert len(titles("any")) == service.count_renewals_due(session, on=TODAY)
+    assert titles("whenever") == {p.title for p in overdue + due + later + expired + not_active}
 
 
 def test_list_filters(session: Session) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from coordapp.funding.models import CommitmentStatus
 from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.network.service import CoverageStatus, coverage_summary
+from coordapp.partners import service as partners
 from coordapp.partners.models import OrganizationKind, PartnershipStatus, PartnershipType
 from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import service as reporting
@@ -221,8 +222,11 @@ def test_partnership_figures_and_renewals(session: Session) -> None:
     builders.partnership(  # notice date 150 days ahead: not yet
         session, start=date(2021, 1, 1), end=today + timedelta(days=240), notice_days=90
     )
-    builders.partnership(  # notice date passed already
+    overdue = builders.partnership(  # renewal date passed already: due (overdue)
         session, start=date(2021, 1, 1), end=today + timedelta(days=10), notice_days=30
+    )
+    builders.partnership(  # still recorded as active, end date passed: expired, not due
+        session, start=date(2021, 1, 1), end=today - timedelta(days=1), notice_days=30
     )
     builders.partnership(
         session,
@@ -233,14 +237,22 @@ def test_partnership_figures_and_renewals(session: Session) -> None:
         pillars=["capacity_building"],
     )
     data = reporting.partnership_figures(session, on=today)
-    assert dict(data.by_status) == {"active": 3, "ended": 1}
-    assert dict(data.by_type) == {"technology": 3, "funding": 1}
+    # The status on ``today``: the agreement past its end date shows as expired.
+    assert dict(data.by_status) == {"active": 3, "expired": 1, "ended": 1}
+    assert data.in_force == 3 == partners.count_in_force(session, on=today)
+    assert data.expired == 1
+    assert dict(data.by_type) == {"technology": 4, "funding": 1}
     assert dict(data.by_pillar) == {"Technology & Innovation": 1, "Capacity Building": 1}
-    assert [r.title for r in data.renewals] == [soon.title]
-    assert data.renewals[0].notice_date == today + timedelta(days=60)
+    # Renewals due: overdue first, then within 90 days; the same as the one definition.
+    assert [r.title for r in data.renewals] == [overdue.title, soon.title]
+    assert [r.overdue(today) for r in data.renewals] == [True, False]
+    assert len(data.renewals) == partners.count_renewals_due(session, on=today)
+    assert data.renewals[1].notice_date == today + timedelta(days=60)
     assert (2020, "technology", 1) in data.new_per_year
     active = reporting.partnership_figures(session, on=today, status="active")
     assert dict(active.by_type) == {"technology": 3}
+    expired = reporting.partnership_figures(session, on=today, status="expired")
+    assert dict(expired.by_type) == {"technology": 1}
 
 
 def test_training_figures(session: Session, network: dict) -> None:
@@ -433,3 +445,37 @@ def test_empty_database_gives_empty_results(session: Session) -> None:
     assert reporting.hotline_activity(
         session, metric_code="reports_received", first_year=2020, last_year=2021
     ).is_empty
+
+
+def test_partnership_indicators_count_the_agreements_in_force(session: Session) -> None:
+    today = date(2026, 3, 1)
+    org = factories.organization(session)
+    builders.partnership(session, organization=org, start=date(2020, 1, 1))
+    builders.partnership(  # same partner, a second agreement: one partner organization
+        session, organization=org, type=PartnershipType.DATA_SHARING, start=date(2021, 1, 1)
+    )
+    builders.partnership(session, type=PartnershipType.FUNDING, start=date(2019, 1, 1))
+    builders.partnership(  # still recorded as active, past its end date: expired, not counted
+        session, start=date(2020, 1, 1), end=today - timedelta(days=1)
+    )
+    builders.partnership(  # ended in 2025: counted at the end of 2024, not today
+        session, status=PartnershipStatus.ENDED, start=date(2020, 1, 1), end=date(2025, 5, 31)
+    )
+    builders.partnership(session, start=today + timedelta(days=1))  # not started yet
+    pillar_id = builders.pillar(session, "technology_innovation").id
+
+    def actual(indicator: PillarIndicator, year: int) -> Decimal:
+        value, _ = reporting.indicator_actual(
+            session, indicator=indicator, pillar_id=pillar_id, year=year, today=today
+        )
+        return value
+
+    assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2026) == 3
+    assert partners.count_in_force(session, on=today) == 3
+    assert actual(PillarIndicator.TECHNOLOGY_PARTNERSHIPS, 2026) == 2
+    assert actual(PillarIndicator.PARTNER_ORGANIZATIONS, 2026) == 2
+    # 31 December 2024: the expired one was running, so was the one ended in 2025.
+    assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2024) == 5
+    assert partners.count_in_force(session, on=date(2024, 12, 31)) == 5
+    assert actual(PillarIndicator.TECHNOLOGY_PARTNERSHIPS, 2024) == 4
+    assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2019) == 1
