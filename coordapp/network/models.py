@@ -153,6 +153,12 @@ class Hotline(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
         order_by="(HotlineMembershipEvent.event_date, HotlineMembershipEvent.id)",
     )
 
+    @property
+    def covered_codes(self) -> list[str]:
+        """Alpha-2 codes of the open spells, sorted: read from the spells held in memory, so
+        it is right before a (deferred) flush too."""
+        return sorted(s.country_code for s in self.coverage_spells if s.covered_until is None)
+
     def __repr__(self) -> str:
         return f"<Hotline {self.id} {self.name}>"
 

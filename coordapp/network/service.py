@@ -768,8 +768,7 @@ def update_hotline(
     records.check_version(obj, expected_version)
     values = _clean_hotline(session, data, exclude_id=obj.id)
     covered = values.pop("covered_countries")
-    current = [s.country for s in obj.coverage_spells if s.covered_until is None]
-    before, after = _country_codes(current), _country_codes(covered)
+    before, after = " ".join(obj.covered_codes), _country_codes(covered)
     records.apply_changes(obj, values)
     if before != after:
         _set_covered_countries(session, obj, covered, today=date.today())

@@ -102,8 +102,10 @@ def sovereign_alpha2() -> frozenset[str]:
     import country_converter  # imported late: it loads pandas
 
     data = country_converter.CountryConverter().data
-    members = data.loc[data["UNmember"].notna(), "ISO2"]
-    return frozenset(str(code) for code in members) | NON_MEMBER_STATES
+    # By alpha-3: the table's ISO2 column holds regular expressions for a few (^GB$|^UK$).
+    members = {str(code) for code in data.loc[data["UNmember"].notna(), "ISO3"]}
+    alpha2 = {c.alpha_2 for c in pycountry.countries if c.alpha_3 in members}
+    return frozenset(alpha2) | NON_MEMBER_STATES
 
 
 @lru_cache(maxsize=1)

@@ -30,12 +30,12 @@ depends_on = None
 NON_MEMBER_STATES = ("VA", "PS", "XK")
 
 
-def _sovereign_codes() -> list[str]:
+def _un_member_alpha3() -> list[str]:
     import country_converter
 
     data = country_converter.CountryConverter().data
-    members = data.loc[data["UNmember"].notna(), "ISO2"]
-    return sorted({*(str(code) for code in members), *NON_MEMBER_STATES})
+    # By alpha-3: the table's ISO2 column holds regular expressions for a few (^GB$|^UK$).
+    return sorted({str(code) for code in data.loc[data["UNmember"].notna(), "ISO3"]})
 
 
 def upgrade():
@@ -43,10 +43,17 @@ def upgrade():
         batch_op.add_column(
             sa.Column("is_sovereign", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
-    countries = sa.table("countries", sa.column("alpha2"), sa.column("is_sovereign"))
+    countries = sa.table(
+        "countries", sa.column("alpha2"), sa.column("alpha3"), sa.column("is_sovereign")
+    )
     op.execute(
         countries.update()
-        .where(countries.c.alpha2.in_(_sovereign_codes()))
+        .where(
+            sa.or_(
+                countries.c.alpha3.in_(_un_member_alpha3()),
+                countries.c.alpha2.in_(NON_MEMBER_STATES),
+            )
+        )
         .values(is_sovereign=True)
     )
 
