@@ -1462,8 +1462,13 @@ def expansion_related(session: Session, *, target: ExpansionTarget, today: date)
 # --- countries -------------------------------------------------------------------------------
 
 
+COVERED = "covered"  # the country list's filter value for "full or provisional"
+KIND_CHOICES = (("country", "Countries (sovereign states)"), ("territory", "Territories"))
+
+
 def coverage_status_choices() -> list[tuple[str, str]]:
     return [
+        (COVERED, "Covered (full or provisional)"),
         (CoverageStatus.FULL.value, "Full member coverage"),
         (CoverageStatus.PROVISIONAL.value, "Provisional member coverage"),
         (CoverageStatus.PIPELINE.value, "In the expansion pipeline"),
@@ -1472,9 +1477,17 @@ def coverage_status_choices() -> list[tuple[str, str]]:
 
 
 def country_coverage_list(
-    session: Session, *, on: date, region: str | None = None, status: str | None = None
+    session: Session,
+    *,
+    on: date,
+    region: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
 ) -> list[CountryCoverage]:
-    """Countries with their coverage on ``on``, filtered by region and coverage status in SQL.
+    """Countries and territories with their coverage on ``on``, filtered in SQL by region,
+    coverage status (``covered``: full or provisional) and kind (``country``: sovereign state,
+    ``territory``). ``status=covered&kind=country`` lists exactly what ``coverage_summary``
+    counts as countries covered, ``status=covered&kind=territory`` its territories covered.
 
     Unknown filter values are ignored (no filter), like every list.
     """
@@ -1482,8 +1495,14 @@ def country_coverage_list(
     query = sa.select(coverage).order_by(coverage.c.name)
     if region and region in reference.list_regions(session):
         query = query.where(coverage.c.region == region)
-    if status in {s.value for s in CoverageStatus}:
+    if status == COVERED:
+        query = query.where(
+            coverage.c.status.in_([CoverageStatus.FULL.value, CoverageStatus.PROVISIONAL.value])
+        )
+    elif status in {s.value for s in CoverageStatus}:
         query = query.where(coverage.c.status == status)
+    if kind in {"country", "territory"}:
+        query = query.where(coverage.c.is_sovereign.is_(kind == "country"))
     return [
         CountryCoverage(
             country_code=row.alpha2,

@@ -39,10 +39,12 @@ def _un_member_alpha3() -> list[str]:
 
 
 def upgrade():
-    with op.batch_alter_table("countries", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("is_sovereign", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Plain ALTER TABLE on both backends: a batch rebuild of ``countries`` on SQLite would
+    # drop a table that hotlines and organizations reference.
+    op.add_column(
+        "countries",
+        sa.Column("is_sovereign", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     countries = sa.table(
         "countries", sa.column("alpha2"), sa.column("alpha3"), sa.column("is_sovereign")
     )
@@ -65,6 +67,10 @@ def upgrade():
             "  WHERE e.hotline_id = hc.hotline_id AND e.status IN ('provisional', 'full')) "
             "  AS covered_from "
             "FROM hotline_countries hc ORDER BY hc.hotline_id, hc.country_code"
+        ).columns(
+            sa.column("hotline_id", sa.Integer),
+            sa.column("country_code", sa.String),
+            sa.column("covered_from", sa.Date),  # SQLite hands back text otherwise
         )
     ).all()
     with op.batch_alter_table("hotline_countries", schema=None) as batch_op:
@@ -162,5 +168,4 @@ def downgrade():
         op.bulk_insert(
             pairs, [{"hotline_id": r.hotline_id, "country_code": r.country_code} for r in rows]
         )
-    with op.batch_alter_table("countries", schema=None) as batch_op:
-        batch_op.drop_column("is_sovereign")
+    op.drop_column("countries", "is_sovereign")  # SQLite 3.35+ drops a column in place
