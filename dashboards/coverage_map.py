@@ -12,7 +12,6 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from coordapp.extensions import current_session
 from coordapp.network import service as network
-from coordapp.network.service import CoverageStatus
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params

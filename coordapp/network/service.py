@@ -46,7 +46,6 @@ from coordapp.reference import service as reference
 from coordapp.reference.models import Country
 from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
 
-
 # The words every surface uses for the two figures of ``coverage_summary``.
 COUNTRIES_COVERED_LABEL = "Countries covered"
 TERRITORIES_COVERED_LABEL = "Territories covered"
@@ -161,9 +160,10 @@ def spell_covers(day: Any) -> sa.ColumnElement[bool]:
     """A ``hotline_countries`` row (spell) is in force on ``day`` (a date or a date column):
     ``covered_from`` inclusive (NULL: since the hotline's admission), ``covered_until``
     exclusive (NULL: still open). The hotline's membership that day is checked apart."""
+    spells = hotline_countries.c
     return sa.and_(
-        sa.or_(hotline_countries.c.covered_from.is_(None), hotline_countries.c.covered_from <= day),
-        sa.or_(hotline_countries.c.covered_until.is_(None), hotline_countries.c.covered_until > day),
+        sa.or_(spells.covered_from.is_(None), spells.covered_from <= day),
+        sa.or_(spells.covered_until.is_(None), spells.covered_until > day),
     )
 
 

@@ -239,9 +239,7 @@ def countries_list() -> Any:
     kind = (request.args.get("kind") or "").strip()
     today = date.today()
     regions = reference.region_choices(session)
-    rows = service.country_coverage_list(
-        session, on=today, region=region, status=status, kind=kind
-    )
+    rows = service.country_coverage_list(session, on=today, region=region, status=status, kind=kind)
     known_region = region if region in {value for value, _ in regions} else None
     return render_template(
         "network/country_list.html",

@@ -346,11 +346,14 @@ class CoverageMap:
 
     @property
     def is_empty(self) -> bool:
-        return self.count(
-            network.CoverageStatus.FULL,
-            network.CoverageStatus.PROVISIONAL,
-            network.CoverageStatus.PIPELINE,
-        ) == 0
+        return (
+            self.count(
+                network.CoverageStatus.FULL,
+                network.CoverageStatus.PROVISIONAL,
+                network.CoverageStatus.PIPELINE,
+            )
+            == 0
+        )
 
 
 def coverage_map(session: Session, *, on: date, region: str | None = None) -> CoverageMap:

@@ -36,7 +36,9 @@ def test_countries_covered_counts_states_and_territories_are_counted_apart(
     session: Session,
 ) -> None:
     factories.hotline(session, country="DK", covers=["GL", "FO"], events=[(date(2001, 1, 1), F)])
-    factories.hotline(session, country="AU", covers=["CX", "CC", "NF"], events=[(date(2002, 1, 1), P)])
+    factories.hotline(
+        session, country="AU", covers=["CX", "CC", "NF"], events=[(date(2002, 1, 1), P)]
+    )
     summary = coverage_summary(session, on=date(2003, 1, 1))
     assert (summary.countries_covered, summary.territories_covered) == (2, 5)
     assert (summary.countries_full, summary.countries_provisional) == (1, 1)
@@ -204,9 +206,7 @@ def test_the_country_list_filters_reproduce_the_two_figures(session: Session) ->
     on = date(2002, 1, 1)
     summary = coverage_summary(session, on=on)
     countries = service.country_coverage_list(session, on=on, status="covered", kind="country")
-    territories = service.country_coverage_list(
-        session, on=on, status="covered", kind="territory"
-    )
+    territories = service.country_coverage_list(session, on=on, status="covered", kind="territory")
     assert [c.country_code for c in countries] == ["DK", "NZ"]
     assert len(countries) == summary.countries_covered
     assert {c.country_code for c in territories} == {"GL", "FO", "CX"}
