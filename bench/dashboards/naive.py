@@ -63,8 +63,10 @@ def coverage_map(session: Session, *, on: date) -> dict[str, Any]:
     countries = _read(session, "SELECT alpha2, alpha3, name, region, is_sovereign FROM countries")
     status = _status_on(events, hotlines, on)
     members = status[status["status"].isin(COVERING)]
-    covered = _covers_on(covers, on).merge(members, on="hotline_id").merge(
-        hotlines, left_on="hotline_id", right_on="id"
+    covered = (
+        _covers_on(covers, on)
+        .merge(members, on="hotline_id")
+        .merge(hotlines, left_on="hotline_id", right_on="id")
     )
     covered["level"] = (covered["status"] == "full").map({True: 2, False: 1})
     per_country = covered.groupby("country_code_x").agg(
