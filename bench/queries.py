@@ -69,11 +69,14 @@ covered AS (
     SELECT hc.country_code,
            MAX(CASE WHEN ms.status = 'full' THEN 2 ELSE 1 END) AS level,
            COUNT(DISTINCT h.id) AS hotline_count,
-           MIN(fa.since) AS member_since
+           MIN(CASE WHEN hc.covered_from > fa.since THEN hc.covered_from ELSE fa.since END)
+               AS member_since
     FROM hotline_countries hc
     JOIN hotlines h ON h.id = hc.hotline_id AND h.archived_at IS NULL
     JOIN member_status ms ON ms.hotline_id = h.id AND ms.status IN ('provisional', 'full')
     JOIN first_admitted fa ON fa.hotline_id = h.id
+    WHERE (hc.covered_from IS NULL OR hc.covered_from <= :on)
+      AND (hc.covered_until IS NULL OR hc.covered_until > :on)
     GROUP BY hc.country_code
 ),
 ranked_stages AS (
@@ -96,7 +99,7 @@ pipeline AS (
 RAW_COVERAGE_SQL = (
     _COVERAGE_CTES
     + """
-SELECT c.alpha2, c.alpha3, c.name, c.region, c.sub_region,
+SELECT c.alpha2, c.alpha3, c.name, c.region, c.sub_region, c.is_sovereign,
        CASE
            WHEN cv.level = 2 THEN 'full'
            WHEN cv.level = 1 THEN 'provisional'
@@ -126,10 +129,14 @@ RAW_SUMMARY_SQL = (
     WHERE h.archived_at IS NULL
 ),
 country_counts AS (
-    SELECT COALESCE(SUM(CASE WHEN cv.level = 2 THEN 1 ELSE 0 END), 0) AS countries_full,
-           COALESCE(SUM(CASE WHEN cv.level = 1 THEN 1 ELSE 0 END), 0) AS countries_provisional,
-           COALESCE(SUM(CASE WHEN cv.level IS NULL AND p.stage IS NOT NULL THEN 1 ELSE 0 END), 0)
-               AS countries_in_pipeline
+    SELECT COALESCE(SUM(CASE WHEN c.is_sovereign AND cv.level = 2 THEN 1 ELSE 0 END), 0)
+               AS countries_full,
+           COALESCE(SUM(CASE WHEN c.is_sovereign AND cv.level = 1 THEN 1 ELSE 0 END), 0)
+               AS countries_provisional,
+           COALESCE(SUM(CASE WHEN c.is_sovereign AND cv.level IS NULL AND p.stage IS NOT NULL
+                             THEN 1 ELSE 0 END), 0) AS countries_in_pipeline,
+           COALESCE(SUM(CASE WHEN NOT c.is_sovereign AND cv.level IS NOT NULL
+                             THEN 1 ELSE 0 END), 0) AS territories_covered
     FROM countries c
     LEFT JOIN covered cv ON cv.country_code = c.alpha2
     LEFT JOIN pipeline p ON p.country_code = c.alpha2
@@ -207,6 +214,7 @@ def raw_coverage_as_of(
             hotline_count=row.hotline_count,
             member_since=row.member_since,
             pipeline_stage=ExpansionStage(row.stage) if row.stage is not None else None,
+            is_sovereign=bool(row.is_sovereign),
         )
         for row in session.execute(
             _raw_coverage[bool(region)], {"on": on, "region": region} if region else {"on": on}
@@ -227,6 +235,7 @@ def raw_coverage_summary(session: Session, *, on: date) -> CoverageSummary:
         countries_full=countries_full,
         countries_provisional=countries_provisional,
         countries_in_pipeline=int(row.countries_in_pipeline),
+        territories_covered=int(row.territories_covered),
     )
 
 
@@ -277,7 +286,12 @@ def _naive_coverage_rows(
     countries = list(
         session.execute(
             sa.select(
-                Country.alpha2, Country.alpha3, Country.name, Country.region, Country.sub_region
+                Country.alpha2,
+                Country.alpha3,
+                Country.name,
+                Country.region,
+                Country.sub_region,
+                Country.is_sovereign,
             )
         )
     )
@@ -305,17 +319,25 @@ def _naive_coverage_rows(
             since[hid] = day
     member = {hid: st for hid, (_, st) in latest.items() if hid in live and st in _COVERING}
     covered: dict[str, tuple[int, int, date]] = {}
-    for hid, code in session.execute(
-        sa.select(hotline_countries.c.hotline_id, hotline_countries.c.country_code)
+    for hid, code, start, until in session.execute(
+        sa.select(
+            hotline_countries.c.hotline_id,
+            hotline_countries.c.country_code,
+            hotline_countries.c.covered_from,
+            hotline_countries.c.covered_until,
+        )
     ):
         if hid not in member:
             continue
+        if (start is not None and start > on) or (until is not None and until <= on):
+            continue
         level = 2 if member[hid] == MembershipStatus.FULL else 1
+        first = max(since[hid], start) if start is not None else since[hid]
         prev = covered.get(code)
         covered[code] = (
-            (level, 1, since[hid])
+            (level, 1, first)
             if prev is None
-            else (max(prev[0], level), prev[1] + 1, min(prev[2], since[hid]))
+            else (max(prev[0], level), prev[1] + 1, min(prev[2], first))
         )
     targets = {
         tid: code
@@ -370,6 +392,7 @@ def naive_coverage_as_of(
                 hotline_count=count,
                 member_since=since,
                 pipeline_stage=stage,
+                is_sovereign=bool(c.is_sovereign),
             )
         )
     return result
@@ -377,7 +400,8 @@ def naive_coverage_as_of(
 
 def naive_coverage_summary(session: Session, *, on: date) -> CoverageSummary:
     countries, covered, pipeline, full, provisional = _naive_coverage_rows(session, on)
-    codes = {c.alpha2 for c in countries}
+    codes = {c.alpha2 for c in countries if c.is_sovereign}
+    territories = {c.alpha2 for c in countries if not c.is_sovereign}
     levels = [covered[code][0] for code in codes if code in covered]
     return CoverageSummary(
         on=on,
@@ -388,6 +412,7 @@ def naive_coverage_summary(session: Session, *, on: date) -> CoverageSummary:
         countries_full=levels.count(2),
         countries_provisional=levels.count(1),
         countries_in_pipeline=sum(1 for code in codes if code in pipeline and code not in covered),
+        territories_covered=sum(1 for code in territories if code in covered),
     )
 
 

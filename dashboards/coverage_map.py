@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, dcc, html
 
 from coordapp.extensions import current_session
-from coordapp.network.service import CoverageStatus
+from coordapp.network import service as network
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
@@ -167,15 +167,21 @@ def headline(data: reporting.CoverageMap) -> list[Any]:
             figure="member_hotlines",
         ),
         kpi_tile(
-            f"Countries covered{where}",
+            f"{network.COUNTRIES_COVERED_LABEL}{where}",
             str(data.countries_covered),
-            detail=f"{data.count(CoverageStatus.FULL)} by full · "
-            f"{data.count(CoverageStatus.PROVISIONAL)} by provisional members only",
+            detail=f"{data.summary.countries_full} by full · "
+            f"{data.summary.countries_provisional} by provisional members only",
             figure="countries_covered",
         ),
         kpi_tile(
+            f"{network.TERRITORIES_COVERED_LABEL}{where}",
+            str(data.territories_covered),
+            detail="dependent territories, drawn on the map, counted apart",
+            figure="territories_covered",
+        ),
+        kpi_tile(
             "In the expansion pipeline",
-            str(data.count(CoverageStatus.PIPELINE)),
+            str(data.summary.countries_in_pipeline),
             detail="countries without a member hotline yet",
             figure="countries_in_pipeline",
         ),
@@ -335,11 +341,13 @@ def download_coverage(values: dict[str, Any], suppress: bool) -> exports.Export:
             ("as of", on),
             ("member hotlines", data.member_hotlines),
             ("countries covered", data.countries_covered),
+            ("territories covered", data.territories_covered),
         ],
         columns=[
             "alpha2",
             "alpha3",
             "country",
+            "kind",
             "region",
             "status",
             "hotlines",
@@ -351,6 +359,7 @@ def download_coverage(values: dict[str, Any], suppress: bool) -> exports.Export:
                 c.code,
                 c.alpha3,
                 c.name,
+                "country" if c.is_sovereign else "territory",
                 c.region,
                 c.status.value,
                 "; ".join(c.hotlines),

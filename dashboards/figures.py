@@ -12,7 +12,11 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from coordapp.network.service import CoverageStatus
+from coordapp.network.service import (
+    COUNTRIES_COVERED_LABEL,
+    TERRITORIES_COVERED_LABEL,
+    CoverageStatus,
+)
 from coordapp.reporting.service import (
     ActivityFigures,
     CoverageMap,
@@ -234,9 +238,18 @@ def growth_figure(growth: Sequence[GrowthPoint]) -> go.Figure:
         go.Scatter(
             x=years,
             y=[p.countries_covered for p in growth],
-            name="Countries covered",
+            name=COUNTRIES_COVERED_LABEL,
             mode="lines+markers",
             line={"color": "#f4a259", "width": 3},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=years,
+            y=[p.territories_covered for p in growth],
+            name=TERRITORIES_COVERED_LABEL,
+            mode="lines+markers",
+            line={"color": "#8c6d46", "width": 2, "dash": "dot"},
         )
     )
     fig.update_layout(barmode="stack", xaxis={"dtick": 2}, yaxis={"title": "at year end"})

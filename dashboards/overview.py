@@ -88,7 +88,8 @@ def layout(query: dict[str, str]) -> Any:
             dbc.Row(id="overview-tiles", className="g-3 mb-2"),
             html.Div(id="overview-rates", className="small text-body-secondary mb-3"),
             chart_card(
-                "Growth of the network: member hotlines and countries covered at each year end",
+                "Growth of the network: member hotlines, countries covered and territories covered "
+                "at each year end",
                 "overview-growth",
                 download="growth",
             ),
@@ -113,7 +114,15 @@ def download_growth(values: dict[str, Any], suppress: bool) -> exports.Export:
     text = exports.document(
         title="Growth of the network (at year end; today for the current year)",
         stamp=[("as of", data.today)],
-        columns=["year", "as_of", "member_hotlines", "full", "provisional", "countries_covered"],
+        columns=[
+            "year",
+            "as_of",
+            "member_hotlines",
+            "full",
+            "provisional",
+            "countries_covered",
+            "territories_covered",
+        ],
         rows=(
             [
                 p.year,
@@ -122,6 +131,7 @@ def download_growth(values: dict[str, Any], suppress: bool) -> exports.Export:
                 p.full_hotlines,
                 p.provisional_hotlines,
                 p.countries_covered,
+                p.territories_covered,
             ]
             for p in data.growth
         ),

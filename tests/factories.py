@@ -15,6 +15,7 @@ from coordapp.network.models import (
     ExpansionStageEvent,
     ExpansionTarget,
     Hotline,
+    HotlineCoverage,
     HotlineMembershipEvent,
     MembershipStatus,
 )
@@ -43,13 +44,25 @@ def hotline(
     covers: Iterable[str] = (),
     events: Iterable[tuple[date, MembershipStatus]] = (),
     name: str | None = None,
+    covered_from: date | None = None,
+    covered_until: date | None = None,
 ) -> Hotline:
-    """A hotline in ``country`` accepting reports for it and ``covers``, with dated events."""
+    """A hotline in ``country`` accepting reports for it and ``covers``, with dated events.
+
+    Every country's spell runs ``covered_from`` .. ``covered_until`` (default: from the
+    hotline's admission, still open)."""
     codes = [country, *[c for c in covers if c != country]]
     item = Hotline(
         name=name or f"Hotline {country} {next(_seq)}",
         country_code=country,
-        covered_countries=[session.get_one(Country, code) for code in codes],
+        coverage_spells=[
+            HotlineCoverage(
+                country=session.get_one(Country, code),
+                covered_from=covered_from,
+                covered_until=covered_until,
+            )
+            for code in codes
+        ],
     )
     session.add(item)
     session.flush()

@@ -59,3 +59,69 @@ def test_upgrade_to_head_matches_the_models_and_downgrade_empties(
             assert "hotlines" in sa.inspect(conn).get_table_names()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_dated_coverage_migration_fills_existing_rows(empty_database_url: str) -> None:
+    """An upgraded database is right without re-seeding: sovereign states are marked, and
+    existing coverage runs from the hotline's first admission (open-ended)."""
+    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": empty_database_url})
+    with app.app_context():
+        upgrade(revision="9c1d5e7a2b44")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO countries (alpha2, alpha3, name, created_at, updated_at) VALUES "
+                    "('DK', 'DNK', 'Denmark', :t, :t), ('GL', 'GRL', 'Greenland', :t, :t), "
+                    "('GB', 'GBR', 'United Kingdom', :t, :t), ('XK', 'XKX', 'Kosovo', :t, :t)"
+                ),
+                {"t": "2026-01-01 00:00:00"},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO hotlines (id, name, country_code, version, created_at, "
+                    "updated_at) VALUES (1, 'Dansk', 'DK', 1, :t, :t), "
+                    "(2, 'Applicant', 'GB', 1, :t, :t)"
+                ),
+                {"t": "2026-01-01 00:00:00"},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO hotline_membership_events (hotline_id, event_date, status, "
+                    "created_at, updated_at) VALUES "
+                    "(1, '2000-01-01', 'applicant', :t, :t), "
+                    "(1, '2001-03-01', 'provisional', :t, :t), "
+                    "(1, '2003-01-01', 'full', :t, :t), (2, '2020-01-01', 'applicant', :t, :t)"
+                ),
+                {"t": "2026-01-01 00:00:00"},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO hotline_countries (hotline_id, country_code) VALUES "
+                    "(1, 'DK'), (1, 'GL'), (2, 'GB')"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            sovereign = dict(
+                conn.execute(sa.text("SELECT alpha2, is_sovereign FROM countries")).tuples().all()
+            )
+            spells = conn.execute(
+                sa.text(
+                    "SELECT hotline_id, country_code, covered_from, covered_until "
+                    "FROM hotline_countries ORDER BY hotline_id, country_code"
+                )
+            ).all()
+        assert {code: bool(flag) for code, flag in sovereign.items()} == {
+            "DK": True,
+            "GL": False,
+            "GB": True,
+            "XK": True,
+        }
+        assert [(h, c, str(f) if f else None, u) for h, c, f, u in spells] == [
+            (1, "DK", "2001-03-01", None),
+            (1, "GL", "2001-03-01", None),
+            (2, "GB", None, None),
+        ]
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()

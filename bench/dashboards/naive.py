@@ -41,17 +41,32 @@ def _network(session: Session) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
     hotlines = _read(
         session, "SELECT id, name, country_code FROM hotlines WHERE archived_at IS NULL"
     )
-    covers = _read(session, "SELECT hotline_id, country_code FROM hotline_countries")
+    covers = _read(
+        session,
+        "SELECT hotline_id, country_code, covered_from, covered_until FROM hotline_countries",
+    )
+    for column in ("covered_from", "covered_until"):  # timestamps: a column may be all NULL
+        covers[column] = pd.to_datetime(covers[column])
     return events, hotlines, covers
+
+
+def _covers_on(covers: pd.DataFrame, on: date) -> pd.DataFrame:
+    """The spells in force on ``on`` (from inclusive, until exclusive)."""
+    day = pd.Timestamp(on)
+    start_ok = covers["covered_from"].isna() | (covers["covered_from"] <= day)
+    until_ok = covers["covered_until"].isna() | (covers["covered_until"] > day)
+    return covers[start_ok & until_ok]
 
 
 def coverage_map(session: Session, *, on: date) -> dict[str, Any]:
     events, hotlines, covers = _network(session)
-    countries = _read(session, "SELECT alpha2, alpha3, name, region FROM countries")
+    countries = _read(session, "SELECT alpha2, alpha3, name, region, is_sovereign FROM countries")
     status = _status_on(events, hotlines, on)
     members = status[status["status"].isin(COVERING)]
-    covered = covers.merge(members, on="hotline_id").merge(
-        hotlines, left_on="hotline_id", right_on="id"
+    covered = (
+        _covers_on(covers, on)
+        .merge(members, on="hotline_id")
+        .merge(hotlines, left_on="hotline_id", right_on="id")
     )
     covered["level"] = (covered["status"] == "full").map({True: 2, False: 1})
     per_country = covered.groupby("country_code_x").agg(
@@ -68,8 +83,10 @@ def coverage_map(session: Session, *, on: date) -> dict[str, Any]:
     )
     pipeline = set(stages[stages["entered_on"] <= on]["country_code"])
     table = countries.set_index("alpha2").join(per_country)
+    sovereign = table["is_sovereign"].astype(bool)
     return {
-        "countries_covered": int(table["level"].notna().sum()),
+        "countries_covered": int((table["level"].notna() & sovereign).sum()),
+        "territories_covered": int((table["level"].notna() & ~sovereign).sum()),
         "member_hotlines": len(members),
         "pipeline": len(pipeline - set(per_country.index)),
     }
@@ -77,6 +94,7 @@ def coverage_map(session: Session, *, on: date) -> dict[str, Any]:
 
 def country_panel(session: Session, *, code: str, on: date) -> dict[str, Any]:
     events, hotlines, covers = _network(session)
+    covers = _covers_on(covers, on)
     mine = covers[covers["country_code"] == code].merge(
         hotlines, left_on="hotline_id", right_on="id"
     )

@@ -66,6 +66,7 @@ def _close(a: float, b: float, tolerance: float = 0.05) -> bool:
 def _check_map(service: reporting.CoverageMap, other: dict) -> list[str]:
     got = {
         "countries_covered": service.countries_covered,
+        "territories_covered": service.territories_covered,
         "member_hotlines": service.member_hotlines,
     }
     want = {k: other[k] for k in got}

@@ -8,6 +8,7 @@ from typing import Any
 
 from coordapp.boardpack.service import BoardPack
 from coordapp.labels import label
+from coordapp.network import service as network
 from coordapp.partners import service as partners
 
 Table = tuple[str, Sequence[str], list[list[Any]]]  # (title, header, rows)
@@ -42,9 +43,10 @@ def tables(pack: BoardPack) -> list[Table]:
             ("Member hotlines", "member_hotlines"),
             ("  full", "full_hotlines"),
             ("  provisional", "provisional_hotlines"),
-            ("Countries covered", "countries_covered"),
+            (network.COUNTRIES_COVERED_LABEL, "countries_covered"),
             ("  by full members", "countries_full"),
             ("  by provisional members", "countries_provisional"),
+            (network.TERRITORIES_COVERED_LABEL, "territories_covered"),
             ("Countries in the pipeline", "countries_in_pipeline"),
         )
     ]

@@ -554,7 +554,7 @@ PILLAR_TARGETS = {
     ),
     NE: (
         ("member_hotlines", "Member hotlines (provisional or full) at year end", 52, 1),
-        ("countries_covered", "Countries and territories covered at year end", 54, 2),
+        ("countries_covered", "Countries covered (sovereign states) at year end", 50, 2),
         ("expansion_targets_advanced", "Expansion targets moved to a later stage in the year",
          3, 1),
     ),

@@ -43,6 +43,7 @@ from coordapp.network.models import (
     ExpansionStageEvent,
     ExpansionTarget,
     Hotline,
+    HotlineCoverage,
     HotlineMembershipEvent,
     MembershipStatus,
     Priority,
@@ -365,8 +366,16 @@ def _hotlines(ctx: _Ctx) -> None:
             reporting_channels=spec.channels,
             staff_count=spec.staff,
             notes=data.HOTLINE_NOTES.get(spec.key),
-            covered_countries=[
-                ctx.countries[code] for code in (spec.country, *spec.also_covers.split())
+            # Covered from the first admission, as the migration dates existing coverage.
+            coverage_spells=[
+                HotlineCoverage(
+                    country=ctx.countries[code],
+                    covered_from=min(
+                        (day for day, status, _ in history if status in COVERING_STATUSES),
+                        default=None,
+                    ),
+                )
+                for code in (spec.country, *spec.also_covers.split())
             ],
             membership_events=[
                 HotlineMembershipEvent(event_date=day, status=MembershipStatus(status), note=note)

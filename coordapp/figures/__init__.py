@@ -37,7 +37,16 @@ FIGURES: tuple[Figure, ...] = (
     Figure(
         "countries_covered",
         "Countries covered",
-        "Countries for which a provisional or full member hotline accepts reports on the date.",
+        "Sovereign states (UN members and observers, plus Kosovo; countries.is_sovereign) for "
+        "which a provisional or full member hotline accepts reports on the date (a coverage "
+        "spell covered_from <= date < covered_until).",
+        "coordapp.network.service.coverage_summary",
+    ),
+    Figure(
+        "territories_covered",
+        "Territories covered",
+        "Every other ISO 3166-1 entry (dependent territories) covered by the same rule, also "
+        "when its sovereign state has no hotline.",
         "coordapp.network.service.coverage_summary",
     ),
     Figure(

@@ -96,6 +96,7 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
         **_grouped_money(money_of_year),
         "member_hotlines": Decimal(coverage.member_hotlines),
         "countries_covered": Decimal(coverage.countries_covered),
+        "territories_covered": Decimal(coverage.territories_covered),
         "countries_in_pipeline": Decimal(coverage.countries_in_pipeline),
         "partnerships_in_force": Decimal(partners.count_in_force(session, on=on)),
         "pledged": funding.pledged_total(session, start=start, end=on, currency="EUR").amount,
@@ -357,6 +358,7 @@ def _pack_values(tables: dict[str, list[list[Any]]]) -> Values:
     for row_label, key in (
         ("Member hotlines", "member_hotlines"),
         ("Countries covered", "countries_covered"),
+        ("Territories covered", "territories_covered"),
         ("Countries in the pipeline", "countries_in_pipeline"),
     ):
         if row_label in coverage_rows:
@@ -417,6 +419,7 @@ def read_api(session: Session, *, year: int, today: date) -> Values:
     return {
         "member_hotlines": Decimal(coverage["member_hotlines"]),
         "countries_covered": Decimal(coverage["countries_covered"]),
+        "territories_covered": Decimal(coverage["territories_covered"]),
         "countries_in_pipeline": Decimal(coverage["countries_in_pipeline"]),
         "pledged": money(api.jsonable(money_summary["pledged"])["amount"]) or Decimal("0.00"),
         "received": money(api.jsonable(money_summary["received"])["amount"]) or Decimal("0.00"),

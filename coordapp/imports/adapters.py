@@ -42,7 +42,7 @@ def _one(found: list[Any], what: str) -> Any:
 
 def hotline_state(hotline: Hotline) -> dict[str, Any]:
     return {
-        "covered_countries": sorted(c.alpha2 for c in hotline.covered_countries),
+        "covered_countries": hotline.covered_codes,
         "membership": sorted((e.event_date, str(e.status)) for e in hotline.membership_events),
     }
 

@@ -338,7 +338,7 @@ HOTLINES = ImportType(
             "covered_countries",
             Kind.COUNTRY_LIST,
             aliases=("countries_covered",),
-            current=lambda h: [c.alpha2 for c in h.covered_countries],
+            current=lambda h: h.covered_codes,
         ),
         ImportColumn("public_url", "public_url", aliases=("reporting_url", "website")),
         ImportColumn("founded_year", "founded_year", Kind.INTEGER, aliases=("founded",)),
@@ -375,7 +375,7 @@ HOTLINES = ImportType(
     list_endpoint="network.hotlines_list",
     index=(sa.func.lower(Hotline.name),),
     index_key=lambda d: (str(d["name"]).strip().lower(),),
-    preload=(selectinload(Hotline.covered_countries), selectinload(Hotline.membership_events)),
+    preload=(selectinload(Hotline.coverage_spells), selectinload(Hotline.membership_events)),
     state=adapters.hotline_state,
     notes=(
         "The home country is always covered; list the other countries it takes reports for.",

@@ -152,7 +152,7 @@ def hotline_form(session: Session, obj: Hotline | None) -> FlaskForm:
         form.operator.data = obj.operator.name if obj.operator else ""
         form.country_code.data = obj.country_code
         form.covered_countries.data = [
-            c.alpha2 for c in obj.covered_countries if c.alpha2 != obj.country_code
+            code for code in obj.covered_codes if code != obj.country_code
         ]
         form.public_url.data = obj.public_url
         form.founded_year.data = obj.founded_year

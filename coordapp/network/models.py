@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -54,12 +54,54 @@ class Priority(enum.StrEnum):
     LOW = "low"
 
 
-hotline_countries = sa.Table(
-    "hotline_countries",
-    Base.metadata,
-    sa.Column("hotline_id", sa.ForeignKey("hotlines.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("country_code", sa.ForeignKey("countries.alpha2"), primary_key=True, index=True),
-)
+class HotlineCoverage(Base):
+    """One spell during which a hotline accepts reports for a country.
+
+    ``covered_from`` is the first day (NULL: from the hotline's admission, for a hotline that
+    had never been admitted when the country was added); ``covered_until`` is the first day
+    *no longer* covered (exclusive; NULL: still covered). A country removed today is not
+    covered today. A hotline has at most one open spell per country; closed spells are history.
+    Whether the country counts as covered on a date also depends on the hotline's membership
+    that day (``coordapp.network.service._coverage_query``).
+    """
+
+    __tablename__ = "hotline_countries"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "covered_until IS NULL OR covered_from IS NULL OR covered_until > covered_from",
+            name="covered_spell_not_empty",
+        ),
+        sa.Index(
+            "uq_hotline_countries_open_spell",
+            "hotline_id",
+            "country_code",
+            unique=True,
+            sqlite_where=sa.text("covered_until IS NULL"),
+            postgresql_where=sa.text("covered_until IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotline_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("hotlines.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    country_code: Mapped[str] = mapped_column(
+        sa.ForeignKey("countries.alpha2"), nullable=False, index=True
+    )
+    covered_from: Mapped[date | None] = mapped_column(sa.Date)
+    covered_until: Mapped[date | None] = mapped_column(sa.Date)
+
+    country: Mapped[Country] = relationship()
+
+    def covers_on(self, day: date) -> bool:
+        """The spell's own dates only (membership is checked apart)."""
+        return (self.covered_from is None or self.covered_from <= day) and (
+            self.covered_until is None or day < self.covered_until
+        )
+
+
+# The association table, for Core queries (coverage on a date, the benchmarks).
+hotline_countries = cast(sa.Table, HotlineCoverage.__table__)
 
 
 class Hotline(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
@@ -93,11 +135,29 @@ class Hotline(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
 
     operator: Mapped[Organization | None] = relationship()
     country: Mapped[Country] = relationship()
-    covered_countries: Mapped[list[Country]] = relationship(secondary=hotline_countries)
+    # Every coverage spell, open and closed (written by the network service).
+    coverage_spells: Mapped[list[HotlineCoverage]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(HotlineCoverage.country_code, HotlineCoverage.id)",
+    )
+    # The countries it accepts reports for now (open spells); read-only.
+    covered_countries: Mapped[list[Country]] = relationship(
+        secondary="hotline_countries",
+        primaryjoin="and_(Hotline.id == HotlineCoverage.hotline_id, "
+        "HotlineCoverage.covered_until.is_(None))",
+        secondaryjoin="Country.alpha2 == HotlineCoverage.country_code",
+        viewonly=True,
+    )
     membership_events: Mapped[list[HotlineMembershipEvent]] = relationship(
         back_populates="hotline",
         order_by="(HotlineMembershipEvent.event_date, HotlineMembershipEvent.id)",
     )
+
+    @property
+    def covered_codes(self) -> list[str]:
+        """Alpha-2 codes of the open spells, sorted: read from the spells held in memory, so
+        it is right before a (deferred) flush too."""
+        return sorted(s.country_code for s in self.coverage_spells if s.covered_until is None)
 
     def __repr__(self) -> str:
         return f"<Hotline {self.id} {self.name}>"

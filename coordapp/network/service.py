@@ -33,6 +33,7 @@ from coordapp.network.models import (
     ExpansionStageEvent,
     ExpansionTarget,
     Hotline,
+    HotlineCoverage,
     HotlineMembershipEvent,
     MembershipStatus,
     Priority,
@@ -44,6 +45,10 @@ from coordapp.records import service as records
 from coordapp.reference import service as reference
 from coordapp.reference.models import Country
 from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+
+# The words every surface uses for the two figures of ``coverage_summary``.
+COUNTRIES_COVERED_LABEL = "Countries covered"
+TERRITORIES_COVERED_LABEL = "Territories covered"
 
 
 class CoverageStatus(enum.StrEnum):
@@ -74,10 +79,17 @@ class CountryCoverage:
     hotline_count: int
     member_since: date | None
     pipeline_stage: ExpansionStage | None
+    is_sovereign: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class CoverageSummary:
+    """The network's headline coverage figures on ``on`` (see ``coverage_summary``).
+
+    "Countries" are sovereign states only (``Country.is_sovereign``); dependent territories
+    covered (Greenland, Christmas Island …) are counted apart in ``territories_covered``.
+    """
+
     on: date
     member_hotlines: int
     full_hotlines: int
@@ -86,6 +98,8 @@ class CoverageSummary:
     countries_full: int
     countries_provisional: int
     countries_in_pipeline: int
+    territories_covered: int = 0
+    region: str | None = None
 
 
 def _status_rank() -> sa.Case:
@@ -142,12 +156,27 @@ def _stage_on_subquery(on: date) -> sa.Subquery:
     )
 
 
-def _coverage_query(on: date) -> sa.Select:
-    """One row per country with its coverage status on ``on``, decided in SQL.
+def spell_covers(day: Any) -> sa.ColumnElement[bool]:
+    """A ``hotline_countries`` row (spell) is in force on ``day`` (a date or a date column):
+    ``covered_from`` inclusive (NULL: since the hotline's admission), ``covered_until``
+    exclusive (NULL: still open). The hotline's membership that day is checked apart."""
+    spells = hotline_countries.c
+    return sa.and_(
+        sa.or_(spells.covered_from.is_(None), spells.covered_from <= day),
+        sa.or_(spells.covered_until.is_(None), spells.covered_until > day),
+    )
 
-    A country is covered when a hotline that is a provisional or full member on that date
-    accepts reports for it; the best status among its hotlines counts. Otherwise it is in the
-    pipeline when an (unarchived) expansion target had reached a stage by then.
+
+def _coverage_query(on: date) -> sa.Select:
+    """One row per country or territory (ISO 3166-1) with its coverage status on ``on``, in SQL.
+
+    It is covered on ``on`` when a hotline that is a provisional or full member on ``on``
+    (``membership_on_subquery``: on one date the later lifecycle step wins, so a hotline
+    admitted and withdrawn the same day is withdrawn that day) accepts reports for it on ``on``
+    (a ``hotline_countries`` spell in force, ``spell_covers``); the best status among its
+    hotlines counts. Otherwise it is in the pipeline when an (unarchived) expansion target had
+    reached a stage by then. ``member_since``: the earliest day one of its covering hotlines
+    both was admitted and accepted reports for it (first admission or start of the spell).
     """
     membership = membership_on_subquery(on)
     covering_values = [s.value for s in COVERING_STATUSES]
@@ -170,12 +199,24 @@ def _coverage_query(on: date) -> sa.Select:
                 sa.case((membership.c.status == MembershipStatus.FULL.value, 2), else_=1)
             ).label("level"),
             sa.func.count(sa.distinct(Hotline.id)).label("hotline_count"),
-            sa.func.min(first_admitted.c.since).label("member_since"),
+            sa.func.min(
+                sa.case(
+                    (
+                        hotline_countries.c.covered_from > first_admitted.c.since,
+                        hotline_countries.c.covered_from,
+                    ),
+                    else_=first_admitted.c.since,
+                )
+            ).label("member_since"),
         )
         .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
         .join(membership, membership.c.hotline_id == Hotline.id)
         .join(first_admitted, first_admitted.c.hotline_id == Hotline.id)
-        .where(Hotline.archived_at.is_(None), membership.c.status.in_(covering_values))
+        .where(
+            Hotline.archived_at.is_(None),
+            membership.c.status.in_(covering_values),
+            spell_covers(on),
+        )
         .group_by(hotline_countries.c.country_code)
         .subquery("per_country")
     )
@@ -193,6 +234,7 @@ def _coverage_query(on: date) -> sa.Select:
             Country.name,
             Country.region,
             Country.sub_region,
+            Country.is_sovereign,
             status.label("status"),
             sa.func.coalesce(per_country.c.hotline_count, 0).label("hotline_count"),
             per_country.c.member_since,
@@ -221,15 +263,58 @@ def coverage_as_of(
             hotline_count=row.hotline_count,
             member_since=row.member_since,
             pipeline_stage=ExpansionStage(row.stage) if row.stage is not None else None,
+            is_sovereign=bool(row.is_sovereign),
         )
         for row in session.execute(query)
     ]
 
 
-def coverage_summary(session: Session, *, on: date) -> CoverageSummary:
-    """Headline counts for ``on``: member hotlines (full / provisional) and countries covered."""
+def coverage_summary(session: Session, *, on: date, region: str | None = None) -> CoverageSummary:
+    """THE definition of the network's coverage figures on ``on`` (a day; events and spells
+    dated ``on`` count), optionally within one UN M49 region. Every surface that shows them
+    (home, dashboards, board pack, API, pillar indicators) calls this.
+
+    * ``countries_covered``: sovereign states (UN members, the observer states Holy See and
+      Palestine, and Kosovo: ``Country.is_sovereign``) covered on ``on`` in the sense of
+      ``_coverage_query``; ``countries_full`` / ``countries_provisional`` split it by the best
+      membership among the covering hotlines; ``countries_in_pipeline``: sovereign states not
+      covered whose expansion target had reached a stage by ``on``.
+    * ``territories_covered``: dependent territories (every other ISO 3166-1 entry: Greenland,
+      the Faroes, Christmas Island …) covered on ``on``, by the same rule: also when the
+      territory's own state has no hotline and a member hotline elsewhere takes its reports.
+    * ``member_hotlines``: unarchived hotlines that are full or provisional members on ``on``
+      (in a region: those covering at least one country or territory of it on ``on``).
+    """
+    coverage = _coverage_query(on).subquery("coverage")
+    counts = sa.select(coverage.c.is_sovereign, coverage.c.status, sa.func.count()).group_by(
+        coverage.c.is_sovereign, coverage.c.status
+    )
+    if region:
+        counts = counts.where(coverage.c.region == region)
+    by_status: dict[tuple[bool, str], int] = {}
+    for sovereign, status, count in session.execute(counts):
+        by_status[(bool(sovereign), status)] = count
+    full, provisional = _member_hotline_counts(session, on=on, region=region)
+    covering = (CoverageStatus.FULL, CoverageStatus.PROVISIONAL)
+    return CoverageSummary(
+        on=on,
+        member_hotlines=full + provisional,
+        full_hotlines=full,
+        provisional_hotlines=provisional,
+        countries_covered=sum(by_status.get((True, s), 0) for s in covering),
+        countries_full=by_status.get((True, CoverageStatus.FULL), 0),
+        countries_provisional=by_status.get((True, CoverageStatus.PROVISIONAL), 0),
+        countries_in_pipeline=by_status.get((True, CoverageStatus.PIPELINE), 0),
+        territories_covered=sum(by_status.get((False, s), 0) for s in covering),
+        region=region,
+    )
+
+
+def _member_hotline_counts(session: Session, *, on: date, region: str | None) -> tuple[int, int]:
+    """(full, provisional) unarchived member hotlines on ``on``; in a region, those covering
+    at least one of its countries or territories on ``on``."""
     membership = membership_on_subquery(on)
-    full, provisional = session.execute(
+    query = (
         sa.select(
             sa.func.count().filter(membership.c.status == MembershipStatus.FULL.value),
             sa.func.count().filter(membership.c.status == MembershipStatus.PROVISIONAL.value),
@@ -237,23 +322,17 @@ def coverage_summary(session: Session, *, on: date) -> CoverageSummary:
         .select_from(membership)
         .join(Hotline, Hotline.id == membership.c.hotline_id)
         .where(Hotline.archived_at.is_(None))
-    ).one()
-    coverage = _coverage_query(on).subquery("coverage")
-    by_status: dict[str, int] = dict.fromkeys(CoverageStatus, 0)
-    for status, count in session.execute(
-        sa.select(coverage.c.status, sa.func.count()).group_by(coverage.c.status)
-    ):
-        by_status[status] = count
-    return CoverageSummary(
-        on=on,
-        member_hotlines=full + provisional,
-        full_hotlines=full,
-        provisional_hotlines=provisional,
-        countries_covered=by_status[CoverageStatus.FULL] + by_status[CoverageStatus.PROVISIONAL],
-        countries_full=by_status[CoverageStatus.FULL],
-        countries_provisional=by_status[CoverageStatus.PROVISIONAL],
-        countries_in_pipeline=by_status[CoverageStatus.PIPELINE],
     )
+    if region:
+        query = query.where(
+            Hotline.id.in_(
+                sa.select(hotline_countries.c.hotline_id)
+                .join(Country, Country.alpha2 == hotline_countries.c.country_code)
+                .where(Country.region == region, spell_covers(on))
+            )
+        )
+    full, provisional = session.execute(query).one()
+    return int(full or 0), int(provisional or 0)
 
 
 # =============================================================================================
@@ -365,7 +444,8 @@ def _filter_covers(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     return query.where(
         Hotline.id.in_(
             sa.select(hotline_countries.c.hotline_id).where(
-                hotline_countries.c.country_code == value.upper()
+                hotline_countries.c.country_code == value.upper(),
+                hotline_countries.c.covered_until.is_(None),
             )
         )
     )
@@ -607,10 +687,65 @@ def _country_codes(countries: Iterable[Country]) -> str:
     return " ".join(sorted(c.alpha2 for c in countries))
 
 
+def _first_admission(hotline: Hotline) -> date | None:
+    """The hotline's first provisional or full admission on record (any date), or None."""
+    if hotline.id is None:
+        return None
+    events = hotline.membership_events  # loaded by imports and pages anyway
+    return first_admitted_from_events(events, on=date.max)
+
+
+def _set_covered_countries(
+    session: Session, hotline: Hotline, countries: Sequence[Country], *, today: date
+) -> None:
+    """Make ``countries`` the ones the hotline accepts reports for from ``today`` on, keeping
+    the history of spells.
+
+    * A country no longer listed: its open spell ends (``covered_until = today``, exclusive:
+      not covered today). A spell opened today is simply dropped (it never was in force).
+    * A country newly listed: a spell from ``today`` if the hotline has ever been admitted
+      (coverage cannot reach back before the edit); for a hotline never admitted yet, a spell
+      with no start (NULL: covered from its admission, whenever that is recorded), so an
+      applicant's countries count from the day it becomes a member.
+    * A country removed today and listed again today: the spell just closed is reopened.
+      Listed again on a later day: a new spell, the gap stays in the history.
+    """
+    wanted = {c.alpha2 for c in countries}
+    spells = list(hotline.coverage_spells)
+    open_spells = {s.country_code: s for s in spells if s.covered_until is None}
+    for code, spell in open_spells.items():
+        if code in wanted:
+            continue
+        if spell.covered_from is not None and spell.covered_from >= today:
+            hotline.coverage_spells.remove(spell)
+        else:
+            spell.covered_until = today
+    admitted = _first_admission(hotline) is not None
+    for code in sorted(wanted - set(open_spells)):
+        closed_today = next(
+            (s for s in spells if s.country_code == code and s.covered_until == today), None
+        )
+        if closed_today is not None:
+            closed_today.covered_until = None
+        else:
+            hotline.coverage_spells.append(
+                HotlineCoverage(country_code=code, covered_from=today if admitted else None)
+            )
+    if "covered_countries" in sa.inspect(hotline).dict:
+        session.expire(hotline, ["covered_countries"])
+
+
 def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
+    values = _clean_hotline(session, data)
+    covered = values.pop("covered_countries")
     # A new hotline has no membership history: starting with it loaded (empty) spares the
-    # first events added a query.
-    hotline = Hotline(**_clean_hotline(session, data), membership_events=[])
+    # first events added a query. Its countries count from its admission (spells with no
+    # start), however late its history is entered.
+    hotline = Hotline(
+        **values,
+        membership_events=[],
+        coverage_spells=[HotlineCoverage(country_code=c.alpha2) for c in covered],
+    )
     session.add(hotline)
     memo.remember(session, "hotline", {hotline_name_key(hotline.name): hotline})
     session.flush()
@@ -620,7 +755,7 @@ def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
         action="create",
         entity_type=Hotline.__tablename__,
         entity=hotline,
-        changes={"covered_countries": [None, _country_codes(hotline.covered_countries)]},
+        changes={"covered_countries": [None, _country_codes(covered)]},
     )
     return hotline
 
@@ -628,13 +763,15 @@ def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
 def update_hotline(
     session: Session, *, obj: Hotline, data: Mapping[str, Any], expected_version: int | None
 ) -> Hotline:
+    """Change a hotline's fields and the countries it accepts reports for (see
+    ``_set_covered_countries`` for the dates this gives the coverage)."""
     records.check_version(obj, expected_version)
     values = _clean_hotline(session, data, exclude_id=obj.id)
     covered = values.pop("covered_countries")
-    before, after = _country_codes(obj.covered_countries), _country_codes(covered)
+    before, after = " ".join(obj.covered_codes), _country_codes(covered)
     records.apply_changes(obj, values)
     if before != after:
-        obj.covered_countries = covered
+        _set_covered_countries(session, obj, covered, today=date.today())
         # A change of coverage alone must still move the version (two managers, one hotline).
         obj.updated_at = utcnow()
         audit.record(
@@ -909,6 +1046,19 @@ def membership_timeline(session: Session, *, hotline_id: int) -> list[HotlineMem
     return sorted(events, key=_membership_order)
 
 
+def covered_spells(session: Session, *, hotline: Hotline) -> list[HotlineCoverage]:
+    """The hotline's open coverage spells (the countries it accepts reports for now), home
+    country first, then by name; each with its start (None: since its admission)."""
+    spells = session.scalars(
+        sa.select(HotlineCoverage)
+        .join(Country, Country.alpha2 == HotlineCoverage.country_code)
+        .where(HotlineCoverage.hotline_id == hotline.id, HotlineCoverage.covered_until.is_(None))
+        .options(selectinload(HotlineCoverage.country))
+        .order_by(HotlineCoverage.country_code != hotline.country_code, Country.name)
+    )
+    return list(spells)
+
+
 def hotline_related(
     session: Session, *, hotline: Hotline, today: date, on: date | None = None
 ) -> dict[str, Any]:
@@ -921,9 +1071,7 @@ def hotline_related(
             membership_status_on(session, hotline_id=hotline.id, on=on) if on is not None else None
         ),
         "timeline": membership_timeline(session, hotline_id=hotline.id),
-        "covered": sorted(
-            hotline.covered_countries, key=lambda c: (c.alpha2 != hotline.country_code, c.name)
-        ),
+        "covered": covered_spells(session, hotline=hotline),
         "statistics": hotline_statistics_summary(session, hotline_id=hotline.id),
         "trainings": session.execute(
             sa.select(TrainingEvent, TrainingParticipation)
@@ -1314,8 +1462,13 @@ def expansion_related(session: Session, *, target: ExpansionTarget, today: date)
 # --- countries -------------------------------------------------------------------------------
 
 
+COVERED = "covered"  # the country list's filter value for "full or provisional"
+KIND_CHOICES = (("country", "Countries (sovereign states)"), ("territory", "Territories"))
+
+
 def coverage_status_choices() -> list[tuple[str, str]]:
     return [
+        (COVERED, "Covered (full or provisional)"),
         (CoverageStatus.FULL.value, "Full member coverage"),
         (CoverageStatus.PROVISIONAL.value, "Provisional member coverage"),
         (CoverageStatus.PIPELINE.value, "In the expansion pipeline"),
@@ -1324,9 +1477,17 @@ def coverage_status_choices() -> list[tuple[str, str]]:
 
 
 def country_coverage_list(
-    session: Session, *, on: date, region: str | None = None, status: str | None = None
+    session: Session,
+    *,
+    on: date,
+    region: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
 ) -> list[CountryCoverage]:
-    """Countries with their coverage on ``on``, filtered by region and coverage status in SQL.
+    """Countries and territories with their coverage on ``on``, filtered in SQL by region,
+    coverage status (``covered``: full or provisional) and kind (``country``: sovereign state,
+    ``territory``). ``status=covered&kind=country`` lists exactly what ``coverage_summary``
+    counts as countries covered, ``status=covered&kind=territory`` its territories covered.
 
     Unknown filter values are ignored (no filter), like every list.
     """
@@ -1334,8 +1495,14 @@ def country_coverage_list(
     query = sa.select(coverage).order_by(coverage.c.name)
     if region and region in reference.list_regions(session):
         query = query.where(coverage.c.region == region)
-    if status in {s.value for s in CoverageStatus}:
+    if status == COVERED:
+        query = query.where(
+            coverage.c.status.in_([CoverageStatus.FULL.value, CoverageStatus.PROVISIONAL.value])
+        )
+    elif status in {s.value for s in CoverageStatus}:
         query = query.where(coverage.c.status == status)
+    if kind in {"country", "territory"}:
+        query = query.where(coverage.c.is_sovereign.is_(kind == "country"))
     return [
         CountryCoverage(
             country_code=row.alpha2,
@@ -1347,6 +1514,7 @@ def country_coverage_list(
             hotline_count=row.hotline_count,
             member_since=row.member_since,
             pipeline_stage=ExpansionStage(row.stage) if row.stage is not None else None,
+            is_sovereign=bool(row.is_sovereign),
         )
         for row in session.execute(query)
     ]
@@ -1370,7 +1538,11 @@ def country_overview(session: Session, *, country: Country, today: date) -> dict
         sa.select(Hotline, membership.c.status)
         .join(hotline_countries, hotline_countries.c.hotline_id == Hotline.id)
         .outerjoin(membership, membership.c.hotline_id == Hotline.id)
-        .where(hotline_countries.c.country_code == country.alpha2, Hotline.archived_at.is_(None))
+        .where(
+            hotline_countries.c.country_code == country.alpha2,
+            spell_covers(today),
+            Hotline.archived_at.is_(None),
+        )
         .order_by(Hotline.country_code != country.alpha2, Hotline.name)
     ).all()
     target = session.scalar(

@@ -236,15 +236,22 @@ def countries_list() -> Any:
     session = current_session()
     region = (request.args.get("region") or "").strip()
     status = (request.args.get("status") or "").strip()
-    rows = service.country_coverage_list(session, on=date.today(), region=region, status=status)
+    kind = (request.args.get("kind") or "").strip()
+    today = date.today()
+    regions = reference.region_choices(session)
+    rows = service.country_coverage_list(session, on=today, region=region, status=status, kind=kind)
+    known_region = region if region in {value for value, _ in regions} else None
     return render_template(
         "network/country_list.html",
         rows=rows,
-        today=date.today(),
+        today=today,
         region=region,
         status=status,
-        regions=reference.region_choices(session),
+        kind=kind,
+        regions=regions,
         statuses=service.coverage_status_choices(),
+        kinds=service.KIND_CHOICES,
+        summary=service.coverage_summary(session, on=today, region=known_region),
     )
 
 

@@ -23,6 +23,11 @@ class Country(TimestampMixin, Base):
     official_name: Mapped[str | None] = mapped_column(sa.String(200))
     region: Mapped[str | None] = mapped_column(sa.String(40), index=True)
     sub_region: Mapped[str | None] = mapped_column(sa.String(60))
+    # A sovereign state (UN member or observer, or Kosovo), as opposed to a dependent territory
+    # such as Greenland or Christmas Island: "countries covered" counts only these. Seeded.
+    is_sovereign: Mapped[bool] = mapped_column(
+        nullable=False, default=False, server_default=sa.false()
+    )
 
     def __repr__(self) -> str:
         return f"<Country {self.alpha2} {self.name}>"

@@ -1,7 +1,8 @@
 """Reference data from maintained libraries, and look-ups over it.
 
 Countries: ISO 3166-1 from pycountry, plus Kosovo (XK, user-assigned but in common use);
-UN M49 region and sub-region from country_converter's table. Currencies: ISO 4217 codes from
+UN M49 region and sub-region, and UN membership (which makes a country a sovereign state here,
+apart from dependent territories), from country_converter's table. Currencies: ISO 4217 codes from
 pycountry, minor units from Babel (CLDR). Pillars and metric definitions are the network's own.
 """
 
@@ -88,6 +89,25 @@ class SeedResult:
         return self.countries + self.currencies + self.pillars + self.metrics
 
 
+# Sovereign states that are not UN members, which country_converter's ``UNmember`` column
+# leaves out: the UN's two observer states (Holy See, Palestine) and Kosovo.
+NON_MEMBER_STATES = frozenset({"VA", "PS", "XK"})
+
+
+@lru_cache(maxsize=1)
+def sovereign_alpha2() -> frozenset[str]:
+    """ISO alpha-2 codes of the sovereign states: UN members (country_converter's table, read
+    when seeding, never typed here) plus ``NON_MEMBER_STATES``. Everything else in ISO 3166-1
+    (Greenland, Christmas Island, Puerto Rico …) is a dependent territory."""
+    import country_converter  # imported late: it loads pandas
+
+    data = country_converter.CountryConverter().data
+    # By alpha-3: the table's ISO2 column holds regular expressions for a few (^GB$|^UK$).
+    members = {str(code) for code in data.loc[data["UNmember"].notna(), "ISO3"]}
+    alpha2 = {c.alpha_2 for c in pycountry.countries if c.alpha_3 in members}
+    return frozenset(alpha2) | NON_MEMBER_STATES
+
+
 @lru_cache(maxsize=1)
 def _m49_by_alpha3() -> dict[str, tuple[str | None, str | None]]:
     import country_converter  # imported late: it loads pandas
@@ -107,8 +127,10 @@ def _m49_by_alpha3() -> dict[str, tuple[str | None, str | None]]:
 
 
 def country_rows() -> list[dict[str, Any]]:
-    """All ISO 3166-1 countries plus Kosovo, with UN M49 region and sub-region."""
+    """All ISO 3166-1 countries plus Kosovo, with UN M49 region and sub-region and whether each
+    is a sovereign state."""
     regions = _m49_by_alpha3()
+    sovereign = sovereign_alpha2()
     rows = []
     for c in pycountry.countries:
         region, sub_region = regions.get(c.alpha_3, (None, None))
@@ -121,6 +143,7 @@ def country_rows() -> list[dict[str, Any]]:
                 "official_name": getattr(c, "official_name", None),
                 "region": region,
                 "sub_region": sub_region,
+                "is_sovereign": c.alpha_2 in sovereign,
             }
         )
     region, sub_region = regions.get("XKX", ("Europe", "Southern Europe"))
@@ -133,6 +156,7 @@ def country_rows() -> list[dict[str, Any]]:
             "official_name": "Republic of Kosovo",
             "region": region,
             "sub_region": sub_region,
+            "is_sovereign": "XK" in sovereign,
         }
     )
     return rows

@@ -166,34 +166,62 @@ class MapCountry:
     hotlines: tuple[str, ...]
     member_since: date | None
     pipeline_stage: ExpansionStage | None
+    is_sovereign: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class CoverageMap:
+    """The map on ``on``: every country and territory drawn with its status, and the headline
+    figures of ``summary`` (``network.coverage_summary`` for the same day and region)."""
+
     on: date
     region: str | None
     countries: tuple[MapCountry, ...]
-    member_hotlines: int
-    full_hotlines: int
-    provisional_hotlines: int
+    summary: network.CoverageSummary
 
     def count(self, *statuses: network.CoverageStatus) -> int:
+        """Places drawn with one of ``statuses`` (countries and territories alike)."""
         return sum(1 for c in self.countries if c.status in statuses)
 
     @property
+    def member_hotlines(self) -> int:
+        return self.summary.member_hotlines
+
+    @property
+    def full_hotlines(self) -> int:
+        return self.summary.full_hotlines
+
+    @property
+    def provisional_hotlines(self) -> int:
+        return self.summary.provisional_hotlines
+
+    @property
     def countries_covered(self) -> int:
-        return self.count(network.CoverageStatus.FULL, network.CoverageStatus.PROVISIONAL)
+        """Sovereign states covered (``network.coverage_summary``)."""
+        return self.summary.countries_covered
+
+    @property
+    def territories_covered(self) -> int:
+        """Dependent territories covered (``network.coverage_summary``)."""
+        return self.summary.territories_covered
 
     @property
     def is_empty(self) -> bool:
-        return self.countries_covered == 0 and self.count(network.CoverageStatus.PIPELINE) == 0
+        return (
+            self.count(
+                network.CoverageStatus.FULL,
+                network.CoverageStatus.PROVISIONAL,
+                network.CoverageStatus.PIPELINE,
+            )
+            == 0
+        )
 
 
 def coverage_map(session: Session, *, on: date, region: str | None = None) -> CoverageMap:
-    """Every country's coverage on ``on`` with the member hotlines that cover it.
-
-    Hotline counts are the member hotlines covering at least one country shown (all member
-    hotlines when no region is chosen).
+    """Every country and territory's coverage on ``on`` with the member hotlines that cover it
+    on ``on`` (dated spells of ``hotline_countries`` and membership that day); the headline
+    counts are ``network.coverage_summary`` for the same day and region (member hotlines in a
+    region: those covering at least one of its countries or territories).
     """
     rows = network.coverage_as_of(session, on=on, region=region)
     membership = network.membership_on_subquery(on)
@@ -206,7 +234,11 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
         )
         .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
         .join(membership, membership.c.hotline_id == Hotline.id)
-        .where(Hotline.archived_at.is_(None), membership.c.status.in_(_COVERING))
+        .where(
+            Hotline.archived_at.is_(None),
+            membership.c.status.in_(_COVERING),
+            network.spell_covers(on),
+        )
         .order_by(hotline_countries.c.country_code, Hotline.name)
     )
     if region:
@@ -214,11 +246,8 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
             Country.region == region
         )
     names: dict[str, list[str]] = defaultdict(list)
-    statuses: dict[int, str] = {}
-    for country_code, hotline_id, name, status in session.execute(query):
+    for country_code, _hotline_id, name, _status in session.execute(query):
         names[country_code].append(name)
-        statuses[hotline_id] = status
-    full = sum(1 for s in statuses.values() if s == MembershipStatus.FULL.value)
     return CoverageMap(
         on=on,
         region=region,
@@ -232,12 +261,11 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
                 hotlines=tuple(names.get(r.country_code, ())),
                 member_since=r.member_since,
                 pipeline_stage=r.pipeline_stage,
+                is_sovereign=r.is_sovereign,
             )
             for r in rows
         ),
-        member_hotlines=len(statuses),
-        full_hotlines=full,
-        provisional_hotlines=len(statuses) - full,
+        summary=network.coverage_summary(session, on=on, region=region),
     )
 
 
@@ -310,7 +338,11 @@ def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | No
         sa.select(Hotline.id, Hotline.name, Hotline.country_code, membership.c.status)
         .join(hotline_countries, hotline_countries.c.hotline_id == Hotline.id)
         .outerjoin(membership, membership.c.hotline_id == Hotline.id)
-        .where(hotline_countries.c.country_code == country.alpha2, Hotline.archived_at.is_(None))
+        .where(
+            hotline_countries.c.country_code == country.alpha2,
+            network.spell_covers(on),
+            Hotline.archived_at.is_(None),
+        )
         .order_by(Hotline.name)
     ).all()
     history: dict[int, list[MembershipStep]] = defaultdict(list)
@@ -449,6 +481,7 @@ class GrowthPoint:
     full_hotlines: int
     provisional_hotlines: int
     countries_covered: int
+    territories_covered: int = 0
 
 
 def _status_rank() -> sa.Case:
@@ -461,7 +494,13 @@ def _status_rank() -> sa.Case:
 def network_growth(
     session: Session, *, today: date, first_year: int = FIRST_YEAR
 ) -> tuple[GrowthPoint, ...]:
-    """Member hotlines and countries covered at each year end (today for the current year).
+    """Member hotlines, countries covered and territories covered at each year end (today for
+    the current year): the figures of ``network.coverage_summary`` on each of those days (the
+    map's year replay), computed for all years at once.
+
+    ``countries_covered`` counts sovereign states, ``territories_covered`` dependent
+    territories, each covered on the day by a provisional or full member hotline whose
+    ``hotline_countries`` spell is in force that day (``network.spell_covers``).
 
     One statement: each membership event is valid until the next one of its hotline (LEAD in
     the same order as the status-on-a-date rule: date, lifecycle rank, id); a year-end falls in
@@ -511,13 +550,22 @@ def network_growth(
         .where(spans.c.status.in_(_COVERING))
         .subquery("members")
     )
+    covered = (
+        sa.select(members.c.year, hotline_countries.c.country_code, Country.is_sovereign)
+        .join(years, years.c.year == members.c.year)
+        .join(hotline_countries, hotline_countries.c.hotline_id == members.c.hotline_id)
+        .join(Country, Country.alpha2 == hotline_countries.c.country_code)
+        .where(network.spell_covers(years.c.as_of))
+        .distinct()
+        .subquery("covered")
+    )
     countries = (
         sa.select(
-            members.c.year,
-            sa.func.count(sa.distinct(hotline_countries.c.country_code)).label("countries"),
+            covered.c.year,
+            sa.func.count().filter(covered.c.is_sovereign.is_(True)).label("countries"),
+            sa.func.count().filter(covered.c.is_sovereign.is_(False)).label("territories"),
         )
-        .join(hotline_countries, hotline_countries.c.hotline_id == members.c.hotline_id)
-        .group_by(members.c.year)
+        .group_by(covered.c.year)
         .subquery("countries")
     )
     hotlines = (
@@ -536,6 +584,7 @@ def network_growth(
             hotlines.c.hotlines,
             hotlines.c.full,
             countries.c.countries,
+            countries.c.territories,
         )
         .outerjoin(hotlines, hotlines.c.year == years.c.year)
         .outerjoin(countries, countries.c.year == years.c.year)
@@ -549,6 +598,7 @@ def network_growth(
             full_hotlines=_int(row.full),
             provisional_hotlines=_int(row.hotlines) - _int(row.full),
             countries_covered=_int(row.countries),
+            territories_covered=_int(row.territories),
         )
         for row in rows
     )
@@ -631,10 +681,17 @@ def overview(session: Session, *, today: date, currency: str = "EUR") -> Overvie
         ),
         count(
             "countries_covered",
-            "Countries covered",
+            network.COUNTRIES_COVERED_LABEL,
             now_cov.countries_covered,
             then_cov.countries_covered,
-            f"{now_cov.countries_in_pipeline} more in the expansion pipeline",
+            f"sovereign states · {now_cov.countries_in_pipeline} more in the expansion pipeline",
+        ),
+        count(
+            "territories_covered",
+            network.TERRITORIES_COVERED_LABEL,
+            now_cov.territories_covered,
+            then_cov.territories_covered,
+            "dependent territories, counted apart",
         ),
         count(
             "partnerships_in_force",
@@ -1203,6 +1260,7 @@ def indicator_actual(
         )
         return totals.get((pillar_id,), Decimal("0.00")), rates
     if indicator in (PillarIndicator.MEMBER_HOTLINES, PillarIndicator.COUNTRIES_COVERED):
+        # Countries covered: sovereign states only (territories are not in this indicator).
         summary = network.coverage_summary(session, on=end)
         value = (
             summary.member_hotlines

@@ -9,7 +9,7 @@ import pytest
 
 from coordapp.funding.conversion import RateSpan
 from coordapp.network.models import ExpansionStage
-from coordapp.network.service import CoverageStatus
+from coordapp.network.service import CoverageStatus, CoverageSummary
 from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import service as reporting
 from dashboards import exports, figures, params
@@ -48,9 +48,17 @@ COVERAGE = reporting.CoverageMap(
         country("FR", "FRA", "France", CoverageStatus.NONE),
         country("GI", "GIB", "Gibraltar", CoverageStatus.FULL),
     ),
-    member_hotlines=2,
-    full_hotlines=1,
-    provisional_hotlines=1,
+    summary=CoverageSummary(
+        on=date(2001, 12, 31),
+        member_hotlines=2,
+        full_hotlines=1,
+        provisional_hotlines=1,
+        countries_covered=2,
+        countries_full=1,
+        countries_provisional=1,
+        countries_in_pipeline=1,
+        territories_covered=1,
+    ),
 )
 
 
@@ -98,9 +106,7 @@ def test_region_map_zooms_to_its_countries() -> None:
         on=COVERAGE.on,
         region="Europe",
         countries=COVERAGE.countries[:1],
-        member_hotlines=1,
-        full_hotlines=1,
-        provisional_hotlines=0,
+        summary=COVERAGE.summary,
     )
     geo = figures.coverage_map_figure(europe, world_shapes()).layout.geo
     assert geo.lonaxis.range == (-25, 50) and geo.lataxis.range == (34, 72)
@@ -109,11 +115,12 @@ def test_region_map_zooms_to_its_countries() -> None:
 
 def test_growth_figure_and_its_empty_state() -> None:
     growth = (
-        reporting.GrowthPoint(1999, date(1999, 12, 31), 8, 8, 0, 7),
-        reporting.GrowthPoint(2000, date(2000, 12, 31), 9, 8, 1, 8),
+        reporting.GrowthPoint(1999, date(1999, 12, 31), 8, 8, 0, 7, 1),
+        reporting.GrowthPoint(2000, date(2000, 12, 31), 9, 8, 1, 8, 2),
     )
     fig = figures.growth_figure(growth)
-    assert [list(t.y) for t in fig.data] == [[8, 8], [0, 1], [7, 8]]
+    assert [list(t.y) for t in fig.data] == [[8, 8], [0, 1], [7, 8], [1, 2]]
+    assert [t.name for t in fig.data][2:] == ["Countries covered", "Territories covered"]
     empty = figures.growth_figure((reporting.GrowthPoint(1999, date(1999, 12, 31), 0, 0, 0, 0),))
     assert "No member hotlines" in empty.layout.annotations[0].text
 

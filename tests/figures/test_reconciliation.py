@@ -25,6 +25,7 @@ from tests.reporting import builders
 
 InApp = Callable[[], AbstractContextManager[Session]]
 TODAY = date.today()
+TERRITORIES = ["GL", "FO", "CX", "NF"]  # Christmas Island and Norfolk: Australia has no hotline
 PILLARS = [
     "capacity_building",
     "technology_innovation",
@@ -63,7 +64,7 @@ def generate_network(s: Session, seed: int) -> None:
             s,
             name=f"Hotline {seed}-{index}",
             country=codes[index],
-            covers=rng.sample(codes, rng.randint(1, 3)),
+            covers=rng.sample(codes + TERRITORIES, rng.randint(1, 4)),
             events=events,
         )
         hotlines.append(hotline)

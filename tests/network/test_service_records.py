@@ -649,7 +649,7 @@ def test_hotline_related_shows_status_on_date_statistics_and_trainings(session: 
     training = make_training(session, hotline=hotline, participants=4)
     related = service.hotline_related(session, hotline=hotline, today=TODAY, on=date(2001, 6, 1))
     assert related["status_today"] == F and related["status_on"] == P
-    assert [c.alpha2 for c in related["covered"]] == ["DK", "GL"]
+    assert [s.country_code for s in related["covered"]] == ["DK", "GL"]
     quarters = related["statistics"].quarters
     assert [q.period_start for q in quarters] == [
         date(2025, 4, 1),
