@@ -8,6 +8,8 @@ Both return the services' own result types so that results compare with ``==``.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -15,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp.funding.conversion import PIVOT, MoneyTotal, RateInfo, RateSpan
 from coordapp.funding.models import ExchangeRate, FundingReceipt
-from coordapp.funding.service import MoneyTotal
 from coordapp.network.models import (
     COVERING_STATUSES,
     ExpansionStage,
@@ -145,39 +147,81 @@ SELECT * FROM hotline_counts CROSS JOIN country_counts
 """
 )
 
-# Per currency of the receipts: native sum, sum converted with the latest rate on or before
-# :rates_on stored in either direction (rate, or 1 / rate), that rate's date; and the minor
-# units of the target currency on every row.
-RAW_RECEIVED_SQL = """
-WITH candidate_rates AS (
-    SELECT base_code AS currency_code, rate AS factor, rate_date
-    FROM exchange_rates
-    WHERE quote_code = :target AND rate_date <= :rates_on
-    UNION ALL
-    SELECT quote_code AS currency_code, 1.0 / rate AS factor, rate_date
-    FROM exchange_rates
-    WHERE base_code = :target AND rate_date <= :rates_on
-),
-latest_rates AS (
-    SELECT currency_code, factor, rate_date
-    FROM (
-        SELECT currency_code, factor, rate_date,
-               ROW_NUMBER() OVER (PARTITION BY currency_code ORDER BY rate_date DESC) AS rn
-        FROM candidate_rates
-    ) ranked
-    WHERE rn = 1
+# Money received, each receipt at the rate in force on its own receipt date (or all at the rate
+# of :constant_on), through EUR. Receipts are summed per (currency, day) first; then, per day,
+# one hand-written look-up per leg picks the latest rate on or before that day between the
+# currency and EUR, stored in either direction (on one day, the row stored towards EUR wins).
+# The source leg (currency -> EUR) is looked up unless the currency is the target or EUR; the
+# target leg (EUR -> target) unless the currency is the target or the target is EUR. Python
+# multiplies the picked rates out in Decimal (SQLite would hand back 1 / rate as a float).
+_RECEIPT_DAYS = """
+WITH days AS (
+    SELECT r.currency_code,
+           COALESCE({constant_on}, r.received_on) AS on_day,
+           SUM(r.amount) AS native
+    FROM funding_receipts r
+    WHERE r.archived_at IS NULL AND r.received_on BETWEEN :start AND :end
+    GROUP BY r.currency_code, COALESCE({constant_on}, r.received_on)
 )
-SELECT r.currency_code,
-       SUM(r.amount) AS native,
-       SUM(CASE WHEN r.currency_code = :target THEN r.amount ELSE r.amount * lr.factor END)
-           AS converted,
-       MAX(lr.rate_date) AS rate_date,
-       (SELECT minor_units FROM currencies WHERE code = :target) AS minor_units
-FROM funding_receipts r
-LEFT JOIN latest_rates lr ON lr.currency_code = r.currency_code
-WHERE r.archived_at IS NULL AND r.received_on BETWEEN :start AND :end
-GROUP BY r.currency_code
 """
+
+# PostgreSQL: a LATERAL sub-select per (currency, day) and leg, ORDER BY rate_date DESC LIMIT 1.
+RAW_RECEIVED_PG_SQL = (
+    _RECEIPT_DAYS.format(constant_on="CAST(:constant_on AS DATE)")
+    + """
+SELECT d.currency_code, d.native,
+       src.rate_date AS src_date, src.rate AS src_rate, src.towards AS src_towards,
+       dst.rate_date AS dst_date, dst.rate AS dst_rate, dst.towards AS dst_towards
+FROM days d
+LEFT JOIN LATERAL (
+    SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards
+    FROM exchange_rates x
+    WHERE d.currency_code NOT IN (:target, 'EUR')
+      AND ((x.base_code = d.currency_code AND x.quote_code = 'EUR')
+           OR (x.base_code = 'EUR' AND x.quote_code = d.currency_code))
+      AND x.rate_date <= d.on_day
+    ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC
+    LIMIT 1
+) src ON TRUE
+LEFT JOIN LATERAL (
+    SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards
+    FROM exchange_rates x
+    WHERE d.currency_code <> :target AND :target <> 'EUR'
+      AND ((x.base_code = :target AND x.quote_code = 'EUR')
+           OR (x.base_code = 'EUR' AND x.quote_code = :target))
+      AND x.rate_date <= d.on_day
+    ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC
+    LIMIT 1
+) dst ON TRUE
+"""
+)
+
+# SQLite: a correlated sub-select per (currency, day) and leg picks the rate row's id.
+_PICK_SQLITE = """(
+        SELECT x.id FROM exchange_rates x
+        WHERE ((x.base_code = {code} AND x.quote_code = 'EUR')
+               OR (x.base_code = 'EUR' AND x.quote_code = {code}))
+          AND x.rate_date <= d.on_day
+        ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC
+        LIMIT 1
+    )"""
+RAW_RECEIVED_SQLITE_SQL = (
+    _RECEIPT_DAYS.format(constant_on=":constant_on")
+    + """,
+picked AS (
+    SELECT d.currency_code, d.native,
+           CASE WHEN d.currency_code NOT IN (:target, 'EUR') THEN {src} END AS src_id,
+           CASE WHEN d.currency_code <> :target AND :target <> 'EUR' THEN {dst} END AS dst_id
+    FROM days d
+)
+SELECT p.currency_code, p.native,
+       s.rate_date AS src_date, s.rate AS src_rate, s.quote_code = 'EUR' AS src_towards,
+       t.rate_date AS dst_date, t.rate AS dst_rate, t.quote_code = 'EUR' AS dst_towards
+FROM picked p
+LEFT JOIN exchange_rates s ON s.id = p.src_id
+LEFT JOIN exchange_rates t ON t.id = p.dst_id
+""".format(src=_PICK_SQLITE.format(code="d.currency_code"), dst=_PICK_SQLITE.format(code=":target"))
+)
 
 _DATE = sa.Date()
 _MONEY = sa.Numeric(18, 4, asdecimal=True)
@@ -189,15 +233,17 @@ _raw_coverage = {
     for filtered in (False, True)
 }
 _raw_summary = sa.text(RAW_SUMMARY_SQL).bindparams(sa.bindparam("on", type_=_DATE))
-_raw_received = (
-    sa.text(RAW_RECEIVED_SQL)
+_RATE = sa.Numeric(20, 10, asdecimal=True)
+_raw_received = {
+    dialect: sa.text(sql)
     .bindparams(
-        sa.bindparam("rates_on", type_=_DATE),
+        sa.bindparam("constant_on", type_=_DATE),
         sa.bindparam("start", type_=_DATE),
         sa.bindparam("end", type_=_DATE),
     )
-    .columns(native=_MONEY, converted=_MONEY, rate_date=_DATE)
-)
+    .columns(native=_MONEY, src_date=_DATE, src_rate=_RATE, dst_date=_DATE, dst_rate=_RATE)
+    for dialect, sql in (("postgresql", RAW_RECEIVED_PG_SQL), ("sqlite", RAW_RECEIVED_SQLITE_SQL))
+}
 
 
 def raw_coverage_as_of(
@@ -240,34 +286,103 @@ def raw_coverage_summary(session: Session, *, on: date) -> CoverageSummary:
 
 
 def raw_received_total(
-    session: Session, *, start: date, end: date, currency: str = "EUR", rates_on: date
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    currency: str = "EUR",
+    constant_on: date | None = None,
 ) -> MoneyTotal:
     rows = session.execute(
-        _raw_received, {"target": currency, "rates_on": rates_on, "start": start, "end": end}
+        _raw_received[session.get_bind().dialect.name],
+        {"target": currency, "constant_on": constant_on, "start": start, "end": end},
     ).all()
+    minor = {
+        code: units
+        for code, units in session.execute(sa.text("SELECT code, minor_units FROM currencies"))
+    }
+    return money_total(
+        currency,
+        constant_on,
+        (
+            (
+                row.currency_code,
+                row.native,
+                None
+                if row.src_date is None
+                else (row.src_date, row.src_rate, bool(row.src_towards)),
+                None
+                if row.dst_date is None
+                else (row.dst_date, row.dst_rate, bool(row.dst_towards)),
+            )
+            for row in rows
+        ),
+        minor,
+    )
+
+
+Leg = tuple[date, Decimal, bool]  # (rate date, rate, stored towards EUR?)
+
+
+def _leg(day: date | None, rate: Decimal | None, towards: Any) -> Leg | None:
+    return None if day is None or rate is None else (day, rate, bool(towards))
+
+
+def money_total(
+    currency: str,
+    constant_on: date | None,
+    amounts: Iterable[tuple[str, Decimal, Leg | None, Leg | None]],
+    minor_units: dict[str, int | None],
+) -> MoneyTotal:
+    """The baselines' common bookkeeping: (code, native amount, rate to EUR, rate EUR to target)
+    per amount -> the total and its RateInfo. A leg that is needed but None leaves the amount out.
+    """
+
+    def quantum(code: str) -> Decimal:
+        minor = minor_units.get(code)
+        return Decimal(1).scaleb(-(2 if minor is None else minor))
+
     total = Decimal(0)
-    rate_dates: dict[str, date] = {}
-    unconverted: list[str] = []
-    minor = None
-    for row in rows:
-        minor = row.minor_units
-        if row.currency_code == currency:
-            total += row.native
-        elif row.rate_date is None:
-            unconverted.append(row.currency_code)
-        else:
-            total += row.converted
-            rate_dates[row.currency_code] = row.rate_date
-    if not rows:  # no receipt: the minor units still decide the quantum
-        minor = session.scalar(
-            sa.text("SELECT minor_units FROM currencies WHERE code = :c"), {"c": currency}
-        )
+    left: dict[str, Decimal] = {}
+    days: dict[str, list[date]] = {}
+    used: set[tuple[str, date]] = set()
+    for code, native, src, dst in amounts:
+        if code == currency:
+            total += native
+            continue
+        legs: list[tuple[str, Leg | None, bool]] = []
+        if code != PIVOT:
+            legs.append((code, src, True))
+        if currency != PIVOT:
+            legs.append((currency, dst, False))
+        if any(leg is None for _, leg, _ in legs):
+            left[code] = left.get(code, Decimal(0)) + native
+            continue
+        factor = Decimal(1)
+        for leg_code, leg, to_pivot in legs:
+            assert leg is not None
+            day, rate, towards = leg
+            # towards: 1 leg_code = rate EUR; away: 1 EUR = rate leg_code.
+            factor *= rate if towards == to_pivot else Decimal(1) / rate
+            used.add((leg_code, day))
+            days.setdefault(code, []).append(day)
+        total += native * factor
     return MoneyTotal(
-        amount=total.quantize(Decimal(1).scaleb(-(2 if minor is None else minor)), ROUND_HALF_EVEN),
+        amount=total.quantize(quantum(currency), ROUND_HALF_EVEN),
         currency=currency,
-        rates_on=rates_on,
-        rate_dates=rate_dates,
-        unconverted=tuple(sorted(unconverted)),
+        rates=RateInfo(
+            currency=currency,
+            constant_on=constant_on,
+            spans=tuple(
+                RateSpan(code, min(d), max(d), currency != PIVOT and code != PIVOT)
+                for code, d in sorted(days.items())
+            ),
+            left_out=tuple(
+                (code, amount.quantize(quantum(code), ROUND_HALF_EVEN))
+                for code, amount in sorted(left.items())
+            ),
+            used=tuple(sorted(used)),
+        ),
     )
 
 
@@ -416,49 +531,63 @@ def naive_coverage_summary(session: Session, *, on: date) -> CoverageSummary:
     )
 
 
+def naive_rate_finder(
+    rates: Iterable[tuple[str, str, date, Decimal]],
+) -> Callable[[str, date], Leg | None]:
+    """(code, day) -> the latest rate between ``code`` and EUR on or before ``day`` (either
+    direction; on one day the one stored towards EUR wins), or None."""
+    per_code: dict[str, dict[date, Leg]] = {}
+    for base, quote, day, rate in rates:
+        if quote == PIVOT:
+            per_code.setdefault(base, {})[day] = (day, rate, True)
+        elif base == PIVOT:
+            stored = per_code.setdefault(quote, {})
+            if day not in stored:
+                stored[day] = (day, rate, False)
+    sorted_days = {code: sorted(stored) for code, stored in per_code.items()}
+
+    def find(code: str, day: date) -> Leg | None:
+        known = sorted_days.get(code, [])
+        at = bisect.bisect_right(known, day)
+        return per_code[code][known[at - 1]] if at else None
+
+    return find
+
+
 def naive_received_total(
-    session: Session, *, start: date, end: date, currency: str = "EUR", rates_on: date
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    currency: str = "EUR",
+    constant_on: date | None = None,
 ) -> MoneyTotal:
     receipts = session.execute(
-        sa.select(FundingReceipt.currency_code, FundingReceipt.amount).where(
-            FundingReceipt.archived_at.is_(None), FundingReceipt.received_on.between(start, end)
+        sa.select(
+            FundingReceipt.currency_code,
+            FundingReceipt.amount,
+            FundingReceipt.received_on,
+            FundingReceipt.archived_at,
         )
     ).all()
-    latest: dict[str, tuple[date, Decimal]] = {}
-    for base, quote, day, rate in session.execute(
-        sa.select(
-            ExchangeRate.base_code,
-            ExchangeRate.quote_code,
-            ExchangeRate.rate_date,
-            ExchangeRate.rate,
+    find = naive_rate_finder(
+        session.execute(
+            sa.select(
+                ExchangeRate.base_code,
+                ExchangeRate.quote_code,
+                ExchangeRate.rate_date,
+                ExchangeRate.rate,
+            )
         )
-    ):
-        if day > rates_on:
-            continue
-        if quote == currency:
-            other, factor = base, rate
-        elif base == currency:
-            other, factor = quote, Decimal(1) / rate
-        else:
-            continue
-        if other not in latest or day > latest[other][0]:
-            latest[other] = (day, factor)
-    minor = session.scalar(sa.select(Currency.minor_units).where(Currency.code == currency))
-    total = Decimal(0)
-    rate_dates: dict[str, date] = {}
-    unconverted: set[str] = set()
-    for code, amount in receipts:
-        if code == currency:
-            total += amount
-        elif code in latest:
-            total += amount * latest[code][1]
-            rate_dates[code] = latest[code][0]
-        else:
-            unconverted.add(code)
-    return MoneyTotal(
-        amount=total.quantize(Decimal(1).scaleb(-(2 if minor is None else minor)), ROUND_HALF_EVEN),
-        currency=currency,
-        rates_on=rates_on,
-        rate_dates=rate_dates,
-        unconverted=tuple(sorted(unconverted)),
     )
+    minor = {
+        code: units
+        for code, units in session.execute(sa.select(Currency.code, Currency.minor_units))
+    }
+    amounts = []
+    for code, amount, received_on, archived_at in receipts:
+        if archived_at is not None or not start <= received_on <= end:
+            continue
+        on = received_on if constant_on is None else constant_on
+        amounts.append((code, amount, find(code, on), find(currency, on)))
+    return money_total(currency, constant_on, amounts, minor)

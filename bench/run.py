@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from bench import queries
 from bench.generate import generate
+from coordapp.funding.models import ExchangeRate
 from coordapp.funding.service import received_total
 from coordapp.network.service import coverage_as_of, coverage_summary
 
@@ -65,11 +67,22 @@ MEASURES = (
         lambda s: queries.raw_coverage_summary(s, on=ON),
         lambda s: queries.naive_coverage_summary(s, on=ON),
     ),
+    # Each receipt at the rate of its own date, in USD: both legs (GBP -> EUR -> USD).
     Measure(
         "received_total",
-        lambda s: received_total(s, start=YEAR[0], end=YEAR[1], rates_on=ON),
-        lambda s: queries.raw_received_total(s, start=YEAR[0], end=YEAR[1], rates_on=ON),
-        lambda s: queries.naive_received_total(s, start=YEAR[0], end=YEAR[1], rates_on=ON),
+        lambda s: received_total(s, start=YEAR[0], end=YEAR[1], currency="USD"),
+        lambda s: queries.raw_received_total(s, start=YEAR[0], end=YEAR[1], currency="USD"),
+        lambda s: queries.naive_received_total(s, start=YEAR[0], end=YEAR[1], currency="USD"),
+    ),
+    Measure(
+        "received_total constant",
+        lambda s: received_total(s, start=YEAR[0], end=YEAR[1], currency="USD", constant_on=ON),
+        lambda s: queries.raw_received_total(
+            s, start=YEAR[0], end=YEAR[1], currency="USD", constant_on=ON
+        ),
+        lambda s: queries.naive_received_total(
+            s, start=YEAR[0], end=YEAR[1], currency="USD", constant_on=ON
+        ),
     ),
 )
 
@@ -82,6 +95,9 @@ CHECK_PERIODS = (
     (date(2020, 1, 1), date(2020, 6, 30)),
     YEAR,
 )
+# None: each row at its own date's rate. 2014-12-31 is before the first generated rate: every
+# amount not already in the target currency is left out (and named).
+CHECK_CONSTANT = (None, ON, date(2020, 6, 15), date(2014, 12, 31))
 
 
 @dataclass
@@ -232,29 +248,69 @@ def sweep(session: Session, problems: list[str], answers: dict[str, Any]) -> int
         ):
             check_equal(problems, f"coverage_summary(on={on}) {name}", service_summary, other)
             checks += 1
+    checks += _sweep_received(session, problems, answers)
+    # Rates stored towards EUR (also on a day that has the EUR -> x rate: that one must lose),
+    # and a currency with no rate at all, added in a savepoint and rolled back afterwards.
+    with session.begin_nested() as extra:
+        _add_rate_variety(session)
+        checks += _sweep_received(session, problems, answers, label=" +variety")
+        extra.rollback()
+    return checks
+
+
+def _sweep_received(
+    session: Session, problems: list[str], answers: dict[str, Any], label: str = ""
+) -> int:
+    checks = 0
     for currency in CHECK_CURRENCIES:
         for start, end in CHECK_PERIODS:
-            for rates_on in (end, ON):
+            for constant_on in CHECK_CONSTANT:
                 kwargs: dict[str, Any] = {
                     "start": start,
                     "end": end,
                     "currency": currency,
-                    "rates_on": rates_on,
+                    "constant_on": constant_on,
                 }
                 service_total = received_total(session, **kwargs)
-                answers[f"received_total({kwargs})"] = service_total
+                answers[f"received_total({kwargs}){label}"] = service_total
                 for name, fn in (
                     ("raw", queries.raw_received_total),
                     ("naive", queries.naive_received_total),
                 ):
                     check_equal(
                         problems,
-                        f"received_total({kwargs}) {name}",
+                        f"received_total({kwargs}){label} {name}",
                         service_total,
                         fn(session, **kwargs),
                     )
                     checks += 1
     return checks
+
+
+def _add_rate_variety(session: Session) -> None:
+    """GBP -> EUR and USD -> EUR rates (towards EUR), one on the day of a stored EUR -> GBP rate,
+    and receipts in JPY (no rate: left out; no minor units) on existing commitments."""
+    stamps = {"source": "bench variety"}
+    session.execute(
+        sa.insert(ExchangeRate.__table__),
+        [
+            {"base_code": "GBP", "quote_code": "EUR", "rate_date": date(2025, 6, 1),
+             "rate": Decimal("1.1713"), **stamps},
+            {"base_code": "GBP", "quote_code": "EUR", "rate_date": date(2020, 3, 17),
+             "rate": Decimal("1.0931"), **stamps},
+            {"base_code": "USD", "quote_code": "EUR", "rate_date": date(2025, 9, 12),
+             "rate": Decimal("0.8544"), **stamps},
+        ],
+    )  # fmt: skip
+    session.execute(
+        sa.text(
+            "INSERT INTO funding_receipts (commitment_id, received_on, amount, currency_code,"
+            " reference, created_at, updated_at, archived_at)"
+            " SELECT commitment_id, received_on, amount * 100, 'JPY', 'bench variety',"
+            " created_at, updated_at, archived_at FROM funding_receipts"
+            " WHERE id % 97 = 0"
+        )
+    )
 
 
 def explain(session: Session, statements: list[tuple[str, Any]], dialect: str) -> str:

@@ -4,11 +4,15 @@ service's (so both do the same work)."""
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
+
+from coordapp.funding.conversion import PIVOT
 
 RANK = {"applicant": 0, "provisional": 1, "full": 2, "suspended": 3, "withdrawn": 4}
 COVERING = ("provisional", "full")
@@ -122,32 +126,77 @@ def country_panel(session: Session, *, code: str, on: date) -> dict[str, Any]:
     }
 
 
-def _rates(session: Session, target: str, on: date) -> dict[str, float]:
+Leg = tuple[date, float]  # (rate date, 1 unit = factor EUR)
+
+
+def _to_eur(session: Session) -> Callable[[str, date], Leg | None]:
+    """(code, day) -> the latest rate between ``code`` and EUR on or before ``day``, as
+    (rate date, EUR per unit); stored either way, on one date the one towards EUR wins."""
     rates = _dates(
         _read(session, "SELECT base_code, quote_code, rate_date, rate FROM exchange_rates"),
         "rate_date",
     )
-    rates = rates[rates["rate_date"] <= on]
-    direct = (
-        rates[rates["quote_code"] == target].sort_values("rate_date").groupby("base_code").tail(1)
-    )
-    inverse = (
-        rates[rates["base_code"] == target].sort_values("rate_date").groupby("quote_code").tail(1)
-    )
-    factors = {row.quote_code: 1 / float(row.rate) for row in inverse.itertuples()}
-    factors.update({row.base_code: float(row.rate) for row in direct.itertuples()})
-    factors[target] = 1.0
-    return factors
+    per_code: dict[str, dict[date, float]] = {}
+    for row in rates[rates["base_code"] == PIVOT].itertuples():
+        per_code.setdefault(row.quote_code, {})[row.rate_date] = 1 / float(row.rate)
+    for row in rates[rates["quote_code"] == PIVOT].itertuples():  # towards EUR: overwrites
+        per_code.setdefault(row.base_code, {})[row.rate_date] = float(row.rate)
+    days = {code: sorted(stored) for code, stored in per_code.items()}
+
+    def find(code: str, day: date) -> Leg | None:
+        at = bisect.bisect_right(days.get(code, []), day)
+        return None if not at else (days[code][at - 1], per_code[code][days[code][at - 1]])
+
+    return find
 
 
-def _converted(frame: pd.DataFrame, factors: dict[str, float]) -> pd.Series:
-    return frame["amount"].astype(float) * frame["currency_code"].map(factors)
+def _convert(
+    frame: pd.DataFrame,
+    dated: str,
+    target: str,
+    constant_on: date | None,
+    find: Callable[[str, date], Leg | None],
+    used: set[tuple[str, date]],
+    left: set[str],
+) -> pd.Series:
+    """Each row's amount in ``target`` at the rate of its own date (or of ``constant_on``)."""
+    values = []
+    for code, amount, day in zip(
+        frame["currency_code"], frame["amount"], frame[dated], strict=True
+    ):
+        on = day if constant_on is None else constant_on
+        factor = 1.0
+        if code != target:
+            src = (on, 1.0) if code == PIVOT else find(code, on)
+            dst = (on, 1.0) if target == PIVOT else find(target, on)
+            if src is None or dst is None:
+                left.add(code)
+                values.append(0.0)
+                continue
+            factor = src[1] / dst[1]
+            used.update(
+                leg
+                for leg, needed in (
+                    ((code, src[0]), code != PIVOT),
+                    ((target, dst[0]), target != PIVOT),
+                )
+                if needed
+            )
+        values.append(float(amount) * factor)
+    return pd.Series(values, index=frame.index, dtype=float)
 
 
 def funding(
-    session: Session, *, first_year: int, last_year: int, currency: str, rates_on: date
+    session: Session,
+    *,
+    first_year: int,
+    last_year: int,
+    currency: str,
+    constant_on: date | None = None,
 ) -> dict[str, Any]:
-    factors = _rates(session, currency, rates_on)
+    find = _to_eur(session)
+    used: set[tuple[str, date]] = set()
+    left: set[str] = set()
     commitments = _dates(
         _read(
             session,
@@ -177,14 +226,14 @@ def funding(
         & (commitments["pledged_on"] >= start)
         & (commitments["pledged_on"] <= end)
     ].copy()
-    pledged["value"] = _converted(pledged, factors)
+    pledged["value"] = _convert(pledged, "pledged_on", currency, constant_on, find, used, left)
     pledged["year"] = [d.year for d in pledged["pledged_on"]]
     received = receipts[
         receipts["archived_at"].isna()
         & (receipts["received_on"] >= start)
         & (receipts["received_on"] <= end)
     ].copy()
-    received["value"] = _converted(received, factors)
+    received["value"] = _convert(received, "received_on", currency, constant_on, find, used, left)
     received["year"] = [d.year for d in received["received_on"]]
     by_pillar = received.merge(allocations, on="commitment_id").merge(
         commitments[["id", "amount"]].rename(columns={"id": "commitment_id", "amount": "total"}),
@@ -202,6 +251,8 @@ def funding(
         .round(2)
         .to_dict(),
         "funders": len(by_funder),
+        "used": used,
+        "left_out": left,
     }
 
 
@@ -312,7 +363,7 @@ def pillars(session: Session, *, year: int, today: date) -> dict[str, Any]:
         & (trainings["start_date"] >= start)
         & (trainings["start_date"] <= end)
     ]
-    funding_rows = funding(session, first_year=year, last_year=year, currency="EUR", rates_on=end)
+    funding_rows = funding(session, first_year=year, last_year=year, currency="EUR")
     coverage = coverage_map(session, on=end)
     parts = _read(
         session,
@@ -371,9 +422,7 @@ def overview(session: Session, *, today: date) -> dict[str, Any]:
     before = date(today.year - 1, today.month, min(today.day, 28))
     now = coverage_map(session, on=today)
     then = coverage_map(session, on=before)
-    money = funding(
-        session, first_year=today.year, last_year=today.year, currency="EUR", rates_on=today
-    )
+    money = funding(session, first_year=today.year, last_year=today.year, currency="EUR")
     events, hotlines, covers = _network(session)
     growth = {}
     for year in range(1999, today.year + 1):

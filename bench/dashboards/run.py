@@ -74,13 +74,24 @@ def _check_map(service: reporting.CoverageMap, other: dict) -> list[str]:
 
 
 def _check_funding(service: reporting.FundingFigures, other: dict) -> list[str]:
+    """Each year's totals to the cent (the naive side sums floats: one cent of slack), the rate
+    dates applied and the currencies left out."""
     problems = []
     for year in service.by_year:
         for kind, value in (("pledged", year.pledged), ("received", year.received)):
-            if not _close(value, other[kind].get(year.year, 0)):
+            if not _close(value, other[kind].get(year.year, 0), tolerance=0.011):
                 problems.append(
                     f"funding {kind} {year.year}: {value} vs {other[kind].get(year.year)}"
                 )
+    if set(service.rates.used) != other["used"]:
+        problems.append(
+            f"funding rates used: {len(service.rates.used)} vs {len(other['used'])}, differ in "
+            f"{sorted(set(service.rates.used) ^ other['used'])[:5]}"
+        )
+    if set(service.rates.unconverted) != other["left_out"]:
+        problems.append(
+            f"funding left out: {service.rates.unconverted} vs {sorted(other['left_out'])}"
+        )
     return problems
 
 
@@ -122,7 +133,8 @@ def _no_check(_service: Any, _other: Any) -> list[str]:
 
 
 def measures(busiest_country: str) -> list[Measure]:
-    funding_kwargs = {"first_year": 2016, "last_year": 2025, "currency": "EUR", "rates_on": ON}
+    funding_kwargs: dict[str, Any] = {"first_year": 2016, "last_year": 2025, "currency": "EUR"}
+    constant_kwargs = {**funding_kwargs, "currency": "USD", "constant_on": ON}
     training_kwargs = {"first_year": 2016, "last_year": 2025}
     activity_kwargs = {"metric_code": "reports_received", "first_year": 2020, "last_year": 2025}
     return [
@@ -159,6 +171,13 @@ def measures(busiest_country: str) -> list[Measure]:
             reporting.funding_figures,
             funding_kwargs,
             lambda s: naive.funding(s, **funding_kwargs),
+            _check_funding,
+        ),
+        Measure(
+            "funding (USD, constant rates)",
+            reporting.funding_figures,
+            constant_kwargs,
+            lambda s: naive.funding(s, **constant_kwargs),
             _check_funding,
         ),
         Measure(
