@@ -176,27 +176,58 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
 
 
-def _latest(base: Any, quote: Any, on: Any) -> Any:
-    rates = ExchangeRate.__table__.alias()
-    return (
-        sa.select(sa.func.max(rates.c.rate_date))
-        .where(rates.c.base_code == base, rates.c.quote_code == quote, rates.c.rate_date <= on)
-        .scalar_subquery()
-    )
+def _day_rates(sums: Any, currency: str) -> sa.Select:
+    """(code, day, rate_on): for every (currency, day) the amounts need, the date of the latest
+    rate between that currency and EUR on or before the day (either direction).
 
-
-def _later_of(first: Any, second: Any) -> Any:
-    return sa.case(
-        (first.is_(None), second),
-        (second.is_(None), first),
-        (first >= second, first),
-        else_=second,
-    )
-
-
-def _leg_to_pivot(code: Any, on: Any) -> Any:
-    """The date of the rate that takes ``code`` to EUR on ``on`` (either direction)."""
-    return _later_of(_latest(code, PIVOT, on), _latest(PIVOT, code, on))
+    One sorted pass instead of a look-up per day: the days and the rate dates of each currency
+    go into one stream, and a running max() over it carries the latest rate date forward (a
+    rate dated on the day itself sorts first, so it counts).
+    """
+    needed = [
+        sa.select(sums.c.currency_code.label("code"), sums.c.dated.label("day")).where(
+            sums.c.currency_code.not_in([currency, PIVOT])
+        )
+    ]
+    if currency != PIVOT:  # the second leg, EUR -> currency, on every day that converts
+        needed.append(
+            sa.select(sa.literal(currency).label("code"), sums.c.dated.label("day")).where(
+                sums.c.currency_code != currency
+            )
+        )
+    days = sa.union(*needed).subquery("days")
+    rates = ExchangeRate.__table__
+    no_date = sa.cast(sa.null(), sa.Date)
+    stream = sa.union_all(
+        sa.select(
+            days.c.code, days.c.day, no_date.label("rate_date"), sa.literal(1).label("is_day")
+        ),
+        sa.select(
+            rates.c.base_code.label("code"),
+            rates.c.rate_date.label("day"),
+            rates.c.rate_date,
+            sa.literal(0).label("is_day"),
+        ).where(rates.c.quote_code == PIVOT),
+        sa.select(
+            rates.c.quote_code.label("code"),
+            rates.c.rate_date.label("day"),
+            rates.c.rate_date,
+            sa.literal(0).label("is_day"),
+        ).where(rates.c.base_code == PIVOT),
+    ).subquery("stream")
+    running = sa.select(
+        stream.c.code,
+        stream.c.day,
+        stream.c.is_day,
+        sa.func.max(stream.c.rate_date)
+        .over(
+            partition_by=stream.c.code,
+            order_by=(stream.c.day, stream.c.is_day),
+            rows=(None, 0),
+        )
+        .label("rate_on"),
+    ).subquery("running")
+    return sa.select(running.c.code, running.c.day, running.c.rate_on).where(running.c.is_day == 1)
 
 
 def convert_grouped(
@@ -218,6 +249,8 @@ def convert_grouped(
     src = amounts.subquery("amounts")
     key_cols = [src.c[k] for k in keys]
     dated = src.c.dated if constant_on is None else sa.literal(constant_on, sa.Date)
+    # Sum per key, currency and day first; then find each (currency, day)'s rates once, however
+    # many keys share it; then sum again per key and the rate dates found.
     sums = (
         sa.select(
             *key_cols,
@@ -226,73 +259,74 @@ def convert_grouped(
             sa.func.sum(src.c.amount).label("native"),
         )
         .group_by(*key_cols, src.c.currency_code, dated)
-        .subquery("sums")
+        .cte("sums")
     )
-    needs_from = sums.c.currency_code.not_in([currency, PIVOT])
-    needs_to = sums.c.currency_code != currency
-    from_on = sa.case((needs_from, _leg_to_pivot(sums.c.currency_code, sums.c.dated)))
-    to_on = (
-        sa.case((needs_to, _leg_to_pivot(sa.literal(currency), sums.c.dated)))
-        if currency != PIVOT
-        else sa.null()
-    )
-    looked = sa.select(
-        *[sums.c[k] for k in keys],
-        sums.c.currency_code,
-        sums.c.native,
-        from_on.label("from_on"),
-        to_on.label("to_on"),
-    ).subquery("looked")
+    day_rates = _day_rates(sums, currency).cte("day_rates")
+    from_rates = day_rates.alias("from_rates")
+    to_rates = day_rates.alias("to_rates")
     rows = session.execute(
         sa.select(
-            *[looked.c[k] for k in keys],
-            looked.c.currency_code,
-            looked.c.from_on,
-            looked.c.to_on,
-            sa.func.sum(looked.c.native).label("native"),
-        ).group_by(
-            *[looked.c[k] for k in keys], looked.c.currency_code, looked.c.from_on, looked.c.to_on
+            *[sums.c[k] for k in keys],
+            sums.c.currency_code,
+            from_rates.c.rate_on.label("from_on"),
+            to_rates.c.rate_on.label("to_on"),
+            sa.func.sum(sums.c.native).label("native"),
+        )
+        .select_from(sums)
+        .outerjoin(
+            from_rates,
+            sa.and_(from_rates.c.code == sums.c.currency_code, from_rates.c.day == sums.c.dated),
+        )
+        .outerjoin(
+            to_rates,
+            sa.and_(
+                to_rates.c.code == currency,
+                to_rates.c.day == sums.c.dated,
+                sums.c.currency_code != currency,
+            ),
+        )
+        .group_by(
+            *[sums.c[k] for k in keys],
+            sums.c.currency_code,
+            from_rates.c.rate_on,
+            to_rates.c.rate_on,
         )
     ).all()
-    factors = _factors(session, rows, currency)
+    factors = _factors(session, {row.currency_code for row in rows} | {currency})
     totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
     left: dict[str, Decimal] = defaultdict(Decimal)
-    spans: dict[str, list[date]] = {}
-    via: set[str] = set()
-    used: set[tuple[str, date]] = set()
+    # (currency, from_on, to_on) -> the combined factor, or None when a rate is missing.
+    combined: dict[tuple[str, Any, Any], Decimal | None] = {}
+    width = len(keys)
     for row in rows:
-        key = tuple(row[: len(keys)])
+        key = tuple(row[:width])
         code, native = row.currency_code, _dec(row.native)
         if code == currency:
             totals[key] += native
             continue
-        factor = Decimal(1)
-        applied: list[tuple[str, date]] = []
-        missing = False
-        if code != PIVOT:
-            if row.from_on is None:
-                missing = True
-            else:
-                on = _as_date(row.from_on)
-                factor *= factors[(code, on, True)]
-                applied.append((code, on))
-        if currency != PIVOT and not missing:
-            if row.to_on is None:
-                missing = True
-            else:
-                on = _as_date(row.to_on)
-                factor *= factors[(currency, on, False)]
-                applied.append((currency, on))
-        if missing:
+        legs = (code, row.from_on, row.to_on)
+        if legs not in combined:
+            combined[legs] = _combine(factors, code, row.from_on, row.to_on, currency)
+        factor = combined[legs]
+        if factor is None:
             left[code] += native
             totals.setdefault(key, Decimal(0))
+        else:
+            totals[key] += native * factor
+    spans: dict[str, list[date]] = {}
+    via: set[str] = set()
+    used: set[tuple[str, date]] = set()
+    for (code, from_on, to_on), factor in combined.items():
+        if factor is None:
             continue
-        totals[key] += native * factor
+        applied = [(code, _as_date(from_on))] if code != PIVOT else []
+        if currency != PIVOT:
+            applied.append((currency, _as_date(to_on)))
+            if code != PIVOT:
+                via.add(code)
         rate_days = [on for _, on in applied]
         span = spans.setdefault(code, [min(rate_days), max(rate_days)])
         span[0], span[1] = min(span[0], *rate_days), max(span[1], *rate_days)
-        if currency != PIVOT and code != PIVOT:
-            via.add(code)
         used.update(applied)
     rounded = {k: v.quantize(quantum, rounding=ROUND_HALF_EVEN) for k, v in totals.items()}
     return rounded, RateInfo(
@@ -308,27 +342,39 @@ def convert_grouped(
     )
 
 
+def _combine(
+    factors: dict[tuple[str, date, bool], Decimal],
+    code: str,
+    from_on: Any,
+    to_on: Any,
+    currency: str,
+) -> Decimal | None:
+    """The factor taking ``code`` to ``currency`` through EUR, or None if a leg has no rate."""
+    factor = Decimal(1)
+    if code != PIVOT:
+        if from_on is None:
+            return None
+        factor *= factors[(code, _as_date(from_on), True)]
+    if currency != PIVOT:
+        if to_on is None:
+            return None
+        factor *= factors[(currency, _as_date(to_on), False)]
+    return factor
+
+
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _factors(
-    session: Session, rows: Sequence[Any], currency: str
-) -> dict[tuple[str, date, bool], Decimal]:
-    """(code, rate date, towards EUR?) -> factor, read for the few (code, date) pairs needed.
+def _factors(session: Session, codes: set[str]) -> dict[tuple[str, date, bool], Decimal]:
+    """(code, rate date, towards EUR?) -> factor for every stored rate between EUR and
+    ``codes`` (a reference table of a few hundred rows: read whole).
 
     Towards EUR: 1 ``code`` = factor EUR. Away from EUR: 1 EUR = factor ``code``.
     """
-    wanted: set[tuple[str, date]] = set()
-    for row in rows:
-        if row.from_on is not None:
-            wanted.add((row.currency_code, _as_date(row.from_on)))
-        if row.to_on is not None:
-            wanted.add((currency, _as_date(row.to_on)))
-    if not wanted:
+    codes = codes - {PIVOT}
+    if not codes:
         return {}
-    codes = {code for code, _ in wanted}
-    days = {day for _, day in wanted}
     stored = session.execute(
         sa.select(
             ExchangeRate.base_code,
@@ -339,29 +385,26 @@ def _factors(
             sa.or_(
                 sa.and_(ExchangeRate.base_code.in_(codes), ExchangeRate.quote_code == PIVOT),
                 sa.and_(ExchangeRate.base_code == PIVOT, ExchangeRate.quote_code.in_(codes)),
-            ),
-            ExchangeRate.rate_date.in_(days),
+            )
         )
     ).all()
-    to_pivot: dict[tuple[str, date], Decimal] = {}
-    from_pivot: dict[tuple[str, date], Decimal] = {}
+    towards: dict[tuple[str, date], Decimal] = {}
+    away: dict[tuple[str, date], Decimal] = {}
     for base, quote, day, rate in stored:
-        day, rate = _as_date(day), _dec_rate(rate)
         if quote == PIVOT:
-            to_pivot[(base, day)] = rate
+            towards[(base, _as_date(day))] = _dec_rate(rate)
         else:
-            from_pivot[(quote, day)] = rate
+            away[(quote, _as_date(day))] = _dec_rate(rate)
     factors: dict[tuple[str, date, bool], Decimal] = {}
-    for code, day in wanted:
+    for code_day in set(towards) | set(away):
+        code, day = code_day
         # Stored towards EUR wins a tie on one date (1 GBP = x EUR over 1 EUR = y GBP).
-        if (code, day) in to_pivot:
-            towards = to_pivot[(code, day)]
-            factors[(code, day, True)] = towards
-            factors[(code, day, False)] = Decimal(1) / towards
+        if code_day in towards:
+            factors[(code, day, True)] = towards[code_day]
+            factors[(code, day, False)] = Decimal(1) / towards[code_day]
         else:
-            away = from_pivot[(code, day)]
-            factors[(code, day, True)] = Decimal(1) / away
-            factors[(code, day, False)] = away
+            factors[(code, day, True)] = Decimal(1) / away[code_day]
+            factors[(code, day, False)] = away[code_day]
     return factors
 
 
