@@ -9,9 +9,13 @@ from datetime import date, datetime
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from coordapp.boardpack import service as boardpack
+from coordapp.demo.service import load_demo
+from coordapp.main import service as main_service
 from coordapp.network import service
 from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.network.service import CoverageStatus
+from coordapp.reporting import service as reporting
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -155,3 +159,36 @@ def test_the_list_shows_the_pipeline_by_default_and_counts_its_rows(
     assert "2 in all" in client.get("/expansion/?pipeline=bogus").get_data(as_text=True)
     csv = client.get("/expansion/?format=csv").get_data(as_text=True)
     assert "Open over 12 months" in csv and "Kenya" not in csv
+
+
+# --- on the demo network: one number on every surface ----------------------------------------
+
+
+def test_every_surface_shows_the_same_pipeline_on_the_demo(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    today = date.today()
+    with in_app() as s:
+        assert load_demo(s, today=today).loaded
+        count = service.countries_in_pipeline(s, on=today)
+        listed = service.pipeline_targets(s, on=today)
+        # Kenya's target reached "member" (a provisional member hotline covers it): not listed.
+        assert "KE" not in {t.country_code for t in listed}
+        assert count == len(listed) > 5
+        assert service.coverage_summary(s, on=today).countries_in_pipeline == count
+        assert reporting.coverage_map(s, on=today).count(CoverageStatus.PIPELINE) == count
+        (covered,) = [
+            k for k in reporting.overview(s, today=today).kpis if k.key == "countries_covered"
+        ]
+        assert covered.note == f"{count} more in the expansion pipeline"
+        pack = boardpack.board_pack(s, year=today.year, today=today)
+        assert len(pack.pipeline) == pack.coverage.countries_in_pipeline == count
+        assert [e.country_code for e in pack.pipeline] == [t.country_code for t in listed]
+        stalled = {t.target_id for t in service.stalled_stages(s, on=today)}
+        assert stalled == {t.target_id for t in listed if t.stalled} != set()
+        attention = main_service.stalled_pipeline_stages(s, today=today, limit=1000)
+        assert {i.record_id for i in attention.items} == stalled
+    client = signed_in("viewer")
+    assert f'data-figure="countries_in_pipeline">{count}<' in client.get("/").get_data(as_text=True)
+    assert f"{count} in all" in client.get("/expansion/").get_data(as_text=True)
+    assert f"{len(stalled)} in all" in client.get("/expansion/?stalled=1").get_data(as_text=True)
