@@ -40,6 +40,9 @@ class Filter:
     apply: Callable[[sa.Select[Any], str], sa.Select[Any]]
     # Allowed (value, label) pairs; the view shows a select. None = free text.
     choices: Callable[[Session], Sequence[tuple[str, str]]] | None = None
+    # The value used when the query string gives none (the select then has no "All" entry:
+    # one of the choices has to say "all").
+    default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ class ListParams:
             f.key: value.strip()
             for f in spec.filters
             # NUL never belongs in a value (and PostgreSQL refuses it in text parameters).
-            if (value := args.get(f.key, "").replace("\x00", "")) and value.strip()
+            if (value := args.get(f.key, "").replace("\x00", "") or (f.default or ""))
+            and value.strip()
         }
         return cls(
             q=(args.get("q") or "").replace("\x00", "").strip()[:100],
@@ -111,6 +115,8 @@ class ListParams:
                 continue
             if flt.choices is None or value in {str(v) for v, _ in flt.choices(session)}:
                 kept[flt.key] = value
+            elif flt.default is not None:
+                kept[flt.key] = flt.default
         return replace(self, filters=kept)
 
     def as_args(self, **changes: Any) -> dict[str, Any]:

@@ -10,8 +10,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, dcc, html
 
+from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.extensions import current_session
 from coordapp.network import service as network
+from coordapp.network.service import PipelineTarget
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
@@ -229,6 +231,24 @@ def _history_list(items: list[Any]) -> Any:
     return html.Ul(items, className="small mb-2 ps-3")
 
 
+def _stage_open(target: PipelineTarget | None) -> Any:
+    """How long the current stage has been open, against the 6–12-month benchmark."""
+    if target is None:
+        return html.Div("Not in the expansion pipeline on this date.", id="map-panel-stage-open")
+    months = target.months_in_stage
+    text = (
+        f"In this stage since {target.stage_since.isoformat()} ({months} month"
+        f"{'' if months == 1 else 's'}; benchmark {PIPELINE_STAGE_MIN_MONTHS}–"
+        f"{PIPELINE_STAGE_MAX_MONTHS} months)"
+    )
+    flag = (
+        [" ", dbc.Badge(f"open over {PIPELINE_STAGE_MAX_MONTHS} months", color="warning")]
+        if target.stalled
+        else []
+    )
+    return html.Div([text, *flag], id="map-panel-stage-open")
+
+
 def panel(data: reporting.CountryPanel | None) -> Any:
     if data is None:
         return empty_state(
@@ -284,6 +304,7 @@ def panel(data: reporting.CountryPanel | None) -> Any:
                         f"Next step: {exp.next_step or '—'}"
                         + (f" (due {exp.next_step_due.isoformat()})" if exp.next_step_due else "")
                     ),
+                    _stage_open(exp.pipeline),
                     _history_list(
                         [
                             html.Li(f"{day.isoformat()} {figures.humanize(s.value)}")

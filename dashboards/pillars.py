@@ -52,10 +52,24 @@ def _number(value: Decimal, unit: str) -> str:
     return f"EUR {text}" if unit == "EUR" else text
 
 
+def _exact(figure: str, value: Decimal) -> dict[str, Any]:
+    """The catalogue key and the unrounded value of a cell (``coordapp.figures``)."""
+    return {"data-figure": figure, "data-value": str(value)}
+
+
 def progress_table(data: reporting.PillarFigures) -> Any:
     if data.is_empty:
         return empty_state(f"No pillar targets set for {data.year}.")
-    header = ("Pillar", "Indicator", "Target", "Expected by now", "Actual", "Signal")
+    header = (
+        "Pillar",
+        "Indicator",
+        "Type",
+        "Start of year",
+        "Target",
+        "Expected by now",
+        "Actual",
+        "Signal",
+    )
     return dbc.Table(
         [
             html.Thead(html.Tr([html.Th(h) for h in header])),
@@ -70,9 +84,19 @@ def progress_table(data: reporting.PillarFigures) -> Any:
                                     html.Div(r.description or "", className="text-body-secondary"),
                                 ]
                             ),
+                            html.Td(r.kind.value, className="indicator-kind"),
+                            html.Td(_number(r.start, r.unit) if r.start is not None else "—"),
                             html.Td(_number(r.target, r.unit)),
-                            html.Td(_number(r.expected, r.unit)),
-                            html.Td(_number(r.actual, r.unit)),
+                            html.Td(
+                                _number(r.expected, r.unit),
+                                **_exact(
+                                    f"pillar_expected:{r.pillar_name}:{r.indicator}", r.expected
+                                ),
+                            ),
+                            html.Td(
+                                _number(r.actual, r.unit),
+                                **_exact(f"pillar_actual:{r.pillar_name}:{r.indicator}", r.actual),
+                            ),
                             html.Td(
                                 dbc.Badge(
                                     "On track" if r.on_track else "Behind",
@@ -101,9 +125,12 @@ def layout(query: dict[str, str]) -> Any:
         [
             page_header(
                 TITLE,
-                "Targets against actuals computed from the records. On track: actual ≥ target × "
-                "the share of the year elapsed (the whole target for past years). Training and "
-                "funding indicators count the target's pillar; the others measure the network.",
+                "Targets against actuals computed from the records. On track: actual ≥ expected "
+                "by now. A stock (a level such as member hotlines) is expected on the straight "
+                "line from its value on 31 December of the year before to the target; a flow "
+                "(a count over the year such as trainings held) at target × the share of the "
+                "year elapsed; a past year at its whole target. Training and funding "
+                "indicators count the target's pillar; the others measure the network.",
             ),
             filter_bar(
                 labelled(
@@ -153,12 +180,24 @@ def download_progress(values: dict[str, Any], suppress: bool) -> exports.Export:
     text = exports.document(
         title=f"Pillar targets and actuals {data.year}",
         stamp=stamp,
-        columns=["pillar", "indicator", "unit", "target", "expected_by_now", "actual", "on_track"],
+        columns=[
+            "pillar",
+            "indicator",
+            "type",
+            "unit",
+            "start_of_year",
+            "target",
+            "expected_by_now",
+            "actual",
+            "on_track",
+        ],
         rows=(
             [
                 r.pillar_name,
                 r.indicator.value,
+                r.kind.value,
                 r.unit,
+                r.start if r.start is not None else "",
                 r.target,
                 r.expected,
                 r.actual,

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.network import service as network
 from coordapp.network.models import (
-    EXPANSION_STAGE_ORDER,
     ExpansionStage,
-    ExpansionTarget,
     Hotline,
     HotlineMembershipEvent,
     MembershipStatus,
@@ -51,6 +49,8 @@ class PipelineEntry:
     stage: ExpansionStage
     priority: str
     next_step_due: date | None
+    stage_since: date
+    stalled: bool  # the stage has been open longer than the benchmark on the pack's date
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,33 +192,20 @@ def _lapsed_hotlines(session: Session, *, year: int, on: date) -> tuple[HotlineE
 
 
 def _pipeline(session: Session, *, on: date) -> tuple[PipelineEntry, ...]:
-    """Every open expansion target with its stage on ``on`` (the network service's query)."""
-    stage = network._stage_by_target_subquery(on)  # noqa: SLF001 - the one stage-as-of query
-    rows = session.execute(
-        sa.select(
-            ExpansionTarget.country_code,
-            Country.name,
-            stage.c.stage,
-            ExpansionTarget.priority,
-            ExpansionTarget.next_step_due,
-        )
-        .join(Country, Country.alpha2 == ExpansionTarget.country_code)
-        .join(stage, stage.c.target_id == ExpansionTarget.id)
-        .where(ExpansionTarget.archived_at.is_(None))
-        .order_by(Country.name)
-    )
-    entries = [
+    """The expansion pipeline on ``on``: the network service's one definition, latest stage
+    first (its length is the coverage table's "countries in the pipeline")."""
+    return tuple(
         PipelineEntry(
-            code,
-            name,
-            ExpansionStage(value),
-            str(getattr(priority, "value", priority)),
-            due,
+            t.country_code,
+            t.country,
+            t.stage,
+            t.priority.value,
+            t.next_step_due,
+            t.stage_since,
+            t.stalled,
         )
-        for code, name, value, priority, due in rows
-    ]
-    entries.sort(key=lambda e: (-EXPANSION_STAGE_ORDER[e.stage], e.country))
-    return tuple(entries)
+        for t in network.pipeline_targets(session, on=on)
+    )
 
 
 def board_pack(session: Session, *, year: int, today: date) -> BoardPack:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from coordapp.boardpack.service import BoardPack
+from coordapp.config import PIPELINE_STAGE_MAX_MONTHS
 from coordapp.labels import label
 from coordapp.network import service as network
 from coordapp.partners import service as partners
@@ -82,7 +83,9 @@ def tables(pack: BoardPack) -> list[Table]:
         [
             p.pillar_name,
             label(p.indicator),
+            p.kind.value,
             p.unit,
+            p.start if p.start is not None else "",
             p.target,
             p.actual,
             p.expected,
@@ -92,7 +95,15 @@ def tables(pack: BoardPack) -> list[Table]:
         for p in pack.pillars.rows
     ]
     pipeline_rows = [
-        [e.country, e.country_code, label(e.stage), label(e.priority), e.next_step_due]
+        [
+            e.country,
+            e.country_code,
+            label(e.stage),
+            e.stage_since,
+            "yes" if e.stalled else "no",
+            label(e.priority),
+            e.next_step_due,
+        ]
         for e in pack.pipeline
     ]
     return [
@@ -118,7 +129,9 @@ def tables(pack: BoardPack) -> list[Table]:
             [
                 "Pillar",
                 "Indicator",
+                "Type",
                 "Unit",
+                "Start of year",
                 "Target",
                 "Actual",
                 "Expected by now",
@@ -127,5 +140,17 @@ def tables(pack: BoardPack) -> list[Table]:
             ],
             pillar_rows,
         ),
-        ("Pipeline", ["Country", "Code", "Stage", "Priority", "Next step due"], pipeline_rows),
+        (
+            "Pipeline",
+            [
+                "Country",
+                "Code",
+                "Stage",
+                "Stage entered",
+                f"Stage open over {PIPELINE_STAGE_MAX_MONTHS} months",
+                "Priority",
+                "Next step due",
+            ],
+            pipeline_rows,
+        ),
     ]

@@ -108,6 +108,24 @@ FIGURES: tuple[Figure, ...] = (
         "coordapp.reporting.service.trainings_between",
     ),
     Figure(
+        "pillar_actual",
+        "Pillar indicator actual",
+        "Each pillar target's indicator measured for the year on its measuring date: stocks "
+        "(hotlines, countries, partnerships in force, partner organizations) are levels on the "
+        "date, flows (trainings, participants, hotlines trained, money received, targets "
+        "advanced) count from 1 January; trainings and money count the target's pillar only.",
+        "coordapp.reporting.service.indicator_actual",
+        grouped=True,
+    ),
+    Figure(
+        "pillar_expected",
+        "Pillar indicator expected by now",
+        "A stock on the straight path from its start-of-year value to the target, a flow at "
+        "target x share of the year elapsed; a past year at the whole target.",
+        "coordapp.reporting.service.expected_by_now",
+        grouped=True,
+    ),
+    Figure(
         "pledged_by_pillar",
         "Pledged by pillar",
         "The pillar allocations of the year's pledges (as 'pledged'), per pillar.",

@@ -31,6 +31,7 @@ from coordapp.funding import service as funding
 from coordapp.labels import label
 from coordapp.network import service as network
 from coordapp.partners import service as partners
+from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import service as reporting
 
 Values = dict[str, Decimal]
@@ -85,6 +86,11 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
     money_of_year = reporting.funding_figures(
         session, first_year=year, last_year=year, currency="EUR", until=on
     )
+    pillar_rows = reporting.pillar_progress(session, year=year, today=today).rows
+    pillar_values: Values = {}
+    for row in pillar_rows:
+        pillar_values[f"pillar_actual:{row.pillar_name}:{row.indicator}"] = row.actual
+        pillar_values[f"pillar_expected:{row.pillar_name}:{row.indicator}"] = row.expected
     today_only: Values = {}
     if on == today:
         today_only = {
@@ -93,6 +99,7 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
         }
     return {
         **today_only,
+        **pillar_values,
         **_grouped_money(money_of_year),
         "member_hotlines": Decimal(coverage.member_hotlines),
         "countries_covered": Decimal(coverage.countries_covered),
@@ -270,12 +277,15 @@ def _callback(client: FlaskClient, app: Flask, output_part: str, values: dict[st
 
 
 def _tiles(tree: Any) -> Iterator[tuple[str, Any]]:
-    """(figure key, component props) of every ``kpi-<figure>`` element in a callback answer."""
+    """(figure key, component props) of every ``kpi-<figure>`` or ``data-figure`` element in a
+    callback answer."""
     if isinstance(tree, dict):
         props = tree.get("props", {})
         component_id = props.get("id") if isinstance(props, dict) else None
         if isinstance(component_id, str) and component_id.startswith("kpi-"):
             yield component_id[4:], props
+        elif isinstance(props, dict) and isinstance(props.get("data-figure"), str):
+            yield props["data-figure"], props
         for value in tree.values():
             yield from _tiles(value)
     elif isinstance(tree, list):
@@ -300,6 +310,11 @@ def read_overview(client: FlaskClient, app: Flask) -> Values:
 
 def read_partnerships_dashboard(client: FlaskClient, app: Flask) -> Values:
     return _tile_values(_callback(client, app, "p-tiles.children", {"status": None}))
+
+
+def read_pillars_dashboard(client: FlaskClient, app: Flask, *, year: int) -> Values:
+    answer = _callback(client, app, "pl-table.children", {"year": year})
+    return _tile_values(answer["pl-table"])
 
 
 def read_map(client: FlaskClient, app: Flask, *, year: int) -> Values:
@@ -378,6 +393,14 @@ def _pack_values(tables: dict[str, list[list[Any]]]) -> Values:
             group = str(row[1]) if by == "Pillar" else _kind_key(str(row[1]))
             found[f"pledged_{figure}:{group}"] = money(row[2]) or Decimal("0.00")
             found[f"received_{figure}:{group}"] = money(row[3]) or Decimal("0.00")
+    indicators = {label(indicator): indicator.value for indicator in PillarIndicator}
+    for row in tables.get("Pillar targets", [])[1:]:
+        if row and str(row[1]) in indicators:
+            group = f"{row[0]}:{indicators[str(row[1])]}"
+            actual, expected = number(row[6]), number(row[7])
+            if actual is not None and expected is not None:
+                found[f"pillar_actual:{group}"] = actual
+                found[f"pillar_expected:{group}"] = expected
     for row in tables.get("Trainings", [])[1:]:
         if row and str(row[0]) == "Total":
             found["trainings"] = number(row[2]) or Decimal(0)
@@ -455,6 +478,7 @@ def check(
     readers["map"] = lambda: read_map(client, app, year=year)
     readers["funding dashboard"] = lambda: read_funding_dashboard(client, app, year=year)
     readers["training dashboard"] = lambda: read_training_dashboard(client, app, year=year)
+    readers["pillars dashboard"] = lambda: read_pillars_dashboard(client, app, year=year)
     readers["board pack"] = lambda: read_board_pack_html(client, year=year)
     readers["board pack xlsx"] = lambda: read_board_pack_xlsx(client, year=year)
     readers["api"] = lambda: read_api(session, year=year, today=today)

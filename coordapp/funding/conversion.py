@@ -195,7 +195,8 @@ def _day_rates(sums: Any, currency: str) -> sa.Select:
                 sums.c.currency_code != currency
             )
         )
-    days = sa.union(*needed).subquery("days")
+    # One row per (code, day): a single select is no UNION, so it is made distinct itself.
+    days = (sa.union(*needed) if len(needed) > 1 else needed[0].distinct()).subquery("days")
     rates = ExchangeRate.__table__
     no_date = sa.cast(sa.null(), sa.Date)
     stream = sa.union_all(

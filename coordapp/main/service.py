@@ -14,9 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.funding import conversion
 from coordapp.funding import service as funding
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
+from coordapp.labels import label
 from coordapp.network import service as network
 from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
 from coordapp.partners import service as partners
@@ -282,6 +284,40 @@ def overdue_next_steps(
     )
 
 
+def stalled_pipeline_stages(
+    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+) -> AttentionSection:
+    """Pipeline targets whose stage has been open longer than the benchmark today (the
+    network service's one definition of a stalled stage; longest open first)."""
+    rows, count = _first_rows(
+        session, network.pipeline_select(today, stalled_only=True), limit=limit
+    )
+    return AttentionSection(
+        key="stalled_stages",
+        title=f"Pipeline stages open over {PIPELINE_STAGE_MAX_MONTHS} months",
+        rule=(
+            f"Countries in the expansion pipeline whose current stage was entered more than "
+            f"{PIPELINE_STAGE_MAX_MONTHS} months ago (before {network.stalled_cutoff(today)}); "
+            f"a stage usually takes {PIPELINE_STAGE_MIN_MONTHS} to {PIPELINE_STAGE_MAX_MONTHS} "
+            "months."
+        ),
+        count=count,
+        items=tuple(
+            AttentionItem(
+                endpoint="network.expansion_detail",
+                record_id=r.target_id,
+                label=r.country,
+                detail=(
+                    f"{label(r.stage)} since {r.stage_since.isoformat()} "
+                    f"({network.whole_months_between(r.stage_since, today)} months)"
+                ),
+                overdue=True,
+            )
+            for r in rows
+        ),
+    )
+
+
 def missing_statistics(
     session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
 ) -> AttentionSection:
@@ -384,6 +420,7 @@ def needs_attention(
                 ended_without_decision,
                 stale_contacts,
                 overdue_next_steps,
+                stalled_pipeline_stages,
                 missing_statistics,
                 unconfirmed_pledges,
             )

@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from coordapp.db import (
     ArchivableMixin,
@@ -210,6 +210,14 @@ class ExpansionTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, 
     stage_events: Mapped[list[ExpansionStageEvent]] = relationship(
         back_populates="target",
         order_by="(ExpansionStageEvent.entered_on, ExpansionStageEvent.id)",
+    )
+    # Computed, never stored: loaded by the pipeline list (``with_expression``) from the one
+    # definition of the pipeline (coordapp.network.service); None where not asked for.
+    in_pipeline_today: Mapped[bool | None] = query_expression()
+    stage_stalled_today: Mapped[bool | None] = query_expression()
+
+    __audit_exclude__ = frozenset(
+        {"created_at", "updated_at", "version", "in_pipeline_today", "stage_stalled_today"}
     )
 
 

@@ -3,6 +3,7 @@ hotline records and their membership history, the expansion pipeline, country pa
 
 from __future__ import annotations
 
+import calendar
 import enum
 import itertools
 import re
@@ -17,11 +18,12 @@ import pycountry
 import sqlalchemy as sa
 from babel import Locale
 from markupsafe import Markup
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, with_expression
 
 from coordapp import memo, validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import Role, User
+from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.db import utcnow
 from coordapp.errors import NotFound, ValidationError
 from coordapp.labels import enum_choices, label
@@ -145,14 +147,64 @@ def membership_status_on(session: Session, *, hotline_id: int, on: date) -> Memb
     return MembershipStatus(value) if value is not None else None
 
 
-def _stage_on_subquery(on: date) -> sa.Subquery:
-    """(country_code, stage) as of ``on`` for every unarchived expansion target."""
-    by_target = _stage_by_target_subquery(on)
+def _covering_rows(on: date) -> sa.Select:
+    """(country_code, hotline_id, status, since) for each unarchived hotline that is a
+    provisional or full member on ``on``, once per country it accepts reports for.
+
+    The one meaning of "covered": the coverage map and the pipeline both read it. ``since``:
+    the day the hotline both was admitted and accepted reports for the country.
+    """
+    membership = membership_on_subquery(on)
+    first_admitted = _first_admitted_subquery(on)
+    since = sa.case(
+        (
+            hotline_countries.c.covered_from > first_admitted.c.since,
+            hotline_countries.c.covered_from,
+        ),
+        else_=first_admitted.c.since,
+    )
     return (
-        sa.select(ExpansionTarget.country_code, by_target.c.stage)
-        .join(by_target, by_target.c.target_id == ExpansionTarget.id)
-        .where(ExpansionTarget.archived_at.is_(None))
-        .subquery("stage_on")
+        sa.select(
+            hotline_countries.c.country_code,
+            Hotline.id.label("hotline_id"),
+            membership.c.status,
+            since.label("since"),
+        )
+        .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
+        .join(membership, membership.c.hotline_id == Hotline.id)
+        .join(first_admitted, first_admitted.c.hotline_id == Hotline.id)
+        .where(
+            Hotline.archived_at.is_(None),
+            membership.c.status.in_(_COVERING_VALUES),
+            spell_covers(on),
+        )
+    )
+
+
+def _pipeline_subquery(on: date) -> sa.Subquery:
+    """The expansion pipeline on ``on``: (target_id, country_code, stage, stage_since).
+
+    A target is in the pipeline when it is unarchived, has reached a stage by ``on``, that
+    stage is not "member" (a target that reached membership has left the pipeline), and its
+    country is not covered on ``on`` (coverage wins: a country has one status on the map).
+    ``stage_since`` is the day the current stage was entered.
+    """
+    stage = _stage_by_target_subquery(on)
+    covering = _covering_rows(on).subquery("covered")
+    return (
+        sa.select(
+            ExpansionTarget.id.label("target_id"),
+            ExpansionTarget.country_code,
+            stage.c.stage,
+            stage.c.entered_on.label("stage_since"),
+        )
+        .join(stage, stage.c.target_id == ExpansionTarget.id)
+        .where(
+            ExpansionTarget.archived_at.is_(None),
+            stage.c.stage != ExpansionStage.MEMBER.value,
+            ExpansionTarget.country_code.not_in(sa.select(covering.c.country_code)),
+        )
+        .subquery("pipeline_on")
     )
 
 
@@ -171,60 +223,38 @@ def _coverage_query(on: date) -> sa.Select:
     """One row per country or territory (ISO 3166-1) with its coverage status on ``on``, in SQL.
 
     It is covered on ``on`` when a hotline that is a provisional or full member on ``on``
-    (``membership_on_subquery``: on one date the later lifecycle step wins, so a hotline
-    admitted and withdrawn the same day is withdrawn that day) accepts reports for it on ``on``
-    (a ``hotline_countries`` spell in force, ``spell_covers``); the best status among its
-    hotlines counts. Otherwise it is in the pipeline when an (unarchived) expansion target had
-    reached a stage by then. ``member_since``: the earliest day one of its covering hotlines
-    both was admitted and accepted reports for it (first admission or start of the spell).
+    accepts reports for it on ``on`` (``_covering_rows``: membership on the date, where the
+    later lifecycle step wins a tie, and a ``hotline_countries`` spell in force); the best
+    status among its hotlines counts. Otherwise it is in the pipeline when its expansion target
+    is (``_pipeline_subquery``). ``member_since``: the earliest day one of its covering
+    hotlines both was admitted and accepted reports for it. ``stage`` is the stage of the
+    country's unarchived target on ``on``, whatever its status.
     """
-    membership = membership_on_subquery(on)
-    covering_values = [s.value for s in COVERING_STATUSES]
-    first_admitted = (
-        sa.select(
-            HotlineMembershipEvent.hotline_id,
-            sa.func.min(HotlineMembershipEvent.event_date).label("since"),
-        )
-        .where(
-            HotlineMembershipEvent.event_date <= on,
-            HotlineMembershipEvent.status.in_(covering_values),
-        )
-        .group_by(HotlineMembershipEvent.hotline_id)
-        .subquery("first_admitted")
-    )
+    covering = _covering_rows(on).subquery("covering")
     per_country = (
         sa.select(
-            hotline_countries.c.country_code,
+            covering.c.country_code,
             sa.func.max(
-                sa.case((membership.c.status == MembershipStatus.FULL.value, 2), else_=1)
+                sa.case((covering.c.status == MembershipStatus.FULL.value, 2), else_=1)
             ).label("level"),
-            sa.func.count(sa.distinct(Hotline.id)).label("hotline_count"),
-            sa.func.min(
-                sa.case(
-                    (
-                        hotline_countries.c.covered_from > first_admitted.c.since,
-                        hotline_countries.c.covered_from,
-                    ),
-                    else_=first_admitted.c.since,
-                )
-            ).label("member_since"),
+            sa.func.count(sa.distinct(covering.c.hotline_id)).label("hotline_count"),
+            sa.func.min(covering.c.since).label("member_since"),
         )
-        .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
-        .join(membership, membership.c.hotline_id == Hotline.id)
-        .join(first_admitted, first_admitted.c.hotline_id == Hotline.id)
-        .where(
-            Hotline.archived_at.is_(None),
-            membership.c.status.in_(covering_values),
-            spell_covers(on),
-        )
-        .group_by(hotline_countries.c.country_code)
+        .group_by(covering.c.country_code)
         .subquery("per_country")
     )
-    stage_on = _stage_on_subquery(on)
+    by_target = _stage_by_target_subquery(on)
+    stage_on = (
+        sa.select(ExpansionTarget.country_code, by_target.c.stage)
+        .join(by_target, by_target.c.target_id == ExpansionTarget.id)
+        .where(ExpansionTarget.archived_at.is_(None))
+        .subquery("stage_on")
+    )
+    pipeline = _pipeline_subquery(on)
     status = sa.case(
         (per_country.c.level == 2, CoverageStatus.FULL.value),
         (per_country.c.level == 1, CoverageStatus.PROVISIONAL.value),
-        (stage_on.c.stage.is_not(None), CoverageStatus.PIPELINE.value),
+        (pipeline.c.target_id.is_not(None), CoverageStatus.PIPELINE.value),
         else_=CoverageStatus.NONE.value,
     )
     return (
@@ -242,6 +272,7 @@ def _coverage_query(on: date) -> sa.Select:
         )
         .outerjoin(per_country, per_country.c.country_code == Country.alpha2)
         .outerjoin(stage_on, stage_on.c.country_code == Country.alpha2)
+        .outerjoin(pipeline, pipeline.c.country_code == Country.alpha2)
     )
 
 
@@ -277,8 +308,8 @@ def coverage_summary(session: Session, *, on: date, region: str | None = None) -
     * ``countries_covered``: sovereign states (UN members, the observer states Holy See and
       Palestine, and Kosovo: ``Country.is_sovereign``) covered on ``on`` in the sense of
       ``_coverage_query``; ``countries_full`` / ``countries_provisional`` split it by the best
-      membership among the covering hotlines; ``countries_in_pipeline``: sovereign states not
-      covered whose expansion target had reached a stage by ``on``.
+      membership among the covering hotlines; ``countries_in_pipeline``: places not covered
+      whose expansion target is in the pipeline on ``on`` (``countries_in_pipeline``).
     * ``territories_covered``: dependent territories (every other ISO 3166-1 entry: Greenland,
       the Faroes, Christmas Island …) covered on ``on``, by the same rule: also when the
       territory's own state has no hotline and a member hotline elsewhere takes its reports.
@@ -304,7 +335,10 @@ def coverage_summary(session: Session, *, on: date, region: str | None = None) -
         countries_covered=sum(by_status.get((True, s), 0) for s in covering),
         countries_full=by_status.get((True, CoverageStatus.FULL), 0),
         countries_provisional=by_status.get((True, CoverageStatus.PROVISIONAL), 0),
-        countries_in_pipeline=by_status.get((True, CoverageStatus.PIPELINE), 0),
+        # Every pipeline target counts (countries_in_pipeline), territory or not.
+        countries_in_pipeline=sum(
+            by_status.get((sovereign, CoverageStatus.PIPELINE), 0) for sovereign in (True, False)
+        ),
         territories_covered=sum(by_status.get((False, s), 0) for s in covering),
         region=region,
     )
@@ -1099,6 +1133,7 @@ def _stage_by_target_subquery(on: date) -> sa.Subquery:
         sa.select(
             ExpansionStageEvent.target_id,
             ExpansionStageEvent.stage,
+            ExpansionStageEvent.entered_on,
             sa.func.row_number()
             .over(
                 partition_by=ExpansionStageEvent.target_id,
@@ -1110,7 +1145,7 @@ def _stage_by_target_subquery(on: date) -> sa.Subquery:
         .subquery("ranked_target_stage")
     )
     return (
-        sa.select(ranked.c.target_id, ranked.c.stage)
+        sa.select(ranked.c.target_id, ranked.c.stage, ranked.c.entered_on)
         .where(ranked.c.rn == 1)
         .subquery("target_stage_on")
     )
@@ -1130,6 +1165,131 @@ _STAGE_TODAY = _stage_by_target_subquery(_today())
 _PRIORITY_RANK = {Priority.HIGH: 0, Priority.MEDIUM: 1, Priority.LOW: 2}
 
 
+# --- the pipeline on a date and its stalled stages --------------------------------------------
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier (the month's last day if it is shorter)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def whole_months_between(start: date, end: date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (0 when ``end`` is not later)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > 0 and months_before(end, months) < start:
+        months -= 1
+    return max(0, months)
+
+
+def stalled_cutoff(on: date) -> date:
+    """A pipeline stage entered before this day has been open longer than the benchmark
+    (``PIPELINE_STAGE_MAX_MONTHS``) on ``on``. A stage entered exactly twelve months before
+    ``on`` (the cutoff itself) is not stalled yet; one entered a day earlier is."""
+    return months_before(on, PIPELINE_STAGE_MAX_MONTHS)
+
+
+def stage_open_too_long(stage_since: date, *, on: date) -> bool:
+    """The rule of ``stalled_cutoff`` for one stage entered on ``stage_since``."""
+    return stage_since < stalled_cutoff(on)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineTarget:
+    """An expansion target in the pipeline on ``on`` (see ``_pipeline_subquery``)."""
+
+    target_id: int
+    country_code: str
+    country: str
+    region: str | None
+    stage: ExpansionStage
+    stage_since: date
+    priority: Priority
+    next_step: str | None
+    next_step_due: date | None
+    on: date
+
+    @property
+    def months_in_stage(self) -> int:
+        return whole_months_between(self.stage_since, self.on)
+
+    @property
+    def stalled(self) -> bool:
+        return stage_open_too_long(self.stage_since, on=self.on)
+
+
+def pipeline_select(on: date, *, stalled_only: bool = False) -> sa.Select[Any]:
+    """The pipeline on ``on`` as rows (target_id, country_code, country, region, stage,
+    stage_since, priority, next_step, next_step_due): latest stage first, then by country.
+    With ``stalled_only``, only the targets whose stage has been open too long."""
+    pipeline = _pipeline_subquery(on)
+    query = (
+        sa.select(
+            pipeline.c.target_id,
+            pipeline.c.country_code,
+            Country.name.label("country"),
+            Country.region,
+            pipeline.c.stage,
+            pipeline.c.stage_since,
+            ExpansionTarget.priority,
+            ExpansionTarget.next_step,
+            ExpansionTarget.next_step_due,
+        )
+        .join(ExpansionTarget, ExpansionTarget.id == pipeline.c.target_id)
+        .join(Country, Country.alpha2 == pipeline.c.country_code)
+    )
+    if stalled_only:
+        return query.where(pipeline.c.stage_since < stalled_cutoff(on)).order_by(
+            pipeline.c.stage_since, Country.name, pipeline.c.target_id
+        )
+    stage_rank = sa.case(
+        {stage.value: rank for stage, rank in EXPANSION_STAGE_ORDER.items()},
+        value=pipeline.c.stage,
+    )
+    return query.order_by(stage_rank.desc(), Country.name, pipeline.c.target_id)
+
+
+def pipeline_targets(
+    session: Session, *, on: date, stalled_only: bool = False, country_code: str | None = None
+) -> tuple[PipelineTarget, ...]:
+    """The targets in the expansion pipeline on ``on`` (one country's, if given)."""
+    query = pipeline_select(on, stalled_only=stalled_only)
+    if country_code is not None:
+        query = query.where(ExpansionTarget.country_code == country_code)
+    return tuple(
+        PipelineTarget(
+            target_id=row.target_id,
+            country_code=row.country_code,
+            country=row.country,
+            region=row.region,
+            stage=ExpansionStage(row.stage),
+            stage_since=row.stage_since,
+            priority=Priority(row.priority),
+            next_step=row.next_step,
+            next_step_due=row.next_step_due,
+            on=on,
+        )
+        for row in session.execute(query)
+    )
+
+
+def countries_in_pipeline(session: Session, *, on: date) -> int:
+    """Countries in the expansion pipeline on ``on``: the one count every page shows.
+
+    Unarchived expansion targets whose stage on ``on`` is not "member" and whose country no
+    member hotline covers on ``on`` (``_pipeline_subquery``; one target per country).
+    """
+    pipeline = _pipeline_subquery(on)
+    return int(session.scalar(sa.select(sa.func.count()).select_from(pipeline)) or 0)
+
+
+def stalled_stages(session: Session, *, on: date) -> tuple[PipelineTarget, ...]:
+    """Pipeline targets whose current stage has been open longer than the benchmark on ``on``
+    (longest open first)."""
+    return pipeline_targets(session, on=on, stalled_only=True)
+
+
 def due_display(day: date | None, *, today: date) -> Markup | str:
     """A due date as pages show it: highlighted with an "overdue" badge once it has passed."""
     if day is None:
@@ -1140,6 +1300,78 @@ def due_display(day: date | None, *, today: date) -> Markup | str:
             '<span class="badge text-bg-danger">overdue</span>'
         ).format(day.isoformat())
     return day.isoformat()
+
+
+def _stalled_cutoff_today() -> date:
+    """``stalled_cutoff`` of today, as a bound parameter read when a list query runs."""
+    return cast(
+        date,
+        sa.bindparam(
+            "stalled_cutoff_today",
+            callable_=lambda: stalled_cutoff(date.today()),
+            type_=sa.Date,
+            unique=True,
+        ),
+    )
+
+
+_PIPELINE_TODAY = _pipeline_subquery(_today())
+_IN_PIPELINE_TODAY = ExpansionTarget.id.in_(sa.select(_PIPELINE_TODAY.c.target_id))
+_STALLED_TODAY = ExpansionTarget.id.in_(
+    sa.select(_PIPELINE_TODAY.c.target_id).where(
+        _PIPELINE_TODAY.c.stage_since < _stalled_cutoff_today()
+    )
+)
+PIPELINE_IN = "in"
+PIPELINE_LEFT = "left"
+PIPELINE_ALL = "all"
+
+
+def _filter_pipeline(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    if value == PIPELINE_IN:
+        return query.where(_IN_PIPELINE_TODAY)
+    if value == PIPELINE_LEFT:
+        return query.where(~_IN_PIPELINE_TODAY)
+    return query
+
+
+def _filter_stalled(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    return query.where(_STALLED_TODAY) if value == "1" else query
+
+
+def _current_spell_start(target: ExpansionTarget, *, today: date) -> date | None:
+    past = [e for e in target.stage_events if e.entered_on <= today]
+    return max(past, key=_stage_order).entered_on if past else None
+
+
+def stage_open_display(target: ExpansionTarget, *, today: date) -> Markup | str:
+    """When the current stage was entered, and how many whole months ago."""
+    since = _current_spell_start(target, today=today)
+    if since is None:
+        return ""
+    months = whole_months_between(since, today)
+    return Markup('{} <span class="text-body-secondary small">({} month{})</span>').format(
+        since.isoformat(), months, "" if months == 1 else "s"
+    )
+
+
+def stalled_display(target: ExpansionTarget) -> Markup | str:
+    """The flag of a stalled stage, as the list's SQL found it (``stage_stalled_today``)."""
+    if not target.stage_stalled_today:
+        return ""
+    return Markup(
+        '<span class="badge text-bg-warning" data-stalled="1" '
+        'title="Benchmark: {} to {} months per stage">stalled</span>'
+    ).format(PIPELINE_STAGE_MIN_MONTHS, PIPELINE_STAGE_MAX_MONTHS)
+
+
+def _stage_display(target: ExpansionTarget) -> Markup | str:
+    text = label(stage_from_events(target.stage_events, on=date.today()))
+    if target.in_pipeline_today is False:
+        return Markup(
+            '{} <span class="badge text-bg-light border">left the pipeline</span>'
+        ).format(text)
+    return text
 
 
 def _expansion_list_base() -> sa.Select[Any]:
@@ -1210,6 +1442,21 @@ EXPANSION_LIST = ListSpec(
                 value=_STAGE_TODAY.c.stage,
             ),
             lambda t: label(stage_from_events(t.stage_events, on=date.today())),
+            display=_stage_display,
+        ),
+        Column(
+            "stage_since",
+            "Stage entered",
+            _STAGE_TODAY.c.entered_on,
+            lambda t: _current_spell_start(t, today=date.today()),
+            display=lambda t: stage_open_display(t, today=date.today()),
+        ),
+        Column(
+            "stalled",
+            f"Open over {PIPELINE_STAGE_MAX_MONTHS} months",
+            None,
+            lambda t: "yes" if t.stage_stalled_today else "no",
+            display=stalled_display,
         ),
         Column(
             "priority",
@@ -1234,6 +1481,29 @@ EXPANSION_LIST = ListSpec(
     search=(Country.name, ExpansionTarget.next_step),
     filters=(
         Filter(
+            "pipeline",
+            "Pipeline",
+            _filter_pipeline,
+            lambda s: [
+                (PIPELINE_IN, "In the pipeline"),
+                (PIPELINE_LEFT, "Left it (member or covered)"),
+                (PIPELINE_ALL, "All targets"),
+            ],
+            default=PIPELINE_IN,
+        ),
+        Filter(
+            "stalled",
+            "Stage open",
+            _filter_stalled,
+            lambda s: [
+                (
+                    "1",
+                    f"Over {PIPELINE_STAGE_MAX_MONTHS} months "
+                    f"(benchmark {PIPELINE_STAGE_MIN_MONTHS}–{PIPELINE_STAGE_MAX_MONTHS})",
+                )
+            ],
+        ),
+        Filter(
             "stage",
             "Stage",
             _filter_enum(_STAGE_TODAY.c.stage, ExpansionStage),
@@ -1255,6 +1525,8 @@ EXPANSION_LIST = ListSpec(
         selectinload(ExpansionTarget.country),
         selectinload(ExpansionTarget.owner),
         selectinload(ExpansionTarget.stage_events),
+        with_expression(ExpansionTarget.in_pipeline_today, _IN_PIPELINE_TODAY),
+        with_expression(ExpansionTarget.stage_stalled_today, _STALLED_TODAY),
     ),
     base=_expansion_list_base,
 )

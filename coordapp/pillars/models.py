@@ -11,6 +11,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coordapp.db import ArchivableMixin, Audited, Base, TimestampMixin, VersionedMixin, str_enum
 
 
+class IndicatorKind(enum.StrEnum):
+    """How an indicator's progress through the year is judged.
+
+    A **stock** is a level on a date (member hotlines on 31 December): it is expected to move
+    in a straight line from its value at the start of the year to the target. A **flow** is a
+    count over the year (trainings held in the year): it starts at zero, so it is expected at
+    the target times the share of the year elapsed.
+    """
+
+    STOCK = "stock"
+    FLOW = "flow"
+
+
 class PillarIndicator(enum.StrEnum):
     """What a pillar target measures. Each indicator's actual is computed from the records."""
 
@@ -28,6 +41,22 @@ class PillarIndicator(enum.StrEnum):
     @property
     def unit(self) -> str:
         return "EUR" if self is PillarIndicator.FUNDING_RECEIVED_EUR else "count"
+
+    @property
+    def kind(self) -> IndicatorKind:
+        return IndicatorKind.STOCK if self in _STOCK_INDICATORS else IndicatorKind.FLOW
+
+
+# Levels on a date; every other indicator counts what happened during the year.
+_STOCK_INDICATORS = frozenset(
+    {
+        PillarIndicator.MEMBER_HOTLINES,
+        PillarIndicator.COUNTRIES_COVERED,
+        PillarIndicator.ACTIVE_PARTNERSHIPS,
+        PillarIndicator.PARTNER_ORGANIZATIONS,
+        PillarIndicator.TECHNOLOGY_PARTNERSHIPS,
+    }
+)
 
 
 class Pillar(TimestampMixin, Base):

@@ -13,6 +13,9 @@ Choices that the dashboards show to their readers:
   (allocation amount / commitment amount); pledged money by pillar is the allocations.
 * Pillar indicators about trainings and funding count the target's pillar only; the others
   (member hotlines, countries covered, partnerships, expansion targets) measure the network.
+* Pillar indicators are stocks (levels on a date) or flows (counts over the year); a stock is
+  expected on the straight path from its start-of-year value to its target, a flow at target
+  x the share of the year elapsed (``expected_by_now``).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ from coordapp.partners.models import (
     PartnershipType,
     partnership_pillars,
 )
-from coordapp.pillars.models import Pillar, PillarIndicator, PillarTarget
+from coordapp.pillars.models import IndicatorKind, Pillar, PillarIndicator, PillarTarget
 from coordapp.reference.models import Country
 from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit
 from coordapp.training.models import TrainingEvent, TrainingParticipation
@@ -293,6 +296,9 @@ class PanelExpansion:
     next_step: str | None
     next_step_due: date | None
     history: tuple[tuple[date, ExpansionStage], ...]
+    # The target as the pipeline sees it on the panel's date (None: not in the pipeline then),
+    # with how long its stage has been open and whether that is over the benchmark.
+    pipeline: network.PipelineTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +435,7 @@ def _panel_expansion(session: Session, *, code: str, on: date) -> PanelExpansion
         next_step=row.next_step,
         next_step_due=row.next_step_due,
         history=steps,
+        pipeline=next(iter(network.pipeline_targets(session, on=on, country_code=code)), None),
     )
 
 
@@ -1174,6 +1181,28 @@ def training_figures(
 # ---------------------------------------------------------------------------------------------
 
 
+def expected_by_now(
+    *, kind: IndicatorKind, target: Decimal, start: Decimal | None, share: Decimal
+) -> Decimal:
+    """Where an indicator should be once ``share`` of its year has passed.
+
+    A stock moves in a straight line from its value at the start of the year (31 December of
+    the year before) to the target: start + (target - start) x share. A flow starts the year
+    at zero: target x share. A past year (share 1) is held to its whole target either way; a
+    stock whose start is unknown (a year not begun) is treated like a flow.
+    """
+    if kind is IndicatorKind.STOCK and start is not None:
+        value = start + (target - start) * share
+    else:
+        value = target * share
+    return value.quantize(Decimal("0.01"))
+
+
+def pillar_on_track(*, actual: Decimal, expected: Decimal) -> bool:
+    """The one on-track signal of a pillar indicator (dashboard, chart and board pack)."""
+    return actual >= expected
+
+
 @dataclass(frozen=True, slots=True)
 class PillarProgress:
     pillar_code: str
@@ -1183,10 +1212,16 @@ class PillarProgress:
     target: Decimal
     actual: Decimal
     expected: Decimal
+    # The value on 31 December of the year before, for stocks (None for flows).
+    start: Decimal | None = None
+
+    @property
+    def kind(self) -> IndicatorKind:
+        return self.indicator.kind
 
     @property
     def on_track(self) -> bool:
-        return self.actual >= self.expected
+        return pillar_on_track(actual=self.actual, expected=self.expected)
 
     @property
     def unit(self) -> str:
@@ -1295,10 +1330,29 @@ def indicator_actual(
     return Decimal(_int(session.scalar(sa.select(measure).where(*in_force)))), None
 
 
+def indicator_start(
+    session: Session,
+    *,
+    indicator: PillarIndicator,
+    pillar_id: int,
+    year: int,
+    today: date,
+) -> Decimal | None:
+    """A stock's value at the start of ``year`` (its actual on 31 December of the year before);
+    None for flows, and for a year that has not begun."""
+    if indicator.kind is not IndicatorKind.STOCK or year > today.year:
+        return None
+    value, _ = indicator_actual(
+        session, indicator=indicator, pillar_id=pillar_id, year=year - 1, today=today
+    )
+    return value
+
+
 def pillar_progress(session: Session, *, year: int, today: date) -> PillarFigures:
-    """Every (unarchived) target of ``year`` with its actual and the on-track signal:
-    on track when actual >= target x elapsed share of the year (the whole target for past
-    years)."""
+    """Every (unarchived) target of ``year`` with its actual, its expected value by now
+    (``expected_by_now``: stocks on the straight path from their start-of-year value to the
+    target, flows at target x elapsed share; the whole target for past years) and the
+    on-track signal (``pillar_on_track``)."""
     share = elapsed_share(year, today=today)
     targets = session.execute(
         sa.select(
@@ -1323,6 +1377,9 @@ def pillar_progress(session: Session, *, year: int, today: date) -> PillarFigure
         if rates is not None:
             rate_parts.append(rates)
         target = _dec(t.target_value, "0.01")
+        start = indicator_start(
+            session, indicator=indicator, pillar_id=t.pillar_id, year=year, today=today
+        )
         rows.append(
             PillarProgress(
                 pillar_code=t.code,
@@ -1331,7 +1388,10 @@ def pillar_progress(session: Session, *, year: int, today: date) -> PillarFigure
                 description=t.description,
                 target=target,
                 actual=actual,
-                expected=(target * share).quantize(Decimal("0.01")),
+                expected=expected_by_now(
+                    kind=indicator.kind, target=target, start=start, share=share
+                ),
+                start=start,
             )
         )
     measured_on = period_end(year, today=today)

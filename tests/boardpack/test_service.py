@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from coordapp.boardpack import service
+from coordapp.boardpack import service, workbook
 from coordapp.demo.service import load_demo
 from coordapp.network import service as network
 from coordapp.network.models import ExpansionStage, MembershipStatus
@@ -104,6 +104,38 @@ def test_pipeline_is_each_targets_stage_at_year_end(session: Session) -> None:
         (ExpansionStage.IDENTIFIED, 1),
         (ExpansionStage.SCOPING, 1),
     )
+
+
+def test_pipeline_table_leaves_out_members_and_flags_stalled_stages(session: Session) -> None:
+    factories.expansion_target(
+        session,
+        country="KE",
+        stages=[
+            (date(2022, 10, 3), ExpansionStage.APPLICANT),
+            (date(2025, 5, 20), ExpansionStage.MEMBER),
+        ],
+    )
+    factories.expansion_target(
+        session, country="GH", stages=[(date(2024, 12, 2), ExpansionStage.HOTLINE_SETUP)]
+    )
+    last_year = service.board_pack(session, year=2024, today=TODAY)
+    assert [e.country_code for e in last_year.pipeline] == ["KE", "GH"]
+    pack = service.board_pack(session, year=2025, today=TODAY)
+    assert [(e.country_code, e.stage_since, e.stalled) for e in pack.pipeline] == [
+        ("GH", date(2024, 12, 2), True)  # open 13 months on 31 Dec 2025
+    ]
+    assert pack.coverage.countries_in_pipeline == len(pack.pipeline) == 1
+    assert pack.coverage_before.countries_in_pipeline == len(last_year.pipeline) == 2
+    (table,) = [t for t in workbook.tables(pack) if t[0] == "Pipeline"]
+    assert table[1][3:5] == ["Stage entered", "Stage open over 12 months"]
+    assert table[2] == [["Ghana", "GH", "Hotline set-up", date(2024, 12, 2), "yes", "Medium", None]]
+
+
+def test_figures_on_the_demo_count_the_pipeline_the_pipeline_table_lists(demo: Session) -> None:
+    for year in (2024, 2025, 2026):
+        pack = service.board_pack(demo, year=year, today=TODAY)
+        assert len(pack.pipeline) == pack.coverage.countries_in_pipeline
+        assert "KE" not in {e.country_code for e in pack.pipeline}  # a member since May 2024
 
 
 @pytest.mark.parametrize(

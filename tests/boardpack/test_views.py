@@ -114,7 +114,10 @@ def test_workbook_has_a_stamped_cover_and_the_services_figures(
         sum(t.participants for t in training.by_kind),
     )
     assert len(table("Pillar targets")) == 1 + len(targets.rows)
-    assert all(isinstance(r[4], int | float) for r in table("Pillar targets")[1:])
+    pillar_rows = table("Pillar targets")
+    assert pillar_rows[0][:6] == ("Pillar", "Indicator", "Type", "Unit", "Start of year", "Target")
+    assert all(isinstance(r[5], int | float) for r in pillar_rows[1:])
+    assert [r[2] for r in pillar_rows[1:]] == [p.kind.value for p in targets.rows]
 
 
 @pytest.mark.parametrize("raw", ["abc", "1800", "3000", "20255", "%27;drop", "-1"])

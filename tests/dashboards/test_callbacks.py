@@ -14,10 +14,13 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from coordapp.network.models import MembershipStatus
-from coordapp.network.service import coverage_summary
+from coordapp.boardpack import service as boardpack
+from coordapp.network.models import ExpansionStage, MembershipStatus
+from coordapp.network.service import countries_in_pipeline, coverage_summary
 from coordapp.partners import service as partners
 from coordapp.pillars.models import PillarIndicator
+from coordapp.reporting import service as reporting
+from dashboards import pillars as pillars_page
 from tests import factories
 from tests.dashboards.conftest import call, filter_id, prop, result, texts
 from tests.reporting import builders
@@ -411,3 +414,89 @@ def test_partnerships_page_shows_in_force_expired_and_renewals_due(
     assert table.count("(overdue)") == 1 and table.count("Organization") == 2
     expired = result(call(viewer, PARTNERSHIPS, [prop(filter_id("status"), "value", "expired")]))
     assert expired["p-type"]["figure"]["data"][0]["y"] == [1]
+
+
+def test_pillar_table_shows_type_start_and_expected_like_the_board_pack(
+    viewer: FlaskClient, in_app: Callable[[], AbstractContextManager[Session]]
+) -> None:
+    with in_app() as s:
+        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
+        factories.hotline(s, country="BE", events=[(date(2000, 1, 1), F)])
+        builders.target(
+            s,
+            pillar_code="network_expansion",
+            year=TODAY.year,
+            indicator=PillarIndicator.MEMBER_HOTLINES,
+            value="3",
+        )
+        builders.target(
+            s,
+            pillar_code="capacity_building",
+            year=TODAY.year,
+            indicator=PillarIndicator.TRAININGS_HELD,
+            value="4",
+        )
+        data = reporting.pillar_progress(s, year=TODAY.year, today=TODAY)
+        pack = boardpack.board_pack(s, year=TODAY.year, today=TODAY)
+    body = result(call(viewer, PILLARS, [prop(filter_id("year"), "value", TODAY.year)]))
+    rows = body["pl-table"]["children"]["props"]["children"][1]["props"]["children"]
+    cells = [[texts(td) for td in row["props"]["children"]] for row in rows]
+    assert len(cells) == 2
+    stock = next(c for c in cells if c[1].startswith("Member hotlines"))
+    flow = next(c for c in cells if c[1].startswith("Trainings held"))
+    assert (stock[2], stock[3], flow[2], flow[3]) == ("stock", "2", "flow", "—")
+    expected = {r.indicator: r for r in data.rows}
+    member = expected[PillarIndicator.MEMBER_HOTLINES]
+    assert member.start == 2 and member.expected >= 2
+    assert stock[5] == pillars_page._number(member.expected, "count")
+    # One signal: the page and the board pack read the same rows.
+    signals = {c[1].split(" ")[0]: c[7] for c in cells}
+    pack_signals = {r.indicator: r.on_track for r in pack.pillars.rows}
+    assert pack_signals == {r.indicator: r.on_track for r in data.rows}
+    assert signals["Member"] == ("On track" if member.on_track else "Behind")
+
+
+def test_the_map_counts_the_pipeline_and_its_panel_flags_a_stalled_stage(
+    viewer: FlaskClient, in_app: Callable[[], AbstractContextManager[Session]]
+) -> None:
+    with in_app() as s:
+        factories.expansion_target(
+            s,
+            country="GH",
+            stages=[(date(2015, 1, 5), ExpansionStage.IDENTIFIED)],
+        )
+        factories.expansion_target(
+            s,
+            country="SN",
+            stages=[
+                (date(2015, 1, 5), ExpansionStage.APPLICANT),
+                (date(2016, 1, 4), ExpansionStage.MEMBER),
+            ],
+        )
+        count = countries_in_pipeline(s, on=TODAY)
+    assert count == 1
+    body = result(call(viewer, MAP, map_inputs(TODAY.year)))
+    assert headline_number(body, "In the expansion pipeline") == "1"
+    panel = result(
+        call(
+            viewer,
+            "map-panel.children",
+            [
+                prop(filter_id("country"), "value", "GH"),
+                prop(filter_id("year"), "value", TODAY.year),
+            ],
+        )
+    )
+    text = texts(panel["map-panel"]["children"])
+    assert "In this stage since 2015-01-05" in text and "open over 12 months" in text
+    member = result(
+        call(
+            viewer,
+            "map-panel.children",
+            [
+                prop(filter_id("country"), "value", "SN"),
+                prop(filter_id("year"), "value", TODAY.year),
+            ],
+        )
+    )
+    assert "Not in the expansion pipeline" in texts(member["map-panel"]["children"])

@@ -19,6 +19,7 @@ from coordapp.figures.check import check
 from coordapp.funding.models import CommitmentStatus
 from coordapp.network.models import MembershipStatus
 from coordapp.partners.models import PartnershipStatus
+from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting.cache import report_cache
 from tests import factories
 from tests.reporting import builders
@@ -119,6 +120,15 @@ def generate_network(s: Session, seed: int) -> None:
     )
     for day in (TODAY, TODAY + timedelta(days=1)):
         builders.training(s, on=day, hotlines=[(hotlines[0], 3, None)])
+    for year in (TODAY.year - 1, TODAY.year):  # one target of every indicator, any pillar
+        for indicator in PillarIndicator:
+            builders.target(
+                s,
+                pillar_code=rng.choice(PILLARS),
+                year=year,
+                indicator=indicator,
+                value=str(rng.randint(1, 20) * (1000 if indicator.unit == "EUR" else 1)),
+            )
     for _ in range(rng.randint(1, 4)):
         builders.training(
             s,

@@ -238,3 +238,31 @@ def test_the_rates_applied_are_enough_to_rebuild_a_total(session: Session) -> No
         rebuilt += Decimal(amount) * applied[(currency, day)]
     assert total.amount == rebuilt.quantize(Decimal("0.01")) == Decimal("1460.99")
     assert "USD 2024-01-01 = " in total.rates.stamp and "GBP 2024-03-01 = 1.17" in total.rates.stamp
+
+
+def test_amounts_of_several_groups_on_one_day_are_converted_once_each(session: Session) -> None:
+    """Two pillars of one pledge share its day: each converts once (a day's rate is found
+    once and joined back to every group of that day)."""
+    from coordapp.funding import conversion
+    from coordapp.funding.service import pledged_by_pillar_amounts
+    from tests.reporting import builders
+
+    factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 1), value="1.25")
+    pledge = factories.commitment(
+        session, amount="1000", currency="USD", pledged_on=date(2024, 3, 1)
+    )
+    builders.allocate(
+        session, pledge, [("capacity_building", "600"), ("technology_innovation", "400")]
+    )
+    factories.rate(session, base="EUR", quote="GBP", on=date(2024, 1, 1), value="0.80")
+    expected = {"EUR": Decimal("800.00"), "USD": Decimal("1000.00"), "GBP": Decimal("640.00")}
+    for currency in ("EUR", "USD", "GBP"):
+        totals, _ = conversion.convert_grouped(
+            session,
+            amounts=pledged_by_pillar_amounts(start=YEAR[0], end=YEAR[1]),
+            keys=["pillar_id"],
+            currency=currency,
+        )
+        assert sum(totals.values()) == expected[currency]
+        total = pledged_total(session, start=YEAR[0], end=YEAR[1], currency=currency)
+        assert total.amount == expected[currency]

@@ -25,6 +25,8 @@ from coordapp.main import service
 from coordapp.main.views import record_url
 from coordapp.network.models import (
     COVERING_STATUSES,
+    ExpansionStage,
+    ExpansionStageEvent,
     ExpansionTarget,
     Hotline,
     HotlineMembershipEvent,
@@ -120,11 +122,32 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
         and f.status == CommitmentStatus.PLEDGED
         and f.period_start <= today
     }
+    covered = {
+        country.alpha2
+        for h in session.scalars(sa.select(Hotline))
+        if h.archived_at is None
+        and _status_on(list(h.membership_events), today) in COVERING_STATUSES
+        for country in h.covered_countries
+    }
+    year_ago = date(today.year - 1, today.month, today.day)
+    stalled = set()
+    for t in session.scalars(sa.select(ExpansionTarget)):
+        past = [e for e in t.stage_events if e.entered_on <= today]
+        current = max(past, key=lambda e: (e.entered_on, e.id)) if past else None
+        if (
+            t.archived_at is None
+            and current is not None
+            and current.stage != ExpansionStage.MEMBER
+            and t.country_code not in covered
+            and current.entered_on < year_ago
+        ):
+            stalled.add(t.id)
     expected = {
         "renewals": renewals,
         "expired": expired,
         "contacts": contacts,
         "next_steps": next_steps,
+        "stalled_stages": stalled,
         "statistics": missing,
         "pledges": pledges,
     }
@@ -267,6 +290,52 @@ def test_next_step_due_yesterday_is_overdue_due_today_is_not(session: Session) -
     assert section.items[0].label == "Ghana" and "1 days overdue" in section.items[0].detail
 
 
+def _staged(session: Session, country: str, *steps: tuple[date, ExpansionStage]) -> int:
+    target_id = _target(session, country, None)
+    for day, stage in steps:
+        session.add(ExpansionStageEvent(target_id=target_id, stage=stage, entered_on=day))
+    session.flush()
+    return target_id
+
+
+def test_a_stage_entered_exactly_twelve_months_ago_is_not_stalled_a_day_earlier_is(
+    session: Session,
+) -> None:
+    # TODAY is 2026-11-26: the cutoff is 2025-11-26, and only stages entered before it count.
+    a_day_over = _staged(session, "GH", (date(2025, 11, 25), ExpansionStage.SCOPING))
+    _staged(session, "SN", (date(2025, 11, 26), ExpansionStage.SCOPING))
+    # Moving on restarts the clock: the current stage is what counts.
+    _staged(
+        session,
+        "TZ",
+        (date(2020, 1, 6), ExpansionStage.IDENTIFIED),
+        (date(2026, 5, 4), ExpansionStage.SCOPING),
+    )
+    section = service.stalled_pipeline_stages(session, today=TODAY)
+    assert ids(section) == {a_day_over}
+    assert section.title == "Pipeline stages open over 12 months"
+    assert section.items[0].label == "Ghana"
+    assert "Scoping since 2025-11-25 (12 months)" in section.items[0].detail
+
+
+def test_a_target_that_reached_membership_has_no_stalled_stage(session: Session) -> None:
+    _staged(
+        session,
+        "GH",
+        (date(2020, 1, 6), ExpansionStage.APPLICANT),
+        (date(2021, 1, 4), ExpansionStage.MEMBER),
+    )
+    # A country a member hotline covers has left the pipeline, whatever its target's stage.
+    _staged(session, "SN", (date(2020, 1, 6), ExpansionStage.HOTLINE_SETUP))
+    factories.hotline(
+        session,
+        country="SN",
+        name="Senegal line",
+        events=[(date(2022, 3, 1), MembershipStatus.FULL)],
+    )
+    assert service.stalled_pipeline_stages(session, today=TODAY).count == 0
+
+
 def _reported(session: Session, hotline: Hotline, start: date, end: date, kind: PeriodKind) -> None:
     metric = session.scalars(sa.select(MetricDefinition).limit(1)).one()
     session.add(
@@ -343,7 +412,7 @@ def test_pledge_whose_period_started_today_is_listed_tomorrow_is_not(session: Se
 
 def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
     result = service.needs_attention(session, today=TODAY)
-    assert [s.count for s in result.sections] == [0, 0, 0, 0, 0, 0]
+    assert [s.count for s in result.sections] == [0, 0, 0, 0, 0, 0, 0]
     assert result.total == 0
 
 
@@ -384,6 +453,8 @@ def test_home_shows_the_sections_to_everyone(
     # The figures above the list are still there.
     for name in ("member_hotlines", "countries_covered", "partnerships_in_force"):
         assert f'data-figure="{name}"' in html
+    # Ghana's target has no stage yet: nothing is in the pipeline.
+    assert 'data-figure="countries_in_pipeline">0<' in html
 
 
 def test_anonymous_users_do_not_see_the_home_page(client: FlaskClient) -> None:

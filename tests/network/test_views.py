@@ -398,7 +398,8 @@ def test_list_pages_run_a_constant_number_of_queries(
                 engine = db.engine
             event.listen(engine, "before_cursor_execute", count)
             try:
-                assert client.get(f"{path}?per_page={per_page}").status_code == 200
+                # Every country here is covered, so only "all" lists the targets.
+                assert client.get(f"{path}?per_page={per_page}&pipeline=all").status_code == 200
             finally:
                 event.remove(engine, "before_cursor_execute", count)
             counts.append(len(statements))

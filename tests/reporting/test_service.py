@@ -13,7 +13,7 @@ from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.network.service import CoverageStatus, coverage_summary
 from coordapp.partners import service as partners
 from coordapp.partners.models import OrganizationKind, PartnershipStatus, PartnershipType
-from coordapp.pillars.models import PillarIndicator
+from coordapp.pillars.models import IndicatorKind, PillarIndicator
 from coordapp.reporting import service as reporting
 from coordapp.training.models import TrainingKind
 from tests import factories
@@ -345,8 +345,11 @@ def test_pillar_signal_uses_the_elapsed_share_this_year(session: Session, networ
     data = reporting.pillar_progress(session, year=TODAY.year, today=TODAY)
     (row,) = data.rows
     assert row.actual == coverage_summary(session, on=TODAY).member_hotlines == 3
+    # A stock: the straight path from its value on 31 December last year (3) to the target.
+    assert row.kind is IndicatorKind.STOCK
+    assert row.start == coverage_summary(session, on=date(TODAY.year - 1, 12, 31)).member_hotlines
     share = reporting.elapsed_share(TODAY.year, today=TODAY)
-    assert row.expected == (Decimal(4) * share).quantize(Decimal("0.01"))
+    assert row.expected == (Decimal(3) + Decimal(1) * share).quantize(Decimal("0.01"))
     assert row.on_track is (Decimal(3) >= row.expected)
 
 
@@ -479,3 +482,99 @@ def test_partnership_indicators_count_the_agreements_in_force(session: Session) 
     assert partners.count_in_force(session, on=date(2024, 12, 31)) == 5
     assert actual(PillarIndicator.TECHNOLOGY_PARTNERSHIPS, 2024) == 4
     assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2019) == 1
+
+
+# --- pillar indicators: stocks against the straight path, flows against target x share -------
+
+
+def test_every_indicator_is_a_stock_or_a_flow() -> None:
+    stocks = {i for i in PillarIndicator if i.kind is IndicatorKind.STOCK}
+    assert stocks == {
+        PillarIndicator.MEMBER_HOTLINES,
+        PillarIndicator.COUNTRIES_COVERED,
+        PillarIndicator.ACTIVE_PARTNERSHIPS,
+        PillarIndicator.PARTNER_ORGANIZATIONS,
+        PillarIndicator.TECHNOLOGY_PARTNERSHIPS,
+    }
+    assert {i for i in PillarIndicator if i.kind is IndicatorKind.FLOW} == {
+        PillarIndicator.TRAININGS_HELD,
+        PillarIndicator.TRAINING_PARTICIPANTS,
+        PillarIndicator.HOTLINES_TRAINED,
+        PillarIndicator.FUNDING_RECEIVED_EUR,
+        PillarIndicator.EXPANSION_TARGETS_ADVANCED,
+    }
+
+
+MID_2026 = date(2026, 7, 2)  # day 183 of 365
+
+
+def test_a_stock_that_did_not_move_with_a_gap_to_its_target_is_behind_mid_year(
+    session: Session, network: dict
+) -> None:
+    # Three members on 31 Dec 2025 and still three in July; the target is four.
+    builders.target(
+        session,
+        pillar_code="network_expansion",
+        year=2026,
+        indicator=PillarIndicator.MEMBER_HOTLINES,
+        value="4",
+    )
+    (row,) = reporting.pillar_progress(session, year=2026, today=MID_2026).rows
+    assert (row.start, row.actual) == (Decimal(3), Decimal(3))
+    assert row.expected == Decimal("3.50")  # 3 + (4 - 3) x 0.5014
+    assert not row.on_track
+    # Under "target x share" (2.01) the same row would have looked on track.
+
+
+def test_a_stock_on_its_straight_path_is_on_track_and_a_past_year_needs_the_whole_target(
+    session: Session, network: dict
+) -> None:
+    factories.hotline(session, country="FR", events=[(date(2026, 3, 2), F)])
+    builders.target(
+        session,
+        pillar_code="network_expansion",
+        year=2026,
+        indicator=PillarIndicator.MEMBER_HOTLINES,
+        value="5",
+    )
+    (row,) = reporting.pillar_progress(session, year=2026, today=MID_2026).rows
+    assert (row.start, row.actual, row.expected) == (Decimal(3), Decimal(4), Decimal("4.00"))
+    assert row.on_track
+    (past,) = reporting.pillar_progress(session, year=2026, today=date(2027, 2, 1)).rows
+    assert (past.actual, past.expected, past.on_track) == (Decimal(4), Decimal("5.00"), False)
+
+
+def test_a_flow_exactly_at_target_times_share_is_on_track_one_short_is_behind(
+    session: Session,
+) -> None:
+    today = date(2026, 3, 14)  # day 73 of 365: exactly a fifth of the year
+    assert reporting.elapsed_share(2026, today=today) == Decimal("0.2")
+    builders.target(
+        session,
+        pillar_code="capacity_building",
+        year=2026,
+        indicator=PillarIndicator.TRAININGS_HELD,
+        value="10",
+    )
+    builders.training(session, on=date(2026, 1, 20))
+    (row,) = reporting.pillar_progress(session, year=2026, today=today).rows
+    assert (row.kind, row.start, row.expected) == (IndicatorKind.FLOW, None, Decimal("2.00"))
+    assert (row.actual, row.on_track) == (Decimal(1), False)
+    builders.training(session, on=date(2026, 3, 14))
+    (row,) = reporting.pillar_progress(session, year=2026, today=today).rows
+    assert (row.actual, row.on_track) == (Decimal(2), True)
+
+
+def test_expected_by_now_is_one_rule_for_both_kinds() -> None:
+    half = Decimal("0.5")
+    stock = reporting.expected_by_now(
+        kind=IndicatorKind.STOCK, target=Decimal(60), start=Decimal(50), share=half
+    )
+    flow = reporting.expected_by_now(
+        kind=IndicatorKind.FLOW, target=Decimal(60), start=None, share=half
+    )
+    assert (stock, flow) == (Decimal("55.00"), Decimal("30.00"))
+    whole = reporting.expected_by_now(
+        kind=IndicatorKind.STOCK, target=Decimal(60), start=Decimal(50), share=Decimal(1)
+    )
+    assert whole == Decimal("60.00")
