@@ -166,12 +166,14 @@ def funding_summary(session: Session, *, year: int, today: date) -> dict[str, An
     start, end = date(year, 1, 1), min(date(year, 12, 31), today)
     pledged = funding.pledged_total(session, start=start, end=end, currency="EUR")
     received = funding.received_total(session, start=start, end=end, currency="EUR")
+    outstanding = funding.outstanding_total(session, start=start, end=end, on=end, currency="EUR")
     return {
         "year": year,
         "currency": "EUR",
         "rates": conversion.ROW_DATES,
         "pledged": _money(pledged),
         "received": _money(received),
+        "outstanding": _money(outstanding),
         "rates_note": conversion.merge("EUR", (pledged.rates, received.rates)).note,
     }
 

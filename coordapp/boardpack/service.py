@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp.funding import service as funding_service
 from coordapp.network import service as network
 from coordapp.network.models import (
     ExpansionStage,
@@ -73,6 +74,7 @@ class BoardPack:
     new_hotlines: tuple[HotlineEvent, ...]
     lapsed_hotlines: tuple[HotlineEvent, ...]
     funding: reporting.FundingFigures
+    outstanding: funding_service.MoneyTotal  # of the year's pledges, not received by measured_on
     training: reporting.TrainingFigures
     pillars: reporting.PillarFigures
     pipeline: tuple[PipelineEntry, ...]
@@ -227,6 +229,9 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         lapsed_hotlines=_lapsed_hotlines(session, year=year, on=measured_on),
         funding=reporting.funding_figures(
             session, first_year=year, last_year=year, currency="EUR", until=measured_on
+        ),
+        outstanding=funding_service.outstanding_total(
+            session, start=date(year, 1, 1), end=measured_on, on=measured_on, currency="EUR"
         ),
         training=reporting.training_figures(
             session, first_year=year, last_year=year, until=measured_on

@@ -65,6 +65,13 @@ def tables(pack: BoardPack) -> list[Table]:
     total = pack.funding_total
     funding_rows: list[list[Any]] = [
         ["Total", "", total.pledged, total.received, rates],
+        [
+            "Outstanding",
+            "of the year's pledges, not yet received",
+            pack.outstanding.amount,
+            "",
+            pack.outstanding.rates.note,
+        ],
         *[["Pillar", f.pillar, f.pledged, f.received, rates] for f in pack.funding_by_pillar],
         *[
             ["Funder kind", label(k.key), k.pledged, k.received, rates]

@@ -267,10 +267,10 @@ PARTNERS = (
     ("PlayVerse Games Oy", "industry", "FI", "active", "gaming", None),
     ("Nimbus Cloud Services", "industry", "US", "active", "cloud hosting", None),
     ("PixelShare Media B.V.", "industry", "NL", "active", "image-hosting", None),
-    ("StreamWave Video Inc.", "industry", "US", "prospect", "video", None),
+    ("StreamWave Video Inc.", "industry", "US", "active", "video", None),
     ("HashGuard Labs Ltd.", "industry", "GB", "active", "hashing tooling", None),
     ("Telco Europa Group AG", "industry", "DE", "inactive", "telecom", "Pilot ended in 2015."),
-    ("MessageBridge Pte. Ltd.", "industry", "SG", "prospect", "messaging", None),
+    ("MessageBridge Pte. Ltd.", "industry", "SG", "active", "messaging", None),
     ("Lumen Domain Registry", "industry", "BE", "active", "domains registry", None),
     ("International Police Cooperation Bureau", "law_enforcement", "FR", "active",
      "law-enforcement referral", "Receives referrals from hotlines in countries without a "
@@ -379,7 +379,7 @@ PARTNERSHIPS = (
     ("Council for Children's Rights in the Digital Age", "Policy advocacy MoU",
      "strategic_mou", "active", "2018-06-01", 900, 120, (SC,), "partnerships"),
     ("Global Child Online Protection Initiative", "Global reporting portal cooperation",
-     "strategic_mou", "prospect", None, None, 90, (NE, SC), "network"),
+     "strategic_mou", "active", -700, None, 90, (NE, SC), "network"),
     ("Children First Online", "Joint awareness campaign", "in_kind", "ended", "2019-01-01",
      "2021-12-31", 60, (SC,), "partnerships"),
     ("Global Alliance for Child Safety", "Model national response alignment", "strategic_mou",
@@ -411,10 +411,10 @@ PARTNERSHIPS = (
      "2015-03-01", "2019-02-28", 90, (TI,), "partnerships"),
     ("Telco Europa Group AG", "Network blocking list pilot", "technology", "ended",
      "2012-01-01", "2015-12-31", 60, (TI,), "partnerships"),
-    ("StreamWave Video Inc.", "Video hashing partnership", "technology", "negotiating", None,
-     None, 60, (TI,), "partnerships"),
-    ("MessageBridge Pte. Ltd.", "Trust and safety onboarding MoU", "strategic_mou", "prospect",
-     None, None, 90, (SC,), "partnerships"),
+    ("StreamWave Video Inc.", "Video hashing partnership", "technology", "active", -420, 700,
+     60, (TI,), "partnerships"),
+    ("MessageBridge Pte. Ltd.", "Trust and safety onboarding MoU", "strategic_mou", "active",
+     -150, 580, 90, (SC,), "partnerships"),
     ("Evergreen Childhood Foundation", "Communications capacity grant", "funding", "active",
      "2019-05-01", 800, 90, (SC, CB), "partnerships"),
     ("Connectly Social Ltd.", "Safety-by-design pledge", "strategic_mou", "lapsed",
@@ -544,13 +544,13 @@ TRAINING_GUEST_ORGS = (
 
 PILLAR_TARGETS = {
     CB: (
-        ("trainings_held", "Training events held in the year", 5, 1),
-        ("training_participants", "People from member hotlines trained in the year", 150, 15),
-        ("hotlines_trained", "Member hotlines that took part in at least one training", 40, 2),
+        ("trainings_held", "Capacity-building training events held in the year", 3, 0),
+        ("training_participants", "People from member hotlines trained in the year", 60, 5),
+        ("hotlines_trained", "Member hotlines that took part in at least one training", 12, 0),
     ),
     TI: (
-        ("funding_received_eur", "Funding received in the year, in EUR", 900000, 75000),
-        ("technology_partnerships", "Active technology and data-sharing partnerships", 7, 1),
+        ("funding_received_eur", "Funding received in the year, in EUR", 350000, 25000),
+        ("technology_partnerships", "Technology and data-sharing partnerships in force", 5, 0),
     ),
     NE: (
         ("member_hotlines", "Member hotlines (provisional or full) at year end", 52, 1),
@@ -559,7 +559,7 @@ PILLAR_TARGETS = {
          3, 1),
     ),
     SC: (
-        ("active_partnerships", "Active partnership agreements at year end", 18, 1),
+        ("active_partnerships", "Partnerships in force at year end", 18, 1),
         ("partner_organizations", "Active partner organizations", 25, 1),
     ),
 }  # fmt: skip
@@ -582,7 +582,8 @@ EXPANSION_TARGETS = (
      "Linda Mtandao Kenya is a provisional member since May 2024."),
     ("GH", "medium", "network",
      "2018-03-05 identified; 2019-10-07 scoping; 2021-05-10 stakeholder_engagement; "
-     "2024-02-12 hotline_setup", "Confirm the host organization's data protection assessment",
+     "2024-02-12 hotline_setup; 2026-05-18 applicant: Host organization applied",
+     "Confirm the host organization's data protection assessment",
      -20, None),
     ("IN", "high", "network",
      "2016-01-11 identified; 2017-06-05 scoping; 2019-03-04 stakeholder_engagement",
@@ -594,9 +595,9 @@ EXPANSION_TARGETS = (
      21, None),
     ("VN", "medium", "partnerships", "2019-05-06 identified; 2022-09-05 scoping",
      "Desk research on the legal framework", -10, None),
-    ("PK", "medium", "network", "2021-03-01 identified", "Identify potential host organizations",
-     90, None),
-    ("EG", "low", "partnerships", "2022-01-10 identified",
+    ("PK", "medium", "network", "2021-03-01 identified; 2026-02-09 scoping",
+     "Identify potential host organizations", 90, None),
+    ("EG", "low", "partnerships", "2022-01-10 identified; 2026-04-13 scoping",
      "Scoping call with a regional NGO partner", 120, None),
     ("MA", "medium", "network", "2020-10-05 identified; 2023-01-16 scoping",
      "Legal review of report handling under national law", -60, None),
@@ -617,7 +618,8 @@ EXPANSION_TARGETS = (
      10, None),
     ("GE", "medium", "network",
      "2019-01-14 identified; 2020-05-04 scoping; 2022-02-07 stakeholder_engagement; "
-     "2025-01-13 hotline_setup", "Sign the host agreement", -30, None),
-    ("AM", "low", "partnerships", "2022-06-06 identified; 2024-11-04 scoping",
+     "2025-01-13 hotline_setup; 2026-09-07 applicant", "Sign the host agreement", -30, None),
+    ("AM", "low", "partnerships",
+     "2022-06-06 identified; 2024-11-04 scoping; 2026-03-02 stakeholder_engagement",
      "Introductory call with the national regulator", 75, None),
 )  # fmt: skip

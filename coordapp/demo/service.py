@@ -660,8 +660,12 @@ def _trainings(ctx: _Ctx) -> None:
             and year >= _FIRST_YEAR.get(TrainingKind(t[1]), TRAININGS_FROM)
             and not (str(t[0]).startswith("Regional") and year < 2017)
         ]
-        count = 2 if year <= 2015 else 3
-        picked = rng.sample(choices, count)
+        # Most of the network's training is capacity building: analysts, wellbeing, procedures.
+        capacity = [t for t in choices if t[2] == data.CB]
+        others = [t for t in choices if t[2] != data.CB]
+        count_capacity = 1 if year <= 2015 else (2 if year < 2020 else 3)
+        picked = rng.sample(capacity, count_capacity) + rng.sample(others, 1)
+        count = len(picked)
         months = sorted(rng.sample([2, 3, 4, 5, 6, 9], count))
         for template, month in [*zip(picked, months, strict=True), (conference, 11)]:
             event = _training_event(ctx, rng, template, date(year, month, rng.randint(1, 24)))

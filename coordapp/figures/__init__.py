@@ -96,6 +96,15 @@ FIGURES: tuple[Figure, ...] = (
         unit="EUR",
     ),
     Figure(
+        "outstanding",
+        "Funding outstanding",
+        "Of the commitments pledged from 1 January to the date (as 'pledged'): per commitment "
+        "its pledge minus its receipts up to the date (each at its own date's rate), never "
+        "below zero; summed.",
+        "coordapp.funding.service.outstanding_total",
+        unit="EUR",
+    ),
+    Figure(
         "trainings",
         "Trainings held",
         "Unarchived training events started from 1 January to the date.",

@@ -108,6 +108,9 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
         "partnerships_in_force": Decimal(partners.count_in_force(session, on=on)),
         "pledged": funding.pledged_total(session, start=start, end=on, currency="EUR").amount,
         "received": funding.received_total(session, start=start, end=on, currency="EUR").amount,
+        "outstanding": funding.outstanding_total(
+            session, start=start, end=on, on=on, currency="EUR"
+        ).amount,
         "trainings": Decimal(trainings),
         "participants": Decimal(participants),
     }
@@ -388,6 +391,8 @@ def _pack_values(tables: dict[str, list[list[Any]]]) -> Values:
         if by == "Total":
             found["pledged"] = money(row[2]) or Decimal("0.00")
             found["received"] = money(row[3]) or Decimal("0.00")
+        elif by == "Outstanding":
+            found["outstanding"] = money(row[2]) or Decimal("0.00")
         elif by in ("Pillar", "Funder kind"):
             figure = "by_pillar" if by == "Pillar" else "by_funder_kind"
             group = str(row[1]) if by == "Pillar" else _kind_key(str(row[1]))
@@ -446,6 +451,8 @@ def read_api(session: Session, *, year: int, today: date) -> Values:
         "countries_in_pipeline": Decimal(coverage["countries_in_pipeline"]),
         "pledged": money(api.jsonable(money_summary["pledged"])["amount"]) or Decimal("0.00"),
         "received": money(api.jsonable(money_summary["received"])["amount"]) or Decimal("0.00"),
+        "outstanding": money(api.jsonable(money_summary["outstanding"])["amount"])
+        or Decimal("0.00"),
         "trainings": Decimal(sum(row["events"] for row in by_kind)),
         "participants": Decimal(sum(row["participants"] for row in by_kind)),
     }
