@@ -9,6 +9,7 @@ figure for the chosen year (home and the overview show today only) is not read f
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -236,6 +237,27 @@ def signed_in_client(app: Flask, user: Any) -> FlaskClient:
         browser_session["_id"] = identifier
         browser_session["_last_seen"] = int(time.time())
     return client
+
+
+def _list_rows(client: FlaskClient, url: str) -> Decimal:
+    """The number of records a list's CSV export holds (its stamp lines start with '#')."""
+    text = _get(client, url).get_data(as_text=True).lstrip("\ufeff")
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and not row[0].startswith("#")]
+    return Decimal(max(len(rows) - 1, 0))
+
+
+def read_lists(client: FlaskClient) -> Values:
+    """Today's figures as the record lists count them: their filters' CSV exports (what a
+    manager downloads) and the country list's header."""
+    countries = _parse(_get(client, "/countries/").get_data(as_text=True)).figures
+    return {
+        "partnerships_in_force": _list_rows(client, "/partnerships/?status=active&format=csv"),
+        "partnerships_expired": _list_rows(client, "/partnerships/?status=expired&format=csv"),
+        "renewals_due": _list_rows(client, "/partnerships/?renewal=any&format=csv"),
+        "countries_in_pipeline": _list_rows(client, "/expansion/?format=csv"),
+        "countries_covered": number(countries.get("countries_covered")) or Decimal(0),
+        "territories_covered": number(countries.get("territories_covered")) or Decimal(0),
+    }
 
 
 def _get(client: FlaskClient, url: str) -> Any:
@@ -482,6 +504,7 @@ def check(
         readers["home"] = lambda: read_home(client)
         readers["overview"] = lambda: read_overview(client, app)
         readers["partnerships dashboard"] = lambda: read_partnerships_dashboard(client, app)
+        readers["lists"] = lambda: read_lists(client)
     readers["map"] = lambda: read_map(client, app, year=year)
     readers["funding dashboard"] = lambda: read_funding_dashboard(client, app, year=year)
     readers["training dashboard"] = lambda: read_training_dashboard(client, app, year=year)
