@@ -105,7 +105,7 @@ SELECT c.alpha2, c.alpha3, c.name, c.region, c.sub_region, c.is_sovereign,
        CASE
            WHEN cv.level = 2 THEN 'full'
            WHEN cv.level = 1 THEN 'provisional'
-           WHEN p.stage IS NOT NULL THEN 'pipeline'
+           WHEN p.stage IS NOT NULL AND p.stage <> 'member' THEN 'pipeline'
            ELSE 'none'
        END AS status,
        COALESCE(cv.hotline_count, 0) AS hotline_count,
@@ -135,7 +135,8 @@ country_counts AS (
                AS countries_full,
            COALESCE(SUM(CASE WHEN c.is_sovereign AND cv.level = 1 THEN 1 ELSE 0 END), 0)
                AS countries_provisional,
-           COALESCE(SUM(CASE WHEN c.is_sovereign AND cv.level IS NULL AND p.stage IS NOT NULL
+           COALESCE(SUM(CASE WHEN cv.level IS NULL AND p.stage IS NOT NULL
+                                  AND p.stage <> 'member'
                              THEN 1 ELSE 0 END), 0) AS countries_in_pipeline,
            COALESCE(SUM(CASE WHEN NOT c.is_sovereign AND cv.level IS NOT NULL
                              THEN 1 ELSE 0 END), 0) AS territories_covered
@@ -496,7 +497,7 @@ def naive_coverage_as_of(
             else CoverageStatus.PROVISIONAL
             if level == 1
             else CoverageStatus.PIPELINE
-            if stage is not None
+            if stage is not None and stage != ExpansionStage.MEMBER
             else CoverageStatus.NONE
         )
         result.append(
@@ -529,7 +530,12 @@ def naive_coverage_summary(session: Session, *, on: date) -> CoverageSummary:
         countries_covered=len(levels),
         countries_full=levels.count(2),
         countries_provisional=levels.count(1),
-        countries_in_pipeline=sum(1 for code in codes if code in pipeline and code not in covered),
+        # Every target in the pipeline counts, a territory's too (as the pipeline list does).
+        countries_in_pipeline=sum(
+            1
+            for code, stage in pipeline.items()
+            if stage != ExpansionStage.MEMBER and code not in covered
+        ),
         territories_covered=sum(1 for code in territories if code in covered),
     )
 
