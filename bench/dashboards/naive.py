@@ -79,13 +79,19 @@ def coverage_map(session: Session, *, on: date) -> dict[str, Any]:
     stages = _dates(
         _read(
             session,
-            "SELECT e.target_id, e.stage, e.entered_on, t.country_code"
+            "SELECT e.id, e.target_id, e.stage, e.entered_on, t.country_code"
             " FROM expansion_stage_events e"
             " JOIN expansion_targets t ON t.id = e.target_id WHERE t.archived_at IS NULL",
         ),
         "entered_on",
     )
-    pipeline = set(stages[stages["entered_on"] <= on]["country_code"])
+    latest = (
+        stages[stages["entered_on"] <= on]
+        .sort_values(["entered_on", "id"])
+        .groupby("target_id")
+        .tail(1)
+    )
+    pipeline = set(latest[latest["stage"] != "member"]["country_code"])
     table = countries.set_index("alpha2").join(per_country)
     sovereign = table["is_sovereign"].astype(bool)
     return {
