@@ -17,9 +17,10 @@ The rule, stated once:
 * Sums are exact (``Decimal``); each total is rounded once, half to even, to the target
   currency's minor unit.
 
-The look-up is SQL: each (currency, date) finds its rate date with an index-backed ``max()``
-over ``exchange_rates(base_code, quote_code, rate_date)``; Python multiplies the few grouped
-sums out in Decimal.
+The look-up is SQL: amounts are summed per key, currency and day; each (currency, day) gets its
+rate date in one sorted pass over those days and the rate dates (a running ``max()``); the sums
+are summed again per key and rate date, and Python multiplies those few rows out in Decimal
+with the stored rates (a reference table of a few hundred rows, read once per conversion).
 """
 
 from __future__ import annotations

@@ -1239,6 +1239,14 @@ def _rate_value(field: str, value: object) -> Decimal | str:
     return rate
 
 
+# Every conversion goes through EUR (coordapp.funding.conversion), so a rate between two other
+# currencies would never be used: it is refused with the way to say it instead.
+_NOT_AGAINST_PIVOT = (
+    "Rates are stored against EUR: {base}/{quote} would never be used (other pairs are "
+    "converted through EUR); enter EUR/{base} and EUR/{quote} instead."
+)
+
+
 def _clean_rate(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None
 ) -> dict[str, Any]:
@@ -1246,6 +1254,8 @@ def _clean_rate(
     quote = reference.require_currency(session, "quote_code", data.get("quote_code")).code
     if base == quote:
         raise ValidationError("quote_code", "The quote currency must differ from the base.")
+    if conversion.PIVOT not in (base, quote):
+        raise ValidationError("quote_code", _NOT_AGAINST_PIVOT.format(base=base, quote=quote))
     rate_date = _required_date("rate_date", data.get("rate_date"), what="the rate's date")
     if rate_date < EARLIEST_DATE:
         raise ValidationError("rate_date", f"Dates before {EARLIEST_DATE.year} are not plausible.")
@@ -1387,6 +1397,8 @@ def _read_rates_file(
                 problems.append(f"{name} {values[name]!r} is not a known ISO 4217 currency code")
         if base == quote and base:
             problems.append("base and quote are the same currency")
+        elif base and quote and conversion.PIVOT not in (base, quote):
+            problems.append(_NOT_AGAINST_PIVOT.format(base=base, quote=quote).rstrip("."))
         raw_rate = values["rate"]
         if delimiter == ";" and "," in raw_rate and "." not in raw_rate:
             raw_rate = raw_rate.replace(",", ".")  # a decimal comma, as European spreadsheets write

@@ -820,6 +820,23 @@ def test_one_rate_per_base_quote_and_date(session: Session) -> None:
     service.create_exchange_rate(session, data=rate_data(rate_date=date(2025, 11, 4)))
 
 
+def test_a_rate_between_two_other_currencies_is_refused_with_the_way_to_enter_it(
+    session: Session,
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        service.create_exchange_rate(session, data=rate_data(base_code="GBP", quote_code="USD"))
+    assert caught.value.field == "quote_code"
+    assert caught.value.message == (
+        "Rates are stored against EUR: GBP/USD would never be used (other pairs are converted "
+        "through EUR); enter EUR/GBP and EUR/USD instead."
+    )
+    content = "date,base,quote,rate\n2026-11-02,EUR,USD,1.0850\n2026-11-02,GBP,USD,1.25\n"
+    with pytest.raises(service.RatesFileInvalid) as refused:
+        service.load_exchange_rates_csv(session, content=content.encode())
+    assert any("Row 3: Rates are stored against EUR: GBP/USD" in e for e in refused.value.errors)
+    assert stored_rates(session) == {}  # all rows or none
+
+
 # --- exchange rates from a CSV file ----------------------------------------------------------
 
 
