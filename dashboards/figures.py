@@ -12,6 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from coordapp.labels import label
 from coordapp.network.service import (
     COUNTRIES_COVERED_LABEL,
     TERRITORIES_COVERED_LABEL,
@@ -486,7 +487,7 @@ def pillar_progress_figure(data: PillarFigures) -> go.Figure:
     if data.is_empty:
         return empty_figure(f"No pillar targets set for {data.year}.")
     rows = list(data.rows)[::-1]
-    labels = [f"{r.pillar_name} · {humanize(r.indicator.value)}" for r in rows]
+    labels = [f"{r.pillar_name} · {label(r.indicator)}" for r in rows]
 
     def pct(value: Decimal, target: Decimal) -> float:
         return float(value / target * 100) if target else 0.0

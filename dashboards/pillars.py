@@ -12,6 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from coordapp.extensions import current_session
+from coordapp.labels import label
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
@@ -80,7 +81,7 @@ def progress_table(data: reporting.PillarFigures) -> Any:
                             html.Td(r.pillar_name),
                             html.Td(
                                 [
-                                    figures.humanize(r.indicator.value),
+                                    label(r.indicator),
                                     html.Div(r.description or "", className="text-body-secondary"),
                                 ]
                             ),
