@@ -347,7 +347,7 @@ def money_total(
     left: dict[str, Decimal] = {}
     days: dict[str, list[date]] = {}
     used: set[tuple[str, date]] = set()
-    in_eur: set[tuple[str, date, Decimal]] = set()
+    applied: set[tuple[str, date, Decimal, bool]] = set()
     for code, native, src, dst in amounts:
         if code == currency:
             total += native
@@ -367,7 +367,7 @@ def money_total(
             # towards: 1 leg_code = rate EUR; away: 1 EUR = rate leg_code.
             factor *= rate if towards == to_pivot else Decimal(1) / rate
             used.add((leg_code, day))
-            in_eur.add((leg_code, day, rate if towards else Decimal(1) / rate))
+            applied.add((leg_code, day, rate, towards))
             days.setdefault(code, []).append(day)
         total += native * factor
     return MoneyTotal(
@@ -385,7 +385,7 @@ def money_total(
                 for code, amount in sorted(left.items())
             ),
             used=tuple(sorted(used)),
-            in_eur=tuple(sorted(in_eur)),
+            applied=tuple(sorted(applied)),
         ),
     )
 

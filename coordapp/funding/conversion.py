@@ -68,8 +68,10 @@ class RateInfo:
     spans: tuple[RateSpan, ...] = ()
     left_out: tuple[tuple[str, Decimal], ...] = ()  # (currency, native amount) with no rate
     used: tuple[tuple[str, date], ...] = ()  # every (currency, rate date) applied
-    # (currency, rate date, EUR per unit) of every rate applied: enough to rebuild the figure.
-    in_eur: tuple[tuple[str, date, Decimal], ...] = ()
+    # (currency, rate date, rate as stored, stored towards EUR?) of every rate applied: with
+    # the rule, enough to rebuild the figure (towards EUR: 1 currency = rate EUR; else
+    # 1 EUR = rate currency).
+    applied: tuple[tuple[str, date, Decimal, bool], ...] = ()
 
     @property
     def basis(self) -> str:
@@ -92,10 +94,16 @@ class RateInfo:
     @property
     def stamp(self) -> str:
         """Every rate applied, as EUR per unit on its date (for an export's stamp)."""
-        if not self.in_eur:
+        if not self.applied:
             return "none"
         return "; ".join(
-            f"{code} {day.isoformat()} = {value} EUR" for code, day, value in self.in_eur
+            (
+                f"1 {code} = {_plain(rate)} {PIVOT}"
+                if towards
+                else f"1 {PIVOT} = {_plain(rate)} {code}"
+            )
+            + f" ({day.isoformat()})"
+            for code, day, rate, towards in self.applied
         )
 
     @property
@@ -118,9 +126,9 @@ def merge(currency: str, parts: Sequence[RateInfo]) -> RateInfo:
     spans: dict[str, RateSpan] = {}
     left: dict[str, Decimal] = defaultdict(Decimal)
     used: set[tuple[str, date]] = set()
-    in_eur: set[tuple[str, date, Decimal]] = set()
+    applied: set[tuple[str, date, Decimal, bool]] = set()
     for part in parts:
-        in_eur.update(part.in_eur)
+        applied.update(part.applied)
         for span in part.spans:
             old = spans.get(span.code)
             spans[span.code] = (
@@ -142,7 +150,7 @@ def merge(currency: str, parts: Sequence[RateInfo]) -> RateInfo:
         spans=tuple(spans[c] for c in sorted(spans)),
         left_out=tuple(sorted(left.items())),
         used=tuple(sorted(used)),
-        in_eur=tuple(sorted(in_eur)),
+        applied=tuple(sorted(applied)),
     )
 
 
@@ -294,7 +302,7 @@ def convert_grouped(
             to_rates.c.rate_on,
         )
     ).all()
-    factors = _factors(session, {row.currency_code for row in rows} | {currency})
+    factors, stored = _factors(session, {row.currency_code for row in rows} | {currency})
     totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
     left: dict[str, Decimal] = defaultdict(Decimal)
     # (currency, from_on, to_on) -> the combined factor, or None when a rate is missing.
@@ -340,7 +348,7 @@ def convert_grouped(
             for c, amount in sorted(left.items())
         ),
         used=tuple(sorted(used)),
-        in_eur=tuple(sorted((code, day, factors[(code, day, True)]) for code, day in used)),
+        applied=tuple(sorted((code, day, *stored[(code, day)]) for code, day in used)),
     )
 
 
@@ -368,16 +376,19 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _factors(session: Session, codes: set[str]) -> dict[tuple[str, date, bool], Decimal]:
+def _factors(
+    session: Session, codes: set[str]
+) -> tuple[dict[tuple[str, date, bool], Decimal], dict[tuple[str, date], tuple[Decimal, bool]]]:
     """(code, rate date, towards EUR?) -> factor for every stored rate between EUR and
     ``codes`` (a reference table of a few hundred rows: read whole).
 
-    Towards EUR: 1 ``code`` = factor EUR. Away from EUR: 1 EUR = factor ``code``.
+    Towards EUR: 1 ``code`` = factor EUR. Away from EUR: 1 EUR = factor ``code``. The second
+    dict names the rate each (code, date) uses as it was stored: (rate, towards EUR?).
     """
     codes = codes - {PIVOT}
     if not codes:
-        return {}
-    stored = session.execute(
+        return {}, {}
+    rate_rows = session.execute(
         sa.select(
             ExchangeRate.base_code,
             ExchangeRate.quote_code,
@@ -392,22 +403,31 @@ def _factors(session: Session, codes: set[str]) -> dict[tuple[str, date, bool], 
     ).all()
     towards: dict[tuple[str, date], Decimal] = {}
     away: dict[tuple[str, date], Decimal] = {}
-    for base, quote, day, rate in stored:
+    for base, quote, day, rate in rate_rows:
         if quote == PIVOT:
             towards[(base, _as_date(day))] = _dec_rate(rate)
         else:
             away[(quote, _as_date(day))] = _dec_rate(rate)
     factors: dict[tuple[str, date, bool], Decimal] = {}
+    stored: dict[tuple[str, date], tuple[Decimal, bool]] = {}
     for code_day in set(towards) | set(away):
         code, day = code_day
         # Stored towards EUR wins a tie on one date (1 GBP = x EUR over 1 EUR = y GBP).
         if code_day in towards:
             factors[(code, day, True)] = towards[code_day]
             factors[(code, day, False)] = Decimal(1) / towards[code_day]
+            stored[code_day] = (towards[code_day], True)
         else:
             factors[(code, day, True)] = Decimal(1) / away[code_day]
             factors[(code, day, False)] = away[code_day]
-    return factors
+            stored[code_day] = (away[code_day], False)
+    return factors, stored
+
+
+def _plain(rate: Decimal) -> str:
+    """A stored rate without trailing zeros, never in exponent form (1.1300000000 -> 1.13)."""
+    text = format(rate.normalize(), "f")
+    return text if "." in text else f"{text}.0"
 
 
 def _dec_rate(value: Any) -> Decimal:

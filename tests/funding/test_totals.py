@@ -231,13 +231,18 @@ def test_the_rates_applied_are_enough_to_rebuild_a_total(session: Session) -> No
 
     total = received_total(session, start=YEAR[0], end=YEAR[1], currency="EUR")
 
-    applied = {(code, day): value for code, day, value in total.rates.in_eur}
+    applied = {
+        (code, day): rate if towards else Decimal(1) / rate
+        for code, day, rate, towards in total.rates.applied
+    }
     rebuilt = Decimal("9.99")
     for currency, amount, on in rows[:3]:
         day = max(d for c, d in applied if c == currency and d <= on)
         rebuilt += Decimal(amount) * applied[(currency, day)]
     assert total.amount == rebuilt.quantize(Decimal("0.01")) == Decimal("1460.99")
-    assert "USD 2024-01-01 = " in total.rates.stamp and "GBP 2024-03-01 = 1.17" in total.rates.stamp
+    assert total.rates.stamp == (
+        "1 GBP = 1.17 EUR (2024-03-01); 1 EUR = 1.1 USD (2024-01-01); 1 EUR = 1.25 USD (2024-06-01)"
+    )
 
 
 def test_amounts_of_several_groups_on_one_day_are_converted_once_each(session: Session) -> None:
