@@ -250,11 +250,18 @@ def _coverage_query(on: date) -> sa.Select:
         .where(ExpansionTarget.archived_at.is_(None))
         .subquery("stage_on")
     )
-    pipeline = _pipeline_subquery(on)
+    # The rule of ``_pipeline_subquery`` (not covered, a stage that is not "member"), read
+    # from the rows this query has already joined rather than working out coverage twice: the
+    # CASE order makes "not covered" hold. tests/network/test_pipeline.py checks both agree.
     status = sa.case(
         (per_country.c.level == 2, CoverageStatus.FULL.value),
         (per_country.c.level == 1, CoverageStatus.PROVISIONAL.value),
-        (pipeline.c.target_id.is_not(None), CoverageStatus.PIPELINE.value),
+        (
+            sa.and_(
+                stage_on.c.stage.is_not(None), stage_on.c.stage != ExpansionStage.MEMBER.value
+            ),
+            CoverageStatus.PIPELINE.value,
+        ),
         else_=CoverageStatus.NONE.value,
     )
     return (
@@ -272,7 +279,6 @@ def _coverage_query(on: date) -> sa.Select:
         )
         .outerjoin(per_country, per_country.c.country_code == Country.alpha2)
         .outerjoin(stage_on, stage_on.c.country_code == Country.alpha2)
-        .outerjoin(pipeline, pipeline.c.country_code == Country.alpha2)
     )
 
 
