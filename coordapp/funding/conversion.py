@@ -440,14 +440,15 @@ def convert_total(
     session: Session, *, amounts: sa.Select, currency: str, constant_on: date | None = None
 ) -> MoneyTotal:
     """One total of ``amounts`` (columns currency_code, amount, dated) in ``currency``."""
+    quantum = minor_quantum(session, currency)
     totals, rates = convert_grouped(
         session,
         amounts=amounts.add_columns(sa.literal(1).label("whole")),
         keys=["whole"],
         currency=currency,
         constant_on=constant_on,
+        quantum=quantum,
     )
-    quantum = minor_quantum(session, currency)
     return MoneyTotal(
         amount=totals.get((1,), Decimal(0).quantize(quantum)), currency=currency, rates=rates
     )
