@@ -210,14 +210,16 @@ def _parse(html_text: str) -> _Cells:
 # --- the surfaces --------------------------------------------------------------------------------
 
 
-def read_home(client: FlaskClient) -> Values:
+def read_home(client: FlaskClient, *, currency: str) -> Values:
+    """The home page's figures; its money is in the app's reporting currency, compared only when
+    that is EUR (the definitions', the board pack's and the API's currency)."""
     page = _parse(_get(client, "/").get_data(as_text=True))
     found: Values = {}
     counts = [f.key for f in FIGURES if f.unit == "count" and not f.grouped]
     for key in counts:
         if key in page.figures:
             found[key] = number(page.figures[key]) or Decimal(0)
-    for key in ("pledged", "received"):
+    for key in ("pledged", "received") if currency == "EUR" else ():
         if key in page.figures:
             found[key] = money(page.figures[key]) or Decimal("0.00")
     return found
@@ -501,7 +503,8 @@ def check(
     )
     readers: dict[str, Callable[[], Values]] = {}
     if year == today.year:
-        readers["home"] = lambda: read_home(client)
+        currency = app.config.get("REPORTING_CURRENCY", "EUR")
+        readers["home"] = lambda: read_home(client, currency=currency)
         readers["overview"] = lambda: read_overview(client, app)
         readers["partnerships dashboard"] = lambda: read_partnerships_dashboard(client, app)
         readers["lists"] = lambda: read_lists(client)
