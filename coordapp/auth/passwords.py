@@ -46,6 +46,9 @@ def personal_words(user_inputs: Iterable[str]) -> list[str]:
         if not value:
             continue
         words.append(value)
+        local_part, at, _domain = value.partition("@")
+        if at:
+            words.append(local_part)
         words.extend(part for part in re.split(r"[^\w]+", value) if len(part) >= 3)
     return words
 
@@ -69,16 +72,23 @@ def check_password_policy(password: str, *, user_inputs: Iterable[str] = ()) -> 
     lowered = password.strip().lower()
     if any(lowered == word for word in words):
         raise ValidationError(
-            "password", "The password must not be your email address or name; choose another."
+            "password",
+            "The password must not be the account's own email address or name; choose another.",
         )
     estimate = zxcvbn(password[:STRENGTH_CHECKED_CHARACTERS], user_inputs=words)
     if estimate["score"] < MIN_STRENGTH:
         feedback = estimate["feedback"]
-        reason = feedback.get("warning") or "It follows a pattern that is quick to guess."
+        personal = any(
+            match.get("dictionary_name") == "user_inputs" for match in estimate["sequence"]
+        )
+        if personal:
+            reason = "it is built from the account's own name or email address"
+        else:
+            reason = feedback.get("warning") or "it follows a pattern that is quick to guess"
         hint = " ".join(feedback.get("suggestions") or [])
         raise ValidationError(
             "password",
-            f"This password is too easy to guess: {reason.rstrip('.')}. "
+            f"This password is too easy to guess: {reason[0].lower()}{reason[1:].rstrip('.')}. "
             + (hint + " " if hint else "")
             + "A few unrelated words make a strong password.",
         )
