@@ -52,6 +52,11 @@ PERMISSIONS_POLICY = ", ".join(
 
 
 DASH_PREFIX = "/dashboards/"
+# Only the app's own static files and Dash's bundles may be kept by browsers and proxies
+# (coordapp/compression.py sets their lifetimes). Every other response — pages, Dash layouts and
+# callbacks, exports, the board pack, the API — is "no-store": after signing out, or on a shared
+# computer, nothing a signed-in user saw can come back from a cache or the back button.
+CACHEABLE_PREFIXES = ("/static/", "/bootstrap/static/", DASH_PREFIX + "_dash-component-suites/")
 
 
 def content_security_policy(script_hashes: Iterable[str] = (), *, dash: bool = False) -> str:
@@ -106,4 +111,6 @@ def init_security_headers(app: Flask) -> None:
         headers = dash_headers if request.path.startswith(DASH_PREFIX) else flask_headers
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        if not request.path.startswith(CACHEABLE_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -75,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     Route("main.coming_soon", "GET", "/coming-soon/reports", SIGNED_IN),
     # Signing out ends on the sign-in page whoever asks (a POST's redirect carries no ?next=).
     Route("auth.sign_out", "POST", "/auth/sign-out", SIGN_OUT, data=EMPTY),
+    Route("auth.sign_out_everywhere", "POST", "/auth/sign-out-everywhere", SIGN_OUT, data=EMPTY),
     Route("api_pages.tokens", "GET", "/auth/tokens", SIGNED_IN),
     Route("api_pages.tokens_create", "POST", "/auth/tokens", SIGNED_IN, data={"name": "script"}),
     # Someone else's token: only an admin may revoke it (everyone may revoke their own).

@@ -27,7 +27,14 @@ class User(Audited, UserMixin, VersionedMixin, TimestampMixin, Base):
 
     __tablename__ = "users"
     __audit_exclude__ = frozenset(
-        {"created_at", "updated_at", "version", "password_hash", "last_login_at"}
+        {
+            "created_at",
+            "updated_at",
+            "version",
+            "password_hash",
+            "last_login_at",
+            "session_generation",
+        }
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,12 +44,20 @@ class User(Audited, UserMixin, VersionedMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(nullable=False, default=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # Carried by every session and remember-me cookie (get_id); moving it on ends them all.
+    session_generation: Mapped[int] = mapped_column(
+        nullable=False, default=1, server_default=sa.text("1")
+    )
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """The identity Flask-Login keeps in the session and the remember-me cookie."""
+        return f"{self.id}:{self.session_generation}"
 
     def has_role(self, minimum: Role | str) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[Role(minimum)]

@@ -15,6 +15,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -25,6 +26,7 @@ from flask import session as flask_session
 from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 
 from coordapp.audit import service as audit
 from coordapp.auth import service, throttle
@@ -69,13 +71,10 @@ def is_safe_next(target: str | None) -> bool:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> Any:
-    try:
-        user = service.get(current_session(), int(user_id))
-    except ValueError:
-        return None
-    # A deactivated user's session stops at the next request.
-    return user if user is not None and user.active else None
+def load_user(identity: str) -> Any:
+    # The session and the remember-me cookie both carry "<id>:<session generation>": one of
+    # them saved before a sign-out, password reset, role change or deactivation is refused.
+    return service.user_for_session(current_session(), identity)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -104,6 +103,7 @@ def sign_in() -> Any:
             flash(GENERIC_FAILURE, "danger")
             return render_template("auth/sign_in.html", form=form), 401
         limits.succeeded(email=email)
+        start_new_session()
         login_user(user, remember=bool(form.remember.data))
         mark_seen()
         audit.set_actor(current_session(), actor_id=user.id, label=user.email)
@@ -112,10 +112,40 @@ def sign_in() -> Any:
     return render_template("auth/sign_in.html", form=form)
 
 
+def start_new_session() -> None:
+    """Nothing from before the sign-in carries over (session fixation): the session's contents
+    go, and with them the CSRF token, so a token seen before signing in is worthless after."""
+    flask_session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    generate_csrf()
+
+
+def _end_every_session() -> None:
+    if current_user.is_authenticated:
+        user = service.get(current_session(), current_user.id)
+        if user is not None:
+            service.end_all_sessions(current_session(), user=user)
+    logout_user()
+
+
 @bp.route("/sign-out", methods=["POST"])
 def sign_out() -> Any:
-    logout_user()
+    # Sessions are ended by the user's session generation, so signing out in one browser ends
+    # every session and remember-me cookie of the account: a copy of this browser's cookie
+    # must not outlive the sign-out.
+    _end_every_session()
     flash("You are signed out.", "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/sign-out-everywhere", methods=["POST"])
+def sign_out_everywhere() -> Any:
+    _end_every_session()
+    flash(
+        "You are signed out in every browser and on every device, "
+        "including those where you asked to stay signed in.",
+        "info",
+    )
     return redirect(url_for("auth.sign_in"))
 
 

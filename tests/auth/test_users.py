@@ -261,6 +261,10 @@ def test_role_change_takes_effect_on_the_next_request(
         data={"email": users["manager"], "full_name": "Demoted", "role": "viewer", "version": "1"},
     )
     assert response.status_code == 302
+    # The session opened under the old role ends; signed in again, the new role applies.
+    ended = manager.get("/contacts/new")
+    assert ended.status_code == 302 and ended.location.startswith("/auth/sign-in")
+    sign_in(manager, users["manager"])
     assert manager.get("/contacts/new").status_code == 403
 
 

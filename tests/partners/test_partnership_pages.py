@@ -20,6 +20,7 @@ from coordapp.extensions import db
 from coordapp.partners.models import Partnership, PartnershipStatus
 from coordapp.pillars.models import Pillar
 from tests import factories
+from tests.conftest import PASSWORD
 
 InApp = Callable[[], AbstractContextManager[Session]]
 S = PartnershipStatus
@@ -338,7 +339,7 @@ def test_list_queries_do_not_grow_with_the_page_size(
         org = factories.organization(s)
         pillars = list(s.scalars(sa.select(Pillar)))
         owner = auth.create_user(
-            s, email="o@test.example", full_name="O", role="manager", password="x" * 12
+            s, email="o@test.example", full_name="O", role="manager", password=PASSWORD
         )
         for i in range(60):
             factories.partnership(

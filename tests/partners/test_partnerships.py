@@ -26,6 +26,7 @@ from coordapp.pillars.models import Pillar
 from coordapp.records.service import StaleRecord
 from coordapp.validation import COORDINATION_ONLY
 from tests import factories
+from tests.conftest import PASSWORD
 
 InApp = Callable[[], AbstractContextManager[Session]]
 S = PartnershipStatus
@@ -34,7 +35,7 @@ TODAY = date.today()
 
 def manager(session: Session, email: str = "owner@test.example", role: str = "manager") -> User:
     return auth.create_user(
-        session, email=email, full_name=email.split("@")[0].title(), role=role, password="x" * 12
+        session, email=email, full_name=email.split("@")[0].title(), role=role, password=PASSWORD
     )
 
 
