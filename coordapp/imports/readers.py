@@ -105,6 +105,10 @@ def read_csv(content: bytes) -> Table:
         rows = [(number, list(cells)) for number, cells in enumerate(reader, start=1)]
     except csv.Error as exc:
         raise FileProblem(f"The CSV file cannot be read: {exc}.") from exc
+    for _, cells in rows:
+        for value in cells:
+            if len(value) > MAX_CELL_CHARS:
+                raise _too_long(value)
     return _table(rows)
 
 

@@ -210,3 +210,9 @@ def test_a_zip_that_is_not_a_workbook_is_refused(
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("hello.txt", "not a workbook")
     _refused(signed_in("manager"), buffer.getvalue(), "not really an Excel workbook")
+
+
+def test_a_csv_cell_longer_than_a_spreadsheet_cell_is_refused() -> None:
+    content = b"name,kind\r\n" + b"z" * 40_000 + b",industry\r\n"
+    with pytest.raises(readers.FileProblem, match="40,000 characters; at most 32,767"):
+        readers.read_table("long.csv", content)
