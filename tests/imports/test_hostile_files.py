@@ -216,3 +216,23 @@ def test_a_csv_cell_longer_than_a_spreadsheet_cell_is_refused() -> None:
     content = b"name,kind\r\n" + b"z" * 40_000 + b",industry\r\n"
     with pytest.raises(readers.FileProblem, match="40,000 characters; at most 32,767"):
         readers.read_table("long.csv", content)
+
+
+def test_a_part_that_lies_about_its_unpacked_size_is_read_no_further_than_it_says() -> None:
+    # The zip directory says 1,000 bytes; the data inflates to 120 MB. zipfile stops at the
+    # declared size (then fails the CRC), so the size check above is a real bound.
+    huge = _with_shared_strings(_sst("w" * (120 * 1024 * 1024)))
+    declared = 1_000
+    patched = bytearray(huge)
+    name = b"xl/sharedStrings.xml"
+    for signature, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = 0
+        while (start := patched.find(signature, start)) != -1:
+            name_at = start + (30 if signature == b"PK\x03\x04" else 46)
+            if patched[name_at : name_at + len(name)] == name:
+                patched[start + size_at : start + size_at + 4] = declared.to_bytes(4, "little")
+            start += 4
+    with zipfile.ZipFile(io.BytesIO(bytes(patched))) as archive:
+        assert archive.getinfo("xl/sharedStrings.xml").file_size == declared
+    with pytest.raises(readers.FileProblem):
+        readers.read_table("liar.xlsx", bytes(patched))
