@@ -13,10 +13,24 @@ from typing import Any
 
 from flask import Response
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.worksheet.worksheet import Worksheet
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may run as a formula when a cell starts with it (OWASP "CSV injection"),
+# with the full-width forms that East Asian spreadsheet settings also accept.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Control characters: not storable in XLSX (XML 1.0) and invisible in CSV; tab, LF and CR stay
+# (notes have line breaks). Stripped BEFORE the formula check: "\x01=3+4" must not become "=3+4".
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def text_cell(text: str) -> str:
+    """Text as it may be written to a cell: control characters dropped, then a leading formula
+    character (after any blanks) escaped with an apostrophe, so no export can hold a formula."""
+    text = _CONTROL.sub("", text)
+    if text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 def cell(value: Any) -> Any:
@@ -33,8 +47,7 @@ def cell(value: Any) -> Any:
         return value.isoformat(timespec="minutes")
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return text_cell(str(value))
 
 
 def csv_lines(rows: Iterable[Iterable[Any]], *, stamp: Mapping[str, Any]) -> Iterator[str]:
@@ -83,7 +96,7 @@ def xlsx_cell(value: Any) -> Any:
         return cell(value)
     if isinstance(value, int | float | Decimal | dt.date):  # datetime is a date
         return value
-    return ILLEGAL_CHARACTERS_RE.sub("", cell(value))
+    return cell(value)
 
 
 def sheet_title(title: str) -> str:
@@ -107,7 +120,10 @@ def write_sheet(
     widths: dict[str, int] = {}
     for row_cells in worksheet.iter_rows():
         for item in row_cells:
-            if isinstance(item.value, dt.datetime):
+            if isinstance(item.value, str):
+                # Text is stored as text: openpyxl would otherwise store "=..." as a formula.
+                item.data_type = TYPE_STRING
+            elif isinstance(item.value, dt.datetime):
                 item.number_format = "yyyy-mm-dd hh:mm"
             elif isinstance(item.value, dt.date):
                 item.number_format = "yyyy-mm-dd"

@@ -11,6 +11,8 @@ variable               default                     meaning
 ``WORKERS``            CPUs (at least 2, at most 8) worker processes
 ``THREADS``            ``4``                       threads per worker (gthread)
 ``TIMEOUT``            ``60``                      seconds before a stuck worker is replaced
+``MAX_REQUESTS``       ``1000``                    requests before a worker is replaced (0: never)
+``MAX_REQUESTS_JITTER`` ``100``                    random extra, so workers are not replaced at once
 ``FORWARDED_ALLOW_IPS`` ``127.0.0.1``              proxies trusted for X-Forwarded-* headers
 ``LOG_LEVEL``          ``info``                    gunicorn's and coordapp's log level
 =====================  ==========================  ============================================
@@ -39,6 +41,11 @@ worker_class = "gthread"
 threads = _int("THREADS", 4)
 timeout = _int("TIMEOUT", 60)
 graceful_timeout = 30
+# A Python process never hands freed memory back to the system: one large import or export leaves
+# a worker at its peak for good. Replacing each worker after a number of requests (staggered by
+# the jitter so they never all restart together) brings it back to its starting size.
+max_requests = _int("MAX_REQUESTS", 1000)
+max_requests_jitter = _int("MAX_REQUESTS_JITTER", 100)
 keepalive = 5
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # No gunicornc control socket in $HOME (unused; two servers on one host would share its path).

@@ -73,6 +73,18 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _comment(value: Any) -> str:
+    """A value on a ``# key: value`` line: one line, whatever it holds."""
+    return " ".join(str(_cell(value)).splitlines())
+
+
+def _csv_field(value: Any) -> Any:
+    # The csv module quotes a field holding "\n" (our line terminator) but not a lone "\r",
+    # which a spreadsheet reads as a line break: text after it would start a new row unescaped.
+    value = _cell(value)
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def csv_document(
     *,
     title: str,
@@ -83,13 +95,13 @@ def csv_document(
     """Comment lines (``# key: value``) naming the chart, its filters, the as-of date, the
     exchange-rate date and the metric version where they apply; then a header and the rows."""
     buffer = io.StringIO()
-    buffer.write(f"# {title}\n")
+    buffer.write(f"# {_comment(title)}\n")
     for key, value in stamp:
-        buffer.write(f"# {key}: {_cell(value)}\n")
+        buffer.write(f"# {key}: {_comment(value)}\n")
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([_csv_field(c) for c in columns])
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([_csv_field(v) for v in row])
     return buffer.getvalue()
 
 

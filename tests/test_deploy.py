@@ -26,7 +26,10 @@ def test_release_migrates_and_seeds_and_can_run_again(app: Flask, db_conn: sa.Co
 
 
 def _gunicorn_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
-    for name in ("BIND", "HOST", "PORT", "WORKERS", "THREADS", "TIMEOUT", "LOG_LEVEL"):
+    for name in (
+        *("BIND", "HOST", "PORT", "WORKERS", "THREADS", "TIMEOUT", "LOG_LEVEL"),
+        *("MAX_REQUESTS", "MAX_REQUESTS_JITTER"),
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -47,6 +50,16 @@ def test_gunicorn_settings_come_from_the_environment(monkeypatch: pytest.MonkeyP
     assert _gunicorn_conf(monkeypatch, BIND="0.0.0.0:9000", PORT="1").bind == "0.0.0.0:9000"
 
 
+def test_gunicorn_workers_are_replaced_after_a_jittered_number_of_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A worker that once parsed a large upload keeps that memory until it is replaced.
+    defaults = _gunicorn_conf(monkeypatch)
+    assert defaults.max_requests == 1000 and defaults.max_requests_jitter == 100
+    conf = _gunicorn_conf(monkeypatch, MAX_REQUESTS="500", MAX_REQUESTS_JITTER="50")
+    assert (conf.max_requests, conf.max_requests_jitter) == (500, 50)
+
+
 def test_gunicorn_reads_the_settings_and_formats_its_log_as_json() -> None:
     # In a child process: gunicorn's logger reconfigures the logging module of its process.
     script = """
@@ -54,9 +67,11 @@ from gunicorn.config import Config
 from gunicorn.glogging import Logger
 import coordapp.gunicorn_conf as conf
 config = Config()
-for name in ("bind", "workers", "threads", "worker_class", "accesslog", "logconfig_dict"):
+for name in ("bind", "workers", "threads", "worker_class", "accesslog", "logconfig_dict",
+             "max_requests", "max_requests_jitter"):
     config.set(name, getattr(conf, name))
 assert config.workers == 2 and config.address == [("127.0.0.1", 5113)], config.address
+assert (config.max_requests, config.max_requests_jitter) == (1000, 100)
 logger = Logger(config)
 logger.error("started %s", "ok")
 """

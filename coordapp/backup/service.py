@@ -17,6 +17,7 @@ import datetime as dt
 import enum
 import io
 import json
+import os
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -134,6 +135,9 @@ def _rows(conn: sa.Connection, table: sa.Table) -> Iterator[dict[str, Any]]:
         yield {name: _encode(value) for name, value in row.items()}
 
 
+BACKUP_FILE_MODE = 0o600
+
+
 def backup(conn: sa.Connection, path: Path | str) -> BackupResult:
     """Write every table of the database behind ``conn`` to the zip file ``path``."""
     path = Path(path)
@@ -141,7 +145,13 @@ def backup(conn: sa.Connection, path: Path | str) -> BackupResult:
     if result.schema_revision is None:
         raise BackupError("This database has no schema revision: run `flask db upgrade` first.")
     tmp = path.with_name(path.name + ".partial")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # Owner-only from the first byte: the dump holds password hashes and API token hashes.
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, BACKUP_FILE_MODE)
+    os.fchmod(descriptor, BACKUP_FILE_MODE)  # also when a stale .partial had wider permissions
+    with (
+        os.fdopen(descriptor, "wb") as file,
+        zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         for table in tables():
             count = 0
             with archive.open(f"tables/{table.name}.jsonl", "w") as raw:

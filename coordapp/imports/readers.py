@@ -9,13 +9,37 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 import zipfile
 from dataclasses import dataclass
 from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import openpyxl.xml
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
 EXTENSIONS = (".csv", ".xlsx")
+# Hostile workbooks are small zips that unpack to gigabytes, declare a sheet of 16,384 columns
+# by a million rows (openpyxl fills every declared cell), or hold one 150 MB string. These
+# limits are checked on the zip's directory and the sheet's declared size BEFORE parsing.
+MAX_COLUMNS = 200
+MAX_TITLE_ROWS = 50  # rows a sheet may hold above its header (titles, notes)
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # every part of the workbook, unpacked
+MAX_PARTS = 1_000
+
+logger = logging.getLogger(__name__)
+
+if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - a broken install, never a setting
+    raise RuntimeError("openpyxl must parse uploads through defusedxml (OPENPYXL_DEFUSEDXML)")
+
+_NOT_A_WORKBOOK = (
+    "The XLSX file is damaged or not really an Excel workbook; "
+    "open it in Excel or LibreOffice and save it again as .xlsx."
+)
 
 
 class FileProblem(Exception):
@@ -81,34 +105,124 @@ def read_csv(content: bytes) -> Table:
         rows = [(number, list(cells)) for number, cells in enumerate(reader, start=1)]
     except csv.Error as exc:
         raise FileProblem(f"The CSV file cannot be read: {exc}.") from exc
+    for _, cells in rows:
+        for value in cells:
+            if len(value) > MAX_CELL_CHARS:
+                raise _too_long(value)
     return _table(rows)
+
+
+def _too_long(text: str) -> FileProblem:
+    return FileProblem(
+        f"A cell holds {len(text):,} characters; at most {MAX_CELL_CHARS:,} "
+        "(Excel's own limit) can be imported."
+    )
+
+
+def check_xlsx_package(content: bytes) -> None:
+    """Refuse a workbook that would be costly to parse, from the zip's directory and a streamed
+    (defused) pass over the shared strings: no part of it is expanded in memory first."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = archive.infolist()
+            names = {part.filename for part in parts}
+            if "[Content_Types].xml" not in names or len(parts) > MAX_PARTS:
+                raise FileProblem(_NOT_A_WORKBOOK)
+            # zipfile never yields more than a part's declared size, so the sum is a bound.
+            unpacked = sum(part.file_size for part in parts)
+            if unpacked > MAX_UNCOMPRESSED_BYTES:
+                raise FileProblem(
+                    f"The workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB; at most "
+                    f"{MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB can be imported. "
+                    "Save only the sheet to import, or save it as CSV."
+                )
+            for part in parts:
+                if part.filename.lower().endswith("sharedstrings.xml"):
+                    with archive.open(part) as stream:
+                        for _, element in iterparse(stream, events=("end",)):
+                            text = element.text or ""
+                            if len(text) > MAX_CELL_CHARS:
+                                raise _too_long(text)
+                            if element.tag.endswith("}si"):
+                                element.clear()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise FileProblem(_NOT_A_WORKBOOK) from exc
+    except (DefusedXmlException, ParseError) as exc:
+        raise FileProblem(_XML_PROBLEM) from exc
+
+
+_XML_PROBLEM = (
+    "The XLSX file holds XML that cannot be read safely (damaged, or with entity or DTD "
+    "declarations that Excel never writes); open it in Excel or LibreOffice and save it again."
+)
+
+
+def _parse_problem(exc: BaseException, otherwise: str) -> FileProblem:
+    """What went wrong in openpyxl, which wraps the XML parser's error in its own ValueError."""
+    logger.info("xlsx upload refused: %r", exc)
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DefusedXmlException | ParseError):
+            return FileProblem(_XML_PROBLEM)
+        seen = seen.__cause__ or seen.__context__
+    return FileProblem(otherwise)
+
+
+def _declared_size_problem(sheet: Any) -> FileProblem | None:
+    rows, columns = sheet.max_row, sheet.max_column
+    if rows is not None and rows > MAX_ROWS + MAX_TITLE_ROWS + 1:
+        return FileProblem(
+            f"The sheet declares {rows:,} rows; at most {MAX_ROWS:,} data rows can be imported "
+            "at once. Delete the empty rows below the data (or split the file) and save again."
+        )
+    if columns is not None and columns > MAX_COLUMNS:
+        return FileProblem(
+            f"The sheet declares {columns:,} columns; at most {MAX_COLUMNS} can be imported. "
+            "Delete the empty columns right of the data and save again."
+        )
+    return None
 
 
 def read_xlsx(content: bytes, *, header_hint: frozenset[str] = frozenset()) -> Table:
     from openpyxl import load_workbook
 
+    check_xlsx_package(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise FileProblem(
-            "The XLSX file is damaged or not really an Excel workbook; "
-            "open it in Excel or LibreOffice and save it again as .xlsx."
-        ) from exc
+    except Exception as exc:  # openpyxl raises many kinds on a malformed part; none is a 500
+        raise _parse_problem(exc, _NOT_A_WORKBOOK) from exc
     try:
+        if not workbook.worksheets:
+            raise FileProblem(_NOT_A_WORKBOOK)
         sheet = workbook.worksheets[0]
+        problem = _declared_size_problem(sheet)
+        if problem is not None:
+            raise problem
+        # Bounded even when the sheet declares no size: openpyxl pads each row to its last
+        # cell, and fills missing rows up to the declared last one.
+        width = sheet.max_column or MAX_COLUMNS
         rows: list[tuple[int, list[Any]]] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if len(rows) > MAX_ROWS + 50:
-                break
+        values_by_row = sheet.iter_rows(
+            max_row=MAX_ROWS + MAX_TITLE_ROWS + 1, max_col=width, values_only=True
+        )
+        for number, values in enumerate(values_by_row, start=1):
             cells = [
                 value.date()
                 if isinstance(value, dt.datetime) and value.time() == dt.time()
                 else value
                 for value in values
             ]
+            if sheet.max_column is None:
+                while cells and cells[-1] is None:
+                    cells.pop()
+            for value in cells:
+                if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                    raise _too_long(value)
             rows.append((number, cells))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise FileProblem("The XLSX file is damaged; save it again as .xlsx.") from exc
+    except FileProblem:
+        raise
+    except Exception as exc:  # as above: a damaged sheet is the file's problem, never a 500
+        raise _parse_problem(exc, "The XLSX file is damaged; save it again as .xlsx.") from exc
     finally:
         workbook.close()
     # A title row (often merged across the columns) may sit above the header: the header is

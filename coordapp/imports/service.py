@@ -23,11 +23,13 @@ import enum
 import functools
 import gc
 import io
+import itertools
 import json
 import logging
+import os
 import re
 import secrets
-import tempfile
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,12 +39,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from coordapp import memo
 from coordapp.audit import service as audit
-from coordapp.errors import DomainError, ValidationError
+from coordapp.errors import DomainError, NotFound, ValidationError
 from coordapp.extensions import DEFER_FLUSH
 from coordapp.imports import readers
 from coordapp.imports.readers import FileProblem, Table
@@ -603,7 +606,10 @@ def run_import(
     # cannot enforce ask for this per row; taken here, outside the savepoints, it is held).
     audit.serialize_writers(session)
     try:
-        with _collecting_garbage_less_often():
+        with (
+            _collecting_garbage_less_often(),
+            contextlib.nullcontext() if apply else _ids_outside_sequences(session),
+        ):
             try:
                 _attempt(
                     session, itype, mapping, table, options, lookups, report, apply, safe=False
@@ -616,6 +622,36 @@ def run_import(
         del reference_rows
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextlib.contextmanager
+def _ids_outside_sequences(session: Session) -> Iterator[None]:
+    """Within the block, each new record is given a negative id before it is inserted.
+
+    A dry run writes every row and rolls back, but PostgreSQL never takes back a value its
+    sequence handed out: each check of a 20,000-row file would burn 20,000 ids (and leave gaps
+    that look like deleted records). An id given in the INSERT asks the sequence for nothing;
+    negative ids never meet real ones, and the rollback removes them.
+    """
+    negative_ids = itertools.count(-1, -1)
+
+    def give_ids(flushing: Session, _context: Any, _instances: Any) -> None:
+        for record in flushing.new:
+            mapper = inspect(record).mapper
+            if len(mapper.primary_key) != 1:
+                continue
+            column = mapper.primary_key[0]
+            if not isinstance(column.type, sa.Integer) or column.autoincrement is False:
+                continue
+            key = mapper.get_property_by_column(column).key
+            if getattr(record, key) is None:
+                setattr(record, key, next(negative_ids))
+
+    sa.event.listen(session, "before_flush", give_ids)
+    try:
+        yield
+    finally:
+        sa.event.remove(session, "before_flush", give_ids)
 
 
 def _attempt(
@@ -914,44 +950,83 @@ def report_lines(report: ImportReport, *, errors_only: bool = False) -> list[str
     return lines
 
 
-# --- uploads kept between the dry run and the apply (a temp file, never the database) ------
+# --- uploads kept between the dry run and the apply (a file, never the database) -------------
+#
+# In the app's instance folder, not a shared /tmp: the folder is the app user's own (0700, its
+# owner checked), each upload is 0600, and a ``<token>.owner`` file beside it names the user who
+# uploaded it; another user naming that token gets a 404.
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 STASH_MAX_AGE_SECONDS = 6 * 3600
+STASH_DIR_MODE = 0o700
+STASH_FILE_MODE = 0o600
 
 
-def _stash_dir() -> Path:
-    directory = Path(tempfile.gettempdir()) / "coordapp-imports"
-    directory.mkdir(mode=0o700, exist_ok=True)
+def stash_dir() -> Path:
+    directory = Path(current_app.instance_path) / "import-stash"
+    directory.mkdir(mode=STASH_DIR_MODE, parents=True, exist_ok=True)
+    status = directory.stat()
+    if status.st_uid != os.getuid():
+        raise RuntimeError(f"{directory} belongs to another user; refusing to keep uploads there")
+    if stat.S_IMODE(status.st_mode) != STASH_DIR_MODE:
+        directory.chmod(STASH_DIR_MODE)
     return directory
 
 
-def stash_upload(content: bytes) -> str:
+def _write_private(path: Path, data: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, STASH_FILE_MODE)
+    os.fchmod(descriptor, STASH_FILE_MODE)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+
+
+def stash_upload(content: bytes, *, owner_id: int) -> str:
     """Keep an uploaded file until it is applied; returns the random token that names it."""
-    directory = _stash_dir()
+    directory = stash_dir()
     cutoff = time.time() - STASH_MAX_AGE_SECONDS
     for old in directory.iterdir():
         with contextlib.suppress(OSError):
             if old.stat().st_mtime < cutoff:
                 old.unlink()
     token = secrets.token_urlsafe(24)
-    (directory / token).write_bytes(content)
+    _write_private(directory / f"{token}.owner", str(owner_id).encode())
+    _write_private(directory / token, content)
     return token
 
 
-def load_stash(token: str) -> bytes | None:
+def _stash_owner(directory: Path, token: str) -> int | None:
+    try:
+        return int((directory / f"{token}.owner").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def load_stash(token: str, *, owner_id: int) -> bytes | None:
+    """The upload ``token`` names, if ``owner_id`` uploaded it; None when it is gone.
+
+    Raises NotFound when the token names another user's upload."""
     if not _TOKEN.match(token or ""):
         return None
+    directory = stash_dir()
+    owner = _stash_owner(directory, token)
+    if owner is None:
+        return None
+    if owner != owner_id:
+        raise NotFound("No such upload.")
     try:
-        return (_stash_dir() / token).read_bytes()
+        return (directory / token).read_bytes()
     except OSError:
         return None
 
 
-def drop_stash(token: str) -> None:
-    if _TOKEN.match(token or ""):
-        with contextlib.suppress(OSError):
-            (_stash_dir() / token).unlink()
+def drop_stash(token: str, *, owner_id: int) -> None:
+    if not _TOKEN.match(token or ""):
+        return
+    directory = stash_dir()
+    if _stash_owner(directory, token) == owner_id:
+        for path in (directory / token, directory / f"{token}.owner"):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 # --- progress of a running import (a small file beside the stash: any worker can read it) ----
@@ -964,7 +1039,7 @@ def new_progress_id() -> str:
 def _progress_path(progress_id: str) -> Path | None:
     if not _TOKEN.match(progress_id or ""):
         return None
-    return _stash_dir() / f"{progress_id}.progress"
+    return stash_dir() / f"{progress_id}.progress"
 
 
 def progress_writer(progress_id: str) -> Callable[[int, int], None] | None:
@@ -975,7 +1050,7 @@ def progress_writer(progress_id: str) -> Callable[[int, int], None] | None:
 
     def write(done: int, total: int) -> None:
         with contextlib.suppress(OSError):
-            path.write_text(json.dumps({"done": done, "total": total}))
+            _write_private(path, json.dumps({"done": done, "total": total}).encode())
 
     return write
 

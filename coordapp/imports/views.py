@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
@@ -68,8 +69,8 @@ def check() -> Any:
     if report.ok:
         previous = session.get(_PENDING)
         if previous:
-            imports.drop_stash(previous.get("token", ""))
-        token = imports.stash_upload(content)
+            imports.drop_stash(previous.get("token", ""), owner_id=current_user.id)
+        token = imports.stash_upload(content, owner_id=current_user.id)
         session[_PENDING] = {
             "token": token,
             "type_name": report.type_name,
@@ -100,9 +101,10 @@ def apply() -> Any:
     form = ApplyForm()
     pending = session.get(_PENDING) or {}
     content = None
-    if form.validate_on_submit() and form.token.data == pending.get("token"):
-        content = imports.load_stash(pending["token"])
-    if content is None:
+    if form.validate_on_submit():
+        # Another user's upload is a 404 (NotFound), even named in a forged form.
+        content = imports.load_stash(form.token.data, owner_id=current_user.id)
+    if content is None or form.token.data != pending.get("token"):
         flash("That upload is no longer waiting to be applied; upload the file again.", "warning")
         return redirect(url_for("imports.upload"))
     options = imports.Options(
@@ -119,7 +121,7 @@ def apply() -> Any:
             options=options,
             apply=True,
         )
-    imports.drop_stash(pending["token"])
+    imports.drop_stash(pending["token"], owner_id=current_user.id)
     session.pop(_PENDING, None)
     return render_template(
         "imports/result.html",

@@ -5,6 +5,8 @@ of every table equal, and the refusals that keep a restore from doing damage."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -126,6 +128,21 @@ def test_the_dump_holds_every_table_and_its_revision(dump: Path, source: Flask) 
     assert {f"tables/{t.name}.jsonl" for t in backups.tables()} <= names
     assert manifest["tables"]["organizations"] > 50
     assert manifest["tables"]["hotline_statistics"] > 100
+
+
+def test_the_dump_is_readable_by_its_owner_only(source: Flask, workdir: Path) -> None:
+    # It holds password and API token hashes; a world-readable file there leaks them.
+    path = workdir / "owner-only.zip"
+    path.write_bytes(b"an older, world-readable file of the same name")
+    path.chmod(0o644)
+    old_umask = os.umask(0o022)
+    try:
+        result = source.test_cli_runner().invoke(args=["backup", str(path)])
+    finally:
+        os.umask(old_umask)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert not (workdir / "owner-only.zip.partial").exists()
 
 
 def test_round_trip_into_an_empty_database_gives_equal_rows(
