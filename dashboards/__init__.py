@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import dash
 from flask import Flask, Response, abort, render_template, request
 
+from dashboards.guard import guard_callback_requests
 from dashboards.layout import PREFIX as DASH_PREFIX
 from dashboards.layout import Page, register_shell, shell
 
@@ -110,6 +111,7 @@ def init_dashboards(server: Flask) -> dash.Dash:
         if endpoint.startswith(DASH_PREFIX):
             csrf.exempt(view)
     server.before_request(_same_origin_post)
+    server.before_request(guard_callback_requests(app))
     server.after_request(_cache_unversioned_bundles)
     server.extensions["coordapp_dash"] = app
     return app

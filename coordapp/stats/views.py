@@ -69,7 +69,7 @@ def statistics_list() -> Any:
     )
 
 
-@bp.route("/statistics/<int:record_id>")
+@bp.route("/statistics/<id:record_id>")
 def statistics_detail(record_id: int) -> Any:
     session = current_session()
     obj = service.get_statistic(session, record_id)
