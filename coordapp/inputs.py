@@ -29,10 +29,18 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class RecordIdConverter(IntegerConverter):
-    """``<id:record_id>``: a positive id that fits the database's integer columns."""
+    """``<id:record_id>``: a positive id that fits the database's integer columns. Any other
+    number in its place is a 404 for every method (Werkzeug's own range check would make it a
+    405 where another method's rule has the same path)."""
 
     def __init__(self, map: Map) -> None:  # noqa: A002  (Werkzeug's parameter name)
         super().__init__(map, min=1, max=MAX_RECORD_ID)
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_RECORD_ID:
+            raise HTTPNotFound(f"There is no record with id {value[:20]}.")
+        return number
 
 
 def unstorable(text: str) -> bool:
