@@ -22,7 +22,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter, Map
 
-MAX_RECORD_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL and what SQLite binds safely
+from coordapp.validation import MAX_RECORD_ID
+
 MAX_JSON_DEPTH = 64
 # NUL, and the halves of a surrogate pair on their own: neither encodes to UTF-8 for the driver.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

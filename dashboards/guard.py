@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import dash
+from dash._utils import split_callback_id
 from flask import request
 from werkzeug.exceptions import BadRequest
 
@@ -28,7 +29,7 @@ def _check_dependency(sent: Any, registered: dict[str, str], *, what: str) -> No
     """One input / state entry: for a plain id exactly that id and property; for a pattern id
     (``ALL`` / ``MATCH``) a dict id, or a list of them for ``ALL``."""
     pattern = _is_pattern(registered["id"])
-    items = sent if pattern and isinstance(sent, list) else [sent]
+    items = sent if '["ALL"]' in registered["id"] and isinstance(sent, list) else [sent]
     for item in items:
         if not isinstance(item, dict) or item.get("property") != registered["property"]:
             raise _refuse(f"{what} does not match the callback")
@@ -43,18 +44,15 @@ def _check_dependency(sent: Any, registered: dict[str, str], *, what: str) -> No
 
 
 def _check_outputs(sent: Any, output: str) -> None:
-    multi = output.startswith("..")
-    count = len(output[2:-2].split("...")) if multi else 1
-    items = sent if isinstance(sent, list) else [sent]
-    if multi and (not isinstance(sent, list) or len(sent) != count):
+    """One entry per registered output, each naming that output (a list of them for ``ALL``)."""
+    registered = split_callback_id(output)
+    multi = isinstance(registered, list)
+    specs = registered if multi else [registered]
+    entries = sent if multi else [sent]
+    if not isinstance(entries, list) or len(entries) != len(specs):
         raise _refuse("outputs do not match the callback")
-    for item in items:
-        entries = item if isinstance(item, list) else [item]
-        for entry in entries:
-            if not isinstance(entry, dict) or not isinstance(entry.get("property"), str):
-                raise _refuse("outputs do not match the callback")
-            if not isinstance(entry.get("id"), str | dict):
-                raise _refuse("outputs do not match the callback")
+    for entry, spec in zip(entries, specs, strict=True):
+        _check_dependency(entry, spec, what="an output")
 
 
 def check_callback_body(app: dash.Dash, body: Any) -> None:

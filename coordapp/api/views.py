@@ -22,10 +22,10 @@ from coordapp.auth import service as auth
 from coordapp.auth.models import Role
 from coordapp.errors import DomainError, Forbidden, ValidationError
 from coordapp.extensions import csrf, current_session
-from coordapp.inputs import MAX_RECORD_ID
 from coordapp.partners import service as partners
 from coordapp.stats import service as stats
 from coordapp.training import service as training
+from coordapp.validation import MAX_RECORD_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
