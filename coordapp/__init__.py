@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     auth_service.password_hash_method = app.config["PASSWORD_HASH_METHOD"]
     register_logging(app)
+    register_input_checks(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -48,6 +49,12 @@ def register_logging(app: Flask) -> None:
     from coordapp.logs import configure_logging
 
     configure_logging(app)
+
+
+def register_input_checks(app: Flask) -> None:
+    from coordapp.inputs import init_input_checks
+
+    init_input_checks(app)
 
 
 def register_extensions(app: Flask) -> None:

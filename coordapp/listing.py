@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from coordapp.validation import MAX_RECORD_ID
+
 PER_PAGE_CHOICES = (25, 50, 100)
 EXPORT_LIMIT = 100_000
 
@@ -43,6 +45,12 @@ class Filter:
     # The value used when the query string gives none (the select then has no "All" entry:
     # one of the choices has to say "all").
     default: str | None = None
+
+
+def _usable_number(value: str) -> bool:
+    """Filters take digits as ids or years: a number no integer column holds is dropped like
+    any other value that matches nothing."""
+    return not value.isdecimal() or int(value) <= MAX_RECORD_ID
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,7 @@ class ListParams:
             # NUL never belongs in a value (and PostgreSQL refuses it in text parameters).
             if (value := args.get(f.key, "").replace("\x00", "") or (f.default or ""))
             and value.strip()
+            and _usable_number(value.strip())
         }
         return cls(
             q=(args.get("q") or "").replace("\x00", "").strip()[:100],

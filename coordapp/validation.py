@@ -13,6 +13,20 @@ from urllib.parse import urlsplit
 
 from coordapp.errors import ValidationError
 
+MAX_RECORD_ID = 2**31 - 1  # the INTEGER primary keys: a larger number is never a record
+
+
+def record_id(raw: object) -> int | None:
+    """An id given as text (a query string, a form, a JSON value): the number if it can be a
+    record's id, else None (the caller answers "not found" without asking the database, which
+    would refuse to compare a number beyond its column)."""
+    text = str(raw if raw is not None else "").strip()
+    if not text.isdecimal():
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_RECORD_ID else None
+
+
 COORDINATION_ONLY = (
     "This system holds coordination data only: do not paste links or file hashes here "
     "(reported material never belongs in coordapp)."

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import dash
 from flask import Flask, Response, abort, render_template, request
 
+from dashboards.guard import guard_callback_requests
 from dashboards.layout import PREFIX as DASH_PREFIX
 from dashboards.layout import Page, register_shell, shell
 
@@ -64,6 +65,14 @@ def _same_origin_post() -> None:
         abort(403, description="Cross-site request refused.")
 
 
+def _unknown_bundle(_error: Exception) -> Any:
+    """A script or stylesheet Dash does not serve (an unknown package or path) is not found."""
+    from flask import current_app
+    from werkzeug.exceptions import NotFound
+
+    return current_app.handle_user_exception(NotFound())
+
+
 def _cache_unversioned_bundles(response: Response) -> Response:
     """Dash gives fingerprinted bundles a one-year max-age; the ones it loads on demand without
     a fingerprint (Plotly's 4.8 MB bundle among them) only an ETag. Let browsers keep those for
@@ -110,6 +119,8 @@ def init_dashboards(server: Flask) -> dash.Dash:
         if endpoint.startswith(DASH_PREFIX):
             csrf.exempt(view)
     server.before_request(_same_origin_post)
+    server.register_error_handler(dash.exceptions.DependencyException, _unknown_bundle)
+    server.before_request(guard_callback_requests(app))
     server.after_request(_cache_unversioned_bundles)
     server.extensions["coordapp_dash"] = app
     return app

@@ -5,6 +5,7 @@ Money arrives as ``Decimal`` and becomes ``float`` only here, for plotting.
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -105,8 +106,14 @@ def empty_figure(message: str, *, height: int = 300) -> go.Figure:
 # ---------------------------------------------------------------------------------------------
 
 
+def _text(value: str) -> str:
+    """A name as text in Plotly's hover markup: ``<b>x</b>`` shows as typed. Only &, <, > are
+    escaped: Plotly decodes those entities (and numeric ones) but shows ``&quot;`` literally."""
+    return html.escape(value, quote=False)
+
+
 def _hover(country: Any) -> str:
-    hotlines = "<br>".join(f"· {name}" for name in country.hotlines) or "none"
+    hotlines = "<br>".join(f"· {_text(name)}" for name in country.hotlines) or "none"
     since = country.member_since.isoformat() if country.member_since else "—"
     stage = (
         f"<br>Expansion stage: {humanize(country.pipeline_stage.value)}"
@@ -114,7 +121,7 @@ def _hover(country: Any) -> str:
         else ""
     )
     return (
-        f"<b>{country.name}</b><br>Status: {STATUS_LABELS[country.status]}"
+        f"<b>{_text(country.name)}</b><br>Status: {STATUS_LABELS[country.status]}"
         f"<br>Member since: {since}<br>Hotline(s):<br>{hotlines}{stage}"
     )
 

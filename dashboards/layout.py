@@ -281,13 +281,20 @@ def shell() -> html.Div:
     )
 
 
-def page_for(pages: Sequence[Page], pathname: str | None) -> Page | None:
-    slug = (pathname or "").removeprefix(PREFIX).strip("/")
+def page_for(pages: Sequence[Page], pathname: object) -> Page | None:
+    # A request can send any JSON for the pathname; only text can name a page.
+    slug = (pathname if isinstance(pathname, str) else "").removeprefix(PREFIX).strip("/")
     return next((p for p in pages if p.slug == slug), None)
 
 
-def _filters_from(values: Sequence[Any], ids: Sequence[Mapping[str, str]]) -> dict[str, Any]:
-    return {i["name"]: v for i, v in zip(ids, values, strict=False)}
+def _filters_from(values: object, ids: object) -> dict[str, Any]:
+    if not isinstance(values, list) or not isinstance(ids, list):
+        return {}
+    return {
+        i["name"]: v
+        for i, v in zip(ids, values, strict=False)
+        if isinstance(i, Mapping) and isinstance(i.get("name"), str)
+    }
 
 
 def register_shell(app: dash.Dash, pages: Sequence[Page]) -> None:

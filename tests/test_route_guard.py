@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
+from werkzeug.routing.converters import NumberConverter
 
 PUBLIC = {"auth.sign_in", "static", "bootstrap.static", "main.health"}
 
@@ -14,9 +15,7 @@ def _example_url(rule: Rule) -> str:
     values = {}
     for name in rule.arguments:
         converter = rule._converters[name]  # type: ignore[attr-defined]
-        values[name] = (
-            1 if type(converter).__name__ in ("IntegerConverter", "NumberConverter") else "x"
-        )
+        values[name] = 1 if isinstance(converter, NumberConverter) else "x"
     return rule.build(values, append_unknown=False)[1]  # type: ignore[index]
 
 

@@ -58,7 +58,7 @@ def tokens_create() -> Any:
     return _page(TokenForm(formdata=None), plaintext=plaintext, status=201)
 
 
-@bp.post("/auth/tokens/<int:token_id>/revoke")
+@bp.post("/auth/tokens/<id:token_id>/revoke")
 def tokens_revoke(token_id: int) -> Any:
     form = FlaskForm()
     if not form.validate_on_submit():

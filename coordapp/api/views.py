@@ -20,11 +20,12 @@ from coordapp.api.spec import build_spec, operation
 from coordapp.audit import service as audit
 from coordapp.auth import service as auth
 from coordapp.auth.models import Role
-from coordapp.errors import DomainError, Forbidden, NotFound, ValidationError
+from coordapp.errors import DomainError, Forbidden, ValidationError
 from coordapp.extensions import csrf, current_session
 from coordapp.partners import service as partners
 from coordapp.stats import service as stats
 from coordapp.training import service as training
+from coordapp.validation import MAX_RECORD_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -91,22 +92,12 @@ class _BadRequest(DomainError):
     status_code = 400
 
 
-MAX_ID = 2_147_483_647  # larger ids cannot exist (and the databases refuse to compare them)
-
-
-@bp.url_value_preprocessor
-def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-    for key, value in (values or {}).items():
-        if key.endswith("_id") and isinstance(value, int) and value > MAX_ID:
-            raise NotFound(f"There is no record with id {value}.")
-
-
 def _check_id(key: str, value: Any) -> None:
     try:
         number = int(str(value).strip())
     except ValueError:
         return  # the service says what is wrong with it
-    if not 0 < number <= MAX_ID:
+    if not 0 < number <= MAX_RECORD_ID:
         raise ValidationError(key, f"There is no record with id {value}.")
 
 
@@ -153,7 +144,7 @@ def _register_reads(resource: service.ApiResource) -> None:
     endpoint = resource.slug.replace("-", "_")
     bp.add_url_rule(f"/{resource.slug}", f"{endpoint}_list", list_view, methods=["GET"])
     bp.add_url_rule(
-        f"/{resource.slug}/<int:record_id>", f"{endpoint}_detail", detail_view, methods=["GET"]
+        f"/{resource.slug}/<id:record_id>", f"{endpoint}_detail", detail_view, methods=["GET"]
     )
     operation(f"/{resource.slug}", "get", list_of=resource)
     operation(f"/{resource.slug}/{{record_id}}", "get", one_of=resource)
@@ -238,7 +229,7 @@ def _partnership_data(obj: Any) -> dict[str, Any]:
     }
 
 
-@bp.patch("/partnerships/<int:record_id>")
+@bp.patch("/partnerships/<id:record_id>")
 def partnership_update(record_id: int) -> Any:
     _require_manager()
     session = current_session()
@@ -311,7 +302,7 @@ def _optional_int(field: str, value: Any) -> int | None:
         raise ValidationError(field, "Give an id (a whole number).") from exc
 
 
-@bp.put("/hotlines/<int:hotline_id>/statistics/<int:year>")
+@bp.put("/hotlines/<id:hotline_id>/statistics/<int:year>")
 def statistics_put(hotline_id: int, year: int) -> Any:
     """Body: {"values": {"<metric code>": {"1": "120", "2": "", ...}}, "versions": {...}}."""
     _require_manager()

@@ -278,7 +278,7 @@ def _user_action(user_id: int, action: Any, done: str) -> Any:
     return redirect(url_for("auth.users_detail", record_id=user.id))
 
 
-@bp.route("/users/<int:record_id>/deactivate", methods=["POST"])
+@bp.route("/users/<id:record_id>/deactivate", methods=["POST"])
 @require_role(Role.ADMIN)
 def users_deactivate(record_id: int) -> Any:
     return _user_action(
@@ -288,13 +288,13 @@ def users_deactivate(record_id: int) -> Any:
     )
 
 
-@bp.route("/users/<int:record_id>/reactivate", methods=["POST"])
+@bp.route("/users/<id:record_id>/reactivate", methods=["POST"])
 @require_role(Role.ADMIN)
 def users_reactivate(record_id: int) -> Any:
     return _user_action(record_id, service.reactivate_user, "{name} can sign in again.")
 
 
-@bp.route("/users/<int:record_id>/password", methods=["POST"])
+@bp.route("/users/<id:record_id>/password", methods=["POST"])
 @require_role(Role.ADMIN)
 def users_password(record_id: int) -> Any:
     session = current_session()
@@ -325,7 +325,7 @@ def personal_data_response(data: Mapping[str, Any], filename: str) -> Response:
     )
 
 
-@bp.route("/users/<int:record_id>/personal-data")
+@bp.route("/users/<id:record_id>/personal-data")
 @require_role(Role.ADMIN)
 def users_export(record_id: int) -> Any:
     session = current_session()
@@ -334,7 +334,7 @@ def users_export(record_id: int) -> Any:
     return personal_data_response(data, f"user-{user.id}-personal-data.json")
 
 
-@bp.route("/users/<int:record_id>/erase", methods=["POST"])
+@bp.route("/users/<id:record_id>/erase", methods=["POST"])
 @require_role(Role.ADMIN)
 def users_erase(record_id: int) -> Any:
     session = current_session()

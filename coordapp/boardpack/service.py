@@ -125,7 +125,7 @@ def choose_year(raw: str | None, *, today: date) -> YearChoice:
     if raw is None or not raw.strip():
         return YearChoice(default, None)
     text = raw.strip()
-    if not text.isdigit() or len(text) > 4:
+    if not text.isdecimal() or len(text) > 4:
         return YearChoice(default, f"“{text[:20]}” is not a year; showing {default}.")
     year = int(text)
     if year < FIRST_YEAR:

@@ -189,7 +189,7 @@ class ReceiptForm(FlaskForm):
 def receipt_form(session: Session, obj: FundingReceipt | None) -> FlaskForm:
     form = ReceiptForm(obj=obj)
     selected = form.commitment_id.data or (obj.commitment_id if obj is not None else None)
-    include = int(str(selected)) if str(selected or "").isdigit() else None
+    include = int(str(selected)) if str(selected or "").isdecimal() else None
     form.commitment_id.choices = optional_choices(
         service.commitment_choices(session, include=include), empty="— choose —"
     )

@@ -328,7 +328,7 @@ def _enum_filter(column: Any, enum_cls: Any) -> Callable[[sa.Select[Any], str], 
 
 def _id_filter(column: Any) -> Callable[[sa.Select[Any], str], sa.Select[Any]]:
     def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-        return query.where(column == int(value)) if value.isdigit() else query
+        return query.where(column == int(value)) if value.isdecimal() else query
 
     return apply
 
@@ -337,7 +337,7 @@ def _id_filter(column: Any) -> Callable[[sa.Select[Any], str], sa.Select[Any]]:
 
 
 def _has_allocation_to(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    if not value.isdigit():
+    if not value.isdecimal():
         return query
     return query.where(
         sa.exists().where(
@@ -975,9 +975,9 @@ def partnership_choices(session: Session, *, funder: str | None) -> list[tuple[s
 def commitment_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
     """Prefill a new commitment from ``?funder_id=`` (e.g. from a partner's page)."""
     defaults: dict[str, Any] = {"currency_code": "EUR", "allocation_mode": "amount"}
-    raw = args.get("funder_id", "")
-    if raw.isdigit():
-        funder = session.get(Organization, int(raw))
+    funder_id = validation.record_id(args.get("funder_id"))
+    if funder_id is not None:
+        funder = session.get(Organization, funder_id)
         if funder is not None:
             defaults["funder"] = funder.name
     return defaults
@@ -987,7 +987,7 @@ def commitment_defaults(session: Session, args: Mapping[str, str]) -> dict[str, 
 
 
 def _receipt_funder(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    return query.where(FundingCommitment.funder_id == int(value)) if value.isdigit() else query
+    return query.where(FundingCommitment.funder_id == int(value)) if value.isdecimal() else query
 
 
 def _funder_choices(session: Session) -> list[tuple[str, str]]:
@@ -1164,8 +1164,8 @@ def commitment_choices(session: Session, *, include: int | None = None) -> list[
 
 def receipt_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
     """Prefill a new receipt from ``?commitment_id=`` (the commitment page's button)."""
-    raw = args.get("commitment_id", "")
-    commitment = session.get(FundingCommitment, int(raw)) if raw.isdigit() else None
+    commitment_id = validation.record_id(args.get("commitment_id"))
+    commitment = session.get(FundingCommitment, commitment_id) if commitment_id else None
     if commitment is None:
         return {"received_on": date.today()}
     return {

@@ -117,7 +117,7 @@ for _resource in (COMMITMENTS, RECEIPTS, EXCHANGE_RATES):
     register_resource(bp, _resource)
 
 
-@bp.route("/commitments/<int:record_id>/status", methods=["POST"])
+@bp.route("/commitments/<id:record_id>/status", methods=["POST"])
 @require_role(Role.MANAGER)
 def commitments_status(record_id: int) -> Any:
     session = current_session()

@@ -497,7 +497,7 @@ def _filter_operator_kind(query: sa.Select[Any], value: str) -> sa.Select[Any]:
 
 def _year_filter(compare: Callable[[Any, int], Any]) -> Callable[[sa.Select[Any], str], Any]:
     def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-        if not (value.isdigit() and len(value) <= 4):
+        if not (value.isdecimal() and len(value) <= 4):
             return query
         return query.where(compare(Hotline.founded_year, int(value)))
 
@@ -1397,7 +1397,7 @@ def _filter_enum(column: Any, enum_cls: Any) -> Callable[[sa.Select[Any], str], 
 
 
 def _filter_owner(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    if not value.isdigit() or len(value) > 9:
+    if not value.isdecimal() or len(value) > 9:
         return query
     return query.where(ExpansionTarget.owner_id == int(value))
 

@@ -122,7 +122,7 @@ def _hotline_page(record_id: int) -> str:
     return url_for(".hotlines_detail", record_id=record_id) + "#membership"
 
 
-@bp.route("/hotlines/<int:record_id>/membership-events", methods=["POST"])
+@bp.route("/hotlines/<id:record_id>/membership-events", methods=["POST"])
 @require_role(Role.MANAGER)
 def hotlines_add_membership_event(record_id: int) -> Any:
     session = current_session()
@@ -149,7 +149,7 @@ def hotlines_add_membership_event(record_id: int) -> Any:
     return _render(HOTLINES, hotline, context, status=422)
 
 
-@bp.route("/hotlines/<int:record_id>/membership-events/<int:event_id>/delete", methods=["POST"])
+@bp.route("/hotlines/<id:record_id>/membership-events/<id:event_id>/delete", methods=["POST"])
 @require_role(Role.MANAGER)
 def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
     session = current_session()
@@ -200,7 +200,7 @@ EXPANSION = Resource(
 register_resource(bp, EXPANSION)
 
 
-@bp.route("/expansion/<int:record_id>/move", methods=["POST"])
+@bp.route("/expansion/<id:record_id>/move", methods=["POST"])
 @require_role(Role.MANAGER)
 def expansion_move_stage(record_id: int) -> Any:
     session = current_session()

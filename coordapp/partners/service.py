@@ -251,7 +251,7 @@ def is_stale(contact: Contact, *, today: date) -> bool:
 
 def _contact_organization(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     """An organization id (links from an organization's page) or part of its name."""
-    if value.isdigit():
+    if value.isdecimal():
         return query.where(Contact.organization_id == int(value))
     return query.where(sa.func.lower(Organization.name).like(f"%{value.lower()}%"))
 
@@ -332,7 +332,7 @@ def _phone(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = " ".join(value.split())
-    if not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 5:
+    if not _PHONE.match(value) or sum(ch.isdecimal() for ch in value) < 5:
         raise ValidationError(
             "phone",
             "Enter a phone number with digits, spaces and + ( ) - . only, e.g. +32 2 555 01 23.",
@@ -405,10 +405,10 @@ def contact_related(session: Session, obj: Contact) -> dict[str, Any]:
 
 def new_record_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
     """Prefill the organization of a new contact or partnership (``?organization_id=3``)."""
-    raw = args.get("organization_id", "")
-    if not raw.isdigit():
+    organization_id = validation.record_id(args.get("organization_id"))
+    if organization_id is None:
         return {}
-    organization = session.get(Organization, int(raw))
+    organization = session.get(Organization, organization_id)
     return {"organization": organization.name} if organization is not None else {}
 
 
@@ -679,7 +679,7 @@ def _enum_filter(column: Any, enum_cls: Any) -> Any:
 
 
 def _pillar_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    if not value.isdigit():
+    if not value.isdecimal():
         return query
     return query.where(
         Partnership.id.in_(
@@ -691,7 +691,7 @@ def _pillar_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
 
 
 def _owner_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    return query.where(Partnership.owner_id == int(value)) if value.isdigit() else query
+    return query.where(Partnership.owner_id == int(value)) if value.isdecimal() else query
 
 
 def _kind_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
@@ -701,7 +701,7 @@ def _kind_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
 
 
 def _year_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    if not value.isdigit() or not 1900 <= int(value) <= 2100:
+    if not value.isdecimal() or not 1900 <= int(value) <= 2100:
         return query
     year = int(value)
     return query.where(

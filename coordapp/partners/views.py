@@ -124,7 +124,7 @@ def _partnership_page(
     ), status
 
 
-@bp.route("/partnerships/<int:record_id>/status", methods=["POST"])
+@bp.route("/partnerships/<id:record_id>/status", methods=["POST"])
 @require_role(Role.MANAGER)
 def partnerships_status(record_id: int) -> Any:
     session = current_session()
@@ -150,7 +150,7 @@ def partnerships_status(record_id: int) -> Any:
     return _partnership_page(session, service.get_partnership(session, record_id), forms, 422)
 
 
-@bp.route("/partnerships/<int:record_id>/renew", methods=["POST"])
+@bp.route("/partnerships/<id:record_id>/renew", methods=["POST"])
 @require_role(Role.MANAGER)
 def partnerships_renew(record_id: int) -> Any:
     session = current_session()
@@ -179,7 +179,7 @@ def partnerships_renew(record_id: int) -> Any:
 # --- personal data of a contact (admins) -------------------------------------------------------
 
 
-@bp.route("/contacts/<int:record_id>/personal-data")
+@bp.route("/contacts/<id:record_id>/personal-data")
 @require_role(Role.ADMIN)
 def contacts_export(record_id: int) -> Any:
     session = current_session()
@@ -188,7 +188,7 @@ def contacts_export(record_id: int) -> Any:
     return personal_data_response(data, f"contact-{contact.id}-personal-data.json")
 
 
-@bp.route("/contacts/<int:record_id>/erase", methods=["POST"])
+@bp.route("/contacts/<id:record_id>/erase", methods=["POST"])
 @require_role(Role.ADMIN)
 def contacts_erase(record_id: int) -> Any:
     session = current_session()

@@ -57,7 +57,7 @@ def _indicator_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
 
 
 def _pillar_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    return query.where(PillarTarget.pillar_id == int(value)) if value.isdigit() else query
+    return query.where(PillarTarget.pillar_id == int(value)) if value.isdecimal() else query
 
 
 PILLAR_TARGET_LIST = ListSpec(
@@ -138,7 +138,8 @@ def _clean_target(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     raw_pillar = str(data.get("pillar_id") or "").strip()
-    pillar = session.get(Pillar, int(raw_pillar)) if raw_pillar.isdigit() else None
+    pillar_number = validation.record_id(raw_pillar)
+    pillar = session.get(Pillar, pillar_number) if pillar_number else None
     if pillar is None:
         raise ValidationError("pillar_id", "Choose one of the four pillars.")
     year = _year(data.get("year"))
@@ -207,8 +208,8 @@ def pillar_target_related(session: Session, obj: PillarTarget) -> dict[str, Any]
 def pillar_target_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
     """Prefill a new target from ``?pillar=`` and ``?year=`` (e.g. the filtered list)."""
     defaults: dict[str, Any] = {}
-    if args.get("pillar", "").isdigit():
+    if args.get("pillar", "").isdecimal():
         defaults["pillar_id"] = args["pillar"]
-    if args.get("year", "").isdigit():
+    if args.get("year", "").isdecimal():
         defaults["year"] = args["year"]
     return defaults

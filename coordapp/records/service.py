@@ -13,6 +13,7 @@ from coordapp import memo
 from coordapp.audit import service as audit
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, NotFound
+from coordapp.validation import MAX_RECORD_ID
 
 
 class StaleRecord(Conflict):
@@ -32,9 +33,6 @@ class FieldChange:
     field: str
     before: Any
     after: Any
-
-
-_MAX_ID = 2**63 - 1  # ids beyond a BIGINT would overflow the database driver
 
 
 def scalars_in(
@@ -71,7 +69,7 @@ def other_named(
 
 
 def get_or_404(session: Session, model: Any, record_id: Any, *, what: str) -> Any:
-    if isinstance(record_id, int) and not 0 < record_id <= _MAX_ID:
+    if isinstance(record_id, int) and not 0 < record_id <= MAX_RECORD_ID:
         raise NotFound(f"There is no {what} with id {record_id}.")
     obj = session.get(model, record_id)
     if obj is None:

@@ -251,17 +251,17 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
         return _archive_toggle(record_id, archive=False)
 
     bp.add_url_rule(f"{base}/", f"{prefix}_list", list_view)
-    bp.add_url_rule(f"{base}/<int:record_id>", f"{prefix}_detail", detail_view)
+    bp.add_url_rule(f"{base}/<id:record_id>", f"{prefix}_detail", detail_view)
     if res.create is not None:
         bp.add_url_rule(f"{base}/new", f"{prefix}_new", new_view, methods=["GET", "POST"])
     if res.update is not None:
         bp.add_url_rule(
-            f"{base}/<int:record_id>/edit", f"{prefix}_edit", edit_view, methods=["GET", "POST"]
+            f"{base}/<id:record_id>/edit", f"{prefix}_edit", edit_view, methods=["GET", "POST"]
         )
     if res.archivable:
         bp.add_url_rule(
-            f"{base}/<int:record_id>/archive", f"{prefix}_archive", archive_view, methods=["POST"]
+            f"{base}/<id:record_id>/archive", f"{prefix}_archive", archive_view, methods=["POST"]
         )
         bp.add_url_rule(
-            f"{base}/<int:record_id>/restore", f"{prefix}_restore", restore_view, methods=["POST"]
+            f"{base}/<id:record_id>/restore", f"{prefix}_restore", restore_view, methods=["POST"]
         )

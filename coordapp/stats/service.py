@@ -614,5 +614,5 @@ def parse_grid_form(form: Mapping[str, str]) -> GridForm:
         else:
             raw = raw.strip()
             # An unreadable version cannot match any stored one: it shows as a conflict.
-            parsed.versions[cell] = (int(raw) if raw.isdigit() else -1) if raw else None
+            parsed.versions[cell] = (int(raw) if raw.isdecimal() else -1) if raw else None
     return parsed

@@ -69,7 +69,7 @@ def statistics_list() -> Any:
     )
 
 
-@bp.route("/statistics/<int:record_id>")
+@bp.route("/statistics/<id:record_id>")
 def statistics_detail(record_id: int) -> Any:
     session = current_session()
     obj = service.get_statistic(session, record_id)
@@ -86,7 +86,7 @@ def statistics_detail(record_id: int) -> Any:
 
 def _year_arg(raw: str | None, today: date) -> int:
     """The grid's year: a missing or unreadable one is the default, an impossible one a 404."""
-    if raw is None or not raw.strip().isdigit() or len(raw.strip()) > 6:
+    if raw is None or not raw.strip().isdecimal() or len(raw.strip()) > 6:
         return service.default_year(today)
     return service.check_year(int(raw.strip()), today=today)
 
@@ -94,7 +94,7 @@ def _year_arg(raw: str | None, today: date) -> int:
 def _hotline_arg(session: Session, raw: str | None) -> Any:
     if raw is None or not raw.strip():
         return None
-    if not raw.strip().isdigit() or len(raw.strip()) > 12:
+    if not raw.strip().isdecimal() or len(raw.strip()) > 12:
         abort(404, description=f"There is no hotline with id {raw[:20]!r}.")
     return service.get_hotline(session, int(raw.strip()))
 

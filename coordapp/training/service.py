@@ -97,7 +97,7 @@ TRAINING_LIST = ListSpec(
         Filter(
             "pillar",
             "Pillar",
-            lambda q, v: q.where(TrainingEvent.pillar_id == int(v)) if v.isdigit() else q,
+            lambda q, v: q.where(TrainingEvent.pillar_id == int(v)) if v.isdecimal() else q,
             reference.pillar_choices,
         ),
         Filter(
@@ -395,13 +395,13 @@ def _participant(
             "hotline_id", "Choose the hotline or the organization that took part."
         )
     if has_hotline:
-        hotline = session.get(Hotline, int(hotline_id)) if str(hotline_id).isdigit() else None
+        number = validation.record_id(hotline_id)
+        hotline = session.get(Hotline, number) if number else None
         if hotline is None:
             raise ValidationError("hotline_id", "Choose one of the listed hotlines.")
         return hotline.id, None, hotline.name
-    organization = (
-        session.get(Organization, int(organization_id)) if str(organization_id).isdigit() else None
-    )
+    number = validation.record_id(organization_id)
+    organization = session.get(Organization, number) if number else None
     if organization is None:
         raise ValidationError("organization", "Choose an existing organization.")
     return None, organization.id, organization.name

@@ -56,7 +56,7 @@ def _detail_page(session: Session, event: TrainingEvent, form: FlaskForm, status
     ), status
 
 
-@bp.route("/trainings/<int:record_id>/participation", methods=["POST"])
+@bp.route("/trainings/<id:record_id>/participation", methods=["POST"])
 @require_role(Role.MANAGER)
 def participation_add(record_id: int) -> Any:
     session = current_session()
@@ -76,7 +76,7 @@ def participation_add(record_id: int) -> Any:
 
 
 @bp.route(
-    "/trainings/<int:record_id>/participation/<int:participation_id>/edit",
+    "/trainings/<id:record_id>/participation/<id:participation_id>/edit",
     methods=["GET", "POST"],
 )
 @require_role(Role.MANAGER)
@@ -108,9 +108,7 @@ def participation_edit(record_id: int, participation_id: int) -> Any:
     ), status
 
 
-@bp.route(
-    "/trainings/<int:record_id>/participation/<int:participation_id>/remove", methods=["POST"]
-)
+@bp.route("/trainings/<id:record_id>/participation/<id:participation_id>/remove", methods=["POST"])
 @require_role(Role.MANAGER)
 def participation_remove(record_id: int, participation_id: int) -> Any:
     session = current_session()

@@ -101,6 +101,32 @@ def test_coverage_map_figure() -> None:
     ]
 
 
+def test_map_hover_shows_names_as_text_not_markup() -> None:
+    hostile = reporting.CoverageMap(
+        on=COVERAGE.on,
+        region=None,
+        countries=(
+            country(
+                "AT",
+                "AUT",
+                "Austria",
+                CoverageStatus.FULL,
+                hotlines=("<b>x</b>", '<img src=x onerror="alert(1)">', "A & B"),
+            ),
+            country("MT", "MLT", "Malta", CoverageStatus.FULL, hotlines=("<i>MT</i>",)),
+        ),
+        summary=COVERAGE.summary,
+    )
+    fig = figures.coverage_map_figure(hostile, world_shapes())
+    (full,) = [t for t in fig.data if t.type == "choropleth" and t.name == "Full member"]
+    hover = full.hovertext[0]
+    assert "<b>x</b>" not in hover and "<img" not in hover
+    assert "&lt;b&gt;x&lt;/b&gt;" in hover and "&lt;img src=x" in hover and "A &amp; B" in hover
+    assert "<b>Austria</b>" in hover  # the figure's own markup stays
+    (markers,) = [t for t in fig.data if t.type == "scattergeo"]
+    assert "&lt;i&gt;MT&lt;/i&gt;" in markers.hovertext[0]
+
+
 def test_region_map_zooms_to_its_countries() -> None:
     europe = reporting.CoverageMap(
         on=COVERAGE.on,
