@@ -11,7 +11,7 @@ variable               default                     meaning
 ``WORKERS``            CPUs (at least 2, at most 8) worker processes
 ``THREADS``            ``4``                       threads per worker (gthread)
 ``TIMEOUT``            ``60``                      seconds before a stuck worker is replaced
-``FORWARDED_ALLOW_IPS`` ``127.0.0.1``              proxies trusted for X-Forwarded-* headers
+``FORWARDED_ALLOW_IPS`` (none)                     proxies trusted for X-Forwarded-* headers
 ``LOG_LEVEL``          ``info``                    gunicorn's and coordapp's log level
 =====================  ==========================  ============================================
 """
@@ -40,7 +40,8 @@ threads = _int("THREADS", 4)
 timeout = _int("TIMEOUT", 60)
 graceful_timeout = 30
 keepalive = 5
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app reads the same setting (coordapp.proxy): trust no proxy unless told which.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 # No gunicornc control socket in $HOME (unused; two servers on one host would share its path).
 control_socket_disable = True
 # Each worker imports the app itself: no database connection or Redis pool crosses a fork.

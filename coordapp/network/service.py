@@ -257,9 +257,7 @@ def _coverage_query(on: date) -> sa.Select:
         (per_country.c.level == 2, CoverageStatus.FULL.value),
         (per_country.c.level == 1, CoverageStatus.PROVISIONAL.value),
         (
-            sa.and_(
-                stage_on.c.stage.is_not(None), stage_on.c.stage != ExpansionStage.MEMBER.value
-            ),
+            sa.and_(stage_on.c.stage.is_not(None), stage_on.c.stage != ExpansionStage.MEMBER.value),
             CoverageStatus.PIPELINE.value,
         ),
         else_=CoverageStatus.NONE.value,
