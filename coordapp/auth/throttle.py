@@ -93,7 +93,9 @@ class SignInThrottle:
         if session_factory is None:
             from coordapp.extensions import db
 
-            session_factory = db.session
+            def session_factory() -> Session:
+                return db.session()  # looked up at each call: the request's session
+
         self._database = FixedWindowRateLimiter(DatabaseStorage(session_factory))
         self._shared: FixedWindowRateLimiter | None = None
         if storage_uri:
