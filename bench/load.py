@@ -20,7 +20,9 @@ What it does, and undoes:
      its initial callbacks);
    * a **manager** signs in, then loops: opens the edit form of one of its own organizations,
      saves it with new notes (CSRF token and version field from the form), follows the
-     redirect to the record.
+     redirect to the record;
+   * an **API poller** (``--pollers``, default 1) loops on ``GET /api/v1/coverage`` with an API
+     token of viewer 1, as a script that polls for changes does.
 
    Every response is checked (status, and a 200 JSON body for callbacks); anything else is an
    error, listed at the end. Each manager edits different organizations, so a 409 is an error.
@@ -640,6 +642,8 @@ class Settings:
     redis_url: str | None
     ramp: float
     server_log: Path
+    pollers: int = 0
+    api_token: str | None = None
 
 
 def _database_env(settings: Settings) -> dict[str, str]:
@@ -680,10 +684,12 @@ def prepare(settings: Settings) -> None:
     flask = [sys.executable, "-m", "flask"]
     for args in (["release"], ["demo", "load", "--if-empty"]):
         subprocess.run([*flask, *args], env=env, cwd=ROOT, check=True)  # noqa: S603
-    create_accounts(settings.database_url, settings.viewers, settings.managers)
+    settings.api_token = create_accounts(settings.database_url, settings.viewers, settings.managers)
 
 
-def create_accounts(database_url: str, viewers: int, managers: int) -> None:
+def create_accounts(database_url: str, viewers: int, managers: int) -> str:
+    """The bench's accounts (kept between runs), and a new API token of viewer 1 for the
+    pollers (returned in plain text)."""
     from coordapp import create_app
     from coordapp.auth import service as auth
     from coordapp.extensions import db
@@ -702,8 +708,12 @@ def create_accounts(database_url: str, viewers: int, managers: int) -> None:
                     role=role,
                     password=PASSWORD,
                 )
+        poller = auth.get_by_email(session, viewer_email(1))
+        assert poller is not None  # noqa: S101  (created just above)
+        _, token = auth.create_token(session, user=poller, name="Load test poller")
         session.commit()
         db.engine.dispose()
+    return token
 
 
 def start_server(settings: Settings) -> subprocess.Popen[bytes]:
@@ -787,7 +797,16 @@ def run_users(settings: Settings, base_url: str) -> tuple[Recorder, float]:
             manager_iteration(browser, mine[saves % len(mine)], note)
             saves += 1
 
+    def poller(n: int) -> None:
+        delay(n)
+        browser = Browser(HttpTransport(base_url), recorder, deadline)
+        headers = {"Authorization": f"Bearer {settings.api_token}"}
+        while time.monotonic() < deadline:
+            browser.get("api", "/api/v1/coverage", headers=headers)
+
     threads = [threading.Thread(target=viewer, args=(n,)) for n in range(settings.viewers)]
+    if settings.api_token:
+        threads += [threading.Thread(target=poller, args=(n,)) for n in range(settings.pollers)]
     threads += [threading.Thread(target=manager, args=(n,)) for n in range(settings.managers)]
     for thread in threads:
         thread.start()
@@ -837,6 +856,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--redis", default=None, help="REDIS_URL for the server (default: off)")
     parser.add_argument("--ramp", type=float, default=5.0, help="seconds over which users arrive")
+    parser.add_argument("--pollers", type=int, default=1, help="API clients polling (1)")
     parser.add_argument("--skip-prepare", action="store_true", help="database already prepared")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgresql", "postgres://")):
@@ -852,6 +872,7 @@ def main(argv: list[str] | None = None) -> int:
         redis_url=args.redis,
         ramp=min(args.ramp, args.duration / 2),
         server_log=RESULTS / "load-server.log",
+        pollers=args.pollers,
     )
     if not args.skip_prepare:
         print("Preparing the database (release, demo data, accounts) …", flush=True)

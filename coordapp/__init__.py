@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_compression(app)
     register_report_cache(app)
     register_security_headers(app)
+    register_proxy(app)
     return app
 
 
@@ -210,6 +211,12 @@ def register_security_headers(app: Flask) -> None:
     from coordapp.security import init_security_headers
 
     init_security_headers(app)
+
+
+def register_proxy(app: Flask) -> None:
+    from coordapp.proxy import init_proxy
+
+    init_proxy(app)
 
 
 def register_compression(app: Flask) -> None:

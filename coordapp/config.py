@@ -115,6 +115,12 @@ def build_config(
         "SIGN_IN_LIMIT_PER_ACCOUNT": _positive_int(env, "SIGN_IN_LIMIT_PER_ACCOUNT", 5),
         "SIGN_IN_LIMIT_PER_ADDRESS": _positive_int(env, "SIGN_IN_LIMIT_PER_ADDRESS", 20),
         "SIGN_IN_LIMIT_WINDOW_MINUTES": _positive_int(env, "SIGN_IN_LIMIT_WINDOW_MINUTES", 15),
+        # The longest wait an account's failures impose on its next try (coordapp.auth.throttle).
+        "SIGN_IN_ACCOUNT_MAX_WAIT_SECONDS": _positive_int(
+            env, "SIGN_IN_ACCOUNT_MAX_WAIT_SECONDS", 60
+        ),
+        # Reverse proxies whose X-Forwarded-For names the client (coordapp.proxy); none by default.
+        "FORWARDED_ALLOW_IPS": env.get("FORWARDED_ALLOW_IPS", ""),
         "TESTING": name == "testing",
         "PASSWORD_HASH_METHOD": "scrypt",
         # Imports take files up to 10 MB; anything much larger is refused before it is read.

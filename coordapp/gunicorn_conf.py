@@ -13,7 +13,7 @@ variable               default                     meaning
 ``TIMEOUT``            ``60``                      seconds before a stuck worker is replaced
 ``MAX_REQUESTS``       ``1000``                    requests before a worker is replaced (0: never)
 ``MAX_REQUESTS_JITTER`` ``100``                    random extra, so workers are not replaced at once
-``FORWARDED_ALLOW_IPS`` ``127.0.0.1``              proxies trusted for X-Forwarded-* headers
+``FORWARDED_ALLOW_IPS`` (none)                     proxies trusted for X-Forwarded-* headers
 ``LOG_LEVEL``          ``info``                    gunicorn's and coordapp's log level
 =====================  ==========================  ============================================
 """
@@ -47,7 +47,8 @@ graceful_timeout = 30
 max_requests = _int("MAX_REQUESTS", 1000)
 max_requests_jitter = _int("MAX_REQUESTS_JITTER", 100)
 keepalive = 5
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app reads the same setting (coordapp.proxy): trust no proxy unless told which.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 # No gunicornc control socket in $HOME (unused; two servers on one host would share its path).
 control_socket_disable = True
 # Each worker imports the app itself: no database connection or Redis pool crosses a fork.

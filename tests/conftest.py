@@ -86,7 +86,10 @@ def _fresh_sign_in_limits(request: pytest.FixtureRequest) -> None:
     if "app" in request.fixturenames:
         from coordapp.auth.throttle import get_throttle
 
-        get_throttle(request.getfixturevalue("app")).reset()
+        app = request.getfixturevalue("app")
+        with app.app_context():  # the counters live in the database (or Redis)
+            get_throttle(app).reset()
+            db.session.remove()
 
 
 @pytest.fixture

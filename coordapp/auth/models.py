@@ -83,3 +83,16 @@ class ApiToken(Audited, TimestampMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class RateLimitCounter(Base):
+    """One counter of the sign-in limits (``coordapp.auth.limit_storage``), when there is no
+    Redis: shared by every worker through the database. Not audited, and not a change of the
+    data: it is written with plain statements that leave the data version alone."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(nullable=False)
+    # Unix time (seconds) at which the counter's window ends and it counts from zero again.
+    expires_at: Mapped[float] = mapped_column(sa.Float, nullable=False, index=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from coordapp import memo, validation
@@ -540,5 +542,35 @@ def authenticate_token(session: Session, *, plaintext: str) -> User | None:
     user = session.get(User, token.user_id)
     if user is None or not user.active:
         return None
-    token.last_used_at = utcnow()
+    record_token_use(session, token=token)
     return user
+
+
+# A token's "last used" is kept to the hour: a script polling every few seconds writes once an
+# hour, not on every read.
+TOKEN_USE_RESOLUTION = timedelta(hours=1)
+
+
+def record_token_use(session: Session, *, token: ApiToken, now: datetime | None = None) -> bool:
+    """Note that ``token`` was used, at most once per TOKEN_USE_RESOLUTION; True if written.
+
+    A plain UPDATE of the token's row, not an ORM change: an API read is not a change of the
+    data, so it must not move the data version (which empties every worker's dashboard cache)
+    nor take the writers' lock that every data-changing flush takes. The condition is in the
+    statement too, so two requests that both read an old time write once.
+    """
+    now = now or utcnow()
+    stale = now - TOKEN_USE_RESOLUTION
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return False
+    table = cast(sa.Table, ApiToken.__table__)
+    result = session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == token.id,
+            sa.or_(table.c.last_used_at.is_(None), table.c.last_used_at <= stale),
+        )
+        .values(last_used_at=now)
+    )
+    set_committed_value(token, "last_used_at", now)
+    return bool(result.rowcount)  # type: ignore[attr-defined]

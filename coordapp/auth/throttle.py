@@ -1,15 +1,25 @@
-"""Failed sign-ins limited per account and per client address.
+"""Failed sign-ins slow an account down and block an address; they never lock the owner out.
 
-Counts are kept with the ``limits`` library (moving windows): in Redis when ``REDIS_URL`` is set,
-so that every worker process sees the same counts, else in the process. Once an account, or an
-address, has had its allowance of failures within the window, further sign-ins for it are
-refused (429) without the password being checked, until the window has moved on; a successful
-sign-in clears the account's count. Unknown addresses are counted like known ones, so the
-refusal says nothing about which accounts exist. Emails are hashed before they become keys: no
-personal data in Redis.
+Two limits, counted with the ``limits`` library (fixed windows) in storage that every worker
+shares: Redis when ``REDIS_URL`` is set, else the app's database (``limit_storage``). So N
+gunicorn workers enforce one limit, not N.
 
-If Redis cannot be reached, counting goes on in the process (and the error is logged): sign-in
-keeps working, with limits per worker instead of shared ones.
+* **Per account: a wait that grows, capped.** The first ``SIGN_IN_LIMIT_PER_ACCOUNT`` failures
+  cost nothing. After each further failure the account's next try must wait 2, 4, 8 … seconds,
+  at most ``SIGN_IN_ACCOUNT_MAX_WAIT_SECONDS`` (60). A try during the wait is answered 429 with
+  the seconds left, without checking the password (or the wait would be no obstacle); the first
+  try after it is checked as usual, so the owner with the right password is in after at most
+  that wait. Failures are remembered for 24 hours; a successful sign-in forgets them. An
+  attacker spread over many addresses gets about one guess a minute per account.
+* **Per address: a block of the address, not of the account.** ``SIGN_IN_LIMIT_PER_ADDRESS``
+  failures from one client address within ``SIGN_IN_LIMIT_WINDOW_MINUTES`` refuse further
+  sign-ins from that address until the window ends; other addresses, the owner's included,
+  are not affected. The address is the proxy's ``X-Forwarded-For`` only when
+  ``FORWARDED_ALLOW_IPS`` trusts the proxy (``coordapp.proxy``), else the connection's.
+
+Unknown emails are counted like known ones, so no answer says which accounts exist. Emails
+are hashed before they become keys: no personal data in Redis or the counters table. If Redis
+cannot be reached, counting goes on in the database (the error is logged).
 """
 
 from __future__ import annotations
@@ -18,18 +28,26 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
 from flask.sansio.app import App
-from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.limits import RateLimitItemPerSecond
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy.orm import Session
+
+from coordapp.auth.limit_storage import DatabaseStorage
 
 logger = logging.getLogger(__name__)
 EXTENSION_KEY = "coordapp_sign_in_throttle"
+# How long an account's failures are remembered (a successful sign-in forgets them at once).
+ACCOUNT_MEMORY_HOURS = 24
+# A ceiling the account's failure count never reaches: the count only sets the wait.
+ACCOUNT_COUNT_CEILING = 1_000_000
 
 
 def _account_key(email: str) -> str:
@@ -43,7 +61,11 @@ def _address_key(address: str | None) -> str:
 
 @dataclass(frozen=True)
 class Refusal:
+    """Why a sign-in is not tried now: ``blocked_address`` (the address used up its failures)
+    or an account in its wait; and for how long."""
+
     retry_after_seconds: int
+    blocked_address: bool = False
 
     @property
     def minutes(self) -> int:
@@ -57,13 +79,25 @@ class SignInThrottle:
         per_account: int,
         per_address: int,
         window_minutes: int,
+        max_wait_seconds: int = 60,
         storage_uri: str | None = None,
+        session_factory: Callable[[], Session] | None = None,
         key_prefix: str = "coordapp-sign-in",
     ) -> None:
-        self.account_limit: RateLimitItem = RateLimitItemPerMinute(per_account, window_minutes)
+        self.free_failures = per_account
+        self.max_wait_seconds = max_wait_seconds
         self.address_limit: RateLimitItem = RateLimitItemPerMinute(per_address, window_minutes)
-        self._local = MovingWindowRateLimiter(MemoryStorage())
-        self._shared: MovingWindowRateLimiter | None = None
+        self.account_count: RateLimitItem = RateLimitItemPerHour(
+            ACCOUNT_COUNT_CEILING, ACCOUNT_MEMORY_HOURS
+        )
+        if session_factory is None:
+            from coordapp.extensions import db
+
+            def session_factory() -> Session:
+                return db.session()  # looked up at each call: the request's session
+
+        self._database = FixedWindowRateLimiter(DatabaseStorage(session_factory))
+        self._shared: FixedWindowRateLimiter | None = None
         if storage_uri:
             # Short timeouts: a Redis that hangs must not hold sign-in up (see the fallback).
             storage = storage_from_string(
@@ -71,7 +105,7 @@ class SignInThrottle:
             )
             if not isinstance(storage, Storage):  # an asyncio storage: not for a WSGI app
                 raise ValueError(f"REDIS_URL {storage_uri!r} names an asyncio storage.")
-            self._shared = MovingWindowRateLimiter(storage)
+            self._shared = FixedWindowRateLimiter(storage)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SignInThrottle:
@@ -79,6 +113,7 @@ class SignInThrottle:
             per_account=int(config["SIGN_IN_LIMIT_PER_ACCOUNT"]),
             per_address=int(config["SIGN_IN_LIMIT_PER_ADDRESS"]),
             window_minutes=int(config["SIGN_IN_LIMIT_WINDOW_MINUTES"]),
+            max_wait_seconds=int(config.get("SIGN_IN_ACCOUNT_MAX_WAIT_SECONDS", 60)),
             storage_uri=config.get("REDIS_URL") or None,
         )
 
@@ -86,45 +121,62 @@ class SignInThrottle:
     def uses_redis(self) -> bool:
         return self._shared is not None
 
-    def _limiter(self) -> MovingWindowRateLimiter:
-        return self._shared or self._local
-
     def _call(self, method: str, *args: Any) -> Any:
-        limiter = self._limiter()
+        limiter = self._shared or self._database
         try:
             return getattr(limiter, method)(*args)
-        except Exception:  # a storage outage must not lock everyone out
-            if limiter is self._local:
+        except Exception:  # a Redis outage must not lock everyone out
+            if limiter is self._database:
                 raise
-            logger.exception("Sign-in limits: Redis unavailable, counting in this process")
-            return getattr(self._local, method)(*args)
+            logger.exception("Sign-in limits: Redis unavailable, counting in the database")
+            return getattr(self._database, method)(*args)
 
-    def _checks(self, email: str, address: str | None) -> list[tuple[RateLimitItem, str]]:
-        return [
-            (self.account_limit, _account_key(email)),
-            (self.address_limit, _address_key(address)),
-        ]
+    def wait_after(self, failures: int) -> int:
+        """Seconds the account's next try waits after its ``failures``-th failure in a row."""
+        extra = failures - self.free_failures
+        if extra <= 0:
+            return 0
+        return min(self.max_wait_seconds, 2 ** min(extra, 30))
+
+    def _wait_gate(self, failures: int) -> RateLimitItem | None:
+        wait = self.wait_after(failures)
+        return RateLimitItemPerSecond(1, wait) if wait else None
+
+    def failures(self, *, email: str) -> int:
+        """Failed sign-ins of the account (in a row, within ACCOUNT_MEMORY_HOURS)."""
+        stats = self._call("get_window_stats", self.account_count, _account_key(email))
+        return int(self.account_count.amount - stats.remaining)
+
+    def _seconds_until(self, item: RateLimitItem, key: str) -> int:
+        stats = self._call("get_window_stats", item, key)
+        return max(1, math.ceil(float(stats.reset_time) - time.time()))
 
     def refusal(self, *, email: str, address: str | None) -> Refusal | None:
-        """A refusal when the account or the address has no failure left in its window."""
-        waits = []
-        for item, key in self._checks(email, address):
-            if not self._call("test", item, key):
-                stats = self._call("get_window_stats", item, key)
-                reset_time = float(stats.reset_time)
-                waits.append(max(1, math.ceil(reset_time - time.time())))
-        return Refusal(max(waits)) if waits else None
+        """Why a sign-in may not be tried now, or None: the address is blocked, or the account
+        is in the wait that followed its last failure."""
+        if not self._call("test", self.address_limit, _address_key(address)):
+            wait = self._seconds_until(self.address_limit, _address_key(address))
+            return Refusal(wait, blocked_address=True)
+        key = _account_key(email)
+        gate = self._wait_gate(self.failures(email=email))
+        if gate is not None and not self._call("test", gate, key):
+            return Refusal(self._seconds_until(gate, key))
+        return None
 
     def failed(self, *, email: str, address: str | None) -> None:
-        for item, key in self._checks(email, address):
-            self._call("hit", item, key)
+        key = _account_key(email)
+        self._call("hit", self.address_limit, _address_key(address))
+        self._call("hit", self.account_count, key)
+        gate = self._wait_gate(self.failures(email=email))
+        if gate is not None:
+            self._call("hit", gate, key)
 
     def succeeded(self, *, email: str) -> None:
-        self._call("clear", self.account_limit, _account_key(email))
+        self._call("clear", self.account_count, _account_key(email))
 
     def reset(self) -> None:
         """Forget every count (tests; an operator after an incident)."""
-        self._local.storage.reset()
+        self._database.storage.reset()
         if self._shared is not None:
             self._shared.storage.reset()
 

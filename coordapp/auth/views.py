@@ -56,9 +56,12 @@ def _count_failed_sign_ins(state: BlueprintSetupState) -> None:
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "bootstrap.static", "main.health"})
 GENERIC_FAILURE = "Email or password is not right, or the account is not active."
 TOO_MANY_FAILURES = (
-    "Too many failed sign-ins for this account or from this network address. For your "
-    "security, signing in is paused: try again in {wait}, or ask an admin to check "
-    "the account."
+    "Too many failed sign-ins from this network address. For your security, signing in from "
+    "it is paused: try again in {wait}, or ask an admin to check."
+)
+ACCOUNT_WAIT = (
+    "Several sign-ins to this account have failed, so each new try has to wait a little. "
+    "Try again in {seconds} seconds: with the right password you will be signed in."
 )
 
 
@@ -89,9 +92,12 @@ def sign_in() -> Any:
         limits = throttle.get_throttle(current_app)
         refusal = limits.refusal(email=email, address=address)
         if refusal is not None:
-            minutes = refusal.minutes
-            wait = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
-            message = TOO_MANY_FAILURES.format(wait=wait)
+            if refusal.blocked_address:
+                minutes = refusal.minutes
+                wait = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+                message = TOO_MANY_FAILURES.format(wait=wait)
+            else:
+                message = ACCOUNT_WAIT.format(seconds=refusal.retry_after_seconds)
             flash(message, "danger")
             page = render_template("auth/sign_in.html", form=form)
             return page, 429, {"Retry-After": str(refusal.retry_after_seconds)}

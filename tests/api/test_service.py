@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp.audit.service import data_version
 from coordapp.auth import service as auth
 from coordapp.auth.models import ApiToken
 from coordapp.errors import Forbidden, ValidationError
@@ -69,3 +71,33 @@ def test_only_the_owner_or_an_admin_revokes(session: Session) -> None:
     assert token.revoked_at is not None
     assert [t.id for t in auth.user_tokens(session, user=owner)] == [token.id]
     assert auth.user_tokens(session, user=other) == []
+
+
+def _last_used(session: Session, token_id: int) -> object:
+    table = ApiToken.__table__
+    return session.execute(
+        sa.select(table.c.last_used_at).where(table.c.id == token_id)  # type: ignore[attr-defined]
+    ).scalar_one()
+
+
+def test_a_token_used_twice_within_the_hour_is_written_once(session: Session) -> None:
+    user = _user(session, "viewer", "poll@api.example")
+    token, _plaintext = auth.create_token(session, user=user, name="poller")
+    first = datetime(2026, 12, 1, 9, 0)
+    assert auth.record_token_use(session, token=token, now=first)
+    assert not auth.record_token_use(session, token=token, now=first + timedelta(minutes=59))
+    assert _last_used(session, token.id) == first
+    later = first + timedelta(hours=1, seconds=1)
+    assert auth.record_token_use(session, token=token, now=later)
+    assert _last_used(session, token.id) == later
+
+
+def test_using_a_token_does_not_move_the_data_version(session: Session) -> None:
+    user = _user(session, "viewer", "reader@api.example")
+    _token, plaintext = auth.create_token(session, user=user, name="reader")
+    session.flush()
+    before = data_version(session)
+    assert auth.authenticate_token(session, plaintext=plaintext) is user
+    session.flush()
+    assert data_version(session) == before
+    assert not session.dirty

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.api.service import RESOURCES
+from coordapp.audit.service import data_version
 from coordapp.auth import service as auth
 from coordapp.auth.models import ApiToken
 from coordapp.demo.service import load_demo
@@ -454,3 +455,19 @@ def test_ids_beyond_the_integer_range_are_404_or_422(
     body = {"commitment_id": str(huge), "received_on": "2025-01-01", "amount": "1"}
     error = _assert_error(client.post("/api/v1/funding-receipts", json=body, headers=headers), 422)
     assert error["field"] == "commitment_id"
+
+
+def test_api_reads_do_not_change_the_data_version(
+    client: FlaskClient, token_for: TokenFor, in_app: InApp
+) -> None:
+    """A polling script must not empty the dashboards' caches: reads are not writes."""
+    headers = token_for("viewer")
+    with in_app() as s:
+        before = data_version(s)
+    for _ in range(3):
+        assert client.get("/api/v1/coverage", headers=headers).status_code == 200
+        assert client.get("/api/v1/organizations", headers=headers).status_code == 200
+    with in_app() as s:
+        assert data_version(s) == before
+        token = s.scalar(sa.select(ApiToken).where(ApiToken.name == "viewer script"))
+        assert token is not None and token.last_used_at is not None  # noted, once
