@@ -62,6 +62,9 @@ UNLABELLED = """() => {
     .map(el => `${el.tagName.toLowerCase()}#${el.id || '?'}[name=${el.name || '?'}]`);
 }"""
 
+# Record pages take their id through the app's id converter (coordapp.inputs, 1..2^31-1).
+RECORD_ID = "<id:record_id>"
+
 
 def _get_rules(app: Flask) -> dict[str, str]:
     rules = {}
@@ -76,9 +79,7 @@ def _get_rules(app: Flask) -> dict[str, str]:
 
 def _first_record(page: Any, server: str, list_url: str, detail_rule: str) -> str:
     """The first record linked from a list page, as its detail URL."""
-    pattern = re.compile(
-        "^" + re.escape(detail_rule).replace(re.escape("<int:record_id>"), r"\d+") + "$"
-    )
+    pattern = re.compile("^" + re.escape(detail_rule).replace(re.escape(RECORD_ID), r"\d+") + "$")
     page.goto(server + list_url)
     for href in page.locator("main a[href]").evaluate_all(
         "els => els.map(e => e.getAttribute('href'))"
@@ -103,7 +104,7 @@ def _pages(app: Flask, page: Any, server: str) -> list[str]:
             urls.append(rule)
         elif endpoint == "training.participation_edit":
             continue  # found below, from a training's page
-        elif re.fullmatch(r"[^<]*<int:record_id>[^<]*", rule):
+        elif re.fullmatch(r"[^<]*" + re.escape(RECORD_ID) + r"[^<]*", rule):
             prefix = endpoint.rsplit("_", 1)[0]
             list_rule, detail_rule = rules.get(prefix + "_list"), rules.get(prefix + "_detail")
             if list_rule is None or detail_rule is None:
@@ -112,7 +113,7 @@ def _pages(app: Flask, page: Any, server: str) -> list[str]:
             if prefix not in records:
                 records[prefix] = _first_record(page, server, list_rule, detail_rule)
             record_id = records[prefix].rsplit("/", 1)[1]
-            urls.append(rule.replace("<int:record_id>", record_id))
+            urls.append(rule.replace(RECORD_ID, record_id))
         else:
             unknown.append(endpoint)
     assert not unknown, f"routes with parameters the label check cannot open: {unknown}"
