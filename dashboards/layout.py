@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import dash
@@ -334,7 +336,16 @@ def register_shell(app: dash.Dash, pages: Sequence[Page]) -> None:
         key = str(trigger["key"]) if isinstance(trigger, dict) else ""
         if not n_clicks or page is None or key not in page.downloads:
             return None
-        return page.downloads[key](_filters_from(values, ids), viewer_suppression())
+        export = page.downloads[key](_filters_from(values, ids), viewer_suppression())
+        # Like the record lists' exports: who took the numbers, and when.
+        taken = (
+            ("exported by", getattr(current_user, "email", "")),
+            ("exported at", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        )
+        return dataclasses.replace(
+            export,
+            document=dataclasses.replace(export.document, stamp=export.document.stamp + taken),
+        )
 
     def download_callback(kind: str) -> Any:
         return app.callback(

@@ -25,7 +25,7 @@ from coordapp.partners import service as partners
 from coordapp.reference.models import Country
 from coordapp.reporting import service as reporting
 
-FIRST_YEAR = 1990
+FIRST_YEAR = 1999  # the network's founding year: no board pack before it
 _ADMITTED = (MembershipStatus.PROVISIONAL.value, MembershipStatus.FULL.value)
 
 

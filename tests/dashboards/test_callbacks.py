@@ -207,6 +207,7 @@ def test_funding_total_converted_at_a_known_rate(
         in csv
     )
     assert f"# as of: {TODAY.isoformat()}" in csv
+    assert "# exported by: " in csv and f"# exported at: {date.today().isoformat()}" in csv
     assert f"# rates applied: 1 EUR = 1.25 USD ({date(year, 1, 1).isoformat()})" in csv
     assert f"{year},{expected:.2f},0.00" in csv
 
