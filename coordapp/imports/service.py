@@ -94,6 +94,9 @@ class RowResult:
     key: str
     errors: list[CellError] = field(default_factory=list)
     changed: tuple[str, ...] = ()
+    # What the row writes but a person should look at first (e.g. a receipt that takes its
+    # commitment over 100 %): shown in the dry run, never a reason to refuse the file.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -937,6 +940,7 @@ def report_lines(report: ImportReport, *, errors_only: bool = False) -> list[str
         elif not errors_only:
             changed = f" ({', '.join(row.changed)})" if row.changed else ""
             lines.append(f"row {row.row}: {row.outcome.value} {row.key}{changed}")
+        lines.extend(f"row {row.row}: warning: {warning}" for warning in row.warnings)
     if report.applied:
         verdict = "Applied"
     elif report.dry_run and report.ok:
