@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -163,6 +165,18 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.labels import label
 
     app.jinja_env.filters["label"] = label
+    # ``{% if value is a_date %}``: list cells that show a date (alone or first) keep it on
+    # one line.
+    app.jinja_env.tests["a_date"] = _shows_a_date
+
+
+_STARTS_WITH_A_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\b")
+
+
+def _shows_a_date(value: object) -> bool:
+    return isinstance(value, dt.date) or bool(
+        isinstance(value, str) and _STARTS_WITH_A_DATE.match(value)
+    )
 
 
 def _nav_url(endpoint: str, slug: str) -> str:

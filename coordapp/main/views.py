@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask_login import current_user
 
 from coordapp.extensions import current_session
 from coordapp.main import service
@@ -36,6 +37,14 @@ def home() -> Any:
     )
     attention = service.needs_attention(session, today=today)
     return render_template("main/home.html", figures=figures, attention=attention)
+
+
+@bp.route("/login")
+def login() -> Any:
+    """The address people type from habit: sign-in, then home (home at once if signed in)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    return redirect(url_for("auth.sign_in"))
 
 
 @bp.route("/coming-soon/<section>")
