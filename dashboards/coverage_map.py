@@ -69,8 +69,9 @@ def _slider_marks(first: int, last: int) -> dict[int, str]:
 def play_label(*, playing: bool) -> list[Any]:
     """The play button's icon (Bootstrap Icons, served locally) and word."""
     icon = "bi-pause-fill" if playing else "bi-play-fill"
+    decorative: dict[str, Any] = {"aria-hidden": "true"}  # the word names the button
     return [
-        html.I(className=f"bi {icon} me-1", **{"aria-hidden": "true"}),
+        html.I(className=f"bi {icon} me-1", **decorative),
         "Pause" if playing else "Play",
     ]
 
