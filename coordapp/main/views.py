@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from coordapp.extensions import current_session
 from coordapp.main import service
+from coordapp.reporting.cache import cached
 
 bp = Blueprint("main", __name__)
 
@@ -32,10 +33,14 @@ def inject_record_url() -> dict[str, Any]:
 def home() -> Any:
     session = current_session()
     today = date.today()
-    figures = service.home_figures(
-        session, today=today, currency=current_app.config["REPORTING_CURRENCY"]
+    # Both keyed by the data version: a visit after no change reads them from the report cache.
+    figures = cached(
+        session,
+        service.home_figures,
+        today=today,
+        currency=current_app.config["REPORTING_CURRENCY"],
     )
-    attention = service.needs_attention(session, today=today)
+    attention = cached(session, service.needs_attention, today=today)
     return render_template("main/home.html", figures=figures, attention=attention)
 
 
