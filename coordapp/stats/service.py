@@ -116,6 +116,13 @@ def format_value(metric: MetricDefinition, value: Decimal | None) -> str:
     return format(value.quantize(Decimal("0.01")).normalize(), "f")
 
 
+def display_value(metric: MetricDefinition, value: Decimal) -> str:
+    """A value as pages show it: counts with thousands separators, percentages with " %"."""
+    if metric.unit == MetricUnit.COUNT:
+        return f"{int(value):,}"
+    return f"{value.quantize(Decimal('0.01')):,} %"
+
+
 def _display_value(stat: HotlineStatistic) -> Any:
     if stat.metric.unit == MetricUnit.COUNT:
         return int(stat.value)
@@ -189,7 +196,14 @@ STATISTIC_LIST = ListSpec(
         Column("country", "Country", Hotline.country_code, lambda s: s.hotline.country.name),
         Column("period", "Period", HotlineStatistic.period_start, period_label),
         Column("metric", "Metric", MetricDefinition.sort_order, lambda s: metric_label(s.metric)),
-        Column("value", "Value", HotlineStatistic.value, _display_value),
+        Column(
+            "value",
+            "Value",
+            HotlineStatistic.value,
+            _display_value,
+            display=lambda stat: display_value(stat.metric, stat.value),
+            align_end=True,
+        ),
         Column("updated", "Updated", HotlineStatistic.updated_at, lambda s: s.updated_at.date()),
     ),
     default_sort="-period",

@@ -80,7 +80,7 @@ def statistics_detail(record_id: int) -> Any:
         obj=obj,
         history=records.history(session, obj=obj),
         label=service.period_label(obj),
-        value=service.format_value(obj.metric, obj.value),
+        value=service.display_value(obj.metric, obj.value),
     )
 
 
