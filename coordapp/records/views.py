@@ -7,7 +7,7 @@ a stale version becomes the 409 conflict page that keeps the user's input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
+from coordapp import listing
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.exports import csv_response, xlsx_response
 from coordapp.extensions import current_session
-from coordapp.listing import ListParams, ListSpec, export_rows, run_list
+from coordapp.listing import Filter, ListParams, ListSpec, export_rows, run_list
 from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
 
@@ -120,6 +121,34 @@ def list_export(
     return csv_response(filename, rows, stamp=stamp)
 
 
+@dataclass(frozen=True, slots=True)
+class FilterView:
+    """A list filter as its page draws it: a select of ``choices``, a free text input, or (over
+    ``listing.TYPEAHEAD_OVER`` choices) a text input suggesting labels from ``lookup``."""
+
+    filter: Filter
+    choices: Sequence[tuple[str, str]] | None
+    lookup: str | None = None
+    typed_label: str = ""
+
+
+def list_filters(session: Session, spec: ListSpec, params: ListParams) -> list[FilterView]:
+    views = []
+    for flt in spec.filters:
+        if flt.choices is None:
+            views.append(FilterView(flt, None))
+            continue
+        choices = listing.filter_choices(session, spec, flt)
+        if not listing.typed(choices):
+            views.append(FilterView(flt, choices))
+            continue
+        chosen = params.filters.get(flt.key)
+        label = next((text for value, text in choices if value == chosen), "")
+        lookup = url_for("main.filter_suggestions", list=spec.name, filter=flt.key)
+        views.append(FilterView(flt, None, lookup=lookup, typed_label=label))
+    return views
+
+
 def register_resource(bp: Blueprint, res: Resource) -> None:
     """Add the list, export, detail, new, edit, archive and restore routes of ``res`` to ``bp``."""
     base = f"/{res.slug}"
@@ -142,11 +171,12 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
         if exported is not None:
             return exported
         result = run_list(session, res.list_spec, params)
-        filters = [
-            (flt, flt.choices(session) if flt.choices else None) for flt in res.list_spec.filters
-        ]
         return render_template(
-            "records/list.html", res=res, bp=bp.name, result=result, filters=filters
+            "records/list.html",
+            res=res,
+            bp=bp.name,
+            result=result,
+            filters=list_filters(session, res.list_spec, result.params),
         )
 
     def detail_view(record_id: int) -> Any:
