@@ -40,6 +40,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
@@ -343,9 +345,6 @@ def country_suggestions(session: Session, text: str, *, limit: int = 3) -> list[
     within one typing slip (a letter missing, extra, wrong or two swapped) for a name of up
     to nine letters, two for a longer one, in any word order; none for a name that is not close
     to any country's ("Atlantis", "Wakanda"). Names are compared loosely (``_plain_name``)."""
-    from rapidfuzz import process
-    from rapidfuzz.distance import OSA
-
     wanted = _plain_name(text)
     if len(wanted) < 4:  # "Oz", "XY": any country is one or two slips away
         return []
@@ -1193,7 +1192,9 @@ def column_help(itype: ImportType) -> list[tuple[str, str, bool]]:
     described = {
         Kind.TEXT: "text",
         Kind.DATE: "a date (YYYY-MM-DD, or day/month-first as chosen)",
-        Kind.DECIMAL: "a number (decimal point or comma as chosen)",
+        Kind.DECIMAL: (
+            "a number with the decimal mark chosen; thousands grouped in threes, if at all"
+        ),
         Kind.COUNTRY: "a country name or ISO code",
         Kind.CURRENCY: "an ISO 4217 currency code",
         Kind.CHOICE: "one of",
@@ -1204,7 +1205,7 @@ def column_help(itype: ImportType) -> list[tuple[str, str, bool]]:
         Kind.USER: "a user's email",
         Kind.ALLOCATIONS: (
             "each pillar with its share: 'Capacity Building 60%; Network Expansion 40%', "
-            "or amounts that add up to the pledge"
+            "or amounts that add up to the pledge; a pillar named alone takes all of it"
         ),
         Kind.MEMBERSHIP: (
             "dated membership changes: '2019-05-01 provisional; 2021-06-01 full' "

@@ -520,7 +520,8 @@ FUNDING_COMMITMENTS = ImportType(
     notes=(
         "A commitment is found by its funder and title; it is recorded as pledged.",
         "Allocations are shares in percent (adding up to 100) or amounts (adding up to the "
-        "pledge), one per pillar, separated by semicolons.",
+        "pledge), one per pillar, separated by semicolons; a pillar named alone takes the "
+        "whole pledge.",
     ),
     batch_writes=True,
 )
