@@ -340,31 +340,46 @@ def _words_sorted(name: str) -> str:
     return " ".join(sorted(name.split()))
 
 
-def country_suggestions(session: Session, text: str, *, limit: int = 3) -> list[str]:
-    """The countries ``text`` is probably a misspelling of, closest first ("Germany (DE)"):
-    within one typing slip (a letter missing, extra, wrong or two swapped) for a name of up
-    to nine letters, two for a longer one, in any word order; none for a name that is not close
-    to any country's ("Atlantis", "Wakanda"). Names are compared loosely (``_plain_name``)."""
-    wanted = _plain_name(text)
+@functools.cache
+def _alias_choices() -> tuple[list[str], list[str]]:
+    """The aliases as written, and with their words sorted ("kingdom united")."""
+    written = list(_country_aliases())
+    return written, [_words_sorted(name) for name in written]
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest_countries(wanted: str) -> Mapping[str, int]:
+    """ISO alpha-2 -> typing slips (a letter missing, extra, wrong, or two swapped) from
+    ``wanted`` to the country's closest name, in the words' order or sorted; only the
+    countries within one slip for a name of up to nine letters, two for a longer one."""
     if len(wanted) < 4:  # "Oz", "XY": any country is one or two slips away
-        return []
+        return {}
     slips = 1 if len(wanted) < 10 else 2
-    names = dict(session.execute(sa.select(Country.alpha2, Country.name)).all())
-    aliases = _country_aliases() | {_plain_name(name): code for code, name in names.items()}
-    written = list(aliases)
+    aliases = _country_aliases()
+    written, words_sorted = _alias_choices()
     closest: dict[str, int] = {}
-    for query, choices in (
-        (wanted, written),
-        (_words_sorted(wanted), [_words_sorted(name) for name in written]),
-    ):
+    for query, choices in ((wanted, written), (_words_sorted(wanted), words_sorted)):
         for _, distance, index in process.extract(
             query, choices, scorer=OSA.distance, score_cutoff=slips, limit=None
         ):
             code = aliases[written[index]]
             closest[code] = min(distance, closest.get(code, distance))
-    ranked = sorted(
-        (distance, names[code], code) for code, distance in closest.items() if code in names
+    return closest
+
+
+def country_suggestions(session: Session, text: str, *, limit: int = 3) -> list[str]:
+    """The countries ``text`` is probably a misspelling of, closest first ("Germany (DE)");
+    none for a name that is not close to any country's ("Atlantis", "Wakanda"). Names are
+    compared loosely (``_plain_name``), by the edit distance of ``_closest_countries``."""
+    closest = _closest_countries(_plain_name(text))
+    if not closest:
+        return []
+    names = dict(
+        session.execute(
+            sa.select(Country.alpha2, Country.name).where(Country.alpha2.in_(list(closest)))
+        ).all()
     )
+    ranked = sorted((closest[code], name, code) for code, name in names.items())
     return [f"{name} ({code})" for _, name, code in ranked[:limit]]
 
 
