@@ -25,7 +25,7 @@ from coordapp.imports import service as imports
 from coordapp.imports.service import DateOrder, DecimalMark, Options
 from tests import factories
 from tests.imports.test_cli import run as run_cli
-from tests.imports.test_service import csv_bytes
+from tests.imports.test_service import csv_bytes, xlsx_bytes
 from tests.imports.test_service import run as run_import
 from tests.imports.test_views import upload
 
@@ -123,6 +123,24 @@ def test_import_page_refuses_the_shifted_decimal_point_in_the_forms_words(
     assert str(escape(SHIFTED_POINT)) in page
     assert TOO_MANY_DECIMALS in page and "Apply:" not in page
     assert commitments(in_app) == {}
+
+
+def test_a_spreadsheet_number_with_decimals_is_refused_for_yen(session: Session) -> None:
+    factories.organization(session, name="Yen Fund")
+    header = PLEDGE_HEADER.split(";")
+    cells: list[object] = pledge("x").split(";")
+    rows = [header, [*cells[:2], 12.5, *cells[3:]], [*cells[:1], "B", "12.5", *cells[3:]]]
+    report = run_import(
+        session,
+        xlsx_bytes(rows),
+        type_name="funding-commitments",
+        filename="pledges.xlsx",
+        options=Options(decimal=DecimalMark.COMMA),
+    )
+    assert [(e.row, e.column, e.message) for e in report.errors] == [
+        (2, "amount", TOO_MANY_DECIMALS),  # a number cell: its decimal mark is no question
+        (3, "amount", SHIFTED_POINT),  # a text cell is read like a CSV cell
+    ]
 
 
 def test_a_decimal_point_file_refuses_a_decimal_comma(session: Session) -> None:
