@@ -322,12 +322,13 @@ def _country_aliases() -> dict[str, str]:
             name = getattr(country, attribute, None)
             if name:
                 aliases.setdefault(_plain_name(name), country.alpha_2)
-    by_alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
+    # Kosovo, which pycountry lacks, as the reference table keys it (coco: XKX).
+    by_alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries} | {"XKX": "XK"}
     data = _converter().data
     for alpha3, short, official in zip(
         data["ISO3"], data["name_short"], data["name_official"], strict=True
     ):
-        code = by_alpha3.get(alpha3) or (alpha3 == "XKX" and "XK") or None
+        code = by_alpha3.get(alpha3)
         for name in (short, official):
             if code and isinstance(name, str):
                 aliases.setdefault(_plain_name(name), code)
