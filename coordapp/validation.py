@@ -264,21 +264,12 @@ def _read_number(written: str, mark: DecimalMark, *, thousands: bool) -> Decimal
         sign, text = ("" if text[0] == "+" else "-"), text[1:]
     if not written:
         return f"Enter a number, e.g. 1234{point}56"
-    if not _NUMBER_CHARACTERS.fullmatch(text):
-        return f"{_shown(written)} is not a number; write e.g. 1234{point}56"
     whole, has_mark, fraction = text.partition(point)
+    if not _NUMBER_CHARACTERS.fullmatch(text) or (has_mark and not fraction):
+        return f"{_shown(written)} is not a number; write e.g. 1234{point}56"
     if point in fraction:
         return f"{not_written_so}: it has more than one {mark_name}"
-    if has_mark and not fraction.isdigit():
-        misplaced = next((c for c in fraction if not c.isdigit()), None)
-        if misplaced is None:
-            return f"{_shown(written)} is not a number; write e.g. 1234{point}56"
-        name, example = _separator(misplaced)
-        return (
-            f"{not_written_so}: {name} may only separate thousands in groups of three "
-            f"(1{example}250{example}000{point}50)"
-        )
-    separators = {_separator(c)[1] for c in whole if not c.isdigit()}
+    separators = {_separator(c)[1] for c in text if not c.isdigit() and c != point}
     if separators and not thousands:
         return f"{not_written_so}: write it without thousands separators"
     if len(separators) > 1:
@@ -286,12 +277,13 @@ def _read_number(written: str, mark: DecimalMark, *, thousands: bool) -> Decimal
         return f"{not_written_so}: it mixes {names} as thousands separators; use one"
     if separators:
         (separator,) = separators
-        grouped = "".join(" " if c in _BLANKS else "'" if c in _APOSTROPHES else c for c in whole)
-        if not re.fullmatch(rf"[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+", grouped):
-            name, example = _separator(separator)
+        grouped = "".join(_separator(c)[1] if not c.isdigit() else c for c in whole)
+        in_threes = rf"[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+"
+        if (has_mark and not fraction.isdigit()) or not re.fullmatch(in_threes, grouped):
+            name = _separator(separator)[0]
             return (
                 f"{not_written_so}: {name} may only separate thousands in groups of three "
-                f"(1{example}250{example}000{point}50)"
+                f"(1{separator}250{separator}000{point}50)"
             )
     digits = "".join(c for c in whole if c.isdigit()) or "0"
     return Decimal(sign + digits + (f".{fraction}" if has_mark else ""))
