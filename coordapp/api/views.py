@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from coordapp import validation
 from coordapp.api import service
 from coordapp.api.spec import build_spec, operation
 from coordapp.audit import service as audit
@@ -117,9 +118,9 @@ def _form(data: Mapping[str, Any], *, lists: frozenset[str] = frozenset()) -> di
         elif value is None or isinstance(value, str):
             if isinstance(value, str) and (key.endswith("_date") or key.endswith("_on")):
                 try:
-                    out[key] = date.fromisoformat(value.strip()) if value.strip() else None
+                    out[key] = validation.iso_date(value) if value.strip() else None
                 except ValueError as exc:
-                    raise ValidationError(key, "Enter a date as YYYY-MM-DD.") from exc
+                    raise ValidationError(key, str(exc)) from exc
             else:
                 out[key] = value
         elif isinstance(value, bool):

@@ -66,6 +66,9 @@ class ImportColumn:
     # The kinds of record the column names ("organization", "hotline", "user"): the importer
     # looks the file's names up ahead, a thousand per query (``NAME_LOOKUPS``, coordapp.memo).
     names: tuple[str, ...] = ()
+    # A number column whose values may group thousands (1.250.000,50); not a rate, where
+    # "1.085" with a decimal comma is far likelier a slip than 1085.
+    thousands: bool = True
 
     def value_of(self, obj: Any) -> Any:
         return self.current(obj) if self.current else getattr(obj, self.field)
@@ -246,7 +249,7 @@ EXCHANGE_RATES = ImportType(
         ImportColumn("base", "base_code", Kind.CURRENCY, required=True, aliases=("base_code",)),
         ImportColumn("quote", "quote_code", Kind.CURRENCY, required=True, aliases=("quote_code",)),
         ImportColumn("date", "rate_date", Kind.DATE, required=True, aliases=("rate_date",)),
-        ImportColumn("rate", "rate", Kind.DECIMAL, required=True),
+        ImportColumn("rate", "rate", Kind.DECIMAL, required=True, thousands=False),
         ImportColumn("source", "source"),
     ),
     key_columns=("base", "quote", "date"),
@@ -517,7 +520,8 @@ FUNDING_COMMITMENTS = ImportType(
     notes=(
         "A commitment is found by its funder and title; it is recorded as pledged.",
         "Allocations are shares in percent (adding up to 100) or amounts (adding up to the "
-        "pledge), one per pillar, separated by semicolons.",
+        "pledge), one per pillar, separated by semicolons; a pillar named alone takes the "
+        "whole pledge.",
     ),
     batch_writes=True,
 )

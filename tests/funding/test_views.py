@@ -241,7 +241,7 @@ def test_a_pledge_by_percentage_shows_amounts_and_shares(
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"amount": "abc"}, "Enter an amount as a number"),
+        ({"amount": "abc"}, "&#39;abc&#39; is not a number; write e.g. 1234.56."),
         ({"amount": "-100"}, "more than zero"),
         ({"amount": "100.001"}, "2 decimal places"),
         ({"currency_code": "JPY"}, "0 decimal places"),
