@@ -38,6 +38,9 @@ from coordapp.funding.conversion import RateCoverage
 from coordapp.funding.models import FundingCommitment, FundingReceipt
 from coordapp.reference import service as reference
 
+# Commitments per conversion query (an import may name thousands).
+_CHUNK = 1000
+
 
 class WarningKind(enum.StrEnum):
     NO_RATE = "no_rate"
@@ -76,11 +79,16 @@ def rate_warnings(
 
 
 def commitment_warnings(
-    session: Session, *, data: Mapping[str, Any], reporting: str
+    session: Session,
+    *,
+    data: Mapping[str, Any],
+    reporting: str,
+    coverage: RateCoverage | None = None,
 ) -> list[MoneyWarning]:
     """A pledge converts at its pledge date: warn when its currency has no rate by then.
 
-    Data that is not valid has no warnings (saving it says what is wrong)."""
+    Data that is not valid has no warnings (saving it says what is wrong). ``coverage``: the
+    rates as read once for many rows (an import), else read here."""
     pledged_on = data.get("pledged_on")
     if not isinstance(pledged_on, date):
         return []
@@ -89,7 +97,7 @@ def commitment_warnings(
     except ValidationError:
         return []
     return rate_warnings(
-        conversion.rate_coverage(session),
+        coverage or conversion.rate_coverage(session),
         code=currency.code,
         on=pledged_on,
         reporting=reporting,
@@ -106,22 +114,22 @@ def receipt_values(
     by_currency: dict[str, list[int]] = defaultdict(list)
     for commitment in commitments:
         by_currency[commitment.currency_code].append(commitment.id)
-    values: dict[int, dict[int, Decimal]] = {
-        cid: {} for ids in by_currency.values() for cid in ids
-    }
-    for currency, ids in by_currency.items():
-        amounts = sa.select(
-            FundingReceipt.commitment_id,
-            FundingReceipt.id.label("receipt_id"),
-            FundingReceipt.currency_code,
-            FundingReceipt.amount,
-            FundingReceipt.received_on.label("dated"),
-        ).where(FundingReceipt.commitment_id.in_(ids), FundingReceipt.archived_at.is_(None))
-        totals, _ = conversion.convert_grouped(
-            session, amounts=amounts, keys=["commitment_id", "receipt_id"], currency=currency
-        )
-        for (commitment_id, receipt_id), value in totals.items():
-            values[commitment_id][receipt_id] = value
+    values: dict[int, dict[int, Decimal]] = {cid: {} for ids in by_currency.values() for cid in ids}
+    for currency, all_ids in by_currency.items():
+        for first in range(0, len(all_ids), _CHUNK):
+            ids = all_ids[first : first + _CHUNK]
+            amounts = sa.select(
+                FundingReceipt.commitment_id,
+                FundingReceipt.id.label("receipt_id"),
+                FundingReceipt.currency_code,
+                FundingReceipt.amount,
+                FundingReceipt.received_on.label("dated"),
+            ).where(FundingReceipt.commitment_id.in_(ids), FundingReceipt.archived_at.is_(None))
+            totals, _ = conversion.convert_grouped(
+                session, amounts=amounts, keys=["commitment_id", "receipt_id"], currency=currency
+            )
+            for (commitment_id, receipt_id), value in totals.items():
+                values[commitment_id][receipt_id] = value
     return values
 
 
@@ -165,7 +173,8 @@ def receipt_check(
                 f"With this receipt, {service.money_text(received, pledge)} of the "
                 f"{service.money_text(commitment.amount, pledge)} pledged in "
                 f"{commitment.title!r} is received "
-                f"({service.share_text(received, commitment.amount)}): more than the "
+                f"({service.share_text(received, commitment.amount)}): "
+                f"{service.money_text(received - commitment.amount, pledge)} more than the "
                 "commitment.",
             )
         )

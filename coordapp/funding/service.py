@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -1191,10 +1192,8 @@ def exchange_rate_defaults(session: Session, args: Mapping[str, str]) -> dict[st
     quote = (args.get("quote_code") or "").strip().upper()[:3]
     if quote and quote != conversion.PIVOT and session.get(Currency, quote) is not None:
         defaults["quote_code"] = quote
-    try:
+    with contextlib.suppress(ValueError):
         defaults["rate_date"] = date.fromisoformat((args.get("rate_date") or "")[:10])
-    except ValueError:
-        pass
     return defaults
 
 

@@ -94,9 +94,7 @@ def _cautions(warnings: Sequence[checks.MoneyWarning]) -> list[Caution]:
 def _check_commitment(
     session: Session, data: Mapping[str, Any], obj: FundingCommitment | None
 ) -> list[Caution]:
-    return _cautions(
-        checks.commitment_warnings(session, data=data, reporting=reporting_currency())
-    )
+    return _cautions(checks.commitment_warnings(session, data=data, reporting=reporting_currency()))
 
 
 def _check_receipt(
