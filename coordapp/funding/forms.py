@@ -75,37 +75,15 @@ class AllocationsField(Field):
         return self.data.get(pillar_id, "")
 
 
-class ScriptedSelect(Select):
-    """A select followed by the script of the app's own static files that drives it (the
-    Content-Security-Policy allows scripts of the app's origin only, none inline)."""
-
-    script = ""
-
-    def __call__(self, field: Field, **kwargs: Any) -> Markup:
-        select = super().__call__(field, **kwargs)
-        src = url_for("static", filename=self.script)
-        return select + Markup('<script src="{}" defer></script>').format(src)
-
-
-class PartnershipSelect(ScriptedSelect):
-    """A select of the funder's partnerships that follows the funder box."""
-
-    script = "js/funding/partnership_select.js"
+class PartnershipSelect(Select):
+    """A select of the funder's partnerships that follows the funder box, driven by the app's
+    own script (the Content-Security-Policy allows no inline script)."""
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
         kwargs["data-partnerships-of-funder"] = url_for("funding.partnerships_of_funder")
-        return super().__call__(field, **kwargs)
-
-
-class CommitmentSelect(ScriptedSelect):
-    """The receipt's commitment: choosing one sets the currency box to the commitment's (each
-    option names its currency in ``data-currency``)."""
-
-    script = "js/funding/receipt_currency.js"
-
-    def __call__(self, field: Field, **kwargs: Any) -> Markup:
-        kwargs["data-sets-currency"] = "currency_code"
-        return super().__call__(field, **kwargs)
+        select = super().__call__(field, **kwargs)
+        src = url_for("static", filename="js/funding/partnership_select.js")
+        return select + Markup('<script src="{}" defer></script>').format(src)
 
 
 class CommitmentForm(VersionedForm):
@@ -190,8 +168,8 @@ class ReceiptForm(FlaskForm):
     commitment_id = SelectField(
         "Commitment",
         validate_choice=False,
-        widget=CommitmentSelect(),
-        render_kw={"data-col": "col-12"},
+        # Choosing a commitment sets the currency to its own (static/js/coordapp.js).
+        render_kw={"data-col": "col-12", "data-fills": "currency_code"},
     )
     received_on = DateField("Received on", validators=[InputRequired()])
     amount = TextValueField(
@@ -219,7 +197,7 @@ def receipt_form(session: Session, obj: FundingReceipt | None) -> FlaskForm:
     form.commitment_id.choices = [
         ("", "— choose —", {}),
         *(
-            (value, text, {"data-currency": currency})
+            (value, text, {"data-fill": currency})
             for value, text, currency in service.commitment_choices(session, include=include)
         ),
     ]

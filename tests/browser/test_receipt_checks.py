@@ -54,9 +54,9 @@ def test_a_receipt_follows_its_commitment_and_is_checked(
     expect(currency).to_have_value("")
     commitment = page.get_by_label("Commitment", exact=True)
     # A commitment in a currency other than the reporting one, to see the box follow it.
-    options = commitment.locator("option[data-currency]:not([data-currency=EUR])")
+    options = commitment.locator("option[data-fill]:not([data-fill=EUR])")
     chosen = options.first.get_attribute("value")
-    pledge_currency = options.first.get_attribute("data-currency")
+    pledge_currency = options.first.get_attribute("data-fill")
     assert chosen and pledge_currency
     commitment.select_option(chosen)
     expect(currency).to_have_value(pledge_currency)

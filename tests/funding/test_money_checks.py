@@ -58,8 +58,8 @@ def test_a_new_receipt_takes_its_commitments_currency(signed_in: SignedIn, in_ap
     # list, was), and each commitment names its currency for the page's script.
     page = client.get("/receipts/new").data.decode()
     assert "<option selected" not in page.split('id="currency_code"')[1].split("</select>")[0]
-    assert f'data-currency="USD" value="{ids.commitment}"' in page
-    assert "/static/js/funding/receipt_currency.js" in page
+    assert f'data-fill="USD" value="{ids.commitment}"' in page
+    assert 'data-fills="currency_code"' in page
     # Posted without a currency (no script), the receipt is in the commitment's.
     response = client.post("/receipts/new", data=receipt(ids, currency_code=""))
     assert response.status_code == 302
@@ -140,7 +140,7 @@ def test_a_receipt_over_the_commitment_is_asked_about_and_keeps_the_input(
     assert "Nothing was saved yet" in page
     assert "USD 110,000.00 of the USD 100,000.00 pledged" in page and "(110.00%)" in page
     assert 'value="80000.00"' in page and 'value="TRF-OVER"' in page
-    assert f'<option data-currency="USD" selected value="{ids.commitment}">' in page
+    assert f'<option data-fill="USD" selected value="{ids.commitment}">' in page
     assert len(receipts(in_app)) == 1
     # "Save anyway" confirms exactly what was asked: another amount is asked about again.
     token = confirm_token(page)
