@@ -220,12 +220,11 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
     def new_view() -> Any:
         session = current_session()
         form = make_form(session, **res.new_defaults(session, request.args))
-        cautions: Sequence[Caution] = ()
         if form.validate_on_submit():
             cautions = check(session, form, None)
+            if unconfirmed(cautions):
+                return ask(form, None, cautions)
             try:
-                if unconfirmed(cautions):
-                    return ask(form, None, cautions)
                 assert res.create is not None
                 obj = res.create(session, data=form_data(form))
             except ValidationError as error:
@@ -251,9 +250,9 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
             form._fields["version"].data = obj.version
         if form.validate_on_submit():
             cautions = check(session, form, obj)
+            if unconfirmed(cautions):
+                return ask(form, obj, cautions)
             try:
-                if unconfirmed(cautions):
-                    return ask(form, obj, cautions)
                 assert res.update is not None
                 res.update(
                     session, obj=obj, data=form_data(form), expected_version=submitted_version(form)
