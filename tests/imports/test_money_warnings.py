@@ -4,11 +4,14 @@ warnings, never errors: the file still applies."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.extensions import db
@@ -16,6 +19,10 @@ from coordapp.funding.models import FundingCommitment, FundingReceipt
 from coordapp.imports import service as imports
 from tests import factories
 from tests.imports.test_service import count, csv_bytes, run
+from tests.imports.test_views import upload
+
+InApp = Callable[[], AbstractContextManager[Session]]
+SignedIn = Callable[[str], FlaskClient]
 
 HEADER = "funder,commitment,received_on,amount,currency,reference"
 
@@ -112,3 +119,14 @@ def test_the_cli_dry_run_prints_the_warnings(
     assert "row 3: warning: With this receipt, USD 1,100.00 of the USD 1,000.00" in result.output
     assert "row 4: warning: Received on 2026-02-01, after its period ended" in result.output
     assert "row 5: warning: There is no rate between AED and EUR" in result.output
+
+
+def test_the_dry_run_page_lists_the_warnings(signed_in: SignedIn, in_app: InApp) -> None:
+    with in_app() as s:
+        arrange(s)
+    page = upload(
+        signed_in("manager"), csv_bytes(*FILE), filename="receipts.csv", type_name="receipts"
+    ).get_data(as_text=True)
+    assert "row(s) to look at before applying" in page
+    assert "Row 3: With this receipt, USD 1,100.00 of the USD 1,000.00 pledged" in page
+    assert "Row 5: There is no rate between AED and EUR on or before 2025-05-01" in page
