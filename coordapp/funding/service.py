@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -1078,7 +1079,9 @@ def receipts_of_commitments(
     return sorted(found, key=lambda receipt: receipt.id)
 
 
-def _clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+def clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A receipt's values as stored (the currency is the commitment's when none is given), or
+    the ValidationError saying what is wrong."""
     commitment_id = _optional_id(
         "commitment_id", data.get("commitment_id"), message="Choose the commitment."
     )
@@ -1118,7 +1121,7 @@ def _clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def create_receipt(session: Session, *, data: Mapping[str, Any]) -> FundingReceipt:
-    receipt = FundingReceipt(**_clean_receipt(session, data))
+    receipt = FundingReceipt(**clean_receipt(session, data))
     session.add(receipt)
     session.flush()
     return receipt
@@ -1132,13 +1135,16 @@ def update_receipt(
     expected_version: int | None = None,
 ) -> FundingReceipt:
     # Receipts carry no version column: the last save wins, and the audit shows both.
-    records.apply_changes(obj, _clean_receipt(session, data))
+    records.apply_changes(obj, clean_receipt(session, data))
     session.flush()
     return obj
 
 
-def commitment_choices(session: Session, *, include: int | None = None) -> list[tuple[str, str]]:
-    """Open commitments (most recent first) for the receipt form, plus ``include``."""
+def commitment_choices(
+    session: Session, *, include: int | None = None
+) -> list[tuple[str, str, str]]:
+    """Open commitments (most recent first) for the receipt form, plus ``include``: (id,
+    label, currency)."""
     rows = session.execute(
         sa.select(
             FundingCommitment.id,
@@ -1161,14 +1167,15 @@ def commitment_choices(session: Session, *, include: int | None = None) -> list[
         .limit(COMMITMENT_CHOICES_LIMIT)
     ).all()
     return [
-        (str(cid), f"{funder} · {title} · {money_text(amount, code)} (#{cid})")
+        (str(cid), f"{funder} · {title} · {money_text(amount, code)} (#{cid})", code)
         for cid, title, amount, code, funder in rows
     ]
 
 
 def receipt_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
-    """Prefill a new receipt from ``?commitment_id=`` (the commitment page's button)."""
-    commitment_id = validation.record_id(args.get("commitment_id"))
+    """Prefill a new receipt from ``?commitment_id=`` (the commitment page's button) or
+    ``?commitment=`` (the receipts list's filter): the commitment and its currency."""
+    commitment_id = validation.record_id(args.get("commitment_id") or args.get("commitment"))
     commitment = session.get(FundingCommitment, commitment_id) if commitment_id else None
     if commitment is None:
         return {"received_on": date.today()}
@@ -1180,6 +1187,18 @@ def receipt_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any
 
 
 # --- exchange rates --------------------------------------------------------------------------
+
+
+def exchange_rate_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
+    """Prefill a new rate from ``?quote_code=AED&rate_date=2026-12-01`` (the link under a
+    receipt or pledge that no rate converts yet): against EUR, as every rate is."""
+    defaults: dict[str, Any] = {"base_code": conversion.PIVOT}
+    quote = (args.get("quote_code") or "").strip().upper()[:3]
+    if quote and quote != conversion.PIVOT and session.get(Currency, quote) is not None:
+        defaults["quote_code"] = quote
+    with contextlib.suppress(ValueError):
+        defaults["rate_date"] = date.fromisoformat((args.get("rate_date") or "")[:10])
+    return defaults
 
 
 EXCHANGE_RATE_LIST = ListSpec(

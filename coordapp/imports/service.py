@@ -947,14 +947,18 @@ def _import_row(
     # a service refuses then sends the whole file through the safe mode (see ``run_import``).
     savepoint = session.begin_nested() if safe else None
     try:
+        warnings: list[str] = []
         if itype.apply_row is not None:
-            outcome_name, changed = itype.apply_row(session, data=data, context=context)
+            outcome_name, changed, *warned = itype.apply_row(session, data=data, context=context)
             outcome = Outcome(outcome_name)
+            warnings = list(warned[0]) if warned else []
         else:
             outcome, changed = _match_and_write(session, itype, data, known)
+            if itype.warn is not None:
+                warnings = itype.warn(session, data=data, context=context)
         if savepoint is not None:
             savepoint.commit()
-        return RowResult(number, outcome, key, changed=changed)
+        return RowResult(number, outcome, key, changed=changed, warnings=warnings)
     except (DomainError, sa.exc.IntegrityError) as exc:
         if savepoint is None:
             raise _RetrySafely() from exc

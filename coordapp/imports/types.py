@@ -95,9 +95,12 @@ class ImportType:
     index_key: Callable[[Mapping[str, Any]], tuple[Any, ...] | None] | None = None
     notes: tuple[str, ...] = field(default=())
     # For types whose row writes a record and its parts (events, allocations, participation):
-    # ``apply_row(session, data=..., context=...) -> (outcome, changed fields)`` replaces the
-    # generic match-then-create/update. ``context`` lives for one run over the file.
-    apply_row: Callable[..., tuple[str, tuple[str, ...]]] | None = None
+    # ``apply_row(session, data=..., context=...) -> (outcome, changed fields[, warnings])``
+    # replaces the generic match-then-create/update. ``context`` lives for one run over the file.
+    apply_row: Callable[..., tuple[Any, ...]] | None = None
+    # For rows written by the generic create/update: ``warn(session, data=..., context=...)``
+    # -> what a person should look at before applying (``RowResult.warnings``).
+    warn: Callable[..., list[str]] | None = None
     # Loader options for the records a large file is likely to update (their collections).
     preload: tuple[Any, ...] = ()
     # ``prepare(session, values=..., context=...)`` looks up once, for the whole file, what its
@@ -493,6 +496,7 @@ FUNDING_COMMITMENTS = ImportType(
     match=_unused_match,
     create=adapters.create_commitment,
     update=adapters.update_commitment,
+    warn=adapters.commitment_warnings,
     example={
         "funder": "Example Trust & Safety Ltd",
         "title": "Analyst training grant 2027",

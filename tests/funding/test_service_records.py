@@ -538,15 +538,16 @@ def test_receipt_form_choices_offer_open_commitments(session: Session, funder: A
     service.change_commitment_status(
         session, commitment=cancelled, status="cancelled", on=date(2024, 12, 1), note=None
     )
-    ids = [value for value, _ in service.commitment_choices(session)]
+    ids = [value for value, _, _ in service.commitment_choices(session)]
     assert ids == [str(open_one.id)]
     assert str(cancelled.id) in [
-        v for v, _ in service.commitment_choices(session, include=cancelled.id)
+        v for v, _, _ in service.commitment_choices(session, include=cancelled.id)
     ]
-    label = dict(service.commitment_choices(session))[str(open_one.id)]
+    ((_, label, currency),) = service.commitment_choices(session)
     assert (
         label == f"Brightpath Foundation · Core grant 2025-2026 · USD 100,000.00 (#{open_one.id})"
     )
+    assert currency == "USD"
     assert (
         service.receipt_defaults(session, {"commitment_id": str(open_one.id)})["currency_code"]
         == "USD"
