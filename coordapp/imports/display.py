@@ -76,13 +76,13 @@ def row_values(itype: ImportType, report: ImportReport, row: RowResult) -> list[
 
 
 def target(itype: ImportType, row: RowResult) -> str:
-    """Which record the row writes: "updates #12 'Funder: Title'", "new record", …"""
+    """Which record the row writes: "updates #12", "new record", … (beside the row's key)."""
     if row.outcome == Outcome.CREATE:
         return "new record"
     if row.target is None:
         return ""
     verb = {Outcome.UPDATE: "updates", Outcome.UNCHANGED: "matches"}.get(row.outcome, "matches")
-    return f"{verb} {itype.title.lower()} #{row.target} {row.key!r}"
+    return f"{verb} #{row.target}"
 
 
 def report_lines(

@@ -168,15 +168,11 @@ def read_header(
 
 
 def is_template_header(itype: ImportType, header: Sequence[str]) -> bool:
-    """Whether every named column is one of the template's and every required one is there."""
+    """Whether every named column of the file is one of the template's, once: nothing to map
+    (a required column may still be missing, which the check reports with the rows)."""
     named = [raw for raw in header if normal(raw)]
     columns = [by_name(itype, raw) for raw in named]
-    present = {c.name for c in columns if c is not None}
-    return (
-        None not in columns
-        and len(present) == len(named)
-        and all(c.name in present for c in itype.columns if c.required)
-    )
+    return None not in columns and len({c.name for c in columns if c}) == len(named)
 
 
 def suggested(itype: ImportType, header: Sequence[str]) -> list[str]:

@@ -681,11 +681,28 @@ def run_import(
 
 def file_header(type_name: str, filename: str, content: bytes) -> list[str] | None:
     """The header row of an upload, or None when the file cannot be read (its check says why)."""
+    found = preview(type_name, filename, content)
+    return found[0] if found is not None else None
+
+
+def preview(
+    type_name: str, filename: str, content: bytes, *, samples: int = 3
+) -> tuple[list[str], list[list[str]]] | None:
+    """The header of an upload and, per column, its first few non-blank values (for the
+    mapping page); None when the file cannot be read."""
     itype = import_type(type_name)
     try:
-        return readers.read_table(filename, content, header_hint=_header_hint(itype)).header
+        table = readers.read_table(filename, content, header_hint=_header_hint(itype))
     except FileProblem:
         return None
+    found: list[list[str]] = [[] for _ in table.header]
+    for _, cells in table.rows:
+        for index, cell in enumerate(cells[: len(found)]):
+            if len(found[index]) < samples and not _blank(cell):
+                found[index].append(str(cell).strip())
+        if all(len(values) >= samples for values in found):
+            break
+    return table.header, found
 
 
 def _header_hint(itype: ImportType) -> frozenset[str]:
