@@ -233,7 +233,7 @@ def parse_map_options(
         column = itype.column(wanted)
         if column is None:
             raise ValueError(
-                f"--map {option!r}: {target.strip()!r} is not a {itype.title.lower()} column; "
+                f"--map {option!r}: {target.strip()!r} is not a column of {itype.title.lower()}; "
                 f"choose one of: {', '.join(c.name for c in itype.columns)}, or ignore."
             )
         chosen[index] = column.name
