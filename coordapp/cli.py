@@ -363,7 +363,7 @@ def import_command(
             apply=not dry_run,
             columns=columns,
         )
-    for line in display.report_lines(imports.import_type(type_name), report, errors_only=quiet):
+    for line in display.report_lines(report, errors_only=quiet):
         click.echo(line)
     if not report.ok:
         sys.exit(1)

@@ -75,7 +75,7 @@ def row_values(itype: ImportType, report: ImportReport, row: RowResult) -> list[
     ]
 
 
-def target(itype: ImportType, row: RowResult) -> str:
+def target(row: RowResult) -> str:
     """Which record the row writes: "updates #12", "new record", … (beside the row's key)."""
     if row.outcome == Outcome.CREATE:
         return "new record"
@@ -85,9 +85,7 @@ def target(itype: ImportType, row: RowResult) -> str:
     return f"{verb} #{row.target}"
 
 
-def report_lines(
-    itype: ImportType, report: ImportReport, *, errors_only: bool = False
-) -> list[str]:
+def report_lines(report: ImportReport, *, errors_only: bool = False) -> list[str]:
     """The report as text lines (the CLI prints them)."""
     lines = [
         f"column {header!r}: read as {name} ({how})"
@@ -105,7 +103,7 @@ def report_lines(
                 lines.append(f"row {row.row}: error in {error.column or 'row'}: {error.message}")
         elif not errors_only:
             changed = f" ({', '.join(row.changed)})" if row.changed else ""
-            matched = target(itype, row)
+            matched = target(row)
             matched = f" [{matched}]" if matched and row.outcome != Outcome.CREATE else ""
             lines.append(f"row {row.row}: {row.outcome.value} {row.key}{changed}{matched}")
         lines.extend(f"row {row.row}: warning: {warning}" for warning in row.warnings)

@@ -119,6 +119,11 @@ def _synonym_index() -> dict[str, tuple[tuple[str, ...], ...]]:
 _BY_WORD = _synonym_index()
 
 
+def synonym_words() -> list[str]:
+    """Every synonym as written in the table (accents kept)."""
+    return [word.strip() for _, words in SYNONYMS for word in words.split("|")]
+
+
 def by_name(itype: ImportType, header: str) -> ImportColumn | None:
     """The column a header names as the template does (its name, field or an alias)."""
     return itype.column(normal(header))

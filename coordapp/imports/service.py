@@ -706,9 +706,9 @@ def preview(
 
 
 def _header_hint(itype: ImportType) -> frozenset[str]:
-    return frozenset(
-        readers.normal_header(n) for c in itype.columns for n in (c.name, c.field, *c.aliases)
-    )
+    """Names that mark a workbook's header row (below a title): the columns', and synonyms."""
+    names = [n for c in itype.columns for n in (c.name, c.field, *c.aliases)]
+    return frozenset(readers.normal_header(n) for n in (*names, *header_mapping.synonym_words()))
 
 
 def columns_from_options(

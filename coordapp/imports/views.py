@@ -168,7 +168,7 @@ def _rows_context(itype: ImportType, report: imports.ImportReport) -> dict[str, 
         "rows_shown": ROWS_SHOWN,
         "read_as": display.read_as(report),
         "values": {row.row: display.row_values(itype, report, row) for row in shown_rows},
-        "targets": {row.row: display.target(itype, row) for row in shown_rows},
+        "targets": {row.row: display.target(row) for row in shown_rows},
     }
 
 
