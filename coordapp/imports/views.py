@@ -238,7 +238,6 @@ def map_columns() -> Any:
     if "" in chosen:
         problems.insert(0, "Choose, for every file column, a column or “ignore”.")
     if problems:
-        form.offer(_column_choices(itype), chosen, posted=True)
         return _columns_page(
             itype, {**pending, "columns": chosen}, content, form, problems=problems
         )

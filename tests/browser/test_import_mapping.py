@@ -9,6 +9,7 @@ commitment is then on its list.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -24,13 +25,7 @@ FILE = (
 ).encode("cp1252")
 
 
-def test_a_french_funding_file_is_mapped_checked_and_applied(
-    server: str, open_page: Callable[..., object], shots: Shots
-) -> None:
-    from playwright.sync_api import Page, expect
-
-    page = open_page("manager")
-    assert isinstance(page, Page)
+def choose_the_file(page: Any, server: str) -> None:
     page.goto(server + "/import/")
     page.get_by_label("What the file holds").select_option("funding-commitments")
     page.get_by_label("Dates written as").select_option("dmy")
@@ -38,6 +33,16 @@ def test_a_french_funding_file_is_mapped_checked_and_applied(
     page.get_by_label("File (.csv or .xlsx, at most 10 MB)").set_input_files(
         {"name": "engagements.csv", "mimeType": "text/csv", "buffer": FILE}
     )
+
+
+def test_a_french_funding_file_is_mapped_checked_and_applied(
+    server: str, open_page: Callable[..., object], shots: Shots
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    page = open_page("manager")
+    assert isinstance(page, Page)
+    choose_the_file(page, server)
     shots(page, "upload")
     page.get_by_role("button", name="Check the file").click()
 
@@ -80,13 +85,7 @@ def test_a_french_funding_file_is_mapped_checked_and_applied(
     shots(page, "commitment listed")
 
     # The same header again: the remembered mapping is used without asking.
-    page.goto(server + "/import/")
-    page.get_by_label("What the file holds").select_option("funding-commitments")
-    page.get_by_label("Dates written as").select_option("dmy")
-    page.get_by_label("Numbers written with").select_option("comma")
-    page.get_by_label("File (.csv or .xlsx, at most 10 MB)").set_input_files(
-        {"name": "engagements.csv", "mimeType": "text/csv", "buffer": FILE}
-    )
+    choose_the_file(page, server)
     page.get_by_role("button", name="Check the file").click()
     expect(page.get_by_text("read with the mapping remembered for this header")).to_be_visible()
     expect(page.locator("tr[data-row='2']")).to_contain_text("unchanged")

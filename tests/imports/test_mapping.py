@@ -225,11 +225,15 @@ def commitments(in_app: InApp) -> dict[str, tuple[Decimal, date]]:
         return {c.title: (c.amount, c.period_start) for c in found}
 
 
-def test_foreign_headers_are_mapped_checked_and_applied(
-    signed_in: Callable[[str], FlaskClient], in_app: InApp
-) -> None:
+@pytest.fixture
+def funder(in_app: InApp) -> None:
     with in_app() as s:
         factories.organization(s, name="Mapping Funder")
+
+
+def test_foreign_headers_are_mapped_checked_and_applied(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp, funder: None
+) -> None:
     manager = signed_in("manager")
     offered = upload(manager, FRENCH)
     page = offered.get_data(as_text=True)
@@ -250,10 +254,8 @@ def test_foreign_headers_are_mapped_checked_and_applied(
 
 
 def test_the_mapping_is_remembered_for_the_next_file_with_the_same_header(
-    signed_in: Callable[[str], FlaskClient], in_app: InApp
+    signed_in: Callable[[str], FlaskClient], in_app: InApp, funder: None
 ) -> None:
-    with in_app() as s:
-        factories.organization(s, name="Mapping Funder")
     manager = signed_in("manager")
     upload(manager, FRENCH)
     # The user reads "Début" as the pledge date too; the next file gets that choice.
