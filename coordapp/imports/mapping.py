@@ -154,7 +154,13 @@ def read_header(
         if choice == IGNORE:
             read[index] = FileColumn(index, raw, None, ReadAs.IGNORED)
         elif choice:
-            read[index] = FileColumn(index, raw, itype.column(normal(choice)), ReadAs.CHOSEN)
+            column = itype.column(normal(choice))
+            how = (
+                ReadAs.NAME
+                if column is not None and column == by_name(itype, raw)
+                else ReadAs.CHOSEN
+            )
+            read[index] = FileColumn(index, raw, column, how)
         elif normal(raw):
             column = by_name(itype, raw)
             if column is not None:

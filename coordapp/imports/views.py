@@ -199,6 +199,13 @@ def _columns_page(
         columns=list(zip(header, samples, form.columns.entries, strict=False)),
         how={fc.index: fc.how.value for fc in suggested},
         problems=problems or [],
+        # Selects to mark: a column chosen twice, or no choice at all.
+        doubled={
+            entry.data
+            for entry in form.columns.entries
+            if problems and [e.data for e in form.columns.entries].count(entry.data) > 1
+        }
+        - {header_mapping.IGNORE},
         help={name: (takes, required) for name, takes, required in imports.column_help(itype)},
     ), (422 if problems else 200)
 
