@@ -39,8 +39,9 @@ from tests.conftest import sign_in
 
 EXAMPLES_PER_FORM = 25
 SUCCESS = {201, 302, 303}
-# The import's result page (200) is the answer to an applied import.
-SUCCESS_ALSO = {"imports.apply": {200}}
+# The import's result page (200) is the answer to an applied import, and its check page the
+# answer to a column mapping.
+SUCCESS_ALSO = {"imports.apply": {200}, "imports.map_columns": {200}}
 # Routes without fields of their own (a button), or that end the session under test.
 NOT_FORMS = (
     "_archive",
@@ -141,6 +142,16 @@ PAGES: dict[str, Callable[[FlaskClient, int], Any]] = {
         data={
             "type_name": "organizations",
             "file": (io.BytesIO(b"name,kind\nFuzz Apply Org,ngo\n"), "orgs.csv"),
+            "dates": "iso",
+            "decimal": "point",
+        },
+        content_type="multipart/form-data",
+    ),
+    "imports.map_columns": lambda client, hotline: client.post(
+        "/import/",
+        data={
+            "type_name": "organizations",
+            "file": (io.BytesIO(b"Nom;Genre;Pays\nFuzz Map Org;ngo;Belgique\n"), "orgs.csv"),
             "dates": "iso",
             "decimal": "point",
         },
