@@ -249,3 +249,17 @@ def parse_map_options(
             )
         chosen[index] = column.name
     return chosen
+
+
+def pack(itype: ImportType, chosen: Sequence[str]) -> str:
+    """A mapping in a few bytes (for the session cookie): each column's position, "-" ignored."""
+    positions = {column.name: str(index) for index, column in enumerate(itype.columns)}
+    return ",".join(positions.get(choice, "-") for choice in chosen)
+
+
+def unpack(itype: ImportType, packed: str) -> list[str]:
+    names = [column.name for column in itype.columns]
+    return [
+        names[int(part)] if part.isdigit() and int(part) < len(names) else IGNORE
+        for part in packed.split(",")
+    ]

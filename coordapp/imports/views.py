@@ -50,13 +50,29 @@ def _options(pending: dict[str, Any]) -> imports.Options:
     )
 
 
+def _remember(pending: dict[str, Any]) -> None:
+    """Keep how to read the waiting upload in the session (the mapping packed small)."""
+    itype = imports.import_type(pending["type_name"])
+    columns = pending.get("columns")
+    packed = header_mapping.pack(itype, columns) if columns is not None else None
+    session[_PENDING] = {**pending, "columns": packed}
+
+
+def _pending() -> dict[str, Any]:
+    stored = dict(session.get(_PENDING) or {})
+    if stored.get("columns") is not None and stored.get("type_name") in IMPORT_TYPES:
+        itype = IMPORT_TYPES[stored["type_name"]]
+        stored["columns"] = header_mapping.unpack(itype, str(stored["columns"]))
+    return stored
+
+
 def _keep(content: bytes, pending: dict[str, Any]) -> dict[str, Any]:
     """Stash the upload (dropping the one waiting before) and remember how to read it."""
     previous = session.get(_PENDING)
     if previous:
         imports.drop_stash(previous.get("token", ""), owner_id=current_user.id)
     pending = {**pending, "token": imports.stash_upload(content, owner_id=current_user.id)}
-    session[_PENDING] = pending
+    _remember(pending)
     return pending
 
 
@@ -65,7 +81,7 @@ def _waiting(token: str | None) -> tuple[dict[str, Any], bytes] | None:
 
     Another user's upload is a 404 (NotFound), even named in a forged form."""
     content = imports.load_stash(token or "", owner_id=current_user.id)
-    pending = session.get(_PENDING) or {}
+    pending = _pending()
     if content is None or token != pending.get("token"):
         return None
     return pending, content
@@ -143,7 +159,7 @@ def _check(
         ):
             pending = _keep(content, pending)
         else:
-            session[_PENDING] = pending
+            _remember(pending)
     if report.ok:
         apply_form = ApplyForm(token=pending["token"])
         apply_form.token.data = pending["token"]
@@ -220,8 +236,7 @@ def _column_choices(itype: ImportType) -> list[tuple[str, str]]:
 @require_role(Role.MANAGER)
 def columns() -> Any:
     """The mapping step again, for the upload waiting (the report's "change the mapping")."""
-    pending = session.get(_PENDING) or {}
-    waiting = _waiting(pending.get("token"))
+    waiting = _waiting(_pending().get("token"))
     if waiting is None:
         return _gone()
     pending, content = waiting

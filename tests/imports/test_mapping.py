@@ -355,3 +355,11 @@ def test_cli_map_naming_no_column_is_refused_clearly(
     assert code == 1 and "'colour' is not a column of exchange rates" in out
     code, out = cli(app, "import", "exchange-rates", str(file), "--map", "Base=base")
     assert code == 1 and "the file has no column 'Base'" in out
+
+
+def test_a_mapping_travels_in_the_session_cookie_in_a_few_bytes() -> None:
+    """The upload's mapping rides in the (4 KB) session cookie: 200 columns fit easily."""
+    chosen = ["ignore"] * 190 + GUESSED + ["notes", "partnership"]
+    packed = mapping.pack(COMMITMENTS, chosen)
+    assert len(packed) < 600
+    assert mapping.unpack(COMMITMENTS, packed) == chosen
