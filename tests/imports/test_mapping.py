@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from coordapp.extensions import db
@@ -170,6 +171,23 @@ def test_parsed_values_and_the_matched_record(session: Session) -> None:
     assert first.values["period_end"] == date(2027, 3, 31)
     assert blank.outcome == Outcome.SKIP and second.outcome == Outcome.CREATE
     assert second.values["currency_code"] == "USD"
+
+
+def test_a_workbook_title_above_a_foreign_header_is_skipped(session: Session) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (["Liste des partenaires 2026"], [], ["Nom", "Genre", "Pays"]):
+        sheet.append(row)
+    sheet.append(["Alpha Conseil", "ngo", "Belgique"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = imports.run_import(
+        session, type_name="organizations", filename="p.xlsx", content=buffer.getvalue()
+    )
+    assert [fc.header for fc in report.columns] == ["Nom", "Genre", "Pays"]
+    assert report.ok, report.errors
+    assert report.rows[0].values["hq_country_code"] == "BE"
 
 
 # --- the page --------------------------------------------------------------------------------
