@@ -10,7 +10,7 @@ from typing import Any
 
 from coordapp.imports.mapping import ReadAs
 from coordapp.imports.service import ImportReport, Outcome, RowResult
-from coordapp.imports.types import ImportColumn, ImportType, Kind
+from coordapp.imports.types import IMPORT_TYPES, ImportColumn, ImportType, Kind
 
 _HOW = {
     ReadAs.NAME: "by name",
@@ -105,7 +105,11 @@ def report_lines(report: ImportReport, *, errors_only: bool = False) -> list[str
             changed = f" ({', '.join(row.changed)})" if row.changed else ""
             matched = target(row)
             matched = f" [{matched}]" if matched and row.outcome != Outcome.CREATE else ""
-            lines.append(f"row {row.row}: {row.outcome.value} {row.key}{changed}{matched}")
+            read = ""
+            if report.dry_run:  # what the row will write, as read from its cells
+                values = row_values(IMPORT_TYPES[report.type_name], report, row)
+                read = " | " + "; ".join(f"{name} {value}" for name, value in values)
+            lines.append(f"row {row.row}: {row.outcome.value} {row.key}{changed}{matched}{read}")
         lines.extend(f"row {row.row}: warning: {warning}" for warning in row.warnings)
     if report.applied:
         verdict = "Applied"

@@ -158,7 +158,7 @@ class ImportReport:
         if counts["unchecked"]:
             text += f", {counts['unchecked']} not checked (header problems)"
         if counts["skip"]:
-            text += f"; {counts['skip']} blank rows skipped"
+            text += f"; {counts['skip']} blank row{'s' if counts['skip'] > 1 else ''} skipped"
         return text
 
 

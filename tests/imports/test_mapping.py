@@ -349,6 +349,8 @@ def test_cli_map_and_synonyms_say_how_each_column_was_read(
     code, out = cli(app, "import", "exchange-rates", str(file), "--dry-run", *options)
     assert code == 1 and "Unknown column(s) 'Basis', 'Währung', 'Quelle'" in out
     assert "column 'Datum': read as date (by synonym)" in out
+    # The rows are read all the same, and the dry run shows what they hold.
+    assert "row 2: unchecked" in out and "| date 2026-03-31; rate 1.085" in out
     maps = ("--map", "Basis=base", "--map", "Währung=quote", "--map", "quelle=ignore")
     code, out = cli(app, "import", "exchange-rates", str(file), *maps, *options)
     assert code == 0, out
