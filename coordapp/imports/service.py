@@ -43,7 +43,7 @@ from flask import current_app
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from coordapp import memo
+from coordapp import memo, validation
 from coordapp.audit import service as audit
 from coordapp.db import utcnow
 from coordapp.errors import DomainError, NotFound, ValidationError
@@ -973,6 +973,9 @@ def _flush_batch(session: Session) -> None:
 PROGRESS_KEY = "import_progress"
 
 
+_DATE_RANGES = (("period_start", "period_end"), ("start_date", "end_date"))
+
+
 def _import_row(
     session: Session,
     itype: ImportType,
@@ -996,6 +999,14 @@ def _import_row(
             data[column.field] = _normalise(session, column, value, options, lookups)
         except ValueError as exc:
             errors.append(CellError(number, column.name, str(exc)))
+    # Rules the services check after the first refusal, checked here with the cells, so the
+    # row lists them all at once (the same rule functions the services call).
+    for start, end in _DATE_RANGES:
+        if data.get(start) is not None and data.get(end) is not None and end in by_field:
+            try:
+                validation.date_range(data[start], data[end], end_field=end)
+            except ValidationError as exc:
+                errors.append(CellError(number, by_field[end].name, exc.message))
     for index in range(len(cells)):
         if index not in mapping and index not in header.unread and not _blank(cells[index]):
             errors.append(

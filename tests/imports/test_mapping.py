@@ -134,14 +134,15 @@ def test_unknown_columns_alone_still_check_every_row_through_its_service(
     assert outcomes == ["update", "create", "error"] and not report.ok
 
 
-def test_every_cell_error_of_a_row_at_once_currency_included(session: Session) -> None:
+def test_every_error_of_a_row_at_once_currency_and_date_order_included(session: Session) -> None:
     content = (
         b"funder,title,amount,currency,pledged_on,period_start,period_end,allocations\r\n"
-        b"Nobody,T,12x,EURO,2026-13-01,2026-01-01,2026-12-31,Capacity Building 100%\r\n"
+        b"Nobody,T,12x,EURO,2026-13-01,2026-01-01,2025-12-31,Capacity Building 100%\r\n"
     )
     report = run(session, content, "funding-commitments")
-    columns = sorted(e.column or "" for e in report.rows[0].errors)
-    assert columns == ["amount", "currency", "pledged_on"]
+    errors = {e.column: e.message for e in report.rows[0].errors}
+    assert sorted(errors) == ["amount", "currency", "period_end", "pledged_on"]
+    assert errors["period_end"] == "The end date cannot be before the start date."
 
 
 def test_blank_rows_are_listed_as_skipped(session: Session) -> None:
