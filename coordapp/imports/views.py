@@ -154,12 +154,11 @@ def _check(
     apply_form = None
     if report.ok or mapped:
         # Kept while the mapping may still change, or to be applied.
-        if session.get(_PENDING, {}).get("token") != pending.get("token") or not pending.get(
-            "token"
-        ):
-            pending = _keep(content, pending)
-        else:
+        waiting = (session.get(_PENDING) or {}).get("token")
+        if pending.get("token") and pending["token"] == waiting:
             _remember(pending)
+        else:
+            pending = _keep(content, pending)
     if report.ok:
         apply_form = ApplyForm(token=pending["token"])
         apply_form.token.data = pending["token"]
