@@ -1077,11 +1077,17 @@ def _match_and_write(
         itype.update(session, obj=obj, data=full, expected_version=None)
         after = _snapshot(obj) | (itype.state(obj) if itype.state else {})
         changed = tuple(k for k in after if after[k] != before[k])
-        return (Outcome.UPDATE if changed else Outcome.UNCHANGED), changed, getattr(obj, "id", None)
+        return (Outcome.UPDATE if changed else Outcome.UNCHANGED), changed, _stored_id(obj)
     created = itype.create(session, data=data)
     if known is not None and key is not None:
         known[key] = created.id if created.id is not None else created
     return Outcome.CREATE, (), None
+
+
+def _stored_id(obj: Any) -> int | None:
+    """The record's id if it was stored before this file (not a row above, nor a dry-run id)."""
+    record_id = getattr(obj, "id", None)
+    return record_id if isinstance(record_id, int) and record_id > 0 else None
 
 
 # --- uploads kept between the dry run and the apply (a file, never the database) -------------

@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -176,9 +177,16 @@ def _check(
     ), (200 if report.ok else 422)
 
 
+def _detail_endpoint(itype: ImportType) -> str | None:
+    """The page of one record of the type: the records registry names it like its list."""
+    endpoint = itype.list_endpoint.removesuffix("_list") + "_detail"
+    return endpoint if endpoint in current_app.view_functions else None
+
+
 def _rows_context(itype: ImportType, report: imports.ImportReport) -> dict[str, Any]:
     shown_rows = report.rows[:ROWS_SHOWN]
     return {
+        "detail_endpoint": _detail_endpoint(itype),
         "shown_rows": shown_rows,
         "rows_shown": ROWS_SHOWN,
         "read_as": display.read_as(report),

@@ -333,6 +333,17 @@ def test_a_template_header_goes_straight_to_the_check(
     assert "Columns:" not in page
 
 
+def test_the_check_links_the_record_a_row_updates(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    with in_app() as s:
+        org_id = factories.organization(s, name="Page Link Org").id
+    content = b"name,kind\r\nPage Link Org,ngo\r\nPage New Org,ngo\r\n"
+    page = upload(signed_in("manager"), content, type_name="organizations").get_data(as_text=True)
+    assert f'<a href="/organizations/{org_id}">updates #{org_id}</a>' in page
+    assert "new record" in page
+
+
 # --- the CLI ---------------------------------------------------------------------------------
 
 
