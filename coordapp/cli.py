@@ -305,10 +305,27 @@ def restore_command(path: str, replace: bool) -> None:
     show_default=True,
     help="The decimal separator of numbers in the file.",
 )
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="'FILE COLUMN=COLUMN'",
+    help=(
+        "Read a column of the file as one of the type's columns, e.g. --map 'Montant=amount', "
+        "or leave it out with --map 'Remarks=ignore'. Repeatable. Other columns are read by "
+        "name or by an unambiguous synonym (Bailleur, Geldgeber → funder); the report says how."
+    ),
+)
 @click.option("--quiet", is_flag=True, help="Print only errors and the summary.")
 @with_appcontext
 def import_command(
-    type_name: str, path: str, dry_run: bool, dates: str, decimal: str, quiet: bool
+    type_name: str,
+    path: str,
+    dry_run: bool,
+    dates: str,
+    decimal: str,
+    maps: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Import a CSV or XLSX file of TYPE (organizations, contacts, exchange-rates, ...).
 
@@ -317,9 +334,15 @@ def import_command(
     """
     from pathlib import Path
 
+    from coordapp.imports import display
     from coordapp.imports import service as imports
 
     file = Path(path)
+    content = file.read_bytes()
+    try:
+        columns = imports.columns_from_options(type_name, file.name, content, maps)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
 
     def progress(done: int, total: int) -> None:
         if total >= 2000 and done and (done % 2000 == 0 or done == total):
@@ -333,13 +356,14 @@ def import_command(
             session,
             type_name=type_name,
             filename=file.name,
-            content=file.read_bytes(),
+            content=content,
             options=imports.Options(
                 dates=imports.DateOrder(dates), decimal=imports.DecimalMark(decimal)
             ),
             apply=not dry_run,
+            columns=columns,
         )
-    for line in imports.report_lines(report, errors_only=quiet):
+    for line in display.report_lines(report, errors_only=quiet):
         click.echo(line)
     if not report.ok:
         sys.exit(1)

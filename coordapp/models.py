@@ -10,6 +10,7 @@ from coordapp.funding.models import (
     FundingCommitment,
     FundingReceipt,
 )
+from coordapp.imports.models import ImportColumnMapping
 from coordapp.network.models import (
     ExpansionStage,
     ExpansionStageEvent,
@@ -60,6 +61,7 @@ __all__ = [
     "Hotline",
     "HotlineMembershipEvent",
     "HotlineStatistic",
+    "ImportColumnMapping",
     "MembershipStatus",
     "MetricDefinition",
     "MetricUnit",

@@ -368,6 +368,8 @@ ROUTES: tuple[Route, ...] = (
     Route("imports.upload", "GET", "/import/", MANAGERS),
     Route("imports.check", "POST", "/import/", MANAGERS, data=EMPTY),
     Route("imports.apply", "POST", "/import/apply", MANAGERS, data=EMPTY),
+    Route("imports.columns", "GET", "/import/columns", MANAGERS),
+    Route("imports.map_columns", "POST", "/import/columns", MANAGERS, data=EMPTY),
     Route("imports.template", "GET", "/import/template/organizations.csv", MANAGERS),
     Route("imports.progress", "GET", "/import/progress/" + "p" * 32, MANAGERS),
     # --- dashboards (Dash's own routes; its callbacks are in CALLBACKS below) -------------------

@@ -1,10 +1,11 @@
-"""The upload form (type, file, how dates and numbers are written) and the apply form."""
+"""The upload form (type, file, how dates and numbers are written), the column mapping form and
+the apply form."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, SelectField
+from wtforms import FieldList, HiddenField, SelectField
 from wtforms.validators import DataRequired
 
 from coordapp.imports.service import type_choices
@@ -36,3 +37,30 @@ class ImportForm(FlaskForm):
 class ApplyForm(FlaskForm):
     token = HiddenField(validators=[DataRequired()])
     progress_id = HiddenField()
+
+
+class ColumnsForm(FlaskForm):
+    """The mapping step: per file column, the import column it holds, or "ignore"."""
+
+    token = HiddenField(validators=[DataRequired()])
+    progress_id = HiddenField()
+    columns = FieldList(SelectField(validate_choice=False), min_entries=0)
+
+    def offer(self, choices: list[tuple[str, str]], chosen: list[str], *, posted: bool) -> None:
+        """One select per file column, each offering ``choices``; ``chosen`` pre-fills them
+        unless the user's own choices were posted (they stay as the user left them)."""
+        if not posted:
+            while len(self.columns.entries):
+                self.columns.pop_entry()
+            for choice in chosen:
+                self.columns.append_entry(choice)
+        while len(self.columns.entries) < len(chosen):
+            self.columns.append_entry(chosen[len(self.columns.entries)])
+        for entry in self.columns.entries:
+            entry.choices = choices
+
+    def chosen(self, width: int, allowed: set[str]) -> list[str]:
+        """The posted choices, one per file column (a missing or unknown one is "")."""
+        values = [str(entry.data or "") for entry in self.columns.entries][:width]
+        values += [""] * (width - len(values))
+        return [value if value in allowed else "" for value in values]

@@ -55,6 +55,9 @@ class Table:
     header: list[str]
     # (row number as the user sees it in the spreadsheet, cells)
     rows: list[tuple[int, list[Any]]]
+    # Blank rows between the header and the last data row, by number: the report lists them
+    # as skipped, so that a row left out is never left out silently.
+    blank_rows: tuple[int, ...] = ()
 
 
 def _decode(content: bytes) -> str:
@@ -82,10 +85,10 @@ def _blank(cells: list[Any]) -> bool:
 
 
 def _table(rows: list[tuple[int, list[Any]]]) -> Table:
-    rows = [(number, cells) for number, cells in rows if not _blank(cells)]
-    if not rows:
+    filled = [(number, cells) for number, cells in rows if not _blank(cells)]
+    if not filled:
         raise FileProblem("The file is empty: it has no header row and no data.")
-    header_number, header_cells = rows[0]
+    (header_number, header_cells), rows = filled[0], filled
     header = ["" if cell is None else str(cell).strip().lstrip("\ufeff") for cell in header_cells]
     data = rows[1:]
     if not data:
@@ -95,7 +98,11 @@ def _table(rows: list[tuple[int, list[Any]]]) -> Table:
             f"The file has {len(data):,} data rows; at most {MAX_ROWS:,} can be imported at once. "
             "Split it into smaller files."
         )
-    return Table(header=header, rows=data)
+    filled_numbers = {number for number, _ in data}
+    blank_rows = tuple(
+        number for number in range(header_number + 1, data[-1][0]) if number not in filled_numbers
+    )
+    return Table(header=header, rows=data, blank_rows=blank_rows)
 
 
 def read_csv(content: bytes) -> Table:

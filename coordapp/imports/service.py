@@ -45,11 +45,15 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from coordapp import memo
+from coordapp import memo, validation
 from coordapp.audit import service as audit
+from coordapp.db import utcnow
 from coordapp.errors import DomainError, NotFound, ValidationError
 from coordapp.extensions import DEFER_FLUSH
+from coordapp.imports import mapping as header_mapping
 from coordapp.imports import readers
+from coordapp.imports.mapping import FileColumn, ReadAs
+from coordapp.imports.models import ImportColumnMapping
 from coordapp.imports.readers import FileProblem, Table
 from coordapp.imports.types import IMPORT_TYPES, NAME_LOOKUPS, ImportColumn, ImportType, Kind
 from coordapp.labels import label
@@ -70,6 +74,10 @@ class Outcome(enum.StrEnum):
     UPDATE = "update"
     UNCHANGED = "unchanged"
     ERROR = "error"
+    SKIP = "skip"  # a blank row
+    # Read and normalised, but not matched or written: the header has problems (a required
+    # column missing, one named twice), so what the row would do cannot be known yet.
+    UNCHECKED = "unchecked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,10 @@ class RowResult:
     key: str
     errors: list[CellError] = field(default_factory=list)
     changed: tuple[str, ...] = ()
+    # What the row's cells were read as (the service's data, by field), for the dry run.
+    values: Mapping[str, Any] = field(default_factory=dict)
+    # The id of the existing record the row updates (or leaves unchanged).
+    target: int | None = None
     # What the row writes but a person should look at first (e.g. a receipt that takes its
     # commitment over 100 %): shown in the dry run, never a reason to refuse the file.
     warnings: list[str] = field(default_factory=list)
@@ -106,6 +118,11 @@ class ImportReport:
     rows: list[RowResult] = field(default_factory=list)
     file_errors: list[CellError] = field(default_factory=list)
     seconds: float = 0.0
+    # How each column of the file was read (by name, synonym, the mapping, or not at all).
+    columns: list[FileColumn] = field(default_factory=list)
+    # Names for the codes and ids in ``RowResult.values``.
+    pillar_names: Mapping[int, str] = field(default_factory=dict)
+    country_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -116,7 +133,7 @@ class ImportReport:
 
     @property
     def processed(self) -> int:
-        return len(self.rows)
+        return len(self.rows) - self.counts["skip"]
 
     @property
     def errors(self) -> list[CellError]:
@@ -132,10 +149,15 @@ class ImportReport:
 
     def summary(self) -> str:
         counts = self.counts
-        return (
+        text = (
             f"{self.processed} rows: {counts['create']} to create, {counts['update']} to update, "
             f"{counts['unchanged']} unchanged, {counts['error']} with errors"
         )
+        if counts["unchecked"]:
+            text += f", {counts['unchecked']} not checked (header problems)"
+        if counts["skip"]:
+            text += f"; {counts['skip']} blank row{'s' if counts['skip'] > 1 else ''} skipped"
+        return text
 
 
 def import_type(name: str) -> ImportType:
@@ -397,38 +419,58 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """Which file column holds which import column, and what is wrong with the header."""
+
+    mapping: dict[int, ImportColumn]
+    problems: list[str]
+    read_as: list[FileColumn]
+    # Every row can go through its service: no required column is missing, none is named
+    # twice (unknown columns alone still let the rows be checked, but refuse the file).
+    checkable: bool
+    # File columns the header names but no import column reads (unknown or ignored).
+    unread: frozenset[int]
+
+
 def _map_header(
-    itype: ImportType, header: Sequence[str]
-) -> tuple[dict[int, ImportColumn], list[str]]:
-    """Which file column holds which import column; messages for a wrong or missing header."""
+    itype: ImportType, header: Sequence[str], chosen: Sequence[str | None] | None = None
+) -> _Header:
     mapping: dict[int, ImportColumn] = {}
     problems: list[str] = []
     unknown: list[str] = []
-    for index, raw in enumerate(header):
-        name = readers.normal_header(raw)
-        if not name:
+    twice: list[str] = []
+    read_as = header_mapping.read_header(itype, header, chosen)
+    for file_column in read_as:
+        column = file_column.column
+        if file_column.how == ReadAs.UNKNOWN:
+            unknown.append(file_column.header)
+        elif column is None:
             continue
-        column = itype.column(name)
-        if column is None:
-            unknown.append(raw)
         elif column in mapping.values():
-            problems.append(f"The column {column.name!r} appears twice in the header.")
+            twice.append(column.name)
         else:
-            mapping[index] = column
+            mapping[file_column.index] = column
+    problems.extend(
+        f"The column {name!r} appears twice in the header (or is mapped twice)."
+        for name in dict.fromkeys(twice)
+    )
     expected = ", ".join(c.name for c in itype.columns)
     missing = [c.name for c in itype.columns if c.required and c not in mapping.values()]
     if missing:
         problems.insert(
             0,
             f"The header lacks the required column(s) {', '.join(missing)}; is this a "
-            f"{itype.title.lower()} file? The first row must name the columns: {expected}.",
+            f"{itype.title.lower()} file? The first row must name the columns ({expected}), "
+            "or map the file's columns to them.",
         )
     if unknown:
         problems.append(
-            f"Unknown column(s) {', '.join(repr(u) for u in unknown)}. "
-            f"The {itype.title.lower()} columns are: {expected}."
+            f"Unknown column(s) {', '.join(repr(u) for u in unknown)}: map each to a "
+            f"{itype.title.lower()} column or ignore it. The columns are: {expected}."
         )
-    return mapping, problems
+    unread = frozenset(fc.index for fc in read_as if fc.index not in mapping)
+    return _Header(mapping, problems, read_as, not missing and not twice, unread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,6 +479,7 @@ class _Lookups:
 
     countries: Mapping[str, str | None]
     pillars: Sequence[tuple[int, str, str]]  # (id, code, name)
+    currencies: frozenset[str] = frozenset()
 
 
 def _normalise(
@@ -482,7 +525,11 @@ def _normalise(
     if column.kind == Kind.COUNTRY:
         return _country_code(session, " ".join(text.split()), countries)
     if column.kind == Kind.CURRENCY:
-        return text.upper()
+        # Checked here, not only by the service, so the row reports it with its other cells.
+        code = text.upper()
+        if lookups.currencies and code not in lookups.currencies:
+            raise ValueError(f"{text!r} is not an ISO 4217 currency code (e.g. EUR, USD).")
+        return code
     return text
 
 
@@ -655,27 +702,28 @@ def run_import(
     content: bytes,
     options: Options | None = None,
     apply: bool = False,
+    columns: Sequence[str | None] | None = None,
 ) -> ImportReport:
     """Report what importing the file does; with ``apply``, do it — all rows or none.
 
-    The report lists every data row with its spreadsheet row number. Nothing is committed here.
+    The report lists every data row with its spreadsheet row number (blank ones as skipped),
+    what its cells were read as, and every problem of the header and of the rows at once.
+    ``columns`` maps the file's columns (``coordapp.imports.mapping``); columns it leaves
+    None are read by name or synonym. Nothing is committed here.
     """
     options = options or Options()
     itype = import_type(type_name)
     started = time.perf_counter()
     report = ImportReport(type_name=itype.name, filename=filename, dry_run=not apply)
-    header_names = frozenset(
-        readers.normal_header(n) for c in itype.columns for n in (c.name, c.field, *c.aliases)
-    )
     try:
-        table: Table = readers.read_table(filename, content, header_hint=header_names)
+        table: Table = readers.read_table(filename, content, header_hint=_header_hint(itype))
     except FileProblem as exc:
         report.file_errors.append(CellError(None, None, exc.message))
         return report
-    mapping, problems = _map_header(itype, table.header)
-    if problems:
-        report.file_errors.extend(CellError(1, None, p) for p in problems)
-        return report
+    header = _map_header(itype, table.header, columns)
+    report.columns = header.read_as
+    report.file_errors.extend(CellError(1, None, p) for p in header.problems)
+    mapping = header.mapping
     countries: Mapping[str, str | None] = resolve_countries(
         name
         for _, cells in table.rows
@@ -689,7 +737,10 @@ def run_import(
     lookups = _Lookups(
         countries=countries,
         pillars=[(p.id, p.code, p.name) for p in reference_rows if isinstance(p, Pillar)],
+        currencies=frozenset(c.code for c in reference_rows if isinstance(c, Currency)),
     )
+    report.pillar_names = {pillar_id: name for pillar_id, _, name in lookups.pillars}
+    report.country_names = {c.alpha2: c.name for c in reference_rows if isinstance(c, Country)}
     # Hold other writers off for the whole file, once (services that check a rule the database
     # cannot enforce ask for this per row; taken here, outside the savepoints, it is held).
     audit.serialize_writers(session)
@@ -699,17 +750,110 @@ def run_import(
             contextlib.nullcontext() if apply else _ids_outside_sequences(session),
         ):
             try:
-                _attempt(
-                    session, itype, mapping, table, options, lookups, report, apply, safe=False
-                )
+                _attempt(session, itype, header, table, options, lookups, report, apply, safe=False)
             except _RetrySafely:
                 # A row failed inside a service after writing part of itself: run again with a
                 # savepoint per row, so that each failed row leaves nothing behind.
-                _attempt(session, itype, mapping, table, options, lookups, report, apply, safe=True)
+                _attempt(session, itype, header, table, options, lookups, report, apply, safe=True)
     finally:
         del reference_rows
+    if table.blank_rows:
+        report.rows.extend(RowResult(n, Outcome.SKIP, "blank") for n in table.blank_rows)
+        report.rows.sort(key=lambda row: row.row)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def file_header(type_name: str, filename: str, content: bytes) -> list[str] | None:
+    """The header row of an upload, or None when the file cannot be read (its check says why)."""
+    found = preview(type_name, filename, content)
+    return found[0] if found is not None else None
+
+
+def preview(
+    type_name: str, filename: str, content: bytes, *, samples: int = 3
+) -> tuple[list[str], list[list[str]]] | None:
+    """The header of an upload and, per column, its first few non-blank values (for the
+    mapping page); None when the file cannot be read."""
+    itype = import_type(type_name)
+    try:
+        table = readers.read_table(filename, content, header_hint=_header_hint(itype))
+    except FileProblem:
+        return None
+    found: list[list[str]] = [[] for _ in table.header]
+    for _, cells in table.rows:
+        for index, cell in enumerate(cells[: len(found)]):
+            if len(found[index]) < samples and not _blank(cell):
+                found[index].append(str(cell).strip())
+        if all(len(values) >= samples for values in found):
+            break
+    return table.header, found
+
+
+def _header_hint(itype: ImportType) -> frozenset[str]:
+    """Names that mark a workbook's header row (below a title): the columns', and synonyms."""
+    names = [n for c in itype.columns for n in (c.name, c.field, *c.aliases)]
+    return frozenset(readers.normal_header(n) for n in (*names, *header_mapping.synonym_words()))
+
+
+def columns_from_options(
+    type_name: str, filename: str, content: bytes, options: Sequence[str]
+) -> list[str | None] | None:
+    """The CLI's ``--map 'File column=column'`` options as a mapping of the file's header.
+
+    Raises ValidationError for an option that names no column of the file or of the type."""
+    if not options:
+        return None
+    itype = import_type(type_name)
+    header = file_header(itype.name, filename, content)
+    if header is None:
+        return None  # the file cannot be read: its report says why
+    try:
+        return header_mapping.parse_map_options(itype, header, options)
+    except ValueError as exc:
+        raise ValidationError("map", str(exc)) from None
+
+
+# --- column mappings remembered per header (plain statements: a preference, not data) -------
+
+_MAPPINGS: sa.Table = ImportColumnMapping.__table__  # type: ignore[assignment]
+
+
+def saved_columns(session: Session, *, type_name: str, header: Sequence[str]) -> list[str] | None:
+    """The mapping last chosen for a file of this type with this header, if it still fits."""
+    itype = import_type(type_name)
+    found = session.execute(
+        sa.select(_MAPPINGS.c.columns).where(
+            _MAPPINGS.c.import_type == itype.name,
+            _MAPPINGS.c.header_hash == header_mapping.header_key(header),
+        )
+    ).scalar_one_or_none()
+    if not isinstance(found, list) or len(found) != len(header):
+        return None
+    fits = all(
+        choice == header_mapping.IGNORE or itype.column(str(choice)) is not None for choice in found
+    )
+    return [str(choice) for choice in found] if fits else None
+
+
+def remember_columns(
+    session: Session, *, actor: Any, type_name: str, header: Sequence[str], columns: Sequence[str]
+) -> None:
+    """Keep the mapping chosen for this header, for the next file that has it."""
+    itype = import_type(type_name)
+    key = header_mapping.header_key(header)
+    values = {
+        "header": list(header),
+        "columns": list(columns),
+        "saved_by_id": getattr(actor, "id", None),
+        "saved_at": utcnow(),
+    }
+    where = (_MAPPINGS.c.import_type == itype.name, _MAPPINGS.c.header_hash == key)
+    updated = session.execute(sa.update(_MAPPINGS).where(*where).values(**values))
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        session.execute(
+            sa.insert(_MAPPINGS).values(import_type=itype.name, header_hash=key, **values)
+        )
 
 
 @contextlib.contextmanager
@@ -745,7 +889,7 @@ def _ids_outside_sequences(session: Session) -> Iterator[None]:
 def _attempt(
     session: Session,
     itype: ImportType,
-    mapping: Mapping[int, ImportColumn],
+    header: _Header,
     table: Table,
     options: Options,
     lookups: _Lookups,
@@ -756,8 +900,8 @@ def _attempt(
 ) -> None:
     summary = f"Imported from {report.filename!r} ({itype.title.lower()})"
     with audit.deferred(session, summary=summary), memo.remembering(session):
-        _look_up_names(session, mapping, table)
-        report.rows, outer = _run_rows(session, itype, mapping, table, options, lookups, safe=safe)
+        _look_up_names(session, header.mapping, table)
+        report.rows, outer = _run_rows(session, itype, header, table, options, lookups, safe=safe)
         if apply and report.ok:
             counts = report.counts
             audit.record(
@@ -830,7 +974,7 @@ class _RetrySafely(Exception):
 def _run_rows(
     session: Session,
     itype: ImportType,
-    mapping: Mapping[int, ImportColumn],
+    header: _Header,
     table: Table,
     options: Options,
     lookups: _Lookups,
@@ -838,12 +982,13 @@ def _run_rows(
     safe: bool,
 ) -> tuple[list[RowResult], Any]:
     """Every row through its service inside one outer SAVEPOINT, returned still open."""
+    mapping = header.mapping
     by_field = {c.field: c for c in itype.columns}
     known = _existing_keys(session, itype)
     # Strong references to the records a large file is likely to update: one query per thousand
     # instead of one per row (skipped when the table is much larger than the file).
     context: dict[str, Any] = {"preloaded": _preload(session, itype, known, len(table.rows))}
-    if itype.prepare is not None:
+    if itype.prepare is not None and header.checkable:
         itype.prepare(
             session,
             values={
@@ -867,7 +1012,7 @@ def _run_rows(
                 _import_row(
                     session,
                     itype,
-                    mapping,
+                    header,
                     by_field,
                     number,
                     cells,
@@ -913,10 +1058,13 @@ def _flush_batch(session: Session) -> None:
 PROGRESS_KEY = "import_progress"
 
 
+_DATE_RANGES = (("period_start", "period_end"), ("start_date", "end_date"))
+
+
 def _import_row(
     session: Session,
     itype: ImportType,
-    mapping: Mapping[int, ImportColumn],
+    header: _Header,
     by_field: Mapping[str, ImportColumn],
     number: int,
     cells: Sequence[Any],
@@ -929,20 +1077,30 @@ def _import_row(
 ) -> RowResult:
     data: dict[str, Any] = {}
     errors: list[CellError] = []
+    mapping = header.mapping
     for index, column in mapping.items():
         value = cells[index] if index < len(cells) else None
         try:
             data[column.field] = _normalise(session, column, value, options, lookups)
         except ValueError as exc:
             errors.append(CellError(number, column.name, str(exc)))
+    # Rules the services check after the first refusal, checked here with the cells, so the
+    # row lists them all at once (the same rule functions the services call).
+    for start, end in _DATE_RANGES:
+        if data.get(start) is not None and data.get(end) is not None and end in by_field:
+            try:
+                validation.date_range(data[start], data[end], end_field=end)
+            except ValidationError as exc:
+                errors.append(CellError(number, by_field[end].name, exc.message))
     for index in range(len(cells)):
-        if index not in mapping and not _blank(cells[index]):
+        if index not in mapping and index not in header.unread and not _blank(cells[index]):
             errors.append(
                 CellError(number, None, f"A value in column {index + 1}, which has no header.")
             )
     key = itype.describe(data)
-    if errors:
-        return RowResult(number, Outcome.ERROR, key, errors)
+    if errors or not header.checkable:
+        outcome = Outcome.ERROR if errors else Outcome.UNCHECKED
+        return RowResult(number, outcome, key, errors, values=data)
     # Fast mode writes without a savepoint per row (two statements fewer per row); a row that
     # a service refuses then sends the whole file through the safe mode (see ``run_import``).
     savepoint = session.begin_nested() if safe else None
@@ -950,15 +1108,17 @@ def _import_row(
         warnings: list[str] = []
         if itype.apply_row is not None:
             outcome_name, changed, *warned = itype.apply_row(session, data=data, context=context)
-            outcome = Outcome(outcome_name)
+            outcome, target = Outcome(outcome_name), None
             warnings = list(warned[0]) if warned else []
         else:
-            outcome, changed = _match_and_write(session, itype, data, known)
+            outcome, changed, target = _match_and_write(session, itype, data, known)
             if itype.warn is not None:
                 warnings = itype.warn(session, data=data, context=context)
         if savepoint is not None:
             savepoint.commit()
-        return RowResult(number, outcome, key, changed=changed, warnings=warnings)
+        return RowResult(
+            number, outcome, key, changed=changed, values=data, target=target, warnings=warnings
+        )
     except (DomainError, sa.exc.IntegrityError) as exc:
         if savepoint is None:
             raise _RetrySafely() from exc
@@ -966,16 +1126,12 @@ def _import_row(
         memo.forget(session)
         if isinstance(exc, ValidationError):
             where = by_field.get(exc.field or "")
-            name = where.name if where else exc.field
-            return RowResult(number, Outcome.ERROR, key, [CellError(number, name, exc.message)])
-        if isinstance(exc, DomainError):
-            return RowResult(number, Outcome.ERROR, key, [CellError(number, None, exc.message)])
-        return RowResult(
-            number,
-            Outcome.ERROR,
-            key,
-            [CellError(number, None, f"Refused by the database: {exc.orig}")],
-        )
+            refusal = CellError(number, where.name if where else exc.field, exc.message)
+        elif isinstance(exc, DomainError):
+            refusal = CellError(number, None, exc.message)
+        else:
+            refusal = CellError(number, None, f"Refused by the database: {exc.orig}")
+        return RowResult(number, Outcome.ERROR, key, [refusal], values=data)
 
 
 def _match_and_write(
@@ -983,8 +1139,8 @@ def _match_and_write(
     itype: ImportType,
     data: Mapping[str, Any],
     known: dict[tuple[Any, ...], int] | None,
-) -> tuple[Outcome, tuple[str, ...]]:
-    """Update the record the row's natural key finds, or create one."""
+) -> tuple[Outcome, tuple[str, ...], int | None]:
+    """Update the record the row's natural key finds, or create one (and which it updated)."""
     key = itype.index_key(data) if known is not None and itype.index_key is not None else None
     if known is not None and key is not None:
         found = known.get(key)
@@ -1012,35 +1168,17 @@ def _match_and_write(
         itype.update(session, obj=obj, data=full, expected_version=None)
         after = _snapshot(obj) | (itype.state(obj) if itype.state else {})
         changed = tuple(k for k in after if after[k] != before[k])
-        return (Outcome.UPDATE if changed else Outcome.UNCHANGED), changed
+        return (Outcome.UPDATE if changed else Outcome.UNCHANGED), changed, _stored_id(obj)
     created = itype.create(session, data=data)
     if known is not None and key is not None:
         known[key] = created.id if created.id is not None else created
-    return Outcome.CREATE, ()
+    return Outcome.CREATE, (), None
 
 
-def report_lines(report: ImportReport, *, errors_only: bool = False) -> list[str]:
-    """The report as text lines (the CLI prints them)."""
-    lines = [f"file: {error.message}" for error in report.file_errors]
-    for row in report.rows:
-        if row.errors:
-            for error in row.errors:
-                lines.append(f"row {row.row}: error in {error.column or 'row'}: {error.message}")
-        elif not errors_only:
-            changed = f" ({', '.join(row.changed)})" if row.changed else ""
-            lines.append(f"row {row.row}: {row.outcome.value} {row.key}{changed}")
-        lines.extend(f"row {row.row}: warning: {warning}" for warning in row.warnings)
-    if report.applied:
-        verdict = "Applied"
-    elif report.dry_run and report.ok:
-        verdict = "Dry run, nothing written"
-    else:
-        verdict = "Nothing written"
-    lines.append(
-        f"{verdict}: {report.summary()} in {report.seconds:.2f} s "
-        f"({report.rows_per_second:,.0f} rows/s)."
-    )
-    return lines
+def _stored_id(obj: Any) -> int | None:
+    """The record's id if it was stored before this file (not a row above, nor a dry-run id)."""
+    record_id = getattr(obj, "id", None)
+    return record_id if isinstance(record_id, int) and record_id > 0 else None
 
 
 # --- uploads kept between the dry run and the apply (a file, never the database) -------------

@@ -39,8 +39,9 @@ from tests.conftest import sign_in
 
 EXAMPLES_PER_FORM = 25
 SUCCESS = {201, 302, 303}
-# The import's result page (200) is the answer to an applied import.
-SUCCESS_ALSO = {"imports.apply": {200}}
+# The import's result page (200) is the answer to an applied import, and its check page the
+# answer to a column mapping.
+SUCCESS_ALSO = {"imports.apply": {200}, "imports.map_columns": {200}}
 # Routes without fields of their own (a button), or that end the session under test.
 NOT_FORMS = (
     "_archive",
@@ -131,20 +132,28 @@ class FormParser(HTMLParser):
             self._textarea.value += data
 
 
+def _upload_orgs(client: FlaskClient, content: bytes) -> Any:
+    return client.post(
+        "/import/",
+        data={
+            "type_name": "organizations",
+            "file": (io.BytesIO(content), "orgs.csv"),
+            "dates": "iso",
+            "decimal": "point",
+        },
+        content_type="multipart/form-data",
+    )
+
+
 # Forms that a page shows only once something is chosen or uploaded first.
 PAGES: dict[str, Callable[[FlaskClient, int], Any]] = {
     "stats.statistics_grid": lambda client, hotline: client.get(
         f"/statistics/grid?hotline={hotline}&year=2025"
     ),
-    "imports.apply": lambda client, hotline: client.post(
-        "/import/",
-        data={
-            "type_name": "organizations",
-            "file": (io.BytesIO(b"name,kind\nFuzz Apply Org,ngo\n"), "orgs.csv"),
-            "dates": "iso",
-            "decimal": "point",
-        },
-        content_type="multipart/form-data",
+    # The check page (its apply form), and the column mapping of a file with its own headers.
+    "imports.apply": lambda client, _: _upload_orgs(client, b"name,kind\nFuzz Apply Org,ngo\n"),
+    "imports.map_columns": lambda client, _: _upload_orgs(
+        client, b"Nom;Genre;Pays\nFuzz Map Org;ngo;Belgique\n"
     ),
 }
 

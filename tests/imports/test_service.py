@@ -85,7 +85,14 @@ def test_apply_creates_then_reapply_changes_nothing(session: Session) -> None:
     assert beta.hq_country_code == "GB" and beta.kind == "law_enforcement"
     version = beta.version
     again = run(session, csv_bytes(*ORGS), apply=True)
-    assert again.counts == {"create": 0, "update": 0, "unchanged": 3, "error": 0}
+    assert again.counts == {
+        "create": 0,
+        "update": 0,
+        "unchanged": 3,
+        "error": 0,
+        "skip": 0,
+        "unchecked": 0,
+    }
     assert count(session, Organization) == before + 3
     session.refresh(beta)
     assert beta.version == version
@@ -227,7 +234,14 @@ def test_bom_semicolons_blank_lines_trailing_spaces(session: Session) -> None:
     ).replace(b",", b";")
     report = run(session, content, apply=True)
     assert report.applied, report.errors
-    assert [r.row for r in report.rows] == [3, 5]
+    # The blank rows are listed as skipped, with their numbers; the others are written.
+    assert [(r.row, r.outcome.value) for r in report.rows] == [
+        (2, "skip"),
+        (3, "create"),
+        (4, "skip"),
+        (5, "create"),
+    ]
+    assert report.counts["skip"] == 2 and report.processed == 2
     names = set(session.scalars(sa.select(Organization.name)))
     assert {"Alpha Cloud", "Beta NGO"} <= names
 
@@ -345,8 +359,9 @@ def test_unresolved_country_gets_suggestions(session: Session) -> None:
 def test_file_problems_are_clear(
     session: Session, filename: str, content: bytes, expected: str
 ) -> None:
+    before = count(session, Organization)
     report = run(session, content, filename=filename, apply=True)
-    assert not report.applied and report.rows == []
+    assert not report.applied and count(session, Organization) == before
     assert expected in report.file_errors[0].message
 
 

@@ -122,7 +122,7 @@ def test_apply_with_a_forged_token_is_refused(signed_in: Callable[[str], FlaskCl
         (b"", "orgs.csv", "empty"),
         (b"%PDF", "orgs.pdf", "Upload a .csv or .xlsx"),
         (b"PK\x03\x04junk", "orgs.xlsx", "damaged"),
-        (b"title,amount\r\nx,1\r\n", "orgs.csv", "lacks the required column"),
+        (b"name,website\r\nx,https://x.example\r\n", "orgs.csv", "lacks the required column"),
     ],
 )
 def test_bad_files_get_a_clear_message(
