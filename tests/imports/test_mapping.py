@@ -118,7 +118,7 @@ def test_header_problems_and_bad_values_come_in_one_report(session: Session) -> 
     assert "Unknown column(s) 'colour'" in messages[1]
     # ... and still every row, read with the columns that could be mapped.
     assert [(r.row, r.outcome.value) for r in report.rows] == [(2, "error"), (3, "unchecked")]
-    assert "'Atlantis' is not a country we know" in report.rows[0].errors[0].message
+    assert report.rows[0].errors[0].message == "No country is named 'Atlantis'."
     assert report.rows[1].values == {"name": "Beta", "hq_country_code": "BE"}
     assert not report.applied
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.extensions import db
 from coordapp.funding.models import FundingCommitment, FundingReceipt
-from coordapp.imports import service as imports
+from coordapp.imports import display
 from tests import factories
 from tests.imports.test_service import count, csv_bytes, run
 from tests.imports.test_views import upload
@@ -76,7 +76,7 @@ def test_the_dry_run_warns_and_the_file_still_applies(session: Session) -> None:
         "AED 100.00 is left out of every total in EUR until one is added. Add it under "
         "Exchange rates › New: EUR/AED, dated 2025-05-01 or earlier."
     ]
-    lines = imports.report_lines(report)
+    lines = display.report_lines(report)
     assert "row 3: warning: With this receipt, USD 1,100.00" in "\n".join(lines)
     applied = run(session, csv_bytes(*FILE), type_name="receipts", apply=True)
     assert applied.applied and count(session, FundingReceipt) == 5
