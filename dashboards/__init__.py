@@ -16,6 +16,7 @@ from flask import Flask, Response, abort, render_template, request
 from dashboards.guard import guard_callback_requests
 from dashboards.layout import PREFIX as DASH_PREFIX
 from dashboards.layout import Page, register_shell, shell
+from dashboards.plotly_bundle import plotly_bundle
 
 # The same local assets as the Flask pages (bootstrap-flask serves them; no CDN).
 STYLESHEETS = [
@@ -26,6 +27,9 @@ STYLESHEETS = [
     "/static/css/coordapp.css",
 ]
 SCRIPTS = [
+    # Before Dash's own bundles: dcc.Graph then finds window.Plotly and never loads Plotly's
+    # full 4.8 MB bundle (dashboards/plotly_bundle.py).
+    plotly_bundle().url,
     "/bootstrap/static/umd/popper.min.js",
     "/bootstrap/static/js/bootstrap.min.js",
     "/static/js/dash-labels.js",
@@ -56,10 +60,12 @@ def pages() -> tuple[Page, ...]:
 
 
 class CoordDash(dash.Dash):
-    """Dash with the Flask navbar rendered into its index page, so both look the same."""
+    """Dash with the Flask navbar and favicon rendered into its index page, so both look the
+    same (and the page does not fetch Dash's own 32 kB favicon.ico)."""
 
     def interpolate_index(self, **kwargs: Any) -> str:  # type: ignore[override]
         kwargs["app_entry"] = render_template("_navbar.html") + kwargs["app_entry"]
+        kwargs["favicon"] = render_template("_favicon.html")
         return super().interpolate_index(**kwargs)
 
 
