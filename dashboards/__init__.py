@@ -21,9 +21,10 @@ from dashboards.plotly_bundle import plotly_bundle
 # The same local assets as the Flask pages (bootstrap-flask serves them; no CDN).
 STYLESHEETS = [
     "/bootstrap/static/css/bootstrap.min.css",
-    # Bootstrap Icons, as a font served by bootstrap-flask: glyphs such as ⏸ are missing from
-    # the fonts of a plain Debian desktop, these are not.
-    "/bootstrap/static/css/font/bootstrap-icons.min.css",
+    # Bootstrap Icons, as a font: glyphs such as ⏸ are missing from the fonts of a plain Debian
+    # desktop, these are not. Only the icons the dashboards show (coordapp/static/vendor/
+    # bootstrap-icons/): the whole font that bootstrap-flask serves is 134 kB.
+    "/static/vendor/bootstrap-icons/bootstrap-icons-subset.css",
     "/static/css/coordapp.css",
 ]
 SCRIPTS = [
