@@ -89,7 +89,7 @@ def _unknown_bundle(_error: Exception) -> Any:
 
 def _cache_unversioned_bundles(response: Response) -> Response:
     """Dash gives fingerprinted bundles a one-year max-age; the ones it loads on demand without
-    a fingerprint (Plotly's 4.8 MB bundle among them) only an ETag. Let browsers keep those for
+    a fingerprint (dcc's chunks, Plotly's full bundle that no page asks for) only an ETag. Let browsers keep those for
     an hour before they revalidate (a 304 after that)."""
     if (
         request.method == "GET"
