@@ -28,9 +28,9 @@ STYLESHEETS = [
     "/static/css/coordapp.css",
 ]
 SCRIPTS = [
-    # Before Dash's own bundles: dcc.Graph then finds window.Plotly and never loads Plotly's
-    # full 4.8 MB bundle (dashboards/plotly_bundle.py).
-    plotly_bundle().url,
+    # Before Dash's own bundles: starts loading the partial plotly.js and sets window.Plotly,
+    # so dcc.Graph never loads Plotly's full 4.8 MB bundle (dashboards/plotly_bundle.py).
+    {"src": "/static/js/dash-plotly.js", "data-plotly": plotly_bundle().url},
     "/bootstrap/static/umd/popper.min.js",
     "/bootstrap/static/js/bootstrap.min.js",
     "/static/js/dash-labels.js",

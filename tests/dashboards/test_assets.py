@@ -33,14 +33,17 @@ def test_pages_load_the_partial_plotly_bundle_before_dashs_own(
     assert all(s.startswith("/") for s in scripts), scripts
     layout = client.get("/dashboards/_dash-layout").get_data(as_text=True)
     assert "cdn" not in layout.lower()
-    # window.Plotly is set before Dash's components load (after React, its dependencies), so
-    # dcc.Graph finds it and never asks for the full bundle.
+    # The loader of the partial bundle runs before Dash's components load (after React, their
+    # dependencies) and sets window.Plotly, so dcc.Graph never asks for the full bundle.
+    loader = re.search(r'<script src="([^"]+)" data-plotly="([^"]+)"', html)
+    assert loader and loader.group(2) == plotly_bundle().url
     components = [
         i
         for i, src in enumerate(scripts)
         if "_dash-component-suites/" in src and "/deps/" not in src
     ]
-    assert scripts.index(plotly_bundle().url) < min(components)
+    assert scripts.index(loader.group(1)) < min(components)
+    assert client.get(loader.group(1)).status_code == 200
     assert not any("package_data/plotly" in src for src in scripts)
 
 
