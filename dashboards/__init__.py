@@ -27,7 +27,7 @@ STYLESHEETS = [
     "/static/vendor/bootstrap-icons/bootstrap-icons-subset.css",
     "/static/css/coordapp.css",
 ]
-SCRIPTS = [
+SCRIPTS: list[str | dict[str, Any]] = [
     # Before Dash's own bundles: starts loading the partial plotly.js and sets window.Plotly,
     # so dcc.Graph never loads Plotly's full 4.8 MB bundle (dashboards/plotly_bundle.py).
     {"src": "/static/js/dash-plotly.js", "data-plotly": plotly_bundle().url},
@@ -89,8 +89,8 @@ def _unknown_bundle(_error: Exception) -> Any:
 
 def _cache_unversioned_bundles(response: Response) -> Response:
     """Dash gives fingerprinted bundles a one-year max-age; the ones it loads on demand without
-    a fingerprint (dcc's chunks, Plotly's full bundle that no page asks for) only an ETag. Let browsers keep those for
-    an hour before they revalidate (a 304 after that)."""
+    a fingerprint (dcc's chunks; Plotly's full bundle, which no page asks for) only an ETag.
+    Let browsers keep those for an hour before they revalidate (a 304 after that)."""
     if (
         request.method == "GET"
         and request.path.startswith(DASH_PREFIX + "_dash-component-suites/")

@@ -4,10 +4,11 @@ Plotly's full bundle (plotly.min.js of the plotly package, which dcc.Graph loads
 ``window.Plotly`` is not defined) is 4.8 MB of JavaScript: Chromium took about 3 s to parse it
 on each visit of the map, cached or not. The dashboards draw four trace types, so the app serves
 plotly.js's core with those traces only (``coordapp/static/vendor/plotly/``, built by its
-``build.sh``), of the same plotly.js version as the plotly package. ``coordapp/static/js/dash-plotly.js``,
-loaded before Dash's bundles, starts loading it asynchronously (it compiles while Dash starts and
-asks for the charts' data) and sets ``window.Plotly`` to a promise of it meanwhile: dcc.Graph
-waits for that and never asks for the full bundle.
+``build.sh``), of the same plotly.js version as the plotly package.
+``coordapp/static/js/dash-plotly.js``, loaded before Dash's bundles, starts loading it
+asynchronously (it compiles while Dash starts and asks for the charts' data) and sets
+``window.Plotly`` to a promise of it meanwhile: dcc.Graph waits for that and never asks for the
+full bundle.
 
 The bundle's ``package.json`` is the one list of what it holds (``coordapp.traces``) and of its
 plotly.js version; the build and the tests read it from there.
