@@ -16,16 +16,21 @@ from flask import Flask, Response, abort, render_template, request
 from dashboards.guard import guard_callback_requests
 from dashboards.layout import PREFIX as DASH_PREFIX
 from dashboards.layout import Page, register_shell, shell
+from dashboards.plotly_bundle import plotly_bundle
 
 # The same local assets as the Flask pages (bootstrap-flask serves them; no CDN).
 STYLESHEETS = [
     "/bootstrap/static/css/bootstrap.min.css",
-    # Bootstrap Icons, as a font served by bootstrap-flask: glyphs such as ⏸ are missing from
-    # the fonts of a plain Debian desktop, these are not.
-    "/bootstrap/static/css/font/bootstrap-icons.min.css",
+    # Bootstrap Icons, as a font: glyphs such as ⏸ are missing from the fonts of a plain Debian
+    # desktop, these are not. Only the icons the dashboards show (coordapp/static/vendor/
+    # bootstrap-icons/): the whole font that bootstrap-flask serves is 134 kB.
+    "/static/vendor/bootstrap-icons/bootstrap-icons-subset.css",
     "/static/css/coordapp.css",
 ]
-SCRIPTS = [
+SCRIPTS: list[str | dict[str, Any]] = [
+    # Before Dash's own bundles: starts loading the partial plotly.js and sets window.Plotly,
+    # so dcc.Graph never loads Plotly's full 4.8 MB bundle (dashboards/plotly_bundle.py).
+    {"src": "/static/js/dash-plotly.js", "data-plotly": plotly_bundle().url},
     "/bootstrap/static/umd/popper.min.js",
     "/bootstrap/static/js/bootstrap.min.js",
     "/static/js/dash-labels.js",
@@ -56,10 +61,12 @@ def pages() -> tuple[Page, ...]:
 
 
 class CoordDash(dash.Dash):
-    """Dash with the Flask navbar rendered into its index page, so both look the same."""
+    """Dash with the Flask navbar and favicon rendered into its index page, so both look the
+    same (and the page does not fetch Dash's own 32 kB favicon.ico)."""
 
     def interpolate_index(self, **kwargs: Any) -> str:  # type: ignore[override]
         kwargs["app_entry"] = render_template("_navbar.html") + kwargs["app_entry"]
+        kwargs["favicon"] = render_template("_favicon.html")
         return super().interpolate_index(**kwargs)
 
 
@@ -82,8 +89,8 @@ def _unknown_bundle(_error: Exception) -> Any:
 
 def _cache_unversioned_bundles(response: Response) -> Response:
     """Dash gives fingerprinted bundles a one-year max-age; the ones it loads on demand without
-    a fingerprint (Plotly's 4.8 MB bundle among them) only an ETag. Let browsers keep those for
-    an hour before they revalidate (a 304 after that)."""
+    a fingerprint (dcc's chunks; Plotly's full bundle, which no page asks for) only an ETag.
+    Let browsers keep those for an hour before they revalidate (a 304 after that)."""
     if (
         request.method == "GET"
         and request.path.startswith(DASH_PREFIX + "_dash-component-suites/")

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from dashboards.plotly_bundle import plotly_bundle
 from tests.browser.conftest import Shots
 
 pytestmark = pytest.mark.browser
+FULL_PLOTLY = "/plotly/package_data/plotly"  # Dash serves the plotly package's full bundle here
 # Controls whose name does not come from a <label> (or aria-label): a Dash dropdown is named by
 # its value unless coordapp/static/js/dash-labels.js adds the column's label in front.
 UNLABELLED_CONTROLS = """() => {
@@ -40,6 +42,8 @@ def test_every_dashboard_draws_offline(
     from playwright.sync_api import expect
 
     page = open_page("viewer")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     menu = page.locator("nav .dropdown-menu a[href^='/dashboards/']")
     paths = [str(href) for href in menu.evaluate_all("els => els.map(e => e.getAttribute('href'))")]
     pages = [p for p in dict.fromkeys(paths) if p.rstrip("/") != "/dashboards"]
@@ -61,6 +65,13 @@ def test_every_dashboard_draws_offline(
             unlabelled[path] = unnamed
         shots(page, re.sub(r"^/dashboards/", "", path) or "index", full_page=False)
     assert not unlabelled, f"dashboard controls without a label: {unlabelled}"
+    # Drawn by the partial plotly.js the app serves; Plotly's full 4.8 MB bundle never loaded.
+    bundle = plotly_bundle()
+    assert server + bundle.url in requested
+    assert not [url for url in requested if FULL_PLOTLY in url]
+    drawn_with = page.evaluate("[Plotly.version, Object.keys(Plotly.PlotSchema.get().traces)]")
+    assert drawn_with[0] == bundle.plotly_js_version
+    assert set(drawn_with[1]) == bundle.trace_types
 
 
 def test_map_year_typed_and_entered_applies_and_play_shows_its_icon(
@@ -90,3 +101,27 @@ def test_map_year_typed_and_entered_applies_and_play_shows_its_icon(
     shots(page, "map-playing")
     page.locator("#map-play").click()
     expect(page.locator("#map-play")).to_contain_text("Play")
+
+
+@pytest.mark.parametrize(
+    ("path", "graph"),
+    [("/dashboards/map", "#map-graph"), ("/dashboards/overview", "#overview-growth")],
+)
+def test_the_camera_button_saves_the_chart_as_png(
+    server: str, open_page: Callable[..., Any], path: str, graph: str
+) -> None:
+    """Plotly's "Download plot as a png" draws the chart's SVG into a canvas: it needs the
+    partial bundle's image export and the CSP's blob: images."""
+    page = open_page("viewer")
+    page.goto(server + path)
+    chart = page.locator(f"{graph} .js-plotly-plot")
+    page.wait_for_function(
+        "(sel) => document.querySelector(sel + ' .main-svg')", arg=graph, timeout=30_000
+    )
+    chart.hover()
+    with page.expect_download(timeout=30_000) as download_info:
+        chart.locator(".modebar-btn[data-title='Download plot as a PNG']").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".png")
+    data = open(download.path(), "rb").read()  # noqa: SIM115  (read once)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
