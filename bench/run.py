@@ -2,10 +2,11 @@
 
     python -m bench.run [--scales 1,10,100] [--backends sqlite,postgresql] [--repeat 15]
 
-For every backend and scale: a fresh database (SQLite temp file, or PostgreSQL database
-``--database-url``, created for the run and dropped at the end), built by the migrations, seeded, filled by
-``bench.generate``; then each measure is timed for the service, the hand-written SQL and the naive
-approach, their results are checked equal, and the SQL statements of one call are counted.
+For every backend and scale: a fresh database (SQLite temp file, or the PostgreSQL database
+``--database-url``, created for the run and dropped at the end), built by the migrations,
+seeded, filled by ``bench.generate``; then each measure is timed for the service, the
+hand-written SQL and the naive approach, their results are checked equal, and the SQL
+statements of one call are counted.
 See bench/README.md.
 """
 
