@@ -116,6 +116,11 @@ def format_value(metric: MetricDefinition, value: Decimal | None) -> str:
     return format(value.quantize(Decimal("0.01")).normalize(), "f")
 
 
+def is_count(stat: HotlineStatistic) -> bool:
+    """Whether the figure counts reports (cases): small ones are hidden below manager."""
+    return stat.metric.unit == MetricUnit.COUNT
+
+
 def _display_value(stat: HotlineStatistic) -> Any:
     if stat.metric.unit == MetricUnit.COUNT:
         return int(stat.value)
@@ -189,7 +194,13 @@ STATISTIC_LIST = ListSpec(
         Column("country", "Country", Hotline.country_code, lambda s: s.hotline.country.name),
         Column("period", "Period", HotlineStatistic.period_start, period_label),
         Column("metric", "Metric", MetricDefinition.sort_order, lambda s: metric_label(s.metric)),
-        Column("value", "Value", HotlineStatistic.value, _display_value),
+        Column(
+            "value",
+            "Value",
+            HotlineStatistic.value,
+            _display_value,
+            counted=is_count,
+        ),
         Column("updated", "Updated", HotlineStatistic.updated_at, lambda s: s.updated_at.date()),
     ),
     default_sort="-period",

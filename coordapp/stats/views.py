@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
+from coordapp import disclosure
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role
 from coordapp.errors import ValidationError
@@ -62,7 +63,9 @@ def statistics_list() -> Any:
         "stats/statistics_list.html",
         res=STATISTICS,
         bp=bp.name,
-        result=run_list(session, spec, params),
+        result=run_list(
+            session, spec, params, viewer_can_see_exact=disclosure.current_user_sees_exact()
+        ),
         filters=[(f, f.choices(session) if f.choices else None) for f in spec.filters],
         hotlines=service.hotline_choices(session),
         default_year=service.default_year(date.today()),

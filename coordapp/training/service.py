@@ -67,6 +67,10 @@ def year_choices(session: Session) -> list[tuple[str, str]]:
     return [(str(y), str(y)) for y in years if y is not None]
 
 
+# The fields of a participation row that count people: small ones are hidden below manager.
+COUNTED_FIELDS = frozenset({"participants", "completed"})
+
+
 TRAINING_LIST = ListSpec(
     name="trainings",
     entity=TrainingEvent,

@@ -1,0 +1,123 @@
+"""Reporting figures as a reader may see them: small counts hidden below manager.
+
+The dashboards, the API and the board pack show the same figures; each passes them through
+here, and this module applies the one rule of ``coordapp.disclosure`` to the fields that count
+people (training participants) or cases (hotline statistics). Events, hotlines, feedback scores,
+percentages and means are not counts of people and stay exact.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from coordapp import disclosure
+from coordapp.reporting.service import ActivityFigures, TrainingCount, TrainingFigures
+from coordapp.stats.models import MetricUnit
+
+T = TypeVar("T")
+
+
+def _with_totals(
+    groups: dict[Any, list[int]], items: Sequence[T], field: str, totals: dict[Any, Any]
+) -> tuple[list[Any], dict[Any, Any]]:
+    """Each group of ``items`` (indexes by key) against its total: the values of ``field`` as
+    shown, and each group's total as shown (``totals``: the group's total, None if not shown)."""
+    shown: list[Any] = [getattr(item, field) for item in items]
+    shown_totals: dict[Any, Any] = {}
+    for key, indexes in groups.items():
+        cells, total = disclosure.suppress_with_total(
+            [shown[i] for i in indexes], totals.get(key), viewer_can_see_exact=False
+        )
+        for i, value in zip(indexes, cells, strict=True):
+            shown[i] = value
+        shown_totals[key] = total
+    return shown, shown_totals
+
+
+def activity(data: ActivityFigures, *, viewer_can_see_exact: bool) -> ActivityFigures:
+    """A metric's quarterly figures: small counts as "<5"; where a group's quarters are drawn
+    next to its total over the years, another quarter (or the total) hidden too, so the small
+    one cannot be worked out. Percentages are never hidden."""
+    if viewer_can_see_exact or data.metric is None or data.metric.unit is not MetricUnit.COUNT:
+        return data
+    network = data.group_by == "network"
+    trend = data.by_period if network else data.by_period_group
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, point in enumerate(trend):
+        groups[point.group].append(i)
+    # The network's one series ("All selected") has the one bar as its total.
+    totals = {(next(iter(groups), None) if network else p.group): p.value for p in data.by_group}
+    values, shown_totals = _with_totals(groups, trend, "value", totals)
+    points = tuple(replace(p, value=v) for p, v in zip(trend, values, strict=True))
+    by_group = tuple(
+        replace(
+            p,
+            value=shown_totals.get(
+                next(iter(groups), None) if network else p.group,
+                disclosure.suppress(p.value, viewer_can_see_exact=False),
+            ),
+        )
+        for p in data.by_group
+    )
+    if network:
+        return replace(data, by_period=points, by_group=by_group)
+    return replace(
+        data,
+        by_period=disclosure.suppress_all(data.by_period, ("value",), viewer_can_see_exact=False),
+        by_period_group=points,
+        by_group=by_group,
+    )
+
+
+def _per_year(rows: Sequence[TrainingCount]) -> tuple[tuple[TrainingCount, ...], dict[int, Any]]:
+    """Participants per year and kind (or pillar), each year against its total (shown on the
+    overview and in the board pack): the rows as shown and the years' totals as shown."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        groups[row.year].append(i)
+    totals = {year: sum(rows[i].participants for i in indexes) for year, indexes in groups.items()}
+    values, shown_totals = _with_totals(groups, rows, "participants", totals)
+    return (
+        tuple(replace(r, participants=v) for r, v in zip(rows, values, strict=True)),
+        shown_totals,
+    )
+
+
+def training(data: TrainingFigures, *, viewer_can_see_exact: bool) -> TrainingFigures:
+    """Training figures: participants below the threshold as "<5" (per year and kind or pillar,
+    with a second value hidden where the year's total would reveal one; per country; per
+    hotline)."""
+    if viewer_can_see_exact:
+        return data
+    return replace(
+        data,
+        by_kind=_per_year(data.by_kind)[0],
+        by_pillar=_per_year(data.by_pillar)[0],
+        by_country=disclosure.suppress_all(
+            data.by_country, ("participants",), viewer_can_see_exact=False
+        ),
+        by_hotline=disclosure.suppress_all(
+            data.by_hotline, ("participants",), viewer_can_see_exact=False
+        ),
+    )
+
+
+def training_year_totals(data: TrainingFigures, *, viewer_can_see_exact: bool) -> dict[int, Any]:
+    """Participants per year as they may be shown next to the by-kind and by-pillar rows: a
+    year's total is hidden when either breakdown has no other value to hide in its place."""
+    totals = {r.year: 0 for r in data.by_kind}
+    for r in data.by_kind:
+        totals[r.year] += r.participants
+    if viewer_can_see_exact:
+        return totals
+    by_kind, by_pillar = _per_year(data.by_kind)[1], _per_year(data.by_pillar)[1]
+    return {
+        year: next(
+            (t for t in (by_kind.get(year), by_pillar.get(year)) if disclosure.is_hidden(t)),
+            disclosure.suppress(total, viewer_can_see_exact=False),
+        )
+        for year, total in totals.items()
+    }
