@@ -160,9 +160,13 @@ def register_blueprints(app: Flask) -> None:
 
         return {"can_edit": can_edit, "has_role": has_role, "nav_url": _nav_url}
 
+    from coordapp import disclosure
     from coordapp.labels import label
 
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["count"] = disclosure.shown_count
+    app.jinja_env.globals["small_count_note"] = disclosure.note
+    app.jinja_env.globals["sees_exact_counts"] = disclosure.current_user_sees_exact
 
 
 def _nav_url(endpoint: str, slug: str) -> str:

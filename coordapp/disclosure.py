@@ -150,3 +150,23 @@ def plotted(value: Any) -> tuple[float | None, str]:
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return float(value), f"{value:,.0f}"
     return float(value), f"{value:,}"
+
+
+# --- for templates (the request's user) ------------------------------------------------------
+
+
+def _number(value: Any) -> Any:
+    """A count as stored or as text ("3", "3.00" in an audit record) as a number, else as is."""
+    if isinstance(value, str):
+        try:
+            return Decimal(value.replace(",", ""))
+        except ArithmeticError:
+            return value
+    return value
+
+
+def shown_count(value: Any) -> Any:
+    """Template filter ``|count``: the value unchanged, or the marker when it is a small count
+    and the signed-in user is below manager."""
+    shown = suppress(_number(value), viewer_can_see_exact=current_user_sees_exact())
+    return shown if is_hidden(shown) else value

@@ -124,8 +124,16 @@ def serialize(obj: Any, *, viewer_can_see_exact: bool) -> dict[str, Any]:
         # ``status`` is what was recorded; this is it read against the dates (e.g. "expired").
         data["status_today"] = partners.state_on(obj, date.today()).value
     if "participations" in mapper.relationships:
+        counts = training.shown_counts(
+            obj.participations, viewer_can_see_exact=viewer_can_see_exact
+        )
         data["participation"] = [
-            serialize(p, viewer_can_see_exact=viewer_can_see_exact) for p in obj.participations
+            {
+                **serialize(p, viewer_can_see_exact=viewer_can_see_exact),
+                "participants": jsonable(counts.participants[p.id]),
+                "completed": jsonable(counts.completed[p.id]),
+            }
+            for p in obj.participations
         ]
     return data
 

@@ -83,8 +83,18 @@ def statistics_detail(record_id: int) -> Any:
         obj=obj,
         history=records.history(session, obj=obj),
         label=service.period_label(obj),
-        value=service.format_value(obj.metric, obj.value),
+        value=_shown_value(obj),
+        history_counts={"value"} if service.is_count(obj) else set(),
     )
+
+
+def _shown_value(stat: Any) -> str:
+    """The value as the page shows it to the signed-in user (a small count as "<5")."""
+    shown = disclosure.suppress(
+        stat.value,
+        viewer_can_see_exact=disclosure.current_user_sees_exact() or not service.is_count(stat),
+    )
+    return shown if disclosure.is_hidden(shown) else service.format_value(stat.metric, shown)
 
 
 def _year_arg(raw: str | None, today: date) -> int:
