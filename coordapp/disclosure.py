@@ -6,8 +6,8 @@ the figure; managers and admins see every figure exactly. Zero is shown: it iden
 Percentages, averages and medians are not counts and are never hidden.
 
 Where a total is shown next to its cells, a hidden cell must not be derivable from it: the rule
-also hides the next-smallest cells (shown as ``"hidden"``) until the hidden cells sum to at least
-the threshold, or, when there is no other cell to hide, the total itself.
+also hides the next-smallest cells (shown as ``"hidden"``), or, when there is no other cell to
+hide, the total itself (``suppress_with_total``).
 
 Lists, detail pages, exports, the API, the dashboards and the board pack all call this module;
 the threshold is the ``SMALL_COUNT_THRESHOLD`` setting (coordapp.config), read by
@@ -80,29 +80,40 @@ def is_hidden(shown: Any) -> bool:
 
 
 def suppress_with_total(
-    cells: Sequence[Any], total: Any = None, *, viewer_can_see_exact: bool
+    cells: Sequence[Any], total: Any = None, *, viewer_can_see_exact: bool, hide_total: bool = False
 ) -> tuple[list[Any], Any]:
     """Cells that add up to ``total`` (shown with them), each as it may be shown, and the total.
 
     Small cells get the marker. If any cell is hidden, the next-smallest non-zero cells are hidden
-    too (``SECONDARY``) until at least two are hidden and they sum to the threshold or more, so
-    that neither the total nor the other cells pin down a small one; when no cell is left to
-    hide, the total is hidden instead. ``total`` None: no total is shown (cells alone)."""
+    too (``SECONDARY``) until at least one of them is and the hidden cells sum to twice the
+    threshold or more, so that neither the total nor the other cells pin down a small one; when
+    no cell is left to hide, the total is hidden instead. ``hide_total``: hide the total rather than other cells
+    (when the cells are shown exactly elsewhere, e.g. a hotline's quarters in the statistics
+    list, only hiding the total keeps the small one safe). ``total`` None: no total shown."""
     shown = [suppress(v, viewer_can_see_exact=viewer_can_see_exact) for v in cells]
     hidden = [i for i, v in enumerate(shown) if is_hidden(v)]
     if viewer_can_see_exact or not hidden:
         return shown, suppress(total, viewer_can_see_exact=viewer_can_see_exact)
     if is_small(total):
         return shown, marker()
+    if hide_total and total is not None:
+        return shown, SECONDARY
     candidates = sorted(
         (i for i, v in enumerate(cells) if i not in hidden and isinstance(v, int | Decimal) and v),
         key=lambda i: cells[i],
     )
-    while candidates and (len(hidden) < 2 or sum(cells[i] for i in hidden) < threshold()):
+
+    def safe() -> bool:
+        # A reader knows each small cell is 1..t-1 and each other hidden one 0 or t and more:
+        # with one of the latter hidden and the hidden cells summing to 2t or more, every small
+        # cell has more than one possible value.
+        return SECONDARY in shown and sum(cells[i] for i in hidden) >= 2 * threshold()
+
+    while candidates and not safe():
         secondary = candidates.pop(0)
         shown[secondary] = SECONDARY
         hidden.append(secondary)
-    if len(hidden) < 2 or sum(cells[i] for i in hidden) < threshold():
+    if not safe():
         return shown, (SECONDARY if total is not None else None)
     return shown, total
 

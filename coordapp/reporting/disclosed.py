@@ -21,7 +21,12 @@ T = TypeVar("T")
 
 
 def _with_totals(
-    groups: dict[Any, list[int]], items: Sequence[T], field: str, totals: dict[Any, Any]
+    groups: dict[Any, list[int]],
+    items: Sequence[T],
+    field: str,
+    totals: dict[Any, Any],
+    *,
+    hide_total: bool = False,
 ) -> tuple[list[Any], dict[Any, Any]]:
     """Each group of ``items`` (indexes by key) against its total: the values of ``field`` as
     shown, and each group's total as shown (``totals``: the group's total, None if not shown)."""
@@ -29,7 +34,10 @@ def _with_totals(
     shown_totals: dict[Any, Any] = {}
     for key, indexes in groups.items():
         cells, total = disclosure.suppress_with_total(
-            [shown[i] for i in indexes], totals.get(key), viewer_can_see_exact=False
+            [shown[i] for i in indexes],
+            totals.get(key),
+            viewer_can_see_exact=False,
+            hide_total=hide_total,
         )
         for i, value in zip(indexes, cells, strict=True):
             shown[i] = value
@@ -39,8 +47,9 @@ def _with_totals(
 
 def activity(data: ActivityFigures, *, viewer_can_see_exact: bool) -> ActivityFigures:
     """A metric's quarterly figures: small counts as "<5"; where a group's quarters are drawn
-    next to its total over the years, another quarter (or the total) hidden too, so the small
-    one cannot be worked out. Percentages are never hidden."""
+    next to its total over the years, that total is hidden too (not another quarter: a
+    hotline's quarters are shown exactly in the statistics list), so the small one cannot be
+    worked out. Percentages are never hidden."""
     if viewer_can_see_exact or data.metric is None or data.metric.unit is not MetricUnit.COUNT:
         return data
     network = data.group_by == "network"
@@ -50,7 +59,7 @@ def activity(data: ActivityFigures, *, viewer_can_see_exact: bool) -> ActivityFi
         groups[point.group].append(i)
     # The network's one series ("All selected") has the one bar as its total.
     totals = {(next(iter(groups), None) if network else p.group): p.value for p in data.by_group}
-    values, shown_totals = _with_totals(groups, trend, "value", totals)
+    values, shown_totals = _with_totals(groups, trend, "value", totals, hide_total=True)
     points = tuple(replace(p, value=v) for p, v in zip(trend, values, strict=True))
     by_group = tuple(
         replace(
