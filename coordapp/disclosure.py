@@ -87,9 +87,10 @@ def suppress_with_total(
     Small cells get the marker. If any cell is hidden, the next-smallest non-zero cells are hidden
     too (``SECONDARY``) until at least one of them is and the hidden cells sum to twice the
     threshold or more, so that neither the total nor the other cells pin down a small one; when
-    no cell is left to hide, the total is hidden instead. ``hide_total``: hide the total rather than other cells
-    (when the cells are shown exactly elsewhere, e.g. a hotline's quarters in the statistics
-    list, only hiding the total keeps the small one safe). ``total`` None: no total shown."""
+    no cell is left to hide, the total is hidden instead. ``hide_total``: hide the total
+    rather than other cells (when the cells are shown exactly elsewhere, e.g. a hotline's
+    quarters in the statistics list, only hiding the total keeps the small one safe).
+    ``total`` None: no total shown."""
     shown = [suppress(v, viewer_can_see_exact=viewer_can_see_exact) for v in cells]
     hidden = [i for i, v in enumerate(shown) if is_hidden(v)]
     if viewer_can_see_exact or not hidden:

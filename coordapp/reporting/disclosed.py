@@ -13,9 +13,20 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from coordapp import disclosure
-from coordapp.reporting.service import ActivityFigures, TrainingCount, TrainingFigures
+from coordapp.reporting.service import (
+    ActivityFigures,
+    CountryPanel,
+    Overview,
+    TrainingCount,
+    TrainingFigures,
+)
 from coordapp.stats.models import MetricUnit
+from coordapp.training import service as training_service
+from coordapp.training.models import TrainingParticipation
 
 T = TypeVar("T")
 
@@ -130,3 +141,49 @@ def training_year_totals(data: TrainingFigures, *, viewer_can_see_exact: bool) -
         )
         for year, total in totals.items()
     }
+
+
+# The overview's headline figures that count people.
+PEOPLE_KPIS = frozenset({"participants"})
+
+
+def overview(data: Overview, *, viewer_can_see_exact: bool) -> Overview:
+    """The overview's tiles: a small count of people trained (this year or the same day last
+    year) as "<5"; the change between them is then not shown either."""
+    if viewer_can_see_exact:
+        return data
+    return replace(
+        data,
+        kpis=tuple(
+            disclosure.suppress_fields(k, ("value", "previous"), viewer_can_see_exact=False)
+            if k.key in PEOPLE_KPIS
+            else k
+            for k in data.kpis
+        ),
+    )
+
+
+def country_panel(
+    session: Session, data: CountryPanel, *, viewer_can_see_exact: bool
+) -> CountryPanel:
+    """The map's country panel: each training row as its event's page shows it (weighed
+    against the event's total), and the people trained there in all, if small, as "<5"."""
+    if viewer_can_see_exact or not data.trainings:
+        return data
+    ids = [t.participation_id for t in data.trainings]
+    events = session.scalars(
+        sa.select(TrainingParticipation.event_id).where(TrainingParticipation.id.in_(ids))
+    )
+    counts = training_service.shown_counts(
+        training_service.participations_of_events(session, events), viewer_can_see_exact=False
+    )
+    return replace(
+        data,
+        trainings=tuple(
+            replace(t, participants=counts.participants.get(t.participation_id, t.participants))
+            for t in data.trainings
+        ),
+        participants_trained=disclosure.suppress(
+            data.participants_trained, viewer_can_see_exact=False
+        ),
+    )

@@ -307,6 +307,7 @@ class PanelTraining:
     start_date: date
     hotline: str
     participants: int
+    participation_id: int = 0  # the row, to show it as the event's page does
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,6 +449,7 @@ def _panel_trainings(session: Session, *, code: str, on: date) -> dict[str, Any]
             TrainingEvent.start_date,
             Hotline.name.label("hotline"),
             TrainingParticipation.participants,
+            TrainingParticipation.id.label("participation_id"),
         )
         .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
         .join(Hotline, Hotline.id == TrainingParticipation.hotline_id)
@@ -462,13 +464,22 @@ def _panel_trainings(session: Session, *, code: str, on: date) -> dict[str, Any]
         sa.select(sa.func.count(sa.distinct(base.c.id)), sa.func.sum(base.c.participants))
     ).one()
     latest = session.execute(
-        sa.select(base.c.title, base.c.start_date, base.c.hotline, base.c.participants)
+        sa.select(
+            base.c.title,
+            base.c.start_date,
+            base.c.hotline,
+            base.c.participants,
+            base.c.participation_id,
+        )
         .order_by(base.c.start_date.desc(), base.c.title)
         .limit(8)
     ).all()
     return {
         "trainings": tuple(
-            PanelTraining(r.title, r.start_date, r.hotline, int(r.participants)) for r in latest
+            PanelTraining(
+                r.title, r.start_date, r.hotline, int(r.participants), int(r.participation_id)
+            )
+            for r in latest
         ),
         "trainings_attended": _int(events),
         "participants_trained": _int(people),
