@@ -148,3 +148,44 @@ def test_training_charts_label_small_reach_and_participants(
     assert reach["Germany"] == (40.0, [1, "40"])
     participants = body["t-participants"]["figure"]["data"]
     assert [t["customdata"] for t in participants] == [["43"]]  # one pillar, one year: 43 in all
+
+
+def test_the_map_panel_shows_a_countrys_training_rows_as_their_event_page_does(
+    in_app: InApp, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    _arrange(in_app, "3")
+
+    def panel(client: FlaskClient) -> str:
+        body = result(
+            call(
+                client,
+                "map-panel.children",
+                [prop(filter_id("country"), "value", "MT"), prop(filter_id("year"), "value", YEAR)],
+            )
+        )
+        return texts(body["map-panel"]["children"])
+
+    shown = panel(signed_in("viewer"))
+    assert "1 events, <5 participants" in shown and "— <5" in shown and "— 3" not in shown
+    signed_in("viewer").post("/auth/sign-out")
+    assert "1 events, 3 participants" in panel(signed_in("manager"))
+
+
+def test_the_overview_tile_of_people_trained_hides_a_small_count(
+    in_app: InApp, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    report_cache.clear()
+    with in_app() as s:
+        hotline = factories.hotline(s, country="MT", events=[(date(2000, 1, 1), F)])
+        builders.training(s, on=date.today(), hotlines=[(hotline, 2, None)])
+    output = (
+        "..overview-tiles.children...overview-rates.children...overview-growth.figure"
+        "...overview-empty.children.."
+    )
+    inputs = [prop(filter_id("currency"), "value", "EUR")]
+    tiles = result(call(signed_in("viewer"), output, inputs))["overview-tiles"]["children"]
+    text = texts(tiles)
+    assert "<5" in text and "change not shown" in text
+    signed_in("viewer").post("/auth/sign-out")
+    tiles = result(call(signed_in("manager"), output, inputs))["overview-tiles"]["children"]
+    assert "change not shown" not in texts(tiles)
