@@ -49,7 +49,7 @@ def marker() -> str:
 def note() -> str:
     """The sentence a surface shows when it hides small counts."""
     return (
-        f"Counts from 1 to {threshold() - 1} are shown as {marker()} (they could identify people)."
+        f"Counts from 1 to {threshold() - 1} are shown as {marker()} (they could identify people or cases)."
     )
 
 
@@ -84,10 +84,10 @@ def suppress_with_total(
 ) -> tuple[list[Any], Any]:
     """Cells that add up to ``total`` (shown with them), each as it may be shown, and the total.
 
-    Small cells get the marker. If any cell is hidden, the next-smallest non-zero cells are hidden
-    too (``SECONDARY``) until at least one of them is and the hidden cells sum to twice the
-    threshold or more, so that neither the total nor the other cells pin down a small one; when
-    no cell is left to hide, the total is hidden instead. ``hide_total``: hide the total
+    Small cells get the marker. Unless the small cells, two or more, already keep each other
+    ambiguous, the next-smallest non-zero cells are hidden too (``SECONDARY``) until the hidden
+    cells sum to twice the threshold or more, so that neither the total nor the other cells pin
+    down a small one; when no cell is left to hide, the total is hidden instead. ``hide_total``: hide the total
     rather than other cells (when the cells are shown exactly elsewhere, e.g. a hotline's
     quarters in the statistics list, only hiding the total keeps the small one safe).
     ``total`` None: no total shown."""
@@ -105,10 +105,15 @@ def suppress_with_total(
     )
 
     def safe() -> bool:
-        # A reader knows each small cell is 1..t-1 and each other hidden one 0 or t and more:
-        # with one of the latter hidden and the hidden cells summing to 2t or more, every small
-        # cell has more than one possible value.
-        return SECONDARY in shown and sum(cells[i] for i in hidden) >= 2 * threshold()
+        # A reader knows the hidden cells' sum (from the total) and that each small cell is
+        # 1..t-1 and each other hidden one 0 or t and more. Every small cell keeps more than one
+        # possible value when one of the latter is hidden and the sum is 2t or more; or, with
+        # small cells alone, when there are two or more and their sum is neither all ones nor
+        # all t-1.
+        hidden_sum = sum(cells[i] for i in hidden)
+        if SECONDARY in shown:
+            return hidden_sum >= 2 * threshold()
+        return len(hidden) >= 2 and len(hidden) < hidden_sum < len(hidden) * (threshold() - 1)
 
     while candidates and not safe():
         secondary = candidates.pop(0)

@@ -83,6 +83,9 @@ def _possible(shown: list[object], total: object) -> list[tuple[int, ...]]:
         [1, 2, 3],
         [1, 5, 100],
         [4, 6, 7],
+        [2, 3, 40],
+        [4, 4, 3, 50],
+        [1, 1, 1, 9],
     ],
 )
 def test_a_hidden_cell_cannot_be_worked_out_from_the_total(cells: list[int]) -> None:
@@ -134,6 +137,24 @@ def test_no_cell_small_nothing_hidden() -> None:
         [0, 40, 7],
         47,
     )
+
+
+def test_small_cells_that_keep_each_other_ambiguous_need_no_second_cell_hidden() -> None:
+    assert disclosure.suppress_with_total([2, 3, 40], 45, viewer_can_see_exact=False) == (
+        ["<5", "<5", 40],
+        45,
+    )
+    # 1 + 1 (or 4 + 4) would pin both: a further cell is hidden.
+    assert disclosure.suppress_with_total([1, 1, 40], 42, viewer_can_see_exact=False)[0] == [
+        "<5",
+        "<5",
+        "hidden",
+    ]
+    assert disclosure.suppress_with_total([4, 4, 40], 48, viewer_can_see_exact=False)[0] == [
+        "<5",
+        "<5",
+        "hidden",
+    ]
 
 
 def test_every_pair_of_small_cells_with_a_total_keeps_each_ambiguous() -> None:
