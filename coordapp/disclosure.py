@@ -48,9 +48,7 @@ def marker() -> str:
 
 def note() -> str:
     """The sentence a surface shows when it hides small counts."""
-    return (
-        f"Counts from 1 to {threshold() - 1} are shown as {marker()} (they could identify people or cases)."
-    )
+    return f"Counts from 1 to {threshold() - 1} are shown as {marker()} (they could identify people or cases)."
 
 
 def can_see_exact(user: Any) -> bool:
