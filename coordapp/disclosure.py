@@ -48,7 +48,10 @@ def marker() -> str:
 
 def note() -> str:
     """The sentence a surface shows when it hides small counts."""
-    return f"Counts from 1 to {threshold() - 1} are shown as {marker()} (they could identify people or cases)."
+    return (
+        f"Counts from 1 to {threshold() - 1} are shown as {marker()} "
+        "(they could identify people or cases)."
+    )
 
 
 def can_see_exact(user: Any) -> bool:
@@ -85,10 +88,10 @@ def suppress_with_total(
     Small cells get the marker. Unless the small cells, two or more, already keep each other
     ambiguous, the next-smallest non-zero cells are hidden too (``SECONDARY``) until the hidden
     cells sum to twice the threshold or more, so that neither the total nor the other cells pin
-    down a small one; when no cell is left to hide, the total is hidden instead. ``hide_total``: hide the total
-    rather than other cells (when the cells are shown exactly elsewhere, e.g. a hotline's
-    quarters in the statistics list, only hiding the total keeps the small one safe).
-    ``total`` None: no total shown."""
+    down a small one; when no cell is left to hide, the total is hidden instead.
+    ``hide_total``: hide the total rather than other cells (when the cells are shown exactly
+    elsewhere, e.g. a hotline's quarters in the statistics list, only hiding the total keeps
+    the small one safe). ``total`` None: no total shown."""
     shown = [suppress(v, viewer_can_see_exact=viewer_can_see_exact) for v in cells]
     hidden = [i for i, v in enumerate(shown) if is_hidden(v)]
     if viewer_can_see_exact or not hidden:
