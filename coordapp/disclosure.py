@@ -81,25 +81,21 @@ def is_hidden(shown: Any) -> bool:
 
 
 def suppress_with_total(
-    cells: Sequence[Any], total: Any = None, *, viewer_can_see_exact: bool, hide_total: bool = False
+    cells: Sequence[Any], total: Any = None, *, viewer_can_see_exact: bool
 ) -> tuple[list[Any], Any]:
     """Cells that add up to ``total`` (shown with them), each as it may be shown, and the total.
 
     Small cells get the marker. Unless the small cells, two or more, already keep each other
     ambiguous, the next-smallest non-zero cells are hidden too (``SECONDARY``) until the hidden
     cells sum to twice the threshold or more, so that neither the total nor the other cells pin
-    down a small one; when no cell is left to hide, the total is hidden instead.
-    ``hide_total``: hide the total rather than other cells (when the cells are shown exactly
-    elsewhere, e.g. a hotline's quarters in the statistics list, only hiding the total keeps
-    the small one safe). ``total`` None: no total shown."""
+    down a small one; when no cell is left to hide, the total is hidden instead. ``total``
+    None: no total shown."""
     shown = [suppress(v, viewer_can_see_exact=viewer_can_see_exact) for v in cells]
     hidden = [i for i, v in enumerate(shown) if is_hidden(v)]
     if viewer_can_see_exact or not hidden:
         return shown, suppress(total, viewer_can_see_exact=viewer_can_see_exact)
     if is_small(total):
         return shown, marker()
-    if hide_total and total is not None:
-        return shown, SECONDARY
     candidates = sorted(
         (i for i, v in enumerate(cells) if i not in hidden and isinstance(v, int | Decimal) and v),
         key=lambda i: cells[i],

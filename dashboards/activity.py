@@ -89,6 +89,7 @@ def _data(filters: ActivityFilters, *, suppress: bool) -> reporting.ActivityFigu
         first_year=filters.first_year,
         last_year=filters.last_year,
         region=filters.region,
+        small_below=disclosure.threshold(),
     )
     return disclosed.activity(data, viewer_can_see_exact=not suppress)
 
@@ -249,10 +250,7 @@ def download_groups(values: dict[str, Any], suppress: bool) -> exports.Export:
 
 
 def _hidden_note() -> str:
-    return (
-        f"{disclosure.note()} Where a total would reveal one, another value or the total is "
-        "hidden too (not drawn)."
-    )
+    return f"{disclosure.note()} A sum that includes one is hidden too (not drawn)."
 
 
 def register(app: dash.Dash) -> None:

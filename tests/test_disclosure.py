@@ -122,12 +122,6 @@ def test_with_no_other_cell_to_hide_the_total_is_hidden() -> None:
     assert disclosure.suppress_with_total([3, 0, 0], 9, viewer_can_see_exact=False)[1] == "hidden"
 
 
-def test_the_total_can_be_the_value_hidden_instead() -> None:
-    assert disclosure.suppress_with_total(
-        [3, 40, 12], 55, viewer_can_see_exact=False, hide_total=True
-    ) == (["<5", 40, 12], "hidden")
-
-
 def test_managers_see_every_cell_and_the_total() -> None:
     assert disclosure.suppress_with_total([3, 40], 43, viewer_can_see_exact=True) == ([3, 40], 43)
 

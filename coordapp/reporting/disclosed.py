@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from coordapp import disclosure
 from coordapp.reporting.service import (
     ActivityFigures,
+    ActivityPoint,
     CountryPanel,
     Overview,
     TrainingCount,
@@ -36,8 +37,6 @@ def _with_totals(
     items: Sequence[T],
     field: str,
     totals: dict[Any, Any],
-    *,
-    hide_total: bool = False,
 ) -> tuple[list[Any], dict[Any, Any]]:
     """Each group of ``items`` (indexes by key) against its total: the values of ``field`` as
     shown, and each group's total as shown (``totals``: the group's total, None if not shown)."""
@@ -48,7 +47,6 @@ def _with_totals(
             [shown[i] for i in indexes],
             totals.get(key),
             viewer_can_see_exact=False,
-            hide_total=hide_total,
         )
         for i, value in zip(indexes, cells, strict=True):
             shown[i] = value
@@ -57,38 +55,30 @@ def _with_totals(
 
 
 def activity(data: ActivityFigures, *, viewer_can_see_exact: bool) -> ActivityFigures:
-    """A metric's quarterly figures: small counts as "<5"; where a group's quarters are drawn
-    next to its total over the years, that total is hidden too (not another quarter: a
-    hotline's quarters are shown exactly in the statistics list), so the small one cannot be
-    worked out. Percentages are never hidden."""
+    """A metric's quarterly figures: a small count as "<5", and a sum built on a small value
+    hidden too (not drawn). A hotline's quarters are shown exactly in the statistics list, so
+    hiding another quarter would not protect a small one: every sum that includes it (its
+    hotline's total over the years, its country's, region's and the network's quarter) goes.
+    ``data``: computed with ``small_below`` at the threshold. Percentages are never hidden."""
     if viewer_can_see_exact or data.metric is None or data.metric.unit is not MetricUnit.COUNT:
         return data
-    network = data.group_by == "network"
-    trend = data.by_period if network else data.by_period_group
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, point in enumerate(trend):
-        groups[point.group].append(i)
-    # The network's one series ("All selected") has the one bar as its total.
-    totals = {(next(iter(groups), None) if network else p.group): p.value for p in data.by_group}
-    values, shown_totals = _with_totals(groups, trend, "value", totals, hide_total=True)
-    points = tuple(replace(p, value=v) for p, v in zip(trend, values, strict=True))
-    by_group = tuple(
-        replace(
-            p,
-            value=shown_totals.get(
-                next(iter(groups), None) if network else p.group,
-                disclosure.suppress(p.value, viewer_can_see_exact=False),
-            ),
+
+    def shown(points: Sequence[ActivityPoint]) -> tuple[ActivityPoint, ...]:
+        return tuple(
+            replace(
+                p,
+                value=disclosure.suppress(p.value, viewer_can_see_exact=False)
+                if disclosure.is_small(p.value) or not p.small_values
+                else disclosure.SECONDARY,
+            )
+            for p in points
         )
-        for p in data.by_group
-    )
-    if network:
-        return replace(data, by_period=points, by_group=by_group)
+
     return replace(
         data,
-        by_period=disclosure.suppress_all(data.by_period, ("value",), viewer_can_see_exact=False),
-        by_period_group=points,
-        by_group=by_group,
+        by_period=shown(data.by_period),
+        by_period_group=shown(data.by_period_group),
+        by_group=shown(data.by_group),
     )
 
 

@@ -1453,6 +1453,9 @@ class ActivityPoint:
     version: int
     value: Decimal
     hotlines: int
+    # How many of the hotlines' values summed here are small (1 to ``small_below`` - 1): a sum
+    # built on a value hidden from viewers is hidden too (coordapp.reporting.disclosed).
+    small_values: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -1503,9 +1506,11 @@ def hotline_activity(
     first_year: int,
     last_year: int,
     region: str | None = None,
+    small_below: int = 0,
 ) -> ActivityFigures:
     """One metric's quarterly values: sums for counts, means for percentages, labelled with the
-    definition versions they were reported under."""
+    definition versions they were reported under; each with how many of the values it is
+    built on are below ``small_below`` (and above zero)."""
     metric = next((m for m in metrics(session) if m.code == metric_code), None)
     group_by = group_by if group_by in GROUPINGS else "network"
     empty = ActivityFigures(metric, group_by, first_year, last_year, region, (), (), (), ())
@@ -1548,10 +1553,19 @@ def hotline_activity(
     aggregate = sa.func.avg if metric.unit is MetricUnit.PERCENT else sa.func.sum
     places = "0.01"
 
+    def small(source: Any) -> Any:
+        is_small = sa.and_(source.c.value > 0, source.c.value < small_below)
+        return sa.func.sum(sa.case((is_small, 1), else_=0)).label("small")
+
     def points(rows: Iterable[Any]) -> tuple[ActivityPoint, ...]:
         return tuple(
             ActivityPoint(
-                _as_date(r.period_start), str(r.grp), int(r.version), _dec(r.v, places), int(r.n)
+                _as_date(r.period_start),
+                str(r.grp),
+                int(r.version),
+                _dec(r.v, places),
+                int(r.n),
+                int(r.small or 0),
             )
             for r in rows
         )
@@ -1565,6 +1579,7 @@ def hotline_activity(
                 aggregate(everything.c.value).label("v"),
                 # One row per hotline, metric and period (a unique constraint): rows = hotlines.
                 sa.func.count().label("n"),
+                small(everything),
             )
             .group_by(everything.c.period_start, everything.c.version)
             .order_by(everything.c.period_start, everything.c.version)
@@ -1579,6 +1594,7 @@ def hotline_activity(
             sa.func.max(src.c.version).label("version"),
             aggregate(src.c.value).label("v"),
             sa.func.count(sa.distinct(src.c.hotline_id)).label("n"),
+            small(src),
         )
         .group_by(src.c.grp)
         .order_by(sa.desc("v"), src.c.grp)
@@ -1594,6 +1610,7 @@ def hotline_activity(
                 src.c.version,
                 aggregate(src.c.value).label("v"),
                 sa.func.count().label("n"),
+                small(src),
             )
             .where(src.c.grp.in_(top))
             .group_by(src.c.period_start, src.c.grp, src.c.version)

@@ -189,3 +189,20 @@ def test_the_overview_tile_of_people_trained_hides_a_small_count(
     signed_in("viewer").post("/auth/sign-out")
     tiles = result(call(signed_in("manager"), output, inputs))["overview-tiles"]["children"]
     assert "change not shown" not in texts(tiles)
+
+
+def test_a_sum_that_includes_a_small_value_is_hidden_too(
+    in_app: InApp, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    """Small's 3 is shown as <5 in the statistics list next to Big's 700: the network's 703 for
+    that quarter would give it away, so it is not drawn (nor the total over the year)."""
+    _arrange(in_app, "3")
+    body, raw = _activity(signed_in("viewer"), "network")
+    (network,) = body["a-trend"]["figure"]["data"]
+    assert network["y"] == [None, 840.0]
+    assert [c[2] for c in network["customdata"]] == ["hidden", "840"]
+    assert body["a-groups"]["figure"]["data"][0]["x"] == [None]
+    assert "703" not in raw and "1543" not in raw
+    signed_in("viewer").post("/auth/sign-out")
+    body, _raw = _activity(signed_in("manager"), "network")
+    assert body["a-trend"]["figure"]["data"][0]["y"] == [703.0, 840.0]
