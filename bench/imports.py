@@ -16,39 +16,17 @@ audit as a manager's upload; the target is under 10 s for 10,000 rows.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import secrets
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_DB = "coordapp_bench_imports"
+from bench import databases
+
 COUNTRIES = ("Deutschland", "UK", "United States of America", "Türkiye", "Czechia", "FRA", "NL")
 CURRENCIES = ("USD", "GBP", "CHF", "JPY", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF")
-
-
-@contextlib.contextmanager
-def database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="coordapp-imports-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'imports.sqlite3'}"
-        return
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{PG_DB}"'))
-        yield admin.url.set(database=PG_DB).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _csv(lines: list[str]) -> bytes:
@@ -209,7 +187,7 @@ def files(rows: int) -> list[tuple[str, bytes, Any]]:
     ]
 
 
-def run(backend: str, rows: int, types: set[str] | None = None) -> None:
+def run(backend: str, rows: int, database_url: str, types: set[str] | None = None) -> None:
     from flask_migrate import upgrade
 
     from coordapp import create_app
@@ -219,7 +197,7 @@ def run(backend: str, rows: int, types: set[str] | None = None) -> None:
     from coordapp.imports import service as imports
     from coordapp.reference.service import seed_reference_data
 
-    with database(backend) as url:
+    with databases.scratch(backend, database_url, prefix="coordapp-imports-") as url:
         app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
         with app.app_context():
             upgrade()
@@ -291,6 +269,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    databases.add_argument(parser, "imports")
     parser.add_argument(
         "--types",
         default="",
@@ -299,7 +278,7 @@ def main() -> None:
     args = parser.parse_args()
     types = {t.strip() for t in args.types.split(",") if t.strip()} or None
     for backend in args.backends.split(","):
-        run(backend.strip(), args.rows, types)
+        run(backend.strip(), args.rows, args.database_url, types)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,8 @@ statement count at 25 and 100 rows per page shows it does not grow with the page
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,30 +23,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from bench import databases
 from bench.generate import generate
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_DB = "coordapp_bench_lists"
 TODAY = date(2026, 11, 26)
-
-
-@contextlib.contextmanager
-def database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="coordapp-lists-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'lists.sqlite3'}"
-        return
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{PG_DB}"'))
-        yield admin.url.set(database=PG_DB).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def p50_p95(samples: list[float]) -> tuple[float, float]:
@@ -57,7 +35,7 @@ def p50_p95(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
-def run(backend: str, scale: int, repeat: int) -> list[dict[str, Any]]:
+def run(backend: str, scale: int, repeat: int, database_url: str) -> list[dict[str, Any]]:
     from flask_migrate import upgrade
 
     from coordapp import create_app
@@ -67,7 +45,7 @@ def run(backend: str, scale: int, repeat: int) -> list[dict[str, Any]]:
     from coordapp.reference.service import seed_reference_data
 
     rows: list[dict[str, Any]] = []
-    with database(backend) as url:
+    with databases.scratch(backend, database_url, prefix="coordapp-lists-") as url:
         app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
         with app.app_context():
             upgrade()
@@ -187,12 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default="1,10,100")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=10)
+    databases.add_argument(parser, "lists")
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     for backend in args.backends.split(","):
         for scale in (int(s) for s in args.scales.split(",")):
             started = time.perf_counter()
-            rows.extend(run(backend, scale, args.repeat))
+            rows.extend(run(backend, scale, args.repeat, args.database_url))
             print(f"{backend} {scale}x done in {time.perf_counter() - started:.1f} s", flush=True)
     table = render(rows, args.repeat)
     RESULTS.mkdir(exist_ok=True)

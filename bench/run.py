@@ -3,7 +3,7 @@
     python -m bench.run [--scales 1,10,100] [--backends sqlite,postgresql] [--repeat 15]
 
 For every backend and scale: a fresh database (SQLite temp file, or PostgreSQL database
-``coordapp_bench``, dropped at the end), built by the migrations, seeded, filled by
+``--database-url``, created for the run and dropped at the end), built by the migrations, seeded, filled by
 ``bench.generate``; then each measure is timed for the service, the hand-written SQL and the naive
 approach, their results are checked equal, and the SQL statements of one call are counted.
 See bench/README.md.
@@ -19,9 +19,8 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,14 +31,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bench import queries
+from bench import databases, queries
 from bench.generate import generate
 from coordapp.funding.models import ExchangeRate
 from coordapp.funding.service import received_total
 from coordapp.network.service import coverage_as_of, coverage_summary
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_DB = "coordapp_bench"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 ON = date(2025, 12, 31)
@@ -179,25 +176,6 @@ def time_calls(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, Timi
     return {name: Timing(values) for name, values in samples.items()}
 
 
-@contextlib.contextmanager
-def database(backend: str, pg_admin_url: str) -> Iterator[str]:
-    """A fresh, empty database for one run; removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="coordapp-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        return
-    admin = sa.create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{PG_BENCH_DB}"'))
-        yield admin.url.set(database=PG_BENCH_DB).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def check_equal(problems: list[str], label: str, expected: Any, actual: Any) -> None:
     if expected == actual:
         return
@@ -327,7 +305,7 @@ def explain(session: Session, statements: list[tuple[str, Any]], dialect: str) -
 
 
 def run_one(
-    backend: str, scale: int, repeat: int, pg_admin_url: str, explain_dir: Path | None
+    backend: str, scale: int, repeat: int, database_url: str, explain_dir: Path | None
 ) -> RunInfo:
     from flask_migrate import upgrade
 
@@ -335,7 +313,7 @@ def run_one(
     from coordapp.extensions import db
     from coordapp.reference.service import seed_reference_data
 
-    with database(backend, pg_admin_url) as url:
+    with databases.scratch(backend, database_url) as url:
         app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
         with app.app_context():
             started = time.perf_counter()
@@ -482,27 +460,12 @@ def _sqlite_version() -> str:
     return sqlite3.sqlite_version
 
 
-def _pg_reachable(url: str) -> bool:
-    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect():
-            return True
-    except sa.exc.OperationalError:
-        return False
-    finally:
-        engine.dispose()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--scales", default="1,10,100", help="comma-separated (default 1,10,100)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=15, help="timed calls per measure")
-    parser.add_argument(
-        "--pg-url",
-        default=os.environ.get("BENCH_PG_URL", PG_ADMIN_URL),
-        help="PostgreSQL server (a maintenance database) where coordapp_bench is created",
-    )
+    databases.add_argument(parser, "bench")
     parser.add_argument(
         "--explain", action="store_true", help="write the services' query plans to bench/results/"
     )
@@ -517,14 +480,17 @@ def main(argv: list[str] | None = None) -> int:
 
     runs: list[RunInfo] = []
     for backend in backends:
-        if backend == "postgresql" and not _pg_reachable(args.pg_url):
-            print(f"WARNING: PostgreSQL at {args.pg_url} is unreachable: skipped.", file=sys.stderr)
+        if backend == "postgresql" and not databases.reachable(args.database_url):
+            print(
+                f"WARNING: PostgreSQL for {args.database_url} is unreachable: skipped.",
+                file=sys.stderr,
+            )
             continue
         for scale in scales:
             print(f"== {backend} {scale}x", flush=True)
             started = time.perf_counter()
             info = run_one(
-                backend, scale, args.repeat, args.pg_url, RESULTS if args.explain else None
+                backend, scale, args.repeat, args.database_url, RESULTS if args.explain else None
             )
             print(
                 f"    migrate+seed {info.setup_s:.1f} s, generate {info.generate_s:.1f} s "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -167,6 +169,18 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.filters["count"] = disclosure.shown_count
     app.jinja_env.globals["small_count_note"] = disclosure.note
     app.jinja_env.globals["sees_exact_counts"] = disclosure.current_user_sees_exact
+    # ``{% if value is a_date %}``: list cells that show a date (alone or first) keep it on
+    # one line.
+    app.jinja_env.tests["a_date"] = _shows_a_date
+
+
+_STARTS_WITH_A_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\b")
+
+
+def _shows_a_date(value: object) -> bool:
+    return isinstance(value, dt.date) or bool(
+        isinstance(value, str) and _STARTS_WITH_A_DATE.match(value)
+    )
 
 
 def _nav_url(endpoint: str, slug: str) -> str:

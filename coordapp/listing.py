@@ -40,10 +40,11 @@ class Column:
 
     def shown(self, item: Any, *, viewer_can_see_exact: bool, display: bool = False) -> Any:
         """The item's value as this reader may see it (``display``: as the page shows it)."""
-        value = self.display(item) if display and self.display else self.value(item)
         if self.counted is not None and self.counted(item):
-            return disclosure.suppress(value, viewer_can_see_exact=viewer_can_see_exact)
-        return value
+            shown = disclosure.suppress(self.value(item), viewer_can_see_exact=viewer_can_see_exact)
+            if disclosure.is_hidden(shown):
+                return shown
+        return self.display(item) if display and self.display else self.value(item)
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,18 @@ from dashboards.layout import PREFIX as DASH_PREFIX
 from dashboards.layout import Page, register_shell, shell
 
 # The same local assets as the Flask pages (bootstrap-flask serves them; no CDN).
-STYLESHEETS = ["/bootstrap/static/css/bootstrap.min.css", "/static/css/coordapp.css"]
+STYLESHEETS = [
+    "/bootstrap/static/css/bootstrap.min.css",
+    # Bootstrap Icons, as a font served by bootstrap-flask: glyphs such as ⏸ are missing from
+    # the fonts of a plain Debian desktop, these are not.
+    "/bootstrap/static/css/font/bootstrap-icons.min.css",
+    "/static/css/coordapp.css",
+]
 SCRIPTS = [
     "/bootstrap/static/umd/popper.min.js",
     "/bootstrap/static/js/bootstrap.min.js",
     "/static/js/dash-labels.js",
+    "/static/js/dash-controls.js",
 ]
 
 

@@ -68,6 +68,16 @@ def _slider_marks(first: int, last: int) -> dict[int, str]:
     return marks
 
 
+def play_label(*, playing: bool) -> list[Any]:
+    """The play button's icon (Bootstrap Icons, served locally) and word."""
+    icon = "bi-pause-fill" if playing else "bi-play-fill"
+    decorative: dict[str, Any] = {"aria-hidden": "true"}  # the word names the button
+    return [
+        html.I(className=f"bi {icon} me-1", **decorative),
+        "Pause" if playing else "Play",
+    ]
+
+
 def layout(query: dict[str, str]) -> Any:
     today = date.today()
     filters = parse(query, today=today)
@@ -78,7 +88,7 @@ def layout(query: dict[str, str]) -> Any:
                 [
                     dbc.Col(
                         dbc.Button(
-                            "▶ Play",
+                            play_label(playing=False),
                             id="map-play",
                             color="primary",
                             size="sm",
@@ -433,19 +443,19 @@ def register(app: dash.Dash) -> None:
         State("map-interval", "disabled"),
         prevent_initial_call=True,
     )
-    def play(_clicks: Any, _ticks: Any, year: Any, stopped: bool) -> tuple[Any, bool, str]:
+    def play(_clicks: Any, _ticks: Any, year: Any, stopped: bool) -> tuple[Any, bool, Any]:
         last = date.today().year
         current = params.year(year, default=last, lowest=reporting.FIRST_YEAR, highest=last)
         if dash.ctx.triggered_id == "map-play":
             if not stopped:
-                return dash.no_update, True, "▶ Play"
+                return dash.no_update, True, play_label(playing=False)
             start = reporting.FIRST_YEAR if current >= last else current
-            return start, False, "⏸ Pause"
+            return start, False, play_label(playing=True)
         if stopped:
-            return dash.no_update, True, "▶ Play"
+            return dash.no_update, True, play_label(playing=False)
         following = min(current + 1, last)
         done = following >= last
-        return following, done, "▶ Play" if done else "⏸ Pause"
+        return following, done, play_label(playing=not done)
 
     @app.callback(
         Output(fid("country"), "value"),

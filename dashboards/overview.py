@@ -57,7 +57,8 @@ def format_value(value: Decimal, unit: str) -> str:
     return f"{unit} {value:,.0f}"
 
 
-def format_change(kpi: reporting.Kpi) -> str:
+def change_text(kpi: reporting.Kpi) -> str:
+    """``+3 (+6 %)``: the change against the same day last year, and its percentage."""
     if disclosure.is_hidden(kpi.value) or disclosure.is_hidden(kpi.previous):
         return f"change not shown ({disclosure.marker()} people)"
     change = kpi.change
@@ -66,7 +67,42 @@ def format_change(kpi: reporting.Kpi) -> str:
     pct = ""
     if kpi.previous:
         pct = f" ({change / kpi.previous * 100:+.0f} %)"
-    return f"{sign}{amount}{pct} vs same day last year"
+    return f"{sign}{amount}{pct}"
+
+
+def format_change(kpi: reporting.Kpi) -> str:
+    return f"{change_text(kpi)} vs same day last year"
+
+
+def kpi_table(data: reporting.Overview) -> dbc.Table:
+    """The tiles' figures side by side with last year's, for reading across (and for screen
+    readers, which the tile grid serves less well)."""
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th("Figure", scope="col"),
+                html.Th(f"On {data.today.isoformat()}", scope="col", className="text-end"),
+                html.Th(f"On {data.compared_with.isoformat()}", scope="col", className="text-end"),
+                html.Th("Change", scope="col", className="text-end"),
+                html.Th("What it counts", scope="col"),
+            ]
+        )
+    )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Th(k.label, scope="row", className="fw-normal"),
+                    html.Td(format_value(k.value, k.unit), className="text-end text-nowrap"),
+                    html.Td(format_value(k.previous, k.unit), className="text-end text-nowrap"),
+                    html.Td(change_text(k), className="text-end text-nowrap"),
+                    html.Td(k.note, className="small text-body-secondary"),
+                ]
+            )
+            for k in data.kpis
+        ]
+    )
+    return dbc.Table([head, body], size="sm", hover=True, className="mb-0 small", id="kpi-table")
 
 
 def tiles(data: reporting.Overview) -> list[Any]:
@@ -110,13 +146,10 @@ def layout(query: dict[str, str]) -> Any:
             ),
             html.Div(
                 chart_card(
-                    "KPI table",
+                    "KPI table: the figures of the tiles, against the same day last year",
                     "overview-kpis-unused",
                     download="kpis",
-                    body=html.Div(
-                        "The figures of the tiles above, with last year's.",
-                        className="small text-body-secondary",
-                    ),
+                    body=html.Div(id="overview-kpi-table", className="table-responsive"),
                 ),
                 className="mt-3",
             ),
@@ -177,9 +210,10 @@ def register(app: dash.Dash) -> None:
         Output("overview-rates", "children"),
         Output("overview-growth", "figure"),
         Output("overview-empty", "children"),
+        Output("overview-kpi-table", "children"),
         Input(fid("currency"), "value"),
     )
-    def update(currency: Any) -> tuple[Any, str, Any, Any]:
+    def update(currency: Any) -> tuple[Any, str, Any, Any, Any]:
         data = _data(parse({"currency": currency}), suppress=viewer_suppression())
         empty = (
             empty_state("No records yet: the figures below are all zero until data is entered.")
@@ -190,7 +224,7 @@ def register(app: dash.Dash) -> None:
             f"As of {data.today.isoformat()}, compared with {data.compared_with.isoformat()}. "
             f"Money {data.rates.note}."
         )
-        return tiles(data), rates, figures.growth_figure(data.growth), empty
+        return tiles(data), rates, figures.growth_figure(data.growth), empty, kpi_table(data)
 
 
 PAGE = Page(

@@ -72,6 +72,8 @@ ROUTES: tuple[Route, ...] = (
     Route("auth.sign_in", "POST", "/auth/sign-in", PUBLIC, data={"email": "", "password": ""}),
     # --- home, session, tokens, API docs ---------------------------------------------------------
     Route("main.home", "GET", "/", SIGNED_IN),
+    # /login, typed from habit: the sign-in page for the signed-out, home for the signed-in.
+    Route("main.login", "GET", "/login", SIGNED_IN),
     Route("main.coming_soon", "GET", "/coming-soon/reports", SIGNED_IN),
     # Signing out ends on the sign-in page whoever asks (a POST's redirect carries no ?next=).
     Route("auth.sign_out", "POST", "/auth/sign-out", SIGN_OUT, data=EMPTY),
@@ -585,6 +587,7 @@ CALLBACKS: tuple[Callback, ...] = (
             ("overview-rates", "children"),
             ("overview-growth", "figure"),
             ("overview-empty", "children"),
+            ("overview-kpi-table", "children"),
         ],
         SIGNED_IN,
         [prop(fid("currency"), "value", "EUR")],

@@ -3,6 +3,7 @@ not grow with the page size, CSV export works, and malformed query values are ig
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
@@ -55,6 +56,10 @@ def test_every_list_is_constant_in_queries_exports_and_ignores_bad_values(
                 if response.status_code != 200:
                     problems.append(f"{path}?per_page={per_page} -> {response.status_code}")
                 counts.append(len(statements))
+                # A date never wraps in a list cell (at a narrow width "2026-12-07" broke in two).
+                wrapping = re.findall(r"<td>\s*\d{4}-\d{2}-\d{2}", response.get_data(as_text=True))
+                if wrapping:
+                    problems.append(f"{path}: {len(wrapping)} date cells may wrap")
             if counts[0] != counts[1]:
                 problems.append(f"{path}: {counts[0]} statements at 25 rows, {counts[1]} at 100")
             csv = client.get(f"{path}?format=csv")
@@ -65,4 +70,4 @@ def test_every_list_is_constant_in_queries_exports_and_ignores_bad_values(
                 problems.append(f"{path} with malformed values -> {bad.status_code}")
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert problems == []
+    assert problems == [], "\n".join(problems)

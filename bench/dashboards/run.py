@@ -38,10 +38,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from bench import databases
 from bench.dashboards import naive
 from bench.dashboards.generate import generate_activity
 from bench.generate import generate
-from bench.run import PG_ADMIN_URL, _pg_reachable, _sqlite_version, database
+from bench.run import _sqlite_version
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import ReportCache
 
@@ -261,7 +262,7 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def run_one(
-    backend: str, scale: int, repeat: int, naive_repeat: int, pg_url: str
+    backend: str, scale: int, repeat: int, naive_repeat: int, database_url: str
 ) -> tuple[list[Row], list[str], dict[str, int]]:
     from flask_migrate import upgrade
 
@@ -271,7 +272,7 @@ def run_one(
 
     rows: list[Row] = []
     problems: list[str] = []
-    with database(backend, pg_url) as url:
+    with databases.scratch(backend, database_url) as url:
         app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
         with app.app_context():
             with contextlib.redirect_stderr(io.StringIO()):
@@ -390,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--naive-repeat", type=int, default=5)
-    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", PG_ADMIN_URL))
+    databases.add_argument(parser, "dashboards")
     parser.add_argument("--output", type=Path, default=RESULTS / "dashboards-latest.md")
     args = parser.parse_args(argv)
     rows: list[Row] = []
@@ -398,19 +399,21 @@ def main(argv: list[str] | None = None) -> int:
     servers = ""
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         if backend == "postgresql":
-            if not _pg_reachable(args.pg_url):
+            if not databases.reachable(args.database_url):
                 print(
-                    f"WARNING: PostgreSQL at {args.pg_url} is unreachable: skipped.",
+                    f"WARNING: PostgreSQL for {args.database_url} is unreachable: skipped.",
                     file=sys.stderr,
                 )
                 continue
-            engine = sa.create_engine(args.pg_url)
+            engine = sa.create_engine(sa.make_url(args.database_url).set(database="postgres"))
             with engine.connect() as conn:
                 servers = f"PostgreSQL {conn.execute(sa.text('SHOW server_version')).scalar()}, "
             engine.dispose()
         for scale in [int(s) for s in args.scales.split(",") if s.strip()]:
             print(f"== {backend} {scale}x", flush=True)
-            found, issues, _ = run_one(backend, scale, args.repeat, args.naive_repeat, args.pg_url)
+            found, issues, _ = run_one(
+                backend, scale, args.repeat, args.naive_repeat, args.database_url
+            )
             rows += found
             problems += issues
     table = render(rows, problems, args.repeat, args.naive_repeat, servers)

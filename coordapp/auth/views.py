@@ -53,7 +53,9 @@ def _count_failed_sign_ins(state: BlueprintSetupState) -> None:
 
 
 # Endpoints reachable without signing in.
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static", "bootstrap.static", "main.health"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.sign_in", "main.login", "static", "bootstrap.static", "main.health"}
+)
 GENERIC_FAILURE = "Email or password is not right, or the account is not active."
 TOO_MANY_FAILURES = (
     "Too many failed sign-ins from this network address. For your security, signing in from "

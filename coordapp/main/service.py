@@ -324,7 +324,6 @@ def missing_statistics(
     """Member hotlines (provisional or full today) without any figure for the last quarter."""
     year, quarter = stats.last_complete_quarter(today)
     start, end = stats.quarter_bounds(year, quarter)
-    membership = network.membership_on_subquery(today)
     reported = sa.exists().where(
         HotlineStatistic.hotline_id == Hotline.id,
         HotlineStatistic.period_start >= start,
@@ -332,11 +331,12 @@ def missing_statistics(
     )
     query = (
         sa.select(Hotline.id, Hotline.name, Country.name.label("country"))
-        .join(membership, membership.c.hotline_id == Hotline.id)
         .join(Country, Country.alpha2 == Hotline.country_code)
         .where(
             Hotline.archived_at.is_(None),
-            membership.c.status.in_([s.value for s in COVERING_STATUSES]),
+            network.membership_status_of(Hotline.id, today).in_(
+                [s.value for s in COVERING_STATUSES]
+            ),
             ~reported,
         )
         .order_by(Hotline.name, Hotline.id)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask_login import current_user
 
 from coordapp.extensions import current_session
 from coordapp.main import service
+from coordapp.reporting.cache import cached
 
 bp = Blueprint("main", __name__)
 
@@ -31,11 +33,23 @@ def inject_record_url() -> dict[str, Any]:
 def home() -> Any:
     session = current_session()
     today = date.today()
-    figures = service.home_figures(
-        session, today=today, currency=current_app.config["REPORTING_CURRENCY"]
+    # Both keyed by the data version: a visit after no change reads them from the report cache.
+    figures = cached(
+        session,
+        service.home_figures,
+        today=today,
+        currency=current_app.config["REPORTING_CURRENCY"],
     )
-    attention = service.needs_attention(session, today=today)
+    attention = cached(session, service.needs_attention, today=today)
     return render_template("main/home.html", figures=figures, attention=attention)
+
+
+@bp.route("/login")
+def login() -> Any:
+    """The address people type from habit: sign-in, then home (home at once if signed in)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    return redirect(url_for("auth.sign_in"))
 
 
 @bp.route("/coming-soon/<section>")

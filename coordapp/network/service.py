@@ -138,6 +138,31 @@ def membership_on_subquery(on: date) -> sa.Subquery:
     )
 
 
+def membership_status_of(hotline_id: Any, on: date) -> sa.ScalarSelect[Any]:
+    """The status of the hotline ``hotline_id`` (a column) on ``on``, as a correlated scalar.
+
+    The same rule as ``membership_on_subquery`` (latest event on or before ``on``; same-day
+    events by status rank, then id), looked up per hotline through the index on ``hotline_id``:
+    for a filter on a list of hotlines. Joined as a window-function subquery instead, the
+    planner cannot estimate how many rows have ``rn = 1`` and may loop over every pair (15
+    million comparisons at 100x the demo network, bench/README.md "Home page").
+    """
+    return (
+        sa.select(HotlineMembershipEvent.status)
+        .where(
+            HotlineMembershipEvent.hotline_id == hotline_id,
+            HotlineMembershipEvent.event_date <= on,
+        )
+        .order_by(
+            HotlineMembershipEvent.event_date.desc(),
+            _status_rank().desc(),
+            HotlineMembershipEvent.id.desc(),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def membership_status_on(session: Session, *, hotline_id: int, on: date) -> MembershipStatus | None:
     """The hotline's membership status on ``on`` (events dated ``on`` count), or None."""
     membership = membership_on_subquery(on)

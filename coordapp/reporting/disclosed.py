@@ -63,16 +63,13 @@ def activity(data: ActivityFigures, *, viewer_can_see_exact: bool) -> ActivityFi
     if viewer_can_see_exact or data.metric is None or data.metric.unit is not MetricUnit.COUNT:
         return data
 
+    def value(point: ActivityPoint) -> Any:
+        if disclosure.is_small(point.value) or not point.small_values:
+            return disclosure.suppress(point.value, viewer_can_see_exact=False)
+        return disclosure.SECONDARY
+
     def shown(points: Sequence[ActivityPoint]) -> tuple[ActivityPoint, ...]:
-        return tuple(
-            replace(
-                p,
-                value=disclosure.suppress(p.value, viewer_can_see_exact=False)
-                if disclosure.is_small(p.value) or not p.small_values
-                else disclosure.SECONDARY,
-            )
-            for p in points
-        )
+        return tuple(replace(p, value=value(p)) for p in points)
 
     return replace(
         data,

@@ -121,6 +121,13 @@ def is_count(stat: HotlineStatistic) -> bool:
     return stat.metric.unit == MetricUnit.COUNT
 
 
+def display_value(metric: MetricDefinition, value: Decimal) -> str:
+    """A value as pages show it: counts with thousands separators, percentages with " %"."""
+    if metric.unit == MetricUnit.COUNT:
+        return f"{int(value):,}"
+    return f"{value.quantize(Decimal('0.01')):,} %"
+
+
 def _display_value(stat: HotlineStatistic) -> Any:
     if stat.metric.unit == MetricUnit.COUNT:
         return int(stat.value)
@@ -199,6 +206,8 @@ STATISTIC_LIST = ListSpec(
             "Value",
             HotlineStatistic.value,
             _display_value,
+            display=lambda stat: display_value(stat.metric, stat.value),
+            align_end=True,
             counted=is_count,
         ),
         Column("updated", "Updated", HotlineStatistic.updated_at, lambda s: s.updated_at.date()),

@@ -83,18 +83,20 @@ def statistics_detail(record_id: int) -> Any:
         obj=obj,
         history=records.history(session, obj=obj),
         label=service.period_label(obj),
-        value=_shown_value(obj),
+        **_shown_value(obj),
         history_counts={"value"} if service.is_count(obj) else set(),
     )
 
 
-def _shown_value(stat: Any) -> str:
+def _shown_value(stat: Any) -> dict[str, Any]:
     """The value as the page shows it to the signed-in user (a small count as "<5")."""
     shown = disclosure.suppress(
         stat.value,
         viewer_can_see_exact=disclosure.current_user_sees_exact() or not service.is_count(stat),
     )
-    return shown if disclosure.is_hidden(shown) else service.format_value(stat.metric, shown)
+    if disclosure.is_hidden(shown):
+        return {"value": shown, "hidden": True}
+    return {"value": service.display_value(stat.metric, stat.value), "hidden": False}
 
 
 def _year_arg(raw: str | None, today: date) -> int:

@@ -88,6 +88,17 @@ def test_next_is_followed_after_sign_in(client: FlaskClient, users: dict[str, st
     assert response.location == "/dashboards/"
 
 
+def test_login_address_leads_to_sign_in_then_home(
+    client: FlaskClient, users: dict[str, str]
+) -> None:
+    response = client.get("/login")
+    assert response.status_code == 302
+    assert response.location == "/auth/sign-in"  # no ?next=/login: after signing in, home
+    response = sign_in(client, users["viewer"], PASSWORD)
+    assert response.location == "/"
+    assert client.get("/login").location == "/"  # signed in already: straight home
+
+
 def test_offsite_next_is_ignored(client: FlaskClient, users: dict[str, str]) -> None:
     response = client.post(
         "/auth/sign-in?next=//evil.example/x", data={"email": users["viewer"], "password": PASSWORD}

@@ -61,3 +61,32 @@ def test_every_dashboard_draws_offline(
             unlabelled[path] = unnamed
         shots(page, re.sub(r"^/dashboards/", "", path) or "index", full_page=False)
     assert not unlabelled, f"dashboard controls without a label: {unlabelled}"
+
+
+def test_map_year_typed_and_entered_applies_and_play_shows_its_icon(
+    server: str, open_page: Callable[..., Any], shots: Shots
+) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page("viewer")
+    page.goto(server + "/dashboards/map")
+    note = page.locator("#map-note")
+    expect(note).to_contain_text("Coverage on", timeout=30_000)
+    year_box = page.locator("input.dash-range-slider-input").first
+    year_box.fill("2005")
+    year_box.press("Enter")  # no click elsewhere: Enter alone applies the year
+    expect(note).to_contain_text("Coverage on 2005-12-31", timeout=15_000)
+    expect(year_box).to_be_focused()  # the keyboard user stays where they were
+    assert "year=2005" in page.url
+    # The play button's icon comes from the Bootstrap Icons font the app serves.
+    icon = page.locator("#map-play i.bi")
+    expect(icon).to_have_class(re.compile(r"\bbi-play-fill\b"))
+    family = icon.evaluate("el => getComputedStyle(el, '::before').fontFamily")
+    assert "bootstrap-icons" in family
+    assert page.evaluate("document.fonts.check('16px bootstrap-icons')")
+    page.locator("#map-play").click()
+    expect(page.locator("#map-play")).to_contain_text("Pause")
+    expect(page.locator("#map-play i.bi")).to_have_class(re.compile(r"\bbi-pause-fill\b"))
+    shots(page, "map-playing")
+    page.locator("#map-play").click()
+    expect(page.locator("#map-play")).to_contain_text("Play")

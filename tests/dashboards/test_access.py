@@ -20,7 +20,7 @@ PAGE_CALLBACKS = {
         [prop(filter_id("country"), "value", ""), prop(filter_id("year"), "value", 2000)],
     ),
     "overview": (
-        "..overview-tiles.children...overview-rates.children...overview-growth.figure...overview-empty.children..",
+        "..overview-tiles.children...overview-rates.children...overview-growth.figure...overview-empty.children...overview-kpi-table.children..",
         [prop(filter_id("currency"), "value", "EUR")],
     ),
     "partnerships": (

@@ -146,6 +146,11 @@ def test_play_steps_the_year_and_stops_at_the_end(viewer: FlaskClient) -> None:
     )
     assert started['{"name":"year","type":"filter"}']["value"] == 1999  # replays from 1999
     assert started["map-interval"]["disabled"] is False
+    # The button's icon is a Bootstrap Icons glyph (served by the app), not a character such as
+    # ⏸ that Debian's default fonts lack.
+    label = started["map-play"]["children"]
+    assert texts(label).strip() == "Pause"
+    assert label[0]["props"]["className"].split()[:2] == ["bi", "bi-pause-fill"]
     state = [
         prop(filter_id("year"), "value", TODAY.year - 1),
         prop("map-interval", "disabled", False),
@@ -161,6 +166,26 @@ def test_play_steps_the_year_and_stops_at_the_end(viewer: FlaskClient) -> None:
     )
     assert last['{"name":"year","type":"filter"}']["value"] == TODAY.year
     assert last["map-interval"]["disabled"] is True
+    assert texts(last["map-play"]["children"]).strip() == "Play"
+
+
+def test_overview_kpi_table_lists_every_tile_with_last_year(
+    viewer: FlaskClient, small_network: dict
+) -> None:
+    output = (
+        "..overview-tiles.children...overview-rates.children...overview-growth.figure"
+        "...overview-empty.children...overview-kpi-table.children.."
+    )
+    body = result(call(viewer, output, [prop(filter_id("currency"), "value", "EUR")]))
+    table = body["overview-kpi-table"]["children"]
+    head, rows = table["props"]["children"]
+    assert texts(head).split()[:2] == ["Figure", "On"]
+    lines = [texts(row) for row in rows["props"]["children"]]
+    tiles = body["overview-tiles"]["children"]
+    assert len(lines) == len(tiles) >= 8  # a row per tile, none left empty
+    hotlines = next(line for line in lines if line.startswith("Member hotlines"))
+    # Three member hotlines today, as on the same day last year (the last joined in 2010).
+    assert hotlines.split()[2:5] == ["3", "3", "±0"]
 
 
 def test_funding_total_converted_at_a_known_rate(
@@ -316,7 +341,7 @@ def test_activity_export_shows_small_counts_as_less_than_five_for_viewers(
     [
         (MAP, map_inputs(2020), "No country was covered"),
         (
-            "..overview-tiles.children...overview-rates.children...overview-growth.figure...overview-empty.children..",
+            "..overview-tiles.children...overview-rates.children...overview-growth.figure...overview-empty.children...overview-kpi-table.children..",
             [prop(filter_id("currency"), "value", "XXX")],
             "No records yet",
         ),

@@ -180,12 +180,13 @@ def test_the_overview_tile_of_people_trained_hides_a_small_count(
         builders.training(s, on=date.today(), hotlines=[(hotline, 2, None)])
     output = (
         "..overview-tiles.children...overview-rates.children...overview-growth.figure"
-        "...overview-empty.children.."
+        "...overview-empty.children...overview-kpi-table.children.."
     )
     inputs = [prop(filter_id("currency"), "value", "EUR")]
-    tiles = result(call(signed_in("viewer"), output, inputs))["overview-tiles"]["children"]
-    text = texts(tiles)
-    assert "<5" in text and "change not shown" in text
+    body = result(call(signed_in("viewer"), output, inputs))
+    for part in ("overview-tiles", "overview-kpi-table"):
+        text = texts(body[part]["children"])
+        assert "<5" in text and "change not shown" in text, part
     signed_in("viewer").post("/auth/sign-out")
     tiles = result(call(signed_in("manager"), output, inputs))["overview-tiles"]["children"]
     assert "change not shown" not in texts(tiles)

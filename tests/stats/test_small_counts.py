@@ -58,8 +58,8 @@ def test_the_list_shows_small_counts_as_less_than_five_to_a_viewer(
     page = signed_in("viewer").get(f"/statistics/?hotline={hotline_id}").get_data(as_text=True)
     shown = cells(page)
     assert shown.count("&lt;5") == 2  # assessed 3 and forwarded 2
-    assert "1200" in shown and "900" in shown
-    assert "4.50" in shown  # a percentage is not a count: never hidden
+    assert "1,200" in shown and "900" in shown
+    assert "4.50 %" in shown  # a percentage is not a count: never hidden
     assert "3" not in shown and "2" not in shown
 
 
@@ -118,7 +118,7 @@ def test_the_value_page_and_its_history_hide_a_small_count_from_a_viewer(
     assert "&lt;5 → &lt;5" in history
     assert not re.search(r"value:</span>\s*[34]", history)
     percent = viewer.get(f"/statistics/{ids[f'{P}-1']}").get_data(as_text=True)
-    assert "4.5 %" in percent  # not a count
+    assert "4.50 %" in percent  # not a count
     viewer.post("/auth/sign-out")
     manager_page = signed_in("manager").get(f"/statistics/{ids[f'{A}-1']}").get_data(True)
     assert re.search(r"data-value>4", manager_page)
@@ -177,8 +177,8 @@ def test_the_threshold_setting_changes_what_is_hidden_everywhere(
     ]  # type: ignore[union-attr]
     assert 9371 not in values and "<10000" in values
     viewer.post("/auth/sign-out")
-    assert "9371" in signed_in("manager").get(f"/statistics/?hotline={hotline_id}").get_data(True)
+    assert "9,371" in signed_in("manager").get(f"/statistics/?hotline={hotline_id}").get_data(True)
     monkeypatch.setitem(app.config, "SMALL_COUNT_THRESHOLD", 5)
-    assert "9371" in cells(
+    assert "9,371" in cells(
         signed_in("viewer").get(f"/statistics/?hotline={hotline_id}").get_data(True)
     )

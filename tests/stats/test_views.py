@@ -334,3 +334,28 @@ def test_list_page_queries_do_not_grow_with_the_page_size(
             sa_event.remove(engine, "before_cursor_execute", count)
         counts.append(len(statements))
     assert counts[0] == counts[1] == counts[2], counts
+
+
+def test_values_read_with_thousands_separators_and_percent_signs(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    with in_app() as s:
+        hotline = member(s, name="Meldpunt Format")
+        service.save_quarter_grid(
+            s,
+            hotline=hotline,
+            year=YEAR,
+            values={(R, 1): "12345", (A, 1): "1200", (P, 1): "87.5"},
+            today=TODAY,
+        )
+        grid = service.quarter_grid(s, hotline=hotline, year=YEAR, today=TODAY)
+        hotline_id, share_id = hotline.id, grid.cells[(P, 1)].id
+    manager = signed_in("manager")
+    page = manager.get(f"/statistics/?hotline={hotline_id}").data.decode()
+    cells = re.findall(r'<td class="text-end text-nowrap">\s*([^<]*?)\s*</td>', page)
+    assert sorted(cells) == ["1,200", "12,345", "87.50 %"]
+    detail = manager.get(f"/statistics/{share_id}").data.decode()
+    assert re.search(r"data-value>\s*87\.50 %\s*<", detail)
+    # Exports keep plain numbers, for spreadsheets to compute with.
+    exported = manager.get(f"/statistics/?hotline={hotline_id}&format=csv").data.decode("utf-8-sig")
+    assert ",12345," in exported and "87.50" in exported and "12,345" not in exported
