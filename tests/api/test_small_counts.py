@@ -13,8 +13,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from coordapp.network.models import MembershipStatus
-from tests import factories
 from tests.reporting import builders
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -27,10 +25,7 @@ def arranged(in_app: InApp) -> dict[str, int]:
     """One hotline with reports received 3 (small) and 1,250 in two quarters of YEAR; an event
     of YEAR where it sent 3 people, another hotline 12 and a third 40."""
     with in_app() as s:
-        events = [(date(2000, 1, 1), MembershipStatus.FULL)]
-        small = factories.hotline(s, country="MT", name="Hotline Small", events=events)
-        mid = factories.hotline(s, country="NL", name="Hotline Mid", events=events)
-        big = factories.hotline(s, country="DE", name="Hotline Big", events=events)
+        event, (small, _mid, _big) = builders.training_of_three(s, on=date(YEAR, 5, 5))
         q1 = builders.statistic(
             s,
             hotline=small,
@@ -44,11 +39,6 @@ def arranged(in_app: InApp) -> dict[str, int]:
             metric_code="reports_received",
             quarter_start=date(YEAR, 4, 1),
             value="1250",
-        )
-        event = builders.training(
-            s,
-            on=date(YEAR, 5, 5),
-            hotlines=[(small, 3, None), (mid, 12, None), (big, 40, None)],
         )
         return {"hotline": small.id, "q1": q1.id, "event": event.id}
 

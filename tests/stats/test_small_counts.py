@@ -17,15 +17,9 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from coordapp.stats import service
-from tests.stats.helpers import member
+from tests.stats.helpers import A, F, P, R, member
 
 InApp = Callable[[], AbstractContextManager[Session]]
-R, A, F, P = (
-    "reports_received",
-    "reports_assessed_csam",
-    "reports_forwarded",
-    "removed_within_3_days_pct",
-)
 TODAY = date.today()
 YEAR = TODAY.year - 1
 

@@ -28,15 +28,7 @@ YEAR = date.today().year - 1
 def event(in_app: InApp) -> dict[str, int]:
     """A training of YEAR: Hotline Small sent 3 people (named), Hotline Mid 12, Hotline Big 40."""
     with in_app() as s:
-        events = [(date(2000, 1, 1), MembershipStatus.FULL)]
-        small = factories.hotline(s, country="MT", name="Hotline Small", events=events)
-        mid = factories.hotline(s, country="NL", name="Hotline Mid", events=events)
-        big = factories.hotline(s, country="DE", name="Hotline Big", events=events)
-        item = builders.training(
-            s,
-            on=date(YEAR, 5, 5),
-            hotlines=[(small, 3, None), (mid, 12, None), (big, 40, None)],
-        )
+        item, (small, mid, _big) = builders.training_of_three(s, on=date(YEAR, 5, 5))
         row = s.query(TrainingParticipation).filter_by(hotline_id=small.id).one()
         row.attendee_names = "Ada Example\nBo Example\nCy Example"
         s.flush()
