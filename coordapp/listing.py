@@ -59,6 +59,49 @@ class Filter:
     default: str | None = None
 
 
+# A filter with more choices than this is typed (with suggestions), not picked from a select:
+# the receipts' funder filter listed 4,001 organizations, 283 KB of a 310 KB page at 100x.
+TYPEAHEAD_OVER = 50
+SUGGESTIONS = 20
+
+_SPECS: dict[str, ListSpec] = {}
+
+
+def filter_choices(session: Session, spec: ListSpec, flt: Filter) -> Sequence[tuple[str, str]]:
+    """``flt``'s (value, label) choices, read once per data version (every write moves it on).
+
+    Each list page needs them twice (to check the filter values, to draw the filters), and
+    they are whole-table DISTINCT reads: the report cache keeps them until the data changes.
+    """
+    if flt.choices is None:
+        return ()
+    from coordapp.reporting.cache import cached
+
+    _SPECS.setdefault(spec.name, spec)
+    return cached(session, _read_choices, spec=spec.name, key=flt.key)
+
+
+def _read_choices(session: Session, *, spec: str, key: str) -> tuple[tuple[str, str], ...]:
+    flt = next(f for f in _SPECS[spec].filters if f.key == key)
+    assert flt.choices is not None
+    return tuple((str(value), str(text)) for value, text in flt.choices(session))
+
+
+def typed(choices: Sequence[tuple[str, str]]) -> bool:
+    """Whether a filter with these choices is typed with suggestions rather than selected."""
+    return len(choices) > TYPEAHEAD_OVER
+
+
+def suggestions(choices: Sequence[tuple[str, str]], text: str) -> list[str]:
+    """The labels containing ``text`` (any case), those starting with it first."""
+    wanted = " ".join(text.split()).casefold()
+    if not wanted:
+        return []
+    found = [label for _, label in choices if wanted in label.casefold()]
+    found.sort(key=lambda label: (not label.casefold().startswith(wanted), label.casefold()))
+    return found[:SUGGESTIONS]
+
+
 def _usable_number(value: str) -> bool:
     """Filters take digits as ids or years: a number no integer column holds is dropped like
     any other value that matches nothing."""
@@ -128,14 +171,22 @@ class ListParams:
         )
 
     def checked(self, session: Session, spec: ListSpec) -> ListParams:
-        """Drop filter values that are not among a filter's choices (e.g. ?kind=bogus)."""
+        """Drop filter values that are not among a filter's choices (e.g. ?kind=bogus); a
+        choice's label (typed into a type-ahead filter) stands for its value."""
         kept = {}
         for flt in spec.filters:
             value = self.filters.get(flt.key)
             if value is None:
                 continue
-            if flt.choices is None or value in {str(v) for v, _ in flt.choices(session)}:
+            if flt.choices is None:
                 kept[flt.key] = value
+                continue
+            choices = filter_choices(session, spec, flt)
+            by_label = {" ".join(text.split()).casefold(): v for v, text in choices}
+            if any(value == v for v, _ in choices):
+                kept[flt.key] = value
+            elif (found := by_label.get(" ".join(value.split()).casefold())) is not None:
+                kept[flt.key] = found
             elif flt.default is not None:
                 kept[flt.key] = flt.default
         return replace(self, filters=kept)

@@ -5,9 +5,11 @@ Each raises ``ValidationError(field, message)`` and returns the cleaned value.
 
 from __future__ import annotations
 
+import enum
+import math
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -184,29 +186,202 @@ def date_range(start: date | None, end: date | None, *, end_field: str = "end_da
         raise ValidationError(end_field, "The end date cannot be before the start date.")
 
 
-def money(field: str, value: object, *, minor_units: int, positive: bool = False) -> Decimal:
-    """A non-negative amount with no more decimals than the currency has."""
+# --- numbers and dates as people write them ---------------------------------------------------
+#
+# One reader for every surface (forms, imports, the API), so that each refuses the same things
+# with the same words. A number is read strictly: the decimal mark is the one chosen, and a
+# thousands separator (the other mark, a space or an apostrophe) only ever separates groups of
+# three digits; anything else is an error that says why and what was probably meant, never a
+# guess (with a decimal comma, "12.5" used to become 125).
+
+
+class DecimalMark(enum.StrEnum):
+    POINT = "point"
+    COMMA = "comma"
+
+
+_MARK = {DecimalMark.POINT: ".", DecimalMark.COMMA: ","}
+_BLANKS = " \u00a0\u202f\u2009"  # space, no-break space, narrow no-break space, thin space
+_APOSTROPHES = "'\u2019"
+_NUMBER_CHARACTERS = re.compile(
+    r"[0-9.,'\u2019 \u00a0\u202f\u2009]*[0-9][0-9.,'\u2019 \u00a0\u202f\u2009]*"
+)
+_MINUS_SIGNS = "-\u2212"
+
+
+def _shown(text: str) -> str:
+    """The text as quoted in a message (a whole spreadsheet cell can be long)."""
+    return repr(text if len(text) <= 40 else text[:39] + "\u2026")
+
+
+def _separator(char: str) -> tuple[str, str]:
+    """(what a message calls the separator, the separator in an example)."""
+    if char in _BLANKS:
+        return "a space", " "
+    if char in _APOSTROPHES:
+        return "an apostrophe", "'"
+    return ("a dot", ".") if char == "." else ("a comma", ",")
+
+
+def parse_number(
+    value: object, decimal_mark: DecimalMark = DecimalMark.POINT, *, thousands: bool = True
+) -> Decimal:
+    """A number as written in a form, a spreadsheet cell or a JSON value; ValueError says why not.
+
+    ``decimal_mark`` is the one mark that separates decimals. With ``thousands``, the other
+    mark, a space or an apostrophe may group the whole part in threes (``1.250.000,50``,
+    ``1 250 000.50``); without, no separator is accepted (rates, where ``1,085`` is likely
+    1.085 and never 1085). The decimals written are kept (``12.50`` has two), so that a
+    currency's decimal places can be checked. Numbers already typed (int, Decimal, a spreadsheet
+    float) are taken as they are.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number.")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):  # a spreadsheet cell: the shortest text that reads back as it
+        value = Decimal(repr(value)) if math.isfinite(value) else Decimal("NaN")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{str(value)!r} is not a number.")
+        return value
+    written = str(value if value is not None else "").strip()
+    found = _read_number(written, decimal_mark, thousands=thousands)
+    if isinstance(found, Decimal):
+        return found
+    guesses = _readings_meant(written, decimal_mark, thousands=thousands)
+    meant = f"; did you mean {' or '.join(guesses)}?" if guesses else "."
+    raise ValueError(found + meant)
+
+
+def _read_number(written: str, mark: DecimalMark, *, thousands: bool) -> Decimal | str:
+    """The number, or what is wrong with it (without the final stop)."""
+    point = _MARK[mark]
+    mark_name = "decimal point" if point == "." else "decimal comma"
+    not_written_so = f"{_shown(written)} is not a number written with a {mark_name}"
+    sign, text = "", written
+    if text[:1] in ("+", *_MINUS_SIGNS):
+        sign, text = ("" if text[0] == "+" else "-"), text[1:]
+    if not written:
+        return f"Enter a number, e.g. 1234{point}56"
+    whole, has_mark, fraction = text.partition(point)
+    if not _NUMBER_CHARACTERS.fullmatch(text) or (has_mark and not fraction):
+        return f"{_shown(written)} is not a number; write e.g. 1234{point}56"
+    if point in fraction:
+        return f"{not_written_so}: it has more than one {mark_name}"
+    separators = {_separator(c)[1] for c in text if not c.isdigit() and c != point}
+    if separators and not thousands:
+        return f"{not_written_so}: write it without thousands separators"
+    if len(separators) > 1:
+        names = " and ".join(sorted(_separator(s)[0] for s in separators))
+        return f"{not_written_so}: it mixes {names} as thousands separators; use one"
+    if separators:
+        (separator,) = separators
+        grouped = "".join(_separator(c)[1] if not c.isdigit() else c for c in whole)
+        in_threes = rf"[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+"
+        if (has_mark and not fraction.isdigit()) or not re.fullmatch(in_threes, grouped):
+            name = _separator(separator)[0]
+            return (
+                f"{not_written_so}: {name} may only separate thousands in groups of three "
+                f"(1{separator}250{separator}000{point}50)"
+            )
+    digits = "".join(c for c in whole if c.isdigit()) or "0"
+    return Decimal(sign + digits + (f".{fraction}" if has_mark else ""))
+
+
+def _readings_meant(written: str, mark: DecimalMark, *, thousands: bool) -> list[str]:
+    """What a number that could not be read probably meant, written with ``mark``: the same
+    text read with the other decimal mark, and (where no separator is allowed) read without
+    its separators."""
+    point = _MARK[mark]
+    other_mark = DecimalMark.COMMA if mark == DecimalMark.POINT else DecimalMark.POINT
+    readings = [_read_number(written, other_mark, thousands=thousands)]
+    if not thousands:
+        readings.append(_read_number(written, mark, thousands=True))
+    meant: list[str] = []
+    for reading in readings:
+        if isinstance(reading, Decimal):
+            text = format(reading, "f").replace(".", point)
+            if text not in meant:
+                meant.append(text)
+    return meant
+
+
+def number(
+    field: str,
+    value: object,
+    *,
+    decimal_mark: DecimalMark = DecimalMark.POINT,
+    thousands: bool = True,
+) -> Decimal:
+    """``parse_number`` for a service: the message as a ValidationError on ``field``."""
     try:
-        amount = Decimal(str(value).strip().replace(",", "")) if value is not None else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise ValidationError(field, "Enter an amount as a number, e.g. 12500.00.")
+        return parse_number(value, decimal_mark, thousands=thousands)
+    except ValueError as exc:
+        raise ValidationError(field, str(exc)) from None
+
+
+def decimal_places(value: Decimal) -> int:
+    """The decimals written: 2 for 12.50, 0 for 12 (and for 1E+3)."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def money(
+    field: str,
+    value: object,
+    *,
+    minor_units: int,
+    positive: bool = False,
+    currency: str | None = None,
+) -> Decimal:
+    """A non-negative amount with no more decimals than the currency has.
+
+    Text takes the decimal point (a form, the API); an import reads its cells with the file's
+    decimal mark first and passes the Decimal."""
+    amount = number(field, value)
     if amount < 0 or (positive and amount == 0):
         raise ValidationError(
             field,
             "The amount must be more than zero." if positive else "The amount cannot be negative.",
         )
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > minor_units:
-        raise ValidationError(
-            field,
-            f"This currency has {minor_units} decimal place{'s' if minor_units != 1 else ''}; "
-            f"{amount} has more.",
-        )
+    written = decimal_places(amount)
+    if written > minor_units:
+        places = f"{minor_units} decimal place{'s' if minor_units != 1 else ''}"
+        subject = f"{currency} amounts have" if currency else "This currency has"
+        raise ValidationError(field, f"{subject} {places}; this amount has {written}.")
     if amount >= Decimal("1e14"):
         raise ValidationError(field, "The amount is too large.")
     return amount
+
+
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+# Year first, but not as ISO writes it: 2026-3-1, 2026/03/01, 2026.03.01.
+_YEAR_FIRST = re.compile(r"([0-9]{4})([-./])([0-9]{1,2})\2([0-9]{1,2})")
+
+
+def iso_date(text: str) -> date:
+    """A date written YYYY-MM-DD, and nothing else: not 20260301, not 2026-W10-1 (which
+    ``date.fromisoformat`` reads too); ValueError says why, and what was probably meant."""
+    text = text.strip()
+    iso = _ISO_DATE.fullmatch(text)
+    year_first = _YEAR_FIRST.fullmatch(text)
+    if iso is not None:
+        parts = iso.group(1, 2, 3)
+    elif year_first is not None:
+        parts = year_first.group(1, 3, 4)
+    else:
+        raise ValueError(f"{_shown(text)} is not a date; write it as YYYY-MM-DD.")
+    year, month, day = (int(part) for part in parts)
+    try:
+        written = date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{_shown(text)} is not a real date.") from None
+    if iso is None:
+        raise ValueError(
+            f"{_shown(text)} is not a date as YYYY-MM-DD; did you mean {written.isoformat()}?"
+        )
+    return written
 
 
 def choice(field: str, enum_cls: Any, value: object, *, required: bool = True) -> Any:

@@ -81,6 +81,17 @@ def app(database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture(autouse=True)
+def fresh_report_cache() -> Iterator[None]:
+    """Each test rolls its transaction back, so data versions repeat between tests: a figure
+    cached by one test (home page, dashboards, list filter choices) must not serve the next."""
+    from coordapp.reporting.cache import report_cache
+
+    report_cache.clear()
+    yield
+    report_cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_sign_in_limits(request: pytest.FixtureRequest) -> None:
     """Failed sign-ins of one test don't count against the next (the app lives all session)."""
     if "app" in request.fixturenames:

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import disclosure
+from coordapp import disclosure, validation
 from coordapp.errors import ValidationError
 from coordapp.funding import conversion
 from coordapp.funding import service as funding
@@ -170,9 +170,9 @@ def parse_date(field: str, value: str | None, *, default: date | None = None) ->
             raise ValidationError(field, "Give a date as YYYY-MM-DD.")
         return default
     try:
-        return date.fromisoformat(str(value).strip())
+        return validation.iso_date(str(value))
     except ValueError as exc:
-        raise ValidationError(field, f"{value!r} is not a date; use YYYY-MM-DD.") from exc
+        raise ValidationError(field, str(exc)) from exc
 
 
 def parse_year(field: str, value: str | None, *, default: int) -> int:

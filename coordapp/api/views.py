@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from coordapp import disclosure
+from coordapp import disclosure, validation
 from coordapp.api import service
 from coordapp.api.spec import build_spec, operation
 from coordapp.audit import service as audit
@@ -23,6 +23,9 @@ from coordapp.auth import service as auth
 from coordapp.auth.models import Role
 from coordapp.errors import DomainError, Forbidden, ValidationError
 from coordapp.extensions import csrf, current_session
+from coordapp.funding import checks
+from coordapp.funding import service as funding
+from coordapp.funding.views import add_rate_url, reporting_currency
 from coordapp.partners import service as partners
 from coordapp.stats import service as stats
 from coordapp.training import service as training
@@ -123,9 +126,9 @@ def _form(data: Mapping[str, Any], *, lists: frozenset[str] = frozenset()) -> di
         elif value is None or isinstance(value, str):
             if isinstance(value, str) and (key.endswith("_date") or key.endswith("_on")):
                 try:
-                    out[key] = date.fromisoformat(value.strip()) if value.strip() else None
+                    out[key] = validation.iso_date(value) if value.strip() else None
                 except ValueError as exc:
-                    raise ValidationError(key, "Enter a date as YYYY-MM-DD.") from exc
+                    raise ValidationError(key, str(exc)) from exc
             else:
                 out[key] = value
         elif isinstance(value, bool):
@@ -263,11 +266,26 @@ def partnership_update(record_id: int) -> Any:
 
 @bp.post("/funding-receipts")
 def receipt_create() -> Any:
+    """Saves the receipt; ``warnings`` says what a person should look at (no rate to convert
+    it, more than its commitment, outside its period), each with its ``kind``."""
     _require_manager()
-    from coordapp.funding import service as funding
-
-    obj = funding.create_receipt(current_session(), data=_form(_body()))
-    return jsonify(service.serialize(obj, viewer_can_see_exact=_exact())), 201
+    session = current_session()
+    data = _form(_body())
+    obj = funding.create_receipt(session, data=data)
+    found = checks.receipt_warnings(
+        session, data=data, reporting=reporting_currency(), exclude_id=obj.id
+    )
+    warnings = [
+        {
+            "kind": w.kind.value,
+            "message": w.message,
+            "add_rate_url": add_rate_url(w, _external=True),
+        }
+        for w in found
+    ]
+    return jsonify(
+        {**service.serialize(obj, viewer_can_see_exact=_exact()), "warnings": warnings}
+    ), 201
 
 
 @bp.post("/trainings")

@@ -26,7 +26,7 @@ with the stored rates (a reference table of a few hundred rows, read once per co
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -452,3 +452,35 @@ def convert_total(
     return MoneyTotal(
         amount=totals.get((1,), Decimal(0).quantize(quantum)), currency=currency, rates=rates
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RateCoverage:
+    """From which date each currency converts: its first stored rate against EUR.
+
+    The rule above takes the latest rate on or before a row's date, so a currency converts on
+    every date from its first rate on and on none before it: the first dates answer "would this
+    row be left out?" for any number of rows without a query each.
+    """
+
+    first: Mapping[str, date]
+
+    def missing(self, code: str, *, on: date, currency: str) -> tuple[str, ...]:
+        """The currencies without a rate on or before ``on`` on the way from ``code`` to
+        ``currency`` (through EUR): empty when a row in ``code`` dated ``on`` converts."""
+        if code == currency:
+            return ()
+        legs = dict.fromkeys(c for c in (code, currency) if c != PIVOT)
+        return tuple(c for c in legs if c not in self.first or self.first[c] > on)
+
+
+def rate_coverage(session: Session) -> RateCoverage:
+    """Every currency's first rate date against EUR (either direction), in one query."""
+    rates = ExchangeRate.__table__
+    code = sa.case((rates.c.quote_code == PIVOT, rates.c.base_code), else_=rates.c.quote_code)
+    rows = session.execute(
+        sa.select(code.label("code"), sa.func.min(rates.c.rate_date))
+        .where(sa.or_(rates.c.quote_code == PIVOT, rates.c.base_code == PIVOT))
+        .group_by(code)
+    ).all()
+    return RateCoverage(first={str(c): _as_date(day) for c, day in rows})

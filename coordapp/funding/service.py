@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -445,13 +446,15 @@ def split_by_percent(
     return parts
 
 
-def _percent(value: str) -> Decimal | None:
-    text = value.strip().removesuffix("%").strip()
-    try:
-        share = Decimal(text)
-    except InvalidOperation:
-        return None
-    return share if share.is_finite() else None
+def _percent(field: str, value: object) -> Decimal:
+    """A share of the pledge as typed ("33.33" or "33.33%"), at most four decimals."""
+    text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value
+    share = validation.number(field, text)
+    if share < 0 or share > 100:
+        raise ValidationError(field, "Enter a percentage between 0 and 100, e.g. 33.33.")
+    if validation.decimal_places(share) > 4:
+        raise ValidationError(field, "Use at most four decimals.")
+    return share
 
 
 def allocation_amounts(
@@ -480,20 +483,14 @@ def allocation_amounts(
         if pillar_id not in pillars:
             raise ValidationError(where, f"There is no pillar with id {key}.")
         name = pillars[pillar_id]
-        if mode == "amount":
-            try:
-                entered[pillar_id] = validation.money(where, raw, minor_units=minor_units)
-            except ValidationError as error:
-                raise ValidationError(where, f"{name}: {error.message}") from error
-        else:
-            share = _percent(str(raw))
-            if share is None or share < 0 or share > 100:
-                raise ValidationError(
-                    where, f"{name}: enter a percentage between 0 and 100, e.g. 33.33."
-                )
-            if -int(share.as_tuple().exponent) > 4:
-                raise ValidationError(where, f"{name}: use at most four decimals.")
-            entered[pillar_id] = share
+        try:
+            entered[pillar_id] = (
+                validation.money(where, raw, minor_units=minor_units, currency=currency)
+                if mode == "amount"
+                else _percent(where, raw)
+            )
+        except ValidationError as error:
+            raise ValidationError(where, f"{name}: {error.message}") from error
     # Pillar order, so that ties for the rounding remainder always go to the same pillar.
     order = list(pillars)
     entered = {key: entered[key] for key in order if key in entered and entered[key] > 0}
@@ -580,7 +577,11 @@ def _clean_commitment(
             )
     currency = reference.require_currency(session, "currency_code", data.get("currency_code"))
     amount = validation.money(
-        "amount", data.get("amount"), minor_units=currency.minor_units, positive=True
+        "amount",
+        data.get("amount"),
+        minor_units=currency.minor_units,
+        positive=True,
+        currency=currency.code,
     )
     pledged_on = _required_date("pledged_on", data.get("pledged_on"), what="the pledge date")
     period_start = _required_date("period_start", data.get("period_start"), what="the start")
@@ -1078,7 +1079,9 @@ def receipts_of_commitments(
     return sorted(found, key=lambda receipt: receipt.id)
 
 
-def _clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+def clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A receipt's values as stored (the currency is the commitment's when none is given), or
+    the ValidationError saying what is wrong."""
     commitment_id = _optional_id(
         "commitment_id", data.get("commitment_id"), message="Choose the commitment."
     )
@@ -1107,14 +1110,18 @@ def _clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         "received_on": received_on,
         "currency_code": currency.code,
         "amount": validation.money(
-            "amount", data.get("amount"), minor_units=currency.minor_units, positive=True
+            "amount",
+            data.get("amount"),
+            minor_units=currency.minor_units,
+            positive=True,
+            currency=currency.code,
         ),
         "reference": validation.free_text("reference", data.get("reference"), max_length=120),
     }
 
 
 def create_receipt(session: Session, *, data: Mapping[str, Any]) -> FundingReceipt:
-    receipt = FundingReceipt(**_clean_receipt(session, data))
+    receipt = FundingReceipt(**clean_receipt(session, data))
     session.add(receipt)
     session.flush()
     return receipt
@@ -1128,13 +1135,16 @@ def update_receipt(
     expected_version: int | None = None,
 ) -> FundingReceipt:
     # Receipts carry no version column: the last save wins, and the audit shows both.
-    records.apply_changes(obj, _clean_receipt(session, data))
+    records.apply_changes(obj, clean_receipt(session, data))
     session.flush()
     return obj
 
 
-def commitment_choices(session: Session, *, include: int | None = None) -> list[tuple[str, str]]:
-    """Open commitments (most recent first) for the receipt form, plus ``include``."""
+def commitment_choices(
+    session: Session, *, include: int | None = None
+) -> list[tuple[str, str, str]]:
+    """Open commitments (most recent first) for the receipt form, plus ``include``: (id,
+    label, currency)."""
     rows = session.execute(
         sa.select(
             FundingCommitment.id,
@@ -1157,14 +1167,15 @@ def commitment_choices(session: Session, *, include: int | None = None) -> list[
         .limit(COMMITMENT_CHOICES_LIMIT)
     ).all()
     return [
-        (str(cid), f"{funder} · {title} · {money_text(amount, code)} (#{cid})")
+        (str(cid), f"{funder} · {title} · {money_text(amount, code)} (#{cid})", code)
         for cid, title, amount, code, funder in rows
     ]
 
 
 def receipt_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
-    """Prefill a new receipt from ``?commitment_id=`` (the commitment page's button)."""
-    commitment_id = validation.record_id(args.get("commitment_id"))
+    """Prefill a new receipt from ``?commitment_id=`` (the commitment page's button) or
+    ``?commitment=`` (the receipts list's filter): the commitment and its currency."""
+    commitment_id = validation.record_id(args.get("commitment_id") or args.get("commitment"))
     commitment = session.get(FundingCommitment, commitment_id) if commitment_id else None
     if commitment is None:
         return {"received_on": date.today()}
@@ -1176,6 +1187,18 @@ def receipt_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any
 
 
 # --- exchange rates --------------------------------------------------------------------------
+
+
+def exchange_rate_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
+    """Prefill a new rate from ``?quote_code=AED&rate_date=2026-12-01`` (the link under a
+    receipt or pledge that no rate converts yet): against EUR, as every rate is."""
+    defaults: dict[str, Any] = {"base_code": conversion.PIVOT}
+    quote = (args.get("quote_code") or "").strip().upper()[:3]
+    if quote and quote != conversion.PIVOT and session.get(Currency, quote) is not None:
+        defaults["quote_code"] = quote
+    with contextlib.suppress(ValueError):
+        defaults["rate_date"] = date.fromisoformat((args.get("rate_date") or "")[:10])
+    return defaults
 
 
 EXCHANGE_RATE_LIST = ListSpec(
@@ -1222,14 +1245,14 @@ def get_exchange_rate(session: Session, rate_id: int) -> ExchangeRate:
 
 def _rate_value(field: str, value: object) -> Decimal | str:
     """A rate, or the message saying what is wrong with it."""
-    text = str(value).strip() if value is not None else ""
-    if not text:
+    if value is None or not str(value).strip():
         return "Enter the rate, e.g. 1.0850."
     try:
-        rate = Decimal(text)
-    except InvalidOperation:
-        return f"{text!r} is not a number; write the rate with a decimal point, e.g. 1.0850."
-    if not rate.is_finite() or rate <= 0:
+        # No thousands separators: "1,085" is far likelier 1.085 than 1085.
+        rate = validation.parse_number(value, thousands=False)
+    except ValueError as exc:
+        return str(exc)
+    if rate <= 0:
         return "The rate must be a number greater than 0."
     exponent = rate.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > RATE_DECIMALS:

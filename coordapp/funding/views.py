@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import (
@@ -22,7 +22,7 @@ from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
-from coordapp.funding import service
+from coordapp.funding import checks, service
 from coordapp.funding.forms import (
     CommitmentForm,
     ExchangeRateForm,
@@ -36,7 +36,7 @@ from coordapp.funding.forms import (
 )
 from coordapp.funding.models import FundingCommitment, FundingReceipt
 from coordapp.records import service as records
-from coordapp.records.views import Resource, attach_error, register_resource
+from coordapp.records.views import Caution, Resource, attach_error, register_resource
 
 bp = Blueprint("funding", __name__)
 
@@ -54,7 +54,7 @@ def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str
         **service.commitment_related(
             session,
             obj,
-            currency=current_app.config["REPORTING_CURRENCY"],
+            currency=reporting_currency(),
         ),
         "status_form": status_form(obj),
         "funder_url": _optional_url("partners.organizations_detail", record_id=obj.funder_id),
@@ -64,6 +64,46 @@ def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str
         if obj.partnership_id
         else None,
     }
+
+
+def reporting_currency() -> str:
+    return str(current_app.config["REPORTING_CURRENCY"])
+
+
+def add_rate_url(warning: checks.MoneyWarning, **url_options: Any) -> str | None:
+    """The new exchange rate page, filled in with what ``warning`` (a missing rate) needs."""
+    if warning.currency is None or warning.on is None:
+        return None
+    return url_for(
+        "funding.exchange_rates_new",
+        quote_code=warning.currency,
+        rate_date=warning.on.isoformat(),
+        **url_options,
+    )
+
+
+def _cautions(warnings: Sequence[checks.MoneyWarning]) -> list[Caution]:
+    cautions = []
+    for warning in warnings:
+        url = add_rate_url(warning)
+        link = (f"Add the {warning.currency} rate", url) if url else None
+        cautions.append(Caution(warning.message, warning.needs_confirmation, link))
+    return cautions
+
+
+def _check_commitment(
+    session: Session, data: Mapping[str, Any], obj: FundingCommitment | None
+) -> list[Caution]:
+    return _cautions(checks.commitment_warnings(session, data=data, reporting=reporting_currency()))
+
+
+def _check_receipt(
+    session: Session, data: Mapping[str, Any], obj: FundingReceipt | None
+) -> list[Caution]:
+    warnings = checks.receipt_warnings(
+        session, data=data, reporting=reporting_currency(), exclude_id=obj.id if obj else None
+    )
+    return _cautions(warnings)
 
 
 def _receipt_context(session: Session, obj: FundingReceipt) -> Mapping[str, Any]:
@@ -83,6 +123,7 @@ COMMITMENTS = Resource(
     detail_template="funding/commitment_detail.html",
     detail_context=_commitment_context,
     new_defaults=service.commitment_defaults,
+    check=_check_commitment,
 )
 RECEIPTS = Resource(
     slug="receipts",
@@ -97,6 +138,7 @@ RECEIPTS = Resource(
     detail_template="funding/receipt_detail.html",
     detail_context=_receipt_context,
     new_defaults=service.receipt_defaults,
+    check=_check_receipt,
 )
 EXCHANGE_RATES = Resource(
     slug="exchange-rates",
@@ -112,6 +154,7 @@ EXCHANGE_RATES = Resource(
     detail_context=lambda session, obj: {"rate_text": service.rate_text},
     archivable=False,
     list_actions=(("Load rates CSV", "funding.exchange_rates_upload"),),
+    new_defaults=service.exchange_rate_defaults,
 )
 for _resource in (COMMITMENTS, RECEIPTS, EXCHANGE_RATES):
     register_resource(bp, _resource)

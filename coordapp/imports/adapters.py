@@ -15,9 +15,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from coordapp.errors import ValidationError
+from coordapp.funding import checks, conversion
 from coordapp.funding import service as funding
 from coordapp.funding.models import FundingCommitment
 from coordapp.network import service as network
@@ -129,6 +131,42 @@ def update_commitment(
     )
 
 
+def commitment_warnings(
+    session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
+) -> list[str]:
+    """A pledge in a currency that no rate converts on its pledge date (rates read once)."""
+    found = checks.commitment_warnings(
+        session, data=data, reporting=_reporting(), coverage=_coverage(session, context)
+    )
+    return _texts(found)
+
+
+def _reporting() -> str:
+    return str(current_app.config["REPORTING_CURRENCY"])
+
+
+def _coverage(session: Session, context: dict[str, Any]) -> conversion.RateCoverage:
+    """The rates' first dates, read once per file (an import adds no rates to these types)."""
+    if "rate_coverage" not in context:
+        context["rate_coverage"] = conversion.rate_coverage(session)
+    coverage: conversion.RateCoverage = context["rate_coverage"]
+    return coverage
+
+
+def _texts(warnings: list[checks.MoneyWarning]) -> list[str]:
+    """The warnings as the report's lines; a missing rate says where to add it."""
+    return [
+        w.message
+        + (
+            f" Add it under Exchange rates › New: {conversion.PIVOT}/{w.currency}, "
+            f"dated {w.on.isoformat()} or earlier."
+            if w.currency and w.on
+            else ""
+        )
+        for w in warnings
+    ]
+
+
 def commitment_allocations(commitment: FundingCommitment) -> tuple[str, dict[int, Decimal]]:
     return "amount", {a.pillar_id: a.amount for a in commitment.allocations}
 
@@ -163,12 +201,18 @@ def prepare_receipts(
         receipts.setdefault(key, []).append(receipt)
     context["commitments"] = by_title
     context["receipts"] = receipts
+    # What each commitment had received before the file, receipt by receipt (in its currency),
+    # and what the file's rows add to it: the over-100 % check without a query per row.
+    context["received"] = checks.receipt_values(session, commitments=commitments)
+    context["received_in_file"] = {}
 
 
 def apply_receipt(
     session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
-) -> tuple[str, tuple[str, ...]]:
-    """A receipt is the same one when commitment, day, currency and sum are equal."""
+) -> tuple[str, tuple[str, ...], list[str]]:
+    """A receipt is the same one when commitment, day, currency and sum are equal.
+
+    Returns the outcome, the changed fields and the row's warnings (``funding.checks``)."""
     funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"))
     commitment = _one(
         context["commitments"].get((funder_id, _name_key(data.get("commitment"))), []),
@@ -191,11 +235,38 @@ def apply_receipt(
     if index < len(existing):
         receipt = existing[index]
         if (receipt.reference or None) == (data.get("reference") or None):
-            return UNCHANGED, ()
+            return UNCHANGED, (), _receipt_warnings(session, commitment, values, receipt, context)
         funding.update_receipt(session, obj=receipt, data=values)
-        return UPDATE, ("reference",)
+        warnings = _receipt_warnings(session, commitment, values, receipt, context)
+        return UPDATE, ("reference",), warnings
     funding.create_receipt(session, data=values)
-    return CREATE, ()
+    return CREATE, (), _receipt_warnings(session, commitment, values, None, context)
+
+
+def _receipt_warnings(
+    session: Session,
+    commitment: FundingCommitment,
+    values: Mapping[str, Any],
+    stored: Any,
+    context: dict[str, Any],
+) -> list[str]:
+    """The row's warnings, against what its commitment had without it: the receipts stored
+    before the file (but the row's own, ``stored``) and the earlier rows of the file."""
+    before_file = context["received"].get(commitment.id, {})
+    in_file: dict[int, Decimal] = context["received_in_file"]
+    own = stored.id if stored is not None else None
+    before = sum((v for rid, v in before_file.items() if rid != own), Decimal(0))
+    found, value = checks.receipt_check(
+        session,
+        commitment=commitment,
+        receipt=values,
+        received_before=before + in_file.get(commitment.id, Decimal(0)),
+        coverage=_coverage(session, context),
+        reporting=_reporting(),
+    )
+    if stored is None:
+        in_file[commitment.id] = in_file.get(commitment.id, Decimal(0)) + value
+    return _texts(found)
 
 
 # --- trainings with participation ------------------------------------------------------------

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import difflib
 import enum
 import functools
 import gc
@@ -32,14 +31,17 @@ import secrets
 import stat
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
@@ -54,17 +56,13 @@ from coordapp.labels import label
 from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.reference.models import Country, Currency
+from coordapp.validation import DecimalMark, iso_date, parse_number
 
 
 class DateOrder(enum.StrEnum):
     ISO = "iso"
     DMY = "dmy"
     MDY = "mdy"
-
-
-class DecimalMark(enum.StrEnum):
-    POINT = "point"
-    COMMA = "comma"
 
 
 class Outcome(enum.StrEnum):
@@ -155,60 +153,54 @@ def type_choices() -> list[tuple[str, str]]:
 
 # --- cell normalisation ----------------------------------------------------------------------
 
-_DMY_OR_MDY = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
+# Day or month first: 31.03.2026, 3/31/2026 (one separator throughout); two-digit years too,
+# only to say that they are not taken.
+_DAY_OR_MONTH_FIRST = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})")
 
 
 def parse_date(value: Any, order: DateOrder) -> dt.date:
-    """ISO always; ``31.03.2026`` / ``03/31/2026`` only in the chosen day- or month-first order."""
+    """ISO (YYYY-MM-DD) always; ``31.03.2026`` / ``03/31/2026`` only in the chosen day- or
+    month-first order. Anything else (a two-digit year, 2026-3-1, 20260301) is an error that
+    says what to write."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     text = str(value).strip()
-    try:
-        return dt.date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text)
-    except ValueError:
-        pass
-    found = _DMY_OR_MDY.match(text)
-    if found and order != DateOrder.ISO:
-        first, second, year = (int(part) for part in found.groups())
-        day, month = (first, second) if order == DateOrder.DMY else (second, first)
+    if len(text) > 10 and text[10] in "T ":  # a date with its time, as spreadsheets export it
         try:
-            return dt.date(year, month, day)
+            dt.datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a real date (read as {order.value}).") from None
-    if found:
+            raise ValueError(f"{text!r} is not a date; write it as YYYY-MM-DD.") from None
+        text = text[:10]
+    found = _DAY_OR_MONTH_FIRST.fullmatch(text)
+    if found is None:
+        if order == DateOrder.ISO or re.match(r"[0-9]{4}[^0-9]", text):
+            return iso_date(text)  # or its message: what is wrong, what was meant
+        expected = "DD.MM.YYYY" if order == DateOrder.DMY else "MM/DD/YYYY"
+        raise ValueError(f"{text!r} is not a date; write it as YYYY-MM-DD or {expected}.")
+    first, separator, second, year = found.groups()
+    if len(year) == 2:
+        raise ValueError(
+            f"{text!r} has a two-digit year; write the year in full, "
+            f"e.g. {first}{separator}{second}{separator}20{year}."
+        )
+    if order == DateOrder.ISO:
         raise ValueError(
             f"{text!r} is ambiguous: write YYYY-MM-DD, or choose day-first or month-first dates."
         )
-    expected = {
-        DateOrder.ISO: "YYYY-MM-DD",
-        DateOrder.DMY: "YYYY-MM-DD or DD.MM.YYYY",
-        DateOrder.MDY: "YYYY-MM-DD or MM/DD/YYYY",
-    }[order]
-    raise ValueError(f"{text!r} is not a date; write it as {expected}.")
-
-
-def parse_decimal(value: Any, mark: DecimalMark) -> Decimal:
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number.")
-    if isinstance(value, int | Decimal):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
-    if mark == DecimalMark.COMMA:
-        text = text.replace(".", "").replace(",", ".")
-    else:
-        text = text.replace(",", "")
+    day, month = (first, second) if order == DateOrder.DMY else (second, first)
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        sample = "1234,56" if mark == DecimalMark.COMMA else "1234.56"
-        raise ValueError(f"{str(value).strip()!r} is not a number; write e.g. {sample}.") from None
-    if not number.is_finite():
-        raise ValueError(f"{str(value).strip()!r} is not a number.")
-    return number
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        read_as = "day first" if order == DateOrder.DMY else "month first"
+        raise ValueError(f"{text!r} is not a real date (read {read_as}).") from None
+
+
+def parse_decimal(value: Any, mark: DecimalMark, *, thousands: bool = True) -> Decimal:
+    """A number cell read with the file's decimal mark (``coordapp.validation.parse_number``:
+    the forms' and the API's reader, with the same messages)."""
+    return parse_number(value, mark, thousands=thousands)
 
 
 def parse_choice(value: Any, choices: type[enum.Enum]) -> str:
@@ -285,7 +277,8 @@ def resolve_country(name: str) -> str | None:
     try:
         return str(pycountry.countries.lookup(text).alpha_2)
     except LookupError:
-        return None
+        # "Cote d Ivoire", "Sao Tome & Principe": a known name but for accents and punctuation.
+        return _country_aliases().get(_plain_name(text))
 
 
 def resolve_countries(names: Iterable[str]) -> dict[str, str | None]:
@@ -309,17 +302,92 @@ def resolve_countries(names: Iterable[str]) -> dict[str, str | None]:
 _BATCH_RESOLVED: dict[str, str] = {}
 
 
-def country_suggestions(session: Session, text: str, *, limit: int = 3) -> list[str]:
-    names = dict(session.execute(sa.select(Country.name, Country.alpha2)).all())
-    close = difflib.get_close_matches(text, list(names), n=limit, cutoff=0.6)
-    if not close:
-        import pycountry
+def _plain_name(text: str) -> str:
+    """A name as compared loosely: in lower case, without accents, punctuation or extra spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[\W_]+", " ", letters).split())
 
-        try:
-            close = [c.name for c in pycountry.countries.search_fuzzy(text)[:limit]]
-        except LookupError:
-            close = []
-    return [f"{name} ({names.get(name) or '?'})" for name in close]
+
+@functools.cache
+def _country_aliases() -> dict[str, str]:
+    """Every name the libraries know a country by, compared loosely -> ISO alpha-2: pycountry's
+    names, official and common names, country_converter's short and official names, and the
+    native names above."""
+    import pycountry
+
+    aliases: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attribute in ("name", "common_name", "official_name"):
+            name = getattr(country, attribute, None)
+            if name:
+                aliases.setdefault(_plain_name(name), country.alpha_2)
+    # Kosovo, which pycountry lacks, as the reference table keys it (coco: XKX).
+    by_alpha3 = {c.alpha_3: c.alpha_2 for c in pycountry.countries} | {"XKX": "XK"}
+    data = _converter().data
+    for alpha3, short, official in zip(
+        data["ISO3"], data["name_short"], data["name_official"], strict=True
+    ):
+        code = by_alpha3.get(alpha3)
+        for name in (short, official):
+            if code and isinstance(name, str):
+                aliases.setdefault(_plain_name(name), code)
+    for name, code in _NATIVE_NAMES.items():
+        aliases.setdefault(_plain_name(name), code)
+    return aliases
+
+
+def _words_sorted(name: str) -> str:
+    return " ".join(sorted(name.split()))
+
+
+@functools.cache
+def _alias_choices() -> tuple[list[str], list[str]]:
+    """The aliases as written, and with their words sorted ("kingdom united")."""
+    written = list(_country_aliases())
+    return written, [_words_sorted(name) for name in written]
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest_countries(wanted: str) -> Mapping[str, int]:
+    """ISO alpha-2 -> typing slips (a letter missing, extra, wrong, or two swapped) from
+    ``wanted`` to the country's closest name, in the words' order or sorted; only the
+    countries within one slip for a name of up to nine letters, two for a longer one."""
+    if len(wanted) < 4:  # "Oz", "XY": any country is one or two slips away
+        return {}
+    slips = 1 if len(wanted) < 10 else 2
+    aliases = _country_aliases()
+    written, words_sorted = _alias_choices()
+    closest: dict[str, int] = {}
+    for query, choices in ((wanted, written), (_words_sorted(wanted), words_sorted)):
+        for _, distance, index in process.extract(
+            query, choices, scorer=OSA.distance, score_cutoff=slips, limit=None
+        ):
+            code = aliases[written[index]]
+            closest[code] = min(distance, closest.get(code, distance))
+    return closest
+
+
+def country_suggestions(session: Session, text: str, *, limit: int = 3) -> list[str]:
+    """The countries ``text`` is probably a misspelling of, closest first ("Germany (DE)");
+    none for a name that is not close to any country's ("Atlantis", "Wakanda"). Names are
+    compared loosely (``_plain_name``), by the edit distance of ``_closest_countries``."""
+    closest = _closest_countries(_plain_name(text))
+    if not closest:
+        return []
+    names = dict(
+        session.execute(
+            sa.select(Country.alpha2, Country.name).where(Country.alpha2.in_(list(closest)))
+        ).all()
+    )
+    ranked = sorted((closest[code], name, code) for code, name in names.items())
+    return [f"{name} ({code})" for _, name, code in ranked[:limit]]
+
+
+def _unknown_country(session: Session, text: str) -> ValueError:
+    hints = country_suggestions(session, text)
+    hint = f" Did you mean {' or '.join(hints)}?" if hints else ""
+    return ValueError(f"No country is named {text!r}.{hint}")
 
 
 # --- the engine ------------------------------------------------------------------------------
@@ -386,7 +454,7 @@ def _normalise(
     if column.kind == Kind.DATE:
         return parse_date(value, options.dates)
     if column.kind == Kind.DECIMAL:
-        return parse_decimal(value, options.decimal)
+        return parse_decimal(value, options.decimal, thousands=column.thousands)
     if column.kind == Kind.CHOICE and column.choices is not None:
         return parse_choice(value, column.choices)
     if column.kind == Kind.INTEGER:
@@ -412,12 +480,7 @@ def _normalise(
     if isinstance(value, float) and value.is_integer():
         text = str(int(value))
     if column.kind == Kind.COUNTRY:
-        code = countries.get(" ".join(text.split()))
-        if code is None or session.get(Country, code) is None:
-            hints = country_suggestions(session, text)
-            hint = f" Did you mean {' or '.join(hints)}?" if hints else ""
-            raise ValueError(f"{text!r} is not a country we know.{hint}")
-        return code
+        return _country_code(session, " ".join(text.split()), countries)
     if column.kind == Kind.CURRENCY:
         return text.upper()
     return text
@@ -434,9 +497,7 @@ def list_items(text: str) -> list[str]:
 def _country_code(session: Session, text: str, countries: Mapping[str, str | None]) -> str:
     code = countries.get(text) or resolve_country(text)
     if code is None or session.get(Country, code) is None:
-        hints = country_suggestions(session, text)
-        hint = f" Did you mean {' or '.join(hints)}?" if hints else ""
-        raise ValueError(f"{text!r} is not a country we know.{hint}")
+        raise _unknown_country(session, text)
     return code
 
 
@@ -463,29 +524,47 @@ def _user_id(session: Session, text: str) -> int:
     return user.id
 
 
-_ALLOCATION = re.compile(r"^(?P<pillar>.*?)\s*[:=]?\s*(?P<value>[-+]?[\d.,' \u00a0]*\d[%]?)$")
+_ALLOCATION = re.compile(
+    r"^(?P<pillar>.*?)\s*[:=]?\s*(?P<value>[-+]?[\d.,'\u2019 \u00a0\u202f]*\d)\s*(?P<percent>%?)$"
+)
+_ALLOCATION_EXAMPLE = '"Capacity Building 60%; Network Expansion 40%"'
 
 
 def _allocations(lookups: _Lookups, text: str, options: Options) -> tuple[str, dict[int, Decimal]]:
-    """("percent" or "amount", pillar id -> value) from "Pillar 60%; Other pillar 40%"."""
+    """("percent" or "amount", pillar id -> value) from "Pillar 60%; Other pillar 40%".
+
+    A pillar named alone, without a share, takes the whole pledge ("Capacity Building" is
+    100 %); among several, every pillar needs its share."""
+    items = list_items(text)
+    unshared = [item for item in items if not _ALLOCATION.match(item)]
+    if len(items) == 1 and unshared:
+        return "percent", {_pillar_id(lookups, items[0]): Decimal(100)}
+    if unshared and all(_find_pillar(lookups, item) is not None for item in unshared):
+        named = " and ".join(repr(item) for item in unshared)
+        raise ValueError(
+            f"{named} {'has' if len(unshared) == 1 else 'have'} no share: when a pledge goes "
+            f"to several pillars, give each its percentage or amount, e.g. {_ALLOCATION_EXAMPLE} "
+            "(a pillar named alone takes the whole pledge)."
+        )
     values: dict[int, Decimal] = {}
     percents = 0
-    items = list_items(text)
     for item in items:
         found = _ALLOCATION.match(item)
         if not found or not found.group("pillar").strip():
             raise ValueError(
                 f"{item!r}: write each share as a pillar and an amount or a percentage, "
-                'e.g. "Capacity Building 60%; Network Expansion 40%".'
+                f"e.g. {_ALLOCATION_EXAMPLE}."
             )
-        pillar_id = _pillar_id(lookups, found.group("pillar"))
-        raw = found.group("value").strip()
-        if raw.endswith("%"):
+        pillar = found.group("pillar").strip()
+        pillar_id = _pillar_id(lookups, pillar)
+        if found.group("percent"):
             percents += 1
-            raw = raw[:-1]
         if pillar_id in values:
-            raise ValueError(f"{found.group('pillar').strip()!r} is named twice.")
-        values[pillar_id] = parse_decimal(raw, options.decimal)
+            raise ValueError(f"{pillar!r} is named twice.")
+        try:
+            values[pillar_id] = parse_decimal(found.group("value").strip(), options.decimal)
+        except ValueError as exc:
+            raise ValueError(f"{pillar}: {exc}") from None
     if percents and percents != len(items):
         raise ValueError("Give every share as a percentage, or every share as an amount.")
     return ("percent" if percents else "amount"), values
@@ -511,14 +590,20 @@ def _membership(text: str, options: Options) -> list[tuple[dt.date, str]]:
     return events
 
 
-def _pillar_id(lookups: _Lookups, text: str) -> int:
+def _find_pillar(lookups: _Lookups, text: str) -> int | None:
     wanted = " ".join(text.split()).lower()
-    pillars = lookups.pillars
-    for pillar_id, code, name in pillars:
+    for pillar_id, code, name in lookups.pillars:
         if wanted in (code.lower(), name.lower()):
             return int(pillar_id)
-    known = ", ".join(name for _, _, name in pillars)
-    raise ValueError(f"{text.strip()!r} is not a pillar; use one of: {known}.")
+    return None
+
+
+def _pillar_id(lookups: _Lookups, text: str) -> int:
+    pillar_id = _find_pillar(lookups, text)
+    if pillar_id is None:
+        known = ", ".join(name for _, _, name in lookups.pillars)
+        raise ValueError(f"{text.strip()!r} is not a pillar; use one of: {known}.")
+    return pillar_id
 
 
 def _reference_rows(session: Session) -> list[Any]:
@@ -862,14 +947,18 @@ def _import_row(
     # a service refuses then sends the whole file through the safe mode (see ``run_import``).
     savepoint = session.begin_nested() if safe else None
     try:
+        warnings: list[str] = []
         if itype.apply_row is not None:
-            outcome_name, changed = itype.apply_row(session, data=data, context=context)
+            outcome_name, changed, *warned = itype.apply_row(session, data=data, context=context)
             outcome = Outcome(outcome_name)
+            warnings = list(warned[0]) if warned else []
         else:
             outcome, changed = _match_and_write(session, itype, data, known)
+            if itype.warn is not None:
+                warnings = itype.warn(session, data=data, context=context)
         if savepoint is not None:
             savepoint.commit()
-        return RowResult(number, outcome, key, changed=changed)
+        return RowResult(number, outcome, key, changed=changed, warnings=warnings)
     except (DomainError, sa.exc.IntegrityError) as exc:
         if savepoint is None:
             raise _RetrySafely() from exc
@@ -1123,7 +1212,9 @@ def column_help(itype: ImportType) -> list[tuple[str, str, bool]]:
     described = {
         Kind.TEXT: "text",
         Kind.DATE: "a date (YYYY-MM-DD, or day/month-first as chosen)",
-        Kind.DECIMAL: "a number (decimal point or comma as chosen)",
+        Kind.DECIMAL: (
+            "a number with the decimal mark chosen; thousands grouped in threes, if at all"
+        ),
         Kind.COUNTRY: "a country name or ISO code",
         Kind.CURRENCY: "an ISO 4217 currency code",
         Kind.CHOICE: "one of",
@@ -1134,7 +1225,7 @@ def column_help(itype: ImportType) -> list[tuple[str, str, bool]]:
         Kind.USER: "a user's email",
         Kind.ALLOCATIONS: (
             "each pillar with its share: 'Capacity Building 60%; Network Expansion 40%', "
-            "or amounts that add up to the pledge"
+            "or amounts that add up to the pledge; a pillar named alone takes all of it"
         ),
         Kind.MEMBERSHIP: (
             "dated membership changes: '2019-05-01 provisional; 2021-06-01 full' "

@@ -66,6 +66,9 @@ class ImportColumn:
     # The kinds of record the column names ("organization", "hotline", "user"): the importer
     # looks the file's names up ahead, a thousand per query (``NAME_LOOKUPS``, coordapp.memo).
     names: tuple[str, ...] = ()
+    # A number column whose values may group thousands (1.250.000,50); not a rate, where
+    # "1.085" with a decimal comma is far likelier a slip than 1085.
+    thousands: bool = True
 
     def value_of(self, obj: Any) -> Any:
         return self.current(obj) if self.current else getattr(obj, self.field)
@@ -92,9 +95,12 @@ class ImportType:
     index_key: Callable[[Mapping[str, Any]], tuple[Any, ...] | None] | None = None
     notes: tuple[str, ...] = field(default=())
     # For types whose row writes a record and its parts (events, allocations, participation):
-    # ``apply_row(session, data=..., context=...) -> (outcome, changed fields)`` replaces the
-    # generic match-then-create/update. ``context`` lives for one run over the file.
-    apply_row: Callable[..., tuple[str, tuple[str, ...]]] | None = None
+    # ``apply_row(session, data=..., context=...) -> (outcome, changed fields[, warnings])``
+    # replaces the generic match-then-create/update. ``context`` lives for one run over the file.
+    apply_row: Callable[..., tuple[Any, ...]] | None = None
+    # For rows written by the generic create/update: ``warn(session, data=..., context=...)``
+    # -> what a person should look at before applying (``RowResult.warnings``).
+    warn: Callable[..., list[str]] | None = None
     # Loader options for the records a large file is likely to update (their collections).
     preload: tuple[Any, ...] = ()
     # ``prepare(session, values=..., context=...)`` looks up once, for the whole file, what its
@@ -246,7 +252,7 @@ EXCHANGE_RATES = ImportType(
         ImportColumn("base", "base_code", Kind.CURRENCY, required=True, aliases=("base_code",)),
         ImportColumn("quote", "quote_code", Kind.CURRENCY, required=True, aliases=("quote_code",)),
         ImportColumn("date", "rate_date", Kind.DATE, required=True, aliases=("rate_date",)),
-        ImportColumn("rate", "rate", Kind.DECIMAL, required=True),
+        ImportColumn("rate", "rate", Kind.DECIMAL, required=True, thousands=False),
         ImportColumn("source", "source"),
     ),
     key_columns=("base", "quote", "date"),
@@ -490,6 +496,7 @@ FUNDING_COMMITMENTS = ImportType(
     match=_unused_match,
     create=adapters.create_commitment,
     update=adapters.update_commitment,
+    warn=adapters.commitment_warnings,
     example={
         "funder": "Example Trust & Safety Ltd",
         "title": "Analyst training grant 2027",
@@ -517,7 +524,8 @@ FUNDING_COMMITMENTS = ImportType(
     notes=(
         "A commitment is found by its funder and title; it is recorded as pledged.",
         "Allocations are shares in percent (adding up to 100) or amounts (adding up to the "
-        "pledge), one per pillar, separated by semicolons.",
+        "pledge), one per pillar, separated by semicolons; a pillar named alone takes the "
+        "whole pledge.",
     ),
     batch_writes=True,
 )

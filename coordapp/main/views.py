@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from coordapp.extensions import current_session
@@ -50,6 +59,27 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/lookup/filter-suggestions")
+def filter_suggestions() -> Any:
+    """Labels of a typed list filter's choices containing ``q``, for its suggestions (JSON)."""
+    from coordapp.auth.models import Role
+    from coordapp.auth.permissions import has_role
+    from coordapp.listing import filter_choices, suggestions, typed
+    from coordapp.records.views import RESOURCES
+
+    name, key = request.args.get("list", ""), request.args.get("filter", "")
+    found = next((r for _, r in RESOURCES if r.list_spec.name == name), None)
+    # Admin-only lists (users) offer their choices to admins only.
+    if found is None or (found.write_role == Role.ADMIN and not has_role(current_user, Role.ADMIN)):
+        abort(404)
+    flt = next((f for f in found.list_spec.filters if f.key == key), None)
+    session = current_session()
+    choices = filter_choices(session, found.list_spec, flt) if flt is not None else ()
+    if not typed(choices):
+        abort(404)
+    return jsonify(suggestions(choices, request.args.get("q", "")[:100]))
 
 
 @bp.route("/coming-soon/<section>")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -111,21 +111,15 @@ def _year(value: object) -> int:
 
 
 def _target_value(value: object, indicator: PillarIndicator) -> Decimal:
-    text = str(value).strip().replace(",", "") if value is not None else ""
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
+    if value is None or not str(value).strip():
         raise ValidationError("target_value", "Enter the target as a number, e.g. 12.")
+    number = validation.number("target_value", value)
     if number < 0:
         raise ValidationError("target_value", "The target cannot be negative.")
     if number >= MAX_TARGET:
         raise ValidationError("target_value", "The target is too large.")
-    exponent = number.as_tuple().exponent
-    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if indicator.unit == "EUR":
-        if decimals > 2:
+        if validation.decimal_places(number) > 2:
             raise ValidationError("target_value", "A EUR target has at most 2 decimal places.")
     elif number != number.to_integral_value():
         raise ValidationError(

@@ -7,7 +7,8 @@ a stale version becomes the 409 conflict page that keeps the user's input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -15,17 +16,18 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
-from coordapp import disclosure
+from coordapp import disclosure, listing
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.exports import csv_response, xlsx_response
 from coordapp.extensions import current_session
-from coordapp.listing import ListParams, ListSpec, export_rows, run_list
+from coordapp.listing import Filter, ListParams, ListSpec, export_rows, run_list
 from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
 
@@ -62,6 +64,31 @@ class VersionedForm(FlaskForm):
 
 
 @dataclass(frozen=True)
+class Caution:
+    """Something about the input a person should look at: asked about before the save
+    (``needs_confirmation``), or told after it, with a link to the fix."""
+
+    message: str
+    needs_confirmation: bool
+    link: tuple[str, str] | None = None  # (text, url)
+
+    @property
+    def html(self) -> Markup:
+        if self.link is None:
+            return Markup("{}").format(self.message)
+        return Markup('{} <a href="{}">{}</a>').format(self.message, self.link[1], self.link[0])
+
+
+def confirmation_token(cautions: Sequence[Caution]) -> str | None:
+    """What the "Save anyway" button posts: names exactly the cautions it confirms, so that a
+    change of input that raises other cautions is asked about again. None: nothing to ask."""
+    asked = [c.message for c in cautions if c.needs_confirmation]
+    if not asked:
+        return None
+    return hashlib.sha256("\n".join(asked).encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
 class Resource:
     slug: str
     singular: str
@@ -82,6 +109,10 @@ class Resource:
     form_for: Callable[[Session, Any], FlaskForm] | None = None
     # Extra buttons on the list page for writers: (label, endpoint), e.g. a CSV upload.
     list_actions: tuple[tuple[str, str], ...] = ()
+    # ``check(session, data, obj)``: cautions about the submitted data (obj: the record being
+    # edited, or None). Those needing confirmation hold the save until the user confirms them;
+    # the others are flashed after it.
+    check: Callable[[Session, Mapping[str, Any], Any], Sequence[Caution]] | None = None
     archivable: bool = True
     write_role: Role = Role.MANAGER
 
@@ -127,6 +158,34 @@ def list_export(
     return csv_response(filename, rows, stamp=stamp)
 
 
+@dataclass(frozen=True, slots=True)
+class FilterView:
+    """A list filter as its page draws it: a select of ``choices``, a free text input, or (over
+    ``listing.TYPEAHEAD_OVER`` choices) a text input suggesting labels from ``lookup``."""
+
+    filter: Filter
+    choices: Sequence[tuple[str, str]] | None
+    lookup: str | None = None
+    typed_label: str = ""
+
+
+def list_filters(session: Session, spec: ListSpec, params: ListParams) -> list[FilterView]:
+    views = []
+    for flt in spec.filters:
+        if flt.choices is None:
+            views.append(FilterView(flt, None))
+            continue
+        choices = listing.filter_choices(session, spec, flt)
+        if not listing.typed(choices):
+            views.append(FilterView(flt, choices))
+            continue
+        chosen = params.filters.get(flt.key)
+        label = next((text for value, text in choices if value == chosen), "")
+        lookup = url_for("main.filter_suggestions", list=spec.name, filter=flt.key)
+        views.append(FilterView(flt, None, lookup=lookup, typed_label=label))
+    return views
+
+
 def register_resource(bp: Blueprint, res: Resource) -> None:
     """Add the list, export, detail, new, edit, archive and restore routes of ``res`` to ``bp``."""
     base = f"/{res.slug}"
@@ -142,6 +201,30 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
             return form
         return res.form(obj=obj, data=data or None)
 
+    def check(session: Session, form: FlaskForm, obj: Any) -> Sequence[Caution]:
+        return res.check(session, form_data(form), obj) if res.check is not None else ()
+
+    def unconfirmed(cautions: Sequence[Caution]) -> bool:
+        token = confirmation_token(cautions)
+        return token is not None and request.form.get("confirm") != token
+
+    def ask(form: FlaskForm, obj: Any, cautions: Sequence[Caution]) -> Any:
+        """The form again, as typed, with the cautions and a "Save anyway" button."""
+        return render_template(
+            "records/form.html",
+            res=res,
+            bp=bp.name,
+            form=form,
+            obj=obj,
+            cautions=cautions,
+            confirm_token=confirmation_token(cautions),
+        ), 200
+
+    def tell(cautions: Sequence[Caution]) -> None:
+        for caution in cautions:
+            if not caution.needs_confirmation:
+                flash(caution.html, "warning")
+
     def list_view() -> Any:
         session = current_session()
         params = ListParams.from_args(res.list_spec, request.args)
@@ -154,11 +237,12 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
             params,
             viewer_can_see_exact=disclosure.current_user_sees_exact(),
         )
-        filters = [
-            (flt, flt.choices(session) if flt.choices else None) for flt in res.list_spec.filters
-        ]
         return render_template(
-            "records/list.html", res=res, bp=bp.name, result=result, filters=filters
+            "records/list.html",
+            res=res,
+            bp=bp.name,
+            result=result,
+            filters=list_filters(session, res.list_spec, result.params),
         )
 
     def detail_view(record_id: int) -> Any:
@@ -178,6 +262,9 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
         session = current_session()
         form = make_form(session, **res.new_defaults(session, request.args))
         if form.validate_on_submit():
+            cautions = check(session, form, None)
+            if unconfirmed(cautions):
+                return ask(form, None, cautions)
             try:
                 assert res.create is not None
                 obj = res.create(session, data=form_data(form))
@@ -185,6 +272,7 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
                 attach_error(form, error)
             else:
                 flash(f"The {res.singular} was created.", "success")
+                tell(cautions)
                 return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
         status = 422 if form.errors else 200
         return render_template(
@@ -202,6 +290,9 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
         if not form.is_submitted() and "version" in form._fields:
             form._fields["version"].data = obj.version
         if form.validate_on_submit():
+            cautions = check(session, form, obj)
+            if unconfirmed(cautions):
+                return ask(form, obj, cautions)
             try:
                 assert res.update is not None
                 res.update(
@@ -231,6 +322,7 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
                 attach_error(form, error)
             else:
                 flash(f"Your changes to the {res.singular} were saved.", "success")
+                tell(cautions)
                 return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
         status = 422 if form.errors else 200
         return render_template("records/form.html", res=res, bp=bp.name, form=form, obj=obj), status

@@ -21,7 +21,7 @@ from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.listing import ListParams, run_list
 from coordapp.records import service as records
-from coordapp.records.views import RESOURCES, Resource, list_export
+from coordapp.records.views import RESOURCES, Resource, list_export, list_filters
 from coordapp.stats import service
 
 bp = Blueprint("stats", __name__)
@@ -59,14 +59,15 @@ def statistics_list() -> Any:
     )
     if exported is not None:
         return exported
+    result = run_list(
+        session, spec, params, viewer_can_see_exact=disclosure.current_user_sees_exact()
+    )
     return render_template(
         "stats/statistics_list.html",
         res=STATISTICS,
         bp=bp.name,
-        result=run_list(
-            session, spec, params, viewer_can_see_exact=disclosure.current_user_sees_exact()
-        ),
-        filters=[(f, f.choices(session) if f.choices else None) for f in spec.filters],
+        result=result,
+        filters=list_filters(session, spec, result.params),
         hotlines=service.hotline_choices(session),
         default_year=service.default_year(date.today()),
     )

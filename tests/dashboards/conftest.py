@@ -4,25 +4,14 @@ the way the browser does (a same-origin POST to /dashboards/_dash-update-compone
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import pytest
 from dash._utils import split_callback_id
 from flask.testing import FlaskClient
 
-from coordapp.reporting.cache import report_cache
-
 UPDATE_URL = "/dashboards/_dash-update-component"
 SAME_ORIGIN = {"Origin": "http://localhost"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_report_cache() -> Iterator[None]:
-    # Each test rolls its transaction back, so data versions repeat between tests.
-    report_cache.clear()
-    yield
-    report_cache.clear()
 
 
 def filter_id(name: str) -> dict[str, str]:

@@ -183,9 +183,14 @@ def test_split_by_percent_keeps_the_sum_exact_for_many_amounts() -> None:
         ({"allocation_mode": "percent", "allocations": "P50/40"}, "allocations", "add up to 90%"),
         ({"allocation_mode": "share"}, "allocation_mode", "by amount or by percentage"),
         ({"allocation_mode": "percent", "allocations": "P120"}, "allocations", "between 0"),
-        ({"allocation_mode": "percent", "allocations": "Pabc"}, "allocations", "percentage"),
+        ({"allocation_mode": "percent", "allocations": "Pabc"}, "allocations", "not a number"),
+        (
+            {"allocation_mode": "percent", "allocations": "P50,5/49.5"},
+            "allocations",
+            "did you mean 50.5?",
+        ),
         ({"allocations": "A-100000.00"}, "allocations", "cannot be negative"),
-        ({"allocations": "A1e5x"}, "allocations", "as a number"),
+        ({"allocations": "A1e5x"}, "allocations", "not a number"),
         ({"allocations": "A100000.001"}, "allocations", "2 decimal places"),
         ({"allocations": {"999999": "100000.00"}}, "allocations", "no pillar"),
         ({"allocations": {"x": "100000.00"}}, "allocations", "listed pillars"),
@@ -226,7 +231,8 @@ def test_a_new_pledge_starts_pledged_with_its_first_event(session: Session, fund
     [
         ({"amount": "-5"}, "amount", "more than zero"),
         ({"amount": "0"}, "amount", "more than zero"),
-        ({"amount": "abc"}, "amount", "as a number"),
+        ({"amount": "abc"}, "amount", "not a number"),
+        ({"amount": "1,5"}, "amount", "did you mean 1.5?"),
         ({"amount": "100.001"}, "amount", "2 decimal places"),
         ({"currency_code": "JPY", "amount": "100.5"}, "amount", "0 decimal places"),
         ({"currency_code": "KWD", "amount": "1.0005"}, "amount", "3 decimal places"),
@@ -491,7 +497,8 @@ def test_receipts_take_the_pledge_currency_unless_told(session: Session, funder:
     [
         ({"amount": "0"}, "amount", "more than zero"),
         ({"amount": "-1"}, "amount", "more than zero"),
-        ({"amount": "ten"}, "amount", "as a number"),
+        ({"amount": "ten"}, "amount", "not a number"),
+        ({"currency_code": "JPY", "amount": "12,5"}, "amount", "did you mean 12.5?"),
         ({"amount": "10.001"}, "amount", "2 decimal places"),
         ({"currency_code": "JPY", "amount": "10.5"}, "amount", "0 decimal places"),
         ({"currency_code": "ABC"}, "currency_code", "not a known ISO 4217"),
@@ -531,15 +538,16 @@ def test_receipt_form_choices_offer_open_commitments(session: Session, funder: A
     service.change_commitment_status(
         session, commitment=cancelled, status="cancelled", on=date(2024, 12, 1), note=None
     )
-    ids = [value for value, _ in service.commitment_choices(session)]
+    ids = [value for value, _, _ in service.commitment_choices(session)]
     assert ids == [str(open_one.id)]
     assert str(cancelled.id) in [
-        v for v, _ in service.commitment_choices(session, include=cancelled.id)
+        v for v, _, _ in service.commitment_choices(session, include=cancelled.id)
     ]
-    label = dict(service.commitment_choices(session))[str(open_one.id)]
+    ((_, label, currency),) = service.commitment_choices(session)
     assert (
         label == f"Brightpath Foundation · Core grant 2025-2026 · USD 100,000.00 (#{open_one.id})"
     )
+    assert currency == "USD"
     assert (
         service.receipt_defaults(session, {"commitment_id": str(open_one.id)})["currency_code"]
         == "USD"
@@ -790,7 +798,9 @@ def test_rates_are_created_and_edited(session: Session) -> None:
         ({"rate": "abc"}, "rate", "not a number"),
         ({"rate": ""}, "rate", "Enter the rate"),
         ({"rate": "1.00000000001"}, "rate", "10 decimal places"),
-        ({"rate": "1e12"}, "rate", "too large"),
+        ({"rate": "1000000000000"}, "rate", "too large"),
+        ({"rate": "1e12"}, "rate", "not a number"),
+        ({"rate": "1,085"}, "rate", "did you mean 1.085 or 1085?"),
         ({"quote_code": "EUR"}, "quote_code", "differ from the base"),
         ({"base_code": "EURO"}, "base_code", "not a known ISO 4217"),
         ({"quote_code": ""}, "quote_code", "not a known ISO 4217"),

@@ -241,7 +241,7 @@ def test_a_pledge_by_percentage_shows_amounts_and_shares(
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"amount": "abc"}, "Enter an amount as a number"),
+        ({"amount": "abc"}, "&#39;abc&#39; is not a number; write e.g. 1234.56."),
         ({"amount": "-100"}, "more than zero"),
         ({"amount": "100.001"}, "2 decimal places"),
         ({"currency_code": "JPY"}, "0 decimal places"),
@@ -410,7 +410,7 @@ def test_a_receipt_from_the_commitment_page_is_prefilled(
     page = client.get(f"/commitments/{ids.commitment}").data.decode()
     assert f"/receipts/new?commitment_id={ids.commitment}" in page
     new = client.get(f"/receipts/new?commitment_id={ids.commitment}").data.decode()
-    assert f'<option selected value="{ids.commitment}">' in new
+    assert f'<option data-fill="USD" selected value="{ids.commitment}">' in new
     assert '<option selected value="USD">' in new
     response = client.post(
         "/receipts/new",

@@ -278,6 +278,9 @@ def test_list_page_queries_do_not_grow_with_the_page_size(
     make_orgs(in_app, 60)
     client = signed_in("viewer")
     counts = []
+    client.get(
+        "/organizations/"
+    )  # the filters' choices are read once per data version, then cached
     for per_page in (25, 50, 100):
         statements: list[str] = []
 

@@ -420,6 +420,7 @@ def test_list_page_queries_do_not_grow_with_the_page_size(
             event(s, title=f"Event {i:03d}", location_country_code="NL" if i % 2 else "BE")
     client = signed_in("viewer")
     counts = []
+    client.get("/trainings/")  # the filters' choices are read once per data version, then cached
     for per_page in (25, 50, 100):
         statements: list[str] = []
 

@@ -3,6 +3,10 @@
 //   <div data-width="42.5">                a bar's width in percent (progress bars)
 //   <form data-confirm="Delete …?">        asks before submitting
 //   <button data-print>                    prints the page
+//   <select data-fills="currency_code">    choosing an option with data-fill="USD" sets the
+//                                          form's field currency_code to USD (a receipt's
+//                                          currency follows its commitment); also on load
+//                                          while that field is blank
 (function () {
   "use strict";
   function start() {
@@ -17,6 +21,16 @@
     });
     document.querySelectorAll("[data-print]").forEach(function (button) {
       button.addEventListener("click", function () { window.print(); });
+    });
+    document.querySelectorAll("select[data-fills]").forEach(function (select) {
+      var target = select.form && select.form.elements.namedItem(select.dataset.fills);
+      if (!target) { return; }
+      function fill() {
+        var option = select.options[select.selectedIndex];
+        if (option && option.dataset.fill) { target.value = option.dataset.fill; }
+      }
+      select.addEventListener("change", fill);
+      if (!target.value) { fill(); }
     });
   }
   if (document.readyState === "loading") {

@@ -14,7 +14,8 @@
     input.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
-        var url = input.dataset.lookup + "?q=" + encodeURIComponent(input.value);
+        var base = input.dataset.lookup;
+        var url = base + (base.indexOf("?") === -1 ? "?" : "&") + "q=" + encodeURIComponent(input.value);
         fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
           .then(function (response) { return response.ok ? response.json() : []; })
           .then(function (names) {
