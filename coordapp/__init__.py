@@ -162,9 +162,13 @@ def register_blueprints(app: Flask) -> None:
 
         return {"can_edit": can_edit, "has_role": has_role, "nav_url": _nav_url}
 
+    from coordapp import disclosure
     from coordapp.labels import label
 
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["count"] = disclosure.shown_count
+    app.jinja_env.globals["small_count_note"] = disclosure.note
+    app.jinja_env.globals["sees_exact_counts"] = disclosure.current_user_sees_exact
     # ``{% if value is a_date %}``: list cells that show a date (alone or first) keep it on
     # one line.
     app.jinja_env.tests["a_date"] = _shows_a_date

@@ -121,6 +121,9 @@ def build_config(
         ),
         # Reverse proxies whose X-Forwarded-For names the client (coordapp.proxy); none by default.
         "FORWARDED_ALLOW_IPS": env.get("FORWARDED_ALLOW_IPS", ""),
+        # Counts of people or cases from 1 to this minus one are shown as "<5" to everyone
+        # below manager (coordapp.disclosure).
+        "SMALL_COUNT_THRESHOLD": _positive_int(env, "SMALL_COUNT_THRESHOLD", 5),
         "TESTING": name == "testing",
         "PASSWORD_HASH_METHOD": "scrypt",
         # Imports take files up to 10 MB; anything much larger is refused before it is read.

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from coordapp import disclosure
 from coordapp.validation import MAX_RECORD_ID
 
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -33,6 +34,17 @@ class Column:
     # What the page shows when it differs from the export (e.g. "12,500.00" for 12500.00).
     display: Callable[[Any], Any] | None = None
     align_end: bool = False
+    # Whether the row item's value is a count that could identify people or cases: small ones
+    # are then hidden from readers below manager (coordapp.disclosure).
+    counted: Callable[[Any], bool] | None = None
+
+    def shown(self, item: Any, *, viewer_can_see_exact: bool, display: bool = False) -> Any:
+        """The item's value as this reader may see it (``display``: as the page shows it)."""
+        if self.counted is not None and self.counted(item):
+            shown = disclosure.suppress(self.value(item), viewer_can_see_exact=viewer_can_see_exact)
+            if disclosure.is_hidden(shown):
+                return shown
+        return self.display(item) if display and self.display else self.value(item)
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,11 @@ class ListResult:
     params: ListParams
     items: list[Any]
     total: int
+    viewer_can_see_exact: bool = False
+
+    def cell(self, column: Column, item: Any) -> Any:
+        """What the page shows in ``column`` for ``item`` (small counts hidden per reader)."""
+        return column.shown(item, viewer_can_see_exact=self.viewer_can_see_exact, display=True)
 
     @property
     def pages(self) -> int:
@@ -227,8 +244,12 @@ def _ordered(spec: ListSpec, params: ListParams, query: sa.Select[Any]) -> sa.Se
     return query.order_by(order.nulls_last(), spec.entity.id)
 
 
-def run_list(session: Session, spec: ListSpec, params: ListParams) -> ListResult:
-    """One COUNT and one page query (plus one per eager-loaded relationship): constant."""
+def run_list(
+    session: Session, spec: ListSpec, params: ListParams, *, viewer_can_see_exact: bool = False
+) -> ListResult:
+    """One COUNT and one page query (plus one per eager-loaded relationship): constant.
+
+    ``viewer_can_see_exact``: the reader is a manager or admin (else small counts are hidden)."""
     params = params.checked(session, spec)
     query = _filtered(spec, params)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
@@ -241,13 +262,22 @@ def run_list(session: Session, spec: ListSpec, params: ListParams) -> ListResult
         .limit(params.per_page)
         .offset((params.page - 1) * params.per_page)
     ).unique()
-    return ListResult(spec=spec, params=params, items=list(rows), total=total or 0)
+    return ListResult(
+        spec=spec,
+        params=params,
+        items=list(rows),
+        total=total or 0,
+        viewer_can_see_exact=viewer_can_see_exact,
+    )
 
 
-def export_rows(session: Session, spec: ListSpec, params: ListParams) -> Iterator[list[Any]]:
-    """The header and every filtered row (no pagination), as the list shows them."""
+def export_rows(
+    session: Session, spec: ListSpec, params: ListParams, *, viewer_can_see_exact: bool = False
+) -> Iterator[list[Any]]:
+    """The header and every filtered row (no pagination), as the list shows them to the
+    reader (small counts hidden below manager)."""
     yield [c.label for c in spec.columns]
     params = params.checked(session, spec)
     query = _ordered(spec, params, _filtered(spec, params)).options(*spec.options)
     for item in session.scalars(query.limit(EXPORT_LIMIT)).unique():
-        yield [c.value(item) for c in spec.columns]
+        yield [c.shown(item, viewer_can_see_exact=viewer_can_see_exact) for c in spec.columns]

@@ -10,7 +10,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from coordapp import disclosure
 from coordapp.extensions import current_session
+from coordapp.reporting import disclosed
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from coordapp.stats.models import MetricUnit
@@ -23,6 +25,7 @@ from dashboards.layout import (
     filter_bar,
     labelled,
     page_header,
+    viewer_suppression,
     year_options,
 )
 
@@ -77,8 +80,8 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> ActivityFilte
     )
 
 
-def _data(filters: ActivityFilters) -> reporting.ActivityFigures:
-    return cached(
+def _data(filters: ActivityFilters, *, suppress: bool) -> reporting.ActivityFigures:
+    data = cached(
         current_session(),
         reporting.hotline_activity,
         metric_code=filters.metric or "",
@@ -86,7 +89,13 @@ def _data(filters: ActivityFilters) -> reporting.ActivityFigures:
         first_year=filters.first_year,
         last_year=filters.last_year,
         region=filters.region,
+        small_below=disclosure.threshold(),
     )
+    return disclosed.activity(data, viewer_can_see_exact=not suppress)
+
+
+def _is_count(data: reporting.ActivityFigures) -> bool:
+    return data.metric is not None and data.metric.unit is MetricUnit.COUNT
 
 
 def layout(query: dict[str, str]) -> Any:
@@ -191,23 +200,24 @@ def _stamp(filters: ActivityFilters, data: reporting.ActivityFigures) -> list[tu
     ]
 
 
-def _rows(points: Any, *, suppress: bool, is_count: bool) -> Any:
+def _rows(points: Any) -> Any:
     for p in points:
-        value = exports.suppress_small(p.value, suppress=suppress and is_count)
-        yield [p.period_start, p.group, f"v{p.version}", value, p.hotlines]
+        yield [p.period_start, p.group, f"v{p.version}", p.value, p.hotlines]
+
+
+def _title(title: str, data: reporting.ActivityFigures, *, suppress: bool) -> str:
+    return title + (f" ({disclosure.note()})" if suppress and _is_count(data) else "")
 
 
 def download_quarters(values: dict[str, Any], suppress: bool) -> exports.Export:
     filters = parse(values)
-    data = _data(filters)
-    is_count = data.metric is not None and data.metric.unit is MetricUnit.COUNT
+    data = _data(filters, suppress=suppress)
     points = data.by_period if data.group_by == "network" else data.by_period_group
     text = exports.document(
-        title="Hotline statistics per quarter"
-        + (" (values below 5 shown as <5)" if suppress and is_count else ""),
+        title=_title("Hotline statistics per quarter", data, suppress=suppress),
         stamp=_stamp(filters, data),
         columns=["quarter_start", "group", "metric_version", "value", "hotlines"],
-        rows=_rows(points, suppress=suppress, is_count=is_count),
+        rows=_rows(points),
     )
     return exports.Export(
         exports.filename(
@@ -224,14 +234,12 @@ def download_quarters(values: dict[str, Any], suppress: bool) -> exports.Export:
 
 def download_groups(values: dict[str, Any], suppress: bool) -> exports.Export:
     filters = parse(values)
-    data = _data(filters)
-    is_count = data.metric is not None and data.metric.unit is MetricUnit.COUNT
+    data = _data(filters, suppress=suppress)
     text = exports.document(
-        title="Hotline statistics by group"
-        + (" (values below 5 shown as <5)" if suppress and is_count else ""),
+        title=_title("Hotline statistics by group", data, suppress=suppress),
         stamp=_stamp(filters, data),
         columns=["from", "group", "metric_version", "value", "hotlines"],
-        rows=_rows(data.by_group, suppress=suppress, is_count=is_count),
+        rows=_rows(data.by_group),
     )
     return exports.Export(
         exports.filename(
@@ -239,6 +247,10 @@ def download_groups(values: dict[str, Any], suppress: bool) -> exports.Export:
         ),
         text,
     )
+
+
+def _hidden_note() -> str:
+    return f"{disclosure.note()} A sum that includes one is hidden too (not drawn)."
 
 
 def register(app: dash.Dash) -> None:
@@ -254,7 +266,8 @@ def register(app: dash.Dash) -> None:
     )
     def update(metric: Any, by: Any, region: Any, first: Any, last: Any) -> tuple[Any, ...]:
         filters = parse({"metric": metric, "by": by, "region": region, "from": first, "to": last})
-        data = _data(filters)
+        suppress = viewer_suppression()
+        data = _data(filters, suppress=suppress)
         if data.metric is None:
             note: Any = empty_state("No metric definitions: run `flask seed`.")
         else:
@@ -263,6 +276,8 @@ def register(app: dash.Dash) -> None:
                 html.Strong(data.metric.name),
                 f" — definition {versions}: {data.metric.definition}",
             ]
+            if suppress and _is_count(data):
+                note = [*note, html.Div(_hidden_note(), className="mt-1")]
             if data.is_empty:
                 note = [
                     *note,

@@ -14,6 +14,7 @@ from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.extensions import current_session
 from coordapp.network import service as network
 from coordapp.network.service import PipelineTarget
+from coordapp.reporting import disclosed
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
@@ -26,6 +27,7 @@ from dashboards.layout import (
     kpi_tile,
     labelled,
     page_header,
+    viewer_suppression,
 )
 
 SLUG = "map"
@@ -481,9 +483,12 @@ def register(app: dash.Dash) -> None:
         filters = parse({"year": year, "country": country}, today=today)
         if filters.country is None:
             return panel(None)
-        data = cached(
-            current_session(), reporting.country_panel, code=filters.country, on=filters.on(today)
-        )
+        session = current_session()
+        data = cached(session, reporting.country_panel, code=filters.country, on=filters.on(today))
+        if data is not None:
+            data = disclosed.country_panel(
+                session, data, viewer_can_see_exact=not viewer_suppression()
+            )
         return panel(data)
 
 

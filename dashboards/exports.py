@@ -10,11 +10,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from coordapp import disclosure
 from coordapp.exports import cell, xlsx_bytes
 from coordapp.funding.conversion import RateInfo
 
 METRIC_VERSION = "metric version"
-SMALL_COUNT = "<5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +121,8 @@ def money_stamp(rates: RateInfo) -> list[tuple[str, Any]]:
 
 
 def suppress_small(value: Decimal | int, *, suppress: bool) -> Any:
-    """For viewers, counts below 5 are exported as "<5" (small numbers can identify people)."""
-    if suppress and value < 5:
-        return SMALL_COUNT
-    return value
+    """For readers below manager, small counts are exported as "<5" (coordapp.disclosure)."""
+    return disclosure.suppress(value, viewer_can_see_exact=not suppress)
 
 
 def filename(page: str, chart: str, *parts: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from coordapp.disclosure import plotted
 from coordapp.labels import label
 from coordapp.network.service import (
     COUNTRIES_COVERED_LABEL,
@@ -444,14 +445,16 @@ def training_per_year_figure(
         return empty_figure("No training events for these filters.")
     years = list(range(data.first_year, data.last_year + 1))
     keys = sorted({r.key for r in rows})
-    values = {(r.year, r.key): getattr(r, measure) for r in rows}
+    values = {(r.year, r.key): plotted(getattr(r, measure)) for r in rows}
     fig = go.Figure(
         [
             go.Bar(
                 x=years,
-                y=[values.get((y, k), 0) for y in years],
+                y=[values.get((y, k), (0, "0"))[0] for y in years],
                 name=humanize(k) if k.islower() else k,
                 marker_color=PALETTE[i % len(PALETTE)],
+                customdata=[values.get((y, k), (0, "0"))[1] for y in years],
+                hovertemplate="%{x}: %{customdata}<extra>%{fullData.name}</extra>",
             )
             for i, k in enumerate(keys)
         ]
@@ -470,11 +473,12 @@ def training_reach_figure(
     fig = go.Figure(
         go.Bar(
             y=[r.label for r in rows],
-            x=[r.participants for r in rows],
+            x=[plotted(r.participants)[0] for r in rows],
             orientation="h",
             marker_color=PALETTE[0],
-            customdata=[r.events for r in rows],
-            hovertemplate="%{y}: %{x} participants in %{customdata} events<extra></extra>",
+            customdata=[[r.events, plotted(r.participants)[1]] for r in rows],
+            hovertemplate="%{y}: %{customdata[1]} participants in %{customdata[0]} events"
+            "<extra></extra>",
         )
     )
     fig.update_layout(xaxis={"title": "participants"})
@@ -558,12 +562,12 @@ def activity_trend_figure(data: ActivityFigures) -> go.Figure:
         [
             go.Scatter(
                 x=[p.period_start for p in series],
-                y=[float(p.value) for p in series],
+                y=[plotted(p.value)[0] for p in series],
                 name=name,
                 mode="lines+markers",
                 line={"color": PALETTE[i % len(PALETTE)]},
-                customdata=[[p.version, p.hotlines] for p in series],
-                hovertemplate="%{x|%Y Q%q}: %{y:,}<br>definition v%{customdata[0]}, "
+                customdata=[[p.version, p.hotlines, plotted(p.value)[1]] for p in series],
+                hovertemplate="%{x|%Y Q%q}: %{customdata[2]}<br>definition v%{customdata[0]}, "
                 "%{customdata[1]} hotline(s)<extra>%{fullData.name}</extra>",
             )
             for i, (name, series) in enumerate(groups.items())
@@ -580,11 +584,11 @@ def activity_groups_figure(data: ActivityFigures) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             y=[r.group for r in rows],
-            x=[float(r.value) for r in rows],
+            x=[plotted(r.value)[0] for r in rows],
             orientation="h",
             marker_color=PALETTE[0],
-            customdata=[r.hotlines for r in rows],
-            hovertemplate="%{y}: %{x:,} (%{customdata} hotline(s))<extra></extra>",
+            customdata=[[r.hotlines, plotted(r.value)[1]] for r in rows],
+            hovertemplate="%{y}: %{customdata[1]} (%{customdata[0]} hotline(s))<extra></extra>",
         )
     )
     what = "mean" if data.metric.unit.value == "percent" else "total"

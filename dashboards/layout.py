@@ -19,6 +19,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, dcc, html
 from flask_login import current_user
 
+from coordapp import disclosure
 from dashboards import params
 from dashboards.exports import Export
 from dashboards.geo import TOPOJSON_URL
@@ -55,9 +56,8 @@ def fid(name: str) -> dict[str, str]:
 
 
 def viewer_suppression() -> bool:
-    """Small counts are suppressed in exports for viewers (and anyone below manager)."""
-    role = getattr(current_user, "role", None)
-    return str(getattr(role, "value", role) or "viewer") == "viewer"
+    """Small counts are suppressed for everyone below manager (coordapp.disclosure)."""
+    return not disclosure.current_user_sees_exact()
 
 
 def graph(graph_id: str, *, filename: str, height: int | None = None) -> dcc.Graph:

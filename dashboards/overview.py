@@ -11,11 +11,21 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, html
 
+from coordapp import disclosure
 from coordapp.extensions import current_session
+from coordapp.reporting import disclosed
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
-from dashboards.layout import Page, chart_card, empty_state, fid, kpi_tile, page_header
+from dashboards.layout import (
+    Page,
+    chart_card,
+    empty_state,
+    fid,
+    kpi_tile,
+    page_header,
+    viewer_suppression,
+)
 
 SLUG = "overview"
 TITLE = "Overview"
@@ -32,13 +42,16 @@ def parse(values: dict[str, Any]) -> OverviewFilters:
     )
 
 
-def _data(filters: OverviewFilters) -> reporting.Overview:
-    return cached(
+def _data(filters: OverviewFilters, *, suppress: bool) -> reporting.Overview:
+    data = cached(
         current_session(), reporting.overview, today=date.today(), currency=filters.currency
     )
+    return disclosed.overview(data, viewer_can_see_exact=not suppress)
 
 
 def format_value(value: Decimal, unit: str) -> str:
+    if disclosure.is_hidden(value):
+        return str(value)
     if unit == "count":
         return f"{value:,.0f}"
     return f"{unit} {value:,.0f}"
@@ -46,6 +59,8 @@ def format_value(value: Decimal, unit: str) -> str:
 
 def change_text(kpi: reporting.Kpi) -> str:
     """``+3 (+6 %)``: the change against the same day last year, and its percentage."""
+    if disclosure.is_hidden(kpi.value) or disclosure.is_hidden(kpi.previous):
+        return f"change not shown ({disclosure.marker()} people)"
     change = kpi.change
     sign = "+" if change > 0 else ("−" if change < 0 else "±")
     amount = format_value(abs(change), kpi.unit)
@@ -143,7 +158,7 @@ def layout(query: dict[str, str]) -> Any:
 
 
 def download_growth(values: dict[str, Any], suppress: bool) -> exports.Export:
-    data = _data(parse(values))
+    data = _data(parse(values), suppress=suppress)
     text = exports.document(
         title="Growth of the network (at year end; today for the current year)",
         stamp=[("as of", data.today)],
@@ -174,7 +189,7 @@ def download_growth(values: dict[str, Any], suppress: bool) -> exports.Export:
 
 def download_kpis(values: dict[str, Any], suppress: bool) -> exports.Export:
     filters = parse(values)
-    data = _data(filters)
+    data = _data(filters, suppress=suppress)
     text = exports.document(
         title="Overview KPIs",
         stamp=[
@@ -199,7 +214,7 @@ def register(app: dash.Dash) -> None:
         Input(fid("currency"), "value"),
     )
     def update(currency: Any) -> tuple[Any, str, Any, Any, Any]:
-        data = _data(parse({"currency": currency}))
+        data = _data(parse({"currency": currency}), suppress=viewer_suppression())
         empty = (
             empty_state("No records yet: the figures below are all zero until data is entered.")
             if data.is_empty

@@ -10,7 +10,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from coordapp import disclosure
 from coordapp.extensions import current_session
+from coordapp.reporting import disclosed
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from coordapp.training.models import TrainingKind
@@ -23,6 +25,7 @@ from dashboards.layout import (
     filter_bar,
     labelled,
     page_header,
+    viewer_suppression,
     year_options,
     year_range,
 )
@@ -67,8 +70,8 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> TrainingFilte
     )
 
 
-def _data(filters: TrainingFilters) -> reporting.TrainingFigures:
-    return cached(
+def _data(filters: TrainingFilters, *, suppress: bool) -> reporting.TrainingFigures:
+    data = cached(
         current_session(),
         reporting.training_figures,
         first_year=filters.first_year,
@@ -77,6 +80,7 @@ def _data(filters: TrainingFilters) -> reporting.TrainingFigures:
         pillar=filters.pillar,
         until=date.today(),
     )
+    return disclosed.training(data, viewer_can_see_exact=not suppress)
 
 
 def layout(query: dict[str, str]) -> Any:
@@ -157,9 +161,9 @@ def layout(query: dict[str, str]) -> Any:
 def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:
     def download(values: dict[str, Any], suppress: bool) -> exports.Export:
         filters = parse(values)
-        data = _data(filters)
+        data = _data(filters, suppress=suppress)
         text = exports.document(
-            title=title,
+            title=title + (f" ({disclosure.note()})" if suppress else ""),
             stamp=[("filters", params.to_search(filters.query())), ("as of", date.today())],
             columns=columns,
             rows=rows(data),
@@ -219,7 +223,8 @@ def register(app: dash.Dash) -> None:
         Input(fid("pillar"), "value"),
     )
     def update(first: Any, last: Any, kind: Any, pillar: Any) -> tuple[Any, ...]:
-        data = _data(parse({"from": first, "to": last, "kind": kind, "pillar": pillar}))
+        filters = parse({"from": first, "to": last, "kind": kind, "pillar": pillar})
+        data = _data(filters, suppress=viewer_suppression())
         return (
             figures.training_per_year_figure(data, by="kind", measure="events"),
             figures.training_per_year_figure(data, by="pillar", measure="participants"),

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import validation
+from coordapp import disclosure, validation
 from coordapp.errors import ValidationError
 from coordapp.funding import conversion
 from coordapp.funding import service as funding
@@ -28,9 +28,12 @@ from coordapp.network import service as network
 from coordapp.partners import service as partners
 from coordapp.partners.models import Partnership
 from coordapp.pillars import service as pillars
+from coordapp.reporting import disclosed
 from coordapp.reporting import service as reporting
 from coordapp.stats import service as stats
+from coordapp.stats.models import HotlineStatistic
 from coordapp.training import service as training
+from coordapp.training.models import TrainingParticipation
 
 # Columns never sent (internal bookkeeping).
 _HIDDEN = frozenset({"search_text"})
@@ -94,30 +97,64 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def serialize(obj: Any) -> dict[str, Any]:
-    """A record's columns by name, plus the names of the pillars it is tagged with."""
+def _counted(obj: Any) -> frozenset[str]:
+    """The fields of ``obj`` that count people or cases (small ones hidden below manager)."""
+    if isinstance(obj, HotlineStatistic):
+        return frozenset({"value"}) if stats.is_count(obj) else frozenset()
+    if isinstance(obj, TrainingParticipation):
+        return training.COUNTED_FIELDS
+    return frozenset()
+
+
+def serialize(obj: Any, *, viewer_can_see_exact: bool) -> dict[str, Any]:
+    """A record's columns by name, plus the names of the pillars it is tagged with; for a
+    reader below manager, small counts as "<5" (coordapp.disclosure) and no attendee names."""
     mapper = sa.inspect(type(obj))
-    data = {
-        attr.key: jsonable(getattr(obj, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in _HIDDEN
-    }
+    data = disclosure.suppress_mapping(
+        {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs},
+        _counted(obj),
+        viewer_can_see_exact=viewer_can_see_exact,
+    )
+    if not viewer_can_see_exact and "attendee_names" in data:
+        data["attendee_names"] = None
+    data = {key: jsonable(value) for key, value in data.items() if key not in _HIDDEN}
     if "pillars" in mapper.relationships:
         data["pillar_ids"] = [p.id for p in obj.pillars]
     if isinstance(obj, Partnership):
         # ``status`` is what was recorded; this is it read against the dates (e.g. "expired").
         data["status_today"] = partners.state_on(obj, date.today()).value
     if "participations" in mapper.relationships:
-        data["participation"] = [serialize(p) for p in obj.participations]
+        counts = training.shown_counts(
+            obj.participations, viewer_can_see_exact=viewer_can_see_exact
+        )
+        data["participation"] = [
+            {
+                **serialize(p, viewer_can_see_exact=viewer_can_see_exact),
+                "participants": jsonable(counts.participants[p.id]),
+                "completed": jsonable(counts.completed[p.id]),
+            }
+            for p in obj.participations
+        ]
     return data
 
 
 def list_page(
-    session: Session, *, resource: ApiResource, args: Mapping[str, str]
+    session: Session,
+    *,
+    resource: ApiResource,
+    args: Mapping[str, str],
+    viewer_can_see_exact: bool,
 ) -> dict[str, Any]:
-    result = run_list(session, resource.spec, ListParams.from_args(resource.spec, args))
+    result = run_list(
+        session,
+        resource.spec,
+        ListParams.from_args(resource.spec, args),
+        viewer_can_see_exact=viewer_can_see_exact,
+    )
     return {
-        "items": [serialize(item) for item in result.items],
+        "items": [
+            serialize(item, viewer_can_see_exact=viewer_can_see_exact) for item in result.items
+        ],
         "page": result.params.page,
         "per_page": result.params.per_page,
         "pages": result.pages,
@@ -180,11 +217,17 @@ def funding_summary(session: Session, *, year: int, today: date) -> dict[str, An
 
 
 def training_summary(
-    session: Session, *, first_year: int, last_year: int, today: date | None = None
+    session: Session,
+    *,
+    first_year: int,
+    last_year: int,
+    viewer_can_see_exact: bool,
+    today: date | None = None,
 ) -> dict[str, Any]:
     if last_year < first_year:
         raise ValidationError("to_year", "The last year cannot be before the first year.")
     figures = reporting.training_figures(
         session, first_year=first_year, last_year=last_year, until=today or date.today()
     )
+    figures = disclosed.training(figures, viewer_can_see_exact=viewer_can_see_exact)
     return {"first_year": first_year, "last_year": last_year, "figures": jsonable(figures)}

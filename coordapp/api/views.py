@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from coordapp import validation
+from coordapp import disclosure, validation
 from coordapp.api import service
 from coordapp.api.spec import build_spec, operation
 from coordapp.audit import service as audit
@@ -61,6 +61,11 @@ def authenticate() -> Any:
     g.api_user = user
     audit.set_actor(current_session(), actor_id=user.id, label=f"{user.email} (API)")
     return None
+
+
+def _exact() -> bool:
+    """Whether the token's user sees small counts exactly (managers and admins)."""
+    return disclosure.can_see_exact(g.api_user)
 
 
 def _require_manager() -> None:
@@ -140,10 +145,18 @@ def _form(data: Mapping[str, Any], *, lists: frozenset[str] = frozenset()) -> di
 
 def _register_reads(resource: service.ApiResource) -> None:
     def list_view() -> Any:
-        return jsonify(service.list_page(current_session(), resource=resource, args=request.args))
+        return jsonify(
+            service.list_page(
+                current_session(),
+                resource=resource,
+                args=request.args,
+                viewer_can_see_exact=_exact(),
+            )
+        )
 
     def detail_view(record_id: int) -> Any:
-        return jsonify(service.serialize(resource.get(current_session(), record_id)))
+        obj = resource.get(current_session(), record_id)
+        return jsonify(service.serialize(obj, viewer_can_see_exact=_exact()))
 
     endpoint = resource.slug.replace("-", "_")
     bp.add_url_rule(f"/{resource.slug}", f"{endpoint}_list", list_view, methods=["GET"])
@@ -192,7 +205,11 @@ def training_summary() -> Any:
     this_year = date.today().year
     first = service.parse_year("from_year", request.args.get("from_year"), default=this_year - 4)
     last = service.parse_year("to_year", request.args.get("to_year"), default=this_year)
-    return jsonify(service.training_summary(current_session(), first_year=first, last_year=last))
+    return jsonify(
+        service.training_summary(
+            current_session(), first_year=first, last_year=last, viewer_can_see_exact=_exact()
+        )
+    )
 
 
 operation(
@@ -214,7 +231,7 @@ def partnership_create() -> Any:
     _require_manager()
     data = _form(_body(), lists=frozenset({"pillars"}))
     obj = partners.create_partnership(current_session(), data=data)
-    return jsonify(service.serialize(obj)), 201
+    return jsonify(service.serialize(obj, viewer_can_see_exact=_exact())), 201
 
 
 def _partnership_data(obj: Any) -> dict[str, Any]:
@@ -244,7 +261,7 @@ def partnership_update(record_id: int) -> Any:
         raise ValidationError("version", "Send the record's version (an integer) you last read.")
     data = {**_partnership_data(obj), **_form(body, lists=frozenset({"pillars"}))}
     obj = partners.update_partnership(session, obj=obj, data=data, expected_version=version)
-    return jsonify(service.serialize(obj))
+    return jsonify(service.serialize(obj, viewer_can_see_exact=_exact()))
 
 
 @bp.post("/funding-receipts")
@@ -266,7 +283,9 @@ def receipt_create() -> Any:
         }
         for w in found
     ]
-    return jsonify({**service.serialize(obj), "warnings": warnings}), 201
+    return jsonify(
+        {**service.serialize(obj, viewer_can_see_exact=_exact()), "warnings": warnings}
+    ), 201
 
 
 @bp.post("/trainings")
@@ -295,7 +314,7 @@ def training_create() -> Any:
         )
     session.flush()
     session.refresh(event)
-    return jsonify(service.serialize(event)), 201
+    return jsonify(service.serialize(event, viewer_can_see_exact=_exact())), 201
 
 
 _PARTICIPATION_FIELDS = frozenset(

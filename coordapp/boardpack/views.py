@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from coordapp import disclosure
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.boardpack import service
@@ -24,8 +25,11 @@ def pack() -> Any:
     today = date.today()
     choice = service.choose_year(request.args.get("year"), today=today)
     figures = service.board_pack(current_session(), year=choice.year, today=today)
+    exact = disclosure.current_user_sees_exact()
     stamp = cover(figures, generated_by=current_user.email, generated_at=datetime.now(UTC))
-    sections = tables(figures)
+    if not exact:
+        stamp["small counts"] = disclosure.note() + " “hidden”: kept from giving one away."
+    sections = tables(figures, viewer_can_see_exact=exact)
     if request.args.get("format") == "xlsx":
         content = xlsx_bytes(
             [

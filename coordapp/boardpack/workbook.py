@@ -11,6 +11,7 @@ from coordapp.config import PIPELINE_STAGE_MAX_MONTHS
 from coordapp.labels import label
 from coordapp.network import service as network
 from coordapp.partners import service as partners
+from coordapp.reporting import disclosed
 
 Table = tuple[str, Sequence[str], list[list[Any]]]  # (title, header, rows)
 
@@ -29,8 +30,10 @@ def cover(pack: BoardPack, *, generated_by: str, generated_at: datetime) -> dict
     }
 
 
-def tables(pack: BoardPack) -> list[Table]:
-    """Every section of the pack as (title, header, rows); money columns name their rates."""
+def tables(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
+    """Every section of the pack as (title, header, rows); money columns name their rates.
+    Participants below the threshold are hidden from readers below manager, with a second
+    value or the total hidden too where the total would reveal them (coordapp.disclosure)."""
     rates = pack.rates_note
     now, before = pack.coverage, pack.coverage_before
     coverage_rows = [
@@ -78,13 +81,13 @@ def tables(pack: BoardPack) -> list[Table]:
             for k in pack.funding.by_kind
         ],
     ]
-    training_rows: list[list[Any]] = [
-        ["Total", "", pack.training_events, pack.training_participants]
-    ]
-    training_rows += [
-        ["Kind", label(t.key), t.events, t.participants] for t in pack.training.by_kind
-    ]
-    training_rows += [["Pillar", t.key, t.events, t.participants] for t in pack.training.by_pillar]
+    training = disclosed.training(pack.training, viewer_can_see_exact=viewer_can_see_exact)
+    year_total = disclosed.training_year_totals(
+        pack.training, viewer_can_see_exact=viewer_can_see_exact
+    ).get(pack.year, pack.training_participants)
+    training_rows: list[list[Any]] = [["Total", "", pack.training_events, year_total]]
+    training_rows += [["Kind", label(t.key), t.events, t.participants] for t in training.by_kind]
+    training_rows += [["Pillar", t.key, t.events, t.participants] for t in training.by_pillar]
     pillar_rates = pack.pillars.rates.note if pack.pillars.rates else ""
     pillar_rows = [
         [

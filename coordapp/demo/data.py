@@ -257,6 +257,15 @@ HOTLINE_NOTES = {
 # Hotlines that have not yet sent statistics for the most recent quarter.
 LATE_STATISTICS = ("al", "md", "kh")
 
+# A few small figures (1 to 4), so the demo shows them hidden from viewers as "<5":
+# (hotline key, quarters before the last complete one, metric code, value). A hotline's
+# forwarded reports never exceed its assessed ones, which never exceed those received.
+SMALL_STATISTICS = (
+    ("mt", 1, "reports_forwarded", 3),
+    ("is", 2, "reports_assessed_csam", 4),
+    ("is", 2, "reports_forwarded", 2),
+)
+
 # ---------------------------------------------------------------------------------------------
 # Partner organizations: (name, kind, HQ country, status, tags, notes)
 # ---------------------------------------------------------------------------------------------

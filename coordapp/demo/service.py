@@ -798,6 +798,10 @@ def _statistics(ctx: _Ctx) -> None:
     quarters = _quarters(ctx.today)
     metrics = [ctx.metrics[code] for code in METRIC_CODES]
     rows: list[object] = []
+    small = {
+        (key, len(quarters) - 1 - back, code): Decimal(value)
+        for key, back, code, value in data.SMALL_STATISTICS
+    }
     for key, hotline in ctx.hotlines.items():
         rng = _rng("statistics", key)
         admitted = next(
@@ -817,7 +821,7 @@ def _statistics(ctx: _Ctx) -> None:
                     period_kind=PeriodKind.QUARTER,
                     period_start=start,
                     period_end=end,
-                    value=value,
+                    value=small.get((key, index, metric.code), value),
                 )
                 for metric, value in zip(metrics, values, strict=True)
             )

@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
+from coordapp import disclosure
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
@@ -32,6 +33,7 @@ from coordapp.network.models import ExpansionTarget, Hotline
 from coordapp.records import service as records
 from coordapp.records.views import Resource, attach_error, register_resource
 from coordapp.reference import service as reference
+from coordapp.training import service as training
 
 bp = Blueprint("network", __name__)
 
@@ -88,8 +90,15 @@ def hotline_context(
 ) -> dict[str, Any]:
     raw_on = (request.args.get("on") or "").strip()
     on, on_error = _parse_on(raw_on)
+    related = service.hotline_related(session, hotline=obj, today=date.today(), on=on)
+    # The hotline's rows as every event's page shows them (small counts hidden below manager).
+    trained = training.shown_counts(
+        training.participations_of_events(session, (e.id for e, _ in related["trainings"])),
+        viewer_can_see_exact=disclosure.current_user_sees_exact(),
+    )
     return {
-        **service.hotline_related(session, hotline=obj, today=date.today(), on=on),
+        **related,
+        "trained": trained,
         "today": date.today(),
         "on": on,
         "on_raw": on.isoformat() if on else "",

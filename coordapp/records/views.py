@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
-from coordapp import listing
+from coordapp import disclosure, listing
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
@@ -137,16 +137,22 @@ def list_export(
     export_format = request.args.get("format")
     if export_format not in ("csv", "xlsx"):
         return None
+    exact = disclosure.current_user_sees_exact()
     stamp = {
         "export": title,
         "filters": "; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items()) or "none",
         "as of": date.today().isoformat(),
         **(extra_stamp or {}),
+        **(
+            {"small counts": disclosure.note()}
+            if not exact and any(c.counted for c in spec.columns)
+            else {}
+        ),
         "exported by": current_user.email,
         "exported at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     filename = f"{slug}-{date.today().isoformat()}.{export_format}"
-    rows = export_rows(session, spec, params)
+    rows = export_rows(session, spec, params, viewer_can_see_exact=exact)
     if export_format == "xlsx":
         return xlsx_response(filename, rows, stamp=stamp, title=title)
     return csv_response(filename, rows, stamp=stamp)
@@ -225,7 +231,12 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
         exported = list_export(session, res.list_spec, params, title=res.plural, slug=res.slug)
         if exported is not None:
             return exported
-        result = run_list(session, res.list_spec, params)
+        result = run_list(
+            session,
+            res.list_spec,
+            params,
+            viewer_can_see_exact=disclosure.current_user_sees_exact(),
+        )
         return render_template(
             "records/list.html",
             res=res,

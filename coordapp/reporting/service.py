@@ -307,6 +307,7 @@ class PanelTraining:
     start_date: date
     hotline: str
     participants: int
+    participation_id: int = 0  # the row, to show it as the event's page does
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,6 +449,7 @@ def _panel_trainings(session: Session, *, code: str, on: date) -> dict[str, Any]
             TrainingEvent.start_date,
             Hotline.name.label("hotline"),
             TrainingParticipation.participants,
+            TrainingParticipation.id.label("participation_id"),
         )
         .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
         .join(Hotline, Hotline.id == TrainingParticipation.hotline_id)
@@ -462,13 +464,22 @@ def _panel_trainings(session: Session, *, code: str, on: date) -> dict[str, Any]
         sa.select(sa.func.count(sa.distinct(base.c.id)), sa.func.sum(base.c.participants))
     ).one()
     latest = session.execute(
-        sa.select(base.c.title, base.c.start_date, base.c.hotline, base.c.participants)
+        sa.select(
+            base.c.title,
+            base.c.start_date,
+            base.c.hotline,
+            base.c.participants,
+            base.c.participation_id,
+        )
         .order_by(base.c.start_date.desc(), base.c.title)
         .limit(8)
     ).all()
     return {
         "trainings": tuple(
-            PanelTraining(r.title, r.start_date, r.hotline, int(r.participants)) for r in latest
+            PanelTraining(
+                r.title, r.start_date, r.hotline, int(r.participants), int(r.participation_id)
+            )
+            for r in latest
         ),
         "trainings_attended": _int(events),
         "participants_trained": _int(people),
@@ -1442,6 +1453,9 @@ class ActivityPoint:
     version: int
     value: Decimal
     hotlines: int
+    # How many of the hotlines' values summed here are small (1 to ``small_below`` - 1): a sum
+    # built on a value hidden from viewers is hidden too (coordapp.reporting.disclosed).
+    small_values: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -1492,9 +1506,11 @@ def hotline_activity(
     first_year: int,
     last_year: int,
     region: str | None = None,
+    small_below: int = 0,
 ) -> ActivityFigures:
     """One metric's quarterly values: sums for counts, means for percentages, labelled with the
-    definition versions they were reported under."""
+    definition versions they were reported under; each with how many of the values it is
+    built on are below ``small_below`` (and above zero)."""
     metric = next((m for m in metrics(session) if m.code == metric_code), None)
     group_by = group_by if group_by in GROUPINGS else "network"
     empty = ActivityFigures(metric, group_by, first_year, last_year, region, (), (), (), ())
@@ -1537,10 +1553,19 @@ def hotline_activity(
     aggregate = sa.func.avg if metric.unit is MetricUnit.PERCENT else sa.func.sum
     places = "0.01"
 
+    def small(source: Any) -> Any:
+        is_small = sa.and_(source.c.value > 0, source.c.value < small_below)
+        return sa.func.sum(sa.case((is_small, 1), else_=0)).label("small")
+
     def points(rows: Iterable[Any]) -> tuple[ActivityPoint, ...]:
         return tuple(
             ActivityPoint(
-                _as_date(r.period_start), str(r.grp), int(r.version), _dec(r.v, places), int(r.n)
+                _as_date(r.period_start),
+                str(r.grp),
+                int(r.version),
+                _dec(r.v, places),
+                int(r.n),
+                int(r.small or 0),
             )
             for r in rows
         )
@@ -1554,6 +1579,7 @@ def hotline_activity(
                 aggregate(everything.c.value).label("v"),
                 # One row per hotline, metric and period (a unique constraint): rows = hotlines.
                 sa.func.count().label("n"),
+                small(everything),
             )
             .group_by(everything.c.period_start, everything.c.version)
             .order_by(everything.c.period_start, everything.c.version)
@@ -1568,6 +1594,7 @@ def hotline_activity(
             sa.func.max(src.c.version).label("version"),
             aggregate(src.c.value).label("v"),
             sa.func.count(sa.distinct(src.c.hotline_id)).label("n"),
+            small(src),
         )
         .group_by(src.c.grp)
         .order_by(sa.desc("v"), src.c.grp)
@@ -1583,6 +1610,7 @@ def hotline_activity(
                 src.c.version,
                 aggregate(src.c.value).label("v"),
                 sa.func.count().label("n"),
+                small(src),
             )
             .where(src.c.grp.in_(top))
             .group_by(src.c.period_start, src.c.grp, src.c.version)

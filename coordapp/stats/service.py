@@ -116,6 +116,11 @@ def format_value(metric: MetricDefinition, value: Decimal | None) -> str:
     return format(value.quantize(Decimal("0.01")).normalize(), "f")
 
 
+def is_count(stat: HotlineStatistic) -> bool:
+    """Whether the figure counts reports (cases): small ones are hidden below manager."""
+    return stat.metric.unit == MetricUnit.COUNT
+
+
 def display_value(metric: MetricDefinition, value: Decimal) -> str:
     """A value as pages show it: counts with thousands separators, percentages with " %"."""
     if metric.unit == MetricUnit.COUNT:
@@ -203,6 +208,7 @@ STATISTIC_LIST = ListSpec(
             _display_value,
             display=lambda stat: display_value(stat.metric, stat.value),
             align_end=True,
+            counted=is_count,
         ),
         Column("updated", "Updated", HotlineStatistic.updated_at, lambda s: s.updated_at.date()),
     ),

@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
+from coordapp import disclosure
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role
 from coordapp.errors import ValidationError
@@ -58,7 +59,9 @@ def statistics_list() -> Any:
     )
     if exported is not None:
         return exported
-    result = run_list(session, spec, params)
+    result = run_list(
+        session, spec, params, viewer_can_see_exact=disclosure.current_user_sees_exact()
+    )
     return render_template(
         "stats/statistics_list.html",
         res=STATISTICS,
@@ -81,8 +84,20 @@ def statistics_detail(record_id: int) -> Any:
         obj=obj,
         history=records.history(session, obj=obj),
         label=service.period_label(obj),
-        value=service.display_value(obj.metric, obj.value),
+        **_shown_value(obj),
+        history_counts={"value"} if service.is_count(obj) else set(),
     )
+
+
+def _shown_value(stat: Any) -> dict[str, Any]:
+    """The value as the page shows it to the signed-in user (a small count as "<5")."""
+    shown = disclosure.suppress(
+        stat.value,
+        viewer_can_see_exact=disclosure.current_user_sees_exact() or not service.is_count(stat),
+    )
+    if disclosure.is_hidden(shown):
+        return {"value": shown, "hidden": True}
+    return {"value": service.display_value(stat.metric, stat.value), "hidden": False}
 
 
 def _year_arg(raw: str | None, today: date) -> int:

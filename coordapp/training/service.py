@@ -8,7 +8,8 @@ personal data and optional; the counts are what the network reports on.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import validation
+from coordapp import disclosure, validation
 from coordapp.audit import service as audit
 from coordapp.errors import NotFound, ValidationError
 from coordapp.labels import enum_choices, label
@@ -65,6 +66,10 @@ def year_choices(session: Session) -> list[tuple[str, str]]:
     """The years in which events start, newest first."""
     years = session.scalars(sa.select(_start_year()).distinct().order_by(_start_year().desc()))
     return [(str(y), str(y)) for y in years if y is not None]
+
+
+# The fields of a participation row that count people: small ones are hidden below manager.
+COUNTED_FIELDS = frozenset({"participants", "completed"})
 
 
 TRAINING_LIST = ListSpec(
@@ -308,6 +313,55 @@ def reach_by_country(session: Session, *, event: TrainingEvent) -> list[CountryR
         CountryReach(code, name, int(hotlines), int(participants or 0))
         for code, name, hotlines, participants in session.execute(query)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ShownCounts:
+    """Participants and completions as a reader may see them (coordapp.disclosure): per
+    participation row (by id) and per event (the totals, by event id). Each event's rows are
+    weighed against the event's total, so a small row is hidden with the same second row on
+    every page and in the API, and no total gives it away."""
+
+    participants: dict[int, Any]
+    completed: dict[int, Any]
+    participants_total: dict[int, Any]
+    completed_total: dict[int, Any]
+
+
+def shown_counts(
+    rows: Iterable[TrainingParticipation], *, viewer_can_see_exact: bool
+) -> ShownCounts:
+    """``rows``: every participation row of the events concerned (all of each event's rows)."""
+    by_event: dict[int, list[TrainingParticipation]] = defaultdict(list)
+    for row in rows:
+        by_event[row.event_id].append(row)
+    shown = ShownCounts({}, {}, {}, {})
+    for event_id, group in by_event.items():
+        for field, cells_out, totals_out in (
+            ("participants", shown.participants, shown.participants_total),
+            ("completed", shown.completed, shown.completed_total),
+        ):
+            values = [getattr(row, field) for row in group]
+            cells, total = disclosure.suppress_with_total(
+                values, sum(v or 0 for v in values), viewer_can_see_exact=viewer_can_see_exact
+            )
+            cells_out.update({row.id: cell for row, cell in zip(group, cells, strict=True)})
+            totals_out[event_id] = total
+    return shown
+
+
+def participations_of_events(
+    session: Session, event_ids: Iterable[int]
+) -> list[TrainingParticipation]:
+    """Every participation row of those events (to weigh one row against its event's total)."""
+    ids = sorted(set(event_ids))
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            sa.select(TrainingParticipation).where(TrainingParticipation.event_id.in_(ids))
+        )
+    )
 
 
 def event_related(session: Session, obj: TrainingEvent) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
+from coordapp import disclosure
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
@@ -21,11 +22,41 @@ from coordapp.training.models import TrainingEvent
 bp = Blueprint("training", __name__)
 
 
-def _detail_context(session: Session, obj: TrainingEvent) -> dict[str, Any]:
-    return {
-        **service.event_related(session, obj),
-        "participation_form": participation_form(session),
+def _related(session: Session, obj: TrainingEvent) -> dict[str, Any]:
+    """What the event's page shows besides its fields, with the counts of people as the signed-in
+    user may see them (``shown``; coordapp.disclosure)."""
+    related = service.event_related(session, obj)
+    exact = disclosure.current_user_sees_exact()
+    rows = [r.participation for r in related["participation"]]
+    counts = service.shown_counts(rows, viewer_can_see_exact=exact)
+    people = [counts.participants[p.id] for p in rows]
+    # A country's reach adds up its rows: hidden too when one of them is.
+    hiding = {
+        r.country
+        for r, n in zip(related["participation"], people, strict=True)
+        if disclosure.is_hidden(n)
     }
+    reach = [
+        disclosure.SECONDARY
+        if c.country in hiding and not exact and not disclosure.is_small(c.participants)
+        else disclosure.suppress(c.participants, viewer_can_see_exact=exact)
+        for c in related["reach"]
+    ]
+    return {
+        **related,
+        "shown": {
+            "people": people,
+            "people_total": counts.participants_total.get(obj.id, 0),
+            "completed": [counts.completed[p.id] for p in rows],
+            "completed_total": counts.completed_total.get(obj.id, 0),
+            "reach": reach,
+            "note": None if exact else disclosure.note(),
+        },
+    }
+
+
+def _detail_context(session: Session, obj: TrainingEvent) -> dict[str, Any]:
+    return {**_related(session, obj), "participation_form": participation_form(session)}
 
 
 TRAININGS = Resource(
@@ -52,7 +83,7 @@ def _detail_page(session: Session, event: TrainingEvent, form: FlaskForm, status
         bp=bp.name,
         obj=event,
         history=records.history(session, obj=event),
-        **{**service.event_related(session, event), "participation_form": form},
+        **{**_related(session, event), "participation_form": form},
     ), status
 
 

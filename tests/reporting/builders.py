@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.funding.models import FundingAllocation, FundingCommitment
-from coordapp.network.models import Hotline
+from coordapp.network.models import Hotline, MembershipStatus
 from coordapp.partners.models import (
     Organization,
     OrganizationKind,
@@ -156,3 +156,17 @@ def statistic(
 
 def funder(session: Session, kind: OrganizationKind) -> Organization:
     return factories.organization(session, kind=kind)
+
+
+def training_of_three(session: Session, *, on: date) -> tuple[TrainingEvent, list[Hotline]]:
+    """A training on ``on`` where Hotline Small (Malta) sent 3 people, Hotline Mid (the
+    Netherlands) 12 and Hotline Big (Germany) 40: one small row among larger ones."""
+    events = [(date(2000, 1, 1), MembershipStatus.FULL)]
+    hotlines = [
+        factories.hotline(session, country=country, name=f"Hotline {name}", events=events)
+        for country, name in (("MT", "Small"), ("NL", "Mid"), ("DE", "Big"))
+    ]
+    event = training(
+        session, on=on, hotlines=[(h, n, None) for h, n in zip(hotlines, (3, 12, 40), strict=True)]
+    )
+    return event, hotlines

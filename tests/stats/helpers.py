@@ -13,6 +13,13 @@ from coordapp.stats import service
 from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
 from tests import factories
 
+# The four metrics' codes: received, assessed, forwarded, removed within 3 days (percent).
+R, A, F, P = (
+    "reports_received",
+    "reports_assessed_csam",
+    "reports_forwarded",
+    "removed_within_3_days_pct",
+)
 # A day after 2026 has ended: every quarter of 2026 is open for entry.
 AFTER_2026 = date(2027, 1, 15)
 

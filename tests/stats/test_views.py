@@ -18,15 +18,9 @@ from sqlalchemy.orm import Session
 from coordapp.extensions import db
 from coordapp.records import service as records
 from coordapp.stats import service
-from tests.stats.helpers import member, stored
+from tests.stats.helpers import A, F, P, R, member, stored
 
 InApp = Callable[[], AbstractContextManager[Session]]
-R, A, F, P = (
-    "reports_received",
-    "reports_assessed_csam",
-    "reports_forwarded",
-    "removed_within_3_days_pct",
-)
 TODAY = date.today()
 # A past year: every quarter of it has ended, whatever day the suite runs.
 YEAR = TODAY.year - 1
