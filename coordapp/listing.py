@@ -20,6 +20,9 @@ from coordapp import disclosure
 from coordapp.validation import MAX_RECORD_ID
 
 PER_PAGE_CHOICES = (25, 50, 100)
+# List pages count matching rows up to this many ("10,000+ in all"): an exact count of a
+# 100,000-row join costs more than the page itself. Exports and the API count exactly.
+COUNT_CAP = 10_000
 EXPORT_LIMIT = 100_000
 
 
@@ -85,6 +88,16 @@ def _read_choices(session: Session, *, spec: str, key: str) -> tuple[tuple[str, 
     flt = next(f for f in _SPECS[spec].filters if f.key == key)
     assert flt.choices is not None
     return tuple((str(value), str(text)) for value, text in flt.choices(session))
+
+
+def chosen_value(choices: Sequence[tuple[str, str]], text: str) -> str | None:
+    """The value of the choice whose value or label (any case) is ``text``, or None."""
+    wanted = " ".join(text.split())
+    for value, _label in choices:
+        if value == wanted:
+            return value
+    folded = wanted.casefold()
+    return next((v for v, label in choices if " ".join(label.split()).casefold() == folded), None)
 
 
 def typed(choices: Sequence[tuple[str, str]]) -> bool:
@@ -181,11 +194,8 @@ class ListParams:
             if flt.choices is None:
                 kept[flt.key] = value
                 continue
-            choices = filter_choices(session, spec, flt)
-            by_label = {" ".join(text.split()).casefold(): v for v, text in choices}
-            if any(value == v for v, _ in choices):
-                kept[flt.key] = value
-            elif (found := by_label.get(" ".join(value.split()).casefold())) is not None:
+            found = chosen_value(filter_choices(session, spec, flt), value)
+            if found is not None:
                 kept[flt.key] = found
             elif flt.default is not None:
                 kept[flt.key] = flt.default
@@ -212,6 +222,8 @@ class ListResult:
     items: list[Any]
     total: int
     viewer_can_see_exact: bool = False
+    # More rows match than the page counted (``total`` is then the cap): "10,000+ in all".
+    capped: bool = False
 
     def cell(self, column: Column, item: Any) -> Any:
         """What the page shows in ``column`` for ``item`` (small counts hidden per reader)."""
@@ -220,6 +232,11 @@ class ListResult:
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.params.per_page))
+
+    @property
+    def count_text(self) -> str:
+        """``1,234``, or ``10,000+`` when more rows match than were counted."""
+        return f"{self.total:,}{'+' if self.capped else ''}"
 
 
 def _filtered(spec: ListSpec, params: ListParams) -> sa.Select[Any]:
@@ -240,19 +257,45 @@ def _ordered(spec: ListSpec, params: ListParams, query: sa.Select[Any]) -> sa.Se
     column = spec.column(params.sort) or spec.column(spec.default_sort.lstrip("-"))
     assert column is not None and column.sort is not None
     order = column.sort.desc() if params.descending else column.sort.asc()
-    # The primary key breaks ties so pages never overlap.
-    return query.order_by(order.nulls_last(), spec.entity.id)
+    if _nullable(column.sort):
+        order = order.nulls_last()
+    # The primary key breaks ties so pages never overlap; in the sort's direction, so that an
+    # index on the sort column serves the page (walked backwards for a descending sort).
+    tie = spec.entity.id.desc() if params.descending else spec.entity.id.asc()
+    return query.order_by(order, tie)
+
+
+def _nullable(expression: Any) -> bool:
+    """Whether a sort expression may be NULL (a NOT NULL column needs no NULLS LAST, which
+    would keep the database from walking an index on it)."""
+    columns = getattr(getattr(expression, "property", None), "columns", None)
+    column = columns[0] if columns else expression
+    return not isinstance(column, sa.Column) or bool(column.nullable)
 
 
 def run_list(
-    session: Session, spec: ListSpec, params: ListParams, *, viewer_can_see_exact: bool = False
+    session: Session,
+    spec: ListSpec,
+    params: ListParams,
+    *,
+    viewer_can_see_exact: bool = False,
+    count_cap: int | None = None,
 ) -> ListResult:
     """One COUNT and one page query (plus one per eager-loaded relationship): constant.
 
-    ``viewer_can_see_exact``: the reader is a manager or admin (else small counts are hidden)."""
+    ``viewer_can_see_exact``: the reader is a manager or admin (else small counts are hidden).
+    ``count_cap``: count at most this many rows (``ListResult.capped`` says when there are
+    more); pages go as far as the cap."""
     params = params.checked(session, spec)
     query = _filtered(spec, params)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    counted = query.order_by(None)
+    if count_cap is not None:
+        counted = counted.limit(count_cap + 1)
+    total = session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
+    capped = count_cap is not None and total > count_cap
+    if capped:
+        assert count_cap is not None
+        total = count_cap
     page = min(params.page, max(1, math.ceil((total or 0) / params.per_page)))
     if page != params.page:
         params = replace(params, page=page)
@@ -268,6 +311,7 @@ def run_list(
         items=list(rows),
         total=total or 0,
         viewer_can_see_exact=viewer_can_see_exact,
+        capped=capped,
     )
 
 

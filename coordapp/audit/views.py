@@ -10,7 +10,7 @@ from coordapp.audit import service
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.extensions import current_session
-from coordapp.listing import ListParams, run_list
+from coordapp.listing import COUNT_CAP, ListParams, run_list
 from coordapp.records.views import list_export
 
 bp = Blueprint("audit", __name__)
@@ -26,6 +26,5 @@ def log() -> Any:
     if exported is not None:
         return exported
     filters = [(flt, flt.choices(session) if flt.choices else None) for flt in spec.filters]
-    return render_template(
-        "audit/log.html", result=run_list(session, spec, params), filters=filters
-    )
+    result = run_list(session, spec, params, count_cap=COUNT_CAP)
+    return render_template("audit/log.html", result=result, filters=filters)

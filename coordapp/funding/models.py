@@ -50,7 +50,8 @@ class FundingCommitment(Audited, VersionedMixin, ArchivableMixin, TimestampMixin
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     currency_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
-    pledged_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    # Indexed: the commitments list's default order (newest first) walks it.
+    pledged_on: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
     period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
     period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
     status: Mapped[CommitmentStatus] = mapped_column(

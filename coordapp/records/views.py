@@ -236,6 +236,7 @@ def register_resource(bp: Blueprint, res: Resource) -> None:
             res.list_spec,
             params,
             viewer_can_see_exact=disclosure.current_user_sees_exact(),
+            count_cap=listing.COUNT_CAP,
         )
         return render_template(
             "records/list.html",

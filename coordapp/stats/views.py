@@ -6,6 +6,7 @@ nothing), so the list has no create or edit routes of its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -14,12 +15,12 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
-from coordapp import disclosure
+from coordapp import disclosure, listing
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
-from coordapp.listing import ListParams, run_list
+from coordapp.listing import COUNT_CAP, ListParams, run_list
 from coordapp.records import service as records
 from coordapp.records.views import RESOURCES, Resource, list_export, list_filters
 from coordapp.stats import service
@@ -60,7 +61,11 @@ def statistics_list() -> Any:
     if exported is not None:
         return exported
     result = run_list(
-        session, spec, params, viewer_can_see_exact=disclosure.current_user_sees_exact()
+        session,
+        spec,
+        params,
+        viewer_can_see_exact=disclosure.current_user_sees_exact(),
+        count_cap=COUNT_CAP,
     )
     return render_template(
         "stats/statistics_list.html",
@@ -68,7 +73,7 @@ def statistics_list() -> Any:
         bp=bp.name,
         result=result,
         filters=list_filters(session, spec, result.params),
-        hotlines=service.hotline_choices(session),
+        **_hotline_picker(session),
         default_year=service.default_year(date.today()),
     )
 
@@ -108,11 +113,35 @@ def _year_arg(raw: str | None, today: date) -> int:
 
 
 def _hotline_arg(session: Session, raw: str | None) -> Any:
+    """The grid's hotline: by id, or by its name as typed into the hotline field."""
     if raw is None or not raw.strip():
         return None
-    if not raw.strip().isdecimal() or len(raw.strip()) > 12:
-        abort(404, description=f"There is no hotline with id {raw[:20]!r}.")
-    return service.get_hotline(session, int(raw.strip()))
+    text = raw.strip()
+    if text.isdecimal() and len(text) <= 12:
+        return service.get_hotline(session, int(text))
+    chosen = listing.chosen_value(_hotline_choices(session), text)
+    if chosen is None:
+        abort(404, description=f"There is no hotline named {text[:60]!r}.")
+    return service.get_hotline(session, int(chosen))
+
+
+def _hotline_choices(session: Session) -> Sequence[tuple[str, str]]:
+    """The hotlines to pick from (the statistics list's hotline filter, cached)."""
+    spec = STATISTICS.list_spec
+    return listing.filter_choices(
+        session, spec, next(f for f in spec.filters if f.key == "hotline")
+    )
+
+
+def _hotline_picker(session: Session) -> dict[str, Any]:
+    """A select of the hotlines, or over ``listing.TYPEAHEAD_OVER`` of them a typed field."""
+    choices = _hotline_choices(session)
+    if listing.typed(choices):
+        lookup = url_for(
+            "main.filter_suggestions", list=STATISTICS.list_spec.name, filter="hotline"
+        )
+        return {"hotlines": choices, "hotline_lookup": lookup}
+    return {"hotlines": choices, "hotline_lookup": None}
 
 
 @bp.route("/statistics/grid", methods=["GET", "POST"])
@@ -124,9 +153,7 @@ def statistics_grid() -> Any:
     if hotline is None:
         if request.method == "POST":
             abort(404, description="Choose a hotline first.")
-        return render_template(
-            "stats/grid.html", grid=None, year=year, hotlines=service.hotline_choices(session)
-        )
+        return render_template("stats/grid.html", grid=None, year=year, **_hotline_picker(session))
     context: dict[str, Any] = {"submitted": None, "errors": {}, "changes": [], "message": None}
     status = 200
     if request.method == "POST":
@@ -161,7 +188,7 @@ def statistics_grid() -> Any:
         "stats/grid.html",
         grid=grid,
         year=year,
-        hotlines=service.hotline_choices(session),
+        **_hotline_picker(session),
         first_year=service.FIRST_YEAR,
         this_year=today.year,
         **context,

@@ -30,6 +30,8 @@ NOT_PAGES = {
     "imports.template": "a CSV/XLSX template download",
     "imports.progress": "JSON polled while an import runs",
     "partners.lookup_organizations": "JSON for the organization picker",
+    "main.filter_suggestions": "JSON suggestions for a typed list filter",
+    "main.login": "a redirect to the sign-in page",
     "funding.partnerships_of_funder": "JSON for the partnership picker",
     "auth.users_export": "a personal-data download (JSON)",
     "partners.contacts_export": "a personal-data download (JSON)",
@@ -126,8 +128,8 @@ def _pages(app: Flask, page: Any, server: str) -> list[str]:
     edit = page.locator("a[href*='/participation/'][href$='/edit']").first
     urls.append(str(edit.get_attribute("href")))
     # The quarterly grid's inputs appear once a hotline is chosen.
-    page.goto(server + rules["stats.statistics_grid"])
-    hotline = page.locator("#hotline option:not([value=''])").first.get_attribute("value")
+    hotline_page = _first_record(page, server, "/hotlines/", rules["network.hotlines_detail"])
+    hotline = hotline_page.rstrip("/").rsplit("/", 1)[-1]
     urls.append(f"{rules['stats.statistics_grid']}?hotline={hotline}&year={date.today().year}")
     return urls
 

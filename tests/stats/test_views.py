@@ -354,3 +354,24 @@ def test_values_read_with_thousands_separators_and_percent_signs(
     # Exports keep plain numbers, for spreadsheets to compute with.
     exported = manager.get(f"/statistics/?hotline={hotline_id}&format=csv").data.decode("utf-8-sig")
     assert ",12345," in exported and "87.50" in exported and "12,345" not in exported
+
+
+def test_the_grid_hotline_is_typed_by_name_when_there_are_many(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    from coordapp.listing import TYPEAHEAD_OVER
+
+    with in_app() as s:
+        hotlines = [member(s, name=f"Hotline {n:03d}") for n in range(TYPEAHEAD_OVER + 1)]
+        wanted = hotlines[7].id
+    manager = signed_in("manager")
+    page = manager.get("/statistics/").get_data(as_text=True)
+    assert "Hotline 003</option>" not in page  # no select of every hotline
+    assert re.search(r'<input[^>]*id="grid-hotline"[^>]*data-lookup="[^"]+"', page)
+    grid = manager.get(f"/statistics/grid?hotline=hotline 007&year={YEAR}")
+    assert grid.status_code == 200
+    assert 'value="Hotline 007"' in grid.get_data(as_text=True)  # the field shows the name back
+    assert manager.get(f"/statistics/grid?hotline={wanted}&year={YEAR}").status_code == 200
+    missing = manager.get(f"/statistics/grid?hotline=Atlantis Hotline&year={YEAR}")
+    assert missing.status_code == 404
+    assert "no hotline named" in missing.get_data(as_text=True)
