@@ -6,6 +6,7 @@ Money arrives as ``Decimal`` and becomes ``float`` only here, for plotting.
 from __future__ import annotations
 
 import html
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -75,16 +76,24 @@ def money(value: Decimal) -> float:
     return float(value)
 
 
+_TEMPLATE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _template() -> go.layout.Template:
     """Plotly's "plotly_white" with trace defaults for the trace types the browser's bundle
     draws only: the whole template is 7 kB of every figure's JSON, for two dozen trace types,
-    and validating it took most of the time of building a figure."""
-    white = pio.templates["plotly_white"]
-    return go.layout.Template(
-        layout=white.layout,
-        data={trace: white.data[trace] for trace in sorted(plotly_bundle().trace_types)},
-    )
+    and validating it took most of the time of building a figure.
+
+    Built under a lock: plotly loads its templates lazily and not thread-safely, and the
+    threads of a new gunicorn worker asking at once made it raise "Invalid value" (three 500s
+    of the map's first callback in a load test, bench/load.py)."""
+    with _TEMPLATE_LOCK:
+        white = pio.templates["plotly_white"]
+        return go.layout.Template(
+            layout=white.layout,
+            data={trace: white.data[trace] for trace in sorted(plotly_bundle().trace_types)},
+        )
 
 
 def _layout(fig: go.Figure, *, height: int = 360, **extra: Any) -> go.Figure:
