@@ -1,12 +1,19 @@
-"""Bounded load test: gunicorn on PostgreSQL, viewers on the map and dashboards, managers saving.
+"""Bounded load test: gunicorn on PostgreSQL at 1× and 100×, viewers on the map and
+dashboards, managers saving.
 
-    python -m bench.load [--duration 60] [--viewers 20] [--managers 5] [--workers 2]
-                         [--database-url postgresql://…/coordapp_load] [--port 5113] [--redis URL]
+    python -m bench.load [--scales 1,100] [--duration 60] [--viewers 20] [--managers 5]
+                         [--workers 2] [--database-url postgresql://…/coordapp_load]
+                         [--port 5113] [--redis URL] [--skip-prepare]
 
-What it does, and undoes:
+For each scale of ``--scales`` (in times the demo network), one after the other:
 
-1. Prepares the PostgreSQL database (created if missing): ``flask release`` (migrations and the
-   reference seed, as at a deployment), ``flask demo load --if-empty``, and one account per
+1. Prepares the scale's own PostgreSQL database, ``<database-url>_<scale>x`` (created if
+   missing, kept afterwards for ``--skip-prepare`` reruns; it never drops a database):
+   ``flask release`` (migrations and the reference seed, as at a deployment); at 1× ``flask
+   demo load --if-empty``; at N× > 1 the bench's generated data instead —
+   ``bench.generate.generate`` and ``bench.dashboards.generate.generate_activity`` at scale N
+   (only into a database without hotlines; not on top of the demo network, whose quarterly
+   statistics the generated ones would collide with), then ``ANALYZE``; then one account per
    simulated user (``load-viewer-NN@bench.example``, ``load-manager-NN@bench.example``).
 2. Starts gunicorn itself (``coordapp.gunicorn_conf``, production settings) on 127.0.0.1 only
    and waits for ``/health``.
@@ -18,18 +25,23 @@ What it does, and undoes:
      the initial callbacks); three moves of the year slider (each the callbacks the browser
      sends for a year change: map, country panel, URL); another dashboard (page callback and
      its initial callbacks);
-   * a **manager** signs in, then loops: opens the edit form of one of its own organizations,
-     saves it with new notes (CSRF token and version field from the form), follows the
-     redirect to the record;
+   * a **manager** signs in, then loops: opens the edit form of one of the organizations on
+     the first page of the list (each manager its own share), saves it with new notes (CSRF
+     token and version field from the form), follows the redirect to the record;
    * an **API poller** (``--pollers``, default 1) loops on ``GET /api/v1/coverage`` with an API
      token of viewer 1, as a script that polls for changes does.
 
    Every response is checked (status, and a 200 JSON body for callbacks); anything else is an
    error, listed at the end. Each manager edits different organizations, so a 409 is an error.
-4. Stops gunicorn (SIGTERM, then SIGKILL after 30 s) and prints requests per second, p50 / p95
-   latency per kind of request and the error count; writes them to
-   ``bench/results/load-<time>.json``. The server's JSON log goes to
-   ``bench/results/load-server.log``. Exit status 1 when there was any error.
+   Every request is recorded under its kind (``page``, ``save``, ``callback-map-year`` …) and
+   under its role (``viewer``, ``manager``, ``api``: whose thread sent it).
+4. Stops gunicorn (SIGTERM, then SIGKILL after 30 s) and prints the scale's tables: per role
+   requests, req/s, p50 / p95 / p99 / max latency and errors, and the same per kind of request.
+   The server's JSON log goes to ``bench/results/load-server-<scale>x.log``.
+
+At the end: every scale's tables again and a comparison (req/s and p95 per role at each scale,
+and the largest scale's over the smallest's); all figures in ``bench/results/load-<time>.json``.
+Exit status 1 when there was any error at any scale.
 
 The request functions (``sign_in``, ``viewer_iteration``, ``manager_iteration``) take a
 ``Transport``, so ``tests/test_bench_load.py`` runs them against the Flask test client too.
@@ -923,13 +935,23 @@ def report(settings: Settings, summary: dict[str, Any]) -> str:
         f"{summary['requests']:,} requests in {summary['seconds']} s = "
         f"{summary['requests_per_second']} req/s; errors: {summary['errors']}",
         "",
-        *_markdown_table("role", [*summary["by_role"].items(), ("all", everyone)], rate=True),
+        *_markdown_table(
+            "role", [*_in_role_order(summary["by_role"]), ("all", everyone)], rate=True
+        ),
         "",
         *_markdown_table("kind", list(summary["by_kind"].items()), rate=False),
     ]
     if summary["first_errors"]:
         lines += ["", "first errors:", *("  " + e for e in summary["first_errors"])]
     return "\n".join(lines)
+
+
+def _in_role_order(by_role: dict[str, Any]) -> list[tuple[str, Any]]:
+    return sorted(by_role.items(), key=lambda item: (_role_rank(item[0]), item[0]))
+
+
+def _role_rank(role: str) -> int:
+    return ROLES.index(role) if role in ROLES else len(ROLES)
 
 
 def comparison(summaries: dict[int, dict[str, Any]]) -> str:
@@ -940,7 +962,9 @@ def comparison(summaries: dict[int, dict[str, Any]]) -> str:
     if len(scales) > 1:
         head += f" req/s {last}×/{first}× | p95 {last}×/{first}× |"
     lines = ["## Comparison", "", head, "| --- |" + " ---: |" * (head.count("|") - 2)]
-    roles = [r for r in ROLES if any(r in summaries[s]["by_role"] for s in scales)]
+    roles = sorted(
+        {r for s in scales for r in summaries[s]["by_role"]}, key=lambda r: (_role_rank(r), r)
+    )
     for role in roles:
         rows = [summaries[s]["by_role"].get(role, {}) for s in scales]
         cells = [role]

@@ -107,6 +107,7 @@ def test_a_refused_save_is_counted_as_an_error(
     assert summary["errors"] == 2
     report = load.report(load_settings(scale=1), summary)
     assert "| manager | 5 | 2.5 | 1 |" in report and "| api | 1 | 0.5 | 1 |" in report
+    assert report.index("| manager |") < report.index("| api |") < report.index("| all |")
     assert not load.sign_in(load.Browser(load.FlaskTransport(app.test_client()), recorder), "x@y.z")
 
 
