@@ -50,6 +50,7 @@ The request functions (``sign_in``, ``viewer_iteration``, ``manager_iteration``)
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import platform
@@ -83,6 +84,7 @@ OTHER_DASHBOARDS = ("overview", "partnerships", "funding", "training", "pillars"
 YEAR_MOVES = 3
 PERCENTILES = (50, 95, 99)
 ROLES = ("viewer", "manager", "api")
+SLOWEST = 5  # requests listed in the report with what they were
 DATA_TABLES = (
     "hotlines",
     "organizations",
@@ -205,10 +207,18 @@ class Recorder:
     errors: list[str] = field(default_factory=list)
     error_kinds: dict[str, int] = field(default_factory=dict)
     error_roles: dict[str, int] = field(default_factory=dict)
+    slowest: list[tuple[float, str]] = field(default_factory=list)  # a heap of SLOWEST
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, kind: str, seconds: float, error: str | None = None, *, role: str) -> None:
+    def add(
+        self, kind: str, seconds: float, error: str | None = None, *, role: str, what: str = ""
+    ) -> None:
         with self.lock:
+            entry = (seconds, f"{role} {kind}: {what}".rstrip(": "))
+            if len(self.slowest) < SLOWEST:
+                heapq.heappush(self.slowest, entry)
+            else:
+                heapq.heappushpop(self.slowest, entry)
             self.timings.setdefault(kind, []).append(seconds)
             self.role_timings.setdefault(role, []).append(seconds)
             if error is not None:
@@ -239,6 +249,10 @@ class Recorder:
             "all": _stats(every),
             "by_role": by_role,
             "by_kind": rows(self.timings, self.error_kinds),
+            "slowest": [
+                {"ms": round(seconds * 1000, 1), "request": what}
+                for seconds, what in sorted(self.slowest, reverse=True)
+            ],
             "first_errors": self.errors[:20],
         }
 
@@ -278,8 +292,8 @@ class Browser:
         self.deadline = deadline  # time.monotonic() after which nothing more is sent
         self.role = role  # whose requests these are: "viewer", "manager" or "api"
 
-    def record(self, kind: str, seconds: float, error: str | None = None) -> None:
-        self.recorder.add(kind, seconds, error, role=self.role)
+    def record(self, kind: str, seconds: float, error: str | None = None, what: str = "") -> None:
+        self.recorder.add(kind, seconds, error, role=self.role, what=what)
 
     def send(
         self,
@@ -293,11 +307,14 @@ class Browser:
     ) -> Reply | None:
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return None  # the run is over: the journey stops here, nothing is recorded
+        what = f"{method} {path}"
+        if isinstance(kwargs.get("json_body"), dict) and "output" in kwargs["json_body"]:
+            what += f" {kwargs['json_body']['output'][:100]}"  # which Dash callback
         started = time.perf_counter()
         try:
             reply = self.transport.request(method, path, **kwargs)
         except Exception as error:  # a refused or timed-out request is an error of the run
-            self.record(kind, time.perf_counter() - started, f"{path}: {error!r}")
+            self.record(kind, time.perf_counter() - started, f"{path}: {error!r}", what)
             return None
         seconds = time.perf_counter() - started
         problem = None
@@ -305,7 +322,7 @@ class Browser:
             problem = f"{method} {path} answered {reply.status}: {reply.text[:200]!r}"
         elif check is not None:
             problem = check(reply)
-        self.record(kind, seconds, problem)
+        self.record(kind, seconds, problem, what)
         return None if problem else reply
 
     def get(self, kind: str, path: str, **kwargs: Any) -> Reply | None:
@@ -941,6 +958,9 @@ def report(settings: Settings, summary: dict[str, Any]) -> str:
         "",
         *_markdown_table("kind", list(summary["by_kind"].items()), rate=False),
     ]
+    if summary["slowest"]:
+        lines += ["", "slowest requests (ms):"]
+        lines += [f"  {row['ms']:>9,.0f}  {row['request']}" for row in summary["slowest"]]
     if summary["first_errors"]:
         lines += ["", "first errors:", *("  " + e for e in summary["first_errors"])]
     return "\n".join(lines)

@@ -73,6 +73,11 @@ def test_viewer_and_manager_journeys_run_without_errors(
     assert by_role["manager"]["requests_per_second"] == recorder.requests - viewer_requests
     assert by_role["viewer"]["errors"] == by_role["manager"]["errors"] == 0
     assert by_role["viewer"]["p99_ms"] >= by_role["viewer"]["p95_ms"] >= by_role["viewer"]["p50_ms"]
+    # The slowest requests are named, a callback by its outputs, slowest first.
+    slowest = summary["slowest"]
+    assert len(slowest) == load.SLOWEST and slowest[0]["ms"] == summary["all"]["max_ms"]
+    assert [row["ms"] for row in slowest] == sorted((row["ms"] for row in slowest), reverse=True)
+    assert all(row["request"].split()[0] in ("viewer", "manager") for row in slowest)
     with in_app() as s:
         notes = s.scalar(sa.select(Organization.notes).where(Organization.id == first))
     assert notes == "Load test: second save."
@@ -148,6 +153,20 @@ def test_at_n_times_the_managers_edit_generated_organizations(
     assert load.manager_iteration(manager, first, "Load test on generated data.")
     assert recorder.errors == []
     assert len(recorder.timings["callback-map-year"]) == load.YEAR_MOVES * 3
+
+
+def test_the_slowest_requests_are_kept_with_what_they_were() -> None:
+    recorder = load.Recorder()
+    for n in range(load.SLOWEST + 3):
+        recorder.add("page", n / 10, role="viewer", what=f"GET /{n}")
+    recorder.add("callback-page", 5.0, role="viewer", what=f"POST {load.UPDATE} map.figure")
+    slowest = recorder.summary(elapsed=1.0)["slowest"]
+    assert [row["request"] for row in slowest[:3]] == [
+        f"viewer callback-page: POST {load.UPDATE} map.figure",
+        "viewer page: GET /7",
+        "viewer page: GET /6",
+    ]
+    assert len(slowest) == load.SLOWEST and slowest[0]["ms"] == 5000.0
 
 
 def test_each_scale_has_its_database_and_the_comparison_reads_per_role() -> None:
