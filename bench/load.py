@@ -319,7 +319,7 @@ class Browser:
         seconds = time.perf_counter() - started
         problem = None
         if reply.status not in tuple(expect):
-            problem = f"{method} {path} answered {reply.status}: {reply.text[:200]!r}"
+            problem = f"{what} answered {reply.status}: {reply.text[:200]!r}"
         elif check is not None:
             problem = check(reply)
         self.record(kind, seconds, problem, what)
