@@ -75,7 +75,7 @@ bench: install ## benchmarks at 1x / 10x / 100x the demo network (see bench/READ
 	$(PY) -m bench.lists
 	$(PY) -m bench.dashboards.run
 
-bench-load: install ## bounded load test: gunicorn on PostgreSQL, 20 viewers + 5 managers (bench/README.md)
+bench-load: install ## load test: gunicorn on PostgreSQL at 1x and 100x, 20 viewers + 5 managers, req/s and p50/p95/p99 per role (bench/README.md)
 	$(PY) -m bench.load
 
 clean: ## remove the virtualenv and caches (keeps instance/)

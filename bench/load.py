@@ -1,12 +1,19 @@
-"""Bounded load test: gunicorn on PostgreSQL, viewers on the map and dashboards, managers saving.
+"""Bounded load test: gunicorn on PostgreSQL at 1× and 100×, viewers on the map and
+dashboards, managers saving.
 
-    python -m bench.load [--duration 60] [--viewers 20] [--managers 5] [--workers 2]
-                         [--database-url postgresql://…/coordapp_load] [--port 5113] [--redis URL]
+    python -m bench.load [--scales 1,100] [--duration 60] [--viewers 20] [--managers 5]
+                         [--workers 2] [--database-url postgresql://…/coordapp_load]
+                         [--port 5113] [--redis URL] [--skip-prepare]
 
-What it does, and undoes:
+For each scale of ``--scales`` (in times the demo network), one after the other:
 
-1. Prepares the PostgreSQL database (created if missing): ``flask release`` (migrations and the
-   reference seed, as at a deployment), ``flask demo load --if-empty``, and one account per
+1. Prepares the scale's own PostgreSQL database, ``<database-url>_<scale>x`` (created if
+   missing, kept afterwards for ``--skip-prepare`` reruns; it never drops a database):
+   ``flask release`` (migrations and the reference seed, as at a deployment); at 1× ``flask
+   demo load --if-empty``; at N× > 1 the bench's generated data instead —
+   ``bench.generate.generate`` and ``bench.dashboards.generate.generate_activity`` at scale N
+   (only into a database without hotlines; not on top of the demo network, whose quarterly
+   statistics the generated ones would collide with), then ``ANALYZE``; then one account per
    simulated user (``load-viewer-NN@bench.example``, ``load-manager-NN@bench.example``).
 2. Starts gunicorn itself (``coordapp.gunicorn_conf``, production settings) on 127.0.0.1 only
    and waits for ``/health``.
@@ -18,18 +25,23 @@ What it does, and undoes:
      the initial callbacks); three moves of the year slider (each the callbacks the browser
      sends for a year change: map, country panel, URL); another dashboard (page callback and
      its initial callbacks);
-   * a **manager** signs in, then loops: opens the edit form of one of its own organizations,
-     saves it with new notes (CSRF token and version field from the form), follows the
-     redirect to the record;
+   * a **manager** signs in, then loops: opens the edit form of one of the organizations on
+     the first page of the list (each manager its own share), saves it with new notes (CSRF
+     token and version field from the form), follows the redirect to the record;
    * an **API poller** (``--pollers``, default 1) loops on ``GET /api/v1/coverage`` with an API
      token of viewer 1, as a script that polls for changes does.
 
    Every response is checked (status, and a 200 JSON body for callbacks); anything else is an
    error, listed at the end. Each manager edits different organizations, so a 409 is an error.
-4. Stops gunicorn (SIGTERM, then SIGKILL after 30 s) and prints requests per second, p50 / p95
-   latency per kind of request and the error count; writes them to
-   ``bench/results/load-<time>.json``. The server's JSON log goes to
-   ``bench/results/load-server.log``. Exit status 1 when there was any error.
+   Every request is recorded under its kind (``page``, ``save``, ``callback-map-year`` …) and
+   under its role (``viewer``, ``manager``, ``api``: whose thread sent it).
+4. Stops gunicorn (SIGTERM, then SIGKILL after 30 s) and prints the scale's tables: per role
+   requests, req/s, p50 / p95 / p99 / max latency and errors, and the same per kind of request.
+   The server's JSON log goes to ``bench/results/load-server-<scale>x.log``.
+
+At the end: every scale's tables again and a comparison (req/s and p95 per role at each scale,
+and the largest scale's over the smallest's); all figures in ``bench/results/load-<time>.json``.
+Exit status 1 when there was any error at any scale.
 
 The request functions (``sign_in``, ``viewer_iteration``, ``manager_iteration``) take a
 ``Transport``, so ``tests/test_bench_load.py`` runs them against the Flask test client too.
@@ -38,6 +50,7 @@ The request functions (``sign_in``, ``viewer_iteration``, ``manager_iteration``)
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import platform
@@ -58,6 +71,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/coordapp_load"
@@ -66,6 +82,17 @@ DASH = "/dashboards/"
 UPDATE = DASH + "_dash-update-component"
 OTHER_DASHBOARDS = ("overview", "partnerships", "funding", "training", "pillars", "activity")
 YEAR_MOVES = 3
+PERCENTILES = (50, 95, 99)
+ROLES = ("viewer", "manager", "api")
+SLOWEST = 5  # requests listed in the report with what they were
+DATA_TABLES = (
+    "hotlines",
+    "organizations",
+    "funding_commitments",
+    "funding_receipts",
+    "training_events",
+    "hotline_statistics",
+)
 SHELL = ("url", "current-path", "page-content", "dash-subnav")  # components of every page
 
 
@@ -172,51 +199,74 @@ class FlaskTransport:
 
 @dataclass
 class Recorder:
-    """Latency of every request by kind, and the errors (thread-safe)."""
+    """Latency of every request by kind and by role (viewer, manager, api), and the errors
+    (thread-safe)."""
 
     timings: dict[str, list[float]] = field(default_factory=dict)
+    role_timings: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     error_kinds: dict[str, int] = field(default_factory=dict)
+    error_roles: dict[str, int] = field(default_factory=dict)
+    slowest: list[tuple[float, str]] = field(default_factory=list)  # a heap of SLOWEST
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, kind: str, seconds: float, error: str | None = None) -> None:
+    def add(
+        self, kind: str, seconds: float, error: str | None = None, *, role: str, what: str = ""
+    ) -> None:
         with self.lock:
+            entry = (seconds, f"{role} {kind}: {what}".rstrip(": "))
+            if len(self.slowest) < SLOWEST:
+                heapq.heappush(self.slowest, entry)
+            else:
+                heapq.heappushpop(self.slowest, entry)
             self.timings.setdefault(kind, []).append(seconds)
+            self.role_timings.setdefault(role, []).append(seconds)
             if error is not None:
                 self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
-                self.errors.append(f"{kind}: {error}")
+                self.error_roles[role] = self.error_roles.get(role, 0) + 1
+                self.errors.append(f"{role} {kind}: {error}")
 
     @property
     def requests(self) -> int:
         return sum(len(v) for v in self.timings.values())
 
     def summary(self, elapsed: float) -> dict[str, Any]:
-        def stats(values: list[float]) -> dict[str, float]:
-            ordered = sorted(values)
+        def rows(timings: dict[str, list[float]], errors: dict[str, int]) -> dict[str, Any]:
             return {
-                "p50_ms": round(_percentile(ordered, 0.50) * 1000, 1),
-                "p95_ms": round(_percentile(ordered, 0.95) * 1000, 1),
-                "max_ms": round(ordered[-1] * 1000, 1),
-                "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
+                name: {"count": len(values), "errors": errors.get(name, 0), **_stats(values)}
+                for name, values in sorted(timings.items())
             }
 
         every = [t for values in self.timings.values() for t in values]
+        by_role = rows(self.role_timings, self.error_roles)
+        for row in by_role.values():
+            row["requests_per_second"] = round(row["count"] / elapsed, 1) if elapsed else 0.0
         return {
             "requests": self.requests,
             "seconds": round(elapsed, 1),
             "requests_per_second": round(self.requests / elapsed, 1) if elapsed else 0.0,
             "errors": len(self.errors),
-            "all": stats(every) if every else {},
-            "by_kind": {
-                kind: {
-                    "count": len(values),
-                    "errors": self.error_kinds.get(kind, 0),
-                    **stats(values),
-                }
-                for kind, values in sorted(self.timings.items())
-            },
+            "all": _stats(every),
+            "by_role": by_role,
+            "by_kind": rows(self.timings, self.error_kinds),
+            "slowest": [
+                {"ms": round(seconds * 1000, 1), "request": what}
+                for seconds, what in sorted(self.slowest, reverse=True)
+            ],
             "first_errors": self.errors[:20],
         }
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    """p50 / p95 / p99 / max / mean in milliseconds (empty for no requests)."""
+    if not values:
+        return {}
+    ordered = sorted(values)
+    return {
+        **{f"p{q}_ms": round(_percentile(ordered, q / 100) * 1000, 1) for q in PERCENTILES},
+        "max_ms": round(ordered[-1] * 1000, 1),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
+    }
 
 
 def _percentile(ordered: list[float], share: float) -> float:
@@ -230,11 +280,20 @@ class Browser:
     """A simulated user: sends requests through a transport, times and checks each one."""
 
     def __init__(
-        self, transport: Transport, recorder: Recorder, deadline: float | None = None
+        self,
+        transport: Transport,
+        recorder: Recorder,
+        deadline: float | None = None,
+        *,
+        role: str = "viewer",
     ) -> None:
         self.transport = transport
         self.recorder = recorder
         self.deadline = deadline  # time.monotonic() after which nothing more is sent
+        self.role = role  # whose requests these are: "viewer", "manager" or "api"
+
+    def record(self, kind: str, seconds: float, error: str | None = None, what: str = "") -> None:
+        self.recorder.add(kind, seconds, error, role=self.role, what=what)
 
     def send(
         self,
@@ -248,19 +307,22 @@ class Browser:
     ) -> Reply | None:
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return None  # the run is over: the journey stops here, nothing is recorded
+        what = f"{method} {path}"
+        if isinstance(kwargs.get("json_body"), dict) and "output" in kwargs["json_body"]:
+            what += f" {kwargs['json_body']['output'][:100]}"  # which Dash callback
         started = time.perf_counter()
         try:
             reply = self.transport.request(method, path, **kwargs)
         except Exception as error:  # a refused or timed-out request is an error of the run
-            self.recorder.add(kind, time.perf_counter() - started, f"{path}: {error!r}")
+            self.record(kind, time.perf_counter() - started, f"{path}: {error!r}", what)
             return None
         seconds = time.perf_counter() - started
         problem = None
         if reply.status not in tuple(expect):
-            problem = f"{method} {path} answered {reply.status}: {reply.text[:200]!r}"
+            problem = f"{what} answered {reply.status}: {reply.text[:200]!r}"
         elif check is not None:
             problem = check(reply)
-        self.recorder.add(kind, seconds, problem)
+        self.record(kind, seconds, problem, what)
         return None if problem else reply
 
     def get(self, kind: str, path: str, **kwargs: Any) -> Reply | None:
@@ -620,7 +682,7 @@ def manager_iteration(browser: Browser, organization_id: int, note: str) -> bool
         return False
     form = read_form(form_page.text, action=path)
     if "version" not in form:
-        browser.recorder.add("save", 0.0, f"{path}: the form has no version field")
+        browser.record("save", 0.0, f"{path}: the form has no version field")
         return False
     form["notes"] = note
     saved = browser.send("save", "POST", path, data=form, expect=(302,))
@@ -644,6 +706,8 @@ class Settings:
     server_log: Path
     pollers: int = 0
     api_token: str | None = None
+    scale: int = 1
+    data: dict[str, int] = field(default_factory=dict)
 
 
 def _database_env(settings: Settings) -> dict[str, str]:
@@ -661,8 +725,6 @@ def _database_env(settings: Settings) -> dict[str, str]:
 
 
 def ensure_database(url: str) -> None:
-    import sqlalchemy as sa
-
     target = sa.engine.make_url(url)
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -678,41 +740,82 @@ def ensure_database(url: str) -> None:
 
 
 def prepare(settings: Settings) -> None:
-    """Release (migrate + seed), the demo network, and the bench's accounts."""
+    """Release (migrate + seed); the data of the scale (the demo network at 1×, the bench's
+    generated data at N×); the bench's accounts."""
     ensure_database(settings.database_url)
     env = _database_env(settings)
     flask = [sys.executable, "-m", "flask"]
-    for args in (["release"], ["demo", "load", "--if-empty"]):
+    steps = [["release"]] + ([["demo", "load", "--if-empty"]] if settings.scale == 1 else [])
+    for args in steps:
         subprocess.run([*flask, *args], env=env, cwd=ROOT, check=True)  # noqa: S603
-    settings.api_token = create_accounts(settings.database_url, settings.viewers, settings.managers)
-
-
-def create_accounts(database_url: str, viewers: int, managers: int) -> str:
-    """The bench's accounts (kept between runs), and a new API token of viewer 1 for the
-    pollers (returned in plain text)."""
     from coordapp import create_app
-    from coordapp.auth import service as auth
     from coordapp.extensions import db
 
-    app = create_app({"COORDAPP_ENV": "development", "DATABASE_URL": database_url})
+    app = create_app({"COORDAPP_ENV": "development", "DATABASE_URL": settings.database_url})
     with app.app_context():
         session = db.session()
-        wanted = [(viewer_email(n), "viewer") for n in range(1, viewers + 1)]
-        wanted += [(manager_email(n), "manager") for n in range(1, managers + 1)]
-        for email, role in wanted:
-            if auth.get_by_email(session, email) is None:
-                auth.create_user(
-                    session,
-                    email=email,
-                    full_name=email.split("@")[0],
-                    role=role,
-                    password=PASSWORD,
+        if settings.scale > 1:
+            started = time.perf_counter()
+            written = add_generated_data(session, settings.scale)
+            if written:
+                print(
+                    f"  generated {sum(written.values()):,} rows at {settings.scale}× in "
+                    f"{time.perf_counter() - started:.0f} s",
+                    flush=True,
                 )
-        poller = auth.get_by_email(session, viewer_email(1))
-        assert poller is not None  # noqa: S101  (created just above)
-        _, token = auth.create_token(session, user=poller, name="Load test poller")
-        session.commit()
+        settings.api_token = create_accounts(session, settings.viewers, settings.managers)
+        settings.data = data_size(session)
+        db.session.remove()
         db.engine.dispose()
+
+
+def add_generated_data(session: Session, scale: int) -> dict[str, int]:
+    """``bench.generate`` and ``bench.dashboards.generate`` at ``scale`` into a released
+    database without hotlines, committed and analysed; rows written per table ({} when the
+    database has hotlines already: a rerun does not double the data).
+
+    Not on top of the demo network: the generated quarterly statistics collide with the
+    demo's (same hotline, metric and quarter). The managers edit generated organizations."""
+    from bench.dashboards.generate import generate_activity
+    from bench.generate import generate
+    from coordapp.network.models import Hotline
+
+    if session.scalar(sa.select(Hotline.id).limit(1)) is not None:
+        return {}
+    written = dict(generate(session, scale=scale).rows)
+    written.update(generate_activity(session, scale=scale))
+    session.commit()
+    engine = session.connection().engine
+    if engine.dialect.name == "postgresql":  # fresh planner statistics, as autovacuum would
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
+    return written
+
+
+def data_size(session: Session) -> dict[str, int]:
+    """Rows of the main tables, for the report."""
+    return {
+        table: int(session.scalar(sa.text(f"SELECT count(*) FROM {table}")) or 0)  # noqa: S608
+        for table in DATA_TABLES
+    }
+
+
+def create_accounts(session: Session, viewers: int, managers: int) -> str:
+    """The bench's accounts (kept between runs), and a new API token of viewer 1 for the
+    pollers (returned in plain text). Commits."""
+    from coordapp.auth import service as auth
+
+    wanted = [(viewer_email(n), "viewer") for n in range(1, viewers + 1)]
+    wanted += [(manager_email(n), "manager") for n in range(1, managers + 1)]
+    for email, role in wanted:
+        if auth.get_by_email(session, email) is None:
+            auth.create_user(
+                session, email=email, full_name=email.split("@")[0], role=role, password=PASSWORD
+            )
+    poller = auth.get_by_email(session, viewer_email(1))
+    assert poller is not None  # noqa: S101  (created just above)
+    _, token = auth.create_token(session, user=poller, name="Load test poller")
+    session.commit()
     return token
 
 
@@ -772,7 +875,7 @@ def run_users(settings: Settings, base_url: str) -> tuple[Recorder, float]:
 
     def viewer(n: int) -> None:
         delay(n)
-        browser = Browser(HttpTransport(base_url), recorder, deadline)
+        browser = Browser(HttpTransport(base_url), recorder, deadline, role="viewer")
         if not sign_in(browser, viewer_email(n + 1)):
             return
         dependencies = dash_dependencies(browser)
@@ -784,12 +887,12 @@ def run_users(settings: Settings, base_url: str) -> tuple[Recorder, float]:
 
     def manager(n: int) -> None:
         delay(settings.viewers + n)
-        browser = Browser(HttpTransport(base_url), recorder, deadline)
+        browser = Browser(HttpTransport(base_url), recorder, deadline, role="manager")
         if not sign_in(browser, manager_email(n + 1)):
             return
         mine = [i for k, i in enumerate(organization_ids(browser)) if k % settings.managers == n]
         if not mine:
-            recorder.add("save", 0.0, f"manager {n + 1}: no organization to edit")
+            browser.record("save", 0.0, f"manager {n + 1}: no organization to edit")
             return
         saves = 0
         while time.monotonic() < deadline:
@@ -799,7 +902,7 @@ def run_users(settings: Settings, base_url: str) -> tuple[Recorder, float]:
 
     def poller(n: int) -> None:
         delay(n)
-        browser = Browser(HttpTransport(base_url), recorder, deadline)
+        browser = Browser(HttpTransport(base_url), recorder, deadline, role="api")
         headers = {"Authorization": f"Bearer {settings.api_token}"}
         while time.monotonic() < deadline:
             browser.get("api", "/api/v1/coverage", headers=headers)
@@ -815,28 +918,118 @@ def run_users(settings: Settings, base_url: str) -> tuple[Recorder, float]:
     return recorder, time.monotonic() - start
 
 
+def _markdown_table(title: str, rows: list[tuple[str, dict[str, Any]]], *, rate: bool) -> list[str]:
+    """A Markdown table: count, (req/s,) errors, p50 / p95 / p99 / max in ms."""
+    rate_cell = " req/s |" if rate else ""
+    head = f"| {title} | requests |{rate_cell} errors | p50 ms | p95 ms | p99 ms | max ms |"
+    lines = [head, "| --- |" + " ---: |" * (head.count("|") - 2)]
+    for name, row in rows:
+        cells = [name, f"{row['count']:,}"]
+        cells += [f"{row.get('requests_per_second', 0):.1f}"] if rate else []
+        cells += [str(row["errors"])]
+        cells += [f"{row.get(key, 0):,.0f}" for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def report(settings: Settings, summary: dict[str, Any]) -> str:
+    """One scale's tables: per role (what the issue asks), then per kind of request."""
+    data = ", ".join(f"{count:,} {table}" for table, count in settings.data.items())
+    everyone = {
+        "count": summary["requests"],
+        "errors": summary["errors"],
+        "requests_per_second": summary["requests_per_second"],
+        **summary["all"],
+    }
     lines = [
-        f"coordapp load test: {settings.viewers} viewers + {settings.managers} managers, "
+        f"## {settings.scale}× — {'the demo network' if settings.scale == 1 else 'generated data'}"
+        + (f" ({data})" if data else ""),
+        "",
+        f"{settings.viewers} viewers + {settings.managers} managers + "
+        f"{settings.pollers if settings.api_token else 0} API pollers, "
         f"{settings.duration:.0f} s, gunicorn {settings.workers} workers × {settings.threads} "
-        f"threads, PostgreSQL, Redis {'on' if settings.redis_url else 'off'}",
-        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}",
-        f"{summary['requests']} requests in {summary['seconds']} s = "
+        f"threads, PostgreSQL, Redis {'on' if settings.redis_url else 'off'}; "
+        f"{summary['requests']:,} requests in {summary['seconds']} s = "
         f"{summary['requests_per_second']} req/s; errors: {summary['errors']}",
         "",
-        f"{'kind':<20}{'count':>8}{'errors':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}",
+        *_markdown_table(
+            "role", [*_in_role_order(summary["by_role"]), ("all", everyone)], rate=True
+        ),
+        "",
+        *_markdown_table("kind", list(summary["by_kind"].items()), rate=False),
     ]
-    rows = [("all", {"count": summary["requests"], "errors": summary["errors"], **summary["all"]})]
-    rows += list(summary["by_kind"].items())
-    for kind, row in rows:
-        lines.append(
-            f"{kind:<20}{row['count']:>8}{row['errors']:>8}{row.get('p50_ms', 0):>10}"
-            f"{row.get('p95_ms', 0):>10}{row.get('max_ms', 0):>10}"
-        )
+    if summary["slowest"]:
+        lines += ["", "slowest requests (ms):"]
+        lines += [f"  {row['ms']:>9,.0f}  {row['request']}" for row in summary["slowest"]]
     if summary["first_errors"]:
         lines += ["", "first errors:", *("  " + e for e in summary["first_errors"])]
     return "\n".join(lines)
+
+
+def _in_role_order(by_role: dict[str, Any]) -> list[tuple[str, Any]]:
+    return sorted(by_role.items(), key=lambda item: (_role_rank(item[0]), item[0]))
+
+
+def _role_rank(role: str) -> int:
+    return ROLES.index(role) if role in ROLES else len(ROLES)
+
+
+def comparison(summaries: dict[int, dict[str, Any]]) -> str:
+    """req/s and p95 per role at each scale, and the last scale against the first."""
+    scales = sorted(summaries)
+    first, last = scales[0], scales[-1]
+    head = "| role |" + "".join(f" req/s {s}× | p95 ms {s}× |" for s in scales)
+    if len(scales) > 1:
+        head += f" req/s {last}×/{first}× | p95 {last}×/{first}× |"
+    lines = ["## Comparison", "", head, "| --- |" + " ---: |" * (head.count("|") - 2)]
+    roles = sorted(
+        {r for s in scales for r in summaries[s]["by_role"]}, key=lambda r: (_role_rank(r), r)
+    )
+    for role in roles:
+        rows = [summaries[s]["by_role"].get(role, {}) for s in scales]
+        cells = [role]
+        for row in rows:
+            cells += [f"{row.get('requests_per_second', 0):.1f}", f"{row.get('p95_ms', 0):,.0f}"]
+        if len(scales) > 1:
+            cells += [
+                _ratio(rows[-1].get("requests_per_second"), rows[0].get("requests_per_second")),
+                _ratio(rows[-1].get("p95_ms"), rows[0].get("p95_ms")),
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _ratio(value: float | None, base: float | None) -> str:
+    return f"{value / base:.2f}" if value and base else "–"
+
+
+def scale_url(database_url: str, scale: int) -> str:
+    """The database of one scale: the given name with ``_<scale>x`` appended."""
+    url = sa.make_url(database_url)
+    return url.set(database=f"{url.database}_{scale}x").render_as_string(hide_password=False)
+
+
+def parse_scales(text: str) -> list[int]:
+    scales = sorted({int(part) for part in text.split(",") if part.strip()})
+    if not scales or scales[0] < 1:
+        raise argparse.ArgumentTypeError("scales are whole numbers >= 1, e.g. 1,100")
+    return scales
+
+
+def run_scale(settings: Settings, *, skip_prepare: bool) -> dict[str, Any]:
+    """Prepare (unless told not to), serve, load, stop: one scale's summary."""
+    print(f"== {settings.scale}×: {sa.make_url(settings.database_url).database}", flush=True)
+    if not skip_prepare:
+        print("Preparing the database (release, data, accounts) …", flush=True)
+        prepare(settings)
+    print(f"Starting gunicorn on 127.0.0.1:{settings.port} …", flush=True)
+    server = start_server(settings)
+    try:
+        print(f"Load for {settings.duration:.0f} s …", flush=True)
+        recorder, elapsed = run_users(settings, f"http://127.0.0.1:{settings.port}")
+    finally:
+        stop_server(server)
+    return recorder.summary(elapsed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -852,54 +1045,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_LOAD_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="PostgreSQL database to prepare and serve (created if missing)",
+        help="PostgreSQL database name stem: each scale gets <name>_<scale>x (created if "
+        "missing, kept afterwards)",
+    )
+    parser.add_argument(
+        "--scales",
+        type=parse_scales,
+        default=parse_scales("1,100"),
+        help="data sizes to load, in times the demo network (1,100)",
     )
     parser.add_argument("--redis", default=None, help="REDIS_URL for the server (default: off)")
     parser.add_argument("--ramp", type=float, default=5.0, help="seconds over which users arrive")
     parser.add_argument("--pollers", type=int, default=1, help="API clients polling (1)")
-    parser.add_argument("--skip-prepare", action="store_true", help="database already prepared")
+    parser.add_argument("--skip-prepare", action="store_true", help="databases already prepared")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgresql", "postgres://")):
         parser.error("--database-url must be a PostgreSQL URL")
-    settings = Settings(
-        duration=args.duration,
-        viewers=args.viewers,
-        managers=args.managers,
-        workers=args.workers,
-        threads=args.threads,
-        port=args.port,
-        database_url=args.database_url,
-        redis_url=args.redis,
-        ramp=min(args.ramp, args.duration / 2),
-        server_log=RESULTS / "load-server.log",
-        pollers=args.pollers,
-    )
-    if not args.skip_prepare:
-        print("Preparing the database (release, demo data, accounts) …", flush=True)
-        prepare(settings)
-    print(f"Starting gunicorn on 127.0.0.1:{settings.port} …", flush=True)
-    server = start_server(settings)
-    try:
-        print(f"Load for {settings.duration:.0f} s …", flush=True)
-        recorder, elapsed = run_users(settings, f"http://127.0.0.1:{settings.port}")
-    finally:
-        stop_server(server)
-    summary = recorder.summary(elapsed)
-    text = report(settings, summary)
-    print(text)
+    summaries: dict[int, dict[str, Any]] = {}
+    texts: list[str] = []
+    runs: dict[str, Any] = {}
+    for scale in args.scales:
+        settings = Settings(
+            duration=args.duration,
+            viewers=args.viewers,
+            managers=args.managers,
+            workers=args.workers,
+            threads=args.threads,
+            port=args.port,
+            database_url=scale_url(args.database_url, scale),
+            redis_url=args.redis,
+            ramp=min(args.ramp, args.duration / 2),
+            server_log=RESULTS / f"load-server-{scale}x.log",
+            pollers=args.pollers,
+            scale=scale,
+        )
+        summaries[scale] = run_scale(settings, skip_prepare=args.skip_prepare)
+        texts.append(report(settings, summaries[scale]))
+        print(texts[-1], flush=True)
+        runs[f"{scale}x"] = {
+            "settings": {**vars(settings), "server_log": str(settings.server_log)},
+            "summary": summaries[scale],
+        }
+        runs[f"{scale}x"]["settings"].pop("api_token", None)
+    lines = [
+        f"coordapp load test, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {platform.node()} "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} at the end",
+        "",
+        *(text + "\n" for text in texts),
+        comparison(summaries),
+    ]
+    print()
+    print("\n".join(lines))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (RESULTS / f"load-{stamp}.json").write_text(
-        json.dumps(
-            {
-                "settings": {**vars(settings), "server_log": str(settings.server_log)},
-                "summary": summary,
-            },
-            indent=2,
-            default=str,
-        )
-    )
-    return 1 if summary["errors"] else 0
+    (RESULTS / f"load-{stamp}.json").write_text(json.dumps({"scales": runs}, indent=2, default=str))
+    return 1 if any(summary["errors"] for summary in summaries.values()) else 0
 
 
 if __name__ == "__main__":
