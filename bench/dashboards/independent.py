@@ -1,0 +1,538 @@
+"""Independent hand-written SQL for the dashboards' figures, and a whole-result comparison.
+
+Each figure's rule is written here again as plain PostgreSQL from its description (docstrings of
+``coordapp.reporting.service``, ``coordapp.funding.conversion``, ``coordapp.partners.service``),
+not from the service's SQLAlchemy. ``compare(session, params)`` runs both and returns every
+difference (row by row; money to the cent), ``[]`` when they agree. PostgreSQL only: the
+statements use ``LATERAL``, ``string_agg`` and ``DISTINCT ON``.
+
+Not covered yet (no independent statement): the map's country panel, the overview's KPI tiles
+(its growth chart is covered) and pillar progress.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bench import queries
+from coordapp.reporting import service as reporting
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Params:
+    """The filters each dashboard's first view uses on ``today`` (the pages' defaults)."""
+
+    today: date
+    busiest_country: str = ""
+
+    @property
+    def funding(self) -> dict[str, Any]:
+        return {"first_year": self.today.year - 9, "last_year": self.today.year, "currency": "EUR"}
+
+    @property
+    def training(self) -> dict[str, Any]:
+        return {"first_year": self.today.year - 9, "last_year": self.today.year}
+
+    @property
+    def activity(self) -> dict[str, Any]:
+        return {"first_year": self.today.year - 7, "last_year": self.today.year}
+
+
+# --- map -----------------------------------------------------------------------------------
+
+# Member hotlines covering each place on :on: the hotline's latest membership event on or before
+# :on (same day: the later lifecycle step, then the later row) is provisional or full, it is not
+# archived, and its dated spell of the country covers :on.
+MAP_HOTLINES_SQL = """
+SELECT hc.country_code, string_agg(h.name, '|' ORDER BY h.name) AS names
+FROM hotline_countries hc
+JOIN hotlines h ON h.id = hc.hotline_id AND h.archived_at IS NULL
+JOIN LATERAL (
+    SELECT e.status FROM hotline_membership_events e
+    WHERE e.hotline_id = h.id AND e.event_date <= :on
+    ORDER BY e.event_date DESC,
+             array_position(ARRAY['applicant','provisional','full','suspended','withdrawn'],
+                            e.status::text) DESC,
+             e.id DESC
+    LIMIT 1
+) latest ON latest.status IN ('provisional', 'full')
+WHERE (hc.covered_from IS NULL OR hc.covered_from <= :on)
+  AND (hc.covered_until IS NULL OR hc.covered_until > :on)
+GROUP BY hc.country_code
+"""
+
+
+def map_independent(session: Session, p: Params) -> dict[str, Any]:
+    names = {
+        code: tuple(joined.split("|"))
+        for code, joined in session.execute(sa.text(MAP_HOTLINES_SQL), {"on": p.today})
+    }
+    return {
+        "countries": sorted(
+            (
+                c.country_code,
+                c.status.value,
+                names.get(c.country_code, ()),
+                c.member_since,
+                c.pipeline_stage.value if c.pipeline_stage else None,
+                c.is_sovereign,
+            )
+            for c in queries.raw_coverage_as_of(session, on=p.today)
+        ),
+        "summary": _summary(queries.raw_coverage_summary(session, on=p.today)),
+    }
+
+
+def _summary(s: Any) -> tuple[Any, ...]:
+    return (
+        s.member_hotlines,
+        s.full_hotlines,
+        s.provisional_hotlines,
+        s.countries_covered,
+        s.territories_covered,
+    )
+
+
+def map_service(session: Session, p: Params) -> dict[str, Any]:
+    m = reporting.coverage_map(session, on=p.today, region=None)
+    return {
+        "countries": sorted(
+            (
+                c.code,
+                c.status.value,
+                c.hotlines,
+                c.member_since,
+                c.pipeline_stage.value if c.pipeline_stage else None,
+                c.is_sovereign,
+            )
+            for c in m.countries
+        ),
+        "summary": _summary(m.summary),
+    }
+
+
+# --- overview: growth ----------------------------------------------------------------------
+
+
+def overview_independent(session: Session, p: Params) -> dict[str, Any]:
+    """The network each 31 December since 1999 (this year: today), from the coverage SQL."""
+    growth = []
+    for year in range(reporting.FIRST_YEAR, p.today.year + 1):
+        on = min(date(year, 12, 31), p.today)
+        s = queries.raw_coverage_summary(session, on=on)
+        growth.append((year, on, *_summary(s)))
+    return {"growth": growth}
+
+
+def overview_service(session: Session, p: Params) -> dict[str, Any]:
+    o = reporting.overview(session, today=p.today, currency="EUR")
+    return {
+        "growth": [
+            (
+                g.year,
+                g.on,
+                g.member_hotlines,
+                g.full_hotlines,
+                g.provisional_hotlines,
+                g.countries_covered,
+                g.territories_covered,
+            )
+            for g in o.growth
+        ]
+    }
+
+
+# --- partnerships --------------------------------------------------------------------------
+
+# A partnership's state on :on: running (started, and active without end or active / ended /
+# lapsed with an end on or after :on) is "active"; otherwise an active one is "expired" when its
+# end is past, else "not_started"; any other keeps its status. Archived ones do not count.
+PARTNERSHIPS_SQL = """
+WITH live AS (
+    SELECT p.*,
+           CASE
+               WHEN (p.start_date IS NULL OR p.start_date <= :on)
+                AND ((p.status = 'active' AND p.end_date IS NULL)
+                     OR (p.status IN ('active', 'ended', 'lapsed') AND p.end_date >= :on))
+                   THEN 'active'
+               WHEN p.status = 'active' AND p.end_date < :on THEN 'expired'
+               WHEN p.status = 'active' THEN 'not_started'
+               ELSE p.status::text
+           END AS state
+    FROM partnerships p
+    WHERE p.archived_at IS NULL
+)
+SELECT 'status' AS fig, state AS k, NULL::int AS y, count(*) AS n FROM live GROUP BY state
+UNION ALL
+SELECT 'type', type::text, NULL, count(*) FROM live GROUP BY type
+UNION ALL
+SELECT 'kind', o.kind::text, NULL, count(*)
+FROM live JOIN organizations o ON o.id = live.organization_id GROUP BY o.kind
+UNION ALL
+SELECT 'pillar', pl.name, NULL, count(DISTINCT live.id)
+FROM live JOIN partnership_pillars t ON t.partnership_id = live.id
+JOIN pillars pl ON pl.id = t.pillar_id GROUP BY pl.name
+UNION ALL
+SELECT 'new', type::text, EXTRACT(YEAR FROM start_date)::int, count(*)
+FROM live WHERE start_date <= :on GROUP BY 3, type
+UNION ALL
+SELECT 'renewal', title, NULL, 1
+FROM live
+WHERE state = 'active' AND status = 'active' AND end_date IS NOT NULL
+  AND end_date - renewal_notice_days <= CAST(:on AS date) + 90
+"""
+
+
+def partnerships_independent(session: Session, p: Params) -> dict[str, Any]:
+    out: dict[str, Any] = defaultdict(set)
+    for fig, key, year, n in session.execute(sa.text(PARTNERSHIPS_SQL), {"on": p.today}):
+        out[fig].add((key, n) if year is None else (year, key, n))
+    out["in_force"] = sum(n for k, n in out["status"] if k == "active")
+    out["expired"] = sum(n for k, n in out["status"] if k == "expired")
+    out["renewal"] = sorted(k for k, _ in out["renewal"])
+    return dict(out)
+
+
+def partnerships_service(session: Session, p: Params) -> dict[str, Any]:
+    f = reporting.partnership_figures(session, on=p.today, status=None)
+    return {
+        "status": set(f.by_status),
+        "type": set(f.by_type),
+        "kind": set(f.by_kind),
+        "pillar": set(f.by_pillar),
+        "new": set(f.new_per_year),
+        "in_force": f.in_force,
+        "expired": f.expired,
+        "renewal": sorted(r.title for r in f.renewals),
+    }
+
+
+# --- funding -------------------------------------------------------------------------------
+
+# Every amount the funding page adds up, once per figure it appears in: pledges (commitments not
+# cancelled nor archived, at their pledge date) and receipts (not archived, at their receipt
+# date), by year, by pillar (a pledge's allocations; a receipt split pro rata to its commitment's
+# allocations), by funder and by funder kind. Summed per (figure, key, currency, day); then per
+# (currency, day) the rate between the currency and EUR in force that day (latest rate date on or
+# before it, stored either way, on one date the one stored towards EUR first), and the same for
+# the target currency. Python multiplies out in Decimal and rounds each group on its own.
+FUNDING_SQL = """
+WITH pledges AS (
+    SELECT c.id, c.amount, c.currency_code, c.pledged_on AS day, o.name AS funder,
+           o.kind::text AS kind
+    FROM funding_commitments c JOIN organizations o ON o.id = c.funder_id
+    WHERE c.archived_at IS NULL AND c.status <> 'cancelled'
+      AND c.pledged_on >= :start AND c.pledged_on <= :end
+),
+receipts AS (
+    SELECT r.commitment_id, r.amount, r.currency_code, r.received_on AS day, o.name AS funder,
+           o.kind::text AS kind, c.amount AS committed
+    FROM funding_receipts r
+    JOIN funding_commitments c ON c.id = r.commitment_id
+    JOIN organizations o ON o.id = c.funder_id
+    WHERE r.archived_at IS NULL AND r.received_on >= :start AND r.received_on <= :end
+),
+amounts AS (
+    SELECT 'pledged_year' AS fig, EXTRACT(YEAR FROM day)::text AS k1, '' AS k2,
+           currency_code, day, amount FROM pledges
+    UNION ALL
+    SELECT 'received_year', EXTRACT(YEAR FROM day)::text, '', currency_code, day, amount
+    FROM receipts
+    UNION ALL
+    SELECT 'pledged_pillar', EXTRACT(YEAR FROM p.day)::text, pl.name, p.currency_code, p.day,
+           a.amount
+    FROM pledges p JOIN funding_allocations a ON a.commitment_id = p.id
+    JOIN pillars pl ON pl.id = a.pillar_id
+    UNION ALL
+    SELECT 'received_pillar', EXTRACT(YEAR FROM r.day)::text, pl.name, r.currency_code, r.day,
+           r.amount * a.amount / NULLIF(r.committed, 0)
+    FROM receipts r JOIN funding_allocations a ON a.commitment_id = r.commitment_id
+    JOIN pillars pl ON pl.id = a.pillar_id
+    UNION ALL
+    SELECT 'pledged_funder', funder, kind, currency_code, day, amount FROM pledges
+    UNION ALL
+    SELECT 'received_funder', funder, kind, currency_code, day, amount FROM receipts
+    UNION ALL
+    SELECT 'pledged_kind', kind, '', currency_code, day, amount FROM pledges
+    UNION ALL
+    SELECT 'received_kind', kind, '', currency_code, day, amount FROM receipts
+),
+sums AS (
+    SELECT fig, k1, k2, currency_code, day, sum(amount) AS native
+    FROM amounts GROUP BY fig, k1, k2, currency_code, day
+),
+days AS (SELECT DISTINCT currency_code, day FROM sums)
+SELECT s.fig, s.k1, s.k2, s.currency_code, s.native,
+       src.rate_date AS src_date, src.rate AS src_rate, src.towards AS src_towards,
+       dst.rate_date AS dst_date, dst.rate AS dst_rate, dst.towards AS dst_towards
+FROM sums s
+JOIN days d ON d.currency_code = s.currency_code AND d.day = s.day
+LEFT JOIN LATERAL (
+    SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards FROM exchange_rates x
+    WHERE d.currency_code NOT IN (:target, 'EUR')
+      AND ((x.base_code = d.currency_code AND x.quote_code = 'EUR')
+           OR (x.base_code = 'EUR' AND x.quote_code = d.currency_code))
+      AND x.rate_date <= d.day
+    ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC LIMIT 1
+) src ON TRUE
+LEFT JOIN LATERAL (
+    SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards FROM exchange_rates x
+    WHERE d.currency_code <> :target AND :target <> 'EUR'
+      AND ((x.base_code = :target AND x.quote_code = 'EUR')
+           OR (x.base_code = 'EUR' AND x.quote_code = :target))
+      AND x.rate_date <= d.day
+    ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC LIMIT 1
+) dst ON TRUE
+"""
+
+
+def funding_independent(session: Session, p: Params) -> dict[str, Any]:
+    f = p.funding
+    start, end = date(f["first_year"], 1, 1), min(date(f["last_year"], 12, 31), p.today)
+    target = f["currency"]
+    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for row in session.execute(
+        sa.text(FUNDING_SQL), {"start": start, "end": end, "target": target}
+    ):
+        groups[(row.fig, row.k1, row.k2)].append(
+            (
+                row.currency_code,
+                Decimal(row.native),
+                queries._leg(row.src_date, row.src_rate, row.src_towards),
+                queries._leg(row.dst_date, row.dst_rate, row.dst_towards),
+            )
+        )
+    minor = dict(session.execute(sa.text("SELECT code, minor_units FROM currencies")).all())
+    totals: dict[str, dict[tuple[str, ...], Decimal]] = defaultdict(dict)
+    used: set[Any] = set()
+    left: set[str] = set()
+    for (fig, k1, k2), amounts in groups.items():
+        total = queries.money_total(target, None, amounts, minor)
+        totals[fig][(k1, k2) if fig.endswith(("pillar", "funder")) else (k1,)] = total.amount
+        used.update(total.rates.used)
+        left.update(code for code, _ in total.rates.left_out)
+    zero = Decimal(0).quantize(CENT)
+
+    def both(key: str, k: tuple[str, ...]) -> tuple[Decimal, Decimal]:
+        return totals[f"pledged_{key}"].get(k, zero), totals[f"received_{key}"].get(k, zero)
+
+    def keys(key: str) -> set[tuple[str, ...]]:
+        return set(totals[f"pledged_{key}"]) | set(totals[f"received_{key}"])
+
+    return {
+        "by_year": [
+            (y, *both("year", (str(y),))) for y in range(f["first_year"], f["last_year"] + 1)
+        ],
+        "by_pillar": sorted((int(y), pl, *both("pillar", (y, pl))) for y, pl in keys("pillar")),
+        "by_funder": sorted((fu, kind, *both("funder", (fu, kind))) for fu, kind in keys("funder")),
+        "by_kind": sorted((k, *both("kind", (k,))) for (k,) in keys("kind")),
+        "rates_used": sorted(used),
+        "left_out": sorted(left),
+    }
+
+
+def funding_service(session: Session, p: Params) -> dict[str, Any]:
+    f = reporting.funding_figures(session, **p.funding, until=p.today)
+    return {
+        "by_year": [(y.year, y.pledged, y.received) for y in f.by_year],
+        "by_pillar": sorted((r.year, r.pillar, r.pledged, r.received) for r in f.by_pillar),
+        "by_funder": sorted(f.by_funder),
+        "by_kind": sorted((k.key, k.pledged, k.received) for k in f.by_kind),
+        "rates_used": sorted(f.rates.used),
+        "left_out": sorted(code for code, _ in f.rates.left_out),
+    }
+
+
+# --- training ------------------------------------------------------------------------------
+
+# Trainings held: not archived, started in the years chosen and on or before today. Per year and
+# kind / pillar: events (distinct) and participants (0 for an event nobody attended); reach by the
+# participating hotline's country and by hotline (top 25 by people, then name); feedback per
+# year: responses and the participant-weighted mean score, to 0.01.
+TRAINING_SQL = """
+WITH held AS (
+    SELECT e.id, e.kind::text AS kind, pl.name AS pillar,
+           EXTRACT(YEAR FROM e.start_date)::int AS year
+    FROM training_events e JOIN pillars pl ON pl.id = e.pillar_id
+    WHERE e.archived_at IS NULL AND e.start_date >= :start AND e.start_date <= :end
+),
+attended AS (
+    SELECT held.*, p.hotline_id, p.participants, p.feedback_score
+    FROM held LEFT JOIN training_participations p ON p.event_id = held.id
+)
+SELECT 'kind' AS fig, year, kind AS k, NULL AS label, count(DISTINCT id) AS events,
+       coalesce(sum(participants), 0) AS people, NULL::numeric AS w, NULL::numeric AS d
+FROM attended GROUP BY year, kind
+UNION ALL
+SELECT 'pillar', year, pillar, NULL, count(DISTINCT id), coalesce(sum(participants), 0),
+       NULL, NULL
+FROM attended GROUP BY year, pillar
+UNION ALL
+SELECT 'country', NULL, c.alpha3, c.name, count(DISTINCT a.id), sum(a.participants), NULL, NULL
+FROM attended a JOIN hotlines h ON h.id = a.hotline_id JOIN countries c ON c.alpha2 = h.country_code
+GROUP BY c.alpha3, c.name
+UNION ALL
+(SELECT 'hotline', NULL, h.id::text, h.name, count(*), sum(a.participants), NULL, NULL
+ FROM attended a JOIN hotlines h ON h.id = a.hotline_id
+ JOIN countries c ON c.alpha2 = h.country_code
+ GROUP BY h.id, h.name ORDER BY sum(a.participants) DESC, h.name LIMIT 25)
+UNION ALL
+SELECT 'feedback', year, NULL, NULL, count(feedback_score), NULL,
+       sum(feedback_score * participants),
+       sum(CASE WHEN feedback_score IS NOT NULL THEN participants ELSE 0 END)
+FROM attended WHERE hotline_id IS NOT NULL GROUP BY year
+"""
+
+
+def training_independent(session: Session, p: Params) -> dict[str, Any]:
+    t = p.training
+    start, end = date(t["first_year"], 1, 1), min(date(t["last_year"], 12, 31), p.today)
+    out: dict[str, list[Any]] = defaultdict(list)
+    for r in session.execute(sa.text(TRAINING_SQL), {"start": start, "end": end}):
+        if r.fig in ("kind", "pillar"):
+            out[r.fig].append((r.year, r.k, r.events, r.people))
+        elif r.fig == "feedback":
+            mean = (Decimal(r.w) / Decimal(r.d)).quantize(CENT) if r.d else None
+            out[r.fig].append((r.year, r.events, mean))
+        else:
+            out[r.fig].append((r.k, r.label, r.events, r.people))
+    return {
+        "kind": sorted(out["kind"]),
+        "pillar": sorted(out["pillar"]),
+        "country": sorted(out["country"], key=lambda r: (-r[3], r[1])),
+        "hotline": sorted(out["hotline"], key=lambda r: (-r[3], r[1])),
+        "feedback": sorted(out["feedback"]),
+    }
+
+
+def training_service(session: Session, p: Params) -> dict[str, Any]:
+    f = reporting.training_figures(session, **p.training, until=p.today)
+
+    def counts(rows: Any) -> list[Any]:
+        return sorted((r.year, r.key, r.events, r.participants) for r in rows)
+
+    def reach(rows: Any) -> list[Any]:
+        return [(r.key, r.label, r.events, r.participants) for r in rows]
+
+    return {
+        "kind": counts(f.by_kind),
+        "pillar": counts(f.by_pillar),
+        "country": reach(f.by_country),
+        "hotline": reach(f.by_hotline),
+        "feedback": [(x.year, x.responses, x.average) for x in f.feedback],
+    }
+
+
+# --- hotline activity ----------------------------------------------------------------------
+
+# The first metric (display order; its latest version's unit decides sum or mean) per quarter
+# and definition version, over the years chosen; per region (no region: "(no region)") the top
+# 25 totals; and per quarter the 8 largest regions.
+ACTIVITY_SQL = """
+WITH metric AS (
+    SELECT code, unit FROM metric_definitions
+    WHERE (code, version) IN (SELECT code, max(version) FROM metric_definitions GROUP BY code)
+    ORDER BY sort_order, code LIMIT 1
+),
+rows AS (
+    SELECT s.period_start, s.hotline_id, s.value, m.version,
+           coalesce(c.region, '(no region)') AS grp, metric.unit
+    FROM hotline_statistics s
+    JOIN metric_definitions m ON m.id = s.metric_id
+    JOIN metric ON metric.code = m.code
+    JOIN hotlines h ON h.id = s.hotline_id JOIN countries c ON c.alpha2 = h.country_code
+    WHERE s.period_start >= :start AND s.period_start <= :end
+),
+agg AS (
+    SELECT period_start, grp, version, count(*) AS n,
+           CASE WHEN max(unit::text) = 'percent' THEN avg(value) ELSE sum(value) END AS v
+    FROM rows GROUP BY period_start, grp, version
+),
+totals AS (
+    SELECT grp, max(version) AS version, count(DISTINCT hotline_id) AS n,
+           CASE WHEN max(unit::text) = 'percent' THEN avg(value) ELSE sum(value) END AS v
+    FROM rows GROUP BY grp ORDER BY v DESC, grp LIMIT 25
+)
+SELECT 'period' AS fig, period_start, 'All selected' AS grp, version, count(*) AS n,
+       CASE WHEN max(unit::text) = 'percent' THEN avg(value) ELSE sum(value) END AS v
+FROM rows GROUP BY period_start, version
+UNION ALL
+SELECT 'group', CAST(:start AS date), grp, version, n, v FROM totals
+UNION ALL
+SELECT 'period_group', a.period_start, a.grp, a.version, a.n, a.v FROM agg a
+WHERE a.grp IN (SELECT grp FROM totals ORDER BY v DESC, grp LIMIT 8)
+"""
+
+
+def activity_independent(session: Session, p: Params) -> dict[str, Any]:
+    a = p.activity
+    out: dict[str, list[Any]] = defaultdict(list)
+    params = {"start": date(a["first_year"], 1, 1), "end": date(a["last_year"], 12, 31)}
+    for r in session.execute(sa.text(ACTIVITY_SQL), params):
+        v = Decimal(r.v).quantize(CENT, ROUND_HALF_EVEN)
+        out[r.fig].append((r.period_start, r.grp, r.version, v, r.n))
+    return {k: sorted(out[k]) for k in ("period", "group", "period_group")}
+
+
+def activity_service(session: Session, p: Params) -> dict[str, Any]:
+    metric = reporting.metrics(session)[0].code
+    f = reporting.hotline_activity(session, metric_code=metric, group_by="region", **p.activity)
+
+    def points(rows: Any) -> list[Any]:
+        return sorted((x.period_start, x.group, x.version, x.value, x.hotlines) for x in rows)
+
+    return {
+        "period": points(f.by_period),
+        "group": points(f.by_group),
+        "period_group": points(f.by_period_group),
+    }
+
+
+# --- the comparison ------------------------------------------------------------------------
+
+Figure = Callable[[Session, Params], dict[str, Any]]
+FIGURES: dict[str, tuple[Figure, Figure]] = {
+    "map": (map_independent, map_service),
+    "overview": (overview_independent, overview_service),
+    "partnerships": (partnerships_independent, partnerships_service),
+    "funding": (funding_independent, funding_service),
+    "training": (training_independent, training_service),
+    "activity": (activity_independent, activity_service),
+}
+
+
+def differences(name: str, independent: dict[str, Any], service: dict[str, Any]) -> list[str]:
+    """Every part that differs, with the first few differing rows of each."""
+    problems = []
+    for part in sorted(set(independent) | set(service)):
+        want, got = independent.get(part), service.get(part)
+        if want == got:
+            continue
+        if isinstance(want, list | set) and isinstance(got, list | set):
+            only_sql = [r for r in want if r not in got][:3]
+            only_service = [r for r in got if r not in want][:3]
+            problems.append(
+                f"{name}.{part}: {len(want)} rows (SQL) vs {len(got)} (service); only in SQL "
+                f"{only_sql}; only in service {only_service}"
+            )
+        else:
+            problems.append(f"{name}.{part}: SQL {want!r} vs service {got!r}")
+    return problems
+
+
+def compare(session: Session, p: Params, names: list[str] | None = None) -> list[str]:
+    problems: list[str] = []
+    for name in names or list(FIGURES):
+        independent, service = FIGURES[name]
+        problems += differences(name, independent(session, p), service(session, p))
+    return problems
