@@ -259,10 +259,12 @@ def partnerships_service(session: Session, p: Params) -> dict[str, Any]:
 # Every amount the funding page adds up, once per figure it appears in: pledges (commitments not
 # cancelled nor archived, at their pledge date) and receipts (not archived, at their receipt
 # date), by year, by pillar (a pledge's allocations; a receipt split pro rata to its commitment's
-# allocations), by funder and by funder kind. Summed per (figure, key, currency, day); then per
-# (currency, day) the rate between the currency and EUR in force that day (latest rate date on or
-# before it, stored either way, on one date the one stored towards EUR first), and the same for
-# the target currency. Python multiplies out in Decimal and rounds each group on its own.
+# allocations), by funder and by funder kind. Per (currency, day) the rate between the currency
+# and EUR in force that day (latest rate date on or before it, stored either way; on one date the
+# one stored towards EUR first), and the same for the target currency; each amount times its
+# factor (a rate stored towards EUR multiplies on the way to EUR, one stored away divides), then
+# summed per group (rounded half-even to the cent in Python). Amounts missing a needed rate are
+# left out; the rates applied and the currencies left out come back as extra rows.
 FUNDING_SQL = """
 WITH pledges AS (
     SELECT c.id, c.amount, c.currency_code, c.pledged_on AS day, o.name AS funder,
@@ -304,60 +306,70 @@ amounts AS (
     UNION ALL
     SELECT 'received_kind', kind, '', currency_code, day, amount FROM receipts
 ),
-sums AS (
-    SELECT fig, k1, k2, currency_code, day, sum(amount) AS native
-    FROM amounts GROUP BY fig, k1, k2, currency_code, day
+days AS (
+    SELECT currency_code, day FROM pledges UNION SELECT currency_code, day FROM receipts
 ),
-days AS (SELECT DISTINCT currency_code, day FROM sums)
-SELECT s.fig, s.k1, s.k2, s.currency_code, s.native,
-       src.rate_date AS src_date, src.rate AS src_rate, src.towards AS src_towards,
-       dst.rate_date AS dst_date, dst.rate AS dst_rate, dst.towards AS dst_towards
-FROM sums s
-JOIN days d ON d.currency_code = s.currency_code AND d.day = s.day
-LEFT JOIN LATERAL (
-    SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards FROM exchange_rates x
-    WHERE d.currency_code NOT IN (:target, 'EUR')
-      AND ((x.base_code = d.currency_code AND x.quote_code = 'EUR')
-           OR (x.base_code = 'EUR' AND x.quote_code = d.currency_code))
-      AND x.rate_date <= d.day
-    ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC LIMIT 1
-) src ON TRUE
-LEFT JOIN LATERAL (
-    SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards FROM exchange_rates x
-    WHERE d.currency_code <> :target AND :target <> 'EUR'
-      AND ((x.base_code = :target AND x.quote_code = 'EUR')
-           OR (x.base_code = 'EUR' AND x.quote_code = :target))
-      AND x.rate_date <= d.day
-    ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC LIMIT 1
-) dst ON TRUE
+day_rates AS (
+    SELECT d.currency_code, d.day,
+           d.currency_code NOT IN (:target, 'EUR') AS needs_src,
+           d.currency_code <> :target AND :target <> 'EUR' AS needs_dst,
+           src.rate_date AS src_date,
+           CASE WHEN src.towards THEN src.rate ELSE 1 / src.rate END AS src_factor,
+           dst.rate_date AS dst_date,
+           CASE WHEN dst.towards THEN 1 / dst.rate ELSE dst.rate END AS dst_factor
+    FROM days d
+    LEFT JOIN LATERAL (
+        SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards FROM exchange_rates x
+        WHERE d.currency_code NOT IN (:target, 'EUR')
+          AND ((x.base_code = d.currency_code AND x.quote_code = 'EUR')
+               OR (x.base_code = 'EUR' AND x.quote_code = d.currency_code))
+          AND x.rate_date <= d.day
+        ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC LIMIT 1
+    ) src ON TRUE
+    LEFT JOIN LATERAL (
+        SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards FROM exchange_rates x
+        WHERE d.currency_code <> :target AND :target <> 'EUR'
+          AND ((x.base_code = :target AND x.quote_code = 'EUR')
+               OR (x.base_code = 'EUR' AND x.quote_code = :target))
+          AND x.rate_date <= d.day
+        ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC LIMIT 1
+    ) dst ON TRUE
+),
+usable AS (
+    SELECT *, NOT ((needs_src AND src_date IS NULL) OR (needs_dst AND dst_date IS NULL)) AS ok
+    FROM day_rates
+)
+SELECT a.fig, a.k1, a.k2,
+       coalesce(sum(a.amount * CASE WHEN u.needs_src THEN u.src_factor ELSE 1 END
+                             * CASE WHEN u.needs_dst THEN u.dst_factor ELSE 1 END)
+                FILTER (WHERE u.ok), 0) AS total
+FROM amounts a
+JOIN usable u ON u.currency_code = a.currency_code AND u.day = a.day
+GROUP BY a.fig, a.k1, a.k2
+UNION ALL
+SELECT DISTINCT 'used', currency_code, src_date::text, NULL::numeric
+FROM usable WHERE ok AND needs_src
+UNION ALL
+SELECT DISTINCT 'used', :target, dst_date::text, NULL::numeric
+FROM usable WHERE ok AND needs_dst
+UNION ALL
+SELECT DISTINCT 'left_out', currency_code, '', NULL::numeric FROM usable WHERE NOT ok
 """
 
 
 def funding_independent(session: Session, p: Params) -> dict[str, Any]:
     f = p.funding
     start, end = date(f["first_year"], 1, 1), min(date(f["last_year"], 12, 31), p.today)
-    target = f["currency"]
-    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for row in session.execute(
-        sa.text(FUNDING_SQL), {"start": start, "end": end, "target": target}
-    ):
-        groups[(row.fig, row.k1, row.k2)].append(
-            (
-                row.currency_code,
-                Decimal(row.native),
-                queries._leg(row.src_date, row.src_rate, row.src_towards),
-                queries._leg(row.dst_date, row.dst_rate, row.dst_towards),
-            )
-        )
-    minor = dict(session.execute(sa.text("SELECT code, minor_units FROM currencies")).all())
     totals: dict[str, dict[tuple[str, ...], Decimal]] = defaultdict(dict)
-    used: set[Any] = set()
-    left: set[str] = set()
-    for (fig, k1, k2), amounts in groups.items():
-        total = queries.money_total(target, None, amounts, minor)
-        totals[fig][(k1, k2) if fig.endswith(("pillar", "funder")) else (k1,)] = total.amount
-        used.update(total.rates.used)
-        left.update(code for code, _ in total.rates.left_out)
+    extra: dict[str, set[Any]] = defaultdict(set)
+    for fig, k1, k2, total in session.execute(
+        sa.text(FUNDING_SQL), {"start": start, "end": end, "target": f["currency"]}
+    ):
+        if total is None:
+            extra[fig].add((k1, date.fromisoformat(k2)) if fig == "used" else k1)
+        else:
+            key = (k1, k2) if fig.endswith(("pillar", "funder")) else (k1,)
+            totals[fig][key] = Decimal(total).quantize(CENT, ROUND_HALF_EVEN)
     zero = Decimal(0).quantize(CENT)
 
     def both(key: str, k: tuple[str, ...]) -> tuple[Decimal, Decimal]:
@@ -373,8 +385,8 @@ def funding_independent(session: Session, p: Params) -> dict[str, Any]:
         "by_pillar": sorted((int(y), pl, *both("pillar", (y, pl))) for y, pl in keys("pillar")),
         "by_funder": sorted((fu, kind, *both("funder", (fu, kind))) for fu, kind in keys("funder")),
         "by_kind": sorted((k, *both("kind", (k,))) for (k,) in keys("kind")),
-        "rates_used": sorted(used),
-        "left_out": sorted(left),
+        "rates_used": sorted(extra["used"]),
+        "left_out": sorted(extra["left_out"]),
     }
 
 
