@@ -27,9 +27,13 @@ def generated(session: Session) -> Session:
     return session
 
 
-@pytest.mark.parametrize("today", [date(2026, 12, 7), date(2021, 6, 30)])
-def test_independent_sql_agrees_with_the_services_whole(generated: Session, today: date) -> None:
-    params = independent.Params(today=today)
+@pytest.mark.parametrize(
+    ("today", "currency"), [(date(2026, 12, 7), "EUR"), (date(2021, 6, 30), "GBP")]
+)
+def test_independent_sql_agrees_with_the_services_whole(
+    generated: Session, today: date, currency: str
+) -> None:
+    params = independent.Params(today=today, currency=currency)
     assert independent.compare(generated, params) == []
     # What was compared is not empty: covered places, money in every year with receipts,
     # trainings and statistics.

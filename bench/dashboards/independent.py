@@ -34,10 +34,11 @@ class Params:
 
     today: date
     busiest_country: str = ""
+    currency: str = "EUR"  # the funding page's (the overview's KPIs are in EUR too)
 
     @property
     def funding(self) -> dict[str, Any]:
-        return {"first_year": self.today.year - 9, "last_year": self.today.year, "currency": "EUR"}
+        return {"first_year": self.today.year - 9, "last_year": self.today.year, "currency": self.currency}
 
     @property
     def training(self) -> dict[str, Any]:
@@ -309,35 +310,55 @@ amounts AS (
 days AS (
     SELECT currency_code, day FROM pledges UNION SELECT currency_code, day FROM receipts
 ),
-day_rates AS (
+-- The legs needed: (currency, day) towards EUR unless the currency is the target or EUR, and
+-- (target, day) from EUR unless the currency is the target or the target is EUR.
+needed AS (
+    SELECT currency_code AS code, day FROM days WHERE currency_code NOT IN (:target, 'EUR')
+    UNION
+    SELECT :target, day FROM days WHERE currency_code <> :target AND :target <> 'EUR'
+),
+-- One rate per currency and date, stored either way; on one date the one towards EUR wins.
+rates AS (
+    SELECT DISTINCT ON (code, rate_date) code, rate_date, rate, towards
+    FROM (
+        SELECT base_code AS code, rate_date, rate, TRUE AS towards
+        FROM exchange_rates WHERE quote_code = 'EUR'
+        UNION ALL
+        SELECT quote_code, rate_date, rate, FALSE FROM exchange_rates WHERE base_code = 'EUR'
+    ) both_ways
+    ORDER BY code, rate_date, towards DESC
+),
+-- The rate in force on each needed day: the days and the rate dates in one timeline per
+-- currency; each rate opens a run of days (a rate on the day itself comes first).
+timeline AS (
+    SELECT code, rate_date AS at, 0 AS is_day, rate_date, rate, towards FROM rates
+    WHERE code IN (SELECT code FROM needed)
+    UNION ALL
+    SELECT code, day, 1, NULL, NULL, NULL FROM needed
+),
+runs AS (
+    SELECT *, count(rate_date) OVER (PARTITION BY code ORDER BY at, is_day) AS run FROM timeline
+),
+legs AS (
+    SELECT d.code, d.at AS day, r.rate_date, r.rate, r.towards
+    FROM runs d LEFT JOIN runs r
+      ON r.code = d.code AND r.run = d.run AND r.is_day = 0 AND d.run > 0
+    WHERE d.is_day = 1
+),
+usable AS (
     SELECT d.currency_code, d.day,
            d.currency_code NOT IN (:target, 'EUR') AS needs_src,
            d.currency_code <> :target AND :target <> 'EUR' AS needs_dst,
            src.rate_date AS src_date,
            CASE WHEN src.towards THEN src.rate ELSE 1 / src.rate END AS src_factor,
            dst.rate_date AS dst_date,
-           CASE WHEN dst.towards THEN 1 / dst.rate ELSE dst.rate END AS dst_factor
+           CASE WHEN dst.towards THEN 1 / dst.rate ELSE dst.rate END AS dst_factor,
+           NOT ((d.currency_code NOT IN (:target, 'EUR') AND src.rate_date IS NULL)
+                OR (d.currency_code <> :target AND :target <> 'EUR' AND dst.rate_date IS NULL))
+               AS ok
     FROM days d
-    LEFT JOIN LATERAL (
-        SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards FROM exchange_rates x
-        WHERE d.currency_code NOT IN (:target, 'EUR')
-          AND ((x.base_code = d.currency_code AND x.quote_code = 'EUR')
-               OR (x.base_code = 'EUR' AND x.quote_code = d.currency_code))
-          AND x.rate_date <= d.day
-        ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC LIMIT 1
-    ) src ON TRUE
-    LEFT JOIN LATERAL (
-        SELECT x.rate_date, x.rate, x.quote_code = 'EUR' AS towards FROM exchange_rates x
-        WHERE d.currency_code <> :target AND :target <> 'EUR'
-          AND ((x.base_code = :target AND x.quote_code = 'EUR')
-               OR (x.base_code = 'EUR' AND x.quote_code = :target))
-          AND x.rate_date <= d.day
-        ORDER BY x.rate_date DESC, x.quote_code = 'EUR' DESC LIMIT 1
-    ) dst ON TRUE
-),
-usable AS (
-    SELECT *, NOT ((needs_src AND src_date IS NULL) OR (needs_dst AND dst_date IS NULL)) AS ok
-    FROM day_rates
+    LEFT JOIN legs src ON src.code = d.currency_code AND src.day = d.day
+    LEFT JOIN legs dst ON dst.code = :target AND dst.day = d.day
 )
 SELECT a.fig, a.k1, a.k2,
        coalesce(sum(a.amount * CASE WHEN u.needs_src THEN u.src_factor ELSE 1 END
