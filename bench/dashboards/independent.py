@@ -38,7 +38,11 @@ class Params:
 
     @property
     def funding(self) -> dict[str, Any]:
-        return {"first_year": self.today.year - 9, "last_year": self.today.year, "currency": self.currency}
+        return {
+            "first_year": self.today.year - 9,
+            "last_year": self.today.year,
+            "currency": self.currency,
+        }
 
     @property
     def training(self) -> dict[str, Any]:
@@ -266,7 +270,7 @@ def partnerships_service(session: Session, p: Params) -> dict[str, Any]:
 # factor (a rate stored towards EUR multiplies on the way to EUR, one stored away divides), then
 # summed per group (rounded half-even to the cent in Python). Amounts missing a needed rate are
 # left out; the rates applied and the currencies left out come back as extra rows.
-FUNDING_SQL = """
+_FUNDING_TEMPLATE = """
 WITH pledges AS (
     SELECT c.id, c.amount, c.currency_code, c.pledged_on AS day, o.name AS funder,
            o.kind::text AS kind
@@ -283,29 +287,7 @@ receipts AS (
     WHERE r.archived_at IS NULL AND r.received_on >= :start AND r.received_on <= :end
 ),
 amounts AS (
-    SELECT 'pledged_year' AS fig, EXTRACT(YEAR FROM day)::text AS k1, '' AS k2,
-           currency_code, day, amount FROM pledges
-    UNION ALL
-    SELECT 'received_year', EXTRACT(YEAR FROM day)::text, '', currency_code, day, amount
-    FROM receipts
-    UNION ALL
-    SELECT 'pledged_pillar', EXTRACT(YEAR FROM p.day)::text, pl.name, p.currency_code, p.day,
-           a.amount
-    FROM pledges p JOIN funding_allocations a ON a.commitment_id = p.id
-    JOIN pillars pl ON pl.id = a.pillar_id
-    UNION ALL
-    SELECT 'received_pillar', EXTRACT(YEAR FROM r.day)::text, pl.name, r.currency_code, r.day,
-           r.amount * a.amount / NULLIF(r.committed, 0)
-    FROM receipts r JOIN funding_allocations a ON a.commitment_id = r.commitment_id
-    JOIN pillars pl ON pl.id = a.pillar_id
-    UNION ALL
-    SELECT 'pledged_funder', funder, kind, currency_code, day, amount FROM pledges
-    UNION ALL
-    SELECT 'received_funder', funder, kind, currency_code, day, amount FROM receipts
-    UNION ALL
-    SELECT 'pledged_kind', kind, '', currency_code, day, amount FROM pledges
-    UNION ALL
-    SELECT 'received_kind', kind, '', currency_code, day, amount FROM receipts
+{amounts}
 ),
 days AS (
     SELECT currency_code, day FROM pledges UNION SELECT currency_code, day FROM receipts
@@ -378,19 +360,63 @@ SELECT DISTINCT 'left_out', currency_code, '', NULL::numeric FROM usable WHERE N
 """
 
 
-def funding_independent(session: Session, p: Params) -> dict[str, Any]:
-    f = p.funding
-    start, end = date(f["first_year"], 1, 1), min(date(f["last_year"], 12, 31), p.today)
+# The amount branches of the statement above, one per figure.
+_FUNDING_BRANCHES = {
+    "pledged_year": """SELECT 'pledged_year' AS fig, EXTRACT(YEAR FROM day)::text AS k1, '' AS k2,
+           currency_code, day, amount FROM pledges""",
+    "received_year": """SELECT 'received_year', EXTRACT(YEAR FROM day)::text, '', currency_code,
+           day, amount FROM receipts""",
+    "pledged_pillar": """SELECT 'pledged_pillar', EXTRACT(YEAR FROM p.day)::text, pl.name,
+           p.currency_code, p.day, a.amount
+    FROM pledges p JOIN funding_allocations a ON a.commitment_id = p.id
+    JOIN pillars pl ON pl.id = a.pillar_id""",
+    "received_pillar": """SELECT 'received_pillar', EXTRACT(YEAR FROM r.day)::text, pl.name,
+           r.currency_code, r.day, r.amount * a.amount / NULLIF(r.committed, 0)
+    FROM receipts r JOIN funding_allocations a ON a.commitment_id = r.commitment_id
+    JOIN pillars pl ON pl.id = a.pillar_id""",
+    "pledged_funder": "SELECT 'pledged_funder', funder, kind, currency_code, day, amount"
+    " FROM pledges",
+    "received_funder": "SELECT 'received_funder', funder, kind, currency_code, day, amount"
+    " FROM receipts",
+    "pledged_kind": "SELECT 'pledged_kind', kind, '', currency_code, day, amount FROM pledges",
+    "received_kind": "SELECT 'received_kind', kind, '', currency_code, day, amount FROM receipts",
+}
+
+
+def funding_sql(*figures: str) -> str:
+    """The funding statement adding up only ``figures`` (all of them by default)."""
+    chosen = figures or tuple(_FUNDING_BRANCHES)
+    return _FUNDING_TEMPLATE.replace(
+        "{amounts}", "\n    UNION ALL\n".join(f"    {_FUNDING_BRANCHES[f]}" for f in chosen)
+    )
+
+
+FUNDING_SQL = funding_sql()
+
+
+def funding_totals(
+    session: Session, sql: str, *, start: date, end: date, currency: str
+) -> tuple[dict[str, dict[tuple[str, ...], Decimal]], dict[str, set[Any]]]:
+    """(figure -> key -> total to the cent, {"used": rates applied, "left_out": currencies})."""
     totals: dict[str, dict[tuple[str, ...], Decimal]] = defaultdict(dict)
     extra: dict[str, set[Any]] = defaultdict(set)
     for fig, k1, k2, total in session.execute(
-        sa.text(FUNDING_SQL), {"start": start, "end": end, "target": f["currency"]}
+        sa.text(sql), {"start": start, "end": end, "target": currency}
     ):
         if total is None:
             extra[fig].add((k1, date.fromisoformat(k2)) if fig == "used" else k1)
         else:
             key = (k1, k2) if fig.endswith(("pillar", "funder")) else (k1,)
             totals[fig][key] = Decimal(total).quantize(CENT, ROUND_HALF_EVEN)
+    return totals, extra
+
+
+def funding_independent(session: Session, p: Params) -> dict[str, Any]:
+    f = p.funding
+    start, end = date(f["first_year"], 1, 1), min(date(f["last_year"], 12, 31), p.today)
+    totals, extra = funding_totals(
+        session, FUNDING_SQL, start=start, end=end, currency=f["currency"]
+    )
     zero = Decimal(0).quantize(CENT)
 
     def both(key: str, k: tuple[str, ...]) -> tuple[Decimal, Decimal]:
