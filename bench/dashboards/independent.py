@@ -171,14 +171,82 @@ FROM days d ORDER BY d.year
 """
 
 
+# Partnerships in force on a day (unarchived, started, active without end or active / ended /
+# lapsed with an end on or after the day); trainings held (unarchived, started) between 1 January
+# and the day, with their participants.
+KPI_SQL = """
+WITH periods(label, first_day, last_day) AS (
+    VALUES ('now', CAST(:start_now AS date), CAST(:now AS date)),
+           ('then', CAST(:start_then AS date), CAST(:then AS date))
+)
+SELECT d.label,
+       (SELECT count(*) FROM partnerships p
+        WHERE p.archived_at IS NULL AND (p.start_date IS NULL OR p.start_date <= d.last_day)
+          AND ((p.status = 'active' AND p.end_date IS NULL)
+               OR (p.status IN ('active', 'ended', 'lapsed') AND p.end_date >= d.last_day)))
+           AS in_force,
+       (SELECT count(*) FROM training_events e
+        WHERE e.archived_at IS NULL AND e.start_date BETWEEN d.first_day AND d.last_day)
+           AS trainings,
+       (SELECT coalesce(sum(tp.participants), 0)
+        FROM training_events e JOIN training_participations tp ON tp.event_id = e.id
+        WHERE e.archived_at IS NULL AND e.start_date BETWEEN d.first_day AND d.last_day)
+           AS participants
+FROM periods d
+"""
+
+
+def _year_before(day: date) -> date:
+    return day.replace(year=day.year - 1, day=28 if (day.month, day.day) == (2, 29) else day.day)
+
+
 def overview_independent(session: Session, p: Params) -> dict[str, Any]:
+    """The KPI tiles (today against the same day a year earlier, in EUR) and the growth chart."""
+    now, then = p.today, _year_before(p.today)
+    counts = {
+        r.label: r
+        for r in session.execute(
+            sa.text(KPI_SQL),
+            {
+                "now": now,
+                "then": then,
+                "start_now": date(now.year, 1, 1),
+                "start_then": date(then.year, 1, 1),
+            },
+        )
+    }
+    kpis: dict[str, list[Any]] = defaultdict(list)
+    for day, label in ((now, "now"), (then, "then")):
+        s = queries.raw_coverage_summary(session, on=day)
+        money, _ = funding_totals(
+            session,
+            funding_sql("pledged_year", "received_year"),
+            start=date(day.year, 1, 1),
+            end=day,
+            currency="EUR",
+        )
+        for key, value in (
+            ("member_hotlines", s.member_hotlines),
+            ("countries_covered", s.countries_covered),
+            ("territories_covered", s.territories_covered),
+            ("partnerships_in_force", counts[label].in_force),
+            ("pledged", money["pledged_year"].get((str(day.year),), Decimal("0.00"))),
+            ("received", money["received_year"].get((str(day.year),), Decimal("0.00"))),
+            ("trainings", counts[label].trainings),
+            ("participants", counts[label].participants),
+        ):
+            kpis[key].append(value)
     rows = session.execute(sa.text(GROWTH_SQL), {"today": p.today, "first": reporting.FIRST_YEAR})
-    return {"growth": [tuple(r) for r in rows]}
+    return {
+        "kpis": sorted((k, *v) for k, v in kpis.items()),
+        "growth": [tuple(r) for r in rows],
+    }
 
 
 def overview_service(session: Session, p: Params) -> dict[str, Any]:
     o = reporting.overview(session, today=p.today, currency="EUR")
     return {
+        "kpis": sorted((k.key, k.value, k.previous) for k in o.kpis),
         "growth": [
             (
                 g.year,
@@ -190,7 +258,7 @@ def overview_service(session: Session, p: Params) -> dict[str, Any]:
                 g.territories_covered,
             )
             for g in o.growth
-        ]
+        ],
     }
 
 
