@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bench.dashboards import independent
+from bench.dashboards.callbacks import busiest_country
 from bench.dashboards.generate import generate_activity
 from bench.generate import generate
 
@@ -33,7 +34,9 @@ def generated(session: Session) -> Session:
 def test_independent_sql_agrees_with_the_services_whole(
     generated: Session, today: date, currency: str
 ) -> None:
-    params = independent.Params(today=today, currency=currency)
+    params = independent.Params(
+        today=today, currency=currency, busiest_country=busiest_country(generated)
+    )
     assert independent.compare(generated, params) == []
     # What was compared is not empty: covered places, money in every year with receipts,
     # trainings and statistics.
@@ -44,6 +47,7 @@ def test_independent_sql_agrees_with_the_services_whole(
     assert funding["rates_used"]
     assert independent.training_independent(generated, params)["kind"]
     assert independent.activity_independent(generated, params)["period"]
+    assert independent.panel_independent(generated, params)["hotlines"]
 
 
 def test_a_difference_is_reported_row_by_row() -> None:

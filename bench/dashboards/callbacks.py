@@ -88,7 +88,7 @@ DASHBOARDS = (
     ),
 )
 PANEL = Dashboard(
-    "map", None, lambda s, p: naive.country_panel(s, code=p.busiest_country, on=p.today)
+    "map", "map panel", lambda s, p: naive.country_panel(s, code=p.busiest_country, on=p.today)
 )
 
 

@@ -6,8 +6,7 @@ not from the service's SQLAlchemy. ``compare(session, params)`` runs both and re
 difference (row by row; money to the cent), ``[]`` when they agree. PostgreSQL only: the
 statements use ``LATERAL``, ``string_agg`` and ``DISTINCT ON``.
 
-Not covered yet (no independent statement): the map's country panel, the overview's KPI tiles
-(its growth chart is covered) and pillar progress.
+Not covered yet (no independent statement): pillar progress.
 """
 
 from __future__ import annotations
@@ -123,6 +122,105 @@ def map_service(session: Session, p: Params) -> dict[str, Any]:
             for c in m.countries
         ),
         "summary": _summary(m.summary),
+    }
+
+
+# --- map: country panel --------------------------------------------------------------------
+
+# One country on :on: the unarchived hotlines whose spell covers it that day, with their status
+# (latest event, as on the map) and their history up to :on (date, then row order); its partners
+# (unarchived organizations based there, hotline operators excepted); the trainings hotlines
+# based there attended up to :on (distinct events, participants, the 8 latest by date then
+# title); its expansion target's stage history up to :on.
+PANEL_SQL = """
+WITH here AS (
+    SELECT h.id, h.name, h.country_code FROM hotline_countries hc
+    JOIN hotlines h ON h.id = hc.hotline_id AND h.archived_at IS NULL
+    WHERE hc.country_code = :code
+      AND (hc.covered_from IS NULL OR hc.covered_from <= :on)
+      AND (hc.covered_until IS NULL OR hc.covered_until > :on)
+),
+attended AS (
+    SELECT e.id, e.title, e.start_date, h.name AS hotline, tp.participants
+    FROM training_events e JOIN training_participations tp ON tp.event_id = e.id
+    JOIN hotlines h ON h.id = tp.hotline_id
+    WHERE h.country_code = :code AND e.archived_at IS NULL AND e.start_date <= :on
+)
+SELECT 'step' AS part, here.name AS a, here.country_code AS b, e.status::text AS c,
+       e.note AS d, e.event_date AS day, e.id AS n
+FROM here JOIN hotline_membership_events e ON e.hotline_id = here.id AND e.event_date <= :on
+UNION ALL
+SELECT 'status', here.name, NULL, latest.status::text, NULL, NULL, NULL
+FROM here JOIN LATERAL (
+    SELECT e.status FROM hotline_membership_events e
+    WHERE e.hotline_id = here.id AND e.event_date <= :on
+    ORDER BY e.event_date DESC,
+             array_position(ARRAY['applicant','provisional','full','suspended','withdrawn'],
+                            e.status::text) DESC,
+             e.id DESC
+    LIMIT 1
+) latest ON TRUE
+UNION ALL
+SELECT 'partner', o.name, o.kind::text, o.status::text, NULL, NULL, NULL
+FROM organizations o
+WHERE o.hq_country_code = :code AND o.archived_at IS NULL AND o.kind <> 'hotline_operator'
+UNION ALL
+SELECT 'trained', NULL, NULL, NULL, NULL, NULL, count(DISTINCT id) FROM attended
+UNION ALL
+SELECT 'people', NULL, NULL, NULL, NULL, NULL, sum(participants) FROM attended
+UNION ALL
+(SELECT 'training', title, hotline, NULL, NULL, start_date, participants FROM attended
+ ORDER BY start_date DESC, title LIMIT 8)
+UNION ALL
+SELECT 'stage', NULL, NULL, s.stage::text, NULL, s.entered_on, s.id
+FROM expansion_targets t JOIN expansion_stage_events s ON s.target_id = t.id
+WHERE t.country_code = :code AND t.archived_at IS NULL AND s.entered_on <= :on
+"""
+
+
+def panel_independent(session: Session, p: Params) -> dict[str, Any]:
+    parts: dict[str, list[Any]] = defaultdict(list)
+    for r in session.execute(sa.text(PANEL_SQL), {"code": p.busiest_country, "on": p.today}):
+        parts[r.part].append(r)
+    status = {r.a: r.c for r in parts["status"]}
+    steps: dict[str, list[Any]] = defaultdict(list)
+    home: dict[str, str] = {}
+    for r in sorted(parts["step"], key=lambda r: (r.day, r.n)):
+        steps[r.a].append((r.day, r.c, r.d))
+        home[r.a] = r.b
+    coverage = next(
+        c
+        for c in queries.raw_coverage_as_of(session, on=p.today)
+        if c.country_code == p.busiest_country
+    )
+    return {
+        "coverage": (coverage.status.value, coverage.member_since),
+        "hotlines": sorted((name, home[name], status[name], tuple(h)) for name, h in steps.items()),
+        "partners": sorted((r.a, r.b, r.c) for r in parts["partner"]),
+        "trainings": (parts["trained"][0].n or 0, parts["people"][0].n or 0),
+        "latest": sorted((r.a, r.day, r.b, r.n) for r in parts["training"]),
+        "stages": [(r.day, r.c) for r in sorted(parts["stage"], key=lambda r: (r.day, r.n))],
+    }
+
+
+def panel_service(session: Session, p: Params) -> dict[str, Any]:
+    c = reporting.country_panel(session, code=p.busiest_country, on=p.today)
+    assert c is not None  # noqa: S101  (the busiest country exists)
+    return {
+        "coverage": (c.status.value, c.member_since),
+        "hotlines": sorted(
+            (
+                h.name,
+                h.home_country,
+                h.status.value if h.status else None,
+                tuple((s.on, s.status.value, s.note) for s in h.history),
+            )
+            for h in c.hotlines
+        ),
+        "partners": sorted((name, str(kind), str(status)) for name, kind, status in c.partners),
+        "trainings": (c.trainings_attended, c.participants_trained),
+        "latest": sorted((t.title, t.start_date, t.hotline, t.participants) for t in c.trainings),
+        "stages": [(day, stage.value) for day, stage in c.expansion.history] if c.expansion else [],
     }
 
 
@@ -667,6 +765,7 @@ def activity_service(session: Session, p: Params) -> dict[str, Any]:
 Figure = Callable[[Session, Params], dict[str, Any]]
 FIGURES: dict[str, tuple[Figure, Figure]] = {
     "map": (map_independent, map_service),
+    "map panel": (panel_independent, panel_service),
     "overview": (overview_independent, overview_service),
     "partnerships": (partnerships_independent, partnerships_service),
     "funding": (funding_independent, funding_service),
