@@ -48,6 +48,7 @@ def test_independent_sql_agrees_with_the_services_whole(
     assert independent.training_independent(generated, params)["kind"]
     assert independent.activity_independent(generated, params)["period"]
     assert independent.panel_independent(generated, params)["hotlines"]
+    assert len(independent.pillars_independent(generated, params)["rows"]) >= 10
 
 
 def test_a_difference_is_reported_row_by_row() -> None:

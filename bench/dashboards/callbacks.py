@@ -63,13 +63,6 @@ class Dashboard:
     naive: Callable[[Session, independent.Params], Any]
 
 
-def _pillar_year(session: Session, today: date) -> int:
-    from coordapp.reporting import service as reporting
-
-    years = reporting.target_years(session)
-    return today.year if (today.year in years or not years) else max(years)
-
-
 DASHBOARDS = (
     Dashboard("map", "map", lambda s, p: naive.coverage_map(s, on=p.today)),
     Dashboard("overview", "overview", lambda s, p: naive.overview(s, today=p.today)),
@@ -78,8 +71,8 @@ DASHBOARDS = (
     Dashboard("training", "training", lambda s, p: naive.training(s, **p.training)),
     Dashboard(
         "pillars",
-        None,
-        lambda s, p: naive.pillars(s, year=_pillar_year(s, p.today), today=p.today),
+        "pillars",
+        lambda s, p: naive.pillars(s, year=independent.pillar_year(s, p.today), today=p.today),
     ),
     Dashboard(
         "activity",

@@ -5,8 +5,6 @@ Each figure's rule is written here again as plain PostgreSQL from its descriptio
 not from the service's SQLAlchemy. ``compare(session, params)`` runs both and returns every
 difference (row by row; money to the cent), ``[]`` when they agree. PostgreSQL only: the
 statements use ``LATERAL``, ``string_agg`` and ``DISTINCT ON``.
-
-Not covered yet (no independent statement): pillar progress.
 """
 
 from __future__ import annotations
@@ -452,7 +450,7 @@ receipts AS (
     JOIN organizations o ON o.id = c.funder_id
     WHERE r.archived_at IS NULL AND r.received_on >= :start AND r.received_on <= :end
 ),
-amounts AS (
+amounts(fig, k1, k2, currency_code, day, amount) AS (
 {amounts}
 ),
 days AS (
@@ -695,6 +693,170 @@ def training_service(session: Session, p: Params) -> dict[str, Any]:
     }
 
 
+# --- pillar progress -----------------------------------------------------------------------
+
+STOCKS = (
+    "member_hotlines",
+    "countries_covered",
+    "active_partnerships",
+    "partner_organizations",
+    "technology_partnerships",
+)
+
+# Each unarchived target of :year with its indicator's value over a period (the year up to its
+# measuring day; for a stock also the year before, its start value): trainings held (unarchived,
+# the pillar's, started in the period), their participants and distinct hotlines (participations
+# with a hotline), expansion targets advanced (unarchived, a stage past "identified" entered in
+# the period), partnerships in force on the period's last day (all, technology and data-sharing
+# ones, or their distinct organizations). Member hotlines, countries covered and funding received
+# come from the coverage and funding statements.
+PILLARS_SQL = """
+WITH t AS (
+    SELECT pt.pillar_id, pl.code, pl.name, pl.sort_order, pt.indicator::text AS indicator,
+           pt.description, pt.target_value
+    FROM pillar_targets pt JOIN pillars pl ON pl.id = pt.pillar_id
+    WHERE pt.year = :year AND pt.archived_at IS NULL
+),
+periods(which, first_day, last_day) AS (
+    VALUES ('actual', CAST(:first AS date), CAST(:last AS date)),
+           ('start', CAST(:first_before AS date), CAST(:last_before AS date))
+),
+held AS (
+    SELECT e.id, e.pillar_id, e.start_date FROM training_events e WHERE e.archived_at IS NULL
+),
+in_force AS (
+    SELECT p.id, p.organization_id, p.type::text AS type, d.which
+    FROM partnerships p CROSS JOIN periods d
+    WHERE p.archived_at IS NULL AND (p.start_date IS NULL OR p.start_date <= d.last_day)
+      AND ((p.status = 'active' AND p.end_date IS NULL)
+           OR (p.status IN ('active', 'ended', 'lapsed') AND p.end_date >= d.last_day))
+)
+SELECT t.*, d.which, d.last_day,
+       CASE t.indicator
+           WHEN 'trainings_held' THEN
+               (SELECT count(*) FROM held WHERE held.pillar_id = t.pillar_id
+                  AND held.start_date BETWEEN d.first_day AND d.last_day)
+           WHEN 'training_participants' THEN
+               (SELECT coalesce(sum(tp.participants), 0) FROM held
+                JOIN training_participations tp ON tp.event_id = held.id
+                WHERE held.pillar_id = t.pillar_id AND tp.hotline_id IS NOT NULL
+                  AND held.start_date BETWEEN d.first_day AND d.last_day)
+           WHEN 'hotlines_trained' THEN
+               (SELECT count(DISTINCT tp.hotline_id) FROM held
+                JOIN training_participations tp ON tp.event_id = held.id
+                WHERE held.pillar_id = t.pillar_id
+                  AND held.start_date BETWEEN d.first_day AND d.last_day)
+           WHEN 'expansion_targets_advanced' THEN
+               (SELECT count(DISTINCT s.target_id) FROM expansion_stage_events s
+                JOIN expansion_targets x ON x.id = s.target_id AND x.archived_at IS NULL
+                WHERE s.stage <> 'identified' AND s.entered_on BETWEEN d.first_day AND d.last_day)
+           WHEN 'active_partnerships' THEN
+               (SELECT count(*) FROM in_force f WHERE f.which = d.which)
+           WHEN 'technology_partnerships' THEN
+               (SELECT count(*) FROM in_force f
+                WHERE f.which = d.which AND f.type IN ('technology', 'data_sharing'))
+           WHEN 'partner_organizations' THEN
+               (SELECT count(DISTINCT f.organization_id) FROM in_force f WHERE f.which = d.which)
+       END AS value
+FROM t CROSS JOIN periods d
+WHERE d.which = 'actual' OR (t.indicator IN :stocks AND :year <= :this_year)
+"""
+
+
+def pillar_year(session: Session, today: date) -> int:
+    """The pillars page's default year: this year if it has targets, else the latest that has."""
+    years = session.execute(
+        sa.text("SELECT DISTINCT year FROM pillar_targets WHERE archived_at IS NULL")
+    ).scalars()
+    known = set(years)
+    return today.year if (today.year in known or not known) else max(known)
+
+
+def pillars_independent(session: Session, p: Params) -> dict[str, Any]:
+    year = pillar_year(session, p.today)
+    last = min(date(year, 12, 31), p.today)
+    days = 366 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 365
+    share = (
+        Decimal(1)
+        if year < p.today.year
+        else Decimal(0)
+        if year > p.today.year
+        else (Decimal(p.today.timetuple().tm_yday) / days).quantize(Decimal("0.0001"))
+    )
+    rows = session.execute(
+        sa.text(PILLARS_SQL).bindparams(sa.bindparam("stocks", expanding=True)),
+        {
+            "year": year,
+            "this_year": p.today.year,
+            "first": date(year, 1, 1),
+            "last": last,
+            "first_before": date(year - 1, 1, 1),
+            "last_before": min(date(year - 1, 12, 31), p.today),
+            "stocks": list(STOCKS),
+        },
+    ).all()
+    received: dict[date, dict[tuple[str, ...], Decimal]] = {}
+    values: dict[tuple[str, str, str], Decimal] = {}
+    for r in rows:
+        value: Any = r.value
+        if r.last_day < date(year - (r.which == "start"), 1, 1):
+            value = 0  # a period not begun
+        elif r.indicator in ("member_hotlines", "countries_covered"):
+            summary = queries.raw_coverage_summary(session, on=r.last_day)
+            value = getattr(summary, r.indicator)
+        elif r.indicator == "funding_received_eur":
+            if r.last_day not in received:
+                received[r.last_day] = funding_totals(
+                    session,
+                    funding_sql("received_pillar"),
+                    start=date(r.last_day.year, 1, 1),
+                    end=r.last_day,
+                    currency="EUR",
+                )[0]["received_pillar"]
+            value = received[r.last_day].get((str(r.last_day.year), r.name), Decimal("0.00"))
+        values[(r.code, r.indicator, r.which)] = Decimal(value)
+    out = []
+    for r in rows:
+        if r.which != "actual":
+            continue
+        target = Decimal(r.target_value).quantize(CENT)
+        start = values.get((r.code, r.indicator, "start"))
+        base = start if start is not None else Decimal(0)
+        expected = base + (target - base) * share if start is not None else target * share
+        out.append(
+            (
+                r.code,
+                r.indicator,
+                r.description,
+                target,
+                values[(r.code, r.indicator, "actual")],
+                expected.quantize(CENT),
+                start,
+            )
+        )
+    return {"year": year, "rows": sorted(out)}
+
+
+def pillars_service(session: Session, p: Params) -> dict[str, Any]:
+    year = pillar_year(session, p.today)
+    f = reporting.pillar_progress(session, year=year, today=p.today)
+    return {
+        "year": year,
+        "rows": sorted(
+            (
+                r.pillar_code,
+                r.indicator.value,
+                r.description,
+                r.target,
+                r.actual,
+                r.expected,
+                r.start,
+            )
+            for r in f.rows
+        ),
+    }
+
+
 # --- hotline activity ----------------------------------------------------------------------
 
 # The first metric (display order; its latest version's unit decides sum or mean) per quarter
@@ -770,6 +932,7 @@ FIGURES: dict[str, tuple[Figure, Figure]] = {
     "partnerships": (partnerships_independent, partnerships_service),
     "funding": (funding_independent, funding_service),
     "training": (training_independent, training_service),
+    "pillars": (pillars_independent, pillars_service),
     "activity": (activity_independent, activity_service),
 }
 
