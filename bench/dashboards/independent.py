@@ -234,36 +234,47 @@ WITH days AS (
     SELECT y AS year, LEAST(make_date(y, 12, 31), CAST(:today AS date)) AS day
     FROM generate_series(:first, EXTRACT(YEAR FROM CAST(:today AS date))::int) AS y
 ),
+-- Each event is a hotline's status from its date until the next event's (in date, lifecycle
+-- step, row order): the status on a day is the event whose spell contains it.
+spells AS (
+    SELECT e.hotline_id, e.status, e.event_date,
+           lead(e.event_date) OVER (
+               PARTITION BY e.hotline_id
+               ORDER BY e.event_date,
+                        array_position(
+                            ARRAY['applicant','provisional','full','suspended','withdrawn'],
+                            e.status::text),
+                        e.id
+           ) AS next_date
+    FROM hotline_membership_events e
+    JOIN hotlines h ON h.id = e.hotline_id AND h.archived_at IS NULL
+),
 members AS (
-    SELECT d.year, d.day, h.id, latest.status
-    FROM days d CROSS JOIN hotlines h
-    JOIN LATERAL (
-        SELECT e.status FROM hotline_membership_events e
-        WHERE e.hotline_id = h.id AND e.event_date <= d.day
-        ORDER BY e.event_date DESC,
-                 array_position(ARRAY['applicant','provisional','full','suspended','withdrawn'],
-                                e.status::text) DESC,
-                 e.id DESC
-        LIMIT 1
-    ) latest ON latest.status IN ('provisional', 'full')
-    WHERE h.archived_at IS NULL
+    SELECT d.year, d.day, s.hotline_id AS id, s.status
+    FROM days d JOIN spells s
+      ON s.event_date <= d.day AND (s.next_date IS NULL OR s.next_date > d.day)
+    WHERE s.status IN ('provisional', 'full')
+),
+member_counts AS (
+    SELECT year, count(*) AS members, count(*) FILTER (WHERE status = 'full') AS full,
+           count(*) FILTER (WHERE status = 'provisional') AS provisional
+    FROM members GROUP BY year
 ),
 places AS (
     SELECT DISTINCT m.year, hc.country_code
     FROM members m JOIN hotline_countries hc ON hc.hotline_id = m.id
     WHERE (hc.covered_from IS NULL OR hc.covered_from <= m.day)
       AND (hc.covered_until IS NULL OR hc.covered_until > m.day)
+),
+place_counts AS (
+    SELECT p.year, count(*) FILTER (WHERE c.is_sovereign) AS countries,
+           count(*) FILTER (WHERE NOT c.is_sovereign) AS territories
+    FROM places p JOIN countries c ON c.alpha2 = p.country_code GROUP BY p.year
 )
-SELECT d.year, d.day,
-       (SELECT count(*) FROM members m WHERE m.year = d.year) AS members,
-       (SELECT count(*) FROM members m WHERE m.year = d.year AND m.status = 'full') AS full,
-       (SELECT count(*) FROM members m WHERE m.year = d.year AND m.status = 'provisional')
-           AS provisional,
-       (SELECT count(*) FROM places p JOIN countries c ON c.alpha2 = p.country_code
-        WHERE p.year = d.year AND c.is_sovereign) AS countries,
-       (SELECT count(*) FROM places p JOIN countries c ON c.alpha2 = p.country_code
-        WHERE p.year = d.year AND NOT c.is_sovereign) AS territories
-FROM days d ORDER BY d.year
+SELECT d.year, d.day, coalesce(m.members, 0), coalesce(m.full, 0), coalesce(m.provisional, 0),
+       coalesce(p.countries, 0), coalesce(p.territories, 0)
+FROM days d LEFT JOIN member_counts m ON m.year = d.year LEFT JOIN place_counts p ON p.year = d.year
+ORDER BY d.year
 """
 
 
