@@ -25,8 +25,6 @@ Targets (the project's goals, issue #15) are printed with PASS / FAIL; see READM
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import platform
@@ -44,8 +42,7 @@ from sqlalchemy.orm import Session
 
 from bench import databases, load
 from bench.dashboards import independent, naive
-from bench.dashboards.generate import generate_activity
-from bench.generate import generate
+from bench.dashboards.generate import load_database
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 EMAIL, PASSWORD = "bench-callbacks@bench.example", load.PASSWORD
@@ -126,31 +123,18 @@ class PageRow:
 
 def build(url: str, scale: int) -> tuple[Any, dict[str, int]]:
     """Migrate, seed, generate, ANALYZE; an admin account for the HTTP side. Returns the app."""
-    from flask_migrate import upgrade
-
     from coordapp import create_app
     from coordapp.auth import service as auth
     from coordapp.extensions import db
-    from coordapp.reference.service import seed_reference_data
 
     app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
     with app.app_context():
-        with contextlib.redirect_stderr(io.StringIO()):
-            upgrade()
+        written = load_database(scale=scale, analyze=True)
         session = db.session()
-        seed_reference_data(session)
-        session.commit()
-        started = time.perf_counter()
-        written = dict(generate(session, scale=scale).rows)
-        written.update(generate_activity(session, scale=scale))
         auth.create_user(
             session, email=EMAIL, full_name="Bench callbacks", role="admin", password=PASSWORD
         )
         session.commit()
-        took = time.perf_counter() - started
-        print(f"    generated {sum(written.values()):,} rows in {took:.0f} s", flush=True)
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("ANALYZE"))
         db.session.remove()
     return app, written
 

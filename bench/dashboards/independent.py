@@ -446,14 +446,14 @@ def partnerships_service(session: Session, p: Params) -> dict[str, Any]:
 # summed per group (rounded half-even to the cent in Python). Amounts missing a needed rate are
 # left out; the rates applied and the currencies left out come back as extra rows.
 _FUNDING_TEMPLATE = """
-WITH pledges AS (
+WITH pledged AS (
     SELECT c.id, c.amount, c.currency_code, c.pledged_on AS day, o.name AS funder,
            o.kind::text AS kind
     FROM funding_commitments c JOIN organizations o ON o.id = c.funder_id
     WHERE c.archived_at IS NULL AND c.status <> 'cancelled'
       AND c.pledged_on >= :start AND c.pledged_on <= :end
 ),
-receipts AS (
+received AS (
     SELECT r.commitment_id, r.amount, r.currency_code, r.received_on AS day, o.name AS funder,
            o.kind::text AS kind, c.amount AS committed
     FROM funding_receipts r
@@ -461,11 +461,8 @@ receipts AS (
     JOIN organizations o ON o.id = c.funder_id
     WHERE r.archived_at IS NULL AND r.received_on >= :start AND r.received_on <= :end
 ),
-amounts(fig, k1, k2, currency_code, day, amount) AS (
-{amounts}
-),
 days AS (
-    SELECT currency_code, day FROM pledges UNION SELECT currency_code, day FROM receipts
+    SELECT currency_code, day FROM pledged UNION SELECT currency_code, day FROM received
 ),
 -- The legs needed: (currency, day) towards EUR unless the currency is the target or EUR, and
 -- (target, day) from EUR unless the currency is the target or the target is EUR.
@@ -502,7 +499,7 @@ legs AS (
       ON r.code = d.code AND r.run = d.run AND r.is_day = 0 AND d.run > 0
     WHERE d.is_day = 1
 ),
-usable AS (
+rated AS (
     SELECT d.currency_code, d.day,
            d.currency_code NOT IN (:target, 'EUR') AS needs_src,
            d.currency_code <> :target AND :target <> 'EUR' AS needs_dst,
@@ -516,14 +513,27 @@ usable AS (
     FROM days d
     LEFT JOIN legs src ON src.code = d.currency_code AND src.day = d.day
     LEFT JOIN legs dst ON dst.code = :target AND dst.day = d.day
+),
+usable AS (
+    SELECT rated.*,
+           CASE WHEN ok THEN CASE WHEN needs_src THEN src_factor ELSE 1 END
+                           * CASE WHEN needs_dst THEN dst_factor ELSE 1 END
+           END AS factor
+    FROM rated
+),
+-- Each pledge and receipt in the target currency at its own date (NULL: a rate is missing).
+pledges AS (
+    SELECT p.*, p.amount * u.factor AS value, u.factor
+    FROM pledged p JOIN usable u ON u.currency_code = p.currency_code AND u.day = p.day
+),
+receipts AS (
+    SELECT r.*, r.amount * u.factor AS value
+    FROM received r JOIN usable u ON u.currency_code = r.currency_code AND u.day = r.day
+),
+amounts(fig, k1, k2, value) AS (
+{amounts}
 )
-SELECT a.fig, a.k1, a.k2,
-       coalesce(sum(a.amount * CASE WHEN u.needs_src THEN u.src_factor ELSE 1 END
-                             * CASE WHEN u.needs_dst THEN u.dst_factor ELSE 1 END)
-                FILTER (WHERE u.ok), 0) AS total
-FROM amounts a
-JOIN usable u ON u.currency_code = a.currency_code AND u.day = a.day
-GROUP BY a.fig, a.k1, a.k2
+SELECT fig, k1, k2, coalesce(sum(value), 0) AS total FROM amounts GROUP BY fig, k1, k2
 UNION ALL
 SELECT DISTINCT 'used', currency_code, src_date::text, NULL::numeric
 FROM usable WHERE ok AND needs_src
@@ -537,24 +547,21 @@ SELECT DISTINCT 'left_out', currency_code, '', NULL::numeric FROM usable WHERE N
 
 # The amount branches of the statement above, one per figure.
 _FUNDING_BRANCHES = {
-    "pledged_year": """SELECT 'pledged_year' AS fig, EXTRACT(YEAR FROM day)::text AS k1, '' AS k2,
-           currency_code, day, amount FROM pledges""",
-    "received_year": """SELECT 'received_year', EXTRACT(YEAR FROM day)::text, '', currency_code,
-           day, amount FROM receipts""",
+    "pledged_year": "SELECT 'pledged_year', EXTRACT(YEAR FROM day)::text, '', value FROM pledges",
+    "received_year": "SELECT 'received_year', EXTRACT(YEAR FROM day)::text, '', value"
+    " FROM receipts",
     "pledged_pillar": """SELECT 'pledged_pillar', EXTRACT(YEAR FROM p.day)::text, pl.name,
-           p.currency_code, p.day, a.amount
+           a.amount * p.factor
     FROM pledges p JOIN funding_allocations a ON a.commitment_id = p.id
     JOIN pillars pl ON pl.id = a.pillar_id""",
     "received_pillar": """SELECT 'received_pillar', EXTRACT(YEAR FROM r.day)::text, pl.name,
-           r.currency_code, r.day, r.amount * a.amount / NULLIF(r.committed, 0)
+           r.value * a.amount / NULLIF(r.committed, 0)
     FROM receipts r JOIN funding_allocations a ON a.commitment_id = r.commitment_id
     JOIN pillars pl ON pl.id = a.pillar_id""",
-    "pledged_funder": "SELECT 'pledged_funder', funder, kind, currency_code, day, amount"
-    " FROM pledges",
-    "received_funder": "SELECT 'received_funder', funder, kind, currency_code, day, amount"
-    " FROM receipts",
-    "pledged_kind": "SELECT 'pledged_kind', kind, '', currency_code, day, amount FROM pledges",
-    "received_kind": "SELECT 'received_kind', kind, '', currency_code, day, amount FROM receipts",
+    "pledged_funder": "SELECT 'pledged_funder', funder, kind, value FROM pledges",
+    "received_funder": "SELECT 'received_funder', funder, kind, value FROM receipts",
+    "pledged_kind": "SELECT 'pledged_kind', kind, '', value FROM pledges",
+    "received_kind": "SELECT 'received_kind', kind, '', value FROM receipts",
 }
 
 

@@ -21,8 +21,6 @@ The service's key numbers are compared with the naive ones (they must agree). Se
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import platform
 import statistics
@@ -40,8 +38,7 @@ from sqlalchemy.orm import Session
 
 from bench import databases
 from bench.dashboards import naive
-from bench.dashboards.generate import generate_activity
-from bench.generate import generate
+from bench.dashboards.generate import load_database
 from bench.run import _sqlite_version
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import ReportCache
@@ -264,31 +261,16 @@ def timed(fn: Callable[[], Any]) -> float:
 def run_one(
     backend: str, scale: int, repeat: int, naive_repeat: int, database_url: str
 ) -> tuple[list[Row], list[str], dict[str, int]]:
-    from flask_migrate import upgrade
-
     from coordapp import create_app
     from coordapp.extensions import db
-    from coordapp.reference.service import seed_reference_data
 
     rows: list[Row] = []
     problems: list[str] = []
     with databases.scratch(backend, database_url) as url:
         app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
         with app.app_context():
-            with contextlib.redirect_stderr(io.StringIO()):
-                upgrade()
+            written = load_database(scale=scale, analyze=backend == "postgresql")
             session = db.session()
-            seed_reference_data(session)
-            session.commit()
-            started = time.perf_counter()
-            written = dict(generate(session, scale=scale).rows)
-            written.update(generate_activity(session, scale=scale))
-            session.commit()
-            took = time.perf_counter() - started
-            print(f"    generated {sum(written.values()):,} rows in {took:.1f} s", flush=True)
-            if backend == "postgresql":
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                    c.execute(sa.text("ANALYZE"))
             busiest = session.execute(
                 sa.text(
                     "SELECT country_code FROM hotline_countries GROUP BY country_code "
