@@ -16,6 +16,10 @@ filters):
 * naive: every row the figure needs loaded into pandas and aggregated there, on every call.
 
 The service's key numbers are compared with the naive ones (they must agree). See README.md.
+
+This measures the service functions in-process and replays their own statements, so it cannot
+reveal a poor query and prints no targets: the project's targets (issue #15) are checked by
+``bench.dashboards.callbacks`` (callbacks over HTTP against independent SQL).
 """
 
 from __future__ import annotations
@@ -45,7 +49,6 @@ from coordapp.reporting.cache import ReportCache
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 ON = date(2025, 12, 31)  # the generated data ends in 2025
-TARGET_WARM, TARGET_COLD, TARGET_NAIVE = 1.5, 3.0, 10.0
 
 
 @dataclass(frozen=True)
@@ -349,8 +352,7 @@ def render(
             f"| {_ms(r.p('cold', 50))} / {_ms(r.p('cold', 95))} "
             f"| {_ms(r.p('warm', 50))} / {_ms(r.p('warm', 95))} "
             f"| {_ms(r.p('raw', 50))} / {_ms(r.p('raw', 95))} "
-            f"| {cold_ratio:.2f}{'' if cold_ratio <= TARGET_COLD else ' ✗'} "
-            f"| {warm_ratio:.2f}{'' if warm_ratio <= TARGET_WARM else ' ✗'} "
+            f"| {cold_ratio:.2f} | {warm_ratio:.2f} "
             f"| {_ms(r.p('naive', 50))} "
             f"| {r.p('naive', 50) / r.p('cold', 50):.1f} "
             f"| {r.p('naive', 50) / r.p('warm', 50):.0f} |"
