@@ -6,8 +6,9 @@ statement its service sends, with the filters the pages use today.
 A fresh PostgreSQL database at ``--scale`` (as ``callbacks.py`` builds it); per callback the
 service's statements are captured (``before_cursor_execute``) and each is explained; the
 plans go to ``bench/results/explain-callbacks-<scale>x-<callback>.txt``, slowest first, and one
-line per callback is printed: statements, their summed execution time, the slowest one and
-its costliest plan node (largest time of its own, children excluded).
+line per callback is printed: statements, their summed execution time, the independent SQL's
+median time (5 calls), the slowest statement and its costliest plan node (largest time of its
+own, children excluded).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from bench import databases
 from bench.dashboards import independent
-from bench.dashboards.callbacks import RESULTS, build, busiest_country
+from bench.dashboards.callbacks import RESULTS, build, busiest_country, timed_ms
 from bench.dashboards.run import Recorder
 
 _ACTUAL = re.compile(r"actual time=([\d.]+)\.\.([\d.]+) rows=\d+ loops=(\d+)")
@@ -81,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             recorder = Recorder(db.engine)
             try:
-                for name, (_, service) in independent.FIGURES.items():
+                for name, (sql, service) in independent.FIGURES.items():
                     service(session, params)  # warm the buffers, as the bench's rounds do
+                    own = sorted(timed_ms(lambda f=sql: f(session, params)) for _ in range(5))
                     statements = recorder.capture(lambda s=service: s(session, params))
                     plans = explain_all(session, statements)
                     out = RESULTS / f"explain-callbacks-{args.scale}x-{name.replace(' ', '-')}.txt"
@@ -93,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                     slowest, plan = plans[0]
                     print(
                         f"{name:<13} {len(plans):>3} statements, {sum(t for t, _ in plans):7.0f} ms"
-                        f" in all; slowest {slowest:6.0f} ms: {costliest_node(plan)}",
+                        f" in all; independent SQL p50 {own[2]:6.0f} ms; slowest {slowest:6.0f} ms:"
+                        f" {costliest_node(plan)}",
                         flush=True,
                     )
             finally:

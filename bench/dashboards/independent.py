@@ -484,20 +484,21 @@ rates AS (
 ),
 -- The rate in force on each needed day: the days and the rate dates in one timeline per
 -- currency; each rate opens a run of days (a rate on the day itself comes first).
-timeline AS (
-    SELECT code, rate_date AS at, 0 AS is_day, rate_date, rate, towards FROM rates
-    WHERE code IN (SELECT code FROM needed)
-    UNION ALL
-    SELECT code, day, 1, NULL, NULL, NULL FROM needed
-),
-runs AS (
-    SELECT *, count(rate_date) OVER (PARTITION BY code ORDER BY at, is_day) AS run FROM timeline
-),
 legs AS (
-    SELECT d.code, d.at AS day, r.rate_date, r.rate, r.towards
-    FROM runs d LEFT JOIN runs r
-      ON r.code = d.code AND r.run = d.run AND r.is_day = 0 AND d.run > 0
-    WHERE d.is_day = 1
+    SELECT code, day, rate_date, rate, towards FROM (
+    SELECT code, at AS day, first_value(rate_date) OVER w AS rate_date,
+           first_value(rate) OVER w AS rate, first_value(towards) OVER w AS towards, is_day
+    FROM (
+        SELECT *, count(rate_date) OVER (PARTITION BY code ORDER BY at, is_day) AS run
+        FROM (
+            SELECT code, rate_date AS at, 0 AS is_day, rate_date, rate, towards FROM rates
+            WHERE code IN (SELECT code FROM needed)
+            UNION ALL
+            SELECT code, day, 1, NULL, NULL, NULL FROM needed
+        ) timeline
+    ) runs
+    WINDOW w AS (PARTITION BY code, run ORDER BY at, is_day)
+    ) filled WHERE is_day = 1
 ),
 rated AS (
     SELECT d.currency_code, d.day,
