@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from bench import databases, load
 from bench.dashboards import independent, naive
-from bench.dashboards.generate import load_database
+from bench.dashboards.generate import load_database, release_database
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 EMAIL, PASSWORD = "bench-callbacks@bench.example", load.PASSWORD
@@ -196,9 +196,7 @@ def in_process(
                 f"   naive p50 {p50_p95(row.naive)[0]:8.1f} ms",
                 flush=True,
             )
-        session.rollback()
-        db.session.remove()
-        db.engine.dispose()
+        release_database()
     return params, problems, rows
 
 

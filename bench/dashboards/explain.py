@@ -22,6 +22,7 @@ from typing import Any
 from bench import databases
 from bench.dashboards import independent
 from bench.dashboards.callbacks import RESULTS, build, busiest_country, timed_ms
+from bench.dashboards.generate import release_database
 from bench.dashboards.run import Recorder
 
 _ACTUAL = re.compile(r"actual time=([\d.]+)\.\.([\d.]+) rows=\d+ loops=(\d+)")
@@ -101,9 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
             finally:
                 recorder.remove()
-                session.rollback()
-                db.session.remove()
-                db.engine.dispose()
+                release_database()
     print(f"plans written to {Path(RESULTS)}/explain-callbacks-{args.scale}x-*.txt")
     return 0
 

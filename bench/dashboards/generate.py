@@ -282,3 +282,12 @@ def load_database(*, scale: int, analyze: bool) -> dict[str, int]:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("ANALYZE"))
     return written
+
+
+def release_database() -> None:
+    """Roll back the app context's session and close every connection (before DROP DATABASE)."""
+    from coordapp.extensions import db
+
+    db.session.rollback()
+    db.session.remove()
+    db.engine.dispose()

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from bench import databases
 from bench.dashboards import naive
-from bench.dashboards.generate import load_database
+from bench.dashboards.generate import load_database, release_database
 from bench.run import _sqlite_version
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import ReportCache
@@ -321,9 +321,7 @@ def run_one(
                     )
             finally:
                 recorder.remove()
-                session.rollback()
-                db.session.remove()
-                db.engine.dispose()
+                release_database()
     return rows, problems, written
 
 
