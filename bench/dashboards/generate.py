@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bench.generate import STAMP, _fix_sequences, _insert, _next_id, _table
+from bench.generate import STAMP, _fix_sequences, _insert, _next_id, _table, generate
 from coordapp.audit import service as audit
 from coordapp.funding.models import FundingAllocation, FundingCommitment
 from coordapp.network.models import COVERING_STATUSES, Hotline, HotlineMembershipEvent
@@ -252,3 +252,42 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
     _fix_sequences(session, (t_part, t_alloc, t_event, t_particip, t_stat, t_target))
     audit.bump_data_version(session)  # Core inserts bypass the flush that normally does it
     return rows
+
+
+def load_database(*, scale: int, analyze: bool) -> dict[str, int]:
+    """Migrate the current app's (empty) database, seed the reference data, generate ``scale`` (both
+    generators), commit, and ``ANALYZE`` if asked (PostgreSQL: what autovacuum does soon after
+    a bulk load). The rows written per table; the session is left open in the app context."""
+    import contextlib
+    import io
+    import time
+
+    from flask_migrate import upgrade
+
+    from coordapp.extensions import db
+    from coordapp.reference.service import seed_reference_data
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        upgrade()
+    session = db.session()
+    seed_reference_data(session)
+    session.commit()
+    started = time.perf_counter()
+    written = dict(generate(session, scale=scale).rows)
+    written.update(generate_activity(session, scale=scale))
+    session.commit()
+    took = time.perf_counter() - started
+    print(f"    generated {sum(written.values()):,} rows in {took:.1f} s", flush=True)
+    if analyze:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
+    return written
+
+
+def release_database() -> None:
+    """Roll back the app context's session and close every connection (before DROP DATABASE)."""
+    from coordapp.extensions import db
+
+    db.session.rollback()
+    db.session.remove()
+    db.engine.dispose()

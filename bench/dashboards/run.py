@@ -16,13 +16,15 @@ filters):
 * naive: every row the figure needs loaded into pandas and aggregated there, on every call.
 
 The service's key numbers are compared with the naive ones (they must agree). See README.md.
+
+This measures the service functions in-process and replays their own statements, so it cannot
+reveal a poor query and prints no targets: the project's targets (issue #15) are checked by
+``bench.dashboards.callbacks`` (callbacks over HTTP against independent SQL).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import platform
 import statistics
@@ -40,15 +42,13 @@ from sqlalchemy.orm import Session
 
 from bench import databases
 from bench.dashboards import naive
-from bench.dashboards.generate import generate_activity
-from bench.generate import generate
+from bench.dashboards.generate import load_database, release_database
 from bench.run import _sqlite_version
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import ReportCache
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 ON = date(2025, 12, 31)  # the generated data ends in 2025
-TARGET_WARM, TARGET_COLD, TARGET_NAIVE = 1.5, 3.0, 10.0
 
 
 @dataclass(frozen=True)
@@ -264,31 +264,16 @@ def timed(fn: Callable[[], Any]) -> float:
 def run_one(
     backend: str, scale: int, repeat: int, naive_repeat: int, database_url: str
 ) -> tuple[list[Row], list[str], dict[str, int]]:
-    from flask_migrate import upgrade
-
     from coordapp import create_app
     from coordapp.extensions import db
-    from coordapp.reference.service import seed_reference_data
 
     rows: list[Row] = []
     problems: list[str] = []
     with databases.scratch(backend, database_url) as url:
         app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
         with app.app_context():
-            with contextlib.redirect_stderr(io.StringIO()):
-                upgrade()
+            written = load_database(scale=scale, analyze=backend == "postgresql")
             session = db.session()
-            seed_reference_data(session)
-            session.commit()
-            started = time.perf_counter()
-            written = dict(generate(session, scale=scale).rows)
-            written.update(generate_activity(session, scale=scale))
-            session.commit()
-            took = time.perf_counter() - started
-            print(f"    generated {sum(written.values()):,} rows in {took:.1f} s", flush=True)
-            if backend == "postgresql":
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                    c.execute(sa.text("ANALYZE"))
             busiest = session.execute(
                 sa.text(
                     "SELECT country_code FROM hotline_countries GROUP BY country_code "
@@ -336,9 +321,7 @@ def run_one(
                     )
             finally:
                 recorder.remove()
-                session.rollback()
-                db.session.remove()
-                db.engine.dispose()
+                release_database()
     return rows, problems, written
 
 
@@ -367,8 +350,7 @@ def render(
             f"| {_ms(r.p('cold', 50))} / {_ms(r.p('cold', 95))} "
             f"| {_ms(r.p('warm', 50))} / {_ms(r.p('warm', 95))} "
             f"| {_ms(r.p('raw', 50))} / {_ms(r.p('raw', 95))} "
-            f"| {cold_ratio:.2f}{'' if cold_ratio <= TARGET_COLD else ' ✗'} "
-            f"| {warm_ratio:.2f}{'' if warm_ratio <= TARGET_WARM else ' ✗'} "
+            f"| {cold_ratio:.2f} | {warm_ratio:.2f} "
             f"| {_ms(r.p('naive', 50))} "
             f"| {r.p('naive', 50) / r.p('cold', 50):.1f} "
             f"| {r.p('naive', 50) / r.p('warm', 50):.0f} |"
