@@ -19,7 +19,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent, DataVersion
-from coordapp.db import Audited, utcnow
+from coordapp.db import Audited, primary_key_attributes, utcnow
 from coordapp.listing import Column, Filter, ListSpec
 
 # Core inserts on the table: safe inside a flush, unlike adding ORM objects.
@@ -143,7 +143,12 @@ def _json_value(value: Any) -> Any:
 
 
 def _entity_id(obj: Any) -> str | None:
-    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    state = inspect(obj)
+    values = state.dict
+    key = [
+        values[name] if name in values else getattr(obj, name)
+        for name in primary_key_attributes(state.mapper)
+    ]
     if not key or any(part is None for part in key):
         return None
     return ":".join(str(part) for part in key)
@@ -157,12 +162,15 @@ def _column_changes(obj: Any, *, mode: str) -> dict[str, list[Any]]:
         key = attr.key
         if key in excluded:
             continue
-        hist = state.attrs[key].history
         if mode == "insert":
-            value = getattr(obj, key)
+            # Just inserted: every value is new, no history to compare (the unit of work's
+            # dict holds it, unless the database gave it and it was expired).
+            value = state.dict[key] if key in state.dict else getattr(obj, key)
             if value is not None:
                 changes[key] = [None, _json_value(value)]
-        elif mode == "delete":
+            continue
+        hist = state.attrs[key].history
+        if mode == "delete":
             values = hist.unchanged or hist.deleted
             before = values[0] if values else None
             changes[key] = [_json_value(before), None]

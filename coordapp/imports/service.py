@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from coordapp import memo, validation
 from coordapp.audit import service as audit
-from coordapp.db import utcnow
+from coordapp.db import primary_key_attributes, utcnow
 from coordapp.errors import DomainError, NotFound, ValidationError
 from coordapp.extensions import DEFER_FLUSH
 from coordapp.imports import mapping as header_mapping
@@ -59,6 +59,7 @@ from coordapp.imports.types import IMPORT_TYPES, NAME_LOOKUPS, ImportColumn, Imp
 from coordapp.labels import label
 from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
+from coordapp.reference import service as reference
 from coordapp.reference.models import Country, Currency
 from coordapp.validation import DecimalMark, iso_date, parse_number
 
@@ -543,7 +544,7 @@ def list_items(text: str) -> list[str]:
 
 def _country_code(session: Session, text: str, countries: Mapping[str, str | None]) -> str:
     code = countries.get(text) or resolve_country(text)
-    if code is None or session.get(Country, code) is None:
+    if code is None or reference.get_country(session, code) is None:
         raise _unknown_country(session, text)
     return code
 
@@ -869,14 +870,8 @@ def _ids_outside_sequences(session: Session) -> Iterator[None]:
 
     def give_ids(flushing: Session, _context: Any, _instances: Any) -> None:
         for record in flushing.new:
-            mapper = inspect(record).mapper
-            if len(mapper.primary_key) != 1:
-                continue
-            column = mapper.primary_key[0]
-            if not isinstance(column.type, sa.Integer) or column.autoincrement is False:
-                continue
-            key = mapper.get_property_by_column(column).key
-            if getattr(record, key) is None:
+            key = _sequence_key(inspect(record).mapper)
+            if key is not None and getattr(record, key) is None:
                 setattr(record, key, next(negative_ids))
 
     sa.event.listen(session, "before_flush", give_ids)
@@ -884,6 +879,17 @@ def _ids_outside_sequences(session: Session) -> Iterator[None]:
         yield
     finally:
         sa.event.remove(session, "before_flush", give_ids)
+
+
+@functools.cache
+def _sequence_key(mapper: Any) -> str | None:
+    """The attribute of a mapped class's one integer, sequence-given primary key, or None."""
+    if len(mapper.primary_key) != 1:
+        return None
+    column = mapper.primary_key[0]
+    if not isinstance(column.type, sa.Integer) or column.autoincrement is False:
+        return None
+    return primary_key_attributes(mapper)[0]
 
 
 def _attempt(
