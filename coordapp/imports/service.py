@@ -227,13 +227,26 @@ def parse_decimal(value: Any, mark: DecimalMark, *, thousands: bool = True) -> D
 
 
 def parse_choice(value: Any, choices: type[enum.Enum]) -> str:
+    """A choice by its value ("in_person", "in person", "In-Person") or its label."""
     text = str(value).strip()
     wanted = "_".join(text.lower().replace("-", " ").split())
-    for member in choices:
-        if wanted == str(member.value) or text.lower() == label(member).lower():
-            return str(member.value)
-    allowed = ", ".join(str(m.value) for m in choices)
-    raise ValueError(f"{text!r} is not one of: {allowed}.")
+    values, by_value, by_label = _choice_keys(choices)
+    found = [i for i in (by_value.get(wanted), by_label.get(text.lower())) if i is not None]
+    if found:
+        return values[min(found)]  # the first member either way matches, as in enum order
+    raise ValueError(f"{text!r} is not one of: {', '.join(values)}.")
+
+
+@functools.cache
+def _choice_keys(choices: type[enum.Enum]) -> tuple[list[str], dict[str, int], dict[str, int]]:
+    """The members' values, and their positions by value and by label in lower case."""
+    values = [str(member.value) for member in choices]
+    by_value: dict[str, int] = {}
+    by_label: dict[str, int] = {}
+    for position, member in enumerate(choices):
+        by_value.setdefault(str(member.value), position)
+        by_label.setdefault(label(member).lower(), position)
+    return values, by_value, by_label
 
 
 # Names in the country's own language that the English-language converters do not know.
