@@ -883,8 +883,9 @@ def _ids_outside_sequences(session: Session) -> Iterator[None]:
 
     def give_ids(flushing: Session, _context: Any, _instances: Any) -> None:
         for record in flushing.new:
-            key = _sequence_key(inspect(record).mapper)
-            if key is not None and getattr(record, key) is None:
+            state = inspect(record)
+            key = _sequence_key(state.mapper)
+            if key is not None and state.dict.get(key) is None:
                 setattr(record, key, next(negative_ids))
 
     sa.event.listen(session, "before_flush", give_ids)
