@@ -738,12 +738,20 @@ def run_import(
     report.columns = header.read_as
     report.file_errors.extend(CellError(1, None, p) for p in header.problems)
     mapping = header.mapping
+    country_columns = [
+        (i, c.kind) for i, c in mapping.items() if c.kind in (Kind.COUNTRY, Kind.COUNTRY_LIST)
+    ]
+    # Each distinct cell once: a file repeats its countries row after row.
+    country_cells = {
+        (str(cells[i]), kind)
+        for _, cells in table.rows
+        for i, kind in country_columns
+        if i < len(cells) and not _blank(cells[i])
+    }
     countries: Mapping[str, str | None] = resolve_countries(
         name
-        for _, cells in table.rows
-        for i, c in mapping.items()
-        if c.kind in (Kind.COUNTRY, Kind.COUNTRY_LIST) and i < len(cells) and not _blank(cells[i])
-        for name in ([str(cells[i])] if c.kind == Kind.COUNTRY else list_items(str(cells[i])))
+        for text, kind in country_cells
+        for name in ([text] if kind == Kind.COUNTRY else list_items(text))
     )
     # Strong references keep the reference rows in the session's (weak) identity map, so the
     # services' per-row look-ups of countries, currencies and pillars cost no query.
