@@ -175,6 +175,16 @@ def commitment_state(commitment: FundingCommitment) -> dict[str, Any]:
     return {"allocations": sorted((a.pillar_id, a.amount) for a in commitment.allocations)}
 
 
+# --- exchange rates ---------------------------------------------------------------------------
+
+
+def prepare_rates(
+    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
+) -> None:
+    """Every stored rate's key, read once: no row asks whether its rate exists already."""
+    funding.remember_rate_keys(session)
+
+
 # --- receipts --------------------------------------------------------------------------------
 
 

@@ -204,6 +204,37 @@ def test_rates_with_day_first_dates_and_decimal_comma(session: Session) -> None:
     assert [r.outcome for r in report.rows] == [Outcome.UPDATE, Outcome.UNCHANGED]
 
 
+def test_a_rates_file_reads_the_stored_rates_once_not_per_row(session: Session) -> None:
+    """Each row's check for an existing rate answers from the rates read ahead; stored rates
+    are still matched and updated, new ones created, and a day given twice is one rate."""
+    options = Options(dates=DateOrder.DMY, decimal=DecimalMark.COMMA)
+    run(session, csv_bytes(*RATES), type_name="exchange-rates", options=options, apply=True)
+    lines = [RATES[0], RATES[1].replace("1,0850", "1,0900"), RATES[2]]
+    lines += [f"EUR;CHF;{day:02d}.01.2026;0,9{day:02d};ECB" for day in range(1, 29)]
+    lines.append("EUR;CHF;01.01.2026;0,901;ECB")  # the first new day again, same rate
+    engine = session.get_bind()
+    reads: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "exchange_rates" in statement:
+            reads.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        report = run(
+            session, csv_bytes(*lines), type_name="exchange-rates", options=options, apply=True
+        )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    assert report.applied, report.errors
+    outcomes = [r.outcome for r in report.rows]
+    assert outcomes[:2] == [Outcome.UPDATE, Outcome.UNCHANGED]
+    assert outcomes[2:30] == [Outcome.CREATE] * 28
+    assert outcomes[30] == Outcome.UNCHANGED
+    assert len(reads) <= 3, reads  # the key index and the rates read ahead, not 31 reads
+    assert count(session, ExchangeRate) == 30
+
+
 def test_rates_one_bad_row_and_ambiguous_date_in_iso_mode(session: Session) -> None:
     before = count(session, ExchangeRate)
     lines = (
