@@ -1301,61 +1301,35 @@ def _clean_rate(
     }
 
 
-_RATE_KEYS = "exchange_rate_keys"
-
-
 def remember_rate_keys(session: Session) -> None:
     """While an import runs (``coordapp.memo``): every stored rate's id by (base, quote, date),
     read in one query, so that no row of a rates file asks the database whether its rate exists.
     """
-    keys = {
-        (base, quote, day): rate_id
-        for rate_id, base, quote, day in session.execute(
-            sa.select(
-                ExchangeRate.id,
-                ExchangeRate.base_code,
-                ExchangeRate.quote_code,
-                ExchangeRate.rate_date,
-            )
-        )
-    }
-    memo.remember(session, _RATE_KEYS, {"all": keys})
-
-
-def _remembered_rate_keys(session: Session) -> dict[tuple[str, str, date], Any] | None:
-    keys: dict[tuple[str, str, date], Any] | None = memo.remembered(
-        session, _RATE_KEYS, "all", lambda: None
-    )
-    return keys
+    columns = (ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date)
+    rows = session.execute(sa.select(ExchangeRate.id, *columns))
+    memo.remember_keys(session, "exchange_rate", {tuple(row[1:]): row[0] for row in rows})
 
 
 def _rate_taken(
     session: Session, key: tuple[str, str, date], *, exclude: ExchangeRate | None
 ) -> ExchangeRate | None:
     """The other rate with this currency pair and date, if there is one."""
-    keys = _remembered_rate_keys(session)
-    if keys is None:
-        base, quote, rate_date = key
-        taken: ExchangeRate | None = session.scalar(
-            sa.select(ExchangeRate).where(
-                ExchangeRate.base_code == base,
-                ExchangeRate.quote_code == quote,
-                ExchangeRate.rate_date == rate_date,
-                ExchangeRate.id != ((exclude.id if exclude is not None else None) or 0),
-            )
-        )
-        return taken
+    base, quote, rate_date = key
+    query = sa.select(ExchangeRate).where(
+        ExchangeRate.base_code == base,
+        ExchangeRate.quote_code == quote,
+        ExchangeRate.rate_date == rate_date,
+        ExchangeRate.id != ((exclude.id if exclude is not None else None) or 0),
+    )
+    found = memo.taken(
+        session, "exchange_rate", key, exclude=exclude, query=lambda: session.scalar(query)
+    )
     # An id read ahead, or a rate an earlier row of the file created.
-    found = keys.get(key)
-    if found is None or found is exclude or (exclude is not None and found == exclude.id):
-        return None
-    return found if isinstance(found, ExchangeRate) else session.get(ExchangeRate, found)
+    return session.get(ExchangeRate, found) if isinstance(found, int) else found
 
 
 def _remember_rate(session: Session, rate: ExchangeRate) -> None:
-    keys = _remembered_rate_keys(session)
-    if keys is not None:
-        keys[(rate.base_code, rate.quote_code, rate.rate_date)] = rate
+    memo.note_key(session, "exchange_rate", (rate.base_code, rate.quote_code, rate.rate_date), rate)
 
 
 def create_exchange_rate(session: Session, *, data: Mapping[str, Any]) -> ExchangeRate:

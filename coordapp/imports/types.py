@@ -314,6 +314,7 @@ PILLAR_TARGETS = ImportType(
     list_endpoint="pillars.pillar_targets_list",
     index=(PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator),
     index_key=lambda d: (d["pillar_id"], d["year"], str(d["indicator"])),
+    prepare=adapters.prepare_targets,
     notes=("The pillar by its name or code.",),
     batch_writes=True,
 )
