@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,13 @@ Rate = sa.Numeric(20, 10, asdecimal=True)
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+@functools.cache
+def primary_key_attributes(mapper: Any) -> tuple[str, ...]:
+    """The attribute names of a mapped class's primary key columns (asked per row by the audit
+    listener and the dry run's id giver: ``inspect`` and the mapper's own helpers cost more)."""
+    return tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)
 
 
 class Base(DeclarativeBase):

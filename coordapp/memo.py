@@ -65,3 +65,37 @@ def remembering(session: Session) -> Iterator[None]:
         yield
     finally:
         session.info.pop(NAME_MEMO, None)
+
+
+# --- natural keys read ahead: "is this key taken already?" without a query per row ---------
+
+_KEYS = "*keys*"
+
+
+def remember_keys(session: Session, kind: str, keys: Mapping[Any, Any]) -> None:
+    """Every stored record of ``kind`` (its id) by natural key, read once by an import, so that
+    the services' duplicate checks (``taken``) answer without a query per row."""
+    memo = session.info.get(NAME_MEMO)
+    if memo is not None:
+        memo[(kind, _KEYS)] = dict(keys)
+
+
+def note_key(session: Session, kind: str, key: Any, record: Any) -> None:
+    """A record of ``kind`` created or saved under ``key`` (remembered only if keys are)."""
+    memo = session.info.get(NAME_MEMO)
+    keys = memo.get((kind, _KEYS)) if memo is not None else None
+    if keys is not None:
+        keys[key] = record
+
+
+def taken(session: Session, kind: str, key: Any, *, exclude: Any, query: Callable[[], Any]) -> Any:
+    """Another record with this natural key than ``exclude``: its id or the record itself, from
+    the keys read ahead; without them, whatever ``query`` returns (None if there is none)."""
+    memo = session.info.get(NAME_MEMO)
+    keys = memo.get((kind, _KEYS)) if memo is not None else None
+    if keys is None:
+        return query()
+    found = keys.get(key)
+    if found is None or found is exclude or (exclude is not None and found == exclude.id):
+        return None
+    return found

@@ -207,6 +207,11 @@ _NUMBER_CHARACTERS = re.compile(
     r"[0-9.,'\u2019 \u00a0\u202f\u2009]*[0-9][0-9.,'\u2019 \u00a0\u202f\u2009]*"
 )
 _MINUS_SIGNS = "-\u2212"
+# A number with no separator but its one decimal mark (most cells of a file): read at once.
+_PLAIN_NUMBER = {
+    DecimalMark.POINT: re.compile(r"-?[0-9]+(?:\.[0-9]+)?"),
+    DecimalMark.COMMA: re.compile(r"-?[0-9]+(?:,[0-9]+)?"),
+}
 
 
 def _shown(text: str) -> str:
@@ -246,6 +251,8 @@ def parse_number(
             raise ValueError(f"{str(value)!r} is not a number.")
         return value
     written = str(value if value is not None else "").strip()
+    if _PLAIN_NUMBER[decimal_mark].fullmatch(written):
+        return Decimal(written.replace(",", "."))
     found = _read_number(written, decimal_mark, thousands=thousands)
     if isinstance(found, Decimal):
         return found

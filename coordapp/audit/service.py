@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent, DataVersion
-from coordapp.db import Audited, utcnow
+from coordapp.db import Audited, primary_key_attributes, utcnow
 from coordapp.listing import Column, Filter, ListSpec
 
 # Core inserts on the table: safe inside a flush, unlike adding ORM objects.
@@ -130,7 +131,12 @@ def events_for(session: Session, *, entity_type: str, entity_id: object) -> list
     )
 
 
+_AS_THEY_ARE = frozenset({type(None), bool, int, str})
+
+
 def _json_value(value: Any) -> Any:
+    if type(value) in _AS_THEY_ARE:  # most values: no isinstance chain
+        return value
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, enum.Enum):
@@ -142,27 +148,40 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _entity_id(obj: Any) -> str | None:
-    key = inspect(obj).mapper.primary_key_from_instance(obj)
+def _entity_id(obj: Any, state: Any = None) -> str | None:
+    state = state if state is not None else inspect(obj)
+    values = state.dict
+    key = [
+        values[name] if name in values else getattr(obj, name)
+        for name in primary_key_attributes(state.mapper)
+    ]
     if not key or any(part is None for part in key):
         return None
     return ":".join(str(part) for part in key)
 
 
-def _column_changes(obj: Any, *, mode: str) -> dict[str, list[Any]]:
-    state = inspect(obj)
-    excluded: frozenset[str] = getattr(obj, "__audit_exclude__", frozenset())
+@functools.cache
+def _audited_attributes(mapper: Any) -> tuple[str, ...]:
+    """A class's column attributes, but those its ``__audit_exclude__`` names."""
+    excluded: frozenset[str] = getattr(mapper.class_, "__audit_exclude__", frozenset())
+    return tuple(attr.key for attr in mapper.column_attrs if attr.key not in excluded)
+
+
+def _column_changes(obj: Any, *, mode: str, state: Any = None) -> dict[str, list[Any]]:
+    state = state if state is not None else inspect(obj)
     changes: dict[str, list[Any]] = {}
-    for attr in state.mapper.column_attrs:
-        key = attr.key
-        if key in excluded:
-            continue
-        hist = state.attrs[key].history
-        if mode == "insert":
-            value = getattr(obj, key)
+    if mode == "insert":
+        # Just inserted: every value is new, no history to compare (the unit of work's dict
+        # holds it, unless the database gave it and it was expired).
+        values = state.dict
+        for key in _audited_attributes(state.mapper):
+            value = values[key] if key in values else getattr(obj, key)
             if value is not None:
                 changes[key] = [None, _json_value(value)]
-        elif mode == "delete":
+        return changes
+    for key in _audited_attributes(state.mapper):
+        hist = state.attrs[key].history
+        if mode == "delete":
             values = hist.unchanged or hist.deleted
             before = values[0] if values else None
             changes[key] = [_json_value(before), None]
@@ -233,7 +252,8 @@ def _after_flush(session: Session, flush_context: Any) -> None:
                 continue
             if mode == "update" and not session.is_modified(obj, include_collections=False):
                 continue
-            changes = _column_changes(obj, mode=mode)
+            instance = inspect(obj)
+            changes = _column_changes(obj, mode=mode, state=instance)
             if mode == "update" and not changes:
                 continue
             action = "update"
@@ -250,7 +270,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
                     "actor_label": actor_label,
                     "action": action,
                     "entity_type": obj.__tablename__,  # type: ignore[attr-defined]
-                    "entity_id": _entity_id(obj),
+                    "entity_id": _entity_id(obj, instance),
                     "changes": changes,
                     "summary": state["summary"] if state is not None else None,
                 }

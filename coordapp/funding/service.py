@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from babel.numbers import get_currency_precision
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import validation
+from coordapp import memo, validation
 from coordapp.audit import service as audit
 from coordapp.db import utcnow
 from coordapp.errors import ValidationError
@@ -1271,7 +1271,7 @@ _NOT_AGAINST_PIVOT = (
 
 
 def _clean_rate(
-    session: Session, data: Mapping[str, Any], *, exclude_id: int | None
+    session: Session, data: Mapping[str, Any], *, exclude: ExchangeRate | None
 ) -> dict[str, Any]:
     base = reference.require_currency(session, "base_code", data.get("base_code")).code
     quote = reference.require_currency(session, "quote_code", data.get("quote_code")).code
@@ -1285,14 +1285,7 @@ def _clean_rate(
     rate = _rate_value("rate", data.get("rate"))
     if isinstance(rate, str):
         raise ValidationError("rate", rate)
-    taken = session.scalar(
-        sa.select(ExchangeRate).where(
-            ExchangeRate.base_code == base,
-            ExchangeRate.quote_code == quote,
-            ExchangeRate.rate_date == rate_date,
-            ExchangeRate.id != (exclude_id or 0),
-        )
-    )
+    taken = _rate_taken(session, (base, quote, rate_date), exclude=exclude)
     if taken is not None:
         raise ValidationError(
             "rate_date",
@@ -1308,9 +1301,41 @@ def _clean_rate(
     }
 
 
+def remember_rate_keys(session: Session) -> None:
+    """While an import runs (``coordapp.memo``): every stored rate's id by (base, quote, date),
+    read in one query, so that no row of a rates file asks the database whether its rate exists.
+    """
+    columns = (ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date)
+    rows = session.execute(sa.select(ExchangeRate.id, *columns))
+    memo.remember_keys(session, "exchange_rate", {tuple(row[1:]): row[0] for row in rows})
+
+
+def _rate_taken(
+    session: Session, key: tuple[str, str, date], *, exclude: ExchangeRate | None
+) -> ExchangeRate | None:
+    """The other rate with this currency pair and date, if there is one."""
+    base, quote, rate_date = key
+    query = sa.select(ExchangeRate).where(
+        ExchangeRate.base_code == base,
+        ExchangeRate.quote_code == quote,
+        ExchangeRate.rate_date == rate_date,
+        ExchangeRate.id != ((exclude.id if exclude is not None else None) or 0),
+    )
+    found = memo.taken(
+        session, "exchange_rate", key, exclude=exclude, query=lambda: session.scalar(query)
+    )
+    # An id read ahead, or a rate an earlier row of the file created.
+    return session.get(ExchangeRate, found) if isinstance(found, int) else found
+
+
+def _remember_rate(session: Session, rate: ExchangeRate) -> None:
+    memo.note_key(session, "exchange_rate", (rate.base_code, rate.quote_code, rate.rate_date), rate)
+
+
 def create_exchange_rate(session: Session, *, data: Mapping[str, Any]) -> ExchangeRate:
-    rate = ExchangeRate(**_clean_rate(session, data, exclude_id=None))
+    rate = ExchangeRate(**_clean_rate(session, data, exclude=None))
     session.add(rate)
+    _remember_rate(session, rate)
     session.flush()
     return rate
 
@@ -1323,7 +1348,8 @@ def update_exchange_rate(
     expected_version: int | None = None,
 ) -> ExchangeRate:
     # Rates carry no version column: the last save wins, and the audit shows both.
-    records.apply_changes(obj, _clean_rate(session, data, exclude_id=obj.id))
+    records.apply_changes(obj, _clean_rate(session, data, exclude=obj))
+    _remember_rate(session, obj)
     session.flush()
     return obj
 

@@ -26,6 +26,7 @@ from coordapp.network import service as network
 from coordapp.network.models import Hotline
 from coordapp.partners import service as partners
 from coordapp.partners.models import Partnership
+from coordapp.pillars import service as pillars
 from coordapp.stats import service as stats
 from coordapp.training import service as training
 from coordapp.training.models import TrainingEvent
@@ -173,6 +174,23 @@ def commitment_allocations(commitment: FundingCommitment) -> tuple[str, dict[int
 
 def commitment_state(commitment: FundingCommitment) -> dict[str, Any]:
     return {"allocations": sorted((a.pillar_id, a.amount) for a in commitment.allocations)}
+
+
+# --- exchange rates and pillar targets: their stored keys read ahead --------------------------
+
+
+def prepare_rates(
+    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
+) -> None:
+    """Every stored rate's key, read once: no row asks whether its rate exists already."""
+    funding.remember_rate_keys(session)
+
+
+def prepare_targets(
+    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
+) -> None:
+    """Every stored pillar target's key, read once (as for rates)."""
+    pillars.remember_target_keys(session)
 
 
 # --- receipts --------------------------------------------------------------------------------

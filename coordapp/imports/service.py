@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from coordapp import memo, validation
 from coordapp.audit import service as audit
-from coordapp.db import utcnow
+from coordapp.db import primary_key_attributes, utcnow
 from coordapp.errors import DomainError, NotFound, ValidationError
 from coordapp.extensions import DEFER_FLUSH
 from coordapp.imports import mapping as header_mapping
@@ -59,6 +59,7 @@ from coordapp.imports.types import IMPORT_TYPES, NAME_LOOKUPS, ImportColumn, Imp
 from coordapp.labels import label
 from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
+from coordapp.reference import service as reference
 from coordapp.reference.models import Country, Currency
 from coordapp.validation import DecimalMark, iso_date, parse_number
 
@@ -226,13 +227,26 @@ def parse_decimal(value: Any, mark: DecimalMark, *, thousands: bool = True) -> D
 
 
 def parse_choice(value: Any, choices: type[enum.Enum]) -> str:
+    """A choice by its value ("in_person", "in person", "In-Person") or its label."""
     text = str(value).strip()
     wanted = "_".join(text.lower().replace("-", " ").split())
-    for member in choices:
-        if wanted == str(member.value) or text.lower() == label(member).lower():
-            return str(member.value)
-    allowed = ", ".join(str(m.value) for m in choices)
-    raise ValueError(f"{text!r} is not one of: {allowed}.")
+    values, by_value, by_label = _choice_keys(choices)
+    found = [i for i in (by_value.get(wanted), by_label.get(text.lower())) if i is not None]
+    if found:
+        return values[min(found)]  # the first member either way matches, as in enum order
+    raise ValueError(f"{text!r} is not one of: {', '.join(values)}.")
+
+
+@functools.cache
+def _choice_keys(choices: type[enum.Enum]) -> tuple[list[str], dict[str, int], dict[str, int]]:
+    """The members' values, and their positions by value and by label in lower case."""
+    values = [str(member.value) for member in choices]
+    by_value: dict[str, int] = {}
+    by_label: dict[str, int] = {}
+    for position, member in enumerate(choices):
+        by_value.setdefault(str(member.value), position)
+        by_label.setdefault(label(member).lower(), position)
+    return values, by_value, by_label
 
 
 # Names in the country's own language that the English-language converters do not know.
@@ -543,7 +557,7 @@ def list_items(text: str) -> list[str]:
 
 def _country_code(session: Session, text: str, countries: Mapping[str, str | None]) -> str:
     code = countries.get(text) or resolve_country(text)
-    if code is None or session.get(Country, code) is None:
+    if code is None or reference.get_country(session, code) is None:
         raise _unknown_country(session, text)
     return code
 
@@ -724,12 +738,20 @@ def run_import(
     report.columns = header.read_as
     report.file_errors.extend(CellError(1, None, p) for p in header.problems)
     mapping = header.mapping
+    country_columns = [
+        (i, c.kind) for i, c in mapping.items() if c.kind in (Kind.COUNTRY, Kind.COUNTRY_LIST)
+    ]
+    # Each distinct cell once: a file repeats its countries row after row.
+    country_cells = {
+        (str(cells[i]), kind)
+        for _, cells in table.rows
+        for i, kind in country_columns
+        if i < len(cells) and not _blank(cells[i])
+    }
     countries: Mapping[str, str | None] = resolve_countries(
         name
-        for _, cells in table.rows
-        for i, c in mapping.items()
-        if c.kind in (Kind.COUNTRY, Kind.COUNTRY_LIST) and i < len(cells) and not _blank(cells[i])
-        for name in ([str(cells[i])] if c.kind == Kind.COUNTRY else list_items(str(cells[i])))
+        for text, kind in country_cells
+        for name in ([text] if kind == Kind.COUNTRY else list_items(text))
     )
     # Strong references keep the reference rows in the session's (weak) identity map, so the
     # services' per-row look-ups of countries, currencies and pillars cost no query.
@@ -869,14 +891,9 @@ def _ids_outside_sequences(session: Session) -> Iterator[None]:
 
     def give_ids(flushing: Session, _context: Any, _instances: Any) -> None:
         for record in flushing.new:
-            mapper = inspect(record).mapper
-            if len(mapper.primary_key) != 1:
-                continue
-            column = mapper.primary_key[0]
-            if not isinstance(column.type, sa.Integer) or column.autoincrement is False:
-                continue
-            key = mapper.get_property_by_column(column).key
-            if getattr(record, key) is None:
+            state = inspect(record)
+            key = _sequence_key(state.mapper)
+            if key is not None and state.dict.get(key) is None:
                 setattr(record, key, next(negative_ids))
 
     sa.event.listen(session, "before_flush", give_ids)
@@ -884,6 +901,17 @@ def _ids_outside_sequences(session: Session) -> Iterator[None]:
         yield
     finally:
         sa.event.remove(session, "before_flush", give_ids)
+
+
+@functools.cache
+def _sequence_key(mapper: Any) -> str | None:
+    """The attribute of a mapped class's one integer, sequence-given primary key, or None."""
+    if len(mapper.primary_key) != 1:
+        return None
+    column = mapper.primary_key[0]
+    if not isinstance(column.type, sa.Integer) or column.autoincrement is False:
+        return None
+    return primary_key_attributes(mapper)[0]
 
 
 def _attempt(

@@ -274,6 +274,7 @@ EXCHANGE_RATES = ImportType(
     list_endpoint="funding.exchange_rates_list",
     index=(ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date),
     index_key=lambda d: (d["base_code"], d["quote_code"], d["rate_date"]),
+    prepare=adapters.prepare_rates,
     notes=(
         "1 unit of the base currency = rate units of the quote currency on the date.",
         "One of the two currencies is EUR: other pairs are converted through EUR.",
@@ -313,6 +314,7 @@ PILLAR_TARGETS = ImportType(
     list_endpoint="pillars.pillar_targets_list",
     index=(PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator),
     index_key=lambda d: (d["pillar_id"], d["year"], str(d["indicator"])),
+    prepare=adapters.prepare_targets,
     notes=("The pillar by its name or code.",),
     batch_writes=True,
 )

@@ -694,8 +694,8 @@ def _covered_countries(session: Session, data: Mapping[str, Any], *, home: str) 
         code = reference.require_country(session, "covered_countries", raw)
         if code is not None and code not in codes:
             codes.append(code)
-    # By primary key: often in the session already (an import holds the countries).
-    found = [country for country in (session.get(Country, code) for code in codes) if country]
+    # By primary key: in the session already, or remembered while an import runs.
+    found = [c for c in (reference.get_country(session, code) for code in codes) if c]
     return sorted(found, key=lambda c: (c.alpha2 != home, c.name))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import validation
+from coordapp import memo, validation
 from coordapp.errors import ValidationError
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
@@ -128,8 +128,24 @@ def _target_value(value: object, indicator: PillarIndicator) -> Decimal:
     return number
 
 
+_TARGET = "pillar_target"
+
+
+def remember_target_keys(session: Session) -> None:
+    """While an import runs (``coordapp.memo``): every stored target's id by (pillar, year,
+    indicator), read in one query, so that no row asks whether its target exists already."""
+    rows = session.execute(
+        sa.select(
+            PillarTarget.id, PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator
+        )
+    )
+    memo.remember_keys(
+        session, _TARGET, {(pillar, year, str(indicator)): i for i, pillar, year, indicator in rows}
+    )
+
+
 def _clean_target(
-    session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
+    session: Session, data: Mapping[str, Any], *, exclude: PillarTarget | None = None
 ) -> dict[str, Any]:
     raw_pillar = str(data.get("pillar_id") or "").strip()
     pillar_number = validation.record_id(raw_pillar)
@@ -138,19 +154,25 @@ def _clean_target(
         raise ValidationError("pillar_id", "Choose one of the four pillars.")
     year = _year(data.get("year"))
     indicator = validation.choice("indicator", PillarIndicator, data.get("indicator"))
-    taken = session.scalar(
-        sa.select(PillarTarget.id).where(
-            PillarTarget.pillar_id == pillar.id,
-            PillarTarget.year == year,
-            PillarTarget.indicator == indicator.value,
-            PillarTarget.id != (exclude_id or 0),
-        )
+    query = sa.select(PillarTarget.id).where(
+        PillarTarget.pillar_id == pillar.id,
+        PillarTarget.year == year,
+        PillarTarget.indicator == indicator.value,
+        PillarTarget.id != ((exclude.id if exclude is not None else None) or 0),
+    )
+    # From the keys an import read ahead (``remember_target_keys``), else a query.
+    taken = memo.taken(
+        session,
+        _TARGET,
+        (pillar.id, year, indicator.value),
+        exclude=exclude,
+        query=lambda: session.scalar(query),
     )
     if taken is not None:
         raise ValidationError(
             "indicator",
             f"{pillar.name} already has a {label(indicator).lower()} target for {year} "
-            f"(target #{taken}); edit that one instead.",
+            f"(target #{getattr(taken, 'id', taken)}); edit that one instead.",
         )
     return {
         "pillar_id": pillar.id,
@@ -161,9 +183,15 @@ def _clean_target(
     }
 
 
+def _target_key(values: Mapping[str, Any]) -> tuple[int, int, str]:
+    return (values["pillar_id"], values["year"], str(values["indicator"].value))
+
+
 def create_pillar_target(session: Session, *, data: Mapping[str, Any]) -> PillarTarget:
-    target = PillarTarget(**_clean_target(session, data))
+    values = _clean_target(session, data)
+    target = PillarTarget(**values)
     session.add(target)
+    memo.note_key(session, _TARGET, _target_key(values), target)
     session.flush()
     return target
 
@@ -176,7 +204,9 @@ def update_pillar_target(
     expected_version: int | None,
 ) -> PillarTarget:
     records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_target(session, data, exclude_id=obj.id))
+    values = _clean_target(session, data, exclude=obj)
+    records.apply_changes(obj, values)
+    memo.note_key(session, _TARGET, _target_key(values), obj)
     session.flush()
     return obj
 

@@ -277,7 +277,15 @@ def list_pillars(session: Session) -> list[Pillar]:
 
 
 def get_currency(session: Session, code: str) -> Currency | None:
-    return session.get(Currency, code.upper())
+    # Asked per row of an import: remembered for the file (coordapp.memo) beats even the
+    # identity map's ``session.get``.
+    key = code.upper()
+    return memo.remembered(session, "currency", key, lambda: session.get(Currency, key))
+
+
+def get_country(session: Session, code: str) -> Country | None:
+    """The country of an ISO alpha-2 code (upper case), remembered like ``get_currency``."""
+    return memo.remembered(session, "country", code, lambda: session.get(Country, code))
 
 
 def country_choices(session: Session) -> list[tuple[str, str]]:
@@ -315,7 +323,7 @@ def require_country(
             raise ValidationError(field, "Choose a country.")
         return None
     value = code.strip().upper()
-    if session.get(Country, value) is None:
+    if get_country(session, value) is None:
         raise ValidationError(field, f"{code!r} is not a known ISO 3166-1 country code.")
     return value
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import io
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +21,8 @@ from coordapp.imports import service as imports
 from coordapp.imports.service import DateOrder, DecimalMark, Options, Outcome
 from coordapp.partners.models import Contact, Organization
 from tests import factories
+
+T = TypeVar("T")
 
 
 def csv_bytes(*lines: str, encoding: str = "utf-8", bom: bool = False, sep: str = ",") -> bytes:
@@ -202,6 +206,46 @@ def test_rates_with_day_first_dates_and_decimal_comma(session: Session) -> None:
     updated = (RATES[0], RATES[1].replace("1,0850", "1,0900"), RATES[2])
     report = run(session, csv_bytes(*updated), type_name="exchange-rates", options=options)
     assert [r.outcome for r in report.rows] == [Outcome.UPDATE, Outcome.UNCHANGED]
+
+
+def reading(session: Session, table: str, action: Callable[[], T]) -> tuple[T, list[str]]:
+    """What ``action`` returns, and the SELECT statements it sent that read ``table``."""
+    engine = session.get_bind()
+    reads: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and table in statement:
+            reads.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        return action(), reads
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+
+def test_a_rates_file_reads_the_stored_rates_once_not_per_row(session: Session) -> None:
+    """Each row's check for an existing rate answers from the rates read ahead; stored rates
+    are still matched and updated, new ones created, and a day given twice is one rate."""
+    options = Options(dates=DateOrder.DMY, decimal=DecimalMark.COMMA)
+    run(session, csv_bytes(*RATES), type_name="exchange-rates", options=options, apply=True)
+    lines = [RATES[0], RATES[1].replace("1,0850", "1,0900"), RATES[2]]
+    lines += [f"EUR;CHF;{day:02d}.01.2026;0,9{day:02d};ECB" for day in range(1, 29)]
+    lines.append("EUR;CHF;01.01.2026;0,901;ECB")  # the first new day again, same rate
+    report, reads = reading(
+        session,
+        "exchange_rates",
+        lambda: run(
+            session, csv_bytes(*lines), type_name="exchange-rates", options=options, apply=True
+        ),
+    )
+    assert report.applied, report.errors
+    outcomes = [r.outcome for r in report.rows]
+    assert outcomes[:2] == [Outcome.UPDATE, Outcome.UNCHANGED]
+    assert outcomes[2:30] == [Outcome.CREATE] * 28
+    assert outcomes[30] == Outcome.UNCHANGED
+    assert len(reads) <= 3, reads  # the key index and the rates read ahead, not 31 reads
+    assert count(session, ExchangeRate) == 30
 
 
 def test_rates_one_bad_row_and_ambiguous_date_in_iso_mode(session: Session) -> None:
@@ -430,6 +474,26 @@ def test_pillar_targets_dry_run_apply_reapply(session: Session) -> None:
     changed = (TARGETS[0], TARGETS[1].replace(",12,", ",14,"), TARGETS[2])
     report = run(session, csv_bytes(*changed), type_name="pillar-targets", apply=True)
     assert [r.outcome for r in report.rows] == [Outcome.UPDATE, Outcome.UNCHANGED]
+
+
+def test_a_targets_file_reads_the_stored_targets_once_not_per_row(session: Session) -> None:
+    """As for rates: stored targets matched and updated, new ones created, one read ahead."""
+    run(session, csv_bytes(*TARGETS), type_name="pillar-targets", apply=True)
+    before = _targets(session)
+    lines = [TARGETS[0], TARGETS[1].replace(",12,", ",14,"), TARGETS[2]]
+    lines += [
+        f"Network Expansion,{year},trainings_held,{year - 2000},Plan" for year in range(2031, 2061)
+    ]
+    report, reads = reading(
+        session,
+        "pillar_targets",
+        lambda: run(session, csv_bytes(*lines), type_name="pillar-targets", apply=True),
+    )
+    assert report.applied, report.errors
+    outcomes = [r.outcome for r in report.rows]
+    assert outcomes == [Outcome.UPDATE, Outcome.UNCHANGED] + [Outcome.CREATE] * 30
+    assert len(reads) <= 3, reads
+    assert _targets(session) == before + 30
 
 
 def test_pillar_targets_one_bad_row(session: Session) -> None:
