@@ -71,29 +71,33 @@ class ReportCache:
 
     def call(self, session: Session, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """``fn(session, **kwargs)``, or its result from the cache if the data is unchanged."""
+        key = (fn.__module__, fn.__qualname__, tuple(sorted(kwargs.items())))
+        return self.get_or_compute(session, key, lambda: fn(session, **kwargs))
+
+    def get_or_compute(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value cached under ``key`` for this database and data version, or ``compute()``
+        (then kept). ``key`` names everything the value depends on besides the data."""
         bind = session.get_bind()
-        key = (
+        full_key = (
             str(bind.engine.url) if hasattr(bind, "engine") else id(bind),
-            fn.__module__,
-            fn.__qualname__,
-            tuple(sorted(kwargs.items())),
+            key,
             data_version(session),
         )
         with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
+            if full_key in self._entries:
+                self._entries.move_to_end(full_key)
                 self.hits += 1
-                return self._entries[key]  # type: ignore[no-any-return]
-        shared_key = self.key_prefix + hashlib.sha256(repr(key).encode()).hexdigest()
+                return self._entries[full_key]  # type: ignore[no-any-return]
+        shared_key = self.key_prefix + hashlib.sha256(repr(full_key).encode()).hexdigest()
         result = self._shared_get(shared_key)
         if result is not None:
             self.shared_hits += 1
         else:
-            result = fn(session, **kwargs)
+            result = compute()
             self.misses += 1
             self._shared_set(shared_key, result)
         with self._lock:
-            self._entries[key] = result
+            self._entries[full_key] = result
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return result  # type: ignore[no-any-return]
@@ -160,6 +164,8 @@ class ReportCache:
 
 
 report_cache = ReportCache()
+# Whole answers of the dashboards' figure callbacks (JSON bytes, see dashboards.responses).
+response_cache = ReportCache(max_entries=256)
 
 
 def configure_report_cache(app: Flask) -> None:
@@ -167,6 +173,11 @@ def configure_report_cache(app: Flask) -> None:
     whose rolled-back transactions reuse data versions)."""
     url = app.config.get("REDIS_URL")
     report_cache.redis = redis_client(url) if url and not app.testing else None
+
+
+def clear_caches() -> None:
+    report_cache.clear()
+    response_cache.clear()
 
 
 def cached(session: Session, fn: Callable[..., T], /, **kwargs: Any) -> T:
