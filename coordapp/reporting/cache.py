@@ -1,29 +1,40 @@
 """The cache for reporting results, keyed by arguments and the data version.
 
-Every data-changing flush bumps ``audit.data_version``, so a cached figure is reused only while
-nothing has been written since; one indexed single-row read per call checks that. Results are
-frozen dataclasses of tuples, safe to share between requests.
+A value is kept with the groups of tables it read (``audit.DATA_GROUPS``: seen by listening to
+the statements it ran, or named by the cached values it reused) and their data versions, and is
+reused while none of those groups has been written: a new receipt leaves the coverage map
+cached. One indexed single-row read per call checks that. A statement the cache cannot read
+the tables of (text SQL) counts as reading every group. Results are frozen dataclasses of
+tuples, safe to share between requests.
 
 Two levels: each worker process keeps a bounded in-process map (least recently used first out);
 when ``REDIS_URL`` is set, results are also shared between all workers through Redis (tagged
-JSON, see ``codec``; entries expire after ``REDIS_TTL`` seconds, and a new data version makes
-new keys anyway). If Redis stops answering, the cache logs one warning, carries on in-process
-and tries Redis again after ``REDIS_RETRY_SECONDS``: a cache never fails a request.
+JSON, see ``codec``; entries expire after ``REDIS_TTL`` seconds, and a write to a group an
+entry read makes it stale anyway). If Redis stops answering, the cache logs one warning,
+carries on in-process and tries Redis again after ``REDIS_RETRY_SECONDS``: a cache never fails
+a request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 
-from coordapp.audit.service import data_version
+from coordapp.audit.models import DATA_GROUPS
+from coordapp.audit.service import data_versions, table_group
 from coordapp.reporting import codec
 
 if TYPE_CHECKING:
@@ -38,6 +49,59 @@ REDIS_TIMEOUT_SECONDS = 0.5
 KEY_PREFIX = "coordapp:report:"
 
 log = logging.getLogger(__name__)
+
+# The groups of tables read while a cached value is computed (None: nothing is being cached).
+_reads: ContextVar[set[str] | None] = ContextVar("report_cache_reads", default=None)
+_VERSIONS_TABLE = "data_version"  # reading the versions is not reading data
+
+
+@contextlib.contextmanager
+def _tracking_reads() -> Iterator[set[str]]:
+    """Collect the groups of the tables read inside; an enclosing computation (a figure
+    callback around a report) depends on them too."""
+    outer = _reads.get()
+    groups: set[str] = set()
+    token = _reads.set(groups)
+    try:
+        yield groups
+    finally:
+        _reads.reset(token)
+        if outer is not None:
+            outer |= groups
+
+
+def _note_groups(snapshot: Iterable[tuple[str, int]]) -> None:
+    groups = _reads.get()
+    if groups is not None:
+        groups.update(g for g, _ in snapshot)
+
+
+def _current(snapshot: Iterable[tuple[str, int]], versions: dict[str, int]) -> bool:
+    return all(versions.get(g) == v for g, v in snapshot)
+
+
+def _statement_groups(statement: Any) -> set[str]:
+    """The groups of the tables a statement reads; every group if it cannot tell (text),
+    none for a setting (``SET LOCAL work_mem``)."""
+    text = statement.text if isinstance(statement, sa.sql.elements.TextClause) else statement
+    if isinstance(text, str):
+        return set() if text.lstrip().upper().startswith("SET ") else set(DATA_GROUPS)
+    if not isinstance(statement, sa.sql.ClauseElement):
+        return set(DATA_GROUPS)
+    return {
+        table_group(element.name)
+        for element in visitors.iterate(statement)
+        if isinstance(element, sa.Table) and element.name != _VERSIONS_TABLE
+    }
+
+
+@event.listens_for(Engine, "before_execute")
+def _note_reads(
+    conn: Any, statement: Any, multiparams: Any, params: Any, execution_options: Any
+) -> None:
+    groups = _reads.get()
+    if groups is not None:
+        groups |= _statement_groups(statement)
 
 
 def redis_client(url: str) -> Redis:
@@ -75,32 +139,36 @@ class ReportCache:
         return self.get_or_compute(session, key, lambda: fn(session, **kwargs))
 
     def get_or_compute(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-        """The value cached under ``key`` for this database and data version, or ``compute()``
-        (then kept). ``key`` names everything the value depends on besides the data."""
+        """The value cached under ``key`` for this database while no table it read has been
+        written, or ``compute()`` (then kept with the groups of tables it read and their
+        versions). ``key`` names everything the value depends on besides the data."""
         bind = session.get_bind()
-        full_key = (
-            str(bind.engine.url) if hasattr(bind, "engine") else id(bind),
-            key,
-            data_version(session),
-        )
+        full_key = (str(bind.engine.url) if hasattr(bind, "engine") else id(bind), key)
+        versions = data_versions(session)
         with self._lock:
-            if full_key in self._entries:
+            entry = self._entries.get(full_key)
+            if entry is not None and _current(entry[0], versions):
                 self._entries.move_to_end(full_key)
                 self.hits += 1
-                return self._entries[full_key]  # type: ignore[no-any-return]
+                _note_groups(entry[0])
+                return entry[1]  # type: ignore[no-any-return]
         shared_key = self.key_prefix + hashlib.sha256(repr(full_key).encode()).hexdigest()
-        result = self._shared_get(shared_key)
-        if result is not None:
+        entry = self._shared_get(shared_key)
+        if entry is not None and _current(entry[0], versions):
             self.shared_hits += 1
+            _note_groups(entry[0])
         else:
-            result = compute()
+            with _tracking_reads() as groups:
+                result = compute()
             self.misses += 1
-            self._shared_set(shared_key, result)
+            entry = (tuple(sorted((g, versions[g]) for g in groups)), result)
+            if result is not None:
+                self._shared_set(shared_key, entry)
         with self._lock:
-            self._entries[full_key] = result
+            self._entries[full_key] = entry
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-        return result  # type: ignore[no-any-return]
+        return entry[1]  # type: ignore[no-any-return]
 
     # --- the shared level ------------------------------------------------------------------
 
@@ -139,7 +207,7 @@ class ReportCache:
             return None
 
     def _shared_set(self, key: str, value: Any) -> None:
-        if value is None or not self._redis_usable():
+        if not self._redis_usable():
             return
         from redis.exceptions import RedisError
 

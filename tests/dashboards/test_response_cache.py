@@ -76,10 +76,37 @@ def test_a_callback_that_is_not_a_figure_is_not_kept(
         prop("map-interval", "n_intervals", None),
     ]
     state = [prop(filter_id("year"), "value", 2000), prop("map-interval", "disabled", True)]
-    output = (
-        '..{"name":"year","type":"filter"}.value...map-interval.disabled...map-play.children..'
-    )
+    output = '..{"name":"year","type":"filter"}.value...map-interval.disabled...map-play.children..'
     response = call(viewer, output, body, state, changed=["map-play.n_clicks"])
     assert response.status_code == 200, response.data[:300]
     assert len(response_cache) == 0
     assert texts(result(response)["map-play"]["children"])  # the button's label, not cached
+
+
+def test_a_write_to_another_group_of_tables_keeps_the_map_and_renews_funding(
+    in_app: InApp, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    """An exchange rate changes money, not coverage: the map stays cached, funding does not."""
+    funding = (
+        "..f-years.figure...f-pillar-pledged.figure...f-pillar-received.figure...f-funders.figure"
+        "...f-kinds.figure...funding-rates.children...funding-empty.children.."
+    )
+    funding_inputs = [
+        prop(filter_id(name), "value", value)
+        for name, value in (("from", YEAR), ("to", YEAR), ("currency", "USD"), ("rates", "row"))
+    ]
+    with in_app() as s:
+        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
+        factories.commitment(s, amount="100", currency="EUR", pledged_on=date(YEAR, 2, 1))
+    viewer = signed_in("viewer")
+    first_map = _map(viewer)
+    first_funding = result(call(viewer, funding, funding_inputs))
+    misses = response_cache.misses
+
+    with in_app() as s:
+        factories.rate(s, base="EUR", quote="USD", on=date(YEAR, 1, 1), value="1.25")
+    assert _map(viewer) == first_map
+    assert response_cache.misses == misses  # the map answered from the cache
+    fresh_funding = result(call(viewer, funding, funding_inputs))
+    assert response_cache.misses == misses + 1
+    assert fresh_funding["f-years"] != first_funding["f-years"]  # 100 EUR now shows as 125 USD
