@@ -54,17 +54,15 @@ def cache_responses(app: dash.Dash, server: Flask, update_path: str) -> None:
     endpoint = next(
         rule.endpoint for rule in server.url_map.iter_rules() if rule.rule == update_path
     )
-    dispatch = server.view_functions[endpoint]
+    dispatch: Callable[..., Any] = server.view_functions[endpoint]
 
-    def cacheable(body: Any) -> bool:
-        if not isinstance(body, dict):
-            return False
+    def cacheable(body: dict[str, Any]) -> bool:
         callback = app.callback_map.get(body.get("output"), {}).get("callback")  # type: ignore[arg-type]
         return bool(getattr(callback, MARK, False))
 
     def answer(*args: Any, **kwargs: Any) -> Any:
         body = request.get_json(silent=True)
-        if request.method != "POST" or not cacheable(body):
+        if request.method != "POST" or not isinstance(body, dict) or not cacheable(body):
             return dispatch(*args, **kwargs)
 
         def compute() -> bytes:
