@@ -972,43 +972,33 @@ def funding_figures(
 
     pillar = Pillar.name.label("pillar")
     funder = (Organization.name.label("funder"), Organization.kind.label("kind"))
-    funder_of_receipt = (
-        (FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id),
-        (Organization, Organization.id == FundingCommitment.funder_id),
-    )
-    amounts = sa.union_all(
-        rows(
-            "pledged",
-            funding.pledged_amounts(start=start, end=end).join(
-                Organization, Organization.id == FundingCommitment.funder_id
-            ),
-            pledge_year,
-            *funder,
-        ),
-        rows(
+    by_funder = (Organization, Organization.id == FundingCommitment.funder_id)
+    by_pillar = (Pillar, Pillar.id == FundingAllocation.pillar_id)
+    parts = (
+        ("pledged", funding.pledged_amounts(start=start, end=end).join(*by_funder), pledge_year),
+        (
             "received",
             funding.received_amounts(start=start, end=end)
-            .join(*funder_of_receipt[0])
-            .join(*funder_of_receipt[1]),
+            .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
+            .join(*by_funder),
             receipt_year,
-            *funder,
         ),
-        rows(
+        (
             "pledged_pillar",
-            funding.pledged_by_pillar_amounts(start=start, end=end).join(
-                Pillar, Pillar.id == FundingAllocation.pillar_id
-            ),
+            funding.pledged_by_pillar_amounts(start=start, end=end).join(*by_pillar),
             pledge_year,
-            pillar,
         ),
-        rows(
+        (
             "received_pillar",
-            funding.received_by_pillar_amounts(start=start, end=end).join(
-                Pillar, Pillar.id == FundingAllocation.pillar_id
-            ),
+            funding.received_by_pillar_amounts(start=start, end=end).join(*by_pillar),
             receipt_year,
-            pillar,
         ),
+    )
+    amounts = sa.union_all(
+        *(
+            rows(name, select, year, *((pillar,) if name.endswith("_pillar") else funder))
+            for name, select, year in parts
+        )
     )
     # Each group converted and rounded on its own, as eight separate conversions would be, in
     # one statement that reads receipts and commitments once.
