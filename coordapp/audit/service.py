@@ -192,7 +192,8 @@ def data_versions(session: Session) -> dict[str, int]:
 
 
 @lru_cache(maxsize=1)
-def _table_groups() -> dict[str, str]:
+def table_groups() -> dict[str, str]:
+    """Every table's group (``DATA_GROUPS``)."""
     import coordapp.models  # noqa: F401  (every model registered)
 
     groups: dict[str, str] = {}
@@ -210,7 +211,7 @@ def _table_groups() -> dict[str, str]:
 
 def table_group(table_name: str) -> str:
     """The group whose data version a write to ``table_name`` moves on."""
-    return _table_groups().get(table_name, "other")
+    return table_groups().get(table_name, "other")
 
 
 def bump_data_version(

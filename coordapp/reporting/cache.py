@@ -1,11 +1,10 @@
 """The cache for reporting results, keyed by arguments and the data version.
 
 A value is kept with the groups of tables it read (``audit.DATA_GROUPS``: seen by listening to
-the statements it ran, or named by the cached values it reused) and their data versions, and is
-reused while none of those groups has been written: a new receipt leaves the coverage map
-cached. One indexed single-row read per call checks that. A statement the cache cannot read
-the tables of (text SQL) counts as reading every group. Results are frozen dataclasses of
-tuples, safe to share between requests.
+the tables named in the SQL it ran, or named by the cached values it reused) and their data
+versions, and is reused while none of those groups has been written: a new receipt leaves the
+coverage map cached. One indexed single-row read per call checks that. Results are frozen
+dataclasses of tuples, safe to share between requests.
 
 Two levels: each worker process keeps a bounded in-process map (least recently used first out);
 when ``REDIS_URL`` is set, results are also shared between all workers through Redis (tagged
@@ -20,21 +19,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import visitors
 
-from coordapp.audit.models import DATA_GROUPS
-from coordapp.audit.service import data_versions, table_group
+from coordapp.audit.service import data_versions, table_group, table_groups
 from coordapp.reporting import codec
 
 if TYPE_CHECKING:
@@ -80,24 +78,22 @@ def _current(snapshot: Iterable[tuple[str, int]], versions: dict[str, int]) -> b
     return all(versions.get(g) == v for g, v in snapshot)
 
 
-def _statement_groups(statement: Any) -> set[str]:
-    """The groups of the tables a statement reads; every group if it cannot tell (text),
-    none for a setting (``SET LOCAL work_mem``)."""
-    text = statement.text if isinstance(statement, sa.sql.elements.TextClause) else statement
-    if isinstance(text, str):
-        return set() if text.lstrip().upper().startswith("SET ") else set(DATA_GROUPS)
-    if not isinstance(statement, sa.sql.ClauseElement):
-        return set(DATA_GROUPS)
-    return {
-        table_group(element.name)
-        for element in visitors.iterate(statement)
-        if isinstance(element, sa.Table) and element.name != _VERSIONS_TABLE
-    }
+@lru_cache(maxsize=1)
+def _table_names() -> re.Pattern[str]:
+    names = sorted((n for n in table_groups() if n != _VERSIONS_TABLE), key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
 
 
-@event.listens_for(Engine, "before_execute")
+@lru_cache(maxsize=2048)
+def _statement_groups(sql: str) -> frozenset[str]:
+    """The groups of the tables a statement names (an alias or label that happens to be a
+    table's name only makes the value depend on one more group)."""
+    return frozenset(table_group(name) for name in set(_table_names().findall(sql)))
+
+
+@event.listens_for(Engine, "before_cursor_execute")
 def _note_reads(
-    conn: Any, statement: Any, multiparams: Any, params: Any, execution_options: Any
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
 ) -> None:
     groups = _reads.get()
     if groups is not None:
