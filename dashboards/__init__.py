@@ -17,6 +17,7 @@ from dashboards.guard import guard_callback_requests
 from dashboards.layout import PREFIX as DASH_PREFIX
 from dashboards.layout import Page, register_shell, shell
 from dashboards.plotly_bundle import plotly_bundle
+from dashboards.responses import cache_responses
 
 # The same local assets as the Flask pages (bootstrap-flask serves them; no CDN).
 STYLESHEETS = [
@@ -129,6 +130,7 @@ def init_dashboards(server: Flask) -> dash.Dash:
     def dashboard_menu() -> dict[str, Any]:
         return {"dashboard_pages": menu}
 
+    cache_responses(app, server, DASH_PREFIX + "_dash-update-component")
     for endpoint, view in list(server.view_functions.items()):
         if endpoint.startswith(DASH_PREFIX):
             csrf.exempt(view)

@@ -28,6 +28,7 @@ from dashboards.layout import (
     viewer_suppression,
     year_options,
 )
+from dashboards.responses import cached_output
 
 SLUG = "activity"
 TITLE = "Hotline activity"
@@ -264,6 +265,7 @@ def register(app: dash.Dash) -> None:
         Input(fid("from"), "value"),
         Input(fid("to"), "value"),
     )
+    @cached_output
     def update(metric: Any, by: Any, region: Any, first: Any, last: Any) -> tuple[Any, ...]:
         filters = parse({"metric": metric, "by": by, "region": region, "from": first, "to": last})
         suppress = viewer_suppression()

@@ -29,6 +29,7 @@ from dashboards.layout import (
     page_header,
     viewer_suppression,
 )
+from dashboards.responses import cached_output
 
 SLUG = "map"
 TITLE = "Coverage map"
@@ -414,6 +415,7 @@ def register(app: dash.Dash) -> None:
         Input(fid("year"), "value"),
         Input(fid("region"), "value"),
     )
+    @cached_output
     def update_map(year: Any, region: Any) -> tuple[Any, Any, Any, str]:
         today = date.today()
         filters = parse({"year": year, "region": region}, today=today)
@@ -478,6 +480,7 @@ def register(app: dash.Dash) -> None:
         Input(fid("country"), "value"),
         Input(fid("year"), "value"),
     )
+    @cached_output
     def show_panel(country: Any, year: Any) -> Any:
         today = date.today()
         filters = parse({"year": year, "country": country}, today=today)

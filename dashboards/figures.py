@@ -96,9 +96,15 @@ def _template() -> go.layout.Template:
         )
 
 
+# The default for every figure, set once: Plotly then gives each new figure the template
+# without validating it again (an explicit ``template=`` cost ~30 ms per figure, and the
+# "plotly" default it replaced ~20 ms more).
+pio.templates["coordapp"] = _template()
+pio.templates.default = "coordapp"
+
+
 def _layout(fig: go.Figure, *, height: int = 360, **extra: Any) -> go.Figure:
     settings: dict[str, Any] = {
-        "template": _template(),
         "font": {"family": FONT, "size": 13},
         "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
         "height": height,

@@ -26,6 +26,7 @@ from dashboards.layout import (
     year_options,
     year_range,
 )
+from dashboards.responses import cached_output
 
 SLUG = "funding"
 TITLE = "Funding"
@@ -239,6 +240,7 @@ def register(app: dash.Dash) -> None:
         Input(fid("currency"), "value"),
         Input(fid("rates"), "value"),
     )
+    @cached_output
     def update(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
         data = _data(parse({"from": first, "to": last, "currency": currency, "rates": rates_value}))
         rates = f"Amounts {data.rates.note}."

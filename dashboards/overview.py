@@ -26,6 +26,7 @@ from dashboards.layout import (
     page_header,
     viewer_suppression,
 )
+from dashboards.responses import cached_output
 
 SLUG = "overview"
 TITLE = "Overview"
@@ -213,6 +214,7 @@ def register(app: dash.Dash) -> None:
         Output("overview-kpi-table", "children"),
         Input(fid("currency"), "value"),
     )
+    @cached_output
     def update(currency: Any) -> tuple[Any, str, Any, Any, Any]:
         data = _data(parse({"currency": currency}), suppress=viewer_suppression())
         empty = (

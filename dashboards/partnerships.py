@@ -26,6 +26,7 @@ from dashboards.layout import (
     labelled,
     page_header,
 )
+from dashboards.responses import cached_output
 
 SLUG = "partnerships"
 TITLE = "Partnerships"
@@ -257,6 +258,7 @@ def register(app: dash.Dash) -> None:
         Output("partnerships-empty", "children"),
         Input(fid("status"), "value"),
     )
+    @cached_output
     def update(status: Any) -> tuple[Any, ...]:
         data = _data(parse({"status": status}))
         none = "No partnerships recorded."

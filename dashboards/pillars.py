@@ -17,6 +17,7 @@ from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import Page, chart_card, empty_state, fid, filter_bar, labelled, page_header
+from dashboards.responses import cached_output
 
 SLUG = "pillars"
 TITLE = "Pillars"
@@ -217,6 +218,7 @@ def register(app: dash.Dash) -> None:
         Output("pillars-note", "children"),
         Input(fid("year"), "value"),
     )
+    @cached_output
     def update(year: Any) -> tuple[Any, ...]:
         data = _data(parse({"year": year}))
         share = f"{data.elapsed_share * 100:.0f} %"

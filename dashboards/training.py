@@ -29,6 +29,7 @@ from dashboards.layout import (
     year_options,
     year_range,
 )
+from dashboards.responses import cached_output
 
 SLUG = "training"
 TITLE = "Training"
@@ -222,6 +223,7 @@ def register(app: dash.Dash) -> None:
         Input(fid("kind"), "value"),
         Input(fid("pillar"), "value"),
     )
+    @cached_output
     def update(first: Any, last: Any, kind: Any, pillar: Any) -> tuple[Any, ...]:
         filters = parse({"from": first, "to": last, "kind": kind, "pillar": pillar})
         data = _data(filters, suppress=viewer_suppression())

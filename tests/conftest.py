@@ -84,11 +84,11 @@ def app(database_url: str) -> Iterator[Flask]:
 def fresh_report_cache() -> Iterator[None]:
     """Each test rolls its transaction back, so data versions repeat between tests: a figure
     cached by one test (home page, dashboards, list filter choices) must not serve the next."""
-    from coordapp.reporting.cache import report_cache
+    from coordapp.reporting.cache import clear_caches
 
-    report_cache.clear()
+    clear_caches()
     yield
-    report_cache.clear()
+    clear_caches()
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from coordapp.auth import service as auth
 from coordapp.network.models import ExpansionStage, HotlineMembershipEvent, MembershipStatus
 from coordapp.pillars.models import PillarIndicator, PillarTarget
-from coordapp.reporting.cache import report_cache
+from coordapp.reporting.cache import clear_caches
 from coordapp.training import service as training
 from tests import factories
 from tests.access_table import (
@@ -261,7 +261,7 @@ def actor(
             _token, plaintext = auth.create_token(s, user=user, name=f"{role} matrix")
         # A browser loads the dashboard page before Dash serves the scripts the page names.
         assert client.get("/dashboards/").status_code == 200
-        report_cache.clear()
+        clear_caches()
         signed_in[role] = Actor(cookie.value, {"Authorization": f"Bearer {plaintext}"})
         return signed_in[role]
 
@@ -314,7 +314,7 @@ def request_as(
         finally:
             if savepoint.is_active:
                 savepoint.rollback()
-            report_cache.clear()
+            clear_caches()
 
     return _request
 
@@ -405,6 +405,6 @@ def _callback_outcome(response: Any) -> str:
 
 @pytest.fixture(autouse=True)
 def _clean_report_cache() -> Iterator[None]:
-    report_cache.clear()
+    clear_caches()
     yield
-    report_cache.clear()
+    clear_caches()

@@ -18,19 +18,19 @@ from bench import load
 from coordapp.auth import service as auth
 from coordapp.demo.service import load_demo
 from coordapp.partners.models import Organization
-from coordapp.reporting.cache import report_cache
+from coordapp.reporting.cache import clear_caches
 
 
 @pytest.fixture
 def csrf_on(app: Flask) -> Iterator[None]:
     # The load test must read and send real CSRF tokens, as against production.
     app.config["WTF_CSRF_ENABLED"] = True
-    report_cache.clear()
+    clear_caches()
     try:
         yield
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
-        report_cache.clear()
+        clear_caches()
 
 
 def test_viewer_and_manager_journeys_run_without_errors(

@@ -12,8 +12,8 @@ and ``bench.dashboards.generate``, ``ANALYZE``), then
    2 workers × 4 threads on this machine, ``bench.load.start_server``); one signed-in admin opens
    each dashboard the way the Dash renderer does (``bench.load.DashPage``: the page callback,
    then each callback with the page's default filters) and then, ``--repeat`` times, for every
-   callback of the page: **uncached** = right after a data-version bump (``UPDATE data_version``,
-   what any write does), **cached** = the same body again (the keep-alive connection stays on one
+   callback of the page: **uncached** = right after a bump of every group's data version
+   (``audit.bump_data_version``, what a write to every table does), **cached** = the same body again (the keep-alive connection stays on one
    worker, whose in-process cache answers);
 3. the independent SQL and the naive peer (``naive.py``: filters in SQL, aggregates in pandas)
    are timed in-process with the same filters (today's date, the pages' defaults);
@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from bench import databases, load
 from bench.dashboards import independent, naive
 from bench.dashboards.generate import load_database, release_database
+from coordapp.audit.service import bump_data_version
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 EMAIL, PASSWORD = "bench-callbacks@bench.example", load.PASSWORD
@@ -256,8 +257,10 @@ def over_http(
         dependencies = load.dash_dependencies(browser)
 
         def bump() -> None:
+            # What a write to every table group does (each cached figure is kept with the
+            # versions of the groups it read): nothing cached survives it.
             with bump_engine.connect() as conn:
-                conn.execute(sa.text("UPDATE data_version SET version = version + 1 WHERE id = 1"))
+                bump_data_version(conn)
 
         for d in (*DASHBOARDS, PANEL):
             name = "map panel" if d is PANEL else d.page

@@ -41,3 +41,34 @@ class DataVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    # Per group of tables (DATA_GROUPS): the version of the last write to one of its tables.
+    audit_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    auth_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    funding_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    imports_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    network_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    partners_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    pillars_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    reference_version: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, server_default="0"
+    )
+    stats_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    training_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+    other_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, server_default="0")
+
+
+# The groups of tables that have a data version of their own: a table belongs to the group
+# named after the package of its model (``coordapp.funding.models`` -> funding), else other.
+DATA_GROUPS = (
+    "audit",
+    "auth",
+    "funding",
+    "imports",
+    "network",
+    "partners",
+    "pillars",
+    "reference",
+    "stats",
+    "training",
+    "other",
+)

@@ -11,16 +11,17 @@ import contextlib
 import datetime as dt
 import enum
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from coordapp.audit.models import AuditEvent, DataVersion
-from coordapp.db import Audited, primary_key_attributes, utcnow
+from coordapp.audit.models import DATA_GROUPS, AuditEvent, DataVersion
+from coordapp.db import Audited, Base, primary_key_attributes, utcnow
 from coordapp.listing import Column, Filter, ListSpec
 
 # Core inserts on the table: safe inside a flush, unlike adding ORM objects.
@@ -58,7 +59,7 @@ def deferred(session: Session, *, summary: str) -> Iterator[None]:
     double its statements. Here they become one multi-row insert and one update at the end.
     """
     previous = session.info.get(_DEFERRED)
-    session.info[_DEFERRED] = {"summary": summary, "rows": [], "bump": False}
+    session.info[_DEFERRED] = {"summary": summary, "rows": [], "bump": False, "groups": set()}
     try:
         yield
     finally:
@@ -80,7 +81,8 @@ def write_deferred(session: Session) -> int:
         session.execute(sa.insert(_AUDIT_TABLE), rows)
     if state["bump"]:
         state["bump"] = False
-        bump_data_version(session)
+        bump_data_version(session, state["groups"])
+        state["groups"] = set()
     return len(rows)
 
 
@@ -198,13 +200,55 @@ def data_version(session: Session) -> int:
     return session.scalar(sa.select(DataVersion.version).where(DataVersion.id == 1)) or 0
 
 
-def bump_data_version(session: Session | sa.Connection) -> None:
-    """Move the data version on; for writers that bypass the ORM (bulk Core inserts)."""
+def data_versions(session: Session) -> dict[str, int]:
+    """Per group of tables (``DATA_GROUPS``), the data version of its last write."""
+    row = session.execute(
+        sa.select(*(_DATA_VERSION_TABLE.c[f"{g}_version"] for g in DATA_GROUPS)).where(
+            _DATA_VERSION_TABLE.c.id == 1
+        )
+    ).one_or_none()
+    return dict(zip(DATA_GROUPS, row or (0,) * len(DATA_GROUPS), strict=True))
+
+
+@lru_cache(maxsize=1)
+def table_groups() -> dict[str, str]:
+    """Every table's group (``DATA_GROUPS``)."""
+    import coordapp.models  # noqa: F401  (every model registered)
+
+    groups: dict[str, str] = {}
+    for mapper in Base.registry.mappers:
+        package = mapper.class_.__module__.split(".")
+        group = package[1] if len(package) > 2 and package[1] in DATA_GROUPS else "other"
+        for table in mapper.tables:
+            groups[table.name] = group
+        for relationship in mapper.relationships:
+            # A link table written through a collection: the owner's flush bumps its group.
+            if isinstance(relationship.secondary, sa.Table):
+                groups.setdefault(relationship.secondary.name, group)
+    return groups
+
+
+def table_group(table_name: str) -> str:
+    """The group whose data version a write to ``table_name`` moves on."""
+    return table_groups().get(table_name, "other")
+
+
+def bump_data_version(
+    session: Session | sa.Connection, groups: Iterable[str] | None = None
+) -> None:
+    """Move the data version on, and that of ``groups`` (None: every group); for writers that
+    bypass the ORM (bulk Core inserts)."""
+    new = _DATA_VERSION_TABLE.c.version + 1
+    touched = DATA_GROUPS if groups is None else sorted(set(groups))
     session.execute(
         sa.update(_DATA_VERSION_TABLE)
         .where(_DATA_VERSION_TABLE.c.id == 1)
-        .values(version=_DATA_VERSION_TABLE.c.version + 1)
+        .values(version=new, **{f"{g}_version": new for g in touched})
     )
+
+
+def _written_groups(objects: Iterable[Any]) -> set[str]:
+    return {table_group(t.name) for o in objects for t in inspect(o).mapper.tables}
 
 
 def serialize_writers(session: Session) -> None:
@@ -231,11 +275,18 @@ def serialize_writers(session: Session) -> None:
 
 def _after_flush(session: Session, flush_context: Any) -> None:
     state = session.info.get(_DEFERRED)
-    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+    changed = [
+        *session.new,
+        *session.deleted,
+        *(o for o in session.dirty if session.is_modified(o)),
+    ]
+    if changed:
+        groups = _written_groups(changed)
         if state is not None:
             state["bump"] = True
+            state["groups"] |= groups
         else:
-            bump_data_version(session)
+            bump_data_version(session, groups)
     if session.info.get(_BULK):
         return
     rows: list[dict[str, Any]] = []

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 
 from coordapp import models  # noqa: F401  (every table known to the metadata)
-from coordapp.audit.models import DataVersion
+from coordapp.audit.models import DATA_GROUPS, DataVersion
 from coordapp.db import Base
 from coordapp.errors import DomainError
 
@@ -274,7 +274,13 @@ def restore(conn: sa.Connection, path: Path | str, *, replace: bool = False) -> 
                 )
             result.rows[table.name] = count
     dumped_version = conn.scalar(sa.select(_DATA_VERSION.c.version)) or 0
-    conn.execute(_DATA_VERSION.update().values(version=max(previous_version, dumped_version) + 1))
+    restored = max(previous_version, dumped_version) + 1
+    # Every group's figures are new: no cached figure may match a version from before.
+    conn.execute(
+        _DATA_VERSION.update().values(
+            version=restored, **{f"{g}_version": restored for g in DATA_GROUPS}
+        )
+    )
     _reset_sequences(conn)
     return result
 

@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -257,30 +258,131 @@ def convert_grouped(
     if quantum is None:
         quantum = minor_quantum(session, currency)
     src = amounts.subquery("amounts")
-    key_cols = [src.c[k] for k in keys]
-    dated = src.c.dated if constant_on is None else sa.literal(constant_on, sa.Date)
-    # Sum per key, currency and day first; then find each (currency, day)'s rates once, however
-    # many keys share it; then sum again per key and the rate dates found.
-    sums = (
+    legs = _with_legs(src, [src.c[k] for k in keys], currency, constant_on)
+    key_cols = [legs.c[k] for k in keys]
+    rows = session.execute(
         sa.select(
-            *key_cols,
-            src.c.currency_code,
-            dated.label("dated"),
-            sa.func.sum(src.c.amount).label("native"),
-        )
-        .group_by(*key_cols, src.c.currency_code, dated)
-        .cte("sums")
+            *key_cols, legs.c.currency_code, legs.c.from_on, legs.c.to_on, _native(legs)
+        ).group_by(*key_cols, legs.c.currency_code, legs.c.from_on, legs.c.to_on)
+    ).all()
+    factors, stored = _factors(session, {row.currency_code for row in rows} | {currency})
+    return _convert_rows(
+        session, rows, len(keys), currency, constant_on, quantum, factors=factors, stored=stored
     )
+
+
+def convert_grouping_sets(
+    session: Session,
+    *,
+    amounts: sa.Select,
+    part: str,
+    groupings: Sequence[tuple[Sequence[str], Sequence[str]]],
+    currency: str,
+    constant_on: date | None = None,
+    quantum: Decimal | None = None,
+) -> dict[tuple[int, str], tuple[dict[tuple[Any, ...], Decimal], RateInfo]]:
+    """Several ``convert_grouped`` in one statement over one read of ``amounts``.
+
+    ``amounts`` has the column ``part`` (which figure a row belongs to, such as pledged or
+    received), every key column, and the money columns. Each grouping is (keys, parts): the
+    rows of those parts summed per those keys. Returns, per (grouping's index, part), what
+    ``convert_grouped`` would return for that part's rows and keys: the same sums, converted
+    and rounded the same way, and the same rates.
+    """
+    if quantum is None:
+        quantum = minor_quantum(session, currency)
+    src = amounts.subquery("amounts")
+    all_keys = sorted({k for keys, _ in groupings for k in keys})
+    # The keys together are about as fine as the rows (a funder's receipts are on different
+    # days): summing per day first would not make fewer rows.
+    legs = _with_legs(
+        src, [src.c[part], *(src.c[k] for k in all_keys)], currency, constant_on, presum=False
+    )
+    selects = []
+    for index, (keys, parts) in enumerate(groupings):
+        key_cols = [legs.c[k] for k in keys]
+        selects.append(
+            sa.select(
+                sa.literal(index).label("grouping"),
+                legs.c[part].label("part"),
+                *(
+                    legs.c[k] if k in keys else sa.null().label(k)  # type: ignore[misc]
+                    for k in all_keys
+                ),
+                legs.c.currency_code,
+                legs.c.from_on,
+                legs.c.to_on,
+                _native(legs),
+            )
+            .where(legs.c[part].in_(parts))
+            .group_by(legs.c[part], *key_cols, legs.c.currency_code, legs.c.from_on, legs.c.to_on)
+        )
+    rows = session.execute(sa.union_all(*selects)).all()
+    factors, stored = _factors(session, {row.currency_code for row in rows} | {currency})
+    by_part: dict[tuple[int, str], list[tuple[Any, ...]]] = {
+        (index, name): [] for index, (_, parts) in enumerate(groupings) for name in parts
+    }
+    # Each row as (its grouping's keys..., currency_code, from_on, to_on, native).
+    money = len(all_keys) + 2
+    picks = [
+        itemgetter(*(2 + all_keys.index(k) for k in keys), *range(money, money + 4))
+        for keys, _ in groupings
+    ]
+    for row in rows:
+        by_part[(row[0], row[1])].append(picks[row[0]](row))
+    return {
+        (index, name): _convert_rows(
+            session,
+            part_rows,
+            len(groupings[index][0]),
+            currency,
+            constant_on,
+            quantum,
+            factors=factors,
+            stored=stored,
+        )
+        for (index, name), part_rows in by_part.items()
+    }
+
+
+def _native(legs: Any) -> Any:
+    return sa.func.sum(legs.c.native).label("native")
+
+
+def _with_legs(
+    src: Any,
+    key_cols: Sequence[Any],
+    currency: str,
+    constant_on: date | None,
+    *,
+    presum: bool = True,
+) -> Any:
+    """The amounts (summed per key, currency and day when ``presum``), each with the dates of
+    the rates of its two legs (None: no rate), as a CTE (columns the keys, currency_code,
+    from_on, to_on, native)."""
+    dated = src.c.dated if constant_on is None else sa.literal(constant_on, sa.Date)
+    # Sum per key, currency and day first (unless the keys are as fine as the rows); then find
+    # each (currency, day)'s rates once, however many keys share it; then sum again per key
+    # and the rate dates found.
+    columns = [*key_cols, src.c.currency_code, dated.label("dated")]
+    if presum:
+        sums = (
+            sa.select(*columns, sa.func.sum(src.c.amount).label("native"))
+            .group_by(*key_cols, src.c.currency_code, dated)
+            .cte("sums")
+        )
+    else:
+        sums = sa.select(*columns, src.c.amount.label("native")).cte("sums")
     day_rates = _day_rates(sums, currency).cte("day_rates")
     from_rates = day_rates.alias("from_rates")
     to_rates = day_rates.alias("to_rates")
-    rows = session.execute(
+    return (
         sa.select(
-            *[sums.c[k] for k in keys],
+            *[sums.c[c.name] for c in key_cols],
             sums.c.currency_code,
             from_rates.c.rate_on.label("from_on"),
             to_rates.c.rate_on.label("to_on"),
-            sa.func.sum(sums.c.native).label("native"),
+            sums.c.native,
         )
         .select_from(sums)
         .outerjoin(
@@ -295,28 +397,36 @@ def convert_grouped(
                 sums.c.currency_code != currency,
             ),
         )
-        .group_by(
-            *[sums.c[k] for k in keys],
-            sums.c.currency_code,
-            from_rates.c.rate_on,
-            to_rates.c.rate_on,
-        )
-    ).all()
-    factors, stored = _factors(session, {row.currency_code for row in rows} | {currency})
+        .cte("legs")
+    )
+
+
+def _convert_rows(
+    session: Session,
+    rows: Sequence[Any],
+    width: int,
+    currency: str,
+    constant_on: date | None,
+    quantum: Decimal,
+    *,
+    factors: dict[tuple[str, date, bool], Decimal],
+    stored: dict[tuple[str, date], tuple[Decimal, bool]],
+) -> tuple[dict[tuple[Any, ...], Decimal], RateInfo]:
+    """Rows of (keys..., currency_code, from_on, to_on, native) multiplied out and rounded."""
     totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
     left: dict[str, Decimal] = defaultdict(Decimal)
     # (currency, from_on, to_on) -> the combined factor, or None when a rate is missing.
     combined: dict[tuple[str, Any, Any], Decimal | None] = {}
-    width = len(keys)
     for row in rows:
         key = tuple(row[:width])
-        code, native = row.currency_code, _dec(row.native)
+        code, from_on, to_on, raw = row[width:]
+        native = _dec(raw)
         if code == currency:
             totals[key] += native
             continue
-        legs = (code, row.from_on, row.to_on)
+        legs = (code, from_on, to_on)
         if legs not in combined:
-            combined[legs] = _combine(factors, code, row.from_on, row.to_on, currency)
+            combined[legs] = _combine(factors, code, from_on, to_on, currency)
         factor = combined[legs]
         if factor is None:
             left[code] += native

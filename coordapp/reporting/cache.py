@@ -1,29 +1,38 @@
 """The cache for reporting results, keyed by arguments and the data version.
 
-Every data-changing flush bumps ``audit.data_version``, so a cached figure is reused only while
-nothing has been written since; one indexed single-row read per call checks that. Results are
-frozen dataclasses of tuples, safe to share between requests.
+A value is kept with the groups of tables it read (``audit.DATA_GROUPS``: seen by listening to
+the tables named in the SQL it ran, or named by the cached values it reused) and their data
+versions, and is reused while none of those groups has been written: a new receipt leaves the
+coverage map cached. One indexed single-row read per call checks that. Results are frozen
+dataclasses of tuples, safe to share between requests.
 
 Two levels: each worker process keeps a bounded in-process map (least recently used first out);
 when ``REDIS_URL`` is set, results are also shared between all workers through Redis (tagged
-JSON, see ``codec``; entries expire after ``REDIS_TTL`` seconds, and a new data version makes
-new keys anyway). If Redis stops answering, the cache logs one warning, carries on in-process
-and tries Redis again after ``REDIS_RETRY_SECONDS``: a cache never fails a request.
+JSON, see ``codec``; entries expire after ``REDIS_TTL`` seconds, and a write to a group an
+entry read makes it stale anyway). If Redis stops answering, the cache logs one warning,
+carries on in-process and tries Redis again after ``REDIS_RETRY_SECONDS``: a cache never fails
+a request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextvars import ContextVar
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from coordapp.audit.service import data_version
+from coordapp.audit.service import data_versions, table_group, table_groups
 from coordapp.reporting import codec
 
 if TYPE_CHECKING:
@@ -38,6 +47,57 @@ REDIS_TIMEOUT_SECONDS = 0.5
 KEY_PREFIX = "coordapp:report:"
 
 log = logging.getLogger(__name__)
+
+# The groups of tables read while a cached value is computed (None: nothing is being cached).
+_reads: ContextVar[set[str] | None] = ContextVar("report_cache_reads", default=None)
+_VERSIONS_TABLE = "data_version"  # reading the versions is not reading data
+
+
+@contextlib.contextmanager
+def _tracking_reads() -> Iterator[set[str]]:
+    """Collect the groups of the tables read inside; an enclosing computation (a figure
+    callback around a report) depends on them too."""
+    outer = _reads.get()
+    groups: set[str] = set()
+    token = _reads.set(groups)
+    try:
+        yield groups
+    finally:
+        _reads.reset(token)
+        if outer is not None:
+            outer |= groups
+
+
+def _note_groups(snapshot: Iterable[tuple[str, int]]) -> None:
+    groups = _reads.get()
+    if groups is not None:
+        groups.update(g for g, _ in snapshot)
+
+
+def _current(snapshot: Iterable[tuple[str, int]], versions: dict[str, int]) -> bool:
+    return all(versions.get(g) == v for g, v in snapshot)
+
+
+@lru_cache(maxsize=1)
+def _table_names() -> re.Pattern[str]:
+    names = sorted((n for n in table_groups() if n != _VERSIONS_TABLE), key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
+
+
+@lru_cache(maxsize=2048)
+def _statement_groups(sql: str) -> frozenset[str]:
+    """The groups of the tables a statement names (an alias or label that happens to be a
+    table's name only makes the value depend on one more group)."""
+    return frozenset(table_group(name) for name in set(_table_names().findall(sql)))
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_reads(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    groups = _reads.get()
+    if groups is not None:
+        groups |= _statement_groups(statement)
 
 
 def redis_client(url: str) -> Redis:
@@ -71,32 +131,40 @@ class ReportCache:
 
     def call(self, session: Session, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """``fn(session, **kwargs)``, or its result from the cache if the data is unchanged."""
+        key = (fn.__module__, fn.__qualname__, tuple(sorted(kwargs.items())))
+        return self.get_or_compute(session, key, lambda: fn(session, **kwargs))
+
+    def get_or_compute(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value cached under ``key`` for this database while no table it read has been
+        written, or ``compute()`` (then kept with the groups of tables it read and their
+        versions). ``key`` names everything the value depends on besides the data."""
         bind = session.get_bind()
-        key = (
-            str(bind.engine.url) if hasattr(bind, "engine") else id(bind),
-            fn.__module__,
-            fn.__qualname__,
-            tuple(sorted(kwargs.items())),
-            data_version(session),
-        )
+        full_key = (str(bind.engine.url) if hasattr(bind, "engine") else id(bind), key)
+        versions = data_versions(session)
         with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
+            entry = self._entries.get(full_key)
+            if entry is not None and _current(entry[0], versions):
+                self._entries.move_to_end(full_key)
                 self.hits += 1
-                return self._entries[key]  # type: ignore[no-any-return]
-        shared_key = self.key_prefix + hashlib.sha256(repr(key).encode()).hexdigest()
-        result = self._shared_get(shared_key)
-        if result is not None:
+                _note_groups(entry[0])
+                return entry[1]  # type: ignore[no-any-return]
+        shared_key = self.key_prefix + hashlib.sha256(repr(full_key).encode()).hexdigest()
+        entry = self._shared_get(shared_key)
+        if entry is not None and _current(entry[0], versions):
             self.shared_hits += 1
+            _note_groups(entry[0])
         else:
-            result = fn(session, **kwargs)
+            with _tracking_reads() as groups:
+                result = compute()
             self.misses += 1
-            self._shared_set(shared_key, result)
+            entry = (tuple(sorted((g, versions[g]) for g in groups)), result)
+            if result is not None:
+                self._shared_set(shared_key, entry)
         with self._lock:
-            self._entries[key] = result
+            self._entries[full_key] = entry
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-        return result  # type: ignore[no-any-return]
+        return entry[1]  # type: ignore[no-any-return]
 
     # --- the shared level ------------------------------------------------------------------
 
@@ -135,7 +203,7 @@ class ReportCache:
             return None
 
     def _shared_set(self, key: str, value: Any) -> None:
-        if value is None or not self._redis_usable():
+        if not self._redis_usable():
             return
         from redis.exceptions import RedisError
 
@@ -160,6 +228,8 @@ class ReportCache:
 
 
 report_cache = ReportCache()
+# Whole answers of the dashboards' figure callbacks (JSON bytes, see dashboards.responses).
+response_cache = ReportCache(max_entries=256)
 
 
 def configure_report_cache(app: Flask) -> None:
@@ -167,6 +237,11 @@ def configure_report_cache(app: Flask) -> None:
     whose rolled-back transactions reuse data versions)."""
     url = app.config.get("REDIS_URL")
     report_cache.redis = redis_client(url) if url and not app.testing else None
+
+
+def clear_caches() -> None:
+    report_cache.clear()
+    response_cache.clear()
 
 
 def cached(session: Session, fn: Callable[..., T], /, **kwargs: Any) -> T:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -94,6 +94,16 @@ def _year_of(column: Any) -> Any:
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+REPORT_WORK_MEM = "64MB"
+
+
+def _enough_memory_to_group(session: Session) -> None:
+    """PostgreSQL: room for a report's hash aggregates in memory for the rest of the
+    transaction (the 4 MB default sends the funding page's groups to disk and to sorts)."""
+    if _dialect(session) == "postgresql":
+        session.execute(sa.text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
 
 
 def _in_years(session: Session, column: Any, first: int, last: int) -> Any:
@@ -938,61 +948,83 @@ def funding_figures(
     start, end = date(first_year, 1, 1), date(last_year, 12, 31)
     if until is not None:
         end = min(end, until)
-    pledge_year = _year_of(FundingCommitment.pledged_on).label("year")
-    receipt_year = _year_of(FundingReceipt.received_on).label("year")
-    pillar_name = Pillar.name.label("pillar")
-    funder = (Organization.name.label("funder"), Organization.kind.label("kind"))
+    _enough_memory_to_group(session)
+    pledge_year = _year_of(FundingCommitment.pledged_on)
+    receipt_year = _year_of(FundingReceipt.received_on)
+    text = sa.String()
 
-    def convert(amounts: sa.Select, keys: Sequence[str]) -> tuple[dict, RateInfo]:
-        return conversion.convert_grouped(
-            session,
-            amounts=amounts,
-            keys=keys,
-            currency=currency,
-            constant_on=constant_on,
-            quantum=quantum,
+    def rows(part: str, amounts: sa.Select, year: Any, *extra: Any) -> sa.Select:
+        """``amounts`` in the one shape of all four parts: part, year, pillar, funder, kind and
+        the money columns (a key a part has not is NULL)."""
+        named = {c.key: c for c in extra}
+        money = amounts.selected_columns
+        return amounts.with_only_columns(
+            sa.literal(part, text).label("part"),
+            year.label("year"),
+            *(
+                named.get(k, sa.cast(sa.null(), text)).label(k)
+                for k in ("pillar", "funder", "kind")
+            ),
+            money.currency_code,
+            money.amount,
+            money.dated,
         )
 
-    pledged = funding.pledged_amounts(start=start, end=end)
-    received = funding.received_amounts(start=start, end=end)
-    pledged_year, r1 = convert(pledged.add_columns(pledge_year), ["year"])
-    received_year, r2 = convert(received.add_columns(receipt_year), ["year"])
-    pledged_pillar, r3 = convert(
-        funding.pledged_by_pillar_amounts(start=start, end=end)
-        .add_columns(pledge_year, pillar_name)
-        .join(Pillar, Pillar.id == FundingAllocation.pillar_id),
-        ["year", "pillar"],
-    )
-    received_pillar, r4 = convert(
-        funding.received_by_pillar_amounts(start=start, end=end)
-        .add_columns(receipt_year, pillar_name)
-        .join(Pillar, Pillar.id == FundingAllocation.pillar_id),
-        ["year", "pillar"],
-    )
-    pledged_funder, r5 = convert(
-        pledged.add_columns(*funder).join(
-            Organization, Organization.id == FundingCommitment.funder_id
+    pillar = Pillar.name.label("pillar")
+    funder = (Organization.name.label("funder"), Organization.kind.label("kind"))
+    by_funder = (Organization, Organization.id == FundingCommitment.funder_id)
+    by_pillar = (Pillar, Pillar.id == FundingAllocation.pillar_id)
+    parts = (
+        ("pledged", funding.pledged_amounts(start=start, end=end).join(*by_funder), pledge_year),
+        (
+            "received",
+            funding.received_amounts(start=start, end=end)
+            .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
+            .join(*by_funder),
+            receipt_year,
         ),
-        ["funder", "kind"],
-    )
-    received_funder, r6 = convert(
-        received.add_columns(*funder)
-        .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
-        .join(Organization, Organization.id == FundingCommitment.funder_id),
-        ["funder", "kind"],
-    )
-    pledged_kind, r7 = convert(
-        pledged.add_columns(funder[1]).join(
-            Organization, Organization.id == FundingCommitment.funder_id
+        (
+            "pledged_pillar",
+            funding.pledged_by_pillar_amounts(start=start, end=end).join(*by_pillar),
+            pledge_year,
         ),
-        ["kind"],
+        (
+            "received_pillar",
+            funding.received_by_pillar_amounts(start=start, end=end).join(*by_pillar),
+            receipt_year,
+        ),
     )
-    received_kind, r8 = convert(
-        received.add_columns(funder[1])
-        .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
-        .join(Organization, Organization.id == FundingCommitment.funder_id),
-        ["kind"],
+    amounts = sa.union_all(
+        *(
+            rows(name, select, year, *((pillar,) if name.endswith("_pillar") else funder))
+            for name, select, year in parts
+        )
     )
+    # Each group converted and rounded on its own, as eight separate conversions would be, in
+    # one statement that reads receipts and commitments once.
+    money = ("pledged", "received")
+    converted = conversion.convert_grouping_sets(
+        session,
+        amounts=sa.select(amounts.subquery("funding_rows")),
+        part="part",
+        groupings=[
+            (["year"], money),
+            (["year", "pillar"], ("pledged_pillar", "received_pillar")),
+            (["funder", "kind"], money),
+            (["kind"], money),
+        ],
+        currency=currency,
+        constant_on=constant_on,
+        quantum=quantum,
+    )
+    pledged_year, r1 = converted[(0, "pledged")]
+    received_year, r2 = converted[(0, "received")]
+    pledged_pillar, r3 = converted[(1, "pledged_pillar")]
+    received_pillar, r4 = converted[(1, "received_pillar")]
+    pledged_funder, r5 = converted[(2, "pledged")]
+    received_funder, r6 = converted[(2, "received")]
+    pledged_kind, r7 = converted[(3, "pledged")]
+    received_kind, r8 = converted[(3, "received")]
     zero = Decimal(0).quantize(quantum)
     funders = sorted(
         set(pledged_funder) | set(received_funder),

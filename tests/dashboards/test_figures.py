@@ -261,3 +261,13 @@ def test_other_parameters() -> None:
     )
     assert params.country_code("ke", {"KE"}) == "KE"
     assert params.country_code("KEN", {"KE"}) is None
+
+
+def test_every_figure_carries_the_slim_template_set_once() -> None:
+    """The template is Plotly's default, not passed (and validated) per figure: a figure gets
+    plotly_white's layout with trace defaults only for the trace types the bundle draws."""
+    from dashboards.plotly_bundle import plotly_bundle
+
+    template = figures.empty_figure("nothing").to_plotly_json()["layout"]["template"]
+    assert set(template["data"]) == set(plotly_bundle().trace_types)
+    assert template["layout"]["plot_bgcolor"] == "white"

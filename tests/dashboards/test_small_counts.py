@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.network.models import MembershipStatus
-from coordapp.reporting.cache import report_cache
+from coordapp.reporting.cache import clear_caches
 from tests import factories
 from tests.dashboards.conftest import call, filter_id, prop, result, texts
 from tests.reporting import builders
@@ -32,7 +32,7 @@ YEAR = 2024
 def _arrange(in_app: InApp, small: str) -> None:
     """Hotline Small: reports received ``small`` in Q1 and 40 in Q2; Hotline Big: 700 and 800.
     A training where Small sent ``small`` people and Big 40."""
-    report_cache.clear()
+    clear_caches()
     with in_app() as s:
         small_hotline = factories.hotline(
             s, country="MT", name="Hotline Small", events=[(date(2000, 1, 1), F)]
@@ -174,7 +174,7 @@ def test_the_map_panel_shows_a_countrys_training_rows_as_their_event_page_does(
 def test_the_overview_tile_of_people_trained_hides_a_small_count(
     in_app: InApp, signed_in: Callable[[str], FlaskClient]
 ) -> None:
-    report_cache.clear()
+    clear_caches()
     with in_app() as s:
         hotline = factories.hotline(s, country="MT", events=[(date(2000, 1, 1), F)])
         builders.training(s, on=date.today(), hotlines=[(hotline, 2, None)])

@@ -20,7 +20,7 @@ from coordapp.funding.models import CommitmentStatus
 from coordapp.network.models import MembershipStatus
 from coordapp.partners.models import PartnershipStatus
 from coordapp.pillars.models import PillarIndicator
-from coordapp.reporting.cache import report_cache
+from coordapp.reporting.cache import clear_caches
 from tests import factories
 from tests.reporting import builders
 
@@ -143,7 +143,7 @@ def test_every_figure_is_the_same_on_every_surface(
 ) -> None:
     with in_app() as s:
         generate_network(s, seed)
-    report_cache.clear()
+    clear_caches()
     # The check compares exact figures: a manager's (a viewer sees small counts hidden).
     client = signed_in("manager")
     for year in (TODAY.year, TODAY.year - 1):
@@ -181,7 +181,7 @@ def test_flask_figures_check_passes_on_the_demo_network(
 ) -> None:
     with in_app() as s:
         load_demo(s, today=TODAY)
-    report_cache.clear()
+    clear_caches()
     for args in (["figures", "check"], ["figures", "check", "--year", str(TODAY.year - 1)]):
         result = app.test_cli_runner().invoke(args=args)
         assert result.exit_code == 0, result.output

@@ -150,3 +150,31 @@ def test_redis_is_used_when_configured_outside_tests() -> None:
         assert report_cache.redis is None
     finally:
         report_cache.redis = original
+
+
+def test_a_write_to_a_table_the_figure_did_not_read_keeps_it(session: Session) -> None:
+    cache = ReportCache()
+    on = date(2020, 1, 1)
+    first = cache.call(session, reporting.coverage_map, on=on, region=None)
+    factories.rate(session, base="EUR", quote="USD", on=on, value="1.1")  # funding: not read
+    assert cache.call(session, reporting.coverage_map, on=on, region=None) is first
+    factories.hotline(session, country="AT", events=[(date(2019, 1, 1), MembershipStatus.FULL)])
+    assert cache.call(session, reporting.coverage_map, on=on, region=None) is not first
+    assert (cache.hits, cache.misses) == (1, 2)
+
+
+def test_a_figure_built_on_a_cached_report_depends_on_what_the_report_read(
+    session: Session,
+) -> None:
+    """The outer value reused the inner one without running a query: it still goes stale when
+    a table the inner one read is written."""
+    inner, outer = ReportCache(), ReportCache()
+    on = date(2020, 1, 1)
+
+    def covered(s: Session) -> int:
+        return inner.call(s, reporting.coverage_map, on=on, region=None).countries_covered
+
+    inner.call(session, reporting.coverage_map, on=on, region=None)  # cached before the outer
+    assert outer.get_or_compute(session, "covered", lambda: covered(session)) == 0
+    factories.hotline(session, country="AT", events=[(date(2019, 1, 1), MembershipStatus.FULL)])
+    assert outer.get_or_compute(session, "covered", lambda: covered(session)) == 1

@@ -1,0 +1,83 @@
+"""Figure callbacks answered from a cache of their whole HTTP response.
+
+A figure callback's answer depends on its request (inputs, outputs asked for), the day, whether
+the reader sees exact small counts (manager) or hidden ones (viewer), and the data. A callback
+marked with ``cached_output`` is answered, while those are unchanged, with the JSON bytes Dash
+sent the first time: no query but the data-version read, no figure built, nothing serialised.
+A manager's answer is never served to a viewer: the exact-or-hidden flag is part of the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import dash
+from flask import Flask, Response, request
+
+from coordapp import disclosure
+from coordapp.extensions import current_session
+from coordapp.reporting.cache import response_cache
+
+F = TypeVar("F", bound=Callable[..., Any])
+MARK = "cache_output"
+
+
+def cached_output(callback: F) -> F:
+    """Mark a figure callback whose answer depends on its inputs, the day, exact-or-hidden and
+    the data only (not on ``dash.ctx``, the user or the time of day); Dash's own wrapper copies
+    the mark (``functools.wraps``)."""
+    setattr(callback, MARK, True)
+    return callback
+
+
+class _NotKept(Exception):
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+
+def _key(body: dict[str, Any]) -> tuple[Any, ...]:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return (
+        "dash-response",
+        hashlib.sha256(canonical.encode()).hexdigest(),
+        date.today(),
+        disclosure.current_user_sees_exact(),
+    )
+
+
+def cache_responses(app: dash.Dash, server: Flask, update_path: str) -> None:
+    """Wrap the server's callback view (the one for ``update_path``) with the response cache."""
+    endpoint = next(
+        rule.endpoint for rule in server.url_map.iter_rules() if rule.rule == update_path
+    )
+    dispatch: Callable[..., Any] = server.view_functions[endpoint]
+
+    def cacheable(body: dict[str, Any]) -> bool:
+        callback = app.callback_map.get(body.get("output"), {}).get("callback")  # type: ignore[arg-type]
+        return bool(getattr(callback, MARK, False))
+
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        body = request.get_json(silent=True)
+        if request.method != "POST" or not isinstance(body, dict) or not cacheable(body):
+            return dispatch(*args, **kwargs)
+
+        def compute() -> bytes:
+            response = server.make_response(dispatch(*args, **kwargs))
+            if response.status_code != 200 or response.mimetype != "application/json":
+                raise _NotKept(response)
+            return response.get_data()
+
+        try:
+            data = response_cache.get_or_compute(current_session(), _key(body), compute)
+        except _NotKept as not_kept:
+            return not_kept.response
+        return Response(data, mimetype="application/json")
+
+    answer.__module__ = dispatch.__module__
+    answer.__name__ = dispatch.__name__
+    answer.__qualname__ = dispatch.__qualname__
+    server.view_functions[endpoint] = answer

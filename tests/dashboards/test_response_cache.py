@@ -1,0 +1,112 @@
+"""A figure callback's answer is kept until the data changes, and never crosses from a manager
+(exact small counts) to a viewer (hidden)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import date
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from coordapp.network.models import MembershipStatus
+from coordapp.reporting.cache import response_cache
+from tests import factories
+from tests.dashboards.conftest import call, filter_id, prop, result, texts
+from tests.reporting import builders
+
+InApp = Callable[[], AbstractContextManager[Session]]
+F = MembershipStatus.FULL
+MAP = "..map-graph.figure...map-headline.children...map-small.children...map-note.children.."
+YEAR = 2024
+
+
+def _map(client: FlaskClient) -> dict:
+    inputs = [prop(filter_id("year"), "value", YEAR), prop(filter_id("region"), "value", None)]
+    return result(call(client, MAP, inputs))
+
+
+def test_a_map_answer_is_reused_until_a_write_changes_the_network(
+    in_app: InApp, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    with in_app() as s:
+        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
+    viewer = signed_in("viewer")
+    first = _map(viewer)
+    assert _map(viewer) == first
+    assert (response_cache.hits, response_cache.misses) == (1, 1)
+
+    with in_app() as s:
+        factories.hotline(s, country="KE", events=[(date(2010, 1, 1), F)])
+    fresh = _map(viewer)
+    assert response_cache.misses == 2
+    headline = texts(fresh["map-headline"]["children"])
+    assert headline != texts(first["map-headline"]["children"]) and "2" in headline
+
+
+def test_a_managers_answer_is_not_served_to_a_viewer(
+    in_app: InApp, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    with in_app() as s:
+        hotline = factories.hotline(s, country="MT", events=[(date(2000, 1, 1), F)])
+        builders.training(s, on=date(YEAR, 5, 1), hotlines=[(hotline, 3, None)])
+
+    def panel(client: FlaskClient) -> str:
+        inputs = [prop(filter_id("country"), "value", "MT"), prop(filter_id("year"), "value", YEAR)]
+        return texts(result(call(client, "map-panel.children", inputs))["map-panel"]["children"])
+
+    manager = signed_in("manager")
+    assert "1 events, 3 participants" in panel(manager)
+    assert "1 events, 3 participants" in panel(manager)
+    assert response_cache.hits == 1
+    manager.post("/auth/sign-out")
+
+    shown = panel(signed_in("viewer"))
+    assert "<5 participants" in shown and "3 participants" not in shown
+    assert response_cache.misses == 2
+
+
+def test_a_callback_that_is_not_a_figure_is_not_kept(
+    signed_in: Callable[[str], FlaskClient],
+) -> None:
+    viewer = signed_in("viewer")
+    body = [
+        prop("map-play", "n_clicks", 1),
+        prop("map-interval", "n_intervals", None),
+    ]
+    state = [prop(filter_id("year"), "value", 2000), prop("map-interval", "disabled", True)]
+    output = '..{"name":"year","type":"filter"}.value...map-interval.disabled...map-play.children..'
+    response = call(viewer, output, body, state, changed=["map-play.n_clicks"])
+    assert response.status_code == 200, response.data[:300]
+    assert len(response_cache) == 0
+    assert texts(result(response)["map-play"]["children"])  # the button's label, not cached
+
+
+def test_a_write_to_another_group_of_tables_keeps_the_map_and_renews_funding(
+    in_app: InApp, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    """An exchange rate changes money, not coverage: the map stays cached, funding does not."""
+    funding = (
+        "..f-years.figure...f-pillar-pledged.figure...f-pillar-received.figure...f-funders.figure"
+        "...f-kinds.figure...funding-rates.children...funding-empty.children.."
+    )
+    funding_inputs = [
+        prop(filter_id(name), "value", value)
+        for name, value in (("from", YEAR), ("to", YEAR), ("currency", "USD"), ("rates", "row"))
+    ]
+    with in_app() as s:
+        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
+        factories.commitment(s, amount="100", currency="EUR", pledged_on=date(YEAR, 2, 1))
+    viewer = signed_in("viewer")
+    first_map = _map(viewer)
+    first_funding = result(call(viewer, funding, funding_inputs))
+    misses = response_cache.misses
+
+    with in_app() as s:
+        factories.rate(s, base="EUR", quote="USD", on=date(YEAR, 1, 1), value="1.25")
+    assert _map(viewer) == first_map
+    assert response_cache.misses == misses  # the map answered from the cache
+    fresh_funding = result(call(viewer, funding, funding_inputs))
+    assert response_cache.misses == misses + 1
+    assert fresh_funding["f-years"] != first_funding["f-years"]  # 100 EUR now shows as 125 USD
