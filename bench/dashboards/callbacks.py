@@ -13,8 +13,8 @@ and ``bench.dashboards.generate``, ``ANALYZE``), then
    each dashboard the way the Dash renderer does (``bench.load.DashPage``: the page callback,
    then each callback with the page's default filters) and then, ``--repeat`` times, for every
    callback of the page: **uncached** = right after a bump of every group's data version
-   (``audit.bump_data_version``, what a write to every table does), **cached** = the same body again (the keep-alive connection stays on one
-   worker, whose in-process cache answers);
+   (``audit.bump_data_version``, what a write to every table does), **cached** = the same
+   body again (the keep-alive connection stays on one worker, whose in-process cache answers);
 3. the independent SQL and the naive peer (``naive.py``: filters in SQL, aggregates in pandas)
    are timed in-process with the same filters (today's date, the pages' defaults);
 4. the home page and the list pages are fetched over HTTP (p50 / p95, compressed size).
