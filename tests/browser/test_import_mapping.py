@@ -75,7 +75,7 @@ def test_a_french_funding_file_is_mapped_checked_and_applied(
     expect(row).to_contain_text("new record")
     expect(page.get_by_text("1 to create")).to_be_visible()
     shots(page, "check shows parsed values")
-    page.get_by_role("button", name="Apply: write 1 rows").click()
+    page.get_by_role("button", name="Apply: write 1 row").click()
 
     expect(page.get_by_role("heading", name="Imported: funding commitments")).to_be_visible()
     shots(page, "applied")
