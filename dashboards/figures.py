@@ -6,11 +6,9 @@ Money arrives as ``Decimal`` and becomes ``float`` only here, for plotting.
 from __future__ import annotations
 
 import html
-import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import plotly.graph_objects as go
@@ -76,29 +74,22 @@ def money(value: Decimal) -> float:
     return float(value)
 
 
-_TEMPLATE_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
 def _template() -> go.layout.Template:
     """Plotly's "plotly_white" with trace defaults for the trace types the browser's bundle
     draws only: the whole template is 7 kB of every figure's JSON, for two dozen trace types,
-    and validating it took most of the time of building a figure.
-
-    Built under a lock: plotly loads its templates lazily and not thread-safely, and the
-    threads of a new gunicorn worker asking at once made it raise "Invalid value" (three 500s
-    of the map's first callback in a load test, bench/load.py)."""
-    with _TEMPLATE_LOCK:
-        white = pio.templates["plotly_white"]
-        return go.layout.Template(
-            layout=white.layout,
-            data={trace: white.data[trace] for trace in sorted(plotly_bundle().trace_types)},
-        )
+    and validating it took most of the time of building a figure."""
+    white = pio.templates["plotly_white"]
+    return go.layout.Template(
+        layout=white.layout,
+        data={trace: white.data[trace] for trace in sorted(plotly_bundle().trace_types)},
+    )
 
 
-# The default for every figure, set once: Plotly then gives each new figure the template
-# without validating it again (an explicit ``template=`` cost ~30 ms per figure, and the
-# "plotly" default it replaced ~20 ms more).
+# The default for every figure, set once, at import (one thread: plotly loads its templates
+# lazily and not thread-safely, and a new worker's threads building it at once made the map's
+# first callback fail in a load test). Plotly then gives each new figure the template without
+# validating it again (an explicit ``template=`` cost ~30 ms per figure, and the "plotly"
+# default it replaced ~20 ms more).
 pio.templates["coordapp"] = _template()
 pio.templates.default = "coordapp"
 
