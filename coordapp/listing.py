@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coordapp import disclosure
-from coordapp.validation import MAX_RECORD_ID
+from coordapp.validation import MAX_RECORD_ID, record_id
 
 PER_PAGE_CHOICES = (25, 50, 100)
 # List pages count matching rows up to this many ("10,000+ in all"): an exact count of a
@@ -60,6 +61,87 @@ class Filter:
     # The value used when the query string gives none (the select then has no "All" entry:
     # one of the choices has to say "all").
     default: str | None = None
+
+
+# --- the filters every domain's lists repeat -------------------------------------------------
+
+FilterFn = Callable[[sa.Select[Any], str], sa.Select[Any]]
+ChoicesFn = Callable[[Session], list[tuple[str, str]]]
+
+
+def valid_year(value: str) -> int | None:
+    """A year typed in a filter, or None (no filter) when it is not a plausible one."""
+    value = value.strip()
+    if not value.isdecimal() or len(value) != 4:
+        return None
+    year = int(value)
+    return year if 1900 <= year <= 2200 else None
+
+
+def _is_date(column: Any) -> bool:
+    return isinstance(column.type, sa.Date)
+
+
+def year_filter(column: Any, compare: Callable[[Any, int], Any] | None = None) -> FilterFn:
+    """Rows whose ``column`` is in the year typed: a date column matches the whole year; a year
+    (integer) column is compared by ``compare`` (equality unless given, e.g. ``operator.ge``)."""
+
+    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+        year = valid_year(value)
+        if year is None:
+            return query
+        if _is_date(column):
+            return query.where(column >= date(year, 1, 1), column < date(year + 1, 1, 1))
+        return query.where(compare(column, year) if compare else column == year)
+
+    return apply
+
+
+def year_choices(column: Any) -> ChoicesFn:
+    """The years that occur in ``column`` (a date or a year), newest first."""
+
+    def choices(session: Session) -> list[tuple[str, str]]:
+        year = sa.cast(sa.extract("year", column), sa.Integer) if _is_date(column) else column
+        years = session.scalars(
+            sa.select(year).where(column.is_not(None)).distinct().order_by(year.desc())
+        )
+        return [(str(int(y)), str(int(y))) for y in years]
+
+    return choices
+
+
+def enum_filter(column: Any, enum_cls: Any) -> FilterFn:
+    """Equality on an enum column; a value that is not a member is no filter."""
+    allowed = {m.value for m in enum_cls}
+
+    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+        return query.where(column == value) if value in allowed else query
+
+    return apply
+
+
+def id_filter(column: Any) -> FilterFn:
+    """Equality on a foreign key; a value that cannot be an id is no filter."""
+
+    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+        number = record_id(value)
+        return query if number is None else query.where(column == number)
+
+    return apply
+
+
+def code_choices(column: Any) -> ChoicesFn:
+    """The distinct codes (currencies, countries) that occur in ``column``."""
+
+    def choices(session: Session) -> list[tuple[str, str]]:
+        return [
+            (c, c)
+            for c in session.scalars(
+                sa.select(column).where(column.is_not(None)).distinct().order_by(column)
+            )
+        ]
+
+    return choices
 
 
 # A filter with more choices than this is typed (with suggestions), not picked from a select:

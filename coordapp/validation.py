@@ -383,12 +383,57 @@ def iso_date(text: str) -> date:
     try:
         written = date(year, month, day)
     except ValueError:
-        raise ValueError(f"{_shown(text)} is not a real date.") from None
+        raise ValueError(f"{_shown(text)} is not a real date (YYYY-MM-DD).") from None
     if iso is None:
         raise ValueError(
             f"{_shown(text)} is not a date as YYYY-MM-DD; did you mean {written.isoformat()}?"
         )
     return written
+
+
+def date_value(
+    field: str, value: object, *, required: bool = True, what: str = "a date"
+) -> date | None:
+    """A date from a form (``date``) or an import / API value (ISO text, read by ``iso_date``).
+
+    Blank is ``None``, or "Enter the pledge date." when ``required``; the one wording for a
+    date that is not one, wherever it is typed.
+    """
+    if isinstance(value, date):
+        return value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(field, f"Enter {what} (YYYY-MM-DD).")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, f"Enter {what} as YYYY-MM-DD, e.g. 2026-03-31.")
+    try:
+        return iso_date(value)
+    except ValueError as exc:
+        raise ValidationError(field, str(exc)) from None
+
+
+def required_date(field: str, value: object, *, what: str = "a date") -> date:
+    """``date_value`` for a date that must be given."""
+    given = date_value(field, value, required=True, what=what)
+    assert given is not None
+    return given
+
+
+def optional_id(field: str, value: object, *, message: str) -> int | None:
+    """A positive record id typed or picked, or ``None`` when blank; ``message`` otherwise.
+
+    Whether the record exists is the caller's question (it knows which table to ask).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationError(field, message) from None
+    if not 0 < number <= MAX_RECORD_ID:
+        raise ValidationError(field, message)
+    return number
 
 
 def choice(field: str, enum_cls: Any, value: object, *, required: bool = True) -> Any:

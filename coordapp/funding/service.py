@@ -6,7 +6,7 @@ import contextlib
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from babel.numbers import get_currency_precision
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import memo, validation
+from coordapp import listing, memo, validation
 from coordapp.audit import service as audit
 from coordapp.db import utcnow
 from coordapp.errors import ValidationError
@@ -252,86 +252,12 @@ def share_text(part: Decimal, whole: Decimal) -> str:
 # --- shared parsing --------------------------------------------------------------------------
 
 
-def _required_date(field: str, value: object, *, what: str = "a date") -> date:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-        raise ValidationError(field, f"Enter {what} as YYYY-MM-DD, e.g. 2026-03-31.")
-    raise ValidationError(field, f"Enter {what}.")
-
-
-def _optional_id(field: str, value: object, *, message: str) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError as exc:
-        raise ValidationError(field, message) from exc
-    if number <= 0:
-        raise ValidationError(field, message)
-    return number
-
-
 def _not_in_future(field: str, value: date, *, what: str) -> None:
     if value > date.today():
         raise ValidationError(
             field,
             f"{value.isoformat()} is in the future: record {what} once it has happened.",
         )
-
-
-def _valid_year(value: str) -> int | None:
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        return None
-    return year if 1900 <= year <= 2200 else None
-
-
-def _year_filter(column: Any) -> Callable[[sa.Select[Any], str], sa.Select[Any]]:
-    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-        year = _valid_year(value)
-        if year is None:
-            return query
-        return query.where(column.between(date(year, 1, 1), date(year, 12, 31)))
-
-    return apply
-
-
-def _year_choices(column: Any) -> Callable[[Session], list[tuple[str, str]]]:
-    def choices(session: Session) -> list[tuple[str, str]]:
-        year = sa.extract("year", column)
-        years = session.scalars(sa.select(year).distinct().order_by(year.desc()))
-        return [(str(int(y)), str(int(y))) for y in years if y is not None]
-
-    return choices
-
-
-def _code_choices(column: Any) -> Callable[[Session], list[tuple[str, str]]]:
-    def choices(session: Session) -> list[tuple[str, str]]:
-        return [(c, c) for c in session.scalars(sa.select(column).distinct().order_by(column))]
-
-    return choices
-
-
-def _enum_filter(column: Any, enum_cls: Any) -> Callable[[sa.Select[Any], str], sa.Select[Any]]:
-    allowed = {m.value for m in enum_cls}
-
-    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-        return query.where(column == value) if value in allowed else query
-
-    return apply
-
-
-def _id_filter(column: Any) -> Callable[[sa.Select[Any], str], sa.Select[Any]]:
-    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-        return query.where(column == int(value)) if value.isdecimal() else query
-
-    return apply
 
 
 # --- commitments: list -----------------------------------------------------------------------
@@ -385,14 +311,14 @@ COMMITMENT_LIST = ListSpec(
         Filter(
             "status",
             "Status",
-            _enum_filter(FundingCommitment.status, CommitmentStatus),
+            listing.enum_filter(FundingCommitment.status, CommitmentStatus),
             lambda s: enum_choices(CommitmentStatus),
         ),
         Filter(
             "currency",
             "Currency",
             lambda q, v: q.where(FundingCommitment.currency_code == v.upper()),
-            _code_choices(FundingCommitment.currency_code),
+            listing.code_choices(FundingCommitment.currency_code),
         ),
         Filter("pillar", "Pillar", _has_allocation_to, reference.pillar_choices),
         Filter(
@@ -401,8 +327,8 @@ COMMITMENT_LIST = ListSpec(
         Filter(
             "year",
             "Pledged in",
-            _year_filter(FundingCommitment.pledged_on),
-            _year_choices(FundingCommitment.pledged_on),
+            listing.year_filter(FundingCommitment.pledged_on),
+            listing.year_choices(FundingCommitment.pledged_on),
         ),
     ),
     options=(
@@ -479,7 +405,9 @@ def allocation_amounts(
     for key, raw in (values or {}).items():
         if raw is None or not str(raw).strip():
             continue
-        pillar_id = _optional_id(where, key, message="Allocate only to the listed pillars.")
+        pillar_id = validation.optional_id(
+            where, key, message="Allocate only to the listed pillars."
+        )
         if pillar_id not in pillars:
             raise ValidationError(where, f"There is no pillar with id {key}.")
         name = pillars[pillar_id]
@@ -560,7 +488,7 @@ def _clean_commitment(
     title = validation.required_text("title", data.get("title"), max_length=200)
     funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"))
     assert funder_id is not None
-    partnership_id = _optional_id(
+    partnership_id = validation.optional_id(
         "partnership_id", data.get("partnership_id"), message="Choose a partnership from the list."
     )
     if partnership_id is not None:
@@ -583,9 +511,13 @@ def _clean_commitment(
         positive=True,
         currency=currency.code,
     )
-    pledged_on = _required_date("pledged_on", data.get("pledged_on"), what="the pledge date")
-    period_start = _required_date("period_start", data.get("period_start"), what="the start")
-    period_end = _required_date("period_end", data.get("period_end"), what="the end")
+    pledged_on = validation.required_date(
+        "pledged_on", data.get("pledged_on"), what="the pledge date"
+    )
+    period_start = validation.required_date(
+        "period_start", data.get("period_start"), what="the start"
+    )
+    period_end = validation.required_date("period_end", data.get("period_end"), what="the end")
     validation.date_range(period_start, period_end, end_field="period_end")
     for name, value in (("pledged_on", pledged_on), ("period_start", period_start)):
         if value < EARLIEST_DATE:
@@ -700,7 +632,7 @@ def change_commitment_status(
                 f"A {label(current).lower()} commitment cannot become {label(new_status).lower()}."
             )
         raise ValidationError("status", message)
-    changed_on = _required_date("on", on, what="the date of the change")
+    changed_on = validation.required_date("on", on, what="the date of the change")
     _not_in_future("on", changed_on, what="a status change")
     if changed_on < commitment.pledged_on:
         raise ValidationError(
@@ -1032,20 +964,20 @@ RECEIPT_LIST = ListSpec(
         Filter(
             "year",
             "Received in",
-            _year_filter(FundingReceipt.received_on),
-            _year_choices(FundingReceipt.received_on),
+            listing.year_filter(FundingReceipt.received_on),
+            listing.year_choices(FundingReceipt.received_on),
         ),
         Filter(
             "currency",
             "Currency",
             lambda q, v: q.where(FundingReceipt.currency_code == v.upper()),
-            _code_choices(FundingReceipt.currency_code),
+            listing.code_choices(FundingReceipt.currency_code),
         ),
         Filter("funder", "Funder", _receipt_funder, _funder_choices),
         Filter(
             "commitment",
             "Commitment",
-            _id_filter(FundingReceipt.commitment_id),
+            listing.id_filter(FundingReceipt.commitment_id),
             None,
         ),
     ),
@@ -1082,7 +1014,7 @@ def receipts_of_commitments(
 def clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     """A receipt's values as stored (the currency is the commitment's when none is given), or
     the ValidationError saying what is wrong."""
-    commitment_id = _optional_id(
+    commitment_id = validation.optional_id(
         "commitment_id", data.get("commitment_id"), message="Choose the commitment."
     )
     if commitment_id is None:
@@ -1096,7 +1028,9 @@ def clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
             f"The commitment {commitment.title!r} is archived; restore it before recording "
             "money against it.",
         )
-    received_on = _required_date("received_on", data.get("received_on"), what="the date received")
+    received_on = validation.required_date(
+        "received_on", data.get("received_on"), what="the date received"
+    )
     _not_in_future("received_on", received_on, what="a receipt")
     if received_on < EARLIEST_DATE:
         raise ValidationError(
@@ -1219,19 +1153,19 @@ EXCHANGE_RATE_LIST = ListSpec(
             "base",
             "Base",
             lambda q, v: q.where(ExchangeRate.base_code == v.upper()),
-            _code_choices(ExchangeRate.base_code),
+            listing.code_choices(ExchangeRate.base_code),
         ),
         Filter(
             "quote",
             "Quote",
             lambda q, v: q.where(ExchangeRate.quote_code == v.upper()),
-            _code_choices(ExchangeRate.quote_code),
+            listing.code_choices(ExchangeRate.quote_code),
         ),
         Filter(
             "year",
             "Year",
-            _year_filter(ExchangeRate.rate_date),
-            _year_choices(ExchangeRate.rate_date),
+            listing.year_filter(ExchangeRate.rate_date),
+            listing.year_choices(ExchangeRate.rate_date),
         ),
     ),
     archivable=False,
@@ -1279,7 +1213,7 @@ def _clean_rate(
         raise ValidationError("quote_code", "The quote currency must differ from the base.")
     if conversion.PIVOT not in (base, quote):
         raise ValidationError("quote_code", _NOT_AGAINST_PIVOT.format(base=base, quote=quote))
-    rate_date = _required_date("rate_date", data.get("rate_date"), what="the rate's date")
+    rate_date = validation.required_date("rate_date", data.get("rate_date"), what="the rate's date")
     if rate_date < EARLIEST_DATE:
         raise ValidationError("rate_date", f"Dates before {EARLIEST_DATE.year} are not plausible.")
     rate = _rate_value("rate", data.get("rate"))

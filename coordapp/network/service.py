@@ -6,9 +6,10 @@ from __future__ import annotations
 import calendar
 import enum
 import itertools
+import operator
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,7 +21,7 @@ from babel import Locale
 from markupsafe import Markup
 from sqlalchemy.orm import Session, selectinload, with_expression
 
-from coordapp import memo, validation
+from coordapp import listing, memo, validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import Role, User
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
@@ -520,15 +521,6 @@ def _filter_operator_kind(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     return query.where(Organization.kind == value)
 
 
-def _year_filter(compare: Callable[[Any, int], Any]) -> Callable[[sa.Select[Any], str], Any]:
-    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-        if not (value.isdecimal() and len(value) <= 4):
-            return query
-        return query.where(compare(Hotline.founded_year, int(value)))
-
-    return apply
-
-
 def _status_label(status: MembershipStatus | None) -> str:
     return label(status) if status is not None else "None"
 
@@ -580,8 +572,12 @@ HOTLINE_LIST = ListSpec(
             _filter_operator_kind,
             lambda s: enum_choices(OrganizationKind),
         ),
-        Filter("founded_from", "Founded from", _year_filter(lambda col, y: col >= y)),
-        Filter("founded_until", "Founded until", _year_filter(lambda col, y: col <= y)),
+        Filter(
+            "founded_from", "Founded from", listing.year_filter(Hotline.founded_year, operator.ge)
+        ),
+        Filter(
+            "founded_until", "Founded until", listing.year_filter(Hotline.founded_year, operator.le)
+        ),
     ),
     options=(
         selectinload(Hotline.country),
@@ -944,13 +940,7 @@ def _require_active(obj: Hotline | ExpansionTarget, what: str) -> None:
 
 
 def _event_date(field: str, value: object, *, today: date, earliest: date | None = None) -> date:
-    if isinstance(value, str) and value.strip():
-        try:
-            value = date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValidationError(field, "Enter a date as YYYY-MM-DD.") from None
-    if not isinstance(value, date):
-        raise ValidationError(field, "Enter a date as YYYY-MM-DD.")
+    value = validation.required_date(field, value)
     if value > today:
         raise ValidationError(
             field,
@@ -1412,15 +1402,6 @@ def _expansion_list_base() -> sa.Select[Any]:
     )
 
 
-def _filter_enum(column: Any, enum_cls: Any) -> Callable[[sa.Select[Any], str], sa.Select[Any]]:
-    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-        if value not in {m.value for m in enum_cls}:
-            return query
-        return query.where(column == value)
-
-    return apply
-
-
 def _filter_owner(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     if not value.isdecimal() or len(value) > 9:
         return query
@@ -1535,13 +1516,13 @@ EXPANSION_LIST = ListSpec(
         Filter(
             "stage",
             "Stage",
-            _filter_enum(_STAGE_TODAY.c.stage, ExpansionStage),
+            listing.enum_filter(_STAGE_TODAY.c.stage, ExpansionStage),
             lambda s: enum_choices(ExpansionStage),
         ),
         Filter(
             "priority",
             "Priority",
-            _filter_enum(ExpansionTarget.priority, Priority),
+            listing.enum_filter(ExpansionTarget.priority, Priority),
             lambda s: enum_choices(Priority),
         ),
         Filter("owner", "Owner", _filter_owner, owner_choices),
@@ -1569,13 +1550,8 @@ def get_expansion_target(session: Session, target_id: int) -> ExpansionTarget:
 
 
 def _optional_id(session: Session, field: str, value: object, model: Any, what: str) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        record_id = int(str(value).strip())
-    except ValueError:
-        raise ValidationError(field, f"Choose a {what} from the list.") from None
-    if session.get(model, record_id) is None:
+    record_id = validation.optional_id(field, value, message=f"Choose a {what} from the list.")
+    if record_id is not None and session.get(model, record_id) is None:
         raise ValidationError(field, f"There is no {what} with id {record_id}.")
     return record_id
 
@@ -1588,12 +1564,7 @@ def _clean_expansion_fields(session: Session, data: Mapping[str, Any]) -> dict[s
             raise ValidationError(
                 "owner_id", f"{owner.full_name} cannot own pipeline work (needs an active manager)."
             )
-    due = data.get("next_step_due")
-    if isinstance(due, str):
-        try:
-            due = date.fromisoformat(due.strip()) if due.strip() else None
-        except ValueError:
-            raise ValidationError("next_step_due", "Enter a date as YYYY-MM-DD.") from None
+    due = validation.date_value("next_step_due", data.get("next_step_due"), required=False)
     return {
         "priority": validation.choice(
             "priority", Priority, data.get("priority") or Priority.MEDIUM.value

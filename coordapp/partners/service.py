@@ -14,7 +14,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
-from coordapp import memo, validation
+from coordapp import listing, memo, validation
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.auth.models import Role, User
@@ -342,16 +342,7 @@ def _phone(value: str | None) -> str | None:
 
 def _as_date(field: str, value: Any) -> date | None:
     """A date from a form (``date``) or an import / API value (ISO text)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value.strip())
-        except ValueError as exc:
-            raise ValidationError(field, "Enter a date as YYYY-MM-DD.") from exc
-    if not isinstance(value, date):
-        raise ValidationError(field, "Enter a date as YYYY-MM-DD.")
-    return value
+    return validation.date_value(field, value, required=False)
 
 
 def _past_date(field: str, value: Any, *, what: str) -> date | None:
@@ -668,16 +659,6 @@ def _int(value: Any) -> int:
     return int(value or 0)
 
 
-def _enum_filter(column: Any, enum_cls: Any) -> Any:
-    """Equality on an enum column; a value that is not a member is no filter."""
-    allowed = {m.value for m in enum_cls}
-
-    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-        return query.where(column == value) if value in allowed else query
-
-    return apply
-
-
 def _pillar_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     if not value.isdecimal():
         return query
@@ -700,15 +681,6 @@ def _kind_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     return query.where(Organization.kind == value)
 
 
-def _year_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    if not value.isdecimal() or not 1900 <= int(value) <= 2100:
-        return query
-    year = int(value)
-    return query.where(
-        Partnership.start_date >= date(year, 1, 1), Partnership.start_date < date(year + 1, 1, 1)
-    )
-
-
 def _owner_choices(session: Session) -> list[tuple[str, str]]:
     """Managers and admins, and anyone who owns an agreement (even if since demoted)."""
     owners = sa.select(Partnership.owner_id).where(Partnership.owner_id.is_not(None))
@@ -718,19 +690,6 @@ def _owner_choices(session: Session) -> list[tuple[str, str]]:
             sa.select(User.id, User.full_name)
             .where(sa.or_(User.role.in_([Role.MANAGER, Role.ADMIN]), User.id.in_(owners)))
             .order_by(User.full_name)
-        )
-    ]
-
-
-def _year_choices(session: Session) -> list[tuple[str, str]]:
-    year = sa.extract("year", Partnership.start_date)
-    return [
-        (str(int(y)), str(int(y)))
-        for y in session.scalars(
-            sa.select(year)
-            .where(Partnership.start_date.is_not(None))
-            .distinct()
-            .order_by(year.desc())
         )
     ]
 
@@ -791,13 +750,18 @@ PARTNERSHIP_LIST = ListSpec(
         Filter(
             "type",
             "Type",
-            _enum_filter(Partnership.type, PartnershipType),
+            listing.enum_filter(Partnership.type, PartnershipType),
             lambda s: enum_choices(PartnershipType),
         ),
         Filter("pillar", "Pillar", _pillar_filter, reference.pillar_choices),
         Filter("owner", "Owner", _owner_filter, _owner_choices),
         Filter("kind", "Organization kind", _kind_filter, lambda s: enum_choices(OrganizationKind)),
-        Filter("year", "Start year", _year_filter, _year_choices),
+        Filter(
+            "year",
+            "Start year",
+            listing.year_filter(Partnership.start_date),
+            listing.year_choices(Partnership.start_date),
+        ),
         Filter(
             "renewal",
             "Renewal",

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import memo, validation
+from coordapp import listing, memo, validation
 from coordapp.errors import ValidationError
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
@@ -33,21 +33,6 @@ def target_number(target: PillarTarget) -> Decimal:
     """The target with the indicator's precision: cents for EUR, whole numbers for counts."""
     places = Decimal("0.01") if PillarIndicator(target.indicator).unit == "EUR" else Decimal(1)
     return Decimal(target.target_value).quantize(places)
-
-
-def _year_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    try:
-        year = int(value)
-    except ValueError:
-        return query
-    return query.where(PillarTarget.year == year)
-
-
-def _year_choices(session: Session) -> list[tuple[str, str]]:
-    years = session.scalars(
-        sa.select(PillarTarget.year).distinct().order_by(PillarTarget.year.desc())
-    )
-    return [(str(y), str(y)) for y in years]
 
 
 def _indicator_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
@@ -81,7 +66,12 @@ PILLAR_TARGET_LIST = ListSpec(
     search=(PillarTarget.description,),
     filters=(
         Filter("pillar", "Pillar", _pillar_filter, reference.pillar_choices),
-        Filter("year", "Year", _year_filter, _year_choices),
+        Filter(
+            "year",
+            "Year",
+            listing.year_filter(PillarTarget.year),
+            listing.year_choices(PillarTarget.year),
+        ),
         Filter(
             "indicator",
             "Indicator",

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import memo
+from coordapp import listing, memo
 from coordapp.audit.models import AuditEvent
 from coordapp.errors import Conflict, NotFound, ValidationError
 from coordapp.listing import Column, Filter, ListSpec
@@ -165,27 +165,11 @@ def _integer_filter(build: Any, *, low: int, high: int) -> Any:
     return apply
 
 
-def _in_year(year: int) -> Any:
-    return sa.and_(
-        HotlineStatistic.period_start >= date(year, 1, 1),
-        HotlineStatistic.period_start <= date(year, 12, 31),
-    )
-
-
 def _in_quarter(quarter: int) -> Any:
     month = sa.cast(sa.extract("month", HotlineStatistic.period_start), sa.Integer)
     return sa.and_(
         HotlineStatistic.period_kind == PeriodKind.QUARTER.value, month == 3 * quarter - 2
     )
-
-
-def _year_choices(session: Session) -> list[tuple[str, str]]:
-    year = sa.cast(sa.extract("year", HotlineStatistic.period_start), sa.Integer)
-    return [
-        (str(y), str(y))
-        for y in session.scalars(sa.select(year).distinct().order_by(year.desc()))
-        if y is not None
-    ]
 
 
 STATISTIC_LIST = ListSpec(
@@ -218,7 +202,7 @@ STATISTIC_LIST = ListSpec(
         Filter(
             "hotline",
             "Hotline",
-            _integer_filter(lambda v: HotlineStatistic.hotline_id == v, low=1, high=2**31 - 1),
+            listing.id_filter(HotlineStatistic.hotline_id),
             hotline_choices,
         ),
         Filter(
@@ -227,7 +211,12 @@ STATISTIC_LIST = ListSpec(
             lambda q, v: q.where(Hotline.country_code == v.upper()),
             reference.country_choices,
         ),
-        Filter("year", "Year", _integer_filter(_in_year, low=FIRST_YEAR, high=2100), _year_choices),
+        Filter(
+            "year",
+            "Year",
+            listing.year_filter(HotlineStatistic.period_start),
+            listing.year_choices(HotlineStatistic.period_start),
+        ),
         Filter(
             "quarter",
             "Quarter",

@@ -143,8 +143,7 @@ def events_by_title(session: Session, *, title: str, start_date: date) -> list[T
 
 
 def _required_date(field: str, value: Any) -> date:
-    if not isinstance(value, date):
-        raise ValidationError(field, "Enter a date as YYYY-MM-DD.")
+    value = validation.required_date(field, value)
     if not FIRST_YEAR <= value.year <= 2100:
         raise ValidationError(field, f"Enter a date between {FIRST_YEAR} and 2100.")
     return value

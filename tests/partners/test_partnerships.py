@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp import listing
 from coordapp.audit import service as audit
 from coordapp.auth import service as auth
 from coordapp.auth.models import User
@@ -441,7 +442,7 @@ def test_list_filters(session: Session) -> None:
         assert titles(**bad) == ["A", "B", "C"]
     choices = dict(service._owner_choices(session))
     assert {str(owner.id), str(other.id)} <= choices.keys()
-    assert [v for v, _ in service._year_choices(session)] == ["2022", "2021"]
+    assert [v for v, _ in listing.year_choices(Partnership.start_date)(session)] == ["2022", "2021"]
 
 
 def test_pages_highlight_renewals_due_and_overdue_but_the_export_stays_a_date(

@@ -206,8 +206,8 @@ def test_iso_dates_are_read() -> None:
     [
         ("2026-3-1", "'2026-3-1' is not a date as YYYY-MM-DD; did you mean 2026-03-01?"),
         ("2026/03/01", "'2026/03/01' is not a date as YYYY-MM-DD; did you mean 2026-03-01?"),
-        ("2026-02-30", "'2026-02-30' is not a real date."),
-        ("2026-13-01", "'2026-13-01' is not a real date."),
+        ("2026-02-30", "'2026-02-30' is not a real date (YYYY-MM-DD)."),
+        ("2026-13-01", "'2026-13-01' is not a real date (YYYY-MM-DD)."),
         # date.fromisoformat reads these; nobody means them in a form or a spreadsheet.
         ("20260301", "'20260301' is not a date; write it as YYYY-MM-DD."),
         ("2026-W10-1", "'2026-W10-1' is not a date; write it as YYYY-MM-DD."),
