@@ -6,6 +6,7 @@ total count (a window count), so the page costs six queries however much is over
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -121,89 +122,128 @@ def _first_rows(session: Session, query: sa.Select, *, limit: int) -> tuple[list
     return found, (int(found[0].total) if found else 0)
 
 
-def renewals_due(
-    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
-) -> AttentionSection:
-    """Agreements in force whose renewal is due within 90 days, or overdue (soonest first):
-    ``partners.renewals_due_condition``, the one definition of the figure."""
+Text = str | Callable[[date], str]
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionRule:
+    """One kind of record that needs attention, declared once: which rows (``query``, in the
+    order the page lists them), how a row reads (``item``), and the words around them.
+
+    ``section`` runs it: one SQL statement returning the first rows and the count.
+    """
+
+    key: str
+    title: Text
+    rule: Text
+    query: Callable[[date], sa.Select]
+    item: Callable[[Any, date], AttentionItem]
+    # The name of the headline figure this count is (``data-figure`` on the home page), if any.
+    figure: str | None = None
+
+    def section(
+        self, session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+    ) -> AttentionSection:
+        rows, count = _first_rows(session, self.query(today), limit=limit)
+        return AttentionSection(
+            key=self.key,
+            title=_text(self.title, today),
+            rule=_text(self.rule, today),
+            count=count,
+            items=tuple(self.item(row, today) for row in rows),
+            figure=self.figure,
+        )
+
+
+def _text(text: Text, today: date) -> str:
+    return text if isinstance(text, str) else text(today)
+
+
+# --- the sections, in the order the home page shows them ----------------------------------
+
+
+def _renewals_query(today: date) -> sa.Select:
     due = partners.RENEWAL_DUE.label("due")
-    query = (
+    return (
         sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name, due)
         .join(Organization, Organization.id == Partnership.organization_id)
         .where(partners.renewals_due_condition(today))
         .order_by(due, Partnership.title, Partnership.id)
     )
-    rows, count = _first_rows(session, query, limit=limit)
-    return AttentionSection(
-        key="renewals",
-        title=partners.RENEWALS_DUE_LABEL,
-        rule=(
-            f"Partnerships in force whose renewal falls in the next {RENEWAL_HORIZON_DAYS} days "
-            "or is overdue (end date minus the notice period). Agreements past their end date "
-            "are listed under “ended without a decision” instead."
+
+
+def _renewal_item(r: Any, today: date) -> AttentionItem:
+    return AttentionItem(
+        endpoint="partners.partnerships_detail",
+        record_id=r.id,
+        label=r.title,
+        detail=(
+            f"{r.name} · renewal {'was ' if r.due < today else ''}due "
+            f"{r.due.isoformat()}, ends {r.end_date.isoformat()}"
         ),
-        count=count,
-        figure="renewals_due",
-        items=tuple(
-            AttentionItem(
-                endpoint="partners.partnerships_detail",
-                record_id=r.id,
-                label=r.title,
-                detail=(
-                    f"{r.name} · renewal {'was ' if r.due < today else ''}due "
-                    f"{r.due.isoformat()}, ends {r.end_date.isoformat()}"
-                ),
-                overdue=r.due < today,
-            )
-            for r in rows
-        ),
+        overdue=r.due < today,
     )
 
 
-def ended_without_decision(
-    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
-) -> AttentionSection:
-    """Agreements still recorded as active whose end date has passed (longest ago first):
-    ``partners.expired_condition``. Each stays here until a decision is recorded (a status
-    change to ended or lapsed, or a renewal with a new end date)."""
-    query = (
+RENEWALS_DUE = AttentionRule(
+    key="renewals",
+    title=partners.RENEWALS_DUE_LABEL,
+    rule=(
+        f"Partnerships in force whose renewal falls in the next {RENEWAL_HORIZON_DAYS} days "
+        "or is overdue (end date minus the notice period). Agreements past their end date "
+        "are listed under “ended without a decision” instead."
+    ),
+    query=_renewals_query,
+    item=_renewal_item,
+    figure="renewals_due",
+)
+# Agreements in force whose renewal is due within 90 days, or overdue (soonest first):
+# ``partners.renewals_due_condition``, the one definition of the figure.
+renewals_due = RENEWALS_DUE.section
+
+
+def _expired_query(today: date) -> sa.Select:
+    return (
         sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name)
         .join(Organization, Organization.id == Partnership.organization_id)
         .where(partners.expired_condition(today))
         .order_by(Partnership.end_date, Partnership.title, Partnership.id)
     )
-    rows, count = _first_rows(session, query, limit=limit)
-    return AttentionSection(
-        key="expired",
-        title=partners.EXPIRED_LABEL,
-        rule=(
-            "Partnerships still recorded as active whose end date has passed: renew them "
-            "(a new end date) or record that they ended or lapsed. They no longer count as "
-            "in force."
+
+
+def _expired_item(r: Any, today: date) -> AttentionItem:
+    return AttentionItem(
+        endpoint="partners.partnerships_detail",
+        record_id=r.id,
+        label=r.title,
+        detail=(
+            f"{r.name} · ended {r.end_date.isoformat()} "
+            f"({(today - r.end_date).days} days ago), no decision recorded"
         ),
-        count=count,
-        items=tuple(
-            AttentionItem(
-                endpoint="partners.partnerships_detail",
-                record_id=r.id,
-                label=r.title,
-                detail=(
-                    f"{r.name} · ended {r.end_date.isoformat()} "
-                    f"({(today - r.end_date).days} days ago), no decision recorded"
-                ),
-                overdue=True,
-            )
-            for r in rows
-        ),
-        figure="partnerships_expired",
+        overdue=True,
     )
 
 
-def stale_contacts(
-    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
-) -> AttentionSection:
-    """Contacts last spoken to more than 180 days ago, or never (longest silence first)."""
-    query = (
+# Agreements still recorded as active whose end date has passed (longest ago first):
+# ``partners.expired_condition``. Each stays until a decision is recorded (a status change to
+# ended or lapsed, or a renewal with a new end date).
+ENDED_WITHOUT_DECISION = AttentionRule(
+    key="expired",
+    title=partners.EXPIRED_LABEL,
+    rule=(
+        "Partnerships still recorded as active whose end date has passed: renew them "
+        "(a new end date) or record that they ended or lapsed. They no longer count as "
+        "in force."
+    ),
+    query=_expired_query,
+    item=_expired_item,
+    figure="partnerships_expired",
+)
+ended_without_decision = ENDED_WITHOUT_DECISION.section
+
+
+def _stale_contacts_query(today: date) -> sa.Select:
+    return (
         sa.select(Contact.id, Contact.full_name, Contact.last_contacted_on, Organization.name)
         .join(Organization, Organization.id == Contact.organization_id)
         .where(
@@ -221,37 +261,36 @@ def stale_contacts(
             Contact.id,
         )
     )
-    rows, count = _first_rows(session, query, limit=limit)
-    return AttentionSection(
-        key="contacts",
-        title="Contacts gone quiet",
-        rule=f"Contacts not contacted for more than {STALE_CONTACT_DAYS} days, or never.",
-        count=count,
-        items=tuple(
-            AttentionItem(
-                endpoint="partners.contacts_detail",
-                record_id=r.id,
-                label=r.full_name,
-                detail=(
-                    f"{r.name} · "
-                    + (
-                        f"last contacted {r.last_contacted_on.isoformat()} "
-                        f"({(today - r.last_contacted_on).days} days ago)"
-                        if r.last_contacted_on
-                        else "never contacted"
-                    )
-                ),
-            )
-            for r in rows
-        ),
+
+
+def _stale_contact_item(r: Any, today: date) -> AttentionItem:
+    last = (
+        f"last contacted {r.last_contacted_on.isoformat()} "
+        f"({(today - r.last_contacted_on).days} days ago)"
+        if r.last_contacted_on
+        else "never contacted"
+    )
+    return AttentionItem(
+        endpoint="partners.contacts_detail",
+        record_id=r.id,
+        label=r.full_name,
+        detail=f"{r.name} · {last}",
     )
 
 
-def overdue_next_steps(
-    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
-) -> AttentionSection:
-    """Expansion targets whose next step was due before today (most overdue first)."""
-    query = (
+# Contacts last spoken to more than 180 days ago, or never (longest silence first).
+STALE_CONTACTS = AttentionRule(
+    key="contacts",
+    title="Contacts gone quiet",
+    rule=f"Contacts not contacted for more than {STALE_CONTACT_DAYS} days, or never.",
+    query=_stale_contacts_query,
+    item=_stale_contact_item,
+)
+stale_contacts = STALE_CONTACTS.section
+
+
+def _next_steps_query(today: date) -> sa.Select:
+    return (
         sa.select(
             ExpansionTarget.id,
             ExpansionTarget.next_step,
@@ -262,74 +301,76 @@ def overdue_next_steps(
         .where(ExpansionTarget.archived_at.is_(None), ExpansionTarget.next_step_due < today)
         .order_by(ExpansionTarget.next_step_due, Country.name, ExpansionTarget.id)
     )
-    rows, count = _first_rows(session, query, limit=limit)
-    return AttentionSection(
-        key="next_steps",
-        title="Overdue expansion steps",
-        rule="Expansion targets whose next step was due before today.",
-        count=count,
-        items=tuple(
-            AttentionItem(
-                endpoint="network.expansion_detail",
-                record_id=r.id,
-                label=r.name,
-                detail=(
-                    f"{r.next_step or 'Next step'} · due {r.next_step_due.isoformat()} "
-                    f"({(today - r.next_step_due).days} days overdue)"
-                ),
-                overdue=True,
-            )
-            for r in rows
+
+
+def _next_step_item(r: Any, today: date) -> AttentionItem:
+    return AttentionItem(
+        endpoint="network.expansion_detail",
+        record_id=r.id,
+        label=r.name,
+        detail=(
+            f"{r.next_step or 'Next step'} · due {r.next_step_due.isoformat()} "
+            f"({(today - r.next_step_due).days} days overdue)"
         ),
+        overdue=True,
     )
 
 
-def stalled_pipeline_stages(
-    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
-) -> AttentionSection:
-    """Pipeline targets whose stage has been open longer than the benchmark today (the
-    network service's one definition of a stalled stage; longest open first)."""
-    rows, count = _first_rows(
-        session, network.pipeline_select(today, stalled_only=True), limit=limit
-    )
-    return AttentionSection(
-        key="stalled_stages",
-        title=f"Pipeline stages open over {PIPELINE_STAGE_MAX_MONTHS} months",
-        rule=(
-            f"Countries in the expansion pipeline whose current stage was entered more than "
-            f"{PIPELINE_STAGE_MAX_MONTHS} months ago (before {network.stalled_cutoff(today)}); "
-            f"a stage usually takes {PIPELINE_STAGE_MIN_MONTHS} to {PIPELINE_STAGE_MAX_MONTHS} "
-            "months."
+# Expansion targets whose next step was due before today (most overdue first).
+OVERDUE_NEXT_STEPS = AttentionRule(
+    key="next_steps",
+    title="Overdue expansion steps",
+    rule="Expansion targets whose next step was due before today.",
+    query=_next_steps_query,
+    item=_next_step_item,
+)
+overdue_next_steps = OVERDUE_NEXT_STEPS.section
+
+
+def _stalled_item(r: Any, today: date) -> AttentionItem:
+    return AttentionItem(
+        endpoint="network.expansion_detail",
+        record_id=r.target_id,
+        label=r.country,
+        detail=(
+            f"{label(r.stage)} since {r.stage_since.isoformat()} "
+            f"({network.whole_months_between(r.stage_since, today)} months)"
         ),
-        count=count,
-        items=tuple(
-            AttentionItem(
-                endpoint="network.expansion_detail",
-                record_id=r.target_id,
-                label=r.country,
-                detail=(
-                    f"{label(r.stage)} since {r.stage_since.isoformat()} "
-                    f"({network.whole_months_between(r.stage_since, today)} months)"
-                ),
-                overdue=True,
-            )
-            for r in rows
-        ),
+        overdue=True,
     )
 
 
-def missing_statistics(
-    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
-) -> AttentionSection:
-    """Member hotlines (provisional or full today) without any figure for the last quarter."""
+# Pipeline targets whose stage has been open longer than the benchmark today (the network
+# service's one definition of a stalled stage; longest open first).
+STALLED_PIPELINE_STAGES = AttentionRule(
+    key="stalled_stages",
+    title=f"Pipeline stages open over {PIPELINE_STAGE_MAX_MONTHS} months",
+    rule=lambda today: (
+        f"Countries in the expansion pipeline whose current stage was entered more than "
+        f"{PIPELINE_STAGE_MAX_MONTHS} months ago (before {network.stalled_cutoff(today)}); "
+        f"a stage usually takes {PIPELINE_STAGE_MIN_MONTHS} to {PIPELINE_STAGE_MAX_MONTHS} "
+        "months."
+    ),
+    query=lambda today: network.pipeline_select(today, stalled_only=True),
+    item=_stalled_item,
+)
+stalled_pipeline_stages = STALLED_PIPELINE_STAGES.section
+
+
+def _last_quarter(today: date) -> tuple[int, int, date, date, str]:
     year, quarter = stats.last_complete_quarter(today)
     start, end = stats.quarter_bounds(year, quarter)
+    return year, quarter, start, end, f"Q{quarter} {year}"
+
+
+def _missing_statistics_query(today: date) -> sa.Select:
+    _, _, start, end, _ = _last_quarter(today)
     reported = sa.exists().where(
         HotlineStatistic.hotline_id == Hotline.id,
         HotlineStatistic.period_start >= start,
         HotlineStatistic.period_start <= end,
     )
-    query = (
+    return (
         sa.select(Hotline.id, Hotline.name, Country.name.label("country"))
         .join(Country, Country.alpha2 == Hotline.country_code)
         .where(
@@ -341,34 +382,40 @@ def missing_statistics(
         )
         .order_by(Hotline.name, Hotline.id)
     )
-    rows, count = _first_rows(session, query, limit=limit)
-    period = f"Q{quarter} {year}"
-    return AttentionSection(
-        key="statistics",
-        title=f"Statistics missing for {period}",
-        rule=(
-            f"Provisional and full member hotlines with no figure at all for {period} "
-            f"({start.isoformat()} – {end.isoformat()}), the last complete quarter."
-        ),
-        count=count,
-        items=tuple(
-            AttentionItem(
-                endpoint="network.hotlines_detail",
-                record_id=r.id,
-                label=r.name,
-                detail=f"{r.country} · nothing reported for {period}",
-                action=("Enter figures", "stats.statistics_grid", {"hotline": r.id, "year": year}),
-            )
-            for r in rows
-        ),
+
+
+def _missing_statistics_item(r: Any, today: date) -> AttentionItem:
+    year, _, _, _, period = _last_quarter(today)
+    return AttentionItem(
+        endpoint="network.hotlines_detail",
+        record_id=r.id,
+        label=r.name,
+        detail=f"{r.country} · nothing reported for {period}",
+        action=("Enter figures", "stats.statistics_grid", {"hotline": r.id, "year": year}),
     )
 
 
-def unconfirmed_pledges(
-    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
-) -> AttentionSection:
-    """Pledges whose period has started but that are still not confirmed (oldest first)."""
-    query = (
+def _missing_statistics_rule(today: date) -> str:
+    _, _, start, end, period = _last_quarter(today)
+    return (
+        f"Provisional and full member hotlines with no figure at all for {period} "
+        f"({start.isoformat()} – {end.isoformat()}), the last complete quarter."
+    )
+
+
+# Member hotlines (provisional or full today) without any figure for the last quarter.
+MISSING_STATISTICS = AttentionRule(
+    key="statistics",
+    title=lambda today: f"Statistics missing for {_last_quarter(today)[4]}",
+    rule=_missing_statistics_rule,
+    query=_missing_statistics_query,
+    item=_missing_statistics_item,
+)
+missing_statistics = MISSING_STATISTICS.section
+
+
+def _unconfirmed_pledges_query(today: date) -> sa.Select:
+    return (
         sa.select(
             FundingCommitment.id,
             FundingCommitment.title,
@@ -385,44 +432,47 @@ def unconfirmed_pledges(
         )
         .order_by(FundingCommitment.period_start, FundingCommitment.title, FundingCommitment.id)
     )
-    rows, count = _first_rows(session, query, limit=limit)
-    return AttentionSection(
-        key="pledges",
-        title="Pledges not yet confirmed",
-        rule="Pledges whose funding period has started but whose status is still pledged.",
-        count=count,
-        items=tuple(
-            AttentionItem(
-                endpoint="funding.commitments_detail",
-                record_id=r.id,
-                label=r.title,
-                detail=(
-                    f"{r.name} · {r.currency_code} {Decimal(r.amount):,.2f} · "
-                    f"period from {r.period_start.isoformat()}"
-                ),
-                overdue=True,
-            )
-            for r in rows
+
+
+def _unconfirmed_pledge_item(r: Any, today: date) -> AttentionItem:
+    return AttentionItem(
+        endpoint="funding.commitments_detail",
+        record_id=r.id,
+        label=r.title,
+        detail=(
+            f"{r.name} · {r.currency_code} {Decimal(r.amount):,.2f} · "
+            f"period from {r.period_start.isoformat()}"
         ),
+        overdue=True,
     )
+
+
+# Pledges whose period has started but that are still not confirmed (oldest first).
+UNCONFIRMED_PLEDGES = AttentionRule(
+    key="pledges",
+    title="Pledges not yet confirmed",
+    rule="Pledges whose funding period has started but whose status is still pledged.",
+    query=_unconfirmed_pledges_query,
+    item=_unconfirmed_pledge_item,
+)
+unconfirmed_pledges = UNCONFIRMED_PLEDGES.section
+
+ATTENTION_RULES = (
+    RENEWALS_DUE,
+    ENDED_WITHOUT_DECISION,
+    STALE_CONTACTS,
+    OVERDUE_NEXT_STEPS,
+    STALLED_PIPELINE_STAGES,
+    MISSING_STATISTICS,
+    UNCONFIRMED_PLEDGES,
+)
 
 
 def needs_attention(
     session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
 ) -> NeedsAttention:
-    """The six sections of the home page's "needs attention" list."""
+    """The sections of the home page's "needs attention" list, one per ``ATTENTION_RULES``."""
     return NeedsAttention(
         today=today,
-        sections=tuple(
-            section(session, today=today, limit=limit)
-            for section in (
-                renewals_due,
-                ended_without_decision,
-                stale_contacts,
-                overdue_next_steps,
-                stalled_pipeline_stages,
-                missing_statistics,
-                unconfirmed_pledges,
-            )
-        ),
+        sections=tuple(rule.section(session, today=today, limit=limit) for rule in ATTENTION_RULES),
     )
