@@ -12,9 +12,10 @@ from dash import Input, Output, dcc, html
 
 from coordapp import disclosure
 from coordapp.extensions import current_session
+from coordapp.reporting import activity as activity_report
 from coordapp.reporting import disclosed
-from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
+from coordapp.reporting.common import regions
 from coordapp.stats.models import MetricUnit
 from dashboards import exports, figures, params
 from dashboards.layout import (
@@ -62,7 +63,7 @@ class ActivityFilters:
 def parse(values: dict[str, Any], *, today: date | None = None) -> ActivityFilters:
     today = today or date.today()
     session = current_session()
-    metric_codes = [m.code for m in cached(session, reporting.metrics)]
+    metric_codes = [m.code for m in cached(session, activity_report.metrics)]
     first, last = params.year_range(
         values.get("from"),
         values.get("to"),
@@ -74,17 +75,17 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> ActivityFilte
         metric=params.choice(
             values.get("metric"), metric_codes, metric_codes[0] if metric_codes else None
         ),
-        group_by=params.choice(values.get("by"), reporting.GROUPINGS, "region") or "region",
-        region=params.choice(values.get("region"), cached(session, reporting.regions)),
+        group_by=params.choice(values.get("by"), activity_report.GROUPINGS, "region") or "region",
+        region=params.choice(values.get("region"), cached(session, regions)),
         first_year=first,
         last_year=last,
     )
 
 
-def _data(filters: ActivityFilters, *, suppress: bool) -> reporting.ActivityFigures:
+def _data(filters: ActivityFilters, *, suppress: bool) -> activity_report.ActivityFigures:
     data = cached(
         current_session(),
-        reporting.hotline_activity,
+        activity_report.hotline_activity,
         metric_code=filters.metric or "",
         group_by=filters.group_by,
         first_year=filters.first_year,
@@ -95,7 +96,7 @@ def _data(filters: ActivityFilters, *, suppress: bool) -> reporting.ActivityFigu
     return disclosed.activity(data, viewer_can_see_exact=not suppress)
 
 
-def _is_count(data: reporting.ActivityFigures) -> bool:
+def _is_count(data: activity_report.ActivityFigures) -> bool:
     return data.metric is not None and data.metric.unit is MetricUnit.COUNT
 
 
@@ -119,7 +120,7 @@ def layout(query: dict[str, str]) -> Any:
                         id=fid("metric"),
                         options=[
                             {"label": m.name, "value": m.code}
-                            for m in cached(session, reporting.metrics)
+                            for m in cached(session, activity_report.metrics)
                         ],
                         value=filters.metric,
                         clearable=False,
@@ -139,9 +140,7 @@ def layout(query: dict[str, str]) -> Any:
                     "Region",
                     dcc.Dropdown(
                         id=fid("region"),
-                        options=[
-                            {"label": r, "value": r} for r in cached(session, reporting.regions)
-                        ],
+                        options=[{"label": r, "value": r} for r in cached(session, regions)],
                         value=filters.region,
                         placeholder="All regions",
                         style={"minWidth": "11rem"},
@@ -186,7 +185,9 @@ def layout(query: dict[str, str]) -> Any:
     )
 
 
-def _stamp(filters: ActivityFilters, data: reporting.ActivityFigures) -> list[tuple[str, Any]]:
+def _stamp(
+    filters: ActivityFilters, data: activity_report.ActivityFigures
+) -> list[tuple[str, Any]]:
     metric = data.metric
     return [
         ("filters", params.to_search(filters.query())),
@@ -206,7 +207,7 @@ def _rows(points: Any) -> Any:
         yield [p.period_start, p.group, f"v{p.version}", p.value, p.hotlines]
 
 
-def _title(title: str, data: reporting.ActivityFigures, *, suppress: bool) -> str:
+def _title(title: str, data: activity_report.ActivityFigures, *, suppress: bool) -> str:
     return title + (f" ({disclosure.note()})" if suppress and _is_count(data) else "")
 
 

@@ -14,9 +14,10 @@ from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.extensions import current_session
 from coordapp.network import service as network
 from coordapp.network.service import PipelineTarget
+from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import disclosed
-from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
+from coordapp.reporting.common import FIRST_YEAR, country_codes, period_end, regions
 from dashboards import exports, figures, params
 from dashboards.geo import world_shapes
 from dashboards.layout import (
@@ -43,22 +44,22 @@ class MapFilters:
     country: str | None
 
     def on(self, today: date) -> date:
-        return reporting.period_end(self.year, today=today)
+        return period_end(self.year, today=today)
 
 
 def parse(values: dict[str, Any], *, today: date | None = None) -> MapFilters:
     today = today or date.today()
     session = current_session()
-    regions = cached(session, reporting.regions)
-    country = params.country_code(values.get("country"), cached(session, reporting.country_codes))
+    region_choices = cached(session, regions)
+    country = params.country_code(values.get("country"), cached(session, country_codes))
     return MapFilters(
         year=params.year(
             values.get("year"),
             default=today.year,
-            lowest=reporting.FIRST_YEAR,
+            lowest=FIRST_YEAR,
             highest=today.year,
         ),
-        region=params.choice(values.get("region"), regions),
+        region=params.choice(values.get("region"), region_choices),
         country=country,
     )
 
@@ -82,7 +83,7 @@ def play_label(*, playing: bool) -> list[Any]:
 def layout(query: dict[str, str]) -> Any:
     today = date.today()
     filters = parse(query, today=today)
-    regions = cached(current_session(), reporting.regions)
+    region_choices = cached(current_session(), regions)
     controls = dbc.Card(
         dbc.CardBody(
             dbc.Row(
@@ -106,11 +107,11 @@ def layout(query: dict[str, str]) -> Any:
                             ),
                             dcc.Slider(
                                 id=fid("year"),
-                                min=reporting.FIRST_YEAR,
+                                min=FIRST_YEAR,
                                 max=today.year,
                                 step=1,
                                 value=filters.year,
-                                marks=_slider_marks(reporting.FIRST_YEAR, today.year),
+                                marks=_slider_marks(FIRST_YEAR, today.year),
                                 tooltip={"placement": "bottom", "always_visible": False},
                                 included=True,
                                 updatemode="mouseup",
@@ -122,7 +123,7 @@ def layout(query: dict[str, str]) -> Any:
                         "Region (UN M49)",
                         dcc.Dropdown(
                             id=fid("region"),
-                            options=[{"label": r, "value": r} for r in regions],
+                            options=[{"label": r, "value": r} for r in region_choices],
                             value=filters.region,
                             placeholder="All regions",
                             clearable=True,
@@ -172,7 +173,7 @@ def layout(query: dict[str, str]) -> Any:
     )
 
 
-def headline(data: reporting.CoverageMap) -> list[Any]:
+def headline(data: coverage_report.CoverageMap) -> list[Any]:
     where = f" in {data.region}" if data.region else ""
     return [
         kpi_tile(
@@ -209,7 +210,7 @@ def headline(data: reporting.CoverageMap) -> list[Any]:
     ]
 
 
-def small_list(data: reporting.CoverageMap) -> Any:
+def small_list(data: coverage_report.CoverageMap) -> Any:
     small = figures.small_covered_countries(data, world_shapes())
     if not small:
         return None
@@ -262,7 +263,7 @@ def _stage_open(target: PipelineTarget | None) -> Any:
     return html.Div([text, *flag], id="map-panel-stage-open")
 
 
-def panel(data: reporting.CountryPanel | None) -> Any:
+def panel(data: coverage_report.CountryPanel | None) -> Any:
     if data is None:
         return empty_state(
             "Click a country on the map to see its hotlines, membership history, expansion "
@@ -367,7 +368,7 @@ def download_coverage(values: dict[str, Any], suppress: bool) -> exports.Export:
     today = date.today()
     filters = parse(values, today=today)
     on = filters.on(today)
-    data = cached(current_session(), reporting.coverage_map, on=on, region=filters.region)
+    data = cached(current_session(), coverage_report.coverage_map, on=on, region=filters.region)
     text = exports.document(
         title="Coverage by country",
         stamp=[
@@ -420,7 +421,10 @@ def register(app: dash.Dash) -> None:
         today = date.today()
         filters = parse({"year": year, "region": region}, today=today)
         data = cached(
-            current_session(), reporting.coverage_map, on=filters.on(today), region=filters.region
+            current_session(),
+            coverage_report.coverage_map,
+            on=filters.on(today),
+            region=filters.region,
         )
         note = (
             f"Coverage on {data.on.isoformat()}: a country is covered when a provisional or full "
@@ -447,11 +451,11 @@ def register(app: dash.Dash) -> None:
     )
     def play(_clicks: Any, _ticks: Any, year: Any, stopped: bool) -> tuple[Any, bool, Any]:
         last = date.today().year
-        current = params.year(year, default=last, lowest=reporting.FIRST_YEAR, highest=last)
+        current = params.year(year, default=last, lowest=FIRST_YEAR, highest=last)
         if dash.ctx.triggered_id == "map-play":
             if not stopped:
                 return dash.no_update, True, play_label(playing=False)
-            start = reporting.FIRST_YEAR if current >= last else current
+            start = FIRST_YEAR if current >= last else current
             return start, False, play_label(playing=True)
         if stopped:
             return dash.no_update, True, play_label(playing=False)
@@ -487,7 +491,9 @@ def register(app: dash.Dash) -> None:
         if filters.country is None:
             return panel(None)
         session = current_session()
-        data = cached(session, reporting.country_panel, code=filters.country, on=filters.on(today))
+        data = cached(
+            session, coverage_report.country_panel, code=filters.country, on=filters.on(today)
+        )
         if data is not None:
             data = disclosed.country_panel(
                 session, data, viewer_can_see_exact=not viewer_suppression()

@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from coordapp.extensions import current_session
-from coordapp.reporting import service as reporting
+from coordapp.reporting import service as funding_report
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import (
@@ -87,10 +87,10 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> FundingFilter
     return FundingFilters(first, last, currency, _constant_on(values.get("rates"), today=today))
 
 
-def _data(filters: FundingFilters) -> reporting.FundingFigures:
+def _data(filters: FundingFilters) -> funding_report.FundingFigures:
     return cached(
         current_session(),
-        reporting.funding_figures,
+        funding_report.funding_figures,
         first_year=filters.first_year,
         last_year=filters.last_year,
         currency=filters.currency,
@@ -168,7 +168,7 @@ def layout(query: dict[str, str]) -> Any:
     )
 
 
-def _stamp(filters: FundingFilters, data: reporting.FundingFigures) -> list[tuple[str, Any]]:
+def _stamp(filters: FundingFilters, data: funding_report.FundingFigures) -> list[tuple[str, Any]]:
     return [
         ("filters", params.to_search(filters.query())),
         ("as of", date.today()),

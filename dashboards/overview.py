@@ -14,7 +14,7 @@ from dash import Input, Output, html
 from coordapp import disclosure
 from coordapp.extensions import current_session
 from coordapp.reporting import disclosed
-from coordapp.reporting import service as reporting
+from coordapp.reporting import growth as growth_report
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import (
@@ -43,9 +43,9 @@ def parse(values: dict[str, Any]) -> OverviewFilters:
     )
 
 
-def _data(filters: OverviewFilters, *, suppress: bool) -> reporting.Overview:
+def _data(filters: OverviewFilters, *, suppress: bool) -> growth_report.Overview:
     data = cached(
-        current_session(), reporting.overview, today=date.today(), currency=filters.currency
+        current_session(), growth_report.overview, today=date.today(), currency=filters.currency
     )
     return disclosed.overview(data, viewer_can_see_exact=not suppress)
 
@@ -58,7 +58,7 @@ def format_value(value: Decimal, unit: str) -> str:
     return f"{unit} {value:,.0f}"
 
 
-def change_text(kpi: reporting.Kpi) -> str:
+def change_text(kpi: growth_report.Kpi) -> str:
     """``+3 (+6 %)``: the change against the same day last year, and its percentage."""
     if disclosure.is_hidden(kpi.value) or disclosure.is_hidden(kpi.previous):
         return f"change not shown ({disclosure.marker()} people)"
@@ -71,11 +71,11 @@ def change_text(kpi: reporting.Kpi) -> str:
     return f"{sign}{amount}{pct}"
 
 
-def format_change(kpi: reporting.Kpi) -> str:
+def format_change(kpi: growth_report.Kpi) -> str:
     return f"{change_text(kpi)} vs same day last year"
 
 
-def kpi_table(data: reporting.Overview) -> dbc.Table:
+def kpi_table(data: growth_report.Overview) -> dbc.Table:
     """The tiles' figures side by side with last year's, for reading across (and for screen
     readers, which the tile grid serves less well)."""
     head = html.Thead(
@@ -106,7 +106,7 @@ def kpi_table(data: reporting.Overview) -> dbc.Table:
     return dbc.Table([head, body], size="sm", hover=True, className="mb-0 small", id="kpi-table")
 
 
-def tiles(data: reporting.Overview) -> list[Any]:
+def tiles(data: growth_report.Overview) -> list[Any]:
     return [
         kpi_tile(
             k.label,

@@ -13,7 +13,7 @@ from dash import Input, Output, dcc, html
 
 from coordapp.extensions import current_session
 from coordapp.partners import service as partners
-from coordapp.reporting import service as reporting
+from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import (
@@ -32,7 +32,7 @@ SLUG = "partnerships"
 TITLE = "Partnerships"
 STATUSES = tuple(s.value for s in partners.AgreementState)
 RENEWALS_TITLE = (
-    f"{partners.RENEWALS_DUE_LABEL} (renewal date within {reporting.RENEWAL_WINDOW_DAYS} days "
+    f"{partners.RENEWALS_DUE_LABEL} (renewal date within {partners.RENEWAL_WINDOW_DAYS} days "
     "or overdue)"
 )
 
@@ -46,9 +46,12 @@ def parse(values: dict[str, Any]) -> PartnershipFilters:
     return PartnershipFilters(status=params.choice(values.get("status"), STATUSES))
 
 
-def _data(filters: PartnershipFilters) -> reporting.PartnershipFigures:
+def _data(filters: PartnershipFilters) -> partnership_report.PartnershipFigures:
     return cached(
-        current_session(), reporting.partnership_figures, on=date.today(), status=filters.status
+        current_session(),
+        partnership_report.partnership_figures,
+        on=date.today(),
+        status=filters.status,
     )
 
 
@@ -61,7 +64,7 @@ def layout(query: dict[str, str]) -> Any:
                 "All unarchived agreements by their status today (an active agreement past its "
                 "end date is expired, not in force); by type, pillar and partner kind for the "
                 "status chosen; agreements in force whose renewal date (end date minus notice) "
-                f"falls in the next {reporting.RENEWAL_WINDOW_DAYS} days or has passed.",
+                f"falls in the next {partners.RENEWAL_WINDOW_DAYS} days or has passed.",
             ),
             filter_bar(
                 labelled(
@@ -110,7 +113,7 @@ def layout(query: dict[str, str]) -> Any:
     )
 
 
-def tiles(data: reporting.PartnershipFigures) -> list[Any]:
+def tiles(data: partnership_report.PartnershipFigures) -> list[Any]:
     """The three headline figures, each from its one definition in ``coordapp.partners``."""
     return [
         kpi_tile(
@@ -123,7 +126,7 @@ def tiles(data: reporting.PartnershipFigures) -> list[Any]:
             partners.RENEWALS_DUE_LABEL,
             f"{len(data.renewals):,}",
             detail=(
-                f"renewal date within {reporting.RENEWAL_WINDOW_DAYS} days: "
+                f"renewal date within {partners.RENEWAL_WINDOW_DAYS} days: "
                 f"{sum(r.overdue(data.on) for r in data.renewals)} overdue"
             ),
             figure="renewals_due",
@@ -137,7 +140,7 @@ def tiles(data: reporting.PartnershipFigures) -> list[Any]:
     ]
 
 
-def status_pairs(data: reporting.PartnershipFigures) -> list[tuple[str, int]]:
+def status_pairs(data: partnership_report.PartnershipFigures) -> list[tuple[str, int]]:
     """The by-status counts with their labels ("Active (in force)", "Expired (end date …)")."""
     return [
         (partners.agreement_state_label(partners.AgreementState(key)), count)
@@ -145,11 +148,11 @@ def status_pairs(data: reporting.PartnershipFigures) -> list[tuple[str, int]]:
     ]
 
 
-def renewals_table(data: reporting.PartnershipFigures) -> Any:
+def renewals_table(data: partnership_report.PartnershipFigures) -> Any:
     if not data.renewals:
         return empty_state(
             f"No agreement in force reaches its renewal date in the next "
-            f"{reporting.RENEWAL_WINDOW_DAYS} days, and none is overdue."
+            f"{partners.RENEWAL_WINDOW_DAYS} days, and none is overdue."
         )
     return dbc.Table(
         [
@@ -188,7 +191,7 @@ def renewals_table(data: reporting.PartnershipFigures) -> Any:
 
 
 def _stamp(
-    filters: PartnershipFilters, data: reporting.PartnershipFigures
+    filters: PartnershipFilters, data: partnership_report.PartnershipFigures
 ) -> list[tuple[str, Any]]:
     return [
         ("filters", params.to_search({"status": filters.status}) or "all statuses"),

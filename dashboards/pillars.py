@@ -13,7 +13,7 @@ from dash import Input, Output, dcc, html
 
 from coordapp.extensions import current_session
 from coordapp.labels import label
-from coordapp.reporting import service as reporting
+from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import Page, chart_card, empty_state, fid, filter_bar, labelled, page_header
@@ -30,7 +30,7 @@ class PillarFilters:
 
 def parse(values: dict[str, Any], *, today: date | None = None) -> PillarFilters:
     today = today or date.today()
-    years = cached(current_session(), reporting.target_years)
+    years = cached(current_session(), pillar_report.target_years)
     default = today.year if (today.year in years or not years) else max(years)
     lowest = min(years, default=today.year)
     highest = max(max(years, default=today.year), today.year)
@@ -39,9 +39,9 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> PillarFilters
     )
 
 
-def _data(filters: PillarFilters) -> reporting.PillarFigures:
+def _data(filters: PillarFilters) -> pillar_report.PillarFigures:
     return cached(
-        current_session(), reporting.pillar_progress, year=filters.year, today=date.today()
+        current_session(), pillar_report.pillar_progress, year=filters.year, today=date.today()
     )
 
 
@@ -59,7 +59,7 @@ def _exact(figure: str, value: Decimal) -> dict[str, Any]:
     return {"data-figure": figure, "data-value": str(value)}
 
 
-def progress_table(data: reporting.PillarFigures) -> Any:
+def progress_table(data: pillar_report.PillarFigures) -> Any:
     if data.is_empty:
         return empty_state(f"No pillar targets set for {data.year}.")
     header = (
@@ -121,7 +121,7 @@ def progress_table(data: reporting.PillarFigures) -> Any:
 
 def layout(query: dict[str, str]) -> Any:
     filters = parse(query)
-    years = cached(current_session(), reporting.target_years)
+    years = cached(current_session(), pillar_report.target_years)
     options = sorted(set(years) | {filters.year})
     return html.Div(
         [

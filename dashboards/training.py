@@ -13,8 +13,9 @@ from dash import Input, Output, dcc, html
 from coordapp import disclosure
 from coordapp.extensions import current_session
 from coordapp.reporting import disclosed
-from coordapp.reporting import service as reporting
+from coordapp.reporting import training as training_report
 from coordapp.reporting.cache import cached
+from coordapp.reporting.common import pillars
 from coordapp.training.models import TrainingKind
 from dashboards import exports, figures, params
 from dashboards.layout import (
@@ -62,7 +63,7 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> TrainingFilte
         lowest=FIRST_YEAR,
         highest=today.year,
     )
-    pillar_codes = [code for code, _ in cached(current_session(), reporting.pillars)]
+    pillar_codes = [code for code, _ in cached(current_session(), pillars)]
     return TrainingFilters(
         first,
         last,
@@ -71,10 +72,10 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> TrainingFilte
     )
 
 
-def _data(filters: TrainingFilters, *, suppress: bool) -> reporting.TrainingFigures:
+def _data(filters: TrainingFilters, *, suppress: bool) -> training_report.TrainingFigures:
     data = cached(
         current_session(),
-        reporting.training_figures,
+        training_report.training_figures,
         first_year=filters.first_year,
         last_year=filters.last_year,
         kind=filters.kind,
@@ -89,8 +90,7 @@ def layout(query: dict[str, str]) -> Any:
     filters = parse(query, today=today)
     years = year_options(FIRST_YEAR, today.year)
     pillar_options = [
-        {"label": name, "value": code}
-        for code, name in cached(current_session(), reporting.pillars)
+        {"label": name, "value": code} for code, name in cached(current_session(), pillars)
     ]
     return html.Div(
         [

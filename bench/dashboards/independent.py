@@ -1,7 +1,7 @@
 """Independent hand-written SQL for the dashboards' figures, and a whole-result comparison.
 
 Each figure's rule is written here again as plain PostgreSQL from its description (docstrings of
-``coordapp.reporting.service``, ``coordapp.funding.conversion``, ``coordapp.partners.service``),
+``coordapp.reporting``, ``coordapp.funding.conversion``, ``coordapp.partners.service``),
 not from the service's SQLAlchemy. ``compare(session, params)`` runs both and returns every
 difference (row by row; money to the cent), ``[]`` when they agree. PostgreSQL only: the
 statements use ``LATERAL``, ``string_agg`` and ``DISTINCT ON``.
@@ -20,7 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bench import queries
-from coordapp.reporting import service as reporting
+from coordapp.reporting import activity as activity_report
+from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import growth as growth_report
+from coordapp.reporting import partnerships as partnership_report
+from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting import service as funding_report
+from coordapp.reporting import training as training_report
+from coordapp.reporting.common import FIRST_YEAR
 
 CENT = Decimal("0.01")
 
@@ -106,7 +113,7 @@ def _summary(s: Any) -> tuple[Any, ...]:
 
 
 def map_service(session: Session, p: Params) -> dict[str, Any]:
-    m = reporting.coverage_map(session, on=p.today, region=None)
+    m = coverage_report.coverage_map(session, on=p.today, region=None)
     return {
         "countries": sorted(
             (
@@ -202,7 +209,7 @@ def panel_independent(session: Session, p: Params) -> dict[str, Any]:
 
 
 def panel_service(session: Session, p: Params) -> dict[str, Any]:
-    c = reporting.country_panel(session, code=p.busiest_country, on=p.today)
+    c = coverage_report.country_panel(session, code=p.busiest_country, on=p.today)
     assert c is not None  # noqa: S101  (the busiest country exists)
     return {
         "coverage": (c.status.value, c.member_since),
@@ -343,7 +350,7 @@ def overview_independent(session: Session, p: Params) -> dict[str, Any]:
             ("participants", counts[label].participants),
         ):
             kpis[key].append(value)
-    rows = session.execute(sa.text(GROWTH_SQL), {"today": p.today, "first": reporting.FIRST_YEAR})
+    rows = session.execute(sa.text(GROWTH_SQL), {"today": p.today, "first": FIRST_YEAR})
     return {
         "kpis": sorted((k, *v) for k, v in kpis.items()),
         "growth": [tuple(r) for r in rows],
@@ -351,7 +358,7 @@ def overview_independent(session: Session, p: Params) -> dict[str, Any]:
 
 
 def overview_service(session: Session, p: Params) -> dict[str, Any]:
-    o = reporting.overview(session, today=p.today, currency="EUR")
+    o = growth_report.overview(session, today=p.today, currency="EUR")
     return {
         "kpis": sorted((k.key, k.value, k.previous) for k in o.kpis),
         "growth": [
@@ -421,7 +428,7 @@ def partnerships_independent(session: Session, p: Params) -> dict[str, Any]:
 
 
 def partnerships_service(session: Session, p: Params) -> dict[str, Any]:
-    f = reporting.partnership_figures(session, on=p.today, status=None)
+    f = partnership_report.partnership_figures(session, on=p.today, status=None)
     return {
         "status": set(f.by_status),
         "type": set(f.by_type),
@@ -621,7 +628,7 @@ def funding_independent(session: Session, p: Params) -> dict[str, Any]:
 
 
 def funding_service(session: Session, p: Params) -> dict[str, Any]:
-    f = reporting.funding_figures(session, **p.funding, until=p.today)
+    f = funding_report.funding_figures(session, **p.funding, until=p.today)
     return {
         "by_year": [(y.year, y.pledged, y.received) for y in f.by_year],
         "by_pillar": sorted((r.year, r.pillar, r.pledged, r.received) for r in f.by_pillar),
@@ -695,7 +702,7 @@ def training_independent(session: Session, p: Params) -> dict[str, Any]:
 
 
 def training_service(session: Session, p: Params) -> dict[str, Any]:
-    f = reporting.training_figures(session, **p.training, until=p.today)
+    f = training_report.training_figures(session, **p.training, until=p.today)
 
     def counts(rows: Any) -> list[Any]:
         return sorted((r.year, r.key, r.events, r.participants) for r in rows)
@@ -858,7 +865,7 @@ def pillars_independent(session: Session, p: Params) -> dict[str, Any]:
 
 def pillars_service(session: Session, p: Params) -> dict[str, Any]:
     year = pillar_year(session, p.today)
-    f = reporting.pillar_progress(session, year=year, today=p.today)
+    f = pillar_report.pillar_progress(session, year=year, today=p.today)
     return {
         "year": year,
         "rows": sorted(
@@ -928,8 +935,10 @@ def activity_independent(session: Session, p: Params) -> dict[str, Any]:
 
 
 def activity_service(session: Session, p: Params) -> dict[str, Any]:
-    metric = reporting.metrics(session)[0].code
-    f = reporting.hotline_activity(session, metric_code=metric, group_by="region", **p.activity)
+    metric = activity_report.metrics(session)[0].code
+    f = activity_report.hotline_activity(
+        session, metric_code=metric, group_by="region", **p.activity
+    )
 
     def points(rows: Any) -> list[Any]:
         return sorted((x.period_start, x.group, x.version, x.value, x.hotlines) for x in rows)

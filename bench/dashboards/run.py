@@ -44,7 +44,13 @@ from bench import databases
 from bench.dashboards import naive
 from bench.dashboards.generate import load_database, release_database
 from bench.run import _sqlite_version
-from coordapp.reporting import service as reporting
+from coordapp.reporting import activity as activity_report
+from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import growth as growth_report
+from coordapp.reporting import partnerships as partnership_report
+from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting import service as funding_report
+from coordapp.reporting import training as training_report
 from coordapp.reporting.cache import ReportCache
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -64,7 +70,7 @@ def _close(a: float, b: float, tolerance: float = 0.05) -> bool:
     return abs(float(a) - float(b)) <= tolerance
 
 
-def _check_map(service: reporting.CoverageMap, other: dict) -> list[str]:
+def _check_map(service: coverage_report.CoverageMap, other: dict) -> list[str]:
     got = {
         "countries_covered": service.countries_covered,
         "territories_covered": service.territories_covered,
@@ -74,7 +80,7 @@ def _check_map(service: reporting.CoverageMap, other: dict) -> list[str]:
     return [] if got == want else [f"map: service {got} naive {want}"]
 
 
-def _check_funding(service: reporting.FundingFigures, other: dict) -> list[str]:
+def _check_funding(service: funding_report.FundingFigures, other: dict) -> list[str]:
     """Each year's totals to the cent (the naive side sums floats: one cent of slack), the rate
     dates applied and the currencies left out."""
     problems = []
@@ -96,18 +102,18 @@ def _check_funding(service: reporting.FundingFigures, other: dict) -> list[str]:
     return problems
 
 
-def _check_training(service: reporting.TrainingFigures, other: dict) -> list[str]:
+def _check_training(service: training_report.TrainingFigures, other: dict) -> list[str]:
     got = {(r.year, r.key): (r.events, r.participants) for r in service.by_kind}
     return [] if got == other["by_kind"] else ["training by kind differs"]
 
 
-def _check_partnerships(service: reporting.PartnershipFigures, other: dict) -> list[str]:
+def _check_partnerships(service: partnership_report.PartnershipFigures, other: dict) -> list[str]:
     got = (dict(service.by_status), len(service.renewals))
     want = (other["by_status"], other["renewals"])
     return [] if got == want else [f"partnerships: service {got} naive {want}"]
 
 
-def _check_activity(service: reporting.ActivityFigures, other: dict) -> list[str]:
+def _check_activity(service: activity_report.ActivityFigures, other: dict) -> list[str]:
     got = {p.period_start: float(p.value) for p in service.by_period}
     bad = [k for k in got if not _close(got[k], other["by_period"].get(k, -1))]
     return (
@@ -117,14 +123,14 @@ def _check_activity(service: reporting.ActivityFigures, other: dict) -> list[str
     )
 
 
-def _check_panel(service: reporting.CountryPanel | None, other: dict) -> list[str]:
+def _check_panel(service: coverage_report.CountryPanel | None, other: dict) -> list[str]:
     assert service is not None
     got = (service.trainings_attended, service.participants_trained, len(service.partners))
     want = (other["trainings"], other["participants"], other["partners"])
     return [] if got == want else [f"panel: service {got} naive {want}"]
 
 
-def _check_overview(service: reporting.Overview, other: dict) -> list[str]:
+def _check_overview(service: growth_report.Overview, other: dict) -> list[str]:
     growth = {p.year: p.member_hotlines for p in service.growth}
     return [] if growth == other["growth"] else ["overview growth differs"]
 
@@ -141,63 +147,63 @@ def measures(busiest_country: str) -> list[Measure]:
     return [
         Measure(
             "map (coverage_map)",
-            reporting.coverage_map,
+            coverage_report.coverage_map,
             {"on": ON, "region": None},
             lambda s: naive.coverage_map(s, on=ON),
             _check_map,
         ),
         Measure(
             "map panel (country_panel)",
-            reporting.country_panel,
+            coverage_report.country_panel,
             {"code": busiest_country, "on": ON},
             lambda s: naive.country_panel(s, code=busiest_country, on=ON),
             _check_panel,
         ),
         Measure(
             "overview",
-            reporting.overview,
+            growth_report.overview,
             {"today": ON, "currency": "EUR"},
             lambda s: naive.overview(s, today=ON),
             _check_overview,
         ),
         Measure(
             "partnerships",
-            reporting.partnership_figures,
+            partnership_report.partnership_figures,
             {"on": ON, "status": None},
             lambda s: naive.partnerships(s, on=ON),
             _check_partnerships,
         ),
         Measure(
             "funding",
-            reporting.funding_figures,
+            funding_report.funding_figures,
             funding_kwargs,
             lambda s: naive.funding(s, **funding_kwargs),
             _check_funding,
         ),
         Measure(
             "funding (USD, constant rates)",
-            reporting.funding_figures,
+            funding_report.funding_figures,
             constant_kwargs,
             lambda s: naive.funding(s, **constant_kwargs),
             _check_funding,
         ),
         Measure(
             "training",
-            reporting.training_figures,
+            training_report.training_figures,
             {**training_kwargs, "kind": None, "pillar": None},
             lambda s: naive.training(s, **training_kwargs),
             _check_training,
         ),
         Measure(
             "pillars",
-            reporting.pillar_progress,
+            pillar_report.pillar_progress,
             {"year": 2025, "today": ON},
             lambda s: naive.pillars(s, year=2025, today=ON),
             _no_check,
         ),
         Measure(
             "activity",
-            reporting.hotline_activity,
+            activity_report.hotline_activity,
             {**activity_kwargs, "group_by": "region", "region": None},
             lambda s: naive.activity(s, **activity_kwargs),
             _check_activity,

@@ -29,7 +29,7 @@ from coordapp.partners import service as partners
 from coordapp.partners.models import Partnership
 from coordapp.pillars import service as pillars
 from coordapp.reporting import disclosed
-from coordapp.reporting import service as reporting
+from coordapp.reporting import training as training_report
 from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineStatistic
 from coordapp.training import service as training
@@ -226,7 +226,7 @@ def training_summary(
 ) -> dict[str, Any]:
     if last_year < first_year:
         raise ValidationError("to_year", "The last year cannot be before the first year.")
-    figures = reporting.training_figures(
+    figures = training_report.training_figures(
         session, first_year=first_year, last_year=last_year, until=today or date.today()
     )
     figures = disclosed.training(figures, viewer_can_see_exact=viewer_can_see_exact)

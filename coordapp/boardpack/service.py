@@ -23,7 +23,11 @@ from coordapp.network.models import (
 )
 from coordapp.partners import service as partners
 from coordapp.reference.models import Country
-from coordapp.reporting import service as reporting
+from coordapp.reporting import activity as activity_report
+from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting import service as funding_report
+from coordapp.reporting import training as training_report
+from coordapp.reporting.common import period_end
 
 FIRST_YEAR = 1999  # the network's founding year: no board pack before it
 _ADMITTED = (MembershipStatus.PROVISIONAL.value, MembershipStatus.FULL.value)
@@ -73,12 +77,12 @@ class BoardPack:
     partnerships_in_force_before: int  # ... on ``previous_on``
     new_hotlines: tuple[HotlineEvent, ...]
     lapsed_hotlines: tuple[HotlineEvent, ...]
-    funding: reporting.FundingFigures
+    funding: funding_report.FundingFigures
     outstanding: funding_service.MoneyTotal  # of the year's pledges, not received by measured_on
-    training: reporting.TrainingFigures
-    pillars: reporting.PillarFigures
+    training: training_report.TrainingFigures
+    pillars: pillar_report.PillarFigures
     pipeline: tuple[PipelineEntry, ...]
-    metrics: tuple[reporting.MetricInfo, ...]
+    metrics: tuple[activity_report.MetricInfo, ...]
 
     @property
     def funding_by_pillar(self) -> tuple[PillarFunding, ...]:
@@ -89,7 +93,7 @@ class BoardPack:
         )
 
     @property
-    def funding_total(self) -> reporting.FundingYear:
+    def funding_total(self) -> funding_report.FundingYear:
         return self.funding.by_year[0]
 
     @property
@@ -214,7 +218,7 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
     """All of the year's figures, measured at year end (or ``today`` in the current year);
     money in EUR, each row at the rate of its own date (so a past year's pack never changes
     when a rate is added)."""
-    measured_on = reporting.period_end(year, today=today)
+    measured_on = period_end(year, today=today)
     previous_on = date(year - 1, 12, 31)
     return BoardPack(
         year=year,
@@ -227,16 +231,16 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         partnerships_in_force_before=partners.count_in_force(session, on=previous_on),
         new_hotlines=_new_hotlines(session, year=year, on=measured_on),
         lapsed_hotlines=_lapsed_hotlines(session, year=year, on=measured_on),
-        funding=reporting.funding_figures(
+        funding=funding_report.funding_figures(
             session, first_year=year, last_year=year, currency="EUR", until=measured_on
         ),
         outstanding=funding_service.outstanding_total(
             session, start=date(year, 1, 1), end=measured_on, on=measured_on, currency="EUR"
         ),
-        training=reporting.training_figures(
+        training=training_report.training_figures(
             session, first_year=year, last_year=year, until=measured_on
         ),
-        pillars=reporting.pillar_progress(session, year=year, today=today),
+        pillars=pillar_report.pillar_progress(session, year=year, today=today),
         pipeline=_pipeline(session, on=measured_on),
-        metrics=reporting.metrics(session),
+        metrics=activity_report.metrics(session),
     )

@@ -108,13 +108,13 @@ FIGURES: tuple[Figure, ...] = (
         "trainings",
         "Trainings held",
         "Unarchived training events started from 1 January to the date.",
-        "coordapp.reporting.service.trainings_between",
+        "coordapp.reporting.training.trainings_between",
     ),
     Figure(
         "participants",
         "Training participants",
         "Participants of those trainings (all participations).",
-        "coordapp.reporting.service.trainings_between",
+        "coordapp.reporting.training.trainings_between",
     ),
     Figure(
         "pillar_actual",
@@ -123,7 +123,7 @@ FIGURES: tuple[Figure, ...] = (
         "(hotlines, countries, partnerships in force, partner organizations) are levels on the "
         "date, flows (trainings, participants, hotlines trained, money received, targets "
         "advanced) count from 1 January; trainings and money count the target's pillar only.",
-        "coordapp.reporting.service.indicator_actual",
+        "coordapp.reporting.pillars.indicator_actual",
         grouped=True,
     ),
     Figure(
@@ -131,7 +131,7 @@ FIGURES: tuple[Figure, ...] = (
         "Pillar indicator expected by now",
         "A stock on the straight path from its start-of-year value to the target, a flow at "
         "target x share of the year elapsed; a past year at the whole target.",
-        "coordapp.reporting.service.expected_by_now",
+        "coordapp.reporting.pillars.expected_by_now",
         grouped=True,
     ),
     Figure(

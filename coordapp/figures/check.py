@@ -33,7 +33,10 @@ from coordapp.labels import label
 from coordapp.network import service as network
 from coordapp.partners import service as partners
 from coordapp.pillars.models import PillarIndicator
-from coordapp.reporting import service as reporting
+from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting import service as funding_report
+from coordapp.reporting import training as training_report
+from coordapp.reporting.common import period_end
 
 Values = dict[str, Decimal]
 
@@ -80,14 +83,14 @@ class CheckResult:
 
 def definitions(session: Session, *, year: int, today: date) -> Values:
     """Each figure from its one definition, for ``year`` measured on its period end."""
-    on = reporting.period_end(year, today=today)
+    on = period_end(year, today=today)
     start = date(year, 1, 1)
     coverage = network.coverage_summary(session, on=on)
-    trainings, participants = reporting.trainings_between(session, start, on)
-    money_of_year = reporting.funding_figures(
+    trainings, participants = training_report.trainings_between(session, start, on)
+    money_of_year = funding_report.funding_figures(
         session, first_year=year, last_year=year, currency="EUR", until=on
     )
-    pillar_rows = reporting.pillar_progress(session, year=year, today=today).rows
+    pillar_rows = pillar_report.pillar_progress(session, year=year, today=today).rows
     pillar_values: Values = {}
     for row in pillar_rows:
         pillar_values[f"pillar_actual:{row.pillar_name}:{row.indicator}"] = row.actual
@@ -117,7 +120,7 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
     }
 
 
-def _grouped_money(data: reporting.FundingFigures) -> Values:
+def _grouped_money(data: funding_report.FundingFigures) -> Values:
     found: Values = {}
     for row in data.by_pillar:
         found[f"pledged_by_pillar:{row.pillar}"] = row.pledged
@@ -463,7 +466,7 @@ def read_board_pack_xlsx(client: FlaskClient, *, year: int) -> Values:
 
 
 def read_api(session: Session, *, year: int, today: date) -> Values:
-    on = reporting.period_end(year, today=today)
+    on = period_end(year, today=today)
     coverage = api.jsonable(api.coverage(session, on=on))["summary"]
     money_summary = api.funding_summary(session, year=year, today=today)
     # Read as a manager reads it (the check compares exact figures; readers below manager see
@@ -503,7 +506,7 @@ def check(
     """
     result = CheckResult(
         year=year,
-        measured_on=reporting.period_end(year, today=today),
+        measured_on=period_end(year, today=today),
         definitions=definitions(session, year=year, today=today),
     )
     readers: dict[str, Callable[[], Values]] = {}

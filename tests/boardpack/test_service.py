@@ -11,7 +11,10 @@ from coordapp.boardpack import service, workbook
 from coordapp.demo.service import load_demo
 from coordapp.network import service as network
 from coordapp.network.models import ExpansionStage, MembershipStatus
-from coordapp.reporting import service as reporting
+from coordapp.reporting import activity as activity_report
+from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting import service as funding_report
+from coordapp.reporting import training as training_report
 from tests import factories
 
 TODAY = date(2026, 11, 26)
@@ -30,18 +33,18 @@ def test_figures_equal_the_services_for_the_same_year(demo: Session, year: int) 
     assert pack.measured_on == end and pack.previous_on == date(year - 1, 12, 31)
     assert pack.coverage == network.coverage_summary(demo, on=end)
     assert pack.coverage_before == network.coverage_summary(demo, on=date(year - 1, 12, 31))
-    funding = reporting.funding_figures(demo, first_year=year, last_year=year, currency="EUR")
+    funding = funding_report.funding_figures(demo, first_year=year, last_year=year, currency="EUR")
     assert pack.funding == funding
     assert pack.funding_total.pledged == funding.by_year[0].pledged
     assert {(f.pillar, f.pledged, f.received) for f in pack.funding_by_pillar} == {
         (f.pillar, f.pledged, f.received) for f in funding.by_pillar if f.year == year
     }
     assert pack.rates_note == funding.rates.note and "EUR" in pack.rates_note
-    training = reporting.training_figures(demo, first_year=year, last_year=year)
+    training = training_report.training_figures(demo, first_year=year, last_year=year)
     assert pack.training == training
     assert pack.training_participants == sum(t.participants for t in training.by_kind)
-    assert pack.pillars == reporting.pillar_progress(demo, year=year, today=TODAY)
-    assert pack.metrics == reporting.metrics(demo)
+    assert pack.pillars == pillar_report.pillar_progress(demo, year=year, today=TODAY)
+    assert pack.metrics == activity_report.metrics(demo)
     assert all(f"{m.code} v{m.version}" in pack.metric_versions for m in pack.metrics)
 
 

@@ -19,7 +19,7 @@ from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.network.service import countries_in_pipeline, coverage_summary
 from coordapp.partners import service as partners
 from coordapp.pillars.models import PillarIndicator
-from coordapp.reporting import service as reporting
+from coordapp.reporting import pillars as pillar_report
 from dashboards import pillars as pillars_page
 from tests import factories
 from tests.dashboards.conftest import call, filter_id, prop, result, texts
@@ -462,7 +462,7 @@ def test_pillar_table_shows_type_start_and_expected_like_the_board_pack(
             indicator=PillarIndicator.TRAININGS_HELD,
             value="4",
         )
-        data = reporting.pillar_progress(s, year=TODAY.year, today=TODAY)
+        data = pillar_report.pillar_progress(s, year=TODAY.year, today=TODAY)
         pack = boardpack.board_pack(s, year=TODAY.year, today=TODAY)
     body = result(call(viewer, PILLARS, [prop(filter_id("year"), "value", TODAY.year)]))
     rows = body["pl-table"]["children"]["props"]["children"][1]["props"]["children"]

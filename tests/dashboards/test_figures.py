@@ -11,15 +11,19 @@ from coordapp.funding.conversion import RateSpan
 from coordapp.network.models import ExpansionStage
 from coordapp.network.service import CoverageStatus, CoverageSummary
 from coordapp.pillars.models import PillarIndicator
-from coordapp.reporting import service as reporting
+from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import growth as growth_report
+from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting import service as funding_report
+from coordapp.reporting.common import RateInfo
 from dashboards import exports, figures, params
 from dashboards.geo import world_shapes
 
 
 def country(
     code: str, alpha3: str, name: str, status: CoverageStatus, **extra: object
-) -> reporting.MapCountry:
-    return reporting.MapCountry(
+) -> coverage_report.MapCountry:
+    return coverage_report.MapCountry(
         code=code,
         alpha3=alpha3,
         name=name,
@@ -31,7 +35,7 @@ def country(
     )
 
 
-COVERAGE = reporting.CoverageMap(
+COVERAGE = coverage_report.CoverageMap(
     on=date(2001, 12, 31),
     region=None,
     countries=(
@@ -102,7 +106,7 @@ def test_coverage_map_figure() -> None:
 
 
 def test_map_hover_shows_names_as_text_not_markup() -> None:
-    hostile = reporting.CoverageMap(
+    hostile = coverage_report.CoverageMap(
         on=COVERAGE.on,
         region=None,
         countries=(
@@ -128,7 +132,7 @@ def test_map_hover_shows_names_as_text_not_markup() -> None:
 
 
 def test_region_map_zooms_to_its_countries() -> None:
-    europe = reporting.CoverageMap(
+    europe = coverage_report.CoverageMap(
         on=COVERAGE.on,
         region="Europe",
         countries=COVERAGE.countries[:1],
@@ -141,34 +145,36 @@ def test_region_map_zooms_to_its_countries() -> None:
 
 def test_growth_figure_and_its_empty_state() -> None:
     growth = (
-        reporting.GrowthPoint(1999, date(1999, 12, 31), 8, 8, 0, 7, 1),
-        reporting.GrowthPoint(2000, date(2000, 12, 31), 9, 8, 1, 8, 2),
+        growth_report.GrowthPoint(1999, date(1999, 12, 31), 8, 8, 0, 7, 1),
+        growth_report.GrowthPoint(2000, date(2000, 12, 31), 9, 8, 1, 8, 2),
     )
     fig = figures.growth_figure(growth)
     assert [list(t.y) for t in fig.data] == [[8, 8], [0, 1], [7, 8], [1, 2]]
     assert [t.name for t in fig.data][2:] == ["Countries covered", "Territories covered"]
-    empty = figures.growth_figure((reporting.GrowthPoint(1999, date(1999, 12, 31), 0, 0, 0, 0),))
+    empty = figures.growth_figure(
+        (growth_report.GrowthPoint(1999, date(1999, 12, 31), 0, 0, 0, 0),)
+    )
     assert "No member hotlines" in empty.layout.annotations[0].text
 
 
 def test_funding_figure_plots_decimals_as_floats() -> None:
-    data = reporting.FundingFigures(
+    data = funding_report.FundingFigures(
         first_year=2024,
         last_year=2025,
-        rates=reporting.RateInfo(
+        rates=RateInfo(
             "EUR", spans=(RateSpan("USD", date(2025, 12, 1), date(2025, 12, 1), False),)
         ),
         by_year=(
-            reporting.FundingYear(2024, Decimal("1300.00"), Decimal("400.00")),
-            reporting.FundingYear(2025, Decimal("0.00"), Decimal("0.00")),
+            funding_report.FundingYear(2024, Decimal("1300.00"), Decimal("400.00")),
+            funding_report.FundingYear(2025, Decimal("0.00"), Decimal("0.00")),
         ),
         by_pillar=(
-            reporting.FundingPillarYear(
+            funding_report.FundingPillarYear(
                 2024, "Capacity Building", Decimal("900.00"), Decimal("240.00")
             ),
         ),
         by_funder=(("Funder", "industry", Decimal("800.00"), Decimal("400.00")),),
-        by_kind=(reporting.FundingShare("industry", Decimal("800.00"), Decimal("400.00")),),
+        by_kind=(funding_report.FundingShare("industry", Decimal("800.00"), Decimal("400.00")),),
     )
     fig = figures.funding_by_year_figure(data)
     assert list(fig.data[0].y) == [1300.0, 0.0] and list(fig.data[1].y) == [400.0, 0.0]
@@ -179,7 +185,7 @@ def test_funding_figure_plots_decimals_as_floats() -> None:
 
 def test_pillar_figure_colours_the_signal() -> None:
     rows = (
-        reporting.PillarProgress(
+        pillar_report.PillarProgress(
             "cb",
             "Capacity Building",
             PillarIndicator.TRAININGS_HELD,
@@ -188,7 +194,7 @@ def test_pillar_figure_colours_the_signal() -> None:
             Decimal(3),
             Decimal(2),
         ),
-        reporting.PillarProgress(
+        pillar_report.PillarProgress(
             "cb",
             "Capacity Building",
             PillarIndicator.HOTLINES_TRAINED,
@@ -198,7 +204,7 @@ def test_pillar_figure_colours_the_signal() -> None:
             Decimal(5),
         ),
     )
-    data = reporting.PillarFigures(2026, date(2026, 6, 30), Decimal("0.5"), None, rows)
+    data = pillar_report.PillarFigures(2026, date(2026, 6, 30), Decimal("0.5"), None, rows)
     bar = figures.pillar_progress_figure(data).data[0]
     assert list(bar.x) == [10.0, 75.0]  # reversed: the first row is drawn at the top
     assert list(bar.marker.color) == [figures.BEHIND, figures.ON_TRACK]

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from coordapp.funding import checks, service
 from coordapp.funding.models import FundingCommitment, FundingReceipt
-from coordapp.reporting import service as reporting
+from coordapp.reporting import service as funding_report
 from tests import factories
 from tests.funding.test_views import LAST_YEAR, TODAY, Ids, InApp, SignedIn, arrange, form
 
@@ -91,7 +91,7 @@ def test_a_receipt_no_rate_converts_is_saved_with_a_link_to_add_the_rate(
     detail = client.get(f"/commitments/{ids.commitment}").data.decode()
     assert "without AED 500.00: no rate on or before the row&#39;s date" in detail
     with in_app() as s:
-        figures = reporting.funding_figures(
+        figures = funding_report.funding_figures(
             s, first_year=TODAY.year, last_year=TODAY.year, currency="EUR", until=TODAY
         )
         assert "left out (no rate on or before the row's date): AED 500.00" in figures.rates.note

@@ -20,7 +20,10 @@ from coordapp.main import service as main
 from coordapp.partners import service as partners
 from coordapp.partners.models import Partnership, PartnershipStatus
 from coordapp.pillars.models import Pillar, PillarIndicator
-from coordapp.reporting import service as reporting
+from coordapp.reporting import growth as growth_report
+from coordapp.reporting import partnerships as partnership_report
+from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting.common import one_year_before
 from dashboards import partnerships as partnerships_page
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -82,14 +85,14 @@ def test_every_surface_shows_the_same_partnership_figures_today(
         assert attention["renewals"].count == renewals
         assert attention["expired"].count == expired
         # The Overview dashboard's KPI tile.
-        kpis = {k.key: k for k in reporting.overview(s, today=today).kpis}
+        kpis = {k.key: k for k in growth_report.overview(s, today=today).kpis}
         assert kpis["partnerships_in_force"].value == in_force
         assert kpis["partnerships_in_force"].label == "Partnerships in force"
         assert kpis["partnerships_in_force"].previous == partners.count_in_force(
-            s, on=reporting.one_year_before(today)
+            s, on=one_year_before(today)
         )
         # The Partnerships dashboard: tiles, the by-status chart and the renewals table.
-        data = reporting.partnership_figures(s, on=today)
+        data = partnership_report.partnership_figures(s, on=today)
         assert data.in_force == in_force and data.expired == expired
         assert dict(data.by_status)["active"] == in_force
         assert dict(data.by_status)["expired"] == expired
@@ -99,7 +102,7 @@ def test_every_surface_shows_the_same_partnership_figures_today(
         # The pillar indicators (this year, measured today) and the board pack.
         pillar_id = s.scalar(sa.select(Pillar.id).limit(1))
         assert pillar_id is not None
-        actual, _ = reporting.indicator_actual(
+        actual, _ = pillar_report.indicator_actual(
             s,
             indicator=PillarIndicator.ACTIVE_PARTNERSHIPS,
             pillar_id=pillar_id,
@@ -131,7 +134,7 @@ def test_a_past_year_is_measured_by_the_same_rule(session: Session) -> None:
     )
     pillar_id = session.scalar(sa.select(Pillar.id).limit(1))
     assert pillar_id is not None
-    actual, _ = reporting.indicator_actual(
+    actual, _ = pillar_report.indicator_actual(
         session,
         indicator=PillarIndicator.ACTIVE_PARTNERSHIPS,
         pillar_id=pillar_id,

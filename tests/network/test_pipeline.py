@@ -15,7 +15,8 @@ from coordapp.main import service as main_service
 from coordapp.network import service
 from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.network.service import CoverageStatus
-from coordapp.reporting import service as reporting
+from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import growth as growth_report
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -176,9 +177,9 @@ def test_every_surface_shows_the_same_pipeline_on_the_demo(
         assert "KE" not in {t.country_code for t in listed}
         assert count == len(listed) > 5
         assert service.coverage_summary(s, on=today).countries_in_pipeline == count
-        assert reporting.coverage_map(s, on=today).count(CoverageStatus.PIPELINE) == count
+        assert coverage_report.coverage_map(s, on=today).count(CoverageStatus.PIPELINE) == count
         (covered,) = [
-            k for k in reporting.overview(s, today=today).kpis if k.key == "countries_covered"
+            k for k in growth_report.overview(s, today=today).kpis if k.key == "countries_covered"
         ]
         assert covered.note == f"sovereign states · {count} more in the expansion pipeline"
         pack = boardpack.board_pack(s, year=today.year, today=today)

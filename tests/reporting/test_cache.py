@@ -16,7 +16,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from coordapp.network.models import MembershipStatus
-from coordapp.reporting import service as reporting
+from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import service as funding_report
 from coordapp.reporting.cache import (
     REDIS_TTL,
     ReportCache,
@@ -30,14 +31,14 @@ from tests import factories
 def test_cached_until_a_write_bumps_the_data_version(session: Session) -> None:
     cache = ReportCache()
     on = date(2020, 1, 1)
-    first = cache.call(session, reporting.coverage_map, on=on, region=None)
-    again = cache.call(session, reporting.coverage_map, on=on, region=None)
+    first = cache.call(session, coverage_report.coverage_map, on=on, region=None)
+    again = cache.call(session, coverage_report.coverage_map, on=on, region=None)
     assert again is first and (cache.hits, cache.misses) == (1, 1)
-    other = cache.call(session, reporting.coverage_map, on=on, region="Europe")
+    other = cache.call(session, coverage_report.coverage_map, on=on, region="Europe")
     assert other is not first and cache.misses == 2
 
     factories.hotline(session, country="AT", events=[(date(2019, 1, 1), MembershipStatus.FULL)])
-    fresh = cache.call(session, reporting.coverage_map, on=on, region=None)
+    fresh = cache.call(session, coverage_report.coverage_map, on=on, region=None)
     assert fresh is not first
     assert fresh.countries_covered == first.countries_covered + 1
 
@@ -45,9 +46,9 @@ def test_cached_until_a_write_bumps_the_data_version(session: Session) -> None:
 def test_the_cache_is_bounded(session: Session) -> None:
     cache = ReportCache(max_entries=2)
     for year in (2001, 2002, 2003):
-        cache.call(session, reporting.coverage_map, on=date(year, 1, 1), region=None)
+        cache.call(session, coverage_report.coverage_map, on=date(year, 1, 1), region=None)
     assert len(cache) == 2 and cache.misses == 3
-    cache.call(session, reporting.coverage_map, on=date(2003, 1, 1), region=None)
+    cache.call(session, coverage_report.coverage_map, on=date(2003, 1, 1), region=None)
     assert cache.hits == 1
     cache.clear()
     assert len(cache) == 0
@@ -88,19 +89,19 @@ def test_workers_share_results_through_redis(session: Session, redis: Redis, pre
     worker_a = ReportCache(redis=redis, key_prefix=prefix)
     worker_b = ReportCache(redis=redis, key_prefix=prefix)
 
-    computed = worker_a.call(session, reporting.coverage_map, on=on, region=None)
+    computed = worker_a.call(session, coverage_report.coverage_map, on=on, region=None)
     assert (worker_a.misses, worker_a.shared_hits) == (1, 0)
     [key] = list(redis.scan_iter(prefix + "*"))
     assert 0 < redis.ttl(key) <= REDIS_TTL
 
-    shared = worker_b.call(session, reporting.coverage_map, on=on, region=None)
+    shared = worker_b.call(session, coverage_report.coverage_map, on=on, region=None)
     assert (worker_b.misses, worker_b.shared_hits) == (0, 1)
     assert shared == computed and shared is not computed
-    assert worker_b.call(session, reporting.coverage_map, on=on, region=None) is shared
+    assert worker_b.call(session, coverage_report.coverage_map, on=on, region=None) is shared
     assert worker_b.hits == 1
 
     factories.hotline(session, country="BE", events=[(date(2019, 1, 1), MembershipStatus.FULL)])
-    fresh = worker_b.call(session, reporting.coverage_map, on=on, region=None)
+    fresh = worker_b.call(session, coverage_report.coverage_map, on=on, region=None)
     assert worker_b.misses == 1
     assert fresh.countries_covered == computed.countries_covered + 1
 
@@ -113,10 +114,10 @@ def test_money_and_dates_come_back_from_redis_exactly(
     load_demo(session, today=date(2026, 11, 26))
     kwargs = {"first_year": 2019, "last_year": 2026, "constant_on": date(2026, 11, 26)}
     computed = ReportCache(redis=redis, key_prefix=prefix).call(
-        session, reporting.funding_figures, **kwargs
+        session, funding_report.funding_figures, **kwargs
     )
     reader = ReportCache(redis=redis, key_prefix=prefix)
-    shared = reader.call(session, reporting.funding_figures, **kwargs)
+    shared = reader.call(session, funding_report.funding_figures, **kwargs)
     assert reader.shared_hits == 1
     assert shared == computed and shared.by_year
     assert all(isinstance(row.received, Decimal) for row in shared.by_year)
@@ -128,10 +129,10 @@ def test_a_redis_that_is_down_costs_one_warning_and_no_error(
 ) -> None:
     cache = ReportCache(redis=redis_client("redis://127.0.0.1:1/0"))
     with caplog.at_level(logging.WARNING, logger="coordapp.reporting.cache"):
-        first = cache.call(session, reporting.coverage_map, on=date(2020, 1, 1), region=None)
-        other = cache.call(session, reporting.coverage_map, on=date(2021, 1, 1), region=None)
-        again = cache.call(session, reporting.coverage_map, on=date(2020, 1, 1), region=None)
-    assert first == reporting.coverage_map(session, on=date(2020, 1, 1), region=None)
+        first = cache.call(session, coverage_report.coverage_map, on=date(2020, 1, 1), region=None)
+        other = cache.call(session, coverage_report.coverage_map, on=date(2021, 1, 1), region=None)
+        again = cache.call(session, coverage_report.coverage_map, on=date(2020, 1, 1), region=None)
+    assert first == coverage_report.coverage_map(session, on=date(2020, 1, 1), region=None)
     assert other.on == date(2021, 1, 1) and again is first
     warnings = [r for r in caplog.records if r.name == "coordapp.reporting.cache"]
     assert len(warnings) == 1 and "Redis report cache unavailable" in warnings[0].getMessage()
@@ -155,11 +156,11 @@ def test_redis_is_used_when_configured_outside_tests() -> None:
 def test_a_write_to_a_table_the_figure_did_not_read_keeps_it(session: Session) -> None:
     cache = ReportCache()
     on = date(2020, 1, 1)
-    first = cache.call(session, reporting.coverage_map, on=on, region=None)
+    first = cache.call(session, coverage_report.coverage_map, on=on, region=None)
     factories.rate(session, base="EUR", quote="USD", on=on, value="1.1")  # funding: not read
-    assert cache.call(session, reporting.coverage_map, on=on, region=None) is first
+    assert cache.call(session, coverage_report.coverage_map, on=on, region=None) is first
     factories.hotline(session, country="AT", events=[(date(2019, 1, 1), MembershipStatus.FULL)])
-    assert cache.call(session, reporting.coverage_map, on=on, region=None) is not first
+    assert cache.call(session, coverage_report.coverage_map, on=on, region=None) is not first
     assert (cache.hits, cache.misses) == (1, 2)
 
 
@@ -172,9 +173,9 @@ def test_a_figure_built_on_a_cached_report_depends_on_what_the_report_read(
     on = date(2020, 1, 1)
 
     def covered(s: Session) -> int:
-        return inner.call(s, reporting.coverage_map, on=on, region=None).countries_covered
+        return inner.call(s, coverage_report.coverage_map, on=on, region=None).countries_covered
 
-    inner.call(session, reporting.coverage_map, on=on, region=None)  # cached before the outer
+    inner.call(session, coverage_report.coverage_map, on=on, region=None)  # cached before the outer
     assert outer.get_or_compute(session, "covered", lambda: covered(session)) == 0
     factories.hotline(session, country="AT", events=[(date(2019, 1, 1), MembershipStatus.FULL)])
     assert outer.get_or_compute(session, "covered", lambda: covered(session)) == 1

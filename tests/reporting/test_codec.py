@@ -11,31 +11,38 @@ from sqlalchemy.orm import Session
 
 from coordapp.demo.service import load_demo
 from coordapp.network.models import MembershipStatus
+from coordapp.reporting import activity as activity_report
 from coordapp.reporting import codec
-from coordapp.reporting import service as reporting
+from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import growth as growth_report
+from coordapp.reporting import partnerships as partnership_report
+from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting import service as funding_report
+from coordapp.reporting import training as training_report
+from coordapp.reporting.common import country_codes, pillars, regions
 
 TODAY = date(2026, 11, 26)
 
 
 def real_results(session: Session) -> dict[str, Any]:
     load_demo(session, today=TODAY)
-    metric = reporting.metrics(session)[0].code
+    metric = activity_report.metrics(session)[0].code
     years = {"first_year": 2019, "last_year": 2026}
     return {
-        "regions": reporting.regions(session),
-        "country_codes": reporting.country_codes(session),
-        "pillars": reporting.pillars(session),
-        "coverage_map": reporting.coverage_map(session, on=TODAY),
-        "country_panel": reporting.country_panel(session, code="NL", on=TODAY),
-        "growth": reporting.network_growth(session, today=TODAY),
-        "overview": reporting.overview(session, today=TODAY),
-        "partnerships": reporting.partnership_figures(session, on=TODAY),
-        "funding": reporting.funding_figures(session, **years),
-        "training": reporting.training_figures(session, **years),
-        "pillar_progress": reporting.pillar_progress(session, year=2026, today=TODAY),
-        "target_years": reporting.target_years(session),
-        "metrics": reporting.metrics(session),
-        "activity": reporting.hotline_activity(session, metric_code=metric, **years),
+        "regions": regions(session),
+        "country_codes": country_codes(session),
+        "pillars": pillars(session),
+        "coverage_map": coverage_report.coverage_map(session, on=TODAY),
+        "country_panel": coverage_report.country_panel(session, code="NL", on=TODAY),
+        "growth": growth_report.network_growth(session, today=TODAY),
+        "overview": growth_report.overview(session, today=TODAY),
+        "partnerships": partnership_report.partnership_figures(session, on=TODAY),
+        "funding": funding_report.funding_figures(session, **years),
+        "training": training_report.training_figures(session, **years),
+        "pillar_progress": pillar_report.pillar_progress(session, year=2026, today=TODAY),
+        "target_years": pillar_report.target_years(session),
+        "metrics": activity_report.metrics(session),
+        "activity": activity_report.hotline_activity(session, metric_code=metric, **years),
     }
 
 

@@ -14,7 +14,13 @@ from coordapp.network.service import CoverageStatus, coverage_summary
 from coordapp.partners import service as partners
 from coordapp.partners.models import OrganizationKind, PartnershipStatus, PartnershipType
 from coordapp.pillars.models import IndicatorKind, PillarIndicator
-from coordapp.reporting import service as reporting
+from coordapp.reporting import activity as activity_report
+from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import growth as growth_report
+from coordapp.reporting import partnerships as partnership_report
+from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting import service as funding_report
+from coordapp.reporting import training as training_report
 from coordapp.training.models import TrainingKind
 from tests import factories
 from tests.reporting import builders
@@ -66,7 +72,7 @@ def network(session: Session) -> dict[str, object]:
     }
 
 
-def covered(data: reporting.CoverageMap) -> set[str]:
+def covered(data: coverage_report.CoverageMap) -> set[str]:
     return {
         c.code
         for c in data.countries
@@ -75,11 +81,11 @@ def covered(data: reporting.CoverageMap) -> set[str]:
 
 
 def test_coverage_map_counts_for_1999_and_today(session: Session, network: dict) -> None:
-    in_1999 = reporting.coverage_map(session, on=date(1999, 12, 31))
+    in_1999 = coverage_report.coverage_map(session, on=date(1999, 12, 31))
     assert covered(in_1999) == {"AT", "NL", "MT"}
     assert in_1999.countries_covered == 3
     assert (in_1999.member_hotlines, in_1999.full_hotlines) == (2, 1)
-    now = reporting.coverage_map(session, on=TODAY)
+    now = coverage_report.coverage_map(session, on=TODAY)
     assert covered(now) == {"AT", "NL", "MT", "KE"}
     assert (now.member_hotlines, now.full_hotlines, now.provisional_hotlines) == (3, 2, 1)
     by_code = {c.code: c for c in now.countries}
@@ -97,18 +103,18 @@ def test_coverage_map_counts_for_1999_and_today(session: Session, network: dict)
 
 
 def test_coverage_map_by_region(session: Session, network: dict) -> None:
-    europe = reporting.coverage_map(session, on=TODAY, region="Europe")
+    europe = coverage_report.coverage_map(session, on=TODAY, region="Europe")
     assert {c.region for c in europe.countries} == {"Europe"}
     assert covered(europe) == {"AT", "NL", "MT"}
     assert europe.member_hotlines == 2
-    africa = reporting.coverage_map(session, on=TODAY, region="Africa")
+    africa = coverage_report.coverage_map(session, on=TODAY, region="Africa")
     assert covered(africa) == {"KE"} and africa.member_hotlines == 1
 
 
 def test_network_growth_matches_the_summary_of_each_year_end(
     session: Session, network: dict
 ) -> None:
-    growth = reporting.network_growth(session, today=TODAY)
+    growth = growth_report.network_growth(session, today=TODAY)
     assert [p.year for p in growth] == list(range(1999, TODAY.year + 1))
     assert growth[-1].on == TODAY
     for point in growth:
@@ -133,18 +139,18 @@ def test_country_panel(session: Session, network: dict) -> None:
     owner_org = factories.organization(session, name="Partner in Kenya")
     owner_org.hq_country_code = "KE"
     builders.training(session, on=date(2024, 9, 1), hotlines=[(network["ke"], 3, "4.5")])
-    panel = reporting.country_panel(session, code="ke", on=TODAY)
+    panel = coverage_report.country_panel(session, code="ke", on=TODAY)
     assert panel is not None
     assert panel.name == "Kenya" and panel.status is CoverageStatus.PROVISIONAL
     assert [h.name for h in panel.hotlines] == ["Hotline KE"]
     assert [s.status for s in panel.hotlines[0].history] == [A, P]
     assert panel.partners == (("Partner in Kenya", OrganizationKind.FOUNDATION, "prospect"),)
     assert (panel.trainings_attended, panel.participants_trained) == (1, 3)
-    nigeria = reporting.country_panel(session, code="NG", on=date(2020, 1, 1))
+    nigeria = coverage_report.country_panel(session, code="NG", on=date(2020, 1, 1))
     assert nigeria is not None and nigeria.expansion is not None
     assert nigeria.expansion.stage is ExpansionStage.IDENTIFIED
     assert nigeria.hotlines == ()
-    assert reporting.country_panel(session, code="QQ", on=TODAY) is None
+    assert coverage_report.country_panel(session, code="QQ", on=TODAY) is None
 
 
 def test_funding_converted_at_a_known_rate(session: Session) -> None:
@@ -174,7 +180,9 @@ def test_funding_converted_at_a_known_rate(session: Session) -> None:
     factories.receipt(session, commitment=usd, amount="500.00", currency="USD", on=date(2024, 6, 1))
     factories.receipt(session, commitment=gbp, amount="200.00", currency="GBP", on=date(2025, 3, 1))
 
-    in_eur = reporting.funding_figures(session, first_year=2024, last_year=2025, currency="EUR")
+    in_eur = funding_report.funding_figures(
+        session, first_year=2024, last_year=2025, currency="EUR"
+    )
     years = {y.year: y for y in in_eur.by_year}
     expected_2024 = Decimal("1000.00") / Decimal("1.25") + Decimal("500.00")
     assert years[2024].pledged == expected_2024.quantize(Decimal("0.01"))  # 1300.00
@@ -192,7 +200,9 @@ def test_funding_converted_at_a_known_rate(session: Session) -> None:
     kinds = {k.key: k for k in in_eur.by_kind}
     assert kinds["industry"].pledged == Decimal("800.00")
 
-    in_usd = reporting.funding_figures(session, first_year=2024, last_year=2025, currency="USD")
+    in_usd = funding_report.funding_figures(
+        session, first_year=2024, last_year=2025, currency="USD"
+    )
     usd_years = {y.year: y for y in in_usd.by_year}
     assert usd_years[2024].pledged == Decimal("1000.00") + Decimal("500.00") * Decimal("1.25")
     # GBP has no direct USD rate: converted through EUR (400 / 0.80 * 1.25).
@@ -204,7 +214,9 @@ def test_funding_converted_at_a_known_rate(session: Session) -> None:
 
 def test_funding_without_a_rate_names_the_currency(session: Session) -> None:
     factories.commitment(session, amount="100.00", currency="USD", pledged_on=date(2024, 3, 1))
-    figures = reporting.funding_figures(session, first_year=2024, last_year=2024, currency="EUR")
+    figures = funding_report.funding_figures(
+        session, first_year=2024, last_year=2024, currency="EUR"
+    )
     assert figures.by_year[0].pledged == Decimal("0.00")
     assert figures.rates.unconverted == ("USD",)
     assert "no rate" in figures.rates.note
@@ -236,7 +248,7 @@ def test_partnership_figures_and_renewals(session: Session) -> None:
         end=date(2019, 1, 1),
         pillars=["capacity_building"],
     )
-    data = reporting.partnership_figures(session, on=today)
+    data = partnership_report.partnership_figures(session, on=today)
     # The status on ``today``: the agreement past its end date shows as expired.
     assert dict(data.by_status) == {"active": 3, "expired": 1, "ended": 1}
     assert data.in_force == 3 == partners.count_in_force(session, on=today)
@@ -249,9 +261,9 @@ def test_partnership_figures_and_renewals(session: Session) -> None:
     assert len(data.renewals) == partners.count_renewals_due(session, on=today)
     assert data.renewals[1].notice_date == today + timedelta(days=60)
     assert (2020, "technology", 1) in data.new_per_year
-    active = reporting.partnership_figures(session, on=today, status="active")
+    active = partnership_report.partnership_figures(session, on=today, status="active")
     assert dict(active.by_type) == {"technology": 3}
-    expired = reporting.partnership_figures(session, on=today, status="expired")
+    expired = partnership_report.partnership_figures(session, on=today, status="expired")
     assert dict(expired.by_type) == {"technology": 1}
 
 
@@ -270,7 +282,7 @@ def test_training_figures(session: Session, network: dict) -> None:
         pillar_code="technology_innovation",
         hotlines=[(network["at"], 1, None)],
     )
-    data = reporting.training_figures(session, first_year=2024, last_year=2024)
+    data = training_report.training_figures(session, first_year=2024, last_year=2024)
     assert {(r.key, r.events, r.participants) for r in data.by_kind} == {
         ("workshop", 1, 11),
         ("webinar", 1, 1),
@@ -281,17 +293,17 @@ def test_training_figures(session: Session, network: dict) -> None:
     }
     # Weighted by participants among scored participations: (4*4 + 2.5*2) / 6 = 3.5
     assert data.feedback[0].average == Decimal("3.50")
-    only = reporting.training_figures(
+    only = training_report.training_figures(
         session, first_year=2024, last_year=2024, pillar="technology_innovation"
     )
     assert [(r.key, r.participants) for r in only.by_kind] == [("webinar", 1)]
 
 
 def test_elapsed_share() -> None:
-    assert reporting.elapsed_share(2020, today=date(2021, 6, 1)) == 1
-    assert reporting.elapsed_share(2022, today=date(2021, 6, 1)) == 0
-    assert reporting.elapsed_share(2021, today=date(2021, 12, 31)) == 1
-    assert reporting.elapsed_share(2024, today=date(2024, 1, 1)) == Decimal("0.0027")
+    assert pillar_report.elapsed_share(2020, today=date(2021, 6, 1)) == 1
+    assert pillar_report.elapsed_share(2022, today=date(2021, 6, 1)) == 0
+    assert pillar_report.elapsed_share(2021, today=date(2021, 12, 31)) == 1
+    assert pillar_report.elapsed_share(2024, today=date(2024, 1, 1)) == Decimal("0.0027")
 
 
 def test_pillar_actuals_and_signal(session: Session, network: dict) -> None:
@@ -322,7 +334,7 @@ def test_pillar_actuals_and_signal(session: Session, network: dict) -> None:
         indicator=PillarIndicator.COUNTRIES_COVERED,
         value="4",
     )
-    data = reporting.pillar_progress(session, year=year, today=TODAY)
+    data = pillar_report.pillar_progress(session, year=year, today=TODAY)
     rows = {r.indicator: r for r in data.rows}
     assert rows[PillarIndicator.TRAININGS_HELD].actual == 2
     assert rows[PillarIndicator.TRAININGS_HELD].on_track
@@ -342,13 +354,13 @@ def test_pillar_signal_uses_the_elapsed_share_this_year(session: Session, networ
         indicator=PillarIndicator.MEMBER_HOTLINES,
         value="4",
     )
-    data = reporting.pillar_progress(session, year=TODAY.year, today=TODAY)
+    data = pillar_report.pillar_progress(session, year=TODAY.year, today=TODAY)
     (row,) = data.rows
     assert row.actual == coverage_summary(session, on=TODAY).member_hotlines == 3
     # A stock: the straight path from its value on 31 December last year (3) to the target.
     assert row.kind is IndicatorKind.STOCK
     assert row.start == coverage_summary(session, on=date(TODAY.year - 1, 12, 31)).member_hotlines
-    share = reporting.elapsed_share(TODAY.year, today=TODAY)
+    share = pillar_report.elapsed_share(TODAY.year, today=TODAY)
     assert row.expected == (Decimal(3) + Decimal(1) * share).quantize(Decimal("0.01"))
     assert row.on_track is (Decimal(3) >= row.expected)
 
@@ -372,7 +384,7 @@ def test_pillar_funding_actual_is_received_pro_rata_in_eur(session: Session) -> 
         indicator=PillarIndicator.FUNDING_RECEIVED_EUR,
         value="100",
     )
-    data = reporting.pillar_progress(session, year=year, today=TODAY)
+    data = pillar_report.pillar_progress(session, year=year, today=TODAY)
     (row,) = data.rows
     assert row.actual == Decimal("800.00") * Decimal("0.25") / Decimal("2.00")  # 100.00
     assert row.on_track
@@ -403,7 +415,7 @@ def test_hotline_activity(session: Session, network: dict) -> None:
             quarter_start=date(2024, 1, 1),
             value=value,
         )
-    data = reporting.hotline_activity(
+    data = activity_report.hotline_activity(
         session, metric_code="reports_received", group_by="hotline", first_year=2024, last_year=2024
     )
     assert [(p.period_start, p.value) for p in data.by_period] == [
@@ -413,15 +425,15 @@ def test_hotline_activity(session: Session, network: dict) -> None:
     assert {p.group: p.value for p in data.by_group} == {"Hotline AT": 200, "Hotline NL": 3}
     assert data.versions == (1,)
     assert data.metric is not None and data.metric.version == 1
-    share = reporting.hotline_activity(
+    share = activity_report.hotline_activity(
         session, metric_code="removed_within_3_days_pct", first_year=2024, last_year=2024
     )
     assert share.by_period[0].value == Decimal("80.00")  # the mean, not the sum
-    none = reporting.hotline_activity(
+    none = activity_report.hotline_activity(
         session, metric_code="reports_received", first_year=2024, last_year=2024, region="Asia"
     )
     assert none.is_empty
-    unknown = reporting.hotline_activity(
+    unknown = activity_report.hotline_activity(
         session, metric_code="nope", first_year=2024, last_year=2024
     )
     assert unknown.metric is None and unknown.is_empty
@@ -429,7 +441,7 @@ def test_hotline_activity(session: Session, network: dict) -> None:
 
 def test_overview_kpis(session: Session, network: dict) -> None:
     builders.training(session, on=TODAY, hotlines=[(network["at"], 3, None)])
-    data = reporting.overview(session, today=TODAY)
+    data = growth_report.overview(session, today=TODAY)
     kpis = {k.key: k for k in data.kpis}
     assert kpis["member_hotlines"].value == 3
     assert kpis["countries_covered"].value == 4
@@ -439,13 +451,13 @@ def test_overview_kpis(session: Session, network: dict) -> None:
 
 
 def test_empty_database_gives_empty_results(session: Session) -> None:
-    assert reporting.coverage_map(session, on=TODAY).is_empty
-    assert reporting.overview(session, today=TODAY).is_empty
-    assert reporting.partnership_figures(session, on=TODAY).is_empty
-    assert reporting.funding_figures(session, first_year=2020, last_year=2021).is_empty
-    assert reporting.training_figures(session, first_year=2020, last_year=2021).is_empty
-    assert reporting.pillar_progress(session, year=2021, today=TODAY).is_empty
-    assert reporting.hotline_activity(
+    assert coverage_report.coverage_map(session, on=TODAY).is_empty
+    assert growth_report.overview(session, today=TODAY).is_empty
+    assert partnership_report.partnership_figures(session, on=TODAY).is_empty
+    assert funding_report.funding_figures(session, first_year=2020, last_year=2021).is_empty
+    assert training_report.training_figures(session, first_year=2020, last_year=2021).is_empty
+    assert pillar_report.pillar_progress(session, year=2021, today=TODAY).is_empty
+    assert activity_report.hotline_activity(
         session, metric_code="reports_received", first_year=2020, last_year=2021
     ).is_empty
 
@@ -468,7 +480,7 @@ def test_partnership_indicators_count_the_agreements_in_force(session: Session) 
     pillar_id = builders.pillar(session, "technology_innovation").id
 
     def actual(indicator: PillarIndicator, year: int) -> Decimal:
-        value, _ = reporting.indicator_actual(
+        value, _ = pillar_report.indicator_actual(
             session, indicator=indicator, pillar_id=pillar_id, year=year, today=today
         )
         return value
@@ -519,7 +531,7 @@ def test_a_stock_that_did_not_move_with_a_gap_to_its_target_is_behind_mid_year(
         indicator=PillarIndicator.MEMBER_HOTLINES,
         value="4",
     )
-    (row,) = reporting.pillar_progress(session, year=2026, today=MID_2026).rows
+    (row,) = pillar_report.pillar_progress(session, year=2026, today=MID_2026).rows
     assert (row.start, row.actual) == (Decimal(3), Decimal(3))
     assert row.expected == Decimal("3.50")  # 3 + (4 - 3) x 0.5014
     assert not row.on_track
@@ -537,10 +549,10 @@ def test_a_stock_on_its_straight_path_is_on_track_and_a_past_year_needs_the_whol
         indicator=PillarIndicator.MEMBER_HOTLINES,
         value="5",
     )
-    (row,) = reporting.pillar_progress(session, year=2026, today=MID_2026).rows
+    (row,) = pillar_report.pillar_progress(session, year=2026, today=MID_2026).rows
     assert (row.start, row.actual, row.expected) == (Decimal(3), Decimal(4), Decimal("4.00"))
     assert row.on_track
-    (past,) = reporting.pillar_progress(session, year=2026, today=date(2027, 2, 1)).rows
+    (past,) = pillar_report.pillar_progress(session, year=2026, today=date(2027, 2, 1)).rows
     assert (past.actual, past.expected, past.on_track) == (Decimal(4), Decimal("5.00"), False)
 
 
@@ -548,7 +560,7 @@ def test_a_flow_exactly_at_target_times_share_is_on_track_one_short_is_behind(
     session: Session,
 ) -> None:
     today = date(2026, 3, 14)  # day 73 of 365: exactly a fifth of the year
-    assert reporting.elapsed_share(2026, today=today) == Decimal("0.2")
+    assert pillar_report.elapsed_share(2026, today=today) == Decimal("0.2")
     builders.target(
         session,
         pillar_code="capacity_building",
@@ -557,24 +569,24 @@ def test_a_flow_exactly_at_target_times_share_is_on_track_one_short_is_behind(
         value="10",
     )
     builders.training(session, on=date(2026, 1, 20))
-    (row,) = reporting.pillar_progress(session, year=2026, today=today).rows
+    (row,) = pillar_report.pillar_progress(session, year=2026, today=today).rows
     assert (row.kind, row.start, row.expected) == (IndicatorKind.FLOW, None, Decimal("2.00"))
     assert (row.actual, row.on_track) == (Decimal(1), False)
     builders.training(session, on=date(2026, 3, 14))
-    (row,) = reporting.pillar_progress(session, year=2026, today=today).rows
+    (row,) = pillar_report.pillar_progress(session, year=2026, today=today).rows
     assert (row.actual, row.on_track) == (Decimal(2), True)
 
 
 def test_expected_by_now_is_one_rule_for_both_kinds() -> None:
     half = Decimal("0.5")
-    stock = reporting.expected_by_now(
+    stock = pillar_report.expected_by_now(
         kind=IndicatorKind.STOCK, target=Decimal(60), start=Decimal(50), share=half
     )
-    flow = reporting.expected_by_now(
+    flow = pillar_report.expected_by_now(
         kind=IndicatorKind.FLOW, target=Decimal(60), start=None, share=half
     )
     assert (stock, flow) == (Decimal("55.00"), Decimal("30.00"))
-    whole = reporting.expected_by_now(
+    whole = pillar_report.expected_by_now(
         kind=IndicatorKind.STOCK, target=Decimal(60), start=Decimal(50), share=Decimal(1)
     )
     assert whole == Decimal("60.00")

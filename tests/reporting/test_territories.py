@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from coordapp.network.models import MembershipStatus
 from coordapp.network.service import CoverageStatus, coverage_summary
 from coordapp.pillars.models import PillarIndicator
-from coordapp.reporting import service as reporting
+from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import growth as growth_report
+from coordapp.reporting import pillars as pillar_report
 from tests import factories
 from tests.reporting import builders
 
@@ -37,7 +39,9 @@ def _arrange(session: Session) -> None:
 
 def test_growth_counts_states_and_territories_apart_on_each_year_end(session: Session) -> None:
     _arrange(session)
-    growth = {p.year: p for p in reporting.network_growth(session, today=TODAY, first_year=2000)}
+    growth = {
+        p.year: p for p in growth_report.network_growth(session, today=TODAY, first_year=2000)
+    }
     assert (growth[2000].countries_covered, growth[2000].territories_covered) == (1, 0)
     assert (growth[2003].countries_covered, growth[2003].territories_covered) == (3, 2)
     assert (growth[2004].countries_covered, growth[2004].territories_covered) == (3, 3)
@@ -54,7 +58,7 @@ def test_growth_counts_states_and_territories_apart_on_each_year_end(session: Se
 def test_coverage_map_draws_territories_and_counts_them_apart(session: Session) -> None:
     _arrange(session)
     on = date(2004, 12, 31)
-    data = reporting.coverage_map(session, on=on)
+    data = coverage_report.coverage_map(session, on=on)
     drawn = {c.code for c in data.countries if c.status != CoverageStatus.NONE}
     assert drawn == {"DK", "GL", "FO", "NZ", "CX", "PT"}
     assert data.summary == coverage_summary(session, on=on)
@@ -62,12 +66,12 @@ def test_coverage_map_draws_territories_and_counts_them_apart(session: Session) 
     cx = next(c for c in data.countries if c.code == "CX")
     assert not cx.is_sovereign and len(cx.hotlines) == 1
     # A spell that has ended no longer names its hotline on the map or in the panel.
-    later = reporting.coverage_map(session, on=date(2005, 1, 1))
+    later = coverage_report.coverage_map(session, on=date(2005, 1, 1))
     assert next(c for c in later.countries if c.code == "PT").hotlines == ()
-    panel = reporting.country_panel(session, code="PT", on=date(2005, 1, 1))
+    panel = coverage_report.country_panel(session, code="PT", on=date(2005, 1, 1))
     assert panel is not None
     assert panel.status == CoverageStatus.NONE and panel.hotlines == ()
-    europe = reporting.coverage_map(session, on=on, region="Europe")
+    europe = coverage_report.coverage_map(session, on=on, region="Europe")
     # Greenland is in the Americas (UN M49), the Faroes in Europe.
     assert (europe.countries_covered, europe.territories_covered) == (2, 1)
 
@@ -75,7 +79,7 @@ def test_coverage_map_draws_territories_and_counts_them_apart(session: Session) 
 def test_overview_and_pillar_indicator_use_the_same_definition(session: Session) -> None:
     _arrange(session)
     summary = coverage_summary(session, on=TODAY)
-    kpis = {k.key: k for k in reporting.overview(session, today=TODAY).kpis}
+    kpis = {k.key: k for k in growth_report.overview(session, today=TODAY).kpis}
     assert kpis["countries_covered"].label == "Countries covered"
     assert kpis["countries_covered"].value == summary.countries_covered == 2
     assert kpis["territories_covered"].label == "Territories covered"
@@ -87,7 +91,7 @@ def test_overview_and_pillar_indicator_use_the_same_definition(session: Session)
         indicator=PillarIndicator.COUNTRIES_COVERED,
         value="3",
     )
-    actual, _ = reporting.indicator_actual(
+    actual, _ = pillar_report.indicator_actual(
         session,
         indicator=PillarIndicator.COUNTRIES_COVERED,
         pillar_id=target.pillar_id,

@@ -1,0 +1,354 @@
+"""The coverage map on a date and the country panel beside it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.auth.models import User
+from coordapp.network import service as network
+from coordapp.network.models import (
+    ExpansionStage,
+    ExpansionStageEvent,
+    ExpansionTarget,
+    Hotline,
+    HotlineMembershipEvent,
+    MembershipStatus,
+    hotline_countries,
+)
+from coordapp.partners.models import Organization
+from coordapp.reference.models import Country
+from coordapp.reporting.common import COVERING_STATUS_VALUES, as_int
+from coordapp.training.models import TrainingEvent, TrainingParticipation
+
+
+@dataclass(frozen=True, slots=True)
+class MapCountry:
+    code: str
+    alpha3: str
+    name: str
+    region: str | None
+    status: network.CoverageStatus
+    hotlines: tuple[str, ...]
+    member_since: date | None
+    pipeline_stage: ExpansionStage | None
+    is_sovereign: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageMap:
+    """The map on ``on``: every country and territory drawn with its status, and the headline
+    figures of ``summary`` (``network.coverage_summary`` for the same day and region)."""
+
+    on: date
+    region: str | None
+    countries: tuple[MapCountry, ...]
+    summary: network.CoverageSummary
+
+    def count(self, *statuses: network.CoverageStatus) -> int:
+        """Places drawn with one of ``statuses`` (countries and territories alike)."""
+        return sum(1 for c in self.countries if c.status in statuses)
+
+    @property
+    def member_hotlines(self) -> int:
+        return self.summary.member_hotlines
+
+    @property
+    def full_hotlines(self) -> int:
+        return self.summary.full_hotlines
+
+    @property
+    def provisional_hotlines(self) -> int:
+        return self.summary.provisional_hotlines
+
+    @property
+    def countries_covered(self) -> int:
+        """Sovereign states covered (``network.coverage_summary``)."""
+        return self.summary.countries_covered
+
+    @property
+    def territories_covered(self) -> int:
+        """Dependent territories covered (``network.coverage_summary``)."""
+        return self.summary.territories_covered
+
+    @property
+    def is_empty(self) -> bool:
+        return (
+            self.count(
+                network.CoverageStatus.FULL,
+                network.CoverageStatus.PROVISIONAL,
+                network.CoverageStatus.PIPELINE,
+            )
+            == 0
+        )
+
+
+def coverage_map(session: Session, *, on: date, region: str | None = None) -> CoverageMap:
+    """Every country and territory's coverage on ``on`` with the member hotlines that cover it
+    on ``on`` (dated spells of ``hotline_countries`` and membership that day); the headline
+    counts are ``network.coverage_summary`` for the same day and region (member hotlines in a
+    region: those covering at least one of its countries or territories).
+    """
+    rows = network.coverage_as_of(session, on=on, region=region)
+    membership = network.membership_on_subquery(on)
+    query = (
+        sa.select(
+            hotline_countries.c.country_code,
+            Hotline.id,
+            Hotline.name,
+            membership.c.status,
+        )
+        .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
+        .join(membership, membership.c.hotline_id == Hotline.id)
+        .where(
+            Hotline.archived_at.is_(None),
+            membership.c.status.in_(COVERING_STATUS_VALUES),
+            network.spell_covers(on),
+        )
+        .order_by(hotline_countries.c.country_code, Hotline.name)
+    )
+    if region:
+        query = query.join(Country, Country.alpha2 == hotline_countries.c.country_code).where(
+            Country.region == region
+        )
+    names: dict[str, list[str]] = defaultdict(list)
+    for country_code, _hotline_id, name, _status in session.execute(query):
+        names[country_code].append(name)
+    return CoverageMap(
+        on=on,
+        region=region,
+        countries=tuple(
+            MapCountry(
+                code=r.country_code,
+                alpha3=r.alpha3,
+                name=r.name,
+                region=r.region,
+                status=r.status,
+                hotlines=tuple(names.get(r.country_code, ())),
+                member_since=r.member_since,
+                pipeline_stage=r.pipeline_stage,
+                is_sovereign=r.is_sovereign,
+            )
+            for r in rows
+        ),
+        summary=network.coverage_summary(session, on=on, region=region),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipStep:
+    on: date
+    status: MembershipStatus
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PanelHotline:
+    id: int
+    name: str
+    home_country: str
+    status: MembershipStatus | None
+    history: tuple[MembershipStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PanelExpansion:
+    stage: ExpansionStage | None
+    priority: str
+    owner: str | None
+    next_step: str | None
+    next_step_due: date | None
+    history: tuple[tuple[date, ExpansionStage], ...]
+    # The target as the pipeline sees it on the panel's date (None: not in the pipeline then),
+    # with how long its stage has been open and whether that is over the benchmark.
+    pipeline: network.PipelineTarget | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PanelTraining:
+    title: str
+    start_date: date
+    hotline: str
+    participants: int
+    participation_id: int = 0  # the row, to show it as the event's page does
+
+
+@dataclass(frozen=True, slots=True)
+class CountryPanel:
+    code: str
+    name: str
+    region: str | None
+    sub_region: str | None
+    on: date
+    status: network.CoverageStatus
+    member_since: date | None
+    hotlines: tuple[PanelHotline, ...]
+    expansion: PanelExpansion | None
+    partners: tuple[tuple[str, str, str], ...]  # (name, kind, status)
+    trainings: tuple[PanelTraining, ...]
+    trainings_attended: int
+    participants_trained: int
+
+
+def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | None:
+    """What the map's side panel shows for one country on ``on``; None for an unknown code."""
+    country = session.get(Country, code.upper()) if code else None
+    if country is None:
+        return None
+    coverage = next(
+        (
+            c
+            for c in network.coverage_as_of(session, on=on, region=country.region)
+            if c.country_code == country.alpha2
+        ),
+        None,
+    )
+    membership = network.membership_on_subquery(on)
+    hotline_rows = session.execute(
+        sa.select(Hotline.id, Hotline.name, Hotline.country_code, membership.c.status)
+        .join(hotline_countries, hotline_countries.c.hotline_id == Hotline.id)
+        .outerjoin(membership, membership.c.hotline_id == Hotline.id)
+        .where(
+            hotline_countries.c.country_code == country.alpha2,
+            network.spell_covers(on),
+            Hotline.archived_at.is_(None),
+        )
+        .order_by(Hotline.name)
+    ).all()
+    history: dict[int, list[MembershipStep]] = defaultdict(list)
+    if hotline_rows:
+        for event in session.execute(
+            sa.select(
+                HotlineMembershipEvent.hotline_id,
+                HotlineMembershipEvent.event_date,
+                HotlineMembershipEvent.status,
+                HotlineMembershipEvent.note,
+            )
+            .where(
+                HotlineMembershipEvent.hotline_id.in_([r.id for r in hotline_rows]),
+                HotlineMembershipEvent.event_date <= on,
+            )
+            .order_by(HotlineMembershipEvent.event_date, HotlineMembershipEvent.id)
+        ):
+            history[event.hotline_id].append(
+                MembershipStep(event.event_date, MembershipStatus(event.status), event.note)
+            )
+    hotlines = tuple(
+        PanelHotline(
+            id=r.id,
+            name=r.name,
+            home_country=r.country_code,
+            status=MembershipStatus(r.status) if r.status else None,
+            history=tuple(history.get(r.id, ())),
+        )
+        for r in hotline_rows
+        if history.get(r.id)
+    )
+    return CountryPanel(
+        code=country.alpha2,
+        name=country.name,
+        region=country.region,
+        sub_region=country.sub_region,
+        on=on,
+        status=coverage.status if coverage else network.CoverageStatus.NONE,
+        member_since=coverage.member_since if coverage else None,
+        hotlines=hotlines,
+        expansion=_panel_expansion(session, code=country.alpha2, on=on),
+        partners=tuple(
+            (row.name, row.kind, row.status)
+            for row in session.execute(
+                sa.select(Organization.name, Organization.kind, Organization.status)
+                .where(
+                    Organization.hq_country_code == country.alpha2,
+                    Organization.archived_at.is_(None),
+                    Organization.kind != "hotline_operator",
+                )
+                .order_by(Organization.name)
+            )
+        ),
+        **_panel_trainings(session, code=country.alpha2, on=on),
+    )
+
+
+def _panel_expansion(session: Session, *, code: str, on: date) -> PanelExpansion | None:
+    row = session.execute(
+        sa.select(
+            ExpansionTarget.id,
+            ExpansionTarget.priority,
+            ExpansionTarget.next_step,
+            ExpansionTarget.next_step_due,
+            User.full_name,
+        )
+        .outerjoin(User, User.id == ExpansionTarget.owner_id)
+        .where(ExpansionTarget.country_code == code, ExpansionTarget.archived_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    steps = tuple(
+        (e.entered_on, ExpansionStage(e.stage))
+        for e in session.execute(
+            sa.select(ExpansionStageEvent.entered_on, ExpansionStageEvent.stage)
+            .where(ExpansionStageEvent.target_id == row.id, ExpansionStageEvent.entered_on <= on)
+            .order_by(ExpansionStageEvent.entered_on, ExpansionStageEvent.id)
+        )
+    )
+    return PanelExpansion(
+        stage=steps[-1][1] if steps else None,
+        priority=str(row.priority),
+        owner=row.full_name,
+        next_step=row.next_step,
+        next_step_due=row.next_step_due,
+        history=steps,
+        pipeline=next(iter(network.pipeline_targets(session, on=on, country_code=code)), None),
+    )
+
+
+def _panel_trainings(session: Session, *, code: str, on: date) -> dict[str, Any]:
+    """Trainings attended by hotlines based in the country, up to ``on``."""
+    base = (
+        sa.select(
+            TrainingEvent.id,
+            TrainingEvent.title,
+            TrainingEvent.start_date,
+            Hotline.name.label("hotline"),
+            TrainingParticipation.participants,
+            TrainingParticipation.id.label("participation_id"),
+        )
+        .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
+        .join(Hotline, Hotline.id == TrainingParticipation.hotline_id)
+        .where(
+            Hotline.country_code == code,
+            TrainingEvent.archived_at.is_(None),
+            TrainingEvent.start_date <= on,
+        )
+        .subquery("attended")
+    )
+    events, people = session.execute(
+        sa.select(sa.func.count(sa.distinct(base.c.id)), sa.func.sum(base.c.participants))
+    ).one()
+    latest = session.execute(
+        sa.select(
+            base.c.title,
+            base.c.start_date,
+            base.c.hotline,
+            base.c.participants,
+            base.c.participation_id,
+        )
+        .order_by(base.c.start_date.desc(), base.c.title)
+        .limit(8)
+    ).all()
+    return {
+        "trainings": tuple(
+            PanelTraining(
+                r.title, r.start_date, r.hotline, int(r.participants), int(r.participation_id)
+            )
+            for r in latest
+        ),
+        "trainings_attended": as_int(events),
+        "participants_trained": as_int(people),
+    }

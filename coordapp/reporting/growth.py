@@ -1,0 +1,281 @@
+"""The network's growth year by year and the overview's KPI tiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.funding import conversion
+from coordapp.funding import service as funding
+from coordapp.network import service as network
+from coordapp.network.models import (
+    Hotline,
+    HotlineMembershipEvent,
+    MembershipStatus,
+    hotline_countries,
+)
+from coordapp.partners import service as partners
+from coordapp.reference.models import Country
+from coordapp.reporting.common import (
+    COVERING_STATUS_VALUES,
+    FIRST_YEAR,
+    RateInfo,
+    as_date,
+    as_int,
+    one_year_before,
+    period_end,
+)
+from coordapp.reporting.training import trainings_between
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthPoint:
+    year: int
+    on: date
+    member_hotlines: int
+    full_hotlines: int
+    provisional_hotlines: int
+    countries_covered: int
+    territories_covered: int = 0
+
+
+def _status_rank() -> sa.Case:
+    return sa.case(
+        {status.value: rank for status, rank in network._STATUS_RANK.items()},
+        value=HotlineMembershipEvent.status,
+    )
+
+
+def network_growth(
+    session: Session, *, today: date, first_year: int = FIRST_YEAR
+) -> tuple[GrowthPoint, ...]:
+    """Member hotlines, countries covered and territories covered at each year end (today for
+    the current year): the figures of ``network.coverage_summary`` on each of those days (the
+    map's year replay), computed for all years at once.
+
+    ``countries_covered`` counts sovereign states, ``territories_covered`` dependent
+    territories, each covered on the day by a provisional or full member hotline whose
+    ``hotline_countries`` spell is in force that day (``network.spell_covers``).
+
+    One statement: each membership event is valid until the next one of its hotline (LEAD in
+    the same order as the status-on-a-date rule: date, lifecycle rank, id); a year-end falls in
+    exactly one such span per hotline.
+    """
+    if first_year > today.year:
+        return ()
+    days = [(y, period_end(y, today=today)) for y in range(first_year, today.year + 1)]
+    # A UNION ALL of literals: portable where VALUES with column aliases is not (SQLite).
+    years = sa.union_all(
+        *(
+            sa.select(
+                sa.literal(y, sa.Integer).label("year"), sa.literal(d, sa.Date).label("as_of")
+            )
+            for y, d in days
+        )
+    ).cte("years")
+    spans = (
+        sa.select(
+            HotlineMembershipEvent.hotline_id,
+            HotlineMembershipEvent.status,
+            HotlineMembershipEvent.event_date.label("valid_from"),
+            sa.func.lead(HotlineMembershipEvent.event_date)
+            .over(
+                partition_by=HotlineMembershipEvent.hotline_id,
+                order_by=(
+                    HotlineMembershipEvent.event_date,
+                    _status_rank(),
+                    HotlineMembershipEvent.id,
+                ),
+            )
+            .label("valid_until"),
+        )
+        .join(Hotline, Hotline.id == HotlineMembershipEvent.hotline_id)
+        .where(Hotline.archived_at.is_(None))
+        .subquery("spans")
+    )
+    members = (
+        sa.select(years.c.year, spans.c.hotline_id, spans.c.status)
+        .join(
+            spans,
+            sa.and_(
+                spans.c.valid_from <= years.c.as_of,
+                sa.or_(spans.c.valid_until.is_(None), spans.c.valid_until > years.c.as_of),
+            ),
+        )
+        .where(spans.c.status.in_(COVERING_STATUS_VALUES))
+        .subquery("members")
+    )
+    covered = (
+        sa.select(members.c.year, hotline_countries.c.country_code, Country.is_sovereign)
+        .join(years, years.c.year == members.c.year)
+        .join(hotline_countries, hotline_countries.c.hotline_id == members.c.hotline_id)
+        .join(Country, Country.alpha2 == hotline_countries.c.country_code)
+        .where(network.spell_covers(years.c.as_of))
+        .distinct()
+        .subquery("covered")
+    )
+    countries = (
+        sa.select(
+            covered.c.year,
+            sa.func.count().filter(covered.c.is_sovereign.is_(True)).label("countries"),
+            sa.func.count().filter(covered.c.is_sovereign.is_(False)).label("territories"),
+        )
+        .group_by(covered.c.year)
+        .subquery("countries")
+    )
+    hotlines = (
+        sa.select(
+            members.c.year,
+            sa.func.count().label("hotlines"),
+            sa.func.count().filter(members.c.status == MembershipStatus.FULL.value).label("full"),
+        )
+        .group_by(members.c.year)
+        .subquery("hotlines")
+    )
+    rows = session.execute(
+        sa.select(
+            years.c.year,
+            years.c.as_of,
+            hotlines.c.hotlines,
+            hotlines.c.full,
+            countries.c.countries,
+            countries.c.territories,
+        )
+        .outerjoin(hotlines, hotlines.c.year == years.c.year)
+        .outerjoin(countries, countries.c.year == years.c.year)
+        .order_by(years.c.year)
+    ).all()
+    return tuple(
+        GrowthPoint(
+            year=row.year,
+            on=as_date(row.as_of),
+            member_hotlines=as_int(row.hotlines),
+            full_hotlines=as_int(row.full),
+            provisional_hotlines=as_int(row.hotlines) - as_int(row.full),
+            countries_covered=as_int(row.countries),
+            territories_covered=as_int(row.territories),
+        )
+        for row in rows
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    key: str
+    label: str
+    value: Decimal
+    previous: Decimal
+    unit: str  # "count" or a currency code
+    note: str
+
+    @property
+    def change(self) -> Decimal:
+        return self.value - self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    today: date
+    compared_with: date
+    currency: str
+    rates: RateInfo
+    kpis: tuple[Kpi, ...]
+    growth: tuple[GrowthPoint, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return all(k.value == 0 and k.previous == 0 for k in self.kpis)
+
+
+def overview(session: Session, *, today: date, currency: str = "EUR") -> Overview:
+    """KPI tiles for ``today`` (this year up to today) against the same day a year earlier."""
+    before = one_year_before(today)
+    now_cov = network.coverage_summary(session, on=today)
+    then_cov = network.coverage_summary(session, on=before)
+    pledged_now = funding.pledged_total(
+        session, start=date(today.year, 1, 1), end=today, currency=currency
+    )
+    pledged_then = funding.pledged_total(
+        session, start=date(before.year, 1, 1), end=before, currency=currency
+    )
+    received_now = funding.received_total(
+        session, start=date(today.year, 1, 1), end=today, currency=currency
+    )
+    received_then = funding.received_total(
+        session, start=date(before.year, 1, 1), end=before, currency=currency
+    )
+    trainings_now, people_now = trainings_between(session, date(today.year, 1, 1), today)
+    trainings_then, people_then = trainings_between(session, date(before.year, 1, 1), before)
+    totals = (pledged_now, pledged_then, received_now, received_then)
+    rates = conversion.merge(currency, [t.rates for t in totals])
+    ytd = f"1 Jan–{today.strftime('%d %b')}"
+
+    def count(key: str, label: str, now: int, then: int, note: str) -> Kpi:
+        return Kpi(key, label, Decimal(now), Decimal(then), "count", note)
+
+    kpis = (
+        count(
+            "member_hotlines",
+            "Member hotlines",
+            now_cov.member_hotlines,
+            then_cov.member_hotlines,
+            f"{now_cov.full_hotlines} full · {now_cov.provisional_hotlines} provisional",
+        ),
+        count(
+            "countries_covered",
+            network.COUNTRIES_COVERED_LABEL,
+            now_cov.countries_covered,
+            then_cov.countries_covered,
+            f"sovereign states · {now_cov.countries_in_pipeline} more in the expansion pipeline",
+        ),
+        count(
+            "territories_covered",
+            network.TERRITORIES_COVERED_LABEL,
+            now_cov.territories_covered,
+            then_cov.territories_covered,
+            "dependent territories, counted apart",
+        ),
+        count(
+            "partnerships_in_force",
+            partners.IN_FORCE_LABEL,
+            partners.count_in_force(session, on=today),
+            partners.count_in_force(session, on=before),
+            "active agreements, started and not past their end date",
+        ),
+        Kpi(
+            "pledged",
+            f"Funding pledged {today.year}",
+            pledged_now.amount,
+            pledged_then.amount,
+            currency,
+            f"{ytd}, not cancelled",
+        ),
+        Kpi(
+            "received",
+            f"Funding received {today.year}",
+            received_now.amount,
+            received_then.amount,
+            currency,
+            ytd,
+        ),
+        count("trainings", f"Trainings {today.year}", trainings_now, trainings_then, ytd),
+        count(
+            "participants",
+            f"Training participants {today.year}",
+            people_now,
+            people_then,
+            ytd,
+        ),
+    )
+    return Overview(
+        today=today,
+        compared_with=before,
+        currency=currency,
+        rates=rates,
+        kpis=kpis,
+        growth=network_growth(session, today=today),
+    )
