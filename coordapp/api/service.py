@@ -31,8 +31,10 @@ from coordapp.pillars import service as pillars
 from coordapp.reporting import disclosed
 from coordapp.reporting import training as training_report
 from coordapp.stats import service as stats
+from coordapp.stats.lists import STATISTIC_LIST
 from coordapp.stats.models import HotlineStatistic
 from coordapp.training import service as training
+from coordapp.training.lists import TRAINING_LIST
 from coordapp.training.models import TrainingParticipation
 
 # Columns never sent (internal bookkeeping).
@@ -67,10 +69,8 @@ RESOURCES: tuple[ApiResource, ...] = (
     ApiResource(
         "exchange-rates", "exchange rate", funding.EXCHANGE_RATE_LIST, funding.get_exchange_rate
     ),
-    ApiResource("trainings", "training event", training.TRAINING_LIST, training.get_event),
-    ApiResource(
-        "hotline-statistics", "hotline statistic", stats.STATISTIC_LIST, stats.get_statistic
-    ),
+    ApiResource("trainings", "training event", TRAINING_LIST, training.get_event),
+    ApiResource("hotline-statistics", "hotline statistic", STATISTIC_LIST, stats.get_statistic),
     ApiResource(
         "pillar-targets", "pillar target", pillars.PILLAR_TARGET_LIST, pillars.get_pillar_target
     ),

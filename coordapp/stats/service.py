@@ -1,4 +1,5 @@
-"""Aggregate hotline statistics: the list, and the quarterly entry grid per hotline and year.
+"""Aggregate hotline statistics: periods, metric definitions, and the quarterly entry grid per
+hotline and year (the list is in ``coordapp.stats.lists``).
 
 Statistics are counts (and one percentage) per hotline, metric and period, nothing more: no
 report contents ever. A value is stored against the latest version of its metric definition.
@@ -14,15 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from coordapp import listing, memo
+from coordapp import memo
 from coordapp.audit.models import AuditEvent
 from coordapp.errors import Conflict, NotFound, ValidationError
-from coordapp.listing import Column, Filter, ListSpec
 from coordapp.network.models import Hotline
 from coordapp.records import service as records
-from coordapp.reference import service as reference
 from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
 
 FIRST_YEAR = 1999  # the network's founding year; metric definitions are valid from then
@@ -128,114 +127,7 @@ def display_value(metric: MetricDefinition, value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01')):,} %"
 
 
-def _display_value(stat: HotlineStatistic) -> Any:
-    if stat.metric.unit == MetricUnit.COUNT:
-        return int(stat.value)
-    return stat.value.quantize(Decimal("0.01"))
-
-
-# --- the list --------------------------------------------------------------------------------
-
-
-def hotline_choices(session: Session) -> list[tuple[str, str]]:
-    return [
-        (str(i), name)
-        for i, name in session.execute(
-            sa.select(Hotline.id, Hotline.name)
-            .where(Hotline.archived_at.is_(None))
-            .order_by(Hotline.name)
-        )
-    ]
-
-
-def metric_choices(session: Session) -> list[tuple[str, str]]:
-    return [(m.code, m.name) for m in latest_metrics(session)]
-
-
-def _integer_filter(build: Any, *, low: int, high: int) -> Any:
-    """A filter on a whole-number value; anything else (or out of range) is no filter."""
-
-    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-        try:
-            number = int(value)
-        except ValueError:
-            return query
-        return query.where(build(number)) if low <= number <= high else query
-
-    return apply
-
-
-def _in_quarter(quarter: int) -> Any:
-    month = sa.cast(sa.extract("month", HotlineStatistic.period_start), sa.Integer)
-    return sa.and_(
-        HotlineStatistic.period_kind == PeriodKind.QUARTER.value, month == 3 * quarter - 2
-    )
-
-
-STATISTIC_LIST = ListSpec(
-    name="statistics",
-    entity=HotlineStatistic,
-    base=lambda: (
-        sa.select(HotlineStatistic)
-        .join(Hotline, Hotline.id == HotlineStatistic.hotline_id)
-        .join(MetricDefinition, MetricDefinition.id == HotlineStatistic.metric_id)
-    ),
-    columns=(
-        Column("hotline", "Hotline", Hotline.name, lambda s: s.hotline.name, link=True),
-        Column("country", "Country", Hotline.country_code, lambda s: s.hotline.country.name),
-        Column("period", "Period", HotlineStatistic.period_start, period_label),
-        Column("metric", "Metric", MetricDefinition.sort_order, lambda s: metric_label(s.metric)),
-        Column(
-            "value",
-            "Value",
-            HotlineStatistic.value,
-            _display_value,
-            display=lambda stat: display_value(stat.metric, stat.value),
-            align_end=True,
-            counted=is_count,
-        ),
-        Column("updated", "Updated", HotlineStatistic.updated_at, lambda s: s.updated_at.date()),
-    ),
-    default_sort="-period",
-    search=(Hotline.name,),
-    filters=(
-        Filter(
-            "hotline",
-            "Hotline",
-            listing.id_filter(HotlineStatistic.hotline_id),
-            hotline_choices,
-        ),
-        Filter(
-            "country",
-            "Country",
-            lambda q, v: q.where(Hotline.country_code == v.upper()),
-            reference.country_choices,
-        ),
-        Filter(
-            "year",
-            "Year",
-            listing.year_filter(HotlineStatistic.period_start),
-            listing.year_choices(HotlineStatistic.period_start),
-        ),
-        Filter(
-            "quarter",
-            "Quarter",
-            _integer_filter(_in_quarter, low=1, high=4),
-            lambda s: [(str(q), f"Q{q}") for q in QUARTERS],
-        ),
-        Filter(
-            "metric",
-            "Metric",
-            lambda q, v: q.where(MetricDefinition.code == v),
-            metric_choices,
-        ),
-    ),
-    options=(
-        selectinload(HotlineStatistic.hotline).selectinload(Hotline.country),
-        selectinload(HotlineStatistic.metric),
-    ),
-    archivable=False,
-)
+# --- records ---------------------------------------------------------------------------------
 
 
 def get_hotline(session: Session, hotline_id: int) -> Hotline:

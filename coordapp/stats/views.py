@@ -24,6 +24,7 @@ from coordapp.listing import COUNT_CAP, ListParams, run_list
 from coordapp.records import service as records
 from coordapp.records.views import RESOURCES, Resource, list_export, list_filters
 from coordapp.stats import service
+from coordapp.stats.lists import STATISTIC_LIST
 
 bp = Blueprint("stats", __name__)
 
@@ -31,7 +32,7 @@ STATISTICS = Resource(
     slug="statistics",
     singular="hotline statistic",
     plural="Hotline statistics",
-    list_spec=service.STATISTIC_LIST,
+    list_spec=STATISTIC_LIST,
     get=service.get_statistic,
     form=FlaskForm,
     create=None,

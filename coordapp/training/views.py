@@ -17,6 +17,7 @@ from coordapp.records import service as records
 from coordapp.records.views import Resource, attach_error, form_data, register_resource
 from coordapp.training import service
 from coordapp.training.forms import TrainingEventForm, event_form, participation_form
+from coordapp.training.lists import TRAINING_LIST
 from coordapp.training.models import TrainingEvent
 
 bp = Blueprint("training", __name__)
@@ -63,7 +64,7 @@ TRAININGS = Resource(
     slug="trainings",
     singular="training event",
     plural="Training events",
-    list_spec=service.TRAINING_LIST,
+    list_spec=TRAINING_LIST,
     get=service.get_event,
     form=TrainingEventForm,
     form_for=event_form,

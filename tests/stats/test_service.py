@@ -13,6 +13,7 @@ from coordapp.errors import NotFound, ValidationError
 from coordapp.listing import ListParams, run_list
 from coordapp.records import service as records
 from coordapp.stats import service
+from coordapp.stats.lists import STATISTIC_LIST
 from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
 from tests.stats.helpers import AFTER_2026, member, metric, statistic, stored
 
@@ -367,8 +368,8 @@ def test_list_filters_by_hotline_country_year_quarter_and_metric(session: Sessio
     )
 
     def ids(**args: str) -> set[int]:
-        params = ListParams.from_args(service.STATISTIC_LIST, args)
-        return {s.id for s in run_list(session, service.STATISTIC_LIST, params).items}
+        params = ListParams.from_args(STATISTIC_LIST, args)
+        return {s.id for s in run_list(session, STATISTIC_LIST, params).items}
 
     def expected(where: object) -> set[int]:
         return set(

@@ -16,6 +16,7 @@ from coordapp.listing import ListParams, run_list
 from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
 from coordapp.training import service
+from coordapp.training.lists import TRAINING_LIST, year_choices
 from coordapp.training.models import DeliveryMode, TrainingKind, TrainingParticipation
 from coordapp.validation import COORDINATION_ONLY
 from tests import factories
@@ -113,8 +114,8 @@ def test_get_event_unknown_is_not_found(session: Session) -> None:
 
 
 def _titles(session: Session, **args: str) -> list[str]:
-    params = ListParams.from_args(service.TRAINING_LIST, args)
-    return [e.title for e in run_list(session, service.TRAINING_LIST, params).items]
+    params = ListParams.from_args(TRAINING_LIST, args)
+    return [e.title for e in run_list(session, TRAINING_LIST, params).items]
 
 
 def test_list_search_and_filters(session: Session) -> None:
@@ -148,7 +149,7 @@ def test_list_search_and_filters(session: Session) -> None:
     assert _titles(session) == ["Wellbeing workshop", "Hashing webinar"]
     for bad in ({"year": "abc"}, {"year": "1800"}, {"pillar": "x"}, {"kind": "party"}):
         assert len(_titles(session, **bad)) == 2, bad
-    assert service.year_choices(session) == [("2026", "2026"), ("2025", "2025")]
+    assert year_choices(session) == [("2026", "2026"), ("2025", "2025")]
 
 
 # --- participation ---------------------------------------------------------------------------

@@ -1,0 +1,130 @@
+"""The statistics list: its columns, filters and choices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from coordapp import listing
+from coordapp.listing import Column, Filter, ListSpec
+from coordapp.network.models import Hotline
+from coordapp.reference import service as reference
+from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.stats.service import (
+    QUARTERS,
+    display_value,
+    is_count,
+    latest_metrics,
+    metric_label,
+    period_label,
+)
+
+
+def _display_value(stat: HotlineStatistic) -> Any:
+    if stat.metric.unit == MetricUnit.COUNT:
+        return int(stat.value)
+    return stat.value.quantize(Decimal("0.01"))
+
+
+def hotline_choices(session: Session) -> list[tuple[str, str]]:
+    return [
+        (str(i), name)
+        for i, name in session.execute(
+            sa.select(Hotline.id, Hotline.name)
+            .where(Hotline.archived_at.is_(None))
+            .order_by(Hotline.name)
+        )
+    ]
+
+
+def metric_choices(session: Session) -> list[tuple[str, str]]:
+    return [(m.code, m.name) for m in latest_metrics(session)]
+
+
+def _integer_filter(build: Any, *, low: int, high: int) -> Any:
+    """A filter on a whole-number value; anything else (or out of range) is no filter."""
+
+    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+        try:
+            number = int(value)
+        except ValueError:
+            return query
+        return query.where(build(number)) if low <= number <= high else query
+
+    return apply
+
+
+def _in_quarter(quarter: int) -> Any:
+    month = sa.cast(sa.extract("month", HotlineStatistic.period_start), sa.Integer)
+    return sa.and_(
+        HotlineStatistic.period_kind == PeriodKind.QUARTER.value, month == 3 * quarter - 2
+    )
+
+
+STATISTIC_LIST = ListSpec(
+    name="statistics",
+    entity=HotlineStatistic,
+    base=lambda: (
+        sa.select(HotlineStatistic)
+        .join(Hotline, Hotline.id == HotlineStatistic.hotline_id)
+        .join(MetricDefinition, MetricDefinition.id == HotlineStatistic.metric_id)
+    ),
+    columns=(
+        Column("hotline", "Hotline", Hotline.name, lambda s: s.hotline.name, link=True),
+        Column("country", "Country", Hotline.country_code, lambda s: s.hotline.country.name),
+        Column("period", "Period", HotlineStatistic.period_start, period_label),
+        Column("metric", "Metric", MetricDefinition.sort_order, lambda s: metric_label(s.metric)),
+        Column(
+            "value",
+            "Value",
+            HotlineStatistic.value,
+            _display_value,
+            display=lambda stat: display_value(stat.metric, stat.value),
+            align_end=True,
+            counted=is_count,
+        ),
+        Column("updated", "Updated", HotlineStatistic.updated_at, lambda s: s.updated_at.date()),
+    ),
+    default_sort="-period",
+    search=(Hotline.name,),
+    filters=(
+        Filter(
+            "hotline",
+            "Hotline",
+            listing.id_filter(HotlineStatistic.hotline_id),
+            hotline_choices,
+        ),
+        Filter(
+            "country",
+            "Country",
+            lambda q, v: q.where(Hotline.country_code == v.upper()),
+            reference.country_choices,
+        ),
+        Filter(
+            "year",
+            "Year",
+            listing.year_filter(HotlineStatistic.period_start),
+            listing.year_choices(HotlineStatistic.period_start),
+        ),
+        Filter(
+            "quarter",
+            "Quarter",
+            _integer_filter(_in_quarter, low=1, high=4),
+            lambda s: [(str(q), f"Q{q}") for q in QUARTERS],
+        ),
+        Filter(
+            "metric",
+            "Metric",
+            lambda q, v: q.where(MetricDefinition.code == v),
+            metric_choices,
+        ),
+    ),
+    options=(
+        selectinload(HotlineStatistic.hotline).selectinload(Hotline.country),
+        selectinload(HotlineStatistic.metric),
+    ),
+    archivable=False,
+)

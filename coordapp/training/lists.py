@@ -1,0 +1,89 @@
+"""The trainings list: its columns, filters and the years to choose from."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from coordapp.labels import enum_choices, label
+from coordapp.listing import Column, Filter, ListSpec
+from coordapp.reference import service as reference
+from coordapp.training.models import DeliveryMode, TrainingEvent, TrainingKind
+from coordapp.training.service import FIRST_YEAR
+
+
+def _start_year() -> Any:
+    return sa.cast(sa.extract("year", TrainingEvent.start_date), sa.Integer)
+
+
+def _in_year(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    """Events that start in the year; a value that is not a plausible year is no filter."""
+    try:
+        year = int(value)
+    except ValueError:
+        return query
+    if not FIRST_YEAR <= year <= 2100:
+        return query
+    return query.where(
+        TrainingEvent.start_date >= date(year, 1, 1), TrainingEvent.start_date <= date(year, 12, 31)
+    )
+
+
+def year_choices(session: Session) -> list[tuple[str, str]]:
+    """The years in which events start, newest first."""
+    years = session.scalars(sa.select(_start_year()).distinct().order_by(_start_year().desc()))
+    return [(str(y), str(y)) for y in years if y is not None]
+
+
+TRAINING_LIST = ListSpec(
+    name="trainings",
+    entity=TrainingEvent,
+    columns=(
+        Column("title", "Title", TrainingEvent.title, lambda e: e.title, link=True),
+        Column("kind", "Kind", TrainingEvent.kind, lambda e: label(e.kind)),
+        Column("pillar", "Pillar", TrainingEvent.pillar_id, lambda e: e.pillar.name),
+        Column("start", "Start", TrainingEvent.start_date, lambda e: e.start_date),
+        Column("end", "End", TrainingEvent.end_date, lambda e: e.end_date),
+        Column("delivery", "Delivery", TrainingEvent.delivery, lambda e: label(e.delivery)),
+        Column(
+            "location",
+            "Location",
+            TrainingEvent.location_country_code,
+            lambda e: e.location_country.name if e.location_country else None,
+        ),
+        Column("topics", "Topics", None, lambda e: e.topics),
+    ),
+    default_sort="-start",
+    search=(TrainingEvent.title, TrainingEvent.topics),
+    filters=(
+        Filter(
+            "kind",
+            "Kind",
+            lambda q, v: q.where(TrainingEvent.kind == v),
+            lambda s: enum_choices(TrainingKind),
+        ),
+        Filter(
+            "pillar",
+            "Pillar",
+            lambda q, v: q.where(TrainingEvent.pillar_id == int(v)) if v.isdecimal() else q,
+            reference.pillar_choices,
+        ),
+        Filter(
+            "delivery",
+            "Delivery",
+            lambda q, v: q.where(TrainingEvent.delivery == v),
+            lambda s: enum_choices(DeliveryMode),
+        ),
+        Filter("year", "Year", _in_year, year_choices),
+        Filter(
+            "country",
+            "Location country",
+            lambda q, v: q.where(TrainingEvent.location_country_code == v.upper()),
+            reference.country_choices,
+        ),
+    ),
+    options=(selectinload(TrainingEvent.pillar), selectinload(TrainingEvent.location_country)),
+)
