@@ -30,7 +30,7 @@ decimal type to keep unrounded sums in, and its databases are small.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -38,7 +38,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import instance_state
 
 from coordapp.audit import service as audit
@@ -95,6 +95,7 @@ class _Changes:
     receipts: set[int] = field(default_factory=set)
     receipt_commitments: set[tuple[int, int]] = field(default_factory=set)  # (year, commitment)
     rates: set[tuple[str, date]] = field(default_factory=set)  # (currency against EUR, date)
+    everything: bool = False  # a statement changed rows it does not name: rebuild
 
     def note_commitment(self, cid: int, funder_id: int | None = None) -> None:
         funders = self.commitments.setdefault(cid, set())
@@ -196,11 +197,47 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
         session.info.pop(_PENDING, None)
 
 
+_TRACKED_TABLES = {model.__tablename__: model for model in _TRACKED}
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    """Writes that bypass the unit of work (``session.execute(insert(...), rows)``, as an
+    import's batch does): an INSERT names its rows; any other statement on these tables could
+    change any row, and the totals are built again."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    model = _TRACKED_TABLES.get(getattr(table, "name", ""))
+    if model is None or not kept(state.session):
+        return
+    changes = _changes(state.session)
+    given = state.parameters
+    rows: list[Mapping[Any, Any]] = (
+        list(given) if isinstance(given, Sequence) else [given] if given else []
+    )
+    try:
+        if not state.is_insert or not rows:
+            raise KeyError("rows not named")
+        for row in rows:
+            values = {getattr(k, "key", k): v for k, v in row.items()}
+            if model is FundingCommitment:
+                changes.note_commitment(values["id"])
+            elif model is FundingAllocation:
+                changes.note_commitment(values["commitment_id"])
+            elif model is FundingReceipt:
+                changes.receipts.add(values["id"])
+            else:
+                changes.note_rate(values["base_code"], values["quote_code"], values["rate_date"])
+    except KeyError:
+        changes.everything = True
+
+
 def install(session_class: Any) -> None:
     """Keep the totals current in every session of ``session_class`` (once, from create_app)."""
     for name, listener in (
         ("before_flush", _before_flush),
         ("after_flush", _after_flush),
+        ("do_orm_execute", _on_execute),
         ("before_commit", _before_commit),
         ("after_transaction_end", _after_transaction_end),
     ):
@@ -217,6 +254,9 @@ def refresh(session: Session) -> None:
         return
     session.flush()
     changes: _Changes = session.info.pop(_PENDING)
+    if changes.everything:
+        rebuild(session)
+        return
     slices, funders = _resolve(session, changes)
     if not slices and not funders:
         return
@@ -232,6 +272,7 @@ def rebuild(session: Session) -> None:
         return
     session.flush()
     session.info.pop(_PENDING, None)
+    audit.serialize_writers(session)
     session.execute(sa.delete(YEAR_TOTALS))
     session.execute(sa.delete(FUNDER_TOTALS))
     _insert_year_totals(session, None)
@@ -483,16 +524,19 @@ def figures_in_pivot(
     rows: dict[tuple[str, bool], list[tuple[Any, ...]]] = {
         (part, pillar): [] for part in parts for pillar in (False, True)
     }
+    # Plain Core columns and strings: thousands of rows, no ORM or enum processing per row.
+    pillars, organizations = Pillar.__table__, Organization.__table__
     for part, year, pillar, code, rate_on, native in session.execute(
         sa.select(
-            YEAR_TOTALS.c.part,
+            sa.type_coerce(YEAR_TOTALS.c.part, sa.String),
             YEAR_TOTALS.c.year,
-            Pillar.name,
+            pillars.c.name,
             YEAR_TOTALS.c.currency_code,
             YEAR_TOTALS.c.rate_on,
             YEAR_TOTALS.c.native,
         )
-        .outerjoin(Pillar, Pillar.id == YEAR_TOTALS.c.pillar_id)
+        .select_from(YEAR_TOTALS)
+        .outerjoin(pillars, pillars.c.id == YEAR_TOTALS.c.pillar_id)
         .where(YEAR_TOTALS.c.year.between(first_year, last_year))
     ):
         keys = (year,) if pillar is None else (year, pillar)
@@ -505,21 +549,29 @@ def figures_in_pivot(
     )
     funder_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
     kind_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
+    # Summed per funder id, then named (names are unique: the same groups as by name).
+    sums = (
+        sa.select(
+            FUNDER_TOTALS.c.part,
+            FUNDER_TOTALS.c.funder_id,
+            sa.func.sum(FUNDER_TOTALS.c.eur).label("eur"),
+        )
+        .where(FUNDER_TOTALS.c.year.between(first_year, last_year))
+        .group_by(FUNDER_TOTALS.c.part, FUNDER_TOTALS.c.funder_id)
+        .subquery("sums")
+    )
     with localcontext(conversion.EXACT):
         for part, name, kind, eur in session.execute(
             sa.select(
-                FUNDER_TOTALS.c.part,
-                Organization.name,
-                Organization.kind,
-                sa.func.sum(FUNDER_TOTALS.c.eur),
-            )
-            .join(Organization, Organization.id == FUNDER_TOTALS.c.funder_id)
-            .where(FUNDER_TOTALS.c.year.between(first_year, last_year))
-            .group_by(FUNDER_TOTALS.c.part, Organization.name, Organization.kind)
+                sa.type_coerce(sums.c.part, sa.String),
+                organizations.c.name,
+                sa.type_coerce(organizations.c.kind, sa.String),
+                sums.c.eur,
+            ).join(organizations, organizations.c.id == sums.c.funder_id)
         ):
-            funder_totals[part][(name, str(kind))] = eur
+            funder_totals[part][(name, kind)] = eur
             kinds = kind_totals[part]
-            kinds[(str(kind),)] = kinds.get((str(kind),), Decimal(0)) + eur
+            kinds[(kind,)] = kinds.get((kind,), Decimal(0)) + eur
     return Figures(
         by_year={part: converted[(part, False)] for part in parts},
         by_pillar={part: converted[(part, True)] for part in parts},

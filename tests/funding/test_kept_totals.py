@@ -19,6 +19,7 @@ from coordapp.funding.models import (
     ExchangeRate,
     FundingAllocation,
     FundingFunderTotal,
+    FundingReceipt,
     FundingYearTotal,
 )
 from coordapp.partners.models import OrganizationKind
@@ -170,6 +171,26 @@ WRITES: dict[str, Callable[[Session, dict[str, Any]], None]] = {
         s, base="USD", quote="EUR", on=date(2023, 7, 1), value="0.9"
     ),
     "a funder's kind": lambda s, d: _set(d["ngo"], kind=OrganizationKind.FOUNDATION),
+    # Past the unit of work, as an import's batch writes: an INSERT names its rows; any other
+    # statement could change any row.
+    "receipts inserted in one statement": lambda s, d: s.execute(
+        sa.insert(FundingReceipt),
+        [
+            {
+                "id": 9000 + n,
+                "commitment_id": d["usd"].id,
+                "received_on": date(2023, 1, n),
+                "amount": Decimal("10"),
+                "currency_code": "USD",
+                "created_at": d["now"],
+                "updated_at": d["now"],
+            }
+            for n in (1, 2)
+        ],
+    ),
+    "receipts updated in one statement": lambda s, d: s.execute(
+        sa.update(FundingReceipt).values(amount=FundingReceipt.amount * 2)
+    ),
 }
 
 
