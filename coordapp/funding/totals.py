@@ -538,7 +538,7 @@ def figures_in_pivot(
         .select_from(YEAR_TOTALS)
         .outerjoin(pillars, pillars.c.id == YEAR_TOTALS.c.pillar_id)
         .where(YEAR_TOTALS.c.year.between(first_year, last_year))
-    ):
+    ).all():
         keys = (year,) if pillar is None else (year, pillar)
         rows[(part, pillar is not None)].append((*keys, code, rate_on, None, native))
     converted = conversion.convert_summed(
@@ -568,7 +568,7 @@ def figures_in_pivot(
                 sa.type_coerce(organizations.c.kind, sa.String),
                 sums.c.eur,
             ).join(organizations, organizations.c.id == sums.c.funder_id)
-        ):
+        ).all():
             funder_totals[part][(name, kind)] = eur
             kinds = kind_totals[part]
             kinds[(kind,)] = kinds.get((kind,), Decimal(0)) + eur
