@@ -20,6 +20,7 @@ from coordapp.auth.models import ApiToken, Role, User
 from coordapp.auth.passwords import check_password_policy
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, Forbidden, NotFound, ValidationError
+from coordapp.hooks import Hook
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.records import service as records
@@ -363,18 +364,16 @@ def _iso(value: Any) -> str | None:
     return str(value.isoformat(timespec="seconds") if hasattr(value, "hour") else value.isoformat())
 
 
+# What the domains above auth hold about a user (e.g. the agreements they own): each registered
+# function returns {section name: JSON-ready rows} for ``export_user``.
+user_export: Hook[[Session, User], dict[str, Any]] = Hook("user_export")
+
+
 def export_user(session: Session, *, user: User) -> dict[str, Any]:
     """Everything coordapp stores about one user, as JSON-ready values (never the password
     hash or token hashes). The export itself is recorded in the audit trail."""
-    from coordapp.partners.models import Partnership
-
     tokens = session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
-    )
-    owned = session.execute(
-        sa.select(Partnership.id, Partnership.title)
-        .where(Partnership.owner_id == user.id)
-        .order_by(Partnership.id)
     )
     data: dict[str, Any] = {
         "subject": {"type": "user", "id": user.id},
@@ -397,7 +396,6 @@ def export_user(session: Session, *, user: User) -> dict[str, Any]:
             }
             for t in tokens
         ],
-        "partnerships_owned": [{"id": pid, "title": title} for pid, title in owned],
         "history": [
             {
                 "occurred_at": _iso(e.occurred_at),
@@ -419,6 +417,8 @@ def export_user(session: Session, *, user: User) -> dict[str, Any]:
             for e in audit.events_by_actor(session, actor_id=user.id)
         ],
     }
+    for section in user_export.run(session, user):
+        data.update(section)
     audit.record(
         session,
         action="export",

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload, with_expression
 
 from coordapp import listing, memo, validation
 from coordapp.audit import service as audit
+from coordapp.auth import service as auth
 from coordapp.auth.models import Role, User
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.db import utcnow
@@ -1852,3 +1853,14 @@ def country_overview(session: Session, *, country: Country, today: date) -> dict
         ).all(),
         "trainings": trainings,
     }
+
+
+@auth.user_export.register
+def expansion_targets_owned(session: Session, user: User) -> dict[str, Any]:
+    """The expansion targets a user owns, for their personal-data export."""
+    owned = session.execute(
+        sa.select(ExpansionTarget.id, ExpansionTarget.country_code)
+        .where(ExpansionTarget.owner_id == user.id)
+        .order_by(ExpansionTarget.id)
+    )
+    return {"expansion_targets_owned": [{"id": tid, "country": code} for tid, code in owned]}

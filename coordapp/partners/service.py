@@ -17,6 +17,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from coordapp import listing, memo, validation
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
+from coordapp.auth import service as auth
 from coordapp.auth.models import Role, User
 from coordapp.auth.service import normalise_email
 from coordapp.db import utcnow
@@ -1184,3 +1185,14 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
         + (f", also from {attendee_rows} training attendee list(s)." if attendee_rows else "."),
     )
     return contact
+
+
+@auth.user_export.register
+def partnerships_owned(session: Session, user: User) -> dict[str, Any]:
+    """The agreements a user owns, for their personal-data export."""
+    owned = session.execute(
+        sa.select(Partnership.id, Partnership.title)
+        .where(Partnership.owner_id == user.id)
+        .order_by(Partnership.id)
+    )
+    return {"partnerships_owned": [{"id": pid, "title": title} for pid, title in owned]}
