@@ -7,6 +7,7 @@ Makefile runs the suite once on each). Under pytest-xdist each worker runs on it
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -125,6 +126,28 @@ def fresh_report_cache() -> Iterator[None]:
     clear_caches()
     yield
     clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def _process_state_restored() -> Iterator[None]:
+    """create_app sets things of the whole process: the "coordapp" logger (level, propagation
+    to the root logger, where caplog listens) and the report cache's Redis. A test that builds
+    an app of its own (production, development) must not leave them so for the tests after it
+    in its process, whichever those are (xdist hands each worker a different sequence)."""
+    from coordapp.reporting.cache import report_cache
+
+    logger = logging.getLogger("coordapp")
+    level, propagate, handlers, redis = (
+        logger.level,
+        logger.propagate,
+        list(logger.handlers),
+        report_cache.redis,
+    )
+    yield
+    logger.setLevel(level)
+    logger.propagate = propagate
+    logger.handlers[:] = handlers
+    report_cache.redis = redis
 
 
 @pytest.fixture(autouse=True)
