@@ -97,9 +97,16 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """The app on a schema built by the migrations, with reference data; dropped at the end.
 
     Its instance folder (uploads waiting to be applied, import progress) is a temporary one of
-    this process, not the checkout's instance/ of `make run`."""
+    this process, not the checkout's instance/ of `make run`; and it shares nothing through a
+    Redis of the environment's REDIS_URL (sign-in counts of other xdist workers): the Redis
+    tests bring their own database and key prefixes."""
     app = create_app(
-        {"COORDAPP_ENV": "testing", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False}
+        {
+            "COORDAPP_ENV": "testing",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+        }
     )
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with app.app_context():
