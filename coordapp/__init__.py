@@ -22,9 +22,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from coordapp.auth import service as auth_service
-
-    auth_service.password_hash_method = app.config["PASSWORD_HASH_METHOD"]
     register_logging(app)
     register_input_checks(app)
     register_extensions(app)

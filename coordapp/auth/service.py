@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -27,13 +28,18 @@ from coordapp.records import service as records
 
 # A hash to compare against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-# Werkzeug's scrypt by default. The test configuration picks a cheap method so that hundreds of
-# sign-ins don't dominate the suite; create_app sets it from PASSWORD_HASH_METHOD.
-password_hash_method = "scrypt"  # noqa: S105  (a method name, not a password)
+# Werkzeug's scrypt unless the app's PASSWORD_HASH_METHOD names another: the test configuration
+# picks a cheap method so that hundreds of sign-ins don't dominate the suite. Read from the app
+# in use, never kept in a global, so that one app with its own setting (a production app built
+# by a test) does not change the hashes of another in the same process.
+DEFAULT_PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  (a method name, not a password)
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=password_hash_method)
+    method = DEFAULT_PASSWORD_HASH_METHOD
+    if has_app_context():
+        method = current_app.config.get("PASSWORD_HASH_METHOD") or method
+    return generate_password_hash(password, method=method)
 
 
 def normalise_email(email: str) -> str:

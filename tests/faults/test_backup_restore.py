@@ -29,6 +29,9 @@ from coordapp.partners import service as partners
 from coordapp.partners.models import Organization
 from tests.faults.conftest import app_on, postgres_test_url, scratch_postgres
 
+# Its tests share a database built once per module: one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("faults.test_backup_restore")
+
 TODAY = date(2026, 11, 26)
 ODD_NOTES = "Zürich — “quoted”, 'single', \\ back\\slash\nsecond line\ttab ✓"
 

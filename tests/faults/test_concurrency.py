@@ -26,6 +26,9 @@ from coordapp.partners.models import Organization, Partnership
 from coordapp.records.service import StaleRecord
 from tests.conftest import PASSWORD, sign_in
 
+# Its tests share a database built once per module: one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("faults.test_concurrency")
+
 THREADS = 6
 ROUNDS = 3
 

@@ -31,9 +31,13 @@ from tests.faults.conftest import (
     scratch_postgres,
 )
 
-pytestmark = pytest.mark.skipif(
-    postgres_test_url() is None, reason="PostgreSQL-specific (pg_terminate_backend, TCP)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        postgres_test_url() is None, reason="PostgreSQL-specific (pg_terminate_backend, TCP)"
+    ),
+    # Its tests share a database built once per module: one xdist worker runs them all.
+    pytest.mark.xdist_group("faults.test_database_outage"),
+]
 MANAGER = "outage-manager@test.example"
 LEAKS = ("Traceback", "sqlalchemy", "psycopg", "SELECT ", "UPDATE ", "OperationalError")
 
