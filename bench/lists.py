@@ -28,6 +28,9 @@ largest scale over the one before (1.0 = flat; 10 = linear for 10x more rows).
 from __future__ import annotations
 
 import argparse
+import gc
+import logging
+import math
 import random
 import re
 import statistics
@@ -54,8 +57,9 @@ TRANSACTION_WORDS = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")
 
 
 def p50_p95(samples: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile (nearest rank: of 20 samples the 19th, not the largest)."""
     ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return statistics.median(ordered), ordered[max(0, math.ceil(len(ordered) * 0.95) - 1)]
 
 
 @dataclass
@@ -159,14 +163,12 @@ def run(
     only: set[str] | None = None,
     explain: bool = False,
 ) -> list[PageRow]:
+    """A scratch database at ``scale`` (dropped afterwards), measured by ``measure``."""
     from flask_migrate import upgrade
 
     from coordapp import create_app
-    from coordapp.audit.service import bump_data_version
-    from coordapp.demo.service import DEMO_PASSWORD
     from coordapp.extensions import db
 
-    rows: list[PageRow] = []
     with databases.scratch(backend, database_url, prefix="coordapp-lists-") as url:
         app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
         with app.app_context():
@@ -181,78 +183,104 @@ def run(
                 # transaction that is then rolled back.
                 with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.execute(sa.text("ANALYZE"))
-            engine = db.engine
             db.session.remove()
-        client = app.test_client()
-        client.post(
-            "/auth/sign-in", data={"email": "admin@coordapp.example", "password": DEMO_PASSWORD}
-        )
-        headers = {"Accept-Encoding": BROWSER_ENCODINGS}
-
-        def write() -> None:
-            with app.app_context():
-                bump_data_version(db.session)
-                db.session.commit()
-                db.session.remove()
-
-        def get(path: str) -> Any:
-            response = client.get(path, headers=headers)
-            assert response.status_code == 200, (path, response.status_code)
-            return response
-
-        captured: list[tuple[str, Any]] = []
-
-        def capture(_c: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
-            captured.append((statement, params))
-
-        event.listen(engine, "before_cursor_execute", capture)
         try:
-            for path, spec in page_paths(app):
-                if only is not None and path not in only:
-                    continue
-                full = path if spec is None else f"{path}?per_page=100"
-                counts = {}
-                for per_page in (25, 100) if spec is not None else (0,):
-                    get(path if spec is None else f"{path}?per_page={per_page}")  # warm-up
-                    captured.clear()
-                    get(path if spec is None else f"{path}?per_page={per_page}")
-                    counts[per_page] = len(captured)
-                write()
-                captured.clear()
-                response = get(full)
-                cold_statements = [
-                    (s, p)
-                    for s, p in captured
-                    if not s.lstrip().upper().startswith(TRANSACTION_WORDS)
-                ]
-                row = PageRow(
-                    backend,
-                    scale,
-                    path,
-                    _row_count(app, spec),
-                    " / ".join(str(counts[k]) for k in sorted(counts)),
-                    compressed_kb=len(response.data) / 1024,
-                    raw_kb=_uncompressed_kb(client, full),
-                )
-                for _ in range(repeat):
-                    row.warm.append(_timed(lambda full=full: get(full)))
-                for _ in range(repeat):
-                    write()
-                    row.after_write.append(_timed(lambda full=full: get(full)))
-                for _ in range(repeat):
-                    row.raw.append(_replay(engine, cold_statements))
-                if explain and backend == "postgresql":
-                    _explain(engine, scale, path, cold_statements)
-                rows.append(row)
-                print(
-                    f"    {path:<22} warm p50/p95 {_ms(row.warm)}   after a write "
-                    f"{_ms(row.after_write)}   {row.compressed_kb:6.1f} KB",
-                    flush=True,
-                )
+            return measure(app, backend, scale, repeat, only=only, explain=explain)
         finally:
-            event.remove(engine, "before_cursor_execute", capture)
             with app.app_context():
                 db.engine.dispose()
+
+
+def measure(
+    app: Any,
+    backend: str,
+    scale: int,
+    repeat: int,
+    *,
+    only: set[str] | None = None,
+    explain: bool = False,
+) -> list[PageRow]:
+    """Every page of ``app`` (signed in as the demo admin), timed warm and after a write."""
+    from coordapp import gunicorn_conf
+    from coordapp.audit.service import bump_data_version
+    from coordapp.demo.service import DEMO_PASSWORD
+    from coordapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    logging.getLogger("coordapp.request").setLevel(logging.WARNING)  # not a line per request
+    # What the production server does once its worker has loaded the app.
+    started_worker = getattr(gunicorn_conf, "post_worker_init", None)
+    if started_worker is not None:
+        started_worker(None)
+    client = app.test_client()
+    client.post(
+        "/auth/sign-in", data={"email": "admin@coordapp.example", "password": DEMO_PASSWORD}
+    )
+    headers = {"Accept-Encoding": BROWSER_ENCODINGS}
+
+    def write() -> None:
+        with app.app_context():
+            bump_data_version(db.session)
+            db.session.commit()
+            db.session.remove()
+
+    def get(path: str) -> Any:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.status_code)
+        return response
+
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, params: Any, *_: Any) -> None:
+        captured.append((statement, params))
+
+    rows: list[PageRow] = []
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        for path, spec in page_paths(app):
+            if only is not None and path not in only:
+                continue
+            full = path if spec is None else f"{path}?per_page=100"
+            counts = {}
+            for per_page in (25, 100) if spec is not None else (0,):
+                get(path if spec is None else f"{path}?per_page={per_page}")  # warm-up
+                captured.clear()
+                get(path if spec is None else f"{path}?per_page={per_page}")
+                counts[per_page] = len(captured)
+            write()
+            captured.clear()
+            response = get(full)
+            cold_statements = [
+                (s, p) for s, p in captured if not s.lstrip().upper().startswith(TRANSACTION_WORDS)
+            ]
+            row = PageRow(
+                backend,
+                scale,
+                path,
+                _row_count(app, spec),
+                " / ".join(str(counts[k]) for k in sorted(counts)),
+                compressed_kb=len(response.data) / 1024,
+                raw_kb=_uncompressed_kb(client, full),
+            )
+            for _ in range(repeat):
+                row.warm.append(_timed(lambda full=full: get(full)))
+            for _ in range(repeat):
+                write()
+                row.after_write.append(_timed(lambda full=full: get(full)))
+            for _ in range(repeat):
+                row.raw.append(_replay(engine, cold_statements))
+            if explain and backend == "postgresql":
+                _explain(engine, scale, path, cold_statements)
+            rows.append(row)
+            print(
+                f"    {path:<22} warm p50/p95 {_ms(row.warm)}   after a write "
+                f"{_ms(row.after_write)}   {row.compressed_kb:6.1f} KB",
+                flush=True,
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+        gc.unfreeze()
     return rows
 
 

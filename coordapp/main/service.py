@@ -116,10 +116,16 @@ class NeedsAttention:
 
 
 def _first_rows(session: Session, query: sa.Select, *, limit: int) -> tuple[list[Any], int]:
-    """The first ``limit`` rows of ``query`` and the number of rows it has in all."""
-    rows = session.execute(query.add_columns(sa.func.count().over().label("total")).limit(limit))
-    found = list(rows.all())
-    return found, (int(found[0].total) if found else 0)
+    """The first ``limit`` rows of ``query`` and the number of rows it has in all.
+
+    Two statements: a count, which needs no order, and the first rows, which an index on the
+    order can serve without reading the rest (``count(*) OVER ()`` in one statement read and
+    sorted all 15,000 unconfirmed pledges at 100x the demo network to show ten).
+    """
+    count = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    if not count:
+        return [], 0
+    return list(session.execute(query.limit(limit)).all()), int(count)
 
 
 Text = str | Callable[[date], str]
@@ -365,20 +371,21 @@ def _last_quarter(today: date) -> tuple[int, int, date, date, str]:
 
 def _missing_statistics_query(today: date) -> sa.Select:
     _, _, start, end, _ = _last_quarter(today)
-    reported = sa.exists().where(
-        HotlineStatistic.hotline_id == Hotline.id,
-        HotlineStatistic.period_start >= start,
-        HotlineStatistic.period_start <= end,
+    # The hotlines that reported, read once through the index on the period (a hashed NOT IN):
+    # the planner cannot estimate how many hotlines the per-row status look-up keeps, and with
+    # too low a guess it probed each hotline's figures and scanned the countries for every row.
+    reported = sa.select(HotlineStatistic.hotline_id).where(
+        HotlineStatistic.period_start >= start, HotlineStatistic.period_start <= end
     )
+    country = sa.select(Country.name).where(Country.alpha2 == Hotline.country_code)
     return (
-        sa.select(Hotline.id, Hotline.name, Country.name.label("country"))
-        .join(Country, Country.alpha2 == Hotline.country_code)
+        sa.select(Hotline.id, Hotline.name, country.scalar_subquery().label("country"))
         .where(
             Hotline.archived_at.is_(None),
             network.membership_status_of(Hotline.id, today).in_(
                 [s.value for s in COVERING_STATUSES]
             ),
-            ~reported,
+            Hotline.id.not_in(reported),
         )
         .order_by(Hotline.name, Hotline.id)
     )

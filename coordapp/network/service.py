@@ -177,8 +177,9 @@ def _covering_rows(on: date) -> sa.Select:
     """(country_code, hotline_id, status, since) for each unarchived hotline that is a
     provisional or full member on ``on``, once per country it accepts reports for.
 
-    The one meaning of "covered": the coverage map and the pipeline both read it. ``since``:
-    the day the hotline both was admitted and accepted reports for the country.
+    The one meaning of "covered" (``covered_condition`` asks it of one country, for the
+    pipeline; tests/network/test_pipeline.py checks both agree). ``since``: the day the hotline
+    both was admitted and accepted reports for the country.
     """
     membership = membership_on_subquery(on)
     first_admitted = _first_admitted_subquery(on)
@@ -216,7 +217,6 @@ def _pipeline_subquery(on: date) -> sa.Subquery:
     ``stage_since`` is the day the current stage was entered.
     """
     stage = _stage_by_target_subquery(on)
-    covering = _covering_rows(on).subquery("covered")
     return (
         sa.select(
             ExpansionTarget.id.label("target_id"),
@@ -228,9 +228,25 @@ def _pipeline_subquery(on: date) -> sa.Subquery:
         .where(
             ExpansionTarget.archived_at.is_(None),
             stage.c.stage != ExpansionStage.MEMBER.value,
-            ExpansionTarget.country_code.not_in(sa.select(covering.c.country_code)),
+            ~covered_condition(ExpansionTarget.country_code, on),
         )
         .subquery("pipeline_on")
+    )
+
+
+def covered_condition(country_code: Any, on: date) -> sa.Exists:
+    """Whether the country ``country_code`` (a column) is covered on ``on``, by the rule of
+    ``_covering_rows`` (a hotline, unarchived and a provisional or full member on ``on``,
+    accepts reports for it on ``on``), as a correlated EXISTS: for the few countries of the
+    pipeline, their spells through the index on the country, each hotline's status through the
+    index on its events, instead of working out the coverage of the whole world first.
+    """
+    return sa.exists().where(
+        hotline_countries.c.country_code == country_code,
+        spell_covers(on),
+        Hotline.id == hotline_countries.c.hotline_id,
+        Hotline.archived_at.is_(None),
+        membership_status_of(Hotline.id, on).in_(_COVERING_VALUES),
     )
 
 
@@ -453,6 +469,21 @@ def _first_admitted_subquery(on: date) -> sa.Subquery:
     )
 
 
+def first_admitted_of(hotline_id: Any, on: date) -> sa.ScalarSelect[Any]:
+    """The first day the hotline ``hotline_id`` (a column) was a provisional or full member, up
+    to ``on``, as a correlated scalar (the rule of ``_first_admitted_subquery``, looked up per
+    hotline through the index on (hotline_id, event_date, status))."""
+    return (
+        sa.select(sa.func.min(HotlineMembershipEvent.event_date))
+        .where(
+            HotlineMembershipEvent.hotline_id == hotline_id,
+            HotlineMembershipEvent.event_date <= on,
+            HotlineMembershipEvent.status.in_(_COVERING_VALUES),
+        )
+        .scalar_subquery()
+    )
+
+
 def _membership_order(event: HotlineMembershipEvent) -> tuple[date, int, int]:
     return (event.event_date, _STATUS_RANK[event.status], event.id or 0)
 
@@ -477,8 +508,12 @@ def first_admitted_from_events(
 
 # --- hotline list ----------------------------------------------------------------------------
 
-_STATUS_TODAY = membership_on_subquery(_today())
-_ADMITTED_TODAY = _first_admitted_subquery(_today())
+# Each hotline's status and first admission today, looked up per row through the index (only
+# when a filter or the sort asks): joined as window or GROUP BY subqueries they were computed for
+# every hotline on every page, and the planner, unable to estimate ``rn = 1``, looped over every
+# pair (550,000 comparisons for one page at 100x the demo network, bench/README.md).
+_status_today = membership_status_of(Hotline.id, _today())
+_admitted_today = first_admitted_of(Hotline.id, _today())
 NO_STATUS = "none"
 
 
@@ -487,8 +522,6 @@ def _hotline_list_base() -> sa.Select[Any]:
         sa.select(Hotline)
         .join(Country, Country.alpha2 == Hotline.country_code)
         .outerjoin(Organization, Organization.id == Hotline.operator_id)
-        .outerjoin(_STATUS_TODAY, _STATUS_TODAY.c.hotline_id == Hotline.id)
-        .outerjoin(_ADMITTED_TODAY, _ADMITTED_TODAY.c.hotline_id == Hotline.id)
     )
 
 
@@ -498,9 +531,9 @@ def membership_status_choices(session: Session | None = None) -> list[tuple[str,
 
 def _filter_status_today(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     if value == NO_STATUS:
-        return query.where(_STATUS_TODAY.c.status.is_(None))
+        return query.where(_status_today.is_(None))
     if value in {s.value for s in MembershipStatus}:
-        return query.where(_STATUS_TODAY.c.status == value)
+        return query.where(_status_today == value)
     return query
 
 
@@ -536,14 +569,14 @@ HOTLINE_LIST = ListSpec(
             "Status today",
             sa.case(
                 {status.value: rank for status, rank in _STATUS_RANK.items()},
-                value=_STATUS_TODAY.c.status,
+                value=_status_today,
             ),
             lambda h: _status_label(status_from_events(h.membership_events, on=date.today())),
         ),
         Column(
             "member_since",
             "Member since",
-            _ADMITTED_TODAY.c.since,
+            _admitted_today,
             lambda h: first_admitted_from_events(h.membership_events, on=date.today()),
         ),
         Column(
