@@ -12,8 +12,8 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.extensions import current_session
-from coordapp.network import service as network
-from coordapp.network.service import PipelineTarget
+from coordapp.network import coverage
+from coordapp.network.pipeline import PipelineTarget
 from coordapp.reporting import disclosed
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
@@ -182,14 +182,14 @@ def headline(data: reporting.CoverageMap) -> list[Any]:
             figure="member_hotlines",
         ),
         kpi_tile(
-            f"{network.COUNTRIES_COVERED_LABEL}{where}",
+            f"{coverage.COUNTRIES_COVERED_LABEL}{where}",
             str(data.countries_covered),
             detail=f"{data.summary.countries_full} by full · "
             f"{data.summary.countries_provisional} by provisional members only",
             figure="countries_covered",
         ),
         kpi_tile(
-            f"{network.TERRITORIES_COVERED_LABEL}{where}",
+            f"{coverage.TERRITORIES_COVERED_LABEL}{where}",
             str(data.territories_covered),
             detail="dependent territories, drawn on the map, counted apart",
             figure="territories_covered",

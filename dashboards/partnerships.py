@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from coordapp.extensions import current_session
-from coordapp.partners import service as partners
+from coordapp.partners import agreements
 from coordapp.reporting import service as reporting
 from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
@@ -30,9 +30,9 @@ from dashboards.responses import cached_output
 
 SLUG = "partnerships"
 TITLE = "Partnerships"
-STATUSES = tuple(s.value for s in partners.AgreementState)
+STATUSES = tuple(s.value for s in agreements.AgreementState)
 RENEWALS_TITLE = (
-    f"{partners.RENEWALS_DUE_LABEL} (renewal date within {reporting.RENEWAL_WINDOW_DAYS} days "
+    f"{agreements.RENEWALS_DUE_LABEL} (renewal date within {reporting.RENEWAL_WINDOW_DAYS} days "
     "or overdue)"
 )
 
@@ -69,8 +69,8 @@ def layout(query: dict[str, str]) -> Any:
                     dcc.Dropdown(
                         id=fid("status"),
                         options=[
-                            {"label": partners.agreement_state_label(s), "value": s.value}
-                            for s in partners.AgreementState
+                            {"label": agreements.agreement_state_label(s), "value": s.value}
+                            for s in agreements.AgreementState
                         ],
                         value=filters.status,
                         placeholder="All statuses",
@@ -114,13 +114,13 @@ def tiles(data: reporting.PartnershipFigures) -> list[Any]:
     """The three headline figures, each from its one definition in ``coordapp.partners``."""
     return [
         kpi_tile(
-            partners.IN_FORCE_LABEL,
+            agreements.IN_FORCE_LABEL,
             f"{data.in_force:,}",
             detail="active agreements, started and not past their end date",
             figure="partnerships_in_force",
         ),
         kpi_tile(
-            partners.RENEWALS_DUE_LABEL,
+            agreements.RENEWALS_DUE_LABEL,
             f"{len(data.renewals):,}",
             detail=(
                 f"renewal date within {reporting.RENEWAL_WINDOW_DAYS} days: "
@@ -129,7 +129,7 @@ def tiles(data: reporting.PartnershipFigures) -> list[Any]:
             figure="renewals_due",
         ),
         kpi_tile(
-            partners.EXPIRED_LABEL,
+            agreements.EXPIRED_LABEL,
             f"{data.expired:,}",
             detail="still recorded as active, end date passed",
             figure="partnerships_expired",
@@ -140,7 +140,7 @@ def tiles(data: reporting.PartnershipFigures) -> list[Any]:
 def status_pairs(data: reporting.PartnershipFigures) -> list[tuple[str, int]]:
     """The by-status counts with their labels ("Active (in force)", "Expired (end date …)")."""
     return [
-        (partners.agreement_state_label(partners.AgreementState(key)), count)
+        (agreements.agreement_state_label(agreements.AgreementState(key)), count)
         for key, count in data.by_status
     ]
 

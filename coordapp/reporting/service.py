@@ -39,7 +39,9 @@ from coordapp.funding.models import (
     FundingCommitment,
     FundingReceipt,
 )
-from coordapp.network import service as network
+from coordapp.network import coverage as network_coverage
+from coordapp.network import membership as network_membership
+from coordapp.network import pipeline as network_pipeline
 from coordapp.network.models import (
     COVERING_STATUSES,
     ExpansionStage,
@@ -50,7 +52,7 @@ from coordapp.network.models import (
     MembershipStatus,
     hotline_countries,
 )
-from coordapp.partners import service as partners
+from coordapp.partners import agreements
 from coordapp.partners.models import (
     Organization,
     Partnership,
@@ -63,7 +65,7 @@ from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 
 FIRST_YEAR = 1999  # the network's founding year: where the map's slider starts
-RENEWAL_WINDOW_DAYS = partners.RENEWAL_WINDOW_DAYS
+RENEWAL_WINDOW_DAYS = agreements.RENEWAL_WINDOW_DAYS
 ACTIVITY_TOP_GROUPS = 8
 ACTIVITY_BAR_GROUPS = 25
 TRAINING_TOP_HOTLINES = 25
@@ -175,7 +177,7 @@ class MapCountry:
     alpha3: str
     name: str
     region: str | None
-    status: network.CoverageStatus
+    status: network_coverage.CoverageStatus
     hotlines: tuple[str, ...]
     member_since: date | None
     pipeline_stage: ExpansionStage | None
@@ -190,9 +192,9 @@ class CoverageMap:
     on: date
     region: str | None
     countries: tuple[MapCountry, ...]
-    summary: network.CoverageSummary
+    summary: network_coverage.CoverageSummary
 
-    def count(self, *statuses: network.CoverageStatus) -> int:
+    def count(self, *statuses: network_coverage.CoverageStatus) -> int:
         """Places drawn with one of ``statuses`` (countries and territories alike)."""
         return sum(1 for c in self.countries if c.status in statuses)
 
@@ -222,9 +224,9 @@ class CoverageMap:
     def is_empty(self) -> bool:
         return (
             self.count(
-                network.CoverageStatus.FULL,
-                network.CoverageStatus.PROVISIONAL,
-                network.CoverageStatus.PIPELINE,
+                network_coverage.CoverageStatus.FULL,
+                network_coverage.CoverageStatus.PROVISIONAL,
+                network_coverage.CoverageStatus.PIPELINE,
             )
             == 0
         )
@@ -236,8 +238,8 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
     counts are ``network.coverage_summary`` for the same day and region (member hotlines in a
     region: those covering at least one of its countries or territories).
     """
-    rows = network.coverage_as_of(session, on=on, region=region)
-    membership = network.membership_on_subquery(on)
+    rows = network_coverage.coverage_as_of(session, on=on, region=region)
+    membership = network_membership.membership_on_subquery(on)
     query = (
         sa.select(
             hotline_countries.c.country_code,
@@ -250,7 +252,7 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
         .where(
             Hotline.archived_at.is_(None),
             membership.c.status.in_(_COVERING),
-            network.spell_covers(on),
+            network_coverage.spell_covers(on),
         )
         .order_by(hotline_countries.c.country_code, Hotline.name)
     )
@@ -278,7 +280,7 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
             )
             for r in rows
         ),
-        summary=network.coverage_summary(session, on=on, region=region),
+        summary=network_coverage.coverage_summary(session, on=on, region=region),
     )
 
 
@@ -308,7 +310,7 @@ class PanelExpansion:
     history: tuple[tuple[date, ExpansionStage], ...]
     # The target as the pipeline sees it on the panel's date (None: not in the pipeline then),
     # with how long its stage has been open and whether that is over the benchmark.
-    pipeline: network.PipelineTarget | None = None
+    pipeline: network_pipeline.PipelineTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +329,7 @@ class CountryPanel:
     region: str | None
     sub_region: str | None
     on: date
-    status: network.CoverageStatus
+    status: network_coverage.CoverageStatus
     member_since: date | None
     hotlines: tuple[PanelHotline, ...]
     expansion: PanelExpansion | None
@@ -345,19 +347,19 @@ def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | No
     coverage = next(
         (
             c
-            for c in network.coverage_as_of(session, on=on, region=country.region)
+            for c in network_coverage.coverage_as_of(session, on=on, region=country.region)
             if c.country_code == country.alpha2
         ),
         None,
     )
-    membership = network.membership_on_subquery(on)
+    membership = network_membership.membership_on_subquery(on)
     hotline_rows = session.execute(
         sa.select(Hotline.id, Hotline.name, Hotline.country_code, membership.c.status)
         .join(hotline_countries, hotline_countries.c.hotline_id == Hotline.id)
         .outerjoin(membership, membership.c.hotline_id == Hotline.id)
         .where(
             hotline_countries.c.country_code == country.alpha2,
-            network.spell_covers(on),
+            network_coverage.spell_covers(on),
             Hotline.archived_at.is_(None),
         )
         .order_by(Hotline.name)
@@ -397,7 +399,7 @@ def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | No
         region=country.region,
         sub_region=country.sub_region,
         on=on,
-        status=coverage.status if coverage else network.CoverageStatus.NONE,
+        status=coverage.status if coverage else network_coverage.CoverageStatus.NONE,
         member_since=coverage.member_since if coverage else None,
         hotlines=hotlines,
         expansion=_panel_expansion(session, code=country.alpha2, on=on),
@@ -446,7 +448,9 @@ def _panel_expansion(session: Session, *, code: str, on: date) -> PanelExpansion
         next_step=row.next_step,
         next_step_due=row.next_step_due,
         history=steps,
-        pipeline=next(iter(network.pipeline_targets(session, on=on, country_code=code)), None),
+        pipeline=next(
+            iter(network_pipeline.pipeline_targets(session, on=on, country_code=code)), None
+        ),
     )
 
 
@@ -514,7 +518,7 @@ class GrowthPoint:
 
 def _status_rank() -> sa.Case:
     return sa.case(
-        {status.value: rank for status, rank in network._STATUS_RANK.items()},
+        {status.value: rank for status, rank in network_membership.STATUS_RANK.items()},
         value=HotlineMembershipEvent.status,
     )
 
@@ -583,7 +587,7 @@ def network_growth(
         .join(years, years.c.year == members.c.year)
         .join(hotline_countries, hotline_countries.c.hotline_id == members.c.hotline_id)
         .join(Country, Country.alpha2 == hotline_countries.c.country_code)
-        .where(network.spell_covers(years.c.as_of))
+        .where(network_coverage.spell_covers(years.c.as_of))
         .distinct()
         .subquery("covered")
     )
@@ -676,8 +680,8 @@ def trainings_between(session: Session, start: date, end: date) -> tuple[int, in
 def overview(session: Session, *, today: date, currency: str = "EUR") -> Overview:
     """KPI tiles for ``today`` (this year up to today) against the same day a year earlier."""
     before = one_year_before(today)
-    now_cov = network.coverage_summary(session, on=today)
-    then_cov = network.coverage_summary(session, on=before)
+    now_cov = network_coverage.coverage_summary(session, on=today)
+    then_cov = network_coverage.coverage_summary(session, on=before)
     pledged_now = funding.pledged_total(
         session, start=date(today.year, 1, 1), end=today, currency=currency
     )
@@ -709,23 +713,23 @@ def overview(session: Session, *, today: date, currency: str = "EUR") -> Overvie
         ),
         count(
             "countries_covered",
-            network.COUNTRIES_COVERED_LABEL,
+            network_coverage.COUNTRIES_COVERED_LABEL,
             now_cov.countries_covered,
             then_cov.countries_covered,
             f"sovereign states · {now_cov.countries_in_pipeline} more in the expansion pipeline",
         ),
         count(
             "territories_covered",
-            network.TERRITORIES_COVERED_LABEL,
+            network_coverage.TERRITORIES_COVERED_LABEL,
             now_cov.territories_covered,
             then_cov.territories_covered,
             "dependent territories, counted apart",
         ),
         count(
             "partnerships_in_force",
-            partners.IN_FORCE_LABEL,
-            partners.count_in_force(session, on=today),
-            partners.count_in_force(session, on=before),
+            agreements.IN_FORCE_LABEL,
+            agreements.count_in_force(session, on=today),
+            agreements.count_in_force(session, on=before),
             "active agreements, started and not past their end date",
         ),
         Kpi(
@@ -807,7 +811,7 @@ def partnership_figures(
     "active" is in force, "expired" is still recorded as active but past its end date), and (of
     ``status``, or all) by type, pillar, kind; the renewals due on ``on``."""
     live = Partnership.archived_at.is_(None)
-    state = partners.state_on_expression(on)
+    state = agreements.state_on_expression(on)
     chosen = [live] + ([state == status] if status else [])
 
     def counts(column: Any, *joins: tuple[Any, Any]) -> tuple[tuple[str, int], ...]:
@@ -826,8 +830,8 @@ def partnership_figures(
             sa.select(state_column, sa.func.count()).where(live).group_by(state_column)
         )
     )
-    order = {s.value: i for i, s in enumerate(partners.AgreementState)}
-    notice = partners.RENEWAL_DUE
+    order = {s.value: i for i, s in enumerate(agreements.AgreementState)}
+    notice = agreements.RENEWAL_DUE
     renewals = session.execute(
         sa.select(
             Partnership.title,
@@ -839,15 +843,15 @@ def partnership_figures(
         )
         .join(Organization, Organization.id == Partnership.organization_id)
         .outerjoin(User, User.id == Partnership.owner_id)
-        .where(partners.renewals_due_condition(on))
+        .where(agreements.renewals_due_condition(on))
         .order_by(notice, Partnership.title)
     ).all()
     year = _year_of(Partnership.start_date)
     return PartnershipFigures(
         on=on,
         status=status,
-        in_force=partners.count_in_force(session, on=on),
-        expired=partners.count_expired(session, on=on),
+        in_force=agreements.count_in_force(session, on=on),
+        expired=agreements.count_expired(session, on=on),
         by_status=tuple(sorted(by_status, key=lambda kv: order.get(kv[0], 99))),
         by_type=counts(Partnership.type),
         by_pillar=counts(
@@ -1339,7 +1343,7 @@ def indicator_actual(
         return totals.get((pillar_id,), Decimal("0.00")), rates
     if indicator in (PillarIndicator.MEMBER_HOTLINES, PillarIndicator.COUNTRIES_COVERED):
         # Countries covered: sovereign states only (territories are not in this indicator).
-        summary = network.coverage_summary(session, on=end)
+        summary = network_coverage.coverage_summary(session, on=end)
         value = (
             summary.member_hotlines
             if indicator is PillarIndicator.MEMBER_HOTLINES
@@ -1358,7 +1362,7 @@ def indicator_actual(
         )
         return Decimal(_int(value)), None
     # ACTIVE_PARTNERSHIPS, TECHNOLOGY_PARTNERSHIPS, PARTNER_ORGANIZATIONS: in force at ``end``.
-    in_force = [partners.in_force_condition(end)]
+    in_force = [agreements.in_force_condition(end)]
     if indicator is PillarIndicator.TECHNOLOGY_PARTNERSHIPS:
         in_force.append(
             Partnership.type.in_(

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from coordapp.demo.service import load_demo
-from coordapp.network import service as network
-from coordapp.partners import service as partners
+from coordapp.network import coverage as network_coverage
+from coordapp.partners import agreements
 from coordapp.reporting import service as reporting
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -69,12 +69,12 @@ def test_workbook_has_a_stamped_cover_and_the_services_figures(
     assert cover["exchange rates"] == "each row at the rate of its own date"
     with in_app() as s:
         funding = reporting.funding_figures(s, first_year=year, last_year=year, currency="EUR")
-        coverage = network.coverage_summary(s, on=date(year, 12, 31))
-        before = network.coverage_summary(s, on=date(year - 1, 12, 31))
+        coverage = network_coverage.coverage_summary(s, on=date(year, 12, 31))
+        before = network_coverage.coverage_summary(s, on=date(year - 1, 12, 31))
         training = reporting.training_figures(s, first_year=year, last_year=year)
         metrics = reporting.metrics(s)
-        in_force = partners.count_in_force(s, on=date(year, 12, 31))
-        in_force_before = partners.count_in_force(s, on=date(year - 1, 12, 31))
+        in_force = agreements.count_in_force(s, on=date(year, 12, 31))
+        in_force_before = agreements.count_in_force(s, on=date(year - 1, 12, 31))
         targets = reporting.pillar_progress(s, year=year, today=today)
     assert cover["money"] == funding.rates.note
     for m in metrics:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from coordapp import listing
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.errors import ValidationError
@@ -24,7 +25,6 @@ from coordapp.funding.models import (
     FundingCommitment,
     FundingReceipt,
 )
-from coordapp import listing
 from coordapp.listing import ListParams, run_list
 from coordapp.partners.models import OrganizationKind, Partnership, PartnershipType
 from coordapp.pillars.models import Pillar
