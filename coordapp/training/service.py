@@ -22,7 +22,7 @@ from coordapp import disclosure, validation
 from coordapp.audit import service as audit
 from coordapp.errors import NotFound, ValidationError
 from coordapp.network.models import Hotline
-from coordapp.partners import service as partners
+from coordapp.partners import organizations
 from coordapp.partners.models import Organization
 from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
@@ -101,7 +101,7 @@ def _clean_event(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         "end_date": end,
         "delivery": delivery,
         "location_country_code": location,
-        "organizer_id": partners.organization_id_by_name(
+        "organizer_id": organizations.organization_id_by_name(
             session, "organizer", data.get("organizer"), required=False
         ),
         "trainers": validation.free_text("trainers", data.get("trainers"), max_length=300),
@@ -559,7 +559,7 @@ def save_participation(
     participation: TrainingParticipation | None = None,
 ) -> TrainingParticipation:
     """``set_participation`` from the row form, whose organization is typed by name."""
-    organization_id = partners.organization_id_by_name(
+    organization_id = organizations.organization_id_by_name(
         session, "organization", data.get("organization"), required=False
     )
     return set_participation(
