@@ -16,6 +16,7 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth.service import normalise_email
 from coordapp.db import utcnow
 from coordapp.errors import ValidationError
+from coordapp.hooks import Hook
 from coordapp.partners.models import (
     Contact,
 )
@@ -114,13 +115,18 @@ def _event_json(event_row: AuditEvent) -> dict[str, Any]:
     }
 
 
+# What the domains above partners hold about a contact person (found by their name within their
+# organization, e.g. named training attendees): ``contact_export`` functions return {section:
+# JSON-ready rows}; ``contact_erasure`` functions erase it and say where from ("" if nowhere).
+contact_export: Hook[[Session, Contact], dict[str, Any]] = Hook("contact_export")
+contact_erasure: Hook[[Session, Contact], str] = Hook("contact_erasure")
+
+
 def export_contact(session: Session, *, contact: Contact) -> dict[str, Any]:
     """Everything coordapp stores about one contact person, as JSON-ready values, including the
     trainings whose attendee lists name them (rows of their organization or its hotlines).
 
     The export itself is recorded in the contact's history (after the copy is taken)."""
-    from coordapp.training import service as training  # training's service imports this one
-
     data: dict[str, Any] = {
         "subject": {"type": "contact", "id": contact.id},
         "exported_at": utcnow().isoformat(timespec="seconds"),
@@ -143,21 +149,13 @@ def export_contact(session: Session, *, contact: Contact) -> dict[str, Any]:
             ),
         },
         "organization": {"id": contact.organization.id, "name": contact.organization.name},
-        "named_as_training_attendee": [
-            {
-                "training": row.event.title,
-                "start_date": row.event.start_date.isoformat(),
-                "participant_row": row.id,
-            }
-            for row in training.participations_naming(
-                session, name=contact.full_name, organization_id=contact.organization_id
-            )
-        ],
         "history": [
             _event_json(e)
             for e in audit.events_for(session, entity_type="contacts", entity_id=contact.id)
         ],
     }
+    for section in contact_export.run(session, contact):
+        data.update(section)
     audit.record(
         session,
         action="export",
@@ -185,11 +183,8 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
     """
     if contact.erased_at is not None:
         return contact
-    from coordapp.training import service as training  # training's service imports this one
-
-    attendee_rows = training.erase_attendee(
-        session, name=contact.full_name, organization_id=contact.organization_id
-    )
+    # Before the name is erased here: the other domains find the person by it.
+    also_from = [where for where in contact_erasure.run(session, contact) if where]
     now = utcnow()
     values = {
         "full_name": f"Erased contact #{contact.id}",
@@ -218,6 +213,6 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
         entity_id=contact.id,
         changes={c.field: [audit.ERASED if c.before else None, c.after] for c in changed},
         summary="Personal data erased on request"
-        + (f", also from {attendee_rows} training attendee list(s)." if attendee_rows else "."),
+        + (f", also from {', '.join(also_from)}." if also_from else "."),
     )
     return contact

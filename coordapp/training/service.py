@@ -22,8 +22,9 @@ from coordapp import disclosure, validation
 from coordapp.audit import service as audit
 from coordapp.errors import NotFound, ValidationError
 from coordapp.network.models import Hotline
+from coordapp.partners import contacts as partners_contacts
 from coordapp.partners import organizations
-from coordapp.partners.models import Organization
+from coordapp.partners.models import Contact, Organization
 from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.reference import service as reference
@@ -535,6 +536,33 @@ def erase_attendee(session: Session, *, name: str, organization_id: int) -> int:
             summary="A named attendee erased on request.",
         )
     return len(rows)
+
+
+@partners_contacts.contact_export.register
+def trainings_naming_contact(session: Session, contact: Contact) -> dict[str, Any]:
+    """The training rows whose named attendees include a contact, for their export."""
+    rows = participations_naming(
+        session, name=contact.full_name, organization_id=contact.organization_id
+    )
+    return {
+        "named_as_training_attendee": [
+            {
+                "training": row.event.title,
+                "start_date": row.event.start_date.isoformat(),
+                "participant_row": row.id,
+            }
+            for row in rows
+        ]
+    }
+
+
+@partners_contacts.contact_erasure.register
+def erase_contact_from_attendees(session: Session, contact: Contact) -> str:
+    """A contact's name out of training attendee lists when their personal data is erased."""
+    changed = erase_attendee(
+        session, name=contact.full_name, organization_id=contact.organization_id
+    )
+    return f"{changed} training attendee list(s)" if changed else ""
 
 
 def remove_participation(
