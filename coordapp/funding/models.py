@@ -23,7 +23,7 @@ from coordapp.db import (
 
 if TYPE_CHECKING:
     from coordapp.partners.models import Organization, Partnership
-    from coordapp.pillars.models import Pillar
+    from coordapp.reference.models import Pillar
 
 
 class CommitmentStatus(enum.StrEnum):

@@ -34,10 +34,9 @@ from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.partners import organizations
 from coordapp.partners.models import Organization, OrganizationKind, Partnership
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.reference.models import Currency
+from coordapp.reference.models import Currency, Pillar
 
 # --- the money figures: which rows count, each dated for its conversion ------------------------
 # Each ``*_amounts`` select is the one definition of the rows behind a figure; it has the columns

@@ -57,10 +57,9 @@ from coordapp.imports.models import ImportColumnMapping
 from coordapp.imports.readers import FileProblem, Table
 from coordapp.imports.types import IMPORT_TYPES, NAME_LOOKUPS, ImportColumn, ImportType, Kind
 from coordapp.labels import label
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.reference.models import Country, Currency
+from coordapp.reference.models import Country, Currency, Pillar
 from coordapp.validation import DecimalMark, iso_date, parse_number
 
 

@@ -31,8 +31,8 @@ from coordapp.network.models import (
 from coordapp.partners.organizations import organization_id_by_name
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.reference.models import Country
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.reference.models import Country, MetricDefinition, MetricUnit
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 
 REPORTING_CHANNELS = ("web", "email", "phone", "app", "chat")
 FIRST_FOUNDED_YEAR = 1950

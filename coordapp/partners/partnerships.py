@@ -22,8 +22,8 @@ from coordapp.partners.models import (
     PartnershipType,
 )
 from coordapp.partners.organizations import organization_id_by_name
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
+from coordapp.reference.models import Pillar
 
 # Which status may follow which. Ended and lapsed agreements come back only by renewal.
 STATUS_TRANSITIONS: dict[PartnershipStatus, frozenset[PartnershipStatus]] = {

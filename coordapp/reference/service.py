@@ -21,9 +21,7 @@ from sqlalchemy.orm import Session
 from coordapp import memo
 from coordapp.audit import service as audit
 from coordapp.errors import ValidationError
-from coordapp.pillars.models import Pillar
-from coordapp.reference.models import Country, Currency
-from coordapp.stats.models import MetricDefinition, MetricUnit
+from coordapp.reference.models import Country, Currency, MetricDefinition, MetricUnit, Pillar
 
 PILLARS = (
     (

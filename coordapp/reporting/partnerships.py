@@ -17,7 +17,7 @@ from coordapp.partners.models import (
     PartnershipType,
     partnership_pillars,
 )
-from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Pillar
 from coordapp.reporting.common import year_of
 
 

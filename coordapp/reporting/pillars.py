@@ -26,7 +26,8 @@ from coordapp.network import coverage as network_coverage
 from coordapp.network.models import ExpansionStage, ExpansionStageEvent, ExpansionTarget
 from coordapp.partners import agreements as partners_agreements
 from coordapp.partners.models import Partnership, PartnershipType
-from coordapp.pillars.models import IndicatorKind, Pillar, PillarIndicator, PillarTarget
+from coordapp.pillars.models import IndicatorKind, PillarIndicator, PillarTarget
+from coordapp.reference.models import Pillar
 from coordapp.reporting.common import RateInfo, as_decimal, as_int, period_end
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 

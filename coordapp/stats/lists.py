@@ -12,7 +12,8 @@ from coordapp import listing
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.network.models import Hotline
 from coordapp.reference import service as reference
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.reference.models import MetricDefinition, MetricUnit
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.stats.service import (
     QUARTERS,
     display_value,

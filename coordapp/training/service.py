@@ -25,10 +25,9 @@ from coordapp.network.models import Hotline
 from coordapp.partners import contacts as partners_contacts
 from coordapp.partners import organizations
 from coordapp.partners.models import Contact, Organization
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.reference.models import Country
+from coordapp.reference.models import Country, Pillar
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,

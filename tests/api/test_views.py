@@ -21,7 +21,7 @@ from coordapp.funding import service as funding
 from coordapp.network.coverage import coverage_summary
 from coordapp.partners import agreements
 from coordapp.partners.models import Partnership
-from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Pillar
 from coordapp.stats import service as stats
 from tests import factories
 

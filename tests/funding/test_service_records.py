@@ -27,9 +27,9 @@ from coordapp.funding.models import (
 )
 from coordapp.listing import ListParams, run_list
 from coordapp.partners.models import OrganizationKind, Partnership, PartnershipType
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
+from coordapp.reference.models import Pillar
 from coordapp.validation import COORDINATION_ONLY
 from tests import factories
 

@@ -35,8 +35,9 @@ from coordapp.network.models import (
 from coordapp.partners import agreements
 from coordapp.partners import partnerships as partners_partnerships
 from coordapp.partners.models import Contact, Partnership, PartnershipStatus, PartnershipType
+from coordapp.reference.models import MetricDefinition
 from coordapp.stats import service as stats
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]

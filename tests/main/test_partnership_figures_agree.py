@@ -20,7 +20,8 @@ from coordapp.main import service as main
 from coordapp.partners import agreements as partners_agreements
 from coordapp.partners import lists as partners_lists
 from coordapp.partners.models import Partnership, PartnershipStatus
-from coordapp.pillars.models import Pillar, PillarIndicator
+from coordapp.pillars.models import PillarIndicator
+from coordapp.reference.models import Pillar
 from coordapp.reporting import growth as growth_report
 from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report

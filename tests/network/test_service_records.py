@@ -29,10 +29,10 @@ from coordapp.network.models import (
     Priority,
 )
 from coordapp.partners.models import OrganizationKind
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from coordapp.reference.models import MetricDefinition, Pillar
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,

@@ -23,8 +23,8 @@ from coordapp.partners.models import (
     PartnershipStatus,
     PartnershipType,
 )
-from coordapp.pillars.models import Pillar
 from coordapp.records.service import StaleRecord
+from coordapp.reference.models import Pillar
 from coordapp.validation import COORDINATION_ONLY
 from tests import factories
 from tests.conftest import PASSWORD
