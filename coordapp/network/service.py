@@ -48,6 +48,7 @@ from coordapp.records import service as records
 from coordapp.reference import service as reference
 from coordapp.reference.models import Country
 from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.writers_lock import serialize_writers
 
 # The words every surface uses for the two figures of ``coverage_summary``.
 COUNTRIES_COVERED_LABEL = "Countries covered"
@@ -699,7 +700,7 @@ def _clean_hotline(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
-    audit.serialize_writers(session)  # two saves must not both find the name free
+    serialize_writers(session)  # two saves must not both find the name free
     other = records.other_named(
         session,
         Hotline,

@@ -37,6 +37,7 @@ from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.reference import service as reference
 from coordapp.reference.models import Country
+from coordapp.writers_lock import serialize_writers
 
 # --- organizations ---------------------------------------------------------------------------
 
@@ -109,7 +110,7 @@ def _clean_organization(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
-    audit.serialize_writers(session)
+    serialize_writers(session)
     other = records.other_named(
         session,
         Organization,
@@ -1161,19 +1162,16 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
         "job_title": None,
         "lawful_basis": None,
     }
-    # The listener would copy the old values into a new event; the erase event replaces it.
-    with audit.bulk_load(session):
-        changed = records.apply_changes(contact, values)
-        contact.erased_at = now
-        if contact.archived_at is None:
-            contact.archived_at = now
-        session.flush()
-    audit.redact_fields(
+    with audit.erasing(
         session,
         entity_type=Contact.__tablename__,
         entity_id=contact.id,
         fields=CONTACT_PERSONAL_FIELDS,
-    )
+    ):
+        changed = records.apply_changes(contact, values)
+        contact.erased_at = now
+        if contact.archived_at is None:
+            contact.archived_at = now
     audit.record(
         session,
         action="erase",
