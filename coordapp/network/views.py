@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -38,11 +38,6 @@ from coordapp.training import service as training
 bp = Blueprint("network", __name__)
 
 FORM_EXPIRED = "The form expired; reload the page and try again."
-
-
-def _has_endpoint(endpoint: str) -> bool:
-    """Link to other sections only once they exist."""
-    return endpoint in current_app.view_functions
 
 
 def _country_default(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
@@ -106,7 +101,6 @@ def hotline_context(
         "event_form": event_form or membership_event_form(),
         "membership_error": membership_error,
         "languages": service.language_names(obj.languages),
-        "has_endpoint": _has_endpoint,
     }
 
 
@@ -274,6 +268,5 @@ def country_detail(code: str) -> Any:
         "network/country_detail.html",
         country=country,
         today=date.today(),
-        has_endpoint=_has_endpoint,
         **service.country_overview(session, country=country, today=date.today()),
     )
