@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.audit import service as audit
+from coordapp.data_version import bump_data_version
 from coordapp.funding.models import (
     CommitmentStatus,
     ExchangeRate,
@@ -382,7 +383,7 @@ def generate(
         rows["exchange_rates"] = _insert(db, t_rate, rates)
 
     _fix_sequences(db, (t_org, t_hotline, t_event, t_target, t_stage, t_commit, t_receipt, t_rate))
-    audit.bump_data_version(db)  # Core inserts bypass the ORM flush that normally does it
+    bump_data_version(db)  # Core inserts bypass the ORM flush that normally does it
     audit.record(
         db,  # type: ignore[arg-type]
         action="bench_generate",

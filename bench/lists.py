@@ -202,7 +202,7 @@ def measure(
 ) -> list[PageRow]:
     """Every page of ``app`` (signed in as the demo admin), timed warm and after a write."""
     from coordapp import gunicorn_conf
-    from coordapp.audit.service import bump_data_version
+    from coordapp.data_version import bump_data_version
     from coordapp.demo.service import DEMO_PASSWORD
     from coordapp.extensions import db
 

@@ -1,7 +1,8 @@
 """Imports every model so that metadata (and Alembic autogenerate) sees the whole schema."""
 
-from coordapp.audit.models import AuditEvent, DataVersion
+from coordapp.audit.models import AuditEvent
 from coordapp.auth.models import ApiToken, Role, User
+from coordapp.data_version import DataVersion
 from coordapp.funding.models import (
     CommitmentStatus,
     CommitmentStatusEvent,

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from bench.generate import STAMP, _fix_sequences, _insert, _next_id, _table, generate
 from coordapp.audit import service as audit
+from coordapp.data_version import bump_data_version
 from coordapp.funding.models import FundingAllocation, FundingCommitment
 from coordapp.network.models import COVERING_STATUSES, Hotline, HotlineMembershipEvent
 from coordapp.partners.models import (
@@ -257,7 +258,7 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
         rows["pillar_targets"] = _insert(session, t_target, targets)
 
     _fix_sequences(session, (t_part, t_alloc, t_event, t_particip, t_stat, t_target))
-    audit.bump_data_version(session)  # Core inserts bypass the flush that normally does it
+    bump_data_version(session)  # Core inserts bypass the flush that normally does it
     return rows
 
 

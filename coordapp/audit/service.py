@@ -2,7 +2,9 @@
 
 The actor travels on the session (``session.info``): the request sets the signed-in user,
 a CLI command sets its own label. Bulk loaders (seed, demo, bench) switch per-row events off
-and write one summary event instead.
+and write one summary event instead (``bulk_load``); personal-data erasure writes one "erase"
+event and redacts the record's earlier ones (``erasing``). Each flush also moves the data
+version on (``coordapp.data_version``).
 """
 
 from __future__ import annotations
@@ -11,26 +13,24 @@ import contextlib
 import datetime as dt
 import enum
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from coordapp.audit.models import DATA_GROUPS, AuditEvent, DataVersion
-from coordapp.db import Audited, Base, primary_key_attributes, utcnow
+from coordapp.audit.models import AuditEvent
+from coordapp.data_version import bump_data_version, written_groups
+from coordapp.db import Audited, primary_key_attributes, utcnow
 from coordapp.listing import Column, Filter, ListSpec
 
 # Core inserts on the table: safe inside a flush, unlike adding ORM objects.
 _AUDIT_TABLE: sa.Table = AuditEvent.__table__  # type: ignore[assignment]
-_DATA_VERSION_TABLE: sa.Table = DataVersion.__table__  # type: ignore[assignment]
 _ACTOR_ID = "audit_actor_id"
 _ACTOR_LABEL = "audit_actor_label"
-_BULK = "audit_bulk"
-_SERIALIZED = "audit_writers_serialized"
+_ROW_EVENTS_OFF = "audit_row_events_off"  # bulk loads and erasures
 _DEFERRED = "audit_deferred"  # {"summary": str, "rows": [...], "bump": bool} during an import
 
 
@@ -40,14 +40,38 @@ def set_actor(session: Session, *, actor_id: int | None, label: str) -> None:
 
 
 @contextlib.contextmanager
-def bulk_load(session: Session) -> Iterator[None]:
-    """Suspend per-row audit events (seed/demo/bench loads record one summary instead)."""
-    previous = session.info.get(_BULK, False)
-    session.info[_BULK] = True
+def _row_events_off(session: Session) -> Iterator[None]:
+    previous = session.info.get(_ROW_EVENTS_OFF, False)
+    session.info[_ROW_EVENTS_OFF] = True
     try:
         yield
     finally:
-        session.info[_BULK] = previous
+        session.info[_ROW_EVENTS_OFF] = previous
+
+
+@contextlib.contextmanager
+def bulk_load(session: Session) -> Iterator[None]:
+    """Seed, demo and bench loads: flushes inside write no per-row events (the loader records
+    one summary event instead). The data version still moves on."""
+    with _row_events_off(session):
+        yield
+
+
+@contextlib.contextmanager
+def erasing(
+    session: Session, *, entity_type: str, entity_id: object, fields: frozenset[str]
+) -> Iterator[None]:
+    """Personal-data erasure of ``fields`` of one record, written inside the block.
+
+    The flushes inside write no field-level event: it would copy the values being erased into
+    the audit. On leaving, the block is flushed and the values of ``fields`` in the record's
+    earlier events become ``ERASED`` (``redact_fields``). The caller then records the one
+    "erase" event, which names no old value.
+    """
+    with _row_events_off(session):
+        yield
+        session.flush()
+    redact_fields(session, entity_type=entity_type, entity_id=entity_id, fields=fields)
 
 
 @contextlib.contextmanager
@@ -195,84 +219,6 @@ def _column_changes(obj: Any, *, mode: str, state: Any = None) -> dict[str, list
     return changes
 
 
-def data_version(session: Session) -> int:
-    """The counter every data-changing flush increments (0 before any write)."""
-    return session.scalar(sa.select(DataVersion.version).where(DataVersion.id == 1)) or 0
-
-
-def data_versions(session: Session) -> dict[str, int]:
-    """Per group of tables (``DATA_GROUPS``), the data version of its last write."""
-    row = session.execute(
-        sa.select(*(_DATA_VERSION_TABLE.c[f"{g}_version"] for g in DATA_GROUPS)).where(
-            _DATA_VERSION_TABLE.c.id == 1
-        )
-    ).one_or_none()
-    return dict(zip(DATA_GROUPS, row or (0,) * len(DATA_GROUPS), strict=True))
-
-
-@lru_cache(maxsize=1)
-def table_groups() -> dict[str, str]:
-    """Every table's group (``DATA_GROUPS``)."""
-    import coordapp.models  # noqa: F401  (every model registered)
-
-    groups: dict[str, str] = {}
-    for mapper in Base.registry.mappers:
-        package = mapper.class_.__module__.split(".")
-        group = package[1] if len(package) > 2 and package[1] in DATA_GROUPS else "other"
-        for table in mapper.tables:
-            groups[table.name] = group
-        for relationship in mapper.relationships:
-            # A link table written through a collection: the owner's flush bumps its group.
-            if isinstance(relationship.secondary, sa.Table):
-                groups.setdefault(relationship.secondary.name, group)
-    return groups
-
-
-def table_group(table_name: str) -> str:
-    """The group whose data version a write to ``table_name`` moves on."""
-    return table_groups().get(table_name, "other")
-
-
-def bump_data_version(
-    session: Session | sa.Connection, groups: Iterable[str] | None = None
-) -> None:
-    """Move the data version on, and that of ``groups`` (None: every group); for writers that
-    bypass the ORM (bulk Core inserts)."""
-    new = _DATA_VERSION_TABLE.c.version + 1
-    touched = DATA_GROUPS if groups is None else sorted(set(groups))
-    session.execute(
-        sa.update(_DATA_VERSION_TABLE)
-        .where(_DATA_VERSION_TABLE.c.id == 1)
-        .values(version=new, **{f"{g}_version": new for g in touched})
-    )
-
-
-def _written_groups(objects: Iterable[Any]) -> set[str]:
-    return {table_group(t.name) for o in objects for t in inspect(o).mapper.tables}
-
-
-def serialize_writers(session: Session) -> None:
-    """Wait for every other writing transaction to finish, and hold them off until we commit.
-
-    For check-then-write rules the database cannot enforce (a name unique regardless of case):
-    without this, two transactions can both find the name free and both insert it. It takes
-    the row lock every data-changing flush takes anyway (the data-version counter), only
-    earlier, so it cannot deadlock with other writers. SQLite serializes writers by itself.
-    """
-    transaction = session.get_transaction()
-    if transaction is not None and session.info.get(_SERIALIZED) is transaction:
-        return  # taken already in this transaction, outside any savepoint: still held
-    session.execute(
-        sa.select(_DATA_VERSION_TABLE.c.version)
-        .where(_DATA_VERSION_TABLE.c.id == 1)
-        .with_for_update()
-    )
-    # A lock taken inside a savepoint is released if the savepoint rolls back; one taken
-    # outside any is held until the transaction ends, so later calls need not ask again.
-    if session.get_nested_transaction() is None:
-        session.info[_SERIALIZED] = transaction
-
-
 def _after_flush(session: Session, flush_context: Any) -> None:
     state = session.info.get(_DEFERRED)
     changed = [
@@ -281,13 +227,13 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         *(o for o in session.dirty if session.is_modified(o)),
     ]
     if changed:
-        groups = _written_groups(changed)
+        groups = written_groups(changed)
         if state is not None:
             state["bump"] = True
             state["groups"] |= groups
         else:
             bump_data_version(session, groups)
-    if session.info.get(_BULK):
+    if session.info.get(_ROW_EVENTS_OFF):
         return
     rows: list[dict[str, Any]] = []
     now = utcnow()

@@ -457,21 +457,16 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
         "full_name": f"Erased user #{user.id}",
         "email": erased_email(user.id),
     }
-    with audit.bulk_load(session):
+    with audit.erasing(
+        session, entity_type=User.__tablename__, entity_id=user.id, fields=USER_PERSONAL_FIELDS
+    ):
         changed = records.apply_changes(user, values)
         user.active = False
         user.password_hash = UNUSABLE_PASSWORD_HASH
         for token in user.tokens:
             if token.revoked_at is None:
                 token.revoked_at = now
-        session.flush()
     end_all_sessions(session, user=user)
-    audit.redact_fields(
-        session,
-        entity_type=User.__tablename__,
-        entity_id=user.id,
-        fields=USER_PERSONAL_FIELDS,
-    )
     audit.relabel_actor(session, actor_id=user.id, label=f"erased-{user.id}")
     audit.record(
         session,

@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from sqlalchemy.orm import Session
-from werkzeug.routing import BuildError
 
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
@@ -41,14 +40,6 @@ from coordapp.records.views import Caution, Resource, attach_error, register_res
 bp = Blueprint("funding", __name__)
 
 
-def _optional_url(endpoint: str, **values: Any) -> str | None:
-    """A link to another domain's page once that page exists."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str, Any]:
     return {
         **service.commitment_related(
@@ -57,12 +48,6 @@ def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str
             currency=reporting_currency(),
         ),
         "status_form": status_form(obj),
-        "funder_url": _optional_url("partners.organizations_detail", record_id=obj.funder_id),
-        "partnership_url": _optional_url(
-            "partners.partnerships_detail", record_id=obj.partnership_id
-        )
-        if obj.partnership_id
-        else None,
     }
 
 

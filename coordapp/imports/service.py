@@ -61,6 +61,7 @@ from coordapp.records import service as records
 from coordapp.reference import service as reference
 from coordapp.reference.models import Country, Currency, Pillar
 from coordapp.validation import DecimalMark, iso_date, parse_number
+from coordapp.writers_lock import serialize_writers
 
 
 class DateOrder(enum.StrEnum):
@@ -764,7 +765,7 @@ def run_import(
     report.country_names = {c.alpha2: c.name for c in reference_rows if isinstance(c, Country)}
     # Hold other writers off for the whole file, once (services that check a rule the database
     # cannot enforce ask for this per row; taken here, outside the savepoints, it is held).
-    audit.serialize_writers(session)
+    serialize_writers(session)
     try:
         with (
             _collecting_garbage_less_often(),

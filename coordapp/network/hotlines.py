@@ -33,6 +33,7 @@ from coordapp.records import service as records
 from coordapp.reference import service as reference
 from coordapp.reference.models import Country, MetricDefinition, MetricUnit
 from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.writers_lock import serialize_writers
 
 REPORTING_CHANNELS = ("web", "email", "phone", "app", "chat")
 FIRST_FOUNDED_YEAR = 1950
@@ -137,7 +138,7 @@ def _clean_hotline(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
-    audit.serialize_writers(session)  # two saves must not both find the name free
+    serialize_writers(session)  # two saves must not both find the name free
     other = records.other_named(
         session,
         Hotline,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -39,11 +39,6 @@ from coordapp.training import service as training
 bp = Blueprint("network", __name__)
 
 FORM_EXPIRED = "The form expired; reload the page and try again."
-
-
-def _has_endpoint(endpoint: str) -> bool:
-    """Link to other sections only once they exist."""
-    return endpoint in current_app.view_functions
 
 
 def _country_default(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
@@ -107,7 +102,6 @@ def hotline_context(
         "event_form": event_form or membership_event_form(),
         "membership_error": membership_error,
         "languages": display.language_names(obj.languages),
-        "has_endpoint": _has_endpoint,
     }
 
 
@@ -280,7 +274,6 @@ def country_detail(code: str) -> Any:
         "network/country_detail.html",
         country=country,
         today=date.today(),
-        has_endpoint=_has_endpoint,
         target_due=display.due_display(target.next_step_due, today=date.today()) if target else "",
         **overview,
     )

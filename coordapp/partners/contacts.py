@@ -193,19 +193,16 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
         "job_title": None,
         "lawful_basis": None,
     }
-    # The listener would copy the old values into a new event; the erase event replaces it.
-    with audit.bulk_load(session):
-        changed = records.apply_changes(contact, values)
-        contact.erased_at = now
-        if contact.archived_at is None:
-            contact.archived_at = now
-        session.flush()
-    audit.redact_fields(
+    with audit.erasing(
         session,
         entity_type=Contact.__tablename__,
         entity_id=contact.id,
         fields=CONTACT_PERSONAL_FIELDS,
-    )
+    ):
+        changed = records.apply_changes(contact, values)
+        contact.erased_at = now
+        if contact.archived_at is None:
+            contact.archived_at = now
     audit.record(
         session,
         action="erase",

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import memo, validation
-from coordapp.audit import service as audit
 from coordapp.errors import ValidationError
 from coordapp.partners.models import (
     Contact,
@@ -21,6 +20,7 @@ from coordapp.partners.models import (
 )
 from coordapp.records import service as records
 from coordapp.reference import service as reference
+from coordapp.writers_lock import serialize_writers
 
 
 def get_organization(session: Session, organization_id: int) -> Organization:
@@ -39,7 +39,7 @@ def _clean_organization(
     session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
-    audit.serialize_writers(session)
+    serialize_writers(session)
     other = records.other_named(
         session,
         Organization,

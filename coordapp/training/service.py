@@ -516,16 +516,13 @@ def erase_attendee(session: Session, *, name: str, organization_id: int) -> int:
         kept = [
             line for line in (row.attendee_names or "").splitlines() if _attendee_key(line) != key
         ]
-        # The listener would copy the old list (with the name) into a new event.
-        with audit.bulk_load(session):
-            row.attendee_names = "\n".join(kept) or None
-            session.flush()
-        audit.redact_fields(
+        with audit.erasing(
             session,
             entity_type=TrainingParticipation.__tablename__,
             entity_id=row.id,
             fields=frozenset({"attendee_names"}),
-        )
+        ):
+            row.attendee_names = "\n".join(kept) or None
         audit.record(
             session,
             action="erase",

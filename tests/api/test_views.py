@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.api.service import RESOURCES
-from coordapp.audit.service import data_version
 from coordapp.auth import service as auth
 from coordapp.auth.models import ApiToken
+from coordapp.data_version import data_version
 from coordapp.demo.service import load_demo
 from coordapp.funding import service as funding
 from coordapp.network.coverage import coverage_summary

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from coordapp.audit import service as audit
-from coordapp.audit.models import DataVersion
 from coordapp.backup import service as backups
+from coordapp.data_version import DataVersion
 from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.funding.models import ExchangeRate

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role
+from coordapp.data_version import data_version
 from coordapp.funding.models import FundingCommitment, FundingReceipt
 from coordapp.imports import service as imports
 from coordapp.imports.service import DateOrder, DecimalMark, Options, Outcome
@@ -733,7 +734,7 @@ def test_applied_rows_are_audited_as_the_import_of_their_user(session: Session) 
     from coordapp.audit import service as audit
 
     factories.organization(session, name="Alpen Trust")
-    version_before = audit.data_version(session)
+    version_before = data_version(session)
     audit.set_actor(session, actor_id=None, label="importer@example.org")
     run(session, csv_bytes(*HOTLINES), type_name="hotlines", apply=True, filename="net.csv")
     events = session.scalars(
@@ -742,7 +743,7 @@ def test_applied_rows_are_audited_as_the_import_of_their_user(session: Session) 
     creates = [e for e in events if e.action == "create" and e.entity_type == "hotlines"]
     assert len(creates) >= 3
     assert all("net.csv" in (e.summary or "") for e in events)
-    assert audit.data_version(session) > version_before
+    assert data_version(session) > version_before
     membership_events = count(session, HotlineMembershipEvent)
     assert membership_events == 4
 

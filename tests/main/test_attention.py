@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -22,7 +22,6 @@ from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.main import service
-from coordapp.main.views import record_url
 from coordapp.network.models import (
     COVERING_STATUSES,
     ExpansionStage,
@@ -421,13 +420,16 @@ def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
 # --- the home page ---------------------------------------------------------------------------
 
 
-def test_links_fall_back_to_text_for_pages_not_built(app: Flask) -> None:
+def test_every_item_links_to_a_page_that_exists(app: Flask, session: Session) -> None:
+    load_demo(session, today=DEMO_TODAY)
+    result = service.needs_attention(session, today=DEMO_TODAY, limit=ALL)
+    assert all(section.items for section in result.sections)
     with app.test_request_context():
-        assert record_url("nowhere.things_detail", 5) is None
-        assert record_url("training.trainings_detail", 5) == "/trainings/5"
-        assert record_url("stats.statistics_grid", hotline=3, year=2026) == (
-            "/statistics/grid?hotline=3&year=2026"
-        )
+        for item in (item for section in result.sections for item in section.items):
+            page = url_for(item.endpoint, record_id=item.record_id)
+            assert page.endswith(f"/{item.record_id}")
+            if item.action is not None:
+                assert url_for(item.action[1], **item.action[2])
 
 
 @pytest.mark.parametrize("role", ["viewer", "manager", "admin"])
