@@ -334,13 +334,15 @@ def import_command(
     """
     from pathlib import Path
 
-    from coordapp.imports import display
+    from coordapp.imports import display, header, rows
     from coordapp.imports import service as imports
+    from coordapp.imports.cells import DateOrder, Options
+    from coordapp.validation import DecimalMark
 
     file = Path(path)
     content = file.read_bytes()
     try:
-        columns = imports.columns_from_options(type_name, file.name, content, maps)
+        columns = header.columns_from_options(type_name, file.name, content, maps)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
 
@@ -350,16 +352,14 @@ def import_command(
 
     with (
         command_transaction("cli:import") as session,
-        imports.reporting_progress(session, None if quiet else progress),
+        rows.reporting_progress(session, None if quiet else progress),
     ):
         report = imports.run_import(
             session,
             type_name=type_name,
             filename=file.name,
             content=content,
-            options=imports.Options(
-                dates=imports.DateOrder(dates), decimal=imports.DecimalMark(decimal)
-            ),
+            options=Options(dates=DateOrder(dates), decimal=DecimalMark(decimal)),
             apply=not dry_run,
             columns=columns,
         )

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from coordapp.imports.mapping import ReadAs
-from coordapp.imports.service import ImportReport, Outcome, RowResult
+from coordapp.imports.report import ImportReport, Outcome, RowResult
 from coordapp.imports.types import IMPORT_TYPES, ImportColumn, ImportType, Kind
 
 _HOW = {

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from coordapp.auth import service as auth
+from coordapp.errors import ValidationError
 from coordapp.funding import service as funding
 from coordapp.funding.models import ExchangeRate, FundingCommitment, FundingReceipt
 from coordapp.imports import adapters
@@ -687,3 +688,16 @@ IMPORT_TYPES: dict[str, ImportType] = {
         PILLAR_TARGETS,
     )
 }
+
+
+def import_type(name: str) -> ImportType:
+    try:
+        return IMPORT_TYPES[name]
+    except KeyError:
+        raise ValidationError(
+            "type", f"Unknown import type {name!r}; choose one of: {', '.join(IMPORT_TYPES)}."
+        ) from None
+
+
+def type_choices() -> list[tuple[str, str]]:
+    return [(t.name, t.title) for t in IMPORT_TYPES.values()]

@@ -17,18 +17,20 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role
 from coordapp.funding.models import FundingCommitment, FundingReceipt
-from coordapp.imports import service as imports
-from coordapp.imports.service import DateOrder, DecimalMark, Options, Outcome
+from coordapp.imports import templates
+from coordapp.imports.cells import DateOrder, Options
+from coordapp.imports.report import ImportReport, Outcome
 from coordapp.network.models import Hotline, HotlineMembershipEvent, MembershipStatus
 from coordapp.network.service import CoverageStatus, coverage_as_of
 from coordapp.partners.models import Contact, Partnership
 from coordapp.stats.models import HotlineStatistic
 from coordapp.training.models import TrainingEvent, TrainingParticipation
+from coordapp.validation import DecimalMark
 from tests import factories
 from tests.imports.test_service import count, csv_bytes, run, xlsx_bytes
 
 
-def outcomes(report: imports.ImportReport) -> list[str]:
+def outcomes(report: ImportReport) -> list[str]:
     return [row.outcome.value for row in report.rows]
 
 
@@ -43,7 +45,7 @@ def apply_twice(session: Session, content: bytes, type_name: str, **kw: object) 
 
 def selects_while_importing(
     session: Session, content: bytes, type_name: str, **kw: object
-) -> tuple[int, imports.ImportReport]:
+) -> tuple[int, ImportReport]:
     """Apply the file; how many SELECT statements it took (look-ups, not writes)."""
     statements: list[str] = []
 
@@ -585,7 +587,7 @@ def test_a_training_sheet_reads_participants_and_events_in_a_few_queries(
         factories.organization(session, name=f"Participant {i:02d}")
     session.flush()
 
-    def selects_for(participants: int, title: str) -> tuple[int, imports.ImportReport]:
+    def selects_for(participants: int, title: str) -> tuple[int, ImportReport]:
         lines = [TRAINING[0]]
         for event_number in range(2):
             for i in range(participants):
@@ -718,8 +720,8 @@ def _template_prerequisites(session: Session) -> None:
 def test_templates_of_record_types_import_cleanly(session: Session, type_name: str) -> None:
     _template_prerequisites(session)
     for filename, content in (
-        ("t.csv", imports.template_csv(type_name)),
-        ("t.xlsx", imports.template_xlsx(type_name)),
+        ("t.csv", templates.template_csv(type_name)),
+        ("t.xlsx", templates.template_xlsx(type_name)),
     ):
         report = run(session, content, type_name=type_name, filename=filename)
         assert report.ok, report.errors

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent
 from coordapp.funding.models import ExchangeRate
-from coordapp.imports import readers
+from coordapp.imports import countries, readers, rows, templates
 from coordapp.imports import service as imports
-from coordapp.imports.service import DateOrder, DecimalMark, Options, Outcome
+from coordapp.imports.cells import DateOrder, Options
+from coordapp.imports.report import Outcome
 from coordapp.partners.models import Contact, Organization
+from coordapp.validation import DecimalMark
 from tests import factories
 
 T = TypeVar("T")
@@ -374,8 +376,8 @@ def test_xlsx_numbers_and_dates_cells(session: Session) -> None:
     ],
 )
 def test_country_names_resolve(written: str, code: str) -> None:
-    assert imports.resolve_country(written) == code
-    assert imports.resolve_countries([written, "Belgium"])[written] == code
+    assert countries.resolve_country(written) == code
+    assert countries.resolve_countries([written, "Belgium"])[written] == code
 
 
 def test_unresolved_country_gets_suggestions(session: Session) -> None:
@@ -432,8 +434,8 @@ def test_templates_read_back_as_valid_files(session: Session, type_name: str) ->
     if type_name == "contacts":
         factories.organization(session, name="Example Trust & Safety Ltd")
     for filename, content in (
-        ("t.csv", imports.template_csv(type_name)),
-        ("t.xlsx", imports.template_xlsx(type_name)),
+        ("t.csv", templates.template_csv(type_name)),
+        ("t.xlsx", templates.template_xlsx(type_name)),
     ):
         report = run(session, content, type_name=type_name, filename=filename)
         assert report.ok, report.errors
@@ -521,7 +523,7 @@ def test_garbage_is_collected_less_often_during_an_import_only(session: Session)
     def seen(done: int, total: int) -> None:
         during.append(gc.get_threshold())
 
-    with imports.reporting_progress(session, seen):
+    with rows.reporting_progress(session, seen):
         report = run(session, csv_bytes(*ORGS), apply=True)
     assert report.applied and during and all(t[0] > before[0] for t in during)
     assert gc.get_threshold() == before
@@ -529,6 +531,6 @@ def test_garbage_is_collected_less_often_during_an_import_only(session: Session)
     def fail(done: int, total: int) -> None:
         raise RuntimeError("the browser went away")
 
-    with imports.reporting_progress(session, fail), pytest.raises(RuntimeError):
+    with rows.reporting_progress(session, fail), pytest.raises(RuntimeError):
         run(session, csv_bytes(*ORGS), apply=True)
     assert gc.get_threshold() == before
