@@ -334,7 +334,7 @@ def import_command(
     """
     from pathlib import Path
 
-    from coordapp.imports import display, header, rows
+    from coordapp.imports import display, header
     from coordapp.imports import service as imports
     from coordapp.imports.cells import DateOrder, Options
     from coordapp.validation import DecimalMark
@@ -350,10 +350,7 @@ def import_command(
         if total >= 2000 and done and (done % 2000 == 0 or done == total):
             click.echo(f"... {done:,} of {total:,} rows processed", err=True)
 
-    with (
-        command_transaction("cli:import") as session,
-        rows.reporting_progress(session, None if quiet else progress),
-    ):
+    with command_transaction("cli:import") as session:
         report = imports.run_import(
             session,
             type_name=type_name,
@@ -362,6 +359,7 @@ def import_command(
             options=Options(dates=DateOrder(dates), decimal=DecimalMark(decimal)),
             apply=not dry_run,
             columns=columns,
+            progress=None if quiet else progress,
         )
     for line in display.report_lines(report, errors_only=quiet):
         click.echo(line)

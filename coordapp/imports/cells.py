@@ -14,9 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from coordapp.auth import service as auth
+from coordapp.batching import Batch
 from coordapp.imports.countries import resolve_country, unknown_country
 from coordapp.imports.types import ImportColumn, Kind
 from coordapp.labels import label
+from coordapp.network.models import MembershipStatus
 from coordapp.reference import service as reference
 from coordapp.validation import DecimalMark, iso_date, parse_number
 
@@ -125,6 +128,7 @@ def normalise(
     value: Any,
     options: Options,
     lookups: Lookups,
+    batch: Batch,
 ) -> Any:
     countries = lookups.countries
     if blank(value):
@@ -149,9 +153,9 @@ def normalise(
             _pillar_id(lookups, part) for part in re.split(r"[;,|\n]+", str(value)) if part.strip()
         ]
     if column.kind == Kind.COUNTRY_LIST:
-        return _country_list(session, str(value), countries)
+        return _country_list(session, str(value), countries, batch)
     if column.kind == Kind.USER:
-        return _user_id(session, str(value))
+        return _user_id(session, str(value), batch)
     if column.kind == Kind.ALLOCATIONS:
         return _allocations(lookups, str(value), options)
     if column.kind == Kind.MEMBERSHIP:
@@ -160,7 +164,7 @@ def normalise(
     if isinstance(value, float) and value.is_integer():
         text = str(int(value))
     if column.kind == Kind.COUNTRY:
-        return _country_code(session, " ".join(text.split()), countries)
+        return _country_code(session, " ".join(text.split()), countries, batch)
     if column.kind == Kind.CURRENCY:
         # Checked here, not only by the service, so the row reports it with its other cells.
         code = text.upper()
@@ -178,14 +182,18 @@ def list_items(text: str) -> list[str]:
     return [" ".join(part.split()) for part in _LIST_SPLIT.split(text) if part.strip()]
 
 
-def _country_code(session: Session, text: str, countries: Mapping[str, str | None]) -> str:
+def _country_code(
+    session: Session, text: str, countries: Mapping[str, str | None], batch: Batch
+) -> str:
     code = countries.get(text) or resolve_country(text)
-    if code is None or reference.get_country(session, code) is None:
+    if code is None or reference.get_country(session, code, batch=batch) is None:
         raise unknown_country(session, text)
     return code
 
 
-def _country_list(session: Session, text: str, countries: Mapping[str, str | None]) -> list[str]:
+def _country_list(
+    session: Session, text: str, countries: Mapping[str, str | None], batch: Batch
+) -> list[str]:
     codes: list[str] = []
     for item in list_items(text):
         # "AT, LI" also works, as long as the comma does not belong to a name ("Korea, Rep.").
@@ -193,16 +201,14 @@ def _country_list(session: Session, text: str, countries: Mapping[str, str | Non
         if "," in item and not (countries.get(item) or resolve_country(item)):
             parts = [p.strip() for p in item.split(",") if p.strip()]
         for part in parts:
-            code = _country_code(session, part, countries)
+            code = _country_code(session, part, countries, batch)
             if code not in codes:
                 codes.append(code)
     return codes
 
 
-def _user_id(session: Session, text: str) -> int:
-    from coordapp.auth import service as auth
-
-    user = auth.get_by_email(session, text.strip())
+def _user_id(session: Session, text: str, batch: Batch) -> int:
+    user = auth.get_by_email(session, text.strip(), batch=batch)
     if user is None:
         raise ValueError(f"No user has the email {text.strip()!r}.")
     return user.id
@@ -258,8 +264,6 @@ _EVENT = re.compile(r"^(?P<day>\S+)\s+(?P<status>.+)$")
 
 
 def _membership(text: str, options: Options) -> list[tuple[dt.date, str]]:
-    from coordapp.network.models import MembershipStatus
-
     events: list[tuple[dt.date, str]] = []
     for item in list_items(text):
         found = _EVENT.match(item)

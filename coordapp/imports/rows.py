@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from coordapp import memo, validation
+from coordapp import validation
+from coordapp.batching import Batch
 from coordapp.errors import DomainError, ValidationError
-from coordapp.extensions import DEFER_FLUSH
 from coordapp.imports.cells import Lookups, Options, blank, normalise
 from coordapp.imports.header import Header
 from coordapp.imports.readers import Table
@@ -67,6 +68,31 @@ class RetrySafely(Exception):
     """A service refused a row after part of it was written (fast mode only)."""
 
 
+# Called with (rows processed, rows in all) while a file runs, by whoever shows progress.
+Progress = Callable[[int, int], None]
+
+BATCH_ROWS = 500
+
+_DATE_RANGES = (("period_start", "period_end"), ("start_date", "end_date"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every row of one run over a file is read and written with."""
+
+    session: Session
+    itype: ImportType
+    header: Header
+    options: Options
+    lookups: Lookups
+    batch: Batch
+    safe: bool
+    # The natural-key index: every stored record's id by key, and the records this run created.
+    known: dict[tuple[Any, ...], Any] | None
+    context: dict[str, Any]
+    by_field: Mapping[str, ImportColumn]
+
+
 def run_rows(
     session: Session,
     itype: ImportType,
@@ -75,11 +101,16 @@ def run_rows(
     options: Options,
     lookups: Lookups,
     *,
+    batch: Batch,
     safe: bool,
+    progress: Progress | None,
 ) -> tuple[list[RowResult], Any]:
-    """Every row through its service inside one outer SAVEPOINT, returned still open."""
+    """Every row through its service inside one outer SAVEPOINT, returned still open.
+
+    In a ``batch`` that defers its writes, the services' writes are flushed every
+    ``BATCH_ROWS`` rows, and the session does not flush by itself meanwhile (no autoflush).
+    """
     mapping = header.mapping
-    by_field = {c.field: c for c in itype.columns}
     known = _existing_keys(session, itype)
     # Strong references to the records a large file is likely to update: one query per thousand
     # instead of one per row (skipped when the table is much larger than the file).
@@ -92,39 +123,35 @@ def run_rows(
                 for i, column in mapping.items()
             },
             context=context,
+            batch=batch,
         )
-    progress = session.info.get(PROGRESS_KEY)
+    run = _Run(
+        session,
+        itype,
+        header,
+        options,
+        lookups,
+        batch,
+        safe,
+        known,
+        context,
+        {c.field: c for c in itype.columns},
+    )
     total = len(table.rows)
     outer = session.begin_nested()
     results: list[RowResult] = []
-    batched = itype.batch_writes and not safe
     if progress is not None:
         progress(0, total)
     try:
-        if batched:
-            session.info[DEFER_FLUSH] = True
-        for done, (number, cells) in enumerate(table.rows, start=1):
-            results.append(
-                _import_row(
-                    session,
-                    itype,
-                    header,
-                    by_field,
-                    number,
-                    cells,
-                    options,
-                    lookups,
-                    known,
-                    context,
-                    safe=safe,
-                )
-            )
-            if batched and done % BATCH_ROWS == 0:
-                _flush_batch(session)
-            if progress is not None and (done % 250 == 0 or done == total):
-                progress(done, total)
-        if batched:
-            _flush_batch(session)
+        with session.no_autoflush if batch.defer_writes else contextlib.nullcontext():
+            for done, (number, cells) in enumerate(table.rows, start=1):
+                results.append(_import_row(run, number, cells))
+                if batch.defer_writes and done % BATCH_ROWS == 0:
+                    flush_batch(session, batch)
+                if progress is not None and (done % 250 == 0 or done == total):
+                    progress(done, total)
+            if batch.defer_writes:
+                flush_batch(session, batch)
     except RetrySafely:
         outer.rollback()
         raise
@@ -132,52 +159,28 @@ def run_rows(
         if outer.is_active:
             outer.rollback()
         raise
-    finally:
-        session.info.pop(DEFER_FLUSH, None)
     return results, outer
 
 
-BATCH_ROWS = 500
-
-
-def _flush_batch(session: Session) -> None:
+def flush_batch(session: Session, batch: Batch) -> None:
     """Write the rows kept back since the last batch; a refusal re-runs the file row by row."""
-    session.info.pop(DEFER_FLUSH, None)
     try:
-        session.flush()
+        batch.flush(session)
     except sa.exc.DBAPIError as exc:
         raise RetrySafely() from exc
-    session.info[DEFER_FLUSH] = True
 
 
-# A callable (rows processed, rows in all) put on ``session.info`` by whoever shows progress.
-PROGRESS_KEY = "import_progress"
-
-
-_DATE_RANGES = (("period_start", "period_end"), ("start_date", "end_date"))
-
-
-def _import_row(
-    session: Session,
-    itype: ImportType,
-    header: Header,
-    by_field: Mapping[str, ImportColumn],
-    number: int,
-    cells: Sequence[Any],
-    options: Options,
-    lookups: Lookups,
-    known: dict[tuple[Any, ...], int] | None,
-    context: dict[str, Any],
-    *,
-    safe: bool,
-) -> RowResult:
+def _import_row(run: _Run, number: int, cells: Sequence[Any]) -> RowResult:
+    session, itype, by_field = run.session, run.itype, run.by_field
     data: dict[str, Any] = {}
     errors: list[CellError] = []
-    mapping = header.mapping
+    mapping = run.header.mapping
     for index, column in mapping.items():
         value = cells[index] if index < len(cells) else None
         try:
-            data[column.field] = normalise(session, column, value, options, lookups)
+            data[column.field] = normalise(
+                session, column, value, run.options, run.lookups, run.batch
+            )
         except ValueError as exc:
             errors.append(CellError(number, column.name, str(exc)))
     # Rules the services check after the first refusal, checked here with the cells, so the
@@ -189,27 +192,29 @@ def _import_row(
             except ValidationError as exc:
                 errors.append(CellError(number, by_field[end].name, exc.message))
     for index in range(len(cells)):
-        if index not in mapping and index not in header.unread and not blank(cells[index]):
+        if index not in mapping and index not in run.header.unread and not blank(cells[index]):
             errors.append(
                 CellError(number, None, f"A value in column {index + 1}, which has no header.")
             )
     key = itype.describe(data)
-    if errors or not header.checkable:
+    if errors or not run.header.checkable:
         outcome = Outcome.ERROR if errors else Outcome.UNCHECKED
         return RowResult(number, outcome, key, errors, values=data)
     # Fast mode writes without a savepoint per row (two statements fewer per row); a row that
     # a service refuses then sends the whole file through the safe mode (see ``run_import``).
-    savepoint = session.begin_nested() if safe else None
+    savepoint = session.begin_nested() if run.safe else None
     try:
         warnings: list[str] = []
         if itype.apply_row is not None:
-            outcome_name, changed, *warned = itype.apply_row(session, data=data, context=context)
+            outcome_name, changed, *warned = itype.apply_row(
+                session, data=data, context=run.context, batch=run.batch
+            )
             outcome, target = Outcome(outcome_name), None
             warnings = list(warned[0]) if warned else []
         else:
-            outcome, changed, target = _match_and_write(session, itype, data, known)
+            outcome, changed, target = _match_and_write(run, data)
             if itype.warn is not None:
-                warnings = itype.warn(session, data=data, context=context)
+                warnings = itype.warn(session, data=data, context=run.context, batch=run.batch)
         if savepoint is not None:
             savepoint.commit()
         return RowResult(
@@ -219,7 +224,7 @@ def _import_row(
         if savepoint is None:
             raise RetrySafely() from exc
         savepoint.rollback()
-        memo.forget(session)
+        run.batch.forget()
         if isinstance(exc, ValidationError):
             where = by_field.get(exc.field or "")
             refusal = CellError(number, where.name if where else exc.field, exc.message)
@@ -231,12 +236,10 @@ def _import_row(
 
 
 def _match_and_write(
-    session: Session,
-    itype: ImportType,
-    data: Mapping[str, Any],
-    known: dict[tuple[Any, ...], int] | None,
+    run: _Run, data: Mapping[str, Any]
 ) -> tuple[Outcome, tuple[str, ...], int | None]:
     """Update the record the row's natural key finds, or create one (and which it updated)."""
+    session, itype, known, batch = run.session, run.itype, run.known, run.batch
     key = itype.index_key(data) if known is not None and itype.index_key is not None else None
     if known is not None and key is not None:
         found = known.get(key)
@@ -249,8 +252,8 @@ def _match_and_write(
         else:
             existing = [session.get(itype.model, found)] if found is not None else []
     else:
-        if session.info.get(DEFER_FLUSH):
-            _flush_batch(session)  # the query must see the earlier rows of this file
+        if batch.defer_writes:
+            flush_batch(session, batch)  # the query must see the earlier rows of this file
         existing = list(session.scalars(sa.select(itype.model).where(*itype.match(data)).limit(2)))
     if len(existing) > 1:
         raise ValidationError(
@@ -261,11 +264,11 @@ def _match_and_write(
         full = {c.field: c.value_of(obj) for c in itype.columns}
         full.update(data)
         before = _snapshot(obj) | (itype.state(obj) if itype.state else {})
-        itype.update(session, obj=obj, data=full, expected_version=None)
+        itype.update(session, obj=obj, data=full, expected_version=None, batch=batch)
         after = _snapshot(obj) | (itype.state(obj) if itype.state else {})
         changed = tuple(k for k in after if after[k] != before[k])
         return (Outcome.UPDATE if changed else Outcome.UNCHANGED), changed, _stored_id(obj)
-    created = itype.create(session, data=data)
+    created = itype.create(session, data=data, batch=batch)
     if known is not None and key is not None:
         known[key] = created.id if created.id is not None else created
     return Outcome.CREATE, (), None
@@ -275,18 +278,3 @@ def _stored_id(obj: Any) -> int | None:
     """The record's id if it was stored before this file (not a row above, nor a dry-run id)."""
     record_id = getattr(obj, "id", None)
     return record_id if isinstance(record_id, int) and record_id > 0 else None
-
-
-@contextlib.contextmanager
-def reporting_progress(
-    session: Session, callback: Callable[[int, int], None] | None
-) -> Iterator[None]:
-    """Within the block, imports on ``session`` report their progress to ``callback``."""
-    if callback is None:
-        yield
-        return
-    session.info[PROGRESS_KEY] = callback
-    try:
-        yield
-    finally:
-        session.info.pop(PROGRESS_KEY, None)

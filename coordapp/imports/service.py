@@ -7,8 +7,9 @@ savepoint back; an apply releases it only when no row has an error (all or nothi
 (request or CLI command) commits.
 
 For speed (bench/README.md), a file runs first in a fast mode: what its rows name is looked up
-once for the whole file (``coordapp.memo``, ``ImportType.prepare``), existing records are found
-through a key index, and rows are flushed 500 at a time. If a service refuses a row after
+once for the whole file (into the run's ``coordapp.batching.Batch``, which every service call
+gets, and ``ImportType.prepare``), existing records are found through a key index, and the
+services' writes are flushed 500 rows at a time. If a service refuses a row after
 writing part of it, or the database refuses a batch, the whole file runs again with a savepoint
 per row and a flush per row, so that the report stays exact (``coordapp.imports.rows``).
 
@@ -21,9 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import itertools
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -32,8 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from coordapp import memo
 from coordapp.audit import service as audit
+from coordapp.batching import Batch
 from coordapp.db import primary_key_attributes
 from coordapp.imports import readers
 from coordapp.imports.cells import Lookups, Options, blank, list_items
@@ -41,7 +40,7 @@ from coordapp.imports.countries import resolve_countries
 from coordapp.imports.header import Header, header_hint, map_header
 from coordapp.imports.readers import FileProblem, Table
 from coordapp.imports.report import CellError, ImportReport, Outcome, RowResult
-from coordapp.imports.rows import RetrySafely, run_rows
+from coordapp.imports.rows import Progress, RetrySafely, run_rows
 from coordapp.imports.types import NAME_LOOKUPS, ImportColumn, ImportType, Kind, import_type
 from coordapp.pillars.models import Pillar
 from coordapp.reference.models import Country, Currency
@@ -63,13 +62,15 @@ def run_import(
     options: Options | None = None,
     apply: bool = False,
     columns: Sequence[str | None] | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Report what importing the file does; with ``apply``, do it — all rows or none.
 
     The report lists every data row with its spreadsheet row number (blank ones as skipped),
     what its cells were read as, and every problem of the header and of the rows at once.
     ``columns`` maps the file's columns (``coordapp.imports.mapping``); columns it leaves
-    None are read by name or synonym. Nothing is committed here.
+    None are read by name or synonym. ``progress`` is told (rows processed, rows in all) as
+    the rows run. Nothing is committed here.
     """
     options = options or Options()
     itype = import_type(type_name)
@@ -112,17 +113,17 @@ def run_import(
     # Hold other writers off for the whole file, once (services that check a rule the database
     # cannot enforce ask for this per row; taken here, outside the savepoints, it is held).
     audit.serialize_writers(session)
+    attempt = functools.partial(
+        _attempt, session, itype, header, table, options, lookups, report, apply, progress=progress
+    )
     try:
-        with (
-            _collecting_garbage_less_often(),
-            contextlib.nullcontext() if apply else _ids_outside_sequences(session),
-        ):
+        with contextlib.nullcontext() if apply else _ids_outside_sequences(session):
             try:
-                _attempt(session, itype, header, table, options, lookups, report, apply, safe=False)
+                attempt(safe=False)
             except RetrySafely:
                 # A row failed inside a service after writing part of itself: run again with a
                 # savepoint per row, so that each failed row leaves nothing behind.
-                _attempt(session, itype, header, table, options, lookups, report, apply, safe=True)
+                attempt(safe=True)
     finally:
         del reference_rows
     if table.blank_rows:
@@ -179,11 +180,25 @@ def _attempt(
     apply: bool,
     *,
     safe: bool,
+    progress: Progress | None,
 ) -> None:
+    """One run over the file, with its own ``Batch``: the fast mode defers the services'
+    writes (``ImportType.batch_writes``), the safe mode flushes them row by row."""
     summary = f"Imported from {report.filename!r} ({itype.title.lower()})"
-    with audit.deferred(session, summary=summary), memo.remembering(session):
-        _look_up_names(session, header.mapping, table)
-        report.rows, outer = run_rows(session, itype, header, table, options, lookups, safe=safe)
+    batch = Batch(defer_writes=itype.batch_writes and not safe)
+    with audit.deferred(session, summary=summary):
+        _look_up_names(session, header.mapping, table, batch)
+        report.rows, outer = run_rows(
+            session,
+            itype,
+            header,
+            table,
+            options,
+            lookups,
+            batch=batch,
+            safe=safe,
+            progress=progress,
+        )
         if apply and report.ok:
             counts = report.counts
             audit.record(
@@ -203,7 +218,9 @@ def _attempt(
             outer.rollback()
 
 
-def _look_up_names(session: Session, mapping: Mapping[int, ImportColumn], table: Table) -> None:
+def _look_up_names(
+    session: Session, mapping: Mapping[int, ImportColumn], table: Table, batch: Batch
+) -> None:
     """Every organization, hotline and user the file names, a thousand per query."""
     for index, column in mapping.items():
         if not column.names:
@@ -215,35 +232,4 @@ def _look_up_names(session: Session, mapping: Mapping[int, ImportColumn], table:
         }
         for kind in column.names:
             look_up, key = NAME_LOOKUPS[kind]
-            memo.remember(
-                session, kind, look_up(session, sorted(names)), asked=[key(n) for n in names]
-            )
-
-
-_GC_LOCK = threading.Lock()
-_GC_USERS = 0
-_GC_SAVED: tuple[int, ...] = ()
-
-
-@contextlib.contextmanager
-def _collecting_garbage_less_often() -> Iterator[None]:
-    """Rarer garbage collections while a file is imported.
-
-    Its rows keep tens of thousands of ORM objects alive until the commit, and CPython's
-    default thresholds then walk them again and again in full collections: 40% of the time of
-    a 10,000-row statistics file (10.8 s; 6.4 s with these settings, bench/README.md). The
-    process's thresholds are restored when the last import running in it ends.
-    """
-    global _GC_USERS, _GC_SAVED
-    with _GC_LOCK:
-        if _GC_USERS == 0:
-            _GC_SAVED = gc.get_threshold()
-            gc.set_threshold(10_000, 10, 100)
-        _GC_USERS += 1
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _GC_USERS -= 1
-            if _GC_USERS == 0:
-                gc.set_threshold(*_GC_SAVED)
+            batch.remember(kind, look_up(session, sorted(names)), asked=[key(n) for n in names])

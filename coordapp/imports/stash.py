@@ -110,7 +110,8 @@ def _progress_path(progress_id: str) -> Path | None:
 
 
 def progress_writer(progress_id: str) -> Callable[[int, int], None] | None:
-    """A callback for ``reporting_progress`` that records (rows processed, rows in all)."""
+    """A ``progress`` for ``run_import`` that records (rows processed, rows in all) where any
+    worker can read it (``read_progress``)."""
     path = _progress_path(progress_id)
     if path is None:
         return None

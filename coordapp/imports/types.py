@@ -65,7 +65,8 @@ class ImportColumn:
     # The record's current value in the service's input form (for columns the file leaves out).
     current: Callable[[Any], Any] | None = None
     # The kinds of record the column names ("organization", "hotline", "user"): the importer
-    # looks the file's names up ahead, a thousand per query (``NAME_LOOKUPS``, coordapp.memo).
+    # looks the file's names up ahead, a thousand per query (``NAME_LOOKUPS``), into the run's
+    # ``coordapp.batching.Batch``.
     names: tuple[str, ...] = ()
     # A number column whose values may group thousands (1.250.000,50); not a rate, where
     # "1.085" with a decimal comma is far likelier a slip than 1085.
@@ -84,6 +85,9 @@ class ImportType:
     # Natural key: the columns that find an existing record, and how (SQL conditions).
     key_columns: tuple[str, ...]
     match: Callable[[Mapping[str, Any]], list[Any]]
+    # ``create(session, data=..., batch=...)``, ``update(session, obj=..., data=...,
+    # expected_version=None, batch=...)``: the domain service's verbs (``batch``: the run's
+    # ``coordapp.batching.Batch``, passed to every service call of an import).
     create: Callable[..., Any]
     update: Callable[..., Any]
     example: Mapping[str, str]
@@ -96,16 +100,18 @@ class ImportType:
     index_key: Callable[[Mapping[str, Any]], tuple[Any, ...] | None] | None = None
     notes: tuple[str, ...] = field(default=())
     # For types whose row writes a record and its parts (events, allocations, participation):
-    # ``apply_row(session, data=..., context=...) -> (outcome, changed fields[, warnings])``
-    # replaces the generic match-then-create/update. ``context`` lives for one run over the file.
+    # ``apply_row(session, data=..., context=..., batch=...)`` -> (outcome, changed fields[,
+    # warnings]) replaces the generic match-then-create/update. ``context`` lives for one run
+    # over the file.
     apply_row: Callable[..., tuple[Any, ...]] | None = None
-    # For rows written by the generic create/update: ``warn(session, data=..., context=...)``
-    # -> what a person should look at before applying (``RowResult.warnings``).
+    # For rows written by the generic create/update: ``warn(session, data=..., context=...,
+    # batch=...)`` -> what a person should look at before applying (``RowResult.warnings``).
     warn: Callable[..., list[str]] | None = None
     # Loader options for the records a large file is likely to update (their collections).
     preload: tuple[Any, ...] = ()
-    # ``prepare(session, values=..., context=...)`` looks up once, for the whole file, what its
-    # rows name (``values``: each column's raw cells), and keeps it in the run's ``context``.
+    # ``prepare(session, values=..., context=..., batch=...)`` looks up once, for the whole
+    # file, what its rows name (``values``: each column's raw cells), and keeps it in the run's
+    # ``context`` (or its ``batch``).
     prepare: Callable[..., None] | None = None
     # What the row may change besides the record's own columns (its collections).
     state: Callable[[Any], dict[str, Any]] | None = None

@@ -26,7 +26,7 @@ from flask_login import current_user
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.extensions import current_session
-from coordapp.imports import cells, display, readers, rows, stash, templates
+from coordapp.imports import cells, display, readers, stash, templates
 from coordapp.imports import header as headers
 from coordapp.imports import mapping as header_mapping
 from coordapp.imports import service as imports
@@ -142,16 +142,16 @@ def _check(
     """The dry run, and the page that shows it (with the apply button when nothing is wrong)."""
     db_session = current_session()
     options = _options(pending)
-    with rows.reporting_progress(db_session, stash.progress_writer(progress_id or "")):
-        report = imports.run_import(
-            db_session,
-            type_name=itype.name,
-            filename=pending["filename"],
-            content=content,
-            options=options,
-            apply=False,
-            columns=pending["columns"],
-        )
+    report = imports.run_import(
+        db_session,
+        type_name=itype.name,
+        filename=pending["filename"],
+        content=content,
+        options=options,
+        apply=False,
+        columns=pending["columns"],
+        progress=stash.progress_writer(progress_id or ""),
+    )
     mapped = pending["columns"] is not None or any(
         fc.how != header_mapping.ReadAs.NAME for fc in report.columns
     )
@@ -290,16 +290,16 @@ def apply() -> Any:
     pending, content = waiting
     itype = import_type(pending["type_name"])
     db_session = current_session()
-    with rows.reporting_progress(db_session, stash.progress_writer(form.progress_id.data)):
-        report = imports.run_import(
-            db_session,
-            type_name=itype.name,
-            filename=pending["filename"],
-            content=content,
-            options=_options(pending),
-            apply=True,
-            columns=pending.get("columns"),
-        )
+    report = imports.run_import(
+        db_session,
+        type_name=itype.name,
+        filename=pending["filename"],
+        content=content,
+        options=_options(pending),
+        apply=True,
+        columns=pending.get("columns"),
+        progress=stash.progress_writer(form.progress_id.data),
+    )
     stash.drop_stash(pending["token"], owner_id=current_user.id)
     session.pop(_PENDING, None)
     return render_template(

@@ -21,10 +21,11 @@ from babel import Locale
 from markupsafe import Markup
 from sqlalchemy.orm import Session, selectinload, with_expression
 
-from coordapp import listing, memo, validation
+from coordapp import batching, listing, validation
 from coordapp.audit import service as audit
 from coordapp.auth import service as auth
 from coordapp.auth.models import Role, User
+from coordapp.batching import Batch
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.db import utcnow
 from coordapp.errors import NotFound, ValidationError
@@ -602,11 +603,11 @@ def hotline_name_key(name: str) -> str:
     return " ".join(name.split()).lower()
 
 
-def hotline_by_name(session: Session, name: str) -> Hotline | None:
+def hotline_by_name(session: Session, name: str, *, batch: Batch | None = None) -> Hotline | None:
     """The hotline of that name, any case (names are unique regardless of case)."""
     key = hotline_name_key(name)
-    return memo.remembered(
-        session,
+    return batching.remembered(
+        batch,
         "hotline",
         key,
         lambda: session.scalar(sa.select(Hotline).where(sa.func.lower(Hotline.name) == key)),
@@ -685,19 +686,25 @@ def clean_channels(field: str, value: object) -> str | None:
     return " ".join(c for c in REPORTING_CHANNELS if c in chosen) or None
 
 
-def _covered_countries(session: Session, data: Mapping[str, Any], *, home: str) -> list[Country]:
+def _covered_countries(
+    session: Session, data: Mapping[str, Any], *, home: str, batch: Batch | None
+) -> list[Country]:
     codes = [home]
     for raw in _as_list(data.get("covered_countries")):
-        code = reference.require_country(session, "covered_countries", raw)
+        code = reference.require_country(session, "covered_countries", raw, batch=batch)
         if code is not None and code not in codes:
             codes.append(code)
-    # By primary key: in the session already, or remembered while an import runs.
-    found = [c for c in (reference.get_country(session, code) for code in codes) if c]
+    # By primary key: in the session already, or remembered by an import's batch.
+    found = [c for c in (reference.get_country(session, code, batch=batch) for code in codes) if c]
     return sorted(found, key=lambda c: (c.alpha2 != home, c.name))
 
 
 def _clean_hotline(
-    session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    exclude_id: int | None = None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
     audit.serialize_writers(session)  # two saves must not both find the name free
@@ -708,20 +715,21 @@ def _clean_hotline(
         key=hotline_name_key(name),
         name=name,
         exclude_id=exclude_id,
+        batch=batch,
     )
     if other is not None:
         raise ValidationError("name", f"A hotline named {name!r} already exists.")
     home = reference.require_country(
-        session, "country_code", data.get("country_code"), required=True
+        session, "country_code", data.get("country_code"), required=True, batch=batch
     )
     assert home is not None
     return {
         "name": name,
         "operator_id": organization_id_by_name(
-            session, "operator", data.get("operator"), required=False
+            session, "operator", data.get("operator"), required=False, batch=batch
         ),
         "country_code": home,
-        "covered_countries": _covered_countries(session, data, home=home),
+        "covered_countries": _covered_countries(session, data, home=home, batch=batch),
         "public_url": validation.web_url("public_url", data.get("public_url")),
         "founded_year": _whole_number(
             "founded_year",
@@ -795,8 +803,12 @@ def _set_covered_countries(
         session.expire(hotline, ["covered_countries"])
 
 
-def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
-    values = _clean_hotline(session, data)
+def create_hotline(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> Hotline:
+    """A new hotline with the countries it covers; flushes (in an import's ``batch``, with the
+    batch)."""
+    values = _clean_hotline(session, data, batch=batch)
     covered = values.pop("covered_countries")
     # A new hotline has no membership history: starting with it loaded (empty) spares the
     # first events added a query. Its countries count from its admission (spells with no
@@ -807,8 +819,9 @@ def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
         coverage_spells=[HotlineCoverage(country_code=c.alpha2) for c in covered],
     )
     session.add(hotline)
-    memo.remember(session, "hotline", {hotline_name_key(hotline.name): hotline})
-    session.flush()
+    if batch is not None:
+        batch.remember("hotline", {hotline_name_key(hotline.name): hotline})
+    batching.flush(session, batch)
     # The association table is not an audited row; record the covered countries explicitly.
     audit.record(
         session,
@@ -821,12 +834,17 @@ def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
 
 
 def update_hotline(
-    session: Session, *, obj: Hotline, data: Mapping[str, Any], expected_version: int | None
+    session: Session,
+    *,
+    obj: Hotline,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+    batch: Batch | None = None,
 ) -> Hotline:
     """Change a hotline's fields and the countries it accepts reports for (see
     ``_set_covered_countries`` for the dates this gives the coverage)."""
     records.check_version(obj, expected_version)
-    values = _clean_hotline(session, data, exclude_id=obj.id)
+    values = _clean_hotline(session, data, exclude_id=obj.id, batch=batch)
     covered = values.pop("covered_countries")
     before, after = " ".join(obj.covered_codes), _country_codes(covered)
     records.apply_changes(obj, values)
@@ -841,7 +859,7 @@ def update_hotline(
             entity_id=obj.id,
             changes={"covered_countries": [before, after]},
         )
-    session.flush()
+    batching.flush(session, batch)
     return obj
 
 
@@ -971,9 +989,11 @@ def add_membership_events(
     *,
     hotline: Hotline,
     events: Sequence[tuple[date | str | None, MembershipStatus | str | None, str | None]],
+    batch: Batch | None = None,
 ) -> list[HotlineMembershipEvent]:
     """Record several dated changes (on, status, note) as if entered one after the other: each
-    is checked against the stored history and the ones before it, and all are written at once."""
+    is checked against the stored history and the ones before it, and all are written at once
+    (flushed; in an import's ``batch``, with the batch)."""
     _require_active(hotline, "hotline")
     if "membership_events" in sa.inspect(hotline).dict:  # loaded (or new): no query
         # Events not yet flushed (earlier rows of an import) have no id: they sort after the
@@ -1009,7 +1029,7 @@ def add_membership_events(
         )
         session.add(event)
         added.append(event)
-    session.flush()
+    batching.flush(session, batch)
     return added
 
 

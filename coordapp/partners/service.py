@@ -14,12 +14,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
-from coordapp import listing, memo, validation
+from coordapp import batching, listing, validation
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth
 from coordapp.auth.models import Role, User
 from coordapp.auth.service import normalise_email
+from coordapp.batching import Batch
 from coordapp.db import utcnow
 from coordapp.errors import ValidationError
 from coordapp.labels import enum_choices, label
@@ -107,7 +108,11 @@ def organization_name_key(name: str) -> str:
 
 
 def _clean_organization(
-    session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    exclude_id: int | None = None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
     audit.serialize_writers(session)
@@ -118,6 +123,7 @@ def _clean_organization(
         key=organization_name_key(name),
         name=name,
         exclude_id=exclude_id,
+        batch=batch,
     )
     if other is not None:
         raise ValidationError("name", f"An organization named {name!r} already exists.")
@@ -128,7 +134,7 @@ def _clean_organization(
             "status", OrganizationStatus, data.get("status") or OrganizationStatus.PROSPECT.value
         ),
         "hq_country_code": reference.require_country(
-            session, "hq_country_code", data.get("hq_country_code")
+            session, "hq_country_code", data.get("hq_country_code"), batch=batch
         ),
         "website": validation.web_url("website", data.get("website")),
         "tags": validation.free_text("tags", data.get("tags"), max_length=300),
@@ -136,11 +142,15 @@ def _clean_organization(
     }
 
 
-def create_organization(session: Session, *, data: Mapping[str, Any]) -> Organization:
-    organization = Organization(**_clean_organization(session, data))
+def create_organization(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> Organization:
+    """A new organization; flushes (in an import's ``batch``, with the batch)."""
+    organization = Organization(**_clean_organization(session, data, batch=batch))
     session.add(organization)
-    memo.remember(session, "organization", {organization_name_key(organization.name): organization})
-    session.flush()
+    if batch is not None:
+        batch.remember("organization", {organization_name_key(organization.name): organization})
+    batching.flush(session, batch)
     return organization
 
 
@@ -150,10 +160,11 @@ def update_organization(
     obj: Organization,
     data: Mapping[str, Any],
     expected_version: int | None,
+    batch: Batch | None = None,
 ) -> Organization:
     records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_organization(session, data, exclude_id=obj.id))
-    session.flush()
+    records.apply_changes(obj, _clean_organization(session, data, exclude_id=obj.id, batch=batch))
+    batching.flush(session, batch)
     return obj
 
 
@@ -171,7 +182,12 @@ def organization_names(session: Session, *, prefix: str, limit: int = 20) -> lis
 
 
 def organization_id_by_name(
-    session: Session, field: str, name: str | None, *, required: bool = True
+    session: Session,
+    field: str,
+    name: str | None,
+    *,
+    required: bool = True,
+    batch: Batch | None = None,
 ) -> int | None:
     if not name or not name.strip():
         if required:
@@ -179,8 +195,8 @@ def organization_id_by_name(
         return None
     name = name.replace("\x00", "")  # PostgreSQL refuses NUL even in a query parameter
     key = organization_name_key(name)
-    found = memo.remembered(
-        session,
+    found = batching.remembered(
+        batch,
         "organization",
         key,
         lambda: session.scalar(
@@ -353,10 +369,12 @@ def _past_date(field: str, value: Any, *, what: str) -> date | None:
     return day
 
 
-def _clean_contact(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_contact(
+    session: Session, data: Mapping[str, Any], *, batch: Batch | None = None
+) -> dict[str, Any]:
     return {
         "organization_id": organization_id_by_name(
-            session, "organization", data.get("organization")
+            session, "organization", data.get("organization"), batch=batch
         ),
         "full_name": validation.required_text("full_name", data.get("full_name"), max_length=160),
         "job_title": validation.free_text("job_title", data.get("job_title"), max_length=160),
@@ -371,23 +389,31 @@ def _clean_contact(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_contact(session: Session, *, data: Mapping[str, Any]) -> Contact:
-    contact = Contact(**_clean_contact(session, data))
+def create_contact(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> Contact:
+    """A new contact; flushes (in an import's ``batch``, with the batch)."""
+    contact = Contact(**_clean_contact(session, data, batch=batch))
     session.add(contact)
-    session.flush()
+    batching.flush(session, batch)
     return contact
 
 
 def update_contact(
-    session: Session, *, obj: Contact, data: Mapping[str, Any], expected_version: int | None
+    session: Session,
+    *,
+    obj: Contact,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+    batch: Batch | None = None,
 ) -> Contact:
     records.check_version(obj, expected_version)
     if obj.erased_at is not None:
         raise ValidationError(
             None, "This contact's personal data was erased; record the person as a new contact."
         )
-    records.apply_changes(obj, _clean_contact(session, data))
-    session.flush()
+    records.apply_changes(obj, _clean_contact(session, data, batch=batch))
+    batching.flush(session, batch)
     return obj
 
 
@@ -898,7 +924,11 @@ def _check_transition(before: PartnershipStatus, after: PartnershipStatus, field
 
 
 def _clean_partnership(
-    session: Session, data: Mapping[str, Any], *, obj: Partnership | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    obj: Partnership | None = None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
     status = validation.choice(
         "status", PartnershipStatus, data.get("status") or PartnershipStatus.PROSPECT.value
@@ -910,7 +940,7 @@ def _clean_partnership(
     validation.date_range(start, end)
     return {
         "organization_id": organization_id_by_name(
-            session, "organization", data.get("organization")
+            session, "organization", data.get("organization"), batch=batch
         ),
         "title": validation.required_text("title", data.get("title"), max_length=200),
         "type": validation.choice("type", PartnershipType, data.get("type")),
@@ -926,13 +956,16 @@ def _clean_partnership(
     }
 
 
-def create_partnership(session: Session, *, data: Mapping[str, Any]) -> Partnership:
+def create_partnership(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> Partnership:
     """A new agreement. Any status may be recorded at first (agreements that already exist are
-    entered as they stand); from then on status changes follow ``STATUS_TRANSITIONS``."""
-    values = _clean_partnership(session, data)
+    entered as they stand); from then on status changes follow ``STATUS_TRANSITIONS``. Flushes
+    (in an import's ``batch``, with the batch)."""
+    values = _clean_partnership(session, data, batch=batch)
     partnership = Partnership(**values, pillars=_pillars(session, data.get("pillars")))
     session.add(partnership)
-    session.flush()
+    batching.flush(session, batch)
     return partnership
 
 
@@ -942,9 +975,10 @@ def update_partnership(
     obj: Partnership,
     data: Mapping[str, Any],
     expected_version: int | None,
+    batch: Batch | None = None,
 ) -> Partnership:
     records.check_version(obj, expected_version)
-    values = _clean_partnership(session, data, obj=obj)
+    values = _clean_partnership(session, data, obj=obj, batch=batch)
     pillars = _pillars(session, data.get("pillars"))
     records.apply_changes(obj, values)
     before = [p.name for p in obj.pillars]
@@ -958,7 +992,7 @@ def update_partnership(
             entity_id=obj.id,
             changes={"pillars": [", ".join(before) or None, ", ".join(p.name for p in pillars)]},
         )
-    session.flush()
+    batching.flush(session, batch)
     return obj
 
 
