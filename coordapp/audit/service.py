@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import enum
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -21,7 +21,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from coordapp.audit.models import DATA_GROUPS, AuditEvent, DataVersion
-from coordapp.db import Audited, Base, primary_key_attributes, utcnow
+from coordapp.db import Audited, Base, NewRow, primary_key_attributes, utcnow
 from coordapp.listing import Column, Filter, ListSpec
 
 # Core inserts on the table: safe inside a flush, unlike adding ORM objects.
@@ -151,6 +151,8 @@ def _json_value(value: Any) -> Any:
 
 
 def _entity_id(obj: Any, state: Any = None) -> str | None:
+    if isinstance(obj, NewRow):
+        return None if obj.id is None else str(obj.id)
     state = state if state is not None else inspect(obj)
     values = state.dict
     key = [
@@ -169,18 +171,26 @@ def _audited_attributes(mapper: Any) -> tuple[str, ...]:
     return tuple(attr.key for attr in mapper.column_attrs if attr.key not in excluded)
 
 
+def _inserted(mapper: Any, value_of: Callable[[str], Any]) -> dict[str, list[Any]]:
+    """The changes of an inserted record: every audited value that is not None, as new."""
+    changes: dict[str, list[Any]] = {}
+    for key in _audited_attributes(mapper):
+        value = value_of(key)
+        if value is not None:
+            changes[key] = [None, _json_value(value)]
+    return changes
+
+
 def _column_changes(obj: Any, *, mode: str, state: Any = None) -> dict[str, list[Any]]:
     state = state if state is not None else inspect(obj)
-    changes: dict[str, list[Any]] = {}
     if mode == "insert":
         # Just inserted: every value is new, no history to compare (the unit of work's dict
         # holds it, unless the database gave it and it was expired).
         values = state.dict
-        for key in _audited_attributes(state.mapper):
-            value = values[key] if key in values else getattr(obj, key)
-            if value is not None:
-                changes[key] = [None, _json_value(value)]
-        return changes
+        return _inserted(
+            state.mapper, lambda key: values[key] if key in values else getattr(obj, key)
+        )
+    changes: dict[str, list[Any]] = {}
     for key in _audited_attributes(state.mapper):
         hist = state.attrs[key].history
         if mode == "delete":
@@ -271,6 +281,92 @@ def serialize_writers(session: Session) -> None:
     # outside any is held until the transaction ends, so later calls need not ask again.
     if session.get_nested_transaction() is None:
         session.info[_SERIALIZED] = transaction
+
+
+def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
+    """Write ``rows`` (their ids given) with one multi-row INSERT per table, parents first, and
+    what a flush of the same records writes besides: a "create" event per audited record, with
+    the same changes, and the data-version bump (kept for the end within ``deferred``).
+
+    For an import's new records (``coordapp.batching.Batch``): no objects, no unit of work.
+    Every column is written, with its default where the row gives no value, as the unit of
+    work does.
+    """
+    if not rows:
+        return
+    state = session.info.get(_DEFERRED)
+    now = utcnow()
+    actor_id = session.info.get(_ACTOR_ID)
+    actor_label = session.info.get(_ACTOR_LABEL) or "system"
+    audited = not session.info.get(_BULK)
+    by_table: dict[sa.Table, list[dict[str, Any]]] = {}
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        mapper = inspect(row.model)
+        values = _row_values(mapper, row)
+        table, columns = _insert_columns(mapper)
+        by_table.setdefault(table, []).append({column: values[key] for key, column in columns})
+        if audited and issubclass(row.model, Audited):
+            events.append(
+                {
+                    "occurred_at": now,
+                    "actor_id": actor_id,
+                    "actor_label": actor_label,
+                    "action": "create",
+                    "entity_type": table.name,
+                    "entity_id": str(row.id),
+                    "changes": _inserted(mapper, values.__getitem__),
+                    "summary": state["summary"] if state is not None else None,
+                }
+            )
+    for table, parameters in by_table.items():
+        session.execute(sa.insert(table), parameters)
+    groups = {table_group(table.name) for table in by_table}
+    if state is not None:
+        state["bump"] = True
+        state["groups"] |= groups
+        state["rows"].extend(events)
+        return
+    bump_data_version(session, groups)
+    if events:
+        session.execute(sa.insert(_AUDIT_TABLE), events)
+
+
+def _row_values(mapper: Any, row: NewRow) -> dict[str, Any]:
+    """Every column attribute's value as the unit of work would insert it: the row's own (a
+    ``NewRow`` standing for its id), its id, or the column's default."""
+    given = row.values
+    values: dict[str, Any] = {}
+    for key, make_default, default in _column_defaults(mapper):
+        if key in given:
+            value = given[key]
+            values[key] = value.id if isinstance(value, NewRow) else value
+        else:
+            values[key] = make_default() if make_default is not None else default
+    values[primary_key_attributes(mapper)[0]] = row.id
+    return values
+
+
+@functools.cache
+def _column_defaults(mapper: Any) -> tuple[tuple[str, Callable[[], Any] | None, Any], ...]:
+    """(attribute, the function giving its column's default or None, the default value) per
+    column (``utcnow`` for timestamps, 1 for a version, None for most)."""
+    found: list[tuple[str, Callable[[], Any] | None, Any]] = []
+    for attribute in mapper.column_attrs:
+        default = attribute.columns[0].default
+        if default is not None and default.is_callable:
+            found.append((attribute.key, functools.partial(default.arg, None), None))
+        else:
+            found.append((attribute.key, None, default.arg if default is not None else None))
+    return tuple(found)
+
+
+@functools.cache
+def _insert_columns(mapper: Any) -> tuple[sa.Table, tuple[tuple[str, str], ...]]:
+    """The table of a mapped class and (attribute, column key) for each of its columns."""
+    return mapper.local_table, tuple(
+        (attribute.key, attribute.columns[0].key) for attribute in mapper.column_attrs
+    )
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:

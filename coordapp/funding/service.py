@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from coordapp import batching, listing, validation
 from coordapp.audit import service as audit
 from coordapp.batching import Batch
-from coordapp.db import utcnow
+from coordapp.db import NewRow, utcnow
 from coordapp.errors import ValidationError
 from coordapp.funding import conversion
 from coordapp.funding.conversion import MoneyTotal
@@ -455,7 +455,7 @@ def _set_allocations(
     batch: Batch | None,
 ) -> bool:
     """Update the allocations in place (a pillar keeps its row); True when anything changed."""
-    before = _allocation_summary(session, commitment, batch=batch)
+    before = _allocations_of(session, commitment, batch=batch)
     existing = {a.pillar_id: a for a in commitment.allocations}
     for pillar_id, allocation in existing.items():
         if pillar_id not in amounts:
@@ -466,25 +466,33 @@ def _set_allocations(
             commitment.allocations.append(FundingAllocation(pillar_id=pillar_id, amount=value))
         elif current.amount != value:
             current.amount = value
-    return _allocation_summary(session, commitment, batch=batch) != before
+    return _allocations_of(session, commitment, batch=batch) != before
+
+
+def _allocations_of(session: Session, commitment: FundingCommitment, *, batch: Batch | None) -> str:
+    shares = [(a.pillar_id, a.amount) for a in commitment.allocations]
+    return _allocation_summary(session, commitment.currency_code, shares, batch=batch)
 
 
 def _allocation_summary(
-    session: Session, commitment: FundingCommitment, *, batch: Batch | None
+    session: Session,
+    currency: str,
+    shares: Iterable[tuple[int, Decimal]],
+    *,
+    batch: Batch | None,
 ) -> str:
+    """The allocations in words, in pillar order: "Capacity Building 600.00; ..."."""
     # By the pillar id: an allocation not yet flushed has no pillar loaded.
     pillars = {pillar.id: pillar for pillar in reference.list_pillars(session, batch=batch)}
     parts = sorted(
         (
-            pillars[a.pillar_id].sort_order if a.pillar_id in pillars else 0,
-            pillars[a.pillar_id].name if a.pillar_id in pillars else "?",
-            a.amount,
+            pillars[pillar_id].sort_order if pillar_id in pillars else 0,
+            pillars[pillar_id].name if pillar_id in pillars else "?",
+            amount,
         )
-        for a in commitment.allocations
+        for pillar_id, amount in shares
     )
-    return "; ".join(
-        f"{name} {in_minor_units(amount, commitment.currency_code)}" for _, name, amount in parts
-    )
+    return "; ".join(f"{name} {in_minor_units(amount, currency)}" for _, name, amount in parts)
 
 
 # --- commitments: create / update ------------------------------------------------------------
@@ -556,27 +564,46 @@ def _clean_commitment(
 
 def create_commitment(
     session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
-) -> FundingCommitment:
-    """A new pledge (status pledged, with its first status event on the pledge date); flushes
-    (in an import's ``batch``, with the batch)."""
+) -> FundingCommitment | NewRow:
+    """A new pledge (status pledged, with its first status event on the pledge date) and its
+    allocations; flushes.
+
+    In an import's ``batch`` they are rows the batch writes with its other new records (its
+    flush, at once or with the batch's), and the pledge is returned as a ``NewRow``.
+    """
     values, allocations = _clean_commitment(session, data, batch=batch)
-    commitment = FundingCommitment(**values, status=CommitmentStatus.PLEDGED)
-    commitment.allocations = [
-        FundingAllocation(pillar_id=pillar_id, amount=amount)
-        for pillar_id, amount in allocations.items()
-    ]
-    commitment.status_events = [
-        CommitmentStatusEvent(status=CommitmentStatus.PLEDGED, changed_on=values["pledged_on"])
-    ]
-    session.add(commitment)
+    values["status"] = CommitmentStatus.PLEDGED
+    first_event = {"status": CommitmentStatus.PLEDGED, "changed_on": values["pledged_on"]}
+    commitment: FundingCommitment | NewRow
+    if batch is not None:
+        commitment = batch.insert(FundingCommitment, values)
+        for pillar_id, amount in allocations.items():
+            batch.insert(
+                FundingAllocation,
+                {"commitment_id": commitment, "pillar_id": pillar_id, "amount": amount},
+            )
+        batch.insert(CommitmentStatusEvent, {"commitment_id": commitment, **first_event})
+    else:
+        commitment = FundingCommitment(
+            **values,
+            allocations=[
+                FundingAllocation(pillar_id=pillar_id, amount=amount)
+                for pillar_id, amount in allocations.items()
+            ],
+            status_events=[CommitmentStatusEvent(**first_event)],
+        )
+        session.add(commitment)
     batching.flush(session, batch)
     # The row's own audit event has the fields; this one has the split, readable by pillar.
+    summary = _allocation_summary(
+        session, values["currency_code"], allocations.items(), batch=batch
+    )
     audit.record(
         session,
         action="allocate",
         entity_type=FundingCommitment.__tablename__,
         entity=commitment,
-        changes={"allocations": [None, _allocation_summary(session, commitment, batch=batch)]},
+        changes={"allocations": [None, summary]},
     )
     return commitment
 
@@ -598,7 +625,7 @@ def update_commitment(
             f"The pledge cannot be dated after it was {label(later_changes[0].status).lower()} "
             f"on {later_changes[0].changed_on.isoformat()}.",
         )
-    before = _allocation_summary(session, obj, batch=batch)
+    before = _allocations_of(session, obj, batch=batch)
     records.apply_changes(obj, values)
     # The first "pledged" event is the pledge itself: it moves with the pledge date.
     first = obj.status_events[0] if obj.status_events else None
@@ -612,7 +639,7 @@ def update_commitment(
             action="allocate",
             entity_type=FundingCommitment.__tablename__,
             entity_id=obj.id,
-            changes={"allocations": [before, _allocation_summary(session, obj, batch=batch)]},
+            changes={"allocations": [before, _allocations_of(session, obj, batch=batch)]},
         )
     batching.flush(session, batch)
     return obj

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from coordapp.batching import Batch
+from coordapp.db import NewRow
 from coordapp.errors import ValidationError
 from coordapp.funding import checks, conversion
 from coordapp.funding import service as funding
@@ -53,14 +54,17 @@ def hotline_state(hotline: Hotline) -> dict[str, Any]:
 
 def _add_missing_events(
     session: Session,
-    hotline: Hotline,
+    hotline: Hotline | NewRow,
     events: list[tuple[date, str]],
     *,
     batch: Batch,
-    new: bool = False,
 ) -> int:
-    # A hotline created by this row has no history yet: nothing to read.
-    have = set() if new else {(e.event_date, str(e.status)) for e in hotline.membership_events}
+    # A hotline created by this row (a row of the batch) has no history yet: nothing to read.
+    have = (
+        set()
+        if isinstance(hotline, NewRow)
+        else {(e.event_date, str(e.status)) for e in hotline.membership_events}
+    )
     # In date order, so each step is checked against the history before it.
     missing = sorted({(day, status) for day, status in events if (day, status) not in have})
     if missing:
@@ -73,10 +77,10 @@ def _add_missing_events(
     return len(missing)
 
 
-def create_hotline(session: Session, *, data: Mapping[str, Any], batch: Batch) -> Hotline:
+def create_hotline(session: Session, *, data: Mapping[str, Any], batch: Batch) -> Hotline | NewRow:
     hotline = network.create_hotline(session, data=data, batch=batch)
     try:
-        _add_missing_events(session, hotline, data.get("membership") or [], batch=batch, new=True)
+        _add_missing_events(session, hotline, data.get("membership") or [], batch=batch)
     except ValidationError as error:
         raise ValidationError("membership", error.message) from error
     return hotline
@@ -136,7 +140,7 @@ def _commitment_data(session: Session, data: Mapping[str, Any], batch: Batch) ->
 
 def create_commitment(
     session: Session, *, data: Mapping[str, Any], batch: Batch
-) -> FundingCommitment:
+) -> FundingCommitment | NewRow:
     return funding.create_commitment(
         session, data=_commitment_data(session, data, batch), batch=batch
     )

@@ -13,7 +13,7 @@ import contextlib
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy import inspect
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from coordapp import validation
 from coordapp.batching import Batch
+from coordapp.db import NewRow
 from coordapp.errors import DomainError, ValidationError
 from coordapp.imports.cells import Lookups, Options, blank, normalise
 from coordapp.imports.header import Header
@@ -30,11 +31,13 @@ from coordapp.imports.types import ImportColumn, ImportType
 from coordapp.records import service as records
 
 
-def _existing_keys(session: Session, itype: ImportType) -> dict[tuple[Any, ...], int] | None:
+def _existing_keys(session: Session, itype: ImportType) -> dict[tuple[Any, ...], Any] | None:
+    """Every stored record's id by natural key (``AMBIGUOUS`` for a key two records share);
+    None for a type matched otherwise."""
     if not itype.index or itype.index_key is None:
         return None
     query = sa.select(*itype.index, itype.model.id)
-    keys: dict[tuple[Any, ...], int] = {}
+    keys: dict[tuple[Any, ...], Any] = {}
     for row in session.execute(query):
         key = tuple(str(v) if isinstance(v, enum.Enum) else v for v in row[:-1])
         # Two records with one key (possible where no constraint forbids it): a row naming
@@ -43,16 +46,19 @@ def _existing_keys(session: Session, itype: ImportType) -> dict[tuple[Any, ...],
     return keys
 
 
-AMBIGUOUS = -1  # in the key index: more than one existing record has this key
+# In the key index: more than one existing record has this key. Not a number, which a record
+# of the file may have (a dry run gives -1, -2, ...).
+AMBIGUOUS: Final = object()
 
 
 def _preload(
-    session: Session, itype: ImportType, known: dict[tuple[Any, ...], int] | None, rows: int
+    session: Session, itype: ImportType, known: dict[tuple[Any, ...], Any] | None, rows: int
 ) -> list[Any]:
     if not known or len(known) > 20 * rows:
         return []
     statement = sa.select(itype.model).options(*itype.preload)
-    return records.scalars_in(session, statement, itype.model.id, known.values())
+    ids = [found for found in known.values() if found is not AMBIGUOUS]
+    return records.scalars_in(session, statement, itype.model.id, ids)
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
@@ -241,14 +247,22 @@ def _match_and_write(
     """Update the record the row's natural key finds, or create one (and which it updated)."""
     session, itype, known, batch = run.session, run.itype, run.known, run.batch
     key = itype.index_key(data) if known is not None and itype.index_key is not None else None
+    earlier_row = False
     if known is not None and key is not None:
         found = known.get(key)
-        if found == AMBIGUOUS:
+        if found is AMBIGUOUS:
             raise ValidationError(
                 None, f"More than one existing {itype.title.lower()} record matches this row."
             )
+        if isinstance(found, NewRow):
+            # Created by an earlier row of this file, a row the batch has yet to write: written
+            # now, to be updated as a record.
+            flush_batch(session, batch)
+            found = found.id
+            earlier_row = True
         if found is not None and not isinstance(found, int):
             existing = [found]  # created by an earlier row of this file, not flushed yet
+            earlier_row = True
         else:
             existing = [session.get(itype.model, found)] if found is not None else []
     else:
@@ -267,7 +281,8 @@ def _match_and_write(
         itype.update(session, obj=obj, data=full, expected_version=None, batch=batch)
         after = _snapshot(obj) | (itype.state(obj) if itype.state else {})
         changed = tuple(k for k in after if after[k] != before[k])
-        return (Outcome.UPDATE if changed else Outcome.UNCHANGED), changed, _stored_id(obj)
+        outcome = Outcome.UPDATE if changed else Outcome.UNCHANGED
+        return outcome, changed, None if earlier_row else _stored_id(obj)
     created = itype.create(session, data=data, batch=batch)
     if known is not None and key is not None:
         known[key] = created.id if created.id is not None else created

@@ -113,11 +113,28 @@ def run_import(
     # Hold other writers off for the whole file, once (services that check a rule the database
     # cannot enforce ask for this per row; taken here, outside the savepoints, it is held).
     audit.serialize_writers(session)
+    # A dry run's new records take negative ids (``_ids_outside_sequences``), objects and the
+    # rows a batch writes alike.
+    negative_ids = None if apply else itertools.count(-1, -1)
     attempt = functools.partial(
-        _attempt, session, itype, header, table, options, lookups, report, apply, progress=progress
+        _attempt,
+        session,
+        itype,
+        header,
+        table,
+        options,
+        lookups,
+        report,
+        apply,
+        progress=progress,
+        ids=negative_ids,
     )
     try:
-        with contextlib.nullcontext() if apply else _ids_outside_sequences(session):
+        with (
+            contextlib.nullcontext()
+            if negative_ids is None
+            else _ids_outside_sequences(session, negative_ids)
+        ):
             try:
                 attempt(safe=False)
             except RetrySafely:
@@ -134,7 +151,7 @@ def run_import(
 
 
 @contextlib.contextmanager
-def _ids_outside_sequences(session: Session) -> Iterator[None]:
+def _ids_outside_sequences(session: Session, negative_ids: Iterator[int]) -> Iterator[None]:
     """Within the block, each new record is given a negative id before it is inserted.
 
     A dry run writes every row and rolls back, but PostgreSQL never takes back a value its
@@ -142,7 +159,6 @@ def _ids_outside_sequences(session: Session) -> Iterator[None]:
     that look like deleted records). An id given in the INSERT asks the sequence for nothing;
     negative ids never meet real ones, and the rollback removes them.
     """
-    negative_ids = itertools.count(-1, -1)
 
     def give_ids(flushing: Session, _context: Any, _instances: Any) -> None:
         for record in flushing.new:
@@ -181,11 +197,12 @@ def _attempt(
     *,
     safe: bool,
     progress: Progress | None,
+    ids: Iterator[int] | None,
 ) -> None:
     """One run over the file, with its own ``Batch``: the fast mode defers the services'
     writes (``ImportType.batch_writes``), the safe mode flushes them row by row."""
     summary = f"Imported from {report.filename!r} ({itype.title.lower()})"
-    batch = Batch(defer_writes=itype.batch_writes and not safe)
+    batch = Batch(defer_writes=itype.batch_writes and not safe, ids=ids)
     with audit.deferred(session, summary=summary):
         _look_up_names(session, header.mapping, table, batch)
         report.rows, outer = run_rows(

@@ -27,7 +27,7 @@ from coordapp.auth import service as auth
 from coordapp.auth.models import Role, User
 from coordapp.batching import Batch
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
-from coordapp.db import utcnow
+from coordapp.db import NewRow, utcnow
 from coordapp.errors import NotFound, ValidationError
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
@@ -805,22 +805,30 @@ def _set_covered_countries(
 
 def create_hotline(
     session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
-) -> Hotline:
-    """A new hotline with the countries it covers; flushes (in an import's ``batch``, with the
-    batch)."""
+) -> Hotline | NewRow:
+    """A new hotline with the countries it covers (from its admission: spells with no start,
+    however late its history is entered); flushes.
+
+    In an import's ``batch`` the hotline and its spells are rows the batch writes with its
+    other new records (its flush, at once or with the batch's), returned as a ``NewRow``.
+    """
     values = _clean_hotline(session, data, batch=batch)
     covered = values.pop("covered_countries")
-    # A new hotline has no membership history: starting with it loaded (empty) spares the
-    # first events added a query. Its countries count from its admission (spells with no
-    # start), however late its history is entered.
-    hotline = Hotline(
-        **values,
-        membership_events=[],
-        coverage_spells=[HotlineCoverage(country_code=c.alpha2) for c in covered],
-    )
-    session.add(hotline)
+    hotline: Hotline | NewRow
     if batch is not None:
-        batch.remember("hotline", {hotline_name_key(hotline.name): hotline})
+        hotline = batch.insert(Hotline, values)
+        for country in covered:
+            batch.insert(HotlineCoverage, {"hotline_id": hotline, "country_code": country.alpha2})
+        batch.remember("hotline", {hotline_name_key(values["name"]): hotline})
+    else:
+        # A new hotline has no membership history: starting with it loaded (empty) spares the
+        # first events added a query.
+        hotline = Hotline(
+            **values,
+            membership_events=[],
+            coverage_spells=[HotlineCoverage(country_code=c.alpha2) for c in covered],
+        )
+        session.add(hotline)
     batching.flush(session, batch)
     # The association table is not an audited row; record the covered countries explicitly.
     audit.record(
@@ -981,21 +989,26 @@ def add_membership_event(
 ) -> HotlineMembershipEvent:
     """Record a dated membership change, in any order of entry, if the history stays possible."""
     (event,) = add_membership_events(session, hotline=hotline, events=[(on, status, note)])
+    assert isinstance(event, HotlineMembershipEvent)
     return event
 
 
 def add_membership_events(
     session: Session,
     *,
-    hotline: Hotline,
+    hotline: Hotline | NewRow,
     events: Sequence[tuple[date | str | None, MembershipStatus | str | None, str | None]],
     batch: Batch | None = None,
-) -> list[HotlineMembershipEvent]:
+) -> list[HotlineMembershipEvent | NewRow]:
     """Record several dated changes (on, status, note) as if entered one after the other: each
     is checked against the stored history and the ones before it, and all are written at once
-    (flushed; in an import's ``batch``, with the batch)."""
-    _require_active(hotline, "hotline")
-    if "membership_events" in sa.inspect(hotline).dict:  # loaded (or new): no query
+    (flushed). A hotline an import's ``batch`` created (a ``NewRow``) has no history yet, and
+    its events are rows of the batch too."""
+    if not isinstance(hotline, NewRow):
+        _require_active(hotline, "hotline")
+    if isinstance(hotline, NewRow):
+        steps: list[_Step] = []
+    elif "membership_events" in sa.inspect(hotline).dict:  # loaded (or new): no query
         # Events not yet flushed (earlier rows of an import) have no id: they sort after the
         # stored ones, in the order they were added.
         steps = [
@@ -1008,7 +1021,7 @@ def add_membership_events(
         ]
     else:
         steps = [step for _, step in _stored_steps(session, hotline.id)]
-    added: list[HotlineMembershipEvent] = []
+    added: list[HotlineMembershipEvent | NewRow] = []
     for position, (on, status, note) in enumerate(events):
         day = _event_date("on", on, today=date.today(), earliest=EARLIEST_EVENT)
         new_status: MembershipStatus = validation.choice("status", MembershipStatus, status)
@@ -1022,6 +1035,11 @@ def add_membership_events(
         if problem:
             raise ValidationError("status", problem)
         steps.append(candidate)
+        if isinstance(hotline, NewRow):
+            assert batch is not None
+            values = {"event_date": day, "status": new_status, "note": cleaned_note}
+            added.append(batch.insert(HotlineMembershipEvent, {"hotline_id": hotline, **values}))
+            continue
         # Through the relationship: the hotline's loaded history includes it, and the hotline
         # needs no id yet (an import may flush a batch of rows later).
         event = HotlineMembershipEvent(

@@ -130,6 +130,8 @@ def test_a_hotline_named_twice_in_one_file_gets_both_rows_history(session: Sessi
         "Hotline Twice,Belgium,2019-05-01 applicant | 2020-06-01 provisional",
         "Hotline Twice,Belgium,2020-06-01 provisional | 2022-06-01 full",
     )
+    dry = run(session, content, type_name="hotlines")
+    assert dry.ok and outcomes(dry) == ["create", "update"], dry.errors
     report = run(session, content, type_name="hotlines", apply=True)
     assert report.applied, report.errors
     assert outcomes(report) == ["create", "update"]
@@ -382,6 +384,24 @@ def test_commitments_with_allocations(session: Session) -> None:
         sa.select(FundingCommitment).where(FundingCommitment.title == "Thirds")
     ).one()
     assert sum((a.amount for a in thirds.allocations), Decimal(0)) == Decimal("100")
+
+
+def test_a_commitment_repeated_in_one_file_is_matched_by_the_later_rows(
+    session: Session,
+) -> None:
+    factories.organization(session, name="Gamma Foundation")
+    halves = COMMITMENTS[1].replace(
+        "60%| Technology & Innovation 40%", "50%| technology_innovation 50%"
+    )
+    content = csv_bytes(*COMMITMENTS[:2], COMMITMENTS[1], halves)
+    options = Options(dates=DateOrder.DMY, decimal=DecimalMark.COMMA)
+    dry = run(session, content, type_name="funding-commitments", options=options)
+    assert dry.ok and outcomes(dry) == ["create", "unchanged", "update"], dry.errors
+    assert dry.rows[2].changed == ("allocations",)
+    report = run(session, content, type_name="funding-commitments", options=options, apply=True)
+    assert report.applied and outcomes(report) == ["create", "unchanged", "update"]
+    (grant,) = session.scalars(sa.select(FundingCommitment))
+    assert sorted(a.amount for a in grant.allocations) == [Decimal(60000)] * 2
 
 
 def test_commitment_allocations_must_add_up_and_can_change(session: Session) -> None:

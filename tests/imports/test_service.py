@@ -515,6 +515,15 @@ def test_pillar_targets_one_bad_row(session: Session) -> None:
     }
 
 
+def test_a_repeated_row_stays_harmless_when_another_row_is_refused(session: Session) -> None:
+    """A row a service refuses sends the file through a savepoint per row, where the dry
+    run's first new record has the id -1: not a sign that two records share its name."""
+    content = csv_bytes(*ORGS[:2], ORGS[1], "Delta Unit,ngo,active,,not a website,,")
+    report = run(session, content)
+    assert [r.outcome for r in report.rows] == [Outcome.CREATE, Outcome.UNCHANGED, Outcome.ERROR]
+    assert [(e.row, e.column) for e in report.errors] == [(4, "website")]
+
+
 def test_an_import_reports_progress_and_leaves_the_interpreter_alone(session: Session) -> None:
     """A web worker serves other requests while a file runs: no process-wide setting (the
     garbage collector's thresholds) changes, not even for a moment."""
