@@ -394,7 +394,8 @@ def save_quarter_grid(
     written and ``GridConflict`` says what changed. Every cell is validated before anything is
     written; ``GridInvalid`` carries a message per refused cell. ``stored``: the hotline's rows
     as the caller read them already (an import reads a file's worth at once), else queried.
-    Flushes (in an import's ``batch``, with the batch).
+    Flushes; in an import's ``batch``, new values are rows the batch writes with its other new
+    records (its flush, at once or with the batch's).
     """
     today = today or date.today()
     check_year(year, today=today)
@@ -475,16 +476,18 @@ def save_quarter_grid(
         stat = cells.get(cell)
         if stat is None and value is not None:
             start, end = quarter_bounds(year, cell[1])
-            session.add(
-                HotlineStatistic(
-                    hotline_id=hotline.id,
-                    metric_id=by_code[cell[0]].id,
-                    period_kind=PeriodKind.QUARTER,
-                    period_start=start,
-                    period_end=end,
-                    value=value,
-                )
-            )
+            new = {
+                "hotline_id": hotline.id,
+                "metric_id": by_code[cell[0]].id,
+                "period_kind": PeriodKind.QUARTER,
+                "period_start": start,
+                "period_end": end,
+                "value": value,
+            }
+            if batch is not None:
+                batch.insert(HotlineStatistic, new)
+            else:
+                session.add(HotlineStatistic(**new))
             created += 1
         elif stat is not None and value is None:
             session.delete(stat)
