@@ -51,15 +51,24 @@ def bulk_load(session: Session) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def deferred(session: Session, *, summary: str) -> Iterator[None]:
+def deferred(session: Session, *, summary: str, events: bool = True) -> Iterator[None]:
     """Keep per-row audit events (each labelled with ``summary``) and the data-version bump in
     memory until ``write_deferred``; leaving the block without writing them drops them.
+    ``events=False``: work that is rolled back whatever happens (an import's dry run) has no
+    events to keep, and none are even made.
 
     A large import flushes once per row: one audit insert and one version update per flush would
-    double its statements. Here they become one multi-row insert and one update at the end.
+    double its statements. Here they become a multi-row insert per batch of rows
+    (``write_deferred_events``) and one update at the end.
     """
     previous = session.info.get(_DEFERRED)
-    session.info[_DEFERRED] = {"summary": summary, "rows": [], "bump": False, "groups": set()}
+    session.info[_DEFERRED] = {
+        "summary": summary,
+        "rows": [],
+        "bump": False,
+        "groups": set(),
+        "events": events,
+    }
     try:
         yield
     finally:
@@ -71,6 +80,20 @@ def write_deferred(session: Session) -> int:
     state = session.info.get(_DEFERRED)
     if not state:
         return 0
+    written = write_deferred_events(session)
+    if state["bump"]:
+        state["bump"] = False
+        bump_data_version(session, state["groups"])
+        state["groups"] = set()
+    return written
+
+
+def write_deferred_events(session: Session) -> int:
+    """Write the audit events ``deferred`` kept so far, not the data-version bump: an import
+    writes a batch of rows' events after each batch, instead of holding them all."""
+    state = session.info.get(_DEFERRED)
+    if not state:
+        return 0
     rows, state["rows"] = state["rows"], []
     for row in rows:
         # Named by its record: the id it was given when its batch was flushed.
@@ -79,10 +102,6 @@ def write_deferred(session: Session) -> int:
             row["entity_id"] = _entity_id(entity)
     if rows:
         session.execute(sa.insert(_AUDIT_TABLE), rows)
-    if state["bump"]:
-        state["bump"] = False
-        bump_data_version(session, state["groups"])
-        state["groups"] = set()
     return len(rows)
 
 
@@ -101,7 +120,10 @@ def record(
     ``entity`` names the record itself instead of ``entity_id``: within ``deferred`` it may not
     have its id yet (an import flushes a batch of rows at a time).
     """
-    if entity is not None and session.info.get(_DEFERRED) is None:
+    state = session.info.get(_DEFERRED)
+    if state is not None and not state["events"]:
+        return
+    if entity is not None and state is None:
         entity_id = _entity_id(entity)
     values: dict[str, Any] = {
         "occurred_at": utcnow(),
@@ -113,7 +135,6 @@ def record(
         "changes": changes,
         "summary": summary,
     }
-    state = session.info.get(_DEFERRED)
     if state is not None:
         values["summary"] = summary or state["summary"]
         if entity is not None:
@@ -298,7 +319,7 @@ def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
     now = utcnow()
     actor_id = session.info.get(_ACTOR_ID)
     actor_label = session.info.get(_ACTOR_LABEL) or "system"
-    audited = not session.info.get(_BULK)
+    audited = not session.info.get(_BULK) and (state is None or state["events"])
     by_table: dict[sa.Table, list[dict[str, Any]]] = {}
     events: list[dict[str, Any]] = []
     for row in rows:
@@ -383,7 +404,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             state["groups"] |= groups
         else:
             bump_data_version(session, groups)
-    if session.info.get(_BULK):
+    if session.info.get(_BULK) or (state is not None and not state["events"]):
         return
     rows: list[dict[str, Any]] = []
     now = utcnow()

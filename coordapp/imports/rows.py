@@ -20,6 +20,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from coordapp import validation
+from coordapp.audit import service as audit
 from coordapp.batching import Batch
 from coordapp.db import NewRow
 from coordapp.errors import DomainError, ValidationError
@@ -169,11 +170,13 @@ def run_rows(
 
 
 def flush_batch(session: Session, batch: Batch) -> None:
-    """Write the rows kept back since the last batch; a refusal re-runs the file row by row."""
+    """Write the rows kept back since the last batch, and their audit events (not kept to the
+    end: a large file's would fill the memory); a refusal re-runs the file row by row."""
     try:
         batch.flush(session)
     except sa.exc.DBAPIError as exc:
         raise RetrySafely() from exc
+    audit.write_deferred_events(session)
 
 
 def _import_row(run: _Run, number: int, cells: Sequence[Any]) -> RowResult:

@@ -203,7 +203,8 @@ def _attempt(
     writes (``ImportType.batch_writes``), the safe mode flushes them row by row."""
     summary = f"Imported from {report.filename!r} ({itype.title.lower()})"
     batch = Batch(defer_writes=itype.batch_writes and not safe, ids=ids)
-    with audit.deferred(session, summary=summary):
+    # A dry run is rolled back whatever happens: it has no audit events to keep.
+    with audit.deferred(session, summary=summary, events=apply):
         _look_up_names(session, header.mapping, table, batch)
         report.rows, outer = run_rows(
             session,
