@@ -84,14 +84,23 @@ _DATE_RANGES = (("period_start", "period_end"), ("start_date", "end_date"))
 
 
 @dataclass(frozen=True, slots=True)
+class ReadFile:
+    """A file as read: its type, header and rows, the options it was read with, and what its
+    cells name (resolved once)."""
+
+    itype: ImportType
+    header: Header
+    table: Table
+    options: Options
+    lookups: Lookups
+
+
+@dataclass(frozen=True, slots=True)
 class _Run:
     """What every row of one run over a file is read and written with."""
 
     session: Session
-    itype: ImportType
-    header: Header
-    options: Options
-    lookups: Lookups
+    file: ReadFile
     batch: Batch
     safe: bool
     # The natural-key index: every stored record's id by key, and the records this run created.
@@ -102,11 +111,7 @@ class _Run:
 
 def run_rows(
     session: Session,
-    itype: ImportType,
-    header: Header,
-    table: Table,
-    options: Options,
-    lookups: Lookups,
+    file: ReadFile,
     *,
     batch: Batch,
     safe: bool,
@@ -117,6 +122,7 @@ def run_rows(
     In a ``batch`` that defers its writes, the services' writes are flushed every
     ``BATCH_ROWS`` rows, and the session does not flush by itself meanwhile (no autoflush).
     """
+    itype, header, table = file.itype, file.header, file.table
     mapping = header.mapping
     known = _existing_keys(session, itype)
     # Strong references to the records a large file is likely to update: one query per thousand
@@ -132,18 +138,7 @@ def run_rows(
             context=context,
             batch=batch,
         )
-    run = _Run(
-        session,
-        itype,
-        header,
-        options,
-        lookups,
-        batch,
-        safe,
-        known,
-        context,
-        {c.field: c for c in itype.columns},
-    )
+    run = _Run(session, file, batch, safe, known, context, {c.field: c for c in itype.columns})
     total = len(table.rows)
     outer = session.begin_nested()
     results: list[RowResult] = []
@@ -180,15 +175,15 @@ def flush_batch(session: Session, batch: Batch) -> None:
 
 
 def _import_row(run: _Run, number: int, cells: Sequence[Any]) -> RowResult:
-    session, itype, by_field = run.session, run.itype, run.by_field
+    session, itype, header, by_field = run.session, run.file.itype, run.file.header, run.by_field
     data: dict[str, Any] = {}
     errors: list[CellError] = []
-    mapping = run.header.mapping
+    mapping = header.mapping
     for index, column in mapping.items():
         value = cells[index] if index < len(cells) else None
         try:
             data[column.field] = normalise(
-                session, column, value, run.options, run.lookups, run.batch
+                session, column, value, run.file.options, run.file.lookups, run.batch
             )
         except ValueError as exc:
             errors.append(CellError(number, column.name, str(exc)))
@@ -201,12 +196,12 @@ def _import_row(run: _Run, number: int, cells: Sequence[Any]) -> RowResult:
             except ValidationError as exc:
                 errors.append(CellError(number, by_field[end].name, exc.message))
     for index in range(len(cells)):
-        if index not in mapping and index not in run.header.unread and not blank(cells[index]):
+        if index not in mapping and index not in header.unread and not blank(cells[index]):
             errors.append(
                 CellError(number, None, f"A value in column {index + 1}, which has no header.")
             )
     key = itype.describe(data)
-    if errors or not run.header.checkable:
+    if errors or not header.checkable:
         outcome = Outcome.ERROR if errors else Outcome.UNCHECKED
         return RowResult(number, outcome, key, errors, values=data)
     # Fast mode writes without a savepoint per row (two statements fewer per row); a row that
@@ -248,7 +243,7 @@ def _match_and_write(
     run: _Run, data: Mapping[str, Any]
 ) -> tuple[Outcome, tuple[str, ...], int | None]:
     """Update the record the row's natural key finds, or create one (and which it updated)."""
-    session, itype, known, batch = run.session, run.itype, run.known, run.batch
+    session, itype, known, batch = run.session, run.file.itype, run.known, run.batch
     key = itype.index_key(data) if known is not None and itype.index_key is not None else None
     earlier_row = False
     if known is not None and key is not None:

@@ -37,11 +37,11 @@ from coordapp.db import primary_key_attributes
 from coordapp.imports import readers
 from coordapp.imports.cells import Lookups, Options, blank, list_items
 from coordapp.imports.countries import resolve_countries
-from coordapp.imports.header import Header, header_hint, map_header
+from coordapp.imports.header import header_hint, map_header
 from coordapp.imports.readers import FileProblem, Table
 from coordapp.imports.report import CellError, ImportReport, Outcome, RowResult
-from coordapp.imports.rows import Progress, RetrySafely, run_rows
-from coordapp.imports.types import NAME_LOOKUPS, ImportColumn, ImportType, Kind, import_type
+from coordapp.imports.rows import Progress, ReadFile, RetrySafely, run_rows
+from coordapp.imports.types import NAME_LOOKUPS, ImportColumn, Kind, import_type
 from coordapp.pillars.models import Pillar
 from coordapp.reference.models import Country, Currency
 
@@ -116,18 +116,9 @@ def run_import(
     # A dry run's new records take negative ids (``_ids_outside_sequences``), objects and the
     # rows a batch writes alike.
     negative_ids = None if apply else itertools.count(-1, -1)
+    file = ReadFile(itype, header, table, options, lookups)
     attempt = functools.partial(
-        _attempt,
-        session,
-        itype,
-        header,
-        table,
-        options,
-        lookups,
-        report,
-        apply,
-        progress=progress,
-        ids=negative_ids,
+        _attempt, session, file, report, apply, progress=progress, ids=negative_ids
     )
     try:
         with (
@@ -187,11 +178,7 @@ def _sequence_key(mapper: Any) -> str | None:
 
 def _attempt(
     session: Session,
-    itype: ImportType,
-    header: Header,
-    table: Table,
-    options: Options,
-    lookups: Lookups,
+    file: ReadFile,
     report: ImportReport,
     apply: bool,
     *,
@@ -201,22 +188,13 @@ def _attempt(
 ) -> None:
     """One run over the file, with its own ``Batch``: the fast mode defers the services'
     writes (``ImportType.batch_writes``), the safe mode flushes them row by row."""
+    itype = file.itype
     summary = f"Imported from {report.filename!r} ({itype.title.lower()})"
     batch = Batch(defer_writes=itype.batch_writes and not safe, ids=ids)
     # A dry run is rolled back whatever happens: it has no audit events to keep.
     with audit.deferred(session, summary=summary, events=apply):
-        _look_up_names(session, header.mapping, table, batch)
-        report.rows, outer = run_rows(
-            session,
-            itype,
-            header,
-            table,
-            options,
-            lookups,
-            batch=batch,
-            safe=safe,
-            progress=progress,
-        )
+        _look_up_names(session, file.header.mapping, file.table, batch)
+        report.rows, outer = run_rows(session, file, batch=batch, safe=safe, progress=progress)
         if apply and report.ok:
             counts = report.counts
             audit.record(
