@@ -15,11 +15,12 @@ from coordapp.db import utcnow
 from coordapp.errors import ValidationError
 from coordapp.imports import mapping as header_mapping
 from coordapp.imports import readers
+from coordapp.imports.catalog import import_type
 from coordapp.imports.cells import blank
 from coordapp.imports.mapping import FileColumn, ReadAs
 from coordapp.imports.models import ImportColumnMapping
 from coordapp.imports.readers import FileProblem
-from coordapp.imports.types import ImportColumn, ImportType, import_type
+from coordapp.imports.types import ImportColumn, ImportType
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,13 +35,14 @@ from coordapp.audit import service as audit
 from coordapp.batching import Batch
 from coordapp.db import primary_key_attributes
 from coordapp.imports import readers
+from coordapp.imports.catalog import import_type
 from coordapp.imports.cells import Lookups, Options, blank, list_items
 from coordapp.imports.countries import resolve_countries
 from coordapp.imports.header import header_hint, map_header
 from coordapp.imports.readers import FileProblem, Table
 from coordapp.imports.report import CellError, ImportReport, Outcome, RowResult
 from coordapp.imports.rows import Progress, ReadFile, RetrySafely, run_rows
-from coordapp.imports.types import NAME_LOOKUPS, ImportColumn, Kind, import_type
+from coordapp.imports.types import NAME_LOOKUPS, ImportColumn, Kind
 from coordapp.pillars.models import Pillar
 from coordapp.reference.models import Country, Currency
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from coordapp.imports.types import ImportType, Kind, import_type
+from coordapp.imports.catalog import import_type
+from coordapp.imports.types import ImportType, Kind
 
 # --- templates -------------------------------------------------------------------------------
 

@@ -30,9 +30,10 @@ from coordapp.imports import cells, display, readers, stash, templates
 from coordapp.imports import header as headers
 from coordapp.imports import mapping as header_mapping
 from coordapp.imports import service as imports
+from coordapp.imports.catalog import IMPORT_TYPES, import_type
 from coordapp.imports.forms import ApplyForm, ColumnsForm, ImportForm
 from coordapp.imports.report import ImportReport
-from coordapp.imports.types import IMPORT_TYPES, ImportType, import_type
+from coordapp.imports.types import ImportType
 from coordapp.validation import DecimalMark
 
 bp = Blueprint("imports", __name__, url_prefix="/import")

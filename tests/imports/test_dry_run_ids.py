@@ -10,7 +10,7 @@ from coordapp import models  # noqa: F401  (every table known to the metadata)
 from coordapp.db import Base
 from coordapp.imports import service as imports
 from coordapp.imports import templates
-from coordapp.imports.types import IMPORT_TYPES
+from coordapp.imports.catalog import IMPORT_TYPES
 from tests import factories
 
 

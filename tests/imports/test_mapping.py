@@ -27,10 +27,10 @@ from coordapp.extensions import db
 from coordapp.funding.models import ExchangeRate, FundingCommitment
 from coordapp.imports import mapping
 from coordapp.imports import service as imports
+from coordapp.imports.catalog import IMPORT_TYPES
 from coordapp.imports.cells import DateOrder, Options
 from coordapp.imports.models import ImportColumnMapping
 from coordapp.imports.report import ImportReport, Outcome
-from coordapp.imports.types import IMPORT_TYPES
 from coordapp.validation import DecimalMark
 from tests import factories
 
