@@ -31,9 +31,9 @@ from coordapp.partners.models import (
     PartnershipType,
     partnership_pillars,
 )
-from coordapp.pillars.models import Pillar, PillarTarget
-from coordapp.reference.models import Country, Currency
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.pillars.models import PillarTarget
+from coordapp.reference.models import Country, Currency, MetricDefinition, MetricUnit, Pillar
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,

@@ -39,8 +39,9 @@ from coordapp.partners.models import (
     PartnershipType,
     partnership_pillars,
 )
-from coordapp.pillars.models import Pillar, PillarIndicator, PillarTarget
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.reference.models import MetricDefinition, Pillar
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -184,14 +185,20 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
         rows["training_events"] = _insert(session, t_event, events)
         rows["training_participations"] = _insert(session, t_particip, participations)
 
-        # Quarterly statistics of the hotlines that were members at some point.
+        # Quarterly statistics of the hotlines that were members at some point (and have no
+        # figures yet: on top of the demo network, whose hotlines report their own).
         metrics = list(
             session.execute(sa.select(MetricDefinition.id, MetricDefinition.unit)).tuples()
         )
         members = list(
             session.scalars(
                 sa.select(HotlineMembershipEvent.hotline_id)
-                .where(HotlineMembershipEvent.status.in_([s.value for s in COVERING_STATUSES]))
+                .where(
+                    HotlineMembershipEvent.status.in_([s.value for s in COVERING_STATUSES]),
+                    HotlineMembershipEvent.hotline_id.not_in(
+                        sa.select(HotlineStatistic.hotline_id)
+                    ),
+                )
                 .distinct()
                 .order_by(HotlineMembershipEvent.hotline_id)
             )

@@ -26,7 +26,7 @@ from coordapp.extensions import csrf, current_session
 from coordapp.funding import checks
 from coordapp.funding import service as funding
 from coordapp.funding.views import add_rate_url, reporting_currency
-from coordapp.partners import service as partners
+from coordapp.partners import partnerships
 from coordapp.stats import service as stats
 from coordapp.training import service as training
 from coordapp.validation import MAX_RECORD_ID
@@ -230,7 +230,7 @@ operation(
 def partnership_create() -> Any:
     _require_manager()
     data = _form(_body(), lists=frozenset({"pillars"}))
-    obj = partners.create_partnership(current_session(), data=data)
+    obj = partnerships.create_partnership(current_session(), data=data)
     return jsonify(service.serialize(obj, viewer_can_see_exact=_exact())), 201
 
 
@@ -254,13 +254,13 @@ def _partnership_data(obj: Any) -> dict[str, Any]:
 def partnership_update(record_id: int) -> Any:
     _require_manager()
     session = current_session()
-    obj = partners.get_partnership(session, record_id)
+    obj = partnerships.get_partnership(session, record_id)
     body = _body()
     version = body.pop("version", None)
     if isinstance(version, bool) or not isinstance(version, int):
         raise ValidationError("version", "Send the record's version (an integer) you last read.")
     data = {**_partnership_data(obj), **_form(body, lists=frozenset({"pillars"}))}
-    obj = partners.update_partnership(session, obj=obj, data=data, expected_version=version)
+    obj = partnerships.update_partnership(session, obj=obj, data=data, expected_version=version)
     return jsonify(service.serialize(obj, viewer_can_see_exact=_exact()))
 
 

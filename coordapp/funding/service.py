@@ -33,12 +33,11 @@ from coordapp.funding.models import (
 )
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
-from coordapp.partners import service as partners
+from coordapp.partners import organizations
 from coordapp.partners.models import Organization, OrganizationKind, Partnership
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.reference.models import Currency
+from coordapp.reference.models import Currency, Pillar
 
 # --- the money figures: which rows count, each dated for its conversion ------------------------
 # Each ``*_amounts`` select is the one definition of the rows behind a figure; it has the columns
@@ -502,7 +501,9 @@ def _clean_commitment(
     session: Session, data: Mapping[str, Any], *, batch: Batch | None
 ) -> tuple[dict[str, Any], dict[int, Decimal]]:
     title = validation.required_text("title", data.get("title"), max_length=200)
-    funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"), batch=batch)
+    funder_id = organizations.organization_id_by_name(
+        session, "funder", data.get("funder"), batch=batch
+    )
     assert funder_id is not None
     partnership_id = validation.optional_id(
         "partnership_id", data.get("partnership_id"), message="Choose a partnership from the list."

@@ -24,9 +24,9 @@ from coordapp.errors import ValidationError
 from coordapp.funding import checks, conversion
 from coordapp.funding import service as funding
 from coordapp.funding.models import FundingCommitment
-from coordapp.network import service as network
+from coordapp.network import hotlines, membership
 from coordapp.network.models import Hotline
-from coordapp.partners import service as partners
+from coordapp.partners import organizations, partnerships
 from coordapp.partners.models import Partnership
 from coordapp.pillars import service as pillars
 from coordapp.stats import service as stats
@@ -68,7 +68,7 @@ def _add_missing_events(
     # In date order, so each step is checked against the history before it.
     missing = sorted({(day, status) for day, status in events if (day, status) not in have})
     if missing:
-        network.add_membership_events(
+        membership.add_membership_events(
             session,
             hotline=hotline,
             events=[(day, status, None) for day, status in missing],
@@ -78,7 +78,7 @@ def _add_missing_events(
 
 
 def create_hotline(session: Session, *, data: Mapping[str, Any], batch: Batch) -> Hotline | NewRow:
-    hotline = network.create_hotline(session, data=data, batch=batch)
+    hotline = hotlines.create_hotline(session, data=data, batch=batch)
     try:
         _add_missing_events(session, hotline, data.get("membership") or [], batch=batch)
     except ValidationError as error:
@@ -94,7 +94,7 @@ def update_hotline(
     expected_version: int | None,
     batch: Batch,
 ) -> Hotline:
-    network.update_hotline(
+    hotlines.update_hotline(
         session, obj=obj, data=data, expected_version=expected_version, batch=batch
     )
     try:
@@ -122,12 +122,12 @@ def _commitment_data(session: Session, data: Mapping[str, Any], batch: Batch) ->
     title = data.get("partnership")
     values["partnership_id"] = None
     if title:
-        funder_id = partners.organization_id_by_name(
+        funder_id = organizations.organization_id_by_name(
             session, "funder", data.get("funder"), batch=batch
         )
         assert funder_id is not None
         found = _one(
-            partners.partnership_by_title(session, organization_id=funder_id, title=str(title)),
+            partnerships.partnership_by_title(session, organization_id=funder_id, title=str(title)),
             "partnership",
         )
         if found is None:
@@ -239,7 +239,9 @@ def prepare_receipts(
     funder_ids = set()
     for name in {str(v) for v in values.get("funder", []) if v is not None and str(v).strip()}:
         try:
-            funder_ids.add(partners.organization_id_by_name(session, "funder", name, batch=batch))
+            funder_ids.add(
+                organizations.organization_id_by_name(session, "funder", name, batch=batch)
+            )
         except ValidationError:
             continue  # its rows say so
     commitments = funding.commitments_of_funders(session, [i for i in funder_ids if i])
@@ -266,7 +268,9 @@ def apply_receipt(
     """A receipt is the same one when commitment, day, currency and sum are equal.
 
     Returns the outcome, the changed fields and the row's warnings (``funding.checks``)."""
-    funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"), batch=batch)
+    funder_id = organizations.organization_id_by_name(
+        session, "funder", data.get("funder"), batch=batch
+    )
     commitment = _one(
         context["commitments"].get((funder_id, _name_key(data.get("commitment"))), []),
         "commitment",
@@ -356,11 +360,11 @@ def _event_values(event: TrainingEvent) -> dict[str, Any]:
 
 
 def _participant_ids(session: Session, name: str, batch: Batch) -> tuple[int | None, int | None]:
-    hotline = network.hotline_by_name(session, name, batch=batch)
+    hotline = hotlines.hotline_by_name(session, name, batch=batch)
     if hotline is not None:
         return hotline.id, None
     try:
-        organization_id = partners.organization_id_by_name(
+        organization_id = organizations.organization_id_by_name(
             session, "participant", name, batch=batch
         )
     except ValidationError:
@@ -500,9 +504,9 @@ def prepare_statistics(
     hotlines rather than one per row, by (hotline, year)."""
     names = {str(v) for v in values.get("hotline", []) if v is not None and str(v).strip()}
     # Found in the names the importer looked up ahead (``batch``): no query here.
-    hotlines = {network.hotline_by_name(session, name, batch=batch) for name in names} - {None}
+    named = {hotlines.hotline_by_name(session, name, batch=batch) for name in names} - {None}
     by_year: dict[tuple[int, int], list[Any]] = {}
-    for row in stats.statistics_of_hotlines(session, [h.id for h in hotlines if h]):
+    for row in stats.statistics_of_hotlines(session, [h.id for h in named if h]):
         by_year.setdefault((row.hotline_id, row.period_start.year), []).append(row)
     context["stored_statistics"] = by_year
 
@@ -512,7 +516,7 @@ def apply_statistics(
 ) -> tuple[str, tuple[str, ...]]:
     """A hotline's figures for one quarter, saved through the quarterly grid's own checks."""
     name = str(data.get("hotline") or "")
-    hotline = network.hotline_by_name(session, name, batch=batch)
+    hotline = hotlines.hotline_by_name(session, name, batch=batch)
     if hotline is None:
         raise ValidationError("hotline", f"No hotline is named {name.strip()!r}.")
     quarter = data.get("quarter")

@@ -15,7 +15,7 @@ from coordapp.funding.models import ExchangeRate, FundingCommitment, FundingRece
 from coordapp.imports import adapters
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 from coordapp.network.models import Hotline
-from coordapp.partners import service as partners
+from coordapp.partners import contacts, organizations, partnerships
 from coordapp.partners.models import (
     Contact,
     Organization,
@@ -71,8 +71,8 @@ ORGANIZATIONS = ImportType(
     ),
     key_columns=("name",),
     match=lambda d: [_lower_equals(Organization.name, d["name"])],
-    create=partners.create_organization,
-    update=partners.update_organization,
+    create=organizations.create_organization,
+    update=organizations.update_organization,
     example={
         "name": "Example Trust & Safety Ltd",
         "kind": "industry",
@@ -128,8 +128,8 @@ CONTACTS = ImportType(
     index=(sa.func.lower(Contact.email),),
     index_key=lambda d: (_lower(d["email"]),) if d.get("email") else None,
     batch_writes=True,
-    create=partners.create_contact,
-    update=partners.update_contact,
+    create=contacts.create_contact,
+    update=contacts.update_contact,
     example={
         "organization": "Example Trust & Safety Ltd",
         "full_name": "Alex Example",
@@ -329,8 +329,8 @@ PARTNERSHIPS = ImportType(
     ),
     key_columns=("organization", "title"),
     match=_unused_match,
-    create=partners.create_partnership,
-    update=partners.update_partnership,
+    create=partnerships.create_partnership,
+    update=partnerships.update_partnership,
     example={
         "organization": "Example Trust & Safety Ltd",
         "title": "Hash-sharing MoU",

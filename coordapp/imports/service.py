@@ -43,8 +43,7 @@ from coordapp.imports.readers import FileProblem, Table
 from coordapp.imports.report import CellError, ImportReport, Outcome, RowResult
 from coordapp.imports.rows import Progress, ReadFile, RetrySafely, run_rows
 from coordapp.imports.types import NAME_LOOKUPS, ImportColumn, Kind
-from coordapp.pillars.models import Pillar
-from coordapp.reference.models import Country, Currency
+from coordapp.reference.models import Country, Currency, Pillar
 
 
 def _reference_rows(session: Session) -> list[Any]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coordapp.auth import service as auth
-from coordapp.network import service as network
-from coordapp.partners import service as partners
+from coordapp.network import hotlines
+from coordapp.partners import organizations
 
 
 class Kind(enum.StrEnum):
@@ -112,7 +112,7 @@ class ImportType:
 NAME_LOOKUPS: dict[
     str, tuple[Callable[[Any, list[str]], Mapping[str, Any]], Callable[[str], str]]
 ] = {
-    "organization": (partners.organizations_by_names, partners.organization_name_key),
-    "hotline": (network.hotlines_by_names, network.hotline_name_key),
+    "organization": (organizations.organizations_by_names, organizations.organization_name_key),
+    "hotline": (hotlines.hotlines_by_names, hotlines.hotline_name_key),
     "user": (auth.users_by_emails, auth.email_key),
 }

@@ -1,5 +1,6 @@
 """Pages of the network domain: hotlines and their membership history, the expansion pipeline,
-countries. Each handler parses the request, calls ``coordapp.network.service`` and renders."""
+countries. Each handler parses the request, calls the network's modules (``membership``,
+``coverage``, ``expansion``, ``hotlines``, ``countries``) and renders."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.labels import label
-from coordapp.network import service
+from coordapp.network import countries, coverage, display, expansion, hotlines, lists, membership
 from coordapp.network.forms import (
     ExpansionEditForm,
     HotlineForm,
@@ -90,7 +91,7 @@ def hotline_context(
 ) -> dict[str, Any]:
     raw_on = (request.args.get("on") or "").strip()
     on, on_error = _parse_on(raw_on)
-    related = service.hotline_related(session, hotline=obj, today=date.today(), on=on)
+    related = hotlines.hotline_related(session, hotline=obj, today=date.today(), on=on)
     # The hotline's rows as every event's page shows them (small counts hidden below manager).
     trained = training.shown_counts(
         training.participations_of_events(session, (e.id for e, _ in related["trainings"])),
@@ -105,7 +106,7 @@ def hotline_context(
         "on_error": on_error,
         "event_form": event_form or membership_event_form(),
         "membership_error": membership_error,
-        "languages": service.language_names(obj.languages),
+        "languages": display.language_names(obj.languages),
         "has_endpoint": _has_endpoint,
     }
 
@@ -114,12 +115,12 @@ HOTLINES = Resource(
     slug="hotlines",
     singular="hotline",
     plural="Hotlines",
-    list_spec=service.HOTLINE_LIST,
-    get=service.get_hotline,
+    list_spec=lists.HOTLINE_LIST,
+    get=hotlines.get_hotline,
     form=HotlineForm,
     form_for=hotline_form,
-    create=service.create_hotline,
-    update=service.update_hotline,
+    create=hotlines.create_hotline,
+    update=hotlines.update_hotline,
     detail_template="network/hotline_detail.html",
     detail_context=hotline_context,
     new_defaults=_country_default,
@@ -135,14 +136,14 @@ def _hotline_page(record_id: int) -> str:
 @require_role(Role.MANAGER)
 def hotlines_add_membership_event(record_id: int) -> Any:
     session = current_session()
-    hotline = service.get_hotline(session, record_id)
+    hotline = hotlines.get_hotline(session, record_id)
     form = membership_event_form()
     submitted = form.validate_on_submit()
     if not submitted and "csrf_token" in form.errors:
         abort(400, description=FORM_EXPIRED)
     if submitted:
         try:
-            service.add_membership_event(
+            membership.add_membership_event(
                 session,
                 hotline=hotline,
                 on=form.on.data,
@@ -162,11 +163,11 @@ def hotlines_add_membership_event(record_id: int) -> Any:
 @require_role(Role.MANAGER)
 def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
     session = current_session()
-    hotline = service.get_hotline(session, record_id)
-    event = service.get_membership_event(session, hotline=hotline, event_id=event_id)
+    hotline = hotlines.get_hotline(session, record_id)
+    event = membership.get_membership_event(session, hotline=hotline, event_id=event_id)
     _require_csrf()
     try:
-        service.remove_membership_event(session, event=event)
+        membership.remove_membership_event(session, event=event)
     except ValidationError as error:
         context = hotline_context(session, hotline, membership_error=error.message)
         return _render(HOTLINES, hotline, context, status=422)
@@ -180,28 +181,29 @@ def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
 def expansion_context(
     session: Session, obj: ExpansionTarget, *, move_form: MoveStageForm | None = None
 ) -> dict[str, Any]:
-    related = service.expansion_related(session, target=obj, today=date.today())
+    related = expansion.expansion_related(session, target=obj, today=date.today())
     return {
         **related,
+        "due": display.due_display(obj.next_step_due, today=date.today()),
         "today": date.today(),
         "move_form": move_form or move_stage_form(related["current_stage"]),
     }
 
 
 def _create_target(session: Session, *, data: Mapping[str, Any]) -> ExpansionTarget:
-    return service.create_expansion_target(session, data=data, actor_id=current_user.id)
+    return expansion.create_expansion_target(session, data=data, actor_id=current_user.id)
 
 
 EXPANSION = Resource(
     slug="expansion",
     singular="expansion target",
     plural="Expansion pipeline",
-    list_spec=service.EXPANSION_LIST,
-    get=service.get_expansion_target,
+    list_spec=lists.EXPANSION_LIST,
+    get=expansion.get_expansion_target,
     form=ExpansionEditForm,
     form_for=expansion_form,
     create=_create_target,
-    update=service.update_expansion_target,
+    update=expansion.update_expansion_target,
     detail_template="network/expansion_detail.html",
     detail_context=expansion_context,
     new_defaults=_country_default,
@@ -213,14 +215,14 @@ register_resource(bp, EXPANSION)
 @require_role(Role.MANAGER)
 def expansion_move_stage(record_id: int) -> Any:
     session = current_session()
-    target = service.get_expansion_target(session, record_id)
+    target = expansion.get_expansion_target(session, record_id)
     form = move_stage_form()
     submitted = form.validate_on_submit()
     if not submitted and "csrf_token" in form.errors:
         abort(400, description=FORM_EXPIRED)
     if submitted:
         try:
-            event = service.move_stage(
+            event = expansion.move_stage(
                 session,
                 target=target,
                 stage=form.stage.data,
@@ -248,7 +250,9 @@ def countries_list() -> Any:
     kind = (request.args.get("kind") or "").strip()
     today = date.today()
     regions = reference.region_choices(session)
-    rows = service.country_coverage_list(session, on=today, region=region, status=status, kind=kind)
+    rows = countries.country_coverage_list(
+        session, on=today, region=region, status=status, kind=kind
+    )
     known_region = region if region in {value for value, _ in regions} else None
     return render_template(
         "network/country_list.html",
@@ -258,22 +262,25 @@ def countries_list() -> Any:
         status=status,
         kind=kind,
         regions=regions,
-        statuses=service.coverage_status_choices(),
-        kinds=service.KIND_CHOICES,
-        summary=service.coverage_summary(session, on=today, region=known_region),
+        statuses=countries.coverage_status_choices(),
+        kinds=countries.KIND_CHOICES,
+        summary=coverage.coverage_summary(session, on=today, region=known_region),
     )
 
 
 @bp.route("/countries/<code>")
 def country_detail(code: str) -> Any:
     session = current_session()
-    country = service.get_country(session, code)
+    country = countries.get_country(session, code)
     if code != country.alpha2:
         return redirect(url_for(".country_detail", code=country.alpha2))
+    overview = countries.country_overview(session, country=country, today=date.today())
+    target = overview["target"]
     return render_template(
         "network/country_detail.html",
         country=country,
         today=date.today(),
         has_endpoint=_has_endpoint,
-        **service.country_overview(session, country=country, today=date.today()),
+        target_due=display.due_display(target.next_step_due, today=date.today()) if target else "",
+        **overview,
     )

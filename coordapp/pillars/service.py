@@ -14,9 +14,10 @@ from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
-from coordapp.pillars.models import Pillar, PillarIndicator, PillarTarget
+from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.records import service as records
 from coordapp.reference import service as reference
+from coordapp.reference.models import Pillar
 
 YEARS = (1990, 2100)
 MAX_TARGET = Decimal("1e16")

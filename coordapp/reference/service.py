@@ -22,9 +22,7 @@ from coordapp import batching
 from coordapp.audit import service as audit
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
-from coordapp.pillars.models import Pillar
-from coordapp.reference.models import Country, Currency
-from coordapp.stats.models import MetricDefinition, MetricUnit
+from coordapp.reference.models import Country, Currency, MetricDefinition, MetricUnit, Pillar
 
 PILLARS = (
     (

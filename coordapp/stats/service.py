@@ -23,7 +23,8 @@ from coordapp.batching import Batch
 from coordapp.errors import Conflict, NotFound, ValidationError
 from coordapp.network.models import Hotline
 from coordapp.records import service as records
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.reference.models import MetricDefinition, MetricUnit
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 
 FIRST_YEAR = 1999  # the network's founding year; metric definitions are valid from then
 QUARTERS = (1, 2, 3, 4)

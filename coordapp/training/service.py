@@ -23,12 +23,12 @@ from coordapp.audit import service as audit
 from coordapp.batching import Batch
 from coordapp.errors import NotFound, ValidationError
 from coordapp.network.models import Hotline
-from coordapp.partners import service as partners
-from coordapp.partners.models import Organization
-from coordapp.pillars.models import Pillar
+from coordapp.partners import contacts as partners_contacts
+from coordapp.partners import organizations
+from coordapp.partners.models import Contact, Organization
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.reference.models import Country
+from coordapp.reference.models import Country, Pillar
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -105,7 +105,7 @@ def _clean_event(
         "end_date": end,
         "delivery": delivery,
         "location_country_code": location,
-        "organizer_id": partners.organization_id_by_name(
+        "organizer_id": organizations.organization_id_by_name(
             session, "organizer", data.get("organizer"), required=False, batch=batch
         ),
         "trainers": validation.free_text("trainers", data.get("trainers"), max_length=300),
@@ -547,6 +547,33 @@ def erase_attendee(session: Session, *, name: str, organization_id: int) -> int:
     return len(rows)
 
 
+@partners_contacts.contact_export.register
+def trainings_naming_contact(session: Session, contact: Contact) -> dict[str, Any]:
+    """The training rows whose named attendees include a contact, for their export."""
+    rows = participations_naming(
+        session, name=contact.full_name, organization_id=contact.organization_id
+    )
+    return {
+        "named_as_training_attendee": [
+            {
+                "training": row.event.title,
+                "start_date": row.event.start_date.isoformat(),
+                "participant_row": row.id,
+            }
+            for row in rows
+        ]
+    }
+
+
+@partners_contacts.contact_erasure.register
+def erase_contact_from_attendees(session: Session, contact: Contact) -> str:
+    """A contact's name out of training attendee lists when their personal data is erased."""
+    changed = erase_attendee(
+        session, name=contact.full_name, organization_id=contact.organization_id
+    )
+    return f"{changed} training attendee list(s)" if changed else ""
+
+
 def remove_participation(
     session: Session, *, event: TrainingEvent, participation: TrainingParticipation
 ) -> None:
@@ -569,7 +596,7 @@ def save_participation(
     participation: TrainingParticipation | None = None,
 ) -> TrainingParticipation:
     """``set_participation`` from the row form, whose organization is typed by name."""
-    organization_id = partners.organization_id_by_name(
+    organization_id = organizations.organization_id_by_name(
         session, "organization", data.get("organization"), required=False
     )
     return set_participation(

@@ -20,8 +20,8 @@ from coordapp.funding.models import FundingCommitment, FundingReceipt
 from coordapp.imports import templates
 from coordapp.imports.cells import DateOrder, Options
 from coordapp.imports.report import ImportReport, Outcome
+from coordapp.network.coverage import CoverageStatus, coverage_as_of
 from coordapp.network.models import Hotline, HotlineMembershipEvent, MembershipStatus
-from coordapp.network.service import CoverageStatus, coverage_as_of
 from coordapp.partners.models import Contact, Partnership
 from coordapp.stats.models import HotlineStatistic
 from coordapp.training.models import TrainingEvent, TrainingParticipation
@@ -147,12 +147,12 @@ def test_a_hotline_named_twice_in_one_file_gets_both_rows_history(session: Sessi
 
 def test_names_with_accented_capitals_match_in_any_case(session: Session) -> None:
     """SQLite's own lower() folds ASCII only; the app's replaces it (PostgreSQL folds Unicode)."""
-    from coordapp.network import service as network
+    from coordapp.network import hotlines as network_hotlines
 
     factories.hotline(session, country="IE", name="Hotline Éire")
     factories.organization(session, name="Örebro Trust")
     session.flush()
-    assert network.hotline_by_name(session, "hotline éire") is not None
+    assert network_hotlines.hotline_by_name(session, "hotline éire") is not None
     hotlines = csv_bytes("name,country", "HOTLINE ÉIRE,Ireland")
     report = run(session, hotlines, type_name="hotlines", apply=True)
     # Matched, not a second hotline (the file's spelling of the name is kept, as for ASCII).

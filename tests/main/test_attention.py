@@ -32,10 +32,12 @@ from coordapp.network.models import (
     HotlineMembershipEvent,
     MembershipStatus,
 )
-from coordapp.partners import service as partners
+from coordapp.partners import agreements
+from coordapp.partners import partnerships as partners_partnerships
 from coordapp.partners.models import Contact, Partnership, PartnershipStatus, PartnershipType
+from coordapp.reference.models import MetricDefinition
 from coordapp.stats import service as stats
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -202,7 +204,7 @@ def test_renewal_due_on_day_90_is_listed_day_91_is_not(session: Session) -> None
     section = service.renewals_due(session, today=TODAY)
     assert ids(section) == {day_90, overdue, due_today}
     assert day_91 not in ids(section)
-    assert section.count == partners.count_renewals_due(session, on=TODAY)
+    assert section.count == agreements.count_renewals_due(session, on=TODAY)
     # Soonest (most overdue) first; overdue ones are marked.
     assert [i.record_id for i in section.items][:2] == [overdue, due_today]
     by_id = {i.record_id: i for i in section.items}
@@ -221,7 +223,7 @@ def test_an_agreement_past_its_end_date_waits_under_ended_without_a_decision(
     _partnership(session, end=None)
     expired = service.ended_without_decision(session, today=TODAY)
     assert [i.record_id for i in expired.items] == [long_ago, ended_yesterday]  # oldest first
-    assert expired.count == partners.count_expired(session, on=TODAY) == 2
+    assert expired.count == agreements.count_expired(session, on=TODAY) == 2
     # Never in both lists: ending today is still in force (renewal overdue), not expired.
     renewals = service.renewals_due(session, today=TODAY)
     assert ids(renewals) == {ends_today} and not ids(renewals) & ids(expired)
@@ -234,14 +236,14 @@ def test_an_agreement_past_its_end_date_waits_under_ended_without_a_decision(
     renewed = session.get(Partnership, ended_yesterday)
     closed = session.get(Partnership, long_ago)
     assert renewed is not None and closed is not None
-    partners.renew_partnership(
+    partners_partnerships.renew_partnership(
         session, partnership=renewed, end_date=TODAY + timedelta(days=365), on=TODAY, note=None
     )
-    partners.change_partnership_status(
+    partners_partnerships.change_partnership_status(
         session, partnership=closed, status="lapsed", on=TODAY, note="Not renewed."
     )
     assert ids(service.ended_without_decision(session, today=TODAY)) == set()
-    assert partners.is_in_force(renewed, TODAY) and not partners.is_in_force(closed, TODAY)
+    assert agreements.is_in_force(renewed, TODAY) and not agreements.is_in_force(closed, TODAY)
     assert closed.end_date == TODAY - timedelta(days=400)  # lapsing keeps the earlier end date
 
 
