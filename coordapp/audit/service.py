@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import enum
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +22,8 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent
-from coordapp.data_version import bump_data_version, written_groups
-from coordapp.db import Audited, primary_key_attributes, utcnow
+from coordapp.data_version import bump_data_version, table_group, written_groups
+from coordapp.db import Audited, NewRow, primary_key_attributes, utcnow
 from coordapp.listing import Column, Filter, ListSpec
 
 # Core inserts on the table: safe inside a flush, unlike adding ORM objects.
@@ -75,15 +75,24 @@ def erasing(
 
 
 @contextlib.contextmanager
-def deferred(session: Session, *, summary: str) -> Iterator[None]:
+def deferred(session: Session, *, summary: str, events: bool = True) -> Iterator[None]:
     """Keep per-row audit events (each labelled with ``summary``) and the data-version bump in
     memory until ``write_deferred``; leaving the block without writing them drops them.
+    ``events=False``: work that is rolled back whatever happens (an import's dry run) has no
+    events to keep, and none are even made.
 
     A large import flushes once per row: one audit insert and one version update per flush would
-    double its statements. Here they become one multi-row insert and one update at the end.
+    double its statements. Here they become a multi-row insert per batch of rows
+    (``write_deferred_events``) and one update at the end.
     """
     previous = session.info.get(_DEFERRED)
-    session.info[_DEFERRED] = {"summary": summary, "rows": [], "bump": False, "groups": set()}
+    session.info[_DEFERRED] = {
+        "summary": summary,
+        "rows": [],
+        "bump": False,
+        "groups": set(),
+        "events": events,
+    }
     try:
         yield
     finally:
@@ -95,6 +104,20 @@ def write_deferred(session: Session) -> int:
     state = session.info.get(_DEFERRED)
     if not state:
         return 0
+    written = write_deferred_events(session)
+    if state["bump"]:
+        state["bump"] = False
+        bump_data_version(session, state["groups"])
+        state["groups"] = set()
+    return written
+
+
+def write_deferred_events(session: Session) -> int:
+    """Write the audit events ``deferred`` kept so far, not the data-version bump: an import
+    writes a batch of rows' events after each batch, instead of holding them all."""
+    state = session.info.get(_DEFERRED)
+    if not state:
+        return 0
     rows, state["rows"] = state["rows"], []
     for row in rows:
         # Named by its record: the id it was given when its batch was flushed.
@@ -103,10 +126,6 @@ def write_deferred(session: Session) -> int:
             row["entity_id"] = _entity_id(entity)
     if rows:
         session.execute(sa.insert(_AUDIT_TABLE), rows)
-    if state["bump"]:
-        state["bump"] = False
-        bump_data_version(session, state["groups"])
-        state["groups"] = set()
     return len(rows)
 
 
@@ -125,7 +144,10 @@ def record(
     ``entity`` names the record itself instead of ``entity_id``: within ``deferred`` it may not
     have its id yet (an import flushes a batch of rows at a time).
     """
-    if entity is not None and session.info.get(_DEFERRED) is None:
+    state = session.info.get(_DEFERRED)
+    if state is not None and not state["events"]:
+        return
+    if entity is not None and state is None:
         entity_id = _entity_id(entity)
     values: dict[str, Any] = {
         "occurred_at": utcnow(),
@@ -137,7 +159,6 @@ def record(
         "changes": changes,
         "summary": summary,
     }
-    state = session.info.get(_DEFERRED)
     if state is not None:
         values["summary"] = summary or state["summary"]
         if entity is not None:
@@ -175,6 +196,8 @@ def _json_value(value: Any) -> Any:
 
 
 def _entity_id(obj: Any, state: Any = None) -> str | None:
+    if isinstance(obj, NewRow):
+        return None if obj.id is None else str(obj.id)
     state = state if state is not None else inspect(obj)
     values = state.dict
     key = [
@@ -193,18 +216,26 @@ def _audited_attributes(mapper: Any) -> tuple[str, ...]:
     return tuple(attr.key for attr in mapper.column_attrs if attr.key not in excluded)
 
 
+def _inserted(mapper: Any, value_of: Callable[[str], Any]) -> dict[str, list[Any]]:
+    """The changes of an inserted record: every audited value that is not None, as new."""
+    changes: dict[str, list[Any]] = {}
+    for key in _audited_attributes(mapper):
+        value = value_of(key)
+        if value is not None:
+            changes[key] = [None, _json_value(value)]
+    return changes
+
+
 def _column_changes(obj: Any, *, mode: str, state: Any = None) -> dict[str, list[Any]]:
     state = state if state is not None else inspect(obj)
-    changes: dict[str, list[Any]] = {}
     if mode == "insert":
         # Just inserted: every value is new, no history to compare (the unit of work's dict
         # holds it, unless the database gave it and it was expired).
         values = state.dict
-        for key in _audited_attributes(state.mapper):
-            value = values[key] if key in values else getattr(obj, key)
-            if value is not None:
-                changes[key] = [None, _json_value(value)]
-        return changes
+        return _inserted(
+            state.mapper, lambda key: values[key] if key in values else getattr(obj, key)
+        )
+    changes: dict[str, list[Any]] = {}
     for key in _audited_attributes(state.mapper):
         hist = state.attrs[key].history
         if mode == "delete":
@@ -217,6 +248,92 @@ def _column_changes(obj: Any, *, mode: str, state: Any = None) -> dict[str, list
             if before != after:
                 changes[key] = [_json_value(before), _json_value(after)]
     return changes
+
+
+def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
+    """Write ``rows`` (their ids given) with one multi-row INSERT per table, parents first, and
+    what a flush of the same records writes besides: a "create" event per audited record, with
+    the same changes, and the data-version bump (kept for the end within ``deferred``).
+
+    For an import's new records (``coordapp.batching.Batch``): no objects, no unit of work.
+    Every column is written, with its default where the row gives no value, as the unit of
+    work does.
+    """
+    if not rows:
+        return
+    state = session.info.get(_DEFERRED)
+    now = utcnow()
+    actor_id = session.info.get(_ACTOR_ID)
+    actor_label = session.info.get(_ACTOR_LABEL) or "system"
+    audited = not session.info.get(_ROW_EVENTS_OFF) and (state is None or state["events"])
+    by_table: dict[sa.Table, list[dict[str, Any]]] = {}
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        mapper = inspect(row.model)
+        values = _row_values(mapper, row)
+        table, columns = _insert_columns(mapper)
+        by_table.setdefault(table, []).append({column: values[key] for key, column in columns})
+        if audited and issubclass(row.model, Audited):
+            events.append(
+                {
+                    "occurred_at": now,
+                    "actor_id": actor_id,
+                    "actor_label": actor_label,
+                    "action": "create",
+                    "entity_type": table.name,
+                    "entity_id": str(row.id),
+                    "changes": _inserted(mapper, values.__getitem__),
+                    "summary": state["summary"] if state is not None else None,
+                }
+            )
+    for table, parameters in by_table.items():
+        session.execute(sa.insert(table), parameters)
+    groups = {table_group(table.name) for table in by_table}
+    if state is not None:
+        state["bump"] = True
+        state["groups"] |= groups
+        state["rows"].extend(events)
+        return
+    bump_data_version(session, groups)
+    if events:
+        session.execute(sa.insert(_AUDIT_TABLE), events)
+
+
+def _row_values(mapper: Any, row: NewRow) -> dict[str, Any]:
+    """Every column attribute's value as the unit of work would insert it: the row's own (a
+    ``NewRow`` standing for its id), its id, or the column's default."""
+    given = row.values
+    values: dict[str, Any] = {}
+    for key, make_default, default in _column_defaults(mapper):
+        if key in given:
+            value = given[key]
+            values[key] = value.id if isinstance(value, NewRow) else value
+        else:
+            values[key] = make_default() if make_default is not None else default
+    values[primary_key_attributes(mapper)[0]] = row.id
+    return values
+
+
+@functools.cache
+def _column_defaults(mapper: Any) -> tuple[tuple[str, Callable[[], Any] | None, Any], ...]:
+    """(attribute, the function giving its column's default or None, the default value) per
+    column (``utcnow`` for timestamps, 1 for a version, None for most)."""
+    found: list[tuple[str, Callable[[], Any] | None, Any]] = []
+    for attribute in mapper.column_attrs:
+        default = attribute.columns[0].default
+        if default is not None and default.is_callable:
+            found.append((attribute.key, functools.partial(default.arg, None), None))
+        else:
+            found.append((attribute.key, None, default.arg if default is not None else None))
+    return tuple(found)
+
+
+@functools.cache
+def _insert_columns(mapper: Any) -> tuple[sa.Table, tuple[tuple[str, str], ...]]:
+    """The table of a mapped class and (attribute, column key) for each of its columns."""
+    return mapper.local_table, tuple(
+        (attribute.key, attribute.columns[0].key) for attribute in mapper.column_attrs
+    )
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:
@@ -233,7 +350,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             state["groups"] |= groups
         else:
             bump_data_version(session, groups)
-    if session.info.get(_ROW_EVENTS_OFF):
+    if session.info.get(_ROW_EVENTS_OFF) or (state is not None and not state["events"]):
         return
     rows: list[dict[str, Any]] = []
     now = utcnow()

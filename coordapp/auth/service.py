@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coordapp import memo, validation
+from coordapp import batching, validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import ApiToken, Role, User
 from coordapp.auth.passwords import check_password_policy
+from coordapp.batching import Batch
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from coordapp.hooks import Hook
@@ -65,12 +66,12 @@ def _parse_role(role: str | Role) -> Role:
         raise ValidationError("role", f"Unknown role {role!r}; choose one of {choices}.") from exc
 
 
-def get_by_email(session: Session, email: str) -> User | None:
+def get_by_email(session: Session, email: str, *, batch: Batch | None = None) -> User | None:
     if "\x00" in email:  # never in an address; PostgreSQL refuses it even as a parameter
         return None
     key = email_key(email)
-    return memo.remembered(
-        session,
+    return batching.remembered(
+        batch,
         "user",
         key,
         lambda: session.scalar(sa.select(User).where(User.email == key)),

@@ -14,9 +14,10 @@ import pycountry
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import memo, validation
+from coordapp import batching, validation
 from coordapp.audit import service as audit
-from coordapp.db import utcnow
+from coordapp.batching import Batch
+from coordapp.db import NewRow, utcnow
 from coordapp.errors import ValidationError
 from coordapp.network.membership import (
     first_admitted_from_events,
@@ -50,11 +51,11 @@ def hotline_name_key(name: str) -> str:
     return " ".join(name.split()).lower()
 
 
-def hotline_by_name(session: Session, name: str) -> Hotline | None:
+def hotline_by_name(session: Session, name: str, *, batch: Batch | None = None) -> Hotline | None:
     """The hotline of that name, any case (names are unique regardless of case)."""
     key = hotline_name_key(name)
-    return memo.remembered(
-        session,
+    return batching.remembered(
+        batch,
         "hotline",
         key,
         lambda: session.scalar(sa.select(Hotline).where(sa.func.lower(Hotline.name) == key)),
@@ -123,19 +124,25 @@ def clean_channels(field: str, value: object) -> str | None:
     return " ".join(c for c in REPORTING_CHANNELS if c in chosen) or None
 
 
-def _covered_countries(session: Session, data: Mapping[str, Any], *, home: str) -> list[Country]:
+def _covered_countries(
+    session: Session, data: Mapping[str, Any], *, home: str, batch: Batch | None
+) -> list[Country]:
     codes = [home]
     for raw in _as_list(data.get("covered_countries")):
-        code = reference.require_country(session, "covered_countries", raw)
+        code = reference.require_country(session, "covered_countries", raw, batch=batch)
         if code is not None and code not in codes:
             codes.append(code)
-    # By primary key: in the session already, or remembered while an import runs.
-    found = [c for c in (reference.get_country(session, code) for code in codes) if c]
+    # By primary key: in the session already, or remembered by an import's batch.
+    found = [c for c in (reference.get_country(session, code, batch=batch) for code in codes) if c]
     return sorted(found, key=lambda c: (c.alpha2 != home, c.name))
 
 
 def _clean_hotline(
-    session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    exclude_id: int | None = None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
     serialize_writers(session)  # two saves must not both find the name free
@@ -146,20 +153,21 @@ def _clean_hotline(
         key=hotline_name_key(name),
         name=name,
         exclude_id=exclude_id,
+        batch=batch,
     )
     if other is not None:
         raise ValidationError("name", f"A hotline named {name!r} already exists.")
     home = reference.require_country(
-        session, "country_code", data.get("country_code"), required=True
+        session, "country_code", data.get("country_code"), required=True, batch=batch
     )
     assert home is not None
     return {
         "name": name,
         "operator_id": organization_id_by_name(
-            session, "operator", data.get("operator"), required=False
+            session, "operator", data.get("operator"), required=False, batch=batch
         ),
         "country_code": home,
-        "covered_countries": _covered_countries(session, data, home=home),
+        "covered_countries": _covered_countries(session, data, home=home, batch=batch),
         "public_url": validation.web_url("public_url", data.get("public_url")),
         "founded_year": _whole_number(
             "founded_year",
@@ -233,20 +241,33 @@ def _set_covered_countries(
         session.expire(hotline, ["covered_countries"])
 
 
-def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
-    values = _clean_hotline(session, data)
+def create_hotline(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> Hotline | NewRow:
+    """A new hotline with the countries it covers (from its admission: spells with no start,
+    however late its history is entered); flushes.
+
+    In an import's ``batch`` the hotline and its spells are rows the batch writes with its
+    other new records (its flush, at once or with the batch's), returned as a ``NewRow``.
+    """
+    values = _clean_hotline(session, data, batch=batch)
     covered = values.pop("covered_countries")
-    # A new hotline has no membership history: starting with it loaded (empty) spares the
-    # first events added a query. Its countries count from its admission (spells with no
-    # start), however late its history is entered.
-    hotline = Hotline(
-        **values,
-        membership_events=[],
-        coverage_spells=[HotlineCoverage(country_code=c.alpha2) for c in covered],
-    )
-    session.add(hotline)
-    memo.remember(session, "hotline", {hotline_name_key(hotline.name): hotline})
-    session.flush()
+    hotline: Hotline | NewRow
+    if batch is not None:
+        hotline = batch.insert(Hotline, values)
+        for country in covered:
+            batch.insert(HotlineCoverage, {"hotline_id": hotline, "country_code": country.alpha2})
+        batch.remember("hotline", {hotline_name_key(values["name"]): hotline})
+    else:
+        # A new hotline has no membership history: starting with it loaded (empty) spares the
+        # first events added a query.
+        hotline = Hotline(
+            **values,
+            membership_events=[],
+            coverage_spells=[HotlineCoverage(country_code=c.alpha2) for c in covered],
+        )
+        session.add(hotline)
+    batching.flush(session, batch)
     # The association table is not an audited row; record the covered countries explicitly.
     audit.record(
         session,
@@ -259,12 +280,17 @@ def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
 
 
 def update_hotline(
-    session: Session, *, obj: Hotline, data: Mapping[str, Any], expected_version: int | None
+    session: Session,
+    *,
+    obj: Hotline,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+    batch: Batch | None = None,
 ) -> Hotline:
     """Change a hotline's fields and the countries it accepts reports for (see
     ``_set_covered_countries`` for the dates this gives the coverage)."""
     records.check_version(obj, expected_version)
-    values = _clean_hotline(session, data, exclude_id=obj.id)
+    values = _clean_hotline(session, data, exclude_id=obj.id, batch=batch)
     covered = values.pop("covered_countries")
     before, after = " ".join(obj.covered_codes), _country_codes(covered)
     records.apply_changes(obj, values)
@@ -279,7 +305,7 @@ def update_hotline(
             entity_id=obj.id,
             changes={"covered_countries": [before, after]},
         )
-    session.flush()
+    batching.flush(session, batch)
     return obj
 
 

@@ -13,7 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import validation
+from coordapp import batching, validation
+from coordapp.batching import Batch
+from coordapp.db import NewRow
 from coordapp.errors import NotFound, ValidationError
 from coordapp.network.models import (
     COVERING_STATUSES,
@@ -280,19 +282,26 @@ def add_membership_event(
 ) -> HotlineMembershipEvent:
     """Record a dated membership change, in any order of entry, if the history stays possible."""
     (event,) = add_membership_events(session, hotline=hotline, events=[(on, status, note)])
+    assert isinstance(event, HotlineMembershipEvent)
     return event
 
 
 def add_membership_events(
     session: Session,
     *,
-    hotline: Hotline,
+    hotline: Hotline | NewRow,
     events: Sequence[tuple[date | str | None, MembershipStatus | str | None, str | None]],
-) -> list[HotlineMembershipEvent]:
+    batch: Batch | None = None,
+) -> list[HotlineMembershipEvent | NewRow]:
     """Record several dated changes (on, status, note) as if entered one after the other: each
-    is checked against the stored history and the ones before it, and all are written at once."""
-    require_active(hotline, "hotline")
-    if "membership_events" in sa.inspect(hotline).dict:  # loaded (or new): no query
+    is checked against the stored history and the ones before it, and all are written at once
+    (flushed). A hotline an import's ``batch`` created (a ``NewRow``) has no history yet, and
+    its events are rows of the batch too."""
+    if not isinstance(hotline, NewRow):
+        require_active(hotline, "hotline")
+    if isinstance(hotline, NewRow):
+        steps: list[_Step] = []
+    elif "membership_events" in sa.inspect(hotline).dict:  # loaded (or new): no query
         # Events not yet flushed (earlier rows of an import) have no id: they sort after the
         # stored ones, in the order they were added.
         steps = [
@@ -305,7 +314,7 @@ def add_membership_events(
         ]
     else:
         steps = [step for _, step in _stored_steps(session, hotline.id)]
-    added: list[HotlineMembershipEvent] = []
+    added: list[HotlineMembershipEvent | NewRow] = []
     for position, (on, status, note) in enumerate(events):
         day = past_event_date("on", on, today=date.today(), earliest=EARLIEST_EVENT)
         new_status: MembershipStatus = validation.choice("status", MembershipStatus, status)
@@ -319,6 +328,11 @@ def add_membership_events(
         if problem:
             raise ValidationError("status", problem)
         steps.append(candidate)
+        if isinstance(hotline, NewRow):
+            assert batch is not None
+            values = {"event_date": day, "status": new_status, "note": cleaned_note}
+            added.append(batch.insert(HotlineMembershipEvent, {"hotline_id": hotline, **values}))
+            continue
         # Through the relationship: the hotline's loaded history includes it, and the hotline
         # needs no id yet (an import may flush a batch of rows later).
         event = HotlineMembershipEvent(
@@ -326,7 +340,7 @@ def add_membership_events(
         )
         session.add(event)
         added.append(event)
-    session.flush()
+    batching.flush(session, batch)
     return added
 
 

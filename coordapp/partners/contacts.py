@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coordapp import validation
+from coordapp import batching, validation
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.auth.service import normalise_email
+from coordapp.batching import Batch
 from coordapp.db import utcnow
 from coordapp.errors import ValidationError
 from coordapp.hooks import Hook
@@ -63,10 +64,12 @@ def _phone(value: str | None) -> str | None:
     return value
 
 
-def _clean_contact(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_contact(
+    session: Session, data: Mapping[str, Any], *, batch: Batch | None = None
+) -> dict[str, Any]:
     return {
         "organization_id": organization_id_by_name(
-            session, "organization", data.get("organization")
+            session, "organization", data.get("organization"), batch=batch
         ),
         "full_name": validation.required_text("full_name", data.get("full_name"), max_length=160),
         "job_title": validation.free_text("job_title", data.get("job_title"), max_length=160),
@@ -81,23 +84,31 @@ def _clean_contact(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_contact(session: Session, *, data: Mapping[str, Any]) -> Contact:
-    contact = Contact(**_clean_contact(session, data))
+def create_contact(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> Contact:
+    """A new contact; flushes (in an import's ``batch``, with the batch)."""
+    contact = Contact(**_clean_contact(session, data, batch=batch))
     session.add(contact)
-    session.flush()
+    batching.flush(session, batch)
     return contact
 
 
 def update_contact(
-    session: Session, *, obj: Contact, data: Mapping[str, Any], expected_version: int | None
+    session: Session,
+    *,
+    obj: Contact,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+    batch: Batch | None = None,
 ) -> Contact:
     records.check_version(obj, expected_version)
     if obj.erased_at is not None:
         raise ValidationError(
             None, "This contact's personal data was erased; record the person as a new contact."
         )
-    records.apply_changes(obj, _clean_contact(session, data))
-    session.flush()
+    records.apply_changes(obj, _clean_contact(session, data, batch=batch))
+    batching.flush(session, batch)
     return obj
 
 

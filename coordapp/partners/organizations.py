@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import memo, validation
+from coordapp import batching, validation
+from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.partners.models import (
     Contact,
@@ -36,7 +37,11 @@ def organization_name_key(name: str) -> str:
 
 
 def _clean_organization(
-    session: Session, data: Mapping[str, Any], *, exclude_id: int | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    exclude_id: int | None = None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
     serialize_writers(session)
@@ -47,6 +52,7 @@ def _clean_organization(
         key=organization_name_key(name),
         name=name,
         exclude_id=exclude_id,
+        batch=batch,
     )
     if other is not None:
         raise ValidationError("name", f"An organization named {name!r} already exists.")
@@ -57,7 +63,7 @@ def _clean_organization(
             "status", OrganizationStatus, data.get("status") or OrganizationStatus.PROSPECT.value
         ),
         "hq_country_code": reference.require_country(
-            session, "hq_country_code", data.get("hq_country_code")
+            session, "hq_country_code", data.get("hq_country_code"), batch=batch
         ),
         "website": validation.web_url("website", data.get("website")),
         "tags": validation.free_text("tags", data.get("tags"), max_length=300),
@@ -65,11 +71,15 @@ def _clean_organization(
     }
 
 
-def create_organization(session: Session, *, data: Mapping[str, Any]) -> Organization:
-    organization = Organization(**_clean_organization(session, data))
+def create_organization(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> Organization:
+    """A new organization; flushes (in an import's ``batch``, with the batch)."""
+    organization = Organization(**_clean_organization(session, data, batch=batch))
     session.add(organization)
-    memo.remember(session, "organization", {organization_name_key(organization.name): organization})
-    session.flush()
+    if batch is not None:
+        batch.remember("organization", {organization_name_key(organization.name): organization})
+    batching.flush(session, batch)
     return organization
 
 
@@ -79,10 +89,11 @@ def update_organization(
     obj: Organization,
     data: Mapping[str, Any],
     expected_version: int | None,
+    batch: Batch | None = None,
 ) -> Organization:
     records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_organization(session, data, exclude_id=obj.id))
-    session.flush()
+    records.apply_changes(obj, _clean_organization(session, data, exclude_id=obj.id, batch=batch))
+    batching.flush(session, batch)
     return obj
 
 
@@ -100,7 +111,12 @@ def organization_names(session: Session, *, prefix: str, limit: int = 20) -> lis
 
 
 def organization_id_by_name(
-    session: Session, field: str, name: str | None, *, required: bool = True
+    session: Session,
+    field: str,
+    name: str | None,
+    *,
+    required: bool = True,
+    batch: Batch | None = None,
 ) -> int | None:
     if not name or not name.strip():
         if required:
@@ -108,8 +124,8 @@ def organization_id_by_name(
         return None
     name = name.replace("\x00", "")  # PostgreSQL refuses NUL even in a query parameter
     key = organization_name_key(name)
-    found = memo.remembered(
-        session,
+    found = batching.remembered(
+        batch,
         "organization",
         key,
         lambda: session.scalar(

@@ -10,10 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import validation
+from coordapp import batching, validation
 from coordapp.audit import service as audit
 from coordapp.auth import service as auth
 from coordapp.auth.models import Role, User
+from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.labels import label
 from coordapp.partners.models import (
@@ -149,7 +150,11 @@ def _check_transition(before: PartnershipStatus, after: PartnershipStatus, field
 
 
 def _clean_partnership(
-    session: Session, data: Mapping[str, Any], *, obj: Partnership | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    obj: Partnership | None = None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
     status = validation.choice(
         "status", PartnershipStatus, data.get("status") or PartnershipStatus.PROSPECT.value
@@ -161,7 +166,7 @@ def _clean_partnership(
     validation.date_range(start, end)
     return {
         "organization_id": organization_id_by_name(
-            session, "organization", data.get("organization")
+            session, "organization", data.get("organization"), batch=batch
         ),
         "title": validation.required_text("title", data.get("title"), max_length=200),
         "type": validation.choice("type", PartnershipType, data.get("type")),
@@ -177,13 +182,16 @@ def _clean_partnership(
     }
 
 
-def create_partnership(session: Session, *, data: Mapping[str, Any]) -> Partnership:
+def create_partnership(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> Partnership:
     """A new agreement. Any status may be recorded at first (agreements that already exist are
-    entered as they stand); from then on status changes follow ``STATUS_TRANSITIONS``."""
-    values = _clean_partnership(session, data)
+    entered as they stand); from then on status changes follow ``STATUS_TRANSITIONS``. Flushes
+    (in an import's ``batch``, with the batch)."""
+    values = _clean_partnership(session, data, batch=batch)
     partnership = Partnership(**values, pillars=_pillars(session, data.get("pillars")))
     session.add(partnership)
-    session.flush()
+    batching.flush(session, batch)
     return partnership
 
 
@@ -193,9 +201,10 @@ def update_partnership(
     obj: Partnership,
     data: Mapping[str, Any],
     expected_version: int | None,
+    batch: Batch | None = None,
 ) -> Partnership:
     records.check_version(obj, expected_version)
-    values = _clean_partnership(session, data, obj=obj)
+    values = _clean_partnership(session, data, obj=obj, batch=batch)
     pillars = _pillars(session, data.get("pillars"))
     records.apply_changes(obj, values)
     before = [p.name for p in obj.pillars]
@@ -209,7 +218,7 @@ def update_partnership(
             entity_id=obj.id,
             changes={"pillars": [", ".join(before) or None, ", ".join(p.name for p in pillars)]},
         )
-    session.flush()
+    batching.flush(session, batch)
     return obj
 
 

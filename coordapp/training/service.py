@@ -18,8 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import disclosure, validation
+from coordapp import batching, disclosure, validation
 from coordapp.audit import service as audit
+from coordapp.batching import Batch
 from coordapp.errors import NotFound, ValidationError
 from coordapp.network.models import Hotline
 from coordapp.partners import contacts as partners_contacts
@@ -81,7 +82,9 @@ def _require_pillar(session: Session, value: Any) -> int:
     return pillar_id
 
 
-def _clean_event(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_event(
+    session: Session, data: Mapping[str, Any], *, batch: Batch | None = None
+) -> dict[str, Any]:
     start = _required_date("start_date", data.get("start_date"))
     end = _required_date("end_date", data.get("end_date"))
     validation.date_range(start, end)
@@ -91,6 +94,7 @@ def _clean_event(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         "location_country_code",
         data.get("location_country_code"),
         required=delivery != DeliveryMode.ONLINE,
+        batch=batch,
     )
     return {
         "title": validation.required_text("title", data.get("title"), max_length=200),
@@ -102,19 +106,22 @@ def _clean_event(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         "delivery": delivery,
         "location_country_code": location,
         "organizer_id": organizations.organization_id_by_name(
-            session, "organizer", data.get("organizer"), required=False
+            session, "organizer", data.get("organizer"), required=False, batch=batch
         ),
         "trainers": validation.free_text("trainers", data.get("trainers"), max_length=300),
         "notes": validation.free_text("notes", data.get("notes")),
     }
 
 
-def create_event(session: Session, *, data: Mapping[str, Any]) -> TrainingEvent:
+def create_event(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> TrainingEvent:
+    """A new training event; flushes (in an import's ``batch``, with the batch)."""
     # A new event has no participants: starting with its (empty) list loaded lets the rows an
     # import adds be checked against each other in memory.
-    event = TrainingEvent(**_clean_event(session, data), participations=[])
+    event = TrainingEvent(**_clean_event(session, data, batch=batch), participations=[])
     session.add(event)
-    session.flush()
+    batching.flush(session, batch)
     return event
 
 
@@ -124,10 +131,11 @@ def update_event(
     obj: TrainingEvent,
     data: Mapping[str, Any],
     expected_version: int | None,
+    batch: Batch | None = None,
 ) -> TrainingEvent:
     records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_event(session, data))
-    session.flush()
+    records.apply_changes(obj, _clean_event(session, data, batch=batch))
+    batching.flush(session, batch)
     return obj
 
 
@@ -405,11 +413,13 @@ def set_participation(
     feedback_score: Decimal | str | None = None,
     attendee_names: str | None = None,
     participation: TrainingParticipation | None = None,
+    batch: Batch | None = None,
 ) -> TrainingParticipation:
     """Add a participation row to ``event``, or change ``participation`` (a row of it).
 
     A participant appears once per event: adding a second row for it is refused with a
-    message pointing at the row to edit instead.
+    message pointing at the row to edit instead. Flushes (in an import's ``batch``, with the
+    batch).
     """
     if event.archived_at is not None:
         raise ValidationError(
@@ -472,7 +482,7 @@ def set_participation(
         session.add(participation)
     else:
         records.apply_changes(participation, values)
-    session.flush()
+    batching.flush(session, batch)
     return participation
 
 

@@ -21,6 +21,7 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.extensions import db
 from coordapp.imports import service as imports
+from coordapp.imports.report import ImportReport
 from coordapp.partners import organizations, partnerships
 from coordapp.partners.models import Organization, Partnership
 from coordapp.records.service import StaleRecord
@@ -244,7 +245,7 @@ ORGS_CSV = "name,kind,status,hq_country,notes\n" + "".join(
 )
 
 
-def _import(app: Flask, content: str, *, apply: bool = True) -> imports.ImportReport:
+def _import(app: Flask, content: str, *, apply: bool = True) -> ImportReport:
     with app.app_context():
         session = db.session()
         audit.set_actor(session, actor_id=None, label="test:import")
@@ -286,7 +287,7 @@ def test_two_imports_at_once_stay_consistent(
         db.session.commit()
         db.session.remove()
 
-    def work(index: int, barrier: threading.Barrier) -> imports.ImportReport:
+    def work(index: int, barrier: threading.Barrier) -> ImportReport:
         barrier.wait()
         return _import(committed_app, files[index])
 

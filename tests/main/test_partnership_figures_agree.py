@@ -1,6 +1,6 @@
 """On the demo network, "Partnerships in force" and "Renewals due" are one number everywhere:
 the home page, needs attention, the partnerships list, the Overview and Partnerships dashboards,
-the pillar indicators and the board pack all show what ``coordapp.partners.service`` counts."""
+the pillar indicators and the board pack all show what ``coordapp.partners.agreements`` counts."""
 
 from __future__ import annotations
 
