@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.audit import service as audit
 from coordapp.data_version import bump_data_version
+from coordapp.funding import totals
 from coordapp.funding.models import (
     CommitmentStatus,
     ExchangeRate,
@@ -170,6 +171,16 @@ def _membership_events(rng: random.Random, founded: int) -> list[tuple[date, Mem
         if events[i][0] == events[i - 1][0] and rng.random() < 0.5:
             events[i - 1], events[i] = events[i], events[i - 1]
     return events
+
+
+def rebuild_funding_totals(session_or_connection: Session | sa.Connection) -> None:
+    """The funding totals kept current on write, computed again: Core inserts bypass the flush
+    that keeps them (``coordapp.funding.totals``)."""
+    if isinstance(session_or_connection, Session):
+        totals.rebuild(session_or_connection)
+        return
+    with Session(bind=session_or_connection) as session:
+        totals.rebuild(session)
 
 
 def generate(
@@ -383,6 +394,7 @@ def generate(
         rows["exchange_rates"] = _insert(db, t_rate, rates)
 
     _fix_sequences(db, (t_org, t_hotline, t_event, t_target, t_stage, t_commit, t_receipt, t_rate))
+    rebuild_funding_totals(db)
     bump_data_version(db)  # Core inserts bypass the ORM flush that normally does it
     audit.record(
         db,  # type: ignore[arg-type]

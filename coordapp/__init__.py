@@ -63,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     from coordapp import models  # noqa: F401  (every model known to metadata and Alembic)
     from coordapp.audit import service as audit
     from coordapp.extensions import bootstrap, csrf, db, login_manager, migrate
+    from coordapp.funding import totals as funding_totals
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
@@ -74,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     with app.app_context():
         audit.install(FlaskSession)
+        funding_totals.install(FlaskSession)
         _configure_sqlite(db)
 
 

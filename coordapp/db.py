@@ -18,6 +18,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Table info marking a table computed from others (kept current by code; not backed up).
+DERIVED = "derived"
+
 # Money in any ISO 4217 currency (up to 4 minor digits: CLF, UYW) and exchange rates.
 Money = sa.Numeric(18, 4, asdecimal=True)
 Rate = sa.Numeric(20, 10, asdecimal=True)

@@ -7,9 +7,12 @@ from coordapp.funding.models import (
     CommitmentStatus,
     CommitmentStatusEvent,
     ExchangeRate,
+    FigurePart,
     FundingAllocation,
     FundingCommitment,
+    FundingFunderTotal,
     FundingReceipt,
+    FundingYearTotal,
 )
 from coordapp.imports.models import ImportColumnMapping
 from coordapp.network.models import (
@@ -56,9 +59,12 @@ __all__ = [
     "ExpansionStage",
     "ExpansionStageEvent",
     "ExpansionTarget",
+    "FigurePart",
     "FundingAllocation",
     "FundingCommitment",
+    "FundingFunderTotal",
     "FundingReceipt",
+    "FundingYearTotal",
     "Hotline",
     "HotlineMembershipEvent",
     "HotlineStatistic",

@@ -117,3 +117,38 @@ def test_dated_coverage_migration_fills_existing_rows(empty_database_url: str) -
         downgrade(revision="base")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_funding_totals_migration_fills_them_from_the_stored_rows(
+    empty_database_url: str,
+) -> None:
+    """Upgraded with funding already stored, the totals are what the app computes (on
+    PostgreSQL; SQLite keeps none)."""
+    from datetime import date
+
+    from coordapp.demo.service import load_demo
+    from coordapp.funding import totals
+    from coordapp.reference.service import seed_reference_data
+
+    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": empty_database_url})
+    with app.app_context():
+        upgrade()
+        session = db.session()
+        seed_reference_data(session)
+        assert load_demo(session, today=date(2026, 11, 26)).loaded
+        session.commit()
+        downgrade(revision="b8e3d51a6c20")
+        upgrade()
+        read = [
+            "SELECT part, year, pillar_id, currency_code, rate_on, native FROM funding_year_totals"
+            " ORDER BY part, year, pillar_id, currency_code, rate_on",
+            "SELECT part, year, funder_id, eur FROM funding_funder_totals"
+            " ORDER BY part, year, funder_id",
+        ]
+        migrated = [session.execute(sa.text(q)).all() for q in read]
+        totals.rebuild(session)
+        assert [session.execute(sa.text(q)).all() for q in read] == migrated
+        assert bool(migrated[0]) == totals.kept(session)
+        session.rollback()
+        db.session.remove()
+        db.engine.dispose()

@@ -28,7 +28,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bench.generate import STAMP, _fix_sequences, _insert, _next_id, _table, generate
+from bench.generate import (
+    STAMP,
+    _fix_sequences,
+    _insert,
+    _next_id,
+    _table,
+    generate,
+    rebuild_funding_totals,
+)
 from coordapp.audit import service as audit
 from coordapp.data_version import bump_data_version
 from coordapp.funding.models import FundingAllocation, FundingCommitment
@@ -139,6 +147,7 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
                     }
                 )
         rows["funding_allocations"] = _insert(session, t_alloc, allocations)
+        rebuild_funding_totals(session)  # the allocations split the pledges and receipts
 
         # Trainings and who took part.
         hotline_ids = list(

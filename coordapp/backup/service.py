@@ -27,11 +27,13 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.orm import Session
 
 from coordapp import models  # noqa: F401  (every table known to the metadata)
 from coordapp.data_version import DATA_VERSION_TABLE, set_data_version
-from coordapp.db import Base
+from coordapp.db import DERIVED, Base
 from coordapp.errors import DomainError
+from coordapp.funding import totals as funding_totals
 
 FORMAT = "coordapp-backup"
 FORMAT_VERSION = 1
@@ -67,8 +69,13 @@ class RestoreResult:
 
 
 def tables() -> list[sa.Table]:
-    """Every table of the schema, parents before children."""
-    return list(Base.metadata.sorted_tables)
+    """Every table of the schema that holds data, parents before children (not the derived
+    ones, which a restore computes again)."""
+    return [t for t in Base.metadata.sorted_tables if not t.info.get(DERIVED)]
+
+
+def derived_tables() -> list[sa.Table]:
+    return [t for t in Base.metadata.sorted_tables if t.info.get(DERIVED)]
 
 
 def schema_revision(conn: sa.Connection) -> str | None:
@@ -250,7 +257,7 @@ def restore(conn: sa.Connection, path: Path | str, *, replace: bool = False) -> 
                 "--replace to delete its data first."
             )
         previous_version = conn.scalar(sa.select(DATA_VERSION_TABLE.c.version)) or 0
-        for table in reversed(tables()):
+        for table in (*derived_tables(), *reversed(tables())):
             conn.execute(table.delete())
         result = RestoreResult(schema_revision=current, replaced=bool(occupied))
         for table in tables():
@@ -272,6 +279,9 @@ def restore(conn: sa.Connection, path: Path | str, *, replace: bool = False) -> 
                     f"Table {table.name}: the manifest lists {expected} rows, the file has {count}."
                 )
             result.rows[table.name] = count
+    # Derived tables are computed again from the restored rows.
+    with Session(bind=conn) as session:
+        funding_totals.rebuild(session)
     dumped_version = conn.scalar(sa.select(DATA_VERSION_TABLE.c.version)) or 0
     restored = max(previous_version, dumped_version) + 1
     # Every group's figures are new: no cached figure may match a version from before.

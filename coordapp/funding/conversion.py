@@ -14,8 +14,10 @@ The rule, stated once:
 * **What cannot be converted is left out and named**: a row whose currency has no rate on or
   before its date is not in the total; ``RateInfo.left_out`` names the currency and the native
   amount left out, and every surface prints ``RateInfo.note``.
-* Sums are exact (``Decimal``); each total is rounded once, half to even, to the target
-  currency's minor unit.
+* Sums are exact (``Decimal``): a rate stored towards EUR multiplies as stored, one stored
+  away from EUR divides (1 / rate, to 28 significant digits: the factor); amounts times factors
+  and their sums are exact, whatever order they are added in. Each total is rounded once,
+  half to even, to the target currency's minor unit.
 
 The look-up is SQL: amounts are summed per key, currency and day; each (currency, day) gets its
 rate date in one sorted pass over those days and the rate dates (a running ``max()``); the sums
@@ -26,12 +28,12 @@ with the stored rates (a reference table of a few hundred rows, read once per co
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -39,8 +41,15 @@ from sqlalchemy.orm import Session
 from coordapp.funding.models import ExchangeRate
 from coordapp.reference.models import Currency
 
+K = TypeVar("K", bound=Hashable)
+
 PIVOT = "EUR"
 ROW_DATES = "each row at the rate of its own date"
+# The factor of a rate stored away from EUR (1 / rate) has 28 significant digits; products
+# and sums are exact (no amount or sum here comes near 200 digits), so a total does not
+# depend on how its rows were grouped before they were added up.
+FACTOR_DIGITS = Context(prec=28, rounding=ROUND_HALF_EVEN)
+EXACT = Context(prec=200, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,10 +274,33 @@ def convert_grouped(
             *key_cols, legs.c.currency_code, legs.c.from_on, legs.c.to_on, _native(legs)
         ).group_by(*key_cols, legs.c.currency_code, legs.c.from_on, legs.c.to_on)
     ).all()
-    factors, stored = _factors(session, {row.currency_code for row in rows} | {currency})
-    return _convert_rows(
-        session, rows, len(keys), currency, constant_on, quantum, factors=factors, stored=stored
+    converted = convert_summed(
+        session, {0: (rows, len(keys))}, currency=currency, constant_on=constant_on, quantum=quantum
     )
+    return converted[0]
+
+
+def convert_summed(
+    session: Session,
+    parts: Mapping[K, tuple[Sequence[Any], int]],
+    *,
+    currency: str,
+    constant_on: date | None = None,
+    quantum: Decimal | None = None,
+) -> dict[K, tuple[dict[tuple[Any, ...], Decimal], RateInfo]]:
+    """Per part, rows already summed per key, currency and rate dates — (keys...,
+    currency_code, from_on, to_on, native) with ``width`` keys — multiplied out and rounded as
+    ``convert_grouped`` does, with the rates read once."""
+    if quantum is None:
+        quantum = minor_quantum(session, currency)
+    codes = {row[width] for rows, width in parts.values() for row in rows} | {currency}
+    factors, stored = _factors(session, codes)
+    return {
+        name: _convert_rows(
+            session, rows, width, currency, constant_on, quantum, factors=factors, stored=stored
+        )
+        for name, (rows, width) in parts.items()
+    }
 
 
 def convert_grouping_sets(
@@ -318,7 +350,6 @@ def convert_grouping_sets(
             .group_by(legs.c[part], *key_cols, legs.c.currency_code, legs.c.from_on, legs.c.to_on)
         )
     rows = session.execute(sa.union_all(*selects)).all()
-    factors, stored = _factors(session, {row.currency_code for row in rows} | {currency})
     by_part: dict[tuple[int, str], list[tuple[Any, ...]]] = {
         (index, name): [] for index, (_, parts) in enumerate(groupings) for name in parts
     }
@@ -330,19 +361,27 @@ def convert_grouping_sets(
     ]
     for row in rows:
         by_part[(row[0], row[1])].append(picks[row[0]](row))
-    return {
-        (index, name): _convert_rows(
-            session,
-            part_rows,
-            len(groupings[index][0]),
-            currency,
-            constant_on,
-            quantum,
-            factors=factors,
-            stored=stored,
-        )
-        for (index, name), part_rows in by_part.items()
-    }
+    return convert_summed(
+        session,
+        {part: (part_rows, len(groupings[part[0]][0])) for part, part_rows in by_part.items()},
+        currency=currency,
+        constant_on=constant_on,
+        quantum=quantum,
+    )
+
+
+def rate_dates_to_pivot(amounts: sa.Select, *, keys: Sequence[str]) -> sa.Select:
+    """``amounts`` (keys..., currency_code, amount, dated) summed per key, currency and the
+    date of the rate that takes the currency to EUR on the row's date: the columns keys...,
+    currency_code, rate_on (None: the amount is in EUR, or no rate on or before its date) and
+    native. What a summary kept in EUR stores (``coordapp.funding.totals``): the rule's look-up,
+    not a copy of it."""
+    src = amounts.subquery("amounts")
+    legs = _with_legs(src, [src.c[k] for k in keys], PIVOT, None)
+    key_cols = [legs.c[k] for k in keys]
+    return sa.select(
+        *key_cols, legs.c.currency_code, legs.c.from_on.label("rate_on"), _native(legs)
+    ).group_by(*key_cols, legs.c.currency_code, legs.c.from_on)
 
 
 def _native(legs: Any) -> Any:
@@ -401,6 +440,52 @@ def _with_legs(
     )
 
 
+def _multiply(
+    rows: Sequence[Any],
+    width: int,
+    currency: str,
+    factors: dict[tuple[str, date, bool], Decimal],
+) -> tuple[
+    dict[tuple[Any, ...], Decimal],
+    dict[str, Decimal],
+    dict[tuple[str, Any, Any], Decimal | None],
+]:
+    """Rows of (keys..., currency_code, from_on, to_on, native) multiplied out, exactly: the
+    unrounded total per key (0 for a key whose rows all lack a rate), the native amounts left
+    out per currency, and the factor of every (currency, from_on, to_on) met (None: no rate)."""
+    totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    left: dict[str, Decimal] = defaultdict(Decimal)
+    # (currency, from_on, to_on) -> the combined factor, or None when a rate is missing.
+    combined: dict[tuple[str, Any, Any], Decimal | None] = {}
+    with localcontext(EXACT):
+        for row in rows:
+            key = tuple(row[:width])
+            code, from_on, to_on, raw = row[width:]
+            native = _dec(raw)
+            if code == currency:
+                totals[key] += native
+                continue
+            legs = (code, from_on, to_on)
+            if legs not in combined:
+                combined[legs] = _combine(factors, code, from_on, to_on, currency)
+            factor = combined[legs]
+            if factor is None:
+                left[code] += native
+                totals.setdefault(key, Decimal(0))
+            else:
+                totals[key] += native * factor
+    return totals, left, combined
+
+
+def exact_totals(
+    session: Session, rows: Sequence[Any], width: int, currency: str = PIVOT
+) -> dict[tuple[Any, ...], Decimal]:
+    """Unrounded totals in ``currency`` of rows of (keys..., currency_code, from_on, to_on,
+    native), for a summary that adds them up further (``coordapp.funding.totals``)."""
+    factors, _ = _factors(session, {row[width] for row in rows} | {currency})
+    return _multiply(rows, width, currency, factors)[0]
+
+
 def _convert_rows(
     session: Session,
     rows: Sequence[Any],
@@ -413,26 +498,7 @@ def _convert_rows(
     stored: dict[tuple[str, date], tuple[Decimal, bool]],
 ) -> tuple[dict[tuple[Any, ...], Decimal], RateInfo]:
     """Rows of (keys..., currency_code, from_on, to_on, native) multiplied out and rounded."""
-    totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
-    left: dict[str, Decimal] = defaultdict(Decimal)
-    # (currency, from_on, to_on) -> the combined factor, or None when a rate is missing.
-    combined: dict[tuple[str, Any, Any], Decimal | None] = {}
-    for row in rows:
-        key = tuple(row[:width])
-        code, from_on, to_on, raw = row[width:]
-        native = _dec(raw)
-        if code == currency:
-            totals[key] += native
-            continue
-        legs = (code, from_on, to_on)
-        if legs not in combined:
-            combined[legs] = _combine(factors, code, from_on, to_on, currency)
-        factor = combined[legs]
-        if factor is None:
-            left[code] += native
-            totals.setdefault(key, Decimal(0))
-        else:
-            totals[key] += native * factor
+    totals, left, combined = _multiply(rows, width, currency, factors)
     spans: dict[str, list[date]] = {}
     via: set[str] = set()
     used: set[tuple[str, date]] = set()
@@ -448,8 +514,7 @@ def _convert_rows(
         span = spans.setdefault(code, [min(rate_days), max(rate_days)])
         span[0], span[1] = min(span[0], *rate_days), max(span[1], *rate_days)
         used.update(applied)
-    rounded = {k: v.quantize(quantum, rounding=ROUND_HALF_EVEN) for k, v in totals.items()}
-    return rounded, RateInfo(
+    return round_totals(totals, quantum), RateInfo(
         currency=currency,
         constant_on=constant_on,
         spans=tuple(RateSpan(c, s[0], s[1], c in via) for c, s in sorted(spans.items())),
@@ -462,6 +527,13 @@ def _convert_rows(
     )
 
 
+def round_totals(
+    totals: Mapping[tuple[Any, ...], Decimal], quantum: Decimal
+) -> dict[tuple[Any, ...], Decimal]:
+    """Each exact total rounded once, half to even, to ``quantum``."""
+    return {k: v.quantize(quantum, rounding=ROUND_HALF_EVEN) for k, v in totals.items()}
+
+
 def _combine(
     factors: dict[tuple[str, date, bool], Decimal],
     code: str,
@@ -470,7 +542,7 @@ def _combine(
     currency: str,
 ) -> Decimal | None:
     """The factor taking ``code`` to ``currency`` through EUR, or None if a leg has no rate."""
-    factor = Decimal(1)
+    factor = Decimal(1)  # multiplied in the caller's exact context
     if code != PIVOT:
         if from_on is None:
             return None
@@ -525,10 +597,10 @@ def _factors(
         # Stored towards EUR wins a tie on one date (1 GBP = x EUR over 1 EUR = y GBP).
         if code_day in towards:
             factors[(code, day, True)] = towards[code_day]
-            factors[(code, day, False)] = Decimal(1) / towards[code_day]
+            factors[(code, day, False)] = FACTOR_DIGITS.divide(1, towards[code_day])
             stored[code_day] = (towards[code_day], True)
         else:
-            factors[(code, day, True)] = Decimal(1) / away[code_day]
+            factors[(code, day, True)] = FACTOR_DIGITS.divide(1, away[code_day])
             factors[(code, day, False)] = away[code_day]
             stored[code_day] = (away[code_day], False)
     return factors, stored

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordapp.db import (
+    DERIVED,
     ArchivableMixin,
     Audited,
     Base,
@@ -167,3 +168,50 @@ class ExchangeRate(Audited, TimestampMixin, Base):
     rate_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
     rate: Mapped[Decimal] = mapped_column(Rate, nullable=False)
     source: Mapped[str | None] = mapped_column(sa.String(120))
+
+
+# --- totals kept current on write (coordapp.funding.totals) -----------------------------------
+
+
+class FigurePart(enum.StrEnum):
+    PLEDGED = "pledged"
+    RECEIVED = "received"
+
+
+class FundingYearTotal(Base):
+    """Pledged or received money of one year, whole or one pillar's part, in one currency,
+    summed per the date of the rate that converts it to EUR (None: in EUR, or no rate yet).
+
+    Derived, never edited: ``coordapp.funding.totals`` keeps it current in the transaction
+    that writes commitments, allocations, receipts or rates (on PostgreSQL).
+    """
+
+    __tablename__ = "funding_year_totals"
+    __table_args__ = {"info": {DERIVED: True}}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part: Mapped[FigurePart] = mapped_column(
+        str_enum(FigurePart, "funding_figure_part"), nullable=False
+    )
+    year: Mapped[int] = mapped_column(nullable=False, index=True)
+    pillar_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pillars.id"))  # None: whole
+    currency_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
+    rate_on: Mapped[date | None] = mapped_column(sa.Date)
+    # Exact sums (NUMERIC without a scale): a receipt's pillar share has more decimals than
+    # the money it comes from. NULL only for shares of a commitment of 0.
+    native: Mapped[Decimal | None] = mapped_column(sa.Numeric(asdecimal=True))
+
+
+class FundingFunderTotal(Base):
+    """A funder's pledged or received money of one year in EUR, each row at the rate of its
+    own date, unrounded (0 when none of it converts). Derived like ``FundingYearTotal``."""
+
+    __tablename__ = "funding_funder_totals"
+    __table_args__ = {"info": {DERIVED: True}}
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    funder_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
+    part: Mapped[FigurePart] = mapped_column(
+        str_enum(FigurePart, "funding_figure_part"), primary_key=True
+    )
+    eur: Mapped[Decimal] = mapped_column(sa.Numeric(asdecimal=True), nullable=False)

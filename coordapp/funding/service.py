@@ -42,12 +42,22 @@ from coordapp.reference.models import Currency, Pillar
 # --- the money figures: which rows count, each dated for its conversion ------------------------
 # Each ``*_amounts`` select is the one definition of the rows behind a figure; it has the columns
 # currency_code, amount and dated (the date its rate is taken on). Surfaces add keys (year,
-# pillar, funder) and convert through ``conversion.convert_grouped``.
+# pillar, funder) and convert through ``conversion.convert_grouped``; the totals kept current on
+# write (``coordapp.funding.totals``) are these rows summed. ``start`` and ``end`` are inclusive;
+# None leaves that side open.
 
 
-def pledged_amounts(*, start: date, end: date) -> sa.Select:
-    """Commitments pledged between ``start`` and ``end`` (inclusive), not cancelled, not
-    archived, at their pledge date."""
+def dated_between(column: Any, start: date | None, end: date | None) -> list[Any]:
+    """``column`` from ``start`` to ``end`` inclusive (None: open on that side)."""
+    return [
+        *(() if start is None else (column >= start,)),
+        *(() if end is None else (column <= end,)),
+    ]
+
+
+def pledged_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
+    """Commitments pledged between ``start`` and ``end``, not cancelled, not archived, at
+    their pledge date."""
     return sa.select(
         FundingCommitment.currency_code,
         FundingCommitment.amount,
@@ -55,11 +65,11 @@ def pledged_amounts(*, start: date, end: date) -> sa.Select:
     ).where(
         FundingCommitment.archived_at.is_(None),
         FundingCommitment.status != CommitmentStatus.CANCELLED.value,
-        FundingCommitment.pledged_on.between(start, end),
+        *dated_between(FundingCommitment.pledged_on, start, end),
     )
 
 
-def received_amounts(*, start: date, end: date) -> sa.Select:
+def received_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
     """Receipts (not archived) received between ``start`` and ``end``, at their receipt date."""
     return sa.select(
         FundingReceipt.currency_code,
@@ -67,11 +77,11 @@ def received_amounts(*, start: date, end: date) -> sa.Select:
         FundingReceipt.received_on.label("dated"),
     ).where(
         FundingReceipt.archived_at.is_(None),
-        FundingReceipt.received_on.between(start, end),
+        *dated_between(FundingReceipt.received_on, start, end),
     )
 
 
-def pledged_by_pillar_amounts(*, start: date, end: date) -> sa.Select:
+def pledged_by_pillar_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
     """The pledges' pillar allocations (columns pillar_id + the money columns)."""
     return (
         sa.select(
@@ -84,12 +94,12 @@ def pledged_by_pillar_amounts(*, start: date, end: date) -> sa.Select:
         .where(
             FundingCommitment.archived_at.is_(None),
             FundingCommitment.status != CommitmentStatus.CANCELLED.value,
-            FundingCommitment.pledged_on.between(start, end),
+            *dated_between(FundingCommitment.pledged_on, start, end),
         )
     )
 
 
-def received_by_pillar_amounts(*, start: date, end: date) -> sa.Select:
+def received_by_pillar_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
     """Receipts split pro rata to their commitment's pillar allocations (allocation amount /
     commitment amount), at the receipt date (columns pillar_id + the money columns)."""
     share = FundingAllocation.amount / sa.func.nullif(FundingCommitment.amount, 0)
@@ -104,7 +114,7 @@ def received_by_pillar_amounts(*, start: date, end: date) -> sa.Select:
         .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
         .where(
             FundingReceipt.archived_at.is_(None),
-            FundingReceipt.received_on.between(start, end),
+            *dated_between(FundingReceipt.received_on, start, end),
         )
     )
 

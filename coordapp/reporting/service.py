@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.funding import conversion
+from coordapp.funding import conversion, totals
 from coordapp.funding import service as funding
 from coordapp.funding.models import (
     FundingAllocation,
@@ -94,11 +94,97 @@ def funding_figures(
 
     Rows dated after ``until`` (the measuring date: today in the current year) are not counted.
     Each group is converted and rounded on its own (a kind's total is not the sum of its
-    funders' rounded totals)."""
+    funders' rounded totals). In EUR at the rows' own dates the figures are read from the
+    totals kept current on write (``coordapp.funding.totals``) where they can answer: the
+    same numbers, from a few thousand rows instead of every pledge and receipt."""
     quantum = conversion.minor_quantum(session, currency)
     start, end = date(first_year, 1, 1), date(last_year, 12, 31)
     if until is not None:
         end = min(end, until)
+    kept = None
+    if currency == conversion.PIVOT and constant_on is None:
+        kept = totals.figures_in_pivot(
+            session, first_year=first_year, last_year=last_year, end=end, quantum=quantum
+        )
+    if kept is not None:
+        parts = {
+            **{f"{p}_year": kept.by_year[p] for p in _PARTS},
+            **{f"{p}_pillar": kept.by_pillar[p] for p in _PARTS},
+        }
+        funder_totals = {p: kept.by_funder[p] for p in _PARTS}
+        kind_totals = {p: kept.by_kind[p] for p in _PARTS}
+    else:
+        parts, funder_totals, kind_totals = _from_rows(
+            session,
+            start=start,
+            end=end,
+            currency=currency,
+            constant_on=constant_on,
+            quantum=quantum,
+        )
+    pledged_year, r1 = parts["pledged_year"]
+    received_year, r2 = parts["received_year"]
+    pledged_pillar, r3 = parts["pledged_pillar"]
+    received_pillar, r4 = parts["received_pillar"]
+    pledged_funder, received_funder = funder_totals["pledged"], funder_totals["received"]
+    pledged_kind, received_kind = kind_totals["pledged"], kind_totals["received"]
+    zero = Decimal(0).quantize(quantum)
+    funders = sorted(
+        set(pledged_funder) | set(received_funder),
+        key=lambda k: (-(pledged_funder.get(k, zero) + received_funder.get(k, zero)), k),
+    )
+    kinds = {
+        str(k[0]): (pledged_kind.get(k, zero), received_kind.get(k, zero))
+        for k in set(pledged_kind) | set(received_kind)
+    }
+    pillar_keys = sorted(set(pledged_pillar) | set(received_pillar))
+    return FundingFigures(
+        first_year=first_year,
+        last_year=last_year,
+        # The funder and kind figures add up the same rows as the year figures: same rates.
+        rates=conversion.merge(currency, (r1, r2, r3, r4)),
+        by_year=tuple(
+            FundingYear(
+                y,
+                pledged_year.get((y,), zero),
+                received_year.get((y,), zero),
+            )
+            for y in range(first_year, last_year + 1)
+        ),
+        by_pillar=tuple(
+            FundingPillarYear(
+                int(k[0]), str(k[1]), pledged_pillar.get(k, zero), received_pillar.get(k, zero)
+            )
+            for k in pillar_keys
+        ),
+        by_funder=tuple(
+            (str(k[0]), str(k[1]), pledged_funder.get(k, zero), received_funder.get(k, zero))
+            for k in funders
+        ),
+        by_kind=tuple(
+            FundingShare(kind, amounts[0], amounts[1])
+            for kind, amounts in sorted(
+                kinds.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0])
+            )
+        ),
+    )
+
+
+_PARTS = ("pledged", "received")
+Totals = dict[tuple[Any, ...], Decimal]
+
+
+def _from_rows(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    currency: str,
+    constant_on: date | None,
+    quantum: Decimal,
+) -> tuple[dict[str, tuple[Totals, RateInfo]], dict[str, Totals], dict[str, Totals]]:
+    """The funding figures computed from every pledge, receipt and allocation, in one
+    statement: the year and pillar parts with their rates, and the funder and kind totals."""
     _enough_memory_to_group(session)
     pledge_year = year_of(FundingCommitment.pledged_on)
     receipt_year = year_of(FundingReceipt.received_on)
@@ -153,65 +239,25 @@ def funding_figures(
     )
     # Each group converted and rounded on its own, as eight separate conversions would be, in
     # one statement that reads receipts and commitments once.
-    money = ("pledged", "received")
     converted = conversion.convert_grouping_sets(
         session,
         amounts=sa.select(amounts.subquery("funding_rows")),
         part="part",
         groupings=[
-            (["year"], money),
+            (["year"], _PARTS),
             (["year", "pillar"], ("pledged_pillar", "received_pillar")),
-            (["funder", "kind"], money),
-            (["kind"], money),
+            (["funder", "kind"], _PARTS),
+            (["kind"], _PARTS),
         ],
         currency=currency,
         constant_on=constant_on,
         quantum=quantum,
     )
-    pledged_year, r1 = converted[(0, "pledged")]
-    received_year, r2 = converted[(0, "received")]
-    pledged_pillar, r3 = converted[(1, "pledged_pillar")]
-    received_pillar, r4 = converted[(1, "received_pillar")]
-    pledged_funder, r5 = converted[(2, "pledged")]
-    received_funder, r6 = converted[(2, "received")]
-    pledged_kind, r7 = converted[(3, "pledged")]
-    received_kind, r8 = converted[(3, "received")]
-    zero = Decimal(0).quantize(quantum)
-    funders = sorted(
-        set(pledged_funder) | set(received_funder),
-        key=lambda k: (-(pledged_funder.get(k, zero) + received_funder.get(k, zero)), k),
-    )
-    kinds = {
-        str(k[0]): (pledged_kind.get(k, zero), received_kind.get(k, zero))
-        for k in set(pledged_kind) | set(received_kind)
-    }
-    pillar_keys = sorted(set(pledged_pillar) | set(received_pillar))
-    return FundingFigures(
-        first_year=first_year,
-        last_year=last_year,
-        rates=conversion.merge(currency, (r1, r2, r3, r4, r5, r6, r7, r8)),
-        by_year=tuple(
-            FundingYear(
-                y,
-                pledged_year.get((y,), zero),
-                received_year.get((y,), zero),
-            )
-            for y in range(first_year, last_year + 1)
-        ),
-        by_pillar=tuple(
-            FundingPillarYear(
-                int(k[0]), str(k[1]), pledged_pillar.get(k, zero), received_pillar.get(k, zero)
-            )
-            for k in pillar_keys
-        ),
-        by_funder=tuple(
-            (str(k[0]), str(k[1]), pledged_funder.get(k, zero), received_funder.get(k, zero))
-            for k in funders
-        ),
-        by_kind=tuple(
-            FundingShare(kind, amounts[0], amounts[1])
-            for kind, amounts in sorted(
-                kinds.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0])
-            )
-        ),
+    return (
+        {
+            **{f"{p}_year": converted[(0, p)] for p in _PARTS},
+            **{f"{p}_pillar": converted[(1, f"{p}_pillar")] for p in _PARTS},
+        },
+        {p: converted[(2, p)][0] for p in _PARTS},
+        {p: converted[(3, p)][0] for p in _PARTS},
     )

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent
+from coordapp.funding import totals
 from coordapp.funding.models import ExchangeRate
 from coordapp.imports import countries, readers, templates
 from coordapp.imports import service as imports
@@ -246,7 +247,9 @@ def test_a_rates_file_reads_the_stored_rates_once_not_per_row(session: Session) 
     assert outcomes[:2] == [Outcome.UPDATE, Outcome.UNCHANGED]
     assert outcomes[2:30] == [Outcome.CREATE] * 28
     assert outcomes[30] == Outcome.UNCHANGED
-    assert len(reads) <= 3, reads  # the key index and the rates read ahead, not 31 reads
+    # The key index and the rates read ahead, and (PostgreSQL) the funding totals refreshed
+    # once at the commit: a fixed few, not 31 reads.
+    assert len(reads) <= (6 if totals.kept(session) else 3), reads
     assert count(session, ExchangeRate) == 30
 
 

@@ -1,0 +1,591 @@
+"""Funding totals kept current on write: what the funding figures read instead of every pledge,
+receipt and allocation (PostgreSQL).
+
+Two derived tables (``coordapp.funding.models``), never edited by hand:
+
+* ``funding_year_totals`` — per part (pledged, received), year, pillar (or the whole amount),
+  currency and the date of the rate that takes the currency to EUR on the rows' dates: the
+  native amounts summed. The figures per year and per pillar multiply these few thousand rows
+  out through the one conversion (``coordapp.funding.conversion``): a rate's value is read when
+  the figure is.
+* ``funding_funder_totals`` — per part, year and funder: the amount in EUR, each row at the
+  rate of its own date, exact (unrounded). The figures per funder and funder kind add them up.
+
+Both are the figures' own rows (``pledged_amounts`` and its siblings in the funding service)
+summed with the rule's own rate look-up and exact arithmetic, so a figure read from them equals
+the one computed from the rows, to the last digit: the dashboards, the board pack and ``flask
+figures check`` agree whichever way a figure was computed (the tests compare both ways).
+
+**Kept current in the writing transaction.** A flush notes what it changes — commitments,
+allocations, receipts, rates: the years, currencies and funders they touch, before and after —
+and the totals of those are computed again from the rows before the transaction commits, or
+before a figure reads them in the same transaction (so an import's many flushes cost one
+refresh). A rate dated D touches its currency's rows from D to the currency's next rate.
+Writers that bypass the ORM (the bench's bulk loads, a restore) call ``rebuild``.
+
+On SQLite the tables stay empty and the figures are computed from the rows: SQLite has no exact
+decimal type to keep unrounded sums in, and its databases are small.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm.attributes import instance_state
+
+from coordapp.funding import conversion
+from coordapp.funding import service as funding
+from coordapp.funding.models import (
+    ExchangeRate,
+    FigurePart,
+    FundingAllocation,
+    FundingCommitment,
+    FundingFunderTotal,
+    FundingReceipt,
+    FundingYearTotal,
+)
+from coordapp.partners.models import Organization
+from coordapp.reference.models import Pillar
+from coordapp.writers_lock import serialize_writers
+
+_PENDING = "funding_totals_pending"
+_CHUNK = 1000  # ids or keys per statement
+YEAR_TOTALS: sa.Table = FundingYearTotal.__table__  # type: ignore[assignment]
+FUNDER_TOTALS: sa.Table = FundingFunderTotal.__table__  # type: ignore[assignment]
+_TRACKED = (FundingCommitment, FundingAllocation, FundingReceipt, ExchangeRate)
+
+
+def kept(session: Session) -> bool:
+    """Whether this database keeps the totals (PostgreSQL)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _year(column: Any) -> Any:
+    return sa.cast(sa.extract("year", column), sa.Integer)
+
+
+def _year_span(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
+    batch = sorted(items)
+    for start in range(0, len(batch), _CHUNK):
+        yield batch[start : start + _CHUNK]
+
+
+# --- what a transaction changed -------------------------------------------------------------
+
+
+@dataclass
+class _Changes:
+    """What the flushes of one transaction touched, until the totals are refreshed."""
+
+    slices: set[tuple[int, str]] = field(default_factory=set)  # (year, currency)
+    funders: set[tuple[int, int]] = field(default_factory=set)  # (year, funder id)
+    commitments: dict[int, set[int]] = field(default_factory=dict)  # id -> funders it had
+    receipts: set[int] = field(default_factory=set)
+    receipt_commitments: set[tuple[int, int]] = field(default_factory=set)  # (year, commitment)
+    rates: set[tuple[str, date]] = field(default_factory=set)  # (currency against EUR, date)
+    everything: bool = False  # a statement changed rows it does not name: rebuild
+
+    def note_commitment(self, cid: int, funder_id: int | None = None) -> None:
+        funders = self.commitments.setdefault(cid, set())
+        if funder_id is not None:
+            funders.add(funder_id)
+
+    def note_rate(self, base: str, quote: str, on: date) -> None:
+        if conversion.PIVOT in (base, quote) and base != quote:
+            self.rates.add((quote if base == conversion.PIVOT else base, on))
+
+
+def _changes(session: Session) -> _Changes:
+    changes: _Changes | None = session.info.get(_PENDING)
+    if changes is None:
+        changes = session.info[_PENDING] = _Changes()
+    return changes
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """Before rows change or go: what they were (read from the database, so that an attribute
+    never loaded before it was set still counts)."""
+    if not kept(session):
+        return
+    ids: dict[type, set[int]] = defaultdict(set)
+    for obj in (*session.dirty, *session.deleted):
+        identity = instance_state(obj).identity if isinstance(obj, _TRACKED) else None
+        if identity is not None:
+            ids[type(obj)].add(identity[0])
+    if not ids:
+        return
+    changes = _changes(session)
+    for chunk in _chunks(ids[FundingCommitment]):
+        for cid, pledged_on, code, funder_id in session.execute(
+            sa.select(
+                FundingCommitment.id,
+                FundingCommitment.pledged_on,
+                FundingCommitment.currency_code,
+                FundingCommitment.funder_id,
+            ).where(FundingCommitment.id.in_(chunk))
+        ):
+            changes.slices.add((pledged_on.year, code))
+            changes.funders.add((pledged_on.year, funder_id))
+            changes.note_commitment(cid, funder_id)
+    for chunk in _chunks(ids[FundingAllocation]):
+        for cid in session.scalars(
+            sa.select(FundingAllocation.commitment_id).where(FundingAllocation.id.in_(chunk))
+        ):
+            changes.note_commitment(cid)
+    for chunk in _chunks(ids[FundingReceipt]):
+        for received_on, code, cid in session.execute(
+            sa.select(
+                FundingReceipt.received_on,
+                FundingReceipt.currency_code,
+                FundingReceipt.commitment_id,
+            ).where(FundingReceipt.id.in_(chunk))
+        ):
+            changes.slices.add((received_on.year, code))
+            changes.receipt_commitments.add((received_on.year, cid))
+    for chunk in _chunks(ids[ExchangeRate]):
+        for base, quote, on in session.execute(
+            sa.select(
+                ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date
+            ).where(ExchangeRate.id.in_(chunk))
+        ):
+            changes.note_rate(base, quote, on)
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    """After rows are written: which ones (their new state is read when the totals are)."""
+    if not kept(session):
+        return
+    written = [
+        obj
+        for obj in (*session.new, *session.dirty)
+        if isinstance(obj, _TRACKED) and obj not in session.deleted
+    ]
+    if not written:
+        return
+    changes = _changes(session)
+    for obj in written:
+        if isinstance(obj, FundingCommitment):
+            changes.note_commitment(obj.id)
+        elif isinstance(obj, FundingAllocation):
+            changes.note_commitment(obj.commitment_id)
+        elif isinstance(obj, FundingReceipt):
+            changes.receipts.add(obj.id)
+        else:
+            changes.note_rate(obj.base_code, obj.quote_code, obj.rate_date)
+
+
+def _before_commit(session: Session) -> None:
+    refresh(session)
+
+
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    # A transaction that ends without refreshing rolled back: its changes are gone, and so is
+    # the need to refresh. (One that commits refreshed in before_commit.)
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+_TRACKED_TABLES = {model.__tablename__: model for model in _TRACKED}
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    """Writes that bypass the unit of work (``session.execute(insert(...), rows)``, as an
+    import's batch does): an INSERT names its rows; any other statement on these tables could
+    change any row, and the totals are built again."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    model = _TRACKED_TABLES.get(getattr(table, "name", ""))
+    if model is None or not kept(state.session):
+        return
+    changes = _changes(state.session)
+    given = state.parameters
+    rows: list[Mapping[Any, Any]] = (
+        list(given) if isinstance(given, Sequence) else [given] if given else []
+    )
+    try:
+        if not state.is_insert or not rows:
+            raise KeyError("rows not named")
+        for row in rows:
+            values = {getattr(k, "key", k): v for k, v in row.items()}
+            if model is FundingCommitment:
+                changes.note_commitment(values["id"])
+            elif model is FundingAllocation:
+                changes.note_commitment(values["commitment_id"])
+            elif model is FundingReceipt:
+                changes.receipts.add(values["id"])
+            else:
+                changes.note_rate(values["base_code"], values["quote_code"], values["rate_date"])
+    except KeyError:
+        changes.everything = True
+
+
+def install(session_class: Any) -> None:
+    """Keep the totals current in every session of ``session_class`` (once, from create_app)."""
+    for name, listener in (
+        ("before_flush", _before_flush),
+        ("after_flush", _after_flush),
+        ("do_orm_execute", _on_execute),
+        ("before_commit", _before_commit),
+        ("after_transaction_end", _after_transaction_end),
+    ):
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener, propagate=True)
+
+
+# --- refreshing ------------------------------------------------------------------------------
+
+
+def refresh(session: Session) -> None:
+    """Bring the totals up to date with this transaction's writes (flushing them first)."""
+    if _PENDING not in session.info or not kept(session):
+        return
+    session.flush()
+    changes: _Changes = session.info.pop(_PENDING)
+    if changes.everything:
+        rebuild(session)
+        return
+    slices, funders = _resolve(session, changes)
+    if not slices and not funders:
+        return
+    # Totals are computed from the rows other transactions have committed: wait for them.
+    serialize_writers(session)
+    _refresh_years(session, slices)
+    _refresh_funders(session, funders)
+
+
+def rebuild(session: Session) -> None:
+    """Compute every total again from the rows (after a bulk load or a restore)."""
+    if not kept(session):
+        return
+    session.flush()
+    session.info.pop(_PENDING, None)
+    serialize_writers(session)
+    session.execute(sa.delete(YEAR_TOTALS))
+    session.execute(sa.delete(FUNDER_TOTALS))
+    _insert_year_totals(session, None)
+    _insert_funder_totals(session, None)
+
+
+def _resolve(
+    session: Session, changes: _Changes
+) -> tuple[set[tuple[int, str]], set[tuple[int, int]]]:
+    """The (year, currency) slices and (year, funder) totals the changes touch, as the rows
+    are now (what they were was noted before the flush)."""
+    slices, funders = set(changes.slices), set(changes.funders)
+    receipt_commitments = set(changes.receipt_commitments)
+    for chunk in _chunks(changes.commitments):
+        for cid, pledged_on, code, funder_id in session.execute(
+            sa.select(
+                FundingCommitment.id,
+                FundingCommitment.pledged_on,
+                FundingCommitment.currency_code,
+                FundingCommitment.funder_id,
+            ).where(FundingCommitment.id.in_(chunk))
+        ):
+            slices.add((pledged_on.year, code))
+            funders.add((pledged_on.year, funder_id))
+            changes.commitments[cid].add(funder_id)
+        # Its receipts: their pillar shares follow the commitment, their funder too.
+        for cid, received_on, code in session.execute(
+            sa.select(
+                FundingReceipt.commitment_id,
+                FundingReceipt.received_on,
+                FundingReceipt.currency_code,
+            ).where(FundingReceipt.commitment_id.in_(chunk))
+        ):
+            slices.add((received_on.year, code))
+            funders.update((received_on.year, f) for f in changes.commitments[cid])
+    for chunk in _chunks(changes.receipts):
+        for received_on, code, cid in session.execute(
+            sa.select(
+                FundingReceipt.received_on,
+                FundingReceipt.currency_code,
+                FundingReceipt.commitment_id,
+            ).where(FundingReceipt.id.in_(chunk))
+        ):
+            slices.add((received_on.year, code))
+            receipt_commitments.add((received_on.year, cid))
+    by_commitment: dict[int, set[int]] = defaultdict(set)
+    for year, cid in receipt_commitments:
+        by_commitment[cid].add(year)
+    for chunk in _chunks(by_commitment):
+        for cid, funder_id in session.execute(
+            sa.select(FundingCommitment.id, FundingCommitment.funder_id).where(
+                FundingCommitment.id.in_(chunk)
+            )
+        ):
+            funders.update((year, funder_id) for year in by_commitment[cid])
+    for year, code, funder_id in _rows_rated_by(session, changes.rates):
+        slices.add((year, code))
+        funders.add((year, funder_id))
+    return slices, funders
+
+
+def _rows_rated_by(session: Session, changed: set[tuple[str, date]]) -> set[tuple[int, str, int]]:
+    """(year, currency, funder) of the rows whose rate changed rates set or set: in each
+    rate's currency, dated from the rate's date to the day before the currency's next rate."""
+    if not changed:
+        return set()
+    rates = ExchangeRate.__table__
+    code = sa.case(
+        (rates.c.quote_code == conversion.PIVOT, rates.c.base_code), else_=rates.c.quote_code
+    )
+    stored: dict[str, list[date]] = defaultdict(list)
+    for found, on in session.execute(
+        sa.select(code, rates.c.rate_date)
+        .where(
+            sa.or_(rates.c.quote_code == conversion.PIVOT, rates.c.base_code == conversion.PIVOT),
+            code.in_({c for c, _ in changed}),
+        )
+        .distinct()
+    ):
+        stored[found].append(on)
+    spans: list[tuple[str, date, date | None]] = []
+    for currency, on in changed:
+        following = min((d for d in stored[currency] if d > on), default=None)
+        spans.append((currency, on, None if following is None else following - timedelta(days=1)))
+
+    def matching(money: Any) -> Any:
+        return sa.or_(
+            *(
+                sa.and_(money.currency_code == c, *funding.dated_between(money.dated, start, end))
+                for c, start, end in spans
+            )
+        )
+
+    amounts = sa.union_all(
+        *(_shaped(part, select, "funder_id", matching) for part, select in _whole_rows())
+    ).subquery("figure_rows")
+    found = session.execute(
+        sa.select(amounts.c.year, amounts.c.currency_code, amounts.c.key).distinct()
+    )
+    return {(year, currency, funder_id) for year, currency, funder_id in found}
+
+
+def _whole_rows(
+    *, start: date | None = None, end: date | None = None
+) -> list[tuple[str, sa.Select]]:
+    """The pledged and received rows of the figures, each with its funder."""
+    return [
+        (
+            FigurePart.PLEDGED.value,
+            funding.pledged_amounts(start=start, end=end).add_columns(FundingCommitment.funder_id),
+        ),
+        (
+            FigurePart.RECEIVED.value,
+            funding.received_amounts(start=start, end=end)
+            .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
+            .add_columns(FundingCommitment.funder_id),
+        ),
+    ]
+
+
+def _pillar_rows() -> list[tuple[str, sa.Select]]:
+    return [
+        (FigurePart.PLEDGED.value, funding.pledged_by_pillar_amounts()),
+        (FigurePart.RECEIVED.value, funding.received_by_pillar_amounts()),
+    ]
+
+
+def _shaped(part: str, select: sa.Select, key: str | None, where: Any) -> sa.Select:
+    """``select`` as (part, year, ``key``, currency_code, amount, dated), filtered."""
+    money = select.selected_columns
+    return select.with_only_columns(
+        sa.literal(part, sa.String()).label("part"),
+        _year(money.dated).label("year"),
+        (money[key] if key else sa.cast(sa.null(), sa.Integer)).label("key"),
+        money.currency_code,
+        money.amount,
+        money.dated,
+    ).where(where(money))
+
+
+def _refresh_years(session: Session, slices: set[tuple[int, str]]) -> None:
+    by_currency: dict[str, set[int]] = defaultdict(set)
+    for year, code in slices:
+        by_currency[code].add(year)
+    for code, years in by_currency.items():
+        for chunk in _chunks(years):
+            session.execute(
+                sa.delete(YEAR_TOTALS).where(
+                    YEAR_TOTALS.c.currency_code == code, YEAR_TOTALS.c.year.in_(chunk)
+                )
+            )
+            _insert_year_totals(session, (code, chunk))
+
+
+def _insert_year_totals(session: Session, where: tuple[str, list[int]] | None) -> None:
+    """Sum the rows of one currency in some years (None: every row) into funding_year_totals."""
+
+    def matching(money: Any) -> Any:
+        if where is None:
+            return sa.true()
+        code, years = where
+        return sa.and_(
+            money.currency_code == code,
+            sa.or_(*(money.dated.between(*_year_span(year)) for year in years)),
+        )
+
+    amounts = sa.union_all(
+        *(_shaped(part, select, None, matching) for part, select in _whole_rows()),
+        *(_shaped(part, select, "pillar_id", matching) for part, select in _pillar_rows()),
+    )
+    summed = conversion.rate_dates_to_pivot(
+        sa.select(amounts.subquery("figure_rows")), keys=["part", "year", "key"]
+    )
+    session.execute(
+        sa.insert(YEAR_TOTALS).from_select(
+            ["part", "year", "pillar_id", "currency_code", "rate_on", "native"], summed
+        )
+    )
+
+
+def _refresh_funders(session: Session, funders: set[tuple[int, int]]) -> None:
+    by_year: dict[int, set[int]] = defaultdict(set)
+    for year, funder_id in funders:
+        by_year[year].add(funder_id)
+    for year, ids in by_year.items():
+        for chunk in _chunks(ids):
+            session.execute(
+                sa.delete(FUNDER_TOTALS).where(
+                    FUNDER_TOTALS.c.year == year, FUNDER_TOTALS.c.funder_id.in_(chunk)
+                )
+            )
+            _insert_funder_totals(session, (year, chunk))
+
+
+def _insert_funder_totals(session: Session, where: tuple[int, list[int]] | None) -> None:
+    """Convert the rows of some funders in one year (None: every row) into
+    funding_funder_totals: each (currency, rate date) summed in SQL, multiplied out exactly."""
+
+    def matching(money: Any) -> Any:
+        if where is None:
+            return sa.true()
+        year, ids = where
+        return sa.and_(money.dated.between(*_year_span(year)), money.funder_id.in_(ids))
+
+    amounts = sa.union_all(
+        *(_shaped(part, select, "funder_id", matching) for part, select in _whole_rows())
+    )
+    summed = conversion.rate_dates_to_pivot(
+        sa.select(amounts.subquery("figure_rows")), keys=["part", "year", "key"]
+    )
+    rows = [(*row[:4], row.rate_on, None, row.native) for row in session.execute(summed)]
+    exact = conversion.exact_totals(session, rows, 3)
+    if exact:
+        session.execute(
+            sa.insert(FUNDER_TOTALS),
+            [
+                {"part": part, "year": year, "funder_id": funder_id, "eur": eur}
+                for (part, year, funder_id), eur in exact.items()
+            ],
+        )
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The funding figures in EUR at each row's own date, per part (pledged, received): the
+    totals rounded and the rates behind them, as ``conversion.convert_grouping_sets`` gives
+    them."""
+
+    by_year: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], conversion.RateInfo]]
+    by_pillar: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], conversion.RateInfo]]
+    by_funder: Mapping[str, dict[tuple[Any, ...], Decimal]]
+    by_kind: Mapping[str, dict[tuple[Any, ...], Decimal]]
+
+
+def figures_in_pivot(
+    session: Session, *, first_year: int, last_year: int, end: date, quantum: Decimal
+) -> Figures | None:
+    """Pledged and received from ``first_year`` to ``end`` (in ``last_year``) per year, year
+    and pillar, funder and funder kind, in EUR at each row's own date, read from the totals:
+    None where they cannot answer (not PostgreSQL; rows after ``end`` in its year: the totals
+    hold whole years)."""
+    if not kept(session) or _rows_after(session, end, date(last_year, 12, 31)):
+        return None
+    refresh(session)
+    parts = [p.value for p in FigurePart]
+    rows: dict[tuple[str, bool], list[tuple[Any, ...]]] = {
+        (part, pillar): [] for part in parts for pillar in (False, True)
+    }
+    # Plain Core columns and strings: thousands of rows, no ORM or enum processing per row.
+    pillars, organizations = Pillar.__table__, Organization.__table__
+    for part, year, pillar, code, rate_on, native in session.execute(
+        sa.select(
+            sa.type_coerce(YEAR_TOTALS.c.part, sa.String),
+            YEAR_TOTALS.c.year,
+            pillars.c.name,
+            YEAR_TOTALS.c.currency_code,
+            YEAR_TOTALS.c.rate_on,
+            YEAR_TOTALS.c.native,
+        )
+        .select_from(YEAR_TOTALS)
+        .outerjoin(pillars, pillars.c.id == YEAR_TOTALS.c.pillar_id)
+        .where(YEAR_TOTALS.c.year.between(first_year, last_year))
+    ):
+        keys = (year,) if pillar is None else (year, pillar)
+        rows[(part, pillar is not None)].append((*keys, code, rate_on, None, native))
+    converted = conversion.convert_summed(
+        session,
+        {key: (part_rows, 1 + key[1]) for key, part_rows in rows.items()},
+        currency=conversion.PIVOT,
+        quantum=quantum,
+    )
+    funder_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
+    kind_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
+    # Summed per funder id, then named (names are unique: the same groups as by name).
+    sums = (
+        sa.select(
+            FUNDER_TOTALS.c.part,
+            FUNDER_TOTALS.c.funder_id,
+            sa.func.sum(FUNDER_TOTALS.c.eur).label("eur"),
+        )
+        .where(FUNDER_TOTALS.c.year.between(first_year, last_year))
+        .group_by(FUNDER_TOTALS.c.part, FUNDER_TOTALS.c.funder_id)
+        .subquery("sums")
+    )
+    with localcontext(conversion.EXACT):
+        for part, name, kind, eur in session.execute(
+            sa.select(
+                sa.type_coerce(sums.c.part, sa.String),
+                organizations.c.name,
+                sa.type_coerce(organizations.c.kind, sa.String),
+                sums.c.eur,
+            ).join(organizations, organizations.c.id == sums.c.funder_id)
+        ):
+            funder_totals[part][(name, kind)] = eur
+            kinds = kind_totals[part]
+            kinds[(kind,)] = kinds.get((kind,), Decimal(0)) + eur
+    return Figures(
+        by_year={part: converted[(part, False)] for part in parts},
+        by_pillar={part: converted[(part, True)] for part in parts},
+        by_funder={p: conversion.round_totals(t, quantum) for p, t in funder_totals.items()},
+        by_kind={p: conversion.round_totals(t, quantum) for p, t in kind_totals.items()},
+    )
+
+
+def _rows_after(session: Session, end: date, year_end: date) -> bool:
+    """Whether any pledge or receipt of the figures is dated after ``end`` up to ``year_end``."""
+    if end >= year_end:
+        return False
+    start = end + timedelta(days=1)
+    return any(
+        session.scalar(sa.select(select.limit(1).exists()))
+        for _, select in _whole_rows(start=start, end=year_end)
+    )

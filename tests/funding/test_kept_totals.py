@@ -1,0 +1,276 @@
+"""The funding totals kept current on write give the figures computed from the rows, to the
+last digit, after every kind of write (PostgreSQL; SQLite computes from the rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.funding import service as funding
+from coordapp.funding import totals
+from coordapp.funding.models import (
+    CommitmentStatus,
+    ExchangeRate,
+    FundingAllocation,
+    FundingFunderTotal,
+    FundingReceipt,
+    FundingYearTotal,
+)
+from coordapp.partners.models import OrganizationKind
+from coordapp.reporting import service as funding_report
+from tests import factories
+from tests.reporting import builders
+
+YEARS = {"first_year": 2021, "last_year": 2025}
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only(session: Session) -> None:
+    if not totals.kept(session):
+        pytest.skip("the totals are kept on PostgreSQL only")
+
+
+def _from_rows(session: Session, **filters: Any) -> funding_report.FundingFigures:
+    original = totals.figures_in_pivot
+    totals.figures_in_pivot = lambda *a, **k: None  # type: ignore[assignment]
+    try:
+        return funding_report.funding_figures(session, **filters)
+    finally:
+        totals.figures_in_pivot = original  # type: ignore[assignment]
+
+
+def _stored(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    years = session.execute(
+        sa.select(
+            FundingYearTotal.part,
+            FundingYearTotal.year,
+            FundingYearTotal.pillar_id,
+            FundingYearTotal.currency_code,
+            FundingYearTotal.rate_on,
+            FundingYearTotal.native,
+        )
+    ).all()
+    funders = session.execute(
+        sa.select(
+            FundingFunderTotal.part,
+            FundingFunderTotal.year,
+            FundingFunderTotal.funder_id,
+            FundingFunderTotal.eur,
+        )
+    ).all()
+    return sorted(map(tuple, years), key=repr), sorted(map(tuple, funders), key=repr)
+
+
+def assert_kept(session: Session, **filters: Any) -> funding_report.FundingFigures:
+    """The figures read from the totals equal those computed from the rows, and the totals
+    kept write by write equal totals built afresh."""
+    filters = {**YEARS, **filters}
+    read = funding_report.funding_figures(session, **filters)
+    assert read == _from_rows(session, **filters)
+    totals.refresh(session)  # what a commit does (the read above may not have needed them)
+    kept = _stored(session)
+    totals.rebuild(session)
+    assert _stored(session) == kept
+    return read
+
+
+@pytest.fixture
+def funding_data(session: Session) -> dict[str, Any]:
+    factories.rate(session, base="EUR", quote="USD", on=date(2021, 1, 1), value="1.2")
+    factories.rate(session, base="EUR", quote="USD", on=date(2023, 7, 1), value="1.0876543219")
+    factories.rate(session, base="GBP", quote="EUR", on=date(2022, 1, 1), value="1.17")
+    ngo = factories.organization(session, name="NGO A", kind=OrganizationKind.NGO)
+    firm = factories.organization(session, name="Firm B", kind=OrganizationKind.INDUSTRY)
+    usd = factories.commitment(
+        session, amount="1000.00", currency="USD", pledged_on=date(2022, 3, 1), funder=ngo
+    )
+    builders.allocate(
+        session, usd, [("capacity_building", "333.33"), ("technology_innovation", "666.67")]
+    )
+    gbp = factories.commitment(
+        session, amount="700.00", currency="GBP", pledged_on=date(2021, 6, 1), funder=firm
+    )
+    builders.allocate(session, gbp, [("network_expansion", "700.00")])
+    chf = factories.commitment(
+        session, amount="50.00", currency="CHF", pledged_on=date(2024, 2, 2), funder=firm
+    )
+    receipts = [
+        factories.receipt(session, commitment=usd, amount="100.01", currency="USD", on=on)
+        for on in (date(2022, 4, 1), date(2023, 8, 9), date(2024, 1, 3))
+    ]
+    receipts.append(
+        factories.receipt(
+            session, commitment=gbp, amount="12.34", currency="EUR", on=date(2021, 12, 31)
+        )
+    )
+    receipts.append(
+        factories.receipt(
+            session, commitment=gbp, amount="0.07", currency="GBP", on=date(2021, 12, 31)
+        )
+    )
+    return {"ngo": ngo, "firm": firm, "usd": usd, "gbp": gbp, "chf": chf, "receipts": receipts}
+
+
+def test_the_figures_read_from_the_totals_are_those_of_the_rows(
+    session: Session, funding_data: dict[str, Any]
+) -> None:
+    figures = assert_kept(session)
+    assert figures.rates.unconverted == ("CHF", "GBP")  # CHF never, GBP before 2022
+    assert {f[0] for f in figures.by_funder} == {"NGO A", "Firm B"}
+    assert_kept(session, first_year=2022, last_year=2022)
+    assert_kept(session, until=date(2023, 12, 31), last_year=2023)
+
+
+WRITES: dict[str, Callable[[Session, dict[str, Any]], None]] = {
+    "a receipt": lambda s, d: factories.receipt(
+        s, commitment=d["gbp"], amount="5", currency="USD", on=date(2025, 5, 5)
+    ),
+    "a receipt moved to another year and currency": lambda s, d: _set(
+        d["receipts"][0], received_on=date(2025, 1, 1), currency_code="GBP"
+    ),
+    "a receipt archived": lambda s, d: _set(d["receipts"][1], archived_at=d["now"]),
+    "a receipt against another funder's commitment": lambda s, d: _set(
+        d["receipts"][2], commitment_id=d["gbp"].id
+    ),
+    "a pledge's amount (its receipts' pillar shares)": lambda s, d: _set(
+        d["usd"], amount=Decimal("3000")
+    ),
+    "a pledge given to another funder": lambda s, d: _set(d["usd"], funder_id=d["firm"].id),
+    "a pledge cancelled": lambda s, d: _set(d["gbp"], status=CommitmentStatus.CANCELLED),
+    "a pledge archived": lambda s, d: _set(d["usd"], archived_at=d["now"]),
+    "a pledge re-dated": lambda s, d: _set(d["usd"], pledged_on=date(2021, 2, 1)),
+    "an allocation changed": lambda s, d: _set(
+        s.scalars(
+            sa.select(FundingAllocation).where(FundingAllocation.commitment_id == d["usd"].id)
+        ).first(),
+        amount=Decimal("1"),
+    ),
+    "an allocation removed": lambda s, d: s.delete(
+        s.scalars(
+            sa.select(FundingAllocation).where(FundingAllocation.commitment_id == d["gbp"].id)
+        ).one()
+    ),
+    "a back-dated rate": lambda s, d: factories.rate(
+        s, base="EUR", quote="USD", on=date(2022, 3, 15), value="0.5"
+    ),
+    "a rate for a currency that had none": lambda s, d: factories.rate(
+        s, base="EUR", quote="CHF", on=date(2020, 1, 1), value="0.95"
+    ),
+    "a rate's value": lambda s, d: _set(_rate(s, "USD", date(2023, 7, 1)), rate=Decimal("2")),
+    "a rate re-dated": lambda s, d: _set(
+        _rate(s, "GBP", date(2022, 1, 1)), rate_date=date(2021, 1, 1)
+    ),
+    "a rate removed": lambda s, d: s.delete(_rate(s, "USD", date(2023, 7, 1))),
+    "a rate stored the other way on the same date": lambda s, d: factories.rate(
+        s, base="USD", quote="EUR", on=date(2023, 7, 1), value="0.9"
+    ),
+    "a funder's kind": lambda s, d: _set(d["ngo"], kind=OrganizationKind.FOUNDATION),
+    # Past the unit of work, as an import's batch writes: an INSERT names its rows; any other
+    # statement could change any row.
+    "receipts inserted in one statement": lambda s, d: s.execute(
+        sa.insert(FundingReceipt),
+        [
+            {
+                "id": 9000 + n,
+                "commitment_id": d["usd"].id,
+                "received_on": date(2023, 1, n),
+                "amount": Decimal("10"),
+                "currency_code": "USD",
+                "created_at": d["now"],
+                "updated_at": d["now"],
+            }
+            for n in (1, 2)
+        ],
+    ),
+    "receipts updated in one statement": lambda s, d: s.execute(
+        sa.update(FundingReceipt).values(amount=FundingReceipt.amount * 2)
+    ),
+}
+
+
+def _set(obj: Any, **values: Any) -> None:
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
+def _rate(session: Session, code: str, on: date) -> ExchangeRate:
+    return session.scalars(
+        sa.select(ExchangeRate).where(
+            sa.or_(ExchangeRate.base_code == code, ExchangeRate.quote_code == code),
+            ExchangeRate.rate_date == on,
+        )
+    ).one()
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_each_kind_of_write_keeps_the_totals_current(
+    session: Session, funding_data: dict[str, Any], write: str
+) -> None:
+    assert_kept(session)
+    before = funding_report.funding_figures(session, **YEARS)
+    WRITES[write](session, {**funding_data, "now": funding_data["usd"].created_at})
+    session.flush()
+    after = assert_kept(session)
+    assert after != before
+
+
+def test_the_totals_are_refreshed_in_the_writing_transaction_before_it_commits(
+    session: Session, funding_data: dict[str, Any]
+) -> None:
+    session.commit()
+    factories.receipt(
+        session, commitment=funding_data["usd"], amount="1", currency="EUR", on=date(2025, 1, 1)
+    )
+    session.commit()  # refreshed here, not by a read
+    eur_2025 = session.scalar(
+        sa.select(sa.func.sum(FundingYearTotal.native)).where(
+            FundingYearTotal.year == 2025,
+            FundingYearTotal.part == "received",
+            FundingYearTotal.pillar_id.is_(None),
+        )
+    )
+    assert eur_2025 == Decimal("1")
+
+
+def test_rows_after_the_measuring_date_are_counted_from_the_rows(
+    session: Session, funding_data: dict[str, Any]
+) -> None:
+    """The totals hold whole years: a figure measured mid-year with later rows in that year
+    is computed from the rows (and is the same either way)."""
+    figures = assert_kept(session, last_year=2024, until=date(2024, 1, 2))
+    assert {y.year: y.received for y in figures.by_year}[2024] == Decimal("0.00")
+    assert (
+        totals.figures_in_pivot(
+            session, first_year=2021, last_year=2024, end=date(2024, 1, 2), quantum=Decimal("0.01")
+        )
+        is None
+    )
+
+
+def test_a_rolled_back_write_leaves_nothing_to_refresh(
+    session: Session, funding_data: dict[str, Any]
+) -> None:
+    session.commit()
+    kept = _stored(session)
+    factories.receipt(
+        session, commitment=funding_data["gbp"], amount="9", currency="EUR", on=date(2024, 9, 9)
+    )
+    session.rollback()
+    totals.refresh(session)
+    assert _stored(session) == kept
+
+
+def test_funding_pages_and_figures_agree_on_the_year(
+    session: Session, funding_data: dict[str, Any]
+) -> None:
+    figures = funding_report.funding_figures(session, first_year=2022, last_year=2022)
+    pledged = funding.pledged_total(session, start=date(2022, 1, 1), end=date(2022, 12, 31))
+    received = funding.received_total(session, start=date(2022, 1, 1), end=date(2022, 12, 31))
+    assert figures.by_year[0].pledged == pledged.amount
+    assert figures.by_year[0].received == received.amount
