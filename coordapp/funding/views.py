@@ -34,8 +34,8 @@ from coordapp.funding.forms import (
     status_form,
 )
 from coordapp.funding.models import FundingCommitment, FundingReceipt
-from coordapp.records import service as records
-from coordapp.records.views import Caution, Resource, attach_error, register_resource
+from coordapp.records import pages
+from coordapp.records.views import Caution, Resource, attach_error
 
 bp = Blueprint("funding", __name__)
 
@@ -141,8 +141,34 @@ EXCHANGE_RATES = Resource(
     list_actions=(("Load rates CSV", "funding.exchange_rates_upload"),),
     new_defaults=service.exchange_rate_defaults,
 )
-for _resource in (COMMITMENTS, RECEIPTS, EXCHANGE_RATES):
-    register_resource(bp, _resource)
+pages.register(
+    bp,
+    COMMITMENTS,
+    ("/commitments/", pages.List, "commitments_list"),
+    ("/commitments/<id:record_id>", pages.Detail, "commitments_detail"),
+    ("/commitments/new", pages.New, "commitments_new"),
+    ("/commitments/<id:record_id>/edit", pages.Edit, "commitments_edit"),
+    ("/commitments/<id:record_id>/archive", pages.Archive, "commitments_archive"),
+    ("/commitments/<id:record_id>/restore", pages.Restore, "commitments_restore"),
+)
+pages.register(
+    bp,
+    RECEIPTS,
+    ("/receipts/", pages.List, "receipts_list"),
+    ("/receipts/<id:record_id>", pages.Detail, "receipts_detail"),
+    ("/receipts/new", pages.New, "receipts_new"),
+    ("/receipts/<id:record_id>/edit", pages.Edit, "receipts_edit"),
+    ("/receipts/<id:record_id>/archive", pages.Archive, "receipts_archive"),
+    ("/receipts/<id:record_id>/restore", pages.Restore, "receipts_restore"),
+)
+pages.register(
+    bp,
+    EXCHANGE_RATES,
+    ("/exchange-rates/", pages.List, "exchange_rates_list"),
+    ("/exchange-rates/<id:record_id>", pages.Detail, "exchange_rates_detail"),
+    ("/exchange-rates/new", pages.New, "exchange_rates_new"),
+    ("/exchange-rates/<id:record_id>/edit", pages.Edit, "exchange_rates_edit"),
+)
 
 
 @bp.route("/commitments/<id:record_id>/status", methods=["POST"])
@@ -169,15 +195,7 @@ def commitments_status(record_id: int) -> Any:
                 "success",
             )
             return redirect(url_for("funding.commitments_detail", record_id=commitment.id))
-    context = {**_commitment_context(session, commitment), "status_form": form}
-    return render_template(
-        COMMITMENTS.detail_template,
-        res=COMMITMENTS,
-        bp=bp.name,
-        obj=commitment,
-        history=records.history(session, obj=commitment),
-        **context,
-    ), 422
+    return pages.detail_page(COMMITMENTS, commitment, status=422, status_form=form)
 
 
 @bp.route("/commitments/partnerships-of-funder")

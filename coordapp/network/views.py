@@ -23,16 +23,14 @@ from coordapp.network import countries, coverage, display, expansion, hotlines, 
 from coordapp.network.forms import (
     ExpansionEditForm,
     HotlineForm,
-    MembershipEventForm,
-    MoveStageForm,
     expansion_form,
     hotline_form,
     membership_event_form,
     move_stage_form,
 )
 from coordapp.network.models import ExpansionTarget, Hotline
-from coordapp.records import service as records
-from coordapp.records.views import Resource, attach_error, register_resource
+from coordapp.records import pages
+from coordapp.records.views import Resource, attach_error
 from coordapp.reference import service as reference
 from coordapp.training import service as training
 
@@ -56,19 +54,6 @@ def _parse_on(raw: str) -> tuple[date | None, str | None]:
         return None, f"{raw[:20]!r} is not a date (use YYYY-MM-DD); showing today only."
 
 
-def _render(res: Resource, obj: Any, context: Mapping[str, Any], status: int = 200) -> Any:
-    """A record's page rendered outside the generic detail view (after a refused action)."""
-    session = current_session()
-    return render_template(
-        res.detail_template,
-        res=res,
-        bp=bp.name,
-        obj=obj,
-        history=records.history(session, obj=obj),
-        **context,
-    ), status
-
-
 def _require_csrf() -> None:
     if not FlaskForm().validate_on_submit():
         abort(400, description=FORM_EXPIRED)
@@ -77,13 +62,7 @@ def _require_csrf() -> None:
 # --- hotlines --------------------------------------------------------------------------------
 
 
-def hotline_context(
-    session: Session,
-    obj: Hotline,
-    *,
-    event_form: MembershipEventForm | None = None,
-    membership_error: str | None = None,
-) -> dict[str, Any]:
+def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
     raw_on = (request.args.get("on") or "").strip()
     on, on_error = _parse_on(raw_on)
     related = hotlines.hotline_related(session, hotline=obj, today=date.today(), on=on)
@@ -99,8 +78,8 @@ def hotline_context(
         "on": on,
         "on_raw": on.isoformat() if on else "",
         "on_error": on_error,
-        "event_form": event_form or membership_event_form(),
-        "membership_error": membership_error,
+        "event_form": membership_event_form(),
+        "membership_error": None,
         "languages": display.language_names(obj.languages),
     }
 
@@ -119,7 +98,16 @@ HOTLINES = Resource(
     detail_context=hotline_context,
     new_defaults=_country_default,
 )
-register_resource(bp, HOTLINES)
+pages.register(
+    bp,
+    HOTLINES,
+    ("/hotlines/", pages.List, "hotlines_list"),
+    ("/hotlines/<id:record_id>", pages.Detail, "hotlines_detail"),
+    ("/hotlines/new", pages.New, "hotlines_new"),
+    ("/hotlines/<id:record_id>/edit", pages.Edit, "hotlines_edit"),
+    ("/hotlines/<id:record_id>/archive", pages.Archive, "hotlines_archive"),
+    ("/hotlines/<id:record_id>/restore", pages.Restore, "hotlines_restore"),
+)
 
 
 def _hotline_page(record_id: int) -> str:
@@ -149,8 +137,7 @@ def hotlines_add_membership_event(record_id: int) -> Any:
         else:
             flash("The membership event was added.", "success")
             return redirect(_hotline_page(hotline.id))
-    context = hotline_context(session, hotline, event_form=form)
-    return _render(HOTLINES, hotline, context, status=422)
+    return pages.detail_page(HOTLINES, hotline, status=422, event_form=form)
 
 
 @bp.route("/hotlines/<id:record_id>/membership-events/<id:event_id>/delete", methods=["POST"])
@@ -163,8 +150,7 @@ def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
     try:
         membership.remove_membership_event(session, event=event)
     except ValidationError as error:
-        context = hotline_context(session, hotline, membership_error=error.message)
-        return _render(HOTLINES, hotline, context, status=422)
+        return pages.detail_page(HOTLINES, hotline, status=422, membership_error=error.message)
     flash("The membership event was deleted.", "success")
     return redirect(_hotline_page(hotline.id))
 
@@ -172,15 +158,13 @@ def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
 # --- expansion pipeline ----------------------------------------------------------------------
 
 
-def expansion_context(
-    session: Session, obj: ExpansionTarget, *, move_form: MoveStageForm | None = None
-) -> dict[str, Any]:
+def expansion_context(session: Session, obj: ExpansionTarget) -> dict[str, Any]:
     related = expansion.expansion_related(session, target=obj, today=date.today())
     return {
         **related,
         "due": display.due_display(obj.next_step_due, today=date.today()),
         "today": date.today(),
-        "move_form": move_form or move_stage_form(related["current_stage"]),
+        "move_form": move_stage_form(related["current_stage"]),
     }
 
 
@@ -202,7 +186,16 @@ EXPANSION = Resource(
     detail_context=expansion_context,
     new_defaults=_country_default,
 )
-register_resource(bp, EXPANSION)
+pages.register(
+    bp,
+    EXPANSION,
+    ("/expansion/", pages.List, "expansion_list"),
+    ("/expansion/<id:record_id>", pages.Detail, "expansion_detail"),
+    ("/expansion/new", pages.New, "expansion_new"),
+    ("/expansion/<id:record_id>/edit", pages.Edit, "expansion_edit"),
+    ("/expansion/<id:record_id>/archive", pages.Archive, "expansion_archive"),
+    ("/expansion/<id:record_id>/restore", pages.Restore, "expansion_restore"),
+)
 
 
 @bp.route("/expansion/<id:record_id>/move", methods=["POST"])
@@ -229,8 +222,7 @@ def expansion_move_stage(record_id: int) -> Any:
         else:
             flash(f"Moved to the stage {label(event.stage)!r}.", "success")
             return redirect(url_for(".expansion_detail", record_id=target.id))
-    context = expansion_context(session, target, move_form=form)
-    return _render(EXPANSION, target, context, status=422)
+    return pages.detail_page(EXPANSION, target, status=422, move_form=form)
 
 
 # --- countries -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -28,8 +28,8 @@ from coordapp.partners.forms import (
     status_forms,
 )
 from coordapp.partners.models import Contact, Partnership
-from coordapp.records import service as records
-from coordapp.records.views import Resource, attach_error, register_resource, submitted_version
+from coordapp.records import pages
+from coordapp.records.views import Resource, attach_error, submitted_version
 
 bp = Blueprint("partners", __name__)
 
@@ -46,7 +46,16 @@ ORGANIZATIONS = Resource(
     detail_template="partners/organization_detail.html",
     detail_context=organizations.organization_related,
 )
-register_resource(bp, ORGANIZATIONS)
+pages.register(
+    bp,
+    ORGANIZATIONS,
+    ("/organizations/", pages.List, "organizations_list"),
+    ("/organizations/<id:record_id>", pages.Detail, "organizations_detail"),
+    ("/organizations/new", pages.New, "organizations_new"),
+    ("/organizations/<id:record_id>/edit", pages.Edit, "organizations_edit"),
+    ("/organizations/<id:record_id>/archive", pages.Archive, "organizations_archive"),
+    ("/organizations/<id:record_id>/restore", pages.Restore, "organizations_restore"),
+)
 
 
 def _contact_context(session: Session, obj: Contact) -> dict[str, Any]:
@@ -67,13 +76,20 @@ CONTACTS = Resource(
     detail_context=_contact_context,
     new_defaults=organizations.new_record_defaults,
 )
-register_resource(bp, CONTACTS)
+pages.register(
+    bp,
+    CONTACTS,
+    ("/contacts/", pages.List, "contacts_list"),
+    ("/contacts/<id:record_id>", pages.Detail, "contacts_detail"),
+    ("/contacts/new", pages.New, "contacts_new"),
+    ("/contacts/<id:record_id>/edit", pages.Edit, "contacts_edit"),
+    ("/contacts/<id:record_id>/archive", pages.Archive, "contacts_archive"),
+    ("/contacts/<id:record_id>/restore", pages.Restore, "contacts_restore"),
+)
 
 
-def _partnership_context(
-    session: Session, obj: Partnership, forms: tuple[FlaskForm, FlaskForm] | None = None
-) -> dict[str, Any]:
-    status_form, renewal_form = forms or status_forms(obj)
+def _partnership_context(session: Session, obj: Partnership) -> dict[str, Any]:
+    status_form, renewal_form = status_forms(obj)
     today = date.today()
     state = agreements.state_on(obj, today)
     return {
@@ -107,21 +123,26 @@ PARTNERSHIPS = Resource(
     detail_context=_partnership_context,
     new_defaults=_partnership_defaults,
 )
-register_resource(bp, PARTNERSHIPS)
+pages.register(
+    bp,
+    PARTNERSHIPS,
+    ("/partnerships/", pages.List, "partnerships_list"),
+    ("/partnerships/<id:record_id>", pages.Detail, "partnerships_detail"),
+    ("/partnerships/new", pages.New, "partnerships_new"),
+    ("/partnerships/<id:record_id>/edit", pages.Edit, "partnerships_edit"),
+    ("/partnerships/<id:record_id>/archive", pages.Archive, "partnerships_archive"),
+    ("/partnerships/<id:record_id>/restore", pages.Restore, "partnerships_restore"),
+)
 
 
 def _partnership_page(
     session: Session, obj: Partnership, forms: tuple[FlaskForm, FlaskForm], status: int
 ) -> Any:
     """The partnership's page again, with a refused status change or renewal shown in place."""
-    return render_template(
-        PARTNERSHIPS.detail_template,
-        res=PARTNERSHIPS,
-        bp=bp.name,
-        obj=obj,
-        history=records.history(session, obj=obj),
-        **_partnership_context(session, obj, forms),
-    ), status
+    status_form, renewal_form = forms
+    return pages.detail_page(
+        PARTNERSHIPS, obj, status=status, status_form=status_form, renewal_form=renewal_form
+    )
 
 
 @bp.route("/partnerships/<id:record_id>/status", methods=["POST"])
@@ -195,14 +216,7 @@ def contacts_erase(record_id: int) -> Any:
     contact = contacts.get_contact(session, record_id)
     form = EraseForm()
     if not form.validate_on_submit():
-        return render_template(
-            CONTACTS.detail_template,
-            res=CONTACTS,
-            bp=bp.name,
-            obj=contact,
-            history=records.history(session, obj=contact),
-            **{**_contact_context(session, contact), "erase_form": form},
-        ), 422
+        return pages.detail_page(CONTACTS, contact, status=422, erase_form=form)
     contacts.erase_contact(session, contact=contact)
     flash(
         "The contact's personal data was erased, also from its history. "
