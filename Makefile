@@ -48,10 +48,11 @@ serve: install ## production server: release step, then gunicorn with several wo
 	export COORDAPP_ENV=$${COORDAPP_ENV:-production} && $(FLASK) release && \
 		exec $(VENV)/bin/gunicorn -c python:coordapp.gunicorn_conf coordapp.wsgi:app
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff (lint + format check), mypy and the layer contracts (import-linter)
 	$(VENV)/bin/ruff check coordapp dashboards tests bench
 	$(VENV)/bin/ruff format --check coordapp dashboards tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix coordapp dashboards tests bench

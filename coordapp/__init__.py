@@ -234,6 +234,6 @@ def register_compression(app: Flask) -> None:
 
 
 def register_report_cache(app: Flask) -> None:
-    from coordapp.reporting.cache import configure_report_cache
+    from coordapp.cache import configure_report_cache
 
     configure_report_cache(app)

@@ -1,6 +1,6 @@
 """The data version: a counter that every data-changing flush moves on, kept per group of tables.
 
-The reporting cache keys its values on it (``coordapp.reporting.cache``), so a write anywhere
+The reporting cache keys its values on it (``coordapp.cache``), so a write anywhere
 makes stale exactly the cached figures that read that write's group of tables. The audit
 listener moves it on after each flush (``coordapp.audit.service``); writers that bypass the
 ORM (bulk Core inserts, a restore) move it on themselves. The writers' lock
@@ -78,11 +78,17 @@ def data_versions(session: Session) -> dict[str, int]:
     return dict(zip(DATA_GROUPS, row or (0,) * len(DATA_GROUPS), strict=True))
 
 
-@lru_cache(maxsize=1)
 def table_groups() -> dict[str, str]:
-    """Every table's group (``DATA_GROUPS``)."""
-    import coordapp.models  # noqa: F401  (every model registered)
+    """Every mapped table's group (``DATA_GROUPS``): the package its model lives in.
 
+    Read from the mapper registry as it is (``create_app`` imports every model first); built
+    again only when a model has been mapped since.
+    """
+    return _table_groups(len(Base.registry.mappers))
+
+
+@lru_cache(maxsize=4)
+def _table_groups(mapped: int) -> dict[str, str]:
     groups: dict[str, str] = {}
     for mapper in Base.registry.mappers:
         package = mapper.class_.__module__.split(".")

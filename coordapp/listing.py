@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coordapp import disclosure
+from coordapp.cache import cached
 from coordapp.validation import MAX_RECORD_ID, record_id
 
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -194,8 +195,6 @@ def filter_choices(session: Session, spec: ListSpec, flt: Filter) -> Sequence[tu
     """
     if flt.choices is None:
         return ()
-    from coordapp.reporting.cache import cached
-
     _SPECS.setdefault(spec.name, spec)
     return cached(session, _read_choices, spec=spec.name, key=flt.key)
 

@@ -11,10 +11,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.partners import agreements as partners_agreements
 from coordapp.reporting import partnerships as partnership_report
-from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import (
     Page,

@@ -128,7 +128,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def fresh_report_cache() -> Iterator[None]:
     """Each test rolls its transaction back, so data versions repeat between tests: a figure
     cached by one test (home page, dashboards, list filter choices) must not serve the next."""
-    from coordapp.reporting.cache import clear_caches
+    from coordapp.cache import clear_caches
 
     clear_caches()
     yield
@@ -141,7 +141,7 @@ def _process_state_restored() -> Iterator[None]:
     to the root logger, where caplog listens) and the report cache's Redis. A test that builds
     an app of its own (production, development) must not leave them so for the tests after it
     in its process, whichever those are (xdist hands each worker a different sequence)."""
-    from coordapp.reporting.cache import report_cache
+    from coordapp.cache import report_cache
 
     logger = logging.getLogger("coordapp")
     level, propagate, handlers, redis = (

@@ -1055,6 +1055,17 @@ def commitments_of_funders(session: Session, funder_ids: Iterable[int]) -> list[
     return list(found)
 
 
+def commitments_of_funder(session: Session, funder_id: int) -> list[FundingCommitment]:
+    """An organization's commitments as its funder, latest pledge first (its page's list)."""
+    return list(
+        session.scalars(
+            sa.select(FundingCommitment)
+            .where(FundingCommitment.funder_id == funder_id)
+            .order_by(FundingCommitment.pledged_on.desc())
+        )
+    )
+
+
 def receipts_of_commitments(
     session: Session, commitment_ids: Iterable[int]
 ) -> list[FundingReceipt]:

@@ -17,9 +17,9 @@ from flask import (
 )
 from flask_login import current_user
 
+from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.main import service
-from coordapp.reporting.cache import cached
 
 bp = Blueprint("main", __name__)
 

@@ -81,9 +81,8 @@ def get_country(session: Session, code: str) -> Country:
 
 
 def country_overview(session: Session, *, country: Country, today: date) -> dict[str, Any]:
-    """Everything the network does in or for one country, as of ``today``."""
-    from coordapp.training.models import TrainingEvent, TrainingParticipation
-
+    """What the network does in or for one country, as of ``today`` (the view adds the
+    trainings held there)."""
     coverage = coverage_query(today).where(Country.alpha2 == country.alpha2).subquery("one")
     row = session.execute(sa.select(coverage)).one()
     membership = membership_on_subquery(today)
@@ -103,18 +102,6 @@ def country_overview(session: Session, *, country: Country, today: date) -> dict
         .where(ExpansionTarget.country_code == country.alpha2)
         .options(selectinload(ExpansionTarget.owner), selectinload(ExpansionTarget.stage_events))
     )
-    trainings = session.execute(
-        sa.select(
-            TrainingEvent, sa.func.coalesce(sa.func.sum(TrainingParticipation.participants), 0)
-        )
-        .outerjoin(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
-        .where(
-            TrainingEvent.location_country_code == country.alpha2,
-            TrainingEvent.archived_at.is_(None),
-        )
-        .group_by(TrainingEvent.id)
-        .order_by(TrainingEvent.start_date.desc())
-    ).all()
     return {
         "coverage": CoverageStatus(row.status),
         "member_since": row.member_since,
@@ -130,5 +117,4 @@ def country_overview(session: Session, *, country: Country, today: date) -> dict
             )
             .order_by(Organization.name)
         ).all(),
-        "trainings": trainings,
     }

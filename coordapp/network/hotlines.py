@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any, cast
 
 import pycountry
@@ -32,8 +30,7 @@ from coordapp.network.models import (
 from coordapp.partners.organizations import organization_id_by_name
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.reference.models import Country, MetricDefinition, MetricUnit
-from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.reference.models import Country
 from coordapp.writers_lock import serialize_writers
 
 REPORTING_CHANNELS = ("web", "email", "phone", "app", "chat")
@@ -321,59 +318,6 @@ def hotline_names(session: Session) -> list[tuple[str, str]]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class StatisticsQuarter:
-    period_start: date
-    period_end: date
-    values: dict[str, Decimal]
-
-
-@dataclass(frozen=True, slots=True)
-class StatisticsSummary:
-    metrics: list[tuple[str, str, str]]  # (code, name, unit)
-    quarters: list[StatisticsQuarter]
-
-
-def hotline_statistics_summary(
-    session: Session, *, hotline_id: int, quarters: int = 4
-) -> StatisticsSummary:
-    """The latest ``quarters`` quarters of aggregate figures reported by the hotline."""
-    latest = (
-        sa.select(HotlineStatistic.period_start)
-        .where(
-            HotlineStatistic.hotline_id == hotline_id,
-            HotlineStatistic.period_kind == PeriodKind.QUARTER.value,
-        )
-        .distinct()
-        .order_by(HotlineStatistic.period_start.desc())
-        .limit(quarters)
-        .subquery("latest_quarters")
-    )
-    rows = session.execute(
-        sa.select(
-            HotlineStatistic.period_start,
-            HotlineStatistic.period_end,
-            MetricDefinition.code,
-            MetricDefinition.name,
-            MetricDefinition.unit,
-            HotlineStatistic.value,
-        )
-        .join(MetricDefinition, MetricDefinition.id == HotlineStatistic.metric_id)
-        .where(
-            HotlineStatistic.hotline_id == hotline_id,
-            HotlineStatistic.period_kind == PeriodKind.QUARTER.value,
-            HotlineStatistic.period_start.in_(sa.select(latest.c.period_start)),
-        )
-        .order_by(HotlineStatistic.period_start.desc(), MetricDefinition.sort_order)
-    ).all()
-    metrics: dict[str, tuple[str, str, str]] = {}
-    by_period: dict[date, StatisticsQuarter] = {}
-    for start, end, code, name, unit, value in rows:
-        metrics.setdefault(code, (code, name, MetricUnit(unit).value))
-        by_period.setdefault(start, StatisticsQuarter(start, end, {})).values[code] = value
-    return StatisticsSummary(metrics=list(metrics.values()), quarters=list(by_period.values()))
-
-
 def covered_spells(session: Session, *, hotline: Hotline) -> list[HotlineCoverage]:
     """The hotline's open coverage spells (the countries it accepts reports for now), home
     country first, then by name; each with its start (None: since its admission)."""
@@ -390,9 +334,7 @@ def covered_spells(session: Session, *, hotline: Hotline) -> list[HotlineCoverag
 def hotline_related(
     session: Session, *, hotline: Hotline, today: date, on: date | None = None
 ) -> dict[str, Any]:
-    """What a hotline's page shows besides its fields."""
-    from coordapp.training.models import TrainingEvent, TrainingParticipation
-
+    """What a hotline's page shows besides its fields (the view adds its trainings)."""
     return {
         "status_today": membership_status_on(session, hotline_id=hotline.id, on=today),
         "status_on": (
@@ -400,16 +342,18 @@ def hotline_related(
         ),
         "timeline": membership_timeline(session, hotline_id=hotline.id),
         "covered": covered_spells(session, hotline=hotline),
-        "statistics": hotline_statistics_summary(session, hotline_id=hotline.id),
-        "trainings": session.execute(
-            sa.select(TrainingEvent, TrainingParticipation)
-            .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
-            .where(TrainingParticipation.hotline_id == hotline.id)
-            .order_by(TrainingEvent.start_date.desc())
-        ).all(),
         "expansion_targets": session.scalars(
             sa.select(ExpansionTarget)
             .where(ExpansionTarget.hotline_id == hotline.id)
             .options(selectinload(ExpansionTarget.country))
         ).all(),
     }
+
+
+def hotlines_operated_by(session: Session, organization_id: int) -> list[Hotline]:
+    """The hotlines an organization operates, by name (for the organization's page)."""
+    return list(
+        session.scalars(
+            sa.select(Hotline).where(Hotline.operator_id == organization_id).order_by(Hotline.name)
+        )
+    )

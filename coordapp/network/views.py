@@ -32,6 +32,7 @@ from coordapp.network.models import ExpansionTarget, Hotline
 from coordapp.records import pages
 from coordapp.records.views import Resource, attach_error
 from coordapp.reference import service as reference
+from coordapp.stats import service as stats
 from coordapp.training import service as training
 
 bp = Blueprint("network", __name__)
@@ -66,6 +67,8 @@ def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
     raw_on = (request.args.get("on") or "").strip()
     on, on_error = _parse_on(raw_on)
     related = hotlines.hotline_related(session, hotline=obj, today=date.today(), on=on)
+    related["trainings"] = training.trainings_of_hotline(session, obj.id)
+    related["statistics"] = stats.hotline_statistics_summary(session, hotline_id=obj.id)
     # The hotline's rows as every event's page shows them (small counts hidden below manager).
     trained = training.shown_counts(
         training.participations_of_events(session, (e.id for e, _ in related["trainings"])),
@@ -261,6 +264,7 @@ def country_detail(code: str) -> Any:
     if code != country.alpha2:
         return redirect(url_for(".country_detail", code=country.alpha2))
     overview = countries.country_overview(session, country=country, today=date.today())
+    overview["trainings"] = training.trainings_in_country(session, country.alpha2)
     target = overview["target"]
     return render_template(
         "network/country_detail.html",

@@ -147,11 +147,8 @@ def organizations_by_names(session: Session, names: Iterable[str]) -> dict[str, 
 
 
 def organization_related(session: Session, obj: Organization) -> dict[str, Any]:
-    """What the organization's page shows besides its fields."""
-    from coordapp.funding.models import FundingCommitment
-    from coordapp.network.models import Hotline
-    from coordapp.training.models import TrainingEvent, TrainingParticipation
-
+    """The organization's own contacts and agreements (its page adds, in the view, what other
+    domains hold about it: commitments, hotlines operated, trainings attended)."""
     return {
         "contacts": session.scalars(
             sa.select(Contact).where(Contact.organization_id == obj.id).order_by(Contact.full_name)
@@ -160,20 +157,6 @@ def organization_related(session: Session, obj: Organization) -> dict[str, Any]:
             sa.select(Partnership)
             .where(Partnership.organization_id == obj.id)
             .order_by(Partnership.start_date.desc().nulls_last())
-        ).all(),
-        "commitments": session.scalars(
-            sa.select(FundingCommitment)
-            .where(FundingCommitment.funder_id == obj.id)
-            .order_by(FundingCommitment.pledged_on.desc())
-        ).all(),
-        "hotlines": session.scalars(
-            sa.select(Hotline).where(Hotline.operator_id == obj.id).order_by(Hotline.name)
-        ).all(),
-        "trainings": session.execute(
-            sa.select(TrainingEvent, TrainingParticipation.participants)
-            .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
-            .where(TrainingParticipation.organization_id == obj.id)
-            .order_by(TrainingEvent.start_date.desc())
         ).all(),
     }
 

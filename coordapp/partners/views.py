@@ -17,6 +17,8 @@ from coordapp.auth.permissions import require_role
 from coordapp.auth.views import personal_data_response
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
+from coordapp.funding import service as funding
+from coordapp.network import hotlines as network_hotlines
 from coordapp.partners import agreements, contacts, lists, organizations, partnerships
 from coordapp.partners.forms import (
     ContactForm,
@@ -27,11 +29,24 @@ from coordapp.partners.forms import (
     partnership_form,
     status_forms,
 )
-from coordapp.partners.models import Contact, Partnership
+from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.records import pages
 from coordapp.records.views import Resource, attach_error, submitted_version
+from coordapp.training import service as training
 
 bp = Blueprint("partners", __name__)
+
+
+def organization_context(session: Session, obj: Organization) -> dict[str, Any]:
+    """The organization's page: its contacts and agreements, and what the other domains hold
+    about it (commitments as a funder, hotlines it operates, trainings it attended)."""
+    return {
+        **organizations.organization_related(session, obj),
+        "commitments": funding.commitments_of_funder(session, obj.id),
+        "hotlines": network_hotlines.hotlines_operated_by(session, obj.id),
+        "trainings": training.trainings_of_organization(session, obj.id),
+    }
+
 
 ORGANIZATIONS = Resource(
     slug="organizations",
@@ -44,7 +59,7 @@ ORGANIZATIONS = Resource(
     create=organizations.create_organization,
     update=organizations.update_organization,
     detail_template="partners/organization_detail.html",
-    detail_context=organizations.organization_related,
+    detail_context=organization_context,
 )
 pages.register(
     bp,

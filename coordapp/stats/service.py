@@ -524,3 +524,59 @@ def parse_grid_form(form: Mapping[str, str]) -> GridForm:
             # An unreadable version cannot match any stored one: it shows as a conflict.
             parsed.versions[cell] = (int(raw) if raw.isdecimal() else -1) if raw else None
     return parsed
+
+
+# --- a hotline's page (composed in the network's view) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsQuarter:
+    period_start: date
+    period_end: date
+    values: dict[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsSummary:
+    metrics: list[tuple[str, str, str]]  # (code, name, unit)
+    quarters: list[StatisticsQuarter]
+
+
+def hotline_statistics_summary(
+    session: Session, *, hotline_id: int, quarters: int = 4
+) -> StatisticsSummary:
+    """The latest ``quarters`` quarters of aggregate figures reported by the hotline."""
+    latest = (
+        sa.select(HotlineStatistic.period_start)
+        .where(
+            HotlineStatistic.hotline_id == hotline_id,
+            HotlineStatistic.period_kind == PeriodKind.QUARTER.value,
+        )
+        .distinct()
+        .order_by(HotlineStatistic.period_start.desc())
+        .limit(quarters)
+        .subquery("latest_quarters")
+    )
+    rows = session.execute(
+        sa.select(
+            HotlineStatistic.period_start,
+            HotlineStatistic.period_end,
+            MetricDefinition.code,
+            MetricDefinition.name,
+            MetricDefinition.unit,
+            HotlineStatistic.value,
+        )
+        .join(MetricDefinition, MetricDefinition.id == HotlineStatistic.metric_id)
+        .where(
+            HotlineStatistic.hotline_id == hotline_id,
+            HotlineStatistic.period_kind == PeriodKind.QUARTER.value,
+            HotlineStatistic.period_start.in_(sa.select(latest.c.period_start)),
+        )
+        .order_by(HotlineStatistic.period_start.desc(), MetricDefinition.sort_order)
+    ).all()
+    metrics: dict[str, tuple[str, str, str]] = {}
+    by_period: dict[date, StatisticsQuarter] = {}
+    for start, end, code, name, unit, value in rows:
+        metrics.setdefault(code, (code, name, MetricUnit(unit).value))
+        by_period.setdefault(start, StatisticsQuarter(start, end, {})).values[code] = value
+    return StatisticsSummary(metrics=list(metrics.values()), quarters=list(by_period.values()))

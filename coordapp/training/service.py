@@ -607,3 +607,49 @@ def save_participation(
         attendee_names=data.get("attendee_names"),
         participation=participation,
     )
+
+
+# --- what other domains' pages show of trainings (composed in their views) ------------------
+
+
+def trainings_of_hotline(session: Session, hotline_id: int) -> list[Any]:
+    """(event, participation row) for each training a hotline took part in, newest first."""
+    return list(
+        session.execute(
+            sa.select(TrainingEvent, TrainingParticipation)
+            .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
+            .where(TrainingParticipation.hotline_id == hotline_id)
+            .order_by(TrainingEvent.start_date.desc())
+        ).all()
+    )
+
+
+def trainings_of_organization(session: Session, organization_id: int) -> list[Any]:
+    """(event, participants) for each training an organization took part in, newest first."""
+    return list(
+        session.execute(
+            sa.select(TrainingEvent, TrainingParticipation.participants)
+            .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
+            .where(TrainingParticipation.organization_id == organization_id)
+            .order_by(TrainingEvent.start_date.desc())
+        ).all()
+    )
+
+
+def trainings_in_country(session: Session, country_code: str) -> list[Any]:
+    """(event, participants in all) for each unarchived training held in a country."""
+    return list(
+        session.execute(
+            sa.select(
+                TrainingEvent,
+                sa.func.coalesce(sa.func.sum(TrainingParticipation.participants), 0),
+            )
+            .outerjoin(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
+            .where(
+                TrainingEvent.location_country_code == country_code,
+                TrainingEvent.archived_at.is_(None),
+            )
+            .group_by(TrainingEvent.id)
+            .order_by(TrainingEvent.start_date.desc())
+        ).all()
+    )

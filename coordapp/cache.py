@@ -32,8 +32,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from coordapp import cache_codec as codec
 from coordapp.data_version import data_versions, table_group, table_groups
-from coordapp.reporting import codec
 
 if TYPE_CHECKING:
     from flask import Flask
