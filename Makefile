@@ -7,6 +7,10 @@ FLASK := $(VENV)/bin/flask
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Test processes (pytest-xdist): `auto` is one per core; TEST_WORKERS=0 runs in one process.
+# Not WORKERS: that one is gunicorn's (`make serve`).
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 export FLASK_APP := coordapp.wsgi
 
 .DEFAULT_GOAL := help
@@ -44,10 +48,11 @@ serve: install ## production server: release step, then gunicorn with several wo
 	export COORDAPP_ENV=$${COORDAPP_ENV:-production} && $(FLASK) release && \
 		exec $(VENV)/bin/gunicorn -c python:coordapp.gunicorn_conf coordapp.wsgi:app
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff (lint + format check), mypy and the layer contracts (import-linter)
 	$(VENV)/bin/ruff check coordapp dashboards tests bench
 	$(VENV)/bin/ruff format --check coordapp dashboards tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix coordapp dashboards tests bench
@@ -55,15 +60,15 @@ format: install ## apply ruff's fixes and formatting
 
 test: lint test-sqlite test-postgres ## lint, then the whole suite on SQLite and on PostgreSQL
 
-test-sqlite: install ## the suite on SQLite
+test-sqlite: install ## the suite on SQLite, in parallel (TEST_WORKERS, default one per core)
 	@echo "== test suite on SQLite =="
-	$(PY) -m pytest -p no:cacheprovider
+	$(PYTEST)
 
 # Under CI=true an unreachable PostgreSQL fails the run; on a laptop it is skipped loudly.
-test-postgres: install ## the suite on PostgreSQL ($(PG_TEST_URL))
+test-postgres: install ## the suite on PostgreSQL ($(PG_TEST_URL)), in parallel
 	@echo "== test suite on PostgreSQL =="
 	@if $(PY) -c "import sqlalchemy as sa; sa.create_engine('$(PG_TEST_URL)', connect_args={'connect_timeout': 3}).connect().close()" 2>/dev/null; then \
-		TEST_DATABASE_URL='$(PG_TEST_URL)' $(PY) -m pytest -p no:cacheprovider; \
+		TEST_DATABASE_URL='$(PG_TEST_URL)' $(PYTEST); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL at $(PG_TEST_URL) is unreachable and CI=true: failing."; exit 1; \
 	else \

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.audit import service as audit
+from coordapp.data_version import bump_data_version
 from coordapp.funding import totals
 from coordapp.funding.models import (
     CommitmentStatus,
@@ -394,7 +395,7 @@ def generate(
 
     _fix_sequences(db, (t_org, t_hotline, t_event, t_target, t_stage, t_commit, t_receipt, t_rate))
     rebuild_funding_totals(db)
-    audit.bump_data_version(db)  # Core inserts bypass the ORM flush that normally does it
+    bump_data_version(db)  # Core inserts bypass the ORM flush that normally does it
     audit.record(
         db,  # type: ignore[arg-type]
         action="bench_generate",

@@ -176,21 +176,22 @@ OWNER = "owner@bench.example"
 
 
 def files(rows: int) -> list[tuple[str, bytes, Any]]:
-    from coordapp.imports import service as imports
+    from coordapp.imports.cells import DateOrder, Options
+    from coordapp.validation import DecimalMark
 
-    comma = imports.Options(decimal=imports.DecimalMark.COMMA)
-    day_first = imports.Options(dates=imports.DateOrder.DMY, decimal=imports.DecimalMark.COMMA)
+    comma = Options(decimal=DecimalMark.COMMA)
+    day_first = Options(dates=DateOrder.DMY, decimal=DecimalMark.COMMA)
     return [
-        ("organizations", organizations_csv(rows), imports.Options()),
+        ("organizations", organizations_csv(rows), Options()),
         ("contacts", contacts_csv(rows), day_first),
-        ("hotlines", hotlines_csv(rows), imports.Options()),
-        ("partnerships", partnerships_csv(rows), imports.Options()),
-        ("funding-commitments", commitments_csv(rows), imports.Options()),
-        ("receipts", receipts_csv(rows), imports.Options()),
+        ("hotlines", hotlines_csv(rows), Options()),
+        ("partnerships", partnerships_csv(rows), Options()),
+        ("funding-commitments", commitments_csv(rows), Options()),
+        ("receipts", receipts_csv(rows), Options()),
         ("exchange-rates", rates_csv(rows), day_first),
         ("trainings", trainings_csv(rows), comma),
         ("hotline-statistics", statistics_csv(rows), comma),
-        ("pillar-targets", pillar_targets_csv(rows), imports.Options()),
+        ("pillar-targets", pillar_targets_csv(rows), Options()),
     ]
 
 

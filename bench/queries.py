@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.funding.conversion import PIVOT, MoneyTotal, RateInfo, RateSpan
 from coordapp.funding.models import ExchangeRate, FundingReceipt
+from coordapp.network.coverage import CountryCoverage, CoverageStatus, CoverageSummary
 from coordapp.network.models import (
     COVERING_STATUSES,
     ExpansionStage,
@@ -29,7 +30,6 @@ from coordapp.network.models import (
     MembershipStatus,
     hotline_countries,
 )
-from coordapp.network.service import CountryCoverage, CoverageStatus, CoverageSummary
 from coordapp.reference.models import Country, Currency
 
 # ---------------------------------------------------------------------------------------------

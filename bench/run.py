@@ -36,7 +36,7 @@ from bench import databases, queries
 from bench.generate import generate
 from coordapp.funding.models import ExchangeRate
 from coordapp.funding.service import received_total
-from coordapp.network.service import coverage_as_of, coverage_summary
+from coordapp.network.coverage import coverage_as_of, coverage_summary
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

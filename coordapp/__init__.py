@@ -22,9 +22,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from coordapp.auth import service as auth_service
-
-    auth_service.password_hash_method = app.config["PASSWORD_HASH_METHOD"]
     register_logging(app)
     register_input_checks(app)
     register_extensions(app)
@@ -162,7 +159,7 @@ def register_blueprints(app: Flask) -> None:
     def inject_permissions() -> dict[str, Any]:
         from coordapp.auth.permissions import can_edit, has_role
 
-        return {"can_edit": can_edit, "has_role": has_role, "nav_url": _nav_url}
+        return {"can_edit": can_edit, "has_role": has_role}
 
     from coordapp import disclosure
     from coordapp.labels import label
@@ -183,15 +180,6 @@ def _shows_a_date(value: object) -> bool:
     return isinstance(value, dt.date) or bool(
         isinstance(value, str) and _STARTS_WITH_A_DATE.match(value)
     )
-
-
-def _nav_url(endpoint: str, slug: str) -> str:
-    """The section's page once it is built, else the page saying it is coming."""
-    from flask import current_app, url_for
-
-    if endpoint in current_app.view_functions:
-        return url_for(endpoint)
-    return url_for("main.coming_soon", section=slug)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -246,6 +234,6 @@ def register_compression(app: Flask) -> None:
 
 
 def register_report_cache(app: Flask) -> None:
-    from coordapp.reporting.cache import configure_report_cache
+    from coordapp.cache import configure_report_cache
 
     configure_report_cache(app)

@@ -334,13 +334,15 @@ def import_command(
     """
     from pathlib import Path
 
-    from coordapp.imports import display
+    from coordapp.imports import display, header
     from coordapp.imports import service as imports
+    from coordapp.imports.cells import DateOrder, Options
+    from coordapp.validation import DecimalMark
 
     file = Path(path)
     content = file.read_bytes()
     try:
-        columns = imports.columns_from_options(type_name, file.name, content, maps)
+        columns = header.columns_from_options(type_name, file.name, content, maps)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
 
@@ -348,20 +350,16 @@ def import_command(
         if total >= 2000 and done and (done % 2000 == 0 or done == total):
             click.echo(f"... {done:,} of {total:,} rows processed", err=True)
 
-    with (
-        command_transaction("cli:import") as session,
-        imports.reporting_progress(session, None if quiet else progress),
-    ):
+    with command_transaction("cli:import") as session:
         report = imports.run_import(
             session,
             type_name=type_name,
             filename=file.name,
             content=content,
-            options=imports.Options(
-                dates=imports.DateOrder(dates), decimal=imports.DecimalMark(decimal)
-            ),
+            options=Options(dates=DateOrder(dates), decimal=DecimalMark(decimal)),
             apply=not dry_run,
             columns=columns,
+            progress=None if quiet else progress,
         )
     for line in display.report_lines(report, errors_only=quiet):
         click.echo(line)

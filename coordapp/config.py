@@ -13,7 +13,7 @@ DEV_SECRET_PLACEHOLDER = "dev-only-not-secret"  # noqa: S105  (refused in produc
 # The network's benchmark for one stage of the expansion pipeline: a stage usually takes 6 to 12
 # months. A stage open for longer than the upper bound (strictly: entered before the same day
 # twelve months earlier) is a stalled stage, flagged on the pipeline list, the coverage map's
-# country panel and the home page's needs-attention list (coordapp.network.service).
+# country panel and the home page's needs-attention list (coordapp.network.pipeline).
 PIPELINE_STAGE_MIN_MONTHS = 6
 PIPELINE_STAGE_MAX_MONTHS = 12
 

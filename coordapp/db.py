@@ -83,3 +83,19 @@ class Audited:
     """Marker: inserts, updates and deletes of these records write field-level audit events."""
 
     __audit_exclude__: frozenset[str] = frozenset({"created_at", "updated_at", "version"})
+
+
+class NewRow:
+    """A record written with a Core INSERT among many (``coordapp.batching.Batch.insert``)
+    rather than through the unit of work: its class, its values by attribute (a value may be
+    another ``NewRow``, standing for its id) and its id, given when the batch writes it."""
+
+    __slots__ = ("model", "values", "id")
+
+    def __init__(self, model: type[Any], values: dict[str, Any]) -> None:
+        self.model = model
+        self.values = values
+        self.id: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<NewRow {self.model.__name__} {self.id}>"

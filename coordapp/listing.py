@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coordapp import disclosure
+from coordapp.cache import cached
 from coordapp.validation import MAX_RECORD_ID, record_id
 
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -97,15 +98,42 @@ def year_filter(column: Any, compare: Callable[[Any, int], Any] | None = None) -
     return apply
 
 
+# A year filter's choices are probed one year at a time up to this span (SQLite allows 500
+# parts in one UNION).
+MAX_YEAR_PROBES = 300
+
+
 def year_choices(column: Any) -> ChoicesFn:
-    """The years that occur in ``column`` (a date or a year), newest first."""
+    """The years that occur in ``column`` (a date or a year), newest first.
+
+    Read through an index on the column, not by a DISTINCT over the whole table (530,000
+    statistics at 100x the demo network: 112 ms after every write): the first and the last
+    value, then one EXISTS per year between them.
+    """
 
     def choices(session: Session) -> list[tuple[str, str]]:
-        year = sa.cast(sa.extract("year", column), sa.Integer) if _is_date(column) else column
+        low, high = session.execute(sa.select(sa.func.min(column), sa.func.max(column))).one()
+        if low is None or high is None:
+            return []
+        dated = _is_date(column)
+        first, last = (low.year, high.year) if dated else (int(low), int(high))
+        if last - first >= MAX_YEAR_PROBES:  # implausible dates: read them all, as before
+            year = sa.cast(sa.extract("year", column), sa.Integer) if dated else column
+            found = session.scalars(sa.select(year).where(column.is_not(None)).distinct())
+            return [(str(int(y)), str(int(y))) for y in sorted(found, reverse=True)]
+
+        def occurs(year: int) -> sa.Select[Any]:
+            within = (
+                sa.and_(column >= date(year, 1, 1), column < date(year + 1, 1, 1))
+                if dated
+                else column == year
+            )
+            return sa.select(sa.literal(year).label("year")).where(sa.exists().where(within))
+
         years = session.scalars(
-            sa.select(year).where(column.is_not(None)).distinct().order_by(year.desc())
+            sa.union_all(*(occurs(year) for year in range(last, first - 1, -1)))
         )
-        return [(str(int(y)), str(int(y))) for y in years]
+        return sorted(((str(y), str(y)) for y in years), reverse=True)
 
     return choices
 
@@ -131,15 +159,22 @@ def id_filter(column: Any) -> FilterFn:
 
 
 def code_choices(column: Any) -> ChoicesFn:
-    """The distinct codes (currencies, countries) that occur in ``column``."""
+    """The distinct codes (currencies, countries) that occur in ``column``.
+
+    A column referencing a code table is answered from that table, one EXISTS per code through
+    the index on ``column`` (a DISTINCT read the whole table: 99,000 receipts at 100x the demo
+    network for three currencies).
+    """
+    keys = list(column.foreign_keys)
+    key = keys[0] if len(keys) == 1 else None
 
     def choices(session: Session) -> list[tuple[str, str]]:
-        return [
-            (c, c)
-            for c in session.scalars(
-                sa.select(column).where(column.is_not(None)).distinct().order_by(column)
-            )
-        ]
+        if key is None:
+            codes = sa.select(column).where(column.is_not(None)).distinct().order_by(column)
+        else:
+            code = key.column
+            codes = sa.select(code).where(sa.exists().where(column == code)).order_by(code)
+        return [(c, c) for c in session.scalars(codes)]
 
     return choices
 
@@ -160,8 +195,6 @@ def filter_choices(session: Session, spec: ListSpec, flt: Filter) -> Sequence[tu
     """
     if flt.choices is None:
         return ()
-    from coordapp.reporting.cache import cached
-
     _SPECS.setdefault(spec.name, spec)
     return cached(session, _read_choices, spec=spec.name, key=flt.key)
 

@@ -1,7 +1,8 @@
 """Imports every model so that metadata (and Alembic autogenerate) sees the whole schema."""
 
-from coordapp.audit.models import AuditEvent, DataVersion
+from coordapp.audit.models import AuditEvent
 from coordapp.auth.models import ApiToken, Role, User
+from coordapp.data_version import DataVersion
 from coordapp.funding.models import (
     CommitmentStatus,
     CommitmentStatusEvent,
@@ -34,9 +35,9 @@ from coordapp.partners.models import (
     PartnershipType,
     partnership_pillars,
 )
-from coordapp.pillars.models import Pillar, PillarTarget
-from coordapp.reference.models import Country, Currency
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.pillars.models import PillarTarget
+from coordapp.reference.models import Country, Currency, MetricDefinition, MetricUnit, Pillar
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,

@@ -413,6 +413,14 @@ def date_value(
         raise ValidationError(field, str(exc)) from None
 
 
+def past_date(field: str, value: object, *, what: str) -> date | None:
+    """A date (or none) that is not in the future: ``what`` names it in the message."""
+    day = date_value(field, value, required=False)
+    if day is not None and day > date.today():
+        raise ValidationError(field, f"The {what} cannot be in the future.")
+    return day
+
+
 def required_date(field: str, value: object, *, what: str = "a date") -> date:
     """``date_value`` for a date that must be given."""
     given = date_value(field, value, required=True, what=what)

@@ -11,12 +11,12 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from coordapp import disclosure
+from coordapp.cache import cached
 from coordapp.extensions import current_session
+from coordapp.reference.models import MetricUnit
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import disclosed
-from coordapp.reporting.cache import cached
 from coordapp.reporting.common import regions
-from coordapp.stats.models import MetricUnit
 from dashboards import exports, figures, params
 from dashboards.layout import (
     Page,

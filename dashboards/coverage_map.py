@@ -10,13 +10,13 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, dcc, html
 
+from coordapp.cache import cached
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.extensions import current_session
-from coordapp.network import service as network
-from coordapp.network.service import PipelineTarget
+from coordapp.network import coverage as network_coverage
+from coordapp.network.pipeline import PipelineTarget
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import disclosed
-from coordapp.reporting.cache import cached
 from coordapp.reporting.common import FIRST_YEAR, country_codes, period_end, regions
 from dashboards import exports, figures, params
 from dashboards.geo import world_shapes
@@ -183,14 +183,14 @@ def headline(data: coverage_report.CoverageMap) -> list[Any]:
             figure="member_hotlines",
         ),
         kpi_tile(
-            f"{network.COUNTRIES_COVERED_LABEL}{where}",
+            f"{network_coverage.COUNTRIES_COVERED_LABEL}{where}",
             str(data.countries_covered),
             detail=f"{data.summary.countries_full} by full · "
             f"{data.summary.countries_provisional} by provisional members only",
             figure="countries_covered",
         ),
         kpi_tile(
-            f"{network.TERRITORIES_COVERED_LABEL}{where}",
+            f"{network_coverage.TERRITORIES_COVERED_LABEL}{where}",
             str(data.territories_covered),
             detail="dependent territories, drawn on the map, counted apart",
             figure="territories_covered",

@@ -16,7 +16,7 @@ import plotly.io as pio
 
 from coordapp.disclosure import plotted
 from coordapp.labels import label
-from coordapp.network.service import (
+from coordapp.network.coverage import (
     COUNTRIES_COVERED_LABEL,
     TERRITORIES_COVERED_LABEL,
     CoverageStatus,

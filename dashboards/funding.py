@@ -11,9 +11,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.reporting import service as funding_report
-from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import (
     Page,

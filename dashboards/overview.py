@@ -12,10 +12,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, html
 
 from coordapp import disclosure
+from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.reporting import disclosed
 from coordapp.reporting import growth as growth_report
-from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import (
     Page,

@@ -11,10 +11,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from coordapp.cache import cached
 from coordapp.extensions import current_session
-from coordapp.partners import service as partners
+from coordapp.partners import agreements as partners_agreements
 from coordapp.reporting import partnerships as partnership_report
-from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import (
     Page,
@@ -30,10 +30,10 @@ from dashboards.responses import cached_output
 
 SLUG = "partnerships"
 TITLE = "Partnerships"
-STATUSES = tuple(s.value for s in partners.AgreementState)
+STATUSES = tuple(s.value for s in partners_agreements.AgreementState)
 RENEWALS_TITLE = (
-    f"{partners.RENEWALS_DUE_LABEL} (renewal date within {partners.RENEWAL_WINDOW_DAYS} days "
-    "or overdue)"
+    f"{partners_agreements.RENEWALS_DUE_LABEL} (renewal date within "
+    f"{partners_agreements.RENEWAL_WINDOW_DAYS} days or overdue)"
 )
 
 
@@ -64,7 +64,7 @@ def layout(query: dict[str, str]) -> Any:
                 "All unarchived agreements by their status today (an active agreement past its "
                 "end date is expired, not in force); by type, pillar and partner kind for the "
                 "status chosen; agreements in force whose renewal date (end date minus notice) "
-                f"falls in the next {partners.RENEWAL_WINDOW_DAYS} days or has passed.",
+                f"falls in the next {partners_agreements.RENEWAL_WINDOW_DAYS} days or has passed.",
             ),
             filter_bar(
                 labelled(
@@ -72,8 +72,11 @@ def layout(query: dict[str, str]) -> Any:
                     dcc.Dropdown(
                         id=fid("status"),
                         options=[
-                            {"label": partners.agreement_state_label(s), "value": s.value}
-                            for s in partners.AgreementState
+                            {
+                                "label": partners_agreements.agreement_state_label(s),
+                                "value": s.value,
+                            }
+                            for s in partners_agreements.AgreementState
                         ],
                         value=filters.status,
                         placeholder="All statuses",
@@ -117,22 +120,22 @@ def tiles(data: partnership_report.PartnershipFigures) -> list[Any]:
     """The three headline figures, each from its one definition in ``coordapp.partners``."""
     return [
         kpi_tile(
-            partners.IN_FORCE_LABEL,
+            partners_agreements.IN_FORCE_LABEL,
             f"{data.in_force:,}",
             detail="active agreements, started and not past their end date",
             figure="partnerships_in_force",
         ),
         kpi_tile(
-            partners.RENEWALS_DUE_LABEL,
+            partners_agreements.RENEWALS_DUE_LABEL,
             f"{len(data.renewals):,}",
             detail=(
-                f"renewal date within {partners.RENEWAL_WINDOW_DAYS} days: "
+                f"renewal date within {partners_agreements.RENEWAL_WINDOW_DAYS} days: "
                 f"{sum(r.overdue(data.on) for r in data.renewals)} overdue"
             ),
             figure="renewals_due",
         ),
         kpi_tile(
-            partners.EXPIRED_LABEL,
+            partners_agreements.EXPIRED_LABEL,
             f"{data.expired:,}",
             detail="still recorded as active, end date passed",
             figure="partnerships_expired",
@@ -143,7 +146,7 @@ def tiles(data: partnership_report.PartnershipFigures) -> list[Any]:
 def status_pairs(data: partnership_report.PartnershipFigures) -> list[tuple[str, int]]:
     """The by-status counts with their labels ("Active (in force)", "Expired (end date …)")."""
     return [
-        (partners.agreement_state_label(partners.AgreementState(key)), count)
+        (partners_agreements.agreement_state_label(partners_agreements.AgreementState(key)), count)
         for key, count in data.by_status
     ]
 
@@ -152,7 +155,7 @@ def renewals_table(data: partnership_report.PartnershipFigures) -> Any:
     if not data.renewals:
         return empty_state(
             f"No agreement in force reaches its renewal date in the next "
-            f"{partners.RENEWAL_WINDOW_DAYS} days, and none is overdue."
+            f"{partners_agreements.RENEWAL_WINDOW_DAYS} days, and none is overdue."
         )
     return dbc.Table(
         [

@@ -11,10 +11,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
+from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.labels import label
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting.cache import cached
 from dashboards import exports, figures, params
 from dashboards.layout import Page, chart_card, empty_state, fid, filter_bar, labelled, page_header
 from dashboards.responses import cached_output

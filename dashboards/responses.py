@@ -19,8 +19,8 @@ import dash
 from flask import Flask, Response, request
 
 from coordapp import disclosure
+from coordapp.cache import response_cache
 from coordapp.extensions import current_session
-from coordapp.reporting.cache import response_cache
 
 F = TypeVar("F", bound=Callable[..., Any])
 MARK = "cache_output"

@@ -11,10 +11,10 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
 
 from coordapp import disclosure
+from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.reporting import disclosed
 from coordapp.reporting import training as training_report
-from coordapp.reporting.cache import cached
 from coordapp.reporting.common import pillars
 from coordapp.training.models import TrainingKind
 from dashboards import exports, figures, params

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from coordapp.extensions import AppSession
+from flask_sqlalchemy.session import Session as FlaskSession
 
 
-class TransactionalSession(AppSession):
+class TransactionalSession(FlaskSession):
     # Flask-SQLAlchemy picks the engine itself; in tests every statement must use the
     # connection that holds the outer transaction.
     def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kw: Any) -> Any:

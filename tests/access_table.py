@@ -83,7 +83,6 @@ ROUTES: tuple[Route, ...] = (
         SIGNED_IN,
         status=404,
     ),
-    Route("main.coming_soon", "GET", "/coming-soon/reports", SIGNED_IN),
     # Signing out ends on the sign-in page whoever asks (a POST's redirect carries no ?next=).
     Route("auth.sign_out", "POST", "/auth/sign-out", SIGN_OUT, data=EMPTY),
     Route("auth.sign_out_everywhere", "POST", "/auth/sign-out-everywhere", SIGN_OUT, data=EMPTY),

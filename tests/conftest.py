@@ -1,11 +1,13 @@
 """Test fixtures: a schema built by the migrations, one rolled-back transaction per test.
 
 The backend comes from TEST_DATABASE_URL: a SQLite file by default, PostgreSQL when set (the
-Makefile runs the suite once on each).
+Makefile runs the suite once on each). Under pytest-xdist each worker runs on its own database
+(tests/_databases.py): a SQLite file of its own, or ``<database>_gw0`` … on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -24,10 +26,14 @@ from coordapp import create_app
 from coordapp.auth import service as auth_service
 from coordapp.extensions import db
 from coordapp.reference.service import seed_reference_data
+from tests._databases import create_database, drop_database, sibling_url, xdist_worker
 from tests._transactional import TransactionalSession
 
 PASSWORD = "correct-horse-battery"
 ROLES = ("admin", "manager", "viewer")
+
+
+_WORKER_DATABASE = pytest.StashKey[str]()
 
 
 def _database_url(tmp_dir: Path) -> str:
@@ -36,7 +42,33 @@ def _database_url(tmp_dir: Path) -> str:
 
 def pytest_report_header(config: pytest.Config) -> str:
     url = os.environ.get("TEST_DATABASE_URL") or "sqlite (temporary file)"
+    if url.startswith("postgresql") and getattr(config.option, "numprocesses", None):
+        url += " (each xdist worker on <database>_gw0, _gw1 …)"
     return f"coordapp test database: {url}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """An xdist worker on PostgreSQL runs on ``<database>_<worker>``, created here if missing.
+
+    TEST_DATABASE_URL is pointed at it for the whole process, so every test, scratch database
+    and child process of this worker sees the worker's own database."""
+    url = os.environ.get("TEST_DATABASE_URL") or ""
+    worker = xdist_worker()
+    if not (worker and url.startswith("postgresql")):
+        return
+    own = sibling_url(url, worker)
+    os.environ["TEST_DATABASE_URL"] = own
+    try:
+        create_database(own, replace=False)
+    except sa.exc.OperationalError:
+        return  # the server is unreachable: the database_url fixture says so
+    config.stash[_WORKER_DATABASE] = own
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_WORKER_DATABASE, None)
+    if own is not None:
+        drop_database(own)
 
 
 def _assert_reachable(url: str) -> None:
@@ -52,7 +84,8 @@ def _assert_reachable(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="coordapp-test-") as tmp:
+    prefix = f"coordapp-test-{xdist_worker() or 'main'}-"
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         url = _database_url(Path(tmp))
         if url.startswith("postgresql"):
             _assert_reachable(url)
@@ -60,11 +93,22 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
-    """The app on a schema built by the migrations, with reference data; dropped at the end."""
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app on a schema built by the migrations, with reference data; dropped at the end.
+
+    Its instance folder (uploads waiting to be applied, import progress) is a temporary one of
+    this process, not the checkout's instance/ of `make run`; and it shares nothing through a
+    Redis of the environment's REDIS_URL (sign-in counts of other xdist workers): the Redis
+    tests bring their own database and key prefixes."""
     app = create_app(
-        {"COORDAPP_ENV": "testing", "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False}
+        {
+            "COORDAPP_ENV": "testing",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+        }
     )
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with app.app_context():
         # A previous run that was killed may have left tables behind on PostgreSQL.
         db.drop_all()
@@ -84,11 +128,33 @@ def app(database_url: str) -> Iterator[Flask]:
 def fresh_report_cache() -> Iterator[None]:
     """Each test rolls its transaction back, so data versions repeat between tests: a figure
     cached by one test (home page, dashboards, list filter choices) must not serve the next."""
-    from coordapp.reporting.cache import clear_caches
+    from coordapp.cache import clear_caches
 
     clear_caches()
     yield
     clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def _process_state_restored() -> Iterator[None]:
+    """create_app sets things of the whole process: the "coordapp" logger (level, propagation
+    to the root logger, where caplog listens) and the report cache's Redis. A test that builds
+    an app of its own (production, development) must not leave them so for the tests after it
+    in its process, whichever those are (xdist hands each worker a different sequence)."""
+    from coordapp.cache import report_cache
+
+    logger = logging.getLogger("coordapp")
+    level, propagate, handlers, redis = (
+        logger.level,
+        logger.propagate,
+        list(logger.handlers),
+        report_cache.redis,
+    )
+    yield
+    logger.setLevel(level)
+    logger.propagate = propagate
+    logger.handlers[:] = handlers
+    report_cache.redis = redis
 
 
 @pytest.fixture(autouse=True)

@@ -26,9 +26,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.auth import service as auth
+from coordapp.cache import clear_caches
 from coordapp.network.models import ExpansionStage, HotlineMembershipEvent, MembershipStatus
 from coordapp.pillars.models import PillarIndicator, PillarTarget
-from coordapp.reporting.cache import clear_caches
 from coordapp.training import service as training
 from tests import factories
 from tests.access_table import (

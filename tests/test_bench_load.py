@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from bench import load
 from coordapp.auth import service as auth
+from coordapp.cache import clear_caches
 from coordapp.demo.service import load_demo
 from coordapp.partners.models import Organization
-from coordapp.reporting.cache import clear_caches
 
 
 @pytest.fixture

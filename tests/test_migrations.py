@@ -10,30 +10,22 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy.engine import make_url
 
 from coordapp import create_app
 from coordapp.db import Base
 from coordapp.extensions import db
+from tests._databases import scratch_database
 
 
 @pytest.fixture
 def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A second, empty database on the same backend as the suite."""
+    """A second, empty database on the same backend as the suite (``<test database>_migrations``
+    on PostgreSQL)."""
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return
-    name = "coordapp_migration_test"
-    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(database_url, "migrations") as url:
+        yield url
 
 
 def test_upgrade_to_head_matches_the_models_and_downgrade_empties(
@@ -145,7 +137,7 @@ def test_funding_totals_migration_fills_them_from_the_stored_rows(
         seed_reference_data(session)
         assert load_demo(session, today=date(2026, 11, 26)).loaded
         session.commit()
-        downgrade(revision="5d1f0a7b3c92")
+        downgrade(revision="b8e3d51a6c20")
         upgrade()
         read = [
             "SELECT part, year, pillar_id, currency_code, rate_on, native FROM funding_year_totals"

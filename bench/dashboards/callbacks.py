@@ -13,7 +13,7 @@ and ``bench.dashboards.generate``, ``ANALYZE``), then
    each dashboard the way the Dash renderer does (``bench.load.DashPage``: the page callback,
    then each callback with the page's default filters) and then, ``--repeat`` times, for every
    callback of the page: **uncached** = right after a bump of every group's data version
-   (``audit.bump_data_version``, what a write to every table does), **cached** = the same
+   (``data_version.bump_data_version``, what a write to every table does), **cached** = the same
    body again (the keep-alive connection stays on one worker, whose in-process cache answers);
 3. the independent SQL and the naive peer (``naive.py``: filters in SQL, aggregates in pandas)
    are timed in-process with the same filters (today's date, the pages' defaults);
@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from bench import databases, load
 from bench.dashboards import independent, naive
 from bench.dashboards.generate import load_database, release_database
-from coordapp.audit.service import bump_data_version
+from coordapp.data_version import bump_data_version
 from coordapp.reporting import activity as activity_report
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"

@@ -38,6 +38,7 @@ from bench.generate import (
     rebuild_funding_totals,
 )
 from coordapp.audit import service as audit
+from coordapp.data_version import bump_data_version
 from coordapp.funding.models import FundingAllocation, FundingCommitment
 from coordapp.network.models import COVERING_STATUSES, Hotline, HotlineMembershipEvent
 from coordapp.partners.models import (
@@ -47,8 +48,9 @@ from coordapp.partners.models import (
     PartnershipType,
     partnership_pillars,
 )
-from coordapp.pillars.models import Pillar, PillarIndicator, PillarTarget
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.reference.models import MetricDefinition, Pillar
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -193,14 +195,20 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
         rows["training_events"] = _insert(session, t_event, events)
         rows["training_participations"] = _insert(session, t_particip, participations)
 
-        # Quarterly statistics of the hotlines that were members at some point.
+        # Quarterly statistics of the hotlines that were members at some point (and have no
+        # figures yet: on top of the demo network, whose hotlines report their own).
         metrics = list(
             session.execute(sa.select(MetricDefinition.id, MetricDefinition.unit)).tuples()
         )
         members = list(
             session.scalars(
                 sa.select(HotlineMembershipEvent.hotline_id)
-                .where(HotlineMembershipEvent.status.in_([s.value for s in COVERING_STATUSES]))
+                .where(
+                    HotlineMembershipEvent.status.in_([s.value for s in COVERING_STATUSES]),
+                    HotlineMembershipEvent.hotline_id.not_in(
+                        sa.select(HotlineStatistic.hotline_id)
+                    ),
+                )
                 .distinct()
                 .order_by(HotlineMembershipEvent.hotline_id)
             )
@@ -259,7 +267,7 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
         rows["pillar_targets"] = _insert(session, t_target, targets)
 
     _fix_sequences(session, (t_part, t_alloc, t_event, t_particip, t_stat, t_target))
-    audit.bump_data_version(session)  # Core inserts bypass the flush that normally does it
+    bump_data_version(session)  # Core inserts bypass the flush that normally does it
     return rows
 
 

@@ -1,7 +1,7 @@
 """Independent hand-written SQL for the dashboards' figures, and a whole-result comparison.
 
 Each figure's rule is written here again as plain PostgreSQL from its description (docstrings of
-``coordapp.reporting``, ``coordapp.funding.conversion``, ``coordapp.partners.service``),
+``coordapp.reporting``, ``coordapp.funding.conversion``, ``coordapp.partners.agreements``),
 not from the service's SQLAlchemy. ``compare(session, params)`` runs both and returns every
 difference (row by row; money to the cent), ``[]`` when they agree. PostgreSQL only: the
 statements use ``LATERAL``, ``string_agg`` and ``DISTINCT ON``.

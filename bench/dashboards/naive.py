@@ -289,7 +289,7 @@ def partnerships(session: Session, *, on: date) -> dict[str, Any]:
     rows["notice"] = notice
 
     def state(status: str, start: Any, end: Any) -> str:
-        """The status on ``on``, as coordapp.partners.service.state_on derives it."""
+        """The status on ``on``, as coordapp.partners.agreements.state_on derives it."""
         started = not isinstance(start, date) or start <= on
         ends = end if isinstance(end, date) else None
         running = (status == "active" and ends is None) or (

@@ -9,7 +9,7 @@ then for every measure (the service function one callback calls, with that page'
 filters):
 
 * cold: the service function itself (nothing cached);
-* warm: the same through ``coordapp.reporting.cache`` (what a callback does): after one call,
+* warm: the same through ``coordapp.cache`` (what a callback does): after one call,
   the cost is the data-version read and a dictionary look-up;
 * raw SQL: the very statements the service sends, captured and replayed on a raw DBAPI cursor
   (``fetchall``) — the database's share of the work, without SQLAlchemy or Python;
@@ -44,6 +44,7 @@ from bench import databases
 from bench.dashboards import naive
 from bench.dashboards.generate import load_database, release_database
 from bench.run import _sqlite_version
+from coordapp.cache import ReportCache
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import growth as growth_report
@@ -51,7 +52,6 @@ from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
-from coordapp.reporting.cache import ReportCache
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 ON = date(2025, 12, 31)  # the generated data ends in 2025

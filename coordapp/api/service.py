@@ -24,8 +24,11 @@ from coordapp.errors import ValidationError
 from coordapp.funding import conversion
 from coordapp.funding import service as funding
 from coordapp.listing import ListParams, ListSpec, run_list
-from coordapp.network import service as network
-from coordapp.partners import service as partners
+from coordapp.network import coverage as network_coverage
+from coordapp.network import expansion, hotlines
+from coordapp.network import lists as network_lists
+from coordapp.partners import agreements, contacts, organizations, partnerships
+from coordapp.partners import lists as partners_lists
 from coordapp.partners.models import Partnership
 from coordapp.pillars import service as pillars
 from coordapp.reporting import disclosed
@@ -51,16 +54,21 @@ class ApiResource:
 
 RESOURCES: tuple[ApiResource, ...] = (
     ApiResource(
-        "organizations", "organization", partners.ORGANIZATION_LIST, partners.get_organization
+        "organizations",
+        "organization",
+        partners_lists.ORGANIZATION_LIST,
+        organizations.get_organization,
     ),
-    ApiResource("contacts", "contact", partners.CONTACT_LIST, partners.get_contact),
-    ApiResource("partnerships", "partnership", partners.PARTNERSHIP_LIST, partners.get_partnership),
-    ApiResource("hotlines", "hotline", network.HOTLINE_LIST, network.get_hotline),
+    ApiResource("contacts", "contact", partners_lists.CONTACT_LIST, contacts.get_contact),
+    ApiResource(
+        "partnerships", "partnership", partners_lists.PARTNERSHIP_LIST, partnerships.get_partnership
+    ),
+    ApiResource("hotlines", "hotline", network_lists.HOTLINE_LIST, hotlines.get_hotline),
     ApiResource(
         "expansion-targets",
         "expansion target",
-        network.EXPANSION_LIST,
-        network.get_expansion_target,
+        network_lists.EXPANSION_LIST,
+        expansion.get_expansion_target,
     ),
     ApiResource(
         "funding-commitments", "funding commitment", funding.COMMITMENT_LIST, funding.get_commitment
@@ -122,7 +130,7 @@ def serialize(obj: Any, *, viewer_can_see_exact: bool) -> dict[str, Any]:
         data["pillar_ids"] = [p.id for p in obj.pillars]
     if isinstance(obj, Partnership):
         # ``status`` is what was recorded; this is it read against the dates (e.g. "expired").
-        data["status_today"] = partners.state_on(obj, date.today()).value
+        data["status_today"] = agreements.state_on(obj, date.today()).value
     if "participations" in mapper.relationships:
         counts = training.shown_counts(
             obj.participations, viewer_can_see_exact=viewer_can_see_exact
@@ -190,8 +198,8 @@ def parse_year(field: str, value: str | None, *, default: int) -> int:
 def coverage(session: Session, *, on: date) -> dict[str, Any]:
     return {
         "as_of": on.isoformat(),
-        "summary": jsonable(network.coverage_summary(session, on=on)),
-        "countries": jsonable(network.coverage_as_of(session, on=on)),
+        "summary": jsonable(network_coverage.coverage_summary(session, on=on)),
+        "countries": jsonable(network_coverage.coverage_as_of(session, on=on)),
     }
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
+from flask.views import MethodView
 from werkzeug.exceptions import HTTPException
 
 from coordapp import disclosure, validation
@@ -26,7 +27,7 @@ from coordapp.extensions import csrf, current_session
 from coordapp.funding import checks
 from coordapp.funding import service as funding
 from coordapp.funding.views import add_rate_url, reporting_currency
-from coordapp.partners import service as partners
+from coordapp.partners import partnerships
 from coordapp.stats import service as stats
 from coordapp.training import service as training
 from coordapp.validation import MAX_RECORD_ID
@@ -143,32 +144,76 @@ def _form(data: Mapping[str, Any], *, lists: frozenset[str] = frozenset()) -> di
 # --- reads ---------------------------------------------------------------------------------------
 
 
-def _register_reads(resource: service.ApiResource) -> None:
-    def list_view() -> Any:
-        return jsonify(
-            service.list_page(
-                current_session(),
-                resource=resource,
-                args=request.args,
-                viewer_can_see_exact=_exact(),
-            )
-        )
+class _Read(MethodView):
+    """A read of one record type (``resource``, named by the first part of the URL)."""
 
-    def detail_view(record_id: int) -> Any:
-        obj = resource.get(current_session(), record_id)
+    init_every_request = False
+
+    def __init__(self, resource: service.ApiResource) -> None:
+        self.resource = resource
+
+    @classmethod
+    def describe(cls, rule: str, resource: service.ApiResource) -> None:
+        raise NotImplementedError
+
+
+class ApiList(_Read):
+    """One page of a record type's list: search, filters, sort and pages as on its HTML list."""
+
+    def get(self) -> Any:
+        page = service.list_page(
+            current_session(),
+            resource=self.resource,
+            args=request.args,
+            viewer_can_see_exact=_exact(),
+        )
+        return jsonify(page)
+
+    @classmethod
+    def describe(cls, rule: str, resource: service.ApiResource) -> None:
+        operation(rule, "get", list_of=resource)
+
+
+class ApiDetail(_Read):
+    """One record."""
+
+    def get(self, record_id: int) -> Any:
+        obj = self.resource.get(current_session(), record_id)
         return jsonify(service.serialize(obj, viewer_can_see_exact=_exact()))
 
-    endpoint = resource.slug.replace("-", "_")
-    bp.add_url_rule(f"/{resource.slug}", f"{endpoint}_list", list_view, methods=["GET"])
-    bp.add_url_rule(
-        f"/{resource.slug}/<id:record_id>", f"{endpoint}_detail", detail_view, methods=["GET"]
-    )
-    operation(f"/{resource.slug}", "get", list_of=resource)
-    operation(f"/{resource.slug}/{{record_id}}", "get", one_of=resource)
+    @classmethod
+    def describe(cls, rule: str, resource: service.ApiResource) -> None:
+        operation(rule.replace("<id:record_id>", "{record_id}"), "get", one_of=resource)
 
 
-for _resource in service.RESOURCES:
-    _register_reads(_resource)
+def _add_read(rule: str, page: type[_Read], endpoint: str) -> None:
+    resource = service.BY_SLUG[rule.split("/")[1]]
+    bp.add_url_rule(rule, view_func=page.as_view(endpoint, resource))
+    page.describe(rule, resource)
+
+
+_add_read("/organizations", ApiList, "organizations_list")
+_add_read("/organizations/<id:record_id>", ApiDetail, "organizations_detail")
+_add_read("/contacts", ApiList, "contacts_list")
+_add_read("/contacts/<id:record_id>", ApiDetail, "contacts_detail")
+_add_read("/partnerships", ApiList, "partnerships_list")
+_add_read("/partnerships/<id:record_id>", ApiDetail, "partnerships_detail")
+_add_read("/hotlines", ApiList, "hotlines_list")
+_add_read("/hotlines/<id:record_id>", ApiDetail, "hotlines_detail")
+_add_read("/expansion-targets", ApiList, "expansion_targets_list")
+_add_read("/expansion-targets/<id:record_id>", ApiDetail, "expansion_targets_detail")
+_add_read("/funding-commitments", ApiList, "funding_commitments_list")
+_add_read("/funding-commitments/<id:record_id>", ApiDetail, "funding_commitments_detail")
+_add_read("/funding-receipts", ApiList, "funding_receipts_list")
+_add_read("/funding-receipts/<id:record_id>", ApiDetail, "funding_receipts_detail")
+_add_read("/exchange-rates", ApiList, "exchange_rates_list")
+_add_read("/exchange-rates/<id:record_id>", ApiDetail, "exchange_rates_detail")
+_add_read("/trainings", ApiList, "trainings_list")
+_add_read("/trainings/<id:record_id>", ApiDetail, "trainings_detail")
+_add_read("/hotline-statistics", ApiList, "hotline_statistics_list")
+_add_read("/hotline-statistics/<id:record_id>", ApiDetail, "hotline_statistics_detail")
+_add_read("/pillar-targets", ApiList, "pillar_targets_list")
+_add_read("/pillar-targets/<id:record_id>", ApiDetail, "pillar_targets_detail")
 
 
 @bp.get("/coverage")
@@ -230,7 +275,7 @@ operation(
 def partnership_create() -> Any:
     _require_manager()
     data = _form(_body(), lists=frozenset({"pillars"}))
-    obj = partners.create_partnership(current_session(), data=data)
+    obj = partnerships.create_partnership(current_session(), data=data)
     return jsonify(service.serialize(obj, viewer_can_see_exact=_exact())), 201
 
 
@@ -254,13 +299,13 @@ def _partnership_data(obj: Any) -> dict[str, Any]:
 def partnership_update(record_id: int) -> Any:
     _require_manager()
     session = current_session()
-    obj = partners.get_partnership(session, record_id)
+    obj = partnerships.get_partnership(session, record_id)
     body = _body()
     version = body.pop("version", None)
     if isinstance(version, bool) or not isinstance(version, int):
         raise ValidationError("version", "Send the record's version (an integer) you last read.")
     data = {**_partnership_data(obj), **_form(body, lists=frozenset({"pillars"}))}
-    obj = partners.update_partnership(session, obj=obj, data=data, expected_version=version)
+    obj = partnerships.update_partnership(session, obj=obj, data=data, expected_version=version)
     return jsonify(service.serialize(obj, viewer_can_see_exact=_exact()))
 
 

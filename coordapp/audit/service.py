@@ -2,7 +2,9 @@
 
 The actor travels on the session (``session.info``): the request sets the signed-in user,
 a CLI command sets its own label. Bulk loaders (seed, demo, bench) switch per-row events off
-and write one summary event instead.
+and write one summary event instead (``bulk_load``); personal-data erasure writes one "erase"
+event and redacts the record's earlier ones (``erasing``). Each flush also moves the data
+version on (``coordapp.data_version``).
 """
 
 from __future__ import annotations
@@ -11,26 +13,24 @@ import contextlib
 import datetime as dt
 import enum
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from coordapp.audit.models import DATA_GROUPS, AuditEvent, DataVersion
-from coordapp.db import Audited, Base, primary_key_attributes, utcnow
+from coordapp.audit.models import AuditEvent
+from coordapp.data_version import bump_data_version, table_group, written_groups
+from coordapp.db import Audited, NewRow, primary_key_attributes, utcnow
 from coordapp.listing import Column, Filter, ListSpec
 
 # Core inserts on the table: safe inside a flush, unlike adding ORM objects.
 _AUDIT_TABLE: sa.Table = AuditEvent.__table__  # type: ignore[assignment]
-_DATA_VERSION_TABLE: sa.Table = DataVersion.__table__  # type: ignore[assignment]
 _ACTOR_ID = "audit_actor_id"
 _ACTOR_LABEL = "audit_actor_label"
-_BULK = "audit_bulk"
-_SERIALIZED = "audit_writers_serialized"
+_ROW_EVENTS_OFF = "audit_row_events_off"  # bulk loads and erasures
 _DEFERRED = "audit_deferred"  # {"summary": str, "rows": [...], "bump": bool} during an import
 
 
@@ -40,26 +40,59 @@ def set_actor(session: Session, *, actor_id: int | None, label: str) -> None:
 
 
 @contextlib.contextmanager
-def bulk_load(session: Session) -> Iterator[None]:
-    """Suspend per-row audit events (seed/demo/bench loads record one summary instead)."""
-    previous = session.info.get(_BULK, False)
-    session.info[_BULK] = True
+def _row_events_off(session: Session) -> Iterator[None]:
+    previous = session.info.get(_ROW_EVENTS_OFF, False)
+    session.info[_ROW_EVENTS_OFF] = True
     try:
         yield
     finally:
-        session.info[_BULK] = previous
+        session.info[_ROW_EVENTS_OFF] = previous
 
 
 @contextlib.contextmanager
-def deferred(session: Session, *, summary: str) -> Iterator[None]:
+def bulk_load(session: Session) -> Iterator[None]:
+    """Seed, demo and bench loads: flushes inside write no per-row events (the loader records
+    one summary event instead). The data version still moves on."""
+    with _row_events_off(session):
+        yield
+
+
+@contextlib.contextmanager
+def erasing(
+    session: Session, *, entity_type: str, entity_id: object, fields: frozenset[str]
+) -> Iterator[None]:
+    """Personal-data erasure of ``fields`` of one record, written inside the block.
+
+    The flushes inside write no field-level event: it would copy the values being erased into
+    the audit. On leaving, the block is flushed and the values of ``fields`` in the record's
+    earlier events become ``ERASED`` (``redact_fields``). The caller then records the one
+    "erase" event, which names no old value.
+    """
+    with _row_events_off(session):
+        yield
+        session.flush()
+    redact_fields(session, entity_type=entity_type, entity_id=entity_id, fields=fields)
+
+
+@contextlib.contextmanager
+def deferred(session: Session, *, summary: str, events: bool = True) -> Iterator[None]:
     """Keep per-row audit events (each labelled with ``summary``) and the data-version bump in
     memory until ``write_deferred``; leaving the block without writing them drops them.
+    ``events=False``: work that is rolled back whatever happens (an import's dry run) has no
+    events to keep, and none are even made.
 
     A large import flushes once per row: one audit insert and one version update per flush would
-    double its statements. Here they become one multi-row insert and one update at the end.
+    double its statements. Here they become a multi-row insert per batch of rows
+    (``write_deferred_events``) and one update at the end.
     """
     previous = session.info.get(_DEFERRED)
-    session.info[_DEFERRED] = {"summary": summary, "rows": [], "bump": False, "groups": set()}
+    session.info[_DEFERRED] = {
+        "summary": summary,
+        "rows": [],
+        "bump": False,
+        "groups": set(),
+        "events": events,
+    }
     try:
         yield
     finally:
@@ -71,6 +104,20 @@ def write_deferred(session: Session) -> int:
     state = session.info.get(_DEFERRED)
     if not state:
         return 0
+    written = write_deferred_events(session)
+    if state["bump"]:
+        state["bump"] = False
+        bump_data_version(session, state["groups"])
+        state["groups"] = set()
+    return written
+
+
+def write_deferred_events(session: Session) -> int:
+    """Write the audit events ``deferred`` kept so far, not the data-version bump: an import
+    writes a batch of rows' events after each batch, instead of holding them all."""
+    state = session.info.get(_DEFERRED)
+    if not state:
+        return 0
     rows, state["rows"] = state["rows"], []
     for row in rows:
         # Named by its record: the id it was given when its batch was flushed.
@@ -79,10 +126,6 @@ def write_deferred(session: Session) -> int:
             row["entity_id"] = _entity_id(entity)
     if rows:
         session.execute(sa.insert(_AUDIT_TABLE), rows)
-    if state["bump"]:
-        state["bump"] = False
-        bump_data_version(session, state["groups"])
-        state["groups"] = set()
     return len(rows)
 
 
@@ -101,7 +144,10 @@ def record(
     ``entity`` names the record itself instead of ``entity_id``: within ``deferred`` it may not
     have its id yet (an import flushes a batch of rows at a time).
     """
-    if entity is not None and session.info.get(_DEFERRED) is None:
+    state = session.info.get(_DEFERRED)
+    if state is not None and not state["events"]:
+        return
+    if entity is not None and state is None:
         entity_id = _entity_id(entity)
     values: dict[str, Any] = {
         "occurred_at": utcnow(),
@@ -113,7 +159,6 @@ def record(
         "changes": changes,
         "summary": summary,
     }
-    state = session.info.get(_DEFERRED)
     if state is not None:
         values["summary"] = summary or state["summary"]
         if entity is not None:
@@ -151,6 +196,8 @@ def _json_value(value: Any) -> Any:
 
 
 def _entity_id(obj: Any, state: Any = None) -> str | None:
+    if isinstance(obj, NewRow):
+        return None if obj.id is None else str(obj.id)
     state = state if state is not None else inspect(obj)
     values = state.dict
     key = [
@@ -169,18 +216,26 @@ def _audited_attributes(mapper: Any) -> tuple[str, ...]:
     return tuple(attr.key for attr in mapper.column_attrs if attr.key not in excluded)
 
 
+def _inserted(mapper: Any, value_of: Callable[[str], Any]) -> dict[str, list[Any]]:
+    """The changes of an inserted record: every audited value that is not None, as new."""
+    changes: dict[str, list[Any]] = {}
+    for key in _audited_attributes(mapper):
+        value = value_of(key)
+        if value is not None:
+            changes[key] = [None, _json_value(value)]
+    return changes
+
+
 def _column_changes(obj: Any, *, mode: str, state: Any = None) -> dict[str, list[Any]]:
     state = state if state is not None else inspect(obj)
-    changes: dict[str, list[Any]] = {}
     if mode == "insert":
         # Just inserted: every value is new, no history to compare (the unit of work's dict
         # holds it, unless the database gave it and it was expired).
         values = state.dict
-        for key in _audited_attributes(state.mapper):
-            value = values[key] if key in values else getattr(obj, key)
-            if value is not None:
-                changes[key] = [None, _json_value(value)]
-        return changes
+        return _inserted(
+            state.mapper, lambda key: values[key] if key in values else getattr(obj, key)
+        )
+    changes: dict[str, list[Any]] = {}
     for key in _audited_attributes(state.mapper):
         hist = state.attrs[key].history
         if mode == "delete":
@@ -195,82 +250,90 @@ def _column_changes(obj: Any, *, mode: str, state: Any = None) -> dict[str, list
     return changes
 
 
-def data_version(session: Session) -> int:
-    """The counter every data-changing flush increments (0 before any write)."""
-    return session.scalar(sa.select(DataVersion.version).where(DataVersion.id == 1)) or 0
+def insert_rows(session: Session, rows: Sequence[NewRow]) -> None:
+    """Write ``rows`` (their ids given) with one multi-row INSERT per table, parents first, and
+    what a flush of the same records writes besides: a "create" event per audited record, with
+    the same changes, and the data-version bump (kept for the end within ``deferred``).
 
-
-def data_versions(session: Session) -> dict[str, int]:
-    """Per group of tables (``DATA_GROUPS``), the data version of its last write."""
-    row = session.execute(
-        sa.select(*(_DATA_VERSION_TABLE.c[f"{g}_version"] for g in DATA_GROUPS)).where(
-            _DATA_VERSION_TABLE.c.id == 1
-        )
-    ).one_or_none()
-    return dict(zip(DATA_GROUPS, row or (0,) * len(DATA_GROUPS), strict=True))
-
-
-@lru_cache(maxsize=1)
-def table_groups() -> dict[str, str]:
-    """Every table's group (``DATA_GROUPS``)."""
-    import coordapp.models  # noqa: F401  (every model registered)
-
-    groups: dict[str, str] = {}
-    for mapper in Base.registry.mappers:
-        package = mapper.class_.__module__.split(".")
-        group = package[1] if len(package) > 2 and package[1] in DATA_GROUPS else "other"
-        for table in mapper.tables:
-            groups[table.name] = group
-        for relationship in mapper.relationships:
-            # A link table written through a collection: the owner's flush bumps its group.
-            if isinstance(relationship.secondary, sa.Table):
-                groups.setdefault(relationship.secondary.name, group)
-    return groups
-
-
-def table_group(table_name: str) -> str:
-    """The group whose data version a write to ``table_name`` moves on."""
-    return table_groups().get(table_name, "other")
-
-
-def bump_data_version(
-    session: Session | sa.Connection, groups: Iterable[str] | None = None
-) -> None:
-    """Move the data version on, and that of ``groups`` (None: every group); for writers that
-    bypass the ORM (bulk Core inserts)."""
-    new = _DATA_VERSION_TABLE.c.version + 1
-    touched = DATA_GROUPS if groups is None else sorted(set(groups))
-    session.execute(
-        sa.update(_DATA_VERSION_TABLE)
-        .where(_DATA_VERSION_TABLE.c.id == 1)
-        .values(version=new, **{f"{g}_version": new for g in touched})
-    )
-
-
-def _written_groups(objects: Iterable[Any]) -> set[str]:
-    return {table_group(t.name) for o in objects for t in inspect(o).mapper.tables}
-
-
-def serialize_writers(session: Session) -> None:
-    """Wait for every other writing transaction to finish, and hold them off until we commit.
-
-    For check-then-write rules the database cannot enforce (a name unique regardless of case):
-    without this, two transactions can both find the name free and both insert it. It takes
-    the row lock every data-changing flush takes anyway (the data-version counter), only
-    earlier, so it cannot deadlock with other writers. SQLite serializes writers by itself.
+    For an import's new records (``coordapp.batching.Batch``): no objects, no unit of work.
+    Every column is written, with its default where the row gives no value, as the unit of
+    work does.
     """
-    transaction = session.get_transaction()
-    if transaction is not None and session.info.get(_SERIALIZED) is transaction:
-        return  # taken already in this transaction, outside any savepoint: still held
-    session.execute(
-        sa.select(_DATA_VERSION_TABLE.c.version)
-        .where(_DATA_VERSION_TABLE.c.id == 1)
-        .with_for_update()
+    if not rows:
+        return
+    state = session.info.get(_DEFERRED)
+    now = utcnow()
+    actor_id = session.info.get(_ACTOR_ID)
+    actor_label = session.info.get(_ACTOR_LABEL) or "system"
+    audited = not session.info.get(_ROW_EVENTS_OFF) and (state is None or state["events"])
+    by_table: dict[sa.Table, list[dict[str, Any]]] = {}
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        mapper = inspect(row.model)
+        values = _row_values(mapper, row)
+        table, columns = _insert_columns(mapper)
+        by_table.setdefault(table, []).append({column: values[key] for key, column in columns})
+        if audited and issubclass(row.model, Audited):
+            events.append(
+                {
+                    "occurred_at": now,
+                    "actor_id": actor_id,
+                    "actor_label": actor_label,
+                    "action": "create",
+                    "entity_type": table.name,
+                    "entity_id": str(row.id),
+                    "changes": _inserted(mapper, values.__getitem__),
+                    "summary": state["summary"] if state is not None else None,
+                }
+            )
+    for table, parameters in by_table.items():
+        session.execute(sa.insert(table), parameters)
+    groups = {table_group(table.name) for table in by_table}
+    if state is not None:
+        state["bump"] = True
+        state["groups"] |= groups
+        state["rows"].extend(events)
+        return
+    bump_data_version(session, groups)
+    if events:
+        session.execute(sa.insert(_AUDIT_TABLE), events)
+
+
+def _row_values(mapper: Any, row: NewRow) -> dict[str, Any]:
+    """Every column attribute's value as the unit of work would insert it: the row's own (a
+    ``NewRow`` standing for its id), its id, or the column's default."""
+    given = row.values
+    values: dict[str, Any] = {}
+    for key, make_default, default in _column_defaults(mapper):
+        if key in given:
+            value = given[key]
+            values[key] = value.id if isinstance(value, NewRow) else value
+        else:
+            values[key] = make_default() if make_default is not None else default
+    values[primary_key_attributes(mapper)[0]] = row.id
+    return values
+
+
+@functools.cache
+def _column_defaults(mapper: Any) -> tuple[tuple[str, Callable[[], Any] | None, Any], ...]:
+    """(attribute, the function giving its column's default or None, the default value) per
+    column (``utcnow`` for timestamps, 1 for a version, None for most)."""
+    found: list[tuple[str, Callable[[], Any] | None, Any]] = []
+    for attribute in mapper.column_attrs:
+        default = attribute.columns[0].default
+        if default is not None and default.is_callable:
+            found.append((attribute.key, functools.partial(default.arg, None), None))
+        else:
+            found.append((attribute.key, None, default.arg if default is not None else None))
+    return tuple(found)
+
+
+@functools.cache
+def _insert_columns(mapper: Any) -> tuple[sa.Table, tuple[tuple[str, str], ...]]:
+    """The table of a mapped class and (attribute, column key) for each of its columns."""
+    return mapper.local_table, tuple(
+        (attribute.key, attribute.columns[0].key) for attribute in mapper.column_attrs
     )
-    # A lock taken inside a savepoint is released if the savepoint rolls back; one taken
-    # outside any is held until the transaction ends, so later calls need not ask again.
-    if session.get_nested_transaction() is None:
-        session.info[_SERIALIZED] = transaction
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:
@@ -281,13 +344,13 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         *(o for o in session.dirty if session.is_modified(o)),
     ]
     if changed:
-        groups = _written_groups(changed)
+        groups = written_groups(changed)
         if state is not None:
             state["bump"] = True
             state["groups"] |= groups
         else:
             bump_data_version(session, groups)
-    if session.info.get(_BULK):
+    if session.info.get(_ROW_EVENTS_OFF) or (state is not None and not state["events"]):
         return
     rows: list[dict[str, Any]] = []
     now = utcnow()

@@ -10,29 +10,37 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coordapp import memo, validation
+from coordapp import batching, validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import ApiToken, Role, User
 from coordapp.auth.passwords import check_password_policy
+from coordapp.batching import Batch
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, Forbidden, NotFound, ValidationError
+from coordapp.hooks import Hook
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.records import service as records
 
 # A hash to compare against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-# Werkzeug's scrypt by default. The test configuration picks a cheap method so that hundreds of
-# sign-ins don't dominate the suite; create_app sets it from PASSWORD_HASH_METHOD.
-password_hash_method = "scrypt"  # noqa: S105  (a method name, not a password)
+# Werkzeug's scrypt unless the app's PASSWORD_HASH_METHOD names another: the test configuration
+# picks a cheap method so that hundreds of sign-ins don't dominate the suite. Read from the app
+# in use, never kept in a global, so that one app with its own setting (a production app built
+# by a test) does not change the hashes of another in the same process.
+DEFAULT_PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105  (a method name, not a password)
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=password_hash_method)
+    method = DEFAULT_PASSWORD_HASH_METHOD
+    if has_app_context():
+        method = current_app.config.get("PASSWORD_HASH_METHOD") or method
+    return generate_password_hash(password, method=method)
 
 
 def normalise_email(email: str) -> str:
@@ -58,12 +66,12 @@ def _parse_role(role: str | Role) -> Role:
         raise ValidationError("role", f"Unknown role {role!r}; choose one of {choices}.") from exc
 
 
-def get_by_email(session: Session, email: str) -> User | None:
+def get_by_email(session: Session, email: str, *, batch: Batch | None = None) -> User | None:
     if "\x00" in email:  # never in an address; PostgreSQL refuses it even as a parameter
         return None
     key = email_key(email)
-    return memo.remembered(
-        session,
+    return batching.remembered(
+        batch,
         "user",
         key,
         lambda: session.scalar(sa.select(User).where(User.email == key)),
@@ -363,18 +371,16 @@ def _iso(value: Any) -> str | None:
     return str(value.isoformat(timespec="seconds") if hasattr(value, "hour") else value.isoformat())
 
 
+# What the domains above auth hold about a user (e.g. the agreements they own): each registered
+# function returns {section name: JSON-ready rows} for ``export_user``.
+user_export: Hook[[Session, User], dict[str, Any]] = Hook("user_export")
+
+
 def export_user(session: Session, *, user: User) -> dict[str, Any]:
     """Everything coordapp stores about one user, as JSON-ready values (never the password
     hash or token hashes). The export itself is recorded in the audit trail."""
-    from coordapp.partners.models import Partnership
-
     tokens = session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
-    )
-    owned = session.execute(
-        sa.select(Partnership.id, Partnership.title)
-        .where(Partnership.owner_id == user.id)
-        .order_by(Partnership.id)
     )
     data: dict[str, Any] = {
         "subject": {"type": "user", "id": user.id},
@@ -397,7 +403,6 @@ def export_user(session: Session, *, user: User) -> dict[str, Any]:
             }
             for t in tokens
         ],
-        "partnerships_owned": [{"id": pid, "title": title} for pid, title in owned],
         "history": [
             {
                 "occurred_at": _iso(e.occurred_at),
@@ -419,6 +424,8 @@ def export_user(session: Session, *, user: User) -> dict[str, Any]:
             for e in audit.events_by_actor(session, actor_id=user.id)
         ],
     }
+    for section in user_export.run(session, user):
+        data.update(section)
     audit.record(
         session,
         action="export",
@@ -451,21 +458,16 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
         "full_name": f"Erased user #{user.id}",
         "email": erased_email(user.id),
     }
-    with audit.bulk_load(session):
+    with audit.erasing(
+        session, entity_type=User.__tablename__, entity_id=user.id, fields=USER_PERSONAL_FIELDS
+    ):
         changed = records.apply_changes(user, values)
         user.active = False
         user.password_hash = UNUSABLE_PASSWORD_HASH
         for token in user.tokens:
             if token.revoked_at is None:
                 token.revoked_at = now
-        session.flush()
     end_all_sessions(session, user=user)
-    audit.redact_fields(
-        session,
-        entity_type=User.__tablename__,
-        entity_id=user.id,
-        fields=USER_PERSONAL_FIELDS,
-    )
     audit.relabel_actor(session, actor_id=user.id, label=f"erased-{user.id}")
     audit.record(
         session,

@@ -41,8 +41,8 @@ from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role, require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session, login_manager
-from coordapp.records import service as records
-from coordapp.records.views import Resource, attach_error, register_resource
+from coordapp.records import pages
+from coordapp.records.views import Resource, attach_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -234,7 +234,14 @@ USERS = Resource(
     archivable=False,
     write_role=Role.ADMIN,
 )
-register_resource(bp, USERS)
+pages.register(
+    bp,
+    USERS,
+    ("/users/", pages.List, "users_list"),
+    ("/users/<id:record_id>", pages.Detail, "users_detail"),
+    ("/users/new", pages.New, "users_new"),
+    ("/users/<id:record_id>/edit", pages.Edit, "users_edit"),
+)
 
 
 @bp.before_request
@@ -261,15 +268,7 @@ def _user_page(user_id: int, *, status: int, message: str | None = None, **forms
     session = current_session()
     session.rollback()
     user = service.get_user(session, user_id)
-    return render_template(
-        USERS.detail_template,
-        res=USERS,
-        bp=bp.name,
-        obj=user,
-        history=records.history(session, obj=user),
-        refused=message,
-        **_user_context(user, **forms),
-    ), status
+    return pages.detail_page(USERS, user, status=status, refused=message, **forms)
 
 
 def _user_action(user_id: int, action: Any, done: str) -> Any:

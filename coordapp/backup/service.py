@@ -30,7 +30,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.orm import Session
 
 from coordapp import models  # noqa: F401  (every table known to the metadata)
-from coordapp.audit.models import DATA_GROUPS, DataVersion
+from coordapp.data_version import DATA_VERSION_TABLE, set_data_version
 from coordapp.db import DERIVED, Base
 from coordapp.errors import DomainError
 from coordapp.funding import totals as funding_totals
@@ -40,7 +40,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 BATCH = 1000
 # The cache counter is not data: a restore moves it on so no cached figure outlives the data.
-_DATA_VERSION: sa.Table = DataVersion.__table__  # type: ignore[assignment]
 
 
 class BackupError(DomainError):
@@ -205,7 +204,7 @@ def _non_empty_tables(conn: sa.Connection) -> list[str]:
     return [
         table.name
         for table in tables()
-        if table is not _DATA_VERSION
+        if table is not DATA_VERSION_TABLE
         and conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None
     ]
 
@@ -257,7 +256,7 @@ def restore(conn: sa.Connection, path: Path | str, *, replace: bool = False) -> 
                 f"{' …' if len(occupied) > 5 else ''}). Restore into an empty database, or use "
                 "--replace to delete its data first."
             )
-        previous_version = conn.scalar(sa.select(_DATA_VERSION.c.version)) or 0
+        previous_version = conn.scalar(sa.select(DATA_VERSION_TABLE.c.version)) or 0
         for table in (*derived_tables(), *reversed(tables())):
             conn.execute(table.delete())
         result = RestoreResult(schema_revision=current, replaced=bool(occupied))
@@ -283,14 +282,10 @@ def restore(conn: sa.Connection, path: Path | str, *, replace: bool = False) -> 
     # Derived tables are computed again from the restored rows.
     with Session(bind=conn) as session:
         funding_totals.rebuild(session)
-    dumped_version = conn.scalar(sa.select(_DATA_VERSION.c.version)) or 0
+    dumped_version = conn.scalar(sa.select(DATA_VERSION_TABLE.c.version)) or 0
     restored = max(previous_version, dumped_version) + 1
     # Every group's figures are new: no cached figure may match a version from before.
-    conn.execute(
-        _DATA_VERSION.update().values(
-            version=restored, **{f"{g}_version": restored for g in DATA_GROUPS}
-        )
-    )
+    set_data_version(conn, restored)
     _reset_sequences(conn)
     return result
 

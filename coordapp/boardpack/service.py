@@ -14,14 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.funding import service as funding_service
-from coordapp.network import service as network
+from coordapp.network import coverage as network_coverage
+from coordapp.network import pipeline as network_pipeline
 from coordapp.network.models import (
     ExpansionStage,
     Hotline,
     HotlineMembershipEvent,
     MembershipStatus,
 )
-from coordapp.partners import service as partners
+from coordapp.partners import agreements
 from coordapp.reference.models import Country
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import pillars as pillar_report
@@ -71,8 +72,8 @@ class BoardPack:
     today: date
     measured_on: date  # 31 December of the year, or today in the current year
     previous_on: date  # 31 December of the year before
-    coverage: network.CoverageSummary
-    coverage_before: network.CoverageSummary
+    coverage: network_coverage.CoverageSummary
+    coverage_before: network_coverage.CoverageSummary
     partnerships_in_force: int  # partners.count_in_force on ``measured_on``
     partnerships_in_force_before: int  # ... on ``previous_on``
     new_hotlines: tuple[HotlineEvent, ...]
@@ -210,7 +211,7 @@ def _pipeline(session: Session, *, on: date) -> tuple[PipelineEntry, ...]:
             t.stage_since,
             t.stalled,
         )
-        for t in network.pipeline_targets(session, on=on)
+        for t in network_pipeline.pipeline_targets(session, on=on)
     )
 
 
@@ -225,10 +226,10 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         today=today,
         measured_on=measured_on,
         previous_on=previous_on,
-        coverage=network.coverage_summary(session, on=measured_on),
-        coverage_before=network.coverage_summary(session, on=previous_on),
-        partnerships_in_force=partners.count_in_force(session, on=measured_on),
-        partnerships_in_force_before=partners.count_in_force(session, on=previous_on),
+        coverage=network_coverage.coverage_summary(session, on=measured_on),
+        coverage_before=network_coverage.coverage_summary(session, on=previous_on),
+        partnerships_in_force=agreements.count_in_force(session, on=measured_on),
+        partnerships_in_force_before=agreements.count_in_force(session, on=previous_on),
         new_hotlines=_new_hotlines(session, year=year, on=measured_on),
         lapsed_hotlines=_lapsed_hotlines(session, year=year, on=measured_on),
         funding=funding_report.funding_figures(

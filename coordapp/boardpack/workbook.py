@@ -9,8 +9,8 @@ from typing import Any
 from coordapp.boardpack.service import BoardPack
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS
 from coordapp.labels import label
-from coordapp.network import service as network
-from coordapp.partners import service as partners
+from coordapp.network import coverage
+from coordapp.partners import agreements
 from coordapp.reporting import disclosed
 
 Table = tuple[str, Sequence[str], list[list[Any]]]  # (title, header, rows)
@@ -47,16 +47,16 @@ def tables(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
             ("Member hotlines", "member_hotlines"),
             ("  full", "full_hotlines"),
             ("  provisional", "provisional_hotlines"),
-            (network.COUNTRIES_COVERED_LABEL, "countries_covered"),
+            (coverage.COUNTRIES_COVERED_LABEL, "countries_covered"),
             ("  by full members", "countries_full"),
             ("  by provisional members", "countries_provisional"),
-            (network.TERRITORIES_COVERED_LABEL, "territories_covered"),
+            (coverage.TERRITORIES_COVERED_LABEL, "territories_covered"),
             ("Countries in the pipeline", "countries_in_pipeline"),
         )
     ]
     partnership_rows = [
         [
-            partners.IN_FORCE_LABEL,
+            agreements.IN_FORCE_LABEL,
             pack.partnerships_in_force_before,
             pack.partnerships_in_force,
             pack.partnerships_in_force - pack.partnerships_in_force_before,

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 from coordapp.auth.models import User
 from coordapp.network.models import Hotline, MembershipStatus
 from coordapp.partners.models import Organization, Partnership
-from coordapp.pillars.models import Pillar
-from coordapp.reference.models import Country
-from coordapp.stats.models import MetricDefinition
+from coordapp.reference.models import Country, MetricDefinition, Pillar
 
 SEED = 1999
 CENT = Decimal("0.01")

@@ -33,9 +33,7 @@ from coordapp.demo.people import add_contacts, add_organizations, add_users
 from coordapp.errors import ValidationError
 from coordapp.network.models import Hotline
 from coordapp.partners.models import Organization
-from coordapp.pillars.models import Pillar
-from coordapp.reference.models import Country, Currency
-from coordapp.stats.models import MetricDefinition
+from coordapp.reference.models import Country, Currency, MetricDefinition, Pillar
 
 DEMO_PASSWORD = data.DEMO_PASSWORD
 DEMO_USERS: tuple[tuple[str, str], ...] = tuple((email, role) for email, role, *_ in data.USERS)

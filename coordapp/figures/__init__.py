@@ -32,7 +32,7 @@ FIGURES: tuple[Figure, ...] = (
         "Member hotlines",
         "Unarchived hotlines whose membership status on the date is provisional or full "
         "(the latest membership event on or before it; later lifecycle steps win a tie).",
-        "coordapp.network.service.coverage_summary",
+        "coordapp.network.coverage.coverage_summary",
     ),
     Figure(
         "countries_covered",
@@ -40,20 +40,20 @@ FIGURES: tuple[Figure, ...] = (
         "Sovereign states (UN members and observers, plus Kosovo; countries.is_sovereign) for "
         "which a provisional or full member hotline accepts reports on the date (a coverage "
         "spell covered_from <= date < covered_until).",
-        "coordapp.network.service.coverage_summary",
+        "coordapp.network.coverage.coverage_summary",
     ),
     Figure(
         "territories_covered",
         "Territories covered",
         "Every other ISO 3166-1 entry (dependent territories) covered by the same rule, also "
         "when its sovereign state has no hotline.",
-        "coordapp.network.service.coverage_summary",
+        "coordapp.network.coverage.coverage_summary",
     ),
     Figure(
         "countries_in_pipeline",
         "Countries in the pipeline",
         "Countries not covered on the date with an unarchived expansion target at a stage.",
-        "coordapp.network.service.coverage_summary",
+        "coordapp.network.coverage.coverage_summary",
     ),
     Figure(
         "partnerships_in_force",
@@ -61,7 +61,7 @@ FIGURES: tuple[Figure, ...] = (
         "Unarchived agreements started on or before the date (no start date counts as started) "
         "and either active without an end date, or active, ended or lapsed with an end date on "
         "or after the date (the end date is the last day in force).",
-        "coordapp.partners.service.count_in_force",
+        "coordapp.partners.agreements.count_in_force",
     ),
     Figure(
         "renewals_due",
@@ -69,7 +69,7 @@ FIGURES: tuple[Figure, ...] = (
         "Agreements in force and recorded as active whose renewal date (end date minus the "
         "notice period) is before the date (overdue) or within 90 days after it. Shown for "
         "today only.",
-        "coordapp.partners.service.count_renewals_due",
+        "coordapp.partners.agreements.count_renewals_due",
     ),
     Figure(
         "partnerships_expired",
@@ -77,7 +77,7 @@ FIGURES: tuple[Figure, ...] = (
         "Unarchived agreements still recorded as active whose end date is before the date: "
         "not in force, not a renewal due, until someone records ended, lapsed or a renewal. "
         "Shown for today only.",
-        "coordapp.partners.service.count_expired",
+        "coordapp.partners.agreements.count_expired",
     ),
     Figure(
         "pledged",

@@ -30,8 +30,8 @@ from coordapp.api import service as api
 from coordapp.figures import FIGURES, family
 from coordapp.funding import service as funding
 from coordapp.labels import label
-from coordapp.network import service as network
-from coordapp.partners import service as partners
+from coordapp.network import coverage as network_coverage
+from coordapp.partners import agreements as partners_agreements
 from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import service as funding_report
@@ -85,7 +85,7 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
     """Each figure from its one definition, for ``year`` measured on its period end."""
     on = period_end(year, today=today)
     start = date(year, 1, 1)
-    coverage = network.coverage_summary(session, on=on)
+    coverage = network_coverage.coverage_summary(session, on=on)
     trainings, participants = training_report.trainings_between(session, start, on)
     money_of_year = funding_report.funding_figures(
         session, first_year=year, last_year=year, currency="EUR", until=on
@@ -98,8 +98,8 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
     today_only: Values = {}
     if on == today:
         today_only = {
-            "renewals_due": Decimal(partners.count_renewals_due(session, on=on)),
-            "partnerships_expired": Decimal(partners.count_expired(session, on=on)),
+            "renewals_due": Decimal(partners_agreements.count_renewals_due(session, on=on)),
+            "partnerships_expired": Decimal(partners_agreements.count_expired(session, on=on)),
         }
     return {
         **today_only,
@@ -109,7 +109,7 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
         "countries_covered": Decimal(coverage.countries_covered),
         "territories_covered": Decimal(coverage.territories_covered),
         "countries_in_pipeline": Decimal(coverage.countries_in_pipeline),
-        "partnerships_in_force": Decimal(partners.count_in_force(session, on=on)),
+        "partnerships_in_force": Decimal(partners_agreements.count_in_force(session, on=on)),
         "pledged": funding.pledged_total(session, start=start, end=on, currency="EUR").amount,
         "received": funding.received_total(session, start=start, end=on, currency="EUR").amount,
         "outstanding": funding.outstanding_total(
@@ -409,7 +409,7 @@ def _pack_values(tables: dict[str, list[list[Any]]]) -> Values:
         if row_label in coverage_rows:
             found[key] = number(coverage_rows[row_label][2]) or Decimal(0)
     for row in tables.get("Partnerships", [])[1:]:
-        if row and str(row[0]).strip() == partners.IN_FORCE_LABEL:
+        if row and str(row[0]).strip() == partners_agreements.IN_FORCE_LABEL:
             found["partnerships_in_force"] = number(row[2]) or Decimal(0)
     for row in tables.get("Funding", [])[1:]:
         if not row:

@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp.batching import Batch
 from coordapp.db import Money
 from coordapp.errors import ValidationError
 from coordapp.funding import conversion, service
@@ -84,6 +85,7 @@ def commitment_warnings(
     data: Mapping[str, Any],
     reporting: str,
     coverage: RateCoverage | None = None,
+    batch: Batch | None = None,
 ) -> list[MoneyWarning]:
     """A pledge converts at its pledge date: warn when its currency has no rate by then.
 
@@ -93,7 +95,9 @@ def commitment_warnings(
     if not isinstance(pledged_on, date):
         return []
     try:
-        currency = reference.require_currency(session, "currency_code", data.get("currency_code"))
+        currency = reference.require_currency(
+            session, "currency_code", data.get("currency_code"), batch=batch
+        )
     except ValidationError:
         return []
     return rate_warnings(

@@ -24,7 +24,7 @@ from coordapp.db import (
 
 if TYPE_CHECKING:
     from coordapp.partners.models import Organization, Partnership
-    from coordapp.pillars.models import Pillar
+    from coordapp.reference.models import Pillar
 
 
 class CommitmentStatus(enum.StrEnum):
@@ -41,6 +41,11 @@ class FundingCommitment(Audited, VersionedMixin, ArchivableMixin, TimestampMixin
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
         sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
+        # The lists' sorts (the receipts' by commitment too) and the currency filter's choices
+        # walk these; home's unconfirmed pledges (status, oldest period first) the last one.
+        sa.Index("ix_funding_commitments_title_id", "title", "id"),
+        sa.Index("ix_funding_commitments_currency_code_id", "currency_code", "id"),
+        sa.Index("ix_funding_commitments_status_period_start", "status", "period_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +64,6 @@ class FundingCommitment(Audited, VersionedMixin, ArchivableMixin, TimestampMixin
         str_enum(CommitmentStatus, "commitment_status"),
         nullable=False,
         default=CommitmentStatus.PLEDGED,
-        index=True,
     )
     notes: Mapped[str | None] = mapped_column(sa.Text)
 
@@ -125,7 +129,13 @@ class FundingReceipt(Audited, ArchivableMixin, TimestampMixin, Base):
         return f"Receipt of {self.received_on.isoformat()}" if self.received_on else "Receipt"
 
     __tablename__ = "funding_receipts"
-    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        # The list's sorts, and the currency filter's choices.
+        sa.Index("ix_funding_receipts_amount_id", "amount", "id"),
+        sa.Index("ix_funding_receipts_currency_code_id", "currency_code", "id"),
+        sa.Index("ix_funding_receipts_reference_id", "reference", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     commitment_id: Mapped[int] = mapped_column(

@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from babel.numbers import get_currency_precision
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import listing, memo, validation
+from coordapp import batching, listing, validation
 from coordapp.audit import service as audit
-from coordapp.db import utcnow
+from coordapp.batching import Batch
+from coordapp.db import NewRow, utcnow
 from coordapp.errors import ValidationError
 from coordapp.funding import conversion
 from coordapp.funding.conversion import MoneyTotal
@@ -32,12 +33,11 @@ from coordapp.funding.models import (
 )
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
-from coordapp.partners import service as partners
+from coordapp.partners import organizations
 from coordapp.partners.models import Organization, OrganizationKind, Partnership
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.reference.models import Currency
+from coordapp.reference.models import Currency, Pillar
 
 # --- the money figures: which rows count, each dated for its conversion ------------------------
 # Each ``*_amounts`` select is the one definition of the rows behind a figure; it has the columns
@@ -400,6 +400,7 @@ def allocation_amounts(
     currency: str,
     mode: object,
     values: Mapping[Any, object] | None,
+    batch: Batch | None = None,
 ) -> dict[int, Decimal]:
     """Pillar id -> amount in the pledge currency, adding up exactly to ``amount``.
 
@@ -409,7 +410,7 @@ def allocation_amounts(
     where = "allocations"
     if mode not in ALLOCATION_MODES:
         raise ValidationError("allocation_mode", "Choose to allocate by amount or by percentage.")
-    pillars = {p.id: p.name for p in reference.list_pillars(session)}
+    pillars = {p.id: p.name for p in reference.list_pillars(session, batch=batch)}
     minor_units = minor_units_of(currency)
     entered: dict[int, Decimal] = {}
     for key, raw in (values or {}).items():
@@ -456,10 +457,14 @@ def allocation_amounts(
 
 
 def _set_allocations(
-    session: Session, commitment: FundingCommitment, amounts: Mapping[int, Decimal]
+    session: Session,
+    commitment: FundingCommitment,
+    amounts: Mapping[int, Decimal],
+    *,
+    batch: Batch | None,
 ) -> bool:
     """Update the allocations in place (a pillar keeps its row); True when anything changed."""
-    before = _allocation_summary(session, commitment)
+    before = _allocations_of(session, commitment, batch=batch)
     existing = {a.pillar_id: a for a in commitment.allocations}
     for pillar_id, allocation in existing.items():
         if pillar_id not in amounts:
@@ -470,33 +475,45 @@ def _set_allocations(
             commitment.allocations.append(FundingAllocation(pillar_id=pillar_id, amount=value))
         elif current.amount != value:
             current.amount = value
-    return _allocation_summary(session, commitment) != before
+    return _allocations_of(session, commitment, batch=batch) != before
 
 
-def _allocation_summary(session: Session, commitment: FundingCommitment) -> str:
+def _allocations_of(session: Session, commitment: FundingCommitment, *, batch: Batch | None) -> str:
+    shares = [(a.pillar_id, a.amount) for a in commitment.allocations]
+    return _allocation_summary(session, commitment.currency_code, shares, batch=batch)
+
+
+def _allocation_summary(
+    session: Session,
+    currency: str,
+    shares: Iterable[tuple[int, Decimal]],
+    *,
+    batch: Batch | None,
+) -> str:
+    """The allocations in words, in pillar order: "Capacity Building 600.00; ..."."""
     # By the pillar id: an allocation not yet flushed has no pillar loaded.
-    pillars = {pillar.id: pillar for pillar in reference.list_pillars(session)}
+    pillars = {pillar.id: pillar for pillar in reference.list_pillars(session, batch=batch)}
     parts = sorted(
         (
-            pillars[a.pillar_id].sort_order if a.pillar_id in pillars else 0,
-            pillars[a.pillar_id].name if a.pillar_id in pillars else "?",
-            a.amount,
+            pillars[pillar_id].sort_order if pillar_id in pillars else 0,
+            pillars[pillar_id].name if pillar_id in pillars else "?",
+            amount,
         )
-        for a in commitment.allocations
+        for pillar_id, amount in shares
     )
-    return "; ".join(
-        f"{name} {in_minor_units(amount, commitment.currency_code)}" for _, name, amount in parts
-    )
+    return "; ".join(f"{name} {in_minor_units(amount, currency)}" for _, name, amount in parts)
 
 
 # --- commitments: create / update ------------------------------------------------------------
 
 
 def _clean_commitment(
-    session: Session, data: Mapping[str, Any]
+    session: Session, data: Mapping[str, Any], *, batch: Batch | None
 ) -> tuple[dict[str, Any], dict[int, Decimal]]:
     title = validation.required_text("title", data.get("title"), max_length=200)
-    funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"))
+    funder_id = organizations.organization_id_by_name(
+        session, "funder", data.get("funder"), batch=batch
+    )
     assert funder_id is not None
     partnership_id = validation.optional_id(
         "partnership_id", data.get("partnership_id"), message="Choose a partnership from the list."
@@ -513,7 +530,9 @@ def _clean_commitment(
                 f"The partnership {partnership.title!r} is with "
                 f"{partnership.organization.name}, not with this funder.",
             )
-    currency = reference.require_currency(session, "currency_code", data.get("currency_code"))
+    currency = reference.require_currency(
+        session, "currency_code", data.get("currency_code"), batch=batch
+    )
     amount = validation.money(
         "amount",
         data.get("amount"),
@@ -538,6 +557,7 @@ def _clean_commitment(
         currency=currency.code,
         mode=data.get("allocation_mode") or "amount",
         values=data.get("allocations"),
+        batch=batch,
     )
     values = {
         "title": title,
@@ -553,26 +573,48 @@ def _clean_commitment(
     return values, allocations
 
 
-def create_commitment(session: Session, *, data: Mapping[str, Any]) -> FundingCommitment:
-    """A new pledge (status pledged, with its first status event on the pledge date)."""
-    values, allocations = _clean_commitment(session, data)
-    commitment = FundingCommitment(**values, status=CommitmentStatus.PLEDGED)
-    commitment.allocations = [
-        FundingAllocation(pillar_id=pillar_id, amount=amount)
-        for pillar_id, amount in allocations.items()
-    ]
-    commitment.status_events = [
-        CommitmentStatusEvent(status=CommitmentStatus.PLEDGED, changed_on=values["pledged_on"])
-    ]
-    session.add(commitment)
-    session.flush()
+def create_commitment(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> FundingCommitment | NewRow:
+    """A new pledge (status pledged, with its first status event on the pledge date) and its
+    allocations; flushes.
+
+    In an import's ``batch`` they are rows the batch writes with its other new records (its
+    flush, at once or with the batch's), and the pledge is returned as a ``NewRow``.
+    """
+    values, allocations = _clean_commitment(session, data, batch=batch)
+    values["status"] = CommitmentStatus.PLEDGED
+    first_event = {"status": CommitmentStatus.PLEDGED, "changed_on": values["pledged_on"]}
+    commitment: FundingCommitment | NewRow
+    if batch is not None:
+        commitment = batch.insert(FundingCommitment, values)
+        for pillar_id, amount in allocations.items():
+            batch.insert(
+                FundingAllocation,
+                {"commitment_id": commitment, "pillar_id": pillar_id, "amount": amount},
+            )
+        batch.insert(CommitmentStatusEvent, {"commitment_id": commitment, **first_event})
+    else:
+        commitment = FundingCommitment(
+            **values,
+            allocations=[
+                FundingAllocation(pillar_id=pillar_id, amount=amount)
+                for pillar_id, amount in allocations.items()
+            ],
+            status_events=[CommitmentStatusEvent(**first_event)],
+        )
+        session.add(commitment)
+    batching.flush(session, batch)
     # The row's own audit event has the fields; this one has the split, readable by pillar.
+    summary = _allocation_summary(
+        session, values["currency_code"], allocations.items(), batch=batch
+    )
     audit.record(
         session,
         action="allocate",
         entity_type=FundingCommitment.__tablename__,
         entity=commitment,
-        changes={"allocations": [None, _allocation_summary(session, commitment)]},
+        changes={"allocations": [None, summary]},
     )
     return commitment
 
@@ -583,9 +625,10 @@ def update_commitment(
     obj: FundingCommitment,
     data: Mapping[str, Any],
     expected_version: int | None,
+    batch: Batch | None = None,
 ) -> FundingCommitment:
     records.check_version(obj, expected_version)
-    values, allocations = _clean_commitment(session, data)
+    values, allocations = _clean_commitment(session, data, batch=batch)
     later_changes = [e for e in obj.status_events if e.status != CommitmentStatus.PLEDGED]
     if later_changes and values["pledged_on"] > later_changes[0].changed_on:
         raise ValidationError(
@@ -593,13 +636,13 @@ def update_commitment(
             f"The pledge cannot be dated after it was {label(later_changes[0].status).lower()} "
             f"on {later_changes[0].changed_on.isoformat()}.",
         )
-    before = _allocation_summary(session, obj)
+    before = _allocations_of(session, obj, batch=batch)
     records.apply_changes(obj, values)
     # The first "pledged" event is the pledge itself: it moves with the pledge date.
     first = obj.status_events[0] if obj.status_events else None
     if first is not None and first.status == CommitmentStatus.PLEDGED:
         first.changed_on = values["pledged_on"]
-    if _set_allocations(session, obj, allocations):
+    if _set_allocations(session, obj, allocations, batch=batch):
         # A change of allocations alone is a change of the commitment: its version moves on.
         obj.updated_at = utcnow()
         audit.record(
@@ -607,9 +650,9 @@ def update_commitment(
             action="allocate",
             entity_type=FundingCommitment.__tablename__,
             entity_id=obj.id,
-            changes={"allocations": [before, _allocation_summary(session, obj)]},
+            changes={"allocations": [before, _allocations_of(session, obj, batch=batch)]},
         )
-    session.flush()
+    batching.flush(session, batch)
     return obj
 
 
@@ -1012,6 +1055,17 @@ def commitments_of_funders(session: Session, funder_ids: Iterable[int]) -> list[
     return list(found)
 
 
+def commitments_of_funder(session: Session, funder_id: int) -> list[FundingCommitment]:
+    """An organization's commitments as its funder, latest pledge first (its page's list)."""
+    return list(
+        session.scalars(
+            sa.select(FundingCommitment)
+            .where(FundingCommitment.funder_id == funder_id)
+            .order_by(FundingCommitment.pledged_on.desc())
+        )
+    )
+
+
 def receipts_of_commitments(
     session: Session, commitment_ids: Iterable[int]
 ) -> list[FundingReceipt]:
@@ -1021,7 +1075,9 @@ def receipts_of_commitments(
     return sorted(found, key=lambda receipt: receipt.id)
 
 
-def clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+def clean_receipt(
+    session: Session, data: Mapping[str, Any], *, batch: Batch | None = None
+) -> dict[str, Any]:
     """A receipt's values as stored (the currency is the commitment's when none is given), or
     the ValidationError saying what is wrong."""
     commitment_id = validation.optional_id(
@@ -1047,7 +1103,10 @@ def clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
             "received_on", f"Dates before {EARLIEST_DATE.year} are not plausible."
         )
     currency = reference.require_currency(
-        session, "currency_code", data.get("currency_code") or commitment.currency_code
+        session,
+        "currency_code",
+        data.get("currency_code") or commitment.currency_code,
+        batch=batch,
     )
     return {
         "commitment_id": commitment.id,
@@ -1064,10 +1123,13 @@ def clean_receipt(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_receipt(session: Session, *, data: Mapping[str, Any]) -> FundingReceipt:
-    receipt = FundingReceipt(**clean_receipt(session, data))
+def create_receipt(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> FundingReceipt:
+    """A new receipt; flushes (in an import's ``batch``, with the batch)."""
+    receipt = FundingReceipt(**clean_receipt(session, data, batch=batch))
     session.add(receipt)
-    session.flush()
+    batching.flush(session, batch)
     return receipt
 
 
@@ -1077,10 +1139,11 @@ def update_receipt(
     obj: FundingReceipt,
     data: Mapping[str, Any],
     expected_version: int | None = None,
+    batch: Batch | None = None,
 ) -> FundingReceipt:
     # Receipts carry no version column: the last save wins, and the audit shows both.
-    records.apply_changes(obj, clean_receipt(session, data))
-    session.flush()
+    records.apply_changes(obj, clean_receipt(session, data, batch=batch))
+    batching.flush(session, batch)
     return obj
 
 
@@ -1215,10 +1278,12 @@ _NOT_AGAINST_PIVOT = (
 
 
 def _clean_rate(
-    session: Session, data: Mapping[str, Any], *, exclude: ExchangeRate | None
+    session: Session, data: Mapping[str, Any], *, exclude: ExchangeRate | None, batch: Batch | None
 ) -> dict[str, Any]:
-    base = reference.require_currency(session, "base_code", data.get("base_code")).code
-    quote = reference.require_currency(session, "quote_code", data.get("quote_code")).code
+    base = reference.require_currency(session, "base_code", data.get("base_code"), batch=batch).code
+    quote = reference.require_currency(
+        session, "quote_code", data.get("quote_code"), batch=batch
+    ).code
     if base == quote:
         raise ValidationError("quote_code", "The quote currency must differ from the base.")
     if conversion.PIVOT not in (base, quote):
@@ -1229,7 +1294,7 @@ def _clean_rate(
     rate = _rate_value("rate", data.get("rate"))
     if isinstance(rate, str):
         raise ValidationError("rate", rate)
-    taken = _rate_taken(session, (base, quote, rate_date), exclude=exclude)
+    taken = _rate_taken(session, (base, quote, rate_date), exclude=exclude, batch=batch)
     if taken is not None:
         raise ValidationError(
             "rate_date",
@@ -1245,17 +1310,23 @@ def _clean_rate(
     }
 
 
-def remember_rate_keys(session: Session) -> None:
-    """While an import runs (``coordapp.memo``): every stored rate's id by (base, quote, date),
-    read in one query, so that no row of a rates file asks the database whether its rate exists.
-    """
+def remember_rate_keys(session: Session, batch: Batch) -> None:
+    """For an import's ``batch``: every stored rate's id by (base, quote, date), read in one
+    query, so that no row of a rates file asks the database whether its rate exists."""
     columns = (ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date)
     rows = session.execute(sa.select(ExchangeRate.id, *columns))
-    memo.remember_keys(session, "exchange_rate", {tuple(row[1:]): row[0] for row in rows})
+    batch.remember_keys(_RATE, {tuple(row[1:]): row[0] for row in rows})
+
+
+_RATE = "exchange_rate"
 
 
 def _rate_taken(
-    session: Session, key: tuple[str, str, date], *, exclude: ExchangeRate | None
+    session: Session,
+    key: tuple[str, str, date],
+    *,
+    exclude: ExchangeRate | None,
+    batch: Batch | None,
 ) -> ExchangeRate | None:
     """The other rate with this currency pair and date, if there is one."""
     base, quote, rate_date = key
@@ -1265,22 +1336,28 @@ def _rate_taken(
         ExchangeRate.rate_date == rate_date,
         ExchangeRate.id != ((exclude.id if exclude is not None else None) or 0),
     )
-    found = memo.taken(
-        session, "exchange_rate", key, exclude=exclude, query=lambda: session.scalar(query)
+    found = (
+        batch.taken(_RATE, key, exclude=exclude, query=lambda: session.scalar(query))
+        if batch is not None
+        else session.scalar(query)
     )
     # An id read ahead, or a rate an earlier row of the file created.
     return session.get(ExchangeRate, found) if isinstance(found, int) else found
 
 
-def _remember_rate(session: Session, rate: ExchangeRate) -> None:
-    memo.note_key(session, "exchange_rate", (rate.base_code, rate.quote_code, rate.rate_date), rate)
+def _remember_rate(batch: Batch | None, rate: ExchangeRate) -> None:
+    if batch is not None:
+        batch.note_key(_RATE, (rate.base_code, rate.quote_code, rate.rate_date), rate)
 
 
-def create_exchange_rate(session: Session, *, data: Mapping[str, Any]) -> ExchangeRate:
-    rate = ExchangeRate(**_clean_rate(session, data, exclude=None))
+def create_exchange_rate(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> ExchangeRate:
+    """A new rate; flushes (in an import's ``batch``, with the batch)."""
+    rate = ExchangeRate(**_clean_rate(session, data, exclude=None, batch=batch))
     session.add(rate)
-    _remember_rate(session, rate)
-    session.flush()
+    _remember_rate(batch, rate)
+    batching.flush(session, batch)
     return rate
 
 
@@ -1290,11 +1367,12 @@ def update_exchange_rate(
     obj: ExchangeRate,
     data: Mapping[str, Any],
     expected_version: int | None = None,
+    batch: Batch | None = None,
 ) -> ExchangeRate:
     # Rates carry no version column: the last save wins, and the audit shows both.
-    records.apply_changes(obj, _clean_rate(session, data, exclude=obj))
-    _remember_rate(session, obj)
-    session.flush()
+    records.apply_changes(obj, _clean_rate(session, data, exclude=obj, batch=batch))
+    _remember_rate(batch, obj)
+    batching.flush(session, batch)
     return obj
 
 

@@ -41,7 +41,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import instance_state
 
-from coordapp.audit import service as audit
 from coordapp.funding import conversion
 from coordapp.funding import service as funding
 from coordapp.funding.models import (
@@ -54,7 +53,8 @@ from coordapp.funding.models import (
     FundingYearTotal,
 )
 from coordapp.partners.models import Organization
-from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Pillar
+from coordapp.writers_lock import serialize_writers
 
 _PENDING = "funding_totals_pending"
 _CHUNK = 1000  # ids or keys per statement
@@ -261,7 +261,7 @@ def refresh(session: Session) -> None:
     if not slices and not funders:
         return
     # Totals are computed from the rows other transactions have committed: wait for them.
-    audit.serialize_writers(session)
+    serialize_writers(session)
     _refresh_years(session, slices)
     _refresh_funders(session, funders)
 
@@ -272,7 +272,7 @@ def rebuild(session: Session) -> None:
         return
     session.flush()
     session.info.pop(_PENDING, None)
-    audit.serialize_writers(session)
+    serialize_writers(session)
     session.execute(sa.delete(YEAR_TOTALS))
     session.execute(sa.delete(FUNDER_TOTALS))
     _insert_year_totals(session, None)

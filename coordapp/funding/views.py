@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from sqlalchemy.orm import Session
-from werkzeug.routing import BuildError
 
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
@@ -35,18 +34,10 @@ from coordapp.funding.forms import (
     status_form,
 )
 from coordapp.funding.models import FundingCommitment, FundingReceipt
-from coordapp.records import service as records
-from coordapp.records.views import Caution, Resource, attach_error, register_resource
+from coordapp.records import pages
+from coordapp.records.views import Caution, Resource, attach_error
 
 bp = Blueprint("funding", __name__)
-
-
-def _optional_url(endpoint: str, **values: Any) -> str | None:
-    """A link to another domain's page once that page exists."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str, Any]:
@@ -57,12 +48,6 @@ def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str
             currency=reporting_currency(),
         ),
         "status_form": status_form(obj),
-        "funder_url": _optional_url("partners.organizations_detail", record_id=obj.funder_id),
-        "partnership_url": _optional_url(
-            "partners.partnerships_detail", record_id=obj.partnership_id
-        )
-        if obj.partnership_id
-        else None,
     }
 
 
@@ -156,8 +141,34 @@ EXCHANGE_RATES = Resource(
     list_actions=(("Load rates CSV", "funding.exchange_rates_upload"),),
     new_defaults=service.exchange_rate_defaults,
 )
-for _resource in (COMMITMENTS, RECEIPTS, EXCHANGE_RATES):
-    register_resource(bp, _resource)
+pages.register(
+    bp,
+    COMMITMENTS,
+    ("/commitments/", pages.List, "commitments_list"),
+    ("/commitments/<id:record_id>", pages.Detail, "commitments_detail"),
+    ("/commitments/new", pages.New, "commitments_new"),
+    ("/commitments/<id:record_id>/edit", pages.Edit, "commitments_edit"),
+    ("/commitments/<id:record_id>/archive", pages.Archive, "commitments_archive"),
+    ("/commitments/<id:record_id>/restore", pages.Restore, "commitments_restore"),
+)
+pages.register(
+    bp,
+    RECEIPTS,
+    ("/receipts/", pages.List, "receipts_list"),
+    ("/receipts/<id:record_id>", pages.Detail, "receipts_detail"),
+    ("/receipts/new", pages.New, "receipts_new"),
+    ("/receipts/<id:record_id>/edit", pages.Edit, "receipts_edit"),
+    ("/receipts/<id:record_id>/archive", pages.Archive, "receipts_archive"),
+    ("/receipts/<id:record_id>/restore", pages.Restore, "receipts_restore"),
+)
+pages.register(
+    bp,
+    EXCHANGE_RATES,
+    ("/exchange-rates/", pages.List, "exchange_rates_list"),
+    ("/exchange-rates/<id:record_id>", pages.Detail, "exchange_rates_detail"),
+    ("/exchange-rates/new", pages.New, "exchange_rates_new"),
+    ("/exchange-rates/<id:record_id>/edit", pages.Edit, "exchange_rates_edit"),
+)
 
 
 @bp.route("/commitments/<id:record_id>/status", methods=["POST"])
@@ -184,15 +195,7 @@ def commitments_status(record_id: int) -> Any:
                 "success",
             )
             return redirect(url_for("funding.commitments_detail", record_id=commitment.id))
-    context = {**_commitment_context(session, commitment), "status_form": form}
-    return render_template(
-        COMMITMENTS.detail_template,
-        res=COMMITMENTS,
-        bp=bp.name,
-        obj=commitment,
-        history=records.history(session, obj=commitment),
-        **context,
-    ), 422
+    return pages.detail_page(COMMITMENTS, commitment, status=422, status_form=form)
 
 
 @bp.route("/commitments/partnerships-of-funder")

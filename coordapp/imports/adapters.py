@@ -1,6 +1,6 @@
 """How an import row of a record with parts becomes calls of its domain services.
 
-Each function takes the row's normalised ``data`` (see ``types.py``) and calls the same service
+Each function takes the row's normalised ``data`` (see ``catalog.py``) and calls the same service
 verbs as the forms — hotlines with their membership events, commitments with their allocations,
 trainings with their participation, a hotline's quarter of statistics — so an imported row is
 validated exactly like one typed in. They return ``(outcome, changed fields)``; the import
@@ -18,13 +18,15 @@ from typing import Any, cast
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from coordapp.batching import Batch
+from coordapp.db import NewRow
 from coordapp.errors import ValidationError
 from coordapp.funding import checks, conversion
 from coordapp.funding import service as funding
 from coordapp.funding.models import FundingCommitment
-from coordapp.network import service as network
+from coordapp.network import hotlines, membership
 from coordapp.network.models import Hotline
-from coordapp.partners import service as partners
+from coordapp.partners import organizations, partnerships
 from coordapp.partners.models import Partnership
 from coordapp.pillars import service as pillars
 from coordapp.stats import service as stats
@@ -51,34 +53,52 @@ def hotline_state(hotline: Hotline) -> dict[str, Any]:
 
 
 def _add_missing_events(
-    session: Session, hotline: Hotline, events: list[tuple[date, str]], *, new: bool = False
+    session: Session,
+    hotline: Hotline | NewRow,
+    events: list[tuple[date, str]],
+    *,
+    batch: Batch,
 ) -> int:
-    # A hotline created by this row has no history yet: nothing to read.
-    have = set() if new else {(e.event_date, str(e.status)) for e in hotline.membership_events}
+    # A hotline created by this row (a row of the batch) has no history yet: nothing to read.
+    have = (
+        set()
+        if isinstance(hotline, NewRow)
+        else {(e.event_date, str(e.status)) for e in hotline.membership_events}
+    )
     # In date order, so each step is checked against the history before it.
     missing = sorted({(day, status) for day, status in events if (day, status) not in have})
     if missing:
-        network.add_membership_events(
-            session, hotline=hotline, events=[(day, status, None) for day, status in missing]
+        membership.add_membership_events(
+            session,
+            hotline=hotline,
+            events=[(day, status, None) for day, status in missing],
+            batch=batch,
         )
     return len(missing)
 
 
-def create_hotline(session: Session, *, data: Mapping[str, Any]) -> Hotline:
-    hotline = network.create_hotline(session, data=data)
+def create_hotline(session: Session, *, data: Mapping[str, Any], batch: Batch) -> Hotline | NewRow:
+    hotline = hotlines.create_hotline(session, data=data, batch=batch)
     try:
-        _add_missing_events(session, hotline, data.get("membership") or [], new=True)
+        _add_missing_events(session, hotline, data.get("membership") or [], batch=batch)
     except ValidationError as error:
         raise ValidationError("membership", error.message) from error
     return hotline
 
 
 def update_hotline(
-    session: Session, *, obj: Hotline, data: Mapping[str, Any], expected_version: int | None
+    session: Session,
+    *,
+    obj: Hotline,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+    batch: Batch,
 ) -> Hotline:
-    network.update_hotline(session, obj=obj, data=data, expected_version=expected_version)
+    hotlines.update_hotline(
+        session, obj=obj, data=data, expected_version=expected_version, batch=batch
+    )
     try:
-        _add_missing_events(session, obj, data.get("membership") or [])
+        _add_missing_events(session, obj, data.get("membership") or [], batch=batch)
     except ValidationError as error:
         raise ValidationError("membership", error.message) from error
     return obj
@@ -94,7 +114,7 @@ def partnership_state(partnership: Partnership) -> dict[str, Any]:
 # --- funding commitments with allocations ----------------------------------------------------
 
 
-def _commitment_data(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+def _commitment_data(session: Session, data: Mapping[str, Any], batch: Batch) -> dict[str, Any]:
     values = dict(data)
     mode, shares = data.get("allocations") or ("amount", {})
     values["allocation_mode"] = mode
@@ -102,10 +122,12 @@ def _commitment_data(session: Session, data: Mapping[str, Any]) -> dict[str, Any
     title = data.get("partnership")
     values["partnership_id"] = None
     if title:
-        funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"))
+        funder_id = organizations.organization_id_by_name(
+            session, "funder", data.get("funder"), batch=batch
+        )
         assert funder_id is not None
         found = _one(
-            partners.partnership_by_title(session, organization_id=funder_id, title=str(title)),
+            partnerships.partnership_by_title(session, organization_id=funder_id, title=str(title)),
             "partnership",
         )
         if found is None:
@@ -116,8 +138,12 @@ def _commitment_data(session: Session, data: Mapping[str, Any]) -> dict[str, Any
     return values
 
 
-def create_commitment(session: Session, *, data: Mapping[str, Any]) -> FundingCommitment:
-    return funding.create_commitment(session, data=_commitment_data(session, data))
+def create_commitment(
+    session: Session, *, data: Mapping[str, Any], batch: Batch
+) -> FundingCommitment | NewRow:
+    return funding.create_commitment(
+        session, data=_commitment_data(session, data, batch), batch=batch
+    )
 
 
 def update_commitment(
@@ -126,18 +152,27 @@ def update_commitment(
     obj: FundingCommitment,
     data: Mapping[str, Any],
     expected_version: int | None,
+    batch: Batch,
 ) -> FundingCommitment:
     return funding.update_commitment(
-        session, obj=obj, data=_commitment_data(session, data), expected_version=expected_version
+        session,
+        obj=obj,
+        data=_commitment_data(session, data, batch),
+        expected_version=expected_version,
+        batch=batch,
     )
 
 
 def commitment_warnings(
-    session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
+    session: Session, *, data: Mapping[str, Any], context: dict[str, Any], batch: Batch
 ) -> list[str]:
     """A pledge in a currency that no rate converts on its pledge date (rates read once)."""
     found = checks.commitment_warnings(
-        session, data=data, reporting=_reporting(), coverage=_coverage(session, context)
+        session,
+        data=data,
+        reporting=_reporting(),
+        coverage=_coverage(session, context),
+        batch=batch,
     )
     return _texts(found)
 
@@ -180,31 +215,33 @@ def commitment_state(commitment: FundingCommitment) -> dict[str, Any]:
 
 
 def prepare_rates(
-    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
+    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any], batch: Batch
 ) -> None:
     """Every stored rate's key, read once: no row asks whether its rate exists already."""
-    funding.remember_rate_keys(session)
+    funding.remember_rate_keys(session, batch)
 
 
 def prepare_targets(
-    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
+    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any], batch: Batch
 ) -> None:
     """Every stored pillar target's key, read once (as for rates)."""
-    pillars.remember_target_keys(session)
+    pillars.remember_target_keys(session, batch)
 
 
 # --- receipts --------------------------------------------------------------------------------
 
 
 def prepare_receipts(
-    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
+    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any], batch: Batch
 ) -> None:
     """The commitments of every funder the file names, and their receipts as stored before the
     file: two queries per thousand, instead of two per row."""
     funder_ids = set()
     for name in {str(v) for v in values.get("funder", []) if v is not None and str(v).strip()}:
         try:
-            funder_ids.add(partners.organization_id_by_name(session, "funder", name))
+            funder_ids.add(
+                organizations.organization_id_by_name(session, "funder", name, batch=batch)
+            )
         except ValidationError:
             continue  # its rows say so
     commitments = funding.commitments_of_funders(session, [i for i in funder_ids if i])
@@ -226,12 +263,14 @@ def prepare_receipts(
 
 
 def apply_receipt(
-    session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
+    session: Session, *, data: Mapping[str, Any], context: dict[str, Any], batch: Batch
 ) -> tuple[str, tuple[str, ...], list[str]]:
     """A receipt is the same one when commitment, day, currency and sum are equal.
 
     Returns the outcome, the changed fields and the row's warnings (``funding.checks``)."""
-    funder_id = partners.organization_id_by_name(session, "funder", data.get("funder"))
+    funder_id = organizations.organization_id_by_name(
+        session, "funder", data.get("funder"), batch=batch
+    )
     commitment = _one(
         context["commitments"].get((funder_id, _name_key(data.get("commitment"))), []),
         "commitment",
@@ -254,10 +293,10 @@ def apply_receipt(
         receipt = existing[index]
         if (receipt.reference or None) == (data.get("reference") or None):
             return UNCHANGED, (), _receipt_warnings(session, commitment, values, receipt, context)
-        funding.update_receipt(session, obj=receipt, data=values)
+        funding.update_receipt(session, obj=receipt, data=values, batch=batch)
         warnings = _receipt_warnings(session, commitment, values, receipt, context)
         return UPDATE, ("reference",), warnings
-    funding.create_receipt(session, data=values)
+    funding.create_receipt(session, data=values, batch=batch)
     return CREATE, (), _receipt_warnings(session, commitment, values, None, context)
 
 
@@ -320,12 +359,14 @@ def _event_values(event: TrainingEvent) -> dict[str, Any]:
     }
 
 
-def _participant_ids(session: Session, name: str) -> tuple[int | None, int | None]:
-    hotline = network.hotline_by_name(session, name)
+def _participant_ids(session: Session, name: str, batch: Batch) -> tuple[int | None, int | None]:
+    hotline = hotlines.hotline_by_name(session, name, batch=batch)
     if hotline is not None:
         return hotline.id, None
     try:
-        organization_id = partners.organization_id_by_name(session, "participant", name)
+        organization_id = organizations.organization_id_by_name(
+            session, "participant", name, batch=batch
+        )
     except ValidationError:
         raise ValidationError(
             "participant", f"No hotline or organization is named {name.strip()!r}."
@@ -338,7 +379,7 @@ def _name_key(name: Any) -> str:
 
 
 def apply_training(
-    session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
+    session: Session, *, data: Mapping[str, Any], context: dict[str, Any], batch: Batch
 ) -> tuple[str, tuple[str, ...]]:
     """One row: the event (found by title and start date) and one participant's figures.
 
@@ -370,12 +411,14 @@ def apply_training(
             "training event",
         )
         if found is None:
-            event = training.create_event(session, data=wanted)
+            event = training.create_event(session, data=wanted, batch=batch)
             outcome = CREATE
         else:
             event = found
             before = _event_values(event)
-            training.update_event(session, obj=event, data=wanted, expected_version=None)
+            training.update_event(
+                session, obj=event, data=wanted, expected_version=None, batch=batch
+            )
             after = _event_values(event)
             changed = tuple(k for k in after if after[k] != before[k])
             outcome = UPDATE if changed else UNCHANGED
@@ -387,8 +430,8 @@ def apply_training(
         if data.get("participants") is not None:
             raise ValidationError("participant", "Name the hotline or organization that took part.")
         return outcome, changed
-    # Looked up with the whole file's names ahead (coordapp.memo): no query per row.
-    hotline_id, organization_id = _participant_ids(session, str(participant))
+    # Looked up with the whole file's names ahead (``batch``): no query per row.
+    hotline_id, organization_id = _participant_ids(session, str(participant), batch)
     row = rows.get((hotline_id, organization_id))
     figures = {
         "participants": data.get("participants"),
@@ -409,7 +452,12 @@ def apply_training(
             )
     if row is None:
         rows[(hotline_id, organization_id)] = training.set_participation(
-            session, event=event, hotline_id=hotline_id, organization_id=organization_id, **figures
+            session,
+            event=event,
+            hotline_id=hotline_id,
+            organization_id=organization_id,
+            batch=batch,
+            **figures,
         )
         return (CREATE if outcome == UNCHANGED else outcome), changed
     counts_before = (row.participants, row.completed, row.feedback_score)
@@ -420,6 +468,7 @@ def apply_training(
         organization_id=organization_id,
         participation=row,
         attendee_names=row.attendee_names,
+        batch=batch,
         **figures,
     )
     counts_after = (row.participants, row.completed, row.feedback_score)
@@ -449,25 +498,25 @@ METRIC_CODES = (
 
 
 def prepare_statistics(
-    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any]
+    session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any], batch: Batch
 ) -> None:
     """The stored figures of every hotline the file names, read in one query per thousand
     hotlines rather than one per row, by (hotline, year)."""
     names = {str(v) for v in values.get("hotline", []) if v is not None and str(v).strip()}
-    # Found in the names the importer looked up ahead (coordapp.memo): no query here.
-    hotlines = {network.hotline_by_name(session, name) for name in names} - {None}
+    # Found in the names the importer looked up ahead (``batch``): no query here.
+    named = {hotlines.hotline_by_name(session, name, batch=batch) for name in names} - {None}
     by_year: dict[tuple[int, int], list[Any]] = {}
-    for row in stats.statistics_of_hotlines(session, [h.id for h in hotlines if h]):
+    for row in stats.statistics_of_hotlines(session, [h.id for h in named if h]):
         by_year.setdefault((row.hotline_id, row.period_start.year), []).append(row)
     context["stored_statistics"] = by_year
 
 
 def apply_statistics(
-    session: Session, *, data: Mapping[str, Any], context: dict[str, Any]
+    session: Session, *, data: Mapping[str, Any], context: dict[str, Any], batch: Batch
 ) -> tuple[str, tuple[str, ...]]:
     """A hotline's figures for one quarter, saved through the quarterly grid's own checks."""
     name = str(data.get("hotline") or "")
-    hotline = network.hotline_by_name(session, name)
+    hotline = hotlines.hotline_by_name(session, name, batch=batch)
     if hotline is None:
         raise ValidationError("hotline", f"No hotline is named {name.strip()!r}.")
     quarter = data.get("quarter")
@@ -500,6 +549,7 @@ def apply_statistics(
             values=values,
             # Rows of this file are for other quarters (a repeated quarter stopped above).
             stored=context["stored_statistics"].get((hotline.id, year), []),
+            batch=batch,
         )
     except stats.GridInvalid as invalid:
         (code, _), message = next(iter(invalid.errors.items()))

@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from coordapp.imports.catalog import IMPORT_TYPES
 from coordapp.imports.mapping import ReadAs
-from coordapp.imports.service import ImportReport, Outcome, RowResult
-from coordapp.imports.types import IMPORT_TYPES, ImportColumn, ImportType, Kind
+from coordapp.imports.report import ImportReport, Outcome, RowResult
+from coordapp.imports.types import ImportColumn, ImportType, Kind
 
 _HOW = {
     ReadAs.NAME: "by name",

@@ -8,7 +8,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import FieldList, HiddenField, SelectField
 from wtforms.validators import DataRequired
 
-from coordapp.imports.service import type_choices
+from coordapp.imports.catalog import type_choices
 
 DATE_CHOICES = [
     ("iso", "YYYY-MM-DD only"),

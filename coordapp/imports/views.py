@@ -26,11 +26,15 @@ from flask_login import current_user
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.extensions import current_session
-from coordapp.imports import display, readers
+from coordapp.imports import cells, display, readers, stash, templates
+from coordapp.imports import header as headers
 from coordapp.imports import mapping as header_mapping
 from coordapp.imports import service as imports
+from coordapp.imports.catalog import IMPORT_TYPES, import_type
 from coordapp.imports.forms import ApplyForm, ColumnsForm, ImportForm
-from coordapp.imports.types import IMPORT_TYPES, ImportType
+from coordapp.imports.report import ImportReport
+from coordapp.imports.types import ImportType
+from coordapp.validation import DecimalMark
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 _PENDING = "import_pending"
@@ -39,21 +43,21 @@ ROWS_SHOWN = 500
 
 
 def _page(form: ImportForm, status: int = 200) -> Any:
-    form.progress_id.data = imports.new_progress_id()
-    types = [(t, imports.column_help(t)) for t in IMPORT_TYPES.values()]
+    form.progress_id.data = stash.new_progress_id()
+    types = [(t, templates.column_help(t)) for t in IMPORT_TYPES.values()]
     return render_template("imports/upload.html", form=form, types=types), status
 
 
-def _options(pending: dict[str, Any]) -> imports.Options:
-    return imports.Options(
-        dates=imports.DateOrder(pending.get("dates", "iso")),
-        decimal=imports.DecimalMark(pending.get("decimal", "point")),
+def _options(pending: dict[str, Any]) -> cells.Options:
+    return cells.Options(
+        dates=cells.DateOrder(pending.get("dates", "iso")),
+        decimal=DecimalMark(pending.get("decimal", "point")),
     )
 
 
 def _remember(pending: dict[str, Any]) -> None:
     """Keep how to read the waiting upload in the session (the mapping packed small)."""
-    itype = imports.import_type(pending["type_name"])
+    itype = import_type(pending["type_name"])
     columns = pending.get("columns")
     packed = header_mapping.pack(itype, columns) if columns is not None else None
     session[_PENDING] = {**pending, "columns": packed}
@@ -71,8 +75,8 @@ def _keep(content: bytes, pending: dict[str, Any]) -> dict[str, Any]:
     """Stash the upload (dropping the one waiting before) and remember how to read it."""
     previous = session.get(_PENDING)
     if previous:
-        imports.drop_stash(previous.get("token", ""), owner_id=current_user.id)
-    pending = {**pending, "token": imports.stash_upload(content, owner_id=current_user.id)}
+        stash.drop_stash(previous.get("token", ""), owner_id=current_user.id)
+    pending = {**pending, "token": stash.stash_upload(content, owner_id=current_user.id)}
     _remember(pending)
     return pending
 
@@ -81,7 +85,7 @@ def _waiting(token: str | None) -> tuple[dict[str, Any], bytes] | None:
     """The upload waiting for this user under ``token``, and how to read it; None when gone.
 
     Another user's upload is a 404 (NotFound), even named in a forged form."""
-    content = imports.load_stash(token or "", owner_id=current_user.id)
+    content = stash.load_stash(token or "", owner_id=current_user.id)
     pending = _pending()
     if content is None or token != pending.get("token"):
         return None
@@ -115,10 +119,10 @@ def check() -> Any:
         "decimal": form.decimal.data,
         "columns": None,
     }
-    itype = imports.import_type(pending["type_name"])
-    header = imports.file_header(itype.name, pending["filename"], content)
+    itype = import_type(pending["type_name"])
+    header = headers.file_header(itype.name, pending["filename"], content)
     if header is not None and not header_mapping.is_template_header(itype, header):
-        saved = imports.saved_columns(current_session(), type_name=itype.name, header=header)
+        saved = headers.saved_columns(current_session(), type_name=itype.name, header=header)
         if saved is None:
             pending = _keep(content, pending)
             return _columns_page(itype, pending, content, ColumnsForm(formdata=None))
@@ -139,16 +143,16 @@ def _check(
     """The dry run, and the page that shows it (with the apply button when nothing is wrong)."""
     db_session = current_session()
     options = _options(pending)
-    with imports.reporting_progress(db_session, imports.progress_writer(progress_id or "")):
-        report = imports.run_import(
-            db_session,
-            type_name=itype.name,
-            filename=pending["filename"],
-            content=content,
-            options=options,
-            apply=False,
-            columns=pending["columns"],
-        )
+    report = imports.run_import(
+        db_session,
+        type_name=itype.name,
+        filename=pending["filename"],
+        content=content,
+        options=options,
+        apply=False,
+        columns=pending["columns"],
+        progress=stash.progress_writer(progress_id or ""),
+    )
     mapped = pending["columns"] is not None or any(
         fc.how != header_mapping.ReadAs.NAME for fc in report.columns
     )
@@ -163,7 +167,7 @@ def _check(
     if report.ok:
         apply_form = ApplyForm(token=pending["token"])
         apply_form.token.data = pending["token"]
-        apply_form.progress_id.data = imports.new_progress_id()
+        apply_form.progress_id.data = stash.new_progress_id()
     return render_template(
         "imports/report.html",
         report=report,
@@ -183,7 +187,7 @@ def _detail_endpoint(itype: ImportType) -> str | None:
     return endpoint if endpoint in current_app.view_functions else None
 
 
-def _rows_context(itype: ImportType, report: imports.ImportReport) -> dict[str, Any]:
+def _rows_context(itype: ImportType, report: ImportReport) -> dict[str, Any]:
     shown_rows = report.rows[:ROWS_SHOWN]
     return {
         "detail_endpoint": _detail_endpoint(itype),
@@ -203,13 +207,13 @@ def _columns_page(
     *,
     problems: list[str] | None = None,
 ) -> Any:
-    found = imports.preview(itype.name, pending["filename"], content)
+    found = headers.preview(itype.name, pending["filename"], content)
     if found is None:  # unreadable after all: the dry run says why
         return _check(itype, pending, content, None)
     header, samples = found
     chosen = pending.get("columns") or header_mapping.suggested(itype, header)
     form.token.data = pending["token"]
-    form.progress_id.data = imports.new_progress_id()
+    form.progress_id.data = stash.new_progress_id()
     form.offer(
         _column_choices(itype), [c or header_mapping.IGNORE for c in chosen], posted=bool(problems)
     )
@@ -229,7 +233,7 @@ def _columns_page(
             if problems and [e.data for e in form.columns.entries].count(entry.data) > 1
         }
         - {header_mapping.IGNORE},
-        help={name: (takes, required) for name, takes, required in imports.column_help(itype)},
+        help={name: (takes, required) for name, takes, required in templates.column_help(itype)},
     ), (422 if problems else 200)
 
 
@@ -247,7 +251,7 @@ def columns() -> Any:
     if waiting is None:
         return _gone()
     pending, content = waiting
-    itype = imports.import_type(pending["type_name"])
+    itype = import_type(pending["type_name"])
     return _columns_page(itype, pending, content, ColumnsForm(formdata=None))
 
 
@@ -259,8 +263,8 @@ def map_columns() -> Any:
     if waiting is None:
         return _gone()
     pending, content = waiting
-    itype = imports.import_type(pending["type_name"])
-    header = imports.file_header(itype.name, pending["filename"], content) or []
+    itype = import_type(pending["type_name"])
+    header = headers.file_header(itype.name, pending["filename"], content) or []
     allowed = {value for value, _ in _column_choices(itype)}
     chosen = form.chosen(len(header), allowed)
     problems = header_mapping.problems(itype, chosen)
@@ -270,7 +274,7 @@ def map_columns() -> Any:
         return _columns_page(
             itype, {**pending, "columns": chosen}, content, form, problems=problems
         )
-    imports.remember_columns(
+    headers.remember_columns(
         current_session(), actor=current_user, type_name=itype.name, header=header, columns=chosen
     )
     return _check(itype, {**pending, "columns": chosen}, content, form.progress_id.data)
@@ -285,19 +289,19 @@ def apply() -> Any:
         flash("That upload is no longer waiting to be applied; upload the file again.", "warning")
         return redirect(url_for("imports.upload"))
     pending, content = waiting
-    itype = imports.import_type(pending["type_name"])
+    itype = import_type(pending["type_name"])
     db_session = current_session()
-    with imports.reporting_progress(db_session, imports.progress_writer(form.progress_id.data)):
-        report = imports.run_import(
-            db_session,
-            type_name=itype.name,
-            filename=pending["filename"],
-            content=content,
-            options=_options(pending),
-            apply=True,
-            columns=pending.get("columns"),
-        )
-    imports.drop_stash(pending["token"], owner_id=current_user.id)
+    report = imports.run_import(
+        db_session,
+        type_name=itype.name,
+        filename=pending["filename"],
+        content=content,
+        options=_options(pending),
+        apply=True,
+        columns=pending.get("columns"),
+        progress=stash.progress_writer(form.progress_id.data),
+    )
+    stash.drop_stash(pending["token"], owner_id=current_user.id)
     session.pop(_PENDING, None)
     return render_template(
         "imports/result.html", report=report, itype=itype, **_rows_context(itype, report)
@@ -308,7 +312,7 @@ def apply() -> Any:
 @require_role(Role.MANAGER)
 def progress(progress_id: str) -> Any:
     """Rows processed so far by the upload or apply that names ``progress_id`` (polled)."""
-    found = imports.read_progress(progress_id)
+    found = stash.read_progress(progress_id)
     if found is None:
         return jsonify({"started": False, "done": 0, "total": 0})
     return jsonify({"started": True, **found})
@@ -320,9 +324,9 @@ def template(type_name: str, fmt: str) -> Any:
     if type_name not in IMPORT_TYPES or fmt not in ("csv", "xlsx"):
         abort(404)
     if fmt == "csv":
-        body, mimetype = imports.template_csv(type_name), "text/csv; charset=utf-8"
+        body, mimetype = templates.template_csv(type_name), "text/csv; charset=utf-8"
     else:
-        body, mimetype = imports.template_xlsx(type_name), _XLSX
+        body, mimetype = templates.template_xlsx(type_name), _XLSX
     return Response(
         body,
         mimetype=mimetype,

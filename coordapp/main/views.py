@@ -17,25 +17,11 @@ from flask import (
 )
 from flask_login import current_user
 
+from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.main import service
-from coordapp.reporting.cache import cached
 
 bp = Blueprint("main", __name__)
-
-
-def record_url(endpoint: str, record_id: int | None = None, **values: Any) -> str | None:
-    """A record's page, or None while that page is not built yet (the link shows as text)."""
-    if endpoint not in current_app.view_functions:
-        return None
-    if record_id is not None:
-        values["record_id"] = record_id
-    return url_for(endpoint, **values)
-
-
-@bp.app_context_processor
-def inject_record_url() -> dict[str, Any]:
-    return {"record_url": record_url}
 
 
 @bp.route("/")
@@ -80,11 +66,6 @@ def filter_suggestions() -> Any:
     if not typed(choices):
         abort(404)
     return jsonify(suggestions(choices, request.args.get("q", "")[:100]))
-
-
-@bp.route("/coming-soon/<section>")
-def coming_soon(section: str) -> Any:
-    return render_template("main/coming_soon.html", section=section)
 
 
 @bp.route("/health")

@@ -31,7 +31,7 @@ from wtforms.widgets import CheckboxInput
 from coordapp.errors import ValidationError as DomainValidationError
 from coordapp.forms import OrganizationField, VersionedForm, enum_choices, optional_choices
 from coordapp.labels import label
-from coordapp.network import service
+from coordapp.network import expansion, hotlines
 from coordapp.network.models import (
     ExpansionStage,
     ExpansionTarget,
@@ -80,10 +80,10 @@ def _service_check(clean: Callable[[str, object], object]) -> Callable[[Any, Fie
 
 def _founded_year(form: Any, field: Field) -> None:
     if field.data is not None and not (
-        service.FIRST_FOUNDED_YEAR <= field.data <= date.today().year
+        hotlines.FIRST_FOUNDED_YEAR <= field.data <= date.today().year
     ):
         raise StopValidation(
-            f"The founding year must be between {service.FIRST_FOUNDED_YEAR} and "
+            f"The founding year must be between {hotlines.FIRST_FOUNDED_YEAR} and "
             f"{date.today().year}."
         )
 
@@ -110,16 +110,16 @@ class HotlineForm(VersionedForm):
     founded_year = IntegerField(
         "Founded (year)",
         validators=[Optional(), _founded_year],
-        description=f"{service.FIRST_FOUNDED_YEAR} to this year.",
+        description=f"{hotlines.FIRST_FOUNDED_YEAR} to this year.",
     )
     languages = StringField(
         "Languages",
-        validators=[Optional(), Length(max=200), _service_check(service.clean_languages)],
+        validators=[Optional(), Length(max=200), _service_check(hotlines.clean_languages)],
         description="ISO 639-1 codes separated by spaces or commas, e.g. de en fr.",
     )
     reporting_channels = MultiCheckboxField(
         "Reporting channels",
-        choices=[(c, label(c)) for c in service.REPORTING_CHANNELS],
+        choices=[(c, label(c)) for c in hotlines.REPORTING_CHANNELS],
         validators=[Optional()],
     )
     staff_count = IntegerField(
@@ -128,7 +128,7 @@ class HotlineForm(VersionedForm):
             Optional(),
             NumberRange(
                 min=0,
-                max=service.MAX_STAFF,
+                max=hotlines.MAX_STAFF,
                 message="The staff count must be between 0 and %(max)s.",
             ),
         ],
@@ -219,12 +219,12 @@ def expansion_form(session: Session, obj: ExpansionTarget | None) -> FlaskForm:
         form.country_code.choices = optional_choices(reference.country_choices(session))
     else:
         form = ExpansionEditForm()
-    owners = service.assignable_owner_choices(session)
+    owners = expansion.assignable_owner_choices(session)
     if obj is not None and obj.owner is not None and str(obj.owner_id) not in dict(owners):
         # Keep a current owner who has since left the managers selectable.
         owners.append((str(obj.owner_id), obj.owner.full_name))
     form.owner_id.choices = optional_choices(owners)
-    form.hotline_id.choices = optional_choices(service.hotline_names(session))
+    form.hotline_id.choices = optional_choices(hotlines.hotline_names(session))
     if isinstance(form, ExpansionEditForm) and obj is not None and not form.is_submitted():
         form.priority.data = obj.priority.value
         form.owner_id.data = str(obj.owner_id) if obj.owner_id else ""

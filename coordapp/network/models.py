@@ -62,7 +62,7 @@ class HotlineCoverage(Base):
     *no longer* covered (exclusive; NULL: still covered). A country removed today is not
     covered today. A hotline has at most one open spell per country; closed spells are history.
     Whether the country counts as covered on a date also depends on the hotline's membership
-    that day (``coordapp.network.service._coverage_query``).
+    that day (``coordapp.network.coverage.coverage_query``).
     """
 
     __tablename__ = "hotline_countries"
@@ -212,7 +212,7 @@ class ExpansionTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, 
         order_by="(ExpansionStageEvent.entered_on, ExpansionStageEvent.id)",
     )
     # Computed, never stored: loaded by the pipeline list (``with_expression``) from the one
-    # definition of the pipeline (coordapp.network.service); None where not asked for.
+    # definition of the pipeline (coordapp.network.pipeline); None where not asked for.
     in_pipeline_today: Mapped[bool | None] = query_expression()
     stage_stalled_today: Mapped[bool | None] = query_expression()
 

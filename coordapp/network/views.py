@@ -1,5 +1,6 @@
 """Pages of the network domain: hotlines and their membership history, the expansion pipeline,
-countries. Each handler parses the request, calls ``coordapp.network.service`` and renders."""
+countries. Each handler parses the request, calls the network's modules (``membership``,
+``coverage``, ``expansion``, ``hotlines``, ``countries``) and renders."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -18,31 +19,25 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.labels import label
-from coordapp.network import service
+from coordapp.network import countries, coverage, display, expansion, hotlines, lists, membership
 from coordapp.network.forms import (
     ExpansionEditForm,
     HotlineForm,
-    MembershipEventForm,
-    MoveStageForm,
     expansion_form,
     hotline_form,
     membership_event_form,
     move_stage_form,
 )
 from coordapp.network.models import ExpansionTarget, Hotline
-from coordapp.records import service as records
-from coordapp.records.views import Resource, attach_error, register_resource
+from coordapp.records import pages
+from coordapp.records.views import Resource, attach_error
 from coordapp.reference import service as reference
+from coordapp.stats import service as stats
 from coordapp.training import service as training
 
 bp = Blueprint("network", __name__)
 
 FORM_EXPIRED = "The form expired; reload the page and try again."
-
-
-def _has_endpoint(endpoint: str) -> bool:
-    """Link to other sections only once they exist."""
-    return endpoint in current_app.view_functions
 
 
 def _country_default(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
@@ -60,19 +55,6 @@ def _parse_on(raw: str) -> tuple[date | None, str | None]:
         return None, f"{raw[:20]!r} is not a date (use YYYY-MM-DD); showing today only."
 
 
-def _render(res: Resource, obj: Any, context: Mapping[str, Any], status: int = 200) -> Any:
-    """A record's page rendered outside the generic detail view (after a refused action)."""
-    session = current_session()
-    return render_template(
-        res.detail_template,
-        res=res,
-        bp=bp.name,
-        obj=obj,
-        history=records.history(session, obj=obj),
-        **context,
-    ), status
-
-
 def _require_csrf() -> None:
     if not FlaskForm().validate_on_submit():
         abort(400, description=FORM_EXPIRED)
@@ -81,16 +63,12 @@ def _require_csrf() -> None:
 # --- hotlines --------------------------------------------------------------------------------
 
 
-def hotline_context(
-    session: Session,
-    obj: Hotline,
-    *,
-    event_form: MembershipEventForm | None = None,
-    membership_error: str | None = None,
-) -> dict[str, Any]:
+def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
     raw_on = (request.args.get("on") or "").strip()
     on, on_error = _parse_on(raw_on)
-    related = service.hotline_related(session, hotline=obj, today=date.today(), on=on)
+    related = hotlines.hotline_related(session, hotline=obj, today=date.today(), on=on)
+    related["trainings"] = training.trainings_of_hotline(session, obj.id)
+    related["statistics"] = stats.hotline_statistics_summary(session, hotline_id=obj.id)
     # The hotline's rows as every event's page shows them (small counts hidden below manager).
     trained = training.shown_counts(
         training.participations_of_events(session, (e.id for e, _ in related["trainings"])),
@@ -103,10 +81,9 @@ def hotline_context(
         "on": on,
         "on_raw": on.isoformat() if on else "",
         "on_error": on_error,
-        "event_form": event_form or membership_event_form(),
-        "membership_error": membership_error,
-        "languages": service.language_names(obj.languages),
-        "has_endpoint": _has_endpoint,
+        "event_form": membership_event_form(),
+        "membership_error": None,
+        "languages": display.language_names(obj.languages),
     }
 
 
@@ -114,17 +91,26 @@ HOTLINES = Resource(
     slug="hotlines",
     singular="hotline",
     plural="Hotlines",
-    list_spec=service.HOTLINE_LIST,
-    get=service.get_hotline,
+    list_spec=lists.HOTLINE_LIST,
+    get=hotlines.get_hotline,
     form=HotlineForm,
     form_for=hotline_form,
-    create=service.create_hotline,
-    update=service.update_hotline,
+    create=hotlines.create_hotline,
+    update=hotlines.update_hotline,
     detail_template="network/hotline_detail.html",
     detail_context=hotline_context,
     new_defaults=_country_default,
 )
-register_resource(bp, HOTLINES)
+pages.register(
+    bp,
+    HOTLINES,
+    ("/hotlines/", pages.List, "hotlines_list"),
+    ("/hotlines/<id:record_id>", pages.Detail, "hotlines_detail"),
+    ("/hotlines/new", pages.New, "hotlines_new"),
+    ("/hotlines/<id:record_id>/edit", pages.Edit, "hotlines_edit"),
+    ("/hotlines/<id:record_id>/archive", pages.Archive, "hotlines_archive"),
+    ("/hotlines/<id:record_id>/restore", pages.Restore, "hotlines_restore"),
+)
 
 
 def _hotline_page(record_id: int) -> str:
@@ -135,14 +121,14 @@ def _hotline_page(record_id: int) -> str:
 @require_role(Role.MANAGER)
 def hotlines_add_membership_event(record_id: int) -> Any:
     session = current_session()
-    hotline = service.get_hotline(session, record_id)
+    hotline = hotlines.get_hotline(session, record_id)
     form = membership_event_form()
     submitted = form.validate_on_submit()
     if not submitted and "csrf_token" in form.errors:
         abort(400, description=FORM_EXPIRED)
     if submitted:
         try:
-            service.add_membership_event(
+            membership.add_membership_event(
                 session,
                 hotline=hotline,
                 on=form.on.data,
@@ -154,22 +140,20 @@ def hotlines_add_membership_event(record_id: int) -> Any:
         else:
             flash("The membership event was added.", "success")
             return redirect(_hotline_page(hotline.id))
-    context = hotline_context(session, hotline, event_form=form)
-    return _render(HOTLINES, hotline, context, status=422)
+    return pages.detail_page(HOTLINES, hotline, status=422, event_form=form)
 
 
 @bp.route("/hotlines/<id:record_id>/membership-events/<id:event_id>/delete", methods=["POST"])
 @require_role(Role.MANAGER)
 def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
     session = current_session()
-    hotline = service.get_hotline(session, record_id)
-    event = service.get_membership_event(session, hotline=hotline, event_id=event_id)
+    hotline = hotlines.get_hotline(session, record_id)
+    event = membership.get_membership_event(session, hotline=hotline, event_id=event_id)
     _require_csrf()
     try:
-        service.remove_membership_event(session, event=event)
+        membership.remove_membership_event(session, event=event)
     except ValidationError as error:
-        context = hotline_context(session, hotline, membership_error=error.message)
-        return _render(HOTLINES, hotline, context, status=422)
+        return pages.detail_page(HOTLINES, hotline, status=422, membership_error=error.message)
     flash("The membership event was deleted.", "success")
     return redirect(_hotline_page(hotline.id))
 
@@ -177,50 +161,58 @@ def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
 # --- expansion pipeline ----------------------------------------------------------------------
 
 
-def expansion_context(
-    session: Session, obj: ExpansionTarget, *, move_form: MoveStageForm | None = None
-) -> dict[str, Any]:
-    related = service.expansion_related(session, target=obj, today=date.today())
+def expansion_context(session: Session, obj: ExpansionTarget) -> dict[str, Any]:
+    related = expansion.expansion_related(session, target=obj, today=date.today())
     return {
         **related,
+        "due": display.due_display(obj.next_step_due, today=date.today()),
         "today": date.today(),
-        "move_form": move_form or move_stage_form(related["current_stage"]),
+        "move_form": move_stage_form(related["current_stage"]),
     }
 
 
 def _create_target(session: Session, *, data: Mapping[str, Any]) -> ExpansionTarget:
-    return service.create_expansion_target(session, data=data, actor_id=current_user.id)
+    return expansion.create_expansion_target(session, data=data, actor_id=current_user.id)
 
 
 EXPANSION = Resource(
     slug="expansion",
     singular="expansion target",
     plural="Expansion pipeline",
-    list_spec=service.EXPANSION_LIST,
-    get=service.get_expansion_target,
+    list_spec=lists.EXPANSION_LIST,
+    get=expansion.get_expansion_target,
     form=ExpansionEditForm,
     form_for=expansion_form,
     create=_create_target,
-    update=service.update_expansion_target,
+    update=expansion.update_expansion_target,
     detail_template="network/expansion_detail.html",
     detail_context=expansion_context,
     new_defaults=_country_default,
 )
-register_resource(bp, EXPANSION)
+pages.register(
+    bp,
+    EXPANSION,
+    ("/expansion/", pages.List, "expansion_list"),
+    ("/expansion/<id:record_id>", pages.Detail, "expansion_detail"),
+    ("/expansion/new", pages.New, "expansion_new"),
+    ("/expansion/<id:record_id>/edit", pages.Edit, "expansion_edit"),
+    ("/expansion/<id:record_id>/archive", pages.Archive, "expansion_archive"),
+    ("/expansion/<id:record_id>/restore", pages.Restore, "expansion_restore"),
+)
 
 
 @bp.route("/expansion/<id:record_id>/move", methods=["POST"])
 @require_role(Role.MANAGER)
 def expansion_move_stage(record_id: int) -> Any:
     session = current_session()
-    target = service.get_expansion_target(session, record_id)
+    target = expansion.get_expansion_target(session, record_id)
     form = move_stage_form()
     submitted = form.validate_on_submit()
     if not submitted and "csrf_token" in form.errors:
         abort(400, description=FORM_EXPIRED)
     if submitted:
         try:
-            event = service.move_stage(
+            event = expansion.move_stage(
                 session,
                 target=target,
                 stage=form.stage.data,
@@ -233,8 +225,7 @@ def expansion_move_stage(record_id: int) -> Any:
         else:
             flash(f"Moved to the stage {label(event.stage)!r}.", "success")
             return redirect(url_for(".expansion_detail", record_id=target.id))
-    context = expansion_context(session, target, move_form=form)
-    return _render(EXPANSION, target, context, status=422)
+    return pages.detail_page(EXPANSION, target, status=422, move_form=form)
 
 
 # --- countries -------------------------------------------------------------------------------
@@ -248,7 +239,9 @@ def countries_list() -> Any:
     kind = (request.args.get("kind") or "").strip()
     today = date.today()
     regions = reference.region_choices(session)
-    rows = service.country_coverage_list(session, on=today, region=region, status=status, kind=kind)
+    rows = countries.country_coverage_list(
+        session, on=today, region=region, status=status, kind=kind
+    )
     known_region = region if region in {value for value, _ in regions} else None
     return render_template(
         "network/country_list.html",
@@ -258,22 +251,25 @@ def countries_list() -> Any:
         status=status,
         kind=kind,
         regions=regions,
-        statuses=service.coverage_status_choices(),
-        kinds=service.KIND_CHOICES,
-        summary=service.coverage_summary(session, on=today, region=known_region),
+        statuses=countries.coverage_status_choices(),
+        kinds=countries.KIND_CHOICES,
+        summary=coverage.coverage_summary(session, on=today, region=known_region),
     )
 
 
 @bp.route("/countries/<code>")
 def country_detail(code: str) -> Any:
     session = current_session()
-    country = service.get_country(session, code)
+    country = countries.get_country(session, code)
     if code != country.alpha2:
         return redirect(url_for(".country_detail", code=country.alpha2))
+    overview = countries.country_overview(session, country=country, today=date.today())
+    overview["trainings"] = training.trainings_in_country(session, country.alpha2)
+    target = overview["target"]
     return render_template(
         "network/country_detail.html",
         country=country,
         today=date.today(),
-        has_endpoint=_has_endpoint,
-        **service.country_overview(session, country=country, today=date.today()),
+        target_due=display.due_display(target.next_step_due, today=date.today()) if target else "",
+        **overview,
     )

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from coordapp.forms import OrganizationField, VersionedForm, enum_choices, optional_choices
 from coordapp.labels import label
-from coordapp.partners import service
+from coordapp.partners import partnerships
 from coordapp.partners.models import (
     Contact,
     Organization,
@@ -136,13 +136,13 @@ class PartnershipForm(VersionedForm):
 def partnership_form(session: Session, obj: Partnership | None) -> FlaskForm:
     form = PartnershipForm(obj=obj)
     form.owner_id.choices = optional_choices(
-        service.owner_choices(session, keep_id=obj.owner_id if obj is not None else None),
+        partnerships.owner_choices(session, keep_id=obj.owner_id if obj is not None else None),
         empty="— nobody yet —",
     )
     form.pillars.choices = reference.pillar_choices(session)
     if obj is not None:
         # Offer only the statuses it may move to; the service refuses any other.
-        allowed = {obj.status, *service.STATUS_TRANSITIONS[obj.status]}
+        allowed = {obj.status, *partnerships.STATUS_TRANSITIONS[obj.status]}
         form.status.choices = [
             (value, text) for value, text in enum_choices(PartnershipStatus) if value in allowed
         ]
@@ -172,7 +172,7 @@ class RenewalForm(VersionedForm):
 def status_forms(obj: Partnership) -> tuple[StatusChangeForm, RenewalForm]:
     """The two small forms on a partnership's page, ready to show or carrying a refused POST."""
     status_form, renewal_form = StatusChangeForm(prefix="status"), RenewalForm(prefix="renew")
-    status_form.status.choices = [(s.value, label(s)) for s in service.next_statuses(obj)]
+    status_form.status.choices = [(s.value, label(s)) for s in partnerships.next_statuses(obj)]
     for form in (status_form, renewal_form):
         if not form.is_submitted():
             form.version.data = obj.version

@@ -20,8 +20,7 @@ from coordapp.db import (
 
 if TYPE_CHECKING:
     from coordapp.auth.models import User
-    from coordapp.pillars.models import Pillar
-    from coordapp.reference.models import Country
+    from coordapp.reference.models import Country, Pillar
 
 
 class OrganizationKind(enum.StrEnum):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -17,7 +17,9 @@ from coordapp.auth.permissions import require_role
 from coordapp.auth.views import personal_data_response
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
-from coordapp.partners import service
+from coordapp.funding import service as funding
+from coordapp.network import hotlines as network_hotlines
+from coordapp.partners import agreements, contacts, lists, organizations, partnerships
 from coordapp.partners.forms import (
     ContactForm,
     OrganizationForm,
@@ -27,113 +29,147 @@ from coordapp.partners.forms import (
     partnership_form,
     status_forms,
 )
-from coordapp.partners.models import Contact, Partnership
-from coordapp.records import service as records
-from coordapp.records.views import Resource, attach_error, register_resource, submitted_version
+from coordapp.partners.models import Contact, Organization, Partnership
+from coordapp.records import pages
+from coordapp.records.views import Resource, attach_error, submitted_version
+from coordapp.training import service as training
 
 bp = Blueprint("partners", __name__)
+
+
+def organization_context(session: Session, obj: Organization) -> dict[str, Any]:
+    """The organization's page: its contacts and agreements, and what the other domains hold
+    about it (commitments as a funder, hotlines it operates, trainings it attended)."""
+    return {
+        **organizations.organization_related(session, obj),
+        "commitments": funding.commitments_of_funder(session, obj.id),
+        "hotlines": network_hotlines.hotlines_operated_by(session, obj.id),
+        "trainings": training.trainings_of_organization(session, obj.id),
+    }
+
 
 ORGANIZATIONS = Resource(
     slug="organizations",
     singular="organization",
     plural="Organizations",
-    list_spec=service.ORGANIZATION_LIST,
-    get=service.get_organization,
+    list_spec=lists.ORGANIZATION_LIST,
+    get=organizations.get_organization,
     form=OrganizationForm,
     form_for=organization_form,
-    create=service.create_organization,
-    update=service.update_organization,
+    create=organizations.create_organization,
+    update=organizations.update_organization,
     detail_template="partners/organization_detail.html",
-    detail_context=service.organization_related,
+    detail_context=organization_context,
 )
-register_resource(bp, ORGANIZATIONS)
+pages.register(
+    bp,
+    ORGANIZATIONS,
+    ("/organizations/", pages.List, "organizations_list"),
+    ("/organizations/<id:record_id>", pages.Detail, "organizations_detail"),
+    ("/organizations/new", pages.New, "organizations_new"),
+    ("/organizations/<id:record_id>/edit", pages.Edit, "organizations_edit"),
+    ("/organizations/<id:record_id>/archive", pages.Archive, "organizations_archive"),
+    ("/organizations/<id:record_id>/restore", pages.Restore, "organizations_restore"),
+)
 
 
 def _contact_context(session: Session, obj: Contact) -> dict[str, Any]:
-    return {**service.contact_related(session, obj), "erase_form": EraseForm()}
+    return {**contacts.contact_related(session, obj), "erase_form": EraseForm()}
 
 
 CONTACTS = Resource(
     slug="contacts",
     singular="contact",
     plural="Contacts",
-    list_spec=service.CONTACT_LIST,
-    get=service.get_contact,
+    list_spec=lists.CONTACT_LIST,
+    get=contacts.get_contact,
     form=ContactForm,
     form_for=contact_form,
-    create=service.create_contact,
-    update=service.update_contact,
+    create=contacts.create_contact,
+    update=contacts.update_contact,
     detail_template="partners/contact_detail.html",
     detail_context=_contact_context,
-    new_defaults=service.new_record_defaults,
+    new_defaults=organizations.new_record_defaults,
 )
-register_resource(bp, CONTACTS)
+pages.register(
+    bp,
+    CONTACTS,
+    ("/contacts/", pages.List, "contacts_list"),
+    ("/contacts/<id:record_id>", pages.Detail, "contacts_detail"),
+    ("/contacts/new", pages.New, "contacts_new"),
+    ("/contacts/<id:record_id>/edit", pages.Edit, "contacts_edit"),
+    ("/contacts/<id:record_id>/archive", pages.Archive, "contacts_archive"),
+    ("/contacts/<id:record_id>/restore", pages.Restore, "contacts_restore"),
+)
 
 
-def _partnership_context(
-    session: Session, obj: Partnership, forms: tuple[FlaskForm, FlaskForm] | None = None
-) -> dict[str, Any]:
-    status_form, renewal_form = forms or status_forms(obj)
+def _partnership_context(session: Session, obj: Partnership) -> dict[str, Any]:
+    status_form, renewal_form = status_forms(obj)
     today = date.today()
-    state = service.state_on(obj, today)
+    state = agreements.state_on(obj, today)
     return {
         "state": state,
-        "state_label": service.agreement_state_label(state),
-        "renewal_due": service.renewal_due_on(obj),
-        "renewal_state": service.renewal_state(obj, today=today),
-        "renewable": obj.status in service.RENEWABLE,
+        "state_label": agreements.agreement_state_label(state),
+        "renewal_due": agreements.renewal_due_on(obj),
+        "renewal_state": agreements.renewal_state(obj, today=today),
+        "renewable": obj.status in partnerships.RENEWABLE,
         "status_form": status_form,
         "renewal_form": renewal_form,
-        "status_actions": service.STATUS_ACTIONS,
+        "status_actions": partnerships.STATUS_ACTIONS,
     }
 
 
 def _partnership_defaults(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
     # The manager creating the agreement is its owner unless they choose someone else.
-    return {**service.new_record_defaults(session, args), "owner_id": str(current_user.id)}
+    return {**organizations.new_record_defaults(session, args), "owner_id": str(current_user.id)}
 
 
 PARTNERSHIPS = Resource(
     slug="partnerships",
     singular="partnership",
     plural="Partnerships",
-    list_spec=service.PARTNERSHIP_LIST,
-    get=service.get_partnership,
+    list_spec=lists.PARTNERSHIP_LIST,
+    get=partnerships.get_partnership,
     form=PartnershipForm,
     form_for=partnership_form,
-    create=service.create_partnership,
-    update=service.update_partnership,
+    create=partnerships.create_partnership,
+    update=partnerships.update_partnership,
     detail_template="partners/partnership_detail.html",
     detail_context=_partnership_context,
     new_defaults=_partnership_defaults,
 )
-register_resource(bp, PARTNERSHIPS)
+pages.register(
+    bp,
+    PARTNERSHIPS,
+    ("/partnerships/", pages.List, "partnerships_list"),
+    ("/partnerships/<id:record_id>", pages.Detail, "partnerships_detail"),
+    ("/partnerships/new", pages.New, "partnerships_new"),
+    ("/partnerships/<id:record_id>/edit", pages.Edit, "partnerships_edit"),
+    ("/partnerships/<id:record_id>/archive", pages.Archive, "partnerships_archive"),
+    ("/partnerships/<id:record_id>/restore", pages.Restore, "partnerships_restore"),
+)
 
 
 def _partnership_page(
     session: Session, obj: Partnership, forms: tuple[FlaskForm, FlaskForm], status: int
 ) -> Any:
     """The partnership's page again, with a refused status change or renewal shown in place."""
-    return render_template(
-        PARTNERSHIPS.detail_template,
-        res=PARTNERSHIPS,
-        bp=bp.name,
-        obj=obj,
-        history=records.history(session, obj=obj),
-        **_partnership_context(session, obj, forms),
-    ), status
+    status_form, renewal_form = forms
+    return pages.detail_page(
+        PARTNERSHIPS, obj, status=status, status_form=status_form, renewal_form=renewal_form
+    )
 
 
 @bp.route("/partnerships/<id:record_id>/status", methods=["POST"])
 @require_role(Role.MANAGER)
 def partnerships_status(record_id: int) -> Any:
     session = current_session()
-    obj = service.get_partnership(session, record_id)
+    obj = partnerships.get_partnership(session, record_id)
     forms = status_forms(obj)
     form = forms[0]
     if form.validate_on_submit():
         try:
-            service.change_partnership_status(
+            partnerships.change_partnership_status(
                 session,
                 partnership=obj,
                 status=form.status.data,
@@ -147,19 +183,19 @@ def partnerships_status(record_id: int) -> Any:
             flash(f"The partnership is now {obj.status.value}.", "success")
             return redirect(url_for("partners.partnerships_detail", record_id=obj.id))
     session.rollback()
-    return _partnership_page(session, service.get_partnership(session, record_id), forms, 422)
+    return _partnership_page(session, partnerships.get_partnership(session, record_id), forms, 422)
 
 
 @bp.route("/partnerships/<id:record_id>/renew", methods=["POST"])
 @require_role(Role.MANAGER)
 def partnerships_renew(record_id: int) -> Any:
     session = current_session()
-    obj = service.get_partnership(session, record_id)
+    obj = partnerships.get_partnership(session, record_id)
     forms = status_forms(obj)
     form = forms[1]
     if form.validate_on_submit():
         try:
-            service.renew_partnership(
+            partnerships.renew_partnership(
                 session,
                 partnership=obj,
                 end_date=form.end_date.data,
@@ -173,7 +209,7 @@ def partnerships_renew(record_id: int) -> Any:
             flash(f"The partnership was renewed until {obj.end_date}.", "success")
             return redirect(url_for("partners.partnerships_detail", record_id=obj.id))
     session.rollback()
-    return _partnership_page(session, service.get_partnership(session, record_id), forms, 422)
+    return _partnership_page(session, partnerships.get_partnership(session, record_id), forms, 422)
 
 
 # --- personal data of a contact (admins) -------------------------------------------------------
@@ -183,8 +219,8 @@ def partnerships_renew(record_id: int) -> Any:
 @require_role(Role.ADMIN)
 def contacts_export(record_id: int) -> Any:
     session = current_session()
-    contact = service.get_contact(session, record_id)
-    data = service.export_contact(session, contact=contact)
+    contact = contacts.get_contact(session, record_id)
+    data = contacts.export_contact(session, contact=contact)
     return personal_data_response(data, f"contact-{contact.id}-personal-data.json")
 
 
@@ -192,18 +228,11 @@ def contacts_export(record_id: int) -> Any:
 @require_role(Role.ADMIN)
 def contacts_erase(record_id: int) -> Any:
     session = current_session()
-    contact = service.get_contact(session, record_id)
+    contact = contacts.get_contact(session, record_id)
     form = EraseForm()
     if not form.validate_on_submit():
-        return render_template(
-            CONTACTS.detail_template,
-            res=CONTACTS,
-            bp=bp.name,
-            obj=contact,
-            history=records.history(session, obj=contact),
-            **{**_contact_context(session, contact), "erase_form": form},
-        ), 422
-    service.erase_contact(session, contact=contact)
+        return pages.detail_page(CONTACTS, contact, status=422, erase_form=form)
+    contacts.erase_contact(session, contact=contact)
     flash(
         "The contact's personal data was erased, also from its history. "
         "Names typed into training participations are not linked to contacts: check them too.",
@@ -214,5 +243,5 @@ def contacts_erase(record_id: int) -> Any:
 
 @bp.route("/lookup/organizations")
 def lookup_organizations() -> Any:
-    names = service.organization_names(current_session(), prefix=request.args.get("q", ""))
+    names = organizations.organization_names(current_session(), prefix=request.args.get("q", ""))
     return jsonify(names)

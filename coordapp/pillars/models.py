@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordapp.db import ArchivableMixin, Audited, Base, TimestampMixin, VersionedMixin, str_enum
+from coordapp.reference.models import Pillar
 
 
 class IndicatorKind(enum.StrEnum):
@@ -59,21 +60,6 @@ _STOCK_INDICATORS = frozenset(
 )
 
 
-class Pillar(TimestampMixin, Base):
-    __tablename__ = "pillars"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
-    name: Mapped[str] = mapped_column(sa.String(80), nullable=False, unique=True)
-    description: Mapped[str | None] = mapped_column(sa.Text)
-    sort_order: Mapped[int] = mapped_column(nullable=False, default=0)
-
-    targets: Mapped[list[PillarTarget]] = relationship(back_populates="pillar")
-
-    def __repr__(self) -> str:
-        return f"<Pillar {self.code}>"
-
-
 class PillarTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
     """A yearly KPI of a pillar. The actual value is computed from the records, never stored."""
 
@@ -96,4 +82,4 @@ class PillarTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Bas
     description: Mapped[str | None] = mapped_column(sa.String(200))
     target_value: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2), nullable=False)
 
-    pillar: Mapped[Pillar] = relationship(back_populates="targets")
+    pillar: Mapped[Pillar] = relationship()

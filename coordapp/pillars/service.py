@@ -9,13 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import listing, memo, validation
+from coordapp import batching, listing, validation
+from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
-from coordapp.pillars.models import Pillar, PillarIndicator, PillarTarget
+from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.records import service as records
 from coordapp.reference import service as reference
+from coordapp.reference.models import Pillar
 
 YEARS = (1990, 2100)
 MAX_TARGET = Decimal("1e16")
@@ -121,21 +123,25 @@ def _target_value(value: object, indicator: PillarIndicator) -> Decimal:
 _TARGET = "pillar_target"
 
 
-def remember_target_keys(session: Session) -> None:
-    """While an import runs (``coordapp.memo``): every stored target's id by (pillar, year,
-    indicator), read in one query, so that no row asks whether its target exists already."""
+def remember_target_keys(session: Session, batch: Batch) -> None:
+    """For an import's ``batch``: every stored target's id by (pillar, year, indicator), read
+    in one query, so that no row asks whether its target exists already."""
     rows = session.execute(
         sa.select(
             PillarTarget.id, PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator
         )
     )
-    memo.remember_keys(
-        session, _TARGET, {(pillar, year, str(indicator)): i for i, pillar, year, indicator in rows}
+    batch.remember_keys(
+        _TARGET, {(pillar, year, str(indicator)): i for i, pillar, year, indicator in rows}
     )
 
 
 def _clean_target(
-    session: Session, data: Mapping[str, Any], *, exclude: PillarTarget | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    exclude: PillarTarget | None = None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
     raw_pillar = str(data.get("pillar_id") or "").strip()
     pillar_number = validation.record_id(raw_pillar)
@@ -151,12 +157,15 @@ def _clean_target(
         PillarTarget.id != ((exclude.id if exclude is not None else None) or 0),
     )
     # From the keys an import read ahead (``remember_target_keys``), else a query.
-    taken = memo.taken(
-        session,
-        _TARGET,
-        (pillar.id, year, indicator.value),
-        exclude=exclude,
-        query=lambda: session.scalar(query),
+    taken = (
+        batch.taken(
+            _TARGET,
+            (pillar.id, year, indicator.value),
+            exclude=exclude,
+            query=lambda: session.scalar(query),
+        )
+        if batch is not None
+        else session.scalar(query)
     )
     if taken is not None:
         raise ValidationError(
@@ -177,12 +186,16 @@ def _target_key(values: Mapping[str, Any]) -> tuple[int, int, str]:
     return (values["pillar_id"], values["year"], str(values["indicator"].value))
 
 
-def create_pillar_target(session: Session, *, data: Mapping[str, Any]) -> PillarTarget:
-    values = _clean_target(session, data)
+def create_pillar_target(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> PillarTarget:
+    """A new target; flushes (in an import's ``batch``, with the batch)."""
+    values = _clean_target(session, data, batch=batch)
     target = PillarTarget(**values)
     session.add(target)
-    memo.note_key(session, _TARGET, _target_key(values), target)
-    session.flush()
+    if batch is not None:
+        batch.note_key(_TARGET, _target_key(values), target)
+    batching.flush(session, batch)
     return target
 
 
@@ -192,12 +205,14 @@ def update_pillar_target(
     obj: PillarTarget,
     data: Mapping[str, Any],
     expected_version: int | None,
+    batch: Batch | None = None,
 ) -> PillarTarget:
     records.check_version(obj, expected_version)
-    values = _clean_target(session, data, exclude=obj)
+    values = _clean_target(session, data, exclude=obj, batch=batch)
     records.apply_changes(obj, values)
-    memo.note_key(session, _TARGET, _target_key(values), obj)
-    session.flush()
+    if batch is not None:
+        batch.note_key(_TARGET, _target_key(values), obj)
+    batching.flush(session, batch)
     return obj
 
 

@@ -6,7 +6,8 @@ from flask import Blueprint
 
 from coordapp.pillars import service
 from coordapp.pillars.forms import PillarTargetForm, pillar_target_form
-from coordapp.records.views import Resource, register_resource
+from coordapp.records import pages
+from coordapp.records.views import Resource
 
 bp = Blueprint("pillars", __name__)
 
@@ -24,4 +25,13 @@ PILLAR_TARGETS = Resource(
     detail_context=service.pillar_target_related,
     new_defaults=service.pillar_target_defaults,
 )
-register_resource(bp, PILLAR_TARGETS)
+pages.register(
+    bp,
+    PILLAR_TARGETS,
+    ("/pillar-targets/", pages.List, "pillar_targets_list"),
+    ("/pillar-targets/<id:record_id>", pages.Detail, "pillar_targets_detail"),
+    ("/pillar-targets/new", pages.New, "pillar_targets_new"),
+    ("/pillar-targets/<id:record_id>/edit", pages.Edit, "pillar_targets_edit"),
+    ("/pillar-targets/<id:record_id>/archive", pages.Archive, "pillar_targets_archive"),
+    ("/pillar-targets/<id:record_id>/restore", pages.Restore, "pillar_targets_restore"),
+)

@@ -9,8 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import memo
+from coordapp import batching
 from coordapp.audit import service as audit
+from coordapp.batching import Batch
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, NotFound
 from coordapp.validation import MAX_RECORD_ID
@@ -48,13 +49,20 @@ def scalars_in(
 
 
 def other_named(
-    session: Session, model: Any, *, kind: str, key: str, name: str, exclude_id: int | None
+    session: Session,
+    model: Any,
+    *,
+    kind: str,
+    key: str,
+    name: str,
+    exclude_id: int | None,
+    batch: Batch | None = None,
 ) -> Any | None:
     """A record of ``model`` other than ``exclude_id`` with that name in any case: the duplicate
-    check of a name. While an import runs it is answered from the names the file was looked up
-    with (``coordapp.memo``, under ``kind`` and ``key``)."""
-    other = memo.remembered(
-        session,
+    check of a name. In an import's ``batch`` it is answered from the names the file was looked
+    up with (under ``kind`` and ``key``)."""
+    other = batching.remembered(
+        batch,
         kind,
         key,
         lambda: session.scalar(

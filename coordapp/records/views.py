@@ -1,8 +1,7 @@
-"""Generic list / detail / create / edit / archive views, registered per record type.
+"""What every record type's pages share: its declaration (``Resource``), form helpers (the
+submitted data, errors, versions, cautions), and the list's filters and exports.
 
-Each handler goes load -> check access -> process (Indico's shape) and stays thin: it parses the
-request, calls the domain service and renders. Domain errors become form messages (422),
-a stale version becomes the 409 conflict page that keeps the user's input.
+The pages themselves are in ``coordapp.records.pages``.
 """
 
 from __future__ import annotations
@@ -13,26 +12,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
 from coordapp import disclosure, listing
 from coordapp.auth.models import Role
-from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.exports import csv_response, xlsx_response
-from coordapp.extensions import current_session
-from coordapp.listing import Filter, ListParams, ListSpec, export_rows, run_list
-from coordapp.records import service as records
-from coordapp.records.service import StaleRecord
+from coordapp.listing import Filter, ListParams, ListSpec, export_rows
 
 _NOT_DATA = {"csrf_token", "submit", "version"}
-# Every registered (blueprint name, resource): for the route matrix test and the list bench.
+# Every record type with a list page, as (blueprint name, resource): for the typed filters'
+# suggestions, the lists test and the list bench. Each domain adds its own next to its routes.
 RESOURCES: list[tuple[str, Resource]] = []
 
 
@@ -116,8 +111,13 @@ class Resource:
     archivable: bool = True
     write_role: Role = Role.MANAGER
 
+    def endpoint_name(self, action: str) -> str:
+        """The name of the page ``action`` (list, detail, new, edit, archive, restore) of this
+        record type within its blueprint, as the route table registers it."""
+        return f"{self.slug.replace('-', '_')}_{action}"
+
     def endpoint(self, bp: Blueprint, action: str) -> str:
-        return f"{bp.name}.{self.slug.replace('-', '_')}_{action}"
+        return f"{bp.name}.{self.endpoint_name(action)}"
 
 
 def list_export(
@@ -184,189 +184,3 @@ def list_filters(session: Session, spec: ListSpec, params: ListParams) -> list[F
         lookup = url_for("main.filter_suggestions", list=spec.name, filter=flt.key)
         views.append(FilterView(flt, None, lookup=lookup, typed_label=label))
     return views
-
-
-def register_resource(bp: Blueprint, res: Resource) -> None:
-    """Add the list, export, detail, new, edit, archive and restore routes of ``res`` to ``bp``."""
-    base = f"/{res.slug}"
-    prefix = res.slug.replace("-", "_")
-    RESOURCES.append((bp.name, res))
-
-    def make_form(session: Session, obj: Any = None, **data: Any) -> FlaskForm:
-        if res.form_for is not None:
-            form = res.form_for(session, obj)
-            for name, value in data.items():
-                if name in form._fields and not form.is_submitted():
-                    form._fields[name].data = value
-            return form
-        return res.form(obj=obj, data=data or None)
-
-    def check(session: Session, form: FlaskForm, obj: Any) -> Sequence[Caution]:
-        return res.check(session, form_data(form), obj) if res.check is not None else ()
-
-    def unconfirmed(cautions: Sequence[Caution]) -> bool:
-        token = confirmation_token(cautions)
-        return token is not None and request.form.get("confirm") != token
-
-    def ask(form: FlaskForm, obj: Any, cautions: Sequence[Caution]) -> Any:
-        """The form again, as typed, with the cautions and a "Save anyway" button."""
-        return render_template(
-            "records/form.html",
-            res=res,
-            bp=bp.name,
-            form=form,
-            obj=obj,
-            cautions=cautions,
-            confirm_token=confirmation_token(cautions),
-        ), 200
-
-    def tell(cautions: Sequence[Caution]) -> None:
-        for caution in cautions:
-            if not caution.needs_confirmation:
-                flash(caution.html, "warning")
-
-    def list_view() -> Any:
-        session = current_session()
-        params = ListParams.from_args(res.list_spec, request.args)
-        exported = list_export(session, res.list_spec, params, title=res.plural, slug=res.slug)
-        if exported is not None:
-            return exported
-        result = run_list(
-            session,
-            res.list_spec,
-            params,
-            viewer_can_see_exact=disclosure.current_user_sees_exact(),
-            count_cap=listing.COUNT_CAP,
-        )
-        return render_template(
-            "records/list.html",
-            res=res,
-            bp=bp.name,
-            result=result,
-            filters=list_filters(session, res.list_spec, result.params),
-        )
-
-    def detail_view(record_id: int) -> Any:
-        session = current_session()
-        obj = res.get(session, record_id)
-        return render_template(
-            res.detail_template,
-            res=res,
-            bp=bp.name,
-            obj=obj,
-            history=records.history(session, obj=obj),
-            **res.detail_context(session, obj),
-        )
-
-    @require_role(res.write_role)
-    def new_view() -> Any:
-        session = current_session()
-        form = make_form(session, **res.new_defaults(session, request.args))
-        if form.validate_on_submit():
-            cautions = check(session, form, None)
-            if unconfirmed(cautions):
-                return ask(form, None, cautions)
-            try:
-                assert res.create is not None
-                obj = res.create(session, data=form_data(form))
-            except ValidationError as error:
-                attach_error(form, error)
-            else:
-                flash(f"The {res.singular} was created.", "success")
-                tell(cautions)
-                return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
-        status = 422 if form.errors else 200
-        return render_template(
-            "records/form.html", res=res, bp=bp.name, form=form, obj=None
-        ), status
-
-    @require_role(res.write_role)
-    def edit_view(record_id: int) -> Any:
-        session = current_session()
-        obj = res.get(session, record_id)
-        if getattr(obj, "archived_at", None) is not None:
-            flash(f"This {res.singular} is archived: restore it before editing it.", "warning")
-            return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
-        form = make_form(session, obj=obj)
-        if not form.is_submitted() and "version" in form._fields:
-            form._fields["version"].data = obj.version
-        if form.validate_on_submit():
-            cautions = check(session, form, obj)
-            if unconfirmed(cautions):
-                return ask(form, obj, cautions)
-            try:
-                assert res.update is not None
-                res.update(
-                    session, obj=obj, data=form_data(form), expected_version=submitted_version(form)
-                )
-            except (StaleRecord, StaleDataError) as exc:
-                # StaleDataError: another save committed between our version check and our
-                # UPDATE (the database refused the stale version); the same conflict to the user.
-                session.rollback()
-                current = res.get(session, record_id)
-                stale = (
-                    exc
-                    if isinstance(exc, StaleRecord)
-                    else StaleRecord(current, expected=submitted_version(form))
-                )
-                form._fields["version"].data = current.version
-                return render_template(
-                    "records/conflict.html",
-                    res=res,
-                    bp=bp.name,
-                    form=form,
-                    obj=current,
-                    error=stale,
-                    changes=records.recent_changes_since(session, obj=current),
-                ), 409
-            except ValidationError as error:
-                attach_error(form, error)
-            else:
-                flash(f"Your changes to the {res.singular} were saved.", "success")
-                tell(cautions)
-                return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
-        status = 422 if form.errors else 200
-        return render_template("records/form.html", res=res, bp=bp.name, form=form, obj=obj), status
-
-    def _archive_toggle(record_id: int, *, archive: bool) -> Any:
-        session = current_session()
-        obj = res.get(session, record_id)
-        if not res.archivable:
-            abort(404)
-        form = FlaskForm()
-        if not form.validate_on_submit():
-            abort(400, description="The form expired; reload the page and try again.")
-        if archive:
-            records.archive(session, obj=obj)
-            flash(
-                f"The {res.singular} was archived. It stays in the history and can be restored.",
-                "info",
-            )
-        else:
-            records.restore(session, obj=obj)
-            flash(f"The {res.singular} was restored.", "success")
-        return redirect(url_for(res.endpoint(bp, "detail"), record_id=obj.id))
-
-    @require_role(res.write_role)
-    def archive_view(record_id: int) -> Any:
-        return _archive_toggle(record_id, archive=True)
-
-    @require_role(res.write_role)
-    def restore_view(record_id: int) -> Any:
-        return _archive_toggle(record_id, archive=False)
-
-    bp.add_url_rule(f"{base}/", f"{prefix}_list", list_view)
-    bp.add_url_rule(f"{base}/<id:record_id>", f"{prefix}_detail", detail_view)
-    if res.create is not None:
-        bp.add_url_rule(f"{base}/new", f"{prefix}_new", new_view, methods=["GET", "POST"])
-    if res.update is not None:
-        bp.add_url_rule(
-            f"{base}/<id:record_id>/edit", f"{prefix}_edit", edit_view, methods=["GET", "POST"]
-        )
-    if res.archivable:
-        bp.add_url_rule(
-            f"{base}/<id:record_id>/archive", f"{prefix}_archive", archive_view, methods=["POST"]
-        )
-        bp.add_url_rule(
-            f"{base}/<id:record_id>/restore", f"{prefix}_restore", restore_view, methods=["POST"]
-        )

@@ -1,11 +1,18 @@
-"""Reference data seeded from maintained libraries: countries (ISO 3166-1, UN M49), currencies."""
+"""Reference data: countries (ISO 3166-1, UN M49) and currencies seeded from maintained libraries;
+the network's own four pillars and its statistics' metric definitions.
+
+Every domain may refer to these; they refer to nothing above them.
+"""
 
 from __future__ import annotations
+
+import enum
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coordapp.db import Base, TimestampMixin
+from coordapp.db import Base, TimestampMixin, str_enum
 
 
 class Country(TimestampMixin, Base):
@@ -46,3 +53,40 @@ class Currency(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Currency {self.code}>"
+
+
+class Pillar(TimestampMixin, Base):
+    __tablename__ = "pillars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False, unique=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    sort_order: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    def __repr__(self) -> str:
+        return f"<Pillar {self.code}>"
+
+
+class MetricUnit(enum.StrEnum):
+    COUNT = "count"
+    PERCENT = "percent"
+
+
+class MetricDefinition(TimestampMixin, Base):
+    """What a statistic means. A changed definition is a new version, never an edit."""
+
+    __tablename__ = "metric_definitions"
+    __table_args__ = (
+        sa.UniqueConstraint("code", "version"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    definition: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    unit: Mapped[MetricUnit] = mapped_column(str_enum(MetricUnit, "metric_unit"), nullable=False)
+    valid_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    sort_order: Mapped[int] = mapped_column(nullable=False, default=0)

@@ -18,12 +18,11 @@ import sqlalchemy as sa
 from babel.numbers import get_currency_precision
 from sqlalchemy.orm import Session
 
-from coordapp import memo
+from coordapp import batching
 from coordapp.audit import service as audit
+from coordapp.batching import Batch
 from coordapp.errors import ValidationError
-from coordapp.pillars.models import Pillar
-from coordapp.reference.models import Country, Currency
-from coordapp.stats.models import MetricDefinition, MetricUnit
+from coordapp.reference.models import Country, Currency, MetricDefinition, MetricUnit, Pillar
 
 PILLARS = (
     (
@@ -265,10 +264,10 @@ def list_regions(session: Session) -> list[str]:
     )
 
 
-def list_pillars(session: Session) -> list[Pillar]:
-    # Asked once per row of a commitments file: once per file is enough (coordapp.memo).
-    pillars = memo.remembered(
-        session,
+def list_pillars(session: Session, *, batch: Batch | None = None) -> list[Pillar]:
+    # Asked once per row of a commitments file: once per file is enough (``batch``).
+    pillars = batching.remembered(
+        batch,
         "pillars",
         "all",
         lambda: list(session.scalars(sa.select(Pillar).order_by(Pillar.sort_order))),
@@ -276,16 +275,16 @@ def list_pillars(session: Session) -> list[Pillar]:
     return list(pillars or [])
 
 
-def get_currency(session: Session, code: str) -> Currency | None:
-    # Asked per row of an import: remembered for the file (coordapp.memo) beats even the
+def get_currency(session: Session, code: str, *, batch: Batch | None = None) -> Currency | None:
+    # Asked per row of an import: remembered for the file (``batch``) beats even the
     # identity map's ``session.get``.
     key = code.upper()
-    return memo.remembered(session, "currency", key, lambda: session.get(Currency, key))
+    return batching.remembered(batch, "currency", key, lambda: session.get(Currency, key))
 
 
-def get_country(session: Session, code: str) -> Country | None:
+def get_country(session: Session, code: str, *, batch: Batch | None = None) -> Country | None:
     """The country of an ISO alpha-2 code (upper case), remembered like ``get_currency``."""
-    return memo.remembered(session, "country", code, lambda: session.get(Country, code))
+    return batching.remembered(batch, "country", code, lambda: session.get(Country, code))
 
 
 def country_choices(session: Session) -> list[tuple[str, str]]:
@@ -315,7 +314,12 @@ def pillar_choices(session: Session) -> list[tuple[str, str]]:
 
 
 def require_country(
-    session: Session, field: str, code: str | None, *, required: bool = False
+    session: Session,
+    field: str,
+    code: str | None,
+    *,
+    required: bool = False,
+    batch: Batch | None = None,
 ) -> str | None:
     """An ISO 3166-1 alpha-2 code that exists in the reference table, upper-cased."""
     if not code or not code.strip():
@@ -323,13 +327,15 @@ def require_country(
             raise ValidationError(field, "Choose a country.")
         return None
     value = code.strip().upper()
-    if get_country(session, value) is None:
+    if get_country(session, value, batch=batch) is None:
         raise ValidationError(field, f"{code!r} is not a known ISO 3166-1 country code.")
     return value
 
 
-def require_currency(session: Session, field: str, code: str | None) -> Currency:
-    currency = get_currency(session, code or "") if code and code.strip() else None
+def require_currency(
+    session: Session, field: str, code: str | None, *, batch: Batch | None = None
+) -> Currency:
+    currency = get_currency(session, code, batch=batch) if code and code.strip() else None
     if currency is None:
         raise ValidationError(field, f"{code!r} is not a known ISO 4217 currency code.")
     return currency

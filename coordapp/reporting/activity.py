@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.network.models import Hotline
-from coordapp.reference.models import Country
+from coordapp.reference.models import Country, MetricDefinition, MetricUnit
 from coordapp.reporting.common import as_date, as_decimal, in_years
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit
+from coordapp.stats.models import HotlineStatistic
 
 ACTIVITY_TOP_GROUPS = 8
 ACTIVITY_BAR_GROUPS = 25

@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.funding import conversion
 from coordapp.network.models import COVERING_STATUSES
-from coordapp.pillars.models import Pillar
-from coordapp.reference.models import Country
+from coordapp.reference.models import Country, Pillar
 
 FIRST_YEAR = 1999  # the network's founding year: where the map's slider starts
 

@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.auth.models import User
-from coordapp.network import service as network
+from coordapp.network import coverage as network_coverage
+from coordapp.network import membership as network_membership
+from coordapp.network import pipeline as network_pipeline
 from coordapp.network.models import (
     ExpansionStage,
     ExpansionStageEvent,
@@ -33,7 +35,7 @@ class MapCountry:
     alpha3: str
     name: str
     region: str | None
-    status: network.CoverageStatus
+    status: network_coverage.CoverageStatus
     hotlines: tuple[str, ...]
     member_since: date | None
     pipeline_stage: ExpansionStage | None
@@ -43,14 +45,14 @@ class MapCountry:
 @dataclass(frozen=True, slots=True)
 class CoverageMap:
     """The map on ``on``: every country and territory drawn with its status, and the headline
-    figures of ``summary`` (``network.coverage_summary`` for the same day and region)."""
+    figures of ``summary`` (``network_coverage.coverage_summary`` for the same day and region)."""
 
     on: date
     region: str | None
     countries: tuple[MapCountry, ...]
-    summary: network.CoverageSummary
+    summary: network_coverage.CoverageSummary
 
-    def count(self, *statuses: network.CoverageStatus) -> int:
+    def count(self, *statuses: network_coverage.CoverageStatus) -> int:
         """Places drawn with one of ``statuses`` (countries and territories alike)."""
         return sum(1 for c in self.countries if c.status in statuses)
 
@@ -68,21 +70,21 @@ class CoverageMap:
 
     @property
     def countries_covered(self) -> int:
-        """Sovereign states covered (``network.coverage_summary``)."""
+        """Sovereign states covered (``network_coverage.coverage_summary``)."""
         return self.summary.countries_covered
 
     @property
     def territories_covered(self) -> int:
-        """Dependent territories covered (``network.coverage_summary``)."""
+        """Dependent territories covered (``network_coverage.coverage_summary``)."""
         return self.summary.territories_covered
 
     @property
     def is_empty(self) -> bool:
         return (
             self.count(
-                network.CoverageStatus.FULL,
-                network.CoverageStatus.PROVISIONAL,
-                network.CoverageStatus.PIPELINE,
+                network_coverage.CoverageStatus.FULL,
+                network_coverage.CoverageStatus.PROVISIONAL,
+                network_coverage.CoverageStatus.PIPELINE,
             )
             == 0
         )
@@ -91,11 +93,11 @@ class CoverageMap:
 def coverage_map(session: Session, *, on: date, region: str | None = None) -> CoverageMap:
     """Every country and territory's coverage on ``on`` with the member hotlines that cover it
     on ``on`` (dated spells of ``hotline_countries`` and membership that day); the headline
-    counts are ``network.coverage_summary`` for the same day and region (member hotlines in a
-    region: those covering at least one of its countries or territories).
+    counts are ``network_coverage.coverage_summary`` for the same day and region (member
+    hotlines in a region: those covering at least one of its countries or territories).
     """
-    rows = network.coverage_as_of(session, on=on, region=region)
-    membership = network.membership_on_subquery(on)
+    rows = network_coverage.coverage_as_of(session, on=on, region=region)
+    membership = network_membership.membership_on_subquery(on)
     query = (
         sa.select(
             hotline_countries.c.country_code,
@@ -108,7 +110,7 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
         .where(
             Hotline.archived_at.is_(None),
             membership.c.status.in_(COVERING_STATUS_VALUES),
-            network.spell_covers(on),
+            network_coverage.spell_covers(on),
         )
         .order_by(hotline_countries.c.country_code, Hotline.name)
     )
@@ -136,7 +138,7 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
             )
             for r in rows
         ),
-        summary=network.coverage_summary(session, on=on, region=region),
+        summary=network_coverage.coverage_summary(session, on=on, region=region),
     )
 
 
@@ -166,7 +168,7 @@ class PanelExpansion:
     history: tuple[tuple[date, ExpansionStage], ...]
     # The target as the pipeline sees it on the panel's date (None: not in the pipeline then),
     # with how long its stage has been open and whether that is over the benchmark.
-    pipeline: network.PipelineTarget | None = None
+    pipeline: network_pipeline.PipelineTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +187,7 @@ class CountryPanel:
     region: str | None
     sub_region: str | None
     on: date
-    status: network.CoverageStatus
+    status: network_coverage.CoverageStatus
     member_since: date | None
     hotlines: tuple[PanelHotline, ...]
     expansion: PanelExpansion | None
@@ -203,19 +205,19 @@ def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | No
     coverage = next(
         (
             c
-            for c in network.coverage_as_of(session, on=on, region=country.region)
+            for c in network_coverage.coverage_as_of(session, on=on, region=country.region)
             if c.country_code == country.alpha2
         ),
         None,
     )
-    membership = network.membership_on_subquery(on)
+    membership = network_membership.membership_on_subquery(on)
     hotline_rows = session.execute(
         sa.select(Hotline.id, Hotline.name, Hotline.country_code, membership.c.status)
         .join(hotline_countries, hotline_countries.c.hotline_id == Hotline.id)
         .outerjoin(membership, membership.c.hotline_id == Hotline.id)
         .where(
             hotline_countries.c.country_code == country.alpha2,
-            network.spell_covers(on),
+            network_coverage.spell_covers(on),
             Hotline.archived_at.is_(None),
         )
         .order_by(Hotline.name)
@@ -255,7 +257,7 @@ def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | No
         region=country.region,
         sub_region=country.sub_region,
         on=on,
-        status=coverage.status if coverage else network.CoverageStatus.NONE,
+        status=coverage.status if coverage else network_coverage.CoverageStatus.NONE,
         member_since=coverage.member_since if coverage else None,
         hotlines=hotlines,
         expansion=_panel_expansion(session, code=country.alpha2, on=on),
@@ -304,7 +306,9 @@ def _panel_expansion(session: Session, *, code: str, on: date) -> PanelExpansion
         next_step=row.next_step,
         next_step_due=row.next_step_due,
         history=steps,
-        pipeline=next(iter(network.pipeline_targets(session, on=on, country_code=code)), None),
+        pipeline=next(
+            iter(network_pipeline.pipeline_targets(session, on=on, country_code=code)), None
+        ),
     )
 
 

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import disclosure
+from coordapp.reference.models import MetricUnit
 from coordapp.reporting.activity import ActivityFigures, ActivityPoint
 from coordapp.reporting.coverage import CountryPanel
 from coordapp.reporting.growth import Overview
 from coordapp.reporting.training import TrainingCount, TrainingFigures
-from coordapp.stats.models import MetricUnit
 from coordapp.training import service as training_service
 from coordapp.training.models import TrainingParticipation
 

@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session
 
 from coordapp.funding import conversion
 from coordapp.funding import service as funding
-from coordapp.network import service as network
+from coordapp.network import coverage as network_coverage
+from coordapp.network import membership as network_membership
 from coordapp.network.models import (
     Hotline,
     HotlineMembershipEvent,
     MembershipStatus,
     hotline_countries,
 )
-from coordapp.partners import service as partners
+from coordapp.partners import agreements as partners_agreements
 from coordapp.reference.models import Country
 from coordapp.reporting.common import (
     COVERING_STATUS_VALUES,
@@ -45,7 +46,7 @@ class GrowthPoint:
 
 def _status_rank() -> sa.Case:
     return sa.case(
-        {status.value: rank for status, rank in network._STATUS_RANK.items()},
+        {status.value: rank for status, rank in network_membership.STATUS_RANK.items()},
         value=HotlineMembershipEvent.status,
     )
 
@@ -54,12 +55,12 @@ def network_growth(
     session: Session, *, today: date, first_year: int = FIRST_YEAR
 ) -> tuple[GrowthPoint, ...]:
     """Member hotlines, countries covered and territories covered at each year end (today for
-    the current year): the figures of ``network.coverage_summary`` on each of those days (the
-    map's year replay), computed for all years at once.
+    the current year): the figures of ``network_coverage.coverage_summary`` on each of those days
+    (the map's year replay), computed for all years at once.
 
     ``countries_covered`` counts sovereign states, ``territories_covered`` dependent
     territories, each covered on the day by a provisional or full member hotline whose
-    ``hotline_countries`` spell is in force that day (``network.spell_covers``).
+    ``hotline_countries`` spell is in force that day (``network_coverage.spell_covers``).
 
     One statement: each membership event is valid until the next one of its hotline (LEAD in
     the same order as the status-on-a-date rule: date, lifecycle rank, id); a year-end falls in
@@ -114,7 +115,7 @@ def network_growth(
         .join(years, years.c.year == members.c.year)
         .join(hotline_countries, hotline_countries.c.hotline_id == members.c.hotline_id)
         .join(Country, Country.alpha2 == hotline_countries.c.country_code)
-        .where(network.spell_covers(years.c.as_of))
+        .where(network_coverage.spell_covers(years.c.as_of))
         .distinct()
         .subquery("covered")
     )
@@ -194,8 +195,8 @@ class Overview:
 def overview(session: Session, *, today: date, currency: str = "EUR") -> Overview:
     """KPI tiles for ``today`` (this year up to today) against the same day a year earlier."""
     before = one_year_before(today)
-    now_cov = network.coverage_summary(session, on=today)
-    then_cov = network.coverage_summary(session, on=before)
+    now_cov = network_coverage.coverage_summary(session, on=today)
+    then_cov = network_coverage.coverage_summary(session, on=before)
     pledged_now = funding.pledged_total(
         session, start=date(today.year, 1, 1), end=today, currency=currency
     )
@@ -227,23 +228,23 @@ def overview(session: Session, *, today: date, currency: str = "EUR") -> Overvie
         ),
         count(
             "countries_covered",
-            network.COUNTRIES_COVERED_LABEL,
+            network_coverage.COUNTRIES_COVERED_LABEL,
             now_cov.countries_covered,
             then_cov.countries_covered,
             f"sovereign states · {now_cov.countries_in_pipeline} more in the expansion pipeline",
         ),
         count(
             "territories_covered",
-            network.TERRITORIES_COVERED_LABEL,
+            network_coverage.TERRITORIES_COVERED_LABEL,
             now_cov.territories_covered,
             then_cov.territories_covered,
             "dependent territories, counted apart",
         ),
         count(
             "partnerships_in_force",
-            partners.IN_FORCE_LABEL,
-            partners.count_in_force(session, on=today),
-            partners.count_in_force(session, on=before),
+            partners_agreements.IN_FORCE_LABEL,
+            partners_agreements.count_in_force(session, on=today),
+            partners_agreements.count_in_force(session, on=before),
             "active agreements, started and not past their end date",
         ),
         Kpi(

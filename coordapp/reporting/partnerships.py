@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.auth.models import User
-from coordapp.partners import service as partners
+from coordapp.partners import agreements as partners_agreements
 from coordapp.partners.models import (
     Organization,
     Partnership,
     PartnershipType,
     partnership_pillars,
 )
-from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Pillar
 from coordapp.reporting.common import year_of
 
 
@@ -39,14 +39,16 @@ class Renewal:
 class PartnershipFigures:
     on: date
     status: str | None
-    in_force: int  # partners.count_in_force on ``on``
-    expired: int  # partners.count_expired on ``on`` (ended without a decision)
-    by_status: tuple[tuple[str, int], ...]  # status on ``on`` (partners.AgreementState)
+    in_force: int  # partners_agreements.count_in_force on ``on``
+    expired: int  # partners_agreements.count_expired on ``on`` (ended without a decision)
+    by_status: tuple[tuple[str, int], ...]  # status on ``on`` (partners_agreements.AgreementState)
     by_type: tuple[tuple[str, int], ...]
     by_pillar: tuple[tuple[str, int], ...]
     by_kind: tuple[tuple[str, int], ...]
     new_per_year: tuple[tuple[int, str, int], ...]  # (year, type, count)
-    renewals: tuple[Renewal, ...]  # partners.renewals_due_condition on ``on``, overdue first
+    renewals: tuple[
+        Renewal, ...
+    ]  # partners_agreements.renewals_due_condition on ``on``, overdue first
 
     @property
     def is_empty(self) -> bool:
@@ -56,11 +58,12 @@ class PartnershipFigures:
 def partnership_figures(
     session: Session, *, on: date, status: str | None = None
 ) -> PartnershipFigures:
-    """Unarchived partnerships by their status on ``on`` (``partners.state_on_expression``:
+    """Unarchived partnerships by their status on ``on``
+    (``partners_agreements.state_on_expression``:
     "active" is in force, "expired" is still recorded as active but past its end date), and (of
     ``status``, or all) by type, pillar, kind; the renewals due on ``on``."""
     live = Partnership.archived_at.is_(None)
-    state = partners.state_on_expression(on)
+    state = partners_agreements.state_on_expression(on)
     chosen = [live] + ([state == status] if status else [])
 
     def counts(column: Any, *joins: tuple[Any, Any]) -> tuple[tuple[str, int], ...]:
@@ -79,8 +82,8 @@ def partnership_figures(
             sa.select(state_column, sa.func.count()).where(live).group_by(state_column)
         )
     )
-    order = {s.value: i for i, s in enumerate(partners.AgreementState)}
-    notice = partners.RENEWAL_DUE
+    order = {s.value: i for i, s in enumerate(partners_agreements.AgreementState)}
+    notice = partners_agreements.RENEWAL_DUE
     renewals = session.execute(
         sa.select(
             Partnership.title,
@@ -92,15 +95,15 @@ def partnership_figures(
         )
         .join(Organization, Organization.id == Partnership.organization_id)
         .outerjoin(User, User.id == Partnership.owner_id)
-        .where(partners.renewals_due_condition(on))
+        .where(partners_agreements.renewals_due_condition(on))
         .order_by(notice, Partnership.title)
     ).all()
     year = year_of(Partnership.start_date)
     return PartnershipFigures(
         on=on,
         status=status,
-        in_force=partners.count_in_force(session, on=on),
-        expired=partners.count_expired(session, on=on),
+        in_force=partners_agreements.count_in_force(session, on=on),
+        expired=partners_agreements.count_expired(session, on=on),
         by_status=tuple(sorted(by_status, key=lambda kv: order.get(kv[0], 99))),
         by_type=counts(Partnership.type),
         by_pillar=counts(

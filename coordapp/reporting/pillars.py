@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 from coordapp.funding import conversion
 from coordapp.funding import service as funding
 from coordapp.funding.models import FundingAllocation
-from coordapp.network import service as network
+from coordapp.network import coverage as network_coverage
 from coordapp.network.models import ExpansionStage, ExpansionStageEvent, ExpansionTarget
-from coordapp.partners import service as partners
+from coordapp.partners import agreements as partners_agreements
 from coordapp.partners.models import Partnership, PartnershipType
-from coordapp.pillars.models import IndicatorKind, Pillar, PillarIndicator, PillarTarget
+from coordapp.pillars.models import IndicatorKind, PillarIndicator, PillarTarget
+from coordapp.reference.models import Pillar
 from coordapp.reporting.common import RateInfo, as_decimal, as_int, period_end
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 
@@ -146,7 +147,7 @@ def indicator_actual(
         return totals.get((pillar_id,), Decimal("0.00")), rates
     if indicator in (PillarIndicator.MEMBER_HOTLINES, PillarIndicator.COUNTRIES_COVERED):
         # Countries covered: sovereign states only (territories are not in this indicator).
-        summary = network.coverage_summary(session, on=end)
+        summary = network_coverage.coverage_summary(session, on=end)
         value = (
             summary.member_hotlines
             if indicator is PillarIndicator.MEMBER_HOTLINES
@@ -165,7 +166,7 @@ def indicator_actual(
         )
         return Decimal(as_int(value)), None
     # ACTIVE_PARTNERSHIPS, TECHNOLOGY_PARTNERSHIPS, PARTNER_ORGANIZATIONS: in force at ``end``.
-    in_force = [partners.in_force_condition(end)]
+    in_force = [partners_agreements.in_force_condition(end)]
     if indicator is PillarIndicator.TECHNOLOGY_PARTNERSHIPS:
         in_force.append(
             Partnership.type.in_(

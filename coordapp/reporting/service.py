@@ -25,7 +25,7 @@ from coordapp.funding.models import (
     FundingReceipt,
 )
 from coordapp.partners.models import Organization
-from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Pillar
 from coordapp.reporting.common import RateInfo, dialect_name, year_of
 
 REPORT_WORK_MEM = "64MB"

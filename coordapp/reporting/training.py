@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.network.models import Hotline
-from coordapp.pillars.models import Pillar
-from coordapp.reference.models import Country
+from coordapp.reference.models import Country, Pillar
 from coordapp.reporting.common import as_decimal, as_int, in_years, year_of
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 

@@ -12,7 +12,8 @@ from coordapp import listing
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.network.models import Hotline
 from coordapp.reference import service as reference
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.reference.models import MetricDefinition, MetricUnit
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.stats.service import (
     QUARTERS,
     display_value,
@@ -76,7 +77,10 @@ STATISTIC_LIST = ListSpec(
         Column("hotline", "Hotline", Hotline.name, lambda s: s.hotline.name, link=True),
         Column("country", "Country", Hotline.country_code, lambda s: s.hotline.country.name),
         Column("period", "Period", HotlineStatistic.period_start, period_label),
-        Column("metric", "Metric", MetricDefinition.sort_order, lambda s: metric_label(s.metric)),
+        # By the metric definition (seeded in display order), which the index on
+        # (metric_id, id) serves; the definitions' sort_order, in a joined table, made every
+        # page sort all 530,000 figures at 100x the demo network.
+        Column("metric", "Metric", HotlineStatistic.metric_id, lambda s: metric_label(s.metric)),
         Column(
             "value",
             "Value",

@@ -17,12 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import memo
+from coordapp import batching
 from coordapp.audit.models import AuditEvent
+from coordapp.batching import Batch
 from coordapp.errors import Conflict, NotFound, ValidationError
 from coordapp.network.models import Hotline
 from coordapp.records import service as records
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.reference.models import MetricDefinition, MetricUnit
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 
 FIRST_YEAR = 1999  # the network's founding year; metric definitions are valid from then
 QUARTERS = (1, 2, 3, 4)
@@ -66,10 +68,10 @@ def period_label(stat: HotlineStatistic) -> str:
 # --- metrics ---------------------------------------------------------------------------------
 
 
-def latest_metrics(session: Session) -> list[MetricDefinition]:
+def latest_metrics(session: Session, *, batch: Batch | None = None) -> list[MetricDefinition]:
     """The latest version of each metric definition, in display order."""
-    # Asked once per row of a statistics file: once per file is enough (coordapp.memo).
-    metrics = memo.remembered(session, "metrics", "latest", lambda: _latest_metrics(session))
+    # Asked once per row of a statistics file: once per file is enough (``batch``).
+    metrics = batching.remembered(batch, "metrics", "latest", lambda: _latest_metrics(session))
     return list(metrics or [])
 
 
@@ -383,6 +385,7 @@ def save_quarter_grid(
     expected_versions: Mapping[Cell, int | None] | None = None,
     today: date | None = None,
     stored: Sequence[HotlineStatistic] | None = None,
+    batch: Batch | None = None,
 ) -> GridSaved:
     """Write the submitted cells of one hotline's year, all or nothing.
 
@@ -392,6 +395,8 @@ def save_quarter_grid(
     written and ``GridConflict`` says what changed. Every cell is validated before anything is
     written; ``GridInvalid`` carries a message per refused cell. ``stored``: the hotline's rows
     as the caller read them already (an import reads a file's worth at once), else queried.
+    Flushes; in an import's ``batch``, new values are rows the batch writes with its other new
+    records (its flush, at once or with the batch's).
     """
     today = today or date.today()
     check_year(year, today=today)
@@ -399,7 +404,7 @@ def save_quarter_grid(
         raise ValidationError(
             None, "This hotline is archived: its statistics are kept but can no longer change."
         )
-    metrics = latest_metrics(session)
+    metrics = latest_metrics(session, batch=batch)
     by_code = {m.code: m for m in metrics}
     code_of = {m.id: m.code for m in metrics}
     cells: dict[Cell, HotlineStatistic] = {}
@@ -472,16 +477,18 @@ def save_quarter_grid(
         stat = cells.get(cell)
         if stat is None and value is not None:
             start, end = quarter_bounds(year, cell[1])
-            session.add(
-                HotlineStatistic(
-                    hotline_id=hotline.id,
-                    metric_id=by_code[cell[0]].id,
-                    period_kind=PeriodKind.QUARTER,
-                    period_start=start,
-                    period_end=end,
-                    value=value,
-                )
-            )
+            new = {
+                "hotline_id": hotline.id,
+                "metric_id": by_code[cell[0]].id,
+                "period_kind": PeriodKind.QUARTER,
+                "period_start": start,
+                "period_end": end,
+                "value": value,
+            }
+            if batch is not None:
+                batch.insert(HotlineStatistic, new)
+            else:
+                session.add(HotlineStatistic(**new))
             created += 1
         elif stat is not None and value is None:
             session.delete(stat)
@@ -489,7 +496,7 @@ def save_quarter_grid(
         elif stat is not None and value is not None and stat.value != value:
             stat.value = value
             updated += 1
-    session.flush()
+    batching.flush(session, batch)
     return GridSaved(created=created, updated=updated, deleted=deleted)
 
 
@@ -517,3 +524,59 @@ def parse_grid_form(form: Mapping[str, str]) -> GridForm:
             # An unreadable version cannot match any stored one: it shows as a conflict.
             parsed.versions[cell] = (int(raw) if raw.isdecimal() else -1) if raw else None
     return parsed
+
+
+# --- a hotline's page (composed in the network's view) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsQuarter:
+    period_start: date
+    period_end: date
+    values: dict[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsSummary:
+    metrics: list[tuple[str, str, str]]  # (code, name, unit)
+    quarters: list[StatisticsQuarter]
+
+
+def hotline_statistics_summary(
+    session: Session, *, hotline_id: int, quarters: int = 4
+) -> StatisticsSummary:
+    """The latest ``quarters`` quarters of aggregate figures reported by the hotline."""
+    latest = (
+        sa.select(HotlineStatistic.period_start)
+        .where(
+            HotlineStatistic.hotline_id == hotline_id,
+            HotlineStatistic.period_kind == PeriodKind.QUARTER.value,
+        )
+        .distinct()
+        .order_by(HotlineStatistic.period_start.desc())
+        .limit(quarters)
+        .subquery("latest_quarters")
+    )
+    rows = session.execute(
+        sa.select(
+            HotlineStatistic.period_start,
+            HotlineStatistic.period_end,
+            MetricDefinition.code,
+            MetricDefinition.name,
+            MetricDefinition.unit,
+            HotlineStatistic.value,
+        )
+        .join(MetricDefinition, MetricDefinition.id == HotlineStatistic.metric_id)
+        .where(
+            HotlineStatistic.hotline_id == hotline_id,
+            HotlineStatistic.period_kind == PeriodKind.QUARTER.value,
+            HotlineStatistic.period_start.in_(sa.select(latest.c.period_start)),
+        )
+        .order_by(HotlineStatistic.period_start.desc(), MetricDefinition.sort_order)
+    ).all()
+    metrics: dict[str, tuple[str, str, str]] = {}
+    by_period: dict[date, StatisticsQuarter] = {}
+    for start, end, code, name, unit, value in rows:
+        metrics.setdefault(code, (code, name, MetricUnit(unit).value))
+        by_period.setdefault(start, StatisticsQuarter(start, end, {})).values[code] = value
+    return StatisticsSummary(metrics=list(metrics.values()), quarters=list(by_period.values()))

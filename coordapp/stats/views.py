@@ -21,7 +21,7 @@ from coordapp.auth.permissions import has_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.listing import COUNT_CAP, ListParams, run_list
-from coordapp.records import service as records
+from coordapp.records import pages
 from coordapp.records.views import RESOURCES, Resource, list_export, list_filters
 from coordapp.stats import service
 from coordapp.stats.lists import STATISTIC_LIST
@@ -40,7 +40,7 @@ STATISTICS = Resource(
     detail_template="stats/statistic_detail.html",
     archivable=False,
 )
-# Not registered through register_resource (values change only through the grid), but listed
+# Without the generic record pages (values change only through the grid), but listed
 # with the other record types so the route-matrix test and the list bench cover its list.
 RESOURCES.append((bp.name, STATISTICS))
 
@@ -83,12 +83,9 @@ def statistics_list() -> Any:
 def statistics_detail(record_id: int) -> Any:
     session = current_session()
     obj = service.get_statistic(session, record_id)
-    return render_template(
-        STATISTICS.detail_template,
-        res=STATISTICS,
-        bp=bp.name,
-        obj=obj,
-        history=records.history(session, obj=obj),
+    return pages.detail_page(
+        STATISTICS,
+        obj,
         label=service.period_label(obj),
         **_shown_value(obj),
         history_counts={"value"} if service.is_count(obj) else set(),

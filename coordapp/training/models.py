@@ -22,8 +22,7 @@ from coordapp.db import (
 if TYPE_CHECKING:
     from coordapp.network.models import Hotline
     from coordapp.partners.models import Organization
-    from coordapp.pillars.models import Pillar
-    from coordapp.reference.models import Country
+    from coordapp.reference.models import Country, Pillar
 
 
 class TrainingKind(enum.StrEnum):

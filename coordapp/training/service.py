@@ -18,16 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import disclosure, validation
+from coordapp import batching, disclosure, validation
 from coordapp.audit import service as audit
+from coordapp.batching import Batch
 from coordapp.errors import NotFound, ValidationError
 from coordapp.network.models import Hotline
-from coordapp.partners import service as partners
-from coordapp.partners.models import Organization
-from coordapp.pillars.models import Pillar
+from coordapp.partners import contacts as partners_contacts
+from coordapp.partners import organizations
+from coordapp.partners.models import Contact, Organization
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.reference.models import Country
+from coordapp.reference.models import Country, Pillar
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -81,7 +82,9 @@ def _require_pillar(session: Session, value: Any) -> int:
     return pillar_id
 
 
-def _clean_event(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_event(
+    session: Session, data: Mapping[str, Any], *, batch: Batch | None = None
+) -> dict[str, Any]:
     start = _required_date("start_date", data.get("start_date"))
     end = _required_date("end_date", data.get("end_date"))
     validation.date_range(start, end)
@@ -91,6 +94,7 @@ def _clean_event(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         "location_country_code",
         data.get("location_country_code"),
         required=delivery != DeliveryMode.ONLINE,
+        batch=batch,
     )
     return {
         "title": validation.required_text("title", data.get("title"), max_length=200),
@@ -101,20 +105,23 @@ def _clean_event(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
         "end_date": end,
         "delivery": delivery,
         "location_country_code": location,
-        "organizer_id": partners.organization_id_by_name(
-            session, "organizer", data.get("organizer"), required=False
+        "organizer_id": organizations.organization_id_by_name(
+            session, "organizer", data.get("organizer"), required=False, batch=batch
         ),
         "trainers": validation.free_text("trainers", data.get("trainers"), max_length=300),
         "notes": validation.free_text("notes", data.get("notes")),
     }
 
 
-def create_event(session: Session, *, data: Mapping[str, Any]) -> TrainingEvent:
+def create_event(
+    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+) -> TrainingEvent:
+    """A new training event; flushes (in an import's ``batch``, with the batch)."""
     # A new event has no participants: starting with its (empty) list loaded lets the rows an
     # import adds be checked against each other in memory.
-    event = TrainingEvent(**_clean_event(session, data), participations=[])
+    event = TrainingEvent(**_clean_event(session, data, batch=batch), participations=[])
     session.add(event)
-    session.flush()
+    batching.flush(session, batch)
     return event
 
 
@@ -124,10 +131,11 @@ def update_event(
     obj: TrainingEvent,
     data: Mapping[str, Any],
     expected_version: int | None,
+    batch: Batch | None = None,
 ) -> TrainingEvent:
     records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_event(session, data))
-    session.flush()
+    records.apply_changes(obj, _clean_event(session, data, batch=batch))
+    batching.flush(session, batch)
     return obj
 
 
@@ -405,11 +413,13 @@ def set_participation(
     feedback_score: Decimal | str | None = None,
     attendee_names: str | None = None,
     participation: TrainingParticipation | None = None,
+    batch: Batch | None = None,
 ) -> TrainingParticipation:
     """Add a participation row to ``event``, or change ``participation`` (a row of it).
 
     A participant appears once per event: adding a second row for it is refused with a
-    message pointing at the row to edit instead.
+    message pointing at the row to edit instead. Flushes (in an import's ``batch``, with the
+    batch).
     """
     if event.archived_at is not None:
         raise ValidationError(
@@ -472,7 +482,7 @@ def set_participation(
         session.add(participation)
     else:
         records.apply_changes(participation, values)
-    session.flush()
+    batching.flush(session, batch)
     return participation
 
 
@@ -516,16 +526,13 @@ def erase_attendee(session: Session, *, name: str, organization_id: int) -> int:
         kept = [
             line for line in (row.attendee_names or "").splitlines() if _attendee_key(line) != key
         ]
-        # The listener would copy the old list (with the name) into a new event.
-        with audit.bulk_load(session):
-            row.attendee_names = "\n".join(kept) or None
-            session.flush()
-        audit.redact_fields(
+        with audit.erasing(
             session,
             entity_type=TrainingParticipation.__tablename__,
             entity_id=row.id,
             fields=frozenset({"attendee_names"}),
-        )
+        ):
+            row.attendee_names = "\n".join(kept) or None
         audit.record(
             session,
             action="erase",
@@ -535,6 +542,33 @@ def erase_attendee(session: Session, *, name: str, organization_id: int) -> int:
             summary="A named attendee erased on request.",
         )
     return len(rows)
+
+
+@partners_contacts.contact_export.register
+def trainings_naming_contact(session: Session, contact: Contact) -> dict[str, Any]:
+    """The training rows whose named attendees include a contact, for their export."""
+    rows = participations_naming(
+        session, name=contact.full_name, organization_id=contact.organization_id
+    )
+    return {
+        "named_as_training_attendee": [
+            {
+                "training": row.event.title,
+                "start_date": row.event.start_date.isoformat(),
+                "participant_row": row.id,
+            }
+            for row in rows
+        ]
+    }
+
+
+@partners_contacts.contact_erasure.register
+def erase_contact_from_attendees(session: Session, contact: Contact) -> str:
+    """A contact's name out of training attendee lists when their personal data is erased."""
+    changed = erase_attendee(
+        session, name=contact.full_name, organization_id=contact.organization_id
+    )
+    return f"{changed} training attendee list(s)" if changed else ""
 
 
 def remove_participation(
@@ -559,7 +593,7 @@ def save_participation(
     participation: TrainingParticipation | None = None,
 ) -> TrainingParticipation:
     """``set_participation`` from the row form, whose organization is typed by name."""
-    organization_id = partners.organization_id_by_name(
+    organization_id = organizations.organization_id_by_name(
         session, "organization", data.get("organization"), required=False
     )
     return set_participation(
@@ -572,4 +606,50 @@ def save_participation(
         feedback_score=data.get("feedback_score"),
         attendee_names=data.get("attendee_names"),
         participation=participation,
+    )
+
+
+# --- what other domains' pages show of trainings (composed in their views) ------------------
+
+
+def trainings_of_hotline(session: Session, hotline_id: int) -> list[Any]:
+    """(event, participation row) for each training a hotline took part in, newest first."""
+    return list(
+        session.execute(
+            sa.select(TrainingEvent, TrainingParticipation)
+            .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
+            .where(TrainingParticipation.hotline_id == hotline_id)
+            .order_by(TrainingEvent.start_date.desc())
+        ).all()
+    )
+
+
+def trainings_of_organization(session: Session, organization_id: int) -> list[Any]:
+    """(event, participants) for each training an organization took part in, newest first."""
+    return list(
+        session.execute(
+            sa.select(TrainingEvent, TrainingParticipation.participants)
+            .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
+            .where(TrainingParticipation.organization_id == organization_id)
+            .order_by(TrainingEvent.start_date.desc())
+        ).all()
+    )
+
+
+def trainings_in_country(session: Session, country_code: str) -> list[Any]:
+    """(event, participants in all) for each unarchived training held in a country."""
+    return list(
+        session.execute(
+            sa.select(
+                TrainingEvent,
+                sa.func.coalesce(sa.func.sum(TrainingParticipation.participants), 0),
+            )
+            .outerjoin(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
+            .where(
+                TrainingEvent.location_country_code == country_code,
+                TrainingEvent.archived_at.is_(None),
+            )
+            .group_by(TrainingEvent.id)
+            .order_by(TrainingEvent.start_date.desc())
+        ).all()
     )

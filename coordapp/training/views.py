@@ -13,8 +13,8 @@ from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
-from coordapp.records import service as records
-from coordapp.records.views import Resource, attach_error, form_data, register_resource
+from coordapp.records import pages
+from coordapp.records.views import Resource, attach_error, form_data
 from coordapp.training import service
 from coordapp.training.forms import TrainingEventForm, event_form, participation_form
 from coordapp.training.lists import TRAINING_LIST
@@ -73,19 +73,16 @@ TRAININGS = Resource(
     detail_template="training/event_detail.html",
     detail_context=_detail_context,
 )
-register_resource(bp, TRAININGS)
-
-
-def _detail_page(session: Session, event: TrainingEvent, form: FlaskForm, status: int) -> Any:
-    """The event's page again, showing the participation form with its messages."""
-    return render_template(
-        TRAININGS.detail_template,
-        res=TRAININGS,
-        bp=bp.name,
-        obj=event,
-        history=records.history(session, obj=event),
-        **{**_related(session, event), "participation_form": form},
-    ), status
+pages.register(
+    bp,
+    TRAININGS,
+    ("/trainings/", pages.List, "trainings_list"),
+    ("/trainings/<id:record_id>", pages.Detail, "trainings_detail"),
+    ("/trainings/new", pages.New, "trainings_new"),
+    ("/trainings/<id:record_id>/edit", pages.Edit, "trainings_edit"),
+    ("/trainings/<id:record_id>/archive", pages.Archive, "trainings_archive"),
+    ("/trainings/<id:record_id>/restore", pages.Restore, "trainings_restore"),
+)
 
 
 @bp.route("/trainings/<id:record_id>/participation", methods=["POST"])
@@ -104,7 +101,7 @@ def participation_add(record_id: int) -> Any:
             return redirect(
                 url_for("training.trainings_detail", record_id=event.id) + "#participation"
             )
-    return _detail_page(session, event, form, 422)
+    return pages.detail_page(TRAININGS, event, status=422, participation_form=form)
 
 
 @bp.route(

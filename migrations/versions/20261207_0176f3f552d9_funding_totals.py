@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0176f3f552d9'
-down_revision = '5d1f0a7b3c92'
+down_revision = "b8e3d51a6c20"
 branch_labels = None
 depends_on = None
 

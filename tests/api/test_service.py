@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.audit.service import data_version
 from coordapp.auth import service as auth
 from coordapp.auth.models import ApiToken
+from coordapp.data_version import data_version
 from coordapp.errors import Forbidden, ValidationError
 
 

@@ -13,15 +13,15 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.api.service import RESOURCES
-from coordapp.audit.service import data_version
 from coordapp.auth import service as auth
 from coordapp.auth.models import ApiToken
+from coordapp.data_version import data_version
 from coordapp.demo.service import load_demo
 from coordapp.funding import service as funding
-from coordapp.network.service import coverage_summary
-from coordapp.partners import service as partners
+from coordapp.network.coverage import coverage_summary
+from coordapp.partners import agreements
 from coordapp.partners.models import Partnership
-from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Pillar
 from coordapp.stats import service as stats
 from tests import factories
 
@@ -178,7 +178,7 @@ def test_partnerships_carry_their_status_today_and_filter_by_it(
     with in_app() as s:
         factories.partnership(s, title="Past its end", end_date=today - timedelta(days=1))
         factories.partnership(s, title="Running", end_date=today + timedelta(days=1))
-        in_force = partners.count_in_force(s, on=today)
+        in_force = agreements.count_in_force(s, on=today)
     headers = token_for("viewer")
     body = client.get("/api/v1/partnerships?status=expired", headers=headers).get_json()
     assert [(i["title"], i["status"], i["status_today"]) for i in body["items"]] == [

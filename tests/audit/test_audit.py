@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
+from coordapp.data_version import data_version
 from coordapp.partners.models import Organization, OrganizationKind
 from tests import factories
 
@@ -70,15 +71,45 @@ def test_a_stale_version_is_refused(session: Session) -> None:
 
 
 def test_every_write_moves_the_data_version_on(session: Session) -> None:
-    start = audit.data_version(session)
+    start = data_version(session)
     org = factories.organization(session)
-    after_insert = audit.data_version(session)
+    after_insert = data_version(session)
     assert after_insert > start
     org.notes = "changed"
     session.flush()
-    assert audit.data_version(session) > after_insert
+    assert data_version(session) > after_insert
     session.flush()  # nothing to write: no new version
-    assert audit.data_version(session) == after_insert + 1
+    assert data_version(session) == after_insert + 1
     with audit.bulk_load(session):
         factories.organization(session)
-    assert audit.data_version(session) == after_insert + 2
+    assert data_version(session) == after_insert + 2
+
+
+def test_an_erasure_writes_no_event_with_the_old_values_and_redacts_the_earlier_ones(
+    session: Session,
+) -> None:
+    org = factories.organization(session, name="Old Name Trust")
+    org.notes = "about Old Name"
+    session.flush()
+    with audit.erasing(
+        session, entity_type="organizations", entity_id=org.id, fields=frozenset({"name"})
+    ):
+        org.name = "Erased"
+
+    history = events(session, org.id)
+    assert [e.action for e in history] == ["create", "update"]
+    assert history[0].changes["name"] == [None, audit.ERASED]
+    assert history[1].changes == {"notes": [None, "about Old Name"]}  # not an erased field
+    assert "Old Name Trust" not in str([e.changes for e in history])
+
+
+def test_an_erasure_that_fails_redacts_nothing(session: Session) -> None:
+    org = factories.organization(session, name="Kept Name")
+    try:
+        with audit.erasing(
+            session, entity_type="organizations", entity_id=org.id, fields=frozenset({"name"})
+        ):
+            raise RuntimeError("the erasure stopped")
+    except RuntimeError:
+        pass
+    assert events(session, org.id)[0].changes["name"] == [None, "Kept Name"]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.listing import ListParams, run_list
-from coordapp.partners import service as partners
+from coordapp.partners import organizations
 
 InApp = Callable[[], AbstractContextManager[Session]]
 
@@ -24,15 +24,15 @@ InApp = Callable[[], AbstractContextManager[Session]]
 def arrange(session: Session) -> dict[str, int]:
     """Two organizations edited by two people, and one event dated last year."""
     audit.set_actor(session, actor_id=None, label="ana@test.example")
-    first = partners.create_organization(session, data={"name": "Alpha", "kind": "ngo"})
-    partners.update_organization(
+    first = organizations.create_organization(session, data={"name": "Alpha", "kind": "ngo"})
+    organizations.update_organization(
         session,
         obj=first,
         data={"name": "Alpha Trust", "kind": "ngo", "status": "active"},
         expected_version=first.version,
     )
     audit.set_actor(session, actor_id=None, label="bo@test.example")
-    second = partners.create_organization(session, data={"name": "Beta", "kind": "industry"})
+    second = organizations.create_organization(session, data={"name": "Beta", "kind": "industry"})
     audit.record(
         session,
         action="import",

@@ -79,7 +79,12 @@ def test_production_cookies_are_secure(production_app: Flask) -> None:
 
 def test_development_cookies_are_not_secure(tmp_path: Path) -> None:
     app = create_app(
-        {"COORDAPP_ENV": "development", "DATABASE_URL": f"sqlite:///{tmp_path / 'd.sqlite3'}"}
+        {
+            "COORDAPP_ENV": "development",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'd.sqlite3'}",
+            # Without one, development keeps a key in the checkout's instance/ (`make run`'s).
+            "SECRET_KEY": "d" * 40,
+        }
     )
     assert app.config["SESSION_COOKIE_SECURE"] is False
 

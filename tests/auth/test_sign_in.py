@@ -134,7 +134,7 @@ def test_forms_refuse_a_missing_csrf_token(
         app.config["WTF_CSRF_ENABLED"] = False
 
 
-PAGES = ["/", "/dashboards/", "/coming-soon/partnerships"]
+PAGES = ["/", "/dashboards/", "/partnerships/"]
 DASH_ENDPOINTS = [
     ("GET", "/dashboards/_dash-layout"),
     ("GET", "/dashboards/_dash-dependencies"),

@@ -15,11 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from coordapp.audit.service import data_version
 from coordapp.auth import limit_storage
 from coordapp.auth import throttle as throttle_module
 from coordapp.auth.throttle import SignInThrottle, get_throttle
 from coordapp.auth.views import GENERIC_FAILURE
+from coordapp.data_version import data_version
 from tests.conftest import PASSWORD
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/5"

@@ -152,3 +152,13 @@ def test_admin_cannot_erase_themself(
     response = signed_in("admin").post(f"/auth/users/{me}/erase", data={"erase-confirm": "y"})
     assert response.status_code == 422
     assert "You cannot erase your own account" in response.data.decode()
+
+
+def test_export_lists_the_pipeline_work_they_own(session: Session) -> None:
+    """Ownership held by other domains reaches the export through ``auth.user_export``."""
+    _, person, _ = arrange(session)
+    target = factories.expansion_target(session, country="MT", stages=[])
+    target.owner_id = person.id
+    session.flush()
+    data = service.export_user(session, user=person)
+    assert data["expansion_targets_owned"] == [{"id": target.id, "country": "MT"}]

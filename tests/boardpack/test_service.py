@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.boardpack import service, workbook
 from coordapp.demo.service import load_demo
-from coordapp.network import service as network
+from coordapp.network import coverage as network_coverage
 from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import pillars as pillar_report
@@ -31,8 +31,10 @@ def test_figures_equal_the_services_for_the_same_year(demo: Session, year: int) 
     pack = service.board_pack(demo, year=year, today=TODAY)
     end = min(date(year, 12, 31), TODAY)
     assert pack.measured_on == end and pack.previous_on == date(year - 1, 12, 31)
-    assert pack.coverage == network.coverage_summary(demo, on=end)
-    assert pack.coverage_before == network.coverage_summary(demo, on=date(year - 1, 12, 31))
+    assert pack.coverage == network_coverage.coverage_summary(demo, on=end)
+    assert pack.coverage_before == network_coverage.coverage_summary(
+        demo, on=date(year - 1, 12, 31)
+    )
     funding = funding_report.funding_figures(demo, first_year=year, last_year=year, currency="EUR")
     assert pack.funding == funding
     assert pack.funding_total.pledged == funding.by_year[0].pledged

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from coordapp.demo.service import load_demo
-from coordapp.network import service as network
-from coordapp.partners import service as partners
+from coordapp.network import coverage as network_coverage
+from coordapp.partners import agreements as partners_agreements
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import service as funding_report
@@ -72,12 +72,12 @@ def test_workbook_has_a_stamped_cover_and_the_services_figures(
     assert cover["exchange rates"] == "each row at the rate of its own date"
     with in_app() as s:
         funding = funding_report.funding_figures(s, first_year=year, last_year=year, currency="EUR")
-        coverage = network.coverage_summary(s, on=date(year, 12, 31))
-        before = network.coverage_summary(s, on=date(year - 1, 12, 31))
+        coverage = network_coverage.coverage_summary(s, on=date(year, 12, 31))
+        before = network_coverage.coverage_summary(s, on=date(year - 1, 12, 31))
         training = training_report.training_figures(s, first_year=year, last_year=year)
         metrics = activity_report.metrics(s)
-        in_force = partners.count_in_force(s, on=date(year, 12, 31))
-        in_force_before = partners.count_in_force(s, on=date(year - 1, 12, 31))
+        in_force = partners_agreements.count_in_force(s, on=date(year, 12, 31))
+        in_force_before = partners_agreements.count_in_force(s, on=date(year - 1, 12, 31))
         targets = pillar_report.pillar_progress(s, year=year, today=today)
     assert cover["money"] == funding.rates.note
     for m in metrics:

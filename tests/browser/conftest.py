@@ -63,6 +63,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One xdist worker runs every browser test (``--dist loadgroup``): one server with the
+    demo network and one Chromium for them all, as in a single-process run."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
     _require_chromium()

@@ -1,12 +1,14 @@
 """Serve coordapp for the browser tests: ``python -m tests.browser.serve SQLITE_PATH PORT``.
 
 Builds the database the way `make run` does (migrations, reference data, the demo network),
-then serves on 127.0.0.1:PORT with Werkzeug's threaded server until it is terminated.
+then serves on 127.0.0.1:PORT with Werkzeug's threaded server until it is terminated. Its
+instance folder (uploads waiting to be applied) is ``instance/`` beside the database file.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from flask_migrate import upgrade
 
@@ -18,6 +20,7 @@ from coordapp.reference.service import seed_reference_data
 
 def main(database_path: str, port: int) -> None:
     app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": f"sqlite:///{database_path}"})
+    app.instance_path = str(Path(database_path).parent / "instance")
     with app.app_context():
         upgrade()
         seed_reference_data(db.session())

@@ -35,7 +35,6 @@ NOT_PAGES = {
     "funding.partnerships_of_funder": "JSON for the partnership picker",
     "auth.users_export": "a personal-data download (JSON)",
     "partners.contacts_export": "a personal-data download (JSON)",
-    "main.coming_soon": "placeholder of unbuilt sections, no form",
 }
 # Routes with parameters other than a record's id, and how to open one.
 OPEN_WITH: dict[str, str] = {

@@ -15,9 +15,10 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from coordapp.boardpack import service as boardpack
+from coordapp.network.coverage import coverage_summary
 from coordapp.network.models import ExpansionStage, MembershipStatus
-from coordapp.network.service import countries_in_pipeline, coverage_summary
-from coordapp.partners import service as partners
+from coordapp.network.pipeline import countries_in_pipeline
+from coordapp.partners import agreements
 from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import pillars as pillar_report
 from dashboards import pillars as pillars_page
@@ -423,8 +424,8 @@ def test_partnerships_page_shows_in_force_expired_and_renewals_due(
         builders.partnership(s, start=start, end=TODAY + timedelta(days=10), notice_days=30)
         builders.partnership(s, start=start, end=TODAY + timedelta(days=100), notice_days=30)
         builders.partnership(s, start=start, end=TODAY - timedelta(days=1))  # expired
-        in_force = partners.count_in_force(s, on=TODAY)
-        renewals = partners.count_renewals_due(s, on=TODAY)
+        in_force = agreements.count_in_force(s, on=TODAY)
+        renewals = agreements.count_renewals_due(s, on=TODAY)
     assert (in_force, renewals) == (3, 2)
     body = result(call(viewer, PARTNERSHIPS, [prop(filter_id("status"), "value", None)]))
     tiles = texts(body["p-tiles"]["children"])

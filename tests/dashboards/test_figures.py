@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from coordapp.funding.conversion import RateSpan
+from coordapp.network.coverage import CoverageStatus, CoverageSummary
 from coordapp.network.models import ExpansionStage
-from coordapp.network.service import CoverageStatus, CoverageSummary
 from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import growth as growth_report

@@ -10,8 +10,8 @@ from datetime import date
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from coordapp.cache import response_cache
 from coordapp.network.models import MembershipStatus
-from coordapp.reporting.cache import response_cache
 from tests import factories
 from tests.dashboards.conftest import call, filter_id, prop, result, texts
 from tests.reporting import builders

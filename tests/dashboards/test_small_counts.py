@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from coordapp.cache import clear_caches
 from coordapp.network.models import MembershipStatus
-from coordapp.reporting.cache import clear_caches
 from tests import factories
 from tests.dashboards.conftest import call, filter_id, prop, result, texts
 from tests.reporting import builders

@@ -13,8 +13,8 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.demo.service import DEMO_PASSWORD, DEMO_USERS, load_demo
 from coordapp.funding.models import FundingAllocation, FundingCommitment
+from coordapp.network.coverage import CoverageStatus, coverage_as_of, coverage_summary
 from coordapp.network.models import ExpansionStage, ExpansionStageEvent, Hotline, MembershipStatus
-from coordapp.network.service import CoverageStatus, coverage_as_of, coverage_summary
 from coordapp.partners.models import (
     Organization,
     OrganizationKind,

@@ -1,24 +1,23 @@
 """Fault tests need committed data and connections of their own, so they do not use the
 rolled-back transaction of tests/conftest.py: each builds a scratch database next to the test
-database (named after it, so parallel runs on other test databases never collide), migrates
-and seeds it, and drops it at the end.
+database (named after it, so parallel runs on other test databases and other xdist workers
+never collide: tests/_databases.py), migrates and seeds it, and drops it at the end.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy.engine import make_url
 
 from coordapp import create_app
 from coordapp.extensions import db
 from coordapp.reference.service import seed_reference_data
+from tests._databases import scratch_database
 
 
 def postgres_test_url() -> str | None:
@@ -31,28 +30,11 @@ needs_postgres = pytest.mark.skipif(
 )
 
 
-def _admin_engine(url: str) -> sa.Engine:
-    return sa.create_engine(
-        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-    )
-
-
-@contextmanager
-def scratch_postgres(suffix: str) -> Iterator[str]:
+def scratch_postgres(suffix: str) -> AbstractContextManager[str]:
     """A fresh, empty PostgreSQL database ``<test database>_scratch_<suffix>``; dropped after."""
     base = postgres_test_url()
     assert base is not None
-    name = f"{make_url(base).database}_scratch_{suffix}"
-    admin = _admin_engine(base)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return scratch_database(base, f"scratch_{suffix}")
 
 
 def make_app(url: str, **extra: object) -> Flask:

@@ -20,15 +20,18 @@ import sqlalchemy as sa
 from flask import Flask
 
 from coordapp.audit import service as audit
-from coordapp.audit.models import DataVersion
 from coordapp.backup import service as backups
+from coordapp.data_version import DataVersion
 from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.funding import totals as funding_totals
 from coordapp.funding.models import ExchangeRate, FundingYearTotal
-from coordapp.partners import service as partners
+from coordapp.partners import organizations
 from coordapp.partners.models import Organization
 from tests.faults.conftest import app_on, postgres_test_url, scratch_postgres
+
+# Its tests share a database built once per module: one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("faults.test_backup_restore")
 
 TODAY = date(2026, 11, 26)
 ODD_NOTES = "Zürich — “quoted”, 'single', \\ back\\slash\nsecond line\ttab ✓"
@@ -51,7 +54,7 @@ def source(workdir: Path) -> Iterator[Flask]:
             session = db.session()
             audit.set_actor(session, actor_id=None, label="test:backup")
             assert load_demo(session, today=TODAY).loaded
-            partners.create_organization(
+            organizations.create_organization(
                 session, data={"name": "Odd Values Ltd", "kind": "ngo", "notes": ODD_NOTES}
             )
             session.add(
@@ -172,7 +175,7 @@ def test_round_trip_into_an_empty_database_gives_equal_rows(
             # New records get fresh ids: the id sequences moved past the restored rows.
             session = db.session()
             highest = session.scalar(sa.select(sa.func.max(Organization.id)))
-            created = partners.create_organization(
+            created = organizations.create_organization(
                 session, data={"name": "After The Restore", "kind": "academic"}
             )
             session.commit()
@@ -196,7 +199,7 @@ def test_restore_refuses_a_database_with_data_unless_replace(
     with empty_target(workdir, "refuse") as target:
         with target.app_context():
             session = db.session()
-            partners.create_organization(session, data={"name": "Already Here", "kind": "ngo"})
+            organizations.create_organization(session, data={"name": "Already Here", "kind": "ngo"})
             session.commit()
             db.session.remove()
         before = table_rows(target)

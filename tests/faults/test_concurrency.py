@@ -21,10 +21,14 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.extensions import db
 from coordapp.imports import service as imports
-from coordapp.partners import service as partners
+from coordapp.imports.report import ImportReport
+from coordapp.partners import organizations, partnerships
 from coordapp.partners.models import Organization, Partnership
 from coordapp.records.service import StaleRecord
 from tests.conftest import PASSWORD, sign_in
+
+# Its tests share a database built once per module: one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("faults.test_concurrency")
 
 THREADS = 6
 ROUNDS = 3
@@ -115,14 +119,14 @@ def _organization_data(obj: Organization, notes: str) -> dict[str, Any]:
 def test_one_save_per_organization_version_wins(committed_app: Flask) -> None:
     ident = _commit_setup(
         committed_app,
-        lambda s: partners.create_organization(
+        lambda s: organizations.create_organization(
             s, data={"name": "Race Org", "kind": "ngo", "hq_country_code": "NL"}
         ),
     )
     for version in range(1, ROUNDS + 1):
 
         def change(session: Session, obj: Any, index: int, version: int = version) -> None:
-            partners.update_organization(
+            organizations.update_organization(
                 session,
                 obj=obj,
                 data=_organization_data(obj, f"round {version} by thread {index}"),
@@ -148,10 +152,10 @@ def test_one_save_per_organization_version_wins(committed_app: Flask) -> None:
 
 def test_one_save_per_partnership_version_wins(committed_app: Flask) -> None:
     def build(session: Session) -> Partnership:
-        partners.create_organization(
+        organizations.create_organization(
             session, data={"name": "Race Partner", "kind": "industry", "hq_country_code": "DE"}
         )
-        return partners.create_partnership(
+        return partnerships.create_partnership(
             session,
             data={"organization": "Race Partner", "title": "Race MoU", "type": "strategic_mou"},
         )
@@ -159,7 +163,7 @@ def test_one_save_per_partnership_version_wins(committed_app: Flask) -> None:
     ident = _commit_setup(committed_app, build)
 
     def change(session: Session, obj: Any, index: int) -> None:
-        partners.update_partnership(
+        partnerships.update_partnership(
             session,
             obj=obj,
             data={
@@ -202,7 +206,7 @@ def test_two_managers_posting_the_same_version_one_302_the_rest_409(
 ) -> None:
     ident = _commit_setup(
         committed_app,
-        lambda s: partners.create_organization(
+        lambda s: organizations.create_organization(
             s, data={"name": "Web Race Org", "kind": "academic", "hq_country_code": "FR"}
         ),
     )
@@ -241,7 +245,7 @@ ORGS_CSV = "name,kind,status,hq_country,notes\n" + "".join(
 )
 
 
-def _import(app: Flask, content: str, *, apply: bool = True) -> imports.ImportReport:
+def _import(app: Flask, content: str, *, apply: bool = True) -> ImportReport:
     with app.app_context():
         session = db.session()
         audit.set_actor(session, actor_id=None, label="test:import")
@@ -283,7 +287,7 @@ def test_two_imports_at_once_stay_consistent(
         db.session.commit()
         db.session.remove()
 
-    def work(index: int, barrier: threading.Barrier) -> imports.ImportReport:
+    def work(index: int, barrier: threading.Barrier) -> ImportReport:
         barrier.wait()
         return _import(committed_app, files[index])
 
@@ -315,7 +319,7 @@ def test_two_managers_creating_one_hotline_name_at_once_make_one(committed_app: 
     """Hotline names are unique in any case, a rule the database does not enforce: each save
     takes the writers' lock before it checks the name, so exactly one of them creates it."""
     from coordapp.errors import ValidationError
-    from coordapp.network import service as network
+    from coordapp.network import hotlines
     from coordapp.network.models import Hotline
 
     def work(index: int, barrier: threading.Barrier) -> str:
@@ -324,7 +328,7 @@ def test_two_managers_creating_one_hotline_name_at_once_make_one(committed_app: 
             audit.set_actor(session, actor_id=None, label=f"test:thread-{index}")
             barrier.wait()
             try:
-                network.create_hotline(
+                hotlines.create_hotline(
                     session,
                     data={
                         "name": "Concurrent Line" if index % 2 else "CONCURRENT LINE",

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from coordapp.auth import service as auth_service
 from coordapp.extensions import db
-from coordapp.partners import service as partners
+from coordapp.partners import organizations
 from coordapp.partners.models import Organization
 from tests.conftest import PASSWORD, sign_in
 from tests.faults.conftest import (
@@ -31,9 +31,13 @@ from tests.faults.conftest import (
     scratch_postgres,
 )
 
-pytestmark = pytest.mark.skipif(
-    postgres_test_url() is None, reason="PostgreSQL-specific (pg_terminate_backend, TCP)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        postgres_test_url() is None, reason="PostgreSQL-specific (pg_terminate_backend, TCP)"
+    ),
+    # Its tests share a database built once per module: one xdist worker runs them all.
+    pytest.mark.xdist_group("faults.test_database_outage"),
+]
 MANAGER = "outage-manager@test.example"
 LEAKS = ("Traceback", "sqlalchemy", "psycopg", "SELECT ", "UPDATE ", "OperationalError")
 
@@ -113,7 +117,7 @@ def database_url() -> Iterator[str]:
             auth_service.create_user(
                 session, email=MANAGER, full_name="Outage", role="manager", password=PASSWORD
             )
-            partners.create_organization(
+            organizations.create_organization(
                 session, data={"name": "Steady Org", "kind": "ngo", "hq_country_code": "BE"}
             )
             session.commit()

@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from coordapp.audit.models import DataVersion
 from coordapp.auth import service as auth_service
 from coordapp.backup.service import tables
+from coordapp.data_version import DataVersion
 from coordapp.demo.service import load_demo
 from coordapp.funding.models import ExchangeRate, FundingCommitment, FundingReceipt
 from coordapp.network.models import ExpansionTarget, Hotline, HotlineMembershipEvent

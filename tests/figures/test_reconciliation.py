@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from coordapp.cache import clear_caches
 from coordapp.demo.service import load_demo
 from coordapp.figures import FIGURES, family
 from coordapp.figures.check import check
@@ -20,7 +21,6 @@ from coordapp.funding.models import CommitmentStatus
 from coordapp.network.models import MembershipStatus
 from coordapp.partners.models import PartnershipStatus
 from coordapp.pillars.models import PillarIndicator
-from coordapp.reporting.cache import clear_caches
 from tests import factories
 from tests.reporting import builders
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from coordapp import listing
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.errors import ValidationError
@@ -26,9 +27,9 @@ from coordapp.funding.models import (
 )
 from coordapp.listing import ListParams, run_list
 from coordapp.partners.models import OrganizationKind, Partnership, PartnershipType
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
+from coordapp.reference.models import Pillar
 from coordapp.validation import COORDINATION_ONLY
 from tests import factories
 
@@ -751,6 +752,17 @@ def test_receipt_and_rate_lists_filter(session: Session, funder: Any) -> None:
     assert receipts(funder=str(funder.id)) == [mine.id]
     assert receipts(q="other fund") == [theirs.id]
     assert receipts(commitment=str(mine.id)) == [mine.id]
+
+    # The filters offer the years and currencies that occur, and only those: a year without
+    # receipts between two with some is not offered.
+    service.create_receipt(session, data=receipt_data(mine, received_on=date(2022, 3, 1)))
+    filters = {f.key: f for f in spec.filters}
+    years = [v for v, _ in listing.year_choices(FundingReceipt.received_on)(session)]
+    assert years == ["2025", "2024", "2022"]
+    assert listing.filter_choices(session, spec, filters["currency"]) == (
+        ("EUR", "EUR"),
+        ("USD", "USD"),
+    )
 
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 2), value="1.1")
     factories.rate(session, base="EUR", quote="GBP", on=date(2025, 1, 2), value="0.85")

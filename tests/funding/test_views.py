@@ -24,7 +24,7 @@ from coordapp.funding.models import (
     FundingReceipt,
 )
 from coordapp.partners.models import Partnership, PartnershipType
-from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Pillar
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from coordapp import models  # noqa: F401  (every table known to the metadata)
 from coordapp.db import Base
 from coordapp.imports import service as imports
-from coordapp.imports.types import IMPORT_TYPES
+from coordapp.imports import templates
+from coordapp.imports.catalog import IMPORT_TYPES
 from tests import factories
 
 
@@ -41,7 +42,7 @@ def test_a_dry_run_of_every_import_type_uses_no_ids(session: Session) -> None:
             session,
             type_name=type_name,
             filename=f"{type_name}.csv",
-            content=imports.template_csv(type_name),
+            content=templates.template_csv(type_name),
             apply=False,
         )
         assert not report.applied
@@ -56,7 +57,7 @@ def test_an_apply_still_gets_real_ids(session: Session) -> None:
         session,
         type_name="organizations",
         filename="organizations.csv",
-        content=imports.template_csv("organizations"),
+        content=templates.template_csv("organizations"),
         apply=True,
     )
     assert report.applied and report.counts["create"] == 1

@@ -27,9 +27,11 @@ from coordapp.extensions import db
 from coordapp.funding.models import ExchangeRate, FundingCommitment
 from coordapp.imports import mapping
 from coordapp.imports import service as imports
+from coordapp.imports.catalog import IMPORT_TYPES
+from coordapp.imports.cells import DateOrder, Options
 from coordapp.imports.models import ImportColumnMapping
-from coordapp.imports.service import DateOrder, DecimalMark, Options, Outcome
-from coordapp.imports.types import IMPORT_TYPES
+from coordapp.imports.report import ImportReport, Outcome
+from coordapp.validation import DecimalMark
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -46,7 +48,7 @@ FRENCH = (
 EUROPEAN = Options(dates=DateOrder.DMY, decimal=DecimalMark.COMMA)
 
 
-def run(session: Session, content: bytes, type_name: str, **kw: object) -> imports.ImportReport:
+def run(session: Session, content: bytes, type_name: str, **kw: object) -> ImportReport:
     return imports.run_import(
         session, type_name=type_name, filename="file.csv", content=content, **kw
     )

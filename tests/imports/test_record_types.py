@@ -16,19 +16,22 @@ from sqlalchemy.orm import Session
 from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role
+from coordapp.data_version import data_version
 from coordapp.funding.models import FundingCommitment, FundingReceipt
-from coordapp.imports import service as imports
-from coordapp.imports.service import DateOrder, DecimalMark, Options, Outcome
+from coordapp.imports import templates
+from coordapp.imports.cells import DateOrder, Options
+from coordapp.imports.report import ImportReport, Outcome
+from coordapp.network.coverage import CoverageStatus, coverage_as_of
 from coordapp.network.models import Hotline, HotlineMembershipEvent, MembershipStatus
-from coordapp.network.service import CoverageStatus, coverage_as_of
 from coordapp.partners.models import Contact, Partnership
 from coordapp.stats.models import HotlineStatistic
 from coordapp.training.models import TrainingEvent, TrainingParticipation
+from coordapp.validation import DecimalMark
 from tests import factories
 from tests.imports.test_service import count, csv_bytes, run, xlsx_bytes
 
 
-def outcomes(report: imports.ImportReport) -> list[str]:
+def outcomes(report: ImportReport) -> list[str]:
     return [row.outcome.value for row in report.rows]
 
 
@@ -43,7 +46,7 @@ def apply_twice(session: Session, content: bytes, type_name: str, **kw: object) 
 
 def selects_while_importing(
     session: Session, content: bytes, type_name: str, **kw: object
-) -> tuple[int, imports.ImportReport]:
+) -> tuple[int, ImportReport]:
     """Apply the file; how many SELECT statements it took (look-ups, not writes)."""
     statements: list[str] = []
 
@@ -128,6 +131,8 @@ def test_a_hotline_named_twice_in_one_file_gets_both_rows_history(session: Sessi
         "Hotline Twice,Belgium,2019-05-01 applicant | 2020-06-01 provisional",
         "Hotline Twice,Belgium,2020-06-01 provisional | 2022-06-01 full",
     )
+    dry = run(session, content, type_name="hotlines")
+    assert dry.ok and outcomes(dry) == ["create", "update"], dry.errors
     report = run(session, content, type_name="hotlines", apply=True)
     assert report.applied, report.errors
     assert outcomes(report) == ["create", "update"]
@@ -143,12 +148,12 @@ def test_a_hotline_named_twice_in_one_file_gets_both_rows_history(session: Sessi
 
 def test_names_with_accented_capitals_match_in_any_case(session: Session) -> None:
     """SQLite's own lower() folds ASCII only; the app's replaces it (PostgreSQL folds Unicode)."""
-    from coordapp.network import service as network
+    from coordapp.network import hotlines as network_hotlines
 
     factories.hotline(session, country="IE", name="Hotline Éire")
     factories.organization(session, name="Örebro Trust")
     session.flush()
-    assert network.hotline_by_name(session, "hotline éire") is not None
+    assert network_hotlines.hotline_by_name(session, "hotline éire") is not None
     hotlines = csv_bytes("name,country", "HOTLINE ÉIRE,Ireland")
     report = run(session, hotlines, type_name="hotlines", apply=True)
     # Matched, not a second hotline (the file's spelling of the name is kept, as for ASCII).
@@ -382,6 +387,24 @@ def test_commitments_with_allocations(session: Session) -> None:
     assert sum((a.amount for a in thirds.allocations), Decimal(0)) == Decimal("100")
 
 
+def test_a_commitment_repeated_in_one_file_is_matched_by_the_later_rows(
+    session: Session,
+) -> None:
+    factories.organization(session, name="Gamma Foundation")
+    halves = COMMITMENTS[1].replace(
+        "60%| Technology & Innovation 40%", "50%| technology_innovation 50%"
+    )
+    content = csv_bytes(*COMMITMENTS[:2], COMMITMENTS[1], halves)
+    options = Options(dates=DateOrder.DMY, decimal=DecimalMark.COMMA)
+    dry = run(session, content, type_name="funding-commitments", options=options)
+    assert dry.ok and outcomes(dry) == ["create", "unchanged", "update"], dry.errors
+    assert dry.rows[2].changed == ("allocations",)
+    report = run(session, content, type_name="funding-commitments", options=options, apply=True)
+    assert report.applied and outcomes(report) == ["create", "unchanged", "update"]
+    (grant,) = session.scalars(sa.select(FundingCommitment))
+    assert sorted(a.amount for a in grant.allocations) == [Decimal(60000)] * 2
+
+
 def test_commitment_allocations_must_add_up_and_can_change(session: Session) -> None:
     factories.organization(session, name="Gamma Foundation")
     run(
@@ -585,7 +608,7 @@ def test_a_training_sheet_reads_participants_and_events_in_a_few_queries(
         factories.organization(session, name=f"Participant {i:02d}")
     session.flush()
 
-    def selects_for(participants: int, title: str) -> tuple[int, imports.ImportReport]:
+    def selects_for(participants: int, title: str) -> tuple[int, ImportReport]:
         lines = [TRAINING[0]]
         for event_number in range(2):
             for i in range(participants):
@@ -718,8 +741,8 @@ def _template_prerequisites(session: Session) -> None:
 def test_templates_of_record_types_import_cleanly(session: Session, type_name: str) -> None:
     _template_prerequisites(session)
     for filename, content in (
-        ("t.csv", imports.template_csv(type_name)),
-        ("t.xlsx", imports.template_xlsx(type_name)),
+        ("t.csv", templates.template_csv(type_name)),
+        ("t.xlsx", templates.template_xlsx(type_name)),
     ):
         report = run(session, content, type_name=type_name, filename=filename)
         assert report.ok, report.errors
@@ -733,7 +756,7 @@ def test_applied_rows_are_audited_as_the_import_of_their_user(session: Session) 
     from coordapp.audit import service as audit
 
     factories.organization(session, name="Alpen Trust")
-    version_before = audit.data_version(session)
+    version_before = data_version(session)
     audit.set_actor(session, actor_id=None, label="importer@example.org")
     run(session, csv_bytes(*HOTLINES), type_name="hotlines", apply=True, filename="net.csv")
     events = session.scalars(
@@ -742,7 +765,7 @@ def test_applied_rows_are_audited_as_the_import_of_their_user(session: Session) 
     creates = [e for e in events if e.action == "create" and e.entity_type == "hotlines"]
     assert len(creates) >= 3
     assert all("net.csv" in (e.summary or "") for e in events)
-    assert audit.data_version(session) > version_before
+    assert data_version(session) > version_before
     membership_events = count(session, HotlineMembershipEvent)
     assert membership_events == 4
 

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from coordapp.audit.models import AuditEvent
 from coordapp.funding import totals
 from coordapp.funding.models import ExchangeRate
-from coordapp.imports import readers
+from coordapp.imports import countries, readers, templates
 from coordapp.imports import service as imports
-from coordapp.imports.service import DateOrder, DecimalMark, Options, Outcome
+from coordapp.imports.cells import DateOrder, Options
+from coordapp.imports.report import Outcome
 from coordapp.partners.models import Contact, Organization
+from coordapp.validation import DecimalMark
 from tests import factories
 
 T = TypeVar("T")
@@ -377,8 +379,8 @@ def test_xlsx_numbers_and_dates_cells(session: Session) -> None:
     ],
 )
 def test_country_names_resolve(written: str, code: str) -> None:
-    assert imports.resolve_country(written) == code
-    assert imports.resolve_countries([written, "Belgium"])[written] == code
+    assert countries.resolve_country(written) == code
+    assert countries.resolve_countries([written, "Belgium"])[written] == code
 
 
 def test_unresolved_country_gets_suggestions(session: Session) -> None:
@@ -435,8 +437,8 @@ def test_templates_read_back_as_valid_files(session: Session, type_name: str) ->
     if type_name == "contacts":
         factories.organization(session, name="Example Trust & Safety Ltd")
     for filename, content in (
-        ("t.csv", imports.template_csv(type_name)),
-        ("t.xlsx", imports.template_xlsx(type_name)),
+        ("t.csv", templates.template_csv(type_name)),
+        ("t.xlsx", templates.template_xlsx(type_name)),
     ):
         report = run(session, content, type_name=type_name, filename=filename)
         assert report.ok, report.errors
@@ -516,22 +518,33 @@ def test_pillar_targets_one_bad_row(session: Session) -> None:
     }
 
 
-def test_garbage_is_collected_less_often_during_an_import_only(session: Session) -> None:
-    """The relaxed collector thresholds last as long as the import, even one that fails."""
+def test_a_repeated_row_stays_harmless_when_another_row_is_refused(session: Session) -> None:
+    """A row a service refuses sends the file through a savepoint per row, where the dry
+    run's first new record has the id -1: not a sign that two records share its name."""
+    content = csv_bytes(*ORGS[:2], ORGS[1], "Delta Unit,ngo,active,,not a website,,")
+    report = run(session, content)
+    assert [r.outcome for r in report.rows] == [Outcome.CREATE, Outcome.UNCHANGED, Outcome.ERROR]
+    assert [(e.row, e.column) for e in report.errors] == [(4, "website")]
+
+
+def test_an_import_reports_progress_and_leaves_the_interpreter_alone(session: Session) -> None:
+    """A web worker serves other requests while a file runs: no process-wide setting (the
+    garbage collector's thresholds) changes, not even for a moment."""
     before = gc.get_threshold()
-    during: list[tuple[int, ...]] = []
+    seen: list[tuple[int, int, tuple[int, ...]]] = []
 
-    def seen(done: int, total: int) -> None:
-        during.append(gc.get_threshold())
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total, gc.get_threshold()))
 
-    with imports.reporting_progress(session, seen):
-        report = run(session, csv_bytes(*ORGS), apply=True)
-    assert report.applied and during and all(t[0] > before[0] for t in during)
+    report = run(session, csv_bytes(*ORGS), apply=True, progress=progress)
+    assert report.applied, report.errors
+    assert [(done, total) for done, total, _ in seen] == [(0, 3), (3, 3)]
+    assert all(thresholds == before for _, _, thresholds in seen)
     assert gc.get_threshold() == before
 
     def fail(done: int, total: int) -> None:
         raise RuntimeError("the browser went away")
 
-    with imports.reporting_progress(session, fail), pytest.raises(RuntimeError):
-        run(session, csv_bytes(*ORGS), apply=True)
+    with pytest.raises(RuntimeError):
+        run(session, csv_bytes(*ORGS), apply=True, progress=fail)
     assert gc.get_threshold() == before

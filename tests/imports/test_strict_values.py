@@ -21,8 +21,9 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from coordapp.funding.models import FundingCommitment, FundingReceipt
-from coordapp.imports import service as imports
-from coordapp.imports.service import DateOrder, DecimalMark, Options
+from coordapp.imports import cells, countries
+from coordapp.imports.cells import DateOrder, Options
+from coordapp.validation import DecimalMark
 from tests import factories
 from tests.imports.test_cli import run as run_cli
 from tests.imports.test_service import csv_bytes, xlsx_bytes
@@ -203,7 +204,7 @@ def test_dates_are_read_strictly(
     ],
 )
 def test_dates_written_plainly_are_read(session: Session, written: str, order: DateOrder) -> None:
-    day = imports.parse_date(written, order)
+    day = cells.parse_date(written, order)
     assert day == (date(2026, 3, 1) if written == "1.3.2026" else date(2026, 3, 31))
 
 
@@ -289,7 +290,7 @@ def test_names_written_without_accents_or_punctuation_resolve(
 ) -> None:
     report = run_import(session, csv_bytes("name,kind,hq_country", f"Org,ngo,{written}"))
     assert report.ok, report.errors
-    assert imports.resolve_country(written) == code
+    assert countries.resolve_country(written) == code
 
 
 def test_import_page_says_plainly_that_no_country_has_the_name(

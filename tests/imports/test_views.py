@@ -161,7 +161,7 @@ def test_progress_of_a_check_and_an_apply_can_be_polled(
     manager = signed_in("manager")
     page = manager.get("/import/").get_data(as_text=True)
     assert "js/import-progress.js" in page and 'data-progress-url="/import/progress/' in page
-    from coordapp.imports.service import new_progress_id
+    from coordapp.imports.stash import new_progress_id
 
     progress_id = new_progress_id()
     before = manager.get(f"/import/progress/{progress_id}").get_json()

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -22,7 +22,6 @@ from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.main import service
-from coordapp.main.views import record_url
 from coordapp.network.models import (
     COVERING_STATUSES,
     ExpansionStage,
@@ -32,10 +31,12 @@ from coordapp.network.models import (
     HotlineMembershipEvent,
     MembershipStatus,
 )
-from coordapp.partners import service as partners
+from coordapp.partners import agreements
+from coordapp.partners import partnerships as partners_partnerships
 from coordapp.partners.models import Contact, Partnership, PartnershipStatus, PartnershipType
+from coordapp.reference.models import MetricDefinition
 from coordapp.stats import service as stats
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -202,7 +203,7 @@ def test_renewal_due_on_day_90_is_listed_day_91_is_not(session: Session) -> None
     section = service.renewals_due(session, today=TODAY)
     assert ids(section) == {day_90, overdue, due_today}
     assert day_91 not in ids(section)
-    assert section.count == partners.count_renewals_due(session, on=TODAY)
+    assert section.count == agreements.count_renewals_due(session, on=TODAY)
     # Soonest (most overdue) first; overdue ones are marked.
     assert [i.record_id for i in section.items][:2] == [overdue, due_today]
     by_id = {i.record_id: i for i in section.items}
@@ -221,7 +222,7 @@ def test_an_agreement_past_its_end_date_waits_under_ended_without_a_decision(
     _partnership(session, end=None)
     expired = service.ended_without_decision(session, today=TODAY)
     assert [i.record_id for i in expired.items] == [long_ago, ended_yesterday]  # oldest first
-    assert expired.count == partners.count_expired(session, on=TODAY) == 2
+    assert expired.count == agreements.count_expired(session, on=TODAY) == 2
     # Never in both lists: ending today is still in force (renewal overdue), not expired.
     renewals = service.renewals_due(session, today=TODAY)
     assert ids(renewals) == {ends_today} and not ids(renewals) & ids(expired)
@@ -234,14 +235,14 @@ def test_an_agreement_past_its_end_date_waits_under_ended_without_a_decision(
     renewed = session.get(Partnership, ended_yesterday)
     closed = session.get(Partnership, long_ago)
     assert renewed is not None and closed is not None
-    partners.renew_partnership(
+    partners_partnerships.renew_partnership(
         session, partnership=renewed, end_date=TODAY + timedelta(days=365), on=TODAY, note=None
     )
-    partners.change_partnership_status(
+    partners_partnerships.change_partnership_status(
         session, partnership=closed, status="lapsed", on=TODAY, note="Not renewed."
     )
     assert ids(service.ended_without_decision(session, today=TODAY)) == set()
-    assert partners.is_in_force(renewed, TODAY) and not partners.is_in_force(closed, TODAY)
+    assert agreements.is_in_force(renewed, TODAY) and not agreements.is_in_force(closed, TODAY)
     assert closed.end_date == TODAY - timedelta(days=400)  # lapsing keeps the earlier end date
 
 
@@ -419,13 +420,16 @@ def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
 # --- the home page ---------------------------------------------------------------------------
 
 
-def test_links_fall_back_to_text_for_pages_not_built(app: Flask) -> None:
+def test_every_item_links_to_a_page_that_exists(app: Flask, session: Session) -> None:
+    load_demo(session, today=DEMO_TODAY)
+    result = service.needs_attention(session, today=DEMO_TODAY, limit=ALL)
+    assert all(section.items for section in result.sections)
     with app.test_request_context():
-        assert record_url("nowhere.things_detail", 5) is None
-        assert record_url("training.trainings_detail", 5) == "/trainings/5"
-        assert record_url("stats.statistics_grid", hotline=3, year=2026) == (
-            "/statistics/grid?hotline=3&year=2026"
-        )
+        for item in (item for section in result.sections for item in section.items):
+            page = url_for(item.endpoint, record_id=item.record_id)
+            assert page.endswith(f"/{item.record_id}")
+            if item.action is not None:
+                assert url_for(item.action[1], **item.action[2])
 
 
 @pytest.mark.parametrize("role", ["viewer", "manager", "admin"])

@@ -84,11 +84,11 @@ def test_server_error_shows_no_traceback(
     def boom() -> str:
         raise RuntimeError("secret internals")
 
-    app.view_functions["main.coming_soon"], original = boom, app.view_functions["main.coming_soon"]
+    app.view_functions["main.home"], original = boom, app.view_functions["main.home"]
     try:
-        response = client.get("/coming-soon/x")
+        response = client.get("/")
     finally:
-        app.view_functions["main.coming_soon"] = original
+        app.view_functions["main.home"] = original
     assert response.status_code == 500
     assert b"secret internals" not in response.data
     assert b"Traceback" not in response.data

@@ -1,6 +1,6 @@
 """On the demo network, "Partnerships in force" and "Renewals due" are one number everywhere:
 the home page, needs attention, the partnerships list, the Overview and Partnerships dashboards,
-the pillar indicators and the board pack all show what ``coordapp.partners.service`` counts."""
+the pillar indicators and the board pack all show what ``coordapp.partners.agreements`` counts."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from coordapp.boardpack import service as boardpack
 from coordapp.demo.service import load_demo
 from coordapp.listing import ListParams, run_list
 from coordapp.main import service as main
-from coordapp.partners import service as partners
+from coordapp.partners import agreements as partners_agreements
+from coordapp.partners import lists as partners_lists
 from coordapp.partners.models import Partnership, PartnershipStatus
-from coordapp.pillars.models import Pillar, PillarIndicator
+from coordapp.pillars.models import PillarIndicator
+from coordapp.reference.models import Pillar
 from coordapp.reporting import growth as growth_report
 from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
@@ -36,8 +38,8 @@ def figure(html: str, name: str) -> int:
 
 
 def listed(session: Session, **args: str) -> int:
-    params = ListParams.from_args(partners.PARTNERSHIP_LIST, {"per_page": "100", **args})
-    return run_list(session, partners.PARTNERSHIP_LIST, params).total
+    params = ListParams.from_args(partners_lists.PARTNERSHIP_LIST, {"per_page": "100", **args})
+    return run_list(session, partners_lists.PARTNERSHIP_LIST, params).total
 
 
 def plain_in_force(session: Session, on: date) -> int:
@@ -62,9 +64,9 @@ def test_every_surface_shows_the_same_partnership_figures_today(
     with in_app() as s:
         load_demo(s, today=today)
     with in_app() as s:
-        in_force = partners.count_in_force(s, on=today)
-        renewals = partners.count_renewals_due(s, on=today)
-        expired = partners.count_expired(s, on=today)
+        in_force = partners_agreements.count_in_force(s, on=today)
+        renewals = partners_agreements.count_renewals_due(s, on=today)
+        expired = partners_agreements.count_expired(s, on=today)
         assert in_force == plain_in_force(s, today)
         # The demo has agreements in each group, two of them past their end date.
         assert in_force > 0 and renewals > 0 and expired == 2
@@ -88,7 +90,7 @@ def test_every_surface_shows_the_same_partnership_figures_today(
         kpis = {k.key: k for k in growth_report.overview(s, today=today).kpis}
         assert kpis["partnerships_in_force"].value == in_force
         assert kpis["partnerships_in_force"].label == "Partnerships in force"
-        assert kpis["partnerships_in_force"].previous == partners.count_in_force(
+        assert kpis["partnerships_in_force"].previous == partners_agreements.count_in_force(
             s, on=one_year_before(today)
         )
         # The Partnerships dashboard: tiles, the by-status chart and the renewals table.
@@ -125,11 +127,11 @@ def test_a_past_year_is_measured_by_the_same_rule(session: Session) -> None:
     load_demo(session, today=today)
     year = today.year - 1
     year_end = date(year, 12, 31)
-    in_force = partners.count_in_force(session, on=year_end)
+    in_force = partners_agreements.count_in_force(session, on=year_end)
     assert in_force == plain_in_force(session, year_end)
     pack = boardpack.board_pack(session, year=year, today=today)
     assert pack.partnerships_in_force == in_force
-    assert pack.partnerships_in_force_before == partners.count_in_force(
+    assert pack.partnerships_in_force_before == partners_agreements.count_in_force(
         session, on=date(year - 1, 12, 31)
     )
     pillar_id = session.scalar(sa.select(Pillar.id).limit(1))
@@ -152,4 +154,6 @@ def test_a_past_year_is_measured_by_the_same_rule(session: Session) -> None:
         today + timedelta(days=1),
         today + timedelta(days=400),
     ):
-        assert partners.count_in_force(session, on=day) == plain_in_force(session, day), day
+        assert partners_agreements.count_in_force(session, on=day) == plain_in_force(
+            session, day
+        ), day

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.network import service
+from coordapp.network import countries as network_countries
+from coordapp.network import hotlines, membership
+from coordapp.network.coverage import CoverageStatus, coverage_as_of, coverage_summary
 from coordapp.network.models import HotlineCoverage, MembershipStatus
-from coordapp.network.service import CoverageStatus, coverage_as_of, coverage_summary
 from coordapp.reference.models import Country
 from tests import factories
 
@@ -86,7 +87,7 @@ def test_joining_and_leaving_the_same_day_is_not_covered_that_day(session: Sessi
     hotline = factories.hotline(
         session, country="LV", events=[(date(2011, 4, 1), P), (date(2011, 4, 1), W)]
     )
-    assert service.membership_status_on(session, hotline_id=hotline.id, on=date(2011, 4, 1)) == W
+    assert membership.membership_status_on(session, hotline_id=hotline.id, on=date(2011, 4, 1)) == W
     assert status_on(session, "LV", date(2011, 4, 1)) == CoverageStatus.NONE
     assert coverage_summary(session, on=date(2011, 4, 1)).countries_covered == 0
 
@@ -100,7 +101,7 @@ def test_removing_a_country_ends_its_spell_today_and_keeps_the_history(session: 
     hotline = factories.hotline(
         session, country="DK", covers=["GL"], events=[(date(2001, 1, 1), F)], name="Dansk"
     )
-    service.update_hotline(
+    hotlines.update_hotline(
         session, obj=hotline, data=_data("Dansk", "DK", []), expected_version=None
     )
     spells = session.scalars(
@@ -111,7 +112,7 @@ def test_removing_a_country_ends_its_spell_today_and_keeps_the_history(session: 
     assert status_on(session, "GL", today - timedelta(days=1)) == CoverageStatus.FULL
     assert status_on(session, "GL", today) == CoverageStatus.NONE
     # Listed again the same day: the spell just closed reopens (no gap, one row).
-    service.update_hotline(
+    hotlines.update_hotline(
         session, obj=hotline, data=_data("Dansk", "DK", ["GL"]), expected_version=None
     )
     session.expire_all()
@@ -141,7 +142,7 @@ def test_readding_later_opens_a_new_spell_and_the_gap_stays_uncovered(session: S
     )
     session.flush()
     session.expire(hotline)
-    service.update_hotline(
+    hotlines.update_hotline(
         session, obj=hotline, data=_data("Dansk", "DK", ["FO"]), expected_version=None
     )
     spells = session.scalars(
@@ -156,7 +157,7 @@ def test_readding_later_opens_a_new_spell_and_the_gap_stays_uncovered(session: S
     assert status_on(session, "FO", date(2012, 1, 1)) == CoverageStatus.NONE
     assert status_on(session, "FO", today) == CoverageStatus.FULL
     # The hotline page lists the current countries, with their start.
-    current = service.covered_spells(session, hotline=hotline)
+    current = hotlines.covered_spells(session, hotline=hotline)
     assert [(s.country_code, s.covered_from) for s in current] == [
         ("DK", date(2001, 1, 1)),
         ("FO", today),
@@ -168,7 +169,7 @@ def test_a_country_added_to_a_member_counts_from_today_only(session: Session) ->
     hotline = factories.hotline(
         session, country="SE", events=[(date(2004, 1, 1), F)], name="Svensk"
     )
-    service.update_hotline(
+    hotlines.update_hotline(
         session, obj=hotline, data=_data("Svensk", "SE", ["AX"]), expected_version=None
     )
     assert status_on(session, "AX", today - timedelta(days=1)) == CoverageStatus.NONE
@@ -179,18 +180,22 @@ def test_a_country_added_to_a_member_counts_from_today_only(session: Session) ->
 def test_countries_of_a_hotline_not_yet_admitted_count_from_its_admission(
     session: Session,
 ) -> None:
-    hotline = service.create_hotline(
+    hotline = hotlines.create_hotline(
         session, data=_data("Eesti Line", "EE", ["LV"]) | {"country_code": "EE"}
     )
-    service.add_membership_event(session, hotline=hotline, on=date(2015, 1, 1), status=A, note=None)
-    service.update_hotline(
+    membership.add_membership_event(
+        session, hotline=hotline, on=date(2015, 1, 1), status=A, note=None
+    )
+    hotlines.update_hotline(
         session,
         obj=hotline,
         data=_data("Eesti Line", "EE", ["LV", "LT"]),
         expected_version=None,
     )
     # Admitted later, dated in the past: all three count from the admission.
-    service.add_membership_event(session, hotline=hotline, on=date(2016, 6, 1), status=P, note=None)
+    membership.add_membership_event(
+        session, hotline=hotline, on=date(2016, 6, 1), status=P, note=None
+    )
     covered = {
         c.country_code
         for c in coverage_as_of(session, on=date(2016, 6, 1))
@@ -205,8 +210,12 @@ def test_the_country_list_filters_reproduce_the_two_figures(session: Session) ->
     factories.hotline(session, country="NZ", covers=["CX"], events=[(date(2001, 1, 1), P)])
     on = date(2002, 1, 1)
     summary = coverage_summary(session, on=on)
-    countries = service.country_coverage_list(session, on=on, status="covered", kind="country")
-    territories = service.country_coverage_list(session, on=on, status="covered", kind="territory")
+    countries = network_countries.country_coverage_list(
+        session, on=on, status="covered", kind="country"
+    )
+    territories = network_countries.country_coverage_list(
+        session, on=on, status="covered", kind="territory"
+    )
     assert [c.country_code for c in countries] == ["DK", "NZ"]
     assert len(countries) == summary.countries_covered
     assert {c.country_code for c in territories} == {"GL", "FO", "CX"}

@@ -7,13 +7,9 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy.orm import Session
 
+from coordapp.network.coverage import CoverageStatus, coverage_as_of, coverage_summary
+from coordapp.network.membership import membership_status_on
 from coordapp.network.models import ExpansionStage, MembershipStatus
-from coordapp.network.service import (
-    CoverageStatus,
-    coverage_as_of,
-    coverage_summary,
-    membership_status_on,
-)
 from tests import factories
 
 A, P, F, S, W = (

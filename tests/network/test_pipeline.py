@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from coordapp.boardpack import service as boardpack
 from coordapp.demo.service import load_demo
 from coordapp.main import service as main_service
-from coordapp.network import service
+from coordapp.network import coverage as network_coverage
+from coordapp.network import pipeline as network_pipeline
+from coordapp.network.coverage import CoverageStatus
 from coordapp.network.models import ExpansionStage, MembershipStatus
-from coordapp.network.service import CoverageStatus
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import growth as growth_report
 from tests import factories
@@ -31,13 +32,13 @@ ID, SCOPING, SETUP, APPLICANT, MEMBER = (
 
 
 def pipeline_codes(session: Session, on: date) -> set[str]:
-    return {t.country_code for t in service.pipeline_targets(session, on=on)}
+    return {t.country_code for t in network_pipeline.pipeline_targets(session, on=on)}
 
 
 def map_pipeline(session: Session, on: date) -> set[str]:
     return {
         c.country_code
-        for c in service.coverage_as_of(session, on=on)
+        for c in network_coverage.coverage_as_of(session, on=on)
         if c.status is CoverageStatus.PIPELINE
     }
 
@@ -46,8 +47,8 @@ def assert_one_answer(session: Session, on: date, expected: set[str]) -> None:
     """The count, the list, the map's colours and the headline summary agree."""
     assert pipeline_codes(session, on) == expected
     assert map_pipeline(session, on) == expected
-    assert service.countries_in_pipeline(session, on=on) == len(expected)
-    assert service.coverage_summary(session, on=on).countries_in_pipeline == len(expected)
+    assert network_pipeline.countries_in_pipeline(session, on=on) == len(expected)
+    assert network_coverage.coverage_summary(session, on=on).countries_in_pipeline == len(expected)
 
 
 def test_a_target_that_becomes_a_member_mid_year_leaves_the_pipeline_that_day(
@@ -62,9 +63,10 @@ def test_a_target_that_becomes_a_member_mid_year_leaves_the_pipeline_that_day(
     assert_one_answer(session, date(2026, 5, 4), set())
     assert_one_answer(session, date(2026, 12, 31), set())
     # Reaching "member" is not coverage: without a member hotline Ghana is simply uncovered.
-    assert {c.country_code: c.status for c in service.coverage_as_of(session, on=date(2026, 6, 1))}[
-        "GH"
-    ] is CoverageStatus.NONE
+    assert {
+        c.country_code: c.status
+        for c in network_coverage.coverage_as_of(session, on=date(2026, 6, 1))
+    }["GH"] is CoverageStatus.NONE
 
 
 def test_a_country_covered_by_a_member_hotline_is_not_in_the_pipeline(session: Session) -> None:
@@ -90,12 +92,12 @@ def test_archived_targets_and_targets_not_started_yet_are_not_in_the_pipeline(
 
 
 def test_the_cutoff_is_the_same_day_twelve_months_earlier() -> None:
-    assert service.stalled_cutoff(date(2026, 11, 26)) == date(2025, 11, 26)
-    assert service.stalled_cutoff(date(2028, 2, 29)) == date(2027, 2, 28)
-    assert service.whole_months_between(date(2025, 11, 26), date(2026, 11, 26)) == 12
-    assert service.whole_months_between(date(2025, 11, 27), date(2026, 11, 26)) == 11
-    assert service.whole_months_between(date(2026, 1, 31), date(2026, 2, 28)) == 0
-    assert service.whole_months_between(date(2026, 1, 28), date(2026, 2, 28)) == 1
+    assert network_pipeline.stalled_cutoff(date(2026, 11, 26)) == date(2025, 11, 26)
+    assert network_pipeline.stalled_cutoff(date(2028, 2, 29)) == date(2027, 2, 28)
+    assert network_pipeline.whole_months_between(date(2025, 11, 26), date(2026, 11, 26)) == 12
+    assert network_pipeline.whole_months_between(date(2025, 11, 27), date(2026, 11, 26)) == 11
+    assert network_pipeline.whole_months_between(date(2026, 1, 31), date(2026, 2, 28)) == 0
+    assert network_pipeline.whole_months_between(date(2026, 1, 28), date(2026, 2, 28)) == 1
 
 
 def test_a_stage_entered_exactly_twelve_months_ago_is_not_stalled(session: Session) -> None:
@@ -108,9 +110,9 @@ def test_a_stage_entered_exactly_twelve_months_ago_is_not_stalled(session: Sessi
     )
     # A member target's stage is not a pipeline stage.
     factories.expansion_target(session, country="CM", stages=[(date(2020, 1, 6), MEMBER)])
-    by_code = {t.country_code: t for t in service.pipeline_targets(session, on=on)}
+    by_code = {t.country_code: t for t in network_pipeline.pipeline_targets(session, on=on)}
     assert {code for code, t in by_code.items() if t.stalled} == {"SN"}
-    assert [t.country_code for t in service.stalled_stages(session, on=on)] == ["SN"]
+    assert [t.country_code for t in network_pipeline.stalled_stages(session, on=on)] == ["SN"]
     # Both read "12 months" (whole months); only the one open a day longer is over the benchmark.
     assert by_code["GH"].months_in_stage == by_code["SN"].months_in_stage == 12
 
@@ -119,7 +121,7 @@ def test_stage_durations_come_from_the_current_stage(session: Session) -> None:
     factories.expansion_target(
         session, country="GH", stages=[(date(2019, 1, 7), ID), (date(2024, 9, 2), SETUP)]
     )
-    (target,) = service.pipeline_targets(session, on=date(2026, 3, 2))
+    (target,) = network_pipeline.pipeline_targets(session, on=date(2026, 3, 2))
     assert (target.stage, target.stage_since, target.months_in_stage) == (
         SETUP,
         date(2024, 9, 2),
@@ -143,7 +145,7 @@ def test_the_list_shows_the_pipeline_by_default_and_counts_its_rows(
         factories.expansion_target(
             s, country="KE", stages=[(date(2018, 1, 8), APPLICANT), (date(2020, 1, 6), MEMBER)]
         )
-        in_pipeline = service.countries_in_pipeline(s, on=today)
+        in_pipeline = network_pipeline.countries_in_pipeline(s, on=today)
     assert in_pipeline == 2
     client = signed_in("viewer")
     html = client.get("/expansion/").get_data(as_text=True)
@@ -171,12 +173,12 @@ def test_every_surface_shows_the_same_pipeline_on_the_demo(
     today = date.today()
     with in_app() as s:
         assert load_demo(s, today=today).loaded
-        count = service.countries_in_pipeline(s, on=today)
-        listed = service.pipeline_targets(s, on=today)
+        count = network_pipeline.countries_in_pipeline(s, on=today)
+        listed = network_pipeline.pipeline_targets(s, on=today)
         # Kenya's target reached "member" (a provisional member hotline covers it): not listed.
         assert "KE" not in {t.country_code for t in listed}
         assert count == len(listed) > 5
-        assert service.coverage_summary(s, on=today).countries_in_pipeline == count
+        assert network_coverage.coverage_summary(s, on=today).countries_in_pipeline == count
         assert coverage_report.coverage_map(s, on=today).count(CoverageStatus.PIPELINE) == count
         (covered,) = [
             k for k in growth_report.overview(s, today=today).kpis if k.key == "countries_covered"
@@ -185,7 +187,7 @@ def test_every_surface_shows_the_same_pipeline_on_the_demo(
         pack = boardpack.board_pack(s, year=today.year, today=today)
         assert len(pack.pipeline) == pack.coverage.countries_in_pipeline == count
         assert [e.country_code for e in pack.pipeline] == [t.country_code for t in listed]
-        stalled = {t.target_id for t in service.stalled_stages(s, on=today)}
+        stalled = {t.target_id for t in network_pipeline.stalled_stages(s, on=today)}
         assert stalled == {t.target_id for t in listed if t.stalled} != set()
         attention = main_service.stalled_pipeline_stages(s, today=today, limit=1000)
         assert {i.record_id for i in attention.items} == stalled

@@ -16,7 +16,9 @@ from coordapp.auth import service as auth_service
 from coordapp.auth.models import User
 from coordapp.errors import NotFound, ValidationError
 from coordapp.listing import ListParams, export_rows, run_list
-from coordapp.network import service
+from coordapp.network import countries as network_countries
+from coordapp.network import display, expansion, hotlines, lists, membership
+from coordapp.network.coverage import CoverageStatus
 from coordapp.network.models import (
     ExpansionStage,
     ExpansionStageEvent,
@@ -26,12 +28,13 @@ from coordapp.network.models import (
     MembershipStatus,
     Priority,
 )
-from coordapp.network.service import CoverageStatus
 from coordapp.partners.models import OrganizationKind
-from coordapp.pillars.models import Pillar
 from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from coordapp.reference.models import MetricDefinition, Pillar
+from coordapp.stats import service as stats_service
+from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.training import service as training_service
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -146,7 +149,7 @@ def test_create_hotline_cleans_every_field(session: Session) -> None:
     operator = factories.organization(
         session, name="Safer Net Foundation", kind=OrganizationKind.HOTLINE_OPERATOR
     )
-    hotline = service.create_hotline(
+    hotline = hotlines.create_hotline(
         session,
         data=hotline_data(
             operator="safer net foundation",
@@ -164,9 +167,9 @@ def test_create_hotline_cleans_every_field(session: Session) -> None:
 
 
 def test_home_country_is_always_covered(session: Session) -> None:
-    hotline = service.create_hotline(session, data=hotline_data(covered_countries=[]))
+    hotline = hotlines.create_hotline(session, data=hotline_data(covered_countries=[]))
     assert [c.alpha2 for c in hotline.covered_countries] == ["AT"]
-    service.update_hotline(
+    hotlines.update_hotline(
         session,
         obj=hotline,
         data=hotline_data(name=hotline.name, country_code="LI", covered_countries=["CH"]),
@@ -176,9 +179,9 @@ def test_home_country_is_always_covered(session: Session) -> None:
 
 
 def test_changed_coverage_is_audited_and_moves_the_version(session: Session) -> None:
-    hotline = service.create_hotline(session, data=hotline_data(covered_countries=["LI"]))
+    hotline = hotlines.create_hotline(session, data=hotline_data(covered_countries=["LI"]))
     version = hotline.version
-    service.update_hotline(
+    hotlines.update_hotline(
         session,
         obj=hotline,
         data=hotline_data(name=hotline.name, covered_countries=["LI", "CH"]),
@@ -189,7 +192,7 @@ def test_changed_coverage_is_audited_and_moves_the_version(session: Session) -> 
     assert {"covered_countries": [None, "AT LI"]} in changes
     assert {"covered_countries": ["AT LI", "AT CH LI"]} in changes
     with pytest.raises(StaleRecord):
-        service.update_hotline(
+        hotlines.update_hotline(
             session, obj=hotline, data=hotline_data(name=hotline.name), expected_version=version
         )
 
@@ -216,15 +219,15 @@ def test_changed_coverage_is_audited_and_moves_the_version(session: Session) -> 
 def test_bad_hotline_input_is_refused_with_a_message(
     session: Session, changes: dict[str, Any], field: str, words: str
 ) -> None:
-    error = refused(service.create_hotline, session=session, data=hotline_data(**changes))
+    error = refused(hotlines.create_hotline, session=session, data=hotline_data(**changes))
     assert error.field == field
     assert words in error.message
 
 
 def test_hotline_names_are_unique_ignoring_case(session: Session) -> None:
-    service.create_hotline(session, data=hotline_data(name="Safe Web Austria"))
+    hotlines.create_hotline(session, data=hotline_data(name="Safe Web Austria"))
     error = refused(
-        service.create_hotline, session=session, data=hotline_data(name="SAFE web austria")
+        hotlines.create_hotline, session=session, data=hotline_data(name="SAFE web austria")
     )
     assert error.field == "name" and "already exists" in error.message
 
@@ -233,7 +236,9 @@ def test_hotline_names_are_unique_ignoring_case(session: Session) -> None:
 
 
 def add(session: Session, hotline: Hotline, on: date, status: MembershipStatus) -> Any:
-    return service.add_membership_event(session, hotline=hotline, on=on, status=status, note=None)
+    return membership.add_membership_event(
+        session, hotline=hotline, on=on, status=status, note=None
+    )
 
 
 def test_events_may_be_entered_out_of_order(session: Session) -> None:
@@ -242,11 +247,11 @@ def test_events_may_be_entered_out_of_order(session: Session) -> None:
     add(session, hotline, date(2003, 2, 1), A)  # the application, found later in the files
     add(session, hotline, date(2004, 1, 1), P)
     on = {
-        day: service.membership_status_on(session, hotline_id=hotline.id, on=day)
+        day: membership.membership_status_on(session, hotline_id=hotline.id, on=day)
         for day in (date(2003, 1, 31), date(2003, 2, 1), date(2004, 6, 1), date(2005, 6, 1))
     }
     assert list(on.values()) == [None, A, P, F]
-    timeline = service.membership_timeline(session, hotline_id=hotline.id)
+    timeline = membership.membership_timeline(session, hotline_id=hotline.id)
     assert [e.status for e in timeline] == [A, P, F]
 
 
@@ -256,14 +261,14 @@ def test_founders_may_start_as_members(session: Session) -> None:
     provisional = factories.hotline(session, country="BE")
     add(session, provisional, date(1999, 6, 1), P)
     add(session, provisional, date(1999, 11, 17), F)
-    assert service.membership_status_on(session, hotline_id=founder.id, on=TODAY) == F
+    assert membership.membership_status_on(session, hotline_id=founder.id, on=TODAY) == F
 
 
 def test_same_day_events_follow_the_lifecycle_order(session: Session) -> None:
     hotline = factories.hotline(session, country="IS")
     add(session, hotline, date(2010, 5, 1), P)  # admitted the day it applied, entered first
     add(session, hotline, date(2010, 5, 1), A)
-    assert service.membership_status_on(session, hotline_id=hotline.id, on=date(2010, 5, 1)) == P
+    assert membership.membership_status_on(session, hotline_id=hotline.id, on=date(2010, 5, 1)) == P
 
 
 def test_re_application_after_withdrawal_is_allowed(session: Session) -> None:
@@ -276,8 +281,8 @@ def test_re_application_after_withdrawal_is_allowed(session: Session) -> None:
         (date(2020, 5, 18), F),
     ]:
         add(session, hotline, on, status)
-    assert service.membership_status_on(session, hotline_id=hotline.id, on=date(2015, 1, 1)) == W
-    assert service.membership_status_on(session, hotline_id=hotline.id, on=TODAY) == F
+    assert membership.membership_status_on(session, hotline_id=hotline.id, on=date(2015, 1, 1)) == W
+    assert membership.membership_status_on(session, hotline_id=hotline.id, on=TODAY) == F
 
 
 def test_suspension_of_a_member_and_readmission(session: Session) -> None:
@@ -287,7 +292,7 @@ def test_suspension_of_a_member_and_readmission(session: Session) -> None:
     add(session, hotline, date(2012, 3, 1), S)
     add(session, hotline, date(2013, 9, 1), F)
     add(session, hotline, date(2016, 1, 1), W)  # a suspended member may also withdraw later
-    assert service.membership_status_on(session, hotline_id=hotline.id, on=date(2012, 6, 1)) == S
+    assert membership.membership_status_on(session, hotline_id=hotline.id, on=date(2012, 6, 1)) == S
 
 
 def test_every_demo_history_passes_the_chronology_rules(session: Session) -> None:
@@ -306,13 +311,13 @@ def test_every_demo_history_passes_the_chronology_rules(session: Session) -> Non
     for hotline_id, on, status, note in histories:
         if hotline_id not in copies:
             copies[hotline_id] = factories.hotline(session, country="AQ")
-        service.add_membership_event(
+        membership.add_membership_event(
             session, hotline=copies[hotline_id], on=on, status=status, note=note
         )
     for original_id, copy in copies.items():
-        assert service.membership_status_on(
+        assert membership.membership_status_on(
             session, hotline_id=copy.id, on=TODAY
-        ) == service.membership_status_on(session, hotline_id=original_id, on=TODAY)
+        ) == membership.membership_status_on(session, hotline_id=original_id, on=TODAY)
 
 
 # --- membership events: refusals -------------------------------------------------------------
@@ -416,7 +421,7 @@ def test_bad_event_input_is_refused(
 def test_event_note_is_coordination_text_only(session: Session) -> None:
     hotline = factories.hotline(session, country="MT")
     error = refused(
-        service.add_membership_event,
+        membership.add_membership_event,
         session=session,
         hotline=hotline,
         on=date(2020, 1, 1),
@@ -451,14 +456,16 @@ def test_add_and_remove_are_audited(session: Session) -> None:
     before = audit_actions(session, "hotline_membership_events")
     event = add(session, hotline, date(2010, 1, 1), A)
     mistake = add(session, hotline, date(2011, 1, 17), P)
-    service.remove_membership_event(session, event=mistake)
+    membership.remove_membership_event(session, event=mistake)
     assert audit_actions(session, "hotline_membership_events")[len(before) :] == [
         "create",
         "create",
         "delete",
     ]
-    assert [e.id for e in service.membership_timeline(session, hotline_id=hotline.id)] == [event.id]
-    assert service.membership_status_on(session, hotline_id=hotline.id, on=TODAY) == A
+    assert [e.id for e in membership.membership_timeline(session, hotline_id=hotline.id)] == [
+        event.id
+    ]
+    assert membership.membership_status_on(session, hotline_id=hotline.id, on=TODAY) == A
 
 
 def test_removal_that_would_break_the_history_is_refused(session: Session) -> None:
@@ -468,28 +475,28 @@ def test_removal_that_would_break_the_history_is_refused(session: Session) -> No
     add(session, hotline, date(2014, 6, 30), W)
     reapplication = add(session, hotline, date(2017, 2, 6), A)
     add(session, hotline, date(2020, 5, 18), F)
-    error = refused(service.remove_membership_event, session=session, event=reapplication)
+    error = refused(membership.remove_membership_event, session=session, event=reapplication)
     assert "Deleting the application on 2017-02-06" in error.message
     assert "full membership on 2020-05-18 follows the withdrawal on 2014-06-30" in error.message
-    assert len(service.membership_timeline(session, hotline_id=hotline.id)) == 5
+    assert len(membership.membership_timeline(session, hotline_id=hotline.id)) == 5
 
 
 def test_removing_the_application_of_a_member_leaves_a_founder_history(session: Session) -> None:
     hotline = factories.hotline(session, country="IE")
     application = add(session, hotline, date(1999, 3, 22), A)
     add(session, hotline, date(1999, 11, 17), F)
-    service.remove_membership_event(session, event=application)
-    assert [e.status for e in service.membership_timeline(session, hotline_id=hotline.id)] == [F]
+    membership.remove_membership_event(session, event=application)
+    assert [e.status for e in membership.membership_timeline(session, hotline_id=hotline.id)] == [F]
 
 
 def test_an_event_of_another_hotline_is_not_found(session: Session) -> None:
     one = factories.hotline(session, country="IE", events=[(date(1999, 1, 1), F)])
     other = factories.hotline(session, country="GB")
     with pytest.raises(NotFound):
-        service.get_membership_event(
+        membership.get_membership_event(
             session,
             hotline=other,
-            event_id=service.membership_timeline(session, hotline_id=one.id)[0].id,
+            event_id=membership.membership_timeline(session, hotline_id=one.id)[0].id,
         )
 
 
@@ -497,8 +504,8 @@ def test_an_event_of_another_hotline_is_not_found(session: Session) -> None:
 
 
 def list_names(session: Session, **args: str) -> list[str]:
-    params = ListParams.from_args(service.HOTLINE_LIST, args)
-    return [h.name for h in run_list(session, service.HOTLINE_LIST, params).items]
+    params = ListParams.from_args(lists.HOTLINE_LIST, args)
+    return [h.name for h in run_list(session, lists.HOTLINE_LIST, params).items]
 
 
 @pytest.fixture
@@ -543,15 +550,15 @@ def test_hotline_list_status_today_filter_and_label(
     assert list_names(session, q="zz", status="none") == ["zz Not yet"]
     assert list_names(session, q="zz", status="withdrawn") == ["zz Withdrawn"]
     assert len(list_names(session, q="zz", status="nonsense")) == 5  # ignored, no filter
-    params = ListParams.from_args(service.HOTLINE_LIST, {"q": "zz"})
-    rows = {row[0]: row for row in list(export_rows(session, service.HOTLINE_LIST, params))[1:]}
+    params = ListParams.from_args(lists.HOTLINE_LIST, {"q": "zz"})
+    rows = {row[0]: row for row in list(export_rows(session, lists.HOTLINE_LIST, params))[1:]}
     assert rows["zz Full"][2:4] == ["Full", date(1999, 11, 17)]
     assert rows["zz Future"][2:4] == ["Applicant", None]
     assert rows["zz Not yet"][2] == "None"
     # The labels shown agree with the SQL status for every hotline.
     for hotline in network.values():
         shown = rows[hotline.name][2]
-        status = service.membership_status_on(session, hotline_id=hotline.id, on=TODAY)
+        status = membership.membership_status_on(session, hotline_id=hotline.id, on=TODAY)
         assert shown == (status.value.capitalize() if status else "None")
 
 
@@ -606,10 +613,10 @@ def test_hotline_list_runs_a_constant_number_of_queries(session: Session) -> Non
         engine_connection = session.connection()
         sa.event.listen(engine_connection, "before_cursor_execute", count)
         try:
-            params = ListParams.from_args(service.HOTLINE_LIST, {"q": "qq"})
-            result = run_list(session, service.HOTLINE_LIST, params)
+            params = ListParams.from_args(lists.HOTLINE_LIST, {"q": "qq"})
+            result = run_list(session, lists.HOTLINE_LIST, params)
             for hotline in result.items:
-                for column in service.HOTLINE_LIST.columns:
+                for column in lists.HOTLINE_LIST.columns:
                     column.value(hotline)
         finally:
             sa.event.remove(engine_connection, "before_cursor_execute", count)
@@ -647,10 +654,12 @@ def test_hotline_related_shows_status_on_date_statistics_and_trainings(session: 
         value="81.25",
     )
     training = make_training(session, hotline=hotline, participants=4)
-    related = service.hotline_related(session, hotline=hotline, today=TODAY, on=date(2001, 6, 1))
+    related = hotlines.hotline_related(session, hotline=hotline, today=TODAY, on=date(2001, 6, 1))
     assert related["status_today"] == F and related["status_on"] == P
     assert [s.country_code for s in related["covered"]] == ["DK", "GL"]
-    quarters = related["statistics"].quarters
+    # The page adds the figures and trainings from their own domains (network.views).
+    summary = stats_service.hotline_statistics_summary(session, hotline_id=hotline.id)
+    quarters = summary.quarters
     assert [q.period_start for q in quarters] == [
         date(2025, 4, 1),
         date(2025, 1, 1),
@@ -661,16 +670,17 @@ def test_hotline_related_shows_status_on_date_statistics_and_trainings(session: 
         "reports_received": Decimal("6"),
         "removed_within_3_days_pct": Decimal("81.25"),
     }
-    assert [code for code, _, _ in related["statistics"].metrics] == [
+    assert [code for code, _, _ in summary.metrics] == [
         "reports_received",
         "removed_within_3_days_pct",
     ]
-    assert [(e.id, p.participants) for e, p in related["trainings"]] == [(training.id, 4)]
+    trainings = training_service.trainings_of_hotline(session, hotline.id)
+    assert [(e.id, p.participants) for e, p in trainings] == [(training.id, 4)]
 
 
 def test_language_names(session: Session) -> None:
-    assert service.language_names("de en") == [("de", "German"), ("en", "English")]
-    assert service.language_names(None) == []
+    assert display.language_names("de en") == [("de", "German"), ("en", "English")]
+    assert display.language_names(None) == []
 
 
 # --- expansion pipeline ----------------------------------------------------------------------
@@ -694,10 +704,10 @@ def target_data(**changes: Any) -> dict[str, Any]:
 
 def test_create_target_records_its_first_stage(session: Session) -> None:
     owner = make_user(session)
-    target = service.create_expansion_target(
+    target = expansion.create_expansion_target(
         session, data=target_data(owner_id=str(owner.id)), actor_id=owner.id
     )
-    history = service.stage_history(session, target_id=target.id)
+    history = expansion.stage_history(session, target_id=target.id)
     assert [(e.stage, e.entered_on, e.actor_id) for e in history] == [
         (ExpansionStage.IDENTIFIED, date(2024, 1, 8), owner.id)
     ]
@@ -705,13 +715,13 @@ def test_create_target_records_its_first_stage(session: Session) -> None:
 
 
 def test_one_target_per_country_even_archived(session: Session) -> None:
-    target = service.create_expansion_target(session, data=target_data())
-    error = refused(service.create_expansion_target, session=session, data=target_data())
+    target = expansion.create_expansion_target(session, data=target_data())
+    error = refused(expansion.create_expansion_target, session=session, data=target_data())
     assert (
         error.field == "country_code" and "Ghana already has an expansion target" in error.message
     )
     records.archive(session, obj=target)
-    error = refused(service.create_expansion_target, session=session, data=target_data())
+    error = refused(expansion.create_expansion_target, session=session, data=target_data())
     assert "archived: restore it instead" in error.message
 
 
@@ -732,23 +742,23 @@ def test_one_target_per_country_even_archived(session: Session) -> None:
 def test_bad_target_input_is_refused(
     session: Session, changes: dict[str, Any], field: str, words: str
 ) -> None:
-    error = refused(service.create_expansion_target, session=session, data=target_data(**changes))
+    error = refused(expansion.create_expansion_target, session=session, data=target_data(**changes))
     assert error.field == field and words.lower() in error.message.lower()
 
 
 def test_viewers_cannot_own_pipeline_work(session: Session) -> None:
     viewer = make_user(session, role="viewer")
     error = refused(
-        service.create_expansion_target, session=session, data=target_data(owner_id=viewer.id)
+        expansion.create_expansion_target, session=session, data=target_data(owner_id=viewer.id)
     )
     assert error.field == "owner_id"
 
 
 def test_update_target_keeps_stages_and_checks_the_version(session: Session) -> None:
-    target = service.create_expansion_target(session, data=target_data())
+    target = expansion.create_expansion_target(session, data=target_data())
     hotline = factories.hotline(session, country="GH")
     version = target.version
-    service.update_expansion_target(
+    expansion.update_expansion_target(
         session,
         obj=target,
         data=target_data(priority="low", hotline_id=str(hotline.id), next_step="Visit"),
@@ -759,25 +769,27 @@ def test_update_target_keeps_stages_and_checks_the_version(session: Session) -> 
         hotline.id,
         "Visit",
     )
-    assert len(service.stage_history(session, target_id=target.id)) == 1
+    assert len(expansion.stage_history(session, target_id=target.id)) == 1
     with pytest.raises(StaleRecord):
-        service.update_expansion_target(
+        expansion.update_expansion_target(
             session, obj=target, data=target_data(), expected_version=version
         )
 
 
 def move(session: Session, target: ExpansionTarget, stage: str, on: Any) -> ExpansionStageEvent:
-    return service.move_stage(session, target=target, stage=stage, on=on, note=None, actor_id=None)
+    return expansion.move_stage(
+        session, target=target, stage=stage, on=on, note=None, actor_id=None
+    )
 
 
 def test_move_stage_forward_and_back_and_time_in_stage(session: Session) -> None:
     start = TODAY - timedelta(days=100)
-    target = service.create_expansion_target(session, data=target_data(stage_on=start))
+    target = expansion.create_expansion_target(session, data=target_data(stage_on=start))
     move(session, target, "scoping", start + timedelta(days=10))
     move(session, target, "stakeholder_engagement", start + timedelta(days=30))
     move(session, target, "scoping", start + timedelta(days=45))  # the candidate host withdrew
     move(session, target, "stakeholder_engagement", start + timedelta(days=45))  # same day
-    related = service.expansion_related(session, target=target, today=TODAY)
+    related = expansion.expansion_related(session, target=target, today=TODAY)
     assert related["current_stage"] == ExpansionStage.STAKEHOLDER_ENGAGEMENT
     spells = list(reversed(related["spells"]))
     assert [(s.event.stage.value, s.days, s.current) for s in spells] == [
@@ -793,8 +805,8 @@ def test_move_stage_forward_and_back_and_time_in_stage(session: Session) -> None
         (ExpansionStage.STAKEHOLDER_ENGAGEMENT, 70),
     ]
     # The SQL-derived stage (lists, coverage) agrees with the history.
-    params = ListParams.from_args(service.EXPANSION_LIST, {"stage": "stakeholder_engagement"})
-    assert target in run_list(session, service.EXPANSION_LIST, params).items
+    params = ListParams.from_args(lists.EXPANSION_LIST, {"stage": "stakeholder_engagement"})
+    assert target in run_list(session, lists.EXPANSION_LIST, params).items
 
 
 @pytest.mark.parametrize(
@@ -810,14 +822,14 @@ def test_bad_moves_are_refused(
     session: Session, stage: str, days_after_last: int | None, field: str, words: str
 ) -> None:
     last = TODAY - timedelta(days=5)
-    target = service.create_expansion_target(session, data=target_data(stage_on=last))
+    target = expansion.create_expansion_target(session, data=target_data(stage_on=last))
     on = TODAY + timedelta(days=1) if days_after_last is None else last + timedelta(days_after_last)
     error = refused(move, session=session, target=target, stage=stage, on=on)
     assert error.field == field and words in error.message
 
 
 def test_archived_target_cannot_move(session: Session) -> None:
-    target = service.create_expansion_target(session, data=target_data())
+    target = expansion.create_expansion_target(session, data=target_data())
     records.archive(session, obj=target)
     assert (
         "archived"
@@ -827,7 +839,7 @@ def test_archived_target_cannot_move(session: Session) -> None:
 
 def test_expansion_list_filters_and_overdue(session: Session) -> None:
     owner = make_user(session)
-    late = service.create_expansion_target(
+    late = expansion.create_expansion_target(
         session,
         data=target_data(
             country_code="VN",
@@ -836,12 +848,12 @@ def test_expansion_list_filters_and_overdue(session: Session) -> None:
             priority="low",
         ),
     )
-    on_time = service.create_expansion_target(session, data=target_data(country_code="PE"))
+    on_time = expansion.create_expansion_target(session, data=target_data(country_code="PE"))
     move(session, on_time, "scoping", TODAY)
 
     def countries(**args: str) -> list[str]:
-        params = ListParams.from_args(service.EXPANSION_LIST, args)
-        return [t.country_code for t in run_list(session, service.EXPANSION_LIST, params).items]
+        params = ListParams.from_args(lists.EXPANSION_LIST, args)
+        return [t.country_code for t in run_list(session, lists.EXPANSION_LIST, params).items]
 
     assert countries(overdue="1") == ["VN"]
     assert countries(stage="scoping") == ["PE"]
@@ -851,10 +863,10 @@ def test_expansion_list_filters_and_overdue(session: Session) -> None:
     assert countries(sort="priority") == ["PE", "VN"]
     assert countries(sort="-stage") == ["PE", "VN"]
     assert countries(stage="bogus", owner="x", overdue="yes", page="abc") == ["PE", "VN"]
-    params = ListParams.from_args(service.EXPANSION_LIST, {"overdue": "1"})
-    header, row = list(export_rows(session, service.EXPANSION_LIST, params))
+    params = ListParams.from_args(lists.EXPANSION_LIST, {"overdue": "1"})
+    header, row = list(export_rows(session, lists.EXPANSION_LIST, params))
     assert row[header.index("Due")] == late.next_step_due  # the export keeps the plain date
-    due = next(c for c in service.EXPANSION_LIST.columns if c.key == "due")
+    due = next(c for c in lists.EXPANSION_LIST.columns if c.key == "due")
     assert due.display is not None
     assert "badge text-bg-danger" in str(due.display(late))
     assert due.display(on_time) == on_time.next_step_due.isoformat()  # not highlighted
@@ -868,12 +880,19 @@ def test_country_list_filters_in_sql(session: Session) -> None:
     factories.expansion_target(
         session, country="TZ", stages=[(date(2021, 1, 1), ExpansionStage.SCOPING)]
     )
-    rows = service.country_coverage_list(session, on=TODAY, region="Africa", status="provisional")
+    rows = network_countries.country_coverage_list(
+        session, on=TODAY, region="Africa", status="provisional"
+    )
     assert [r.country_code for r in rows] == ["KE", "UG"]
-    pipeline = service.country_coverage_list(session, on=TODAY, status="pipeline")
+    pipeline = network_countries.country_coverage_list(session, on=TODAY, status="pipeline")
     assert [r.country_code for r in pipeline] == ["TZ"]
     assert (
-        len(service.country_coverage_list(session, on=TODAY, region="Atlantis", status="x")) == 250
+        len(
+            network_countries.country_coverage_list(
+                session, on=TODAY, region="Atlantis", status="x"
+            )
+        )
+        == 250
     )
 
 
@@ -891,8 +910,8 @@ def test_country_overview(session: Session) -> None:
     org.hq_country_code = "GL"
     training = make_training(session, country="GL", hotline=home, participants=7)
     session.flush()
-    overview = service.country_overview(
-        session, country=service.get_country(session, "gl"), today=TODAY
+    overview = network_countries.country_overview(
+        session, country=network_countries.get_country(session, "gl"), today=TODAY
     )
     assert overview["coverage"] == CoverageStatus.FULL
     assert overview["member_since"] == date(2001, 1, 15)
@@ -900,10 +919,11 @@ def test_country_overview(session: Session) -> None:
     assert overview["target"] == target
     assert overview["target_stage"] == ExpansionStage.HOTLINE_SETUP
     assert [o.name for o in overview["organizations"]] == ["Nuuk Child Safety"]
-    assert [(t.id, n) for t, n in overview["trainings"]] == [(training.id, 7)]
+    held = training_service.trainings_in_country(session, "GL")
+    assert [(t.id, n) for t, n in held] == [(training.id, 7)]
 
 
 @pytest.mark.parametrize("code", ["ZZ", "xyz", "", "1"])
 def test_unknown_country_code_is_not_found(session: Session, code: str) -> None:
     with pytest.raises(NotFound):
-        service.get_country(session, code)
+        network_countries.get_country(session, code)

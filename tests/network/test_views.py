@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from coordapp.extensions import db
-from coordapp.network import service
+from coordapp.network import membership
 from coordapp.network.models import (
     ExpansionStage,
     ExpansionStageEvent,
@@ -65,7 +65,7 @@ def world(in_app: InApp) -> dict[str, int]:
         target.next_step = "Call the regulator"
         target.next_step_due = TODAY - timedelta(days=2)
         s.flush()
-        first_event = service.membership_timeline(s, hotline_id=hotline.id)[0]
+        first_event = membership.membership_timeline(s, hotline_id=hotline.id)[0]
         return {
             "hotline": hotline.id,
             "event": first_event.id,
@@ -414,7 +414,7 @@ def test_unknown_or_foreign_records_are_404(
 ) -> None:
     with in_app() as s:
         other = factories.hotline(s, country="UG", events=[(date(2005, 1, 1), A)])
-        foreign_event = service.membership_timeline(s, hotline_id=other.id)[0].id
+        foreign_event = membership.membership_timeline(s, hotline_id=other.id)[0].id
     client = signed_in("manager")
     assert client.get("/hotlines/999999").status_code == 404
     assert client.get("/expansion/999999").status_code == 404
@@ -462,13 +462,13 @@ def test_refused_delete_explains_why(
 ) -> None:
     with in_app() as s:
         hotline = s.get_one(Hotline, world["hotline"])
-        service.add_membership_event(
+        membership.add_membership_event(
             s, hotline=hotline, on=date(2012, 1, 1), status="withdrawn", note=None
         )
-        reapplied = service.add_membership_event(
+        reapplied = membership.add_membership_event(
             s, hotline=hotline, on=date(2015, 1, 1), status="applicant", note=None
         )
-        service.add_membership_event(
+        membership.add_membership_event(
             s, hotline=hotline, on=date(2016, 1, 1), status="full", note=None
         )
         event_id = reapplied.id

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.errors import ValidationError
-from coordapp.partners import service
+from coordapp.partners import contacts
 from coordapp.partners.models import Contact, Partnership
 from coordapp.training.models import TrainingParticipation
 from tests import factories
@@ -33,11 +33,11 @@ PERSONAL = {
 def make_contact(session: Session) -> Contact:
     audit.set_actor(session, actor_id=None, label="manager@test.example")
     org = factories.organization(session, name="Searchlight")
-    contact = service.create_contact(
+    contact = contacts.create_contact(
         session,
         data={**PERSONAL, "organization": org.name, "last_contacted_on": date(2026, 1, 5)},
     )
-    service.update_contact(
+    contacts.update_contact(
         session,
         obj=contact,
         data={
@@ -63,7 +63,7 @@ def all_event_text(session: Session, contact_id: int) -> str:
 
 def test_export_holds_every_field_and_the_history(session: Session) -> None:
     contact = make_contact(session)
-    data = service.export_contact(session, contact=contact)
+    data = contacts.export_contact(session, contact=contact)
     assert data["subject"] == {"type": "contact", "id": contact.id}
     assert data["contact"]["full_name"] == "Ana Costa"
     assert data["contact"]["email"] == "ana@searchlight.example"
@@ -92,7 +92,7 @@ def test_erasure_blanks_the_person_everywhere_and_keeps_the_business_records(
     before_text = all_event_text(session, contact.id)
     assert "ana.costa@searchlight.example" in before_text  # there was something to erase
 
-    service.erase_contact(session, contact=contact)
+    contacts.erase_contact(session, contact=contact)
 
     assert contact.full_name == f"Erased contact #{contact.id}"
     assert (contact.email, contact.phone, contact.job_title, contact.lawful_basis) == (
@@ -163,13 +163,13 @@ def test_export_and_erasure_cover_the_training_attendee_lists_naming_the_contact
 ) -> None:
     contact = make_contact(session)
     own, operated, namesake = _attendance(session, contact)
-    exported = service.export_contact(session, contact=contact)["named_as_training_attendee"]
+    exported = contacts.export_contact(session, contact=contact)["named_as_training_attendee"]
     assert [(e["training"], e["participant_row"]) for e in exported] == [
         ("Hashing workshop", own.id),
         ("Hashing workshop", operated.id),
     ]
 
-    service.erase_contact(session, contact=contact)
+    contacts.erase_contact(session, contact=contact)
 
     assert own.attendee_names == "Rui Silva"
     assert operated.attendee_names is None
@@ -196,12 +196,12 @@ def test_an_erased_contact_cannot_be_edited_and_erasing_twice_changes_nothing(
     session: Session,
 ) -> None:
     contact = make_contact(session)
-    service.erase_contact(session, contact=contact)
+    contacts.erase_contact(session, contact=contact)
     count = len(audit.events_for(session, entity_type="contacts", entity_id=contact.id))
-    service.erase_contact(session, contact=contact)
+    contacts.erase_contact(session, contact=contact)
     assert len(audit.events_for(session, entity_type="contacts", entity_id=contact.id)) == count
     with pytest.raises(ValidationError, match="was erased"):
-        service.update_contact(
+        contacts.update_contact(
             session,
             obj=contact,
             data={"organization": "Searchlight", "full_name": "Ana Costa"},
@@ -211,10 +211,10 @@ def test_an_erased_contact_cannot_be_edited_and_erasing_twice_changes_nothing(
 
 def test_other_contacts_events_are_untouched(session: Session) -> None:
     contact = make_contact(session)
-    other = service.create_contact(
+    other = contacts.create_contact(
         session, data={"organization": "Searchlight", "full_name": "Bo Berg", "email": "bo@x.org"}
     )
-    service.erase_contact(session, contact=contact)
+    contacts.erase_contact(session, contact=contact)
     assert "Bo Berg" in all_event_text(session, other.id)
     assert other.full_name == "Bo Berg"
 
@@ -255,6 +255,6 @@ def test_admin_erases_after_confirming(
 def test_the_erase_event_lists_only_the_fields_that_held_something(session: Session) -> None:
     org = factories.organization(session)
     contact = factories.contact(session, organization=org, full_name="Solo Name")
-    service.erase_contact(session, contact=contact)
+    contacts.erase_contact(session, contact=contact)
     last = audit.events_for(session, entity_type="contacts", entity_id=contact.id)[-1]
     assert last.changes == {"full_name": [audit.ERASED, f"Erased contact #{contact.id}"]}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.errors import ValidationError
 from coordapp.listing import ListParams, run_list
-from coordapp.partners import service
+from coordapp.partners import contacts, lists, organizations
 from coordapp.partners.models import Contact
 from coordapp.records.service import StaleRecord
 from coordapp.validation import COORDINATION_ONLY
@@ -38,7 +38,7 @@ def good(session: Session, **changes: object) -> dict[str, object]:
 
 
 def test_create_cleans_and_stores(session: Session) -> None:
-    contact = service.create_contact(session, data=good(session, organization="searchlight"))
+    contact = contacts.create_contact(session, data=good(session, organization="searchlight"))
     assert contact.organization.name == "Searchlight"
     assert contact.email == "ana.costa@searchlight.example.org"
     assert contact.phone == "+32 2 555 01 23"
@@ -46,7 +46,7 @@ def test_create_cleans_and_stores(session: Session) -> None:
 
 
 def test_only_a_name_and_an_organization_are_required(session: Session) -> None:
-    contact = service.create_contact(
+    contact = contacts.create_contact(
         session,
         data={"organization": factories.organization(session).name, "full_name": "Bo"},
     )
@@ -75,7 +75,7 @@ def test_bad_input_is_refused_with_a_message_for_the_field(
     session: Session, change: dict[str, object], field: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        service.create_contact(session, data=good(session, **change))
+        contacts.create_contact(session, data=good(session, **change))
     assert caught.value.field == field
     assert message in caught.value.message
     assert session.scalar(sa.select(sa.func.count(Contact.id))) == 0
@@ -83,13 +83,13 @@ def test_bad_input_is_refused_with_a_message_for_the_field(
 
 def test_update_and_its_version_check(session: Session) -> None:
     data = good(session)
-    contact = service.create_contact(session, data=data)
-    service.update_contact(
+    contact = contacts.create_contact(session, data=data)
+    contacts.update_contact(
         session, obj=contact, data={**data, "job_title": "CEO"}, expected_version=1
     )
     assert contact.job_title == "CEO"
     with pytest.raises(StaleRecord):
-        service.update_contact(
+        contacts.update_contact(
             session, obj=contact, data={**data, "job_title": "CTO"}, expected_version=1
         )
     assert contact.job_title == "CEO"
@@ -97,7 +97,7 @@ def test_update_and_its_version_check(session: Session) -> None:
 
 def test_stale_means_never_or_more_than_180_days_ago(session: Session) -> None:
     org = factories.organization(session)
-    cut = TODAY - timedelta(days=service.STALE_AFTER_DAYS)
+    cut = TODAY - timedelta(days=contacts.STALE_AFTER_DAYS)
     fresh = [
         factories.contact(
             session, organization=org, full_name="Fresh today", last_contacted_on=TODAY
@@ -116,13 +116,13 @@ def test_stale_means_never_or_more_than_180_days_ago(session: Session) -> None:
         ),
     ]
     for c in fresh:
-        assert not service.is_stale(c, today=TODAY)
+        assert not contacts.is_stale(c, today=TODAY)
     for c in stale:
-        assert service.is_stale(c, today=TODAY)
+        assert contacts.is_stale(c, today=TODAY)
 
     def names(**args: str) -> list[str]:
-        params = ListParams.from_args(service.CONTACT_LIST, args)
-        return [c.full_name for c in run_list(session, service.CONTACT_LIST, params).items]
+        params = ListParams.from_args(lists.CONTACT_LIST, args)
+        return [c.full_name for c in run_list(session, lists.CONTACT_LIST, params).items]
 
     assert names(stale="1") == sorted(c.full_name for c in stale)
     assert len(names(stale="maybe")) == 4
@@ -137,8 +137,8 @@ def test_search_and_organization_filter(session: Session) -> None:
     factories.contact(session, organization=two, full_name="Bo Berg", email="bo@beta.example")
 
     def names(**args: str) -> list[str]:
-        params = ListParams.from_args(service.CONTACT_LIST, args)
-        return [c.full_name for c in run_list(session, service.CONTACT_LIST, params).items]
+        params = ListParams.from_args(lists.CONTACT_LIST, args)
+        return [c.full_name for c in run_list(session, lists.CONTACT_LIST, params).items]
 
     assert names(q="COSTA") == ["Ana Costa"]
     assert names(q="beta.example") == ["Bo Berg"]
@@ -149,11 +149,11 @@ def test_search_and_organization_filter(session: Session) -> None:
 
 def test_new_record_defaults_prefill_the_organization(session: Session) -> None:
     org = factories.organization(session, name="Prefilled")
-    assert service.new_record_defaults(session, {"organization_id": str(org.id)}) == {
+    assert organizations.new_record_defaults(session, {"organization_id": str(org.id)}) == {
         "organization": "Prefilled"
     }
-    assert service.new_record_defaults(session, {"organization_id": "999999"}) == {}
-    assert service.new_record_defaults(session, {"organization_id": "x"}) == {}
+    assert organizations.new_record_defaults(session, {"organization_id": "999999"}) == {}
+    assert organizations.new_record_defaults(session, {"organization_id": "x"}) == {}
 
 
 # --- pages -------------------------------------------------------------------------------

@@ -19,9 +19,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.listing import ListParams, run_list
-from coordapp.partners import service
+from coordapp.partners import agreements, lists, partnerships
+from coordapp.partners.agreements import AgreementState as St
 from coordapp.partners.models import Partnership, PartnershipStatus
-from coordapp.partners.service import AgreementState as St
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -50,11 +50,11 @@ def agreement(
 
 
 def in_force_ids(session: Session, on: date) -> set[int]:
-    return set(session.scalars(sa.select(Partnership.id).where(service.in_force_condition(on))))
+    return set(session.scalars(sa.select(Partnership.id).where(agreements.in_force_condition(on))))
 
 
 def states_in_sql(session: Session, on: date) -> dict[int, str]:
-    rows = session.execute(sa.select(Partnership.id, service.state_on_expression(on)))
+    rows = session.execute(sa.select(Partnership.id, agreements.state_on_expression(on)))
     return {pid: state for pid, state in rows}
 
 
@@ -62,21 +62,21 @@ def test_an_agreement_ending_today_is_in_force_today_and_expired_tomorrow(
     session: Session,
 ) -> None:
     item = agreement(session, end=TODAY)
-    assert service.state_on(item, TODAY) == St.ACTIVE
+    assert agreements.state_on(item, TODAY) == St.ACTIVE
     assert item.id in in_force_ids(session, TODAY)
-    assert service.count_in_force(session, on=TODAY) == 1
-    assert service.count_expired(session, on=TODAY) == 0
-    assert service.renewal_state(item, today=TODAY) == "overdue"  # renewal date long passed
-    assert service.count_renewals_due(session, on=TODAY) == 1
+    assert agreements.count_in_force(session, on=TODAY) == 1
+    assert agreements.count_expired(session, on=TODAY) == 0
+    assert agreements.renewal_state(item, today=TODAY) == "overdue"  # renewal date long passed
+    assert agreements.count_renewals_due(session, on=TODAY) == 1
 
     tomorrow = TODAY + DAY
-    assert service.state_on(item, tomorrow) == St.EXPIRED
+    assert agreements.state_on(item, tomorrow) == St.EXPIRED
     assert states_in_sql(session, tomorrow)[item.id] == "expired"
-    assert service.count_in_force(session, on=tomorrow) == 0
-    assert service.count_expired(session, on=tomorrow) == 1
+    assert agreements.count_in_force(session, on=tomorrow) == 0
+    assert agreements.count_expired(session, on=tomorrow) == 1
     # Expired agreements are "ended without a decision", not "renewal due" too.
-    assert service.count_renewals_due(session, on=tomorrow) == 0
-    assert service.renewal_state(item, today=tomorrow) is None
+    assert agreements.count_renewals_due(session, on=tomorrow) == 0
+    assert agreements.renewal_state(item, today=tomorrow) is None
     # Nothing was written: the stored status is still active.
     session.expire_all()
     assert session.get_one(Partnership, item.id).status == S.ACTIVE
@@ -87,14 +87,14 @@ def test_an_agreement_starting_later_is_not_in_force_until_its_start_date(
 ) -> None:
     start = TODAY + timedelta(days=10)
     item = agreement(session, start=start, end=start + timedelta(days=30))
-    assert service.state_on(item, TODAY) == St.NOT_STARTED
-    assert service.count_in_force(session, on=TODAY) == 0
+    assert agreements.state_on(item, TODAY) == St.NOT_STARTED
+    assert agreements.count_in_force(session, on=TODAY) == 0
     # Its renewal date is within 90 days, but it is not in force yet: not "renewal due".
-    assert service.count_renewals_due(session, on=TODAY) == 0
-    assert service.renewal_state(item, today=TODAY) is None
-    assert service.count_in_force(session, on=start - DAY) == 0
-    assert service.count_in_force(session, on=start) == 1
-    assert service.state_on(item, start) == St.ACTIVE
+    assert agreements.count_renewals_due(session, on=TODAY) == 0
+    assert agreements.renewal_state(item, today=TODAY) is None
+    assert agreements.count_in_force(session, on=start - DAY) == 0
+    assert agreements.count_in_force(session, on=start) == 1
+    assert agreements.state_on(item, start) == St.ACTIVE
 
 
 def test_an_agreement_without_an_end_date_stays_in_force_and_has_no_renewal(
@@ -102,26 +102,26 @@ def test_an_agreement_without_an_end_date_stays_in_force_and_has_no_renewal(
 ) -> None:
     item = agreement(session, start=date(2010, 6, 1), end=None)
     for day in (date(2010, 6, 1), TODAY, TODAY + timedelta(days=3650)):
-        assert service.is_in_force(item, day) and item.id in in_force_ids(session, day)
-    assert not service.is_in_force(item, date(2010, 5, 31))
-    assert service.count_renewals_due(session, on=TODAY) == 0
+        assert agreements.is_in_force(item, day) and item.id in in_force_ids(session, day)
+    assert not agreements.is_in_force(item, date(2010, 5, 31))
+    assert agreements.count_renewals_due(session, on=TODAY) == 0
     # A missing start date counts as started (the status says it is running).
     undated = agreement(session, start=None, end=None)
-    assert service.is_in_force(undated, TODAY)
+    assert agreements.is_in_force(undated, TODAY)
 
 
 def test_a_renewal_moves_an_expired_agreement_back_in_force(session: Session) -> None:
     item = agreement(session, end=TODAY - timedelta(days=20), notice=30)
-    assert service.state_on(item, TODAY) == St.EXPIRED
-    service.renew_partnership(
+    assert agreements.state_on(item, TODAY) == St.EXPIRED
+    partnerships.renew_partnership(
         session, partnership=item, end_date=TODAY + timedelta(days=60), on=TODAY, note=None
     )
-    assert service.state_on(item, TODAY) == St.ACTIVE
-    assert service.count_in_force(session, on=TODAY) == 1
-    assert service.count_expired(session, on=TODAY) == 0
+    assert agreements.state_on(item, TODAY) == St.ACTIVE
+    assert agreements.count_in_force(session, on=TODAY) == 1
+    assert agreements.count_expired(session, on=TODAY) == 0
     # Its new renewal date (60 - 30 days ahead) is within the window: due, not overdue.
-    assert service.renewal_state(item, today=TODAY) == "due"
-    assert service.count_renewals_due(session, on=TODAY) == 1
+    assert agreements.renewal_state(item, today=TODAY) == "due"
+    assert agreements.count_renewals_due(session, on=TODAY) == 1
 
 
 def test_a_past_date_counts_the_agreements_running_then(session: Session) -> None:
@@ -139,19 +139,19 @@ def test_a_past_date_counts_the_agreements_running_then(session: Session) -> Non
     assert in_force_ids(session, date(2022, 1, 1)) == {running.id}
     assert in_force_ids(session, TODAY) == {running.id}
     # The answer for a day does not depend on when it is asked: the same rule for any date.
-    assert service.state_on(ended, date(2021, 12, 31)) == St.ACTIVE
-    assert service.state_on(ended, date(2022, 1, 1)) == St.ENDED
+    assert agreements.state_on(ended, date(2021, 12, 31)) == St.ACTIVE
+    assert agreements.state_on(ended, date(2022, 1, 1)) == St.ENDED
 
 
 def test_ending_an_agreement_today_makes_today_its_last_day_in_force(session: Session) -> None:
     item = agreement(session, end=TODAY + timedelta(days=300))
-    service.change_partnership_status(
+    partnerships.change_partnership_status(
         session, partnership=item, status="ended", on=TODAY, note=None
     )
     assert item.end_date == TODAY
-    assert service.is_in_force(item, TODAY) and not service.is_in_force(item, TODAY + DAY)
-    assert service.count_renewals_due(session, on=TODAY) == 0  # nothing left to renew
-    assert service.count_expired(session, on=TODAY + DAY) == 0  # a decision was recorded
+    assert agreements.is_in_force(item, TODAY) and not agreements.is_in_force(item, TODAY + DAY)
+    assert agreements.count_renewals_due(session, on=TODAY) == 0  # nothing left to renew
+    assert agreements.count_expired(session, on=TODAY + DAY) == 0  # a decision was recorded
 
 
 @pytest.mark.parametrize("offset", [-400, -1, 0, 1, 30, 400])
@@ -170,14 +170,18 @@ def test_the_sql_and_python_rules_agree_on_every_kind_of_agreement(
     agreement(session, archived_at=datetime(2025, 1, 1))
     in_sql = states_in_sql(session, on)
     forced = in_force_ids(session, on)
-    due = set(session.scalars(sa.select(Partnership.id).where(service.renewals_due_condition(on))))
-    expired = set(session.scalars(sa.select(Partnership.id).where(service.expired_condition(on))))
+    due = set(
+        session.scalars(sa.select(Partnership.id).where(agreements.renewals_due_condition(on)))
+    )
+    expired = set(
+        session.scalars(sa.select(Partnership.id).where(agreements.expired_condition(on)))
+    )
     for item in items:
-        state = service.state_on(item, on)
+        state = agreements.state_on(item, on)
         assert in_sql[item.id] == state.value, (item.status, item.start_date, item.end_date)
         assert (item.id in forced) == (state == St.ACTIVE)
         assert (item.id in expired) == (state == St.EXPIRED)
-        assert (item.id in due) == (service.renewal_state(item, today=on) is not None)
+        assert (item.id in due) == (agreements.renewal_state(item, today=on) is not None)
         assert not (item.id in due and item.id in expired)
 
 
@@ -188,16 +192,16 @@ def test_the_list_status_filter_and_column_follow_the_dates(session: Session) ->
     agreement(session, title="Done", status=S.ENDED, end=date(2021, 1, 1))
 
     def titles(**args: str) -> list[str]:
-        params = ListParams.from_args(service.PARTNERSHIP_LIST, args)
-        return [p.title for p in run_list(session, service.PARTNERSHIP_LIST, params).items]
+        params = ListParams.from_args(lists.PARTNERSHIP_LIST, args)
+        return [p.title for p in run_list(session, lists.PARTNERSHIP_LIST, params).items]
 
     assert titles(status="active") == ["In force"]
-    assert len(titles(status="active")) == service.count_in_force(session, on=TODAY)
+    assert len(titles(status="active")) == agreements.count_in_force(session, on=TODAY)
     assert titles(status="expired") == ["Expired"]
     assert titles(status="not_started") == ["Later"]
     assert titles(status="ended") == ["Done"]
     assert titles(sort="status") == ["In force", "Done", "Expired", "Later"]
-    column = next(c for c in service.PARTNERSHIP_LIST.columns if c.key == "status")
+    column = next(c for c in lists.PARTNERSHIP_LIST.columns if c.key == "status")
     assert column.value(expired) == "Expired" and column.value(in_force) == "Active"
     assert "badge" in str(column.display(expired))
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from coordapp.audit import service as audit
 from coordapp.errors import ValidationError
 from coordapp.extensions import db
-from coordapp.partners import service
+from coordapp.partners import organizations
 from coordapp.partners.models import Organization, OrganizationKind, OrganizationStatus
 from coordapp.records.service import StaleRecord
 from coordapp.validation import COORDINATION_ONLY
@@ -35,7 +35,7 @@ GOOD = {
 
 
 def test_create_cleans_and_stores(session: Session) -> None:
-    org = service.create_organization(
+    org = organizations.create_organization(
         session, data={**GOOD, "name": "  Searchlight  ", "hq_country_code": "us"}
     )
     assert (org.name, org.kind, org.status, org.hq_country_code) == (
@@ -65,30 +65,30 @@ def test_bad_input_is_refused_with_a_message_for_the_field(
     session: Session, change: dict[str, str], field: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        service.create_organization(session, data={**GOOD, **change})
+        organizations.create_organization(session, data={**GOOD, **change})
     assert caught.value.field == field
     assert message in caught.value.message
     assert session.scalar(sa.select(sa.func.count(Organization.id))) == 0
 
 
 def test_names_are_unique_whatever_the_case(session: Session) -> None:
-    first = service.create_organization(session, data=GOOD)
+    first = organizations.create_organization(session, data=GOOD)
     with pytest.raises(ValidationError, match="already exists"):
-        service.create_organization(session, data={**GOOD, "name": "SEARCHLIGHT"})
+        organizations.create_organization(session, data={**GOOD, "name": "SEARCHLIGHT"})
     # Saving the record itself under its own name is fine.
-    service.update_organization(
+    organizations.update_organization(
         session, obj=first, data={**GOOD, "tags": "search ads"}, expected_version=first.version
     )
     assert first.tags == "search ads"
 
 
 def test_update_against_an_old_version_is_refused_and_changes_nothing(session: Session) -> None:
-    org = service.create_organization(session, data=GOOD)
-    service.update_organization(
+    org = organizations.create_organization(session, data=GOOD)
+    organizations.update_organization(
         session, obj=org, data={**GOOD, "tags": "first"}, expected_version=1
     )
     with pytest.raises(StaleRecord):
-        service.update_organization(
+        organizations.update_organization(
             session, obj=org, data={**GOOD, "tags": "second"}, expected_version=1
         )
     assert org.tags == "first"
@@ -96,8 +96,8 @@ def test_update_against_an_old_version_is_refused_and_changes_nothing(session: S
 
 def test_every_change_is_in_the_history(session: Session) -> None:
     audit.set_actor(session, actor_id=None, label="m@test.example")
-    org = service.create_organization(session, data=GOOD)
-    service.update_organization(
+    org = organizations.create_organization(session, data=GOOD)
+    organizations.update_organization(
         session, obj=org, data={**GOOD, "status": "inactive"}, expected_version=org.version
     )
     events = audit.events_for(session, entity_type="organizations", entity_id=org.id)
@@ -111,7 +111,7 @@ def test_every_change_is_in_the_history(session: Session) -> None:
 def make_orgs(in_app: InApp, count: int) -> list[int]:
     with in_app() as s:
         orgs = [
-            service.create_organization(
+            organizations.create_organization(
                 s,
                 data={
                     **GOOD,
@@ -261,7 +261,9 @@ def test_csv_export_has_exactly_the_filtered_rows_and_a_stamp(
 ) -> None:
     make_orgs(in_app, 6)
     with in_app() as s:
-        service.create_organization(s, data={**GOOD, "name": "=HYPERLINK(1)", "kind": "academic"})
+        organizations.create_organization(
+            s, data={**GOOD, "name": "=HYPERLINK(1)", "kind": "academic"}
+        )
     response = signed_in("viewer").get("/organizations/?kind=academic&format=csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from coordapp.auth import service as auth
 from coordapp.extensions import db
 from coordapp.partners.models import Partnership, PartnershipStatus
-from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Pillar
 from tests import factories
 from tests.conftest import PASSWORD
 

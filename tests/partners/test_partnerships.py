@@ -16,15 +16,15 @@ from coordapp.auth import service as auth
 from coordapp.auth.models import User
 from coordapp.errors import ValidationError
 from coordapp.listing import ListParams, run_list
-from coordapp.partners import service
+from coordapp.partners import agreements, lists, partnerships
 from coordapp.partners.models import (
     OrganizationKind,
     Partnership,
     PartnershipStatus,
     PartnershipType,
 )
-from coordapp.pillars.models import Pillar
 from coordapp.records.service import StaleRecord
+from coordapp.reference.models import Pillar
 from coordapp.validation import COORDINATION_ONLY
 from tests import factories
 from tests.conftest import PASSWORD
@@ -71,7 +71,7 @@ def good(session: Session, **changes: object) -> dict[str, object]:
 
 def test_create_cleans_and_stores_everything(session: Session) -> None:
     data = good(session)
-    item = service.create_partnership(session, data=data)
+    item = partnerships.create_partnership(session, data=data)
     assert item.organization.name == data["organization"]
     assert (item.type, item.status, item.renewal_notice_days) == (
         PartnershipType.TECHNOLOGY,
@@ -86,7 +86,7 @@ def test_create_cleans_and_stores_everything(session: Session) -> None:
 
 
 def test_an_existing_agreement_may_be_entered_in_any_status(session: Session) -> None:
-    item = service.create_partnership(session, data=good(session, status="lapsed"))
+    item = partnerships.create_partnership(session, data=good(session, status="lapsed"))
     assert item.status == S.LAPSED
 
 
@@ -118,7 +118,7 @@ def test_bad_input_is_refused_with_a_message_for_the_field(
 ) -> None:
     data = good(session, **change)
     with pytest.raises(ValidationError) as caught:
-        service.create_partnership(session, data=data)
+        partnerships.create_partnership(session, data=data)
     assert caught.value.field == field
     assert message in caught.value.message
     assert session.scalar(sa.select(sa.func.count(Partnership.id))) == 0
@@ -127,17 +127,17 @@ def test_bad_input_is_refused_with_a_message_for_the_field(
 def test_the_owner_must_be_an_active_manager_or_admin(session: Session) -> None:
     viewer = manager(session, "v@test.example", role="viewer")
     with pytest.raises(ValidationError, match="the owner must be a manager"):
-        service.create_partnership(session, data=good(session, owner_id=str(viewer.id)))
+        partnerships.create_partnership(session, data=good(session, owner_id=str(viewer.id)))
     gone = manager(session, "gone@test.example")
     auth.set_active(session, user=gone, active=False)
     with pytest.raises(ValidationError, match="deactivated"):
-        service.create_partnership(session, data=good(session, owner_id=str(gone.id)))
+        partnerships.create_partnership(session, data=good(session, owner_id=str(gone.id)))
     admin = manager(session, "a@test.example", role="admin")
-    item = service.create_partnership(session, data=good(session, owner_id=str(admin.id)))
+    item = partnerships.create_partnership(session, data=good(session, owner_id=str(admin.id)))
     # An owner who later leaves stays the owner through later edits.
     auth.set_active(session, user=admin, active=False)
     data = good(session, owner_id=str(admin.id), title="Renamed")
-    service.update_partnership(session, obj=item, data=data, expected_version=item.version)
+    partnerships.update_partnership(session, obj=item, data=data, expected_version=item.version)
     assert item.owner_id == admin.id and item.title == "Renamed"
 
 
@@ -145,9 +145,9 @@ def test_update_records_pillar_changes_in_the_history(session: Session) -> None:
     audit.set_actor(session, actor_id=None, label="m@test.example")
     ids = pillar_ids(session)
     data = good(session)
-    item = service.create_partnership(session, data=data)
+    item = partnerships.create_partnership(session, data=data)
     names = {p.id: p.name for p in session.scalars(sa.select(Pillar))}
-    service.update_partnership(
+    partnerships.update_partnership(
         session,
         obj=item,
         data={**data, "pillars": [str(ids[0]), str(ids[1])]},
@@ -160,10 +160,12 @@ def test_update_records_pillar_changes_in_the_history(session: Session) -> None:
 
 def test_update_against_an_old_version_is_refused(session: Session) -> None:
     data = good(session)
-    item = service.create_partnership(session, data=data)
-    service.update_partnership(session, obj=item, data={**data, "title": "A"}, expected_version=1)
+    item = partnerships.create_partnership(session, data=data)
+    partnerships.update_partnership(
+        session, obj=item, data={**data, "title": "A"}, expected_version=1
+    )
     with pytest.raises(StaleRecord):
-        service.update_partnership(
+        partnerships.update_partnership(
             session, obj=item, data={**data, "title": "B"}, expected_version=1
         )
     assert item.title == "A"
@@ -189,7 +191,7 @@ REFUSED = [
 def test_allowed_transitions(session: Session, before: S, after: S) -> None:
     audit.set_actor(session, actor_id=None, label="m@test.example")
     item = factories.partnership(session, status=before, start_date=date(2024, 1, 1))
-    service.change_partnership_status(
+    partnerships.change_partnership_status(
         session, partnership=item, status=after.value, on=TODAY, note="Signed by both."
     )
     assert item.status == after
@@ -208,7 +210,7 @@ def test_other_transitions_are_refused_with_a_clear_message(
 ) -> None:
     item = factories.partnership(session, status=before)
     with pytest.raises(ValidationError) as caught:
-        service.change_partnership_status(
+        partnerships.change_partnership_status(
             session, partnership=item, status=after, on=TODAY, note=None
         )
     assert caught.value.field == "status"
@@ -219,24 +221,24 @@ def test_other_transitions_are_refused_with_a_clear_message(
 def test_the_same_status_or_a_bad_date_or_note_is_refused(session: Session) -> None:
     item = factories.partnership(session, status=S.ACTIVE, start_date=date(2024, 5, 1))
     with pytest.raises(ValidationError, match="already active"):
-        service.change_partnership_status(
+        partnerships.change_partnership_status(
             session, partnership=item, status="active", on=TODAY, note=None
         )
     with pytest.raises(ValidationError, match="cannot be in the future") as caught:
-        service.change_partnership_status(
+        partnerships.change_partnership_status(
             session, partnership=item, status="ended", on=TODAY + timedelta(days=1), note=None
         )
     assert caught.value.field == "on"
     with pytest.raises(ValidationError, match="before the start date"):
-        service.change_partnership_status(
+        partnerships.change_partnership_status(
             session, partnership=item, status="ended", on=date(2024, 4, 30), note=None
         )
     with pytest.raises(ValidationError, match="coordination data only"):
-        service.change_partnership_status(
+        partnerships.change_partnership_status(
             session, partnership=item, status="ended", on=TODAY, note="www.example.com/x"
         )
     with pytest.raises(ValidationError, match="is not one of"):
-        service.change_partnership_status(
+        partnerships.change_partnership_status(
             session, partnership=item, status="closed", on=TODAY, note=None
         )
     assert item.status == S.ACTIVE
@@ -245,38 +247,46 @@ def test_the_same_status_or_a_bad_date_or_note_is_refused(session: Session) -> N
 def test_becoming_active_or_ending_fills_the_dates(session: Session) -> None:
     item = factories.partnership(session, status=S.NEGOTIATING)
     on = TODAY - timedelta(days=30)
-    service.change_partnership_status(session, partnership=item, status="active", on=on, note="")
+    partnerships.change_partnership_status(
+        session, partnership=item, status="active", on=on, note=""
+    )
     assert item.start_date == on and item.end_date is None
-    service.change_partnership_status(session, partnership=item, status="ended", on=TODAY, note="")
+    partnerships.change_partnership_status(
+        session, partnership=item, status="ended", on=TODAY, note=""
+    )
     assert item.end_date == TODAY
     # Ending before the planned end shortens it; a past end date is kept.
     early = factories.partnership(
         session, status=S.ACTIVE, start_date=on, end_date=TODAY + timedelta(days=200)
     )
-    service.change_partnership_status(session, partnership=early, status="ended", on=TODAY, note="")
+    partnerships.change_partnership_status(
+        session, partnership=early, status="ended", on=TODAY, note=""
+    )
     assert early.end_date == TODAY
     late = factories.partnership(
         session, status=S.ACTIVE, start_date=on, end_date=TODAY - timedelta(days=3)
     )
-    service.change_partnership_status(session, partnership=late, status="lapsed", on=TODAY, note="")
+    partnerships.change_partnership_status(
+        session, partnership=late, status="lapsed", on=TODAY, note=""
+    )
     assert late.end_date == TODAY - timedelta(days=3)
 
 
 def test_the_edit_form_follows_the_same_rule(session: Session) -> None:
     data = good(session, status="prospect")
-    item = service.create_partnership(session, data=data)
+    item = partnerships.create_partnership(session, data=data)
     with pytest.raises(ValidationError, match="only to Negotiating") as caught:
-        service.update_partnership(
+        partnerships.update_partnership(
             session, obj=item, data={**data, "status": "active"}, expected_version=item.version
         )
     assert caught.value.field == "status"
-    service.update_partnership(
+    partnerships.update_partnership(
         session, obj=item, data={**data, "status": "negotiating"}, expected_version=item.version
     )
     assert item.status == S.NEGOTIATING
-    ended = service.create_partnership(session, data=good(session, status="ended"))
+    ended = partnerships.create_partnership(session, data=good(session, status="ended"))
     with pytest.raises(ValidationError, match="only by renewal"):
-        service.update_partnership(
+        partnerships.update_partnership(
             session,
             obj=ended,
             data={**good(session), "status": "active"},
@@ -292,7 +302,7 @@ def test_renewal_makes_the_agreement_active_with_a_dated_note(session: Session, 
         session, status=status, start_date=date(2023, 1, 1), end_date=old_end
     )
     new_end = date(TODAY.year + 2, 12, 31)
-    service.renew_partnership(
+    partnerships.renew_partnership(
         session, partnership=item, end_date=new_end, on=TODAY, note="Two more years."
     )
     assert (item.status, item.end_date) == (S.ACTIVE, new_end)
@@ -306,7 +316,7 @@ def test_renewal_makes_the_agreement_active_with_a_dated_note(session: Session, 
 def test_an_agreement_not_yet_active_cannot_be_renewed(session: Session, status: S) -> None:
     item = factories.partnership(session, status=status)
     with pytest.raises(ValidationError, match="Only an active, ended or lapsed"):
-        service.renew_partnership(
+        partnerships.renew_partnership(
             session, partnership=item, end_date=date(2030, 1, 1), on=TODAY, note=None
         )
 
@@ -321,12 +331,12 @@ def test_renewal_needs_a_later_end_date(session: Session) -> None:
         (date(2029, 1, 1), "must be after the current one"),
     ]:
         with pytest.raises(ValidationError, match=message):
-            service.renew_partnership(
+            partnerships.renew_partnership(
                 session, partnership=item, end_date=end_date, on=TODAY, note=None
             )
     open_ended = factories.partnership(session, status=S.ENDED, start_date=date(2020, 1, 1))
     with pytest.raises(ValidationError, match="before the renewal date"):
-        service.renew_partnership(
+        partnerships.renew_partnership(
             session, partnership=open_ended, end_date=TODAY - timedelta(days=1), on=TODAY, note=""
         )
     assert item.end_date == date(2030, 6, 30)
@@ -352,14 +362,14 @@ def test_renewal_due_date_is_the_end_minus_the_notice_in_python_and_in_sql(
     ]
     in_sql = dict(
         session.execute(
-            sa.select(Partnership.id, service.RENEWAL_DUE).where(
+            sa.select(Partnership.id, agreements.RENEWAL_DUE).where(
                 Partnership.id.in_([i.id for i in items])
             )
         ).all()
     )
     for item, (status, end, days) in zip(items, cases, strict=True):
         expected = end - timedelta(days=days) if status == S.ACTIVE and end else None
-        assert service.renewal_due_on(item) == expected
+        assert agreements.renewal_due_on(item) == expected
         value = in_sql[item.id]
         assert (date.fromisoformat(value) if isinstance(value, str) else value) == expected
 
@@ -381,21 +391,21 @@ def test_renewal_state_and_the_list_filter_agree(session: Session) -> None:
     expired = [ending_in(-5), ending_in(-1, notice=0)]
     not_active = [ending_in(30, status=S.ENDED), ending_in(100, status=S.NEGOTIATING)]
     for item in overdue:
-        assert service.renewal_state(item, today=TODAY) == "overdue"
+        assert agreements.renewal_state(item, today=TODAY) == "overdue"
     for item in due:
-        assert service.renewal_state(item, today=TODAY) == "due"
+        assert agreements.renewal_state(item, today=TODAY) == "due"
     for item in later + expired + not_active:
-        assert service.renewal_state(item, today=TODAY) is None
+        assert agreements.renewal_state(item, today=TODAY) is None
 
     def titles(value: str) -> set[str]:
-        params = ListParams.from_args(service.PARTNERSHIP_LIST, {"renewal": value})
-        return {p.title for p in run_list(session, service.PARTNERSHIP_LIST, params).items}
+        params = ListParams.from_args(lists.PARTNERSHIP_LIST, {"renewal": value})
+        return {p.title for p in run_list(session, lists.PARTNERSHIP_LIST, params).items}
 
     assert titles("due") == {p.title for p in due}
     assert titles("overdue") == {p.title for p in overdue}
     # "Due within 90 days or overdue" is the home page's figure, from the same definition.
     assert titles("any") == {p.title for p in due + overdue}
-    assert len(titles("any")) == service.count_renewals_due(session, on=TODAY)
+    assert len(titles("any")) == agreements.count_renewals_due(session, on=TODAY)
     assert titles("whenever") == {p.title for p in overdue + due + later + expired + not_active}
 
 
@@ -426,8 +436,8 @@ def test_list_filters(session: Session) -> None:
     c = factories.partnership(session, organization=ngo, title="C", start_date=date(2021, 12, 31))
 
     def titles(**args: str) -> list[str]:
-        params = ListParams.from_args(service.PARTNERSHIP_LIST, args)
-        return [p.title for p in run_list(session, service.PARTNERSHIP_LIST, params).items]
+        params = ListParams.from_args(lists.PARTNERSHIP_LIST, args)
+        return [p.title for p in run_list(session, lists.PARTNERSHIP_LIST, params).items]
 
     assert titles(status="prospect") == [b.title]
     assert titles(type="technology") == [a.title]
@@ -440,7 +450,7 @@ def test_list_filters(session: Session) -> None:
     # Values that don't fit are no filter.
     for bad in ({"status": "x"}, {"pillar": "x"}, {"owner": "me"}, {"year": "20x1"}):
         assert titles(**bad) == ["A", "B", "C"]
-    choices = dict(service._owner_choices(session))
+    choices = dict(lists._owner_choices(session))
     assert {str(owner.id), str(other.id)} <= choices.keys()
     assert [v for v, _ in listing.year_choices(Partnership.start_date)(session)] == ["2022", "2021"]
 
@@ -448,7 +458,7 @@ def test_list_filters(session: Session) -> None:
 def test_pages_highlight_renewals_due_and_overdue_but_the_export_stays_a_date(
     session: Session,
 ) -> None:
-    column = next(c for c in service.PARTNERSHIP_LIST.columns if c.key == "renewal_due")
+    column = next(c for c in lists.PARTNERSHIP_LIST.columns if c.key == "renewal_due")
     assert column.display is not None
     overdue = factories.partnership(session, end_date=TODAY + timedelta(days=30))
     due = factories.partnership(session, end_date=TODAY + timedelta(days=120))

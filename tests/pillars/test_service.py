@@ -13,9 +13,10 @@ from coordapp.audit import service as audit
 from coordapp.errors import ValidationError
 from coordapp.listing import ListParams, run_list
 from coordapp.pillars import service
-from coordapp.pillars.models import Pillar, PillarIndicator, PillarTarget
+from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
+from coordapp.reference.models import Pillar
 from coordapp.validation import COORDINATION_ONLY
 
 

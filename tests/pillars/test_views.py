@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.pillars import service
-from coordapp.pillars.models import Pillar, PillarTarget
+from coordapp.pillars.models import PillarTarget
+from coordapp.reference.models import Pillar
 
 InApp = Callable[[], AbstractContextManager[Session]]
 SignedIn = Callable[[str], FlaskClient]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.pillars.models import Pillar
-from coordapp.reference.models import Country, Currency
+from coordapp.reference.models import Country, Currency, MetricDefinition, Pillar
 from coordapp.reference.service import list_regions, seed_reference_data
-from coordapp.stats.models import MetricDefinition
 
 
 def test_all_iso_countries_plus_kosovo_with_m49_regions(session: Session) -> None:

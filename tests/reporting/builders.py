@@ -19,8 +19,9 @@ from coordapp.partners.models import (
     PartnershipStatus,
     PartnershipType,
 )
-from coordapp.pillars.models import Pillar, PillarIndicator, PillarTarget
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.reference.models import MetricDefinition, Pillar
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,

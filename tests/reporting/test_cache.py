@@ -15,16 +15,16 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from coordapp.network.models import MembershipStatus
-from coordapp.reporting import coverage as coverage_report
-from coordapp.reporting import service as funding_report
-from coordapp.reporting.cache import (
+from coordapp.cache import (
     REDIS_TTL,
     ReportCache,
     configure_report_cache,
     redis_client,
     report_cache,
 )
+from coordapp.network.models import MembershipStatus
+from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import service as funding_report
 from tests import factories
 
 
@@ -128,13 +128,13 @@ def test_a_redis_that_is_down_costs_one_warning_and_no_error(
     session: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     cache = ReportCache(redis=redis_client("redis://127.0.0.1:1/0"))
-    with caplog.at_level(logging.WARNING, logger="coordapp.reporting.cache"):
+    with caplog.at_level(logging.WARNING, logger="coordapp.cache"):
         first = cache.call(session, coverage_report.coverage_map, on=date(2020, 1, 1), region=None)
         other = cache.call(session, coverage_report.coverage_map, on=date(2021, 1, 1), region=None)
         again = cache.call(session, coverage_report.coverage_map, on=date(2020, 1, 1), region=None)
     assert first == coverage_report.coverage_map(session, on=date(2020, 1, 1), region=None)
     assert other.on == date(2021, 1, 1) and again is first
-    warnings = [r for r in caplog.records if r.name == "coordapp.reporting.cache"]
+    warnings = [r for r in caplog.records if r.name == "coordapp.cache"]
     assert len(warnings) == 1 and "Redis report cache unavailable" in warnings[0].getMessage()
     assert (cache.misses, cache.hits) == (2, 1)
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from coordapp import cache_codec as codec
 from coordapp.demo.service import load_demo
 from coordapp.network.models import MembershipStatus
 from coordapp.reporting import activity as activity_report
-from coordapp.reporting import codec
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import growth as growth_report
 from coordapp.reporting import partnerships as partnership_report
@@ -77,7 +77,7 @@ def test_plain_values_round_trip() -> None:
     [
         b'{"$dc": "subprocess:Popen", "f": {"args": "true"}}',
         b'{"$enum": "os:PathLike", "v": 1}',
-        b'{"$dc": "coordapp.reporting.codec:dumps", "f": {}}',
+        b'{"$dc": "coordapp.cache_codec:dumps", "f": {}}',
         b'{"$what": 1}',
     ],
 )

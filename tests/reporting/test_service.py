@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from coordapp.funding.models import CommitmentStatus
+from coordapp.network.coverage import CoverageStatus, coverage_summary
 from coordapp.network.models import ExpansionStage, MembershipStatus
-from coordapp.network.service import CoverageStatus, coverage_summary
-from coordapp.partners import service as partners
+from coordapp.partners import agreements
 from coordapp.partners.models import OrganizationKind, PartnershipStatus, PartnershipType
 from coordapp.pillars.models import IndicatorKind, PillarIndicator
 from coordapp.reporting import activity as activity_report
@@ -251,14 +251,14 @@ def test_partnership_figures_and_renewals(session: Session) -> None:
     data = partnership_report.partnership_figures(session, on=today)
     # The status on ``today``: the agreement past its end date shows as expired.
     assert dict(data.by_status) == {"active": 3, "expired": 1, "ended": 1}
-    assert data.in_force == 3 == partners.count_in_force(session, on=today)
+    assert data.in_force == 3 == agreements.count_in_force(session, on=today)
     assert data.expired == 1
     assert dict(data.by_type) == {"technology": 4, "funding": 1}
     assert dict(data.by_pillar) == {"Technology & Innovation": 1, "Capacity Building": 1}
     # Renewals due: overdue first, then within 90 days; the same as the one definition.
     assert [r.title for r in data.renewals] == [overdue.title, soon.title]
     assert [r.overdue(today) for r in data.renewals] == [True, False]
-    assert len(data.renewals) == partners.count_renewals_due(session, on=today)
+    assert len(data.renewals) == agreements.count_renewals_due(session, on=today)
     assert data.renewals[1].notice_date == today + timedelta(days=60)
     assert (2020, "technology", 1) in data.new_per_year
     active = partnership_report.partnership_figures(session, on=today, status="active")
@@ -486,12 +486,12 @@ def test_partnership_indicators_count_the_agreements_in_force(session: Session) 
         return value
 
     assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2026) == 3
-    assert partners.count_in_force(session, on=today) == 3
+    assert agreements.count_in_force(session, on=today) == 3
     assert actual(PillarIndicator.TECHNOLOGY_PARTNERSHIPS, 2026) == 2
     assert actual(PillarIndicator.PARTNER_ORGANIZATIONS, 2026) == 2
     # 31 December 2024: the expired one was running, so was the one ended in 2025.
     assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2024) == 5
-    assert partners.count_in_force(session, on=date(2024, 12, 31)) == 5
+    assert agreements.count_in_force(session, on=date(2024, 12, 31)) == 5
     assert actual(PillarIndicator.TECHNOLOGY_PARTNERSHIPS, 2024) == 4
     assert actual(PillarIndicator.ACTIVE_PARTNERSHIPS, 2019) == 1
 

@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from coordapp.network.coverage import CoverageStatus, coverage_summary
 from coordapp.network.models import MembershipStatus
-from coordapp.network.service import CoverageStatus, coverage_summary
 from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import growth as growth_report

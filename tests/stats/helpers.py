@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.network.models import Hotline, MembershipStatus
+from coordapp.reference.models import MetricDefinition
 from coordapp.stats import service
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, PeriodKind
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from tests import factories
 
 # The four metrics' codes: received, assessed, forwarded, removed within 3 days (percent).

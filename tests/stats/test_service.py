@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from coordapp.errors import NotFound, ValidationError
 from coordapp.listing import ListParams, run_list
 from coordapp.records import service as records
+from coordapp.reference.models import MetricDefinition, MetricUnit
 from coordapp.stats import service
 from coordapp.stats.lists import STATISTIC_LIST
-from coordapp.stats.models import HotlineStatistic, MetricDefinition, MetricUnit, PeriodKind
+from coordapp.stats.models import HotlineStatistic, PeriodKind
 from tests.stats.helpers import AFTER_2026, member, metric, statistic, stored
 
 R, A, F, P = (

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.pillars.models import Pillar
+from coordapp.reference.models import Pillar
 from coordapp.training import service
 from coordapp.training.models import TrainingEvent
 

@@ -1,6 +1,6 @@
 """The cache for reporting results, keyed by arguments and the data version.
 
-A value is kept with the groups of tables it read (``audit.DATA_GROUPS``: seen by listening to
+A value is kept with the groups of tables it read (``DATA_GROUPS``: seen by listening to
 the tables named in the SQL it ran, or named by the cached values it reused) and their data
 versions, and is reused while none of those groups has been written: a new receipt leaves the
 coverage map cached. One indexed single-row read per call checks that. Results are frozen
@@ -32,8 +32,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from coordapp.audit.service import data_versions, table_group, table_groups
-from coordapp.reporting import codec
+from coordapp import cache_codec as codec
+from coordapp.data_version import data_versions, table_group, table_groups
 
 if TYPE_CHECKING:
     from flask import Flask

@@ -1,0 +1,291 @@
+"""Coverage of the world as of a date, computed in SQL: which countries and territories a
+member hotline covers, and the headline figures every surface shows (``coverage_summary``)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.network.expansion import stage_by_target_subquery
+from coordapp.network.membership import (
+    COVERING_VALUES,
+    first_admitted_subquery,
+    membership_on_subquery,
+    membership_status_of,
+)
+from coordapp.network.models import (
+    ExpansionStage,
+    ExpansionTarget,
+    Hotline,
+    MembershipStatus,
+    hotline_countries,
+)
+from coordapp.reference.models import Country
+
+# The words every surface uses for the two figures of ``coverage_summary``.
+COUNTRIES_COVERED_LABEL = "Countries covered"
+TERRITORIES_COVERED_LABEL = "Territories covered"
+
+
+class CoverageStatus(enum.StrEnum):
+    FULL = "full"
+    PROVISIONAL = "provisional"
+    PIPELINE = "pipeline"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class CountryCoverage:
+    country_code: str
+    alpha3: str
+    name: str
+    region: str | None
+    sub_region: str | None
+    status: CoverageStatus
+    hotline_count: int
+    member_since: date | None
+    pipeline_stage: ExpansionStage | None
+    is_sovereign: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageSummary:
+    """The network's headline coverage figures on ``on`` (see ``coverage_summary``).
+
+    "Countries" are sovereign states only (``Country.is_sovereign``); dependent territories
+    covered (Greenland, Christmas Island …) are counted apart in ``territories_covered``.
+    """
+
+    on: date
+    member_hotlines: int
+    full_hotlines: int
+    provisional_hotlines: int
+    countries_covered: int
+    countries_full: int
+    countries_provisional: int
+    countries_in_pipeline: int
+    territories_covered: int = 0
+    region: str | None = None
+
+
+def _covering_rows(on: date) -> sa.Select:
+    """(country_code, hotline_id, status, since) for each unarchived hotline that is a
+    provisional or full member on ``on``, once per country it accepts reports for.
+
+    The one meaning of "covered" (``covered_condition`` asks it of one country, for the
+    pipeline; tests/network/test_pipeline.py checks both agree). ``since``: the day the hotline
+    both was admitted and accepted reports for the country.
+    """
+    membership = membership_on_subquery(on)
+    first_admitted = first_admitted_subquery(on)
+    since = sa.case(
+        (
+            hotline_countries.c.covered_from > first_admitted.c.since,
+            hotline_countries.c.covered_from,
+        ),
+        else_=first_admitted.c.since,
+    )
+    return (
+        sa.select(
+            hotline_countries.c.country_code,
+            Hotline.id.label("hotline_id"),
+            membership.c.status,
+            since.label("since"),
+        )
+        .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
+        .join(membership, membership.c.hotline_id == Hotline.id)
+        .join(first_admitted, first_admitted.c.hotline_id == Hotline.id)
+        .where(
+            Hotline.archived_at.is_(None),
+            membership.c.status.in_(COVERING_VALUES),
+            spell_covers(on),
+        )
+    )
+
+
+def covered_condition(country_code: Any, on: date) -> sa.Exists:
+    """Whether the country ``country_code`` (a column) is covered on ``on``, by the rule of
+    ``_covering_rows`` (a hotline, unarchived and a provisional or full member on ``on``,
+    accepts reports for it on ``on``), as a correlated EXISTS: for the few countries of the
+    pipeline, their spells through the index on the country, each hotline's status through the
+    index on its events, instead of working out the coverage of the whole world first.
+    """
+    return sa.exists().where(
+        hotline_countries.c.country_code == country_code,
+        spell_covers(on),
+        Hotline.id == hotline_countries.c.hotline_id,
+        Hotline.archived_at.is_(None),
+        membership_status_of(Hotline.id, on).in_(COVERING_VALUES),
+    )
+
+
+def spell_covers(day: Any) -> sa.ColumnElement[bool]:
+    """A ``hotline_countries`` row (spell) is in force on ``day`` (a date or a date column):
+    ``covered_from`` inclusive (NULL: since the hotline's admission), ``covered_until``
+    exclusive (NULL: still open). The hotline's membership that day is checked apart."""
+    spells = hotline_countries.c
+    return sa.and_(
+        sa.or_(spells.covered_from.is_(None), spells.covered_from <= day),
+        sa.or_(spells.covered_until.is_(None), spells.covered_until > day),
+    )
+
+
+def coverage_query(on: date) -> sa.Select:
+    """One row per country or territory (ISO 3166-1) with its coverage status on ``on``, in SQL.
+
+    It is covered on ``on`` when a hotline that is a provisional or full member on ``on``
+    accepts reports for it on ``on`` (``_covering_rows``: membership on the date, where the
+    later lifecycle step wins a tie, and a ``hotline_countries`` spell in force); the best
+    status among its hotlines counts. Otherwise it is in the pipeline when its expansion target
+    is (``pipeline_subquery``). ``member_since``: the earliest day one of its covering
+    hotlines both was admitted and accepted reports for it. ``stage`` is the stage of the
+    country's unarchived target on ``on``, whatever its status.
+    """
+    covering = _covering_rows(on).subquery("covering")
+    per_country = (
+        sa.select(
+            covering.c.country_code,
+            sa.func.max(
+                sa.case((covering.c.status == MembershipStatus.FULL.value, 2), else_=1)
+            ).label("level"),
+            sa.func.count(sa.distinct(covering.c.hotline_id)).label("hotline_count"),
+            sa.func.min(covering.c.since).label("member_since"),
+        )
+        .group_by(covering.c.country_code)
+        .subquery("per_country")
+    )
+    by_target = stage_by_target_subquery(on)
+    stage_on = (
+        sa.select(ExpansionTarget.country_code, by_target.c.stage)
+        .join(by_target, by_target.c.target_id == ExpansionTarget.id)
+        .where(ExpansionTarget.archived_at.is_(None))
+        .subquery("stage_on")
+    )
+    # The rule of ``pipeline_subquery`` (not covered, a stage that is not "member"), read
+    # from the rows this query has already joined rather than working out coverage twice: the
+    # CASE order makes "not covered" hold. tests/network/test_pipeline.py checks both agree.
+    status = sa.case(
+        (per_country.c.level == 2, CoverageStatus.FULL.value),
+        (per_country.c.level == 1, CoverageStatus.PROVISIONAL.value),
+        (
+            sa.and_(stage_on.c.stage.is_not(None), stage_on.c.stage != ExpansionStage.MEMBER.value),
+            CoverageStatus.PIPELINE.value,
+        ),
+        else_=CoverageStatus.NONE.value,
+    )
+    return (
+        sa.select(
+            Country.alpha2,
+            Country.alpha3,
+            Country.name,
+            Country.region,
+            Country.sub_region,
+            Country.is_sovereign,
+            status.label("status"),
+            sa.func.coalesce(per_country.c.hotline_count, 0).label("hotline_count"),
+            per_country.c.member_since,
+            stage_on.c.stage,
+        )
+        .outerjoin(per_country, per_country.c.country_code == Country.alpha2)
+        .outerjoin(stage_on, stage_on.c.country_code == Country.alpha2)
+    )
+
+
+def country_coverage(row: Any) -> CountryCoverage:
+    """A row of ``coverage_query`` as the pages and figures read it."""
+    return CountryCoverage(
+        country_code=row.alpha2,
+        alpha3=row.alpha3,
+        name=row.name,
+        region=row.region,
+        sub_region=row.sub_region,
+        status=CoverageStatus(row.status),
+        hotline_count=row.hotline_count,
+        member_since=row.member_since,
+        pipeline_stage=ExpansionStage(row.stage) if row.stage is not None else None,
+        is_sovereign=bool(row.is_sovereign),
+    )
+
+
+def coverage_as_of(
+    session: Session, *, on: date, region: str | None = None
+) -> list[CountryCoverage]:
+    """Every country's coverage on ``on`` (see ``coverage_query``), ordered by name."""
+    query = coverage_query(on).order_by(Country.name)
+    if region:
+        query = query.where(Country.region == region)
+    return [country_coverage(row) for row in session.execute(query)]
+
+
+def coverage_summary(session: Session, *, on: date, region: str | None = None) -> CoverageSummary:
+    """THE definition of the network's coverage figures on ``on`` (a day; events and spells
+    dated ``on`` count), optionally within one UN M49 region. Every surface that shows them
+    (home, dashboards, board pack, API, pillar indicators) calls this.
+
+    * ``countries_covered``: sovereign states (UN members, the observer states Holy See and
+      Palestine, and Kosovo: ``Country.is_sovereign``) covered on ``on`` in the sense of
+      ``coverage_query``; ``countries_full`` / ``countries_provisional`` split it by the best
+      membership among the covering hotlines; ``countries_in_pipeline``: places not covered
+      whose expansion target is in the pipeline on ``on`` (``countries_in_pipeline``).
+    * ``territories_covered``: dependent territories (every other ISO 3166-1 entry: Greenland,
+      the Faroes, Christmas Island …) covered on ``on``, by the same rule: also when the
+      territory's own state has no hotline and a member hotline elsewhere takes its reports.
+    * ``member_hotlines``: unarchived hotlines that are full or provisional members on ``on``
+      (in a region: those covering at least one country or territory of it on ``on``).
+    """
+    coverage = coverage_query(on).subquery("coverage")
+    counts = sa.select(coverage.c.is_sovereign, coverage.c.status, sa.func.count()).group_by(
+        coverage.c.is_sovereign, coverage.c.status
+    )
+    if region:
+        counts = counts.where(coverage.c.region == region)
+    by_status: dict[tuple[bool, str], int] = {}
+    for sovereign, status, count in session.execute(counts):
+        by_status[(bool(sovereign), status)] = count
+    full, provisional = _member_hotline_counts(session, on=on, region=region)
+    covering = (CoverageStatus.FULL, CoverageStatus.PROVISIONAL)
+    return CoverageSummary(
+        on=on,
+        member_hotlines=full + provisional,
+        full_hotlines=full,
+        provisional_hotlines=provisional,
+        countries_covered=sum(by_status.get((True, s), 0) for s in covering),
+        countries_full=by_status.get((True, CoverageStatus.FULL), 0),
+        countries_provisional=by_status.get((True, CoverageStatus.PROVISIONAL), 0),
+        # Every pipeline target counts (countries_in_pipeline), territory or not.
+        countries_in_pipeline=sum(
+            by_status.get((sovereign, CoverageStatus.PIPELINE), 0) for sovereign in (True, False)
+        ),
+        territories_covered=sum(by_status.get((False, s), 0) for s in covering),
+        region=region,
+    )
+
+
+def _member_hotline_counts(session: Session, *, on: date, region: str | None) -> tuple[int, int]:
+    """(full, provisional) unarchived member hotlines on ``on``; in a region, those covering
+    at least one of its countries or territories on ``on``."""
+    membership = membership_on_subquery(on)
+    query = (
+        sa.select(
+            sa.func.count().filter(membership.c.status == MembershipStatus.FULL.value),
+            sa.func.count().filter(membership.c.status == MembershipStatus.PROVISIONAL.value),
+        )
+        .select_from(membership)
+        .join(Hotline, Hotline.id == membership.c.hotline_id)
+        .where(Hotline.archived_at.is_(None))
+    )
+    if region:
+        query = query.where(
+            Hotline.id.in_(
+                sa.select(hotline_countries.c.hotline_id)
+                .join(Country, Country.alpha2 == hotline_countries.c.country_code)
+                .where(Country.region == region, spell_covers(on))
+            )
+        )
+    full, provisional = session.execute(query).one()
+    return int(full or 0), int(provisional or 0)

@@ -1,0 +1,332 @@
+"""The generic pages of a record type: list, detail, new, edit, archive, restore, as
+``MethodView`` classes. Each domain's route table registers them under names written out in
+full, e.g.
+
+    pages.register(
+        bp,
+        COMMITMENTS,
+        ("/commitments/", pages.List, "commitments_list"),
+        ("/commitments/<id:record_id>", pages.Detail, "commitments_detail"),
+        ...
+    )
+
+Each handler goes load -> check access -> process (Indico's shape) and stays thin: it parses the
+request, calls the domain service and renders. Domain errors become form messages (422),
+a stale version becomes the 409 conflict page that keeps the user's input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import RouteCallable
+from flask.views import MethodView
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from coordapp import disclosure, listing
+from coordapp.auth.permissions import has_role
+from coordapp.errors import ValidationError
+from coordapp.extensions import current_session
+from coordapp.listing import ListParams, run_list
+from coordapp.records import service as records
+from coordapp.records.service import StaleRecord
+from coordapp.records.views import (
+    RESOURCES,
+    Caution,
+    Resource,
+    attach_error,
+    confirmation_token,
+    form_data,
+    list_export,
+    list_filters,
+    submitted_version,
+)
+
+
+def detail_page(res: Resource, obj: Any, *, status: int = 200, **context: Any) -> Any:
+    """A record's page: its fields, ``res.detail_context`` (``context`` replaces parts of it,
+    e.g. a refused sub-action's form with its messages) and its history."""
+    session = current_session()
+    return render_template(
+        res.detail_template,
+        res=res,
+        bp=request.blueprint,
+        obj=obj,
+        history=records.history(session, obj=obj),
+        **{**res.detail_context(session, obj), **context},
+    ), status
+
+
+class Page(MethodView):
+    """One page of a record type (``res``). The domain's route table names each page in full
+    (``register``); the name must be ``<slug>_<action>`` (``Resource.endpoint``): the
+    record templates link to a record type's pages by it.
+    """
+
+    init_every_request = False
+    action: ClassVar[str]
+
+    def __init__(self, res: Resource) -> None:
+        self.res = res
+
+    @classmethod
+    def serves(cls, res: Resource) -> bool:
+        """Whether ``res`` has this page (a record type without ``create`` has no new form)."""
+        return True
+
+    @classmethod
+    def as_view(cls, name: str, *class_args: Any, **class_kwargs: Any) -> RouteCallable:
+        (res,) = class_args
+        expected = res.endpoint_name(cls.action)
+        if name != expected:
+            raise ValueError(
+                f"{cls.__name__} of {res.slug!r} is linked to as {expected!r}, not {name!r}"
+            )
+        if not cls.serves(res):
+            raise ValueError(f"{res.slug!r} has no {cls.action} page")
+        return super().as_view(name, res)
+
+    def render(self, template: str, *, status: int = 200, **context: Any) -> Any:
+        return render_template(template, res=self.res, bp=request.blueprint, **context), status
+
+    def detail_url(self, obj: Any) -> str:
+        return url_for(f".{self.res.endpoint_name('detail')}", record_id=obj.id)
+
+
+class List(Page):
+    """The list: search, filters, sort, pages; ``?format=csv|xlsx`` exports it."""
+
+    action = "list"
+
+    def get(self) -> Any:
+        res, session = self.res, current_session()
+        params = ListParams.from_args(res.list_spec, request.args)
+        exported = list_export(session, res.list_spec, params, title=res.plural, slug=res.slug)
+        if exported is not None:
+            return exported
+        result = run_list(
+            session,
+            res.list_spec,
+            params,
+            viewer_can_see_exact=disclosure.current_user_sees_exact(),
+            count_cap=listing.COUNT_CAP,
+        )
+        return self.render(
+            "records/list.html",
+            result=result,
+            filters=list_filters(session, res.list_spec, result.params),
+        )
+
+
+class Detail(Page):
+    """One record's page with its history."""
+
+    action = "detail"
+
+    def get(self, record_id: int) -> Any:
+        return detail_page(self.res, self.res.get(current_session(), record_id))
+
+
+class WritePage(Page):
+    """A page that changes records: for ``res.write_role`` and above only."""
+
+    def dispatch_request(self, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            abort(401)
+        if not has_role(current_user, self.res.write_role):
+            abort(403)
+        return super().dispatch_request(**kwargs)
+
+
+class FormPage(WritePage):
+    """The create and edit forms: cautions asked about before the save or told after it."""
+
+    def make_form(self, session: Session, obj: Any = None, **data: Any) -> FlaskForm:
+        res = self.res
+        if res.form_for is not None:
+            form = res.form_for(session, obj)
+            for name, value in data.items():
+                if name in form._fields and not form.is_submitted():
+                    form._fields[name].data = value
+            return form
+        return res.form(obj=obj, data=data or None)
+
+    def cautions(self, session: Session, form: FlaskForm, obj: Any) -> Sequence[Caution]:
+        check = self.res.check
+        return check(session, form_data(form), obj) if check is not None else ()
+
+    def form_page(self, form: FlaskForm, obj: Any) -> Any:
+        return self.render(
+            "records/form.html", status=422 if form.errors else 200, form=form, obj=obj
+        )
+
+    def submit(self, session: Session, form: FlaskForm, obj: Any) -> Any:
+        """Save the submitted form (``write``) and go to the record's page; or the form again:
+        with its messages, or as typed with the cautions to confirm ("Save anyway")."""
+        if form.validate():
+            cautions = self.cautions(session, form, obj)
+            token = confirmation_token(cautions)
+            if token is not None and request.form.get("confirm") != token:
+                return self.render(
+                    "records/form.html", form=form, obj=obj, cautions=cautions, confirm_token=token
+                )
+            try:
+                saved, message = self.write(session, form, obj)
+            except ValidationError as error:
+                attach_error(form, error)
+            else:
+                flash(message, "success")
+                for caution in cautions:
+                    if not caution.needs_confirmation:
+                        flash(caution.html, "warning")
+                return redirect(self.detail_url(saved))
+        return self.form_page(form, obj)
+
+    def write(self, session: Session, form: FlaskForm, obj: Any) -> tuple[Any, str]:
+        """Create or update the record; returns it and the message saying so."""
+        raise NotImplementedError
+
+
+class New(FormPage):
+    """The create form (``res.create``); ``res.new_defaults`` fills it from the query string."""
+
+    action = "new"
+
+    @classmethod
+    def serves(cls, res: Resource) -> bool:
+        return res.create is not None
+
+    def get(self) -> Any:
+        session = current_session()
+        return self.form_page(
+            self.make_form(session, **self.res.new_defaults(session, request.args)), None
+        )
+
+    def post(self) -> Any:
+        session = current_session()
+        form = self.make_form(session, **self.res.new_defaults(session, request.args))
+        return self.submit(session, form, None)
+
+    def write(self, session: Session, form: FlaskForm, obj: None) -> tuple[Any, str]:
+        assert self.res.create is not None
+        created = self.res.create(session, data=form_data(form))
+        return created, f"The {self.res.singular} was created."
+
+
+class Edit(FormPage):
+    """The edit form (``res.update``); a save over someone else's is the 409 conflict page."""
+
+    action = "edit"
+
+    @classmethod
+    def serves(cls, res: Resource) -> bool:
+        return res.update is not None
+
+    def archived(self, obj: Any) -> Any | None:
+        """Back to the record's page if it is archived (restored first, then edited)."""
+        if getattr(obj, "archived_at", None) is None:
+            return None
+        flash(f"This {self.res.singular} is archived: restore it before editing it.", "warning")
+        return redirect(self.detail_url(obj))
+
+    def get(self, record_id: int) -> Any:
+        session = current_session()
+        obj = self.res.get(session, record_id)
+        if (refused := self.archived(obj)) is not None:
+            return refused
+        form = self.make_form(session, obj=obj)
+        if "version" in form._fields:
+            form._fields["version"].data = obj.version
+        return self.form_page(form, obj)
+
+    def post(self, record_id: int) -> Any:
+        session = current_session()
+        obj = self.res.get(session, record_id)
+        if (refused := self.archived(obj)) is not None:
+            return refused
+        form = self.make_form(session, obj=obj)
+        try:
+            return self.submit(session, form, obj)
+        except (StaleRecord, StaleDataError) as exc:
+            return self.conflict(session, record_id, form, exc)
+
+    def write(self, session: Session, form: FlaskForm, obj: Any) -> tuple[Any, str]:
+        assert self.res.update is not None
+        version = submitted_version(form)
+        self.res.update(session, obj=obj, data=form_data(form), expected_version=version)
+        return obj, f"Your changes to the {self.res.singular} were saved."
+
+    def conflict(
+        self, session: Session, record_id: int, form: FlaskForm, exc: StaleRecord | StaleDataError
+    ) -> Any:
+        # StaleDataError: another save committed between our version check and our UPDATE
+        # (the database refused the stale version); the same conflict to the user.
+        session.rollback()
+        current = self.res.get(session, record_id)
+        stale = (
+            exc
+            if isinstance(exc, StaleRecord)
+            else StaleRecord(current, expected=submitted_version(form))
+        )
+        form._fields["version"].data = current.version
+        return self.render(
+            "records/conflict.html",
+            status=409,
+            form=form,
+            obj=current,
+            error=stale,
+            changes=records.recent_changes_since(session, obj=current),
+        )
+
+
+class Archive(WritePage):
+    """Archive the record (it leaves the working lists and stays in the history)."""
+
+    action = "archive"
+
+    @classmethod
+    def serves(cls, res: Resource) -> bool:
+        return res.archivable
+
+    def post(self, record_id: int) -> Any:
+        session = current_session()
+        obj = self.res.get(session, record_id)
+        if not FlaskForm().validate_on_submit():
+            abort(400, description="The form expired; reload the page and try again.")
+        self.change(session, obj)
+        return redirect(self.detail_url(obj))
+
+    def change(self, session: Session, obj: Any) -> None:
+        records.archive(session, obj=obj)
+        flash(
+            f"The {self.res.singular} was archived. It stays in the history and can be restored.",
+            "info",
+        )
+
+
+class Restore(Archive):
+    """Bring an archived record back."""
+
+    action = "restore"
+
+    def change(self, session: Session, obj: Any) -> None:
+        records.restore(session, obj=obj)
+        flash(f"The {self.res.singular} was restored.", "success")
+
+
+Route = tuple[str, type[Page], str]  # (URL rule, page, endpoint name)
+
+
+def register(bp: Blueprint, res: Resource, *routes: Route) -> None:
+    """Register the pages of record type ``res`` on ``bp``, each named in full by its route, e.g.
+    ``("/commitments/<id:record_id>", Detail, "commitments_detail")``; a record type with
+    a list page joins ``RESOURCES``."""
+    for rule, page, endpoint in routes:
+        bp.add_url_rule(rule, view_func=page.as_view(endpoint, res))
+    if any(issubclass(page, List) for _, page, _ in routes):
+        RESOURCES.append((bp.name, res))
