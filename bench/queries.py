@@ -17,8 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.funding.conversion import PIVOT, MoneyTotal, RateInfo, RateSpan
+from coordapp.funding.conversion import PIVOT
 from coordapp.funding.models import ExchangeRate, FundingReceipt
+from coordapp.funding.rate_info import MoneyTotal, RateInfo, RateSpan
 from coordapp.network.coverage import CountryCoverage, CoverageStatus, CoverageSummary
 from coordapp.network.models import (
     COVERING_STATUSES,

@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 
 from bench import databases, queries
 from bench.generate import generate
+from coordapp.funding.amounts import received_total
 from coordapp.funding.models import ExchangeRate
-from coordapp.funding.service import received_total
 from coordapp.network.coverage import coverage_as_of, coverage_summary
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -12,7 +12,7 @@ from typing import Any
 
 from coordapp import disclosure
 from coordapp.exports import cell, xlsx_bytes
-from coordapp.funding.conversion import RateInfo
+from coordapp.funding.rate_info import RateInfo
 
 METRIC_VERSION = "metric version"
 

@@ -21,8 +21,12 @@ from sqlalchemy.orm import Session
 
 from coordapp import disclosure, validation
 from coordapp.errors import ValidationError
-from coordapp.funding import conversion
-from coordapp.funding import service as funding
+from coordapp.funding import amounts as funding_amounts
+from coordapp.funding import commitments as funding_commitments
+from coordapp.funding import lists as funding_lists
+from coordapp.funding import rate_info
+from coordapp.funding import rates as funding_rates
+from coordapp.funding import receipts as funding_receipts
 from coordapp.listing import ListParams, ListSpec, run_list
 from coordapp.network import coverage as network_coverage
 from coordapp.network import expansion, hotlines
@@ -71,11 +75,22 @@ RESOURCES: tuple[ApiResource, ...] = (
         expansion.get_expansion_target,
     ),
     ApiResource(
-        "funding-commitments", "funding commitment", funding.COMMITMENT_LIST, funding.get_commitment
+        "funding-commitments",
+        "funding commitment",
+        funding_lists.COMMITMENT_LIST,
+        funding_commitments.get_commitment,
     ),
-    ApiResource("funding-receipts", "funding receipt", funding.RECEIPT_LIST, funding.get_receipt),
     ApiResource(
-        "exchange-rates", "exchange rate", funding.EXCHANGE_RATE_LIST, funding.get_exchange_rate
+        "funding-receipts",
+        "funding receipt",
+        funding_lists.RECEIPT_LIST,
+        funding_receipts.get_receipt,
+    ),
+    ApiResource(
+        "exchange-rates",
+        "exchange rate",
+        funding_lists.EXCHANGE_RATE_LIST,
+        funding_rates.get_exchange_rate,
     ),
     ApiResource("trainings", "training event", TRAINING_LIST, training.get_event),
     ApiResource("hotline-statistics", "hotline statistic", STATISTIC_LIST, stats.get_statistic),
@@ -210,17 +225,19 @@ def _money(total: Any) -> dict[str, Any]:
 def funding_summary(session: Session, *, year: int, today: date) -> dict[str, Any]:
     """Pledged and received in EUR for ``year`` up to ``today``, each row at its own date's rate."""
     start, end = date(year, 1, 1), min(date(year, 12, 31), today)
-    pledged = funding.pledged_total(session, start=start, end=end, currency="EUR")
-    received = funding.received_total(session, start=start, end=end, currency="EUR")
-    outstanding = funding.outstanding_total(session, start=start, end=end, on=end, currency="EUR")
+    pledged = funding_amounts.pledged_total(session, start=start, end=end, currency="EUR")
+    received = funding_amounts.received_total(session, start=start, end=end, currency="EUR")
+    outstanding = funding_amounts.outstanding_total(
+        session, start=start, end=end, on=end, currency="EUR"
+    )
     return {
         "year": year,
         "currency": "EUR",
-        "rates": conversion.ROW_DATES,
+        "rates": rate_info.ROW_DATES,
         "pledged": _money(pledged),
         "received": _money(received),
         "outstanding": _money(outstanding),
-        "rates_note": conversion.merge("EUR", (pledged.rates, received.rates)).note,
+        "rates_note": rate_info.merge("EUR", (pledged.rates, received.rates)).note,
     }
 
 

@@ -25,7 +25,7 @@ from coordapp.auth.models import Role
 from coordapp.errors import DomainError, Forbidden, ValidationError
 from coordapp.extensions import csrf, current_session
 from coordapp.funding import checks
-from coordapp.funding import service as funding
+from coordapp.funding import receipts as funding_receipts
 from coordapp.funding.views import add_rate_url, reporting_currency
 from coordapp.partners import partnerships
 from coordapp.stats import service as stats
@@ -316,7 +316,7 @@ def receipt_create() -> Any:
     _require_manager()
     session = current_session()
     data = _form(_body())
-    obj = funding.create_receipt(session, data=data)
+    obj = funding_receipts.create_receipt(session, data=data)
     found = checks.receipt_warnings(
         session, data=data, reporting=reporting_currency(), exclude_id=obj.id
     )

@@ -13,7 +13,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.funding import service as funding_service
+from coordapp.funding import amounts as funding_amounts
+from coordapp.funding.rate_info import MoneyTotal
 from coordapp.network import coverage as network_coverage
 from coordapp.network import pipeline as network_pipeline
 from coordapp.network.models import (
@@ -79,7 +80,7 @@ class BoardPack:
     new_hotlines: tuple[HotlineEvent, ...]
     lapsed_hotlines: tuple[HotlineEvent, ...]
     funding: funding_report.FundingFigures
-    outstanding: funding_service.MoneyTotal  # of the year's pledges, not received by measured_on
+    outstanding: MoneyTotal  # of the year's pledges, not received by measured_on
     training: training_report.TrainingFigures
     pillars: pillar_report.PillarFigures
     pipeline: tuple[PipelineEntry, ...]
@@ -235,7 +236,7 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         funding=funding_report.funding_figures(
             session, first_year=year, last_year=year, currency="EUR", until=measured_on
         ),
-        outstanding=funding_service.outstanding_total(
+        outstanding=funding_amounts.outstanding_total(
             session, start=date(year, 1, 1), end=measured_on, on=measured_on, currency="EUR"
         ),
         training=training_report.training_figures(

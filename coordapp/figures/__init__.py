@@ -84,7 +84,7 @@ FIGURES: tuple[Figure, ...] = (
         "Funding pledged",
         "Commitments (not cancelled, not archived) pledged from 1 January to the date, in EUR, "
         "each at the rate of its pledge date.",
-        "coordapp.funding.service.pledged_total",
+        "coordapp.funding.amounts.pledged_total",
         unit="EUR",
     ),
     Figure(
@@ -92,7 +92,7 @@ FIGURES: tuple[Figure, ...] = (
         "Funding received",
         "Receipts (not archived) received from 1 January to the date, in EUR, each at the rate "
         "of its receipt date.",
-        "coordapp.funding.service.received_total",
+        "coordapp.funding.amounts.received_total",
         unit="EUR",
     ),
     Figure(
@@ -101,7 +101,7 @@ FIGURES: tuple[Figure, ...] = (
         "Of the commitments pledged from 1 January to the date (as 'pledged'): per commitment "
         "its pledge minus its receipts up to the date (each at its own date's rate), never "
         "below zero; summed.",
-        "coordapp.funding.service.outstanding_total",
+        "coordapp.funding.amounts.outstanding_total",
         unit="EUR",
     ),
     Figure(

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.api import service as api
 from coordapp.figures import FIGURES, family
-from coordapp.funding import service as funding
+from coordapp.funding import amounts as funding_amounts
 from coordapp.labels import label
 from coordapp.network import coverage as network_coverage
 from coordapp.partners import agreements as partners_agreements
@@ -110,9 +110,13 @@ def definitions(session: Session, *, year: int, today: date) -> Values:
         "territories_covered": Decimal(coverage.territories_covered),
         "countries_in_pipeline": Decimal(coverage.countries_in_pipeline),
         "partnerships_in_force": Decimal(partners_agreements.count_in_force(session, on=on)),
-        "pledged": funding.pledged_total(session, start=start, end=on, currency="EUR").amount,
-        "received": funding.received_total(session, start=start, end=on, currency="EUR").amount,
-        "outstanding": funding.outstanding_total(
+        "pledged": funding_amounts.pledged_total(
+            session, start=start, end=on, currency="EUR"
+        ).amount,
+        "received": funding_amounts.received_total(
+            session, start=start, end=on, currency="EUR"
+        ).amount,
+        "outstanding": funding_amounts.outstanding_total(
             session, start=start, end=on, on=on, currency="EUR"
         ).amount,
         "trainings": Decimal(trainings),

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from coordapp.batching import Batch
 from coordapp.db import Money
 from coordapp.errors import ValidationError
-from coordapp.funding import conversion, service
+from coordapp.funding import conversion, money, receipts
 from coordapp.funding.conversion import RateCoverage
 from coordapp.funding.models import FundingCommitment, FundingReceipt
 from coordapp.reference import service as reference
@@ -159,11 +159,11 @@ def receipt_check(
     coverage: RateCoverage,
     reporting: str,
 ) -> tuple[list[MoneyWarning], Decimal]:
-    """The warnings of ``receipt`` (values as ``service.clean_receipt`` returns them) against
+    """The warnings of ``receipt`` (values as ``receipts.clean_receipt`` returns them) against
     ``commitment``, which had ``received_before`` (in its currency) without it; and the
     receipt's own value in the commitment's currency."""
     currency, received_on = receipt["currency_code"], receipt["received_on"]
-    own = service.money_text(receipt["amount"], currency)
+    own = money.money_text(receipt["amount"], currency)
     warnings = rate_warnings(
         coverage, code=currency, on=received_on, reporting=reporting, what=f"receipt of {own}"
     )
@@ -174,11 +174,11 @@ def receipt_check(
         warnings.append(
             MoneyWarning(
                 WarningKind.OVER_COMMITMENT,
-                f"With this receipt, {service.money_text(received, pledge)} of the "
-                f"{service.money_text(commitment.amount, pledge)} pledged in "
+                f"With this receipt, {money.money_text(received, pledge)} of the "
+                f"{money.money_text(commitment.amount, pledge)} pledged in "
                 f"{commitment.title!r} is received "
-                f"({service.share_text(received, commitment.amount)}): "
-                f"{service.money_text(received - commitment.amount, pledge)} more than the "
+                f"({money.share_text(received, commitment.amount)}): "
+                f"{money.money_text(received - commitment.amount, pledge)} more than the "
                 "commitment.",
             )
         )
@@ -209,7 +209,7 @@ def receipt_warnings(
     own stored row, when it is being edited or was just saved). Data that is not valid has no
     warnings (saving it says what is wrong)."""
     try:
-        receipt = service.clean_receipt(session, data)
+        receipt = receipts.clean_receipt(session, data)
     except ValidationError:
         return []
     commitment = session.get(FundingCommitment, receipt["commitment_id"])

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import Select
 
 from coordapp.forms import OrganizationField, VersionedForm, optional_choices
-from coordapp.funding import service
+from coordapp.funding import commitment_page, commitments, money, receipts
 from coordapp.funding.models import (
     ExchangeRate,
     FundingCommitment,
@@ -141,11 +141,11 @@ def commitment_form(session: Session, obj: FundingCommitment | None) -> FlaskFor
     if obj is not None and not form.is_submitted():
         form.funder.data = obj.funder.name
         form.partnership_id.data = str(obj.partnership_id or "")
-        form.amount.data = str(service.in_minor_units(obj.amount, obj.currency_code))
+        form.amount.data = str(money.in_minor_units(obj.amount, obj.currency_code))
         form.allocation_mode.data = "amount"
-        form.allocations.data = service.commitment_allocation_values(obj)
+        form.allocations.data = commitment_page.commitment_allocation_values(obj)
     form.partnership_id.choices = optional_choices(
-        service.partnership_choices(session, funder=form.funder.data), empty="— none —"
+        commitments.partnership_choices(session, funder=form.funder.data), empty="— none —"
     )
     return form
 
@@ -160,7 +160,7 @@ class StatusForm(FlaskForm):
 
 def status_form(commitment: FundingCommitment) -> StatusForm:
     form = StatusForm()
-    form.status.choices = [(s.value, label(s)) for s in service.next_statuses(commitment)]
+    form.status.choices = [(s.value, label(s)) for s in commitments.next_statuses(commitment)]
     return form
 
 
@@ -198,7 +198,7 @@ def receipt_form(session: Session, obj: FundingReceipt | None) -> FlaskForm:
         ("", "— choose —", {}),
         *(
             (value, text, {"data-fill": currency})
-            for value, text, currency in service.commitment_choices(session, include=include)
+            for value, text, currency in receipts.commitment_choices(session, include=include)
         ),
     ]
     # Blank: the commitment's currency (the service takes it), never the first of the list.
@@ -207,7 +207,7 @@ def receipt_form(session: Session, obj: FundingReceipt | None) -> FlaskForm:
     )
     if obj is not None and not form.is_submitted():
         form.commitment_id.data = str(obj.commitment_id)
-        form.amount.data = str(service.in_minor_units(obj.amount, obj.currency_code))
+        form.amount.data = str(money.in_minor_units(obj.amount, obj.currency_code))
     return form
 
 
@@ -238,7 +238,7 @@ def exchange_rate_form(session: Session, obj: ExchangeRate | None) -> FlaskForm:
         '<a href="{}">Load a rates CSV</a>.'
     ).format(url_for("funding.exchange_rates_upload"))
     if obj is not None and not form.is_submitted():
-        form.rate.data = service.rate_text(obj.rate)
+        form.rate.data = money.rate_text(obj.rate)
     return form
 
 

@@ -11,7 +11,7 @@ Two derived tables (``coordapp.funding.models``), never edited by hand:
 * ``funding_funder_totals`` — per part, year and funder: the amount in EUR, each row at the
   rate of its own date, exact (unrounded). The figures per funder and funder kind add them up.
 
-Both are the figures' own rows (``pledged_amounts`` and its siblings in the funding service)
+Both are the figures' own rows (``pledged_amounts`` and its siblings, ``coordapp.funding.amounts``)
 summed with the rule's own rate look-up and exact arithmetic, so a figure read from them equals
 the one computed from the rows, to the last digit: the dashboards, the board pack and ``flask
 figures check`` agree whichever way a figure was computed (the tests compare both ways).
@@ -41,8 +41,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import instance_state
 
-from coordapp.funding import conversion
-from coordapp.funding import service as funding
+from coordapp.funding import amounts, conversion, rate_info
 from coordapp.funding.models import (
     ExchangeRate,
     FigurePart,
@@ -361,16 +360,16 @@ def _rows_rated_by(session: Session, changed: set[tuple[str, date]]) -> set[tupl
     def matching(money: Any) -> Any:
         return sa.or_(
             *(
-                sa.and_(money.currency_code == c, *funding.dated_between(money.dated, start, end))
+                sa.and_(money.currency_code == c, *amounts.dated_between(money.dated, start, end))
                 for c, start, end in spans
             )
         )
 
-    amounts = sa.union_all(
+    figure_rows = sa.union_all(
         *(_shaped(part, select, "funder_id", matching) for part, select in _whole_rows())
     ).subquery("figure_rows")
     found = session.execute(
-        sa.select(amounts.c.year, amounts.c.currency_code, amounts.c.key).distinct()
+        sa.select(figure_rows.c.year, figure_rows.c.currency_code, figure_rows.c.key).distinct()
     )
     return {(year, currency, funder_id) for year, currency, funder_id in found}
 
@@ -382,11 +381,11 @@ def _whole_rows(
     return [
         (
             FigurePart.PLEDGED.value,
-            funding.pledged_amounts(start=start, end=end).add_columns(FundingCommitment.funder_id),
+            amounts.pledged_amounts(start=start, end=end).add_columns(FundingCommitment.funder_id),
         ),
         (
             FigurePart.RECEIVED.value,
-            funding.received_amounts(start=start, end=end)
+            amounts.received_amounts(start=start, end=end)
             .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
             .add_columns(FundingCommitment.funder_id),
         ),
@@ -395,8 +394,8 @@ def _whole_rows(
 
 def _pillar_rows() -> list[tuple[str, sa.Select]]:
     return [
-        (FigurePart.PLEDGED.value, funding.pledged_by_pillar_amounts()),
-        (FigurePart.RECEIVED.value, funding.received_by_pillar_amounts()),
+        (FigurePart.PLEDGED.value, amounts.pledged_by_pillar_amounts()),
+        (FigurePart.RECEIVED.value, amounts.received_by_pillar_amounts()),
     ]
 
 
@@ -439,12 +438,12 @@ def _insert_year_totals(session: Session, where: tuple[str, list[int]] | None) -
             sa.or_(*(money.dated.between(*_year_span(year)) for year in years)),
         )
 
-    amounts = sa.union_all(
+    figure_rows = sa.union_all(
         *(_shaped(part, select, None, matching) for part, select in _whole_rows()),
         *(_shaped(part, select, "pillar_id", matching) for part, select in _pillar_rows()),
     )
     summed = conversion.rate_dates_to_pivot(
-        sa.select(amounts.subquery("figure_rows")), keys=["part", "year", "key"]
+        sa.select(figure_rows.subquery("figure_rows")), keys=["part", "year", "key"]
     )
     session.execute(
         sa.insert(YEAR_TOTALS).from_select(
@@ -477,11 +476,11 @@ def _insert_funder_totals(session: Session, where: tuple[int, list[int]] | None)
         year, ids = where
         return sa.and_(money.dated.between(*_year_span(year)), money.funder_id.in_(ids))
 
-    amounts = sa.union_all(
+    figure_rows = sa.union_all(
         *(_shaped(part, select, "funder_id", matching) for part, select in _whole_rows())
     )
     summed = conversion.rate_dates_to_pivot(
-        sa.select(amounts.subquery("figure_rows")), keys=["part", "year", "key"]
+        sa.select(figure_rows.subquery("figure_rows")), keys=["part", "year", "key"]
     )
     rows = [(*row[:4], row.rate_on, None, row.native) for row in session.execute(summed)]
     exact = conversion.exact_totals(session, rows, 3)
@@ -504,8 +503,8 @@ class Figures:
     totals rounded and the rates behind them, as ``conversion.convert_grouping_sets`` gives
     them."""
 
-    by_year: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], conversion.RateInfo]]
-    by_pillar: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], conversion.RateInfo]]
+    by_year: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], rate_info.RateInfo]]
+    by_pillar: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], rate_info.RateInfo]]
     by_funder: Mapping[str, dict[tuple[Any, ...], Decimal]]
     by_kind: Mapping[str, dict[tuple[Any, ...], Decimal]]
 

@@ -21,7 +21,16 @@ from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
-from coordapp.funding import checks, service
+from coordapp.funding import (
+    checks,
+    commitment_page,
+    commitments,
+    lists,
+    money,
+    rates,
+    rates_file,
+    receipts,
+)
 from coordapp.funding.forms import (
     CommitmentForm,
     ExchangeRateForm,
@@ -42,7 +51,7 @@ bp = Blueprint("funding", __name__)
 
 def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str, Any]:
     return {
-        **service.commitment_related(
+        **commitment_page.commitment_related(
             session,
             obj,
             currency=reporting_currency(),
@@ -92,54 +101,54 @@ def _check_receipt(
 
 
 def _receipt_context(session: Session, obj: FundingReceipt) -> Mapping[str, Any]:
-    return {"money_text": service.money_text}
+    return {"money_text": money.money_text}
 
 
 COMMITMENTS = Resource(
     slug="commitments",
     singular="commitment",
     plural="Funding commitments",
-    list_spec=service.COMMITMENT_LIST,
-    get=service.get_commitment,
+    list_spec=lists.COMMITMENT_LIST,
+    get=commitments.get_commitment,
     form=CommitmentForm,
     form_for=commitment_form,
-    create=service.create_commitment,
-    update=service.update_commitment,
+    create=commitments.create_commitment,
+    update=commitments.update_commitment,
     detail_template="funding/commitment_detail.html",
     detail_context=_commitment_context,
-    new_defaults=service.commitment_defaults,
+    new_defaults=commitments.commitment_defaults,
     check=_check_commitment,
 )
 RECEIPTS = Resource(
     slug="receipts",
     singular="receipt",
     plural="Receipts",
-    list_spec=service.RECEIPT_LIST,
-    get=service.get_receipt,
+    list_spec=lists.RECEIPT_LIST,
+    get=receipts.get_receipt,
     form=ReceiptForm,
     form_for=receipt_form,
-    create=service.create_receipt,
-    update=service.update_receipt,
+    create=receipts.create_receipt,
+    update=receipts.update_receipt,
     detail_template="funding/receipt_detail.html",
     detail_context=_receipt_context,
-    new_defaults=service.receipt_defaults,
+    new_defaults=receipts.receipt_defaults,
     check=_check_receipt,
 )
 EXCHANGE_RATES = Resource(
     slug="exchange-rates",
     singular="exchange rate",
     plural="Exchange rates",
-    list_spec=service.EXCHANGE_RATE_LIST,
-    get=service.get_exchange_rate,
+    list_spec=lists.EXCHANGE_RATE_LIST,
+    get=rates.get_exchange_rate,
     form=ExchangeRateForm,
     form_for=exchange_rate_form,
-    create=service.create_exchange_rate,
-    update=service.update_exchange_rate,
+    create=rates.create_exchange_rate,
+    update=rates.update_exchange_rate,
     detail_template="funding/exchange_rate_detail.html",
-    detail_context=lambda session, obj: {"rate_text": service.rate_text},
+    detail_context=lambda session, obj: {"rate_text": money.rate_text},
     archivable=False,
     list_actions=(("Load rates CSV", "funding.exchange_rates_upload"),),
-    new_defaults=service.exchange_rate_defaults,
+    new_defaults=rates.exchange_rate_defaults,
 )
 pages.register(
     bp,
@@ -175,11 +184,11 @@ pages.register(
 @require_role(Role.MANAGER)
 def commitments_status(record_id: int) -> Any:
     session = current_session()
-    commitment = service.get_commitment(session, record_id)
+    commitment = commitments.get_commitment(session, record_id)
     form: StatusForm = status_form(commitment)
     if form.validate_on_submit():
         try:
-            event = service.change_commitment_status(
+            event = commitments.change_commitment_status(
                 session,
                 commitment=commitment,
                 status=form.status.data,
@@ -201,7 +210,7 @@ def commitments_status(record_id: int) -> Any:
 @bp.route("/commitments/partnerships-of-funder")
 def partnerships_of_funder() -> Any:
     """The partnerships of the organization named ``?funder=`` as [id, label] pairs."""
-    choices = service.partnership_choices(
+    choices = commitments.partnership_choices(
         current_session(), funder=request.args.get("funder", "")[:200]
     )
     return jsonify([list(pair) for pair in choices])
@@ -215,10 +224,10 @@ def exchange_rates_upload() -> Any:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            result = service.load_exchange_rates_csv(
+            result = rates_file.load_exchange_rates_csv(
                 current_session(), content=upload.read(), filename=upload.filename
             )
-        except service.RatesFileInvalid as invalid:
+        except rates_file.RatesFileInvalid as invalid:
             attach_error(form, invalid)
             problems = invalid.errors
         else:

@@ -22,7 +22,9 @@ from coordapp.batching import Batch
 from coordapp.db import NewRow
 from coordapp.errors import ValidationError
 from coordapp.funding import checks, conversion
-from coordapp.funding import service as funding
+from coordapp.funding import commitments as funding_commitments
+from coordapp.funding import rates as funding_rates
+from coordapp.funding import receipts as funding_receipts
 from coordapp.funding.models import FundingCommitment
 from coordapp.network import hotlines, membership
 from coordapp.network.models import Hotline
@@ -141,7 +143,7 @@ def _commitment_data(session: Session, data: Mapping[str, Any], batch: Batch) ->
 def create_commitment(
     session: Session, *, data: Mapping[str, Any], batch: Batch
 ) -> FundingCommitment | NewRow:
-    return funding.create_commitment(
+    return funding_commitments.create_commitment(
         session, data=_commitment_data(session, data, batch), batch=batch
     )
 
@@ -154,7 +156,7 @@ def update_commitment(
     expected_version: int | None,
     batch: Batch,
 ) -> FundingCommitment:
-    return funding.update_commitment(
+    return funding_commitments.update_commitment(
         session,
         obj=obj,
         data=_commitment_data(session, data, batch),
@@ -218,7 +220,7 @@ def prepare_rates(
     session: Session, *, values: Mapping[str, list[Any]], context: dict[str, Any], batch: Batch
 ) -> None:
     """Every stored rate's key, read once: no row asks whether its rate exists already."""
-    funding.remember_rate_keys(session, batch)
+    funding_rates.remember_rate_keys(session, batch)
 
 
 def prepare_targets(
@@ -244,14 +246,14 @@ def prepare_receipts(
             )
         except ValidationError:
             continue  # its rows say so
-    commitments = funding.commitments_of_funders(session, [i for i in funder_ids if i])
+    commitments = funding_commitments.commitments_of_funders(session, [i for i in funder_ids if i])
     by_title: dict[tuple[int, str], list[FundingCommitment]] = {}
     for commitment in commitments:
         by_title.setdefault((commitment.funder_id, _name_key(commitment.title)), []).append(
             commitment
         )
     receipts: dict[tuple[Any, ...], list[Any]] = {}
-    for receipt in funding.receipts_of_commitments(session, [c.id for c in commitments]):
+    for receipt in funding_receipts.receipts_of_commitments(session, [c.id for c in commitments]):
         key = (receipt.commitment_id, receipt.received_on, receipt.currency_code, receipt.amount)
         receipts.setdefault(key, []).append(receipt)
     context["commitments"] = by_title
@@ -293,10 +295,10 @@ def apply_receipt(
         receipt = existing[index]
         if (receipt.reference or None) == (data.get("reference") or None):
             return UNCHANGED, (), _receipt_warnings(session, commitment, values, receipt, context)
-        funding.update_receipt(session, obj=receipt, data=values, batch=batch)
+        funding_receipts.update_receipt(session, obj=receipt, data=values, batch=batch)
         warnings = _receipt_warnings(session, commitment, values, receipt, context)
         return UPDATE, ("reference",), warnings
-    funding.create_receipt(session, data=values, batch=batch)
+    funding_receipts.create_receipt(session, data=values, batch=batch)
     return CREATE, (), _receipt_warnings(session, commitment, values, None, context)
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from coordapp.errors import ValidationError
-from coordapp.funding import service as funding
+from coordapp.funding import rates as funding_rates
 from coordapp.funding.models import ExchangeRate, FundingCommitment, FundingReceipt
 from coordapp.imports import adapters
 from coordapp.imports.types import ImportColumn, ImportType, Kind
@@ -161,8 +161,8 @@ EXCHANGE_RATES = ImportType(
         ExchangeRate.quote_code == d["quote_code"],
         ExchangeRate.rate_date == d["rate_date"],
     ],
-    create=funding.create_exchange_rate,
-    update=funding.update_exchange_rate,
+    create=funding_rates.create_exchange_rate,
+    update=funding_rates.update_exchange_rate,
     example={
         "base": "EUR",
         "quote": "USD",

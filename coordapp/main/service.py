@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
-from coordapp.funding import conversion
-from coordapp.funding import service as funding
+from coordapp.funding import amounts as funding_amounts
+from coordapp.funding import rate_info
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
+from coordapp.funding.rate_info import MoneyTotal
 from coordapp.labels import label
 from coordapp.network import coverage as network_coverage
 from coordapp.network import membership, pipeline
@@ -40,12 +41,12 @@ class HomeFigures:
     today: date
     coverage: network_coverage.CoverageSummary
     partnerships_in_force: int
-    received_this_year: funding.MoneyTotal
-    pledged_this_year: funding.MoneyTotal
+    received_this_year: MoneyTotal
+    pledged_this_year: MoneyTotal
 
     @property
-    def money_rates(self) -> conversion.RateInfo:
-        return conversion.merge(
+    def money_rates(self) -> rate_info.RateInfo:
+        return rate_info.merge(
             self.received_this_year.currency,
             (self.received_this_year.rates, self.pledged_this_year.rates),
         )
@@ -57,10 +58,10 @@ def home_figures(session: Session, *, today: date, currency: str) -> HomeFigures
         today=today,
         coverage=network_coverage.coverage_summary(session, on=today),
         partnerships_in_force=agreements.count_in_force(session, on=today),
-        received_this_year=funding.received_total(
+        received_this_year=funding_amounts.received_total(
             session, start=year_start, end=today, currency=currency
         ),
-        pledged_this_year=funding.pledged_total(
+        pledged_this_year=funding_amounts.pledged_total(
             session, start=year_start, end=today, currency=currency
         ),
     )

@@ -17,7 +17,7 @@ from coordapp.auth.permissions import require_role
 from coordapp.auth.views import personal_data_response
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
-from coordapp.funding import service as funding
+from coordapp.funding import commitments as funding_commitments
 from coordapp.network import hotlines as network_hotlines
 from coordapp.partners import agreements, contacts, lists, organizations, partnerships
 from coordapp.partners.forms import (
@@ -42,7 +42,7 @@ def organization_context(session: Session, obj: Organization) -> dict[str, Any]:
     about it (commitments as a funder, hotlines it operates, trainings it attended)."""
     return {
         **organizations.organization_related(session, obj),
-        "commitments": funding.commitments_of_funder(session, obj.id),
+        "commitments": funding_commitments.commitments_of_funder(session, obj.id),
         "hotlines": network_hotlines.hotlines_operated_by(session, obj.id),
         "trainings": training.trainings_of_organization(session, obj.id),
     }

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.funding import conversion
+from coordapp.funding import rate_info
 from coordapp.network.models import COVERING_STATUSES
 from coordapp.reference.models import Country, Pillar
 
@@ -28,7 +28,7 @@ FIRST_YEAR = 1999  # the network's founding year: where the map's slider starts
 
 COVERING_STATUS_VALUES = [s.value for s in COVERING_STATUSES]
 
-RateInfo = conversion.RateInfo
+RateInfo = rate_info.RateInfo
 
 
 def period_end(year: int, *, today: date) -> date:

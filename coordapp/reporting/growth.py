@@ -9,8 +9,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.funding import conversion
-from coordapp.funding import service as funding
+from coordapp.funding import amounts as funding_amounts
+from coordapp.funding import rate_info
 from coordapp.network import coverage as network_coverage
 from coordapp.network import membership as network_membership
 from coordapp.network.models import (
@@ -197,22 +197,22 @@ def overview(session: Session, *, today: date, currency: str = "EUR") -> Overvie
     before = one_year_before(today)
     now_cov = network_coverage.coverage_summary(session, on=today)
     then_cov = network_coverage.coverage_summary(session, on=before)
-    pledged_now = funding.pledged_total(
+    pledged_now = funding_amounts.pledged_total(
         session, start=date(today.year, 1, 1), end=today, currency=currency
     )
-    pledged_then = funding.pledged_total(
+    pledged_then = funding_amounts.pledged_total(
         session, start=date(before.year, 1, 1), end=before, currency=currency
     )
-    received_now = funding.received_total(
+    received_now = funding_amounts.received_total(
         session, start=date(today.year, 1, 1), end=today, currency=currency
     )
-    received_then = funding.received_total(
+    received_then = funding_amounts.received_total(
         session, start=date(before.year, 1, 1), end=before, currency=currency
     )
     trainings_now, people_now = trainings_between(session, date(today.year, 1, 1), today)
     trainings_then, people_then = trainings_between(session, date(before.year, 1, 1), before)
     totals = (pledged_now, pledged_then, received_now, received_then)
-    rates = conversion.merge(currency, [t.rates for t in totals])
+    rates = rate_info.merge(currency, [t.rates for t in totals])
     ytd = f"1 Jan–{today.strftime('%d %b')}"
 
     def count(key: str, label: str, now: int, then: int, note: str) -> Kpi:

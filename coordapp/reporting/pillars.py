@@ -19,8 +19,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.funding import conversion
-from coordapp.funding import service as funding
+from coordapp.funding import amounts as funding_amounts
+from coordapp.funding import conversion, rate_info
 from coordapp.funding.models import FundingAllocation
 from coordapp.network import coverage as network_coverage
 from coordapp.network.models import ExpansionStage, ExpansionStageEvent, ExpansionTarget
@@ -138,7 +138,7 @@ def indicator_actual(
     if indicator is PillarIndicator.FUNDING_RECEIVED_EUR:
         totals, rates = conversion.convert_grouped(
             session,
-            amounts=funding.received_by_pillar_amounts(start=start, end=end).where(
+            amounts=funding_amounts.received_by_pillar_amounts(start=start, end=end).where(
                 FundingAllocation.pillar_id == pillar_id
             ),
             keys=["pillar_id"],
@@ -250,7 +250,7 @@ def pillar_progress(session: Session, *, year: int, today: date) -> PillarFigure
         year=year,
         measured_on=measured_on,
         elapsed_share=share,
-        rates=conversion.merge("EUR", rate_parts) if rate_parts else None,
+        rates=rate_info.merge("EUR", rate_parts) if rate_parts else None,
         rows=tuple(rows),
     )
 

@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.funding import conversion, totals
-from coordapp.funding import service as funding
+from coordapp.funding import amounts as funding_amounts
+from coordapp.funding import conversion, rate_info, totals
 from coordapp.funding.models import (
     FundingAllocation,
     FundingCommitment,
@@ -142,7 +142,7 @@ def funding_figures(
         first_year=first_year,
         last_year=last_year,
         # The funder and kind figures add up the same rows as the year figures: same rates.
-        rates=conversion.merge(currency, (r1, r2, r3, r4)),
+        rates=rate_info.merge(currency, (r1, r2, r3, r4)),
         by_year=tuple(
             FundingYear(
                 y,
@@ -212,22 +212,26 @@ def _from_rows(
     by_funder = (Organization, Organization.id == FundingCommitment.funder_id)
     by_pillar = (Pillar, Pillar.id == FundingAllocation.pillar_id)
     parts = (
-        ("pledged", funding.pledged_amounts(start=start, end=end).join(*by_funder), pledge_year),
+        (
+            "pledged",
+            funding_amounts.pledged_amounts(start=start, end=end).join(*by_funder),
+            pledge_year,
+        ),
         (
             "received",
-            funding.received_amounts(start=start, end=end)
+            funding_amounts.received_amounts(start=start, end=end)
             .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
             .join(*by_funder),
             receipt_year,
         ),
         (
             "pledged_pillar",
-            funding.pledged_by_pillar_amounts(start=start, end=end).join(*by_pillar),
+            funding_amounts.pledged_by_pillar_amounts(start=start, end=end).join(*by_pillar),
             pledge_year,
         ),
         (
             "received_pillar",
-            funding.received_by_pillar_amounts(start=start, end=end).join(*by_pillar),
+            funding_amounts.received_by_pillar_amounts(start=start, end=end).join(*by_pillar),
             receipt_year,
         ),
     )

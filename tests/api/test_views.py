@@ -17,7 +17,7 @@ from coordapp.auth import service as auth
 from coordapp.auth.models import ApiToken
 from coordapp.data_version import data_version
 from coordapp.demo.service import load_demo
-from coordapp.funding import service as funding
+from coordapp.funding import amounts as funding_amounts
 from coordapp.network.coverage import coverage_summary
 from coordapp.partners import agreements
 from coordapp.partners.models import Partnership
@@ -210,7 +210,7 @@ def test_coverage_and_summaries(
     body = client.get(f"/api/v1/coverage?as_of={on}", headers=headers).get_json()
     with in_app() as s:
         summary = coverage_summary(s, on=on)
-        pledged = funding.pledged_total(s, start=date(2025, 1, 1), end=date(2025, 12, 31))
+        pledged = funding_amounts.pledged_total(s, start=date(2025, 1, 1), end=date(2025, 12, 31))
     assert body["as_of"] == "2025-06-30"
     assert body["summary"]["countries_covered"] == summary.countries_covered
     assert len(body["countries"]) > 0

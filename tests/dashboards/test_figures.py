@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from coordapp.funding.conversion import RateSpan
+from coordapp.funding.rate_info import RateSpan
 from coordapp.network.coverage import CoverageStatus, CoverageSummary
 from coordapp.network.models import ExpansionStage
 from coordapp.pillars.models import PillarIndicator

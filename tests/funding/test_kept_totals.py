@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.funding import service as funding
+from coordapp.funding import amounts as funding_amounts
 from coordapp.funding import totals
 from coordapp.funding.models import (
     CommitmentStatus,
@@ -270,7 +270,9 @@ def test_funding_pages_and_figures_agree_on_the_year(
     session: Session, funding_data: dict[str, Any]
 ) -> None:
     figures = funding_report.funding_figures(session, first_year=2022, last_year=2022)
-    pledged = funding.pledged_total(session, start=date(2022, 1, 1), end=date(2022, 12, 31))
-    received = funding.received_total(session, start=date(2022, 1, 1), end=date(2022, 12, 31))
+    pledged = funding_amounts.pledged_total(session, start=date(2022, 1, 1), end=date(2022, 12, 31))
+    received = funding_amounts.received_total(
+        session, start=date(2022, 1, 1), end=date(2022, 12, 31)
+    )
     assert figures.by_year[0].pledged == pledged.amount
     assert figures.by_year[0].received == received.amount

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from coordapp.funding import checks, service
+from coordapp.funding import checks
+from coordapp.funding import money as funding_money
 from coordapp.funding.models import FundingCommitment, FundingReceipt
 from coordapp.reporting import service as funding_report
 from tests import factories
@@ -36,7 +37,7 @@ def receipts(in_app: InApp) -> list[tuple[str, str]]:
                 FundingReceipt.id
             )
         ).all()
-        return [(str(service.in_minor_units(a, c)), c) for a, c in rows]
+        return [(str(funding_money.in_minor_units(a, c)), c) for a, c in rows]
 
 
 def confirm_token(page: str) -> str:

@@ -16,7 +16,12 @@ from coordapp import listing
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.errors import ValidationError
-from coordapp.funding import service
+from coordapp.funding import commitment_page, rates_file
+from coordapp.funding import commitments as funding_commitments
+from coordapp.funding import lists as funding_lists
+from coordapp.funding import money as funding_money
+from coordapp.funding import rates as funding_rates
+from coordapp.funding import receipts as funding_receipts
 from coordapp.funding.models import (
     CommitmentStatus,
     CommitmentStatusEvent,
@@ -73,7 +78,7 @@ def allocations_of(commitment: FundingCommitment) -> dict[int, Decimal]:
 
 def test_allocation_by_amount_is_stored_as_typed(session: Session, funder: Any) -> None:
     cb, ti, ne, sc = pillar_ids(session)
-    commitment = service.create_commitment(
+    commitment = funding_commitments.create_commitment(
         session,
         data=pledge_data(
             session,
@@ -90,7 +95,7 @@ def test_allocations_that_do_not_add_up_are_refused_with_the_difference(
 ) -> None:
     cb, ti, *_ = pillar_ids(session)
     with pytest.raises(ValidationError) as caught:
-        service.create_commitment(
+        funding_commitments.create_commitment(
             session,
             data=pledge_data(
                 session, funder.name, allocations={str(cb): "60000.00", str(ti): "39999.99"}
@@ -99,7 +104,7 @@ def test_allocations_that_do_not_add_up_are_refused_with_the_difference(
     assert caught.value.field == "allocations"
     assert "USD 99,999.99" in caught.value.message and "USD 0.01" in caught.value.message
     with pytest.raises(ValidationError, match="remove USD 0.01"):
-        service.create_commitment(
+        funding_commitments.create_commitment(
             session,
             data=pledge_data(
                 session, funder.name, allocations={str(cb): "60000.00", str(ti): "40000.01"}
@@ -110,7 +115,7 @@ def test_allocations_that_do_not_add_up_are_refused_with_the_difference(
 
 def test_three_times_33_33_percent_of_100_is_exactly_100(session: Session, funder: Any) -> None:
     cb, ti, ne, _ = pillar_ids(session)
-    commitment = service.create_commitment(
+    commitment = funding_commitments.create_commitment(
         session,
         data=pledge_data(
             session,
@@ -148,7 +153,7 @@ def test_percentages_become_amounts_in_the_currencys_minor_units(
     expected: tuple[str, ...],
 ) -> None:
     ids = pillar_ids(session)[: len(percents)]
-    commitment = service.create_commitment(
+    commitment = funding_commitments.create_commitment(
         session,
         data=pledge_data(
             session,
@@ -162,7 +167,7 @@ def test_percentages_become_amounts_in_the_currencys_minor_units(
     amounts = allocations_of(commitment)
     assert [amounts[i] for i in ids] == [Decimal(e) for e in expected]
     assert sum(amounts.values()) == Decimal(amount)
-    minor = service.minor_units_of(currency)
+    minor = funding_money.minor_units_of(currency)
     for value in amounts.values():
         assert value == value.quantize(Decimal(1).scaleb(-minor))
 
@@ -172,7 +177,7 @@ def test_split_by_percent_keeps_the_sum_exact_for_many_amounts() -> None:
     percents |= {4: Decimal("16.67"), 5: Decimal("16.66"), 6: Decimal("16.66")}
     for cents in range(1, 2000, 37):
         amount = Decimal(cents) / 100
-        parts = service.split_by_percent(amount, minor_units=2, percents=percents)
+        parts = funding_money.split_by_percent(amount, minor_units=2, percents=percents)
         assert sum(parts.values()) == amount
         assert all(p >= 0 for p in parts.values())
 
@@ -206,7 +211,9 @@ def test_bad_allocations_are_refused(
         values = raw[1:].split("/")
         changes["allocations"] = dict(zip((str(cb), str(ti)), values, strict=False))
     with pytest.raises(ValidationError) as caught:
-        service.create_commitment(session, data=pledge_data(session, funder.name, **changes))
+        funding_commitments.create_commitment(
+            session, data=pledge_data(session, funder.name, **changes)
+        )
     assert caught.value.field == field
     assert message in caught.value.message
 
@@ -215,7 +222,9 @@ def test_bad_allocations_are_refused(
 
 
 def test_a_new_pledge_starts_pledged_with_its_first_event(session: Session, funder: Any) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
     assert commitment.status == CommitmentStatus.PLEDGED
     assert [(e.status, e.changed_on) for e in commitment.status_events] == [
         (CommitmentStatus.PLEDGED, date(2024, 11, 5))
@@ -256,7 +265,9 @@ def test_bad_commitment_input_is_refused_for_the_field(
     session: Session, funder: Any, changes: dict[str, Any], field: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        service.create_commitment(session, data=pledge_data(session, funder.name, **changes))
+        funding_commitments.create_commitment(
+            session, data=pledge_data(session, funder.name, **changes)
+        )
     assert caught.value.field == field
     assert message in caught.value.message
     assert session.scalar(sa.select(sa.func.count(FundingCommitment.id))) == 0
@@ -269,17 +280,17 @@ def test_the_partnership_must_be_the_funders(session: Session, funder: Any) -> N
     session.add_all([theirs, ours])
     session.flush()
     with pytest.raises(ValidationError, match="is with Nimbus Cloud, not with this funder"):
-        service.create_commitment(
+        funding_commitments.create_commitment(
             session, data=pledge_data(session, funder.name, partnership_id=str(theirs.id))
         )
-    commitment = service.create_commitment(
+    commitment = funding_commitments.create_commitment(
         session, data=pledge_data(session, funder.name, partnership_id=str(ours.id))
     )
     assert commitment.partnership_id == ours.id
-    assert service.partnership_choices(session, funder="brightpath foundation") == [
+    assert funding_commitments.partnership_choices(session, funder="brightpath foundation") == [
         (str(ours.id), "Core grant (prospect)")
     ]
-    assert service.partnership_choices(session, funder="") == []
+    assert funding_commitments.partnership_choices(session, funder="") == []
 
 
 def test_update_changes_allocations_in_place_and_records_them(
@@ -287,13 +298,13 @@ def test_update_changes_allocations_in_place_and_records_them(
 ) -> None:
     cb, ti, ne, _ = pillar_ids(session)
     audit.set_actor(session, actor_id=None, label="m@test.example")
-    commitment = service.create_commitment(
+    commitment = funding_commitments.create_commitment(
         session,
         data=pledge_data(session, funder.name, allocations={str(cb): "50000", str(ti): "50000"}),
     )
     kept = next(a for a in commitment.allocations if a.pillar_id == cb)
     version = commitment.version
-    service.update_commitment(
+    funding_commitments.update_commitment(
         session,
         obj=commitment,
         data=pledge_data(session, funder.name, allocations={str(cb): "70000", str(ne): "30000"}),
@@ -312,16 +323,18 @@ def test_update_changes_allocations_in_place_and_records_them(
 
 
 def test_update_against_an_old_version_is_refused(session: Session, funder: Any) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
     old = commitment.version
-    service.update_commitment(
+    funding_commitments.update_commitment(
         session,
         obj=commitment,
         data=pledge_data(session, funder.name, title="Renamed"),
         expected_version=old,
     )
     with pytest.raises(StaleRecord):
-        service.update_commitment(
+        funding_commitments.update_commitment(
             session,
             obj=commitment,
             data=pledge_data(session, funder.name, title="Again"),
@@ -333,19 +346,21 @@ def test_update_against_an_old_version_is_refused(session: Session, funder: Any)
 def test_moving_the_pledge_date_moves_its_first_event_but_not_past_a_decision(
     session: Session, funder: Any
 ) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
-    service.update_commitment(
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
+    funding_commitments.update_commitment(
         session,
         obj=commitment,
         data=pledge_data(session, funder.name, pledged_on=date(2024, 11, 1)),
         expected_version=None,
     )
     assert commitment.status_events[0].changed_on == date(2024, 11, 1)
-    service.change_commitment_status(
+    funding_commitments.change_commitment_status(
         session, commitment=commitment, status="confirmed", on=date(2024, 12, 1), note=None
     )
     with pytest.raises(ValidationError, match="after it was confirmed on 2024-12-01"):
-        service.update_commitment(
+        funding_commitments.update_commitment(
             session,
             obj=commitment,
             data=pledge_data(session, funder.name, pledged_on=date(2024, 12, 2)),
@@ -359,13 +374,15 @@ def test_moving_the_pledge_date_moves_its_first_event_but_not_past_a_decision(
 def test_status_changes_write_dated_history_and_keep_the_status_in_sync(
     session: Session, funder: Any
 ) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
-    confirmed = service.change_commitment_status(
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
+    confirmed = funding_commitments.change_commitment_status(
         session, commitment=commitment, status="confirmed", on=date(2025, 1, 10), note="Signed."
     )
     assert commitment.status == CommitmentStatus.CONFIRMED
     assert (confirmed.status, confirmed.note) == (CommitmentStatus.CONFIRMED, "Signed.")
-    service.change_commitment_status(
+    funding_commitments.change_commitment_status(
         session, commitment=commitment, status="cancelled", on=date(2025, 6, 1), note=None
     )
     session.expire_all()
@@ -377,10 +394,19 @@ def test_status_changes_write_dated_history_and_keep_the_status_in_sync(
         ("cancelled", date(2025, 6, 1)),
     ]
     # The status on a date is a query over the history.
-    assert service.status_on(session, commitment=stored, on=date(2024, 11, 4)) is None
-    assert service.status_on(session, commitment=stored, on=date(2024, 12, 31)) == "pledged"
-    assert service.status_on(session, commitment=stored, on=date(2025, 3, 1)) == "confirmed"
-    assert service.status_on(session, commitment=stored, on=date(2025, 6, 1)) == "cancelled"
+    assert funding_commitments.status_on(session, commitment=stored, on=date(2024, 11, 4)) is None
+    assert (
+        funding_commitments.status_on(session, commitment=stored, on=date(2024, 12, 31))
+        == "pledged"
+    )
+    assert (
+        funding_commitments.status_on(session, commitment=stored, on=date(2025, 3, 1))
+        == "confirmed"
+    )
+    assert (
+        funding_commitments.status_on(session, commitment=stored, on=date(2025, 6, 1))
+        == "cancelled"
+    )
     # The audit trail has the status column change too.
     events = audit.events_for(session, entity_type="funding_commitments", entity_id=stored.id)
     assert [e.changes["status"][1] for e in events if e.changes and "status" in e.changes][1:] == [
@@ -390,12 +416,14 @@ def test_status_changes_write_dated_history_and_keep_the_status_in_sync(
 
 
 def test_pledged_can_be_cancelled_directly(session: Session, funder: Any) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
-    service.change_commitment_status(
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
+    funding_commitments.change_commitment_status(
         session, commitment=commitment, status="cancelled", on=date(2024, 12, 1), note=None
     )
     assert commitment.status == CommitmentStatus.CANCELLED
-    assert service.next_statuses(commitment) == ()
+    assert funding_commitments.next_statuses(commitment) == ()
 
 
 @pytest.mark.parametrize(
@@ -420,14 +448,16 @@ def test_refused_status_changes_leave_the_history_alone(
     on: date | None,
     message: str,
 ) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
     for step, when in steps:
-        service.change_commitment_status(
+        funding_commitments.change_commitment_status(
             session, commitment=commitment, status=step, on=when, note=None
         )
     before = commitment.status
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        service.change_commitment_status(
+        funding_commitments.change_commitment_status(
             session, commitment=commitment, status=status, on=on, note=None
         )
     assert commitment.status == before
@@ -440,18 +470,22 @@ def test_refused_status_changes_leave_the_history_alone(
 
 
 def test_archived_commitments_keep_their_status(session: Session, funder: Any) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
     records.archive(session, obj=commitment)
     with pytest.raises(ValidationError, match="archived"):
-        service.change_commitment_status(
+        funding_commitments.change_commitment_status(
             session, commitment=commitment, status="confirmed", on=date(2025, 1, 1), note=None
         )
 
 
 def test_status_note_is_a_coordination_note(session: Session, funder: Any) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
     with pytest.raises(ValidationError, match="coordination data only"):
-        service.change_commitment_status(
+        funding_commitments.change_commitment_status(
             session,
             commitment=commitment,
             status="confirmed",
@@ -476,18 +510,20 @@ def receipt_data(commitment: FundingCommitment, **changes: Any) -> dict[str, Any
 
 
 def test_receipts_take_the_pledge_currency_unless_told(session: Session, funder: Any) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
-    first = service.create_receipt(session, data=receipt_data(commitment))
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
+    first = funding_receipts.create_receipt(session, data=receipt_data(commitment))
     assert (first.currency_code, first.amount, first.reference) == (
         "USD",
         Decimal("25000.00"),
         "TRF-2025-0012",
     )
-    second = service.create_receipt(
+    second = funding_receipts.create_receipt(
         session, data=receipt_data(commitment, currency_code="JPY", amount="150000")
     )
     assert second.currency_code == "JPY"
-    service.update_receipt(
+    funding_receipts.update_receipt(
         session, obj=second, data=receipt_data(commitment, currency_code="EUR", amount="900.50")
     )
     assert (second.currency_code, second.amount) == ("EUR", Decimal("900.50"))
@@ -516,44 +552,54 @@ def test_receipts_take_the_pledge_currency_unless_told(session: Session, funder:
 def test_bad_receipts_are_refused(
     session: Session, funder: Any, changes: dict[str, Any], field: str, message: str
 ) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
     with pytest.raises(ValidationError) as caught:
-        service.create_receipt(session, data=receipt_data(commitment, **changes))
+        funding_receipts.create_receipt(session, data=receipt_data(commitment, **changes))
     assert caught.value.field == field
     assert message in caught.value.message
     assert session.scalar(sa.select(sa.func.count(FundingReceipt.id))) == 0
 
 
 def test_no_receipts_against_an_archived_commitment(session: Session, funder: Any) -> None:
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
     records.archive(session, obj=commitment)
     with pytest.raises(ValidationError, match="restore it"):
-        service.create_receipt(session, data=receipt_data(commitment))
+        funding_receipts.create_receipt(session, data=receipt_data(commitment))
 
 
 def test_receipt_form_choices_offer_open_commitments(session: Session, funder: Any) -> None:
-    open_one = service.create_commitment(session, data=pledge_data(session, funder.name))
-    cancelled = service.create_commitment(
+    open_one = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
+    cancelled = funding_commitments.create_commitment(
         session, data=pledge_data(session, funder.name, title="Withdrawn")
     )
-    service.change_commitment_status(
+    funding_commitments.change_commitment_status(
         session, commitment=cancelled, status="cancelled", on=date(2024, 12, 1), note=None
     )
-    ids = [value for value, _, _ in service.commitment_choices(session)]
+    ids = [value for value, _, _ in funding_receipts.commitment_choices(session)]
     assert ids == [str(open_one.id)]
     assert str(cancelled.id) in [
-        v for v, _, _ in service.commitment_choices(session, include=cancelled.id)
+        v for v, _, _ in funding_receipts.commitment_choices(session, include=cancelled.id)
     ]
-    ((_, label, currency),) = service.commitment_choices(session)
+    ((_, label, currency),) = funding_receipts.commitment_choices(session)
     assert (
         label == f"Brightpath Foundation · Core grant 2025-2026 · USD 100,000.00 (#{open_one.id})"
     )
     assert currency == "USD"
     assert (
-        service.receipt_defaults(session, {"commitment_id": str(open_one.id)})["currency_code"]
+        funding_receipts.receipt_defaults(session, {"commitment_id": str(open_one.id)})[
+            "currency_code"
+        ]
         == "USD"
     )
-    assert "commitment_id" not in service.receipt_defaults(session, {"commitment_id": "abc"})
+    assert "commitment_id" not in funding_receipts.receipt_defaults(
+        session, {"commitment_id": "abc"}
+    )
 
 
 # --- EUR figures on the commitment page ------------------------------------------------------
@@ -562,19 +608,23 @@ def test_receipt_form_choices_offer_open_commitments(session: Session, funder: A
 def test_eur_figures_name_the_rate_and_its_date(session: Session, funder: Any) -> None:
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 10, 1), value="1.0300")
     factories.rate(session, base="EUR", quote="USD", on=date(2025, 3, 1), value="1.0850")
-    commitment = service.create_commitment(session, data=pledge_data(session, funder.name))
+    commitment = funding_commitments.create_commitment(
+        session, data=pledge_data(session, funder.name)
+    )
     april = date(2025, 4, 1)
-    service.create_receipt(
+    funding_receipts.create_receipt(
         session, data=receipt_data(commitment, amount="40000.00", received_on=april)
     )
-    service.create_receipt(
+    funding_receipts.create_receipt(
         session,
         data=receipt_data(commitment, amount="10000.00", currency_code="EUR", received_on=april),
     )
-    archived = service.create_receipt(session, data=receipt_data(commitment, amount="5.00"))
+    archived = funding_receipts.create_receipt(
+        session, data=receipt_data(commitment, amount="5.00")
+    )
     records.archive(session, obj=archived)
 
-    money = service.commitment_money(session, commitment=commitment, currency="EUR")
+    money = commitment_page.commitment_money(session, commitment=commitment, currency="EUR")
 
     # The pledge (2024-11-05) takes the rate in force then; the receipts (2025-04-01) theirs.
     pledged_eur = (Decimal("100000.00") / Decimal("1.0300")).quantize(Decimal("0.01"))
@@ -595,14 +645,14 @@ def test_eur_figures_name_the_rate_and_its_date(session: Session, funder: Any) -
     assert "at 1 EUR = 1.0850 USD (2025-03-01)" in money.received_converted.text
     # A newer rate changes neither: each row keeps the rate of its own date.
     factories.rate(session, base="EUR", quote="USD", on=date(2025, 5, 1), value="2.0000")
-    again = service.commitment_money(session, commitment=commitment, currency="EUR")
+    again = commitment_page.commitment_money(session, commitment=commitment, currency="EUR")
     assert again.pledged_converted.text == money.pledged_converted.text
     assert again.received_converted.text == money.received_converted.text
 
 
 def test_a_rate_stored_towards_eur_is_shown_as_stored(session: Session, funder: Any) -> None:
     factories.rate(session, base="GBP", quote="EUR", on=date(2024, 1, 1), value="1.17")
-    commitment = service.create_commitment(
+    commitment = funding_commitments.create_commitment(
         session,
         data=pledge_data(
             session,
@@ -612,13 +662,13 @@ def test_a_rate_stored_towards_eur_is_shown_as_stored(session: Session, funder: 
             allocations={str(pillar_ids(session)[0]): "1000.00"},
         ),
     )
-    money = service.commitment_money(session, commitment=commitment, currency="EUR")
+    money = commitment_page.commitment_money(session, commitment=commitment, currency="EUR")
     assert money.pledged_converted.total.amount == Decimal("1170.00")
     assert money.pledged_converted.text == "≈ EUR 1,170.00 at 1 GBP = 1.1700 EUR (2024-01-01)"
 
 
 def test_a_currency_without_a_rate_is_named_not_guessed(session: Session, funder: Any) -> None:
-    commitment = service.create_commitment(
+    commitment = funding_commitments.create_commitment(
         session,
         data=pledge_data(
             session,
@@ -628,7 +678,7 @@ def test_a_currency_without_a_rate_is_named_not_guessed(session: Session, funder
             allocations={str(pillar_ids(session)[0]): "5000000"},
         ),
     )
-    money = service.commitment_money(session, commitment=commitment, currency="EUR")
+    money = commitment_page.commitment_money(session, commitment=commitment, currency="EUR")
     assert money.pledged_converted.total.unconverted == ("JPY",)
     assert (
         "without JPY 5,000,000: no rate on or before the row's date" in money.pledged_converted.text
@@ -636,20 +686,20 @@ def test_a_currency_without_a_rate_is_named_not_guessed(session: Session, funder
 
 
 def test_eur_pledges_need_no_conversion(session: Session, funder: Any) -> None:
-    commitment = service.create_commitment(
+    commitment = funding_commitments.create_commitment(
         session, data=pledge_data(session, funder.name, currency_code="EUR")
     )
-    money = service.commitment_money(session, commitment=commitment, currency="EUR")
+    money = commitment_page.commitment_money(session, commitment=commitment, currency="EUR")
     assert money.pledged_converted.text == "EUR 100,000.00 (no conversion needed)"
 
 
 def test_detail_context_shows_amounts_and_shares(session: Session, funder: Any) -> None:
     cb, ti, *_ = pillar_ids(session)
-    commitment = service.create_commitment(
+    commitment = funding_commitments.create_commitment(
         session,
         data=pledge_data(session, funder.name, allocations={str(cb): "25000", str(ti): "75000"}),
     )
-    related = service.commitment_related(session, commitment, currency="EUR")
+    related = commitment_page.commitment_related(session, commitment, currency="EUR")
     assert [(a.pillar, a.amount, a.share) for a in related["allocations"]] == [
         ("Capacity Building", Decimal("25000.00"), "25.00%"),
         ("Technology & Innovation", Decimal("75000.00"), "75.00%"),
@@ -669,7 +719,7 @@ def test_commitment_list_filters_and_search(session: Session) -> None:
     cb, ti, *_ = pillar_ids(session)
     ngo = factories.organization(session, name="Helping Hands", kind=OrganizationKind.NGO)
     fund = factories.organization(session, name="Core Fund", kind=OrganizationKind.FOUNDATION)
-    a = service.create_commitment(
+    a = funding_commitments.create_commitment(
         session,
         data=pledge_data(
             session,
@@ -679,7 +729,7 @@ def test_commitment_list_filters_and_search(session: Session) -> None:
             allocations={str(cb): "100000.00"},
         ),
     )
-    service.create_commitment(
+    funding_commitments.create_commitment(
         session,
         data=pledge_data(
             session,
@@ -689,10 +739,10 @@ def test_commitment_list_filters_and_search(session: Session) -> None:
             allocations={str(ti): "100000.00"},
         ),
     )
-    service.change_commitment_status(
+    funding_commitments.change_commitment_status(
         session, commitment=a, status="confirmed", on=date(2024, 12, 1), note=None
     )
-    spec = service.COMMITMENT_LIST
+    spec = funding_lists.COMMITMENT_LIST
     assert titles(session, spec) == ["Alpha", "Beta"]  # newest pledge first
     assert titles(session, spec, status="confirmed") == ["Alpha"]
     assert titles(session, spec, currency="USD") == ["Beta"]
@@ -711,7 +761,9 @@ def test_commitment_list_runs_a_constant_number_of_queries(session: Session) -> 
     def count_queries(n: int) -> int:
         for i in range(n):
             org = factories.organization(session)
-            service.create_commitment(session, data=pledge_data(session, org.name, title=f"P{i}"))
+            funding_commitments.create_commitment(
+                session, data=pledge_data(session, org.name, title=f"P{i}")
+            )
         session.expire_all()
         statements: list[str] = []
 
@@ -722,10 +774,12 @@ def test_commitment_list_runs_a_constant_number_of_queries(session: Session) -> 
         event.listen(engine, "before_cursor_execute", on_execute)
         try:
             result = run_list(
-                session, service.COMMITMENT_LIST, ListParams.from_args(service.COMMITMENT_LIST, {})
+                session,
+                funding_lists.COMMITMENT_LIST,
+                ListParams.from_args(funding_lists.COMMITMENT_LIST, {}),
             )
             for item in result.items:
-                for column in service.COMMITMENT_LIST.columns:
+                for column in funding_lists.COMMITMENT_LIST.columns:
                     column.value(item)
         finally:
             event.remove(engine, "before_cursor_execute", on_execute)
@@ -736,11 +790,13 @@ def test_commitment_list_runs_a_constant_number_of_queries(session: Session) -> 
 
 def test_receipt_and_rate_lists_filter(session: Session, funder: Any) -> None:
     other = factories.organization(session, name="Other Fund")
-    mine = service.create_commitment(session, data=pledge_data(session, funder.name))
-    theirs = service.create_commitment(session, data=pledge_data(session, other.name, title="T"))
-    service.create_receipt(session, data=receipt_data(mine, received_on=date(2024, 12, 1)))
-    service.create_receipt(session, data=receipt_data(theirs, currency_code="EUR"))
-    spec = service.RECEIPT_LIST
+    mine = funding_commitments.create_commitment(session, data=pledge_data(session, funder.name))
+    theirs = funding_commitments.create_commitment(
+        session, data=pledge_data(session, other.name, title="T")
+    )
+    funding_receipts.create_receipt(session, data=receipt_data(mine, received_on=date(2024, 12, 1)))
+    funding_receipts.create_receipt(session, data=receipt_data(theirs, currency_code="EUR"))
+    spec = funding_lists.RECEIPT_LIST
 
     def receipts(**args: str) -> list[int]:
         result = run_list(session, spec, ListParams.from_args(spec, args))
@@ -755,7 +811,7 @@ def test_receipt_and_rate_lists_filter(session: Session, funder: Any) -> None:
 
     # The filters offer the years and currencies that occur, and only those: a year without
     # receipts between two with some is not offered.
-    service.create_receipt(session, data=receipt_data(mine, received_on=date(2022, 3, 1)))
+    funding_receipts.create_receipt(session, data=receipt_data(mine, received_on=date(2022, 3, 1)))
     filters = {f.key: f for f in spec.filters}
     years = [v for v, _ in listing.year_choices(FundingReceipt.received_on)(session)]
     assert years == ["2025", "2024", "2022"]
@@ -766,7 +822,7 @@ def test_receipt_and_rate_lists_filter(session: Session, funder: Any) -> None:
 
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 2), value="1.1")
     factories.rate(session, base="EUR", quote="GBP", on=date(2025, 1, 2), value="0.85")
-    rates = service.EXCHANGE_RATE_LIST
+    rates = funding_lists.EXCHANGE_RATE_LIST
 
     def quotes(**args: str) -> list[str]:
         result = run_list(session, rates, ListParams.from_args(rates, args))
@@ -794,12 +850,12 @@ def rate_data(**changes: Any) -> dict[str, Any]:
 
 
 def test_rates_are_created_and_edited(session: Session) -> None:
-    rate = service.create_exchange_rate(session, data=rate_data(base_code="eur"))
+    rate = funding_rates.create_exchange_rate(session, data=rate_data(base_code="eur"))
     assert (rate.base_code, rate.quote_code, rate.rate) == ("EUR", "USD", Decimal("1.0850"))
-    service.update_exchange_rate(session, obj=rate, data=rate_data(rate="1.0861"))
+    funding_rates.update_exchange_rate(session, obj=rate, data=rate_data(rate="1.0861"))
     assert rate.rate == Decimal("1.0861")
     # Saving a rate under its own date, base and quote is not a duplicate.
-    service.update_exchange_rate(session, obj=rate, data=rate_data(rate="1.0862"))
+    funding_rates.update_exchange_rate(session, obj=rate, data=rate_data(rate="1.0862"))
 
 
 @pytest.mark.parametrize(
@@ -824,37 +880,39 @@ def test_bad_rates_are_refused(
     session: Session, changes: dict[str, Any], field: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        service.create_exchange_rate(session, data=rate_data(**changes))
+        funding_rates.create_exchange_rate(session, data=rate_data(**changes))
     assert caught.value.field == field
     assert message in caught.value.message
 
 
 def test_one_rate_per_base_quote_and_date(session: Session) -> None:
-    service.create_exchange_rate(session, data=rate_data())
+    funding_rates.create_exchange_rate(session, data=rate_data())
     with pytest.raises(ValidationError) as caught:
-        service.create_exchange_rate(session, data=rate_data(rate="1.2"))
+        funding_rates.create_exchange_rate(session, data=rate_data(rate="1.2"))
     assert caught.value.field == "rate_date"
     assert caught.value.message == (
         "A EUR/USD rate for 2025-11-03 already exists (1 EUR = 1.0850 USD); edit that one instead."
     )
     # The other direction, or another day, is another rate.
-    service.create_exchange_rate(session, data=rate_data(base_code="USD", quote_code="EUR"))
-    service.create_exchange_rate(session, data=rate_data(rate_date=date(2025, 11, 4)))
+    funding_rates.create_exchange_rate(session, data=rate_data(base_code="USD", quote_code="EUR"))
+    funding_rates.create_exchange_rate(session, data=rate_data(rate_date=date(2025, 11, 4)))
 
 
 def test_a_rate_between_two_other_currencies_is_refused_with_the_way_to_enter_it(
     session: Session,
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        service.create_exchange_rate(session, data=rate_data(base_code="GBP", quote_code="USD"))
+        funding_rates.create_exchange_rate(
+            session, data=rate_data(base_code="GBP", quote_code="USD")
+        )
     assert caught.value.field == "quote_code"
     assert caught.value.message == (
         "Rates are stored against EUR: GBP/USD would never be used (other pairs are converted "
         "through EUR); enter EUR/GBP and EUR/USD instead."
     )
     content = "date,base,quote,rate\n2026-11-02,EUR,USD,1.0850\n2026-11-02,GBP,USD,1.25\n"
-    with pytest.raises(service.RatesFileInvalid) as refused:
-        service.load_exchange_rates_csv(session, content=content.encode())
+    with pytest.raises(rates_file.RatesFileInvalid) as refused:
+        rates_file.load_exchange_rates_csv(session, content=content.encode())
     assert any("Row 3: Rates are stored against EUR: GBP/USD" in e for e in refused.value.errors)
     assert stored_rates(session) == {}  # all rows or none
 
@@ -878,7 +936,7 @@ def stored_rates(session: Session) -> dict[tuple[date, str, str], Decimal]:
 
 
 def test_a_good_file_is_loaded(session: Session) -> None:
-    result = service.load_exchange_rates_csv(
+    result = rates_file.load_exchange_rates_csv(
         session, content=GOOD_FILE.encode(), filename="rates.csv"
     )
     assert (result.created, result.updated, result.unchanged) == (3, 0, 0)
@@ -898,7 +956,7 @@ def test_bom_semicolons_and_decimal_commas_are_read(session: Session) -> None:
         "\r\n"
         "2026-11-02;EUR;JPY;162.5\r\n"
     )
-    result = service.load_exchange_rates_csv(session, content=content.encode("utf-8"))
+    result = rates_file.load_exchange_rates_csv(session, content=content.encode("utf-8"))
     assert (result.created, result.updated, result.unchanged) == (2, 0, 0)
     assert stored_rates(session) == {
         (date(2026, 11, 2), "EUR", "USD"): Decimal("1.0850"),
@@ -908,28 +966,28 @@ def test_bom_semicolons_and_decimal_commas_are_read(session: Session) -> None:
 
 def test_columns_may_come_in_any_order(session: Session) -> None:
     content = "rate,quote,base,date\n1.0850,USD,EUR,2026-11-02\n"
-    assert service.load_exchange_rates_csv(session, content=content.encode()).created == 1
+    assert rates_file.load_exchange_rates_csv(session, content=content.encode()).created == 1
 
 
 def test_re_uploading_changes_nothing_and_a_changed_rate_is_updated(session: Session) -> None:
-    service.load_exchange_rates_csv(session, content=GOOD_FILE.encode())
-    again = service.load_exchange_rates_csv(session, content=GOOD_FILE.encode())
+    rates_file.load_exchange_rates_csv(session, content=GOOD_FILE.encode())
+    again = rates_file.load_exchange_rates_csv(session, content=GOOD_FILE.encode())
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     changed = GOOD_FILE.replace("0.8623", "0.8630") + "2026-11-04,EUR,USD,1.0870\n"
-    result = service.load_exchange_rates_csv(session, content=changed.encode())
+    result = rates_file.load_exchange_rates_csv(session, content=changed.encode())
     assert (result.created, result.updated, result.unchanged) == (1, 1, 2)
     assert stored_rates(session)[(date(2026, 11, 2), "EUR", "GBP")] == Decimal("0.8630")
     # Trailing zeros are the same rate, not a change.
     same = changed.replace("1.0850", "1.085000")
-    assert service.load_exchange_rates_csv(session, content=same.encode()).updated == 0
+    assert rates_file.load_exchange_rates_csv(session, content=same.encode()).updated == 0
 
 
 def test_a_file_with_one_bad_row_writes_nothing(session: Session) -> None:
     factories.rate(session, base="EUR", quote="USD", on=date(2026, 11, 2), value="1.0000")
     bad = GOOD_FILE + "2026-11-04,EUR,ABC,1.2\n"
     before = stored_rates(session)
-    with pytest.raises(service.RatesFileInvalid) as caught:
-        service.load_exchange_rates_csv(session, content=bad.encode())
+    with pytest.raises(rates_file.RatesFileInvalid) as caught:
+        rates_file.load_exchange_rates_csv(session, content=bad.encode())
     assert caught.value.errors == ["Row 5: quote 'ABC' is not a known ISO 4217 currency code."]
     assert caught.value.field == "file"
     assert "nothing was loaded" in caught.value.message
@@ -948,8 +1006,8 @@ def test_every_problem_is_reported_by_row(session: Session) -> None:
         "2026-02-30,EUR,USD,abc\n"
         "2026-11-05,EUR,USD,1,08\n"
     )
-    with pytest.raises(service.RatesFileInvalid) as caught:
-        service.load_exchange_rates_csv(session, content=content.encode())
+    with pytest.raises(rates_file.RatesFileInvalid) as caught:
+        rates_file.load_exchange_rates_csv(session, content=content.encode())
     errors = caught.value.errors
     assert [e.split(":")[0] for e in errors] == [
         "Row 3",
@@ -984,14 +1042,14 @@ def test_every_problem_is_reported_by_row(session: Session) -> None:
 def test_unreadable_files_are_refused_with_a_reason(
     session: Session, content: bytes, message: str
 ) -> None:
-    with pytest.raises(service.RatesFileInvalid) as caught:
-        service.load_exchange_rates_csv(session, content=content)
+    with pytest.raises(rates_file.RatesFileInvalid) as caught:
+        rates_file.load_exchange_rates_csv(session, content=content)
     assert message in caught.value.errors[0]
 
 
 def test_loading_is_audited_with_a_summary_and_each_row(session: Session) -> None:
     audit.set_actor(session, actor_id=None, label="m@test.example")
-    service.load_exchange_rates_csv(session, content=GOOD_FILE.encode(), filename="nov.csv")
+    rates_file.load_exchange_rates_csv(session, content=GOOD_FILE.encode(), filename="nov.csv")
     imports = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "import")).all()
     assert [(e.summary, e.actor_label) for e in imports] == [
         ("CSV upload nov.csv: 3 created, 0 updated, 0 unchanged", "m@test.example")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from coordapp.funding.amounts import outstanding_total, pledged_total, received_total
 from coordapp.funding.models import CommitmentStatus
-from coordapp.funding.service import outstanding_total, pledged_total, received_total
 from tests import factories
 
 YEAR = (date(2024, 1, 1), date(2024, 12, 31))
@@ -249,7 +249,7 @@ def test_amounts_of_several_groups_on_one_day_are_converted_once_each(session: S
     """Two pillars of one pledge share its day: each converts once (a day's rate is found
     once and joined back to every group of that day)."""
     from coordapp.funding import conversion
-    from coordapp.funding.service import pledged_by_pillar_amounts
+    from coordapp.funding.amounts import pledged_by_pillar_amounts
     from tests.reporting import builders
 
     factories.rate(session, base="EUR", quote="USD", on=date(2024, 1, 1), value="1.25")

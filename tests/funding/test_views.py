@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from coordapp.funding import service
+from coordapp.funding import commitments as funding_commitments
+from coordapp.funding import receipts as funding_receipts
 from coordapp.funding.models import (
     CommitmentStatus,
     ExchangeRate,
@@ -46,7 +47,7 @@ def arrange(in_app: InApp) -> Ids:
     with in_app() as s:
         pillars = list(s.scalars(sa.select(Pillar.id).order_by(Pillar.sort_order)))
         funder = factories.organization(s, name="Brightpath Foundation")
-        commitment = service.create_commitment(
+        commitment = funding_commitments.create_commitment(
             s,
             data={
                 "title": "Core grant",
@@ -60,7 +61,7 @@ def arrange(in_app: InApp) -> Ids:
                 "allocations": {str(pillars[0]): "60000.00", str(pillars[1]): "40000.00"},
             },
         )
-        receipt = service.create_receipt(
+        receipt = funding_receipts.create_receipt(
             s,
             data={
                 "commitment_id": commitment.id,
@@ -474,7 +475,7 @@ def test_archived_receipts_leave_the_totals(signed_in: SignedIn, in_app: InApp) 
 def test_receipt_list_filters(signed_in: SignedIn, in_app: InApp) -> None:
     ids = arrange(in_app)
     with in_app() as s:
-        service.create_receipt(
+        funding_receipts.create_receipt(
             s,
             data={
                 "commitment_id": ids.commitment,

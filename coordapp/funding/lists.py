@@ -1,0 +1,208 @@
+"""The commitments, receipts and exchange-rates lists: their columns, filters and choices
+(the pages, the exports and the API read the same specs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from coordapp import listing
+from coordapp.funding.models import (
+    CommitmentStatus,
+    ExchangeRate,
+    FundingAllocation,
+    FundingCommitment,
+    FundingReceipt,
+)
+from coordapp.funding.money import in_minor_units, rate_text
+from coordapp.labels import enum_choices, label
+from coordapp.listing import Column, Filter, ListSpec
+from coordapp.partners.models import Organization, OrganizationKind
+from coordapp.reference import service as reference
+
+
+def _has_allocation_to(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    if not value.isdecimal():
+        return query
+    return query.where(
+        sa.exists().where(
+            FundingAllocation.commitment_id == FundingCommitment.id,
+            FundingAllocation.pillar_id == int(value),
+        )
+    )
+
+
+def _funder_kind(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    if value not in {k.value for k in OrganizationKind}:
+        return query
+    return query.where(Organization.kind == value)
+
+
+def _pillar_names(commitment: FundingCommitment) -> str:
+    ordered = sorted(commitment.allocations, key=lambda a: (a.pillar.sort_order, a.pillar.id))
+    return ", ".join(a.pillar.name for a in ordered)
+
+
+COMMITMENT_LIST = ListSpec(
+    name="commitments",
+    entity=FundingCommitment,
+    columns=(
+        Column("title", "Title", FundingCommitment.title, lambda c: c.title, link=True),
+        Column("funder", "Funder", Organization.name, lambda c: c.funder.name),
+        Column(
+            "amount",
+            "Amount",
+            FundingCommitment.amount,
+            lambda c: in_minor_units(c.amount, c.currency_code),
+            display=lambda c: f"{in_minor_units(c.amount, c.currency_code):,}",
+            align_end=True,
+        ),
+        Column("currency", "Currency", FundingCommitment.currency_code, lambda c: c.currency_code),
+        Column("status", "Status", FundingCommitment.status, lambda c: label(c.status)),
+        Column("pledged_on", "Pledged on", FundingCommitment.pledged_on, lambda c: c.pledged_on),
+        Column("period_end", "Period ends", FundingCommitment.period_end, lambda c: c.period_end),
+        Column("pillars", "Pillars", None, _pillar_names),
+    ),
+    default_sort="-pledged_on",
+    search=(FundingCommitment.title, Organization.name),
+    filters=(
+        Filter(
+            "status",
+            "Status",
+            listing.enum_filter(FundingCommitment.status, CommitmentStatus),
+            lambda s: enum_choices(CommitmentStatus),
+        ),
+        Filter(
+            "currency",
+            "Currency",
+            lambda q, v: q.where(FundingCommitment.currency_code == v.upper()),
+            listing.code_choices(FundingCommitment.currency_code),
+        ),
+        Filter("pillar", "Pillar", _has_allocation_to, reference.pillar_choices),
+        Filter(
+            "funder_kind", "Funder kind", _funder_kind, lambda s: enum_choices(OrganizationKind)
+        ),
+        Filter(
+            "year",
+            "Pledged in",
+            listing.year_filter(FundingCommitment.pledged_on),
+            listing.year_choices(FundingCommitment.pledged_on),
+        ),
+    ),
+    options=(
+        selectinload(FundingCommitment.funder),
+        selectinload(FundingCommitment.allocations).selectinload(FundingAllocation.pillar),
+    ),
+    base=lambda: sa.select(FundingCommitment).join(
+        Organization, Organization.id == FundingCommitment.funder_id
+    ),
+)
+
+
+def _receipt_funder(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+    return query.where(FundingCommitment.funder_id == int(value)) if value.isdecimal() else query
+
+
+def _funder_choices(session: Session) -> list[tuple[str, str]]:
+    return [
+        (str(oid), name)
+        for oid, name in session.execute(
+            sa.select(Organization.id, Organization.name)
+            .where(Organization.id.in_(sa.select(FundingCommitment.funder_id).distinct()))
+            .order_by(Organization.name)
+        )
+    ]
+
+
+RECEIPT_LIST = ListSpec(
+    name="receipts",
+    entity=FundingReceipt,
+    columns=(
+        Column(
+            "received_on",
+            "Received on",
+            FundingReceipt.received_on,
+            lambda r: r.received_on,
+            link=True,
+        ),
+        Column(
+            "amount",
+            "Amount",
+            FundingReceipt.amount,
+            lambda r: in_minor_units(r.amount, r.currency_code),
+            display=lambda r: f"{in_minor_units(r.amount, r.currency_code):,}",
+            align_end=True,
+        ),
+        Column("currency", "Currency", FundingReceipt.currency_code, lambda r: r.currency_code),
+        Column("commitment", "Commitment", FundingCommitment.title, lambda r: r.commitment.title),
+        Column("funder", "Funder", Organization.name, lambda r: r.commitment.funder.name),
+        Column("reference", "Reference", FundingReceipt.reference, lambda r: r.reference),
+    ),
+    default_sort="-received_on",
+    search=(FundingReceipt.reference, FundingCommitment.title, Organization.name),
+    filters=(
+        Filter(
+            "year",
+            "Received in",
+            listing.year_filter(FundingReceipt.received_on),
+            listing.year_choices(FundingReceipt.received_on),
+        ),
+        Filter(
+            "currency",
+            "Currency",
+            lambda q, v: q.where(FundingReceipt.currency_code == v.upper()),
+            listing.code_choices(FundingReceipt.currency_code),
+        ),
+        Filter("funder", "Funder", _receipt_funder, _funder_choices),
+        Filter(
+            "commitment",
+            "Commitment",
+            listing.id_filter(FundingReceipt.commitment_id),
+            None,
+        ),
+    ),
+    options=(selectinload(FundingReceipt.commitment).selectinload(FundingCommitment.funder),),
+    base=lambda: (
+        sa.select(FundingReceipt)
+        .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
+        .join(Organization, Organization.id == FundingCommitment.funder_id)
+    ),
+)
+
+EXCHANGE_RATE_LIST = ListSpec(
+    name="exchange-rates",
+    entity=ExchangeRate,
+    columns=(
+        Column("rate_date", "Date", ExchangeRate.rate_date, lambda r: r.rate_date, link=True),
+        Column("base", "Base", ExchangeRate.base_code, lambda r: r.base_code),
+        Column("quote", "Quote", ExchangeRate.quote_code, lambda r: r.quote_code),
+        Column(
+            "rate", "Rate (1 base = rate quote)", ExchangeRate.rate, lambda r: rate_text(r.rate)
+        ),
+        Column("source", "Source", ExchangeRate.source, lambda r: r.source),
+    ),
+    default_sort="-rate_date",
+    filters=(
+        Filter(
+            "base",
+            "Base",
+            lambda q, v: q.where(ExchangeRate.base_code == v.upper()),
+            listing.code_choices(ExchangeRate.base_code),
+        ),
+        Filter(
+            "quote",
+            "Quote",
+            lambda q, v: q.where(ExchangeRate.quote_code == v.upper()),
+            listing.code_choices(ExchangeRate.quote_code),
+        ),
+        Filter(
+            "year",
+            "Year",
+            listing.year_filter(ExchangeRate.rate_date),
+            listing.year_choices(ExchangeRate.rate_date),
+        ),
+    ),
+    archivable=False,
+)
