@@ -462,8 +462,8 @@ def register(app: dash.Dash) -> None:
         click on pause at once, the tick's call is the one that must pause."""
         last = date.today().year
         current = params.year(year, default=last, lowest=FIRST_YEAR, highest=last)
-        clicks = int(clicks or 0)
-        if (clicks - int(acted_on or 0)) % 2:  # a click not acted on yet: play or pause
+        clicks = params.count(clicks)
+        if (clicks - params.count(acted_on)) % 2:  # a click not acted on yet: play or pause
             if not stopped:
                 return dash.no_update, True, play_label(playing=False), clicks
             start = FIRST_YEAR if current >= last else current

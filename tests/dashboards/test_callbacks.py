@@ -24,7 +24,7 @@ from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import pillars as pillar_report
 from dashboards import pillars as pillars_page
 from tests import factories
-from tests.dashboards.conftest import call, filter_id, prop, result, texts
+from tests.dashboards.conftest import PLAY_OUTPUT, call, filter_id, prop, result, texts
 from tests.reporting import builders
 
 MAP = "..map-graph.figure...map-headline.children...map-small.children...map-note.children.."
@@ -133,12 +133,6 @@ def test_clicking_a_country_opens_its_panel(viewer: FlaskClient, small_network: 
         )
     )
     assert "Click a country" in texts(unknown["map-panel"]["children"])
-
-
-PLAY_OUTPUT = (
-    '..{"name":"year","type":"filter"}.value...map-interval.disabled...map-play.children'
-    "...map-play-clicks.data.."
-)
 
 
 def _play(
