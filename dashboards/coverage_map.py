@@ -146,6 +146,7 @@ def layout(query: dict[str, str]) -> Any:
             ),
             controls,
             dcc.Interval(id="map-interval", interval=PLAY_INTERVAL_MS, disabled=True),
+            dcc.Store(id="map-play-clicks", data=0),  # clicks on play / pause acted on so far
             dcc.Input(id=fid("country"), type="hidden", value=filters.country or ""),
             dbc.Row(id="map-headline", className="g-3 mb-3"),
             dbc.Row(
@@ -443,25 +444,35 @@ def register(app: dash.Dash) -> None:
         Output(fid("year"), "value"),
         Output("map-interval", "disabled"),
         Output("map-play", "children"),
+        Output("map-play-clicks", "data"),
         Input("map-play", "n_clicks"),
         Input("map-interval", "n_intervals"),
         State(fid("year"), "value"),
         State("map-interval", "disabled"),
+        State("map-play-clicks", "data"),
         prevent_initial_call=True,
     )
-    def play(_clicks: Any, _ticks: Any, year: Any, stopped: bool) -> tuple[Any, bool, Any]:
+    def play(
+        clicks: Any, _ticks: Any, year: Any, stopped: bool, acted_on: Any
+    ) -> tuple[Any, bool, Any, int]:
+        """Play / pause on a click, one year further on each tick while playing.
+
+        A click is known by the count of clicks, not by what triggered the call: Dash drops a
+        call still running when the same callback is called again, so when a tick follows a
+        click on pause at once, the tick's call is the one that must pause."""
         last = date.today().year
         current = params.year(year, default=last, lowest=FIRST_YEAR, highest=last)
-        if dash.ctx.triggered_id == "map-play":
+        clicks = params.count(clicks)
+        if (clicks - params.count(acted_on)) % 2:  # a click not acted on yet: play or pause
             if not stopped:
-                return dash.no_update, True, play_label(playing=False)
+                return dash.no_update, True, play_label(playing=False), clicks
             start = FIRST_YEAR if current >= last else current
-            return start, False, play_label(playing=True)
+            return start, False, play_label(playing=True), clicks
         if stopped:
-            return dash.no_update, True, play_label(playing=False)
+            return dash.no_update, True, play_label(playing=False), clicks
         following = min(current + 1, last)
         done = following >= last
-        return following, done, play_label(playing=not done)
+        return following, done, play_label(playing=not done), clicks
 
     @app.callback(
         Output(fid("country"), "value"),

@@ -28,12 +28,23 @@ def to_search(values: Mapping[str, Any]) -> str:
     return "?" + urlencode(pairs) if pairs else ""
 
 
-def year(value: Any, *, default: int, lowest: int, highest: int) -> int:
+def _whole(value: Any) -> int | None:
     try:
-        number = int(str(value).strip())
+        return int(str(value).strip())
     except (TypeError, ValueError):
-        return default
-    return number if lowest <= number <= highest else default
+        return None
+
+
+def year(value: Any, *, default: int, lowest: int, highest: int) -> int:
+    number = _whole(value)
+    return number if number is not None and lowest <= number <= highest else default
+
+
+def count(value: Any) -> int:
+    """A count such as a button's clicks: a whole number from 0 to a billion (it may be sent
+    back, as a JSON number); anything else is 0."""
+    number = _whole(value)
+    return number if number is not None and 0 <= number <= 10**9 else 0
 
 
 def year_range(

@@ -572,10 +572,19 @@ CALLBACKS: tuple[Callback, ...] = (
         _FILTERS_ON_MAP,
     ),
     _callback(
-        [(fid("year"), "value"), ("map-interval", "disabled"), ("map-play", "children")],
+        [
+            (fid("year"), "value"),
+            ("map-interval", "disabled"),
+            ("map-play", "children"),
+            ("map-play-clicks", "data"),
+        ],
         SIGNED_IN,
         [prop("map-play", "n_clicks", 1), prop("map-interval", "n_intervals", None)],
-        state=[prop(fid("year"), "value", 2010), prop("map-interval", "disabled", True)],
+        state=[
+            prop(fid("year"), "value", 2010),
+            prop("map-interval", "disabled", True),
+            prop("map-play-clicks", "data", 0),
+        ],
     ),
     _callback(
         [(fid("country"), "value")],

@@ -7,7 +7,10 @@ import importlib
 import inspect
 import re
 
+import pytest
 from flask import Flask
+
+from coordapp.funding.views import STATUS_CHANGE
 
 
 def _written_out(name: str, source: str) -> bool:
@@ -35,3 +38,20 @@ def test_the_check_finds_a_name_built_from_parts() -> None:
     assert not _written_out("commitments_detail", source)
     assert _written_out("commitments_detail", '("/commitments/<id:x>", Page, "commitments_detail")')
     assert _written_out("health", "def health() -> Any:")
+
+
+def test_a_record_page_is_registered_only_under_the_name_its_templates_link_to() -> None:
+    from flask import Blueprint
+
+    from coordapp.auth.views import USERS
+    from coordapp.partners.views import ORGANIZATIONS
+    from coordapp.pillars.views import PILLAR_TARGETS
+    from coordapp.records import pages
+
+    bp = Blueprint("elsewhere", __name__)
+    with pytest.raises(ValueError, match="organizations_detail"):
+        pages.register(bp, ORGANIZATIONS, ("/o/<id:record_id>", pages.Detail, "organization"))
+    with pytest.raises(ValueError, match="sub-action"):
+        pages.register(bp, PILLAR_TARGETS, ("/p/<id:record_id>/x", STATUS_CHANGE, "status"))
+    with pytest.raises(ValueError, match="no archive page"):
+        pages.register(bp, USERS, ("/u/<id:record_id>/archive", pages.Archive, "users_archive"))

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
-from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.funding import (
     checks,
@@ -36,7 +35,6 @@ from coordapp.funding.forms import (
     ExchangeRateForm,
     RatesFileForm,
     ReceiptForm,
-    StatusForm,
     commitment_form,
     exchange_rate_form,
     receipt_form,
@@ -44,7 +42,7 @@ from coordapp.funding.forms import (
 )
 from coordapp.funding.models import FundingCommitment, FundingReceipt
 from coordapp.records import pages
-from coordapp.records.views import Caution, Resource, attach_error
+from coordapp.records.views import Caution, Resource, SubAction, attach_error
 
 bp = Blueprint("funding", __name__)
 
@@ -104,6 +102,14 @@ def _receipt_context(session: Session, obj: FundingReceipt) -> Mapping[str, Any]
     return {"money_text": money.money_text}
 
 
+def _change_status(session: Session, obj: FundingCommitment, form: Any) -> str:
+    event = commitments.change_commitment_status(
+        session, commitment=obj, status=form.status.data, on=form.on.data, note=form.note.data
+    )
+    return f"The commitment is now {event.status.value} (since {event.changed_on.isoformat()})."
+
+
+STATUS_CHANGE = SubAction("status_form", lambda session, obj: status_form(obj), _change_status)
 COMMITMENTS = Resource(
     slug="commitments",
     singular="commitment",
@@ -159,6 +165,7 @@ pages.register(
     ("/commitments/<id:record_id>/edit", pages.Edit, "commitments_edit"),
     ("/commitments/<id:record_id>/archive", pages.Archive, "commitments_archive"),
     ("/commitments/<id:record_id>/restore", pages.Restore, "commitments_restore"),
+    ("/commitments/<id:record_id>/status", STATUS_CHANGE, "commitments_status"),
 )
 pages.register(
     bp,
@@ -178,33 +185,6 @@ pages.register(
     ("/exchange-rates/new", pages.New, "exchange_rates_new"),
     ("/exchange-rates/<id:record_id>/edit", pages.Edit, "exchange_rates_edit"),
 )
-
-
-@bp.route("/commitments/<id:record_id>/status", methods=["POST"])
-@require_role(Role.MANAGER)
-def commitments_status(record_id: int) -> Any:
-    session = current_session()
-    commitment = commitments.get_commitment(session, record_id)
-    form: StatusForm = status_form(commitment)
-    if form.validate_on_submit():
-        try:
-            event = commitments.change_commitment_status(
-                session,
-                commitment=commitment,
-                status=form.status.data,
-                on=form.on.data,
-                note=form.note.data,
-            )
-        except ValidationError as error:
-            attach_error(form, error)
-        else:
-            flash(
-                f"The commitment is now {event.status.value} "
-                f"(since {event.changed_on.isoformat()}).",
-                "success",
-            )
-            return redirect(url_for("funding.commitments_detail", record_id=commitment.id))
-    return pages.detail_page(COMMITMENTS, commitment, status=422, status_form=form)
 
 
 @bp.route("/commitments/partnerships-of-funder")

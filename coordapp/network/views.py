@@ -30,7 +30,7 @@ from coordapp.network.forms import (
 )
 from coordapp.network.models import ExpansionTarget, Hotline
 from coordapp.records import pages
-from coordapp.records.views import Resource, attach_error
+from coordapp.records.views import Resource, SubAction
 from coordapp.reference import service as reference
 from coordapp.stats import service as stats
 from coordapp.training import service as training
@@ -87,6 +87,16 @@ def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
     }
 
 
+def _add_membership_event(session: Session, obj: Hotline, form: Any) -> str:
+    membership.add_membership_event(
+        session, hotline=obj, on=form.on.data, status=form.status.data, note=form.note.data
+    )
+    return "The membership event was added."
+
+
+MEMBERSHIP_EVENT = SubAction(
+    "event_form", lambda session, obj: membership_event_form(), _add_membership_event, "#membership"
+)
 HOTLINES = Resource(
     slug="hotlines",
     singular="hotline",
@@ -110,37 +120,16 @@ pages.register(
     ("/hotlines/<id:record_id>/edit", pages.Edit, "hotlines_edit"),
     ("/hotlines/<id:record_id>/archive", pages.Archive, "hotlines_archive"),
     ("/hotlines/<id:record_id>/restore", pages.Restore, "hotlines_restore"),
+    (
+        "/hotlines/<id:record_id>/membership-events",
+        MEMBERSHIP_EVENT,
+        "hotlines_add_membership_event",
+    ),
 )
 
 
 def _hotline_page(record_id: int) -> str:
     return url_for(".hotlines_detail", record_id=record_id) + "#membership"
-
-
-@bp.route("/hotlines/<id:record_id>/membership-events", methods=["POST"])
-@require_role(Role.MANAGER)
-def hotlines_add_membership_event(record_id: int) -> Any:
-    session = current_session()
-    hotline = hotlines.get_hotline(session, record_id)
-    form = membership_event_form()
-    submitted = form.validate_on_submit()
-    if not submitted and "csrf_token" in form.errors:
-        abort(400, description=FORM_EXPIRED)
-    if submitted:
-        try:
-            membership.add_membership_event(
-                session,
-                hotline=hotline,
-                on=form.on.data,
-                status=form.status.data,
-                note=form.note.data,
-            )
-        except ValidationError as error:
-            attach_error(form, error)
-        else:
-            flash("The membership event was added.", "success")
-            return redirect(_hotline_page(hotline.id))
-    return pages.detail_page(HOTLINES, hotline, status=422, event_form=form)
 
 
 @bp.route("/hotlines/<id:record_id>/membership-events/<id:event_id>/delete", methods=["POST"])
@@ -175,6 +164,19 @@ def _create_target(session: Session, *, data: Mapping[str, Any]) -> ExpansionTar
     return expansion.create_expansion_target(session, data=data, actor_id=current_user.id)
 
 
+def _move_stage(session: Session, obj: ExpansionTarget, form: Any) -> str:
+    event = expansion.move_stage(
+        session,
+        target=obj,
+        stage=form.stage.data,
+        on=form.on.data,
+        note=form.note.data,
+        actor_id=current_user.id,
+    )
+    return f"Moved to the stage {label(event.stage)!r}."
+
+
+MOVE_STAGE = SubAction("move_form", lambda session, obj: move_stage_form(), _move_stage)
 EXPANSION = Resource(
     slug="expansion",
     singular="expansion target",
@@ -198,34 +200,8 @@ pages.register(
     ("/expansion/<id:record_id>/edit", pages.Edit, "expansion_edit"),
     ("/expansion/<id:record_id>/archive", pages.Archive, "expansion_archive"),
     ("/expansion/<id:record_id>/restore", pages.Restore, "expansion_restore"),
+    ("/expansion/<id:record_id>/move", MOVE_STAGE, "expansion_move_stage"),
 )
-
-
-@bp.route("/expansion/<id:record_id>/move", methods=["POST"])
-@require_role(Role.MANAGER)
-def expansion_move_stage(record_id: int) -> Any:
-    session = current_session()
-    target = expansion.get_expansion_target(session, record_id)
-    form = move_stage_form()
-    submitted = form.validate_on_submit()
-    if not submitted and "csrf_token" in form.errors:
-        abort(400, description=FORM_EXPIRED)
-    if submitted:
-        try:
-            event = expansion.move_stage(
-                session,
-                target=target,
-                stage=form.stage.data,
-                on=form.on.data,
-                note=form.note.data,
-                actor_id=current_user.id,
-            )
-        except ValidationError as error:
-            attach_error(form, error)
-        else:
-            flash(f"Moved to the stage {label(event.stage)!r}.", "success")
-            return redirect(url_for(".expansion_detail", record_id=target.id))
-    return pages.detail_page(EXPANSION, target, status=422, move_form=form)
 
 
 # --- countries -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -158,7 +159,11 @@ def partnership_form(session: Session, obj: Partnership | None) -> FlaskForm:
 class StatusChangeForm(VersionedForm):
     status = SelectField("New status", validate_choice=False)
     on = DateField("On", validators=[InputRequired(message="Enter the date it took effect.")])
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
+    note = StringField(
+        "Note",
+        validators=[Optional(), Length(max=500)],
+        render_kw={"placeholder": "e.g. signed by both parties"},
+    )
 
 
 class RenewalForm(VersionedForm):
@@ -166,15 +171,30 @@ class RenewalForm(VersionedForm):
         "New end date", validators=[InputRequired(message="Enter the new end date.")]
     )
     on = DateField("Renewed on", validators=[InputRequired(message="Enter the renewal date.")])
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
+    note = StringField(
+        "Note",
+        validators=[Optional(), Length(max=500)],
+        render_kw={"placeholder": "e.g. renewed for two years, same terms"},
+    )
 
 
-def status_forms(obj: Partnership) -> tuple[StatusChangeForm, RenewalForm]:
-    """The two small forms on a partnership's page, ready to show or carrying a refused POST."""
-    status_form, renewal_form = StatusChangeForm(prefix="status"), RenewalForm(prefix="renew")
-    status_form.status.choices = [(s.value, label(s)) for s in partnerships.next_statuses(obj)]
-    for form in (status_form, renewal_form):
-        if not form.is_submitted():
-            form.version.data = obj.version
-            form.on.data = date.today()
-    return status_form, renewal_form
+F = TypeVar("F", StatusChangeForm, RenewalForm)
+
+
+def status_change_form(obj: Partnership) -> StatusChangeForm:
+    """The partnership page's status change, ready to show or carrying a refused POST."""
+    form = StatusChangeForm(prefix="status")
+    form.status.choices = [(s.value, label(s)) for s in partnerships.next_statuses(obj)]
+    return _from_today(form, obj)
+
+
+def renewal_form(obj: Partnership) -> RenewalForm:
+    """The partnership page's renewal, ready to show or carrying a refused POST."""
+    return _from_today(RenewalForm(prefix="renew"), obj)
+
+
+def _from_today(form: F, obj: Partnership) -> F:
+    if not form.is_submitted():
+        form.version.data = obj.version
+        form.on.data = date.today()
+    return form

@@ -8,14 +8,12 @@ from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from coordapp.auth.forms import EraseForm
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.auth.views import personal_data_response
-from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.funding import commitments as funding_commitments
 from coordapp.network import hotlines as network_hotlines
@@ -27,11 +25,12 @@ from coordapp.partners.forms import (
     contact_form,
     organization_form,
     partnership_form,
-    status_forms,
+    renewal_form,
+    status_change_form,
 )
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.records import pages
-from coordapp.records.views import Resource, attach_error, submitted_version
+from coordapp.records.views import Resource, SubAction, submitted_version
 from coordapp.training import service as training
 
 bp = Blueprint("partners", __name__)
@@ -104,7 +103,6 @@ pages.register(
 
 
 def _partnership_context(session: Session, obj: Partnership) -> dict[str, Any]:
-    status_form, renewal_form = status_forms(obj)
     today = date.today()
     state = agreements.state_on(obj, today)
     return {
@@ -113,8 +111,8 @@ def _partnership_context(session: Session, obj: Partnership) -> dict[str, Any]:
         "renewal_due": agreements.renewal_due_on(obj),
         "renewal_state": agreements.renewal_state(obj, today=today),
         "renewable": obj.status in partnerships.RENEWABLE,
-        "status_form": status_form,
-        "renewal_form": renewal_form,
+        "status_form": status_change_form(obj),
+        "renewal_form": renewal_form(obj),
         "status_actions": partnerships.STATUS_ACTIONS,
     }
 
@@ -124,6 +122,29 @@ def _partnership_defaults(session: Session, args: Mapping[str, str]) -> dict[str
     return {**organizations.new_record_defaults(session, args), "owner_id": str(current_user.id)}
 
 
+def _dated_change(form: Any) -> dict[str, Any]:
+    """What the status change and the renewal forms both say: when, why, over which version."""
+    return {"on": form.on.data, "note": form.note.data, "expected_version": submitted_version(form)}
+
+
+def _change_status(session: Session, obj: Partnership, form: Any) -> str:
+    partnerships.change_partnership_status(
+        session, partnership=obj, status=form.status.data, **_dated_change(form)
+    )
+    return f"The partnership is now {obj.status.value}."
+
+
+def _renew(session: Session, obj: Partnership, form: Any) -> str:
+    partnerships.renew_partnership(
+        session, partnership=obj, end_date=form.end_date.data, **_dated_change(form)
+    )
+    return f"The partnership was renewed until {obj.end_date}."
+
+
+STATUS_CHANGE = SubAction(
+    "status_form", lambda session, obj: status_change_form(obj), _change_status
+)
+RENEWAL = SubAction("renewal_form", lambda session, obj: renewal_form(obj), _renew)
 PARTNERSHIPS = Resource(
     slug="partnerships",
     singular="partnership",
@@ -147,69 +168,9 @@ pages.register(
     ("/partnerships/<id:record_id>/edit", pages.Edit, "partnerships_edit"),
     ("/partnerships/<id:record_id>/archive", pages.Archive, "partnerships_archive"),
     ("/partnerships/<id:record_id>/restore", pages.Restore, "partnerships_restore"),
+    ("/partnerships/<id:record_id>/status", STATUS_CHANGE, "partnerships_status"),
+    ("/partnerships/<id:record_id>/renew", RENEWAL, "partnerships_renew"),
 )
-
-
-def _partnership_page(
-    session: Session, obj: Partnership, forms: tuple[FlaskForm, FlaskForm], status: int
-) -> Any:
-    """The partnership's page again, with a refused status change or renewal shown in place."""
-    status_form, renewal_form = forms
-    return pages.detail_page(
-        PARTNERSHIPS, obj, status=status, status_form=status_form, renewal_form=renewal_form
-    )
-
-
-@bp.route("/partnerships/<id:record_id>/status", methods=["POST"])
-@require_role(Role.MANAGER)
-def partnerships_status(record_id: int) -> Any:
-    session = current_session()
-    obj = partnerships.get_partnership(session, record_id)
-    forms = status_forms(obj)
-    form = forms[0]
-    if form.validate_on_submit():
-        try:
-            partnerships.change_partnership_status(
-                session,
-                partnership=obj,
-                status=form.status.data,
-                on=form.on.data,
-                note=form.note.data,
-                expected_version=submitted_version(form),
-            )
-        except ValidationError as error:
-            attach_error(form, error)
-        else:
-            flash(f"The partnership is now {obj.status.value}.", "success")
-            return redirect(url_for("partners.partnerships_detail", record_id=obj.id))
-    session.rollback()
-    return _partnership_page(session, partnerships.get_partnership(session, record_id), forms, 422)
-
-
-@bp.route("/partnerships/<id:record_id>/renew", methods=["POST"])
-@require_role(Role.MANAGER)
-def partnerships_renew(record_id: int) -> Any:
-    session = current_session()
-    obj = partnerships.get_partnership(session, record_id)
-    forms = status_forms(obj)
-    form = forms[1]
-    if form.validate_on_submit():
-        try:
-            partnerships.renew_partnership(
-                session,
-                partnership=obj,
-                end_date=form.end_date.data,
-                on=form.on.data,
-                note=form.note.data,
-                expected_version=submitted_version(form),
-            )
-        except ValidationError as error:
-            attach_error(form, error)
-        else:
-            flash(f"The partnership was renewed until {obj.end_date}.", "success")
-            return redirect(url_for("partners.partnerships_detail", record_id=obj.id))
-    session.rollback()
-    return _partnership_page(session, partnerships.get_partnership(session, record_id), forms, 422)
 
 
 # --- personal data of a contact (admins) -------------------------------------------------------

@@ -39,6 +39,7 @@ from coordapp.records.views import (
     RESOURCES,
     Caution,
     Resource,
+    SubAction,
     attach_error,
     confirmation_token,
     form_data,
@@ -80,8 +81,8 @@ class Page(MethodView):
         return True
 
     @classmethod
-    def as_view(cls, name: str, *class_args: Any, **class_kwargs: Any) -> RouteCallable:
-        (res,) = class_args
+    def check(cls, name: str, res: Resource) -> None:
+        """Refuse a route the record templates could not link to, or a page ``res`` lacks."""
         expected = res.endpoint_name(cls.action)
         if name != expected:
             raise ValueError(
@@ -89,7 +90,11 @@ class Page(MethodView):
             )
         if not cls.serves(res):
             raise ValueError(f"{res.slug!r} has no {cls.action} page")
-        return super().as_view(name, res)
+
+    @classmethod
+    def as_view(cls, name: str, *class_args: Any, **class_kwargs: Any) -> RouteCallable:
+        cls.check(name, class_args[0])
+        return super().as_view(name, *class_args)
 
     def render(self, template: str, *, status: int = 200, **context: Any) -> Any:
         return render_template(template, res=self.res, bp=request.blueprint, **context), status
@@ -319,14 +324,48 @@ class Restore(Archive):
         flash(f"The {self.res.singular} was restored.", "success")
 
 
-Route = tuple[str, type[Page], str]  # (URL rule, page, endpoint name)
+class Act(WritePage):
+    """The POST of a sub-action (``SubAction``) of a record's page."""
+
+    def __init__(self, res: Resource, sub_action: SubAction) -> None:
+        super().__init__(res)
+        self.sub_action = sub_action
+
+    @classmethod
+    def check(cls, name: str, res: Resource) -> None:
+        if not name.startswith(res.endpoint_name("")):
+            raise ValueError(f"a sub-action of {res.slug!r} is named {name!r}")
+
+    def post(self, record_id: int) -> Any:
+        session, sub_action = current_session(), self.sub_action
+        obj = self.res.get(session, record_id)
+        form = sub_action.form(session, obj)
+        if form.validate():
+            try:
+                message = sub_action.apply(session, obj, form)
+            except ValidationError as error:
+                attach_error(form, error)
+            else:
+                flash(message, "success")
+                return redirect(self.detail_url(obj) + sub_action.anchor)
+        session.rollback()  # the page shows the record as it is stored, not half-changed
+        obj = self.res.get(session, record_id)
+        return detail_page(self.res, obj, status=422, **{sub_action.key: form})
+
+
+# (URL rule, page or sub-action, endpoint name)
+Route = tuple[str, type[Page] | SubAction, str]
 
 
 def register(bp: Blueprint, res: Resource, *routes: Route) -> None:
     """Register the pages of record type ``res`` on ``bp``, each named in full by its route, e.g.
-    ``("/commitments/<id:record_id>", Detail, "commitments_detail")``; a record type with
-    a list page joins ``RESOURCES``."""
+    ``("/commitments/<id:record_id>", Detail, "commitments_detail")`` or, for a sub-action,
+    ``("/commitments/<id:record_id>/status", COMMITMENT_STATUS, "commitments_status")``; a
+    record type with a list page joins ``RESOURCES``."""
     for rule, page, endpoint in routes:
-        bp.add_url_rule(rule, view_func=page.as_view(endpoint, res))
-    if any(issubclass(page, List) for _, page, _ in routes):
+        if isinstance(page, SubAction):
+            bp.add_url_rule(rule, view_func=Act.as_view(endpoint, res, page))
+        else:
+            bp.add_url_rule(rule, view_func=page.as_view(endpoint, res))
+    if any(isinstance(page, type) and issubclass(page, List) for _, page, _ in routes):
         RESOURCES.append((bp.name, res))

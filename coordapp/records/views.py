@@ -84,6 +84,24 @@ def confirmation_token(cautions: Sequence[Caution]) -> str | None:
 
 
 @dataclass(frozen=True)
+class SubAction:
+    """One thing a record's page lets a writer do to the record through a small form of its own:
+    change its status, renew it, move it to a stage, add a membership event.
+
+    Declared once per action; the route table registers its POST (``records.pages.register``),
+    the record's page draws its form with the ``sub_action`` macro
+    (templates/records/_sub_action.html). Done: back to the record's page with ``apply``'s
+    message. Refused (a form message or a ``ValidationError``): the record's page again, with
+    the form under ``key`` as typed and its messages (422), nothing saved.
+    """
+
+    key: str  # the form's name in the record page's context, e.g. "status_form"
+    form: Callable[[Session, Any], FlaskForm]  # the record's form (holding the POST, if any)
+    apply: Callable[[Session, Any, FlaskForm], str]  # do it; returns the message to show
+    anchor: str = ""  # where on the record's page to come back to, e.g. "#membership"
+
+
+@dataclass(frozen=True)
 class Resource:
     slug: str
     singular: str

@@ -31,6 +31,13 @@ def prop_id(component: Any, prop_name: str) -> str:
     return f"{key}.{prop_name}"
 
 
+# The outputs of the coverage map's play / pause callback.
+PLAY_OUTPUT = (
+    '..{"name":"year","type":"filter"}.value...map-interval.disabled...map-play.children'
+    "...map-play-clicks.data.."
+)
+
+
 def call(
     client: FlaskClient,
     output: str,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -23,7 +24,7 @@ from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import pillars as pillar_report
 from dashboards import pillars as pillars_page
 from tests import factories
-from tests.dashboards.conftest import call, filter_id, prop, result, texts
+from tests.dashboards.conftest import PLAY_OUTPUT, call, filter_id, prop, result, texts
 from tests.reporting import builders
 
 MAP = "..map-graph.figure...map-headline.children...map-small.children...map-note.children.."
@@ -134,40 +135,53 @@ def test_clicking_a_country_opens_its_panel(viewer: FlaskClient, small_network: 
     assert "Click a country" in texts(unknown["map-panel"]["children"])
 
 
-def test_play_steps_the_year_and_stops_at_the_end(viewer: FlaskClient) -> None:
-    output = '..{"name":"year","type":"filter"}.value...map-interval.disabled...map-play.children..'
-    state = [prop(filter_id("year"), "value", TODAY.year), prop("map-interval", "disabled", True)]
-    started = result(
+def _play(
+    viewer: FlaskClient, *, clicks: int, ticks: int | None, year: int, stopped: bool, acted_on: int
+) -> dict[str, dict[str, Any]]:
+    """One call of the map's play callback, as a tick when ``ticks`` is set, else as a click."""
+    return result(
         call(
             viewer,
-            output,
-            [prop("map-play", "n_clicks", 1), prop("map-interval", "n_intervals", None)],
-            state,
+            PLAY_OUTPUT,
+            [prop("map-play", "n_clicks", clicks), prop("map-interval", "n_intervals", ticks)],
+            [
+                prop(filter_id("year"), "value", year),
+                prop("map-interval", "disabled", stopped),
+                prop("map-play-clicks", "data", acted_on),
+            ],
+            changed=["map-interval.n_intervals" if ticks else "map-play.n_clicks"],
         )
     )
+
+
+def test_play_steps_the_year_and_stops_at_the_end(viewer: FlaskClient) -> None:
+    started = _play(viewer, clicks=1, ticks=None, year=TODAY.year, stopped=True, acted_on=0)
     assert started['{"name":"year","type":"filter"}']["value"] == 1999  # replays from 1999
     assert started["map-interval"]["disabled"] is False
+    assert started["map-play-clicks"]["data"] == 1
     # The button's icon is a Bootstrap Icons glyph (served by the app), not a character such as
     # ⏸ that Debian's default fonts lack.
     label = started["map-play"]["children"]
     assert texts(label).strip() == "Pause"
     assert label[0]["props"]["className"].split()[:2] == ["bi", "bi-pause-fill"]
-    state = [
-        prop(filter_id("year"), "value", TODAY.year - 1),
-        prop("map-interval", "disabled", False),
-    ]
-    last = result(
-        call(
-            viewer,
-            output,
-            [prop("map-play", "n_clicks", 1), prop("map-interval", "n_intervals", 5)],
-            state,
-            changed=["map-interval.n_intervals"],
-        )
-    )
+    last = _play(viewer, clicks=1, ticks=5, year=TODAY.year - 1, stopped=False, acted_on=1)
     assert last['{"name":"year","type":"filter"}']["value"] == TODAY.year
     assert last["map-interval"]["disabled"] is True
     assert texts(last["map-play"]["children"]).strip() == "Play"
+
+
+def test_a_click_on_pause_is_never_lost_to_a_tick(viewer: FlaskClient) -> None:
+    """Dash drops the call made for the click when a tick calls the callback again before it
+    answers: the tick's call, which carries the click, pauses."""
+    paused = _play(viewer, clicks=2, ticks=7, year=2005, stopped=False, acted_on=1)
+    assert '{"name":"year","type":"filter"}' not in paused  # the year stays where it was
+    assert paused["map-interval"]["disabled"] is True
+    assert texts(paused["map-play"]["children"]).strip() == "Play"
+    assert paused["map-play-clicks"]["data"] == 2
+    # Once acted on, the same count is a tick like any other: still paused.
+    still = _play(viewer, clicks=2, ticks=8, year=2005, stopped=True, acted_on=2)
+    assert still["map-interval"]["disabled"] is True
+    assert texts(still["map-play"]["children"]).strip() == "Play"
 
 
 def test_overview_kpi_table_lists_every_tile_with_last_year(

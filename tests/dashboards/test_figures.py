@@ -267,6 +267,8 @@ def test_other_parameters() -> None:
     )
     assert params.country_code("ke", {"KE"}) == "KE"
     assert params.country_code("KEN", {"KE"}) is None
+    hostile = (None, -2, "x", {"a": 1}, 1.5, 10**20)
+    assert [params.count(v) for v in (3, "4", *hostile)] == [3, 4] + [0] * len(hostile)
 
 
 def test_every_figure_carries_the_slim_template_set_once() -> None:

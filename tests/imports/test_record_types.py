@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -793,6 +794,50 @@ def test_rows_written_in_a_batch_are_audited_under_their_record_ids(session: Ses
     by_title = {commitments[e.entity_id or ""]: e.changes["allocations"][1] for e in allocations}
     assert by_title["By amount"] == "Capacity Building 750.00; Network Expansion 250.00"
     assert all("pledges.csv" in (e.summary or "") for e in allocations)
+
+
+def test_an_imported_hotline_is_audited_like_one_entered_by_hand(session: Session) -> None:
+    """An import writes new hotlines, their countries and history as rows, not objects: the
+    audit events are still those of the form's save, change for change."""
+    from coordapp.network import hotlines, membership
+
+    factories.organization(session, name="Alpen Trust")
+    by_hand = hotlines.create_hotline(
+        session,
+        data={
+            "name": "Hand Line",
+            "country_code": "AT",
+            "operator": "Alpen Trust",
+            "covered_countries": "LI",
+            "founded_year": "2019",
+        },
+    )
+    history = [(date(2019, 5, 1), "applicant", None), (date(2020, 6, 1), "provisional", None)]
+    membership.add_membership_events(session, hotline=by_hand, events=history)
+    lines = (
+        "name;country;operator;covered_countries;founded_year;membership",
+        "File Line;AT;Alpen Trust;Liechtenstein;2019;2019-05-01 applicant | 2020-06-01 provisional",
+    )
+    assert run(session, csv_bytes(*lines), type_name="hotlines", apply=True).applied
+    imported = session.scalars(sa.select(Hotline).where(Hotline.name == "File Line")).one()
+
+    def events(hotline: Any) -> list[tuple[str, str, list[tuple[str, Any]]]]:
+        named = [("hotlines", str(hotline.id))] + [
+            ("hotline_membership_events", str(e.id)) for e in hotline.membership_events
+        ]
+        found = session.scalars(
+            sa.select(AuditEvent).where(
+                sa.tuple_(AuditEvent.entity_type, AuditEvent.entity_id).in_(named)
+            )
+        )
+        own = {"id", "name", "hotline_id"}  # the record's own id and name differ, nothing else
+        return sorted(
+            (e.action, e.entity_type, sorted((k, v) for k, v in e.changes.items() if k not in own))
+            for e in found
+        )
+
+    assert len(events(imported)) == 4  # the hotline, its countries, two membership events
+    assert events(imported) == events(session.get(Hotline, by_hand.id))
 
 
 def test_dry_run_leaves_no_audit_events(session: Session) -> None:
