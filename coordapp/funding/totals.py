@@ -30,7 +30,7 @@ decimal type to keep unrounded sums in, and its databases are small.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -261,8 +261,9 @@ def refresh(session: Session) -> None:
         return
     # Totals are computed from the rows other transactions have committed: wait for them.
     serialize_writers(session)
-    _refresh_years(session, slices)
-    _refresh_funders(session, funders)
+    slices_by_currency = ((code, year) for year, code in slices)
+    _refresh(session, YEAR_TOTALS, slices_by_currency, "currency_code", "year", _insert_year_totals)
+    _refresh(session, FUNDER_TOTALS, funders, "year", "funder_id", _insert_funder_totals)
 
 
 def rebuild(session: Session) -> None:
@@ -412,18 +413,25 @@ def _shaped(part: str, select: sa.Select, key: str | None, where: Any) -> sa.Sel
     ).where(where(money))
 
 
-def _refresh_years(session: Session, slices: set[tuple[int, str]]) -> None:
-    by_currency: dict[str, set[int]] = defaultdict(set)
-    for year, code in slices:
-        by_currency[code].add(year)
-    for code, years in by_currency.items():
-        for chunk in _chunks(years):
+def _refresh(
+    session: Session,
+    table: sa.Table,
+    pairs: Iterable[tuple[Any, Any]],
+    group: str,
+    member: str,
+    insert: Callable[[Session, tuple[Any, list[Any]]], None],
+) -> None:
+    """Replace the kept rows of ``pairs`` ((``group`` value, ``member`` value) each): per group
+    value, a chunk of members at a time, delete their rows and ``insert`` them again."""
+    members_of: dict[Any, set[Any]] = defaultdict(set)
+    for group_value, member_value in pairs:
+        members_of[group_value].add(member_value)
+    for group_value, members in members_of.items():
+        for chunk in _chunks(members):
             session.execute(
-                sa.delete(YEAR_TOTALS).where(
-                    YEAR_TOTALS.c.currency_code == code, YEAR_TOTALS.c.year.in_(chunk)
-                )
+                sa.delete(table).where(table.c[group] == group_value, table.c[member].in_(chunk))
             )
-            _insert_year_totals(session, (code, chunk))
+            insert(session, (group_value, chunk))
 
 
 def _insert_year_totals(session: Session, where: tuple[str, list[int]] | None) -> None:
@@ -450,20 +458,6 @@ def _insert_year_totals(session: Session, where: tuple[str, list[int]] | None) -
             ["part", "year", "pillar_id", "currency_code", "rate_on", "native"], summed
         )
     )
-
-
-def _refresh_funders(session: Session, funders: set[tuple[int, int]]) -> None:
-    by_year: dict[int, set[int]] = defaultdict(set)
-    for year, funder_id in funders:
-        by_year[year].add(funder_id)
-    for year, ids in by_year.items():
-        for chunk in _chunks(ids):
-            session.execute(
-                sa.delete(FUNDER_TOTALS).where(
-                    FUNDER_TOTALS.c.year == year, FUNDER_TOTALS.c.funder_id.in_(chunk)
-                )
-            )
-            _insert_funder_totals(session, (year, chunk))
 
 
 def _insert_funder_totals(session: Session, where: tuple[int, list[int]] | None) -> None:
