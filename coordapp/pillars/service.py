@@ -68,12 +68,7 @@ PILLAR_TARGET_LIST = ListSpec(
     search=(PillarTarget.description,),
     filters=(
         Filter("pillar", "Pillar", _pillar_filter, reference.pillar_choices),
-        Filter(
-            "year",
-            "Year",
-            listing.year_filter(PillarTarget.year),
-            listing.year_choices(PillarTarget.year),
-        ),
+        listing.year_filter_on(PillarTarget.year),
         Filter(
             "indicator",
             "Indicator",
