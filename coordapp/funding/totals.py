@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -262,8 +262,12 @@ def refresh(session: Session) -> None:
         return
     # Totals are computed from the rows other transactions have committed: wait for them.
     serialize_writers(session)
-    _refresh_years(session, slices)
-    _refresh_funders(session, funders)
+    _refresh(
+        session, YEAR_TOTALS, ((c, y) for y, c in slices), "currency_code", _insert_year_totals
+    )
+    _refresh(
+        session, FUNDER_TOTALS, ((f, y) for y, f in funders), "funder_id", _insert_funder_totals
+    )
 
 
 def rebuild(session: Session) -> None:
@@ -438,30 +442,36 @@ def _shaped(part: str, select: sa.Select, key: str | None, where: Any) -> sa.Sel
     ).where(where(money))
 
 
-def _refresh_years(session: Session, slices: set[tuple[int, str]]) -> None:
-    by_currency: dict[str, set[int]] = defaultdict(set)
-    for year, code in slices:
-        by_currency[code].add(year)
-    for code, years in by_currency.items():
-        for chunk in _chunks(years):
-            session.execute(
-                sa.delete(YEAR_TOTALS).where(
-                    YEAR_TOTALS.c.currency_code == code, YEAR_TOTALS.c.year.in_(chunk)
-                )
-            )
-            _insert_year_totals(session, (code, chunk))
+def _refresh(
+    session: Session,
+    table: sa.Table,
+    pairs: Iterable[tuple[Any, int]],
+    group: str,
+    insert: Callable[[Session, tuple[list[Any], list[int]]], None],
+) -> None:
+    """Replace the kept rows of ``pairs`` ((``group`` value, year) each): a thousand group values
+    a statement with every year any of them needs. A superset is recomputed to the same values;
+    a rates file that touches every year of a currency is one scan, not one a year."""
+    years_of: dict[Any, set[int]] = defaultdict(set)
+    for group_value, year in pairs:
+        years_of[group_value].add(year)
+    for chunk in _chunks(years_of):
+        years = sorted(set().union(*(years_of[g] for g in chunk)))
+        session.execute(sa.delete(table).where(table.c[group].in_(chunk), table.c.year.in_(years)))
+        insert(session, (chunk, years))
 
 
-def _insert_year_totals(session: Session, where: tuple[str, list[int]] | None) -> None:
-    """Sum the rows of one currency in some years (None: every row) into funding_year_totals."""
+def _insert_year_totals(session: Session, where: tuple[list[str], list[int]] | None) -> None:
+    """Sum the rows of some currencies in some years (None: every row) into
+    funding_year_totals."""
 
     def matching(money: Any) -> Any:
         if where is None:
             return sa.true()
-        code, years = where
+        codes, years = where
         return sa.and_(
-            money.currency_code == code,
-            sa.or_(*(money.dated.between(*_year_span(year)) for year in years)),
+            money.currency_code.in_(codes),
+            sa.or_(*(money.dated.between(*run) for run in _year_runs(years))),
         )
 
     figure_rows = sa.union_all(
@@ -476,23 +486,6 @@ def _insert_year_totals(session: Session, where: tuple[str, list[int]] | None) -
             ["part", "year", "pillar_id", "currency_code", "rate_on", "native"], summed
         )
     )
-
-
-def _refresh_funders(session: Session, funders: set[tuple[int, int]]) -> None:
-    """Compute the (year, funder) totals again, a thousand funders a statement with every year
-    any of them needs (a superset is recomputed to the same values; a rates file touching every
-    year of a currency is one scan, not one a year)."""
-    by_funder: dict[int, set[int]] = defaultdict(set)
-    for year, funder_id in funders:
-        by_funder[funder_id].add(year)
-    for chunk in _chunks(by_funder):
-        years = sorted(set().union(*(by_funder[f] for f in chunk)))
-        session.execute(
-            sa.delete(FUNDER_TOTALS).where(
-                FUNDER_TOTALS.c.year.in_(years), FUNDER_TOTALS.c.funder_id.in_(chunk)
-            )
-        )
-        _insert_funder_totals(session, (years, chunk))
 
 
 def _year_runs(years: list[int]) -> Iterator[tuple[date, date]]:
@@ -513,10 +506,10 @@ def _insert_funder_totals(session: Session, where: tuple[list[int], list[int]] |
     def matching(money: Any) -> Any:
         if where is None:
             return sa.true()
-        years, ids = where
+        ids, years = where
         return sa.and_(
-            sa.or_(*(money.dated.between(*run) for run in _year_runs(years))),
             money.funder_id.in_(ids),
+            sa.or_(*(money.dated.between(*run) for run in _year_runs(years))),
         )
 
     figure_rows = sa.union_all(

@@ -12,9 +12,9 @@ from coordapp.network.coverage import CoverageStatus, CoverageSummary
 from coordapp.network.models import ExpansionStage
 from coordapp.pillars.models import PillarIndicator
 from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import growth as growth_report
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting import service as funding_report
 from coordapp.reporting.common import RateInfo
 from dashboards import exports, figures, params
 from dashboards.geo import world_shapes

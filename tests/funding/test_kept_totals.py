@@ -23,7 +23,7 @@ from coordapp.funding.models import (
     FundingYearTotal,
 )
 from coordapp.partners.models import OrganizationKind
-from coordapp.reporting import service as funding_report
+from coordapp.reporting import funding as funding_report
 from tests import factories
 from tests.reporting import builders
 
