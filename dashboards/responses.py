@@ -1,10 +1,13 @@
 """Figure callbacks answered from a cache of their whole HTTP response.
 
-A figure callback's answer depends on its request (inputs, outputs asked for), the day, whether
-the reader sees exact small counts (manager) or hidden ones (viewer), and the data. A callback
-marked with ``cached_output`` is answered, while those are unchanged, with the JSON bytes Dash
-sent the first time: no query but the data-version read, no figure built, nothing serialised.
-A manager's answer is never served to a viewer: the exact-or-hidden flag is part of the key.
+A figure callback's answer depends on its request (inputs, outputs asked for), the day, the
+reader (``guard.access_key``: their role, whether they see exact small counts) and the data. A
+callback marked with ``cached_output`` is answered, while those are unchanged, with the JSON
+bytes Dash sent the first time: no query but the data-version read, no figure built, nothing
+serialised, Dash's dispatch not entered. A manager's answer is never served to a viewer: the
+reader's access key is part of the key. The answer is the view's, so every before-request
+check (sign-in, same origin, the body guard) has run first: a request refused today is refused
+from the cache too.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from typing import Any, TypeVar
 import dash
 from flask import Flask, Response, request
 
-from coordapp import disclosure
 from coordapp.cache import response_cache
 from coordapp.extensions import current_session
+from dashboards.guard import access_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 MARK = "cache_output"
@@ -45,7 +48,7 @@ def _key(body: dict[str, Any]) -> tuple[Any, ...]:
         "dash-response",
         hashlib.sha256(canonical.encode()).hexdigest(),
         date.today(),
-        disclosure.current_user_sees_exact(),
+        access_key(),
     )
 
 
