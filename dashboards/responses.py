@@ -12,6 +12,7 @@ from the cache too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 import dash
+from dash.development.base_component import Component
 from flask import Flask, Response, request
 
 from coordapp.cache import response_cache
@@ -30,11 +32,30 @@ MARK = "cache_output"
 
 
 def cached_output(callback: F) -> F:
-    """Mark a figure callback whose answer depends on its inputs, the day, exact-or-hidden and
-    the data only (not on ``dash.ctx``, the user or the time of day); Dash's own wrapper copies
-    the mark (``functools.wraps``)."""
-    setattr(callback, MARK, True)
-    return callback
+    """Mark a figure callback whose answer depends on its inputs, the day, the reader's access
+    key and the data only (not on ``dash.ctx`` or the time of day); Dash's own wrapper copies
+    the mark (``functools.wraps``). Its answer is handed to Dash as plain JSON values."""
+
+    @functools.wraps(callback)
+    def answer_in_plain_json(*args: Any, **kwargs: Any) -> Any:
+        return plain_json(callback(*args, **kwargs))
+
+    setattr(answer_in_plain_json, MARK, True)
+    return answer_in_plain_json  # type: ignore[return-value]
+
+
+def plain_json(value: Any) -> Any:
+    """Dash components as the dicts they serialise to, so that the whole answer is plain JSON
+    and orjson writes it in one call, where Plotly's encoder, finding a component, walks every
+    node of every figure in Python. Dicts (figures, styles) are left as they are: a value in
+    one that orjson cannot write sends the answer through Plotly's walk, as before."""
+    if isinstance(value, Component):
+        data = value.to_plotly_json()
+        data["props"] = {name: plain_json(v) for name, v in data["props"].items()}
+        return data
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    return value
 
 
 class _NotKept(Exception):

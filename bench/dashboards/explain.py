@@ -1,9 +1,10 @@
 """The query plans behind each dashboard callback: ``EXPLAIN (ANALYZE, BUFFERS)`` of every
 statement its service sends, with the filters the pages use today.
 
-    python -m bench.dashboards.explain [--scale 100] [--database-url URL]
+    python -m bench.dashboards.explain [--scale 100] [--database-url URL | --existing URL]
 
-A fresh PostgreSQL database at ``--scale`` (as ``callbacks.py`` builds it); per callback the
+A fresh PostgreSQL database at ``--scale`` (as ``callbacks.py`` builds it; ``--existing``: one
+generated already, left as it is); per callback the
 service's statements are captured (``before_cursor_execute``) and each is explained; the
 plans go to ``bench/results/explain-callbacks-<scale>x-<callback>.txt``, slowest first, and one
 line per callback is printed: statements, their summed execution time, the independent SQL's

@@ -116,13 +116,16 @@ def main(argv: list[str] | None = None) -> int:
                     )
         if args.dump:
             args.dump.mkdir(parents=True, exist_ok=True)
-            answers = [page._post(  # noqa: SLF001
-                name,
-                output=c["output"],
-                inputs=page._values(c["inputs"]),  # noqa: SLF001
-                state=page._values(c["state"]),  # noqa: SLF001
-                changed=[],
-            ) for c in callbacks]
+            answers = [
+                page._post(  # noqa: SLF001
+                    name,
+                    output=c["output"],
+                    inputs=page._values(c["inputs"]),  # noqa: SLF001
+                    state=page._values(c["state"]),  # noqa: SLF001
+                    changed=[],
+                )
+                for c in callbacks
+            ]
             (args.dump / f"{name.replace(' ', '-')}.json").write_text(
                 json.dumps(answers, indent=1, sort_keys=True)
             )
