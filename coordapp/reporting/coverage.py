@@ -138,7 +138,7 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
             )
             for r in rows
         ),
-        summary=network_coverage.coverage_summary(session, on=on, region=region),
+        summary=network_coverage.coverage_summary(session, on=on, region=region, rows=rows),
     )
 
 
