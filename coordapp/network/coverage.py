@@ -215,12 +215,15 @@ def country_coverage(row: Any) -> CountryCoverage:
 
 
 def coverage_as_of(
-    session: Session, *, on: date, region: str | None = None
+    session: Session, *, on: date, region: str | None = None, country: str | None = None
 ) -> list[CountryCoverage]:
-    """Every country's coverage on ``on`` (see ``coverage_query``), ordered by name."""
+    """Every country's coverage on ``on`` (see ``coverage_query``), ordered by name; of one
+    region, or one country (its alpha-2 code), if given."""
     query = coverage_query(on).order_by(Country.name)
     if region:
         query = query.where(Country.region == region)
+    if country:
+        query = query.where(Country.alpha2 == country)
     return [country_coverage(row) for row in session.execute(query)]
 
 
