@@ -138,7 +138,7 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
             )
             for r in rows
         ),
-        summary=network_coverage.coverage_summary(session, on=on, region=region),
+        summary=network_coverage.coverage_summary(session, on=on, region=region, rows=rows),
     )
 
 
@@ -203,12 +203,7 @@ def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | No
     if country is None:
         return None
     coverage = next(
-        (
-            c
-            for c in network_coverage.coverage_as_of(session, on=on, region=country.region)
-            if c.country_code == country.alpha2
-        ),
-        None,
+        iter(network_coverage.coverage_as_of(session, on=on, country=country.alpha2)), None
     )
     membership = network_membership.membership_on_subquery(on)
     hotline_rows = session.execute(

@@ -111,6 +111,16 @@ def test_coverage_map_by_region(session: Session, network: dict) -> None:
     assert covered(africa) == {"KE"} and africa.member_hotlines == 1
 
 
+@pytest.mark.parametrize("region", [None, "Europe", "Africa", "Oceania"])
+@pytest.mark.parametrize("on", [date(1999, 12, 31), TODAY])
+def test_the_maps_headline_is_the_coverage_summary_whole(
+    session: Session, network: dict, region: str | None, on: date
+) -> None:
+    """The map counts its places from the rows it read; every count is the summary's own."""
+    shown = coverage_report.coverage_map(session, on=on, region=region).summary
+    assert shown == coverage_summary(session, on=on, region=region)
+
+
 def test_network_growth_matches_the_summary_of_each_year_end(
     session: Session, network: dict
 ) -> None:
