@@ -15,6 +15,11 @@ from coordapp.funding.models import (
     FundingYearTotal,
 )
 from coordapp.imports.models import ImportColumnMapping
+from coordapp.network.compliance_models import (
+    ComplianceItem,
+    ComplianceRequirement,
+    ComplianceStatus,
+)
 from coordapp.network.models import (
     ExpansionStage,
     ExpansionStageEvent,
@@ -46,6 +51,9 @@ from coordapp.training.models import (
 )
 
 __all__ = [
+    "ComplianceItem",
+    "ComplianceRequirement",
+    "ComplianceStatus",
     "ApiToken",
     "AuditEvent",
     "CommitmentStatus",
