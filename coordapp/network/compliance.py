@@ -148,8 +148,7 @@ def _clean_requirement(
         "has_expiry": has_expiry,
         "renewal_months": months,
         "needed_for_full": bool(data.get("needed_for_full")),
-        "sort_order": _whole_number("sort_order", data.get("sort_order"), low=0, high=10_000)
-        or 0,
+        "sort_order": _whole_number("sort_order", data.get("sort_order"), low=0, high=10_000) or 0,
     }
 
 
@@ -280,6 +279,10 @@ class SectionRow:
     item: ComplianceItem | None
     state: str
 
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
 
 @dataclass(frozen=True, slots=True)
 class ComplianceSection:
@@ -393,6 +396,10 @@ class MatrixCell:
     done_on: date | None
     expires_on: date | None
 
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
 
 @dataclass(frozen=True, slots=True)
 class MatrixRow:
@@ -505,21 +512,17 @@ def _matrix_row(cells: Sequence[Any]) -> MatrixRow:
     )
 
 
-def matrix_export_rows(matrix: Matrix) -> list[dict[str, Any]]:
-    """The matrix as the CSV / XLSX export writes it: a row per hotline, two columns per
-    requirement (its state and the date it holds until)."""
-    out = []
+def matrix_export_rows(matrix: Matrix) -> list[list[Any]]:
+    """The matrix as the CSV / XLSX export writes it: a header, then a row per hotline with
+    two columns per requirement (its state, and the last day it holds)."""
+    header: list[Any] = ["Hotline", "Country", "Membership today"]
+    for requirement in matrix.requirements:
+        header += [requirement.name, f"{requirement.name}: holds until"]
+    out = [header]
     for row in matrix.rows:
-        values: dict[str, Any] = {
-            "hotline": row.hotline,
-            "country": row.country,
-            "membership today": row.membership or "",
-        }
-        for requirement, cell in zip(matrix.requirements, row.cells, strict=True):
-            values[requirement.name] = STATE_LABELS[cell.state]
-            values[f"{requirement.name}: expires"] = (
-                cell.expires_on.isoformat() if cell.expires_on else ""
-            )
+        values: list[Any] = [row.hotline, row.country, row.membership or ""]
+        for cell in row.cells:
+            values += [STATE_LABELS[cell.state], cell.expires_on]
         out.append(values)
     return out
 
@@ -527,7 +530,7 @@ def matrix_export_rows(matrix: Matrix) -> list[dict[str, Any]]:
 # --- what needs attention, the map ----------------------------------------------------------
 
 
-def items_due_query(today: date) -> sa.Select[Any]:
+def items_due_query(today: date) -> sa.Select:
     """Items of hotlines in use, for requirements in force, that have run out or run out
     within ``EXPIRING_WITHIN_DAYS``: soonest first."""
     return (
@@ -584,9 +587,7 @@ def compliance_share_by_country(session: Session, *, today: date) -> dict[str, f
         )
         .group_by(members.c.country_code)
     )
-    return {
-        code: satisfied / total for code, total, satisfied in session.execute(pairs) if total
-    }
+    return {code: satisfied / total for code, total, satisfied in session.execute(pairs) if total}
 
 
 def require_item_requirement(session: Session, requirement_id: int) -> ComplianceRequirement:
