@@ -463,6 +463,7 @@ def compliance_matrix(session: Session, *, today: date, membership_status: str =
             ComplianceItem.done_on,
             ComplianceItem.expires_on,
         )
+        .select_from(listed)
         .join(ComplianceRequirement, sa.true())
         .outerjoin(
             ComplianceItem,
