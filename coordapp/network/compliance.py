@@ -363,12 +363,21 @@ def add_membership_event_checked(
         day = validation.date_value("on", on, required=False) or date.today()
         missing = missing_for_full(session, hotline_id=hotline.id, on=day)
         if missing and cleaned_reason is None:
-            raise ValidationError(
-                "reason",
-                f"{hotline.name} lacks {len(missing)} requirement(s) for full membership: "
-                f"{', '.join(missing)}. Give a reason to promote it anyway, or record the "
-                "items first.",
-            )
+            # The history's own rules speak first (the event is tried in a savepoint that is
+            # always rolled back): only a possible promotion asks for a reason.
+            try:
+                with session.begin_nested():
+                    membership.add_membership_event(
+                        session, hotline=hotline, on=on, status=status, note=note
+                    )
+                    raise ValidationError(
+                        "reason",
+                        f"{hotline.name} lacks {len(missing)} requirement(s) for full "
+                        f"membership: {', '.join(missing)}. Give a reason to promote it anyway, "
+                        "or record the items first.",
+                    )
+            finally:
+                session.expire(hotline, ["membership_events"])
     event = membership.add_membership_event(
         session, hotline=hotline, on=on, status=status, note=note
     )
