@@ -18,7 +18,6 @@ from coordapp.network import compliance
 from coordapp.network.compliance_models import (
     ComplianceItem,
     ComplianceRequirement,
-    ComplianceStatus,
 )
 from coordapp.network.models import Hotline, HotlineMembershipEvent, MembershipStatus
 from coordapp.records import service as records
