@@ -431,7 +431,7 @@ def register(app: dash.Dash) -> None:
         Input(fid("colour"), "value"),
     )
     @cached_output
-    def update_map(year: Any, region: Any, colour: Any = None) -> tuple[Any, Any, Any, str]:
+    def update_map(year: Any, region: Any, colour: Any) -> tuple[Any, Any, Any, str]:
         today = date.today()
         filters = parse({"year": year, "region": region, "colour": colour}, today=today)
         data = cached(
