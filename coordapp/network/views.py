@@ -19,7 +19,16 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.labels import label
-from coordapp.network import countries, coverage, display, expansion, hotlines, lists, membership
+from coordapp.network import (
+    compliance,
+    countries,
+    coverage,
+    display,
+    expansion,
+    hotlines,
+    lists,
+    membership,
+)
 from coordapp.network.forms import (
     ExpansionEditForm,
     HotlineForm,
@@ -84,12 +93,18 @@ def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
         "event_form": membership_event_form(),
         "membership_error": None,
         "languages": display.language_names(obj.languages),
+        "compliance": compliance.hotline_compliance(session, hotline_id=obj.id, today=date.today()),
     }
 
 
 def _add_membership_event(session: Session, obj: Hotline, form: Any) -> str:
-    membership.add_membership_event(
-        session, hotline=obj, on=form.on.data, status=form.status.data, note=form.note.data
+    compliance.add_membership_event_checked(
+        session,
+        hotline=obj,
+        on=form.on.data,
+        status=form.status.data,
+        note=form.note.data,
+        reason=form.reason.data,
     )
     return "The membership event was added."
 
