@@ -23,6 +23,7 @@ from coordapp.errors import ValidationError
 from coordapp.records import service as records
 from coordapp.reference.models import MetricDefinition, MetricUnit
 from coordapp.stats.models import HotlineStatistic
+from coordapp.stats.periods import QUARTERS, quarter_bounds
 from coordapp.validation import choice, required_text
 from coordapp.writers_lock import serialize_writers
 
@@ -40,20 +41,22 @@ def metrics_in_force(
     session: Session, *, on: date, batch: Batch | None = None
 ) -> list[MetricDefinition]:
     """The version of each metric in force on ``on`` (any day of a quarter gives that quarter's
-    versions), in display order. A metric retired before ``on`` or not yet started is absent."""
-    found = batching.remembered(
-        batch,
-        "metrics_in_force",
-        on.isoformat(),
-        lambda: list(
-            session.scalars(
-                sa.select(MetricDefinition)
-                .where(_in_force(on))
-                .order_by(MetricDefinition.sort_order, MetricDefinition.code)
-            )
-        ),
+    versions), in display order. A metric retired before ``on`` or not yet started is absent.
+    In an import's ``batch`` every version is read once, for all the file's quarters."""
+    if batch is not None:
+        versions = batching.remembered(
+            batch, "metrics", "all_versions", lambda: all_versions(session)
+        )
+        return sorted(
+            (m for m in versions or [] if m.in_force_on(on)), key=lambda m: (m.sort_order, m.code)
+        )
+    return list(
+        session.scalars(
+            sa.select(MetricDefinition)
+            .where(_in_force(on))
+            .order_by(MetricDefinition.sort_order, MetricDefinition.code)
+        )
     )
-    return list(found or [])
 
 
 def version_in_force(session: Session, *, code: str, on: date) -> MetricDefinition | None:
@@ -78,6 +81,46 @@ def get_version(session: Session, metric_id: int) -> MetricDefinition:
         session, MetricDefinition, metric_id, what="metric definition"
     )
     return obj
+
+
+# --- a year's quarters (the grid's cells: (metric code, quarter)) ---------------------------
+
+
+def year_in_force(
+    session: Session, *, year: int, batch: Batch | None = None
+) -> tuple[list[MetricDefinition], dict[tuple[str, int], MetricDefinition]]:
+    """The grid's columns (each metric's latest version in force in ``year``) and, per cell,
+    the version in force for that quarter."""
+    in_force: dict[tuple[str, int], MetricDefinition] = {}
+    columns: dict[str, MetricDefinition] = {}
+    for quarter in QUARTERS:
+        for metric in metrics_in_force(session, on=quarter_bounds(year, quarter)[0], batch=batch):
+            in_force[(metric.code, quarter)] = metric
+            columns[metric.code] = metric
+    ordered = sorted(columns.values(), key=lambda m: (m.sort_order, m.code))
+    return ordered, in_force
+
+
+def is_known_code(session: Session, code: str) -> bool:
+    return bool(
+        session.scalar(sa.select(MetricDefinition.id).where(MetricDefinition.code == code).limit(1))
+    )
+
+
+def not_in_force_message(session: Session, *, code: str, year: int, quarter: int) -> str:
+    """Why a metric takes no value in a quarter: when its versions are in force instead."""
+    spans = ", ".join(
+        f"{m.valid_from.isoformat()} to {m.valid_until.isoformat() if m.valid_until else 'now'}"
+        for m in session.scalars(
+            sa.select(MetricDefinition)
+            .where(MetricDefinition.code == code)
+            .order_by(MetricDefinition.version)
+        )
+    )
+    return (
+        f"The metric {code} is not counted in Q{quarter} {year}: its definition is in force "
+        f"from {spans}. Nothing was saved."
+    )
 
 
 # --- quarters ----------------------------------------------------------------------------------
