@@ -225,6 +225,7 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             "participation": participation.id,
             "pillar_target": target.id,
             "statistic": stat.id,
+            "metric": stat.metric_id,
             "user": other.id,
             "token": other_token.id,
         }

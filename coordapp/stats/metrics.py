@@ -262,13 +262,21 @@ def add_version(session: Session, *, of: MetricDefinition, data: MetricData) -> 
             f"A new version starts after version {latest.version} does "
             f"({latest.valid_from.isoformat()}).",
         )
-    if latest.valid_until is None:
+    closing = latest.valid_until is None
+    if closing:
         until = valid_from - timedelta(days=1)
         _check_stored_values(
             session, metric=latest, valid_from=latest.valid_from, valid_until=until
         )
+    _check_overlap(
+        session,
+        code=of.code,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        except_id=latest.id if closing else None,
+    )
+    if closing:  # only once every check has passed: nothing changes on a refusal
         latest.valid_until = until
-    _check_overlap(session, code=of.code, valid_from=valid_from, valid_until=valid_until)
     metric = MetricDefinition(
         code=of.code,
         version=latest.version + 1,
