@@ -556,12 +556,19 @@ def pillar_progress_figure(data: PillarFigures) -> go.Figure:
 
 
 def activity_trend_figure(data: ActivityFigures) -> go.Figure:
+    """A line per group, and per unit where the metric's unit changed (figures of different
+    units are never joined into one line), with the change marked where it happens."""
     if data.is_empty or data.metric is None:
         return empty_figure("No statistics reported for these filters.")
     points = data.by_period if data.group_by == "network" else data.by_period_group
+    starts = [change.starts for change in data.unit_changes]
     groups: dict[str, list[Any]] = defaultdict(list)
     for p in points:
-        groups[p.group].append(p)
+        span = sum(1 for day in starts if p.period_start >= day)
+        unit = f" · {data.unit_changes[span - 1].unit.label}" if span else ""
+        if starts and not span:
+            unit = f" · {data.first_unit_label}"
+        groups[f"{p.group}{unit}"].append(p)
     fig = go.Figure(
         [
             go.Scatter(
@@ -577,7 +584,20 @@ def activity_trend_figure(data: ActivityFigures) -> go.Figure:
             for i, (name, series) in enumerate(groups.items())
         ]
     )
-    fig.update_layout(yaxis={"title": data.metric.label})
+    for change in data.unit_changes:
+        fig.add_vline(x=change.starts, line_dash="dash", line_color="#6c757d")
+        fig.add_annotation(
+            x=change.starts,
+            y=1,
+            yref="paper",
+            text=f"Unit changes {change.label}",
+            showarrow=False,
+            xanchor="left",
+            yanchor="bottom",
+            font={"size": 11},
+        )
+    title = data.metric.label if not data.unit_changes else f"{data.metric.name} (units differ)"
+    fig.update_layout(yaxis={"title": title})
     return _layout(fig, height=360)
 
 
@@ -595,6 +615,10 @@ def activity_groups_figure(data: ActivityFigures) -> go.Figure:
             hovertemplate="%{y}: %{customdata[1]} (%{customdata[0]} hotline(s))<extra></extra>",
         )
     )
-    what = "mean" if data.metric.unit.value == "percent" else "total"
-    fig.update_layout(xaxis={"title": f"{what}, {data.first_year}–{data.last_year}"})
+    unit = data.group_unit or data.metric.unit
+    what = "total" if unit.is_count else "mean"
+    only = f" (only {unit.label}: the unit changed)" if data.unit_changes else ""
+    fig.update_layout(
+        xaxis={"title": f"{what} {unit.label}, {data.first_year}–{data.last_year}{only}"}
+    )
     return _layout(fig, height=max(300, 24 * len(rows) + 80), showlegend=False)

@@ -56,7 +56,7 @@ def activity(data: ActivityFigures, *, viewer_can_see_exact: bool) -> ActivityFi
     hiding another quarter would not protect a small one: every sum that includes it (its
     hotline's total over the years, its country's, region's and the network's quarter) goes.
     ``data``: computed with ``small_below`` at the threshold. Percentages are never hidden."""
-    if viewer_can_see_exact or data.metric is None or data.metric.unit is not MetricUnit.COUNT:
+    if viewer_can_see_exact or data.metric is None or not data.metric.unit.is_count:
         return data
 
     def value(point: ActivityPoint) -> Any:
