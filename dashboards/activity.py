@@ -13,7 +13,6 @@ from dash import Input, Output, dcc, html
 from coordapp import disclosure
 from coordapp.cache import cached
 from coordapp.extensions import current_session
-from coordapp.reference.models import MetricUnit
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import disclosed
 from coordapp.reporting.common import regions
@@ -97,7 +96,7 @@ def _data(filters: ActivityFilters, *, suppress: bool) -> activity_report.Activi
 
 
 def _is_count(data: activity_report.ActivityFigures) -> bool:
-    return data.metric is not None and data.metric.unit is MetricUnit.COUNT
+    return data.metric is not None and data.metric.unit.is_count
 
 
 def layout(query: dict[str, str]) -> Any:
@@ -194,10 +193,11 @@ def _stamp(
         ("as of", date.today()),
         ("metric", f"{metric.code}: {metric.name}" if metric else "none"),
         (exports.METRIC_VERSION, ", ".join(f"v{v}" for v in data.versions) or "—"),
+        ("unit changes", "; ".join(c.label for c in data.unit_changes) or "none"),
         ("definition", metric.definition if metric else "—"),
         (
             "aggregation",
-            "mean over hotlines" if metric and metric.unit is MetricUnit.PERCENT else "sum",
+            "sum" if metric and metric.unit.is_count else "mean over hotlines",
         ),
     ]
 
@@ -279,6 +279,17 @@ def register(app: dash.Dash) -> None:
                 html.Strong(data.metric.name),
                 f" — definition {versions}: {data.metric.definition}",
             ]
+            if data.unit_changes:
+                changes = "; ".join(c.label for c in data.unit_changes)
+                note = [
+                    *note,
+                    html.Div(
+                        f"The unit changes ({changes}): each unit is its own line, never added "
+                        "to another; the totals by group count the latest unit only.",
+                        className="mt-1 text-warning-emphasis",
+                        id="activity-unit-change",
+                    ),
+                ]
             if suppress and _is_count(data):
                 note = [*note, html.Div(_hidden_note(), className="mt-1")]
             if data.is_empty:

@@ -574,12 +574,19 @@ def pillar_progress_figure(data: PillarFigures) -> Figure:
 
 
 def activity_trend_figure(data: ActivityFigures) -> Figure:
+    """A line per group, and per unit where the metric's unit changed (figures of different
+    units are never joined into one line), with the change marked where it happens."""
     if data.is_empty or data.metric is None:
         return empty_figure("No statistics reported for these filters.")
     points = data.by_period if data.group_by == "network" else data.by_period_group
+    starts = [change.starts for change in data.unit_changes]
     groups: dict[str, list[Any]] = defaultdict(list)
     for p in points:
-        groups[p.group].append(p)
+        span = sum(1 for day in starts if p.period_start >= day)
+        unit = f" · {data.unit_changes[span - 1].unit.label}" if span else ""
+        if starts and not span:
+            unit = f" · {data.first_unit_label}"
+        groups[f"{p.group}{unit}"].append(p)
     traces = [
         {
             "type": "scatter",
@@ -594,7 +601,38 @@ def activity_trend_figure(data: ActivityFigures) -> Figure:
         }
         for i, (name, series) in enumerate(groups.items())
     ]
-    return _figure(traces, height=360, yaxis=_title(data.metric.label))
+    title = data.metric.label if not data.unit_changes else f"{data.metric.name} (units differ)"
+    return _figure(
+        traces,
+        height=360,
+        yaxis=_title(title),
+        shapes=[
+            {
+                "type": "line",
+                "x0": change.starts,
+                "x1": change.starts,
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+                "line": {"color": "#6c757d", "dash": "dash"},
+            }
+            for change in data.unit_changes
+        ],
+        annotations=[
+            {
+                "x": change.starts,
+                "y": 1,
+                "yref": "paper",
+                "text": f"Unit changes {change.label}",
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "font": {"size": 11},
+            }
+            for change in data.unit_changes
+        ],
+    )
 
 
 def activity_groups_figure(data: ActivityFigures) -> Figure:
@@ -609,10 +647,12 @@ def activity_groups_figure(data: ActivityFigures) -> Figure:
         customdata=[[r.hotlines, plotted(r.value)[1]] for r in rows],
         hovertemplate="%{y}: %{customdata[1]} (%{customdata[0]} hotline(s))<extra></extra>",
     )
-    what = "mean" if data.metric.unit.value == "percent" else "total"
+    unit = data.group_unit or data.metric.unit
+    what = "total" if unit.is_count else "mean"
+    only = f" (only {unit.label}: the unit changed)" if data.unit_changes else ""
     return _figure(
         [bar],
         height=max(300, 24 * len(rows) + 80),
         showlegend=False,
-        xaxis=_title(f"{what}, {data.first_year}–{data.last_year}"),
+        xaxis=_title(f"{what} {unit.label}, {data.first_year}–{data.last_year}{only}"),
     )

@@ -107,6 +107,25 @@ ROUTES: tuple[Route, ...] = (
     Route("audit.log", "GET", "/audit/", ADMINS),
     Route("reference.overview", "GET", "/reference/", ADMINS),
     Route("reference.reseed", "POST", "/reference/reseed", ADMINS, data=EMPTY),
+    Route("reference.metrics_list", "GET", "/reference/metrics", ADMINS),
+    Route("reference.metrics_create", "GET", "/reference/metrics/new", ADMINS),
+    Route("reference.metrics_create", "POST", "/reference/metrics/new", ADMINS, data=EMPTY),
+    Route(
+        "reference.metrics_new_version", "GET", "/reference/metrics/{metric}/new-version", ADMINS
+    ),
+    Route(
+        "reference.metrics_new_version",
+        "POST",
+        "/reference/metrics/{metric}/new-version",
+        ADMINS,
+        data=EMPTY,
+    ),
+    Route("reference.metrics_edit", "GET", "/reference/metrics/{metric}/edit", ADMINS),
+    Route("reference.metrics_edit", "POST", "/reference/metrics/{metric}/edit", ADMINS, data=EMPTY),
+    Route("reference.metrics_retire", "GET", "/reference/metrics/{metric}/retire", ADMINS),
+    Route(
+        "reference.metrics_retire", "POST", "/reference/metrics/{metric}/retire", ADMINS, data=EMPTY
+    ),
     Route("boardpack.pack", "GET", "/board-pack/", SIGNED_IN),
     # --- organizations, contacts, partnerships ---------------------------------------------------
     Route("partners.lookup_organizations", "GET", "/lookup/organizations?q=Org", SIGNED_IN),

@@ -105,12 +105,12 @@ def load_demo(
 
 def _reference_data(
     session: Session,
-) -> tuple[dict[str, Country], dict[str, Pillar], dict[str, MetricDefinition]]:
+) -> tuple[dict[str, Country], dict[str, Pillar], dict[str, list[MetricDefinition]]]:
     countries = {c.alpha2: c for c in session.scalars(sa.select(Country))}
     pillars = {p.code: p for p in session.scalars(sa.select(Pillar))}
-    metrics: dict[str, MetricDefinition] = {}
+    metrics: dict[str, list[MetricDefinition]] = {}
     for metric in session.scalars(sa.select(MetricDefinition).order_by(MetricDefinition.version)):
-        metrics[metric.code] = metric  # the latest version wins
+        metrics.setdefault(metric.code, []).append(metric)
     currencies = set(session.scalars(sa.select(Currency.code).where(Currency.code.in_(CURRENCIES))))
     if (
         not _needed_countries() <= countries.keys()

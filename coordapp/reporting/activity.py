@@ -48,6 +48,21 @@ class ActivityPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitChange:
+    """Where the figures' unit changes: from ``starts`` they are of ``version`` in ``unit``."""
+
+    starts: date
+    version: int
+    name: str
+    unit: MetricUnit
+
+    @property
+    def label(self) -> str:
+        quarter = (self.starts.month - 1) // 3 + 1
+        return f"from {self.starts.year} Q{quarter}: {self.name} ({self.unit.label})"
+
+
+@dataclass(frozen=True, slots=True)
 class ActivityFigures:
     metric: MetricInfo | None
     group_by: str
@@ -58,6 +73,11 @@ class ActivityFigures:
     by_period: tuple[ActivityPoint, ...]  # the whole selection per quarter
     by_period_group: tuple[ActivityPoint, ...]  # the largest groups per quarter
     by_group: tuple[ActivityPoint, ...]  # totals (or means) per group over the years chosen
+    # The units of the versions in the selection, oldest first, where one differs from the one
+    # before: figures of different units are never added (by_group holds the last unit only).
+    unit_changes: tuple[UnitChange, ...] = ()
+    group_unit: MetricUnit | None = None
+    first_unit_label: str = ""  # the unit before the first change
 
     @property
     def is_empty(self) -> bool:
@@ -97,9 +117,11 @@ def hotline_activity(
     region: str | None = None,
     small_below: int = 0,
 ) -> ActivityFigures:
-    """One metric's quarterly values: sums for counts, means for percentages, labelled with the
-    definition versions they were reported under; each with how many of the values it is
-    built on are below ``small_below`` (and above zero)."""
+    """One metric's quarterly values: sums for counts (reports, content URLs), means over
+    hotlines for percentages and days, per definition version (a version's values are never
+    added to another's); each with how many of the values it is built on are below
+    ``small_below`` (and above zero). The totals per group add only the values of the unit of
+    the latest version in the selection, never figures of different units."""
     metric = next((m for m in metrics(session) if m.code == metric_code), None)
     group_by = group_by if group_by in GROUPINGS else "network"
     empty = ActivityFigures(metric, group_by, first_year, last_year, region, (), (), (), ())
@@ -121,6 +143,7 @@ def hotline_activity(
                 stat.hotline_id,
                 stat.value,
                 MetricDefinition.version,
+                MetricDefinition.unit,
                 (group_column if grouped else sa.literal("All selected")).label("grp"),
             )
             .join(MetricDefinition, MetricDefinition.id == stat.metric_id)
@@ -139,8 +162,15 @@ def hotline_activity(
 
     src = rows(grouped=True)
     everything = rows(grouped=False)
-    aggregate = sa.func.avg if metric.unit is MetricUnit.PERCENT else sa.func.sum
     places = "0.01"
+    counts = [u.value for u in MetricUnit if u.is_count]
+
+    def aggregate(source: Any) -> Any:
+        """Sum a count, average anything else (one unit per group: grouped by version)."""
+        return sa.case(
+            (sa.func.max(source.c.unit).in_(counts), sa.func.sum(source.c.value)),
+            else_=sa.func.avg(source.c.value),
+        )
 
     def small(source: Any) -> Any:
         is_small = sa.and_(source.c.value > 0, source.c.value < small_below)
@@ -165,7 +195,7 @@ def hotline_activity(
                 everything.c.period_start,
                 sa.literal("All selected").label("grp"),
                 everything.c.version,
-                aggregate(everything.c.value).label("v"),
+                aggregate(everything).label("v"),
                 # One row per hotline, metric and period (a unique constraint): rows = hotlines.
                 sa.func.count().label("n"),
                 small(everything),
@@ -176,15 +206,26 @@ def hotline_activity(
     )
     if not by_period:
         return empty
+    units = {
+        version: MetricUnit(unit)
+        for version, unit in session.execute(
+            sa.select(MetricDefinition.version, MetricDefinition.unit).where(
+                MetricDefinition.code == metric_code
+            )
+        )
+    }
+    versions = sorted({p.version for p in by_period})
+    last_unit = units[versions[-1]]
     totals = (
         sa.select(
             sa.literal(date(first_year, 1, 1), sa.Date).label("period_start"),
             src.c.grp,
             sa.func.max(src.c.version).label("version"),
-            aggregate(src.c.value).label("v"),
+            aggregate(src).label("v"),
             sa.func.count(sa.distinct(src.c.hotline_id)).label("n"),
             small(src),
         )
+        .where(src.c.unit == last_unit.value)
         .group_by(src.c.grp)
         .order_by(sa.desc("v"), src.c.grp)
         .limit(ACTIVITY_BAR_GROUPS)
@@ -197,7 +238,7 @@ def hotline_activity(
                 src.c.period_start,
                 src.c.grp,
                 src.c.version,
-                aggregate(src.c.value).label("v"),
+                aggregate(src).label("v"),
                 sa.func.count().label("n"),
                 small(src),
             )
@@ -212,8 +253,39 @@ def hotline_activity(
         first_year=first_year,
         last_year=last_year,
         region=region,
-        versions=tuple(sorted({p.version for p in by_period})),
+        versions=tuple(versions),
         by_period=by_period,
         by_period_group=by_period_group,
         by_group=by_group,
+        unit_changes=_unit_changes(by_period, units, names=_names(session, metric_code)),
+        group_unit=last_unit,
+        first_unit_label=units[versions[0]].label,
     )
+
+
+def _names(session: Session, metric_code: str) -> dict[int, str]:
+    return dict(
+        session.execute(
+            sa.select(MetricDefinition.version, MetricDefinition.name).where(
+                MetricDefinition.code == metric_code
+            )
+        ).tuples()
+    )
+
+
+def _unit_changes(
+    by_period: tuple[ActivityPoint, ...], units: dict[int, MetricUnit], *, names: dict[int, str]
+) -> tuple[UnitChange, ...]:
+    """The first quarter of each version whose unit differs from the version before it."""
+    first_quarter: dict[int, date] = {}
+    for point in by_period:
+        first_quarter.setdefault(point.version, point.period_start)
+    changes = []
+    previous: MetricUnit | None = None
+    for version in sorted(first_quarter):
+        if previous is not None and units[version] != previous:
+            changes.append(
+                UnitChange(first_quarter[version], version, names[version], units[version])
+            )
+        previous = units[version]
+    return tuple(changes)
