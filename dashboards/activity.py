@@ -13,7 +13,6 @@ from dash import Input, Output, dcc, html
 from coordapp import disclosure
 from coordapp.cache import cached
 from coordapp.extensions import current_session
-from coordapp.reference.models import MetricUnit
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import disclosed
 from coordapp.reporting.common import regions

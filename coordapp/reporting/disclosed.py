@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import disclosure
-from coordapp.reference.models import MetricUnit
 from coordapp.reporting.activity import ActivityFigures, ActivityPoint
 from coordapp.reporting.coverage import CountryPanel
 from coordapp.reporting.growth import Overview
