@@ -206,14 +206,14 @@ def hotline_activity(
     )
     if not by_period:
         return empty
-    units = {
-        version: MetricUnit(unit)
-        for version, unit in session.execute(
-            sa.select(MetricDefinition.version, MetricDefinition.unit).where(
-                MetricDefinition.code == metric_code
-            )
+    units: dict[int, MetricUnit] = {}
+    names: dict[int, str] = {}
+    for version, unit, name in session.execute(
+        sa.select(MetricDefinition.version, MetricDefinition.unit, MetricDefinition.name).where(
+            MetricDefinition.code == metric_code
         )
-    }
+    ):
+        units[version], names[version] = MetricUnit(unit), name
     versions = sorted({p.version for p in by_period})
     last_unit = units[versions[-1]]
     totals = (
@@ -257,19 +257,9 @@ def hotline_activity(
         by_period=by_period,
         by_period_group=by_period_group,
         by_group=by_group,
-        unit_changes=_unit_changes(by_period, units, names=_names(session, metric_code)),
+        unit_changes=_unit_changes(by_period, units, names=names),
         group_unit=last_unit,
         first_unit_label=units[versions[0]].label,
-    )
-
-
-def _names(session: Session, metric_code: str) -> dict[int, str]:
-    return dict(
-        session.execute(
-            sa.select(MetricDefinition.version, MetricDefinition.name).where(
-                MetricDefinition.code == metric_code
-            )
-        ).tuples()
     )
 
 

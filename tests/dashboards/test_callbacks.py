@@ -347,12 +347,12 @@ def test_activity_export_shows_small_counts_as_less_than_five_for_viewers(
         return result(response)['{"key":"quarters","type":"download"}']["data"]["content"]
 
     as_viewer = export(signed_in("viewer"))
-    assert "# metric version: v1" in as_viewer
-    assert "2024-01-01,All selected,v1,<5,1" in as_viewer
-    assert "2024-04-01,All selected,v1,40.00,1" in as_viewer
+    assert "# metric version: v2" in as_viewer
+    assert "2024-01-01,All selected,v2,<5,1" in as_viewer
+    assert "2024-04-01,All selected,v2,40.00,1" in as_viewer
     signed_in("viewer").post("/auth/sign-out")
     as_manager = export(signed_in("manager"))
-    assert "2024-01-01,All selected,v1,3.00,1" in as_manager
+    assert "2024-01-01,All selected,v2,3.00,1" in as_manager
 
 
 @pytest.mark.parametrize(

@@ -144,7 +144,17 @@ def statistic(
     end = date(year, (month - 1) % 12 + 1, 1)
     item = HotlineStatistic(
         hotline_id=hotline.id,
-        metric_id=metric(session, metric_code).id,
+        # The version in force for the quarter, as the grid stores it.
+        metric_id=session.scalars(
+            sa.select(MetricDefinition.id).where(
+                MetricDefinition.code == metric_code,
+                MetricDefinition.valid_from <= quarter_start,
+                sa.or_(
+                    MetricDefinition.valid_until.is_(None),
+                    MetricDefinition.valid_until >= quarter_start,
+                ),
+            )
+        ).one(),
         period_kind=PeriodKind.QUARTER,
         period_start=quarter_start,
         period_end=date.fromordinal(end.toordinal() - 1),
