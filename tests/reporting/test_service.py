@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import plotly.graph_objects as go
 import pytest
 from sqlalchemy.orm import Session
 
@@ -480,12 +481,13 @@ def test_figures_of_different_units_are_never_added_and_the_change_is_said(
         ("Hotline AT", 2, Decimal("450"))
     ]
     assert data.group_unit is MetricUnit.URLS and data.first_unit_label == "reports"
-    figure = figures.activity_trend_figure(data)
+    figure = go.Figure(figures.activity_trend_figure(data))  # Plotly validates the dict
     assert [trace.name for trace in figure.data] == [
         "Hotline AT · reports",
         "Hotline AT · content URLs",
     ]
     assert "Unit changes from 2020 Q1" in figure.layout.annotations[0].text
+    assert figure.layout.shapes[0].x0 == date(2020, 1, 1)
 
 
 def test_median_days_are_averaged_over_hotlines_not_summed(session: Session, network: dict) -> None:
