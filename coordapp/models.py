@@ -37,7 +37,7 @@ from coordapp.partners.models import (
 )
 from coordapp.pillars.models import PillarTarget
 from coordapp.reference.models import Country, Currency, MetricDefinition, MetricUnit, Pillar
-from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -67,6 +67,7 @@ __all__ = [
     "FundingYearTotal",
     "Hotline",
     "HotlineMembershipEvent",
+    "HotlineQuarter",
     "HotlineStatistic",
     "ImportColumnMapping",
     "MembershipStatus",
@@ -82,6 +83,7 @@ __all__ = [
     "Pillar",
     "PillarTarget",
     "Priority",
+    "QuarterState",
     "Role",
     "TrainingEvent",
     "TrainingKind",

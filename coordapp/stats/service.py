@@ -24,6 +24,7 @@ from coordapp.errors import Conflict, NotFound, ValidationError
 from coordapp.network.models import Hotline
 from coordapp.records import service as records
 from coordapp.reference.models import MetricDefinition, MetricUnit
+from coordapp.stats import locks
 from coordapp.stats.models import HotlineStatistic, PeriodKind
 
 FIRST_YEAR = 1999  # the network's founding year; metric definitions are valid from then
@@ -413,6 +414,12 @@ def save_quarter_grid(
         key = (code_of[row.metric_id], quarter_of(row.period_start))
         (cells if row.period_kind == PeriodKind.QUARTER else blocked)[key] = row
 
+    closed = locks.closed_quarters(
+        session,
+        hotline_id=hotline.id,
+        starts=(quarter_bounds(year, q)[0] for q in QUARTERS),
+        batch=batch,
+    )
     errors: dict[Cell, str] = {}
     parsed: dict[Cell, Decimal | None] = {}
     for cell, raw in values.items():
@@ -428,6 +435,8 @@ def save_quarter_grid(
         start, end = quarter_bounds(year, quarter)
         if value != current and end >= today:
             errors[cell] = f"Q{quarter} ends on {end.isoformat()}: enter its figures after that."
+        elif value != current and start in closed:
+            errors[cell] = locks.closed_message(f"Q{quarter} {year}", closed[start])
         elif value is not None and cell in blocked:
             errors[cell] = (
                 f"A monthly value for {start.strftime('%Y-%m')} is recorded for this metric; "
