@@ -222,6 +222,17 @@ def _check_quarter(quarter: int) -> None:
         raise ValidationError("quarter", "The quarter is 1, 2, 3 or 4.")
 
 
+def states_of(session: Session, *, hotline_id: int, starts: Sequence[date]) -> dict[date, str]:
+    """The state label of each of the hotline's quarters (first days ``starts``)."""
+    rows = session.execute(
+        sa.select(HotlineQuarter.period_start, HotlineQuarter.state).where(
+            HotlineQuarter.hotline_id == hotline_id, HotlineQuarter.period_start.in_(starts)
+        )
+    )
+    found = {start: STATE_LABELS[QuarterState(state)] for start, state in rows}
+    return {start: found.get(start, STATE_LABELS[QuarterState.DRAFT]) for start in starts}
+
+
 def get_quarter(session: Session, quarter_id: int) -> HotlineQuarter:
     obj: HotlineQuarter = records.get_or_404(
         session, HotlineQuarter, quarter_id, what="hotline quarter"
