@@ -1,7 +1,11 @@
-"""Hotline activity: the aggregate statistics hotlines report, per quarter and per group."""
+"""Hotline activity: the aggregate statistics hotlines report, per quarter and per group.
+
+Only approved quarters' figures count (``coordapp.stats.quarters.counted``, the one rule); a
+quarter with figures still awaiting approval is listed as provisional."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +18,7 @@ from sqlalchemy.orm import Session
 from coordapp.network.models import Hotline
 from coordapp.reference.models import Country, MetricDefinition, MetricUnit
 from coordapp.reporting.common import as_date, as_decimal, in_years
+from coordapp.stats import quarters
 from coordapp.stats.models import HotlineStatistic
 
 ACTIVITY_TOP_GROUPS = 8
@@ -58,6 +63,8 @@ class ActivityFigures:
     by_period: tuple[ActivityPoint, ...]  # the whole selection per quarter
     by_period_group: tuple[ActivityPoint, ...]  # the largest groups per quarter
     by_group: tuple[ActivityPoint, ...]  # totals (or means) per group over the years chosen
+    # Quarters (first days) of the selection with figures not approved yet, so not counted.
+    provisional: tuple[date, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -113,7 +120,7 @@ def hotline_activity(
         "hotline": Hotline.name,
     }[group_by]
 
-    def rows(grouped: bool) -> sa.Subquery:
+    def rows(grouped: bool, approved: bool = True) -> sa.Subquery:
         # Hotlines and countries are joined only when the grouping or the region needs them.
         query = (
             sa.select(
@@ -127,6 +134,7 @@ def hotline_activity(
             .where(
                 MetricDefinition.code == metric_code,
                 in_years(session, stat.period_start, first_year, last_year),
+                quarters.counted(stat) if approved else ~quarters.counted(stat),
             )
         )
         if region or (grouped and group_by != "network"):
@@ -174,8 +182,15 @@ def hotline_activity(
             .order_by(everything.c.period_start, everything.c.version)
         )
     )
+    waiting = rows(grouped=False, approved=False)
+    provisional = tuple(
+        as_date(start)
+        for start in session.scalars(
+            sa.select(waiting.c.period_start).distinct().order_by(waiting.c.period_start)
+        )
+    )
     if not by_period:
-        return empty
+        return dataclasses.replace(empty, provisional=provisional)
     totals = (
         sa.select(
             sa.literal(date(first_year, 1, 1), sa.Date).label("period_start"),
@@ -216,4 +231,5 @@ def hotline_activity(
         by_period=by_period,
         by_period_group=by_period_group,
         by_group=by_group,
+        provisional=provisional,
     )
