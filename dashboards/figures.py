@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,7 @@ from coordapp.network.coverage import (
     TERRITORIES_COVERED_LABEL,
     CoverageStatus,
 )
-from coordapp.reporting.activity import ActivityFigures
+from coordapp.reporting.activity import ActivityFigures, QuarterRates
 from coordapp.reporting.coverage import CoverageMap
 from coordapp.reporting.growth import GrowthPoint
 from coordapp.reporting.partnerships import PartnershipFigures
@@ -578,7 +579,47 @@ def activity_trend_figure(data: ActivityFigures) -> go.Figure:
         ]
     )
     fig.update_layout(yaxis={"title": data.metric.label})
+    # Quarters with figures awaiting approval: shaded, their points counting approved ones only.
+    for start in data.provisional:
+        fig.add_vrect(
+            x0=start,
+            x1=start + timedelta(days=91),
+            fillcolor="#adb5bd",
+            opacity=0.18,
+            line_width=0,
+            annotation_text="provisional",
+            annotation_position="top left",
+            annotation_font_size=10,
+        )
     return _layout(fig, height=360)
+
+
+def reporting_rates_figure(rates: Sequence[QuarterRates]) -> go.Figure:
+    """Per quarter, the share of member hotlines that submitted it, and by the deadline."""
+    if not rates:
+        return empty_figure("No ended quarter in these years.")
+    x = [r.label for r in rates]
+
+    def line(name: str, values: list[float | None], color: str) -> go.Scatter:
+        return go.Scatter(
+            x=x,
+            y=[None if v is None else round(100 * v, 1) for v in values],
+            name=name,
+            mode="lines+markers",
+            line={"color": color},
+            customdata=[[r.submitted, r.on_time, r.members] for r in rates],
+            hovertemplate="%{x}: %{y} %<br>%{customdata[0]} submitted, %{customdata[1]} on "
+            "time, of %{customdata[2]} member hotlines<extra>%{fullData.name}</extra>",
+        )
+
+    fig = go.Figure(
+        [
+            line("Submitted", [r.completeness for r in rates], PALETTE[0]),
+            line("Submitted by the deadline", [r.timeliness for r in rates], PALETTE[1]),
+        ]
+    )
+    fig.update_layout(yaxis={"title": "% of member hotlines", "range": [0, 105]})
+    return _layout(fig, height=300)
 
 
 def activity_groups_figure(data: ActivityFigures) -> go.Figure:

@@ -683,7 +683,12 @@ CALLBACKS: tuple[Callback, ...] = (
         [prop(fid("year"), "value", 2025)],
     ),
     _callback(
-        [("a-trend", "figure"), ("a-groups", "figure"), ("activity-definition", "children")],
+        [
+            ("a-trend", "figure"),
+            ("a-groups", "figure"),
+            ("activity-definition", "children"),
+            ("a-rates", "figure"),
+        ],
         SIGNED_IN,
         [
             prop(fid("metric"), "value", "reports_received"),

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from coordapp.network.models import Hotline
 from coordapp.reference.models import Country, MetricDefinition, MetricUnit
 from coordapp.reporting.common import as_date, as_decimal, in_years
-from coordapp.stats import quarters
+from coordapp.stats import quarters, timeliness
 from coordapp.stats.models import HotlineStatistic
+from coordapp.stats.timeliness import QuarterRates
 
 ACTIVITY_TOP_GROUPS = 8
 ACTIVITY_BAR_GROUPS = 25
@@ -232,4 +233,13 @@ def hotline_activity(
         by_period_group=by_period_group,
         by_group=by_group,
         provisional=provisional,
+    )
+
+
+def reporting_rates(
+    session: Session, *, first_year: int, last_year: int, today: date, region: str | None = None
+) -> tuple[QuarterRates, ...]:
+    """Completeness and timeliness of the member hotlines' quarters (``stats.timeliness``)."""
+    return timeliness.rates_by_quarter(
+        session, first_year=first_year, last_year=last_year, today=today, region=region
     )
