@@ -13,6 +13,7 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role, User
 from coordapp.errors import Forbidden, ValidationError
+from coordapp.main import service as main_service
 from coordapp.network.models import Hotline
 from coordapp.stats import quarters, service, timeliness
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
@@ -326,3 +327,23 @@ def test_late_hotlines_appear_only_after_the_deadline(session: Session) -> None:
     assert quiet.id not in session.scalars(timeliness.late_quarters_select(before)).all()
     late = session.scalars(timeliness.late_quarters_select(after)).all()
     assert quiet.id in late and done.id not in late
+
+
+# --- needs attention -------------------------------------------------------------------------
+
+
+def test_needs_attention_lists_quarters_awaiting_review_and_late_hotlines(
+    session: Session,
+) -> None:
+    waiting, late = member(session, "NL"), member(session, "DE")
+    record = submitted(session, waiting)
+    today = date(2026, 8, 15)  # Q2 2026's deadline (30 July) has passed
+    review = main_service.QUARTERS_AWAITING_REVIEW.section(session, today=today)
+    assert [(i.record_id, i.endpoint) for i in review.items] == [
+        (record.id, "quarters.quarters_detail")
+    ]
+    overdue = main_service.LATE_QUARTERS.section(session, today=today)
+    assert [i.record_id for i in overdue.items] == [late.id]
+    assert "Q2 2026" in overdue.title and "2026-07-30" in overdue.rule
+    quarters.approve_quarter(session, record=record, actor=user(session, Role.MANAGER))
+    assert main_service.QUARTERS_AWAITING_REVIEW.section(session, today=today).count == 0
