@@ -5,7 +5,7 @@ deadline passes), and one earlier quarter reopened for a correction."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -20,8 +20,8 @@ RETURN_COMMENTS = (
 )
 
 
-def _at(day: object, days: int) -> datetime:
-    return datetime.combine(day + timedelta(days=days), time(9, 30))  # type: ignore[operator]
+def _at(day: date, days: int) -> datetime:
+    return datetime.combine(day + timedelta(days=days), time(9, 30))
 
 
 def add_quarter_signoff(ctx: DemoContext) -> None:

@@ -395,14 +395,24 @@ def _missing_statistics_query(today: date) -> sa.Select:
     )
 
 
-def _missing_statistics_item(r: Any, today: date) -> AttentionItem:
+def _hotline_quarter_item(
+    r: Any, today: date, *, what: str, action: str, overdue: bool = False
+) -> AttentionItem:
+    """A hotline and its last complete quarter's figures (``what``: e.g. "not submitted")."""
     year, _, _, _, period = _last_quarter(today)
     return AttentionItem(
         endpoint="network.hotlines_detail",
         record_id=r.id,
         label=r.name,
-        detail=f"{r.country} · nothing reported for {period}",
-        action=("Enter figures", "stats.statistics_grid", {"hotline": r.id, "year": year}),
+        detail=f"{r.country} · {what.format(period=period)}",
+        overdue=overdue,
+        action=(action, "stats.statistics_grid", {"hotline": r.id, "year": year}),
+    )
+
+
+def _missing_statistics_item(r: Any, today: date) -> AttentionItem:
+    return _hotline_quarter_item(
+        r, today, what="nothing reported for {period}", action="Enter figures"
     )
 
 
@@ -457,14 +467,8 @@ QUARTERS_AWAITING_REVIEW = AttentionRule(
 
 
 def _late_item(r: Any, today: date) -> AttentionItem:
-    year, _, _, _, period = _last_quarter(today)
-    return AttentionItem(
-        endpoint="network.hotlines_detail",
-        record_id=r.id,
-        label=r.name,
-        detail=f"{r.country} · {period} not submitted",
-        overdue=True,
-        action=("Open the figures", "stats.statistics_grid", {"hotline": r.id, "year": year}),
+    return _hotline_quarter_item(
+        r, today, what="{period} not submitted", action="Open the figures", overdue=True
     )
 
 

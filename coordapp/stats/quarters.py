@@ -36,7 +36,13 @@ from coordapp.records import service as records
 from coordapp.reference.models import MetricDefinition
 from coordapp.stats.locks import closed_message
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
-from coordapp.stats.service import FIRST_YEAR, QUARTERS, check_year, quarter_bounds
+from coordapp.stats.service import (
+    FIRST_YEAR,
+    QUARTERS,
+    check_year,
+    metrics_in_force,
+    quarter_bounds,
+)
 
 EDITABLE_STATES = (QuarterState.DRAFT, QuarterState.RETURNED, QuarterState.REOPENED)
 STATE_LABELS = {
@@ -131,30 +137,6 @@ class QuarterStatus:
         return self.record.comment if self.record else None
 
 
-def metrics_in_force(session: Session, *, start: date, end: date) -> list[MetricDefinition]:
-    """Per metric, the definition in force for the period: its latest version valid from a day
-    on or before the period's end (a metric not yet defined then is not asked for)."""
-    latest = (
-        sa.select(MetricDefinition.code, sa.func.max(MetricDefinition.version).label("version"))
-        .where(MetricDefinition.valid_from <= end)
-        .group_by(MetricDefinition.code)
-        .subquery("in_force")
-    )
-    return list(
-        session.scalars(
-            sa.select(MetricDefinition)
-            .join(
-                latest,
-                sa.and_(
-                    latest.c.code == MetricDefinition.code,
-                    latest.c.version == MetricDefinition.version,
-                ),
-            )
-            .order_by(MetricDefinition.sort_order, MetricDefinition.code)
-        )
-    )
-
-
 def quarter_statuses(
     session: Session, *, hotline: Hotline, year: int, today: date
 ) -> list[QuarterStatus]:
@@ -185,7 +167,7 @@ def quarter_statuses(
         )
     ):
         filled[(start.month - 1) // 3 + 1].add(code)
-    in_force = metrics_in_force(session, start=first, end=last)
+    in_force = metrics_in_force(session, on=last)
     statuses = []
     for q in QUARTERS:
         start, end = quarter_bounds(year, q)
@@ -323,16 +305,30 @@ def submit_quarter(
     return record
 
 
-def approve_quarter(session: Session, *, record: HotlineQuarter, actor: User) -> HotlineQuarter:
-    """Approve a submitted quarter: its figures count and are locked."""
-    _require_manager(actor, "approve")
-    _expect(record, (QuarterState.SUBMITTED,), "approved")
-    record.state = QuarterState.APPROVED
+def _decide(
+    session: Session,
+    record: HotlineQuarter,
+    *,
+    actor: User,
+    move: tuple[str, QuarterState, QuarterState],
+    comment: str | None = None,
+) -> HotlineQuarter:
+    """A manager's decision on a quarter: ``move`` is (what, from state, to state)."""
+    what, source, target = move
+    _require_manager(actor, what)
+    _expect(record, (source,), f"{what}d" if what.endswith("e") else f"{what}ed")
+    record.state = target
     record.decided_at = utcnow()
     record.decided_by_id = actor.id
-    record.comment = None
+    record.comment = comment
     session.flush()
     return record
+
+
+def approve_quarter(session: Session, *, record: HotlineQuarter, actor: User) -> HotlineQuarter:
+    """Approve a submitted quarter: its figures count and are locked."""
+    move = ("approve", QuarterState.SUBMITTED, QuarterState.APPROVED)
+    return _decide(session, record, actor=actor, move=move)
 
 
 def return_quarter(
@@ -341,13 +337,8 @@ def return_quarter(
     """Return a submitted quarter to the hotline, saying what to correct."""
     _require_manager(actor, "return")
     text = _text(comment, "comment", "a comment: what should the hotline correct?")
-    _expect(record, (QuarterState.SUBMITTED,), "returned")
-    record.state = QuarterState.RETURNED
-    record.decided_at = utcnow()
-    record.decided_by_id = actor.id
-    record.comment = text
-    session.flush()
-    return record
+    move = ("return", QuarterState.SUBMITTED, QuarterState.RETURNED)
+    return _decide(session, record, actor=actor, move=move, comment=text)
 
 
 def reopen_quarter(
@@ -357,13 +348,8 @@ def reopen_quarter(
     until it is approved again."""
     _require_manager(actor, "reopen")
     text = _text(reason, "reason", "the reason for reopening the quarter")
-    _expect(record, (QuarterState.APPROVED,), "reopened")
-    record.state = QuarterState.REOPENED
-    record.decided_at = utcnow()
-    record.decided_by_id = actor.id
-    record.comment = text
-    session.flush()
-    return record
+    move = ("reopen", QuarterState.APPROVED, QuarterState.REOPENED)
+    return _decide(session, record, actor=actor, move=move, comment=text)
 
 
 # --- the review queue ------------------------------------------------------------------------

@@ -45,16 +45,23 @@ def enter(session: Session, hotline: Hotline, quarter: int, values: dict[str, st
     )
 
 
+def submit(
+    session: Session,
+    hotline: Hotline,
+    *,
+    year: int = 2026,
+    quarter: int = 2,
+    role: Role = Role.MANAGER,
+    today: date = AFTER_2026,
+) -> HotlineQuarter:
+    return quarters.submit_quarter(
+        session, hotline=hotline, year=year, quarter=quarter, actor=user(session, role), today=today
+    )
+
+
 def submitted(session: Session, hotline: Hotline, quarter: int = 2) -> HotlineQuarter:
     enter(session, hotline, quarter, FULL)
-    return quarters.submit_quarter(
-        session,
-        hotline=hotline,
-        year=2026,
-        quarter=quarter,
-        actor=user(session, Role.MANAGER),
-        today=AFTER_2026,
-    )
+    return submit(session, hotline, quarter=quarter)
 
 
 def status(session: Session, hotline: Hotline, quarter: int = 2) -> quarters.QuarterStatus:
@@ -82,14 +89,7 @@ def test_submitting_an_incomplete_quarter_is_refused_naming_what_is_missing(
     hotline = member(session)
     enter(session, hotline, 2, {R: "1000", A: "600"})
     with pytest.raises(ValidationError) as refused:
-        quarters.submit_quarter(
-            session,
-            hotline=hotline,
-            year=2026,
-            quarter=2,
-            actor=user(session, Role.MANAGER),
-            today=AFTER_2026,
-        )
+        submit(session, hotline)
     assert "incomplete" in refused.value.message
     assert "forwarded" in refused.value.message.lower()
     assert session.scalar(sa.select(sa.func.count()).select_from(HotlineQuarter)) == 0
@@ -104,14 +104,7 @@ def test_a_quarter_not_yet_ended_cannot_be_submitted(
 ) -> None:
     hotline = member(session)
     with pytest.raises(ValidationError) as refused:
-        quarters.submit_quarter(
-            session,
-            hotline=hotline,
-            year=year,
-            quarter=quarter,
-            actor=user(session, Role.MANAGER),
-            today=today,
-        )
+        submit(session, hotline, year=year, quarter=quarter, today=today)
     assert "submit it after that" in refused.value.message
     assert session.scalar(sa.select(sa.func.count()).select_from(HotlineQuarter)) == 0
 
@@ -130,14 +123,7 @@ def test_a_viewer_cannot_submit(session: Session) -> None:
     hotline = member(session)
     enter(session, hotline, 2, FULL)
     with pytest.raises(Forbidden):
-        quarters.submit_quarter(
-            session,
-            hotline=hotline,
-            year=2026,
-            quarter=2,
-            actor=user(session, Role.VIEWER),
-            today=AFTER_2026,
-        )
+        submit(session, hotline, role=Role.VIEWER)
     assert quarters.find_quarter(session, hotline_id=hotline.id, year=2026, quarter=2) is None
 
 
@@ -145,14 +131,7 @@ def test_a_submitted_quarter_cannot_be_submitted_again(session: Session) -> None
     hotline = member(session)
     submitted(session, hotline)
     with pytest.raises(ValidationError, match="awaits review"):
-        quarters.submit_quarter(
-            session,
-            hotline=hotline,
-            year=2026,
-            quarter=2,
-            actor=user(session, Role.ADMIN),
-            today=AFTER_2026,
-        )
+        submit(session, hotline, role=Role.ADMIN)
 
 
 def test_a_metric_defined_after_the_quarter_is_not_asked_for(session: Session) -> None:
@@ -202,14 +181,7 @@ def test_a_submitted_quarter_takes_no_edits_until_returned(session: Session) -> 
     )
     assert status(session, hotline).comment == "Q2 received is low"
     enter(session, hotline, 2, {R: "1200"})
-    again = quarters.submit_quarter(
-        session,
-        hotline=hotline,
-        year=2026,
-        quarter=2,
-        actor=user(session, Role.ADMIN),
-        today=AFTER_2026,
-    )
+    again = submit(session, hotline, role=Role.ADMIN)
     assert again.id == record.id and again.state == QuarterState.SUBMITTED
     assert again.first_submitted_at is not None and again.first_submitted_at <= again.submitted_at
 
