@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.partners.views import bp as partners_bp
     from coordapp.pillars.views import bp as pillars_bp
     from coordapp.reference.views import bp as reference_bp
+    from coordapp.stats.quarter_views import bp as quarters_bp
     from coordapp.stats.views import bp as stats_bp
     from coordapp.training.views import bp as training_bp
     from coordapp.unavailable import register_unavailable_handler
@@ -146,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
         funding_bp,
         training_bp,
         stats_bp,
+        quarters_bp,
         pillars_bp,
         audit_bp,
         reference_bp,

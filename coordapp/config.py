@@ -17,6 +17,11 @@ DEV_SECRET_PLACEHOLDER = "dev-only-not-secret"  # noqa: S105  (refused in produc
 PIPELINE_STAGE_MIN_MONTHS = 6
 PIPELINE_STAGE_MAX_MONTHS = 12
 
+# Hotlines submit a quarter's figures within this many days of its end (the default of the
+# STATISTICS_DEADLINE_DAYS setting): the timeliness chart and needs-attention's late quarters
+# (coordapp.stats.quarters).
+STATISTICS_DEADLINE_DAYS = 30
+
 
 class ConfigError(RuntimeError):
     """Raised at start-up when the configuration cannot work; the message says how to fix it."""
@@ -124,6 +129,10 @@ def build_config(
         # Counts of people or cases from 1 to this minus one are shown as "<5" to everyone
         # below manager (coordapp.disclosure).
         "SMALL_COUNT_THRESHOLD": _positive_int(env, "SMALL_COUNT_THRESHOLD", 5),
+        # Days after a quarter's end by which hotlines submit its figures (timeliness).
+        "STATISTICS_DEADLINE_DAYS": _positive_int(
+            env, "STATISTICS_DEADLINE_DAYS", STATISTICS_DEADLINE_DAYS
+        ),
         "TESTING": name == "testing",
         "PASSWORD_HASH_METHOD": "scrypt",
         # Imports take files up to 10 MB; anything much larger is refused before it is read.

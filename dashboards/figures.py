@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,7 @@ from coordapp.network.coverage import (
     TERRITORIES_COVERED_LABEL,
     CoverageStatus,
 )
-from coordapp.reporting.activity import ActivityFigures
+from coordapp.reporting.activity import ActivityFigures, QuarterRates
 from coordapp.reporting.coverage import CoverageMap
 from coordapp.reporting.funding import FundingFigures
 from coordapp.reporting.growth import GrowthPoint
@@ -573,6 +574,36 @@ def pillar_progress_figure(data: PillarFigures) -> Figure:
 # ---------------------------------------------------------------------------------------------
 
 
+def _provisional_band(start: date) -> dict[str, Any]:
+    """A quarter with figures awaiting approval, shaded (its points count approved ones only)."""
+    return {
+        "type": "rect",
+        "x0": start,
+        "x1": start + timedelta(days=91),
+        "xref": "x",
+        "y0": 0,
+        "y1": 1,
+        "yref": "y domain",
+        "fillcolor": "#adb5bd",
+        "opacity": 0.18,
+        "line": {"width": 0},
+    }
+
+
+def _provisional_note(start: date) -> dict[str, Any]:
+    return {
+        "x": start,
+        "xref": "x",
+        "y": 1,
+        "yref": "y domain",
+        "text": "provisional",
+        "showarrow": False,
+        "xanchor": "left",
+        "yanchor": "top",
+        "font": {"size": 10},
+    }
+
+
 def activity_trend_figure(data: ActivityFigures) -> Figure:
     """A line per group, and per unit where the metric's unit changed (figures of different
     units are never joined into one line), with the change marked where it happens."""
@@ -602,11 +633,8 @@ def activity_trend_figure(data: ActivityFigures) -> Figure:
         for i, (name, series) in enumerate(groups.items())
     ]
     title = data.metric.label if not data.unit_changes else f"{data.metric.name} (units differ)"
-    return _figure(
-        traces,
-        height=360,
-        yaxis=_title(title),
-        shapes=[
+    changes = [
+        (
             {
                 "type": "line",
                 "x0": change.starts,
@@ -616,10 +644,7 @@ def activity_trend_figure(data: ActivityFigures) -> Figure:
                 "y1": 1,
                 "yref": "y domain",
                 "line": {"color": "#6c757d", "dash": "dash"},
-            }
-            for change in data.unit_changes
-        ],
-        annotations=[
+            },
             {
                 "x": change.starts,
                 "y": 1,
@@ -629,9 +654,45 @@ def activity_trend_figure(data: ActivityFigures) -> Figure:
                 "xanchor": "left",
                 "yanchor": "bottom",
                 "font": {"size": 11},
-            }
-            for change in data.unit_changes
+            },
+        )
+        for change in data.unit_changes
+    ]
+    return _figure(
+        traces,
+        height=360,
+        yaxis=_title(title),
+        shapes=[*map(_provisional_band, data.provisional), *(line for line, _ in changes)],
+        annotations=[*map(_provisional_note, data.provisional), *(note for _, note in changes)],
+    )
+
+
+def reporting_rates_figure(rates: Sequence[QuarterRates]) -> Figure:
+    """Per quarter, the share of member hotlines that submitted it, and by the deadline."""
+    if not rates:
+        return empty_figure("No ended quarter in these years.")
+    x = [r.label for r in rates]
+
+    def line(name: str, values: list[float | None], color: str) -> dict[str, Any]:
+        return {
+            "type": "scatter",
+            "x": x,
+            "y": [None if v is None else round(100 * v, 1) for v in values],
+            "name": name,
+            "mode": "lines+markers",
+            "line": {"color": color},
+            "customdata": [[r.submitted, r.on_time, r.members] for r in rates],
+            "hovertemplate": "%{x}: %{y} %<br>%{customdata[0]} submitted, %{customdata[1]} on "
+            "time, of %{customdata[2]} member hotlines<extra>%{fullData.name}</extra>",
+        }
+
+    return _figure(
+        [
+            line("Submitted", [r.completeness for r in rates], PALETTE[0]),
+            line("Submitted by the deadline", [r.timeliness for r in rates], PALETTE[1]),
         ],
+        height=300,
+        yaxis=_title("% of member hotlines", range=[0, 105]),
     )
 
 

@@ -424,6 +424,23 @@ ROUTES: tuple[Route, ...] = (
         MANAGERS,
         data=EMPTY,
     ),
+    # --- quarters' sign-off (the example quarter is submitted, with figures missing) -----------
+    Route("quarters.quarters_list", "GET", "/quarters/", SIGNED_IN),
+    Route("quarters.quarters_detail", "GET", "/quarters/{quarter}", SIGNED_IN),
+    Route("quarters.review_queue", "GET", "/quarters/review", MANAGERS),
+    Route("quarters.quarters_approve", "POST", "/quarters/{quarter}/approve", MANAGERS, data=EMPTY),
+    # No comment: refused with the form's message (422), nothing written.
+    Route("quarters.quarters_return", "POST", "/quarters/{quarter}/return", MANAGERS, data=EMPTY),
+    # Not approved: refused (422).
+    Route("quarters.quarters_reopen", "POST", "/quarters/{quarter}/reopen", MANAGERS, data=EMPTY),
+    # Q2 2025 is incomplete: refused with a message on the grid (a redirect).
+    Route(
+        "quarters.submit_quarter",
+        "POST",
+        "/statistics/grid/submit?hotline={hotline}&year=2025&quarter=2",
+        MANAGERS,
+        data=EMPTY,
+    ),
     # --- import ----------------------------------------------------------------------------------
     Route("imports.upload", "GET", "/import/", MANAGERS),
     Route("imports.check", "POST", "/import/", MANAGERS, data=EMPTY),
@@ -729,7 +746,12 @@ CALLBACKS: tuple[Callback, ...] = (
         [prop(fid("year"), "value", 2025)],
     ),
     _callback(
-        [("a-trend", "figure"), ("a-groups", "figure"), ("activity-definition", "children")],
+        [
+            ("a-trend", "figure"),
+            ("a-groups", "figure"),
+            ("activity-definition", "children"),
+            ("a-rates", "figure"),
+        ],
         SIGNED_IN,
         [
             prop(fid("metric"), "value", "reports_received"),

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +30,7 @@ from coordapp.cache import clear_caches
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.network.models import ExpansionStage, HotlineMembershipEvent, MembershipStatus
 from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.stats.models import HotlineQuarter, QuarterState
 from coordapp.training import service as training
 from tests import factories
 from tests.access_table import (
@@ -203,6 +204,15 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
         )
         s.add(target)
         stat = statistic(s, hotline, "reports_received", date(2025, 1, 1), date(2025, 3, 31), "12")
+        quarter = HotlineQuarter(
+            hotline_id=hotline.id,
+            period_start=date(2025, 1, 1),
+            period_end=date(2025, 3, 31),
+            state=QuarterState.SUBMITTED,
+            submitted_at=datetime(2025, 4, 10),
+            first_submitted_at=datetime(2025, 4, 10),
+        )
+        s.add(quarter)
         other = auth.create_user(
             s,
             email="other@test.example",
@@ -230,6 +240,7 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             "pillar_target": target.id,
             "statistic": stat.id,
             "metric": stat.metric_id,
+            "quarter": quarter.id,
             "user": other.id,
             "token": other_token.id,
             "requirement": requirement,

@@ -885,7 +885,8 @@ def pillars_service(session: Session, p: Params) -> dict[str, Any]:
 
 # --- hotline activity ----------------------------------------------------------------------
 
-# The first metric (display order; its latest version's unit decides sum or mean) per quarter
+# The first metric (display order; its latest version's unit decides sum or mean) per quarter,
+# the figures of approved quarters only,
 # and definition version, over the years chosen; per region (no region: "(no region)") the top
 # 25 totals; and per quarter the 8 largest regions.
 ACTIVITY_SQL = """
@@ -902,6 +903,10 @@ rows AS (
     JOIN metric ON metric.code = m.code
     JOIN hotlines h ON h.id = s.hotline_id JOIN countries c ON c.alpha2 = h.country_code
     WHERE s.period_start >= :start AND s.period_start <= :end
+      -- approved quarters only
+      AND EXISTS (SELECT 1 FROM hotline_quarters q
+                  WHERE q.hotline_id = s.hotline_id AND q.state = 'approved'
+                    AND s.period_start BETWEEN q.period_start AND q.period_end)
 ),
 last_unit AS (SELECT unit FROM rows ORDER BY version DESC LIMIT 1),
 agg AS (

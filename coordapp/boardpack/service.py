@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp import disclosure
 from coordapp.funding import amounts as funding_amounts
 from coordapp.funding.rate_info import MoneyTotal
 from coordapp.network import coverage as network_coverage
@@ -85,6 +86,9 @@ class BoardPack:
     pillars: pillar_report.PillarFigures
     pipeline: tuple[PipelineEntry, ...]
     metrics: tuple[activity_report.MetricInfo, ...]
+    # Per metric, the network's quarters of the year (approved figures; provisional named).
+    activity: tuple[activity_report.ActivityFigures, ...] = ()
+    reporting_rates: tuple[activity_report.QuarterRates, ...] = ()
 
     @property
     def funding_by_pillar(self) -> tuple[PillarFunding, ...]:
@@ -245,4 +249,18 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         pillars=pillar_report.pillar_progress(session, year=year, today=today),
         pipeline=_pipeline(session, on=measured_on),
         metrics=activity_report.metrics(session),
+        activity=tuple(
+            activity_report.hotline_activity(
+                session,
+                metric_code=m.code,
+                group_by="network",
+                first_year=year,
+                last_year=year,
+                small_below=disclosure.threshold(),
+            )
+            for m in activity_report.metrics(session)
+        ),
+        reporting_rates=activity_report.reporting_rates(
+            session, first_year=year, last_year=year, today=today
+        ),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from coordapp.boardpack.service import BoardPack
@@ -163,4 +163,56 @@ def tables(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
             ],
             pipeline_rows,
         ),
+        *_activity_section(pack, viewer_can_see_exact=viewer_can_see_exact),
     ]
+
+
+def _activity_section(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
+    """The network's quarters of the year: approved figures only (``stats.quarters.counted``),
+    a quarter with figures awaiting approval marked provisional; and how many member hotlines
+    submitted it, by the deadline."""
+    figures = [
+        disclosed.activity(f, viewer_can_see_exact=viewer_can_see_exact) for f in pack.activity
+    ]
+    rates = {(r.year, r.quarter): r for r in pack.reporting_rates}
+    starts = sorted(
+        {p.period_start for f in figures for p in f.by_period}
+        | {d for f in figures for d in f.provisional}
+        | {date(r.year, 3 * r.quarter - 2, 1) for r in pack.reporting_rates}
+    )
+    if not starts:
+        return []
+    provisional = {d for f in figures for d in f.provisional}
+    rows = []
+    for start in starts:
+        quarter = (start.month - 1) // 3 + 1
+        rate = rates.get((start.year, quarter))
+        values = [
+            _quarter_value([p for p in f.by_period if p.period_start == start]) for f in figures
+        ]
+        rows.append(
+            [
+                f"Q{quarter} {start.year}",
+                *values,
+                "provisional: figures await approval" if start in provisional else "approved",
+                f"{rate.submitted} of {rate.members}" if rate else "",
+                f"{rate.on_time}" if rate else "",
+            ]
+        )
+    header = [
+        "Quarter",
+        *[f.metric.label if f.metric else "" for f in figures],
+        "Figures",
+        "Hotlines submitted",
+        "By the deadline",
+    ]
+    return [("Hotline activity", header, rows)]
+
+
+def _quarter_value(points: Sequence[Any]) -> Any:
+    """One quarter's figure; under two definition versions, each named."""
+    if not points:
+        return "—"
+    if len(points) == 1:
+        return points[0].value
+    return "; ".join(f"v{p.version}: {p.value}" for p in points)

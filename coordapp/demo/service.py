@@ -32,6 +32,7 @@ from coordapp.demo.context import METRIC_CODES, DemoContext
 from coordapp.demo.money import add_exchange_rates, add_funding
 from coordapp.demo.network import add_expansion_targets, add_hotlines, add_partnerships
 from coordapp.demo.people import add_contacts, add_organizations, add_users
+from coordapp.demo.signoff import add_quarter_signoff
 from coordapp.errors import ValidationError
 from coordapp.network.models import Hotline
 from coordapp.partners.models import Organization
@@ -77,6 +78,7 @@ def load_demo(
         add_funding(ctx)
         add_trainings(ctx)
         add_statistics(ctx)
+        add_quarter_signoff(ctx)
         add_pillar_targets(ctx)
         add_expansion_targets(ctx)
         add_compliance(ctx)

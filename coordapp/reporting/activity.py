@@ -1,7 +1,11 @@
-"""Hotline activity: the aggregate statistics hotlines report, per quarter and per group."""
+"""Hotline activity: the aggregate statistics hotlines report, per quarter and per group.
+
+Only approved quarters' figures count (``coordapp.stats.quarters.counted``, the one rule); a
+quarter with figures still awaiting approval is listed as provisional."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +18,9 @@ from sqlalchemy.orm import Session
 from coordapp.network.models import Hotline
 from coordapp.reference.models import Country, MetricDefinition, MetricUnit
 from coordapp.reporting.common import as_date, as_decimal, in_years
+from coordapp.stats import quarters, timeliness
 from coordapp.stats.models import HotlineStatistic
+from coordapp.stats.timeliness import QuarterRates
 
 ACTIVITY_TOP_GROUPS = 8
 ACTIVITY_BAR_GROUPS = 25
@@ -78,6 +84,8 @@ class ActivityFigures:
     unit_changes: tuple[UnitChange, ...] = ()
     group_unit: MetricUnit | None = None
     first_unit_label: str = ""  # the unit before the first change
+    # Quarters (first days) of the selection with figures not approved yet, so not counted.
+    provisional: tuple[date, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -135,7 +143,7 @@ def hotline_activity(
         "hotline": Hotline.name,
     }[group_by]
 
-    def rows(grouped: bool) -> sa.Subquery:
+    def rows(grouped: bool, approved: bool = True) -> sa.Subquery:
         # Hotlines and countries are joined only when the grouping or the region needs them.
         query = (
             sa.select(
@@ -150,6 +158,7 @@ def hotline_activity(
             .where(
                 MetricDefinition.code == metric_code,
                 in_years(session, stat.period_start, first_year, last_year),
+                quarters.counted(stat) if approved else ~quarters.counted(stat),
             )
         )
         if region or (grouped and group_by != "network"):
@@ -204,8 +213,15 @@ def hotline_activity(
             .order_by(everything.c.period_start, everything.c.version)
         )
     )
+    waiting = rows(grouped=False, approved=False)
+    provisional = tuple(
+        as_date(start)
+        for start in session.scalars(
+            sa.select(waiting.c.period_start).distinct().order_by(waiting.c.period_start)
+        )
+    )
     if not by_period:
-        return empty
+        return dataclasses.replace(empty, provisional=provisional)
     units: dict[int, MetricUnit] = {}
     names: dict[int, str] = {}
     for version, unit, name in session.execute(
@@ -260,6 +276,16 @@ def hotline_activity(
         unit_changes=_unit_changes(by_period, units, names=names),
         group_unit=last_unit,
         first_unit_label=units[versions[0]].label,
+        provisional=provisional,
+    )
+
+
+def reporting_rates(
+    session: Session, *, first_year: int, last_year: int, today: date, region: str | None = None
+) -> tuple[QuarterRates, ...]:
+    """Completeness and timeliness of the member hotlines' quarters (``stats.timeliness``)."""
+    return timeliness.rates_by_quarter(
+        session, first_year=first_year, last_year=last_year, today=today, region=region
     )
 
 

@@ -27,6 +27,7 @@ from coordapp.errors import Conflict, NotFound, ValidationError
 from coordapp.network.models import Hotline
 from coordapp.records import service as records
 from coordapp.reference.models import MetricDefinition, MetricUnit
+from coordapp.stats import locks
 from coordapp.stats.metrics import all_versions, is_known_code, not_in_force_message, year_in_force
 from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.stats.periods import QUARTERS, last_complete_quarter, quarter_bounds, quarter_of
@@ -61,12 +62,19 @@ def latest_metrics(session: Session, *, batch: Batch | None = None) -> list[Metr
     return list(metrics or [])
 
 
-def _latest_metrics(session: Session) -> list[MetricDefinition]:
-    latest = (
-        sa.select(MetricDefinition.code, sa.func.max(MetricDefinition.version).label("version"))
-        .group_by(MetricDefinition.code)
-        .subquery("latest")
+def metrics_in_force(session: Session, *, on: date) -> list[MetricDefinition]:
+    """Per metric, its latest version valid from a day on or before ``on`` (a metric not yet
+    defined then is left out), in display order."""
+    return _latest_metrics(session, on=on)
+
+
+def _latest_metrics(session: Session, *, on: date | None = None) -> list[MetricDefinition]:
+    versions = sa.select(
+        MetricDefinition.code, sa.func.max(MetricDefinition.version).label("version")
     )
+    if on is not None:
+        versions = versions.where(MetricDefinition.valid_from <= on)
+    latest = versions.group_by(MetricDefinition.code).subquery("latest")
     return list(
         session.scalars(
             sa.select(MetricDefinition)
@@ -432,6 +440,12 @@ def save_quarter_grid(
         key = (code_of[row.metric_id], quarter_of(row.period_start))
         (cells if row.period_kind == PeriodKind.QUARTER else blocked)[key] = row
 
+    closed = locks.closed_quarters(
+        session,
+        hotline_id=hotline.id,
+        starts=(quarter_bounds(year, q)[0] for q in QUARTERS),
+        batch=batch,
+    )
     errors: dict[Cell, str] = {}
     parsed: dict[Cell, Decimal | None] = {}
     for cell, raw in values.items():
@@ -451,6 +465,8 @@ def save_quarter_grid(
         start, end = quarter_bounds(year, quarter)
         if value != current and end >= today:
             errors[cell] = f"Q{quarter} ends on {end.isoformat()}: enter its figures after that."
+        elif value != current and start in closed:
+            errors[cell] = locks.closed_message(f"Q{quarter} {year}", closed[start])
         elif value is not None and cell in blocked:
             errors[cell] = (
                 f"A monthly value for {start.strftime('%Y-%m')} is recorded for this metric; "

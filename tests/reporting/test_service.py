@@ -656,3 +656,33 @@ def test_expected_by_now_is_one_rule_for_both_kinds() -> None:
         kind=IndicatorKind.STOCK, target=Decimal(60), start=Decimal(50), share=Decimal(1)
     )
     assert whole == Decimal("60.00")
+
+
+def test_hotline_activity_counts_approved_quarters_and_names_the_provisional_ones(
+    session: Session, network: dict
+) -> None:
+    builders.statistic(
+        session,
+        hotline=network["at"],
+        metric_code="reports_received",
+        quarter_start=date(2024, 1, 1),
+        value="120",
+    )
+    # Entered, not yet approved: not counted anywhere, and its quarter is provisional.
+    for start in (date(2024, 1, 1), date(2024, 4, 1)):
+        builders.statistic(
+            session,
+            hotline=network["nl"],
+            metric_code="reports_received",
+            quarter_start=start,
+            value="50",
+            approved=False,
+        )
+    data = activity_report.hotline_activity(
+        session, metric_code="reports_received", group_by="hotline", first_year=2024, last_year=2024
+    )
+    assert [(p.period_start, p.value, p.hotlines) for p in data.by_period] == [
+        (date(2024, 1, 1), Decimal("120"), 1)
+    ]
+    assert {p.group for p in data.by_group} == {"Hotline AT"}
+    assert data.provisional == (date(2024, 1, 1), date(2024, 4, 1))
