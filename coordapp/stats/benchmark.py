@@ -82,8 +82,8 @@ def compare_with_network(
     )
     # The middle value, or the mean of the two middle values (integer halves of n+1 and n+2).
     middle = sa.or_(
-        ranked.c.position == (ranked.c.reporting + 1) / 2,
-        ranked.c.position == (ranked.c.reporting + 2) / 2,
+        ranked.c.position == (ranked.c.reporting + 1) // 2,
+        ranked.c.position == (ranked.c.reporting + 2) // 2,
     )
     medians = {
         metric_id: (median, reporting)
