@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
-from coordapp.demo.service import DEMO_PASSWORD, DEMO_USERS, load_demo
+from coordapp.demo.service import DEMO_HOTLINE_USERS, DEMO_PASSWORD, DEMO_USERS, load_demo
 from coordapp.funding.models import FundingAllocation, FundingCommitment
 from coordapp.network.coverage import CoverageStatus, coverage_as_of, coverage_summary
 from coordapp.network.models import ExpansionStage, ExpansionStageEvent, Hotline, MembershipStatus
@@ -171,3 +171,10 @@ def test_missing_reference_data_is_a_clear_error() -> None:
     Base.metadata.create_all(engine)
     with PlainSession(engine) as empty, pytest.raises(ValidationError, match="flask seed"):
         load_demo(empty, today=TODAY)
+
+
+def test_demo_hotline_users_see_their_own_hotlines(demo: Session) -> None:
+    for email, names in DEMO_HOTLINE_USERS.items():
+        user = auth_service.get_required_by_email(demo, email)
+        bound = sorted(demo.get_one(Hotline, i).name for i in user.hotline_ids)
+        assert bound == sorted(names.split(", ")) and bound
