@@ -198,13 +198,12 @@ def set_password_links_of(session: Session, user: User) -> dict[str, Any]:
         .where(SetPasswordLink.user_id == user.id)
         .order_by(SetPasswordLink.id)
     )
-    return {
-        "set_password_links": [
-            {
-                "created_at": users._iso(link.created_at),
-                "expires_at": users._iso(link.expires_at),
-                "used_at": users._iso(link.used_at),
-            }
-            for link in links
-        ]
-    }
+    rows = [
+        {
+            "created_at": users._iso(link.created_at),
+            "expires_at": users._iso(link.expires_at),
+            "used_at": users._iso(link.used_at),
+        }
+        for link in links
+    ]
+    return {"invitation_links": rows} if rows else {}

@@ -9,6 +9,8 @@ Revises: 0176f3f552d9
 Create Date: 2026-12-08 09:00:00.000000
 
 """
+import re
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -27,10 +29,39 @@ def _roles_check(roles):
     return "role IN (" + ", ".join(f"'{r}'" for r in roles) + ")"
 
 
-def upgrade():
+def _replace_roles_check(roles):
+    if op.get_bind().dialect.name == "sqlite":
+        _replace_sqlite_check(roles)
+        return
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_users_user_role'), type_='check')
-        batch_op.create_check_constraint('user_role', sa.text(_roles_check(NEW_ROLES)))
+        batch_op.create_check_constraint('user_role', sa.text(_roles_check(roles)))
+
+
+def _replace_sqlite_check(roles):
+    """SQLite would copy the table to change a CHECK, and dropping the old one deletes its rows
+    first, which cascades to the users' API tokens (foreign keys cannot be turned off inside the
+    migration's transaction). A wider CHECK changes nothing stored, so the table's definition is
+    edited in place instead: the procedure SQLite's ALTER TABLE documentation gives for changes
+    that do not affect the content on disk (writable_schema, then a new schema_version)."""
+    conn = op.get_bind()
+    table_sql = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'"
+    ).scalar_one()
+    pattern = re.compile(r"CONSTRAINT ck_users_user_role CHECK \(role IN \([^)]*\)\)")
+    assert len(pattern.findall(table_sql)) == 1, table_sql
+    new_sql = pattern.sub(f"CONSTRAINT ck_users_user_role CHECK ({_roles_check(roles)})", table_sql)
+    version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    conn.exec_driver_sql("PRAGMA writable_schema = ON")
+    conn.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'users'", (new_sql,)
+    )
+    conn.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    conn.exec_driver_sql("PRAGMA writable_schema = OFF")
+
+
+def upgrade():
+    _replace_roles_check(NEW_ROLES)
     op.create_table(
         'user_hotlines',
         sa.Column('user_id', sa.Integer(), nullable=False),
@@ -75,7 +106,7 @@ def downgrade():
     op.drop_table('set_password_links')
     op.drop_index(op.f('ix_user_hotlines_hotline_id'), table_name='user_hotlines')
     op.drop_table('user_hotlines')
-    op.execute("DELETE FROM users WHERE role = 'hotline'")
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_users_user_role'), type_='check')
-        batch_op.create_check_constraint('user_role', sa.text(_roles_check(OLD_ROLES)))
+    # Hotline users cannot exist without the role: they become inactive viewers, who keep
+    # what they did (audit) and see nothing until an admin decides.
+    op.execute("UPDATE users SET role = 'viewer', active = false WHERE role = 'hotline'")
+    _replace_roles_check(OLD_ROLES)

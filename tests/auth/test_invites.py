@@ -133,7 +133,7 @@ def test_the_export_names_the_hotlines_and_the_links_and_erasure_ends_the_link(
     invitation = _invite(session, hotline)
     data = auth.export_user(session, user=invitation.user)
     assert data["hotlines"] == [{"id": hotline.id, "name": hotline.name}]
-    assert len(data["set_password_links"]) == 1 and "token" not in str(data["set_password_links"])
+    assert len(data["invitation_links"]) == 1 and "token" not in str(data["invitation_links"])
     auth.erase_user(session, user=invitation.user, actor_id=None)
     with pytest.raises(ValidationError, match="not valid"):
         invites.usable_link(session, token=invitation.token)
