@@ -5,23 +5,15 @@ typed alone: a hotline or contact outside their scope is not found (404)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import validation
 from coordapp.auth import service as auth
 from coordapp.auth.models import User, UserHotline
 from coordapp.errors import NotFound, ValidationError
-from coordapp.network.hotlines import (
-    FIRST_FOUNDED_YEAR,
-    MAX_STAFF,
-    _whole_number,
-    clean_channels,
-    clean_languages,
-)
+from coordapp.network.hotlines import clean_profile
 from coordapp.network.models import Hotline
 from coordapp.partners import contacts
 from coordapp.partners.models import Contact
@@ -55,24 +47,6 @@ def hotline_of_user(session: Session, *, user: User, hotline_id: int) -> Hotline
     return hotline
 
 
-def _clean_profile(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "public_url": validation.web_url("public_url", data.get("public_url")),
-        "founded_year": _whole_number(
-            "founded_year",
-            data.get("founded_year"),
-            minimum=FIRST_FOUNDED_YEAR,
-            maximum=date.today().year,
-            what="the founding year",
-        ),
-        "languages": clean_languages("languages", data.get("languages")),
-        "reporting_channels": clean_channels("reporting_channels", data.get("reporting_channels")),
-        "staff_count": _whole_number(
-            "staff_count", data.get("staff_count"), minimum=0, maximum=MAX_STAFF, what="the staff"
-        ),
-    }
-
-
 def update_profile(
     session: Session, *, hotline: Hotline, data: Mapping[str, Any], expected_version: int | None
 ) -> Hotline:
@@ -80,7 +54,7 @@ def update_profile(
     records.check_version(hotline, expected_version)
     if hotline.archived_at is not None:
         raise ValidationError(None, "This hotline is archived: its profile can no longer change.")
-    records.apply_changes(hotline, _clean_profile(data))
+    records.apply_changes(hotline, clean_profile(data))
     session.flush()
     return hotline
 
