@@ -113,6 +113,8 @@ def build_config(
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # A signed-in user idle longer than this is signed out at their next request.
         "SESSION_IDLE_MINUTES": _positive_int(env, "SESSION_IDLE_MINUTES", 30),
+        # How long an invitation's (or an admin's) set-password link works, in days.
+        "SET_PASSWORD_LINK_DAYS": _positive_int(env, "SET_PASSWORD_LINK_DAYS", 7),
         # Redis for state shared between workers (report cache, sign-in rate limits);
         # in-process without it.
         "REDIS_URL": env.get("REDIS_URL") or None,

@@ -31,7 +31,7 @@ from coordapp.demo.compliance import add_compliance
 from coordapp.demo.context import METRIC_CODES, DemoContext
 from coordapp.demo.money import add_exchange_rates, add_funding
 from coordapp.demo.network import add_expansion_targets, add_hotlines, add_partnerships
-from coordapp.demo.people import add_contacts, add_organizations, add_users
+from coordapp.demo.people import add_contacts, add_hotline_users, add_organizations, add_users
 from coordapp.demo.signoff import add_quarter_signoff
 from coordapp.errors import ValidationError
 from coordapp.network.models import Hotline
@@ -39,7 +39,14 @@ from coordapp.partners.models import Organization
 from coordapp.reference.models import Country, Currency, MetricDefinition, Pillar
 
 DEMO_PASSWORD = data.DEMO_PASSWORD
-DEMO_USERS: tuple[tuple[str, str], ...] = tuple((email, role) for email, role, *_ in data.USERS)
+DEMO_USERS: tuple[tuple[str, str], ...] = tuple(
+    (email, role) for email, role, *_ in data.USERS
+) + tuple((email, "hotline") for email, *_ in data.HOTLINE_USERS)
+# The hotlines each demo hotline user works for, as `flask demo credentials` names them.
+DEMO_HOTLINE_USERS: dict[str, str] = {
+    email: ", ".join(spec.name for key in keys for spec in data.HOTLINES if spec.key == key)
+    for email, _name, keys in data.HOTLINE_USERS
+}
 SECRETARIAT_NAME = data.SECRETARIAT_NAME
 REFERENCE_MISSING = "Reference data is missing: run `flask seed` first."
 CURRENCIES = ("EUR", "USD", "GBP")
@@ -73,6 +80,7 @@ def load_demo(
         add_organizations(ctx)
         add_contacts(ctx)
         add_hotlines(ctx)
+        add_hotline_users(ctx)
         add_partnerships(ctx)
         add_exchange_rates(ctx)
         add_funding(ctx)
