@@ -26,6 +26,7 @@ from coordapp.network.models import (
 from coordapp.partners import agreements
 from coordapp.reference.models import Country
 from coordapp.reporting import activity as activity_report
+from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
@@ -245,4 +246,21 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         pillars=pillar_report.pillar_progress(session, year=year, today=today),
         pipeline=_pipeline(session, on=measured_on),
         metrics=activity_report.metrics(session),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BoardMaps:
+    """The coverage map at the pack's date and a year before, as the map dashboard has them."""
+
+    now: coverage_report.CoverageMap
+    before: coverage_report.CoverageMap
+
+
+def board_maps(session: Session, *, pack: BoardPack) -> BoardMaps:
+    """``reporting.coverage.coverage_map`` on the pack's two dates: each place's status is the
+    dashboard's, and each map's counts are the pack's coverage figures for the same day."""
+    return BoardMaps(
+        now=coverage_report.coverage_map(session, on=pack.measured_on),
+        before=coverage_report.coverage_map(session, on=pack.previous_on),
     )
