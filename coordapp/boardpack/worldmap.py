@@ -26,7 +26,6 @@ from coordapp.reporting.coverage import STATUS_COLORS, STATUS_LABELS, CoverageMa
 TOPOJSON_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "topojson"
 WIDTH = 960.0  # SVG user units; the PDF and the page scale it to their column
 _MARGIN = 8.0
-_LEGEND_HEIGHT = 56.0
 _TITLE_HEIGHT = 30.0
 # Natural Earth's extent in projected units (longitude ±180°, latitude ±90°).
 _X_MAX = math.pi * 0.8707
@@ -225,20 +224,68 @@ def long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def coverage_svg(coverage: CoverageMap) -> str:
-    """The map of ``coverage`` as a standalone SVG document: one ``<path>`` per place with a
-    shape (``data-code`` its alpha-3, ``fill`` its status colour), dots for the small places
-    with a hotline or in the pipeline, a legend, the date and the covered counts."""
+def _places(coverage: CoverageMap) -> tuple[list[str], list[str], list[str]]:
+    """(shapes, dots, names of places with a status that neither can show)."""
     shapes = world_shapes()
-    height = _TITLE_HEIGHT + MAP_HEIGHT + _LEGEND_HEIGHT
+    paths: list[str] = []
+    dots: list[str] = []
+    unseen: list[str] = []
+    for place in coverage.countries:
+        colour = STATUS_COLORS[place.status]
+        label = f"{place.name}: {STATUS_LABELS[place.status]}"
+        polygons = shapes.polygons.get(place.alpha3)
+        data = _path_data(polygons) if polygons is not None else ""
+        if data:
+            paths.append(
+                f'<path class="country" data-code="{escape(place.alpha3)}" '
+                f'data-status="{place.status.value}" fill="{colour}" d="{data}">'
+                f"<title>{escape(label)}</title></path>"
+            )
+        elif place.status is CoverageStatus.NONE:
+            continue
+        elif place.alpha3 in shapes.centroids:
+            x, y = _to_svg(*shapes.centroids[place.alpha3])
+            dots.append(
+                f'<circle class="place" data-code="{escape(place.alpha3)}" '
+                f'data-status="{place.status.value}" cx="{x:.1f}" cy="{y:.1f}" r="3.5" '
+                f'fill="{colour}" stroke="#ffffff" stroke-width="0.8">'
+                f"<title>{escape(label)}</title></circle>"
+            )
+        else:
+            unseen.append(f"{place.name} ({STATUS_LABELS[place.status].lower()})")
+    return paths, dots, unseen
+
+
+def _wrapped(text: str, *, width: int = 118) -> list[str]:
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def coverage_svg(coverage: CoverageMap) -> str:
+    """The map of ``coverage`` as an ``<svg>`` element for an HTML page (the HTML parser gives
+    it its namespace, so it names no URL at all): one ``<path>`` per place with a shape
+    (``data-code`` its alpha-3, ``fill`` its status colour), dots for the small places with a
+    hotline or in the pipeline, the names of those too small for either, a legend, the date
+    and the covered counts (``coverage.summary``)."""
     summary = coverage.summary
     title = f"Coverage on {long_date(coverage.on)}"
     caption = (
         f"{summary.countries_covered} countries and {summary.territories_covered} territories "
         f"covered by {summary.member_hotlines} member hotlines"
     )
+    paths, dots, unseen = _places(coverage)
+    notes = [caption]
+    if unseen:
+        notes += _wrapped("Too small for this map: " + ", ".join(unseen) + ".")
+    legend_top = _TITLE_HEIGHT + MAP_HEIGHT + 10
+    height = legend_top + 24 + 19 * len(notes)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:.0f} {height:.0f}" '
+        f'<svg viewBox="0 0 {WIDTH:.0f} {height:.0f}" '
         f'class="coverage-map" role="img" font-family="DejaVu Sans, Liberation Sans, sans-serif" '
         f'font-size="15" fill="#212529">',
         f"<title>{escape(title)}: {escape(caption)}</title>",
@@ -247,38 +294,17 @@ def coverage_svg(coverage: CoverageMap) -> str:
         f'text-anchor="end">{coverage.on.year}</text>',
         f'<g stroke="{_LAND_STROKE}" stroke-width="0.4" stroke-linejoin="round" '
         f'fill-rule="evenodd">',
+        f'<path class="sphere" fill="{_SEA}" stroke="#d0d7de" d="{_SPHERE}"/>',
+        f'<path class="land" fill="{_OTHER_LAND}" d="{_path_data(world_shapes().unnamed)}"/>',
+        *paths,
+        "</g>",
+        *dots,
+        *_legend(legend_top),
     ]
-    out.append(f'<path class="sphere" fill="{_SEA}" stroke="#d0d7de" d="{_SPHERE}"/>')
-    if shapes.unnamed:
-        out.append(f'<path class="land" fill="{_OTHER_LAND}" d="{_path_data(shapes.unnamed)}"/>')
-    dots: list[str] = []
-    for place in coverage.countries:
-        colour = STATUS_COLORS[place.status]
-        label = f"{place.name}: {STATUS_LABELS[place.status]}"
-        polygons = shapes.polygons.get(place.alpha3)
-        if polygons is not None:
-            data = _path_data(polygons)
-            if data:
-                out.append(
-                    f'<path class="country" data-code="{escape(place.alpha3)}" '
-                    f'data-status="{place.status.value}" fill="{colour}" d="{data}">'
-                    f"<title>{escape(label)}</title></path>"
-                )
-        elif place.alpha3 in shapes.centroids and place.status is not CoverageStatus.NONE:
-            x, y = _to_svg(*shapes.centroids[place.alpha3])
-            dots.append(
-                f'<circle class="place" data-code="{escape(place.alpha3)}" '
-                f'data-status="{place.status.value}" cx="{x:.1f}" cy="{y:.1f}" r="3.5" '
-                f'fill="{colour}" stroke="#ffffff" stroke-width="0.8">'
-                f"<title>{escape(label)}</title></circle>"
-            )
-    out.append("</g>")
-    out.extend(dots)
-    legend_top = _TITLE_HEIGHT + MAP_HEIGHT + 10
-    out.extend(_legend(legend_top))
-    out.append(
-        f'<text x="{_MARGIN:.0f}" y="{legend_top + 38:.0f}" font-size="14" '
-        f'fill="#495057">{escape(caption)}</text>'
-    )
+    for line, note in enumerate(notes):
+        out.append(
+            f'<text x="{_MARGIN:.0f}" y="{legend_top + 38 + 19 * line:.0f}" font-size="14" '
+            f'fill="#495057">{escape(note)}</text>'
+        )
     out.append("</svg>")
     return "".join(out)

@@ -54,7 +54,7 @@ def pages_text(data: bytes) -> list[str]:
 
 def shown(value: Any) -> str:
     """A number as the pack prints it."""
-    return "{:,}".format(value)
+    return f"{value:,}"
 
 
 def test_anonymous_is_sent_to_sign_in(client: FlaskClient) -> None:
@@ -77,8 +77,9 @@ def test_every_page_is_stamped_and_the_headlines_are_the_services_figures(
     pages = pages_text(response.data)
     assert len(pages) >= 4  # title, maps, tables
     for number, text in enumerate(pages, start=1):
-        assert f"Board pack {year} · figures as of {year}-12-31, compared with {year - 1}-12-31" in (
-            text
+        assert (
+            f"Board pack {year} · figures as of {year}-12-31, compared with {year - 1}-12-31"
+            in (text)
         )
         assert f"by {users['manager']}" in text and f"generated {today.isoformat()}" in text
         assert f"Page {number} of {len(pages)}" in text
