@@ -30,7 +30,7 @@ from coordapp.network.coverage import (
     CoverageStatus,
 )
 from coordapp.reporting.activity import ActivityFigures, QuarterRates
-from coordapp.reporting.coverage import CoverageMap
+from coordapp.reporting.coverage import STATUS_COLORS, STATUS_LABELS, CoverageMap
 from coordapp.reporting.funding import FundingFigures
 from coordapp.reporting.growth import GrowthPoint
 from coordapp.reporting.partnerships import PartnershipFigures
@@ -40,18 +40,6 @@ from dashboards.geo import WorldShapes
 from dashboards.plotly_bundle import plotly_bundle
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-STATUS_COLORS = {
-    CoverageStatus.FULL: "#1d4e89",
-    CoverageStatus.PROVISIONAL: "#5fa8d3",
-    CoverageStatus.PIPELINE: "#f4a259",
-    CoverageStatus.NONE: "#e4e7eb",
-}
-STATUS_LABELS = {
-    CoverageStatus.FULL: "Full member",
-    CoverageStatus.PROVISIONAL: "Provisional member",
-    CoverageStatus.PIPELINE: "Expansion pipeline",
-    CoverageStatus.NONE: "No hotline",
-}
 PALETTE = ("#1d4e89", "#f4a259", "#5fa8d3", "#7a9e7e", "#b56576", "#6d597a", "#e9c46a", "#8d99ae")
 PLEDGED, RECEIVED = "#8d99ae", "#1d4e89"
 # Map windows ((lon from, to), (lat from, to)) for the UN M49 regions of the region filter.

@@ -159,6 +159,7 @@ ROUTES: tuple[Route, ...] = (
         "reference.metrics_retire", "POST", "/reference/metrics/{metric}/retire", ADMINS, data=EMPTY
     ),
     Route("boardpack.pack", "GET", "/board-pack/", SIGNED_IN),
+    Route("boardpack.pack_pdf", "GET", "/board-pack/pdf?year=2025", SIGNED_IN),
     # --- organizations, contacts, partnerships ---------------------------------------------------
     Route("partners.lookup_organizations", "GET", "/lookup/organizations?q=Org", SIGNED_IN),
     Route("partners.organizations_list", "GET", "/organizations/", SIGNED_IN),

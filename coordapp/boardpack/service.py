@@ -27,6 +27,7 @@ from coordapp.network.models import (
 from coordapp.partners import agreements
 from coordapp.reference.models import Country
 from coordapp.reporting import activity as activity_report
+from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import funding as funding_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import training as training_report
@@ -263,4 +264,21 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         reporting_rates=activity_report.reporting_rates(
             session, first_year=year, last_year=year, today=today
         ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BoardMaps:
+    """The coverage map at the pack's date and a year before, as the map dashboard has them."""
+
+    now: coverage_report.CoverageMap
+    before: coverage_report.CoverageMap
+
+
+def board_maps(session: Session, *, pack: BoardPack) -> BoardMaps:
+    """``reporting.coverage.coverage_map`` on the pack's two dates: each place's status is the
+    dashboard's, and each map's counts are the pack's coverage figures for the same day."""
+    return BoardMaps(
+        now=coverage_report.coverage_map(session, on=pack.measured_on),
+        before=coverage_report.coverage_map(session, on=pack.previous_on),
     )

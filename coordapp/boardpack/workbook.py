@@ -30,6 +30,31 @@ def cover(pack: BoardPack, *, generated_by: str, generated_at: datetime) -> dict
     }
 
 
+def _participants(pack: BoardPack, *, viewer_can_see_exact: bool) -> Any:
+    """The year's participants, or the hidden marker where the total would give one away."""
+    return disclosed.training_year_totals(
+        pack.training, viewer_can_see_exact=viewer_can_see_exact
+    ).get(pack.year, pack.training_participants)
+
+
+def headlines(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[tuple[str, Any, str]]:
+    """The pack's front-page figures as (figure, value, note): the same values as the rows of
+    ``tables`` (participants hidden the same way), so the cover and the tables agree."""
+    now, total = pack.coverage, pack.funding_total
+    participants = _participants(pack, viewer_can_see_exact=viewer_can_see_exact)
+    return [
+        ("Member hotlines", now.member_hotlines, f"{now.full_hotlines} full"),
+        (coverage.COUNTRIES_COVERED_LABEL, now.countries_covered, "sovereign states"),
+        (coverage.TERRITORIES_COVERED_LABEL, now.territories_covered, ""),
+        ("Countries in the pipeline", now.countries_in_pipeline, ""),
+        (agreements.IN_FORCE_LABEL, pack.partnerships_in_force, ""),
+        ("Pledged (EUR)", total.pledged, pack.funding.rates.basis),
+        ("Received (EUR)", total.received, pack.funding.rates.basis),
+        ("Training events", pack.training_events, ""),
+        ("Training participants", participants, ""),
+    ]
+
+
 def tables(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
     """Every section of the pack as (title, header, rows); money columns name their rates.
     Participants below the threshold are hidden from readers below manager, with a second
@@ -82,9 +107,7 @@ def tables(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
         ],
     ]
     training = disclosed.training(pack.training, viewer_can_see_exact=viewer_can_see_exact)
-    year_total = disclosed.training_year_totals(
-        pack.training, viewer_can_see_exact=viewer_can_see_exact
-    ).get(pack.year, pack.training_participants)
+    year_total = _participants(pack, viewer_can_see_exact=viewer_can_see_exact)
     training_rows: list[list[Any]] = [["Total", "", pack.training_events, year_total]]
     training_rows += [["Kind", label(t.key), t.events, t.participants] for t in training.by_kind]
     training_rows += [["Pillar", t.key, t.events, t.participants] for t in training.by_pillar]

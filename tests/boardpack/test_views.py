@@ -168,6 +168,12 @@ def test_printable_page_has_print_css_and_no_external_assets(
     ):
         assert f'<h2 class="h5">{heading}</h2>' in text
     assert "each row at the rate of its own date" in text
+    # Both coverage maps, drawn on the server (no script, no fetched shapes).
+    year = 2025
+    assert text.count('<svg viewBox="0 0 ') == 2 and '<h2 class="h5">Coverage map</h2>' in text
+    assert f"Coverage on 31 December {year}" in text
+    assert f"Coverage on 31 December {year - 1}" in text
+    assert 'href="/board-pack/pdf?year=2025"' in text
 
 
 def test_the_pack_shows_approved_hotline_figures_and_marks_a_provisional_quarter(
