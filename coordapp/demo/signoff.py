@@ -52,7 +52,9 @@ def add_quarter_signoff(ctx: DemoContext) -> None:
             rows.append(row)
             continue
         # Mostly within the 30 days, some a few weeks late.
-        submitted = _at(end, rng.choice((8, 12, 19, 24, 28, 29, 33, 41, 55)))
+        submitted = min(  # never after the demo's today
+            _at(end, rng.choice((8, 12, 19, 24, 28, 29, 33, 41, 55))), _at(ctx.today, -1)
+        )
         row.first_submitted_at = row.submitted_at = submitted
         row.decided_by_id = reviewer.id if reviewer else None
         if start != last:
@@ -63,15 +65,15 @@ def add_quarter_signoff(ctx: DemoContext) -> None:
             if pick < 0.45:
                 row.state = QuarterState.APPROVED
                 row.decided_at = submitted + timedelta(days=3)
+            elif pick >= 0.85:
+                continue  # entered, not submitted: a draft (no row), late after the deadline
             elif pick < 0.75 or returned >= len(RETURN_COMMENTS):
                 row.state, row.decided_by_id = QuarterState.SUBMITTED, None
-            elif pick < 0.85:
+            else:
                 row.state = QuarterState.RETURNED
                 row.decided_at = submitted + timedelta(days=4)
                 row.comment = RETURN_COMMENTS[returned].format(q=quarter_of(start))
                 returned += 1
-            else:
-                continue  # entered, not submitted: a draft (no row)
         rows.append(row)
     # One approved quarter reopened for a correction.
     reopen = next(
