@@ -35,14 +35,9 @@ from coordapp.network.models import Hotline
 from coordapp.records import service as records
 from coordapp.reference.models import MetricDefinition
 from coordapp.stats.locks import closed_message
+from coordapp.stats.metrics import metrics_in_force
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
-from coordapp.stats.service import (
-    FIRST_YEAR,
-    QUARTERS,
-    check_year,
-    metrics_in_force,
-    quarter_bounds,
-)
+from coordapp.stats.service import FIRST_YEAR, QUARTERS, check_year, quarter_bounds
 
 EDITABLE_STATES = (QuarterState.DRAFT, QuarterState.RETURNED, QuarterState.REOPENED)
 STATE_LABELS = {
@@ -167,12 +162,11 @@ def quarter_statuses(
         )
     ):
         filled[(start.month - 1) // 3 + 1].add(code)
-    in_force = metrics_in_force(session, on=last)
     statuses = []
     for q in QUARTERS:
         start, end = quarter_bounds(year, q)
         row = rows.get(start)
-        asked = [m for m in in_force if m.valid_from <= end]
+        asked = metrics_in_force(session, on=start)  # the versions in force that quarter
         statuses.append(
             QuarterStatus(
                 hotline_id=hotline.id,

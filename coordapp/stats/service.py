@@ -62,18 +62,10 @@ def latest_metrics(session: Session, *, batch: Batch | None = None) -> list[Metr
     return list(metrics or [])
 
 
-def metrics_in_force(session: Session, *, on: date) -> list[MetricDefinition]:
-    """Per metric, its latest version valid from a day on or before ``on`` (a metric not yet
-    defined then is left out), in display order."""
-    return _latest_metrics(session, on=on)
-
-
-def _latest_metrics(session: Session, *, on: date | None = None) -> list[MetricDefinition]:
+def _latest_metrics(session: Session) -> list[MetricDefinition]:
     versions = sa.select(
         MetricDefinition.code, sa.func.max(MetricDefinition.version).label("version")
     )
-    if on is not None:
-        versions = versions.where(MetricDefinition.valid_from <= on)
     latest = versions.group_by(MetricDefinition.code).subquery("latest")
     return list(
         session.scalars(

@@ -21,6 +21,9 @@ R, A, F, P = (
     "reports_forwarded",
     "removed_within_3_days_pct",
 )
+D = "median_days_to_removal"  # in force from 2020 (days)
+# A quarter of 2026 with every metric in force filled in.
+FULL = {R: "1000", A: "600", F: "500", P: "90", D: "2"}
 # A day after 2026 has ended: every quarter of 2026 is open for entry.
 AFTER_2026 = date(2027, 1, 15)
 

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from coordapp.stats import quarters, service
 from coordapp.stats.models import HotlineQuarter, QuarterState
-from tests.stats.helpers import A, F, P, R, member
+from tests.stats.helpers import FULL, R, member
 
 InApp = Callable[[], AbstractContextManager[Session]]
-FULL = {R: "1000", A: "600", F: "500", P: "90"}
 
 
 def _hotline_with_2025_q2(in_app: InApp, values: dict[str, str] = FULL) -> int:

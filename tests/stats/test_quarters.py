@@ -17,9 +17,7 @@ from coordapp.main import service as main_service
 from coordapp.network.models import Hotline
 from coordapp.stats import quarters, service, timeliness
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
-from tests.stats.helpers import AFTER_2026, A, F, P, R, member, stored
-
-FULL = {R: "1000", A: "600", F: "500", P: "90"}
+from tests.stats.helpers import AFTER_2026, FULL, A, D, F, P, R, member, stored
 
 
 def user(session: Session, role: Role) -> User:
@@ -139,7 +137,7 @@ def test_a_metric_defined_after_the_quarter_is_not_asked_for(session: Session) -
     metric = next(m for m in service.latest_metrics(session) if m.code == P)
     metric.valid_from = date(2026, 7, 1)
     session.flush()
-    enter(session, hotline, 2, {R: "1000", A: "600", F: "500"})
+    enter(session, hotline, 2, {R: "1000", A: "600", F: "500", D: "2"})
     assert status(session, hotline).complete
     assert not status(session, hotline, 3).complete
 
