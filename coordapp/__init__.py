@@ -127,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.funding.views import bp as funding_bp
     from coordapp.imports.views import bp as imports_bp
     from coordapp.main.views import bp as main_bp
+    from coordapp.network.compliance_views import bp as compliance_bp
     from coordapp.network.views import bp as network_bp
     from coordapp.partners.views import bp as partners_bp
     from coordapp.pillars.views import bp as pillars_bp
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
         main_bp,
         partners_bp,
         network_bp,
+        compliance_bp,
         funding_bp,
         training_bp,
         stats_bp,

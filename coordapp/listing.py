@@ -138,6 +138,12 @@ def year_choices(column: Any) -> ChoicesFn:
     return choices
 
 
+def year_filter_on(column: Any, label: str = "Year") -> Filter:
+    """A list's "year" filter: the rows whose ``column`` falls in the year chosen among the
+    years that occur in it (``year_filter`` and ``year_choices`` over the same column)."""
+    return Filter("year", label, year_filter(column), year_choices(column))
+
+
 def enum_filter(column: Any, enum_cls: Any) -> FilterFn:
     """Equality on an enum column; a value that is not a member is no filter."""
     allowed = {m.value for m in enum_cls}

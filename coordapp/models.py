@@ -1,92 +1,33 @@
-"""Imports every model so that metadata (and Alembic autogenerate) sees the whole schema."""
+"""Imports every model module so that metadata (and Alembic autogenerate) sees the whole schema.
 
-from coordapp.audit.models import AuditEvent
-from coordapp.auth.models import ApiToken, Role, User
-from coordapp.data_version import DataVersion
-from coordapp.funding.models import (
-    CommitmentStatus,
-    CommitmentStatusEvent,
-    ExchangeRate,
-    FigurePart,
-    FundingAllocation,
-    FundingCommitment,
-    FundingFunderTotal,
-    FundingReceipt,
-    FundingYearTotal,
-)
-from coordapp.imports.models import ImportColumnMapping
-from coordapp.network.models import (
-    ExpansionStage,
-    ExpansionStageEvent,
-    ExpansionTarget,
-    Hotline,
-    HotlineMembershipEvent,
-    MembershipStatus,
-    Priority,
-    hotline_countries,
-)
-from coordapp.partners.models import (
-    Contact,
-    Organization,
-    OrganizationKind,
-    OrganizationStatus,
-    Partnership,
-    PartnershipStatus,
-    PartnershipType,
-    partnership_pillars,
-)
-from coordapp.pillars.models import PillarTarget
-from coordapp.reference.models import Country, Currency, MetricDefinition, MetricUnit, Pillar
-from coordapp.stats.models import HotlineStatistic, PeriodKind
-from coordapp.training.models import (
-    DeliveryMode,
-    TrainingEvent,
-    TrainingKind,
-    TrainingParticipation,
-)
+Import the models themselves from their domain (``coordapp.<domain>.models``); this module
+only makes sure every mapper is known before any is used.
+"""
 
-__all__ = [
-    "ApiToken",
-    "AuditEvent",
-    "CommitmentStatus",
-    "CommitmentStatusEvent",
-    "Contact",
-    "Country",
-    "Currency",
-    "DataVersion",
-    "DeliveryMode",
-    "ExchangeRate",
-    "ExpansionStage",
-    "ExpansionStageEvent",
-    "ExpansionTarget",
-    "FigurePart",
-    "FundingAllocation",
-    "FundingCommitment",
-    "FundingFunderTotal",
-    "FundingReceipt",
-    "FundingYearTotal",
-    "Hotline",
-    "HotlineMembershipEvent",
-    "HotlineStatistic",
-    "ImportColumnMapping",
-    "MembershipStatus",
-    "MetricDefinition",
-    "MetricUnit",
-    "Organization",
-    "OrganizationKind",
-    "OrganizationStatus",
-    "Partnership",
-    "PartnershipStatus",
-    "PartnershipType",
-    "PeriodKind",
-    "Pillar",
-    "PillarTarget",
-    "Priority",
-    "Role",
-    "TrainingEvent",
-    "TrainingKind",
-    "TrainingParticipation",
-    "User",
-    "hotline_countries",
-    "partnership_pillars",
-]
+from coordapp import data_version
+from coordapp.audit import models as audit_models
+from coordapp.auth import models as auth_models
+from coordapp.funding import models as funding_models
+from coordapp.imports import models as imports_models
+from coordapp.network import compliance_models
+from coordapp.network import models as network_models
+from coordapp.partners import models as partners_models
+from coordapp.pillars import models as pillars_models
+from coordapp.reference import models as reference_models
+from coordapp.stats import models as stats_models
+from coordapp.training import models as training_models
+
+MODEL_MODULES = (
+    audit_models,
+    auth_models,
+    compliance_models,
+    data_version,
+    funding_models,
+    imports_models,
+    network_models,
+    partners_models,
+    pillars_models,
+    reference_models,
+    stats_models,
+    training_models,
+)

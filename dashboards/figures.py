@@ -30,10 +30,10 @@ from coordapp.network.coverage import (
 )
 from coordapp.reporting.activity import ActivityFigures
 from coordapp.reporting.coverage import CoverageMap
+from coordapp.reporting.funding import FundingFigures
 from coordapp.reporting.growth import GrowthPoint
 from coordapp.reporting.partnerships import PartnershipFigures
 from coordapp.reporting.pillars import PillarFigures
-from coordapp.reporting.service import FundingFigures
 from coordapp.reporting.training import TrainingFigures
 from dashboards.geo import WorldShapes
 from dashboards.plotly_bundle import plotly_bundle

@@ -13,7 +13,7 @@ from dash import Input, Output, dcc, html
 
 from coordapp.cache import cached
 from coordapp.extensions import current_session
-from coordapp.reporting import service as funding_report
+from coordapp.reporting import funding as funding_report
 from dashboards import exports, figures, params
 from dashboards.layout import (
     Page,

@@ -211,6 +211,48 @@ ROUTES: tuple[Route, ...] = (
         MANAGERS,
         data=EMPTY,
     ),
+    # --- the compliance register (requirements: reference data, admins write) -------------------
+    Route("compliance.matrix", "GET", "/compliance/", SIGNED_IN),
+    Route("compliance.requirements_list", "GET", "/compliance/requirements/", SIGNED_IN),
+    Route(
+        "compliance.requirements_detail", "GET", "/compliance/requirements/{requirement}", SIGNED_IN
+    ),
+    Route("compliance.requirements_new", "GET", "/compliance/requirements/new", ADMINS),
+    Route(
+        "compliance.requirements_new", "POST", "/compliance/requirements/new", ADMINS, data=EMPTY
+    ),
+    Route(
+        "compliance.requirements_edit", "GET", "/compliance/requirements/{requirement}/edit", ADMINS
+    ),
+    Route(
+        "compliance.requirements_edit",
+        "POST",
+        "/compliance/requirements/{requirement}/edit",
+        ADMINS,
+        data=EMPTY,
+    ),
+    Route(
+        "compliance.requirements_archive",
+        "POST",
+        "/compliance/requirements/{requirement}/archive",
+        ADMINS,
+        data=EMPTY,
+    ),
+    Route(
+        "compliance.requirements_restore",
+        "POST",
+        "/compliance/requirements/{requirement}/restore",
+        ADMINS,
+        data=EMPTY,
+    ),
+    Route("compliance.item_edit", "GET", "/hotlines/{hotline}/compliance/{requirement}", MANAGERS),
+    Route(
+        "compliance.item_edit",
+        "POST",
+        "/hotlines/{hotline}/compliance/{requirement}",
+        MANAGERS,
+        data=EMPTY,
+    ),
     Route("network.expansion_list", "GET", "/expansion/", SIGNED_IN),
     Route("network.expansion_detail", "GET", "/expansion/{expansion}", SIGNED_IN),
     Route("network.expansion_new", "GET", "/expansion/new", MANAGERS),
@@ -530,6 +572,8 @@ def _callback(outputs: list[tuple[Any, str]], expect: Expect, inputs: list[Any],
 
 
 _FILTERS_ON_MAP = [prop(fid("year"), "value", 2010), prop(fid("region"), "value", None)]
+# The map's own callback also reads how it colours the countries.
+_MAP_INPUTS = [*_FILTERS_ON_MAP, prop(fid("colour"), "value", "compliance")]
 _FILTER_IDS_ON_MAP = [
     prop(fid("year"), "id", fid("year")),
     prop(fid("region"), "id", fid("region")),
@@ -569,7 +613,7 @@ CALLBACKS: tuple[Callback, ...] = (
             ("map-note", "children"),
         ],
         SIGNED_IN,
-        _FILTERS_ON_MAP,
+        _MAP_INPUTS,
     ),
     _callback(
         [

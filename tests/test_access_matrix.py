@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.auth import service as auth
 from coordapp.cache import clear_caches
+from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.network.models import ExpansionStage, HotlineMembershipEvent, MembershipStatus
 from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.training import service as training
@@ -210,6 +211,9 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             password=PASSWORD,
         )
         other_token, _plaintext = auth.create_token(s, user=other, name="other's script")
+        requirement = s.scalars(
+            sa.select(ComplianceRequirement.id).order_by(ComplianceRequirement.id)
+        ).first()
         s.flush()
         return {
             "organization": org.id,
@@ -227,6 +231,7 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             "statistic": stat.id,
             "user": other.id,
             "token": other_token.id,
+            "requirement": requirement,
         }
 
 

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from bench import queries
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import growth as growth_report
 from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
 from coordapp.reporting.common import FIRST_YEAR
 

@@ -47,10 +47,10 @@ from bench.run import _sqlite_version
 from coordapp.cache import ReportCache
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import growth as growth_report
 from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"

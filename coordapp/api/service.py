@@ -40,6 +40,7 @@ from coordapp.reporting import training as training_report
 from coordapp.stats import service as stats
 from coordapp.stats.lists import STATISTIC_LIST
 from coordapp.stats.models import HotlineStatistic
+from coordapp.training import pages as training_pages
 from coordapp.training import service as training
 from coordapp.training.lists import TRAINING_LIST
 from coordapp.training.models import TrainingParticipation
@@ -147,7 +148,7 @@ def serialize(obj: Any, *, viewer_can_see_exact: bool) -> dict[str, Any]:
         # ``status`` is what was recorded; this is it read against the dates (e.g. "expired").
         data["status_today"] = agreements.state_on(obj, date.today()).value
     if "participations" in mapper.relationships:
-        counts = training.shown_counts(
+        counts = training_pages.shown_counts(
             obj.participations, viewer_can_see_exact=viewer_can_see_exact
         )
         data["participation"] = [

@@ -26,8 +26,8 @@ from coordapp.network.models import (
 from coordapp.partners import agreements
 from coordapp.reference.models import Country
 from coordapp.reporting import activity as activity_report
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
 from coordapp.reporting.common import period_end
 

@@ -11,7 +11,17 @@ stale contacts, overdue next steps) the table holds an ``int``: days after (or b
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
+from importlib import resources
 from typing import NamedTuple
+
+
+def read_table(name: str) -> Iterator[dict[str, str]]:
+    """The rows of a demo table in ``coordapp/demo/tables/`` (CSV, UTF-8, a header row)."""
+    with resources.files("coordapp.demo").joinpath("tables", name).open(encoding="utf-8") as f:
+        yield from csv.DictReader(f)
+
 
 # ---------------------------------------------------------------------------------------------
 # Users
@@ -56,192 +66,14 @@ class HotlineSpec(NamedTuple):
     events: str
 
 
-HOTLINES: tuple[HotlineSpec, ...] = (
-    # The eight founding hotlines, full members at the network's founding in November 1999.
-    HotlineSpec("at", "Netzwacht Austria", "SafeNet Austria e.V.", "AT", "", 1998,
-                "de en", "web email", 6,
-                "1999-02-15 applicant; 1999-11-17 full: Founding member"),
-    HotlineSpec("be", "ClearWeb Belgium", "ClearWeb Foundation vzw", "BE", "", 1998,
-                "nl fr de en", "web email phone", 8,
-                "1999-03-01 applicant; 1999-11-17 full: Founding member"),
-    HotlineSpec("de1", "Internet Complaints Office Germany", "Digital Economy Forum e.V.", "DE",
-                "", 1996, "de en", "web email", 12,
-                "1999-01-20 applicant; 1999-06-14 provisional; 1999-11-17 full: Founding member"),
-    HotlineSpec("de2", "Youth Media Protection Hotline", "Youth Media Protection Council e.V.",
-                "DE", "", 1997, "de en tr", "web email app", 9,
-                "1999-04-12 applicant; 1999-11-17 full: Founding member"),
-    HotlineSpec("ie", "Hotline Éire", "Irish Internet Safety Association CLG", "IE", "", 1999,
-                "en ga", "web email phone", 7,
-                "1999-03-22 applicant; 1999-11-17 full: Founding member"),
-    HotlineSpec("nl", "Meldpunt Veilig Net", "Stichting Veilig Net", "NL", "", 1995,
-                "nl en", "web email", 10,
-                "1999-01-20 applicant; 1999-06-14 provisional; 1999-11-17 full: Founding member"),
-    HotlineSpec("gb", "Open Web Watch UK", "Open Web Watch Trust", "GB", "", 1996,
-                "en cy", "web email app", 60,
-                "1999-02-01 applicant; 1999-11-17 full: Founding member"),
-    HotlineSpec("fr", "Point Signal France", "Association Signal Net", "FR", "", 1998,
-                "fr en", "web email", 11,
-                "1999-05-10 applicant; 1999-11-17 full: Founding member"),
-    # Growth: Europe broadly first, North America, Asia-Pacific, then the rest of the world.
-    HotlineSpec("us", "CyberReport USA", "Children's Online Safety Alliance Inc.", "US", "", 1998,
-                "en es", "web email phone", 40,
-                "2000-02-14 applicant; 2000-10-16 provisional; 2001-11-19 full"),
-    HotlineSpec("dk", "SikkerNet Danmark", "Børns Netsikkerhed", "DK", "GL FO", 2000,
-                "da en kl fo", "web email", 5,
-                "2000-04-10 applicant; 2001-01-15 provisional; 2002-05-13 full"),
-    HotlineSpec("fi", "Nettivahti Finland", "Finnish Child Online Protection ry", "FI", "", 2000,
-                "fi sv en", "web email", 4,
-                "2000-06-05 applicant; 2001-03-12 provisional; 2002-05-13 full"),
-    HotlineSpec("au", "eSafe Report Australia", "Australian Online Content Safety Office", "AU",
-                "CX CC NF", 2000, "en", "web email phone", 25,
-                "2000-09-04 applicant; 2001-06-18 provisional; 2002-11-18 full"),
-    HotlineSpec("es", "Protege la Red", "Fundación Red Segura", "ES", "", 2001,
-                "es ca eu gl en", "web email", 8,
-                "2001-01-22 applicant; 2001-09-10 provisional; 2002-11-18 full"),
-    HotlineSpec("it", "Linea Sicura Italia", "Associazione Rete Sicura", "IT", "", 2001,
-                "it en", "web email phone", 9,
-                "2001-02-05 applicant; 2001-10-15 provisional; 2003-05-19 full"),
-    HotlineSpec("is", "Netöryggi Iceland", "Icelandic Child Welfare Online ses.", "IS", "", 2001,
-                "is en", "web email", 2,
-                "2001-05-07 applicant; 2002-03-04 provisional; 2003-05-19 full"),
-    HotlineSpec("gr", "NetGuard Hellas", "Hellenic Internet Safety Centre", "GR", "", 2001,
-                "el en", "web email phone", 4,
-                "2001-06-04 applicant; 2002-05-06 provisional; 2003-11-17 full; "
-                "2014-06-30 withdrawn: The operator's funding ended; "
-                "2017-02-06 applicant: New application after the operator was refinanced; "
-                "2018-01-15 provisional; 2020-05-18 full"),
-    HotlineSpec("lu", "Sécher Online Lëtzebuerg", "SecureLux asbl", "LU", "", 2002,
-                "lb fr de en", "web email", 2,
-                "2002-03-04 applicant; 2003-01-13 provisional; 2004-05-17 full"),
-    HotlineSpec("se1", "Nätvakt Sverige", "Swedish Children's Web Foundation", "SE", "", 2002,
-                "sv en", "web email", 3,
-                "2002-09-02 applicant; 2003-05-19 provisional; 2004-05-17 full; "
-                "2012-03-30 withdrawn: The operator closed its hotline service"),
-    HotlineSpec("kr", "Korea Clean Net Hotline", "Korea Internet Safety Commission", "KR", "",
-                2002, "ko en", "web email phone app", 15,
-                "2003-09-01 applicant; 2004-06-07 provisional; 2005-11-21 full"),
-    HotlineSpec("pt", "Linha Alerta Portugal", "Associação Internet Segura", "PT", "", 2004,
-                "pt en", "web email phone", 4,
-                "2004-02-02 applicant; 2005-01-10 provisional; 2006-05-15 full"),
-    HotlineSpec("ca", "CyberSafe Canada", "Canadian Child Online Protection Centre", "CA", "",
-                2002, "en fr", "web email phone", 30,
-                "2004-03-01 applicant; 2004-11-22 provisional; 2005-11-21 full"),
-    HotlineSpec("tw", "Web Safety Taiwan", "Taiwan Internet Content Safety Foundation", "TW", "",
-                2003, "zh en", "web email phone", 6,
-                "2004-06-07 applicant; 2005-05-16 provisional; 2006-11-20 full"),
-    HotlineSpec("lt", "Švarus Internetas", "Lithuanian Communications Safety Service", "LT", "",
-                2004, "lt en ru", "web email", 3,
-                "2004-06-14 applicant; 2005-02-07 provisional; 2006-05-15 full"),
-    HotlineSpec("cz1", "Bezpečný Internet CZ", "Bezpečný Internet o.p.s.", "CZ", "", 2004,
-                "cs en", "web email", 3,
-                "2004-09-06 applicant; 2005-06-06 provisional; 2007-05-21 full"),
-    HotlineSpec("pl", "Bezpieczna Sieć PL", "Fundacja Bezpieczna Sieć", "PL", "", 2004,
-                "pl en", "web email", 7,
-                "2004-10-04 applicant; 2005-06-06 provisional; 2006-11-20 full"),
-    HotlineSpec("hu1", "Biztonságos Net HU", "Hungarian Internet Safety Foundation", "HU", "",
-                2004, "hu en", "web email", 3,
-                "2005-01-17 applicant; 2005-11-14 provisional; 2007-05-21 full"),
-    HotlineSpec("si", "Varni Splet Slovenija", "Slovenian Safer Web Institute", "SI", "", 2005,
-                "sl en", "web email", 3,
-                "2005-03-07 applicant; 2006-01-09 provisional; 2007-05-21 full"),
-    HotlineSpec("jp", "Net Anzen Japan", "Japan Internet Safety Hotline Association", "JP", "",
-                2005, "ja en", "web email", 10,
-                "2005-06-06 applicant; 2006-05-15 provisional; 2007-11-19 full"),
-    HotlineSpec("bg", "Bezopasen Internet BG", "Bulgarian Safe Online Foundation", "BG", "", 2005,
-                "bg en", "web email phone", 4,
-                "2005-09-05 applicant; 2006-06-05 provisional; 2007-11-19 full; "
-                "2016-03-14 suspended: Suspended pending a quality review of its procedures; "
-                "2017-02-20 full: Re-admitted after the quality review"),
-    HotlineSpec("ru", "Safe Runet Hotline", "Russian Foundation for Online Safety", "RU", "",
-                2005, "ru en", "web email", 5,
-                "2005-10-03 applicant; 2006-06-05 provisional; 2008-05-19 full; "
-                "2019-06-28 withdrawn: Membership ended"),
-    HotlineSpec("lv", "Drošs Internets LV", "Latvian Safer Internet Centre biedrība", "LV", "",
-                2006, "lv ru en", "web email", 2,
-                "2006-03-06 applicant; 2007-01-15 provisional; 2008-05-19 full"),
-    HotlineSpec("cy", "Safer Cyprus Hotline", "Cyprus Safer Internet Association", "CY", "", 2006,
-                "el tr en", "web email", 2,
-                "2006-09-04 applicant; 2007-06-04 provisional; 2009-05-18 full"),
-    HotlineSpec("ro", "Internet Sigur RO", "Asociația Rețea Sigură", "RO", "", 2007,
-                "ro hu en", "web email", 4,
-                "2007-02-05 applicant; 2008-01-14 provisional; 2009-05-18 full"),
-    HotlineSpec("za", "Safe Online South Africa", "South African Content Safety Board", "ZA", "",
-                2008, "en af zu xh", "web email phone", 6,
-                "2008-05-05 applicant; 2009-05-18 provisional; 2010-11-15 full"),
-    HotlineSpec("br", "Rede Segura Brasil", "Instituto Rede Segura", "BR", "", 2006,
-                "pt en", "web email app", 12,
-                "2008-06-02 applicant; 2009-05-18 provisional; 2010-11-15 full"),
-    HotlineSpec("sk", "Bezpečný Net SK", "Slovak Online Safety Association o.z.", "SK", "", 2009,
-                "sk hu en", "web email", 2,
-                "2009-09-07 applicant; 2010-06-07 provisional; 2011-11-21 full"),
-    HotlineSpec("ee", "Turvaline Võrk Eesti", "Estonian Child Online Union MTÜ", "EE", "", 2010,
-                "et ru en", "web email", 2,
-                "2010-03-01 applicant; 2011-01-17 provisional; 2012-05-21 full"),
-    HotlineSpec("tr", "Güvenli Web Türkiye", "Turkish Safer Internet Association", "TR", "",
-                2009, "tr en", "web email phone", 8,
-                "2010-04-05 applicant; 2011-05-16 provisional; 2013-05-20 full"),
-    HotlineSpec("mt", "Safe Web Malta", "Malta Foundation for Online Wellbeing", "MT", "", 2010,
-                "mt en", "web email", 2,
-                "2010-09-06 applicant; 2011-06-06 provisional; 2012-11-19 full"),
-    HotlineSpec("ar", "Red Segura Argentina", "Asociación Civil Internet Segura", "AR", "", 2010,
-                "es en", "web email", 3,
-                "2011-03-07 applicant; 2012-05-21 provisional; 2014-05-19 full; "
-                "2021-09-30 withdrawn: Operator dissolved, country back in the expansion pipeline"),
-    HotlineSpec("hu2", "Médiafelügyelet Online", "Hungarian Media Authority Online Office", "HU",
-                "", 2011, "hu en", "web email", 4,
-                "2011-05-02 applicant; 2012-03-05 provisional; 2013-11-18 full"),
-    HotlineSpec("ba", "Sigurno Dijete BiH", "BiH Child Safety Network", "BA", "", 2011,
-                "bs hr sr en", "web email", 2,
-                "2012-04-02 applicant; 2013-05-20 provisional; 2015-05-18 full"),
-    HotlineSpec("se2", "Trygg Webb Sverige", "Trygg Webb Sverige ideell förening", "SE", "", 2012,
-                "sv en", "web email app", 4,
-                "2012-11-05 applicant; 2013-09-16 provisional; 2015-05-18 full"),
-    HotlineSpec("cz2", "Linka Bezpečí Online", "Online Help Line z.s.", "CZ", "", 2012,
-                "cs en", "web email phone", 3,
-                "2013-03-04 applicant; 2014-01-13 provisional; 2015-11-16 full"),
-    HotlineSpec("co", "Red Protectora Colombia", "Fundación Infancia Digital", "CO", "", 2012,
-                "es", "web email app", 6,
-                "2013-09-02 applicant; 2014-05-19 provisional; 2016-05-23 full"),
-    HotlineSpec("nz", "Kiwi Web Safety Hotline", "Aotearoa Online Safety Trust", "NZ", "", 2013,
-                "en mi", "web email", 4,
-                "2014-03-03 applicant; 2015-05-18 provisional; 2016-11-21 full"),
-    HotlineSpec("rs", "Bezbedan Net Srbija", "Serbian Safer Internet Centre", "RS", "", 2014,
-                "sr en", "web email phone", 3,
-                "2014-09-01 applicant; 2015-11-16 provisional; 2017-11-20 full"),
-    HotlineSpec("hr", "Sigurni Internet Hrvatska", "Croatian Centre for Safer Internet udruga",
-                "HR", "", 2014, "hr en", "web email", 3,
-                "2015-06-01 applicant; 2016-05-23 provisional; 2018-05-21 full"),
-    HotlineSpec("th", "Safe Net Thailand", "Thai Children's Online Safety Foundation", "TH", "",
-                2015, "th en", "web email app", 5,
-                "2016-09-05 applicant; 2017-06-05 provisional; 2019-05-20 full"),
-    HotlineSpec("al", "Internet i Sigurt Shqipëri", "Albanian Child Online Safety Centre", "AL",
-                "", 2016, "sq en", "web email", 2,
-                "2017-01-16 applicant; 2018-05-21 provisional; 2020-05-18 full"),
-    HotlineSpec("sg", "SafeSurf Singapore", "Singapore Online Child Protection Ltd", "SG", "",
-                2017, "en zh ms ta", "web email app", 5,
-                "2018-03-05 applicant; 2019-05-20 provisional; 2021-05-17 full"),
-    HotlineSpec("ph", "Ligtas Online Pilipinas", "Philippine Online Child Safety Network Inc.",
-                "PH", "", 2018, "en tl", "web email phone app", 8,
-                "2019-02-04 applicant; 2020-06-01 provisional; 2022-05-16 full"),
-    HotlineSpec("md", "Siguranța Online Moldova", "Moldovan Centre for Online Child Safety", "MD",
-                "", 2018, "ro ru en", "web email phone", 2,
-                "2019-03-04 applicant; 2020-05-18 provisional; 2022-05-16 full"),
-    HotlineSpec("ke", "Linda Mtandao Kenya", "Kenya Child Online Protection Trust", "KE", "",
-                2021, "en sw", "web email phone", 4,
-                "2022-10-03 applicant; 2024-05-20 provisional"),
-    HotlineSpec("mx", "Alerta Digital México", "Asociación Mexicana por la Infancia en Línea A.C.",
-                "MX", "", 2021, "es en", "web email app", 7,
-                "2023-06-12 applicant; 2024-11-18 provisional"),
-    HotlineSpec("mk", "Bezbeden Internet MK", "Macedonian Safer Internet Association", "MK", "",
-                2022, "mk sq en", "web email", 2,
-                "2023-06-05 applicant; 2025-03-17 provisional"),
-    HotlineSpec("kh", "Cambodia Safe Web", "Cambodian Children's Online Protection Organisation",
-                "KH", "", 2022, "km en", "web email", 3,
-                "2024-01-15 applicant; 2025-05-19 provisional"),
-    HotlineSpec("ng", "Safe Online Nigeria", "Nigerian Child Online Safety Initiative", "NG", "",
-                2024, "en yo ha ig", "web email phone", 3,
-                "2025-06-16 applicant: Application received, review visit being planned"),
-)  # fmt: skip
+def _hotline(row: dict[str, str]) -> HotlineSpec:
+    return HotlineSpec._make(int(v) if k in ("founded", "staff") else v for k, v in row.items())
+
+
+# One row a hotline (coordapp/demo/tables/hotlines.csv): the eight founding hotlines, full
+# members at the network's founding in November 1999, first; then Europe broadly first, North
+# America, Asia-Pacific, then the rest of the world.
+HOTLINES: tuple[HotlineSpec, ...] = tuple(map(_hotline, read_table("hotlines.csv")))
 
 HOTLINE_NOTES = {
     "dk": "Also accepts reports for Greenland and the Faroe Islands.",

@@ -10,7 +10,8 @@ overdue next steps). The same ``today`` always gives the same rows.
 
 The parts, run in this order over one ``context.DemoContext``: ``people`` (users,
 organizations, contacts), ``network`` (hotlines, partnerships, the expansion pipeline),
-``money`` (exchange rates, funding) and ``activity`` (trainings, statistics, pillar targets).
+``money`` (exchange rates, funding), ``activity`` (trainings, statistics, pillar targets) and
+``compliance`` (the membership-compliance register).
 
 It holds coordination data only: statistics are aggregate counts, notes are coordination notes.
 """
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from coordapp.audit import service as audit
 from coordapp.demo import data
 from coordapp.demo.activity import add_pillar_targets, add_statistics, add_trainings
+from coordapp.demo.compliance import add_compliance
 from coordapp.demo.context import METRIC_CODES, DemoContext
 from coordapp.demo.money import add_exchange_rates, add_funding
 from coordapp.demo.network import add_expansion_targets, add_hotlines, add_partnerships
@@ -77,6 +79,7 @@ def load_demo(
         add_statistics(ctx)
         add_pillar_targets(ctx)
         add_expansion_targets(ctx)
+        add_compliance(ctx)
         session.flush()
 
     home_countries = len({h.country_code for h in ctx.hotlines.values()})
@@ -87,7 +90,8 @@ def load_demo(
         f"{ctx.counts['funding_commitments']} funding commitments, "
         f"{ctx.counts['training_events']} training events, "
         f"{ctx.counts['hotline_statistics']} hotline statistics, "
-        f"{ctx.counts['expansion_targets']} expansion targets."
+        f"{ctx.counts['expansion_targets']} expansion targets, "
+        f"{ctx.counts['compliance_items']} compliance items."
     )
     audit.record(
         session,

@@ -33,8 +33,8 @@ from coordapp.labels import label
 from coordapp.network import coverage as network_coverage
 from coordapp.partners import agreements as partners_agreements
 from coordapp.pillars.models import PillarIndicator
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
 from coordapp.reporting.common import period_end
 

@@ -84,12 +84,7 @@ COMMITMENT_LIST = ListSpec(
         Filter(
             "funder_kind", "Funder kind", _funder_kind, lambda s: enum_choices(OrganizationKind)
         ),
-        Filter(
-            "year",
-            "Pledged in",
-            listing.year_filter(FundingCommitment.pledged_on),
-            listing.year_choices(FundingCommitment.pledged_on),
-        ),
+        listing.year_filter_on(FundingCommitment.pledged_on, "Pledged in"),
     ),
     options=(
         selectinload(FundingCommitment.funder),
@@ -143,12 +138,7 @@ RECEIPT_LIST = ListSpec(
     default_sort="-received_on",
     search=(FundingReceipt.reference, FundingCommitment.title, Organization.name),
     filters=(
-        Filter(
-            "year",
-            "Received in",
-            listing.year_filter(FundingReceipt.received_on),
-            listing.year_choices(FundingReceipt.received_on),
-        ),
+        listing.year_filter_on(FundingReceipt.received_on, "Received in"),
         Filter(
             "currency",
             "Currency",
@@ -197,12 +187,7 @@ EXCHANGE_RATE_LIST = ListSpec(
             lambda q, v: q.where(ExchangeRate.quote_code == v.upper()),
             listing.code_choices(ExchangeRate.quote_code),
         ),
-        Filter(
-            "year",
-            "Year",
-            listing.year_filter(ExchangeRate.rate_date),
-            listing.year_choices(ExchangeRate.rate_date),
-        ),
+        listing.year_filter_on(ExchangeRate.rate_date),
     ),
     archivable=False,
 )

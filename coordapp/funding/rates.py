@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import batching, validation
+from coordapp import validation
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.funding import conversion
@@ -75,7 +75,7 @@ NOT_AGAINST_PIVOT = (
 
 
 def _clean_rate(
-    session: Session, data: Mapping[str, Any], *, exclude: ExchangeRate | None, batch: Batch | None
+    session: Session, data: Mapping[str, Any], *, obj: ExchangeRate | None, batch: Batch | None
 ) -> dict[str, Any]:
     base = reference.require_currency(session, "base_code", data.get("base_code"), batch=batch).code
     quote = reference.require_currency(
@@ -91,7 +91,7 @@ def _clean_rate(
     rate = rate_value("rate", data.get("rate"))
     if isinstance(rate, str):
         raise ValidationError("rate", rate)
-    taken = _rate_taken(session, (base, quote, rate_date), exclude=exclude, batch=batch)
+    taken = _rate_taken(session, (base, quote, rate_date), exclude=obj, batch=batch)
     if taken is not None:
         raise ValidationError(
             "rate_date",
@@ -142,32 +142,12 @@ def _rate_taken(
     return session.get(ExchangeRate, found) if isinstance(found, int) else found
 
 
-def _remember_rate(batch: Batch | None, rate: ExchangeRate) -> None:
-    if batch is not None:
-        batch.note_key(_RATE, (rate.base_code, rate.quote_code, rate.rate_date), rate)
+def _remember_rate(batch: Batch, rate: ExchangeRate, values: Any) -> None:
+    batch.note_key(_RATE, (rate.base_code, rate.quote_code, rate.rate_date), rate)
 
 
-def create_exchange_rate(
-    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
-) -> ExchangeRate:
-    """A new rate; flushes (in an import's ``batch``, with the batch)."""
-    rate = ExchangeRate(**_clean_rate(session, data, exclude=None, batch=batch))
-    session.add(rate)
-    _remember_rate(batch, rate)
-    batching.flush(session, batch)
-    return rate
-
-
-def update_exchange_rate(
-    session: Session,
-    *,
-    obj: ExchangeRate,
-    data: Mapping[str, Any],
-    expected_version: int | None = None,
-    batch: Batch | None = None,
-) -> ExchangeRate:
-    # Rates carry no version column: the last save wins, and the audit shows both.
-    records.apply_changes(obj, _clean_rate(session, data, exclude=obj, batch=batch))
-    _remember_rate(batch, obj)
-    batching.flush(session, batch)
-    return obj
+RATE_COMMANDS = records.RecordCommands(
+    ExchangeRate, clean=_clean_rate, versioned=False, remember=_remember_rate
+)
+create_exchange_rate = RATE_COMMANDS.create
+update_exchange_rate = RATE_COMMANDS.update

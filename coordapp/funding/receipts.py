@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import batching, validation
+from coordapp import validation
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.funding.dates import EARLIEST_DATE, not_in_future
@@ -42,7 +42,7 @@ def receipts_of_commitments(
 
 
 def clean_receipt(
-    session: Session, data: Mapping[str, Any], *, batch: Batch | None = None
+    session: Session, data: Mapping[str, Any], *, obj: object = None, batch: Batch | None = None
 ) -> dict[str, Any]:
     """A receipt's values as stored (the currency is the commitment's when none is given), or
     the ValidationError saying what is wrong."""
@@ -89,28 +89,9 @@ def clean_receipt(
     }
 
 
-def create_receipt(
-    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
-) -> FundingReceipt:
-    """A new receipt; flushes (in an import's ``batch``, with the batch)."""
-    receipt = FundingReceipt(**clean_receipt(session, data, batch=batch))
-    session.add(receipt)
-    batching.flush(session, batch)
-    return receipt
-
-
-def update_receipt(
-    session: Session,
-    *,
-    obj: FundingReceipt,
-    data: Mapping[str, Any],
-    expected_version: int | None = None,
-    batch: Batch | None = None,
-) -> FundingReceipt:
-    # Receipts carry no version column: the last save wins, and the audit shows both.
-    records.apply_changes(obj, clean_receipt(session, data, batch=batch))
-    batching.flush(session, batch)
-    return obj
+RECEIPT_COMMANDS = records.RecordCommands(FundingReceipt, clean=clean_receipt, versioned=False)
+create_receipt = RECEIPT_COMMANDS.create
+update_receipt = RECEIPT_COMMANDS.update
 
 
 def commitment_choices(

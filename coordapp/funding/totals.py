@@ -29,8 +29,9 @@ decimal type to keep unrounded sums in, and its databases are small.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -261,8 +262,12 @@ def refresh(session: Session) -> None:
         return
     # Totals are computed from the rows other transactions have committed: wait for them.
     serialize_writers(session)
-    _refresh_years(session, slices)
-    _refresh_funders(session, funders)
+    _refresh(
+        session, YEAR_TOTALS, ((c, y) for y, c in slices), "currency_code", _insert_year_totals
+    )
+    _refresh(
+        session, FUNDER_TOTALS, ((f, y) for y, f in funders), "funder_id", _insert_funder_totals
+    )
 
 
 def rebuild(session: Session) -> None:
@@ -352,10 +357,7 @@ def _rows_rated_by(session: Session, changed: set[tuple[str, date]]) -> set[tupl
         .distinct()
     ):
         stored[found].append(on)
-    spans: list[tuple[str, date, date | None]] = []
-    for currency, on in changed:
-        following = min((d for d in stored[currency] if d > on), default=None)
-        spans.append((currency, on, None if following is None else following - timedelta(days=1)))
+    spans = _merged_spans(changed, stored)
 
     def matching(money: Any) -> Any:
         return sa.or_(
@@ -372,6 +374,34 @@ def _rows_rated_by(session: Session, changed: set[tuple[str, date]]) -> set[tupl
         sa.select(figure_rows.c.year, figure_rows.c.currency_code, figure_rows.c.key).distinct()
     )
     return {(year, currency, funder_id) for year, currency, funder_id in found}
+
+
+def _merged_spans(
+    changed: set[tuple[str, date]], stored: Mapping[str, list[date]]
+) -> list[tuple[str, date, date | None]]:
+    """Per currency, the days whose rate changed: from each changed rate's date to the day
+    before the currency's next rate, with adjacent or overlapping spans joined (a file of
+    10,000 daily rates is a handful of spans, not 10,000 terms in one statement)."""
+    by_currency: dict[str, list[date]] = defaultdict(list)
+    for currency, on in changed:
+        by_currency[currency].append(on)
+    spans: list[tuple[str, date, date | None]] = []
+    for currency, days in sorted(by_currency.items()):
+        known = sorted(set(stored.get(currency, ())))
+        current: tuple[date, date | None] | None = None
+        for on in sorted(set(days)):
+            after = bisect_right(known, on)  # the currency's next rate, if any
+            end = known[after] - timedelta(days=1) if after < len(known) else None
+            if current is not None and (current[1] is None or on <= current[1] + timedelta(days=1)):
+                last = current[1]
+                current = (current[0], None if end is None or last is None else max(last, end))
+                continue
+            if current is not None:
+                spans.append((currency, *current))
+            current = (on, end)
+        if current is not None:
+            spans.append((currency, *current))
+    return spans
 
 
 def _whole_rows(
@@ -412,30 +442,36 @@ def _shaped(part: str, select: sa.Select, key: str | None, where: Any) -> sa.Sel
     ).where(where(money))
 
 
-def _refresh_years(session: Session, slices: set[tuple[int, str]]) -> None:
-    by_currency: dict[str, set[int]] = defaultdict(set)
-    for year, code in slices:
-        by_currency[code].add(year)
-    for code, years in by_currency.items():
-        for chunk in _chunks(years):
-            session.execute(
-                sa.delete(YEAR_TOTALS).where(
-                    YEAR_TOTALS.c.currency_code == code, YEAR_TOTALS.c.year.in_(chunk)
-                )
-            )
-            _insert_year_totals(session, (code, chunk))
+def _refresh(
+    session: Session,
+    table: sa.Table,
+    pairs: Iterable[tuple[Any, int]],
+    group: str,
+    insert: Callable[[Session, tuple[list[Any], list[int]]], None],
+) -> None:
+    """Replace the kept rows of ``pairs`` ((``group`` value, year) each): a thousand group values
+    a statement with every year any of them needs. A superset is recomputed to the same values;
+    a rates file that touches every year of a currency is one scan, not one a year."""
+    years_of: dict[Any, set[int]] = defaultdict(set)
+    for group_value, year in pairs:
+        years_of[group_value].add(year)
+    for chunk in _chunks(years_of):
+        years = sorted(set().union(*(years_of[g] for g in chunk)))
+        session.execute(sa.delete(table).where(table.c[group].in_(chunk), table.c.year.in_(years)))
+        insert(session, (chunk, years))
 
 
-def _insert_year_totals(session: Session, where: tuple[str, list[int]] | None) -> None:
-    """Sum the rows of one currency in some years (None: every row) into funding_year_totals."""
+def _insert_year_totals(session: Session, where: tuple[list[str], list[int]] | None) -> None:
+    """Sum the rows of some currencies in some years (None: every row) into
+    funding_year_totals."""
 
     def matching(money: Any) -> Any:
         if where is None:
             return sa.true()
-        code, years = where
+        codes, years = where
         return sa.and_(
-            money.currency_code == code,
-            sa.or_(*(money.dated.between(*_year_span(year)) for year in years)),
+            money.currency_code.in_(codes),
+            sa.or_(*(money.dated.between(*run) for run in _year_runs(years))),
         )
 
     figure_rows = sa.union_all(
@@ -452,29 +488,29 @@ def _insert_year_totals(session: Session, where: tuple[str, list[int]] | None) -
     )
 
 
-def _refresh_funders(session: Session, funders: set[tuple[int, int]]) -> None:
-    by_year: dict[int, set[int]] = defaultdict(set)
-    for year, funder_id in funders:
-        by_year[year].add(funder_id)
-    for year, ids in by_year.items():
-        for chunk in _chunks(ids):
-            session.execute(
-                sa.delete(FUNDER_TOTALS).where(
-                    FUNDER_TOTALS.c.year == year, FUNDER_TOTALS.c.funder_id.in_(chunk)
-                )
-            )
-            _insert_funder_totals(session, (year, chunk))
+def _year_runs(years: list[int]) -> Iterator[tuple[date, date]]:
+    """Sorted years as runs of consecutive ones: (first day, last day) each."""
+    start = previous = years[0]
+    for year in years[1:]:
+        if year != previous + 1:
+            yield _year_span(start)[0], _year_span(previous)[1]
+            start = year
+        previous = year
+    yield _year_span(start)[0], _year_span(previous)[1]
 
 
-def _insert_funder_totals(session: Session, where: tuple[int, list[int]] | None) -> None:
-    """Convert the rows of some funders in one year (None: every row) into
+def _insert_funder_totals(session: Session, where: tuple[list[int], list[int]] | None) -> None:
+    """Convert the rows of some funders in some years (None: every row) into
     funding_funder_totals: each (currency, rate date) summed in SQL, multiplied out exactly."""
 
     def matching(money: Any) -> Any:
         if where is None:
             return sa.true()
-        year, ids = where
-        return sa.and_(money.dated.between(*_year_span(year)), money.funder_id.in_(ids))
+        ids, years = where
+        return sa.and_(
+            money.funder_id.in_(ids),
+            sa.or_(*(money.dated.between(*run) for run in _year_runs(years))),
+        )
 
     figure_rows = sa.union_all(
         *(_shaped(part, select, "funder_id", matching) for part, select in _whole_rows())

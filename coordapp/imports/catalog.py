@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -220,14 +219,6 @@ PILLAR_TARGETS = ImportType(
 )
 
 
-def _unused_match(data: Mapping[str, Any]) -> list[Any]:
-    raise AssertionError("this type finds its records through its key index or `apply_row`")
-
-
-def _not_generic(*args: Any, **kwargs: Any) -> Any:
-    raise AssertionError("this type writes through `apply_row`")
-
-
 HOTLINES = ImportType(
     name="hotlines",
     title="Hotlines",
@@ -328,7 +319,6 @@ PARTNERSHIPS = ImportType(
         ImportColumn("document_refs", "document_refs", aliases=("documents",)),
     ),
     key_columns=("organization", "title"),
-    match=_unused_match,
     create=partnerships.create_partnership,
     update=partnerships.update_partnership,
     example={
@@ -395,7 +385,6 @@ FUNDING_COMMITMENTS = ImportType(
         ImportColumn("notes", "notes"),
     ),
     key_columns=("funder", "title"),
-    match=_unused_match,
     create=adapters.create_commitment,
     update=adapters.update_commitment,
     warn=adapters.commitment_warnings,
@@ -447,9 +436,6 @@ RECEIPTS = ImportType(
         ImportColumn("reference", "reference"),
     ),
     key_columns=("funder", "commitment", "received_on", "amount", "currency"),
-    match=_unused_match,
-    create=_not_generic,
-    update=_not_generic,
     apply_row=adapters.apply_receipt,
     prepare=adapters.prepare_receipts,
     example={
@@ -504,9 +490,6 @@ TRAININGS = ImportType(
         ImportColumn("feedback_score", "feedback_score", Kind.DECIMAL, aliases=("feedback",)),
     ),
     key_columns=("title", "start_date", "participant"),
-    match=_unused_match,
-    create=_not_generic,
-    update=_not_generic,
     apply_row=adapters.apply_training,
     batch_writes=True,
     example={
@@ -548,9 +531,6 @@ HOTLINE_STATISTICS = ImportType(
         *(ImportColumn(code, code, Kind.DECIMAL) for code in adapters.METRIC_CODES),
     ),
     key_columns=("hotline", "year", "quarter"),
-    match=_unused_match,
-    create=_not_generic,
-    update=_not_generic,
     apply_row=adapters.apply_statistics,
     prepare=adapters.prepare_statistics,
     example={

@@ -56,6 +56,14 @@ class ImportColumn:
         return self.current(obj) if self.current else getattr(obj, self.field)
 
 
+def _unused_match(data: Mapping[str, Any]) -> list[Any]:
+    raise AssertionError("this type finds its records through its key index or `apply_row`")
+
+
+def _not_generic(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("this type writes through `apply_row`")
+
+
 @dataclass(frozen=True, slots=True)
 class ImportType:
     name: str
@@ -64,14 +72,16 @@ class ImportType:
     columns: tuple[ImportColumn, ...]
     # Natural key: the columns that find an existing record, and how (SQL conditions).
     key_columns: tuple[str, ...]
-    match: Callable[[Mapping[str, Any]], list[Any]]
+    example: Mapping[str, str]
+    describe: Callable[[Mapping[str, Any]], str]
+    # Types with an ``apply_row`` (below) name none of the generic ``match``, ``create``,
+    # ``update``, and find their records through the key index or ``apply_row``.
+    match: Callable[[Mapping[str, Any]], list[Any]] = _unused_match
     # ``create(session, data=..., batch=...)``, ``update(session, obj=..., data=...,
     # expected_version=None, batch=...)``: the domain service's verbs (``batch``: the run's
     # ``coordapp.batching.Batch``, passed to every service call of an import).
-    create: Callable[..., Any]
-    update: Callable[..., Any]
-    example: Mapping[str, str]
-    describe: Callable[[Mapping[str, Any]], str]
+    create: Callable[..., Any] = _not_generic
+    update: Callable[..., Any] = _not_generic
     list_endpoint: str = ""
     # The natural key as SQL expressions and as computed from a row's data: with both, the
     # engine reads every existing key once instead of querying per row.

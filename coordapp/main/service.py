@@ -21,8 +21,8 @@ from coordapp.funding import rate_info
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.funding.rate_info import MoneyTotal
 from coordapp.labels import label
+from coordapp.network import compliance, membership, pipeline
 from coordapp.network import coverage as network_coverage
-from coordapp.network import membership, pipeline
 from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
 from coordapp.partners import agreements, contacts
 from coordapp.partners.models import Contact, Organization, Partnership
@@ -466,6 +466,36 @@ UNCONFIRMED_PLEDGES = AttentionRule(
 )
 unconfirmed_pledges = UNCONFIRMED_PLEDGES.section
 
+
+def _compliance_item(r: Any, today: date) -> AttentionItem:
+    days = (r.expires_on - today).days
+    when = (
+        f"ran out {r.expires_on.isoformat()}"
+        if days < 0
+        else f"runs out {r.expires_on.isoformat()}"
+    )
+    return AttentionItem(
+        endpoint="network.hotlines_detail",
+        record_id=r.hotline_id,
+        label=f"{r.hotline}: {r.requirement}",
+        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'})",
+        overdue=days < 0,
+    )
+
+
+# Compliance items that have run out or run out soon (``compliance.items_due_query``).
+COMPLIANCE_DUE = AttentionRule(
+    key="compliance",
+    title="Compliance items due",
+    rule=(
+        "Membership-compliance items (met or waived) of hotlines in use that have expired or "
+        f"expire within {compliance.EXPIRING_WITHIN_DAYS} days."
+    ),
+    query=compliance.items_due_query,
+    item=_compliance_item,
+)
+compliance_due = COMPLIANCE_DUE.section
+
 ATTENTION_RULES = (
     RENEWALS_DUE,
     ENDED_WITHOUT_DECISION,
@@ -474,6 +504,7 @@ ATTENTION_RULES = (
     STALLED_PIPELINE_STAGES,
     MISSING_STATISTICS,
     UNCONFIRMED_PLEDGES,
+    COMPLIANCE_DUE,
 )
 
 

@@ -19,7 +19,16 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.labels import label
-from coordapp.network import countries, coverage, display, expansion, hotlines, lists, membership
+from coordapp.network import (
+    compliance,
+    countries,
+    coverage,
+    display,
+    expansion,
+    hotlines,
+    lists,
+    membership,
+)
 from coordapp.network.forms import (
     ExpansionEditForm,
     HotlineForm,
@@ -33,7 +42,7 @@ from coordapp.records import pages
 from coordapp.records.views import Resource, SubAction
 from coordapp.reference import service as reference
 from coordapp.stats import service as stats
-from coordapp.training import service as training
+from coordapp.training import pages as training_pages
 
 bp = Blueprint("network", __name__)
 
@@ -67,11 +76,11 @@ def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
     raw_on = (request.args.get("on") or "").strip()
     on, on_error = _parse_on(raw_on)
     related = hotlines.hotline_related(session, hotline=obj, today=date.today(), on=on)
-    related["trainings"] = training.trainings_of_hotline(session, obj.id)
+    related["trainings"] = training_pages.trainings_of_hotline(session, obj.id)
     related["statistics"] = stats.hotline_statistics_summary(session, hotline_id=obj.id)
     # The hotline's rows as every event's page shows them (small counts hidden below manager).
-    trained = training.shown_counts(
-        training.participations_of_events(session, (e.id for e, _ in related["trainings"])),
+    trained = training_pages.shown_counts(
+        training_pages.participations_of_events(session, (e.id for e, _ in related["trainings"])),
         viewer_can_see_exact=disclosure.current_user_sees_exact(),
     )
     return {
@@ -84,12 +93,18 @@ def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
         "event_form": membership_event_form(),
         "membership_error": None,
         "languages": display.language_names(obj.languages),
+        "compliance": compliance.hotline_compliance(session, hotline_id=obj.id, today=date.today()),
     }
 
 
 def _add_membership_event(session: Session, obj: Hotline, form: Any) -> str:
-    membership.add_membership_event(
-        session, hotline=obj, on=form.on.data, status=form.status.data, note=form.note.data
+    compliance.add_membership_event_checked(
+        session,
+        hotline=obj,
+        on=form.on.data,
+        status=form.status.data,
+        note=form.note.data,
+        reason=form.reason.data,
     )
     return "The membership event was added."
 
@@ -240,7 +255,7 @@ def country_detail(code: str) -> Any:
     if code != country.alpha2:
         return redirect(url_for(".country_detail", code=country.alpha2))
     overview = countries.country_overview(session, country=country, today=date.today())
-    overview["trainings"] = training.trainings_in_country(session, country.alpha2)
+    overview["trainings"] = training_pages.trainings_in_country(session, country.alpha2)
     target = overview["target"]
     return render_template(
         "network/country_detail.html",

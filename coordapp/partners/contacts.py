@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coordapp import batching, validation
+from coordapp import validation
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
 from coordapp.auth.service import normalise_email
@@ -65,7 +65,7 @@ def _phone(value: str | None) -> str | None:
 
 
 def _clean_contact(
-    session: Session, data: Mapping[str, Any], *, batch: Batch | None = None
+    session: Session, data: Mapping[str, Any], *, obj: object = None, batch: Batch | None = None
 ) -> dict[str, Any]:
     return {
         "organization_id": organization_id_by_name(
@@ -84,32 +84,16 @@ def _clean_contact(
     }
 
 
-def create_contact(
-    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
-) -> Contact:
-    """A new contact; flushes (in an import's ``batch``, with the batch)."""
-    contact = Contact(**_clean_contact(session, data, batch=batch))
-    session.add(contact)
-    batching.flush(session, batch)
-    return contact
-
-
-def update_contact(
-    session: Session,
-    *,
-    obj: Contact,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-    batch: Batch | None = None,
-) -> Contact:
-    records.check_version(obj, expected_version)
-    if obj.erased_at is not None:
+def _not_erased(contact: Contact) -> None:
+    if contact.erased_at is not None:
         raise ValidationError(
             None, "This contact's personal data was erased; record the person as a new contact."
         )
-    records.apply_changes(obj, _clean_contact(session, data, batch=batch))
-    batching.flush(session, batch)
-    return obj
+
+
+CONTACT_COMMANDS = records.RecordCommands(Contact, clean=_clean_contact, check_editable=_not_erased)
+create_contact = CONTACT_COMMANDS.create
+update_contact = CONTACT_COMMANDS.update
 
 
 def contact_related(session: Session, obj: Contact) -> dict[str, Any]:

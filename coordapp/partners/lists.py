@@ -296,12 +296,7 @@ PARTNERSHIP_LIST = ListSpec(
         Filter("pillar", "Pillar", _pillar_filter, reference.pillar_choices),
         Filter("owner", "Owner", _owner_filter, _owner_choices),
         Filter("kind", "Organization kind", _kind_filter, lambda s: enum_choices(OrganizationKind)),
-        Filter(
-            "year",
-            "Start year",
-            listing.year_filter(Partnership.start_date),
-            listing.year_choices(Partnership.start_date),
-        ),
+        listing.year_filter_on(Partnership.start_date, "Start year"),
         Filter(
             "renewal",
             "Renewal",

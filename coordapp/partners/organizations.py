@@ -40,7 +40,7 @@ def _clean_organization(
     session: Session,
     data: Mapping[str, Any],
     *,
-    exclude_id: int | None = None,
+    obj: Organization | None = None,
     batch: Batch | None = None,
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
@@ -51,7 +51,7 @@ def _clean_organization(
         kind="organization",
         key=organization_name_key(name),
         name=name,
-        exclude_id=exclude_id,
+        exclude_id=obj.id if obj is not None else None,
         batch=batch,
     )
     if other is not None:
@@ -71,30 +71,18 @@ def _clean_organization(
     }
 
 
-def create_organization(
-    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
-) -> Organization:
-    """A new organization; flushes (in an import's ``batch``, with the batch)."""
-    organization = Organization(**_clean_organization(session, data, batch=batch))
-    session.add(organization)
-    if batch is not None:
-        batch.remember("organization", {organization_name_key(organization.name): organization})
-    batching.flush(session, batch)
-    return organization
+def _remember_organization(batch: Batch, organization: Organization, values: Any) -> None:
+    batch.remember("organization", {organization_name_key(organization.name): organization})
 
 
-def update_organization(
-    session: Session,
-    *,
-    obj: Organization,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-    batch: Batch | None = None,
-) -> Organization:
-    records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_organization(session, data, exclude_id=obj.id, batch=batch))
-    batching.flush(session, batch)
-    return obj
+ORGANIZATION_COMMANDS = records.RecordCommands(
+    Organization,
+    clean=_clean_organization,
+    remember=_remember_organization,
+    remember_updates=False,
+)
+create_organization = ORGANIZATION_COMMANDS.create
+update_organization = ORGANIZATION_COMMANDS.update
 
 
 def organization_names(session: Session, *, prefix: str, limit: int = 20) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import batching, validation
+from coordapp import validation
 from coordapp.audit import service as audit
 from coordapp.auth import service as auth
 from coordapp.auth.models import Role, User
@@ -182,29 +182,15 @@ def _clean_partnership(
     }
 
 
-def create_partnership(
-    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
+def _new_partnership(
+    session: Session, data: Mapping[str, Any], values: dict[str, Any]
 ) -> Partnership:
-    """A new agreement. Any status may be recorded at first (agreements that already exist are
-    entered as they stand); from then on status changes follow ``STATUS_TRANSITIONS``. Flushes
-    (in an import's ``batch``, with the batch)."""
-    values = _clean_partnership(session, data, batch=batch)
-    partnership = Partnership(**values, pillars=_pillars(session, data.get("pillars")))
-    session.add(partnership)
-    batching.flush(session, batch)
-    return partnership
+    return Partnership(**values, pillars=_pillars(session, data.get("pillars")))
 
 
-def update_partnership(
-    session: Session,
-    *,
-    obj: Partnership,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-    batch: Batch | None = None,
-) -> Partnership:
-    records.check_version(obj, expected_version)
-    values = _clean_partnership(session, data, obj=obj, batch=batch)
+def _change_partnership(
+    session: Session, obj: Partnership, data: Mapping[str, Any], values: dict[str, Any]
+) -> None:
     pillars = _pillars(session, data.get("pillars"))
     records.apply_changes(obj, values)
     before = [p.name for p in obj.pillars]
@@ -218,8 +204,15 @@ def update_partnership(
             entity_id=obj.id,
             changes={"pillars": [", ".join(before) or None, ", ".join(p.name for p in pillars)]},
         )
-    batching.flush(session, batch)
-    return obj
+
+
+# Any status may be recorded at first (agreements that already exist are entered as they
+# stand); from then on status changes follow ``STATUS_TRANSITIONS``.
+PARTNERSHIP_COMMANDS = records.RecordCommands(
+    Partnership, clean=_clean_partnership, build=_new_partnership, change=_change_partnership
+)
+create_partnership = PARTNERSHIP_COMMANDS.create
+update_partnership = PARTNERSHIP_COMMANDS.update
 
 
 def next_statuses(partnership: Partnership) -> list[PartnershipStatus]:

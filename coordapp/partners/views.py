@@ -31,7 +31,7 @@ from coordapp.partners.forms import (
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.records import pages
 from coordapp.records.views import Resource, SubAction, submitted_version
-from coordapp.training import service as training
+from coordapp.training import pages as training_pages
 
 bp = Blueprint("partners", __name__)
 
@@ -43,7 +43,7 @@ def organization_context(session: Session, obj: Organization) -> dict[str, Any]:
         **organizations.organization_related(session, obj),
         "commitments": funding_commitments.commitments_of_funder(session, obj.id),
         "hotlines": network_hotlines.hotlines_operated_by(session, obj.id),
-        "trainings": training.trainings_of_organization(session, obj.id),
+        "trainings": training_pages.trainings_of_organization(session, obj.id),
     }
 
 

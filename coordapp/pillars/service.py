@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp import batching, listing, validation
+from coordapp import listing, validation
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.labels import enum_choices, label
@@ -68,12 +68,7 @@ PILLAR_TARGET_LIST = ListSpec(
     search=(PillarTarget.description,),
     filters=(
         Filter("pillar", "Pillar", _pillar_filter, reference.pillar_choices),
-        Filter(
-            "year",
-            "Year",
-            listing.year_filter(PillarTarget.year),
-            listing.year_choices(PillarTarget.year),
-        ),
+        listing.year_filter_on(PillarTarget.year),
         Filter(
             "indicator",
             "Indicator",
@@ -140,7 +135,7 @@ def _clean_target(
     session: Session,
     data: Mapping[str, Any],
     *,
-    exclude: PillarTarget | None = None,
+    obj: PillarTarget | None = None,
     batch: Batch | None = None,
 ) -> dict[str, Any]:
     raw_pillar = str(data.get("pillar_id") or "").strip()
@@ -154,14 +149,14 @@ def _clean_target(
         PillarTarget.pillar_id == pillar.id,
         PillarTarget.year == year,
         PillarTarget.indicator == indicator.value,
-        PillarTarget.id != ((exclude.id if exclude is not None else None) or 0),
+        PillarTarget.id != ((obj.id if obj is not None else None) or 0),
     )
     # From the keys an import read ahead (``remember_target_keys``), else a query.
     taken = (
         batch.taken(
             _TARGET,
             (pillar.id, year, indicator.value),
-            exclude=exclude,
+            exclude=obj,
             query=lambda: session.scalar(query),
         )
         if batch is not None
@@ -186,34 +181,15 @@ def _target_key(values: Mapping[str, Any]) -> tuple[int, int, str]:
     return (values["pillar_id"], values["year"], str(values["indicator"].value))
 
 
-def create_pillar_target(
-    session: Session, *, data: Mapping[str, Any], batch: Batch | None = None
-) -> PillarTarget:
-    """A new target; flushes (in an import's ``batch``, with the batch)."""
-    values = _clean_target(session, data, batch=batch)
-    target = PillarTarget(**values)
-    session.add(target)
-    if batch is not None:
-        batch.note_key(_TARGET, _target_key(values), target)
-    batching.flush(session, batch)
-    return target
+def _remember_target(batch: Batch, target: PillarTarget, values: Mapping[str, Any]) -> None:
+    batch.note_key(_TARGET, _target_key(values), target)
 
 
-def update_pillar_target(
-    session: Session,
-    *,
-    obj: PillarTarget,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-    batch: Batch | None = None,
-) -> PillarTarget:
-    records.check_version(obj, expected_version)
-    values = _clean_target(session, data, exclude=obj, batch=batch)
-    records.apply_changes(obj, values)
-    if batch is not None:
-        batch.note_key(_TARGET, _target_key(values), obj)
-    batching.flush(session, batch)
-    return obj
+PILLAR_TARGET_COMMANDS = records.RecordCommands(
+    PillarTarget, clean=_clean_target, remember=_remember_target
+)
+create_pillar_target = PILLAR_TARGET_COMMANDS.create
+update_pillar_target = PILLAR_TARGET_COMMANDS.update
 
 
 def pillar_target_related(session: Session, obj: PillarTarget) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -100,6 +100,68 @@ def apply_changes(obj: Any, values: Mapping[str, Any]) -> list[FieldChange]:
             setattr(obj, name, value)
             changes.append(FieldChange(name, before, value))
     return changes
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class RecordCommands(Generic[R]):
+    """The create and update commands of one kind of record, declared once.
+
+    ``clean(session, data, *, obj, batch)`` turns submitted ``data`` into column values or raises
+    ``ValidationError`` (``obj`` is the record being changed, None for a new one). ``create``
+    builds the record from them, adds it and flushes; ``update`` checks the version the user
+    saw, applies the values that differ and flushes (in an import's ``batch``, with the batch).
+    The optional hooks carry what a kind does beyond that: ``build`` a new record from
+    (session, data, values), refuse to edit one (``check_editable``), ``change`` it in more than
+    its columns (session, obj, data, values), and ``remember`` it in an import's batch
+    (batch, obj, values; after updates too unless ``remember_updates`` is False).
+    """
+
+    model: type[R]
+    clean: Callable[..., dict[str, Any]]
+    # False: the table has no version column; the last save wins, and the audit shows both.
+    versioned: bool = True
+    build: Callable[[Session, Mapping[str, Any], dict[str, Any]], R] | None = None
+    check_editable: Callable[[R], None] | None = None
+    change: Callable[[Session, R, Mapping[str, Any], dict[str, Any]], None] | None = None
+    remember: Callable[[Batch, R, dict[str, Any]], None] | None = None
+    remember_updates: bool = True
+
+    def create(self, session: Session, *, data: Mapping[str, Any], batch: Batch | None = None) -> R:
+        """A new record; flushes (in an import's ``batch``, with the batch)."""
+        values = self.clean(session, data, obj=None, batch=batch)
+        obj = self.build(session, data, values) if self.build else self.model(**values)
+        session.add(obj)
+        if batch is not None and self.remember is not None:
+            self.remember(batch, obj, values)
+        batching.flush(session, batch)
+        return obj
+
+    def update(
+        self,
+        session: Session,
+        *,
+        obj: R,
+        data: Mapping[str, Any],
+        expected_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> R:
+        """Change ``obj`` as the user saw it at ``expected_version``; flushes (as ``create``)."""
+        if self.versioned:
+            check_version(obj, expected_version)
+        if self.check_editable is not None:
+            self.check_editable(obj)
+        values = self.clean(session, data, obj=obj, batch=batch)
+        if self.change is not None:
+            self.change(session, obj, data, values)
+        else:
+            apply_changes(obj, values)
+        if batch is not None and self.remember is not None and self.remember_updates:
+            self.remember(batch, obj, values)
+        batching.flush(session, batch)
+        return obj
 
 
 def archive(session: Session, *, obj: Any, expected_version: int | None = None) -> Any:

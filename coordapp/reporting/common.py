@@ -2,7 +2,7 @@
 small conversions of what the database hands back.
 
 The reporting modules (``coverage``, ``growth``, ``partnerships``, ``training``, ``pillars``,
-``activity``, and the funding figures in ``service``) are small keyword-only functions over a
+``activity``, and the funding figures in ``funding``) are small keyword-only functions over a
 session, each returning a frozen dataclass of tuples (safe to cache and share between
 requests). They read only; they never write. Money stays ``Decimal`` and every converted
 amount names the exchange-rate date it used (``RateInfo``).

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.auth.models import User
+from coordapp.network import compliance as network_compliance
 from coordapp.network import coverage as network_coverage
 from coordapp.network import membership as network_membership
 from coordapp.network import pipeline as network_pipeline
@@ -351,3 +352,10 @@ def _panel_trainings(session: Session, *, code: str, on: date) -> dict[str, Any]
         "trainings_attended": as_int(events),
         "participants_trained": as_int(people),
     }
+
+
+def compliance_shares(session: Session, *, today: date) -> dict[str, float]:
+    """The coverage map's compliance colouring: per country (alpha-2), the share of the
+    full-membership requirements its member hotlines satisfy today (one rule:
+    ``network.compliance.compliance_share_by_country``)."""
+    return network_compliance.compliance_share_by_country(session, today=today)

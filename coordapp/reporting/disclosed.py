@@ -22,7 +22,7 @@ from coordapp.reporting.activity import ActivityFigures, ActivityPoint
 from coordapp.reporting.coverage import CountryPanel
 from coordapp.reporting.growth import Overview
 from coordapp.reporting.training import TrainingCount, TrainingFigures
-from coordapp.training import service as training_service
+from coordapp.training import pages as training_pages
 from coordapp.training.models import TrainingParticipation
 
 T = TypeVar("T")
@@ -157,8 +157,8 @@ def country_panel(
     events = session.scalars(
         sa.select(TrainingParticipation.event_id).where(TrainingParticipation.id.in_(ids))
     )
-    counts = training_service.shown_counts(
-        training_service.participations_of_events(session, events), viewer_can_see_exact=False
+    counts = training_pages.shown_counts(
+        training_pages.participations_of_events(session, events), viewer_can_see_exact=False
     )
     return replace(
         data,

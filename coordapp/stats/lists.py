@@ -107,12 +107,7 @@ STATISTIC_LIST = ListSpec(
             lambda q, v: q.where(Hotline.country_code == v.upper()),
             reference.country_choices,
         ),
-        Filter(
-            "year",
-            "Year",
-            listing.year_filter(HotlineStatistic.period_start),
-            listing.year_choices(HotlineStatistic.period_start),
-        ),
+        listing.year_filter_on(HotlineStatistic.period_start),
         Filter(
             "quarter",
             "Quarter",

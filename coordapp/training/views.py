@@ -15,6 +15,7 @@ from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.records import pages
 from coordapp.records.views import Resource, attach_error, form_data
+from coordapp.training import pages as training_pages
 from coordapp.training import service
 from coordapp.training.forms import TrainingEventForm, event_form, participation_form
 from coordapp.training.lists import TRAINING_LIST
@@ -26,10 +27,10 @@ bp = Blueprint("training", __name__)
 def _related(session: Session, obj: TrainingEvent) -> dict[str, Any]:
     """What the event's page shows besides its fields, with the counts of people as the signed-in
     user may see them (``shown``; coordapp.disclosure)."""
-    related = service.event_related(session, obj)
+    related = training_pages.event_related(session, obj)
     exact = disclosure.current_user_sees_exact()
     rows = [r.participation for r in related["participation"]]
-    counts = service.shown_counts(rows, viewer_can_see_exact=exact)
+    counts = training_pages.shown_counts(rows, viewer_can_see_exact=exact)
     people = [counts.participants[p.id] for p in rows]
     # A country's reach adds up its rows: hidden too when one of them is.
     hiding = {

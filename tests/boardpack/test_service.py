@@ -12,8 +12,8 @@ from coordapp.demo.service import load_demo
 from coordapp.network import coverage as network_coverage
 from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.reporting import activity as activity_report
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
 from tests import factories
 

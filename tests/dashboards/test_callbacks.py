@@ -56,8 +56,12 @@ def small_network(in_app: Callable[[], AbstractContextManager[Session]]) -> dict
     return {"1999": in_1999, "today": today}
 
 
-def map_inputs(year: object, region: object = None) -> list[dict]:
-    return [prop(filter_id("year"), "value", year), prop(filter_id("region"), "value", region)]
+def map_inputs(year: object, region: object = None, colour: object = "coverage") -> list[dict]:
+    return [
+        prop(filter_id("year"), "value", year),
+        prop(filter_id("region"), "value", region),
+        prop(filter_id("colour"), "value", colour),
+    ]
 
 
 def headline_number(response_body: dict, label: str) -> str:

@@ -19,13 +19,13 @@ from coordapp.pillars.models import PillarIndicator
 from coordapp.reference.models import MetricUnit
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import growth as growth_report
 from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
 from coordapp.reporting.common import RateInfo
-from dashboards import exports, figures, params
+from dashboards import compliance_colour, exports, figures, params
 from dashboards.geo import world_shapes
 
 
@@ -90,6 +90,14 @@ def test_world_shapes_are_read_once_from_the_served_topojson() -> None:
     assert not shapes.has_shape("MLT") and not shapes.has_shape("SGP")
     assert "MLT" in shapes.centroids and "SGP" in shapes.centroids
     assert world_shapes() is shapes
+
+
+def test_compliance_map_figure_colours_the_share_met_and_greys_the_rest() -> None:
+    fig = validated(compliance_colour.compliance_map_figure(COVERAGE, {"AT": 0.5}, world_shapes()))
+    rest, rated = fig.data
+    assert list(rated.locations) == ["AUT"] and list(rated.z) == [50.0]
+    assert rated.colorscale[0][1] == "rgb(165,0,38)" and rated.zmax == 100
+    assert "AUT" not in rest.locations and "FRA" in rest.locations
 
 
 def test_coverage_map_figure() -> None:

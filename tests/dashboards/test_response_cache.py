@@ -27,7 +27,11 @@ YEAR = 2024
 
 
 def _map(client: FlaskClient) -> dict:
-    inputs = [prop(filter_id("year"), "value", YEAR), prop(filter_id("region"), "value", None)]
+    inputs = [
+        prop(filter_id("year"), "value", YEAR),
+        prop(filter_id("region"), "value", None),
+        prop(filter_id("colour"), "value", "coverage"),
+    ]
     return result(call(client, MAP, inputs))
 
 

@@ -23,7 +23,7 @@ from coordapp.funding.models import (
     FundingYearTotal,
 )
 from coordapp.partners.models import OrganizationKind
-from coordapp.reporting import service as funding_report
+from coordapp.reporting import funding as funding_report
 from tests import factories
 from tests.reporting import builders
 
@@ -276,3 +276,19 @@ def test_funding_pages_and_figures_agree_on_the_year(
     )
     assert figures.by_year[0].pledged == pledged.amount
     assert figures.by_year[0].received == received.amount
+
+
+def test_many_rates_in_one_transaction_keep_the_totals_current(
+    session: Session, funding_data: dict[str, Any]
+) -> None:
+    """A rates file: runs of daily rates, scattered ones and a rate before all others, for
+    two currencies, refreshed together (their spans joined) equal totals built afresh."""
+    session.commit()
+    before = funding_report.funding_figures(session, **YEARS)
+    days = [date(2022, 3, d) for d in range(1, 11)] + [date(2023, 8, 1), date(2024, 1, 1)]
+    for n, on in enumerate([*days, date(2020, 12, 31)]):
+        factories.rate(session, base="EUR", quote="USD", on=on, value=f"1.{n + 10}")
+    factories.rate(session, base="GBP", quote="EUR", on=date(2021, 6, 1), value="1.19")
+    session.flush()
+    after = assert_kept(session)
+    assert after != before

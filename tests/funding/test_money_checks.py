@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from coordapp.funding import checks
 from coordapp.funding import money as funding_money
 from coordapp.funding.models import FundingCommitment, FundingReceipt
-from coordapp.reporting import service as funding_report
+from coordapp.reporting import funding as funding_report
 from tests import factories
 from tests.funding.test_views import LAST_YEAR, TODAY, Ids, InApp, SignedIn, arrange, form
 

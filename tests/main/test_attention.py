@@ -22,6 +22,7 @@ from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.main import service
+from coordapp.network.compliance_models import ComplianceItem, ComplianceStatus
 from coordapp.network.models import (
     COVERING_STATUSES,
     ExpansionStage,
@@ -157,7 +158,20 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
         assert ids(sections[key]) == records, key
         # The demo is built to have something in every section.
         assert records, key
-    assert result.total == sum(len(r) for r in expected.values())
+    # Compliance items due: one row per item, each linking to its hotline.
+    due = [
+        item
+        for item in session.scalars(sa.select(ComplianceItem))
+        if item.hotline.archived_at is None
+        and item.requirement.archived_at is None
+        and item.status in (ComplianceStatus.MET, ComplianceStatus.WAIVED)
+        and item.expires_on is not None
+        and item.expires_on <= today + timedelta(days=90)
+    ]
+    assert due and any(item.expires_on < today for item in due)
+    assert sections["compliance"].count == len(due)
+    assert ids(sections["compliance"]) == {item.hotline_id for item in due}
+    assert result.total == sum(len(r) for r in expected.values()) + len(due)
 
 
 def test_sections_list_their_first_items_but_count_them_all(session: Session) -> None:
@@ -413,7 +427,7 @@ def test_pledge_whose_period_started_today_is_listed_tomorrow_is_not(session: Se
 
 def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
     result = service.needs_attention(session, today=TODAY)
-    assert [s.count for s in result.sections] == [0, 0, 0, 0, 0, 0, 0]
+    assert [s.count for s in result.sections] == [0, 0, 0, 0, 0, 0, 0, 0]
     assert result.total == 0
 
 

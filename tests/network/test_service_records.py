@@ -34,7 +34,7 @@ from coordapp.records.service import StaleRecord
 from coordapp.reference.models import MetricDefinition, Pillar
 from coordapp.stats import service as stats_service
 from coordapp.stats.models import HotlineStatistic, PeriodKind
-from coordapp.training import service as training_service
+from coordapp.training import pages as training_pages
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -674,7 +674,7 @@ def test_hotline_related_shows_status_on_date_statistics_and_trainings(session: 
         "reports_received",
         "removed_within_3_days_pct",
     ]
-    trainings = training_service.trainings_of_hotline(session, hotline.id)
+    trainings = training_pages.trainings_of_hotline(session, hotline.id)
     assert [(e.id, p.participants) for e, p in trainings] == [(training.id, 4)]
 
 
@@ -919,7 +919,7 @@ def test_country_overview(session: Session) -> None:
     assert overview["target"] == target
     assert overview["target_stage"] == ExpansionStage.HOTLINE_SETUP
     assert [o.name for o in overview["organizations"]] == ["Nuuk Child Safety"]
-    held = training_service.trainings_in_country(session, "GL")
+    held = training_pages.trainings_in_country(session, "GL")
     assert [(t.id, n) for t, n in held] == [(training.id, 7)]
 
 

@@ -27,7 +27,7 @@ from coordapp.cache import (
 )
 from coordapp.network.models import MembershipStatus
 from coordapp.reporting import coverage as coverage_report
-from coordapp.reporting import service as funding_report
+from coordapp.reporting import funding as funding_report
 from tests import factories
 
 

@@ -14,10 +14,10 @@ from coordapp.demo.service import load_demo
 from coordapp.network.models import MembershipStatus
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import growth as growth_report
 from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
 from coordapp.reporting.common import country_codes, pillars, regions
 

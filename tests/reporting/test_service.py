@@ -16,10 +16,10 @@ from coordapp.partners.models import OrganizationKind, PartnershipStatus, Partne
 from coordapp.pillars.models import IndicatorKind, PillarIndicator
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import coverage as coverage_report
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import growth as growth_report
 from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
-from coordapp.reporting import service as funding_report
 from coordapp.reporting import training as training_report
 from coordapp.training.models import TrainingKind
 from tests import factories

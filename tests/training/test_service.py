@@ -15,6 +15,7 @@ from coordapp.errors import NotFound, ValidationError
 from coordapp.listing import ListParams, run_list
 from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
+from coordapp.training import pages as training_pages
 from coordapp.training import service
 from coordapp.training.lists import TRAINING_LIST, year_choices
 from coordapp.training.models import DeliveryMode, TrainingKind, TrainingParticipation
@@ -400,7 +401,7 @@ def test_totals_and_reach_per_country_are_computed_from_the_rows(session: Sessio
     ]
     for values in rows:
         service.set_participation(session, event=training, **values)  # type: ignore[arg-type]
-    totals = service.participation_totals(session, event=training)
+    totals = training_pages.participation_totals(session, event=training)
     scores = [Decimal(r["feedback_score"]) for r in rows if r["feedback_score"]]  # type: ignore[arg-type]
     assert totals.rows == len(rows)
     assert totals.participants == sum(int(r["participants"]) for r in rows)  # type: ignore[call-overload]
@@ -411,16 +412,16 @@ def test_totals_and_reach_per_country_are_computed_from_the_rows(session: Sessio
 
     reach = {
         r.country_code: (r.hotlines, r.participants)
-        for r in service.reach_by_country(session, event=training)
+        for r in training_pages.reach_by_country(session, event=training)
     }
     # Hotlines only, by the hotline's home country (not the countries it covers).
     assert reach == {"NL": (2, 8), "BE": (1, 2)}
-    names = [r.name for r in service.participation_rows(session, event=training)]
+    names = [r.name for r in training_pages.participation_rows(session, event=training)]
     assert names[-1] == org.name and len(names) == 4
 
 
 def test_an_event_without_rows_has_zero_totals(session: Session) -> None:
     training = event(session)
-    totals = service.participation_totals(session, event=training)
+    totals = training_pages.participation_totals(session, event=training)
     assert (totals.rows, totals.participants, totals.feedback_average) == (0, 0, None)
-    assert service.reach_by_country(session, event=training) == []
+    assert training_pages.reach_by_country(session, event=training) == []

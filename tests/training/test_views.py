@@ -17,6 +17,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from coordapp.extensions import db
+from coordapp.training import pages as training_pages
 from coordapp.training import service
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 from tests import factories
@@ -305,7 +306,7 @@ def test_manager_adds_a_row_and_sees_the_totals(
     assert response.status_code == 302
     html = client.get(f"/trainings/{a.event_id}").data.decode()
     with in_app() as s:
-        totals = service.participation_totals(s, event=service.get_event(s, a.event_id))
+        totals = training_pages.participation_totals(s, event=service.get_event(s, a.event_id))
     assert totals.participants == 3 + 5
     assert f'data-total="participants">{totals.participants}<' in html
     assert 'data-reach="BE">5<' in html and 'data-reach="NL">3<' in html
