@@ -41,6 +41,7 @@ from coordapp.network.models import ExpansionTarget, Hotline
 from coordapp.records import pages
 from coordapp.records.views import Resource, SubAction
 from coordapp.reference import service as reference
+from coordapp.stats import quarters as stat_quarters
 from coordapp.stats import service as stats
 from coordapp.training import pages as training_pages
 
@@ -78,6 +79,9 @@ def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
     related = hotlines.hotline_related(session, hotline=obj, today=date.today(), on=on)
     related["trainings"] = training_pages.trainings_of_hotline(session, obj.id)
     related["statistics"] = stats.hotline_statistics_summary(session, hotline_id=obj.id)
+    related["quarter_states"] = stat_quarters.states_of(
+        session, hotline_id=obj.id, starts=[q.period_start for q in related["statistics"].quarters]
+    )
     # The hotline's rows as every event's page shows them (small counts hidden below manager).
     trained = training_pages.shown_counts(
         training_pages.participations_of_events(session, (e.id for e, _ in related["trainings"])),

@@ -29,6 +29,21 @@ from coordapp.reference.models import Country
 from coordapp.reporting.common import COVERING_STATUS_VALUES, as_int
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 
+# How every drawing of the map shows a status: the dashboard's choropleth and the board pack's
+# image alike.
+STATUS_COLORS = {
+    network_coverage.CoverageStatus.FULL: "#1d4e89",
+    network_coverage.CoverageStatus.PROVISIONAL: "#5fa8d3",
+    network_coverage.CoverageStatus.PIPELINE: "#f4a259",
+    network_coverage.CoverageStatus.NONE: "#e4e7eb",
+}
+STATUS_LABELS = {
+    network_coverage.CoverageStatus.FULL: "Full member",
+    network_coverage.CoverageStatus.PROVISIONAL: "Provisional member",
+    network_coverage.CoverageStatus.PIPELINE: "Expansion pipeline",
+    network_coverage.CoverageStatus.NONE: "No hotline",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class MapCountry:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from coordapp import validation
 from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
-from coordapp.demo.service import DEMO_PASSWORD, DEMO_USERS, load_demo
+from coordapp.demo.service import DEMO_HOTLINE_USERS, DEMO_PASSWORD, DEMO_USERS, load_demo
 from coordapp.funding.models import FundingAllocation, FundingCommitment
 from coordapp.network import compliance
 from coordapp.network.compliance_models import ComplianceItem
@@ -189,3 +189,10 @@ def test_the_register_has_items_met_expiring_expired_and_missing(demo: Session) 
     assert any(
         r.membership == "full" and "missing" in {c.state for c in r.cells} for r in matrix.rows
     )
+
+
+def test_demo_hotline_users_see_their_own_hotlines(demo: Session) -> None:
+    for email, names in DEMO_HOTLINE_USERS.items():
+        user = auth_service.get_required_by_email(demo, email)
+        bound = sorted(demo.get_one(Hotline, i).name for i in user.hotline_ids)
+        assert bound == sorted(names.split(", ")) and bound
