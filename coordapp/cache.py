@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 
 # The groups of tables read while a cached value is computed (None: nothing is being cached).
 _reads: ContextVar[set[str] | None] = ContextVar("report_cache_reads", default=None)
+# Data versions read once for a piece of read-only work (``one_data_version_read``).
+_pinned: ContextVar[tuple[Session, dict[str, int]] | None] = ContextVar(
+    "report_cache_pinned_versions", default=None
+)
 _VERSIONS_TABLE = "data_version"  # reading the versions is not reading data
 
 
@@ -66,6 +70,27 @@ def _tracking_reads() -> Iterator[set[str]]:
         _reads.reset(token)
         if outer is not None:
             outer |= groups
+
+
+@contextlib.contextmanager
+def one_data_version_read(session: Session) -> Iterator[None]:
+    """Inside, every value cached through ``session`` is checked against the data versions
+    read once, here, instead of reading them again per value: for read-only work (a figure
+    callback and the reports it reuses), where nothing can move them on in between. A write
+    by another request meanwhile makes a value kept here look older than it is, never newer:
+    the next reader computes it again."""
+    token = _pinned.set((session, data_versions(session)))
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def _versions(session: Session) -> dict[str, int]:
+    pinned = _pinned.get()
+    if pinned is not None and pinned[0] is session:
+        return pinned[1]
+    return data_versions(session)
 
 
 def _note_groups(snapshot: Iterable[tuple[str, int]]) -> None:
@@ -140,7 +165,7 @@ class ReportCache:
         versions). ``key`` names everything the value depends on besides the data."""
         bind = session.get_bind()
         full_key = (str(bind.engine.url) if hasattr(bind, "engine") else id(bind), key)
-        versions = data_versions(session)
+        versions = _versions(session)
         with self._lock:
             entry = self._entries.get(full_key)
             if entry is not None and _current(entry[0], versions):

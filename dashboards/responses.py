@@ -23,7 +23,7 @@ import dash
 from dash.development.base_component import Component
 from flask import Flask, Response, request
 
-from coordapp.cache import response_cache
+from coordapp.cache import one_data_version_read, response_cache
 from coordapp.extensions import current_session
 from dashboards.guard import access_key
 
@@ -95,8 +95,10 @@ def cache_responses(app: dash.Dash, server: Flask, update_path: str) -> None:
                 raise _NotKept(response)
             return response.get_data()
 
+        session = current_session()
         try:
-            data = response_cache.get_or_compute(current_session(), _key(body), compute)
+            with one_data_version_read(session):
+                data = response_cache.get_or_compute(session, _key(body), compute)
         except _NotKept as not_kept:
             return not_kept.response
         return Response(data, mimetype="application/json")

@@ -221,11 +221,12 @@ def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | No
     coverage = next(
         iter(network_coverage.coverage_as_of(session, on=on, country=country.alpha2)), None
     )
-    membership = network_membership.membership_on_subquery(on)
+    # Each of the country's few hotlines looks its status up through the index on its events
+    # (joined to membership_on_subquery, every hotline's history was ranked first).
+    status = network_membership.membership_status_of(Hotline.id, on).label("status")
     hotline_rows = session.execute(
-        sa.select(Hotline.id, Hotline.name, Hotline.country_code, membership.c.status)
+        sa.select(Hotline.id, Hotline.name, Hotline.country_code, status)
         .join(hotline_countries, hotline_countries.c.hotline_id == Hotline.id)
-        .outerjoin(membership, membership.c.hotline_id == Hotline.id)
         .where(
             hotline_countries.c.country_code == country.alpha2,
             network_coverage.spell_covers(on),

@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp.cache import cached
 from coordapp.funding import amounts as funding_amounts
 from coordapp.funding import rate_info
 from coordapp.network import coverage as network_coverage
@@ -195,8 +196,9 @@ class Overview:
 def overview(session: Session, *, today: date, currency: str = "EUR") -> Overview:
     """KPI tiles for ``today`` (this year up to today) against the same day a year earlier."""
     before = one_year_before(today)
-    now_cov = network_coverage.coverage_summary(session, on=today)
-    then_cov = network_coverage.coverage_summary(session, on=before)
+    # Cached: the pillars' coverage indicators ask for today's too.
+    now_cov = cached(session, network_coverage.coverage_summary, on=today)
+    then_cov = cached(session, network_coverage.coverage_summary, on=before)
     pledged_now = funding_amounts.pledged_total(
         session, start=date(today.year, 1, 1), end=today, currency=currency
     )

@@ -19,6 +19,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp.cache import cached
 from coordapp.funding import amounts as funding_amounts
 from coordapp.funding import conversion, rate_info
 from coordapp.funding.models import FundingAllocation
@@ -147,7 +148,8 @@ def indicator_actual(
         return totals.get((pillar_id,), Decimal("0.00")), rates
     if indicator in (PillarIndicator.MEMBER_HOTLINES, PillarIndicator.COUNTRIES_COVERED):
         # Countries covered: sovereign states only (territories are not in this indicator).
-        summary = network_coverage.coverage_summary(session, on=end)
+        # Cached: both indicators, each now and at the start of the year, ask for it.
+        summary = cached(session, network_coverage.coverage_summary, on=end)
         value = (
             summary.member_hotlines
             if indicator is PillarIndicator.MEMBER_HOTLINES

@@ -107,20 +107,6 @@ def training_figures(
     ev = events.subquery("events")
     part = TrainingParticipation
 
-    def per_year(column: Any) -> tuple[TrainingCount, ...]:
-        rows = session.execute(
-            sa.select(
-                ev.c.year,
-                column,
-                sa.func.count(sa.distinct(ev.c.id)),
-                sa.func.coalesce(sa.func.sum(part.participants), 0),
-            )
-            .outerjoin(part, part.event_id == ev.c.id)
-            .group_by(ev.c.year, column)
-            .order_by(ev.c.year, column)
-        )
-        return tuple(TrainingCount(int(y), str(k), int(e), int(p)) for y, k, e, p in rows)
-
     def reach(key: Any, label: Any, *, limit: int | None, events: Any) -> tuple[TrainingReach, ...]:
         query = (
             sa.select(
@@ -143,28 +129,14 @@ def training_figures(
             for k, lbl, e, p in session.execute(query)
         )
 
-    weighted = sa.func.sum(part.feedback_score * part.participants)
-    weight = sa.func.sum(sa.case((part.feedback_score.is_not(None), part.participants), else_=0))
-    feedback = tuple(
-        TrainingFeedback(
-            int(y),
-            int(n),
-            (as_decimal(w) / as_decimal(d)).quantize(Decimal("0.01")) if d else None,
-        )
-        for y, n, w, d in session.execute(
-            sa.select(ev.c.year, sa.func.count(part.feedback_score), weighted, weight)
-            .join(part, part.event_id == ev.c.id)
-            .group_by(ev.c.year)
-            .order_by(ev.c.year)
-        )
-    )
+    by_kind, by_pillar, feedback = _per_year(session, ev)
     return TrainingFigures(
         first_year=first_year,
         last_year=last_year,
         kind=kind,
         pillar=pillar,
-        by_kind=per_year(ev.c.kind),
-        by_pillar=per_year(ev.c.pillar),
+        by_kind=by_kind,
+        by_pillar=by_pillar,
         by_country=reach(
             Country.alpha3, Country.name, limit=None, events=sa.func.count(sa.distinct(ev.c.id))
         ),
@@ -177,3 +149,51 @@ def training_figures(
         ),
         feedback=feedback,
     )
+
+
+def _per_year(
+    session: Session, ev: Any
+) -> tuple[tuple[TrainingCount, ...], tuple[TrainingCount, ...], tuple[TrainingFeedback, ...]]:
+    """Events and participants per year and kind, per year and pillar, and the feedback per
+    year, from one pass over the events (``ev``) and their participations: grouped by year,
+    kind and pillar in SQL, then added up here. Each event has one kind and one pillar, so its
+    events add up exactly; feedback counts years with participations only (as its own inner
+    join did)."""
+    part = TrainingParticipation
+    rows = session.execute(
+        sa.select(
+            ev.c.year,
+            ev.c.kind,
+            ev.c.pillar,
+            sa.func.count(sa.distinct(ev.c.id)),
+            sa.func.coalesce(sa.func.sum(part.participants), 0),
+            sa.func.count(part.event_id),
+            sa.func.count(part.feedback_score),
+            sa.func.sum(part.feedback_score * part.participants),
+            sa.func.sum(sa.case((part.feedback_score.is_not(None), part.participants), else_=0)),
+        )
+        .outerjoin(part, part.event_id == ev.c.id)
+        .group_by(ev.c.year, ev.c.kind, ev.c.pillar)
+    ).all()
+    kinds: dict[tuple[int, str], list[int]] = {}
+    pillars: dict[tuple[int, str], list[int]] = {}
+    scores: dict[int, list[Decimal]] = {}
+    for year, kind, pillar, events, people, taking_part, responses, weighted, weight in rows:
+        for totals, key in ((kinds, str(kind)), (pillars, str(pillar))):
+            counts = totals.setdefault((int(year), key), [0, 0])
+            counts[0] += int(events)
+            counts[1] += int(people)
+        if taking_part:
+            score = scores.setdefault(int(year), [Decimal(0), Decimal(0), Decimal(0)])
+            score[0] += int(responses)
+            score[1] += as_decimal(weighted or 0)
+            score[2] += as_decimal(weight or 0)
+
+    def counted(totals: dict[tuple[int, str], list[int]]) -> tuple[TrainingCount, ...]:
+        return tuple(TrainingCount(y, k, e, p) for (y, k), (e, p) in sorted(totals.items()))
+
+    feedback = tuple(
+        TrainingFeedback(y, int(n), (w / d).quantize(Decimal("0.01")) if d else None)
+        for y, (n, w, d) in sorted(scores.items())
+    )
+    return counted(kinds), counted(pillars), feedback

@@ -8,8 +8,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
@@ -19,6 +21,7 @@ from coordapp.cache import (
     REDIS_TTL,
     ReportCache,
     configure_report_cache,
+    one_data_version_read,
     redis_client,
     report_cache,
 )
@@ -41,6 +44,32 @@ def test_cached_until_a_write_bumps_the_data_version(session: Session) -> None:
     fresh = cache.call(session, coverage_report.coverage_map, on=on, region=None)
     assert fresh is not first
     assert fresh.countries_covered == first.countries_covered + 1
+
+
+def test_read_only_work_reads_the_data_versions_once(session: Session) -> None:
+    """Inside one_data_version_read (a figure callback), each cached value is checked against
+    the versions read at its start; outside, every call reads them again."""
+    cache = ReportCache()
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = session.get_bind().engine  # type: ignore[union-attr]
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        cache.call(session, coverage_report.coverage_map, on=date(2020, 1, 1), region=None)
+        with one_data_version_read(session):
+            for region in (None, "Europe", None, "Africa"):
+                cache.call(
+                    session, coverage_report.coverage_map, on=date(2020, 1, 1), region=region
+                )
+        reads = [s for s in statements if "FROM data_version" in s]
+        assert len(reads) == 2 and (cache.hits, cache.misses) == (2, 3)
+        cache.call(session, coverage_report.coverage_map, on=date(2020, 1, 1), region=None)
+        assert len([s for s in statements if "FROM data_version" in s]) == 3
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
 
 
 def test_the_cache_is_bounded(session: Session) -> None:

@@ -312,6 +312,41 @@ def test_training_figures(session: Session, network: dict) -> None:
     assert [(r.key, r.participants) for r in only.by_kind] == [("webinar", 1)]
 
 
+def test_training_per_year_adds_up_kinds_pillars_and_feedback(
+    session: Session, network: dict
+) -> None:
+    """One pass grouped by year, kind and pillar gives each breakdown whole: a kind spread over
+    two pillars, a year whose only training has no participants (counted, no feedback row)."""
+    at, nl = network["at"], network["nl"]
+    builders.training(session, on=date(2023, 2, 1), hotlines=[(at, 3, "5.00")])
+    builders.training(
+        session, on=date(2023, 5, 1), pillar_code="technology_innovation", hotlines=[(nl, 7, "2")]
+    )
+    builders.training(
+        session,
+        on=date(2023, 6, 1),
+        kind=TrainingKind.WEBINAR,
+        pillar_code="technology_innovation",
+        hotlines=[(at, 2, None)],
+    )
+    builders.training(session, on=date(2024, 4, 1))
+    data = training_report.training_figures(session, first_year=2023, last_year=2024)
+    assert [(r.year, r.key, r.events, r.participants) for r in data.by_kind] == [
+        (2023, "webinar", 1, 2),
+        (2023, "workshop", 2, 10),
+        (2024, "workshop", 1, 0),
+    ]
+    # Capacity Building (the default pillar), then Technology & Innovation: by name in a year.
+    assert [(r.year, r.events, r.participants) for r in data.by_pillar] == [
+        (2023, 1, 3),
+        (2023, 2, 9),
+        (2024, 1, 0),
+    ]
+    assert data.by_pillar[0].key < data.by_pillar[1].key
+    # 2023: (5*3 + 2*7) / 10 scored participants = 2.9; 2024 has no participation row.
+    assert [(f.year, f.responses, f.average) for f in data.feedback] == [(2023, 2, Decimal("2.90"))]
+
+
 def test_elapsed_share() -> None:
     assert pillar_report.elapsed_share(2020, today=date(2021, 6, 1)) == 1
     assert pillar_report.elapsed_share(2022, today=date(2021, 6, 1)) == 0
