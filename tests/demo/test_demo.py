@@ -189,3 +189,11 @@ def test_the_register_has_items_met_expiring_expired_and_missing(demo: Session) 
     assert any(
         r.membership == "full" and "missing" in {c.state for c in r.cells} for r in matrix.rows
     )
+
+
+def test_the_register_s_dates_are_possible(demo: Session) -> None:
+    for done_on, expires_on in demo.execute(
+        sa.select(ComplianceItem.done_on, ComplianceItem.expires_on)
+    ):
+        assert done_on is None or done_on <= TODAY
+        assert expires_on is None or done_on is None or expires_on > done_on
