@@ -102,6 +102,90 @@ def _satisfied_on(on: date) -> sa.ColumnElement[bool]:
 
 # --- requirements (reference data) ---------------------------------------------------------
 
+# What the network asks of a full member, seeded once (`flask seed`) and then the admins':
+# name, detail label, has expiry, renewal months, needed for full membership, description.
+SEED_REQUIREMENTS: tuple[tuple[str, str | None, bool, int | None, bool, str], ...] = (
+    (
+        "Code of Practice signed",
+        "Version",
+        False,
+        None,
+        True,
+        "The hotline has signed the network's Code of Practice (the version signed, the date).",
+    ),
+    (
+        "Quality-assurance assessment",
+        "Result",
+        True,
+        36,
+        True,
+        "The network's quality-assurance assessment of the hotline: date, result, next due.",
+    ),
+    (
+        "Staff-welfare policy",
+        None,
+        True,
+        12,
+        True,
+        "A staff-welfare policy for the analysts, reviewed at least yearly (reviewed on).",
+    ),
+    (
+        "Legal basis",
+        None,
+        True,
+        None,
+        True,
+        "The legal basis on which the hotline processes reports (date, expiry if any).",
+    ),
+    (
+        "Law-enforcement recognition",
+        None,
+        True,
+        None,
+        True,
+        "Recognition of the hotline by national law enforcement (date, expiry if any).",
+    ),
+    (
+        "Analysts trained: basic",
+        None,
+        False,
+        None,
+        True,
+        "The hotline's analysts have completed the network's basic training (date).",
+    ),
+    (
+        "Analysts trained: advanced",
+        None,
+        False,
+        None,
+        False,
+        "The hotline's analysts have completed the network's advanced training (date).",
+    ),
+)
+
+
+def seed_requirements(session: Session) -> int:
+    """Write the network's requirements into an empty register; how many were written. Once
+    there are requirements they are the admins' (renamed, archived, added): nothing changes."""
+    if session.scalar(sa.select(ComplianceRequirement.id).limit(1)) is not None:
+        return 0
+    session.add_all(
+        ComplianceRequirement(
+            name=name,
+            detail_label=detail_label,
+            has_expiry=has_expiry,
+            renewal_months=months,
+            needed_for_full=needed,
+            description=description,
+            sort_order=10 * (position + 1),
+        )
+        for position, (name, detail_label, has_expiry, months, needed, description) in enumerate(
+            SEED_REQUIREMENTS
+        )
+    )
+    session.flush()
+    return len(SEED_REQUIREMENTS)
+
 
 def get_requirement(session: Session, requirement_id: int) -> ComplianceRequirement:
     obj: ComplianceRequirement = records.get_or_404(
