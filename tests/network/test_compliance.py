@@ -87,6 +87,18 @@ def test_the_network_s_requirements_are_seeded_in_order(session: Session) -> Non
     assert not requirement(session, "Analysts trained: advanced").needed_for_full
 
 
+def test_seeding_fills_an_empty_register_once_and_then_leaves_it_to_the_admins(
+    session: Session,
+) -> None:
+    assert compliance.seed_requirements(session) == 0
+    session.execute(sa.delete(ComplianceRequirement))
+    assert compliance.seed_requirements(session) == 7
+    assert len(compliance.active_requirements(session)) == 7
+    records.archive(session, obj=requirement(session, "Legal basis"))
+    assert compliance.seed_requirements(session) == 0
+    assert len(compliance.active_requirements(session)) == 6
+
+
 # --- the state rule --------------------------------------------------------------------------
 
 
