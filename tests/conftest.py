@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from coordapp import create_app
 from coordapp.auth import service as auth_service
 from coordapp.extensions import db
-from coordapp.network.compliance import seed_requirements
+from coordapp.network.compliance_requirements import seed_requirements
 from coordapp.reference.service import seed_reference_data
 from tests._databases import create_database, drop_database, sibling_url, xdist_worker
 from tests._transactional import TransactionalSession

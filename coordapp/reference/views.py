@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.extensions import current_session
-from coordapp.network import compliance
+from coordapp.network import compliance_requirements
 from coordapp.reference import service
 
 bp = Blueprint("reference", __name__, url_prefix="/reference")
@@ -35,7 +35,7 @@ def reseed() -> Any:
         return redirect(url_for("reference.overview"))
     result = service.seed_reference_data(current_session())
     # The compliance register's requirements, if it has none yet (then they are the admins').
-    compliance.seed_requirements(current_session())
+    compliance_requirements.seed_requirements(current_session())
     if result.total:
         flash(
             f"Reference data brought up to date: {result.countries} countries, "

@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 
 from coordapp import create_app
 from coordapp.extensions import db
-from coordapp.network.compliance import seed_requirements
+from coordapp.network.compliance_requirements import seed_requirements
 from coordapp.reference.service import seed_reference_data
 from tests._databases import scratch_database
 
