@@ -45,11 +45,16 @@ demo_cli = AppGroup("demo", help="The deterministic demo network.")
 @click.command("seed")
 @with_appcontext
 def seed_command() -> None:
-    """Seed reference data (countries, currencies, pillars, metrics). Safe to re-run."""
+    """Seed reference data (countries, currencies, pillars, metrics, compliance requirements).
+    Safe to re-run."""
+    from coordapp.network import compliance_requirements
     from coordapp.reference import service as reference
 
     with command_transaction("cli:seed") as session:
         result = reference.seed_reference_data(session)
+        requirements = compliance_requirements.seed_requirements(session)
+    if requirements:
+        click.echo(f"Compliance requirements: {requirements} written.")
     if result.total:
         click.echo(
             f"Reference data: {result.countries} countries, {result.currencies} currencies, "

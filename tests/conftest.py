@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from coordapp import create_app
 from coordapp.auth import service as auth_service
 from coordapp.extensions import db
+from coordapp.network.compliance_requirements import seed_requirements
 from coordapp.reference.service import seed_reference_data
 from tests._databases import create_database, drop_database, sibling_url, xdist_worker
 from tests._transactional import TransactionalSession
@@ -116,6 +117,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
         seed_reference_data(db.session())
+        seed_requirements(db.session())
         db.session.commit()
     yield app
     with app.app_context():

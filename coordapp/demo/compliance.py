@@ -28,14 +28,16 @@ _DETAIL = {"Version": ("CoP v2.1", "CoP v3.0"), "Result": ("passed", "passed wit
 def _dates(
     kind: str, *, today: date, has_expiry: bool, rng: random.Random
 ) -> tuple[date, date | None]:
-    if kind == "expiring":
-        expires = today + timedelta(days=rng.randint(5, EXPIRING_WITHIN_DAYS - 5))
-    elif kind == "expired":
+    """When it was done (always in the past) and the last day it holds, for ``kind``."""
+    if kind == "expired":
         expires = today - timedelta(days=rng.randint(3, 200))
-    else:
-        expires = today + timedelta(days=rng.randint(EXPIRING_WITHIN_DAYS + 30, 900))
-    done = (expires if has_expiry else today) - timedelta(days=rng.randint(330, 1000))
-    return done, (expires if has_expiry else None)
+        return expires - timedelta(days=rng.randint(330, 1000)), expires
+    done = today - timedelta(days=rng.randint(30, 900))
+    if not has_expiry:
+        return done, None
+    if kind == "expiring":
+        return done, today + timedelta(days=rng.randint(5, EXPIRING_WITHIN_DAYS - 5))
+    return done, today + timedelta(days=rng.randint(EXPIRING_WITHIN_DAYS + 30, 900))
 
 
 def add_compliance(ctx: DemoContext) -> None:

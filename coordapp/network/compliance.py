@@ -1,12 +1,13 @@
-"""The membership-compliance register: requirements (reference data an admin changes), each
-hotline's items, and the one rule of what an item's state is on a day (missing, not met,
-pending, expired, expiring, met, waived) used by the matrix, the hotline's section, the
-needs-attention list, the promotion warning and the coverage map alike."""
+"""The membership-compliance register: each hotline's items, and the one rule of what an
+item's state is on a day (missing, not met, pending, expired, expiring, met, waived) used by
+the matrix (``compliance_matrix``), the hotline's section, the needs-attention list, the
+promotion warning and the coverage map alike. The requirements are in
+``compliance_requirements``."""
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -16,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from coordapp import validation
 from coordapp.audit import service as audit
-from coordapp.errors import NotFound, ValidationError
+from coordapp.errors import ValidationError
 from coordapp.network import membership
 from coordapp.network.compliance_models import (
     ComplianceItem,
     ComplianceRequirement,
     ComplianceStatus,
 )
+from coordapp.network.compliance_requirements import active_requirements, requirement_for_item
 from coordapp.network.models import (
     COVERING_STATUSES,
     Hotline,
@@ -30,7 +32,6 @@ from coordapp.network.models import (
     MembershipStatus,
 )
 from coordapp.records import service as records
-from coordapp.reference.models import Country
 
 # An item that runs out within this many days is "expiring" (needs attention).
 EXPIRING_WITHIN_DAYS = 90
@@ -56,7 +57,6 @@ STATE_LABELS = {
 # States that satisfy a requirement (a full member needs each needed requirement in one).
 SATISFIED_STATES = frozenset({MET, WAIVED, EXPIRING})
 _HOLDING = (ComplianceStatus.MET.value, ComplianceStatus.WAIVED.value)
-NO_MEMBERSHIP = "none"
 
 
 def expiring_before(today: date) -> date:
@@ -98,90 +98,6 @@ def _satisfied_on(on: date) -> sa.ColumnElement[bool]:
         ComplianceItem.status.in_(_HOLDING),
         sa.or_(ComplianceItem.expires_on.is_(None), ComplianceItem.expires_on >= on),
     )
-
-
-# --- requirements (reference data) ---------------------------------------------------------
-
-
-def get_requirement(session: Session, requirement_id: int) -> ComplianceRequirement:
-    obj: ComplianceRequirement = records.get_or_404(
-        session, ComplianceRequirement, requirement_id, what="compliance requirement"
-    )
-    return obj
-
-
-def active_requirements(session: Session) -> list[ComplianceRequirement]:
-    """The requirements in force, in their sort order."""
-    return list(
-        session.scalars(
-            sa.select(ComplianceRequirement)
-            .where(ComplianceRequirement.archived_at.is_(None))
-            .order_by(ComplianceRequirement.sort_order, ComplianceRequirement.name)
-        )
-    )
-
-
-def _clean_requirement(
-    session: Session, data: Mapping[str, Any], *, exclude_id: int | None
-) -> dict[str, Any]:
-    name = validation.required_text("name", data.get("name"), max_length=120)
-    other = session.scalar(
-        sa.select(ComplianceRequirement.id).where(
-            sa.func.lower(ComplianceRequirement.name) == name.lower(),
-            ComplianceRequirement.id != (exclude_id or 0),
-        )
-    )
-    if other is not None:
-        raise ValidationError("name", f"There is already a requirement called {name!r}.")
-    has_expiry = bool(data.get("has_expiry"))
-    months = _whole_number("renewal_months", data.get("renewal_months"), low=1, high=120)
-    if months is not None and not has_expiry:
-        raise ValidationError(
-            "renewal_months", "A renewal period needs the requirement to have an expiry."
-        )
-    return {
-        "name": name,
-        "description": validation.free_text("description", data.get("description")),
-        "detail_label": validation.free_text(
-            "detail_label", data.get("detail_label"), max_length=60, bare_domains=False
-        ),
-        "has_expiry": has_expiry,
-        "renewal_months": months,
-        "needed_for_full": bool(data.get("needed_for_full")),
-        "sort_order": _whole_number("sort_order", data.get("sort_order"), low=0, high=10_000) or 0,
-    }
-
-
-def _whole_number(field: str, value: object, *, low: int, high: int) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationError(field, f"Enter a whole number from {low} to {high}.") from None
-    if not low <= number <= high:
-        raise ValidationError(field, f"Enter a whole number from {low} to {high}.")
-    return number
-
-
-def create_requirement(session: Session, *, data: Mapping[str, Any]) -> ComplianceRequirement:
-    obj = ComplianceRequirement(**_clean_requirement(session, data, exclude_id=None))
-    session.add(obj)
-    session.flush()
-    return obj
-
-
-def update_requirement(
-    session: Session,
-    *,
-    obj: ComplianceRequirement,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-) -> ComplianceRequirement:
-    records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_requirement(session, data, exclude_id=obj.id))
-    session.flush()
-    return obj
 
 
 # --- items -----------------------------------------------------------------------------------
@@ -234,17 +150,6 @@ def _clean_item(requirement: ComplianceRequirement, data: Mapping[str, Any]) -> 
         "expires_on": expires_on,
         "note": note,
     }
-
-
-def requirement_for_item(session: Session, requirement_id: object) -> ComplianceRequirement:
-    """The requirement an item is recorded against: one in force, else a message."""
-    number = validation.optional_id(
-        "requirement_id", requirement_id, message="Choose a requirement from the list."
-    )
-    requirement = session.get(ComplianceRequirement, number) if number else None
-    if requirement is None or requirement.archived_at is not None:
-        raise ValidationError("requirement_id", "There is no such requirement in force.")
-    return requirement
 
 
 def set_item(
@@ -393,150 +298,6 @@ def add_membership_event_checked(
     return event
 
 
-# --- the matrix ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MatrixCell:
-    state: str
-    status: str | None
-    detail: str | None
-    document_reference: str | None
-    done_on: date | None
-    expires_on: date | None
-
-    @property
-    def state_label(self) -> str:
-        return STATE_LABELS[self.state]
-
-
-@dataclass(frozen=True, slots=True)
-class MatrixRow:
-    hotline_id: int
-    hotline: str
-    country: str
-    membership: str | None
-    cells: tuple[MatrixCell, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Matrix:
-    today: date
-    requirements: tuple[ComplianceRequirement, ...]
-    rows: tuple[MatrixRow, ...]
-
-    @property
-    def counts(self) -> list[tuple[str, int]]:
-        tally = {s: 0 for s in STATES}
-        for row in self.rows:
-            for cell in row.cells:
-                tally[cell.state] += 1
-        return [(s, tally[s]) for s in STATES]
-
-
-def membership_filter_choices() -> list[tuple[str, str]]:
-    return [
-        *((s.value, s.value.capitalize()) for s in MembershipStatus),
-        (NO_MEMBERSHIP, "None (no events yet)"),
-    ]
-
-
-def compliance_matrix(session: Session, *, today: date, membership_status: str = "") -> Matrix:
-    """Every hotline in use × every requirement in force, in one statement: the hotlines
-    (optionally of one membership status today) by name, the requirements in their order."""
-    requirements = tuple(active_requirements(session))
-    status_today = membership.membership_status_of(Hotline.id, today).label("membership")
-    hotlines = (
-        sa.select(Hotline.id, Hotline.name, Country.name.label("country"), status_today)
-        .join(Country, Country.alpha2 == Hotline.country_code)
-        .where(Hotline.archived_at.is_(None))
-    )
-    if membership_status == NO_MEMBERSHIP:
-        hotlines = hotlines.where(membership.membership_status_of(Hotline.id, today).is_(None))
-    elif membership_status in {s.value for s in MembershipStatus}:
-        hotlines = hotlines.where(
-            membership.membership_status_of(Hotline.id, today) == membership_status
-        )
-    listed = hotlines.subquery("listed")
-    query = (
-        sa.select(
-            listed.c.id,
-            listed.c.name,
-            listed.c.country,
-            listed.c.membership,
-            ComplianceRequirement.id.label("requirement_id"),
-            state_expression(ComplianceItem, today).label("state"),
-            ComplianceItem.status,
-            ComplianceItem.detail,
-            ComplianceItem.document_reference,
-            ComplianceItem.done_on,
-            ComplianceItem.expires_on,
-        )
-        .select_from(listed)
-        .join(ComplianceRequirement, sa.true())
-        .outerjoin(
-            ComplianceItem,
-            sa.and_(
-                ComplianceItem.hotline_id == listed.c.id,
-                ComplianceItem.requirement_id == ComplianceRequirement.id,
-            ),
-        )
-        .where(ComplianceRequirement.archived_at.is_(None))
-        .order_by(
-            sa.func.lower(listed.c.name),
-            listed.c.id,
-            ComplianceRequirement.sort_order,
-            ComplianceRequirement.name,
-        )
-    )
-    rows: list[MatrixRow] = []
-    current: list[Any] = []
-    for r in session.execute(query):
-        if current and current[0].id != r.id:
-            rows.append(_matrix_row(current))
-            current = []
-        current.append(r)
-    if current:
-        rows.append(_matrix_row(current))
-    return Matrix(today=today, requirements=requirements, rows=tuple(rows))
-
-
-def _matrix_row(cells: Sequence[Any]) -> MatrixRow:
-    first = cells[0]
-    return MatrixRow(
-        hotline_id=first.id,
-        hotline=first.name,
-        country=first.country,
-        membership=first.membership,
-        cells=tuple(
-            MatrixCell(
-                c.state,
-                None if c.status is None else str(c.status),
-                c.detail,
-                c.document_reference,
-                c.done_on,
-                c.expires_on,
-            )
-            for c in cells
-        ),
-    )
-
-
-def matrix_export_rows(matrix: Matrix) -> list[list[Any]]:
-    """The matrix as the CSV / XLSX export writes it: a header, then a row per hotline with
-    two columns per requirement (its state, and the last day it holds)."""
-    header: list[Any] = ["Hotline", "Country", "Membership today"]
-    for requirement in matrix.requirements:
-        header += [requirement.name, f"{requirement.name}: holds until"]
-    out = [header]
-    for row in matrix.rows:
-        values: list[Any] = [row.hotline, row.country, row.membership or ""]
-        for cell in row.cells:
-            values += [STATE_LABELS[cell.state], cell.expires_on]
-        out.append(values)
-    return out
-
-
 # --- what needs attention, the map ----------------------------------------------------------
 
 
@@ -598,11 +359,3 @@ def compliance_share_by_country(session: Session, *, today: date) -> dict[str, f
         .group_by(members.c.country_code)
     )
     return {code: satisfied / total for code, total, satisfied in session.execute(pairs) if total}
-
-
-def require_item_requirement(session: Session, requirement_id: int) -> ComplianceRequirement:
-    """The requirement of an item page (404 for an unknown or archived one)."""
-    requirement = session.get(ComplianceRequirement, requirement_id)
-    if requirement is None or requirement.archived_at is not None:
-        raise NotFound(f"There is no compliance requirement in force with id {requirement_id}.")
-    return requirement

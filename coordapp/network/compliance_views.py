@@ -18,7 +18,7 @@ from coordapp.errors import ValidationError
 from coordapp.exports import csv_response, xlsx_response
 from coordapp.extensions import current_session
 from coordapp.listing import Column, ListSpec
-from coordapp.network import compliance, hotlines
+from coordapp.network import compliance, compliance_matrix, compliance_requirements, hotlines
 from coordapp.network.compliance_forms import RequirementForm, item_form
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.records import pages
@@ -75,7 +75,7 @@ def _requirement_context(session: Session, obj: ComplianceRequirement) -> dict[s
 
 
 def _create_requirement(session: Session, *, data: Mapping[str, Any]) -> ComplianceRequirement:
-    return compliance.create_requirement(session, data=data)
+    return compliance_requirements.create_requirement(session, data=data)
 
 
 REQUIREMENTS = Resource(
@@ -83,10 +83,10 @@ REQUIREMENTS = Resource(
     singular="compliance requirement",
     plural="Compliance requirements",
     list_spec=REQUIREMENT_LIST,
-    get=compliance.get_requirement,
+    get=compliance_requirements.get_requirement,
     form=RequirementForm,
     create=_create_requirement,
-    update=compliance.update_requirement,
+    update=compliance_requirements.update_requirement,
     detail_template="network/requirement_detail.html",
     detail_context=_requirement_context,
     write_role=Role.ADMIN,
@@ -107,11 +107,11 @@ pages.register(
 def matrix() -> Any:
     session = current_session()
     status = (request.args.get("membership") or "").strip()
-    choices = compliance.membership_filter_choices()
+    choices = compliance_matrix.membership_filter_choices()
     if status not in {value for value, _ in choices}:
         status = ""
     today = date.today()
-    table = compliance.compliance_matrix(session, today=today, membership_status=status)
+    table = compliance_matrix.compliance_matrix(session, today=today, membership_status=status)
     export_format = request.args.get("format")
     if export_format in ("csv", "xlsx"):
         stamp = {
@@ -123,7 +123,7 @@ def matrix() -> Any:
             "exported at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         }
         filename = f"compliance-matrix-{today.isoformat()}.{export_format}"
-        rows = compliance.matrix_export_rows(table)
+        rows = compliance_matrix.matrix_export_rows(table)
         if export_format == "xlsx":
             return xlsx_response(filename, rows, stamp=stamp, title="Compliance matrix")
         return csv_response(filename, rows, stamp=stamp)
@@ -141,7 +141,7 @@ def matrix() -> Any:
 def item_edit(record_id: int, requirement_id: int) -> Any:
     session = current_session()
     hotline = hotlines.get_hotline(session, record_id)
-    requirement = compliance.require_item_requirement(session, requirement_id)
+    requirement = compliance_requirements.require_item_requirement(session, requirement_id)
     item = compliance.get_item(session, hotline=hotline, requirement_id=requirement.id)
     form = item_form(requirement, item)
     if form.is_submitted():

@@ -13,6 +13,7 @@ from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
+from coordapp.network import compliance_requirements
 from coordapp.records.views import attach_error
 from coordapp.reference import service
 from coordapp.reference.forms import MetricForm, RetireForm
@@ -39,6 +40,8 @@ def reseed() -> Any:
         flash("The form expired; reload the page and try again.", "warning")
         return redirect(url_for("reference.overview"))
     result = service.seed_reference_data(current_session())
+    # The compliance register's requirements, if it has none yet (then they are the admins').
+    compliance_requirements.seed_requirements(current_session())
     if result.total:
         flash(
             f"Reference data brought up to date: {result.countries} countries, "

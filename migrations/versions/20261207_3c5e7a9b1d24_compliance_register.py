@@ -1,36 +1,15 @@
-"""the membership-compliance register: compliance_requirements (seeded) and compliance_items
+"""the membership-compliance register: compliance_requirements and compliance_items
 
-The requirements are reference data an admin may change afterwards (coordapp.network.compliance);
-the seven below are what the network asks of a full member today.
+The requirements are reference data an admin may change; `flask seed` writes the network's seven
+(coordapp.network.compliance.seed_requirements) into an empty table, as it seeds the pillars.
 
 Revision ID: 3c5e7a9b1d24
 Revises: 0176f3f552d9
 Create Date: 2026-12-07 13:42:46
 
 """
-from datetime import datetime, timezone
-
 from alembic import op
 import sqlalchemy as sa
-
-# name, detail label, has expiry, renewal months, needed for full membership, description
-SEED = [
-    ("Code of Practice signed", "Version", False, None, True,
-     "The hotline has signed the network's Code of Practice (the version signed, the date)."),
-    ("Quality-assurance assessment", "Result", True, 36, True,
-     "The network's quality-assurance assessment of the hotline: date, result, next due."),
-    ("Staff-welfare policy", None, True, 12, True,
-     "A staff-welfare policy for the analysts, reviewed at least yearly (reviewed on)."),
-    ("Legal basis", None, True, None, True,
-     "The legal basis on which the hotline processes reports (date, expiry if any)."),
-    ("Law-enforcement recognition", None, True, None, True,
-     "Recognition of the hotline by national law enforcement (date, expiry if any)."),
-    ("Analysts trained: basic", None, False, None, True,
-     "The hotline's analysts have completed the network's basic training (date)."),
-    ("Analysts trained: advanced", None, False, None, False,
-     "The hotline's analysts have completed the network's advanced training (date)."),
-]
-
 
 # revision identifiers, used by Alembic.
 revision = '3c5e7a9b1d24'
@@ -82,22 +61,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_compliance_items_hotline_id'), ['hotline_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_compliance_items_requirement_id'), ['requirement_id'], unique=False)
 
-    requirements = sa.table(
-        "compliance_requirements",
-        *(sa.column(name) for name in (
-            "name", "detail_label", "has_expiry", "renewal_months", "needed_for_full",
-            "description", "sort_order", "version", "created_at", "updated_at",
-        )),
-    )
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    op.bulk_insert(requirements, [
-        {
-            "name": name, "detail_label": label, "has_expiry": expiry,
-            "renewal_months": months, "needed_for_full": needed, "description": description,
-            "sort_order": 10 * (position + 1), "version": 1, "created_at": now, "updated_at": now,
-        }
-        for position, (name, label, expiry, months, needed, description) in enumerate(SEED)
-    ])
     # ### end Alembic commands ###
 
 

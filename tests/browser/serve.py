@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from coordapp import create_app
 from coordapp.demo.service import load_demo
 from coordapp.extensions import db
+from coordapp.network.compliance_requirements import seed_requirements
 from coordapp.reference.service import seed_reference_data
 
 
@@ -24,6 +25,7 @@ def main(database_path: str, port: int) -> None:
     with app.app_context():
         upgrade()
         seed_reference_data(db.session())
+        seed_requirements(db.session())
         load_demo(db.session())
         db.session.commit()
         db.session.remove()

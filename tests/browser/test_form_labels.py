@@ -103,8 +103,8 @@ def _pages(app: Flask, page: Any, server: str) -> list[str]:
             urls.append(OPEN_WITH[endpoint])
         elif "<" not in rule:
             urls.append(rule)
-        elif endpoint == "training.participation_edit":
-            continue  # found below, from a training's page
+        elif endpoint in ("training.participation_edit", "compliance.item_edit"):
+            continue  # found below, from a training's page and a hotline's page
         elif re.fullmatch(r"[^<]*" + re.escape(RECORD_ID) + r"[^<]*", rule):
             prefix = endpoint.rsplit("_", 1)[0]
             list_rule, detail_rule = rules.get(prefix + "_list"), rules.get(prefix + "_detail")
@@ -130,6 +130,10 @@ def _pages(app: Flask, page: Any, server: str) -> list[str]:
     hotline_page = _first_record(page, server, "/hotlines/", rules["network.hotlines_detail"])
     hotline = hotline_page.rstrip("/").rsplit("/", 1)[-1]
     urls.append(f"{rules['stats.statistics_grid']}?hotline={hotline}&year={date.today().year}")
+    # A compliance item's form: from the hotline's page (its compliance section).
+    page.goto(server + hotline_page)
+    item = page.locator("#compliance a[href*='/compliance/']").first
+    urls.append(str(item.get_attribute("href")))
     return urls
 
 

@@ -26,16 +26,16 @@ MAP = "..map-graph.figure...map-headline.children...map-small.children...map-not
 YEAR = 2024
 
 
-def _map_inputs() -> list[dict]:
-    return [
-        prop(filter_id("year"), "value", YEAR),
-        prop(filter_id("region"), "value", None),
-        prop(filter_id("colour"), "value", "coverage"),
-    ]
+# The map's inputs: year, region and how it colours the countries.
+MAP_INPUTS = [
+    prop(filter_id("year"), "value", YEAR),
+    prop(filter_id("region"), "value", None),
+    prop(filter_id("colour"), "value", "coverage"),
+]
 
 
 def _map(client: FlaskClient) -> dict:
-    return result(call(client, MAP, _map_inputs()))
+    return result(call(client, MAP, MAP_INPUTS))
 
 
 def test_a_map_answer_is_reused_until_a_write_changes_the_network(
@@ -127,7 +127,7 @@ def test_a_write_to_another_group_of_tables_keeps_the_map_and_renews_funding(
 
 
 def _map_call(client: FlaskClient, **kw: Any) -> Any:
-    return call(client, MAP, _map_inputs(), **kw)
+    return call(client, MAP, MAP_INPUTS, **kw)
 
 
 def test_a_cached_answer_is_the_first_answer_byte_for_byte(

@@ -14,7 +14,7 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.demo.service import DEMO_HOTLINE_USERS, DEMO_PASSWORD, DEMO_USERS, load_demo
 from coordapp.funding.models import FundingAllocation, FundingCommitment
-from coordapp.network import compliance
+from coordapp.network import compliance_matrix
 from coordapp.network.compliance_models import ComplianceItem
 from coordapp.network.coverage import CoverageStatus, coverage_as_of, coverage_summary
 from coordapp.network.models import ExpansionStage, ExpansionStageEvent, Hotline, MembershipStatus
@@ -177,7 +177,7 @@ def test_missing_reference_data_is_a_clear_error() -> None:
 
 
 def test_the_register_has_items_met_expiring_expired_and_missing(demo: Session) -> None:
-    matrix = compliance.compliance_matrix(demo, today=TODAY)
+    matrix = compliance_matrix.compliance_matrix(demo, today=TODAY)
     counts = dict(matrix.counts)
     for state in ("met", "expiring", "expired", "missing", "pending"):
         assert counts[state] > 0, state
@@ -196,3 +196,11 @@ def test_demo_hotline_users_see_their_own_hotlines(demo: Session) -> None:
         user = auth_service.get_required_by_email(demo, email)
         bound = sorted(demo.get_one(Hotline, i).name for i in user.hotline_ids)
         assert bound == sorted(names.split(", ")) and bound
+
+
+def test_the_register_s_dates_are_possible(demo: Session) -> None:
+    for done_on, expires_on in demo.execute(
+        sa.select(ComplianceItem.done_on, ComplianceItem.expires_on)
+    ):
+        assert done_on is None or done_on <= TODAY
+        assert expires_on is None or done_on is None or expires_on > done_on

@@ -16,6 +16,7 @@ from flask_migrate import upgrade
 
 from coordapp import create_app
 from coordapp.extensions import db
+from coordapp.network.compliance_requirements import seed_requirements
 from coordapp.reference.service import seed_reference_data
 from tests._databases import scratch_database
 
@@ -53,6 +54,7 @@ def migrate_and_seed(app: Flask, *, seed: bool = True) -> None:
         upgrade()
         if seed:
             seed_reference_data(db.session())
+            seed_requirements(db.session())
             db.session.commit()
         db.session.remove()
 

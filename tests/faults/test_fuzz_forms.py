@@ -1,7 +1,8 @@
-"""Garbage into every form: a signed-in manager (an admin for the users pages) posts generated
-values — valid choices mixed with junk, huge, empty, control characters, odd dates and numbers,
-random files — to every create / edit / action form of the app. No answer may be a server
-error, and an answer that is not a success must have written nothing at all.
+"""Garbage into every form: a signed-in manager (an admin for the users and the compliance
+requirements) posts generated values — valid choices mixed with junk, huge, empty, control
+characters, odd dates and numbers, random files — to every create / edit / action form of the
+app. No answer may be a server error, and an answer that is not a success must have written
+nothing at all.
 
 The forms are found, not listed: every POST route of the app is visited, its form read from
 the page that shows it, and a route whose form cannot be found fails the test.
@@ -31,6 +32,7 @@ from coordapp.backup.service import tables
 from coordapp.data_version import DataVersion
 from coordapp.demo.service import load_demo
 from coordapp.funding.models import ExchangeRate, FundingCommitment, FundingReceipt
+from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.network.models import ExpansionTarget, Hotline, HotlineMembershipEvent
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.pillars.models import PillarTarget
@@ -59,6 +61,7 @@ NOT_FORMS = (
 )
 RECORD_MODELS: dict[str, Any] = {
     "commitments": FundingCommitment,
+    "compliance": ComplianceRequirement,  # /compliance/requirements/<id>
     "contacts": Contact,
     "exchange-rates": ExchangeRate,
     "expansion": ExpansionTarget,
@@ -280,6 +283,10 @@ def _url_values(session: Session, rule: Any, viewer_id: int) -> dict[str, int]:
     if "event_id" in rule.arguments:
         event = session.scalars(sa.select(HotlineMembershipEvent).limit(1)).one()
         values["record_id"], values["event_id"] = event.hotline_id, event.id
+    if "requirement_id" in rule.arguments:
+        values["requirement_id"] = session.scalars(
+            sa.select(ComplianceRequirement.id).order_by(ComplianceRequirement.id)
+        ).first()
     if "participation_id" in rule.arguments:
         part = session.scalars(sa.select(TrainingParticipation).limit(1)).one()
         values["record_id"], values["participation_id"] = part.event_id, part.id
@@ -352,7 +359,9 @@ def test_no_form_answers_garbage_with_a_server_error_or_a_partial_write(
     statuses: Counter[int] = Counter()
     timings: dict[str, float] = {}
     for endpoint, url in targets:
-        role = "admin" if endpoint.startswith("auth.users") else "manager"
+        role = (
+            "admin" if endpoint.startswith(("auth.users", "compliance.requirements")) else "manager"
+        )
         client = app.test_client()
         assert sign_in(client, users[role]).status_code == 302
         form = find_form(client, endpoint, url, hotline)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from coordapp.audit.models import AuditEvent
 from coordapp.errors import ValidationError
 from coordapp.main import service as home
-from coordapp.network import compliance
+from coordapp.network import compliance, compliance_matrix, compliance_requirements
 from coordapp.network.compliance_models import (
     ComplianceItem,
     ComplianceRequirement,
@@ -34,7 +34,7 @@ def requirement(session: Session, name: str) -> ComplianceRequirement:
 
 
 def needed(session: Session) -> list[ComplianceRequirement]:
-    return [r for r in compliance.active_requirements(session) if r.needed_for_full]
+    return [r for r in compliance_requirements.active_requirements(session) if r.needed_for_full]
 
 
 def provisional(session: Session, country: str = "KE", name: str | None = None) -> Hotline:
@@ -72,7 +72,7 @@ def item_count(session: Session) -> int:
 
 
 def test_the_network_s_requirements_are_seeded_in_order(session: Session) -> None:
-    names = [r.name for r in compliance.active_requirements(session)]
+    names = [r.name for r in compliance_requirements.active_requirements(session)]
     assert names == [
         "Code of Practice signed",
         "Quality-assurance assessment",
@@ -85,6 +85,18 @@ def test_the_network_s_requirements_are_seeded_in_order(session: Session) -> Non
     assert requirement(session, "Code of Practice signed").detail_label == "Version"
     assert requirement(session, "Quality-assurance assessment").renewal_months == 36
     assert not requirement(session, "Analysts trained: advanced").needed_for_full
+
+
+def test_seeding_fills_an_empty_register_once_and_then_leaves_it_to_the_admins(
+    session: Session,
+) -> None:
+    assert compliance_requirements.seed_requirements(session) == 0
+    session.execute(sa.delete(ComplianceRequirement))
+    assert compliance_requirements.seed_requirements(session) == 7
+    assert len(compliance_requirements.active_requirements(session)) == 7
+    records.archive(session, obj=requirement(session, "Legal basis"))
+    assert compliance_requirements.seed_requirements(session) == 0
+    assert len(compliance_requirements.active_requirements(session)) == 6
 
 
 # --- the state rule --------------------------------------------------------------------------
@@ -114,7 +126,7 @@ def test_every_state_reads_the_same_in_sql_and_in_the_section(session: Session) 
 
     section = compliance.hotline_compliance(session, hotline_id=hotline.id, today=TODAY)
     assert {r.requirement.id: r.state for r in section.rows} == expected
-    matrix = compliance.compliance_matrix(session, today=TODAY)
+    matrix = compliance_matrix.compliance_matrix(session, today=TODAY)
     (row,) = [r for r in matrix.rows if r.hotline_id == hotline.id]
     assert {
         req.id: cell.state for req, cell in zip(matrix.requirements, row.cells, strict=True)
@@ -229,7 +241,7 @@ def test_an_archived_requirement_takes_no_items_and_leaves_the_register(session:
         compliance.set_item(session, hotline=hotline, requirement_id=advanced.id, data=item_data())
     section = compliance.hotline_compliance(session, hotline_id=hotline.id, today=TODAY)
     assert advanced.id not in {r.requirement.id for r in section.rows}
-    assert advanced not in compliance.compliance_matrix(session, today=TODAY).requirements
+    assert advanced not in compliance_matrix.compliance_matrix(session, today=TODAY).requirements
 
 
 def test_an_archived_hotline_s_items_cannot_change(session: Session) -> None:
@@ -249,7 +261,7 @@ def test_an_archived_hotline_s_items_cannot_change(session: Session) -> None:
 
 
 def test_an_admin_adds_and_changes_a_requirement(session: Session) -> None:
-    created = compliance.create_requirement(
+    created = compliance_requirements.create_requirement(
         session,
         data={
             "name": "Data-protection audit",
@@ -261,15 +273,15 @@ def test_an_admin_adds_and_changes_a_requirement(session: Session) -> None:
         },
     )
     assert created.renewal_months == 24 and created.needed_for_full
-    assert compliance.active_requirements(session)[-1].name == "Data-protection audit"
-    compliance.update_requirement(
+    assert compliance_requirements.active_requirements(session)[-1].name == "Data-protection audit"
+    compliance_requirements.update_requirement(
         session,
         obj=created,
         data={"name": "Data-protection audit", "needed_for_full": False, "sort_order": "5"},
         expected_version=created.version,
     )
     assert not created.needed_for_full and created.renewal_months is None
-    assert compliance.active_requirements(session)[0].name == "Data-protection audit"
+    assert compliance_requirements.active_requirements(session)[0].name == "Data-protection audit"
 
 
 @pytest.mark.parametrize(
@@ -286,11 +298,11 @@ def test_an_admin_adds_and_changes_a_requirement(session: Session) -> None:
 def test_bad_requirement_input_is_refused(
     session: Session, data: dict[str, Any], field: str
 ) -> None:
-    before = len(compliance.active_requirements(session))
+    before = len(compliance_requirements.active_requirements(session))
     with pytest.raises(ValidationError) as error:
-        compliance.create_requirement(session, data=data)
+        compliance_requirements.create_requirement(session, data=data)
     assert error.value.field == field
-    assert len(compliance.active_requirements(session)) == before
+    assert len(compliance_requirements.active_requirements(session)) == before
 
 
 # --- promotion to full member ----------------------------------------------------------------
@@ -446,14 +458,16 @@ def test_the_matrix_filters_by_membership_status_today(session: Session) -> None
     newcomer = factories.hotline(session, country="TZ", name="Newcomer Hotline")
 
     def names(status: str) -> list[str]:
-        matrix = compliance.compliance_matrix(session, today=TODAY, membership_status=status)
+        matrix = compliance_matrix.compliance_matrix(session, today=TODAY, membership_status=status)
         return [r.hotline for r in matrix.rows]
 
     assert names("provisional") == [member.name]
     assert names("applicant") == [applicant.name]
     assert names("none") == [newcomer.name]
     assert names("") == sorted([member.name, applicant.name, newcomer.name], key=str.lower)
-    rows = compliance.matrix_export_rows(compliance.compliance_matrix(session, today=TODAY))
+    rows = compliance_matrix.matrix_export_rows(
+        compliance_matrix.compliance_matrix(session, today=TODAY)
+    )
     assert rows[0][:5] == [
         "Hotline",
         "Country",

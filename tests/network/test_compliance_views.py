@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent
-from coordapp.network import compliance
+from coordapp.network import compliance, compliance_requirements
 from coordapp.network.compliance_models import ComplianceItem, ComplianceRequirement
 from coordapp.network.models import HotlineMembershipEvent, MembershipStatus
 from tests import factories
@@ -63,7 +63,7 @@ def register(in_app: InApp) -> dict[str, int]:
             requirement_id=welfare.id,
             data=item_data(done_on=done, expires_on=TODAY + timedelta(days=20)),
         )
-        for req in compliance.active_requirements(s):
+        for req in compliance_requirements.active_requirements(s):
             compliance.set_item(s, hotline=austria, requirement_id=req.id, data=item_data())
         legal = requirement(s, "Legal basis").id
         return {"kenya": kenya.id, "austria": austria.id, "qa": qa.id, "legal": legal}
