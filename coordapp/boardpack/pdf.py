@@ -1,15 +1,16 @@
 """The board pack as a PDF (WeasyPrint), made from the same HTML rows as the page.
 
-Nothing is fetched while it renders: the maps are inline SVG, the styles are inline, the fonts
-are the machine's own (fontconfig: DejaVu Sans / Liberation Sans), and the URL fetcher refuses
-every URL but ``data:`` ones, so a stray link in a template can never reach the network.
+Nothing is fetched while it renders: the maps are inline SVG, the styles one stylesheet
+rendered from a template, the fonts the machine's own (fontconfig: DejaVu Sans / Liberation
+Sans), and the URL fetcher refuses every URL but ``data:`` ones, so a stray link in a template
+can never reach the network.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 PDF_MIMETYPE = "application/pdf"
@@ -34,7 +35,10 @@ class LocalOnlyFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def render_pdf(html: str, *, fetcher: LocalOnlyFetcher | None = None) -> bytes:
-    """The PDF of a complete HTML document (its styles inline)."""
-    document = HTML(string=html, url_fetcher=fetcher or LocalOnlyFetcher())
-    return bytes(document.write_pdf())
+def render_pdf(html: str, *, css: str = "", fetcher: LocalOnlyFetcher | None = None) -> bytes:
+    """The PDF of a complete HTML document with the stylesheet ``css`` (the templates hold no
+    inline styles: the browser pages' CSP forbids them, and the PDF follows the same rule)."""
+    fetcher = fetcher or LocalOnlyFetcher()
+    document = HTML(string=html, url_fetcher=fetcher)
+    sheets = [CSS(string=css, url_fetcher=fetcher)] if css else []
+    return bytes(document.write_pdf(stylesheets=sheets))

@@ -69,8 +69,9 @@ def pack() -> Any:
 def pack_pdf() -> Response:
     context = _pack()
     html = render_template("boardpack/pack_pdf.html", maps=_maps(context["pack"]), **context)
+    css = render_template("boardpack/pack_pdf.css", **context)
     return Response(
-        render_pdf(html),
+        render_pdf(html, css=css),
         mimetype=PDF_MIMETYPE,
         headers={
             "Content-Disposition": f'attachment; filename="board-pack-{context["pack"].year}.pdf"'

@@ -201,7 +201,7 @@ def test_the_pack_shows_approved_hotline_figures_and_marks_a_provisional_quarter
     sheet = load_workbook(io.BytesIO(response.data))["Hotline activity"]
     rows = {r[0]: r for r in sheet.iter_rows(values_only=True)}
     header = rows["Quarter"]
-    received = header.index(next(h for h in header if str(h).startswith("Reports received")))
+    received = header.index(next(h for h in header if str(h).startswith("Content URLs exchanged")))
     figures = header.index("Figures")
     assert (rows["Q1 2025"][received], rows["Q1 2025"][figures]) == (1000, "approved")
     # Hotline NL's Q2 awaits approval: not counted, and the quarter is provisional.
