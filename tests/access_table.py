@@ -128,9 +128,7 @@ ROUTES: tuple[Route, ...] = (
         data=EMPTY,
     ),
     Route("auth.users_hotlines", "GET", "/auth/users/{hotline_user}/hotlines", ADMINS),
-    Route(
-        "auth.users_hotlines", "POST", "/auth/users/{hotline_user}/hotlines", ADMINS, data=EMPTY
-    ),
+    Route("auth.users_hotlines", "POST", "/auth/users/{hotline_user}/hotlines", ADMINS, data=EMPTY),
     Route("auth.users_new", "POST", "/auth/users/new", ADMINS, data=EMPTY),
     Route("auth.users_edit", "GET", "/auth/users/{user}/edit", ADMINS),
     Route("auth.users_edit", "POST", "/auth/users/{user}/edit", ADMINS, data=EMPTY),

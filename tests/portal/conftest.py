@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
@@ -11,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from coordapp.auth import invites
 from coordapp.auth import service as auth
+from coordapp.stats.models import HotlineQuarter, QuarterState
 from tests import factories
 from tests.conftest import PASSWORD, sign_in
 from tests.stats.helpers import member
+
+Q1 = (date(2025, 1, 1), date(2025, 3, 31))
 
 
 @pytest.fixture
@@ -43,3 +47,15 @@ def own(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, int]
 def staff(client: FlaskClient, own: dict[str, int]) -> FlaskClient:
     assert sign_in(client, "staff@hotline.example").status_code == 302
     return client
+
+
+def signed_off(
+    session: Session, hotline_id: int, state: QuarterState, comment: str | None = None
+) -> HotlineQuarter:
+    """The hotline's Q1 2025 in ``state`` (as the quarter service would have left it)."""
+    record = HotlineQuarter(
+        hotline_id=hotline_id, period_start=Q1[0], period_end=Q1[1], state=state, comment=comment
+    )
+    session.add(record)
+    session.flush()
+    return record

@@ -17,8 +17,9 @@ from coordapp.audit.models import AuditEvent
 from coordapp.network.models import Hotline
 from coordapp.partners.models import Contact
 from coordapp.stats import benchmark
-from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
+from coordapp.stats.models import HotlineStatistic, QuarterState
 from coordapp.training import service as training
+from tests.portal.conftest import signed_off
 from tests.stats.helpers import member, statistic
 from tests.training.helpers import event
 
@@ -150,15 +151,7 @@ def _received(session: Session, hotline: Hotline, value: str, *, approved: bool 
     """The hotline's Q1 2025 reports received; ``approved``: its quarter signed off."""
     statistic(session, hotline, "reports_received", *Q1, value)
     if approved:
-        session.add(
-            HotlineQuarter(
-                hotline_id=hotline.id,
-                period_start=Q1[0],
-                period_end=Q1[1],
-                state=QuarterState.APPROVED,
-            )
-        )
-        session.flush()
+        signed_off(session, hotline.id, QuarterState.APPROVED)
 
 
 def test_median_in_sql_of_odd_and_even_networks(session: Session) -> None:

@@ -21,9 +21,9 @@ from coordapp.stats import benchmark, quarters
 from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
 from tests.conftest import sign_in
+from tests.portal.conftest import Q1, signed_off
 from tests.stats.helpers import member, statistic
 
-Q1 = (date(2025, 1, 1), date(2025, 3, 31))
 FIGURES = "/my-hotline/{hotline}/figures?year=2025"
 SUBMIT = "/my-hotline/{hotline}/figures/submit?year=2025&quarter=1"
 
@@ -48,15 +48,7 @@ def _set_state(
     comment: str | None = None,
 ) -> None:
     with in_app() as s:
-        s.add(
-            HotlineQuarter(
-                hotline_id=hotline_id,
-                period_start=Q1[0],
-                period_end=Q1[1],
-                state=state,
-                comment=comment,
-            )
-        )
+        signed_off(s, hotline_id, state, comment)
 
 
 def _stored(session: Session, hotline_id: int) -> list[Decimal]:
@@ -152,37 +144,17 @@ def test_the_median_counts_approved_figures_only(session: Session) -> None:
     statistic(session, ours, "reports_received", *Q1, "1")
     for hotline, value in zip(approved, ("10", "20", "30", "40", "50"), strict=True):
         statistic(session, hotline, "reports_received", *Q1, value)
-        session.add(
-            HotlineQuarter(
-                hotline_id=hotline.id,
-                period_start=Q1[0],
-                period_end=Q1[1],
-                state=QuarterState.APPROVED,
-            )
-        )
+        signed_off(session, hotline.id, QuarterState.APPROVED)
     pending = member(session, "PT")
     statistic(session, pending, "reports_received", *Q1, "9000")
-    session.add(
-        HotlineQuarter(
-            hotline_id=pending.id,
-            period_start=Q1[0],
-            period_end=Q1[1],
-            state=QuarterState.SUBMITTED,
-        )
-    )
-    session.flush()
+    signed_off(session, pending.id, QuarterState.SUBMITTED)
     comparison = benchmark.compare_with_network(session, hotline_id=ours.id)
     assert comparison is not None and not comparison.approved
     row = comparison.rows[0]
     # Neither our draft (1) nor the submitted 9000 counts: the median of 10..50; then ours
     # counts too: the median of 1, 10, 20, 30, 40, 50.
     assert (row.own, row.median, row.reporting) == (Decimal(1), Decimal("30.00"), 5)
-    session.add(
-        HotlineQuarter(
-            hotline_id=ours.id, period_start=Q1[0], period_end=Q1[1], state=QuarterState.APPROVED
-        )
-    )
-    session.flush()
+    signed_off(session, ours.id, QuarterState.APPROVED)
     comparison = benchmark.compare_with_network(session, hotline_id=ours.id)
     assert comparison is not None and comparison.approved
     assert (comparison.rows[0].median, comparison.rows[0].reporting) == (Decimal("25.00"), 6)
