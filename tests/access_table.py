@@ -127,6 +127,8 @@ ROUTES: tuple[Route, ...] = (
         ADMINS,
         data=EMPTY,
     ),
+    Route("auth.users_hotlines", "GET", "/auth/users/{hotline_user}/hotlines", ADMINS),
+    Route("auth.users_hotlines", "POST", "/auth/users/{hotline_user}/hotlines", ADMINS, data=EMPTY),
     Route("auth.users_new", "POST", "/auth/users/new", ADMINS, data=EMPTY),
     Route("auth.users_edit", "GET", "/auth/users/{user}/edit", ADMINS),
     Route("auth.users_edit", "POST", "/auth/users/{user}/edit", ADMINS, data=EMPTY),
@@ -504,6 +506,13 @@ ROUTES: tuple[Route, ...] = (
         OWN_HOTLINE,
         data=EMPTY,
     ),
+    Route(
+        "portal.figures_submit",
+        "POST",
+        "/my-hotline/{hotline}/figures/submit?year=2025&quarter=1",
+        OWN_HOTLINE,
+        data=EMPTY,
+    ),
     # --- import ----------------------------------------------------------------------------------
     Route("imports.upload", "GET", "/import/", MANAGERS),
     Route("imports.check", "POST", "/import/", MANAGERS, data=EMPTY),
@@ -627,6 +636,7 @@ HOTLINE_SCOPE_PROBES: tuple[tuple[str, str, Mapping[str, Any] | None], ...] = (
     ("POST", "/my-hotline/{hotline}/contacts/{other_contact}/edit", {"full_name": "X"}),
     ("GET", "/my-hotline/{other_hotline}/figures?year=2025", None),
     ("POST", "/my-hotline/{other_hotline}/figures?year=2025", {"c-reports_received-1": "5"}),
+    ("POST", "/my-hotline/{other_hotline}/figures/submit?year=2025&quarter=1", {}),
     ("GET", "/my-hotline/999999999", None),
 )
 

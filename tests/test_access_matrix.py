@@ -261,6 +261,7 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             "other_hotline": other_hotline.id,
             "other_contact": other_contact.id,
             "set_password_token": invitation.token,
+            "hotline_user": invitation.user.id,
         }
 
 

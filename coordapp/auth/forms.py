@@ -79,12 +79,9 @@ class EraseForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
-    """A hotline user: name, address and the hotline(s) they work for."""
-
-    full_name = StringField("Name", validators=[DataRequired(), Length(max=160)])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    hotlines = SelectMultipleField(
+def hotlines_field() -> SelectMultipleField:
+    """The hotline(s) a hotline user works for; choices: ``network.hotlines.hotline_names``."""
+    return SelectMultipleField(
         "Hotline",
         coerce=str,
         validate_choice=False,  # the service refuses an unknown hotline with a message
@@ -92,6 +89,20 @@ class InviteForm(FlaskForm):
         "see that hotline only.",
         render_kw={"size": 8},
     )
+
+
+class InviteForm(FlaskForm):
+    """A hotline user: name, address and the hotline(s) they work for."""
+
+    full_name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    hotlines = hotlines_field()
+
+
+class UserHotlinesForm(FlaskForm):
+    """The hotlines an existing hotline user is bound to."""
+
+    hotlines = hotlines_field()
 
 
 class SetPasswordForm(FlaskForm):

@@ -27,6 +27,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import Session
 
 from coordapp.audit import service as audit
 from coordapp.auth import invites, service, throttle
@@ -37,6 +38,7 @@ from coordapp.auth.forms import (
     SetPasswordForm,
     SignInForm,
     UserEditForm,
+    UserHotlinesForm,
     user_form,
 )
 from coordapp.auth.models import Role
@@ -245,7 +247,7 @@ USERS = Resource(
     create=service.create_account,
     update=service.update_account,
     detail_template="auth/user_detail.html",
-    detail_context=lambda session, obj: _user_context(obj),
+    detail_context=lambda session, obj: _user_context(session, obj),
     archivable=False,
     write_role=Role.ADMIN,
     list_actions=(("Invite a hotline user", "auth.users_invite"),),
@@ -270,8 +272,9 @@ def users_pages_are_for_admins() -> Any:
     return None
 
 
-def _user_context(user: Any, **forms: FlaskForm) -> dict[str, Any]:
+def _user_context(session: Session, user: Any, **forms: FlaskForm) -> dict[str, Any]:
     return {
+        "hotlines": _hotline_list(session, user) if user.role == Role.HOTLINE else None,
         "password_form": forms.get("password_form") or PasswordResetForm(prefix="password"),
         "erase_form": forms.get("erase_form") or EraseForm(prefix="erase"),
         "is_erased": service.is_erased(user),
@@ -404,13 +407,12 @@ def users_invite() -> Any:
     form.hotlines.choices = hotline_names(session)
     status = 200
     if form.validate_on_submit():
-        raw = form.hotlines.data or []
         try:
-            ids = [int(value) for value in raw if str(value).isdecimal() and len(value) < 12]
-            if len(ids) != len(raw):
-                raise ValidationError("hotlines", "Choose hotlines from the list.")
             invitation = invites.invite_hotline_user(
-                session, email=form.email.data, full_name=form.full_name.data, hotline_ids=ids
+                session,
+                email=form.email.data,
+                full_name=form.full_name.data,
+                hotline_ids=_chosen_hotline_ids(form),
             )
         except ValidationError as error:
             attach_error(form, error)
@@ -420,6 +422,50 @@ def users_invite() -> Any:
         session.rollback()
         status = 422
     return render_template("auth/invite.html", form=form), status
+
+
+def _chosen_hotline_ids(form: InviteForm | UserHotlinesForm) -> list[int]:
+    raw = form.hotlines.data or []
+    ids = [int(value) for value in raw if str(value).isdecimal() and len(value) < 12]
+    if len(ids) != len(raw):
+        raise ValidationError("hotlines", "Choose hotlines from the list.")
+    return ids
+
+
+@bp.route("/users/<id:record_id>/hotlines", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def users_hotlines(record_id: int) -> Any:
+    """Change which hotlines a hotline user works for (their open sessions end)."""
+    session = current_session()
+    user = service.get_user(session, record_id)
+    if user.role != Role.HOTLINE or service.is_erased(user):
+        abort(404, description="Only a hotline user's account is bound to hotlines.")
+    form = UserHotlinesForm()
+    form.hotlines.choices = hotline_names(session)
+    if not form.is_submitted():
+        form.hotlines.data = [str(h) for h in sorted(user.hotline_ids)]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            invites.set_user_hotlines(session, user=user, hotline_ids=_chosen_hotline_ids(form))
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            flash(
+                f"{user.full_name} now works for {_hotline_list(session, user)}; "
+                "their open sessions have ended.",
+                "success",
+            )
+            return redirect(url_for("auth.users_detail", record_id=user.id))
+    if form.is_submitted():
+        session.rollback()
+        status = 422
+    return render_template("auth/user_hotlines.html", user=user, form=form), status
+
+
+def _hotline_list(session: Session, user: Any) -> str:
+    names = dict(hotline_names(session))
+    return ", ".join(names.get(str(h), f"hotline {h}") for h in sorted(user.hotline_ids))
 
 
 @bp.route("/users/<id:record_id>/set-password-link", methods=["POST"])

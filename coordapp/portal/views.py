@@ -12,17 +12,16 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from coordapp.auth.permissions import is_hotline_user
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
-from coordapp.network import display, portal
+from coordapp.network import compliance, display, portal
 from coordapp.network.models import Hotline
 from coordapp.portal.forms import HotlineContactForm, profile_form
 from coordapp.records.views import attach_error, form_data, submitted_version
-from coordapp.stats import benchmark
+from coordapp.stats import benchmark, grid_page, quarters
 from coordapp.stats import service as stats
 from coordapp.training import pages as training_pages
 
@@ -60,11 +59,22 @@ def _profile_section(session: Session, hotline: Hotline) -> dict[str, Any]:
 
 
 def _figures_section(session: Session, hotline: Hotline) -> dict[str, Any]:
+    summary = stats.hotline_statistics_summary(session, hotline_id=hotline.id)
+    starts = [quarter.period_start for quarter in summary.quarters]
     return {
-        "statistics": stats.hotline_statistics_summary(session, hotline_id=hotline.id),
+        "statistics": summary,
+        "states": quarters.states_of(session, hotline_id=hotline.id, starts=starts),
         "comparison": benchmark.compare_with_network(session, hotline_id=hotline.id),
         "min_hotlines": benchmark.MIN_HOTLINES_FOR_MEDIAN,
         "entry_year": stats.default_year(date.today()),
+    }
+
+
+def _compliance_section(session: Session, hotline: Hotline) -> dict[str, Any]:
+    return {
+        "compliance": compliance.hotline_compliance(
+            session, hotline_id=hotline.id, today=date.today()
+        )
     }
 
 
@@ -74,6 +84,7 @@ def _trainings_section(session: Session, hotline: Hotline) -> dict[str, Any]:
 
 add_section(Section("profile", "portal/_profile.html", _profile_section))
 add_section(Section("figures", "portal/_figures.html", _figures_section))
+add_section(Section("compliance", "portal/_compliance.html", _compliance_section))
 add_section(Section("trainings", "portal/_trainings.html", _trainings_section))
 
 
@@ -82,11 +93,6 @@ add_section(Section("trainings", "portal/_trainings.html", _trainings_section))
 
 def _hotline(hotline_id: int) -> Hotline:
     return portal.hotline_of_user(current_session(), user=current_user, hotline_id=hotline_id)
-
-
-def _require_csrf() -> None:
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
 
 
 @bp.route("/")
@@ -178,49 +184,38 @@ def _contact_page(hotline_id: int, contact_id: int | None) -> Any:
 
 @bp.route("/<id:hotline_id>/figures", methods=["GET", "POST"])
 def figures(hotline_id: int) -> Any:
-    """The hotline's quarterly figures of one year, entered through the stats service's grid
-    (the same validation and all-or-nothing save as the secretariat's grid)."""
+    """The hotline's quarterly figures of one year, entered through the stats grid's handling
+    (the same validation, quarter locks and all-or-nothing save as the secretariat's grid),
+    with each quarter's sign-off state and its submit button."""
     session = current_session()
     obj = _hotline(hotline_id)
     today = date.today()
-    raw_year = (request.args.get("year") or "").strip()
-    year = int(raw_year) if raw_year.isdecimal() and len(raw_year) <= 6 else None
-    year = stats.check_year(year or stats.default_year(today), today=today)
-    context: dict[str, Any] = {"submitted": None, "errors": {}, "changes": [], "message": None}
-    status = 200
+    year = grid_page.year_arg(request.args.get("year"), today)
+    post = grid_page.GridPost()
     if request.method == "POST":
-        _require_csrf()
-        posted = stats.parse_grid_form(request.form)
-        try:
-            saved = stats.save_quarter_grid(
-                session,
-                hotline=obj,
-                year=year,
-                values=posted.values,
-                expected_versions=posted.versions,
-                today=today,
-            )
-        except stats.GridInvalid as invalid:
-            context.update(submitted=posted.values, errors=invalid.errors, message=invalid.message)
-            status = 422
-        except stats.GridConflict as conflict:
-            context.update(submitted=posted.values, changes=conflict.changes)
-            status = 409
-        except ValidationError as error:
-            context.update(submitted=posted.values, message=error.message)
-            status = 422
-        else:
-            done = f"Saved: {saved.total} value{'s' if saved.total != 1 else ''} changed."
-            flash(done if saved.total else "Nothing changed.", "success")
+        post = grid_page.save_posted_grid(session, hotline=obj, year=year, today=today)
+        if post.saved is not None:
+            grid_page.flash_saved(post.saved)
             return redirect(url_for(".figures", hotline_id=obj.id, year=year))
-        session.rollback()
-    grid = stats.quarter_grid(session, hotline=obj, year=year, today=today)
     return render_template(
         "portal/figures.html",
         hotline=obj,
-        grid=grid,
+        grid=stats.quarter_grid(session, hotline=obj, year=year, today=today),
+        statuses=quarters.quarter_statuses(session, hotline=obj, year=year, today=today),
         year=year,
         first_year=stats.FIRST_YEAR,
         this_year=today.year,
-        **context,
-    ), status
+        **post.context,
+    ), post.status
+
+
+@bp.route("/<id:hotline_id>/figures/submit", methods=["POST"])
+def figures_submit(hotline_id: int) -> Any:
+    """Submit one of the hotline's quarters for review (``?year=<year>&quarter=<1-4>``)."""
+    session = current_session()
+    obj = _hotline(hotline_id)
+    year = grid_page.number_arg(request.args.get("year"))
+    quarter = grid_page.number_arg(request.args.get("quarter"))
+    today = date.today()
+    grid_page.submit_posted_quarter(session, hotline=obj, year=year, quarter=quarter, today=today)
+    return redirect(url_for(".figures", hotline_id=obj.id, year=grid_page.shown_year(year, today)))

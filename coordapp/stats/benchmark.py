@@ -3,7 +3,8 @@
 The median is computed in SQL (window functions, the same on SQLite and PostgreSQL) and only
 the median leaves the database: never another hotline's value. With few hotlines reporting a
 median would come close to naming one hotline's figure, so below ``MIN_HOTLINES_FOR_MEDIAN``
-it is not shown.
+it is not shown. The median counts approved figures only (``quarters.counted``, the rule every
+surface uses); the hotline's own values are shown whether approved yet or not, and say which.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from coordapp.network.models import Hotline
 from coordapp.reference.models import MetricDefinition
 from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.stats.quarters import counted
 
 MIN_HOTLINES_FOR_MEDIAN = 5
 
@@ -27,13 +29,14 @@ class Comparison:
     metric: MetricDefinition
     own: Decimal
     median: Decimal | None  # None: too few hotlines reported this quarter to show one
-    reporting: int  # hotlines with a value for this metric and quarter, the own one included
+    reporting: int  # hotlines with an approved value for this metric and quarter
 
 
 @dataclass(frozen=True, slots=True)
 class QuarterComparison:
     period_start: date
     rows: list[Comparison]
+    approved: bool = False  # the hotline's own figures of the quarter are approved (they count)
 
     @property
     def label(self) -> str:
@@ -59,12 +62,15 @@ def compare_with_network(
         return None
     stat = HotlineStatistic
     in_quarter = sa.and_(stat.period_kind == PeriodKind.QUARTER.value, stat.period_start == start)
-    own = {
-        metric_id: value
-        for metric_id, value in session.execute(
-            sa.select(stat.metric_id, stat.value).where(in_quarter, stat.hotline_id == hotline_id)
+    own: dict[int, Decimal] = {}
+    approved = False
+    for metric_id, value, own_counted in session.execute(
+        sa.select(stat.metric_id, stat.value, counted(stat)).where(
+            in_quarter, stat.hotline_id == hotline_id
         )
-    }
+    ):
+        own[metric_id] = value
+        approved = bool(own_counted)
     if not own:
         return QuarterComparison(period_start=start, rows=[])
     ranked = (
@@ -77,7 +83,12 @@ def compare_with_network(
             sa.func.count().over(partition_by=stat.metric_id).label("reporting"),
         )
         .join(Hotline, Hotline.id == stat.hotline_id)
-        .where(in_quarter, stat.metric_id.in_(list(own)), Hotline.archived_at.is_(None))
+        .where(
+            in_quarter,
+            stat.metric_id.in_(list(own)),
+            Hotline.archived_at.is_(None),
+            counted(stat),
+        )
         .subquery("ranked")
     )
     # The middle value, or the mean of the two middle values (integer halves of n+1 and n+2).
@@ -109,4 +120,4 @@ def compare_with_network(
         rows.append(
             Comparison(metric=metric, own=own[metric.id], median=shown, reporting=reporting)
         )
-    return QuarterComparison(period_start=start, rows=rows)
+    return QuarterComparison(period_start=start, rows=rows, approved=approved)

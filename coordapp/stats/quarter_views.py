@@ -7,18 +7,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
-from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.records import pages
 from coordapp.records.views import Resource, SubAction
-from coordapp.stats import quarters, service
+from coordapp.stats import grid_page, quarters, service
 from coordapp.stats.models import HotlineQuarter
 from coordapp.stats.quarter_forms import (
     ApproveForm,
@@ -107,26 +105,14 @@ def submit_quarter() -> Any:
     """A manager submits a hotline's quarter on its behalf, from the grid
     (``?hotline=<id>&year=<year>&quarter=<1-4>``, as the grid's own POST)."""
     session = current_session()
-    hotline = service.get_hotline(session, _number(request.args.get("hotline")))
-    year, quarter = _number(request.args.get("year")), _number(request.args.get("quarter"))
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+    hotline = service.get_hotline(session, grid_page.number_arg(request.args.get("hotline")))
+    year, quarter = (
+        grid_page.number_arg(request.args.get("year")),
+        grid_page.number_arg(request.args.get("quarter")),
+    )
     today = date.today()
-    try:
-        record = quarters.submit_quarter(
-            session, hotline=hotline, year=year, quarter=quarter, actor=current_user, today=today
-        )
-    except ValidationError as error:
-        session.rollback()
-        flash(error.message, "danger")
-    else:
-        flash(f"{record.label} of {hotline.name} is submitted for review.", "success")
-    shown_year = year if service.FIRST_YEAR <= year <= today.year else None
+    grid_page.submit_posted_quarter(
+        session, hotline=hotline, year=year, quarter=quarter, today=today
+    )
+    shown_year = grid_page.shown_year(year, today)
     return redirect(url_for("stats.statistics_grid", hotline=hotline.id, year=shown_year))
-
-
-def _number(raw: str | None) -> int:
-    text = (raw or "").strip()
-    if not text.isdecimal() or len(text) > 9:
-        abort(404, description="There is no such hotline quarter.")
-    return int(text)

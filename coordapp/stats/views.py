@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session
 from coordapp import disclosure, listing
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role
-from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.listing import COUNT_CAP, ListParams, run_list
 from coordapp.records import pages
 from coordapp.records.views import RESOURCES, Resource, list_export, list_filters
-from coordapp.stats import quarters, service
+from coordapp.stats import grid_page, quarters, service
 from coordapp.stats.lists import STATISTIC_LIST
 
 bp = Blueprint("stats", __name__)
@@ -103,13 +102,6 @@ def _shown_value(stat: Any) -> dict[str, Any]:
     return {"value": service.display_value(stat.metric, stat.value), "hidden": False}
 
 
-def _year_arg(raw: str | None, today: date) -> int:
-    """The grid's year: a missing or unreadable one is the default, an impossible one a 404."""
-    if raw is None or not raw.strip().isdecimal() or len(raw.strip()) > 6:
-        return service.default_year(today)
-    return service.check_year(int(raw.strip()), today=today)
-
-
 def _hotline_arg(session: Session, raw: str | None) -> Any:
     """The grid's hotline: by id, or by its name as typed into the hotline field."""
     if raw is None or not raw.strip():
@@ -146,40 +138,19 @@ def _hotline_picker(session: Session) -> dict[str, Any]:
 def statistics_grid() -> Any:
     session = current_session()
     today = date.today()
-    year = _year_arg(request.args.get("year"), today)
+    year = grid_page.year_arg(request.args.get("year"), today)
     hotline = _hotline_arg(session, request.args.get("hotline"))
     if hotline is None:
         if request.method == "POST":
             abort(404, description="Choose a hotline first.")
         return render_template("stats/grid.html", grid=None, year=year, **_hotline_picker(session))
-    context: dict[str, Any] = {"submitted": None, "errors": {}, "changes": [], "message": None}
-    status = 200
+    post = grid_page.GridPost()
     if request.method == "POST":
         if not has_role(current_user, Role.MANAGER):
             abort(403)
-        if not FlaskForm().validate_on_submit():
-            abort(400, description="The form expired; reload the page and try again.")
-        posted = service.parse_grid_form(request.form)
-        try:
-            saved = service.save_quarter_grid(
-                session,
-                hotline=hotline,
-                year=year,
-                values=posted.values,
-                expected_versions=posted.versions,
-                today=today,
-            )
-        except service.GridInvalid as invalid:
-            context.update(submitted=posted.values, errors=invalid.errors, message=invalid.message)
-            status = 422
-        except service.GridConflict as conflict:
-            context.update(submitted=posted.values, changes=conflict.changes)
-            status = 409
-        except ValidationError as error:
-            context.update(submitted=posted.values, message=error.message)
-            status = 422
-        else:
-            flash(_saved_message(saved), "success" if saved.total else "info")
+        post = grid_page.save_posted_grid(session, hotline=hotline, year=year, today=today)
+        if post.saved is not None:
+            grid_page.flash_saved(post.saved)
             return redirect(url_for("stats.statistics_grid", hotline=hotline.id, year=year))
     grid = service.quarter_grid(session, hotline=hotline, year=year, today=today)
     return render_template(
@@ -190,20 +161,5 @@ def statistics_grid() -> Any:
         **_hotline_picker(session),
         first_year=service.FIRST_YEAR,
         this_year=today.year,
-        **context,
-    ), status
-
-
-def _saved_message(saved: service.GridSaved) -> str:
-    if not saved.total:
-        return "Nothing changed: the grid already held these values."
-    parts = [
-        f"{n} {what}"
-        for n, what in (
-            (saved.created, "added"),
-            (saved.updated, "changed"),
-            (saved.deleted, "removed"),
-        )
-        if n
-    ]
-    return "Saved: " + ", ".join(parts) + "."
+        **post.context,
+    ), post.status

@@ -9,48 +9,21 @@ from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent
-from coordapp.auth import invites
-from coordapp.auth import service as auth
 from coordapp.network.models import Hotline
 from coordapp.partners.models import Contact
 from coordapp.stats import benchmark
-from coordapp.stats.models import HotlineStatistic
+from coordapp.stats.models import HotlineStatistic, QuarterState
 from coordapp.training import service as training
-from tests import factories
-from tests.conftest import PASSWORD, sign_in
+from tests.portal.conftest import signed_off
 from tests.stats.helpers import member, statistic
 from tests.training.helpers import event
 
 Q1 = (date(2025, 1, 1), date(2025, 3, 31))
-
-
-@pytest.fixture
-def own(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, int]:
-    """A hotline operated by an organization with one contact, and its hotline user."""
-    with in_app() as s:
-        org = factories.organization(s, name="Meldpunt Operator")
-        contact = factories.contact(s, organization=org, full_name="Joris Contact")
-        hotline = member(s, "NL")
-        hotline.operator_id = org.id
-        other = member(s, "BE")
-        user = auth.create_user(
-            s, email="staff@hotline.example", full_name="Staff", role="hotline", password=PASSWORD
-        )
-        invites.set_user_hotlines(s, user=user, hotline_ids=[hotline.id])
-        s.flush()
-        return {"hotline": hotline.id, "contact": contact.id, "other": other.id, "org": org.id}
-
-
-@pytest.fixture
-def staff(client: FlaskClient, own: dict[str, int]) -> FlaskClient:
-    assert sign_in(client, "staff@hotline.example").status_code == 302
-    return client
 
 
 def _events(session: Session, entity_type: str, entity_id: int) -> list[AuditEvent]:
@@ -174,8 +147,11 @@ def test_trainings_attended_show_on_the_page(
 # --- the network's median ----------------------------------------------------------------------
 
 
-def _received(session: Session, hotline: Hotline, value: str) -> None:
+def _received(session: Session, hotline: Hotline, value: str, *, approved: bool = True) -> None:
+    """The hotline's Q1 2025 reports received; ``approved``: its quarter signed off."""
     statistic(session, hotline, "reports_received", *Q1, value)
+    if approved:
+        signed_off(session, hotline.id, QuarterState.APPROVED)
 
 
 def test_median_in_sql_of_odd_and_even_networks(session: Session) -> None:
