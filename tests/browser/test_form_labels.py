@@ -34,11 +34,26 @@ NOT_PAGES = {
     "main.login": "a redirect to the sign-in page",
     "funding.partnerships_of_funder": "JSON for the partnership picker",
     "auth.users_export": "a personal-data download (JSON)",
+    "boardpack.pack_pdf": "a PDF download",
     "partners.contacts_export": "a personal-data download (JSON)",
+    # A hotline user's pages (404 to everyone else) and the one-time set-password link: their
+    # fields are checked by tests/browser/test_hotline_quarter.py, as the hotline user.
+    "auth.set_password": "opened with a fresh link in test_hotline_quarter.py",
+    "portal.home": "the hotline user's own page (404 to others), in test_hotline_quarter.py",
+    "portal.hotline": "the hotline user's own page, in test_hotline_quarter.py",
+    "portal.profile": "the hotline user's profile form, in test_hotline_quarter.py",
+    "portal.contact_new": "the hotline user's contact form, in test_hotline_quarter.py",
+    "portal.contact_edit": "the same form as portal.contact_new",
+    "portal.figures": "the hotline user's figures, in test_hotline_quarter.py",
+    "auth.users_hotlines": "a hotline user's hotlines: the invite form's field (/auth/users/invite)",
 }
 # Routes with parameters other than a record's id, and how to open one.
 OPEN_WITH: dict[str, str] = {
     "network.country_detail": "/countries/DE",
+    # The seeded metric definitions: the first is "reports received", version 1.
+    "reference.metrics_edit": "/reference/metrics/1/edit",
+    "reference.metrics_new_version": "/reference/metrics/1/new-version",
+    "reference.metrics_retire": "/reference/metrics/1/retire",
 }
 SHOT_ALSO = ("/statistics/grid?", "/exchange-rates/upload", "/import/", "/auth/tokens")
 # Route prefixes that are not Flask pages (Dash, the JSON API, static files).

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.browser.conftest import Shots
+from tests.browser.test_form_labels import UNLABELLED
 
 pytestmark = pytest.mark.browser
 HOTLINE = "Nätvakt Sverige"
@@ -42,17 +43,24 @@ def test_a_hotline_users_quarter_from_invitation_to_approval(
     analyst = open_page(None)
     assert isinstance(analyst, Page)
     analyst.goto(link)
+    assert analyst.evaluate(UNLABELLED) == []  # every field named (test_form_labels' check)
     analyst.fill("#password", PASSWORD)
     analyst.fill("#confirm", PASSWORD)
     analyst.get_by_role("button", name="Set my password and sign in").click()
     expect(analyst.locator("h1[data-my-hotline]")).to_have_text(HOTLINE)
     expect(analyst.locator("[data-section=compliance]")).to_be_visible()
     shots(analyst, "the hotline's own page")
+    home = analyst.url
+    for path in ("/profile", "/contacts/new"):
+        analyst.goto(home.rstrip("/") + path)
+        assert analyst.evaluate(UNLABELLED) == [], path
+    analyst.goto(home)
 
     # 3. They enter the first quarter of the year, save, and submit it.
     analyst.get_by_role("link", name="Enter quarterly figures").click()
     row = analyst.locator('tr[data-quarter="1"]')
     expect(row.locator("[data-quarter-state=draft]")).to_be_visible()
+    assert analyst.evaluate(UNLABELLED) == []
     label = row.locator("th").first.inner_text().splitlines()[0].strip()  # "Q1 <year>"
     inputs = row.locator("input.form-control")
     assert inputs.count() >= 4
