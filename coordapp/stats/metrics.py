@@ -130,8 +130,11 @@ def is_quarter_start(day: date) -> bool:
     return day.day == 1 and day.month in (1, 4, 7, 10)
 
 
+QUARTER_ENDS = ((3, 31), (6, 30), (9, 30), (12, 31))
+
+
 def is_quarter_end(day: date) -> bool:
-    return is_quarter_start(day + timedelta(days=1))
+    return (day.month, day.day) in QUARTER_ENDS  # (no day after 9999-12-31 to look at)
 
 
 # --- the admins' changes -----------------------------------------------------------------------
