@@ -45,7 +45,7 @@ NOT_PAGES = {
     "portal.contact_new": "the hotline user's contact form, in test_hotline_quarter.py",
     "portal.contact_edit": "the same form as portal.contact_new",
     "portal.figures": "the hotline user's figures, in test_hotline_quarter.py",
-    "auth.users_hotlines": "a hotline user's hotlines: the invite form's field (/auth/users/invite)",
+    "auth.users_hotlines": "a hotline user's hotlines: the invite form's field, /auth/users/invite",
 }
 # Routes with parameters other than a record's id, and how to open one.
 OPEN_WITH: dict[str, str] = {

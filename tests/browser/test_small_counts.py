@@ -4,6 +4,7 @@ why; the demo manager sees them exactly. Every step leaves a PNG in the artifact
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +33,12 @@ def test_a_viewer_sees_small_figures_hidden_and_a_manager_sees_them(
     page.goto(server + "/hotlines/?q=Iceland")
     page.locator("tbody a", has_text="Netöryggi Iceland").first.click()
     card = page.locator(".card", has_text="Statistics, latest quarters")
-    expect(card.locator("[data-hidden-count]")).to_have_count(2)
+    # The demo's Iceland reports a few counts from 1 to 4 each quarter: each is hidden, and no
+    # cell of the card shows one.
+    expect(card.locator("[data-hidden-count]").first).to_be_visible()
+    assert card.locator("[data-hidden-count]").count() >= 2
+    cells = card.locator("td").all_inner_texts()
+    assert not [c for c in cells if re.fullmatch(r"[1-4]", c.strip())], cells
     expect(card).to_contain_text("Counts from 1 to 4 are shown as <5")
     card.scroll_into_view_if_needed()
     shots(page, "hotline page as viewer", full_page=False)
