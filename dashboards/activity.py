@@ -17,7 +17,7 @@ from coordapp.reporting import activity as activity_report
 from coordapp.reporting import disclosed
 from coordapp.reporting.common import regions
 from coordapp.stats import quarters
-from dashboards import exports, figures, params
+from dashboards import activity_figures, exports, params
 from dashboards.layout import (
     Page,
     chart_card,
@@ -316,10 +316,10 @@ def register(app: dash.Dash) -> None:
             if data.provisional:
                 note = [*note, html.Div(_provisional_note(data), className="mt-1")]
         return (
-            figures.activity_trend_figure(data),
-            figures.activity_groups_figure(data),
+            activity_figures.activity_trend_figure(data),
+            activity_figures.activity_groups_figure(data),
             note,
-            figures.reporting_rates_figure(_rates(filters)),
+            activity_figures.reporting_rates_figure(_rates(filters)),
         )
 
 

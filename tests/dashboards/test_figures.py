@@ -25,7 +25,7 @@ from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import training as training_report
 from coordapp.reporting.common import RateInfo
-from dashboards import compliance_colour, exports, figures, params
+from dashboards import activity_figures, compliance_colour, exports, figures, params
 from dashboards.geo import world_shapes
 
 
@@ -371,9 +371,9 @@ _FUNDING = funding_report.FundingFigures(
         lambda: figures.training_reach_figure(_EMPTY_TRAINING),
         lambda: figures.training_feedback_figure(_TRAINING),
         lambda: figures.training_feedback_figure(_EMPTY_TRAINING),
-        lambda: figures.activity_trend_figure(_ACTIVITY),
-        lambda: figures.activity_groups_figure(_ACTIVITY),
-        lambda: figures.activity_trend_figure(
+        lambda: activity_figures.activity_trend_figure(_ACTIVITY),
+        lambda: activity_figures.activity_groups_figure(_ACTIVITY),
+        lambda: activity_figures.activity_trend_figure(
             dataclasses.replace(_ACTIVITY, group_by="network", by_period=(_POINT,))
         ),
     ],
@@ -389,6 +389,6 @@ def test_figures_keep_their_hover_and_titles() -> None:
     assert per_year.layout.yaxis.title.text == "new agreements"
     funders = validated(figures.funding_by_funder_figure(_FUNDING))
     assert list(funders.data[0].y) == ["Funder (Industry)"] and list(funders.data[1].x) == [2.25]
-    trend = validated(figures.activity_trend_figure(_ACTIVITY))
+    trend = validated(activity_figures.activity_trend_figure(_ACTIVITY))
     assert list(trend.data[0].customdata[0]) == [2, 3, "12"]
     assert trend.layout.yaxis.title.text == "Reports received (definition v2)"

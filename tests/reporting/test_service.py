@@ -24,7 +24,7 @@ from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import training as training_report
 from coordapp.training.models import TrainingKind
-from dashboards import figures
+from dashboards import activity_figures
 from tests import factories
 from tests.reporting import builders
 
@@ -516,7 +516,7 @@ def test_figures_of_different_units_are_never_added_and_the_change_is_said(
         ("Hotline AT", 2, Decimal("450"))
     ]
     assert data.group_unit is MetricUnit.URLS and data.first_unit_label == "reports"
-    figure = go.Figure(figures.activity_trend_figure(data))  # Plotly validates the dict
+    figure = go.Figure(activity_figures.activity_trend_figure(data))  # Plotly validates the dict
     assert [trace.name for trace in figure.data] == [
         "Hotline AT · reports",
         "Hotline AT · content URLs",
