@@ -21,6 +21,7 @@ from coordapp.funding.models import (
     ReportingRequirement,
 )
 from coordapp.funding.obligations import InstalmentState, ReportState
+from coordapp.main import service as attention
 from tests import factories
 
 TODAY = date.today()
@@ -225,3 +226,37 @@ def test_an_accepted_report_keeps_its_submission(session: Session) -> None:
         )
     session.expire_all()
     assert report.submitted_on == day
+
+
+def test_needs_attention_lists_overdue_instalments_and_reports_due(session: Session) -> None:
+    commitment = pledge(session)
+    obligations.save_schedule(
+        session,
+        commitment=commitment,
+        rows=rows((TODAY - timedelta(days=1), "500"), (TODAY, "500")),
+    )
+    factories.receipt(session, commitment=commitment, amount="100", currency="EUR", on=TODAY)
+    boundary = obligations.create_requirement(
+        session, data=requirement_data(commitment, due_on=TODAY + timedelta(days=30))
+    )
+    obligations.create_requirement(
+        session, data=requirement_data(commitment, due_on=TODAY + timedelta(days=31))
+    )
+    obligations.create_requirement(
+        session,
+        data=requirement_data(
+            commitment, due_on=TODAY - timedelta(days=9), submitted_on=TODAY - timedelta(days=9)
+        ),
+    )
+    late = obligations.create_requirement(
+        session, data=requirement_data(commitment, due_on=TODAY - timedelta(days=2))
+    )
+    sections = {s.key: s for s in attention.needs_attention(session, today=TODAY).sections}
+    # Only the instalment whose date has passed (the one due today is not yet overdue).
+    instalments = sections["instalments"]
+    assert instalments.count == 1
+    assert instalments.items[0].record_id == commitment.id
+    assert "EUR 400.00 of 500.00 not received" in instalments.items[0].detail
+    reports = sections["reports"]
+    assert [item.record_id for item in reports.items] == [late.id, boundary.id]
+    assert [item.overdue for item in reports.items] == [True, False]
