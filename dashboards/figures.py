@@ -31,7 +31,7 @@ from coordapp.network.coverage import (
 )
 from coordapp.reporting.activity import ActivityFigures, QuarterRates
 from coordapp.reporting.coverage import STATUS_COLORS, STATUS_LABELS, CoverageMap
-from coordapp.reporting.funding import FundingFigures
+from coordapp.reporting.funding import CashByQuarter, FundingFigures
 from coordapp.reporting.growth import GrowthPoint
 from coordapp.reporting.partnerships import PartnershipFigures
 from coordapp.reporting.pillars import PillarFigures
@@ -363,6 +363,28 @@ def funding_by_year_figure(data: FundingFigures) -> Figure:
         )
         for measure, name, color in (
             ("pledged", "Pledged", PLEDGED),
+            ("received", "Received", RECEIVED),
+        )
+    ]
+    return _figure(traces, barmode="group", yaxis=_money_axis(data.currency))
+
+
+def cash_by_quarter_figure(data: CashByQuarter) -> Figure:
+    """Instalments expected against money received per quarter (bars side by side)."""
+    if data.is_empty:
+        return empty_figure("No instalments expected and no money received in these years.")
+    labels = [q.label for q in data.quarters]
+    hover = "%{x}: %{y:,.0f} " + data.currency + "<extra>%{fullData.name}</extra>"
+    traces = [
+        _bar(
+            x=labels,
+            y=[money(getattr(q, measure)) for q in data.quarters],
+            name=name,
+            marker={"color": color},
+            hovertemplate=hover,
+        )
+        for measure, name, color in (
+            ("expected", "Expected (instalments)", PLEDGED),
             ("received", "Received", RECEIVED),
         )
     ]

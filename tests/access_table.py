@@ -843,6 +843,16 @@ CALLBACKS: tuple[Callback, ...] = (
         ],
     ),
     _callback(
+        [("f-cash", "figure"), ("f-cash-rates", "children")],
+        SIGNED_IN,
+        [
+            prop(fid("from"), "value", 2020),
+            prop(fid("to"), "value", 2025),
+            prop(fid("currency"), "value", "EUR"),
+            prop(fid("rates"), "value", "row"),
+        ],
+    ),
+    _callback(
         [
             ("t-events", "figure"),
             ("t-participants", "figure"),

@@ -21,6 +21,7 @@ from coordapp.funding.models import (
     CommitmentStatus,
     FundingAllocation,
     FundingCommitment,
+    FundingInstalment,
     FundingReceipt,
 )
 from coordapp.funding.rate_info import MoneyTotal
@@ -57,6 +58,24 @@ def received_amounts(*, start: date | None = None, end: date | None = None) -> s
     ).where(
         FundingReceipt.archived_at.is_(None),
         *dated_between(FundingReceipt.received_on, start, end),
+    )
+
+
+def expected_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
+    """Instalments expected between ``start`` and ``end`` of commitments not cancelled, not
+    archived, at their expected date."""
+    return (
+        sa.select(
+            FundingCommitment.currency_code,
+            FundingInstalment.amount,
+            FundingInstalment.expected_on.label("dated"),
+        )
+        .join(FundingCommitment, FundingCommitment.id == FundingInstalment.commitment_id)
+        .where(
+            FundingCommitment.archived_at.is_(None),
+            FundingCommitment.status != CommitmentStatus.CANCELLED.value,
+            *dated_between(FundingInstalment.expected_on, start, end),
+        )
     )
 
 
