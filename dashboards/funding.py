@@ -177,7 +177,7 @@ def layout(query: dict[str, str]) -> Any:
     )
 
 
-def _stamp(filters: FundingFilters, data: funding_report.FundingFigures) -> list[tuple[str, Any]]:
+def _stamp(filters: FundingFilters, data: Any) -> list[tuple[str, Any]]:
     return [
         ("filters", params.to_search(filters.query())),
         ("as of", date.today()),
@@ -186,10 +186,10 @@ def _stamp(filters: FundingFilters, data: funding_report.FundingFigures) -> list
     ]
 
 
-def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:
+def _export(chart: str, title: str, columns: list[str], rows: Any, load: Any = None) -> Any:
     def download(values: dict[str, Any], suppress: bool) -> exports.Export:
         filters = parse(values)
-        data = _data(filters)
+        data = (load or _data)(filters)
         text = exports.document(
             title=title, stamp=_stamp(filters, data), columns=columns, rows=rows(data)
         )
@@ -218,29 +218,14 @@ CASH_NOTE = (
 )
 
 
-def _cash_download(values: dict[str, Any], suppress: bool) -> exports.Export:
-    filters = parse(values)
-    data = _cash(filters)
-    stamp = [
-        ("filters", params.to_search(filters.query())),
-        ("as of", date.today()),
-        ("currency", data.currency),
-        *exports.money_stamp(data.rates),
-    ]
-    text = exports.document(
-        title="Funding expected (instalments) and received per quarter",
-        stamp=stamp,
-        columns=["year", "quarter", "expected", "received"],
-        rows=([q.year, q.quarter, q.expected, q.received] for q in data.quarters),
-    )
-    return exports.Export(
-        exports.filename(SLUG, "cash", filters.first_year, filters.last_year, filters.currency),
-        text,
-    )
-
-
 DOWNLOADS = {
-    "cash": _cash_download,
+    "cash": _export(
+        "cash",
+        "Funding expected (instalments) and received per quarter",
+        ["year", "quarter", "expected", "received"],
+        lambda d: ([q.year, q.quarter, q.expected, q.received] for q in d.quarters),
+        load=_cash,
+    ),
     "years": _export(
         "years",
         "Funding pledged and received per year",
@@ -274,6 +259,10 @@ DOWNLOADS = {
 }
 
 
+def _filter_inputs() -> tuple[Input, ...]:
+    return tuple(Input(fid(name), "value") for name in ("from", "to", "currency", "rates"))
+
+
 def register(app: dash.Dash) -> None:
     @app.callback(
         Output("f-years", "figure"),
@@ -283,10 +272,7 @@ def register(app: dash.Dash) -> None:
         Output("f-kinds", "figure"),
         Output("funding-rates", "children"),
         Output("funding-empty", "children"),
-        Input(fid("from"), "value"),
-        Input(fid("to"), "value"),
-        Input(fid("currency"), "value"),
-        Input(fid("rates"), "value"),
+        *_filter_inputs(),
     )
     @cached_output
     def update(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
@@ -312,10 +298,7 @@ def register_cash(app: dash.Dash) -> None:
     @app.callback(
         Output("f-cash", "figure"),
         Output("f-cash-rates", "children"),
-        Input(fid("from"), "value"),
-        Input(fid("to"), "value"),
-        Input(fid("currency"), "value"),
-        Input(fid("rates"), "value"),
+        *_filter_inputs(),
     )
     @cached_output
     def update_cash(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:

@@ -48,7 +48,7 @@ def _schedule(ctx: DemoContext, commitment: FundingCommitment, *, behind: bool) 
 def _reports(ctx: DemoContext, commitment: FundingCommitment, *, late: bool) -> None:
     """A narrative and a financial report after each year of the period; those due before
     today are submitted and accepted, except the latest narrative one when ``late``."""
-    rows = []
+    rows: list[ReportingRequirement] = []
     for i in range(_years(commitment)):
         year_end = add_months(commitment.period_start, 12 * (i + 1)) - timedelta(days=1)
         due_on = year_end + timedelta(days=REPORT_AFTER_DAYS)
@@ -70,7 +70,7 @@ def _reports(ctx: DemoContext, commitment: FundingCommitment, *, late: bool) -> 
     if late and past_narrative:
         # The latest narrative report is overdue: never submitted.
         past_narrative[-1].submitted_on = past_narrative[-1].accepted_on = None
-    ctx.add_all("reporting_requirements", rows)
+    ctx.add_all("reporting_requirements", list[object](rows))
 
 
 def _due_soon(ctx: DemoContext, commitment: FundingCommitment) -> None:

@@ -35,6 +35,14 @@ def dated_between(column: Any, start: date | None, end: date | None) -> list[Any
     ]
 
 
+def counted_commitments() -> list[Any]:
+    """The commitments whose money counts: not cancelled, not archived."""
+    return [
+        FundingCommitment.archived_at.is_(None),
+        FundingCommitment.status != CommitmentStatus.CANCELLED.value,
+    ]
+
+
 def pledged_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
     """Commitments pledged between ``start`` and ``end``, not cancelled, not archived, at
     their pledge date."""
@@ -72,8 +80,7 @@ def expected_amounts(*, start: date | None = None, end: date | None = None) -> s
         )
         .join(FundingCommitment, FundingCommitment.id == FundingInstalment.commitment_id)
         .where(
-            FundingCommitment.archived_at.is_(None),
-            FundingCommitment.status != CommitmentStatus.CANCELLED.value,
+            *counted_commitments(),
             *dated_between(FundingInstalment.expected_on, start, end),
         )
     )
@@ -90,8 +97,7 @@ def pledged_by_pillar_amounts(*, start: date | None = None, end: date | None = N
         )
         .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
         .where(
-            FundingCommitment.archived_at.is_(None),
-            FundingCommitment.status != CommitmentStatus.CANCELLED.value,
+            *counted_commitments(),
             *dated_between(FundingCommitment.pledged_on, start, end),
         )
     )

@@ -47,6 +47,26 @@ def get_commitment(session: Session, commitment_id: int) -> FundingCommitment:
     return obj
 
 
+def open_commitment_of(
+    session: Session, value: object, *, choose: str, restore_before: str
+) -> FundingCommitment:
+    """The commitment ``value`` names (``commitment_id``) for a record made against it, or the
+    ValidationError saying what is wrong: ``choose`` when blank; archived ones are refused
+    ("restore it before ``restore_before``")."""
+    commitment_id = validation.optional_id("commitment_id", value, message="Choose the commitment.")
+    if commitment_id is None:
+        raise ValidationError("commitment_id", choose)
+    commitment = session.get(FundingCommitment, commitment_id)
+    if commitment is None:
+        raise ValidationError("commitment_id", f"There is no commitment with id {commitment_id}.")
+    if commitment.archived_at is not None:
+        raise ValidationError(
+            "commitment_id",
+            f"The commitment {commitment.title!r} is archived; restore it before {restore_before}.",
+        )
+    return commitment
+
+
 def _percent(field: str, value: object) -> Decimal:
     """A share of the pledge as typed ("33.33" or "33.33%"), at most four decimals."""
     text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value

@@ -18,6 +18,7 @@ from coordapp.audit import service as audit
 from coordapp.batching import Batch
 from coordapp.db import Money
 from coordapp.errors import ValidationError
+from coordapp.funding.commitments import open_commitment_of
 from coordapp.funding.dates import EARLIEST_DATE, not_in_future
 from coordapp.funding.models import (
     CommitmentStatus,
@@ -307,15 +308,12 @@ def clean_requirement(
 ) -> dict[str, Any]:
     """A reporting requirement's values as stored, or the ValidationError saying what is
     wrong (a report is never accepted before, or without, being submitted)."""
-    commitment_id = validation.optional_id(
-        "commitment_id", data.get("commitment_id"), message="Choose the commitment."
+    commitment = open_commitment_of(
+        session,
+        data.get("commitment_id"),
+        choose="Choose the commitment the report is owed under.",
+        restore_before="adding reports to it",
     )
-    if commitment_id is None:
-        raise ValidationError("commitment_id", "Choose the commitment the report is owed under.")
-    commitment = session.get(FundingCommitment, commitment_id)
-    if commitment is None:
-        raise ValidationError("commitment_id", f"There is no commitment with id {commitment_id}.")
-    _open_commitment(commitment, "commitment_id")
     due_on = validation.required_date("due_on", data.get("due_on"), what="the due date")
     if due_on < EARLIEST_DATE:
         raise ValidationError("due_on", f"Dates before {EARLIEST_DATE.year} are not plausible.")
