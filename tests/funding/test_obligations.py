@@ -200,7 +200,11 @@ def test_requirements_are_stored_and_their_state_follows_the_dates(session: Sess
         ({"submitted_on": TODAY + timedelta(days=2)}, "submitted_on", "in the future"),
         ({"due_on": ""}, "due_on", "Enter the due date"),
         ({"kind": "oral"}, "kind", "not one of"),
-        ({"document_reference": "https://files.example.org/report.pdf"}, "document_reference", ""),
+        (
+            {"document_reference": "https://files.example.org/report.pdf"},
+            "document_reference",
+            "do not paste links",
+        ),
         ({"commitment_id": ""}, "commitment_id", "Choose the commitment"),
     ],
 )
