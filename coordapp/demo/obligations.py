@@ -90,8 +90,11 @@ def _due_soon(ctx: DemoContext, commitment: FundingCommitment) -> None:
 def add_obligations(ctx: DemoContext) -> None:
     ctx.session.flush()
     since = ctx.today - timedelta(days=365)
-    in_force = list(
-        ctx.session.scalars(
+    # Commitments paid in another currency are left without a schedule: the matching rule
+    # (``obligations.MATCHING_RULE``) matches receipts in the commitment's own currency only.
+    in_force = [
+        c
+        for c in ctx.session.scalars(
             sa.select(FundingCommitment)
             .where(
                 FundingCommitment.status != CommitmentStatus.CANCELLED.value,
@@ -99,7 +102,8 @@ def add_obligations(ctx: DemoContext) -> None:
             )
             .order_by(FundingCommitment.period_start, FundingCommitment.id)
         )
-    )
+        if all(r.currency_code == c.currency_code for r in c.receipts)
+    ]
     multi_year = [
         c
         for c in in_force
