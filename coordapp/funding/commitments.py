@@ -318,6 +318,7 @@ def update_commitment(
             f"The pledge cannot be dated after it was {label(later_changes[0].status).lower()} "
             f"on {later_changes[0].changed_on.isoformat()}.",
         )
+    _check_schedule_still_adds_up(obj, values)
     before = _allocations_of(session, obj, batch=batch)
     records.apply_changes(obj, values)
     # The first "pledged" event is the pledge itself: it moves with the pledge date.
@@ -336,6 +337,22 @@ def update_commitment(
         )
     batching.flush(session, batch)
     return obj
+
+
+def _check_schedule_still_adds_up(obj: FundingCommitment, values: Mapping[str, Any]) -> None:
+    """A commitment with an instalment schedule keeps its amount and currency: the schedule
+    must add up to the pledge (``coordapp.funding.obligations``)."""
+    if not obj.instalments:
+        return
+    if values["amount"] == obj.amount and values["currency_code"] == obj.currency_code:
+        return
+    total = sum((i.amount for i in obj.instalments), Decimal(0))
+    raise ValidationError(
+        "amount",
+        f"This commitment has an instalment schedule adding up to "
+        f"{money_text(total, obj.currency_code)}: clear the schedule (Edit schedule, every row "
+        "blank), change the pledge, then enter the schedule again.",
+    )
 
 
 def next_statuses(commitment: FundingCommitment) -> tuple[CommitmentStatus, ...]:

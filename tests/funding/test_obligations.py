@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from coordapp.audit.models import AuditEvent
 from coordapp.db import utcnow
 from coordapp.errors import ValidationError
+from coordapp.funding import commitments as funding_commitments
 from coordapp.funding import obligations
 from coordapp.funding.models import (
     CommitmentStatus,
@@ -22,6 +23,7 @@ from coordapp.funding.models import (
 )
 from coordapp.funding.obligations import InstalmentState, ReportState
 from coordapp.main import service as attention
+from coordapp.reference.models import Pillar
 from tests import factories
 
 TODAY = date.today()
@@ -264,3 +266,37 @@ def test_needs_attention_lists_overdue_instalments_and_reports_due(session: Sess
     reports = sections["reports"]
     assert [item.record_id for item in reports.items] == [late.id, boundary.id]
     assert [item.overdue for item in reports.items] == [True, False]
+
+
+def test_the_pledge_of_a_scheduled_commitment_cannot_change_under_its_schedule(
+    session: Session,
+) -> None:
+    funder = factories.organization(session, name="Delta Fund")
+    pillar = session.scalars(sa.select(Pillar.id).order_by(Pillar.sort_order)).first()
+    data = {
+        "title": "Core grant",
+        "funder": funder.name,
+        "currency_code": "EUR",
+        "amount": "1000.00",
+        "pledged_on": TODAY - timedelta(days=30),
+        "period_start": TODAY - timedelta(days=30),
+        "period_end": TODAY + timedelta(days=300),
+        "allocation_mode": "amount",
+        "allocations": {str(pillar): "1000.00"},
+    }
+    commitment = funding_commitments.create_commitment(session, data=data)
+    assert isinstance(commitment, FundingCommitment)
+    obligations.save_schedule(session, commitment=commitment, rows=rows((TODAY, "1000")))
+    changed = {**data, "amount": "1200.00", "allocations": {str(pillar): "1200.00"}}
+    with pytest.raises(ValidationError, match="clear the schedule") as caught:
+        funding_commitments.update_commitment(
+            session, obj=commitment, data=changed, expected_version=None
+        )
+    assert caught.value.field == "amount"
+    session.expire_all()
+    assert commitment.amount == Decimal("1000")
+    # Unchanged amount and currency: other fields still save.
+    funding_commitments.update_commitment(
+        session, obj=commitment, data={**data, "title": "Core grant 2"}, expected_version=None
+    )
+    assert commitment.title == "Core grant 2"
