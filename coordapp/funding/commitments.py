@@ -342,9 +342,10 @@ def update_commitment(
 def _check_schedule_still_adds_up(obj: FundingCommitment, values: Mapping[str, Any]) -> None:
     """A commitment with an instalment schedule keeps its amount and currency: the schedule
     must add up to the pledge (``coordapp.funding.obligations``)."""
-    if not obj.instalments:
-        return
+    # Loaded only when the pledge changes: an import matching its pledges asks nothing more.
     if values["amount"] == obj.amount and values["currency_code"] == obj.currency_code:
+        return
+    if not obj.instalments:
         return
     total = sum((i.amount for i in obj.instalments), Decimal(0))
     raise ValidationError(
