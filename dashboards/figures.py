@@ -29,7 +29,7 @@ from coordapp.network.coverage import (
     CoverageStatus,
 )
 from coordapp.reporting.coverage import STATUS_COLORS, STATUS_LABELS, CoverageMap
-from coordapp.reporting.funding import FundingFigures
+from coordapp.reporting.funding import CashByQuarter, FundingFigures
 from coordapp.reporting.growth import GrowthPoint
 from coordapp.reporting.partnerships import PartnershipFigures
 from coordapp.reporting.pillars import PillarFigures
@@ -349,22 +349,42 @@ def _money_axis(currency: str) -> dict[str, Any]:
 def funding_by_year_figure(data: FundingFigures) -> Figure:
     if data.is_empty:
         return empty_figure("No funding recorded for these years.")
-    years = [y.year for y in data.by_year]
-    hover = "%{x}: %{y:,.0f} " + data.currency + "<extra>%{fullData.name}</extra>"
+    return _paired_money_bars(
+        [y.year for y in data.by_year],
+        data.by_year,
+        (("pledged", "Pledged", PLEDGED), ("received", "Received", RECEIVED)),
+        currency=data.currency,
+    )
+
+
+def _paired_money_bars(
+    x: list[Any], items: Any, measures: tuple[tuple[str, str, str], ...], *, currency: str
+) -> Figure:
+    """Money bars side by side per x: one trace per (attribute, name, colour) of ``items``."""
+    hover = "%{x}: %{y:,.0f} " + currency + "<extra>%{fullData.name}</extra>"
     traces = [
         _bar(
-            x=years,
-            y=[money(getattr(y, measure)) for y in data.by_year],
+            x=x,
+            y=[money(getattr(item, measure)) for item in items],
             name=name,
             marker={"color": color},
             hovertemplate=hover,
         )
-        for measure, name, color in (
-            ("pledged", "Pledged", PLEDGED),
-            ("received", "Received", RECEIVED),
-        )
+        for measure, name, color in measures
     ]
-    return _figure(traces, barmode="group", yaxis=_money_axis(data.currency))
+    return _figure(traces, barmode="group", yaxis=_money_axis(currency))
+
+
+def cash_by_quarter_figure(data: CashByQuarter) -> Figure:
+    """Instalments expected against money received per quarter (bars side by side)."""
+    if data.is_empty:
+        return empty_figure("No instalments expected and no money received in these years.")
+    return _paired_money_bars(
+        [q.label for q in data.quarters],
+        data.quarters,
+        (("expected", "Expected (instalments)", PLEDGED), ("received", "Received", RECEIVED)),
+        currency=data.currency,
+    )
 
 
 def funding_by_pillar_figure(data: FundingFigures, *, measure: str = "pledged") -> Figure:

@@ -159,6 +159,15 @@ def layout(query: dict[str, str]) -> Any:
                         ),
                         lg=6,
                     ),
+                    dbc.Col(
+                        chart_card(
+                            "Expected against received cash per quarter",
+                            "f-cash",
+                            download="cash",
+                            note_id="f-cash-rates",
+                        ),
+                        lg=12,
+                    ),
                     dbc.Col(chart_card("Top funders", "f-funders", download="funders"), lg=7),
                     dbc.Col(chart_card("By funder kind", "f-kinds", download="kinds"), lg=5),
                 ],
@@ -168,7 +177,7 @@ def layout(query: dict[str, str]) -> Any:
     )
 
 
-def _stamp(filters: FundingFilters, data: funding_report.FundingFigures) -> list[tuple[str, Any]]:
+def _stamp(filters: FundingFilters, data: Any) -> list[tuple[str, Any]]:
     return [
         ("filters", params.to_search(filters.query())),
         ("as of", date.today()),
@@ -177,10 +186,10 @@ def _stamp(filters: FundingFilters, data: funding_report.FundingFigures) -> list
     ]
 
 
-def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:
+def _export(chart: str, title: str, columns: list[str], rows: Any, load: Any = None) -> Any:
     def download(values: dict[str, Any], suppress: bool) -> exports.Export:
         filters = parse(values)
-        data = _data(filters)
+        data = (load or _data)(filters)
         text = exports.document(
             title=title, stamp=_stamp(filters, data), columns=columns, rows=rows(data)
         )
@@ -192,7 +201,31 @@ def _export(chart: str, title: str, columns: list[str], rows: Any) -> Any:
     return download
 
 
+def _cash(filters: FundingFilters) -> funding_report.CashByQuarter:
+    return cached(
+        current_session(),
+        funding_report.cash_by_quarter,
+        first_year=filters.first_year,
+        last_year=filters.last_year,
+        currency=filters.currency,
+        constant_on=filters.constant_on,
+    )
+
+
+CASH_NOTE = (
+    "Expected: the instalment schedules of commitments not cancelled, by expected date. "
+    "Received: every receipt by date received, the received figure of the chart above. "
+)
+
+
 DOWNLOADS = {
+    "cash": _export(
+        "cash",
+        "Funding expected (instalments) and received per quarter",
+        ["year", "quarter", "expected", "received"],
+        lambda d: ([q.year, q.quarter, q.expected, q.received] for q in d.quarters),
+        load=_cash,
+    ),
     "years": _export(
         "years",
         "Funding pledged and received per year",
@@ -226,6 +259,10 @@ DOWNLOADS = {
 }
 
 
+def _filter_inputs() -> tuple[Input, ...]:
+    return tuple(Input(fid(name), "value") for name in ("from", "to", "currency", "rates"))
+
+
 def register(app: dash.Dash) -> None:
     @app.callback(
         Output("f-years", "figure"),
@@ -235,10 +272,7 @@ def register(app: dash.Dash) -> None:
         Output("f-kinds", "figure"),
         Output("funding-rates", "children"),
         Output("funding-empty", "children"),
-        Input(fid("from"), "value"),
-        Input(fid("to"), "value"),
-        Input(fid("currency"), "value"),
-        Input(fid("rates"), "value"),
+        *_filter_inputs(),
     )
     @cached_output
     def update(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
@@ -260,12 +294,30 @@ def register(app: dash.Dash) -> None:
         )
 
 
+def register_cash(app: dash.Dash) -> None:
+    @app.callback(
+        Output("f-cash", "figure"),
+        Output("f-cash-rates", "children"),
+        *_filter_inputs(),
+    )
+    @cached_output
+    def update_cash(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
+        filters = parse({"from": first, "to": last, "currency": currency, "rates": rates_value})
+        data = _cash(filters)
+        return figures.cash_by_quarter_figure(data), f"{CASH_NOTE}Amounts {data.rates.note}."
+
+
+def _register(app: dash.Dash) -> None:
+    register(app)
+    register_cash(app)
+
+
 PAGE = Page(
     slug=SLUG,
     title=TITLE,
     summary="Pledged against received per year, by pillar, funder and funder kind, in EUR or "
     "USD, each row at its own date's rate or at constant rates.",
     layout=layout,
-    register=register,
+    register=_register,
     downloads=DOWNLOADS,
 )

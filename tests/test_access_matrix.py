@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from coordapp.auth import invites
 from coordapp.auth import service as auth
 from coordapp.cache import clear_caches
+from coordapp.funding.models import ReportingRequirement, ReportKind
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.network.models import ExpansionStage, HotlineMembershipEvent, MembershipStatus
 from coordapp.pillars.models import PillarIndicator, PillarTarget
@@ -206,6 +207,10 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             s, commitment=commitment, amount="250.00", currency="EUR", on=date(2025, 2, 1)
         )
         exchange_rate = factories.rate(s, base="EUR", quote="USD", on=date(2025, 1, 2), value="1.1")
+        reporting_requirement = ReportingRequirement(
+            commitment_id=commitment.id, kind=ReportKind.NARRATIVE, due_on=date(2025, 6, 30)
+        )
+        s.add(reporting_requirement)
         training_event = event(s)
         participation = training.set_participation(
             s, event=training_event, hotline_id=hotline.id, participants=3
@@ -240,6 +245,7 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
         ).first()
         s.flush()
         return {
+            "reporting_requirement": reporting_requirement.id,
             "organization": org.id,
             "contact": contact.id,
             "partnership": partnership.id,

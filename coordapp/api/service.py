@@ -24,7 +24,7 @@ from coordapp.errors import ValidationError
 from coordapp.funding import amounts as funding_amounts
 from coordapp.funding import commitments as funding_commitments
 from coordapp.funding import lists as funding_lists
-from coordapp.funding import rate_info
+from coordapp.funding import obligations, rate_info
 from coordapp.funding import rates as funding_rates
 from coordapp.funding import receipts as funding_receipts
 from coordapp.listing import ListParams, ListSpec, run_list
@@ -86,6 +86,12 @@ RESOURCES: tuple[ApiResource, ...] = (
         "funding receipt",
         funding_lists.RECEIPT_LIST,
         funding_receipts.get_receipt,
+    ),
+    ApiResource(
+        "reporting-requirements",
+        "reporting requirement",
+        funding_lists.REQUIREMENT_LIST,
+        obligations.get_requirement,
     ),
     ApiResource(
         "exchange-rates",
@@ -257,3 +263,26 @@ def training_summary(
     )
     figures = disclosed.training(figures, viewer_can_see_exact=viewer_can_see_exact)
     return {"first_year": first_year, "last_year": last_year, "figures": jsonable(figures)}
+
+
+def instalments(session: Session, *, commitment_id: int, today: date) -> dict[str, Any]:
+    """A commitment's instalment schedule, each instalment with what covers it and its state
+    (``obligations.MATCHING_RULE``, given with it)."""
+    commitment = funding_commitments.get_commitment(session, commitment_id)
+    lines = obligations.instalment_lines(session, commitment=commitment, today=today)
+    return {
+        "commitment_id": commitment.id,
+        "currency_code": commitment.currency_code,
+        "pledged": jsonable(commitment.amount),
+        "as_of": today.isoformat(),
+        "matching_rule": obligations.MATCHING_RULE,
+        "instalments": [
+            {
+                "expected_on": line.expected_on.isoformat(),
+                "amount": str(line.amount),
+                "received": str(line.covered),
+                "state": str(line.state),
+            }
+            for line in lines
+        ],
+    }

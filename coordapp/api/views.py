@@ -210,6 +210,8 @@ _add_read("/funding-commitments", ApiList, "funding_commitments_list")
 _add_read("/funding-commitments/<id:record_id>", ApiDetail, "funding_commitments_detail")
 _add_read("/funding-receipts", ApiList, "funding_receipts_list")
 _add_read("/funding-receipts/<id:record_id>", ApiDetail, "funding_receipts_detail")
+_add_read("/reporting-requirements", ApiList, "reporting_requirements_list")
+_add_read("/reporting-requirements/<id:record_id>", ApiDetail, "reporting_requirements_detail")
 _add_read("/exchange-rates", ApiList, "exchange_rates_list")
 _add_read("/exchange-rates/<id:record_id>", ApiDetail, "exchange_rates_detail")
 _add_read("/trainings", ApiList, "trainings_list")
@@ -231,6 +233,21 @@ operation(
     "get",
     summary="Coverage of every country on a date, with the headline counts",
     query={"as_of": ("string", "date", "The day (YYYY-MM-DD); today when absent.")},
+)
+
+
+@bp.get("/funding-commitments/<id:record_id>/instalments")
+def funding_commitment_instalments(record_id: int) -> Any:
+    return jsonify(
+        service.instalments(current_session(), commitment_id=record_id, today=date.today())
+    )
+
+
+operation(
+    "/funding-commitments/{record_id}/instalments",
+    "get",
+    summary="A commitment's instalment schedule: each instalment expected, received "
+    "(receipts in its currency, in date order) and its state",
 )
 
 

@@ -31,6 +31,7 @@ from coordapp.demo.compliance import add_compliance
 from coordapp.demo.context import METRIC_CODES, DemoContext
 from coordapp.demo.money import add_exchange_rates, add_funding
 from coordapp.demo.network import add_expansion_targets, add_hotlines, add_partnerships
+from coordapp.demo.obligations import add_obligations
 from coordapp.demo.people import add_contacts, add_hotline_users, add_organizations, add_users
 from coordapp.demo.signoff import add_quarter_signoff
 from coordapp.errors import ValidationError
@@ -84,6 +85,7 @@ def load_demo(
         add_partnerships(ctx)
         add_exchange_rates(ctx)
         add_funding(ctx)
+        add_obligations(ctx)
         add_trainings(ctx)
         add_statistics(ctx)
         add_quarter_signoff(ctx)

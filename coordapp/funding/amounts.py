@@ -21,6 +21,7 @@ from coordapp.funding.models import (
     CommitmentStatus,
     FundingAllocation,
     FundingCommitment,
+    FundingInstalment,
     FundingReceipt,
 )
 from coordapp.funding.rate_info import MoneyTotal
@@ -31,6 +32,14 @@ def dated_between(column: Any, start: date | None, end: date | None) -> list[Any
     return [
         *(() if start is None else (column >= start,)),
         *(() if end is None else (column <= end,)),
+    ]
+
+
+def counted_commitments() -> list[Any]:
+    """The commitments whose money counts: not cancelled, not archived."""
+    return [
+        FundingCommitment.archived_at.is_(None),
+        FundingCommitment.status != CommitmentStatus.CANCELLED.value,
     ]
 
 
@@ -60,6 +69,23 @@ def received_amounts(*, start: date | None = None, end: date | None = None) -> s
     )
 
 
+def expected_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
+    """Instalments expected between ``start`` and ``end`` of commitments not cancelled, not
+    archived, at their expected date."""
+    return (
+        sa.select(
+            FundingCommitment.currency_code,
+            FundingInstalment.amount,
+            FundingInstalment.expected_on.label("dated"),
+        )
+        .join(FundingCommitment, FundingCommitment.id == FundingInstalment.commitment_id)
+        .where(
+            *counted_commitments(),
+            *dated_between(FundingInstalment.expected_on, start, end),
+        )
+    )
+
+
 def pledged_by_pillar_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
     """The pledges' pillar allocations (columns pillar_id + the money columns)."""
     return (
@@ -71,8 +97,7 @@ def pledged_by_pillar_amounts(*, start: date | None = None, end: date | None = N
         )
         .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
         .where(
-            FundingCommitment.archived_at.is_(None),
-            FundingCommitment.status != CommitmentStatus.CANCELLED.value,
+            *counted_commitments(),
             *dated_between(FundingCommitment.pledged_on, start, end),
         )
     )

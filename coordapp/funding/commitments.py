@@ -47,6 +47,26 @@ def get_commitment(session: Session, commitment_id: int) -> FundingCommitment:
     return obj
 
 
+def open_commitment_of(
+    session: Session, value: object, *, choose: str, restore_before: str
+) -> FundingCommitment:
+    """The commitment ``value`` names (``commitment_id``) for a record made against it, or the
+    ValidationError saying what is wrong: ``choose`` when blank; archived ones are refused
+    ("restore it before ``restore_before``")."""
+    commitment_id = validation.optional_id("commitment_id", value, message="Choose the commitment.")
+    if commitment_id is None:
+        raise ValidationError("commitment_id", choose)
+    commitment = session.get(FundingCommitment, commitment_id)
+    if commitment is None:
+        raise ValidationError("commitment_id", f"There is no commitment with id {commitment_id}.")
+    if commitment.archived_at is not None:
+        raise ValidationError(
+            "commitment_id",
+            f"The commitment {commitment.title!r} is archived; restore it before {restore_before}.",
+        )
+    return commitment
+
+
 def _percent(field: str, value: object) -> Decimal:
     """A share of the pledge as typed ("33.33" or "33.33%"), at most four decimals."""
     text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value
@@ -298,6 +318,7 @@ def update_commitment(
             f"The pledge cannot be dated after it was {label(later_changes[0].status).lower()} "
             f"on {later_changes[0].changed_on.isoformat()}.",
         )
+    _check_schedule_still_adds_up(obj, values)
     before = _allocations_of(session, obj, batch=batch)
     records.apply_changes(obj, values)
     # The first "pledged" event is the pledge itself: it moves with the pledge date.
@@ -316,6 +337,23 @@ def update_commitment(
         )
     batching.flush(session, batch)
     return obj
+
+
+def _check_schedule_still_adds_up(obj: FundingCommitment, values: Mapping[str, Any]) -> None:
+    """A commitment with an instalment schedule keeps its amount and currency: the schedule
+    must add up to the pledge (``coordapp.funding.obligations``)."""
+    # Loaded only when the pledge changes: an import matching its pledges asks nothing more.
+    if values["amount"] == obj.amount and values["currency_code"] == obj.currency_code:
+        return
+    if not obj.instalments:
+        return
+    total = sum((i.amount for i in obj.instalments), Decimal(0))
+    raise ValidationError(
+        "amount",
+        f"This commitment has an instalment schedule adding up to "
+        f"{money_text(total, obj.currency_code)}: clear the schedule (Edit schedule, every row "
+        "blank), change the pledge, then enter the schedule again.",
+    )
 
 
 def next_statuses(commitment: FundingCommitment) -> tuple[CommitmentStatus, ...]:

@@ -11,19 +11,31 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
 from sqlalchemy.orm import Session
-from wtforms import DateField, Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import Select
 
 from coordapp.forms import OrganizationField, VersionedForm, optional_choices
-from coordapp.funding import commitment_page, commitments, money, receipts
+from coordapp.funding import commitment_page, commitments, money, obligations, receipts
 from coordapp.funding.models import (
     ExchangeRate,
     FundingCommitment,
     FundingReceipt,
+    ReportingRequirement,
+    ReportKind,
 )
-from coordapp.labels import label
+from coordapp.labels import enum_choices, label
 from coordapp.reference import service as reference
 
 NOTES_ONLY = "Coordination notes only: no links, no report details."
@@ -248,3 +260,62 @@ class RatesFileForm(FlaskForm):
         validators=[FileRequired("Choose a CSV file to upload.")],
         description="Header date,base,quote,rate; comma or semicolon; UTF-8.",
     )
+
+
+class InstalmentRow(Form):
+    # Text, not a DateField: the service reads the date and says what is wrong in one message.
+    expected_on = StringField("Expected on", render_kw={"type": "date"})
+    amount = TextValueField(
+        "Amount",
+        validators=[Length(max=40)],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+
+
+class ScheduleForm(FlaskForm):
+    """A commitment's whole instalment schedule, saved at once (it must add up to the pledge)."""
+
+    instalments = FieldList(FormField(InstalmentRow), max_entries=obligations.MAX_INSTALMENTS)
+
+
+def schedule_form(commitment: FundingCommitment) -> ScheduleForm:
+    form = ScheduleForm()
+    if not form.is_submitted():
+        form = ScheduleForm(data={"instalments": obligations.schedule_rows(commitment)})
+    return form
+
+
+class RequirementForm(FlaskForm):
+    commitment_id = SelectField(
+        "Commitment", validate_choice=False, render_kw={"data-col": "col-12"}
+    )
+    kind = SelectField("Report", choices=enum_choices(ReportKind), validate_choice=False)
+    due_on = DateField("Due on", validators=[InputRequired()])
+    submitted_on = DateField("Submitted on", validators=[Optional()])
+    accepted_on = DateField(
+        "Accepted on",
+        validators=[Optional()],
+        description="Only once submitted: the funder's acceptance of the report.",
+    )
+    document_reference = StringField(
+        "Document reference",
+        validators=[Optional(), Length(max=200)],
+        description="A reference to find the document by, e.g. FIN-2026-Q1 v2 (no file, no link).",
+    )
+    note = TextAreaField("Note", validators=[Optional(), Length(max=1000)], description=NOTES_ONLY)
+
+
+def requirement_form(session: Session, obj: ReportingRequirement | None) -> FlaskForm:
+    form = RequirementForm(obj=obj)
+    selected = form.commitment_id.data or (obj.commitment_id if obj is not None else None)
+    include = int(str(selected)) if str(selected or "").isdecimal() else None
+    form.commitment_id.choices = [
+        ("", "— choose —"),
+        *(
+            (value, text)
+            for value, text, _ in receipts.commitment_choices(session, include=include)
+        ),
+    ]
+    if obj is not None and not form.is_submitted():
+        form.commitment_id.data = str(obj.commitment_id)
+    return form

@@ -15,6 +15,8 @@ from coordapp.funding.models import (
     FundingAllocation,
     FundingCommitment,
     FundingReceipt,
+    ReportingRequirement,
+    ReportKind,
 )
 from coordapp.funding.money import in_minor_units, rate_text
 from coordapp.labels import enum_choices, label
@@ -190,4 +192,64 @@ EXCHANGE_RATE_LIST = ListSpec(
         listing.year_filter_on(ExchangeRate.rate_date),
     ),
     archivable=False,
+)
+
+
+def _optional_date(value: Any) -> str:
+    return value.isoformat() if value is not None else "—"
+
+
+REQUIREMENT_LIST = ListSpec(
+    name="reporting-requirements",
+    entity=ReportingRequirement,
+    columns=(
+        Column("due_on", "Due on", ReportingRequirement.due_on, lambda r: r.due_on, link=True),
+        Column("kind", "Report", ReportingRequirement.kind, lambda r: label(r.kind)),
+        Column("commitment", "Commitment", FundingCommitment.title, lambda r: r.commitment.title),
+        Column("funder", "Funder", Organization.name, lambda r: r.commitment.funder.name),
+        Column(
+            "submitted_on",
+            "Submitted on",
+            ReportingRequirement.submitted_on,
+            lambda r: r.submitted_on,
+            display=lambda r: _optional_date(r.submitted_on),
+        ),
+        Column(
+            "accepted_on",
+            "Accepted on",
+            ReportingRequirement.accepted_on,
+            lambda r: r.accepted_on,
+            display=lambda r: _optional_date(r.accepted_on),
+        ),
+        Column(
+            "document_reference",
+            "Document reference",
+            ReportingRequirement.document_reference,
+            lambda r: r.document_reference,
+        ),
+    ),
+    default_sort="due_on",
+    search=(ReportingRequirement.document_reference, FundingCommitment.title, Organization.name),
+    filters=(
+        listing.year_filter_on(ReportingRequirement.due_on, "Due in"),
+        Filter(
+            "kind",
+            "Report",
+            listing.enum_filter(ReportingRequirement.kind, ReportKind),
+            lambda s: enum_choices(ReportKind),
+        ),
+        Filter(
+            "commitment",
+            "Commitment",
+            listing.id_filter(ReportingRequirement.commitment_id),
+            None,
+        ),
+    ),
+    options=(selectinload(ReportingRequirement.commitment).selectinload(FundingCommitment.funder),),
+    archivable=False,
+    base=lambda: (
+        sa.select(ReportingRequirement)
+        .join(FundingCommitment, FundingCommitment.id == ReportingRequirement.commitment_id)
+        .join(Organization, Organization.id == FundingCommitment.funder_id)
+    ),
 )

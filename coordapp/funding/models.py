@@ -79,6 +79,11 @@ class FundingCommitment(Audited, VersionedMixin, ArchivableMixin, TimestampMixin
         back_populates="commitment",
         order_by="(CommitmentStatusEvent.changed_on, CommitmentStatusEvent.id)",
     )
+    instalments: Mapped[list[FundingInstalment]] = relationship(
+        back_populates="commitment",
+        cascade="all, delete-orphan",
+        order_by="(FundingInstalment.expected_on, FundingInstalment.id)",
+    )
 
 
 class FundingAllocation(Audited, TimestampMixin, Base):
@@ -147,6 +152,75 @@ class FundingReceipt(Audited, ArchivableMixin, TimestampMixin, Base):
     reference: Mapped[str | None] = mapped_column(sa.String(120))
 
     commitment: Mapped[FundingCommitment] = relationship(back_populates="receipts")
+
+
+class FundingInstalment(Audited, TimestampMixin, Base):
+    """One expected payment of a commitment's schedule, in the commitment's currency.
+
+    The service keeps a commitment's instalments summing exactly to its amount (the schedule is
+    saved as a whole); ``coordapp.funding.obligations`` matches them against receipts.
+    """
+
+    def __str__(self) -> str:
+        return f"Instalment of {self.expected_on.isoformat()}" if self.expected_on else "Instalment"
+
+    __tablename__ = "funding_instalments"
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        # The matching walks a commitment's instalments in date order; overdue ones by date.
+        sa.Index(
+            "ix_funding_instalments_commitment_id_expected_on", "commitment_id", "expected_on"
+        ),
+        sa.Index("ix_funding_instalments_expected_on", "expected_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("funding_commitments.id", ondelete="CASCADE"), nullable=False
+    )
+    expected_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+
+    commitment: Mapped[FundingCommitment] = relationship(back_populates="instalments")
+
+
+class ReportKind(enum.StrEnum):
+    NARRATIVE = "narrative"
+    FINANCIAL = "financial"
+
+
+class ReportingRequirement(Audited, TimestampMixin, Base):
+    """A report a funder requires under a commitment: due, submitted, accepted. The document
+    is named by a text reference only (never stored, never a link)."""
+
+    def __str__(self) -> str:
+        kind = self.kind.value if self.kind else "report"
+        due = self.due_on.isoformat() if self.due_on else "?"
+        return f"{kind.capitalize()} report due {due}"
+
+    __tablename__ = "reporting_requirements"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "accepted_on IS NULL OR (submitted_on IS NOT NULL AND accepted_on >= submitted_on)",
+            name="accepted_after_submitted",
+        ),
+        sa.Index("ix_reporting_requirements_commitment_id_due_on", "commitment_id", "due_on"),
+        # Needs-attention: reports not submitted, by due date.
+        sa.Index("ix_reporting_requirements_due_on", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("funding_commitments.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[ReportKind] = mapped_column(str_enum(ReportKind, "report_kind"), nullable=False)
+    due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    submitted_on: Mapped[date | None] = mapped_column(sa.Date)
+    accepted_on: Mapped[date | None] = mapped_column(sa.Date)
+    document_reference: Mapped[str | None] = mapped_column(sa.String(200))
+    note: Mapped[str | None] = mapped_column(sa.String(1000))
+
+    commitment: Mapped[FundingCommitment] = relationship()
 
 
 class ExchangeRate(Audited, TimestampMixin, Base):

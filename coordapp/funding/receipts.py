@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from coordapp import validation
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
+from coordapp.funding.commitments import open_commitment_of
 from coordapp.funding.dates import EARLIEST_DATE, not_in_future
 from coordapp.funding.models import (
     CommitmentStatus,
@@ -46,20 +47,12 @@ def clean_receipt(
 ) -> dict[str, Any]:
     """A receipt's values as stored (the currency is the commitment's when none is given), or
     the ValidationError saying what is wrong."""
-    commitment_id = validation.optional_id(
-        "commitment_id", data.get("commitment_id"), message="Choose the commitment."
+    commitment = open_commitment_of(
+        session,
+        data.get("commitment_id"),
+        choose="Choose the commitment the money was paid for.",
+        restore_before="recording money against it",
     )
-    if commitment_id is None:
-        raise ValidationError("commitment_id", "Choose the commitment the money was paid for.")
-    commitment = session.get(FundingCommitment, commitment_id)
-    if commitment is None:
-        raise ValidationError("commitment_id", f"There is no commitment with id {commitment_id}.")
-    if commitment.archived_at is not None:
-        raise ValidationError(
-            "commitment_id",
-            f"The commitment {commitment.title!r} is archived; restore it before recording "
-            "money against it.",
-        )
     received_on = validation.required_date(
         "received_on", data.get("received_on"), what="the date received"
     )

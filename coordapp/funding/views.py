@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
+from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.funding import (
     checks,
@@ -26,6 +28,7 @@ from coordapp.funding import (
     commitments,
     lists,
     money,
+    obligations,
     rates,
     rates_file,
     receipts,
@@ -35,9 +38,12 @@ from coordapp.funding.forms import (
     ExchangeRateForm,
     RatesFileForm,
     ReceiptForm,
+    RequirementForm,
     commitment_form,
     exchange_rate_form,
     receipt_form,
+    requirement_form,
+    schedule_form,
     status_form,
 )
 from coordapp.funding.models import FundingCommitment, FundingReceipt
@@ -55,6 +61,21 @@ def _commitment_context(session: Session, obj: FundingCommitment) -> Mapping[str
             currency=reporting_currency(),
         ),
         "status_form": status_form(obj),
+        **obligations_context(session, obj),
+    }
+
+
+def obligations_context(session: Session, obj: FundingCommitment) -> Mapping[str, Any]:
+    """The commitment page's timeline: instalments and reports, each with its state."""
+    today = date.today()
+    return {
+        "instalments": obligations.instalment_lines(session, commitment=obj, today=today),
+        "requirements": [
+            (requirement, obligations.report_state(requirement, today))
+            for requirement in obligations.requirements_of(session, obj.id)
+        ],
+        "matching_rule": obligations.MATCHING_RULE,
+        "report_horizon_days": obligations.REPORT_HORIZON_DAYS,
     }
 
 
@@ -140,6 +161,23 @@ RECEIPTS = Resource(
     new_defaults=receipts.receipt_defaults,
     check=_check_receipt,
 )
+REQUIREMENTS = Resource(
+    slug="reporting-requirements",
+    singular="reporting requirement",
+    plural="Reporting requirements",
+    list_spec=lists.REQUIREMENT_LIST,
+    get=obligations.get_requirement,
+    form=RequirementForm,
+    form_for=requirement_form,
+    create=obligations.create_requirement,
+    update=obligations.update_requirement,
+    detail_template="funding/requirement_detail.html",
+    detail_context=lambda session, obj: {
+        "state": obligations.report_state(obj, date.today()),
+    },
+    archivable=False,
+    new_defaults=obligations.requirement_defaults,
+)
 EXCHANGE_RATES = Resource(
     slug="exchange-rates",
     singular="exchange rate",
@@ -176,6 +214,14 @@ pages.register(
     ("/receipts/<id:record_id>/edit", pages.Edit, "receipts_edit"),
     ("/receipts/<id:record_id>/archive", pages.Archive, "receipts_archive"),
     ("/receipts/<id:record_id>/restore", pages.Restore, "receipts_restore"),
+)
+pages.register(
+    bp,
+    REQUIREMENTS,
+    ("/reporting-requirements/", pages.List, "reporting_requirements_list"),
+    ("/reporting-requirements/<id:record_id>", pages.Detail, "reporting_requirements_detail"),
+    ("/reporting-requirements/new", pages.New, "reporting_requirements_new"),
+    ("/reporting-requirements/<id:record_id>/edit", pages.Edit, "reporting_requirements_edit"),
 )
 pages.register(
     bp,
@@ -220,4 +266,32 @@ def exchange_rates_upload() -> Any:
     status = 422 if form.errors else 200
     return render_template(
         "funding/rates_upload.html", form=form, problems=problems, res=EXCHANGE_RATES
+    ), status
+
+
+@bp.route("/commitments/<id:record_id>/schedule", methods=["GET", "POST"])
+@require_role(Role.MANAGER)
+def commitments_schedule(record_id: int) -> Any:
+    """The commitment's whole instalment schedule on one form; saved only when it adds up."""
+    session = current_session()
+    obj = commitments.get_commitment(session, record_id)
+    form = schedule_form(obj)
+    if form.validate_on_submit():
+        try:
+            obligations.save_schedule(
+                session, commitment=obj, rows=[row.data for row in form.instalments]
+            )
+        except ValidationError as error:
+            form.form_errors.append(error.message)
+        else:
+            flash(f"The instalment schedule of {obj.title!r} was saved.", "success")
+            return redirect(url_for("funding.commitments_detail", record_id=obj.id) + "#schedule")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "funding/schedule_form.html",
+        form=form,
+        obj=obj,
+        res=COMMITMENTS,
+        matching_rule=obligations.MATCHING_RULE,
+        money_text=money.money_text,
     ), status

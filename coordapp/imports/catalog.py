@@ -10,8 +10,15 @@ from sqlalchemy.orm import selectinload
 
 from coordapp.errors import ValidationError
 from coordapp.funding import rates as funding_rates
-from coordapp.funding.models import ExchangeRate, FundingCommitment, FundingReceipt
-from coordapp.imports import adapters
+from coordapp.funding.models import (
+    ExchangeRate,
+    FundingCommitment,
+    FundingInstalment,
+    FundingReceipt,
+    ReportingRequirement,
+    ReportKind,
+)
+from coordapp.imports import adapters, obligation_adapters
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 from coordapp.network.models import Hotline
 from coordapp.partners import contacts, organizations, partnerships
@@ -458,6 +465,68 @@ RECEIPTS = ImportType(
     batch_writes=True,
 )
 
+INSTALMENT_SCHEDULES = ImportType(
+    name="instalment-schedules",
+    title="Instalment schedules",
+    model=FundingInstalment,
+    columns=(
+        ImportColumn("funder", "funder", required=True, names=("organization",)),
+        ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+        ImportColumn("instalments", "instalments", required=True, aliases=("schedule",)),
+    ),
+    key_columns=("funder", "commitment"),
+    apply_row=obligation_adapters.apply_schedule,
+    example={
+        "funder": "Example Trust & Safety Ltd",
+        "commitment": "Analyst training grant 2027",
+        "instalments": "2027-01-31 60000; 2027-07-31 40000",
+    },
+    describe=lambda d: f"{d.get('funder') or ''}: {d.get('commitment') or ''}",
+    list_endpoint="funding.commitments_list",
+    notes=(
+        "One row per commitment (found by its funder and title) with its whole schedule: "
+        "each instalment as its expected date and amount in the commitment's currency "
+        "(decimal point), separated by semicolons; they must add up to the pledge. The row "
+        "replaces the commitment's schedule.",
+    ),
+)
+
+REPORTING_REQUIREMENTS = ImportType(
+    name="reporting-requirements",
+    title="Reporting requirements",
+    model=ReportingRequirement,
+    columns=(
+        ImportColumn("funder", "funder", required=True, names=("organization",)),
+        ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+        ImportColumn("kind", "kind", Kind.CHOICE, required=True, choices=ReportKind),
+        ImportColumn("due_on", "due_on", Kind.DATE, required=True, aliases=("due",)),
+        ImportColumn("submitted_on", "submitted_on", Kind.DATE, aliases=("submitted",)),
+        ImportColumn("accepted_on", "accepted_on", Kind.DATE, aliases=("accepted",)),
+        ImportColumn("document_reference", "document_reference", aliases=("reference",)),
+        ImportColumn("note", "note", aliases=("notes",)),
+    ),
+    key_columns=("funder", "commitment", "kind", "due_on"),
+    apply_row=obligation_adapters.apply_requirement,
+    example={
+        "funder": "Example Trust & Safety Ltd",
+        "commitment": "Analyst training grant 2027",
+        "kind": "financial",
+        "due_on": "2027-03-01",
+        "submitted_on": "",
+        "accepted_on": "",
+        "document_reference": "FIN-2026 v1",
+        "note": "",
+    },
+    describe=lambda d: (
+        f"{d.get('commitment') or ''}: {d.get('kind') or ''} report due {d.get('due_on') or ''}"
+    ),
+    list_endpoint="funding.reporting_requirements_list",
+    notes=(
+        "A requirement is the same one when commitment, kind (narrative or financial) and due "
+        "date are equal; a report is never accepted before it is submitted.",
+    ),
+)
+
 TRAININGS = ImportType(
     name="trainings",
     title="Trainings with participation",
@@ -561,6 +630,8 @@ IMPORT_TYPES: dict[str, ImportType] = {
         PARTNERSHIPS,
         FUNDING_COMMITMENTS,
         RECEIPTS,
+        INSTALMENT_SCHEDULES,
+        REPORTING_REQUIREMENTS,
         EXCHANGE_RATES,
         TRAININGS,
         HOTLINE_STATISTICS,

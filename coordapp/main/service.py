@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.funding import amounts as funding_amounts
-from coordapp.funding import rate_info
+from coordapp.funding import obligations, rate_info
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.funding.rate_info import MoneyTotal
 from coordapp.labels import label
@@ -564,6 +564,53 @@ COMPLIANCE_DUE = AttentionRule(
 )
 compliance_due = COMPLIANCE_DUE.section
 
+
+def _instalment_item(r: Any, today: date) -> AttentionItem:
+    return AttentionItem(
+        endpoint="funding.commitments_detail",
+        record_id=r.commitment_id,
+        label=r.title,
+        detail=(
+            f"instalment of {r.expected_on.isoformat()}: {r.currency_code} "
+            f"{Decimal(r.short):,.2f} of {Decimal(r.amount):,.2f} not received"
+        ),
+        overdue=True,
+    )
+
+
+# Instalments past their expected date that receipts do not fully cover (oldest first).
+OVERDUE_INSTALMENTS = AttentionRule(
+    key="instalments",
+    title="Instalments overdue",
+    rule="Instalments of commitments in force whose expected date has passed and that are "
+    "not fully received. " + obligations.MATCHING_RULE,
+    query=obligations.overdue_instalments_select,
+    item=_instalment_item,
+)
+
+
+def _report_item(r: Any, today: date) -> AttentionItem:
+    days = (r.due_on - today).days
+    when = f"was due {r.due_on.isoformat()}" if days < 0 else f"due {r.due_on.isoformat()}"
+    return AttentionItem(
+        endpoint="funding.reporting_requirements_detail",
+        record_id=r.id,
+        label=f"{r.title}: {label(r.kind).lower()} report",
+        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'}), not submitted",
+        overdue=days < 0,
+    )
+
+
+# Funder reports not submitted, due within the horizon or overdue (earliest due first).
+REPORTS_DUE = AttentionRule(
+    key="reports",
+    title="Funder reports due",
+    rule=f"Reports owed to funders, not yet submitted, overdue or due within "
+    f"{obligations.REPORT_HORIZON_DAYS} days.",
+    query=obligations.reports_due_select,
+    item=_report_item,
+)
+
 ATTENTION_RULES = (
     RENEWALS_DUE,
     ENDED_WITHOUT_DECISION,
@@ -574,6 +621,8 @@ ATTENTION_RULES = (
     QUARTERS_AWAITING_REVIEW,
     LATE_QUARTERS,
     UNCONFIRMED_PLEDGES,
+    OVERDUE_INSTALMENTS,
+    REPORTS_DUE,
     COMPLIANCE_DUE,
 )
 

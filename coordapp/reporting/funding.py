@@ -265,3 +265,92 @@ def _from_rows(
         {p: converted[(2, p)][0] for p in _PARTS},
         {p: converted[(3, p)][0] for p in _PARTS},
     )
+
+
+# --- expected against received cash by quarter ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CashQuarter:
+    year: int
+    quarter: int
+    expected: Decimal
+    received: Decimal
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} Q{self.quarter}"
+
+
+@dataclass(frozen=True, slots=True)
+class CashByQuarter:
+    rates: RateInfo
+    quarters: tuple[CashQuarter, ...]
+
+    @property
+    def currency(self) -> str:
+        return self.rates.currency
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(q.expected or q.received for q in self.quarters)
+
+
+def _quarter_of(column: Any) -> Any:
+    month = sa.extract("month", column)
+    return sa.case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
+
+
+def cash_by_quarter(
+    session: Session,
+    *,
+    first_year: int,
+    last_year: int,
+    currency: str = "EUR",
+    constant_on: date | None = None,
+) -> CashByQuarter:
+    """Instalments expected (``funding_amounts.expected_amounts``, by expected date) against
+    money received (``funding_amounts.received_amounts``: the received figure of every other
+    funding surface, by date received) per quarter, converted by the one rule of
+    ``coordapp.funding.conversion`` (each row at its own date's rate, or all at
+    ``constant_on``'s)."""
+    start, end = date(first_year, 1, 1), date(last_year, 12, 31)
+    text = sa.String()
+
+    def keyed(part: str, amounts: sa.Select) -> sa.Select:
+        money = amounts.selected_columns
+        return amounts.with_only_columns(
+            sa.literal(part, text).label("part"),
+            year_of(money.dated).label("year"),
+            _quarter_of(money.dated).label("quarter"),
+            money.currency_code,
+            money.amount,
+            money.dated,
+        )
+
+    rows = sa.union_all(
+        keyed("expected", funding_amounts.expected_amounts(start=start, end=end)),
+        keyed("received", funding_amounts.received_amounts(start=start, end=end)),
+    )
+    totals_, rates = conversion.convert_grouped(
+        session,
+        amounts=sa.select(rows.subquery("cash_rows")),
+        keys=["part", "year", "quarter"],
+        currency=currency,
+        constant_on=constant_on,
+    )
+    zero = Decimal(0).quantize(conversion.minor_quantum(session, currency))
+    found = {(str(k[0]), int(k[1]), int(k[2])): v for k, v in totals_.items()}
+    return CashByQuarter(
+        rates=rates,
+        quarters=tuple(
+            CashQuarter(
+                year,
+                quarter,
+                found.get(("expected", year, quarter), zero),
+                found.get(("received", year, quarter), zero),
+            )
+            for year in range(first_year, last_year + 1)
+            for quarter in (1, 2, 3, 4)
+        ),
+    )

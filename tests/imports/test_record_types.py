@@ -18,7 +18,12 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role
 from coordapp.data_version import data_version
-from coordapp.funding.models import FundingCommitment, FundingReceipt
+from coordapp.funding.models import (
+    FundingCommitment,
+    FundingInstalment,
+    FundingReceipt,
+    ReportingRequirement,
+)
 from coordapp.imports import templates
 from coordapp.imports.cells import DateOrder, Options
 from coordapp.imports.report import ImportReport, Outcome
@@ -868,3 +873,62 @@ def test_an_approved_quarter_is_not_imported_over(session: Session) -> None:
     assert not report.applied and outcomes(report) == ["error"]
     assert "approved and locked" in report.rows[0].errors[0].message
     assert Decimal("1250") in session.scalars(sa.select(HotlineStatistic.value)).all()
+
+
+# --- funder obligations: instalment schedules, reporting requirements ------------------------
+
+
+def test_instalment_schedules_replace_the_whole_schedule_and_must_add_up(
+    session: Session,
+) -> None:
+    funder = factories.organization(session, name="Gamma Foundation")
+    pledge = factories.commitment(
+        session, amount="1000", currency="EUR", pledged_on=date(2026, 1, 5), funder=funder
+    )
+    content = csv_bytes(
+        "funder,commitment,instalments",
+        f"Gamma Foundation,{pledge.title},2026-03-31 600; 2026-09-30 400.00",
+    )
+    dry = run(session, content, type_name="instalment-schedules")
+    assert dry.ok, dry.errors
+    assert outcomes(dry) == ["create"] and count(session, FundingInstalment) == 0
+    apply_twice(session, content, "instalment-schedules")
+    assert [(i.expected_on, i.amount) for i in pledge.instalments] == [
+        (date(2026, 3, 31), Decimal("600")),
+        (date(2026, 9, 30), Decimal("400")),
+    ]
+    bad = csv_bytes(
+        "funder,commitment,instalments",
+        f"Gamma Foundation,{pledge.title},2026-03-31 600; 2026-09-30 300",
+        f"Gamma Foundation,{pledge.title},2026-03-31",
+    )
+    report = run(session, bad, type_name="instalment-schedules", apply=True)
+    assert not report.applied and outcomes(report) == ["error", "error"]
+    assert "add up to EUR 900.00" in report.rows[0].errors[0].message
+    session.expire_all()
+    assert [i.amount for i in pledge.instalments] == [Decimal("600"), Decimal("400")]
+
+
+def test_reporting_requirements_import_and_bad_rows(session: Session) -> None:
+    funder = factories.organization(session, name="Gamma Foundation")
+    pledge = factories.commitment(
+        session, amount="1000", currency="EUR", pledged_on=date(2025, 1, 5), funder=funder
+    )
+    header = "funder,commitment,kind,due_on,submitted_on,accepted_on,document_reference"
+    content = csv_bytes(
+        header,
+        f"Gamma Foundation,{pledge.title},financial,2026-03-01,2026-02-20,2026-03-05,FIN-1",
+        f"Gamma Foundation,{pledge.title},narrative,2026-03-01,,,",
+    )
+    apply_twice(session, content, "reporting-requirements")
+    assert count(session, ReportingRequirement) == 2
+    bad = csv_bytes(
+        header,
+        f"Gamma Foundation,{pledge.title},financial,2026-03-01,2026-02-20,2026-02-01,FIN-1",
+        f"Gamma Foundation,{pledge.title},narrative,2026-06-01,,2026-06-05,",
+    )
+    report = run(session, bad, type_name="reporting-requirements", apply=True)
+    assert not report.applied and outcomes(report) == ["error", "error"]
+    assert "before it was submitted" in report.rows[0].errors[0].message
+    assert "without being submitted" in report.rows[1].errors[0].message
+    assert count(session, ReportingRequirement) == 2

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.demo.service import load_demo
 from coordapp.extensions import db
-from coordapp.funding.models import CommitmentStatus, FundingCommitment
+from coordapp.funding.models import CommitmentStatus, FundingCommitment, ReportingRequirement
 from coordapp.main import service
 from coordapp.network.compliance_models import ComplianceItem, ComplianceStatus
 from coordapp.network.models import (
@@ -191,7 +191,44 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
     assert due and any(item.expires_on < today for item in due)
     assert sections["compliance"].count == len(due)
     assert ids(sections["compliance"]) == {item.hotline_id for item in due}
-    assert result.total == sum(len(r) for r in expected.values()) + len(due)
+    # Instalments overdue (one row per instalment, linking to its commitment): receipts in the
+    # commitment's currency pay its instalments in date order.
+    overdue_instalments = []
+    for c in session.scalars(sa.select(FundingCommitment)):
+        if c.archived_at is not None or c.status == CommitmentStatus.CANCELLED:
+            continue
+        left = sum(
+            (
+                r.amount
+                for r in c.receipts
+                if r.archived_at is None and r.currency_code == c.currency_code
+            ),
+            Decimal(0),
+        )
+        for instalment in sorted(c.instalments, key=lambda i: (i.expected_on, i.id)):
+            covered = min(left, instalment.amount)
+            left -= covered
+            if instalment.expected_on < today and covered < instalment.amount:
+                overdue_instalments.append(c.id)
+    assert overdue_instalments
+    assert sections["instalments"].count == len(overdue_instalments)
+    assert ids(sections["instalments"]) == set(overdue_instalments)
+    reports = {
+        r.id
+        for r in session.scalars(sa.select(ReportingRequirement))
+        if r.submitted_on is None
+        and r.due_on <= today + timedelta(days=30)
+        and r.commitment.archived_at is None
+        and r.commitment.status != CommitmentStatus.CANCELLED
+    }
+    reports_by_id = {r.id: r for r in session.scalars(sa.select(ReportingRequirement))}
+    assert any(reports_by_id[i].due_on < today for i in reports)
+    assert any(reports_by_id[i].due_on >= today for i in reports)
+    assert sections["reports"].count == len(reports)
+    assert ids(sections["reports"]) == reports
+    assert result.total == (
+        sum(len(r) for r in expected.values()) + len(due) + len(overdue_instalments) + len(reports)
+    )
 
 
 def test_sections_list_their_first_items_but_count_them_all(session: Session) -> None:
@@ -448,7 +485,7 @@ def test_pledge_whose_period_started_today_is_listed_tomorrow_is_not(session: Se
 def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
     result = service.needs_attention(session, today=TODAY)
     assert [s.count for s in result.sections] == [0] * len(result.sections)
-    assert len(result.sections) == 10
+    assert len(result.sections) == 12
     assert result.total == 0
 
 
