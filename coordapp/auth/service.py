@@ -340,11 +340,10 @@ def reactivate_user(session: Session, *, user: User, expected_version: int | Non
 def reset_password(session: Session, *, user: User, password: str) -> User:
     """An admin sets a new password (the hash is never in the audit trail; the reset is)."""
     set_password(session, user=user, password=password)
-    audit.record(
+    audit.record_about(
         session,
+        user,
         action="password_reset",
-        entity_type=User.__tablename__,
-        entity_id=user.id,
         summary="Password set by an admin.",
     )
     return user
@@ -424,16 +423,9 @@ def export_user(session: Session, *, user: User) -> dict[str, Any]:
             for e in audit.events_by_actor(session, actor_id=user.id)
         ],
     }
-    for section in user_export.run(session, user):
-        data.update(section)
-    audit.record(
-        session,
-        action="export",
-        entity_type=User.__tablename__,
-        entity_id=user.id,
-        summary="Personal data exported.",
+    return audit.personal_data_export(
+        session, person=user, data=data, sections=user_export.run(session, user)
     )
-    return data
 
 
 def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
@@ -469,11 +461,10 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
                 token.revoked_at = now
     end_all_sessions(session, user=user)
     audit.relabel_actor(session, actor_id=user.id, label=f"erased-{user.id}")
-    audit.record(
+    audit.record_about(
         session,
+        user,
         action="erase",
-        entity_type=User.__tablename__,
-        entity_id=user.id,
         changes={
             **{c.field: [audit.ERASED, c.after] for c in changed},
             "active": [was_active, False],
