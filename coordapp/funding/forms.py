@@ -11,12 +11,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
 from sqlalchemy.orm import Session
-from wtforms import DateField, Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, Field, RadioField, SelectField, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import Select
 
-from coordapp.forms import OrganizationField, VersionedForm, optional_choices
+from coordapp.forms import OrganizationField, VersionedForm, notes_field, optional_choices
 from coordapp.funding import commitment_page, commitments, money, receipts
 from coordapp.funding.models import (
     ExchangeRate,
@@ -25,8 +25,6 @@ from coordapp.funding.models import (
 )
 from coordapp.labels import label
 from coordapp.reference import service as reference
-
-NOTES_ONLY = "Coordination notes only: no links, no report details."
 
 
 class TextValueField(StringField):
@@ -126,12 +124,7 @@ class CommitmentForm(VersionedForm):
         "the largest share.",
         render_kw={"data-col": "col-12"},
     )
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description=NOTES_ONLY,
-        render_kw={"rows": 3, "data-col": "col-12"},
-    )
+    notes = notes_field(rows=3)
 
 
 def commitment_form(session: Session, obj: FundingCommitment | None) -> FlaskForm:

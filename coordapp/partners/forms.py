@@ -16,7 +16,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from coordapp.forms import OrganizationField, VersionedForm, enum_choices, optional_choices
+from coordapp.forms import (
+    OrganizationField,
+    VersionedForm,
+    enum_choices,
+    notes_field,
+    optional_choices,
+)
 from coordapp.labels import label
 from coordapp.partners import models, partnerships
 from coordapp.partners.models import Contact, Organization, Partnership
@@ -38,12 +44,7 @@ class OrganizationForm(VersionedForm):
         validators=[Optional(), Length(max=300)],
         description="Short labels separated by spaces, e.g. search social.",
     )
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description="Coordination notes only: no links, no report details.",
-        render_kw={"rows": 4, "data-col": "col-12"},
-    )
+    notes = notes_field()
 
 
 def organization_form(session: Session, obj: Organization | None) -> FlaskForm:
@@ -120,12 +121,7 @@ class PartnershipForm(VersionedForm):
         "(http:// or https://).",
         render_kw={"rows": 2, "data-col": "col-12"},
     )
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description="Coordination notes only: no links, no report details.",
-        render_kw={"rows": 4, "data-col": "col-12"},
-    )
+    notes = notes_field()
 
 
 def partnership_form(session: Session, obj: Partnership | None) -> FlaskForm:
