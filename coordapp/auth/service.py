@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coordapp import batching, validation
+from coordapp import batching, listing, validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import ApiToken, Role, User
 from coordapp.auth.passwords import check_password_policy
@@ -23,7 +23,7 @@ from coordapp.batching import Batch
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from coordapp.hooks import Hook
-from coordapp.labels import enum_choices, label
+from coordapp.labels import enum_choices
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.records import service as records
 
@@ -230,7 +230,7 @@ USER_LIST = ListSpec(
     columns=(
         Column("name", "Name", User.full_name, lambda u: u.full_name, link=True),
         Column("email", "Email", User.email, lambda u: u.email),
-        Column("role", "Role", User.role, lambda u: label(u.role)),
+        listing.label_column("role", "Role", User.role),
         Column("active", "Account", User.active, lambda u: "active" if u.active else "inactive"),
         Column(
             "last_login",
