@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -373,6 +374,23 @@ def _iso(value: Any) -> str | None:
 # What the domains above auth hold about a user (e.g. the agreements they own): each registered
 # function returns {section name: JSON-ready rows} for ``export_user``.
 user_export: Hook[[Session, User], dict[str, Any]] = Hook("user_export")
+
+
+@dataclass(frozen=True, eq=False)
+class OwnedRecords:
+    """A ``user_export`` section declared once: ``fields`` (name: column, the first the id) of
+    the records whose ``owner`` column names the user, in id order."""
+
+    section: str
+    owner: Any
+    fields: Mapping[str, Any]
+
+    def __call__(self, session: Session, user: User) -> dict[str, Any]:
+        columns = list(self.fields.values())
+        rows = session.execute(
+            sa.select(*columns).where(self.owner == user.id).order_by(columns[0])
+        )
+        return {self.section: [dict(zip(self.fields, row, strict=True)) for row in rows]}
 
 
 def export_user(session: Session, *, user: User) -> dict[str, Any]:

@@ -315,12 +315,11 @@ def renew_partnership(
     return partnership
 
 
-@auth.user_export.register
-def partnerships_owned(session: Session, user: User) -> dict[str, Any]:
-    """The agreements a user owns, for their personal-data export."""
-    owned = session.execute(
-        sa.select(Partnership.id, Partnership.title)
-        .where(Partnership.owner_id == user.id)
-        .order_by(Partnership.id)
+# The agreements a user owns, for their personal-data export.
+auth.user_export.register(
+    auth.OwnedRecords(
+        "partnerships_owned",
+        owner=Partnership.owner_id,
+        fields={"id": Partnership.id, "title": Partnership.title},
     )
-    return {"partnerships_owned": [{"id": pid, "title": title} for pid, title in owned]}
+)
