@@ -14,7 +14,7 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgrou
 export FLASK_APP := coordapp.wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help install db run release serve test lint format test-sqlite test-postgres bench bench-load clean
+.PHONY: help install pdf-libraries db run release serve test lint format test-sqlite test-postgres bench bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,7 +25,20 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv and install coordapp with its test tools
+# WeasyPrint (the board pack PDF) loads these system libraries and needs one local font.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig fonts-dejavu-core
+
+install: $(VENV)/.installed pdf-libraries ## create .venv and install coordapp with its test tools
+
+pdf-libraries: ## Debian's pango / harfbuzz / DejaVu for the board pack PDF, when missing (as root)
+	@if ldconfig -p | grep -q 'libpangoft2-1.0.so.0' && ldconfig -p | grep -q 'libharfbuzz-subset.so.0' \
+	    && fc-list 2>/dev/null | grep -qi 'dejavu\|liberation'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's libraries for the board pack PDF: $(PDF_DEBS)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_DEBS) >/dev/null; \
+	else \
+	  echo "The board pack PDF needs: sudo apt-get install -y $(PDF_DEBS)"; exit 1; \
+	fi
 
 db: install ## migrate the database, seed reference data, load the demo network into an empty one
 	$(FLASK) db upgrade

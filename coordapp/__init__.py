@@ -127,10 +127,13 @@ def register_blueprints(app: Flask) -> None:
     from coordapp.funding.views import bp as funding_bp
     from coordapp.imports.views import bp as imports_bp
     from coordapp.main.views import bp as main_bp
+    from coordapp.network.compliance_views import bp as compliance_bp
     from coordapp.network.views import bp as network_bp
     from coordapp.partners.views import bp as partners_bp
     from coordapp.pillars.views import bp as pillars_bp
+    from coordapp.portal.views import bp as portal_bp
     from coordapp.reference.views import bp as reference_bp
+    from coordapp.stats.quarter_views import bp as quarters_bp
     from coordapp.stats.views import bp as stats_bp
     from coordapp.training.views import bp as training_bp
     from coordapp.unavailable import register_unavailable_handler
@@ -141,14 +144,17 @@ def register_blueprints(app: Flask) -> None:
         main_bp,
         partners_bp,
         network_bp,
+        compliance_bp,
         funding_bp,
         training_bp,
         stats_bp,
+        quarters_bp,
         pillars_bp,
         audit_bp,
         reference_bp,
         boardpack_bp,
         imports_bp,
+        portal_bp,
     ):
         app.register_blueprint(blueprint)
     register_api(app)
@@ -157,9 +163,9 @@ def register_blueprints(app: Flask) -> None:
 
     @app.context_processor
     def inject_permissions() -> dict[str, Any]:
-        from coordapp.auth.permissions import can_edit, has_role
+        from coordapp.auth.permissions import can_edit, has_role, is_hotline_user
 
-        return {"can_edit": can_edit, "has_role": has_role}
+        return {"can_edit": can_edit, "has_role": has_role, "is_hotline_user": is_hotline_user}
 
     from coordapp import disclosure
     from coordapp.labels import label

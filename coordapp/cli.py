@@ -98,7 +98,8 @@ def demo_credentials() -> None:
         return
     click.echo("  Demo sign-in (password for all: " + demo.DEMO_PASSWORD + "):")
     for email, role in present:
-        click.echo(f"    {email:32} {role}")
+        hotlines = demo.DEMO_HOTLINE_USERS.get(email)
+        click.echo(f"    {email:32} {role}" + (f" ({hotlines})" if hotlines else ""))
 
 
 def _read_password(password_stdin: bool) -> str:

@@ -17,6 +17,11 @@ DEV_SECRET_PLACEHOLDER = "dev-only-not-secret"  # noqa: S105  (refused in produc
 PIPELINE_STAGE_MIN_MONTHS = 6
 PIPELINE_STAGE_MAX_MONTHS = 12
 
+# Hotlines submit a quarter's figures within this many days of its end (the default of the
+# STATISTICS_DEADLINE_DAYS setting): the timeliness chart and needs-attention's late quarters
+# (coordapp.stats.quarters).
+STATISTICS_DEADLINE_DAYS = 30
+
 
 class ConfigError(RuntimeError):
     """Raised at start-up when the configuration cannot work; the message says how to fix it."""
@@ -108,6 +113,8 @@ def build_config(
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # A signed-in user idle longer than this is signed out at their next request.
         "SESSION_IDLE_MINUTES": _positive_int(env, "SESSION_IDLE_MINUTES", 30),
+        # How long an invitation's (or an admin's) set-password link works, in days.
+        "SET_PASSWORD_LINK_DAYS": _positive_int(env, "SET_PASSWORD_LINK_DAYS", 7),
         # Redis for state shared between workers (report cache, sign-in rate limits);
         # in-process without it.
         "REDIS_URL": env.get("REDIS_URL") or None,
@@ -124,6 +131,10 @@ def build_config(
         # Counts of people or cases from 1 to this minus one are shown as "<5" to everyone
         # below manager (coordapp.disclosure).
         "SMALL_COUNT_THRESHOLD": _positive_int(env, "SMALL_COUNT_THRESHOLD", 5),
+        # Days after a quarter's end by which hotlines submit its figures (timeliness).
+        "STATISTICS_DEADLINE_DAYS": _positive_int(
+            env, "STATISTICS_DEADLINE_DAYS", STATISTICS_DEADLINE_DAYS
+        ),
         "TESTING": name == "testing",
         "PASSWORD_HASH_METHOD": "scrypt",
         # Imports take files up to 10 MB; anything much larger is refused before it is read.

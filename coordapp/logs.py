@@ -19,6 +19,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -61,11 +62,13 @@ def request_id_from(header: str | None) -> str:
 
 def _signed_in_user_id() -> int | None:
     # Only a user already loaded by this request: logging must never query the database
-    # (the health check answers while the database is down).
-    user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        return getattr(user, "id", None)
-    return None
+    # (the health check answers while the database is down). The request's commit has expired
+    # the user's attributes, and reading one (is_authenticated reads ``active``) would load
+    # the row again: the id is read from the identity the session keeps instead. Only a
+    # signed-in, active user is ever loaded (anonymous users are not mapped).
+    state = sa.inspect(g.get("_login_user"), raiseerr=False)
+    identity = state.identity if state is not None else None
+    return identity[0] if identity else None
 
 
 def configure_logging(app: Flask) -> None:

@@ -9,6 +9,7 @@ from coordapp.audit import models as audit_models
 from coordapp.auth import models as auth_models
 from coordapp.funding import models as funding_models
 from coordapp.imports import models as imports_models
+from coordapp.network import compliance_models
 from coordapp.network import models as network_models
 from coordapp.partners import models as partners_models
 from coordapp.pillars import models as pillars_models
@@ -19,6 +20,7 @@ from coordapp.training import models as training_models
 MODEL_MODULES = (
     audit_models,
     auth_models,
+    compliance_models,
     data_version,
     funding_models,
     imports_models,

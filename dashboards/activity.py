@@ -13,10 +13,10 @@ from dash import Input, Output, dcc, html
 from coordapp import disclosure
 from coordapp.cache import cached
 from coordapp.extensions import current_session
-from coordapp.reference.models import MetricUnit
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import disclosed
 from coordapp.reporting.common import regions
+from coordapp.stats import quarters
 from dashboards import exports, figures, params
 from dashboards.layout import (
     Page,
@@ -97,7 +97,7 @@ def _data(filters: ActivityFilters, *, suppress: bool) -> activity_report.Activi
 
 
 def _is_count(data: activity_report.ActivityFigures) -> bool:
-    return data.metric is not None and data.metric.unit is MetricUnit.COUNT
+    return data.metric is not None and data.metric.unit.is_count
 
 
 def layout(query: dict[str, str]) -> Any:
@@ -178,6 +178,18 @@ def layout(query: dict[str, str]) -> Any:
                         chart_card("By group over the years chosen", "a-groups", download="groups"),
                         lg=12,
                     ),
+                    dbc.Col(
+                        chart_card(
+                            "Quarters submitted, and by the deadline",
+                            "a-rates",
+                            download="rates",
+                            note_id="a-rates-note",
+                            note="Of the hotlines that were provisional or full members on the "
+                            "quarter's last day; on time: submitted within "
+                            f"{quarters.deadline_days()} days of its end (first submission).",
+                        ),
+                        lg=12,
+                    ),
                 ],
                 className="g-3",
             ),
@@ -194,10 +206,13 @@ def _stamp(
         ("as of", date.today()),
         ("metric", f"{metric.code}: {metric.name}" if metric else "none"),
         (exports.METRIC_VERSION, ", ".join(f"v{v}" for v in data.versions) or "—"),
+        ("unit changes", "; ".join(c.label for c in data.unit_changes) or "none"),
         ("definition", metric.definition if metric else "—"),
+        ("counted", "approved quarters only"),
+        ("provisional", ", ".join(d.isoformat() for d in data.provisional) or "none"),
         (
             "aggregation",
-            "mean over hotlines" if metric and metric.unit is MetricUnit.PERCENT else "sum",
+            "sum" if metric and metric.unit.is_count else "mean over hotlines",
         ),
     ]
 
@@ -260,6 +275,7 @@ def register(app: dash.Dash) -> None:
         Output("a-trend", "figure"),
         Output("a-groups", "figure"),
         Output("activity-definition", "children"),
+        Output("a-rates", "figure"),
         Input(fid("metric"), "value"),
         Input(fid("by"), "value"),
         Input(fid("region"), "value"),
@@ -279,6 +295,17 @@ def register(app: dash.Dash) -> None:
                 html.Strong(data.metric.name),
                 f" — definition {versions}: {data.metric.definition}",
             ]
+            if data.unit_changes:
+                changes = "; ".join(c.label for c in data.unit_changes)
+                note = [
+                    *note,
+                    html.Div(
+                        f"The unit changes ({changes}): each unit is its own line, never added "
+                        "to another; the totals by group count the latest unit only.",
+                        className="mt-1 text-warning-emphasis",
+                        id="activity-unit-change",
+                    ),
+                ]
             if suppress and _is_count(data):
                 note = [*note, html.Div(_hidden_note(), className="mt-1")]
             if data.is_empty:
@@ -286,7 +313,54 @@ def register(app: dash.Dash) -> None:
                     *note,
                     empty_state("No statistics reported for these filters.", className="mt-2"),
                 ]
-        return figures.activity_trend_figure(data), figures.activity_groups_figure(data), note
+            if data.provisional:
+                note = [*note, html.Div(_provisional_note(data), className="mt-1")]
+        return (
+            figures.activity_trend_figure(data),
+            figures.activity_groups_figure(data),
+            note,
+            figures.reporting_rates_figure(_rates(filters)),
+        )
+
+
+def _provisional_note(data: activity_report.ActivityFigures) -> str:
+    quarters_text = ", ".join(f"Q{(d.month - 1) // 3 + 1} {d.year}" for d in data.provisional)
+    return (
+        f"Provisional (shaded): {quarters_text} — figures of some hotlines await approval and "
+        "are not counted yet. Only approved quarters count."
+    )
+
+
+def _rates(filters: ActivityFilters) -> Any:
+    return cached(
+        current_session(),
+        activity_report.reporting_rates,
+        first_year=filters.first_year,
+        last_year=filters.last_year,
+        today=date.today(),
+        region=filters.region,
+    )
+
+
+def download_rates(values: dict[str, Any], suppress: bool) -> exports.Export:
+    filters = parse(values)
+    text = exports.document(
+        title="Quarters submitted, and by the deadline",
+        stamp=[
+            ("filters", params.to_search(filters.query())),
+            ("as of", date.today()),
+            ("deadline", f"{quarters.deadline_days()} days after the quarter's end"),
+        ],
+        columns=["quarter", "deadline", "member_hotlines", "submitted", "on_time", "undated"],
+        rows=(
+            [r.label, r.deadline, r.members, r.submitted, r.on_time, r.undated]
+            for r in _rates(filters)
+        ),
+    )
+    return exports.Export(
+        exports.filename(SLUG, "rates", filters.first_year, filters.last_year, filters.region),
+        text,
+    )
 
 
 PAGE = Page(
@@ -296,5 +370,5 @@ PAGE = Page(
     "metric definition's version.",
     layout=layout,
     register=register,
-    downloads={"quarters": download_quarters, "groups": download_groups},
+    downloads={"quarters": download_quarters, "groups": download_groups, "rates": download_rates},
 )

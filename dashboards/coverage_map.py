@@ -18,7 +18,7 @@ from coordapp.network.pipeline import PipelineTarget
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import disclosed
 from coordapp.reporting.common import FIRST_YEAR, country_codes, period_end, regions
-from dashboards import exports, figures, params
+from dashboards import compliance_colour, exports, figures, params
 from dashboards.geo import world_shapes
 from dashboards.layout import (
     Page,
@@ -42,6 +42,7 @@ class MapFilters:
     year: int
     region: str | None
     country: str | None
+    colour: str = compliance_colour.COVERAGE
 
     def on(self, today: date) -> date:
         return period_end(self.year, today=today)
@@ -61,6 +62,8 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> MapFilters:
         ),
         region=params.choice(values.get("region"), region_choices),
         country=country,
+        colour=params.choice(values.get("colour"), compliance_colour.MODES)
+        or compliance_colour.COVERAGE,
     )
 
 
@@ -128,6 +131,15 @@ def layout(query: dict[str, str]) -> Any:
                             placeholder="All regions",
                             clearable=True,
                             style={"minWidth": "12rem"},
+                        ),
+                    ),
+                    labelled(
+                        "Colour by",
+                        dbc.RadioItems(
+                            id=fid("colour"),
+                            options=compliance_colour.MODE_OPTIONS,
+                            value=filters.colour,
+                            inline=True,
                         ),
                     ),
                 ],
@@ -416,11 +428,12 @@ def register(app: dash.Dash) -> None:
         Output("map-note", "children"),
         Input(fid("year"), "value"),
         Input(fid("region"), "value"),
+        Input(fid("colour"), "value"),
     )
     @cached_output
-    def update_map(year: Any, region: Any) -> tuple[Any, Any, Any, str]:
+    def update_map(year: Any, region: Any, colour: Any) -> tuple[Any, Any, Any, str]:
         today = date.today()
-        filters = parse({"year": year, "region": region}, today=today)
+        filters = parse({"year": year, "region": region, "colour": colour}, today=today)
         data = cached(
             current_session(),
             coverage_report.coverage_map,
@@ -433,8 +446,14 @@ def register(app: dash.Dash) -> None:
         )
         if data.is_empty:
             note = f"No country was covered or in the expansion pipeline on {data.on.isoformat()}."
+        if filters.colour == compliance_colour.COMPLIANCE:
+            shares = coverage_report.compliance_shares(current_session(), today=today)
+            figure = compliance_colour.compliance_map_figure(data, shares, world_shapes())
+            note = compliance_colour.NOTE
+        else:
+            figure = figures.coverage_map_figure(data, world_shapes())
         return (
-            figures.coverage_map_figure(data, world_shapes()),
+            figure,
             headline(data),
             small_list(data),
             note,

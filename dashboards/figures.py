@@ -1,6 +1,13 @@
 """Pure figure builders: service results in, Plotly figures out (no database, no request).
 
 Money arrives as ``Decimal`` and becomes ``float`` only here, for plotting.
+
+A figure is the plain dict Plotly's JSON is made of (``{"data": [...], "layout": {...}}``), which
+``dcc.Graph`` takes as it is: building ``go.Figure`` objects validated every property on every
+call (``update_layout`` alone ~4 ms a figure, the map ~20 ms), and serialising them walked
+every node again. The dicts are exactly what those figures serialised to (traces with their
+``type``, titles as ``{"text": …}``, the template's JSON built once at import); the tests check
+that Plotly validates each builder's output to the same dict.
 """
 
 from __future__ import annotations
@@ -8,6 +15,7 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +29,8 @@ from coordapp.network.coverage import (
     TERRITORIES_COVERED_LABEL,
     CoverageStatus,
 )
-from coordapp.reporting.activity import ActivityFigures
-from coordapp.reporting.coverage import CoverageMap
+from coordapp.reporting.activity import ActivityFigures, QuarterRates
+from coordapp.reporting.coverage import STATUS_COLORS, STATUS_LABELS, CoverageMap
 from coordapp.reporting.funding import FundingFigures
 from coordapp.reporting.growth import GrowthPoint
 from coordapp.reporting.partnerships import PartnershipFigures
@@ -32,18 +40,6 @@ from dashboards.geo import WorldShapes
 from dashboards.plotly_bundle import plotly_bundle
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-STATUS_COLORS = {
-    CoverageStatus.FULL: "#1d4e89",
-    CoverageStatus.PROVISIONAL: "#5fa8d3",
-    CoverageStatus.PIPELINE: "#f4a259",
-    CoverageStatus.NONE: "#e4e7eb",
-}
-STATUS_LABELS = {
-    CoverageStatus.FULL: "Full member",
-    CoverageStatus.PROVISIONAL: "Provisional member",
-    CoverageStatus.PIPELINE: "Expansion pipeline",
-    CoverageStatus.NONE: "No hotline",
-}
 PALETTE = ("#1d4e89", "#f4a259", "#5fa8d3", "#7a9e7e", "#b56576", "#6d597a", "#e9c46a", "#8d99ae")
 PLEDGED, RECEIVED = "#8d99ae", "#1d4e89"
 # Map windows ((lon from, to), (lat from, to)) for the UN M49 regions of the region filter.
@@ -72,6 +68,9 @@ def money(value: Decimal) -> float:
     return float(value)
 
 
+Figure = dict[str, Any]
+
+
 def _template() -> go.layout.Template:
     """Plotly's "plotly_white" with trace defaults for the trace types the browser's bundle
     draws only: the whole template is 7 kB of every figure's JSON, for two dozen trace types,
@@ -83,42 +82,56 @@ def _template() -> go.layout.Template:
     )
 
 
-# The default for every figure, set once, at import (one thread: plotly loads its templates
+# Every figure's template as JSON, built once, at import (one thread: plotly loads its templates
 # lazily and not thread-safely, and a new worker's threads building it at once made the map's
-# first callback fail in a load test). Plotly then gives each new figure the template without
-# validating it again (an explicit ``template=`` cost ~30 ms per figure, and the "plotly"
-# default it replaced ~20 ms more).
-pio.templates["coordapp"] = _template()
-pio.templates.default = "coordapp"
+# first callback fail in a load test). Shared by every figure: never modified.
+TEMPLATE: dict[str, Any] = _template().to_plotly_json()
 
 
-def _layout(fig: go.Figure, *, height: int = 360, **extra: Any) -> go.Figure:
-    settings: dict[str, Any] = {
-        "font": {"family": FONT, "size": 13},
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
-        "height": height,
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        "separators": ".,",
+def _figure(data: list[dict[str, Any]], *, height: int = 360, **layout: Any) -> Figure:
+    """A figure of ``data`` (traces as dicts, each with its ``type``) with the house layout;
+    ``layout`` adds to it or replaces its top-level keys."""
+    return {
+        "data": data,
+        "layout": {
+            "template": TEMPLATE,
+            "font": {"family": FONT, "size": 13},
+            "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+            "height": height,
+            "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+            "separators": ".,",
+            **layout,
+        },
     }
-    fig.update_layout(**{**settings, **extra})
-    return fig
 
 
-def empty_figure(message: str, *, height: int = 300) -> go.Figure:
+def _bar(**trace: Any) -> dict[str, Any]:
+    return {"type": "bar", **trace}
+
+
+def _title(text: str, **axis: Any) -> dict[str, Any]:
+    return {"title": {"text": text}, **axis}
+
+
+def empty_figure(message: str, *, height: int = 300) -> Figure:
     """A blank chart that says why it is blank."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=message,
-        showarrow=False,
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        font={"size": 15, "color": "#6c757d"},
+    return _figure(
+        [],
+        height=height,
+        annotations=[
+            {
+                "text": message,
+                "showarrow": False,
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+                "font": {"size": 15, "color": "#6c757d"},
+            }
+        ],
+        xaxis={"visible": False},
+        yaxis={"visible": False},
     )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _layout(fig, height=height)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,10 +159,9 @@ def _hover(country: Any) -> str:
     )
 
 
-def coverage_map_figure(data: CoverageMap, shapes: WorldShapes) -> go.Figure:
+def coverage_map_figure(data: CoverageMap, shapes: WorldShapes) -> Figure:
     """One choropleth trace per coverage status (so the legend names them); countries too small
     for the 1:110m shapes are markers at their centre. Points carry the alpha-2 code."""
-    fig = go.Figure()
     by_status: dict[CoverageStatus, list[Any]] = defaultdict(list)
     small: dict[CoverageStatus, list[Any]] = defaultdict(list)
     for country in data.countries:
@@ -157,6 +169,7 @@ def coverage_map_figure(data: CoverageMap, shapes: WorldShapes) -> go.Figure:
             by_status[country.status].append(country)
         elif country.alpha3 in shapes.centroids and country.status is not CoverageStatus.NONE:
             small[country.status].append(country)
+    traces: list[dict[str, Any]] = []
     for status in (
         CoverageStatus.NONE,
         CoverageStatus.PIPELINE,
@@ -165,42 +178,47 @@ def coverage_map_figure(data: CoverageMap, shapes: WorldShapes) -> go.Figure:
     ):
         countries = by_status.get(status, [])
         color = STATUS_COLORS[status]
-        fig.add_trace(
-            go.Choropleth(
-                name=STATUS_LABELS[status],
-                locations=[c.alpha3 for c in countries],
-                locationmode="ISO-3",
-                z=[1] * len(countries),
-                zmin=0,
-                zmax=1,
-                colorscale=[[0, color], [1, color]],
-                showscale=False,
-                showlegend=True,
-                marker={"line": {"color": "#ffffff", "width": 0.5}},
-                customdata=[c.code for c in countries],
-                hovertext=[_hover(c) for c in countries],
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "choropleth",
+                "name": STATUS_LABELS[status],
+                "locations": [c.alpha3 for c in countries],
+                "locationmode": "ISO-3",
+                "z": [1] * len(countries),
+                "zmin": 0,
+                "zmax": 1,
+                "colorscale": [[0, color], [1, color]],
+                "showscale": False,
+                "showlegend": True,
+                "marker": {"line": {"color": "#ffffff", "width": 0.5}},
+                "customdata": [c.code for c in countries],
+                "hovertext": [_hover(c) for c in countries],
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     markers = [c for status in small for c in small[status]]
     if markers:
-        fig.add_trace(
-            go.Scattergeo(
-                name="Small countries",
-                lon=[shapes.centroids[c.alpha3][0] for c in markers],
-                lat=[shapes.centroids[c.alpha3][1] for c in markers],
-                mode="markers",
-                marker={
+        traces.append(
+            {
+                "type": "scattergeo",
+                "name": "Small countries",
+                "lon": [shapes.centroids[c.alpha3][0] for c in markers],
+                "lat": [shapes.centroids[c.alpha3][1] for c in markers],
+                "mode": "markers",
+                "marker": {
                     "size": 9,
                     "color": [STATUS_COLORS[c.status] for c in markers],
                     "line": {"color": "#212529", "width": 1},
                 },
-                customdata=[c.code for c in markers],
-                hovertext=[_hover(c) for c in markers],
-                hovertemplate="%{hovertext}<extra></extra>",
-                showlegend=False,
-            )
+                "customdata": [c.code for c in markers],
+                "hovertext": [_hover(c) for c in markers],
+                "hovertemplate": "%{hovertext}<extra></extra>",
+                "showlegend": False,
+            }
         )
+    # Plotly's fitbounds cannot zoom to Europe (Russia crosses 180°, France's shape includes
+    # French Guiana): each region has its own window; the world leaves Antarctica out.
+    lon, lat = REGION_VIEWS.get(data.region or "", ((-180, 180), (-58, 85)))
     geo: dict[str, Any] = {
         "projection": {"type": "natural earth", "rotation": {"lon": 0}},
         "showframe": False,
@@ -212,16 +230,15 @@ def coverage_map_figure(data: CoverageMap, shapes: WorldShapes) -> go.Figure:
         "oceancolor": "#ffffff",
         "resolution": 110,
         "scope": "world",
+        "lonaxis": {"range": list(lon)},
+        "lataxis": {"range": list(lat)},
     }
-    # Plotly's fitbounds cannot zoom to Europe (Russia crosses 180°, France's shape includes
-    # French Guiana): each region has its own window; the world leaves Antarctica out.
-    lon, lat = REGION_VIEWS.get(data.region or "", ((-180, 180), (-58, 85)))
-    geo["lonaxis"] = {"range": list(lon)}
-    geo["lataxis"] = {"range": list(lat)}
-    fig.update_layout(geo=geo, uirevision=data.region or "world", clickmode="event")
-    return _layout(
-        fig,
+    return _figure(
+        traces,
         height=480,
+        geo=geo,
+        uirevision=data.region or "world",
+        clickmode="event",
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         legend={"orientation": "h", "yanchor": "top", "y": 0.02, "x": 0.01},
     )
@@ -241,47 +258,43 @@ def small_covered_countries(data: CoverageMap, shapes: WorldShapes) -> list[Any]
 # ---------------------------------------------------------------------------------------------
 
 
-def growth_figure(growth: Sequence[GrowthPoint]) -> go.Figure:
+def growth_figure(growth: Sequence[GrowthPoint]) -> Figure:
     if not any(p.member_hotlines for p in growth):
         return empty_figure("No member hotlines recorded yet.")
     years = [p.year for p in growth]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
+    traces = [
+        _bar(
             x=years,
             y=[p.full_hotlines for p in growth],
             name="Full member hotlines",
-            marker_color=STATUS_COLORS[CoverageStatus.FULL],
-        )
-    )
-    fig.add_trace(
-        go.Bar(
+            marker={"color": STATUS_COLORS[CoverageStatus.FULL]},
+        ),
+        _bar(
             x=years,
             y=[p.provisional_hotlines for p in growth],
             name="Provisional member hotlines",
-            marker_color=STATUS_COLORS[CoverageStatus.PROVISIONAL],
-        )
+            marker={"color": STATUS_COLORS[CoverageStatus.PROVISIONAL]},
+        ),
+        {
+            "type": "scatter",
+            "x": years,
+            "y": [p.countries_covered for p in growth],
+            "name": COUNTRIES_COVERED_LABEL,
+            "mode": "lines+markers",
+            "line": {"color": "#f4a259", "width": 3},
+        },
+        {
+            "type": "scatter",
+            "x": years,
+            "y": [p.territories_covered for p in growth],
+            "name": TERRITORIES_COVERED_LABEL,
+            "mode": "lines+markers",
+            "line": {"color": "#8c6d46", "width": 2, "dash": "dot"},
+        },
+    ]
+    return _figure(
+        traces, height=380, barmode="stack", xaxis={"dtick": 2}, yaxis=_title("at year end")
     )
-    fig.add_trace(
-        go.Scatter(
-            x=years,
-            y=[p.countries_covered for p in growth],
-            name=COUNTRIES_COVERED_LABEL,
-            mode="lines+markers",
-            line={"color": "#f4a259", "width": 3},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=years,
-            y=[p.territories_covered for p in growth],
-            name=TERRITORIES_COVERED_LABEL,
-            mode="lines+markers",
-            line={"color": "#8c6d46", "width": 2, "dash": "dot"},
-        )
-    )
-    fig.update_layout(barmode="stack", xaxis={"dtick": 2}, yaxis={"title": "at year end"})
-    return _layout(fig, height=380)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,39 +308,35 @@ def count_bars(
     empty: str,
     horizontal: bool = False,
     color: str = PALETTE[0],
-) -> go.Figure:
+) -> Figure:
     if not pairs:
         return empty_figure(empty)
     labels = [humanize(k) if k.islower() else k for k, _ in pairs]
     counts = [n for _, n in pairs]
     if horizontal:
-        bar = go.Bar(y=labels[::-1], x=counts[::-1], orientation="h", marker_color=color)
+        bar = _bar(y=labels[::-1], x=counts[::-1], orientation="h")
     else:
-        bar = go.Bar(x=labels, y=counts, marker_color=color)
-    fig = go.Figure(bar)
-    fig.update_traces(hovertemplate="%{label}: %{value}<extra></extra>")
-    return _layout(fig, height=300, showlegend=False)
+        bar = _bar(x=labels, y=counts)
+    bar.update(marker={"color": color}, hovertemplate="%{label}: %{value}<extra></extra>")
+    return _figure([bar], height=300, showlegend=False)
 
 
-def partnerships_per_year_figure(data: PartnershipFigures) -> go.Figure:
+def partnerships_per_year_figure(data: PartnershipFigures) -> Figure:
     if not data.new_per_year:
         return empty_figure("No partnership with a start date yet.")
     years = sorted({y for y, _, _ in data.new_per_year})
     types = sorted({t for _, t, _ in data.new_per_year})
     counts = {(y, t): n for y, t, n in data.new_per_year}
-    fig = go.Figure(
-        [
-            go.Bar(
-                x=years,
-                y=[counts.get((y, t), 0) for y in years],
-                name=humanize(t),
-                marker_color=PALETTE[i % len(PALETTE)],
-            )
-            for i, t in enumerate(types)
-        ]
-    )
-    fig.update_layout(barmode="stack", yaxis={"title": "new agreements", "dtick": 1})
-    return _layout(fig, height=320)
+    traces = [
+        _bar(
+            x=years,
+            y=[counts.get((y, t), 0) for y in years],
+            name=humanize(t),
+            marker={"color": PALETTE[i % len(PALETTE)]},
+        )
+        for i, t in enumerate(types)
+    ]
+    return _figure(traces, height=320, barmode="stack", yaxis=_title("new agreements", dtick=1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,105 +344,97 @@ def partnerships_per_year_figure(data: PartnershipFigures) -> go.Figure:
 # ---------------------------------------------------------------------------------------------
 
 
-def funding_by_year_figure(data: FundingFigures) -> go.Figure:
+def _money_axis(currency: str) -> dict[str, Any]:
+    return _title(currency, tickformat=",.0f")
+
+
+def funding_by_year_figure(data: FundingFigures) -> Figure:
     if data.is_empty:
         return empty_figure("No funding recorded for these years.")
     years = [y.year for y in data.by_year]
-    fig = go.Figure(
-        [
-            go.Bar(
-                x=years,
-                y=[money(y.pledged) for y in data.by_year],
-                name="Pledged",
-                marker_color=PLEDGED,
-            ),
-            go.Bar(
-                x=years,
-                y=[money(y.received) for y in data.by_year],
-                name="Received",
-                marker_color=RECEIVED,
-            ),
-        ]
-    )
-    fig.update_traces(
-        hovertemplate="%{x}: %{y:,.0f} " + data.currency + "<extra>%{fullData.name}</extra>"
-    )
-    fig.update_layout(barmode="group", yaxis={"title": data.currency, "tickformat": ",.0f"})
-    return _layout(fig)
+    hover = "%{x}: %{y:,.0f} " + data.currency + "<extra>%{fullData.name}</extra>"
+    traces = [
+        _bar(
+            x=years,
+            y=[money(getattr(y, measure)) for y in data.by_year],
+            name=name,
+            marker={"color": color},
+            hovertemplate=hover,
+        )
+        for measure, name, color in (
+            ("pledged", "Pledged", PLEDGED),
+            ("received", "Received", RECEIVED),
+        )
+    ]
+    return _figure(traces, barmode="group", yaxis=_money_axis(data.currency))
 
 
-def funding_by_pillar_figure(data: FundingFigures, *, measure: str = "pledged") -> go.Figure:
+def funding_by_pillar_figure(data: FundingFigures, *, measure: str = "pledged") -> Figure:
     if not data.by_pillar:
         return empty_figure("No funding allocated to pillars for these years.")
     years = list(range(data.first_year, data.last_year + 1))
     names = sorted({p.pillar for p in data.by_pillar})
     values = {(p.year, p.pillar): getattr(p, measure) for p in data.by_pillar}
-    fig = go.Figure(
-        [
-            go.Bar(
-                x=years,
-                y=[money(values.get((y, name), Decimal(0))) for y in years],
-                name=name,
-                marker_color=PALETTE[i % len(PALETTE)],
-            )
-            for i, name in enumerate(names)
-        ]
-    )
-    fig.update_layout(barmode="stack", yaxis={"title": data.currency, "tickformat": ",.0f"})
-    return _layout(fig)
+    traces = [
+        _bar(
+            x=years,
+            y=[money(values.get((y, name), Decimal(0))) for y in years],
+            name=name,
+            marker={"color": PALETTE[i % len(PALETTE)]},
+        )
+        for i, name in enumerate(names)
+    ]
+    return _figure(traces, barmode="stack", yaxis=_money_axis(data.currency))
 
 
-def funding_by_funder_figure(data: FundingFigures, *, top: int = 15) -> go.Figure:
+def funding_by_funder_figure(data: FundingFigures, *, top: int = 15) -> Figure:
     if not data.by_funder:
         return empty_figure("No funders for these years.")
     rows = list(data.by_funder[:top])[::-1]
     labels = [f"{name} ({humanize(kind)})" for name, kind, _, _ in rows]
-    fig = go.Figure(
-        [
-            go.Bar(
-                y=labels,
-                x=[money(p) for _, _, p, _ in rows],
-                name="Pledged",
-                orientation="h",
-                marker_color=PLEDGED,
-            ),
-            go.Bar(
-                y=labels,
-                x=[money(r) for _, _, _, r in rows],
-                name="Received",
-                orientation="h",
-                marker_color=RECEIVED,
-            ),
-        ]
+    traces = [
+        _bar(
+            y=labels,
+            x=[money(p) for _, _, p, _ in rows],
+            name="Pledged",
+            orientation="h",
+            marker={"color": PLEDGED},
+        ),
+        _bar(
+            y=labels,
+            x=[money(r) for _, _, _, r in rows],
+            name="Received",
+            orientation="h",
+            marker={"color": RECEIVED},
+        ),
+    ]
+    return _figure(
+        traces,
+        height=max(320, 34 * len(rows) + 80),
+        barmode="group",
+        xaxis=_money_axis(data.currency),
     )
-    fig.update_layout(barmode="group", xaxis={"title": data.currency, "tickformat": ",.0f"})
-    return _layout(fig, height=max(320, 34 * len(rows) + 80))
 
 
-def funding_by_kind_figure(data: FundingFigures) -> go.Figure:
+def funding_by_kind_figure(data: FundingFigures) -> Figure:
     if not data.by_kind:
         return empty_figure("No funders for these years.")
     labels = [humanize(k.key) for k in data.by_kind]
-    fig = go.Figure(
-        [
-            go.Bar(
-                x=labels,
-                y=[money(k.pledged) for k in data.by_kind],
-                customdata=[k.key for k in data.by_kind],
-                name="Pledged",
-                marker_color=PLEDGED,
-            ),
-            go.Bar(
-                x=labels,
-                y=[money(k.received) for k in data.by_kind],
-                customdata=[k.key for k in data.by_kind],
-                name="Received",
-                marker_color=RECEIVED,
-            ),
-        ]
-    )
-    fig.update_layout(barmode="group", yaxis={"title": data.currency, "tickformat": ",.0f"})
-    return _layout(fig, height=320)
+    keys = [k.key for k in data.by_kind]
+    traces = [
+        _bar(
+            x=labels,
+            y=[money(getattr(k, measure)) for k in data.by_kind],
+            customdata=keys,
+            name=name,
+            marker={"color": color},
+        )
+        for measure, name, color in (
+            ("pledged", "Pledged", PLEDGED),
+            ("received", "Received", RECEIVED),
+        )
+    ]
+    return _figure(traces, height=320, barmode="group", yaxis=_money_axis(data.currency))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,68 +444,65 @@ def funding_by_kind_figure(data: FundingFigures) -> go.Figure:
 
 def training_per_year_figure(
     data: TrainingFigures, *, by: str = "kind", measure: str = "events"
-) -> go.Figure:
+) -> Figure:
     rows = data.by_kind if by == "kind" else data.by_pillar
     if not rows:
         return empty_figure("No training events for these filters.")
     years = list(range(data.first_year, data.last_year + 1))
     keys = sorted({r.key for r in rows})
     values = {(r.year, r.key): plotted(getattr(r, measure)) for r in rows}
-    fig = go.Figure(
-        [
-            go.Bar(
-                x=years,
-                y=[values.get((y, k), (0, "0"))[0] for y in years],
-                name=humanize(k) if k.islower() else k,
-                marker_color=PALETTE[i % len(PALETTE)],
-                customdata=[values.get((y, k), (0, "0"))[1] for y in years],
-                hovertemplate="%{x}: %{customdata}<extra>%{fullData.name}</extra>",
-            )
-            for i, k in enumerate(keys)
-        ]
-    )
-    fig.update_layout(barmode="stack", yaxis={"title": measure})
-    return _layout(fig, height=340)
+    traces = [
+        _bar(
+            x=years,
+            y=[values.get((y, k), (0, "0"))[0] for y in years],
+            name=humanize(k) if k.islower() else k,
+            marker={"color": PALETTE[i % len(PALETTE)]},
+            customdata=[values.get((y, k), (0, "0"))[1] for y in years],
+            hovertemplate="%{x}: %{customdata}<extra>%{fullData.name}</extra>",
+        )
+        for i, k in enumerate(keys)
+    ]
+    return _figure(traces, height=340, barmode="stack", yaxis=_title(measure))
 
 
-def training_reach_figure(
-    data: TrainingFigures, *, by: str = "country", top: int = 20
-) -> go.Figure:
+def training_reach_figure(data: TrainingFigures, *, by: str = "country", top: int = 20) -> Figure:
     rows = (data.by_country if by == "country" else data.by_hotline)[:top]
     if not rows:
         return empty_figure("No hotline took part in these trainings.")
     rows = rows[::-1]
-    fig = go.Figure(
-        go.Bar(
-            y=[r.label for r in rows],
-            x=[plotted(r.participants)[0] for r in rows],
-            orientation="h",
-            marker_color=PALETTE[0],
-            customdata=[[r.events, plotted(r.participants)[1]] for r in rows],
-            hovertemplate="%{y}: %{customdata[1]} participants in %{customdata[0]} events"
-            "<extra></extra>",
-        )
+    bar = _bar(
+        y=[r.label for r in rows],
+        x=[plotted(r.participants)[0] for r in rows],
+        orientation="h",
+        marker={"color": PALETTE[0]},
+        customdata=[[r.events, plotted(r.participants)[1]] for r in rows],
+        hovertemplate="%{y}: %{customdata[1]} participants in %{customdata[0]} events"
+        "<extra></extra>",
     )
-    fig.update_layout(xaxis={"title": "participants"})
-    return _layout(fig, height=max(300, 24 * len(rows) + 80), showlegend=False)
+    return _figure(
+        [bar],
+        height=max(300, 24 * len(rows) + 80),
+        showlegend=False,
+        xaxis=_title("participants"),
+    )
 
 
-def training_feedback_figure(data: TrainingFigures) -> go.Figure:
+def training_feedback_figure(data: TrainingFigures) -> Figure:
     points = [f for f in data.feedback if f.average is not None]
     if not points:
         return empty_figure("No feedback scores recorded.")
-    fig = go.Figure(
-        go.Scatter(
-            x=[f.year for f in points],
-            y=[float(f.average) for f in points if f.average is not None],
-            customdata=[f.responses for f in points],
-            mode="lines+markers",
-            line={"color": PALETTE[0], "width": 3},
-            hovertemplate="%{x}: %{y:.2f} (%{customdata} scores)<extra></extra>",
-        )
+    line = {
+        "type": "scatter",
+        "x": [f.year for f in points],
+        "y": [float(f.average) for f in points if f.average is not None],
+        "customdata": [f.responses for f in points],
+        "mode": "lines+markers",
+        "line": {"color": PALETTE[0], "width": 3},
+        "hovertemplate": "%{x}: %{y:.2f} (%{customdata} scores)<extra></extra>",
+    }
+    return _figure(
+        [line], height=300, showlegend=False, yaxis=_title("average score (1–5)", range=[1, 5])
     )
-    fig.update_layout(yaxis={"range": [1, 5], "title": "average score (1–5)"})
-    return _layout(fig, height=300, showlegend=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,7 +510,7 @@ def training_feedback_figure(data: TrainingFigures) -> go.Figure:
 # ---------------------------------------------------------------------------------------------
 
 
-def pillar_progress_figure(data: PillarFigures) -> go.Figure:
+def pillar_progress_figure(data: PillarFigures) -> Figure:
     """Actual as a share of target per indicator, with the expected share as a marker."""
     if data.is_empty:
         return empty_figure(f"No pillar targets set for {data.year}.")
@@ -522,32 +520,41 @@ def pillar_progress_figure(data: PillarFigures) -> go.Figure:
     def pct(value: Decimal, target: Decimal) -> float:
         return float(value / target * 100) if target else 0.0
 
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            y=labels,
-            x=[min(pct(r.actual, r.target), 150) for r in rows],
-            orientation="h",
-            name="Actual (% of target)",
-            marker_color=[ON_TRACK if r.on_track else BEHIND for r in rows],
-            customdata=[[str(r.actual), str(r.target), str(r.expected)] for r in rows],
-            hovertemplate="%{y}<br>actual %{customdata[0]} of target %{customdata[1]}"
-            "<br>expected by now %{customdata[2]}<extra></extra>",
-        )
+    actual = _bar(
+        y=labels,
+        x=[min(pct(r.actual, r.target), 150) for r in rows],
+        orientation="h",
+        name="Actual (% of target)",
+        marker={"color": [ON_TRACK if r.on_track else BEHIND for r in rows]},
+        customdata=[[str(r.actual), str(r.target), str(r.expected)] for r in rows],
+        hovertemplate="%{y}<br>actual %{customdata[0]} of target %{customdata[1]}"
+        "<br>expected by now %{customdata[2]}<extra></extra>",
     )
-    fig.add_trace(
-        go.Scatter(
-            y=labels,
-            x=[pct(r.expected, r.target) for r in rows],
-            mode="markers",
-            name="Expected by now",
-            marker={"symbol": "line-ns-open", "size": 22, "color": "#212529", "line": {"width": 3}},
-            hoverinfo="skip",
-        )
+    expected = {
+        "type": "scatter",
+        "y": labels,
+        "x": [pct(r.expected, r.target) for r in rows],
+        "mode": "markers",
+        "name": "Expected by now",
+        "marker": {"symbol": "line-ns-open", "size": 22, "color": "#212529", "line": {"width": 3}},
+        "hoverinfo": "skip",
+    }
+    target_line = {
+        "type": "line",
+        "x0": 100,
+        "x1": 100,
+        "xref": "x",
+        "y0": 0,
+        "y1": 1,
+        "yref": "y domain",
+        "line": {"dash": "dot", "color": "#6c757d"},
+    }
+    return _figure(
+        [actual, expected],
+        height=max(320, 38 * len(rows) + 90),
+        shapes=[target_line],
+        xaxis=_title("% of the year's target", range=[0, 155]),
     )
-    fig.add_vline(x=100, line_dash="dot", line_color="#6c757d")
-    fig.update_layout(xaxis={"title": "% of the year's target", "range": [0, 155]})
-    return _layout(fig, height=max(320, 38 * len(rows) + 90))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -555,46 +562,146 @@ def pillar_progress_figure(data: PillarFigures) -> go.Figure:
 # ---------------------------------------------------------------------------------------------
 
 
-def activity_trend_figure(data: ActivityFigures) -> go.Figure:
+def _provisional_band(start: date) -> dict[str, Any]:
+    """A quarter with figures awaiting approval, shaded (its points count approved ones only)."""
+    return {
+        "type": "rect",
+        "x0": start,
+        "x1": start + timedelta(days=91),
+        "xref": "x",
+        "y0": 0,
+        "y1": 1,
+        "yref": "y domain",
+        "fillcolor": "#adb5bd",
+        "opacity": 0.18,
+        "line": {"width": 0},
+    }
+
+
+def _provisional_note(start: date) -> dict[str, Any]:
+    return {
+        "x": start,
+        "xref": "x",
+        "y": 1,
+        "yref": "y domain",
+        "text": "provisional",
+        "showarrow": False,
+        "xanchor": "left",
+        "yanchor": "top",
+        "font": {"size": 10},
+    }
+
+
+def activity_trend_figure(data: ActivityFigures) -> Figure:
+    """A line per group, and per unit where the metric's unit changed (figures of different
+    units are never joined into one line), with the change marked where it happens."""
     if data.is_empty or data.metric is None:
         return empty_figure("No statistics reported for these filters.")
     points = data.by_period if data.group_by == "network" else data.by_period_group
+    starts = [change.starts for change in data.unit_changes]
     groups: dict[str, list[Any]] = defaultdict(list)
     for p in points:
-        groups[p.group].append(p)
-    fig = go.Figure(
-        [
-            go.Scatter(
-                x=[p.period_start for p in series],
-                y=[plotted(p.value)[0] for p in series],
-                name=name,
-                mode="lines+markers",
-                line={"color": PALETTE[i % len(PALETTE)]},
-                customdata=[[p.version, p.hotlines, plotted(p.value)[1]] for p in series],
-                hovertemplate="%{x|%Y Q%q}: %{customdata[2]}<br>definition v%{customdata[0]}, "
-                "%{customdata[1]} hotline(s)<extra>%{fullData.name}</extra>",
-            )
-            for i, (name, series) in enumerate(groups.items())
-        ]
+        span = sum(1 for day in starts if p.period_start >= day)
+        unit = f" · {data.unit_changes[span - 1].unit.label}" if span else ""
+        if starts and not span:
+            unit = f" · {data.first_unit_label}"
+        groups[f"{p.group}{unit}"].append(p)
+    traces = [
+        {
+            "type": "scatter",
+            "x": [p.period_start for p in series],
+            "y": [plotted(p.value)[0] for p in series],
+            "name": name,
+            "mode": "lines+markers",
+            "line": {"color": PALETTE[i % len(PALETTE)]},
+            "customdata": [[p.version, p.hotlines, plotted(p.value)[1]] for p in series],
+            "hovertemplate": "%{x|%Y Q%q}: %{customdata[2]}<br>definition v%{customdata[0]}, "
+            "%{customdata[1]} hotline(s)<extra>%{fullData.name}</extra>",
+        }
+        for i, (name, series) in enumerate(groups.items())
+    ]
+    title = data.metric.label if not data.unit_changes else f"{data.metric.name} (units differ)"
+    changes = [
+        (
+            {
+                "type": "line",
+                "x0": change.starts,
+                "x1": change.starts,
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+                "line": {"color": "#6c757d", "dash": "dash"},
+            },
+            {
+                "x": change.starts,
+                "y": 1,
+                "yref": "paper",
+                "text": f"Unit changes {change.label}",
+                "showarrow": False,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "font": {"size": 11},
+            },
+        )
+        for change in data.unit_changes
+    ]
+    return _figure(
+        traces,
+        height=360,
+        yaxis=_title(title),
+        shapes=[*map(_provisional_band, data.provisional), *(line for line, _ in changes)],
+        annotations=[*map(_provisional_note, data.provisional), *(note for _, note in changes)],
     )
-    fig.update_layout(yaxis={"title": data.metric.label})
-    return _layout(fig, height=360)
 
 
-def activity_groups_figure(data: ActivityFigures) -> go.Figure:
+def reporting_rates_figure(rates: Sequence[QuarterRates]) -> Figure:
+    """Per quarter, the share of member hotlines that submitted it, and by the deadline."""
+    if not rates:
+        return empty_figure("No ended quarter in these years.")
+    x = [r.label for r in rates]
+
+    def line(name: str, values: list[float | None], color: str) -> dict[str, Any]:
+        return {
+            "type": "scatter",
+            "x": x,
+            "y": [None if v is None else round(100 * v, 1) for v in values],
+            "name": name,
+            "mode": "lines+markers",
+            "line": {"color": color},
+            "customdata": [[r.submitted, r.on_time, r.members] for r in rates],
+            "hovertemplate": "%{x}: %{y} %<br>%{customdata[0]} submitted, %{customdata[1]} on "
+            "time, of %{customdata[2]} member hotlines<extra>%{fullData.name}</extra>",
+        }
+
+    return _figure(
+        [
+            line("Submitted", [r.completeness for r in rates], PALETTE[0]),
+            line("Submitted by the deadline", [r.timeliness for r in rates], PALETTE[1]),
+        ],
+        height=300,
+        yaxis=_title("% of member hotlines", range=[0, 105]),
+    )
+
+
+def activity_groups_figure(data: ActivityFigures) -> Figure:
     if data.is_empty or data.metric is None:
         return empty_figure("No statistics reported for these filters.")
     rows = list(data.by_group)[::-1]
-    fig = go.Figure(
-        go.Bar(
-            y=[r.group for r in rows],
-            x=[plotted(r.value)[0] for r in rows],
-            orientation="h",
-            marker_color=PALETTE[0],
-            customdata=[[r.hotlines, plotted(r.value)[1]] for r in rows],
-            hovertemplate="%{y}: %{customdata[1]} (%{customdata[0]} hotline(s))<extra></extra>",
-        )
+    bar = _bar(
+        y=[r.group for r in rows],
+        x=[plotted(r.value)[0] for r in rows],
+        orientation="h",
+        marker={"color": PALETTE[0]},
+        customdata=[[r.hotlines, plotted(r.value)[1]] for r in rows],
+        hovertemplate="%{y}: %{customdata[1]} (%{customdata[0]} hotline(s))<extra></extra>",
     )
-    what = "mean" if data.metric.unit.value == "percent" else "total"
-    fig.update_layout(xaxis={"title": f"{what}, {data.first_year}–{data.last_year}"})
-    return _layout(fig, height=max(300, 24 * len(rows) + 80), showlegend=False)
+    unit = data.group_unit or data.metric.unit
+    what = "total" if unit.is_count else "mean"
+    only = f" (only {unit.label}: the unit changed)" if data.unit_changes else ""
+    return _figure(
+        [bar],
+        height=max(300, 24 * len(rows) + 80),
+        showlegend=False,
+        xaxis=_title(f"{what} {unit.label}, {data.first_year}–{data.last_year}{only}"),
+    )

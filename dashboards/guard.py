@@ -1,6 +1,11 @@
 """A Dash callback request must name a registered callback and send its inputs in that
 callback's shape; anything else is a 400 before Dash sees it (Dash itself would index into the
-body and fail with a server error)."""
+body and fail with a server error).
+
+``access_key`` names what a callback's answer may depend on about its reader; the response
+cache (``dashboards.responses``) keys every answer by it, and answers only after every
+before-request check (sign-in, same origin, this guard) has let the request through.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ from typing import Any
 import dash
 from dash._utils import split_callback_id
 from flask import request
+from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
+from coordapp import disclosure
 from dashboards.layout import PREFIX as DASH_PREFIX
 
 UPDATE_PATH = DASH_PREFIX + "_dash-update-component"
@@ -84,3 +91,11 @@ def guard_callback_requests(app: dash.Dash) -> Any:
             check_callback_body(app, body)
 
     return _check
+
+
+def access_key() -> tuple[Any, ...]:
+    """What an answer may depend on about the signed-in reader: their role and whether they see
+    small counts exactly. An access rule that makes answers differ by anything else (a scope
+    such as a user's own hotline) must add it here, or one reader's cached answer would be
+    served to another."""
+    return (getattr(current_user, "role", None), disclosure.current_user_sees_exact())

@@ -1,14 +1,18 @@
 """Figure callbacks answered from a cache of their whole HTTP response.
 
-A figure callback's answer depends on its request (inputs, outputs asked for), the day, whether
-the reader sees exact small counts (manager) or hidden ones (viewer), and the data. A callback
-marked with ``cached_output`` is answered, while those are unchanged, with the JSON bytes Dash
-sent the first time: no query but the data-version read, no figure built, nothing serialised.
-A manager's answer is never served to a viewer: the exact-or-hidden flag is part of the key.
+A figure callback's answer depends on its request (inputs, outputs asked for), the day, the
+reader (``guard.access_key``: their role, whether they see exact small counts) and the data. A
+callback marked with ``cached_output`` is answered, while those are unchanged, with the JSON
+bytes Dash sent the first time: no query but the data-version read, no figure built, nothing
+serialised, Dash's dispatch not entered. A manager's answer is never served to a viewer: the
+reader's access key is part of the key. The answer is the view's, so every before-request
+check (sign-in, same origin, the body guard) has run first: a request refused today is refused
+from the cache too.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -16,22 +20,42 @@ from datetime import date
 from typing import Any, TypeVar
 
 import dash
+from dash.development.base_component import Component
 from flask import Flask, Response, request
 
-from coordapp import disclosure
 from coordapp.cache import response_cache
 from coordapp.extensions import current_session
+from dashboards.guard import access_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 MARK = "cache_output"
 
 
 def cached_output(callback: F) -> F:
-    """Mark a figure callback whose answer depends on its inputs, the day, exact-or-hidden and
-    the data only (not on ``dash.ctx``, the user or the time of day); Dash's own wrapper copies
-    the mark (``functools.wraps``)."""
-    setattr(callback, MARK, True)
-    return callback
+    """Mark a figure callback whose answer depends on its inputs, the day, the reader's access
+    key and the data only (not on ``dash.ctx`` or the time of day); Dash's own wrapper copies
+    the mark (``functools.wraps``). Its answer is handed to Dash as plain JSON values."""
+
+    @functools.wraps(callback)
+    def answer_in_plain_json(*args: Any, **kwargs: Any) -> Any:
+        return plain_json(callback(*args, **kwargs))
+
+    setattr(answer_in_plain_json, MARK, True)
+    return answer_in_plain_json  # type: ignore[return-value]
+
+
+def plain_json(value: Any) -> Any:
+    """Dash components as the dicts they serialise to, so that the whole answer is plain JSON
+    and orjson writes it in one call, where Plotly's encoder, finding a component, walks every
+    node of every figure in Python. Dicts (figures, styles) are left as they are: a value in
+    one that orjson cannot write sends the answer through Plotly's walk, as before."""
+    if isinstance(value, Component):
+        data = value.to_plotly_json()
+        data["props"] = {name: plain_json(v) for name, v in data["props"].items()}
+        return data
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    return value
 
 
 class _NotKept(Exception):
@@ -45,7 +69,7 @@ def _key(body: dict[str, Any]) -> tuple[Any, ...]:
         "dash-response",
         hashlib.sha256(canonical.encode()).hexdigest(),
         date.today(),
-        disclosure.current_user_sees_exact(),
+        access_key(),
     )
 
 

@@ -1,7 +1,7 @@
-"""The route × role matrix: what anonymous, viewer, manager and admin get from every route and
-every Dash callback, written out by hand. ``tests/test_access_matrix.py`` checks it against the
-running app, and fails when the app has a route or callback that is not here (or this table has
-one the app no longer has).
+"""The route × role matrix: what anonymous, viewer, manager, admin and hotline users get from
+every route and every Dash callback, written out by hand. ``tests/test_access_matrix.py``
+checks it against the running app, and fails when the app has a route or callback that is not
+here (or this table has one the app no longer has).
 
 Adding a route: add one ``Route(endpoint, method, example, EXPECT)`` line in its section (the
 failing test prints a line to start from), with an example URL that reaches a real record
@@ -17,6 +17,7 @@ Outcomes, as the test reads a response:
   must reach an existing record, unless the row says ``status=404`` and why.
 * SIGNED_OUT: 302 to /auth/sign-in (pages; GETs carry ?next=) or 401 (Dash's endpoints, the API).
 * FORBIDDEN: 403.
+* NOT_FOUND: 404 (a hotline user, outside their own hotline's pages).
 
 /api/ rows are requested with a Bearer token of the role's user (anonymous: none); for them the
 test also checks that a signed-in session cookie without a token gets 401.
@@ -29,19 +30,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("anonymous", "viewer", "manager", "admin")
+ROLES = ("anonymous", "viewer", "manager", "admin", "hotline")
 
 ALLOWED = "allowed"
 SIGNED_OUT = "signed out"
 FORBIDDEN = "forbidden"
+# 404: what a hotline user gets from every page outside their own hotline's (so that ids of
+# other hotlines, and the secretariat's pages, reveal nothing).
+NOT_FOUND = "not found"
 
-Expect = tuple[str, str, str, str]  # anonymous, viewer, manager, admin
+Expect = tuple[str, str, str, str, str]  # anonymous, viewer, manager, admin, hotline
 
-PUBLIC: Expect = (ALLOWED, ALLOWED, ALLOWED, ALLOWED)
-SIGNED_IN: Expect = (SIGNED_OUT, ALLOWED, ALLOWED, ALLOWED)  # reads, exports, dashboards
-MANAGERS: Expect = (SIGNED_OUT, FORBIDDEN, ALLOWED, ALLOWED)  # writes to coordination records
-ADMINS: Expect = (SIGNED_OUT, FORBIDDEN, FORBIDDEN, ALLOWED)  # users, personal data, audit
-SIGN_OUT: Expect = (SIGNED_OUT, SIGNED_OUT, SIGNED_OUT, SIGNED_OUT)
+PUBLIC: Expect = (ALLOWED, ALLOWED, ALLOWED, ALLOWED, ALLOWED)
+# reads, exports, dashboards
+SIGNED_IN: Expect = (SIGNED_OUT, ALLOWED, ALLOWED, ALLOWED, NOT_FOUND)
+# writes to coordination records
+MANAGERS: Expect = (SIGNED_OUT, FORBIDDEN, ALLOWED, ALLOWED, NOT_FOUND)
+# users, personal data, audit
+ADMINS: Expect = (SIGNED_OUT, FORBIDDEN, FORBIDDEN, ALLOWED, NOT_FOUND)
+SIGN_OUT: Expect = (SIGNED_OUT, SIGNED_OUT, SIGNED_OUT, SIGNED_OUT, SIGNED_OUT)
+# The hotline's own pages, with its own id: its users only (the secretariat has the hotline
+# pages; /my-hotline/ is not theirs). Other hotlines' ids: HOTLINE_SCOPE_PROBES below.
+OWN_HOTLINE: Expect = (SIGNED_OUT, NOT_FOUND, NOT_FOUND, NOT_FOUND, ALLOWED)
+# Every signed-in role, hotline users included: home and /login (a hotline user's home redirects
+# to their hotline's page), and the rows whose example answers 404 to everyone signed in
+# (``status=404``: there 404 counts as allowed).
+EVERY_SIGNED_IN: Expect = (SIGNED_OUT, ALLOWED, ALLOWED, ALLOWED, ALLOWED)
 
 
 @dataclass(frozen=True)
@@ -70,17 +84,26 @@ ROUTES: tuple[Route, ...] = (
     Route("main.health", "GET", "/health", PUBLIC),
     Route("auth.sign_in", "GET", "/auth/sign-in", PUBLIC),
     Route("auth.sign_in", "POST", "/auth/sign-in", PUBLIC, data={"email": "", "password": ""}),
+    # A set-password link (an invitation's): whoever holds it, signed in or not.
+    Route("auth.set_password", "GET", "/auth/set-password/{set_password_token}", PUBLIC),
+    Route(
+        "auth.set_password",
+        "POST",
+        "/auth/set-password/{set_password_token}",
+        PUBLIC,
+        data=EMPTY,
+    ),
     # --- home, session, tokens, API docs ---------------------------------------------------------
-    Route("main.home", "GET", "/", SIGNED_IN),
+    Route("main.home", "GET", "/", EVERY_SIGNED_IN),
     # /login, typed from habit: the sign-in page for the signed-out, home for the signed-in.
-    Route("main.login", "GET", "/login", SIGNED_IN),
+    Route("main.login", "GET", "/login", EVERY_SIGNED_IN),
     # Suggestions of a typed list filter: the example's list has too few funders for one (the
     # filter is a select), so signed-in users get 404; tests/test_lists.py covers the answer.
     Route(
         "main.filter_suggestions",
         "GET",
         "/lookup/filter-suggestions?list=receipts&filter=funder&q=a",
-        SIGNED_IN,
+        EVERY_SIGNED_IN,
         status=404,
     ),
     # Signing out ends on the sign-in page whoever asks (a POST's redirect carries no ?next=).
@@ -95,6 +118,15 @@ ROUTES: tuple[Route, ...] = (
     Route("auth.users_list", "GET", "/auth/users/", ADMINS),
     Route("auth.users_detail", "GET", "/auth/users/{user}", ADMINS),
     Route("auth.users_new", "GET", "/auth/users/new", ADMINS),
+    Route("auth.users_invite", "GET", "/auth/users/invite", ADMINS),
+    Route("auth.users_invite", "POST", "/auth/users/invite", ADMINS, data=EMPTY),
+    Route(
+        "auth.users_set_password_link",
+        "POST",
+        "/auth/users/{user}/set-password-link",
+        ADMINS,
+        data=EMPTY,
+    ),
     Route("auth.users_new", "POST", "/auth/users/new", ADMINS, data=EMPTY),
     Route("auth.users_edit", "GET", "/auth/users/{user}/edit", ADMINS),
     Route("auth.users_edit", "POST", "/auth/users/{user}/edit", ADMINS, data=EMPTY),
@@ -107,7 +139,27 @@ ROUTES: tuple[Route, ...] = (
     Route("audit.log", "GET", "/audit/", ADMINS),
     Route("reference.overview", "GET", "/reference/", ADMINS),
     Route("reference.reseed", "POST", "/reference/reseed", ADMINS, data=EMPTY),
+    Route("reference.metrics_list", "GET", "/reference/metrics", ADMINS),
+    Route("reference.metrics_create", "GET", "/reference/metrics/new", ADMINS),
+    Route("reference.metrics_create", "POST", "/reference/metrics/new", ADMINS, data=EMPTY),
+    Route(
+        "reference.metrics_new_version", "GET", "/reference/metrics/{metric}/new-version", ADMINS
+    ),
+    Route(
+        "reference.metrics_new_version",
+        "POST",
+        "/reference/metrics/{metric}/new-version",
+        ADMINS,
+        data=EMPTY,
+    ),
+    Route("reference.metrics_edit", "GET", "/reference/metrics/{metric}/edit", ADMINS),
+    Route("reference.metrics_edit", "POST", "/reference/metrics/{metric}/edit", ADMINS, data=EMPTY),
+    Route("reference.metrics_retire", "GET", "/reference/metrics/{metric}/retire", ADMINS),
+    Route(
+        "reference.metrics_retire", "POST", "/reference/metrics/{metric}/retire", ADMINS, data=EMPTY
+    ),
     Route("boardpack.pack", "GET", "/board-pack/", SIGNED_IN),
+    Route("boardpack.pack_pdf", "GET", "/board-pack/pdf?year=2025", SIGNED_IN),
     # --- organizations, contacts, partnerships ---------------------------------------------------
     Route("partners.lookup_organizations", "GET", "/lookup/organizations?q=Org", SIGNED_IN),
     Route("partners.organizations_list", "GET", "/organizations/", SIGNED_IN),
@@ -208,6 +260,48 @@ ROUTES: tuple[Route, ...] = (
         "network.hotlines_remove_membership_event",
         "POST",
         "/hotlines/{hotline}/membership-events/{membership_event}/delete",
+        MANAGERS,
+        data=EMPTY,
+    ),
+    # --- the compliance register (requirements: reference data, admins write) -------------------
+    Route("compliance.matrix", "GET", "/compliance/", SIGNED_IN),
+    Route("compliance.requirements_list", "GET", "/compliance/requirements/", SIGNED_IN),
+    Route(
+        "compliance.requirements_detail", "GET", "/compliance/requirements/{requirement}", SIGNED_IN
+    ),
+    Route("compliance.requirements_new", "GET", "/compliance/requirements/new", ADMINS),
+    Route(
+        "compliance.requirements_new", "POST", "/compliance/requirements/new", ADMINS, data=EMPTY
+    ),
+    Route(
+        "compliance.requirements_edit", "GET", "/compliance/requirements/{requirement}/edit", ADMINS
+    ),
+    Route(
+        "compliance.requirements_edit",
+        "POST",
+        "/compliance/requirements/{requirement}/edit",
+        ADMINS,
+        data=EMPTY,
+    ),
+    Route(
+        "compliance.requirements_archive",
+        "POST",
+        "/compliance/requirements/{requirement}/archive",
+        ADMINS,
+        data=EMPTY,
+    ),
+    Route(
+        "compliance.requirements_restore",
+        "POST",
+        "/compliance/requirements/{requirement}/restore",
+        ADMINS,
+        data=EMPTY,
+    ),
+    Route("compliance.item_edit", "GET", "/hotlines/{hotline}/compliance/{requirement}", MANAGERS),
+    Route(
+        "compliance.item_edit",
+        "POST",
+        "/hotlines/{hotline}/compliance/{requirement}",
         MANAGERS,
         data=EMPTY,
     ),
@@ -363,6 +457,53 @@ ROUTES: tuple[Route, ...] = (
         MANAGERS,
         data=EMPTY,
     ),
+    # --- quarters' sign-off (the example quarter is submitted, with figures missing) -----------
+    Route("quarters.quarters_list", "GET", "/quarters/", SIGNED_IN),
+    Route("quarters.quarters_detail", "GET", "/quarters/{quarter}", SIGNED_IN),
+    Route("quarters.review_queue", "GET", "/quarters/review", MANAGERS),
+    Route("quarters.quarters_approve", "POST", "/quarters/{quarter}/approve", MANAGERS, data=EMPTY),
+    # No comment: refused with the form's message (422), nothing written.
+    Route("quarters.quarters_return", "POST", "/quarters/{quarter}/return", MANAGERS, data=EMPTY),
+    # Not approved: refused (422).
+    Route("quarters.quarters_reopen", "POST", "/quarters/{quarter}/reopen", MANAGERS, data=EMPTY),
+    # Q2 2025 is incomplete: refused with a message on the grid (a redirect).
+    Route(
+        "quarters.submit_quarter",
+        "POST",
+        "/statistics/grid/submit?hotline={hotline}&year=2025&quarter=2",
+        MANAGERS,
+        data=EMPTY,
+    ),
+    # --- the hotline's own pages (its users; ids of other hotlines: HOTLINE_SCOPE_PROBES) --------
+    Route("portal.home", "GET", "/my-hotline/", OWN_HOTLINE),
+    Route("portal.hotline", "GET", "/my-hotline/{hotline}", OWN_HOTLINE),
+    Route("portal.profile", "GET", "/my-hotline/{hotline}/profile", OWN_HOTLINE),
+    Route("portal.profile", "POST", "/my-hotline/{hotline}/profile", OWN_HOTLINE, data=EMPTY),
+    Route("portal.contact_new", "GET", "/my-hotline/{hotline}/contacts/new", OWN_HOTLINE),
+    Route(
+        "portal.contact_new", "POST", "/my-hotline/{hotline}/contacts/new", OWN_HOTLINE, data=EMPTY
+    ),
+    Route(
+        "portal.contact_edit",
+        "GET",
+        "/my-hotline/{hotline}/contacts/{contact}/edit",
+        OWN_HOTLINE,
+    ),
+    Route(
+        "portal.contact_edit",
+        "POST",
+        "/my-hotline/{hotline}/contacts/{contact}/edit",
+        OWN_HOTLINE,
+        data=EMPTY,
+    ),
+    Route("portal.figures", "GET", "/my-hotline/{hotline}/figures?year=2025", OWN_HOTLINE),
+    Route(
+        "portal.figures",
+        "POST",
+        "/my-hotline/{hotline}/figures?year=2025",
+        OWN_HOTLINE,
+        data=EMPTY,
+    ),
     # --- import ----------------------------------------------------------------------------------
     Route("imports.upload", "GET", "/import/", MANAGERS),
     Route("imports.check", "POST", "/import/", MANAGERS, data=EMPTY),
@@ -408,7 +549,7 @@ ROUTES: tuple[Route, ...] = (
         "_dashboards_dash_assets.static",
         "GET",
         "/dashboards/assets/style.css",
-        SIGNED_IN,
+        EVERY_SIGNED_IN,
         status=404,
     ),
     # --- API /api/v1 (Bearer token of the role's user; a session cookie alone gets 401) ----------
@@ -467,6 +608,26 @@ ROUTES: tuple[Route, ...] = (
     Route("api.training_create", "POST", "/api/v1/trainings", MANAGERS, json={}),
     Route("api.pillar_targets_list", "GET", "/api/v1/pillar-targets", SIGNED_IN),
     Route("api.pillar_targets_detail", "GET", "/api/v1/pillar-targets/{pillar_target}", SIGNED_IN),
+)
+
+
+# The hotline user's pages with ids outside their scope: another hotline, another hotline's
+# contact, their own hotline with another's contact. Each is a 404 for the hotline user (and for
+# every other signed-in role: /my-hotline/ is no one else's). Secretariat pages with their own
+# hotline's id (/hotlines/{hotline}, /api/v1/hotlines/{hotline}, the statistics grid) are in
+# ROUTES above: NOT_FOUND in the hotline column like every other page.
+HOTLINE_SCOPE_PROBES: tuple[tuple[str, str, Mapping[str, Any] | None], ...] = (
+    ("GET", "/my-hotline/{other_hotline}", None),
+    ("GET", "/my-hotline/{other_hotline}/profile", None),
+    ("POST", "/my-hotline/{other_hotline}/profile", {"staff_count": "3"}),
+    ("GET", "/my-hotline/{other_hotline}/contacts/new", None),
+    ("POST", "/my-hotline/{other_hotline}/contacts/new", {"full_name": "Someone"}),
+    ("GET", "/my-hotline/{other_hotline}/contacts/{other_contact}/edit", None),
+    ("GET", "/my-hotline/{hotline}/contacts/{other_contact}/edit", None),
+    ("POST", "/my-hotline/{hotline}/contacts/{other_contact}/edit", {"full_name": "X"}),
+    ("GET", "/my-hotline/{other_hotline}/figures?year=2025", None),
+    ("POST", "/my-hotline/{other_hotline}/figures?year=2025", {"c-reports_received-1": "5"}),
+    ("GET", "/my-hotline/999999999", None),
 )
 
 
@@ -530,6 +691,8 @@ def _callback(outputs: list[tuple[Any, str]], expect: Expect, inputs: list[Any],
 
 
 _FILTERS_ON_MAP = [prop(fid("year"), "value", 2010), prop(fid("region"), "value", None)]
+# The map's own callback also reads how it colours the countries.
+_MAP_INPUTS = [*_FILTERS_ON_MAP, prop(fid("colour"), "value", "compliance")]
 _FILTER_IDS_ON_MAP = [
     prop(fid("year"), "id", fid("year")),
     prop(fid("region"), "id", fid("region")),
@@ -569,7 +732,7 @@ CALLBACKS: tuple[Callback, ...] = (
             ("map-note", "children"),
         ],
         SIGNED_IN,
-        _FILTERS_ON_MAP,
+        _MAP_INPUTS,
     ),
     _callback(
         [
@@ -666,7 +829,12 @@ CALLBACKS: tuple[Callback, ...] = (
         [prop(fid("year"), "value", 2025)],
     ),
     _callback(
-        [("a-trend", "figure"), ("a-groups", "figure"), ("activity-definition", "children")],
+        [
+            ("a-trend", "figure"),
+            ("a-groups", "figure"),
+            ("activity-definition", "children"),
+            ("a-rates", "figure"),
+        ],
         SIGNED_IN,
         [
             prop(fid("metric"), "value", "reports_received"),

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,16 +25,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from coordapp.auth import invites
 from coordapp.auth import service as auth
 from coordapp.cache import clear_caches
+from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.network.models import ExpansionStage, HotlineMembershipEvent, MembershipStatus
 from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.stats.models import HotlineQuarter, QuarterState
 from coordapp.training import service as training
 from tests import factories
 from tests.access_table import (
     ALLOWED,
     CALLBACKS,
     FORBIDDEN,
+    HOTLINE_SCOPE_PROBES,
+    NOT_FOUND,
     ROLES,
     ROUTES,
     SIGNED_OUT,
@@ -167,13 +172,24 @@ class _AnyId(dict):  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, int]:
+def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, Any]:
     with in_app() as s:
         org = factories.organization(s, name="Org Foundation")
         contact = factories.contact(s, organization=org, full_name="Ana Example")
         partnership = factories.partnership(s, organization=org)
         hotline = factories.hotline(
             s, country="NL", events=[(date(2005, 1, 1), MembershipStatus.FULL)]
+        )
+        hotline.operator_id = org.id  # its contacts are the hotline user's contacts
+        other_org = factories.organization(s, name="Other Operator")
+        other_contact = factories.contact(s, organization=other_org, full_name="Bo Other")
+        other_hotline = factories.hotline(
+            s, country="BE", events=[(date(2006, 1, 1), MembershipStatus.FULL)]
+        )
+        other_hotline.operator_id = other_org.id
+        s.flush()
+        invitation = invites.invite_hotline_user(
+            s, email="invited@test.example", full_name="Invited Person", hotline_ids=[hotline.id]
         )
         membership_event = s.execute(
             sa.select(HotlineMembershipEvent.id).where(
@@ -202,6 +218,15 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
         )
         s.add(target)
         stat = statistic(s, hotline, "reports_received", date(2025, 1, 1), date(2025, 3, 31), "12")
+        quarter = HotlineQuarter(
+            hotline_id=hotline.id,
+            period_start=date(2025, 1, 1),
+            period_end=date(2025, 3, 31),
+            state=QuarterState.SUBMITTED,
+            submitted_at=datetime(2025, 4, 10),
+            first_submitted_at=datetime(2025, 4, 10),
+        )
+        s.add(quarter)
         other = auth.create_user(
             s,
             email="other@test.example",
@@ -210,6 +235,9 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             password=PASSWORD,
         )
         other_token, _plaintext = auth.create_token(s, user=other, name="other's script")
+        requirement = s.scalars(
+            sa.select(ComplianceRequirement.id).order_by(ComplianceRequirement.id)
+        ).first()
         s.flush()
         return {
             "organization": org.id,
@@ -225,8 +253,14 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             "participation": participation.id,
             "pillar_target": target.id,
             "statistic": stat.id,
+            "metric": stat.metric_id,
+            "quarter": quarter.id,
             "user": other.id,
             "token": other_token.id,
+            "requirement": requirement,
+            "other_hotline": other_hotline.id,
+            "other_contact": other_contact.id,
+            "set_password_token": invitation.token,
         }
 
 
@@ -239,11 +273,30 @@ class Actor:
 
 
 @pytest.fixture
+def matrix_users(
+    in_app: Callable[[], AbstractContextManager[Session]],
+    users: dict[str, str],
+    records: dict[str, Any],
+) -> dict[str, str]:
+    """The role's users, and a hotline user bound to the ``records`` hotline."""
+    with in_app() as s:
+        user = auth.create_user(
+            s,
+            email="hotline@test.example",
+            full_name="Test hotline",
+            role="hotline",
+            password=PASSWORD,
+        )
+        invites.set_user_hotlines(s, user=user, hotline_ids=[records["hotline"]])
+        email = user.email
+    return {**users, "hotline": email}
+
+
+@pytest.fixture
 def actor(
     app: Flask,
     in_app: Callable[[], AbstractContextManager[Session]],
-    users: dict[str, str],
-    records: dict[str, int],
+    matrix_users: dict[str, str],
 ) -> Callable[[str], Actor]:
     """``actor(role)`` signs that role in once per test (sign-ins are rate limited)."""
     signed_in: dict[str, Actor] = {}
@@ -252,15 +305,16 @@ def actor(
         if role in signed_in:
             return signed_in[role]
         client = app.test_client()
-        response = client.post("/auth/sign-in", data={"email": users[role], "password": PASSWORD})
+        email = matrix_users[role]
+        response = client.post("/auth/sign-in", data={"email": email, "password": PASSWORD})
         assert response.status_code == 302, response.data[:300]
         cookie = client.get_cookie(_cookie_name(app))
         assert cookie is not None
         with in_app() as s:
-            user = auth.get_required_by_email(s, users[role])
+            user = auth.get_required_by_email(s, email)
             _token, plaintext = auth.create_token(s, user=user, name=f"{role} matrix")
         # A browser loads the dashboard page before Dash serves the scripts the page names.
-        assert client.get("/dashboards/").status_code == 200
+        assert client.get("/dashboards/").status_code == (404 if role == "hotline" else 200)
         clear_caches()
         signed_in[role] = Actor(cookie.value, {"Authorization": f"Bearer {plaintext}"})
         return signed_in[role]
@@ -285,6 +339,8 @@ def outcome(response: Any, *, exact: int | None = None) -> str:
         target = urlsplit(response.headers.get("Location", ""))
         if target.path == "/auth/sign-in":
             return SIGNED_OUT
+    if status == 404 and exact != 404:
+        return NOT_FOUND
     if exact is not None:
         return ALLOWED if status == exact else f"HTTP {status}"
     if status < 400 or status in (400, 409, 422):
@@ -319,7 +375,7 @@ def request_as(
     return _request
 
 
-def _cell(route: Route, role: str, ids: dict[str, int], request_as: Callable[..., Any]) -> str:
+def _cell(route: Route, role: str, ids: dict[str, Any], request_as: Callable[..., Any]) -> str:
     url = route.example.format(**ids)
     kwargs: dict[str, Any] = {}
     if route.data is not None:
@@ -341,7 +397,7 @@ def _where(response: Any) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_route_matrix(role: str, records: dict[str, int], request_as: Callable[..., Any]) -> None:
+def test_route_matrix(role: str, records: dict[str, Any], request_as: Callable[..., Any]) -> None:
     column = ROLES.index(role)
     failures = []
     started = time.perf_counter()
@@ -372,7 +428,7 @@ def test_route_matrix(role: str, records: dict[str, int], request_as: Callable[.
 
 @pytest.mark.parametrize("role", ROLES)
 def test_callback_matrix(
-    role: str, records: dict[str, int], request_as: Callable[..., Any]
+    role: str, records: dict[str, Any], request_as: Callable[..., Any]
 ) -> None:
     column = ROLES.index(role)
     failures = []
@@ -400,7 +456,27 @@ def _callback_outcome(response: Any) -> str:
         return SIGNED_OUT
     if response.status_code == 403:
         return FORBIDDEN
+    if response.status_code == 404:
+        return NOT_FOUND
     return f"HTTP {response.status_code}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_hotline_pages_with_ids_outside_the_users_scope_are_not_found(
+    role: str, records: dict[str, Any], request_as: Callable[..., Any]
+) -> None:
+    """Another hotline's pages, its contacts, or a hotline that does not exist: 404 for the
+    hotline user, exactly as for a page that does not exist (and for every other signed-in
+    role, who have no hotline of their own); nothing is written."""
+    expected = SIGNED_OUT if role == "anonymous" else NOT_FOUND
+    failures = []
+    for method, example, data in HOTLINE_SCOPE_PROBES:
+        url = example.format(**records)
+        kwargs = {"data": dict(data)} if data is not None else {}
+        got = outcome(request_as(role, method, url, **kwargs))
+        if got != expected:
+            failures.append(f"  {method} {url}: expected {expected}, got {got}")
+    assert not failures, f"{role}:\n" + "\n".join(failures)
 
 
 @pytest.fixture(autouse=True)

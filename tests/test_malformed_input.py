@@ -133,7 +133,11 @@ def test_the_api_refuses_a_nul_in_a_json_body(
     assert response.status_code == 400 and "NUL" in response.get_json()["message"]
 
 
-MAP_INPUTS = [prop(filter_id("year"), "value", 2020), prop(filter_id("region"), "value", None)]
+MAP_INPUTS = [
+    prop(filter_id("year"), "value", 2020),
+    prop(filter_id("region"), "value", None),
+    prop(filter_id("colour"), "value", "coverage"),
+]
 MALFORMED_DASH_BODIES = [
     {},
     [],

@@ -152,3 +152,62 @@ def test_funding_totals_migration_fills_them_from_the_stored_rows(
         session.rollback()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_quarter_signoff_migration_approves_ended_quarters_that_hold_figures(
+    empty_database_url: str,
+) -> None:
+    """Figures entered before sign-off existed keep counting: every ended quarter of a hotline
+    with figures (monthly ones folded into their quarter) is approved, nothing else."""
+    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0176f3f552d9")
+        t = {"t": "2026-01-01 00:00:00"}
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO countries (alpha2, alpha3, name, created_at, updated_at) "
+                    "VALUES ('DK', 'DNK', 'Denmark', :t, :t)"
+                ),
+                t,
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO hotlines (id, name, country_code, version, created_at, "
+                    "updated_at) VALUES (1, 'Dansk', 'DK', 1, :t, :t)"
+                ),
+                t,
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO metric_definitions (id, code, version, name, definition, unit, "
+                    "valid_from, sort_order, created_at, updated_at) VALUES "
+                    "(1, 'reports_received', 1, 'Received', 'd', 'count', '1999-01-01', 1, :t, :t)"
+                ),
+                t,
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO hotline_statistics (hotline_id, metric_id, period_kind, "
+                    "period_start, period_end, value, version, created_at, updated_at) VALUES "
+                    "(1, 1, 'quarter', '2024-01-01', '2024-03-31', 10, 1, :t, :t), "
+                    "(1, 1, 'month', '2024-05-01', '2024-05-31', 4, 1, :t, :t), "
+                    "(1, 1, 'month', '2024-06-01', '2024-06-30', 5, 1, :t, :t)"
+                ),
+                t,
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT hotline_id, period_start, period_end, state FROM hotline_quarters "
+                    "ORDER BY period_start"
+                )
+            ).all()
+        assert [(h, str(s), str(e), state) for h, s, e, state in rows] == [
+            (1, "2024-01-01", "2024-03-31", "approved"),
+            (1, "2024-04-01", "2024-06-30", "approved"),
+        ]
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()

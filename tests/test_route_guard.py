@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import NumberConverter
 
-PUBLIC = {"auth.sign_in", "static", "bootstrap.static", "main.health"}
+PUBLIC = {"auth.sign_in", "auth.set_password", "static", "bootstrap.static", "main.health"}
 
 
 def _example_url(rule: Rule) -> str:

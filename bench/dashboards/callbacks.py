@@ -222,6 +222,19 @@ def _dash_callbacks(page: load.DashPage) -> list[dict[str, Any]]:
     ]
 
 
+def page_callbacks(page: load.DashPage, d: Dashboard, country: str) -> list[dict[str, Any]]:
+    """The callbacks the renderer sends when ``d`` opens (the map: its figure; the panel: the
+    country panel, with ``country`` chosen)."""
+    callbacks = _dash_callbacks(page)
+    if d is PANEL:
+        key = load._id_key({"name": "country", "type": "filter"})  # noqa: SLF001
+        page.props.setdefault(key, {})["value"] = country
+        return [c for c in callbacks if "map-panel" in c["output"]]
+    if d.page == "map":
+        return [c for c in callbacks if "map-graph" in c["output"]]
+    return callbacks
+
+
 def over_http(
     url: str,
     port: int,
@@ -267,13 +280,7 @@ def over_http(
             if not page.load(load.DASH + d.page, full_page=False):
                 errors.append(f"{name}: the page did not load: {recorder.errors[-3:]}")
                 continue
-            callbacks = _dash_callbacks(page)
-            if d is PANEL:
-                key = load._id_key({"name": "country", "type": "filter"})  # noqa: SLF001
-                page.props.setdefault(key, {})["value"] = params.busiest_country
-                callbacks = [c for c in callbacks if "map-panel" in c["output"]]
-            elif d.page == "map":
-                callbacks = [c for c in callbacks if "map-graph" in c["output"]]
+            callbacks = page_callbacks(page, d, params.busiest_country)
             row = rows[name]
             for i in range(repeat + 1):  # the first round warms up
                 for kind in ("uncached", "cached"):

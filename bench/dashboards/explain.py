@@ -1,9 +1,10 @@
 """The query plans behind each dashboard callback: ``EXPLAIN (ANALYZE, BUFFERS)`` of every
 statement its service sends, with the filters the pages use today.
 
-    python -m bench.dashboards.explain [--scale 100] [--database-url URL]
+    python -m bench.dashboards.explain [--scale 100] [--database-url URL | --existing URL]
 
-A fresh PostgreSQL database at ``--scale`` (as ``callbacks.py`` builds it); per callback the
+A fresh PostgreSQL database at ``--scale`` (as ``callbacks.py`` builds it; ``--existing``: one
+generated already, left as it is); per callback the
 service's statements are captured (``before_cursor_execute``) and each is explained; the
 plans go to ``bench/results/explain-callbacks-<scale>x-<callback>.txt``, slowest first, and one
 line per callback is printed: statements, their summed execution time, the independent SQL's
@@ -67,43 +68,55 @@ def explain_all(session: Any, statements: list[tuple[str, Any]]) -> list[tuple[f
     return sorted(plans, key=lambda p: -p[0])
 
 
+def explain_callbacks(app: Any, scale: int) -> None:
+    from coordapp.extensions import db
+
+    with app.app_context():
+        session = db.session()
+        params = independent.Params(today=date.today(), busiest_country=busiest_country(session))
+        recorder = Recorder(db.engine)
+        try:
+            for name, (sql, service) in independent.FIGURES.items():
+                service(session, params)  # warm the buffers, as the bench's rounds do
+                own = sorted(timed_ms(lambda f=sql: f(session, params)) for _ in range(5))
+                statements = recorder.capture(lambda s=service: s(session, params))
+                plans = explain_all(session, statements)
+                out = RESULTS / f"explain-callbacks-{scale}x-{name.replace(' ', '-')}.txt"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(
+                    "\n\n".join(f"-- {took:.1f} ms\n" + "\n".join(p) for took, p in plans)
+                )
+                slowest, plan = plans[0]
+                print(
+                    f"{name:<13} {len(plans):>3} statements, {sum(t for t, _ in plans):7.0f} ms"
+                    f" in all; independent SQL p50 {own[2]:6.0f} ms; slowest {slowest:6.0f} ms:"
+                    f" {costliest_node(plan)}",
+                    flush=True,
+                )
+        finally:
+            recorder.remove()
+            release_database()
+    print(f"plans written to {Path(RESULTS)}/explain-callbacks-{scale}x-*.txt")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dashboards.explain")
     parser.add_argument("--scale", type=int, default=100)
     databases.add_argument(parser, "explain")
+    parser.add_argument(
+        "--existing",
+        metavar="URL",
+        help="explain on this database, already generated (at --scale), instead of a new one",
+    )
     args = parser.parse_args(argv)
-    from coordapp.extensions import db
+    if args.existing:
+        from coordapp import create_app
 
+        explain_callbacks(create_app({"DATABASE_URL": args.existing}), args.scale)
+        return 0
     with databases.scratch("postgresql", args.database_url) as url:
         app, _ = build(url, args.scale)
-        with app.app_context():
-            session = db.session()
-            params = independent.Params(
-                today=date.today(), busiest_country=busiest_country(session)
-            )
-            recorder = Recorder(db.engine)
-            try:
-                for name, (sql, service) in independent.FIGURES.items():
-                    service(session, params)  # warm the buffers, as the bench's rounds do
-                    own = sorted(timed_ms(lambda f=sql: f(session, params)) for _ in range(5))
-                    statements = recorder.capture(lambda s=service: s(session, params))
-                    plans = explain_all(session, statements)
-                    out = RESULTS / f"explain-callbacks-{args.scale}x-{name.replace(' ', '-')}.txt"
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    out.write_text(
-                        "\n\n".join(f"-- {took:.1f} ms\n" + "\n".join(p) for took, p in plans)
-                    )
-                    slowest, plan = plans[0]
-                    print(
-                        f"{name:<13} {len(plans):>3} statements, {sum(t for t, _ in plans):7.0f} ms"
-                        f" in all; independent SQL p50 {own[2]:6.0f} ms; slowest {slowest:6.0f} ms:"
-                        f" {costliest_node(plan)}",
-                        flush=True,
-                    )
-            finally:
-                recorder.remove()
-                release_database()
-    print(f"plans written to {Path(RESULTS)}/explain-callbacks-{args.scale}x-*.txt")
+        explain_callbacks(app, args.scale)
     return 0
 
 

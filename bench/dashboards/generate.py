@@ -21,7 +21,7 @@ only, counts only: nothing here is, or points to, report content.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -50,7 +50,7 @@ from coordapp.partners.models import (
 )
 from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.reference.models import MetricDefinition, Pillar
-from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -238,6 +238,28 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
                         }
                     )
         rows["hotline_statistics"] = _insert(session, t_stat, stats)
+        # Their sign-off: approved, but every third hotline's last quarter awaits review (a
+        # provisional quarter: its figures do not count yet).
+        last = _quarters()[-1][0]
+        signed_off = [
+            {
+                "hotline_id": hid,
+                "period_start": start,
+                "period_end": end,
+                "state": (
+                    QuarterState.SUBMITTED
+                    if start == last and n % 3 == 0
+                    else QuarterState.APPROVED
+                ).value,
+                "first_submitted_at": datetime.combine(end + timedelta(days=n % 45 + 1), time()),
+                "submitted_at": datetime.combine(end + timedelta(days=n % 45 + 1), time()),
+                **stamps,
+                "version": 1,
+            }
+            for n, hid in enumerate(members)
+            for start, end in _quarters()
+        ]
+        rows["hotline_quarters"] = _insert(session, _table(HotlineQuarter), signed_off)
 
         # Pillar targets (once: unique per pillar, year and indicator).
         have = set(

@@ -885,36 +885,43 @@ def pillars_service(session: Session, p: Params) -> dict[str, Any]:
 
 # --- hotline activity ----------------------------------------------------------------------
 
-# The first metric (display order; its latest version's unit decides sum or mean) per quarter
+# The first metric (display order; its latest version's unit decides sum or mean) per quarter,
+# the figures of approved quarters only,
 # and definition version, over the years chosen; per region (no region: "(no region)") the top
 # 25 totals; and per quarter the 8 largest regions.
 ACTIVITY_SQL = """
 WITH metric AS (
-    SELECT code, unit FROM metric_definitions
+    SELECT code FROM metric_definitions
     WHERE (code, version) IN (SELECT code, max(version) FROM metric_definitions GROUP BY code)
     ORDER BY sort_order, code LIMIT 1
 ),
 rows AS (
     SELECT s.period_start, s.hotline_id, s.value, m.version,
-           coalesce(c.region, '(no region)') AS grp, metric.unit
+           coalesce(c.region, '(no region)') AS grp, m.unit
     FROM hotline_statistics s
     JOIN metric_definitions m ON m.id = s.metric_id
     JOIN metric ON metric.code = m.code
     JOIN hotlines h ON h.id = s.hotline_id JOIN countries c ON c.alpha2 = h.country_code
     WHERE s.period_start >= :start AND s.period_start <= :end
+      -- approved quarters only
+      AND EXISTS (SELECT 1 FROM hotline_quarters q
+                  WHERE q.hotline_id = s.hotline_id AND q.state = 'approved'
+                    AND s.period_start BETWEEN q.period_start AND q.period_end)
 ),
+last_unit AS (SELECT unit FROM rows ORDER BY version DESC LIMIT 1),
 agg AS (
     SELECT period_start, grp, version, count(*) AS n,
-           CASE WHEN max(unit::text) = 'percent' THEN avg(value) ELSE sum(value) END AS v
+           CASE WHEN max(unit::text) IN ('count', 'urls') THEN sum(value) ELSE avg(value) END AS v
     FROM rows GROUP BY period_start, grp, version
 ),
 totals AS (
     SELECT grp, max(version) AS version, count(DISTINCT hotline_id) AS n,
-           CASE WHEN max(unit::text) = 'percent' THEN avg(value) ELSE sum(value) END AS v
-    FROM rows GROUP BY grp ORDER BY v DESC, grp LIMIT 25
+           CASE WHEN max(unit::text) IN ('count', 'urls') THEN sum(value) ELSE avg(value) END AS v
+    FROM rows WHERE unit = (SELECT unit FROM last_unit)
+    GROUP BY grp ORDER BY v DESC, grp LIMIT 25
 )
 SELECT 'period' AS fig, period_start, 'All selected' AS grp, version, count(*) AS n,
-       CASE WHEN max(unit::text) = 'percent' THEN avg(value) ELSE sum(value) END AS v
+       CASE WHEN max(unit::text) IN ('count', 'urls') THEN sum(value) ELSE avg(value) END AS v
 FROM rows GROUP BY period_start, version
 UNION ALL
 SELECT 'group', CAST(:start AS date), grp, version, n, v FROM totals

@@ -22,6 +22,7 @@ from coordapp.api.spec import build_spec, operation
 from coordapp.audit import service as audit
 from coordapp.auth import service as auth
 from coordapp.auth.models import Role
+from coordapp.auth.permissions import scope_allows
 from coordapp.errors import DomainError, Forbidden, ValidationError
 from coordapp.extensions import csrf, current_session
 from coordapp.funding import checks
@@ -59,6 +60,9 @@ def authenticate() -> Any:
         )
         response.headers["WWW-Authenticate"] = 'Bearer realm="coordapp"'
         return response, status
+    if not scope_allows(user, request.endpoint, request.view_args):
+        # A hotline user's token reaches nothing: the same answer as for an unknown path.
+        return _error(404, "Not Found", "The requested URL was not found on the server.")
     g.api_user = user
     audit.set_actor(current_session(), actor_id=user.id, label=f"{user.email} (API)")
     return None

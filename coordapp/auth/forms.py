@@ -2,8 +2,16 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from coordapp.auth.models import Role, User
 from coordapp.auth.passwords import POLICY_TEXT
@@ -30,7 +38,8 @@ class UserEditForm(VersionedForm):
         choices=enum_choices(Role),
         validate_choice=False,
         description="Viewer: reads everything. Manager: also creates and edits records. "
-        "Admin: also manages users, reference data and the audit log.",
+        "Admin: also manages users, reference data and the audit log. Hotline: their own "
+        'hotline only (invite them with "Invite a hotline user", which binds the hotline).',
     )
 
 
@@ -67,4 +76,33 @@ class EraseForm(FlaskForm):
     confirm = BooleanField(
         "I understand that this erases the personal data for good",
         validators=[DataRequired(message="Tick the box to confirm the erasure.")],
+    )
+
+
+class InviteForm(FlaskForm):
+    """A hotline user: name, address and the hotline(s) they work for."""
+
+    full_name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    hotlines = SelectMultipleField(
+        "Hotline",
+        coerce=str,
+        validate_choice=False,  # the service refuses an unknown hotline with a message
+        description="The hotline this person works for (Ctrl/⌘-click for a few). They will "
+        "see that hotline only.",
+        render_kw={"size": 8},
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=200)],
+        description=POLICY_TEXT,
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "The same password again",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
     )

@@ -9,16 +9,19 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, str_enum
+from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
     MANAGER = "manager"
     VIEWER = "viewer"
+    # Staff of one member hotline (or a few): their own hotlines' pages and nothing else
+    # (``coordapp.auth.permissions.scope_allows``). Below viewer: no secretariat page is theirs.
+    HOTLINE = "hotline"
 
 
-ROLE_RANK = {Role.VIEWER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
+ROLE_RANK = {Role.HOTLINE: -1, Role.VIEWER: 0, Role.MANAGER: 1, Role.ADMIN: 2}
 
 
 class User(Audited, UserMixin, VersionedMixin, TimestampMixin, Base):
@@ -50,6 +53,14 @@ class User(Audited, UserMixin, VersionedMixin, TimestampMixin, Base):
     )
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+    hotline_links: Mapped[list[UserHotline]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def hotline_ids(self) -> frozenset[int]:
+        """The hotlines a hotline user is bound to (empty for the secretariat's roles)."""
+        return frozenset(link.hotline_id for link in self.hotline_links)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -83,6 +94,37 @@ class ApiToken(Audited, TimestampMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserHotline(Base):
+    """A hotline user's hotline: the one (or few) whose pages they see and keep current."""
+
+    __tablename__ = "user_hotlines"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    hotline_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("hotlines.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
+
+    user: Mapped[User] = relationship(back_populates="hotline_links")
+
+
+class SetPasswordLink(TimestampMixin, Base):
+    """A one-time link to choose a password (an invitation). Only the SHA-256 digest of its
+    token is stored; it works once (``used_at``) and until ``expires_at``."""
+
+    __tablename__ = "set_password_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column()
 
 
 class RateLimitCounter(Base):

@@ -29,18 +29,21 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 
 from coordapp.audit import service as audit
-from coordapp.auth import service, throttle
+from coordapp.auth import invites, service, throttle
 from coordapp.auth.forms import (
     EraseForm,
+    InviteForm,
     PasswordResetForm,
+    SetPasswordForm,
     SignInForm,
     UserEditForm,
     user_form,
 )
 from coordapp.auth.models import Role
-from coordapp.auth.permissions import has_role, require_role
+from coordapp.auth.permissions import has_role, require_role, scope_allows
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session, login_manager
+from coordapp.network.hotlines import hotline_names
 from coordapp.records import pages
 from coordapp.records.views import Resource, attach_error
 
@@ -54,7 +57,14 @@ def _count_failed_sign_ins(state: BlueprintSetupState) -> None:
 
 # Endpoints reachable without signing in.
 PUBLIC_ENDPOINTS = frozenset(
-    {"auth.sign_in", "main.login", "static", "bootstrap.static", "main.health"}
+    {
+        "auth.sign_in",
+        "auth.set_password",
+        "main.login",
+        "static",
+        "bootstrap.static",
+        "main.health",
+    }
 )
 GENERIC_FAILURE = "Email or password is not right, or the account is not active."
 TOO_MANY_FAILURES = (
@@ -190,7 +200,8 @@ def _sign_in_needed(message: str | None = None) -> Any:
 
 def register_guard(app: Flask) -> None:
     """Every request except sign-in and static files needs a signed-in, active user, who has
-    not been idle for longer than SESSION_IDLE_MINUTES."""
+    not been idle for longer than SESSION_IDLE_MINUTES, and whose scope holds the page
+    (``scope_allows``: a hotline user gets 404 for everything but their hotline's pages)."""
 
     @app.before_request
     def require_sign_in() -> Any:
@@ -212,6 +223,10 @@ def register_guard(app: Flask) -> None:
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
         if current_user.is_authenticated:
+            if not scope_allows(current_user, request.endpoint, request.view_args):
+                if request.endpoint == "main.home":  # "/" is their hotline's page
+                    return redirect(url_for("portal.home"))
+                abort(404)
             audit.set_actor(current_session(), actor_id=current_user.id, label=current_user.email)
             return None
         return _sign_in_needed()
@@ -233,6 +248,7 @@ USERS = Resource(
     detail_context=lambda session, obj: _user_context(obj),
     archivable=False,
     write_role=Role.ADMIN,
+    list_actions=(("Invite a hotline user", "auth.users_invite"),),
 )
 pages.register(
     bp,
@@ -358,3 +374,96 @@ def users_erase(record_id: int) -> Any:
         "info",
     )
     return redirect(url_for("auth.users_detail", record_id=user.id))
+
+
+# --- invitations: hotline users and their set-password links ---------------------------------
+
+MAIL_NOT_CONFIGURED = (
+    "coordapp has no mail settings yet, so the link was not e-mailed: copy it and give it to "
+    "{name} by a channel you trust. It works once, until {until} UTC, and is not shown again."
+)
+
+
+def _link_shown(user: Any, token: str, expires_at: Any) -> Any:
+    """The page that shows a new set-password link, once (no-store, like every page)."""
+    url = url_for("auth.set_password", token=token, _external=True)
+    until = f"{expires_at:%Y-%m-%d %H:%M}"
+    return render_template(
+        "auth/set_password_link.html",
+        user=user,
+        link=url,
+        note=MAIL_NOT_CONFIGURED.format(name=user.full_name, until=until),
+    )
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def users_invite() -> Any:
+    session = current_session()
+    form = InviteForm()
+    form.hotlines.choices = hotline_names(session)
+    status = 200
+    if form.validate_on_submit():
+        raw = form.hotlines.data or []
+        try:
+            ids = [int(value) for value in raw if str(value).isdecimal() and len(value) < 12]
+            if len(ids) != len(raw):
+                raise ValidationError("hotlines", "Choose hotlines from the list.")
+            invitation = invites.invite_hotline_user(
+                session, email=form.email.data, full_name=form.full_name.data, hotline_ids=ids
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+        else:
+            return _link_shown(invitation.user, invitation.token, invitation.expires_at)
+    if form.is_submitted():
+        session.rollback()
+        status = 422
+    return render_template("auth/invite.html", form=form), status
+
+
+@bp.route("/users/<id:record_id>/set-password-link", methods=["POST"])
+@require_role(Role.ADMIN)
+def users_set_password_link(record_id: int) -> Any:
+    session = current_session()
+    user = service.get_user(session, record_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    if service.is_erased(user):
+        return _user_page(record_id, status=422, message="This account was erased.")
+    try:
+        token, expires_at = invites.new_set_password_link(session, user=user)
+    except ValidationError as error:
+        return _user_page(record_id, status=422, message=error.message)
+    return _link_shown(user, token, expires_at)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str) -> Any:
+    """Public: whoever holds the link chooses the account's password, once, before it expires."""
+    session = current_session()
+    try:
+        link = invites.usable_link(session, token=token)
+    except ValidationError as error:
+        return render_template("auth/set_password.html", form=None, refused=error.message), 410
+    form = SetPasswordForm()
+    user = service.get(session, link.user_id)
+    if form.validate_on_submit():
+        try:
+            user = invites.use_set_password_link(
+                session, token=token, password=form.password.data or ""
+            )
+        except ValidationError as error:
+            session.rollback()
+            attach_error(form, ValidationError("password", error.message))
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            start_new_session()
+            login_user(user)
+            mark_seen()
+            audit.set_actor(session, actor_id=user.id, label=user.email)
+            flash("Your password is set and you are signed in.", "success")
+            return redirect(url_for("main.home"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/set_password.html", form=form, user=user, refused=None), status

@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp import disclosure
 from coordapp.funding import amounts as funding_amounts
 from coordapp.funding.rate_info import MoneyTotal
 from coordapp.network import coverage as network_coverage
@@ -26,6 +27,7 @@ from coordapp.network.models import (
 from coordapp.partners import agreements
 from coordapp.reference.models import Country
 from coordapp.reporting import activity as activity_report
+from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import funding as funding_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import training as training_report
@@ -85,6 +87,9 @@ class BoardPack:
     pillars: pillar_report.PillarFigures
     pipeline: tuple[PipelineEntry, ...]
     metrics: tuple[activity_report.MetricInfo, ...]
+    # Per metric, the network's quarters of the year (approved figures; provisional named).
+    activity: tuple[activity_report.ActivityFigures, ...] = ()
+    reporting_rates: tuple[activity_report.QuarterRates, ...] = ()
 
     @property
     def funding_by_pillar(self) -> tuple[PillarFunding, ...]:
@@ -245,4 +250,35 @@ def board_pack(session: Session, *, year: int, today: date) -> BoardPack:
         pillars=pillar_report.pillar_progress(session, year=year, today=today),
         pipeline=_pipeline(session, on=measured_on),
         metrics=activity_report.metrics(session),
+        activity=tuple(
+            activity_report.hotline_activity(
+                session,
+                metric_code=m.code,
+                group_by="network",
+                first_year=year,
+                last_year=year,
+                small_below=disclosure.threshold(),
+            )
+            for m in activity_report.metrics(session)
+        ),
+        reporting_rates=activity_report.reporting_rates(
+            session, first_year=year, last_year=year, today=today
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BoardMaps:
+    """The coverage map at the pack's date and a year before, as the map dashboard has them."""
+
+    now: coverage_report.CoverageMap
+    before: coverage_report.CoverageMap
+
+
+def board_maps(session: Session, *, pack: BoardPack) -> BoardMaps:
+    """``reporting.coverage.coverage_map`` on the pack's two dates: each place's status is the
+    dashboard's, and each map's counts are the pack's coverage figures for the same day."""
+    return BoardMaps(
+        now=coverage_report.coverage_map(session, on=pack.measured_on),
+        before=coverage_report.coverage_map(session, on=pack.previous_on),
     )

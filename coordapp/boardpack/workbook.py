@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from coordapp.boardpack.service import BoardPack
@@ -28,6 +28,31 @@ def cover(pack: BoardPack, *, generated_by: str, generated_at: datetime) -> dict
         "rates applied": pack.funding.rates.stamp,
         "metric versions": pack.metric_versions,
     }
+
+
+def _participants(pack: BoardPack, *, viewer_can_see_exact: bool) -> Any:
+    """The year's participants, or the hidden marker where the total would give one away."""
+    return disclosed.training_year_totals(
+        pack.training, viewer_can_see_exact=viewer_can_see_exact
+    ).get(pack.year, pack.training_participants)
+
+
+def headlines(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[tuple[str, Any, str]]:
+    """The pack's front-page figures as (figure, value, note): the same values as the rows of
+    ``tables`` (participants hidden the same way), so the cover and the tables agree."""
+    now, total = pack.coverage, pack.funding_total
+    participants = _participants(pack, viewer_can_see_exact=viewer_can_see_exact)
+    return [
+        ("Member hotlines", now.member_hotlines, f"{now.full_hotlines} full"),
+        (coverage.COUNTRIES_COVERED_LABEL, now.countries_covered, "sovereign states"),
+        (coverage.TERRITORIES_COVERED_LABEL, now.territories_covered, ""),
+        ("Countries in the pipeline", now.countries_in_pipeline, ""),
+        (agreements.IN_FORCE_LABEL, pack.partnerships_in_force, ""),
+        ("Pledged (EUR)", total.pledged, pack.funding.rates.basis),
+        ("Received (EUR)", total.received, pack.funding.rates.basis),
+        ("Training events", pack.training_events, ""),
+        ("Training participants", participants, ""),
+    ]
 
 
 def tables(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
@@ -82,9 +107,7 @@ def tables(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
         ],
     ]
     training = disclosed.training(pack.training, viewer_can_see_exact=viewer_can_see_exact)
-    year_total = disclosed.training_year_totals(
-        pack.training, viewer_can_see_exact=viewer_can_see_exact
-    ).get(pack.year, pack.training_participants)
+    year_total = _participants(pack, viewer_can_see_exact=viewer_can_see_exact)
     training_rows: list[list[Any]] = [["Total", "", pack.training_events, year_total]]
     training_rows += [["Kind", label(t.key), t.events, t.participants] for t in training.by_kind]
     training_rows += [["Pillar", t.key, t.events, t.participants] for t in training.by_pillar]
@@ -163,4 +186,56 @@ def tables(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
             ],
             pipeline_rows,
         ),
+        *_activity_section(pack, viewer_can_see_exact=viewer_can_see_exact),
     ]
+
+
+def _activity_section(pack: BoardPack, *, viewer_can_see_exact: bool) -> list[Table]:
+    """The network's quarters of the year: approved figures only (``stats.quarters.counted``),
+    a quarter with figures awaiting approval marked provisional; and how many member hotlines
+    submitted it, by the deadline."""
+    figures = [
+        disclosed.activity(f, viewer_can_see_exact=viewer_can_see_exact) for f in pack.activity
+    ]
+    rates = {(r.year, r.quarter): r for r in pack.reporting_rates}
+    starts = sorted(
+        {p.period_start for f in figures for p in f.by_period}
+        | {d for f in figures for d in f.provisional}
+        | {date(r.year, 3 * r.quarter - 2, 1) for r in pack.reporting_rates}
+    )
+    if not starts:
+        return []
+    provisional = {d for f in figures for d in f.provisional}
+    rows = []
+    for start in starts:
+        quarter = (start.month - 1) // 3 + 1
+        rate = rates.get((start.year, quarter))
+        values = [
+            _quarter_value([p for p in f.by_period if p.period_start == start]) for f in figures
+        ]
+        rows.append(
+            [
+                f"Q{quarter} {start.year}",
+                *values,
+                "provisional: figures await approval" if start in provisional else "approved",
+                f"{rate.submitted} of {rate.members}" if rate else "",
+                f"{rate.on_time}" if rate else "",
+            ]
+        )
+    header = [
+        "Quarter",
+        *[f.metric.label if f.metric else "" for f in figures],
+        "Figures",
+        "Hotlines submitted",
+        "By the deadline",
+    ]
+    return [("Hotline activity", header, rows)]
+
+
+def _quarter_value(points: Sequence[Any]) -> Any:
+    """One quarter's figure; under two definition versions, each named."""
+    if not points:
+        return "—"
+    if len(points) == 1:
+        return points[0].value
+    return "; ".join(f"v{p.version}: {p.value}" for p in points)

@@ -24,7 +24,13 @@ METRIC_CODES = (
     "reports_assessed_csam",
     "reports_forwarded",
     "removed_within_3_days_pct",
+    "median_days_to_removal",
 )
+
+
+def in_force(versions: list[MetricDefinition], day: date) -> MetricDefinition | None:
+    """The version of a metric in force on ``day``, if any."""
+    return next((m for m in versions if m.in_force_on(day)), None)
 
 
 @dataclass
@@ -35,7 +41,7 @@ class DemoContext:
     today: date
     countries: dict[str, Country]
     pillars: dict[str, Pillar]
-    metrics: dict[str, MetricDefinition]
+    metrics: dict[str, list[MetricDefinition]]  # every version of each metric, oldest first
     users: dict[str, User] = field(default_factory=dict)
     orgs: dict[str, Organization] = field(default_factory=dict)
     hotlines: dict[str, Hotline] = field(default_factory=dict)

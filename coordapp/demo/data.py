@@ -38,6 +38,13 @@ USERS = (
     ("network@coordapp.example", "manager", "Network Manager", "network"),
 )
 
+# Hotline staff (the ``hotline`` role): (email, full name, keys of the hotlines they work for).
+HOTLINE_USERS = (
+    ("hotline.nl@coordapp.example", "Meldpunt Analyst", ("nl",)),
+    ("hotline.be@coordapp.example", "ClearWeb Coordinator", ("be",)),
+    ("hotline.de@coordapp.example", "German Hotlines Liaison", ("de1", "de2")),
+)
+
 # ---------------------------------------------------------------------------------------------
 # The secretariat (its presence marks the demo as loaded)
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from coordapp.auth import invites
 from coordapp.auth import service as auth
 from coordapp.demo import data
 from coordapp.demo.context import DemoContext, seeded_random, slug
@@ -31,6 +32,25 @@ def add_users(ctx: DemoContext) -> None:
             )
             ctx.counts["users"] += 1
         ctx.users[key] = user
+
+
+def add_hotline_users(ctx: DemoContext) -> None:
+    """Hotline staff, each bound to their hotline(s) (after ``add_hotlines``)."""
+    for email, full_name, keys in data.HOTLINE_USERS:
+        if auth.get_by_email(ctx.session, email) is not None:
+            continue
+        user = auth.create_user(
+            ctx.session,
+            email=email,
+            full_name=full_name,
+            role="hotline",
+            password=data.DEMO_PASSWORD,
+            password_policy=False,  # the documented demo credential (see add_users)
+        )
+        invites.set_user_hotlines(
+            ctx.session, user=user, hotline_ids=[ctx.hotlines[key].id for key in keys]
+        )
+        ctx.counts["users"] += 1
 
 
 def add_organizations(ctx: DemoContext) -> None:

@@ -10,7 +10,8 @@ overdue next steps). The same ``today`` always gives the same rows.
 
 The parts, run in this order over one ``context.DemoContext``: ``people`` (users,
 organizations, contacts), ``network`` (hotlines, partnerships, the expansion pipeline),
-``money`` (exchange rates, funding) and ``activity`` (trainings, statistics, pillar targets).
+``money`` (exchange rates, funding), ``activity`` (trainings, statistics, pillar targets) and
+``compliance`` (the membership-compliance register).
 
 It holds coordination data only: statistics are aggregate counts, notes are coordination notes.
 """
@@ -26,17 +27,26 @@ from sqlalchemy.orm import Session
 from coordapp.audit import service as audit
 from coordapp.demo import data
 from coordapp.demo.activity import add_pillar_targets, add_statistics, add_trainings
+from coordapp.demo.compliance import add_compliance
 from coordapp.demo.context import METRIC_CODES, DemoContext
 from coordapp.demo.money import add_exchange_rates, add_funding
 from coordapp.demo.network import add_expansion_targets, add_hotlines, add_partnerships
-from coordapp.demo.people import add_contacts, add_organizations, add_users
+from coordapp.demo.people import add_contacts, add_hotline_users, add_organizations, add_users
+from coordapp.demo.signoff import add_quarter_signoff
 from coordapp.errors import ValidationError
 from coordapp.network.models import Hotline
 from coordapp.partners.models import Organization
 from coordapp.reference.models import Country, Currency, MetricDefinition, Pillar
 
 DEMO_PASSWORD = data.DEMO_PASSWORD
-DEMO_USERS: tuple[tuple[str, str], ...] = tuple((email, role) for email, role, *_ in data.USERS)
+DEMO_USERS: tuple[tuple[str, str], ...] = tuple(
+    (email, role) for email, role, *_ in data.USERS
+) + tuple((email, "hotline") for email, *_ in data.HOTLINE_USERS)
+# The hotlines each demo hotline user works for, as `flask demo credentials` names them.
+DEMO_HOTLINE_USERS: dict[str, str] = {
+    email: ", ".join(spec.name for key in keys for spec in data.HOTLINES if spec.key == key)
+    for email, _name, keys in data.HOTLINE_USERS
+}
 SECRETARIAT_NAME = data.SECRETARIAT_NAME
 REFERENCE_MISSING = "Reference data is missing: run `flask seed` first."
 CURRENCIES = ("EUR", "USD", "GBP")
@@ -70,13 +80,16 @@ def load_demo(
         add_organizations(ctx)
         add_contacts(ctx)
         add_hotlines(ctx)
+        add_hotline_users(ctx)
         add_partnerships(ctx)
         add_exchange_rates(ctx)
         add_funding(ctx)
         add_trainings(ctx)
         add_statistics(ctx)
+        add_quarter_signoff(ctx)
         add_pillar_targets(ctx)
         add_expansion_targets(ctx)
+        add_compliance(ctx)
         session.flush()
 
     home_countries = len({h.country_code for h in ctx.hotlines.values()})
@@ -87,7 +100,8 @@ def load_demo(
         f"{ctx.counts['funding_commitments']} funding commitments, "
         f"{ctx.counts['training_events']} training events, "
         f"{ctx.counts['hotline_statistics']} hotline statistics, "
-        f"{ctx.counts['expansion_targets']} expansion targets."
+        f"{ctx.counts['expansion_targets']} expansion targets, "
+        f"{ctx.counts['compliance_items']} compliance items."
     )
     audit.record(
         session,
@@ -101,12 +115,12 @@ def load_demo(
 
 def _reference_data(
     session: Session,
-) -> tuple[dict[str, Country], dict[str, Pillar], dict[str, MetricDefinition]]:
+) -> tuple[dict[str, Country], dict[str, Pillar], dict[str, list[MetricDefinition]]]:
     countries = {c.alpha2: c for c in session.scalars(sa.select(Country))}
     pillars = {p.code: p for p in session.scalars(sa.select(Pillar))}
-    metrics: dict[str, MetricDefinition] = {}
+    metrics: dict[str, list[MetricDefinition]] = {}
     for metric in session.scalars(sa.select(MetricDefinition).order_by(MetricDefinition.version)):
-        metrics[metric.code] = metric  # the latest version wins
+        metrics.setdefault(metric.code, []).append(metric)
     currencies = set(session.scalars(sa.select(Currency.code).where(Currency.code.in_(CURRENCIES))))
     if (
         not _needed_countries() <= countries.keys()

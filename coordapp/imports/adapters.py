@@ -496,6 +496,7 @@ METRIC_CODES = (
     "reports_assessed_csam",
     "reports_forwarded",
     "removed_within_3_days_pct",
+    "median_days_to_removal",
 )
 
 

@@ -21,13 +21,15 @@ from coordapp.funding import rate_info
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.funding.rate_info import MoneyTotal
 from coordapp.labels import label
+from coordapp.network import compliance, membership, pipeline
 from coordapp.network import coverage as network_coverage
-from coordapp.network import membership, pipeline
 from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
 from coordapp.partners import agreements, contacts
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.reference.models import Country
+from coordapp.stats import quarters as stat_quarters
 from coordapp.stats import service as stats
+from coordapp.stats import timeliness
 from coordapp.stats.models import HotlineStatistic
 
 # The same windows as the partnerships and contacts lists, so both pages count alike.
@@ -405,9 +407,25 @@ def _missing_statistics_query(today: date) -> sa.Select:
     )
 
 
-def _enter_figures_action(r: Any, today: date) -> tuple[str, str, dict[str, Any]]:
-    year = _last_quarter(today)[0]
-    return ("Enter figures", "stats.statistics_grid", {"hotline": r.id, "year": year})
+def _hotline_quarter_item(
+    r: Any, today: date, *, what: str, action: str, overdue: bool = False
+) -> AttentionItem:
+    """A hotline and its last complete quarter's figures (``what``: e.g. "not submitted")."""
+    year, _, _, _, period = _last_quarter(today)
+    return AttentionItem(
+        endpoint="network.hotlines_detail",
+        record_id=r.id,
+        label=r.name,
+        detail=f"{r.country} · {what.format(period=period)}",
+        overdue=overdue,
+        action=(action, "stats.statistics_grid", {"hotline": r.id, "year": year}),
+    )
+
+
+def _missing_statistics_item(r: Any, today: date) -> AttentionItem:
+    return _hotline_quarter_item(
+        r, today, what="nothing reported for {period}", action="Enter figures"
+    )
 
 
 def _missing_statistics_rule(today: date) -> str:
@@ -424,12 +442,65 @@ MISSING_STATISTICS = AttentionRule(
     title=lambda today: f"Statistics missing for {_last_quarter(today)[4]}",
     rule=_missing_statistics_rule,
     query=_missing_statistics_query,
-    endpoint="network.hotlines_detail",
-    label_field="name",
-    detail=lambda r, today: f"{r.country} · nothing reported for {_last_quarter(today)[4]}",
-    action=_enter_figures_action,
+    item=_missing_statistics_item,
 )
 missing_statistics = MISSING_STATISTICS.section
+
+
+def _awaiting_review_query(today: date) -> sa.Select:
+    q = stat_quarters.review_queue_select().subquery("queue")
+    return (
+        sa.select(q.c.id, q.c.period_start, q.c.submitted_at, Hotline.name)
+        .join(Hotline, Hotline.id == q.c.hotline_id)
+        .order_by(q.c.submitted_at, q.c.id)
+    )
+
+
+def _awaiting_review_item(r: Any, today: date) -> AttentionItem:
+    start = r.period_start
+    return AttentionItem(
+        endpoint="quarters.quarters_detail",
+        record_id=r.id,
+        label=f"{r.name} · Q{stats.quarter_of(start)} {start.year}",
+        detail=f"submitted {r.submitted_at:%Y-%m-%d}",
+        overdue=(today - r.submitted_at.date()).days > stat_quarters.deadline_days(),
+    )
+
+
+# Quarters hotlines submitted that a manager has not approved or returned (oldest first).
+QUARTERS_AWAITING_REVIEW = AttentionRule(
+    key="quarters_review",
+    title="Quarters awaiting review",
+    rule="Hotline quarters submitted for review, the longest waiting first; approving locks "
+    "them and makes their figures count.",
+    query=_awaiting_review_query,
+    item=_awaiting_review_item,
+)
+
+
+def _late_item(r: Any, today: date) -> AttentionItem:
+    return _hotline_quarter_item(
+        r, today, what="{period} not submitted", action="Open the figures", overdue=True
+    )
+
+
+def _late_rule(today: date) -> str:
+    _, _, _, end, period = _last_quarter(today)
+    return (
+        f"Provisional and full member hotlines that have not submitted {period} by its "
+        f"deadline, {stat_quarters.deadline_of(end).isoformat()} "
+        f"({stat_quarters.deadline_days()} days after the quarter's end); none before it."
+    )
+
+
+# Member hotlines past the deadline of the last complete quarter without submitting it.
+LATE_QUARTERS = AttentionRule(
+    key="quarters_late",
+    title=lambda today: f"Hotlines late with {_last_quarter(today)[4]}",
+    rule=_late_rule,
+    query=timeliness.late_quarters_select,
+    item=_late_item,
+)
 
 
 def _unconfirmed_pledges_query(today: date) -> sa.Select:
@@ -471,6 +542,36 @@ UNCONFIRMED_PLEDGES = AttentionRule(
 )
 unconfirmed_pledges = UNCONFIRMED_PLEDGES.section
 
+
+def _compliance_item(r: Any, today: date) -> AttentionItem:
+    days = (r.expires_on - today).days
+    when = (
+        f"ran out {r.expires_on.isoformat()}"
+        if days < 0
+        else f"runs out {r.expires_on.isoformat()}"
+    )
+    return AttentionItem(
+        endpoint="network.hotlines_detail",
+        record_id=r.hotline_id,
+        label=f"{r.hotline}: {r.requirement}",
+        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'})",
+        overdue=days < 0,
+    )
+
+
+# Compliance items that have run out or run out soon (``compliance.items_due_query``).
+COMPLIANCE_DUE = AttentionRule(
+    key="compliance",
+    title="Compliance items due",
+    rule=(
+        "Membership-compliance items (met or waived) of hotlines in use that have expired or "
+        f"expire within {compliance.EXPIRING_WITHIN_DAYS} days."
+    ),
+    query=compliance.items_due_query,
+    item=_compliance_item,
+)
+compliance_due = COMPLIANCE_DUE.section
+
 ATTENTION_RULES = (
     RENEWALS_DUE,
     ENDED_WITHOUT_DECISION,
@@ -478,7 +579,10 @@ ATTENTION_RULES = (
     OVERDUE_NEXT_STEPS,
     STALLED_PIPELINE_STAGES,
     MISSING_STATISTICS,
+    QUARTERS_AWAITING_REVIEW,
+    LATE_QUARTERS,
     UNCONFIRMED_PLEDGES,
+    COMPLIANCE_DUE,
 )
 
 

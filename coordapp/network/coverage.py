@@ -4,6 +4,8 @@ member hotline covers, and the headline figures every surface shows (``coverage_
 from __future__ import annotations
 
 import enum
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -213,16 +215,25 @@ def country_coverage(row: Any) -> CountryCoverage:
 
 
 def coverage_as_of(
-    session: Session, *, on: date, region: str | None = None
+    session: Session, *, on: date, region: str | None = None, country: str | None = None
 ) -> list[CountryCoverage]:
-    """Every country's coverage on ``on`` (see ``coverage_query``), ordered by name."""
+    """Every country's coverage on ``on`` (see ``coverage_query``), ordered by name; of one
+    region, or one country (its alpha-2 code), if given."""
     query = coverage_query(on).order_by(Country.name)
     if region:
         query = query.where(Country.region == region)
+    if country:
+        query = query.where(Country.alpha2 == country)
     return [country_coverage(row) for row in session.execute(query)]
 
 
-def coverage_summary(session: Session, *, on: date, region: str | None = None) -> CoverageSummary:
+def coverage_summary(
+    session: Session,
+    *,
+    on: date,
+    region: str | None = None,
+    rows: Sequence[CountryCoverage] | None = None,
+) -> CoverageSummary:
     """THE definition of the network's coverage figures on ``on`` (a day; events and spells
     dated ``on`` count), optionally within one UN M49 region. Every surface that shows them
     (home, dashboards, board pack, API, pillar indicators) calls this.
@@ -237,16 +248,22 @@ def coverage_summary(session: Session, *, on: date, region: str | None = None) -
       territory's own state has no hotline and a member hotline elsewhere takes its reports.
     * ``member_hotlines``: unarchived hotlines that are full or provisional members on ``on``
       (in a region: those covering at least one country or territory of it on ``on``).
+
+    ``rows``: ``coverage_as_of(session, on=on, region=region)`` when the caller has read it
+    already (the map): the places are counted from it instead of working out coverage again.
     """
-    coverage = coverage_query(on).subquery("coverage")
-    counts = sa.select(coverage.c.is_sovereign, coverage.c.status, sa.func.count()).group_by(
-        coverage.c.is_sovereign, coverage.c.status
-    )
-    if region:
-        counts = counts.where(coverage.c.region == region)
-    by_status: dict[tuple[bool, str], int] = {}
-    for sovereign, status, count in session.execute(counts):
-        by_status[(bool(sovereign), status)] = count
+    by_status: Counter[tuple[bool, str]] = Counter()
+    if rows is not None:
+        by_status.update((r.is_sovereign, r.status.value) for r in rows)
+    else:
+        coverage = coverage_query(on).subquery("coverage")
+        counts = sa.select(coverage.c.is_sovereign, coverage.c.status, sa.func.count()).group_by(
+            coverage.c.is_sovereign, coverage.c.status
+        )
+        if region:
+            counts = counts.where(coverage.c.region == region)
+        for sovereign, status, count in session.execute(counts):
+            by_status[(bool(sovereign), status)] = count
     full, provisional = _member_hotline_counts(session, on=on, region=region)
     covering = (CoverageStatus.FULL, CoverageStatus.PROVISIONAL)
     return CoverageSummary(

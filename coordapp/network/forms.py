@@ -170,6 +170,12 @@ class MembershipEventForm(FlaskForm):
     on = DateField("Date", validators=[InputRequired()])
     status = SelectField("Status", choices=enum_choices(MembershipStatus))
     note = StringField("Note", validators=[Optional(), Length(max=500)])
+    reason = StringField(
+        "Reason (only to promote despite missing requirements)",
+        validators=[Optional(), Length(max=500)],
+        description="A full member needs every requirement the register marks as needed; a "
+        "promotion without them asks for a reason, which the audit log keeps.",
+    )
 
 
 def membership_event_form() -> MembershipEventForm:

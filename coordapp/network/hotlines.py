@@ -165,6 +165,15 @@ def _clean_hotline(
         ),
         "country_code": home,
         "covered_countries": _covered_countries(session, data, home=home, batch=batch),
+        **clean_profile(data),
+        "notes": validation.free_text("notes", data.get("notes")),
+    }
+
+
+def clean_profile(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile fields a hotline keeps current itself (``coordapp.network.portal``); the
+    secretariat's form has them too."""
+    return {
         "public_url": validation.web_url("public_url", data.get("public_url")),
         "founded_year": _whole_number(
             "founded_year",
@@ -182,7 +191,6 @@ def _clean_hotline(
             maximum=MAX_STAFF,
             what="the staff count",
         ),
-        "notes": validation.free_text("notes", data.get("notes")),
     }
 
 

@@ -19,7 +19,16 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.labels import label
-from coordapp.network import countries, coverage, display, expansion, hotlines, lists, membership
+from coordapp.network import (
+    compliance,
+    countries,
+    coverage,
+    display,
+    expansion,
+    hotlines,
+    lists,
+    membership,
+)
 from coordapp.network.forms import (
     ExpansionEditForm,
     HotlineForm,
@@ -32,6 +41,7 @@ from coordapp.network.models import ExpansionTarget, Hotline
 from coordapp.records import pages
 from coordapp.records.views import Resource, SubAction
 from coordapp.reference import service as reference
+from coordapp.stats import quarters as stat_quarters
 from coordapp.stats import service as stats
 from coordapp.training import pages as training_pages
 
@@ -69,6 +79,9 @@ def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
     related = hotlines.hotline_related(session, hotline=obj, today=date.today(), on=on)
     related["trainings"] = training_pages.trainings_of_hotline(session, obj.id)
     related["statistics"] = stats.hotline_statistics_summary(session, hotline_id=obj.id)
+    related["quarter_states"] = stat_quarters.states_of(
+        session, hotline_id=obj.id, starts=[q.period_start for q in related["statistics"].quarters]
+    )
     # The hotline's rows as every event's page shows them (small counts hidden below manager).
     trained = training_pages.shown_counts(
         training_pages.participations_of_events(session, (e.id for e, _ in related["trainings"])),
@@ -84,12 +97,18 @@ def hotline_context(session: Session, obj: Hotline) -> dict[str, Any]:
         "event_form": membership_event_form(),
         "membership_error": None,
         "languages": display.language_names(obj.languages),
+        "compliance": compliance.hotline_compliance(session, hotline_id=obj.id, today=date.today()),
     }
 
 
 def _add_membership_event(session: Session, obj: Hotline, form: Any) -> str:
-    membership.add_membership_event(
-        session, hotline=obj, on=form.on.data, status=form.status.data, note=form.note.data
+    compliance.add_membership_event_checked(
+        session,
+        hotline=obj,
+        on=form.on.data,
+        status=form.status.data,
+        note=form.note.data,
+        reason=form.reason.data,
     )
     return "The membership event was added."
 

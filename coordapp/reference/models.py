@@ -69,17 +69,46 @@ class Pillar(TimestampMixin, Base):
 
 
 class MetricUnit(enum.StrEnum):
-    COUNT = "count"
+    """What a figure counts or measures. Figures of different units are never added up."""
+
+    COUNT = "count"  # reports (the stored value predates the other units)
+    URLS = "urls"  # content URLs
     PERCENT = "percent"
+    DAYS = "days"
+
+    @property
+    def label(self) -> str:
+        return _UNIT_LABELS[self]
+
+    @property
+    def is_count(self) -> bool:
+        """A whole number of reports or URLs: summed over hotlines, small ones hidden."""
+        return self in (MetricUnit.COUNT, MetricUnit.URLS)
+
+
+_UNIT_LABELS = {
+    MetricUnit.COUNT: "reports",
+    MetricUnit.URLS: "content URLs",
+    MetricUnit.PERCENT: "%",
+    MetricUnit.DAYS: "days",
+}
 
 
 class MetricDefinition(TimestampMixin, Base):
-    """What a statistic means. A changed definition is a new version, never an edit."""
+    """What a statistic means from ``valid_from`` to ``valid_until`` (open: still in force).
+
+    A changed meaning or unit is a new version of the same code, never an edit of the figures'
+    definition; versions of one code never overlap, and each runs over whole quarters so every
+    quarter's value has exactly one version (``coordapp.reference.metrics``).
+    """
 
     __tablename__ = "metric_definitions"
     __table_args__ = (
         sa.UniqueConstraint("code", "version"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
+        sa.CheckConstraint(
+            "valid_until IS NULL OR valid_until >= valid_from", name="valid_until_after_from"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,4 +118,15 @@ class MetricDefinition(TimestampMixin, Base):
     definition: Mapped[str] = mapped_column(sa.Text, nullable=False)
     unit: Mapped[MetricUnit] = mapped_column(str_enum(MetricUnit, "metric_unit"), nullable=False)
     valid_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)
     sort_order: Mapped[int] = mapped_column(nullable=False, default=0)
+
+    def in_force_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (v{self.version}, {self.unit.label})"
+
+    def __repr__(self) -> str:
+        return f"<MetricDefinition {self.code} v{self.version}>"

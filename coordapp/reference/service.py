@@ -47,33 +47,99 @@ PILLARS = (
     ),
 )
 
-METRICS = (
+FIRST_DAY = date(1999, 1, 1)  # the network's founding year
+UNIT_CHANGE = date(2020, 1, 1)  # from 2020 hotlines count content URLs rather than reports
+UNTIL_CHANGE = date(2019, 12, 31)
+
+# Per metric code, its versions: (name, unit, definition, valid from, valid until).
+METRICS: tuple[tuple[str, tuple[tuple[str, MetricUnit, str, date, date | None], ...]], ...] = (
     (
         "reports_received",
-        "Reports received",
-        MetricUnit.COUNT,
-        "Reports received by the hotline from the public or partners in the period.",
+        (
+            (
+                "Reports received",
+                MetricUnit.COUNT,
+                "Reports received by the hotline from the public or partners in the period.",
+                FIRST_DAY,
+                UNTIL_CHANGE,
+            ),
+            (
+                "Content URLs exchanged",
+                MetricUnit.URLS,
+                "Distinct content URLs the hotline received in reports or exchanged with other "
+                "member hotlines in the period (one report may name many URLs).",
+                UNIT_CHANGE,
+                None,
+            ),
+        ),
     ),
     (
         "reports_assessed_csam",
-        "Reports assessed as CSAM",
-        MetricUnit.COUNT,
-        "Received reports that the hotline's analysts assessed as child sexual abuse material.",
+        (
+            (
+                "Reports assessed as CSAM",
+                MetricUnit.COUNT,
+                "Received reports that the hotline's analysts assessed as child sexual abuse "
+                "material.",
+                FIRST_DAY,
+                UNTIL_CHANGE,
+            ),
+            (
+                "Content URLs assessed as illegal",
+                MetricUnit.URLS,
+                "Exchanged content URLs the hotline's analysts assessed as illegal child sexual "
+                "abuse material under the law of the hosting country.",
+                UNIT_CHANGE,
+                None,
+            ),
+        ),
     ),
     (
         "reports_forwarded",
-        "Reports forwarded",
-        MetricUnit.COUNT,
-        "Assessed reports forwarded to another member hotline or to law enforcement.",
+        (
+            (
+                "Reports forwarded",
+                MetricUnit.COUNT,
+                "Assessed reports forwarded to another member hotline or to law enforcement.",
+                FIRST_DAY,
+                UNTIL_CHANGE,
+            ),
+            (
+                "Content URLs forwarded to law enforcement",
+                MetricUnit.URLS,
+                "Content URLs assessed as illegal that the hotline forwarded to law enforcement.",
+                UNIT_CHANGE,
+                None,
+            ),
+        ),
     ),
     (
         "removed_within_3_days_pct",
-        "Share removed within 3 days",
-        MetricUnit.PERCENT,
-        "Percentage of forwarded reports whose content was removed within 3 working days.",
+        (
+            (
+                "Share removed within 3 days",
+                MetricUnit.PERCENT,
+                "Percentage of forwarded reports (from 2020: content URLs) whose content was "
+                "removed within 3 working days.",
+                FIRST_DAY,
+                None,
+            ),
+        ),
+    ),
+    (
+        "median_days_to_removal",
+        (
+            (
+                "Median days to removal",
+                MetricUnit.DAYS,
+                "Median number of days from the notice to the hosting provider to the removal "
+                "of the content, over the content URLs removed in the period.",
+                UNIT_CHANGE,
+                None,
+            ),
+        ),
     ),
 )
-METRIC_VALID_FROM = date(1999, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,32 +286,28 @@ def seed_reference_data(session: Session) -> SeedResult:
 
 
 def _seed_metrics(session: Session) -> int:
-    """Version 1 of each metric; a definition that changed is a new version, never an edit."""
-    latest = {
-        m.code: m
-        for m in session.scalars(sa.select(MetricDefinition).order_by(MetricDefinition.version))
-    }
+    """Every version of a metric the network counts, when the metric (its code) is not there
+    yet. After that the admins own it: changes are made in the app as versions
+    (``coordapp.stats.metrics``), never overwritten by a re-seed."""
+    present = set(session.scalars(sa.select(MetricDefinition.code).distinct()))
     written = 0
-    for order, (code, name, unit, text) in enumerate(METRICS):
-        current = latest.get(code)
-        if current is not None and (current.name, current.definition, current.unit) == (
-            name,
-            text,
-            unit,
-        ):
+    for order, (code, versions) in enumerate(METRICS):
+        if code in present:
             continue
-        session.add(
-            MetricDefinition(
-                code=code,
-                version=(current.version + 1) if current else 1,
-                name=name,
-                definition=text,
-                unit=unit,
-                valid_from=METRIC_VALID_FROM if current is None else date.today(),
-                sort_order=order,
+        for number, (name, unit, text, valid_from, valid_until) in enumerate(versions, start=1):
+            session.add(
+                MetricDefinition(
+                    code=code,
+                    version=number,
+                    name=name,
+                    definition=text,
+                    unit=unit,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                    sort_order=order,
+                )
             )
-        )
-        written += 1
+            written += 1
     return written
 
 

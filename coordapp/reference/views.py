@@ -1,16 +1,22 @@
-"""Reference data for admins: what is seeded, and a re-seed from the maintained libraries."""
+"""Reference data for admins: what is seeded, a re-seed from the maintained libraries, and the
+metric definitions with their versions (list, new metric, new version, correct, retire)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
+from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
+from coordapp.records.views import attach_error
 from coordapp.reference import service
+from coordapp.reference.forms import MetricForm, RetireForm
+from coordapp.stats import metrics
 
 bp = Blueprint("reference", __name__, url_prefix="/reference")
 
@@ -43,3 +49,134 @@ def reseed() -> Any:
     else:
         flash("Reference data is already up to date; nothing changed.", "info")
     return redirect(url_for("reference.overview"))
+
+
+# --- metric definitions (their versions) ---------------------------------------------------
+
+
+def _data(form: MetricForm) -> metrics.MetricData:
+    return metrics.MetricData(
+        name=form.name.data or "",
+        definition=form.definition.data or "",
+        unit=form.unit.data,
+        valid_from=form.valid_from.data,
+        valid_until=form.valid_until.data,
+    )
+
+
+def _metric_form_page(
+    form: MetricForm, *, title: str, metric: Any = None, status: int = 200
+) -> Any:
+    return (
+        render_template(
+            "reference/metric_form.html",
+            form=form,
+            title=title,
+            metric=metric,
+            versions=metrics.all_versions(current_session(), code=metric.code) if metric else [],
+        ),
+        status,
+    )
+
+
+def _refused(form: FlaskForm, error: ValidationError) -> None:
+    """Nothing of the refused change stays: the service may have read rows for it."""
+    current_session().rollback()
+    attach_error(form, error)
+
+
+@bp.route("/metrics")
+@require_role(Role.ADMIN)
+def metrics_list() -> Any:
+    session = current_session()
+    return render_template(
+        "reference/metrics.html",
+        versions=metrics.all_versions(session),
+        in_force={m.id for m in metrics.metrics_in_force(session, on=date.today())},
+    )
+
+
+@bp.route("/metrics/new", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def metrics_create() -> Any:
+    form = MetricForm()
+    if form.validate_on_submit():
+        try:
+            metric = metrics.create_metric(
+                current_session(), code=form.code.data or "", data=_data(form)
+            )
+        except ValidationError as error:
+            _refused(form, error)
+        else:
+            flash(f"The metric {metric.name} (v1) is saved.", "success")
+            return redirect(url_for("reference.metrics_list"))
+    status = 422 if form.is_submitted() else 200
+    return _metric_form_page(form, title="New metric", status=status)
+
+
+@bp.route("/metrics/<id:metric_id>/new-version", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def metrics_new_version(metric_id: int) -> Any:
+    session = current_session()
+    base = metrics.get_version(session, metric_id)
+    form = MetricForm(obj=None if request.method == "POST" else base)
+    if request.method == "GET":
+        form.valid_from.data = form.valid_until.data = None
+    if form.validate_on_submit():
+        try:
+            metric = metrics.add_version(session, of=base, data=_data(form))
+        except ValidationError as error:
+            _refused(form, error)
+        else:
+            flash(
+                f"Version {metric.version} of {metric.code} is saved, in force from "
+                f"{metric.valid_from.isoformat()}.",
+                "success",
+            )
+            return redirect(url_for("reference.metrics_list"))
+    status = 422 if form.is_submitted() else 200
+    return _metric_form_page(form, title=f"New version of {base.code}", metric=base, status=status)
+
+
+@bp.route("/metrics/<id:metric_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def metrics_edit(metric_id: int) -> Any:
+    session = current_session()
+    metric = metrics.get_version(session, metric_id)
+    form = MetricForm(obj=None if request.method == "POST" else metric)
+    if form.validate_on_submit():
+        try:
+            metrics.update_metric(session, metric=metric, data=_data(form))
+        except ValidationError as error:
+            _refused(form, error)
+        else:
+            flash(f"Version {metric.version} of {metric.code} is saved.", "success")
+            return redirect(url_for("reference.metrics_list"))
+    status = 422 if form.is_submitted() else 200
+    title = f"Correct {metric.code} v{metric.version}"
+    return _metric_form_page(form, title=title, metric=metric, status=status)
+
+
+@bp.route("/metrics/<id:metric_id>/retire", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def metrics_retire(metric_id: int) -> Any:
+    session = current_session()
+    metric = metrics.get_version(session, metric_id)
+    form = RetireForm()
+    if form.validate_on_submit():
+        try:
+            metrics.retire_metric(session, metric=metric, valid_until=form.valid_until.data)
+        except ValidationError as error:
+            _refused(form, error)
+        else:
+            flash(
+                f"{metric.code} v{metric.version} is in force until "
+                f"{form.valid_until.data.isoformat() if form.valid_until.data else ''}.",
+                "success",
+            )
+            return redirect(url_for("reference.metrics_list"))
+    status = 422 if form.is_submitted() else 200
+    return (
+        render_template("reference/metric_retire.html", form=form, metric=metric),
+        status,
+    )

@@ -1,7 +1,11 @@
-"""Hotline activity: the aggregate statistics hotlines report, per quarter and per group."""
+"""Hotline activity: the aggregate statistics hotlines report, per quarter and per group.
+
+Only approved quarters' figures count (``coordapp.stats.quarters.counted``, the one rule); a
+quarter with figures still awaiting approval is listed as provisional."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -14,8 +18,10 @@ from sqlalchemy.orm import Session
 from coordapp.network.models import Hotline
 from coordapp.reference.models import Country, MetricDefinition, MetricUnit
 from coordapp.reporting.common import as_date, as_decimal, in_years
+from coordapp.stats import quarters, timeliness
 from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineStatistic
+from coordapp.stats.timeliness import QuarterRates
 
 ACTIVITY_TOP_GROUPS = 8
 ACTIVITY_BAR_GROUPS = 25
@@ -49,6 +55,21 @@ class ActivityPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitChange:
+    """Where the figures' unit changes: from ``starts`` they are of ``version`` in ``unit``."""
+
+    starts: date
+    version: int
+    name: str
+    unit: MetricUnit
+
+    @property
+    def label(self) -> str:
+        quarter = (self.starts.month - 1) // 3 + 1
+        return f"from {self.starts.year} Q{quarter}: {self.name} ({self.unit.label})"
+
+
+@dataclass(frozen=True, slots=True)
 class ActivityFigures:
     metric: MetricInfo | None
     group_by: str
@@ -59,6 +80,13 @@ class ActivityFigures:
     by_period: tuple[ActivityPoint, ...]  # the whole selection per quarter
     by_period_group: tuple[ActivityPoint, ...]  # the largest groups per quarter
     by_group: tuple[ActivityPoint, ...]  # totals (or means) per group over the years chosen
+    # The units of the versions in the selection, oldest first, where one differs from the one
+    # before: figures of different units are never added (by_group holds the last unit only).
+    unit_changes: tuple[UnitChange, ...] = ()
+    group_unit: MetricUnit | None = None
+    first_unit_label: str = ""  # the unit before the first change
+    # Quarters (first days) of the selection with figures not approved yet, so not counted.
+    provisional: tuple[date, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -83,9 +111,11 @@ def hotline_activity(
     region: str | None = None,
     small_below: int = 0,
 ) -> ActivityFigures:
-    """One metric's quarterly values: sums for counts, means for percentages, labelled with the
-    definition versions they were reported under; each with how many of the values it is
-    built on are below ``small_below`` (and above zero)."""
+    """One metric's quarterly values: sums for counts (reports, content URLs), means over
+    hotlines for percentages and days, per definition version (a version's values are never
+    added to another's); each with how many of the values it is built on are below
+    ``small_below`` (and above zero). The totals per group add only the values of the unit of
+    the latest version in the selection, never figures of different units."""
     metric = next((m for m in metrics(session) if m.code == metric_code), None)
     group_by = group_by if group_by in GROUPINGS else "network"
     empty = ActivityFigures(metric, group_by, first_year, last_year, region, (), (), (), ())
@@ -99,7 +129,7 @@ def hotline_activity(
         "hotline": Hotline.name,
     }[group_by]
 
-    def rows(grouped: bool) -> sa.Subquery:
+    def rows(grouped: bool, approved: bool = True) -> sa.Subquery:
         # Hotlines and countries are joined only when the grouping or the region needs them.
         query = (
             sa.select(
@@ -107,12 +137,14 @@ def hotline_activity(
                 stat.hotline_id,
                 stat.value,
                 MetricDefinition.version,
+                MetricDefinition.unit,
                 (group_column if grouped else sa.literal("All selected")).label("grp"),
             )
             .join(MetricDefinition, MetricDefinition.id == stat.metric_id)
             .where(
                 MetricDefinition.code == metric_code,
                 in_years(session, stat.period_start, first_year, last_year),
+                quarters.counted(stat) if approved else ~quarters.counted(stat),
             )
         )
         if region or (grouped and group_by != "network"):
@@ -125,8 +157,15 @@ def hotline_activity(
 
     src = rows(grouped=True)
     everything = rows(grouped=False)
-    aggregate = sa.func.avg if metric.unit is MetricUnit.PERCENT else sa.func.sum
     places = "0.01"
+    counts = [u.value for u in MetricUnit if u.is_count]
+
+    def aggregate(source: Any) -> Any:
+        """Sum a count, average anything else (one unit per group: grouped by version)."""
+        return sa.case(
+            (sa.func.max(source.c.unit).in_(counts), sa.func.sum(source.c.value)),
+            else_=sa.func.avg(source.c.value),
+        )
 
     def small(source: Any) -> Any:
         is_small = sa.and_(source.c.value > 0, source.c.value < small_below)
@@ -151,7 +190,7 @@ def hotline_activity(
                 everything.c.period_start,
                 sa.literal("All selected").label("grp"),
                 everything.c.version,
-                aggregate(everything.c.value).label("v"),
+                aggregate(everything).label("v"),
                 # One row per hotline, metric and period (a unique constraint): rows = hotlines.
                 sa.func.count().label("n"),
                 small(everything),
@@ -160,17 +199,35 @@ def hotline_activity(
             .order_by(everything.c.period_start, everything.c.version)
         )
     )
+    waiting = rows(grouped=False, approved=False)
+    provisional = tuple(
+        as_date(start)
+        for start in session.scalars(
+            sa.select(waiting.c.period_start).distinct().order_by(waiting.c.period_start)
+        )
+    )
     if not by_period:
-        return empty
+        return dataclasses.replace(empty, provisional=provisional)
+    units: dict[int, MetricUnit] = {}
+    names: dict[int, str] = {}
+    for version, unit, name in session.execute(
+        sa.select(MetricDefinition.version, MetricDefinition.unit, MetricDefinition.name).where(
+            MetricDefinition.code == metric_code
+        )
+    ):
+        units[version], names[version] = MetricUnit(unit), name
+    versions = sorted({p.version for p in by_period})
+    last_unit = units[versions[-1]]
     totals = (
         sa.select(
             sa.literal(date(first_year, 1, 1), sa.Date).label("period_start"),
             src.c.grp,
             sa.func.max(src.c.version).label("version"),
-            aggregate(src.c.value).label("v"),
+            aggregate(src).label("v"),
             sa.func.count(sa.distinct(src.c.hotline_id)).label("n"),
             small(src),
         )
+        .where(src.c.unit == last_unit.value)
         .group_by(src.c.grp)
         .order_by(sa.desc("v"), src.c.grp)
         .limit(ACTIVITY_BAR_GROUPS)
@@ -183,7 +240,7 @@ def hotline_activity(
                 src.c.period_start,
                 src.c.grp,
                 src.c.version,
-                aggregate(src.c.value).label("v"),
+                aggregate(src).label("v"),
                 sa.func.count().label("n"),
                 small(src),
             )
@@ -198,8 +255,39 @@ def hotline_activity(
         first_year=first_year,
         last_year=last_year,
         region=region,
-        versions=tuple(sorted({p.version for p in by_period})),
+        versions=tuple(versions),
         by_period=by_period,
         by_period_group=by_period_group,
         by_group=by_group,
+        unit_changes=_unit_changes(by_period, units, names=names),
+        group_unit=last_unit,
+        first_unit_label=units[versions[0]].label,
+        provisional=provisional,
     )
+
+
+def reporting_rates(
+    session: Session, *, first_year: int, last_year: int, today: date, region: str | None = None
+) -> tuple[QuarterRates, ...]:
+    """Completeness and timeliness of the member hotlines' quarters (``stats.timeliness``)."""
+    return timeliness.rates_by_quarter(
+        session, first_year=first_year, last_year=last_year, today=today, region=region
+    )
+
+
+def _unit_changes(
+    by_period: tuple[ActivityPoint, ...], units: dict[int, MetricUnit], *, names: dict[int, str]
+) -> tuple[UnitChange, ...]:
+    """The first quarter of each version whose unit differs from the version before it."""
+    first_quarter: dict[int, date] = {}
+    for point in by_period:
+        first_quarter.setdefault(point.version, point.period_start)
+    changes = []
+    previous: MetricUnit | None = None
+    for version in sorted(first_quarter):
+        if previous is not None and units[version] != previous:
+            changes.append(
+                UnitChange(first_quarter[version], version, names[version], units[version])
+            )
+        previous = units[version]
+    return tuple(changes)

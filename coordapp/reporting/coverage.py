@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.auth.models import User
+from coordapp.network import compliance as network_compliance
 from coordapp.network import coverage as network_coverage
 from coordapp.network import membership as network_membership
 from coordapp.network import pipeline as network_pipeline
@@ -27,6 +28,21 @@ from coordapp.partners.models import Organization
 from coordapp.reference.models import Country
 from coordapp.reporting.common import COVERING_STATUS_VALUES, as_int
 from coordapp.training.models import TrainingEvent, TrainingParticipation
+
+# How every drawing of the map shows a status: the dashboard's choropleth and the board pack's
+# image alike.
+STATUS_COLORS = {
+    network_coverage.CoverageStatus.FULL: "#1d4e89",
+    network_coverage.CoverageStatus.PROVISIONAL: "#5fa8d3",
+    network_coverage.CoverageStatus.PIPELINE: "#f4a259",
+    network_coverage.CoverageStatus.NONE: "#e4e7eb",
+}
+STATUS_LABELS = {
+    network_coverage.CoverageStatus.FULL: "Full member",
+    network_coverage.CoverageStatus.PROVISIONAL: "Provisional member",
+    network_coverage.CoverageStatus.PIPELINE: "Expansion pipeline",
+    network_coverage.CoverageStatus.NONE: "No hotline",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +154,7 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
             )
             for r in rows
         ),
-        summary=network_coverage.coverage_summary(session, on=on, region=region),
+        summary=network_coverage.coverage_summary(session, on=on, region=region, rows=rows),
     )
 
 
@@ -203,12 +219,7 @@ def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | No
     if country is None:
         return None
     coverage = next(
-        (
-            c
-            for c in network_coverage.coverage_as_of(session, on=on, region=country.region)
-            if c.country_code == country.alpha2
-        ),
-        None,
+        iter(network_coverage.coverage_as_of(session, on=on, country=country.alpha2)), None
     )
     membership = network_membership.membership_on_subquery(on)
     hotline_rows = session.execute(
@@ -356,3 +367,10 @@ def _panel_trainings(session: Session, *, code: str, on: date) -> dict[str, Any]
         "trainings_attended": as_int(events),
         "participants_trained": as_int(people),
     }
+
+
+def compliance_shares(session: Session, *, today: date) -> dict[str, float]:
+    """The coverage map's compliance colouring: per country (alpha-2), the share of the
+    full-membership requirements its member hotlines satisfy today (one rule:
+    ``network.compliance.compliance_share_by_country``)."""
+    return network_compliance.compliance_share_by_country(session, today=today)

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import disclosure
-from coordapp.reference.models import MetricUnit
 from coordapp.reporting.activity import ActivityFigures, ActivityPoint
 from coordapp.reporting.coverage import CountryPanel
 from coordapp.reporting.growth import Overview
@@ -56,7 +55,7 @@ def activity(data: ActivityFigures, *, viewer_can_see_exact: bool) -> ActivityFi
     hiding another quarter would not protect a small one: every sum that includes it (its
     hotline's total over the years, its country's, region's and the network's quarter) goes.
     ``data``: computed with ``small_below`` at the threshold. Percentages are never hidden."""
-    if viewer_can_see_exact or data.metric is None or data.metric.unit is not MetricUnit.COUNT:
+    if viewer_can_see_exact or data.metric is None or not data.metric.unit.is_count:
         return data
 
     def value(point: ActivityPoint) -> Any:

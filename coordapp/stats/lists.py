@@ -12,7 +12,7 @@ from coordapp import listing
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.network.models import Hotline
 from coordapp.reference import service as reference
-from coordapp.reference.models import MetricDefinition, MetricUnit
+from coordapp.reference.models import MetricDefinition
 from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.stats.service import (
     QUARTERS,
@@ -25,7 +25,7 @@ from coordapp.stats.service import (
 
 
 def _display_value(stat: HotlineStatistic) -> Any:
-    if stat.metric.unit == MetricUnit.COUNT:
+    if stat.metric.unit.is_count:
         return int(stat.value)
     return stat.value.quantize(Decimal("0.01"))
 

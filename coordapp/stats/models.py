@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -14,6 +14,7 @@ from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, str_enum
 from coordapp.reference.models import MetricDefinition
 
 if TYPE_CHECKING:
+    from coordapp.auth.models import User
     from coordapp.network.models import Hotline
 
 
@@ -61,3 +62,70 @@ class HotlineStatistic(Audited, VersionedMixin, TimestampMixin, Base):
 
     hotline: Mapped[Hotline] = relationship()
     metric: Mapped[MetricDefinition] = relationship()
+
+
+class QuarterState(enum.StrEnum):
+    """Where one hotline's quarter stands in its sign-off (``coordapp.stats.quarters``).
+
+    A quarter without a row is a draft: figures may be entered until it is submitted.
+    """
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"  # by a manager, with a comment: to be corrected and submitted again
+    APPROVED = "approved"  # locked: its figures count on every surface
+    REOPENED = "reopened"  # an approved quarter a manager unlocked, with a reason
+
+
+class HotlineQuarter(Audited, VersionedMixin, TimestampMixin, Base):
+    """The sign-off of one hotline's quarter: its figures' state, who moved it last and why.
+    Every move is a field-level audit event (state, comment, who)."""
+
+    def __str__(self) -> str:
+        return f"{self.hotline.name} · {self.label}"
+
+    __tablename__ = "hotline_quarters"
+    __table_args__ = (
+        sa.UniqueConstraint("hotline_id", "period_start"),
+        sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
+        # The review queue (submitted, oldest first) and the approved figures' look-up.
+        sa.Index("ix_hotline_quarters_state_submitted_at", "state", "submitted_at"),
+        sa.Index("ix_hotline_quarters_hotline_id_state", "hotline_id", "state", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotline_id: Mapped[int] = mapped_column(sa.ForeignKey("hotlines.id"), nullable=False)
+    period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    state: Mapped[QuarterState] = mapped_column(
+        str_enum(QuarterState, "quarter_state"), nullable=False, default=QuarterState.DRAFT
+    )
+    # The first submission decides timeliness (a return and a later resubmission do not make
+    # a quarter submitted on time late); the last one orders the review queue.
+    first_submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    submitted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    # A return's comment or a reopening's reason (the audit keeps the earlier ones).
+    comment: Mapped[str | None] = mapped_column(sa.Text, default=None)
+
+    hotline: Mapped[Hotline] = relationship()
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def year(self) -> int:
+        return self.period_start.year
+
+    @property
+    def quarter(self) -> int:
+        return (self.period_start.month - 1) // 3 + 1
+
+    @property
+    def label(self) -> str:
+        return f"Q{self.quarter} {self.year}"

@@ -2,7 +2,10 @@
 hotline and year (the list is in ``coordapp.stats.lists``).
 
 Statistics are counts (and one percentage) per hotline, metric and period, nothing more: no
-report contents ever. A value is stored against the latest version of its metric definition.
+report contents ever. A value is stored against the version of its metric in force for its
+quarter (``coordapp.stats.metrics``): the grid, the API and the importer name a metric by its
+code, and the quarter picks the version; a quarter in which the metric is not in force is
+refused.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -24,11 +27,14 @@ from coordapp.errors import Conflict, NotFound, ValidationError
 from coordapp.network.models import Hotline
 from coordapp.records import service as records
 from coordapp.reference.models import MetricDefinition, MetricUnit
+from coordapp.stats import locks
+from coordapp.stats.metrics import all_versions, is_known_code, not_in_force_message, year_in_force
 from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.stats.periods import QUARTERS, last_complete_quarter, quarter_bounds, quarter_of
 
 FIRST_YEAR = 1999  # the network's founding year; metric definitions are valid from then
-QUARTERS = (1, 2, 3, 4)
 MAX_COUNT = 10**12 - 1  # NUMERIC(14, 2) holds 12 integer digits
+MAX_DAYS = 3653
 RECEIVED, ASSESSED, FORWARDED = "reports_received", "reports_assessed_csam", "reports_forwarded"
 # Per quarter: this metric may not exceed that one.
 NOT_MORE_THAN = ((ASSESSED, RECEIVED), (FORWARDED, ASSESSED))
@@ -38,25 +44,6 @@ _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 
 
 # --- periods ---------------------------------------------------------------------------------
-
-
-def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
-    """First and last day of a calendar quarter."""
-    start = date(year, 3 * quarter - 2, 1)
-    following = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-    return start, following - timedelta(days=1)
-
-
-def quarter_of(day: date) -> int:
-    return (day.month - 1) // 3 + 1
-
-
-def last_complete_quarter(today: date) -> tuple[int, int]:
-    """(year, quarter) of the last quarter that ended before ``today``."""
-    year, quarter = today.year, quarter_of(today)
-    if quarter_bounds(year, quarter)[1] < today:  # only when today is after the quarter's end
-        return year, quarter
-    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
 
 
 def period_label(stat: HotlineStatistic) -> str:
@@ -75,12 +62,19 @@ def latest_metrics(session: Session, *, batch: Batch | None = None) -> list[Metr
     return list(metrics or [])
 
 
-def _latest_metrics(session: Session) -> list[MetricDefinition]:
-    latest = (
-        sa.select(MetricDefinition.code, sa.func.max(MetricDefinition.version).label("version"))
-        .group_by(MetricDefinition.code)
-        .subquery("latest")
+def metrics_in_force(session: Session, *, on: date) -> list[MetricDefinition]:
+    """Per metric, its latest version valid from a day on or before ``on`` (a metric not yet
+    defined then is left out), in display order."""
+    return _latest_metrics(session, on=on)
+
+
+def _latest_metrics(session: Session, *, on: date | None = None) -> list[MetricDefinition]:
+    versions = sa.select(
+        MetricDefinition.code, sa.func.max(MetricDefinition.version).label("version")
     )
+    if on is not None:
+        versions = versions.where(MetricDefinition.valid_from <= on)
+    latest = versions.group_by(MetricDefinition.code).subquery("latest")
     return list(
         session.scalars(
             sa.select(MetricDefinition)
@@ -97,11 +91,15 @@ def _latest_metrics(session: Session) -> list[MetricDefinition]:
 
 
 def metric_versions_text(session: Session) -> str:
-    """The metric definitions figures are entered against today, e.g. for an export's stamp."""
-    return "; ".join(
-        f"{metric.code} v{metric.version} (from {metric.valid_from.isoformat()})"
-        for metric in latest_metrics(session)
-    )
+    """Every version of every metric with its dates, e.g. for an export's stamp: a list may
+    hold values of several versions."""
+    by_code: dict[str, list[str]] = {}
+    for metric in all_versions(session):
+        until = f"to {metric.valid_until.isoformat()}" if metric.valid_until else "on"
+        by_code.setdefault(metric.code, []).append(
+            f"v{metric.version} ({metric.valid_from.isoformat()} {until})"
+        )
+    return "; ".join(f"{code} {', '.join(versions)}" for code, versions in by_code.items())
 
 
 def metric_label(metric: MetricDefinition) -> str:
@@ -109,23 +107,25 @@ def metric_label(metric: MetricDefinition) -> str:
 
 
 def format_value(metric: MetricDefinition, value: Decimal | None) -> str:
-    """A stored value as the grid shows and accepts it: counts whole, percentages as typed."""
+    """A stored value as the grid shows and accepts it: counts whole, others as typed."""
     if value is None:
         return ""
-    if metric.unit == MetricUnit.COUNT:
+    if metric.unit.is_count:
         return str(int(value))
     return format(value.quantize(Decimal("0.01")).normalize(), "f")
 
 
 def is_count(stat: HotlineStatistic) -> bool:
-    """Whether the figure counts reports (cases): small ones are hidden below manager."""
-    return stat.metric.unit == MetricUnit.COUNT
+    """Whether the figure counts reports or URLs: small ones are hidden below manager."""
+    return stat.metric.unit.is_count
 
 
 def display_value(metric: MetricDefinition, value: Decimal) -> str:
-    """A value as pages show it: counts with thousands separators, percentages with " %"."""
-    if metric.unit == MetricUnit.COUNT:
+    """A value as pages show it: counts with thousands separators, then " %" or " days"."""
+    if metric.unit.is_count:
         return f"{int(value):,}"
+    if metric.unit == MetricUnit.DAYS:
+        return f"{value.quantize(Decimal('0.01')).normalize():f} days"
     return f"{value.quantize(Decimal('0.01')):,} %"
 
 
@@ -166,13 +166,19 @@ class QuarterGrid:
     hotline: Hotline
     year: int
     quarters: list[GridQuarter]
-    metrics: list[MetricDefinition]
+    metrics: list[MetricDefinition]  # a column per metric: its latest version in the year
     cells: dict[Cell, HotlineStatistic]
+    in_force: dict[Cell, MetricDefinition]  # the version each cell's value is stored against
 
     def value(self, cell: Cell) -> str:
         stat = self.cells.get(cell)
-        metric = next(m for m in self.metrics if m.code == cell[0])
-        return format_value(metric, stat.value if stat else None)
+        metric = self.in_force.get(cell)
+        return format_value(metric, stat.value if stat else None) if metric else ""
+
+    def changes_in_year(self, code: str) -> list[MetricDefinition]:
+        """The versions of ``code`` in force in the year, when more than one (a change)."""
+        versions = {m.id: m for (c, _), m in sorted(self.in_force.items()) if c == code}
+        return list(versions.values()) if len(versions) > 1 else []
 
     def version(self, cell: Cell) -> int | None:
         stat = self.cells.get(cell)
@@ -252,14 +258,14 @@ def _rows(
     *,
     hotline: Hotline,
     year: int,
-    metrics: list[MetricDefinition],
+    metrics: Iterable[MetricDefinition],
     stored: Sequence[HotlineStatistic] | None = None,
 ) -> list[HotlineStatistic]:
     """Every row on the grid's keys (hotline, metric, quarter start), of any period kind;
     picked from ``stored`` (rows the caller read already) when given."""
     starts = [quarter_bounds(year, q)[0] for q in QUARTERS]
+    metric_ids = {m.id for m in metrics}
     if stored is not None:
-        metric_ids = {m.id for m in metrics}
         return [
             row
             for row in stored
@@ -271,7 +277,7 @@ def _rows(
         session.scalars(
             sa.select(HotlineStatistic).where(
                 HotlineStatistic.hotline_id == hotline.id,
-                HotlineStatistic.metric_id.in_([m.id for m in metrics]),
+                HotlineStatistic.metric_id.in_(sorted(metric_ids)),
                 HotlineStatistic.period_start.in_(starts),
             )
         )
@@ -279,20 +285,27 @@ def _rows(
 
 
 def quarter_grid(session: Session, *, hotline: Hotline, year: int, today: date) -> QuarterGrid:
-    """The hotline's quarterly values of ``year`` for the latest version of every metric."""
+    """The hotline's quarterly values of ``year``, each of the version in force then."""
     check_year(year, today=today)
-    metrics = latest_metrics(session)
-    code_of = {m.id: m.code for m in metrics}
+    metrics, in_force = year_in_force(session, year=year)
+    code_of = {m.id: m.code for m in in_force.values()}
     cells = {
         (code_of[row.metric_id], quarter_of(row.period_start)): row
-        for row in _rows(session, hotline=hotline, year=year, metrics=metrics)
+        for row in _rows(session, hotline=hotline, year=year, metrics=in_force.values())
         if row.period_kind == PeriodKind.QUARTER
     }
     quarters = [
         GridQuarter(q, *quarter_bounds(year, q), open_for_entry=quarter_bounds(year, q)[1] < today)
         for q in QUARTERS
     ]
-    return QuarterGrid(hotline=hotline, year=year, quarters=quarters, metrics=metrics, cells=cells)
+    return QuarterGrid(
+        hotline=hotline,
+        year=year,
+        quarters=quarters,
+        metrics=metrics,
+        cells=cells,
+        in_force=in_force,
+    )
 
 
 def _parse_cell(metric: MetricDefinition, raw: Any) -> Decimal | None:
@@ -308,8 +321,14 @@ def _parse_cell(metric: MetricDefinition, raw: Any) -> Decimal | None:
     if not text:
         return None
     if text.startswith("-"):
-        raise ValueError("Values cannot be negative.")
-    if metric.unit == MetricUnit.COUNT:
+        raise ValueError(
+            "Days cannot be negative."
+            if metric.unit == MetricUnit.DAYS
+            else "A count cannot be negative."
+            if metric.unit.is_count
+            else "A percentage cannot be negative: it is from 0 to 100."
+        )
+    if metric.unit.is_count:
         if _WHOLE.match(text):
             value = Decimal(text.replace(",", ""))
             if value > MAX_COUNT:
@@ -318,15 +337,23 @@ def _parse_cell(metric: MetricDefinition, raw: Any) -> Decimal | None:
         if _DECIMAL.match(text):
             raise ValueError("Counts are whole numbers: no decimals.")
         raise ValueError("Enter a whole number, e.g. 1250.")
+    days = metric.unit == MetricUnit.DAYS
+    example = "3.5" if days else "87.5"
     if "," in text and _DECIMAL.match(text.replace(",", ".")):
-        raise ValueError("Use a point for decimals, e.g. 87.5.")
+        raise ValueError(f"Use a point for decimals, e.g. {example}.")
     if not _DECIMAL.match(text):
-        raise ValueError("Enter a percentage from 0 to 100, e.g. 87.5.")
+        raise ValueError(
+            "Enter a number of days, e.g. 3.5."
+            if days
+            else "Enter a percentage from 0 to 100, e.g. 87.5."
+        )
     value = Decimal(text)
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise ValueError("At most 2 decimals, e.g. 87.25.")
-    if value > 100:
+        raise ValueError(f"At most 2 decimals, e.g. {'3.25' if days else '87.25'}.")
+    if days and value > MAX_DAYS:
+        raise ValueError(f"At most {MAX_DAYS} days (ten years).")
+    if not days and value > 100:
         raise ValueError("A percentage is from 0 to 100.")
     return value
 
@@ -334,7 +361,7 @@ def _parse_cell(metric: MetricDefinition, raw: Any) -> Decimal | None:
 def _cell_changes(
     session: Session,
     *,
-    metrics: list[MetricDefinition],
+    in_force: Mapping[Cell, MetricDefinition],
     cells: dict[Cell, HotlineStatistic],
     submitted: Mapping[Cell, Any],
     expected_versions: Mapping[Cell, int | None],
@@ -359,16 +386,16 @@ def _cell_changes(
             .order_by(AuditEvent.occurred_at, AuditEvent.id)
         ):
             last_event[ids[audit_event.entity_id or ""]] = audit_event
-    by_code = {m.code: m for m in metrics}
     changes = []
     for cell in stale:
         stat = cells.get(cell)
         event = last_event.get(cell)
+        metric = in_force[cell]
         changes.append(
             CellChange(
-                metric=metric_label(by_code[cell[0]]),
+                metric=metric_label(metric),
                 quarter=cell[1],
-                value_now=format_value(by_code[cell[0]], stat.value if stat else None) or "empty",
+                value_now=format_value(metric, stat.value if stat else None) or "empty",
                 changed_by=event.actor_label if event else None,
                 changed_at=event.occurred_at if event else None,
             )
@@ -404,23 +431,33 @@ def save_quarter_grid(
         raise ValidationError(
             None, "This hotline is archived: its statistics are kept but can no longer change."
         )
-    metrics = latest_metrics(session, batch=batch)
-    by_code = {m.code: m for m in metrics}
-    code_of = {m.id: m.code for m in metrics}
+    columns, in_force = year_in_force(session, year=year, batch=batch)
+    codes = {m.code for m in columns}
+    code_of = {m.id: m.code for m in in_force.values()}
     cells: dict[Cell, HotlineStatistic] = {}
     blocked: dict[Cell, HotlineStatistic] = {}
-    for row in _rows(session, hotline=hotline, year=year, metrics=metrics, stored=stored):
+    for row in _rows(session, hotline=hotline, year=year, metrics=in_force.values(), stored=stored):
         key = (code_of[row.metric_id], quarter_of(row.period_start))
         (cells if row.period_kind == PeriodKind.QUARTER else blocked)[key] = row
 
+    closed = locks.closed_quarters(
+        session,
+        hotline_id=hotline.id,
+        starts=(quarter_bounds(year, q)[0] for q in QUARTERS),
+        batch=batch,
+    )
     errors: dict[Cell, str] = {}
     parsed: dict[Cell, Decimal | None] = {}
     for cell, raw in values.items():
         code, quarter = cell
-        if code not in by_code or quarter not in QUARTERS:
+        if quarter not in QUARTERS or (code not in codes and not is_known_code(session, code)):
             raise ValidationError(None, f"There is no cell {code} Q{quarter} on this grid.")
+        if cell not in in_force:
+            if str(raw if raw is not None else "").strip():
+                errors[cell] = not_in_force_message(session, code=code, year=year, quarter=quarter)
+            continue
         try:
-            value = _parse_cell(by_code[code], raw)
+            value = _parse_cell(in_force[cell], raw)
         except ValueError as exc:
             errors[cell] = str(exc)
             continue
@@ -428,6 +465,8 @@ def save_quarter_grid(
         start, end = quarter_bounds(year, quarter)
         if value != current and end >= today:
             errors[cell] = f"Q{quarter} ends on {end.isoformat()}: enter its figures after that."
+        elif value != current and start in closed:
+            errors[cell] = locks.closed_message(f"Q{quarter} {year}", closed[start])
         elif value is not None and cell in blocked:
             errors[cell] = (
                 f"A monthly value for {start.strftime('%Y-%m')} is recorded for this metric; "
@@ -446,15 +485,21 @@ def save_quarter_grid(
 
     for quarter in QUARTERS:
         for smaller, larger in NOT_MORE_THAN:
-            if smaller not in by_code or larger not in by_code:
+            low_metric, high_metric = (
+                in_force.get((smaller, quarter)),
+                in_force.get((larger, quarter)),
+            )
+            # Only figures of one unit compare: assessed URLs against exchanged URLs.
+            if low_metric is None or high_metric is None or low_metric.unit != high_metric.unit:
                 continue
             low, high = final(smaller, quarter), final(larger, quarter)
             if low is not None and high is not None and low > high:
                 target = (smaller, quarter) if (smaller, quarter) in values else (larger, quarter)
                 errors.setdefault(
                     target,
-                    f"{by_code[smaller].name} ({int(low)}) cannot be more than "
-                    f"{by_code[larger].name.lower()} ({int(high)}) in Q{quarter}.",
+                    f"{low_metric.name} ({int(low)}) cannot be more than "
+                    f"{high_metric.name[:1].lower()}{high_metric.name[1:]} ({int(high)}) in "
+                    f"Q{quarter}.",
                 )
     if errors:
         raise GridInvalid(
@@ -464,7 +509,7 @@ def save_quarter_grid(
     if expected_versions is not None:
         changes = _cell_changes(
             session,
-            metrics=metrics,
+            in_force=in_force,
             cells=cells,
             submitted=values,
             expected_versions=expected_versions,
@@ -479,7 +524,7 @@ def save_quarter_grid(
             start, end = quarter_bounds(year, cell[1])
             new = {
                 "hotline_id": hotline.id,
-                "metric_id": by_code[cell[0]].id,
+                "metric_id": in_force[cell].id,
                 "period_kind": PeriodKind.QUARTER,
                 "period_start": start,
                 "period_end": end,

@@ -23,7 +23,7 @@ from coordapp.extensions import current_session
 from coordapp.listing import COUNT_CAP, ListParams, run_list
 from coordapp.records import pages
 from coordapp.records.views import RESOURCES, Resource, list_export, list_filters
-from coordapp.stats import service
+from coordapp.stats import quarters, service
 from coordapp.stats.lists import STATISTIC_LIST
 
 bp = Blueprint("stats", __name__)
@@ -185,6 +185,7 @@ def statistics_grid() -> Any:
     return render_template(
         "stats/grid.html",
         grid=grid,
+        statuses=quarters.quarter_statuses(session, hotline=hotline, year=year, today=today),
         year=year,
         **_hotline_picker(session),
         first_year=service.FIRST_YEAR,

@@ -23,6 +23,7 @@ from coordapp.partners import agreements
 from coordapp.partners.models import Partnership
 from coordapp.reference.models import Pillar
 from coordapp.stats import service as stats
+from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -471,3 +472,32 @@ def test_api_reads_do_not_change_the_data_version(
         assert data_version(s) == before
         token = s.scalar(sa.select(ApiToken).where(ApiToken.name == "viewer script"))
         assert token is not None and token.last_used_at is not None  # noted, once
+
+
+def test_a_locked_quarter_is_refused_over_the_api_and_nothing_is_written(
+    client: FlaskClient, token_for: TokenFor, in_app: InApp
+) -> None:
+    with in_app() as s:
+        hotline = factories.hotline(s, country="DE")
+        stats.save_quarter_grid(
+            s, hotline=hotline, year=2025, values={("reports_received", 1): "10"}
+        )
+        s.add(
+            HotlineQuarter(
+                hotline_id=hotline.id,
+                period_start=date(2025, 1, 1),
+                period_end=date(2025, 3, 31),
+                state=QuarterState.APPROVED,
+            )
+        )
+        hotline_id = hotline.id
+    response = client.put(
+        f"/api/v1/hotlines/{hotline_id}/statistics/2025",
+        json={"values": {"reports_received": {"1": "11"}}},
+        headers=token_for("manager"),
+    )
+    assert response.status_code == 422
+    [cell] = response.get_json()["cells"]
+    assert "approved and locked" in cell["message"]
+    with in_app() as s:
+        assert s.scalars(sa.select(HotlineStatistic.value)).all() == [Decimal(10)]

@@ -14,11 +14,14 @@ from sqlalchemy.orm import Session
 
 from coordapp.demo.service import load_demo
 from coordapp.network import coverage as network_coverage
+from coordapp.network.models import MembershipStatus
 from coordapp.partners import agreements as partners_agreements
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import funding as funding_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import training as training_report
+from tests import factories
+from tests.reporting import builders
 
 InApp = Callable[[], AbstractContextManager[Session]]
 
@@ -64,6 +67,7 @@ def test_workbook_has_a_stamped_cover_and_the_services_figures(
         "Trainings",
         "Pillar targets",
         "Pipeline",
+        "Hotline activity",
     ]
     cover = {str(r[0])[2:]: r[1] for r in book["Cover"].iter_rows(values_only=True) if r[0]}
     assert cover["board pack"] == year
@@ -164,3 +168,43 @@ def test_printable_page_has_print_css_and_no_external_assets(
     ):
         assert f'<h2 class="h5">{heading}</h2>' in text
     assert "each row at the rate of its own date" in text
+    # Both coverage maps, drawn on the server (no script, no fetched shapes).
+    year = 2025
+    assert text.count('<svg viewBox="0 0 ') == 2 and '<h2 class="h5">Coverage map</h2>' in text
+    assert f"Coverage on 31 December {year}" in text
+    assert f"Coverage on 31 December {year - 1}" in text
+    assert 'href="/board-pack/pdf?year=2025"' in text
+
+
+def test_the_pack_shows_approved_hotline_figures_and_marks_a_provisional_quarter(
+    signed_in: Callable[[str], FlaskClient], in_app: InApp
+) -> None:
+    with in_app() as s:
+        events = [(date(2000, 1, 1), MembershipStatus.FULL)]
+        at = factories.hotline(s, country="AT", name="Hotline AT", events=events)
+        nl = factories.hotline(s, country="NL", name="Hotline NL", events=events)
+        for hotline, start, value, approved in (
+            (at, date(2025, 1, 1), "700", True),
+            (nl, date(2025, 1, 1), "300", True),
+            (at, date(2025, 4, 1), "650", True),
+            (nl, date(2025, 4, 1), "999", False),
+        ):
+            builders.statistic(
+                s,
+                hotline=hotline,
+                metric_code="reports_received",
+                quarter_start=start,
+                value=value,
+                approved=approved,
+            )
+    response = signed_in("manager").get("/board-pack/?year=2025&format=xlsx")
+    sheet = load_workbook(io.BytesIO(response.data))["Hotline activity"]
+    rows = {r[0]: r for r in sheet.iter_rows(values_only=True)}
+    header = rows["Quarter"]
+    received = header.index(next(h for h in header if str(h).startswith("Reports received")))
+    figures = header.index("Figures")
+    assert (rows["Q1 2025"][received], rows["Q1 2025"][figures]) == (1000, "approved")
+    # Hotline NL's Q2 awaits approval: not counted, and the quarter is provisional.
+    assert rows["Q2 2025"][received] == 650
+    assert rows["Q2 2025"][figures].startswith("provisional")
+    assert rows["Q1 2025"][header.index("Hotlines submitted")] == "2 of 2"

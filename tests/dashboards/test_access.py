@@ -49,7 +49,7 @@ PAGE_CALLBACKS = {
         [prop(filter_id("year"), "value", 2024)],
     ),
     "activity": (
-        "..a-trend.figure...a-groups.figure...activity-definition.children..",
+        "..a-trend.figure...a-groups.figure...activity-definition.children...a-rates.figure..",
         [
             prop(filter_id(n), "value", v)
             for n, v in (

@@ -56,8 +56,12 @@ def small_network(in_app: Callable[[], AbstractContextManager[Session]]) -> dict
     return {"1999": in_1999, "today": today}
 
 
-def map_inputs(year: object, region: object = None) -> list[dict]:
-    return [prop(filter_id("year"), "value", year), prop(filter_id("region"), "value", region)]
+def map_inputs(year: object, region: object = None, colour: object = "coverage") -> list[dict]:
+    return [
+        prop(filter_id("year"), "value", year),
+        prop(filter_id("region"), "value", region),
+        prop(filter_id("colour"), "value", colour),
+    ]
 
 
 def headline_number(response_body: dict, label: str) -> str:
@@ -343,12 +347,12 @@ def test_activity_export_shows_small_counts_as_less_than_five_for_viewers(
         return result(response)['{"key":"quarters","type":"download"}']["data"]["content"]
 
     as_viewer = export(signed_in("viewer"))
-    assert "# metric version: v1" in as_viewer
-    assert "2024-01-01,All selected,v1,<5,1" in as_viewer
-    assert "2024-04-01,All selected,v1,40.00,1" in as_viewer
+    assert "# metric version: v2" in as_viewer
+    assert "2024-01-01,All selected,v2,<5,1" in as_viewer
+    assert "2024-04-01,All selected,v2,40.00,1" in as_viewer
     signed_in("viewer").post("/auth/sign-out")
     as_manager = export(signed_in("manager"))
-    assert "2024-01-01,All selected,v1,3.00,1" in as_manager
+    assert "2024-01-01,All selected,v2,3.00,1" in as_manager
 
 
 @pytest.mark.parametrize(
@@ -541,3 +545,49 @@ def test_the_map_counts_the_pipeline_and_its_panel_flags_a_stalled_stage(
         )
     )
     assert "Not in the expansion pipeline" in texts(member["map-panel"]["children"])
+
+
+def test_activity_marks_provisional_quarters_and_charts_submission_rates(
+    viewer: FlaskClient, in_app: Callable[[], AbstractContextManager[Session]]
+) -> None:
+    with in_app() as s:
+        at = factories.hotline(s, country="AT", name="Hotline AT", events=[(date(2000, 1, 1), F)])
+        nl = factories.hotline(s, country="NL", name="Hotline NL", events=[(date(2000, 1, 1), F)])
+        builders.statistic(
+            s,
+            hotline=at,
+            metric_code="reports_received",
+            quarter_start=date(2024, 1, 1),
+            value="70",
+        )
+        builders.statistic(
+            s,
+            hotline=nl,
+            metric_code="reports_received",
+            quarter_start=date(2024, 1, 1),
+            value="30",
+            approved=False,
+        )
+    inputs = [
+        prop(filter_id("metric"), "value", "reports_received"),
+        prop(filter_id("by"), "value", "network"),
+        prop(filter_id("region"), "value", None),
+        prop(filter_id("from"), "value", 2024),
+        prop(filter_id("to"), "value", 2024),
+    ]
+    body = result(
+        call(
+            viewer,
+            "..a-trend.figure...a-groups.figure...activity-definition.children...a-rates.figure..",
+            inputs,
+        )
+    )
+    trend = body["a-trend"]["figure"]
+    assert trend["data"][0]["y"][0] == 70.0  # Hotline NL's figure awaits approval
+    assert any(a.get("text") == "provisional" for a in trend["layout"].get("annotations", []))
+    assert "Provisional (shaded): Q1 2024" in texts(body["activity-definition"]["children"])
+    rates = body["a-rates"]["figure"]["data"]
+    assert [line["name"] for line in rates] == ["Submitted", "Submitted by the deadline"]
+    assert rates[0]["x"][:1] == ["Q1 2024"]
+    # Hotline AT's quarter was approved without a recorded submission: submitted, date unknown.
+    assert rates[0]["y"][0] == 50.0 and rates[1]["y"][0] == 0.0

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from coordapp.funding.rate_info import RateSpan
 from coordapp.network.coverage import CoverageStatus, CoverageSummary
 from coordapp.network.models import ExpansionStage
 from coordapp.pillars.models import PillarIndicator
+from coordapp.reference.models import MetricUnit
+from coordapp.reporting import activity as activity_report
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import funding as funding_report
 from coordapp.reporting import growth as growth_report
+from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
+from coordapp.reporting import training as training_report
 from coordapp.reporting.common import RateInfo
-from dashboards import exports, figures, params
+from dashboards import compliance_colour, exports, figures, params
 from dashboards.geo import world_shapes
 
 
@@ -66,6 +75,14 @@ COVERAGE = coverage_report.CoverageMap(
 )
 
 
+def validated(fig: dict[str, Any]) -> go.Figure:
+    """The builder's plain dict is a valid Plotly figure (every property checked) and already
+    exactly what Plotly makes of it: the browser gets what ``go.Figure`` would have sent."""
+    figure = go.Figure(fig)
+    assert json.loads(pio.to_json(figure)) == json.loads(pio.to_json(fig))
+    return figure
+
+
 def test_world_shapes_are_read_once_from_the_served_topojson() -> None:
     shapes = world_shapes()
     assert len(shapes.with_shape) > 170
@@ -75,8 +92,16 @@ def test_world_shapes_are_read_once_from_the_served_topojson() -> None:
     assert world_shapes() is shapes
 
 
+def test_compliance_map_figure_colours_the_share_met_and_greys_the_rest() -> None:
+    fig = validated(compliance_colour.compliance_map_figure(COVERAGE, {"AT": 0.5}, world_shapes()))
+    rest, rated = fig.data
+    assert list(rated.locations) == ["AUT"] and list(rated.z) == [50.0]
+    assert rated.colorscale[0][1] == "rgb(165,0,38)" and rated.zmax == 100
+    assert "AUT" not in rest.locations and "FRA" in rest.locations
+
+
 def test_coverage_map_figure() -> None:
-    fig = figures.coverage_map_figure(COVERAGE, world_shapes())
+    fig = validated(figures.coverage_map_figure(COVERAGE, world_shapes()))
     choropleths = {t.name: t for t in fig.data if t.type == "choropleth"}
     assert list(choropleths) == [
         "No hotline",
@@ -121,7 +146,7 @@ def test_map_hover_shows_names_as_text_not_markup() -> None:
         ),
         summary=COVERAGE.summary,
     )
-    fig = figures.coverage_map_figure(hostile, world_shapes())
+    fig = validated(figures.coverage_map_figure(hostile, world_shapes()))
     (full,) = [t for t in fig.data if t.type == "choropleth" and t.name == "Full member"]
     hover = full.hovertext[0]
     assert "<b>x</b>" not in hover and "<img" not in hover
@@ -138,7 +163,7 @@ def test_region_map_zooms_to_its_countries() -> None:
         countries=COVERAGE.countries[:1],
         summary=COVERAGE.summary,
     )
-    geo = figures.coverage_map_figure(europe, world_shapes()).layout.geo
+    geo = validated(figures.coverage_map_figure(europe, world_shapes())).layout.geo
     assert geo.lonaxis.range == (-25, 50) and geo.lataxis.range == (34, 72)
     assert geo.projection.rotation.lon == 0
 
@@ -148,11 +173,11 @@ def test_growth_figure_and_its_empty_state() -> None:
         growth_report.GrowthPoint(1999, date(1999, 12, 31), 8, 8, 0, 7, 1),
         growth_report.GrowthPoint(2000, date(2000, 12, 31), 9, 8, 1, 8, 2),
     )
-    fig = figures.growth_figure(growth)
+    fig = validated(figures.growth_figure(growth))
     assert [list(t.y) for t in fig.data] == [[8, 8], [0, 1], [7, 8], [1, 2]]
     assert [t.name for t in fig.data][2:] == ["Countries covered", "Territories covered"]
-    empty = figures.growth_figure(
-        (growth_report.GrowthPoint(1999, date(1999, 12, 31), 0, 0, 0, 0),)
+    empty = validated(
+        figures.growth_figure((growth_report.GrowthPoint(1999, date(1999, 12, 31), 0, 0, 0, 0),))
     )
     assert "No member hotlines" in empty.layout.annotations[0].text
 
@@ -176,9 +201,9 @@ def test_funding_figure_plots_decimals_as_floats() -> None:
         by_funder=(("Funder", "industry", Decimal("800.00"), Decimal("400.00")),),
         by_kind=(funding_report.FundingShare("industry", Decimal("800.00"), Decimal("400.00")),),
     )
-    fig = figures.funding_by_year_figure(data)
+    fig = validated(figures.funding_by_year_figure(data))
     assert list(fig.data[0].y) == [1300.0, 0.0] and list(fig.data[1].y) == [400.0, 0.0]
-    pillar = figures.funding_by_pillar_figure(data, measure="received")
+    pillar = validated(figures.funding_by_pillar_figure(data, measure="received"))
     assert list(pillar.data[0].y) == [240.0, 0.0]
     assert data.rates.note == "in EUR, each row at the rate of its own date: USD 2025-12-01"
 
@@ -205,7 +230,7 @@ def test_pillar_figure_colours_the_signal() -> None:
         ),
     )
     data = pillar_report.PillarFigures(2026, date(2026, 6, 30), Decimal("0.5"), None, rows)
-    bar = figures.pillar_progress_figure(data).data[0]
+    bar = validated(figures.pillar_progress_figure(data)).data[0]
     assert list(bar.x) == [10.0, 75.0]  # reversed: the first row is drawn at the top
     assert list(bar.marker.color) == [figures.BEHIND, figures.ON_TRACK]
 
@@ -272,10 +297,98 @@ def test_other_parameters() -> None:
 
 
 def test_every_figure_carries_the_slim_template_set_once() -> None:
-    """The template is Plotly's default, not passed (and validated) per figure: a figure gets
-    plotly_white's layout with trace defaults only for the trace types the bundle draws."""
+    """The template is built once, not per figure: a figure gets plotly_white's layout with
+    trace defaults only for the trace types the bundle draws."""
     from dashboards.plotly_bundle import plotly_bundle
 
-    template = figures.empty_figure("nothing").to_plotly_json()["layout"]["template"]
+    template = validated(figures.empty_figure("nothing")).to_plotly_json()["layout"]["template"]
+    assert template is not figures.TEMPLATE  # Plotly's copy; the builders share one
     assert set(template["data"]) == set(plotly_bundle().trace_types)
     assert template["layout"]["plot_bgcolor"] == "white"
+
+
+_TRAINING = training_report.TrainingFigures(
+    first_year=2024,
+    last_year=2025,
+    kind=None,
+    pillar=None,
+    by_kind=(training_report.TrainingCount(2024, "workshop", 2, 3),),
+    by_pillar=(training_report.TrainingCount(2025, "Capacity Building", 1, 12),),
+    by_country=(training_report.TrainingReach("NL", "Netherlands", 2, 3),),
+    by_hotline=(training_report.TrainingReach("7", "Hotline NL", 1, 12),),
+    feedback=(
+        training_report.TrainingFeedback(2024, 4, Decimal("4.25")),
+        training_report.TrainingFeedback(2025, 0, None),
+    ),
+)
+_EMPTY_TRAINING = training_report.TrainingFigures(2024, 2025, None, None, (), (), (), (), ())
+_METRIC = activity_report.MetricInfo(
+    "reports_received", "Reports received", MetricUnit.COUNT, 2, "Reports received."
+)
+_POINT = activity_report.ActivityPoint(date(2024, 4, 1), "Europe", 2, Decimal(12), 3, 0)
+_ACTIVITY = activity_report.ActivityFigures(
+    _METRIC, "region", 2024, 2025, None, (2,), (_POINT,), (_POINT,), (_POINT,)
+)
+_PARTNERSHIPS = partnership_report.PartnershipFigures(
+    on=date(2025, 6, 30),
+    status=None,
+    in_force=1,
+    expired=0,
+    by_status=(("active", 1),),
+    by_type=(("strategic_mou", 1),),
+    by_pillar=(("Capacity Building", 1),),
+    by_kind=(("ngo", 1),),
+    new_per_year=((2024, "strategic_mou", 1), (2025, "funding", 2)),
+    renewals=(),
+)
+_FUNDING = funding_report.FundingFigures(
+    first_year=2024,
+    last_year=2024,
+    rates=RateInfo("EUR", spans=()),
+    by_year=(funding_report.FundingYear(2024, Decimal("10.50"), Decimal("2.25")),),
+    by_pillar=(),
+    by_funder=(("Funder", "industry", Decimal("10.50"), Decimal("2.25")),),
+    by_kind=(funding_report.FundingShare("industry", Decimal("10.50"), Decimal("2.25")),),
+)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: figures.count_bars(_PARTNERSHIPS.by_type, empty="none"),
+        lambda: figures.count_bars(_PARTNERSHIPS.by_pillar, empty="none", horizontal=True),
+        lambda: figures.count_bars((), empty="No partnerships."),
+        lambda: figures.partnerships_per_year_figure(_PARTNERSHIPS),
+        lambda: figures.funding_by_year_figure(_FUNDING),
+        lambda: figures.funding_by_pillar_figure(_FUNDING),
+        lambda: figures.funding_by_funder_figure(_FUNDING),
+        lambda: figures.funding_by_kind_figure(_FUNDING),
+        lambda: figures.training_per_year_figure(_TRAINING),
+        lambda: figures.training_per_year_figure(_TRAINING, by="pillar", measure="participants"),
+        lambda: figures.training_per_year_figure(_EMPTY_TRAINING),
+        lambda: figures.training_reach_figure(_TRAINING),
+        lambda: figures.training_reach_figure(_TRAINING, by="hotline"),
+        lambda: figures.training_reach_figure(_EMPTY_TRAINING),
+        lambda: figures.training_feedback_figure(_TRAINING),
+        lambda: figures.training_feedback_figure(_EMPTY_TRAINING),
+        lambda: figures.activity_trend_figure(_ACTIVITY),
+        lambda: figures.activity_groups_figure(_ACTIVITY),
+        lambda: figures.activity_trend_figure(
+            dataclasses.replace(_ACTIVITY, group_by="network", by_period=(_POINT,))
+        ),
+    ],
+)
+def test_every_builder_gives_the_figure_plotly_would(build: Any) -> None:
+    validated(build())
+
+
+def test_figures_keep_their_hover_and_titles() -> None:
+    per_year = validated(figures.partnerships_per_year_figure(_PARTNERSHIPS))
+    assert [t.name for t in per_year.data] == ["Funding", "Strategic MoU"]
+    assert list(per_year.data[0].y) == [0, 2] and per_year.layout.barmode == "stack"
+    assert per_year.layout.yaxis.title.text == "new agreements"
+    funders = validated(figures.funding_by_funder_figure(_FUNDING))
+    assert list(funders.data[0].y) == ["Funder (Industry)"] and list(funders.data[1].x) == [2.25]
+    trend = validated(figures.activity_trend_figure(_ACTIVITY))
+    assert list(trend.data[0].customdata[0]) == [2, 3, "12"]
+    assert trend.layout.yaxis.title.text == "Reports received (definition v2)"

@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
+from typing import Any
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from coordapp.auth import service as auth_service
+from coordapp.auth.models import User
 from coordapp.cache import response_cache
 from coordapp.network.models import MembershipStatus
 from tests import factories
@@ -22,9 +26,16 @@ MAP = "..map-graph.figure...map-headline.children...map-small.children...map-not
 YEAR = 2024
 
 
+def _map_inputs() -> list[dict]:
+    return [
+        prop(filter_id("year"), "value", YEAR),
+        prop(filter_id("region"), "value", None),
+        prop(filter_id("colour"), "value", "coverage"),
+    ]
+
+
 def _map(client: FlaskClient) -> dict:
-    inputs = [prop(filter_id("year"), "value", YEAR), prop(filter_id("region"), "value", None)]
-    return result(call(client, MAP, inputs))
+    return result(call(client, MAP, _map_inputs()))
 
 
 def test_a_map_answer_is_reused_until_a_write_changes_the_network(
@@ -113,3 +124,61 @@ def test_a_write_to_another_group_of_tables_keeps_the_map_and_renews_funding(
     fresh_funding = result(call(viewer, funding, funding_inputs))
     assert response_cache.misses == misses + 1
     assert fresh_funding["f-years"] != first_funding["f-years"]  # 100 EUR now shows as 125 USD
+
+
+def _map_call(client: FlaskClient, **kw: Any) -> Any:
+    return call(client, MAP, _map_inputs(), **kw)
+
+
+def test_a_cached_answer_is_the_first_answer_byte_for_byte(
+    in_app: InApp, signed_in: Callable[[str], FlaskClient]
+) -> None:
+    with in_app() as s:
+        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
+    viewer = signed_in("viewer")
+    first = _map_call(viewer)
+    again = _map_call(viewer)
+    assert first.status_code == again.status_code == 200
+    assert again.get_data() == first.get_data() and again.mimetype == "application/json"
+    assert (response_cache.hits, response_cache.misses) == (1, 1)
+
+
+def test_a_cached_answer_is_refused_to_whoever_is_refused_today(
+    in_app: InApp, signed_in: Callable[[str], FlaskClient], users: dict[str, str]
+) -> None:
+    """Signed out, from another site, or deactivated since: the same request body as a cached
+    answer gets what it gets without the cache (401, 403, 401), and never the answer."""
+    with in_app() as s:
+        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
+    viewer = signed_in("viewer")
+    assert _map_call(viewer).status_code == 200
+    hits = response_cache.hits
+
+    cross_site = _map_call(viewer, headers={"Origin": "https://evil.example"})
+    assert cross_site.status_code == 403 and b"map-graph" not in cross_site.get_data()
+
+    with in_app() as s:
+        user = s.scalar(sa.select(User).where(User.email == users["viewer"]))
+        auth_service.set_active(s, user=user, active=False)
+    deactivated = _map_call(viewer)
+    assert deactivated.status_code == 401 and b"map-graph" not in deactivated.get_data()
+
+    viewer.post("/auth/sign-out")
+    signed_out = _map_call(viewer)
+    assert signed_out.status_code == 401 and b"map-graph" not in signed_out.get_data()
+    assert response_cache.hits == hits
+
+
+def test_answers_are_kept_per_role(in_app: InApp, signed_in: Callable[[str], FlaskClient]) -> None:
+    """A manager and an admin both see exact counts, yet each role has its own answers: an
+    access rule that tells roles apart (guard.access_key) can never be skipped by the cache."""
+    with in_app() as s:
+        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
+    manager = signed_in("manager")
+    assert _map_call(manager).status_code == 200
+    manager.post("/auth/sign-out")
+    admin = signed_in("admin")
+    assert _map_call(admin).status_code == 200
+    assert (response_cache.hits, response_cache.misses) == (0, 2)
+    assert _map_call(admin).status_code == 200
+    assert response_cache.hits == 1

@@ -20,7 +20,7 @@ from tests.dashboards.conftest import call, filter_id, prop, result, texts
 from tests.reporting import builders
 
 InApp = Callable[[], AbstractContextManager[Session]]
-ACTIVITY = "..a-trend.figure...a-groups.figure...activity-definition.children.."
+ACTIVITY = "..a-trend.figure...a-groups.figure...activity-definition.children...a-rates.figure.."
 TRAINING = (
     "..t-events.figure...t-participants.figure...t-countries.figure...t-hotlines.figure"
     "...t-feedback.figure...training-empty.children.."

@@ -9,10 +9,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coordapp import validation
 from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
-from coordapp.demo.service import DEMO_PASSWORD, DEMO_USERS, load_demo
+from coordapp.demo.service import DEMO_HOTLINE_USERS, DEMO_PASSWORD, DEMO_USERS, load_demo
 from coordapp.funding.models import FundingAllocation, FundingCommitment
+from coordapp.network import compliance
+from coordapp.network.compliance_models import ComplianceItem
 from coordapp.network.coverage import CoverageStatus, coverage_as_of, coverage_summary
 from coordapp.network.models import ExpansionStage, ExpansionStageEvent, Hotline, MembershipStatus
 from coordapp.partners.models import (
@@ -171,3 +174,25 @@ def test_missing_reference_data_is_a_clear_error() -> None:
     Base.metadata.create_all(engine)
     with PlainSession(engine) as empty, pytest.raises(ValidationError, match="flask seed"):
         load_demo(empty, today=TODAY)
+
+
+def test_the_register_has_items_met_expiring_expired_and_missing(demo: Session) -> None:
+    matrix = compliance.compliance_matrix(demo, today=TODAY)
+    counts = dict(matrix.counts)
+    for state in ("met", "expiring", "expired", "missing", "pending"):
+        assert counts[state] > 0, state
+    # Document references are references, never links.
+    references = demo.scalars(sa.select(ComplianceItem.document_reference)).all()
+    assert references and not any("/" in (r or "").split(" ")[0] for r in references)
+    assert all(validation.free_text("ref", r) == r for r in references)
+    # Some full members lack requirements: the promotion warning has something to say.
+    assert any(
+        r.membership == "full" and "missing" in {c.state for c in r.cells} for r in matrix.rows
+    )
+
+
+def test_demo_hotline_users_see_their_own_hotlines(demo: Session) -> None:
+    for email, names in DEMO_HOTLINE_USERS.items():
+        user = auth_service.get_required_by_email(demo, email)
+        bound = sorted(demo.get_one(Hotline, i).name for i in user.hotline_ids)
+        assert bound == sorted(names.split(", ")) and bound

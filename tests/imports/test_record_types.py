@@ -25,7 +25,7 @@ from coordapp.imports.report import ImportReport, Outcome
 from coordapp.network.coverage import CoverageStatus, coverage_as_of
 from coordapp.network.models import Hotline, HotlineMembershipEvent, MembershipStatus
 from coordapp.partners.models import Contact, Partnership
-from coordapp.stats.models import HotlineStatistic
+from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 from coordapp.validation import DecimalMark
 from tests import factories
@@ -845,3 +845,26 @@ def test_dry_run_leaves_no_audit_events(session: Session) -> None:
     before = count(session, AuditEvent)
     run(session, csv_bytes(*HOTLINES), type_name="hotlines")
     assert count(session, AuditEvent) == before
+
+
+def test_an_approved_quarter_is_not_imported_over(session: Session) -> None:
+    hotline = factories.hotline(session, country="BE", name="Hotline BE")
+    apply_twice(session, csv_bytes(*STATS[:2]), "hotline-statistics")
+    session.add(
+        HotlineQuarter(
+            hotline_id=hotline.id,
+            period_start=date(2025, 1, 1),
+            period_end=date(2025, 3, 31),
+            state=QuarterState.APPROVED,
+        )
+    )
+    session.flush()
+    report = run(
+        session,
+        csv_bytes(STATS[0], "Hotline BE,2025,1,1300,,,"),
+        type_name="hotline-statistics",
+        apply=True,
+    )
+    assert not report.applied and outcomes(report) == ["error"]
+    assert "approved and locked" in report.rows[0].errors[0].message
+    assert Decimal("1250") in session.scalars(sa.select(HotlineStatistic.value)).all()

@@ -22,6 +22,7 @@ from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.main import service
+from coordapp.network.compliance_models import ComplianceItem, ComplianceStatus
 from coordapp.network.models import (
     COVERING_STATUSES,
     ExpansionStage,
@@ -36,7 +37,7 @@ from coordapp.partners import partnerships as partners_partnerships
 from coordapp.partners.models import Contact, Partnership, PartnershipStatus, PartnershipType
 from coordapp.reference.models import MetricDefinition
 from coordapp.stats import service as stats
-from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
 from tests import factories
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -143,6 +144,24 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
             and current.entered_on < year_ago
         ):
             stalled.add(t.id)
+    # Quarters submitted and not decided; members that had not submitted the last complete
+    # quarter by its deadline (30 days after its end; approved counts as submitted).
+    signoff = list(session.scalars(sa.select(HotlineQuarter)))
+    awaiting = {q.id for q in signoff if q.state == QuarterState.SUBMITTED}
+    sent = {
+        q.hotline_id
+        for q in signoff
+        if q.period_start == start
+        and (q.first_submitted_at is not None or q.state == QuarterState.APPROVED)
+    }
+    late = {
+        h.id
+        for h in session.scalars(sa.select(Hotline))
+        if today > end + timedelta(days=30)
+        and h.archived_at is None
+        and _status_on(list(h.membership_events), end) in COVERING_STATUSES
+        and h.id not in sent
+    }
     expected = {
         "renewals": renewals,
         "expired": expired,
@@ -150,6 +169,8 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
         "next_steps": next_steps,
         "stalled_stages": stalled,
         "statistics": missing,
+        "quarters_review": awaiting,
+        "quarters_late": late,
         "pledges": pledges,
     }
     for key, records in expected.items():
@@ -157,7 +178,20 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
         assert ids(sections[key]) == records, key
         # The demo is built to have something in every section.
         assert records, key
-    assert result.total == sum(len(r) for r in expected.values())
+    # Compliance items due: one row per item, each linking to its hotline.
+    due = [
+        item
+        for item in session.scalars(sa.select(ComplianceItem))
+        if item.hotline.archived_at is None
+        and item.requirement.archived_at is None
+        and item.status in (ComplianceStatus.MET, ComplianceStatus.WAIVED)
+        and item.expires_on is not None
+        and item.expires_on <= today + timedelta(days=90)
+    ]
+    assert due and any(item.expires_on < today for item in due)
+    assert sections["compliance"].count == len(due)
+    assert ids(sections["compliance"]) == {item.hotline_id for item in due}
+    assert result.total == sum(len(r) for r in expected.values()) + len(due)
 
 
 def test_sections_list_their_first_items_but_count_them_all(session: Session) -> None:
@@ -413,7 +447,8 @@ def test_pledge_whose_period_started_today_is_listed_tomorrow_is_not(session: Se
 
 def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
     result = service.needs_attention(session, today=TODAY)
-    assert [s.count for s in result.sections] == [0, 0, 0, 0, 0, 0, 0]
+    assert [s.count for s in result.sections] == [0] * len(result.sections)
+    assert len(result.sections) == 10
     assert result.total == 0
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp.reference.models import Country, Currency, MetricDefinition, Pillar
+from coordapp.reference.models import Country, Currency, MetricDefinition, MetricUnit, Pillar
 from coordapp.reference.service import list_regions, seed_reference_data
 
 
@@ -38,12 +40,28 @@ def test_the_four_pillars_and_versioned_metrics(session: Session) -> None:
         "Network Expansion",
         "Strategic Communications",
     ]
-    metrics = session.execute(sa.select(MetricDefinition.code, MetricDefinition.version)).all()
+    metrics = session.execute(
+        sa.select(MetricDefinition.code, MetricDefinition.version, MetricDefinition.unit)
+    ).all()
     assert sorted(metrics) == [
-        ("removed_within_3_days_pct", 1),
-        ("reports_assessed_csam", 1),
-        ("reports_forwarded", 1),
-        ("reports_received", 1),
+        ("median_days_to_removal", 1, MetricUnit.DAYS),
+        ("removed_within_3_days_pct", 1, MetricUnit.PERCENT),
+        ("reports_assessed_csam", 1, MetricUnit.COUNT),
+        ("reports_assessed_csam", 2, MetricUnit.URLS),
+        ("reports_forwarded", 1, MetricUnit.COUNT),
+        ("reports_forwarded", 2, MetricUnit.URLS),
+        ("reports_received", 1, MetricUnit.COUNT),
+        ("reports_received", 2, MetricUnit.URLS),
+    ]
+    received = session.scalars(
+        sa.select(MetricDefinition)
+        .where(MetricDefinition.code == "reports_received")
+        .order_by(MetricDefinition.version)
+    ).all()
+    # Reports until 2019, content URLs from 2020: one version per quarter, no gap.
+    assert [(m.name, m.valid_from, m.valid_until) for m in received] == [
+        ("Reports received", date(1999, 1, 1), date(2019, 12, 31)),
+        ("Content URLs exchanged", date(2020, 1, 1), None),
     ]
 
 

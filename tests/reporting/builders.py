@@ -21,7 +21,7 @@ from coordapp.partners.models import (
 )
 from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.reference.models import MetricDefinition, Pillar
-from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -137,22 +137,61 @@ def target(
 
 
 def statistic(
-    session: Session, *, hotline: Hotline, metric_code: str, quarter_start: date, value: str
+    session: Session,
+    *,
+    hotline: Hotline,
+    metric_code: str,
+    quarter_start: date,
+    value: str,
+    approved: bool = True,
 ) -> HotlineStatistic:
+    """A quarterly figure, its quarter approved (figures count once approved) unless not."""
     month = quarter_start.month + 3
     year = quarter_start.year + (1 if month > 12 else 0)
     end = date(year, (month - 1) % 12 + 1, 1)
     item = HotlineStatistic(
         hotline_id=hotline.id,
-        metric_id=metric(session, metric_code).id,
+        # The version in force for the quarter, as the grid stores it.
+        metric_id=session.scalars(
+            sa.select(MetricDefinition.id).where(
+                MetricDefinition.code == metric_code,
+                MetricDefinition.valid_from <= quarter_start,
+                sa.or_(
+                    MetricDefinition.valid_until.is_(None),
+                    MetricDefinition.valid_until >= quarter_start,
+                ),
+            )
+        ).one(),
         period_kind=PeriodKind.QUARTER,
         period_start=quarter_start,
         period_end=date.fromordinal(end.toordinal() - 1),
         value=Decimal(value),
     )
     session.add(item)
+    if approved:
+        approve(session, hotline=hotline, quarter_start=quarter_start, end=item.period_end)
     session.flush()
     return item
+
+
+def approve(session: Session, *, hotline: Hotline, quarter_start: date, end: date) -> None:
+    """The hotline's quarter approved (once)."""
+    known = session.scalars(
+        sa.select(HotlineQuarter).where(
+            HotlineQuarter.hotline_id == hotline.id, HotlineQuarter.period_start == quarter_start
+        )
+    ).one_or_none()
+    if known is None:
+        session.add(
+            HotlineQuarter(
+                hotline_id=hotline.id,
+                period_start=quarter_start,
+                period_end=end,
+                state=QuarterState.APPROVED,
+            )
+        )
+    else:
+        known.state = QuarterState.APPROVED
 
 
 def funder(session: Session, kind: OrganizationKind) -> Organization:

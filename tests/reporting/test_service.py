@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import plotly.graph_objects as go
 import pytest
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.partners import agreements
 from coordapp.partners.models import OrganizationKind, PartnershipStatus, PartnershipType
 from coordapp.pillars.models import IndicatorKind, PillarIndicator
+from coordapp.reference.models import MetricUnit
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import funding as funding_report
@@ -22,6 +24,7 @@ from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import training as training_report
 from coordapp.training.models import TrainingKind
+from dashboards import figures
 from tests import factories
 from tests.reporting import builders
 
@@ -109,6 +112,16 @@ def test_coverage_map_by_region(session: Session, network: dict) -> None:
     assert europe.member_hotlines == 2
     africa = coverage_report.coverage_map(session, on=TODAY, region="Africa")
     assert covered(africa) == {"KE"} and africa.member_hotlines == 1
+
+
+@pytest.mark.parametrize("region", [None, "Europe", "Africa", "Oceania"])
+@pytest.mark.parametrize("on", [date(1999, 12, 31), TODAY])
+def test_the_maps_headline_is_the_coverage_summary_whole(
+    session: Session, network: dict, region: str | None, on: date
+) -> None:
+    """The map counts its places from the rows it read; every count is the summary's own."""
+    shown = coverage_report.coverage_map(session, on=on, region=region).summary
+    assert shown == coverage_summary(session, on=on, region=region)
 
 
 def test_network_growth_matches_the_summary_of_each_year_end(
@@ -423,8 +436,8 @@ def test_hotline_activity(session: Session, network: dict) -> None:
         (date(2024, 4, 1), Decimal("80")),
     ]
     assert {p.group: p.value for p in data.by_group} == {"Hotline AT": 200, "Hotline NL": 3}
-    assert data.versions == (1,)
-    assert data.metric is not None and data.metric.version == 1
+    assert data.versions == (2,)  # content URLs, counted since 2020
+    assert data.metric is not None and data.metric.version == 2 and not data.unit_changes
     share = activity_report.hotline_activity(
         session, metric_code="removed_within_3_days_pct", first_year=2024, last_year=2024
     )
@@ -437,6 +450,59 @@ def test_hotline_activity(session: Session, network: dict) -> None:
         session, metric_code="nope", first_year=2024, last_year=2024
     )
     assert unknown.metric is None and unknown.is_empty
+
+
+def test_figures_of_different_units_are_never_added_and_the_change_is_said(
+    session: Session, network: dict
+) -> None:
+    """Reports until 2019, content URLs from 2020: one series per version, the change marked,
+    and the totals by group in the latest unit only."""
+    for quarter_start, value in ((date(2019, 10, 1), "100"), (date(2020, 1, 1), "450")):
+        builders.statistic(
+            session,
+            hotline=network["at"],
+            metric_code="reports_received",
+            quarter_start=quarter_start,
+            value=value,
+        )
+    data = activity_report.hotline_activity(
+        session, metric_code="reports_received", group_by="hotline", first_year=2019, last_year=2020
+    )
+    assert [(p.period_start, p.version, p.value) for p in data.by_period] == [
+        (date(2019, 10, 1), 1, Decimal("100")),
+        (date(2020, 1, 1), 2, Decimal("450")),
+    ]
+    assert [(c.starts, c.version, c.unit) for c in data.unit_changes] == [
+        (date(2020, 1, 1), 2, MetricUnit.URLS)
+    ]
+    assert data.unit_changes[0].label == "from 2020 Q1: Content URLs exchanged (content URLs)"
+    # 450 URLs, not 550 "reports or URLs".
+    assert [(p.group, p.version, p.value) for p in data.by_group] == [
+        ("Hotline AT", 2, Decimal("450"))
+    ]
+    assert data.group_unit is MetricUnit.URLS and data.first_unit_label == "reports"
+    figure = go.Figure(figures.activity_trend_figure(data))  # Plotly validates the dict
+    assert [trace.name for trace in figure.data] == [
+        "Hotline AT · reports",
+        "Hotline AT · content URLs",
+    ]
+    assert "Unit changes from 2020 Q1" in figure.layout.annotations[0].text
+    assert figure.layout.shapes[0].x0 == date(2020, 1, 1)
+
+
+def test_median_days_are_averaged_over_hotlines_not_summed(session: Session, network: dict) -> None:
+    for hotline, value in ((network["at"], "2.5"), (network["nl"], "4.5")):
+        builders.statistic(
+            session,
+            hotline=hotline,
+            metric_code="median_days_to_removal",
+            quarter_start=date(2024, 1, 1),
+            value=value,
+        )
+    data = activity_report.hotline_activity(
+        session, metric_code="median_days_to_removal", first_year=2024, last_year=2024
+    )
+    assert [p.value for p in data.by_period] == [Decimal("3.50")]
 
 
 def test_overview_kpis(session: Session, network: dict) -> None:
@@ -590,3 +656,33 @@ def test_expected_by_now_is_one_rule_for_both_kinds() -> None:
         kind=IndicatorKind.STOCK, target=Decimal(60), start=Decimal(50), share=Decimal(1)
     )
     assert whole == Decimal("60.00")
+
+
+def test_hotline_activity_counts_approved_quarters_and_names_the_provisional_ones(
+    session: Session, network: dict
+) -> None:
+    builders.statistic(
+        session,
+        hotline=network["at"],
+        metric_code="reports_received",
+        quarter_start=date(2024, 1, 1),
+        value="120",
+    )
+    # Entered, not yet approved: not counted anywhere, and its quarter is provisional.
+    for start in (date(2024, 1, 1), date(2024, 4, 1)):
+        builders.statistic(
+            session,
+            hotline=network["nl"],
+            metric_code="reports_received",
+            quarter_start=start,
+            value="50",
+            approved=False,
+        )
+    data = activity_report.hotline_activity(
+        session, metric_code="reports_received", group_by="hotline", first_year=2024, last_year=2024
+    )
+    assert [(p.period_start, p.value, p.hotlines) for p in data.by_period] == [
+        (date(2024, 1, 1), Decimal("120"), 1)
+    ]
+    assert {p.group for p in data.by_group} == {"Hotline AT"}
+    assert data.provisional == (date(2024, 1, 1), date(2024, 4, 1))

@@ -13,7 +13,7 @@ from coordapp.errors import NotFound, ValidationError
 from coordapp.listing import ListParams, run_list
 from coordapp.records import service as records
 from coordapp.reference.models import MetricDefinition, MetricUnit
-from coordapp.stats import service
+from coordapp.stats import metrics, service
 from coordapp.stats.lists import STATISTIC_LIST
 from coordapp.stats.models import HotlineStatistic, PeriodKind
 from tests.stats.helpers import AFTER_2026, member, metric, statistic, stored
@@ -24,6 +24,7 @@ R, A, F, P = (
     "reports_forwarded",
     "removed_within_3_days_pct",
 )
+D = "median_days_to_removal"  # in force from 2020
 
 # --- periods ---------------------------------------------------------------------------------
 
@@ -60,32 +61,80 @@ def test_last_complete_quarter(today: date, expected: tuple[int, int]) -> None:
 # --- the grid --------------------------------------------------------------------------------
 
 
-def test_grid_shows_the_latest_version_of_each_metric(session: Session) -> None:
+def test_each_value_is_stored_against_the_version_in_force_for_its_quarter(
+    session: Session,
+) -> None:
     hotline = member(session)
-    old = metric(session, R)
-    newer = MetricDefinition(
-        code=R,
-        version=old.version + 1,
-        name="Reports received (all channels)",
-        definition="Reports received through any channel.",
-        unit=MetricUnit.COUNT,
-        valid_from=date(2026, 1, 1),
-        sort_order=old.sort_order,
+    old = metric(session, P)
+    newer = metrics.add_version(
+        session,
+        of=old,
+        data=metrics.MetricData(
+            name="Share removed within 3 days (URLs)",
+            definition="Content URLs removed within 3 working days, of those forwarded.",
+            unit=MetricUnit.PERCENT,
+            valid_from=date(2026, 7, 1),
+        ),
     )
-    session.add(newer)
-    session.flush()
+    assert old.valid_until == date(2026, 6, 30)  # retired the day before
     grid = service.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026)
-    assert [m.code for m in grid.metrics] == [R, A, F, P]
-    assert grid.metrics[0].id == newer.id
-    assert (
-        service.metric_label(grid.metrics[0])
-        == f"Reports received (all channels) (v{newer.version})"
-    )
+    assert [m.code for m in grid.metrics] == [R, A, F, P, D]
+    assert grid.metrics[3].id == newer.id
+    assert [grid.in_force[(P, q)].id for q in (1, 2, 3, 4)] == [
+        old.id,
+        old.id,
+        newer.id,
+        newer.id,
+    ]
+    assert grid.changes_in_year(P) == [old, newer]
     service.save_quarter_grid(
-        session, hotline=hotline, year=2026, values={(R, 1): "10"}, today=AFTER_2026
+        session,
+        hotline=hotline,
+        year=2026,
+        values={(P, 2): "80", (P, 3): "90"},
+        today=AFTER_2026,
     )
-    row = session.scalars(sa.select(HotlineStatistic)).one()
-    assert row.metric_id == newer.id
+    rows = session.scalars(sa.select(HotlineStatistic).order_by(HotlineStatistic.period_start))
+    assert [(r.metric_id, r.value) for r in rows] == [(old.id, 80), (newer.id, 90)]
+
+
+def test_reports_until_2019_and_content_urls_from_2020(session: Session) -> None:
+    hotline = member(session)
+    for year, value in ((2019, "100"), (2020, "450")):
+        service.save_quarter_grid(
+            session, hotline=hotline, year=year, values={(R, 4): value}, today=AFTER_2026
+        )
+    rows = session.scalars(sa.select(HotlineStatistic).order_by(HotlineStatistic.period_start))
+    assert [(r.metric.name, r.metric.unit, r.value) for r in rows] == [
+        ("Reports received", MetricUnit.COUNT, 100),
+        ("Content URLs exchanged", MetricUnit.URLS, 450),
+    ]
+
+
+def test_a_quarter_where_the_metric_is_not_in_force_is_refused_and_nothing_written(
+    session: Session,
+) -> None:
+    hotline = member(session)
+    grid = service.quarter_grid(session, hotline=hotline, year=2019, today=AFTER_2026)
+    assert D not in [m.code for m in grid.metrics]  # median days are counted from 2020
+    with pytest.raises(service.GridInvalid) as refused:
+        service.save_quarter_grid(
+            session,
+            hotline=hotline,
+            year=2019,
+            values={(R, 1): "100", (D, 1): "3"},
+            today=AFTER_2026,
+        )
+    assert refused.value.errors == {
+        (D, 1): "The metric median_days_to_removal is not counted in Q1 2019: its definition "
+        "is in force from 2020-01-01 to now. Nothing was saved."
+    }
+    assert stored(session, hotline) == {}
+    # An empty cell of a metric not in force is no value: nothing to refuse.
+    service.save_quarter_grid(
+        session, hotline=hotline, year=2019, values={(D, 1): ""}, today=AFTER_2026
+    )
+    assert stored(session, hotline) == {}
 
 
 def test_save_writes_quarter_periods(session: Session) -> None:
@@ -155,7 +204,7 @@ def test_unchanged_and_absent_cells_are_left_alone(session: Session) -> None:
 @pytest.mark.parametrize(
     ("values", "cell", "message"),
     [
-        ({(R, 1): "100", (A, 1): "101"}, (A, 1), "cannot be more than reports received"),
+        ({(R, 1): "100", (A, 1): "101"}, (A, 1), "cannot be more than content URLs exchanged"),
         ({(R, 1): "100", (A, 1): "80", (F, 1): "81"}, (F, 1), "cannot be more than"),
         ({(P, 2): "101"}, (P, 2), "from 0 to 100"),
         ({(P, 2): "87.555"}, (P, 2), "At most 2 decimals"),
@@ -168,6 +217,11 @@ def test_unchanged_and_absent_cells_are_left_alone(session: Session) -> None:
         ({(R, 3): "1e5"}, (R, 3), "Enter a whole number"),
         ({(R, 3): "12,34"}, (R, 3), "Enter a whole number"),
         ({(R, 3): "9" * 13}, (R, 3), "too large"),
+        ({(D, 1): "-1"}, (D, 1), "Days cannot be negative"),
+        ({(D, 1): "soon"}, (D, 1), "Enter a number of days"),
+        ({(D, 1): "2.555"}, (D, 1), "At most 2 decimals"),
+        ({(D, 1): "4000"}, (D, 1), "At most 3653 days"),
+        ({(R, 1): "-1"}, (R, 1), "A count cannot be negative"),
     ],
 )
 def test_a_refused_cell_has_its_message_and_nothing_is_written(

@@ -73,15 +73,15 @@ def test_the_csv_export_hides_small_counts_below_manager(
     text = signed_in(role).get(f"/statistics/?hotline={hotline_id}&format=csv").get_data(True)
     rows = [r for r in csv.reader(io.StringIO(text.lstrip("\ufeff"))) if r and r[0][:1] != "#"]
     values = {(r[2], r[3].split(" (")[0]): r[4] for r in rows[1:]}
-    assessed = values[(f"{YEAR} Q1", "Reports assessed as CSAM")]
-    forwarded = values[(f"{YEAR} Q1", "Reports forwarded")]
+    assessed = values[(f"{YEAR} Q1", "Content URLs assessed as illegal")]
+    forwarded = values[(f"{YEAR} Q1", "Content URLs forwarded to law enforcement")]
     if role == "viewer":
         assert (assessed, forwarded) == ("<5", "<5")
         assert "# small counts,Counts from 1 to 4 are shown as <5" in text
     else:
         assert (assessed, forwarded) == ("3", "2")
         assert "small counts" not in text
-    assert values[(f"{YEAR} Q1", "Reports received")] == "1200"
+    assert values[(f"{YEAR} Q1", "Content URLs exchanged")] == "1200"
 
 
 def test_the_xlsx_export_hides_small_counts_from_a_viewer(

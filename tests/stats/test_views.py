@@ -100,7 +100,8 @@ def test_manager_sees_an_editable_grid_with_versions_and_metric_versions(
     text = html.decode()
     fields = grid_form(text)
     assert fields[f"c-{R}-1"] == "100" and fields[f"v-{R}-1"] == "1" and fields[f"v-{R}-2"] == ""
-    assert len([k for k in fields if k.startswith("c-")]) == 16
+    # Five metrics in force in every quarter (content URLs since 2020, median days).
+    assert len([k for k in fields if k.startswith("c-")]) == 20
     assert "definition v1" in text and "Emptying a cell deletes its value" in text
     assert f"Q1 {YEAR}" in text and "01 Jan – 31 Mar" in text
 
@@ -126,7 +127,7 @@ def test_manager_saves_the_grid(signed_in: Callable[[str], FlaskClient], in_app:
 @pytest.mark.parametrize(
     ("cell", "typed", "message"),
     [
-        (f"c-{A}-1", "150", "cannot be more than reports received"),
+        (f"c-{A}-1", "150", "cannot be more than content URLs exchanged"),
         (f"c-{P}-3", "101", "A percentage is from 0 to 100."),
         (f"c-{R}-2", "12.5", "Counts are whole numbers: no decimals."),
     ],
@@ -172,7 +173,7 @@ def test_a_grid_changed_since_it_was_loaded_gets_409_and_shows_what_changed(
     assert response.status_code == 409
     text = response.data.decode()
     assert "Someone else saved figures of this grid" in text
-    assert 'data-changed="Reports received (v1) Q1"' in text and "<td>130</td>" in text
+    assert 'data-changed="Content URLs exchanged (v2) Q1"' in text and "<td>130</td>" in text
     assert f'name="c-{R}-1" value="140"' in text  # the input is kept
     assert f'name="v-{R}-1" value="2"' in text  # with the current version to save over
     with in_app() as s:
@@ -266,12 +267,21 @@ def test_list_exports_exactly_the_filtered_rows(
     header = ["Hotline", "Country", "Period", "Metric", "Value", "Updated"]
     data = rows[rows.index(header) + 1 :]
     assert [r[:5] for r in data] == [
-        ["Meldpunt Grid", "Netherlands", f"{YEAR} Q1", "Reports assessed as CSAM (v1)", "60"]
+        [
+            "Meldpunt Grid",
+            "Netherlands",
+            f"{YEAR} Q1",
+            "Content URLs assessed as illegal (v2)",
+            "60",
+        ]
     ]
     stamp = {r[0]: r[1] for r in rows if r and r[0].startswith("# ")}
     assert stamp["# filters"] == f"hotline={hotline_id}; metric={A}"
     # The figures depend on the metric definitions: the stamp names their versions.
-    assert "reports_assessed_csam v1 (from 1999-01-01)" in stamp["# metric versions"]
+    assert (
+        "reports_assessed_csam v1 (1999-01-01 to 2019-12-31), v2 (2020-01-01 on)"
+        in stamp["# metric versions"]
+    )
 
 
 def test_list_exports_as_xlsx_with_metric_versions(
@@ -287,7 +297,10 @@ def test_list_exports_as_xlsx_with_metric_versions(
     assert sheet is not None
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     stamp = {r[0]: r[1] for r in rows if r[0] and str(r[0]).startswith("# ")}
-    assert "reports_received v1" in stamp["# metric versions"]
+    assert (
+        "reports_received v1 (1999-01-01 to 2019-12-31), v2 (2020-01-01 on)"
+        in stamp["# metric versions"]
+    )
     assert stamp["# export"] == "Hotline statistics"
     assert any(r[0] == "Meldpunt Grid" for r in rows)
 

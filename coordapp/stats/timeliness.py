@@ -1,0 +1,135 @@
+"""Completeness and timeliness of the member hotlines' quarters (DHIS2's reporting rates): of
+the hotlines that were provisional or full members on a quarter's last day, how many submitted
+it, and how many by the deadline (``quarters.deadline_of``); and the hotlines late with the
+last complete quarter, for needs-attention.
+
+Submitted means submitted at least once (a returned quarter was submitted), or approved; the
+first submission decides timeliness. Quarters approved when sign-off began carry no submission
+date: their timeliness is unknown and left out of the on-time share's base.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.network import membership
+from coordapp.network.models import COVERING_STATUSES, Hotline
+from coordapp.reference.models import Country
+from coordapp.stats.models import HotlineQuarter, QuarterState
+from coordapp.stats.quarters import deadline_of, submitted_by_deadline
+from coordapp.stats.service import QUARTERS, last_complete_quarter, quarter_bounds
+
+
+@dataclass(frozen=True, slots=True)
+class QuarterRates:
+    year: int
+    quarter: int
+    deadline: date
+    members: int  # member hotlines on the quarter's last day
+    submitted: int
+    on_time: int
+    undated: int  # approved without a recorded submission (before sign-off began)
+
+    @property
+    def label(self) -> str:
+        return f"Q{self.quarter} {self.year}"
+
+    @property
+    def completeness(self) -> float | None:
+        """Share of the member hotlines that submitted, 0 to 1 (None: no member)."""
+        return self.submitted / self.members if self.members else None
+
+    @property
+    def timeliness(self) -> float | None:
+        """Share submitted by the deadline, of the members whose submission date is known."""
+        base = self.members - self.undated
+        return self.on_time / base if base > 0 else None
+
+
+def _members(on: date) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Hotline.archived_at.is_(None),
+        membership.membership_status_of(Hotline.id, on).in_([s.value for s in COVERING_STATUSES]),
+    )
+
+
+def quarter_rates(
+    session: Session, *, year: int, quarter: int, region: str | None = None
+) -> QuarterRates:
+    """Completeness and timeliness of one quarter (optionally of one region's hotlines)."""
+    start, end = quarter_bounds(year, quarter)
+    q = HotlineQuarter
+    ever_submitted = sa.or_(q.first_submitted_at.is_not(None), q.state == QuarterState.APPROVED)
+    on_time = q.first_submitted_at < submitted_by_deadline(end)
+    undated = sa.and_(q.first_submitted_at.is_(None), q.state == QuarterState.APPROVED)
+
+    def count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    query = (
+        sa.select(
+            sa.func.count(Hotline.id),
+            count(ever_submitted),
+            count(on_time),
+            count(undated),
+        )
+        .select_from(Hotline)
+        .outerjoin(q, sa.and_(q.hotline_id == Hotline.id, q.period_start == start))
+        .where(_members(end))
+    )
+    if region:
+        query = query.join(Country, Country.alpha2 == Hotline.country_code).where(
+            Country.region == region
+        )
+    members, submitted, timely, unknown = session.execute(query).one()
+    return QuarterRates(
+        year=year,
+        quarter=quarter,
+        deadline=deadline_of(end),
+        members=int(members),
+        submitted=int(submitted),
+        on_time=int(timely),
+        undated=int(unknown),
+    )
+
+
+def rates_by_quarter(
+    session: Session, *, first_year: int, last_year: int, today: date, region: str | None = None
+) -> tuple[QuarterRates, ...]:
+    """Per ended quarter of the years chosen, its completeness and timeliness (one query a
+    quarter: a few dozen over a dashboard's years)."""
+    last = last_complete_quarter(today)
+    return tuple(
+        quarter_rates(session, year=year, quarter=quarter, region=region)
+        for year in range(first_year, last_year + 1)
+        for quarter in QUARTERS
+        if (year, quarter) <= last
+    )
+
+
+def late_quarters_select(today: date) -> sa.Select[tuple[int, str, str | None]]:
+    """Member hotlines that had not submitted the last complete quarter by its deadline, once
+    the deadline has passed (nothing is late before): id, name, country, by name."""
+    year, quarter = last_complete_quarter(today)
+    start, end = quarter_bounds(year, quarter)
+    submitted = sa.select(HotlineQuarter.hotline_id).where(
+        HotlineQuarter.period_start == start,
+        sa.or_(
+            HotlineQuarter.first_submitted_at.is_not(None),
+            HotlineQuarter.state == QuarterState.APPROVED,
+        ),
+    )
+    country = sa.select(Country.name).where(Country.alpha2 == Hotline.country_code)
+    return (
+        sa.select(Hotline.id, Hotline.name, country.scalar_subquery().label("country"))
+        .where(
+            _members(end),
+            Hotline.id.not_in(submitted),
+            sa.true() if today > deadline_of(end) else sa.false(),
+        )
+        .order_by(Hotline.name, Hotline.id)
+    )
