@@ -20,7 +20,7 @@ from coordapp.boardpack.pdf import LocalOnlyFetcher, RefusedURL, render_pdf
 from coordapp.demo.service import load_demo
 from coordapp.network import coverage as network_coverage
 from coordapp.partners import agreements as partners_agreements
-from coordapp.reporting import service as funding_report
+from coordapp.reporting import funding as funding_report
 from coordapp.reporting import training as training_report
 from coordapp.reporting.coverage import STATUS_COLORS
 
