@@ -85,6 +85,20 @@ class Audited:
     __audit_exclude__: frozenset[str] = frozenset({"created_at", "updated_at", "version"})
 
 
+class RecordBase(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+    """A business record that managers create and edit: audited field by field, versioned
+    against lost updates, archived rather than deleted, timestamped."""
+
+    __abstract__ = True
+
+
+class AuditedRow(Audited, TimestampMixin, Base):
+    """A timestamped row whose inserts, updates and deletes are audited (a dated event in a
+    record's history, a part of a record)."""
+
+    __abstract__ = True
+
+
 class NewRow:
     """A record written with a Core INSERT among many (``coordapp.batching.Batch.insert``)
     rather than through the unit of work: its class, its values by attribute (a value may be

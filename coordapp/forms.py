@@ -4,16 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import StringField
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from coordapp.labels import enum_choices
 from coordapp.records.views import VersionedForm
 
-__all__ = ["OrganizationField", "VersionedForm", "enum_choices", "optional_choices"]
+__all__ = [
+    "NOTES_ONLY",
+    "OrganizationField",
+    "VersionedForm",
+    "enum_choices",
+    "notes_field",
+    "optional_choices",
+]
+
+NOTES_ONLY = "Coordination notes only: no links, no report details."
 
 
 def optional_choices(choices: list[tuple[str, str]], empty: str = "—") -> list[tuple[str, str]]:
     return [("", empty), *choices]
+
+
+def notes_field(*, rows: int = 4) -> Any:
+    """A record's free-text notes, full width: coordination only, at most 5,000 characters."""
+    return TextAreaField(
+        "Notes",
+        validators=[Optional(), Length(max=5000)],
+        description=NOTES_ONLY,
+        render_kw={"rows": rows, "data-col": "col-12"},
+    )
 
 
 class OrganizationField(StringField):

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from coordapp import disclosure
 from coordapp.cache import cached
+from coordapp.labels import enum_choices, label
 from coordapp.validation import MAX_RECORD_ID, record_id
 
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -152,6 +153,29 @@ def enum_filter(column: Any, enum_cls: Any) -> FilterFn:
         return query.where(column == value) if value in allowed else query
 
     return apply
+
+
+def enum_filter_on(key: str, title: str, column: Any, enum_cls: Any) -> Filter:
+    """A list's filter on an enum ``column``: a select of the enum's members (``enum_filter``
+    over ``column``, ``enum_choices`` of the enum)."""
+    return Filter(key, title, enum_filter(column, enum_cls), lambda session: enum_choices(enum_cls))
+
+
+def label_column(key: str, title: str, column: Any) -> Column:
+    """A list column showing an enum attribute by its label, sorted by ``column``'s value."""
+    attribute = column.key
+    return Column(key, title, column, lambda item: label(getattr(item, attribute)))
+
+
+def related_name_column(key: str, title: str, sort: Any, relation: str) -> Column:
+    """A list column showing the name of the row's ``relation`` (empty without one), sorted
+    by ``sort``."""
+
+    def name(item: Any) -> Any:
+        related = getattr(item, relation)
+        return related.name if related else None
+
+    return Column(key, title, sort, name)
 
 
 def id_filter(column: Any) -> FilterFn:

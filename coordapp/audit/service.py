@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import enum
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -166,6 +166,40 @@ def record(
         state["rows"].append(values)
         return
     session.execute(sa.insert(_AUDIT_TABLE).values(**values))
+
+
+def record_about(
+    session: Session,
+    obj: Any,
+    *,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    summary: str | None = None,
+) -> None:
+    """``record`` an explicit event about the record ``obj`` (its table and id name it)."""
+    record(
+        session,
+        action=action,
+        entity_type=obj.__tablename__,
+        entity_id=obj.id,
+        changes=changes,
+        summary=summary,
+    )
+
+
+def personal_data_export(
+    session: Session,
+    *,
+    person: Any,
+    data: dict[str, Any],
+    sections: Iterable[dict[str, Any]],
+) -> dict[str, Any]:
+    """One person's export (a user, a contact): ``data`` with the other domains' ``sections``
+    added, and the export recorded in the audit trail as done to ``person``'s record."""
+    for section in sections:
+        data.update(section)
+    record_about(session, person, action="export", summary="Personal data exported.")
+    return data
 
 
 def events_for(session: Session, *, entity_type: str, entity_id: object) -> list[AuditEvent]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from coordapp import batching, validation
+from coordapp import batching, listing, validation
 from coordapp.audit import service as audit
 from coordapp.auth.models import ApiToken, Role, User
 from coordapp.auth.passwords import check_password_policy
@@ -23,7 +24,7 @@ from coordapp.batching import Batch
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from coordapp.hooks import Hook
-from coordapp.labels import enum_choices, label
+from coordapp.labels import enum_choices
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.records import service as records
 
@@ -230,7 +231,7 @@ USER_LIST = ListSpec(
     columns=(
         Column("name", "Name", User.full_name, lambda u: u.full_name, link=True),
         Column("email", "Email", User.email, lambda u: u.email),
-        Column("role", "Role", User.role, lambda u: label(u.role)),
+        listing.label_column("role", "Role", User.role),
         Column("active", "Account", User.active, lambda u: "active" if u.active else "inactive"),
         Column(
             "last_login",
@@ -340,11 +341,10 @@ def reactivate_user(session: Session, *, user: User, expected_version: int | Non
 def reset_password(session: Session, *, user: User, password: str) -> User:
     """An admin sets a new password (the hash is never in the audit trail; the reset is)."""
     set_password(session, user=user, password=password)
-    audit.record(
+    audit.record_about(
         session,
+        user,
         action="password_reset",
-        entity_type=User.__tablename__,
-        entity_id=user.id,
         summary="Password set by an admin.",
     )
     return user
@@ -374,6 +374,23 @@ def _iso(value: Any) -> str | None:
 # What the domains above auth hold about a user (e.g. the agreements they own): each registered
 # function returns {section name: JSON-ready rows} for ``export_user``.
 user_export: Hook[[Session, User], dict[str, Any]] = Hook("user_export")
+
+
+@dataclass(frozen=True, eq=False)
+class OwnedRecords:
+    """A ``user_export`` section declared once: ``fields`` (name: column, the first the id) of
+    the records whose ``owner`` column names the user, in id order."""
+
+    section: str
+    owner: Any
+    fields: Mapping[str, Any]
+
+    def __call__(self, session: Session, user: User) -> dict[str, Any]:
+        columns = list(self.fields.values())
+        rows = session.execute(
+            sa.select(*columns).where(self.owner == user.id).order_by(columns[0])
+        )
+        return {self.section: [dict(zip(self.fields, row, strict=True)) for row in rows]}
 
 
 def export_user(session: Session, *, user: User) -> dict[str, Any]:
@@ -424,16 +441,9 @@ def export_user(session: Session, *, user: User) -> dict[str, Any]:
             for e in audit.events_by_actor(session, actor_id=user.id)
         ],
     }
-    for section in user_export.run(session, user):
-        data.update(section)
-    audit.record(
-        session,
-        action="export",
-        entity_type=User.__tablename__,
-        entity_id=user.id,
-        summary="Personal data exported.",
+    return audit.personal_data_export(
+        session, person=user, data=data, sections=user_export.run(session, user)
     )
-    return data
 
 
 def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
@@ -469,11 +479,10 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
                 token.revoked_at = now
     end_all_sessions(session, user=user)
     audit.relabel_actor(session, actor_id=user.id, label=f"erased-{user.id}")
-    audit.record(
+    audit.record_about(
         session,
+        user,
         action="erase",
-        entity_type=User.__tablename__,
-        entity_id=user.id,
         changes={
             **{c.field: [audit.ERASED, c.after] for c in changed},
             "active": [was_active, False],

@@ -9,6 +9,8 @@ are inclusive; None leaves that side open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -35,6 +37,19 @@ def dated_between(column: Any, start: date | None, end: date | None) -> list[Any
     ]
 
 
+# The money columns of a commitment's pledge and of a receipt, each dated for its conversion.
+PLEDGE_MONEY = (
+    FundingCommitment.currency_code,
+    FundingCommitment.amount,
+    FundingCommitment.pledged_on.label("dated"),
+)
+RECEIPT_MONEY = (
+    FundingReceipt.currency_code,
+    FundingReceipt.amount,
+    FundingReceipt.received_on.label("dated"),
+)
+
+
 def counted_commitments() -> list[Any]:
     """The commitments whose money counts: not cancelled, not archived."""
     return [
@@ -43,30 +58,33 @@ def counted_commitments() -> list[Any]:
     ]
 
 
+def counted_pledges(start: date | None, end: date | None) -> list[Any]:
+    """The commitments a pledged figure counts: not archived, not cancelled, pledged between
+    ``start`` and ``end``."""
+    return [
+        *counted_commitments(),
+        *dated_between(FundingCommitment.pledged_on, start, end),
+    ]
+
+
+def counted_receipts(start: date | None, end: date | None) -> list[Any]:
+    """The receipts a received figure counts: not archived, received between ``start`` and
+    ``end``."""
+    return [
+        FundingReceipt.archived_at.is_(None),
+        *dated_between(FundingReceipt.received_on, start, end),
+    ]
+
+
 def pledged_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
     """Commitments pledged between ``start`` and ``end``, not cancelled, not archived, at
     their pledge date."""
-    return sa.select(
-        FundingCommitment.currency_code,
-        FundingCommitment.amount,
-        FundingCommitment.pledged_on.label("dated"),
-    ).where(
-        FundingCommitment.archived_at.is_(None),
-        FundingCommitment.status != CommitmentStatus.CANCELLED.value,
-        *dated_between(FundingCommitment.pledged_on, start, end),
-    )
+    return sa.select(*PLEDGE_MONEY).where(*counted_pledges(start, end))
 
 
 def received_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
     """Receipts (not archived) received between ``start`` and ``end``, at their receipt date."""
-    return sa.select(
-        FundingReceipt.currency_code,
-        FundingReceipt.amount,
-        FundingReceipt.received_on.label("dated"),
-    ).where(
-        FundingReceipt.archived_at.is_(None),
-        *dated_between(FundingReceipt.received_on, start, end),
-    )
+    return sa.select(*RECEIPT_MONEY).where(*counted_receipts(start, end))
 
 
 def expected_amounts(*, start: date | None = None, end: date | None = None) -> sa.Select:
@@ -96,10 +114,7 @@ def pledged_by_pillar_amounts(*, start: date | None = None, end: date | None = N
             FundingCommitment.pledged_on.label("dated"),
         )
         .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
-        .where(
-            *counted_commitments(),
-            *dated_between(FundingCommitment.pledged_on, start, end),
-        )
+        .where(*counted_pledges(start, end))
     )
 
 
@@ -116,45 +131,38 @@ def received_by_pillar_amounts(*, start: date | None = None, end: date | None = 
         )
         .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
         .join(FundingAllocation, FundingAllocation.commitment_id == FundingCommitment.id)
-        .where(
-            FundingReceipt.archived_at.is_(None),
-            *dated_between(FundingReceipt.received_on, start, end),
+        .where(*counted_receipts(start, end))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertedTotal:
+    """A money figure's total: its ``amounts`` rows between ``start`` and ``end`` (inclusive),
+    converted to ``currency`` at each row's date, or all at ``constant_on``'s rates."""
+
+    amounts: Callable[..., sa.Select]
+
+    def __call__(
+        self,
+        session: Session,
+        *,
+        start: date,
+        end: date,
+        currency: str = "EUR",
+        constant_on: date | None = None,
+    ) -> MoneyTotal:
+        return conversion.convert_total(
+            session,
+            amounts=self.amounts(start=start, end=end),
+            currency=currency,
+            constant_on=constant_on,
         )
-    )
 
 
-def received_total(
-    session: Session,
-    *,
-    start: date,
-    end: date,
-    currency: str = "EUR",
-    constant_on: date | None = None,
-) -> MoneyTotal:
-    """Money received between ``start`` and ``end`` (inclusive), in ``currency``."""
-    return conversion.convert_total(
-        session,
-        amounts=received_amounts(start=start, end=end),
-        currency=currency,
-        constant_on=constant_on,
-    )
-
-
-def pledged_total(
-    session: Session,
-    *,
-    start: date,
-    end: date,
-    currency: str = "EUR",
-    constant_on: date | None = None,
-) -> MoneyTotal:
-    """Commitments (pledged or confirmed, not cancelled) pledged between ``start`` and ``end``."""
-    return conversion.convert_total(
-        session,
-        amounts=pledged_amounts(start=start, end=end),
-        currency=currency,
-        constant_on=constant_on,
-    )
+# Money received between ``start`` and ``end`` (inclusive), in ``currency``.
+received_total = ConvertedTotal(received_amounts)
+# Commitments (pledged or confirmed, not cancelled) pledged between ``start`` and ``end``.
+pledged_total = ConvertedTotal(pledged_amounts)
 
 
 def outstanding_total(
@@ -173,12 +181,7 @@ def outstanding_total(
         FundingCommitment.id.label("commitment_id")
     )
     receipts = (
-        sa.select(
-            FundingReceipt.commitment_id,
-            FundingReceipt.currency_code,
-            FundingReceipt.amount,
-            FundingReceipt.received_on.label("dated"),
-        )
+        sa.select(FundingReceipt.commitment_id, *RECEIPT_MONEY)
         .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
         .where(
             FundingReceipt.archived_at.is_(None),

@@ -328,11 +328,10 @@ def update_commitment(
     if _set_allocations(session, obj, allocations, batch=batch):
         # A change of allocations alone is a change of the commitment: its version moves on.
         obj.updated_at = utcnow()
-        audit.record(
+        audit.record_about(
             session,
+            obj,
             action="allocate",
-            entity_type=FundingCommitment.__tablename__,
-            entity_id=obj.id,
             changes={"allocations": [before, _allocations_of(session, obj, batch=batch)]},
         )
     batching.flush(session, batch)

@@ -92,18 +92,19 @@ def _day_rates(sums: Any, currency: str) -> sa.Select:
         sa.select(
             days.c.code, days.c.day, no_date.label("rate_date"), sa.literal(1).label("is_day")
         ),
-        sa.select(
-            rates.c.base_code.label("code"),
-            rates.c.rate_date.label("day"),
-            rates.c.rate_date,
-            sa.literal(0).label("is_day"),
-        ).where(rates.c.quote_code == PIVOT),
-        sa.select(
-            rates.c.quote_code.label("code"),
-            rates.c.rate_date.label("day"),
-            rates.c.rate_date,
-            sa.literal(0).label("is_day"),
-        ).where(rates.c.base_code == PIVOT),
+        # Each rate against EUR, as a rate of its other currency: base/EUR and EUR/quote.
+        *(
+            sa.select(
+                code.label("code"),
+                rates.c.rate_date.label("day"),
+                rates.c.rate_date,
+                sa.literal(0).label("is_day"),
+            ).where(pivot == PIVOT)
+            for code, pivot in (
+                (rates.c.base_code, rates.c.quote_code),
+                (rates.c.quote_code, rates.c.base_code),
+            )
+        ),
     ).subquery("stream")
     running = sa.select(
         stream.c.code,

@@ -26,7 +26,13 @@ from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import Select
 
-from coordapp.forms import OrganizationField, VersionedForm, optional_choices
+from coordapp.forms import (
+    NOTES_ONLY,
+    OrganizationField,
+    VersionedForm,
+    notes_field,
+    optional_choices,
+)
 from coordapp.funding import commitment_page, commitments, money, obligations, receipts
 from coordapp.funding.models import (
     ExchangeRate,
@@ -37,8 +43,6 @@ from coordapp.funding.models import (
 )
 from coordapp.labels import enum_choices, label
 from coordapp.reference import service as reference
-
-NOTES_ONLY = "Coordination notes only: no links, no report details."
 
 
 class TextValueField(StringField):
@@ -138,12 +142,7 @@ class CommitmentForm(VersionedForm):
         "the largest share.",
         render_kw={"data-col": "col-12"},
     )
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description=NOTES_ONLY,
-        render_kw={"rows": 3, "data-col": "col-12"},
-    )
+    notes = notes_field(rows=3)
 
 
 def commitment_form(session: Session, obj: FundingCommitment | None) -> FlaskForm:

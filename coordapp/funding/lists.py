@@ -19,7 +19,7 @@ from coordapp.funding.models import (
     ReportKind,
 )
 from coordapp.funding.money import in_minor_units, rate_text
-from coordapp.labels import enum_choices, label
+from coordapp.labels import enum_choices
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.partners.models import Organization, OrganizationKind
 from coordapp.reference import service as reference
@@ -47,22 +47,34 @@ def _pillar_names(commitment: FundingCommitment) -> str:
     return ", ".join(a.pillar.name for a in ordered)
 
 
+def _money_columns(model: Any) -> tuple[Column, Column]:
+    """A money record's amount, in its currency's minor units (shown with separators), and
+    its currency."""
+
+    def minor_units(item: Any) -> Any:
+        return in_minor_units(item.amount, item.currency_code)
+
+    return (
+        Column(
+            "amount",
+            "Amount",
+            model.amount,
+            minor_units,
+            display=lambda item: f"{minor_units(item):,}",
+            align_end=True,
+        ),
+        Column("currency", "Currency", model.currency_code, lambda item: item.currency_code),
+    )
+
+
 COMMITMENT_LIST = ListSpec(
     name="commitments",
     entity=FundingCommitment,
     columns=(
         Column("title", "Title", FundingCommitment.title, lambda c: c.title, link=True),
         Column("funder", "Funder", Organization.name, lambda c: c.funder.name),
-        Column(
-            "amount",
-            "Amount",
-            FundingCommitment.amount,
-            lambda c: in_minor_units(c.amount, c.currency_code),
-            display=lambda c: f"{in_minor_units(c.amount, c.currency_code):,}",
-            align_end=True,
-        ),
-        Column("currency", "Currency", FundingCommitment.currency_code, lambda c: c.currency_code),
-        Column("status", "Status", FundingCommitment.status, lambda c: label(c.status)),
+        *_money_columns(FundingCommitment),
+        listing.label_column("status", "Status", FundingCommitment.status),
         Column("pledged_on", "Pledged on", FundingCommitment.pledged_on, lambda c: c.pledged_on),
         Column("period_end", "Period ends", FundingCommitment.period_end, lambda c: c.period_end),
         Column("pillars", "Pillars", None, _pillar_names),
@@ -70,12 +82,7 @@ COMMITMENT_LIST = ListSpec(
     default_sort="-pledged_on",
     search=(FundingCommitment.title, Organization.name),
     filters=(
-        Filter(
-            "status",
-            "Status",
-            listing.enum_filter(FundingCommitment.status, CommitmentStatus),
-            lambda s: enum_choices(CommitmentStatus),
-        ),
+        listing.enum_filter_on("status", "Status", FundingCommitment.status, CommitmentStatus),
         Filter(
             "currency",
             "Currency",
@@ -124,15 +131,7 @@ RECEIPT_LIST = ListSpec(
             lambda r: r.received_on,
             link=True,
         ),
-        Column(
-            "amount",
-            "Amount",
-            FundingReceipt.amount,
-            lambda r: in_minor_units(r.amount, r.currency_code),
-            display=lambda r: f"{in_minor_units(r.amount, r.currency_code):,}",
-            align_end=True,
-        ),
-        Column("currency", "Currency", FundingReceipt.currency_code, lambda r: r.currency_code),
+        *_money_columns(FundingReceipt),
         Column("commitment", "Commitment", FundingCommitment.title, lambda r: r.commitment.title),
         Column("funder", "Funder", Organization.name, lambda r: r.commitment.funder.name),
         Column("reference", "Reference", FundingReceipt.reference, lambda r: r.reference),
@@ -204,7 +203,7 @@ REQUIREMENT_LIST = ListSpec(
     entity=ReportingRequirement,
     columns=(
         Column("due_on", "Due on", ReportingRequirement.due_on, lambda r: r.due_on, link=True),
-        Column("kind", "Report", ReportingRequirement.kind, lambda r: label(r.kind)),
+        listing.label_column("kind", "Report", ReportingRequirement.kind),
         Column("commitment", "Commitment", FundingCommitment.title, lambda r: r.commitment.title),
         Column("funder", "Funder", Organization.name, lambda r: r.commitment.funder.name),
         Column(

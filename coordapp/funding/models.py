@@ -14,11 +14,12 @@ from coordapp.db import (
     DERIVED,
     ArchivableMixin,
     Audited,
+    AuditedRow,
     Base,
     Money,
     Rate,
+    RecordBase,
     TimestampMixin,
-    VersionedMixin,
     str_enum,
 )
 
@@ -33,7 +34,7 @@ class CommitmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class FundingCommitment(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+class FundingCommitment(RecordBase):
     def __str__(self) -> str:
         return self.title
 
@@ -86,7 +87,7 @@ class FundingCommitment(Audited, VersionedMixin, ArchivableMixin, TimestampMixin
     )
 
 
-class FundingAllocation(Audited, TimestampMixin, Base):
+class FundingAllocation(AuditedRow):
     """The part of one commitment given to one pillar, in the commitment's currency.
 
     The service keeps the allocations of a commitment summing exactly to its amount.
@@ -109,7 +110,7 @@ class FundingAllocation(Audited, TimestampMixin, Base):
     pillar: Mapped[Pillar] = relationship()
 
 
-class CommitmentStatusEvent(Audited, TimestampMixin, Base):
+class CommitmentStatusEvent(AuditedRow):
     """Dated history of a commitment's status (pledged -> confirmed | cancelled)."""
 
     __tablename__ = "commitment_status_events"
@@ -223,7 +224,7 @@ class ReportingRequirement(Audited, TimestampMixin, Base):
     commitment: Mapped[FundingCommitment] = relationship()
 
 
-class ExchangeRate(Audited, TimestampMixin, Base):
+class ExchangeRate(AuditedRow):
     """1 unit of ``base_code`` = ``rate`` units of ``quote_code`` on ``rate_date``."""
 
     def __str__(self) -> str:

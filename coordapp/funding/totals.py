@@ -107,6 +107,21 @@ class _Changes:
             self.rates.add((quote if base == conversion.PIVOT else base, on))
 
 
+# What a commitment or a receipt adds to the totals it touches: its (year, currency) slice and
+# its funder.
+_COMMITMENT_SLICE = (
+    FundingCommitment.id,
+    FundingCommitment.pledged_on,
+    FundingCommitment.currency_code,
+    FundingCommitment.funder_id,
+)
+_RECEIPT_SLICE = (
+    FundingReceipt.received_on,
+    FundingReceipt.currency_code,
+    FundingReceipt.commitment_id,
+)
+
+
 def _changes(session: Session) -> _Changes:
     changes: _Changes | None = session.info.get(_PENDING)
     if changes is None:
@@ -127,40 +142,26 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     if not ids:
         return
     changes = _changes(session)
-    for chunk in _chunks(ids[FundingCommitment]):
-        for cid, pledged_on, code, funder_id in session.execute(
-            sa.select(
-                FundingCommitment.id,
-                FundingCommitment.pledged_on,
-                FundingCommitment.currency_code,
-                FundingCommitment.funder_id,
-            ).where(FundingCommitment.id.in_(chunk))
-        ):
-            changes.slices.add((pledged_on.year, code))
-            changes.funders.add((pledged_on.year, funder_id))
-            changes.note_commitment(cid, funder_id)
-    for chunk in _chunks(ids[FundingAllocation]):
-        for cid in session.scalars(
-            sa.select(FundingAllocation.commitment_id).where(FundingAllocation.id.in_(chunk))
-        ):
-            changes.note_commitment(cid)
-    for chunk in _chunks(ids[FundingReceipt]):
-        for received_on, code, cid in session.execute(
-            sa.select(
-                FundingReceipt.received_on,
-                FundingReceipt.currency_code,
-                FundingReceipt.commitment_id,
-            ).where(FundingReceipt.id.in_(chunk))
-        ):
-            changes.slices.add((received_on.year, code))
-            changes.receipt_commitments.add((received_on.year, cid))
-    for chunk in _chunks(ids[ExchangeRate]):
-        for base, quote, on in session.execute(
-            sa.select(
-                ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date
-            ).where(ExchangeRate.id.in_(chunk))
-        ):
-            changes.note_rate(base, quote, on)
+    for cid, pledged_on, code, funder_id in _rows_with(
+        session, FundingCommitment.id, ids[FundingCommitment], _COMMITMENT_SLICE
+    ):
+        changes.slices.add((pledged_on.year, code))
+        changes.funders.add((pledged_on.year, funder_id))
+        changes.note_commitment(cid, funder_id)
+    for (cid,) in _rows_with(
+        session, FundingAllocation.id, ids[FundingAllocation], (FundingAllocation.commitment_id,)
+    ):
+        changes.note_commitment(cid)
+    for received_on, code, cid in _rows_with(
+        session, FundingReceipt.id, ids[FundingReceipt], _RECEIPT_SLICE
+    ):
+        changes.slices.add((received_on.year, code))
+        changes.receipt_commitments.add((received_on.year, cid))
+    rate = ExchangeRate
+    for base, quote, on in _rows_with(
+        session, rate.id, ids[ExchangeRate], (rate.base_code, rate.quote_code, rate.rate_date)
+    ):
+        changes.note_rate(base, quote, on)
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -290,52 +291,46 @@ def _resolve(
     are now (what they were was noted before the flush)."""
     slices, funders = set(changes.slices), set(changes.funders)
     receipt_commitments = set(changes.receipt_commitments)
-    for chunk in _chunks(changes.commitments):
-        for cid, pledged_on, code, funder_id in session.execute(
-            sa.select(
-                FundingCommitment.id,
-                FundingCommitment.pledged_on,
-                FundingCommitment.currency_code,
-                FundingCommitment.funder_id,
-            ).where(FundingCommitment.id.in_(chunk))
-        ):
-            slices.add((pledged_on.year, code))
-            funders.add((pledged_on.year, funder_id))
-            changes.commitments[cid].add(funder_id)
-        # Its receipts: their pillar shares follow the commitment, their funder too.
-        for cid, received_on, code in session.execute(
-            sa.select(
-                FundingReceipt.commitment_id,
-                FundingReceipt.received_on,
-                FundingReceipt.currency_code,
-            ).where(FundingReceipt.commitment_id.in_(chunk))
-        ):
-            slices.add((received_on.year, code))
-            funders.update((received_on.year, f) for f in changes.commitments[cid])
-    for chunk in _chunks(changes.receipts):
-        for received_on, code, cid in session.execute(
-            sa.select(
-                FundingReceipt.received_on,
-                FundingReceipt.currency_code,
-                FundingReceipt.commitment_id,
-            ).where(FundingReceipt.id.in_(chunk))
-        ):
-            slices.add((received_on.year, code))
-            receipt_commitments.add((received_on.year, cid))
+    commitment = FundingCommitment
+    for cid, pledged_on, code, funder_id in _rows_with(
+        session, commitment.id, changes.commitments, _COMMITMENT_SLICE
+    ):
+        slices.add((pledged_on.year, code))
+        funders.add((pledged_on.year, funder_id))
+        changes.commitments[cid].add(funder_id)
+    # Their receipts: their pillar shares follow the commitment, their funder too.
+    receipt = FundingReceipt
+    for cid, received_on, code in _rows_with(
+        session,
+        receipt.commitment_id,
+        changes.commitments,
+        (receipt.commitment_id, receipt.received_on, receipt.currency_code),
+    ):
+        slices.add((received_on.year, code))
+        funders.update((received_on.year, f) for f in changes.commitments[cid])
+    for received_on, code, cid in _rows_with(session, receipt.id, changes.receipts, _RECEIPT_SLICE):
+        slices.add((received_on.year, code))
+        receipt_commitments.add((received_on.year, cid))
     by_commitment: dict[int, set[int]] = defaultdict(set)
     for year, cid in receipt_commitments:
         by_commitment[cid].add(year)
-    for chunk in _chunks(by_commitment):
-        for cid, funder_id in session.execute(
-            sa.select(FundingCommitment.id, FundingCommitment.funder_id).where(
-                FundingCommitment.id.in_(chunk)
-            )
-        ):
-            funders.update((year, funder_id) for year in by_commitment[cid])
+    for cid, funder_id in _rows_with(
+        session, commitment.id, by_commitment, (commitment.id, commitment.funder_id)
+    ):
+        funders.update((year, funder_id) for year in by_commitment[cid])
     for year, code, funder_id in _rows_rated_by(session, changes.rates):
         slices.add((year, code))
         funders.add((year, funder_id))
     return slices, funders
+
+
+def _rows_with(
+    session: Session, key: Any, values: Iterable[Any], columns: tuple[Any, ...]
+) -> Iterator[Any]:
+    """``columns`` of the rows whose ``key`` is one of ``values``, a chunk of values a
+    statement."""
+    for chunk in _chunks(values):
+        yield from session.execute(sa.select(*columns).where(key.in_(chunk)))
 
 
 def _rows_rated_by(session: Session, changed: set[tuple[str, date]]) -> set[tuple[int, str, int]]:
@@ -461,25 +456,38 @@ def _refresh(
         insert(session, (chunk, years))
 
 
-def _insert_year_totals(session: Session, where: tuple[list[str], list[int]] | None) -> None:
-    """Sum the rows of some currencies in some years (None: every row) into
-    funding_year_totals."""
+def _matching(column: str, where: tuple[list[Any], list[int]] | None) -> Callable[[Any], Any]:
+    """The figure rows whose ``column`` (a currency code, a funder id) is one of ``where``'s
+    values and whose date falls in one of its years; None: every row."""
 
     def matching(money: Any) -> Any:
         if where is None:
             return sa.true()
-        codes, years = where
+        values, years = where
         return sa.and_(
-            money.currency_code.in_(codes),
+            money[column].in_(values),
             sa.or_(*(money.dated.between(*run) for run in _year_runs(years))),
         )
 
-    figure_rows = sa.union_all(
+    return matching
+
+
+def _summed_at_rate_dates(*figure_selects: sa.Select) -> sa.Select:
+    """The figure rows of ``figure_selects`` summed per part, year, key and rate date."""
+    figure_rows = sa.union_all(*figure_selects)
+    return conversion.rate_dates_to_pivot(
+        sa.select(figure_rows.subquery("figure_rows")), keys=["part", "year", "key"]
+    )
+
+
+def _insert_year_totals(session: Session, where: tuple[list[str], list[int]] | None) -> None:
+    """Sum the rows of some currencies in some years (None: every row) into
+    funding_year_totals."""
+
+    matching = _matching("currency_code", where)
+    summed = _summed_at_rate_dates(
         *(_shaped(part, select, None, matching) for part, select in _whole_rows()),
         *(_shaped(part, select, "pillar_id", matching) for part, select in _pillar_rows()),
-    )
-    summed = conversion.rate_dates_to_pivot(
-        sa.select(figure_rows.subquery("figure_rows")), keys=["part", "year", "key"]
     )
     session.execute(
         sa.insert(YEAR_TOTALS).from_select(
@@ -503,20 +511,11 @@ def _insert_funder_totals(session: Session, where: tuple[list[int], list[int]] |
     """Convert the rows of some funders in some years (None: every row) into
     funding_funder_totals: each (currency, rate date) summed in SQL, multiplied out exactly."""
 
-    def matching(money: Any) -> Any:
-        if where is None:
-            return sa.true()
-        ids, years = where
-        return sa.and_(
-            money.funder_id.in_(ids),
-            sa.or_(*(money.dated.between(*run) for run in _year_runs(years))),
+    summed = _summed_at_rate_dates(
+        *(
+            _shaped(part, select, "funder_id", _matching("funder_id", where))
+            for part, select in _whole_rows()
         )
-
-    figure_rows = sa.union_all(
-        *(_shaped(part, select, "funder_id", matching) for part, select in _whole_rows())
-    )
-    summed = conversion.rate_dates_to_pivot(
-        sa.select(figure_rows.subquery("figure_rows")), keys=["part", "year", "key"]
     )
     rows = [(*row[:4], row.rate_on, None, row.native) for row in session.execute(summed)]
     exact = conversion.exact_totals(session, rows, 3)

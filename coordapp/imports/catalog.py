@@ -22,15 +22,8 @@ from coordapp.imports import adapters, obligation_adapters
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 from coordapp.network.models import Hotline
 from coordapp.partners import contacts, organizations, partnerships
-from coordapp.partners.models import (
-    Contact,
-    Organization,
-    OrganizationKind,
-    OrganizationStatus,
-    Partnership,
-    PartnershipStatus,
-    PartnershipType,
-)
+from coordapp.partners import models as partners_models
+from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.pillars import service as pillars
 from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.stats.models import HotlineStatistic
@@ -66,8 +59,10 @@ ORGANIZATIONS = ImportType(
             aliases=("organization", "organisation"),
             names=("organization",),
         ),
-        ImportColumn("kind", "kind", Kind.CHOICE, required=True, choices=OrganizationKind),
-        ImportColumn("status", "status", Kind.CHOICE, choices=OrganizationStatus),
+        ImportColumn(
+            "kind", "kind", Kind.CHOICE, required=True, choices=partners_models.OrganizationKind
+        ),
+        ImportColumn("status", "status", Kind.CHOICE, choices=partners_models.OrganizationStatus),
         ImportColumn(
             "hq_country", "hq_country_code", Kind.COUNTRY, aliases=("country", "hq_country_code")
         ),
@@ -308,8 +303,10 @@ PARTNERSHIPS = ImportType(
             names=("organization",),
         ),
         ImportColumn("title", "title", required=True),
-        ImportColumn("type", "type", Kind.CHOICE, required=True, choices=PartnershipType),
-        ImportColumn("status", "status", Kind.CHOICE, choices=PartnershipStatus),
+        ImportColumn(
+            "type", "type", Kind.CHOICE, required=True, choices=partners_models.PartnershipType
+        ),
+        ImportColumn("status", "status", Kind.CHOICE, choices=partners_models.PartnershipStatus),
         ImportColumn("start_date", "start_date", Kind.DATE, aliases=("start",)),
         ImportColumn("end_date", "end_date", Kind.DATE, aliases=("end",)),
         ImportColumn(

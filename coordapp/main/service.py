@@ -133,12 +133,18 @@ def _first_rows(session: Session, query: sa.Select, *, limit: int) -> tuple[list
 
 
 Text = str | Callable[[date], str]
+RowText = Callable[[Any, date], str]
 
 
 @dataclass(frozen=True, slots=True)
 class AttentionRule:
     """One kind of record that needs attention, declared once: which rows (``query``, in the
-    order the page lists them), how a row reads (``item``), and the words around them.
+    order the page lists them), how a row reads, and the words around them.
+
+    A row reads either through ``item`` (a function building the whole ``AttentionItem``) or,
+    more often, from declared parts: the record's page (``endpoint``, with the row's
+    ``id_field``), its ``label_field``, a ``detail`` line, whether it is ``overdue`` (a flag or
+    a function of the row) and an optional second page (``action``).
 
     ``section`` runs it: one SQL statement returning the first rows and the count.
     """
@@ -147,9 +153,31 @@ class AttentionRule:
     title: Text
     rule: Text
     query: Callable[[date], sa.Select]
-    item: Callable[[Any, date], AttentionItem]
+    item: Callable[[Any, date], AttentionItem] | None = None
     # The name of the headline figure this count is (``data-figure`` on the home page), if any.
     figure: str | None = None
+    endpoint: str | None = None
+    detail: RowText | None = None
+    label_field: str = "title"
+    id_field: str = "id"
+    overdue: bool | Callable[[Any, date], bool] = False
+    action: Callable[[Any, date], tuple[str, str, dict[str, Any]]] | None = None
+
+    def build_item(self, row: Any, today: date) -> AttentionItem:
+        """How ``row`` reads on the page: ``item`` if given, else the declared parts."""
+        if self.item is not None:
+            return self.item(row, today)
+        if self.endpoint is None or self.detail is None:
+            raise TypeError(f"attention rule {self.key!r} needs an item or endpoint and detail")
+        overdue = self.overdue if isinstance(self.overdue, bool) else self.overdue(row, today)
+        return AttentionItem(
+            endpoint=self.endpoint,
+            record_id=getattr(row, self.id_field),
+            label=getattr(row, self.label_field),
+            detail=self.detail(row, today),
+            overdue=overdue,
+            action=self.action(row, today) if self.action else None,
+        )
 
     def section(
         self, session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
@@ -160,7 +188,7 @@ class AttentionRule:
             title=_text(self.title, today),
             rule=_text(self.rule, today),
             count=count,
-            items=tuple(self.item(row, today) for row in rows),
+            items=tuple(self.build_item(row, today) for row in rows),
             figure=self.figure,
         )
 
@@ -182,16 +210,10 @@ def _renewals_query(today: date) -> sa.Select:
     )
 
 
-def _renewal_item(r: Any, today: date) -> AttentionItem:
-    return AttentionItem(
-        endpoint="partners.partnerships_detail",
-        record_id=r.id,
-        label=r.title,
-        detail=(
-            f"{r.name} · renewal {'was ' if r.due < today else ''}due "
-            f"{r.due.isoformat()}, ends {r.end_date.isoformat()}"
-        ),
-        overdue=r.due < today,
+def _renewal_detail(r: Any, today: date) -> str:
+    return (
+        f"{r.name} · renewal {'was ' if r.due < today else ''}due "
+        f"{r.due.isoformat()}, ends {r.end_date.isoformat()}"
     )
 
 
@@ -204,7 +226,9 @@ RENEWALS_DUE = AttentionRule(
         "are listed under “ended without a decision” instead."
     ),
     query=_renewals_query,
-    item=_renewal_item,
+    endpoint="partners.partnerships_detail",
+    detail=_renewal_detail,
+    overdue=lambda r, today: bool(r.due < today),
     figure="renewals_due",
 )
 # Agreements in force whose renewal is due within 90 days, or overdue (soonest first):
@@ -221,16 +245,10 @@ def _expired_query(today: date) -> sa.Select:
     )
 
 
-def _expired_item(r: Any, today: date) -> AttentionItem:
-    return AttentionItem(
-        endpoint="partners.partnerships_detail",
-        record_id=r.id,
-        label=r.title,
-        detail=(
-            f"{r.name} · ended {r.end_date.isoformat()} "
-            f"({(today - r.end_date).days} days ago), no decision recorded"
-        ),
-        overdue=True,
+def _expired_detail(r: Any, today: date) -> str:
+    return (
+        f"{r.name} · ended {r.end_date.isoformat()} "
+        f"({(today - r.end_date).days} days ago), no decision recorded"
     )
 
 
@@ -246,7 +264,9 @@ ENDED_WITHOUT_DECISION = AttentionRule(
         "in force."
     ),
     query=_expired_query,
-    item=_expired_item,
+    endpoint="partners.partnerships_detail",
+    detail=_expired_detail,
+    overdue=True,
     figure="partnerships_expired",
 )
 ended_without_decision = ENDED_WITHOUT_DECISION.section
@@ -273,19 +293,14 @@ def _stale_contacts_query(today: date) -> sa.Select:
     )
 
 
-def _stale_contact_item(r: Any, today: date) -> AttentionItem:
+def _stale_contact_detail(r: Any, today: date) -> str:
     last = (
         f"last contacted {r.last_contacted_on.isoformat()} "
         f"({(today - r.last_contacted_on).days} days ago)"
         if r.last_contacted_on
         else "never contacted"
     )
-    return AttentionItem(
-        endpoint="partners.contacts_detail",
-        record_id=r.id,
-        label=r.full_name,
-        detail=f"{r.name} · {last}",
-    )
+    return f"{r.name} · {last}"
 
 
 # Contacts last spoken to more than 180 days ago, or never (longest silence first).
@@ -294,7 +309,9 @@ STALE_CONTACTS = AttentionRule(
     title="Contacts gone quiet",
     rule=f"Contacts not contacted for more than {STALE_CONTACT_DAYS} days, or never.",
     query=_stale_contacts_query,
-    item=_stale_contact_item,
+    endpoint="partners.contacts_detail",
+    label_field="full_name",
+    detail=_stale_contact_detail,
 )
 stale_contacts = STALE_CONTACTS.section
 
@@ -313,16 +330,10 @@ def _next_steps_query(today: date) -> sa.Select:
     )
 
 
-def _next_step_item(r: Any, today: date) -> AttentionItem:
-    return AttentionItem(
-        endpoint="network.expansion_detail",
-        record_id=r.id,
-        label=r.name,
-        detail=(
-            f"{r.next_step or 'Next step'} · due {r.next_step_due.isoformat()} "
-            f"({(today - r.next_step_due).days} days overdue)"
-        ),
-        overdue=True,
+def _next_step_detail(r: Any, today: date) -> str:
+    return (
+        f"{r.next_step or 'Next step'} · due {r.next_step_due.isoformat()} "
+        f"({(today - r.next_step_due).days} days overdue)"
     )
 
 
@@ -332,21 +343,18 @@ OVERDUE_NEXT_STEPS = AttentionRule(
     title="Overdue expansion steps",
     rule="Expansion targets whose next step was due before today.",
     query=_next_steps_query,
-    item=_next_step_item,
+    endpoint="network.expansion_detail",
+    label_field="name",
+    detail=_next_step_detail,
+    overdue=True,
 )
 overdue_next_steps = OVERDUE_NEXT_STEPS.section
 
 
-def _stalled_item(r: Any, today: date) -> AttentionItem:
-    return AttentionItem(
-        endpoint="network.expansion_detail",
-        record_id=r.target_id,
-        label=r.country,
-        detail=(
-            f"{label(r.stage)} since {r.stage_since.isoformat()} "
-            f"({pipeline.whole_months_between(r.stage_since, today)} months)"
-        ),
-        overdue=True,
+def _stalled_detail(r: Any, today: date) -> str:
+    return (
+        f"{label(r.stage)} since {r.stage_since.isoformat()} "
+        f"({pipeline.whole_months_between(r.stage_since, today)} months)"
     )
 
 
@@ -362,7 +370,11 @@ STALLED_PIPELINE_STAGES = AttentionRule(
         "months."
     ),
     query=lambda today: pipeline.pipeline_select(today, stalled_only=True),
-    item=_stalled_item,
+    endpoint="network.expansion_detail",
+    id_field="target_id",
+    label_field="country",
+    detail=_stalled_detail,
+    overdue=True,
 )
 stalled_pipeline_stages = STALLED_PIPELINE_STAGES.section
 
@@ -511,16 +523,10 @@ def _unconfirmed_pledges_query(today: date) -> sa.Select:
     )
 
 
-def _unconfirmed_pledge_item(r: Any, today: date) -> AttentionItem:
-    return AttentionItem(
-        endpoint="funding.commitments_detail",
-        record_id=r.id,
-        label=r.title,
-        detail=(
-            f"{r.name} · {r.currency_code} {Decimal(r.amount):,.2f} · "
-            f"period from {r.period_start.isoformat()}"
-        ),
-        overdue=True,
+def _unconfirmed_pledge_detail(r: Any, today: date) -> str:
+    return (
+        f"{r.name} · {r.currency_code} {Decimal(r.amount):,.2f} · "
+        f"period from {r.period_start.isoformat()}"
     )
 
 
@@ -530,7 +536,9 @@ UNCONFIRMED_PLEDGES = AttentionRule(
     title="Pledges not yet confirmed",
     rule="Pledges whose funding period has started but whose status is still pledged.",
     query=_unconfirmed_pledges_query,
-    item=_unconfirmed_pledge_item,
+    endpoint="funding.commitments_detail",
+    detail=_unconfirmed_pledge_detail,
+    overdue=True,
 )
 unconfirmed_pledges = UNCONFIRMED_PLEDGES.section
 

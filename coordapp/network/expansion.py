@@ -267,12 +267,11 @@ def expansion_related(session: Session, *, target: ExpansionTarget, today: date)
     }
 
 
-@auth.user_export.register
-def expansion_targets_owned(session: Session, user: User) -> dict[str, Any]:
-    """The expansion targets a user owns, for their personal-data export."""
-    owned = session.execute(
-        sa.select(ExpansionTarget.id, ExpansionTarget.country_code)
-        .where(ExpansionTarget.owner_id == user.id)
-        .order_by(ExpansionTarget.id)
+# The expansion targets a user owns, for their personal-data export.
+auth.user_export.register(
+    auth.OwnedRecords(
+        "expansion_targets_owned",
+        owner=ExpansionTarget.owner_id,
+        fields={"id": ExpansionTarget.id, "country": ExpansionTarget.country_code},
     )
-    return {"expansion_targets_owned": [{"id": tid, "country": code} for tid, code in owned]}
+)

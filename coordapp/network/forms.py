@@ -16,7 +16,6 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -29,7 +28,13 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput
 
 from coordapp.errors import ValidationError as DomainValidationError
-from coordapp.forms import OrganizationField, VersionedForm, enum_choices, optional_choices
+from coordapp.forms import (
+    OrganizationField,
+    VersionedForm,
+    enum_choices,
+    notes_field,
+    optional_choices,
+)
 from coordapp.labels import label
 from coordapp.network import expansion, hotlines
 from coordapp.network.models import (
@@ -40,8 +45,6 @@ from coordapp.network.models import (
     Priority,
 )
 from coordapp.reference import service as reference
-
-_NOTES = "Coordination notes only: no links, no report details."
 
 
 class InlineCheckboxes:
@@ -134,12 +137,7 @@ class HotlineForm(VersionedForm):
         ],
         description="People, 0 or more.",
     )
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description=_NOTES,
-        render_kw={"rows": 4, "data-col": "col-12"},
-    )
+    notes = notes_field()
 
 
 def hotline_form(session: Session, obj: Hotline | None) -> FlaskForm:
@@ -195,12 +193,7 @@ class ExpansionNewForm(VersionedForm):
     hotline_id = SelectField("Hotline being set up", validators=[Optional()])
     next_step = StringField("Next step", validators=[Optional(), Length(max=300)])
     next_step_due = DateField("Next step due", validators=[Optional()])
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description=_NOTES,
-        render_kw={"rows": 4, "data-col": "col-12"},
-    )
+    notes = notes_field()
 
 
 class ExpansionEditForm(VersionedForm):
@@ -209,12 +202,7 @@ class ExpansionEditForm(VersionedForm):
     hotline_id = SelectField("Hotline being set up", validators=[Optional()])
     next_step = StringField("Next step", validators=[Optional(), Length(max=300)])
     next_step_due = DateField("Next step due", validators=[Optional()])
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description=_NOTES,
-        render_kw={"rows": 4, "data-col": "col-12"},
-    )
+    notes = notes_field()
 
 
 def expansion_form(session: Session, obj: ExpansionTarget | None) -> FlaskForm:

@@ -303,11 +303,10 @@ def update_hotline(
         _set_covered_countries(session, obj, covered, today=date.today())
         # A change of coverage alone must still move the version (two managers, one hotline).
         obj.updated_at = utcnow()
-        audit.record(
+        audit.record_about(
             session,
+            obj,
             action="update",
-            entity_type=Hotline.__tablename__,
-            entity_id=obj.id,
             changes={"covered_countries": [before, after]},
         )
     batching.flush(session, batch)

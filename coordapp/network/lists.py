@@ -121,12 +121,7 @@ HOTLINE_LIST = ListSpec(
             _admitted_today,
             lambda h: first_admitted_from_events(h.membership_events, on=date.today()),
         ),
-        Column(
-            "operator",
-            "Operator",
-            Organization.name,
-            lambda h: h.operator.name if h.operator else None,
-        ),
+        listing.related_name_column("operator", "Operator", Organization.name, "operator"),
         Column("staff", "Staff", Hotline.staff_count, lambda h: h.staff_count, align_end=True),
         Column("founded", "Founded", Hotline.founded_year, lambda h: h.founded_year),
     ),
@@ -347,18 +342,8 @@ EXPANSION_LIST = ListSpec(
                 )
             ],
         ),
-        Filter(
-            "stage",
-            "Stage",
-            listing.enum_filter(_STAGE_TODAY.c.stage, ExpansionStage),
-            lambda s: enum_choices(ExpansionStage),
-        ),
-        Filter(
-            "priority",
-            "Priority",
-            listing.enum_filter(ExpansionTarget.priority, Priority),
-            lambda s: enum_choices(Priority),
-        ),
+        listing.enum_filter_on("stage", "Stage", _STAGE_TODAY.c.stage, ExpansionStage),
+        listing.enum_filter_on("priority", "Priority", ExpansionTarget.priority, Priority),
         Filter("owner", "Owner", _filter_owner, owner_choices),
         Filter(
             "region", "Region", lambda q, v: q.where(Country.region == v), reference.region_choices

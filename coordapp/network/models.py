@@ -9,14 +9,7 @@ from typing import TYPE_CHECKING, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-from coordapp.db import (
-    ArchivableMixin,
-    Audited,
-    Base,
-    TimestampMixin,
-    VersionedMixin,
-    str_enum,
-)
+from coordapp.db import AuditedRow, Base, RecordBase, str_enum
 
 if TYPE_CHECKING:
     from coordapp.auth.models import User
@@ -104,7 +97,7 @@ class HotlineCoverage(Base):
 hotline_countries = cast(sa.Table, HotlineCoverage.__table__)
 
 
-class Hotline(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+class Hotline(RecordBase):
     def __str__(self) -> str:
         return self.name
 
@@ -163,7 +156,7 @@ class Hotline(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
         return f"<Hotline {self.id} {self.name}>"
 
 
-class HotlineMembershipEvent(Audited, TimestampMixin, Base):
+class HotlineMembershipEvent(AuditedRow):
     """A dated change of membership status; the status on any date is derived from these."""
 
     __tablename__ = "hotline_membership_events"
@@ -182,7 +175,7 @@ class HotlineMembershipEvent(Audited, TimestampMixin, Base):
     hotline: Mapped[Hotline] = relationship(back_populates="membership_events")
 
 
-class ExpansionTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+class ExpansionTarget(RecordBase):
     """A country without (enough) coverage being worked on. Its stage comes from its history."""
 
     def __str__(self) -> str:
@@ -221,7 +214,7 @@ class ExpansionTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, 
     )
 
 
-class ExpansionStageEvent(Audited, TimestampMixin, Base):
+class ExpansionStageEvent(AuditedRow):
     __tablename__ = "expansion_stage_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -149,16 +149,9 @@ def export_contact(session: Session, *, contact: Contact) -> dict[str, Any]:
             for e in audit.events_for(session, entity_type="contacts", entity_id=contact.id)
         ],
     }
-    for section in contact_export.run(session, contact):
-        data.update(section)
-    audit.record(
-        session,
-        action="export",
-        entity_type=Contact.__tablename__,
-        entity_id=contact.id,
-        summary="Personal data exported.",
+    return audit.personal_data_export(
+        session, person=contact, data=data, sections=contact_export.run(session, contact)
     )
-    return data
 
 
 def erase_contact(session: Session, *, contact: Contact) -> Contact:
@@ -198,11 +191,10 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
         contact.erased_at = now
         if contact.archived_at is None:
             contact.archived_at = now
-    audit.record(
+    audit.record_about(
         session,
+        contact,
         action="erase",
-        entity_type=Contact.__tablename__,
-        entity_id=contact.id,
         changes={c.field: [audit.ERASED if c.before else None, c.after] for c in changed},
         summary="Personal data erased on request"
         + (f", also from {', '.join(also_from)}." if also_from else "."),

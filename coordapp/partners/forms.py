@@ -16,25 +16,23 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from coordapp.forms import OrganizationField, VersionedForm, enum_choices, optional_choices
-from coordapp.labels import label
-from coordapp.partners import partnerships
-from coordapp.partners.models import (
-    Contact,
-    Organization,
-    OrganizationKind,
-    OrganizationStatus,
-    Partnership,
-    PartnershipStatus,
-    PartnershipType,
+from coordapp.forms import (
+    OrganizationField,
+    VersionedForm,
+    enum_choices,
+    notes_field,
+    optional_choices,
 )
+from coordapp.labels import label
+from coordapp.partners import models, partnerships
+from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.reference import service as reference
 
 
 class OrganizationForm(VersionedForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("Kind", choices=enum_choices(OrganizationKind))
-    status = SelectField("Status", choices=enum_choices(OrganizationStatus))
+    kind = SelectField("Kind", choices=enum_choices(models.OrganizationKind))
+    status = SelectField("Status", choices=enum_choices(models.OrganizationStatus))
     hq_country_code = SelectField("HQ country", validators=[Optional()])
     website = StringField(
         "Website",
@@ -46,12 +44,7 @@ class OrganizationForm(VersionedForm):
         validators=[Optional(), Length(max=300)],
         description="Short labels separated by spaces, e.g. search social.",
     )
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description="Coordination notes only: no links, no report details.",
-        render_kw={"rows": 4, "data-col": "col-12"},
-    )
+    notes = notes_field()
 
 
 def organization_form(session: Session, obj: Organization | None) -> FlaskForm:
@@ -101,9 +94,11 @@ class PartnershipForm(VersionedForm):
         validators=[DataRequired(), Length(max=200)],
         description="Type a few letters of its name and pick it from the list.",
     )
-    type = SelectField("Type", choices=enum_choices(PartnershipType))
+    type = SelectField("Type", choices=enum_choices(models.PartnershipType))
     # The service checks the owner, pillars and status change, with messages that say why.
-    status = SelectField("Status", choices=enum_choices(PartnershipStatus), validate_choice=False)
+    status = SelectField(
+        "Status", choices=enum_choices(models.PartnershipStatus), validate_choice=False
+    )
     owner_id = SelectField("Owner", validate_choice=False)
     pillars = SelectMultipleField(
         "Pillars",
@@ -126,12 +121,7 @@ class PartnershipForm(VersionedForm):
         "(http:// or https://).",
         render_kw={"rows": 2, "data-col": "col-12"},
     )
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description="Coordination notes only: no links, no report details.",
-        render_kw={"rows": 4, "data-col": "col-12"},
-    )
+    notes = notes_field()
 
 
 def partnership_form(session: Session, obj: Partnership | None) -> FlaskForm:
@@ -145,7 +135,9 @@ def partnership_form(session: Session, obj: Partnership | None) -> FlaskForm:
         # Offer only the statuses it may move to; the service refuses any other.
         allowed = {obj.status, *partnerships.STATUS_TRANSITIONS[obj.status]}
         form.status.choices = [
-            (value, text) for value, text in enum_choices(PartnershipStatus) if value in allowed
+            (value, text)
+            for value, text in enum_choices(models.PartnershipStatus)
+            if value in allowed
         ]
         if not form.is_submitted():
             form.organization.data = obj.organization.name

@@ -53,13 +53,10 @@ ORGANIZATION_LIST = ListSpec(
     entity=Organization,
     columns=(
         Column("name", "Name", Organization.name, lambda o: o.name, link=True),
-        Column("kind", "Kind", Organization.kind, lambda o: label(o.kind)),
-        Column("status", "Status", Organization.status, lambda o: label(o.status)),
-        Column(
-            "country",
-            "HQ country",
-            Organization.hq_country_code,
-            lambda o: o.hq_country.name if o.hq_country else None,
+        listing.label_column("kind", "Kind", Organization.kind),
+        listing.label_column("status", "Status", Organization.status),
+        listing.related_name_column(
+            "country", "HQ country", Organization.hq_country_code, "hq_country"
         ),
         Column("tags", "Tags", None, lambda o: o.tags),
         Column("updated", "Updated", Organization.updated_at, lambda o: o.updated_at.date()),
@@ -67,18 +64,8 @@ ORGANIZATION_LIST = ListSpec(
     default_sort="name",
     search=(Organization.name, Organization.tags),
     filters=(
-        Filter(
-            "kind",
-            "Kind",
-            lambda q, v: q.where(Organization.kind == v),
-            lambda s: enum_choices(OrganizationKind),
-        ),
-        Filter(
-            "status",
-            "Status",
-            lambda q, v: q.where(Organization.status == v),
-            lambda s: enum_choices(OrganizationStatus),
-        ),
+        listing.enum_filter_on("kind", "Kind", Organization.kind, OrganizationKind),
+        listing.enum_filter_on("status", "Status", Organization.status, OrganizationStatus),
         Filter(
             "country",
             "HQ country",
@@ -245,7 +232,7 @@ PARTNERSHIP_LIST = ListSpec(
     columns=(
         Column("title", "Title", Partnership.title, lambda p: p.title, link=True),
         Column("organization", "Organization", Organization.name, lambda p: p.organization.name),
-        Column("type", "Type", Partnership.type, lambda p: label(p.type)),
+        listing.label_column("type", "Type", Partnership.type),
         Column(
             "status",
             "Status",
@@ -287,12 +274,7 @@ PARTNERSHIP_LIST = ListSpec(
             _state_filter,
             lambda s: [(state.value, agreement_state_label(state)) for state in AgreementState],
         ),
-        Filter(
-            "type",
-            "Type",
-            listing.enum_filter(Partnership.type, PartnershipType),
-            lambda s: enum_choices(PartnershipType),
-        ),
+        listing.enum_filter_on("type", "Type", Partnership.type, PartnershipType),
         Filter("pillar", "Pillar", _pillar_filter, reference.pillar_choices),
         Filter("owner", "Owner", _owner_filter, _owner_choices),
         Filter("kind", "Organization kind", _kind_filter, lambda s: enum_choices(OrganizationKind)),

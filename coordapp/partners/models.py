@@ -9,14 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import (
-    ArchivableMixin,
-    Audited,
-    Base,
-    TimestampMixin,
-    VersionedMixin,
-    str_enum,
-)
+from coordapp.db import Base, RecordBase, str_enum
 
 if TYPE_CHECKING:
     from coordapp.auth.models import User
@@ -66,7 +59,7 @@ partnership_pillars = sa.Table(
 )
 
 
-class Organization(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+class Organization(RecordBase):
     def __str__(self) -> str:
         return self.name
 
@@ -100,7 +93,7 @@ class Organization(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Bas
         return f"<Organization {self.id} {self.name}>"
 
 
-class Contact(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+class Contact(RecordBase):
     """A person at an organization. Personal data: minimal, exportable, erasable."""
 
     def __str__(self) -> str:
@@ -124,7 +117,7 @@ class Contact(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
     organization: Mapped[Organization] = relationship(back_populates="contacts")
 
 
-class Partnership(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+class Partnership(RecordBase):
     def __str__(self) -> str:
         return self.title
 

@@ -197,11 +197,10 @@ def _change_partnership(
     if before != [p.name for p in pillars]:
         obj.pillars = pillars
         # The listener sees columns only; the pillar set is a collection, recorded here.
-        audit.record(
+        audit.record_about(
             session,
+            obj,
             action="update",
-            entity_type=Partnership.__tablename__,
-            entity_id=obj.id,
             changes={"pillars": [", ".join(before) or None, ", ".join(p.name for p in pillars)]},
         )
 
@@ -262,11 +261,10 @@ def change_partnership_status(
     ):
         partnership.end_date = day
     session.flush()
-    audit.record(
+    audit.record_about(
         session,
+        partnership,
         action="status",
-        entity_type=Partnership.__tablename__,
-        entity_id=partnership.id,
         summary=f"{day.isoformat()}: {label(before)} → {label(target)}"
         + (f". {cleaned_note}" if cleaned_note else ""),
     )
@@ -306,11 +304,10 @@ def renew_partnership(
     partnership.status = PartnershipStatus.ACTIVE
     partnership.end_date = end_date
     session.flush()
-    audit.record(
+    audit.record_about(
         session,
+        partnership,
         action="renew",
-        entity_type=Partnership.__tablename__,
-        entity_id=partnership.id,
         summary=f"{day.isoformat()}: renewed until {end_date.isoformat()} "
         f"(was {label(before).lower()}, ending {previous.isoformat() if previous else '—'})"
         + (f". {cleaned_note}" if cleaned_note else ""),
@@ -318,12 +315,11 @@ def renew_partnership(
     return partnership
 
 
-@auth.user_export.register
-def partnerships_owned(session: Session, user: User) -> dict[str, Any]:
-    """The agreements a user owns, for their personal-data export."""
-    owned = session.execute(
-        sa.select(Partnership.id, Partnership.title)
-        .where(Partnership.owner_id == user.id)
-        .order_by(Partnership.id)
+# The agreements a user owns, for their personal-data export.
+auth.user_export.register(
+    auth.OwnedRecords(
+        "partnerships_owned",
+        owner=Partnership.owner_id,
+        fields={"id": Partnership.id, "title": Partnership.title},
     )
-    return {"partnerships_owned": [{"id": pid, "title": title} for pid, title in owned]}
+)

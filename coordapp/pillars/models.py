@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import ArchivableMixin, Audited, Base, TimestampMixin, VersionedMixin, str_enum
+from coordapp.db import RecordBase, str_enum
 from coordapp.reference.models import Pillar
 
 
@@ -60,7 +60,7 @@ _STOCK_INDICATORS = frozenset(
 )
 
 
-class PillarTarget(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+class PillarTarget(RecordBase):
     """A yearly KPI of a pillar. The actual value is computed from the records, never stored."""
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from coordapp.network.models import Hotline
 from coordapp.reference.models import Country, MetricDefinition, MetricUnit
 from coordapp.reporting.common import as_date, as_decimal, in_years
 from coordapp.stats import quarters, timeliness
+from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineStatistic
 from coordapp.stats.timeliness import QuarterRates
 
@@ -94,24 +95,9 @@ class ActivityFigures:
 
 def metrics(session: Session) -> tuple[MetricInfo, ...]:
     """The latest version of each metric definition, in display order."""
-    latest = (
-        sa.select(MetricDefinition.code, sa.func.max(MetricDefinition.version).label("version"))
-        .group_by(MetricDefinition.code)
-        .subquery("latest")
-    )
     return tuple(
         MetricInfo(m.code, m.name, MetricUnit(m.unit), m.version, m.definition)
-        for m in session.scalars(
-            sa.select(MetricDefinition)
-            .join(
-                latest,
-                sa.and_(
-                    latest.c.code == MetricDefinition.code,
-                    latest.c.version == MetricDefinition.version,
-                ),
-            )
-            .order_by(MetricDefinition.sort_order, MetricDefinition.code)
-        )
+        for m in stats.latest_metrics(session)
     )
 
 

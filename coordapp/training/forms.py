@@ -7,7 +7,13 @@ from sqlalchemy.orm import Session
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from coordapp.forms import OrganizationField, VersionedForm, enum_choices, optional_choices
+from coordapp.forms import (
+    OrganizationField,
+    VersionedForm,
+    enum_choices,
+    notes_field,
+    optional_choices,
+)
 from coordapp.reference import service as reference
 from coordapp.training import service
 from coordapp.training.models import (
@@ -45,12 +51,7 @@ class TrainingEventForm(VersionedForm):
     trainers = StringField(
         "Trainers", validators=[Optional(), Length(max=300)], description="Names or teams."
     )
-    notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=5000)],
-        description="Coordination notes only: no links, no report details.",
-        render_kw={"rows": 4, "data-col": "col-12"},
-    )
+    notes = notes_field()
 
 
 def event_form(session: Session, obj: TrainingEvent | None) -> FlaskForm:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from coordapp.labels import enum_choices, label
+from coordapp import listing
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.reference import service as reference
 from coordapp.training.models import DeliveryMode, TrainingEvent, TrainingKind
@@ -43,40 +43,27 @@ TRAINING_LIST = ListSpec(
     entity=TrainingEvent,
     columns=(
         Column("title", "Title", TrainingEvent.title, lambda e: e.title, link=True),
-        Column("kind", "Kind", TrainingEvent.kind, lambda e: label(e.kind)),
+        listing.label_column("kind", "Kind", TrainingEvent.kind),
         Column("pillar", "Pillar", TrainingEvent.pillar_id, lambda e: e.pillar.name),
         Column("start", "Start", TrainingEvent.start_date, lambda e: e.start_date),
         Column("end", "End", TrainingEvent.end_date, lambda e: e.end_date),
-        Column("delivery", "Delivery", TrainingEvent.delivery, lambda e: label(e.delivery)),
-        Column(
-            "location",
-            "Location",
-            TrainingEvent.location_country_code,
-            lambda e: e.location_country.name if e.location_country else None,
+        listing.label_column("delivery", "Delivery", TrainingEvent.delivery),
+        listing.related_name_column(
+            "location", "Location", TrainingEvent.location_country_code, "location_country"
         ),
         Column("topics", "Topics", None, lambda e: e.topics),
     ),
     default_sort="-start",
     search=(TrainingEvent.title, TrainingEvent.topics),
     filters=(
-        Filter(
-            "kind",
-            "Kind",
-            lambda q, v: q.where(TrainingEvent.kind == v),
-            lambda s: enum_choices(TrainingKind),
-        ),
+        listing.enum_filter_on("kind", "Kind", TrainingEvent.kind, TrainingKind),
         Filter(
             "pillar",
             "Pillar",
             lambda q, v: q.where(TrainingEvent.pillar_id == int(v)) if v.isdecimal() else q,
             reference.pillar_choices,
         ),
-        Filter(
-            "delivery",
-            "Delivery",
-            lambda q, v: q.where(TrainingEvent.delivery == v),
-            lambda s: enum_choices(DeliveryMode),
-        ),
+        listing.enum_filter_on("delivery", "Delivery", TrainingEvent.delivery, DeliveryMode),
         Filter("year", "Year", _in_year, year_choices),
         Filter(
             "country",

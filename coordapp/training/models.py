@@ -10,14 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import (
-    ArchivableMixin,
-    Audited,
-    Base,
-    TimestampMixin,
-    VersionedMixin,
-    str_enum,
-)
+from coordapp.db import AuditedRow, RecordBase, str_enum
 
 if TYPE_CHECKING:
     from coordapp.network.models import Hotline
@@ -39,7 +32,7 @@ class DeliveryMode(enum.StrEnum):
     HYBRID = "hybrid"
 
 
-class TrainingEvent(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+class TrainingEvent(RecordBase):
     def __str__(self) -> str:
         return self.title
 
@@ -71,7 +64,7 @@ class TrainingEvent(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Ba
     )
 
 
-class TrainingParticipation(Audited, TimestampMixin, Base):
+class TrainingParticipation(AuditedRow):
     """How many people one hotline or organization sent to one event."""
 
     __tablename__ = "training_participations"

@@ -366,11 +366,10 @@ def erase_attendee(session: Session, *, name: str, organization_id: int) -> int:
             fields=frozenset({"attendee_names"}),
         ):
             row.attendee_names = "\n".join(kept) or None
-        audit.record(
+        audit.record_about(
             session,
+            row,
             action="erase",
-            entity_type=TrainingParticipation.__tablename__,
-            entity_id=row.id,
             changes={"attendee_names": [audit.ERASED, row.attendee_names]},
             summary="A named attendee erased on request.",
         )
