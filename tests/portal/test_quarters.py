@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from coordapp.audit.models import AuditEvent
 from coordapp.auth.models import User
 from coordapp.network.models import Hotline
-from coordapp.stats import benchmark, quarters
+from coordapp.stats import benchmark, metrics, quarters
 from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
 from tests.conftest import sign_in
@@ -31,7 +31,7 @@ SUBMIT = "/my-hotline/{hotline}/figures/submit?year=2025&quarter=1"
 def _complete_q1(session: Session) -> dict[str, str]:
     """A value for every metric in force in Q1 2025, within the grid's rules."""
     values = {}
-    for metric in stats.metrics_in_force(session, on=Q1[1]):
+    for metric in metrics.metrics_in_force(session, on=Q1[1]):
         value = "10" if metric.unit.is_count else "2"
         values[f"c-{metric.code}-1"] = value
     return values
