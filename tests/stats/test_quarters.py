@@ -13,7 +13,7 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role, User
 from coordapp.errors import Forbidden, ValidationError
-from coordapp.main import service as main_service
+from coordapp.main import attention as main_service
 from coordapp.network.models import Hotline
 from coordapp.stats import quarters, service, timeliness
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
