@@ -24,8 +24,8 @@ from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
 from coordapp.partners import agreements, contacts
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.reference.models import Country
+from coordapp.stats import periods as stats_periods
 from coordapp.stats import quarters as stat_quarters
-from coordapp.stats import service as stats
 from coordapp.stats import timeliness
 from coordapp.stats.models import HotlineStatistic
 
@@ -334,8 +334,8 @@ stalled_pipeline_stages = STALLED_PIPELINE_STAGES.section
 
 
 def _last_quarter(today: date) -> tuple[int, int, date, date, str]:
-    year, quarter = stats.last_complete_quarter(today)
-    start, end = stats.quarter_bounds(year, quarter)
+    year, quarter = stats_periods.last_complete_quarter(today)
+    start, end = stats_periods.quarter_bounds(year, quarter)
     return year, quarter, start, end, f"Q{quarter} {year}"
 
 
@@ -415,7 +415,7 @@ def _awaiting_review_item(r: Any, today: date) -> AttentionItem:
     return AttentionItem(
         endpoint="quarters.quarters_detail",
         record_id=r.id,
-        label=f"{r.name} · Q{stats.quarter_of(start)} {start.year}",
+        label=f"{r.name} · Q{stats_periods.quarter_of(start)} {start.year}",
         detail=f"submitted {r.submitted_at:%Y-%m-%d}",
         overdue=(today - r.submitted_at.date()).days > stat_quarters.deadline_days(),
     )

@@ -36,7 +36,7 @@ from coordapp.partners import agreements
 from coordapp.partners import partnerships as partners_partnerships
 from coordapp.partners.models import Contact, Partnership, PartnershipStatus, PartnershipType
 from coordapp.reference.models import MetricDefinition
-from coordapp.stats import service as stats
+from coordapp.stats import periods as stats_periods
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
 from tests import factories
 
@@ -101,8 +101,8 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
         for t in session.scalars(sa.select(ExpansionTarget))
         if t.archived_at is None and t.next_step_due is not None and t.next_step_due < today
     }
-    year, quarter = stats.last_complete_quarter(today)
-    start, end = stats.quarter_bounds(year, quarter)
+    year, quarter = stats_periods.last_complete_quarter(today)
+    start, end = stats_periods.quarter_bounds(year, quarter)
     reported = {
         hotline_id
         for hotline_id, period_start in session.execute(
@@ -523,7 +523,7 @@ def test_home_shows_the_sections_to_everyone(
     for section in expected.sections:
         assert f'data-attention="{section.key}">{section.count}<' in html
     assert f'data-attention="total">{expected.total}<' in html
-    year = stats.last_complete_quarter(today)[0]
+    year = stats_periods.last_complete_quarter(today)[0]
     assert f"/statistics/grid?hotline={hotline_id}&amp;year={year}" in html
     assert "Point de Contact Test" in html and "Ghana" in html
     # The figures above the list are still there.
