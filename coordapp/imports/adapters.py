@@ -1,6 +1,6 @@
 """How an import row of a record with parts becomes calls of its domain services.
 
-Each function takes the row's normalised ``data`` (see ``catalog.py``) and calls the same service
+Each function takes the row's normalised ``data`` (see ``catalog_*.py``) and calls the same service
 verbs as the forms — hotlines with their membership events, commitments with their allocations,
 trainings with their participation, a hotline's quarter of statistics — so an imported row is
 validated exactly like one typed in. They return ``(outcome, changed fields)``; the import
