@@ -29,6 +29,7 @@ from coordapp.funding import checks
 from coordapp.funding import receipts as funding_receipts
 from coordapp.funding.views import add_rate_url, reporting_currency
 from coordapp.partners import partnerships
+from coordapp.stats import grid as stats_grid
 from coordapp.stats import service as stats
 from coordapp.training import service as training
 from coordapp.validation import MAX_RECORD_ID
@@ -417,10 +418,10 @@ def statistics_put(hotline_id: int, year: int) -> Any:
         {cell: _optional_int("versions", v) for cell, v in versions.items()} if versions else None
     )
     try:
-        saved = stats.save_quarter_grid(
+        saved = stats_grid.save_quarter_grid(
             session, hotline=hotline, year=year, values=values, expected_versions=expected
         )
-    except stats.GridInvalid as error:
+    except stats_grid.GridInvalid as error:
         body_out = {
             "error": "ValidationError",
             "message": error.message,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from coordapp.demo.context import DemoContext, seeded_random
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
-from coordapp.stats.service import quarter_bounds, quarter_of
+from coordapp.stats.periods import quarter_bounds, quarter_of
 
 RECENT_QUARTERS = 4  # the quarters with a recorded submission (sign-off began a year ago)
 RETURN_COMMENTS = (

@@ -34,7 +34,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,7 +41,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import instance_state
 
-from coordapp.funding import amounts, conversion, rate_info
+from coordapp.funding import amounts, conversion
 from coordapp.funding.models import (
     ExchangeRate,
     FigurePart,
@@ -52,8 +51,6 @@ from coordapp.funding.models import (
     FundingReceipt,
     FundingYearTotal,
 )
-from coordapp.partners.models import Organization
-from coordapp.reference.models import Pillar
 from coordapp.writers_lock import serialize_writers
 
 _PENDING = "funding_totals_pending"
@@ -529,92 +526,7 @@ def _insert_funder_totals(session: Session, where: tuple[list[int], list[int]] |
         )
 
 
-# --- reading ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """The funding figures in EUR at each row's own date, per part (pledged, received): the
-    totals rounded and the rates behind them, as ``conversion.convert_grouping_sets`` gives
-    them."""
-
-    by_year: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], rate_info.RateInfo]]
-    by_pillar: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], rate_info.RateInfo]]
-    by_funder: Mapping[str, dict[tuple[Any, ...], Decimal]]
-    by_kind: Mapping[str, dict[tuple[Any, ...], Decimal]]
-
-
-def figures_in_pivot(
-    session: Session, *, first_year: int, last_year: int, end: date, quantum: Decimal
-) -> Figures | None:
-    """Pledged and received from ``first_year`` to ``end`` (in ``last_year``) per year, year
-    and pillar, funder and funder kind, in EUR at each row's own date, read from the totals:
-    None where they cannot answer (not PostgreSQL; rows after ``end`` in its year: the totals
-    hold whole years)."""
-    if not kept(session) or _rows_after(session, end, date(last_year, 12, 31)):
-        return None
-    refresh(session)
-    parts = [p.value for p in FigurePart]
-    rows: dict[tuple[str, bool], list[tuple[Any, ...]]] = {
-        (part, pillar): [] for part in parts for pillar in (False, True)
-    }
-    # Plain Core columns and strings: thousands of rows, no ORM or enum processing per row.
-    pillars, organizations = Pillar.__table__, Organization.__table__
-    for part, year, pillar, code, rate_on, native in session.execute(
-        sa.select(
-            sa.type_coerce(YEAR_TOTALS.c.part, sa.String),
-            YEAR_TOTALS.c.year,
-            pillars.c.name,
-            YEAR_TOTALS.c.currency_code,
-            YEAR_TOTALS.c.rate_on,
-            YEAR_TOTALS.c.native,
-        )
-        .select_from(YEAR_TOTALS)
-        .outerjoin(pillars, pillars.c.id == YEAR_TOTALS.c.pillar_id)
-        .where(YEAR_TOTALS.c.year.between(first_year, last_year))
-    ).all():
-        keys = (year,) if pillar is None else (year, pillar)
-        rows[(part, pillar is not None)].append((*keys, code, rate_on, None, native))
-    converted = conversion.convert_summed(
-        session,
-        {key: (part_rows, 1 + key[1]) for key, part_rows in rows.items()},
-        currency=conversion.PIVOT,
-        quantum=quantum,
-    )
-    funder_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
-    kind_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
-    # Summed per funder id, then named (names are unique: the same groups as by name).
-    sums = (
-        sa.select(
-            FUNDER_TOTALS.c.part,
-            FUNDER_TOTALS.c.funder_id,
-            sa.func.sum(FUNDER_TOTALS.c.eur).label("eur"),
-        )
-        .where(FUNDER_TOTALS.c.year.between(first_year, last_year))
-        .group_by(FUNDER_TOTALS.c.part, FUNDER_TOTALS.c.funder_id)
-        .subquery("sums")
-    )
-    with localcontext(conversion.EXACT):
-        for part, name, kind, eur in session.execute(
-            sa.select(
-                sa.type_coerce(sums.c.part, sa.String),
-                organizations.c.name,
-                sa.type_coerce(organizations.c.kind, sa.String),
-                sums.c.eur,
-            ).join(organizations, organizations.c.id == sums.c.funder_id)
-        ).all():
-            funder_totals[part][(name, kind)] = eur
-            kinds = kind_totals[part]
-            kinds[(kind,)] = kinds.get((kind,), Decimal(0)) + eur
-    return Figures(
-        by_year={part: converted[(part, False)] for part in parts},
-        by_pillar={part: converted[(part, True)] for part in parts},
-        by_funder={p: conversion.round_totals(t, quantum) for p, t in funder_totals.items()},
-        by_kind={p: conversion.round_totals(t, quantum) for p, t in kind_totals.items()},
-    )
-
-
-def _rows_after(session: Session, end: date, year_end: date) -> bool:
+def rows_after(session: Session, end: date, year_end: date) -> bool:
     """Whether any pledge or receipt of the figures is dated after ``end`` up to ``year_end``."""
     if end >= year_end:
         return False

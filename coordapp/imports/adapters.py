@@ -1,6 +1,6 @@
 """How an import row of a record with parts becomes calls of its domain services.
 
-Each function takes the row's normalised ``data`` (see ``catalog.py``) and calls the same service
+Each function takes the row's normalised ``data`` (see ``catalog_*.py``) and calls the same service
 verbs as the forms — hotlines with their membership events, commitments with their allocations,
 trainings with their participation, a hotline's quarter of statistics — so an imported row is
 validated exactly like one typed in. They return ``(outcome, changed fields)``; the import
@@ -31,6 +31,8 @@ from coordapp.network.models import Hotline
 from coordapp.partners import organizations, partnerships
 from coordapp.partners.models import Partnership
 from coordapp.pillars import service as pillars
+from coordapp.stats import grid as stats_grid
+from coordapp.stats import periods as stats_periods
 from coordapp.stats import service as stats
 from coordapp.training import service as training
 from coordapp.training.models import TrainingEvent
@@ -523,7 +525,7 @@ def apply_statistics(
     if hotline is None:
         raise ValidationError("hotline", f"No hotline is named {name.strip()!r}.")
     quarter = data.get("quarter")
-    if quarter not in stats.QUARTERS:
+    if quarter not in stats_periods.QUARTERS:
         raise ValidationError("quarter", "The quarter is 1, 2, 3 or 4.")
     values = {
         (code, quarter): _plain(data[code]) for code in METRIC_CODES if data.get(code) is not None
@@ -545,7 +547,7 @@ def apply_statistics(
         return UNCHANGED, ()
     try:
         year = int(data["year"])
-        saved = stats.save_quarter_grid(
+        saved = stats_grid.save_quarter_grid(
             session,
             hotline=hotline,
             year=year,
@@ -554,7 +556,7 @@ def apply_statistics(
             stored=context["stored_statistics"].get((hotline.id, year), []),
             batch=batch,
         )
-    except stats.GridInvalid as invalid:
+    except stats_grid.GridInvalid as invalid:
         (code, _), message = next(iter(invalid.errors.items()))
         raise ValidationError(code, message) from invalid
     if saved.updated:

@@ -1,5 +1,5 @@
 """What an import type is made of: its columns (each read by its kind), its natural key and the
-service verbs that write its rows (``ImportType``); the definitions are in ``catalog.py``.
+service verbs that write its rows (``ImportType``); the definitions are in ``catalog_*.py``.
 
 Definitions are declarative; the engine (``service.py``) reads files, normalises cells by the
 column's kind, finds the existing record by the natural key and calls the domain service's own

@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from coordapp.cache import cached
 from coordapp.extensions import current_session
-from coordapp.main import service
+from coordapp.main import attention, service
 
 bp = Blueprint("main", __name__)
 
@@ -35,8 +35,8 @@ def home() -> Any:
         today=today,
         currency=current_app.config["REPORTING_CURRENCY"],
     )
-    attention = cached(session, service.needs_attention, today=today)
-    return render_template("main/home.html", figures=figures, attention=attention)
+    needs = cached(session, attention.needs_attention, today=today)
+    return render_template("main/home.html", figures=figures, attention=needs)
 
 
 @bp.route("/login")

@@ -22,6 +22,7 @@ from coordapp.network.models import Hotline
 from coordapp.portal.forms import HotlineContactForm, profile_form
 from coordapp.records.views import attach_error, form_data, submitted_version
 from coordapp.stats import benchmark, grid_page, quarters
+from coordapp.stats import grid as stats_grid
 from coordapp.stats import service as stats
 from coordapp.training import pages as training_pages
 
@@ -66,7 +67,7 @@ def _figures_section(session: Session, hotline: Hotline) -> dict[str, Any]:
         "states": quarters.states_of(session, hotline_id=hotline.id, starts=starts),
         "comparison": benchmark.compare_with_network(session, hotline_id=hotline.id),
         "min_hotlines": benchmark.MIN_HOTLINES_FOR_MEDIAN,
-        "entry_year": stats.default_year(date.today()),
+        "entry_year": stats_grid.default_year(date.today()),
     }
 
 
@@ -200,7 +201,7 @@ def figures(hotline_id: int) -> Any:
     return render_template(
         "portal/figures.html",
         hotline=obj,
-        grid=stats.quarter_grid(session, hotline=obj, year=year, today=today),
+        grid=stats_grid.quarter_grid(session, hotline=obj, year=year, today=today),
         statuses=quarters.quarter_statuses(session, hotline=obj, year=year, today=today),
         year=year,
         first_year=stats.FIRST_YEAR,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.funding import amounts as funding_amounts
-from coordapp.funding import conversion, rate_info, totals
+from coordapp.funding import conversion, pivot_figures, rate_info
 from coordapp.funding.models import (
     FundingAllocation,
     FundingCommitment,
@@ -103,7 +103,7 @@ def funding_figures(
         end = min(end, until)
     kept = None
     if currency == conversion.PIVOT and constant_on is None:
-        kept = totals.figures_in_pivot(
+        kept = pivot_figures.figures_in_pivot(
             session, first_year=first_year, last_year=last_year, end=end, quantum=quantum
         )
     if kept is not None:

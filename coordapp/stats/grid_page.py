@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.errors import ValidationError
 from coordapp.network.models import Hotline
+from coordapp.stats import grid as stats_grid
 from coordapp.stats import quarters, service
 
 FORM_EXPIRED = "The form expired; reload the page and try again."
@@ -24,8 +25,8 @@ FORM_EXPIRED = "The form expired; reload the page and try again."
 def year_arg(raw: str | None, today: date) -> int:
     """The grid's year: a missing or unreadable one is the default, an impossible one a 404."""
     if raw is None or not raw.strip().isdecimal() or len(raw.strip()) > 6:
-        return service.default_year(today)
-    return service.check_year(int(raw.strip()), today=today)
+        return stats_grid.default_year(today)
+    return stats_grid.check_year(int(raw.strip()), today=today)
 
 
 def number_arg(raw: str | None) -> int:
@@ -50,19 +51,19 @@ class GridPost:
     """What a posted grid came to: ``saved`` (then the page redirects), or the page's context
     with the refused input kept, and its status (422 refused, 409 changed meanwhile)."""
 
-    saved: service.GridSaved | None = None
+    saved: stats_grid.GridSaved | None = None
     context: dict[str, Any] = field(default_factory=empty_context)
     status: int = 200
 
 
 def save_posted_grid(session: Session, *, hotline: Hotline, year: int, today: date) -> GridPost:
-    """Save the grid posted in this request through ``service.save_quarter_grid`` (its rules,
+    """Save the grid posted in this request through ``stats_grid.save_quarter_grid`` (its rules,
     its quarter locks); a refusal rolls the request's session back and says why per cell."""
     require_csrf()
-    posted = service.parse_grid_form(request.form)
+    posted = stats_grid.parse_grid_form(request.form)
     result = GridPost()
     try:
-        result.saved = service.save_quarter_grid(
+        result.saved = stats_grid.save_quarter_grid(
             session,
             hotline=hotline,
             year=year,
@@ -70,12 +71,12 @@ def save_posted_grid(session: Session, *, hotline: Hotline, year: int, today: da
             expected_versions=posted.versions,
             today=today,
         )
-    except service.GridInvalid as invalid:
+    except stats_grid.GridInvalid as invalid:
         result.context.update(
             submitted=posted.values, errors=invalid.errors, message=invalid.message
         )
         result.status = 422
-    except service.GridConflict as conflict:
+    except stats_grid.GridConflict as conflict:
         result.context.update(submitted=posted.values, changes=conflict.changes)
         result.status = 409
     except ValidationError as error:
@@ -86,11 +87,11 @@ def save_posted_grid(session: Session, *, hotline: Hotline, year: int, today: da
     return result
 
 
-def flash_saved(saved: service.GridSaved) -> None:
+def flash_saved(saved: stats_grid.GridSaved) -> None:
     flash(saved_message(saved), "success" if saved.total else "info")
 
 
-def saved_message(saved: service.GridSaved) -> str:
+def saved_message(saved: stats_grid.GridSaved) -> str:
     if not saved.total:
         return "Nothing changed: the grid already held these values."
     parts = [

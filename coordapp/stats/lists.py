@@ -14,8 +14,8 @@ from coordapp.network.models import Hotline
 from coordapp.reference import service as reference
 from coordapp.reference.models import MetricDefinition
 from coordapp.stats.models import HotlineStatistic, PeriodKind
+from coordapp.stats.periods import QUARTERS
 from coordapp.stats.service import (
-    QUARTERS,
     display_value,
     is_count,
     latest_metrics,

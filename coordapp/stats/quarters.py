@@ -34,10 +34,12 @@ from coordapp.errors import Forbidden, ValidationError
 from coordapp.network.models import Hotline
 from coordapp.records import service as records
 from coordapp.reference.models import MetricDefinition
+from coordapp.stats.grid import check_year
 from coordapp.stats.locks import closed_message
 from coordapp.stats.metrics import metrics_in_force
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
-from coordapp.stats.service import FIRST_YEAR, QUARTERS, check_year, quarter_bounds
+from coordapp.stats.periods import QUARTERS, quarter_bounds
+from coordapp.stats.service import FIRST_YEAR
 
 EDITABLE_STATES = (QuarterState.DRAFT, QuarterState.RETURNED, QuarterState.REOPENED)
 STATE_LABELS = {

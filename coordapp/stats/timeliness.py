@@ -20,8 +20,8 @@ from coordapp.network import membership
 from coordapp.network.models import COVERING_STATUSES, Hotline
 from coordapp.reference.models import Country
 from coordapp.stats.models import HotlineQuarter, QuarterState
+from coordapp.stats.periods import QUARTERS, last_complete_quarter, quarter_bounds
 from coordapp.stats.quarters import deadline_of, submitted_by_deadline
-from coordapp.stats.service import QUARTERS, last_complete_quarter, quarter_bounds
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from coordapp.extensions import current_session
 from coordapp.listing import COUNT_CAP, ListParams, run_list
 from coordapp.records import pages
 from coordapp.records.views import RESOURCES, Resource, list_export, list_filters
+from coordapp.stats import grid as stats_grid
 from coordapp.stats import grid_page, quarters, service
 from coordapp.stats.lists import STATISTIC_LIST
 
@@ -74,7 +75,7 @@ def statistics_list() -> Any:
         result=result,
         filters=list_filters(session, spec, result.params),
         **_hotline_picker(session),
-        default_year=service.default_year(date.today()),
+        default_year=stats_grid.default_year(date.today()),
     )
 
 
@@ -152,7 +153,7 @@ def statistics_grid() -> Any:
         if post.saved is not None:
             grid_page.flash_saved(post.saved)
             return redirect(url_for("stats.statistics_grid", hotline=hotline.id, year=year))
-    grid = service.quarter_grid(session, hotline=hotline, year=year, today=today)
+    grid = stats_grid.quarter_grid(session, hotline=hotline, year=year, today=today)
     return render_template(
         "stats/grid.html",
         grid=grid,

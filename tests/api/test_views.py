@@ -22,6 +22,7 @@ from coordapp.network.coverage import coverage_summary
 from coordapp.partners import agreements
 from coordapp.partners.models import Partnership
 from coordapp.reference.models import Pillar
+from coordapp.stats import grid as stats_grid
 from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
 from tests import factories
@@ -479,7 +480,7 @@ def test_a_locked_quarter_is_refused_over_the_api_and_nothing_is_written(
 ) -> None:
     with in_app() as s:
         hotline = factories.hotline(s, country="DE")
-        stats.save_quarter_grid(
+        stats_grid.save_quarter_grid(
             s, hotline=hotline, year=2025, values={("reports_received", 1): "10"}
         )
         s.add(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.funding import amounts as funding_amounts
-from coordapp.funding import totals
+from coordapp.funding import pivot_figures, totals
 from coordapp.funding.models import (
     CommitmentStatus,
     ExchangeRate,
@@ -37,12 +37,12 @@ def _postgresql_only(session: Session) -> None:
 
 
 def _from_rows(session: Session, **filters: Any) -> funding_report.FundingFigures:
-    original = totals.figures_in_pivot
-    totals.figures_in_pivot = lambda *a, **k: None  # type: ignore[assignment]
+    original = pivot_figures.figures_in_pivot
+    pivot_figures.figures_in_pivot = lambda *a, **k: None  # type: ignore[assignment]
     try:
         return funding_report.funding_figures(session, **filters)
     finally:
-        totals.figures_in_pivot = original  # type: ignore[assignment]
+        pivot_figures.figures_in_pivot = original  # type: ignore[assignment]
 
 
 def _stored(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -246,7 +246,7 @@ def test_rows_after_the_measuring_date_are_counted_from_the_rows(
     figures = assert_kept(session, last_year=2024, until=date(2024, 1, 2))
     assert {y.year: y.received for y in figures.by_year}[2024] == Decimal("0.00")
     assert (
-        totals.figures_in_pivot(
+        pivot_figures.figures_in_pivot(
             session, first_year=2021, last_year=2024, end=date(2024, 1, 2), quantum=Decimal("0.01")
         )
         is None

@@ -22,7 +22,7 @@ from coordapp.funding.models import (
     ReportingRequirement,
 )
 from coordapp.funding.obligations import InstalmentState, ReportState
-from coordapp.main import service as attention
+from coordapp.main import attention
 from coordapp.reference.models import Pillar
 from tests import factories
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.funding.models import CommitmentStatus, FundingCommitment, ReportingRequirement
-from coordapp.main import service
+from coordapp.main import attention
 from coordapp.network.compliance_models import ComplianceItem, ComplianceStatus
 from coordapp.network.models import (
     COVERING_STATUSES,
@@ -36,7 +36,7 @@ from coordapp.partners import agreements
 from coordapp.partners import partnerships as partners_partnerships
 from coordapp.partners.models import Contact, Partnership, PartnershipStatus, PartnershipType
 from coordapp.reference.models import MetricDefinition
-from coordapp.stats import service as stats
+from coordapp.stats import periods as stats_periods
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
 from tests import factories
 
@@ -45,7 +45,7 @@ DEMO_TODAY = date(2026, 11, 26)
 ALL = 100_000  # a limit that lists every item
 
 
-def ids(section: service.AttentionSection) -> set[int]:
+def ids(section: attention.AttentionSection) -> set[int]:
     return {item.record_id for item in section.items}
 
 
@@ -71,7 +71,7 @@ def _status_on(events: list[HotlineMembershipEvent], on: date) -> MembershipStat
 def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -> None:
     load_demo(session, today=DEMO_TODAY)
     today = DEMO_TODAY
-    result = service.needs_attention(session, today=today, limit=ALL)
+    result = attention.needs_attention(session, today=today, limit=ALL)
     sections = {s.key: s for s in result.sections}
 
     partnerships = [p for p in session.scalars(sa.select(Partnership)) if p.archived_at is None]
@@ -101,8 +101,8 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
         for t in session.scalars(sa.select(ExpansionTarget))
         if t.archived_at is None and t.next_step_due is not None and t.next_step_due < today
     }
-    year, quarter = stats.last_complete_quarter(today)
-    start, end = stats.quarter_bounds(year, quarter)
+    year, quarter = stats_periods.last_complete_quarter(today)
+    start, end = stats_periods.quarter_bounds(year, quarter)
     reported = {
         hotline_id
         for hotline_id, period_start in session.execute(
@@ -233,8 +233,8 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
 
 def test_sections_list_their_first_items_but_count_them_all(session: Session) -> None:
     load_demo(session, today=DEMO_TODAY)
-    full = service.stale_contacts(session, today=DEMO_TODAY, limit=ALL)
-    short = service.stale_contacts(session, today=DEMO_TODAY, limit=3)
+    full = attention.stale_contacts(session, today=DEMO_TODAY, limit=ALL)
+    short = attention.stale_contacts(session, today=DEMO_TODAY, limit=3)
     assert short.count == full.count > 3
     assert [i.record_id for i in short.items] == [i.record_id for i in full.items][:3]
     assert short.more == full.count - 3
@@ -271,7 +271,7 @@ def test_renewal_due_on_day_90_is_listed_day_91_is_not(session: Session) -> None
     _partnership(session, end=TODAY, status=PartnershipStatus.NEGOTIATING)
     _partnership(session, end=TODAY, status=PartnershipStatus.LAPSED)
     _partnership(session, end=TODAY, archived_at=datetime(2026, 1, 1))
-    section = service.renewals_due(session, today=TODAY)
+    section = attention.renewals_due(session, today=TODAY)
     assert ids(section) == {day_90, overdue, due_today}
     assert day_91 not in ids(section)
     assert section.count == agreements.count_renewals_due(session, on=TODAY)
@@ -291,16 +291,16 @@ def test_an_agreement_past_its_end_date_waits_under_ended_without_a_decision(
     _partnership(session, end=TODAY - timedelta(days=5), status=PartnershipStatus.LAPSED)
     _partnership(session, end=TODAY - timedelta(days=5), archived_at=datetime(2026, 1, 1))
     _partnership(session, end=None)
-    expired = service.ended_without_decision(session, today=TODAY)
+    expired = attention.ended_without_decision(session, today=TODAY)
     assert [i.record_id for i in expired.items] == [long_ago, ended_yesterday]  # oldest first
     assert expired.count == agreements.count_expired(session, on=TODAY) == 2
     # Never in both lists: ending today is still in force (renewal overdue), not expired.
-    renewals = service.renewals_due(session, today=TODAY)
+    renewals = attention.renewals_due(session, today=TODAY)
     assert ids(renewals) == {ends_today} and not ids(renewals) & ids(expired)
     # Tomorrow it moves from one list to the other.
     tomorrow = TODAY + timedelta(days=1)
-    assert ends_today in ids(service.ended_without_decision(session, today=tomorrow))
-    assert ends_today not in ids(service.renewals_due(session, today=tomorrow))
+    assert ends_today in ids(attention.ended_without_decision(session, today=tomorrow))
+    assert ends_today not in ids(attention.renewals_due(session, today=tomorrow))
 
     # A decision takes it off the list: a renewal (a later end date) or ending it.
     renewed = session.get(Partnership, ended_yesterday)
@@ -312,7 +312,7 @@ def test_an_agreement_past_its_end_date_waits_under_ended_without_a_decision(
     partners_partnerships.change_partnership_status(
         session, partnership=closed, status="lapsed", on=TODAY, note="Not renewed."
     )
-    assert ids(service.ended_without_decision(session, today=TODAY)) == set()
+    assert ids(attention.ended_without_decision(session, today=TODAY)) == set()
     assert agreements.is_in_force(renewed, TODAY) and not agreements.is_in_force(closed, TODAY)
     assert closed.end_date == TODAY - timedelta(days=400)  # lapsing keeps the earlier end date
 
@@ -336,7 +336,7 @@ def test_contact_quiet_for_181_days_is_listed_180_is_not(session: Session) -> No
     _contact(session, TODAY - timedelta(days=2))
     _contact(session, None, archived_at=datetime(2026, 1, 1))
     _contact(session, None, erased_at=datetime(2026, 1, 1))
-    section = service.stale_contacts(session, today=TODAY)
+    section = attention.stale_contacts(session, today=TODAY)
     assert ids(section) == {day_181, never}
     assert day_180 not in ids(section)
     assert [i.record_id for i in section.items] == [never, day_181]  # never contacted first
@@ -357,7 +357,7 @@ def test_next_step_due_yesterday_is_overdue_due_today_is_not(session: Session) -
     _target(session, "KE", TODAY)
     _target(session, "SN", None)
     _target(session, "TZ", TODAY - timedelta(days=30), archived_at=datetime(2026, 1, 1))
-    section = service.overdue_next_steps(session, today=TODAY)
+    section = attention.overdue_next_steps(session, today=TODAY)
     assert ids(section) == {yesterday}
     assert section.items[0].label == "Ghana" and "1 days overdue" in section.items[0].detail
 
@@ -383,7 +383,7 @@ def test_a_stage_entered_exactly_twelve_months_ago_is_not_stalled_a_day_earlier_
         (date(2020, 1, 6), ExpansionStage.IDENTIFIED),
         (date(2026, 5, 4), ExpansionStage.SCOPING),
     )
-    section = service.stalled_pipeline_stages(session, today=TODAY)
+    section = attention.stalled_pipeline_stages(session, today=TODAY)
     assert ids(section) == {a_day_over}
     assert section.title == "Pipeline stages open over 12 months"
     assert section.items[0].label == "Ghana"
@@ -405,7 +405,7 @@ def test_a_target_that_reached_membership_has_no_stalled_stage(session: Session)
         name="Senegal line",
         events=[(date(2022, 3, 1), MembershipStatus.FULL)],
     )
-    assert service.stalled_pipeline_stages(session, today=TODAY).count == 0
+    assert attention.stalled_pipeline_stages(session, today=TODAY).count == 0
 
 
 def _reported(session: Session, hotline: Hotline, start: date, end: date, kind: PeriodKind) -> None:
@@ -445,7 +445,7 @@ def test_members_without_any_figure_for_the_last_complete_quarter(session: Sessi
     archived = factories.hotline(session, country="PL", events=since_2010)
     archived.archived_at = datetime(2026, 1, 1)
     session.flush()
-    section = service.missing_statistics(session, today=TODAY)
+    section = attention.missing_statistics(session, today=TODAY)
     assert ids(section) == {only_q2.id, silent.id, provisional.id}
     assert section.title == "Statistics missing for Q3 2026"
     assert all(
@@ -454,8 +454,8 @@ def test_members_without_any_figure_for_the_last_complete_quarter(session: Sessi
         for i in section.items
     )
     # On 1 October the last complete quarter is Q3 too; on 30 September it is still Q2.
-    assert ids(service.missing_statistics(session, today=date(2026, 10, 1))) == ids(section)
-    on_q3_end = service.missing_statistics(session, today=date(2026, 9, 30))
+    assert ids(attention.missing_statistics(session, today=date(2026, 10, 1))) == ids(section)
+    on_q3_end = attention.missing_statistics(session, today=date(2026, 9, 30))
     assert only_q2.id not in ids(on_q3_end) and silent.id in ids(on_q3_end)
 
 
@@ -477,13 +477,13 @@ def test_pledge_whose_period_started_today_is_listed_tomorrow_is_not(session: Se
     _pledge(session, TODAY, status=CommitmentStatus.CONFIRMED)
     _pledge(session, TODAY, status=CommitmentStatus.CANCELLED)
     _pledge(session, TODAY, status=CommitmentStatus.PLEDGED, archived_at=datetime(2026, 1, 1))
-    section = service.unconfirmed_pledges(session, today=TODAY)
+    section = attention.unconfirmed_pledges(session, today=TODAY)
     assert [i.record_id for i in section.items] == [started_long_ago, started_today]
     assert "EUR 1,000.00" in section.items[0].detail
 
 
 def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
-    result = service.needs_attention(session, today=TODAY)
+    result = attention.needs_attention(session, today=TODAY)
     assert [s.count for s in result.sections] == [0] * len(result.sections)
     assert len(result.sections) == 12
     assert result.total == 0
@@ -494,7 +494,7 @@ def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
 
 def test_every_item_links_to_a_page_that_exists(app: Flask, session: Session) -> None:
     load_demo(session, today=DEMO_TODAY)
-    result = service.needs_attention(session, today=DEMO_TODAY, limit=ALL)
+    result = attention.needs_attention(session, today=DEMO_TODAY, limit=ALL)
     assert all(section.items for section in result.sections)
     with app.test_request_context():
         for item in (item for section in result.sections for item in section.items):
@@ -518,12 +518,12 @@ def test_home_shows_the_sections_to_everyone(
         )
         hotline_id = hotline.id
         _target(s, "GH", today - timedelta(days=3))
-        expected = service.needs_attention(s, today=today)
+        expected = attention.needs_attention(s, today=today)
     html = signed_in(role).get("/").data.decode()
     for section in expected.sections:
         assert f'data-attention="{section.key}">{section.count}<' in html
     assert f'data-attention="total">{expected.total}<' in html
-    year = stats.last_complete_quarter(today)[0]
+    year = stats_periods.last_complete_quarter(today)[0]
     assert f"/statistics/grid?hotline={hotline_id}&amp;year={year}" in html
     assert "Point de Contact Test" in html and "Ghana" in html
     # The figures above the list are still there.

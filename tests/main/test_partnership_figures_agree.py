@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from coordapp.boardpack import service as boardpack
 from coordapp.demo.service import load_demo
 from coordapp.listing import ListParams, run_list
-from coordapp.main import service as main
+from coordapp.main import attention as main
 from coordapp.partners import agreements as partners_agreements
 from coordapp.partners import lists as partners_lists
 from coordapp.partners.models import Partnership, PartnershipStatus

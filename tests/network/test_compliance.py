@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent
 from coordapp.errors import ValidationError
-from coordapp.main import service as home
+from coordapp.main import attention as home
 from coordapp.network import compliance, compliance_matrix, compliance_requirements
 from coordapp.network.compliance_models import (
     ComplianceItem,

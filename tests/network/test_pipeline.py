@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.boardpack import service as boardpack
 from coordapp.demo.service import load_demo
-from coordapp.main import service as main_service
+from coordapp.main import attention as main_service
 from coordapp.network import coverage as network_coverage
 from coordapp.network import pipeline as network_pipeline
 from coordapp.network.coverage import CoverageStatus

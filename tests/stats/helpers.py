@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.network.models import Hotline, MembershipStatus
 from coordapp.reference.models import MetricDefinition
+from coordapp.stats import periods as stats_periods
 from coordapp.stats import service
 from coordapp.stats.models import HotlineStatistic, PeriodKind
 from tests import factories
@@ -48,7 +49,7 @@ def stored(session: Session, hotline: Hotline) -> dict[tuple[str, int], Decimal]
         .join(MetricDefinition, MetricDefinition.id == HotlineStatistic.metric_id)
         .where(HotlineStatistic.hotline_id == hotline.id)
     )
-    return {(code, service.quarter_of(start)): value for code, start, value in rows}
+    return {(code, stats_periods.quarter_of(start)): value for code, start, value in rows}
 
 
 def statistic(

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from coordapp.errors import ValidationError
 from coordapp.reference.models import MetricDefinition, MetricUnit
-from coordapp.stats import metrics, service
+from coordapp.stats import grid as stats_grid
+from coordapp.stats import metrics
 from tests.stats.helpers import AFTER_2026, member
 
 R, D = "reports_received", "median_days_to_removal"
@@ -123,7 +124,7 @@ def test_versions_of_one_metric_never_overlap(session: Session) -> None:
 
 def test_a_version_cannot_be_shortened_past_its_stored_values(session: Session) -> None:
     hotline = member(session)
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values={(R, 3): "500"}, today=AFTER_2026
     )
     latest = metrics.all_versions(session, code=R)[-1]
@@ -135,8 +136,8 @@ def test_a_version_cannot_be_shortened_past_its_stored_values(session: Session) 
     metrics.retire_metric(session, metric=latest, valid_until=date(2026, 9, 30))
     assert latest.valid_until == date(2026, 9, 30)
     # Retired: Q4 of 2026 takes no value any more.
-    with pytest.raises(service.GridInvalid, match="not accepted"):
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid, match="not accepted"):
+        stats_grid.save_quarter_grid(
             session, hotline=hotline, year=2026, values={(R, 4): "1"}, today=AFTER_2026
         )
 
@@ -147,7 +148,7 @@ def test_a_unit_changes_only_while_no_value_is_stored_against_the_version(
     hotline = member(session)
     days = metrics.all_versions(session, code=D)[0]
     wording = data(unit=MetricUnit.COUNT, valid_from=days.valid_from)
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values={(D, 1): "2.5"}, today=AFTER_2026
     )
     with pytest.raises(ValidationError, match="a new unit is a new version"):

@@ -10,7 +10,8 @@ from datetime import date
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from coordapp.stats import quarters, service
+from coordapp.stats import grid as stats_grid
+from coordapp.stats import quarters
 from coordapp.stats.models import HotlineQuarter, QuarterState
 from tests.stats.helpers import FULL, R, member
 
@@ -20,7 +21,7 @@ InApp = Callable[[], AbstractContextManager[Session]]
 def _hotline_with_2025_q2(in_app: InApp, values: dict[str, str] = FULL) -> int:
     with in_app() as s:
         hotline = member(s)
-        service.save_quarter_grid(
+        stats_grid.save_quarter_grid(
             s,
             hotline=hotline,
             year=2025,

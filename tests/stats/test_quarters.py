@@ -13,8 +13,9 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role, User
 from coordapp.errors import Forbidden, ValidationError
-from coordapp.main import service as main_service
+from coordapp.main import attention as main_service
 from coordapp.network.models import Hotline
+from coordapp.stats import grid as stats_grid
 from coordapp.stats import quarters, service, timeliness
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
 from tests.stats.helpers import AFTER_2026, FULL, A, D, F, P, R, member, stored
@@ -34,7 +35,7 @@ def user(session: Session, role: Role) -> User:
 
 
 def enter(session: Session, hotline: Hotline, quarter: int, values: dict[str, str]) -> None:
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session,
         hotline=hotline,
         year=2026,
@@ -109,8 +110,8 @@ def test_a_quarter_not_yet_ended_cannot_be_submitted(
 
 def test_a_future_quarter_takes_no_figures(session: Session) -> None:
     hotline = member(session)
-    with pytest.raises(service.GridInvalid) as refused:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid) as refused:
+        stats_grid.save_quarter_grid(
             session, hotline=hotline, year=2026, values={(R, 4): "5"}, today=date(2026, 11, 1)
         )
     assert "enter its figures after that" in refused.value.errors[(R, 4)]
@@ -152,15 +153,15 @@ def test_approving_locks_the_quarter_against_edits_and_deletion(session: Session
     assert status(session, hotline).locked
     before = stored(session, hotline)
     for change in ({(R, 2): "1001"}, {(P, 2): ""}):
-        with pytest.raises(service.GridInvalid) as refused:
-            service.save_quarter_grid(
+        with pytest.raises(stats_grid.GridInvalid) as refused:
+            stats_grid.save_quarter_grid(
                 session, hotline=hotline, year=2026, values=change, today=AFTER_2026
             )
         [message] = refused.value.errors.values()
         assert "approved and locked" in message and "reopen" in message
     assert stored(session, hotline) == before
     # The same values again, and other quarters, are not edits of the locked one.
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values={(R, 2): "1000", (R, 1): "7"}, today=AFTER_2026
     )
     assert stored(session, hotline)[(R, 1)] == 7
@@ -169,8 +170,8 @@ def test_approving_locks_the_quarter_against_edits_and_deletion(session: Session
 def test_a_submitted_quarter_takes_no_edits_until_returned(session: Session) -> None:
     hotline = member(session)
     record = submitted(session, hotline)
-    with pytest.raises(service.GridInvalid, match="not accepted") as refused:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid, match="not accepted") as refused:
+        stats_grid.save_quarter_grid(
             session, hotline=hotline, year=2026, values={(R, 2): "1"}, today=AFTER_2026
         )
     assert "awaits review" in refused.value.errors[(R, 2)]

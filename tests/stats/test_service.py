@@ -13,7 +13,9 @@ from coordapp.errors import NotFound, ValidationError
 from coordapp.listing import ListParams, run_list
 from coordapp.records import service as records
 from coordapp.reference.models import MetricDefinition, MetricUnit
-from coordapp.stats import metrics, service
+from coordapp.stats import grid as stats_grid
+from coordapp.stats import metrics
+from coordapp.stats import periods as stats_periods
 from coordapp.stats.lists import STATISTIC_LIST
 from coordapp.stats.models import HotlineStatistic, PeriodKind
 from tests.stats.helpers import AFTER_2026, member, metric, statistic, stored
@@ -39,8 +41,8 @@ D = "median_days_to_removal"  # in force from 2020
     ],
 )
 def test_quarter_bounds(quarter: int, start: date, end: date) -> None:
-    assert service.quarter_bounds(2024, quarter) == (start, end)
-    assert service.quarter_of(start) == service.quarter_of(end) == quarter
+    assert stats_periods.quarter_bounds(2024, quarter) == (start, end)
+    assert stats_periods.quarter_of(start) == stats_periods.quarter_of(end) == quarter
 
 
 @pytest.mark.parametrize(
@@ -55,7 +57,7 @@ def test_quarter_bounds(quarter: int, start: date, end: date) -> None:
     ],
 )
 def test_last_complete_quarter(today: date, expected: tuple[int, int]) -> None:
-    assert service.last_complete_quarter(today) == expected
+    assert stats_periods.last_complete_quarter(today) == expected
 
 
 # --- the grid --------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ def test_each_value_is_stored_against_the_version_in_force_for_its_quarter(
         ),
     )
     assert old.valid_until == date(2026, 6, 30)  # retired the day before
-    grid = service.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026)
+    grid = stats_grid.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026)
     assert [m.code for m in grid.metrics] == [R, A, F, P, D]
     assert grid.metrics[3].id == newer.id
     assert [grid.in_force[(P, q)].id for q in (1, 2, 3, 4)] == [
@@ -87,7 +89,7 @@ def test_each_value_is_stored_against_the_version_in_force_for_its_quarter(
         newer.id,
     ]
     assert grid.changes_in_year(P) == [old, newer]
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session,
         hotline=hotline,
         year=2026,
@@ -101,7 +103,7 @@ def test_each_value_is_stored_against_the_version_in_force_for_its_quarter(
 def test_reports_until_2019_and_content_urls_from_2020(session: Session) -> None:
     hotline = member(session)
     for year, value in ((2019, "100"), (2020, "450")):
-        service.save_quarter_grid(
+        stats_grid.save_quarter_grid(
             session, hotline=hotline, year=year, values={(R, 4): value}, today=AFTER_2026
         )
     rows = session.scalars(sa.select(HotlineStatistic).order_by(HotlineStatistic.period_start))
@@ -115,10 +117,10 @@ def test_a_quarter_where_the_metric_is_not_in_force_is_refused_and_nothing_writt
     session: Session,
 ) -> None:
     hotline = member(session)
-    grid = service.quarter_grid(session, hotline=hotline, year=2019, today=AFTER_2026)
+    grid = stats_grid.quarter_grid(session, hotline=hotline, year=2019, today=AFTER_2026)
     assert D not in [m.code for m in grid.metrics]  # median days are counted from 2020
-    with pytest.raises(service.GridInvalid) as refused:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid) as refused:
+        stats_grid.save_quarter_grid(
             session,
             hotline=hotline,
             year=2019,
@@ -131,7 +133,7 @@ def test_a_quarter_where_the_metric_is_not_in_force_is_refused_and_nothing_writt
     }
     assert stored(session, hotline) == {}
     # An empty cell of a metric not in force is no value: nothing to refuse.
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2019, values={(D, 1): ""}, today=AFTER_2026
     )
     assert stored(session, hotline) == {}
@@ -140,7 +142,7 @@ def test_a_quarter_where_the_metric_is_not_in_force_is_refused_and_nothing_writt
 def test_save_writes_quarter_periods(session: Session) -> None:
     hotline = member(session)
     values = {(R, 1): "1200", (A, 1): "600", (F, 1): "550", (P, 1): "87.5", (R, 4): "1,300"}
-    saved = service.save_quarter_grid(
+    saved = stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values=values, today=AFTER_2026
     )
     assert (saved.created, saved.updated, saved.deleted) == (5, 0, 0)
@@ -159,7 +161,7 @@ def test_save_writes_quarter_periods(session: Session) -> None:
 
 def test_save_updates_in_place_and_an_emptied_cell_deletes(session: Session) -> None:
     hotline = member(session)
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session,
         hotline=hotline,
         year=2026,
@@ -167,11 +169,11 @@ def test_save_updates_in_place_and_an_emptied_cell_deletes(session: Session) -> 
         today=AFTER_2026,
     )
     before = {
-        (m, service.quarter_of(s.period_start)): (s.id, s.version)
+        (m, stats_periods.quarter_of(s.period_start)): (s.id, s.version)
         for s in session.scalars(sa.select(HotlineStatistic))
         for m in [s.metric.code]
     }
-    saved = service.save_quarter_grid(
+    saved = stats_grid.save_quarter_grid(
         session,
         hotline=hotline,
         year=2026,
@@ -187,14 +189,14 @@ def test_save_updates_in_place_and_an_emptied_cell_deletes(session: Session) -> 
 
 def test_unchanged_and_absent_cells_are_left_alone(session: Session) -> None:
     hotline = member(session)
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session,
         hotline=hotline,
         year=2026,
         values={(R, 1): "100", (R, 2): "5"},
         today=AFTER_2026,
     )
-    saved = service.save_quarter_grid(
+    saved = stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values={(R, 1): "100"}, today=AFTER_2026
     )
     assert saved.total == 0
@@ -229,8 +231,8 @@ def test_a_refused_cell_has_its_message_and_nothing_is_written(
 ) -> None:
     hotline = member(session)
     good = {(R, 4): "10"}  # a valid cell in the same save
-    with pytest.raises(service.GridInvalid) as caught:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid) as caught:
+        stats_grid.save_quarter_grid(
             session, hotline=hotline, year=2026, values={**good, **values}, today=AFTER_2026
         )
     assert message in caught.value.errors[cell]
@@ -240,20 +242,20 @@ def test_a_refused_cell_has_its_message_and_nothing_is_written(
 
 def test_cross_checks_use_the_stored_value_of_a_cell_not_submitted(session: Session) -> None:
     hotline = member(session)
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values={(R, 1): "100"}, today=AFTER_2026
     )
-    with pytest.raises(service.GridInvalid) as caught:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid) as caught:
+        stats_grid.save_quarter_grid(
             session, hotline=hotline, year=2026, values={(A, 1): "150"}, today=AFTER_2026
         )
     assert (A, 1) in caught.value.errors
     # Lowering received under a stored assessed value marks the received cell.
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values={(A, 1): "90"}, today=AFTER_2026
     )
-    with pytest.raises(service.GridInvalid) as caught:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid) as caught:
+        stats_grid.save_quarter_grid(
             session, hotline=hotline, year=2026, values={(R, 1): "80"}, today=AFTER_2026
         )
     assert list(caught.value.errors) == [(R, 1)]
@@ -261,8 +263,8 @@ def test_cross_checks_use_the_stored_value_of_a_cell_not_submitted(session: Sess
 
 def test_every_refused_cell_gets_its_own_message(session: Session) -> None:
     hotline = member(session)
-    with pytest.raises(service.GridInvalid) as caught:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid) as caught:
+        stats_grid.save_quarter_grid(
             session,
             hotline=hotline,
             year=2026,
@@ -274,8 +276,8 @@ def test_every_refused_cell_gets_its_own_message(session: Session) -> None:
 
 def test_quarters_that_have_not_ended_take_no_values(session: Session) -> None:
     hotline = member(session)
-    with pytest.raises(service.GridInvalid) as caught:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid) as caught:
+        stats_grid.save_quarter_grid(
             session,
             hotline=hotline,
             year=2026,
@@ -284,15 +286,15 @@ def test_quarters_that_have_not_ended_take_no_values(session: Session) -> None:
         )
     assert list(caught.value.errors) == [(R, 4)]
     assert "enter its figures after that" in caught.value.errors[(R, 4)]
-    grid = service.quarter_grid(session, hotline=hotline, year=2026, today=date(2026, 11, 26))
+    grid = stats_grid.quarter_grid(session, hotline=hotline, year=2026, today=date(2026, 11, 26))
     assert [q.open_for_entry for q in grid.quarters] == [True, True, True, False]
 
 
 def test_a_monthly_value_on_the_same_key_is_not_overwritten(session: Session) -> None:
     hotline = member(session)
     statistic(session, hotline, R, date(2026, 1, 1), date(2026, 1, 31), "30", PeriodKind.MONTH)
-    with pytest.raises(service.GridInvalid) as caught:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridInvalid) as caught:
+        stats_grid.save_quarter_grid(
             session, hotline=hotline, year=2026, values={(R, 1): "90"}, today=AFTER_2026
         )
     assert "monthly value for 2026-01" in caught.value.errors[(R, 1)]
@@ -300,21 +302,21 @@ def test_a_monthly_value_on_the_same_key_is_not_overwritten(session: Session) ->
 
 def test_a_stale_version_is_refused_with_what_changed(session: Session) -> None:
     hotline = member(session)
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values={(R, 1): "100"}, today=AFTER_2026
     )
-    loaded = service.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026)
+    loaded = stats_grid.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026)
     versions = {(R, 1): loaded.version((R, 1)), (R, 2): None}
     # Someone else saves both cells after the page was loaded.
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session,
         hotline=hotline,
         year=2026,
         values={(R, 1): "110", (R, 2): "7"},
         today=AFTER_2026,
     )
-    with pytest.raises(service.GridConflict) as caught:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridConflict) as caught:
+        stats_grid.save_quarter_grid(
             session,
             hotline=hotline,
             year=2026,
@@ -326,8 +328,8 @@ def test_a_stale_version_is_refused_with_what_changed(session: Session) -> None:
     assert changed == {(1, "110"), (2, "7")}
     assert stored(session, hotline) == {(R, 1): Decimal(110), (R, 2): Decimal(7)}
     # Saving again with the versions as they are now applies the values.
-    current = service.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026)
-    service.save_quarter_grid(
+    current = stats_grid.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026)
+    stats_grid.save_quarter_grid(
         session,
         hotline=hotline,
         year=2026,
@@ -340,17 +342,17 @@ def test_a_stale_version_is_refused_with_what_changed(session: Session) -> None:
 
 def test_a_cell_deleted_meanwhile_is_a_conflict_too(session: Session) -> None:
     hotline = member(session)
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values={(R, 1): "100"}, today=AFTER_2026
     )
-    version = service.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026).version(
-        (R, 1)
-    )
-    service.save_quarter_grid(
+    version = stats_grid.quarter_grid(
+        session, hotline=hotline, year=2026, today=AFTER_2026
+    ).version((R, 1))
+    stats_grid.save_quarter_grid(
         session, hotline=hotline, year=2026, values={(R, 1): ""}, today=AFTER_2026
     )
-    with pytest.raises(service.GridConflict) as caught:
-        service.save_quarter_grid(
+    with pytest.raises(stats_grid.GridConflict) as caught:
+        stats_grid.save_quarter_grid(
             session,
             hotline=hotline,
             year=2026,
@@ -365,14 +367,14 @@ def test_archived_hotline_and_impossible_years_are_refused(session: Session) -> 
     hotline = member(session)
     for year in (1998, 2028):
         with pytest.raises(NotFound):
-            service.save_quarter_grid(
+            stats_grid.save_quarter_grid(
                 session, hotline=hotline, year=year, values={}, today=AFTER_2026
             )
         with pytest.raises(NotFound):
-            service.quarter_grid(session, hotline=hotline, year=year, today=AFTER_2026)
+            stats_grid.quarter_grid(session, hotline=hotline, year=year, today=AFTER_2026)
     records.archive(session, obj=hotline)
     with pytest.raises(ValidationError, match="archived"):
-        service.save_quarter_grid(
+        stats_grid.save_quarter_grid(
             session, hotline=hotline, year=2026, values={(R, 1): "1"}, today=AFTER_2026
         )
 
@@ -380,7 +382,7 @@ def test_archived_hotline_and_impossible_years_are_refused(session: Session) -> 
 def test_unknown_cells_are_refused(session: Session) -> None:
     hotline = member(session)
     with pytest.raises(ValidationError, match="no cell"):
-        service.save_quarter_grid(
+        stats_grid.save_quarter_grid(
             session,
             hotline=hotline,
             year=2026,
@@ -390,7 +392,7 @@ def test_unknown_cells_are_refused(session: Session) -> None:
 
 
 def test_parse_grid_form_reads_cells_and_versions() -> None:
-    parsed = service.parse_grid_form(
+    parsed = stats_grid.parse_grid_form(
         {
             "csrf_token": "x",
             f"c-{R}-1": "10",
@@ -411,14 +413,14 @@ def test_parse_grid_form_reads_cells_and_versions() -> None:
 def test_list_filters_by_hotline_country_year_quarter_and_metric(session: Session) -> None:
     nl, be = member(session, "NL"), member(session, "BE")
     for hotline in (nl, be):
-        service.save_quarter_grid(
+        stats_grid.save_quarter_grid(
             session,
             hotline=hotline,
             year=2025,
             values={(R, 1): "10", (P, 3): "90"},
             today=AFTER_2026,
         )
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session, hotline=nl, year=2026, values={(R, 2): "20"}, today=AFTER_2026
     )
 
@@ -447,13 +449,13 @@ def test_list_filters_by_hotline_country_year_quarter_and_metric(session: Sessio
 
 def test_values_show_as_counts_and_percentages(session: Session) -> None:
     hotline = member(session)
-    service.save_quarter_grid(
+    stats_grid.save_quarter_grid(
         session,
         hotline=hotline,
         year=2026,
         values={(R, 1): "1200", (P, 1): "87.5"},
         today=AFTER_2026,
     )
-    grid = service.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026)
+    grid = stats_grid.quarter_grid(session, hotline=hotline, year=2026, today=AFTER_2026)
     assert grid.value((R, 1)) == "1200" and grid.value((P, 1)) == "87.5"
     assert grid.value((A, 1)) == "" and grid.filled == 2

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from coordapp.stats import grid as stats_grid
 from coordapp.stats import service
 from tests.stats.helpers import A, F, P, R, member
 
@@ -28,8 +29,8 @@ def arrange(in_app: InApp, values: dict[tuple[str, int], str]) -> tuple[int, dic
     """A member hotline with ``values`` in YEAR; (hotline id, statistic id per 'code-q')."""
     with in_app() as s:
         hotline = member(s, name="Meldpunt Klein")
-        service.save_quarter_grid(s, hotline=hotline, year=YEAR, values=values, today=TODAY)
-        grid = service.quarter_grid(s, hotline=hotline, year=YEAR, today=TODAY)
+        stats_grid.save_quarter_grid(s, hotline=hotline, year=YEAR, values=values, today=TODAY)
+        grid = stats_grid.quarter_grid(s, hotline=hotline, year=YEAR, today=TODAY)
         return hotline.id, {f"{c}-{q}": stat.id for (c, q), stat in grid.cells.items()}
 
 
@@ -102,7 +103,9 @@ def test_the_value_page_and_its_history_hide_a_small_count_from_a_viewer(
     hotline_id, ids = arrange(in_app, SMALL)
     with in_app() as s:  # a correction: 3 -> 4, both small, both in the history
         hotline = service.get_hotline(s, hotline_id)
-        service.save_quarter_grid(s, hotline=hotline, year=YEAR, values={(A, 1): "4"}, today=TODAY)
+        stats_grid.save_quarter_grid(
+            s, hotline=hotline, year=YEAR, values={(A, 1): "4"}, today=TODAY
+        )
     viewer = signed_in("viewer")
     page = viewer.get(f"/statistics/{ids[f'{A}-1']}").get_data(as_text=True)
     value = re.search(r"data-value>([^<]*)", page)

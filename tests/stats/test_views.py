@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.extensions import db
 from coordapp.records import service as records
+from coordapp.stats import grid as stats_grid
 from coordapp.stats import service
 from tests.stats.helpers import A, F, P, R, member, stored
 
@@ -30,10 +31,10 @@ def arrange(in_app: InApp) -> tuple[int, int]:
     """A member hotline with two values in YEAR; returns (hotline id, one statistic id)."""
     with in_app() as s:
         hotline = member(s, name="Meldpunt Grid")
-        service.save_quarter_grid(
+        stats_grid.save_quarter_grid(
             s, hotline=hotline, year=YEAR, values={(R, 1): "100", (A, 1): "60"}, today=TODAY
         )
-        grid = service.quarter_grid(s, hotline=hotline, year=YEAR, today=TODAY)
+        grid = stats_grid.quarter_grid(s, hotline=hotline, year=YEAR, today=TODAY)
         return hotline.id, grid.cells[(R, 1)].id
 
 
@@ -161,7 +162,7 @@ def test_a_grid_changed_since_it_was_loaded_gets_409_and_shows_what_changed(
     url = f"/statistics/grid?hotline={hotline_id}&year={YEAR}"
     form = grid_form(client.get(url).data.decode())
     with in_app() as s:  # another manager saves first
-        service.save_quarter_grid(
+        stats_grid.save_quarter_grid(
             s,
             hotline=service.get_hotline(s, hotline_id),
             year=YEAR,
@@ -208,7 +209,7 @@ def test_grid_query_values(
     response = signed_in("manager").get("/statistics/grid?" + query.format(h=hotline_id))
     assert response.status_code == status
     if status == 200 and "year=abc" in query:
-        default = service.default_year(TODAY)
+        default = stats_grid.default_year(TODAY)
         assert f'name="year" type="number" min="1999" value="{default}"' in response.data.decode()
 
 
@@ -317,7 +318,7 @@ def test_list_page_queries_do_not_grow_with_the_page_size(
 ) -> None:
     with in_app() as s:
         for country in ("NL", "BE", "DE"):
-            service.save_quarter_grid(
+            stats_grid.save_quarter_grid(
                 s,
                 hotline=member(s, country),
                 year=YEAR,
@@ -349,14 +350,14 @@ def test_values_read_with_thousands_separators_and_percent_signs(
 ) -> None:
     with in_app() as s:
         hotline = member(s, name="Meldpunt Format")
-        service.save_quarter_grid(
+        stats_grid.save_quarter_grid(
             s,
             hotline=hotline,
             year=YEAR,
             values={(R, 1): "12345", (A, 1): "1200", (P, 1): "87.5"},
             today=TODAY,
         )
-        grid = service.quarter_grid(s, hotline=hotline, year=YEAR, today=TODAY)
+        grid = stats_grid.quarter_grid(s, hotline=hotline, year=YEAR, today=TODAY)
         hotline_id, share_id = hotline.id, grid.cells[(P, 1)].id
     manager = signed_in("manager")
     page = manager.get(f"/statistics/?hotline={hotline_id}").data.decode()

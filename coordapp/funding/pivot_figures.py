@@ -1,0 +1,101 @@
+"""Reading the kept funding totals (``coordapp.funding.totals``): the dashboards' funding
+figures in EUR per year, pillar, funder and funder kind, where the totals can answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.funding import conversion, rate_info, totals
+from coordapp.funding.models import FigurePart
+from coordapp.partners.models import Organization
+from coordapp.reference.models import Pillar
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The funding figures in EUR at each row's own date, per part (pledged, received): the
+    totals rounded and the rates behind them, as ``conversion.convert_grouping_sets`` gives
+    them."""
+
+    by_year: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], rate_info.RateInfo]]
+    by_pillar: Mapping[str, tuple[dict[tuple[Any, ...], Decimal], rate_info.RateInfo]]
+    by_funder: Mapping[str, dict[tuple[Any, ...], Decimal]]
+    by_kind: Mapping[str, dict[tuple[Any, ...], Decimal]]
+
+
+def figures_in_pivot(
+    session: Session, *, first_year: int, last_year: int, end: date, quantum: Decimal
+) -> Figures | None:
+    """Pledged and received from ``first_year`` to ``end`` (in ``last_year``) per year, year
+    and pillar, funder and funder kind, in EUR at each row's own date, read from the totals:
+    None where they cannot answer (not PostgreSQL; rows after ``end`` in its year: the totals
+    hold whole years)."""
+    if not totals.kept(session) or totals.rows_after(session, end, date(last_year, 12, 31)):
+        return None
+    totals.refresh(session)
+    parts = [p.value for p in FigurePart]
+    rows: dict[tuple[str, bool], list[tuple[Any, ...]]] = {
+        (part, pillar): [] for part in parts for pillar in (False, True)
+    }
+    # Plain Core columns and strings: thousands of rows, no ORM or enum processing per row.
+    pillars, organizations = Pillar.__table__, Organization.__table__
+    for part, year, pillar, code, rate_on, native in session.execute(
+        sa.select(
+            sa.type_coerce(totals.YEAR_TOTALS.c.part, sa.String),
+            totals.YEAR_TOTALS.c.year,
+            pillars.c.name,
+            totals.YEAR_TOTALS.c.currency_code,
+            totals.YEAR_TOTALS.c.rate_on,
+            totals.YEAR_TOTALS.c.native,
+        )
+        .select_from(totals.YEAR_TOTALS)
+        .outerjoin(pillars, pillars.c.id == totals.YEAR_TOTALS.c.pillar_id)
+        .where(totals.YEAR_TOTALS.c.year.between(first_year, last_year))
+    ).all():
+        keys = (year,) if pillar is None else (year, pillar)
+        rows[(part, pillar is not None)].append((*keys, code, rate_on, None, native))
+    converted = conversion.convert_summed(
+        session,
+        {key: (part_rows, 1 + key[1]) for key, part_rows in rows.items()},
+        currency=conversion.PIVOT,
+        quantum=quantum,
+    )
+    funder_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
+    kind_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
+    # Summed per funder id, then named (names are unique: the same groups as by name).
+    sums = (
+        sa.select(
+            totals.FUNDER_TOTALS.c.part,
+            totals.FUNDER_TOTALS.c.funder_id,
+            sa.func.sum(totals.FUNDER_TOTALS.c.eur).label("eur"),
+        )
+        .where(totals.FUNDER_TOTALS.c.year.between(first_year, last_year))
+        .group_by(totals.FUNDER_TOTALS.c.part, totals.FUNDER_TOTALS.c.funder_id)
+        .subquery("sums")
+    )
+    with localcontext(conversion.EXACT):
+        for part, name, kind, eur in session.execute(
+            sa.select(
+                sa.type_coerce(sums.c.part, sa.String),
+                organizations.c.name,
+                sa.type_coerce(organizations.c.kind, sa.String),
+                sums.c.eur,
+            ).join(organizations, organizations.c.id == sums.c.funder_id)
+        ).all():
+            funder_totals[part][(name, kind)] = eur
+            kinds = kind_totals[part]
+            kinds[(kind,)] = kinds.get((kind,), Decimal(0)) + eur
+    return Figures(
+        by_year={part: converted[(part, False)] for part in parts},
+        by_pillar={part: converted[(part, True)] for part in parts},
+        by_funder={p: conversion.round_totals(t, quantum) for p, t in funder_totals.items()},
+        by_kind={p: conversion.round_totals(t, quantum) for p, t in kind_totals.items()},
+    )

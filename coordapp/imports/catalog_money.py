@@ -1,0 +1,230 @@
+"""The import types of money: funding commitments, receipts, exchange rates, and the
+obligations of a commitment (instalment schedules, funder reporting requirements).
+
+The registry of all of them is ``coordapp.imports.catalog``."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from coordapp.funding import rates as funding_rates
+from coordapp.funding.models import (
+    ExchangeRate,
+    FundingCommitment,
+    FundingInstalment,
+    FundingReceipt,
+    ReportingRequirement,
+    ReportKind,
+)
+from coordapp.imports import adapters, keys, obligation_adapters
+from coordapp.imports.types import ImportColumn, ImportType, Kind
+
+FUNDING_COMMITMENTS = ImportType(
+    name="funding-commitments",
+    title="Funding commitments",
+    model=FundingCommitment,
+    columns=(
+        ImportColumn(
+            "funder",
+            "funder",
+            required=True,
+            current=lambda c: c.funder.name,
+            names=("organization",),
+        ),
+        ImportColumn("title", "title", required=True),
+        ImportColumn("amount", "amount", Kind.DECIMAL, required=True),
+        ImportColumn(
+            "currency", "currency_code", Kind.CURRENCY, required=True, aliases=("currency_code",)
+        ),
+        ImportColumn("pledged_on", "pledged_on", Kind.DATE, required=True, aliases=("pledged",)),
+        ImportColumn("period_start", "period_start", Kind.DATE, required=True),
+        ImportColumn("period_end", "period_end", Kind.DATE, required=True),
+        ImportColumn(
+            "allocations",
+            "allocations",
+            Kind.ALLOCATIONS,
+            required=True,
+            aliases=("pillars", "allocation"),
+            current=adapters.commitment_allocations,
+        ),
+        ImportColumn(
+            "partnership",
+            "partnership",
+            current=lambda c: c.partnership.title if c.partnership else None,
+        ),
+        ImportColumn("notes", "notes"),
+    ),
+    key_columns=("funder", "title"),
+    create=adapters.create_commitment,
+    update=adapters.update_commitment,
+    warn=adapters.commitment_warnings,
+    example={
+        "funder": "Example Trust & Safety Ltd",
+        "title": "Analyst training grant 2027",
+        "amount": "120000",
+        "currency": "USD",
+        "pledged_on": "2026-10-15",
+        "period_start": "2027-01-01",
+        "period_end": "2027-12-31",
+        "allocations": "Capacity Building 60%; Technology & Innovation 40%",
+        "partnership": "",
+        "notes": "Confirmation letter expected in January",
+    },
+    describe=lambda d: f"{d.get('funder') or ''}: {d.get('title') or ''}",
+    list_endpoint="funding.commitments_list",
+    state=adapters.commitment_state,
+    index=(
+        keys.name_of_organization(FundingCommitment.funder_id),
+        sa.func.lower(FundingCommitment.title),
+    ),
+    index_key=lambda d: (keys.lower(d["funder"]), " ".join(str(d["title"]).split()).lower()),
+    preload=(
+        selectinload(FundingCommitment.allocations),
+        selectinload(FundingCommitment.status_events),
+    ),
+    notes=(
+        "A commitment is found by its funder and title; it is recorded as pledged.",
+        "Allocations are shares in percent (adding up to 100) or amounts (adding up to the "
+        "pledge), one per pillar, separated by semicolons; a pillar named alone takes the "
+        "whole pledge.",
+    ),
+    batch_writes=True,
+)
+
+RECEIPTS = ImportType(
+    name="receipts",
+    title="Funding receipts",
+    model=FundingReceipt,
+    columns=(
+        ImportColumn("funder", "funder", required=True, names=("organization",)),
+        ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+        ImportColumn(
+            "received_on", "received_on", Kind.DATE, required=True, aliases=("received", "date")
+        ),
+        ImportColumn("amount", "amount", Kind.DECIMAL, required=True),
+        ImportColumn("currency", "currency_code", Kind.CURRENCY, aliases=("currency_code",)),
+        ImportColumn("reference", "reference"),
+    ),
+    key_columns=("funder", "commitment", "received_on", "amount", "currency"),
+    apply_row=adapters.apply_receipt,
+    prepare=adapters.prepare_receipts,
+    example={
+        "funder": "Example Trust & Safety Ltd",
+        "commitment": "Analyst training grant 2027",
+        "received_on": "2026-11-02",
+        "amount": "60000",
+        "currency": "USD",
+        "reference": "First instalment",
+    },
+    describe=lambda d: (
+        f"{d.get('commitment') or ''} {d.get('received_on') or ''} "
+        f"{d.get('amount') or ''} {d.get('currency_code') or ''}"
+    ).strip(),
+    list_endpoint="funding.receipts_list",
+    notes=(
+        "A receipt is the same one when commitment, date, amount and currency are equal; "
+        "the currency defaults to the commitment's.",
+    ),
+    batch_writes=True,
+)
+
+EXCHANGE_RATES = ImportType(
+    name="exchange-rates",
+    title="Exchange rates",
+    model=ExchangeRate,
+    columns=(
+        ImportColumn("base", "base_code", Kind.CURRENCY, required=True, aliases=("base_code",)),
+        ImportColumn("quote", "quote_code", Kind.CURRENCY, required=True, aliases=("quote_code",)),
+        ImportColumn("date", "rate_date", Kind.DATE, required=True, aliases=("rate_date",)),
+        ImportColumn("rate", "rate", Kind.DECIMAL, required=True, thousands=False),
+        ImportColumn("source", "source"),
+    ),
+    key_columns=("base", "quote", "date"),
+    match=lambda d: [
+        ExchangeRate.base_code == d["base_code"],
+        ExchangeRate.quote_code == d["quote_code"],
+        ExchangeRate.rate_date == d["rate_date"],
+    ],
+    create=funding_rates.create_exchange_rate,
+    update=funding_rates.update_exchange_rate,
+    example={
+        "base": "EUR",
+        "quote": "USD",
+        "date": "2026-03-31",
+        "rate": "1.0850",
+        "source": "ECB reference rate",
+    },
+    describe=lambda d: f"{d.get('base_code')}/{d.get('quote_code')} {d.get('rate_date')}",
+    list_endpoint="funding.exchange_rates_list",
+    index=(ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date),
+    index_key=lambda d: (d["base_code"], d["quote_code"], d["rate_date"]),
+    prepare=adapters.prepare_rates,
+    notes=(
+        "1 unit of the base currency = rate units of the quote currency on the date.",
+        "One of the two currencies is EUR: other pairs are converted through EUR.",
+    ),
+    batch_writes=True,
+)
+
+INSTALMENT_SCHEDULES = ImportType(
+    name="instalment-schedules",
+    title="Instalment schedules",
+    model=FundingInstalment,
+    columns=(
+        ImportColumn("funder", "funder", required=True, names=("organization",)),
+        ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+        ImportColumn("instalments", "instalments", required=True, aliases=("schedule",)),
+    ),
+    key_columns=("funder", "commitment"),
+    apply_row=obligation_adapters.apply_schedule,
+    example={
+        "funder": "Example Trust & Safety Ltd",
+        "commitment": "Analyst training grant 2027",
+        "instalments": "2027-01-31 60000; 2027-07-31 40000",
+    },
+    describe=lambda d: f"{d.get('funder') or ''}: {d.get('commitment') or ''}",
+    list_endpoint="funding.commitments_list",
+    notes=(
+        "One row per commitment (found by its funder and title) with its whole schedule: "
+        "each instalment as its expected date and amount in the commitment's currency "
+        "(decimal point), separated by semicolons; they must add up to the pledge. The row "
+        "replaces the commitment's schedule.",
+    ),
+)
+
+REPORTING_REQUIREMENTS = ImportType(
+    name="reporting-requirements",
+    title="Reporting requirements",
+    model=ReportingRequirement,
+    columns=(
+        ImportColumn("funder", "funder", required=True, names=("organization",)),
+        ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+        ImportColumn("kind", "kind", Kind.CHOICE, required=True, choices=ReportKind),
+        ImportColumn("due_on", "due_on", Kind.DATE, required=True, aliases=("due",)),
+        ImportColumn("submitted_on", "submitted_on", Kind.DATE, aliases=("submitted",)),
+        ImportColumn("accepted_on", "accepted_on", Kind.DATE, aliases=("accepted",)),
+        ImportColumn("document_reference", "document_reference", aliases=("reference",)),
+        ImportColumn("note", "note", aliases=("notes",)),
+    ),
+    key_columns=("funder", "commitment", "kind", "due_on"),
+    apply_row=obligation_adapters.apply_requirement,
+    example={
+        "funder": "Example Trust & Safety Ltd",
+        "commitment": "Analyst training grant 2027",
+        "kind": "financial",
+        "due_on": "2027-03-01",
+        "submitted_on": "",
+        "accepted_on": "",
+        "document_reference": "FIN-2026 v1",
+        "note": "",
+    },
+    describe=lambda d: (
+        f"{d.get('commitment') or ''}: {d.get('kind') or ''} report due {d.get('due_on') or ''}"
+    ),
+    list_endpoint="funding.reporting_requirements_list",
+    notes=(
+        "A requirement is the same one when commitment, kind (narrative or financial) and due "
+        "date are equal; a report is never accepted before it is submitted.",
+    ),
+)

@@ -1,0 +1,599 @@
+"""What needs attention today: the home page's list, one ``AttentionRule`` per section.
+
+Each section is one SQL query that returns its first rows together with the total count, so
+the page costs a few queries however much is overdue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
+from coordapp.funding import obligations
+from coordapp.funding.models import CommitmentStatus, FundingCommitment
+from coordapp.labels import label
+from coordapp.network import compliance, membership, pipeline
+from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
+from coordapp.partners import agreements, contacts
+from coordapp.partners.models import Contact, Organization, Partnership
+from coordapp.reference.models import Country
+from coordapp.stats import periods as stats_periods
+from coordapp.stats import quarters as stat_quarters
+from coordapp.stats import timeliness
+from coordapp.stats.models import HotlineStatistic
+
+# The same windows as the partnerships and contacts lists, so both pages count alike.
+RENEWAL_HORIZON_DAYS = agreements.RENEWAL_WINDOW_DAYS
+STALE_CONTACT_DAYS = contacts.STALE_AFTER_DAYS
+ITEMS_PER_SECTION = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionItem:
+    """One record that needs attention; ``endpoint`` + ``record_id`` name its page."""
+
+    endpoint: str
+    record_id: int
+    label: str
+    detail: str
+    overdue: bool = False
+    # A second page where the work is done, e.g. the statistics grid: (endpoint, url values).
+    action: tuple[str, str, dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionSection:
+    key: str
+    title: str
+    rule: str
+    count: int
+    items: tuple[AttentionItem, ...]
+    # The name of the headline figure this count is (``data-figure`` on the home page), if any.
+    figure: str | None = None
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsAttention:
+    today: date
+    sections: tuple[AttentionSection, ...] = field(default_factory=tuple)
+
+    @property
+    def total(self) -> int:
+        return sum(s.count for s in self.sections)
+
+
+def _first_rows(session: Session, query: sa.Select, *, limit: int) -> tuple[list[Any], int]:
+    """The first ``limit`` rows of ``query`` and the number of rows it has in all.
+
+    Two statements: a count, which needs no order, and the first rows, which an index on the
+    order can serve without reading the rest (``count(*) OVER ()`` in one statement read and
+    sorted all 15,000 unconfirmed pledges at 100x the demo network to show ten).
+    """
+    count = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    if not count:
+        return [], 0
+    return list(session.execute(query.limit(limit)).all()), int(count)
+
+
+Text = str | Callable[[date], str]
+RowText = Callable[[Any, date], str]
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionRule:
+    """One kind of record that needs attention, declared once: which rows (``query``, in the
+    order the page lists them), how a row reads, and the words around them.
+
+    A row reads either through ``item`` (a function building the whole ``AttentionItem``) or,
+    more often, from declared parts: the record's page (``endpoint``, with the row's
+    ``id_field``), its ``label_field``, a ``detail`` line, whether it is ``overdue`` (a flag or
+    a function of the row) and an optional second page (``action``).
+
+    ``section`` runs it: one SQL statement returning the first rows and the count.
+    """
+
+    key: str
+    title: Text
+    rule: Text
+    query: Callable[[date], sa.Select]
+    item: Callable[[Any, date], AttentionItem] | None = None
+    # The name of the headline figure this count is (``data-figure`` on the home page), if any.
+    figure: str | None = None
+    endpoint: str | None = None
+    detail: RowText | None = None
+    label_field: str = "title"
+    id_field: str = "id"
+    overdue: bool | Callable[[Any, date], bool] = False
+    action: Callable[[Any, date], tuple[str, str, dict[str, Any]]] | None = None
+
+    def build_item(self, row: Any, today: date) -> AttentionItem:
+        """How ``row`` reads on the page: ``item`` if given, else the declared parts."""
+        if self.item is not None:
+            return self.item(row, today)
+        if self.endpoint is None or self.detail is None:
+            raise TypeError(f"attention rule {self.key!r} needs an item or endpoint and detail")
+        overdue = self.overdue if isinstance(self.overdue, bool) else self.overdue(row, today)
+        return AttentionItem(
+            endpoint=self.endpoint,
+            record_id=getattr(row, self.id_field),
+            label=getattr(row, self.label_field),
+            detail=self.detail(row, today),
+            overdue=overdue,
+            action=self.action(row, today) if self.action else None,
+        )
+
+    def section(
+        self, session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+    ) -> AttentionSection:
+        rows, count = _first_rows(session, self.query(today), limit=limit)
+        return AttentionSection(
+            key=self.key,
+            title=_text(self.title, today),
+            rule=_text(self.rule, today),
+            count=count,
+            items=tuple(self.build_item(row, today) for row in rows),
+            figure=self.figure,
+        )
+
+
+def _text(text: Text, today: date) -> str:
+    return text if isinstance(text, str) else text(today)
+
+
+# --- the sections, in the order the home page shows them ----------------------------------
+
+
+def _renewals_query(today: date) -> sa.Select:
+    due = agreements.RENEWAL_DUE.label("due")
+    return (
+        sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name, due)
+        .join(Organization, Organization.id == Partnership.organization_id)
+        .where(agreements.renewals_due_condition(today))
+        .order_by(due, Partnership.title, Partnership.id)
+    )
+
+
+def _renewal_detail(r: Any, today: date) -> str:
+    return (
+        f"{r.name} · renewal {'was ' if r.due < today else ''}due "
+        f"{r.due.isoformat()}, ends {r.end_date.isoformat()}"
+    )
+
+
+RENEWALS_DUE = AttentionRule(
+    key="renewals",
+    title=agreements.RENEWALS_DUE_LABEL,
+    rule=(
+        f"Partnerships in force whose renewal falls in the next {RENEWAL_HORIZON_DAYS} days "
+        "or is overdue (end date minus the notice period). Agreements past their end date "
+        "are listed under “ended without a decision” instead."
+    ),
+    query=_renewals_query,
+    endpoint="partners.partnerships_detail",
+    detail=_renewal_detail,
+    overdue=lambda r, today: bool(r.due < today),
+    figure="renewals_due",
+)
+# Agreements in force whose renewal is due within 90 days, or overdue (soonest first):
+# ``partners.renewals_due_condition``, the one definition of the figure.
+renewals_due = RENEWALS_DUE.section
+
+
+def _expired_query(today: date) -> sa.Select:
+    return (
+        sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name)
+        .join(Organization, Organization.id == Partnership.organization_id)
+        .where(agreements.expired_condition(today))
+        .order_by(Partnership.end_date, Partnership.title, Partnership.id)
+    )
+
+
+def _expired_detail(r: Any, today: date) -> str:
+    return (
+        f"{r.name} · ended {r.end_date.isoformat()} "
+        f"({(today - r.end_date).days} days ago), no decision recorded"
+    )
+
+
+# Agreements still recorded as active whose end date has passed (longest ago first):
+# ``partners.expired_condition``. Each stays until a decision is recorded (a status change to
+# ended or lapsed, or a renewal with a new end date).
+ENDED_WITHOUT_DECISION = AttentionRule(
+    key="expired",
+    title=agreements.EXPIRED_LABEL,
+    rule=(
+        "Partnerships still recorded as active whose end date has passed: renew them "
+        "(a new end date) or record that they ended or lapsed. They no longer count as "
+        "in force."
+    ),
+    query=_expired_query,
+    endpoint="partners.partnerships_detail",
+    detail=_expired_detail,
+    overdue=True,
+    figure="partnerships_expired",
+)
+ended_without_decision = ENDED_WITHOUT_DECISION.section
+
+
+def _stale_contacts_query(today: date) -> sa.Select:
+    return (
+        sa.select(Contact.id, Contact.full_name, Contact.last_contacted_on, Organization.name)
+        .join(Organization, Organization.id == Contact.organization_id)
+        .where(
+            Contact.archived_at.is_(None),
+            Contact.erased_at.is_(None),
+            sa.or_(
+                Contact.last_contacted_on.is_(None),
+                Contact.last_contacted_on < contacts.stale_before(today),
+            ),
+        )
+        .order_by(
+            Contact.last_contacted_on.is_not(None),
+            Contact.last_contacted_on,
+            Contact.full_name,
+            Contact.id,
+        )
+    )
+
+
+def _stale_contact_detail(r: Any, today: date) -> str:
+    last = (
+        f"last contacted {r.last_contacted_on.isoformat()} "
+        f"({(today - r.last_contacted_on).days} days ago)"
+        if r.last_contacted_on
+        else "never contacted"
+    )
+    return f"{r.name} · {last}"
+
+
+# Contacts last spoken to more than 180 days ago, or never (longest silence first).
+STALE_CONTACTS = AttentionRule(
+    key="contacts",
+    title="Contacts gone quiet",
+    rule=f"Contacts not contacted for more than {STALE_CONTACT_DAYS} days, or never.",
+    query=_stale_contacts_query,
+    endpoint="partners.contacts_detail",
+    label_field="full_name",
+    detail=_stale_contact_detail,
+)
+stale_contacts = STALE_CONTACTS.section
+
+
+def _next_steps_query(today: date) -> sa.Select:
+    return (
+        sa.select(
+            ExpansionTarget.id,
+            ExpansionTarget.next_step,
+            ExpansionTarget.next_step_due,
+            Country.name,
+        )
+        .join(Country, Country.alpha2 == ExpansionTarget.country_code)
+        .where(ExpansionTarget.archived_at.is_(None), ExpansionTarget.next_step_due < today)
+        .order_by(ExpansionTarget.next_step_due, Country.name, ExpansionTarget.id)
+    )
+
+
+def _next_step_detail(r: Any, today: date) -> str:
+    return (
+        f"{r.next_step or 'Next step'} · due {r.next_step_due.isoformat()} "
+        f"({(today - r.next_step_due).days} days overdue)"
+    )
+
+
+# Expansion targets whose next step was due before today (most overdue first).
+OVERDUE_NEXT_STEPS = AttentionRule(
+    key="next_steps",
+    title="Overdue expansion steps",
+    rule="Expansion targets whose next step was due before today.",
+    query=_next_steps_query,
+    endpoint="network.expansion_detail",
+    label_field="name",
+    detail=_next_step_detail,
+    overdue=True,
+)
+overdue_next_steps = OVERDUE_NEXT_STEPS.section
+
+
+def _stalled_detail(r: Any, today: date) -> str:
+    return (
+        f"{label(r.stage)} since {r.stage_since.isoformat()} "
+        f"({pipeline.whole_months_between(r.stage_since, today)} months)"
+    )
+
+
+# Pipeline targets whose stage has been open longer than the benchmark today (the network
+# service's one definition of a stalled stage; longest open first).
+STALLED_PIPELINE_STAGES = AttentionRule(
+    key="stalled_stages",
+    title=f"Pipeline stages open over {PIPELINE_STAGE_MAX_MONTHS} months",
+    rule=lambda today: (
+        f"Countries in the expansion pipeline whose current stage was entered more than "
+        f"{PIPELINE_STAGE_MAX_MONTHS} months ago (before {pipeline.stalled_cutoff(today)}); "
+        f"a stage usually takes {PIPELINE_STAGE_MIN_MONTHS} to {PIPELINE_STAGE_MAX_MONTHS} "
+        "months."
+    ),
+    query=lambda today: pipeline.pipeline_select(today, stalled_only=True),
+    endpoint="network.expansion_detail",
+    id_field="target_id",
+    label_field="country",
+    detail=_stalled_detail,
+    overdue=True,
+)
+stalled_pipeline_stages = STALLED_PIPELINE_STAGES.section
+
+
+def _last_quarter(today: date) -> tuple[int, int, date, date, str]:
+    year, quarter = stats_periods.last_complete_quarter(today)
+    start, end = stats_periods.quarter_bounds(year, quarter)
+    return year, quarter, start, end, f"Q{quarter} {year}"
+
+
+def _missing_statistics_query(today: date) -> sa.Select:
+    _, _, start, end, _ = _last_quarter(today)
+    # The hotlines that reported, read once through the index on the period (a hashed NOT IN):
+    # the planner cannot estimate how many hotlines the per-row status look-up keeps, and with
+    # too low a guess it probed each hotline's figures and scanned the countries for every row.
+    reported = sa.select(HotlineStatistic.hotline_id).where(
+        HotlineStatistic.period_start >= start, HotlineStatistic.period_start <= end
+    )
+    country = sa.select(Country.name).where(Country.alpha2 == Hotline.country_code)
+    return (
+        sa.select(Hotline.id, Hotline.name, country.scalar_subquery().label("country"))
+        .where(
+            Hotline.archived_at.is_(None),
+            membership.membership_status_of(Hotline.id, today).in_(
+                [s.value for s in COVERING_STATUSES]
+            ),
+            Hotline.id.not_in(reported),
+        )
+        .order_by(Hotline.name, Hotline.id)
+    )
+
+
+def _hotline_quarter_item(
+    r: Any, today: date, *, what: str, action: str, overdue: bool = False
+) -> AttentionItem:
+    """A hotline and its last complete quarter's figures (``what``: e.g. "not submitted")."""
+    year, _, _, _, period = _last_quarter(today)
+    return AttentionItem(
+        endpoint="network.hotlines_detail",
+        record_id=r.id,
+        label=r.name,
+        detail=f"{r.country} · {what.format(period=period)}",
+        overdue=overdue,
+        action=(action, "stats.statistics_grid", {"hotline": r.id, "year": year}),
+    )
+
+
+def _missing_statistics_item(r: Any, today: date) -> AttentionItem:
+    return _hotline_quarter_item(
+        r, today, what="nothing reported for {period}", action="Enter figures"
+    )
+
+
+def _missing_statistics_rule(today: date) -> str:
+    _, _, start, end, period = _last_quarter(today)
+    return (
+        f"Provisional and full member hotlines with no figure at all for {period} "
+        f"({start.isoformat()} – {end.isoformat()}), the last complete quarter."
+    )
+
+
+# Member hotlines (provisional or full today) without any figure for the last quarter.
+MISSING_STATISTICS = AttentionRule(
+    key="statistics",
+    title=lambda today: f"Statistics missing for {_last_quarter(today)[4]}",
+    rule=_missing_statistics_rule,
+    query=_missing_statistics_query,
+    item=_missing_statistics_item,
+)
+missing_statistics = MISSING_STATISTICS.section
+
+
+def _awaiting_review_query(today: date) -> sa.Select:
+    q = stat_quarters.review_queue_select().subquery("queue")
+    return (
+        sa.select(q.c.id, q.c.period_start, q.c.submitted_at, Hotline.name)
+        .join(Hotline, Hotline.id == q.c.hotline_id)
+        .order_by(q.c.submitted_at, q.c.id)
+    )
+
+
+def _awaiting_review_item(r: Any, today: date) -> AttentionItem:
+    start = r.period_start
+    return AttentionItem(
+        endpoint="quarters.quarters_detail",
+        record_id=r.id,
+        label=f"{r.name} · Q{stats_periods.quarter_of(start)} {start.year}",
+        detail=f"submitted {r.submitted_at:%Y-%m-%d}",
+        overdue=(today - r.submitted_at.date()).days > stat_quarters.deadline_days(),
+    )
+
+
+# Quarters hotlines submitted that a manager has not approved or returned (oldest first).
+QUARTERS_AWAITING_REVIEW = AttentionRule(
+    key="quarters_review",
+    title="Quarters awaiting review",
+    rule="Hotline quarters submitted for review, the longest waiting first; approving locks "
+    "them and makes their figures count.",
+    query=_awaiting_review_query,
+    item=_awaiting_review_item,
+)
+
+
+def _late_item(r: Any, today: date) -> AttentionItem:
+    return _hotline_quarter_item(
+        r, today, what="{period} not submitted", action="Open the figures", overdue=True
+    )
+
+
+def _late_rule(today: date) -> str:
+    _, _, _, end, period = _last_quarter(today)
+    return (
+        f"Provisional and full member hotlines that have not submitted {period} by its "
+        f"deadline, {stat_quarters.deadline_of(end).isoformat()} "
+        f"({stat_quarters.deadline_days()} days after the quarter's end); none before it."
+    )
+
+
+# Member hotlines past the deadline of the last complete quarter without submitting it.
+LATE_QUARTERS = AttentionRule(
+    key="quarters_late",
+    title=lambda today: f"Hotlines late with {_last_quarter(today)[4]}",
+    rule=_late_rule,
+    query=timeliness.late_quarters_select,
+    item=_late_item,
+)
+
+
+def _unconfirmed_pledges_query(today: date) -> sa.Select:
+    return (
+        sa.select(
+            FundingCommitment.id,
+            FundingCommitment.title,
+            FundingCommitment.amount,
+            FundingCommitment.currency_code,
+            FundingCommitment.period_start,
+            Organization.name,
+        )
+        .join(Organization, Organization.id == FundingCommitment.funder_id)
+        .where(
+            FundingCommitment.archived_at.is_(None),
+            FundingCommitment.status == CommitmentStatus.PLEDGED.value,
+            FundingCommitment.period_start <= today,
+        )
+        .order_by(FundingCommitment.period_start, FundingCommitment.title, FundingCommitment.id)
+    )
+
+
+def _unconfirmed_pledge_detail(r: Any, today: date) -> str:
+    return (
+        f"{r.name} · {r.currency_code} {Decimal(r.amount):,.2f} · "
+        f"period from {r.period_start.isoformat()}"
+    )
+
+
+# Pledges whose period has started but that are still not confirmed (oldest first).
+UNCONFIRMED_PLEDGES = AttentionRule(
+    key="pledges",
+    title="Pledges not yet confirmed",
+    rule="Pledges whose funding period has started but whose status is still pledged.",
+    query=_unconfirmed_pledges_query,
+    endpoint="funding.commitments_detail",
+    detail=_unconfirmed_pledge_detail,
+    overdue=True,
+)
+unconfirmed_pledges = UNCONFIRMED_PLEDGES.section
+
+
+def _compliance_item(r: Any, today: date) -> AttentionItem:
+    days = (r.expires_on - today).days
+    when = (
+        f"ran out {r.expires_on.isoformat()}"
+        if days < 0
+        else f"runs out {r.expires_on.isoformat()}"
+    )
+    return AttentionItem(
+        endpoint="network.hotlines_detail",
+        record_id=r.hotline_id,
+        label=f"{r.hotline}: {r.requirement}",
+        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'})",
+        overdue=days < 0,
+    )
+
+
+# Compliance items that have run out or run out soon (``compliance.items_due_query``).
+COMPLIANCE_DUE = AttentionRule(
+    key="compliance",
+    title="Compliance items due",
+    rule=(
+        "Membership-compliance items (met or waived) of hotlines in use that have expired or "
+        f"expire within {compliance.EXPIRING_WITHIN_DAYS} days."
+    ),
+    query=compliance.items_due_query,
+    item=_compliance_item,
+)
+compliance_due = COMPLIANCE_DUE.section
+
+
+def _instalment_item(r: Any, today: date) -> AttentionItem:
+    return AttentionItem(
+        endpoint="funding.commitments_detail",
+        record_id=r.commitment_id,
+        label=r.title,
+        detail=(
+            f"instalment of {r.expected_on.isoformat()}: {r.currency_code} "
+            f"{Decimal(r.short):,.2f} of {Decimal(r.amount):,.2f} not received"
+        ),
+        overdue=True,
+    )
+
+
+# Instalments past their expected date that receipts do not fully cover (oldest first).
+OVERDUE_INSTALMENTS = AttentionRule(
+    key="instalments",
+    title="Instalments overdue",
+    rule="Instalments of commitments in force whose expected date has passed and that are "
+    "not fully received. " + obligations.MATCHING_RULE,
+    query=obligations.overdue_instalments_select,
+    item=_instalment_item,
+)
+
+
+def _report_item(r: Any, today: date) -> AttentionItem:
+    days = (r.due_on - today).days
+    when = f"was due {r.due_on.isoformat()}" if days < 0 else f"due {r.due_on.isoformat()}"
+    return AttentionItem(
+        endpoint="funding.reporting_requirements_detail",
+        record_id=r.id,
+        label=f"{r.title}: {label(r.kind).lower()} report",
+        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'}), not submitted",
+        overdue=days < 0,
+    )
+
+
+# Funder reports not submitted, due within the horizon or overdue (earliest due first).
+REPORTS_DUE = AttentionRule(
+    key="reports",
+    title="Funder reports due",
+    rule=f"Reports owed to funders, not yet submitted, overdue or due within "
+    f"{obligations.REPORT_HORIZON_DAYS} days.",
+    query=obligations.reports_due_select,
+    item=_report_item,
+)
+
+ATTENTION_RULES = (
+    RENEWALS_DUE,
+    ENDED_WITHOUT_DECISION,
+    STALE_CONTACTS,
+    OVERDUE_NEXT_STEPS,
+    STALLED_PIPELINE_STAGES,
+    MISSING_STATISTICS,
+    QUARTERS_AWAITING_REVIEW,
+    LATE_QUARTERS,
+    UNCONFIRMED_PLEDGES,
+    OVERDUE_INSTALMENTS,
+    REPORTS_DUE,
+    COMPLIANCE_DUE,
+)
+
+
+def needs_attention(
+    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+) -> NeedsAttention:
+    """The sections of the home page's "needs attention" list, one per ``ATTENTION_RULES``."""
+    return NeedsAttention(
+        today=today,
+        sections=tuple(rule.section(session, today=today, limit=limit) for rule in ATTENTION_RULES),
+    )
