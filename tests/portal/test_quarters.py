@@ -18,7 +18,6 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth.models import User
 from coordapp.network.models import Hotline
 from coordapp.stats import benchmark, metrics, quarters
-from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
 from tests.conftest import sign_in
 from tests.portal.conftest import Q1, signed_off
