@@ -32,7 +32,12 @@ from coordapp.auth.models import Role, User
 from coordapp.backup.service import tables
 from coordapp.data_version import DataVersion
 from coordapp.demo.service import load_demo
-from coordapp.funding.models import ExchangeRate, FundingCommitment, FundingReceipt
+from coordapp.funding.models import (
+    ExchangeRate,
+    FundingCommitment,
+    FundingReceipt,
+    ReportingRequirement,
+)
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.network.models import ExpansionTarget, Hotline, HotlineMembershipEvent
 from coordapp.partners.models import Contact, Organization, Partnership
@@ -79,6 +84,7 @@ RECORD_MODELS: dict[str, Any] = {
     "pillar-targets": PillarTarget,
     "quarters": HotlineQuarter,
     "receipts": FundingReceipt,
+    "reporting-requirements": ReportingRequirement,
     "trainings": TrainingEvent,
 }
 
