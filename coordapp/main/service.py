@@ -24,7 +24,7 @@ from coordapp.labels import label
 from coordapp.network import compliance, membership, pipeline
 from coordapp.network import coverage as network_coverage
 from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
-from coordapp.partners import agreements, contacts
+from coordapp.partners import agreements, contacts, last_contacted
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.reference.models import Country
 from coordapp.stats import quarters as stat_quarters
@@ -274,19 +274,21 @@ ended_without_decision = ENDED_WITHOUT_DECISION.section
 
 def _stale_contacts_query(today: date) -> sa.Select:
     return (
-        sa.select(Contact.id, Contact.full_name, Contact.last_contacted_on, Organization.name)
+        sa.select(
+            Contact.id,
+            Contact.full_name,
+            last_contacted.contact_last_contacted().label("last_contacted_on"),
+            Organization.name,
+        )
         .join(Organization, Organization.id == Contact.organization_id)
         .where(
             Contact.archived_at.is_(None),
             Contact.erased_at.is_(None),
-            sa.or_(
-                Contact.last_contacted_on.is_(None),
-                Contact.last_contacted_on < contacts.stale_before(today),
-            ),
+            contacts.stale_condition(today),
         )
         .order_by(
-            Contact.last_contacted_on.is_not(None),
-            Contact.last_contacted_on,
+            last_contacted.contact_last_contacted().is_not(None),
+            last_contacted.contact_last_contacted(),
             Contact.full_name,
             Contact.id,
         )

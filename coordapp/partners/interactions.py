@@ -236,67 +236,6 @@ def kind_label(kind: InteractionKind | str) -> str:
 # --- last contacted -----------------------------------------------------------------------------
 
 
-def _latest_with(contact_id: Any) -> sa.ScalarSelect[Any]:
-    return (
-        sa.select(sa.func.max(Interaction.occurred_on))
-        .join(
-            interaction_participants,
-            interaction_participants.c.interaction_id == Interaction.id,
-        )
-        .where(interaction_participants.c.contact_id == contact_id)
-        .scalar_subquery()
-    )
-
-
-def contact_last_contacted() -> sa.ColumnElement[Any]:
-    """A contact's last contact, as a column expression on ``Contact``: its latest
-    interaction, or, when it has none, the date recorded by hand before the log."""
-    return sa.func.coalesce(_latest_with(Contact.id), Contact.last_contacted_on)
-
-
-def organization_last_contacted() -> sa.ColumnElement[Any]:
-    """An organization's last contact, as a column expression on ``Organization``: its latest
-    interaction, or, when it has none, the latest date recorded by hand on its contacts."""
-    latest = (
-        sa.select(sa.func.max(Interaction.occurred_on))
-        .where(Interaction.organization_id == Organization.id)
-        .scalar_subquery()
-    )
-    typed = (
-        sa.select(sa.func.max(Contact.last_contacted_on))
-        .where(Contact.organization_id == Organization.id)
-        .scalar_subquery()
-    )
-    return sa.func.coalesce(latest, typed)
-
-
-def last_contacted_of_contacts(session: Session, contact_ids: list[int]) -> dict[int, date | None]:
-    found: dict[int, date | None] = {}
-    wanted = sorted(set(contact_ids))
-    for start in range(0, len(wanted), 1000):
-        for contact_id, on in session.execute(
-            sa.select(Contact.id, contact_last_contacted()).where(
-                Contact.id.in_(wanted[start : start + 1000])
-            )
-        ):
-            found[contact_id] = on
-    return found
-
-
-def last_contacted_of_contact(session: Session, contact: Contact) -> date | None:
-    on: date | None = session.scalar(
-        sa.select(contact_last_contacted()).where(Contact.id == contact.id)
-    )
-    return on
-
-
-def last_contacted_of_organization(session: Session, organization: Organization) -> date | None:
-    on: date | None = session.scalar(
-        sa.select(organization_last_contacted()).where(Organization.id == organization.id)
-    )
-    return on
-
-
 # --- timelines and follow-ups -------------------------------------------------------------------
 
 
@@ -398,3 +337,45 @@ def contact_out_of_interactions(session: Session, contact: Contact) -> str:
         interaction.participants = [c for c in interaction.participants if c.id != contact.id]
     session.flush()
     return "interaction participants" if taken_part else ""
+
+
+# --- the form's choices -------------------------------------------------------------------------
+
+
+def organization_choices(session: Session, *, keep_id: int | None = None) -> list[tuple[str, str]]:
+    """Organizations an interaction can be logged with: those not archived (plus ``keep_id``)."""
+    query = sa.select(Organization.id, Organization.name).where(
+        sa.or_(Organization.archived_at.is_(None), Organization.id == (keep_id or 0))
+    )
+    return [(str(i), name) for i, name in session.execute(query.order_by(Organization.name))]
+
+
+def participant_choices(
+    session: Session, *, organization_id: int | None, keep_ids: list[int]
+) -> list[tuple[str, str]]:
+    """Contacts who can be named as participants: of ``organization_id`` (or of every
+    organization, with its name, when none is chosen yet), not erased (plus ``keep_ids``)."""
+    query = (
+        sa.select(Contact.id, Contact.full_name, Organization.name)
+        .join(Organization, Organization.id == Contact.organization_id)
+        .where(sa.or_(Contact.erased_at.is_(None), Contact.id.in_(keep_ids or [0])))
+        .order_by(Organization.name, Contact.full_name, Contact.id)
+    )
+    if organization_id is not None:
+        query = query.where(Contact.organization_id == organization_id)
+        return [(str(i), name) for i, name, _ in session.execute(query)]
+    return [(str(i), f"{name} · {org}") for i, name, org in session.execute(query)]
+
+
+def owner_choices(session: Session, *, keep_id: int | None = None) -> list[tuple[str, str]]:
+    """Who may own a follow-up: active secretariat users (plus the current owner)."""
+    query = sa.select(User.id, User.full_name, User.email).where(
+        sa.or_(
+            sa.and_(User.active.is_(True), User.role != Role.HOTLINE),
+            User.id == (keep_id or 0),
+        )
+    )
+    return [
+        (str(user_id), f"{name} ({email})")
+        for user_id, name, email in session.execute(query.order_by(User.full_name))
+    ]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from coordapp.auth import service as auth
 from coordapp.auth.models import User
 from coordapp.errors import ValidationError
-from coordapp.partners import contacts, interactions
+from coordapp.partners import contacts, interactions, last_contacted
 from coordapp.partners.interaction_models import Interaction, interaction_participants
 from coordapp.partners.models import Contact, Organization
 from coordapp.validation import COORDINATION_ONLY
@@ -177,22 +177,22 @@ def test_last_contacted_is_the_latest_interaction_else_the_date_typed_before(
     ben.last_contacted_on = TODAY - timedelta(days=300)
     session.flush()
     # No interaction yet: the dates typed by hand before the log count.
-    assert interactions.last_contacted_of_contact(session, ana) == typed
-    assert interactions.last_contacted_of_organization(session, org) == ben.last_contacted_on
+    assert last_contacted.last_contacted_of_contact(session, ana) == typed
+    assert last_contacted.last_contacted_of_organization(session, org) == ben.last_contacted_on
     # An older interaction still replaces the typed date: the log is the one source once used.
     older = TODAY - timedelta(days=500)
     interactions.create_interaction(session, data=good(org, ana, occurred_on=older))
-    assert interactions.last_contacted_of_contact(session, ana) == older
-    assert interactions.last_contacted_of_organization(session, org) == older
+    assert last_contacted.last_contacted_of_contact(session, ana) == older
+    assert last_contacted.last_contacted_of_organization(session, org) == older
     recent = TODAY - timedelta(days=2)
     interactions.create_interaction(session, data=good(org, ben, occurred_on=recent))
-    assert interactions.last_contacted_of_contacts(session, [ana.id, ben.id]) == {
+    assert last_contacted.last_contacted_of_contacts(session, [ana.id, ben.id]) == {
         ana.id: older,
         ben.id: recent,
     }
-    assert interactions.last_contacted_of_organization(session, org) == recent
+    assert last_contacted.last_contacted_of_organization(session, org) == recent
     never = factories.contact(session, organization=org, full_name="Cleo Never")
-    assert interactions.last_contacted_of_contact(session, never) is None
+    assert last_contacted.last_contacted_of_contact(session, never) is None
 
 
 def test_timelines_are_newest_first(session: Session) -> None:
