@@ -24,7 +24,7 @@ from coordapp.labels import label
 from coordapp.network import compliance, membership, pipeline
 from coordapp.network import coverage as network_coverage
 from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
-from coordapp.partners import agreements, contacts, last_contacted
+from coordapp.partners import agreements, contacts, interactions, last_contacted
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.reference.models import Country
 from coordapp.stats import quarters as stat_quarters
@@ -621,6 +621,31 @@ REPORTS_DUE = AttentionRule(
     item=_report_item,
 )
 
+
+def _follow_up_item(r: Any, today: date) -> AttentionItem:
+    days = (r.follow_up_on - today).days
+    when = (
+        f"was due {r.follow_up_on.isoformat()}" if days < 0 else f"due {r.follow_up_on.isoformat()}"
+    )
+    return AttentionItem(
+        endpoint="partners.interactions_detail",
+        record_id=r.id,
+        label=f"{r.name}: follow-up of the {label(r.kind).lower()} of {r.occurred_on.isoformat()}",
+        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'}) · {r.owner_name}",
+        overdue=days < 0,
+    )
+
+
+# Open follow-ups of interactions, due within a week or overdue (earliest due first).
+FOLLOW_UPS_DUE = AttentionRule(
+    key="follow_ups",
+    title="Follow-ups due",
+    rule=f"Follow-ups of meetings, calls and e-mails not yet done, overdue or due within "
+    f"{interactions.FOLLOW_UP_HORIZON_DAYS} days, with their owner.",
+    query=interactions.follow_ups_due_select,
+    item=_follow_up_item,
+)
+
 ATTENTION_RULES = (
     RENEWALS_DUE,
     ENDED_WITHOUT_DECISION,
@@ -633,6 +658,7 @@ ATTENTION_RULES = (
     UNCONFIRMED_PLEDGES,
     OVERDUE_INSTALMENTS,
     REPORTS_DUE,
+    FOLLOW_UPS_DUE,
     COMPLIANCE_DUE,
 )
 

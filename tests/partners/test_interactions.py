@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from coordapp.auth import service as auth
 from coordapp.auth.models import User
 from coordapp.errors import ValidationError
+from coordapp.main import service as attention
 from coordapp.partners import contacts, interactions, last_contacted
 from coordapp.partners.interaction_models import Interaction, interaction_participants
 from coordapp.partners.models import Contact, Organization
@@ -255,3 +256,34 @@ def test_a_contacts_export_lists_their_interactions_and_erasure_removes_them(
     # An erased contact cannot be added again.
     with pytest.raises(ValidationError, match="erased"):
         interactions.create_interaction(session, data=good(org, ana))
+
+
+def test_needs_attention_lists_follow_ups_due_with_their_owner(session: Session) -> None:
+    org, ana, _ = arrange(session)
+    owner = user(session, "dana@test.example")
+    overdue = interactions.create_interaction(
+        session,
+        data=good(
+            org,
+            ana,
+            occurred_on=TODAY - timedelta(days=20),
+            follow_up_on=TODAY - timedelta(days=3),
+            follow_up_owner_id=str(owner.id),
+        ),
+    )
+    interactions.create_interaction(
+        session,
+        data=good(
+            org, ana, follow_up_on=TODAY + timedelta(days=30), follow_up_owner_id=str(owner.id)
+        ),
+    )
+    sections = {s.key: s for s in attention.needs_attention(session, today=TODAY).sections}
+    follow_ups = sections["follow_ups"]
+    assert follow_ups.title == "Follow-ups due" and follow_ups.count == 1
+    (item,) = follow_ups.items
+    assert (item.record_id, item.overdue) == (overdue.id, True)
+    assert item.label.startswith("Searchlight: follow-up of the call of")
+    assert item.detail.endswith("(3 days ago) · Dana")
+    interactions.mark_follow_up_done(session, interaction=overdue)
+    sections = {s.key: s for s in attention.needs_attention(session, today=TODAY).sections}
+    assert sections["follow_ups"].count == 0
