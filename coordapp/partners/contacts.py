@@ -204,6 +204,8 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
       erasure is recorded as one "erase" event that names no personal value;
     - the person's name is taken out of the named attendees of the trainings of their
       organization (or of the hotlines it operates), and out of those rows' history;
+    - they are taken out of the participants of the interactions they took part in
+      (``coordapp.partners.interactions``); the interactions themselves stay;
     - not covered: other free text that may name the person (notes are for coordination only).
 
     Erasing an already erased contact changes nothing.

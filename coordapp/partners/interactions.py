@@ -176,6 +176,10 @@ def clean_interaction(
         raise ValidationError(
             missing[0], f"A follow-up needs both a due date and an owner: choose {missing[1]}."
         )
+    if follow_up_on is not None and follow_up_on < occurred_on:
+        raise ValidationError(
+            "follow_up_on", "The follow-up cannot be due before the interaction took place."
+        )
     done_on = validation.past_date(
         "follow_up_done_on", data.get("follow_up_done_on"), what="date the follow-up was done"
     )

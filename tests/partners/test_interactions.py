@@ -90,12 +90,19 @@ def test_an_interaction_is_stored_with_its_participants_and_follow_up(session: S
         ({"participant_ids": ["x"]}, "participant_ids", "is not a contact"),
         ({"follow_up_on": TODAY}, "follow_up_owner_id", "both a due date and an owner"),
         ({"follow_up_done_on": TODAY}, "follow_up_done_on", "no follow-up to mark done"),
+        (
+            {"follow_up_on": TODAY - timedelta(days=30), "follow_up_owner_id": "OWNER"},
+            "follow_up_on",
+            "cannot be due before the interaction",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_written(
     session: Session, change: dict[str, object], field: str, message: str
 ) -> None:
     org, ana, _ = arrange(session)
+    if change.get("follow_up_owner_id") == "OWNER":
+        change = {**change, "follow_up_owner_id": str(user(session).id)}
     with pytest.raises(ValidationError) as caught:
         interactions.create_interaction(session, data=good(org, ana, **change))
     assert caught.value.field == field
@@ -224,6 +231,7 @@ def test_follow_ups_due_within_a_week_or_overdue_name_their_owner(session: Sessi
             data=good(
                 org,
                 ana,
+                occurred_on=TODAY - timedelta(days=10),
                 follow_up_on=TODAY + timedelta(days=days),
                 follow_up_owner_id=str(owner.id),
             ),
