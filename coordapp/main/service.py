@@ -599,15 +599,29 @@ OVERDUE_INSTALMENTS = AttentionRule(
 )
 
 
-def _report_item(r: Any, today: date) -> AttentionItem:
-    days = (r.due_on - today).days
-    when = f"was due {r.due_on.isoformat()}" if days < 0 else f"due {r.due_on.isoformat()}"
+def _due_item(
+    endpoint: str, record_id: int, label_text: str, due_on: date, today: date, after: str
+) -> AttentionItem:
+    """An item due on ``due_on``: "due …" or "was due …", the days left or past, then ``after``."""
+    days = (due_on - today).days
+    when = f"was due {due_on.isoformat()}" if days < 0 else f"due {due_on.isoformat()}"
     return AttentionItem(
-        endpoint="funding.reporting_requirements_detail",
-        record_id=r.id,
-        label=f"{r.title}: {label(r.kind).lower()} report",
-        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'}), not submitted",
+        endpoint=endpoint,
+        record_id=record_id,
+        label=label_text,
+        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'}){after}",
         overdue=days < 0,
+    )
+
+
+def _report_item(r: Any, today: date) -> AttentionItem:
+    return _due_item(
+        "funding.reporting_requirements_detail",
+        r.id,
+        f"{r.title}: {label(r.kind).lower()} report",
+        r.due_on,
+        today,
+        ", not submitted",
     )
 
 
@@ -623,16 +637,13 @@ REPORTS_DUE = AttentionRule(
 
 
 def _follow_up_item(r: Any, today: date) -> AttentionItem:
-    days = (r.follow_up_on - today).days
-    when = (
-        f"was due {r.follow_up_on.isoformat()}" if days < 0 else f"due {r.follow_up_on.isoformat()}"
-    )
-    return AttentionItem(
-        endpoint="partners.interactions_detail",
-        record_id=r.id,
-        label=f"{r.name}: follow-up of the {label(r.kind).lower()} of {r.occurred_on.isoformat()}",
-        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'}) · {r.owner_name}",
-        overdue=days < 0,
+    return _due_item(
+        "partners.interactions_detail",
+        r.id,
+        f"{r.name}: follow-up of the {label(r.kind).lower()} of {r.occurred_on.isoformat()}",
+        r.follow_up_on,
+        today,
+        f" · {r.owner_name}",
     )
 
 

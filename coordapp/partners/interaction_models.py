@@ -25,13 +25,6 @@ class InteractionKind(enum.StrEnum):
     OTHER = "other"
 
 
-INTERACTION_KIND_LABELS = {
-    InteractionKind.MEETING: "Meeting",
-    InteractionKind.CALL: "Call",
-    InteractionKind.EMAIL: "E-mail",
-    InteractionKind.OTHER: "Other",
-}
-
 interaction_participants = sa.Table(
     "interaction_participants",
     Base.metadata,
@@ -48,7 +41,7 @@ class Interaction(AuditedRow):
     (due date and owner) until it is marked done."""
 
     def __str__(self) -> str:
-        kind = INTERACTION_KIND_LABELS.get(self.kind, "Interaction") if self.kind else "?"
+        kind = self.kind.value.capitalize() if self.kind else "Interaction"
         on = self.occurred_on.isoformat() if self.occurred_on else "?"
         return f"{kind} on {on}"
 

@@ -23,7 +23,6 @@ from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.partners.contacts import contact_erasure, contact_export
 from coordapp.partners.interaction_models import (
-    INTERACTION_KIND_LABELS,
     Interaction,
     InteractionKind,
     interaction_participants,
@@ -231,10 +230,6 @@ def mark_follow_up_done(
         interaction.follow_up_done_on = done_on
         session.flush()
     return interaction
-
-
-def kind_label(kind: InteractionKind | str) -> str:
-    return INTERACTION_KIND_LABELS.get(InteractionKind(kind), str(kind))
 
 
 # --- last contacted -----------------------------------------------------------------------------
