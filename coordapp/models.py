@@ -11,6 +11,7 @@ from coordapp.funding import models as funding_models
 from coordapp.imports import models as imports_models
 from coordapp.network import compliance_models
 from coordapp.network import models as network_models
+from coordapp.partners import interaction_models
 from coordapp.partners import models as partners_models
 from coordapp.pillars import models as pillars_models
 from coordapp.reference import models as reference_models
@@ -24,6 +25,7 @@ MODEL_MODULES = (
     data_version,
     funding_models,
     imports_models,
+    interaction_models,
     network_models,
     partners_models,
     pillars_models,

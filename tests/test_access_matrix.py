@@ -31,6 +31,7 @@ from coordapp.cache import clear_caches
 from coordapp.funding.models import ReportingRequirement, ReportKind
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.network.models import ExpansionStage, HotlineMembershipEvent, MembershipStatus
+from coordapp.partners.interaction_models import Interaction, InteractionKind
 from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.stats.models import HotlineQuarter, QuarterState
 from coordapp.training import service as training
@@ -211,6 +212,13 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             commitment_id=commitment.id, kind=ReportKind.NARRATIVE, due_on=date(2025, 6, 30)
         )
         s.add(reporting_requirement)
+        interaction = Interaction(
+            organization_id=org.id,
+            occurred_on=date(2025, 3, 3),
+            kind=InteractionKind.CALL,
+            participants=[contact],
+        )
+        s.add(interaction)
         training_event = event(s)
         participation = training.set_participation(
             s, event=training_event, hotline_id=hotline.id, participants=3
@@ -246,6 +254,7 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
         s.flush()
         return {
             "reporting_requirement": reporting_requirement.id,
+            "interaction": interaction.id,
             "organization": org.id,
             "contact": contact.id,
             "partnership": partnership.id,

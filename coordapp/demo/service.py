@@ -29,6 +29,7 @@ from coordapp.demo import data
 from coordapp.demo.activity import add_pillar_targets, add_statistics, add_trainings
 from coordapp.demo.compliance import add_compliance
 from coordapp.demo.context import METRIC_CODES, DemoContext
+from coordapp.demo.interactions import add_interactions
 from coordapp.demo.money import add_exchange_rates, add_funding
 from coordapp.demo.network import add_expansion_targets, add_hotlines, add_partnerships
 from coordapp.demo.obligations import add_obligations
@@ -83,6 +84,7 @@ def load_demo(
         add_hotlines(ctx)
         add_hotline_users(ctx)
         add_partnerships(ctx)
+        add_interactions(ctx)
         add_exchange_rates(ctx)
         add_funding(ctx)
         add_obligations(ctx)

@@ -6,8 +6,6 @@ the page costs a few queries however much is overdue.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,9 +17,16 @@ from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.funding import obligations
 from coordapp.funding.models import CommitmentStatus, FundingCommitment
 from coordapp.labels import label
+from coordapp.main.attention_rule import (
+    ITEMS_PER_SECTION,
+    AttentionItem,
+    AttentionRule,
+    NeedsAttention,
+    due_item,
+)
 from coordapp.network import compliance, membership, pipeline
 from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
-from coordapp.partners import agreements, contacts
+from coordapp.partners import agreements, contacts, interactions, last_contacted
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.reference.models import Country
 from coordapp.stats import periods as stats_periods
@@ -32,123 +37,6 @@ from coordapp.stats.models import HotlineStatistic
 # The same windows as the partnerships and contacts lists, so both pages count alike.
 RENEWAL_HORIZON_DAYS = agreements.RENEWAL_WINDOW_DAYS
 STALE_CONTACT_DAYS = contacts.STALE_AFTER_DAYS
-ITEMS_PER_SECTION = 10
-
-
-@dataclass(frozen=True, slots=True)
-class AttentionItem:
-    """One record that needs attention; ``endpoint`` + ``record_id`` name its page."""
-
-    endpoint: str
-    record_id: int
-    label: str
-    detail: str
-    overdue: bool = False
-    # A second page where the work is done, e.g. the statistics grid: (endpoint, url values).
-    action: tuple[str, str, dict[str, Any]] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AttentionSection:
-    key: str
-    title: str
-    rule: str
-    count: int
-    items: tuple[AttentionItem, ...]
-    # The name of the headline figure this count is (``data-figure`` on the home page), if any.
-    figure: str | None = None
-
-    @property
-    def more(self) -> int:
-        return self.count - len(self.items)
-
-
-@dataclass(frozen=True, slots=True)
-class NeedsAttention:
-    today: date
-    sections: tuple[AttentionSection, ...] = field(default_factory=tuple)
-
-    @property
-    def total(self) -> int:
-        return sum(s.count for s in self.sections)
-
-
-def _first_rows(session: Session, query: sa.Select, *, limit: int) -> tuple[list[Any], int]:
-    """The first ``limit`` rows of ``query`` and the number of rows it has in all.
-
-    Two statements: a count, which needs no order, and the first rows, which an index on the
-    order can serve without reading the rest (``count(*) OVER ()`` in one statement read and
-    sorted all 15,000 unconfirmed pledges at 100x the demo network to show ten).
-    """
-    count = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    if not count:
-        return [], 0
-    return list(session.execute(query.limit(limit)).all()), int(count)
-
-
-Text = str | Callable[[date], str]
-RowText = Callable[[Any, date], str]
-
-
-@dataclass(frozen=True, slots=True)
-class AttentionRule:
-    """One kind of record that needs attention, declared once: which rows (``query``, in the
-    order the page lists them), how a row reads, and the words around them.
-
-    A row reads either through ``item`` (a function building the whole ``AttentionItem``) or,
-    more often, from declared parts: the record's page (``endpoint``, with the row's
-    ``id_field``), its ``label_field``, a ``detail`` line, whether it is ``overdue`` (a flag or
-    a function of the row) and an optional second page (``action``).
-
-    ``section`` runs it: one SQL statement returning the first rows and the count.
-    """
-
-    key: str
-    title: Text
-    rule: Text
-    query: Callable[[date], sa.Select]
-    item: Callable[[Any, date], AttentionItem] | None = None
-    # The name of the headline figure this count is (``data-figure`` on the home page), if any.
-    figure: str | None = None
-    endpoint: str | None = None
-    detail: RowText | None = None
-    label_field: str = "title"
-    id_field: str = "id"
-    overdue: bool | Callable[[Any, date], bool] = False
-    action: Callable[[Any, date], tuple[str, str, dict[str, Any]]] | None = None
-
-    def build_item(self, row: Any, today: date) -> AttentionItem:
-        """How ``row`` reads on the page: ``item`` if given, else the declared parts."""
-        if self.item is not None:
-            return self.item(row, today)
-        if self.endpoint is None or self.detail is None:
-            raise TypeError(f"attention rule {self.key!r} needs an item or endpoint and detail")
-        overdue = self.overdue if isinstance(self.overdue, bool) else self.overdue(row, today)
-        return AttentionItem(
-            endpoint=self.endpoint,
-            record_id=getattr(row, self.id_field),
-            label=getattr(row, self.label_field),
-            detail=self.detail(row, today),
-            overdue=overdue,
-            action=self.action(row, today) if self.action else None,
-        )
-
-    def section(
-        self, session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
-    ) -> AttentionSection:
-        rows, count = _first_rows(session, self.query(today), limit=limit)
-        return AttentionSection(
-            key=self.key,
-            title=_text(self.title, today),
-            rule=_text(self.rule, today),
-            count=count,
-            items=tuple(self.build_item(row, today) for row in rows),
-            figure=self.figure,
-        )
-
-
-def _text(text: Text, today: date) -> str:
-    return text if isinstance(text, str) else text(today)
 
 
 # --- the sections, in the order the home page shows them ----------------------------------
@@ -228,19 +116,21 @@ ended_without_decision = ENDED_WITHOUT_DECISION.section
 
 def _stale_contacts_query(today: date) -> sa.Select:
     return (
-        sa.select(Contact.id, Contact.full_name, Contact.last_contacted_on, Organization.name)
+        sa.select(
+            Contact.id,
+            Contact.full_name,
+            last_contacted.contact_last_contacted().label("last_contacted_on"),
+            Organization.name,
+        )
         .join(Organization, Organization.id == Contact.organization_id)
         .where(
             Contact.archived_at.is_(None),
             Contact.erased_at.is_(None),
-            sa.or_(
-                Contact.last_contacted_on.is_(None),
-                Contact.last_contacted_on < contacts.stale_before(today),
-            ),
+            contacts.stale_condition(today),
         )
         .order_by(
-            Contact.last_contacted_on.is_not(None),
-            Contact.last_contacted_on,
+            last_contacted.contact_last_contacted().is_not(None),
+            last_contacted.contact_last_contacted(),
             Contact.full_name,
             Contact.id,
         )
@@ -552,14 +442,13 @@ OVERDUE_INSTALMENTS = AttentionRule(
 
 
 def _report_item(r: Any, today: date) -> AttentionItem:
-    days = (r.due_on - today).days
-    when = f"was due {r.due_on.isoformat()}" if days < 0 else f"due {r.due_on.isoformat()}"
-    return AttentionItem(
-        endpoint="funding.reporting_requirements_detail",
-        record_id=r.id,
-        label=f"{r.title}: {label(r.kind).lower()} report",
-        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'}), not submitted",
-        overdue=days < 0,
+    return due_item(
+        "funding.reporting_requirements_detail",
+        r.id,
+        f"{r.title}: {label(r.kind).lower()} report",
+        r.due_on,
+        today,
+        ", not submitted",
     )
 
 
@@ -571,6 +460,28 @@ REPORTS_DUE = AttentionRule(
     f"{obligations.REPORT_HORIZON_DAYS} days.",
     query=obligations.reports_due_select,
     item=_report_item,
+)
+
+
+def _follow_up_item(r: Any, today: date) -> AttentionItem:
+    return due_item(
+        "partners.interactions_detail",
+        r.id,
+        f"{r.name}: follow-up of the {label(r.kind).lower()} of {r.occurred_on.isoformat()}",
+        r.follow_up_on,
+        today,
+        f" · {r.owner_name}",
+    )
+
+
+# Open follow-ups of interactions, due within a week or overdue (earliest due first).
+FOLLOW_UPS_DUE = AttentionRule(
+    key="follow_ups",
+    title="Follow-ups due",
+    rule=f"Follow-ups of meetings, calls and e-mails not yet done, overdue or due within "
+    f"{interactions.FOLLOW_UP_HORIZON_DAYS} days, with their owner.",
+    query=interactions.follow_ups_due_select,
+    item=_follow_up_item,
 )
 
 ATTENTION_RULES = (
@@ -585,6 +496,7 @@ ATTENTION_RULES = (
     UNCONFIRMED_PLEDGES,
     OVERDUE_INSTALMENTS,
     REPORTS_DUE,
+    FOLLOW_UPS_DUE,
     COMPLIANCE_DUE,
 )
 

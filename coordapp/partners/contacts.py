@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, object_session
 
 from coordapp import validation
 from coordapp.audit import service as audit
@@ -18,6 +19,7 @@ from coordapp.batching import Batch
 from coordapp.db import utcnow
 from coordapp.errors import ValidationError
 from coordapp.hooks import Hook
+from coordapp.partners import last_contacted
 from coordapp.partners.models import (
     Contact,
 )
@@ -35,8 +37,22 @@ def stale_before(today: date) -> date:
     return today - timedelta(days=STALE_AFTER_DAYS)
 
 
+def is_stale_on(last: date | None, *, today: date) -> bool:
+    """Whether a contact last contacted on ``last`` (None: never) has gone quiet."""
+    return last is None or last < stale_before(today)
+
+
 def is_stale(contact: Contact, *, today: date) -> bool:
-    return contact.last_contacted_on is None or contact.last_contacted_on < stale_before(today)
+    """Whether the contact has gone quiet, by its last contact as the log says."""
+    session = object_session(contact)
+    assert session is not None
+    return is_stale_on(last_contacted.last_contacted_of_contact(session, contact), today=today)
+
+
+def stale_condition(today: date) -> sa.ColumnElement[bool]:
+    """SQL for ``is_stale``: on ``Contact``, its last contact (the log's) never or too long ago."""
+    last = last_contacted.contact_last_contacted()
+    return sa.or_(last.is_(None), last < stale_before(today))
 
 
 def get_contact(session: Session, contact_id: int) -> Contact:
@@ -75,13 +91,24 @@ def _clean_contact(
         "job_title": validation.free_text("job_title", data.get("job_title"), max_length=160),
         "email": _optional_email(data.get("email")),
         "phone": _phone(data.get("phone")),
-        "last_contacted_on": validation.past_date(
-            "last_contacted_on", data.get("last_contacted_on"), what="date of the last contact"
-        ),
         "lawful_basis": validation.free_text(
             "lawful_basis", data.get("lawful_basis"), max_length=300
         ),
     }
+
+
+def _clean_contact_and_typed_date(
+    session: Session, data: Mapping[str, Any], *, obj: object = None, batch: Batch | None = None
+) -> dict[str, Any]:
+    """The contact's values; the date of the last contact only where it is given (an import
+    of records kept before the interaction log): the page no longer edits it, the log is the
+    source of "last contacted" (``coordapp.partners.last_contacted``)."""
+    values = _clean_contact(session, data, obj=obj, batch=batch)
+    if "last_contacted_on" in data:
+        values["last_contacted_on"] = validation.past_date(
+            "last_contacted_on", data.get("last_contacted_on"), what="date of the last contact"
+        )
+    return values
 
 
 def _not_erased(contact: Contact) -> None:
@@ -91,13 +118,24 @@ def _not_erased(contact: Contact) -> None:
         )
 
 
-CONTACT_COMMANDS = records.RecordCommands(Contact, clean=_clean_contact, check_editable=_not_erased)
+CONTACT_COMMANDS = records.RecordCommands(
+    Contact, clean=_clean_contact_and_typed_date, check_editable=_not_erased
+)
 create_contact = CONTACT_COMMANDS.create
 update_contact = CONTACT_COMMANDS.update
 
 
 def contact_related(session: Session, obj: Contact) -> dict[str, Any]:
-    return {"stale": is_stale(obj, today=date.today()), "stale_days": STALE_AFTER_DAYS}
+    last = last_contacted.last_contacted_of_contact(session, obj)
+    return {
+        "last_contacted": last,
+        "stale": is_stale_on(last, today=date.today()),
+        "stale_days": STALE_AFTER_DAYS,
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _event_json(event_row: AuditEvent) -> dict[str, Any]:
@@ -133,6 +171,7 @@ def export_contact(session: Session, *, contact: Contact) -> dict[str, Any]:
             "last_contacted_on": (
                 contact.last_contacted_on.isoformat() if contact.last_contacted_on else None
             ),
+            "last_contacted": _iso(last_contacted.last_contacted_of_contact(session, contact)),
             "lawful_basis": contact.lawful_basis,
             "created_at": contact.created_at.isoformat(timespec="seconds"),
             "updated_at": contact.updated_at.isoformat(timespec="seconds"),
@@ -165,6 +204,8 @@ def erase_contact(session: Session, *, contact: Contact) -> Contact:
       erasure is recorded as one "erase" event that names no personal value;
     - the person's name is taken out of the named attendees of the trainings of their
       organization (or of the hotlines it operates), and out of those rows' history;
+    - they are taken out of the participants of the interactions they took part in
+      (``coordapp.partners.interactions``); the interactions themselves stay;
     - not covered: other free text that may name the person (notes are for coordination only).
 
     Erasing an already erased contact changes nothing.

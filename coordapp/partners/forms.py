@@ -70,7 +70,6 @@ class ContactForm(VersionedForm):
         validators=[Optional(), Length(max=40)],
         description="With the country code, e.g. +32 2 555 01 23.",
     )
-    last_contacted_on = DateField("Last contacted on", validators=[Optional()])
     lawful_basis = TextAreaField(
         "Lawful basis / consent",
         validators=[Optional(), Length(max=300)],

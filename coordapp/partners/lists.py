@@ -8,12 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from coordapp import listing
 from coordapp.auth.models import Role, User
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
+from coordapp.partners import last_contacted
 from coordapp.partners.agreements import (
     RENEWAL_DUE,
     RENEWAL_WINDOW_DAYS,
@@ -27,7 +28,7 @@ from coordapp.partners.agreements import (
     state_on,
     state_on_expression,
 )
-from coordapp.partners.contacts import STALE_AFTER_DAYS, is_stale, stale_before
+from coordapp.partners.contacts import STALE_AFTER_DAYS, is_stale_on, stale_condition
 from coordapp.partners.models import (
     Contact,
     Organization,
@@ -90,12 +91,7 @@ def _contact_organization(query: sa.Select[Any], value: str) -> sa.Select[Any]:
 def _contact_stale(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     if value != "1":
         return query
-    return query.where(
-        sa.or_(
-            Contact.last_contacted_on.is_(None),
-            Contact.last_contacted_on < stale_before(date.today()),
-        )
-    )
+    return query.where(stale_condition(date.today()))
 
 
 def _nowrap(value: Any) -> Markup | str:
@@ -105,10 +101,17 @@ def _nowrap(value: Any) -> Markup | str:
     return Markup('<span class="text-nowrap">{}</span>').format(text)
 
 
+def _last_contacted(contact: Contact) -> date | None:
+    session = object_session(contact)
+    assert session is not None
+    return last_contacted.last_contacted_of_contact(session, contact)
+
+
 def _last_contacted_display(contact: Contact, *, today: date) -> Markup | str:
     """The day, with a "stale" badge when the contact has gone quiet (pages only, not CSV)."""
-    text = _nowrap(contact.last_contacted_on) or "never"
-    if not is_stale(contact, today=today):
+    last = _last_contacted(contact)
+    text = _nowrap(last) or "never"
+    if not is_stale_on(last, today=today):
         return text
     return Markup('{} <span class="badge text-bg-warning">stale</span>').format(text)
 
@@ -126,8 +129,8 @@ CONTACT_LIST = ListSpec(
         Column(
             "last_contacted",
             "Last contacted",
-            Contact.last_contacted_on,
-            lambda c: c.last_contacted_on or "never",
+            last_contacted.contact_last_contacted(),
+            lambda c: _last_contacted(c) or "never",
             display=lambda c: _last_contacted_display(c, today=date.today()),
         ),
     ),

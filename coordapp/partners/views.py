@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from coordapp.auth.forms import EraseForm
@@ -17,7 +18,15 @@ from coordapp.auth.views import personal_data_response
 from coordapp.extensions import current_session
 from coordapp.funding import commitments as funding_commitments
 from coordapp.network import hotlines as network_hotlines
-from coordapp.partners import agreements, contacts, lists, organizations, partnerships
+from coordapp.partners import (
+    agreements,
+    contacts,
+    interactions,
+    last_contacted,
+    lists,
+    organizations,
+    partnerships,
+)
 from coordapp.partners.forms import (
     ContactForm,
     OrganizationForm,
@@ -28,6 +37,8 @@ from coordapp.partners.forms import (
     renewal_form,
     status_change_form,
 )
+from coordapp.partners.interaction_forms import InteractionForm, interaction_form
+from coordapp.partners.interaction_lists import INTERACTION_LIST
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.records import pages
 from coordapp.records.views import Resource, SubAction, submitted_version
@@ -44,6 +55,12 @@ def organization_context(session: Session, obj: Organization) -> dict[str, Any]:
         "commitments": funding_commitments.commitments_of_funder(session, obj.id),
         "hotlines": network_hotlines.hotlines_operated_by(session, obj.id),
         "trainings": training_pages.trainings_of_organization(session, obj.id),
+        "timeline": interactions.timeline_of_organization(session, obj.id),
+        "today": date.today(),
+        "last_contacted": last_contacted.last_contacted_of_organization(session, obj),
+        "contacts_last_contacted": last_contacted.last_contacted_of_contacts(
+            session, [c.id for c in obj.contacts]
+        ),
     }
 
 
@@ -73,7 +90,12 @@ pages.register(
 
 
 def _contact_context(session: Session, obj: Contact) -> dict[str, Any]:
-    return {**contacts.contact_related(session, obj), "erase_form": EraseForm()}
+    return {
+        **contacts.contact_related(session, obj),
+        "erase_form": EraseForm(),
+        "timeline": interactions.timeline_of_contact(session, obj.id),
+        "today": date.today(),
+    }
 
 
 CONTACTS = Resource(
@@ -170,6 +192,40 @@ pages.register(
     ("/partnerships/<id:record_id>/restore", pages.Restore, "partnerships_restore"),
     ("/partnerships/<id:record_id>/status", STATUS_CHANGE, "partnerships_status"),
     ("/partnerships/<id:record_id>/renew", RENEWAL, "partnerships_renew"),
+)
+
+
+def _follow_up_done(session: Session, obj: Any, form: Any) -> str:
+    interactions.mark_follow_up_done(session, interaction=obj)
+    return "The follow-up is done."
+
+
+FOLLOW_UP_DONE = SubAction(
+    "done_form", lambda session, obj: FlaskForm(prefix="done"), _follow_up_done
+)
+INTERACTIONS = Resource(
+    slug="interactions",
+    singular="interaction",
+    plural="Interactions",
+    list_spec=INTERACTION_LIST,
+    get=interactions.get_interaction,
+    form=InteractionForm,
+    form_for=interaction_form,
+    create=interactions.create_interaction,
+    update=interactions.update_interaction,
+    detail_template="partners/interaction_detail.html",
+    detail_context=lambda session, obj: {"done_form": FlaskForm(prefix="done")},
+    archivable=False,
+    new_defaults=interactions.interaction_defaults,
+)
+pages.register(
+    bp,
+    INTERACTIONS,
+    ("/interactions/", pages.List, "interactions_list"),
+    ("/interactions/<id:record_id>", pages.Detail, "interactions_detail"),
+    ("/interactions/new", pages.New, "interactions_new"),
+    ("/interactions/<id:record_id>/edit", pages.Edit, "interactions_edit"),
+    ("/interactions/<id:record_id>/follow-up-done", FOLLOW_UP_DONE, "interactions_follow_up_done"),
 )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.funding.models import CommitmentStatus, FundingCommitment, ReportingRequirement
-from coordapp.main import attention
+from coordapp.main import attention, attention_rule
 from coordapp.network.compliance_models import ComplianceItem, ComplianceStatus
 from coordapp.network.models import (
     COVERING_STATUSES,
@@ -34,6 +34,7 @@ from coordapp.network.models import (
 )
 from coordapp.partners import agreements
 from coordapp.partners import partnerships as partners_partnerships
+from coordapp.partners.interaction_models import Interaction
 from coordapp.partners.models import Contact, Partnership, PartnershipStatus, PartnershipType
 from coordapp.reference.models import MetricDefinition
 from coordapp.stats import periods as stats_periods
@@ -45,7 +46,7 @@ DEMO_TODAY = date(2026, 11, 26)
 ALL = 100_000  # a limit that lists every item
 
 
-def ids(section: attention.AttentionSection) -> set[int]:
+def ids(section: attention_rule.AttentionSection) -> set[int]:
     return {item.record_id for item in section.items}
 
 
@@ -226,8 +227,27 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
     assert any(reports_by_id[i].due_on >= today for i in reports)
     assert sections["reports"].count == len(reports)
     assert ids(sections["reports"]) == reports
+    # Follow-ups not done, due within a week or overdue, naming their owner.
+    follow_ups = {
+        i.id: i
+        for i in session.scalars(sa.select(Interaction))
+        if i.follow_up_on is not None
+        and i.follow_up_done_on is None
+        and i.follow_up_on <= today + timedelta(days=7)
+        and i.organization.archived_at is None
+    }
+    assert any(i.follow_up_on < today for i in follow_ups.values())
+    assert sections["follow_ups"].count == len(follow_ups)
+    assert ids(sections["follow_ups"]) == set(follow_ups)
+    for item in sections["follow_ups"].items:
+        owner = follow_ups[item.record_id].follow_up_owner
+        assert owner is not None and item.detail.endswith(f"· {owner.full_name}")
     assert result.total == (
-        sum(len(r) for r in expected.values()) + len(due) + len(overdue_instalments) + len(reports)
+        sum(len(r) for r in expected.values())
+        + len(due)
+        + len(overdue_instalments)
+        + len(reports)
+        + len(follow_ups)
     )
 
 
@@ -485,7 +505,7 @@ def test_pledge_whose_period_started_today_is_listed_tomorrow_is_not(session: Se
 def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
     result = attention.needs_attention(session, today=TODAY)
     assert [s.count for s in result.sections] == [0] * len(result.sections)
-    assert len(result.sections) == 12
+    assert len(result.sections) == 13
     assert result.total == 0
 
 

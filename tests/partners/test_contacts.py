@@ -264,7 +264,7 @@ def test_stale_contacts_are_marked_and_filtered(
         ({"full_name": "x" * 200}, "Field cannot be longer than 160 characters"),
         ({"lawful_basis": "http://x.example/a"}, "coordination data only"),
         ({"organization": "Nobody"}, "No organization is named"),
-        ({"last_contacted_on": "31/12/2020"}, "Not a valid date value"),
+        ({"phone": "call me"}, "Enter a phone number"),
     ],
 )
 def test_form_errors_are_shown_next_to_the_field_with_the_input_kept(
