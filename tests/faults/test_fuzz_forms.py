@@ -40,6 +40,7 @@ from coordapp.funding.models import (
 )
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.network.models import ExpansionTarget, Hotline, HotlineMembershipEvent
+from coordapp.partners.interaction_models import Interaction
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.pillars.models import PillarTarget
 from coordapp.reference.models import MetricDefinition
@@ -71,6 +72,7 @@ NOT_FORMS = (
     "users_set_password_link",  # a button, no field
     "quarters_approve",  # a button, no field
     "submit_quarter",  # a button, no field
+    "follow_up_done",  # a button, no field
 )
 RECORD_MODELS: dict[str, Any] = {
     "commitments": FundingCommitment,
@@ -79,6 +81,7 @@ RECORD_MODELS: dict[str, Any] = {
     "exchange-rates": ExchangeRate,
     "expansion": ExpansionTarget,
     "hotlines": Hotline,
+    "interactions": Interaction,
     "organizations": Organization,
     "partnerships": Partnership,
     "pillar-targets": PillarTarget,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from coordapp.auth import service as auth
 from coordapp.auth.models import User
 from coordapp.errors import ValidationError
-from coordapp.main import service as attention
+from coordapp.main import attention
 from coordapp.partners import contacts, interactions, last_contacted
 from coordapp.partners.interaction_models import Interaction, interaction_participants
 from coordapp.partners.models import Contact, Organization
