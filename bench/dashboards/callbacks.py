@@ -125,8 +125,12 @@ def build(url: str, scale: int) -> tuple[Any, dict[str, int]]:
     """Migrate, seed, generate, ANALYZE; an admin account for the HTTP side. Returns the app."""
     from coordapp import create_app
     from coordapp.auth import service as auth
+    from coordapp.cache import clear_caches
     from coordapp.extensions import db
 
+    # Each scale re-creates the database under the same URL with its data versions starting
+    # again: this process's report cache must not answer the 100x comparison with 10x results.
+    clear_caches()
     app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
     with app.app_context():
         written = load_database(scale=scale, analyze=True)
