@@ -277,6 +277,9 @@ class ListSpec:
     options: Sequence[Any] = ()
     archivable: bool = True
     base: Callable[[], sa.Select[Any]] | None = None
+    # Values a column shows that loader options cannot bring (a derived date): computed for
+    # a page's (or an export's) rows at once, so a list stays a constant number of queries.
+    prefetch: Callable[[Session, list[Any]], None] | None = None
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key and c.sort is not None), None)
@@ -450,10 +453,13 @@ def run_list(
         .limit(params.per_page)
         .offset((params.page - 1) * params.per_page)
     ).unique()
+    items = list(rows)
+    if spec.prefetch is not None:
+        spec.prefetch(session, items)
     return ListResult(
         spec=spec,
         params=params,
-        items=list(rows),
+        items=items,
         total=total or 0,
         viewer_can_see_exact=viewer_can_see_exact,
         capped=capped,
@@ -468,5 +474,8 @@ def export_rows(
     yield [c.label for c in spec.columns]
     params = params.checked(session, spec)
     query = _ordered(spec, params, _filtered(spec, params)).options(*spec.options)
-    for item in session.scalars(query.limit(EXPORT_LIMIT)).unique():
+    items = list(session.scalars(query.limit(EXPORT_LIMIT)).unique())
+    if spec.prefetch is not None:
+        spec.prefetch(session, items)
+    for item in items:
         yield [c.shown(item, viewer_can_see_exact=viewer_can_see_exact) for c in spec.columns]
