@@ -43,12 +43,23 @@ class UserEditForm(VersionedForm):
     )
 
 
-class UserCreateForm(UserEditForm):
-    password = PasswordField(
-        "Initial password",
+def new_password_field(
+    label: str = "New password", *, description: str = POLICY_TEXT
+) -> PasswordField:
+    """A password being chosen: the browser may offer to generate one rather than fill in the
+    saved one."""
+    return PasswordField(
+        label,
         validators=[DataRequired(), Length(max=200)],
-        description=POLICY_TEXT + " Give it to the person by a separate channel.",
+        description=description,
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class UserCreateForm(UserEditForm):
+    password = new_password_field(
+        "Initial password",
+        description=POLICY_TEXT + " Give it to the person by a separate channel.",
     )
 
 
@@ -62,12 +73,7 @@ def user_form(session: Session, obj: User | None) -> FlaskForm:
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(max=200)],
-        description=POLICY_TEXT,
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field()
 
 
 class EraseForm(FlaskForm):
@@ -106,12 +112,7 @@ class UserHotlinesForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(max=200)],
-        description=POLICY_TEXT,
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field()
     confirm = PasswordField(
         "The same password again",
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],

@@ -23,7 +23,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.utils import unset_value
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import Select
 
 from coordapp.forms import (
@@ -31,7 +31,9 @@ from coordapp.forms import (
     OrganizationField,
     VersionedForm,
     notes_field,
+    number_field,
     optional_choices,
+    text_field,
 )
 from coordapp.funding import commitment_page, commitments, money, obligations, receipts
 from coordapp.funding.models import (
@@ -43,13 +45,6 @@ from coordapp.funding.models import (
 )
 from coordapp.labels import enum_choices, label
 from coordapp.reference import service as reference
-
-
-class TextValueField(StringField):
-    """A text box for a stored number (Decimal, int): the form always holds text."""
-
-    def process_data(self, value: Any) -> None:
-        self.data = None if value is None else str(value)
 
 
 class AllocationsWidget:
@@ -103,14 +98,12 @@ class PartnershipSelect(Select):
 
 
 class CommitmentForm(VersionedForm):
-    title = StringField(
-        "Title",
-        validators=[DataRequired(), Length(max=200)],
-        description="E.g. Core grant 2027-2028.",
+    title = text_field(
+        "Title", max_length=200, required=True, description="E.g. Core grant 2027-2028."
     )
     funder = OrganizationField(
         "Funder",
-        validators=[DataRequired(), Length(max=200)],
+        required=True,
         description="Type the organization's name and pick it from the list.",
     )
     partnership_id = SelectField(
@@ -121,11 +114,9 @@ class CommitmentForm(VersionedForm):
         description="Optional: the agreement this pledge belongs to (the funder's partnerships).",
     )
     currency_code = SelectField("Currency", validate_choice=False, default="EUR")
-    amount = TextValueField(
+    amount = number_field(
         "Amount pledged",
-        validators=[DataRequired(), Length(max=40)],
         description="In the currency chosen, with at most its decimal places (JPY none).",
-        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     pledged_on = DateField("Pledged on", validators=[InputRequired()])
     period_start = DateField("Period start", validators=[InputRequired()])
@@ -164,9 +155,7 @@ def commitment_form(session: Session, obj: FundingCommitment | None) -> FlaskFor
 class StatusForm(FlaskForm):
     status = SelectField("New status", validate_choice=False)
     on = DateField("On", validators=[InputRequired()], default=date.today)
-    note = StringField(
-        "Note", validators=[Optional(), Length(max=500)], description="E.g. Agreement signed."
-    )
+    note = text_field("Note", max_length=500, description="E.g. Agreement signed.")
 
 
 def status_form(commitment: FundingCommitment) -> StatusForm:
@@ -183,21 +172,15 @@ class ReceiptForm(FlaskForm):
         render_kw={"data-col": "col-12", "data-fills": "currency_code"},
     )
     received_on = DateField("Received on", validators=[InputRequired()])
-    amount = TextValueField(
-        "Amount received",
-        validators=[DataRequired(), Length(max=40)],
-        render_kw={"inputmode": "decimal", "autocomplete": "off"},
-    )
+    amount = number_field("Amount received")
     currency_code = SelectField(
         "Currency",
         validate_choice=False,
         description="The currency the money arrived in: the commitment's unless you choose "
         "another.",
     )
-    reference = StringField(
-        "Reference",
-        validators=[Optional(), Length(max=120)],
-        description="Bank or finance reference, e.g. TRF-2026-0412.",
+    reference = text_field(
+        "Reference", max_length=120, description="Bank or finance reference, e.g. TRF-2026-0412."
     )
 
 
@@ -226,16 +209,9 @@ class ExchangeRateForm(FlaskForm):
     base_code = SelectField("Base currency", validate_choice=False, default="EUR")
     quote_code = SelectField("Quote currency", validate_choice=False)
     rate_date = DateField("Date", validators=[InputRequired()])
-    rate = TextValueField(
-        "Rate",
-        validators=[DataRequired(), Length(max=40)],
-        description="1 base = rate quote, e.g. 1 EUR = 1.0850 USD.",
-        render_kw={"inputmode": "decimal", "autocomplete": "off"},
-    )
-    source = StringField(
-        "Source",
-        validators=[Optional(), Length(max=120)],
-        description="Where the rate comes from, e.g. ECB reference rate.",
+    rate = number_field("Rate", description="1 base = rate quote, e.g. 1 EUR = 1.0850 USD.")
+    source = text_field(
+        "Source", max_length=120, description="Where the rate comes from, e.g. ECB reference rate."
     )
 
 
@@ -264,11 +240,7 @@ class RatesFileForm(FlaskForm):
 class InstalmentRow(Form):
     # Text, not a DateField: the service reads the date and says what is wrong in one message.
     expected_on = StringField("Expected on", render_kw={"type": "date"})
-    amount = TextValueField(
-        "Amount",
-        validators=[Length(max=40)],
-        render_kw={"inputmode": "decimal", "autocomplete": "off"},
-    )
+    amount = number_field("Amount", required=False)
 
 
 class ScheduleForm(FlaskForm):
@@ -296,9 +268,9 @@ class RequirementForm(FlaskForm):
         validators=[Optional()],
         description="Only once submitted: the funder's acceptance of the report.",
     )
-    document_reference = StringField(
+    document_reference = text_field(
         "Document reference",
-        validators=[Optional(), Length(max=200)],
+        max_length=200,
         description="A reference to find the document by, e.g. FIN-2026-Q1 v2 (no file, no link).",
     )
     note = TextAreaField("Note", validators=[Optional(), Length(max=1000)], description=NOTES_ONLY)

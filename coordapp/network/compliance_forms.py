@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, IntegerField, SelectField
+from wtforms.validators import NumberRange, Optional
 
-from coordapp.forms import VersionedForm, enum_choices
+from coordapp.forms import VersionedForm, enum_choices, text_area_field, text_field
 from coordapp.network.compliance_models import (
     ComplianceItem,
     ComplianceRequirement,
@@ -19,10 +19,10 @@ _REFERENCE_HELP = (
 
 
 class RequirementForm(VersionedForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    detail_label = StringField(
+    name = text_field("Name", max_length=120, required=True)
+    detail_label = text_field(
         "What an item's detail says",
-        validators=[Optional(), Length(max=60)],
+        max_length=60,
         description="E.g. “Version” (of the Code of Practice signed) or “Result”; empty: none.",
     )
     has_expiry = BooleanField("Items expire (an expiry or next due date)")
@@ -35,20 +35,14 @@ class RequirementForm(VersionedForm):
     sort_order = IntegerField(
         "Sort order", validators=[Optional(), NumberRange(min=0, max=10_000)], default=0
     )
-    description = TextAreaField(
-        "Description",
-        validators=[Optional(), Length(max=5000)],
-        render_kw={"rows": 3, "data-col": "col-12"},
-    )
+    description = text_area_field("Description", max_length=5000, rows=3)
 
 
 class ComplianceItemForm(VersionedForm):
     status = SelectField("Status", choices=enum_choices(ComplianceStatus))
-    detail = StringField("Detail", validators=[Optional(), Length(max=200)])
-    document_reference = StringField(
-        "Document reference",
-        validators=[Optional(), Length(max=200)],
-        description=_REFERENCE_HELP,
+    detail = text_field("Detail", max_length=200)
+    document_reference = text_field(
+        "Document reference", max_length=200, description=_REFERENCE_HELP
     )
     done_on = DateField("Done on", validators=[Optional()])
     expires_on = DateField(
@@ -56,11 +50,7 @@ class ComplianceItemForm(VersionedForm):
         validators=[Optional()],
         description="The last day it holds. Empty: worked out from the renewal period, if any.",
     )
-    note = TextAreaField(
-        "Note",
-        validators=[Optional(), Length(max=1000)],
-        render_kw={"rows": 3, "data-col": "col-12"},
-    )
+    note = text_area_field("Note", max_length=1000, rows=3)
 
 
 def item_form(requirement: ComplianceRequirement, item: ComplianceItem | None) -> FlaskForm:

@@ -15,12 +15,10 @@ from wtforms import (
     IntegerField,
     SelectField,
     SelectMultipleField,
-    StringField,
 )
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     StopValidation,
@@ -34,6 +32,7 @@ from coordapp.forms import (
     enum_choices,
     notes_field,
     optional_choices,
+    text_field,
 )
 from coordapp.labels import label
 from coordapp.network import expansion, hotlines
@@ -69,6 +68,19 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+FOUNDED_YEAR_HELP = f"{hotlines.FIRST_FOUNDED_YEAR} to this year."
+LANGUAGES_HELP = "ISO 639-1 codes separated by spaces or commas, e.g. de en fr."
+
+
+def reporting_channels_field() -> Any:
+    """The ways a hotline takes reports, as checkboxes (the hotline form and its own profile)."""
+    return MultiCheckboxField(
+        "Reporting channels",
+        choices=[(c, label(c)) for c in hotlines.REPORTING_CHANNELS],
+        validators=[Optional()],
+    )
+
+
 def _service_check(clean: Callable[[str, object], object]) -> Callable[[Any, Field], None]:
     """A form validator from a service cleaner, so every message shows at once."""
 
@@ -92,11 +104,9 @@ def _founded_year(form: Any, field: Field) -> None:
 
 
 class HotlineForm(VersionedForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = text_field("Name", max_length=200, required=True)
     operator = OrganizationField(
-        "Operating organization",
-        validators=[Optional(), Length(max=200)],
-        description="Type to pick an existing organization.",
+        "Operating organization", description="Type to pick an existing organization."
     )
     country_code = SelectField("Home country", validators=[DataRequired()])
     covered_countries = SelectMultipleField(
@@ -105,26 +115,21 @@ class HotlineForm(VersionedForm):
         description="Ctrl/⌘-click to choose several. The home country is always covered.",
         render_kw={"size": 8},
     )
-    public_url = StringField(
+    public_url = text_field(
         "Public reporting page",
-        validators=[Optional(), Length(max=300)],
+        max_length=300,
         description="The hotline's own public page (http:// or https://), never a reported URL.",
     )
     founded_year = IntegerField(
-        "Founded (year)",
-        validators=[Optional(), _founded_year],
-        description=f"{hotlines.FIRST_FOUNDED_YEAR} to this year.",
+        "Founded (year)", validators=[Optional(), _founded_year], description=FOUNDED_YEAR_HELP
     )
-    languages = StringField(
+    languages = text_field(
         "Languages",
-        validators=[Optional(), Length(max=200), _service_check(hotlines.clean_languages)],
-        description="ISO 639-1 codes separated by spaces or commas, e.g. de en fr.",
+        max_length=200,
+        checks=[_service_check(hotlines.clean_languages)],
+        description=LANGUAGES_HELP,
     )
-    reporting_channels = MultiCheckboxField(
-        "Reporting channels",
-        choices=[(c, label(c)) for c in hotlines.REPORTING_CHANNELS],
-        validators=[Optional()],
-    )
+    reporting_channels = reporting_channels_field()
     staff_count = IntegerField(
         "Staff",
         validators=[
@@ -169,10 +174,10 @@ def hotline_form(session: Session, obj: Hotline | None) -> FlaskForm:
 class MembershipEventForm(FlaskForm):
     on = DateField("Date", validators=[InputRequired()])
     status = SelectField("Status", choices=enum_choices(MembershipStatus))
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
-    reason = StringField(
+    note = text_field("Note", max_length=500)
+    reason = text_field(
         "Reason (only to promote despite missing requirements)",
-        validators=[Optional(), Length(max=500)],
+        max_length=500,
         description="A full member needs every requirement the register marks as needed; a "
         "promotion without them asks for a reason, which the audit log keeps.",
     )
@@ -191,7 +196,7 @@ class ExpansionNewForm(VersionedForm):
     )
     owner_id = SelectField("Owner", validators=[Optional()])
     hotline_id = SelectField("Hotline being set up", validators=[Optional()])
-    next_step = StringField("Next step", validators=[Optional(), Length(max=300)])
+    next_step = text_field("Next step", max_length=300)
     next_step_due = DateField("Next step due", validators=[Optional()])
     notes = notes_field()
 
@@ -200,7 +205,7 @@ class ExpansionEditForm(VersionedForm):
     priority = SelectField("Priority", choices=enum_choices(Priority))
     owner_id = SelectField("Owner", validators=[Optional()])
     hotline_id = SelectField("Hotline being set up", validators=[Optional()])
-    next_step = StringField("Next step", validators=[Optional(), Length(max=300)])
+    next_step = text_field("Next step", max_length=300)
     next_step_due = DateField("Next step due", validators=[Optional()])
     notes = notes_field()
 
@@ -232,7 +237,7 @@ def expansion_form(session: Session, obj: ExpansionTarget | None) -> FlaskForm:
 class MoveStageForm(FlaskForm):
     stage = SelectField("Move to stage", choices=enum_choices(ExpansionStage))
     on = DateField("On", validators=[InputRequired()], default=date.today)
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
+    note = text_field("Note", max_length=500)
 
 
 def move_stage_form(current: ExpansionStage | None = None) -> MoveStageForm:

@@ -11,10 +11,8 @@ from wtforms import (
     IntegerField,
     SelectField,
     SelectMultipleField,
-    StringField,
-    TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from coordapp.forms import (
     OrganizationField,
@@ -22,27 +20,29 @@ from coordapp.forms import (
     enum_choices,
     notes_field,
     optional_choices,
+    text_area_field,
+    text_field,
 )
 from coordapp.labels import label
 from coordapp.partners import models, partnerships
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.reference import service as reference
 
+ORGANIZATION_HELP = "Type a few letters of its name and pick it from the list."
+
 
 class OrganizationForm(VersionedForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = text_field("Name", max_length=200, required=True)
     kind = SelectField("Kind", choices=enum_choices(models.OrganizationKind))
     status = SelectField("Status", choices=enum_choices(models.OrganizationStatus))
     hq_country_code = SelectField("HQ country", validators=[Optional()])
-    website = StringField(
+    website = text_field(
         "Website",
-        validators=[Optional(), Length(max=300)],
+        max_length=300,
         description="The organization's public site (http:// or https://).",
     )
-    tags = StringField(
-        "Tags",
-        validators=[Optional(), Length(max=300)],
-        description="Short labels separated by spaces, e.g. search social.",
+    tags = text_field(
+        "Tags", max_length=300, description="Short labels separated by spaces, e.g. search social."
     )
     notes = notes_field()
 
@@ -57,25 +57,19 @@ def organization_form(session: Session, obj: Organization | None) -> FlaskForm:
 
 
 class ContactForm(VersionedForm):
-    organization = OrganizationField(
-        "Organization",
-        validators=[DataRequired(), Length(max=200)],
-        description="Type a few letters of its name and pick it from the list.",
-    )
-    full_name = StringField("Name", validators=[DataRequired(), Length(max=160)])
-    job_title = StringField("Job title", validators=[Optional(), Length(max=160)])
+    organization = OrganizationField("Organization", required=True, description=ORGANIZATION_HELP)
+    full_name = text_field("Name", max_length=160, required=True)
+    job_title = text_field("Job title", max_length=160)
     email = EmailField("Email", validators=[Optional(), Length(max=254)])
-    phone = StringField(
-        "Phone",
-        validators=[Optional(), Length(max=40)],
-        description="With the country code, e.g. +32 2 555 01 23.",
+    phone = text_field(
+        "Phone", max_length=40, description="With the country code, e.g. +32 2 555 01 23."
     )
-    lawful_basis = TextAreaField(
+    lawful_basis = text_area_field(
         "Lawful basis / consent",
-        validators=[Optional(), Length(max=300)],
+        max_length=300,
+        rows=2,
         description="Why we may keep this person's details (GDPR), e.g. legitimate interest "
         "as the partner's named contact; consent given on 2025-03-02.",
-        render_kw={"rows": 2, "data-col": "col-12"},
     )
 
 
@@ -87,12 +81,8 @@ def contact_form(session: Session, obj: Contact | None) -> FlaskForm:
 
 
 class PartnershipForm(VersionedForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    organization = OrganizationField(
-        "Organization",
-        validators=[DataRequired(), Length(max=200)],
-        description="Type a few letters of its name and pick it from the list.",
-    )
+    title = text_field("Title", max_length=200, required=True)
+    organization = OrganizationField("Organization", required=True, description=ORGANIZATION_HELP)
     type = SelectField("Type", choices=enum_choices(models.PartnershipType))
     # The service checks the owner, pillars and status change, with messages that say why.
     status = SelectField(
@@ -113,12 +103,12 @@ class PartnershipForm(VersionedForm):
         validators=[Optional(), NumberRange(min=0, max=3650)],
         description="Renewal talks are due this many days before the end date.",
     )
-    document_refs = TextAreaField(
+    document_refs = text_area_field(
         "Document references",
-        validators=[Optional(), Length(max=5000)],
+        max_length=5000,
+        rows=2,
         description="Links to the signed agreement in the document store, one per line "
         "(http:// or https://).",
-        render_kw={"rows": 2, "data-col": "col-12"},
     )
     notes = notes_field()
 
@@ -150,10 +140,8 @@ def partnership_form(session: Session, obj: Partnership | None) -> FlaskForm:
 class StatusChangeForm(VersionedForm):
     status = SelectField("New status", validate_choice=False)
     on = DateField("On", validators=[InputRequired(message="Enter the date it took effect.")])
-    note = StringField(
-        "Note",
-        validators=[Optional(), Length(max=500)],
-        render_kw={"placeholder": "e.g. signed by both parties"},
+    note = text_field(
+        "Note", max_length=500, render_kw={"placeholder": "e.g. signed by both parties"}
     )
 
 
@@ -162,10 +150,8 @@ class RenewalForm(VersionedForm):
         "New end date", validators=[InputRequired(message="Enter the new end date.")]
     )
     on = DateField("Renewed on", validators=[InputRequired(message="Enter the renewal date.")])
-    note = StringField(
-        "Note",
-        validators=[Optional(), Length(max=500)],
-        render_kw={"placeholder": "e.g. renewed for two years, same terms"},
+    note = text_field(
+        "Note", max_length=500, render_kw={"placeholder": "e.g. renewed for two years, same terms"}
     )
 
 

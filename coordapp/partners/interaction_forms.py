@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import request
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import DateField, SelectField, SelectMultipleField
+from wtforms.validators import InputRequired, Optional
 
 from coordapp import validation
-from coordapp.forms import NOTES_ONLY, enum_choices, optional_choices
+from coordapp.forms import NOTES_ONLY, enum_choices, optional_choices, text_area_field
 from coordapp.partners import interactions
 from coordapp.partners.interaction_models import Interaction, InteractionKind
 
@@ -28,12 +28,7 @@ class InteractionForm(FlaskForm):
         description="Contacts of the organization; hold Ctrl (⌘ on a Mac) to choose several.",
         render_kw={"size": 5, "data-col": "col-12"},
     )
-    note = TextAreaField(
-        "Note",
-        validators=[Optional(), Length(max=2000)],
-        description=NOTES_ONLY,
-        render_kw={"rows": 4, "data-col": "col-12"},
-    )
+    note = text_area_field("Note", max_length=2000, rows=4, description=NOTES_ONLY)
     follow_up_on = DateField(
         "Follow-up due",
         validators=[Optional()],

@@ -1,46 +1,31 @@
 from __future__ import annotations
 
-from typing import Any
-
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import SelectField
 
-from coordapp.forms import VersionedForm, enum_choices, optional_choices
+from coordapp.forms import VersionedForm, enum_choices, number_field, optional_choices, text_field
 from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.reference import service as reference
 
 
-class TextValueField(StringField):
-    """A text box for a stored number (Decimal, int): the form always holds text."""
-
-    def process_data(self, value: Any) -> None:
-        self.data = None if value is None else str(value)
-
-
 class PillarTargetForm(VersionedForm):
     pillar_id = SelectField("Pillar", validate_choice=False)
-    year = TextValueField(
-        "Year",
-        validators=[DataRequired(), Length(max=4)],
-        render_kw={"inputmode": "numeric", "autocomplete": "off"},
-    )
+    year = number_field("Year", max_length=4, inputmode="numeric")
     indicator = SelectField(
         "Indicator",
         choices=optional_choices(enum_choices(PillarIndicator), empty="— choose —"),
         validate_choice=False,
         description="What the target measures; its actual is computed from the records.",
     )
-    target_value = TextValueField(
+    target_value = number_field(
         "Target value",
-        validators=[DataRequired(), Length(max=30)],
+        max_length=30,
         description="A whole number for counts; EUR with at most 2 decimals.",
-        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
-    description = StringField(
+    description = text_field(
         "Description",
-        validators=[Optional(), Length(max=200)],
+        max_length=200,
         description="Optional: how the target was set. No links.",
         render_kw={"data-col": "col-12"},
     )

@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-from wtforms import IntegerField, StringField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
 
-from coordapp.forms import VersionedForm
-from coordapp.labels import label
+from coordapp.forms import VersionedForm, text_field
 from coordapp.network import hotlines
-from coordapp.network.forms import MultiCheckboxField
+from coordapp.network.forms import FOUNDED_YEAR_HELP, LANGUAGES_HELP, reporting_channels_field
 from coordapp.network.models import Hotline
 from coordapp.partners.forms import ContactForm
 
 
 class ProfileForm(VersionedForm):
-    public_url = StringField(
+    public_url = text_field(
         "Public reporting page",
-        validators=[Optional(), Length(max=300)],
+        max_length=300,
         description="Your public page (http:// or https://), never a reported URL.",
     )
     founded_year = IntegerField(
-        "Founded (year)",
-        validators=[Optional()],
-        description=f"{hotlines.FIRST_FOUNDED_YEAR} to this year.",
+        "Founded (year)", validators=[Optional()], description=FOUNDED_YEAR_HELP
     )
-    languages = StringField(
-        "Languages",
-        validators=[Optional(), Length(max=200)],
-        description="ISO 639-1 codes separated by spaces or commas, e.g. de en fr.",
-    )
-    reporting_channels = MultiCheckboxField(
-        "Reporting channels",
-        choices=[(c, label(c)) for c in hotlines.REPORTING_CHANNELS],
-        validators=[Optional()],
-    )
+    languages = text_field("Languages", max_length=200, description=LANGUAGES_HELP)
+    reporting_channels = reporting_channels_field()
     staff_count = IntegerField(
         "Staff", validators=[Optional(), NumberRange(min=0, max=hotlines.MAX_STAFF)]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from coordapp.forms import (
     OrganizationField,
@@ -13,6 +13,7 @@ from coordapp.forms import (
     enum_choices,
     notes_field,
     optional_choices,
+    text_field,
 )
 from coordapp.reference import service as reference
 from coordapp.training import service
@@ -25,12 +26,12 @@ from coordapp.training.models import (
 
 
 class TrainingEventForm(VersionedForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = text_field("Title", max_length=200, required=True)
     kind = SelectField("Kind", choices=enum_choices(TrainingKind))
     pillar_id = SelectField("Pillar")
-    topics = StringField(
+    topics = text_field(
         "Topics",
-        validators=[Optional(), Length(max=300)],
+        max_length=300,
         description="Short subjects, e.g. image classification, analyst wellbeing.",
     )
     start_date = DateField("Start date", validators=[InputRequired()])
@@ -44,13 +45,9 @@ class TrainingEventForm(VersionedForm):
         description="Required for in-person and hybrid events; optional online.",
     )
     organizer = OrganizationField(
-        "Organizer",
-        validators=[Optional(), Length(max=200)],
-        description="The organization that ran it; type a few letters to pick one.",
+        "Organizer", description="The organization that ran it; type a few letters to pick one."
     )
-    trainers = StringField(
-        "Trainers", validators=[Optional(), Length(max=300)], description="Names or teams."
-    )
+    trainers = text_field("Trainers", max_length=300, description="Names or teams.")
     notes = notes_field()
 
 
@@ -71,9 +68,7 @@ class ParticipationForm(FlaskForm):
         "Hotline", validators=[Optional()], description="A member hotline, or…"
     )
     organization = OrganizationField(
-        "Organization",
-        validators=[Optional(), Length(max=200)],
-        description="…another organization (not both).",
+        "Organization", description="…another organization (not both)."
     )
     participants = StringField(
         "Participants", render_kw={"inputmode": "numeric"}, description="People sent (0 or more)."
