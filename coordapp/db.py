@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,6 +54,19 @@ def str_enum(enum_cls: type[enum.StrEnum], name: str) -> sa.Enum:
     )
 
 
+def parent_key(table: str, *, index: bool = True) -> MappedColumn[int]:
+    """The id of the record a row is part of, deleted with it; indexed unless an index of the
+    table's own leads with it."""
+    return mapped_column(
+        sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False, index=index
+    )
+
+
+def paging_index(table: str, column: str) -> sa.Index:
+    """The index a list sorted by ``column`` walks page by page, the id breaking ties."""
+    return sa.Index(f"ix_{table}_{column}_id", column, "id")
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, nullable=False)
@@ -97,6 +110,16 @@ class AuditedRow(Audited, TimestampMixin, Base):
     record's history, a part of a record)."""
 
     __abstract__ = True
+
+
+class DatedEvent(AuditedRow):
+    """One dated step of a record's history (a status, a stage) with an optional note; the
+    record's state on any date is derived from its events."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    note: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class NewRow:

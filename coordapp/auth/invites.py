@@ -69,13 +69,8 @@ def set_user_hotlines(session: Session, *, user: User, hotline_ids: Iterable[int
         UserHotline(hotline_id=h) for h in sorted(wanted - set(before))
     ]
     session.flush()
-    audit.record(
-        session,
-        action="update",
-        entity_type=User.__tablename__,
-        entity_id=user.id,
-        changes={"hotlines": [" ".join(map(str, before)), " ".join(map(str, sorted(wanted)))]},
-    )
+    changes = {"hotlines": [" ".join(map(str, before)), " ".join(map(str, sorted(wanted)))]}
+    audit.record_about(session, user, action="update", changes=changes)
     users.end_all_sessions(session, user=user)  # open sessions must not keep the old scope
     return user
 
@@ -101,13 +96,8 @@ def new_set_password_link(
         SetPasswordLink(user_id=user.id, token_hash=_digest(plaintext), expires_at=expires_at)
     )
     session.flush()
-    audit.record(
-        session,
-        action="set_password_link",
-        entity_type=User.__tablename__,
-        entity_id=user.id,
-        summary=f"Set-password link made, valid until {expires_at:%Y-%m-%d %H:%M} UTC.",
-    )
+    summary = f"Set-password link made, valid until {expires_at:%Y-%m-%d %H:%M} UTC."
+    audit.record_about(session, user, action="set_password_link", summary=summary)
     return plaintext, expires_at
 
 
@@ -180,12 +170,8 @@ def use_set_password_link(
     users.set_password(session, user=user, password=password)
     link.used_at = now
     session.flush()
-    audit.record(
-        session,
-        action="password_set",
-        entity_type=User.__tablename__,
-        entity_id=user.id,
-        summary="Password chosen through a set-password link.",
+    audit.record_about(
+        session, user, action="password_set", summary="Password chosen through a set-password link."
     )
     return user
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, str_enum, utcnow
+from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, parent_key, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -84,9 +84,7 @@ class ApiToken(Audited, TimestampMixin, Base):
     __audit_exclude__ = frozenset({"created_at", "updated_at", "token_hash", "last_used_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = parent_key("users")
     name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(12), nullable=False)
@@ -119,9 +117,7 @@ class SetPasswordLink(TimestampMixin, Base):
     __tablename__ = "set_password_links"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = parent_key("users")
     token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
     expires_at: Mapped[datetime] = mapped_column(nullable=False)
     used_at: Mapped[datetime | None] = mapped_column()

@@ -16,10 +16,13 @@ from coordapp.db import (
     Audited,
     AuditedRow,
     Base,
+    DatedEvent,
     Money,
     Rate,
     RecordBase,
     TimestampMixin,
+    paging_index,
+    parent_key,
     str_enum,
 )
 
@@ -44,8 +47,8 @@ class FundingCommitment(RecordBase):
         sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
         # The lists' sorts (the receipts' by commitment too) and the currency filter's choices
         # walk these; home's unconfirmed pledges (status, oldest period first) the last one.
-        sa.Index("ix_funding_commitments_title_id", "title", "id"),
-        sa.Index("ix_funding_commitments_currency_code_id", "currency_code", "id"),
+        paging_index("funding_commitments", "title"),
+        paging_index("funding_commitments", "currency_code"),
         sa.Index("ix_funding_commitments_status_period_start", "status", "period_start"),
     )
 
@@ -100,9 +103,7 @@ class FundingAllocation(AuditedRow):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    commitment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("funding_commitments.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    commitment_id: Mapped[int] = parent_key("funding_commitments")
     pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillars.id"), nullable=False, index=True)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
 
@@ -110,20 +111,16 @@ class FundingAllocation(AuditedRow):
     pillar: Mapped[Pillar] = relationship()
 
 
-class CommitmentStatusEvent(AuditedRow):
+class CommitmentStatusEvent(DatedEvent):
     """Dated history of a commitment's status (pledged -> confirmed | cancelled)."""
 
     __tablename__ = "commitment_status_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    commitment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("funding_commitments.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    commitment_id: Mapped[int] = parent_key("funding_commitments")
     status: Mapped[CommitmentStatus] = mapped_column(
         str_enum(CommitmentStatus, "commitment_status"), nullable=False
     )
     changed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    note: Mapped[str | None] = mapped_column(sa.String(500))
 
     commitment: Mapped[FundingCommitment] = relationship(back_populates="status_events")
 
@@ -138,9 +135,9 @@ class FundingReceipt(Audited, ArchivableMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         # The list's sorts, and the currency filter's choices.
-        sa.Index("ix_funding_receipts_amount_id", "amount", "id"),
-        sa.Index("ix_funding_receipts_currency_code_id", "currency_code", "id"),
-        sa.Index("ix_funding_receipts_reference_id", "reference", "id"),
+        paging_index("funding_receipts", "amount"),
+        paging_index("funding_receipts", "currency_code"),
+        paging_index("funding_receipts", "reference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,9 +173,7 @@ class FundingInstalment(Audited, TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    commitment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("funding_commitments.id", ondelete="CASCADE"), nullable=False
-    )
+    commitment_id: Mapped[int] = parent_key("funding_commitments", index=False)
     expected_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
 
@@ -211,9 +206,7 @@ class ReportingRequirement(Audited, TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    commitment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("funding_commitments.id", ondelete="CASCADE"), nullable=False
-    )
+    commitment_id: Mapped[int] = parent_key("funding_commitments", index=False)
     kind: Mapped[ReportKind] = mapped_column(str_enum(ReportKind, "report_kind"), nullable=False)
     due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     submitted_on: Mapped[date | None] = mapped_column(sa.Date)

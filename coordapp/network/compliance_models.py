@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import ArchivableMixin, Audited, Base, TimestampMixin, VersionedMixin, str_enum
+from coordapp.db import (
+    ArchivableMixin,
+    Audited,
+    Base,
+    TimestampMixin,
+    VersionedMixin,
+    parent_key,
+    str_enum,
+)
 
 if TYPE_CHECKING:
     from coordapp.network.models import Hotline
@@ -64,9 +72,7 @@ class ComplianceItem(Audited, VersionedMixin, TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    hotline_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("hotlines.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    hotline_id: Mapped[int] = parent_key("hotlines")
     requirement_id: Mapped[int] = mapped_column(
         sa.ForeignKey("compliance_requirements.id"), nullable=False, index=True
     )

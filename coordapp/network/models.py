@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-from coordapp.db import AuditedRow, Base, RecordBase, str_enum
+from coordapp.db import Base, DatedEvent, RecordBase, parent_key, str_enum
 
 if TYPE_CHECKING:
     from coordapp.auth.models import User
@@ -75,9 +75,7 @@ class HotlineCoverage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    hotline_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("hotlines.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    hotline_id: Mapped[int] = parent_key("hotlines")
     country_code: Mapped[str] = mapped_column(
         sa.ForeignKey("countries.alpha2"), nullable=False, index=True
     )
@@ -156,21 +154,17 @@ class Hotline(RecordBase):
         return f"<Hotline {self.id} {self.name}>"
 
 
-class HotlineMembershipEvent(AuditedRow):
+class HotlineMembershipEvent(DatedEvent):
     """A dated change of membership status; the status on any date is derived from these."""
 
     __tablename__ = "hotline_membership_events"
     __table_args__ = (sa.UniqueConstraint("hotline_id", "event_date", "status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    hotline_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("hotlines.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    hotline_id: Mapped[int] = parent_key("hotlines")
     event_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
     status: Mapped[MembershipStatus] = mapped_column(
         str_enum(MembershipStatus, "membership_status"), nullable=False
     )
-    note: Mapped[str | None] = mapped_column(sa.String(500))
 
     hotline: Mapped[Hotline] = relationship(back_populates="membership_events")
 
@@ -214,18 +208,14 @@ class ExpansionTarget(RecordBase):
     )
 
 
-class ExpansionStageEvent(AuditedRow):
+class ExpansionStageEvent(DatedEvent):
     __tablename__ = "expansion_stage_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    target_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("expansion_targets.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    target_id: Mapped[int] = parent_key("expansion_targets")
     stage: Mapped[ExpansionStage] = mapped_column(
         str_enum(ExpansionStage, "expansion_stage"), nullable=False
     )
     entered_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    note: Mapped[str | None] = mapped_column(sa.String(500))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     target: Mapped[ExpansionTarget] = relationship(back_populates="stage_events")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import AuditedRow, RecordBase, str_enum
+from coordapp.db import AuditedRow, RecordBase, parent_key, str_enum
 
 if TYPE_CHECKING:
     from coordapp.network.models import Hotline
@@ -89,9 +89,7 @@ class TrainingParticipation(AuditedRow):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("training_events.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    event_id: Mapped[int] = parent_key("training_events")
     hotline_id: Mapped[int | None] = mapped_column(sa.ForeignKey("hotlines.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organizations.id"), index=True
