@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import validation
+from coordapp.batching import Batch
 from coordapp.errors import NotFound, ValidationError
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.records import service as records
@@ -119,13 +120,17 @@ def active_requirements(session: Session) -> list[ComplianceRequirement]:
 
 
 def _clean_requirement(
-    session: Session, data: Mapping[str, Any], *, exclude_id: int | None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    obj: ComplianceRequirement | None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=120)
     other = session.scalar(
         sa.select(ComplianceRequirement.id).where(
             sa.func.lower(ComplianceRequirement.name) == name.lower(),
-            ComplianceRequirement.id != (exclude_id or 0),
+            ComplianceRequirement.id != (obj.id if obj is not None else 0),
         )
     )
     if other is not None:
@@ -161,24 +166,9 @@ def _whole_number(field: str, value: object, *, low: int, high: int) -> int | No
     return number
 
 
-def create_requirement(session: Session, *, data: Mapping[str, Any]) -> ComplianceRequirement:
-    obj = ComplianceRequirement(**_clean_requirement(session, data, exclude_id=None))
-    session.add(obj)
-    session.flush()
-    return obj
-
-
-def update_requirement(
-    session: Session,
-    *,
-    obj: ComplianceRequirement,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-) -> ComplianceRequirement:
-    records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_requirement(session, data, exclude_id=obj.id))
-    session.flush()
-    return obj
+REQUIREMENT_COMMANDS = records.RecordCommands(ComplianceRequirement, clean=_clean_requirement)
+create_requirement = REQUIREMENT_COMMANDS.create
+update_requirement = REQUIREMENT_COMMANDS.update
 
 
 def requirement_for_item(session: Session, requirement_id: object) -> ComplianceRequirement:

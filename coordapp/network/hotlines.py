@@ -31,7 +31,6 @@ from coordapp.partners.organizations import organization_id_by_name
 from coordapp.records import service as records
 from coordapp.reference import service as reference
 from coordapp.reference.models import Country
-from coordapp.writers_lock import serialize_writers
 
 REPORTING_CHANNELS = ("web", "email", "phone", "app", "chat")
 FIRST_FOUNDED_YEAR = 1950
@@ -46,6 +45,9 @@ def get_hotline(session: Session, hotline_id: int) -> Hotline:
 def hotline_name_key(name: str) -> str:
     """A hotline's name as look-ups compare it: any case, any spacing."""
     return " ".join(name.split()).lower()
+
+
+HOTLINE_NAME = records.UniqueName(Hotline, what="A hotline", kind="hotline", key=hotline_name_key)
 
 
 def hotline_by_name(session: Session, name: str, *, batch: Batch | None = None) -> Hotline | None:
@@ -138,22 +140,10 @@ def _clean_hotline(
     session: Session,
     data: Mapping[str, Any],
     *,
-    exclude_id: int | None = None,
+    obj: Hotline | None = None,
     batch: Batch | None = None,
 ) -> dict[str, Any]:
-    name = validation.required_text("name", data.get("name"), max_length=200)
-    serialize_writers(session)  # two saves must not both find the name free
-    other = records.other_named(
-        session,
-        Hotline,
-        kind="hotline",
-        key=hotline_name_key(name),
-        name=name,
-        exclude_id=exclude_id,
-        batch=batch,
-    )
-    if other is not None:
-        raise ValidationError("name", f"A hotline named {name!r} already exists.")
+    name = HOTLINE_NAME.clean(session, data, obj=obj, batch=batch)
     home = reference.require_country(
         session, "country_code", data.get("country_code"), required=True, batch=batch
     )
@@ -284,18 +274,11 @@ def create_hotline(
     return hotline
 
 
-def update_hotline(
-    session: Session,
-    *,
-    obj: Hotline,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-    batch: Batch | None = None,
-) -> Hotline:
+def _change_hotline(
+    session: Session, obj: Hotline, data: Mapping[str, Any], values: dict[str, Any]
+) -> None:
     """Change a hotline's fields and the countries it accepts reports for (see
     ``_set_covered_countries`` for the dates this gives the coverage)."""
-    records.check_version(obj, expected_version)
-    values = _clean_hotline(session, data, exclude_id=obj.id, batch=batch)
     covered = values.pop("covered_countries")
     before, after = " ".join(obj.covered_codes), _country_codes(covered)
     records.apply_changes(obj, values)
@@ -309,8 +292,11 @@ def update_hotline(
             action="update",
             changes={"covered_countries": [before, after]},
         )
-    batching.flush(session, batch)
-    return obj
+
+
+update_hotline = records.RecordCommands(
+    Hotline, clean=_clean_hotline, change=_change_hotline
+).update
 
 
 def hotline_names(session: Session) -> list[tuple[str, str]]:
