@@ -31,6 +31,7 @@ from coordapp.network.models import Hotline
 from coordapp.partners import organizations, partnerships
 from coordapp.partners.models import Partnership
 from coordapp.pillars import service as pillars
+from coordapp.reference.service import METRIC_CODES
 from coordapp.stats import grid as stats_grid
 from coordapp.stats import periods as stats_periods
 from coordapp.stats import service as stats
@@ -492,14 +493,6 @@ def apply_training(
 
 
 # --- hotline statistics (one quarter per row) ------------------------------------------------
-
-METRIC_CODES = (
-    "reports_received",
-    "reports_assessed_csam",
-    "reports_forwarded",
-    "removed_within_3_days_pct",
-    "median_days_to_removal",
-)
 
 
 def prepare_statistics(

@@ -8,6 +8,7 @@ from coordapp.imports import adapters
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 from coordapp.pillars import service as pillars
 from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.reference.service import METRIC_CODES
 from coordapp.stats.models import HotlineStatistic
 
 HOTLINE_STATISTICS = ImportType(
@@ -18,7 +19,7 @@ HOTLINE_STATISTICS = ImportType(
         ImportColumn("hotline", "hotline", required=True, names=("hotline",)),
         ImportColumn("year", "year", Kind.INTEGER, required=True),
         ImportColumn("quarter", "quarter", Kind.INTEGER, required=True, aliases=("q",)),
-        *(ImportColumn(code, code, Kind.DECIMAL) for code in adapters.METRIC_CODES),
+        *(ImportColumn(code, code, Kind.DECIMAL) for code in METRIC_CODES),
     ),
     key_columns=("hotline", "year", "quarter"),
     apply_row=adapters.apply_statistics,
