@@ -58,12 +58,11 @@ def hotline_state(hotline: Hotline) -> dict[str, Any]:
 
 
 def _add_missing_events(
-    session: Session,
-    hotline: Hotline | NewRow,
-    events: list[tuple[date, str]],
-    *,
-    batch: Batch,
-) -> int:
+    session: Session, hotline: Hotline | NewRow, data: Mapping[str, Any], *, batch: Batch
+) -> None:
+    """Add the row's ``membership`` events the hotline has not recorded (a wrong one is the
+    row's "membership" error)."""
+    events: list[tuple[date, str]] = data.get("membership") or []
     # A hotline created by this row (a row of the batch) has no history yet: nothing to read.
     have = (
         set()
@@ -73,21 +72,20 @@ def _add_missing_events(
     # In date order, so each step is checked against the history before it.
     missing = sorted({(day, status) for day, status in events if (day, status) not in have})
     if missing:
-        membership.add_membership_events(
-            session,
-            hotline=hotline,
-            events=[(day, status, None) for day, status in missing],
-            batch=batch,
-        )
-    return len(missing)
+        try:
+            membership.add_membership_events(
+                session,
+                hotline=hotline,
+                events=[(day, status, None) for day, status in missing],
+                batch=batch,
+            )
+        except ValidationError as error:
+            raise ValidationError("membership", error.message) from error
 
 
 def create_hotline(session: Session, *, data: Mapping[str, Any], batch: Batch) -> Hotline | NewRow:
     hotline = hotlines.create_hotline(session, data=data, batch=batch)
-    try:
-        _add_missing_events(session, hotline, data.get("membership") or [], batch=batch)
-    except ValidationError as error:
-        raise ValidationError("membership", error.message) from error
+    _add_missing_events(session, hotline, data, batch=batch)
     return hotline
 
 
@@ -102,10 +100,7 @@ def update_hotline(
     hotlines.update_hotline(
         session, obj=obj, data=data, expected_version=expected_version, batch=batch
     )
-    try:
-        _add_missing_events(session, obj, data.get("membership") or [], batch=batch)
-    except ValidationError as error:
-        raise ValidationError("membership", error.message) from error
+    _add_missing_events(session, obj, data, batch=batch)
     return obj
 
 

@@ -4,7 +4,7 @@ The registry of all of them is ``coordapp.imports.catalog``."""
 
 from __future__ import annotations
 
-from coordapp.imports import adapters
+from coordapp.imports import adapters, keys
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 from coordapp.pillars import service as pillars
 from coordapp.pillars.models import PillarIndicator, PillarTarget
@@ -57,11 +57,7 @@ PILLAR_TARGETS = ImportType(
         ImportColumn("description", "description"),
     ),
     key_columns=("pillar", "year", "indicator"),
-    match=lambda d: [
-        PillarTarget.pillar_id == d["pillar_id"],
-        PillarTarget.year == d["year"],
-        PillarTarget.indicator == d["indicator"],
-    ],
+    **keys.by_columns(PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator),
     create=pillars.create_pillar_target,
     update=pillars.update_pillar_target,
     example={
@@ -73,8 +69,6 @@ PILLAR_TARGETS = ImportType(
     },
     describe=lambda d: f"{d.get('indicator')} {d.get('year')}",
     list_endpoint="pillars.pillar_targets_list",
-    index=(PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator),
-    index_key=lambda d: (d["pillar_id"], d["year"], str(d["indicator"])),
     prepare=adapters.prepare_targets,
     notes=("The pillar by its name or code.",),
     batch_writes=True,
