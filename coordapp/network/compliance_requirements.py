@@ -136,11 +136,12 @@ def _clean_requirement(
     if other is not None:
         raise ValidationError("name", f"There is already a requirement called {name!r}.")
     has_expiry = bool(data.get("has_expiry"))
-    months = _whole_number("renewal_months", data.get("renewal_months"), low=1, high=120)
+    months = validation.whole_number("renewal_months", data.get("renewal_months"), low=1, high=120)
     if months is not None and not has_expiry:
         raise ValidationError(
             "renewal_months", "A renewal period needs the requirement to have an expiry."
         )
+    order = validation.whole_number("sort_order", data.get("sort_order"), low=0, high=10_000)
     return {
         "name": name,
         "description": validation.free_text("description", data.get("description")),
@@ -150,20 +151,8 @@ def _clean_requirement(
         "has_expiry": has_expiry,
         "renewal_months": months,
         "needed_for_full": bool(data.get("needed_for_full")),
-        "sort_order": _whole_number("sort_order", data.get("sort_order"), low=0, high=10_000) or 0,
+        "sort_order": order or 0,
     }
-
-
-def _whole_number(field: str, value: object, *, low: int, high: int) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationError(field, f"Enter a whole number from {low} to {high}.") from None
-    if not low <= number <= high:
-        raise ValidationError(field, f"Enter a whole number from {low} to {high}.")
-    return number
 
 
 REQUIREMENT_COMMANDS = records.RecordCommands(ComplianceRequirement, clean=_clean_requirement)

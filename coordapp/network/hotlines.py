@@ -76,22 +76,6 @@ def _as_list(value: object) -> list[str]:
     return [part for item in items for part in re.split(r"[\s,;]+", str(item).strip()) if part]
 
 
-def _whole_number(
-    field: str, value: object, *, minimum: int, maximum: int, what: str
-) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except ValueError:
-        raise ValidationError(field, f"Enter {what} as a whole number.") from None
-    if not minimum <= number <= maximum:
-        raise ValidationError(
-            field, f"{what.capitalize()} must be between {minimum} and {maximum}."
-        )
-    return number
-
-
 def clean_languages(field: str, value: object) -> str | None:
     """ISO 639-1 codes (two letters), space or comma separated; stored lower-case, space-joined."""
     codes: list[str] = []
@@ -165,21 +149,17 @@ def clean_profile(data: Mapping[str, Any]) -> dict[str, Any]:
     secretariat's form has them too."""
     return {
         "public_url": validation.web_url("public_url", data.get("public_url")),
-        "founded_year": _whole_number(
+        "founded_year": validation.whole_number(
             "founded_year",
             data.get("founded_year"),
-            minimum=FIRST_FOUNDED_YEAR,
-            maximum=date.today().year,
+            low=FIRST_FOUNDED_YEAR,
+            high=date.today().year,
             what="the founding year",
         ),
         "languages": clean_languages("languages", data.get("languages")),
         "reporting_channels": clean_channels("reporting_channels", data.get("reporting_channels")),
-        "staff_count": _whole_number(
-            "staff_count",
-            data.get("staff_count"),
-            minimum=0,
-            maximum=MAX_STAFF,
-            what="the staff count",
+        "staff_count": validation.whole_number(
+            "staff_count", data.get("staff_count"), low=0, high=MAX_STAFF, what="the staff count"
         ),
     }
 
