@@ -130,11 +130,8 @@ HOTLINE_LIST = ListSpec(
     filters=(
         Filter("status", "Status today", _filter_status_today, membership_status_choices),
         Filter("country", "Country covered", _filter_covers, reference.country_choices),
-        Filter(
-            "region",
-            "Region (home)",
-            lambda q, v: q.where(Country.region == v),
-            reference.region_choices,
+        listing.choice_filter_on(
+            "region", "Region (home)", Country.region, reference.region_choices
         ),
         Filter(
             "operator_kind",
@@ -345,9 +342,7 @@ EXPANSION_LIST = ListSpec(
         listing.enum_filter_on("stage", "Stage", _STAGE_TODAY.c.stage, ExpansionStage),
         listing.enum_filter_on("priority", "Priority", ExpansionTarget.priority, Priority),
         Filter("owner", "Owner", _filter_owner, owner_choices),
-        Filter(
-            "region", "Region", lambda q, v: q.where(Country.region == v), reference.region_choices
-        ),
+        listing.choice_filter_on("region", "Region", Country.region, reference.region_choices),
         Filter("overdue", "Next step", _filter_overdue, lambda s: [("1", "Overdue only")]),
     ),
     options=(

@@ -57,18 +57,13 @@ TRAINING_LIST = ListSpec(
     search=(TrainingEvent.title, TrainingEvent.topics),
     filters=(
         listing.enum_filter_on("kind", "Kind", TrainingEvent.kind, TrainingKind),
-        Filter(
-            "pillar",
-            "Pillar",
-            lambda q, v: q.where(TrainingEvent.pillar_id == int(v)) if v.isdecimal() else q,
-            reference.pillar_choices,
-        ),
+        listing.id_filter_on("pillar", "Pillar", TrainingEvent.pillar_id, reference.pillar_choices),
         listing.enum_filter_on("delivery", "Delivery", TrainingEvent.delivery, DeliveryMode),
         Filter("year", "Year", _in_year, year_choices),
-        Filter(
+        listing.code_filter_on(
             "country",
             "Location country",
-            lambda q, v: q.where(TrainingEvent.location_country_code == v.upper()),
+            TrainingEvent.location_country_code,
             reference.country_choices,
         ),
     ),
