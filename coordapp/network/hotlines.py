@@ -121,11 +121,7 @@ def _covered_countries(
 
 
 def _clean_hotline(
-    session: Session,
-    data: Mapping[str, Any],
-    *,
-    obj: Hotline | None = None,
-    batch: Batch | None = None,
+    session: Session, data: Mapping[str, Any], *, obj: Hotline | None, batch: Batch | None
 ) -> dict[str, Any]:
     name = HOTLINE_NAME.clean(session, data, obj=obj, batch=batch)
     home = reference.require_country(
@@ -225,7 +221,7 @@ def create_hotline(
     In an import's ``batch`` the hotline and its spells are rows the batch writes with its
     other new records (its flush, at once or with the batch's), returned as a ``NewRow``.
     """
-    values = _clean_hotline(session, data, batch=batch)
+    values = _clean_hotline(session, data, obj=None, batch=batch)
     covered = values.pop("covered_countries")
     hotline: Hotline | NewRow
     if batch is not None:

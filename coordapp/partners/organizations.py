@@ -41,11 +41,7 @@ ORGANIZATION_NAME = records.UniqueName(
 
 
 def _clean_organization(
-    session: Session,
-    data: Mapping[str, Any],
-    *,
-    obj: Organization | None = None,
-    batch: Batch | None = None,
+    session: Session, data: Mapping[str, Any], *, obj: Organization | None, batch: Batch | None
 ) -> dict[str, Any]:
     name = ORGANIZATION_NAME.clean(session, data, obj=obj, batch=batch)
     return {
