@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,12 @@ DERIVED = "derived"
 # Money in any ISO 4217 currency (up to 4 minor digits: CLF, UYW) and exchange rates.
 Money = sa.Numeric(18, 4, asdecimal=True)
 Rate = sa.Numeric(20, 10, asdecimal=True)
+
+
+def ranked(expression: Any, ranks: Mapping[Any, int]) -> sa.Case[Any]:
+    """``expression``'s enum value as its rank in ``ranks`` (enum member: rank), in SQL: for
+    ordering by an order that is not the values' alphabetical one."""
+    return sa.case({member.value: rank for member, rank in ranks.items()}, value=expression)
 
 
 def utcnow() -> datetime:

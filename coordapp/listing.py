@@ -188,6 +188,32 @@ def id_filter(column: Any) -> FilterFn:
     return apply
 
 
+def id_filter_on(key: str, title: str, column: Any, choices: ChoicesFn | None = None) -> Filter:
+    """A list's filter on a foreign key ``column`` (``id_filter``): a select of ``choices``, or
+    without them an id the query string gives (a link from the record's own page)."""
+    return Filter(key, title, id_filter(column), choices)
+
+
+def choice_filter_on(key: str, title: str, column: Any, choices: ChoicesFn) -> Filter:
+    """A list's filter on ``column`` equal to one of ``choices`` (a value that is not one is
+    dropped before the query: ``ListParams.checked``)."""
+
+    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+        return query.where(column == value)
+
+    return Filter(key, title, apply, choices)
+
+
+def code_filter_on(key: str, title: str, column: Any, choices: ChoicesFn | None = None) -> Filter:
+    """A list's filter on a code ``column`` (a currency, a country), typed in any case: a select
+    of ``choices``, else of the codes that occur in the column (``code_choices``)."""
+
+    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+        return query.where(column == value.upper())
+
+    return Filter(key, title, apply, choices or code_choices(column))
+
+
 def code_choices(column: Any) -> ChoicesFn:
     """The distinct codes (currencies, countries) that occur in ``column``.
 

@@ -401,7 +401,7 @@ def date_value(
     """
     if isinstance(value, date):
         return value
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if blank(value):
         if required:
             raise ValidationError(field, f"Enter {what} (YYYY-MM-DD).")
         return None
@@ -428,12 +428,38 @@ def required_date(field: str, value: object, *, what: str = "a date") -> date:
     return given
 
 
+def blank(value: object) -> bool:
+    """Nothing given: None, or text of blanks only."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def whole_number(
+    field: str, value: object, *, low: int, high: int, what: str | None = None
+) -> int | None:
+    """A whole number from ``low`` to ``high`` (typed, or given as a number), or None when
+    blank. The messages name ``what`` ("the staff count") when given."""
+    if blank(value):
+        return None
+    either = f"Enter a whole number from {low} to {high}."
+    try:
+        # A number given as one (an import's cell, the API's JSON), never a boolean.
+        number = value if type(value) is int else int(str(value).strip())
+    except ValueError:
+        raise ValidationError(
+            field, f"Enter {what} as a whole number." if what else either
+        ) from None
+    if not low <= number <= high:
+        outside = f"{what.capitalize()} must be between {low} and {high}." if what else either
+        raise ValidationError(field, outside)
+    return number
+
+
 def optional_id(field: str, value: object, *, message: str) -> int | None:
     """A positive record id typed or picked, or ``None`` when blank; ``message`` otherwise.
 
     Whether the record exists is the caller's question (it knows which table to ask).
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if blank(value):
         return None
     try:
         number = int(str(value).strip())

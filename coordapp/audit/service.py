@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from coordapp import listing
 from coordapp.audit.models import AuditEvent
 from coordapp.data_version import bump_data_version, table_group, written_groups
 from coordapp.db import Audited, NewRow, primary_key_attributes, utcnow
@@ -499,23 +500,14 @@ AUDIT_LIST = ListSpec(
     default_sort="-when",
     archivable=False,
     filters=(
-        Filter(
-            "entity_type",
-            "Record type",
-            lambda q, v: q.where(AuditEvent.entity_type == v),
-            _distinct(AuditEvent.entity_type),
+        listing.choice_filter_on(
+            "entity_type", "Record type", AuditEvent.entity_type, _distinct(AuditEvent.entity_type)
         ),
-        Filter(
-            "action",
-            "Action",
-            lambda q, v: q.where(AuditEvent.action == v),
-            _distinct(AuditEvent.action),
+        listing.choice_filter_on(
+            "action", "Action", AuditEvent.action, _distinct(AuditEvent.action)
         ),
-        Filter(
-            "actor",
-            "Who",
-            lambda q, v: q.where(AuditEvent.actor_label == v),
-            _distinct(AuditEvent.actor_label),
+        listing.choice_filter_on(
+            "actor", "Who", AuditEvent.actor_label, _distinct(AuditEvent.actor_label)
         ),
         Filter("entity_id", "Record id", lambda q, v: q.where(AuditEvent.entity_id == v)),
         Filter("date_from", "From (YYYY-MM-DD)", _where(_on_or_after)),

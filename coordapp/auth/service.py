@@ -24,7 +24,6 @@ from coordapp.batching import Batch
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from coordapp.hooks import Hook
-from coordapp.labels import enum_choices
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.records import service as records
 
@@ -221,10 +220,6 @@ def _active_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     return query
 
 
-def _role_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    return query.where(User.role == value) if value in {r.value for r in Role} else query
-
-
 USER_LIST = ListSpec(
     name="users",
     entity=User,
@@ -244,7 +239,7 @@ USER_LIST = ListSpec(
     default_sort="name",
     search=(User.full_name, User.email),
     filters=(
-        Filter("role", "Role", _role_filter, lambda s: enum_choices(Role)),
+        listing.enum_filter_on("role", "Role", User.role, Role),
         Filter(
             "active",
             "Account",

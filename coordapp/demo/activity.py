@@ -9,7 +9,6 @@ from decimal import Decimal
 from coordapp.demo import data
 from coordapp.demo.context import (
     CENT,
-    METRIC_CODES,
     DemoContext,
     add_months,
     in_force,
@@ -18,6 +17,7 @@ from coordapp.demo.context import (
 from coordapp.network.models import COVERING_STATUSES, Hotline, MembershipStatus
 from coordapp.partners.models import Organization
 from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.reference.service import METRIC_CODES
 from coordapp.stats.models import HotlineStatistic, PeriodKind
 from coordapp.training.models import (
     DeliveryMode,

@@ -19,13 +19,6 @@ from coordapp.reference.models import Country, MetricDefinition, Pillar
 
 SEED = 1999
 CENT = Decimal("0.01")
-METRIC_CODES = (
-    "reports_received",
-    "reports_assessed_csam",
-    "reports_forwarded",
-    "removed_within_3_days_pct",
-    "median_days_to_removal",
-)
 
 
 def in_force(versions: list[MetricDefinition], day: date) -> MetricDefinition | None:

@@ -28,7 +28,7 @@ from coordapp.audit import service as audit
 from coordapp.demo import data
 from coordapp.demo.activity import add_pillar_targets, add_statistics, add_trainings
 from coordapp.demo.compliance import add_compliance
-from coordapp.demo.context import METRIC_CODES, DemoContext
+from coordapp.demo.context import DemoContext
 from coordapp.demo.interactions import add_interactions
 from coordapp.demo.money import add_exchange_rates, add_funding
 from coordapp.demo.network import add_expansion_targets, add_hotlines, add_partnerships
@@ -39,6 +39,7 @@ from coordapp.errors import ValidationError
 from coordapp.network.models import Hotline
 from coordapp.partners.models import Organization
 from coordapp.reference.models import Country, Currency, MetricDefinition, Pillar
+from coordapp.reference.service import METRIC_CODES
 
 DEMO_PASSWORD = data.DEMO_PASSWORD
 DEMO_USERS: tuple[tuple[str, str], ...] = tuple(

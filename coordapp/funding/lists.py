@@ -83,12 +83,7 @@ COMMITMENT_LIST = ListSpec(
     search=(FundingCommitment.title, Organization.name),
     filters=(
         listing.enum_filter_on("status", "Status", FundingCommitment.status, CommitmentStatus),
-        Filter(
-            "currency",
-            "Currency",
-            lambda q, v: q.where(FundingCommitment.currency_code == v.upper()),
-            listing.code_choices(FundingCommitment.currency_code),
-        ),
+        listing.code_filter_on("currency", "Currency", FundingCommitment.currency_code),
         Filter("pillar", "Pillar", _has_allocation_to, reference.pillar_choices),
         Filter(
             "funder_kind", "Funder kind", _funder_kind, lambda s: enum_choices(OrganizationKind)
@@ -140,19 +135,9 @@ RECEIPT_LIST = ListSpec(
     search=(FundingReceipt.reference, FundingCommitment.title, Organization.name),
     filters=(
         listing.year_filter_on(FundingReceipt.received_on, "Received in"),
-        Filter(
-            "currency",
-            "Currency",
-            lambda q, v: q.where(FundingReceipt.currency_code == v.upper()),
-            listing.code_choices(FundingReceipt.currency_code),
-        ),
+        listing.code_filter_on("currency", "Currency", FundingReceipt.currency_code),
         Filter("funder", "Funder", _receipt_funder, _funder_choices),
-        Filter(
-            "commitment",
-            "Commitment",
-            listing.id_filter(FundingReceipt.commitment_id),
-            None,
-        ),
+        listing.id_filter_on("commitment", "Commitment", FundingReceipt.commitment_id),
     ),
     options=(selectinload(FundingReceipt.commitment).selectinload(FundingCommitment.funder),),
     base=lambda: (
@@ -176,18 +161,8 @@ EXCHANGE_RATE_LIST = ListSpec(
     ),
     default_sort="-rate_date",
     filters=(
-        Filter(
-            "base",
-            "Base",
-            lambda q, v: q.where(ExchangeRate.base_code == v.upper()),
-            listing.code_choices(ExchangeRate.base_code),
-        ),
-        Filter(
-            "quote",
-            "Quote",
-            lambda q, v: q.where(ExchangeRate.quote_code == v.upper()),
-            listing.code_choices(ExchangeRate.quote_code),
-        ),
+        listing.code_filter_on("base", "Base", ExchangeRate.base_code),
+        listing.code_filter_on("quote", "Quote", ExchangeRate.quote_code),
         listing.year_filter_on(ExchangeRate.rate_date),
     ),
     archivable=False,
@@ -231,18 +206,8 @@ REQUIREMENT_LIST = ListSpec(
     search=(ReportingRequirement.document_reference, FundingCommitment.title, Organization.name),
     filters=(
         listing.year_filter_on(ReportingRequirement.due_on, "Due in"),
-        Filter(
-            "kind",
-            "Report",
-            listing.enum_filter(ReportingRequirement.kind, ReportKind),
-            lambda s: enum_choices(ReportKind),
-        ),
-        Filter(
-            "commitment",
-            "Commitment",
-            listing.id_filter(ReportingRequirement.commitment_id),
-            None,
-        ),
+        listing.enum_filter_on("kind", "Report", ReportingRequirement.kind, ReportKind),
+        listing.id_filter_on("commitment", "Commitment", ReportingRequirement.commitment_id),
     ),
     options=(selectinload(ReportingRequirement.commitment).selectinload(FundingCommitment.funder),),
     archivable=False,

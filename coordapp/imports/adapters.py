@@ -31,6 +31,7 @@ from coordapp.network.models import Hotline
 from coordapp.partners import organizations, partnerships
 from coordapp.partners.models import Partnership
 from coordapp.pillars import service as pillars
+from coordapp.reference.service import METRIC_CODES
 from coordapp.stats import grid as stats_grid
 from coordapp.stats import periods as stats_periods
 from coordapp.stats import service as stats
@@ -57,12 +58,11 @@ def hotline_state(hotline: Hotline) -> dict[str, Any]:
 
 
 def _add_missing_events(
-    session: Session,
-    hotline: Hotline | NewRow,
-    events: list[tuple[date, str]],
-    *,
-    batch: Batch,
-) -> int:
+    session: Session, hotline: Hotline | NewRow, data: Mapping[str, Any], *, batch: Batch
+) -> None:
+    """Add the row's ``membership`` events the hotline has not recorded (a wrong one is the
+    row's "membership" error)."""
+    events: list[tuple[date, str]] = data.get("membership") or []
     # A hotline created by this row (a row of the batch) has no history yet: nothing to read.
     have = (
         set()
@@ -72,21 +72,20 @@ def _add_missing_events(
     # In date order, so each step is checked against the history before it.
     missing = sorted({(day, status) for day, status in events if (day, status) not in have})
     if missing:
-        membership.add_membership_events(
-            session,
-            hotline=hotline,
-            events=[(day, status, None) for day, status in missing],
-            batch=batch,
-        )
-    return len(missing)
+        try:
+            membership.add_membership_events(
+                session,
+                hotline=hotline,
+                events=[(day, status, None) for day, status in missing],
+                batch=batch,
+            )
+        except ValidationError as error:
+            raise ValidationError("membership", error.message) from error
 
 
 def create_hotline(session: Session, *, data: Mapping[str, Any], batch: Batch) -> Hotline | NewRow:
     hotline = hotlines.create_hotline(session, data=data, batch=batch)
-    try:
-        _add_missing_events(session, hotline, data.get("membership") or [], batch=batch)
-    except ValidationError as error:
-        raise ValidationError("membership", error.message) from error
+    _add_missing_events(session, hotline, data, batch=batch)
     return hotline
 
 
@@ -101,10 +100,7 @@ def update_hotline(
     hotlines.update_hotline(
         session, obj=obj, data=data, expected_version=expected_version, batch=batch
     )
-    try:
-        _add_missing_events(session, obj, data.get("membership") or [], batch=batch)
-    except ValidationError as error:
-        raise ValidationError("membership", error.message) from error
+    _add_missing_events(session, obj, data, batch=batch)
     return obj
 
 
@@ -492,14 +488,6 @@ def apply_training(
 
 
 # --- hotline statistics (one quarter per row) ------------------------------------------------
-
-METRIC_CODES = (
-    "reports_received",
-    "reports_assessed_csam",
-    "reports_forwarded",
-    "removed_within_3_days_pct",
-    "median_days_to_removal",
-)
 
 
 def prepare_statistics(

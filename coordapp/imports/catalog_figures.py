@@ -4,10 +4,11 @@ The registry of all of them is ``coordapp.imports.catalog``."""
 
 from __future__ import annotations
 
-from coordapp.imports import adapters
+from coordapp.imports import adapters, keys
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 from coordapp.pillars import service as pillars
 from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.reference.service import METRIC_CODES
 from coordapp.stats.models import HotlineStatistic
 
 HOTLINE_STATISTICS = ImportType(
@@ -18,7 +19,7 @@ HOTLINE_STATISTICS = ImportType(
         ImportColumn("hotline", "hotline", required=True, names=("hotline",)),
         ImportColumn("year", "year", Kind.INTEGER, required=True),
         ImportColumn("quarter", "quarter", Kind.INTEGER, required=True, aliases=("q",)),
-        *(ImportColumn(code, code, Kind.DECIMAL) for code in adapters.METRIC_CODES),
+        *(ImportColumn(code, code, Kind.DECIMAL) for code in METRIC_CODES),
     ),
     key_columns=("hotline", "year", "quarter"),
     apply_row=adapters.apply_statistics,
@@ -56,11 +57,7 @@ PILLAR_TARGETS = ImportType(
         ImportColumn("description", "description"),
     ),
     key_columns=("pillar", "year", "indicator"),
-    match=lambda d: [
-        PillarTarget.pillar_id == d["pillar_id"],
-        PillarTarget.year == d["year"],
-        PillarTarget.indicator == d["indicator"],
-    ],
+    **keys.by_columns(PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator),
     create=pillars.create_pillar_target,
     update=pillars.update_pillar_target,
     example={
@@ -72,8 +69,6 @@ PILLAR_TARGETS = ImportType(
     },
     describe=lambda d: f"{d.get('indicator')} {d.get('year')}",
     list_endpoint="pillars.pillar_targets_list",
-    index=(PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator),
-    index_key=lambda d: (d["pillar_id"], d["year"], str(d["indicator"])),
     prepare=adapters.prepare_targets,
     notes=("The pillar by its name or code.",),
     batch_writes=True,

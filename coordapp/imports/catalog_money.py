@@ -5,7 +5,6 @@ The registry of all of them is ``coordapp.imports.catalog``."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from coordapp.funding import rates as funding_rates
@@ -56,6 +55,9 @@ FUNDING_COMMITMENTS = ImportType(
         ImportColumn("notes", "notes"),
     ),
     key_columns=("funder", "title"),
+    **keys.by_organization_and_title(
+        FundingCommitment.funder_id, FundingCommitment.title, field="funder"
+    ),
     create=adapters.create_commitment,
     update=adapters.update_commitment,
     warn=adapters.commitment_warnings,
@@ -74,11 +76,6 @@ FUNDING_COMMITMENTS = ImportType(
     describe=lambda d: f"{d.get('funder') or ''}: {d.get('title') or ''}",
     list_endpoint="funding.commitments_list",
     state=adapters.commitment_state,
-    index=(
-        keys.name_of_organization(FundingCommitment.funder_id),
-        sa.func.lower(FundingCommitment.title),
-    ),
-    index_key=lambda d: (keys.lower(d["funder"]), " ".join(str(d["title"]).split()).lower()),
     preload=(
         selectinload(FundingCommitment.allocations),
         selectinload(FundingCommitment.status_events),
@@ -141,11 +138,7 @@ EXCHANGE_RATES = ImportType(
         ImportColumn("source", "source"),
     ),
     key_columns=("base", "quote", "date"),
-    match=lambda d: [
-        ExchangeRate.base_code == d["base_code"],
-        ExchangeRate.quote_code == d["quote_code"],
-        ExchangeRate.rate_date == d["rate_date"],
-    ],
+    **keys.by_columns(ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date),
     create=funding_rates.create_exchange_rate,
     update=funding_rates.update_exchange_rate,
     example={
@@ -157,8 +150,6 @@ EXCHANGE_RATES = ImportType(
     },
     describe=lambda d: f"{d.get('base_code')}/{d.get('quote_code')} {d.get('rate_date')}",
     list_endpoint="funding.exchange_rates_list",
-    index=(ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date),
-    index_key=lambda d: (d["base_code"], d["quote_code"], d["rate_date"]),
     prepare=adapters.prepare_rates,
     notes=(
         "1 unit of the base currency = rate units of the quote currency on the date.",

@@ -40,7 +40,7 @@ ORGANIZATIONS = ImportType(
         ImportColumn("notes", "notes"),
     ),
     key_columns=("name",),
-    match=lambda d: [keys.lower_equals(Organization.name, d["name"])],
+    **keys.by_name(Organization.name),
     create=organizations.create_organization,
     update=organizations.update_organization,
     example={
@@ -54,8 +54,6 @@ ORGANIZATIONS = ImportType(
     },
     describe=lambda d: str(d.get("name") or ""),
     list_endpoint="partners.organizations_list",
-    index=(sa.func.lower(Organization.name),),
-    index_key=lambda d: (str(d["name"]).strip().lower(),),
     batch_writes=True,
 )
 
@@ -152,7 +150,7 @@ HOTLINES = ImportType(
         ),
     ),
     key_columns=("name",),
-    match=lambda d: [keys.lower_equals(Hotline.name, d["name"])],
+    **keys.by_name(Hotline.name),
     create=adapters.create_hotline,
     update=adapters.update_hotline,
     example={
@@ -170,8 +168,6 @@ HOTLINES = ImportType(
     },
     describe=lambda d: str(d.get("name") or ""),
     list_endpoint="network.hotlines_list",
-    index=(sa.func.lower(Hotline.name),),
-    index_key=lambda d: (str(d["name"]).strip().lower(),),
     preload=(selectinload(Hotline.coverage_spells), selectinload(Hotline.membership_events)),
     state=adapters.hotline_state,
     notes=(
@@ -216,6 +212,9 @@ PARTNERSHIPS = ImportType(
         ImportColumn("document_refs", "document_refs", aliases=("documents",)),
     ),
     key_columns=("organization", "title"),
+    **keys.by_organization_and_title(
+        Partnership.organization_id, Partnership.title, field="organization"
+    ),
     create=partnerships.create_partnership,
     update=partnerships.update_partnership,
     example={
@@ -234,11 +233,6 @@ PARTNERSHIPS = ImportType(
     describe=lambda d: f"{d.get('organization') or ''}: {d.get('title') or ''}",
     list_endpoint="partners.partnerships_list",
     state=adapters.partnership_state,
-    index=(
-        keys.name_of_organization(Partnership.organization_id),
-        sa.func.lower(Partnership.title),
-    ),
-    index_key=lambda d: (keys.lower(d["organization"]), " ".join(str(d["title"]).split()).lower()),
     preload=(selectinload(Partnership.pillars),),
     notes=(
         "A partnership is found by its organization and title. The owner is a manager's email.",

@@ -21,7 +21,7 @@ from coordapp.imports.types import ImportColumn, Kind
 from coordapp.labels import label
 from coordapp.network.models import MembershipStatus
 from coordapp.reference import service as reference
-from coordapp.validation import DecimalMark, iso_date, parse_number
+from coordapp.validation import DecimalMark, blank, iso_date, parse_number
 
 
 class DateOrder(enum.StrEnum):
@@ -107,10 +107,6 @@ def _choice_keys(choices: type[enum.Enum]) -> tuple[list[str], dict[str, int], d
         by_value.setdefault(str(member.value), position)
         by_label.setdefault(label(member).lower(), position)
     return values, by_value, by_label
-
-
-def blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 @dataclass(frozen=True, slots=True)

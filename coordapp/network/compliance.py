@@ -178,15 +178,22 @@ def set_item(
 # --- one hotline's section -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SectionRow:
-    requirement: ComplianceRequirement
-    item: ComplianceItem | None
+class InState:
+    """A row or cell in one of the register's ``STATES``, shown by its label."""
+
+    __slots__ = ()
     state: str
 
     @property
     def state_label(self) -> str:
         return STATE_LABELS[self.state]
+
+
+@dataclass(frozen=True, slots=True)
+class SectionRow(InState):
+    requirement: ComplianceRequirement
+    item: ComplianceItem | None
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +330,23 @@ def items_due_query(today: date) -> sa.Select:
     )
 
 
+def every_pair(query: sa.Select[Any], hotlines: Any, *item_conditions: Any) -> sa.Select[Any]:
+    """``query`` over every pair of a hotline (a subquery with its ``id``) and a requirement,
+    each with the hotline's item on the requirement if it has one (meeting ``item_conditions``)."""
+    return (
+        query.select_from(hotlines)
+        .join(ComplianceRequirement, sa.true())
+        .outerjoin(
+            ComplianceItem,
+            sa.and_(
+                ComplianceItem.hotline_id == hotlines.c.id,
+                ComplianceItem.requirement_id == ComplianceRequirement.id,
+                *item_conditions,
+            ),
+        )
+    )
+
+
 def compliance_share_by_country(session: Session, *, today: date) -> dict[str, float]:
     """Per country (alpha-2), the share of the full-membership requirements satisfied today by
     the provisional and full member hotlines based there: satisfied (hotline, requirement)
@@ -337,20 +361,14 @@ def compliance_share_by_country(session: Session, *, today: date) -> dict[str, f
         .subquery("members")
     )
     pairs = (
-        sa.select(
-            members.c.country_code,
-            sa.func.count().label("pairs"),
-            sa.func.count(ComplianceItem.id).label("satisfied"),
-        )
-        .select_from(members)
-        .join(ComplianceRequirement, sa.true())
-        .outerjoin(
-            ComplianceItem,
-            sa.and_(
-                ComplianceItem.hotline_id == members.c.id,
-                ComplianceItem.requirement_id == ComplianceRequirement.id,
-                _satisfied_on(today),
+        every_pair(
+            sa.select(
+                members.c.country_code,
+                sa.func.count().label("pairs"),
+                sa.func.count(ComplianceItem.id).label("satisfied"),
             ),
+            members,
+            _satisfied_on(today),
         )
         .where(
             ComplianceRequirement.archived_at.is_(None),

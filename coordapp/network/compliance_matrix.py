@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.network import membership
-from coordapp.network.compliance import STATE_LABELS, STATES, state_expression
+from coordapp.network.compliance import STATES, InState, every_pair, state_expression
 from coordapp.network.compliance_models import ComplianceItem, ComplianceRequirement
 from coordapp.network.compliance_requirements import active_requirements
 from coordapp.network.models import Hotline, MembershipStatus
@@ -22,17 +22,13 @@ NO_MEMBERSHIP = "none"
 
 
 @dataclass(frozen=True, slots=True)
-class MatrixCell:
+class MatrixCell(InState):
     state: str
     status: str | None
     detail: str | None
     document_reference: str | None
     done_on: date | None
     expires_on: date | None
-
-    @property
-    def state_label(self) -> str:
-        return STATE_LABELS[self.state]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,27 +80,21 @@ def compliance_matrix(session: Session, *, today: date, membership_status: str =
         )
     listed = hotlines.subquery("listed")
     query = (
-        sa.select(
-            listed.c.id,
-            listed.c.name,
-            listed.c.country,
-            listed.c.membership,
-            ComplianceRequirement.id.label("requirement_id"),
-            state_expression(ComplianceItem, today).label("state"),
-            ComplianceItem.status,
-            ComplianceItem.detail,
-            ComplianceItem.document_reference,
-            ComplianceItem.done_on,
-            ComplianceItem.expires_on,
-        )
-        .select_from(listed)
-        .join(ComplianceRequirement, sa.true())
-        .outerjoin(
-            ComplianceItem,
-            sa.and_(
-                ComplianceItem.hotline_id == listed.c.id,
-                ComplianceItem.requirement_id == ComplianceRequirement.id,
+        every_pair(
+            sa.select(
+                listed.c.id,
+                listed.c.name,
+                listed.c.country,
+                listed.c.membership,
+                ComplianceRequirement.id.label("requirement_id"),
+                state_expression(ComplianceItem, today).label("state"),
+                ComplianceItem.status,
+                ComplianceItem.detail,
+                ComplianceItem.document_reference,
+                ComplianceItem.done_on,
+                ComplianceItem.expires_on,
             ),
+            listed,
         )
         .where(ComplianceRequirement.archived_at.is_(None))
         .order_by(
@@ -157,6 +147,6 @@ def matrix_export_rows(matrix: Matrix) -> list[list[Any]]:
     for row in matrix.rows:
         values: list[Any] = [row.hotline, row.country, row.membership or ""]
         for cell in row.cells:
-            values += [STATE_LABELS[cell.state], cell.expires_on]
+            values += [cell.state_label, cell.expires_on]
         out.append(values)
     return out

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import validation
+from coordapp.batching import Batch
 from coordapp.errors import NotFound, ValidationError
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.records import service as records
@@ -119,23 +120,28 @@ def active_requirements(session: Session) -> list[ComplianceRequirement]:
 
 
 def _clean_requirement(
-    session: Session, data: Mapping[str, Any], *, exclude_id: int | None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    obj: ComplianceRequirement | None,
+    batch: Batch | None = None,
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=120)
     other = session.scalar(
         sa.select(ComplianceRequirement.id).where(
             sa.func.lower(ComplianceRequirement.name) == name.lower(),
-            ComplianceRequirement.id != (exclude_id or 0),
+            ComplianceRequirement.id != (obj.id if obj is not None else 0),
         )
     )
     if other is not None:
         raise ValidationError("name", f"There is already a requirement called {name!r}.")
     has_expiry = bool(data.get("has_expiry"))
-    months = _whole_number("renewal_months", data.get("renewal_months"), low=1, high=120)
+    months = validation.whole_number("renewal_months", data.get("renewal_months"), low=1, high=120)
     if months is not None and not has_expiry:
         raise ValidationError(
             "renewal_months", "A renewal period needs the requirement to have an expiry."
         )
+    order = validation.whole_number("sort_order", data.get("sort_order"), low=0, high=10_000)
     return {
         "name": name,
         "description": validation.free_text("description", data.get("description")),
@@ -145,40 +151,13 @@ def _clean_requirement(
         "has_expiry": has_expiry,
         "renewal_months": months,
         "needed_for_full": bool(data.get("needed_for_full")),
-        "sort_order": _whole_number("sort_order", data.get("sort_order"), low=0, high=10_000) or 0,
+        "sort_order": order or 0,
     }
 
 
-def _whole_number(field: str, value: object, *, low: int, high: int) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationError(field, f"Enter a whole number from {low} to {high}.") from None
-    if not low <= number <= high:
-        raise ValidationError(field, f"Enter a whole number from {low} to {high}.")
-    return number
-
-
-def create_requirement(session: Session, *, data: Mapping[str, Any]) -> ComplianceRequirement:
-    obj = ComplianceRequirement(**_clean_requirement(session, data, exclude_id=None))
-    session.add(obj)
-    session.flush()
-    return obj
-
-
-def update_requirement(
-    session: Session,
-    *,
-    obj: ComplianceRequirement,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-) -> ComplianceRequirement:
-    records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_requirement(session, data, exclude_id=obj.id))
-    session.flush()
-    return obj
+REQUIREMENT_COMMANDS = records.RecordCommands(ComplianceRequirement, clean=_clean_requirement)
+create_requirement = REQUIREMENT_COMMANDS.create
+update_requirement = REQUIREMENT_COMMANDS.update
 
 
 def requirement_for_item(session: Session, requirement_id: object) -> ComplianceRequirement:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from coordapp import validation
 from coordapp.auth import service as auth
 from coordapp.auth.models import Role, User
+from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.labels import label
 from coordapp.network.membership import membership_status_on, past_event_date, require_active
@@ -93,7 +94,10 @@ def _optional_id(session: Session, field: str, value: object, model: Any, what: 
     return record_id
 
 
-def _clean_expansion_fields(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
+def _clean_expansion_fields(
+    session: Session, data: Mapping[str, Any], *, obj: ExpansionTarget | None, batch: Batch | None
+) -> dict[str, Any]:
+    """Priority, owner, next step and due date, notes, linked hotline (stages move apart)."""
     owner_id = _optional_id(session, "owner_id", data.get("owner_id"), User, "user")
     if owner_id is not None:
         owner = session.get_one(User, owner_id)
@@ -133,7 +137,9 @@ def create_expansion_target(
         )
     stage = validation.choice("stage", ExpansionStage, data.get("stage"))
     entered_on = past_event_date("stage_on", data.get("stage_on"), today=date.today())
-    target = ExpansionTarget(country_code=code, **_clean_expansion_fields(session, data))
+    target = ExpansionTarget(
+        country_code=code, **_clean_expansion_fields(session, data, obj=None, batch=None)
+    )
     session.add(target)
     session.flush()
     session.add(
@@ -149,18 +155,10 @@ def create_expansion_target(
     return target
 
 
-def update_expansion_target(
-    session: Session,
-    *,
-    obj: ExpansionTarget,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-) -> ExpansionTarget:
-    """Priority, owner, next step and due date, notes, linked hotline (stages move apart)."""
-    records.check_version(obj, expected_version)
-    records.apply_changes(obj, _clean_expansion_fields(session, data))
-    session.flush()
-    return obj
+# A target's edit changes its fields; its stages move apart (``move_stage``).
+update_expansion_target = records.RecordCommands(
+    ExpansionTarget, clean=_clean_expansion_fields
+).update
 
 
 def stage_history(session: Session, *, target_id: int) -> list[ExpansionStageEvent]:

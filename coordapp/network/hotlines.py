@@ -31,7 +31,6 @@ from coordapp.partners.organizations import organization_id_by_name
 from coordapp.records import service as records
 from coordapp.reference import service as reference
 from coordapp.reference.models import Country
-from coordapp.writers_lock import serialize_writers
 
 REPORTING_CHANNELS = ("web", "email", "phone", "app", "chat")
 FIRST_FOUNDED_YEAR = 1950
@@ -46,6 +45,9 @@ def get_hotline(session: Session, hotline_id: int) -> Hotline:
 def hotline_name_key(name: str) -> str:
     """A hotline's name as look-ups compare it: any case, any spacing."""
     return " ".join(name.split()).lower()
+
+
+HOTLINE_NAME = records.UniqueName(Hotline, what="A hotline", kind="hotline", key=hotline_name_key)
 
 
 def hotline_by_name(session: Session, name: str, *, batch: Batch | None = None) -> Hotline | None:
@@ -72,22 +74,6 @@ def _as_list(value: object) -> list[str]:
         return []
     items = [value] if isinstance(value, str) else list(cast(Iterable[Any], value))
     return [part for item in items for part in re.split(r"[\s,;]+", str(item).strip()) if part]
-
-
-def _whole_number(
-    field: str, value: object, *, minimum: int, maximum: int, what: str
-) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except ValueError:
-        raise ValidationError(field, f"Enter {what} as a whole number.") from None
-    if not minimum <= number <= maximum:
-        raise ValidationError(
-            field, f"{what.capitalize()} must be between {minimum} and {maximum}."
-        )
-    return number
 
 
 def clean_languages(field: str, value: object) -> str | None:
@@ -135,25 +121,9 @@ def _covered_countries(
 
 
 def _clean_hotline(
-    session: Session,
-    data: Mapping[str, Any],
-    *,
-    exclude_id: int | None = None,
-    batch: Batch | None = None,
+    session: Session, data: Mapping[str, Any], *, obj: Hotline | None, batch: Batch | None
 ) -> dict[str, Any]:
-    name = validation.required_text("name", data.get("name"), max_length=200)
-    serialize_writers(session)  # two saves must not both find the name free
-    other = records.other_named(
-        session,
-        Hotline,
-        kind="hotline",
-        key=hotline_name_key(name),
-        name=name,
-        exclude_id=exclude_id,
-        batch=batch,
-    )
-    if other is not None:
-        raise ValidationError("name", f"A hotline named {name!r} already exists.")
+    name = HOTLINE_NAME.clean(session, data, obj=obj, batch=batch)
     home = reference.require_country(
         session, "country_code", data.get("country_code"), required=True, batch=batch
     )
@@ -175,21 +145,17 @@ def clean_profile(data: Mapping[str, Any]) -> dict[str, Any]:
     secretariat's form has them too."""
     return {
         "public_url": validation.web_url("public_url", data.get("public_url")),
-        "founded_year": _whole_number(
+        "founded_year": validation.whole_number(
             "founded_year",
             data.get("founded_year"),
-            minimum=FIRST_FOUNDED_YEAR,
-            maximum=date.today().year,
+            low=FIRST_FOUNDED_YEAR,
+            high=date.today().year,
             what="the founding year",
         ),
         "languages": clean_languages("languages", data.get("languages")),
         "reporting_channels": clean_channels("reporting_channels", data.get("reporting_channels")),
-        "staff_count": _whole_number(
-            "staff_count",
-            data.get("staff_count"),
-            minimum=0,
-            maximum=MAX_STAFF,
-            what="the staff count",
+        "staff_count": validation.whole_number(
+            "staff_count", data.get("staff_count"), low=0, high=MAX_STAFF, what="the staff count"
         ),
     }
 
@@ -255,7 +221,7 @@ def create_hotline(
     In an import's ``batch`` the hotline and its spells are rows the batch writes with its
     other new records (its flush, at once or with the batch's), returned as a ``NewRow``.
     """
-    values = _clean_hotline(session, data, batch=batch)
+    values = _clean_hotline(session, data, obj=None, batch=batch)
     covered = values.pop("covered_countries")
     hotline: Hotline | NewRow
     if batch is not None:
@@ -284,18 +250,11 @@ def create_hotline(
     return hotline
 
 
-def update_hotline(
-    session: Session,
-    *,
-    obj: Hotline,
-    data: Mapping[str, Any],
-    expected_version: int | None,
-    batch: Batch | None = None,
-) -> Hotline:
+def _change_hotline(
+    session: Session, obj: Hotline, data: Mapping[str, Any], values: dict[str, Any]
+) -> None:
     """Change a hotline's fields and the countries it accepts reports for (see
     ``_set_covered_countries`` for the dates this gives the coverage)."""
-    records.check_version(obj, expected_version)
-    values = _clean_hotline(session, data, exclude_id=obj.id, batch=batch)
     covered = values.pop("covered_countries")
     before, after = " ".join(obj.covered_codes), _country_codes(covered)
     records.apply_changes(obj, values)
@@ -309,8 +268,11 @@ def update_hotline(
             action="update",
             changes={"covered_countries": [before, after]},
         )
-    batching.flush(session, batch)
-    return obj
+
+
+update_hotline = records.RecordCommands(
+    Hotline, clean=_clean_hotline, change=_change_hotline
+).update
 
 
 def hotline_names(session: Session) -> list[tuple[str, str]]:

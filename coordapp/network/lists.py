@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload, with_expression
 from coordapp import listing
 from coordapp.auth.models import User
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
+from coordapp.db import ranked
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.network.display import due_display
@@ -109,10 +110,7 @@ HOTLINE_LIST = ListSpec(
         Column(
             "status",
             "Status today",
-            sa.case(
-                {status.value: rank for status, rank in STATUS_RANK.items()},
-                value=_status_today,
-            ),
+            ranked(_status_today, STATUS_RANK),
             lambda h: _status_label(status_from_events(h.membership_events, on=date.today())),
         ),
         Column(
@@ -130,11 +128,8 @@ HOTLINE_LIST = ListSpec(
     filters=(
         Filter("status", "Status today", _filter_status_today, membership_status_choices),
         Filter("country", "Country covered", _filter_covers, reference.country_choices),
-        Filter(
-            "region",
-            "Region (home)",
-            lambda q, v: q.where(Country.region == v),
-            reference.region_choices,
+        listing.choice_filter_on(
+            "region", "Region (home)", Country.region, reference.region_choices
         ),
         Filter(
             "operator_kind",
@@ -276,10 +271,7 @@ EXPANSION_LIST = ListSpec(
         Column(
             "stage",
             "Stage",
-            sa.case(
-                {stage.value: rank for stage, rank in EXPANSION_STAGE_ORDER.items()},
-                value=_STAGE_TODAY.c.stage,
-            ),
+            ranked(_STAGE_TODAY.c.stage, EXPANSION_STAGE_ORDER),
             lambda t: label(stage_from_events(t.stage_events, on=date.today())),
             display=_stage_display,
         ),
@@ -300,10 +292,7 @@ EXPANSION_LIST = ListSpec(
         Column(
             "priority",
             "Priority",
-            sa.case(
-                {p.value: rank for p, rank in _PRIORITY_RANK.items()},
-                value=ExpansionTarget.priority,
-            ),
+            ranked(ExpansionTarget.priority, _PRIORITY_RANK),
             lambda t: label(t.priority),
         ),
         Column("owner", "Owner", User.full_name, lambda t: t.owner.full_name if t.owner else None),
@@ -345,9 +334,7 @@ EXPANSION_LIST = ListSpec(
         listing.enum_filter_on("stage", "Stage", _STAGE_TODAY.c.stage, ExpansionStage),
         listing.enum_filter_on("priority", "Priority", ExpansionTarget.priority, Priority),
         Filter("owner", "Owner", _filter_owner, owner_choices),
-        Filter(
-            "region", "Region", lambda q, v: q.where(Country.region == v), reference.region_choices
-        ),
+        listing.choice_filter_on("region", "Region", Country.region, reference.region_choices),
         Filter("overdue", "Next step", _filter_overdue, lambda s: [("1", "Overdue only")]),
     ),
     options=(

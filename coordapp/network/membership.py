@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from coordapp import batching, validation
 from coordapp.batching import Batch
-from coordapp.db import NewRow
+from coordapp.db import NewRow, ranked
 from coordapp.errors import NotFound, ValidationError
 from coordapp.network.models import (
     COVERING_STATUSES,
@@ -35,11 +35,8 @@ STATUS_RANK = {
 }
 
 
-def _status_rank() -> sa.Case:
-    return sa.case(
-        {status.value: rank for status, rank in STATUS_RANK.items()},
-        value=HotlineMembershipEvent.status,
-    )
+def _status_rank() -> sa.Case[Any]:
+    return ranked(HotlineMembershipEvent.status, STATUS_RANK)
 
 
 def membership_on_subquery(on: date) -> sa.Subquery:

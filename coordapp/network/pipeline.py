@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS
+from coordapp.db import ranked
 from coordapp.network.coverage import covered_condition
 from coordapp.network.expansion import stage_by_target_subquery
 from coordapp.network.models import (
@@ -124,10 +125,7 @@ def pipeline_select(on: date, *, stalled_only: bool = False) -> sa.Select[Any]:
         return query.where(pipeline.c.stage_since < stalled_cutoff(on)).order_by(
             pipeline.c.stage_since, Country.name, pipeline.c.target_id
         )
-    stage_rank = sa.case(
-        {stage.value: rank for stage, rank in EXPANSION_STAGE_ORDER.items()},
-        value=pipeline.c.stage,
-    )
+    stage_rank = ranked(pipeline.c.stage, EXPANSION_STAGE_ORDER)
     return query.order_by(stage_rank.desc(), Country.name, pipeline.c.target_id)
 
 

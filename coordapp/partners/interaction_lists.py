@@ -61,9 +61,7 @@ INTERACTION_LIST = ListSpec(
     filters=(
         listing.year_filter_on(Interaction.occurred_on),
         listing.enum_filter_on("kind", "Kind", Interaction.kind, InteractionKind),
-        Filter(
-            "organization", "Organization", listing.id_filter(Interaction.organization_id), None
-        ),
+        listing.id_filter_on("organization", "Organization", Interaction.organization_id),
         Filter(
             "follow_up",
             "Follow-up",

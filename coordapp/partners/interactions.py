@@ -127,11 +127,7 @@ def _plausible(field: str, day: date | None) -> date | None:
 
 
 def clean_interaction(
-    session: Session,
-    data: Mapping[str, Any],
-    *,
-    obj: Interaction | None = None,
-    batch: Batch | None = None,
+    session: Session, data: Mapping[str, Any], *, obj: Interaction | None, batch: Batch | None
 ) -> dict[str, Any]:
     """An interaction's values as stored (``participants`` as contacts), or the
     ValidationError saying what is wrong: it happened (not in the future), its participants

@@ -67,11 +67,8 @@ ORGANIZATION_LIST = ListSpec(
     filters=(
         listing.enum_filter_on("kind", "Kind", Organization.kind, OrganizationKind),
         listing.enum_filter_on("status", "Status", Organization.status, OrganizationStatus),
-        Filter(
-            "country",
-            "HQ country",
-            lambda q, v: q.where(Organization.hq_country_code == v.upper()),
-            reference.country_choices,
+        listing.code_filter_on(
+            "country", "HQ country", Organization.hq_country_code, reference.country_choices
         ),
         Filter(
             "region", "Region", _in_region(Organization.hq_country_code), reference.region_choices

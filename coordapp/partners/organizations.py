@@ -21,7 +21,6 @@ from coordapp.partners.models import (
 )
 from coordapp.records import service as records
 from coordapp.reference import service as reference
-from coordapp.writers_lock import serialize_writers
 
 
 def get_organization(session: Session, organization_id: int) -> Organization:
@@ -36,26 +35,15 @@ def organization_name_key(name: str) -> str:
     return name.strip().lower()
 
 
+ORGANIZATION_NAME = records.UniqueName(
+    Organization, what="An organization", kind="organization", key=organization_name_key
+)
+
+
 def _clean_organization(
-    session: Session,
-    data: Mapping[str, Any],
-    *,
-    obj: Organization | None = None,
-    batch: Batch | None = None,
+    session: Session, data: Mapping[str, Any], *, obj: Organization | None, batch: Batch | None
 ) -> dict[str, Any]:
-    name = validation.required_text("name", data.get("name"), max_length=200)
-    serialize_writers(session)
-    other = records.other_named(
-        session,
-        Organization,
-        kind="organization",
-        key=organization_name_key(name),
-        name=name,
-        exclude_id=obj.id if obj is not None else None,
-        batch=batch,
-    )
-    if other is not None:
-        raise ValidationError("name", f"An organization named {name!r} already exists.")
+    name = ORGANIZATION_NAME.clean(session, data, obj=obj, batch=batch)
     return {
         "name": name,
         "kind": validation.choice("kind", OrganizationKind, data.get("kind")),

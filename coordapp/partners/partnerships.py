@@ -150,11 +150,7 @@ def _check_transition(before: PartnershipStatus, after: PartnershipStatus, field
 
 
 def _clean_partnership(
-    session: Session,
-    data: Mapping[str, Any],
-    *,
-    obj: Partnership | None = None,
-    batch: Batch | None = None,
+    session: Session, data: Mapping[str, Any], *, obj: Partnership | None, batch: Batch | None
 ) -> dict[str, Any]:
     status = validation.choice(
         "status", PartnershipStatus, data.get("status") or PartnershipStatus.PROSPECT.value

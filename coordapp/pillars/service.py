@@ -132,11 +132,7 @@ def remember_target_keys(session: Session, batch: Batch) -> None:
 
 
 def _clean_target(
-    session: Session,
-    data: Mapping[str, Any],
-    *,
-    obj: PillarTarget | None = None,
-    batch: Batch | None = None,
+    session: Session, data: Mapping[str, Any], *, obj: PillarTarget | None, batch: Batch | None
 ) -> dict[str, Any]:
     raw_pillar = str(data.get("pillar_id") or "").strip()
     pillar_number = validation.record_id(raw_pillar)

@@ -9,12 +9,13 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import batching
+from coordapp import batching, validation
 from coordapp.audit import service as audit
 from coordapp.batching import Batch
 from coordapp.db import utcnow
-from coordapp.errors import Conflict, NotFound
+from coordapp.errors import Conflict, NotFound, ValidationError
 from coordapp.validation import MAX_RECORD_ID
+from coordapp.writers_lock import serialize_writers
 
 
 class StaleRecord(Conflict):
@@ -74,6 +75,40 @@ def other_named(
     if other is None or (exclude_id is not None and other.id == exclude_id):
         return None
     return other
+
+
+@dataclass(frozen=True)
+class UniqueName:
+    """The name of a kind of record that is unique in any case, checked on every save.
+
+    ``what`` starts the message ("A hotline" named … already exists); ``kind`` and ``key``
+    (the name as look-ups compare it) are how an import's batch remembers names
+    (``other_named``)."""
+
+    model: Any
+    what: str
+    kind: str
+    key: Callable[[str], str]
+
+    def clean(
+        self, session: Session, data: Mapping[str, Any], *, obj: Any | None, batch: Batch | None
+    ) -> str:
+        """The submitted ``name``, unless another record (than ``obj``) has it. Takes the
+        writers' lock first: two saves must not both find the name free."""
+        name = validation.required_text("name", data.get("name"), max_length=200)
+        serialize_writers(session)
+        other = other_named(
+            session,
+            self.model,
+            kind=self.kind,
+            key=self.key(name),
+            name=name,
+            exclude_id=obj.id if obj is not None else None,
+            batch=batch,
+        )
+        if other is not None:
+            raise ValidationError("name", f"{self.what} named {name!r} already exists.")
+        return name
 
 
 def get_or_404(session: Session, model: Any, record_id: Any, *, what: str) -> Any:

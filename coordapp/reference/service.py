@@ -141,6 +141,9 @@ METRICS: tuple[tuple[str, tuple[tuple[str, MetricUnit, str, date, date | None], 
     ),
 )
 
+# The codes of the metrics seeded (the quarterly figures every hotline reports), in order.
+METRIC_CODES = tuple(code for code, _versions in METRICS)
+
 
 @dataclass(frozen=True, slots=True)
 class SeedResult:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from coordapp.funding import rate_info
 from coordapp.network.models import COVERING_STATUSES
+from coordapp.reference import service as reference
 from coordapp.reference.models import Country, Pillar
 
 FIRST_YEAR = 1999  # the network's founding year: where the map's slider starts
@@ -81,14 +82,7 @@ def as_date(value: Any) -> date:
 
 def regions(session: Session) -> tuple[str, ...]:
     """The UN M49 regions countries belong to (for the region filter)."""
-    return tuple(
-        session.scalars(
-            sa.select(Country.region)
-            .where(Country.region.is_not(None))
-            .distinct()
-            .order_by(Country.region)
-        )
-    )
+    return tuple(reference.list_regions(session))
 
 
 def country_codes(session: Session) -> frozenset[str]:

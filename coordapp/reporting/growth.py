@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.cache import cached
+from coordapp.db import ranked
 from coordapp.funding import amounts as funding_amounts
 from coordapp.funding import rate_info
 from coordapp.network import coverage as network_coverage
@@ -43,13 +44,6 @@ class GrowthPoint:
     provisional_hotlines: int
     countries_covered: int
     territories_covered: int = 0
-
-
-def _status_rank() -> sa.Case:
-    return sa.case(
-        {status.value: rank for status, rank in network_membership.STATUS_RANK.items()},
-        value=HotlineMembershipEvent.status,
-    )
 
 
 def network_growth(
@@ -89,7 +83,7 @@ def network_growth(
                 partition_by=HotlineMembershipEvent.hotline_id,
                 order_by=(
                     HotlineMembershipEvent.event_date,
-                    _status_rank(),
+                    ranked(HotlineMembershipEvent.status, network_membership.STATUS_RANK),
                     HotlineMembershipEvent.id,
                 ),
             )

@@ -95,17 +95,9 @@ STATISTIC_LIST = ListSpec(
     default_sort="-period",
     search=(Hotline.name,),
     filters=(
-        Filter(
-            "hotline",
-            "Hotline",
-            listing.id_filter(HotlineStatistic.hotline_id),
-            hotline_choices,
-        ),
-        Filter(
-            "country",
-            "Country",
-            lambda q, v: q.where(Hotline.country_code == v.upper()),
-            reference.country_choices,
+        listing.id_filter_on("hotline", "Hotline", HotlineStatistic.hotline_id, hotline_choices),
+        listing.code_filter_on(
+            "country", "Country", Hotline.country_code, reference.country_choices
         ),
         listing.year_filter_on(HotlineStatistic.period_start),
         Filter(
@@ -114,12 +106,7 @@ STATISTIC_LIST = ListSpec(
             _integer_filter(_in_quarter, low=1, high=4),
             lambda s: [(str(q), f"Q{q}") for q in QUARTERS],
         ),
-        Filter(
-            "metric",
-            "Metric",
-            lambda q, v: q.where(MetricDefinition.code == v),
-            metric_choices,
-        ),
+        listing.choice_filter_on("metric", "Metric", MetricDefinition.code, metric_choices),
     ),
     options=(
         selectinload(HotlineStatistic.hotline).selectinload(Hotline.country),

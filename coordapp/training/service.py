@@ -145,7 +145,7 @@ def get_participation(
 
 
 def _count(field: str, value: Any, *, required: bool) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if validation.blank(value):
         if required:
             raise ValidationError(field, "Enter a number (0 or more).")
         return None
@@ -165,7 +165,7 @@ def _count(field: str, value: Any, *, required: bool) -> int | None:
 
 
 def _feedback(value: Any) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if validation.blank(value):
         return None
     try:
         score = Decimal(str(value).strip())

@@ -17,7 +17,7 @@ from coordapp.records import service as records
 from coordapp.records.service import StaleRecord
 from coordapp.training import pages as training_pages
 from coordapp.training import service
-from coordapp.training.lists import TRAINING_LIST, year_choices
+from coordapp.training.lists import TRAINING_LIST
 from coordapp.training.models import DeliveryMode, TrainingKind, TrainingParticipation
 from coordapp.validation import COORDINATION_ONLY
 from tests import factories
@@ -150,7 +150,9 @@ def test_list_search_and_filters(session: Session) -> None:
     assert _titles(session) == ["Wellbeing workshop", "Hashing webinar"]
     for bad in ({"year": "abc"}, {"year": "1800"}, {"pillar": "x"}, {"kind": "party"}):
         assert len(_titles(session, **bad)) == 2, bad
-    assert year_choices(session) == [("2026", "2026"), ("2025", "2025")]
+    years = next(f for f in TRAINING_LIST.filters if f.key == "year")
+    assert years.choices is not None
+    assert years.choices(session) == [("2026", "2026"), ("2025", "2025")]
 
 
 # --- participation ---------------------------------------------------------------------------

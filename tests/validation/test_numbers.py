@@ -218,3 +218,29 @@ def test_other_dates_are_refused_with_what_was_meant(written: str, message: str)
     with pytest.raises(ValueError) as caught:
         iso_date(written)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("given", "number"), [("", None), ("  ", None), (None, None), (" 12 ", 12), (0, 0), (120, 120)]
+)
+def test_whole_numbers_are_read_and_blank_is_none(given: object, number: int | None) -> None:
+    assert validation.whole_number("months", given, low=0, high=120) == number
+
+
+@pytest.mark.parametrize(
+    ("given", "plain", "named"),
+    [
+        ("x", "Enter a whole number from 1 to 120.", "Enter the staff count as a whole number."),
+        ("1.5", "Enter a whole number from 1 to 120.", "Enter the staff count as a whole number."),
+        (True, "Enter a whole number from 1 to 120.", "Enter the staff count as a whole number."),
+        ("0", "Enter a whole number from 1 to 120.", "The staff count must be between 1 and 120."),
+        (121, "Enter a whole number from 1 to 120.", "The staff count must be between 1 and 120."),
+    ],
+)
+def test_whole_numbers_refused_say_what_is_wanted(given: object, plain: str, named: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        validation.whole_number("months", given, low=1, high=120)
+    assert (error.value.field, error.value.message) == ("months", plain)
+    with pytest.raises(ValidationError) as error:
+        validation.whole_number("staff_count", given, low=1, high=120, what="the staff count")
+    assert error.value.message == named
