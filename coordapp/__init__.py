@@ -17,22 +17,34 @@ __all__ = ["ConfigError", "create_app"]
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The application factory. ``config`` overrides settings read from the environment."""
+    # The parts that hook themselves into the app are imported here, with an app to hook into:
+    # importing coordapp (its models, for Alembic and the tests) loads neither Dash nor the CLI.
+    from coordapp.cache import configure_report_cache
+    from coordapp.cli import register as register_commands
+    from coordapp.compression import init_compression
+    from coordapp.inputs import init_input_checks
+    from coordapp.logs import configure_logging
+    from coordapp.proxy import init_proxy
+    from coordapp.security import init_security_headers
+    from dashboards import init_dashboards
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(build_config(app.instance_path, config))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         _ensure_sqlite_dir(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    register_logging(app)
-    register_input_checks(app)
+    # Logging first, so its request-id hook runs before any other (CSRF, sign-in guard) answers.
+    configure_logging(app)
+    init_input_checks(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_commands(app)
-    register_dashboards(app)
-    register_compression(app)
-    register_report_cache(app)
-    register_security_headers(app)
-    register_proxy(app)
+    init_dashboards(app)
+    init_compression(app)
+    configure_report_cache(app)
+    init_security_headers(app)
+    init_proxy(app)
     return app
 
 
@@ -42,19 +54,6 @@ def _ensure_sqlite_dir(uri: str) -> None:
     path = uri[len("sqlite:///") :]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-
-
-def register_logging(app: Flask) -> None:
-    # First, so its request-id hook runs before any other (CSRF, sign-in guard) can answer.
-    from coordapp.logs import configure_logging
-
-    configure_logging(app)
-
-
-def register_input_checks(app: Flask) -> None:
-    from coordapp.inputs import init_input_checks
-
-    init_input_checks(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -207,39 +206,3 @@ def register_request_hooks(app: Flask) -> None:
         else:
             db.session.rollback()
         return response
-
-
-def register_commands(app: Flask) -> None:
-    from coordapp.cli import register
-
-    register(app)
-
-
-def register_dashboards(app: Flask) -> None:
-    from dashboards import init_dashboards
-
-    init_dashboards(app)
-
-
-def register_security_headers(app: Flask) -> None:
-    from coordapp.security import init_security_headers
-
-    init_security_headers(app)
-
-
-def register_proxy(app: Flask) -> None:
-    from coordapp.proxy import init_proxy
-
-    init_proxy(app)
-
-
-def register_compression(app: Flask) -> None:
-    from coordapp.compression import init_compression
-
-    init_compression(app)
-
-
-def register_report_cache(app: Flask) -> None:
-    from coordapp.cache import configure_report_cache
-
-    configure_report_cache(app)

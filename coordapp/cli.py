@@ -156,17 +156,23 @@ def _user_command(name: str, help_text: str) -> Callable[[Callable[..., Any]], C
     return users_cli.command(name, help=help_text)
 
 
+def _change_user(email: str, change: Callable[..., Any], done: str, **values: Any) -> None:
+    """Apply ``change`` (an auth service verb taking ``user=`` and ``values``) to the user with
+    ``email`` in one transaction, then print ``done`` (``{email}``, ``{role}``) about them."""
+    from coordapp.auth import service
+
+    with command_transaction("cli:users") as session:
+        user = change(session, user=service.get_required_by_email(session, email), **values)
+        click.echo(done.format(email=user.email, role=user.role.value))
+
+
 @_user_command("set-role", "Change a user's role.")
 @click.argument("email")
 @click.argument("role", type=click.Choice(["admin", "manager", "viewer"]))
 def users_set_role(email: str, role: str) -> None:
     from coordapp.auth import service
 
-    with command_transaction("cli:users") as session:
-        user = service.set_role(
-            session, user=service.get_required_by_email(session, email), role=role
-        )
-        click.echo(f"{user.email} is now {user.role.value}.")
+    _change_user(email, service.set_role, "{email} is now {role}.", role=role)
 
 
 @_user_command("deactivate", "Deactivate a user; their sessions stop working at once.")
@@ -174,11 +180,7 @@ def users_set_role(email: str, role: str) -> None:
 def users_deactivate(email: str) -> None:
     from coordapp.auth import service
 
-    with command_transaction("cli:users") as session:
-        user = service.set_active(
-            session, user=service.get_required_by_email(session, email), active=False
-        )
-        click.echo(f"{user.email} is deactivated.")
+    _change_user(email, service.set_active, "{email} is deactivated.", active=False)
 
 
 @_user_command("activate", "Re-activate a deactivated user.")
@@ -186,11 +188,7 @@ def users_deactivate(email: str) -> None:
 def users_activate(email: str) -> None:
     from coordapp.auth import service
 
-    with command_transaction("cli:users") as session:
-        user = service.set_active(
-            session, user=service.get_required_by_email(session, email), active=True
-        )
-        click.echo(f"{user.email} is active again.")
+    _change_user(email, service.set_active, "{email} is active again.", active=True)
 
 
 figures_cli = AppGroup("figures", help="The headline figures and where they are shown.")

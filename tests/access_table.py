@@ -449,7 +449,7 @@ ROUTES: tuple[Route, ...] = (
         "training.trainings_restore", "POST", "/trainings/{training}/restore", MANAGERS, data=EMPTY
     ),
     Route(
-        "training.participation_add",
+        "training.trainings_add_participation",
         "POST",
         "/trainings/{training}/participation",
         MANAGERS,

@@ -37,7 +37,6 @@ from coordapp.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
     SignInForm,
-    UserEditForm,
     UserHotlinesForm,
     user_form,
 )
@@ -47,7 +46,7 @@ from coordapp.errors import ValidationError
 from coordapp.extensions import current_session, login_manager
 from coordapp.network.hotlines import hotline_names
 from coordapp.records import pages
-from coordapp.records.views import Resource, attach_error
+from coordapp.records.views import Resource, SubAction, attach_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -236,14 +235,25 @@ def register_guard(app: Flask) -> None:
 
 # --- users administration (admins only) ------------------------------------------------------
 
+
+def _reset_password(session: Session, user: Any, form: Any) -> str:
+    try:
+        service.reset_password(session, user=user, password=form.password.data or "")
+    except ValidationError as error:
+        raise ValidationError("password", error.message) from error
+    return f"{user.full_name} has a new password. Tell them by a separate channel."
+
+
+PASSWORD_RESET = SubAction(
+    "password_form", lambda session, obj: PasswordResetForm(prefix="password"), _reset_password
+)
 USERS = Resource(
     slug="users",
     singular="user",
     plural="Users",
     list_spec=service.USER_LIST,
     get=service.get_user,
-    form=UserEditForm,
-    form_for=user_form,
+    form=user_form,
     create=service.create_account,
     update=service.update_account,
     detail_template="auth/user_detail.html",
@@ -259,6 +269,7 @@ pages.register(
     ("/users/<id:record_id>", pages.Detail, "users_detail"),
     ("/users/new", pages.New, "users_new"),
     ("/users/<id:record_id>/edit", pages.Edit, "users_edit"),
+    ("/users/<id:record_id>/password", PASSWORD_RESET, "users_password"),
 )
 
 
@@ -318,25 +329,6 @@ def users_deactivate(record_id: int) -> Any:
 @require_role(Role.ADMIN)
 def users_reactivate(record_id: int) -> Any:
     return _user_action(record_id, service.reactivate_user, "{name} can sign in again.")
-
-
-@bp.route("/users/<id:record_id>/password", methods=["POST"])
-@require_role(Role.ADMIN)
-def users_password(record_id: int) -> Any:
-    session = current_session()
-    user = service.get_user(session, record_id)
-    form = PasswordResetForm(prefix="password")
-    if form.validate_on_submit():
-        try:
-            service.reset_password(session, user=user, password=form.password.data or "")
-        except ValidationError as error:
-            attach_error(form, ValidationError("password", error.message))
-        else:
-            flash(
-                f"{user.full_name} has a new password. Tell them by a separate channel.", "success"
-            )
-            return redirect(url_for("auth.users_detail", record_id=user.id))
-    return _user_page(record_id, status=422, password_form=form)
 
 
 def personal_data_response(data: Mapping[str, Any], filename: str) -> Response:

@@ -81,15 +81,16 @@ def _keep(content: bytes, pending: dict[str, Any]) -> dict[str, Any]:
     return pending
 
 
-def _waiting(token: str | None) -> tuple[dict[str, Any], bytes] | None:
-    """The upload waiting for this user under ``token``, and how to read it; None when gone.
+def _waiting(token: str | None) -> tuple[ImportType, dict[str, Any], bytes] | None:
+    """The upload waiting for this user under ``token``: its type, how to read it and its
+    content; None when gone.
 
     Another user's upload is a 404 (NotFound), even named in a forged form."""
     content = stash.load_stash(token or "", owner_id=current_user.id)
     pending = _pending()
     if content is None or token != pending.get("token"):
         return None
-    return pending, content
+    return import_type(pending["type_name"]), pending, content
 
 
 def _gone() -> Any:
@@ -250,8 +251,7 @@ def columns() -> Any:
     waiting = _waiting(_pending().get("token"))
     if waiting is None:
         return _gone()
-    pending, content = waiting
-    itype = import_type(pending["type_name"])
+    itype, pending, content = waiting
     return _columns_page(itype, pending, content, ColumnsForm(formdata=None))
 
 
@@ -262,8 +262,7 @@ def map_columns() -> Any:
     waiting = _waiting(form.token.data) if form.validate_on_submit() else None
     if waiting is None:
         return _gone()
-    pending, content = waiting
-    itype = import_type(pending["type_name"])
+    itype, pending, content = waiting
     header = headers.file_header(itype.name, pending["filename"], content) or []
     allowed = {value for value, _ in _column_choices(itype)}
     chosen = form.chosen(len(header), allowed)
@@ -288,8 +287,7 @@ def apply() -> Any:
     if waiting is None:
         flash("That upload is no longer waiting to be applied; upload the file again.", "warning")
         return redirect(url_for("imports.upload"))
-    pending, content = waiting
-    itype = import_type(pending["type_name"])
+    itype, pending, content = waiting
     db_session = current_session()
     report = imports.run_import(
         db_session,

@@ -84,7 +84,7 @@ REQUIREMENTS = Resource(
     plural="Compliance requirements",
     list_spec=REQUIREMENT_LIST,
     get=compliance_requirements.get_requirement,
-    form=RequirementForm,
+    form=lambda session, obj: RequirementForm(obj=obj),
     create=_create_requirement,
     update=compliance_requirements.update_requirement,
     detail_template="network/requirement_detail.html",

@@ -30,8 +30,6 @@ from coordapp.network import (
     membership,
 )
 from coordapp.network.forms import (
-    ExpansionEditForm,
-    HotlineForm,
     expansion_form,
     hotline_form,
     membership_event_form,
@@ -122,8 +120,7 @@ HOTLINES = Resource(
     plural="Hotlines",
     list_spec=lists.HOTLINE_LIST,
     get=hotlines.get_hotline,
-    form=HotlineForm,
-    form_for=hotline_form,
+    form=hotline_form,
     create=hotlines.create_hotline,
     update=hotlines.update_hotline,
     detail_template="network/hotline_detail.html",
@@ -202,8 +199,7 @@ EXPANSION = Resource(
     plural="Expansion pipeline",
     list_spec=lists.EXPANSION_LIST,
     get=expansion.get_expansion_target,
-    form=ExpansionEditForm,
-    form_for=expansion_form,
+    form=expansion_form,
     create=_create_target,
     update=expansion.update_expansion_target,
     detail_template="network/expansion_detail.html",

@@ -28,16 +28,13 @@ from coordapp.partners import (
     partnerships,
 )
 from coordapp.partners.forms import (
-    ContactForm,
-    OrganizationForm,
-    PartnershipForm,
     contact_form,
     organization_form,
     partnership_form,
     renewal_form,
     status_change_form,
 )
-from coordapp.partners.interaction_forms import InteractionForm, interaction_form
+from coordapp.partners.interaction_forms import interaction_form
 from coordapp.partners.interaction_lists import INTERACTION_LIST
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.records import pages
@@ -70,8 +67,7 @@ ORGANIZATIONS = Resource(
     plural="Organizations",
     list_spec=lists.ORGANIZATION_LIST,
     get=organizations.get_organization,
-    form=OrganizationForm,
-    form_for=organization_form,
+    form=organization_form,
     create=organizations.create_organization,
     update=organizations.update_organization,
     detail_template="partners/organization_detail.html",
@@ -104,8 +100,7 @@ CONTACTS = Resource(
     plural="Contacts",
     list_spec=lists.CONTACT_LIST,
     get=contacts.get_contact,
-    form=ContactForm,
-    form_for=contact_form,
+    form=contact_form,
     create=contacts.create_contact,
     update=contacts.update_contact,
     detail_template="partners/contact_detail.html",
@@ -173,8 +168,7 @@ PARTNERSHIPS = Resource(
     plural="Partnerships",
     list_spec=lists.PARTNERSHIP_LIST,
     get=partnerships.get_partnership,
-    form=PartnershipForm,
-    form_for=partnership_form,
+    form=partnership_form,
     create=partnerships.create_partnership,
     update=partnerships.update_partnership,
     detail_template="partners/partnership_detail.html",
@@ -209,8 +203,7 @@ INTERACTIONS = Resource(
     plural="Interactions",
     list_spec=INTERACTION_LIST,
     get=interactions.get_interaction,
-    form=InteractionForm,
-    form_for=interaction_form,
+    form=interaction_form,
     create=interactions.create_interaction,
     update=interactions.update_interaction,
     detail_template="partners/interaction_detail.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from coordapp.pillars import service
-from coordapp.pillars.forms import PillarTargetForm, pillar_target_form
+from coordapp.pillars.forms import pillar_target_form
 from coordapp.records import pages
 from coordapp.records.views import Resource
 
@@ -17,8 +17,7 @@ PILLAR_TARGETS = Resource(
     plural="Pillar targets",
     list_spec=service.PILLAR_TARGET_LIST,
     get=service.get_pillar_target,
-    form=PillarTargetForm,
-    form_for=pillar_target_form,
+    form=pillar_target_form,
     create=service.create_pillar_target,
     update=service.update_pillar_target,
     detail_template="pillars/pillar_target_detail.html",

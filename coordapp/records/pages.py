@@ -152,14 +152,14 @@ class FormPage(WritePage):
     """The create and edit forms: cautions asked about before the save or told after it."""
 
     def make_form(self, session: Session, obj: Any = None, **data: Any) -> FlaskForm:
-        res = self.res
-        if res.form_for is not None:
-            form = res.form_for(session, obj)
+        """The record's form; ``data`` fills a new form before anything is submitted."""
+        assert self.res.form is not None
+        form = self.res.form(session, obj)
+        if not form.is_submitted():
             for name, value in data.items():
-                if name in form._fields and not form.is_submitted():
+                if name in form._fields:
                     form._fields[name].data = value
-            return form
-        return res.form(obj=obj, data=data or None)
+        return form
 
     def cautions(self, session: Session, form: FlaskForm, obj: Any) -> Sequence[Caution]:
         check = self.res.check
@@ -204,7 +204,7 @@ class New(FormPage):
 
     @classmethod
     def serves(cls, res: Resource) -> bool:
-        return res.create is not None
+        return res.create is not None and res.form is not None
 
     def get(self) -> Any:
         session = current_session()
@@ -230,20 +230,19 @@ class Edit(FormPage):
 
     @classmethod
     def serves(cls, res: Resource) -> bool:
-        return res.update is not None
+        return res.update is not None and res.form is not None
 
-    def archived(self, obj: Any) -> Any | None:
-        """Back to the record's page if it is archived (restored first, then edited)."""
-        if getattr(obj, "archived_at", None) is None:
-            return None
-        flash(f"This {self.res.singular} is archived: restore it before editing it.", "warning")
-        return redirect(self.detail_url(obj))
+    def editable(self, session: Session, record_id: int) -> Any:
+        """The record to edit; an archived one is restored first: back to its page."""
+        obj = self.res.get(session, record_id)
+        if getattr(obj, "archived_at", None) is not None:
+            flash(f"This {self.res.singular} is archived: restore it before editing it.", "warning")
+            abort(redirect(self.detail_url(obj)))
+        return obj
 
     def get(self, record_id: int) -> Any:
         session = current_session()
-        obj = self.res.get(session, record_id)
-        if (refused := self.archived(obj)) is not None:
-            return refused
+        obj = self.editable(session, record_id)
         form = self.make_form(session, obj=obj)
         if "version" in form._fields:
             form._fields["version"].data = obj.version
@@ -251,9 +250,7 @@ class Edit(FormPage):
 
     def post(self, record_id: int) -> Any:
         session = current_session()
-        obj = self.res.get(session, record_id)
-        if (refused := self.archived(obj)) is not None:
-            return refused
+        obj = self.editable(session, record_id)
         form = self.make_form(session, obj=obj)
         try:
             return self.submit(session, form, obj)

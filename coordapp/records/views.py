@@ -108,10 +108,11 @@ class Resource:
     plural: str
     list_spec: ListSpec
     get: Callable[[Session, int], Any]
-    form: type[FlaskForm]
-    create: Callable[..., Any] | None
-    update: Callable[..., Any] | None
     detail_template: str
+    # The create and edit form of a record (None for a new one); None: the type is read-only.
+    form: Callable[[Session, Any], FlaskForm] | None = None
+    create: Callable[..., Any] | None = None
+    update: Callable[..., Any] | None = None
     detail_context: Callable[[Session, Any], Mapping[str, Any]] = field(
         default=lambda session, obj: {}
     )
@@ -119,7 +120,6 @@ class Resource:
     new_defaults: Callable[[Session, Mapping[str, str]], Mapping[str, Any]] = field(
         default=lambda session, args: {}
     )
-    form_for: Callable[[Session, Any], FlaskForm] | None = None
     # Extra buttons on the list page for writers: (label, endpoint), e.g. a CSV upload.
     list_actions: tuple[tuple[str, str], ...] = ()
     # ``check(session, data, obj)``: cautions about the submitted data (obj: the record being

@@ -19,7 +19,6 @@ from coordapp.records.views import Resource, SubAction
 from coordapp.stats import grid_page, quarters, service
 from coordapp.stats.models import HotlineQuarter
 from coordapp.stats.quarter_forms import (
-    ApproveForm,
     approve_form,
     reopen_form,
     return_form,
@@ -66,9 +65,6 @@ QUARTERS = Resource(
     plural="Hotline quarters",
     list_spec=QUARTER_LIST,
     get=quarters.get_quarter,
-    form=ApproveForm,
-    create=None,
-    update=None,
     detail_template="stats/quarter_detail.html",
     detail_context=quarter_context,
     list_actions=(("Review queue", "quarters.review_queue"),),

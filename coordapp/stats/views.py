@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from coordapp import disclosure, listing
@@ -34,9 +33,6 @@ STATISTICS = Resource(
     plural="Hotline statistics",
     list_spec=STATISTIC_LIST,
     get=service.get_statistic,
-    form=FlaskForm,
-    create=None,
-    update=None,
     detail_template="stats/statistic_detail.html",
     archivable=False,
 )

@@ -173,27 +173,29 @@ def event_related(session: Session, obj: TrainingEvent) -> dict[str, Any]:
 # --- what other domains' pages show of trainings (composed in their views) ------------------
 
 
-def trainings_of_hotline(session: Session, hotline_id: int) -> list[Any]:
-    """(event, participation row) for each training a hotline took part in, newest first."""
+def _attended(session: Session, shown: Any, where: Any) -> list[Any]:
+    """(event, ``shown``) for each training with a participation row ``where``, newest first."""
     return list(
         session.execute(
-            sa.select(TrainingEvent, TrainingParticipation)
+            sa.select(TrainingEvent, shown)
             .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
-            .where(TrainingParticipation.hotline_id == hotline_id)
+            .where(where)
             .order_by(TrainingEvent.start_date.desc())
         ).all()
     )
 
 
+def trainings_of_hotline(session: Session, hotline_id: int) -> list[Any]:
+    """(event, participation row) for each training a hotline took part in, newest first."""
+    return _attended(session, TrainingParticipation, TrainingParticipation.hotline_id == hotline_id)
+
+
 def trainings_of_organization(session: Session, organization_id: int) -> list[Any]:
     """(event, participants) for each training an organization took part in, newest first."""
-    return list(
-        session.execute(
-            sa.select(TrainingEvent, TrainingParticipation.participants)
-            .join(TrainingParticipation, TrainingParticipation.event_id == TrainingEvent.id)
-            .where(TrainingParticipation.organization_id == organization_id)
-            .order_by(TrainingEvent.start_date.desc())
-        ).all()
+    return _attended(
+        session,
+        TrainingParticipation.participants,
+        TrainingParticipation.organization_id == organization_id,
     )
 
 

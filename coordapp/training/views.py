@@ -14,10 +14,10 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.records import pages
-from coordapp.records.views import Resource, attach_error, form_data
+from coordapp.records.views import Resource, SubAction, attach_error, form_data
 from coordapp.training import pages as training_pages
 from coordapp.training import service
-from coordapp.training.forms import TrainingEventForm, event_form, participation_form
+from coordapp.training.forms import event_form, participation_form
 from coordapp.training.lists import TRAINING_LIST
 from coordapp.training.models import TrainingEvent
 
@@ -61,14 +61,24 @@ def _detail_context(session: Session, obj: TrainingEvent) -> dict[str, Any]:
     return {**_related(session, obj), "participation_form": participation_form(session)}
 
 
+def _add_participation(session: Session, obj: TrainingEvent, form: Any) -> str:
+    row = service.save_participation(session, event=obj, data=form_data(form))
+    return f"{row.participants} participant(s) recorded."
+
+
+ADD_PARTICIPATION = SubAction(
+    "participation_form",
+    lambda session, obj: participation_form(session),
+    _add_participation,
+    "#participation",
+)
 TRAININGS = Resource(
     slug="trainings",
     singular="training event",
     plural="Training events",
     list_spec=TRAINING_LIST,
     get=service.get_event,
-    form=TrainingEventForm,
-    form_for=event_form,
+    form=event_form,
     create=service.create_event,
     update=service.update_event,
     detail_template="training/event_detail.html",
@@ -83,26 +93,8 @@ pages.register(
     ("/trainings/<id:record_id>/edit", pages.Edit, "trainings_edit"),
     ("/trainings/<id:record_id>/archive", pages.Archive, "trainings_archive"),
     ("/trainings/<id:record_id>/restore", pages.Restore, "trainings_restore"),
+    ("/trainings/<id:record_id>/participation", ADD_PARTICIPATION, "trainings_add_participation"),
 )
-
-
-@bp.route("/trainings/<id:record_id>/participation", methods=["POST"])
-@require_role(Role.MANAGER)
-def participation_add(record_id: int) -> Any:
-    session = current_session()
-    event = service.get_event(session, record_id)
-    form = participation_form(session)
-    if form.validate_on_submit():
-        try:
-            row = service.save_participation(session, event=event, data=form_data(form))
-        except ValidationError as error:
-            attach_error(form, error)
-        else:
-            flash(f"{row.participants} participant(s) recorded.", "success")
-            return redirect(
-                url_for("training.trainings_detail", record_id=event.id) + "#participation"
-            )
-    return pages.detail_page(TRAININGS, event, status=422, participation_form=form)
 
 
 @bp.route(
