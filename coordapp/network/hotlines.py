@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from coordapp import batching, validation
 from coordapp.audit import service as audit
+from coordapp.auth import owners
 from coordapp.batching import Batch
 from coordapp.db import NewRow, utcnow
 from coordapp.errors import ValidationError
@@ -139,6 +140,7 @@ def _clean_hotline(
     data: Mapping[str, Any],
     *,
     exclude_id: int | None = None,
+    current_owner: int | None = None,
     batch: Batch | None = None,
 ) -> dict[str, Any]:
     name = validation.required_text("name", data.get("name"), max_length=200)
@@ -166,6 +168,7 @@ def _clean_hotline(
         "country_code": home,
         "covered_countries": _covered_countries(session, data, home=home, batch=batch),
         **clean_profile(data),
+        "owner_id": owners.clean_owner_id(session, data.get("owner_id"), current=current_owner),
         "notes": validation.free_text("notes", data.get("notes")),
     }
 
@@ -295,7 +298,9 @@ def update_hotline(
     """Change a hotline's fields and the countries it accepts reports for (see
     ``_set_covered_countries`` for the dates this gives the coverage)."""
     records.check_version(obj, expected_version)
-    values = _clean_hotline(session, data, exclude_id=obj.id, batch=batch)
+    values = _clean_hotline(
+        session, data, exclude_id=obj.id, current_owner=obj.owner_id, batch=batch
+    )
     covered = values.pop("covered_countries")
     before, after = " ".join(obj.covered_codes), _country_codes(covered)
     records.apply_changes(obj, values)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import batching, validation
+from coordapp.auth import owners
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.partners.models import (
@@ -67,6 +68,9 @@ def _clean_organization(
         ),
         "website": validation.web_url("website", data.get("website")),
         "tags": validation.free_text("tags", data.get("tags"), max_length=300),
+        "owner_id": owners.clean_owner_id(
+            session, data.get("owner_id"), current=obj.owner_id if obj is not None else None
+        ),
         "notes": validation.free_text("notes", data.get("notes")),
     }
 
