@@ -543,7 +543,7 @@ def test_home_shows_the_sections_to_everyone(
         hotline_id = hotline.id
         _target(s, "GH", today - timedelta(days=3))
         expected = attention.needs_attention(s, today=today)
-    html = signed_in(role).get("/").data.decode()
+    html = signed_in(role).get("/?items=everyone").data.decode()
     for section in expected.sections:
         assert f'data-attention="{section.key}">{section.count}<' in html
     assert f'data-attention="total">{expected.total}<' in html

@@ -255,3 +255,17 @@ def test_a_hotline_item_belongs_to_the_hotlines_liaison(session: Session) -> Non
 
 def ids_of(section: attention.AttentionSection) -> list[int]:
     return [i.record_id for i in section.items]
+
+
+def test_every_demo_manager_has_items_of_their_own_and_some_are_unassigned(
+    session: Session,
+) -> None:
+    load_demo(session, today=DEMO_TODAY)
+    managers = session.scalars(
+        sa.select(User).where(User.role == "manager", User.active.is_(True))
+    ).all()
+    assert len(managers) >= 3
+    for manager in managers:
+        mine = attention.needs_attention(session, today=DEMO_TODAY, owner_id=manager.id)
+        assert mine.total > 0, manager.full_name
+    assert attention.unassigned_count(session, today=DEMO_TODAY) > 0
