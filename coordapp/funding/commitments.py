@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from coordapp import batching, validation
 from coordapp.audit import service as audit
 from coordapp.auth import owners
+from coordapp.auth import service as auth
 from coordapp.batching import Batch
 from coordapp.db import NewRow, utcnow
 from coordapp.errors import ValidationError
@@ -478,3 +479,13 @@ def commitments_of_funder(session: Session, funder_id: int) -> list[FundingCommi
             .order_by(FundingCommitment.pledged_on.desc())
         )
     )
+
+
+# The funding commitments a user owns, for their personal-data export.
+auth.user_export.register(
+    auth.OwnedRecords(
+        "funding_commitments_owned",
+        owner=FundingCommitment.owner_id,
+        fields={"id": FundingCommitment.id, "title": FundingCommitment.title},
+    )
+)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from coordapp import batching, validation
 from coordapp.audit import service as audit
 from coordapp.auth import owners
+from coordapp.auth import service as auth
 from coordapp.batching import Batch
 from coordapp.db import NewRow, utcnow
 from coordapp.errors import ValidationError
@@ -369,3 +370,13 @@ def hotlines_operated_by(session: Session, organization_id: int) -> list[Hotline
             sa.select(Hotline).where(Hotline.operator_id == organization_id).order_by(Hotline.name)
         )
     )
+
+
+# The hotlines a user is the liaison of, for their personal-data export.
+auth.user_export.register(
+    auth.OwnedRecords(
+        "hotlines_owned",
+        owner=Hotline.owner_id,
+        fields={"id": Hotline.id, "name": Hotline.name},
+    )
+)

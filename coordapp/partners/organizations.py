@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from coordapp import batching, validation
 from coordapp.auth import owners
+from coordapp.auth import service as auth
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.partners.models import (
@@ -160,3 +161,13 @@ def new_record_defaults(session: Session, args: Mapping[str, str]) -> dict[str, 
         return {}
     organization = session.get(Organization, organization_id)
     return {"organization": organization.name} if organization is not None else {}
+
+
+# The organizations a user owns, for their personal-data export.
+auth.user_export.register(
+    auth.OwnedRecords(
+        "organizations_owned",
+        owner=Organization.owner_id,
+        fields={"id": Organization.id, "name": Organization.name},
+    )
+)

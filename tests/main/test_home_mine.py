@@ -85,11 +85,8 @@ def test_a_manager_sees_their_own_items_first_and_can_switch_to_everyones(
     assert _listed(everyone) == {ids["mine"], ids["theirs"], ids["nobody"], ids["gone"]}
     assert re.search(r'href="/\?items=everyone" aria-current="page">Everyone<', everyone)
     assert "data-unassigned" not in everyone
-    owners = dict(
-        re.findall(
-            r'data-owner="(\d*)"><span class="visually-hidden">Owner: </span>([^<]+)<', everyone
-        )
-    )
+    owner = r'data-owner="(\d*)"><span class="text-body-secondary fw-normal">Owner:</span> ([^<]+)<'
+    owners = dict(re.findall(owner, everyone))
     assert owners[str(ids["manager"])] == "Test manager"
     assert owners[str(ids["admin"])] == "Test admin"
     assert owners[""] in {"Unassigned", "Unassigned (was Gone Person, deactivated)"}
