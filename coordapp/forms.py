@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from wtforms import StringField, TextAreaField
+from sqlalchemy.orm import Session
+from wtforms import Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from coordapp.auth import owners
 from coordapp.labels import enum_choices
 from coordapp.records.views import VersionedForm
 
@@ -17,8 +19,10 @@ __all__ = [
     "TextValueField",
     "VersionedForm",
     "enum_choices",
+    "fill_owner",
     "notes_field",
     "number_field",
+    "owner_field",
     "optional_choices",
     "text_area_field",
     "text_field",
@@ -61,6 +65,22 @@ def text_area_field(label: str, *, max_length: int, rows: int, **kwargs: Any) ->
         render_kw={"rows": rows, "data-col": "col-12"},
         **kwargs,
     )
+
+
+def owner_field(description: str) -> Any:
+    """Who looks after the record (``coordapp.auth.owners``): checked by the service, whose
+    message says why a user cannot own it."""
+    return SelectField("Owner", validate_choice=False, description=description)
+
+
+def fill_owner(session: Session, field: Field, owner_id: int | None, *, shown: bool) -> None:
+    """The owner select's choices (active managers and admins, and the current owner), and
+    its value from ``owner_id`` unless ``shown`` is False (a submitted form keeps its own)."""
+    field.choices = optional_choices(  # type: ignore[attr-defined]
+        owners.owner_choices(session, keep_id=owner_id), empty="— nobody yet —"
+    )
+    if shown:
+        field.data = str(owner_id) if owner_id else ""
 
 
 def notes_field(*, rows: int = 4) -> Any:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coordapp import disclosure
+from coordapp.auth.models import User
 from coordapp.cache import cached
 from coordapp.labels import enum_choices, label
 from coordapp.validation import MAX_RECORD_ID, record_id
@@ -176,6 +177,43 @@ def related_name_column(key: str, title: str, sort: Any, relation: str) -> Colum
         return related.name if related else None
 
     return Column(key, title, sort, name)
+
+
+UNASSIGNED = "none"
+
+
+def owner_column(owner_id: Any) -> Column:
+    """The row's owner (``owner_id``, a user; the row's ``owner`` relationship) by name, sorted
+    by that name; "(deactivated)" after one who no longer works here."""
+    name = sa.select(User.full_name).where(User.id == owner_id).scalar_subquery()
+
+    def owner(item: Any) -> str | None:
+        user = item.owner
+        if user is None:
+            return None
+        return user.full_name if user.active else f"{user.full_name} (deactivated)"
+
+    return Column("owner", "Owner", name, owner)
+
+
+def owner_filter_on(owner_id: Any) -> Filter:
+    """A list's "owner" filter: the rows a user owns (among the users who own any), or those
+    that nobody owns."""
+
+    def apply(query: sa.Select[Any], value: str) -> sa.Select[Any]:
+        if value == UNASSIGNED:
+            return query.where(owner_id.is_(None))
+        number = record_id(value)
+        return query if number is None else query.where(owner_id == number)
+
+    def choices(session: Session) -> list[tuple[str, str]]:
+        owners = sa.select(User.id, User.full_name).where(sa.exists().where(owner_id == User.id))
+        return [
+            *((str(i), name) for i, name in session.execute(owners.order_by(User.full_name))),
+            (UNASSIGNED, "Nobody"),
+        ]
+
+    return Filter("owner", "Owner", apply, choices)
 
 
 def id_filter(column: Any) -> FilterFn:

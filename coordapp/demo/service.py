@@ -33,6 +33,7 @@ from coordapp.demo.interactions import add_interactions
 from coordapp.demo.money import add_exchange_rates, add_funding
 from coordapp.demo.network import add_expansion_targets, add_hotlines, add_partnerships
 from coordapp.demo.obligations import add_obligations
+from coordapp.demo.owners import assign_owners
 from coordapp.demo.people import add_contacts, add_hotline_users, add_organizations, add_users
 from coordapp.demo.signoff import add_quarter_signoff
 from coordapp.errors import ValidationError
@@ -95,6 +96,7 @@ def load_demo(
         add_pillar_targets(ctx)
         add_expansion_targets(ctx)
         add_compliance(ctx)
+        assign_owners(ctx)
         session.flush()
 
     home_countries = len({h.country_code for h in ctx.hotlines.values()})

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from coordapp import batching, validation
 from coordapp.audit import service as audit
+from coordapp.auth import owners
+from coordapp.auth import service as auth
 from coordapp.batching import Batch
 from coordapp.db import NewRow, utcnow
 from coordapp.errors import ValidationError
@@ -190,7 +192,11 @@ def _allocation_summary(
 
 
 def _clean_commitment(
-    session: Session, data: Mapping[str, Any], *, batch: Batch | None
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    batch: Batch | None,
+    current_owner: int | None = None,
 ) -> tuple[dict[str, Any], dict[int, Decimal]]:
     title = validation.required_text("title", data.get("title"), max_length=200)
     funder_id = organizations.organization_id_by_name(
@@ -250,6 +256,7 @@ def _clean_commitment(
         "pledged_on": pledged_on,
         "period_start": period_start,
         "period_end": period_end,
+        "owner_id": owners.clean_owner_id(session, data.get("owner_id"), current=current_owner),
         "notes": validation.free_text("notes", data.get("notes")),
     }
     return values, allocations
@@ -310,7 +317,7 @@ def update_commitment(
     batch: Batch | None = None,
 ) -> FundingCommitment:
     records.check_version(obj, expected_version)
-    values, allocations = _clean_commitment(session, data, batch=batch)
+    values, allocations = _clean_commitment(session, data, batch=batch, current_owner=obj.owner_id)
     later_changes = [e for e in obj.status_events if e.status != CommitmentStatus.PLEDGED]
     if later_changes and values["pledged_on"] > later_changes[0].changed_on:
         raise ValidationError(
@@ -472,3 +479,13 @@ def commitments_of_funder(session: Session, funder_id: int) -> list[FundingCommi
             .order_by(FundingCommitment.pledged_on.desc())
         )
     )
+
+
+# The funding commitments a user owns, for their personal-data export.
+auth.user_export.register(
+    auth.OwnedRecords(
+        "funding_commitments_owned",
+        owner=FundingCommitment.owner_id,
+        fields={"id": FundingCommitment.id, "title": FundingCommitment.title},
+    )
+)

@@ -30,9 +30,11 @@ from coordapp.forms import (
     NOTES_ONLY,
     OrganizationField,
     VersionedForm,
+    fill_owner,
     notes_field,
     number_field,
     optional_choices,
+    owner_field,
     text_field,
 )
 from coordapp.funding import commitment_page, commitments, money, obligations, receipts
@@ -133,11 +135,21 @@ class CommitmentForm(VersionedForm):
         "the largest share.",
         render_kw={"data-col": "col-12"},
     )
+    owner_id = owner_field(
+        "Who follows this commitment up (confirmation, instalments, "
+        "reports); nobody: the funder's owner."
+    )
     notes = notes_field(rows=3)
 
 
 def commitment_form(session: Session, obj: FundingCommitment | None) -> FlaskForm:
     form = CommitmentForm(obj=obj)
+    fill_owner(
+        session,
+        form.owner_id,
+        obj.owner_id if obj is not None else None,
+        shown=not form.is_submitted(),
+    )
     form.currency_code.choices = reference.currency_choices(session)
     form.allocations.pillars = reference.pillar_choices(session)
     if obj is not None and not form.is_submitted():

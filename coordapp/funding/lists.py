@@ -78,6 +78,7 @@ COMMITMENT_LIST = ListSpec(
         Column("pledged_on", "Pledged on", FundingCommitment.pledged_on, lambda c: c.pledged_on),
         Column("period_end", "Period ends", FundingCommitment.period_end, lambda c: c.period_end),
         Column("pillars", "Pillars", None, _pillar_names),
+        listing.owner_column(FundingCommitment.owner_id),
     ),
     default_sort="-pledged_on",
     search=(FundingCommitment.title, Organization.name),
@@ -89,9 +90,11 @@ COMMITMENT_LIST = ListSpec(
             "funder_kind", "Funder kind", _funder_kind, lambda s: enum_choices(OrganizationKind)
         ),
         listing.year_filter_on(FundingCommitment.pledged_on, "Pledged in"),
+        listing.owner_filter_on(FundingCommitment.owner_id),
     ),
     options=(
         selectinload(FundingCommitment.funder),
+        selectinload(FundingCommitment.owner),
         selectinload(FundingCommitment.allocations).selectinload(FundingAllocation.pillar),
     ),
     base=lambda: sa.select(FundingCommitment).join(

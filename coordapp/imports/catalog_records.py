@@ -37,6 +37,7 @@ ORGANIZATIONS = ImportType(
         ),
         ImportColumn("website", "website"),
         ImportColumn("tags", "tags"),
+        ImportColumn("owner", "owner_id", Kind.USER, aliases=("owner_email",), names=("user",)),
         ImportColumn("notes", "notes"),
     ),
     key_columns=("name",),
@@ -50,6 +51,7 @@ ORGANIZATIONS = ImportType(
         "hq_country": "Deutschland",
         "website": "https://example.org",
         "tags": "cloud, hosting",
+        "owner": "manager@coordapp.example",
         "notes": "Met at the annual meeting",
     },
     describe=lambda d: str(d.get("name") or ""),
@@ -140,6 +142,9 @@ HOTLINES = ImportType(
         ImportColumn("languages", "languages"),
         ImportColumn("reporting_channels", "reporting_channels", aliases=("channels",)),
         ImportColumn("staff_count", "staff_count", Kind.INTEGER, aliases=("staff",)),
+        ImportColumn(
+            "owner", "owner_id", Kind.USER, aliases=("owner_email", "liaison"), names=("user",)
+        ),
         ImportColumn("notes", "notes"),
         ImportColumn(
             "membership",
@@ -163,6 +168,7 @@ HOTLINES = ImportType(
         "languages": "de en",
         "reporting_channels": "web email",
         "staff_count": "4",
+        "owner": "network@coordapp.example",
         "notes": "Joined after the 2018 scoping visit",
         "membership": "2019-05-01 applicant; 2020-06-01 provisional; 2022-06-01 full",
     },

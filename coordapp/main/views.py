@@ -17,6 +17,8 @@ from flask import (
 )
 from flask_login import current_user
 
+from coordapp.auth.models import Role
+from coordapp.auth.permissions import has_role
 from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.main import attention, service
@@ -35,8 +37,34 @@ def home() -> Any:
         today=today,
         currency=current_app.config["REPORTING_CURRENCY"],
     )
-    needs = cached(session, attention.needs_attention, today=today)
-    return render_template("main/home.html", figures=figures, attention=needs)
+    whose = _whose_items(request.args.get("items"))
+    owner_id = current_user.id if whose == MINE else None
+    # Keyed by the owner too: each user's "mine" is cached apart from everyone's.
+    needs = cached(session, attention.needs_attention, today=today, owner_id=owner_id)
+    unassigned = cached(session, attention.unassigned_count, today=today) if whose == MINE else None
+    return render_template(
+        "main/home.html",
+        figures=figures,
+        attention=needs,
+        whose=whose,
+        unassigned=unassigned,
+        switch={
+            MINE: url_for("main.home", items=MINE),
+            EVERYONE: url_for("main.home", items=EVERYONE),
+        },
+    )
+
+
+MINE, EVERYONE = "mine", "everyone"
+
+
+def _whose_items(asked: str | None) -> str:
+    """Whose needs-attention items home lists: as asked, else the signed-in user's own for
+    those who own records (managers and admins), everyone's for a reader (a viewer owns
+    none, so their "mine" would be empty)."""
+    if asked in (MINE, EVERYONE):
+        return asked
+    return MINE if has_role(current_user, Role.MANAGER) else EVERYONE
 
 
 @bp.route("/login")
@@ -50,8 +78,6 @@ def login() -> Any:
 @bp.route("/lookup/filter-suggestions")
 def filter_suggestions() -> Any:
     """Labels of a typed list filter's choices containing ``q``, for its suggestions (JSON)."""
-    from coordapp.auth.models import Role
-    from coordapp.auth.permissions import has_role
     from coordapp.listing import filter_choices, suggestions, typed
     from coordapp.records.views import RESOURCES
 

@@ -30,9 +30,14 @@ from coordapp.forms import (
     OrganizationField,
     VersionedForm,
     enum_choices,
+    fill_owner,
     notes_field,
     optional_choices,
+<<<<<<< HEAD
     text_field,
+=======
+    owner_field,
+>>>>>>> h/owners
 )
 from coordapp.labels import label
 from coordapp.network import expansion, hotlines
@@ -142,11 +147,21 @@ class HotlineForm(VersionedForm):
         ],
         description="People, 0 or more.",
     )
+    owner_id = owner_field(
+        "The secretariat's liaison: the hotline's missing or late figures, "
+        "quarters to review and compliance items are theirs on the home page."
+    )
     notes = notes_field()
 
 
 def hotline_form(session: Session, obj: Hotline | None) -> FlaskForm:
     form = HotlineForm()
+    fill_owner(
+        session,
+        form.owner_id,
+        obj.owner_id if obj is not None else None,
+        shown=not form.is_submitted(),
+    )
     countries = reference.country_choices(session)
     form.country_code.choices = optional_choices(countries)
     form.covered_countries.choices = countries

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from coordapp import batching, validation
 from coordapp.audit import service as audit
+from coordapp.auth import owners
+from coordapp.auth import service as auth
 from coordapp.batching import Batch
 from coordapp.db import NewRow, utcnow
 from coordapp.errors import ValidationError
@@ -121,7 +123,16 @@ def _covered_countries(
 
 
 def _clean_hotline(
+<<<<<<< HEAD
     session: Session, data: Mapping[str, Any], *, obj: Hotline | None, batch: Batch | None
+=======
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    exclude_id: int | None = None,
+    current_owner: int | None = None,
+    batch: Batch | None = None,
+>>>>>>> h/owners
 ) -> dict[str, Any]:
     name = HOTLINE_NAME.clean(session, data, obj=obj, batch=batch)
     home = reference.require_country(
@@ -136,6 +147,7 @@ def _clean_hotline(
         "country_code": home,
         "covered_countries": _covered_countries(session, data, home=home, batch=batch),
         **clean_profile(data),
+        "owner_id": owners.clean_owner_id(session, data.get("owner_id"), current=current_owner),
         "notes": validation.free_text("notes", data.get("notes")),
     }
 
@@ -255,6 +267,13 @@ def _change_hotline(
 ) -> None:
     """Change a hotline's fields and the countries it accepts reports for (see
     ``_set_covered_countries`` for the dates this gives the coverage)."""
+<<<<<<< HEAD
+=======
+    records.check_version(obj, expected_version)
+    values = _clean_hotline(
+        session, data, exclude_id=obj.id, current_owner=obj.owner_id, batch=batch
+    )
+>>>>>>> h/owners
     covered = values.pop("covered_countries")
     before, after = " ".join(obj.covered_codes), _country_codes(covered)
     records.apply_changes(obj, values)
@@ -326,3 +345,13 @@ def hotlines_operated_by(session: Session, organization_id: int) -> list[Hotline
             sa.select(Hotline).where(Hotline.operator_id == organization_id).order_by(Hotline.name)
         )
     )
+
+
+# The hotlines a user is the liaison of, for their personal-data export.
+auth.user_export.register(
+    auth.OwnedRecords(
+        "hotlines_owned",
+        owner=Hotline.owner_id,
+        fields={"id": Hotline.id, "name": Hotline.name},
+    )
+)

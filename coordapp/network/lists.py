@@ -122,6 +122,7 @@ HOTLINE_LIST = ListSpec(
         listing.related_name_column("operator", "Operator", Organization.name, "operator"),
         Column("staff", "Staff", Hotline.staff_count, lambda h: h.staff_count, align_end=True),
         Column("founded", "Founded", Hotline.founded_year, lambda h: h.founded_year),
+        listing.owner_column(Hotline.owner_id),
     ),
     default_sort="name",
     search=(Hotline.name,),
@@ -143,11 +144,13 @@ HOTLINE_LIST = ListSpec(
         Filter(
             "founded_until", "Founded until", listing.year_filter(Hotline.founded_year, operator.le)
         ),
+        listing.owner_filter_on(Hotline.owner_id),
     ),
     options=(
         selectinload(Hotline.country),
         selectinload(Hotline.operator),
         selectinload(Hotline.membership_events),
+        selectinload(Hotline.owner),
     ),
     base=_hotline_list_base,
 )

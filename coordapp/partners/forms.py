@@ -14,14 +14,20 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from coordapp.auth import owners
 from coordapp.forms import (
     OrganizationField,
     VersionedForm,
     enum_choices,
+    fill_owner,
     notes_field,
     optional_choices,
+<<<<<<< HEAD
     text_area_field,
     text_field,
+=======
+    owner_field,
+>>>>>>> h/owners
 )
 from coordapp.labels import label
 from coordapp.partners import models, partnerships
@@ -44,12 +50,22 @@ class OrganizationForm(VersionedForm):
     tags = text_field(
         "Tags", max_length=300, description="Short labels separated by spaces, e.g. search social."
     )
+    owner_id = owner_field(
+        "Who looks after this organization: its contacts gone quiet, and "
+        "its agreements and pledges that have no owner of their own, are theirs on the home page."
+    )
     notes = notes_field()
 
 
 def organization_form(session: Session, obj: Organization | None) -> FlaskForm:
     form = OrganizationForm(obj=obj)
     form.hq_country_code.choices = optional_choices(reference.country_choices(session))
+    fill_owner(
+        session,
+        form.owner_id,
+        obj.owner_id if obj is not None else None,
+        shown=not form.is_submitted(),
+    )
     if obj is not None and not form.is_submitted():
         form.kind.data = obj.kind.value
         form.status.data = obj.status.value
@@ -116,7 +132,7 @@ class PartnershipForm(VersionedForm):
 def partnership_form(session: Session, obj: Partnership | None) -> FlaskForm:
     form = PartnershipForm(obj=obj)
     form.owner_id.choices = optional_choices(
-        partnerships.owner_choices(session, keep_id=obj.owner_id if obj is not None else None),
+        owners.owner_choices(session, keep_id=obj.owner_id if obj is not None else None),
         empty="— nobody yet —",
     )
     form.pillars.choices = reference.pillar_choices(session)

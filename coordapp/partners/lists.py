@@ -60,6 +60,7 @@ ORGANIZATION_LIST = ListSpec(
             "country", "HQ country", Organization.hq_country_code, "hq_country"
         ),
         Column("tags", "Tags", None, lambda o: o.tags),
+        listing.owner_column(Organization.owner_id),
         Column("updated", "Updated", Organization.updated_at, lambda o: o.updated_at.date()),
     ),
     default_sort="name",
@@ -73,8 +74,9 @@ ORGANIZATION_LIST = ListSpec(
         Filter(
             "region", "Region", _in_region(Organization.hq_country_code), reference.region_choices
         ),
+        listing.owner_filter_on(Organization.owner_id),
     ),
-    options=(selectinload(Organization.hq_country),),
+    options=(selectinload(Organization.hq_country), selectinload(Organization.owner)),
 )
 
 

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import batching, validation
+from coordapp.auth import owners
+from coordapp.auth import service as auth
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.partners.models import (
@@ -55,6 +57,9 @@ def _clean_organization(
         ),
         "website": validation.web_url("website", data.get("website")),
         "tags": validation.free_text("tags", data.get("tags"), max_length=300),
+        "owner_id": owners.clean_owner_id(
+            session, data.get("owner_id"), current=obj.owner_id if obj is not None else None
+        ),
         "notes": validation.free_text("notes", data.get("notes")),
     }
 
@@ -144,3 +149,13 @@ def new_record_defaults(session: Session, args: Mapping[str, str]) -> dict[str, 
         return {}
     organization = session.get(Organization, organization_id)
     return {"organization": organization.name} if organization is not None else {}
+
+
+# The organizations a user owns, for their personal-data export.
+auth.user_export.register(
+    auth.OwnedRecords(
+        "organizations_owned",
+        owner=Organization.owner_id,
+        fields={"id": Organization.id, "name": Organization.name},
+    )
+)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from coordapp import validation
 from coordapp.audit import service as audit
+from coordapp.auth import owners
 from coordapp.auth import service as auth
-from coordapp.auth.models import Role, User
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.labels import label
@@ -57,41 +57,6 @@ def partnership_by_title(
             .limit(2)
         )
     )
-
-
-def owner_choices(session: Session, *, keep_id: int | None = None) -> list[tuple[str, str]]:
-    """Who may own an agreement: active managers and admins (plus the current owner)."""
-    query = sa.select(User.id, User.full_name, User.email).where(
-        sa.or_(
-            sa.and_(User.active.is_(True), User.role.in_([Role.MANAGER, Role.ADMIN])),
-            User.id == (keep_id or 0),
-        )
-    )
-    return [
-        (str(user_id), f"{name} ({email})")
-        for user_id, name, email in session.execute(query.order_by(User.full_name))
-    ]
-
-
-def _owner_id(session: Session, value: Any, *, current: int | None) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        owner_id = int(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("owner_id", "Choose the owner from the list.") from exc
-    if owner_id == current:
-        return owner_id  # keeping today's owner is always fine
-    user = session.get(User, owner_id)
-    if user is None:
-        raise ValidationError("owner_id", f"There is no user with id {owner_id}.")
-    if not user.has_role(Role.MANAGER):
-        raise ValidationError(
-            "owner_id", f"{user.full_name} is a {user.role.value}; the owner must be a manager."
-        )
-    if not user.active:
-        raise ValidationError("owner_id", f"{user.full_name} is deactivated; choose another owner.")
-    return owner_id
 
 
 def _pillars(session: Session, values: Any) -> list[Pillar]:
@@ -170,7 +135,7 @@ def _clean_partnership(
         "start_date": start,
         "end_date": end,
         "renewal_notice_days": _notice_days(data.get("renewal_notice_days")),
-        "owner_id": _owner_id(
+        "owner_id": owners.clean_owner_id(
             session, data.get("owner_id"), current=obj.owner_id if obj is not None else None
         ),
         "notes": validation.free_text("notes", data.get("notes")),

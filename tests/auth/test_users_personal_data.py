@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -162,3 +163,21 @@ def test_export_lists_the_pipeline_work_they_own(session: Session) -> None:
     session.flush()
     data = service.export_user(session, user=person)
     assert data["expansion_targets_owned"] == [{"id": target.id, "country": "MT"}]
+
+
+def test_export_lists_the_organizations_hotlines_and_commitments_they_own(
+    session: Session,
+) -> None:
+    _, person, _ = arrange(session)
+    org = factories.organization(session, name="Owned Org")
+    hotline = factories.hotline(session, country="MT", name="Owned Hotline")
+    pledge = factories.commitment(
+        session, amount="10", currency="EUR", pledged_on=date(2026, 1, 5), title="Owned pledge"
+    )
+    for record in (org, hotline, pledge):
+        record.owner_id = person.id
+    session.flush()
+    data = service.export_user(session, user=person)
+    assert data["organizations_owned"] == [{"id": org.id, "name": "Owned Org"}]
+    assert data["hotlines_owned"] == [{"id": hotline.id, "name": "Owned Hotline"}]
+    assert data["funding_commitments_owned"] == [{"id": pledge.id, "title": "Owned pledge"}]
