@@ -35,6 +35,7 @@ NOT_PAGES = {
     "funding.partnerships_of_funder": "JSON for the partnership picker",
     "auth.users_export": "a personal-data download (JSON)",
     "boardpack.pack_pdf": "a PDF download",
+    "main.calendar_feed": "an iCalendar feed for calendar apps",
     "partners.contacts_export": "a personal-data download (JSON)",
     # A hotline user's pages (404 to everyone else) and the one-time set-password link: their
     # fields are checked by tests/browser/test_hotline_quarter.py, as the hotline user.
@@ -55,7 +56,13 @@ OPEN_WITH: dict[str, str] = {
     "reference.metrics_new_version": "/reference/metrics/1/new-version",
     "reference.metrics_retire": "/reference/metrics/1/retire",
 }
-SHOT_ALSO = ("/statistics/grid?", "/exchange-rates/upload", "/import/", "/auth/tokens")
+SHOT_ALSO = (
+    "/statistics/grid?",
+    "/exchange-rates/upload",
+    "/import/",
+    "/auth/tokens",
+    "/auth/calendar",
+)
 # Route prefixes that are not Flask pages (Dash, the JSON API, static files).
 OTHER_PREFIXES = ("/dashboards", "/api/v1", "/static", "/bootstrap/static", "/_dash")
 
