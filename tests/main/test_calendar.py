@@ -252,7 +252,7 @@ def test_create_then_subscribe_lists_the_users_items_only(
         mine, other = _user(s, "mine@cal.example"), _user(s, "other@cal.example")
         items = _items(s, mine=mine, other=other)
     assert sign_in(client, "mine@cal.example").status_code == 302
-    assert "no calendar address that works" in client.get("/auth/calendar").get_data(as_text=True)
+    assert "no calendar address at the moment" in client.get("/auth/calendar").get_data(as_text=True)
 
     address = _create(client, base_url="https://coordapp.example")
     assert address.startswith("https://coordapp.example/calendar/") and address.endswith(".ics")
