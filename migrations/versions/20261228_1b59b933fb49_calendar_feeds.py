@@ -2,7 +2,7 @@
 the SHA-256 of its secret is stored; at most one live feed per user)
 
 Revision ID: 1b59b933fb49
-Revises: 5b8e2f41c7a3
+Revises: 7d2c5a9e1f36
 Create Date: 2026-12-07 16:15:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1b59b933fb49'
-down_revision = '5b8e2f41c7a3'
+down_revision = '7d2c5a9e1f36'
 branch_labels = None
 depends_on = None
 
