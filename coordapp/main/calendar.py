@@ -22,6 +22,8 @@ from coordapp.main.attention import needs_attention
 from coordapp.main.attention_rule import NeedsAttention
 
 PRODID = "-//coordapp//Due dates//EN"
+# How the subscribed calendar is named in the user's calendar app (they may rename it there).
+CALENDAR_NAME = "coordapp: my due dates"
 # How often a calendar app should fetch the feed again. A hint: Outlook honours it within its
 # own bounds; Google Calendar fetches on its own schedule (several hours) whatever it says.
 REFRESH_INTERVAL = timedelta(hours=1)
@@ -115,7 +117,7 @@ def user_feed(
     events = due_events(attention, link=link, uid_domain=uid_domain)
     return calendar_document(
         events,
-        name=f"coordapp: due dates of {user.full_name}",
+        name=CALENDAR_NAME,
         uid=f"due-dates-{user.id}@{uid_domain}",
         stamp=stamp,
     )
