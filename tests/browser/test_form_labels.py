@@ -56,13 +56,7 @@ OPEN_WITH: dict[str, str] = {
     "reference.metrics_new_version": "/reference/metrics/1/new-version",
     "reference.metrics_retire": "/reference/metrics/1/retire",
 }
-SHOT_ALSO = (
-    "/statistics/grid?",
-    "/exchange-rates/upload",
-    "/import/",
-    "/auth/tokens",
-    "/auth/calendar",
-)
+SHOT_ALSO = ("/statistics/grid?", "/exchange-rates/upload", "/import/", "/auth/tokens")
 # Route prefixes that are not Flask pages (Dash, the JSON API, static files).
 OTHER_PREFIXES = ("/dashboards", "/api/v1", "/static", "/bootstrap/static", "/_dash")
 
