@@ -114,6 +114,13 @@ ROUTES: tuple[Route, ...] = (
     # Someone else's token: only an admin may revoke it (everyone may revoke their own).
     Route("api_pages.tokens_revoke", "POST", "/auth/tokens/{token}/revoke", ADMINS, data=EMPTY),
     Route("api_pages.docs", "GET", "/api-docs", SIGNED_IN),
+    # The signed-in user's own calendar feed address (hotline users have none).
+    Route("main.calendar_page", "GET", "/auth/calendar", SIGNED_IN),
+    Route("main.calendar_create", "POST", "/auth/calendar", SIGNED_IN, data=EMPTY),
+    Route("main.calendar_revoke", "POST", "/auth/calendar/revoke", SIGNED_IN, data=EMPTY),
+    # The feed itself: calendar apps cannot sign in, its secret is the credential (the example
+    # is another user's live address; unknown and revoked ones answer 404: tests/main).
+    Route("main.calendar_feed", "GET", "/calendar/{calendar_secret}.ics", PUBLIC),
     # --- users (admins only; the example user is not the one signed in) -------------------------
     Route("auth.users_list", "GET", "/auth/users/", ADMINS),
     Route("auth.users_detail", "GET", "/auth/users/{user}", ADMINS),

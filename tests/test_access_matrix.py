@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from coordapp.auth import invites
+from coordapp.auth import calendar_feeds, invites
 from coordapp.auth import service as auth
 from coordapp.cache import clear_caches
 from coordapp.funding.models import ReportingRequirement, ReportKind
@@ -248,6 +248,7 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             password=PASSWORD,
         )
         other_token, _plaintext = auth.create_token(s, user=other, name="other's script")
+        _feed, calendar_secret = calendar_feeds.create_feed(s, user=other)
         requirement = s.scalars(
             sa.select(ComplianceRequirement.id).order_by(ComplianceRequirement.id)
         ).first()
@@ -272,6 +273,7 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             "quarter": quarter.id,
             "user": other.id,
             "token": other_token.id,
+            "calendar_secret": calendar_secret,
             "requirement": requirement,
             "other_hotline": other_hotline.id,
             "other_contact": other_contact.id,

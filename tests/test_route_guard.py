@@ -8,7 +8,14 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import NumberConverter
 
-PUBLIC = {"auth.sign_in", "auth.set_password", "static", "bootstrap.static", "main.health"}
+PUBLIC = {
+    "auth.sign_in",
+    "auth.set_password",
+    "static",
+    "bootstrap.static",
+    "main.health",
+    "main.calendar_feed",  # a calendar app's; its secret is the credential (tests/main)
+}
 
 
 def _example_url(rule: Rule) -> str:

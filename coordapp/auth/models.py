@@ -1,4 +1,4 @@
-"""Users, roles and API tokens."""
+"""Users, roles, API tokens and calendar feeds."""
 
 from __future__ import annotations
 
@@ -92,6 +92,34 @@ class ApiToken(Audited, TimestampMixin, Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class CalendarFeed(Audited, TimestampMixin, Base):
+    """A user's personal calendar feed: the secret address a calendar app subscribes to.
+
+    Only the SHA-256 digest of the address's secret is stored; it is shown once. A user has at
+    most one live feed (``revoked_at`` NULL): replacing it revokes the old one, so the old
+    address answers 404 from then on.
+    """
+
+    __tablename__ = "calendar_feeds"
+    __audit_exclude__ = frozenset({"created_at", "updated_at", "secret_hash"})
+    __table_args__ = (
+        sa.Index(
+            "uq_calendar_feeds_live_user",
+            "user_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class UserHotline(Base):

@@ -492,7 +492,8 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
 TOKEN_PREFIX = "cap_"  # noqa: S105  (a marker, not a secret)
 
 
-def _token_digest(plaintext: str) -> str:
+def secret_digest(plaintext: str) -> str:
+    """What is stored of a secret shown once (API tokens, calendar feed addresses)."""
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
@@ -503,7 +504,7 @@ def create_token(session: Session, *, user: User, name: Any) -> tuple[ApiToken, 
     token = ApiToken(
         user_id=user.id,
         name=clean_name,
-        token_hash=_token_digest(plaintext),
+        token_hash=secret_digest(plaintext),
         prefix=plaintext[:12],
     )
     session.add(token)
@@ -541,7 +542,7 @@ def authenticate_token(session: Session, *, plaintext: str) -> User | None:
     if not plaintext or len(plaintext) > 200:
         return None
     token = session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(plaintext.strip()))
+        sa.select(ApiToken).where(ApiToken.token_hash == secret_digest(plaintext.strip()))
     )
     if token is None or token.revoked_at is not None:
         return None

@@ -65,6 +65,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "static",
         "bootstrap.static",
         "main.health",
+        # A personal calendar feed (``coordapp.main.views.calendar_feed``): calendar apps
+        # cannot sign in, so the long secret in its address is what lets them in.
+        "main.calendar_feed",
     }
 )
 GENERIC_FAILURE = "Email or password is not right, or the account is not active."

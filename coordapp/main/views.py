@@ -1,14 +1,17 @@
-"""Home page and the health endpoint."""
+"""Home page, the personal calendar feed and its page, and the health endpoint."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -16,12 +19,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
+from coordapp.auth import calendar_feeds
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role
 from coordapp.cache import cached
 from coordapp.extensions import current_session
-from coordapp.main import attention, service
+from coordapp.main import attention, calendar, service
 
 bp = Blueprint("main", __name__)
 
@@ -100,3 +105,73 @@ def health() -> Any:
     if service.database_ok(current_session()):
         return jsonify(status="ok", database="ok")
     return jsonify(status="unavailable", database="unreachable"), 503
+
+
+# --- the personal calendar feed ----------------------------------------------------------------
+
+
+def _calendar_page(*, address: str | None = None, status: int = 200) -> Any:
+    feed = calendar_feeds.live_feed(current_session(), user=current_user)
+    return render_template(
+        "main/calendar.html", form=FlaskForm(), feed=feed, address=address
+    ), status
+
+
+@bp.get("/auth/calendar")
+def calendar_page() -> Any:
+    """The signed-in user's calendar feed: make, replace or revoke its secret address."""
+    return _calendar_page()
+
+
+def _form_checked() -> None:
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+
+
+@bp.post("/auth/calendar")
+def calendar_create() -> Any:
+    _form_checked()
+    _feed, secret = calendar_feeds.create_feed(current_session(), user=current_user)
+    # Shown once, in this response only: never stored, never put in a flash.
+    address = url_for("main.calendar_feed", secret=secret, _external=True)
+    return _calendar_page(address=address, status=201)
+
+
+@bp.post("/auth/calendar/revoke")
+def calendar_revoke() -> Any:
+    _form_checked()
+    if calendar_feeds.revoke_feed(current_session(), user=current_user) is not None:
+        flash("Your calendar address is revoked: calendar apps get nothing from it now.", "success")
+    return redirect(url_for("main.calendar_page"))
+
+
+def _record_link(endpoint: str, record_id: int) -> str:
+    return url_for(endpoint, record_id=record_id, _external=True)
+
+
+@bp.get("/calendar/<secret>.ics")
+def calendar_feed(secret: str) -> Any:
+    """The feed, for calendar apps, which cannot sign in: its secret is the credential, so the
+    sign-in guard lets this one endpoint through (``coordapp.auth.views.PUBLIC_ENDPOINTS``).
+    An unknown or revoked secret, or a deactivated user's, is a plain 404."""
+    session = current_session()
+    user = calendar_feeds.user_for_secret(session, secret=secret)
+    if user is None:
+        abort(404)
+    body = calendar.user_feed(
+        session,
+        user=user,
+        today=date.today(),
+        stamp=datetime.now(UTC),
+        link=_record_link,
+        uid_domain=urlsplit(request.host_url).hostname or "coordapp",
+    )
+    # Cache-Control: no-store, as on every page (coordapp.security): no proxy keeps a copy.
+    return Response(
+        body,
+        content_type="text/calendar; charset=utf-8",
+        headers={
+            "Content-Disposition": 'inline; filename="coordapp-due-dates.ics"',
+            "X-Robots-Tag": "noindex, nofollow",
+        },
+    )

@@ -35,6 +35,7 @@ NOT_PAGES = {
     "funding.partnerships_of_funder": "JSON for the partnership picker",
     "auth.users_export": "a personal-data download (JSON)",
     "boardpack.pack_pdf": "a PDF download",
+    "main.calendar_feed": "an iCalendar feed for calendar apps",
     "partners.contacts_export": "a personal-data download (JSON)",
     # A hotline user's pages (404 to everyone else) and the one-time set-password link: their
     # fields are checked by tests/browser/test_hotline_quarter.py, as the hotline user.
