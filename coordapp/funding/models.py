@@ -24,6 +24,7 @@ from coordapp.db import (
 )
 
 if TYPE_CHECKING:
+    from coordapp.auth.models import User
     from coordapp.partners.models import Organization, Partnership
     from coordapp.reference.models import Pillar
 
@@ -67,8 +68,11 @@ class FundingCommitment(RecordBase):
         default=CommitmentStatus.PLEDGED,
     )
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    # Who looks after it (its needs-attention items are theirs); none: unassigned.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
 
     funder: Mapped[Organization] = relationship()
+    owner: Mapped[User | None] = relationship()
     partnership: Mapped[Partnership | None] = relationship()
     allocations: Mapped[list[FundingAllocation]] = relationship(
         back_populates="commitment", cascade="all, delete-orphan"

@@ -6,12 +6,12 @@ the page costs a few queries however much is overdue.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
 from coordapp.funding import obligations
@@ -27,6 +27,7 @@ from coordapp.main.attention_rule import (
 from coordapp.network import compliance, membership, pipeline
 from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
 from coordapp.partners import agreements, contacts, interactions, last_contacted
+from coordapp.partners.interaction_models import Interaction
 from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.reference.models import Country
 from coordapp.stats import periods as stats_periods
@@ -37,6 +38,46 @@ from coordapp.stats.models import HotlineStatistic
 # The same windows as the partnerships and contacts lists, so both pages count alike.
 RENEWAL_HORIZON_DAYS = agreements.RENEWAL_WINDOW_DAYS
 STALE_CONTACT_DAYS = contacts.STALE_AFTER_DAYS
+
+
+# --- who owns what: each rule's owner, resolved in its query --------------------------------
+
+
+def partnership_owner() -> Any:
+    """A partnership's item: the partnership's owner, else its organization's (joined)."""
+    return sa.func.coalesce(Partnership.owner_id, Organization.owner_id)
+
+
+def organization_owner() -> Any:
+    """An organization's item (a contact of it): the organization's owner (joined)."""
+    return Organization.owner_id
+
+
+def expansion_owner() -> Any:
+    """An expansion target's item: the target's owner."""
+    return ExpansionTarget.owner_id
+
+
+def hotline_owner() -> Any:
+    """A hotline's item (its figures, quarters, compliance): the hotline's owner (liaison)."""
+    return Hotline.owner_id
+
+
+def commitment_owner() -> Any:
+    """A commitment's item (pledge, instalment, report): the commitment's owner, else its
+    funder's (read by id, so it works whether or not the query joins the funder)."""
+    funder = aliased(Organization)
+    funder_owner = (
+        sa.select(funder.owner_id)
+        .where(funder.id == FundingCommitment.funder_id)
+        .correlate_except(funder)  # nested in the owner's look-ups too
+    )
+    return sa.func.coalesce(FundingCommitment.owner_id, funder_owner.scalar_subquery())
+
+
+def follow_up_owner() -> Any:
+    """A follow-up: its owner."""
+    return Interaction.follow_up_owner_id
 
 
 # --- the sections, in the order the home page shows them ----------------------------------
@@ -68,9 +109,11 @@ RENEWALS_DUE = AttentionRule(
         "are listed under “ended without a decision” instead."
     ),
     query=_renewals_query,
+    owner=partnership_owner,
     endpoint="partners.partnerships_detail",
     detail=_renewal_detail,
     overdue=lambda r, today: bool(r.due < today),
+    due_on=lambda r, today: r.due,
     figure="renewals_due",
 )
 # Agreements in force whose renewal is due within 90 days, or overdue (soonest first):
@@ -106,9 +149,11 @@ ENDED_WITHOUT_DECISION = AttentionRule(
         "in force."
     ),
     query=_expired_query,
+    owner=partnership_owner,
     endpoint="partners.partnerships_detail",
     detail=_expired_detail,
     overdue=True,
+    due_on=lambda r, today: r.end_date,
     figure="partnerships_expired",
 )
 ended_without_decision = ENDED_WITHOUT_DECISION.section
@@ -153,6 +198,7 @@ STALE_CONTACTS = AttentionRule(
     title="Contacts gone quiet",
     rule=f"Contacts not contacted for more than {STALE_CONTACT_DAYS} days, or never.",
     query=_stale_contacts_query,
+    owner=organization_owner,
     endpoint="partners.contacts_detail",
     label_field="full_name",
     detail=_stale_contact_detail,
@@ -187,10 +233,12 @@ OVERDUE_NEXT_STEPS = AttentionRule(
     title="Overdue expansion steps",
     rule="Expansion targets whose next step was due before today.",
     query=_next_steps_query,
+    owner=expansion_owner,
     endpoint="network.expansion_detail",
     label_field="name",
     detail=_next_step_detail,
     overdue=True,
+    due_on=lambda r, today: r.next_step_due,
 )
 overdue_next_steps = OVERDUE_NEXT_STEPS.section
 
@@ -214,6 +262,7 @@ STALLED_PIPELINE_STAGES = AttentionRule(
         "months."
     ),
     query=lambda today: pipeline.pipeline_select(today, stalled_only=True),
+    owner=expansion_owner,
     endpoint="network.expansion_detail",
     id_field="target_id",
     label_field="country",
@@ -227,6 +276,11 @@ def _last_quarter(today: date) -> tuple[int, int, date, date, str]:
     year, quarter = stats_periods.last_complete_quarter(today)
     start, end = stats_periods.quarter_bounds(year, quarter)
     return year, quarter, start, end, f"Q{quarter} {year}"
+
+
+def _quarter_deadline(today: date) -> date:
+    """The deadline for submitting the last complete quarter."""
+    return stat_quarters.deadline_of(_last_quarter(today)[3])
 
 
 def _missing_statistics_query(today: date) -> sa.Select:
@@ -286,7 +340,9 @@ MISSING_STATISTICS = AttentionRule(
     title=lambda today: f"Statistics missing for {_last_quarter(today)[4]}",
     rule=_missing_statistics_rule,
     query=_missing_statistics_query,
+    owner=hotline_owner,
     item=_missing_statistics_item,
+    due_on=lambda r, today: _quarter_deadline(today),
 )
 missing_statistics = MISSING_STATISTICS.section
 
@@ -318,7 +374,9 @@ QUARTERS_AWAITING_REVIEW = AttentionRule(
     rule="Hotline quarters submitted for review, the longest waiting first; approving locks "
     "them and makes their figures count.",
     query=_awaiting_review_query,
+    owner=hotline_owner,
     item=_awaiting_review_item,
+    due_on=lambda r, today: r.submitted_at.date() + timedelta(days=stat_quarters.deadline_days()),
 )
 
 
@@ -343,7 +401,9 @@ LATE_QUARTERS = AttentionRule(
     title=lambda today: f"Hotlines late with {_last_quarter(today)[4]}",
     rule=_late_rule,
     query=timeliness.late_quarters_select,
+    owner=hotline_owner,
     item=_late_item,
+    due_on=lambda r, today: _quarter_deadline(today),
 )
 
 
@@ -380,9 +440,11 @@ UNCONFIRMED_PLEDGES = AttentionRule(
     title="Pledges not yet confirmed",
     rule="Pledges whose funding period has started but whose status is still pledged.",
     query=_unconfirmed_pledges_query,
+    owner=commitment_owner,
     endpoint="funding.commitments_detail",
     detail=_unconfirmed_pledge_detail,
     overdue=True,
+    due_on=lambda r, today: r.period_start,
 )
 unconfirmed_pledges = UNCONFIRMED_PLEDGES.section
 
@@ -412,7 +474,9 @@ COMPLIANCE_DUE = AttentionRule(
         f"expire within {compliance.EXPIRING_WITHIN_DAYS} days."
     ),
     query=compliance.items_due_query,
+    owner=hotline_owner,
     item=_compliance_item,
+    due_on=lambda r, today: r.expires_on,
 )
 compliance_due = COMPLIANCE_DUE.section
 
@@ -437,7 +501,9 @@ OVERDUE_INSTALMENTS = AttentionRule(
     rule="Instalments of commitments in force whose expected date has passed and that are "
     "not fully received. " + obligations.MATCHING_RULE,
     query=obligations.overdue_instalments_select,
+    owner=commitment_owner,
     item=_instalment_item,
+    due_on=lambda r, today: r.expected_on,
 )
 
 
@@ -459,6 +525,7 @@ REPORTS_DUE = AttentionRule(
     rule=f"Reports owed to funders, not yet submitted, overdue or due within "
     f"{obligations.REPORT_HORIZON_DAYS} days.",
     query=obligations.reports_due_select,
+    owner=commitment_owner,
     item=_report_item,
 )
 
@@ -470,7 +537,7 @@ def _follow_up_item(r: Any, today: date) -> AttentionItem:
         f"{r.name}: follow-up of the {label(r.kind).lower()} of {r.occurred_on.isoformat()}",
         r.follow_up_on,
         today,
-        f" · {r.owner_name}",
+        "",
     )
 
 
@@ -479,8 +546,9 @@ FOLLOW_UPS_DUE = AttentionRule(
     key="follow_ups",
     title="Follow-ups due",
     rule=f"Follow-ups of meetings, calls and e-mails not yet done, overdue or due within "
-    f"{interactions.FOLLOW_UP_HORIZON_DAYS} days, with their owner.",
+    f"{interactions.FOLLOW_UP_HORIZON_DAYS} days.",
     query=interactions.follow_ups_due_select,
+    owner=follow_up_owner,
     item=_follow_up_item,
 )
 
@@ -502,10 +570,26 @@ ATTENTION_RULES = (
 
 
 def needs_attention(
-    session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+    session: Session,
+    *,
+    today: date,
+    owner_id: int | None = None,
+    limit: int | None = ITEMS_PER_SECTION,
 ) -> NeedsAttention:
-    """The sections of the home page's "needs attention" list, one per ``ATTENTION_RULES``."""
+    """The sections of the home page's "needs attention" list, one per ``ATTENTION_RULES``:
+    everyone's items, or with ``owner_id`` only that user's (none if they are deactivated);
+    the first ``limit`` items of each section (all with None) and its full count."""
     return NeedsAttention(
         today=today,
-        sections=tuple(rule.section(session, today=today, limit=limit) for rule in ATTENTION_RULES),
+        sections=tuple(
+            rule.section(session, today=today, owner_id=owner_id, limit=limit)
+            for rule in ATTENTION_RULES
+        ),
+        owner_id=owner_id,
     )
+
+
+def unassigned_count(session: Session, *, today: date) -> int:
+    """How many items need attention that no active user owns (no owner, or a deactivated
+    one): counts only, one statement per rule."""
+    return sum(rule.count(session, today=today, unassigned=True) for rule in ATTENTION_RULES)

@@ -1,16 +1,23 @@
 """The shape of a needs-attention section: ``AttentionRule`` (one SQL query, its first rows and
 the total count), the items and sections it makes, and the builder of an item that falls due.
-The rules themselves are in ``coordapp.main.attention``."""
+The rules themselves are in ``coordapp.main.attention``.
+
+Every item has an owner, resolved in SQL by its rule's ``owner`` expression (the user who looks
+after the record, or the one it falls back to); an item whose owner is missing or deactivated is
+unassigned, and a deactivated owner's name is kept to say whose it was."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+
+from coordapp.auth.models import User
 
 ITEMS_PER_SECTION = 10
 
@@ -26,6 +33,22 @@ class AttentionItem:
     overdue: bool = False
     # A second page where the work is done, e.g. the statistics grid: (endpoint, url values).
     action: tuple[str, str, dict[str, Any]] | None = None
+    # The active user it belongs to (None: unassigned) and their name.
+    owner_id: int | None = None
+    owner_name: str | None = None
+    # The date it is or was due, when it has one (renewal, deadline, expiry, follow-up...).
+    due_on: date | None = None
+    # Unassigned because its owner was deactivated: who that was.
+    former_owner_name: str | None = None
+
+    @property
+    def owner_label(self) -> str:
+        """Who owns it, in words: the owner's name, or "Unassigned" (and whose it was)."""
+        if self.owner_id is not None and self.owner_name:
+            return self.owner_name
+        if self.former_owner_name:
+            return f"Unassigned (was {self.former_owner_name}, deactivated)"
+        return "Unassigned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,22 +71,72 @@ class NeedsAttention:
     today: date
     sections: tuple[AttentionSection, ...] = field(default_factory=tuple)
 
+    # Whose items: None for everyone's, else the user's id.
+    owner_id: int | None = None
+
     @property
     def total(self) -> int:
         return sum(s.count for s in self.sections)
 
 
-def _first_rows(session: Session, query: sa.Select, *, limit: int) -> tuple[list[Any], int]:
-    """The first ``limit`` rows of ``query`` and the number of rows it has in all.
+def _count(session: Session, query: sa.Select) -> int:
+    """How many rows ``query`` has (its order dropped: a count needs none)."""
+    subquery = query.order_by(None).subquery()
+    return int(session.scalar(sa.select(sa.func.count()).select_from(subquery)) or 0)
+
+
+def _first_rows(
+    session: Session, query: sa.Select, rows: sa.Select, *, limit: int | None
+) -> tuple[list[Any], int]:
+    """The first ``limit`` rows of ``rows`` (all with None) and the number ``query`` has.
 
     Two statements: a count, which needs no order, and the first rows, which an index on the
     order can serve without reading the rest (``count(*) OVER ()`` in one statement read and
-    sorted all 15,000 unconfirmed pledges at 100x the demo network to show ten).
+    sorted all 15,000 unconfirmed pledges at 100x the demo network to show ten). ``rows`` is
+    ``query`` with the owner's columns added, which the count does not need.
     """
-    count = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    count = _count(session, query)
     if not count:
         return [], 0
-    return list(session.execute(query.limit(limit)).all()), int(count)
+    limited = rows if limit is None else rows.limit(limit)
+    return list(session.execute(limited).all()), count
+
+
+# The owner's columns added to each rule's rows (prefixed: no rule's own column clashes).
+OWNER_ID = "attention_owner_id"
+OWNER_NAME = "attention_owner_name"
+OWNER_ACTIVE = "attention_owner_active"
+
+
+def _active_user(user_id: Any) -> sa.Exists:
+    """Whether ``user_id`` (an SQL expression or a value) is an active user."""
+    user = aliased(User)
+    return sa.exists().where(user.id == user_id, user.active.is_(True)).correlate_except(user)
+
+
+def _owner_columns(owner: Any) -> list[Any]:
+    """The owner's id, name and whether they are active, for the row ``owner`` belongs to."""
+    user = aliased(User)
+    of_owner = sa.select().where(user.id == owner).correlate_except(user)
+    return [
+        owner.label(OWNER_ID),
+        of_owner.add_columns(user.full_name).scalar_subquery().label(OWNER_NAME),
+        of_owner.add_columns(user.active).scalar_subquery().label(OWNER_ACTIVE),
+    ]
+
+
+def _with_owner(item: AttentionItem, row: Any, due_on: date | None) -> AttentionItem:
+    """``item`` with its owner (None when the owner is deactivated: unassigned) and due date."""
+    owner_id = getattr(row, OWNER_ID)
+    name = getattr(row, OWNER_NAME)
+    active = bool(getattr(row, OWNER_ACTIVE)) and owner_id is not None
+    return dataclasses.replace(
+        item,
+        owner_id=owner_id if active else None,
+        owner_name=name if active else None,
+        former_owner_name=None if active or owner_id is None else name,
+        due_on=item.due_on or due_on,
+    )
 
 
 Text = str | Callable[[date], str]
@@ -80,13 +153,18 @@ class AttentionRule:
     ``id_field``), its ``label_field``, a ``detail`` line, whether it is ``overdue`` (a flag or
     a function of the row) and an optional second page (``action``).
 
-    ``section`` runs it: one SQL statement returning the first rows and the count.
+    ``owner`` is the SQL expression of the owning user's id in ``query``'s rows (e.g. the
+    partnership's owner, else its organization's): the one place an item's owner is decided.
+    ``due_on`` gives the date a row is due, when it has one.
+
+    ``section`` runs it: a count, then the first rows, of everyone's items or one owner's.
     """
 
     key: str
     title: Text
     rule: Text
     query: Callable[[date], sa.Select]
+    owner: Callable[[], Any]
     item: Callable[[Any, date], AttentionItem] | None = None
     # The name of the headline figure this count is (``data-figure`` on the home page), if any.
     figure: str | None = None
@@ -96,6 +174,7 @@ class AttentionRule:
     id_field: str = "id"
     overdue: bool | Callable[[Any, date], bool] = False
     action: Callable[[Any, date], tuple[str, str, dict[str, Any]]] | None = None
+    due_on: Callable[[Any, date], date | None] | None = None
 
     def build_item(self, row: Any, today: date) -> AttentionItem:
         """How ``row`` reads on the page: ``item`` if given, else the declared parts."""
@@ -113,16 +192,55 @@ class AttentionRule:
             action=self.action(row, today) if self.action else None,
         )
 
+    def owned_query(
+        self, today: date, *, owner_id: int | None = None, unassigned: bool = False
+    ) -> sa.Select:
+        """The rule's rows: everyone's, ``owner_id``'s (nothing if they are deactivated), or
+        with ``unassigned`` those without an active owner."""
+        query = self.query(today)
+        owner = self.owner()
+        if owner_id is not None:
+            query = query.where(owner == owner_id, _active_user(owner_id))
+        if unassigned:
+            query = query.where(~_active_user(owner))
+        return query
+
+    def count(
+        self,
+        session: Session,
+        *,
+        today: date,
+        owner_id: int | None = None,
+        unassigned: bool = False,
+    ) -> int:
+        """How many items the section has (of ``owner_id``, or ``unassigned``), nothing else."""
+        return _count(session, self.owned_query(today, owner_id=owner_id, unassigned=unassigned))
+
     def section(
-        self, session: Session, *, today: date, limit: int = ITEMS_PER_SECTION
+        self,
+        session: Session,
+        *,
+        today: date,
+        owner_id: int | None = None,
+        limit: int | None = ITEMS_PER_SECTION,
     ) -> AttentionSection:
-        rows, count = _first_rows(session, self.query(today), limit=limit)
+        query = self.owned_query(today, owner_id=owner_id)
+        rows, count = _first_rows(
+            session, query, query.add_columns(*_owner_columns(self.owner())), limit=limit
+        )
         return AttentionSection(
             key=self.key,
             title=_text(self.title, today),
             rule=_text(self.rule, today),
             count=count,
-            items=tuple(self.build_item(row, today) for row in rows),
+            items=tuple(
+                _with_owner(
+                    self.build_item(row, today),
+                    row,
+                    self.due_on(row, today) if self.due_on else None,
+                )
+                for row in rows
+            ),
             figure=self.figure,
         )
 
@@ -143,4 +261,5 @@ def due_item(
         label=label_text,
         detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'}){after}",
         overdue=days < 0,
+        due_on=due_on,
     )

@@ -125,8 +125,11 @@ class Hotline(RecordBase):
     reporting_channels: Mapped[str | None] = mapped_column(sa.String(120))
     staff_count: Mapped[int | None] = mapped_column()
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    # The liaison (its needs-attention items are theirs); none: unassigned.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
 
     operator: Mapped[Organization | None] = relationship()
+    owner: Mapped[User | None] = relationship()
     country: Mapped[Country] = relationship()
     # Every coverage spell, open and closed (written by the network service).
     coverage_spells: Mapped[list[HotlineCoverage]] = relationship(

@@ -84,8 +84,11 @@ class Organization(RecordBase):
     # Comma-free short labels, stored as one space-separated string for simple search.
     tags: Mapped[str | None] = mapped_column(sa.String(300))
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    # Who looks after it (its needs-attention items are theirs); none: unassigned.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
 
     hq_country: Mapped[Country | None] = relationship()
+    owner: Mapped[User | None] = relationship()
     contacts: Mapped[list[Contact]] = relationship(back_populates="organization")
     partnerships: Mapped[list[Partnership]] = relationship(back_populates="organization")
 

@@ -241,7 +241,11 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
     assert ids(sections["follow_ups"]) == set(follow_ups)
     for item in sections["follow_ups"].items:
         owner = follow_ups[item.record_id].follow_up_owner
-        assert owner is not None and item.detail.endswith(f"· {owner.full_name}")
+        assert owner is not None and (item.owner_id, item.owner_name) == (
+            owner.id,
+            owner.full_name,
+        )
+        assert item.due_on == follow_ups[item.record_id].follow_up_on
     assert result.total == (
         sum(len(r) for r in expected.values())
         + len(due)
