@@ -120,7 +120,11 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
     assert text is not None and html is not None
-    return text.get_content(), html.get_content()
+    # SMTP carries lines ending in CRLF.
+    return (
+        text.get_content().replace("\r\n", "\n"),
+        html.get_content().replace("\r\n", "\n"),
+    )
 
 
 def test_each_owner_gets_their_overdue_and_coming_items_as_text_and_html(
@@ -136,10 +140,10 @@ def test_each_owner_gets_their_overdue_and_coming_items_as_text_and_html(
     text, html = parts(message)
     overdue = page(app, "partners.partnerships_detail", owned["overdue"])
     coming = page(app, "partners.partnerships_detail", owned["coming"])
-    assert overdue.startswith(BASE + "/partners/") and overdue.endswith(f"/{owned['overdue']}")
+    assert overdue.startswith(BASE + "/partnerships/") and overdue.endswith(f"/{owned['overdue']}")
 
     # Text: the section, each item with its date and link, overdue first and marked.
-    assert "Renewals due (2)\n" in text
+    assert "coming.\n\nRenewals due (2)\n- Hosting" in text
     assert (
         f"- Hosting agreement · was due {(TODAY - timedelta(days=55)).isoformat()} (OVERDUE)\n"
         f"  {overdue}\n"
