@@ -154,8 +154,8 @@ def email_invitation(invitation: Invitation) -> None:
         mail.Letter(
             to=invitation.user.email,
             subject="Your coordapp account: choose your password",
-            text=render_template("auth/invitation_email.txt", **context),
-            html=render_template("auth/invitation_email.html", **context),
+            text=render_template("email/invitation.txt", **context),
+            html=render_template("email/invitation.html", **context),
         ),
     )
 

@@ -1,4 +1,4 @@
-"""A digest as an e-mail: its text and HTML bodies from the templates in templates/digest/, with
+"""A digest as an e-mail: its text and HTML bodies from the templates in templates/email/, with
 absolute links to the app (APP_BASE_URL), since a command has no request to take them from."""
 
 from __future__ import annotations
@@ -26,6 +26,6 @@ def letter(app: Flask, base_url: str, digest: Digest) -> mail.Letter:
     return mail.Letter(
         to=digest.email,
         subject=digest.subject,
-        text=render_template("digest/digest.txt", **context),
-        html=render_template("digest/digest.html", **context),
+        text=render_template("email/digest.txt", **context),
+        html=render_template("email/digest.html", **context),
     )

@@ -48,8 +48,8 @@ class DigestItem:
 
     @property
     def when(self) -> str:
-        if self.due_on is None:
-            return "overdue" if self.overdue else ""
+        if self.due_on is None:  # e.g. a stage open too long: overdue, with no one date
+            return ""
         return f"{'was due' if self.overdue else 'due'} {self.due_on.isoformat()}"
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role, User
 from coordapp.digest.models import DigestDelivery
-from coordapp.digest.service import week_start
+from coordapp.digest.service import DigestItem, week_start
 from coordapp.extensions import db
 from coordapp.partners.interaction_models import Interaction, InteractionKind
 from coordapp.partners.models import Partnership, PartnershipStatus, PartnershipType
@@ -288,3 +288,12 @@ def test_the_week_starts_on_monday() -> None:
     assert week_start(date(2026, 12, 7)) == date(2026, 12, 7)
     assert week_start(date(2026, 12, 13)) == date(2026, 12, 7)
     assert week_start(date(2027, 1, 1)) == date(2026, 12, 28)  # ISO week 53 of 2026
+
+
+def test_an_item_reads_with_its_date_or_as_overdue_alone() -> None:
+    def item(due_on: date | None, overdue: bool) -> DigestItem:
+        return DigestItem(title="T", due_on=due_on, overdue=overdue, url=BASE)
+
+    assert item(date(2026, 12, 1), True).when == "was due 2026-12-01"
+    assert item(date(2026, 12, 20), False).when == "due 2026-12-20"
+    assert item(None, True).when == ""  # a stage open too long: "(OVERDUE)" says it
