@@ -189,7 +189,12 @@ def connect(settings: MailSettings) -> Iterator[Connection]:
             f"the SMTP server {settings.server} refused the login of {settings.user}: "
             f"{_reply(exc.smtp_code, exc.smtp_error)}"
         ) from exc
-    except (smtplib.SMTPException, OSError) as exc:
+    except smtplib.SMTPException as exc:  # it answered, but not as the settings expect
+        raise MailUnavailable(
+            f"the SMTP server {settings.server} ({settings.tls}) refused the session: "
+            f"{exc or type(exc).__name__}"
+        ) from exc
+    except OSError as exc:  # refused, unreachable, timed out, or TLS failed
         raise MailUnavailable(
             f"cannot reach the SMTP server {settings.server} ({settings.tls}): "
             f"{exc or type(exc).__name__}"
