@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -202,8 +203,6 @@ def figures_check(year: int | None) -> None:
     Prints one row per figure and one column per surface ('≠' marks a difference, '-' a
     surface that does not show it); exits with status 1 on any difference.
     """
-    from datetime import date
-
     from flask import current_app
 
     from coordapp.auth import service as auth
@@ -245,7 +244,93 @@ def figures_check(year: int | None) -> None:
     click.echo("Every surface shows the definition's value.")
 
 
+digest_cli = AppGroup("digest", help="The weekly e-mail of each user's overdue and coming items.")
+
+
+@digest_cli.command("send")
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be sent; send nothing, mark nothing."
+)
+@click.option(
+    "--today",
+    "today_",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day to compute the digest for, YYYY-MM-DD (default: today).",
+)
+@click.option("--user", "email", default=None, help="Only this user's digest (their e-mail).")
+def digest_send(dry_run: bool, today_: datetime | None, email: str | None) -> None:
+    """Send each staff user the digest of their overdue and coming items, once per ISO week.
+
+    A digest already sent this week is not sent again. Exits with status 1 when any digest
+    could not be sent (each is named, with the reason); those sent are recorded as sent.
+    """
+    from flask import current_app
+
+    from coordapp import mail
+    from coordapp.digest import letters
+    from coordapp.digest import service as digests
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        settings = None if dry_run else mail.settings_from(app.config)
+        base_url = mail.base_url_from(app.config)
+    except mail.MailNotConfigured as exc:
+        raise click.ClickException(str(exc)) from exc
+    today = today_.date() if today_ else date.today()
+    with command_transaction("cli:digest send") as session:
+        plan = digests.plan(
+            session, today=today, link=letters.record_links(app, base_url), email=email
+        )
+        failed = []
+        if dry_run:
+            for digest in plan.digests:
+                letter = letters.letter(app, base_url, digest)
+                click.echo(f"To: {letter.to}\nSubject: {letter.subject}\n\n{letter.text}")
+                click.echo("-" * 72)
+        else:
+            assert settings is not None
+            outcomes = digests.send(
+                session,
+                settings=settings,
+                digests=plan.digests,
+                letter=lambda d: letters.letter(app, base_url, d),
+            )
+            for outcome in outcomes:
+                if outcome.sent:
+                    session.commit()  # recorded at once: a later failure cannot resend it
+                    n = outcome.digest.item_count
+                    click.echo(f"Sent to {outcome.digest.email} ({n} item{'' if n == 1 else 's'}).")
+                else:
+                    failed.append(outcome)
+                    click.echo(f"NOT sent to {outcome.digest.email}: {outcome.reason}", err=True)
+    week = digests.week_start(today).isoformat()
+    others = (
+        f"{len(plan.already_sent)} already sent this week; "
+        f"{len(plan.nothing_due)} with nothing due (no e-mail)"
+    )
+    if dry_run:
+        click.echo(
+            f"Dry run for the week of {week}: {len(plan.digests)} digest(s) would be sent; "
+            f"{others}. Nothing was sent or marked."
+        )
+    else:
+        click.echo(
+            f"Week of {week}: {len(plan.digests) - len(failed)} digest(s) sent, "
+            f"{len(failed)} not sent; {others}."
+        )
+    if failed:
+        click.echo(
+            f"{len(failed)} digest(s) not sent: "
+            + ", ".join(o.digest.email for o in failed)
+            + ". Run the command again to retry them; those sent are not sent twice.",
+            err=True,
+        )
+        sys.exit(1)
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(digest_cli)
     app.cli.add_command(figures_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(release_command)

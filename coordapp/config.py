@@ -135,6 +135,8 @@ def build_config(
         "STATISTICS_DEADLINE_DAYS": _positive_int(
             env, "STATISTICS_DEADLINE_DAYS", STATISTICS_DEADLINE_DAYS
         ),
+        # Outgoing e-mail (the weekly digest, invitations; coordapp.mail). No SMTP_HOST: no mail.
+        **_mail_settings(env),
         "TESTING": name == "testing",
         "PASSWORD_HASH_METHOD": "scrypt",
         # Imports take files up to 10 MB; anything much larger is refused before it is read.
@@ -147,6 +149,42 @@ def build_config(
         config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"  # noqa: S105
     config.update(overrides)
     return config
+
+
+SMTP_TLS_MODES = ("none", "starttls", "ssl")
+# The port each TLS mode usually listens on: plain SMTP, submission with STARTTLS, implicit TLS.
+SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+
+
+def _mail_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The SMTP server, its TLS mode and login, the sender and the app's public address.
+
+    Refused at start-up when malformed; missing ones are reported when mail is sent
+    (``coordapp.mail.settings_from``), since most deployments run without mail at first."""
+    tls = (env.get("SMTP_TLS") or "starttls").strip().lower()
+    if tls not in SMTP_TLS_MODES:
+        raise ConfigError(f"SMTP_TLS={tls!r} is not known; use none, starttls or ssl.")
+    port = _positive_int(env, "SMTP_PORT", SMTP_DEFAULT_PORTS[tls])
+    if port > 65535:
+        raise ConfigError(f"SMTP_PORT={port} is not a port number (1 to 65535).")
+    base_url = (env.get("APP_BASE_URL") or "").strip().rstrip("/")
+    if base_url and not base_url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"APP_BASE_URL={base_url!r} must be the app's public address, starting with "
+            "https:// (e.g. https://coordapp.example.org)."
+        )
+    return {
+        "SMTP_HOST": (env.get("SMTP_HOST") or "").strip() or None,
+        "SMTP_PORT": port,
+        "SMTP_TLS": tls,
+        "SMTP_USER": env.get("SMTP_USER") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_TIMEOUT_SECONDS": _positive_int(env, "SMTP_TIMEOUT_SECONDS", 30),
+        # The From address of every e-mail the app sends, e.g. "coordapp <noreply@example.org>".
+        "MAIL_SENDER": (env.get("MAIL_SENDER") or "").strip() or None,
+        # The public address of the app, for absolute links in e-mails (a command has no request).
+        "APP_BASE_URL": base_url or None,
+    }
 
 
 def _development_secret(instance: Path) -> str:

@@ -7,6 +7,7 @@ only makes sure every mapper is known before any is used.
 from coordapp import data_version
 from coordapp.audit import models as audit_models
 from coordapp.auth import models as auth_models
+from coordapp.digest import models as digest_models
 from coordapp.funding import models as funding_models
 from coordapp.imports import models as imports_models
 from coordapp.network import compliance_models
@@ -23,6 +24,7 @@ MODEL_MODULES = (
     auth_models,
     compliance_models,
     data_version,
+    digest_models,
     funding_models,
     imports_models,
     interaction_models,

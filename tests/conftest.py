@@ -253,3 +253,38 @@ def signed_in(client: FlaskClient, users: dict[str, str]) -> Callable[[str], Fla
         return client
 
     return _as
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a free local port for the test: ``.mailbox.messages``
+    holds what it accepted; add addresses to ``.mailbox.refuse`` to have them refused (550)."""
+    from aiosmtpd.controller import Controller
+
+    from tests._smtp import Mailbox, SmtpServer, free_port
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer(port=port, mailbox=mailbox, controller=controller)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_settings(app: Flask, smtp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app's mail settings pointed at ``smtp_server`` (plain SMTP, no login)."""
+    for name, value in {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp_server.port,
+        "SMTP_TLS": "none",
+        "SMTP_USER": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_TIMEOUT_SECONDS": 5,
+        "MAIL_SENDER": "coordapp <noreply@coordapp.example>",
+        "APP_BASE_URL": "https://coordapp.example/app",
+    }.items():
+        monkeypatch.setitem(app.config, name, value)
+    return smtp_server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,38 @@ def test_redis_url_comes_from_the_environment(
     assert build_config(tmp_path)["REDIS_URL"] is None
     monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/0")
     assert build_config(tmp_path)["REDIS_URL"] == "redis://cache.internal:6379/0"
+
+
+def test_mail_settings_default_to_no_mail_and_the_usual_port_of_each_tls_mode(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_TLS", "MAIL_SENDER", "APP_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    config = build_config(tmp_path)
+    assert (config["SMTP_HOST"], config["SMTP_TLS"], config["SMTP_PORT"]) == (None, "starttls", 587)
+    assert config["SMTP_TIMEOUT_SECONDS"] == 30
+    for mode, port in (("ssl", 465), ("none", 25), ("STARTTLS", 587)):
+        monkeypatch.setenv("SMTP_TLS", mode)
+        assert build_config(tmp_path)["SMTP_PORT"] == port
+    monkeypatch.setenv("SMTP_PORT", "2525")
+    monkeypatch.setenv("APP_BASE_URL", "https://coordapp.example.org/")
+    config = build_config(tmp_path)
+    assert (config["SMTP_PORT"], config["APP_BASE_URL"]) == (2525, "https://coordapp.example.org")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SMTP_TLS", "tls", "SMTP_TLS='tls' is not known; use none, starttls or ssl."),
+        ("SMTP_PORT", "0", "SMTP_PORT='0' must be a whole number of at least 1."),
+        ("SMTP_PORT", "70000", "SMTP_PORT=70000 is not a port number"),
+        ("SMTP_TIMEOUT_SECONDS", "soon", "SMTP_TIMEOUT_SECONDS='soon' must be a whole number"),
+        ("APP_BASE_URL", "coordapp.example.org", "must be the app's public address"),
+    ],
+)
+def test_malformed_mail_settings_refuse_to_start_and_say_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        build_config(tmp_path)

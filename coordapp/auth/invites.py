@@ -1,6 +1,6 @@
 """Invitations: a user bound to their hotline(s), and the one-time, expiring link with which they
-choose their password. Only the SHA-256 digest of a link's token is stored; the link is shown
-once (and e-mailed when the app has mail, which it has not yet)."""
+choose their password. Only the SHA-256 digest of a link's token is stored; the link is e-mailed
+to the person when the app has mail settings (``coordapp.mail``), else shown once to the admin."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, render_template
 from sqlalchemy.orm import Session
 
+from coordapp import mail
 from coordapp.audit import service as audit
 from coordapp.auth import service as users
 from coordapp.auth.models import Role, SetPasswordLink, User, UserHotline
@@ -124,6 +125,29 @@ def invite_hotline_user(
     set_user_hotlines(session, user=user, hotline_ids=ids)
     token, expires_at = new_set_password_link(session, user=user, days=days, now=now)
     return Invitation(user=user, token=token, expires_at=expires_at)
+
+
+def email_invitation(invitation: Invitation) -> None:
+    """E-mail the set-password link to the invited person, linking to the app's public address
+    (APP_BASE_URL, never the request's Host header). ``mail.MailNotConfigured``,
+    ``MailUnavailable`` or ``MailRefused`` when it does not go."""
+    settings = mail.settings_from(current_app.config)
+    link = mail.external_url(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        settings.base_url,
+        "auth.set_password",
+        token=invitation.token,
+    )
+    context = {"user": invitation.user, "link": link, "expires_at": invitation.expires_at}
+    mail.send_one(
+        settings,
+        mail.Letter(
+            to=invitation.user.email,
+            subject="Your coordapp account: choose your password",
+            text=render_template("email/invitation.txt", **context),
+            html=render_template("email/invitation.html", **context),
+        ),
+    )
 
 
 LINK_UNKNOWN = (

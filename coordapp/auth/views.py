@@ -29,6 +29,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 
+from coordapp import mail
 from coordapp.audit import service as audit
 from coordapp.auth import invites, service, throttle
 from coordapp.auth.forms import (
@@ -380,18 +381,40 @@ MAIL_NOT_CONFIGURED = (
     "coordapp has no mail settings yet, so the link was not e-mailed: copy it and give it to "
     "{name} by a channel you trust. It works once, until {until} UTC, and is not shown again."
 )
+MAIL_FAILED = (
+    "The link could not be e-mailed ({reason}): copy it and give it to {name} by a channel you "
+    "trust. It works once, until {until} UTC, and is not shown again."
+)
+LINK_EMAILED = (
+    "Invitation e-mailed to {email}: the set-password link in it works once, until {until} UTC."
+)
 
 
-def _link_shown(user: Any, token: str, expires_at: Any) -> Any:
-    """The page that shows a new set-password link, once (no-store, like every page)."""
+def _link_shown(user: Any, token: str, expires_at: Any, failure: str | None = None) -> Any:
+    """The page that shows a new set-password link, once (no-store, like every page); with
+    ``failure``, why it could not be e-mailed."""
     url = url_for("auth.set_password", token=token, _external=True)
     until = f"{expires_at:%Y-%m-%d %H:%M}"
+    note = MAIL_FAILED if failure else MAIL_NOT_CONFIGURED
     return render_template(
         "auth/set_password_link.html",
         user=user,
         link=url,
-        note=MAIL_NOT_CONFIGURED.format(name=user.full_name, until=until),
+        note=note.format(name=user.full_name, until=until, reason=failure),
     )
+
+
+def _invitation_sent(invitation: invites.Invitation) -> Any:
+    """E-mail the invitation when the app has mail; else, or when it fails, show the link."""
+    if not mail.is_configured(current_app.config):
+        return _link_shown(invitation.user, invitation.token, invitation.expires_at)
+    try:
+        invites.email_invitation(invitation)
+    except (mail.MailUnavailable, mail.MailRefused) as error:
+        return _link_shown(invitation.user, invitation.token, invitation.expires_at, str(error))
+    until = f"{invitation.expires_at:%Y-%m-%d %H:%M}"
+    flash(LINK_EMAILED.format(email=invitation.user.email, until=until), "success")
+    return redirect(url_for("auth.users_detail", record_id=invitation.user.id))
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
@@ -412,7 +435,7 @@ def users_invite() -> Any:
         except ValidationError as error:
             attach_error(form, error)
         else:
-            return _link_shown(invitation.user, invitation.token, invitation.expires_at)
+            return _invitation_sent(invitation)
     if form.is_submitted():
         session.rollback()
         status = 422

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -212,3 +213,70 @@ def test_admin_makes_a_new_link_from_the_users_page(
     assert b"Make a new set-password link" in client.get(f"/auth/users/{user_id}").data
     page = client.post(f"/auth/users/{user_id}/set-password-link")
     assert page.status_code == 200 and "/auth/set-password/spl_" in page.get_data(as_text=True)
+
+
+# --- the invitation e-mailed when the app has mail (a real SMTP server, tests/_smtp.py) -------
+
+
+def _invite_by_form(client: FlaskClient, hotline_id: int) -> Any:
+    return client.post(
+        "/auth/users/invite",
+        data={
+            "full_name": "Ines Analyst",
+            "email": "ines@hotline.example",
+            "hotlines": [hotline_id],
+        },
+    )
+
+
+def test_with_mail_settings_the_link_is_e_mailed_not_shown_and_it_works(
+    client: FlaskClient,
+    users: dict[str, str],
+    in_app: Callable[[], AbstractContextManager[Session]],
+    mail_settings: Any,
+) -> None:
+    with in_app() as s:
+        hotline_id = _hotline(s).id
+    sign_in(client, users["admin"])
+    response = _invite_by_form(client, hotline_id)
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Invitation e-mailed to ines@hotline.example" in page
+    assert "set-password/spl_" not in page  # the link travels by e-mail only
+
+    (message,) = mail_settings.mailbox.messages
+    assert message["To"] == "ines@hotline.example"
+    assert message["Subject"] == "Your coordapp account: choose your password"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    # The app's public address (APP_BASE_URL, here under /app), not the request's host.
+    match = re.search(r"https://coordapp\.example/app(/auth/set-password/spl_[\w-]+)", text)
+    assert match, text
+    assert f'<a href="{match.group(0)}"' in html
+    assert "<script" not in html and "src=" not in html
+
+    client.post("/auth/sign-out")
+    done = client.post(match.group(1), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.status_code == 302
+    client.post("/auth/sign-out")
+    assert sign_in(client, "ines@hotline.example", NEW_PASSWORD).status_code == 302
+
+
+def test_when_the_server_refuses_the_address_the_link_is_shown_with_the_reason(
+    client: FlaskClient,
+    users: dict[str, str],
+    in_app: Callable[[], AbstractContextManager[Session]],
+    mail_settings: Any,
+) -> None:
+    mail_settings.mailbox.refuse.add("ines@hotline.example")
+    with in_app() as s:
+        hotline_id = _hotline(s).id
+    sign_in(client, users["admin"])
+    response = _invite_by_form(client, hotline_id)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "The link could not be e-mailed (the server refused the recipient: 550 5.1.1" in text
+    path = _link_from(text)
+    assert mail_settings.mailbox.messages == []
+    client.post("/auth/sign-out")
+    assert client.get(path).status_code == 200  # the invitation stands; the link works
