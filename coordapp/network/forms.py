@@ -33,11 +33,8 @@ from coordapp.forms import (
     fill_owner,
     notes_field,
     optional_choices,
-<<<<<<< HEAD
-    text_field,
-=======
     owner_field,
->>>>>>> h/owners
+    text_field,
 )
 from coordapp.labels import label
 from coordapp.network import expansion, hotlines

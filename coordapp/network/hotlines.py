@@ -123,16 +123,7 @@ def _covered_countries(
 
 
 def _clean_hotline(
-<<<<<<< HEAD
     session: Session, data: Mapping[str, Any], *, obj: Hotline | None, batch: Batch | None
-=======
-    session: Session,
-    data: Mapping[str, Any],
-    *,
-    exclude_id: int | None = None,
-    current_owner: int | None = None,
-    batch: Batch | None = None,
->>>>>>> h/owners
 ) -> dict[str, Any]:
     name = HOTLINE_NAME.clean(session, data, obj=obj, batch=batch)
     home = reference.require_country(
@@ -147,7 +138,9 @@ def _clean_hotline(
         "country_code": home,
         "covered_countries": _covered_countries(session, data, home=home, batch=batch),
         **clean_profile(data),
-        "owner_id": owners.clean_owner_id(session, data.get("owner_id"), current=current_owner),
+        "owner_id": owners.clean_owner_id(
+            session, data.get("owner_id"), current=obj.owner_id if obj is not None else None
+        ),
         "notes": validation.free_text("notes", data.get("notes")),
     }
 
@@ -267,13 +260,6 @@ def _change_hotline(
 ) -> None:
     """Change a hotline's fields and the countries it accepts reports for (see
     ``_set_covered_countries`` for the dates this gives the coverage)."""
-<<<<<<< HEAD
-=======
-    records.check_version(obj, expected_version)
-    values = _clean_hotline(
-        session, data, exclude_id=obj.id, current_owner=obj.owner_id, batch=batch
-    )
->>>>>>> h/owners
     covered = values.pop("covered_countries")
     before, after = " ".join(obj.covered_codes), _country_codes(covered)
     records.apply_changes(obj, values)

@@ -22,12 +22,9 @@ from coordapp.forms import (
     fill_owner,
     notes_field,
     optional_choices,
-<<<<<<< HEAD
+    owner_field,
     text_area_field,
     text_field,
-=======
-    owner_field,
->>>>>>> h/owners
 )
 from coordapp.labels import label
 from coordapp.partners import models, partnerships

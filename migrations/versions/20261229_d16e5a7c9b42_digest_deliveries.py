@@ -1,7 +1,7 @@
 """digest deliveries: which weekly digests were sent (one per user and ISO week)
 
 Revision ID: d16e5a7c9b42
-Revises: 7d2c5a9e1f36
+Revises: 1b59b933fb49
 Create Date: 2026-12-07 17:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd16e5a7c9b42'
-down_revision = "7d2c5a9e1f36"
+down_revision = "1b59b933fb49"
 branch_labels = None
 depends_on = None
 
