@@ -168,7 +168,7 @@ HOTLINES = ImportType(
         "languages": "de en",
         "reporting_channels": "web email",
         "staff_count": "4",
-        "owner": "network@coordapp.example",
+        "owner": "manager@coordapp.example",
         "notes": "Joined after the 2018 scoping visit",
         "membership": "2019-05-01 applicant; 2020-06-01 provisional; 2022-06-01 full",
     },

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from coordapp.audit.models import AuditEvent
+from coordapp.auth import service as auth_service
 from coordapp.funding import totals
 from coordapp.funding.models import ExchangeRate
 from coordapp.imports import countries, readers, templates
@@ -436,6 +437,14 @@ def test_unknown_type_is_a_validation_error(session: Session) -> None:
 def test_templates_read_back_as_valid_files(session: Session, type_name: str) -> None:
     if type_name == "contacts":
         factories.organization(session, name="Example Trust & Safety Ltd")
+    if type_name == "organizations":  # its owner, by email
+        auth_service.create_user(
+            session,
+            email="manager@coordapp.example",
+            full_name="Manager",
+            role="manager",
+            password="a long enough password 1",
+        )
     for filename, content in (
         ("t.csv", templates.template_csv(type_name)),
         ("t.xlsx", templates.template_xlsx(type_name)),

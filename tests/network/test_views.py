@@ -345,7 +345,16 @@ def test_list_filters_sorts_and_exports_the_filtered_rows(
         assert html.index("Linda Mtandao Kenya") < html.index("Not Yet Uganda"), sort
     text = client.get("/hotlines/?format=csv&status=full").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    header = ["Name", "Country", "Status today", "Member since", "Operator", "Staff", "Founded"]
+    header = [
+        "Name",
+        "Country",
+        "Status today",
+        "Member since",
+        "Operator",
+        "Staff",
+        "Founded",
+        "Owner",
+    ]
     data = rows[rows.index(header) + 1 :]
     assert [r[:4] for r in data] == [["Linda Mtandao Kenya", "Kenya", "Full", "2001-01-15"]]
 

@@ -270,7 +270,9 @@ def test_csv_export_has_exactly_the_filtered_rows_and_a_stamp(
     stamp = {r[0]: r[1] for r in rows if r and r[0].startswith("# ")}
     assert stamp["# filters"] == "kind=academic"
     assert stamp["# exported by"] == "viewer@test.example"
-    data = rows[rows.index(["Name", "Kind", "Status", "HQ country", "Tags", "Updated"]) + 1 :]
+    data = rows[
+        rows.index(["Name", "Kind", "Status", "HQ country", "Tags", "Owner", "Updated"]) + 1 :
+    ]
     assert [r[0] for r in data] == ["'=HYPERLINK(1)"]  # escaped against formula injection
 
 
