@@ -283,6 +283,7 @@ def digest_send(dry_run: bool, today_: datetime | None, email: str | None) -> No
             session, today=today, link=letters.record_links(app, base_url), email=email
         )
         failed = []
+        sent = skipped = 0
         if dry_run:
             for digest in plan.digests:
                 letter = letters.letter(app, base_url, digest)
@@ -299,14 +300,18 @@ def digest_send(dry_run: bool, today_: datetime | None, email: str | None) -> No
             for outcome in outcomes:
                 if outcome.sent:
                     session.commit()  # recorded at once: a later failure cannot resend it
+                    sent += 1
                     n = outcome.digest.item_count
                     click.echo(f"Sent to {outcome.digest.email} ({n} item{'' if n == 1 else 's'}).")
+                elif outcome.already_sent:
+                    skipped += 1
+                    click.echo(f"Already sent to {outcome.digest.email} this week by another run.")
                 else:
                     failed.append(outcome)
                     click.echo(f"NOT sent to {outcome.digest.email}: {outcome.reason}", err=True)
     week = digests.week_start(today).isoformat()
     others = (
-        f"{len(plan.already_sent)} already sent this week; "
+        f"{len(plan.already_sent) + skipped} already sent this week; "
         f"{len(plan.nothing_due)} with nothing due (no e-mail)"
     )
     if dry_run:
@@ -315,10 +320,7 @@ def digest_send(dry_run: bool, today_: datetime | None, email: str | None) -> No
             f"{others}. Nothing was sent or marked."
         )
     else:
-        click.echo(
-            f"Week of {week}: {len(plan.digests) - len(failed)} digest(s) sent, "
-            f"{len(failed)} not sent; {others}."
-        )
+        click.echo(f"Week of {week}: {sent} digest(s) sent, {len(failed)} not sent; {others}.")
     if failed:
         click.echo(
             f"{len(failed)} digest(s) not sent: "

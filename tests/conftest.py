@@ -107,6 +107,9 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "DATABASE_URL": database_url,
             "WTF_CSRF_ENABLED": False,
             "REDIS_URL": None,
+            # No mail from the environment's SMTP settings: the mail tests bring their server.
+            "SMTP_HOST": None,
+            "APP_BASE_URL": None,
         }
     )
     app.instance_path = str(tmp_path_factory.mktemp("instance"))

@@ -207,6 +207,8 @@ class Outcome:
     digest: Digest
     sent: bool
     reason: str | None = None
+    # Another run of the command sent it this week, while this one was preparing: not a failure.
+    already_sent: bool = False
 
 
 def send(
@@ -218,20 +220,34 @@ def send(
 ) -> Iterator[Outcome]:
     """Send each digest over one SMTP connection, one ``Outcome`` per digest as it goes.
 
-    A sent digest is recorded (flushed) before its outcome is yielded, so the caller can commit
-    it at once; a refused recipient fails that digest only; a server that is down, or goes away,
-    fails every digest not yet sent, with the reason."""
+    Each digest's delivery is claimed (inserted, in a savepoint) before it is sent and kept
+    only when the server accepts it, so the caller commits it on the sent outcome; a run that
+    finds it claimed by a concurrent run (the unique user and week) skips it. A refused
+    recipient fails that digest only; a server that is down, or goes away, fails every digest
+    not yet sent, with the reason."""
     done = 0
     try:
         with mail.connect(settings) as connection:
             for digest in digests:
+                claim = session.begin_nested()
+                try:
+                    record_delivery(session, digest=digest)
+                except sa.exc.IntegrityError:
+                    claim.rollback()
+                    done += 1
+                    yield Outcome(digest, sent=False, already_sent=True)
+                    continue
                 try:
                     connection.send(letter(digest))
                 except mail.MailRefused as exc:
+                    claim.rollback()
                     done += 1
                     yield Outcome(digest, sent=False, reason=str(exc))
                     continue
-                record_delivery(session, digest=digest)
+                except BaseException:
+                    claim.rollback()
+                    raise
+                claim.commit()
                 done += 1
                 yield Outcome(digest, sent=True)
     except mail.MailUnavailable as exc:

@@ -13,8 +13,11 @@ import sqlalchemy as sa
 from flask import Flask, url_for
 from sqlalchemy.orm import Session
 
+from coordapp import mail
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role, User
+from coordapp.digest import letters
+from coordapp.digest import service as digest_service
 from coordapp.digest.models import DigestDelivery
 from coordapp.digest.service import DigestItem, week_start
 from coordapp.extensions import db
@@ -297,3 +300,29 @@ def test_an_item_reads_with_its_date_or_as_overdue_alone() -> None:
     assert item(date(2026, 12, 1), True).when == "was due 2026-12-01"
     assert item(date(2026, 12, 20), False).when == "due 2026-12-20"
     assert item(None, True).when == ""  # a stage open too long: "(OVERDUE)" says it
+
+
+def test_a_digest_another_run_sent_meanwhile_is_skipped_not_sent_twice(
+    app: Flask, mail_settings: Any, owned: dict[str, int]
+) -> None:
+    with app.app_context():
+        s = db.session()
+        plan = digest_service.plan(s, today=TODAY, link=letters.record_links(app, BASE))
+        (anns,) = [d for d in plan.digests if d.email == ANN]
+        digest_service.record_delivery(s, digest=anns)  # a second cron run, done in between
+        outcomes = list(
+            digest_service.send(
+                s,
+                settings=mail.settings_from(app.config),
+                digests=plan.digests,
+                letter=lambda d: letters.letter(app, BASE, d),
+            )
+        )
+        s.commit()
+        db.session.remove()
+    assert [(o.digest.email, o.sent, o.already_sent) for o in outcomes] == [
+        (ANN, False, True),
+        (BOB, True, False),
+    ]
+    assert [m["To"] for m in mail_settings.mailbox.messages] == [BOB]
+    assert deliveries(app) == [(ANN, date(2026, 12, 7), 2), (BOB, date(2026, 12, 7), 1)]

@@ -72,38 +72,33 @@ def _settings(port: int, tls: str, password: str = RIGHT_PASSWORD) -> mail.MailS
     )
 
 
-@pytest.fixture
-def starttls_server(certificate: tuple[Path, Path]) -> Iterator[tuple[int, Mailbox]]:
+def _serve(certificate: tuple[Path, Path], **options: Any) -> Iterator[tuple[int, Mailbox]]:
+    """An aiosmtpd server that wants the login of ``_authenticator``, over TLS of ``options``."""
     mailbox, port = Mailbox(), free_port()
     controller = Controller(
         mailbox,
         hostname="127.0.0.1",
         port=port,
-        tls_context=_server_context(certificate),
-        require_starttls=True,
         auth_required=True,
         authenticator=_authenticator,
+        **options,
     )
     controller.start()
     yield port, mailbox
     controller.stop()
+
+
+@pytest.fixture
+def starttls_server(certificate: tuple[Path, Path]) -> Iterator[tuple[int, Mailbox]]:
+    context = _server_context(certificate)
+    yield from _serve(certificate, tls_context=context, require_starttls=True)
 
 
 @pytest.fixture
 def ssl_server(certificate: tuple[Path, Path]) -> Iterator[tuple[int, Mailbox]]:
-    mailbox, port = Mailbox(), free_port()
-    controller = Controller(
-        mailbox,
-        hostname="127.0.0.1",
-        port=port,
-        ssl_context=_server_context(certificate),
-        auth_required=True,
-        auth_require_tls=False,  # aiosmtpd counts only STARTTLS as TLS; this one is TLS throughout
-        authenticator=_authenticator,
-    )
-    controller.start()
-    yield port, mailbox
-    controller.stop()
+    # aiosmtpd counts only STARTTLS as TLS for AUTH; this server is TLS from the first byte.
+    context = _server_context(certificate)
+    yield from _serve(certificate, ssl_context=context, auth_require_tls=False)
 
 
 def test_starttls_with_a_login_sends_when_the_certificate_is_trusted(
