@@ -125,6 +125,8 @@ class DatedEvent(AuditedRow):
 
     __abstract__ = True
 
+    # First, as in the tables the migrations made (a base class's columns come after the
+    # subclass's own).
     id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
     note: Mapped[str | None] = mapped_column(sa.String(500))
 

@@ -8,14 +8,13 @@ from wtforms import (
     PasswordField,
     SelectField,
     SelectMultipleField,
-    StringField,
     SubmitField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from coordapp.auth.models import Role, User
 from coordapp.auth.passwords import POLICY_TEXT
-from coordapp.forms import VersionedForm, enum_choices
+from coordapp.forms import VersionedForm, enum_choices, text_field
 
 
 class SignInForm(FlaskForm):
@@ -30,7 +29,7 @@ class SignOutForm(FlaskForm):
 
 
 class UserEditForm(VersionedForm):
-    full_name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    full_name = text_field("Name", max_length=160, required=True)
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     # The service refuses an unknown role, and demoting the last active admin, with a message.
     role = SelectField(
@@ -100,7 +99,7 @@ def hotlines_field() -> SelectMultipleField:
 class InviteForm(FlaskForm):
     """A hotline user: name, address and the hotline(s) they work for."""
 
-    full_name = StringField("Name", validators=[DataRequired(), Length(max=160)])
+    full_name = text_field("Name", max_length=160, required=True)
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     hotlines = hotlines_field()
 

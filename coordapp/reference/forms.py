@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from coordapp.forms import text_field
 from coordapp.reference.models import MetricUnit
 
 UNIT_CHOICES = [(u.value, u.label) for u in MetricUnit]
@@ -14,9 +15,9 @@ UNIT_CHOICES = [(u.value, u.label) for u in MetricUnit]
 class MetricForm(FlaskForm):
     """A version: a new metric (with its code), a new version of one, or a correction."""
 
-    code = StringField(
+    code = text_field(
         "Code",
-        validators=[Optional(), Length(max=40)],
+        max_length=40,
         description="Lower-case letters, digits and underscores; never changes.",
     )
     name = StringField("Name", validators=[InputRequired(), Length(max=120)])
