@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import models  # noqa: F401  (every table known to the metadata)
+from coordapp.auth import service as auth_service
 from coordapp.db import Base
 from coordapp.imports import service as imports
 from coordapp.imports import templates
@@ -53,6 +54,14 @@ def test_a_dry_run_of_every_import_type_uses_no_ids(session: Session) -> None:
 
 
 def test_an_apply_still_gets_real_ids(session: Session) -> None:
+    # The template's owner, a manager found by e-mail.
+    auth_service.create_user(
+        session,
+        email="manager@coordapp.example",
+        full_name="Manager",
+        role="manager",
+        password="a long enough password 1",
+    )
     report = imports.run_import(
         session,
         type_name="organizations",

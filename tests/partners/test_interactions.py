@@ -291,7 +291,8 @@ def test_needs_attention_lists_follow_ups_due_with_their_owner(session: Session)
     (item,) = follow_ups.items
     assert (item.record_id, item.overdue) == (overdue.id, True)
     assert item.label.startswith("Searchlight: follow-up of the call of")
-    assert item.detail.endswith("(3 days ago) · Dana")
+    assert item.detail.endswith("(3 days ago)")
+    assert (item.owner_id, item.owner_name) == (owner.id, "Dana")
     interactions.mark_follow_up_done(session, interaction=overdue)
     sections = {s.key: s for s in attention.needs_attention(session, today=TODAY).sections}
     assert sections["follow_ups"].count == 0
