@@ -8,7 +8,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, html
 
 from coordapp import disclosure
 from coordapp.cache import cached
@@ -18,17 +18,15 @@ from coordapp.reporting import disclosed
 from coordapp.reporting.common import regions
 from coordapp.stats import quarters
 from dashboards import activity_figures, exports, params
-from dashboards.layout import (
-    Page,
-    chart_card,
-    empty_state,
-    fid,
+from dashboards.filters import (
+    choice_filter,
+    dropdown,
     filter_bar,
     labelled,
-    page_header,
-    viewer_suppression,
+    radio_filter,
     year_options,
 )
+from dashboards.layout import Page, chart_card, empty_state, fid, page_header, viewer_suppression
 from dashboards.responses import cached_output
 
 SLUG = "activity"
@@ -114,57 +112,36 @@ def layout(query: dict[str, str]) -> Any:
                 "each value is labelled with the version of the metric's definition.",
             ),
             filter_bar(
-                labelled(
+                choice_filter(
                     "Metric",
-                    dcc.Dropdown(
-                        id=fid("metric"),
-                        options=[
-                            {"label": m.name, "value": m.code}
-                            for m in cached(session, activity_report.metrics)
-                        ],
-                        value=filters.metric,
-                        clearable=False,
-                        style={"minWidth": "16rem"},
-                    ),
+                    "metric",
+                    [
+                        {"label": m.name, "value": m.code}
+                        for m in cached(session, activity_report.metrics)
+                    ],
+                    filters.metric,
+                    min_width="16rem",
                 ),
-                labelled(
+                radio_filter(
                     "By",
-                    dbc.RadioItems(
-                        id=fid("by"),
-                        options=[{"label": v, "value": k} for k, v in GROUP_LABELS.items()],
-                        value=filters.group_by,
-                        inline=True,
-                    ),
+                    "by",
+                    [{"label": v, "value": k} for k, v in GROUP_LABELS.items()],
+                    filters.group_by,
                 ),
-                labelled(
+                choice_filter(
                     "Region",
-                    dcc.Dropdown(
-                        id=fid("region"),
-                        options=[{"label": r, "value": r} for r in cached(session, regions)],
-                        value=filters.region,
-                        placeholder="All regions",
-                        style={"minWidth": "11rem"},
-                    ),
+                    "region",
+                    [{"label": r, "value": r} for r in cached(session, regions)],
+                    filters.region,
+                    all_label="All regions",
                 ),
                 labelled(
                     "Years",
                     html.Div(
                         [
-                            dcc.Dropdown(
-                                id=fid("from"),
-                                options=years,
-                                value=filters.first_year,
-                                clearable=False,
-                                style={"minWidth": "6.5rem"},
-                            ),
+                            dropdown("from", years, filters.first_year, min_width="6.5rem"),
                             html.Span("–", className="align-self-center"),
-                            dcc.Dropdown(
-                                id=fid("to"),
-                                options=years,
-                                value=filters.last_year,
-                                clearable=False,
-                                style={"minWidth": "6.5rem"},
-                            ),
+                            dropdown("to", years, filters.last_year, min_width="6.5rem"),
                         ],
                         className="d-flex gap-1",
                     ),

@@ -12,7 +12,14 @@ from typing import Any
 
 from coordapp.disclosure import plotted
 from coordapp.reporting.activity import ActivityFigures, QuarterRates
-from dashboards.figures import PALETTE, Figure, _bar, _figure, _title, empty_figure
+from dashboards.figures import (
+    PALETTE,
+    Figure,
+    _figure,
+    _plotted_hbar,
+    _title,
+    empty_figure,
+)
 
 
 def _provisional_band(start: date) -> dict[str, Any]:
@@ -141,13 +148,11 @@ def activity_groups_figure(data: ActivityFigures) -> Figure:
     if data.is_empty or data.metric is None:
         return empty_figure("No statistics reported for these filters.")
     rows = list(data.by_group)[::-1]
-    bar = _bar(
-        y=[r.group for r in rows],
-        x=[plotted(r.value)[0] for r in rows],
-        orientation="h",
-        marker={"color": PALETTE[0]},
-        customdata=[[r.hotlines, plotted(r.value)[1]] for r in rows],
-        hovertemplate="%{y}: %{customdata[1]} (%{customdata[0]} hotline(s))<extra></extra>",
+    bar = _plotted_hbar(
+        [r.group for r in rows],
+        [r.value for r in rows],
+        [r.hotlines for r in rows],
+        "%{y}: %{customdata[1]} (%{customdata[0]} hotline(s))<extra></extra>",
     )
     unit = data.group_unit or data.metric.unit
     what = "total" if unit.is_count else "mean"

@@ -19,6 +19,7 @@ from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import disclosed
 from coordapp.reporting.common import FIRST_YEAR, country_codes, period_end, regions
 from dashboards import compliance_colour, exports, figures, params
+from dashboards.filters import choice_filter, radio_filter
 from dashboards.geo import world_shapes
 from dashboards.layout import (
     Page,
@@ -26,7 +27,6 @@ from dashboards.layout import (
     empty_state,
     fid,
     kpi_tile,
-    labelled,
     page_header,
     viewer_suppression,
 )
@@ -122,25 +122,16 @@ def layout(query: dict[str, str]) -> Any:
                         ],
                         className="flex-grow-1",
                     ),
-                    labelled(
+                    choice_filter(
                         "Region (UN M49)",
-                        dcc.Dropdown(
-                            id=fid("region"),
-                            options=[{"label": r, "value": r} for r in region_choices],
-                            value=filters.region,
-                            placeholder="All regions",
-                            clearable=True,
-                            style={"minWidth": "12rem"},
-                        ),
+                        "region",
+                        [{"label": r, "value": r} for r in region_choices],
+                        filters.region,
+                        all_label="All regions",
+                        min_width="12rem",
                     ),
-                    labelled(
-                        "Colour by",
-                        dbc.RadioItems(
-                            id=fid("colour"),
-                            options=compliance_colour.MODE_OPTIONS,
-                            value=filters.colour,
-                            inline=True,
-                        ),
+                    radio_filter(
+                        "Colour by", "colour", compliance_colour.MODE_OPTIONS, filters.colour
                     ),
                 ],
                 className="g-3 align-items-end",

@@ -107,6 +107,22 @@ def _bar(**trace: Any) -> dict[str, Any]:
     return {"type": "bar", **trace}
 
 
+def _plotted_hbar(
+    labels: list[Any], values: list[Any], counts: list[Any], hovertemplate: str
+) -> dict[str, Any]:
+    """Horizontal bars of possibly hidden small values (``plotted``: the bar's length, and its
+    text in ``customdata[1]``), with a count per bar in ``customdata[0]``."""
+    shown = [plotted(v) for v in values]
+    return _bar(
+        y=labels,
+        x=[length for length, _ in shown],
+        orientation="h",
+        marker={"color": PALETTE[0]},
+        customdata=[[count, text] for count, (_, text) in zip(counts, shown, strict=True)],
+        hovertemplate=hovertemplate,
+    )
+
+
 def _title(text: str, **axis: Any) -> dict[str, Any]:
     return {"title": {"text": text}, **axis}
 
@@ -488,14 +504,11 @@ def training_reach_figure(data: TrainingFigures, *, by: str = "country", top: in
     if not rows:
         return empty_figure("No hotline took part in these trainings.")
     rows = rows[::-1]
-    bar = _bar(
-        y=[r.label for r in rows],
-        x=[plotted(r.participants)[0] for r in rows],
-        orientation="h",
-        marker={"color": PALETTE[0]},
-        customdata=[[r.events, plotted(r.participants)[1]] for r in rows],
-        hovertemplate="%{y}: %{customdata[1]} participants in %{customdata[0]} events"
-        "<extra></extra>",
+    bar = _plotted_hbar(
+        [r.label for r in rows],
+        [r.participants for r in rows],
+        [r.events for r in rows],
+        "%{y}: %{customdata[1]} participants in %{customdata[0]} events<extra></extra>",
     )
     return _figure(
         [bar],

@@ -3,33 +3,26 @@ with dated exchange rates."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, html
 
 from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.reporting import funding as funding_report
 from dashboards import exports, figures, params
-from dashboards.layout import (
-    Page,
-    chart_card,
-    empty_state,
-    fid,
-    filter_bar,
-    labelled,
-    page_header,
-    year_options,
-    year_range,
-)
+from dashboards.filters import choice_filter, filter_bar, radio_filter, year_options, year_range
+from dashboards.layout import Page, chart_card, empty_state, fid, page_header
 from dashboards.responses import cached_output
 
 SLUG = "funding"
 TITLE = "Funding"
+T = TypeVar("T")
 FIRST_YEAR = 2000
 
 
@@ -87,16 +80,21 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> FundingFilter
     return FundingFilters(first, last, currency, _constant_on(values.get("rates"), today=today))
 
 
-def _data(filters: FundingFilters) -> funding_report.FundingFigures:
+def _report(report: Callable[..., T], filters: FundingFilters, **more: Any) -> T:
+    """``report`` of the filters' years, currency and rates, through the report cache."""
     return cached(
         current_session(),
-        funding_report.funding_figures,
+        report,
         first_year=filters.first_year,
         last_year=filters.last_year,
         currency=filters.currency,
         constant_on=filters.constant_on,
-        until=date.today(),
+        **more,
     )
+
+
+def _data(filters: FundingFilters) -> funding_report.FundingFigures:
+    return _report(funding_report.funding_figures, filters, until=date.today())
 
 
 def layout(query: dict[str, str]) -> Any:
@@ -112,27 +110,19 @@ def layout(query: dict[str, str]) -> Any:
                 "each receipt by its commitment's pillar allocations (pro rata).",
             ),
             filter_bar(
-                *year_range(fid, years, first=filters.first_year, last=filters.last_year),
-                labelled(
+                *year_range(years, first=filters.first_year, last=filters.last_year),
+                radio_filter(
                     "Currency",
-                    dbc.RadioItems(
-                        id=fid("currency"),
-                        options=[{"label": c, "value": c} for c in params.CURRENCIES],
-                        value=filters.currency,
-                        inline=True,
-                    ),
+                    "currency",
+                    [{"label": c, "value": c} for c in params.CURRENCIES],
+                    filters.currency,
                 ),
-                labelled(
+                choice_filter(
                     "Exchange rates",
-                    dcc.Dropdown(
-                        id=fid("rates"),
-                        options=rate_options(filters.first_year, filters.last_year, today=today),
-                        value=(
-                            filters.constant_on.isoformat() if filters.constant_on else ROW_RATES
-                        ),
-                        clearable=False,
-                        style={"minWidth": "16rem"},
-                    ),
+                    "rates",
+                    rate_options(filters.first_year, filters.last_year, today=today),
+                    filters.constant_on.isoformat() if filters.constant_on else ROW_RATES,
+                    min_width="16rem",
                 ),
                 dbc.Col(html.Div(id="funding-rates", className="small text-body-secondary")),
             ),
@@ -202,14 +192,7 @@ def _export(chart: str, title: str, columns: list[str], rows: Any, load: Any = N
 
 
 def _cash(filters: FundingFilters) -> funding_report.CashByQuarter:
-    return cached(
-        current_session(),
-        funding_report.cash_by_quarter,
-        first_year=filters.first_year,
-        last_year=filters.last_year,
-        currency=filters.currency,
-        constant_on=filters.constant_on,
-    )
+    return _report(funding_report.cash_by_quarter, filters)
 
 
 CASH_NOTE = (

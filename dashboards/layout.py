@@ -71,6 +71,20 @@ def graph(graph_id: str, *, filename: str, height: int | None = None) -> dcc.Gra
     return dcc.Graph(**options)
 
 
+def _download_button(
+    label: str, kind: str, download: str, as_what: str, title: str, margin: str = ""
+) -> dbc.Button:
+    return dbc.Button(
+        label,
+        id={"type": kind, "key": download},
+        size="sm",
+        color="secondary",
+        outline=True,
+        className=f"download-data text-nowrap {margin}".rstrip(),
+        title=f"Download the numbers of “{title}” as {as_what}",
+    )
+
+
 def chart_card(
     title: str,
     graph_id: str,
@@ -88,23 +102,9 @@ def chart_card(
             html.Div(
                 [
                     html.Span("Download data:", className="small text-body-secondary me-1"),
-                    dbc.Button(
-                        "CSV",
-                        id={"type": "download-btn", "key": download},
-                        size="sm",
-                        color="secondary",
-                        outline=True,
-                        className="download-data text-nowrap",
-                        title=f"Download the numbers of “{title}” as CSV",
-                    ),
-                    dbc.Button(
-                        "XLSX",
-                        id={"type": "download-xlsx-btn", "key": download},
-                        size="sm",
-                        color="secondary",
-                        outline=True,
-                        className="download-data text-nowrap ms-1",
-                        title=f"Download the numbers of “{title}” as an Excel workbook",
+                    _download_button("CSV", "download-btn", download, "CSV", title),
+                    _download_button(
+                        "XLSX", "download-xlsx-btn", download, "an Excel workbook", title, "ms-1"
                     ),
                     dcc.Download(id={"type": "download", "key": download}),
                     dcc.Download(id={"type": "download-xlsx", "key": download}),
@@ -151,37 +151,6 @@ def page_header(title: str, summary: str, *, right: Any = None) -> html.Div:
 def empty_state(message: str, **kwargs: Any) -> dbc.Alert:
     classes = " ".join(("border text-body-secondary", kwargs.pop("className", ""))).strip()
     return dbc.Alert(message, color="light", className=classes, **kwargs)
-
-
-def labelled(label: str, control: Any, *, width: Any = "auto") -> dbc.Col:
-    return dbc.Col(
-        [html.Label(label, className="form-label small text-body-secondary mb-1"), control],
-        width=width,
-    )
-
-
-def year_options(first: int, last: int) -> list[dict[str, Any]]:
-    return [{"label": str(y), "value": y} for y in range(first, last + 1)]
-
-
-def year_range(
-    fid: Any, years: list[dict[str, Any]], *, first: int, last: int
-) -> tuple[dbc.Col, dbc.Col]:
-    """The From / To year dropdowns of a filter bar (ids ``fid("from")`` and ``fid("to")``)."""
-
-    def dropdown(key: str, value: int) -> dcc.Dropdown:
-        return dcc.Dropdown(
-            id=fid(key), options=years, value=value, clearable=False, style={"minWidth": "7rem"}
-        )
-
-    return labelled("From", dropdown("from", first)), labelled("To", dropdown("to", last))
-
-
-def filter_bar(*columns: Any) -> dbc.Card:
-    return dbc.Card(
-        dbc.CardBody(dbc.Row(list(columns), className="g-3 align-items-end")),
-        className="shadow-sm mb-3",
-    )
 
 
 def kpi_tile(
@@ -347,8 +316,10 @@ def register_shell(app: dash.Dash, pages: Sequence[Page]) -> None:
             document=dataclasses.replace(export.document, stamp=export.document.stamp + taken),
         )
 
-    def download_callback(kind: str) -> Any:
-        return app.callback(
+    def download_callback(kind: str, send: Callable[[Any], Any]) -> None:
+        """The callback of every ``kind`` button: the current page's export, sent by ``send``."""
+
+        @app.callback(
             Output({"type": kind, "key": MATCH}, "data"),
             Input({"type": f"{kind}-btn", "key": MATCH}, "n_clicks"),
             State(fid(ALL), "value"),  # type: ignore[arg-type]
@@ -356,21 +327,16 @@ def register_shell(app: dash.Dash, pages: Sequence[Page]) -> None:
             State("url", "pathname"),
             prevent_initial_call=True,
         )
+        def download(
+            n_clicks: int | None, values: list[Any], ids: list[dict[str, str]], pathname: str
+        ) -> Any:
+            export = requested_export(n_clicks, values, ids, pathname)
+            return dash.no_update if export is None else send(export)
 
-    @download_callback("download")
-    def download(
-        n_clicks: int | None, values: list[Any], ids: list[dict[str, str]], pathname: str
-    ) -> Any:
-        export = requested_export(n_clicks, values, ids, pathname)
-        if export is None:
-            return dash.no_update
-        return dcc.send_string(export.text, export.filename, type="text/csv")
-
-    @download_callback("download-xlsx")
-    def download_xlsx(
-        n_clicks: int | None, values: list[Any], ids: list[dict[str, str]], pathname: str
-    ) -> Any:
-        export = requested_export(n_clicks, values, ids, pathname)
-        if export is None:
-            return dash.no_update
-        return dcc.send_bytes(export.document.xlsx(), export.xlsx_filename)
+    download_callback(
+        "download", lambda export: dcc.send_string(export.text, export.filename, type="text/csv")
+    )
+    download_callback(
+        "download-xlsx",
+        lambda export: dcc.send_bytes(export.document.xlsx(), export.xlsx_filename),
+    )

@@ -9,23 +9,15 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, html
 
 from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.partners import agreements as partners_agreements
 from coordapp.reporting import partnerships as partnership_report
 from dashboards import exports, figures, params
-from dashboards.layout import (
-    Page,
-    chart_card,
-    empty_state,
-    fid,
-    filter_bar,
-    kpi_tile,
-    labelled,
-    page_header,
-)
+from dashboards.filters import choice_filter, filter_bar
+from dashboards.layout import Page, chart_card, empty_state, fid, kpi_tile, page_header
 from dashboards.responses import cached_output
 
 SLUG = "partnerships"
@@ -67,21 +59,16 @@ def layout(query: dict[str, str]) -> Any:
                 f"falls in the next {partners_agreements.RENEWAL_WINDOW_DAYS} days or has passed.",
             ),
             filter_bar(
-                labelled(
+                choice_filter(
                     "Status today (type, pillar, kind and per-year charts)",
-                    dcc.Dropdown(
-                        id=fid("status"),
-                        options=[
-                            {
-                                "label": partners_agreements.agreement_state_label(s),
-                                "value": s.value,
-                            }
-                            for s in partners_agreements.AgreementState
-                        ],
-                        value=filters.status,
-                        placeholder="All statuses",
-                        style={"minWidth": "14rem"},
-                    ),
+                    "status",
+                    [
+                        {"label": partners_agreements.agreement_state_label(s), "value": s.value}
+                        for s in partners_agreements.AgreementState
+                    ],
+                    filters.status,
+                    all_label="All statuses",
+                    min_width="14rem",
                 )
             ),
             html.Div(id="partnerships-empty"),

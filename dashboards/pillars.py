@@ -9,14 +9,15 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, html
 
 from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.labels import label
 from coordapp.reporting import pillars as pillar_report
 from dashboards import exports, figures, params
-from dashboards.layout import Page, chart_card, empty_state, fid, filter_bar, labelled, page_header
+from dashboards.filters import choice_filter, filter_bar
+from dashboards.layout import Page, chart_card, empty_state, fid, page_header
 from dashboards.responses import cached_output
 
 SLUG = "pillars"
@@ -135,15 +136,12 @@ def layout(query: dict[str, str]) -> Any:
                 "indicators count the target's pillar; the others measure the network.",
             ),
             filter_bar(
-                labelled(
+                choice_filter(
                     "Year",
-                    dcc.Dropdown(
-                        id=fid("year"),
-                        options=[{"label": str(y), "value": y} for y in options],
-                        value=filters.year,
-                        clearable=False,
-                        style={"minWidth": "7rem"},
-                    ),
+                    "year",
+                    [{"label": str(y), "value": y} for y in options],
+                    filters.year,
+                    min_width="7rem",
                 ),
                 dbc.Col(html.Div(id="pillars-note", className="small text-body-secondary")),
             ),

@@ -8,7 +8,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import Input, Output, html
 
 from coordapp import disclosure
 from coordapp.cache import cached
@@ -18,18 +18,8 @@ from coordapp.reporting import training as training_report
 from coordapp.reporting.common import pillars
 from coordapp.training.models import TrainingKind
 from dashboards import exports, figures, params
-from dashboards.layout import (
-    Page,
-    chart_card,
-    empty_state,
-    fid,
-    filter_bar,
-    labelled,
-    page_header,
-    viewer_suppression,
-    year_options,
-    year_range,
-)
+from dashboards.filters import choice_filter, filter_bar, year_options, year_range
+from dashboards.layout import Page, chart_card, empty_state, fid, page_header, viewer_suppression
 from dashboards.responses import cached_output
 
 SLUG = "training"
@@ -101,26 +91,21 @@ def layout(query: dict[str, str]) -> Any:
                 "Feedback is the average score, weighted by participants.",
             ),
             filter_bar(
-                *year_range(fid, years, first=filters.first_year, last=filters.last_year),
-                labelled(
+                *year_range(years, first=filters.first_year, last=filters.last_year),
+                choice_filter(
                     "Kind",
-                    dcc.Dropdown(
-                        id=fid("kind"),
-                        options=[{"label": figures.humanize(k), "value": k} for k in KINDS],
-                        value=filters.kind,
-                        placeholder="All kinds",
-                        style={"minWidth": "11rem"},
-                    ),
+                    "kind",
+                    [{"label": figures.humanize(k), "value": k} for k in KINDS],
+                    filters.kind,
+                    all_label="All kinds",
                 ),
-                labelled(
+                choice_filter(
                     "Pillar",
-                    dcc.Dropdown(
-                        id=fid("pillar"),
-                        options=pillar_options,
-                        value=filters.pillar,
-                        placeholder="All pillars",
-                        style={"minWidth": "14rem"},
-                    ),
+                    "pillar",
+                    pillar_options,
+                    filters.pillar,
+                    all_label="All pillars",
+                    min_width="14rem",
                 ),
             ),
             html.Div(id="training-empty"),

@@ -75,6 +75,17 @@ class CoverageSummary:
     region: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MemberCovering:
+    """A member hotline on a day and one place it covers then (``member_hotlines_covering``)."""
+
+    hotline_id: int
+    name: str
+    status: str  # MembershipStatus value: full or provisional
+    country_code: str | None  # None: it covers no place that day
+    region: str | None  # the place's region
+
+
 def _covering_rows(on: date) -> sa.Select:
     """(country_code, hotline_id, status, since) for each unarchived hotline that is a
     provisional or full member on ``on``, once per country it accepts reports for.
@@ -233,6 +244,7 @@ def coverage_summary(
     on: date,
     region: str | None = None,
     rows: Sequence[CountryCoverage] | None = None,
+    members: Sequence[MemberCovering] | None = None,
 ) -> CoverageSummary:
     """THE definition of the network's coverage figures on ``on`` (a day; events and spells
     dated ``on`` count), optionally within one UN M49 region. Every surface that shows them
@@ -250,7 +262,9 @@ def coverage_summary(
       (in a region: those covering at least one country or territory of it on ``on``).
 
     ``rows``: ``coverage_as_of(session, on=on, region=region)`` when the caller has read it
-    already (the map): the places are counted from it instead of working out coverage again.
+    already (the map): the places are counted from it instead of working out coverage again;
+    ``members``: ``member_hotlines_covering(session, on=on)`` likewise (the hotlines counted
+    from it, by the rule of ``_member_hotline_counts``).
     """
     by_status: Counter[tuple[bool, str]] = Counter()
     if rows is not None:
@@ -264,7 +278,10 @@ def coverage_summary(
             counts = counts.where(coverage.c.region == region)
         for sovereign, status, count in session.execute(counts):
             by_status[(bool(sovereign), status)] = count
-    full, provisional = _member_hotline_counts(session, on=on, region=region)
+    if members is not None:
+        full, provisional = _member_counts_of(members, region=region)
+    else:
+        full, provisional = _member_hotline_counts(session, on=on, region=region)
     covering = (CoverageStatus.FULL, CoverageStatus.PROVISIONAL)
     return CoverageSummary(
         on=on,
@@ -306,3 +323,35 @@ def _member_hotline_counts(session: Session, *, on: date, region: str | None) ->
         )
     full, provisional = session.execute(query).one()
     return int(full or 0), int(provisional or 0)
+
+
+def member_hotlines_covering(session: Session, *, on: date) -> list[MemberCovering]:
+    """Every unarchived hotline that is a provisional or full member on ``on``, once per
+    country or territory it accepts reports for on ``on`` (once, without a place, when it
+    covers none), ordered by place and name. One read of the membership for what the map
+    shows of the hotlines: the names covering each place and, through ``coverage_summary``
+    (``members=``), the member hotline counts."""
+    membership = membership_on_subquery(on)
+    spells = (
+        sa.select(hotline_countries.c.hotline_id, hotline_countries.c.country_code, Country.region)
+        .outerjoin(Country, Country.alpha2 == hotline_countries.c.country_code)
+        .where(spell_covers(on))
+        .subquery("spells")
+    )
+    query = (
+        sa.select(
+            Hotline.id, Hotline.name, membership.c.status, spells.c.country_code, spells.c.region
+        )
+        .join(membership, membership.c.hotline_id == Hotline.id)
+        .outerjoin(spells, spells.c.hotline_id == Hotline.id)
+        .where(Hotline.archived_at.is_(None), membership.c.status.in_(COVERING_VALUES))
+        .order_by(spells.c.country_code, Hotline.name)
+    )
+    return [MemberCovering(*row) for row in session.execute(query)]
+
+
+def _member_counts_of(members: Sequence[MemberCovering], *, region: str | None) -> tuple[int, int]:
+    """``_member_hotline_counts`` counted from ``member_hotlines_covering``'s rows."""
+    status = {m.hotline_id: m.status for m in members if region is None or m.region == region}
+    full = sum(1 for s in status.values() if s == MembershipStatus.FULL.value)
+    return full, len(status) - full

@@ -26,7 +26,7 @@ from coordapp.network.models import (
 )
 from coordapp.partners.models import Organization
 from coordapp.reference.models import Country
-from coordapp.reporting.common import COVERING_STATUS_VALUES, as_int
+from coordapp.reporting.common import as_int
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 
 # How every drawing of the map shows a status: the dashboard's choropleth and the board pack's
@@ -113,30 +113,11 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
     hotlines in a region: those covering at least one of its countries or territories).
     """
     rows = network_coverage.coverage_as_of(session, on=on, region=region)
-    membership = network_membership.membership_on_subquery(on)
-    query = (
-        sa.select(
-            hotline_countries.c.country_code,
-            Hotline.id,
-            Hotline.name,
-            membership.c.status,
-        )
-        .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
-        .join(membership, membership.c.hotline_id == Hotline.id)
-        .where(
-            Hotline.archived_at.is_(None),
-            membership.c.status.in_(COVERING_STATUS_VALUES),
-            network_coverage.spell_covers(on),
-        )
-        .order_by(hotline_countries.c.country_code, Hotline.name)
-    )
-    if region:
-        query = query.join(Country, Country.alpha2 == hotline_countries.c.country_code).where(
-            Country.region == region
-        )
+    members = network_coverage.member_hotlines_covering(session, on=on)
     names: dict[str, list[str]] = defaultdict(list)
-    for country_code, _hotline_id, name, _status in session.execute(query):
-        names[country_code].append(name)
+    for member in members:
+        if member.country_code is not None and (region is None or member.region == region):
+            names[member.country_code].append(member.name)
     return CoverageMap(
         on=on,
         region=region,
@@ -154,7 +135,9 @@ def coverage_map(session: Session, *, on: date, region: str | None = None) -> Co
             )
             for r in rows
         ),
-        summary=network_coverage.coverage_summary(session, on=on, region=region, rows=rows),
+        summary=network_coverage.coverage_summary(
+            session, on=on, region=region, rows=rows, members=members
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -61,28 +62,60 @@ def partnership_figures(
     """Unarchived partnerships by their status on ``on``
     (``partners_agreements.state_on_expression``:
     "active" is in force, "expired" is still recorded as active but past its end date), and (of
-    ``status``, or all) by type, pillar, kind; the renewals due on ``on``."""
-    live = Partnership.archived_at.is_(None)
-    state = partners_agreements.state_on_expression(on)
-    chosen = [live] + ([state == status] if status else [])
+    ``status``, or all) by type, pillar, kind; the renewals due on ``on``.
 
-    def counts(column: Any, *joins: tuple[Any, Any]) -> tuple[tuple[str, int], ...]:
-        query = sa.select(column, sa.func.count(sa.distinct(Partnership.id))).select_from(
-            Partnership
+    Two statements: every count in one pass over the unarchived partnerships (a union of
+    groupings, one per figure), then the renewals due. In force and expired are the by-status
+    counts of "active" and "expired": by the rules of ``state_on_expression`` these are exactly
+    ``count_in_force`` and ``count_expired`` (tests/main/test_partnership_figures_agree.py)."""
+    live = (
+        sa.select(
+            Partnership.id,
+            Partnership.type,
+            Partnership.organization_id,
+            Partnership.start_date,
+            partners_agreements.state_on_expression(on).label("state"),
         )
-        for target, onclause in joins:
-            query = query.join(target, onclause)
-        query = query.where(*chosen).group_by(column).order_by(sa.func.count().desc(), column)
-        return tuple((str(k), int(n)) for k, n in session.execute(query))
-
-    state_column = state.label("state")
-    by_status = tuple(
-        (str(k), int(n))
-        for k, n in session.execute(
-            sa.select(state_column, sa.func.count()).where(live).group_by(state_column)
-        )
+        .where(Partnership.archived_at.is_(None))
+        .cte("live")
     )
+    chosen = [live.c.state == status] if status else []
+    no_year = sa.cast(sa.null(), sa.Integer)
+
+    def grouped(figure: str, key: Any, year: Any = no_year) -> sa.Select:
+        return sa.select(
+            sa.literal_column(f"'{figure}'", sa.String).label("figure"),
+            sa.cast(key, sa.String).label("key"),
+            year.label("year"),
+            sa.func.count(sa.distinct(live.c.id)).label("n"),
+        ).group_by(key, *([] if year is no_year else [year]))
+
+    year = year_of(live.c.start_date)
+    counts = sa.union_all(
+        grouped("status", live.c.state),
+        grouped("type", live.c.type).where(*chosen),
+        grouped("pillar", Pillar.name)
+        .select_from(live)
+        .join(partnership_pillars, partnership_pillars.c.partnership_id == live.c.id)
+        .join(Pillar, Pillar.id == partnership_pillars.c.pillar_id)
+        .where(*chosen),
+        grouped("kind", Organization.kind)
+        .select_from(live)
+        .join(Organization, Organization.id == live.c.organization_id)
+        .where(*chosen),
+        grouped("new", live.c.type, year).where(
+            *chosen, live.c.start_date.is_not(None), live.c.start_date <= on
+        ),
+    )
+    by: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    new_per_year: list[tuple[int, str, int]] = []
+    for figure, key, y, n in session.execute(counts):
+        if figure == "new":
+            new_per_year.append((int(y), str(key), int(n)))
+        else:
+            by[figure].append((str(key), int(n)))
     order = {s.value: i for i, s in enumerate(partners_agreements.AgreementState)}
+    by_status = dict(by["status"])
     notice = partners_agreements.RENEWAL_DUE
     renewals = session.execute(
         sa.select(
@@ -98,31 +131,20 @@ def partnership_figures(
         .where(partners_agreements.renewals_due_condition(on))
         .order_by(notice, Partnership.title)
     ).all()
-    year = year_of(Partnership.start_date)
+
+    def most_first(pairs: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
+
     return PartnershipFigures(
         on=on,
         status=status,
-        in_force=partners_agreements.count_in_force(session, on=on),
-        expired=partners_agreements.count_expired(session, on=on),
-        by_status=tuple(sorted(by_status, key=lambda kv: order.get(kv[0], 99))),
-        by_type=counts(Partnership.type),
-        by_pillar=counts(
-            Pillar.name,
-            (partnership_pillars, partnership_pillars.c.partnership_id == Partnership.id),
-            (Pillar, Pillar.id == partnership_pillars.c.pillar_id),
-        ),
-        by_kind=counts(
-            Organization.kind, (Organization, Organization.id == Partnership.organization_id)
-        ),
-        new_per_year=tuple(
-            (int(y), str(t), int(n))
-            for y, t, n in session.execute(
-                sa.select(year, Partnership.type, sa.func.count())
-                .where(*chosen, Partnership.start_date.is_not(None), Partnership.start_date <= on)
-                .group_by(year, Partnership.type)
-                .order_by(year, Partnership.type)
-            )
-        ),
+        in_force=by_status.get(partners_agreements.AgreementState.ACTIVE.value, 0),
+        expired=by_status.get(partners_agreements.AgreementState.EXPIRED.value, 0),
+        by_status=tuple(sorted(by["status"], key=lambda kv: order.get(kv[0], 99))),
+        by_type=most_first(by["type"]),
+        by_pillar=most_first(by["pillar"]),
+        by_kind=most_first(by["kind"]),
+        new_per_year=tuple(sorted(new_per_year)),
         renewals=tuple(
             Renewal(
                 title=r.title,
