@@ -8,14 +8,15 @@ owner). One generated file per type, in an order where each names only what earl
 created: organizations (countries written as people write them), contacts, hotlines (covered
 countries and membership history), partnerships, funding commitments with allocations,
 receipts, instalment schedules (one row per commitment, the whole schedule), reporting
-requirements (day-first dates), exchange rates (day-first dates, decimal commas), trainings with participation (an
-attendance sheet), hotline statistics and pillar targets (their key space is smaller than
-10,000 rows: every pillar x indicator x year there is). Each file is checked (dry run),
-applied, and applied again (every row unchanged). Rows go through the same service verbs and
-audit as a manager's upload; the target is 10,000 rows checked, and applied, in at most 10 s
-of wall time on a quiet machine and at most 8 s of the process's CPU time (steadier than the
-wall time on a shared machine). A table of both closes the run. ``--profile DIR`` writes a
-cProfile of each measured step (``DIR/<backend>-<type>-<step>.prof``, read with ``pstats``).
+requirements (day-first dates), exchange rates (day-first dates, decimal commas), trainings
+with participation (an attendance sheet), hotline statistics and pillar targets (their key
+space is smaller than 10,000 rows: every pillar x indicator x year there is). Each file is
+checked (dry run), applied, and applied again (every row unchanged). Rows go through the same
+service verbs and audit as a manager's upload; the target is 10,000 rows checked, and applied,
+in at most 10 s of wall time on a quiet machine and at most 8 s of the process's CPU time
+(steadier than the wall time on a shared machine). A table of both closes the run.
+``--profile DIR`` writes a cProfile of each measured step
+(``DIR/<backend>-<type>-<step>.prof``, read with ``pstats``).
 """
 
 from __future__ import annotations
