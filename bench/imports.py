@@ -7,14 +7,16 @@ A fresh database per backend (migrations + reference data + one manager, the par
 owner). One generated file per type, in an order where each names only what earlier files
 created: organizations (countries written as people write them), contacts, hotlines (covered
 countries and membership history), partnerships, funding commitments with allocations,
-receipts, exchange rates (day-first dates, decimal commas), trainings with participation (an
-attendance sheet), hotline statistics and pillar targets (their key space is smaller than
-10,000 rows: every pillar x indicator x year there is). Each file is checked (dry run),
-applied, and applied again (every row unchanged). Rows go through the same service verbs and
-audit as a manager's upload; the target is 10,000 rows checked, and applied, in at most 10 s
-of wall time on a quiet machine and at most 8 s of the process's CPU time (steadier than the
-wall time on a shared machine). A table of both closes the run. ``--profile DIR`` writes a
-cProfile of each measured step (``DIR/<backend>-<type>-<step>.prof``, read with ``pstats``).
+receipts, instalment schedules (one row per commitment, the whole schedule), reporting
+requirements (day-first dates), exchange rates (day-first dates, decimal commas), trainings
+with participation (an attendance sheet), hotline statistics and pillar targets (their key
+space is smaller than 10,000 rows: every pillar x indicator x year there is). Each file is
+checked (dry run), applied, and applied again (every row unchanged). Rows go through the same
+service verbs and audit as a manager's upload; the target is 10,000 rows checked, and applied,
+in at most 10 s of wall time on a quiet machine and at most 8 s of the process's CPU time
+(steadier than the wall time on a shared machine). A table of both closes the run.
+``--profile DIR`` writes a cProfile of each measured step
+(``DIR/<backend>-<type>-<step>.prof``, read with ``pstats``).
 """
 
 from __future__ import annotations
@@ -134,6 +136,40 @@ def receipts_csv(rows: int) -> bytes:
     return _csv(lines)
 
 
+def instalments_csv(rows: int) -> bytes:
+    """One schedule per commitment of the commitments file: two instalments adding up to the
+    pledge (amounts in whole units: JPY has no minor units), quoted: the file's separator is
+    the schedule's too."""
+    lines = ["funder;commitment;instalments"]
+    for i in range(rows):
+        grant = i % 10_000
+        year, amount = 2000 + grant % 27, 10_000 + grant
+        first = amount // 2
+        lines.append(
+            f"Bench Org {grant:05d};Bench grant {grant:05d};"
+            f'"{year}-03-31 {first}; {year}-09-30 {amount - first}"'
+        )
+    return _csv(lines)
+
+
+def requirements_csv(rows: int) -> bytes:
+    """Reporting requirements of the commitments: narrative and financial reports in turn, some
+    submitted, some of those accepted (day-first dates)."""
+    lines = ["funder;commitment;kind;due_on;submitted_on;accepted_on;document_reference;note"]
+    for i in range(rows):
+        grant = i % 10_000
+        year = 2000 + grant % 26  # submitted and accepted in the past
+        due = date(year, 1 + i // 10_000 % 12, 31 if i // 10_000 % 12 == 0 else 28)
+        submitted = f"{due - timedelta(days=3):%d.%m.%Y}" if i % 3 else ""
+        accepted = f"{due + timedelta(days=10):%d.%m.%Y}" if submitted and i % 2 else ""
+        lines.append(
+            f"Bench Org {grant:05d};Bench grant {grant:05d};"
+            f"{'financial' if i % 2 else 'narrative'};{due:%d.%m.%Y};{submitted};{accepted};"
+            f"REP-{i:05d};bench"
+        )
+    return _csv(lines)
+
+
 def statistics_csv(rows: int) -> bytes:
     """Quarters of the first hotlines of the hotlines file, from the year after they joined."""
     lines = [
@@ -188,6 +224,8 @@ def files(rows: int) -> list[tuple[str, bytes, Any]]:
         ("partnerships", partnerships_csv(rows), Options()),
         ("funding-commitments", commitments_csv(rows), Options()),
         ("receipts", receipts_csv(rows), Options()),
+        ("instalment-schedules", instalments_csv(rows), Options()),
+        ("reporting-requirements", requirements_csv(rows), day_first),
         ("exchange-rates", rates_csv(rows), day_first),
         ("trainings", trainings_csv(rows), comma),
         ("hotline-statistics", statistics_csv(rows), comma),

@@ -903,10 +903,10 @@ rows AS (
     JOIN metric ON metric.code = m.code
     JOIN hotlines h ON h.id = s.hotline_id JOIN countries c ON c.alpha2 = h.country_code
     WHERE s.period_start >= :start AND s.period_start <= :end
-      -- approved quarters only
+      -- approved quarters only: the hotline's row of the value's calendar quarter
       AND EXISTS (SELECT 1 FROM hotline_quarters q
                   WHERE q.hotline_id = s.hotline_id AND q.state = 'approved'
-                    AND s.period_start BETWEEN q.period_start AND q.period_end)
+                    AND q.period_start = date_trunc('quarter', s.period_start)::date)
 ),
 last_unit AS (SELECT unit FROM rows ORDER BY version DESC LIMIT 1),
 agg AS (

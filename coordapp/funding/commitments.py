@@ -463,9 +463,12 @@ def commitment_defaults(session: Session, args: Mapping[str, str]) -> dict[str, 
     return defaults
 
 
-def commitments_of_funders(session: Session, funder_ids: Iterable[int]) -> list[FundingCommitment]:
-    """Every commitment of those funders (a thousand funders per query)."""
-    statement = sa.select(FundingCommitment)
+def commitments_of_funders(
+    session: Session, funder_ids: Iterable[int], *options: Any
+) -> list[FundingCommitment]:
+    """Every commitment of those funders (a thousand funders per query), with the loader
+    ``options`` given."""
+    statement = sa.select(FundingCommitment).options(*options)
     found = records.scalars_in(session, statement, FundingCommitment.funder_id, funder_ids)
     return list(found)
 

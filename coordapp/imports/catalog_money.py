@@ -171,6 +171,7 @@ INSTALMENT_SCHEDULES = ImportType(
     ),
     key_columns=("funder", "commitment"),
     apply_row=obligation_adapters.apply_schedule,
+    prepare=obligation_adapters.prepare_schedules,
     example={
         "funder": "Example Trust & Safety Ltd",
         "commitment": "Analyst training grant 2027",
@@ -184,6 +185,7 @@ INSTALMENT_SCHEDULES = ImportType(
         "(decimal point), separated by semicolons; they must add up to the pledge. The row "
         "replaces the commitment's schedule.",
     ),
+    batch_writes=True,
 )
 
 REPORTING_REQUIREMENTS = ImportType(
@@ -202,6 +204,7 @@ REPORTING_REQUIREMENTS = ImportType(
     ),
     key_columns=("funder", "commitment", "kind", "due_on"),
     apply_row=obligation_adapters.apply_requirement,
+    prepare=obligation_adapters.prepare_requirements,
     example={
         "funder": "Example Trust & Safety Ltd",
         "commitment": "Analyst training grant 2027",
@@ -220,4 +223,5 @@ REPORTING_REQUIREMENTS = ImportType(
         "A requirement is the same one when commitment, kind (narrative or financial) and due "
         "date are equal; a report is never accepted before it is submitted.",
     ),
+    batch_writes=True,
 )

@@ -66,6 +66,38 @@ def membership_on_subquery(on: date) -> sa.Subquery:
     )
 
 
+def membership_spans(*, active_only: bool = False) -> sa.Subquery:
+    """Every membership event as a span: (hotline_id, status, valid_from, valid_until), each
+    valid until the next event of its hotline in the order of the status-on-a-date rule (date,
+    lifecycle rank, id; ``valid_until`` None: still in force). A day falls in at most one span
+    per hotline (``valid_from <= day < valid_until``), whose status is the hotline's that day:
+    ``membership_status_of`` for many days in one statement. ``active_only``: archived
+    hotlines' events left out."""
+    spans = sa.select(
+        HotlineMembershipEvent.hotline_id,
+        HotlineMembershipEvent.status,
+        HotlineMembershipEvent.event_date.label("valid_from"),
+        sa.func.lead(HotlineMembershipEvent.event_date)
+        .over(
+            partition_by=HotlineMembershipEvent.hotline_id,
+            order_by=(HotlineMembershipEvent.event_date, _status_rank(), HotlineMembershipEvent.id),
+        )
+        .label("valid_until"),
+    )
+    if active_only:
+        spans = spans.join(Hotline, Hotline.id == HotlineMembershipEvent.hotline_id).where(
+            Hotline.archived_at.is_(None)
+        )
+    return spans.subquery("spans")
+
+
+def span_holds(spans: Any, day: Any) -> sa.ColumnElement[bool]:
+    """The span (of ``membership_spans``) is in force on ``day`` (a date or a date column)."""
+    return sa.and_(
+        spans.c.valid_from <= day, sa.or_(spans.c.valid_until.is_(None), spans.c.valid_until > day)
+    )
+
+
 def membership_status_of(hotline_id: Any, on: date) -> sa.ScalarSelect[Any]:
     """The status of the hotline ``hotline_id`` (a column) on ``on``, as a correlated scalar.
 

@@ -129,34 +129,32 @@ def hotline_activity(
         "hotline": Hotline.name,
     }[group_by]
 
-    def rows(grouped: bool, approved: bool = True) -> sa.Subquery:
-        # Hotlines and countries are joined only when the grouping or the region needs them.
-        query = (
-            sa.select(
-                stat.period_start,
-                stat.hotline_id,
-                stat.value,
-                MetricDefinition.version,
-                MetricDefinition.unit,
-                (group_column if grouped else sa.literal("All selected")).label("grp"),
-            )
-            .join(MetricDefinition, MetricDefinition.id == stat.metric_id)
-            .where(
-                MetricDefinition.code == metric_code,
-                in_years(session, stat.period_start, first_year, last_year),
-                quarters.counted(stat) if approved else ~quarters.counted(stat),
-            )
+    # The metric's values in the years (and region), each with its group and whether it
+    # counts (``quarters.with_counted``: the one rule, joined once for the whole statement).
+    values = (
+        sa.select(
+            stat.period_start,
+            stat.hotline_id,
+            stat.value,
+            MetricDefinition.version,
+            MetricDefinition.unit,
+            group_column.label("grp"),
         )
-        if region or (grouped and group_by != "network"):
-            query = query.join(Hotline, Hotline.id == stat.hotline_id).join(
-                Country, Country.alpha2 == Hotline.country_code
-            )
-        if region:
-            query = query.where(Country.region == region)
-        return query.subquery("stats")
+        .join(MetricDefinition, MetricDefinition.id == stat.metric_id)
+        .where(
+            MetricDefinition.code == metric_code,
+            in_years(session, stat.period_start, first_year, last_year),
+        )
+    )
+    # Hotlines and countries are joined only when the grouping or the region needs them.
+    if region or group_by != "network":
+        values = values.join(Hotline, Hotline.id == stat.hotline_id).join(
+            Country, Country.alpha2 == Hotline.country_code
+        )
+    if region:
+        values = values.where(Country.region == region)
+    values, is_counted = quarters.with_counted(values, stat)
 
-    src = rows(grouped=True)
-    everything = rows(grouped=False)
     places = "0.01"
     counts = [u.value for u in MetricUnit if u.is_count]
 
@@ -184,28 +182,91 @@ def hotline_activity(
             for r in rows
         )
 
-    by_period = points(
-        session.execute(
-            sa.select(
-                everything.c.period_start,
-                sa.literal("All selected").label("grp"),
-                everything.c.version,
-                aggregate(everything).label("v"),
-                # One row per hotline, metric and period (a unique constraint): rows = hotlines.
-                sa.func.count().label("n"),
-                small(everything),
-            )
-            .group_by(everything.c.period_start, everything.c.version)
-            .order_by(everything.c.period_start, everything.c.version)
-        )
+    # The figures in one statement over the values, read once (a CTE): per quarter and
+    # version; per group, the largest 25 totals of the latest version's unit (figures of
+    # different units are never added); per quarter, the 8 largest of those; and the quarters
+    # with figures that do not count yet (provisional).
+    src = values.add_columns(is_counted.label("counted")).cte("activity_values")
+    last_unit = (
+        sa.select(src.c.unit)
+        .where(src.c.counted)
+        .order_by(src.c.version.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    waiting = rows(grouped=False, approved=False)
-    provisional = tuple(
-        as_date(start)
-        for start in session.scalars(
-            sa.select(waiting.c.period_start).distinct().order_by(waiting.c.period_start)
+    totals = (
+        sa.select(
+            src.c.grp,
+            sa.func.max(src.c.version).label("version"),
+            aggregate(src).label("v"),
+            sa.func.count(sa.distinct(src.c.hotline_id)).label("n"),
+            small(src),
+            sa.func.row_number().over(order_by=(aggregate(src).desc(), src.c.grp)).label("pos"),
         )
+        .where(src.c.counted, src.c.unit == last_unit)
+        .group_by(src.c.grp)
+        .order_by(sa.desc("v"), src.c.grp)
+        .limit(ACTIVITY_BAR_GROUPS)
+        .cte("totals")
     )
+    top = sa.select(totals.c.grp).where(totals.c.pos <= ACTIVITY_TOP_GROUPS)
+    zero = sa.literal(0, sa.Integer)
+    # One row per hotline, metric and period (a unique constraint): rows = hotlines.
+    figures = sa.union_all(
+        sa.select(
+            sa.literal("period").label("fig"),
+            zero.label("pos"),
+            src.c.period_start,
+            sa.literal("All selected").label("grp"),
+            src.c.version,
+            aggregate(src).label("v"),
+            sa.func.count().label("n"),
+            small(src),
+        )
+        .where(src.c.counted)
+        .group_by(src.c.period_start, src.c.version),
+        sa.select(
+            sa.literal("group"),
+            totals.c.pos,
+            sa.literal(date(first_year, 1, 1), sa.Date),
+            totals.c.grp,
+            totals.c.version,
+            totals.c.v,
+            totals.c.n,
+            totals.c.small,
+        ),
+        sa.select(
+            sa.literal("period_group"),
+            zero,
+            src.c.period_start,
+            src.c.grp,
+            src.c.version,
+            aggregate(src),
+            sa.func.count(),
+            small(src),
+        )
+        .where(src.c.counted, src.c.grp.in_(top))
+        .group_by(src.c.period_start, src.c.grp, src.c.version),
+        sa.select(
+            sa.literal("provisional"),
+            zero,
+            src.c.period_start,
+            sa.literal(""),
+            zero,
+            sa.null(),
+            zero,
+            zero,
+        )
+        .where(sa.not_(src.c.counted))
+        .group_by(src.c.period_start),
+    ).order_by(*(sa.literal_column(c) for c in ("fig", "pos", "period_start", "grp", "version")))
+    found: dict[str, list[Any]] = {
+        f: [] for f in ("period", "group", "period_group", "provisional")
+    }
+    for row in session.execute(figures):
+        found[row.fig].append(row)
+    by_period = points(found["period"])
+    provisional = tuple(as_date(r.period_start) for r in found["provisional"])
     if not by_period:
         return dataclasses.replace(empty, provisional=provisional)
     units: dict[int, MetricUnit] = {}
@@ -217,38 +278,9 @@ def hotline_activity(
     ):
         units[version], names[version] = MetricUnit(unit), name
     versions = sorted({p.version for p in by_period})
-    last_unit = units[versions[-1]]
-    totals = (
-        sa.select(
-            sa.literal(date(first_year, 1, 1), sa.Date).label("period_start"),
-            src.c.grp,
-            sa.func.max(src.c.version).label("version"),
-            aggregate(src).label("v"),
-            sa.func.count(sa.distinct(src.c.hotline_id)).label("n"),
-            small(src),
-        )
-        .where(src.c.unit == last_unit.value)
-        .group_by(src.c.grp)
-        .order_by(sa.desc("v"), src.c.grp)
-        .limit(ACTIVITY_BAR_GROUPS)
-    )
-    by_group = points(session.execute(totals))
-    top = [p.group for p in by_group[:ACTIVITY_TOP_GROUPS]]
-    by_period_group = points(
-        session.execute(
-            sa.select(
-                src.c.period_start,
-                src.c.grp,
-                src.c.version,
-                aggregate(src).label("v"),
-                sa.func.count().label("n"),
-                small(src),
-            )
-            .where(src.c.grp.in_(top))
-            .group_by(src.c.period_start, src.c.grp, src.c.version)
-            .order_by(src.c.period_start, src.c.grp)
-        )
-    )
+    last_unit_found = units[versions[-1]]
+    by_group = points(found["group"])
+    by_period_group = points(found["period_group"])
     return ActivityFigures(
         metric=metric,
         group_by=group_by,
@@ -260,7 +292,7 @@ def hotline_activity(
         by_period_group=by_period_group,
         by_group=by_group,
         unit_changes=_unit_changes(by_period, units, names=names),
-        group_unit=last_unit,
+        group_unit=last_unit_found,
         first_unit_label=units[versions[0]].label,
         provisional=provisional,
     )

@@ -10,14 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.cache import cached
-from coordapp.db import ranked
 from coordapp.funding import amounts as funding_amounts
 from coordapp.funding import rate_info
 from coordapp.network import coverage as network_coverage
 from coordapp.network import membership as network_membership
 from coordapp.network.models import (
-    Hotline,
-    HotlineMembershipEvent,
     MembershipStatus,
     hotline_countries,
 )
@@ -73,35 +70,10 @@ def network_growth(
             for y, d in days
         )
     ).cte("years")
-    spans = (
-        sa.select(
-            HotlineMembershipEvent.hotline_id,
-            HotlineMembershipEvent.status,
-            HotlineMembershipEvent.event_date.label("valid_from"),
-            sa.func.lead(HotlineMembershipEvent.event_date)
-            .over(
-                partition_by=HotlineMembershipEvent.hotline_id,
-                order_by=(
-                    HotlineMembershipEvent.event_date,
-                    ranked(HotlineMembershipEvent.status, network_membership.STATUS_RANK),
-                    HotlineMembershipEvent.id,
-                ),
-            )
-            .label("valid_until"),
-        )
-        .join(Hotline, Hotline.id == HotlineMembershipEvent.hotline_id)
-        .where(Hotline.archived_at.is_(None))
-        .subquery("spans")
-    )
+    spans = network_membership.membership_spans(active_only=True)
     members = (
         sa.select(years.c.year, spans.c.hotline_id, spans.c.status)
-        .join(
-            spans,
-            sa.and_(
-                spans.c.valid_from <= years.c.as_of,
-                sa.or_(spans.c.valid_until.is_(None), spans.c.valid_until > years.c.as_of),
-            ),
-        )
+        .join(spans, network_membership.span_holds(spans, years.c.as_of))
         .where(spans.c.status.in_(COVERING_STATUS_VALUES))
         .subquery("members")
     )

@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from coordapp.auth.models import Role, User
 from coordapp.config import STATISTICS_DEADLINE_DAYS
@@ -38,7 +38,7 @@ from coordapp.stats.grid import check_year
 from coordapp.stats.locks import closed_message
 from coordapp.stats.metrics import metrics_in_force
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
-from coordapp.stats.periods import QUARTERS, quarter_bounds
+from coordapp.stats.periods import QUARTERS, quarter_bounds, quarter_start
 from coordapp.stats.service import FIRST_YEAR
 
 EDITABLE_STATES = (QuarterState.DRAFT, QuarterState.RETURNED, QuarterState.REOPENED)
@@ -55,15 +55,35 @@ COMMENT_MAX = 2000
 # --- the figures that count ------------------------------------------------------------------
 
 
+def _approved_quarter_of(stat: Any, quarter: Any) -> sa.ColumnElement[bool]:
+    """``quarter`` (the quarters table or an alias) is the approved quarter of the value
+    ``stat``. A quarter's row is a calendar quarter (``quarter_bounds``: every writer makes it
+    so), so a value's quarter is the row of its hotline starting on the first day of the
+    value's quarter: an equality the database hashes or looks up in the unique index, where a
+    date range matched each value against every quarter of its hotline (bench/dashboards/
+    README.md, "Activity and the approved quarters")."""
+    return sa.and_(
+        quarter.hotline_id == stat.hotline_id,
+        quarter.period_start == quarter_start(stat.period_start),
+        quarter.state == QuarterState.APPROVED.value,
+    )
+
+
 def counted(stat: Any = HotlineStatistic) -> sa.ColumnElement[bool]:
     """The one definition of the figures every surface counts: values (``stat``: the
     statistics table or an alias of it) of a quarter its hotline has had approved."""
-    return sa.exists().where(
-        HotlineQuarter.hotline_id == stat.hotline_id,
-        HotlineQuarter.state == QuarterState.APPROVED.value,
-        HotlineQuarter.period_start <= stat.period_start,
-        HotlineQuarter.period_end >= stat.period_start,
-    )
+    return sa.exists().where(_approved_quarter_of(stat, HotlineQuarter))
+
+
+def with_counted(
+    query: sa.Select[Any], stat: Any = HotlineStatistic
+) -> tuple[sa.Select[Any], sa.ColumnElement[bool]]:
+    """``query`` (over ``stat``) outer-joined to each value's approved quarter, and the
+    column that is ``counted`` for its rows: for a statement that needs the counted values and
+    the others in one pass (at most one quarter per value: unique per hotline and start)."""
+    approved = aliased(HotlineQuarter, name="approved_quarter")
+    joined = query.outerjoin(approved, _approved_quarter_of(stat, approved))
+    return joined, approved.id.is_not(None)
 
 
 # --- the deadline ----------------------------------------------------------------------------

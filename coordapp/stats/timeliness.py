@@ -61,10 +61,49 @@ def quarter_rates(
     session: Session, *, year: int, quarter: int, region: str | None = None
 ) -> QuarterRates:
     """Completeness and timeliness of one quarter (optionally of one region's hotlines)."""
-    start, end = quarter_bounds(year, quarter)
+    (rates,) = _rates(session, [(year, quarter)], region=region)
+    return rates
+
+
+def rates_by_quarter(
+    session: Session, *, first_year: int, last_year: int, today: date, region: str | None = None
+) -> tuple[QuarterRates, ...]:
+    """Per ended quarter of the years chosen, its completeness and timeliness."""
+    last = last_complete_quarter(today)
+    wanted = [
+        (year, quarter)
+        for year in range(first_year, last_year + 1)
+        for quarter in QUARTERS
+        if (year, quarter) <= last
+    ]
+    return _rates(session, wanted, region=region)
+
+
+def _rates(
+    session: Session, wanted: list[tuple[int, int]], *, region: str | None
+) -> tuple[QuarterRates, ...]:
+    """The quarters ``wanted`` (year, quarter) in one statement: the members on each quarter's
+    last day from the hotlines' membership spans (``membership.membership_spans``: one pass
+    over the events for every quarter, not a look-up per hotline and quarter), each with its
+    quarter's sign-off row if any."""
+    if not wanted:
+        return ()
+    bounds = [quarter_bounds(year, quarter) for year, quarter in wanted]
+    # A UNION ALL of literals: portable where VALUES with column aliases is not (SQLite).
+    periods = sa.union_all(
+        *(
+            sa.select(
+                sa.literal(start, sa.Date).label("start"),
+                sa.literal(end, sa.Date).label("end"),
+                sa.literal(submitted_by_deadline(end), sa.DateTime).label("late_from"),
+            )
+            for start, end in bounds
+        )
+    ).cte("periods")
+    spans = membership.membership_spans(active_only=True)
     q = HotlineQuarter
     ever_submitted = sa.or_(q.first_submitted_at.is_not(None), q.state == QuarterState.APPROVED)
-    on_time = q.first_submitted_at < submitted_by_deadline(end)
+    on_time = q.first_submitted_at < periods.c.late_from
     undated = sa.and_(q.first_submitted_at.is_(None), q.state == QuarterState.APPROVED)
 
     def count(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -72,43 +111,55 @@ def quarter_rates(
 
     query = (
         sa.select(
-            sa.func.count(Hotline.id),
+            periods.c.start,
+            sa.func.count(spans.c.hotline_id),
             count(ever_submitted),
             count(on_time),
             count(undated),
         )
-        .select_from(Hotline)
-        .outerjoin(q, sa.and_(q.hotline_id == Hotline.id, q.period_start == start))
-        .where(_members(end))
+        .select_from(periods)
+        .join(
+            spans,
+            sa.and_(
+                membership.span_holds(spans, periods.c.end),
+                spans.c.status.in_([s.value for s in COVERING_STATUSES]),
+            ),
+        )
+        .outerjoin(
+            q, sa.and_(q.hotline_id == spans.c.hotline_id, q.period_start == periods.c.start)
+        )
+        .group_by(periods.c.start)
     )
     if region:
-        query = query.join(Country, Country.alpha2 == Hotline.country_code).where(
-            Country.region == region
+        query = (
+            query.join(Hotline, Hotline.id == spans.c.hotline_id)
+            .join(Country, Country.alpha2 == Hotline.country_code)
+            .where(Country.region == region)
         )
-    members, submitted, timely, unknown = session.execute(query).one()
-    return QuarterRates(
-        year=year,
-        quarter=quarter,
-        deadline=deadline_of(end),
-        members=int(members),
-        submitted=int(submitted),
-        on_time=int(timely),
-        undated=int(unknown),
-    )
-
-
-def rates_by_quarter(
-    session: Session, *, first_year: int, last_year: int, today: date, region: str | None = None
-) -> tuple[QuarterRates, ...]:
-    """Per ended quarter of the years chosen, its completeness and timeliness (one query a
-    quarter: a few dozen over a dashboard's years)."""
-    last = last_complete_quarter(today)
-    return tuple(
-        quarter_rates(session, year=year, quarter=quarter, region=region)
-        for year in range(first_year, last_year + 1)
-        for quarter in QUARTERS
-        if (year, quarter) <= last
-    )
+    found = {
+        (start if isinstance(start, date) else date.fromisoformat(str(start))): (
+            int(members),
+            int(submitted),
+            int(timely),
+            int(unknown),
+        )
+        for start, members, submitted, timely, unknown in session.execute(query)
+    }
+    out = []
+    for (year, quarter), (start, end) in zip(wanted, bounds, strict=True):
+        members, submitted, timely, unknown = found.get(start, (0, 0, 0, 0))
+        out.append(
+            QuarterRates(
+                year=year,
+                quarter=quarter,
+                deadline=deadline_of(end),
+                members=members,
+                submitted=submitted,
+                on_time=timely,
+                undated=unknown,
+            )
+        )
+    return tuple(out)
 
 
 def late_quarters_select(today: date) -> sa.Select[tuple[int, str, str | None]]:

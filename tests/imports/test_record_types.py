@@ -932,3 +932,38 @@ def test_reporting_requirements_import_and_bad_rows(session: Session) -> None:
     assert "before it was submitted" in report.rows[0].errors[0].message
     assert "without being submitted" in report.rows[1].errors[0].message
     assert count(session, ReportingRequirement) == 2
+
+
+def test_obligation_rows_naming_the_same_record_twice_in_one_file(session: Session) -> None:
+    """The commitments and requirements are read once before the rows: a later row of the same
+    file finds what an earlier one wrote (the schedule replaced again, the requirement
+    updated, not a second one), and a title the funder has no commitment under is refused."""
+    funder = factories.organization(session, name="Gamma Foundation")
+    pledge = factories.commitment(
+        session, amount="1000", currency="EUR", pledged_on=date(2025, 1, 5), funder=funder
+    )
+    schedules = csv_bytes(
+        "funder,commitment,instalments",
+        f"Gamma Foundation,{pledge.title},2025-03-31 500; 2025-09-30 500",
+        f"gamma foundation,{pledge.title.upper()},2025-06-30 1000",
+    )
+    report = run(session, schedules, type_name="instalment-schedules", apply=True)
+    assert report.applied and outcomes(report) == ["create", "update"]
+    session.expire_all()
+    assert [(i.expected_on, i.amount) for i in pledge.instalments] == [
+        (date(2025, 6, 30), Decimal("1000"))
+    ]
+    header = "funder,commitment,kind,due_on,submitted_on,document_reference"
+    requirements = csv_bytes(
+        header,
+        f"Gamma Foundation,{pledge.title},financial,2026-03-01,,FIN-1",
+        f"Gamma Foundation,{pledge.title},financial,2026-03-01,2026-02-20,FIN-1",
+    )
+    report = run(session, requirements, type_name="reporting-requirements", apply=True)
+    assert report.applied and outcomes(report) == ["create", "update"]
+    (stored,) = session.scalars(sa.select(ReportingRequirement)).all()
+    assert stored.submitted_on == date(2026, 2, 20)
+    unknown = csv_bytes(header, "Gamma Foundation,No such grant,financial,2026-03-01,,")
+    report = run(session, unknown, type_name="reporting-requirements", apply=True)
+    assert not report.applied and outcomes(report) == ["error"]
+    assert "no commitment titled 'No such grant'" in report.rows[0].errors[0].message

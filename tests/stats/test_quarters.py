@@ -3,6 +3,7 @@ completeness and timeliness."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -14,11 +15,16 @@ from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role, User
 from coordapp.errors import Forbidden, ValidationError
 from coordapp.main import attention as main_service
-from coordapp.network.models import Hotline
+from coordapp.network import membership
+from coordapp.network.models import Hotline, MembershipStatus
 from coordapp.stats import grid as stats_grid
 from coordapp.stats import quarters, service, timeliness
-from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
-from tests.stats.helpers import AFTER_2026, FULL, A, D, F, P, R, member, stored
+from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
+from coordapp.stats.periods import quarter_bounds
+from tests import factories
+from tests.stats.helpers import AFTER_2026, FULL, A, D, F, P, R, member, statistic, stored
+
+P_, S_ = MembershipStatus.PROVISIONAL, MembershipStatus.SUSPENDED
 
 
 def user(session: Session, role: Role) -> User:
@@ -266,6 +272,107 @@ def test_only_approved_quarters_figures_count(session: Session) -> None:
         sa.select(HotlineStatistic.hotline_id).where(quarters.counted()).distinct()
     ).all()
     assert counted == [first.id]
+
+
+def test_a_value_counts_with_its_calendar_quarter_monthly_or_quarterly(session: Session) -> None:
+    """A value belongs to the quarter holding its first day (months included, across the
+    year's turn); ``counted`` and the joined ``with_counted`` column agree on every value."""
+    hotline = member(session, "NL")
+    for start, end, state in (
+        (date(2024, 10, 1), date(2024, 12, 31), QuarterState.APPROVED),
+        (date(2025, 1, 1), date(2025, 3, 31), QuarterState.SUBMITTED),
+        (date(2025, 4, 1), date(2025, 6, 30), QuarterState.APPROVED),
+        (date(2025, 7, 1), date(2025, 9, 30), QuarterState.REOPENED),
+    ):
+        session.add(
+            HotlineQuarter(hotline_id=hotline.id, period_start=start, period_end=end, state=state)
+        )
+    month = PeriodKind.MONTH
+    values = {
+        date(2024, 12, 1): statistic(
+            session, hotline, R, date(2024, 12, 1), date(2024, 12, 31), "1", month
+        ),
+        date(2025, 1, 1): statistic(
+            session, hotline, R, date(2025, 1, 1), date(2025, 1, 31), "2", month
+        ),
+        date(2025, 4, 1): statistic(session, hotline, A, date(2025, 4, 1), date(2025, 6, 30), "3"),
+        date(2025, 6, 1): statistic(
+            session, hotline, R, date(2025, 6, 1), date(2025, 6, 30), "4", month
+        ),
+        date(2025, 9, 1): statistic(
+            session, hotline, R, date(2025, 9, 1), date(2025, 9, 30), "5", month
+        ),
+        date(2025, 11, 1): statistic(
+            session, hotline, R, date(2025, 11, 1), date(2025, 11, 30), "6", month
+        ),
+    }
+    counted = set(
+        session.scalars(sa.select(HotlineStatistic.period_start).where(quarters.counted()))
+    )
+    assert counted == {date(2024, 12, 1), date(2025, 4, 1), date(2025, 6, 1)}
+    joined, is_counted = quarters.with_counted(
+        sa.select(HotlineStatistic.period_start, HotlineStatistic.id)
+    )
+    flags = {
+        start: bool(flag) for start, _, flag in session.execute(joined.add_columns(is_counted))
+    }
+    assert flags == {start: start in counted for start in values}
+
+
+def test_rates_of_many_quarters_in_one_statement_follow_each_quarters_membership(
+    session: Session,
+) -> None:
+    """``rates_by_quarter`` counts as members, per quarter, the hotlines whose status on the
+    quarter's last day is provisional or full (``membership_status_on``): joined mid-year,
+    suspended, admitted twice on one day, archived (never)."""
+    steady = member(session, "NL")
+    joined = factories.hotline(
+        session,
+        country="DE",
+        events=[(date(2025, 2, 1), MembershipStatus.APPLICANT), (date(2025, 5, 10), P_)],
+    )
+    suspended = factories.hotline(
+        session,
+        country="FR",
+        events=[(date(2015, 1, 1), MembershipStatus.FULL), (date(2025, 9, 30), S_)],
+    )
+    same_day = factories.hotline(
+        session,
+        country="BE",
+        events=[(date(2025, 3, 31), MembershipStatus.APPLICANT), (date(2025, 3, 31), P_)],
+    )
+    gone = member(session, "AT")
+    gone.archived_at = datetime(2025, 1, 1)
+    _submit_on(session, steady, datetime(2026, 7, 1))
+    session.flush()
+    hotlines = [steady, joined, suspended, same_day, gone]
+    rates = timeliness.rates_by_quarter(
+        session, first_year=2025, last_year=2026, today=date(2026, 8, 1)
+    )
+    assert [(r.year, r.quarter) for r in rates] == [(2025, q) for q in (1, 2, 3, 4)] + [
+        (2026, 1),
+        (2026, 2),
+    ]
+    for r in rates:
+        end = quarter_bounds(r.year, r.quarter)[1]
+        expected = sum(
+            1
+            for h in hotlines
+            if h.archived_at is None
+            and membership.membership_status_on(session, hotline_id=h.id, on=end)
+            in (MembershipStatus.PROVISIONAL, MembershipStatus.FULL)
+        )
+        assert r.members == expected, r.label
+        assert r == timeliness.quarter_rates(session, year=r.year, quarter=r.quarter)
+    assert [r.members for r in rates] == [3, 4, 3, 3, 3, 3]
+    assert (rates[-1].submitted, rates[-1].on_time) == (1, 1)
+    europe = timeliness.rates_by_quarter(
+        session, first_year=2026, last_year=2026, today=date(2026, 8, 1), region="Europe"
+    )
+    assert [r.members for r in europe] == [3, 3]
+    assert timeliness.rates_by_quarter(
+        session, first_year=2026, last_year=2026, today=date(2026, 8, 1), region="Oceania"
+    ) == tuple(dataclasses.replace(r, members=0, submitted=0, on_time=0) for r in europe)
 
 
 # --- completeness and timeliness -------------------------------------------------------------
