@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, declared_attr, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    MappedColumn,
+    Session,
+    declared_attr,
+    mapped_column,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,6 +38,19 @@ def ranked(expression: Any, ranks: Mapping[Any, int]) -> sa.Case[Any]:
     """``expression``'s enum value as its rank in ``ranks`` (enum member: rank), in SQL: for
     ordering by an order that is not the values' alphabetical one."""
     return sa.case({member.value: rank for member, rank in ranks.items()}, value=expression)
+
+
+def distinct_values(session: Session, column: Any, *where: Any) -> list[Any]:
+    """The different values of ``column`` in the rows ``where`` keeps, in order: one query."""
+    return list(session.scalars(sa.select(column).where(*where).distinct().order_by(column)))
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> sa.Index:
+    """An index of the rows the SQL condition ``where`` keeps, alike on SQLite and PostgreSQL."""
+    condition = sa.text(where)
+    return sa.Index(
+        name, *columns, unique=unique, sqlite_where=condition, postgresql_where=condition
+    )
 
 
 def utcnow() -> datetime:
