@@ -89,6 +89,25 @@ def parent_key(table: str, *, index: bool = True) -> MappedColumn[int]:
     )
 
 
+def link_table(
+    name: str, parent: tuple[str, str], other: tuple[str, str], *, index_other: bool = False
+) -> sa.Table:
+    """A many-to-many table: its rows pair the record ``parent`` (column, table) names with the
+    one ``other`` names, keyed by both; a pair is deleted with its parent record, and the other
+    record cannot be deleted while paired (``index_other``: look pairs up from that side too)."""
+    (parent_id, parent_table), (other_id, other_table) = parent, other
+    return sa.Table(
+        name,
+        Base.metadata,
+        sa.Column(
+            parent_id, sa.ForeignKey(f"{parent_table}.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            other_id, sa.ForeignKey(f"{other_table}.id"), primary_key=True, index=index_other
+        ),
+    )
+
+
 def paging_index(table: str, column: str) -> sa.Index:
     """The index a list sorted by ``column`` walks page by page, the id breaking ties."""
     return sa.Index(f"ix_{table}_{column}_id", column, "id")
