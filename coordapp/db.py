@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, declared_attr, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    MappedColumn,
+    Session,
+    declared_attr,
+    mapped_column,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,6 +38,19 @@ def ranked(expression: Any, ranks: Mapping[Any, int]) -> sa.Case[Any]:
     """``expression``'s enum value as its rank in ``ranks`` (enum member: rank), in SQL: for
     ordering by an order that is not the values' alphabetical one."""
     return sa.case({member.value: rank for member, rank in ranks.items()}, value=expression)
+
+
+def distinct_values(session: Session, column: Any, *where: Any) -> list[Any]:
+    """The different values of ``column`` in the rows ``where`` keeps, in order: one query."""
+    return list(session.scalars(sa.select(column).where(*where).distinct().order_by(column)))
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> sa.Index:
+    """An index of the rows the SQL condition ``where`` keeps, alike on SQLite and PostgreSQL."""
+    condition = sa.text(where)
+    return sa.Index(
+        name, *columns, unique=unique, sqlite_where=condition, postgresql_where=condition
+    )
 
 
 def utcnow() -> datetime:
@@ -66,6 +86,25 @@ def parent_key(table: str, *, index: bool = True) -> MappedColumn[int]:
     table's own leads with it."""
     return mapped_column(
         sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False, index=index
+    )
+
+
+def link_table(
+    name: str, parent: tuple[str, str], other: tuple[str, str], *, index_other: bool = False
+) -> sa.Table:
+    """A many-to-many table: its rows pair the record ``parent`` (column, table) names with the
+    one ``other`` names, keyed by both; a pair is deleted with its parent record, and the other
+    record cannot be deleted while paired (``index_other``: look pairs up from that side too)."""
+    (parent_id, parent_table), (other_id, other_table) = parent, other
+    return sa.Table(
+        name,
+        Base.metadata,
+        sa.Column(
+            parent_id, sa.ForeignKey(f"{parent_table}.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            other_id, sa.ForeignKey(f"{other_table}.id"), primary_key=True, index=index_other
+        ),
     )
 
 

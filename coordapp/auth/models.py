@@ -9,7 +9,16 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, parent_key, str_enum, utcnow
+from coordapp.db import (
+    Audited,
+    Base,
+    TimestampMixin,
+    VersionedMixin,
+    parent_key,
+    partial_index,
+    str_enum,
+    utcnow,
+)
 
 
 class Role(enum.StrEnum):
@@ -105,12 +114,8 @@ class CalendarFeed(Audited, TimestampMixin, Base):
     __tablename__ = "calendar_feeds"
     __audit_exclude__ = frozenset({"created_at", "updated_at", "secret_hash"})
     __table_args__ = (
-        sa.Index(
-            "uq_calendar_feeds_live_user",
-            "user_id",
-            unique=True,
-            sqlite_where=sa.text("revoked_at IS NULL"),
-            postgresql_where=sa.text("revoked_at IS NULL"),
+        partial_index(
+            "uq_calendar_feeds_live_user", "user_id", unique=True, where="revoked_at IS NULL"
         ),
     )
 

@@ -388,6 +388,12 @@ class OwnedRecords:
         return {self.section: [dict(zip(self.fields, row, strict=True)) for row in rows]}
 
 
+def export_owned(section: str, owner: Any, **fields: Any) -> None:
+    """Add the records whose ``owner`` column names the user to their export, as ``section``:
+    ``fields`` (name=column, the first the id) of each, in id order."""
+    user_export.register(OwnedRecords(section, owner=owner, fields=fields))
+
+
 def export_user(session: Session, *, user: User) -> dict[str, Any]:
     """Everything coordapp stores about one user, as JSON-ready values (never the password
     hash or token hashes). The export itself is recorded in the audit trail."""

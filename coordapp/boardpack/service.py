@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -63,13 +62,6 @@ class PipelineEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class PillarFunding:
-    pillar: str
-    pledged: Decimal
-    received: Decimal
-
-
-@dataclass(frozen=True, slots=True)
 class BoardPack:
     year: int
     today: date
@@ -92,12 +84,9 @@ class BoardPack:
     reporting_rates: tuple[activity_report.QuarterRates, ...] = ()
 
     @property
-    def funding_by_pillar(self) -> tuple[PillarFunding, ...]:
-        return tuple(
-            PillarFunding(row.pillar, row.pledged, row.received)
-            for row in self.funding.by_pillar
-            if row.year == self.year
-        )
+    def funding_by_pillar(self) -> tuple[funding_report.FundingPillarYear, ...]:
+        """The funding report's pillar rows of the pack's year."""
+        return tuple(row for row in self.funding.by_pillar if row.year == self.year)
 
     @property
     def funding_total(self) -> funding_report.FundingYear:

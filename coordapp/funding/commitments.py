@@ -485,10 +485,9 @@ def commitments_of_funder(session: Session, funder_id: int) -> list[FundingCommi
 
 
 # The funding commitments a user owns, for their personal-data export.
-auth.user_export.register(
-    auth.OwnedRecords(
-        "funding_commitments_owned",
-        owner=FundingCommitment.owner_id,
-        fields={"id": FundingCommitment.id, "title": FundingCommitment.title},
-    )
+auth.export_owned(
+    "funding_commitments_owned",
+    FundingCommitment.owner_id,
+    id=FundingCommitment.id,
+    title=FundingCommitment.title,
 )

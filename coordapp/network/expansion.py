@@ -266,10 +266,9 @@ def expansion_related(session: Session, *, target: ExpansionTarget, today: date)
 
 
 # The expansion targets a user owns, for their personal-data export.
-auth.user_export.register(
-    auth.OwnedRecords(
-        "expansion_targets_owned",
-        owner=ExpansionTarget.owner_id,
-        fields={"id": ExpansionTarget.id, "country": ExpansionTarget.country_code},
-    )
+auth.export_owned(
+    "expansion_targets_owned",
+    ExpansionTarget.owner_id,
+    id=ExpansionTarget.id,
+    country=ExpansionTarget.country_code,
 )

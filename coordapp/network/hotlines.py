@@ -334,10 +334,4 @@ def hotlines_operated_by(session: Session, organization_id: int) -> list[Hotline
 
 
 # The hotlines a user is the liaison of, for their personal-data export.
-auth.user_export.register(
-    auth.OwnedRecords(
-        "hotlines_owned",
-        owner=Hotline.owner_id,
-        fields={"id": Hotline.id, "name": Hotline.name},
-    )
-)
+auth.export_owned("hotlines_owned", Hotline.owner_id, id=Hotline.id, name=Hotline.name)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-from coordapp.db import Base, DatedEvent, RecordBase, parent_key, str_enum
+from coordapp.db import Base, DatedEvent, RecordBase, parent_key, partial_index, str_enum
 
 if TYPE_CHECKING:
     from coordapp.auth.models import User
@@ -64,13 +64,12 @@ class HotlineCoverage(Base):
             "covered_until IS NULL OR covered_from IS NULL OR covered_until > covered_from",
             name="covered_spell_not_empty",
         ),
-        sa.Index(
+        partial_index(
             "uq_hotline_countries_open_spell",
             "hotline_id",
             "country_code",
             unique=True,
-            sqlite_where=sa.text("covered_until IS NULL"),
-            postgresql_where=sa.text("covered_until IS NULL"),
+            where="covered_until IS NULL",
         ),
     )
 

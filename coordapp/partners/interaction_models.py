@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import AuditedRow, Base, str_enum
+from coordapp.db import AuditedRow, link_table, str_enum
 from coordapp.partners.models import Contact, Organization
 
 if TYPE_CHECKING:
@@ -25,14 +25,12 @@ class InteractionKind(enum.StrEnum):
     OTHER = "other"
 
 
-interaction_participants = sa.Table(
+# Indexed by contact too: a contact's "last contacted" reads its interactions by contact.
+interaction_participants = link_table(
     "interaction_participants",
-    Base.metadata,
-    sa.Column(
-        "interaction_id", sa.ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True
-    ),
-    # "Last contacted" of a contact: its interactions by contact.
-    sa.Column("contact_id", sa.ForeignKey("contacts.id"), primary_key=True, index=True),
+    ("interaction_id", "interactions"),
+    ("contact_id", "contacts"),
+    index_other=True,
 )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import Base, RecordBase, str_enum
+from coordapp.db import RecordBase, link_table, str_enum
 
 if TYPE_CHECKING:
     from coordapp.auth.models import User
@@ -49,13 +49,8 @@ class PartnershipStatus(enum.StrEnum):
     LAPSED = "lapsed"
 
 
-partnership_pillars = sa.Table(
-    "partnership_pillars",
-    Base.metadata,
-    sa.Column(
-        "partnership_id", sa.ForeignKey("partnerships.id", ondelete="CASCADE"), primary_key=True
-    ),
-    sa.Column("pillar_id", sa.ForeignKey("pillars.id"), primary_key=True),
+partnership_pillars = link_table(
+    "partnership_pillars", ("partnership_id", "partnerships"), ("pillar_id", "pillars")
 )
 
 

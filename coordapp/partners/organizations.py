@@ -152,10 +152,6 @@ def new_record_defaults(session: Session, args: Mapping[str, str]) -> dict[str, 
 
 
 # The organizations a user owns, for their personal-data export.
-auth.user_export.register(
-    auth.OwnedRecords(
-        "organizations_owned",
-        owner=Organization.owner_id,
-        fields={"id": Organization.id, "name": Organization.name},
-    )
+auth.export_owned(
+    "organizations_owned", Organization.owner_id, id=Organization.id, name=Organization.name
 )

@@ -277,10 +277,6 @@ def renew_partnership(
 
 
 # The agreements a user owns, for their personal-data export.
-auth.user_export.register(
-    auth.OwnedRecords(
-        "partnerships_owned",
-        owner=Partnership.owner_id,
-        fields={"id": Partnership.id, "title": Partnership.title},
-    )
+auth.export_owned(
+    "partnerships_owned", Partnership.owner_id, id=Partnership.id, title=Partnership.title
 )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from coordapp import batching
 from coordapp.audit import service as audit
 from coordapp.batching import Batch
+from coordapp.db import distinct_values
 from coordapp.errors import ValidationError
 from coordapp.reference.models import Country, Currency, MetricDefinition, MetricUnit, Pillar
 
@@ -319,14 +320,7 @@ def list_countries(session: Session) -> list[Country]:
 
 
 def list_regions(session: Session) -> list[str]:
-    return list(
-        session.scalars(
-            sa.select(Country.region)
-            .where(Country.region.is_not(None))
-            .distinct()
-            .order_by(Country.region)
-        )
-    )
+    return distinct_values(session, Country.region, Country.region.is_not(None))
 
 
 def list_pillars(session: Session, *, batch: Batch | None = None) -> list[Pillar]:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.cache import cached
+from coordapp.db import distinct_values
 from coordapp.funding import amounts as funding_amounts
 from coordapp.funding import conversion, rate_info
 from coordapp.funding.models import FundingAllocation
@@ -258,11 +259,4 @@ def pillar_progress(session: Session, *, year: int, today: date) -> PillarFigure
 
 
 def target_years(session: Session) -> tuple[int, ...]:
-    return tuple(
-        session.scalars(
-            sa.select(PillarTarget.year)
-            .where(PillarTarget.archived_at.is_(None))
-            .distinct()
-            .order_by(PillarTarget.year)
-        )
-    )
+    return tuple(distinct_values(session, PillarTarget.year, PillarTarget.archived_at.is_(None)))
