@@ -26,6 +26,7 @@ from coordapp.funding.models import (
     FundingCommitment,
 )
 from coordapp.funding.money import in_minor_units, minor_units_of, money_text, split_by_percent
+from coordapp.inputs import unstorable
 from coordapp.labels import label
 from coordapp.partners import organizations
 from coordapp.partners.models import Organization, Partnership
@@ -434,8 +435,9 @@ def status_on(
 
 
 def partnership_choices(session: Session, *, funder: str | None) -> list[tuple[str, str]]:
-    """The partnerships of the organization named ``funder`` (none if it is unknown)."""
-    if not funder or not funder.strip():
+    """The partnerships of the organization named ``funder`` (none if it is unknown, or holds
+    text no organization's name can: the form is built before its validators run)."""
+    if not funder or not funder.strip() or unstorable(funder):
         return []
     rows = session.execute(
         sa.select(Partnership.id, Partnership.title, Partnership.status, Partnership.archived_at)

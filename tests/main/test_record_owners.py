@@ -222,3 +222,14 @@ def test_imports_read_the_owner_by_email_and_an_unknown_email_is_a_row_error(
     report = run(session, pledges, type_name="funding-commitments", apply=True)
     assert report.applied, report.errors
     assert session.scalars(sa.select(FundingCommitment.owner_id)).one() == ann.id
+
+
+def test_a_funder_typed_with_a_nul_offers_no_partnerships_and_fails_nothing(
+    session: Session,
+) -> None:
+    """Found by the forms' fuzz test on PostgreSQL (which refuses NUL in text): the commitment
+    form lists the funder's partnerships before its validators run."""
+    from coordapp.funding import commitments
+
+    factories.organization(session, name="ab")
+    assert commitments.partnership_choices(session, funder="a\x00b") == []
