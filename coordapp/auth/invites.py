@@ -4,7 +4,6 @@ to the person when the app has mail settings (``coordapp.mail``), else shown onc
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,10 +30,6 @@ def link_days() -> int:
     if has_app_context():
         return int(current_app.config.get("SET_PASSWORD_LINK_DAYS") or DEFAULT_LINK_DAYS)
     return DEFAULT_LINK_DAYS
-
-
-def _digest(plaintext: str) -> str:
-    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +89,9 @@ def new_set_password_link(
     )
     plaintext = LINK_PREFIX + secrets.token_urlsafe(32)
     session.add(
-        SetPasswordLink(user_id=user.id, token_hash=_digest(plaintext), expires_at=expires_at)
+        SetPasswordLink(
+            user_id=user.id, token_hash=users.secret_digest(plaintext), expires_at=expires_at
+        )
     )
     session.flush()
     summary = f"Set-password link made, valid until {expires_at:%Y-%m-%d %H:%M} UTC."
@@ -168,7 +165,7 @@ def usable_link(session: Session, *, token: str, now: datetime | None = None) ->
     if not token.startswith(LINK_PREFIX) or len(token) > 100:
         raise ValidationError(None, LINK_UNKNOWN)
     link = session.scalar(
-        sa.select(SetPasswordLink).where(SetPasswordLink.token_hash == _digest(token))
+        sa.select(SetPasswordLink).where(SetPasswordLink.token_hash == users.secret_digest(token))
     )
     user = session.get(User, link.user_id) if link is not None else None
     if link is None or user is None or not user.active:
