@@ -8,7 +8,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Output, html
 
 from coordapp import disclosure
 from coordapp.cache import cached
@@ -22,11 +22,12 @@ from dashboards.filters import (
     choice_filter,
     dropdown,
     filter_bar,
+    filter_inputs,
     labelled,
     radio_filter,
     year_options,
 )
-from dashboards.layout import Page, chart_card, empty_state, fid, page_header, viewer_suppression
+from dashboards.layout import Page, chart_card, empty_state, page_header, viewer_suppression
 from dashboards.responses import cached_output
 
 SLUG = "activity"
@@ -62,13 +63,7 @@ def parse(values: dict[str, Any], *, today: date | None = None) -> ActivityFilte
     today = today or date.today()
     session = current_session()
     metric_codes = [m.code for m in cached(session, activity_report.metrics)]
-    first, last = params.year_range(
-        values.get("from"),
-        values.get("to"),
-        default=(max(FIRST_YEAR, today.year - 7), today.year),
-        lowest=FIRST_YEAR,
-        highest=today.year,
-    )
+    first, last = params.recent_years(values, today=today, lowest=FIRST_YEAR, back=7)
     return ActivityFilters(
         metric=params.choice(
             values.get("metric"), metric_codes, metric_codes[0] if metric_codes else None
@@ -253,11 +248,7 @@ def register(app: dash.Dash) -> None:
         Output("a-groups", "figure"),
         Output("activity-definition", "children"),
         Output("a-rates", "figure"),
-        Input(fid("metric"), "value"),
-        Input(fid("by"), "value"),
-        Input(fid("region"), "value"),
-        Input(fid("from"), "value"),
-        Input(fid("to"), "value"),
+        *filter_inputs("metric", "by", "region", "from", "to"),
     )
     @cached_output
     def update(metric: Any, by: Any, region: Any, first: Any, last: Any) -> tuple[Any, ...]:

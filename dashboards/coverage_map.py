@@ -19,7 +19,7 @@ from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import disclosed
 from coordapp.reporting.common import FIRST_YEAR, country_codes, period_end, regions
 from dashboards import compliance_colour, exports, figures, params
-from dashboards.filters import choice_filter, radio_filter
+from dashboards.filters import choice_filter, filter_inputs, radio_filter
 from dashboards.geo import world_shapes
 from dashboards.layout import (
     Page,
@@ -417,9 +417,7 @@ def register(app: dash.Dash) -> None:
         Output("map-headline", "children"),
         Output("map-small", "children"),
         Output("map-note", "children"),
-        Input(fid("year"), "value"),
-        Input(fid("region"), "value"),
-        Input(fid("colour"), "value"),
+        *filter_inputs("year", "region", "colour"),
     )
     @cached_output
     def update_map(year: Any, region: Any, colour: Any) -> tuple[Any, Any, Any, str]:

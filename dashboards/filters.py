@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, dcc, html
 
 from dashboards.layout import fid
 
@@ -60,6 +60,11 @@ def year_range(years: list[dict[str, Any]], *, first: int, last: int) -> tuple[d
         choice_filter("From", "from", years, first, min_width="7rem"),
         choice_filter("To", "to", years, last, min_width="7rem"),
     )
+
+
+def filter_inputs(*keys: str) -> tuple[Input, ...]:
+    """A callback's inputs: the values of the filter controls ``keys`` (ids ``fid(key)``)."""
+    return tuple(Input(fid(key), "value") for key in keys)
 
 
 def filter_bar(*columns: Any) -> dbc.Card:

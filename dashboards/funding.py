@@ -10,14 +10,21 @@ from typing import Any, TypeVar
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Output, html
 
 from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.reporting import funding as funding_report
 from dashboards import exports, figures, params
-from dashboards.filters import choice_filter, filter_bar, radio_filter, year_options, year_range
-from dashboards.layout import Page, chart_card, empty_state, fid, page_header
+from dashboards.filters import (
+    choice_filter,
+    filter_bar,
+    filter_inputs,
+    radio_filter,
+    year_options,
+    year_range,
+)
+from dashboards.layout import Page, chart_card, empty_state, page_header
 from dashboards.responses import cached_output
 
 SLUG = "funding"
@@ -69,13 +76,7 @@ def _constant_on(value: Any, *, today: date) -> date | None:
 
 def parse(values: dict[str, Any], *, today: date | None = None) -> FundingFilters:
     today = today or date.today()
-    first, last = params.year_range(
-        values.get("from"),
-        values.get("to"),
-        default=(max(FIRST_YEAR, today.year - 9), today.year),
-        lowest=FIRST_YEAR,
-        highest=today.year,
-    )
+    first, last = params.recent_years(values, today=today, lowest=FIRST_YEAR, back=9)
     currency = params.choice(values.get("currency"), params.CURRENCIES, "EUR") or "EUR"
     return FundingFilters(first, last, currency, _constant_on(values.get("rates"), today=today))
 
@@ -221,12 +222,6 @@ DOWNLOADS = {
         ["year", "pillar", "pledged", "received"],
         lambda d: ([p.year, p.pillar, p.pledged, p.received] for p in d.by_pillar),
     ),
-    "pillars-received": _export(
-        "pillars-received",
-        "Funding by pillar per year (pledged: allocations; received: pro rata)",
-        ["year", "pillar", "pledged", "received"],
-        lambda d: ([p.year, p.pillar, p.pledged, p.received] for p in d.by_pillar),
-    ),
     "funders": _export(
         "funders",
         "Funding by funder",
@@ -240,10 +235,8 @@ DOWNLOADS = {
         lambda d: ([k.key, k.pledged, k.received] for k in d.by_kind),
     ),
 }
-
-
-def _filter_inputs() -> tuple[Input, ...]:
-    return tuple(Input(fid(name), "value") for name in ("from", "to", "currency", "rates"))
+# The pledged and the received pillar charts draw two columns of one table: both download it.
+DOWNLOADS["pillars-received"] = DOWNLOADS["pillars"]
 
 
 def register(app: dash.Dash) -> None:
@@ -255,7 +248,7 @@ def register(app: dash.Dash) -> None:
         Output("f-kinds", "figure"),
         Output("funding-rates", "children"),
         Output("funding-empty", "children"),
-        *_filter_inputs(),
+        *filter_inputs("from", "to", "currency", "rates"),
     )
     @cached_output
     def update(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
@@ -281,7 +274,7 @@ def register_cash(app: dash.Dash) -> None:
     @app.callback(
         Output("f-cash", "figure"),
         Output("f-cash-rates", "children"),
-        *_filter_inputs(),
+        *filter_inputs("from", "to", "currency", "rates"),
     )
     @cached_output
     def update_cash(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:

@@ -8,6 +8,7 @@ these parsers never raise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -53,6 +54,20 @@ def year_range(
     start = year(first, default=default[0], lowest=lowest, highest=highest)
     end = year(last, default=default[1], lowest=lowest, highest=highest)
     return (start, end) if start <= end else default
+
+
+def recent_years(
+    values: Mapping[str, Any], *, today: date, lowest: int, back: int
+) -> tuple[int, int]:
+    """The ``from`` and ``to`` years of a page's filters, between ``lowest`` and this year; by
+    default this year and the ``back`` years before it."""
+    return year_range(
+        values.get("from"),
+        values.get("to"),
+        default=(max(lowest, today.year - back), today.year),
+        lowest=lowest,
+        highest=today.year,
+    )
 
 
 def choice(value: Any, options: Iterable[T], default: T | None = None) -> T | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Output, html
 
 from coordapp import disclosure
 from coordapp.cache import cached
@@ -18,8 +18,8 @@ from coordapp.reporting import training as training_report
 from coordapp.reporting.common import pillars
 from coordapp.training.models import TrainingKind
 from dashboards import exports, figures, params
-from dashboards.filters import choice_filter, filter_bar, year_options, year_range
-from dashboards.layout import Page, chart_card, empty_state, fid, page_header, viewer_suppression
+from dashboards.filters import choice_filter, filter_bar, filter_inputs, year_options, year_range
+from dashboards.layout import Page, chart_card, empty_state, page_header, viewer_suppression
 from dashboards.responses import cached_output
 
 SLUG = "training"
@@ -46,13 +46,7 @@ class TrainingFilters:
 
 def parse(values: dict[str, Any], *, today: date | None = None) -> TrainingFilters:
     today = today or date.today()
-    first, last = params.year_range(
-        values.get("from"),
-        values.get("to"),
-        default=(max(FIRST_YEAR, today.year - 9), today.year),
-        lowest=FIRST_YEAR,
-        highest=today.year,
-    )
+    first, last = params.recent_years(values, today=today, lowest=FIRST_YEAR, back=9)
     pillar_codes = [code for code, _ in cached(current_session(), pillars)]
     return TrainingFilters(
         first,
@@ -203,10 +197,7 @@ def register(app: dash.Dash) -> None:
         Output("t-hotlines", "figure"),
         Output("t-feedback", "figure"),
         Output("training-empty", "children"),
-        Input(fid("from"), "value"),
-        Input(fid("to"), "value"),
-        Input(fid("kind"), "value"),
-        Input(fid("pillar"), "value"),
+        *filter_inputs("from", "to", "kind", "pillar"),
     )
     @cached_output
     def update(first: Any, last: Any, kind: Any, pillar: Any) -> tuple[Any, ...]:
