@@ -27,7 +27,7 @@ from dashboards.filters import (
     radio_filter,
     year_options,
 )
-from dashboards.layout import Page, chart_card, empty_state, page_header, viewer_suppression
+from dashboards.layout import Page, chart_column, empty_state, page_header, viewer_suppression
 from dashboards.responses import cached_output
 
 SLUG = "activity"
@@ -145,21 +145,18 @@ def layout(query: dict[str, str]) -> Any:
             html.Div(id="activity-definition", className="small text-body-secondary mb-3"),
             dbc.Row(
                 [
-                    dbc.Col(chart_card("Per quarter", "a-trend", download="quarters"), lg=12),
-                    dbc.Col(
-                        chart_card("By group over the years chosen", "a-groups", download="groups"),
-                        lg=12,
+                    chart_column("Per quarter", "a-trend", download="quarters", lg=12),
+                    chart_column(
+                        "By group over the years chosen", "a-groups", download="groups", lg=12
                     ),
-                    dbc.Col(
-                        chart_card(
-                            "Quarters submitted, and by the deadline",
-                            "a-rates",
-                            download="rates",
-                            note_id="a-rates-note",
-                            note="Of the hotlines that were provisional or full members on the "
-                            "quarter's last day; on time: submitted within "
-                            f"{quarters.deadline_days()} days of its end (first submission).",
-                        ),
+                    chart_column(
+                        "Quarters submitted, and by the deadline",
+                        "a-rates",
+                        download="rates",
+                        note_id="a-rates-note",
+                        note="Of the hotlines that were provisional or full members on the "
+                        "quarter's last day; on time: submitted within "
+                        f"{quarters.deadline_days()} days of its end (first submission).",
                         lg=12,
                     ),
                 ],

@@ -23,7 +23,7 @@ from dashboards.filters import choice_filter, filter_inputs, radio_filter
 from dashboards.geo import world_shapes
 from dashboards.layout import (
     Page,
-    chart_card,
+    chart_column,
     empty_state,
     fid,
     kpi_tile,
@@ -154,14 +154,8 @@ def layout(query: dict[str, str]) -> Any:
             dbc.Row(id="map-headline", className="g-3 mb-3"),
             dbc.Row(
                 [
-                    dbc.Col(
-                        chart_card(
-                            "Coverage",
-                            "map-graph",
-                            download="coverage",
-                            note_id="map-note",
-                        ),
-                        lg=8,
+                    chart_column(
+                        "Coverage", "map-graph", download="coverage", note_id="map-note", lg=8
                     ),
                     dbc.Col(
                         [

@@ -24,7 +24,7 @@ from dashboards.filters import (
     year_options,
     year_range,
 )
-from dashboards.layout import Page, chart_card, empty_state, page_header
+from dashboards.layout import Page, chart_column, empty_state, page_header
 from dashboards.responses import cached_output
 
 SLUG = "funding"
@@ -130,37 +130,30 @@ def layout(query: dict[str, str]) -> Any:
             html.Div(id="funding-empty"),
             dbc.Row(
                 [
-                    dbc.Col(
-                        chart_card("Pledged and received per year", "f-years", download="years"),
-                        lg=12,
+                    chart_column(
+                        "Pledged and received per year", "f-years", download="years", lg=12
                     ),
-                    dbc.Col(
-                        chart_card(
-                            "Pledged by pillar (allocations)",
-                            "f-pillar-pledged",
-                            download="pillars",
-                        ),
+                    chart_column(
+                        "Pledged by pillar (allocations)",
+                        "f-pillar-pledged",
+                        download="pillars",
                         lg=6,
                     ),
-                    dbc.Col(
-                        chart_card(
-                            "Received by pillar (pro rata to allocations)",
-                            "f-pillar-received",
-                            download="pillars-received",
-                        ),
+                    chart_column(
+                        "Received by pillar (pro rata to allocations)",
+                        "f-pillar-received",
+                        download="pillars-received",
                         lg=6,
                     ),
-                    dbc.Col(
-                        chart_card(
-                            "Expected against received cash per quarter",
-                            "f-cash",
-                            download="cash",
-                            note_id="f-cash-rates",
-                        ),
+                    chart_column(
+                        "Expected against received cash per quarter",
+                        "f-cash",
+                        download="cash",
+                        note_id="f-cash-rates",
                         lg=12,
                     ),
-                    dbc.Col(chart_card("Top funders", "f-funders", download="funders"), lg=7),
-                    dbc.Col(chart_card("By funder kind", "f-kinds", download="kinds"), lg=5),
+                    chart_column("Top funders", "f-funders", download="funders", lg=7),
+                    chart_column("By funder kind", "f-kinds", download="kinds", lg=5),
                 ],
                 className="g-3",
             ),

@@ -153,6 +153,11 @@ def empty_state(message: str, **kwargs: Any) -> dbc.Alert:
     return dbc.Alert(message, color="light", className=classes, **kwargs)
 
 
+def chart_column(title: str, graph_id: str, *, lg: int, **card: Any) -> dbc.Col:
+    """A ``chart_card`` in a column of the page's grid, ``lg`` twelfths wide on a large screen."""
+    return dbc.Col(chart_card(title, graph_id, **card), lg=lg)
+
+
 def kpi_tile(
     label: str,
     value: str,

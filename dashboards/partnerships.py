@@ -17,7 +17,7 @@ from coordapp.partners import agreements as partners_agreements
 from coordapp.reporting import partnerships as partnership_report
 from dashboards import exports, figures, params
 from dashboards.filters import choice_filter, filter_bar
-from dashboards.layout import Page, chart_card, empty_state, fid, kpi_tile, page_header
+from dashboards.layout import Page, chart_column, empty_state, fid, kpi_tile, page_header
 from dashboards.responses import cached_output
 
 SLUG = "partnerships"
@@ -75,25 +75,21 @@ def layout(query: dict[str, str]) -> Any:
             dbc.Row(id="p-tiles", className="g-3 mb-3"),
             dbc.Row(
                 [
-                    dbc.Col(chart_card("By status", "p-status", download="status"), lg=6),
-                    dbc.Col(chart_card("By type", "p-type", download="type"), lg=6),
-                    dbc.Col(chart_card("By pillar", "p-pillar", download="pillar"), lg=6),
-                    dbc.Col(chart_card("By partner kind", "p-kind", download="kind"), lg=6),
-                    dbc.Col(
-                        chart_card(
-                            "New agreements per year (by start date)",
-                            "p-years",
-                            download="per-year",
-                        ),
+                    chart_column("By status", "p-status", download="status", lg=6),
+                    chart_column("By type", "p-type", download="type", lg=6),
+                    chart_column("By pillar", "p-pillar", download="pillar", lg=6),
+                    chart_column("By partner kind", "p-kind", download="kind", lg=6),
+                    chart_column(
+                        "New agreements per year (by start date)",
+                        "p-years",
+                        download="per-year",
                         lg=12,
                     ),
-                    dbc.Col(
-                        chart_card(
-                            RENEWALS_TITLE,
-                            "p-renewals",
-                            download="renewals",
-                            body=html.Div(id="p-renewals"),
-                        ),
+                    chart_column(
+                        RENEWALS_TITLE,
+                        "p-renewals",
+                        download="renewals",
+                        body=html.Div(id="p-renewals"),
                         lg=12,
                     ),
                 ],

@@ -17,7 +17,7 @@ from coordapp.labels import label
 from coordapp.reporting import pillars as pillar_report
 from dashboards import exports, figures, params
 from dashboards.filters import choice_filter, filter_bar
-from dashboards.layout import Page, chart_card, empty_state, fid, page_header
+from dashboards.layout import Page, chart_column, empty_state, fid, page_header
 from dashboards.responses import cached_output
 
 SLUG = "pillars"
@@ -147,17 +147,14 @@ def layout(query: dict[str, str]) -> Any:
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        chart_card("Progress against target", "pl-progress", download="progress"),
-                        lg=12,
+                    chart_column(
+                        "Progress against target", "pl-progress", download="progress", lg=12
                     ),
-                    dbc.Col(
-                        chart_card(
-                            "Targets and actuals",
-                            "pl-table",
-                            download="table",
-                            body=html.Div(id="pl-table"),
-                        ),
+                    chart_column(
+                        "Targets and actuals",
+                        "pl-table",
+                        download="table",
+                        body=html.Div(id="pl-table"),
                         lg=12,
                     ),
                 ],

@@ -19,7 +19,7 @@ from coordapp.reporting.common import pillars
 from coordapp.training.models import TrainingKind
 from dashboards import exports, figures, params
 from dashboards.filters import choice_filter, filter_bar, filter_inputs, year_options, year_range
-from dashboards.layout import Page, chart_card, empty_state, page_header, viewer_suppression
+from dashboards.layout import Page, chart_column, empty_state, page_header, viewer_suppression
 from dashboards.responses import cached_output
 
 SLUG = "training"
@@ -105,32 +105,23 @@ def layout(query: dict[str, str]) -> Any:
             html.Div(id="training-empty"),
             dbc.Row(
                 [
-                    dbc.Col(
-                        chart_card("Events per year by kind", "t-events", download="events"), lg=6
-                    ),
-                    dbc.Col(
-                        chart_card(
-                            "Participants per year by pillar",
-                            "t-participants",
-                            download="participants",
-                        ),
+                    chart_column("Events per year by kind", "t-events", download="events", lg=6),
+                    chart_column(
+                        "Participants per year by pillar",
+                        "t-participants",
+                        download="participants",
                         lg=6,
                     ),
-                    dbc.Col(
-                        chart_card(
-                            "Reach by country (participants from its hotlines)",
-                            "t-countries",
-                            download="countries",
-                        ),
+                    chart_column(
+                        "Reach by country (participants from its hotlines)",
+                        "t-countries",
+                        download="countries",
                         lg=6,
                     ),
-                    dbc.Col(
-                        chart_card("Reach by hotline (top 25)", "t-hotlines", download="hotlines"),
-                        lg=6,
+                    chart_column(
+                        "Reach by hotline (top 25)", "t-hotlines", download="hotlines", lg=6
                     ),
-                    dbc.Col(
-                        chart_card("Feedback per year", "t-feedback", download="feedback"), lg=12
-                    ),
+                    chart_column("Feedback per year", "t-feedback", download="feedback", lg=12),
                 ],
                 className="g-3",
             ),
