@@ -19,6 +19,16 @@ from coordapp.funding.models import (
 from coordapp.imports import adapters, keys, obligation_adapters
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 
+# The commitment the examples create, and that the examples of its receipts and obligations name.
+EXAMPLE_FUNDER = "Example Trust & Safety Ltd"
+EXAMPLE_COMMITMENT = "Analyst training grant 2027"
+
+# A row of a commitment's receipts or obligations names the commitment by funder and title.
+COMMITMENT_COLUMNS = (
+    ImportColumn("funder", "funder", required=True, names=("organization",)),
+    ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+)
+COMMITMENT_EXAMPLE = {"funder": EXAMPLE_FUNDER, "commitment": EXAMPLE_COMMITMENT}
 FUNDING_COMMITMENTS = ImportType(
     name="funding-commitments",
     title="Funding commitments",
@@ -63,8 +73,8 @@ FUNDING_COMMITMENTS = ImportType(
     update=adapters.update_commitment,
     warn=adapters.commitment_warnings,
     example={
-        "funder": "Example Trust & Safety Ltd",
-        "title": "Analyst training grant 2027",
+        "funder": EXAMPLE_FUNDER,
+        "title": EXAMPLE_COMMITMENT,
         "amount": "120000",
         "currency": "USD",
         "pledged_on": "2026-10-15",
@@ -96,8 +106,7 @@ RECEIPTS = ImportType(
     title="Funding receipts",
     model=FundingReceipt,
     columns=(
-        ImportColumn("funder", "funder", required=True, names=("organization",)),
-        ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+        *COMMITMENT_COLUMNS,
         ImportColumn(
             "received_on", "received_on", Kind.DATE, required=True, aliases=("received", "date")
         ),
@@ -109,8 +118,7 @@ RECEIPTS = ImportType(
     apply_row=adapters.apply_receipt,
     prepare=adapters.prepare_receipts,
     example={
-        "funder": "Example Trust & Safety Ltd",
-        "commitment": "Analyst training grant 2027",
+        **COMMITMENT_EXAMPLE,
         "received_on": "2026-11-02",
         "amount": "60000",
         "currency": "USD",
@@ -165,16 +173,14 @@ INSTALMENT_SCHEDULES = ImportType(
     title="Instalment schedules",
     model=FundingInstalment,
     columns=(
-        ImportColumn("funder", "funder", required=True, names=("organization",)),
-        ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+        *COMMITMENT_COLUMNS,
         ImportColumn("instalments", "instalments", required=True, aliases=("schedule",)),
     ),
     key_columns=("funder", "commitment"),
     apply_row=obligation_adapters.apply_schedule,
     prepare=obligation_adapters.prepare_schedules,
     example={
-        "funder": "Example Trust & Safety Ltd",
-        "commitment": "Analyst training grant 2027",
+        **COMMITMENT_EXAMPLE,
         "instalments": "2027-01-31 60000; 2027-07-31 40000",
     },
     describe=lambda d: f"{d.get('funder') or ''}: {d.get('commitment') or ''}",
@@ -193,8 +199,7 @@ REPORTING_REQUIREMENTS = ImportType(
     title="Reporting requirements",
     model=ReportingRequirement,
     columns=(
-        ImportColumn("funder", "funder", required=True, names=("organization",)),
-        ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+        *COMMITMENT_COLUMNS,
         ImportColumn("kind", "kind", Kind.CHOICE, required=True, choices=ReportKind),
         ImportColumn("due_on", "due_on", Kind.DATE, required=True, aliases=("due",)),
         ImportColumn("submitted_on", "submitted_on", Kind.DATE, aliases=("submitted",)),
@@ -206,8 +211,7 @@ REPORTING_REQUIREMENTS = ImportType(
     apply_row=obligation_adapters.apply_requirement,
     prepare=obligation_adapters.prepare_requirements,
     example={
-        "funder": "Example Trust & Safety Ltd",
-        "commitment": "Analyst training grant 2027",
+        **COMMITMENT_EXAMPLE,
         "kind": "financial",
         "due_on": "2027-03-01",
         "submitted_on": "",
