@@ -40,6 +40,8 @@ from dashboards.plotly_bundle import plotly_bundle
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 PALETTE = ("#1d4e89", "#f4a259", "#5fa8d3", "#7a9e7e", "#b56576", "#6d597a", "#e9c46a", "#8d99ae")
 PLEDGED, RECEIVED = "#8d99ae", "#1d4e89"
+# Pledged against received money: (attribute, name, colour) of each side's bars.
+PLEDGED_AND_RECEIVED = (("pledged", "Pledged", PLEDGED), ("received", "Received", RECEIVED))
 # Map windows ((lon from, to), (lat from, to)) for the UN M49 regions of the region filter.
 REGION_VIEWS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "Africa": ((-20, 55), (-36, 38)),
@@ -368,7 +370,7 @@ def funding_by_year_figure(data: FundingFigures) -> Figure:
     return _paired_money_bars(
         [y.year for y in data.by_year],
         data.by_year,
-        (("pledged", "Pledged", PLEDGED), ("received", "Received", RECEIVED)),
+        PLEDGED_AND_RECEIVED,
         currency=data.currency,
     )
 
@@ -426,21 +428,16 @@ def funding_by_funder_figure(data: FundingFigures, *, top: int = 15) -> Figure:
         return empty_figure("No funders for these years.")
     rows = list(data.by_funder[:top])[::-1]
     labels = [f"{name} ({humanize(kind)})" for name, kind, _, _ in rows]
+    amounts = {"pledged": [p for _, _, p, _ in rows], "received": [r for _, _, _, r in rows]}
     traces = [
         _bar(
             y=labels,
-            x=[money(p) for _, _, p, _ in rows],
-            name="Pledged",
+            x=[money(amount) for amount in amounts[measure]],
+            name=name,
             orientation="h",
-            marker={"color": PLEDGED},
-        ),
-        _bar(
-            y=labels,
-            x=[money(r) for _, _, _, r in rows],
-            name="Received",
-            orientation="h",
-            marker={"color": RECEIVED},
-        ),
+            marker={"color": color},
+        )
+        for measure, name, color in PLEDGED_AND_RECEIVED
     ]
     return _figure(
         traces,
@@ -463,10 +460,7 @@ def funding_by_kind_figure(data: FundingFigures) -> Figure:
             name=name,
             marker={"color": color},
         )
-        for measure, name, color in (
-            ("pledged", "Pledged", PLEDGED),
-            ("received", "Received", RECEIVED),
-        )
+        for measure, name, color in PLEDGED_AND_RECEIVED
     ]
     return _figure(traces, height=320, barmode="group", yaxis=_money_axis(data.currency))
 
