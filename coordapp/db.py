@@ -108,9 +108,10 @@ def link_table(
     )
 
 
-def paging_index(table: str, column: str) -> sa.Index:
-    """The index a list sorted by ``column`` walks page by page, the id breaking ties."""
-    return sa.Index(f"ix_{table}_{column}_id", column, "id")
+def paging_indexes(table: str, *columns: str) -> tuple[sa.Index, ...]:
+    """The indexes a list sorted by one of ``columns`` walks page by page, the id breaking
+    ties."""
+    return tuple(sa.Index(f"ix_{table}_{column}_id", column, "id") for column in columns)
 
 
 class TimestampMixin:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from coordapp import disclosure
@@ -31,12 +31,23 @@ EXPORT_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
+class OwnAttribute:
+    """A list column's value when it shows the attribute it sorts by: the row item's own."""
+
+    attribute: QueryableAttribute[Any]
+
+    def __call__(self, item: Any) -> Any:
+        return getattr(item, self.attribute.key)
+
+
+@dataclass(frozen=True)
 class Column:
     key: str
     label: str
     sort: ColumnElement[Any] | Any | None = None
-    # Turns a row item into the value exported (and shown, unless ``display`` is given).
-    value: Callable[[Any], Any] = field(default=lambda item: None)
+    # Turns a row item into the value exported (and shown, unless ``display`` is given). Not
+    # given: the row item's own attribute that ``sort`` is (``Hotline.name``: ``hotline.name``).
+    value: Callable[[Any], Any] = field(default=None)  # type: ignore[assignment]
     link: bool = False
     # What the page shows when it differs from the export (e.g. "12,500.00" for 12500.00).
     display: Callable[[Any], Any] | None = None
@@ -44,6 +55,12 @@ class Column:
     # Whether the row item's value is a count that could identify people or cases: small ones
     # are then hidden from readers below manager (coordapp.disclosure).
     counted: Callable[[Any], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.value is None:
+            if not isinstance(self.sort, QueryableAttribute):
+                raise TypeError(f"list column {self.key!r} sorts by an expression: give its value")
+            object.__setattr__(self, "value", OwnAttribute(self.sort))
 
     def shown(self, item: Any, *, viewer_can_see_exact: bool, display: bool = False) -> Any:
         """The item's value as this reader may see it (``display``: as the page shows it)."""
@@ -344,6 +361,16 @@ class ListSpec:
     # Values a column shows that loader options cannot bring (a derived date): computed for
     # a page's (or an export's) rows at once, so a list stays a constant number of queries.
     prefetch: Callable[[Session, list[Any]], None] | None = None
+
+    def __post_init__(self) -> None:
+        for column in self.columns:
+            if isinstance(column.value, OwnAttribute) and not sa.inspect(self.entity).isa(
+                column.value.attribute.parent.mapper
+            ):
+                raise TypeError(
+                    f"list {self.name!r}: column {column.key!r} sorts by another record's "
+                    "attribute: give its value"
+                )
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key and c.sort is not None), None)

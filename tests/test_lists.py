@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask, url_for
 from flask.testing import FlaskClient
@@ -120,3 +121,15 @@ def test_a_filter_with_many_choices_is_typed_with_suggestions(
         == 404
     )
     assert viewer.get("/lookup/filter-suggestions?list=users&filter=role&q=a").status_code == 404
+
+
+def test_a_column_without_a_value_shows_the_attribute_it_sorts_by() -> None:
+    from coordapp.listing import Column, ListSpec
+    from coordapp.network.models import Hotline
+
+    column = Column("name", "Name", Organization.name, link=True)
+    assert column.value(Organization(name="Stichting Offlimits")) == "Stichting Offlimits"
+    with pytest.raises(TypeError, match="'size' sorts by an expression"):
+        Column("size", "Size", sa.func.length(Organization.name))
+    with pytest.raises(TypeError, match="'name' sorts by another record's attribute"):
+        ListSpec(name="hotlines", entity=Hotline, columns=(column,), default_sort="name")

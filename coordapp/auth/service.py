@@ -224,8 +224,8 @@ USER_LIST = ListSpec(
     name="users",
     entity=User,
     columns=(
-        Column("name", "Name", User.full_name, lambda u: u.full_name, link=True),
-        Column("email", "Email", User.email, lambda u: u.email),
+        Column("name", "Name", User.full_name, link=True),
+        Column("email", "Email", User.email),
         listing.label_column("role", "Role", User.role),
         Column("active", "Account", User.active, lambda u: "active" if u.active else "inactive"),
         Column(

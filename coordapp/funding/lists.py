@@ -63,7 +63,7 @@ def _money_columns(model: Any) -> tuple[Column, Column]:
             display=lambda item: f"{minor_units(item):,}",
             align_end=True,
         ),
-        Column("currency", "Currency", model.currency_code, lambda item: item.currency_code),
+        Column("currency", "Currency", model.currency_code),
     )
 
 
@@ -71,12 +71,12 @@ COMMITMENT_LIST = ListSpec(
     name="commitments",
     entity=FundingCommitment,
     columns=(
-        Column("title", "Title", FundingCommitment.title, lambda c: c.title, link=True),
+        Column("title", "Title", FundingCommitment.title, link=True),
         Column("funder", "Funder", Organization.name, lambda c: c.funder.name),
         *_money_columns(FundingCommitment),
         listing.label_column("status", "Status", FundingCommitment.status),
-        Column("pledged_on", "Pledged on", FundingCommitment.pledged_on, lambda c: c.pledged_on),
-        Column("period_end", "Period ends", FundingCommitment.period_end, lambda c: c.period_end),
+        Column("pledged_on", "Pledged on", FundingCommitment.pledged_on),
+        Column("period_end", "Period ends", FundingCommitment.period_end),
         Column("pillars", "Pillars", None, _pillar_names),
         listing.owner_column(FundingCommitment.owner_id),
     ),
@@ -122,17 +122,11 @@ RECEIPT_LIST = ListSpec(
     name="receipts",
     entity=FundingReceipt,
     columns=(
-        Column(
-            "received_on",
-            "Received on",
-            FundingReceipt.received_on,
-            lambda r: r.received_on,
-            link=True,
-        ),
+        Column("received_on", "Received on", FundingReceipt.received_on, link=True),
         *_money_columns(FundingReceipt),
         Column("commitment", "Commitment", FundingCommitment.title, lambda r: r.commitment.title),
         Column("funder", "Funder", Organization.name, lambda r: r.commitment.funder.name),
-        Column("reference", "Reference", FundingReceipt.reference, lambda r: r.reference),
+        Column("reference", "Reference", FundingReceipt.reference),
     ),
     default_sort="-received_on",
     search=(FundingReceipt.reference, FundingCommitment.title, Organization.name),
@@ -154,13 +148,13 @@ EXCHANGE_RATE_LIST = ListSpec(
     name="exchange-rates",
     entity=ExchangeRate,
     columns=(
-        Column("rate_date", "Date", ExchangeRate.rate_date, lambda r: r.rate_date, link=True),
-        Column("base", "Base", ExchangeRate.base_code, lambda r: r.base_code),
-        Column("quote", "Quote", ExchangeRate.quote_code, lambda r: r.quote_code),
+        Column("rate_date", "Date", ExchangeRate.rate_date, link=True),
+        Column("base", "Base", ExchangeRate.base_code),
+        Column("quote", "Quote", ExchangeRate.quote_code),
         Column(
             "rate", "Rate (1 base = rate quote)", ExchangeRate.rate, lambda r: rate_text(r.rate)
         ),
-        Column("source", "Source", ExchangeRate.source, lambda r: r.source),
+        Column("source", "Source", ExchangeRate.source),
     ),
     default_sort="-rate_date",
     filters=(
@@ -180,7 +174,7 @@ REQUIREMENT_LIST = ListSpec(
     name="reporting-requirements",
     entity=ReportingRequirement,
     columns=(
-        Column("due_on", "Due on", ReportingRequirement.due_on, lambda r: r.due_on, link=True),
+        Column("due_on", "Due on", ReportingRequirement.due_on, link=True),
         listing.label_column("kind", "Report", ReportingRequirement.kind),
         Column("commitment", "Commitment", FundingCommitment.title, lambda r: r.commitment.title),
         Column("funder", "Funder", Organization.name, lambda r: r.commitment.funder.name),
@@ -188,22 +182,15 @@ REQUIREMENT_LIST = ListSpec(
             "submitted_on",
             "Submitted on",
             ReportingRequirement.submitted_on,
-            lambda r: r.submitted_on,
             display=lambda r: _optional_date(r.submitted_on),
         ),
         Column(
             "accepted_on",
             "Accepted on",
             ReportingRequirement.accepted_on,
-            lambda r: r.accepted_on,
             display=lambda r: _optional_date(r.accepted_on),
         ),
-        Column(
-            "document_reference",
-            "Document reference",
-            ReportingRequirement.document_reference,
-            lambda r: r.document_reference,
-        ),
+        Column("document_reference", "Document reference", ReportingRequirement.document_reference),
     ),
     default_sort="due_on",
     search=(ReportingRequirement.document_reference, FundingCommitment.title, Organization.name),

@@ -21,7 +21,7 @@ from coordapp.db import (
     Rate,
     RecordBase,
     TimestampMixin,
-    paging_index,
+    paging_indexes,
     parent_key,
     str_enum,
 )
@@ -48,8 +48,7 @@ class FundingCommitment(RecordBase):
         sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
         # The lists' sorts (the receipts' by commitment too) and the currency filter's choices
         # walk these; home's unconfirmed pledges (status, oldest period first) the last one.
-        paging_index("funding_commitments", "title"),
-        paging_index("funding_commitments", "currency_code"),
+        *paging_indexes("funding_commitments", "title", "currency_code"),
         sa.Index("ix_funding_commitments_status_period_start", "status", "period_start"),
     )
 
@@ -139,9 +138,7 @@ class FundingReceipt(Audited, ArchivableMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         # The list's sorts, and the currency filter's choices.
-        paging_index("funding_receipts", "amount"),
-        paging_index("funding_receipts", "currency_code"),
-        paging_index("funding_receipts", "reference"),
+        *paging_indexes("funding_receipts", "amount", "currency_code", "reference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -37,7 +37,7 @@ REQUIREMENT_LIST = ListSpec(
     name="compliance_requirements",
     entity=ComplianceRequirement,
     columns=(
-        Column("name", "Requirement", ComplianceRequirement.name, lambda r: r.name, link=True),
+        Column("name", "Requirement", ComplianceRequirement.name, link=True),
         Column(
             "needed_for_full",
             "Needed for full membership",
@@ -54,16 +54,9 @@ REQUIREMENT_LIST = ListSpec(
             "renewal_months",
             "Renewal (months)",
             ComplianceRequirement.renewal_months,
-            lambda r: r.renewal_months,
             align_end=True,
         ),
-        Column(
-            "sort_order",
-            "Order",
-            ComplianceRequirement.sort_order,
-            lambda r: r.sort_order,
-            align_end=True,
-        ),
+        Column("sort_order", "Order", ComplianceRequirement.sort_order, align_end=True),
     ),
     default_sort="sort_order",
     search=(ComplianceRequirement.name, ComplianceRequirement.description),

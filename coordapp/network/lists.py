@@ -105,7 +105,7 @@ HOTLINE_LIST = ListSpec(
     name="hotlines",
     entity=Hotline,
     columns=(
-        Column("name", "Name", Hotline.name, lambda h: h.name, link=True),
+        Column("name", "Name", Hotline.name, link=True),
         Column("country", "Country", Country.name, lambda h: h.country.name),
         Column(
             "status",
@@ -120,8 +120,8 @@ HOTLINE_LIST = ListSpec(
             lambda h: first_admitted_from_events(h.membership_events, on=date.today()),
         ),
         listing.related_name_column("operator", "Operator", Organization.name, "operator"),
-        Column("staff", "Staff", Hotline.staff_count, lambda h: h.staff_count, align_end=True),
-        Column("founded", "Founded", Hotline.founded_year, lambda h: h.founded_year),
+        Column("staff", "Staff", Hotline.staff_count, align_end=True),
+        Column("founded", "Founded", Hotline.founded_year),
         listing.owner_column(Hotline.owner_id),
     ),
     default_sort="name",
@@ -299,12 +299,11 @@ EXPANSION_LIST = ListSpec(
             lambda t: label(t.priority),
         ),
         Column("owner", "Owner", User.full_name, lambda t: t.owner.full_name if t.owner else None),
-        Column("next_step", "Next step", ExpansionTarget.next_step, lambda t: t.next_step),
+        Column("next_step", "Next step", ExpansionTarget.next_step),
         Column(
             "due",
             "Due",
             ExpansionTarget.next_step_due,
-            lambda t: t.next_step_due,
             display=lambda t: due_display(t.next_step_due, today=date.today()),
         ),
     ),

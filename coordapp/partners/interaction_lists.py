@@ -39,7 +39,7 @@ INTERACTION_LIST = ListSpec(
     name="interactions",
     entity=Interaction,
     columns=(
-        Column("occurred_on", "Date", Interaction.occurred_on, lambda i: i.occurred_on, link=True),
+        Column("occurred_on", "Date", Interaction.occurred_on, link=True),
         listing.label_column("kind", "Kind", Interaction.kind),
         Column("organization", "Organization", Organization.name, lambda i: i.organization.name),
         Column(
@@ -48,13 +48,7 @@ INTERACTION_LIST = ListSpec(
             None,
             lambda i: ", ".join(c.full_name for c in i.participants),
         ),
-        Column(
-            "follow_up",
-            "Follow-up",
-            Interaction.follow_up_on,
-            lambda i: i.follow_up_on,
-            display=_follow_up,
-        ),
+        Column("follow_up", "Follow-up", Interaction.follow_up_on, display=_follow_up),
     ),
     default_sort="-occurred_on",
     search=(Interaction.note, Organization.name),

@@ -53,7 +53,7 @@ ORGANIZATION_LIST = ListSpec(
     name="organizations",
     entity=Organization,
     columns=(
-        Column("name", "Name", Organization.name, lambda o: o.name, link=True),
+        Column("name", "Name", Organization.name, link=True),
         listing.label_column("kind", "Kind", Organization.kind),
         listing.label_column("status", "Status", Organization.status),
         listing.related_name_column(
@@ -132,10 +132,10 @@ CONTACT_LIST = ListSpec(
     entity=Contact,
     base=lambda: sa.select(Contact).join(Organization, Organization.id == Contact.organization_id),
     columns=(
-        Column("name", "Name", Contact.full_name, lambda c: c.full_name, link=True),
+        Column("name", "Name", Contact.full_name, link=True),
         Column("organization", "Organization", Organization.name, lambda c: c.organization.name),
-        Column("title", "Job title", Contact.job_title, lambda c: c.job_title),
-        Column("email", "Email", Contact.email, lambda c: c.email),
+        Column("title", "Job title", Contact.job_title),
+        Column("email", "Email", Contact.email),
         Column("phone", "Phone", None, lambda c: c.phone, display=lambda c: _nowrap(c.phone)),
         Column(
             "last_contacted",
@@ -245,7 +245,7 @@ PARTNERSHIP_LIST = ListSpec(
         .outerjoin(User, User.id == Partnership.owner_id)
     ),
     columns=(
-        Column("title", "Title", Partnership.title, lambda p: p.title, link=True),
+        Column("title", "Title", Partnership.title, link=True),
         Column("organization", "Organization", Organization.name, lambda p: p.organization.name),
         listing.label_column("type", "Type", Partnership.type),
         Column(
@@ -258,20 +258,8 @@ PARTNERSHIP_LIST = ListSpec(
         ),
         Column("pillars", "Pillars", None, lambda p: ", ".join(x.name for x in p.pillars)),
         Column("owner", "Owner", User.full_name, lambda p: p.owner.full_name if p.owner else None),
-        Column(
-            "start",
-            "Start",
-            Partnership.start_date,
-            lambda p: p.start_date,
-            display=lambda p: _nowrap(p.start_date),
-        ),
-        Column(
-            "end",
-            "End",
-            Partnership.end_date,
-            lambda p: p.end_date,
-            display=lambda p: _nowrap(p.end_date),
-        ),
+        Column("start", "Start", Partnership.start_date, display=lambda p: _nowrap(p.start_date)),
+        Column("end", "End", Partnership.end_date, display=lambda p: _nowrap(p.end_date)),
         Column(
             "renewal_due",
             "Renewal due",

@@ -52,7 +52,7 @@ PILLAR_TARGET_LIST = ListSpec(
     entity=PillarTarget,
     columns=(
         Column("pillar", "Pillar", Pillar.sort_order, lambda t: t.pillar.name),
-        Column("year", "Year", PillarTarget.year, lambda t: t.year),
+        Column("year", "Year", PillarTarget.year),
         Column(
             "indicator",
             "Indicator",

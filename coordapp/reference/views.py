@@ -3,6 +3,7 @@ metric definitions with their versions (list, new metric, new version, correct, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -88,6 +89,25 @@ def _refused(form: FlaskForm, error: ValidationError) -> None:
     attach_error(form, error)
 
 
+def _saved(form: FlaskForm, change: Callable[[], str]) -> Any | None:
+    """On a valid submission, makes ``change`` (it returns what to tell the admin) and goes back
+    to the metrics list. None: the form is to be shown (``_status``)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        message = change()
+    except ValidationError as error:
+        _refused(form, error)
+        return None
+    flash(message, "success")
+    return redirect(url_for("reference.metrics_list"))
+
+
+def _status(form: FlaskForm) -> int:
+    """A form shown again as sent, with its messages (invalid, or refused: nothing kept), or new."""
+    return 422 if form.is_submitted() else 200
+
+
 @bp.route("/metrics")
 @require_role(Role.ADMIN)
 def metrics_list() -> Any:
@@ -103,18 +123,13 @@ def metrics_list() -> Any:
 @require_role(Role.ADMIN)
 def metrics_create() -> Any:
     form = MetricForm()
-    if form.validate_on_submit():
-        try:
-            metric = metrics.create_metric(
-                current_session(), code=form.code.data or "", data=_data(form)
-            )
-        except ValidationError as error:
-            _refused(form, error)
-        else:
-            flash(f"The metric {metric.name} (v1) is saved.", "success")
-            return redirect(url_for("reference.metrics_list"))
-    status = 422 if form.is_submitted() else 200
-    return _metric_form_page(form, title="New metric", status=status)
+
+    def create() -> str:
+        code = form.code.data or ""
+        metric = metrics.create_metric(current_session(), code=code, data=_data(form))
+        return f"The metric {metric.name} (v1) is saved."
+
+    return _saved(form, create) or _metric_form_page(form, title="New metric", status=_status(form))
 
 
 @bp.route("/metrics/<id:metric_id>/new-version", methods=["GET", "POST"])
@@ -125,20 +140,18 @@ def metrics_new_version(metric_id: int) -> Any:
     form = MetricForm(obj=None if request.method == "POST" else base)
     if request.method == "GET":
         form.valid_from.data = form.valid_until.data = None
-    if form.validate_on_submit():
-        try:
-            metric = metrics.add_version(session, of=base, data=_data(form))
-        except ValidationError as error:
-            _refused(form, error)
-        else:
-            flash(
-                f"Version {metric.version} of {metric.code} is saved, in force from "
-                f"{metric.valid_from.isoformat()}.",
-                "success",
-            )
-            return redirect(url_for("reference.metrics_list"))
-    status = 422 if form.is_submitted() else 200
-    return _metric_form_page(form, title=f"New version of {base.code}", metric=base, status=status)
+
+    def add_version() -> str:
+        metric = metrics.add_version(session, of=base, data=_data(form))
+        return (
+            f"Version {metric.version} of {metric.code} is saved, in force from "
+            f"{metric.valid_from.isoformat()}."
+        )
+
+    title = f"New version of {base.code}"
+    return _saved(form, add_version) or _metric_form_page(
+        form, title=title, metric=base, status=_status(form)
+    )
 
 
 @bp.route("/metrics/<id:metric_id>/edit", methods=["GET", "POST"])
@@ -147,17 +160,15 @@ def metrics_edit(metric_id: int) -> Any:
     session = current_session()
     metric = metrics.get_version(session, metric_id)
     form = MetricForm(obj=None if request.method == "POST" else metric)
-    if form.validate_on_submit():
-        try:
-            metrics.update_metric(session, metric=metric, data=_data(form))
-        except ValidationError as error:
-            _refused(form, error)
-        else:
-            flash(f"Version {metric.version} of {metric.code} is saved.", "success")
-            return redirect(url_for("reference.metrics_list"))
-    status = 422 if form.is_submitted() else 200
+
+    def correct() -> str:
+        metrics.update_metric(session, metric=metric, data=_data(form))
+        return f"Version {metric.version} of {metric.code} is saved."
+
     title = f"Correct {metric.code} v{metric.version}"
-    return _metric_form_page(form, title=title, metric=metric, status=status)
+    return _saved(form, correct) or _metric_form_page(
+        form, title=title, metric=metric, status=_status(form)
+    )
 
 
 @bp.route("/metrics/<id:metric_id>/retire", methods=["GET", "POST"])
@@ -166,20 +177,16 @@ def metrics_retire(metric_id: int) -> Any:
     session = current_session()
     metric = metrics.get_version(session, metric_id)
     form = RetireForm()
-    if form.validate_on_submit():
-        try:
-            metrics.retire_metric(session, metric=metric, valid_until=form.valid_until.data)
-        except ValidationError as error:
-            _refused(form, error)
-        else:
-            flash(
-                f"{metric.code} v{metric.version} is in force until "
-                f"{form.valid_until.data.isoformat() if form.valid_until.data else ''}.",
-                "success",
-            )
-            return redirect(url_for("reference.metrics_list"))
-    status = 422 if form.is_submitted() else 200
-    return (
+
+    def retire() -> str:
+        valid_until = form.valid_until.data
+        metrics.retire_metric(session, metric=metric, valid_until=valid_until)
+        return (
+            f"{metric.code} v{metric.version} is in force until "
+            f"{valid_until.isoformat() if valid_until else ''}."
+        )
+
+    return _saved(form, retire) or (
         render_template("reference/metric_retire.html", form=form, metric=metric),
-        status,
+        _status(form),
     )

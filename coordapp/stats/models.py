@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, paging_index, str_enum
+from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, paging_indexes, str_enum
 from coordapp.reference.models import MetricDefinition
 
 if TYPE_CHECKING:
@@ -40,11 +40,9 @@ class HotlineStatistic(Audited, VersionedMixin, TimestampMixin, Base):
         sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
         # Period ranges, and the list's newest-first page: a quarter holds thousands of values,
         # so the id breaks the tie inside the index rather than in a sort.
-        paging_index("hotline_statistics", "period_start"),
+        *paging_indexes("hotline_statistics", "period_start"),
         # The list's other sorts of the whole table (530,000 rows at 100x the demo network).
-        paging_index("hotline_statistics", "metric_id"),
-        paging_index("hotline_statistics", "value"),
-        paging_index("hotline_statistics", "updated_at"),
+        *paging_indexes("hotline_statistics", "metric_id", "value", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

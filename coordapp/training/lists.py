@@ -13,11 +13,11 @@ TRAINING_LIST = ListSpec(
     name="trainings",
     entity=TrainingEvent,
     columns=(
-        Column("title", "Title", TrainingEvent.title, lambda e: e.title, link=True),
+        Column("title", "Title", TrainingEvent.title, link=True),
         listing.label_column("kind", "Kind", TrainingEvent.kind),
         Column("pillar", "Pillar", TrainingEvent.pillar_id, lambda e: e.pillar.name),
-        Column("start", "Start", TrainingEvent.start_date, lambda e: e.start_date),
-        Column("end", "End", TrainingEvent.end_date, lambda e: e.end_date),
+        Column("start", "Start", TrainingEvent.start_date),
+        Column("end", "End", TrainingEvent.end_date),
         listing.label_column("delivery", "Delivery", TrainingEvent.delivery),
         listing.related_name_column(
             "location", "Location", TrainingEvent.location_country_code, "location_country"
