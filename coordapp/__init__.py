@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from coordapp.cache import configure_report_cache
     from coordapp.cli import register as register_commands
     from coordapp.compression import init_compression
+    from coordapp.digest import service as _digests  # noqa: F401  (a user's digests: export, erasure)
     from coordapp.inputs import init_input_checks
     from coordapp.logs import configure_logging
     from coordapp.proxy import init_proxy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from coordapp.network.models import (
     HotlineMembershipEvent,
     MembershipStatus,
 )
+from coordapp.partners.interaction_models import Interaction, InteractionKind
 from coordapp.partners.models import Organization, OrganizationKind
 from coordapp.reference.models import Country
 
@@ -82,6 +83,22 @@ def expansion_target(
         session.add(ExpansionStageEvent(target_id=target.id, stage=stage, entered_on=on))
     session.flush()
     return target
+
+
+def follow_up(
+    session: Session, *, organization: Organization, owner_id: int, due_on: date
+) -> Interaction:
+    """A call a week before ``due_on`` whose follow-up ``owner_id`` owns."""
+    item = Interaction(
+        organization_id=organization.id,
+        occurred_on=due_on - timedelta(days=7),
+        kind=InteractionKind.CALL,
+        follow_up_on=due_on,
+        follow_up_owner_id=owner_id,
+    )
+    session.add(item)
+    session.flush()
+    return item
 
 
 def rate(session: Session, *, base: str, quote: str, on: date, value: str) -> ExchangeRate:

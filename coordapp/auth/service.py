@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coordapp import batching, listing, validation
 from coordapp.audit import service as audit
-from coordapp.auth.models import ApiToken, Role, User
+from coordapp.auth.models import ApiToken, CalendarFeed, Role, User
 from coordapp.auth.passwords import check_password_policy
 from coordapp.batching import Batch
 from coordapp.db import utcnow
@@ -366,9 +366,25 @@ def _iso(value: Any) -> str | None:
     return str(value.isoformat(timespec="seconds") if hasattr(value, "hour") else value.isoformat())
 
 
+def _json_ready(value: Any) -> Any:
+    return _iso(value) if isinstance(value, date) else value
+
+
 # What the domains above auth hold about a user (e.g. the agreements they own): each registered
 # function returns {section name: JSON-ready rows} for ``export_user``.
 user_export: Hook[[Session, User], dict[str, Any]] = Hook("user_export")
+# What the domains above auth do when a user is erased (``erase_user``): delete what they keep
+# about the person (e.g. which digests were sent to them) and unassign the records they own.
+user_erasure: Hook[[Session, User], None] = Hook("user_erasure")
+
+
+def erased_clause(user: Any) -> sa.ColumnElement[bool]:
+    """Whether the user row ``user`` (the User class or an alias of it) is an erased account,
+    in SQL: ``is_erased``'s test, for queries that must not name one."""
+    return sa.and_(
+        user.active.is_(False),
+        user.email == "erased-" + sa.cast(user.id, sa.String) + ERASED_EMAIL_DOMAIN,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -385,13 +401,32 @@ class OwnedRecords:
         rows = session.execute(
             sa.select(*columns).where(self.owner == user.id).order_by(columns[0])
         )
-        return {self.section: [dict(zip(self.fields, row, strict=True)) for row in rows]}
+        return {
+            self.section: [
+                {name: _json_ready(value) for name, value in zip(self.fields, row, strict=True)}
+                for row in rows
+            ]
+        }
+
+    def unassign(self, session: Session, user: User) -> None:
+        """The records the user owns get no owner (each change in the records' audit trail)."""
+        for record in session.scalars(
+            sa.select(self.owner.class_).where(self.owner == user.id).order_by(self.owner.class_.id)
+        ):
+            setattr(record, self.owner.key, None)
+        session.flush()
 
 
-def export_owned(section: str, owner: Any, **fields: Any) -> None:
+def export_owned(
+    section: str, owner: Any, *, unassign_on_erasure: bool = True, **fields: Any
+) -> None:
     """Add the records whose ``owner`` column names the user to their export, as ``section``:
-    ``fields`` (name=column, the first the id) of each, in id order."""
-    user_export.register(OwnedRecords(section, owner=owner, fields=fields))
+    ``fields`` (name=column, the first the id) of each, in id order; and, unless told not to,
+    unassign them when the user is erased (no record stays tied to a person who is gone)."""
+    owned = OwnedRecords(section, owner=owner, fields=fields)
+    user_export.register(owned)
+    if unassign_on_erasure:
+        user_erasure.register(owned.unassign)
 
 
 def export_user(session: Session, *, user: User) -> dict[str, Any]:
@@ -452,7 +487,9 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
 
     - name becomes "Erased user #<id>", email "erased-<id>@invalid.example"; the account is
       deactivated, its password made unusable and its API tokens revoked;
-    - business records stay (partnerships they own keep the owner, now shown by the new name);
+    - business records stay, but those they own (organizations, hotlines, agreements, pledges,
+      pipeline countries) become unassigned; their calendar feed addresses are deleted, and the
+      domains above auth delete what they keep about them (``user_erasure``: digests sent);
     - in the user's earlier audit events the old name and email are overwritten with
       "[erased]", and every event they made shows "erased-<id>" instead of their email
       (``actor_id`` still links them); the erasure is one "erase" event naming no old value.
@@ -479,6 +516,10 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
             if token.revoked_at is None:
                 token.revoked_at = now
     end_all_sessions(session, user=user)
+    for feed in session.scalars(sa.select(CalendarFeed).where(CalendarFeed.user_id == user.id)):
+        session.delete(feed)
+    user_erasure.run(session, user)
+    session.flush()
     audit.relabel_actor(session, actor_id=user.id, label=f"erased-{user.id}")
     audit.record_about(
         session,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -253,3 +254,28 @@ def send(
     except mail.MailUnavailable as exc:
         for digest in digests[done:]:
             yield Outcome(digest, sent=False, reason=str(exc))
+
+
+# --- personal data ------------------------------------------------------------------------------
+
+
+@users.user_export.register
+def digests_sent_to(session: Session, user: User) -> dict[str, Any]:
+    """Which weeks' digests the user was sent, when, and how many items each listed."""
+    rows = session.execute(
+        sa.select(DigestDelivery.week_start, DigestDelivery.sent_at, DigestDelivery.item_count)
+        .where(DigestDelivery.user_id == user.id)
+        .order_by(DigestDelivery.week_start)
+    )
+    deliveries = [
+        {"week_start": users._iso(week), "sent_at": users._iso(sent_at), "item_count": count}
+        for week, sent_at, count in rows
+    ]
+    return {"digest_deliveries": deliveries} if deliveries else {}
+
+
+@users.user_erasure.register
+def forget_digests_sent_to(session: Session, user: User) -> None:
+    """Which digests an erased user was sent goes with the rest of their personal data (the
+    erased account is deactivated: it gets no digest again)."""
+    session.execute(sa.delete(DigestDelivery).where(DigestDelivery.user_id == user.id))

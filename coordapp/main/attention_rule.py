@@ -4,7 +4,7 @@ The rules themselves are in ``coordapp.main.attention``.
 
 Every item has an owner, resolved in SQL by its rule's ``owner`` expression (the user who looks
 after the record, or the one it falls back to); an item whose owner is missing or deactivated is
-unassigned, and a deactivated owner's name is kept to say whose it was."""
+unassigned, and a deactivated owner's name is kept to say whose it was (an erased one's is not)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from coordapp.auth import service as users
 from coordapp.auth.models import User
 
 ITEMS_PER_SECTION = 10
@@ -120,7 +121,10 @@ def _owner_columns(owner: Any) -> list[Any]:
     of_owner = sa.select().where(user.id == owner).correlate_except(user)
     return [
         owner.label(OWNER_ID),
-        of_owner.add_columns(user.full_name).scalar_subquery().label(OWNER_NAME),
+        # An erased owner is named nowhere: their item reads "Unassigned", not whose it was.
+        of_owner.add_columns(sa.case((users.erased_clause(user), None), else_=user.full_name))
+        .scalar_subquery()
+        .label(OWNER_NAME),
         of_owner.add_columns(user.active).scalar_subquery().label(OWNER_ACTIVE),
     ]
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp import validation
+from coordapp.auth import service as auth
 from coordapp.auth.models import Role, User
 from coordapp.batching import Batch
 from coordapp.errors import ValidationError
@@ -332,6 +333,18 @@ def contact_out_of_interactions(session: Session, contact: Contact) -> str:
         interaction.participants = [c for c in interaction.participants if c.id != contact.id]
     session.flush()
     return "interaction participants" if taken_part else ""
+
+
+# A follow-up must have an owner (the table's "follow_up_complete" check): erasing its owner
+# leaves it with the anonymous account, which the needs-attention list shows as unassigned.
+auth.export_owned(
+    "follow_ups_owned",
+    Interaction.follow_up_owner_id,
+    unassign_on_erasure=False,
+    id=Interaction.id,
+    follow_up_on=Interaction.follow_up_on,
+    follow_up_done_on=Interaction.follow_up_done_on,
+)
 
 
 # --- the form's choices -------------------------------------------------------------------------

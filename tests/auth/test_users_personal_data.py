@@ -5,19 +5,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.audit import service as audit
 from coordapp.audit.models import AuditEvent
-from coordapp.auth import service
-from coordapp.auth.models import ApiToken, Role, User
+from coordapp.auth import calendar_feeds, service
+from coordapp.auth.models import ApiToken, CalendarFeed, Role, User
+from coordapp.digest.models import DigestDelivery
 from coordapp.errors import ValidationError
-from coordapp.partners.models import Partnership
+from coordapp.funding.models import FundingCommitment
+from coordapp.main.attention import needs_attention
+from coordapp.network.models import ExpansionTarget, Hotline
+from coordapp.partners.interaction_models import Interaction
+from coordapp.partners.models import Organization, Partnership
 from tests import factories
 from tests.conftest import PASSWORD, sign_in
 
@@ -80,8 +88,10 @@ def test_erasure(session: Session) -> None:
     assert not person.active
     assert service.authenticate(session, email=person.email, password=PASSWORD) is None
     assert all(t.revoked_at is not None for t in person.tokens)
-    # Business records stay, owned by the (now anonymous) account.
-    assert session.get_one(Partnership, agreement.id).owner_id == person.id
+    # Business records stay, but no longer tied to the person: unassigned, and audited so.
+    assert session.get_one(Partnership, agreement.id).owner_id is None
+    unassigned = audit.events_for(session, entity_type="partnerships", entity_id=agreement.id)[-1]
+    assert unassigned.changes["owner_id"] == [person.id, None]
     # No earlier event shows the old name or email, as values or as the actor.
     every_event = session.scalars(sa.select(AuditEvent)).all()
     text = json.dumps([[e.actor_label, e.changes, e.summary] for e in every_event])
@@ -181,3 +191,186 @@ def test_export_lists_the_organizations_hotlines_and_commitments_they_own(
     assert data["organizations_owned"] == [{"id": org.id, "name": "Owned Org"}]
     assert data["hotlines_owned"] == [{"id": hotline.id, "name": "Owned Hotline"}]
     assert data["funding_commitments_owned"] == [{"id": pledge.id, "title": "Owned pledge"}]
+
+
+# --- what the other domains keep: digests, the calendar feed, owned records ------------------
+
+TODAY = date.today()  # needs-attention and the feed are asked for today's items
+
+
+@dataclass
+class Held:
+    """What the domains above auth hold about ``person`` (ids), arranged by ``hold``."""
+
+    organization: int
+    hotline: int
+    pledge: int
+    target: int
+    renewal: int  # a partnership whose renewal falls due in 30 days
+    follow_up: int  # an interaction whose follow-up is due in 3 days
+    secret: str  # the live calendar feed's address secret
+
+
+def hold(session: Session, person: User, other: User) -> Held:
+    """Ownership in every domain, two digests sent (and one to ``other``), a replaced feed."""
+    org = factories.organization(session, name="Owned Org")
+    hotline = factories.hotline(session, country="MT", name="Owned Hotline")
+    pledge = factories.commitment(
+        session, amount="10", currency="EUR", pledged_on=date(2026, 1, 5), title="Owned pledge"
+    )
+    target = factories.expansion_target(session, country="CY", stages=[])
+    renewal = factories.partnership(
+        session,
+        organization=org,
+        title="Renewal they own",
+        start_date=TODAY - timedelta(days=300),
+        end_date=TODAY + timedelta(days=60),
+        renewal_notice_days=30,
+    )
+    for record in (org, hotline, pledge, target, renewal):
+        record.owner_id = person.id
+    follow_up = factories.follow_up(
+        session, organization=org, owner_id=person.id, due_on=TODAY + timedelta(days=3)
+    )
+    for user, week in ((person, 23), (person, 30), (other, 30)):
+        session.add(
+            DigestDelivery(
+                user_id=user.id,
+                week_start=date(2026, 11, week),
+                sent_at=datetime(2026, 11, week, 7, 0),
+                item_count=3,
+            )
+        )
+    calendar_feeds.create_feed(session, user=person)
+    _feed, secret = calendar_feeds.create_feed(session, user=person)  # the first is revoked
+    session.flush()
+    return Held(org.id, hotline.id, pledge.id, target.id, renewal.id, follow_up.id, secret)
+
+
+def test_export_holds_digests_sent_the_calendar_feed_and_follow_ups_owned(
+    session: Session,
+) -> None:
+    admin, person, _ = arrange(session)
+    held = hold(session, person, admin)
+    data = service.export_user(session, user=person)
+    assert data["digest_deliveries"] == [
+        {"week_start": "2026-11-23", "sent_at": "2026-11-23T07:00:00", "item_count": 3},
+        {"week_start": "2026-11-30", "sent_at": "2026-11-30T07:00:00", "item_count": 3},
+    ]
+    feeds = data["calendar_feeds"]
+    assert [f["revoked_at"] is None for f in feeds] == [False, True]
+    assert all(f["created_at"] for f in feeds)
+    assert data["follow_ups_owned"] == [
+        {
+            "id": held.follow_up,
+            "follow_up_on": (TODAY + timedelta(days=3)).isoformat(),
+            "follow_up_done_on": None,
+        }
+    ]
+    assert data["partnerships_owned"][-1] == {"id": held.renewal, "title": "Renewal they own"}
+    assert data["expansion_targets_owned"] == [{"id": held.target, "country": "CY"}]
+    text = json.dumps(data)  # JSON-ready as it is
+    hashes = session.scalars(sa.select(CalendarFeed.secret_hash)).all()
+    assert held.secret not in text and hashes and not any(h in text for h in hashes)
+    assert "secret" not in text
+    # The other user's digest is in their export only; they have no feed.
+    theirs = service.export_user(session, user=admin)
+    assert [d["week_start"] for d in theirs["digest_deliveries"]] == ["2026-11-30"]
+    assert "calendar_feeds" not in theirs
+
+
+def _owned_by(session: Session, person: User) -> dict[str, int]:
+    counts = {}
+    for model in (Organization, Hotline, FundingCommitment, ExpansionTarget, Partnership):
+        count = session.scalar(
+            sa.select(sa.func.count()).select_from(model).where(model.owner_id == person.id)
+        )
+        counts[model.__tablename__] = count or 0
+    return counts
+
+
+def test_erasure_deletes_digests_and_feeds_and_unassigns_what_they_owned(
+    session: Session,
+) -> None:
+    admin, person, _ = arrange(session)
+    held = hold(session, person, admin)
+    assert set(_owned_by(session, person).values()) == {1, 2}  # two partnerships
+    before = needs_attention(session, today=TODAY, limit=None)
+    labels = {i.record_id: i.owner_label for s in before.sections for i in s.items}
+    assert labels[held.follow_up] == "Jane Q. Doe" and labels[held.renewal] == "Jane Q. Doe"
+
+    service.erase_user(session, user=person, actor_id=admin.id)
+
+    def rows(model: Any) -> int:
+        where = model.user_id == person.id
+        return session.scalar(sa.select(sa.func.count()).select_from(model).where(where)) or 0
+
+    assert rows(DigestDelivery) == 0 and rows(CalendarFeed) == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(DigestDelivery)) == 1  # other's
+    assert set(_owned_by(session, person).values()) == {0}
+    assert calendar_feeds.user_for_secret(session, secret=held.secret) is None
+    # A follow-up must have an owner: it keeps the anonymous account, shown as unassigned.
+    follow_up = session.get_one(Interaction, held.follow_up)
+    assert follow_up.follow_up_owner_id == person.id
+    after = needs_attention(session, today=TODAY, limit=None)
+    items = {i.record_id: i for s in after.sections for i in s.items}
+    assert items[held.follow_up].owner_label == "Unassigned"
+    assert items[held.renewal].owner_label == "Unassigned"
+    every_label = " ".join(i.owner_label for s in after.sections for i in s.items)
+    assert "Jane" not in every_label and "Erased user" not in every_label
+    # Nothing of theirs is left to export either.
+    data = service.export_user(session, user=person)
+    assert "digest_deliveries" not in data and "calendar_feeds" not in data
+    assert data["partnerships_owned"] == [] and data["hotlines_owned"] == []
+    # The audit trail records the unassignments, naming no one.
+    text = json.dumps([[e.actor_label, e.changes, e.summary] for e in audit_events(session)])
+    for value in ("Jane Doe", "Jane Q. Doe", "jane.doe@test.example", "jane@test.example"):
+        assert value not in text, value
+
+
+def audit_events(session: Session) -> list[AuditEvent]:
+    return list(session.scalars(sa.select(AuditEvent)))
+
+
+def test_an_erased_user_is_named_on_no_page_and_their_feed_answers_404(
+    app: Flask,
+    signed_in: Callable[[str], FlaskClient],
+    users: dict[str, str],
+    in_app: InApp,
+) -> None:
+    with in_app() as s:
+        admin = service.get_required_by_email(s, users["admin"])
+        person = service.create_user(
+            s,
+            email="gone.person@test.example",
+            full_name="Gone Person",
+            role="manager",
+            password=PASSWORD,
+        )
+        held = hold(s, person, admin)
+        person_id = person.id
+    feed_path = f"/calendar/{held.secret}.ics"
+    assert app.test_client().get(feed_path).status_code == 200
+    client = signed_in("admin")
+    pages = (
+        "/?items=everyone",
+        f"/partnerships/{held.renewal}",
+        f"/interactions/{held.follow_up}",
+        f"/auth/users/{person_id}",
+    )
+    assert "Gone Person" in client.get("/?items=everyone").get_data(as_text=True)
+
+    response = client.post(f"/auth/users/{person_id}/erase", data={"erase-confirm": "y"})
+    assert response.status_code == 302
+
+    assert app.test_client().get(feed_path).status_code == 404
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        html = page.get_data(as_text=True)
+        assert "Gone Person" not in html and "gone.person@" not in html, path
+    home = client.get("/?items=everyone").get_data(as_text=True)
+    assert "Erased user" not in home and "Unassigned (was" not in home
+    with in_app() as s:
+        assert s.scalar(sa.select(sa.func.count()).where(CalendarFeed.user_id == person_id)) == 0
+        assert s.scalar(sa.select(sa.func.count()).where(DigestDelivery.user_id == person_id)) == 0

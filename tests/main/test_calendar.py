@@ -23,7 +23,6 @@ from coordapp.auth.models import CalendarFeed, User
 from coordapp.errors import Forbidden
 from coordapp.main import calendar
 from coordapp.main.attention_rule import AttentionItem, AttentionSection, NeedsAttention
-from coordapp.partners.interaction_models import Interaction, InteractionKind
 from tests import factories
 from tests.conftest import PASSWORD, sign_in
 
@@ -59,15 +58,9 @@ def _items(session: Session, *, mine: User, other: User) -> Items:
             owner_id=owner.id,
         ).id
 
-    follow_up = Interaction(
-        organization_id=org.id,
-        occurred_on=TODAY - timedelta(days=4),
-        kind=InteractionKind.CALL,
-        follow_up_on=TODAY + timedelta(days=3),
-        follow_up_owner_id=mine.id,
+    follow_up = factories.follow_up(
+        session, organization=org, owner_id=mine.id, due_on=TODAY + timedelta(days=3)
     )
-    session.add(follow_up)
-    session.flush()
     return Items(
         mine_renewal=renewal(mine, "Hash-sharing agreement"),
         mine_follow_up=follow_up.id,
