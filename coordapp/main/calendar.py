@@ -10,7 +10,7 @@ feed shows what the home page shows, by the same rules. Its secret address is ke
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -27,6 +27,21 @@ CALENDAR_NAME = "coordapp: my due dates"
 # How often a calendar app should fetch the feed again. A hint: Outlook honours it within its
 # own bounds; Google Calendar fetches on its own schedule (several hours) whatever it says.
 REFRESH_INTERVAL = timedelta(hours=1)
+
+# What the feed holds at most: the items due from DAYS_BACK days ago to DAYS_AHEAD days ahead,
+# and of those the MAX_EVENTS nearest to today. A calendar app fetches the whole feed each
+# hour: a user owning thousands of dated items (years of instalments, say) would otherwise make
+# every fetch long and fill their calendar with dates no one acts on yet.
+DAYS_BACK = 90
+DAYS_AHEAD = 365
+MAX_EVENTS = 300
+CAP = (
+    f"Items due from {DAYS_BACK} days ago to {DAYS_AHEAD} days ahead; "
+    f"at most {MAX_EVENTS}, the nearest to today."
+)
+DESCRIPTION = (
+    "Due dates of the coordapp records you own, from the home page's “needs attention” list. " + CAP
+)
 
 # (endpoint, record id) -> the absolute address of the record's page.
 RecordLink = Callable[[str, int], str]
@@ -72,6 +87,18 @@ def due_events(attention: NeedsAttention, *, link: RecordLink, uid_domain: str) 
     return events
 
 
+def capped(events: Sequence[DueEvent], *, today: date) -> list[DueEvent]:
+    """The events the feed holds (``CAP``): those due in the window, the ``MAX_EVENTS``
+    nearest to today (a coming day before an overdue one as far away), in their order."""
+    first, last = today - timedelta(days=DAYS_BACK), today + timedelta(days=DAYS_AHEAD)
+    window = [e for e in events if first <= e.due_on <= last]
+    if len(window) <= MAX_EVENTS:
+        return window
+    nearest = sorted(window, key=lambda e: (abs((e.due_on - today).days), e.due_on < today))
+    kept = {id(e) for e in nearest[:MAX_EVENTS]}
+    return [e for e in window if id(e) in kept]
+
+
 def _components(events: Iterable[DueEvent], *, stamp: datetime) -> Iterator[icalendar.Event]:
     for event in events:
         yield icalendar.Event.new(
@@ -93,8 +120,7 @@ def calendar_document(events: Iterable[DueEvent], *, name: str, uid: str, stamp:
         prodid=PRODID,
         uid=uid,
         name=name,
-        description="Due dates of the coordapp records you own, from the home page's "
-        "“needs attention” list.",
+        description=DESCRIPTION,
         method="PUBLISH",
         subcomponents=_components(events, stamp=stamp),
     )
@@ -112,9 +138,10 @@ def user_feed(
     link: RecordLink,
     uid_domain: str,
 ) -> bytes:
-    """``user``'s calendar feed today: every item they own that has a due date."""
+    """``user``'s calendar feed today: the items they own that have a due date, capped
+    (``CAP``)."""
     attention = needs_attention(session, today=today, owner_id=user.id, limit=None)
-    events = due_events(attention, link=link, uid_domain=uid_domain)
+    events = capped(due_events(attention, link=link, uid_domain=uid_domain), today=today)
     return calendar_document(
         events,
         name=CALENDAR_NAME,

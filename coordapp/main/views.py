@@ -113,7 +113,11 @@ def health() -> Any:
 def _calendar_page(*, address: str | None = None, status: int = 200) -> Any:
     feed = calendar_feeds.live_feed(current_session(), user=current_user)
     return render_template(
-        "main/calendar.html", form=FlaskForm(), feed=feed, address=address
+        "main/calendar.html",
+        form=FlaskForm(),
+        feed=feed,
+        address=address,
+        calendar_cap=calendar.CAP,
     ), status
 
 

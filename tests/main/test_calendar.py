@@ -78,6 +78,18 @@ def _link(endpoint: str, record_id: int) -> str:
     return f"https://coordapp.example/{endpoint}/{record_id}"
 
 
+def _feed_today(session: Session, user: User) -> icalendar.Calendar:
+    body = calendar.user_feed(
+        session,
+        user=user,
+        today=TODAY,
+        stamp=datetime.now(UTC),
+        link=_link,
+        uid_domain="coordapp.example",
+    )
+    return _parse(body)
+
+
 # --- what the feed says ---------------------------------------------------------------------
 
 
@@ -128,16 +140,7 @@ def test_a_user_who_owns_nothing_gets_an_empty_calendar_that_still_parses(
     session: Session,
 ) -> None:
     user = _user(session, "idle@cal.example", role="viewer")
-    body = calendar.user_feed(
-        session,
-        user=user,
-        today=TODAY,
-        stamp=datetime.now(UTC),
-        link=_link,
-        uid_domain="coordapp.example",
-    )
-    feed = _parse(body)
-    assert feed.events == []
+    assert _feed_today(session, user).events == []
 
 
 def test_items_without_a_due_date_are_left_out_and_equal_uids_are_told_apart() -> None:
@@ -167,6 +170,72 @@ def test_items_without_a_due_date_are_left_out_and_equal_uids_are_told_apart() -
         "compliance-7-20270115-2@h.example",
     ]
     assert [e.summary for e in events] == ["A: audit", "A: training"]
+
+
+def _event(due_on: date, n: int = 0) -> calendar.DueEvent:
+    return calendar.DueEvent(
+        uid=f"e-{due_on:%Y%m%d}-{n}@h.example",
+        due_on=due_on,
+        summary="item",
+        description="",
+        url="https://h.example/",
+    )
+
+
+def test_the_feed_keeps_a_window_of_days_and_at_most_max_events_the_nearest_to_today() -> None:
+    today = date(2026, 12, 7)
+    first = today - timedelta(days=calendar.DAYS_BACK)
+    last = today + timedelta(days=calendar.DAYS_AHEAD)
+    edges = [first - timedelta(days=1), first, today, last, last + timedelta(days=1)]
+    assert [e.due_on for e in calendar.capped([_event(d) for d in edges], today=today)] == [
+        first,
+        today,
+        last,
+    ]
+
+    # More than MAX_EVENTS in the window: the nearest to today stay, in the feed's order; of two
+    # as far away, the coming one before the overdue one.
+    crowd = [_event(today + timedelta(days=offset)) for offset in range(90, -91, -1)]
+    crowd += [_event(today, n) for n in range(1, 201)]
+    assert len(crowd) == 381
+    kept = calendar.capped(crowd, today=today)
+    assert len(kept) == calendar.MAX_EVENTS
+    assert [e.uid for e in kept] == [e.uid for e in crowd if e in kept]  # order unchanged
+    # Today's 201, the 98 of 1 to 49 days either side, and of the two 50 days away the coming one.
+    distances = [(e.due_on - today).days for e in kept]
+    assert distances.count(0) == 201
+    assert sorted(d for d in distances if d) == [*range(-49, 0), *range(1, 51)]
+    assert len(calendar.capped(crowd[: calendar.MAX_EVENTS], today=today)) == calendar.MAX_EVENTS
+
+
+def test_the_feed_leaves_out_items_beyond_the_window_and_says_its_cap(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = _user(session, "busy@cal.example")
+    org = factories.organization(session, name="Busy Partner")
+    # Overdue items have no end (a follow-up missed years ago); coming ones have each rule's
+    # horizon, within the feed's days ahead.
+    days = (-calendar.DAYS_BACK - 10, -calendar.DAYS_BACK, -5, 3)
+    follow_ups = {
+        offset: factories.follow_up(
+            session, organization=org, owner_id=mine.id, due_on=TODAY + timedelta(days=offset)
+        ).id
+        for offset in days
+    }
+
+    def listed(parsed: icalendar.Calendar) -> set[int]:
+        return {int(str(e["URL"]).rsplit("/", 1)[1]) for e in parsed.events}
+
+    parsed = _feed_today(session, mine)
+    assert listed(parsed) == {follow_ups[-calendar.DAYS_BACK], follow_ups[-5], follow_ups[3]}
+    assert str(parsed["DESCRIPTION"]).endswith(calendar.CAP)
+    assert "90 days ago to 365 days ahead; at most 300" in calendar.CAP
+    monkeypatch.setattr(calendar, "MAX_EVENTS", 2)
+    assert listed(_feed_today(session, mine)) == {follow_ups[-5], follow_ups[3]}
+    # Without the cap the overdue one of long ago would be there: it is an item of theirs.
+    monkeypatch.setattr(calendar, "DAYS_BACK", 1000)
+    monkeypatch.setattr(calendar, "MAX_EVENTS", 1000)
+    assert listed(_feed_today(session, mine)) == set(follow_ups.values())
 
 
 # --- the secret address ---------------------------------------------------------------------
@@ -244,9 +313,9 @@ def test_create_then_subscribe_lists_the_users_items_only(
         mine, other = _user(s, "mine@cal.example"), _user(s, "other@cal.example")
         items = _items(s, mine=mine, other=other)
     assert sign_in(client, "mine@cal.example").status_code == 302
-    assert "no calendar address at the moment" in client.get("/auth/calendar").get_data(
-        as_text=True
-    )
+    first_page = client.get("/auth/calendar").get_data(as_text=True)
+    assert "no calendar address at the moment" in first_page
+    assert calendar.CAP in first_page  # what the feed leaves out, said before subscribing
 
     address = _create(client, base_url="https://localhost")  # as behind the TLS proxy
     assert address.startswith("https://localhost/calendar/") and address.endswith(".ics")
