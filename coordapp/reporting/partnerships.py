@@ -105,6 +105,26 @@ def _counts_statement(*, filtered: bool) -> sa.CompoundSelect:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _renewals_statement(on: date) -> sa.Select:
+    """The renewals due on ``on`` (``partners_agreements.renewals_due_condition``), renewal
+    date first, with their partner and owner; built once per day asked for."""
+    return (
+        sa.select(
+            Partnership.title,
+            Organization.name,
+            Partnership.type,
+            Partnership.end_date,
+            Partnership.renewal_notice_days,
+            User.full_name,
+        )
+        .join(Organization, Organization.id == Partnership.organization_id)
+        .outerjoin(User, User.id == Partnership.owner_id)
+        .where(partners_agreements.renewals_due_condition(on))
+        .order_by(partners_agreements.RENEWAL_DUE, Partnership.title)
+    )
+
+
 def partnership_figures(
     session: Session, *, on: date, status: str | None = None
 ) -> PartnershipFigures:
@@ -134,21 +154,7 @@ def partnership_figures(
             by[figure].append((str(key), int(n)))
     order = {s.value: i for i, s in enumerate(partners_agreements.AgreementState)}
     by_status = dict(by["status"])
-    notice = partners_agreements.RENEWAL_DUE
-    renewals = session.execute(
-        sa.select(
-            Partnership.title,
-            Organization.name,
-            Partnership.type,
-            Partnership.end_date,
-            Partnership.renewal_notice_days,
-            User.full_name,
-        )
-        .join(Organization, Organization.id == Partnership.organization_id)
-        .outerjoin(User, User.id == Partnership.owner_id)
-        .where(partners_agreements.renewals_due_condition(on))
-        .order_by(notice, Partnership.title)
-    ).all()
+    renewals = session.execute(_renewals_statement(on)).all()
 
     def most_first(pairs: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
         return tuple(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
