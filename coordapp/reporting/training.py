@@ -84,7 +84,10 @@ def training_figures(
     hotline's country and by hotline; average feedback per year (weighted by participants).
 
     Trainings count when held: started in the years and on or before ``until`` (the measuring
-    date: today in the current year), so a planned training is not yet a training held."""
+    date: today in the current year), so a planned training is not yet a training held.
+
+    One statement: the trainings held (``held``) and their participations (``attended``), read
+    once, then each figure grouped from them (``_figures_statement``)."""
     events = (
         sa.select(
             TrainingEvent.id,
@@ -104,32 +107,21 @@ def training_figures(
         events = events.where(TrainingEvent.kind == kind)
     if pillar:
         events = events.where(Pillar.code == pillar)
-    ev = events.subquery("events")
-    part = TrainingParticipation
+    per_year: list[Any] = []
+    reach: dict[str, list[Any]] = {"country": [], "hotline": []}
+    for row in session.execute(_figures_statement(events.cte("held"))):
+        if row.figure == "year":
+            per_year.append(row)
+        else:
+            reach[row.figure].append(row)
 
-    def reach(key: Any, label: Any, *, limit: int | None, events: Any) -> tuple[TrainingReach, ...]:
-        query = (
-            sa.select(
-                key,
-                label,
-                events,
-                sa.func.sum(part.participants).label("people"),
-            )
-            .select_from(ev)
-            .join(part, part.event_id == ev.c.id)
-            .join(Hotline, Hotline.id == part.hotline_id)
-            .join(Country, Country.alpha2 == Hotline.country_code)
-            .group_by(key, label)
-            .order_by(sa.desc("people"), label)
-        )
-        if limit:
-            query = query.limit(limit)
+    def reached(rows: list[Any]) -> tuple[TrainingReach, ...]:
         return tuple(
-            TrainingReach(str(k), str(lbl), int(e), int(p))
-            for k, lbl, e, p in session.execute(query)
+            TrainingReach(str(r.key), str(r.label), int(r.events), int(r.people))
+            for r in sorted(rows, key=lambda r: r.rank)
         )
 
-    by_kind, by_pillar, feedback = _per_year(session, ev)
+    by_kind, by_pillar, feedback = _per_year(per_year)
     return TrainingFigures(
         first_year=first_year,
         last_year=last_year,
@@ -137,57 +129,160 @@ def training_figures(
         pillar=pillar,
         by_kind=by_kind,
         by_pillar=by_pillar,
-        by_country=reach(
-            Country.alpha3, Country.name, limit=None, events=sa.func.count(sa.distinct(ev.c.id))
-        ),
-        # One participation per hotline and event (a unique constraint): rows = events.
-        by_hotline=reach(
-            sa.cast(Hotline.id, sa.String),
-            Hotline.name,
-            limit=TRAINING_TOP_HOTLINES,
-            events=sa.func.count(),
-        ),
+        by_country=reached(reach["country"]),
+        by_hotline=reached(reach["hotline"]),
         feedback=feedback,
     )
 
 
+def _figures_statement(held: Any) -> sa.CompoundSelect:
+    """Every figure of ``training_figures`` over the trainings ``held`` (id, kind, pillar,
+    year), as rows of (figure, year, key, label, events, people, taking part, responses,
+    weighted score, weight, rank):
+
+    * ``year``: per year, kind (key) and pillar (label), the events, their participants, the
+      participations, feedback responses, participant-weighted score and weight. Each event's
+      participations are added up first (one row per event), so events are counted by row
+      and the groups hashed, not sorted for a ``DISTINCT``; an event without participations
+      counts with none (outer join).
+    * ``country``: per country of the participating hotlines, the events (distinct: the
+      participations are first added up per country and event) and participants, ranked by
+      participants (most first), then name.
+    * ``hotline``: the ``TRAINING_TOP_HOTLINES`` hotlines with most participants, their events
+      (one participation per hotline and event: a unique constraint) and participants.
+    """
+    part = TrainingParticipation
+    attended = (
+        sa.select(part.event_id, part.hotline_id, part.participants, part.feedback_score)
+        .join(held, held.c.id == part.event_id)
+        .cte("attended")
+    )
+    no_int = sa.cast(sa.null(), sa.Integer)
+    no_number = sa.cast(sa.null(), sa.Numeric)
+    no_rank = sa.cast(sa.null(), sa.BigInteger)
+
+    per_event = (
+        sa.select(
+            attended.c.event_id,
+            sa.func.sum(attended.c.participants).label("people"),
+            sa.func.count().label("taking_part"),
+            sa.func.count(attended.c.feedback_score).label("responses"),
+            sa.func.sum(attended.c.feedback_score * attended.c.participants).label("weighted"),
+            sa.func.sum(
+                sa.case((attended.c.feedback_score.is_not(None), attended.c.participants), else_=0)
+            ).label("weight"),
+        )
+        .group_by(attended.c.event_id)
+        .subquery("per_event")
+    )
+    per_year = (
+        sa.select(
+            sa.literal_column("'year'", sa.String).label("figure"),
+            held.c.year,
+            sa.cast(held.c.kind, sa.String).label("key"),
+            sa.cast(held.c.pillar, sa.String).label("label"),
+            sa.func.count().label("events"),
+            sa.func.coalesce(sa.func.sum(per_event.c.people), 0).label("people"),
+            sa.func.sum(per_event.c.taking_part).label("taking_part"),
+            sa.func.sum(per_event.c.responses).label("responses"),
+            sa.func.sum(per_event.c.weighted).label("weighted"),
+            sa.func.sum(per_event.c.weight).label("weight"),
+            no_rank.label("rank"),
+        )
+        .select_from(held)
+        .outerjoin(per_event, per_event.c.event_id == held.c.id)
+        .group_by(held.c.year, held.c.kind, held.c.pillar)
+    )
+
+    per_country_event = (
+        sa.select(
+            Hotline.country_code,
+            attended.c.event_id,
+            sa.func.sum(attended.c.participants).label("people"),
+        )
+        .join(Hotline, Hotline.id == attended.c.hotline_id)
+        .group_by(Hotline.country_code, attended.c.event_id)
+        .subquery("per_country_event")
+    )
+    country_people = sa.func.sum(per_country_event.c.people)
+    per_country = (
+        sa.select(
+            sa.literal_column("'country'", sa.String).label("figure"),
+            no_int.label("year"),
+            sa.cast(Country.alpha3, sa.String).label("key"),
+            sa.cast(Country.name, sa.String).label("label"),
+            sa.func.count().label("events"),
+            country_people.label("people"),
+            no_number.label("taking_part"),
+            no_number.label("responses"),
+            no_number.label("weighted"),
+            no_number.label("weight"),
+            sa.func.row_number().over(order_by=(country_people.desc(), Country.name)).label("rank"),
+        )
+        .join(Country, Country.alpha2 == per_country_event.c.country_code)
+        .group_by(Country.alpha3, Country.name)
+    )
+
+    per_hotline = (
+        sa.select(
+            attended.c.hotline_id,
+            sa.func.count().label("events"),
+            sa.func.sum(attended.c.participants).label("people"),
+        )
+        .where(attended.c.hotline_id.is_not(None))
+        .group_by(attended.c.hotline_id)
+        .subquery("per_hotline")
+    )
+    top = (
+        sa.select(
+            sa.cast(Hotline.id, sa.String).label("key"),
+            Hotline.name.label("label"),
+            per_hotline.c.events,
+            per_hotline.c.people,
+        )
+        .join(Hotline, Hotline.id == per_hotline.c.hotline_id)
+        .join(Country, Country.alpha2 == Hotline.country_code)
+        .order_by(per_hotline.c.people.desc(), Hotline.name)
+        .limit(TRAINING_TOP_HOTLINES)
+        .subquery("top")
+    )
+    top_hotlines = sa.select(
+        sa.literal_column("'hotline'", sa.String).label("figure"),
+        no_int.label("year"),
+        sa.cast(top.c.key, sa.String).label("key"),
+        sa.cast(top.c.label, sa.String).label("label"),
+        top.c.events,
+        top.c.people,
+        no_number.label("taking_part"),
+        no_number.label("responses"),
+        no_number.label("weighted"),
+        no_number.label("weight"),
+        sa.func.row_number().over(order_by=(top.c.people.desc(), top.c.label)).label("rank"),
+    )
+    return sa.union_all(per_year, per_country, top_hotlines)
+
+
 def _per_year(
-    session: Session, ev: Any
+    rows: list[Any],
 ) -> tuple[tuple[TrainingCount, ...], tuple[TrainingCount, ...], tuple[TrainingFeedback, ...]]:
     """Events and participants per year and kind, per year and pillar, and the feedback per
-    year, from one pass over the events (``ev``) and their participations: grouped by year,
-    kind and pillar in SQL, then added up here. Each event has one kind and one pillar, so its
-    events add up exactly; feedback counts years with participations only (as its own inner
-    join did)."""
-    part = TrainingParticipation
-    rows = session.execute(
-        sa.select(
-            ev.c.year,
-            ev.c.kind,
-            ev.c.pillar,
-            sa.func.count(sa.distinct(ev.c.id)),
-            sa.func.coalesce(sa.func.sum(part.participants), 0),
-            sa.func.count(part.event_id),
-            sa.func.count(part.feedback_score),
-            sa.func.sum(part.feedback_score * part.participants),
-            sa.func.sum(sa.case((part.feedback_score.is_not(None), part.participants), else_=0)),
-        )
-        .outerjoin(part, part.event_id == ev.c.id)
-        .group_by(ev.c.year, ev.c.kind, ev.c.pillar)
-    ).all()
+    year, from the rows grouped by year, kind and pillar in SQL (``_figures_statement``), added
+    up here. Each event has one kind and one pillar, so its events add up exactly; feedback
+    counts years with participations only (as its own inner join did)."""
     kinds: dict[tuple[int, str], list[int]] = {}
     pillars: dict[tuple[int, str], list[int]] = {}
     scores: dict[int, list[Decimal]] = {}
-    for year, kind, pillar, events, people, taking_part, responses, weighted, weight in rows:
-        for totals, key in ((kinds, str(kind)), (pillars, str(pillar))):
-            counts = totals.setdefault((int(year), key), [0, 0])
-            counts[0] += int(events)
-            counts[1] += int(people)
-        if taking_part:
-            score = scores.setdefault(int(year), [Decimal(0), Decimal(0), Decimal(0)])
-            score[0] += int(responses)
-            score[1] += as_decimal(weighted or 0)
-            score[2] += as_decimal(weight or 0)
+    for r in rows:
+        year, kind, pillar = int(r.year), str(r.key), str(r.label)
+        for totals, key in ((kinds, kind), (pillars, pillar)):
+            counts = totals.setdefault((year, key), [0, 0])
+            counts[0] += int(r.events)
+            counts[1] += int(r.people)
+        if r.taking_part:
+            score = scores.setdefault(year, [Decimal(0), Decimal(0), Decimal(0)])
+            score[0] += int(r.responses)
+            score[1] += as_decimal(r.weighted or 0)
+            score[2] += as_decimal(r.weight or 0)
 
     def counted(totals: dict[tuple[int, str], list[int]]) -> tuple[TrainingCount, ...]:
         return tuple(TrainingCount(y, k, e, p) for (y, k), (e, p) in sorted(totals.items()))

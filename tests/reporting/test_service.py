@@ -347,6 +347,40 @@ def test_training_per_year_adds_up_kinds_pillars_and_feedback(
     assert [(f.year, f.responses, f.average) for f in data.feedback] == [(2023, 2, Decimal("2.90"))]
 
 
+def test_training_reach_counts_each_event_once_per_country_and_ranks_most_first(
+    session: Session, network: dict
+) -> None:
+    """Two hotlines of one country at one training: one event for the country, two for the
+    hotlines. Countries and hotlines rank by participants, then name; an organization's
+    participants count for the year, not for any country."""
+    at, nl = network["at"], network["nl"]
+    graz = factories.hotline(session, country="AT", name="Hotline AT Graz")
+    brussels = factories.hotline(session, country="BE", name="Hotline BE")
+    guest = factories.organization(session)
+    builders.training(
+        session,
+        on=date(2024, 3, 1),
+        hotlines=[(at, 4, "4"), (graz, 3, None), (nl, 7, None)],
+        organizations=[(guest, 10)],
+    )
+    builders.training(session, on=date(2024, 5, 1), hotlines=[(at, 2, None), (brussels, 7, "2")])
+    data = training_report.training_figures(session, first_year=2024, last_year=2024)
+    assert [(r.label, r.events, r.participants) for r in data.by_country] == [
+        ("Austria", 2, 9),
+        ("Belgium", 1, 7),  # ties with the Netherlands: by name
+        ("Netherlands", 1, 7),
+    ]
+    assert [(r.label, r.events, r.participants) for r in data.by_hotline] == [
+        ("Hotline BE", 1, 7),
+        ("Hotline NL", 1, 7),
+        ("Hotline AT", 2, 6),
+        ("Hotline AT Graz", 1, 3),
+    ]
+    assert [(r.events, r.participants) for r in data.by_kind] == [(2, 33)]
+    # (4*4 + 2*7) / 11 scored participants = 2.727...
+    assert [(f.responses, f.average) for f in data.feedback] == [(2, Decimal("2.73"))]
+
+
 def test_elapsed_share() -> None:
     assert pillar_report.elapsed_share(2020, today=date(2021, 6, 1)) == 1
     assert pillar_report.elapsed_share(2022, today=date(2021, 6, 1)) == 0
