@@ -964,6 +964,29 @@ def test_imported_schedules_have_the_audit_of_the_schedule_form(session: Session
     assert events(by_file) == events(by_form)
 
 
+def test_a_schedule_file_with_a_refused_row_checks_every_row_row_by_row(session: Session) -> None:
+    """A refusal sends the file through the safe mode (row by row): a new schedule written in
+    bulk, a refused row, and the same commitment again are each reported as they are."""
+    funder = factories.organization(session, name="Gamma Foundation")
+    pledge = factories.commitment(
+        session, amount="1000", currency="EUR", pledged_on=date(2025, 1, 5), funder=funder
+    )
+    other = factories.commitment(
+        session, amount="500", currency="EUR", pledged_on=date(2025, 1, 5), funder=funder
+    )
+    content = csv_bytes(
+        "funder,commitment,instalments",
+        f"Gamma Foundation,{pledge.title},2025-03-31 500; 2025-09-30 500",
+        f"Gamma Foundation,{other.title},2025-03-31 400",
+        f"Gamma Foundation,{pledge.title},2025-06-30 1000",
+    )
+    report = run(session, content, type_name="instalment-schedules", apply=True)
+    assert not report.applied and outcomes(report) == ["create", "error", "update"]
+    assert "add up to EUR 400.00" in report.rows[1].errors[0].message
+    session.expire_all()
+    assert count(session, FundingInstalment) == 0  # nothing of a refused file is kept
+
+
 def test_reporting_requirements_import_and_bad_rows(session: Session) -> None:
     funder = factories.organization(session, name="Gamma Foundation")
     pledge = factories.commitment(
