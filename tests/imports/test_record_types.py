@@ -968,11 +968,11 @@ def test_a_schedule_file_with_a_refused_row_checks_every_row_row_by_row(session:
     """A refusal sends the file through the safe mode (row by row): a new schedule written in
     bulk, a refused row, and the same commitment again are each reported as they are."""
     funder = factories.organization(session, name="Gamma Foundation")
-    pledge = factories.commitment(
-        session, amount="1000", currency="EUR", pledged_on=date(2025, 1, 5), funder=funder
-    )
-    other = factories.commitment(
-        session, amount="500", currency="EUR", pledged_on=date(2025, 1, 5), funder=funder
+    pledge, other = (
+        factories.commitment(
+            session, amount=pledged, currency="EUR", pledged_on=date(2025, 1, 5), funder=funder
+        )
+        for pledged in ("1000", "500")
     )
     content = csv_bytes(
         "funder,commitment,instalments",
