@@ -49,6 +49,8 @@ class Batch:
         self.defer_writes = defer_writes
         self._ids = ids
         self._new: list[NewRow] = []
+        # What the rows held in ``_new`` belong to (a service's own keys), until they are written.
+        self._held: set[Any] = set()
         # (kind, key) -> the record, or None: asked for ahead, and there is none.
         self._names: dict[tuple[str, str], Any] = {}
         # kind -> natural key -> the stored record's id, or a record written during the run.
@@ -81,6 +83,7 @@ class Batch:
         self._names.clear()
         self._keys.clear()
         self._new.clear()
+        self._held.clear()
 
     # --- natural keys read ahead ------------------------------------------------------------
 
@@ -115,10 +118,20 @@ class Batch:
         self._new.append(row)
         return row
 
+    def hold(self, key: Any) -> None:
+        """Note that the rows ``insert`` holds include those of ``key`` (a service's own name
+        for what they belong to), until the next ``flush`` writes them."""
+        self._held.add(key)
+
+    def holds(self, key: Any) -> bool:
+        """Whether rows of ``key`` wait for the next ``flush`` (``hold``)."""
+        return key in self._held
+
     def flush(self, session: Session) -> None:
         """Write what the services held back since the last flush: their objects (the unit of
         work), then the new records (``insert``), each table's in one statement."""
         session.flush()
+        self._held.clear()
         if self._new:
             rows, self._new = self._new, []
             by_model: dict[type[Any], list[NewRow]] = {}

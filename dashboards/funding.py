@@ -233,6 +233,9 @@ DOWNLOADS["pillars-received"] = DOWNLOADS["pillars"]
 
 
 def register(app: dash.Dash) -> None:
+    # One callback for every chart of the page: a change of the filters is one request, and its
+    # cached answer one response read (each request costs its sign-in, data-version read and
+    # commit, whatever it answers).
     @app.callback(
         Output("f-years", "figure"),
         Output("f-pillar-pledged", "figure"),
@@ -241,11 +244,15 @@ def register(app: dash.Dash) -> None:
         Output("f-kinds", "figure"),
         Output("funding-rates", "children"),
         Output("funding-empty", "children"),
+        Output("f-cash", "figure"),
+        Output("f-cash-rates", "children"),
         *filter_inputs("from", "to", "currency", "rates"),
     )
     @cached_output
     def update(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
-        data = _data(parse({"from": first, "to": last, "currency": currency, "rates": rates_value}))
+        filters = parse({"from": first, "to": last, "currency": currency, "rates": rates_value})
+        data = _data(filters)
+        cash = _cash(filters)
         rates = f"Amounts {data.rates.note}."
         empty = (
             empty_state(f"No funding recorded for {data.first_year}–{data.last_year}.")
@@ -260,25 +267,9 @@ def register(app: dash.Dash) -> None:
             figures.funding_by_kind_figure(data),
             rates,
             empty,
+            figures.cash_by_quarter_figure(cash),
+            f"{CASH_NOTE}Amounts {cash.rates.note}.",
         )
-
-
-def register_cash(app: dash.Dash) -> None:
-    @app.callback(
-        Output("f-cash", "figure"),
-        Output("f-cash-rates", "children"),
-        *filter_inputs("from", "to", "currency", "rates"),
-    )
-    @cached_output
-    def update_cash(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
-        filters = parse({"from": first, "to": last, "currency": currency, "rates": rates_value})
-        data = _cash(filters)
-        return figures.cash_by_quarter_figure(data), f"{CASH_NOTE}Amounts {data.rates.note}."
-
-
-def _register(app: dash.Dash) -> None:
-    register(app)
-    register_cash(app)
 
 
 PAGE = Page(
@@ -287,6 +278,6 @@ PAGE = Page(
     summary="Pledged against received per year, by pillar, funder and funder kind, in EUR or "
     "USD, each row at its own date's rate or at constant rates.",
     layout=layout,
-    register=_register,
+    register=register,
     downloads=DOWNLOADS,
 )

@@ -882,17 +882,9 @@ CALLBACKS: tuple[Callback, ...] = (
             ("f-kinds", "figure"),
             ("funding-rates", "children"),
             ("funding-empty", "children"),
+            ("f-cash", "figure"),
+            ("f-cash-rates", "children"),
         ],
-        SIGNED_IN,
-        [
-            prop(fid("from"), "value", 2020),
-            prop(fid("to"), "value", 2025),
-            prop(fid("currency"), "value", "EUR"),
-            prop(fid("rates"), "value", "row"),
-        ],
-    ),
-    _callback(
-        [("f-cash", "figure"), ("f-cash-rates", "children")],
         SIGNED_IN,
         [
             prop(fid("from"), "value", 2020),

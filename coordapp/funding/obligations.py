@@ -122,23 +122,55 @@ def _schedule_text(commitment: FundingCommitment, pairs: Sequence[tuple[date, De
 
 
 def save_schedule(
+    session: Session, *, commitment: FundingCommitment, rows: Sequence[Mapping[str, Any]]
+) -> list[FundingInstalment]:
+    """Replace the commitment's whole schedule by ``rows`` (checked first: nothing is written
+    when they do not add up to the pledge); flushes. Returns the instalments now stored."""
+    replace_schedule(session, commitment=commitment, rows=rows)
+    return list(commitment.instalments)
+
+
+Schedule = list[tuple[date, Decimal]]
+
+
+def replace_schedule(
     session: Session,
     *,
     commitment: FundingCommitment,
     rows: Sequence[Mapping[str, Any]],
     batch: Batch | None = None,
-) -> list[FundingInstalment]:
+) -> tuple[Schedule, Schedule]:
     """Replace the commitment's whole schedule by ``rows`` (checked first: nothing is written
-    when they do not add up to the pledge); flushes."""
+    when they do not add up to the pledge); flushes (``batching.flush``). Returns the schedule
+    before and after, as (expected date, amount) in date order.
+
+    In an import's ``batch``, a commitment with no instalments yet gets its new ones as rows
+    the batch writes with its other new records (one INSERT for many commitments, the same
+    audit events); its ``instalments`` are expired, read again when next asked for. A later row
+    of the file naming the same commitment writes what the batch holds first, then replaces
+    those instalments as records.
+    """
     schedule = clean_schedule(commitment, rows)
+    held = (FundingInstalment.__tablename__, commitment.id)
+    if batch is not None and batch.holds(held):
+        batch.flush(session)  # an earlier row's instalments, replaced below as records
     before = [(i.expected_on, i.amount) for i in commitment.instalments]
     if before == schedule:
-        return list(commitment.instalments)
-    commitment.instalments.clear()
-    batching.flush(session, batch)
-    commitment.instalments.extend(
-        FundingInstalment(expected_on=on, amount=amount) for on, amount in schedule
-    )
+        return before, schedule
+    if batch is not None and not before:
+        for on, amount in schedule:
+            batch.insert(
+                FundingInstalment,
+                {"commitment_id": commitment.id, "expected_on": on, "amount": amount},
+            )
+        batch.hold(held)
+        session.expire(commitment, ["instalments"])
+    else:
+        commitment.instalments.clear()
+        batching.flush(session, batch)
+        commitment.instalments.extend(
+            FundingInstalment(expected_on=on, amount=amount) for on, amount in schedule
+        )
     batching.flush(session, batch)
     audit.record(
         session,
@@ -152,7 +184,7 @@ def save_schedule(
             ]
         },
     )
-    return list(commitment.instalments)
+    return before, schedule
 
 
 def schedule_rows(commitment: FundingCommitment) -> list[dict[str, Any]]:

@@ -110,10 +110,11 @@ def apply_schedule(
     """The row's schedule replaces the commitment's whole schedule (adding up to the pledge)."""
     commitment = _commitment(session, data, batch, context)
     rows = schedule_cells(data.get("instalments"))
-    before = [(i.expected_on, i.amount) for i in commitment.instalments]
-    # save_schedule checks the rows (refusing, nothing written) and leaves an equal schedule.
-    saved = obligations.save_schedule(session, commitment=commitment, rows=rows, batch=batch)
-    if [(i.expected_on, i.amount) for i in saved] == before:
+    # replace_schedule checks the rows (refusing, nothing written) and leaves an equal schedule.
+    before, saved = obligations.replace_schedule(
+        session, commitment=commitment, rows=rows, batch=batch
+    )
+    if saved == before:
         return UNCHANGED, ()
     return (UPDATE if before else CREATE), ("instalments",)
 

@@ -30,7 +30,8 @@ PAGE_CALLBACKS = {
     ),
     "funding": (
         "..f-years.figure...f-pillar-pledged.figure...f-pillar-received.figure...f-funders.figure"
-        "...f-kinds.figure...funding-rates.children...funding-empty.children..",
+        "...f-kinds.figure...funding-rates.children...funding-empty.children...f-cash.figure"
+        "...f-cash-rates.children..",
         [
             prop(filter_id(n), "value", v)
             for n, v in (("from", 2020), ("to", 2021), ("currency", "EUR"), ("rates", "row"))

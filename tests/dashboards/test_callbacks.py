@@ -30,7 +30,8 @@ from tests.reporting import builders
 MAP = "..map-graph.figure...map-headline.children...map-small.children...map-note.children.."
 FUNDING = (
     "..f-years.figure...f-pillar-pledged.figure...f-pillar-received.figure...f-funders.figure"
-    "...f-kinds.figure...funding-rates.children...funding-empty.children.."
+    "...f-kinds.figure...funding-rates.children...funding-empty.children...f-cash.figure"
+    "...f-cash-rates.children.."
 )
 PILLARS = "..pl-progress.figure...pl-table.children...pillars-note.children.."
 TODAY = date.today()

@@ -103,7 +103,8 @@ def test_a_write_to_another_group_of_tables_keeps_the_map_and_renews_funding(
     """An exchange rate changes money, not coverage: the map stays cached, funding does not."""
     funding = (
         "..f-years.figure...f-pillar-pledged.figure...f-pillar-received.figure...f-funders.figure"
-        "...f-kinds.figure...funding-rates.children...funding-empty.children.."
+        "...f-kinds.figure...funding-rates.children...funding-empty.children...f-cash.figure"
+        "...f-cash-rates.children.."
     )
     funding_inputs = [
         prop(filter_id(name), "value", value)

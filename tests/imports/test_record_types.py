@@ -18,6 +18,7 @@ from coordapp.audit.models import AuditEvent
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role
 from coordapp.data_version import data_version
+from coordapp.funding import obligations
 from coordapp.funding.models import (
     FundingCommitment,
     FundingInstalment,
@@ -907,6 +908,83 @@ def test_instalment_schedules_replace_the_whole_schedule_and_must_add_up(
     assert "add up to EUR 900.00" in report.rows[0].errors[0].message
     session.expire_all()
     assert [i.amount for i in pledge.instalments] == [Decimal("600"), Decimal("400")]
+
+
+def test_imported_schedules_have_the_audit_of_the_schedule_form(session: Session) -> None:
+    """Imported instalments are written as rows (no objects), with the events the form's save
+    writes: a create per instalment with the same values, and the schedule event."""
+    funder = factories.organization(session, name="Gamma Foundation")
+    by_form, by_file = (
+        factories.commitment(
+            session, amount="1000", currency="EUR", pledged_on=date(2026, 1, 5), funder=funder
+        )
+        for _ in range(2)
+    )
+    obligations.save_schedule(
+        session,
+        commitment=by_form,
+        rows=[
+            {"expected_on": "2026-03-31", "amount": "600"},
+            {"expected_on": "2026-09-30", "amount": "400"},
+        ],
+    )
+    content = csv_bytes(
+        "funder,commitment,instalments",
+        f"Gamma Foundation,{by_file.title},2026-03-31 600; 2026-09-30 400",
+    )
+    assert run(session, content, type_name="instalment-schedules", apply=True).applied
+    # Read again in the same session, without expiring anything by hand.
+    assert [(i.expected_on, i.amount) for i in by_file.instalments] == [
+        (date(2026, 3, 31), Decimal("600")),
+        (date(2026, 9, 30), Decimal("400")),
+    ]
+
+    def events(commitment: Any) -> list[tuple[str, str, list[tuple[str, Any]]]]:
+        named = [("funding_commitments", str(commitment.id))] + [
+            ("funding_instalments", str(i.id)) for i in commitment.instalments
+        ]
+        found = session.scalars(
+            sa.select(AuditEvent).where(
+                sa.tuple_(AuditEvent.entity_type, AuditEvent.entity_id).in_(named),
+                AuditEvent.action.in_(("create", "update", "delete", "schedule")),
+                # the commitments' own creation differs (their titles)
+                (AuditEvent.entity_type != "funding_commitments")
+                | (AuditEvent.action == "schedule"),
+            )
+        )
+        own = {"id", "commitment_id"}  # the records' own ids differ, nothing else
+        return sorted(
+            (e.action, e.entity_type, sorted((k, v) for k, v in e.changes.items() if k not in own))
+            for e in found
+        )
+
+    actions = [(action, entity) for action, entity, _ in events(by_file)]
+    assert actions.count(("create", "funding_instalments")) == 2
+    assert ("schedule", "funding_commitments") in actions
+    assert events(by_file) == events(by_form)
+
+
+def test_a_schedule_file_with_a_refused_row_checks_every_row_row_by_row(session: Session) -> None:
+    """A refusal sends the file through the safe mode (row by row): a new schedule written in
+    bulk, a refused row, and the same commitment again are each reported as they are."""
+    funder = factories.organization(session, name="Gamma Foundation")
+    pledge, other = (
+        factories.commitment(
+            session, amount=pledged, currency="EUR", pledged_on=date(2025, 1, 5), funder=funder
+        )
+        for pledged in ("1000", "500")
+    )
+    content = csv_bytes(
+        "funder,commitment,instalments",
+        f"Gamma Foundation,{pledge.title},2025-03-31 500; 2025-09-30 500",
+        f"Gamma Foundation,{other.title},2025-03-31 400",
+        f"Gamma Foundation,{pledge.title},2025-06-30 1000",
+    )
+    report = run(session, content, type_name="instalment-schedules", apply=True)
+    assert not report.applied and outcomes(report) == ["create", "error", "update"]
+    assert "add up to EUR 400.00" in report.rows[1].errors[0].message
+    session.expire_all()
+    assert count(session, FundingInstalment) == 0  # nothing of a refused file is kept
 
 
 def test_reporting_requirements_import_and_bad_rows(session: Session) -> None:
