@@ -97,7 +97,7 @@ def _since(admitted: Any) -> sa.Case[Any]:
 
 
 def _covering_rows(
-    on: date, *, membership: Any = None, country: str | None = None
+    on: date, *, membership: Any = None, country: str | None = None, since: bool = True
 ) -> sa.Select[Any]:
     """(country_code, hotline_id, status, since) for each unarchived hotline that is a
     provisional or full member on ``on``, once per country it accepts reports for.
@@ -109,6 +109,9 @@ def _covering_rows(
     ``country`` (alpha-2): that place's rows only, each of its few hotlines looking its status
     and admission up through the index on its events (``membership_status_of``,
     ``first_admitted_of``: the same rules) instead of ranking every hotline's history.
+    ``since=False``: ``since`` left NULL, for counts that do not show it (a member on ``on``
+    was admitted by ``on``: its latest event is one, so leaving the admissions out keeps
+    every row).
     """
     if country is not None:
         one_place = (
@@ -129,22 +132,23 @@ def _covering_rows(
         return sa.select(one_place).where(one_place.c.status.in_(COVERING_VALUES))
     if membership is None:
         membership = membership_on_subquery(on)
-    first_admitted = first_admitted_subquery(on)
-    return (
+    rows = (
         sa.select(
-            hotline_countries.c.country_code,
-            Hotline.id.label("hotline_id"),
-            membership.c.status,
-            _since(first_admitted.c.since).label("since"),
+            hotline_countries.c.country_code, Hotline.id.label("hotline_id"), membership.c.status
         )
         .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
         .join(membership, membership.c.hotline_id == Hotline.id)
-        .join(first_admitted, first_admitted.c.hotline_id == Hotline.id)
         .where(
             Hotline.archived_at.is_(None),
             membership.c.status.in_(COVERING_VALUES),
             spell_covers(on),
         )
+    )
+    if not since:
+        return rows.add_columns(sa.null().label("since"))
+    first_admitted = first_admitted_subquery(on)
+    return rows.add_columns(_since(first_admitted.c.since).label("since")).join(
+        first_admitted, first_admitted.c.hotline_id == Hotline.id
     )
 
 
@@ -176,7 +180,7 @@ def spell_covers(day: Any) -> sa.ColumnElement[bool]:
 
 
 def coverage_query(
-    on: date, *, country: str | None = None, membership: Any = None
+    on: date, *, country: str | None = None, membership: Any = None, since: bool = True
 ) -> sa.Select[Any]:
     """One row per country or territory (ISO 3166-1) with its coverage status on ``on``, in SQL.
 
@@ -187,9 +191,12 @@ def coverage_query(
     is (``pipeline_subquery``). ``member_since``: the earliest day one of its covering
     hotlines both was admitted and accepted reports for it. ``stage`` is the stage of the
     country's unarchived target on ``on``, whatever its status. ``country`` (alpha-2): that
-    place's row only; ``membership``: see ``_covering_rows``.
+    place's row only; ``membership``, ``since`` (False: ``member_since`` left NULL): see
+    ``_covering_rows``.
     """
-    covering = _covering_rows(on, membership=membership, country=country).subquery("covering")
+    covering = _covering_rows(on, membership=membership, country=country, since=since).subquery(
+        "covering"
+    )
     per_country = (
         sa.select(
             covering.c.country_code,
@@ -326,7 +333,7 @@ def coverage_summary(
 
 def _place_counts_select(on: date, region: str | None, *, membership: Any = None) -> sa.Select:
     """(is_sovereign, status, places) of ``coverage_query`` on ``on``, in ``region`` if given."""
-    coverage = coverage_query(on, membership=membership).subquery("coverage")
+    coverage = coverage_query(on, membership=membership, since=False).subquery("coverage")
     counts = sa.select(
         coverage.c.is_sovereign, coverage.c.status, sa.func.count().label("places")
     ).group_by(coverage.c.is_sovereign, coverage.c.status)
