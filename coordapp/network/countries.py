@@ -83,7 +83,7 @@ def get_country(session: Session, code: str) -> Country:
 def country_overview(session: Session, *, country: Country, today: date) -> dict[str, Any]:
     """What the network does in or for one country, as of ``today`` (the view adds the
     trainings held there)."""
-    coverage = coverage_query(today).where(Country.alpha2 == country.alpha2).subquery("one")
+    coverage = coverage_query(today, country=country.alpha2).subquery("one")
     row = session.execute(sa.select(coverage)).one()
     membership = membership_on_subquery(today)
     hotlines = session.execute(

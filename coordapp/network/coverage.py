@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from coordapp.network.expansion import stage_by_target_subquery
 from coordapp.network.membership import (
     COVERING_VALUES,
+    first_admitted_of,
     first_admitted_subquery,
+    membership_on_select,
     membership_on_subquery,
     membership_status_of,
 )
@@ -86,38 +88,67 @@ class MemberCovering:
     region: str | None  # the place's region
 
 
-def _covering_rows(on: date) -> sa.Select:
+def _since(admitted: Any) -> sa.Case[Any]:
+    """The day a hotline admitted on ``admitted`` also accepted reports for the spell's place."""
+    return sa.case(
+        (hotline_countries.c.covered_from > admitted, hotline_countries.c.covered_from),
+        else_=admitted,
+    )
+
+
+def _covering_rows(
+    on: date, *, membership: Any = None, country: str | None = None, since: bool = True
+) -> sa.Select[Any]:
     """(country_code, hotline_id, status, since) for each unarchived hotline that is a
     provisional or full member on ``on``, once per country it accepts reports for.
 
     The one meaning of "covered" (``covered_condition`` asks it of one country, for the
     pipeline; tests/network/test_pipeline.py checks both agree). ``since``: the day the hotline
-    both was admitted and accepted reports for the country.
+    both was admitted and accepted reports for the country. ``membership``: the
+    ``membership_on_select`` of ``on`` as a CTE, when the statement reads it elsewhere too.
+    ``country`` (alpha-2): that place's rows only, each of its few hotlines looking its status
+    and admission up through the index on its events (``membership_status_of``,
+    ``first_admitted_of``: the same rules) instead of ranking every hotline's history.
+    ``since=False``: ``since`` left NULL, for counts that do not show it (a member on ``on``
+    was admitted by ``on``: its latest event is one, so leaving the admissions out keeps
+    every row).
     """
-    membership = membership_on_subquery(on)
-    first_admitted = first_admitted_subquery(on)
-    since = sa.case(
-        (
-            hotline_countries.c.covered_from > first_admitted.c.since,
-            hotline_countries.c.covered_from,
-        ),
-        else_=first_admitted.c.since,
-    )
-    return (
+    if country is not None:
+        one_place = (
+            sa.select(
+                hotline_countries.c.country_code,
+                Hotline.id.label("hotline_id"),
+                membership_status_of(Hotline.id, on).label("status"),
+                _since(first_admitted_of(Hotline.id, on)).label("since"),
+            )
+            .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
+            .where(
+                hotline_countries.c.country_code == country,
+                Hotline.archived_at.is_(None),
+                spell_covers(on),
+            )
+            .subquery("one_place")
+        )
+        return sa.select(one_place).where(one_place.c.status.in_(COVERING_VALUES))
+    if membership is None:
+        membership = membership_on_subquery(on)
+    rows = (
         sa.select(
-            hotline_countries.c.country_code,
-            Hotline.id.label("hotline_id"),
-            membership.c.status,
-            since.label("since"),
+            hotline_countries.c.country_code, Hotline.id.label("hotline_id"), membership.c.status
         )
         .join(Hotline, Hotline.id == hotline_countries.c.hotline_id)
         .join(membership, membership.c.hotline_id == Hotline.id)
-        .join(first_admitted, first_admitted.c.hotline_id == Hotline.id)
         .where(
             Hotline.archived_at.is_(None),
             membership.c.status.in_(COVERING_VALUES),
             spell_covers(on),
         )
+    )
+    if not since:
+        return rows.add_columns(sa.null().label("since"))
+    first_admitted = first_admitted_subquery(on)
+    return rows.add_columns(_since(first_admitted.c.since).label("since")).join(
+        first_admitted, first_admitted.c.hotline_id == Hotline.id
     )
 
 
@@ -148,7 +179,9 @@ def spell_covers(day: Any) -> sa.ColumnElement[bool]:
     )
 
 
-def coverage_query(on: date) -> sa.Select:
+def coverage_query(
+    on: date, *, country: str | None = None, membership: Any = None, since: bool = True
+) -> sa.Select[Any]:
     """One row per country or territory (ISO 3166-1) with its coverage status on ``on``, in SQL.
 
     It is covered on ``on`` when a hotline that is a provisional or full member on ``on``
@@ -157,9 +190,13 @@ def coverage_query(on: date) -> sa.Select:
     status among its hotlines counts. Otherwise it is in the pipeline when its expansion target
     is (``pipeline_subquery``). ``member_since``: the earliest day one of its covering
     hotlines both was admitted and accepted reports for it. ``stage`` is the stage of the
-    country's unarchived target on ``on``, whatever its status.
+    country's unarchived target on ``on``, whatever its status. ``country`` (alpha-2): that
+    place's row only; ``membership``, ``since`` (False: ``member_since`` left NULL): see
+    ``_covering_rows``.
     """
-    covering = _covering_rows(on).subquery("covering")
+    covering = _covering_rows(on, membership=membership, country=country, since=since).subquery(
+        "covering"
+    )
     per_country = (
         sa.select(
             covering.c.country_code,
@@ -191,7 +228,7 @@ def coverage_query(on: date) -> sa.Select:
         ),
         else_=CoverageStatus.NONE.value,
     )
-    return (
+    query = (
         sa.select(
             Country.alpha2,
             Country.alpha3,
@@ -207,6 +244,7 @@ def coverage_query(on: date) -> sa.Select:
         .outerjoin(per_country, per_country.c.country_code == Country.alpha2)
         .outerjoin(stage_on, stage_on.c.country_code == Country.alpha2)
     )
+    return query if country is None else query.where(Country.alpha2 == country)
 
 
 def country_coverage(row: Any) -> CountryCoverage:
@@ -230,11 +268,9 @@ def coverage_as_of(
 ) -> list[CountryCoverage]:
     """Every country's coverage on ``on`` (see ``coverage_query``), ordered by name; of one
     region, or one country (its alpha-2 code), if given."""
-    query = coverage_query(on).order_by(Country.name)
+    query = coverage_query(on, country=country or None).order_by(Country.name)
     if region:
         query = query.where(Country.region == region)
-    if country:
-        query = query.where(Country.alpha2 == country)
     return [country_coverage(row) for row in session.execute(query)]
 
 
@@ -269,18 +305,13 @@ def coverage_summary(
     by_status: Counter[tuple[bool, str]] = Counter()
     if rows is not None:
         by_status.update((r.is_sovereign, r.status.value) for r in rows)
-    else:
-        coverage = coverage_query(on).subquery("coverage")
-        counts = sa.select(coverage.c.is_sovereign, coverage.c.status, sa.func.count()).group_by(
-            coverage.c.is_sovereign, coverage.c.status
-        )
-        if region:
-            counts = counts.where(coverage.c.region == region)
-        for sovereign, status, count in session.execute(counts):
-            by_status[(bool(sovereign), status)] = count
     if members is not None:
         full, provisional = _member_counts_of(members, region=region)
-    else:
+    if rows is None and members is None:
+        full, provisional = _places_and_members(session, on=on, region=region, into=by_status)
+    elif rows is None:
+        _place_counts(session, on=on, region=region, into=by_status)
+    elif members is None:
         full, provisional = _member_hotline_counts(session, on=on, region=region)
     covering = (CoverageStatus.FULL, CoverageStatus.PROVISIONAL)
     return CoverageSummary(
@@ -300,14 +331,70 @@ def coverage_summary(
     )
 
 
+def _place_counts_select(on: date, region: str | None, *, membership: Any = None) -> sa.Select:
+    """(is_sovereign, status, places) of ``coverage_query`` on ``on``, in ``region`` if given."""
+    coverage = coverage_query(on, membership=membership, since=False).subquery("coverage")
+    counts = sa.select(
+        coverage.c.is_sovereign, coverage.c.status, sa.func.count().label("places")
+    ).group_by(coverage.c.is_sovereign, coverage.c.status)
+    if region:
+        counts = counts.where(coverage.c.region == region)
+    return counts
+
+
+def _place_counts(
+    session: Session, *, on: date, region: str | None, into: Counter[tuple[bool, str]]
+) -> None:
+    for sovereign, status, count in session.execute(_place_counts_select(on, region)):
+        into[(bool(sovereign), status)] = count
+
+
+def _places_and_members(
+    session: Session, *, on: date, region: str | None, into: Counter[tuple[bool, str]]
+) -> tuple[int, int]:
+    """``_place_counts`` and ``_member_hotline_counts`` in one statement over one ranking of the
+    membership events (a CTE both read): the member counts on every row, beside each
+    (is_sovereign, status) count of places (none: no place at all)."""
+    membership = membership_on_select(on).cte("membership_on")
+    members = _member_hotline_counts_select(on, region, membership=membership).subquery("members")
+    places = _place_counts_select(on, region, membership=membership).subquery("places")
+    full = provisional = 0
+    for row in session.execute(
+        sa.select(
+            members.c.full,
+            members.c.provisional,
+            places.c.is_sovereign,
+            places.c.status,
+            places.c.places,
+        ).select_from(members.outerjoin(places, sa.true()))
+    ):
+        full, provisional = int(row.full or 0), int(row.provisional or 0)
+        if row.status is not None:
+            into[(bool(row.is_sovereign), row.status)] = row.places
+    return full, provisional
+
+
 def _member_hotline_counts(session: Session, *, on: date, region: str | None) -> tuple[int, int]:
     """(full, provisional) unarchived member hotlines on ``on``; in a region, those covering
     at least one of its countries or territories on ``on``."""
-    membership = membership_on_subquery(on)
+    full, provisional = session.execute(_member_hotline_counts_select(on, region)).one()
+    return int(full or 0), int(provisional or 0)
+
+
+def _member_hotline_counts_select(
+    on: date, region: str | None, *, membership: Any = None
+) -> sa.Select:
+    """(full, provisional): the counts of ``_member_hotline_counts``."""
+    if membership is None:
+        membership = membership_on_subquery(on)
     query = (
         sa.select(
-            sa.func.count().filter(membership.c.status == MembershipStatus.FULL.value),
-            sa.func.count().filter(membership.c.status == MembershipStatus.PROVISIONAL.value),
+            sa.func.count()
+            .filter(membership.c.status == MembershipStatus.FULL.value)
+            .label("full"),
+            sa.func.count()
+            .filter(membership.c.status == MembershipStatus.PROVISIONAL.value)
+            .label("provisional"),
         )
         .select_from(membership)
         .join(Hotline, Hotline.id == membership.c.hotline_id)
@@ -321,8 +408,7 @@ def _member_hotline_counts(session: Session, *, on: date, region: str | None) ->
                 .where(Country.region == region, spell_covers(on))
             )
         )
-    full, provisional = session.execute(query).one()
-    return int(full or 0), int(provisional or 0)
+    return query
 
 
 def member_hotlines_covering(session: Session, *, on: date) -> list[MemberCovering]:

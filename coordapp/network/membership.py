@@ -41,6 +41,12 @@ def _status_rank() -> sa.Case[Any]:
 
 def membership_on_subquery(on: date) -> sa.Subquery:
     """One row per hotline that has any event on or before ``on``: (hotline_id, status)."""
+    return membership_on_select(on).subquery("membership_on")
+
+
+def membership_on_select(on: date) -> sa.Select[Any]:
+    """``membership_on_subquery`` as a select, for a statement that reads it more than once
+    (as a CTE: the events are ranked once)."""
     ranked = (
         sa.select(
             HotlineMembershipEvent.hotline_id,
@@ -59,11 +65,7 @@ def membership_on_subquery(on: date) -> sa.Subquery:
         .where(HotlineMembershipEvent.event_date <= on)
         .subquery("ranked_membership")
     )
-    return (
-        sa.select(ranked.c.hotline_id, ranked.c.status)
-        .where(ranked.c.rn == 1)
-        .subquery("membership_on")
-    )
+    return sa.select(ranked.c.hotline_id, ranked.c.status).where(ranked.c.rn == 1)
 
 
 def membership_spans(*, active_only: bool = False) -> sa.Subquery:

@@ -72,17 +72,18 @@ def network_growth(
     ).cte("years")
     spans = network_membership.membership_spans(active_only=True)
     members = (
-        sa.select(years.c.year, spans.c.hotline_id, spans.c.status)
+        sa.select(years.c.year, years.c.as_of, spans.c.hotline_id, spans.c.status)
         .join(spans, network_membership.span_holds(spans, years.c.as_of))
         .where(spans.c.status.in_(COVERING_STATUS_VALUES))
-        .subquery("members")
+        # A CTE: read by both counts below, the spans are ranked and matched to the days once
+        # (as a subquery each count worked them out again: at 100x, 2 x 110 ms of 270).
+        .cte("members")
     )
     covered = (
         sa.select(members.c.year, hotline_countries.c.country_code, Country.is_sovereign)
-        .join(years, years.c.year == members.c.year)
         .join(hotline_countries, hotline_countries.c.hotline_id == members.c.hotline_id)
         .join(Country, Country.alpha2 == hotline_countries.c.country_code)
-        .where(network_coverage.spell_covers(years.c.as_of))
+        .where(network_coverage.spell_covers(members.c.as_of))
         .distinct()
         .subquery("covered")
     )

@@ -7,7 +7,12 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from coordapp.network.coverage import CoverageStatus, coverage_as_of, coverage_summary
+from coordapp.network.coverage import (
+    CoverageStatus,
+    coverage_as_of,
+    coverage_summary,
+    member_hotlines_covering,
+)
 from coordapp.network.membership import membership_status_on
 from coordapp.network.models import ExpansionStage, MembershipStatus
 from tests import factories
@@ -177,3 +182,49 @@ def test_a_stage_moved_back_the_same_day_takes_the_later_entry(session: Session)
     )
     row = next(c for c in coverage_as_of(session, on=date(2021, 2, 1)) if c.country_code == "ID")
     assert row.pipeline_stage == ExpansionStage.SCOPING
+
+
+def test_one_place_and_the_summary_read_in_one_statement_agree_with_the_whole_world(
+    session: Session,
+) -> None:
+    """``coverage_as_of(country=...)`` (each hotline's status looked up through its events) is
+    the world's row for that place, and ``coverage_summary`` in one statement (one ranking of
+    the membership for places and hotlines) counts what the map's rows and members count."""
+    factories.hotline(session, country="GB", covers=["GI", "IM"], events=[(date(1999, 1, 1), F)])
+    factories.hotline(
+        session,
+        country="DE",
+        events=[(date(2000, 3, 1), A), (date(2001, 1, 1), P), (date(2004, 1, 1), S)],
+    )
+    factories.hotline(session, country="DE", events=[(date(2002, 6, 1), F), (date(2002, 6, 1), W)])
+    factories.hotline(
+        session,
+        country="KE",
+        covers=["UG"],
+        events=[(date(2003, 1, 1), P), (date(2005, 1, 1), F)],
+        covered_from=date(2004, 1, 1),
+        covered_until=date(2006, 1, 1),
+    )
+    factories.expansion_target(
+        session, country="NG", stages=[(date(2002, 1, 1), ExpansionStage.SCOPING)]
+    )
+    places = ("GB", "GI", "DE", "KE", "UG", "NG", "FR")
+    for on in (date(2000, 6, 1), date(2002, 6, 1), date(2004, 6, 1), date(2007, 1, 1)):
+        world = {c.country_code: c for c in coverage_as_of(session, on=on)}
+        for code in places:
+            assert coverage_as_of(session, on=on, country=code) == [world[code]]
+        members = member_hotlines_covering(session, on=on)
+        for region in (None, "Europe", "Africa"):
+            rows = coverage_as_of(session, on=on, region=region)
+            summary = coverage_summary(session, on=on, region=region)
+            assert summary == coverage_summary(
+                session, on=on, region=region, rows=rows, members=members
+            )
+            assert summary == coverage_summary(session, on=on, region=region, rows=rows)
+            assert summary == coverage_summary(session, on=on, region=region, members=members)
+    # 2004-06: GB full (GI, IM its territories); KE provisional for KE and UG (spells from
+    # 2004); the first DE hotline suspended, the second withdrawn the day it was admitted.
+    mid = coverage_summary(session, on=date(2004, 6, 1))
+    assert (mid.full_hotlines, mid.provisional_hotlines, mid.countries_covered) == (1, 1, 3)
+    assert (mid.territories_covered, mid.countries_in_pipeline) == (2, 1)
+    assert coverage_summary(session, on=date(2002, 6, 1)).member_hotlines == 2
