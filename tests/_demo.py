@@ -12,6 +12,7 @@ or an inserted id is taken. tests/demo/ tests the loader itself and never goes t
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -38,6 +39,8 @@ class _Recording:
 
 # (database URL, today, row count of each table before the load) -> what the load wrote.
 _recordings: dict[tuple[str, date, tuple[int, ...]], _Recording] = {}
+# How each call went: "recorded", "replayed" or "loaded" (the real loader, no replay possible).
+calls: Counter[str] = Counter()
 
 
 def _tables() -> list[sa.Table]:
@@ -115,12 +118,16 @@ def load_demo_cached(session: Session, *, today: date) -> DemoResult:
         session.info.get(audit._ACTOR_ID) is not None
         or session.scalar(sa.select(Organization.id).limit(1)) is not None
     ):
+        calls["loaded"] += 1
         return load_demo(session, today=today)
     key = (str(session.get_bind().engine.url), today, _counts(session))
     recording = _recordings.get(key)
     if recording is None:
+        calls["recorded"] += 1
         _recordings[key] = _record(session, today)
         return _recordings[key].result
     if _replay(session, recording):
+        calls["replayed"] += 1
         return recording.result
+    calls["loaded"] += 1
     return load_demo(session, today=today)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from coordapp.data_version import DATA_VERSION_TABLE, data_versions
 from coordapp.db import Base
 from coordapp.demo.service import load_demo
+from tests import _demo
 from tests._demo import load_demo_cached
 
 TODAY = date(2026, 11, 26)
@@ -57,8 +58,10 @@ def _in_savepoint(session: Session, load: Any) -> tuple[Any, ...]:
 def test_a_replayed_demo_network_has_the_rows_of_a_real_load(session: Session) -> None:
     loaded, loaded_moved, loaded_contents = _in_savepoint(session, load_demo)
     _in_savepoint(session, load_demo_cached)  # recorded here, unless an earlier test did
+    replays = _demo.calls["replayed"]
     replayed, replayed_moved, replayed_contents = _in_savepoint(session, load_demo_cached)
 
+    assert _demo.calls["replayed"] == replays + 1, _demo.calls
     assert loaded.loaded and replayed == loaded
     assert sum(map(len, loaded_contents.values())) > 1000
     assert replayed_contents == loaded_contents
