@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from bench import load
 from coordapp.auth import service as auth
 from coordapp.cache import clear_caches
-from coordapp.demo.service import load_demo
 from coordapp.partners.models import Organization
+from tests._demo import load_demo_cached
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_viewer_and_manager_journeys_run_without_errors(
     app: Flask, in_app: Callable[[], AbstractContextManager[Session]], csrf_on: None
 ) -> None:
     with in_app() as s:
-        load_demo(s, today=date(2026, 11, 26))
+        load_demo_cached(s, today=date(2026, 11, 26))
         for email, role in ((load.viewer_email(1), "viewer"), (load.manager_email(1), "manager")):
             auth.create_user(s, email=email, full_name=role, role=role, password=load.PASSWORD)
     recorder = load.Recorder()
@@ -87,7 +87,7 @@ def test_a_refused_save_is_counted_as_an_error(
     app: Flask, in_app: Callable[[], AbstractContextManager[Session]], csrf_on: None
 ) -> None:
     with in_app() as s:
-        load_demo(s, today=date(2026, 11, 26))
+        load_demo_cached(s, today=date(2026, 11, 26))
         auth.create_user(
             s, email=load.viewer_email(1), full_name="v", role="viewer", password=load.PASSWORD
         )

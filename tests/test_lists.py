@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.partners.models import Organization
 from coordapp.records.views import RESOURCES
+from tests._demo import load_demo_cached
 
 InApp = Callable[[], AbstractContextManager[Session]]
 
@@ -38,7 +38,7 @@ def test_every_list_is_constant_in_queries_exports_and_ignores_bad_values(
     app: Flask, signed_in: Callable[[str], FlaskClient], in_app: InApp
 ) -> None:
     with in_app() as s:
-        load_demo(s, today=date(2026, 11, 26))
+        load_demo_cached(s, today=date(2026, 11, 26))
     client = signed_in("admin")
     paths = _list_paths(app)
     assert len(paths) >= 11, paths

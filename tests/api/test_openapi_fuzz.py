@@ -12,7 +12,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy.orm import Session
 
-from coordapp.demo.service import load_demo
+from tests._demo import load_demo_cached
 
 schemathesis = pytest.importorskip("schemathesis")
 
@@ -25,7 +25,7 @@ def test_no_operation_answers_with_a_server_error(
     token_for: Callable[[str], dict[str, str]],
 ) -> None:
     with in_app() as s:
-        load_demo(s, today=date(2026, 11, 26))
+        load_demo_cached(s, today=date(2026, 11, 26))
     # A manager's token, so that the write operations run their validation too.
     headers = token_for("manager")
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=headers)

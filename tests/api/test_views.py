@@ -16,7 +16,6 @@ from coordapp.api.service import RESOURCES
 from coordapp.auth import service as auth
 from coordapp.auth.models import ApiToken
 from coordapp.data_version import data_version
-from coordapp.demo.service import load_demo
 from coordapp.funding import amounts as funding_amounts
 from coordapp.network.coverage import coverage_summary
 from coordapp.partners import agreements
@@ -26,6 +25,7 @@ from coordapp.stats import grid as stats_grid
 from coordapp.stats import service as stats
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, QuarterState
 from tests import factories
+from tests._demo import load_demo_cached
 
 InApp = Callable[[], AbstractContextManager[Session]]
 TokenFor = Callable[[str], dict[str, str]]
@@ -126,7 +126,7 @@ def test_a_deactivated_users_token_stops_at_once(
 @pytest.fixture
 def demo(in_app: InApp) -> None:
     with in_app() as s:
-        load_demo(s, today=date(2026, 11, 26))
+        load_demo_cached(s, today=date(2026, 11, 26))
 
 
 def test_every_list_and_detail_answers_with_pages(

@@ -17,12 +17,12 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from coordapp.boardpack.pdf import LocalOnlyFetcher, RefusedURL, render_pdf
-from coordapp.demo.service import load_demo
 from coordapp.network import coverage as network_coverage
 from coordapp.partners import agreements as partners_agreements
 from coordapp.reporting import funding as funding_report
 from coordapp.reporting import training as training_report
 from coordapp.reporting.coverage import STATUS_COLORS
+from tests._demo import load_demo_cached
 
 InApp = Callable[[], AbstractContextManager[Session]]
 
@@ -30,7 +30,7 @@ InApp = Callable[[], AbstractContextManager[Session]]
 @pytest.fixture
 def demo(in_app: InApp) -> None:
     with in_app() as s:
-        load_demo(s, today=date(2026, 11, 26))
+        load_demo_cached(s, today=date(2026, 11, 26))
 
 
 @pytest.fixture

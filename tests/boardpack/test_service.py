@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy.orm import Session
 
 from coordapp.boardpack import service, workbook
-from coordapp.demo.service import load_demo
 from coordapp.network import coverage as network_coverage
 from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.reporting import activity as activity_report
@@ -16,13 +15,14 @@ from coordapp.reporting import funding as funding_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import training as training_report
 from tests import factories
+from tests._demo import load_demo_cached
 
 TODAY = date(2026, 11, 26)
 
 
 @pytest.fixture
 def demo(session: Session) -> Session:
-    load_demo(session, today=TODAY)
+    load_demo_cached(session, today=TODAY)
     return session
 
 

@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from coordapp.demo.service import load_demo
 from coordapp.network import coverage as network_coverage
 from coordapp.network.models import MembershipStatus
 from coordapp.partners import agreements as partners_agreements
@@ -21,6 +20,7 @@ from coordapp.reporting import funding as funding_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import training as training_report
 from tests import factories
+from tests._demo import load_demo_cached
 from tests.reporting import builders
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -29,7 +29,7 @@ InApp = Callable[[], AbstractContextManager[Session]]
 @pytest.fixture
 def demo(in_app: InApp) -> None:
     with in_app() as s:
-        load_demo(s, today=date(2026, 11, 26))
+        load_demo_cached(s, today=date(2026, 11, 26))
 
 
 def test_anonymous_is_sent_to_sign_in(client: FlaskClient) -> None:

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from coordapp.boardpack import service
 from coordapp.boardpack.worldmap import coverage_svg, natural_earth, world_shapes
-from coordapp.demo.service import load_demo
 from coordapp.network.coverage import CoverageStatus
 from coordapp.reporting.coverage import STATUS_COLORS, STATUS_LABELS, coverage_map
+from tests._demo import load_demo_cached
 
 
 @pytest.fixture
 def demo(session: Session) -> Session:
-    load_demo(session, today=date(2026, 11, 26))
+    load_demo_cached(session, today=date(2026, 11, 26))
     return session
 
 

@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from coordapp.demo.service import load_demo
 from dashboards.plotly_bundle import plotly_bundle
+from tests._demo import load_demo_cached
 from tests.dashboards.conftest import call, result
 
 
@@ -52,7 +52,7 @@ def test_every_dashboard_figure_uses_only_trace_types_of_the_served_bundle(
     in_app: Callable[[], AbstractContextManager[Session]],
 ) -> None:
     with in_app() as s:
-        load_demo(s, today=date(2026, 11, 26))
+        load_demo_cached(s, today=date(2026, 11, 26))
     client = signed_in("viewer")
     callbacks = _figure_callbacks(app)
     assert len(callbacks) >= 7, sorted(callbacks)  # one per dashboard page

@@ -31,7 +31,6 @@ from coordapp.auth import service as auth_service
 from coordapp.auth.models import Role, User
 from coordapp.backup.service import tables
 from coordapp.data_version import DataVersion
-from coordapp.demo.service import load_demo
 from coordapp.funding.models import (
     ExchangeRate,
     FundingCommitment,
@@ -46,6 +45,7 @@ from coordapp.pillars.models import PillarTarget
 from coordapp.reference.models import MetricDefinition
 from coordapp.stats.models import HotlineQuarter, QuarterState
 from coordapp.training.models import TrainingEvent, TrainingParticipation
+from tests._demo import load_demo_cached
 from tests.conftest import sign_in
 
 EXAMPLES_PER_FORM = 25
@@ -375,7 +375,7 @@ def test_no_form_answers_garbage_with_a_server_error_or_a_partial_write(
     db_conn: sa.Connection,
 ) -> None:
     with in_app() as s:
-        load_demo(s, today=date(2026, 11, 26))
+        load_demo_cached(s, today=date(2026, 11, 26))
         viewer_id = auth_service.get_required_by_email(s, users["viewer"]).id
         # Ids of earlier tests' rolled-back rows are not reused on PostgreSQL: look them up.
         hotline = s.scalar(sa.select(Hotline.id).order_by(Hotline.id).limit(1))

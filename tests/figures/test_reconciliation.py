@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.cache import clear_caches
-from coordapp.demo.service import load_demo
 from coordapp.figures import FIGURES, family
 from coordapp.figures.check import check
 from coordapp.funding.models import CommitmentStatus
@@ -22,6 +21,7 @@ from coordapp.network.models import MembershipStatus
 from coordapp.partners.models import PartnershipStatus
 from coordapp.pillars.models import PillarIndicator
 from tests import factories
+from tests._demo import load_demo_cached
 from tests.reporting import builders
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -180,7 +180,7 @@ def test_flask_figures_check_passes_on_the_demo_network(
     app: Flask, in_app: InApp, users: dict[str, str]
 ) -> None:
     with in_app() as s:
-        load_demo(s, today=TODAY)
+        load_demo_cached(s, today=TODAY)
     clear_caches()
     for args in (["figures", "check"], ["figures", "check", "--year", str(TODAY.year - 1)]):
         result = app.test_cli_runner().invoke(args=args)

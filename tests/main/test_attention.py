@@ -18,7 +18,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from coordapp.demo.service import load_demo
 from coordapp.extensions import db
 from coordapp.funding.models import CommitmentStatus, FundingCommitment, ReportingRequirement
 from coordapp.main import attention, attention_rule
@@ -40,6 +39,7 @@ from coordapp.reference.models import MetricDefinition
 from coordapp.stats import periods as stats_periods
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
 from tests import factories
+from tests._demo import load_demo_cached
 
 InApp = Callable[[], AbstractContextManager[Session]]
 DEMO_TODAY = date(2026, 11, 26)
@@ -70,7 +70,7 @@ def _status_on(events: list[HotlineMembershipEvent], on: date) -> MembershipStat
 
 
 def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -> None:
-    load_demo(session, today=DEMO_TODAY)
+    load_demo_cached(session, today=DEMO_TODAY)
     today = DEMO_TODAY
     result = attention.needs_attention(session, today=today, limit=ALL)
     sections = {s.key: s for s in result.sections}
@@ -256,7 +256,7 @@ def test_every_count_on_the_demo_matches_a_plain_computation(session: Session) -
 
 
 def test_sections_list_their_first_items_but_count_them_all(session: Session) -> None:
-    load_demo(session, today=DEMO_TODAY)
+    load_demo_cached(session, today=DEMO_TODAY)
     full = attention.stale_contacts(session, today=DEMO_TODAY, limit=ALL)
     short = attention.stale_contacts(session, today=DEMO_TODAY, limit=3)
     assert short.count == full.count > 3
@@ -517,7 +517,7 @@ def test_nothing_to_do_gives_empty_sections(session: Session) -> None:
 
 
 def test_every_item_links_to_a_page_that_exists(app: Flask, session: Session) -> None:
-    load_demo(session, today=DEMO_TODAY)
+    load_demo_cached(session, today=DEMO_TODAY)
     result = attention.needs_attention(session, today=DEMO_TODAY, limit=ALL)
     assert all(section.items for section in result.sections)
     with app.test_request_context():

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from coordapp.auth import service as auth
 from coordapp.auth.models import User
-from coordapp.demo.service import load_demo
 from coordapp.funding.models import FundingCommitment, ReportingRequirement
 from coordapp.main import attention
 from coordapp.network.models import ExpansionTarget, Hotline, MembershipStatus
@@ -29,6 +28,7 @@ from coordapp.partners.models import (
 )
 from coordapp.stats.models import HotlineQuarter
 from tests import factories
+from tests._demo import load_demo_cached
 from tests.conftest import PASSWORD
 
 DEMO_TODAY = date(2026, 11, 26)
@@ -91,7 +91,7 @@ def _owners_by_rule(session: Session) -> dict[str, Callable[[int], int | None]]:
 def test_every_rule_names_its_owner_and_mine_is_exactly_the_owners_items(
     session: Session,
 ) -> None:
-    load_demo(session, today=DEMO_TODAY)
+    load_demo_cached(session, today=DEMO_TODAY)
     ann, ben = _user(session, "Ann"), _user(session, "Ben")
     # Owners spread over the records (some left without one), then Ben leaves.
     for model, owners in (
@@ -260,7 +260,7 @@ def ids_of(section: attention.AttentionSection) -> list[int]:
 def test_every_demo_manager_has_items_of_their_own_and_some_are_unassigned(
     session: Session,
 ) -> None:
-    load_demo(session, today=DEMO_TODAY)
+    load_demo_cached(session, today=DEMO_TODAY)
     managers = session.scalars(
         sa.select(User).where(User.role == "manager", User.active.is_(True))
     ).all()

@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.boardpack import service as boardpack
-from coordapp.demo.service import load_demo
 from coordapp.listing import ListParams, run_list
 from coordapp.main import attention as main
 from coordapp.partners import agreements as partners_agreements
@@ -27,6 +26,7 @@ from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting.common import one_year_before
 from dashboards import partnerships as partnerships_page
+from tests._demo import load_demo_cached
 
 InApp = Callable[[], AbstractContextManager[Session]]
 
@@ -62,7 +62,7 @@ def test_every_surface_shows_the_same_partnership_figures_today(
 ) -> None:
     today = date.today()
     with in_app() as s:
-        load_demo(s, today=today)
+        load_demo_cached(s, today=today)
     with in_app() as s:
         in_force = partners_agreements.count_in_force(s, on=today)
         renewals = partners_agreements.count_renewals_due(s, on=today)
@@ -124,7 +124,7 @@ def test_every_surface_shows_the_same_partnership_figures_today(
 
 def test_a_past_year_is_measured_by_the_same_rule(session: Session) -> None:
     today = date(2026, 11, 26)
-    load_demo(session, today=today)
+    load_demo_cached(session, today=today)
     year = today.year - 1
     year_end = date(year, 12, 31)
     in_force = partners_agreements.count_in_force(session, on=year_end)

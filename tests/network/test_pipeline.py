@@ -10,7 +10,6 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.boardpack import service as boardpack
-from coordapp.demo.service import load_demo
 from coordapp.main import attention as main_service
 from coordapp.network import coverage as network_coverage
 from coordapp.network import pipeline as network_pipeline
@@ -19,6 +18,7 @@ from coordapp.network.models import ExpansionStage, MembershipStatus
 from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import growth as growth_report
 from tests import factories
+from tests._demo import load_demo_cached
 
 InApp = Callable[[], AbstractContextManager[Session]]
 F = MembershipStatus.FULL
@@ -172,7 +172,7 @@ def test_every_surface_shows_the_same_pipeline_on_the_demo(
 ) -> None:
     today = date.today()
     with in_app() as s:
-        assert load_demo(s, today=today).loaded
+        assert load_demo_cached(s, today=today).loaded
         count = network_pipeline.countries_in_pipeline(s, on=today)
         listed = network_pipeline.pipeline_targets(s, on=today)
         # Kenya's target reached "member" (a provisional member hotline covers it): not listed.

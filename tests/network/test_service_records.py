@@ -297,9 +297,9 @@ def test_suspension_of_a_member_and_readmission(session: Session) -> None:
 
 def test_every_demo_history_passes_the_chronology_rules(session: Session) -> None:
     """Real histories, re-entered event by event through the service, are all accepted."""
-    from coordapp.demo.service import load_demo
+    from tests._demo import load_demo_cached
 
-    load_demo(session, today=date(2026, 11, 26))
+    load_demo_cached(session, today=date(2026, 11, 26))
     histories = session.execute(
         sa.select(HotlineMembershipEvent.hotline_id, HotlineMembershipEvent.event_date)
         .add_columns(HotlineMembershipEvent.status, HotlineMembershipEvent.note)

@@ -138,9 +138,9 @@ def test_workers_share_results_through_redis(session: Session, redis: Redis, pre
 def test_money_and_dates_come_back_from_redis_exactly(
     session: Session, redis: Redis, prefix: str
 ) -> None:
-    from coordapp.demo.service import load_demo
+    from tests._demo import load_demo_cached
 
-    load_demo(session, today=date(2026, 11, 26))
+    load_demo_cached(session, today=date(2026, 11, 26))
     kwargs = {"first_year": 2019, "last_year": 2026, "constant_on": date(2026, 11, 26)}
     computed = ReportCache(redis=redis, key_prefix=prefix).call(
         session, funding_report.funding_figures, **kwargs

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.orm import Session
 
 from coordapp import cache_codec as codec
-from coordapp.demo.service import load_demo
 from coordapp.network.models import MembershipStatus
 from coordapp.reporting import activity as activity_report
 from coordapp.reporting import coverage as coverage_report
@@ -20,12 +19,13 @@ from coordapp.reporting import partnerships as partnership_report
 from coordapp.reporting import pillars as pillar_report
 from coordapp.reporting import training as training_report
 from coordapp.reporting.common import country_codes, pillars, regions
+from tests._demo import load_demo_cached
 
 TODAY = date(2026, 11, 26)
 
 
 def real_results(session: Session) -> dict[str, Any]:
-    load_demo(session, today=TODAY)
+    load_demo_cached(session, today=TODAY)
     metric = activity_report.metrics(session)[0].code
     years = {"first_year": 2019, "last_year": 2026}
     return {
