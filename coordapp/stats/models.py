@@ -89,6 +89,10 @@ class HotlineQuarter(Audited, VersionedMixin, TimestampMixin, Base):
         # The review queue (submitted, oldest first) and the approved figures' look-up.
         sa.Index("ix_hotline_quarters_state_submitted_at", "state", "submitted_at"),
         sa.Index("ix_hotline_quarters_hotline_id_state", "hotline_id", "state", "period_start"),
+        # The quarters list's default order (newest first, the id breaking ties) and its
+        # sort by state.
+        sa.Index("ix_hotline_quarters_period_start_id", "period_start", "id"),
+        sa.Index("ix_hotline_quarters_state_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
