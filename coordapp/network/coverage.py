@@ -431,6 +431,13 @@ def member_hotlines_covering(session: Session, *, on: date) -> list[MemberCoveri
     covers none), ordered by place and name. One read of the membership for what the map
     shows of the hotlines: the names covering each place and, through ``coverage_summary``
     (``members=``), the member hotline counts."""
+    return list(map(MemberCovering._make, session.execute(_member_hotlines_covering_query(on))))
+
+
+@functools.lru_cache(maxsize=64)
+def _member_hotlines_covering_query(on: date) -> sa.Select[Any]:
+    """``member_hotlines_covering``'s statement, built once per day (as
+    ``_coverage_as_of_query``)."""
     membership = membership_on_subquery(on)
     spells = (
         sa.select(hotline_countries.c.hotline_id, hotline_countries.c.country_code, Country.region)
@@ -447,7 +454,7 @@ def member_hotlines_covering(session: Session, *, on: date) -> list[MemberCoveri
         .where(Hotline.archived_at.is_(None), membership.c.status.in_(COVERING_VALUES))
         .order_by(spells.c.country_code, Hotline.name)
     )
-    return list(map(MemberCovering._make, session.execute(query)))
+    return query
 
 
 def _member_counts_of(members: Sequence[MemberCovering], *, region: str | None) -> tuple[int, int]:
