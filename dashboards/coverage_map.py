@@ -30,7 +30,7 @@ from dashboards.layout import (
     page_header,
     viewer_suppression,
 )
-from dashboards.responses import cached_output
+from dashboards.responses import cached_output, component_json
 
 SLUG = "map"
 TITLE = "Coverage map"
@@ -209,31 +209,41 @@ def headline(data: coverage_report.CoverageMap) -> list[Any]:
 
 
 def small_list(data: coverage_report.CoverageMap) -> Any:
+    """The covered countries too small for the map's shapes, as buttons. Written as the JSON
+    their components serialise to (``component_json``): at 100x the network the list holds
+    some hundred buttons, and building each as a Dash component was most of the answer's
+    Python."""
     small = figures.small_covered_countries(data, world_shapes())
     if not small:
         return None
-    return dbc.Card(
-        dbc.CardBody(
+    colors = figures.STATUS_COLORS
+    return component_json(
+        dbc.Card,
+        component_json(
+            dbc.CardBody,
             [
-                html.H2("Too small for the map's shapes", className="h6"),
-                html.P(
+                component_json(html.H2, "Too small for the map's shapes", className="h6"),
+                component_json(
+                    html.P,
                     "Shown as dots on the map; click a name for its panel.",
                     className="small text-body-secondary mb-2",
                 ),
-                html.Div(
+                component_json(
+                    html.Div,
                     [
-                        dbc.Button(
+                        component_json(
+                            dbc.Button,
                             c.name,
                             id={"type": "small-country", "code": c.code},
                             size="sm",
                             color="light",
                             className="me-1 mb-1 border",
-                            style={"borderLeft": f"4px solid {figures.STATUS_COLORS[c.status]}"},
+                            style={"borderLeft": f"4px solid {colors[c.status]}"},
                         )
                         for c in small
-                    ]
+                    ],
                 ),
-            ]
+            ],
         ),
         className="shadow-sm",
     )
