@@ -347,13 +347,14 @@ def reset_password(session: Session, *, user: User, password: str) -> User:
 
 # --- personal data (GDPR) -------------------------------------------------------------------
 
+ERASED_EMAIL_PREFIX = "erased-"
 ERASED_EMAIL_DOMAIN = "@invalid.example"
 # Not in werkzeug's "method$salt$hash" form, so no password can ever match it.
 UNUSABLE_PASSWORD_HASH = "!unusable"  # noqa: S105
 
 
 def erased_email(user_id: int) -> str:
-    return f"erased-{user_id}{ERASED_EMAIL_DOMAIN}"
+    return f"{ERASED_EMAIL_PREFIX}{user_id}{ERASED_EMAIL_DOMAIN}"
 
 
 def is_erased(user: User) -> bool:
@@ -383,7 +384,7 @@ def erased_clause(user: Any) -> sa.ColumnElement[bool]:
     in SQL: ``is_erased``'s test, for queries that must not name one."""
     return sa.and_(
         user.active.is_(False),
-        user.email == "erased-" + sa.cast(user.id, sa.String) + ERASED_EMAIL_DOMAIN,
+        user.email == ERASED_EMAIL_PREFIX + sa.cast(user.id, sa.String) + ERASED_EMAIL_DOMAIN,
     )
 
 
@@ -520,7 +521,7 @@ def erase_user(session: Session, *, user: User, actor_id: int | None) -> User:
         session.delete(feed)
     user_erasure.run(session, user)
     session.flush()
-    audit.relabel_actor(session, actor_id=user.id, label=f"erased-{user.id}")
+    audit.relabel_actor(session, actor_id=user.id, label=f"{ERASED_EMAIL_PREFIX}{user.id}")
     audit.record_about(
         session,
         user,
