@@ -51,10 +51,6 @@ class RatesLoaded:
     updated: int
     unchanged: int
 
-    @property
-    def rows(self) -> int:
-        return self.created + self.updated + self.unchanged
-
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
