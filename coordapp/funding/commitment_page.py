@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.funding import conversion
+from coordapp.funding.amounts import PLEDGE_MONEY, RECEIPT_MONEY
 from coordapp.funding.commitments import next_statuses
 from coordapp.funding.models import (
     CommitmentStatusEvent,
-    ExchangeRate,
     FundingAllocation,
     FundingCommitment,
     FundingReceipt,
@@ -25,26 +25,18 @@ from coordapp.funding.rate_info import MoneyTotal
 from coordapp.reference.models import Pillar
 
 
-@dataclass(frozen=True, slots=True)
-class RateUsed:
-    """One stored rate, in the direction it was stored: 1 ``base`` = ``rate`` ``quote``."""
-
-    base: str
-    quote: str
-    rate: Decimal
-    rate_date: date
-
-    @property
-    def text(self) -> str:
-        return f"1 {self.base} = {rate_text(self.rate)} {self.quote} ({self.rate_date.isoformat()})"
+def stored_rate_text(code: str, day: date, rate: Decimal, towards_pivot: bool) -> str:
+    """One applied rate (``RateInfo.applied``) in the direction it was stored."""
+    base, quote = (code, conversion.PIVOT) if towards_pivot else (conversion.PIVOT, code)
+    return f"1 {base} = {rate_text(rate)} {quote} ({day.isoformat()})"
 
 
 @dataclass(frozen=True, slots=True)
 class ConvertedFigure:
-    """A total in the reporting currency and the exact rates it was converted with."""
+    """A total in the reporting currency and the exact rates it was converted with (the rates
+    the conversion applied, as stored)."""
 
     total: MoneyTotal
-    rates: tuple[RateUsed, ...]
 
     @property
     def amount_text(self) -> str:
@@ -53,8 +45,8 @@ class ConvertedFigure:
     @property
     def rate_text(self) -> str:
         parts = []
-        if self.rates:
-            parts.append("at " + "; ".join(r.text for r in self.rates))
+        if applied := self.total.rates.applied:
+            parts.append("at " + "; ".join(stored_rate_text(*rate) for rate in applied))
         elif not self.total.unconverted:
             parts.append(f"in {self.total.currency}, no conversion")
         if self.total.rates.left_out:
@@ -64,45 +56,22 @@ class ConvertedFigure:
 
     @property
     def text(self) -> str:
-        if not self.rates and not self.total.unconverted:
+        converted = bool(self.total.rates.applied)
+        if not converted and not self.total.unconverted:
             return f"{self.amount_text} (no conversion needed)"
-        approx = "≈ " if self.rates else ""
+        approx = "≈ " if converted else ""
         return f"{approx}{self.amount_text} {self.rate_text}"
-
-
-def rates_used(session: Session, *, total: MoneyTotal) -> tuple[RateUsed, ...]:
-    """The stored rates behind ``total``, as they were stored (the rows the conversion read)."""
-    if not total.rates.used:
-        return ()
-    pivot = conversion.PIVOT
-    conditions = [
-        sa.and_(
-            ExchangeRate.rate_date == on,
-            sa.or_(
-                sa.and_(ExchangeRate.base_code == code, ExchangeRate.quote_code == pivot),
-                sa.and_(ExchangeRate.base_code == pivot, ExchangeRate.quote_code == code),
-            ),
-        )
-        for code, on in total.rates.used
-    ]
-    found: dict[tuple[str, date], RateUsed] = {}
-    for rate in session.scalars(sa.select(ExchangeRate).where(sa.or_(*conditions))):
-        code = rate.base_code if rate.quote_code == pivot else rate.quote_code
-        key = (code, rate.rate_date)
-        # Stored towards EUR wins a tie, as in the conversion.
-        if key not in found or rate.quote_code == pivot:
-            found[key] = RateUsed(rate.base_code, rate.quote_code, rate.rate, rate.rate_date)
-    return tuple(found[key] for key in sorted(found))
 
 
 def convert(
     session: Session, *, amounts: sa.Select, currency: str, constant_on: date | None = None
 ) -> ConvertedFigure:
-    """Convert (currency_code, amount, dated) rows to ``currency`` and name the rates used."""
-    total = conversion.convert_total(
-        session, amounts=amounts, currency=currency, constant_on=constant_on
+    """Convert (currency_code, amount, dated) rows to ``currency``, naming the rates used."""
+    return ConvertedFigure(
+        conversion.convert_total(
+            session, amounts=amounts, currency=currency, constant_on=constant_on
+        )
     )
-    return ConvertedFigure(total=total, rates=rates_used(session, total=total))
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +116,9 @@ def commitment_money(
     session: Session, *, commitment: FundingCommitment, currency: str
 ) -> CommitmentMoney:
     """The pledge at its pledge date's rate, each receipt at its receipt date's rate."""
-    receipts = sa.select(
-        FundingReceipt.currency_code,
-        FundingReceipt.amount,
-        FundingReceipt.received_on.label("dated"),
-    ).where(FundingReceipt.commitment_id == commitment.id, FundingReceipt.archived_at.is_(None))
+    receipts = sa.select(*RECEIPT_MONEY).where(
+        FundingReceipt.commitment_id == commitment.id, FundingReceipt.archived_at.is_(None)
+    )
     by_currency = {
         code: Decimal(total)
         for code, total in session.execute(
@@ -164,11 +131,7 @@ def commitment_money(
         )
     }
     pledge_currency = commitment.currency_code
-    pledged = sa.select(
-        FundingCommitment.currency_code,
-        FundingCommitment.amount,
-        FundingCommitment.pledged_on.label("dated"),
-    ).where(FundingCommitment.id == commitment.id)
+    pledged = sa.select(*PLEDGE_MONEY).where(FundingCommitment.id == commitment.id)
     return CommitmentMoney(
         currency=pledge_currency,
         pledged=in_minor_units(commitment.amount, pledge_currency),
