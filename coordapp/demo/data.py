@@ -106,57 +106,26 @@ SMALL_STATISTICS = (
 )
 
 # ---------------------------------------------------------------------------------------------
-# Partner organizations: (name, kind, HQ country, status, tags, notes)
+# Partner organizations
 # ---------------------------------------------------------------------------------------------
 
-PARTNERS = (
-    ("Searchlight Technologies Inc.", "industry", "US", "active", "search trust-safety", None),
-    ("Connectly Social Ltd.", "industry", "IE", "active", "social-media trust-safety", None),
-    ("PlayVerse Games Oy", "industry", "FI", "active", "gaming", None),
-    ("Nimbus Cloud Services", "industry", "US", "active", "cloud hosting", None),
-    ("PixelShare Media B.V.", "industry", "NL", "active", "image-hosting", None),
-    ("StreamWave Video Inc.", "industry", "US", "active", "video", None),
-    ("HashGuard Labs Ltd.", "industry", "GB", "active", "hashing tooling", None),
-    ("Telco Europa Group AG", "industry", "DE", "inactive", "telecom", "Pilot ended in 2015."),
-    ("MessageBridge Pte. Ltd.", "industry", "SG", "active", "messaging", None),
-    ("Lumen Domain Registry", "industry", "BE", "active", "domains registry", None),
-    ("International Police Cooperation Bureau", "law_enforcement", "FR", "active",
-     "law-enforcement referral", "Receives referrals from hotlines in countries without a "
-     "national contact point."),
-    ("European Cybercrime Coordination Unit", "law_enforcement", "NL", "active",
-     "law-enforcement referral eu", None),
-    ("Asia-Pacific Child Exploitation Taskforce", "law_enforcement", "AU", "active",
-     "law-enforcement regional", None),
-    ("European Digital Safety Programme", "intergovernmental", "BE", "active", "funder eu",
-     "Main co-funder of the network's secretariat and of hotlines in the EU."),
-    ("Council for Children's Rights in the Digital Age", "intergovernmental", "FR", "active",
-     "policy", None),
-    ("Global Child Online Protection Initiative", "intergovernmental", "CH", "prospect",
-     "policy global", None),
-    ("Children First Online", "ngo", "GB", "active", "advocacy awareness", None),
-    ("Global Alliance for Child Safety", "ngo", "US", "active", "advocacy policy", None),
-    ("Survivor Voices Network", "ngo", "CA", "active", "survivors", None),
-    ("Digital Rights and Child Welfare Forum", "ngo", "BE", "inactive", "policy", None),
-    ("Asia-Pacific Child Safety Coalition", "ngo", "TH", "active", "regional expansion", None),
-    ("African Network for Child Online Protection", "ngo", "KE", "active", "regional expansion",
-     None),
-    ("Dutch Online Safety Fund", "government", "NL", "active", "funder", None),
-    ("UK Online Harms Reduction Fund", "government", "GB", "active", "funder", None),
-    ("Federal Office for Digital Youth Protection", "government", "DE", "active", "policy", None),
-    ("Japan Agency for Children's Online Welfare", "government", "JP", "prospect", "policy", None),
-    ("Northbridge University Centre for Digital Harm Research", "academic", "GB", "active",
-     "research wellbeing", None),
-    ("Lakeside University Trust and Safety Lab", "academic", "IE", "active", "research", None),
-    ("Rheinberg Technical University Image Forensics Group", "academic", "DE", "prospect",
-     "research forensics", None),
-    ("Brightpath Foundation", "foundation", "US", "active", "funder", None),
-    ("Evergreen Childhood Foundation", "foundation", "CH", "active", "funder", None),
-    ("Lighthouse Philanthropies", "foundation", "US", "active", "funder", None),
-    ("Nordic Child Safety Fund", "foundation", "SE", "active", "funder", None),
-    ("Keystone Digital Futures Foundation", "foundation", "US", "inactive", "funder",
-     "Closed its child safety programme in 2019."),
-    ("Harbour Light Children's Trust", "foundation", "GB", "active", "funder wellbeing", None),
-)  # fmt: skip
+
+class PartnerSpec(NamedTuple):
+    name: str
+    kind: str  # an OrganizationKind value
+    country: str  # HQ country, ISO 3166-1 alpha-2
+    status: str  # an OrganizationStatus value
+    tags: str
+    notes: str | None
+
+
+def _partner(row: dict[str, str]) -> PartnerSpec:
+    return PartnerSpec._make(v or None if k == "notes" else v for k, v in row.items())
+
+
+# One row an organization (coordapp/demo/tables/partners.csv), by kind: industry, law
+# enforcement, intergovernmental, NGOs, governments, academia, foundations.
+PARTNERS: tuple[PartnerSpec, ...] = tuple(map(_partner, read_table("partners.csv")))
 
 # ---------------------------------------------------------------------------------------------
 # Contacts (fictional people)

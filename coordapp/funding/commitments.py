@@ -434,6 +434,16 @@ def status_on(
     return CommitmentStatus(status) if status is not None else None
 
 
+def unconfirmed_pledge_condition(today: date) -> sa.ColumnElement[bool]:
+    """Unarchived pledges whose funding period has started by ``today`` but whose status is
+    still pledged (not confirmed, not cancelled)."""
+    return sa.and_(
+        FundingCommitment.archived_at.is_(None),
+        FundingCommitment.status == CommitmentStatus.PLEDGED.value,
+        FundingCommitment.period_start <= today,
+    )
+
+
 def partnership_choices(session: Session, *, funder: str | None) -> list[tuple[str, str]]:
     """The partnerships of the organization named ``funder`` (none if it is unknown, or holds
     text no organization's name can: the form is built before its validators run)."""

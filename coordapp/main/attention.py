@@ -6,6 +6,7 @@ the page costs a few queries however much is overdue.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,15 +15,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from coordapp.config import PIPELINE_STAGE_MAX_MONTHS, PIPELINE_STAGE_MIN_MONTHS
-from coordapp.funding import obligations
-from coordapp.funding.models import CommitmentStatus, FundingCommitment
+from coordapp.funding import commitments, obligations
+from coordapp.funding.models import FundingCommitment
 from coordapp.labels import label
 from coordapp.main.attention_rule import (
     ITEMS_PER_SECTION,
     AttentionItem,
     AttentionRule,
     NeedsAttention,
+    Subject,
     due_item,
+    on_day,
 )
 from coordapp.network import compliance, membership, pipeline
 from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
@@ -80,17 +83,36 @@ def follow_up_owner() -> Any:
     return Interaction.follow_up_owner_id
 
 
+# The kinds of record the sections list: the page an item links to, and its owner.
+PARTNERSHIP = Subject("partners.partnerships_detail", partnership_owner)
+CONTACT = Subject("partners.contacts_detail", organization_owner, label_field="full_name")
+EXPANSION_TARGET = Subject(
+    "network.expansion_detail", expansion_owner, id_field="target_id", label_field="country"
+)
+HOTLINE = Subject("network.hotlines_detail", hotline_owner)
+HOTLINE_QUARTER = Subject("quarters.quarters_detail", hotline_owner)
+COMMITMENT = Subject("funding.commitments_detail", commitment_owner)
+FUNDER_REPORT = Subject("funding.reporting_requirements_detail", commitment_owner)
+FOLLOW_UP = Subject("partners.interactions_detail", follow_up_owner)
+
+
 # --- the sections, in the order the home page shows them ----------------------------------
+
+
+def _partnerships_query(condition: sa.ColumnElement[bool], *order_by: Any) -> sa.Select:
+    """The partnerships that meet ``condition``, with their organization's name, in
+    ``order_by`` and then by title."""
+    return (
+        sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name)
+        .join(Organization, Organization.id == Partnership.organization_id)
+        .where(condition)
+        .order_by(*order_by, Partnership.title, Partnership.id)
+    )
 
 
 def _renewals_query(today: date) -> sa.Select:
     due = agreements.RENEWAL_DUE.label("due")
-    return (
-        sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name, due)
-        .join(Organization, Organization.id == Partnership.organization_id)
-        .where(agreements.renewals_due_condition(today))
-        .order_by(due, Partnership.title, Partnership.id)
-    )
+    return _partnerships_query(agreements.renewals_due_condition(today), due).add_columns(due)
 
 
 def _renewal_detail(r: Any, today: date) -> str:
@@ -109,10 +131,8 @@ RENEWALS_DUE = AttentionRule(
         "are listed under “ended without a decision” instead."
     ),
     query=_renewals_query,
-    owner=partnership_owner,
-    endpoint="partners.partnerships_detail",
+    subject=PARTNERSHIP,
     detail=_renewal_detail,
-    overdue=lambda r, today: bool(r.due < today),
     due_on=lambda r, today: r.due,
     figure="renewals_due",
 )
@@ -122,19 +142,11 @@ renewals_due = RENEWALS_DUE.section
 
 
 def _expired_query(today: date) -> sa.Select:
-    return (
-        sa.select(Partnership.id, Partnership.title, Partnership.end_date, Organization.name)
-        .join(Organization, Organization.id == Partnership.organization_id)
-        .where(agreements.expired_condition(today))
-        .order_by(Partnership.end_date, Partnership.title, Partnership.id)
-    )
+    return _partnerships_query(agreements.expired_condition(today), Partnership.end_date)
 
 
 def _expired_detail(r: Any, today: date) -> str:
-    return (
-        f"{r.name} · ended {r.end_date.isoformat()} "
-        f"({(today - r.end_date).days} days ago), no decision recorded"
-    )
+    return f"{r.name} · ended {on_day(r.end_date, today)}, no decision recorded"
 
 
 # Agreements still recorded as active whose end date has passed (longest ago first):
@@ -149,10 +161,8 @@ ENDED_WITHOUT_DECISION = AttentionRule(
         "in force."
     ),
     query=_expired_query,
-    owner=partnership_owner,
-    endpoint="partners.partnerships_detail",
+    subject=PARTNERSHIP,
     detail=_expired_detail,
-    overdue=True,
     due_on=lambda r, today: r.end_date,
     figure="partnerships_expired",
 )
@@ -183,13 +193,9 @@ def _stale_contacts_query(today: date) -> sa.Select:
 
 
 def _stale_contact_detail(r: Any, today: date) -> str:
-    last = (
-        f"last contacted {r.last_contacted_on.isoformat()} "
-        f"({(today - r.last_contacted_on).days} days ago)"
-        if r.last_contacted_on
-        else "never contacted"
-    )
-    return f"{r.name} · {last}"
+    if not r.last_contacted_on:
+        return f"{r.name} · never contacted"
+    return f"{r.name} · last contacted {on_day(r.last_contacted_on, today)}"
 
 
 # Contacts last spoken to more than 180 days ago, or never (longest silence first).
@@ -198,9 +204,7 @@ STALE_CONTACTS = AttentionRule(
     title="Contacts gone quiet",
     rule=f"Contacts not contacted for more than {STALE_CONTACT_DAYS} days, or never.",
     query=_stale_contacts_query,
-    owner=organization_owner,
-    endpoint="partners.contacts_detail",
-    label_field="full_name",
+    subject=CONTACT,
     detail=_stale_contact_detail,
 )
 stale_contacts = STALE_CONTACTS.section
@@ -209,10 +213,10 @@ stale_contacts = STALE_CONTACTS.section
 def _next_steps_query(today: date) -> sa.Select:
     return (
         sa.select(
-            ExpansionTarget.id,
+            ExpansionTarget.id.label("target_id"),
             ExpansionTarget.next_step,
             ExpansionTarget.next_step_due,
-            Country.name,
+            Country.name.label("country"),
         )
         .join(Country, Country.alpha2 == ExpansionTarget.country_code)
         .where(ExpansionTarget.archived_at.is_(None), ExpansionTarget.next_step_due < today)
@@ -221,10 +225,7 @@ def _next_steps_query(today: date) -> sa.Select:
 
 
 def _next_step_detail(r: Any, today: date) -> str:
-    return (
-        f"{r.next_step or 'Next step'} · due {r.next_step_due.isoformat()} "
-        f"({(today - r.next_step_due).days} days overdue)"
-    )
+    return f"{r.next_step or 'Next step'} · due {on_day(r.next_step_due, today, past='overdue')}"
 
 
 # Expansion targets whose next step was due before today (most overdue first).
@@ -233,11 +234,8 @@ OVERDUE_NEXT_STEPS = AttentionRule(
     title="Overdue expansion steps",
     rule="Expansion targets whose next step was due before today.",
     query=_next_steps_query,
-    owner=expansion_owner,
-    endpoint="network.expansion_detail",
-    label_field="name",
+    subject=EXPANSION_TARGET,
     detail=_next_step_detail,
-    overdue=True,
     due_on=lambda r, today: r.next_step_due,
 )
 overdue_next_steps = OVERDUE_NEXT_STEPS.section
@@ -262,10 +260,7 @@ STALLED_PIPELINE_STAGES = AttentionRule(
         "months."
     ),
     query=lambda today: pipeline.pipeline_select(today, stalled_only=True),
-    owner=expansion_owner,
-    endpoint="network.expansion_detail",
-    id_field="target_id",
-    label_field="country",
+    subject=EXPANSION_TARGET,
     detail=_stalled_detail,
     overdue=True,
 )
@@ -311,7 +306,7 @@ def _hotline_quarter_item(
     """A hotline and its last complete quarter's figures (``what``: e.g. "not submitted")."""
     year, _, _, _, period = _last_quarter(today)
     return AttentionItem(
-        endpoint="network.hotlines_detail",
+        endpoint=HOTLINE.endpoint,
         record_id=r.id,
         label=r.name,
         detail=f"{r.country} · {what.format(period=period)}",
@@ -320,9 +315,28 @@ def _hotline_quarter_item(
     )
 
 
-def _missing_statistics_item(r: Any, today: date) -> AttentionItem:
-    return _hotline_quarter_item(
-        r, today, what="nothing reported for {period}", action="Enter figures"
+def _last_quarter_rule(
+    key: str,
+    title: str,
+    rule: Callable[[date], str],
+    query: Callable[[date], sa.Select],
+    *,
+    what: str,
+    action: str,
+    overdue: bool = False,
+) -> AttentionRule:
+    """A section of member hotlines and the last complete quarter's figures ("{period}" in
+    ``title`` and ``what`` names the quarter), each due by the quarter's deadline."""
+    return AttentionRule(
+        key=key,
+        title=lambda today: title.format(period=_last_quarter(today)[4]),
+        rule=rule,
+        query=query,
+        subject=HOTLINE,
+        item=lambda r, today: _hotline_quarter_item(
+            r, today, what=what, action=action, overdue=overdue
+        ),
+        due_on=lambda r, today: _quarter_deadline(today),
     )
 
 
@@ -335,14 +349,13 @@ def _missing_statistics_rule(today: date) -> str:
 
 
 # Member hotlines (provisional or full today) without any figure for the last quarter.
-MISSING_STATISTICS = AttentionRule(
-    key="statistics",
-    title=lambda today: f"Statistics missing for {_last_quarter(today)[4]}",
-    rule=_missing_statistics_rule,
-    query=_missing_statistics_query,
-    owner=hotline_owner,
-    item=_missing_statistics_item,
-    due_on=lambda r, today: _quarter_deadline(today),
+MISSING_STATISTICS = _last_quarter_rule(
+    "statistics",
+    "Statistics missing for {period}",
+    _missing_statistics_rule,
+    _missing_statistics_query,
+    what="nothing reported for {period}",
+    action="Enter figures",
 )
 missing_statistics = MISSING_STATISTICS.section
 
@@ -359,7 +372,7 @@ def _awaiting_review_query(today: date) -> sa.Select:
 def _awaiting_review_item(r: Any, today: date) -> AttentionItem:
     start = r.period_start
     return AttentionItem(
-        endpoint="quarters.quarters_detail",
+        endpoint=HOTLINE_QUARTER.endpoint,
         record_id=r.id,
         label=f"{r.name} · Q{stats_periods.quarter_of(start)} {start.year}",
         detail=f"submitted {r.submitted_at:%Y-%m-%d}",
@@ -374,16 +387,10 @@ QUARTERS_AWAITING_REVIEW = AttentionRule(
     rule="Hotline quarters submitted for review, the longest waiting first; approving locks "
     "them and makes their figures count.",
     query=_awaiting_review_query,
-    owner=hotline_owner,
+    subject=HOTLINE_QUARTER,
     item=_awaiting_review_item,
     due_on=lambda r, today: r.submitted_at.date() + timedelta(days=stat_quarters.deadline_days()),
 )
-
-
-def _late_item(r: Any, today: date) -> AttentionItem:
-    return _hotline_quarter_item(
-        r, today, what="{period} not submitted", action="Open the figures", overdue=True
-    )
 
 
 def _late_rule(today: date) -> str:
@@ -396,14 +403,14 @@ def _late_rule(today: date) -> str:
 
 
 # Member hotlines past the deadline of the last complete quarter without submitting it.
-LATE_QUARTERS = AttentionRule(
-    key="quarters_late",
-    title=lambda today: f"Hotlines late with {_last_quarter(today)[4]}",
-    rule=_late_rule,
-    query=timeliness.late_quarters_select,
-    owner=hotline_owner,
-    item=_late_item,
-    due_on=lambda r, today: _quarter_deadline(today),
+LATE_QUARTERS = _last_quarter_rule(
+    "quarters_late",
+    "Hotlines late with {period}",
+    _late_rule,
+    timeliness.late_quarters_select,
+    what="{period} not submitted",
+    action="Open the figures",
+    overdue=True,
 )
 
 
@@ -418,11 +425,7 @@ def _unconfirmed_pledges_query(today: date) -> sa.Select:
             Organization.name,
         )
         .join(Organization, Organization.id == FundingCommitment.funder_id)
-        .where(
-            FundingCommitment.archived_at.is_(None),
-            FundingCommitment.status == CommitmentStatus.PLEDGED.value,
-            FundingCommitment.period_start <= today,
-        )
+        .where(commitments.unconfirmed_pledge_condition(today))
         .order_by(FundingCommitment.period_start, FundingCommitment.title, FundingCommitment.id)
     )
 
@@ -440,8 +443,7 @@ UNCONFIRMED_PLEDGES = AttentionRule(
     title="Pledges not yet confirmed",
     rule="Pledges whose funding period has started but whose status is still pledged.",
     query=_unconfirmed_pledges_query,
-    owner=commitment_owner,
-    endpoint="funding.commitments_detail",
+    subject=COMMITMENT,
     detail=_unconfirmed_pledge_detail,
     overdue=True,
     due_on=lambda r, today: r.period_start,
@@ -450,18 +452,13 @@ unconfirmed_pledges = UNCONFIRMED_PLEDGES.section
 
 
 def _compliance_item(r: Any, today: date) -> AttentionItem:
-    days = (r.expires_on - today).days
-    when = (
-        f"ran out {r.expires_on.isoformat()}"
-        if days < 0
-        else f"runs out {r.expires_on.isoformat()}"
-    )
+    ran_out = r.expires_on < today
     return AttentionItem(
-        endpoint="network.hotlines_detail",
+        endpoint=HOTLINE.endpoint,
         record_id=r.hotline_id,
         label=f"{r.hotline}: {r.requirement}",
-        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'})",
-        overdue=days < 0,
+        detail=f"{'ran out' if ran_out else 'runs out'} {on_day(r.expires_on, today)}",
+        overdue=ran_out,
     )
 
 
@@ -474,7 +471,7 @@ COMPLIANCE_DUE = AttentionRule(
         f"expire within {compliance.EXPIRING_WITHIN_DAYS} days."
     ),
     query=compliance.items_due_query,
-    owner=hotline_owner,
+    subject=HOTLINE,
     item=_compliance_item,
     due_on=lambda r, today: r.expires_on,
 )
@@ -483,7 +480,7 @@ compliance_due = COMPLIANCE_DUE.section
 
 def _instalment_item(r: Any, today: date) -> AttentionItem:
     return AttentionItem(
-        endpoint="funding.commitments_detail",
+        endpoint=COMMITMENT.endpoint,
         record_id=r.commitment_id,
         label=r.title,
         detail=(
@@ -501,7 +498,7 @@ OVERDUE_INSTALMENTS = AttentionRule(
     rule="Instalments of commitments in force whose expected date has passed and that are "
     "not fully received. " + obligations.MATCHING_RULE,
     query=obligations.overdue_instalments_select,
-    owner=commitment_owner,
+    subject=COMMITMENT,
     item=_instalment_item,
     due_on=lambda r, today: r.expected_on,
 )
@@ -509,7 +506,7 @@ OVERDUE_INSTALMENTS = AttentionRule(
 
 def _report_item(r: Any, today: date) -> AttentionItem:
     return due_item(
-        "funding.reporting_requirements_detail",
+        FUNDER_REPORT.endpoint,
         r.id,
         f"{r.title}: {label(r.kind).lower()} report",
         r.due_on,
@@ -525,14 +522,14 @@ REPORTS_DUE = AttentionRule(
     rule=f"Reports owed to funders, not yet submitted, overdue or due within "
     f"{obligations.REPORT_HORIZON_DAYS} days.",
     query=obligations.reports_due_select,
-    owner=commitment_owner,
+    subject=FUNDER_REPORT,
     item=_report_item,
 )
 
 
 def _follow_up_item(r: Any, today: date) -> AttentionItem:
     return due_item(
-        "partners.interactions_detail",
+        FOLLOW_UP.endpoint,
         r.id,
         f"{r.name}: follow-up of the {label(r.kind).lower()} of {r.occurred_on.isoformat()}",
         r.follow_up_on,
@@ -548,7 +545,7 @@ FOLLOW_UPS_DUE = AttentionRule(
     rule=f"Follow-ups of meetings, calls and e-mails not yet done, overdue or due within "
     f"{interactions.FOLLOW_UP_HORIZON_DAYS} days.",
     query=interactions.follow_ups_due_select,
-    owner=follow_up_owner,
+    subject=FOLLOW_UP,
     item=_follow_up_item,
 )
 

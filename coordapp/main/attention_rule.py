@@ -129,8 +129,8 @@ def _owner_columns(owner: Any) -> list[Any]:
     ]
 
 
-def _with_owner(item: AttentionItem, row: Any, due_on: date | None) -> AttentionItem:
-    """``item`` with its owner (None when the owner is deactivated: unassigned) and due date."""
+def _with_owner(item: AttentionItem, row: Any) -> AttentionItem:
+    """``item`` with its owner (None when the owner is deactivated: unassigned)."""
     owner_id = getattr(row, OWNER_ID)
     name = getattr(row, OWNER_NAME)
     active = bool(getattr(row, OWNER_ACTIVE)) and owner_id is not None
@@ -139,7 +139,6 @@ def _with_owner(item: AttentionItem, row: Any, due_on: date | None) -> Attention
         owner_id=owner_id if active else None,
         owner_name=name if active else None,
         former_owner_name=None if active or owner_id is None else name,
-        due_on=item.due_on or due_on,
     )
 
 
@@ -148,18 +147,28 @@ RowText = Callable[[Any, date], str]
 
 
 @dataclass(frozen=True, slots=True)
+class Subject:
+    """The kind of record a section lists: its page (``endpoint``), and ``owner``, the SQL
+    expression of the owning user's id in a rule's rows (e.g. the partnership's owner, else its
+    organization's): the one place an item's owner is decided. A row names its record with
+    ``id_field`` and reads as its ``label_field``."""
+
+    endpoint: str
+    owner: Callable[[], Any]
+    id_field: str = "id"
+    label_field: str = "title"
+
+
+@dataclass(frozen=True, slots=True)
 class AttentionRule:
     """One kind of record that needs attention, declared once: which rows (``query``, in the
-    order the page lists them), how a row reads, and the words around them.
+    order the page lists them) of which ``subject``, how a row reads, and the words around them.
 
     A row reads either through ``item`` (a function building the whole ``AttentionItem``) or,
-    more often, from declared parts: the record's page (``endpoint``, with the row's
-    ``id_field``), its ``label_field``, a ``detail`` line, whether it is ``overdue`` (a flag or
-    a function of the row) and an optional second page (``action``).
-
-    ``owner`` is the SQL expression of the owning user's id in ``query``'s rows (e.g. the
-    partnership's owner, else its organization's): the one place an item's owner is decided.
-    ``due_on`` gives the date a row is due, when it has one.
+    more often, from declared parts: the subject's page and label, a ``detail`` line, whether it
+    is ``overdue`` (a flag or a function of the row; by default, whether its due date has
+    passed) and an optional second page (``action``). ``due_on`` gives the date a row is due,
+    when it has one.
 
     ``section`` runs it: a count, then the first rows, of everyone's items or one owner's.
     """
@@ -168,32 +177,35 @@ class AttentionRule:
     title: Text
     rule: Text
     query: Callable[[date], sa.Select]
-    owner: Callable[[], Any]
+    subject: Subject
     item: Callable[[Any, date], AttentionItem] | None = None
     # The name of the headline figure this count is (``data-figure`` on the home page), if any.
     figure: str | None = None
-    endpoint: str | None = None
     detail: RowText | None = None
-    label_field: str = "title"
-    id_field: str = "id"
-    overdue: bool | Callable[[Any, date], bool] = False
+    overdue: bool | Callable[[Any, date], bool] | None = None
     action: Callable[[Any, date], tuple[str, str, dict[str, Any]]] | None = None
     due_on: Callable[[Any, date], date | None] | None = None
 
     def build_item(self, row: Any, today: date) -> AttentionItem:
         """How ``row`` reads on the page: ``item`` if given, else the declared parts."""
+        due_on = self.due_on(row, today) if self.due_on else None
         if self.item is not None:
-            return self.item(row, today)
-        if self.endpoint is None or self.detail is None:
-            raise TypeError(f"attention rule {self.key!r} needs an item or endpoint and detail")
-        overdue = self.overdue if isinstance(self.overdue, bool) else self.overdue(row, today)
+            item = self.item(row, today)
+            return dataclasses.replace(item, due_on=item.due_on or due_on)
+        if self.detail is None:
+            raise TypeError(f"attention rule {self.key!r} needs an item or a detail")
+        if self.overdue is None:
+            overdue = due_on is not None and due_on < today
+        else:
+            overdue = self.overdue if isinstance(self.overdue, bool) else self.overdue(row, today)
         return AttentionItem(
-            endpoint=self.endpoint,
-            record_id=getattr(row, self.id_field),
-            label=getattr(row, self.label_field),
+            endpoint=self.subject.endpoint,
+            record_id=getattr(row, self.subject.id_field),
+            label=getattr(row, self.subject.label_field),
             detail=self.detail(row, today),
             overdue=overdue,
             action=self.action(row, today) if self.action else None,
+            due_on=due_on,
         )
 
     def owned_query(
@@ -202,7 +214,7 @@ class AttentionRule:
         """The rule's rows: everyone's, ``owner_id``'s (nothing if they are deactivated), or
         with ``unassigned`` those without an active owner."""
         query = self.query(today)
-        owner = self.owner()
+        owner = self.subject.owner()
         if owner_id is not None:
             query = query.where(owner == owner_id, _active_user(owner_id))
         if unassigned:
@@ -230,21 +242,14 @@ class AttentionRule:
     ) -> AttentionSection:
         query = self.owned_query(today, owner_id=owner_id)
         rows, count = _first_rows(
-            session, query, query.add_columns(*_owner_columns(self.owner())), limit=limit
+            session, query, query.add_columns(*_owner_columns(self.subject.owner())), limit=limit
         )
         return AttentionSection(
             key=self.key,
             title=_text(self.title, today),
             rule=_text(self.rule, today),
             count=count,
-            items=tuple(
-                _with_owner(
-                    self.build_item(row, today),
-                    row,
-                    self.due_on(row, today) if self.due_on else None,
-                )
-                for row in rows
-            ),
+            items=tuple(_with_owner(self.build_item(row, today), row) for row in rows),
             figure=self.figure,
         )
 
@@ -253,17 +258,22 @@ def _text(text: Text, today: date) -> str:
     return text if isinstance(text, str) else text(today)
 
 
+def on_day(day: date, today: date, *, past: str = "ago", ahead: str = "left") -> str:
+    """``day`` and how far it is from ``today``: "2026-03-01 (12 days ago)" or "(5 days left)"."""
+    days = (day - today).days
+    return f"{day.isoformat()} ({abs(days)} days {past if days < 0 else ahead})"
+
+
 def due_item(
     endpoint: str, record_id: int, label_text: str, due_on: date, today: date, after: str
 ) -> AttentionItem:
     """An item due on ``due_on``: "due …" or "was due …", the days left or past, then ``after``."""
-    days = (due_on - today).days
-    when = f"was due {due_on.isoformat()}" if days < 0 else f"due {due_on.isoformat()}"
+    overdue = due_on < today
     return AttentionItem(
         endpoint=endpoint,
         record_id=record_id,
         label=label_text,
-        detail=f"{when} ({abs(days)} days {'ago' if days < 0 else 'left'}){after}",
-        overdue=days < 0,
+        detail=f"{'was due' if overdue else 'due'} {on_day(due_on, today)}{after}",
+        overdue=overdue,
         due_on=due_on,
     )

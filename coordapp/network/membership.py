@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from coordapp import batching, validation
 from coordapp.batching import Batch
 from coordapp.db import NewRow, ranked
-from coordapp.errors import NotFound, ValidationError
+from coordapp.errors import ValidationError
 from coordapp.network.models import (
     COVERING_STATUSES,
     ExpansionTarget,
@@ -24,6 +24,7 @@ from coordapp.network.models import (
     HotlineMembershipEvent,
     MembershipStatus,
 )
+from coordapp.records import service as records
 
 # On one date, later lifecycle steps win: an applicant admitted the same day is provisional.
 STATUS_RANK = {
@@ -392,10 +393,9 @@ def remove_membership_event(session: Session, *, event: HotlineMembershipEvent) 
 def get_membership_event(
     session: Session, *, hotline: Hotline, event_id: int
 ) -> HotlineMembershipEvent:
-    event = session.get(HotlineMembershipEvent, event_id)
-    if event is None or event.hotline_id != hotline.id:
-        raise NotFound(f"This hotline has no membership event with id {event_id}.")
-    return event
+    return records.get_or_404(
+        session, HotlineMembershipEvent, event_id, what="membership event", hotline_id=hotline.id
+    )
 
 
 def membership_timeline(session: Session, *, hotline_id: int) -> list[HotlineMembershipEvent]:

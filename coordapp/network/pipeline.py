@@ -136,21 +136,8 @@ def pipeline_targets(
     query = pipeline_select(on, stalled_only=stalled_only)
     if country_code is not None:
         query = query.where(ExpansionTarget.country_code == country_code)
-    return tuple(
-        PipelineTarget(
-            target_id=row.target_id,
-            country_code=row.country_code,
-            country=row.country,
-            region=row.region,
-            stage=ExpansionStage(row.stage),
-            stage_since=row.stage_since,
-            priority=Priority(row.priority),
-            next_step=row.next_step,
-            next_step_due=row.next_step_due,
-            on=on,
-        )
-        for row in session.execute(query)
-    )
+    # The select's columns are named, and typed, as PipelineTarget's fields.
+    return tuple(PipelineTarget(**row._mapping, on=on) for row in session.execute(query))
 
 
 def countries_in_pipeline(session: Session, *, on: date) -> int:

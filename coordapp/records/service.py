@@ -111,11 +111,16 @@ class UniqueName:
         return name
 
 
-def get_or_404(session: Session, model: Any, record_id: Any, *, what: str) -> Any:
+def get_or_404(
+    session: Session, model: Any, record_id: Any, *, what: str, **part_of: object
+) -> Any:
+    """The ``model`` row ``record_id``, else NotFound. With ``part_of`` (e.g.
+    ``event_id=event.id``) only a part of that record: another record's part is not found
+    through it."""
     if isinstance(record_id, int) and not 0 < record_id <= MAX_RECORD_ID:
         raise NotFound(f"There is no {what} with id {record_id}.")
     obj = session.get(model, record_id)
-    if obj is None:
+    if obj is None or any(getattr(obj, key) != value for key, value in part_of.items()):
         raise NotFound(f"There is no {what} with id {record_id}.")
     return obj
 

@@ -8,16 +8,14 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from coordapp.auth.models import User
 from coordapp.network import compliance as network_compliance
 from coordapp.network import coverage as network_coverage
 from coordapp.network import membership as network_membership
 from coordapp.network import pipeline as network_pipeline
 from coordapp.network.models import (
     ExpansionStage,
-    ExpansionStageEvent,
     ExpansionTarget,
     Hotline,
     HotlineMembershipEvent,
@@ -273,33 +271,23 @@ def country_panel(session: Session, *, code: str, on: date) -> CountryPanel | No
 
 
 def _panel_expansion(session: Session, *, code: str, on: date) -> PanelExpansion | None:
-    row = session.execute(
-        sa.select(
-            ExpansionTarget.id,
-            ExpansionTarget.priority,
-            ExpansionTarget.next_step,
-            ExpansionTarget.next_step_due,
-            User.full_name,
-        )
-        .outerjoin(User, User.id == ExpansionTarget.owner_id)
+    target = session.scalars(
+        sa.select(ExpansionTarget)
+        .options(joinedload(ExpansionTarget.owner))
         .where(ExpansionTarget.country_code == code, ExpansionTarget.archived_at.is_(None))
     ).first()
-    if row is None:
+    if target is None:
         return None
+    # Its stage moves up to ``on``, in the order the relationship loads them (date, then id).
     steps = tuple(
-        (e.entered_on, ExpansionStage(e.stage))
-        for e in session.execute(
-            sa.select(ExpansionStageEvent.entered_on, ExpansionStageEvent.stage)
-            .where(ExpansionStageEvent.target_id == row.id, ExpansionStageEvent.entered_on <= on)
-            .order_by(ExpansionStageEvent.entered_on, ExpansionStageEvent.id)
-        )
+        (e.entered_on, ExpansionStage(e.stage)) for e in target.stage_events if e.entered_on <= on
     )
     return PanelExpansion(
         stage=steps[-1][1] if steps else None,
-        priority=str(row.priority),
-        owner=row.full_name,
-        next_step=row.next_step,
-        next_step_due=row.next_step_due,
+        priority=str(target.priority),
+        owner=target.owner.full_name if target.owner else None,
+        next_step=target.next_step,
+        next_step_due=target.next_step_due,
         history=steps,
         pipeline=next(
             iter(network_pipeline.pipeline_targets(session, on=on, country_code=code)), None

@@ -126,6 +126,16 @@ def not_in_force_message(session: Session, *, code: str, year: int, quarter: int
 # --- quarters ----------------------------------------------------------------------------------
 
 
+# The rule of a version's bounds (``is_quarter_start``, ``is_quarter_end``), as a refusal says it.
+STARTS_ON_A_QUARTER = (
+    "A version starts on the first day of a quarter (1 January, 1 April, 1 July or "
+    "1 October), so each quarter's figures have one definition."
+)
+ENDS_ON_A_QUARTER = (
+    "A version ends on the last day of a quarter (31 March, 30 June, 30 September or 31 December)."
+)
+
+
 def is_quarter_start(day: date) -> bool:
     return day.day == 1 and day.month in (1, 4, 7, 10)
 
@@ -158,20 +168,12 @@ def _clean(data: MetricData) -> tuple[str, str, MetricUnit, date, date | None]:
     if data.valid_from is None:
         raise ValidationError("valid_from", "Enter the first day the version is in force.")
     if not is_quarter_start(data.valid_from):
-        raise ValidationError(
-            "valid_from",
-            "A version starts on the first day of a quarter (1 January, 1 April, 1 July or "
-            "1 October), so each quarter's figures have one definition.",
-        )
+        raise ValidationError("valid_from", STARTS_ON_A_QUARTER)
     if data.valid_until is not None:
         if data.valid_until < data.valid_from:
             raise ValidationError("valid_until", "“Valid until” cannot be before “valid from”.")
         if not is_quarter_end(data.valid_until):
-            raise ValidationError(
-                "valid_until",
-                "A version ends on the last day of a quarter (31 March, 30 June, "
-                "30 September or 31 December).",
-            )
+            raise ValidationError("valid_until", ENDS_ON_A_QUARTER)
     return name, definition, unit, data.valid_from, data.valid_until
 
 

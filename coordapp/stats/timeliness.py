@@ -136,30 +136,18 @@ def _rates(
             .join(Country, Country.alpha2 == Hotline.country_code)
             .where(Country.region == region)
         )
+    # Each quarter's counts, selected in the order QuarterRates declares them (members,
+    # submitted, on_time, undated); a quarter without a member hotline has no row.
     found = {
-        (start if isinstance(start, date) else date.fromisoformat(str(start))): (
-            int(members),
-            int(submitted),
-            int(timely),
-            int(unknown),
+        (start if isinstance(start, date) else date.fromisoformat(str(start))): tuple(
+            map(int, counts)
         )
-        for start, members, submitted, timely, unknown in session.execute(query)
+        for start, *counts in session.execute(query)
     }
-    out = []
-    for (year, quarter), (start, end) in zip(wanted, bounds, strict=True):
-        members, submitted, timely, unknown = found.get(start, (0, 0, 0, 0))
-        out.append(
-            QuarterRates(
-                year=year,
-                quarter=quarter,
-                deadline=deadline_of(end),
-                members=members,
-                submitted=submitted,
-                on_time=timely,
-                undated=unknown,
-            )
-        )
-    return tuple(out)
+    return tuple(
+        QuarterRates(year, quarter, deadline_of(end), *found.get(start, (0, 0, 0, 0)))
+        for (year, quarter), (start, end) in zip(wanted, bounds, strict=True)
+    )
 
 
 def late_quarters_select(today: date) -> sa.Select[tuple[int, str, str | None]]:

@@ -138,10 +138,9 @@ def hotline_choices(session: Session, *, keep: int | None = None) -> list[tuple[
 def get_participation(
     session: Session, *, event: TrainingEvent, participation_id: int
 ) -> TrainingParticipation:
-    row = session.get(TrainingParticipation, participation_id)
-    if row is None or row.event_id != event.id:
-        raise NotFound(f"The training event has no participation row {participation_id}.")
-    return row
+    return records.get_or_404(
+        session, TrainingParticipation, participation_id, what="participation", event_id=event.id
+    )
 
 
 def _count(field: str, value: Any, *, required: bool) -> int | None:
