@@ -42,20 +42,17 @@ GROUP_LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
-class ActivityFilters:
+class ActivityFilters(params.YearRange):
     metric: str | None
     group_by: str
     region: str | None
-    first_year: int
-    last_year: int
 
     def query(self) -> dict[str, Any]:
         return {
             "metric": self.metric,
             "by": self.group_by,
             "region": self.region,
-            "from": self.first_year,
-            "to": self.last_year,
+            **self.years_query(),
         }
 
 
@@ -81,8 +78,7 @@ def _data(filters: ActivityFilters, *, suppress: bool) -> activity_report.Activi
         activity_report.hotline_activity,
         metric_code=filters.metric or "",
         group_by=filters.group_by,
-        first_year=filters.first_year,
-        last_year=filters.last_year,
+        **filters.years(),
         region=filters.region,
         small_below=disclosure.threshold(),
     )
@@ -300,8 +296,7 @@ def _rates(filters: ActivityFilters) -> Any:
     return cached(
         current_session(),
         activity_report.reporting_rates,
-        first_year=filters.first_year,
-        last_year=filters.last_year,
+        **filters.years(),
         today=date.today(),
         region=filters.region,
     )

@@ -34,18 +34,12 @@ FIRST_YEAR = 2000
 
 
 @dataclass(frozen=True, slots=True)
-class FundingFilters:
-    first_year: int
-    last_year: int
+class FundingFilters(params.YearRange):
     currency: str
     constant_on: date | None = None  # None: each row at its own date's rate
 
     def query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {
-            "from": self.first_year,
-            "to": self.last_year,
-            "currency": self.currency,
-        }
+        query: dict[str, Any] = {**self.years_query(), "currency": self.currency}
         if self.constant_on is not None:
             query["rates"] = self.constant_on.isoformat()
         return query
@@ -86,8 +80,7 @@ def _report(report: Callable[..., T], filters: FundingFilters, **more: Any) -> T
     return cached(
         current_session(),
         report,
-        first_year=filters.first_year,
-        last_year=filters.last_year,
+        **filters.years(),
         currency=filters.currency,
         constant_on=filters.constant_on,
         **more,

@@ -29,19 +29,12 @@ KINDS = tuple(k.value for k in TrainingKind)
 
 
 @dataclass(frozen=True, slots=True)
-class TrainingFilters:
-    first_year: int
-    last_year: int
+class TrainingFilters(params.YearRange):
     kind: str | None
     pillar: str | None
 
     def query(self) -> dict[str, Any]:
-        return {
-            "from": self.first_year,
-            "to": self.last_year,
-            "kind": self.kind,
-            "pillar": self.pillar,
-        }
+        return {**self.years_query(), "kind": self.kind, "pillar": self.pillar}
 
 
 def parse(values: dict[str, Any], *, today: date | None = None) -> TrainingFilters:
@@ -60,8 +53,7 @@ def _data(filters: TrainingFilters, *, suppress: bool) -> training_report.Traini
     data = cached(
         current_session(),
         training_report.training_figures,
-        first_year=filters.first_year,
-        last_year=filters.last_year,
+        **filters.years(),
         kind=filters.kind,
         pillar=filters.pillar,
         until=date.today(),
