@@ -22,13 +22,12 @@ from dashboards.filters import (
     choice_filter,
     dropdown,
     filter_bar,
-    filter_inputs,
+    filter_callback,
     labelled,
     radio_filter,
     year_options,
 )
 from dashboards.layout import Page, chart_column, empty_state, page_header, viewer_suppression
-from dashboards.responses import cached_output
 
 SLUG = "activity"
 TITLE = "Hotline activity"
@@ -236,16 +235,16 @@ def _hidden_note() -> str:
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(
+    @filter_callback(
+        app,
         Output("a-trend", "figure"),
         Output("a-groups", "figure"),
         Output("activity-definition", "children"),
         Output("a-rates", "figure"),
-        *filter_inputs("metric", "by", "region", "from", "to"),
+        filters=("metric", "by", "region", "from", "to"),
     )
-    @cached_output
-    def update(metric: Any, by: Any, region: Any, first: Any, last: Any) -> tuple[Any, ...]:
-        filters = parse({"metric": metric, "by": by, "region": region, "from": first, "to": last})
+    def update(values: dict[str, Any]) -> tuple[Any, ...]:
+        filters = parse(values)
         suppress = viewer_suppression()
         data = _data(filters, suppress=suppress)
         if data.metric is None:

@@ -19,13 +19,12 @@ from dashboards import exports, figures, params
 from dashboards.filters import (
     choice_filter,
     filter_bar,
-    filter_inputs,
+    filter_callback,
     radio_filter,
     year_options,
     year_range,
 )
 from dashboards.layout import Page, chart_column, empty_state, page_header
-from dashboards.responses import cached_output
 
 SLUG = "funding"
 TITLE = "Funding"
@@ -229,7 +228,8 @@ def register(app: dash.Dash) -> None:
     # One callback for every chart of the page: a change of the filters is one request, and its
     # cached answer one response read (each request costs its sign-in, data-version read and
     # commit, whatever it answers).
-    @app.callback(
+    @filter_callback(
+        app,
         Output("f-years", "figure"),
         Output("f-pillar-pledged", "figure"),
         Output("f-pillar-received", "figure"),
@@ -239,11 +239,10 @@ def register(app: dash.Dash) -> None:
         Output("funding-empty", "children"),
         Output("f-cash", "figure"),
         Output("f-cash-rates", "children"),
-        *filter_inputs("from", "to", "currency", "rates"),
+        filters=("from", "to", "currency", "rates"),
     )
-    @cached_output
-    def update(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
-        filters = parse({"from": first, "to": last, "currency": currency, "rates": rates_value})
+    def update(values: dict[str, Any]) -> tuple[Any, ...]:
+        filters = parse(values)
         data = _data(filters)
         cash = _cash(filters)
         rates = f"Amounts {data.rates.note}."

@@ -9,23 +9,22 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Output, html
 
 from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.partners import agreements as partners_agreements
 from coordapp.reporting import partnerships as partnership_report
 from dashboards import exports, figures, params
-from dashboards.filters import choice_filter, filter_bar
+from dashboards.filters import choice_filter, filter_bar, filter_callback
 from dashboards.layout import (
     Page,
     chart_column,
     empty_state,
-    fid,
     kpi_tile,
     page_header,
 )
-from dashboards.responses import cached_output, component_json
+from dashboards.responses import component_json
 
 SLUG = "partnerships"
 TITLE = "Partnerships"
@@ -247,7 +246,8 @@ def download_renewals(values: dict[str, Any], suppress: bool) -> exports.Export:
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(
+    @filter_callback(
+        app,
         Output("p-tiles", "children"),
         Output("p-status", "figure"),
         Output("p-type", "figure"),
@@ -256,11 +256,10 @@ def register(app: dash.Dash) -> None:
         Output("p-years", "figure"),
         Output("p-renewals", "children"),
         Output("partnerships-empty", "children"),
-        Input(fid("status"), "value"),
+        filters=("status",),
     )
-    @cached_output
-    def update(status: Any) -> tuple[Any, ...]:
-        data = _data(parse({"status": status}))
+    def update(values: dict[str, Any]) -> tuple[Any, ...]:
+        data = _data(parse(values))
         none = "No partnerships recorded."
         return (
             tiles(data),
