@@ -213,7 +213,7 @@ def register(app: dash.Dash) -> None:
         Output("pillars-note", "children"),
         filters=("year",),
     )
-    def update(values: dict[str, Any]) -> tuple[Any, ...]:
+    def update(values: dict[str, Any]) -> tuple[Any, Any, str]:
         data = _data(parse(values))
         share = f"{data.elapsed_share * 100:.0f} %"
         note = f"Measured on {data.measured_on.isoformat()}; {share} of the year elapsed."
