@@ -36,6 +36,25 @@ RENEWALS_TITLE = (
 
 
 @dataclass(frozen=True, slots=True)
+class CountChart:
+    """A chart of the agreements counted by one of the figures' breakdowns, and its download."""
+
+    title: str
+    graph_id: str
+    key: str  # of its download
+    breakdown: str  # the attribute of ``PartnershipFigures``: (label, count) pairs
+    column: str  # the export's header of the labels
+
+
+COUNT_CHARTS = (
+    CountChart("By status", "p-status", "status", "by_status", "status"),
+    CountChart("By type", "p-type", "type", "by_type", "type"),
+    CountChart("By pillar", "p-pillar", "pillar", "by_pillar", "pillar"),
+    CountChart("By partner kind", "p-kind", "kind", "by_kind", "partner_kind"),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class PartnershipFilters:
     status: str | None
 
@@ -81,10 +100,10 @@ def layout(query: dict[str, str]) -> Any:
             dbc.Row(id="p-tiles", className="g-3 mb-3"),
             dbc.Row(
                 [
-                    chart_column("By status", "p-status", download="status", lg=6),
-                    chart_column("By type", "p-type", download="type", lg=6),
-                    chart_column("By pillar", "p-pillar", download="pillar", lg=6),
-                    chart_column("By partner kind", "p-kind", download="kind", lg=6),
+                    *(
+                        chart_column(chart.title, chart.graph_id, download=chart.key, lg=6)
+                        for chart in COUNT_CHARTS
+                    ),
                     chart_column(
                         "New agreements per year (by start date)",
                         "p-years",
@@ -195,17 +214,17 @@ def _stamp(
     ]
 
 
-def _counts_download(chart: str, attribute: str, column: str) -> Any:
+def _counts_download(chart: CountChart) -> Any:
     def download(values: dict[str, Any], suppress: bool) -> exports.Export:
         filters = parse(values)
         data = _data(filters)
         text = exports.document(
-            title=f"Partnerships by {column}",
+            title=f"Partnerships by {chart.column}",
             stamp=_stamp(filters, data),
-            columns=[column, "partnerships"],
-            rows=getattr(data, attribute),
+            columns=[chart.column, "partnerships"],
+            rows=getattr(data, chart.breakdown),
         )
-        return exports.Export(exports.filename(SLUG, chart, data.on, filters.status), text)
+        return exports.Export(exports.filename(SLUG, chart.key, data.on, filters.status), text)
 
     return download
 
@@ -249,10 +268,7 @@ def register(app: dash.Dash) -> None:
     @filter_callback(
         app,
         Output("p-tiles", "children"),
-        Output("p-status", "figure"),
-        Output("p-type", "figure"),
-        Output("p-pillar", "figure"),
-        Output("p-kind", "figure"),
+        *(Output(chart.graph_id, "figure") for chart in COUNT_CHARTS),
         Output("p-years", "figure"),
         Output("p-renewals", "children"),
         Output("partnerships-empty", "children"),
@@ -263,6 +279,7 @@ def register(app: dash.Dash) -> None:
         none = "No partnerships recorded."
         return (
             tiles(data),
+            # the COUNT_CHARTS, in their order
             figures.count_bars(status_pairs(data), empty=none),
             figures.count_bars(data.by_type, empty=none),
             figures.count_bars(
@@ -285,10 +302,7 @@ PAGE = Page(
     layout=layout,
     register=register,
     downloads={
-        "status": _counts_download("status", "by_status", "status"),
-        "type": _counts_download("type", "by_type", "type"),
-        "pillar": _counts_download("pillar", "by_pillar", "pillar"),
-        "kind": _counts_download("kind", "by_kind", "partner_kind"),
+        **{chart.key: _counts_download(chart) for chart in COUNT_CHARTS},
         "per-year": download_per_year,
         "renewals": download_renewals,
     },
