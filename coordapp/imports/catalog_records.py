@@ -15,15 +15,8 @@ from coordapp.imports.columns import EXAMPLE_ORGANIZATION, OWNER
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 from coordapp.network.models import Hotline
 from coordapp.partners import contacts, organizations, partnerships
-from coordapp.partners.models import (
-    Contact,
-    Organization,
-    OrganizationKind,
-    OrganizationStatus,
-    Partnership,
-    PartnershipStatus,
-    PartnershipType,
-)
+from coordapp.partners import models as partners_models
+from coordapp.partners.models import Contact, Organization, Partnership
 from coordapp.training.models import DeliveryMode, TrainingEvent, TrainingKind
 
 ORGANIZATIONS = ImportType(
@@ -38,8 +31,10 @@ ORGANIZATIONS = ImportType(
             names=("organization",),
             example=EXAMPLE_ORGANIZATION,
         ),
-        ImportColumn("kind", required=True, choices=OrganizationKind, example="industry"),
-        ImportColumn("status", choices=OrganizationStatus, example="active"),
+        ImportColumn(
+            "kind", required=True, choices=partners_models.OrganizationKind, example="industry"
+        ),
+        ImportColumn("status", choices=partners_models.OrganizationStatus, example="active"),
         ImportColumn(
             "hq_country",
             "hq_country_code",
@@ -187,8 +182,10 @@ PARTNERSHIPS = ImportType(
             example=EXAMPLE_ORGANIZATION,
         ),
         ImportColumn("title", required=True, example="Hash-sharing MoU"),
-        ImportColumn("type", required=True, choices=PartnershipType, example="strategic_mou"),
-        ImportColumn("status", choices=PartnershipStatus, example="active"),
+        ImportColumn(
+            "type", required=True, choices=partners_models.PartnershipType, example="strategic_mou"
+        ),
+        ImportColumn("status", choices=partners_models.PartnershipStatus, example="active"),
         ImportColumn("start_date", kind=Kind.DATE, aliases=("start",), example="2026-01-01"),
         ImportColumn("end_date", kind=Kind.DATE, aliases=("end",), example="2027-12-31"),
         ImportColumn(
