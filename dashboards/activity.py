@@ -22,13 +22,12 @@ from dashboards.filters import (
     choice_filter,
     dropdown,
     filter_bar,
-    filter_inputs,
+    filter_callback,
     labelled,
     radio_filter,
     year_options,
 )
 from dashboards.layout import Page, chart_column, empty_state, page_header, viewer_suppression
-from dashboards.responses import cached_output
 
 SLUG = "activity"
 TITLE = "Hotline activity"
@@ -42,20 +41,17 @@ GROUP_LABELS = {
 
 
 @dataclass(frozen=True, slots=True)
-class ActivityFilters:
+class ActivityFilters(params.YearRange):
     metric: str | None
     group_by: str
     region: str | None
-    first_year: int
-    last_year: int
 
     def query(self) -> dict[str, Any]:
         return {
             "metric": self.metric,
             "by": self.group_by,
             "region": self.region,
-            "from": self.first_year,
-            "to": self.last_year,
+            **self.years_query(),
         }
 
 
@@ -81,8 +77,7 @@ def _data(filters: ActivityFilters, *, suppress: bool) -> activity_report.Activi
         activity_report.hotline_activity,
         metric_code=filters.metric or "",
         group_by=filters.group_by,
-        first_year=filters.first_year,
-        last_year=filters.last_year,
+        **filters.years(),
         region=filters.region,
         small_below=disclosure.threshold(),
     )
@@ -240,16 +235,16 @@ def _hidden_note() -> str:
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(
+    @filter_callback(
+        app,
         Output("a-trend", "figure"),
         Output("a-groups", "figure"),
         Output("activity-definition", "children"),
         Output("a-rates", "figure"),
-        *filter_inputs("metric", "by", "region", "from", "to"),
+        filters=("metric", "by", "region", "from", "to"),
     )
-    @cached_output
-    def update(metric: Any, by: Any, region: Any, first: Any, last: Any) -> tuple[Any, ...]:
-        filters = parse({"metric": metric, "by": by, "region": region, "from": first, "to": last})
+    def update(values: dict[str, Any]) -> tuple[Any, ...]:
+        filters = parse(values)
         suppress = viewer_suppression()
         data = _data(filters, suppress=suppress)
         if data.metric is None:
@@ -300,8 +295,7 @@ def _rates(filters: ActivityFilters) -> Any:
     return cached(
         current_session(),
         activity_report.reporting_rates,
-        first_year=filters.first_year,
-        last_year=filters.last_year,
+        **filters.years(),
         today=date.today(),
         region=filters.region,
     )

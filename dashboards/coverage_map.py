@@ -19,7 +19,7 @@ from coordapp.reporting import coverage as coverage_report
 from coordapp.reporting import disclosed
 from coordapp.reporting.common import FIRST_YEAR, country_codes, period_end, regions
 from dashboards import compliance_colour, exports, figures, params
-from dashboards.filters import choice_filter, filter_inputs, radio_filter
+from dashboards.filters import choice_filter, filter_callback, radio_filter
 from dashboards.geo import world_shapes
 from dashboards.layout import (
     Page,
@@ -30,7 +30,7 @@ from dashboards.layout import (
     page_header,
     viewer_suppression,
 )
-from dashboards.responses import cached_output, component_json
+from dashboards.responses import component_json
 
 SLUG = "map"
 TITLE = "Coverage map"
@@ -416,17 +416,17 @@ def download_coverage(values: dict[str, Any], suppress: bool) -> exports.Export:
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(
+    @filter_callback(
+        app,
         Output("map-graph", "figure"),
         Output("map-headline", "children"),
         Output("map-small", "children"),
         Output("map-note", "children"),
-        *filter_inputs("year", "region", "colour"),
+        filters=("year", "region", "colour"),
     )
-    @cached_output
-    def update_map(year: Any, region: Any, colour: Any) -> tuple[Any, Any, Any, str]:
+    def update_map(values: dict[str, Any]) -> tuple[Any, Any, Any, str]:
         today = date.today()
-        filters = parse({"year": year, "region": region, "colour": colour}, today=today)
+        filters = parse(values, today=today)
         data = cached(
             current_session(),
             coverage_report.coverage_map,
@@ -502,15 +502,10 @@ def register(app: dash.Dash) -> None:
         except (KeyError, IndexError, TypeError):
             return dash.no_update
 
-    @app.callback(
-        Output("map-panel", "children"),
-        Input(fid("country"), "value"),
-        Input(fid("year"), "value"),
-    )
-    @cached_output
-    def show_panel(country: Any, year: Any) -> Any:
+    @filter_callback(app, Output("map-panel", "children"), filters=("country", "year"))
+    def show_panel(values: dict[str, Any]) -> Any:
         today = date.today()
-        filters = parse({"year": year, "country": country}, today=today)
+        filters = parse(values, today=today)
         if filters.country is None:
             return panel(None)
         session = current_session()

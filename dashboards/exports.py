@@ -27,9 +27,17 @@ class Document:
     rows: tuple[tuple[Any, ...], ...]
 
     def csv(self) -> str:
-        return csv_document(
-            title=self.title, stamp=self.stamp, columns=self.columns, rows=self.rows
-        )
+        """Comment lines (``# key: value``) naming the chart, its filters, the as-of date, the
+        exchange-rate date and the metric version where they apply; then a header and the rows."""
+        buffer = io.StringIO()
+        buffer.write(f"# {_comment(self.title)}\n")
+        for key, value in self.stamp:
+            buffer.write(f"# {key}: {_comment(value)}\n")
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([_csv_field(c) for c in self.columns])
+        for row in self.rows:
+            writer.writerow([_csv_field(v) for v in row])
+        return buffer.getvalue()
 
     def xlsx(self) -> bytes:
         """One sheet: the title and stamp block, a blank row, the header and the rows."""
@@ -83,26 +91,6 @@ def _csv_field(value: Any) -> Any:
     # which a spreadsheet reads as a line break: text after it would start a new row unescaped.
     value = _cell(value)
     return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
-
-
-def csv_document(
-    *,
-    title: str,
-    stamp: Sequence[tuple[str, Any]],
-    columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-) -> str:
-    """Comment lines (``# key: value``) naming the chart, its filters, the as-of date, the
-    exchange-rate date and the metric version where they apply; then a header and the rows."""
-    buffer = io.StringIO()
-    buffer.write(f"# {_comment(title)}\n")
-    for key, value in stamp:
-        buffer.write(f"# {key}: {_comment(value)}\n")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([_csv_field(c) for c in columns])
-    for row in rows:
-        writer.writerow([_csv_field(v) for v in row])
-    return buffer.getvalue()
 
 
 def money_stamp(rates: RateInfo) -> list[tuple[str, Any]]:

@@ -42,6 +42,11 @@ PALETTE = ("#1d4e89", "#f4a259", "#5fa8d3", "#7a9e7e", "#b56576", "#6d597a", "#e
 PLEDGED, RECEIVED = "#8d99ae", "#1d4e89"
 # Pledged against received money: (attribute, name, colour) of each side's bars.
 PLEDGED_AND_RECEIVED = (("pledged", "Pledged", PLEDGED), ("received", "Received", RECEIVED))
+# Instalments expected against money received, per quarter.
+EXPECTED_AND_RECEIVED = (
+    ("expected", "Expected (instalments)", PLEDGED),
+    ("received", "Received", RECEIVED),
+)
 # Map windows ((lon from, to), (lat from, to)) for the UN M49 regions of the region filter.
 REGION_VIEWS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "Africa": ((-20, 55), (-36, 38)),
@@ -380,22 +385,18 @@ def _money_axis(currency: str) -> dict[str, Any]:
 def funding_by_year_figure(data: FundingFigures) -> Figure:
     if data.is_empty:
         return empty_figure("No funding recorded for these years.")
-    return _paired_money_bars(
-        [y.year for y in data.by_year],
-        data.by_year,
-        PLEDGED_AND_RECEIVED,
-        currency=data.currency,
-    )
+    return _paired_money_bars(data.by_year, "year", PLEDGED_AND_RECEIVED, currency=data.currency)
 
 
 def _paired_money_bars(
-    x: list[Any], items: Any, measures: tuple[tuple[str, str, str], ...], *, currency: str
+    items: Sequence[Any], x: str, measures: tuple[tuple[str, str, str], ...], *, currency: str
 ) -> Figure:
-    """Money bars side by side per x: one trace per (attribute, name, colour) of ``items``."""
+    """Money bars side by side per ``x`` (an attribute of ``items``): one trace per
+    (attribute, name, colour) of ``measures``."""
     hover = "%{x}: %{y:,.0f} " + currency + "<extra>%{fullData.name}</extra>"
     traces = [
         _bar(
-            x=x,
+            x=[getattr(item, x) for item in items],
             y=[money(getattr(item, measure)) for item in items],
             name=name,
             marker={"color": color},
@@ -410,12 +411,7 @@ def cash_by_quarter_figure(data: CashByQuarter) -> Figure:
     """Instalments expected against money received per quarter (bars side by side)."""
     if data.is_empty:
         return empty_figure("No instalments expected and no money received in these years.")
-    return _paired_money_bars(
-        [q.label for q in data.quarters],
-        data.quarters,
-        (("expected", "Expected (instalments)", PLEDGED), ("received", "Received", RECEIVED)),
-        currency=data.currency,
-    )
+    return _paired_money_bars(data.quarters, "label", EXPECTED_AND_RECEIVED, currency=data.currency)
 
 
 def funding_by_pillar_figure(data: FundingFigures, *, measure: str = "pledged") -> Figure:

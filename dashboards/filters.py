@@ -6,12 +6,15 @@ Each control's id is ``fid(name)``, so the shell keeps its value in the page's U
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import dash
 import dash_bootstrap_components as dbc
-from dash import Input, dcc, html
+from dash import Input, Output, dcc, html
 
 from dashboards.layout import fid
+from dashboards.responses import cached_output
 
 
 def labelled(label: str, control: Any, *, width: Any = "auto") -> dbc.Col:
@@ -65,6 +68,23 @@ def year_range(years: list[dict[str, Any]], *, first: int, last: int) -> tuple[d
 def filter_inputs(*keys: str) -> tuple[Input, ...]:
     """A callback's inputs: the values of the filter controls ``keys`` (ids ``fid(key)``)."""
     return tuple(Input(fid(key), "value") for key in keys)
+
+
+def filter_callback(
+    app: dash.Dash, *outputs: Output, filters: Sequence[str]
+) -> Callable[[Callable[[dict[str, Any]], Any]], None]:
+    """Register the decorated function as the callback of the filter controls ``filters``
+    that writes ``outputs``, its answer cached (``cached_output``). It is called with the
+    controls' values by name, the dict ``parse`` reads (as the URL keeps them)."""
+
+    def register(answer: Callable[[dict[str, Any]], Any]) -> None:
+        def update(*values: Any) -> Any:
+            return answer(dict(zip(filters, values, strict=True)))
+
+        update.__name__ = update.__qualname__ = answer.__name__
+        app.callback(*outputs, *filter_inputs(*filters))(cached_output(update))
+
+    return register
 
 
 def filter_bar(*columns: Any) -> dbc.Card:

@@ -19,13 +19,12 @@ from dashboards import exports, figures, params
 from dashboards.filters import (
     choice_filter,
     filter_bar,
-    filter_inputs,
+    filter_callback,
     radio_filter,
     year_options,
     year_range,
 )
 from dashboards.layout import Page, chart_column, empty_state, page_header
-from dashboards.responses import cached_output
 
 SLUG = "funding"
 TITLE = "Funding"
@@ -34,18 +33,12 @@ FIRST_YEAR = 2000
 
 
 @dataclass(frozen=True, slots=True)
-class FundingFilters:
-    first_year: int
-    last_year: int
+class FundingFilters(params.YearRange):
     currency: str
     constant_on: date | None = None  # None: each row at its own date's rate
 
     def query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {
-            "from": self.first_year,
-            "to": self.last_year,
-            "currency": self.currency,
-        }
+        query: dict[str, Any] = {**self.years_query(), "currency": self.currency}
         if self.constant_on is not None:
             query["rates"] = self.constant_on.isoformat()
         return query
@@ -86,8 +79,7 @@ def _report(report: Callable[..., T], filters: FundingFilters, **more: Any) -> T
     return cached(
         current_session(),
         report,
-        first_year=filters.first_year,
-        last_year=filters.last_year,
+        **filters.years(),
         currency=filters.currency,
         constant_on=filters.constant_on,
         **more,
@@ -236,7 +228,8 @@ def register(app: dash.Dash) -> None:
     # One callback for every chart of the page: a change of the filters is one request, and its
     # cached answer one response read (each request costs its sign-in, data-version read and
     # commit, whatever it answers).
-    @app.callback(
+    @filter_callback(
+        app,
         Output("f-years", "figure"),
         Output("f-pillar-pledged", "figure"),
         Output("f-pillar-received", "figure"),
@@ -246,11 +239,10 @@ def register(app: dash.Dash) -> None:
         Output("funding-empty", "children"),
         Output("f-cash", "figure"),
         Output("f-cash-rates", "children"),
-        *filter_inputs("from", "to", "currency", "rates"),
+        filters=("from", "to", "currency", "rates"),
     )
-    @cached_output
-    def update(first: Any, last: Any, currency: Any, rates_value: Any) -> tuple[Any, ...]:
-        filters = parse({"from": first, "to": last, "currency": currency, "rates": rates_value})
+    def update(values: dict[str, Any]) -> tuple[Any, ...]:
+        filters = parse(values)
         data = _data(filters)
         cash = _cash(filters)
         rates = f"Amounts {data.rates.note}."

@@ -9,7 +9,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Output, html
 
 from coordapp import disclosure
 from coordapp.cache import cached
@@ -17,6 +17,7 @@ from coordapp.extensions import current_session
 from coordapp.reporting import disclosed
 from coordapp.reporting import growth as growth_report
 from dashboards import exports, figures, params
+from dashboards.filters import filter_callback
 from dashboards.layout import (
     Page,
     chart_card,
@@ -26,7 +27,6 @@ from dashboards.layout import (
     page_header,
     viewer_suppression,
 )
-from dashboards.responses import cached_output
 
 SLUG = "overview"
 TITLE = "Overview"
@@ -206,17 +206,17 @@ def download_kpis(values: dict[str, Any], suppress: bool) -> exports.Export:
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(
+    @filter_callback(
+        app,
         Output("overview-tiles", "children"),
         Output("overview-rates", "children"),
         Output("overview-growth", "figure"),
         Output("overview-empty", "children"),
         Output("overview-kpi-table", "children"),
-        Input(fid("currency"), "value"),
+        filters=("currency",),
     )
-    @cached_output
-    def update(currency: Any) -> tuple[Any, str, Any, Any, Any]:
-        data = _data(parse({"currency": currency}), suppress=viewer_suppression())
+    def update(values: dict[str, Any]) -> tuple[Any, str, Any, Any, Any]:
+        data = _data(parse(values), suppress=viewer_suppression())
         empty = (
             empty_state("No records yet: the figures below are all zero until data is entered.")
             if data.is_empty

@@ -8,6 +8,7 @@ these parsers never raise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -68,6 +69,22 @@ def recent_years(
         lowest=lowest,
         highest=today.year,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class YearRange:
+    """The years a page's filters span (``recent_years``), for the filters that hold more."""
+
+    first_year: int
+    last_year: int
+
+    def years_query(self) -> dict[str, int]:
+        """The years as the URL keeps them (``?from=2017&to=2026``)."""
+        return {"from": self.first_year, "to": self.last_year}
+
+    def years(self) -> dict[str, int]:
+        """The years as the reports take them (``first_year=``, ``last_year=``)."""
+        return {"first_year": self.first_year, "last_year": self.last_year}
 
 
 def choice(value: Any, options: Iterable[T], default: T | None = None) -> T | None:

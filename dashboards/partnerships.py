@@ -9,23 +9,22 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Output, html
 
 from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.partners import agreements as partners_agreements
 from coordapp.reporting import partnerships as partnership_report
 from dashboards import exports, figures, params
-from dashboards.filters import choice_filter, filter_bar
+from dashboards.filters import choice_filter, filter_bar, filter_callback
 from dashboards.layout import (
     Page,
     chart_column,
     empty_state,
-    fid,
     kpi_tile,
     page_header,
 )
-from dashboards.responses import cached_output, component_json
+from dashboards.responses import component_json
 
 SLUG = "partnerships"
 TITLE = "Partnerships"
@@ -33,6 +32,25 @@ STATUSES = tuple(s.value for s in partners_agreements.AgreementState)
 RENEWALS_TITLE = (
     f"{partners_agreements.RENEWALS_DUE_LABEL} (renewal date within "
     f"{partners_agreements.RENEWAL_WINDOW_DAYS} days or overdue)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CountChart:
+    """A chart of the agreements counted by one of the figures' breakdowns, and its download."""
+
+    title: str
+    graph_id: str
+    key: str  # of its download
+    breakdown: str  # the attribute of ``PartnershipFigures``: (label, count) pairs
+    column: str  # the export's header of the labels
+
+
+COUNT_CHARTS = (
+    CountChart("By status", "p-status", "status", "by_status", "status"),
+    CountChart("By type", "p-type", "type", "by_type", "type"),
+    CountChart("By pillar", "p-pillar", "pillar", "by_pillar", "pillar"),
+    CountChart("By partner kind", "p-kind", "kind", "by_kind", "partner_kind"),
 )
 
 
@@ -82,10 +100,10 @@ def layout(query: dict[str, str]) -> Any:
             dbc.Row(id="p-tiles", className="g-3 mb-3"),
             dbc.Row(
                 [
-                    chart_column("By status", "p-status", download="status", lg=6),
-                    chart_column("By type", "p-type", download="type", lg=6),
-                    chart_column("By pillar", "p-pillar", download="pillar", lg=6),
-                    chart_column("By partner kind", "p-kind", download="kind", lg=6),
+                    *(
+                        chart_column(chart.title, chart.graph_id, download=chart.key, lg=6)
+                        for chart in COUNT_CHARTS
+                    ),
                     chart_column(
                         "New agreements per year (by start date)",
                         "p-years",
@@ -196,17 +214,17 @@ def _stamp(
     ]
 
 
-def _counts_download(chart: str, attribute: str, column: str) -> Any:
+def _counts_download(chart: CountChart) -> Any:
     def download(values: dict[str, Any], suppress: bool) -> exports.Export:
         filters = parse(values)
         data = _data(filters)
         text = exports.document(
-            title=f"Partnerships by {column}",
+            title=f"Partnerships by {chart.column}",
             stamp=_stamp(filters, data),
-            columns=[column, "partnerships"],
-            rows=getattr(data, attribute),
+            columns=[chart.column, "partnerships"],
+            rows=getattr(data, chart.breakdown),
         )
-        return exports.Export(exports.filename(SLUG, chart, data.on, filters.status), text)
+        return exports.Export(exports.filename(SLUG, chart.key, data.on, filters.status), text)
 
     return download
 
@@ -247,23 +265,21 @@ def download_renewals(values: dict[str, Any], suppress: bool) -> exports.Export:
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(
+    @filter_callback(
+        app,
         Output("p-tiles", "children"),
-        Output("p-status", "figure"),
-        Output("p-type", "figure"),
-        Output("p-pillar", "figure"),
-        Output("p-kind", "figure"),
+        *(Output(chart.graph_id, "figure") for chart in COUNT_CHARTS),
         Output("p-years", "figure"),
         Output("p-renewals", "children"),
         Output("partnerships-empty", "children"),
-        Input(fid("status"), "value"),
+        filters=("status",),
     )
-    @cached_output
-    def update(status: Any) -> tuple[Any, ...]:
-        data = _data(parse({"status": status}))
+    def update(values: dict[str, Any]) -> tuple[Any, ...]:
+        data = _data(parse(values))
         none = "No partnerships recorded."
         return (
             tiles(data),
+            # the COUNT_CHARTS, in their order
             figures.count_bars(status_pairs(data), empty=none),
             figures.count_bars(data.by_type, empty=none),
             figures.count_bars(
@@ -286,10 +302,7 @@ PAGE = Page(
     layout=layout,
     register=register,
     downloads={
-        "status": _counts_download("status", "by_status", "status"),
-        "type": _counts_download("type", "by_type", "type"),
-        "pillar": _counts_download("pillar", "by_pillar", "pillar"),
-        "kind": _counts_download("kind", "by_kind", "partner_kind"),
+        **{chart.key: _counts_download(chart) for chart in COUNT_CHARTS},
         "per-year": download_per_year,
         "renewals": download_renewals,
     },

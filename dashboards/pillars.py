@@ -9,16 +9,15 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Output, html
 
 from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.labels import label
 from coordapp.reporting import pillars as pillar_report
 from dashboards import exports, figures, params
-from dashboards.filters import choice_filter, filter_bar
-from dashboards.layout import Page, chart_column, empty_state, fid, page_header
-from dashboards.responses import cached_output
+from dashboards.filters import choice_filter, filter_bar, filter_callback
+from dashboards.layout import Page, chart_column, empty_state, page_header
 
 SLUG = "pillars"
 TITLE = "Pillars"
@@ -207,15 +206,15 @@ def download_progress(values: dict[str, Any], suppress: bool) -> exports.Export:
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(
+    @filter_callback(
+        app,
         Output("pl-progress", "figure"),
         Output("pl-table", "children"),
         Output("pillars-note", "children"),
-        Input(fid("year"), "value"),
+        filters=("year",),
     )
-    @cached_output
-    def update(year: Any) -> tuple[Any, ...]:
-        data = _data(parse({"year": year}))
+    def update(values: dict[str, Any]) -> tuple[Any, Any, str]:
+        data = _data(parse(values))
         share = f"{data.elapsed_share * 100:.0f} %"
         note = f"Measured on {data.measured_on.isoformat()}; {share} of the year elapsed."
         if data.rates is not None:

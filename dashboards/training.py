@@ -18,9 +18,8 @@ from coordapp.reporting import training as training_report
 from coordapp.reporting.common import pillars
 from coordapp.training.models import TrainingKind
 from dashboards import exports, figures, params
-from dashboards.filters import choice_filter, filter_bar, filter_inputs, year_options, year_range
+from dashboards.filters import choice_filter, filter_bar, filter_callback, year_options, year_range
 from dashboards.layout import Page, chart_column, empty_state, page_header, viewer_suppression
-from dashboards.responses import cached_output
 
 SLUG = "training"
 TITLE = "Training"
@@ -29,19 +28,12 @@ KINDS = tuple(k.value for k in TrainingKind)
 
 
 @dataclass(frozen=True, slots=True)
-class TrainingFilters:
-    first_year: int
-    last_year: int
+class TrainingFilters(params.YearRange):
     kind: str | None
     pillar: str | None
 
     def query(self) -> dict[str, Any]:
-        return {
-            "from": self.first_year,
-            "to": self.last_year,
-            "kind": self.kind,
-            "pillar": self.pillar,
-        }
+        return {**self.years_query(), "kind": self.kind, "pillar": self.pillar}
 
 
 def parse(values: dict[str, Any], *, today: date | None = None) -> TrainingFilters:
@@ -60,8 +52,7 @@ def _data(filters: TrainingFilters, *, suppress: bool) -> training_report.Traini
     data = cached(
         current_session(),
         training_report.training_figures,
-        first_year=filters.first_year,
-        last_year=filters.last_year,
+        **filters.years(),
         kind=filters.kind,
         pillar=filters.pillar,
         until=date.today(),
@@ -181,18 +172,18 @@ DOWNLOADS = {
 
 
 def register(app: dash.Dash) -> None:
-    @app.callback(
+    @filter_callback(
+        app,
         Output("t-events", "figure"),
         Output("t-participants", "figure"),
         Output("t-countries", "figure"),
         Output("t-hotlines", "figure"),
         Output("t-feedback", "figure"),
         Output("training-empty", "children"),
-        *filter_inputs("from", "to", "kind", "pillar"),
+        filters=("from", "to", "kind", "pillar"),
     )
-    @cached_output
-    def update(first: Any, last: Any, kind: Any, pillar: Any) -> tuple[Any, ...]:
-        filters = parse({"from": first, "to": last, "kind": kind, "pillar": pillar})
+    def update(values: dict[str, Any]) -> tuple[Any, ...]:
+        filters = parse(values)
         data = _data(filters, suppress=viewer_suppression())
         return (
             figures.training_per_year_figure(data, by="kind", measure="events"),

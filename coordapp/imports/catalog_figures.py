@@ -11,28 +11,30 @@ from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.reference.service import METRIC_CODES
 from coordapp.stats.models import HotlineStatistic
 
+# The example row's figures, by metric code (a metric not named here is left blank).
+METRIC_EXAMPLES = {
+    "reports_received": "1250",
+    "reports_assessed_csam": "830",
+    "reports_forwarded": "790",
+    "removed_within_3_days_pct": "87.5",
+}
+
 HOTLINE_STATISTICS = ImportType(
     name="hotline-statistics",
     title="Hotline statistics",
     model=HotlineStatistic,
     columns=(
-        ImportColumn("hotline", "hotline", required=True, names=("hotline",)),
-        ImportColumn("year", "year", Kind.INTEGER, required=True),
-        ImportColumn("quarter", "quarter", Kind.INTEGER, required=True, aliases=("q",)),
-        *(ImportColumn(code, code, Kind.DECIMAL) for code in METRIC_CODES),
+        ImportColumn("hotline", required=True, names=("hotline",), example="Example Hotline"),
+        ImportColumn("year", kind=Kind.INTEGER, required=True, example="2026"),
+        ImportColumn("quarter", kind=Kind.INTEGER, required=True, aliases=("q",), example="2"),
+        *(
+            ImportColumn(code, kind=Kind.DECIMAL, example=METRIC_EXAMPLES.get(code, ""))
+            for code in METRIC_CODES
+        ),
     ),
     key_columns=("hotline", "year", "quarter"),
     apply_row=adapters.apply_statistics,
     prepare=adapters.prepare_statistics,
-    example={
-        "hotline": "Example Hotline",
-        "year": "2026",
-        "quarter": "2",
-        "reports_received": "1250",
-        "reports_assessed_csam": "830",
-        "reports_forwarded": "790",
-        "removed_within_3_days_pct": "87.5",
-    },
     describe=lambda d: f"{d.get('hotline') or ''} {d.get('year') or ''} Q{d.get('quarter') or ''}",
     list_endpoint="stats.statistics_list",
     notes=(
@@ -40,7 +42,6 @@ HOTLINE_STATISTICS = ImportType(
         "(a quarter's figures are entered once it has ended). A blank cell leaves the stored "
         "value as it is.",
     ),
-    batch_writes=True,
 )
 
 PILLAR_TARGETS = ImportType(
@@ -48,28 +49,22 @@ PILLAR_TARGETS = ImportType(
     title="Pillar targets",
     model=PillarTarget,
     columns=(
-        ImportColumn("pillar", "pillar_id", Kind.PILLAR, required=True),
-        ImportColumn("year", "year", Kind.INTEGER, required=True),
-        ImportColumn("indicator", "indicator", Kind.CHOICE, required=True, choices=PillarIndicator),
         ImportColumn(
-            "target_value", "target_value", Kind.DECIMAL, required=True, aliases=("target",)
+            "pillar", "pillar_id", Kind.PILLAR, required=True, example="Capacity Building"
         ),
-        ImportColumn("description", "description"),
+        ImportColumn("year", kind=Kind.INTEGER, required=True, example="2027"),
+        ImportColumn("indicator", required=True, choices=PillarIndicator, example="trainings_held"),
+        ImportColumn(
+            "target_value", kind=Kind.DECIMAL, required=True, aliases=("target",), example="12"
+        ),
+        ImportColumn("description", example="Regional analyst workshops"),
     ),
     key_columns=("pillar", "year", "indicator"),
     **keys.by_columns(PillarTarget.pillar_id, PillarTarget.year, PillarTarget.indicator),
     create=pillars.create_pillar_target,
     update=pillars.update_pillar_target,
-    example={
-        "pillar": "Capacity Building",
-        "year": "2027",
-        "indicator": "trainings_held",
-        "target_value": "12",
-        "description": "Regional analyst workshops",
-    },
     describe=lambda d: f"{d.get('indicator')} {d.get('year')}",
     list_endpoint="pillars.pillar_targets_list",
     prepare=adapters.prepare_targets,
     notes=("The pillar by its name or code.",),
-    batch_writes=True,
 )

@@ -17,18 +17,20 @@ from coordapp.funding.models import (
     ReportKind,
 )
 from coordapp.imports import adapters, keys, obligation_adapters
+from coordapp.imports.columns import EXAMPLE_ORGANIZATION, OWNER
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 
 # The commitment the examples create, and that the examples of its receipts and obligations name.
-EXAMPLE_FUNDER = "Example Trust & Safety Ltd"
 EXAMPLE_COMMITMENT = "Analyst training grant 2027"
 
 # A row of a commitment's receipts or obligations names the commitment by funder and title.
 COMMITMENT_COLUMNS = (
-    ImportColumn("funder", "funder", required=True, names=("organization",)),
-    ImportColumn("commitment", "commitment", required=True, aliases=("commitment_title",)),
+    ImportColumn("funder", required=True, names=("organization",), example=EXAMPLE_ORGANIZATION),
+    ImportColumn(
+        "commitment", required=True, aliases=("commitment_title",), example=EXAMPLE_COMMITMENT
+    ),
 )
-COMMITMENT_EXAMPLE = {"funder": EXAMPLE_FUNDER, "commitment": EXAMPLE_COMMITMENT}
+
 FUNDING_COMMITMENTS = ImportType(
     name="funding-commitments",
     title="Funding commitments",
@@ -36,34 +38,39 @@ FUNDING_COMMITMENTS = ImportType(
     columns=(
         ImportColumn(
             "funder",
-            "funder",
             required=True,
             current=lambda c: c.funder.name,
             names=("organization",),
+            example=EXAMPLE_ORGANIZATION,
         ),
-        ImportColumn("title", "title", required=True),
-        ImportColumn("amount", "amount", Kind.DECIMAL, required=True),
+        ImportColumn("title", required=True, example=EXAMPLE_COMMITMENT),
+        ImportColumn("amount", kind=Kind.DECIMAL, required=True, example="120000"),
         ImportColumn(
-            "currency", "currency_code", Kind.CURRENCY, required=True, aliases=("currency_code",)
+            "currency",
+            "currency_code",
+            Kind.CURRENCY,
+            required=True,
+            aliases=("currency_code",),
+            example="USD",
         ),
-        ImportColumn("pledged_on", "pledged_on", Kind.DATE, required=True, aliases=("pledged",)),
-        ImportColumn("period_start", "period_start", Kind.DATE, required=True),
-        ImportColumn("period_end", "period_end", Kind.DATE, required=True),
+        ImportColumn(
+            "pledged_on", kind=Kind.DATE, required=True, aliases=("pledged",), example="2026-10-15"
+        ),
+        ImportColumn("period_start", kind=Kind.DATE, required=True, example="2027-01-01"),
+        ImportColumn("period_end", kind=Kind.DATE, required=True, example="2027-12-31"),
         ImportColumn(
             "allocations",
-            "allocations",
-            Kind.ALLOCATIONS,
+            kind=Kind.ALLOCATIONS,
             required=True,
             aliases=("pillars", "allocation"),
             current=adapters.commitment_allocations,
+            example="Capacity Building 60%; Technology & Innovation 40%",
         ),
         ImportColumn(
-            "partnership",
-            "partnership",
-            current=lambda c: c.partnership.title if c.partnership else None,
+            "partnership", current=lambda c: c.partnership.title if c.partnership else None
         ),
-        ImportColumn("owner", "owner_id", Kind.USER, aliases=("owner_email",), names=("user",)),
-        ImportColumn("notes", "notes"),
+        OWNER,
+        ImportColumn("notes", example="Confirmation letter expected in January"),
     ),
     key_columns=("funder", "title"),
     **keys.by_organization_and_title(
@@ -72,19 +79,6 @@ FUNDING_COMMITMENTS = ImportType(
     create=adapters.create_commitment,
     update=adapters.update_commitment,
     warn=adapters.commitment_warnings,
-    example={
-        "funder": EXAMPLE_FUNDER,
-        "title": EXAMPLE_COMMITMENT,
-        "amount": "120000",
-        "currency": "USD",
-        "pledged_on": "2026-10-15",
-        "period_start": "2027-01-01",
-        "period_end": "2027-12-31",
-        "allocations": "Capacity Building 60%; Technology & Innovation 40%",
-        "partnership": "",
-        "owner": "manager@coordapp.example",
-        "notes": "Confirmation letter expected in January",
-    },
     describe=lambda d: f"{d.get('funder') or ''}: {d.get('title') or ''}",
     list_endpoint="funding.commitments_list",
     state=adapters.commitment_state,
@@ -98,7 +92,6 @@ FUNDING_COMMITMENTS = ImportType(
         "pledge), one per pillar, separated by semicolons; a pillar named alone takes the "
         "whole pledge.",
     ),
-    batch_writes=True,
 )
 
 RECEIPTS = ImportType(
@@ -108,22 +101,21 @@ RECEIPTS = ImportType(
     columns=(
         *COMMITMENT_COLUMNS,
         ImportColumn(
-            "received_on", "received_on", Kind.DATE, required=True, aliases=("received", "date")
+            "received_on",
+            kind=Kind.DATE,
+            required=True,
+            aliases=("received", "date"),
+            example="2026-11-02",
         ),
-        ImportColumn("amount", "amount", Kind.DECIMAL, required=True),
-        ImportColumn("currency", "currency_code", Kind.CURRENCY, aliases=("currency_code",)),
-        ImportColumn("reference", "reference"),
+        ImportColumn("amount", kind=Kind.DECIMAL, required=True, example="60000"),
+        ImportColumn(
+            "currency", "currency_code", Kind.CURRENCY, aliases=("currency_code",), example="USD"
+        ),
+        ImportColumn("reference", example="First instalment"),
     ),
     key_columns=("funder", "commitment", "received_on", "amount", "currency"),
     apply_row=adapters.apply_receipt,
     prepare=adapters.prepare_receipts,
-    example={
-        **COMMITMENT_EXAMPLE,
-        "received_on": "2026-11-02",
-        "amount": "60000",
-        "currency": "USD",
-        "reference": "First instalment",
-    },
     describe=lambda d: (
         f"{d.get('commitment') or ''} {d.get('received_on') or ''} "
         f"{d.get('amount') or ''} {d.get('currency_code') or ''}"
@@ -133,7 +125,6 @@ RECEIPTS = ImportType(
         "A receipt is the same one when commitment, date, amount and currency are equal; "
         "the currency defaults to the commitment's.",
     ),
-    batch_writes=True,
 )
 
 EXCHANGE_RATES = ImportType(
@@ -141,23 +132,32 @@ EXCHANGE_RATES = ImportType(
     title="Exchange rates",
     model=ExchangeRate,
     columns=(
-        ImportColumn("base", "base_code", Kind.CURRENCY, required=True, aliases=("base_code",)),
-        ImportColumn("quote", "quote_code", Kind.CURRENCY, required=True, aliases=("quote_code",)),
-        ImportColumn("date", "rate_date", Kind.DATE, required=True, aliases=("rate_date",)),
-        ImportColumn("rate", "rate", Kind.DECIMAL, required=True, thousands=False),
-        ImportColumn("source", "source"),
+        ImportColumn(
+            "base", "base_code", Kind.CURRENCY, required=True, aliases=("base_code",), example="EUR"
+        ),
+        ImportColumn(
+            "quote",
+            "quote_code",
+            Kind.CURRENCY,
+            required=True,
+            aliases=("quote_code",),
+            example="USD",
+        ),
+        ImportColumn(
+            "date",
+            "rate_date",
+            Kind.DATE,
+            required=True,
+            aliases=("rate_date",),
+            example="2026-03-31",
+        ),
+        ImportColumn("rate", kind=Kind.DECIMAL, required=True, thousands=False, example="1.0850"),
+        ImportColumn("source", example="ECB reference rate"),
     ),
     key_columns=("base", "quote", "date"),
     **keys.by_columns(ExchangeRate.base_code, ExchangeRate.quote_code, ExchangeRate.rate_date),
     create=funding_rates.create_exchange_rate,
     update=funding_rates.update_exchange_rate,
-    example={
-        "base": "EUR",
-        "quote": "USD",
-        "date": "2026-03-31",
-        "rate": "1.0850",
-        "source": "ECB reference rate",
-    },
     describe=lambda d: f"{d.get('base_code')}/{d.get('quote_code')} {d.get('rate_date')}",
     list_endpoint="funding.exchange_rates_list",
     prepare=adapters.prepare_rates,
@@ -165,7 +165,6 @@ EXCHANGE_RATES = ImportType(
         "1 unit of the base currency = rate units of the quote currency on the date.",
         "One of the two currencies is EUR: other pairs are converted through EUR.",
     ),
-    batch_writes=True,
 )
 
 INSTALMENT_SCHEDULES = ImportType(
@@ -174,15 +173,16 @@ INSTALMENT_SCHEDULES = ImportType(
     model=FundingInstalment,
     columns=(
         *COMMITMENT_COLUMNS,
-        ImportColumn("instalments", "instalments", required=True, aliases=("schedule",)),
+        ImportColumn(
+            "instalments",
+            required=True,
+            aliases=("schedule",),
+            example="2027-01-31 60000; 2027-07-31 40000",
+        ),
     ),
     key_columns=("funder", "commitment"),
     apply_row=obligation_adapters.apply_schedule,
     prepare=obligation_adapters.prepare_schedules,
-    example={
-        **COMMITMENT_EXAMPLE,
-        "instalments": "2027-01-31 60000; 2027-07-31 40000",
-    },
     describe=lambda d: f"{d.get('funder') or ''}: {d.get('commitment') or ''}",
     list_endpoint="funding.commitments_list",
     notes=(
@@ -191,7 +191,6 @@ INSTALMENT_SCHEDULES = ImportType(
         "(decimal point), separated by semicolons; they must add up to the pledge. The row "
         "replaces the commitment's schedule.",
     ),
-    batch_writes=True,
 )
 
 REPORTING_REQUIREMENTS = ImportType(
@@ -200,25 +199,18 @@ REPORTING_REQUIREMENTS = ImportType(
     model=ReportingRequirement,
     columns=(
         *COMMITMENT_COLUMNS,
-        ImportColumn("kind", "kind", Kind.CHOICE, required=True, choices=ReportKind),
-        ImportColumn("due_on", "due_on", Kind.DATE, required=True, aliases=("due",)),
-        ImportColumn("submitted_on", "submitted_on", Kind.DATE, aliases=("submitted",)),
-        ImportColumn("accepted_on", "accepted_on", Kind.DATE, aliases=("accepted",)),
-        ImportColumn("document_reference", "document_reference", aliases=("reference",)),
-        ImportColumn("note", "note", aliases=("notes",)),
+        ImportColumn("kind", required=True, choices=ReportKind, example="financial"),
+        ImportColumn(
+            "due_on", kind=Kind.DATE, required=True, aliases=("due",), example="2027-03-01"
+        ),
+        ImportColumn("submitted_on", kind=Kind.DATE, aliases=("submitted",)),
+        ImportColumn("accepted_on", kind=Kind.DATE, aliases=("accepted",)),
+        ImportColumn("document_reference", aliases=("reference",), example="FIN-2026 v1"),
+        ImportColumn("note", aliases=("notes",)),
     ),
     key_columns=("funder", "commitment", "kind", "due_on"),
     apply_row=obligation_adapters.apply_requirement,
     prepare=obligation_adapters.prepare_requirements,
-    example={
-        **COMMITMENT_EXAMPLE,
-        "kind": "financial",
-        "due_on": "2027-03-01",
-        "submitted_on": "",
-        "accepted_on": "",
-        "document_reference": "FIN-2026 v1",
-        "note": "",
-    },
     describe=lambda d: (
         f"{d.get('commitment') or ''}: {d.get('kind') or ''} report due {d.get('due_on') or ''}"
     ),
@@ -227,5 +219,4 @@ REPORTING_REQUIREMENTS = ImportType(
         "A requirement is the same one when commitment, kind (narrative or financial) and due "
         "date are equal; a report is never accepted before it is submitted.",
     ),
-    batch_writes=True,
 )

@@ -5,10 +5,13 @@ The registry of all of them is ``coordapp.imports.catalog``."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from coordapp.imports import adapters, keys
+from coordapp.imports.columns import EXAMPLE_ORGANIZATION, OWNER
 from coordapp.imports.types import ImportColumn, ImportType, Kind
 from coordapp.network.models import Hotline
 from coordapp.partners import contacts, organizations, partnerships
@@ -23,40 +26,33 @@ ORGANIZATIONS = ImportType(
     columns=(
         ImportColumn(
             "name",
-            "name",
             required=True,
             aliases=("organization", "organisation"),
             names=("organization",),
+            example=EXAMPLE_ORGANIZATION,
         ),
         ImportColumn(
-            "kind", "kind", Kind.CHOICE, required=True, choices=partners_models.OrganizationKind
+            "kind", required=True, choices=partners_models.OrganizationKind, example="industry"
         ),
-        ImportColumn("status", "status", Kind.CHOICE, choices=partners_models.OrganizationStatus),
+        ImportColumn("status", choices=partners_models.OrganizationStatus, example="active"),
         ImportColumn(
-            "hq_country", "hq_country_code", Kind.COUNTRY, aliases=("country", "hq_country_code")
+            "hq_country",
+            "hq_country_code",
+            Kind.COUNTRY,
+            aliases=("country", "hq_country_code"),
+            example="Deutschland",
         ),
-        ImportColumn("website", "website"),
-        ImportColumn("tags", "tags"),
-        ImportColumn("owner", "owner_id", Kind.USER, aliases=("owner_email",), names=("user",)),
-        ImportColumn("notes", "notes"),
+        ImportColumn("website", example="https://example.org"),
+        ImportColumn("tags", example="cloud, hosting"),
+        OWNER,
+        ImportColumn("notes", example="Met at the annual meeting"),
     ),
     key_columns=("name",),
     **keys.by_name(Organization.name),
     create=organizations.create_organization,
     update=organizations.update_organization,
-    example={
-        "name": "Example Trust & Safety Ltd",
-        "kind": "industry",
-        "status": "active",
-        "hq_country": "Deutschland",
-        "website": "https://example.org",
-        "tags": "cloud, hosting",
-        "owner": "manager@coordapp.example",
-        "notes": "Met at the annual meeting",
-    },
     describe=lambda d: str(d.get("name") or ""),
     list_endpoint="partners.organizations_list",
-    batch_writes=True,
 )
 
 CONTACTS = ImportType(
@@ -66,20 +62,20 @@ CONTACTS = ImportType(
     columns=(
         ImportColumn(
             "organization",
-            "organization",
             required=True,
             aliases=("organisation",),
             current=lambda c: c.organization.name,
             names=("organization",),
+            example=EXAMPLE_ORGANIZATION,
         ),
-        ImportColumn("full_name", "full_name", required=True, aliases=("name",)),
-        ImportColumn("job_title", "job_title", aliases=("title",)),
-        ImportColumn("email", "email", aliases=("e_mail",)),
-        ImportColumn("phone", "phone"),
+        ImportColumn("full_name", required=True, aliases=("name",), example="Alex Example"),
+        ImportColumn("job_title", aliases=("title",), example="Head of Trust & Safety"),
+        ImportColumn("email", aliases=("e_mail",), example="alex@example.org"),
+        ImportColumn("phone", example="+32 2 555 01 23"),
         ImportColumn(
-            "last_contacted_on", "last_contacted_on", Kind.DATE, aliases=("last_contacted",)
+            "last_contacted_on", kind=Kind.DATE, aliases=("last_contacted",), example="2026-03-31"
         ),
-        ImportColumn("lawful_basis", "lawful_basis"),
+        ImportColumn("lawful_basis", example="Legitimate interest: partnership contact"),
     ),
     key_columns=("email",),
     # A contact is the same person by email; without an email, by name at the organization.
@@ -97,18 +93,8 @@ CONTACTS = ImportType(
     ),
     index=(sa.func.lower(Contact.email),),
     index_key=lambda d: (keys.lower(d["email"]),) if d.get("email") else None,
-    batch_writes=True,
     create=contacts.create_contact,
     update=contacts.update_contact,
-    example={
-        "organization": "Example Trust & Safety Ltd",
-        "full_name": "Alex Example",
-        "job_title": "Head of Trust & Safety",
-        "email": "alex@example.org",
-        "phone": "+32 2 555 01 23",
-        "last_contacted_on": "2026-03-31",
-        "lawful_basis": "Legitimate interest: partnership contact",
-    },
     describe=lambda d: str(d.get("email") or d.get("full_name") or ""),
     list_endpoint="partners.contacts_list",
     notes=("Contacts are matched by email, or by name at the organization when there is none.",),
@@ -119,59 +105,58 @@ HOTLINES = ImportType(
     title="Hotlines",
     model=Hotline,
     columns=(
-        ImportColumn("name", "name", required=True, aliases=("hotline",), names=("hotline",)),
         ImportColumn(
-            "country", "country_code", Kind.COUNTRY, required=True, aliases=("home_country",)
+            "name",
+            required=True,
+            aliases=("hotline",),
+            names=("hotline",),
+            example="Example Hotline",
         ),
         ImportColumn(
-            "operator",
+            "country",
+            "country_code",
+            Kind.COUNTRY,
+            required=True,
+            aliases=("home_country",),
+            example="Österreich",
+        ),
+        ImportColumn(
             "operator",
             aliases=("operating_organization",),
             current=lambda h: h.operator.name if h.operator else None,
             names=("organization",),
+            example=EXAMPLE_ORGANIZATION,
         ),
         ImportColumn(
             "covered_countries",
-            "covered_countries",
-            Kind.COUNTRY_LIST,
+            kind=Kind.COUNTRY_LIST,
             aliases=("countries_covered",),
             current=lambda h: h.covered_codes,
+            example="Austria; Liechtenstein",
         ),
-        ImportColumn("public_url", "public_url", aliases=("reporting_url", "website")),
-        ImportColumn("founded_year", "founded_year", Kind.INTEGER, aliases=("founded",)),
-        ImportColumn("languages", "languages"),
-        ImportColumn("reporting_channels", "reporting_channels", aliases=("channels",)),
-        ImportColumn("staff_count", "staff_count", Kind.INTEGER, aliases=("staff",)),
         ImportColumn(
-            "owner", "owner_id", Kind.USER, aliases=("owner_email", "liaison"), names=("user",)
+            "public_url",
+            aliases=("reporting_url", "website"),
+            example="https://hotline.example.org",
         ),
-        ImportColumn("notes", "notes"),
+        ImportColumn("founded_year", kind=Kind.INTEGER, aliases=("founded",), example="2019"),
+        ImportColumn("languages", example="de en"),
+        ImportColumn("reporting_channels", aliases=("channels",), example="web email"),
+        ImportColumn("staff_count", kind=Kind.INTEGER, aliases=("staff",), example="4"),
+        dataclasses.replace(OWNER, aliases=(*OWNER.aliases, "liaison")),
+        ImportColumn("notes", example="Joined after the 2018 scoping visit"),
         ImportColumn(
             "membership",
-            "membership",
-            Kind.MEMBERSHIP,
+            kind=Kind.MEMBERSHIP,
             aliases=("membership_events", "membership_history"),
             current=lambda h: [],
+            example="2019-05-01 applicant; 2020-06-01 provisional; 2022-06-01 full",
         ),
     ),
     key_columns=("name",),
     **keys.by_name(Hotline.name),
     create=adapters.create_hotline,
     update=adapters.update_hotline,
-    example={
-        "name": "Example Hotline",
-        "country": "Österreich",
-        "operator": "Example Trust & Safety Ltd",
-        "covered_countries": "Austria; Liechtenstein",
-        "public_url": "https://hotline.example.org",
-        "founded_year": "2019",
-        "languages": "de en",
-        "reporting_channels": "web email",
-        "staff_count": "4",
-        "owner": "manager@coordapp.example",
-        "notes": "Joined after the 2018 scoping visit",
-        "membership": "2019-05-01 applicant; 2020-06-01 provisional; 2022-06-01 full",
-    },
     describe=lambda d: str(d.get("name") or ""),
     list_endpoint="network.hotlines_list",
     preload=(selectinload(Hotline.coverage_spells), selectinload(Hotline.membership_events)),
@@ -181,7 +166,6 @@ HOTLINES = ImportType(
         "Membership changes in the file are added to the hotline's history when missing; "
         "the import never removes history.",
     ),
-    batch_writes=True,
 )
 
 PARTNERSHIPS = ImportType(
@@ -191,31 +175,35 @@ PARTNERSHIPS = ImportType(
     columns=(
         ImportColumn(
             "organization",
-            "organization",
             required=True,
             aliases=("organisation", "partner"),
             current=lambda p: p.organization.name,
             names=("organization",),
+            example=EXAMPLE_ORGANIZATION,
         ),
-        ImportColumn("title", "title", required=True),
+        ImportColumn("title", required=True, example="Hash-sharing MoU"),
         ImportColumn(
-            "type", "type", Kind.CHOICE, required=True, choices=partners_models.PartnershipType
+            "type", required=True, choices=partners_models.PartnershipType, example="strategic_mou"
         ),
-        ImportColumn("status", "status", Kind.CHOICE, choices=partners_models.PartnershipStatus),
-        ImportColumn("start_date", "start_date", Kind.DATE, aliases=("start",)),
-        ImportColumn("end_date", "end_date", Kind.DATE, aliases=("end",)),
+        ImportColumn("status", choices=partners_models.PartnershipStatus, example="active"),
+        ImportColumn("start_date", kind=Kind.DATE, aliases=("start",), example="2026-01-01"),
+        ImportColumn("end_date", kind=Kind.DATE, aliases=("end",), example="2027-12-31"),
         ImportColumn(
-            "renewal_notice_days", "renewal_notice_days", Kind.INTEGER, aliases=("notice_days",)
+            "renewal_notice_days", kind=Kind.INTEGER, aliases=("notice_days",), example="90"
         ),
-        ImportColumn("owner", "owner_id", Kind.USER, aliases=("owner_email",), names=("user",)),
+        OWNER,
         ImportColumn(
             "pillars",
-            "pillars",
-            Kind.PILLAR_LIST,
+            kind=Kind.PILLAR_LIST,
             current=lambda p: [pillar.id for pillar in p.pillars],
+            example="Technology & Innovation; Capacity Building",
         ),
-        ImportColumn("notes", "notes"),
-        ImportColumn("document_refs", "document_refs", aliases=("documents",)),
+        ImportColumn("notes", example="Renewal talks start in September"),
+        ImportColumn(
+            "document_refs",
+            aliases=("documents",),
+            example="https://intranet.example.org/agreements/mou-2026",
+        ),
     ),
     key_columns=("organization", "title"),
     **keys.by_organization_and_title(
@@ -223,19 +211,6 @@ PARTNERSHIPS = ImportType(
     ),
     create=partnerships.create_partnership,
     update=partnerships.update_partnership,
-    example={
-        "organization": "Example Trust & Safety Ltd",
-        "title": "Hash-sharing MoU",
-        "type": "strategic_mou",
-        "status": "active",
-        "start_date": "2026-01-01",
-        "end_date": "2027-12-31",
-        "renewal_notice_days": "90",
-        "owner": "manager@coordapp.example",
-        "pillars": "Technology & Innovation; Capacity Building",
-        "notes": "Renewal talks start in September",
-        "document_refs": "https://intranet.example.org/agreements/mou-2026",
-    },
     describe=lambda d: f"{d.get('organization') or ''}: {d.get('title') or ''}",
     list_endpoint="partners.partnerships_list",
     state=adapters.partnership_state,
@@ -243,7 +218,6 @@ PARTNERSHIPS = ImportType(
     notes=(
         "A partnership is found by its organization and title. The owner is a manager's email.",
     ),
-    batch_writes=True,
 )
 
 TRAININGS = ImportType(
@@ -251,52 +225,46 @@ TRAININGS = ImportType(
     title="Trainings with participation",
     model=TrainingEvent,
     columns=(
-        ImportColumn("title", "title", required=True, aliases=("training", "event")),
-        ImportColumn("start_date", "start_date", Kind.DATE, required=True, aliases=("start",)),
-        ImportColumn("end_date", "end_date", Kind.DATE, required=True, aliases=("end",)),
-        ImportColumn("kind", "kind", Kind.CHOICE, required=True, choices=TrainingKind),
-        ImportColumn("pillar", "pillar_id", Kind.PILLAR, required=True),
-        ImportColumn("delivery", "delivery", Kind.CHOICE, required=True, choices=DeliveryMode),
+        ImportColumn(
+            "title",
+            required=True,
+            aliases=("training", "event"),
+            example="Analyst wellbeing workshop",
+        ),
+        ImportColumn(
+            "start_date", kind=Kind.DATE, required=True, aliases=("start",), example="2026-11-16"
+        ),
+        ImportColumn(
+            "end_date", kind=Kind.DATE, required=True, aliases=("end",), example="2026-11-17"
+        ),
+        ImportColumn("kind", required=True, choices=TrainingKind, example="workshop"),
+        ImportColumn(
+            "pillar", "pillar_id", Kind.PILLAR, required=True, example="Capacity Building"
+        ),
+        ImportColumn("delivery", required=True, choices=DeliveryMode, example="in person"),
         ImportColumn(
             "location_country",
             "location_country_code",
             Kind.COUNTRY,
             aliases=("location", "country"),
+            example="Belgium",
         ),
-        ImportColumn("organizer", "organizer", names=("organization",)),
-        ImportColumn("topics", "topics"),
-        ImportColumn("trainers", "trainers"),
-        ImportColumn("notes", "notes"),
+        ImportColumn("organizer", names=("organization",), example=EXAMPLE_ORGANIZATION),
+        ImportColumn("topics", example="Resilience, peer support"),
+        ImportColumn("trainers", example="Dr. A. Trainer"),
+        ImportColumn("notes"),
         ImportColumn(
-            "participant",
             "participant",
             aliases=("hotline", "organization", "organisation"),
             names=("hotline", "organization"),
+            example=EXAMPLE_ORGANIZATION,
         ),
-        ImportColumn("participants", "participants", Kind.INTEGER, aliases=("people",)),
-        ImportColumn("completed", "completed", Kind.INTEGER),
-        ImportColumn("feedback_score", "feedback_score", Kind.DECIMAL, aliases=("feedback",)),
+        ImportColumn("participants", kind=Kind.INTEGER, aliases=("people",), example="3"),
+        ImportColumn("completed", kind=Kind.INTEGER, example="3"),
+        ImportColumn("feedback_score", kind=Kind.DECIMAL, aliases=("feedback",), example="4.5"),
     ),
     key_columns=("title", "start_date", "participant"),
     apply_row=adapters.apply_training,
-    batch_writes=True,
-    example={
-        "title": "Analyst wellbeing workshop",
-        "start_date": "2026-11-16",
-        "end_date": "2026-11-17",
-        "kind": "workshop",
-        "pillar": "Capacity Building",
-        "delivery": "in person",
-        "location_country": "Belgium",
-        "organizer": "Example Trust & Safety Ltd",
-        "topics": "Resilience, peer support",
-        "trainers": "Dr. A. Trainer",
-        "notes": "",
-        "participant": "Example Trust & Safety Ltd",
-        "participants": "3",
-        "completed": "3",
-        "feedback_score": "4.5",
-    },
     describe=lambda d: " / ".join(
         str(part) for part in (d.get("title"), d.get("participant")) if part
     ),

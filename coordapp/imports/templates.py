@@ -17,7 +17,7 @@ def template_csv(type_name: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.name for c in itype.columns])
-    writer.writerow([itype.example.get(c.name, "") for c in itype.columns])
+    writer.writerow([c.example for c in itype.columns])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -31,7 +31,7 @@ def template_xlsx(type_name: str) -> bytes:
     assert sheet is not None
     sheet.title = itype.title[:31]
     sheet.append([c.name for c in itype.columns])
-    sheet.append([itype.example.get(c.name, "") for c in itype.columns])
+    sheet.append([c.example for c in itype.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, column in enumerate(itype.columns, start=1):

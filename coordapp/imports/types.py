@@ -37,7 +37,7 @@ class Kind(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class ImportColumn:
     name: str  # the header as written in the template
-    field: str  # the key of the service's data dict
+    field: str = ""  # the key of the service's data dict; by default the header
     kind: Kind = Kind.TEXT
     required: bool = False
     choices: type[enum.Enum] | None = None
@@ -51,6 +51,14 @@ class ImportColumn:
     # A number column whose values may group thousands (1.250.000,50); not a rate, where
     # "1.085" with a decimal comma is far likelier a slip than 1085.
     thousands: bool = True
+    # The cell of the template's example row (blank: the column is left empty there).
+    example: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.field:
+            object.__setattr__(self, "field", self.name)
+        if self.choices is not None:  # a column of choices is read as one
+            object.__setattr__(self, "kind", Kind.CHOICE)
 
     def value_of(self, obj: Any) -> Any:
         return self.current(obj) if self.current else getattr(obj, self.field)
@@ -72,7 +80,6 @@ class ImportType:
     columns: tuple[ImportColumn, ...]
     # Natural key: the columns that find an existing record, and how (SQL conditions).
     key_columns: tuple[str, ...]
-    example: Mapping[str, str]
     describe: Callable[[Mapping[str, Any]], str]
     # Types with an ``apply_row`` (below) name none of the generic ``match``, ``create``,
     # ``update``, and find their records through the key index or ``apply_row``.
@@ -107,8 +114,8 @@ class ImportType:
     state: Callable[[Any], dict[str, Any]] | None = None
     # Writes may be flushed a batch at a time: the natural-key index (or ``apply_row``'s
     # context) finds rows of the same file, and the services use no id of a row they just
-    # created.
-    batch_writes: bool = False
+    # created. Every type so far can; one that cannot says False.
+    batch_writes: bool = True
 
     def column(self, name: str) -> ImportColumn | None:
         for column in self.columns:

@@ -236,7 +236,7 @@ def test_pillar_figure_colours_the_signal() -> None:
 
 
 def test_csv_export_is_stamped() -> None:
-    text = exports.csv_document(
+    text = exports.document(
         title="Funding",
         stamp=[
             ("filters", "?from=2024"),
@@ -245,7 +245,7 @@ def test_csv_export_is_stamped() -> None:
         ],
         columns=["year", "pledged"],
         rows=[[2024, Decimal("1300.00")]],
-    )
+    ).csv()
     assert text.splitlines() == [
         "# Funding",
         "# filters: ?from=2024",

@@ -162,14 +162,14 @@ def test_bad_export_parameters_are_ignored_never_a_server_error(
 
 
 def test_dashboard_csv_escapes_text_and_keeps_numbers() -> None:
-    from dashboards.exports import csv_document
+    from dashboards.exports import document
 
-    text = csv_document(
+    text = document(
         title="Funding by funder",
         stamp=[("as of", date(2026, 11, 26))],
         columns=["Funder", "Pledged"],
         rows=[["=HYPERLINK(1) Fund", Decimal("-10.50")], ["@Trust", 3]],
-    )
+    ).csv()
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[-2:] == [["'=HYPERLINK(1) Fund", "-10.50"], ["'@Trust", "3"]]
     assert "# as of: 2026-11-26" in text
