@@ -48,7 +48,6 @@ def _pillar_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
 
 
 PILLAR_TARGET_LIST = ListSpec(
-    name="pillar-targets",
     entity=PillarTarget,
     columns=(
         Column("pillar", "Pillar", Pillar.sort_order, lambda t: t.pillar.name),
@@ -77,7 +76,7 @@ PILLAR_TARGET_LIST = ListSpec(
         ),
     ),
     options=(selectinload(PillarTarget.pillar),),
-    base=lambda: sa.select(PillarTarget).join(Pillar, Pillar.id == PillarTarget.pillar_id),
+    joins=(PillarTarget.pillar,),
 )
 
 
