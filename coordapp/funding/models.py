@@ -23,6 +23,7 @@ from coordapp.db import (
     TimestampMixin,
     paging_indexes,
     parent_key,
+    period_check,
     str_enum,
 )
 
@@ -45,14 +46,13 @@ class FundingCommitment(RecordBase):
     __tablename__ = "funding_commitments"
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
-        sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
+        period_check(),
         # The lists' sorts (the receipts' by commitment too) and the currency filter's choices
         # walk these; home's unconfirmed pledges (status, oldest period first) the last one.
         *paging_indexes("funding_commitments", "title", "currency_code"),
         sa.Index("ix_funding_commitments_status_period_start", "status", "period_start"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     funder_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organizations.id"), nullable=False, index=True
     )
@@ -105,7 +105,6 @@ class FundingAllocation(AuditedRow):
         sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     commitment_id: Mapped[int] = parent_key("funding_commitments")
     pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillars.id"), nullable=False, index=True)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
@@ -153,7 +152,7 @@ class FundingReceipt(Audited, ArchivableMixin, TimestampMixin, Base):
     commitment: Mapped[FundingCommitment] = relationship(back_populates="receipts")
 
 
-class FundingInstalment(Audited, TimestampMixin, Base):
+class FundingInstalment(AuditedRow):
     """One expected payment of a commitment's schedule, in the commitment's currency.
 
     The service keeps a commitment's instalments summing exactly to its amount (the schedule is
@@ -173,7 +172,6 @@ class FundingInstalment(Audited, TimestampMixin, Base):
         sa.Index("ix_funding_instalments_expected_on", "expected_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     commitment_id: Mapped[int] = parent_key("funding_commitments", index=False)
     expected_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
@@ -186,7 +184,7 @@ class ReportKind(enum.StrEnum):
     FINANCIAL = "financial"
 
 
-class ReportingRequirement(Audited, TimestampMixin, Base):
+class ReportingRequirement(AuditedRow):
     """A report a funder requires under a commitment: due, submitted, accepted. The document
     is named by a text reference only (never stored, never a link)."""
 
@@ -206,7 +204,6 @@ class ReportingRequirement(Audited, TimestampMixin, Base):
         sa.Index("ix_reporting_requirements_due_on", "due_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     commitment_id: Mapped[int] = parent_key("funding_commitments", index=False)
     kind: Mapped[ReportKind] = mapped_column(str_enum(ReportKind, "report_kind"), nullable=False)
     due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -231,7 +228,6 @@ class ExchangeRate(AuditedRow):
         sa.CheckConstraint("base_code <> quote_code", name="distinct_currencies"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     base_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
     quote_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
     rate_date: Mapped[date] = mapped_column(sa.Date, nullable=False)

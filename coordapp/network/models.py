@@ -107,7 +107,6 @@ class Hotline(RecordBase):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False, unique=True)
     operator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     country_code: Mapped[str] = mapped_column(
@@ -179,7 +178,6 @@ class ExpansionTarget(RecordBase):
 
     __tablename__ = "expansion_targets"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     country_code: Mapped[str] = mapped_column(
         sa.ForeignKey("countries.alpha2"), nullable=False, unique=True
     )

@@ -73,7 +73,6 @@ class PillarTarget(RecordBase):
         sa.CheckConstraint("target_value >= 0", name="target_non_negative"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillars.id"), nullable=False, index=True)
     year: Mapped[int] = mapped_column(nullable=False)
     indicator: Mapped[PillarIndicator] = mapped_column(
