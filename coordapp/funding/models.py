@@ -39,6 +39,10 @@ class CommitmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# The column type of a commitment's status, on the commitment and in its history.
+COMMITMENT_STATUS = str_enum(CommitmentStatus, "commitment_status")
+
+
 class FundingCommitment(RecordBase):
     def __str__(self) -> str:
         return self.title
@@ -65,9 +69,7 @@ class FundingCommitment(RecordBase):
     period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
     period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
     status: Mapped[CommitmentStatus] = mapped_column(
-        str_enum(CommitmentStatus, "commitment_status"),
-        nullable=False,
-        default=CommitmentStatus.PLEDGED,
+        COMMITMENT_STATUS, nullable=False, default=CommitmentStatus.PLEDGED
     )
     notes: Mapped[str | None] = mapped_column(sa.Text)
     # Who looks after it (its needs-attention items are theirs); none: unassigned.
@@ -119,9 +121,7 @@ class CommitmentStatusEvent(DatedEvent):
     __tablename__ = "commitment_status_events"
 
     commitment_id: Mapped[int] = parent_key("funding_commitments")
-    status: Mapped[CommitmentStatus] = mapped_column(
-        str_enum(CommitmentStatus, "commitment_status"), nullable=False
-    )
+    status: Mapped[CommitmentStatus] = mapped_column(COMMITMENT_STATUS, nullable=False)
     changed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
 
     commitment: Mapped[FundingCommitment] = relationship(back_populates="status_events")
@@ -243,6 +243,10 @@ class FigurePart(enum.StrEnum):
     RECEIVED = "received"
 
 
+# The column type of the kept totals' figure part (pledged or received).
+FIGURE_PART = str_enum(FigurePart, "funding_figure_part")
+
+
 class FundingYearTotal(Base):
     """Pledged or received money of one year, whole or one pillar's part, in one currency,
     summed per the date of the rate that converts it to EUR (None: in EUR, or no rate yet).
@@ -255,9 +259,7 @@ class FundingYearTotal(Base):
     __table_args__ = {"info": {DERIVED: True}}
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    part: Mapped[FigurePart] = mapped_column(
-        str_enum(FigurePart, "funding_figure_part"), nullable=False
-    )
+    part: Mapped[FigurePart] = mapped_column(FIGURE_PART, nullable=False)
     year: Mapped[int] = mapped_column(nullable=False, index=True)
     pillar_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pillars.id"))  # None: whole
     currency_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
@@ -276,7 +278,5 @@ class FundingFunderTotal(Base):
 
     year: Mapped[int] = mapped_column(primary_key=True)
     funder_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
-    part: Mapped[FigurePart] = mapped_column(
-        str_enum(FigurePart, "funding_figure_part"), primary_key=True
-    )
+    part: Mapped[FigurePart] = mapped_column(FIGURE_PART, primary_key=True)
     eur: Mapped[Decimal] = mapped_column(sa.Numeric(asdecimal=True), nullable=False)
