@@ -19,7 +19,7 @@ from coordapp.partners.agreements import (
     RENEWAL_DUE,
     RENEWAL_WINDOW_DAYS,
     AgreementState,
-    agreement_state_label,
+    agreement_state_choices,
     expired_condition,
     in_force_condition,
     renewal_due_on,
@@ -255,12 +255,7 @@ PARTNERSHIP_LIST = ListSpec(
     default_sort="title",
     search=(Partnership.title, Organization.name),
     filters=(
-        Filter(
-            "status",
-            "Status today",
-            _state_filter,
-            lambda s: [(state.value, agreement_state_label(state)) for state in AgreementState],
-        ),
+        Filter("status", "Status today", _state_filter, agreement_state_choices),
         listing.enum_filter_on("type", "Type", Partnership.type, PartnershipType),
         Filter("pillar", "Pillar", _pillar_filter, reference.pillar_choices),
         listing.id_filter_on("owner", "Owner", Partnership.owner_id, _owner_choices),
