@@ -108,6 +108,15 @@ def link_table(
     )
 
 
+def range_check(column: str, low: int, high: int, *, optional: bool = False) -> sa.CheckConstraint:
+    """``column`` from ``low`` to ``high``, both allowed (or empty, if ``optional``), as the
+    constraint ``<column>_range``; the services validate against the same bounds."""
+    rule = f"{column} BETWEEN {low} AND {high}"
+    return sa.CheckConstraint(
+        f"{column} IS NULL OR {rule}" if optional else rule, name=f"{column}_range"
+    )
+
+
 def period_check() -> sa.CheckConstraint:
     """The rule of a table with a period (``period_start`` to ``period_end``, both days in
     it): it ends on or after the day it starts."""
