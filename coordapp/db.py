@@ -108,6 +108,21 @@ def link_table(
     )
 
 
+def range_check(column: str, low: int, high: int, *, optional: bool = False) -> sa.CheckConstraint:
+    """``column`` from ``low`` to ``high``, both allowed (or empty, if ``optional``), as the
+    constraint ``<column>_range``; the services validate against the same bounds."""
+    rule = f"{column} BETWEEN {low} AND {high}"
+    return sa.CheckConstraint(
+        f"{column} IS NULL OR {rule}" if optional else rule, name=f"{column}_range"
+    )
+
+
+def period_check() -> sa.CheckConstraint:
+    """The rule of a table with a period (``period_start`` to ``period_end``, both days in
+    it): it ends on or after the day it starts."""
+    return sa.CheckConstraint("period_end >= period_start", name="period_end_after_start")
+
+
 def paging_indexes(table: str, *columns: str) -> tuple[sa.Index, ...]:
     """The indexes a list sorted by one of ``columns`` walks page by page, the id breaking
     ties."""
@@ -145,14 +160,22 @@ class Audited:
     __audit_exclude__: frozenset[str] = frozenset({"created_at", "updated_at", "version"})
 
 
-class RecordBase(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
+class SurrogateKey:
+    """An integer id as the primary key."""
+
+    # First, as in the tables the migrations made (a base class's columns come after the
+    # subclass's own).
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+
+
+class RecordBase(SurrogateKey, Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
     """A business record that managers create and edit: audited field by field, versioned
     against lost updates, archived rather than deleted, timestamped."""
 
     __abstract__ = True
 
 
-class AuditedRow(Audited, TimestampMixin, Base):
+class AuditedRow(SurrogateKey, Audited, TimestampMixin, Base):
     """A timestamped row whose inserts, updates and deletes are audited (a dated event in a
     record's history, a part of a record)."""
 
@@ -165,9 +188,6 @@ class DatedEvent(AuditedRow):
 
     __abstract__ = True
 
-    # First, as in the tables the migrations made (a base class's columns come after the
-    # subclass's own).
-    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
     note: Mapped[str | None] = mapped_column(sa.String(500))
 
 

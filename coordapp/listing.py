@@ -347,22 +347,32 @@ def _usable_number(value: str) -> bool:
     return not value.isdecimal() or int(value) <= MAX_RECORD_ID
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ListSpec:
-    name: str
     entity: Any
     columns: Sequence[Column]
     default_sort: str
+    # What the list is known by (its cache entries, its filters' suggestions): not given, its
+    # table's name ("exchange_rates": "exchange-rates").
+    name: str = ""
     search: Sequence[Any] = ()
     filters: Sequence[Filter] = ()
     options: Sequence[Any] = ()
     archivable: bool = True
+    # The related records the columns sort by and the search reads, as the entity's
+    # relationships (``Partnership.organization``; a chain: ``FundingReceipt.commitment``,
+    # ``FundingCommitment.funder``): joined, or outer-joined where there may be none.
+    joins: Sequence[QueryableAttribute[Any]] = ()
+    outer_joins: Sequence[QueryableAttribute[Any]] = ()
+    # The select the list starts from when it is more than the entity and its joins.
     base: Callable[[], sa.Select[Any]] | None = None
     # Values a column shows that loader options cannot bring (a derived date): computed for
     # a page's (or an export's) rows at once, so a list stays a constant number of queries.
     prefetch: Callable[[Session, list[Any]], None] | None = None
 
     def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.entity.__tablename__.replace("_", "-"))
         for column in self.columns:
             if isinstance(column.value, OwnAttribute) and not sa.inspect(self.entity).isa(
                 column.value.attribute.parent.mapper
@@ -480,6 +490,10 @@ class ListResult:
 
 def _filtered(spec: ListSpec, params: ListParams) -> sa.Select[Any]:
     query = spec.base() if spec.base else sa.select(spec.entity)
+    for relationship in spec.joins:
+        query = query.join(relationship)
+    for relationship in spec.outer_joins:
+        query = query.outerjoin(relationship)
     if spec.archivable and not params.archived:
         query = query.where(spec.entity.archived_at.is_(None))
     if params.q and spec.search:

@@ -221,7 +221,6 @@ def _active_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
 
 
 USER_LIST = ListSpec(
-    name="users",
     entity=User,
     columns=(
         Column("name", "Name", User.full_name, link=True),

@@ -19,7 +19,6 @@ from coordapp.funding.models import (
     ReportKind,
 )
 from coordapp.funding.money import in_minor_units, rate_text
-from coordapp.labels import enum_choices
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.partners.models import Organization, OrganizationKind
 from coordapp.reference import service as reference
@@ -34,12 +33,6 @@ def _has_allocation_to(query: sa.Select[Any], value: str) -> sa.Select[Any]:
             FundingAllocation.pillar_id == int(value),
         )
     )
-
-
-def _funder_kind(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    if value not in {k.value for k in OrganizationKind}:
-        return query
-    return query.where(Organization.kind == value)
 
 
 def _pillar_names(commitment: FundingCommitment) -> str:
@@ -86,9 +79,7 @@ COMMITMENT_LIST = ListSpec(
         listing.enum_filter_on("status", "Status", FundingCommitment.status, CommitmentStatus),
         listing.code_filter_on("currency", "Currency", FundingCommitment.currency_code),
         Filter("pillar", "Pillar", _has_allocation_to, reference.pillar_choices),
-        Filter(
-            "funder_kind", "Funder kind", _funder_kind, lambda s: enum_choices(OrganizationKind)
-        ),
+        listing.enum_filter_on("funder_kind", "Funder kind", Organization.kind, OrganizationKind),
         listing.year_filter_on(FundingCommitment.pledged_on, "Pledged in"),
         listing.owner_filter_on(FundingCommitment.owner_id),
     ),
@@ -97,14 +88,8 @@ COMMITMENT_LIST = ListSpec(
         selectinload(FundingCommitment.owner),
         selectinload(FundingCommitment.allocations).selectinload(FundingAllocation.pillar),
     ),
-    base=lambda: sa.select(FundingCommitment).join(
-        Organization, Organization.id == FundingCommitment.funder_id
-    ),
+    joins=(FundingCommitment.funder,),
 )
-
-
-def _receipt_funder(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    return query.where(FundingCommitment.funder_id == int(value)) if value.isdecimal() else query
 
 
 def _funder_choices(session: Session) -> list[tuple[str, str]]:
@@ -118,14 +103,19 @@ def _funder_choices(session: Session) -> list[tuple[str, str]]:
     ]
 
 
+# A receipt's or a reporting requirement's commitment and its funder (the list joins both).
+_COMMITMENT_COLUMNS = (
+    Column("commitment", "Commitment", FundingCommitment.title, lambda r: r.commitment.title),
+    Column("funder", "Funder", Organization.name, lambda r: r.commitment.funder.name),
+)
+
 RECEIPT_LIST = ListSpec(
     name="receipts",
     entity=FundingReceipt,
     columns=(
         Column("received_on", "Received on", FundingReceipt.received_on, link=True),
         *_money_columns(FundingReceipt),
-        Column("commitment", "Commitment", FundingCommitment.title, lambda r: r.commitment.title),
-        Column("funder", "Funder", Organization.name, lambda r: r.commitment.funder.name),
+        *_COMMITMENT_COLUMNS,
         Column("reference", "Reference", FundingReceipt.reference),
     ),
     default_sort="-received_on",
@@ -133,19 +123,14 @@ RECEIPT_LIST = ListSpec(
     filters=(
         listing.year_filter_on(FundingReceipt.received_on, "Received in"),
         listing.code_filter_on("currency", "Currency", FundingReceipt.currency_code),
-        Filter("funder", "Funder", _receipt_funder, _funder_choices),
+        listing.id_filter_on("funder", "Funder", FundingCommitment.funder_id, _funder_choices),
         listing.id_filter_on("commitment", "Commitment", FundingReceipt.commitment_id),
     ),
     options=(selectinload(FundingReceipt.commitment).selectinload(FundingCommitment.funder),),
-    base=lambda: (
-        sa.select(FundingReceipt)
-        .join(FundingCommitment, FundingCommitment.id == FundingReceipt.commitment_id)
-        .join(Organization, Organization.id == FundingCommitment.funder_id)
-    ),
+    joins=(FundingReceipt.commitment, FundingCommitment.funder),
 )
 
 EXCHANGE_RATE_LIST = ListSpec(
-    name="exchange-rates",
     entity=ExchangeRate,
     columns=(
         Column("rate_date", "Date", ExchangeRate.rate_date, link=True),
@@ -171,13 +156,11 @@ def _optional_date(value: Any) -> str:
 
 
 REQUIREMENT_LIST = ListSpec(
-    name="reporting-requirements",
     entity=ReportingRequirement,
     columns=(
         Column("due_on", "Due on", ReportingRequirement.due_on, link=True),
         listing.label_column("kind", "Report", ReportingRequirement.kind),
-        Column("commitment", "Commitment", FundingCommitment.title, lambda r: r.commitment.title),
-        Column("funder", "Funder", Organization.name, lambda r: r.commitment.funder.name),
+        *_COMMITMENT_COLUMNS,
         Column(
             "submitted_on",
             "Submitted on",
@@ -201,9 +184,5 @@ REQUIREMENT_LIST = ListSpec(
     ),
     options=(selectinload(ReportingRequirement.commitment).selectinload(FundingCommitment.funder),),
     archivable=False,
-    base=lambda: (
-        sa.select(ReportingRequirement)
-        .join(FundingCommitment, FundingCommitment.id == ReportingRequirement.commitment_id)
-        .join(Organization, Organization.id == FundingCommitment.funder_id)
-    ),
+    joins=(ReportingRequirement.commitment, FundingCommitment.funder),
 )

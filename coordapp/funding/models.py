@@ -23,6 +23,7 @@ from coordapp.db import (
     TimestampMixin,
     paging_indexes,
     parent_key,
+    period_check,
     str_enum,
 )
 
@@ -38,6 +39,10 @@ class CommitmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# The column type of a commitment's status, on the commitment and in its history.
+COMMITMENT_STATUS = str_enum(CommitmentStatus, "commitment_status")
+
+
 class FundingCommitment(RecordBase):
     def __str__(self) -> str:
         return self.title
@@ -45,14 +50,13 @@ class FundingCommitment(RecordBase):
     __tablename__ = "funding_commitments"
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
-        sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
+        period_check(),
         # The lists' sorts (the receipts' by commitment too) and the currency filter's choices
         # walk these; home's unconfirmed pledges (status, oldest period first) the last one.
         *paging_indexes("funding_commitments", "title", "currency_code"),
         sa.Index("ix_funding_commitments_status_period_start", "status", "period_start"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     funder_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organizations.id"), nullable=False, index=True
     )
@@ -65,9 +69,7 @@ class FundingCommitment(RecordBase):
     period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
     period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
     status: Mapped[CommitmentStatus] = mapped_column(
-        str_enum(CommitmentStatus, "commitment_status"),
-        nullable=False,
-        default=CommitmentStatus.PLEDGED,
+        COMMITMENT_STATUS, nullable=False, default=CommitmentStatus.PLEDGED
     )
     notes: Mapped[str | None] = mapped_column(sa.Text)
     # Who looks after it (its needs-attention items are theirs); none: unassigned.
@@ -105,7 +107,6 @@ class FundingAllocation(AuditedRow):
         sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     commitment_id: Mapped[int] = parent_key("funding_commitments")
     pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillars.id"), nullable=False, index=True)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
@@ -120,9 +121,7 @@ class CommitmentStatusEvent(DatedEvent):
     __tablename__ = "commitment_status_events"
 
     commitment_id: Mapped[int] = parent_key("funding_commitments")
-    status: Mapped[CommitmentStatus] = mapped_column(
-        str_enum(CommitmentStatus, "commitment_status"), nullable=False
-    )
+    status: Mapped[CommitmentStatus] = mapped_column(COMMITMENT_STATUS, nullable=False)
     changed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
 
     commitment: Mapped[FundingCommitment] = relationship(back_populates="status_events")
@@ -153,7 +152,7 @@ class FundingReceipt(Audited, ArchivableMixin, TimestampMixin, Base):
     commitment: Mapped[FundingCommitment] = relationship(back_populates="receipts")
 
 
-class FundingInstalment(Audited, TimestampMixin, Base):
+class FundingInstalment(AuditedRow):
     """One expected payment of a commitment's schedule, in the commitment's currency.
 
     The service keeps a commitment's instalments summing exactly to its amount (the schedule is
@@ -173,7 +172,6 @@ class FundingInstalment(Audited, TimestampMixin, Base):
         sa.Index("ix_funding_instalments_expected_on", "expected_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     commitment_id: Mapped[int] = parent_key("funding_commitments", index=False)
     expected_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
@@ -186,7 +184,7 @@ class ReportKind(enum.StrEnum):
     FINANCIAL = "financial"
 
 
-class ReportingRequirement(Audited, TimestampMixin, Base):
+class ReportingRequirement(AuditedRow):
     """A report a funder requires under a commitment: due, submitted, accepted. The document
     is named by a text reference only (never stored, never a link)."""
 
@@ -206,7 +204,6 @@ class ReportingRequirement(Audited, TimestampMixin, Base):
         sa.Index("ix_reporting_requirements_due_on", "due_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     commitment_id: Mapped[int] = parent_key("funding_commitments", index=False)
     kind: Mapped[ReportKind] = mapped_column(str_enum(ReportKind, "report_kind"), nullable=False)
     due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -231,7 +228,6 @@ class ExchangeRate(AuditedRow):
         sa.CheckConstraint("base_code <> quote_code", name="distinct_currencies"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     base_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
     quote_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
     rate_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -247,6 +243,10 @@ class FigurePart(enum.StrEnum):
     RECEIVED = "received"
 
 
+# The column type of the kept totals' figure part (pledged or received).
+FIGURE_PART = str_enum(FigurePart, "funding_figure_part")
+
+
 class FundingYearTotal(Base):
     """Pledged or received money of one year, whole or one pillar's part, in one currency,
     summed per the date of the rate that converts it to EUR (None: in EUR, or no rate yet).
@@ -259,9 +259,7 @@ class FundingYearTotal(Base):
     __table_args__ = {"info": {DERIVED: True}}
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    part: Mapped[FigurePart] = mapped_column(
-        str_enum(FigurePart, "funding_figure_part"), nullable=False
-    )
+    part: Mapped[FigurePart] = mapped_column(FIGURE_PART, nullable=False)
     year: Mapped[int] = mapped_column(nullable=False, index=True)
     pillar_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pillars.id"))  # None: whole
     currency_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
@@ -280,7 +278,5 @@ class FundingFunderTotal(Base):
 
     year: Mapped[int] = mapped_column(primary_key=True)
     funder_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
-    part: Mapped[FigurePart] = mapped_column(
-        str_enum(FigurePart, "funding_figure_part"), primary_key=True
-    )
+    part: Mapped[FigurePart] = mapped_column(FIGURE_PART, primary_key=True)
     eur: Mapped[Decimal] = mapped_column(sa.Numeric(asdecimal=True), nullable=False)

@@ -18,6 +18,7 @@ from coordapp.db import (
     TimestampMixin,
     VersionedMixin,
     parent_key,
+    range_check,
     str_enum,
 )
 
@@ -32,6 +33,10 @@ class ComplianceStatus(enum.StrEnum):
     WAIVED = "waived"
 
 
+# How many months a requirement's evidence may be renewed after, at most.
+RENEWAL_MONTHS = (1, 120)
+
+
 class ComplianceRequirement(Audited, VersionedMixin, ArchivableMixin, TimestampMixin, Base):
     """One thing the network asks of its member hotlines (seeded; an admin may change it)."""
 
@@ -39,12 +44,7 @@ class ComplianceRequirement(Audited, VersionedMixin, ArchivableMixin, TimestampM
         return self.name
 
     __tablename__ = "compliance_requirements"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "renewal_months IS NULL OR renewal_months BETWEEN 1 AND 120",
-            name="renewal_months_range",
-        ),
-    )
+    __table_args__ = (range_check("renewal_months", *RENEWAL_MONTHS, optional=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False, unique=True)

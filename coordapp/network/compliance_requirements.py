@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from coordapp import validation
 from coordapp.batching import Batch
 from coordapp.errors import NotFound, ValidationError
-from coordapp.network.compliance_models import ComplianceRequirement
+from coordapp.network.compliance_models import RENEWAL_MONTHS, ComplianceRequirement
 from coordapp.records import service as records
 
 # What the network asks of a full member, seeded once (`flask seed`) and then the admins':
@@ -136,7 +136,9 @@ def _clean_requirement(
     if other is not None:
         raise ValidationError("name", f"There is already a requirement called {name!r}.")
     has_expiry = bool(data.get("has_expiry"))
-    months = validation.whole_number("renewal_months", data.get("renewal_months"), low=1, high=120)
+    months = validation.whole_number(
+        "renewal_months", data.get("renewal_months"), low=RENEWAL_MONTHS[0], high=RENEWAL_MONTHS[1]
+    )
     if months is not None and not has_expiry:
         raise ValidationError(
             "renewal_months", "A renewal period needs the requirement to have an expiry."

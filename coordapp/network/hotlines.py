@@ -25,6 +25,7 @@ from coordapp.network.membership import (
     membership_timeline,
 )
 from coordapp.network.models import (
+    FIRST_FOUNDED_YEAR,
     ExpansionTarget,
     Hotline,
     HotlineCoverage,
@@ -35,7 +36,6 @@ from coordapp.reference import service as reference
 from coordapp.reference.models import Country
 
 REPORTING_CHANNELS = ("web", "email", "phone", "app", "chat")
-FIRST_FOUNDED_YEAR = 1950
 MAX_STAFF = 100_000
 
 

@@ -60,14 +60,6 @@ _admitted_today = first_admitted_of(Hotline.id, _today())
 NO_STATUS = "none"
 
 
-def _hotline_list_base() -> sa.Select[Any]:
-    return (
-        sa.select(Hotline)
-        .join(Country, Country.alpha2 == Hotline.country_code)
-        .outerjoin(Organization, Organization.id == Hotline.operator_id)
-    )
-
-
 def membership_status_choices(session: Session | None = None) -> list[tuple[str, str]]:
     return [*enum_choices(MembershipStatus), (NO_STATUS, "None (no events yet)")]
 
@@ -91,18 +83,11 @@ def _filter_covers(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     )
 
 
-def _filter_operator_kind(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    if value not in {k.value for k in OrganizationKind}:
-        return query
-    return query.where(Organization.kind == value)
-
-
 def _status_label(status: MembershipStatus | None) -> str:
     return label(status) if status is not None else "None"
 
 
 HOTLINE_LIST = ListSpec(
-    name="hotlines",
     entity=Hotline,
     columns=(
         Column("name", "Name", Hotline.name, link=True),
@@ -132,11 +117,8 @@ HOTLINE_LIST = ListSpec(
         listing.choice_filter_on(
             "region", "Region (home)", Country.region, reference.region_choices
         ),
-        Filter(
-            "operator_kind",
-            "Operator kind",
-            _filter_operator_kind,
-            lambda s: enum_choices(OrganizationKind),
+        listing.enum_filter_on(
+            "operator_kind", "Operator kind", Organization.kind, OrganizationKind
         ),
         Filter(
             "founded_from", "Founded from", listing.year_filter(Hotline.founded_year, operator.ge)
@@ -152,7 +134,8 @@ HOTLINE_LIST = ListSpec(
         selectinload(Hotline.membership_events),
         selectinload(Hotline.owner),
     ),
-    base=_hotline_list_base,
+    joins=(Hotline.country,),
+    outer_joins=(Hotline.operator,),
 )
 
 
@@ -239,12 +222,6 @@ def _expansion_list_base() -> sa.Select[Any]:
         .outerjoin(User, User.id == ExpansionTarget.owner_id)
         .outerjoin(_STAGE_TODAY, _STAGE_TODAY.c.target_id == ExpansionTarget.id)
     )
-
-
-def _filter_owner(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    if not value.isdecimal() or len(value) > 9:
-        return query
-    return query.where(ExpansionTarget.owner_id == int(value))
 
 
 def _filter_overdue(query: sa.Select[Any], value: str) -> sa.Select[Any]:
@@ -335,7 +312,7 @@ EXPANSION_LIST = ListSpec(
         ),
         listing.enum_filter_on("stage", "Stage", _STAGE_TODAY.c.stage, ExpansionStage),
         listing.enum_filter_on("priority", "Priority", ExpansionTarget.priority, Priority),
-        Filter("owner", "Owner", _filter_owner, owner_choices),
+        listing.id_filter_on("owner", "Owner", ExpansionTarget.owner_id, owner_choices),
         listing.choice_filter_on("region", "Region", Country.region, reference.region_choices),
         Filter("overdue", "Next step", _filter_overdue, lambda s: [("1", "Overdue only")]),
     ),

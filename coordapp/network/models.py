@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-from coordapp.db import Base, DatedEvent, RecordBase, parent_key, partial_index, str_enum
+from coordapp.db import (
+    Base,
+    DatedEvent,
+    RecordBase,
+    parent_key,
+    partial_index,
+    range_check,
+    str_enum,
+)
 
 if TYPE_CHECKING:
     from coordapp.auth.models import User
@@ -93,6 +101,9 @@ class HotlineCoverage(Base):
 # The association table, for Core queries (coverage on a date, the benchmarks).
 hotline_countries = cast(sa.Table, HotlineCoverage.__table__)
 
+# No hotline was founded before (the services accept founding years up to this one).
+FIRST_FOUNDED_YEAR = 1950
+
 
 class Hotline(RecordBase):
     def __str__(self) -> str:
@@ -102,12 +113,9 @@ class Hotline(RecordBase):
     __table_args__ = (
         sa.Index("ix_hotlines_name_lower", sa.func.lower(sa.column("name"))),
         sa.CheckConstraint("staff_count IS NULL OR staff_count >= 0", name="staff_non_negative"),
-        sa.CheckConstraint(
-            "founded_year IS NULL OR founded_year BETWEEN 1950 AND 2100", name="founded_year_range"
-        ),
+        range_check("founded_year", FIRST_FOUNDED_YEAR, 2100, optional=True),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False, unique=True)
     operator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     country_code: Mapped[str] = mapped_column(
@@ -179,7 +187,6 @@ class ExpansionTarget(RecordBase):
 
     __tablename__ = "expansion_targets"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     country_code: Mapped[str] = mapped_column(
         sa.ForeignKey("countries.alpha2"), nullable=False, unique=True
     )

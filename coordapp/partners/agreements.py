@@ -105,6 +105,11 @@ def agreement_state_label(state: AgreementState) -> str:
     return AGREEMENT_STATE_LABELS.get(state, label(state))
 
 
+def agreement_state_choices(session: Session | None = None) -> list[tuple[str, str]]:
+    """Every state today as (value, label), in order: a list filter's choices."""
+    return [(state.value, agreement_state_label(state)) for state in AgreementState]
+
+
 _ACTIVE = PartnershipStatus.ACTIVE.value
 _WAS_RUNNING = [
     PartnershipStatus.ACTIVE.value,

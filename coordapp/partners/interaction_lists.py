@@ -36,7 +36,6 @@ def _open_follow_ups(query: sa.Select[Any], value: str) -> sa.Select[Any]:
 
 
 INTERACTION_LIST = ListSpec(
-    name="interactions",
     entity=Interaction,
     columns=(
         Column("occurred_on", "Date", Interaction.occurred_on, link=True),
@@ -69,7 +68,5 @@ INTERACTION_LIST = ListSpec(
         selectinload(Interaction.follow_up_owner),
     ),
     archivable=False,
-    base=lambda: sa.select(Interaction).join(
-        Organization, Organization.id == Interaction.organization_id
-    ),
+    joins=(Interaction.organization,),
 )

@@ -57,7 +57,6 @@ class Interaction(AuditedRow):
         sa.Index("ix_interactions_follow_up_on", "follow_up_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), nullable=False)
     occurred_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     kind: Mapped[InteractionKind] = mapped_column(

@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from coordapp import listing
 from coordapp.auth.models import Role, User
-from coordapp.labels import enum_choices, label
+from coordapp.labels import label
 from coordapp.listing import Column, Filter, ListSpec
 from coordapp.partners import last_contacted
 from coordapp.partners.agreements import (
     RENEWAL_DUE,
     RENEWAL_WINDOW_DAYS,
     AgreementState,
-    agreement_state_label,
+    agreement_state_choices,
     expired_condition,
     in_force_condition,
     renewal_due_on,
@@ -50,7 +50,6 @@ def _in_region(column: Any) -> Any:
 
 
 ORGANIZATION_LIST = ListSpec(
-    name="organizations",
     entity=Organization,
     columns=(
         Column("name", "Name", Organization.name, link=True),
@@ -128,9 +127,8 @@ def _last_contacted_display(contact: Contact, *, today: date) -> Markup | str:
 
 
 CONTACT_LIST = ListSpec(
-    name="contacts",
     entity=Contact,
-    base=lambda: sa.select(Contact).join(Organization, Organization.id == Contact.organization_id),
+    joins=(Contact.organization,),
     columns=(
         Column("name", "Name", Contact.full_name, link=True),
         Column("organization", "Organization", Organization.name, lambda c: c.organization.name),
@@ -213,16 +211,6 @@ def _pillar_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
     )
 
 
-def _owner_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    return query.where(Partnership.owner_id == int(value)) if value.isdecimal() else query
-
-
-def _kind_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
-    if value not in {k.value for k in OrganizationKind}:
-        return query
-    return query.where(Organization.kind == value)
-
-
 def _owner_choices(session: Session) -> list[tuple[str, str]]:
     """Managers and admins, and anyone who owns an agreement (even if since demoted)."""
     owners = sa.select(Partnership.owner_id).where(Partnership.owner_id.is_not(None))
@@ -237,13 +225,9 @@ def _owner_choices(session: Session) -> list[tuple[str, str]]:
 
 
 PARTNERSHIP_LIST = ListSpec(
-    name="partnerships",
     entity=Partnership,
-    base=lambda: (
-        sa.select(Partnership)
-        .join(Organization, Organization.id == Partnership.organization_id)
-        .outerjoin(User, User.id == Partnership.owner_id)
-    ),
+    joins=(Partnership.organization,),
+    outer_joins=(Partnership.owner,),
     columns=(
         Column("title", "Title", Partnership.title, link=True),
         Column("organization", "Organization", Organization.name, lambda p: p.organization.name),
@@ -271,16 +255,11 @@ PARTNERSHIP_LIST = ListSpec(
     default_sort="title",
     search=(Partnership.title, Organization.name),
     filters=(
-        Filter(
-            "status",
-            "Status today",
-            _state_filter,
-            lambda s: [(state.value, agreement_state_label(state)) for state in AgreementState],
-        ),
+        Filter("status", "Status today", _state_filter, agreement_state_choices),
         listing.enum_filter_on("type", "Type", Partnership.type, PartnershipType),
         Filter("pillar", "Pillar", _pillar_filter, reference.pillar_choices),
-        Filter("owner", "Owner", _owner_filter, _owner_choices),
-        Filter("kind", "Organization kind", _kind_filter, lambda s: enum_choices(OrganizationKind)),
+        listing.id_filter_on("owner", "Owner", Partnership.owner_id, _owner_choices),
+        listing.enum_filter_on("kind", "Organization kind", Organization.kind, OrganizationKind),
         listing.year_filter_on(Partnership.start_date, "Start year"),
         Filter(
             "renewal",

@@ -62,7 +62,6 @@ class Organization(RecordBase):
     # Names are unique regardless of case: the services look them up by lower(name).
     __table_args__ = (sa.Index("ix_organizations_name_lower", sa.func.lower(sa.column("name"))),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), nullable=False, unique=True)
     kind: Mapped[OrganizationKind] = mapped_column(
         str_enum(OrganizationKind, "organization_kind"), nullable=False, index=True
@@ -100,7 +99,6 @@ class Contact(RecordBase):
     __tablename__ = "contacts"
     __table_args__ = (sa.Index("ix_contacts_email_lower", sa.func.lower(sa.column("email"))),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organizations.id"), nullable=False, index=True
     )
@@ -128,7 +126,6 @@ class Partnership(RecordBase):
         sa.CheckConstraint("renewal_notice_days >= 0", name="notice_non_negative"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organizations.id"), nullable=False, index=True
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import RecordBase, str_enum
+from coordapp.db import RecordBase, range_check, str_enum
 from coordapp.reference.models import Pillar
 
 
@@ -60,6 +60,10 @@ _STOCK_INDICATORS = frozenset(
 )
 
 
+# The years a target may be set for.
+TARGET_YEARS = (1990, 2100)
+
+
 class PillarTarget(RecordBase):
     """A yearly KPI of a pillar. The actual value is computed from the records, never stored."""
 
@@ -69,11 +73,10 @@ class PillarTarget(RecordBase):
     __tablename__ = "pillar_targets"
     __table_args__ = (
         sa.UniqueConstraint("pillar_id", "year", "indicator"),
-        sa.CheckConstraint("year BETWEEN 1990 AND 2100", name="year_range"),
+        range_check("year", *TARGET_YEARS),
         sa.CheckConstraint("target_value >= 0", name="target_non_negative"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillars.id"), nullable=False, index=True)
     year: Mapped[int] = mapped_column(nullable=False)
     indicator: Mapped[PillarIndicator] = mapped_column(

@@ -14,12 +14,11 @@ from coordapp.batching import Batch
 from coordapp.errors import ValidationError
 from coordapp.labels import enum_choices, label
 from coordapp.listing import Column, Filter, ListSpec
-from coordapp.pillars.models import PillarIndicator, PillarTarget
+from coordapp.pillars.models import TARGET_YEARS, PillarIndicator, PillarTarget
 from coordapp.records import service as records
 from coordapp.reference import service as reference
 from coordapp.reference.models import Pillar
 
-YEARS = (1990, 2100)
 MAX_TARGET = Decimal("1e16")
 
 
@@ -48,7 +47,6 @@ def _pillar_filter(query: sa.Select[Any], value: str) -> sa.Select[Any]:
 
 
 PILLAR_TARGET_LIST = ListSpec(
-    name="pillar-targets",
     entity=PillarTarget,
     columns=(
         Column("pillar", "Pillar", Pillar.sort_order, lambda t: t.pillar.name),
@@ -77,7 +75,7 @@ PILLAR_TARGET_LIST = ListSpec(
         ),
     ),
     options=(selectinload(PillarTarget.pillar),),
-    base=lambda: sa.select(PillarTarget).join(Pillar, Pillar.id == PillarTarget.pillar_id),
+    joins=(PillarTarget.pillar,),
 )
 
 
@@ -92,8 +90,9 @@ def _year(value: object) -> int:
         year = int(text)
     except ValueError:
         year = 0
-    if not YEARS[0] <= year <= YEARS[1]:
-        raise ValidationError("year", f"Enter a year between {YEARS[0]} and {YEARS[1]}.")
+    first, last = TARGET_YEARS
+    if not first <= year <= last:
+        raise ValidationError("year", f"Enter a year between {first} and {last}.")
     return year
 
 

@@ -12,7 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coordapp.db import Base, TimestampMixin, str_enum
+from coordapp.db import Base, TimestampMixin, range_check, str_enum
 
 
 class Country(TimestampMixin, Base):
@@ -44,7 +44,7 @@ class Currency(TimestampMixin, Base):
     __tablename__ = "currencies"
     __table_args__ = (
         sa.CheckConstraint("length(code) = 3 AND code = upper(code)", name="code_iso"),
-        sa.CheckConstraint("minor_units BETWEEN 0 AND 4", name="minor_units_range"),
+        range_check("minor_units", 0, 4),
     )
 
     code: Mapped[str] = mapped_column(sa.String(3), primary_key=True)

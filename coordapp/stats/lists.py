@@ -68,11 +68,7 @@ def _in_quarter(quarter: int) -> Any:
 STATISTIC_LIST = ListSpec(
     name="statistics",
     entity=HotlineStatistic,
-    base=lambda: (
-        sa.select(HotlineStatistic)
-        .join(Hotline, Hotline.id == HotlineStatistic.hotline_id)
-        .join(MetricDefinition, MetricDefinition.id == HotlineStatistic.metric_id)
-    ),
+    joins=(HotlineStatistic.hotline, HotlineStatistic.metric),
     columns=(
         Column("hotline", "Hotline", Hotline.name, lambda s: s.hotline.name, link=True),
         Column("country", "Country", Hotline.country_code, lambda s: s.hotline.country.name),

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import Audited, Base, TimestampMixin, VersionedMixin, paging_indexes, str_enum
+from coordapp.db import (
+    Audited,
+    Base,
+    TimestampMixin,
+    VersionedMixin,
+    paging_indexes,
+    period_check,
+    str_enum,
+)
 from coordapp.reference.models import MetricDefinition
 
 if TYPE_CHECKING:
@@ -37,7 +45,7 @@ class HotlineStatistic(Audited, VersionedMixin, TimestampMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("hotline_id", "metric_id", "period_start"),
         sa.CheckConstraint("value >= 0", name="value_non_negative"),
-        sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
+        period_check(),
         # Period ranges, and the list's newest-first page: a quarter holds thousands of values,
         # so the id breaks the tie inside the index rather than in a sort.
         *paging_indexes("hotline_statistics", "period_start"),
@@ -85,7 +93,7 @@ class HotlineQuarter(Audited, VersionedMixin, TimestampMixin, Base):
     __tablename__ = "hotline_quarters"
     __table_args__ = (
         sa.UniqueConstraint("hotline_id", "period_start"),
-        sa.CheckConstraint("period_end >= period_start", name="period_end_after_start"),
+        period_check(),
         # The review queue (submitted, oldest first) and the approved figures' look-up.
         sa.Index("ix_hotline_quarters_state_submitted_at", "state", "submitted_at"),
         sa.Index("ix_hotline_quarters_hotline_id_state", "hotline_id", "state", "period_start"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from coordapp import listing
@@ -20,7 +19,7 @@ def _when(value: object) -> object:
 QUARTER_LIST = ListSpec(
     name="quarters",
     entity=HotlineQuarter,
-    base=lambda: sa.select(HotlineQuarter).join(Hotline, Hotline.id == HotlineQuarter.hotline_id),
+    joins=(HotlineQuarter.hotline,),
     columns=(
         Column("hotline", "Hotline", Hotline.name, lambda q: q.hotline.name, link=True),
         Column("quarter", "Quarter", HotlineQuarter.period_start, lambda q: q.label),

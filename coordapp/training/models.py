@@ -39,7 +39,6 @@ class TrainingEvent(RecordBase):
     __tablename__ = "training_events"
     __table_args__ = (sa.CheckConstraint("end_date >= start_date", name="end_after_start"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     kind: Mapped[TrainingKind] = mapped_column(
         str_enum(TrainingKind, "training_kind"), nullable=False
@@ -88,7 +87,6 @@ class TrainingParticipation(AuditedRow):
         sa.UniqueConstraint("event_id", "organization_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = parent_key("training_events")
     hotline_id: Mapped[int | None] = mapped_column(sa.ForeignKey("hotlines.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(
