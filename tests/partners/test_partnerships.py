@@ -413,8 +413,11 @@ def test_list_filters(session: Session) -> None:
     ids = pillar_ids(session)
     owner = manager(session)
     other = manager(session, "other@test.example")
-    industry = factories.organization(session, kind=OrganizationKind.INDUSTRY)
-    ngo = factories.organization(session, kind=OrganizationKind.NGO)
+    # Named, not numbered: "Organization 9" sorts after "Organization 10".
+    industry = factories.organization(
+        session, name="Industry Alpha", kind=OrganizationKind.INDUSTRY
+    )
+    ngo = factories.organization(session, name="NGO Beta", kind=OrganizationKind.NGO)
     a = factories.partnership(
         session,
         organization=industry,
