@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from coordapp.inputs import init_input_checks
     from coordapp.logs import configure_logging
     from coordapp.proxy import init_proxy
+    from coordapp.read_only import init_read_only_requests
     from coordapp.security import init_security_headers
     from dashboards import init_dashboards
 
@@ -37,6 +38,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Logging first, so its request-id hook runs before any other (CSRF, sign-in guard) answers.
     configure_logging(app)
     init_input_checks(app)
+    # Before the sign-in check, which is the first to read: a read-only request reads nothing
+    # in a transaction.
+    init_read_only_requests(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -60,7 +64,10 @@ def _ensure_sqlite_dir(uri: str) -> None:
 def register_extensions(app: Flask) -> None:
     from flask_sqlalchemy.session import Session as FlaskSession
 
-    from coordapp import models  # noqa: F401  (every model known to metadata and Alembic)
+    from coordapp import (
+        models,  # noqa: F401  (every model known to metadata and Alembic)
+        read_only,
+    )
     from coordapp.audit import service as audit
     from coordapp.extensions import bootstrap, csrf, db, login_manager, migrate
     from coordapp.funding import totals as funding_totals
@@ -75,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     with app.app_context():
         audit.install(FlaskSession)
+        read_only.install(FlaskSession)
         funding_totals.install(FlaskSession)
         _configure_sqlite(db)
 

@@ -1,0 +1,104 @@
+"""Requests that only read: their session writes nothing and, on PostgreSQL, opens no transaction.
+
+A Dash callback request answers from the data and never writes (the dashboards register their
+callback route, ``register_read_only_path``). Its session is put in read-only mode before
+anything reads through it (``begin``, from a before-request hook that runs ahead of the
+sign-in check), which
+
+* runs its statements in autocommit on PostgreSQL: no ``BEGIN`` before the first statement and
+  no ``COMMIT`` after the answer, two round trips to the server fewer on every request. What a
+  statement sees does not change: under READ COMMITTED each statement inside a transaction sees
+  the data committed when it starts, as it does alone. (SQLite, in process, has no round trips
+  to save and keeps its transaction; so does a session bound to a connection that holds one,
+  as in the tests.)
+* refuses every write, ORM flush or Core ``INSERT`` / ``UPDATE`` / ``DELETE``, with
+  ``WriteInReadOnlySession``: without a transaction there is nothing to roll back, so a write
+  must never start;
+* keeps what the request reads once for all its work (``kept``): the data versions, read in the
+  same statement as the signed-in user's row (``coordapp.cache.get_with_data_versions``).
+
+The mode ends with the session's transaction (the request's commit or rollback).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from coordapp.extensions import current_session
+
+_KEPT = "coordapp.read_only"
+_PATHS = "coordapp_read_only_paths"
+
+
+class WriteInReadOnlySession(RuntimeError):
+    """A read-only request's session was asked to write (a programming error: a 500)."""
+
+
+def begin(session: Session) -> None:
+    """Read-only mode for the rest of the session's transaction (see the module's docstring);
+    call it before the first statement."""
+    if _KEPT in session.info:
+        return
+    session.info[_KEPT] = {}
+    if session.in_transaction():  # too late to leave it: the guard only
+        return
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def is_read_only(session: Session) -> bool:
+    return _KEPT in session.info
+
+
+def kept(session: Session) -> dict[str, Any] | None:
+    """What a read-only session keeps for its work (None when it is not read-only)."""
+    value: dict[str, Any] | None = session.info.get(_KEPT)
+    return value
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if not is_read_only(session):
+        return
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise WriteInReadOnlySession("A read-only request tried to save changes.")
+
+
+def _refuse_write_statement(state: ORMExecuteState) -> None:
+    if is_read_only(state.session) and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteInReadOnlySession("A read-only request tried to write.")
+
+
+def _end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_KEPT, None)
+
+
+def install(session_class: Any) -> None:
+    """Attach the write guard and the mode's end to a session class (once, from create_app)."""
+    for name, listener in (
+        ("before_flush", _refuse_flush),
+        ("do_orm_execute", _refuse_write_statement),
+        ("after_transaction_end", _end),
+    ):
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener, propagate=True)
+
+
+def register_read_only_path(app: Flask, path: str) -> None:
+    """POST requests to ``path`` only read (``init_read_only_requests`` starts them so)."""
+    app.extensions.setdefault(_PATHS, set()).add(path)
+
+
+def init_read_only_requests(app: Flask) -> None:
+    """Call before any hook that reads the database (the sign-in check loads the user)."""
+    paths: set[str] = app.extensions.setdefault(_PATHS, set())
+
+    @app.before_request
+    def begin_read_only_request() -> None:
+        if request.method == "POST" and request.path in paths:
+            begin(current_session())
