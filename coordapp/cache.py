@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from coordapp import cache_codec as codec
 from coordapp import read_only
@@ -116,17 +116,24 @@ def get_with_data_versions(session: Session, entity: type[T], ident: Any) -> T |
     kept = read_only.kept(session)
     if kept is None or _KEPT_VERSIONS in kept:
         return session.get(entity, ident)
-    (key,) = sa.inspect(entity).primary_key  # type: ignore[union-attr]
-    row = session.execute(
-        sa.select(entity, *GROUP_VERSION_COLUMNS)
-        .select_from(DATA_VERSION_TABLE)
-        .outerjoin(entity, key == ident)
-        .where(DATA_VERSION_TABLE.c.id == 1)
-    ).one_or_none()
+    statement = _with_data_versions(sa.inspect(entity))
+    row = session.execute(statement, {"ident": ident}).one_or_none()
     if row is None:  # no data version row yet: nothing has ever been written
         return session.get(entity, ident)
     kept[_KEPT_VERSIONS] = versions_by_group(row[1:])
     return row[0]  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=8)
+def _with_data_versions(mapper: Mapper[Any]) -> sa.Select[Any]:
+    """The row whose key is ``:ident`` (or NULLs), and the data versions."""
+    (key,) = mapper.primary_key
+    return (
+        sa.select(mapper.class_, *GROUP_VERSION_COLUMNS)
+        .select_from(DATA_VERSION_TABLE)
+        .outerjoin(mapper.class_, key == sa.bindparam("ident"))
+        .where(DATA_VERSION_TABLE.c.id == 1)
+    )
 
 
 def _note_groups(snapshot: Iterable[tuple[str, int]]) -> None:
