@@ -1,78 +1,20 @@
-"""A dashboard callback request only reads: one statement for its reader and the data versions,
+"""A read-only session (a dashboard callback request's): the data versions read with its user,
 no transaction on PostgreSQL, and any write refused."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from coordapp import read_only
 from coordapp.auth.models import User
-from coordapp.cache import cached, get_with_data_versions, response_cache
+from coordapp.cache import cached, get_with_data_versions
 from coordapp.data_version import data_versions
 from coordapp.extensions import db
-from coordapp.network.models import MembershipStatus
 from coordapp.read_only import WriteInReadOnlySession
-from tests import factories
-from tests.dashboards.conftest import call, filter_id, prop, result
-
-MAP = "..map-graph.figure...map-headline.children...map-small.children...map-note.children.."
-MAP_INPUTS = [
-    prop(filter_id("year"), "value", 2024),
-    prop(filter_id("region"), "value", None),
-    prop(filter_id("colour"), "value", "coverage"),
-]
-
-
-@contextmanager
-def _statements(app: Flask) -> Iterator[list[str]]:
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        if "SAVEPOINT" not in statement:  # the test's own transaction (tests/conftest.py)
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-
-
-def test_a_cached_callback_answer_costs_one_statement_for_its_reader_and_the_data_versions(
-    app: Flask, in_app: Callable[[], Session], signed_in: Callable[[str], FlaskClient]
-) -> None:
-    with in_app() as s:  # type: ignore[attr-defined]
-        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), MembershipStatus.FULL)])
-    viewer = signed_in("viewer")
-    first = result(call(viewer, MAP, MAP_INPUTS))
-    with _statements(app) as seen:
-        again = result(call(viewer, MAP, MAP_INPUTS))
-    assert again == first and response_cache.hits == 1
-    (statement,) = seen
-    assert "data_version" in statement and "users" in statement
-
-
-def test_an_uncached_callback_reads_the_data_versions_once(
-    app: Flask, in_app: Callable[[], Session], signed_in: Callable[[str], FlaskClient]
-) -> None:
-    with in_app() as s:  # type: ignore[attr-defined]
-        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), MembershipStatus.FULL)])
-    viewer = signed_in("viewer")
-    with _statements(app) as seen:
-        result(call(viewer, MAP, MAP_INPUTS))
-    assert response_cache.misses == 1
-    assert len([s for s in seen if "data_version" in s]) == 1
+from tests._statements import statements_sent
 
 
 def test_the_data_versions_are_read_with_the_user_only_in_a_read_only_session(
@@ -99,7 +41,7 @@ def test_values_cached_in_a_read_only_session_use_the_versions_it_read(
     user_id = session.scalars(sa.select(User.id).where(User.email == users["viewer"])).one()
     session.expunge_all()
     get_with_data_versions(session, User, user_id)
-    with _statements(app) as seen:
+    with statements_sent(app) as seen:
         assert cached(session, _count_users) == 3
         assert cached(session, _count_users) == 3
     assert seen == [seen[0]] and "data_version" not in seen[0]

@@ -12,7 +12,9 @@ from typing import Any
 from unittest.mock import patch
 
 import brotli
+import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,7 @@ from coordapp.cache import response_cache
 from coordapp.compression import KEPT_BODIES, CompressedBodies
 from coordapp.network.models import MembershipStatus
 from tests import factories
+from tests._statements import statements_sent
 from tests.dashboards.conftest import (
     PLAY_OUTPUT,
     SAME_ORIGIN,
@@ -51,12 +54,17 @@ def _map(client: FlaskClient) -> dict:
     return result(call(client, MAP, MAP_INPUTS))
 
 
-def test_a_map_answer_is_reused_until_a_write_changes_the_network(
-    in_app: InApp, signed_in: Callable[[str], FlaskClient]
-) -> None:
+@pytest.fixture
+def viewer(in_app: InApp, signed_in: Callable[[str], FlaskClient]) -> FlaskClient:
+    """A signed-in viewer; the network: one full member hotline, in Austria since 2000."""
     with in_app() as s:
         factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
-    viewer = signed_in("viewer")
+    return signed_in("viewer")
+
+
+def test_a_map_answer_is_reused_until_a_write_changes_the_network(
+    in_app: InApp, viewer: FlaskClient
+) -> None:
     first = _map(viewer)
     assert _map(viewer) == first
     assert (response_cache.hits, response_cache.misses) == (1, 1)
@@ -144,12 +152,7 @@ def _map_call(client: FlaskClient, **kw: Any) -> Any:
     return call(client, MAP, MAP_INPUTS, **kw)
 
 
-def test_a_cached_answer_is_the_first_answer_byte_for_byte(
-    in_app: InApp, signed_in: Callable[[str], FlaskClient]
-) -> None:
-    with in_app() as s:
-        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
-    viewer = signed_in("viewer")
+def test_a_cached_answer_is_the_first_answer_byte_for_byte(viewer: FlaskClient) -> None:
     first = _map_call(viewer)
     again = _map_call(viewer)
     assert first.status_code == again.status_code == 200
@@ -198,12 +201,7 @@ def test_answers_are_kept_per_role(in_app: InApp, signed_in: Callable[[str], Fla
     assert response_cache.hits == 1
 
 
-def test_a_cached_answer_is_not_compressed_again(
-    in_app: InApp, signed_in: Callable[[str], FlaskClient]
-) -> None:
-    with in_app() as s:
-        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
-    viewer = signed_in("viewer")
+def test_a_cached_answer_is_not_compressed_again(viewer: FlaskClient) -> None:
     first = _map_call(viewer, headers={**SAME_ORIGIN, "Accept-Encoding": "br"})
     assert first.headers["Content-Encoding"] == "br"
     with patch.object(brotli, "compress", side_effect=AssertionError("compressed again")):
@@ -225,3 +223,23 @@ def test_kept_compressed_bodies_are_bounded_and_assets_stay() -> None:
     assert bodies.get("br;body:0") is None
     assert bodies.get(f"br;body:{KEPT_BODIES}") == b"%d" % KEPT_BODIES
     assert bodies.get("br;asset:/static/app.css") == b"css" and bodies.get("br;-") is None
+
+
+def test_a_cached_answer_costs_one_statement_for_its_reader_and_the_data_versions(
+    app: Flask, viewer: FlaskClient
+) -> None:
+    first = _map(viewer)
+    with statements_sent(app) as seen:
+        assert _map(viewer) == first
+    assert response_cache.hits == 1
+    (statement,) = seen  # a read-only request (coordapp.read_only)
+    assert "data_version" in statement and "users" in statement
+
+
+def test_an_answer_computed_again_reads_the_data_versions_once(
+    app: Flask, viewer: FlaskClient
+) -> None:
+    with statements_sent(app) as seen:
+        _map(viewer)
+    assert response_cache.misses == 1
+    assert len([s for s in seen if "data_version" in s]) == 1
