@@ -17,6 +17,9 @@ sign-in check), which
 * keeps what the request reads once for all its work (``kept``): the data versions, read in the
   same statement as the signed-in user's row (``coordapp.cache.get_with_data_versions``).
 
+A report that sets something for the rest of the transaction (``SET LOCAL work_mem``) asks for
+one first (``one_transaction``): in autocommit, a ``SET LOCAL`` would end with its own statement.
+
 The mode ends with the session's transaction (the request's commit or rollback).
 """
 
@@ -31,6 +34,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from coordapp.extensions import current_session
 
 _KEPT = "coordapp.read_only"
+_AUTOCOMMIT = "coordapp.read_only.autocommit"
+_IN_TRANSACTION = "coordapp.read_only.in_transaction"
 _PATHS = "coordapp_read_only_paths"
 
 
@@ -49,6 +54,18 @@ def begin(session: Session) -> None:
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        session.info[_AUTOCOMMIT] = True
+
+
+def one_transaction(session: Session) -> None:
+    """From here to the end of the session's transaction, its statements share one database
+    transaction, as they do outside read-only mode (for a ``SET LOCAL``): a ``BEGIN`` now, and
+    the session's commit or rollback ends it (the driver commits or rolls back whatever the
+    server says is open, autocommit or not). Nothing to do in any other session."""
+    if not session.info.get(_AUTOCOMMIT) or session.info.get(_IN_TRANSACTION):
+        return
+    session.connection().exec_driver_sql("BEGIN")
+    session.info[_IN_TRANSACTION] = True
 
 
 def is_read_only(session: Session) -> bool:
@@ -75,7 +92,8 @@ def _refuse_write_statement(state: ORMExecuteState) -> None:
 
 def _end(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
-        session.info.pop(_KEPT, None)
+        for key in (_KEPT, _AUTOCOMMIT, _IN_TRANSACTION):
+            session.info.pop(key, None)
 
 
 def install(session_class: Any) -> None:

@@ -14,6 +14,7 @@ from coordapp.cache import cached, get_with_data_versions
 from coordapp.data_version import data_versions
 from coordapp.extensions import db
 from coordapp.read_only import WriteInReadOnlySession
+from coordapp.reporting.funding import REPORT_WORK_MEM, funding_figures
 from tests._statements import statements_sent
 
 
@@ -98,3 +99,31 @@ def test_on_postgresql_a_read_only_session_opens_no_transaction(app: Flask) -> N
         assert dbapi is not None and dbapi.info.transaction_status == TransactionStatus.INTRANS
     with engine.connect() as connection:  # back in the pool as it was taken out
         assert connection.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+
+
+def test_on_postgresql_a_report_that_sets_work_mem_gets_one_transaction(app: Flask) -> None:
+    """The funding report's ``SET LOCAL work_mem`` holds for its statements in a read-only
+    session too (in autocommit it would end with its own statement), and ends with it."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no work_mem")
+
+    def work_mem(session: Session) -> str:
+        return str(session.scalar(sa.text("SHOW work_mem")))
+
+    with Session(engine) as session:
+        read_only.begin(session)
+        default = work_mem(session)
+        funding_figures(session, first_year=2020, last_year=2024, currency="USD")
+        assert work_mem(session) == REPORT_WORK_MEM != default
+        session.commit()
+        assert work_mem(session) == default
+        session.rollback()
+
+    with Session(engine) as session:  # an error in the middle: rolled back all the same
+        read_only.begin(session)
+        read_only.one_transaction(session)
+        session.execute(sa.text("SET LOCAL work_mem = '8MB'"))
+        session.rollback()
+        assert work_mem(session) == default
