@@ -17,18 +17,21 @@ sign-in check), which
 * keeps what the request reads once for all its work (``kept``): the data versions, read in the
   same statement as the signed-in user's row (``coordapp.cache.get_with_data_versions``).
 
-A report that sets something for the rest of the transaction (``SET LOCAL work_mem``) asks for
-one first (``one_transaction``): in autocommit, a ``SET LOCAL`` would end with its own statement.
+A report that sets something for the rest of the transaction (the funding report's ``SET LOCAL
+work_mem``) gets one: in autocommit a ``SET LOCAL`` would end with its own statement, so the
+first one sent through the session starts a transaction (``BEGIN``) that lasts, as it would
+outside read-only mode, until the session's commit or rollback.
 
 The mode ends with the session's transaction (the request's commit or rollback).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, TextClause, event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from coordapp.extensions import current_session
@@ -57,15 +60,13 @@ def begin(session: Session) -> None:
         session.info[_AUTOCOMMIT] = True
 
 
-def one_transaction(session: Session) -> None:
+def _one_transaction(session: Session) -> None:
     """From here to the end of the session's transaction, its statements share one database
-    transaction, as they do outside read-only mode (for a ``SET LOCAL``): a ``BEGIN`` now, and
-    the session's commit or rollback ends it (the driver commits or rolls back whatever the
-    server says is open, autocommit or not). Nothing to do in any other session."""
-    if not session.info.get(_AUTOCOMMIT) or session.info.get(_IN_TRANSACTION):
-        return
-    session.connection().exec_driver_sql("BEGIN")
-    session.info[_IN_TRANSACTION] = True
+    transaction: a ``BEGIN`` now; the session's commit or rollback ends it (the driver commits
+    or rolls back whatever the server says is open, autocommit or not)."""
+    if session.info.get(_AUTOCOMMIT) and not session.info.get(_IN_TRANSACTION):
+        session.connection().exec_driver_sql("BEGIN")
+        session.info[_IN_TRANSACTION] = True
 
 
 def is_read_only(session: Session) -> bool:
@@ -85,9 +86,16 @@ def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
         raise WriteInReadOnlySession("A read-only request tried to save changes.")
 
 
-def _refuse_write_statement(state: ORMExecuteState) -> None:
-    if is_read_only(state.session) and (state.is_insert or state.is_update or state.is_delete):
+_SET_LOCAL = re.compile(r"\s*SET\s+LOCAL\b", re.IGNORECASE)
+
+
+def _check_statement(state: ORMExecuteState) -> None:
+    if not is_read_only(state.session):
+        return
+    if state.is_insert or state.is_update or state.is_delete:
         raise WriteInReadOnlySession("A read-only request tried to write.")
+    if isinstance(state.statement, TextClause) and _SET_LOCAL.match(state.statement.text):
+        _one_transaction(state.session)
 
 
 def _end(session: Session, transaction: Any) -> None:
@@ -100,7 +108,7 @@ def install(session_class: Any) -> None:
     """Attach the write guard and the mode's end to a session class (once, from create_app)."""
     for name, listener in (
         ("before_flush", _refuse_flush),
-        ("do_orm_execute", _refuse_write_statement),
+        ("do_orm_execute", _check_statement),
         ("after_transaction_end", _end),
     ):
         if not event.contains(session_class, name, listener):

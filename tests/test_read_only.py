@@ -103,27 +103,29 @@ def test_on_postgresql_a_read_only_session_opens_no_transaction(app: Flask) -> N
 
 def test_on_postgresql_a_report_that_sets_work_mem_gets_one_transaction(app: Flask) -> None:
     """The funding report's ``SET LOCAL work_mem`` holds for its statements in a read-only
-    session too (in autocommit it would end with its own statement), and ends with it."""
+    session too (in autocommit it would end with its own statement), and ends with it. The
+    app's own session (of a request), not the test's rolled-back one."""
     with app.app_context():
-        engine = db.engine
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no work_mem")
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has no work_mem")
+        session = db.session()
+        try:
+            read_only.begin(session)
+            default = _work_mem(session)
+            funding_figures(session, first_year=2020, last_year=2024, currency="USD")
+            assert _work_mem(session) == REPORT_WORK_MEM != default
+            session.commit()
+            assert _work_mem(session) == default
+            session.rollback()
 
-    def work_mem(session: Session) -> str:
-        return str(session.scalar(sa.text("SHOW work_mem")))
+            read_only.begin(session)  # an error in the middle: rolled back all the same
+            session.execute(sa.text("set local work_mem = '8MB'"))
+            assert _work_mem(session) == "8MB"
+            session.rollback()
+            assert _work_mem(session) == default
+        finally:
+            db.session.remove()
 
-    with Session(engine) as session:
-        read_only.begin(session)
-        default = work_mem(session)
-        funding_figures(session, first_year=2020, last_year=2024, currency="USD")
-        assert work_mem(session) == REPORT_WORK_MEM != default
-        session.commit()
-        assert work_mem(session) == default
-        session.rollback()
 
-    with Session(engine) as session:  # an error in the middle: rolled back all the same
-        read_only.begin(session)
-        read_only.one_transaction(session)
-        session.execute(sa.text("SET LOCAL work_mem = '8MB'"))
-        session.rollback()
-        assert work_mem(session) == default
+def _work_mem(session: Session) -> str:
+    return str(session.scalar(sa.text("SHOW work_mem")))

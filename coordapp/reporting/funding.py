@@ -17,7 +17,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coordapp import read_only
 from coordapp.funding import amounts as funding_amounts
 from coordapp.funding import conversion, pivot_figures, rate_info
 from coordapp.funding.models import (
@@ -36,7 +35,6 @@ def _enough_memory_to_group(session: Session) -> None:
     """PostgreSQL: room for a report's hash aggregates in memory for the rest of the
     transaction (the 4 MB default sends the funding page's groups to disk and to sorts)."""
     if dialect_name(session) == "postgresql":
-        read_only.one_transaction(session)  # a dashboard callback's session is in autocommit
         session.execute(sa.text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
 
 
