@@ -64,10 +64,7 @@ def _ensure_sqlite_dir(uri: str) -> None:
 def register_extensions(app: Flask) -> None:
     from flask_sqlalchemy.session import Session as FlaskSession
 
-    from coordapp import (
-        models,  # noqa: F401  (every model known to metadata and Alembic)
-        read_only,
-    )
+    from coordapp import models  # noqa: F401  (every model known to metadata and Alembic)
     from coordapp.audit import service as audit
     from coordapp.extensions import bootstrap, csrf, db, login_manager, migrate
     from coordapp.funding import totals as funding_totals
@@ -82,7 +79,6 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     with app.app_context():
         audit.install(FlaskSession)
-        read_only.install(FlaskSession)
         funding_totals.install(FlaskSession)
         _configure_sqlite(db)
 

@@ -31,6 +31,7 @@ import re
 from typing import Any
 
 from flask import Flask, request
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import Engine, TextClause, event
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -104,8 +105,8 @@ def _end(session: Session, transaction: Any) -> None:
             session.info.pop(key, None)
 
 
-def install(session_class: Any) -> None:
-    """Attach the write guard and the mode's end to a session class (once, from create_app)."""
+def _install(session_class: Any) -> None:
+    """Attach the write guard and the mode's end to a session class."""
     for name, listener in (
         ("before_flush", _refuse_flush),
         ("do_orm_execute", _check_statement),
@@ -122,6 +123,7 @@ def register_read_only_path(app: Flask, path: str) -> None:
 
 def init_read_only_requests(app: Flask) -> None:
     """Call before any hook that reads the database (the sign-in check loads the user)."""
+    _install(FlaskSession)
     paths: set[str] = app.extensions.setdefault(_PATHS, set())
 
     @app.before_request
