@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from coordapp.inputs import init_input_checks
     from coordapp.logs import configure_logging
     from coordapp.proxy import init_proxy
+    from coordapp.read_only import init_read_only_requests
     from coordapp.security import init_security_headers
     from dashboards import init_dashboards
 
@@ -37,6 +38,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Logging first, so its request-id hook runs before any other (CSRF, sign-in guard) answers.
     configure_logging(app)
     init_input_checks(app)
+    # Before the sign-in check, which is the first to read: a read-only request reads nothing
+    # in a transaction.
+    init_read_only_requests(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)

@@ -28,12 +28,21 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from coordapp import cache_codec as codec
-from coordapp.data_version import data_versions, table_group, table_groups
+from coordapp import read_only
+from coordapp.data_version import (
+    DATA_VERSION_TABLE,
+    GROUP_VERSION_COLUMNS,
+    data_versions,
+    table_group,
+    table_groups,
+    versions_by_group,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -79,7 +88,7 @@ def one_data_version_read(session: Session) -> Iterator[None]:
     callback and the reports it reuses), where nothing can move them on in between. A write
     by another request meanwhile makes a value kept here look older than it is, never newer:
     the next reader computes it again."""
-    token = _pinned.set((session, data_versions(session)))
+    token = _pinned.set((session, _versions(session)))
     try:
         yield
     finally:
@@ -90,7 +99,41 @@ def _versions(session: Session) -> dict[str, int]:
     pinned = _pinned.get()
     if pinned is not None and pinned[0] is session:
         return pinned[1]
+    kept = read_only.kept(session)
+    if kept is not None and _KEPT_VERSIONS in kept:
+        return kept[_KEPT_VERSIONS]  # type: ignore[no-any-return]
     return data_versions(session)
+
+
+_KEPT_VERSIONS = "data_versions"
+
+
+def get_with_data_versions(session: Session, entity: type[T], ident: Any) -> T | None:
+    """``session.get(entity, ident)``; in a read-only session (``coordapp.read_only``) that has
+    not read them yet, with the data versions in the same statement (one round trip instead of
+    two), kept as the versions of every value cached through it, as in
+    ``one_data_version_read``: nothing it does can move them on."""
+    kept = read_only.kept(session)
+    if kept is None or _KEPT_VERSIONS in kept:
+        return session.get(entity, ident)
+    statement = _with_data_versions(sa.inspect(entity))
+    row = session.execute(statement, {"ident": ident}).one_or_none()
+    if row is None:  # no data version row yet: nothing has ever been written
+        return session.get(entity, ident)
+    kept[_KEPT_VERSIONS] = versions_by_group(row[1:])
+    return row[0]  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=8)
+def _with_data_versions(mapper: Mapper[Any]) -> sa.Select[Any]:
+    """The row whose key is ``:ident`` (or NULLs), and the data versions."""
+    (key,) = mapper.primary_key
+    return (
+        sa.select(mapper.class_, *GROUP_VERSION_COLUMNS)
+        .select_from(DATA_VERSION_TABLE)
+        .outerjoin(mapper.class_, key == sa.bindparam("ident"))
+        .where(DATA_VERSION_TABLE.c.id == 1)
+    )
 
 
 def _note_groups(snapshot: Iterable[tuple[str, int]]) -> None:
@@ -253,7 +296,8 @@ class ReportCache:
 
 
 report_cache = ReportCache()
-# Whole answers of the dashboards' figure callbacks (JSON bytes, see dashboards.responses).
+# Whole answers of the dashboards' figure callbacks (a digest and the JSON bytes, see
+# dashboards.responses).
 response_cache = ReportCache(max_entries=256)
 
 

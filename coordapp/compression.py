@@ -7,7 +7,9 @@ bundle is 1.4 MB raw, 0.44 MB with brotli). Dash itself uses the same library fo
 
 Assets never change while the process runs (Dash fingerprints its bundles and serves them with
 a one-year ``Cache-Control``), so their compressed bodies are computed once per process and
-kept; everything else is compressed per response.
+kept. A response whose body is bytes kept elsewhere (a dashboard answer from the response cache)
+says so with ``keep_compressed_body``: its compressed forms are kept too, the last
+``KEPT_BODIES`` of them. Everything else is compressed per response.
 
 Caching: Dash's fingerprinted bundles (``…/plotly.v3_1_0m1700000000.min.js``) change URL when
 they change, so they are ``public, max-age`` one year, ``immutable``. Files under ``/static/``
@@ -21,8 +23,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, g, request
 from flask_compress import Compress
 
 DASH_BUNDLES = "/dashboards/_dash-component-suites/"
@@ -32,30 +35,58 @@ ONE_YEAR = 365 * 24 * 3600
 STATIC_MAX_AGE = 3600
 _ENCODING_SUFFIX = re.compile(r':(?:br|gzip|deflate|zstd)"')
 _NOT_CACHED = "-"
+_ASSET = "asset:"
+_BODY = "body:"
+KEPT_BODIES = 512
 compress = Compress()
 
 
-def asset_cache_key(request: Request) -> str:
+def keep_compressed_body(key: str) -> None:
+    """The response being made has the same body whenever ``key`` is the same (say, a digest
+    of it): keep its compressed forms and reuse them instead of compressing it again."""
+    g.compressed_body_key = key
+
+
+def compressed_body_key(request: Request) -> str:
     if request.method == "GET" and request.path.startswith(ASSET_PREFIXES):
-        return "asset:" + request.full_path
-    return _NOT_CACHED
+        return _ASSET + request.full_path
+    kept = g.get("compressed_body_key")
+    return _BODY + kept if kept else _NOT_CACHED
 
 
-class AssetCache:
-    """Keeps compressed asset bodies; ignores every other response."""
+def _kept_body(key: str) -> bool:
+    return key.partition(";")[2].startswith(_BODY)
+
+
+class CompressedBodies:
+    """Keeps compressed asset bodies, and the last ``KEPT_BODIES`` compressed bodies of
+    responses that asked for it (``keep_compressed_body``); ignores every other response.
+    Keys are ``<algorithm>;<compressed_body_key>``."""
 
     def __init__(self) -> None:
-        self._data: dict[str, bytes] = {}
+        self._assets: dict[str, bytes] = {}
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
-        return self._data.get(key)
+        found = self._assets.get(key)
+        if found is None and _kept_body(key):
+            with self._lock:
+                found = self._bodies.get(key)
+                if found is not None:
+                    self._bodies.move_to_end(key)
+        return found
 
     def set(self, key: str, value: bytes) -> None:
         if key.endswith(";" + _NOT_CACHED):
             return
         with self._lock:
-            self._data[key] = value
+            if not _kept_body(key):
+                self._assets[key] = value
+                return
+            self._bodies[key] = value
+            while len(self._bodies) > KEPT_BODIES:
+                self._bodies.popitem(last=False)
 
 
 def init_compression(app: Flask) -> None:
@@ -76,8 +107,8 @@ def init_compression(app: Flask) -> None:
             "image/svg+xml",
         ],
     )
-    app.config.setdefault("COMPRESS_CACHE_BACKEND", AssetCache)
-    app.config.setdefault("COMPRESS_CACHE_KEY", asset_cache_key)
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
+    app.config.setdefault("COMPRESS_CACHE_KEY", compressed_body_key)
     compress.init_app(app)
     init_asset_caching(app)
 

@@ -68,14 +68,21 @@ def data_version(session: Session) -> int:
     return session.scalar(sa.select(DataVersion.version).where(DataVersion.id == 1)) or 0
 
 
+# The per-group versions, in the order of DATA_GROUPS.
+GROUP_VERSION_COLUMNS = tuple(DATA_VERSION_TABLE.c[f"{g}_version"] for g in DATA_GROUPS)
+
+
 def data_versions(session: Session) -> dict[str, int]:
     """Per group of tables (``DATA_GROUPS``), the data version of its last write."""
     row = session.execute(
-        sa.select(*(DATA_VERSION_TABLE.c[f"{g}_version"] for g in DATA_GROUPS)).where(
-            DATA_VERSION_TABLE.c.id == 1
-        )
+        sa.select(*GROUP_VERSION_COLUMNS).where(DATA_VERSION_TABLE.c.id == 1)
     ).one_or_none()
-    return dict(zip(DATA_GROUPS, row or (0,) * len(DATA_GROUPS), strict=True))
+    return versions_by_group(row or (0,) * len(DATA_GROUPS))
+
+
+def versions_by_group(values: Iterable[int]) -> dict[str, int]:
+    """``GROUP_VERSION_COLUMNS``' values (in their order) by group."""
+    return dict(zip(DATA_GROUPS, values, strict=True))
 
 
 def table_groups() -> dict[str, str]:

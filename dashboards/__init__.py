@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import dash
 from flask import Flask, Response, abort, render_template, request
 
-from dashboards.guard import guard_callback_requests
+from coordapp.read_only import register_read_only_path
+from dashboards.guard import UPDATE_PATH, guard_callback_requests
 from dashboards.layout import PREFIX as DASH_PREFIX
 from dashboards.layout import Page, register_shell, shell
 from dashboards.plotly_bundle import plotly_bundle
@@ -130,7 +131,9 @@ def init_dashboards(server: Flask) -> dash.Dash:
     def dashboard_menu() -> dict[str, Any]:
         return {"dashboard_pages": menu}
 
-    cache_responses(app, server, DASH_PREFIX + "_dash-update-component")
+    cache_responses(app, server, UPDATE_PATH)
+    # No callback writes: each answers from the data (coordapp.read_only).
+    register_read_only_path(server, UPDATE_PATH)
     for endpoint, view in list(server.view_functions.items()):
         if endpoint.startswith(DASH_PREFIX):
             csrf.exempt(view)

@@ -4,10 +4,11 @@ A figure callback's answer depends on its request (inputs, outputs asked for), t
 reader (``guard.access_key``: their role, whether they see exact small counts) and the data. A
 callback marked with ``cached_output`` is answered, while those are unchanged, with the JSON
 bytes Dash sent the first time: no query but the data-version read, no figure built, nothing
-serialised, Dash's dispatch not entered. A manager's answer is never served to a viewer: the
-reader's access key is part of the key. The answer is the view's, so every before-request
-check (sign-in, same origin, the body guard) has run first: a request refused today is refused
-from the cache too.
+serialised, Dash's dispatch not entered, and nothing compressed again (the compressed forms of
+those bytes are kept, ``coordapp.compression.keep_compressed_body``). A manager's answer is
+never served to a viewer: the reader's access key is part of the key. The answer is the
+view's, so every before-request check (sign-in, same origin, the body guard) has run first: a
+request refused today is refused from the cache too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dash.development.base_component import Component
 from flask import Flask, Response, request
 
 from coordapp.cache import one_data_version_read, response_cache
+from coordapp.compression import keep_compressed_body
 from coordapp.extensions import current_session
 from dashboards.guard import access_key
 
@@ -122,18 +124,20 @@ def cache_responses(app: dash.Dash, server: Flask, update_path: str) -> None:
         if request.method != "POST" or not isinstance(body, dict) or not cacheable(body):
             return dispatch(*args, **kwargs)
 
-        def compute() -> bytes:
+        def compute() -> tuple[str, bytes]:
             response = server.make_response(dispatch(*args, **kwargs))
             if response.status_code != 200 or response.mimetype != "application/json":
                 raise _NotKept(response)
-            return response.get_data()
+            data = response.get_data()
+            return hashlib.blake2b(data, digest_size=16).hexdigest(), data
 
         session = current_session()
         try:
             with one_data_version_read(session):
-                data = response_cache.get_or_compute(session, _key(body), compute)
+                digest, data = response_cache.get_or_compute(session, _key(body), compute)
         except _NotKept as not_kept:
             return not_kept.response
+        keep_compressed_body(digest)
         return Response(data, mimetype="application/json")
 
     answer.__module__ = dispatch.__module__

@@ -21,6 +21,7 @@ from coordapp.audit import service as audit
 from coordapp.auth.models import ApiToken, CalendarFeed, Role, User
 from coordapp.auth.passwords import check_password_policy
 from coordapp.batching import Batch
+from coordapp.cache import get_with_data_versions
 from coordapp.db import utcnow
 from coordapp.errors import Conflict, Forbidden, NotFound, ValidationError
 from coordapp.hooks import Hook
@@ -184,7 +185,8 @@ def user_for_session(session: Session, identity: str) -> User | None:
     user_id, _, generation = identity.partition(":")
     if not user_id.isdigit() or not generation.isdigit() or len(identity) > 40:
         return None
-    user = get(session, int(user_id))
+    # A read-only request (a dashboard callback) reads the data versions along with the user.
+    user = get_with_data_versions(session, User, int(user_id))
     if user is None or not user.active or user.session_generation != int(generation):
         return None
     return user

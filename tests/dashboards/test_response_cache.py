@@ -3,21 +3,37 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
+from unittest.mock import patch
 
+import brotli
+import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.auth import service as auth_service
 from coordapp.auth.models import User
 from coordapp.cache import response_cache
+from coordapp.compression import KEPT_BODIES, CompressedBodies
 from coordapp.network.models import MembershipStatus
 from tests import factories
-from tests.dashboards.conftest import PLAY_OUTPUT, call, filter_id, prop, result, texts
+from tests._statements import statements_sent
+from tests.dashboards.conftest import (
+    PLAY_OUTPUT,
+    SAME_ORIGIN,
+    call,
+    filter_id,
+    prop,
+    result,
+    texts,
+)
 from tests.reporting import builders
 
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -38,12 +54,17 @@ def _map(client: FlaskClient) -> dict:
     return result(call(client, MAP, MAP_INPUTS))
 
 
-def test_a_map_answer_is_reused_until_a_write_changes_the_network(
-    in_app: InApp, signed_in: Callable[[str], FlaskClient]
-) -> None:
+@pytest.fixture
+def viewer(in_app: InApp, signed_in: Callable[[str], FlaskClient]) -> FlaskClient:
+    """A signed-in viewer; the network: one full member hotline, in Austria since 2000."""
     with in_app() as s:
         factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
-    viewer = signed_in("viewer")
+    return signed_in("viewer")
+
+
+def test_a_map_answer_is_reused_until_a_write_changes_the_network(
+    in_app: InApp, viewer: FlaskClient
+) -> None:
     first = _map(viewer)
     assert _map(viewer) == first
     assert (response_cache.hits, response_cache.misses) == (1, 1)
@@ -131,12 +152,7 @@ def _map_call(client: FlaskClient, **kw: Any) -> Any:
     return call(client, MAP, MAP_INPUTS, **kw)
 
 
-def test_a_cached_answer_is_the_first_answer_byte_for_byte(
-    in_app: InApp, signed_in: Callable[[str], FlaskClient]
-) -> None:
-    with in_app() as s:
-        factories.hotline(s, country="AT", events=[(date(2000, 1, 1), F)])
-    viewer = signed_in("viewer")
+def test_a_cached_answer_is_the_first_answer_byte_for_byte(viewer: FlaskClient) -> None:
     first = _map_call(viewer)
     again = _map_call(viewer)
     assert first.status_code == again.status_code == 200
@@ -183,3 +199,47 @@ def test_answers_are_kept_per_role(in_app: InApp, signed_in: Callable[[str], Fla
     assert (response_cache.hits, response_cache.misses) == (0, 2)
     assert _map_call(admin).status_code == 200
     assert response_cache.hits == 1
+
+
+def test_a_cached_answer_is_not_compressed_again(viewer: FlaskClient) -> None:
+    first = _map_call(viewer, headers={**SAME_ORIGIN, "Accept-Encoding": "br"})
+    assert first.headers["Content-Encoding"] == "br"
+    with patch.object(brotli, "compress", side_effect=AssertionError("compressed again")):
+        again = _map_call(viewer, headers={**SAME_ORIGIN, "Accept-Encoding": "br"})
+    assert again.get_data() == first.get_data() and again.headers["Content-Encoding"] == "br"
+    assert json.loads(brotli.decompress(again.get_data()))["response"]["map-graph"]
+    gzipped = _map_call(viewer, headers={**SAME_ORIGIN, "Accept-Encoding": "gzip"})
+    assert gzipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(gzipped.get_data()) == brotli.decompress(first.get_data())
+    assert response_cache.hits == 2
+
+
+def test_kept_compressed_bodies_are_bounded_and_assets_stay() -> None:
+    bodies = CompressedBodies()
+    bodies.set("br;asset:/static/app.css", b"css")
+    for n in range(KEPT_BODIES + 1):
+        bodies.set(f"br;body:{n}", b"%d" % n)
+    bodies.set("br;-", b"never kept")
+    assert bodies.get("br;body:0") is None
+    assert bodies.get(f"br;body:{KEPT_BODIES}") == b"%d" % KEPT_BODIES
+    assert bodies.get("br;asset:/static/app.css") == b"css" and bodies.get("br;-") is None
+
+
+def test_a_cached_answer_costs_one_statement_for_its_reader_and_the_data_versions(
+    app: Flask, viewer: FlaskClient
+) -> None:
+    first = _map(viewer)
+    with statements_sent(app) as seen:
+        assert _map(viewer) == first
+    assert response_cache.hits == 1
+    (statement,) = seen  # a read-only request (coordapp.read_only)
+    assert "data_version" in statement and "users" in statement
+
+
+def test_an_answer_computed_again_reads_the_data_versions_once(
+    app: Flask, viewer: FlaskClient
+) -> None:
+    with statements_sent(app) as seen:
+        _map(viewer)
+    assert response_cache.misses == 1
+    assert len([s for s in seen if "data_version" in s]) == 1
