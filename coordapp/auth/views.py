@@ -252,7 +252,6 @@ PASSWORD_RESET = SubAction(
     "password_form", lambda session, obj: PasswordResetForm(prefix="password"), _reset_password
 )
 USERS = Resource(
-    slug="users",
     singular="user",
     plural="Users",
     list_spec=service.USER_LIST,
@@ -262,17 +261,16 @@ USERS = Resource(
     update=service.update_account,
     detail_template="auth/user_detail.html",
     detail_context=lambda session, obj: _user_context(session, obj),
-    archivable=False,
     write_role=Role.ADMIN,
     list_actions=(("Invite a hotline user", "auth.users_invite"),),
 )
 pages.register(
     bp,
     USERS,
-    ("/users/", pages.List, "users_list"),
-    ("/users/<id:record_id>", pages.Detail, "users_detail"),
-    ("/users/new", pages.New, "users_new"),
-    ("/users/<id:record_id>/edit", pages.Edit, "users_edit"),
+    "users_list",
+    "users_detail",
+    "users_new",
+    "users_edit",
     ("/users/<id:record_id>/password", PASSWORD_RESET, "users_password"),
 )
 

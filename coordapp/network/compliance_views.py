@@ -72,7 +72,6 @@ def _create_requirement(session: Session, *, data: Mapping[str, Any]) -> Complia
 
 
 REQUIREMENTS = Resource(
-    slug="requirements",
     singular="compliance requirement",
     plural="Compliance requirements",
     list_spec=REQUIREMENT_LIST,
@@ -83,16 +82,18 @@ REQUIREMENTS = Resource(
     detail_template="network/requirement_detail.html",
     detail_context=_requirement_context,
     write_role=Role.ADMIN,
+    slug="requirements",
+    path="/compliance/requirements",
 )
 pages.register(
     bp,
     REQUIREMENTS,
-    ("/compliance/requirements/", pages.List, "requirements_list"),
-    ("/compliance/requirements/<id:record_id>", pages.Detail, "requirements_detail"),
-    ("/compliance/requirements/new", pages.New, "requirements_new"),
-    ("/compliance/requirements/<id:record_id>/edit", pages.Edit, "requirements_edit"),
-    ("/compliance/requirements/<id:record_id>/archive", pages.Archive, "requirements_archive"),
-    ("/compliance/requirements/<id:record_id>/restore", pages.Restore, "requirements_restore"),
+    "requirements_list",
+    "requirements_detail",
+    "requirements_new",
+    "requirements_edit",
+    "requirements_archive",
+    "requirements_restore",
 )
 
 

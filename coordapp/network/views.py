@@ -115,7 +115,6 @@ MEMBERSHIP_EVENT = SubAction(
     "event_form", lambda session, obj: membership_event_form(), _add_membership_event, "#membership"
 )
 HOTLINES = Resource(
-    slug="hotlines",
     singular="hotline",
     plural="Hotlines",
     list_spec=lists.HOTLINE_LIST,
@@ -130,12 +129,12 @@ HOTLINES = Resource(
 pages.register(
     bp,
     HOTLINES,
-    ("/hotlines/", pages.List, "hotlines_list"),
-    ("/hotlines/<id:record_id>", pages.Detail, "hotlines_detail"),
-    ("/hotlines/new", pages.New, "hotlines_new"),
-    ("/hotlines/<id:record_id>/edit", pages.Edit, "hotlines_edit"),
-    ("/hotlines/<id:record_id>/archive", pages.Archive, "hotlines_archive"),
-    ("/hotlines/<id:record_id>/restore", pages.Restore, "hotlines_restore"),
+    "hotlines_list",
+    "hotlines_detail",
+    "hotlines_new",
+    "hotlines_edit",
+    "hotlines_archive",
+    "hotlines_restore",
     (
         "/hotlines/<id:record_id>/membership-events",
         MEMBERSHIP_EVENT,
@@ -194,7 +193,6 @@ def _move_stage(session: Session, obj: ExpansionTarget, form: Any) -> str:
 
 MOVE_STAGE = SubAction("move_form", lambda session, obj: move_stage_form(), _move_stage)
 EXPANSION = Resource(
-    slug="expansion",
     singular="expansion target",
     plural="Expansion pipeline",
     list_spec=lists.EXPANSION_LIST,
@@ -209,12 +207,12 @@ EXPANSION = Resource(
 pages.register(
     bp,
     EXPANSION,
-    ("/expansion/", pages.List, "expansion_list"),
-    ("/expansion/<id:record_id>", pages.Detail, "expansion_detail"),
-    ("/expansion/new", pages.New, "expansion_new"),
-    ("/expansion/<id:record_id>/edit", pages.Edit, "expansion_edit"),
-    ("/expansion/<id:record_id>/archive", pages.Archive, "expansion_archive"),
-    ("/expansion/<id:record_id>/restore", pages.Restore, "expansion_restore"),
+    "expansion_list",
+    "expansion_detail",
+    "expansion_new",
+    "expansion_edit",
+    "expansion_archive",
+    "expansion_restore",
     ("/expansion/<id:record_id>/move", MOVE_STAGE, "expansion_move_stage"),
 )
 

@@ -62,7 +62,6 @@ def organization_context(session: Session, obj: Organization) -> dict[str, Any]:
 
 
 ORGANIZATIONS = Resource(
-    slug="organizations",
     singular="organization",
     plural="Organizations",
     list_spec=lists.ORGANIZATION_LIST,
@@ -76,12 +75,12 @@ ORGANIZATIONS = Resource(
 pages.register(
     bp,
     ORGANIZATIONS,
-    ("/organizations/", pages.List, "organizations_list"),
-    ("/organizations/<id:record_id>", pages.Detail, "organizations_detail"),
-    ("/organizations/new", pages.New, "organizations_new"),
-    ("/organizations/<id:record_id>/edit", pages.Edit, "organizations_edit"),
-    ("/organizations/<id:record_id>/archive", pages.Archive, "organizations_archive"),
-    ("/organizations/<id:record_id>/restore", pages.Restore, "organizations_restore"),
+    "organizations_list",
+    "organizations_detail",
+    "organizations_new",
+    "organizations_edit",
+    "organizations_archive",
+    "organizations_restore",
 )
 
 
@@ -95,7 +94,6 @@ def _contact_context(session: Session, obj: Contact) -> dict[str, Any]:
 
 
 CONTACTS = Resource(
-    slug="contacts",
     singular="contact",
     plural="Contacts",
     list_spec=lists.CONTACT_LIST,
@@ -110,12 +108,12 @@ CONTACTS = Resource(
 pages.register(
     bp,
     CONTACTS,
-    ("/contacts/", pages.List, "contacts_list"),
-    ("/contacts/<id:record_id>", pages.Detail, "contacts_detail"),
-    ("/contacts/new", pages.New, "contacts_new"),
-    ("/contacts/<id:record_id>/edit", pages.Edit, "contacts_edit"),
-    ("/contacts/<id:record_id>/archive", pages.Archive, "contacts_archive"),
-    ("/contacts/<id:record_id>/restore", pages.Restore, "contacts_restore"),
+    "contacts_list",
+    "contacts_detail",
+    "contacts_new",
+    "contacts_edit",
+    "contacts_archive",
+    "contacts_restore",
 )
 
 
@@ -163,7 +161,6 @@ STATUS_CHANGE = SubAction(
 )
 RENEWAL = SubAction("renewal_form", lambda session, obj: renewal_form(obj), _renew)
 PARTNERSHIPS = Resource(
-    slug="partnerships",
     singular="partnership",
     plural="Partnerships",
     list_spec=lists.PARTNERSHIP_LIST,
@@ -178,12 +175,12 @@ PARTNERSHIPS = Resource(
 pages.register(
     bp,
     PARTNERSHIPS,
-    ("/partnerships/", pages.List, "partnerships_list"),
-    ("/partnerships/<id:record_id>", pages.Detail, "partnerships_detail"),
-    ("/partnerships/new", pages.New, "partnerships_new"),
-    ("/partnerships/<id:record_id>/edit", pages.Edit, "partnerships_edit"),
-    ("/partnerships/<id:record_id>/archive", pages.Archive, "partnerships_archive"),
-    ("/partnerships/<id:record_id>/restore", pages.Restore, "partnerships_restore"),
+    "partnerships_list",
+    "partnerships_detail",
+    "partnerships_new",
+    "partnerships_edit",
+    "partnerships_archive",
+    "partnerships_restore",
     ("/partnerships/<id:record_id>/status", STATUS_CHANGE, "partnerships_status"),
     ("/partnerships/<id:record_id>/renew", RENEWAL, "partnerships_renew"),
 )
@@ -198,7 +195,6 @@ FOLLOW_UP_DONE = SubAction(
     "done_form", lambda session, obj: FlaskForm(prefix="done"), _follow_up_done
 )
 INTERACTIONS = Resource(
-    slug="interactions",
     singular="interaction",
     plural="Interactions",
     list_spec=INTERACTION_LIST,
@@ -208,16 +204,15 @@ INTERACTIONS = Resource(
     update=interactions.update_interaction,
     detail_template="partners/interaction_detail.html",
     detail_context=lambda session, obj: {"done_form": FlaskForm(prefix="done")},
-    archivable=False,
     new_defaults=interactions.interaction_defaults,
 )
 pages.register(
     bp,
     INTERACTIONS,
-    ("/interactions/", pages.List, "interactions_list"),
-    ("/interactions/<id:record_id>", pages.Detail, "interactions_detail"),
-    ("/interactions/new", pages.New, "interactions_new"),
-    ("/interactions/<id:record_id>/edit", pages.Edit, "interactions_edit"),
+    "interactions_list",
+    "interactions_detail",
+    "interactions_new",
+    "interactions_edit",
     ("/interactions/<id:record_id>/follow-up-done", FOLLOW_UP_DONE, "interactions_follow_up_done"),
 )
 

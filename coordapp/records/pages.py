@@ -1,13 +1,15 @@
 """The generic pages of a record type: list, detail, new, edit, archive, restore, as
 ``MethodView`` classes. Each domain's route table registers them under names written out in
-full, e.g.
+full; a name says which page it is and where (``commitments_detail``: the ``Detail`` page at
+``/commitments/<id>``), a sub-action's row gives its URL:
 
     pages.register(
         bp,
         COMMITMENTS,
-        ("/commitments/", pages.List, "commitments_list"),
-        ("/commitments/<id:record_id>", pages.Detail, "commitments_detail"),
+        "commitments_list",
+        "commitments_detail",
         ...
+        ("/commitments/<id:record_id>/status", STATUS_CHANGE, "commitments_status"),
     )
 
 Each handler goes load -> check access -> process (Indico's shape) and stays thin: it parses the
@@ -71,6 +73,7 @@ class Page(MethodView):
 
     init_every_request = False
     action: ClassVar[str]
+    rule: ClassVar[str]  # its URL below the record type's (``Resource.path``)
 
     def __init__(self, res: Resource) -> None:
         self.res = res
@@ -107,6 +110,7 @@ class List(Page):
     """The list: search, filters, sort, pages; ``?format=csv|xlsx`` exports it."""
 
     action = "list"
+    rule = "/"
 
     def get(self) -> Any:
         res, session = self.res, current_session()
@@ -132,6 +136,7 @@ class Detail(Page):
     """One record's page with its history."""
 
     action = "detail"
+    rule = "/<id:record_id>"
 
     def get(self, record_id: int) -> Any:
         return detail_page(self.res, self.res.get(current_session(), record_id))
@@ -201,6 +206,7 @@ class New(FormPage):
     """The create form (``res.create``); ``res.new_defaults`` fills it from the query string."""
 
     action = "new"
+    rule = "/new"
 
     @classmethod
     def serves(cls, res: Resource) -> bool:
@@ -227,6 +233,7 @@ class Edit(FormPage):
     """The edit form (``res.update``); a save over someone else's is the 409 conflict page."""
 
     action = "edit"
+    rule = "/<id:record_id>/edit"
 
     @classmethod
     def serves(cls, res: Resource) -> bool:
@@ -290,6 +297,7 @@ class Archive(WritePage):
     """Archive the record (it leaves the working lists and stays in the history)."""
 
     action = "archive"
+    rule = "/<id:record_id>/archive"
 
     @classmethod
     def serves(cls, res: Resource) -> bool:
@@ -315,6 +323,7 @@ class Restore(Archive):
     """Bring an archived record back."""
 
     action = "restore"
+    rule = "/<id:record_id>/restore"
 
     def change(self, session: Session, obj: Any) -> None:
         records.restore(session, obj=obj)
@@ -350,19 +359,33 @@ class Act(WritePage):
         return detail_page(self.res, obj, status=422, **{sub_action.key: form})
 
 
-# (URL rule, page or sub-action, endpoint name)
-Route = tuple[str, type[Page] | SubAction, str]
+PAGES: tuple[type[Page], ...] = (List, Detail, New, Edit, Archive, Restore)
+
+# A page's endpoint name, or a sub-action's (URL rule, sub-action, endpoint name)
+Route = str | tuple[str, SubAction, str]
+
+
+def page_named(res: Resource, name: str) -> type[Page]:
+    """The page of ``res`` that ``name`` names (``<slug>_<action>``)."""
+    for page in PAGES:
+        if name == res.endpoint_name(page.action):
+            return page
+    names = ", ".join(res.endpoint_name(page.action) for page in PAGES)
+    raise ValueError(f"{name!r} names no page of {res.slug!r}: they are named {names}")
 
 
 def register(bp: Blueprint, res: Resource, *routes: Route) -> None:
-    """Register the pages of record type ``res`` on ``bp``, each named in full by its route, e.g.
-    ``("/commitments/<id:record_id>", Detail, "commitments_detail")`` or, for a sub-action,
-    ``("/commitments/<id:record_id>/status", COMMITMENT_STATUS, "commitments_status")``; a
+    """Register the pages of record type ``res`` on ``bp``, each named in full by its route:
+    a page by its endpoint name (``"commitments_detail"``, at ``Resource.path`` and the page's
+    ``rule``), a sub-action by its URL, declaration and name
+    (``("/commitments/<id:record_id>/status", COMMITMENT_STATUS, "commitments_status")``). A
     record type with a list page joins ``RESOURCES``."""
-    for rule, page, endpoint in routes:
-        if isinstance(page, SubAction):
-            bp.add_url_rule(rule, view_func=Act.as_view(endpoint, res, page))
+    for route in routes:
+        if isinstance(route, str):
+            page = page_named(res, route)
+            bp.add_url_rule(res.path + page.rule, view_func=page.as_view(route, res))
         else:
-            bp.add_url_rule(rule, view_func=page.as_view(endpoint, res))
-    if any(isinstance(page, type) and issubclass(page, List) for _, page, _ in routes):
+            rule, sub_action, endpoint = route
+            bp.add_url_rule(rule, view_func=Act.as_view(endpoint, res, sub_action))
+    if res.endpoint_name(List.action) in routes:
         RESOURCES.append((bp.name, res))

@@ -103,7 +103,10 @@ class SubAction:
 
 @dataclass(frozen=True)
 class Resource:
-    slug: str
+    """A record type's pages: what they call it, its list, how to load, create and change one,
+    and what its page shows. Its pages are registered by the domain's route table
+    (``records.pages.register``)."""
+
     singular: str
     plural: str
     list_spec: ListSpec
@@ -126,8 +129,23 @@ class Resource:
     # edited, or None). Those needing confirmation hold the save until the user confirms them;
     # the others are flashed after it.
     check: Callable[[Session, Mapping[str, Any], Any], Sequence[Caution]] | None = None
-    archivable: bool = True
     write_role: Role = Role.MANAGER
+    # The first part of its endpoints' names and (as ``/<slug>``) of its URLs; by default the
+    # name of its list.
+    slug: str = ""
+    # Where its URLs start when that is not ``/<slug>``.
+    path: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.slug:
+            object.__setattr__(self, "slug", self.list_spec.name)
+        if not self.path:
+            object.__setattr__(self, "path", f"/{self.slug}")
+
+    @property
+    def archivable(self) -> bool:
+        """Archived instead of deleted (it has archive and restore pages): as its list says."""
+        return self.list_spec.archivable
 
     def endpoint_name(self, action: str) -> str:
         """The name of the page ``action`` (list, detail, new, edit, archive, restore) of this

@@ -28,13 +28,11 @@ from coordapp.stats.lists import STATISTIC_LIST
 bp = Blueprint("stats", __name__)
 
 STATISTICS = Resource(
-    slug="statistics",
     singular="hotline statistic",
     plural="Hotline statistics",
     list_spec=STATISTIC_LIST,
     get=service.get_statistic,
     detail_template="stats/statistic_detail.html",
-    archivable=False,
 )
 # Without the generic record pages (values change only through the grid), but listed
 # with the other record types so the route-matrix test and the list bench cover its list.

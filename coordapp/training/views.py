@@ -73,7 +73,6 @@ ADD_PARTICIPATION = SubAction(
     "#participation",
 )
 TRAININGS = Resource(
-    slug="trainings",
     singular="training event",
     plural="Training events",
     list_spec=TRAINING_LIST,
@@ -87,12 +86,12 @@ TRAININGS = Resource(
 pages.register(
     bp,
     TRAININGS,
-    ("/trainings/", pages.List, "trainings_list"),
-    ("/trainings/<id:record_id>", pages.Detail, "trainings_detail"),
-    ("/trainings/new", pages.New, "trainings_new"),
-    ("/trainings/<id:record_id>/edit", pages.Edit, "trainings_edit"),
-    ("/trainings/<id:record_id>/archive", pages.Archive, "trainings_archive"),
-    ("/trainings/<id:record_id>/restore", pages.Restore, "trainings_restore"),
+    "trainings_list",
+    "trainings_detail",
+    "trainings_new",
+    "trainings_edit",
+    "trainings_archive",
+    "trainings_restore",
     ("/trainings/<id:record_id>/participation", ADD_PARTICIPATION, "trainings_add_participation"),
 )
 
