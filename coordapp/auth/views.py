@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
@@ -255,7 +252,6 @@ USERS = Resource(
     singular="user",
     plural="Users",
     list_spec=service.USER_LIST,
-    get=service.get_user,
     form=user_form,
     create=service.create_account,
     update=service.update_account,
@@ -263,6 +259,7 @@ USERS = Resource(
     detail_context=lambda session, obj: _user_context(session, obj),
     write_role=Role.ADMIN,
     list_actions=(("Invite a hotline user", "auth.users_invite"),),
+    personal_data=lambda session, obj: service.export_user(session, user=obj),
 )
 pages.register(
     bp,
@@ -271,6 +268,7 @@ pages.register(
     "users_detail",
     "users_new",
     "users_edit",
+    "users_export",
     ("/users/<id:record_id>/password", PASSWORD_RESET, "users_password"),
 )
 
@@ -331,27 +329,6 @@ def users_deactivate(record_id: int) -> Any:
 @require_role(Role.ADMIN)
 def users_reactivate(record_id: int) -> Any:
     return _user_action(record_id, service.reactivate_user, "{name} can sign in again.")
-
-
-def personal_data_response(data: Mapping[str, Any], filename: str) -> Response:
-    """A personal-data export as a JSON download (contacts use it too)."""
-    return Response(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str),
-        mimetype="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-@bp.route("/users/<id:record_id>/personal-data")
-@require_role(Role.ADMIN)
-def users_export(record_id: int) -> Any:
-    session = current_session()
-    user = service.get_user(session, record_id)
-    data = service.export_user(session, user=user)
-    return personal_data_response(data, f"user-{user.id}-personal-data.json")
 
 
 @bp.route("/users/<id:record_id>/erase", methods=["POST"])

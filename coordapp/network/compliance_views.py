@@ -75,7 +75,6 @@ REQUIREMENTS = Resource(
     singular="compliance requirement",
     plural="Compliance requirements",
     list_spec=REQUIREMENT_LIST,
-    get=compliance_requirements.get_requirement,
     form=lambda session, obj: RequirementForm(obj=obj),
     create=_create_requirement,
     update=compliance_requirements.update_requirement,

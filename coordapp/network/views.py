@@ -118,28 +118,12 @@ HOTLINES = Resource(
     singular="hotline",
     plural="Hotlines",
     list_spec=lists.HOTLINE_LIST,
-    get=hotlines.get_hotline,
     form=hotline_form,
     create=hotlines.create_hotline,
     update=hotlines.update_hotline,
     detail_template="network/hotline_detail.html",
     detail_context=hotline_context,
     new_defaults=_country_default,
-)
-pages.register(
-    bp,
-    HOTLINES,
-    "hotlines_list",
-    "hotlines_detail",
-    "hotlines_new",
-    "hotlines_edit",
-    "hotlines_archive",
-    "hotlines_restore",
-    (
-        "/hotlines/<id:record_id>/membership-events",
-        MEMBERSHIP_EVENT,
-        "hotlines_add_membership_event",
-    ),
 )
 
 
@@ -196,13 +180,31 @@ EXPANSION = Resource(
     singular="expansion target",
     plural="Expansion pipeline",
     list_spec=lists.EXPANSION_LIST,
-    get=expansion.get_expansion_target,
     form=expansion_form,
     create=_create_target,
     update=expansion.update_expansion_target,
     detail_template="network/expansion_detail.html",
     detail_context=expansion_context,
     new_defaults=_country_default,
+)
+
+
+# --- route table: the record pages, each by its name (records.pages.register) -----------------
+
+pages.register(
+    bp,
+    HOTLINES,
+    "hotlines_list",
+    "hotlines_detail",
+    "hotlines_new",
+    "hotlines_edit",
+    "hotlines_archive",
+    "hotlines_restore",
+    (
+        "/hotlines/<id:record_id>/membership-events",
+        MEMBERSHIP_EVENT,
+        "hotlines_add_membership_event",
+    ),
 )
 pages.register(
     bp,

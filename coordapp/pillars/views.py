@@ -15,7 +15,6 @@ PILLAR_TARGETS = Resource(
     singular="pillar target",
     plural="Pillar targets",
     list_spec=service.PILLAR_TARGET_LIST,
-    get=service.get_pillar_target,
     form=pillar_target_form,
     create=service.create_pillar_target,
     update=service.update_pillar_target,

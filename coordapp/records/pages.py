@@ -1,7 +1,8 @@
-"""The generic pages of a record type: list, detail, new, edit, archive, restore, as
-``MethodView`` classes. Each domain's route table registers them under names written out in
-full; a name says which page it is and where (``commitments_detail``: the ``Detail`` page at
-``/commitments/<id>``), a sub-action's row gives its URL:
+"""The generic pages of a record type: list, detail, new, edit, archive, restore (and a
+person's personal data download), as ``MethodView`` classes. Each domain's route table
+registers them under names written out in full; a name says which page it is and where
+(``commitments_detail``: the ``Detail`` page at ``/commitments/<id>``, ``RULES``), a
+sub-action's row gives its URL:
 
     pages.register(
         bp,
@@ -19,10 +20,11 @@ a stale version becomes the 409 conflict page that keeps the user's input.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import RouteCallable
 from flask.views import MethodView
 from flask_login import current_user
@@ -31,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordapp import disclosure, listing
+from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
@@ -73,7 +76,6 @@ class Page(MethodView):
 
     init_every_request = False
     action: ClassVar[str]
-    rule: ClassVar[str]  # its URL below the record type's (``Resource.path``)
 
     def __init__(self, res: Resource) -> None:
         self.res = res
@@ -110,7 +112,6 @@ class List(Page):
     """The list: search, filters, sort, pages; ``?format=csv|xlsx`` exports it."""
 
     action = "list"
-    rule = "/"
 
     def get(self) -> Any:
         res, session = self.res, current_session()
@@ -136,21 +137,53 @@ class Detail(Page):
     """One record's page with its history."""
 
     action = "detail"
-    rule = "/<id:record_id>"
 
     def get(self, record_id: int) -> Any:
-        return detail_page(self.res, self.res.get(current_session(), record_id))
+        return detail_page(self.res, self.res.load(current_session(), record_id))
 
 
 class WritePage(Page):
-    """A page that changes records: for ``res.write_role`` and above only."""
+    """A page that changes records: for ``role()`` (``res.write_role``) and above only."""
+
+    def role(self) -> Role:
+        return self.res.write_role
 
     def dispatch_request(self, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             abort(401)
-        if not has_role(current_user, self.res.write_role):
+        if not has_role(current_user, self.role()):
             abort(403)
         return super().dispatch_request(**kwargs)
+
+
+class PersonalData(WritePage):
+    """Everything stored about a person (``res.personal_data``) as a JSON download, for admins
+    (it changes nothing, but only admins may see it all)."""
+
+    action = "export"
+
+    @classmethod
+    def serves(cls, res: Resource) -> bool:
+        return res.personal_data is not None
+
+    def role(self) -> Role:
+        return Role.ADMIN
+
+    def get(self, record_id: int) -> Any:
+        session = current_session()
+        obj = self.res.load(session, record_id)
+        assert self.res.personal_data is not None
+        data = self.res.personal_data(session, obj)
+        return Response(
+            json.dumps(data, indent=2, ensure_ascii=False, default=str),
+            mimetype="application/json",
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="{self.res.singular}-{obj.id}-personal-data.json"'
+                ),
+                "Cache-Control": "no-store",
+            },
+        )
 
 
 class FormPage(WritePage):
@@ -206,7 +239,6 @@ class New(FormPage):
     """The create form (``res.create``); ``res.new_defaults`` fills it from the query string."""
 
     action = "new"
-    rule = "/new"
 
     @classmethod
     def serves(cls, res: Resource) -> bool:
@@ -233,7 +265,6 @@ class Edit(FormPage):
     """The edit form (``res.update``); a save over someone else's is the 409 conflict page."""
 
     action = "edit"
-    rule = "/<id:record_id>/edit"
 
     @classmethod
     def serves(cls, res: Resource) -> bool:
@@ -241,7 +272,7 @@ class Edit(FormPage):
 
     def editable(self, session: Session, record_id: int) -> Any:
         """The record to edit; an archived one is restored first: back to its page."""
-        obj = self.res.get(session, record_id)
+        obj = self.res.load(session, record_id)
         if getattr(obj, "archived_at", None) is not None:
             flash(f"This {self.res.singular} is archived: restore it before editing it.", "warning")
             abort(redirect(self.detail_url(obj)))
@@ -276,7 +307,7 @@ class Edit(FormPage):
         # StaleDataError: another save committed between our version check and our UPDATE
         # (the database refused the stale version); the same conflict to the user.
         session.rollback()
-        current = self.res.get(session, record_id)
+        current = self.res.load(session, record_id)
         stale = (
             exc
             if isinstance(exc, StaleRecord)
@@ -297,7 +328,6 @@ class Archive(WritePage):
     """Archive the record (it leaves the working lists and stays in the history)."""
 
     action = "archive"
-    rule = "/<id:record_id>/archive"
 
     @classmethod
     def serves(cls, res: Resource) -> bool:
@@ -305,7 +335,7 @@ class Archive(WritePage):
 
     def post(self, record_id: int) -> Any:
         session = current_session()
-        obj = self.res.get(session, record_id)
+        obj = self.res.load(session, record_id)
         if not FlaskForm().validate_on_submit():
             abort(400, description="The form expired; reload the page and try again.")
         self.change(session, obj)
@@ -323,7 +353,6 @@ class Restore(Archive):
     """Bring an archived record back."""
 
     action = "restore"
-    rule = "/<id:record_id>/restore"
 
     def change(self, session: Session, obj: Any) -> None:
         records.restore(session, obj=obj)
@@ -344,7 +373,7 @@ class Act(WritePage):
 
     def post(self, record_id: int) -> Any:
         session, sub_action = current_session(), self.sub_action
-        obj = self.res.get(session, record_id)
+        obj = self.res.load(session, record_id)
         form = sub_action.form(session, obj)
         if form.validate():
             try:
@@ -355,11 +384,20 @@ class Act(WritePage):
                 flash(message, "success")
                 return redirect(self.detail_url(obj) + sub_action.anchor)
         session.rollback()  # the page shows the record as it is stored, not half-changed
-        obj = self.res.get(session, record_id)
+        obj = self.res.load(session, record_id)
         return detail_page(self.res, obj, status=422, **{sub_action.key: form})
 
 
-PAGES: tuple[type[Page], ...] = (List, Detail, New, Edit, Archive, Restore)
+# Where each page of a record type is, below its path (``Resource.path``).
+RULES: dict[type[Page], str] = {
+    List: "/",
+    Detail: "/<id:record_id>",
+    New: "/new",
+    Edit: "/<id:record_id>/edit",
+    Archive: "/<id:record_id>/archive",
+    Restore: "/<id:record_id>/restore",
+    PersonalData: "/<id:record_id>/personal-data",
+}
 
 # A page's endpoint name, or a sub-action's (URL rule, sub-action, endpoint name)
 Route = str | tuple[str, SubAction, str]
@@ -367,23 +405,23 @@ Route = str | tuple[str, SubAction, str]
 
 def page_named(res: Resource, name: str) -> type[Page]:
     """The page of ``res`` that ``name`` names (``<slug>_<action>``)."""
-    for page in PAGES:
+    for page in RULES:
         if name == res.endpoint_name(page.action):
             return page
-    names = ", ".join(res.endpoint_name(page.action) for page in PAGES)
+    names = ", ".join(res.endpoint_name(page.action) for page in RULES)
     raise ValueError(f"{name!r} names no page of {res.slug!r}: they are named {names}")
 
 
 def register(bp: Blueprint, res: Resource, *routes: Route) -> None:
     """Register the pages of record type ``res`` on ``bp``, each named in full by its route:
     a page by its endpoint name (``"commitments_detail"``, at ``Resource.path`` and the page's
-    ``rule``), a sub-action by its URL, declaration and name
+    rule in ``RULES``), a sub-action by its URL, declaration and name
     (``("/commitments/<id:record_id>/status", COMMITMENT_STATUS, "commitments_status")``). A
     record type with a list page joins ``RESOURCES``."""
     for route in routes:
         if isinstance(route, str):
             page = page_named(res, route)
-            bp.add_url_rule(res.path + page.rule, view_func=page.as_view(route, res))
+            bp.add_url_rule(res.path + RULES[page], view_func=page.as_view(route, res))
         else:
             rule, sub_action, endpoint = route
             bp.add_url_rule(rule, view_func=Act.as_view(endpoint, res, sub_action))

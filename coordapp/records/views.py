@@ -24,6 +24,7 @@ from coordapp.auth.models import Role
 from coordapp.errors import ValidationError
 from coordapp.exports import csv_response, xlsx_response
 from coordapp.listing import Filter, ListParams, ListSpec, export_rows
+from coordapp.records import service as records
 
 _NOT_DATA = {"csrf_token", "submit", "version"}
 # Every record type with a list page, as (blueprint name, resource): for the typed filters'
@@ -110,7 +111,6 @@ class Resource:
     singular: str
     plural: str
     list_spec: ListSpec
-    get: Callable[[Session, int], Any]
     detail_template: str
     # The create and edit form of a record (None for a new one); None: the type is read-only.
     form: Callable[[Session, Any], FlaskForm] | None = None
@@ -135,12 +135,22 @@ class Resource:
     slug: str = ""
     # Where its URLs start when that is not ``/<slug>``.
     path: str = ""
+    # How its pages load a record when not as its list's entity by id (``load``).
+    get: Callable[[Session, int], Any] | None = None
+    # A person's record: everything stored about them, for the admins' JSON download.
+    personal_data: Callable[[Session, Any], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if not self.slug:
             object.__setattr__(self, "slug", self.list_spec.name)
         if not self.path:
             object.__setattr__(self, "path", f"/{self.slug}")
+
+    def load(self, session: Session, record_id: int) -> Any:
+        """The record ``record_id`` of this type, or ``NotFound`` ("There is no <singular> …")."""
+        if self.get is not None:
+            return self.get(session, record_id)
+        return records.get_or_404(session, self.list_spec.entity, record_id, what=self.singular)
 
     @property
     def archivable(self) -> bool:

@@ -63,7 +63,6 @@ QUARTERS = Resource(
     singular="hotline quarter",
     plural="Hotline quarters",
     list_spec=QUARTER_LIST,
-    get=quarters.get_quarter,
     detail_template="stats/quarter_detail.html",
     detail_context=quarter_context,
     list_actions=(("Review queue", "quarters.review_queue"),),

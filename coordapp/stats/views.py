@@ -31,7 +31,6 @@ STATISTICS = Resource(
     singular="hotline statistic",
     plural="Hotline statistics",
     list_spec=STATISTIC_LIST,
-    get=service.get_statistic,
     detail_template="stats/statistic_detail.html",
 )
 # Without the generic record pages (values change only through the grid), but listed

@@ -76,7 +76,6 @@ TRAININGS = Resource(
     singular="training event",
     plural="Training events",
     list_spec=TRAINING_LIST,
-    get=service.get_event,
     form=event_form,
     create=service.create_event,
     update=service.update_event,
