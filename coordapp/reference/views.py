@@ -68,21 +68,6 @@ def _data(form: MetricForm) -> metrics.MetricData:
     )
 
 
-def _metric_form_page(
-    form: MetricForm, *, title: str, metric: Any = None, status: int = 200
-) -> Any:
-    return (
-        render_template(
-            "reference/metric_form.html",
-            form=form,
-            title=title,
-            metric=metric,
-            versions=metrics.all_versions(current_session(), code=metric.code) if metric else [],
-        ),
-        status,
-    )
-
-
 def _refused(form: FlaskForm, error: ValidationError) -> None:
     """Nothing of the refused change stays: the service may have read rows for it."""
     current_session().rollback()
@@ -119,56 +104,63 @@ def metrics_list() -> Any:
     )
 
 
+def _metric_form(
+    change: Callable[[MetricForm], str], *, title: str, metric: Any = None, dates: bool = True
+) -> Any:
+    """The metric form, filled from ``metric`` until it is submitted (without its dates unless
+    ``dates``): a valid submission makes ``change`` (``_saved``), else the form is shown, with
+    the versions of ``metric``'s code."""
+    form = MetricForm(obj=None if request.method == "POST" else metric)
+    if request.method == "GET" and not dates:
+        form.valid_from.data = form.valid_until.data = None
+    return _saved(form, lambda: change(form)) or (
+        render_template(
+            "reference/metric_form.html",
+            form=form,
+            title=title,
+            metric=metric,
+            versions=metrics.all_versions(current_session(), code=metric.code) if metric else [],
+        ),
+        _status(form),
+    )
+
+
 @bp.route("/metrics/new", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def metrics_create() -> Any:
-    form = MetricForm()
-
-    def create() -> str:
+    def create(form: MetricForm) -> str:
         code = form.code.data or ""
         metric = metrics.create_metric(current_session(), code=code, data=_data(form))
         return f"The metric {metric.name} (v1) is saved."
 
-    return _saved(form, create) or _metric_form_page(form, title="New metric", status=_status(form))
+    return _metric_form(create, title="New metric")
 
 
 @bp.route("/metrics/<id:metric_id>/new-version", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def metrics_new_version(metric_id: int) -> Any:
-    session = current_session()
-    base = metrics.get_version(session, metric_id)
-    form = MetricForm(obj=None if request.method == "POST" else base)
-    if request.method == "GET":
-        form.valid_from.data = form.valid_until.data = None
+    base = metrics.get_version(current_session(), metric_id)
 
-    def add_version() -> str:
-        metric = metrics.add_version(session, of=base, data=_data(form))
+    def add_version(form: MetricForm) -> str:
+        metric = metrics.add_version(current_session(), of=base, data=_data(form))
         return (
             f"Version {metric.version} of {metric.code} is saved, in force from "
             f"{metric.valid_from.isoformat()}."
         )
 
-    title = f"New version of {base.code}"
-    return _saved(form, add_version) or _metric_form_page(
-        form, title=title, metric=base, status=_status(form)
-    )
+    return _metric_form(add_version, title=f"New version of {base.code}", metric=base, dates=False)
 
 
 @bp.route("/metrics/<id:metric_id>/edit", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def metrics_edit(metric_id: int) -> Any:
-    session = current_session()
-    metric = metrics.get_version(session, metric_id)
-    form = MetricForm(obj=None if request.method == "POST" else metric)
+    metric = metrics.get_version(current_session(), metric_id)
 
-    def correct() -> str:
-        metrics.update_metric(session, metric=metric, data=_data(form))
+    def correct(form: MetricForm) -> str:
+        metrics.update_metric(current_session(), metric=metric, data=_data(form))
         return f"Version {metric.version} of {metric.code} is saved."
 
-    title = f"Correct {metric.code} v{metric.version}"
-    return _saved(form, correct) or _metric_form_page(
-        form, title=title, metric=metric, status=_status(form)
-    )
+    return _metric_form(correct, title=f"Correct {metric.code} v{metric.version}", metric=metric)
 
 
 @bp.route("/metrics/<id:metric_id>/retire", methods=["GET", "POST"])
