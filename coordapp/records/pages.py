@@ -109,14 +109,30 @@ class Page(MethodView):
 
 
 class List(Page):
-    """The list: search, filters, sort, pages; ``?format=csv|xlsx`` exports it."""
+    """The list: search, filters, sort, pages; ``?format=csv|xlsx`` exports it. A record type's
+    own list page (a ``List`` of its own) may draw it with ``template``, show ``context`` beside
+    it and name in an export's stamp what else its figures depend on (``export_stamp``)."""
 
     action = "list"
+    template = "records/list.html"
+
+    def context(self, session: Session) -> dict[str, Any]:
+        return {}
+
+    def export_stamp(self, session: Session) -> dict[str, Any]:
+        return {}
 
     def get(self) -> Any:
         res, session = self.res, current_session()
         params = ListParams.from_args(res.list_spec, request.args)
-        exported = list_export(session, res.list_spec, params, title=res.plural, slug=res.slug)
+        exported = list_export(
+            session,
+            res.list_spec,
+            params,
+            title=res.plural,
+            slug=res.slug,
+            extra_stamp=self.export_stamp(session),
+        )
         if exported is not None:
             return exported
         result = run_list(
@@ -127,9 +143,10 @@ class List(Page):
             count_cap=listing.COUNT_CAP,
         )
         return self.render(
-            "records/list.html",
+            self.template,
             result=result,
             filters=list_filters(session, res.list_spec, result.params),
+            **self.context(session),
         )
 
 
@@ -399,8 +416,9 @@ RULES: dict[type[Page], str] = {
     PersonalData: "/<id:record_id>/personal-data",
 }
 
-# A page's endpoint name, or a sub-action's (URL rule, sub-action, endpoint name)
-Route = str | tuple[str, SubAction, str]
+# A page by its endpoint name; a record type's own kind of that page, (name, page class); or a
+# sub-action, (URL rule, sub-action, endpoint name).
+Route = str | tuple[str, type[Page]] | tuple[str, SubAction, str]
 
 
 def page_named(res: Resource, name: str) -> type[Page]:
@@ -415,15 +433,23 @@ def page_named(res: Resource, name: str) -> type[Page]:
 def register(bp: Blueprint, res: Resource, *routes: Route) -> None:
     """Register the pages of record type ``res`` on ``bp``, each named in full by its route:
     a page by its endpoint name (``"commitments_detail"``, at ``Resource.path`` and the page's
-    rule in ``RULES``), a sub-action by its URL, declaration and name
+    rule in ``RULES``), or with a page class of its own (``("statistics_list", StatisticsList)``);
+    a sub-action by its URL, declaration and name
     (``("/commitments/<id:record_id>/status", COMMITMENT_STATUS, "commitments_status")``). A
     record type with a list page joins ``RESOURCES``."""
+    listed = False
     for route in routes:
         if isinstance(route, str):
-            page = page_named(res, route)
-            bp.add_url_rule(res.path + RULES[page], view_func=page.as_view(route, res))
+            route = (route, page_named(res, route))
+        if len(route) == 2:
+            name, page = route
+            kind = page_named(res, name)
+            if not issubclass(page, kind):
+                raise ValueError(f"{name!r} is a {kind.__name__} page; {page.__name__} is not")
+            bp.add_url_rule(res.path + RULES[kind], view_func=page.as_view(name, res))
+            listed = listed or kind is List
         else:
             rule, sub_action, endpoint = route
             bp.add_url_rule(rule, view_func=Act.as_view(endpoint, res, sub_action))
-    if res.endpoint_name(List.action) in routes:
+    if listed:
         RESOURCES.append((bp.name, res))
