@@ -44,7 +44,7 @@ from coordapp.errors import ValidationError
 from coordapp.extensions import current_session, login_manager
 from coordapp.network.hotlines import hotline_names
 from coordapp.records import pages
-from coordapp.records.views import Resource, SubAction, attach_error
+from coordapp.records.views import Resource, SubAction, attach_error, require_fresh_form
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -466,8 +466,7 @@ def _hotline_list(session: Session, user: Any) -> str:
 def users_set_password_link(record_id: int) -> Any:
     session = current_session()
     user = service.get_user(session, record_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+    require_fresh_form()
     if service.is_erased(user):
         return _user_page(record_id, status=422, message="This account was erased.")
     try:

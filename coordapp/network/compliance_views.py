@@ -22,11 +22,15 @@ from coordapp.network import compliance, compliance_matrix, compliance_requireme
 from coordapp.network.compliance_forms import RequirementForm, item_form
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.records import pages
-from coordapp.records.views import Resource, attach_error, form_data, submitted_version
+from coordapp.records.views import (
+    FORM_EXPIRED,
+    Resource,
+    attach_error,
+    form_data,
+    submitted_version,
+)
 
 bp = Blueprint("compliance", __name__)
-
-FORM_EXPIRED = "The form expired; reload the page and try again."
 
 
 def _yes_no(value: bool) -> str:

@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from coordapp import disclosure
@@ -37,15 +36,13 @@ from coordapp.network.forms import (
 )
 from coordapp.network.models import ExpansionTarget, Hotline
 from coordapp.records import pages
-from coordapp.records.views import Resource, SubAction
+from coordapp.records.views import Resource, SubAction, require_fresh_form
 from coordapp.reference import service as reference
 from coordapp.stats import quarters as stat_quarters
 from coordapp.stats import service as stats
 from coordapp.training import pages as training_pages
 
 bp = Blueprint("network", __name__)
-
-FORM_EXPIRED = "The form expired; reload the page and try again."
 
 
 def _country_default(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
@@ -61,11 +58,6 @@ def _parse_on(raw: str) -> tuple[date | None, str | None]:
         return date.fromisoformat(raw), None
     except ValueError:
         return None, f"{raw[:20]!r} is not a date (use YYYY-MM-DD); showing today only."
-
-
-def _require_csrf() -> None:
-    if not FlaskForm().validate_on_submit():
-        abort(400, description=FORM_EXPIRED)
 
 
 # --- hotlines --------------------------------------------------------------------------------
@@ -137,7 +129,7 @@ def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
     session = current_session()
     hotline = hotlines.get_hotline(session, record_id)
     event = membership.get_membership_event(session, hotline=hotline, event_id=event_id)
-    _require_csrf()
+    require_fresh_form()
     try:
         membership.remove_membership_event(session, event=event)
     except ValidationError as error:

@@ -50,6 +50,7 @@ from coordapp.records.views import (
     form_data,
     list_export,
     list_filters,
+    require_fresh_form,
     submitted_version,
 )
 
@@ -353,8 +354,7 @@ class Archive(WritePage):
     def post(self, record_id: int) -> Any:
         session = current_session()
         obj = self.res.load(session, record_id)
-        if not FlaskForm().validate_on_submit():
-            abort(400, description="The form expired; reload the page and try again.")
+        require_fresh_form()
         self.change(session, obj)
         return redirect(self.detail_url(obj))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -30,6 +30,16 @@ _NOT_DATA = {"csrf_token", "submit", "version"}
 # Every record type with a list page, as (blueprint name, resource): for the typed filters'
 # suggestions, the lists test and the list bench. Each domain adds its own next to its routes.
 RESOURCES: list[tuple[str, Resource]] = []
+
+
+# What a form posted without a valid CSRF token (expired, or from an old page) is told.
+FORM_EXPIRED = "The form expired; reload the page and try again."
+
+
+def require_fresh_form() -> None:
+    """Refuse (400) a POST without a valid CSRF token: for buttons whose form has no fields."""
+    if not FlaskForm().validate_on_submit():
+        abort(400, description=FORM_EXPIRED)
 
 
 def form_data(form: FlaskForm) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.network import compliance_requirements
-from coordapp.records.views import attach_error
+from coordapp.records.views import FORM_EXPIRED, attach_error
 from coordapp.reference import service
 from coordapp.reference.forms import MetricForm, RetireForm
 from coordapp.stats import metrics
@@ -38,7 +38,7 @@ def overview() -> Any:
 def reseed() -> Any:
     form = FlaskForm()
     if not form.validate_on_submit():
-        flash("The form expired; reload the page and try again.", "warning")
+        flash(FORM_EXPIRED, "warning")
         return redirect(url_for("reference.overview"))
     result = service.seed_reference_data(current_session())
     # The compliance register's requirements, if it has none yet (then they are the admins').

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_wtf import FlaskForm
+from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy.orm import Session
 
 from coordapp import disclosure
@@ -14,7 +13,7 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.records import pages
-from coordapp.records.views import Resource, SubAction, attach_error, form_data
+from coordapp.records.views import Resource, SubAction, attach_error, form_data, require_fresh_form
 from coordapp.training import pages as training_pages
 from coordapp.training import service
 from coordapp.training.forms import event_form, participation_form
@@ -134,8 +133,7 @@ def participation_remove(record_id: int, participation_id: int) -> Any:
     session = current_session()
     event = service.get_event(session, record_id)
     row = service.get_participation(session, event=event, participation_id=participation_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+    require_fresh_form()
     try:
         service.remove_participation(session, event=event, participation=row)
     except ValidationError as error:
