@@ -185,30 +185,50 @@ def list_export(
     slug: str,
     extra_stamp: Mapping[str, Any] | None = None,
 ) -> Response | None:
-    """The list as CSV or XLSX when the request asks for ``?format=csv|xlsx``, else None.
-
-    The stamp block names the export, its filters, the as-of date, who exported it and when,
-    and what else the figures depend on (``extra_stamp``: metric versions, rates).
-    """
+    """The list as CSV or XLSX when the request asks for ``?format=csv|xlsx``, else None
+    (``stamped_export``; a list with counts names the small-count rule)."""
     export_format = request.args.get("format")
     if export_format not in ("csv", "xlsx"):
         return None
     exact = disclosure.current_user_sees_exact()
+    return stamped_export(
+        export_format,
+        export_rows(session, spec, params, viewer_can_see_exact=exact),
+        title=title,
+        slug=slug,
+        filters="; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items()) or "none",
+        extra_stamp={
+            **(extra_stamp or {}),
+            **(
+                {"small counts": disclosure.note()}
+                if not exact and any(c.counted for c in spec.columns)
+                else {}
+            ),
+        },
+    )
+
+
+def stamped_export(
+    export_format: str,
+    rows: Any,
+    *,
+    title: str,
+    slug: str,
+    filters: str,
+    extra_stamp: Mapping[str, Any] | None = None,
+) -> Response:
+    """``rows`` as a CSV or XLSX download (``export_format``) under a stamp naming the export,
+    its filters, the as-of date, what else the figures depend on (``extra_stamp``: metric
+    versions, rates), who exported it and when."""
     stamp = {
         "export": title,
-        "filters": "; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items()) or "none",
+        "filters": filters,
         "as of": date.today().isoformat(),
         **(extra_stamp or {}),
-        **(
-            {"small counts": disclosure.note()}
-            if not exact and any(c.counted for c in spec.columns)
-            else {}
-        ),
         "exported by": current_user.email,
         "exported at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     filename = f"{slug}-{date.today().isoformat()}.{export_format}"
-    rows = export_rows(session, spec, params, viewer_can_see_exact=exact)
     if export_format == "xlsx":
         return xlsx_response(filename, rows, stamp=stamp, title=title)
     return csv_response(filename, rows, stamp=stamp)
