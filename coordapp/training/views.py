@@ -94,6 +94,11 @@ pages.register(
 )
 
 
+def _participation_of(event: TrainingEvent) -> str:
+    """The event's page at its participation table."""
+    return url_for("training.trainings_detail", record_id=event.id) + "#participation"
+
+
 @bp.route(
     "/trainings/<id:record_id>/participation/<id:participation_id>/edit",
     methods=["GET", "POST"],
@@ -113,9 +118,7 @@ def participation_edit(record_id: int, participation_id: int) -> Any:
             attach_error(form, error)
         else:
             flash("The participation row was saved.", "success")
-            return redirect(
-                url_for("training.trainings_detail", record_id=event.id) + "#participation"
-            )
+            return redirect(_participation_of(event))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "training/participation_form.html",
@@ -138,6 +141,6 @@ def participation_remove(record_id: int, participation_id: int) -> Any:
         service.remove_participation(session, event=event, participation=row)
     except ValidationError as error:
         flash(error.message, "danger")
-        return redirect(url_for("training.trainings_detail", record_id=event.id) + "#participation")
+        return redirect(_participation_of(event))
     flash("The participation row was removed.", "info")
-    return redirect(url_for("training.trainings_detail", record_id=event.id) + "#participation")
+    return redirect(_participation_of(event))
