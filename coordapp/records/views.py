@@ -168,8 +168,8 @@ class Resource:
         return self.list_spec.archivable
 
     def endpoint_name(self, action: str) -> str:
-        """The name of the page ``action`` (list, detail, new, edit, archive, restore) of this
-        record type within its blueprint, as the route table registers it."""
+        """The name of the page ``action`` (list, detail, new, edit, archive, restore, export)
+        of this record type within its blueprint, as the route table registers it."""
         return f"{self.slug.replace('-', '_')}_{action}"
 
     def endpoint(self, bp: Blueprint, action: str) -> str:
