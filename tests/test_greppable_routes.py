@@ -50,8 +50,8 @@ def test_a_record_page_is_registered_only_under_the_name_its_templates_link_to()
 
     bp = Blueprint("elsewhere", __name__)
     with pytest.raises(ValueError, match="organizations_detail"):
-        pages.register(bp, ORGANIZATIONS, ("/o/<id:record_id>", pages.Detail, "organization"))
+        pages.register(bp, ORGANIZATIONS, "organization")
     with pytest.raises(ValueError, match="sub-action"):
         pages.register(bp, PILLAR_TARGETS, ("/p/<id:record_id>/x", STATUS_CHANGE, "status"))
     with pytest.raises(ValueError, match="no archive page"):
-        pages.register(bp, USERS, ("/u/<id:record_id>/archive", pages.Archive, "users_archive"))
+        pages.register(bp, USERS, "users_archive")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
@@ -47,7 +44,7 @@ from coordapp.errors import ValidationError
 from coordapp.extensions import current_session, login_manager
 from coordapp.network.hotlines import hotline_names
 from coordapp.records import pages
-from coordapp.records.views import Resource, SubAction, attach_error
+from coordapp.records.views import Resource, SubAction, attach_error, require_fresh_form
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -252,27 +249,26 @@ PASSWORD_RESET = SubAction(
     "password_form", lambda session, obj: PasswordResetForm(prefix="password"), _reset_password
 )
 USERS = Resource(
-    slug="users",
     singular="user",
     plural="Users",
     list_spec=service.USER_LIST,
-    get=service.get_user,
     form=user_form,
     create=service.create_account,
     update=service.update_account,
     detail_template="auth/user_detail.html",
     detail_context=lambda session, obj: _user_context(session, obj),
-    archivable=False,
     write_role=Role.ADMIN,
     list_actions=(("Invite a hotline user", "auth.users_invite"),),
+    personal_data=lambda session, obj: service.export_user(session, user=obj),
 )
 pages.register(
     bp,
     USERS,
-    ("/users/", pages.List, "users_list"),
-    ("/users/<id:record_id>", pages.Detail, "users_detail"),
-    ("/users/new", pages.New, "users_new"),
-    ("/users/<id:record_id>/edit", pages.Edit, "users_edit"),
+    "users_list",
+    "users_detail",
+    "users_new",
+    "users_edit",
+    "users_export",
     ("/users/<id:record_id>/password", PASSWORD_RESET, "users_password"),
 )
 
@@ -333,27 +329,6 @@ def users_deactivate(record_id: int) -> Any:
 @require_role(Role.ADMIN)
 def users_reactivate(record_id: int) -> Any:
     return _user_action(record_id, service.reactivate_user, "{name} can sign in again.")
-
-
-def personal_data_response(data: Mapping[str, Any], filename: str) -> Response:
-    """A personal-data export as a JSON download (contacts use it too)."""
-    return Response(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str),
-        mimetype="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-@bp.route("/users/<id:record_id>/personal-data")
-@require_role(Role.ADMIN)
-def users_export(record_id: int) -> Any:
-    session = current_session()
-    user = service.get_user(session, record_id)
-    data = service.export_user(session, user=user)
-    return personal_data_response(data, f"user-{user.id}-personal-data.json")
 
 
 @bp.route("/users/<id:record_id>/erase", methods=["POST"])
@@ -491,8 +466,7 @@ def _hotline_list(session: Session, user: Any) -> str:
 def users_set_password_link(record_id: int) -> Any:
     session = current_session()
     user = service.get_user(session, record_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+    require_fresh_form()
     if service.is_erased(user):
         return _user_page(record_id, status=422, message="This account was erased.")
     try:

@@ -128,11 +128,10 @@ def _change_status(session: Session, obj: FundingCommitment, form: Any) -> str:
 
 STATUS_CHANGE = SubAction("status_form", lambda session, obj: status_form(obj), _change_status)
 COMMITMENTS = Resource(
-    slug="commitments",
     singular="commitment",
     plural="Funding commitments",
     list_spec=lists.COMMITMENT_LIST,
-    get=commitments.get_commitment,
+    get=commitments.get_commitment,  # not found: "There is no funding commitment …"
     form=commitment_form,
     create=commitments.create_commitment,
     update=commitments.update_commitment,
@@ -142,11 +141,9 @@ COMMITMENTS = Resource(
     check=_check_commitment,
 )
 RECEIPTS = Resource(
-    slug="receipts",
     singular="receipt",
     plural="Receipts",
     list_spec=lists.RECEIPT_LIST,
-    get=receipts.get_receipt,
     form=receipt_form,
     create=receipts.create_receipt,
     update=receipts.update_receipt,
@@ -156,11 +153,9 @@ RECEIPTS = Resource(
     check=_check_receipt,
 )
 REQUIREMENTS = Resource(
-    slug="reporting-requirements",
     singular="reporting requirement",
     plural="Reporting requirements",
     list_spec=lists.REQUIREMENT_LIST,
-    get=obligations.get_requirement,
     form=requirement_form,
     create=obligations.create_requirement,
     update=obligations.update_requirement,
@@ -168,60 +163,56 @@ REQUIREMENTS = Resource(
     detail_context=lambda session, obj: {
         "state": obligations.report_state(obj, date.today()),
     },
-    archivable=False,
     new_defaults=obligations.requirement_defaults,
 )
 EXCHANGE_RATES = Resource(
-    slug="exchange-rates",
     singular="exchange rate",
     plural="Exchange rates",
     list_spec=lists.EXCHANGE_RATE_LIST,
-    get=rates.get_exchange_rate,
     form=exchange_rate_form,
     create=rates.create_exchange_rate,
     update=rates.update_exchange_rate,
     detail_template="funding/exchange_rate_detail.html",
     detail_context=lambda session, obj: {"rate_text": money.rate_text},
-    archivable=False,
     list_actions=(("Load rates CSV", "funding.exchange_rates_upload"),),
     new_defaults=rates.exchange_rate_defaults,
 )
 pages.register(
     bp,
     COMMITMENTS,
-    ("/commitments/", pages.List, "commitments_list"),
-    ("/commitments/<id:record_id>", pages.Detail, "commitments_detail"),
-    ("/commitments/new", pages.New, "commitments_new"),
-    ("/commitments/<id:record_id>/edit", pages.Edit, "commitments_edit"),
-    ("/commitments/<id:record_id>/archive", pages.Archive, "commitments_archive"),
-    ("/commitments/<id:record_id>/restore", pages.Restore, "commitments_restore"),
+    "commitments_list",
+    "commitments_detail",
+    "commitments_new",
+    "commitments_edit",
+    "commitments_archive",
+    "commitments_restore",
     ("/commitments/<id:record_id>/status", STATUS_CHANGE, "commitments_status"),
 )
 pages.register(
     bp,
     RECEIPTS,
-    ("/receipts/", pages.List, "receipts_list"),
-    ("/receipts/<id:record_id>", pages.Detail, "receipts_detail"),
-    ("/receipts/new", pages.New, "receipts_new"),
-    ("/receipts/<id:record_id>/edit", pages.Edit, "receipts_edit"),
-    ("/receipts/<id:record_id>/archive", pages.Archive, "receipts_archive"),
-    ("/receipts/<id:record_id>/restore", pages.Restore, "receipts_restore"),
+    "receipts_list",
+    "receipts_detail",
+    "receipts_new",
+    "receipts_edit",
+    "receipts_archive",
+    "receipts_restore",
 )
 pages.register(
     bp,
     REQUIREMENTS,
-    ("/reporting-requirements/", pages.List, "reporting_requirements_list"),
-    ("/reporting-requirements/<id:record_id>", pages.Detail, "reporting_requirements_detail"),
-    ("/reporting-requirements/new", pages.New, "reporting_requirements_new"),
-    ("/reporting-requirements/<id:record_id>/edit", pages.Edit, "reporting_requirements_edit"),
+    "reporting_requirements_list",
+    "reporting_requirements_detail",
+    "reporting_requirements_new",
+    "reporting_requirements_edit",
 )
 pages.register(
     bp,
     EXCHANGE_RATES,
-    ("/exchange-rates/", pages.List, "exchange_rates_list"),
-    ("/exchange-rates/<id:record_id>", pages.Detail, "exchange_rates_detail"),
-    ("/exchange-rates/new", pages.New, "exchange_rates_new"),
-    ("/exchange-rates/<id:record_id>/edit", pages.Edit, "exchange_rates_edit"),
+    "exchange_rates_list",
+    "exchange_rates_detail",
+    "exchange_rates_new",
+    "exchange_rates_edit",
 )
 
 

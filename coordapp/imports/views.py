@@ -81,7 +81,11 @@ def _keep(content: bytes, pending: dict[str, Any]) -> dict[str, Any]:
     return pending
 
 
-def _waiting(token: str | None) -> tuple[ImportType, dict[str, Any], bytes] | None:
+# An upload waiting in the stash: its type, how to read it, its content.
+Waiting = tuple[ImportType, dict[str, Any], bytes]
+
+
+def _waiting(token: str | None) -> Waiting | None:
     """The upload waiting for this user under ``token``: its type, how to read it and its
     content; None when gone.
 
@@ -93,9 +97,21 @@ def _waiting(token: str | None) -> tuple[ImportType, dict[str, Any], bytes] | No
     return import_type(pending["type_name"]), pending, content
 
 
-def _gone() -> Any:
-    flash("That upload is no longer waiting; upload the file again.", "warning")
+_GONE = "That upload is no longer waiting; upload the file again."
+
+
+def _gone(message: str = _GONE) -> Any:
+    flash(message, "warning")
     return redirect(url_for("imports.upload"))
+
+
+def _posted(form: ColumnsForm | ApplyForm, *, gone: str = _GONE) -> Waiting:
+    """The upload waiting for the step ``form`` posts. Gone, or the form expired: back to the
+    upload page, saying so (``gone``)."""
+    waiting = _waiting(form.token.data) if form.validate_on_submit() else None
+    if waiting is None:
+        abort(_gone(gone))
+    return waiting
 
 
 @bp.route("/", methods=["GET"])
@@ -259,10 +275,7 @@ def columns() -> Any:
 @require_role(Role.MANAGER)
 def map_columns() -> Any:
     form = ColumnsForm()
-    waiting = _waiting(form.token.data) if form.validate_on_submit() else None
-    if waiting is None:
-        return _gone()
-    itype, pending, content = waiting
+    itype, pending, content = _posted(form)
     header = headers.file_header(itype.name, pending["filename"], content) or []
     allowed = {value for value, _ in _column_choices(itype)}
     chosen = form.chosen(len(header), allowed)
@@ -283,11 +296,9 @@ def map_columns() -> Any:
 @require_role(Role.MANAGER)
 def apply() -> Any:
     form = ApplyForm()
-    waiting = _waiting(form.token.data) if form.validate_on_submit() else None
-    if waiting is None:
-        flash("That upload is no longer waiting to be applied; upload the file again.", "warning")
-        return redirect(url_for("imports.upload"))
-    itype, pending, content = waiting
+    itype, pending, content = _posted(
+        form, gone="That upload is no longer waiting to be applied; upload the file again."
+    )
     db_session = current_session()
     report = imports.run_import(
         db_session,

@@ -27,6 +27,7 @@ from coordapp.auth.permissions import has_role
 from coordapp.cache import cached
 from coordapp.extensions import current_session
 from coordapp.main import attention, calendar, service
+from coordapp.records.views import require_fresh_form
 
 bp = Blueprint("main", __name__)
 
@@ -127,14 +128,9 @@ def calendar_page() -> Any:
     return _calendar_page()
 
 
-def _form_checked() -> None:
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
-
-
 @bp.post("/auth/calendar")
 def calendar_create() -> Any:
-    _form_checked()
+    require_fresh_form()
     _feed, secret = calendar_feeds.create_feed(current_session(), user=current_user)
     # Shown once, in this response only: never stored, never put in a flash.
     address = url_for("main.calendar_feed", secret=secret, _external=True)
@@ -143,7 +139,7 @@ def calendar_create() -> Any:
 
 @bp.post("/auth/calendar/revoke")
 def calendar_revoke() -> Any:
-    _form_checked()
+    require_fresh_form()
     if calendar_feeds.revoke_feed(current_session(), user=current_user) is not None:
         flash("Your calendar address is revoked: calendar apps get nothing from it now.", "success")
     return redirect(url_for("main.calendar_page"))

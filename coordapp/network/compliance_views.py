@@ -5,28 +5,31 @@ requirements (reference data, admins write), and a hotline's item on one require
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
-from coordapp.exports import csv_response, xlsx_response
 from coordapp.extensions import current_session
 from coordapp.listing import Column, ListSpec
 from coordapp.network import compliance, compliance_matrix, compliance_requirements, hotlines
 from coordapp.network.compliance_forms import RequirementForm, item_form
 from coordapp.network.compliance_models import ComplianceRequirement
 from coordapp.records import pages
-from coordapp.records.views import Resource, attach_error, form_data, submitted_version
+from coordapp.records.views import (
+    FORM_EXPIRED,
+    Resource,
+    attach_error,
+    form_data,
+    stamped_export,
+    submitted_version,
+)
 
 bp = Blueprint("compliance", __name__)
-
-FORM_EXPIRED = "The form expired; reload the page and try again."
 
 
 def _yes_no(value: bool) -> str:
@@ -72,27 +75,27 @@ def _create_requirement(session: Session, *, data: Mapping[str, Any]) -> Complia
 
 
 REQUIREMENTS = Resource(
-    slug="requirements",
     singular="compliance requirement",
     plural="Compliance requirements",
     list_spec=REQUIREMENT_LIST,
-    get=compliance_requirements.get_requirement,
     form=lambda session, obj: RequirementForm(obj=obj),
     create=_create_requirement,
     update=compliance_requirements.update_requirement,
     detail_template="network/requirement_detail.html",
     detail_context=_requirement_context,
     write_role=Role.ADMIN,
+    slug="requirements",
+    path="/compliance/requirements",
 )
 pages.register(
     bp,
     REQUIREMENTS,
-    ("/compliance/requirements/", pages.List, "requirements_list"),
-    ("/compliance/requirements/<id:record_id>", pages.Detail, "requirements_detail"),
-    ("/compliance/requirements/new", pages.New, "requirements_new"),
-    ("/compliance/requirements/<id:record_id>/edit", pages.Edit, "requirements_edit"),
-    ("/compliance/requirements/<id:record_id>/archive", pages.Archive, "requirements_archive"),
-    ("/compliance/requirements/<id:record_id>/restore", pages.Restore, "requirements_restore"),
+    "requirements_list",
+    "requirements_detail",
+    "requirements_new",
+    "requirements_edit",
+    "requirements_archive",
+    "requirements_restore",
 )
 
 
@@ -107,19 +110,14 @@ def matrix() -> Any:
     table = compliance_matrix.compliance_matrix(session, today=today, membership_status=status)
     export_format = request.args.get("format")
     if export_format in ("csv", "xlsx"):
-        stamp = {
-            "export": "Compliance matrix",
-            "filters": f"membership={status}" if status else "none",
-            "as of": today.isoformat(),
-            "expiring": f"runs out within {compliance.EXPIRING_WITHIN_DAYS} days",
-            "exported by": current_user.email,
-            "exported at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        }
-        filename = f"compliance-matrix-{today.isoformat()}.{export_format}"
-        rows = compliance_matrix.matrix_export_rows(table)
-        if export_format == "xlsx":
-            return xlsx_response(filename, rows, stamp=stamp, title="Compliance matrix")
-        return csv_response(filename, rows, stamp=stamp)
+        return stamped_export(
+            export_format,
+            compliance_matrix.matrix_export_rows(table),
+            title="Compliance matrix",
+            slug="compliance-matrix",
+            filters=f"membership={status}" if status else "none",
+            extra_stamp={"expiring": f"runs out within {compliance.EXPIRING_WITHIN_DAYS} days"},
+        )
     return render_template(
         "network/compliance_matrix.html",
         matrix=table,

@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from coordapp import disclosure
@@ -37,15 +36,13 @@ from coordapp.network.forms import (
 )
 from coordapp.network.models import ExpansionTarget, Hotline
 from coordapp.records import pages
-from coordapp.records.views import Resource, SubAction
+from coordapp.records.views import Resource, SubAction, require_fresh_form
 from coordapp.reference import service as reference
 from coordapp.stats import quarters as stat_quarters
 from coordapp.stats import service as stats
 from coordapp.training import pages as training_pages
 
 bp = Blueprint("network", __name__)
-
-FORM_EXPIRED = "The form expired; reload the page and try again."
 
 
 def _country_default(session: Session, args: Mapping[str, str]) -> dict[str, Any]:
@@ -61,11 +58,6 @@ def _parse_on(raw: str) -> tuple[date | None, str | None]:
         return date.fromisoformat(raw), None
     except ValueError:
         return None, f"{raw[:20]!r} is not a date (use YYYY-MM-DD); showing today only."
-
-
-def _require_csrf() -> None:
-    if not FlaskForm().validate_on_submit():
-        abort(400, description=FORM_EXPIRED)
 
 
 # --- hotlines --------------------------------------------------------------------------------
@@ -115,32 +107,15 @@ MEMBERSHIP_EVENT = SubAction(
     "event_form", lambda session, obj: membership_event_form(), _add_membership_event, "#membership"
 )
 HOTLINES = Resource(
-    slug="hotlines",
     singular="hotline",
     plural="Hotlines",
     list_spec=lists.HOTLINE_LIST,
-    get=hotlines.get_hotline,
     form=hotline_form,
     create=hotlines.create_hotline,
     update=hotlines.update_hotline,
     detail_template="network/hotline_detail.html",
     detail_context=hotline_context,
     new_defaults=_country_default,
-)
-pages.register(
-    bp,
-    HOTLINES,
-    ("/hotlines/", pages.List, "hotlines_list"),
-    ("/hotlines/<id:record_id>", pages.Detail, "hotlines_detail"),
-    ("/hotlines/new", pages.New, "hotlines_new"),
-    ("/hotlines/<id:record_id>/edit", pages.Edit, "hotlines_edit"),
-    ("/hotlines/<id:record_id>/archive", pages.Archive, "hotlines_archive"),
-    ("/hotlines/<id:record_id>/restore", pages.Restore, "hotlines_restore"),
-    (
-        "/hotlines/<id:record_id>/membership-events",
-        MEMBERSHIP_EVENT,
-        "hotlines_add_membership_event",
-    ),
 )
 
 
@@ -154,7 +129,7 @@ def hotlines_remove_membership_event(record_id: int, event_id: int) -> Any:
     session = current_session()
     hotline = hotlines.get_hotline(session, record_id)
     event = membership.get_membership_event(session, hotline=hotline, event_id=event_id)
-    _require_csrf()
+    require_fresh_form()
     try:
         membership.remove_membership_event(session, event=event)
     except ValidationError as error:
@@ -194,11 +169,9 @@ def _move_stage(session: Session, obj: ExpansionTarget, form: Any) -> str:
 
 MOVE_STAGE = SubAction("move_form", lambda session, obj: move_stage_form(), _move_stage)
 EXPANSION = Resource(
-    slug="expansion",
     singular="expansion target",
     plural="Expansion pipeline",
     list_spec=lists.EXPANSION_LIST,
-    get=expansion.get_expansion_target,
     form=expansion_form,
     create=_create_target,
     update=expansion.update_expansion_target,
@@ -206,15 +179,34 @@ EXPANSION = Resource(
     detail_context=expansion_context,
     new_defaults=_country_default,
 )
+
+
+# --- route table: the record pages, each by its name (records.pages.register) -----------------
+
+pages.register(
+    bp,
+    HOTLINES,
+    "hotlines_list",
+    "hotlines_detail",
+    "hotlines_new",
+    "hotlines_edit",
+    "hotlines_archive",
+    "hotlines_restore",
+    (
+        "/hotlines/<id:record_id>/membership-events",
+        MEMBERSHIP_EVENT,
+        "hotlines_add_membership_event",
+    ),
+)
 pages.register(
     bp,
     EXPANSION,
-    ("/expansion/", pages.List, "expansion_list"),
-    ("/expansion/<id:record_id>", pages.Detail, "expansion_detail"),
-    ("/expansion/new", pages.New, "expansion_new"),
-    ("/expansion/<id:record_id>/edit", pages.Edit, "expansion_edit"),
-    ("/expansion/<id:record_id>/archive", pages.Archive, "expansion_archive"),
-    ("/expansion/<id:record_id>/restore", pages.Restore, "expansion_restore"),
+    "expansion_list",
+    "expansion_detail",
+    "expansion_new",
+    "expansion_edit",
+    "expansion_archive",
+    "expansion_restore",
     ("/expansion/<id:record_id>/move", MOVE_STAGE, "expansion_move_stage"),
 )
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from coordapp.auth.forms import EraseForm
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import require_role
-from coordapp.auth.views import personal_data_response
 from coordapp.extensions import current_session
 from coordapp.funding import commitments as funding_commitments
 from coordapp.network import hotlines as network_hotlines
@@ -62,26 +61,14 @@ def organization_context(session: Session, obj: Organization) -> dict[str, Any]:
 
 
 ORGANIZATIONS = Resource(
-    slug="organizations",
     singular="organization",
     plural="Organizations",
     list_spec=lists.ORGANIZATION_LIST,
-    get=organizations.get_organization,
     form=organization_form,
     create=organizations.create_organization,
     update=organizations.update_organization,
     detail_template="partners/organization_detail.html",
     detail_context=organization_context,
-)
-pages.register(
-    bp,
-    ORGANIZATIONS,
-    ("/organizations/", pages.List, "organizations_list"),
-    ("/organizations/<id:record_id>", pages.Detail, "organizations_detail"),
-    ("/organizations/new", pages.New, "organizations_new"),
-    ("/organizations/<id:record_id>/edit", pages.Edit, "organizations_edit"),
-    ("/organizations/<id:record_id>/archive", pages.Archive, "organizations_archive"),
-    ("/organizations/<id:record_id>/restore", pages.Restore, "organizations_restore"),
 )
 
 
@@ -95,27 +82,16 @@ def _contact_context(session: Session, obj: Contact) -> dict[str, Any]:
 
 
 CONTACTS = Resource(
-    slug="contacts",
     singular="contact",
     plural="Contacts",
     list_spec=lists.CONTACT_LIST,
-    get=contacts.get_contact,
     form=contact_form,
     create=contacts.create_contact,
     update=contacts.update_contact,
     detail_template="partners/contact_detail.html",
     detail_context=_contact_context,
     new_defaults=organizations.new_record_defaults,
-)
-pages.register(
-    bp,
-    CONTACTS,
-    ("/contacts/", pages.List, "contacts_list"),
-    ("/contacts/<id:record_id>", pages.Detail, "contacts_detail"),
-    ("/contacts/new", pages.New, "contacts_new"),
-    ("/contacts/<id:record_id>/edit", pages.Edit, "contacts_edit"),
-    ("/contacts/<id:record_id>/archive", pages.Archive, "contacts_archive"),
-    ("/contacts/<id:record_id>/restore", pages.Restore, "contacts_restore"),
+    personal_data=lambda session, obj: contacts.export_contact(session, contact=obj),
 )
 
 
@@ -163,29 +139,15 @@ STATUS_CHANGE = SubAction(
 )
 RENEWAL = SubAction("renewal_form", lambda session, obj: renewal_form(obj), _renew)
 PARTNERSHIPS = Resource(
-    slug="partnerships",
     singular="partnership",
     plural="Partnerships",
     list_spec=lists.PARTNERSHIP_LIST,
-    get=partnerships.get_partnership,
     form=partnership_form,
     create=partnerships.create_partnership,
     update=partnerships.update_partnership,
     detail_template="partners/partnership_detail.html",
     detail_context=_partnership_context,
     new_defaults=_partnership_defaults,
-)
-pages.register(
-    bp,
-    PARTNERSHIPS,
-    ("/partnerships/", pages.List, "partnerships_list"),
-    ("/partnerships/<id:record_id>", pages.Detail, "partnerships_detail"),
-    ("/partnerships/new", pages.New, "partnerships_new"),
-    ("/partnerships/<id:record_id>/edit", pages.Edit, "partnerships_edit"),
-    ("/partnerships/<id:record_id>/archive", pages.Archive, "partnerships_archive"),
-    ("/partnerships/<id:record_id>/restore", pages.Restore, "partnerships_restore"),
-    ("/partnerships/<id:record_id>/status", STATUS_CHANGE, "partnerships_status"),
-    ("/partnerships/<id:record_id>/renew", RENEWAL, "partnerships_renew"),
 )
 
 
@@ -198,40 +160,65 @@ FOLLOW_UP_DONE = SubAction(
     "done_form", lambda session, obj: FlaskForm(prefix="done"), _follow_up_done
 )
 INTERACTIONS = Resource(
-    slug="interactions",
     singular="interaction",
     plural="Interactions",
     list_spec=INTERACTION_LIST,
-    get=interactions.get_interaction,
     form=interaction_form,
     create=interactions.create_interaction,
     update=interactions.update_interaction,
     detail_template="partners/interaction_detail.html",
     detail_context=lambda session, obj: {"done_form": FlaskForm(prefix="done")},
-    archivable=False,
     new_defaults=interactions.interaction_defaults,
+)
+
+
+# --- route table: the record pages, each by its name (records.pages.register) -----------------
+
+pages.register(
+    bp,
+    ORGANIZATIONS,
+    "organizations_list",
+    "organizations_detail",
+    "organizations_new",
+    "organizations_edit",
+    "organizations_archive",
+    "organizations_restore",
+)
+pages.register(
+    bp,
+    CONTACTS,
+    "contacts_list",
+    "contacts_detail",
+    "contacts_new",
+    "contacts_edit",
+    "contacts_archive",
+    "contacts_restore",
+    "contacts_export",
+)
+pages.register(
+    bp,
+    PARTNERSHIPS,
+    "partnerships_list",
+    "partnerships_detail",
+    "partnerships_new",
+    "partnerships_edit",
+    "partnerships_archive",
+    "partnerships_restore",
+    ("/partnerships/<id:record_id>/status", STATUS_CHANGE, "partnerships_status"),
+    ("/partnerships/<id:record_id>/renew", RENEWAL, "partnerships_renew"),
 )
 pages.register(
     bp,
     INTERACTIONS,
-    ("/interactions/", pages.List, "interactions_list"),
-    ("/interactions/<id:record_id>", pages.Detail, "interactions_detail"),
-    ("/interactions/new", pages.New, "interactions_new"),
-    ("/interactions/<id:record_id>/edit", pages.Edit, "interactions_edit"),
+    "interactions_list",
+    "interactions_detail",
+    "interactions_new",
+    "interactions_edit",
     ("/interactions/<id:record_id>/follow-up-done", FOLLOW_UP_DONE, "interactions_follow_up_done"),
 )
 
 
 # --- personal data of a contact (admins) -------------------------------------------------------
-
-
-@bp.route("/contacts/<id:record_id>/personal-data")
-@require_role(Role.ADMIN)
-def contacts_export(record_id: int) -> Any:
-    session = current_session()
-    contact = contacts.get_contact(session, record_id)
-    data = contacts.export_contact(session, contact=contact)
-    return personal_data_response(data, f"contact-{contact.id}-personal-data.json")
 
 
 @bp.route("/contacts/<id:record_id>/erase", methods=["POST"])

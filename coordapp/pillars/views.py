@@ -12,11 +12,9 @@ from coordapp.records.views import Resource
 bp = Blueprint("pillars", __name__)
 
 PILLAR_TARGETS = Resource(
-    slug="pillar-targets",
     singular="pillar target",
     plural="Pillar targets",
     list_spec=service.PILLAR_TARGET_LIST,
-    get=service.get_pillar_target,
     form=pillar_target_form,
     create=service.create_pillar_target,
     update=service.update_pillar_target,
@@ -27,10 +25,10 @@ PILLAR_TARGETS = Resource(
 pages.register(
     bp,
     PILLAR_TARGETS,
-    ("/pillar-targets/", pages.List, "pillar_targets_list"),
-    ("/pillar-targets/<id:record_id>", pages.Detail, "pillar_targets_detail"),
-    ("/pillar-targets/new", pages.New, "pillar_targets_new"),
-    ("/pillar-targets/<id:record_id>/edit", pages.Edit, "pillar_targets_edit"),
-    ("/pillar-targets/<id:record_id>/archive", pages.Archive, "pillar_targets_archive"),
-    ("/pillar-targets/<id:record_id>/restore", pages.Restore, "pillar_targets_restore"),
+    "pillar_targets_list",
+    "pillar_targets_detail",
+    "pillar_targets_new",
+    "pillar_targets_edit",
+    "pillar_targets_archive",
+    "pillar_targets_restore",
 )

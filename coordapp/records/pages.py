@@ -1,13 +1,16 @@
-"""The generic pages of a record type: list, detail, new, edit, archive, restore, as
-``MethodView`` classes. Each domain's route table registers them under names written out in
-full, e.g.
+"""The generic pages of a record type: list, detail, new, edit, archive, restore (and a
+person's personal data download), as ``MethodView`` classes. Each domain's route table
+registers them under names written out in full; a name says which page it is and where
+(``commitments_detail``: the ``Detail`` page at ``/commitments/<id>``, ``RULES``), a
+sub-action's row gives its URL:
 
     pages.register(
         bp,
         COMMITMENTS,
-        ("/commitments/", pages.List, "commitments_list"),
-        ("/commitments/<id:record_id>", pages.Detail, "commitments_detail"),
+        "commitments_list",
+        "commitments_detail",
         ...
+        ("/commitments/<id:record_id>/status", STATUS_CHANGE, "commitments_status"),
     )
 
 Each handler goes load -> check access -> process (Indico's shape) and stays thin: it parses the
@@ -17,10 +20,11 @@ a stale version becomes the 409 conflict page that keeps the user's input.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import RouteCallable
 from flask.views import MethodView
 from flask_login import current_user
@@ -29,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from coordapp import disclosure, listing
+from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
@@ -45,6 +50,7 @@ from coordapp.records.views import (
     form_data,
     list_export,
     list_filters,
+    require_fresh_form,
     submitted_version,
 )
 
@@ -104,14 +110,30 @@ class Page(MethodView):
 
 
 class List(Page):
-    """The list: search, filters, sort, pages; ``?format=csv|xlsx`` exports it."""
+    """The list: search, filters, sort, pages; ``?format=csv|xlsx`` exports it. A record type's
+    own list page (a ``List`` of its own) may draw it with ``template``, show ``context`` beside
+    it and name in an export's stamp what else its figures depend on (``export_stamp``)."""
 
     action = "list"
+    template = "records/list.html"
+
+    def context(self, session: Session) -> dict[str, Any]:
+        return {}
+
+    def export_stamp(self, session: Session) -> dict[str, Any]:
+        return {}
 
     def get(self) -> Any:
         res, session = self.res, current_session()
         params = ListParams.from_args(res.list_spec, request.args)
-        exported = list_export(session, res.list_spec, params, title=res.plural, slug=res.slug)
+        exported = list_export(
+            session,
+            res.list_spec,
+            params,
+            title=res.plural,
+            slug=res.slug,
+            extra_stamp=self.export_stamp(session),
+        )
         if exported is not None:
             return exported
         result = run_list(
@@ -122,9 +144,10 @@ class List(Page):
             count_cap=listing.COUNT_CAP,
         )
         return self.render(
-            "records/list.html",
+            self.template,
             result=result,
             filters=list_filters(session, res.list_spec, result.params),
+            **self.context(session),
         )
 
 
@@ -134,18 +157,51 @@ class Detail(Page):
     action = "detail"
 
     def get(self, record_id: int) -> Any:
-        return detail_page(self.res, self.res.get(current_session(), record_id))
+        return detail_page(self.res, self.res.load(current_session(), record_id))
 
 
 class WritePage(Page):
-    """A page that changes records: for ``res.write_role`` and above only."""
+    """A page that changes records: for ``role()`` (``res.write_role``) and above only."""
+
+    def role(self) -> Role:
+        return self.res.write_role
 
     def dispatch_request(self, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             abort(401)
-        if not has_role(current_user, self.res.write_role):
+        if not has_role(current_user, self.role()):
             abort(403)
         return super().dispatch_request(**kwargs)
+
+
+class PersonalData(WritePage):
+    """Everything stored about a person (``res.personal_data``) as a JSON download, for admins
+    (it changes nothing, but only admins may see it all)."""
+
+    action = "export"
+
+    @classmethod
+    def serves(cls, res: Resource) -> bool:
+        return res.personal_data is not None
+
+    def role(self) -> Role:
+        return Role.ADMIN
+
+    def get(self, record_id: int) -> Any:
+        session = current_session()
+        obj = self.res.load(session, record_id)
+        assert self.res.personal_data is not None
+        data = self.res.personal_data(session, obj)
+        return Response(
+            json.dumps(data, indent=2, ensure_ascii=False, default=str),
+            mimetype="application/json",
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="{self.res.singular}-{obj.id}-personal-data.json"'
+                ),
+                "Cache-Control": "no-store",
+            },
+        )
 
 
 class FormPage(WritePage):
@@ -234,7 +290,7 @@ class Edit(FormPage):
 
     def editable(self, session: Session, record_id: int) -> Any:
         """The record to edit; an archived one is restored first: back to its page."""
-        obj = self.res.get(session, record_id)
+        obj = self.res.load(session, record_id)
         if getattr(obj, "archived_at", None) is not None:
             flash(f"This {self.res.singular} is archived: restore it before editing it.", "warning")
             abort(redirect(self.detail_url(obj)))
@@ -269,7 +325,7 @@ class Edit(FormPage):
         # StaleDataError: another save committed between our version check and our UPDATE
         # (the database refused the stale version); the same conflict to the user.
         session.rollback()
-        current = self.res.get(session, record_id)
+        current = self.res.load(session, record_id)
         stale = (
             exc
             if isinstance(exc, StaleRecord)
@@ -297,9 +353,8 @@ class Archive(WritePage):
 
     def post(self, record_id: int) -> Any:
         session = current_session()
-        obj = self.res.get(session, record_id)
-        if not FlaskForm().validate_on_submit():
-            abort(400, description="The form expired; reload the page and try again.")
+        obj = self.res.load(session, record_id)
+        require_fresh_form()
         self.change(session, obj)
         return redirect(self.detail_url(obj))
 
@@ -335,7 +390,7 @@ class Act(WritePage):
 
     def post(self, record_id: int) -> Any:
         session, sub_action = current_session(), self.sub_action
-        obj = self.res.get(session, record_id)
+        obj = self.res.load(session, record_id)
         form = sub_action.form(session, obj)
         if form.validate():
             try:
@@ -346,23 +401,55 @@ class Act(WritePage):
                 flash(message, "success")
                 return redirect(self.detail_url(obj) + sub_action.anchor)
         session.rollback()  # the page shows the record as it is stored, not half-changed
-        obj = self.res.get(session, record_id)
+        obj = self.res.load(session, record_id)
         return detail_page(self.res, obj, status=422, **{sub_action.key: form})
 
 
-# (URL rule, page or sub-action, endpoint name)
-Route = tuple[str, type[Page] | SubAction, str]
+# Where each page of a record type is, below its path (``Resource.path``).
+RULES: dict[type[Page], str] = {
+    List: "/",
+    Detail: "/<id:record_id>",
+    New: "/new",
+    Edit: "/<id:record_id>/edit",
+    Archive: "/<id:record_id>/archive",
+    Restore: "/<id:record_id>/restore",
+    PersonalData: "/<id:record_id>/personal-data",
+}
+
+# A page by its endpoint name; a record type's own kind of that page, (name, page class); or a
+# sub-action, (URL rule, sub-action, endpoint name).
+Route = str | tuple[str, type[Page]] | tuple[str, SubAction, str]
+
+
+def page_named(res: Resource, name: str) -> type[Page]:
+    """The page of ``res`` that ``name`` names (``<slug>_<action>``)."""
+    for page in RULES:
+        if name == res.endpoint_name(page.action):
+            return page
+    names = ", ".join(res.endpoint_name(page.action) for page in RULES)
+    raise ValueError(f"{name!r} names no page of {res.slug!r}: they are named {names}")
 
 
 def register(bp: Blueprint, res: Resource, *routes: Route) -> None:
-    """Register the pages of record type ``res`` on ``bp``, each named in full by its route, e.g.
-    ``("/commitments/<id:record_id>", Detail, "commitments_detail")`` or, for a sub-action,
-    ``("/commitments/<id:record_id>/status", COMMITMENT_STATUS, "commitments_status")``; a
+    """Register the pages of record type ``res`` on ``bp``, each named in full by its route:
+    a page by its endpoint name (``"commitments_detail"``, at ``Resource.path`` and the page's
+    rule in ``RULES``), or with a page class of its own (``("statistics_list", StatisticsList)``);
+    a sub-action by its URL, declaration and name
+    (``("/commitments/<id:record_id>/status", COMMITMENT_STATUS, "commitments_status")``). A
     record type with a list page joins ``RESOURCES``."""
-    for rule, page, endpoint in routes:
-        if isinstance(page, SubAction):
-            bp.add_url_rule(rule, view_func=Act.as_view(endpoint, res, page))
+    listed = False
+    for route in routes:
+        if isinstance(route, str):
+            route = (route, page_named(res, route))
+        if len(route) == 2:
+            name, page = route
+            kind = page_named(res, name)
+            if not issubclass(page, kind):
+                raise ValueError(f"{name!r} is a {kind.__name__} page; {page.__name__} is not")
+            bp.add_url_rule(res.path + RULES[kind], view_func=page.as_view(name, res))
+            listed = listed or kind is List
         else:
-            bp.add_url_rule(rule, view_func=page.as_view(endpoint, res))
-    if any(isinstance(page, type) and issubclass(page, List) for _, page, _ in routes):
+            rule, sub_action, endpoint = route
+            bp.add_url_rule(rule, view_func=Act.as_view(endpoint, res, sub_action))
+    if listed:
         RESOURCES.append((bp.name, res))

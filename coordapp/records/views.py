@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -24,11 +24,22 @@ from coordapp.auth.models import Role
 from coordapp.errors import ValidationError
 from coordapp.exports import csv_response, xlsx_response
 from coordapp.listing import Filter, ListParams, ListSpec, export_rows
+from coordapp.records import service as records
 
 _NOT_DATA = {"csrf_token", "submit", "version"}
 # Every record type with a list page, as (blueprint name, resource): for the typed filters'
 # suggestions, the lists test and the list bench. Each domain adds its own next to its routes.
 RESOURCES: list[tuple[str, Resource]] = []
+
+
+# What a form posted without a valid CSRF token (expired, or from an old page) is told.
+FORM_EXPIRED = "The form expired; reload the page and try again."
+
+
+def require_fresh_form() -> None:
+    """Refuse (400) a POST without a valid CSRF token: for buttons whose form has no fields."""
+    if not FlaskForm().validate_on_submit():
+        abort(400, description=FORM_EXPIRED)
 
 
 def form_data(form: FlaskForm) -> dict[str, Any]:
@@ -103,11 +114,13 @@ class SubAction:
 
 @dataclass(frozen=True)
 class Resource:
-    slug: str
+    """A record type's pages: what they call it, its list, how to load, create and change one,
+    and what its page shows. Its pages are registered by the domain's route table
+    (``records.pages.register``)."""
+
     singular: str
     plural: str
     list_spec: ListSpec
-    get: Callable[[Session, int], Any]
     detail_template: str
     # The create and edit form of a record (None for a new one); None: the type is read-only.
     form: Callable[[Session, Any], FlaskForm] | None = None
@@ -126,12 +139,37 @@ class Resource:
     # edited, or None). Those needing confirmation hold the save until the user confirms them;
     # the others are flashed after it.
     check: Callable[[Session, Mapping[str, Any], Any], Sequence[Caution]] | None = None
-    archivable: bool = True
     write_role: Role = Role.MANAGER
+    # The first part of its endpoints' names and (as ``/<slug>``) of its URLs; by default the
+    # name of its list.
+    slug: str = ""
+    # Where its URLs start when that is not ``/<slug>``.
+    path: str = ""
+    # How its pages load a record when not as its list's entity by id (``load``).
+    get: Callable[[Session, int], Any] | None = None
+    # A person's record: everything stored about them, for the admins' JSON download.
+    personal_data: Callable[[Session, Any], Mapping[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.slug:
+            object.__setattr__(self, "slug", self.list_spec.name)
+        if not self.path:
+            object.__setattr__(self, "path", f"/{self.slug}")
+
+    def load(self, session: Session, record_id: int) -> Any:
+        """The record ``record_id`` of this type, or ``NotFound`` ("There is no <singular> …")."""
+        if self.get is not None:
+            return self.get(session, record_id)
+        return records.get_or_404(session, self.list_spec.entity, record_id, what=self.singular)
+
+    @property
+    def archivable(self) -> bool:
+        """Archived instead of deleted (it has archive and restore pages): as its list says."""
+        return self.list_spec.archivable
 
     def endpoint_name(self, action: str) -> str:
-        """The name of the page ``action`` (list, detail, new, edit, archive, restore) of this
-        record type within its blueprint, as the route table registers it."""
+        """The name of the page ``action`` (list, detail, new, edit, archive, restore, export)
+        of this record type within its blueprint, as the route table registers it."""
         return f"{self.slug.replace('-', '_')}_{action}"
 
     def endpoint(self, bp: Blueprint, action: str) -> str:
@@ -147,30 +185,50 @@ def list_export(
     slug: str,
     extra_stamp: Mapping[str, Any] | None = None,
 ) -> Response | None:
-    """The list as CSV or XLSX when the request asks for ``?format=csv|xlsx``, else None.
-
-    The stamp block names the export, its filters, the as-of date, who exported it and when,
-    and what else the figures depend on (``extra_stamp``: metric versions, rates).
-    """
+    """The list as CSV or XLSX when the request asks for ``?format=csv|xlsx``, else None
+    (``stamped_export``; a list with counts names the small-count rule)."""
     export_format = request.args.get("format")
     if export_format not in ("csv", "xlsx"):
         return None
     exact = disclosure.current_user_sees_exact()
+    return stamped_export(
+        export_format,
+        export_rows(session, spec, params, viewer_can_see_exact=exact),
+        title=title,
+        slug=slug,
+        filters="; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items()) or "none",
+        extra_stamp={
+            **(extra_stamp or {}),
+            **(
+                {"small counts": disclosure.note()}
+                if not exact and any(c.counted for c in spec.columns)
+                else {}
+            ),
+        },
+    )
+
+
+def stamped_export(
+    export_format: str,
+    rows: Any,
+    *,
+    title: str,
+    slug: str,
+    filters: str,
+    extra_stamp: Mapping[str, Any] | None = None,
+) -> Response:
+    """``rows`` as a CSV or XLSX download (``export_format``) under a stamp naming the export,
+    its filters, the as-of date, what else the figures depend on (``extra_stamp``: metric
+    versions, rates), who exported it and when."""
     stamp = {
         "export": title,
-        "filters": "; ".join(f"{k}={v}" for k, v in params.as_args(page=None).items()) or "none",
+        "filters": filters,
         "as of": date.today().isoformat(),
         **(extra_stamp or {}),
-        **(
-            {"small counts": disclosure.note()}
-            if not exact and any(c.counted for c in spec.columns)
-            else {}
-        ),
         "exported by": current_user.email,
         "exported at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     filename = f"{slug}-{date.today().isoformat()}.{export_format}"
-    rows = export_rows(session, spec, params, viewer_can_see_exact=exact)
     if export_format == "xlsx":
         return xlsx_response(filename, rows, stamp=stamp, title=title)
     return csv_response(filename, rows, stamp=stamp)

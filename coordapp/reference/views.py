@@ -15,7 +15,7 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.network import compliance_requirements
-from coordapp.records.views import attach_error
+from coordapp.records.views import FORM_EXPIRED, attach_error
 from coordapp.reference import service
 from coordapp.reference.forms import MetricForm, RetireForm
 from coordapp.stats import metrics
@@ -38,7 +38,7 @@ def overview() -> Any:
 def reseed() -> Any:
     form = FlaskForm()
     if not form.validate_on_submit():
-        flash("The form expired; reload the page and try again.", "warning")
+        flash(FORM_EXPIRED, "warning")
         return redirect(url_for("reference.overview"))
     result = service.seed_reference_data(current_session())
     # The compliance register's requirements, if it has none yet (then they are the admins').
@@ -65,21 +65,6 @@ def _data(form: MetricForm) -> metrics.MetricData:
         unit=form.unit.data,
         valid_from=form.valid_from.data,
         valid_until=form.valid_until.data,
-    )
-
-
-def _metric_form_page(
-    form: MetricForm, *, title: str, metric: Any = None, status: int = 200
-) -> Any:
-    return (
-        render_template(
-            "reference/metric_form.html",
-            form=form,
-            title=title,
-            metric=metric,
-            versions=metrics.all_versions(current_session(), code=metric.code) if metric else [],
-        ),
-        status,
     )
 
 
@@ -119,56 +104,63 @@ def metrics_list() -> Any:
     )
 
 
+def _metric_form(
+    change: Callable[[MetricForm], str], *, title: str, metric: Any = None, dates: bool = True
+) -> Any:
+    """The metric form, filled from ``metric`` until it is submitted (without its dates unless
+    ``dates``): a valid submission makes ``change`` (``_saved``), else the form is shown, with
+    the versions of ``metric``'s code."""
+    form = MetricForm(obj=None if request.method == "POST" else metric)
+    if request.method == "GET" and not dates:
+        form.valid_from.data = form.valid_until.data = None
+    return _saved(form, lambda: change(form)) or (
+        render_template(
+            "reference/metric_form.html",
+            form=form,
+            title=title,
+            metric=metric,
+            versions=metrics.all_versions(current_session(), code=metric.code) if metric else [],
+        ),
+        _status(form),
+    )
+
+
 @bp.route("/metrics/new", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def metrics_create() -> Any:
-    form = MetricForm()
-
-    def create() -> str:
+    def create(form: MetricForm) -> str:
         code = form.code.data or ""
         metric = metrics.create_metric(current_session(), code=code, data=_data(form))
         return f"The metric {metric.name} (v1) is saved."
 
-    return _saved(form, create) or _metric_form_page(form, title="New metric", status=_status(form))
+    return _metric_form(create, title="New metric")
 
 
 @bp.route("/metrics/<id:metric_id>/new-version", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def metrics_new_version(metric_id: int) -> Any:
-    session = current_session()
-    base = metrics.get_version(session, metric_id)
-    form = MetricForm(obj=None if request.method == "POST" else base)
-    if request.method == "GET":
-        form.valid_from.data = form.valid_until.data = None
+    base = metrics.get_version(current_session(), metric_id)
 
-    def add_version() -> str:
-        metric = metrics.add_version(session, of=base, data=_data(form))
+    def add_version(form: MetricForm) -> str:
+        metric = metrics.add_version(current_session(), of=base, data=_data(form))
         return (
             f"Version {metric.version} of {metric.code} is saved, in force from "
             f"{metric.valid_from.isoformat()}."
         )
 
-    title = f"New version of {base.code}"
-    return _saved(form, add_version) or _metric_form_page(
-        form, title=title, metric=base, status=_status(form)
-    )
+    return _metric_form(add_version, title=f"New version of {base.code}", metric=base, dates=False)
 
 
 @bp.route("/metrics/<id:metric_id>/edit", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def metrics_edit(metric_id: int) -> Any:
-    session = current_session()
-    metric = metrics.get_version(session, metric_id)
-    form = MetricForm(obj=None if request.method == "POST" else metric)
+    metric = metrics.get_version(current_session(), metric_id)
 
-    def correct() -> str:
-        metrics.update_metric(session, metric=metric, data=_data(form))
+    def correct(form: MetricForm) -> str:
+        metrics.update_metric(current_session(), metric=metric, data=_data(form))
         return f"Version {metric.version} of {metric.code} is saved."
 
-    title = f"Correct {metric.code} v{metric.version}"
-    return _saved(form, correct) or _metric_form_page(
-        form, title=title, metric=metric, status=_status(form)
-    )
+    return _metric_form(correct, title=f"Correct {metric.code} v{metric.version}", metric=metric)
 
 
 @bp.route("/metrics/<id:metric_id>/retire", methods=["GET", "POST"])

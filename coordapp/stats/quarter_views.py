@@ -60,21 +60,18 @@ RETURN = SubAction("return_form", lambda session, obj: return_form(), _return)
 REOPEN = SubAction("reopen_form", lambda session, obj: reopen_form(), _reopen)
 
 QUARTERS = Resource(
-    slug="quarters",
     singular="hotline quarter",
     plural="Hotline quarters",
     list_spec=QUARTER_LIST,
-    get=quarters.get_quarter,
     detail_template="stats/quarter_detail.html",
     detail_context=quarter_context,
     list_actions=(("Review queue", "quarters.review_queue"),),
-    archivable=False,
 )
 pages.register(
     bp,
     QUARTERS,
-    ("/quarters/", pages.List, "quarters_list"),
-    ("/quarters/<id:record_id>", pages.Detail, "quarters_detail"),
+    "quarters_list",
+    "quarters_detail",
     ("/quarters/<id:record_id>/approve", APPROVE, "quarters_approve"),
     ("/quarters/<id:record_id>/return", RETURN, "quarters_return"),
     ("/quarters/<id:record_id>/reopen", REOPEN, "quarters_reopen"),

@@ -18,9 +18,8 @@ from coordapp import disclosure, listing
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import has_role
 from coordapp.extensions import current_session
-from coordapp.listing import COUNT_CAP, ListParams, run_list
 from coordapp.records import pages
-from coordapp.records.views import RESOURCES, Resource, list_export, list_filters
+from coordapp.records.views import Resource
 from coordapp.stats import grid as stats_grid
 from coordapp.stats import grid_page, quarters, service
 from coordapp.stats.lists import STATISTIC_LIST
@@ -28,51 +27,28 @@ from coordapp.stats.lists import STATISTIC_LIST
 bp = Blueprint("stats", __name__)
 
 STATISTICS = Resource(
-    slug="statistics",
     singular="hotline statistic",
     plural="Hotline statistics",
     list_spec=STATISTIC_LIST,
-    get=service.get_statistic,
     detail_template="stats/statistic_detail.html",
-    archivable=False,
 )
-# Without the generic record pages (values change only through the grid), but listed
-# with the other record types so the route-matrix test and the list bench cover its list.
-RESOURCES.append((bp.name, STATISTICS))
 
 
-@bp.route("/statistics/")
-def statistics_list() -> Any:
-    # The records list, plus the way into the entry grid (the list itself is read-only).
-    session = current_session()
-    spec = STATISTICS.list_spec
-    params = ListParams.from_args(spec, request.args)
-    exported = list_export(
-        session,
-        spec,
-        params,
-        title=STATISTICS.plural,
-        slug=STATISTICS.slug,
-        extra_stamp={"metric versions": service.metric_versions_text(session)},
-    )
-    if exported is not None:
-        return exported
-    result = run_list(
-        session,
-        spec,
-        params,
-        viewer_can_see_exact=disclosure.current_user_sees_exact(),
-        count_cap=COUNT_CAP,
-    )
-    return render_template(
-        "stats/statistics_list.html",
-        res=STATISTICS,
-        bp=bp.name,
-        result=result,
-        filters=list_filters(session, spec, result.params),
-        **_hotline_picker(session),
-        default_year=stats_grid.default_year(date.today()),
-    )
+class StatisticsList(pages.List):
+    """The records list, plus the way into the entry grid (the list itself is read-only); its
+    exports name the metric versions their figures are counted by."""
+
+    template = "stats/statistics_list.html"
+
+    def context(self, session: Session) -> dict[str, Any]:
+        return {**_hotline_picker(session), "default_year": stats_grid.default_year(date.today())}
+
+    def export_stamp(self, session: Session) -> dict[str, Any]:
+        return {"metric versions": service.metric_versions_text(session)}
+
+
+# Only the list (and a value's page below): values change only through the grid.
+pages.register(bp, STATISTICS, ("statistics_list", StatisticsList))
 
 
 @bp.route("/statistics/<id:record_id>")

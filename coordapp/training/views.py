@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_wtf import FlaskForm
+from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy.orm import Session
 
 from coordapp import disclosure
@@ -14,7 +13,7 @@ from coordapp.auth.permissions import require_role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
 from coordapp.records import pages
-from coordapp.records.views import Resource, SubAction, attach_error, form_data
+from coordapp.records.views import Resource, SubAction, attach_error, form_data, require_fresh_form
 from coordapp.training import pages as training_pages
 from coordapp.training import service
 from coordapp.training.forms import event_form, participation_form
@@ -73,11 +72,9 @@ ADD_PARTICIPATION = SubAction(
     "#participation",
 )
 TRAININGS = Resource(
-    slug="trainings",
     singular="training event",
     plural="Training events",
     list_spec=TRAINING_LIST,
-    get=service.get_event,
     form=event_form,
     create=service.create_event,
     update=service.update_event,
@@ -87,14 +84,19 @@ TRAININGS = Resource(
 pages.register(
     bp,
     TRAININGS,
-    ("/trainings/", pages.List, "trainings_list"),
-    ("/trainings/<id:record_id>", pages.Detail, "trainings_detail"),
-    ("/trainings/new", pages.New, "trainings_new"),
-    ("/trainings/<id:record_id>/edit", pages.Edit, "trainings_edit"),
-    ("/trainings/<id:record_id>/archive", pages.Archive, "trainings_archive"),
-    ("/trainings/<id:record_id>/restore", pages.Restore, "trainings_restore"),
+    "trainings_list",
+    "trainings_detail",
+    "trainings_new",
+    "trainings_edit",
+    "trainings_archive",
+    "trainings_restore",
     ("/trainings/<id:record_id>/participation", ADD_PARTICIPATION, "trainings_add_participation"),
 )
+
+
+def _participation_of(event: TrainingEvent) -> str:
+    """The event's page at its participation table."""
+    return url_for("training.trainings_detail", record_id=event.id) + "#participation"
 
 
 @bp.route(
@@ -116,9 +118,7 @@ def participation_edit(record_id: int, participation_id: int) -> Any:
             attach_error(form, error)
         else:
             flash("The participation row was saved.", "success")
-            return redirect(
-                url_for("training.trainings_detail", record_id=event.id) + "#participation"
-            )
+            return redirect(_participation_of(event))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "training/participation_form.html",
@@ -136,12 +136,11 @@ def participation_remove(record_id: int, participation_id: int) -> Any:
     session = current_session()
     event = service.get_event(session, record_id)
     row = service.get_participation(session, event=event, participation_id=participation_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+    require_fresh_form()
     try:
         service.remove_participation(session, event=event, participation=row)
     except ValidationError as error:
         flash(error.message, "danger")
-        return redirect(url_for("training.trainings_detail", record_id=event.id) + "#participation")
+        return redirect(_participation_of(event))
     flash("The participation row was removed.", "info")
-    return redirect(url_for("training.trainings_detail", record_id=event.id) + "#participation")
+    return redirect(_participation_of(event))
