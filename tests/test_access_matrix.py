@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from coordapp.auth import calendar_feeds, invites
+from coordapp.auth import calendar_feeds, invites, tokens
 from coordapp.auth import service as auth
 from coordapp.cache import clear_caches
 from coordapp.funding.models import ReportingRequirement, ReportKind
@@ -247,7 +247,7 @@ def records(in_app: Callable[[], AbstractContextManager[Session]]) -> dict[str, 
             role="viewer",
             password=PASSWORD,
         )
-        other_token, _plaintext = auth.create_token(s, user=other, name="other's script")
+        other_token, _plaintext = tokens.create_token(s, user=other, name="other's script")
         _feed, calendar_secret = calendar_feeds.create_feed(s, user=other)
         requirement = s.scalars(
             sa.select(ComplianceRequirement.id).order_by(ComplianceRequirement.id)
@@ -330,7 +330,7 @@ def actor(
         assert cookie is not None
         with in_app() as s:
             user = auth.get_required_by_email(s, email)
-            _token, plaintext = auth.create_token(s, user=user, name=f"{role} matrix")
+            _token, plaintext = tokens.create_token(s, user=user, name=f"{role} matrix")
         # A browser loads the dashboard page before Dash serves the scripts the page names.
         assert client.get("/dashboards/").status_code == (404 if role == "hotline" else 200)
         clear_caches()

@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 
 from coordapp import create_app
 from coordapp.auth import service as auth
+from coordapp.auth import tokens
 from coordapp.errors import PLAIN_WORDS, Conflict
 from coordapp.extensions import db
 from tests.conftest import PASSWORD
@@ -74,7 +75,7 @@ def test_400_json_for_a_bad_api_body(
 ) -> None:
     with in_app() as s:
         manager = auth.get_required_by_email(s, users["manager"])
-        _token, plaintext = auth.create_token(s, user=manager, name="errors")
+        _token, plaintext = tokens.create_token(s, user=manager, name="errors")
     response = client.post(
         "/api/v1/partnerships", data="not json", headers={"Authorization": f"Bearer {plaintext}"}
     )
@@ -88,7 +89,7 @@ def test_403_page_and_json(
     assert PLAIN_WORDS[403][1] in text
     with in_app() as s:
         viewer = auth.get_required_by_email(s, users["viewer"])
-        _token, plaintext = auth.create_token(s, user=viewer, name="errors")
+        _token, plaintext = tokens.create_token(s, user=viewer, name="errors")
     response = client.post(
         "/api/v1/partnerships", json={}, headers={"Authorization": f"Bearer {plaintext}"}
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
 from coordapp.auth import service as auth
+from coordapp.auth import tokens
 from coordapp.inputs import RecordIdConverter
 from tests.dashboards.conftest import SAME_ORIGIN, UPDATE_URL
 
@@ -84,7 +85,7 @@ def admin_client(
     client = signed_in("admin")
     with in_app() as s:
         user = auth.get_required_by_email(s, users["admin"])
-        _token, plaintext = auth.create_token(s, user=user, name="fuzz")
+        _token, plaintext = tokens.create_token(s, user=user, name="fuzz")
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {plaintext}"
     return client
 

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.auth import service as auth
+from coordapp.auth import tokens
 from coordapp.inputs import MAX_JSON_DEPTH
 from tests import factories
 from tests.dashboards.conftest import SAME_ORIGIN, UPDATE_URL, call, filter_id, prop, result
@@ -30,7 +31,7 @@ def api_headers(
 ) -> dict[str, str]:
     with in_app() as s:
         user = auth.get_required_by_email(s, users["manager"])
-        _token, plaintext = auth.create_token(s, user=user, name="fuzz script")
+        _token, plaintext = tokens.create_token(s, user=user, name="fuzz script")
     return {"Authorization": f"Bearer {plaintext}"}
 
 

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from coordapp.auth import service as auth
+from coordapp.auth import tokens
 
 SignedIn = Callable[[str], FlaskClient]
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -44,7 +45,7 @@ def test_the_api_answers_are_not_stored(
 ) -> None:
     with in_app() as s:
         user = auth.get_required_by_email(s, users["viewer"])
-        _token, plaintext = auth.create_token(s, user=user, name="script")
+        _token, plaintext = tokens.create_token(s, user=user, name="script")
     response = client.get("/api/v1/organizations", headers={"Authorization": f"Bearer {plaintext}"})
     assert response.status_code == 200 and response.is_json
     assert response.headers["Cache-Control"] == "no-store"

@@ -17,6 +17,7 @@ from werkzeug.test import TestResponse
 
 from coordapp import create_app
 from coordapp.auth import service as auth
+from coordapp.auth import tokens
 
 SignedIn = Callable[[str], FlaskClient]
 InApp = Callable[[], AbstractContextManager[Session]]
@@ -114,7 +115,7 @@ def test_a_json_api_response_and_its_401(
     assert_hardened(anonymous)
     with in_app() as s:
         user = auth.get_required_by_email(s, users["viewer"])
-        _token, plaintext = auth.create_token(s, user=user, name="headers")
+        _token, plaintext = tokens.create_token(s, user=user, name="headers")
     response = client.get("/api/v1/coverage", headers={"Authorization": f"Bearer {plaintext}"})
     assert response.status_code == 200 and response.is_json
     assert_hardened(response)

@@ -11,7 +11,7 @@ from wtforms import StringField
 from wtforms.validators import Optional
 
 from coordapp.api.spec import build_spec
-from coordapp.auth import service as auth
+from coordapp.auth import tokens as api_tokens
 from coordapp.auth.models import Role
 from coordapp.errors import ValidationError
 from coordapp.extensions import current_session
@@ -26,7 +26,7 @@ class TokenForm(FlaskForm):
 def _page(form: TokenForm, *, plaintext: str | None = None, status: int = 200) -> Any:
     session = current_session()
     is_admin = current_user.has_role(Role.ADMIN)
-    tokens = auth.user_tokens(session, user=None if is_admin else current_user)
+    tokens = api_tokens.user_tokens(session, user=None if is_admin else current_user)
     return render_template(
         "auth/tokens.html",
         form=form,
@@ -48,7 +48,7 @@ def tokens_create() -> Any:
     if not form.validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
     try:
-        _token, plaintext = auth.create_token(
+        _token, plaintext = api_tokens.create_token(
             current_session(), user=current_user, name=form.name.data
         )
     except ValidationError as error:
@@ -64,8 +64,8 @@ def tokens_revoke(token_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
     session = current_session()
-    token = auth.get_token(session, token_id)
-    auth.revoke_token(session, token=token, by=current_user)
+    token = api_tokens.get_token(session, token_id)
+    api_tokens.revoke_token(session, token=token, by=current_user)
     flash(f"The token {token.name!r} is revoked: it no longer works.", "success")
     return redirect(url_for("api_pages.tokens"))
 

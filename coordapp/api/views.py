@@ -20,7 +20,7 @@ from coordapp import disclosure, validation
 from coordapp.api import service
 from coordapp.api.spec import build_spec, operation
 from coordapp.audit import service as audit
-from coordapp.auth import service as auth
+from coordapp.auth import tokens
 from coordapp.auth.models import Role
 from coordapp.auth.permissions import scope_allows
 from coordapp.errors import DomainError, Forbidden, ValidationError
@@ -51,7 +51,7 @@ def authenticate() -> Any:
     scheme, _, token = header.partition(" ")
     user = None
     if scheme.lower() == "bearer" and token.strip():
-        user = auth.authenticate_token(current_session(), plaintext=token.strip())
+        user = tokens.authenticate_token(current_session(), plaintext=token.strip())
     if user is None:
         response, status = _error(
             401,

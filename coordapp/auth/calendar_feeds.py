@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.auth import service as users
+from coordapp.auth import tokens
 from coordapp.auth.models import CalendarFeed, Role, User
 from coordapp.db import utcnow
 from coordapp.errors import Forbidden
@@ -57,7 +58,7 @@ def create_feed(session: Session, *, user: User) -> tuple[CalendarFeed, str]:
         raise Forbidden(NOT_FOR_HOTLINE_USERS)
     revoke_feed(session, user=user)
     secret = secrets.token_urlsafe(SECRET_BYTES)
-    feed = CalendarFeed(user_id=user.id, secret_hash=users.secret_digest(secret))
+    feed = CalendarFeed(user_id=user.id, secret_hash=tokens.secret_digest(secret))
     session.add(feed)
     session.flush()
     return feed, secret
@@ -72,7 +73,7 @@ def user_for_secret(session: Session, *, secret: str) -> User | None:
         sa.select(User)
         .join(CalendarFeed, CalendarFeed.user_id == User.id)
         .where(
-            CalendarFeed.secret_hash == users.secret_digest(secret),
+            CalendarFeed.secret_hash == tokens.secret_digest(secret),
             CalendarFeed.revoked_at.is_(None),
         )
     )

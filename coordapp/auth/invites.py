@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from coordapp import mail
 from coordapp.audit import service as audit
 from coordapp.auth import service as users
+from coordapp.auth import tokens
 from coordapp.auth.models import Role, SetPasswordLink, User, UserHotline
 from coordapp.db import Base, utcnow
 from coordapp.errors import ValidationError
@@ -90,7 +91,7 @@ def new_set_password_link(
     plaintext = LINK_PREFIX + secrets.token_urlsafe(32)
     session.add(
         SetPasswordLink(
-            user_id=user.id, token_hash=users.secret_digest(plaintext), expires_at=expires_at
+            user_id=user.id, token_hash=tokens.secret_digest(plaintext), expires_at=expires_at
         )
     )
     session.flush()
@@ -165,7 +166,7 @@ def usable_link(session: Session, *, token: str, now: datetime | None = None) ->
     if not token.startswith(LINK_PREFIX) or len(token) > 100:
         raise ValidationError(None, LINK_UNKNOWN)
     link = session.scalar(
-        sa.select(SetPasswordLink).where(SetPasswordLink.token_hash == users.secret_digest(token))
+        sa.select(SetPasswordLink).where(SetPasswordLink.token_hash == tokens.secret_digest(token))
     )
     user = session.get(User, link.user_id) if link is not None else None
     if link is None or user is None or not user.active:

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from coordapp.auth import service as auth
+from coordapp.auth import tokens
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def token_for(
     def _make(role: str) -> dict[str, str]:
         with in_app() as s:
             user = auth.get_required_by_email(s, users[role])
-            _token, plaintext = auth.create_token(s, user=user, name=f"{role} script")
+            _token, plaintext = tokens.create_token(s, user=user, name=f"{role} script")
         return {"Authorization": f"Bearer {plaintext}"}
 
     return _make

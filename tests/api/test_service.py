@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.auth import service as auth
+from coordapp.auth import tokens
 from coordapp.auth.models import ApiToken
 from coordapp.data_version import data_version
 from coordapp.errors import Forbidden, ValidationError
@@ -23,54 +24,54 @@ def _user(session: Session, role: str, email: str) -> object:
 
 def test_token_is_stored_only_as_its_sha256(session: Session) -> None:
     user = _user(session, "viewer", "v@api.example")
-    token, plaintext = auth.create_token(session, user=user, name="report script")
+    token, plaintext = tokens.create_token(session, user=user, name="report script")
     stored = session.scalar(sa.select(ApiToken).where(ApiToken.id == token.id))
     assert stored is not None
     assert stored.token_hash == hashlib.sha256(plaintext.encode()).hexdigest()
     assert plaintext not in {stored.token_hash, stored.name}
     assert plaintext.startswith(stored.prefix) and len(stored.prefix) < len(plaintext) // 3
-    assert auth.authenticate_token(session, plaintext=plaintext) is user
+    assert tokens.authenticate_token(session, plaintext=plaintext) is user
     assert stored.last_used_at is not None
 
 
 def test_two_tokens_differ_and_a_name_is_required(session: Session) -> None:
     user = _user(session, "viewer", "v2@api.example")
-    _a, one = auth.create_token(session, user=user, name="a")
-    _b, two = auth.create_token(session, user=user, name="b")
+    _a, one = tokens.create_token(session, user=user, name="a")
+    _b, two = tokens.create_token(session, user=user, name="b")
     assert one != two
     with pytest.raises(ValidationError) as error:
-        auth.create_token(session, user=user, name="  ")
+        tokens.create_token(session, user=user, name="  ")
     assert error.value.field == "name"
     with pytest.raises(ValidationError):
-        auth.create_token(session, user=user, name="x" * 81)
+        tokens.create_token(session, user=user, name="x" * 81)
 
 
 def test_unknown_revoked_and_deactivated_tokens_do_not_authenticate(session: Session) -> None:
     user = _user(session, "manager", "m@api.example")
-    token, plaintext = auth.create_token(session, user=user, name="t")
-    assert auth.authenticate_token(session, plaintext=plaintext + "x") is None
-    assert auth.authenticate_token(session, plaintext="") is None
+    token, plaintext = tokens.create_token(session, user=user, name="t")
+    assert tokens.authenticate_token(session, plaintext=plaintext + "x") is None
+    assert tokens.authenticate_token(session, plaintext="") is None
     auth.set_active(session, user=user, active=False)
-    assert auth.authenticate_token(session, plaintext=plaintext) is None
+    assert tokens.authenticate_token(session, plaintext=plaintext) is None
     auth.set_active(session, user=user, active=True)
-    assert auth.authenticate_token(session, plaintext=plaintext) is user
-    auth.revoke_token(session, token=token, by=user)
+    assert tokens.authenticate_token(session, plaintext=plaintext) is user
+    tokens.revoke_token(session, token=token, by=user)
     assert token.revoked_at is not None
-    assert auth.authenticate_token(session, plaintext=plaintext) is None
+    assert tokens.authenticate_token(session, plaintext=plaintext) is None
 
 
 def test_only_the_owner_or_an_admin_revokes(session: Session) -> None:
     owner = _user(session, "manager", "owner@api.example")
     other = _user(session, "manager", "other@api.example")
     admin = _user(session, "admin", "admin@api.example")
-    token, _ = auth.create_token(session, user=owner, name="t")
+    token, _ = tokens.create_token(session, user=owner, name="t")
     with pytest.raises(Forbidden):
-        auth.revoke_token(session, token=token, by=other)
+        tokens.revoke_token(session, token=token, by=other)
     assert token.revoked_at is None
-    auth.revoke_token(session, token=token, by=admin)
+    tokens.revoke_token(session, token=token, by=admin)
     assert token.revoked_at is not None
-    assert [t.id for t in auth.user_tokens(session, user=owner)] == [token.id]
-    assert auth.user_tokens(session, user=other) == []
+    assert [t.id for t in tokens.user_tokens(session, user=owner)] == [token.id]
+    assert tokens.user_tokens(session, user=other) == []
 
 
 def _last_used(session: Session, token_id: int) -> object:
@@ -82,22 +83,22 @@ def _last_used(session: Session, token_id: int) -> object:
 
 def test_a_token_used_twice_within_the_hour_is_written_once(session: Session) -> None:
     user = _user(session, "viewer", "poll@api.example")
-    token, _plaintext = auth.create_token(session, user=user, name="poller")
+    token, _plaintext = tokens.create_token(session, user=user, name="poller")
     first = datetime(2026, 12, 1, 9, 0)
-    assert auth.record_token_use(session, token=token, now=first)
-    assert not auth.record_token_use(session, token=token, now=first + timedelta(minutes=59))
+    assert tokens.record_token_use(session, token=token, now=first)
+    assert not tokens.record_token_use(session, token=token, now=first + timedelta(minutes=59))
     assert _last_used(session, token.id) == first
     later = first + timedelta(hours=1, seconds=1)
-    assert auth.record_token_use(session, token=token, now=later)
+    assert tokens.record_token_use(session, token=token, now=later)
     assert _last_used(session, token.id) == later
 
 
 def test_using_a_token_does_not_move_the_data_version(session: Session) -> None:
     user = _user(session, "viewer", "reader@api.example")
-    _token, plaintext = auth.create_token(session, user=user, name="reader")
+    _token, plaintext = tokens.create_token(session, user=user, name="reader")
     session.flush()
     before = data_version(session)
-    assert auth.authenticate_token(session, plaintext=plaintext) is user
+    assert tokens.authenticate_token(session, plaintext=plaintext) is user
     session.flush()
     assert data_version(session) == before
     assert not session.dirty
