@@ -114,16 +114,18 @@ _EVENT_COLUMNS = (
 
 
 def _insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Write audit events (dicts of ``_EVENT_COLUMNS``). PostgreSQL copies them in: an
-    import's tens of thousands of events cost a third of the CPU of a parameter set each
-    (bench.imports); the stored values are the same (``changes`` as the JSON the column's type
-    writes, ``null`` for None)."""
+    """Write audit events (dicts of ``_EVENT_COLUMNS``). PostgreSQL copies them in: for an
+    import's tens of thousands of events, about a third of the CPU that a parameter set per
+    event takes (bench.imports). The stored values are the same (``changes`` as the JSON the
+    column's type writes, ``null`` for None)."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         session.execute(sa.insert(_AUDIT_TABLE), rows)
         return
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection's psycopg connection
     statement = f"COPY {_AUDIT_TABLE.name} ({', '.join(_EVENT_COLUMNS)}) FROM STDIN"
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(
                 [Json(row[name]) if name == "changes" else row[name] for name in _EVENT_COLUMNS]

@@ -252,7 +252,9 @@ def _rows_in_memory(event: TrainingEvent) -> bool:
 def _live_rows(session: Session, event: TrainingEvent) -> list[TrainingParticipation]:
     deleted = session.deleted  # a new set at every access
     return [
-        row for row in event.participations if row not in deleted and not sa.inspect(row).was_deleted
+        row
+        for row in event.participations
+        if row not in deleted and not sa.inspect(row).was_deleted
     ]
 
 
