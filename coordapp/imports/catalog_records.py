@@ -264,6 +264,7 @@ TRAININGS = ImportType(
         ImportColumn("feedback_score", kind=Kind.DECIMAL, aliases=("feedback",), example="4.5"),
     ),
     key_columns=("title", "start_date", "participant"),
+    prepare=adapters.prepare_trainings,
     apply_row=adapters.apply_training,
     describe=lambda d: " / ".join(
         str(part) for part in (d.get("title"), d.get("participant")) if part

@@ -8,13 +8,13 @@ personal data and optional; the counts are what the network reports on.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from coordapp import batching, validation
 from coordapp.audit import service as audit
@@ -49,18 +49,41 @@ def get_event(session: Session, event_id: int) -> TrainingEvent:
     return obj
 
 
+def _title_key(title: str) -> str:
+    return " ".join(title.split()).lower()
+
+
 def events_by_title(session: Session, *, title: str, start_date: date) -> list[TrainingEvent]:
     """Events with that title (any case) starting on that day (normally one)."""
     return list(
         session.scalars(
             sa.select(TrainingEvent)
             .where(
-                sa.func.lower(TrainingEvent.title) == " ".join(title.split()).lower(),
+                sa.func.lower(TrainingEvent.title) == _title_key(title),
                 TrainingEvent.start_date == start_date,
             )
             .limit(2)
         )
     )
+
+
+def events_by_titles(
+    session: Session, titles: Iterable[str]
+) -> dict[tuple[str, date], list[TrainingEvent]]:
+    """What ``events_by_title`` finds for each of ``titles`` and any start date, by (title as
+    matched, start date), their participation rows loaded: a query per thousand titles, for an
+    attendance sheet that names hundreds of events."""
+    wanted = sorted({_title_key(title) for title in titles})
+    lowered = sa.func.lower(TrainingEvent.title)
+    statement = sa.select(TrainingEvent, lowered).options(
+        selectinload(TrainingEvent.participations)
+    )
+    found: dict[tuple[str, date], list[TrainingEvent]] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = statement.where(lowered.in_(wanted[start : start + 1000]))
+        for event, title in session.execute(chunk):
+            found.setdefault((title, event.start_date), []).append(event)
+    return found
 
 
 def _required_date(field: str, value: Any) -> date:
@@ -227,10 +250,11 @@ def _rows_in_memory(event: TrainingEvent) -> bool:
 
 
 def _live_rows(session: Session, event: TrainingEvent) -> list[TrainingParticipation]:
+    deleted = session.deleted  # a new set at every access
     return [
         row
         for row in event.participations
-        if row not in session.deleted and not sa.inspect(row).was_deleted
+        if row not in deleted and not sa.inspect(row).was_deleted
     ]
 
 

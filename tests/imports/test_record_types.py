@@ -634,6 +634,36 @@ def test_a_training_sheet_reads_participants_and_events_in_a_few_queries(
     assert count(session, TrainingParticipation) == 2 * 1 + 2 * 5 + 2 * 30
 
 
+def test_a_sheet_finds_its_stored_events_in_a_few_queries_as_titles_are_written(
+    session: Session,
+) -> None:
+    """The stored events of a sheet are read with the sheet, not a query per event (and each
+    with its participation rows); a title in other case or spacing still names its event."""
+    factories.organization(session, name="Participant")
+    session.flush()
+
+    def sheet(events: int, title: str = "Event") -> bytes:
+        return csv_bytes(
+            TRAINING[0],
+            *(
+                f"{title} {n},2026-01-{n + 1:02d},2026-01-{n + 1:02d},workshop,"
+                f"Capacity Building,in person,Belgium,Participant,2,1,4"
+                for n in range(events)
+            ),
+        )
+
+    assert run(session, sheet(30), type_name="trainings", apply=True).applied
+    session.expire_all()
+    run(session, sheet(1), type_name="trainings", apply=True)  # the session's first look-ups
+    few, small = selects_while_importing(session, sheet(2), "trainings")
+    many, large = selects_while_importing(session, sheet(30), "trainings")
+    assert set(outcomes(small)) == set(outcomes(large)) == {"unchanged"}
+    assert few == many, (few, many)
+    respaced = run(session, sheet(3, "  EVENT  "), type_name="trainings", apply=True)
+    assert outcomes(respaced) == ["update"] * 3  # found, and retitled as the sheet writes it
+    assert count(session, TrainingEvent) == 30
+
+
 # --- hotline statistics ----------------------------------------------------------------------
 
 STATS = (
