@@ -804,6 +804,7 @@ def create_accounts(session: Session, viewers: int, managers: int) -> str:
     """The bench's accounts (kept between runs), and a new API token of viewer 1 for the
     pollers (returned in plain text). Commits."""
     from coordapp.auth import service as auth
+    from coordapp.auth import tokens
 
     wanted = [(viewer_email(n), "viewer") for n in range(1, viewers + 1)]
     wanted += [(manager_email(n), "manager") for n in range(1, managers + 1)]
@@ -814,7 +815,7 @@ def create_accounts(session: Session, viewers: int, managers: int) -> str:
             )
     poller = auth.get_by_email(session, viewer_email(1))
     assert poller is not None  # noqa: S101  (created just above)
-    _, token = auth.create_token(session, user=poller, name="Load test poller")
+    _, token = tokens.create_token(session, user=poller, name="Load test poller")
     session.commit()
     return token
 
