@@ -109,7 +109,8 @@ def chart_card(
                     dcc.Download(id={"type": "download", "key": download}),
                     dcc.Download(id={"type": "download-xlsx", "key": download}),
                 ],
-                className="d-flex align-items-center",
+                # The buttons keep their line; a long title wraps instead.
+                className="d-flex align-items-center flex-shrink-0 text-nowrap",
             ),
         ],
         className="d-flex justify-content-between align-items-center gap-2",
