@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+from sqlalchemy.orm import Session
 
 from coordapp import create_app
 from coordapp.db import Base
@@ -119,26 +121,40 @@ def test_dated_coverage_migration_fills_existing_rows(empty_database_url: str) -
         db.engine.dispose()
 
 
-def test_funding_totals_migration_fills_them_from_the_stored_rows(
-    empty_database_url: str,
-) -> None:
-    """Upgraded with funding already stored, the totals are what the app computes (on
-    PostgreSQL; SQLite keeps none)."""
+@contextmanager
+def _demo_migrated_again(database_url: str, revision: str) -> Iterator[Session]:
+    """A database at the head with the demo loaded, downgraded to ``revision`` and upgraded
+    again: the session, rolled back after the block."""
     from datetime import date
 
     from coordapp.demo.service import load_demo
-    from coordapp.funding import totals
     from coordapp.reference.service import seed_reference_data
 
-    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": empty_database_url})
+    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": database_url})
     with app.app_context():
         upgrade()
         session = db.session()
         seed_reference_data(session)
         assert load_demo(session, today=date(2026, 11, 26)).loaded
         session.commit()
-        downgrade(revision="b8e3d51a6c20")
+        downgrade(revision=revision)
         upgrade()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_funding_totals_migration_fills_them_from_the_stored_rows(
+    empty_database_url: str,
+) -> None:
+    """Upgraded with funding already stored, the totals are what the app computes (on
+    PostgreSQL; SQLite keeps none)."""
+    from coordapp.funding import totals
+
+    with _demo_migrated_again(empty_database_url, "b8e3d51a6c20") as session:
         read = [
             "SELECT part, year, pillar_id, currency_code, rate_on, native FROM funding_year_totals"
             " ORDER BY part, year, pillar_id, currency_code, rate_on",
@@ -149,9 +165,26 @@ def test_funding_totals_migration_fills_them_from_the_stored_rows(
         totals.rebuild(session)
         assert [session.execute(sa.text(q)).all() for q in read] == migrated
         assert bool(migrated[0]) == totals.kept(session)
-        session.rollback()
-        db.session.remove()
-        db.engine.dispose()
+
+
+def test_funding_quarter_totals_migration_fills_them_from_the_stored_rows(
+    empty_database_url: str,
+) -> None:
+    """Upgraded with instalments and receipts already stored, the quarter totals are what the
+    app computes (on PostgreSQL; SQLite keeps none)."""
+    from coordapp.funding import totals
+
+    with _demo_migrated_again(empty_database_url, "eb67c7c5cb5d") as session:
+        read = (
+            "SELECT part, year, quarter, currency_code, rate_on, native FROM funding_quarter_totals"
+            " ORDER BY part, year, quarter, currency_code, rate_on"
+        )
+        migrated = session.execute(sa.text(read)).all()
+        totals.rebuild(session)
+        assert session.execute(sa.text(read)).all() == migrated
+        assert {row.part for row in migrated} == (
+            {"expected", "received"} if totals.kept(session) else set()
+        )
 
 
 def test_quarter_signoff_migration_approves_ended_quarters_that_hold_figures(

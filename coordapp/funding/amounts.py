@@ -29,6 +29,12 @@ from coordapp.funding.models import (
 from coordapp.funding.rate_info import MoneyTotal
 
 
+def quarter_of(column: Any) -> Any:
+    """The quarter (1-4) of a date column, in SQL."""
+    month = sa.extract("month", column)
+    return sa.case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
+
+
 def dated_between(column: Any, start: date | None, end: date | None) -> list[Any]:
     """``column`` from ``start`` to ``end`` inclusive (None: open on that side)."""
     return [

@@ -280,3 +280,29 @@ class FundingFunderTotal(Base):
     funder_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
     part: Mapped[FigurePart] = mapped_column(FIGURE_PART, primary_key=True)
     eur: Mapped[Decimal] = mapped_column(sa.Numeric(asdecimal=True), nullable=False)
+
+
+class CashPart(enum.StrEnum):
+    EXPECTED = "expected"
+    RECEIVED = "received"
+
+
+# The column type of the kept cash totals' part (instalments expected or money received).
+CASH_PART = str_enum(CashPart, "funding_cash_part")
+
+
+class FundingQuarterTotal(Base):
+    """Instalments expected or money received in one quarter, in one currency, summed per the
+    date of the rate that converts it to EUR (None: in EUR, or no rate yet): the cash by quarter
+    figure's rows. Derived like ``FundingYearTotal``."""
+
+    __tablename__ = "funding_quarter_totals"
+    __table_args__ = {"info": {DERIVED: True}}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part: Mapped[CashPart] = mapped_column(CASH_PART, nullable=False)
+    year: Mapped[int] = mapped_column(nullable=False, index=True)
+    quarter: Mapped[int] = mapped_column(nullable=False)
+    currency_code: Mapped[str] = mapped_column(sa.ForeignKey("currencies.code"), nullable=False)
+    rate_on: Mapped[date | None] = mapped_column(sa.Date)
+    native: Mapped[Decimal] = mapped_column(sa.Numeric(asdecimal=True), nullable=False)

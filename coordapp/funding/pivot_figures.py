@@ -1,5 +1,6 @@
 """Reading the kept funding totals (``coordapp.funding.totals``): the dashboards' funding
-figures in EUR per year, pillar, funder and funder kind, where the totals can answer.
+figures in EUR per year, pillar, funder and funder kind, and the cash expected and received per
+quarter, where the totals can answer.
 """
 
 from __future__ import annotations
@@ -99,3 +100,31 @@ def figures_in_pivot(
         by_funder={p: conversion.round_totals(t, quantum) for p, t in funder_totals.items()},
         by_kind={p: conversion.round_totals(t, quantum) for p, t in kind_totals.items()},
     )
+
+
+def cash_in_pivot(
+    session: Session, *, first_year: int, last_year: int, quantum: Decimal
+) -> tuple[dict[tuple[Any, ...], Decimal], rate_info.RateInfo] | None:
+    """Instalments expected and money received from ``first_year`` to ``last_year`` per (part,
+    year, quarter), in EUR at each row's own date, and the rates behind them, as
+    ``conversion.convert_grouped`` gives them, read from the totals: None where they cannot
+    answer (not PostgreSQL)."""
+    if not totals.kept(session):
+        return None
+    totals.refresh(session)
+    kept = totals.QUARTER_TOTALS.c
+    rows = session.execute(
+        sa.select(
+            sa.type_coerce(kept.part, sa.String),
+            kept.year,
+            kept.quarter,
+            kept.currency_code,
+            kept.rate_on,
+            sa.null(),
+            kept.native,
+        ).where(kept.year.between(first_year, last_year))
+    ).all()
+    converted = conversion.convert_summed(
+        session, {0: (rows, 3)}, currency=conversion.PIVOT, quantum=quantum
+    )
+    return converted[0]

@@ -1,7 +1,7 @@
 """Funding totals kept current on write: what the funding figures read instead of every pledge,
-receipt and allocation (PostgreSQL).
+receipt, allocation and instalment (PostgreSQL).
 
-Two derived tables (``coordapp.funding.models``), never edited by hand:
+Three derived tables (``coordapp.funding.models``), never edited by hand:
 
 * ``funding_year_totals`` — per part (pledged, received), year, pillar (or the whole amount),
   currency and the date of the rate that takes the currency to EUR on the rows' dates: the
@@ -10,17 +10,21 @@ Two derived tables (``coordapp.funding.models``), never edited by hand:
   the figure is.
 * ``funding_funder_totals`` — per part, year and funder: the amount in EUR, each row at the
   rate of its own date, exact (unrounded). The figures per funder and funder kind add them up.
+* ``funding_quarter_totals`` — per part (instalments expected, money received), year, quarter,
+  currency and rate date, like ``funding_year_totals``: the native amounts summed. The cash by
+  quarter figure multiplies them out.
 
-Both are the figures' own rows (``pledged_amounts`` and its siblings, ``coordapp.funding.amounts``)
-summed with the rule's own rate look-up and exact arithmetic, so a figure read from them equals
-the one computed from the rows, to the last digit: the dashboards, the board pack and ``flask
-figures check`` agree whichever way a figure was computed (the tests compare both ways).
+All three are the figures' own rows (``pledged_amounts``, ``expected_amounts`` and their
+siblings, ``coordapp.funding.amounts``) summed with the rule's own rate look-up and exact
+arithmetic, so a figure read from them equals the one computed from the rows, to the last digit:
+the dashboards, the board pack and ``flask figures check`` agree whichever way a figure was
+computed (the tests compare both ways).
 
 **Kept current in the writing transaction.** A flush notes what it changes — commitments,
-allocations, receipts, rates: the years, currencies and funders they touch, before and after —
-and the totals of those are computed again from the rows before the transaction commits, or
-before a figure reads them in the same transaction (so an import's many flushes cost one
-refresh). A rate dated D touches its currency's rows from D to the currency's next rate.
+allocations, receipts, instalments, rates: the years, currencies and funders they touch, before
+and after — and the totals of those are computed again from the rows before the transaction
+commits, or before a figure reads them in the same transaction (so an import's many flushes cost
+one refresh). A rate dated D touches its currency's rows from D to the currency's next rate.
 Writers that bypass the ORM (the bench's bulk loads, a restore) call ``rebuild``.
 
 On SQLite the tables stay empty and the figures are computed from the rows: SQLite has no exact
@@ -43,11 +47,14 @@ from sqlalchemy.orm.attributes import instance_state
 
 from coordapp.funding import amounts, conversion
 from coordapp.funding.models import (
+    CashPart,
     ExchangeRate,
     FigurePart,
     FundingAllocation,
     FundingCommitment,
     FundingFunderTotal,
+    FundingInstalment,
+    FundingQuarterTotal,
     FundingReceipt,
     FundingYearTotal,
 )
@@ -57,7 +64,8 @@ _PENDING = "funding_totals_pending"
 _CHUNK = 1000  # ids or keys per statement
 YEAR_TOTALS: sa.Table = FundingYearTotal.__table__  # type: ignore[assignment]
 FUNDER_TOTALS: sa.Table = FundingFunderTotal.__table__  # type: ignore[assignment]
-_TRACKED = (FundingCommitment, FundingAllocation, FundingReceipt, ExchangeRate)
+QUARTER_TOTALS: sa.Table = FundingQuarterTotal.__table__  # type: ignore[assignment]
+_TRACKED = (FundingCommitment, FundingAllocation, FundingReceipt, FundingInstalment, ExchangeRate)
 
 
 def kept(session: Session) -> bool:
@@ -90,6 +98,7 @@ class _Changes:
     funders: set[tuple[int, int]] = field(default_factory=set)  # (year, funder id)
     commitments: dict[int, set[int]] = field(default_factory=dict)  # id -> funders it had
     receipts: set[int] = field(default_factory=set)
+    schedules: set[int] = field(default_factory=set)  # commitments whose instalments changed
     receipt_commitments: set[tuple[int, int]] = field(default_factory=set)  # (year, commitment)
     rates: set[tuple[str, date]] = field(default_factory=set)  # (currency against EUR, date)
     everything: bool = False  # a statement changed rows it does not name: rebuild
@@ -119,6 +128,21 @@ _RECEIPT_SLICE = (
 )
 
 
+def _instalment_slices(session: Session, key: Any, values: Iterable[int]) -> set[tuple[int, str]]:
+    """The (year, currency) slices of the instalments whose ``key`` (their id, their
+    commitment's id) is one of ``values``: each in its commitment's currency."""
+    return {
+        (expected_on.year, code)
+        for expected_on, code in _rows_with(
+            session,
+            key,
+            values,
+            (FundingInstalment.expected_on, FundingCommitment.currency_code),
+            join=(FundingCommitment, FundingCommitment.id == FundingInstalment.commitment_id),
+        )
+    }
+
+
 def _changes(session: Session) -> _Changes:
     changes: _Changes | None = session.info.get(_PENDING)
     if changes is None:
@@ -145,6 +169,12 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         changes.slices.add((pledged_on.year, code))
         changes.funders.add((pledged_on.year, funder_id))
         changes.note_commitment(cid, funder_id)
+    # A commitment's instalments count in its currency while it is not cancelled or archived;
+    # a schedule replaced through the commitment's collection leaves only the commitment dirty.
+    changes.slices.update(
+        _instalment_slices(session, FundingInstalment.commitment_id, ids[FundingCommitment])
+    )
+    changes.slices.update(_instalment_slices(session, FundingInstalment.id, ids[FundingInstalment]))
     for (cid,) in _rows_with(
         session, FundingAllocation.id, ids[FundingAllocation], (FundingAllocation.commitment_id,)
     ):
@@ -180,6 +210,8 @@ def _after_flush(session: Session, _context: Any) -> None:
             changes.note_commitment(obj.commitment_id)
         elif isinstance(obj, FundingReceipt):
             changes.receipts.add(obj.id)
+        elif isinstance(obj, FundingInstalment):
+            changes.schedules.add(obj.commitment_id)
         else:
             changes.note_rate(obj.base_code, obj.quote_code, obj.rate_date)
 
@@ -224,6 +256,8 @@ def _on_execute(state: ORMExecuteState) -> None:
                 changes.note_commitment(values["commitment_id"])
             elif model is FundingReceipt:
                 changes.receipts.add(values["id"])
+            elif model is FundingInstalment:
+                changes.schedules.add(values["commitment_id"])
             else:
                 changes.note_rate(values["base_code"], values["quote_code"], values["rate_date"])
     except KeyError:
@@ -260,9 +294,9 @@ def refresh(session: Session) -> None:
         return
     # Totals are computed from the rows other transactions have committed: wait for them.
     serialize_writers(session)
-    _refresh(
-        session, YEAR_TOTALS, ((c, y) for y, c in slices), "currency_code", _insert_year_totals
-    )
+    by_currency = [(c, y) for y, c in slices]
+    _refresh(session, YEAR_TOTALS, by_currency, "currency_code", _insert_year_totals)
+    _refresh(session, QUARTER_TOTALS, by_currency, "currency_code", _insert_quarter_totals)
     _refresh(
         session, FUNDER_TOTALS, ((f, y) for y, f in funders), "funder_id", _insert_funder_totals
     )
@@ -277,8 +311,10 @@ def rebuild(session: Session) -> None:
     serialize_writers(session)
     session.execute(sa.delete(YEAR_TOTALS))
     session.execute(sa.delete(FUNDER_TOTALS))
+    session.execute(sa.delete(QUARTER_TOTALS))
     _insert_year_totals(session, None)
     _insert_funder_totals(session, None)
+    _insert_quarter_totals(session, None)
 
 
 def _resolve(
@@ -295,6 +331,11 @@ def _resolve(
         slices.add((pledged_on.year, code))
         funders.add((pledged_on.year, funder_id))
         changes.commitments[cid].add(funder_id)
+    slices.update(
+        _instalment_slices(
+            session, FundingInstalment.commitment_id, {*changes.commitments, *changes.schedules}
+        )
+    )
     # Their receipts: their pillar shares follow the commitment, their funder too.
     receipt = FundingReceipt
     for cid, received_on, code in _rows_with(
@@ -317,17 +358,24 @@ def _resolve(
         funders.update((year, funder_id) for year in by_commitment[cid])
     for year, code, funder_id in _rows_rated_by(session, changes.rates):
         slices.add((year, code))
-        funders.add((year, funder_id))
+        if funder_id is not None:
+            funders.add((year, funder_id))
     return slices, funders
 
 
 def _rows_with(
-    session: Session, key: Any, values: Iterable[Any], columns: tuple[Any, ...]
+    session: Session,
+    key: Any,
+    values: Iterable[Any],
+    columns: tuple[Any, ...],
+    *,
+    join: tuple[Any, Any] | None = None,
 ) -> Iterator[Any]:
-    """``columns`` of the rows whose ``key`` is one of ``values``, a chunk of values a
-    statement."""
+    """``columns`` of the rows whose ``key`` is one of ``values`` (``join``ed to another
+    table), a chunk of values a statement."""
     for chunk in _chunks(values):
-        yield from session.execute(sa.select(*columns).where(key.in_(chunk)))
+        select = sa.select(*columns).where(key.in_(chunk))
+        yield from session.execute(select if join is None else select.join(*join))
 
 
 def _rows_rated_by(session: Session, changed: set[tuple[str, date]]) -> set[tuple[int, str, int]]:
@@ -360,7 +408,9 @@ def _rows_rated_by(session: Session, changed: set[tuple[str, date]]) -> set[tupl
         )
 
     figure_rows = sa.union_all(
-        *(_shaped(part, select, "funder_id", matching) for part, select in _whole_rows())
+        *(_shaped(part, select, "funder_id", matching) for part, select in _whole_rows()),
+        # Instalments have no funder total: their key is NULL.
+        _shaped(CashPart.EXPECTED.value, amounts.expected_amounts(), None, matching),
     ).subquery("figure_rows")
     found = session.execute(
         sa.select(figure_rows.c.year, figure_rows.c.currency_code, figure_rows.c.key).distinct()
@@ -421,13 +471,19 @@ def _pillar_rows() -> list[tuple[str, sa.Select]]:
     ]
 
 
-def _shaped(part: str, select: sa.Select, key: str | None, where: Any) -> sa.Select:
-    """``select`` as (part, year, ``key``, currency_code, amount, dated), filtered."""
+def _shaped(
+    part: str, select: sa.Select, key: str | Callable[[Any], Any] | None, where: Any
+) -> sa.Select:
+    """``select`` as (part, year, key, currency_code, amount, dated), filtered: the key is the
+    column named ``key``, or ``key`` of the columns, or NULL."""
     money = select.selected_columns
+    key_column: Any = sa.cast(sa.null(), sa.Integer)
+    if key is not None:
+        key_column = key(money) if callable(key) else money[key]
     return select.with_only_columns(
         sa.literal(part, sa.String()).label("part"),
         _year(money.dated).label("year"),
-        (money[key] if key else sa.cast(sa.null(), sa.Integer)).label("key"),
+        key_column.label("key"),
         money.currency_code,
         money.amount,
         money.dated,
@@ -489,6 +545,27 @@ def _insert_year_totals(session: Session, where: tuple[list[str], list[int]] | N
     session.execute(
         sa.insert(YEAR_TOTALS).from_select(
             ["part", "year", "pillar_id", "currency_code", "rate_on", "native"], summed
+        )
+    )
+
+
+def _insert_quarter_totals(session: Session, where: tuple[list[str], list[int]] | None) -> None:
+    """Sum the instalments expected and the money received of some currencies in some years
+    (None: every row) per quarter into funding_quarter_totals."""
+
+    matching = _matching("currency_code", where)
+    summed = _summed_at_rate_dates(
+        *(
+            _shaped(part.value, select, lambda money: amounts.quarter_of(money.dated), matching)
+            for part, select in (
+                (CashPart.EXPECTED, amounts.expected_amounts()),
+                (CashPart.RECEIVED, amounts.received_amounts()),
+            )
+        )
+    )
+    session.execute(
+        sa.insert(QUARTER_TOTALS).from_select(
+            ["part", "year", "quarter", "currency_code", "rate_on", "native"], summed
         )
     )
 

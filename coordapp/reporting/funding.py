@@ -296,11 +296,6 @@ class CashByQuarter:
         return not any(q.expected or q.received for q in self.quarters)
 
 
-def _quarter_of(column: Any) -> Any:
-    month = sa.extract("month", column)
-    return sa.case((month <= 3, 1), (month <= 6, 2), (month <= 9, 3), else_=4)
-
-
 def cash_by_quarter(
     session: Session,
     *,
@@ -313,33 +308,23 @@ def cash_by_quarter(
     money received (``funding_amounts.received_amounts``: the received figure of every other
     funding surface, by date received) per quarter, converted by the one rule of
     ``coordapp.funding.conversion`` (each row at its own date's rate, or all at
-    ``constant_on``'s)."""
-    start, end = date(first_year, 1, 1), date(last_year, 12, 31)
-    text = sa.String()
-
-    def keyed(part: str, amounts: sa.Select) -> sa.Select:
-        money = amounts.selected_columns
-        return amounts.with_only_columns(
-            sa.literal(part, text).label("part"),
-            year_of(money.dated).label("year"),
-            _quarter_of(money.dated).label("quarter"),
-            money.currency_code,
-            money.amount,
-            money.dated,
+    ``constant_on``'s). In EUR at the rows' own dates it is read from the totals kept current
+    on write (``coordapp.funding.totals``): the same numbers."""
+    quantum = conversion.minor_quantum(session, currency)
+    kept = None
+    if currency == conversion.PIVOT and constant_on is None:
+        kept = pivot_figures.cash_in_pivot(
+            session, first_year=first_year, last_year=last_year, quantum=quantum
         )
-
-    rows = sa.union_all(
-        keyed("expected", funding_amounts.expected_amounts(start=start, end=end)),
-        keyed("received", funding_amounts.received_amounts(start=start, end=end)),
-    )
-    totals_, rates = conversion.convert_grouped(
+    totals_, rates = kept or _cash_from_rows(
         session,
-        amounts=sa.select(rows.subquery("cash_rows")),
-        keys=["part", "year", "quarter"],
+        first_year=first_year,
+        last_year=last_year,
         currency=currency,
         constant_on=constant_on,
+        quantum=quantum,
     )
-    zero = Decimal(0).quantize(conversion.minor_quantum(session, currency))
+    zero = Decimal(0).quantize(quantum)
     found = {(str(k[0]), int(k[1]), int(k[2])): v for k, v in totals_.items()}
     return CashByQuarter(
         rates=rates,
@@ -353,4 +338,43 @@ def cash_by_quarter(
             for year in range(first_year, last_year + 1)
             for quarter in (1, 2, 3, 4)
         ),
+    )
+
+
+def _cash_from_rows(
+    session: Session,
+    *,
+    first_year: int,
+    last_year: int,
+    currency: str,
+    constant_on: date | None,
+    quantum: Decimal,
+) -> tuple[Totals, RateInfo]:
+    """The cash by quarter figure's totals per (part, year, quarter) computed from every
+    instalment and receipt."""
+    start, end = date(first_year, 1, 1), date(last_year, 12, 31)
+    text = sa.String()
+
+    def keyed(part: str, amounts: sa.Select) -> sa.Select:
+        money = amounts.selected_columns
+        return amounts.with_only_columns(
+            sa.literal(part, text).label("part"),
+            year_of(money.dated).label("year"),
+            funding_amounts.quarter_of(money.dated).label("quarter"),
+            money.currency_code,
+            money.amount,
+            money.dated,
+        )
+
+    rows = sa.union_all(
+        keyed("expected", funding_amounts.expected_amounts(start=start, end=end)),
+        keyed("received", funding_amounts.received_amounts(start=start, end=end)),
+    )
+    return conversion.convert_grouped(
+        session,
+        amounts=sa.select(rows.subquery("cash_rows")),
+        keys=["part", "year", "quarter"],
+        currency=currency,
+        constant_on=constant_on,
+        quantum=quantum,
     )

@@ -3,7 +3,8 @@ last digit, after every kind of write (PostgreSQL; SQLite computes from the rows
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,18 +14,22 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.funding import amounts as funding_amounts
-from coordapp.funding import pivot_figures, totals
+from coordapp.funding import obligations, pivot_figures, totals
 from coordapp.funding.models import (
     CommitmentStatus,
     ExchangeRate,
     FundingAllocation,
     FundingFunderTotal,
+    FundingInstalment,
+    FundingQuarterTotal,
     FundingReceipt,
     FundingYearTotal,
 )
 from coordapp.partners.models import OrganizationKind
 from coordapp.reporting import funding as funding_report
 from tests import factories
+from tests.imports.test_service import csv_bytes
+from tests.imports.test_service import run as run_import
 from tests.reporting import builders
 
 YEARS = {"first_year": 2021, "last_year": 2025}
@@ -36,16 +41,30 @@ def _postgresql_only(session: Session) -> None:
         pytest.skip("the totals are kept on PostgreSQL only")
 
 
-def _from_rows(session: Session, **filters: Any) -> funding_report.FundingFigures:
-    original = pivot_figures.figures_in_pivot
-    pivot_figures.figures_in_pivot = lambda *a, **k: None  # type: ignore[assignment]
+@contextmanager
+def _from_the_rows() -> Iterator[None]:
+    """The reports computed from the rows: the totals' readers answer None within the block."""
+    readers = {n: getattr(pivot_figures, n) for n in ("figures_in_pivot", "cash_in_pivot")}
+    for name in readers:
+        setattr(pivot_figures, name, lambda *a, **k: None)
     try:
-        return funding_report.funding_figures(session, **filters)
+        yield
     finally:
-        pivot_figures.figures_in_pivot = original  # type: ignore[assignment]
+        for name, reader in readers.items():
+            setattr(pivot_figures, name, reader)
 
 
-def _stored(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _from_rows(session: Session, **filters: Any) -> funding_report.FundingFigures:
+    with _from_the_rows():
+        return funding_report.funding_figures(session, **filters)
+
+
+def _cash_from_rows(session: Session, **years: int) -> funding_report.CashByQuarter:
+    with _from_the_rows():
+        return funding_report.cash_by_quarter(session, **years)
+
+
+def _stored(session: Session) -> tuple[list[tuple[Any, ...]], ...]:
     years = session.execute(
         sa.select(
             FundingYearTotal.part,
@@ -64,7 +83,17 @@ def _stored(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ..
             FundingFunderTotal.eur,
         )
     ).all()
-    return sorted(map(tuple, years), key=repr), sorted(map(tuple, funders), key=repr)
+    quarters = session.execute(
+        sa.select(
+            FundingQuarterTotal.part,
+            FundingQuarterTotal.year,
+            FundingQuarterTotal.quarter,
+            FundingQuarterTotal.currency_code,
+            FundingQuarterTotal.rate_on,
+            FundingQuarterTotal.native,
+        )
+    ).all()
+    return tuple(sorted(map(tuple, rows), key=repr) for rows in (years, funders, quarters))
 
 
 def assert_kept(session: Session, **filters: Any) -> funding_report.FundingFigures:
@@ -73,6 +102,8 @@ def assert_kept(session: Session, **filters: Any) -> funding_report.FundingFigur
     filters = {**YEARS, **filters}
     read = funding_report.funding_figures(session, **filters)
     assert read == _from_rows(session, **filters)
+    years = {k: filters[k] for k in YEARS}
+    assert funding_report.cash_by_quarter(session, **years) == _cash_from_rows(session, **years)
     totals.refresh(session)  # what a commit does (the read above may not have needed them)
     kept = _stored(session)
     totals.rebuild(session)
@@ -114,6 +145,16 @@ def funding_data(session: Session) -> dict[str, Any]:
             session, commitment=gbp, amount="0.07", currency="GBP", on=date(2021, 12, 31)
         )
     )
+    for pledge, schedule in (
+        # 2025: a year of no other USD row of the commitment.
+        (usd, [("2022-06-30", "400.00"), ("2023-02-15", "599.99"), ("2025-09-30", "0.01")]),
+        (gbp, [("2021-09-30", "300.00"), ("2022-03-31", "400.00")]),  # GBP from 2022 on
+    ):
+        obligations.save_schedule(
+            session,
+            commitment=pledge,
+            rows=[{"expected_on": on, "amount": amount} for on, amount in schedule],
+        )
     return {"ngo": ngo, "firm": firm, "usd": usd, "gbp": gbp, "chf": chf, "receipts": receipts}
 
 
@@ -122,6 +163,14 @@ def test_the_figures_read_from_the_totals_are_those_of_the_rows(
 ) -> None:
     figures = assert_kept(session)
     assert figures.rates.unconverted == ("CHF", "GBP")  # CHF never, GBP before 2022
+    cash = funding_report.cash_by_quarter(session, **YEARS)
+    assert cash.rates.unconverted == ("GBP",)
+    assert {(q.year, q.quarter) for q in cash.quarters if q.expected} == {
+        (2022, 1),
+        (2022, 2),
+        (2023, 1),
+        (2025, 3),
+    }
     assert {f[0] for f in figures.by_funder} == {"NGO A", "Firm B"}
     assert_kept(session, first_year=2022, last_year=2022)
     assert_kept(session, until=date(2023, 12, 31), last_year=2023)
@@ -170,6 +219,35 @@ WRITES: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "a rate stored the other way on the same date": lambda s, d: factories.rate(
         s, base="USD", quote="EUR", on=date(2023, 7, 1), value="0.9"
     ),
+    "a schedule replaced by one in other years": lambda s, d: obligations.save_schedule(
+        s, commitment=d["usd"], rows=[{"expected_on": "2025-03-31", "amount": "1000"}]
+    ),
+    "an instalment re-dated": lambda s, d: _set(
+        s.scalars(
+            sa.select(FundingInstalment).where(FundingInstalment.commitment_id == d["gbp"].id)
+        ).first(),
+        expected_on=date(2024, 11, 30),
+    ),
+    "an instalment removed": lambda s, d: s.delete(
+        s.scalars(
+            sa.select(FundingInstalment).where(FundingInstalment.commitment_id == d["usd"].id)
+        ).first()
+    ),
+    "a pledge's currency (its instalments')": lambda s, d: _set(d["usd"], currency_code="EUR"),
+    "a schedule imported": lambda s, d: _applied(
+        s,
+        "instalment-schedules",
+        ("funder,commitment,instalments", f"Firm B,{d['chf'].title},2024-05-31 20; 2025-01-31 30"),
+    ),
+    "receipts imported": lambda s, d: _applied(
+        s,
+        "receipts",
+        (
+            "funder,commitment,received_on,amount,currency",
+            f"NGO A,{d['usd'].title},2023-03-03,10,USD",
+            f"Firm B,{d['gbp'].title},2024-10-10,20,GBP",
+        ),
+    ),
     "a funder's kind": lambda s, d: _set(d["ngo"], kind=OrganizationKind.FOUNDATION),
     # Past the unit of work, as an import's batch writes: an INSERT names its rows; any other
     # statement could change any row.
@@ -194,6 +272,11 @@ WRITES: dict[str, Callable[[Session, dict[str, Any]], None]] = {
 }
 
 
+def _applied(session: Session, type_name: str, lines: tuple[str, ...]) -> None:
+    report = run_import(session, csv_bytes(*lines), type_name=type_name, apply=True)
+    assert report.applied, report.errors
+
+
 def _set(obj: Any, **values: Any) -> None:
     for name, value in values.items():
         setattr(obj, name, value)
@@ -213,11 +296,19 @@ def test_each_kind_of_write_keeps_the_totals_current(
     session: Session, funding_data: dict[str, Any], write: str
 ) -> None:
     assert_kept(session)
-    before = funding_report.funding_figures(session, **YEARS)
+    before = _both(session)
     WRITES[write](session, {**funding_data, "now": funding_data["usd"].created_at})
     session.flush()
-    after = assert_kept(session)
-    assert after != before
+    assert_kept(session)
+    assert _both(session) != before
+
+
+def _both(session: Session) -> tuple[Any, ...]:
+    """The funding figures and the cash by quarter, read from the totals."""
+    return (
+        funding_report.funding_figures(session, **YEARS),
+        funding_report.cash_by_quarter(session, **YEARS),
+    )
 
 
 def test_the_totals_are_refreshed_in_the_writing_transaction_before_it_commits(
