@@ -167,24 +167,28 @@ def test_funding_totals_migration_fills_them_from_the_stored_rows(
         assert bool(migrated[0]) == totals.kept(session)
 
 
-def test_funding_quarter_totals_migration_fills_them_from_the_stored_rows(
+def test_funding_quarter_and_all_years_totals_migration_fills_them_from_the_stored_rows(
     empty_database_url: str,
 ) -> None:
-    """Upgraded with instalments and receipts already stored, the quarter totals are what the
-    app computes (on PostgreSQL; SQLite keeps none)."""
+    """Upgraded with instalments, receipts and funder totals already stored, the quarter totals
+    and the funders' totals of all years are what the app computes (on PostgreSQL; SQLite keeps
+    none)."""
     from coordapp.funding import totals
 
     with _demo_migrated_again(empty_database_url, "eb67c7c5cb5d") as session:
-        read = (
+        read = [
             "SELECT part, year, quarter, currency_code, rate_on, native FROM funding_quarter_totals"
-            " ORDER BY part, year, quarter, currency_code, rate_on"
-        )
-        migrated = session.execute(sa.text(read)).all()
+            " ORDER BY part, year, quarter, currency_code, rate_on",
+            "SELECT funder_id, part, eur, years FROM funding_funder_all_years"
+            " ORDER BY funder_id, part",
+        ]
+        migrated = [session.execute(sa.text(q)).all() for q in read]
         totals.rebuild(session)
-        assert session.execute(sa.text(read)).all() == migrated
-        assert {row.part for row in migrated} == (
+        assert [session.execute(sa.text(q)).all() for q in read] == migrated
+        assert {row.part for row in migrated[0]} == (
             {"expected", "received"} if totals.kept(session) else set()
         )
+        assert bool(migrated[1]) == totals.kept(session)
 
 
 def test_quarter_signoff_migration_approves_ended_quarters_that_hold_figures(

@@ -282,6 +282,21 @@ class FundingFunderTotal(Base):
     eur: Mapped[Decimal] = mapped_column(sa.Numeric(asdecimal=True), nullable=False)
 
 
+class FundingFunderAllYears(Base):
+    """A funder's pledged or received money of every year in EUR (the sum of its
+    ``FundingFunderTotal`` rows, exact) and how many years it has a row for: a range of years
+    is read as every year less the years outside it when those are fewer. Derived like
+    ``FundingYearTotal``."""
+
+    __tablename__ = "funding_funder_all_years"
+    __table_args__ = {"info": {DERIVED: True}}
+
+    funder_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
+    part: Mapped[FigurePart] = mapped_column(FIGURE_PART, primary_key=True)
+    eur: Mapped[Decimal] = mapped_column(sa.Numeric(asdecimal=True), nullable=False)
+    years: Mapped[int] = mapped_column(nullable=False)
+
+
 class CashPart(enum.StrEnum):
     EXPECTED = "expected"
     RECEIVED = "received"

@@ -72,16 +72,7 @@ def figures_in_pivot(
     funder_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
     kind_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
     # Summed per funder id, then named (names are unique: the same groups as by name).
-    sums = (
-        sa.select(
-            totals.FUNDER_TOTALS.c.part,
-            totals.FUNDER_TOTALS.c.funder_id,
-            sa.func.sum(totals.FUNDER_TOTALS.c.eur).label("eur"),
-        )
-        .where(totals.FUNDER_TOTALS.c.year.between(first_year, last_year))
-        .group_by(totals.FUNDER_TOTALS.c.part, totals.FUNDER_TOTALS.c.funder_id)
-        .subquery("sums")
-    )
+    sums = _funder_sums(session, first_year, last_year).subquery("sums")
     with localcontext(conversion.EXACT):
         for part, name, kind, eur in session.execute(
             sa.select(
@@ -100,6 +91,53 @@ def figures_in_pivot(
         by_funder={p: conversion.round_totals(t, quantum) for p, t in funder_totals.items()},
         by_kind={p: conversion.round_totals(t, quantum) for p, t in kind_totals.items()},
     )
+
+
+def _funder_sums(session: Session, first_year: int, last_year: int) -> sa.Select:
+    """(part, funder_id, eur) of every funder with a kept total in the years: the sum of
+    those years' totals, or, when the years holding totals outside the range are fewer than
+    those inside it, the sum of every year less theirs (exact either way: the same numbers)."""
+    kept = totals.FUNDER_TOTALS.c
+    low, high = session.execute(sa.select(sa.func.min(kept.year), sa.func.max(kept.year))).one()
+    inside = kept.year.between(first_year, last_year)
+    if low is None or _years_outside(low, high, first_year, last_year) >= (
+        min(high, last_year) - max(low, first_year) + 1
+    ):
+        return (
+            sa.select(kept.part, kept.funder_id, sa.func.sum(kept.eur).label("eur"))
+            .where(inside)
+            .group_by(kept.part, kept.funder_id)
+        )
+    outside = (
+        sa.select(
+            kept.part,
+            kept.funder_id,
+            sa.func.sum(kept.eur).label("eur"),
+            sa.func.count().label("years"),
+        )
+        .where(sa.not_(inside))
+        .group_by(kept.part, kept.funder_id)
+        .subquery("outside")
+    )
+    every = totals.FUNDER_ALL_YEARS.c
+    return (
+        sa.select(
+            every.part,
+            every.funder_id,
+            (every.eur - sa.func.coalesce(outside.c.eur, 0)).label("eur"),
+        )
+        .outerjoin(
+            outside,
+            sa.and_(outside.c.part == every.part, outside.c.funder_id == every.funder_id),
+        )
+        .where(every.years > sa.func.coalesce(outside.c.years, 0))
+    )
+
+
+def _years_outside(low: int, high: int, first_year: int, last_year: int) -> int:
+    """How many of the years from ``low`` to ``high`` are not from ``first_year`` to
+    ``last_year``."""
+    return max(0, min(high, first_year - 1) - low + 1) + max(0, high - max(low, last_year + 1) + 1)
 
 
 def cash_in_pivot(

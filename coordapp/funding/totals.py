@@ -1,7 +1,7 @@
 """Funding totals kept current on write: what the funding figures read instead of every pledge,
 receipt, allocation and instalment (PostgreSQL).
 
-Three derived tables (``coordapp.funding.models``), never edited by hand:
+Four derived tables (``coordapp.funding.models``), never edited by hand:
 
 * ``funding_year_totals`` — per part (pledged, received), year, pillar (or the whole amount),
   currency and the date of the rate that takes the currency to EUR on the rows' dates: the
@@ -9,12 +9,14 @@ Three derived tables (``coordapp.funding.models``), never edited by hand:
   out through the one conversion (``coordapp.funding.conversion``): a rate's value is read when
   the figure is.
 * ``funding_funder_totals`` — per part, year and funder: the amount in EUR, each row at the
-  rate of its own date, exact (unrounded). The figures per funder and funder kind add them up.
+  rate of its own date, exact (unrounded). The figures per funder and funder kind add them up;
+  ``funding_funder_all_years`` holds each funder's sum over every year, so that a range of
+  years reads every year less the few outside it.
 * ``funding_quarter_totals`` — per part (instalments expected, money received), year, quarter,
   currency and rate date, like ``funding_year_totals``: the native amounts summed. The cash by
   quarter figure multiplies them out.
 
-All three are the figures' own rows (``pledged_amounts``, ``expected_amounts`` and their
+All are the figures' own rows (``pledged_amounts``, ``expected_amounts`` and their
 siblings, ``coordapp.funding.amounts``) summed with the rule's own rate look-up and exact
 arithmetic, so a figure read from them equals the one computed from the rows, to the last digit:
 the dashboards, the board pack and ``flask figures check`` agree whichever way a figure was
@@ -52,6 +54,7 @@ from coordapp.funding.models import (
     FigurePart,
     FundingAllocation,
     FundingCommitment,
+    FundingFunderAllYears,
     FundingFunderTotal,
     FundingInstalment,
     FundingQuarterTotal,
@@ -64,6 +67,7 @@ _PENDING = "funding_totals_pending"
 _CHUNK = 1000  # ids or keys per statement
 YEAR_TOTALS: sa.Table = FundingYearTotal.__table__  # type: ignore[assignment]
 FUNDER_TOTALS: sa.Table = FundingFunderTotal.__table__  # type: ignore[assignment]
+FUNDER_ALL_YEARS: sa.Table = FundingFunderAllYears.__table__  # type: ignore[assignment]
 QUARTER_TOTALS: sa.Table = FundingQuarterTotal.__table__  # type: ignore[assignment]
 _TRACKED = (FundingCommitment, FundingAllocation, FundingReceipt, FundingInstalment, ExchangeRate)
 
@@ -311,6 +315,7 @@ def rebuild(session: Session) -> None:
     serialize_writers(session)
     session.execute(sa.delete(YEAR_TOTALS))
     session.execute(sa.delete(FUNDER_TOTALS))
+    session.execute(sa.delete(FUNDER_ALL_YEARS))
     session.execute(sa.delete(QUARTER_TOTALS))
     _insert_year_totals(session, None)
     _insert_funder_totals(session, None)
@@ -601,6 +606,27 @@ def _insert_funder_totals(session: Session, where: tuple[list[int], list[int]] |
                 for (part, year, funder_id), eur in exact.items()
             ],
         )
+
+    _sum_all_years(session, None if where is None else where[0])
+
+
+def _sum_all_years(session: Session, funders: list[int] | None) -> None:
+    """Sum the kept yearly totals of some funders (None: every funder) into
+    funding_funder_all_years."""
+    kept = FUNDER_TOTALS.c
+    chosen = sa.true() if funders is None else kept.funder_id.in_(funders)
+    if funders is not None:
+        session.execute(
+            sa.delete(FUNDER_ALL_YEARS).where(FUNDER_ALL_YEARS.c.funder_id.in_(funders))
+        )
+    session.execute(
+        sa.insert(FUNDER_ALL_YEARS).from_select(
+            ["funder_id", "part", "eur", "years"],
+            sa.select(kept.funder_id, kept.part, sa.func.sum(kept.eur), sa.func.count())
+            .where(chosen)
+            .group_by(kept.funder_id, kept.part),
+        )
+    )
 
 
 def rows_after(session: Session, end: date, year_end: date) -> bool:

@@ -19,6 +19,7 @@ from coordapp.funding.models import (
     CommitmentStatus,
     ExchangeRate,
     FundingAllocation,
+    FundingFunderAllYears,
     FundingFunderTotal,
     FundingInstalment,
     FundingQuarterTotal,
@@ -93,7 +94,17 @@ def _stored(session: Session) -> tuple[list[tuple[Any, ...]], ...]:
             FundingQuarterTotal.native,
         )
     ).all()
-    return tuple(sorted(map(tuple, rows), key=repr) for rows in (years, funders, quarters))
+    all_years = session.execute(
+        sa.select(
+            FundingFunderAllYears.part,
+            FundingFunderAllYears.funder_id,
+            FundingFunderAllYears.eur,
+            FundingFunderAllYears.years,
+        )
+    ).all()
+    return tuple(
+        sorted(map(tuple, rows), key=repr) for rows in (years, funders, quarters, all_years)
+    )
 
 
 def assert_kept(session: Session, **filters: Any) -> funding_report.FundingFigures:
@@ -172,7 +183,10 @@ def test_the_figures_read_from_the_totals_are_those_of_the_rows(
         (2025, 3),
     }
     assert {f[0] for f in figures.by_funder} == {"NGO A", "Firm B"}
+    # Funders read as the years in the range (one of five), or as every year less the years
+    # outside it (none, one).
     assert_kept(session, first_year=2022, last_year=2022)
+    assert_kept(session, first_year=2022, last_year=2030)
     assert_kept(session, until=date(2023, 12, 31), last_year=2023)
 
 

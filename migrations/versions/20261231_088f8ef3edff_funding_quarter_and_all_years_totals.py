@@ -1,12 +1,16 @@
-"""funding quarter totals kept current on write: funding_quarter_totals
+"""funding quarter totals and funder totals of all years, kept current on write
 
-A derived table the cash by quarter figure (instalments expected against money received per
+funding_quarter_totals: a derived table the cash by quarter figure (instalments expected against money received per
 quarter) reads instead of every instalment and receipt (``coordapp.funding.totals``). On
 PostgreSQL it is filled here from the rows already stored, with the rate look-up of
 ``coordapp.funding.conversion`` as it stands at this revision: each row's currency and the
 date of the latest rate between that currency and EUR on or before the row's date (stored either
 way), the native amounts summed exactly. On SQLite it stays empty (the figure is computed from
 the rows there).
+
+funding_funder_all_years: each funder's pledged and received in EUR summed over every year of
+funding_funder_totals (exact), with the number of years: a range of years reads every year less
+the few outside it. Filled from funding_funder_totals.
 
 Revision ID: 088f8ef3edff
 Revises: eb67c7c5cb5d
@@ -26,6 +30,9 @@ depends_on = None
 
 PART = sa.Enum(
     "expected", "received", name="funding_cash_part", native_enum=False, create_constraint=True
+)
+FIGURE_PART = sa.Enum(
+    "pledged", "received", name="funding_figure_part", native_enum=False, create_constraint=True
 )
 
 # The figure's rows (instalments of commitments not cancelled or archived, in the commitment's
@@ -84,11 +91,30 @@ def upgrade():
     )
     with op.batch_alter_table("funding_quarter_totals", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_funding_quarter_totals_year"), ["year"], unique=False)
+    op.create_table(
+        "funding_funder_all_years",
+        sa.Column("funder_id", sa.Integer(), nullable=False),
+        sa.Column("part", FIGURE_PART, nullable=False),
+        sa.Column("eur", sa.Numeric(), nullable=False),
+        sa.Column("years", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["funder_id"],
+            ["organizations.id"],
+            name=op.f("fk_funding_funder_all_years_funder_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("funder_id", "part", name=op.f("pk_funding_funder_all_years")),
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(FILL)
+        op.execute(
+            "INSERT INTO funding_funder_all_years (funder_id, part, eur, years) "
+            "SELECT funder_id, part, sum(eur), count(*) FROM funding_funder_totals "
+            "GROUP BY funder_id, part"
+        )
 
 
 def downgrade():
+    op.drop_table("funding_funder_all_years")
     with op.batch_alter_table("funding_quarter_totals", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_funding_quarter_totals_year"))
     op.drop_table("funding_quarter_totals")
