@@ -405,6 +405,23 @@ def round_totals(
     return {k: v.quantize(quantum, rounding=ROUND_HALF_EVEN) for k, v in totals.items()}
 
 
+def rounded_in_sql(total: Any, quantum: Decimal) -> Any:
+    """``total`` (an exact NUMERIC, PostgreSQL) rounded as ``round_totals`` rounds: once, half
+    to even, to ``quantum`` (SQL's round() takes a half away from zero). The same value and
+    decimals; only a zero is never negative (the totals of money are not)."""
+    scale = -quantum.as_tuple().exponent  # type: ignore[operator]
+    shift = sa.literal(Decimal(10) ** scale, sa.Numeric())
+    shifted = total * shift
+    whole = sa.func.trunc(shifted)
+    return sa.case(
+        (
+            sa.func.abs(shifted - whole) == sa.literal(Decimal("0.5"), sa.Numeric()),
+            sa.func.round((whole + sa.func.mod(whole, 2)) / shift, scale),
+        ),
+        else_=sa.func.round(total, scale),
+    )
+
+
 def _combine(
     factors: dict[tuple[str, date, bool], Decimal],
     code: str,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,25 +71,43 @@ def figures_in_pivot(
     )
     funder_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
     kind_totals: dict[str, dict[tuple[Any, ...], Decimal]] = {part: {} for part in parts}
-    # Summed per funder id, then named (names are unique: the same groups as by name).
+    # Summed per funder id, then named (names are unique: the same groups as by name); each
+    # funder's and each kind's exact total rounded in SQL (thousands of funders).
     sums = _funder_sums(session, first_year, last_year).subquery("sums")
-    with localcontext(conversion.EXACT):
-        for part, name, kind, eur in session.execute(
-            sa.select(
-                sa.type_coerce(sums.c.part, sa.String),
-                organizations.c.name,
-                sa.type_coerce(organizations.c.kind, sa.String),
-                sums.c.eur,
-            ).join(organizations, organizations.c.id == sums.c.funder_id)
-        ).all():
-            funder_totals[part][(name, kind)] = eur
-            kinds = kind_totals[part]
-            kinds[(kind,)] = kinds.get((kind,), Decimal(0)) + eur
+    named = (
+        sa.select(
+            sa.type_coerce(sums.c.part, sa.String).label("part"),
+            organizations.c.name,
+            sa.type_coerce(organizations.c.kind, sa.String).label("kind"),
+            sums.c.eur,
+        )
+        .join(organizations, organizations.c.id == sums.c.funder_id)
+        .cte("named")
+    )
+    rounded = sa.union_all(
+        sa.select(
+            named.c.part,
+            named.c.name,
+            named.c.kind,
+            conversion.rounded_in_sql(named.c.eur, quantum),
+        ),
+        sa.select(
+            named.c.part,
+            sa.cast(sa.null(), sa.String),  # a kind's total: no funder
+            named.c.kind,
+            conversion.rounded_in_sql(sa.func.sum(named.c.eur), quantum),
+        ).group_by(named.c.part, named.c.kind),
+    )
+    for part, name, kind, amount in session.execute(rounded).all():
+        if name is None:
+            kind_totals[part][(kind,)] = amount
+        else:
+            funder_totals[part][(name, kind)] = amount
     return Figures(
         by_year={part: converted[(part, False)] for part in parts},
         by_pillar={part: converted[(part, True)] for part in parts},
-        by_funder={p: conversion.round_totals(t, quantum) for p, t in funder_totals.items()},
-        by_kind={p: conversion.round_totals(t, quantum) for p, t in kind_totals.items()},
+        by_funder=funder_totals,
+        by_kind=kind_totals,
     )
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.funding import amounts as funding_amounts
-from coordapp.funding import obligations, pivot_figures, totals
+from coordapp.funding import conversion, obligations, pivot_figures, totals
 from coordapp.funding.models import (
     CommitmentStatus,
     ExchangeRate,
@@ -397,3 +397,41 @@ def test_many_rates_in_one_transaction_keep_the_totals_current(
     session.flush()
     after = assert_kept(session)
     assert after != before
+
+
+@pytest.mark.parametrize("quantum", [Decimal("0.01"), Decimal("1")])
+def test_totals_rounded_in_sql_round_as_the_conversion_does(
+    session: Session, quantum: Decimal
+) -> None:
+    """Half to even, once: ties of either sign, near-ties and long exact sums, to the same
+    value and the same number of decimals."""
+    values = [
+        Decimal(v)
+        for v in (
+            "0.005",
+            "0.015",
+            "0.025",
+            "-0.005",
+            "-0.015",
+            "-0.025",
+            "2.5",
+            "3.5",
+            "-2.5",
+            "-3.5",
+            "0.0049999999999999999999999999",
+            "1234.565000000000000000000000001",
+            "-1234.5650000000000000000000000000000000001",
+            "12.34",
+            "0",
+            "-0.5",
+            "0.5",
+        )
+    ]
+    in_sql = [
+        session.scalar(sa.select(conversion.rounded_in_sql(sa.literal(v, sa.Numeric()), quantum)))
+        for v in values
+    ]
+    expected = conversion.round_totals({(n,): v for n, v in enumerate(values)}, quantum)
+    assert in_sql == [expected[(n,)] for n in range(len(values))]
+    # Written the same too (PostgreSQL has no negative zero: -0.004 is 0.00, not -0.00).
+    assert [str(v) for v in in_sql if v] == [str(v) for v in expected.values() if v]
