@@ -158,6 +158,29 @@ def _years_outside(low: int, high: int, first_year: int, last_year: int) -> int:
     return max(0, min(high, first_year - 1) - low + 1) + max(0, high - max(low, last_year + 1) + 1)
 
 
+def received_by_pillar_in_pivot(
+    session: Session, *, pillar_id: int, year: int, end: date
+) -> tuple[Decimal, rate_info.RateInfo] | None:
+    """Money received from 1 January of ``year`` to ``end`` (in that year) split to one pillar
+    (``amounts.received_by_pillar_amounts``), in EUR at each receipt's own date, and the rates
+    behind it, as ``conversion.convert_grouped`` gives them, read from the totals: None where
+    they cannot answer (not PostgreSQL; rows after ``end`` in its year)."""
+    if not totals.kept(session) or totals.rows_after(session, end, date(year, 12, 31)):
+        return None
+    totals.refresh(session)
+    kept = totals.YEAR_TOTALS.c
+    rows = session.execute(
+        sa.select(kept.pillar_id, kept.currency_code, kept.rate_on, sa.null(), kept.native).where(
+            kept.part == FigurePart.RECEIVED.value, kept.year == year, kept.pillar_id == pillar_id
+        )
+    ).all()
+    quantum = conversion.minor_quantum(session, conversion.PIVOT)
+    converted, rates = conversion.convert_summed(
+        session, {0: (rows, 1)}, currency=conversion.PIVOT, quantum=quantum
+    )[0]
+    return converted.get((pillar_id,), Decimal(0).quantize(quantum)), rates
+
+
 def cash_in_pivot(
     session: Session, *, first_year: int, last_year: int, quantum: Decimal
 ) -> tuple[dict[tuple[Any, ...], Decimal], rate_info.RateInfo] | None:

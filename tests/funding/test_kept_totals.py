@@ -27,7 +27,10 @@ from coordapp.funding.models import (
     FundingYearTotal,
 )
 from coordapp.partners.models import OrganizationKind
+from coordapp.pillars.models import PillarIndicator
+from coordapp.reference.models import Pillar
 from coordapp.reporting import funding as funding_report
+from coordapp.reporting import pillars as pillar_report
 from tests import factories
 from tests.imports.test_service import csv_bytes
 from tests.imports.test_service import run as run_import
@@ -45,7 +48,10 @@ def _postgresql_only(session: Session) -> None:
 @contextmanager
 def _from_the_rows() -> Iterator[None]:
     """The reports computed from the rows: the totals' readers answer None within the block."""
-    readers = {n: getattr(pivot_figures, n) for n in ("figures_in_pivot", "cash_in_pivot")}
+    readers = {
+        n: getattr(pivot_figures, n)
+        for n in ("figures_in_pivot", "cash_in_pivot", "received_by_pillar_in_pivot")
+    }
     for name in readers:
         setattr(pivot_figures, name, lambda *a, **k: None)
     try:
@@ -115,6 +121,20 @@ def assert_kept(session: Session, **filters: Any) -> funding_report.FundingFigur
     assert read == _from_rows(session, **filters)
     years = {k: filters[k] for k in YEARS}
     assert funding_report.cash_by_quarter(session, **years) == _cash_from_rows(session, **years)
+    today = filters.get("until") or date(2026, 1, 1)
+    received = [
+        {
+            "indicator": PillarIndicator.FUNDING_RECEIVED_EUR,
+            "pillar_id": p,
+            "year": y,
+            "today": today,
+        }
+        for p in session.scalars(sa.select(Pillar.id))
+        for y in range(years["first_year"], years["last_year"] + 1)
+    ]
+    by_pillar = [pillar_report.indicator_actual(session, **args) for args in received]
+    with _from_the_rows():
+        assert by_pillar == [pillar_report.indicator_actual(session, **args) for args in received]
     totals.refresh(session)  # what a commit does (the read above may not have needed them)
     kept = _stored(session)
     totals.rebuild(session)
