@@ -129,9 +129,13 @@ def funding_figures(
     pledged_funder, received_funder = funder_totals["pledged"], funder_totals["received"]
     pledged_kind, received_kind = kind_totals["pledged"], kind_totals["received"]
     zero = Decimal(0).quantize(quantum)
+    # Thousands of funders: each one's pair looked up once, then sorted by their sum.
     funders = sorted(
-        set(pledged_funder) | set(received_funder),
-        key=lambda k: (-(pledged_funder.get(k, zero) + received_funder.get(k, zero)), k),
+        (
+            (k, (pledged_funder.get(k, zero), received_funder.get(k, zero)))
+            for k in pledged_funder.keys() | received_funder.keys()
+        ),
+        key=lambda item: (-(item[1][0] + item[1][1]), item[0]),
     )
     kinds = {
         str(k[0]): (pledged_kind.get(k, zero), received_kind.get(k, zero))
@@ -157,10 +161,7 @@ def funding_figures(
             )
             for k in pillar_keys
         ),
-        by_funder=tuple(
-            (str(k[0]), str(k[1]), pledged_funder.get(k, zero), received_funder.get(k, zero))
-            for k in funders
-        ),
+        by_funder=tuple((str(k[0]), str(k[1]), p, r) for k, (p, r) in funders),
         by_kind=tuple(
             FundingShare(kind, amounts[0], amounts[1])
             for kind, amounts in sorted(
