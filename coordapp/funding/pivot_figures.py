@@ -84,25 +84,26 @@ def figures_in_pivot(
         .join(organizations, organizations.c.id == sums.c.funder_id)
         .cte("named")
     )
-    rounded = sa.union_all(
-        sa.select(
-            named.c.part,
-            named.c.name,
-            named.c.kind,
-            conversion.rounded_in_sql(named.c.eur, quantum),
-        ),
-        sa.select(
-            named.c.part,
-            sa.cast(sa.null(), sa.String),  # a kind's total: no funder
-            named.c.kind,
-            conversion.rounded_in_sql(sa.func.sum(named.c.eur), quantum),
-        ).group_by(named.c.part, named.c.kind),
+    # One row per funder (both parts), then one per kind (no funder: names are never NULL);
+    # the funders largest first, as the figures order them, so that sorting them again is one
+    # pass.
+    pledged, received = (
+        conversion.rounded_in_sql(sa.func.sum(named.c.eur).filter(named.c.part == part), quantum)
+        for part in parts
     )
-    for part, name, kind, amount in session.execute(rounded).all():
-        if name is None:
-            kind_totals[part][(kind,)] = amount
-        else:
-            funder_totals[part][(name, kind)] = amount
+    both = sa.func.coalesce(pledged, 0) + sa.func.coalesce(received, 0)
+    grouped = (
+        sa.select(named.c.name, named.c.kind, pledged, received)
+        .group_by(
+            sa.func.grouping_sets(sa.tuple_(named.c.name, named.c.kind), sa.tuple_(named.c.kind))
+        )
+        .order_by(named.c.name.is_(None), both.desc(), named.c.name, named.c.kind)
+    )
+    for name, kind, *amounts in session.execute(grouped).all():
+        key, found = ((kind,), kind_totals) if name is None else ((name, kind), funder_totals)
+        for part, amount in zip(parts, amounts, strict=True):
+            if amount is not None:  # no row of that part
+                found[part][key] = amount
     return Figures(
         by_year={part: converted[(part, False)] for part in parts},
         by_pillar={part: converted[(part, True)] for part in parts},

@@ -129,11 +129,12 @@ def funding_figures(
     pledged_funder, received_funder = funder_totals["pledged"], funder_totals["received"]
     pledged_kind, received_kind = kind_totals["pledged"], kind_totals["received"]
     zero = Decimal(0).quantize(quantum)
-    # Thousands of funders: each one's pair looked up once, then sorted by their sum.
+    # Thousands of funders: each one's pair looked up once, then sorted by their sum (in the
+    # order given: the kept totals give them in this order, and sorting them is one pass).
     funders = sorted(
         (
             (k, (pledged_funder.get(k, zero), received_funder.get(k, zero)))
-            for k in pledged_funder.keys() | received_funder.keys()
+            for k in dict.fromkeys([*pledged_funder, *received_funder])
         ),
         key=lambda item: (-(item[1][0] + item[1][1]), item[0]),
     )
