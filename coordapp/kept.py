@@ -142,13 +142,15 @@ class KeptPerKey:
         pending: _Pending | None = session.info.pop(self.name, None)
         if pending is None or not (pending.everything or pending.keys):
             return
-        # Computed from the rows other transactions have committed: wait for them.
-        serialize_writers(session)
-        if pending.everything:
-            self.rebuild_all(session)
-            return
-        for chunk in chunks(k for k in pending.keys if k is not None):
-            self.refresh_keys(session, chunk)
+        # Run from a flush or a statement: what else the session holds is not flushed here.
+        with session.no_autoflush:
+            # Computed from the rows other transactions have committed: wait for them.
+            serialize_writers(session)
+            if pending.everything:
+                self.rebuild_all(session)
+                return
+            for chunk in chunks(k for k in pending.keys if k is not None):
+                self.refresh_keys(session, chunk)
 
     def rebuild(self, session: Session) -> None:
         """Compute every row again from the source (after a bulk load or a restore)."""
