@@ -39,6 +39,19 @@ def chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
         yield batch[start : start + CHUNK]
 
 
+def inserted_rows(state: ORMExecuteState) -> list[dict[str, Any]]:
+    """The rows an INSERT executed as a statement writes, each by column name; KeyError when
+    the statement does not name its rows (an UPDATE, a DELETE, an INSERT from a SELECT): it
+    could change any row."""
+    given = state.parameters
+    rows: list[Mapping[Any, Any]] = (
+        list(given) if isinstance(given, Sequence) else [given] if given else []
+    )
+    if not state.is_insert or not rows:
+        raise KeyError("rows not named")
+    return [{getattr(k, "key", k): v for k, v in row.items()} for row in rows]
+
+
 @dataclass
 class _Pending:
     keys: set[Any] = field(default_factory=set)
@@ -107,16 +120,8 @@ class KeptPerKey:
         if getattr(table, "name", None) != self.source.__tablename__:
             return None
         pending = self._pending(state.session)
-        given = state.parameters
-        rows: list[Mapping[Any, Any]] = (
-            list(given) if isinstance(given, Sequence) else [given] if given else []
-        )
         try:
-            if not state.is_insert or not rows:
-                raise KeyError("rows not named")
-            for row in rows:
-                values = {getattr(k, "key", k): v for k, v in row.items()}
-                pending.keys.add(values[self.key])
+            pending.keys.update(values[self.key] for values in inserted_rows(state))
         except KeyError:
             pending.everything = True
         result = state.invoke_statement()

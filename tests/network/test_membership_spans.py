@@ -23,14 +23,7 @@ from coordapp.network.models import (
 from coordapp.reporting.growth import network_growth
 from tests import factories
 from tests.imports.test_service import csv_bytes, run
-
-A, P, F, S, W = (
-    MembershipStatus.APPLICANT,
-    MembershipStatus.PROVISIONAL,
-    MembershipStatus.FULL,
-    MembershipStatus.SUSPENDED,
-    MembershipStatus.WITHDRAWN,
-)
+from tests.network.test_coverage import A, F, P, S, W
 
 
 def _events(session: Session) -> dict[int, list[HotlineMembershipEvent]]:
