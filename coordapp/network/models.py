@@ -191,19 +191,10 @@ class HotlineMembershipSpan(Base):
     """
 
     __tablename__ = "hotline_membership_spans"
-    __table_args__ = (
-        # The spans in force on a day, for the whole network: the open ones and those ending
-        # after it, with what a count needs read from the index.
-        sa.Index(
-            "ix_hotline_membership_spans_ends_on",
-            "ends_on",
-            "starts_on",
-            "status",
-            "hotline_id",
-            "admitted_on",
-        ),
-        {"info": {DERIVED: True}},
-    )
+    # One hotline's span on a day is found through the primary key (hotline_id, starts_on); the
+    # whole network's spans on a day are a scan of this compact table (18,815 rows at 100x the
+    # demo network, 1.6 ms), which the planner prefers to any index on the ends for every day.
+    __table_args__ = {"info": {DERIVED: True}}
 
     hotline_id: Mapped[int] = mapped_column(
         sa.ForeignKey("hotlines.id", ondelete="CASCADE"), primary_key=True

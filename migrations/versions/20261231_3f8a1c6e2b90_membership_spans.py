@@ -2,8 +2,9 @@
 
 A derived table (``coordapp.network.membership``): each hotline's membership status from the
 day it starts to the day the next one starts (NULL: still in force), one row per day with
-events, with the hotline's first admission on each row. The status on a date is an indexed
-range look-up instead of a ranking of every hotline's events. Filled here from the events
+events, with the hotline's first admission on each row. A hotline's status on a date is a
+range look-up through the primary key (hotline_id, starts_on), the whole network's a scan of
+this compact table, instead of a ranking of every hotline's events. Filled here from the events
 already stored, by the rule as it stands at this revision: on one day, the later lifecycle step
 (applicant < provisional < full < suspended < withdrawn), then the later row, wins.
 
@@ -63,15 +64,8 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("hotline_id", "starts_on", name=op.f("pk_hotline_membership_spans")),
     )
-    op.create_index(
-        "ix_hotline_membership_spans_ends_on",
-        "hotline_membership_spans",
-        ["ends_on", "starts_on", "status", "hotline_id", "admitted_on"],
-        unique=False,
-    )
     op.execute(FILL)
 
 
 def downgrade():
-    op.drop_index("ix_hotline_membership_spans_ends_on", table_name="hotline_membership_spans")
     op.drop_table("hotline_membership_spans")
