@@ -28,7 +28,7 @@ stay unique). All names are synthetic; nothing here is, or points to, report con
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -46,6 +46,7 @@ from coordapp.funding.models import (
     FundingCommitment,
     FundingReceipt,
 )
+from coordapp.network import membership
 from coordapp.network.models import (
     ExpansionStage,
     ExpansionStageEvent,
@@ -176,11 +177,23 @@ def _membership_events(rng: random.Random, founded: int) -> list[tuple[date, Mem
 def rebuild_funding_totals(session_or_connection: Session | sa.Connection) -> None:
     """The funding totals kept current on write, computed again: Core inserts bypass the flush
     that keeps them (``coordapp.funding.totals``)."""
+    _rebuild(session_or_connection, totals.rebuild)
+
+
+def rebuild_membership_spans(session_or_connection: Session | sa.Connection) -> None:
+    """The membership spans kept current on write (``coordapp.network.membership``), computed
+    again: the inserts through a plain connection bypass the session that keeps them."""
+    _rebuild(session_or_connection, membership.rebuild)
+
+
+def _rebuild(
+    session_or_connection: Session | sa.Connection, rebuild: Callable[[Session], None]
+) -> None:
     if isinstance(session_or_connection, Session):
-        totals.rebuild(session_or_connection)
+        rebuild(session_or_connection)
         return
     with Session(bind=session_or_connection) as session:
-        totals.rebuild(session)
+        rebuild(session)
 
 
 def generate(
@@ -395,6 +408,7 @@ def generate(
 
     _fix_sequences(db, (t_org, t_hotline, t_event, t_target, t_stage, t_commit, t_receipt, t_rate))
     rebuild_funding_totals(db)
+    rebuild_membership_spans(db)
     bump_data_version(db)  # Core inserts bypass the ORM flush that normally does it
     audit.record(
         db,  # type: ignore[arg-type]

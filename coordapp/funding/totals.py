@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -61,6 +61,7 @@ from coordapp.funding.models import (
     FundingReceipt,
     FundingYearTotal,
 )
+from coordapp.kept import inserted_rows
 from coordapp.writers_lock import serialize_writers
 
 _PENDING = "funding_totals_pending"
@@ -245,15 +246,8 @@ def _on_execute(state: ORMExecuteState) -> None:
     if model is None or not kept(state.session):
         return
     changes = _changes(state.session)
-    given = state.parameters
-    rows: list[Mapping[Any, Any]] = (
-        list(given) if isinstance(given, Sequence) else [given] if given else []
-    )
     try:
-        if not state.is_insert or not rows:
-            raise KeyError("rows not named")
-        for row in rows:
-            values = {getattr(k, "key", k): v for k, v in row.items()}
+        for values in inserted_rows(state):
             if model is FundingCommitment:
                 changes.note_commitment(values["id"])
             elif model is FundingAllocation:

@@ -18,7 +18,6 @@ from coordapp.network.expansion import stage_by_target_subquery
 from coordapp.network.membership import (
     COVERING_VALUES,
     first_admitted_of,
-    first_admitted_subquery,
     membership_on_select,
     membership_on_subquery,
     membership_status_of,
@@ -149,10 +148,9 @@ def _covering_rows(
     )
     if not since:
         return rows.add_columns(sa.null().label("since"))
-    first_admitted = first_admitted_subquery(on)
-    return rows.add_columns(_since(first_admitted.c.since).label("since")).join(
-        first_admitted, first_admitted.c.hotline_id == Hotline.id
-    )
+    # A member on ``on`` was admitted by ``on``: its span's first admission is the one of
+    # ``first_admitted_subquery``, read from the same row.
+    return rows.add_columns(_since(membership.c.admitted_on).label("since"))
 
 
 def covered_condition(country_code: Any, on: date) -> sa.Exists:

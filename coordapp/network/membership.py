@@ -1,5 +1,10 @@
 """Membership of the hotlines: the status on any date (one rule, in SQL and over loaded
-events) and the dated history that it is derived from, kept possible on every change."""
+events) and the dated history that it is derived from, kept possible on every change.
+
+The SQL side reads ``hotline_membership_spans``: each hotline's statuses with the days they
+start and end, computed from its events by the rule (``_spans_from_events``) and kept current
+in the transaction that writes them (``coordapp.kept``), so that a status on a date is an
+indexed range look-up instead of a ranking of every hotline's history."""
 
 from __future__ import annotations
 
@@ -17,11 +22,13 @@ from coordapp import batching, validation
 from coordapp.batching import Batch
 from coordapp.db import NewRow, ranked
 from coordapp.errors import ValidationError
+from coordapp.kept import KeptPerKey
 from coordapp.network.models import (
     COVERING_STATUSES,
     ExpansionTarget,
     Hotline,
     HotlineMembershipEvent,
+    HotlineMembershipSpan,
     MembershipStatus,
 )
 from coordapp.records import service as records
@@ -36,92 +43,65 @@ STATUS_RANK = {
 }
 
 
+SPANS: sa.Table = HotlineMembershipSpan.__table__  # type: ignore[assignment]
+
+
 def _status_rank() -> sa.Case[Any]:
     return ranked(HotlineMembershipEvent.status, STATUS_RANK)
 
 
 def membership_on_subquery(on: date) -> sa.Subquery:
-    """One row per hotline that has any event on or before ``on``: (hotline_id, status)."""
+    """One row per hotline that has any event on or before ``on``: (hotline_id, status,
+    admitted_on); ``admitted_on`` is the hotline's first admission, which may be after ``on``
+    (``first_admitted_subquery`` for the rule up to ``on``)."""
     return membership_on_select(on).subquery("membership_on")
 
 
 def membership_on_select(on: date) -> sa.Select[Any]:
-    """``membership_on_subquery`` as a select, for a statement that reads it more than once
-    (as a CTE: the events are ranked once)."""
-    ranked = (
-        sa.select(
-            HotlineMembershipEvent.hotline_id,
-            HotlineMembershipEvent.status,
-            sa.func.row_number()
-            .over(
-                partition_by=HotlineMembershipEvent.hotline_id,
-                order_by=(
-                    HotlineMembershipEvent.event_date.desc(),
-                    _status_rank().desc(),
-                    HotlineMembershipEvent.id.desc(),
-                ),
-            )
-            .label("rn"),
-        )
-        .where(HotlineMembershipEvent.event_date <= on)
-        .subquery("ranked_membership")
+    """``membership_on_subquery`` as a select: the stored span of each hotline in force on
+    ``on`` (``hotline_membership_spans``, through the index on the spans' ends)."""
+    return sa.select(SPANS.c.hotline_id, SPANS.c.status, SPANS.c.admitted_on).where(
+        span_holds(SPANS, on)
     )
-    return sa.select(ranked.c.hotline_id, ranked.c.status).where(ranked.c.rn == 1)
 
 
 def membership_spans(*, active_only: bool = False) -> sa.Subquery:
-    """Every membership event as a span: (hotline_id, status, valid_from, valid_until), each
-    valid until the next event of its hotline in the order of the status-on-a-date rule (date,
-    lifecycle rank, id; ``valid_until`` None: still in force). A day falls in at most one span
-    per hotline (``valid_from <= day < valid_until``), whose status is the hotline's that day:
-    ``membership_status_of`` for many days in one statement. ``active_only``: archived
-    hotlines' events left out."""
+    """The stored spans (``hotline_membership_spans``) as (hotline_id, status, valid_from,
+    valid_until, admitted_on): each status valid from the day it starts until the day the next
+    one of its hotline does (``valid_until`` None: still in force). A day falls in at most one
+    span per hotline (``valid_from <= day < valid_until``), whose status is the hotline's that
+    day: ``membership_status_of`` for many days in one statement. ``active_only``: archived
+    hotlines' spans left out."""
     spans = sa.select(
-        HotlineMembershipEvent.hotline_id,
-        HotlineMembershipEvent.status,
-        HotlineMembershipEvent.event_date.label("valid_from"),
-        sa.func.lead(HotlineMembershipEvent.event_date)
-        .over(
-            partition_by=HotlineMembershipEvent.hotline_id,
-            order_by=(HotlineMembershipEvent.event_date, _status_rank(), HotlineMembershipEvent.id),
-        )
-        .label("valid_until"),
+        SPANS.c.hotline_id,
+        SPANS.c.status,
+        SPANS.c.starts_on.label("valid_from"),
+        SPANS.c.ends_on.label("valid_until"),
+        SPANS.c.admitted_on,
     )
     if active_only:
-        spans = spans.join(Hotline, Hotline.id == HotlineMembershipEvent.hotline_id).where(
+        spans = spans.join(Hotline, Hotline.id == SPANS.c.hotline_id).where(
             Hotline.archived_at.is_(None)
         )
     return spans.subquery("spans")
 
 
 def span_holds(spans: Any, day: Any) -> sa.ColumnElement[bool]:
-    """The span (of ``membership_spans``) is in force on ``day`` (a date or a date column)."""
-    return sa.and_(
-        spans.c.valid_from <= day, sa.or_(spans.c.valid_until.is_(None), spans.c.valid_until > day)
-    )
+    """The span (a stored one, or of ``membership_spans``) is in force on ``day`` (a date or a
+    date column)."""
+    columns = spans.c
+    starts = columns.starts_on if "starts_on" in columns else columns.valid_from
+    ends = columns.ends_on if "ends_on" in columns else columns.valid_until
+    return sa.and_(starts <= day, sa.or_(ends.is_(None), ends > day))
 
 
 def membership_status_of(hotline_id: Any, on: date) -> sa.ScalarSelect[Any]:
-    """The status of the hotline ``hotline_id`` (a column) on ``on``, as a correlated scalar.
-
-    The same rule as ``membership_on_subquery`` (latest event on or before ``on``; same-day
-    events by status rank, then id), looked up per hotline through the index on ``hotline_id``:
-    for a filter on a list of hotlines. Joined as a window-function subquery instead, the
-    planner cannot estimate how many rows have ``rn = 1`` and may loop over every pair (15
-    million comparisons at 100x the demo network, bench/README.md "Home page").
-    """
+    """The status of the hotline ``hotline_id`` (a column) on ``on``, as a correlated scalar:
+    its stored span in force on ``on``, through the primary key (hotline_id, starts_on). For a
+    filter on a list of hotlines."""
     return (
-        sa.select(HotlineMembershipEvent.status)
-        .where(
-            HotlineMembershipEvent.hotline_id == hotline_id,
-            HotlineMembershipEvent.event_date <= on,
-        )
-        .order_by(
-            HotlineMembershipEvent.event_date.desc(),
-            _status_rank().desc(),
-            HotlineMembershipEvent.id.desc(),
-        )
-        .limit(1)
+        sa.select(SPANS.c.status)
+        .where(SPANS.c.hotline_id == hotline_id, span_holds(SPANS, on))
         .scalar_subquery()
     )
 
@@ -157,17 +137,12 @@ _STATE_WORDS = {
 
 
 def first_admitted_subquery(on: date) -> sa.Subquery:
-    """(hotline_id, since): the first date each hotline was a provisional or full member."""
+    """(hotline_id, since): the first date each hotline was a provisional or full member, for
+    those admitted by ``on`` (read from their span in force on ``on``: a hotline admitted by
+    ``on`` has one)."""
     return (
-        sa.select(
-            HotlineMembershipEvent.hotline_id,
-            sa.func.min(HotlineMembershipEvent.event_date).label("since"),
-        )
-        .where(
-            HotlineMembershipEvent.event_date <= on,
-            HotlineMembershipEvent.status.in_(COVERING_VALUES),
-        )
-        .group_by(HotlineMembershipEvent.hotline_id)
+        sa.select(SPANS.c.hotline_id, SPANS.c.admitted_on.label("since"))
+        .where(span_holds(SPANS, on), SPANS.c.admitted_on <= on)
         .subquery("first_admitted_on")
     )
 
@@ -175,16 +150,81 @@ def first_admitted_subquery(on: date) -> sa.Subquery:
 def first_admitted_of(hotline_id: Any, on: date) -> sa.ScalarSelect[Any]:
     """The first day the hotline ``hotline_id`` (a column) was a provisional or full member, up
     to ``on``, as a correlated scalar (the rule of ``first_admitted_subquery``, looked up per
-    hotline through the index on (hotline_id, event_date, status))."""
+    hotline through the spans' primary key)."""
     return (
-        sa.select(sa.func.min(HotlineMembershipEvent.event_date))
-        .where(
-            HotlineMembershipEvent.hotline_id == hotline_id,
-            HotlineMembershipEvent.event_date <= on,
-            HotlineMembershipEvent.status.in_(COVERING_VALUES),
-        )
+        sa.select(SPANS.c.admitted_on)
+        .where(SPANS.c.hotline_id == hotline_id, span_holds(SPANS, on), SPANS.c.admitted_on <= on)
         .scalar_subquery()
     )
+
+
+# --- the stored spans, kept current on write -------------------------------------------------
+
+
+def _spans_from_events(hotline_ids: list[int] | None) -> sa.Select[Any]:
+    """The spans of the hotlines ``hotline_ids`` (None: every hotline) computed from their
+    events by the rule of ``status_from_events``: on each day with events the one latest in
+    ``membership_order`` (the later lifecycle step, then the later row) wins, and holds until
+    the hotline's next day with events."""
+    event = HotlineMembershipEvent
+    days = sa.select(
+        event.hotline_id,
+        event.event_date,
+        event.status,
+        sa.func.row_number()
+        .over(
+            partition_by=(event.hotline_id, event.event_date),
+            order_by=(_status_rank().desc(), event.id.desc()),
+        )
+        .label("latest"),
+        sa.func.min(sa.case((event.status.in_(COVERING_VALUES), event.event_date)))
+        .over(partition_by=event.hotline_id)
+        .label("admitted_on"),
+    )
+    if hotline_ids is not None:
+        days = days.where(event.hotline_id.in_(hotline_ids))
+    day = days.subquery("event_days")
+    return sa.select(
+        day.c.hotline_id,
+        day.c.event_date,
+        sa.func.lead(day.c.event_date)
+        .over(partition_by=day.c.hotline_id, order_by=day.c.event_date)
+        .label("ends_on"),
+        day.c.status,
+        day.c.admitted_on,
+    ).where(day.c.latest == 1)
+
+
+_SPAN_COLUMNS = ["hotline_id", "starts_on", "ends_on", "status", "admitted_on"]
+
+
+def _refresh_spans(session: Session, hotline_ids: list[int]) -> None:
+    session.execute(sa.delete(SPANS).where(SPANS.c.hotline_id.in_(hotline_ids)))
+    session.execute(sa.insert(SPANS).from_select(_SPAN_COLUMNS, _spans_from_events(hotline_ids)))
+
+
+def _rebuild_spans(session: Session) -> None:
+    session.execute(sa.delete(SPANS))
+    session.execute(sa.insert(SPANS).from_select(_SPAN_COLUMNS, _spans_from_events(None)))
+
+
+KEPT_SPANS = KeptPerKey(
+    name="membership_spans_pending",
+    source=HotlineMembershipEvent,
+    key="hotline_id",
+    refresh_keys=_refresh_spans,
+    rebuild_all=_rebuild_spans,
+)
+
+
+def install(session_class: Any) -> None:
+    """Keep ``hotline_membership_spans`` current in every session of ``session_class``."""
+    KEPT_SPANS.install(session_class)
+
+
+def rebuild(session: Session) -> None:
+    """Compute every hotline's spans again from its events (after a bulk load or a restore)."""
+    KEPT_SPANS.rebuild(session)
 
 
 def membership_order(event: HotlineMembershipEvent) -> tuple[date, int, int]:

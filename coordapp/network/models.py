@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from coordapp.db import (
+    DERIVED,
     Base,
     DatedEvent,
     RecordBase,
@@ -177,6 +178,33 @@ class HotlineMembershipEvent(DatedEvent):
     )
 
     hotline: Mapped[Hotline] = relationship(back_populates="membership_events")
+
+
+class HotlineMembershipSpan(Base):
+    """A hotline's membership status from the day it starts to the day the next one starts
+    (``ends_on`` exclusive; None: still in force), one row per day with events: the status of
+    ``coordapp.network.membership``'s rule on every day of the span. ``admitted_on``: the
+    hotline's first day as a provisional or full member (None: never), on each of its rows.
+
+    Derived, never edited: ``coordapp.network.membership`` keeps it current in the transaction
+    that writes the hotline's events.
+    """
+
+    __tablename__ = "hotline_membership_spans"
+    # One hotline's span on a day is found through the primary key (hotline_id, starts_on); the
+    # whole network's spans on a day are a scan of this compact table (18,815 rows at 100x the
+    # demo network, 1.6 ms), which the planner prefers to any index on the ends for every day.
+    __table_args__ = {"info": {DERIVED: True}}
+
+    hotline_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("hotlines.id", ondelete="CASCADE"), primary_key=True
+    )
+    starts_on: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    ends_on: Mapped[date | None] = mapped_column(sa.Date)
+    status: Mapped[MembershipStatus] = mapped_column(
+        str_enum(MembershipStatus, "membership_status"), nullable=False
+    )
+    admitted_on: Mapped[date | None] = mapped_column(sa.Date)
 
 
 class ExpansionTarget(RecordBase):
