@@ -13,9 +13,14 @@ from sqlalchemy.orm import Session
 from coordapp.network.models import Hotline
 from coordapp.reference.models import Country, Pillar
 from coordapp.reporting.common import as_decimal, as_int, in_years, year_of
+from coordapp.training import totals as training_totals
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 
 TRAINING_TOP_HOTLINES = 25
+
+_NO_INT = sa.cast(sa.null(), sa.Integer)
+_NO_NUMBER = sa.cast(sa.null(), sa.Numeric)
+_NO_RANK = sa.cast(sa.null(), sa.BigInteger)
 
 
 def trainings_between(session: Session, start: date, end: date) -> tuple[int, int]:
@@ -79,6 +84,7 @@ def training_figures(
     kind: str | None = None,
     pillar: str | None = None,
     until: date | None = None,
+    from_rows: bool = False,
 ) -> TrainingFigures:
     """Events and participants per year by kind and by pillar; reach by the participating
     hotline's country and by hotline; average feedback per year (weighted by participants).
@@ -86,30 +92,22 @@ def training_figures(
     Trainings count when held: started in the years and on or before ``until`` (the measuring
     date: today in the current year), so a planned training is not yet a training held.
 
-    One statement: the trainings held (``held``) and their participations (``attended``), read
-    once, then each figure grouped from them (``_figures_statement``)."""
-    events = (
-        sa.select(
-            TrainingEvent.id,
-            TrainingEvent.kind,
-            Pillar.name.label("pillar"),
-            year_of(TrainingEvent.start_date).label("year"),
+    One statement. On PostgreSQL it reads the totals kept per event and per hotline taking
+    part (``coordapp.training.totals``, ``_kept_statement``); on SQLite, or ``from_rows``, the
+    trainings held (``held``) and their participations (``attended``), read once, then each
+    figure grouped from them (``_figures_statement``): the same figures either way."""
+    if from_rows or not training_totals.kept(session):
+        statement = _figures_statement(
+            _held(session, first_year, last_year, kind=kind, pillar=pillar, until=until)
         )
-        .join(Pillar, Pillar.id == TrainingEvent.pillar_id)
-        .where(
-            TrainingEvent.archived_at.is_(None),
-            in_years(session, TrainingEvent.start_date, first_year, last_year),
+    else:
+        training_totals.refresh(session)  # this transaction's own writes, if any
+        statement = _kept_statement(
+            session, first_year, last_year, kind=kind, pillar=pillar, until=until
         )
-    )
-    if until is not None:
-        events = events.where(TrainingEvent.start_date <= until)
-    if kind:
-        events = events.where(TrainingEvent.kind == kind)
-    if pillar:
-        events = events.where(Pillar.code == pillar)
     per_year: list[Any] = []
     reach: dict[str, list[Any]] = {"country": [], "hotline": []}
-    for row in session.execute(_figures_statement(events.cte("held"))):
+    for row in session.execute(statement):
         if row.figure == "year":
             per_year.append(row)
         else:
@@ -135,6 +133,132 @@ def training_figures(
     )
 
 
+def _chosen(
+    session: Session,
+    columns: Any,
+    first_year: int,
+    last_year: int,
+    *,
+    kind: str | None,
+    pillar: str | None,
+    until: date | None,
+) -> list[Any]:
+    """The conditions on ``columns`` (start_date, kind, pillar_id: of the events or of a kept
+    total) of the trainings counted: held in the years, by ``until``, of the kind and pillar
+    (code) chosen."""
+    where = [in_years(session, columns.start_date, first_year, last_year)]
+    if until is not None:
+        where.append(columns.start_date <= until)
+    if kind:
+        where.append(columns.kind == kind)
+    if pillar:
+        where.append(columns.pillar_id.in_(sa.select(Pillar.id).where(Pillar.code == pillar)))
+    return where
+
+
+def _held(
+    session: Session,
+    first_year: int,
+    last_year: int,
+    *,
+    kind: str | None,
+    pillar: str | None,
+    until: date | None,
+) -> Any:
+    """The unarchived trainings held (id, kind, pillar name, year), as the CTE ``held``."""
+    return (
+        sa.select(
+            TrainingEvent.id,
+            TrainingEvent.kind,
+            Pillar.name.label("pillar"),
+            year_of(TrainingEvent.start_date).label("year"),
+        )
+        .join(Pillar, Pillar.id == TrainingEvent.pillar_id)
+        .where(
+            TrainingEvent.archived_at.is_(None),
+            *_chosen(
+                session,
+                TrainingEvent.__table__.c,
+                first_year,
+                last_year,
+                kind=kind,
+                pillar=pillar,
+                until=until,
+            ),
+        )
+        .cte("held")
+    )
+
+
+def _kept_statement(
+    session: Session,
+    first_year: int,
+    last_year: int,
+    *,
+    kind: str | None,
+    pillar: str | None,
+    until: date | None,
+) -> sa.CompoundSelect:
+    """The rows of ``_figures_statement`` read from the kept totals (PostgreSQL): the events'
+    own totals grouped per year, kind and pillar; the hotlines taking part grouped per country
+    (an event counted once per country, by the first of its hotlines there) and per hotline."""
+    totals, reach = training_totals.EVENT_TOTALS, training_totals.REACH
+
+    def chosen(table: sa.Table) -> list[Any]:
+        return _chosen(
+            session, table.c, first_year, last_year, kind=kind, pillar=pillar, until=until
+        )
+
+    year = year_of(totals.c.start_date)
+    per_year = (
+        sa.select(
+            sa.literal_column("'year'", sa.String).label("figure"),
+            year.label("year"),
+            totals.c.kind.label("key"),
+            sa.cast(Pillar.name, sa.String).label("label"),
+            sa.func.count().label("events"),
+            sa.func.sum(totals.c.people).label("people"),
+            sa.func.sum(totals.c.taking_part).label("taking_part"),
+            sa.func.sum(totals.c.responses).label("responses"),
+            sa.func.sum(totals.c.weighted).label("weighted"),
+            sa.func.sum(totals.c.weight).label("weight"),
+            _NO_RANK.label("rank"),
+        )
+        .join(Pillar, Pillar.id == totals.c.pillar_id)
+        .where(*chosen(totals))
+        .group_by(year, totals.c.kind, Pillar.name)
+    )
+    # One pass over the reach for both groupings (PostgreSQL's grouping sets): a row of the
+    # country grouping has no hotline, one of the hotline grouping no country.
+    grouped = (
+        sa.select(
+            reach.c.country_code,
+            reach.c.hotline_id,
+            sa.func.count().filter(reach.c.first_of_country).label("country_events"),
+            sa.func.count().label("events"),
+            sa.func.sum(reach.c.participants).label("people"),
+        )
+        .where(*chosen(reach))
+        .group_by(sa.func.grouping_sets(reach.c.country_code, reach.c.hotline_id))
+        .cte("grouped")
+    )
+    per_country = (
+        sa.select(
+            grouped.c.country_code,
+            grouped.c.country_events.label("events"),
+            grouped.c.people,
+        )
+        .where(grouped.c.country_code.is_not(None))
+        .subquery("per_country")
+    )
+    per_hotline = (
+        sa.select(grouped.c.hotline_id, grouped.c.events, grouped.c.people)
+        .where(grouped.c.hotline_id.is_not(None))
+        .subquery("per_hotline")
+    )
+    return sa.union_all(per_year, _ranked_countries(per_country), _top_hotlines(per_hotline))
+
+
 def _figures_statement(held: Any) -> sa.CompoundSelect:
     """Every figure of ``training_figures`` over the trainings ``held`` (id, kind, pillar,
     year), as rows of (figure, year, key, label, events, people, taking part, responses,
@@ -157,10 +281,6 @@ def _figures_statement(held: Any) -> sa.CompoundSelect:
         .join(held, held.c.id == part.event_id)
         .cte("attended")
     )
-    no_int = sa.cast(sa.null(), sa.Integer)
-    no_number = sa.cast(sa.null(), sa.Numeric)
-    no_rank = sa.cast(sa.null(), sa.BigInteger)
-
     per_event = (
         sa.select(
             attended.c.event_id,
@@ -187,7 +307,7 @@ def _figures_statement(held: Any) -> sa.CompoundSelect:
             sa.func.sum(per_event.c.responses).label("responses"),
             sa.func.sum(per_event.c.weighted).label("weighted"),
             sa.func.sum(per_event.c.weight).label("weight"),
-            no_rank.label("rank"),
+            _NO_RANK.label("rank"),
         )
         .select_from(held)
         .outerjoin(per_event, per_event.c.event_id == held.c.id)
@@ -204,23 +324,14 @@ def _figures_statement(held: Any) -> sa.CompoundSelect:
         .group_by(Hotline.country_code, attended.c.event_id)
         .subquery("per_country_event")
     )
-    country_people = sa.func.sum(per_country_event.c.people)
     per_country = (
         sa.select(
-            sa.literal_column("'country'", sa.String).label("figure"),
-            no_int.label("year"),
-            sa.cast(Country.alpha3, sa.String).label("key"),
-            sa.cast(Country.name, sa.String).label("label"),
+            per_country_event.c.country_code,
             sa.func.count().label("events"),
-            country_people.label("people"),
-            no_number.label("taking_part"),
-            no_number.label("responses"),
-            no_number.label("weighted"),
-            no_number.label("weight"),
-            sa.func.row_number().over(order_by=(country_people.desc(), Country.name)).label("rank"),
+            sa.func.sum(per_country_event.c.people).label("people"),
         )
-        .join(Country, Country.alpha2 == per_country_event.c.country_code)
-        .group_by(Country.alpha3, Country.name)
+        .group_by(per_country_event.c.country_code)
+        .subquery("per_country")
     )
 
     per_hotline = (
@@ -233,6 +344,32 @@ def _figures_statement(held: Any) -> sa.CompoundSelect:
         .group_by(attended.c.hotline_id)
         .subquery("per_hotline")
     )
+    return sa.union_all(per_year, _ranked_countries(per_country), _top_hotlines(per_hotline))
+
+
+def _ranked_countries(per_country: Any) -> sa.Select:
+    """The ``country`` rows from ``per_country`` (country code, events, people): each with its
+    country's alpha-3 and name, ranked by participants (most first), then name."""
+    return sa.select(
+        sa.literal_column("'country'", sa.String).label("figure"),
+        _NO_INT.label("year"),
+        sa.cast(Country.alpha3, sa.String).label("key"),
+        sa.cast(Country.name, sa.String).label("label"),
+        per_country.c.events,
+        per_country.c.people,
+        _NO_NUMBER.label("taking_part"),
+        _NO_NUMBER.label("responses"),
+        _NO_NUMBER.label("weighted"),
+        _NO_NUMBER.label("weight"),
+        sa.func.row_number()
+        .over(order_by=(per_country.c.people.desc(), Country.name))
+        .label("rank"),
+    ).join(Country, Country.alpha2 == per_country.c.country_code)
+
+
+def _top_hotlines(per_hotline: Any) -> sa.Select:
+    """The ``hotline`` rows: the ``TRAINING_TOP_HOTLINES`` hotlines of ``per_hotline``
+    (hotline id, events, people) with most participants, then by name, ranked."""
     top = (
         sa.select(
             sa.cast(Hotline.id, sa.String).label("key"),
@@ -246,20 +383,19 @@ def _figures_statement(held: Any) -> sa.CompoundSelect:
         .limit(TRAINING_TOP_HOTLINES)
         .subquery("top")
     )
-    top_hotlines = sa.select(
+    return sa.select(
         sa.literal_column("'hotline'", sa.String).label("figure"),
-        no_int.label("year"),
+        _NO_INT.label("year"),
         sa.cast(top.c.key, sa.String).label("key"),
         sa.cast(top.c.label, sa.String).label("label"),
         top.c.events,
         top.c.people,
-        no_number.label("taking_part"),
-        no_number.label("responses"),
-        no_number.label("weighted"),
-        no_number.label("weight"),
+        _NO_NUMBER.label("taking_part"),
+        _NO_NUMBER.label("responses"),
+        _NO_NUMBER.label("weighted"),
+        _NO_NUMBER.label("weight"),
         sa.func.row_number().over(order_by=(top.c.people.desc(), top.c.label)).label("rank"),
     )
-    return sa.union_all(per_year, per_country, top_hotlines)
 
 
 def _per_year(
