@@ -154,6 +154,47 @@ def test_funding_totals_migration_fills_them_from_the_stored_rows(
         db.engine.dispose()
 
 
+def test_training_totals_migration_fills_them_from_the_stored_rows(
+    empty_database_url: str,
+) -> None:
+    """Upgraded with trainings already stored (one archived), the totals are what the app
+    computes (on PostgreSQL; SQLite keeps none)."""
+    from datetime import date
+
+    from coordapp.demo.service import load_demo
+    from coordapp.reference.service import seed_reference_data
+    from coordapp.training import totals
+
+    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": empty_database_url})
+    with app.app_context():
+        upgrade()
+        session = db.session()
+        seed_reference_data(session)
+        assert load_demo(session, today=date(2026, 11, 26)).loaded
+        session.execute(
+            sa.text(
+                "UPDATE training_events SET archived_at = CURRENT_TIMESTAMP"
+                " WHERE id = (SELECT min(id) FROM training_events)"
+            )
+        )
+        session.commit()
+        downgrade(revision="eb67c7c5cb5d")
+        upgrade()
+        read = [
+            "SELECT event_id, start_date, kind, pillar_id, people, taking_part, responses,"
+            " weighted, weight FROM training_event_totals ORDER BY event_id",
+            "SELECT event_id, hotline_id, country_code, start_date, kind, pillar_id,"
+            " participants, first_of_country FROM training_reach ORDER BY event_id, hotline_id",
+        ]
+        migrated = [session.execute(sa.text(q)).all() for q in read]
+        totals.rebuild(session)
+        assert [session.execute(sa.text(q)).all() for q in read] == migrated
+        assert bool(migrated[0]) == totals.kept(session)
+        session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_quarter_signoff_migration_approves_ended_quarters_that_hold_figures(
     empty_database_url: str,
 ) -> None:

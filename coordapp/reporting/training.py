@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -96,18 +97,21 @@ def training_figures(
     part (``coordapp.training.totals``, ``_kept_statement``); on SQLite, or ``from_rows``, the
     trainings held (``held``) and their participations (``attended``), read once, then each
     figure grouped from them (``_figures_statement``): the same figures either way."""
+    parameters: dict[str, Any] = {}
     if from_rows or not training_totals.kept(session):
         statement = _figures_statement(
             _held(session, first_year, last_year, kind=kind, pillar=pillar, until=until)
         )
     else:
         training_totals.refresh(session)  # this transaction's own writes, if any
-        statement = _kept_statement(
-            session, first_year, last_year, kind=kind, pillar=pillar, until=until
-        )
+        statement = _kept_statement(kind=bool(kind), pillar=bool(pillar), until=until is not None)
+        parameters = {"start": date(first_year, 1, 1), "end": date(last_year, 12, 31)}
+        for name, value in (("kind", kind), ("pillar", pillar), ("until", until)):
+            if value:
+                parameters[name] = value
     per_year: list[Any] = []
     reach: dict[str, list[Any]] = {"country": [], "hotline": []}
-    for row in session.execute(statement):
+    for row in session.execute(statement, parameters):
         if row.figure == "year":
             per_year.append(row)
         else:
@@ -133,25 +137,16 @@ def training_figures(
     )
 
 
-def _chosen(
-    session: Session,
-    columns: Any,
-    first_year: int,
-    last_year: int,
-    *,
-    kind: str | None,
-    pillar: str | None,
-    until: date | None,
-) -> list[Any]:
+def _chosen(columns: Any, years: Any, *, kind: Any, pillar: Any, until: Any) -> list[Any]:
     """The conditions on ``columns`` (start_date, kind, pillar_id: of the events or of a kept
-    total) of the trainings counted: held in the years, by ``until``, of the kind and pillar
-    (code) chosen."""
-    where = [in_years(session, columns.start_date, first_year, last_year)]
+    total) of the trainings counted: held in the years (the condition ``years``), by ``until``,
+    of the kind and pillar (code) chosen (None: any); values or parameters."""
+    where = [years]
     if until is not None:
         where.append(columns.start_date <= until)
-    if kind:
+    if kind is not None:
         where.append(columns.kind == kind)
-    if pillar:
+    if pillar is not None:
         where.append(columns.pillar_id.in_(sa.select(Pillar.id).where(Pillar.code == pillar)))
     return where
 
@@ -177,12 +172,10 @@ def _held(
         .where(
             TrainingEvent.archived_at.is_(None),
             *_chosen(
-                session,
                 TrainingEvent.__table__.c,
-                first_year,
-                last_year,
-                kind=kind,
-                pillar=pillar,
+                in_years(session, TrainingEvent.start_date, first_year, last_year),
+                kind=kind or None,
+                pillar=pillar or None,
                 until=until,
             ),
         )
@@ -190,23 +183,26 @@ def _held(
     )
 
 
-def _kept_statement(
-    session: Session,
-    first_year: int,
-    last_year: int,
-    *,
-    kind: str | None,
-    pillar: str | None,
-    until: date | None,
-) -> sa.CompoundSelect:
+@functools.cache
+def _kept_statement(*, kind: bool, pillar: bool, until: bool) -> sa.CompoundSelect:
     """The rows of ``_figures_statement`` read from the kept totals (PostgreSQL): the events'
     own totals grouped per year, kind and pillar; the hotlines taking part grouped per country
-    (an event counted once per country, by the first of its hotlines there) and per hotline."""
+    (an event counted once per country, by the first of its hotlines there) and per hotline.
+
+    Built once per shape (which of ``kind``, ``pillar``, ``until`` are chosen); the first and
+    last day of the years, ``until``, ``kind`` and ``pillar`` are bound at each call
+    (``_kept_parameters``)."""
     totals, reach = training_totals.EVENT_TOTALS, training_totals.REACH
 
     def chosen(table: sa.Table) -> list[Any]:
         return _chosen(
-            session, table.c, first_year, last_year, kind=kind, pillar=pillar, until=until
+            table.c,
+            table.c.start_date.between(
+                sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+            ),
+            kind=sa.bindparam("kind", type_=sa.String) if kind else None,
+            pillar=sa.bindparam("pillar", type_=sa.String) if pillar else None,
+            until=sa.bindparam("until", type_=sa.Date) if until else None,
         )
 
     year = year_of(totals.c.start_date)
