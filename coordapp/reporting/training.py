@@ -224,35 +224,46 @@ def _kept_statement(*, kind: bool, pillar: bool, until: bool) -> sa.CompoundSele
         .where(*chosen(totals))
         .group_by(year, totals.c.kind, Pillar.name)
     )
-    # One pass over the reach for both groupings (PostgreSQL's grouping sets): a row of the
-    # country grouping has no hotline, one of the hotline grouping no country.
-    grouped = (
+    # One pass over the reach, per hotline (each of one country); the countries add up their
+    # hotlines (an event counted by its first hotline of the country).
+    per_hotline = (
         sa.select(
-            reach.c.country_code,
             reach.c.hotline_id,
+            reach.c.country_code,
             sa.func.count().filter(reach.c.first_of_country).label("country_events"),
             sa.func.count().label("events"),
             sa.func.sum(reach.c.participants).label("people"),
         )
         .where(*chosen(reach))
-        .group_by(sa.func.grouping_sets(reach.c.country_code, reach.c.hotline_id))
-        .cte("grouped")
+        .group_by(reach.c.hotline_id, reach.c.country_code)
+        .cte("per_hotline")
     )
     per_country = (
         sa.select(
-            grouped.c.country_code,
-            grouped.c.country_events.label("events"),
-            grouped.c.people,
+            per_hotline.c.country_code,
+            sa.func.sum(per_hotline.c.country_events).label("events"),
+            sa.func.sum(per_hotline.c.people).label("people"),
         )
-        .where(grouped.c.country_code.is_not(None))
+        .group_by(per_hotline.c.country_code)
         .subquery("per_country")
     )
-    per_hotline = (
-        sa.select(grouped.c.hotline_id, grouped.c.events, grouped.c.people)
-        .where(grouped.c.hotline_id.is_not(None))
-        .subquery("per_hotline")
+    # Only the hotlines with at least the 25th most participants can be among the top 25 (by
+    # participants, then name): their names are looked up, not every hotline's.
+    least_of_top = (
+        sa.select(per_hotline.c.people)
+        .order_by(per_hotline.c.people.desc())
+        .offset(TRAINING_TOP_HOTLINES - 1)
+        .limit(1)
+        .scalar_subquery()
     )
-    return sa.union_all(per_year, _ranked_countries(per_country), _top_hotlines(per_hotline))
+    contenders = (
+        sa.select(per_hotline.c.hotline_id, per_hotline.c.events, per_hotline.c.people)
+        .where(per_hotline.c.people >= sa.func.coalesce(least_of_top, 0))
+        .subquery("contenders")
+    )
+    return sa.union_all(
+        per_year, _ranked_countries(per_country), _top_hotlines(contenders, few=True)
+    )
 
 
 def _figures_statement(held: Any) -> sa.CompoundSelect:
@@ -363,22 +374,38 @@ def _ranked_countries(per_country: Any) -> sa.Select:
     ).join(Country, Country.alpha2 == per_country.c.country_code)
 
 
-def _top_hotlines(per_hotline: Any) -> sa.Select:
+def _top_hotlines(per_hotline: Any, *, few: bool = False) -> sa.Select:
     """The ``hotline`` rows: the ``TRAINING_TOP_HOTLINES`` hotlines of ``per_hotline``
-    (hotline id, events, people) with most participants, then by name, ranked."""
-    top = (
-        sa.select(
-            sa.cast(Hotline.id, sa.String).label("key"),
-            Hotline.name.label("label"),
+    (hotline id, events, people) with most participants, then by name, ranked.
+
+    ``few``: ``per_hotline`` holds the few contenders only, and each one's name is looked up
+    by its key instead of joining every hotline (each has a country: a required reference)."""
+    if few:
+        label = (
+            sa.select(Hotline.name)
+            .where(Hotline.id == per_hotline.c.hotline_id)
+            .scalar_subquery()
+            .label("label")
+        )
+        ordered = sa.select(
+            sa.cast(per_hotline.c.hotline_id, sa.String).label("key"),
+            label,
             per_hotline.c.events,
             per_hotline.c.people,
+        ).order_by(per_hotline.c.people.desc(), label)
+    else:
+        ordered = (
+            sa.select(
+                sa.cast(Hotline.id, sa.String).label("key"),
+                Hotline.name.label("label"),
+                per_hotline.c.events,
+                per_hotline.c.people,
+            )
+            .join(Hotline, Hotline.id == per_hotline.c.hotline_id)
+            .join(Country, Country.alpha2 == Hotline.country_code)
+            .order_by(per_hotline.c.people.desc(), Hotline.name)
         )
-        .join(Hotline, Hotline.id == per_hotline.c.hotline_id)
-        .join(Country, Country.alpha2 == Hotline.country_code)
-        .order_by(per_hotline.c.people.desc(), Hotline.name)
-        .limit(TRAINING_TOP_HOTLINES)
-        .subquery("top")
-    )
+    top = ordered.limit(TRAINING_TOP_HOTLINES).subquery("top")
     return sa.select(
         sa.literal_column("'hotline'", sa.String).label("figure"),
         _NO_INT.label("year"),
