@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
@@ -119,39 +120,60 @@ def test_dated_coverage_migration_fills_existing_rows(empty_database_url: str) -
         db.engine.dispose()
 
 
-def test_funding_totals_migration_fills_them_from_the_stored_rows(
-    empty_database_url: str,
+def _kept_totals_migrated_as_rebuilt(
+    url: str,
+    *,
+    revision_before: str,
+    totals: ModuleType,
+    reads: list[str],
+    arrange: str | None = None,
 ) -> None:
-    """Upgraded with funding already stored, the totals are what the app computes (on
-    PostgreSQL; SQLite keeps none)."""
+    """With the demo network stored (and ``arrange`` run on it), downgraded to
+    ``revision_before`` and upgraded again: the derived tables read by ``reads`` are what
+    ``totals.rebuild`` computes (on PostgreSQL; SQLite keeps none)."""
     from datetime import date
 
     from coordapp.demo.service import load_demo
-    from coordapp.funding import totals
     from coordapp.reference.service import seed_reference_data
 
-    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": empty_database_url})
+    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": url})
     with app.app_context():
         upgrade()
         session = db.session()
         seed_reference_data(session)
         assert load_demo(session, today=date(2026, 11, 26)).loaded
+        if arrange:
+            session.execute(sa.text(arrange))
         session.commit()
-        downgrade(revision="b8e3d51a6c20")
+        downgrade(revision=revision_before)
         upgrade()
-        read = [
-            "SELECT part, year, pillar_id, currency_code, rate_on, native FROM funding_year_totals"
-            " ORDER BY part, year, pillar_id, currency_code, rate_on",
-            "SELECT part, year, funder_id, eur FROM funding_funder_totals"
-            " ORDER BY part, year, funder_id",
-        ]
-        migrated = [session.execute(sa.text(q)).all() for q in read]
+        migrated = [session.execute(sa.text(q)).all() for q in reads]
         totals.rebuild(session)
-        assert [session.execute(sa.text(q)).all() for q in read] == migrated
+        assert [session.execute(sa.text(q)).all() for q in reads] == migrated
         assert bool(migrated[0]) == totals.kept(session)
         session.rollback()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_funding_totals_migration_fills_them_from_the_stored_rows(
+    empty_database_url: str,
+) -> None:
+    """Upgraded with funding already stored, the totals are what the app computes (on
+    PostgreSQL; SQLite keeps none)."""
+    from coordapp.funding import totals
+
+    _kept_totals_migrated_as_rebuilt(
+        empty_database_url,
+        revision_before="b8e3d51a6c20",
+        totals=totals,
+        reads=[
+            "SELECT part, year, pillar_id, currency_code, rate_on, native FROM funding_year_totals"
+            " ORDER BY part, year, pillar_id, currency_code, rate_on",
+            "SELECT part, year, funder_id, eur FROM funding_funder_totals"
+            " ORDER BY part, year, funder_id",
+        ],
+    )
 
 
 def test_training_totals_migration_fills_them_from_the_stored_rows(
@@ -159,40 +181,21 @@ def test_training_totals_migration_fills_them_from_the_stored_rows(
 ) -> None:
     """Upgraded with trainings already stored (one archived), the totals are what the app
     computes (on PostgreSQL; SQLite keeps none)."""
-    from datetime import date
-
-    from coordapp.demo.service import load_demo
-    from coordapp.reference.service import seed_reference_data
     from coordapp.training import totals
 
-    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": empty_database_url})
-    with app.app_context():
-        upgrade()
-        session = db.session()
-        seed_reference_data(session)
-        assert load_demo(session, today=date(2026, 11, 26)).loaded
-        session.execute(
-            sa.text(
-                "UPDATE training_events SET archived_at = CURRENT_TIMESTAMP"
-                " WHERE id = (SELECT min(id) FROM training_events)"
-            )
-        )
-        session.commit()
-        downgrade(revision="eb67c7c5cb5d")
-        upgrade()
-        read = [
+    _kept_totals_migrated_as_rebuilt(
+        empty_database_url,
+        revision_before="eb67c7c5cb5d",
+        totals=totals,
+        reads=[
             "SELECT event_id, start_date, kind, pillar_id, people, taking_part, responses,"
             " weighted, weight FROM training_event_totals ORDER BY event_id",
             "SELECT event_id, hotline_id, country_code, start_date, kind, pillar_id,"
             " participants, first_of_country FROM training_reach ORDER BY event_id, hotline_id",
-        ]
-        migrated = [session.execute(sa.text(q)).all() for q in read]
-        totals.rebuild(session)
-        assert [session.execute(sa.text(q)).all() for q in read] == migrated
-        assert bool(migrated[0]) == totals.kept(session)
-        session.rollback()
-        db.session.remove()
-        db.engine.dispose()
+        ],
+        arrange="UPDATE training_events SET archived_at = CURRENT_TIMESTAMP"
+        " WHERE id = (SELECT min(id) FROM training_events)",
+    )
 
 
 def test_quarter_signoff_migration_approves_ended_quarters_that_hold_figures(
