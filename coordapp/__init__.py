@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     from coordapp.extensions import bootstrap, csrf, db, login_manager, migrate
     from coordapp.funding import totals as funding_totals
     from coordapp.network import membership
+    from coordapp.training import totals as training_totals
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
@@ -82,6 +83,7 @@ def register_extensions(app: Flask) -> None:
         audit.install(FlaskSession)
         funding_totals.install(FlaskSession)
         membership.install(FlaskSession)
+        training_totals.install(FlaskSession)
         _configure_sqlite(db)
 
 

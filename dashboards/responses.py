@@ -77,6 +77,22 @@ def component_json(kind: type[Component], children: Any = None, /, **props: Any)
     answer. ``children`` must be plain JSON already (strings, numbers, such dicts). A prop the
     component does not take is refused, as its constructor refuses it."""
     order, wildcards = _props_of(kind)
+    return {
+        "props": _ordered_props(kind, order, wildcards, children, props),
+        "type": kind._type,  # type: ignore[attr-defined]
+        "namespace": kind._namespace,  # type: ignore[attr-defined]
+    }
+
+
+def _ordered_props(
+    kind: type[Component],
+    order: dict[str, int],
+    wildcards: tuple[str, ...],
+    children: Any,
+    props: dict[str, Any],
+) -> dict[str, Any]:
+    if not props and "children" in order:  # a table's cell: its children alone, in a hurry
+        return {"children": children}
     if "children" in order:  # Dash writes it always, null when there are none
         props = {"children": children, **props}
     elif children is not None:
@@ -86,11 +102,7 @@ def component_json(kind: type[Component], children: Any = None, /, **props: Any)
         raise TypeError(f"{kind.__name__} takes no prop {', '.join(unknown)}")
     named = sorted((n for n in props if n in order), key=order.__getitem__)
     wild = [n for n in props if n not in order]
-    return {
-        "props": {n: props[n] for n in (*named, *wild)},
-        "type": kind._type,  # type: ignore[attr-defined]
-        "namespace": kind._namespace,  # type: ignore[attr-defined]
-    }
+    return {n: props[n] for n in (*named, *wild)}
 
 
 class _NotKept(Exception):

@@ -15,6 +15,7 @@ from coordapp.data_version import DATA_VERSION_TABLE, data_versions
 from coordapp.db import Base
 from coordapp.demo.service import load_demo
 from coordapp.funding import totals
+from coordapp.training import totals as training_totals
 from tests import _demo
 from tests._demo import load_demo_cached
 
@@ -30,6 +31,7 @@ def _contents(session: Session) -> dict[str, Counter[str]]:
     name ids (NAR-2024-43), and the two loads' ids differ there; on SQLite they are the same
     and every value is compared."""
     totals.refresh(session)
+    training_totals.refresh(session)
     ids_differ = session.get_bind().dialect.name == "postgresql"
 
     def value(item: Any) -> Any:

@@ -122,9 +122,11 @@ def test_dated_coverage_migration_fills_existing_rows(empty_database_url: str) -
 
 
 @contextmanager
-def _demo_migrated_again(database_url: str, revision: str) -> Iterator[Session]:
-    """A database at the head with the demo loaded, downgraded to ``revision`` and upgraded
-    again: the session, rolled back after the block."""
+def _demo_migrated_again(
+    database_url: str, revision: str, arrange: str | None = None
+) -> Iterator[Session]:
+    """A database at the head with the demo loaded (and ``arrange`` run on it), downgraded to
+    ``revision`` and upgraded again: the session, rolled back after the block."""
     from datetime import date
 
     from coordapp.demo.service import load_demo
@@ -136,6 +138,8 @@ def _demo_migrated_again(database_url: str, revision: str) -> Iterator[Session]:
         session = db.session()
         seed_reference_data(session)
         assert load_demo(session, today=date(2026, 11, 26)).loaded
+        if arrange:
+            session.execute(sa.text(arrange))
         session.commit()
         downgrade(revision=revision)
         upgrade()
@@ -179,6 +183,30 @@ def test_funding_totals_migrations_fill_them_from_the_stored_rows(
     from coordapp.funding import totals
 
     with _demo_migrated_again(empty_database_url, revision) as session:
+        migrated = [session.execute(sa.text(q)).all() for q in reads]
+        totals.rebuild(session)
+        assert [session.execute(sa.text(q)).all() for q in reads] == migrated
+        assert [bool(rows) for rows in migrated] == [totals.kept(session)] * len(reads)
+
+
+def test_training_totals_migration_fills_them_from_the_stored_rows(
+    empty_database_url: str,
+) -> None:
+    """Upgraded with trainings already stored (one archived), the totals are what the app
+    computes (on PostgreSQL; SQLite keeps none)."""
+    from coordapp.training import totals
+
+    reads = [
+        "SELECT event_id, start_date, kind, pillar_id, people, taking_part, responses,"
+        " weighted, weight FROM training_event_totals ORDER BY event_id",
+        "SELECT event_id, hotline_id, country_code, start_date, kind, pillar_id,"
+        " participants, first_of_country FROM training_reach ORDER BY event_id, hotline_id",
+    ]
+    archive_one = (
+        "UPDATE training_events SET archived_at = CURRENT_TIMESTAMP"
+        " WHERE id = (SELECT min(id) FROM training_events)"
+    )
+    with _demo_migrated_again(empty_database_url, "3f8a1c6e2b90", archive_one) as session:
         migrated = [session.execute(sa.text(q)).all() for q in reads]
         totals.rebuild(session)
         assert [session.execute(sa.text(q)).all() for q in reads] == migrated

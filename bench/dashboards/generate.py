@@ -51,6 +51,7 @@ from coordapp.partners.models import (
 from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.reference.models import MetricDefinition, Pillar
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
+from coordapp.training import totals as training_totals
 from coordapp.training.models import (
     DeliveryMode,
     TrainingEvent,
@@ -194,6 +195,7 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
                 )
         rows["training_events"] = _insert(session, t_event, events)
         rows["training_participations"] = _insert(session, t_particip, participations)
+        training_totals.rebuild(session)  # Core inserts: the totals kept per event, afresh
 
         # Quarterly statistics of the hotlines that were members at some point (and have no
         # figures yet: on top of the demo network, whose hotlines report their own).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,9 +14,14 @@ from sqlalchemy.orm import Session
 from coordapp.network.models import Hotline
 from coordapp.reference.models import Country, Pillar
 from coordapp.reporting.common import as_decimal, as_int, in_years, year_of
+from coordapp.training import totals as training_totals
 from coordapp.training.models import TrainingEvent, TrainingParticipation
 
 TRAINING_TOP_HOTLINES = 25
+
+_NO_INT = sa.cast(sa.null(), sa.Integer)
+_NO_NUMBER = sa.cast(sa.null(), sa.Numeric)
+_NO_RANK = sa.cast(sa.null(), sa.BigInteger)
 
 
 def trainings_between(session: Session, start: date, end: date) -> tuple[int, int]:
@@ -79,6 +85,7 @@ def training_figures(
     kind: str | None = None,
     pillar: str | None = None,
     until: date | None = None,
+    from_rows: bool = False,
 ) -> TrainingFigures:
     """Events and participants per year by kind and by pillar; reach by the participating
     hotline's country and by hotline; average feedback per year (weighted by participants).
@@ -86,30 +93,25 @@ def training_figures(
     Trainings count when held: started in the years and on or before ``until`` (the measuring
     date: today in the current year), so a planned training is not yet a training held.
 
-    One statement: the trainings held (``held``) and their participations (``attended``), read
-    once, then each figure grouped from them (``_figures_statement``)."""
-    events = (
-        sa.select(
-            TrainingEvent.id,
-            TrainingEvent.kind,
-            Pillar.name.label("pillar"),
-            year_of(TrainingEvent.start_date).label("year"),
+    One statement. On PostgreSQL it reads the totals kept per event and per hotline taking
+    part (``coordapp.training.totals``, ``_kept_statement``); on SQLite, or ``from_rows``, the
+    trainings held (``held``) and their participations (``attended``), read once, then each
+    figure grouped from them (``_figures_statement``): the same figures either way."""
+    parameters: dict[str, Any] = {}
+    if from_rows or not training_totals.kept(session):
+        statement = _figures_statement(
+            _held(session, first_year, last_year, kind=kind, pillar=pillar, until=until)
         )
-        .join(Pillar, Pillar.id == TrainingEvent.pillar_id)
-        .where(
-            TrainingEvent.archived_at.is_(None),
-            in_years(session, TrainingEvent.start_date, first_year, last_year),
-        )
-    )
-    if until is not None:
-        events = events.where(TrainingEvent.start_date <= until)
-    if kind:
-        events = events.where(TrainingEvent.kind == kind)
-    if pillar:
-        events = events.where(Pillar.code == pillar)
+    else:
+        training_totals.refresh(session)  # this transaction's own writes, if any
+        statement = _kept_statement(kind=bool(kind), pillar=bool(pillar), until=until is not None)
+        parameters = {"start": date(first_year, 1, 1), "end": date(last_year, 12, 31)}
+        for name, value in (("kind", kind), ("pillar", pillar), ("until", until)):
+            if value:
+                parameters[name] = value
     per_year: list[Any] = []
     reach: dict[str, list[Any]] = {"country": [], "hotline": []}
-    for row in session.execute(_figures_statement(events.cte("held"))):
+    for row in session.execute(statement, parameters):
         if row.figure == "year":
             per_year.append(row)
         else:
@@ -135,6 +137,135 @@ def training_figures(
     )
 
 
+def _chosen(columns: Any, years: Any, *, kind: Any, pillar: Any, until: Any) -> list[Any]:
+    """The conditions on ``columns`` (start_date, kind, pillar_id: of the events or of a kept
+    total) of the trainings counted: held in the years (the condition ``years``), by ``until``,
+    of the kind and pillar (code) chosen (None: any); values or parameters."""
+    where = [years]
+    if until is not None:
+        where.append(columns.start_date <= until)
+    if kind is not None:
+        where.append(columns.kind == kind)
+    if pillar is not None:
+        where.append(columns.pillar_id.in_(sa.select(Pillar.id).where(Pillar.code == pillar)))
+    return where
+
+
+def _held(
+    session: Session,
+    first_year: int,
+    last_year: int,
+    *,
+    kind: str | None,
+    pillar: str | None,
+    until: date | None,
+) -> Any:
+    """The unarchived trainings held (id, kind, pillar name, year), as the CTE ``held``."""
+    return (
+        sa.select(
+            TrainingEvent.id,
+            TrainingEvent.kind,
+            Pillar.name.label("pillar"),
+            year_of(TrainingEvent.start_date).label("year"),
+        )
+        .join(Pillar, Pillar.id == TrainingEvent.pillar_id)
+        .where(
+            TrainingEvent.archived_at.is_(None),
+            *_chosen(
+                TrainingEvent.__table__.c,
+                in_years(session, TrainingEvent.start_date, first_year, last_year),
+                kind=kind or None,
+                pillar=pillar or None,
+                until=until,
+            ),
+        )
+        .cte("held")
+    )
+
+
+@functools.cache
+def _kept_statement(*, kind: bool, pillar: bool, until: bool) -> sa.CompoundSelect:
+    """The rows of ``_figures_statement`` read from the kept totals (PostgreSQL): the events'
+    own totals grouped per year, kind and pillar; the hotlines taking part grouped per country
+    (an event counted once per country, by the first of its hotlines there) and per hotline.
+
+    Built once per shape (which of ``kind``, ``pillar``, ``until`` are chosen); the first and
+    last day of the years, ``until``, ``kind`` and ``pillar`` are bound at each call
+    (``_kept_parameters``)."""
+    totals, reach = training_totals.EVENT_TOTALS, training_totals.REACH
+
+    def chosen(table: sa.Table) -> list[Any]:
+        return _chosen(
+            table.c,
+            table.c.start_date.between(
+                sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+            ),
+            kind=sa.bindparam("kind", type_=sa.String) if kind else None,
+            pillar=sa.bindparam("pillar", type_=sa.String) if pillar else None,
+            until=sa.bindparam("until", type_=sa.Date) if until else None,
+        )
+
+    year = year_of(totals.c.start_date)
+    per_year = (
+        sa.select(
+            sa.literal_column("'year'", sa.String).label("figure"),
+            year.label("year"),
+            totals.c.kind.label("key"),
+            sa.cast(Pillar.name, sa.String).label("label"),
+            sa.func.count().label("events"),
+            sa.func.sum(totals.c.people).label("people"),
+            sa.func.sum(totals.c.taking_part).label("taking_part"),
+            sa.func.sum(totals.c.responses).label("responses"),
+            sa.func.sum(totals.c.weighted).label("weighted"),
+            sa.func.sum(totals.c.weight).label("weight"),
+            _NO_RANK.label("rank"),
+        )
+        .join(Pillar, Pillar.id == totals.c.pillar_id)
+        .where(*chosen(totals))
+        .group_by(year, totals.c.kind, Pillar.name)
+    )
+    # One pass over the reach, per hotline (each of one country); the countries add up their
+    # hotlines (an event counted by its first hotline of the country).
+    per_hotline = (
+        sa.select(
+            reach.c.hotline_id,
+            reach.c.country_code,
+            sa.func.count().filter(reach.c.first_of_country).label("country_events"),
+            sa.func.count().label("events"),
+            sa.func.sum(reach.c.participants).label("people"),
+        )
+        .where(*chosen(reach))
+        .group_by(reach.c.hotline_id, reach.c.country_code)
+        .cte("per_hotline")
+    )
+    per_country = (
+        sa.select(
+            per_hotline.c.country_code,
+            sa.func.sum(per_hotline.c.country_events).label("events"),
+            sa.func.sum(per_hotline.c.people).label("people"),
+        )
+        .group_by(per_hotline.c.country_code)
+        .subquery("per_country")
+    )
+    # Only the hotlines with at least the 25th most participants can be among the top 25 (by
+    # participants, then name): their names are looked up, not every hotline's.
+    least_of_top = (
+        sa.select(per_hotline.c.people)
+        .order_by(per_hotline.c.people.desc())
+        .offset(TRAINING_TOP_HOTLINES - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    contenders = (
+        sa.select(per_hotline.c.hotline_id, per_hotline.c.events, per_hotline.c.people)
+        .where(per_hotline.c.people >= sa.func.coalesce(least_of_top, 0))
+        .subquery("contenders")
+    )
+    return sa.union_all(
+        per_year, _ranked_countries(per_country), _top_hotlines(contenders, few=True)
+    )
+
+
 def _figures_statement(held: Any) -> sa.CompoundSelect:
     """Every figure of ``training_figures`` over the trainings ``held`` (id, kind, pillar,
     year), as rows of (figure, year, key, label, events, people, taking part, responses,
@@ -157,10 +288,6 @@ def _figures_statement(held: Any) -> sa.CompoundSelect:
         .join(held, held.c.id == part.event_id)
         .cte("attended")
     )
-    no_int = sa.cast(sa.null(), sa.Integer)
-    no_number = sa.cast(sa.null(), sa.Numeric)
-    no_rank = sa.cast(sa.null(), sa.BigInteger)
-
     per_event = (
         sa.select(
             attended.c.event_id,
@@ -187,7 +314,7 @@ def _figures_statement(held: Any) -> sa.CompoundSelect:
             sa.func.sum(per_event.c.responses).label("responses"),
             sa.func.sum(per_event.c.weighted).label("weighted"),
             sa.func.sum(per_event.c.weight).label("weight"),
-            no_rank.label("rank"),
+            _NO_RANK.label("rank"),
         )
         .select_from(held)
         .outerjoin(per_event, per_event.c.event_id == held.c.id)
@@ -204,23 +331,14 @@ def _figures_statement(held: Any) -> sa.CompoundSelect:
         .group_by(Hotline.country_code, attended.c.event_id)
         .subquery("per_country_event")
     )
-    country_people = sa.func.sum(per_country_event.c.people)
     per_country = (
         sa.select(
-            sa.literal_column("'country'", sa.String).label("figure"),
-            no_int.label("year"),
-            sa.cast(Country.alpha3, sa.String).label("key"),
-            sa.cast(Country.name, sa.String).label("label"),
+            per_country_event.c.country_code,
             sa.func.count().label("events"),
-            country_people.label("people"),
-            no_number.label("taking_part"),
-            no_number.label("responses"),
-            no_number.label("weighted"),
-            no_number.label("weight"),
-            sa.func.row_number().over(order_by=(country_people.desc(), Country.name)).label("rank"),
+            sa.func.sum(per_country_event.c.people).label("people"),
         )
-        .join(Country, Country.alpha2 == per_country_event.c.country_code)
-        .group_by(Country.alpha3, Country.name)
+        .group_by(per_country_event.c.country_code)
+        .subquery("per_country")
     )
 
     per_hotline = (
@@ -233,33 +351,74 @@ def _figures_statement(held: Any) -> sa.CompoundSelect:
         .group_by(attended.c.hotline_id)
         .subquery("per_hotline")
     )
-    top = (
-        sa.select(
-            sa.cast(Hotline.id, sa.String).label("key"),
-            Hotline.name.label("label"),
+    return sa.union_all(per_year, _ranked_countries(per_country), _top_hotlines(per_hotline))
+
+
+def _ranked_countries(per_country: Any) -> sa.Select:
+    """The ``country`` rows from ``per_country`` (country code, events, people): each with its
+    country's alpha-3 and name, ranked by participants (most first), then name."""
+    return sa.select(
+        sa.literal_column("'country'", sa.String).label("figure"),
+        _NO_INT.label("year"),
+        sa.cast(Country.alpha3, sa.String).label("key"),
+        sa.cast(Country.name, sa.String).label("label"),
+        per_country.c.events,
+        per_country.c.people,
+        _NO_NUMBER.label("taking_part"),
+        _NO_NUMBER.label("responses"),
+        _NO_NUMBER.label("weighted"),
+        _NO_NUMBER.label("weight"),
+        sa.func.row_number()
+        .over(order_by=(per_country.c.people.desc(), Country.name))
+        .label("rank"),
+    ).join(Country, Country.alpha2 == per_country.c.country_code)
+
+
+def _top_hotlines(per_hotline: Any, *, few: bool = False) -> sa.Select:
+    """The ``hotline`` rows: the ``TRAINING_TOP_HOTLINES`` hotlines of ``per_hotline``
+    (hotline id, events, people) with most participants, then by name, ranked.
+
+    ``few``: ``per_hotline`` holds the few contenders only, and each one's name is looked up
+    by its key instead of joining every hotline (each has a country: a required reference)."""
+    if few:
+        label = (
+            sa.select(Hotline.name)
+            .where(Hotline.id == per_hotline.c.hotline_id)
+            .scalar_subquery()
+            .label("label")
+        )
+        ordered = sa.select(
+            sa.cast(per_hotline.c.hotline_id, sa.String).label("key"),
+            label,
             per_hotline.c.events,
             per_hotline.c.people,
+        ).order_by(per_hotline.c.people.desc(), label)
+    else:
+        ordered = (
+            sa.select(
+                sa.cast(Hotline.id, sa.String).label("key"),
+                Hotline.name.label("label"),
+                per_hotline.c.events,
+                per_hotline.c.people,
+            )
+            .join(Hotline, Hotline.id == per_hotline.c.hotline_id)
+            .join(Country, Country.alpha2 == Hotline.country_code)
+            .order_by(per_hotline.c.people.desc(), Hotline.name)
         )
-        .join(Hotline, Hotline.id == per_hotline.c.hotline_id)
-        .join(Country, Country.alpha2 == Hotline.country_code)
-        .order_by(per_hotline.c.people.desc(), Hotline.name)
-        .limit(TRAINING_TOP_HOTLINES)
-        .subquery("top")
-    )
-    top_hotlines = sa.select(
+    top = ordered.limit(TRAINING_TOP_HOTLINES).subquery("top")
+    return sa.select(
         sa.literal_column("'hotline'", sa.String).label("figure"),
-        no_int.label("year"),
+        _NO_INT.label("year"),
         sa.cast(top.c.key, sa.String).label("key"),
         sa.cast(top.c.label, sa.String).label("label"),
         top.c.events,
         top.c.people,
-        no_number.label("taking_part"),
-        no_number.label("responses"),
-        no_number.label("weighted"),
-        no_number.label("weight"),
+        _NO_NUMBER.label("taking_part"),
+        _NO_NUMBER.label("responses"),
+        _NO_NUMBER.label("weighted"),
+        _NO_NUMBER.label("weight"),
         sa.func.row_number().over(order_by=(top.c.people.desc(), top.c.label)).label("rank"),
     )
-    return sa.union_all(per_year, per_country, top_hotlines)
 
 
 def _per_year(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coordapp.db import AuditedRow, RecordBase, parent_key, str_enum
+from coordapp.db import DERIVED, AuditedRow, Base, RecordBase, parent_key, str_enum
 
 if TYPE_CHECKING:
     from coordapp.network.models import Hotline
@@ -101,3 +101,53 @@ class TrainingParticipation(AuditedRow):
     event: Mapped[TrainingEvent] = relationship(back_populates="participations")
     hotline: Mapped[Hotline | None] = relationship()
     organization: Mapped[Organization | None] = relationship()
+
+
+class TrainingEventTotal(Base):
+    """One unarchived training event with its participations added up: what the figures per
+    year, kind and pillar and the feedback read instead of every participation.
+
+    Derived, never edited: ``coordapp.training.totals`` keeps it current in the transaction
+    that writes events, participations or hotlines (on PostgreSQL).
+    """
+
+    __tablename__ = "training_event_totals"
+    __table_args__ = {"info": {DERIVED: True}}
+
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("training_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    start_date: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    pillar_id: Mapped[int] = mapped_column(sa.ForeignKey("pillars.id"), nullable=False)
+    people: Mapped[int] = mapped_column(nullable=False)  # participants, all rows
+    taking_part: Mapped[int] = mapped_column(nullable=False)  # participation rows
+    responses: Mapped[int] = mapped_column(nullable=False)  # rows with a feedback score
+    # Exact: the sum of score x participants (NULL: no score given).
+    weighted: Mapped[Decimal | None] = mapped_column(sa.Numeric(asdecimal=True))
+    weight: Mapped[int] = mapped_column(nullable=False)  # participants of the scored rows
+
+
+class TrainingReach(Base):
+    """One hotline's participation in an unarchived training event, with what the reach
+    figures filter and group it by: the event's date, kind and pillar, the hotline's country,
+    and whether it is the first hotline of its country at the event (by id: the one that
+    counts the event for the country). Derived like ``TrainingEventTotal``."""
+
+    __tablename__ = "training_reach"
+    __table_args__ = (
+        sa.Index("ix_training_reach_start_date", "start_date"),
+        sa.Index("ix_training_reach_hotline_id", "hotline_id"),
+        {"info": {DERIVED: True}},
+    )
+
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("training_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    hotline_id: Mapped[int] = mapped_column(sa.ForeignKey("hotlines.id"), primary_key=True)
+    country_code: Mapped[str] = mapped_column(sa.String(2), nullable=False)
+    start_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    pillar_id: Mapped[int] = mapped_column(nullable=False)
+    participants: Mapped[int] = mapped_column(nullable=False)
+    first_of_country: Mapped[bool] = mapped_column(nullable=False)

@@ -9,7 +9,7 @@ already stored, by the rule as it stands at this revision: on one day, the later
 (applicant < provisional < full < suspended < withdrawn), then the later row, wins.
 
 Revision ID: 3f8a1c6e2b90
-Revises: eb67c7c5cb5d
+Revises: 088f8ef3edff
 Create Date: 2026-12-08 00:20:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "3f8a1c6e2b90"
-down_revision = "eb67c7c5cb5d"
+down_revision = "088f8ef3edff"
 branch_labels = None
 depends_on = None
 
