@@ -24,8 +24,21 @@ _NO_NUMBER = sa.cast(sa.null(), sa.Numeric)
 _NO_RANK = sa.cast(sa.null(), sa.BigInteger)
 
 
-def trainings_between(session: Session, start: date, end: date) -> tuple[int, int]:
-    """Trainings held (started) between ``start`` and ``end`` and their participants."""
+def trainings_between(
+    session: Session, start: date, end: date, *, from_rows: bool = False
+) -> tuple[int, int]:
+    """Trainings held (started) between ``start`` and ``end`` and their participants: on
+    PostgreSQL from the totals kept per event (``coordapp.training.totals``), on SQLite, or
+    ``from_rows``, from the events and their participations."""
+    if not from_rows and training_totals.kept(session):
+        training_totals.refresh(session)  # this transaction's own writes, if any
+        totals = training_totals.EVENT_TOTALS
+        row = session.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(totals.c.people), 0)).where(
+                totals.c.start_date.between(start, end)
+            )
+        ).one()
+        return as_int(row[0]), as_int(row[1])
     row = session.execute(
         sa.select(
             sa.func.count(sa.distinct(TrainingEvent.id)),

@@ -38,12 +38,16 @@ def _stored(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ..
 
 def assert_kept(session: Session) -> training_report.TrainingFigures:
     """Under every filter the figures read (from the totals on PostgreSQL) equal those computed
-    from the rows; the totals kept write by write equal totals built afresh. Returns the
+    from the rows, and so do the trainings held and their participants between two days (the
+    headline figures); the totals kept write by write equal totals built afresh. Returns the
     unfiltered figures."""
     for filters in FILTERS:
         chosen = {**YEARS, **filters}
         read = training_report.training_figures(session, **chosen)
         assert read == training_report.training_figures(session, **chosen, from_rows=True)
+    for start, end in ((date(2026, 1, 1), date(2026, 12, 31)), (date(2021, 1, 1), YEARS["until"])):
+        counted = training_report.trainings_between(session, start, end)
+        assert counted == training_report.trainings_between(session, start, end, from_rows=True)
     totals.refresh(session)  # what a commit does
     kept = _stored(session)
     assert bool(kept[0]) == totals.kept(session)
@@ -149,9 +153,12 @@ def test_an_archived_event_does_not_count_and_counts_again_when_restored(
 ) -> None:
     data = _network(session)
     before = assert_kept(session)
+    year_2026 = (date(2026, 1, 1), date(2026, 12, 31))
+    assert training_report.trainings_between(session, *year_2026) == (2, 10)
     records.archive(session, obj=data["workshop"])
     archived = assert_kept(session)
     assert _reach(archived.by_hotline) == {"Meldpunt A": (1, 6)}
+    assert training_report.trainings_between(session, *year_2026) == (1, 0)  # the exchange
     assert sum(r.events for r in archived.by_kind) == sum(r.events for r in before.by_kind) - 1
     records.restore(session, obj=data["workshop"])
     assert assert_kept(session) == before
