@@ -100,6 +100,7 @@ class _Changes:
     """What the flushes of one transaction touched, until the totals are refreshed."""
 
     slices: set[tuple[int, str]] = field(default_factory=set)  # (year, currency)
+    cash_slices: set[tuple[int, str]] = field(default_factory=set)  # instalments' only
     funders: set[tuple[int, int]] = field(default_factory=set)  # (year, funder id)
     commitments: dict[int, set[int]] = field(default_factory=dict)  # id -> funders it had
     receipts: set[int] = field(default_factory=set)
@@ -176,10 +177,12 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         changes.note_commitment(cid, funder_id)
     # A commitment's instalments count in its currency while it is not cancelled or archived;
     # a schedule replaced through the commitment's collection leaves only the commitment dirty.
-    changes.slices.update(
+    changes.cash_slices.update(
         _instalment_slices(session, FundingInstalment.commitment_id, ids[FundingCommitment])
     )
-    changes.slices.update(_instalment_slices(session, FundingInstalment.id, ids[FundingInstalment]))
+    changes.cash_slices.update(
+        _instalment_slices(session, FundingInstalment.id, ids[FundingInstalment])
+    )
     for (cid,) in _rows_with(
         session, FundingAllocation.id, ids[FundingAllocation], (FundingAllocation.commitment_id,)
     ):
@@ -287,14 +290,22 @@ def refresh(session: Session) -> None:
     if changes.everything:
         rebuild(session)
         return
-    slices, funders = _resolve(session, changes)
-    if not slices and not funders:
+    slices, cash_slices, funders = _resolve(session, changes)
+    if not slices and not cash_slices and not funders:
         return
     # Totals are computed from the rows other transactions have committed: wait for them.
     serialize_writers(session)
-    by_currency = [(c, y) for y, c in slices]
-    _refresh(session, YEAR_TOTALS, by_currency, "currency_code", _insert_year_totals)
-    _refresh(session, QUARTER_TOTALS, by_currency, "currency_code", _insert_quarter_totals)
+    # Instalments count in the cash by quarter only.
+    _refresh(
+        session, YEAR_TOTALS, [(c, y) for y, c in slices], "currency_code", _insert_year_totals
+    )
+    _refresh(
+        session,
+        QUARTER_TOTALS,
+        [(c, y) for y, c in slices | cash_slices],
+        "currency_code",
+        _insert_quarter_totals,
+    )
     _refresh(
         session, FUNDER_TOTALS, ((f, y) for y, f in funders), "funder_id", _insert_funder_totals
     )
@@ -318,10 +329,12 @@ def rebuild(session: Session) -> None:
 
 def _resolve(
     session: Session, changes: _Changes
-) -> tuple[set[tuple[int, str]], set[tuple[int, int]]]:
-    """The (year, currency) slices and (year, funder) totals the changes touch, as the rows
-    are now (what they were was noted before the flush)."""
+) -> tuple[set[tuple[int, str]], set[tuple[int, str]], set[tuple[int, int]]]:
+    """The (year, currency) slices of every figure and of the instalments (the cash by quarter
+    only), and the (year, funder) totals the changes touch, as the rows are now (what they were
+    was noted before the flush)."""
     slices, funders = set(changes.slices), set(changes.funders)
+    cash_slices = set(changes.cash_slices)
     receipt_commitments = set(changes.receipt_commitments)
     commitment = FundingCommitment
     for cid, pledged_on, code, funder_id in _rows_with(
@@ -330,7 +343,7 @@ def _resolve(
         slices.add((pledged_on.year, code))
         funders.add((pledged_on.year, funder_id))
         changes.commitments[cid].add(funder_id)
-    slices.update(
+    cash_slices.update(
         _instalment_slices(
             session, FundingInstalment.commitment_id, {*changes.commitments, *changes.schedules}
         )
@@ -359,7 +372,7 @@ def _resolve(
         slices.add((year, code))
         if funder_id is not None:
             funders.add((year, funder_id))
-    return slices, funders
+    return slices, cash_slices, funders
 
 
 def _rows_with(
