@@ -28,7 +28,7 @@ stay unique). All names are synthetic; nothing here is, or points to, report con
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -173,14 +173,17 @@ def _membership_events(rng: random.Random, founded: int) -> list[tuple[date, Mem
     return events
 
 
-def rebuild_funding_totals(session_or_connection: Session | sa.Connection) -> None:
-    """The funding totals kept current on write, computed again: Core inserts bypass the flush
-    that keeps them (``coordapp.funding.totals``)."""
+def rebuild_kept(
+    session_or_connection: Session | sa.Connection, rebuild: Callable[[Session], None]
+) -> None:
+    """Derived rows kept current on write (``rebuild``: the funding totals', the activity
+    totals'), computed again: Core inserts bypass the flush that keeps them
+    (``coordapp.kept``)."""
     if isinstance(session_or_connection, Session):
-        totals.rebuild(session_or_connection)
+        rebuild(session_or_connection)
         return
     with Session(bind=session_or_connection) as session:
-        totals.rebuild(session)
+        rebuild(session)
 
 
 def generate(
@@ -394,7 +397,7 @@ def generate(
         rows["exchange_rates"] = _insert(db, t_rate, rates)
 
     _fix_sequences(db, (t_org, t_hotline, t_event, t_target, t_stage, t_commit, t_receipt, t_rate))
-    rebuild_funding_totals(db)
+    rebuild_kept(db, totals.rebuild)
     bump_data_version(db)  # Core inserts bypass the ORM flush that normally does it
     audit.record(
         db,  # type: ignore[arg-type]

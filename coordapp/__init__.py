@@ -68,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     from coordapp.audit import service as audit
     from coordapp.extensions import bootstrap, csrf, db, login_manager, migrate
     from coordapp.funding import totals as funding_totals
+    from coordapp.stats import activity_totals
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True, compare_type=True)
@@ -80,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         audit.install(FlaskSession)
         funding_totals.install(FlaskSession)
+        activity_totals.install(FlaskSession)
         _configure_sqlite(db)
 
 

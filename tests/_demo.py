@@ -26,6 +26,7 @@ from coordapp.db import DERIVED, Base
 from coordapp.demo.service import DemoResult, load_demo
 from coordapp.funding import totals
 from coordapp.partners.models import Organization
+from coordapp.stats import activity_totals
 
 Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 
@@ -116,6 +117,7 @@ def _replay(session: Session, recording: _Recording) -> bool:
     savepoint.commit()
     bump_data_version(session, recording.moved)
     totals.rebuild(session)
+    activity_totals.rebuild(session)
     return True
 
 

@@ -34,6 +34,7 @@ from coordapp.data_version import DATA_VERSION_TABLE, set_data_version
 from coordapp.db import DERIVED, Base
 from coordapp.errors import DomainError
 from coordapp.funding import totals as funding_totals
+from coordapp.stats import activity_totals
 
 FORMAT = "coordapp-backup"
 FORMAT_VERSION = 1
@@ -282,6 +283,7 @@ def restore(conn: sa.Connection, path: Path | str, *, replace: bool = False) -> 
     # Derived tables are computed again from the restored rows.
     with Session(bind=conn) as session:
         funding_totals.rebuild(session)
+        activity_totals.rebuild(session)
     dumped_version = conn.scalar(sa.select(DATA_VERSION_TABLE.c.version)) or 0
     restored = max(previous_version, dumped_version) + 1
     # Every group's figures are new: no cached figure may match a version from before.
