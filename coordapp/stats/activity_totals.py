@@ -77,6 +77,8 @@ class _Changes:
 
     # (hotline id, period start) of the statistics and quarters written, before and after.
     periods: set[tuple[int, date]] = field(default_factory=set)
+    # (country, quarter start) of the ones before, in their hotline's country then.
+    slices: set[tuple[str, date]] = field(default_factory=set)
     moved: dict[int, set[str]] = field(default_factory=dict)  # hotline id -> its countries before
 
 
@@ -95,13 +97,15 @@ def _before_flush(session: Session) -> None:
     if not ids:
         return
     changes = KEPT.changes(session)
+    before: set[tuple[int, date]] = set()
     for model in _WRITTEN:
-        rows = _rows_with(session, model.id, ids[model], (model.hotline_id, model.period_start))
-        changes.periods.update(rows)
-    for hid, code in _rows_with(
-        session, Hotline.id, ids[Hotline], (Hotline.id, Hotline.country_code)
-    ):
-        changes.moved.setdefault(hid, set()).add(code)
+        cols = (model.hotline_id, model.period_start)
+        before.update(_rows_with(session, model.id, ids[model], cols))
+    changes.periods.update(before)
+    country = _countries(session, {hid for hid, _ in before} | ids[Hotline])
+    changes.slices.update((country[hid], _quarter(start)) for hid, start in before)
+    for hid in ids[Hotline]:
+        changes.moved.setdefault(hid, set()).add(country[hid])
 
 
 def _after_flush(session: Session) -> None:
@@ -119,6 +123,11 @@ def _note_inserted(changes: _Changes, model: type, values: Mapping[str, Any]) ->
     """A row an INSERT statement names (an import's batch). A new hotline has no figures."""
     if model is not Hotline:
         changes.periods.add((values["hotline_id"], values["period_start"]))
+
+
+def _countries(session: Session, hotline_ids: set[int]) -> dict[int, str]:
+    """Hotline id -> its country, as the database holds it."""
+    return dict(_rows_with(session, Hotline.id, hotline_ids, (Hotline.id, Hotline.country_code)))
 
 
 def _rows_with(
@@ -158,11 +167,15 @@ def _refresh_changes(session: Session, changes: _Changes) -> None:
     if stored is not None and stored != disclosure.threshold():
         _rebuild_all(session)
         return
-    country = dict(_rows_with(session, Hotline.id, hotline_ids, (Hotline.id, Hotline.country_code)))
+    # A hotline gone from the database has no figures left: its slices were noted before.
+    country = _countries(session, hotline_ids)
     slices: dict[date, set[str]] = defaultdict(set)  # quarter start -> countries
+    for code, start in changes.slices:
+        slices[start].add(code)
     presence: dict[int, set[int]] = defaultdict(set)  # year -> hotlines
     for hid, start in changes.periods:
-        slices[_quarter(start)].add(country[hid])
+        if hid in country:
+            slices[_quarter(start)].add(country[hid])
         presence[start.year].add(hid)
     stat = HotlineStatistic
     for hid, start in _rows_with(
