@@ -367,7 +367,16 @@ def _totals(session: Session, selection: _Selection, small_below: int) -> _Sourc
             in_years(session, total.period_start, selection.first_year, selection.last_year),
         )
     )
-    values = selection.by_place(values, total.country_code)
+    # Added up per group at once: every figure adds these up further (sums of sums, exactly).
+    by_country = selection.by_place(values, total.country_code).subquery("by_country")
+    keys = [by_country.c[k] for k in ("period_start", "version", "unit", "grp", "counted")]
+    per_group = sa.select(
+        *keys,
+        *(
+            sa.func.sum(by_country.c[k]).label(k)
+            for k in ("value_sum", "value_count", "small_count")
+        ),
+    ).group_by(*keys)
 
     def with_hotlines(totals: Any, last_unit: Any) -> Any:
         present = ActivityPresence
@@ -382,9 +391,11 @@ def _totals(session: Session, selection: _Selection, small_below: int) -> _Sourc
             )
         )
         hotlines = selection.by_place(of_groups, Hotline.country_code).subquery("present")
+        # Each hotline once per group, then counted: two hashed steps, no sort.
+        distinct = sa.select(hotlines.c.grp, hotlines.c.hotline_id).distinct().subquery("each")
         per_group = (
-            sa.select(hotlines.c.grp, sa.func.count(sa.distinct(hotlines.c.hotline_id)).label("n"))
-            .group_by(hotlines.c.grp)
+            sa.select(distinct.c.grp, sa.func.count().label("n"))
+            .group_by(distinct.c.grp)
             .subquery("hotlines")
         )
         return (
@@ -401,7 +412,7 @@ def _totals(session: Session, selection: _Selection, small_below: int) -> _Sourc
         )
 
     return _Source(
-        values=values.cte("activity_values"),
+        values=per_group.cte("activity_values"),
         mean=lambda src: sa.func.sum(src.c.value_sum) / sa.func.sum(src.c.value_count),
         hotlines_in_group=lambda _src: sa.literal(0, sa.Integer),
         with_hotlines=with_hotlines,
