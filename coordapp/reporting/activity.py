@@ -1,7 +1,13 @@
 """Hotline activity: the aggregate statistics hotlines report, per quarter and per group.
 
 Only approved quarters' figures count (``coordapp.stats.quarters.counted``, the one rule); a
-quarter with figures still awaiting approval is listed as provisional."""
+quarter with figures still awaiting approval is listed as provisional.
+
+On PostgreSQL the figures grouped by network, region or country read the totals kept current
+on write (``coordapp.stats.activity_totals``: a few thousand rows per metric instead of every
+hotline's value); grouped by hotline, or asked at a small-count threshold the totals were not
+counted at, they are computed from the rows. Both ways give the same figures to the last
+digit: the same sums, and a mean is the sum over the count, the very division ``avg`` does."""
 
 from __future__ import annotations
 
