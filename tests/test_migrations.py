@@ -154,6 +154,40 @@ def test_funding_totals_migration_fills_them_from_the_stored_rows(
         db.engine.dispose()
 
 
+def test_activity_totals_migration_fills_them_from_the_stored_rows(
+    empty_database_url: str,
+) -> None:
+    """Upgraded with statistics and their sign-off already stored, the activity totals are what
+    the app computes (on PostgreSQL; SQLite keeps none)."""
+    from datetime import date
+
+    from coordapp.demo.service import load_demo
+    from coordapp.reference.service import seed_reference_data
+    from coordapp.stats import activity_totals
+
+    app = create_app({"COORDAPP_ENV": "testing", "DATABASE_URL": empty_database_url})
+    with app.app_context():
+        upgrade()
+        session = db.session()
+        seed_reference_data(session)
+        assert load_demo(session, today=date(2026, 11, 26)).loaded
+        session.commit()
+        downgrade(revision="eb67c7c5cb5d")
+        upgrade()
+        read = [
+            "SELECT metric_id, period_start, country_code, counted, value_sum, value_count,"
+            " small_count, small_below FROM activity_totals ORDER BY 1, 2, 3, 4",
+            "SELECT metric_id, year, hotline_id FROM activity_presence ORDER BY 1, 2, 3",
+        ]
+        migrated = [session.execute(sa.text(q)).all() for q in read]
+        activity_totals.rebuild(session)
+        assert [session.execute(sa.text(q)).all() for q in read] == migrated
+        assert bool(migrated[0]) == bool(migrated[1]) == activity_totals.kept(session)
+        session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_quarter_signoff_migration_approves_ended_quarters_that_hold_figures(
     empty_database_url: str,
 ) -> None:
