@@ -174,21 +174,12 @@ def _membership_events(rng: random.Random, founded: int) -> list[tuple[date, Mem
     return events
 
 
-def rebuild_funding_totals(session_or_connection: Session | sa.Connection) -> None:
-    """The funding totals kept current on write, computed again: Core inserts bypass the flush
-    that keeps them (``coordapp.funding.totals``)."""
-    _rebuild(session_or_connection, totals.rebuild)
-
-
-def rebuild_membership_spans(session_or_connection: Session | sa.Connection) -> None:
-    """The membership spans kept current on write (``coordapp.network.membership``), computed
-    again: the inserts through a plain connection bypass the session that keeps them."""
-    _rebuild(session_or_connection, membership.rebuild)
-
-
-def _rebuild(
+def rebuild_kept(
     session_or_connection: Session | sa.Connection, rebuild: Callable[[Session], None]
 ) -> None:
+    """Derived rows kept current on write (``rebuild``: the funding totals', the membership
+    spans', the activity totals'), computed again: Core inserts bypass the flush that keeps them
+    (``coordapp.kept``)."""
     if isinstance(session_or_connection, Session):
         rebuild(session_or_connection)
         return
@@ -407,8 +398,8 @@ def generate(
         rows["exchange_rates"] = _insert(db, t_rate, rates)
 
     _fix_sequences(db, (t_org, t_hotline, t_event, t_target, t_stage, t_commit, t_receipt, t_rate))
-    rebuild_funding_totals(db)
-    rebuild_membership_spans(db)
+    rebuild_kept(db, totals.rebuild)
+    rebuild_kept(db, membership.rebuild)
     bump_data_version(db)  # Core inserts bypass the ORM flush that normally does it
     audit.record(
         db,  # type: ignore[arg-type]

@@ -69,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     from coordapp.extensions import bootstrap, csrf, db, login_manager, migrate
     from coordapp.funding import totals as funding_totals
     from coordapp.network import membership
+    from coordapp.stats import activity_totals
     from coordapp.training import totals as training_totals
 
     db.init_app(app)
@@ -84,6 +85,7 @@ def register_extensions(app: Flask) -> None:
         funding_totals.install(FlaskSession)
         membership.install(FlaskSession)
         training_totals.install(FlaskSession)
+        activity_totals.install(FlaskSession)
         _configure_sqlite(db)
 
 

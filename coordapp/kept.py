@@ -1,27 +1,36 @@
-"""Derived rows kept current on write, one group of rows per key of a source table (the
-membership spans of a hotline, computed from its membership events).
+"""Derived rows kept current on write: the machinery every such table shares.
 
-A ``KeptPerKey`` names the source model, the column of it that is the key, and how to compute
-the derived rows of some keys again (``refresh``) or of all of them (``rebuild``). Installed on
-a session class, it notes the keys every write touches — before a flush what the changed and
-deleted rows were (read from the database, so that a key never loaded before it was set still
-counts), after it what the written rows are, and the keys an ``INSERT`` executed as a statement
-names (an import's batch); any other statement on the source table touches every key — and
-computes their rows again at the end of that flush or statement, in the same transaction. The
-derived rows therefore agree with the source rows for every statement that follows, a read in
-the same transaction included, and a rolled back savepoint takes both back together.
+Two shapes:
 
-Writers that bypass the session (a restore, the bench's bulk loads) call ``rebuild``.
+* ``KeptRows`` — totals that sum other rows (``coordapp.funding.totals``,
+  ``coordapp.stats.activity_totals``), refreshed once per transaction:
 
-(``coordapp.funding.totals`` defers its refresh to the commit instead: its figures are read
-through one service that refreshes first, and its refresh is heavier than a few keys' rows.)
+  * a flush notes what it is about to change (``before_flush``: the rows' state before, read
+    from the database) and what it wrote (``after_flush``), in a changes object of the table's
+    own kind, kept in ``session.info`` until the transaction ends;
+  * a statement that bypasses the unit of work on a watched table
+    (``session.execute(insert(...), rows)``, an import's batch) is noted too: an INSERT names
+    its rows (``note_inserted``); any other statement could change any row, and the table is
+    built again (``rebuild``);
+  * before the transaction commits — or before a figure reads the table in the same
+    transaction (``refresh``) — the derived rows of what changed are computed again from the
+    rows, once for all the transaction's flushes.
+
+* ``KeptPerKey`` — one group of rows per key of a source table (the membership spans of a
+  hotline, computed from its membership events), cheap enough to compute again at the end of
+  every flush or statement that touches a key: the derived rows agree with the source rows for
+  every statement that follows, a read in the same transaction included, and a rolled back
+  savepoint takes both back together.
+
+Writers that bypass the session (a restore, the bench's bulk loads) call ``rebuild``. A
+transaction that rolls back drops its notes with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -53,7 +62,7 @@ def inserted_rows(state: ORMExecuteState) -> list[dict[str, Any]]:
 
 
 @dataclass
-class _Pending:
+class _PendingKeys:
     keys: set[Any] = field(default_factory=set)
     everything: bool = False
 
@@ -74,10 +83,10 @@ class KeptPerKey:
 
     # --- what a transaction changed ----------------------------------------------------------
 
-    def _pending(self, session: Session) -> _Pending:
-        pending: _Pending | None = session.info.get(self.name)
+    def _pending(self, session: Session) -> _PendingKeys:
+        pending: _PendingKeys | None = session.info.get(self.name)
         if pending is None:
-            pending = session.info[self.name] = _Pending()
+            pending = session.info[self.name] = _PendingKeys()
         return pending
 
     def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
@@ -144,7 +153,7 @@ class KeptPerKey:
 
     def refresh(self, session: Session) -> None:
         """Compute the rows of the keys written since the last refresh again."""
-        pending: _Pending | None = session.info.pop(self.name, None)
+        pending: _PendingKeys | None = session.info.pop(self.name, None)
         if pending is None or not (pending.everything or pending.keys):
             return
         # Run from a flush or a statement: what else the session holds is not flushed here.
@@ -163,3 +172,111 @@ class KeptPerKey:
         session.info.pop(self.name, None)
         serialize_writers(session)
         self.rebuild_all(session)
+
+
+# --- totals refreshed once per transaction ----------------------------------------
+
+ChangesT = TypeVar("ChangesT")
+
+
+def on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+@dataclass
+class _Pending(Generic[ChangesT]):
+    changes: ChangesT
+    everything: bool = False  # a statement changed rows it does not name: rebuild
+
+
+@dataclass(eq=False)
+class KeptRows(Generic[ChangesT]):
+    """One derived table (or a few built together) kept current on write; see the module."""
+
+    name: str  # the session.info key of the pending changes
+    new_changes: Callable[[], ChangesT]
+    # Watched models: an INSERT statement on one of their tables calls ``note_inserted`` with
+    # each row's values by column key (a KeyError: the rows are not named, rebuild).
+    watched: tuple[type, ...]
+    note_inserted: Callable[[ChangesT, type, Mapping[str, Any]], None]
+    # (session) -> None: note from ``changes(session)`` what the flush changes / wrote.
+    before_flush: Callable[[Session], None]
+    after_flush: Callable[[Session], None]
+    # Compute the derived rows of the changes / of every row again.
+    refresh_changes: Callable[[Session, ChangesT], None]
+    rebuild_all: Callable[[Session], None]
+    kept: Callable[[Session], bool] = on_postgresql
+    _tables: dict[str, type] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._tables = {model.__tablename__: model for model in self.watched}  # type: ignore[attr-defined]
+
+    def changes(self, session: Session) -> ChangesT:
+        """This transaction's changes not yet refreshed (made on first use)."""
+        pending: _Pending[ChangesT] | None = session.info.get(self.name)
+        if pending is None:
+            pending = session.info[self.name] = _Pending(self.new_changes())
+        return pending.changes
+
+    def install(self, session_class: Any) -> None:
+        """Keep the rows current in every session of ``session_class`` (once, from
+        create_app)."""
+        for name, listener in (
+            ("before_flush", self._before_flush),
+            ("after_flush", self._after_flush),
+            ("do_orm_execute", self._on_execute),
+            ("before_commit", self.refresh),
+            ("after_transaction_end", self._after_transaction_end),
+        ):
+            if not event.contains(session_class, name, listener):
+                event.listen(session_class, name, listener, propagate=True)
+
+    def refresh(self, session: Session) -> None:
+        """Bring the rows up to date with this transaction's writes (flushing them first)."""
+        if self.name not in session.info or not self.kept(session):
+            return
+        session.flush()
+        pending: _Pending[ChangesT] = session.info.pop(self.name)
+        if pending.everything:
+            self.rebuild(session)
+        else:
+            self.refresh_changes(session, pending.changes)
+
+    def rebuild(self, session: Session) -> None:
+        """Compute every derived row again from the rows (after a bulk load or a restore)."""
+        if not self.kept(session):
+            return
+        session.flush()
+        session.info.pop(self.name, None)
+        self.rebuild_all(session)
+
+    # --- the listeners ---------------------------------------------------------------------
+
+    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
+        if self.kept(session):
+            self.before_flush(session)
+
+    def _after_flush(self, session: Session, _context: Any) -> None:
+        if self.kept(session):
+            self.after_flush(session)
+
+    def _after_transaction_end(self, session: Session, transaction: Any) -> None:
+        # A transaction that ends without refreshing rolled back: its changes are gone, and so
+        # is the need to refresh. (One that commits refreshed in before_commit.)
+        if transaction.parent is None:
+            session.info.pop(self.name, None)
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if not (state.is_insert or state.is_update or state.is_delete):
+            return
+        table = getattr(state.statement, "table", None)
+        model = self._tables.get(getattr(table, "name", ""))
+        if model is None or not self.kept(state.session):
+            return
+        changes = self.changes(state.session)
+        try:
+            for values in inserted_rows(state):
+                self.note_inserted(changes, model, values)
+        except KeyError:
+            session_pending: _Pending[ChangesT] = state.session.info[self.name]
+            session_pending.everything = True

@@ -26,6 +26,7 @@ from coordapp.db import DERIVED, Base
 from coordapp.demo.service import DemoResult, load_demo
 from coordapp.funding import totals
 from coordapp.partners.models import Organization
+from coordapp.stats import activity_totals
 from coordapp.training import totals as training_totals
 
 Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
@@ -118,6 +119,7 @@ def _replay(session: Session, recording: _Recording) -> bool:
     bump_data_version(session, recording.moved)
     totals.rebuild(session)
     training_totals.rebuild(session)
+    activity_totals.rebuild(session)
     return True
 
 

@@ -15,6 +15,7 @@ from coordapp.data_version import DATA_VERSION_TABLE, data_versions
 from coordapp.db import Base
 from coordapp.demo.service import load_demo
 from coordapp.funding import totals
+from coordapp.stats import activity_totals
 from coordapp.training import totals as training_totals
 from tests import _demo
 from tests._demo import load_demo_cached
@@ -25,13 +26,15 @@ TODAY = date(2026, 11, 26)
 def _contents(session: Session) -> dict[str, Counter[str]]:
     """Every table's rows without ids, references and timestamps (they differ between loads
     on PostgreSQL, whose sequences a rollback does not move back), nor password hashes (each
-    hash has a salt of its own). The funding totals brought up to date first (PostgreSQL).
+    hash has a salt of its own). The funding and activity totals brought up to date first
+    (PostgreSQL), as a commit would.
 
     On PostgreSQL the numbers inside texts are left out too: references and audit summaries
     name ids (NAR-2024-43), and the two loads' ids differ there; on SQLite they are the same
     and every value is compared."""
     totals.refresh(session)
     training_totals.refresh(session)
+    activity_totals.refresh(session)
     ids_differ = session.get_bind().dialect.name == "postgresql"
 
     def value(item: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -151,6 +152,15 @@ def _demo_migrated_again(
             db.engine.dispose()
 
 
+def _assert_filled_as_rebuilt(session: Session, totals: Any, reads: list[str]) -> None:
+    """What the migration filled (read by ``reads``) is what ``totals.rebuild`` computes, and
+    the tables hold rows exactly where the database keeps them (PostgreSQL)."""
+    migrated = [session.execute(sa.text(q)).all() for q in reads]
+    totals.rebuild(session)
+    assert [session.execute(sa.text(q)).all() for q in reads] == migrated
+    assert [bool(rows) for rows in migrated] == [totals.kept(session)] * len(reads)
+
+
 @pytest.mark.parametrize(
     ("revision", "reads"),
     [
@@ -183,10 +193,7 @@ def test_funding_totals_migrations_fill_them_from_the_stored_rows(
     from coordapp.funding import totals
 
     with _demo_migrated_again(empty_database_url, revision) as session:
-        migrated = [session.execute(sa.text(q)).all() for q in reads]
-        totals.rebuild(session)
-        assert [session.execute(sa.text(q)).all() for q in reads] == migrated
-        assert [bool(rows) for rows in migrated] == [totals.kept(session)] * len(reads)
+        _assert_filled_as_rebuilt(session, totals, reads)
 
 
 def test_training_totals_migration_fills_them_from_the_stored_rows(
@@ -207,10 +214,23 @@ def test_training_totals_migration_fills_them_from_the_stored_rows(
         " WHERE id = (SELECT min(id) FROM training_events)"
     )
     with _demo_migrated_again(empty_database_url, "3f8a1c6e2b90", archive_one) as session:
-        migrated = [session.execute(sa.text(q)).all() for q in reads]
-        totals.rebuild(session)
-        assert [session.execute(sa.text(q)).all() for q in reads] == migrated
-        assert [bool(rows) for rows in migrated] == [totals.kept(session)] * len(reads)
+        _assert_filled_as_rebuilt(session, totals, reads)
+
+
+def test_activity_totals_migration_fills_them_from_the_stored_rows(
+    empty_database_url: str,
+) -> None:
+    """Upgraded with statistics and their sign-off already stored, the activity totals are what
+    the app computes (on PostgreSQL; SQLite keeps none)."""
+    from coordapp.stats import activity_totals
+
+    reads = [
+        "SELECT metric_id, period_start, country_code, counted, value_sum, value_count,"
+        " small_count, small_below FROM activity_totals ORDER BY 1, 2, 3, 4",
+        "SELECT metric_id, year, hotline_id FROM activity_presence ORDER BY 1, 2, 3",
+    ]
+    with _demo_migrated_again(empty_database_url, "70bdc97d981f") as session:
+        _assert_filled_as_rebuilt(session, activity_totals, reads)
 
 
 def test_quarter_signoff_migration_approves_ended_quarters_that_hold_figures(

@@ -35,10 +35,11 @@ from bench.generate import (
     _next_id,
     _table,
     generate,
-    rebuild_funding_totals,
+    rebuild_kept,
 )
 from coordapp.audit import service as audit
 from coordapp.data_version import bump_data_version
+from coordapp.funding import totals as funding_totals
 from coordapp.funding.models import FundingAllocation, FundingCommitment
 from coordapp.network.models import COVERING_STATUSES, Hotline, HotlineMembershipEvent
 from coordapp.partners.models import (
@@ -50,6 +51,7 @@ from coordapp.partners.models import (
 )
 from coordapp.pillars.models import PillarIndicator, PillarTarget
 from coordapp.reference.models import MetricDefinition, Pillar
+from coordapp.stats import activity_totals
 from coordapp.stats.models import HotlineQuarter, HotlineStatistic, PeriodKind, QuarterState
 from coordapp.training import totals as training_totals
 from coordapp.training.models import (
@@ -148,7 +150,7 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
                     }
                 )
         rows["funding_allocations"] = _insert(session, t_alloc, allocations)
-        rebuild_funding_totals(session)  # the allocations split the pledges and receipts
+        rebuild_kept(session, funding_totals.rebuild)  # the allocations split the pledges
 
         # Trainings and who took part.
         hotline_ids = list(
@@ -262,6 +264,7 @@ def generate_activity(session: Session, *, scale: int, seed: int = 1999) -> dict
             for start, end in _quarters()
         ]
         rows["hotline_quarters"] = _insert(session, _table(HotlineQuarter), signed_off)
+        rebuild_kept(session, activity_totals.rebuild)  # the figures and their sign-off
 
         # Pillar targets (once: unique per pillar, year and indicator).
         have = set(

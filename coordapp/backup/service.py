@@ -35,6 +35,7 @@ from coordapp.db import DERIVED, Base
 from coordapp.errors import DomainError
 from coordapp.funding import totals as funding_totals
 from coordapp.network import membership
+from coordapp.stats import activity_totals
 from coordapp.training import totals as training_totals
 
 FORMAT = "coordapp-backup"
@@ -286,6 +287,7 @@ def restore(conn: sa.Connection, path: Path | str, *, replace: bool = False) -> 
         funding_totals.rebuild(session)
         membership.rebuild(session)
         training_totals.rebuild(session)
+        activity_totals.rebuild(session)
     dumped_version = conn.scalar(sa.select(DATA_VERSION_TABLE.c.version)) or 0
     restored = max(previous_version, dumped_version) + 1
     # Every group's figures are new: no cached figure may match a version from before.

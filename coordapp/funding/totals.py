@@ -43,8 +43,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 
 from coordapp.funding import amounts, conversion
@@ -61,10 +60,9 @@ from coordapp.funding.models import (
     FundingReceipt,
     FundingYearTotal,
 )
-from coordapp.kept import inserted_rows
+from coordapp.kept import KeptRows, on_postgresql
 from coordapp.writers_lock import serialize_writers
 
-_PENDING = "funding_totals_pending"
 _CHUNK = 1000  # ids or keys per statement
 YEAR_TOTALS: sa.Table = FundingYearTotal.__table__  # type: ignore[assignment]
 FUNDER_TOTALS: sa.Table = FundingFunderTotal.__table__  # type: ignore[assignment]
@@ -75,7 +73,7 @@ _TRACKED = (FundingCommitment, FundingAllocation, FundingReceipt, FundingInstalm
 
 def kept(session: Session) -> bool:
     """Whether this database keeps the totals (PostgreSQL)."""
-    return session.get_bind().dialect.name == "postgresql"
+    return on_postgresql(session)
 
 
 def _year(column: Any) -> Any:
@@ -107,7 +105,6 @@ class _Changes:
     schedules: set[int] = field(default_factory=set)  # commitments whose instalments changed
     receipt_commitments: set[tuple[int, int]] = field(default_factory=set)  # (year, commitment)
     rates: set[tuple[str, date]] = field(default_factory=set)  # (currency against EUR, date)
-    everything: bool = False  # a statement changed rows it does not name: rebuild
 
     def note_commitment(self, cid: int, funder_id: int | None = None) -> None:
         funders = self.commitments.setdefault(cid, set())
@@ -150,17 +147,12 @@ def _instalment_slices(session: Session, key: Any, values: Iterable[int]) -> set
 
 
 def _changes(session: Session) -> _Changes:
-    changes: _Changes | None = session.info.get(_PENDING)
-    if changes is None:
-        changes = session.info[_PENDING] = _Changes()
-    return changes
+    return KEPT.changes(session)
 
 
-def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+def _before_flush(session: Session) -> None:
     """Before rows change or go: what they were (read from the database, so that an attribute
     never loaded before it was set still counts)."""
-    if not kept(session):
-        return
     ids: dict[type, set[int]] = defaultdict(set)
     for obj in (*session.dirty, *session.deleted):
         identity = instance_state(obj).identity if isinstance(obj, _TRACKED) else None
@@ -199,10 +191,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         changes.note_rate(base, quote, on)
 
 
-def _after_flush(session: Session, _context: Any) -> None:
+def _after_flush(session: Session) -> None:
     """After rows are written: which ones (their new state is read when the totals are)."""
-    if not kept(session):
-        return
     written = [
         obj
         for obj in (*session.new, *session.dirty)
@@ -224,72 +214,25 @@ def _after_flush(session: Session, _context: Any) -> None:
             changes.note_rate(obj.base_code, obj.quote_code, obj.rate_date)
 
 
-def _before_commit(session: Session) -> None:
-    refresh(session)
-
-
-def _after_transaction_end(session: Session, transaction: Any) -> None:
-    # A transaction that ends without refreshing rolled back: its changes are gone, and so is
-    # the need to refresh. (One that commits refreshed in before_commit.)
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
-
-
-_TRACKED_TABLES = {model.__tablename__: model for model in _TRACKED}
-
-
-def _on_execute(state: ORMExecuteState) -> None:
-    """Writes that bypass the unit of work (``session.execute(insert(...), rows)``, as an
-    import's batch does): an INSERT names its rows; any other statement on these tables could
-    change any row, and the totals are built again."""
-    if not (state.is_insert or state.is_update or state.is_delete):
-        return
-    table = getattr(state.statement, "table", None)
-    model = _TRACKED_TABLES.get(getattr(table, "name", ""))
-    if model is None or not kept(state.session):
-        return
-    changes = _changes(state.session)
-    try:
-        for values in inserted_rows(state):
-            if model is FundingCommitment:
-                changes.note_commitment(values["id"])
-            elif model is FundingAllocation:
-                changes.note_commitment(values["commitment_id"])
-            elif model is FundingReceipt:
-                changes.receipts.add(values["id"])
-            elif model is FundingInstalment:
-                changes.schedules.add(values["commitment_id"])
-            else:
-                changes.note_rate(values["base_code"], values["quote_code"], values["rate_date"])
-    except KeyError:
-        changes.everything = True
-
-
-def install(session_class: Any) -> None:
-    """Keep the totals current in every session of ``session_class`` (once, from create_app)."""
-    for name, listener in (
-        ("before_flush", _before_flush),
-        ("after_flush", _after_flush),
-        ("do_orm_execute", _on_execute),
-        ("before_commit", _before_commit),
-        ("after_transaction_end", _after_transaction_end),
-    ):
-        if not event.contains(session_class, name, listener):
-            event.listen(session_class, name, listener, propagate=True)
+def _note_inserted(changes: _Changes, model: type, values: Mapping[str, Any]) -> None:
+    """A row an INSERT statement names (``session.execute(insert(...), rows)``, as an import's
+    batch does)."""
+    if model is FundingCommitment:
+        changes.note_commitment(values["id"])
+    elif model is FundingAllocation:
+        changes.note_commitment(values["commitment_id"])
+    elif model is FundingReceipt:
+        changes.receipts.add(values["id"])
+    elif model is FundingInstalment:
+        changes.schedules.add(values["commitment_id"])
+    else:
+        changes.note_rate(values["base_code"], values["quote_code"], values["rate_date"])
 
 
 # --- refreshing ------------------------------------------------------------------------------
 
 
-def refresh(session: Session) -> None:
-    """Bring the totals up to date with this transaction's writes (flushing them first)."""
-    if _PENDING not in session.info or not kept(session):
-        return
-    session.flush()
-    changes: _Changes = session.info.pop(_PENDING)
-    if changes.everything:
-        rebuild(session)
-        return
+def _refresh_changes(session: Session, changes: _Changes) -> None:
     slices, cash_slices, funders = _resolve(session, changes)
     if not slices and not cash_slices and not funders:
         return
@@ -311,12 +254,7 @@ def refresh(session: Session) -> None:
     )
 
 
-def rebuild(session: Session) -> None:
-    """Compute every total again from the rows (after a bulk load or a restore)."""
-    if not kept(session):
-        return
-    session.flush()
-    session.info.pop(_PENDING, None)
+def _rebuild_all(session: Session) -> None:
     serialize_writers(session)
     session.execute(sa.delete(YEAR_TOTALS))
     session.execute(sa.delete(FUNDER_TOTALS))
@@ -325,6 +263,24 @@ def rebuild(session: Session) -> None:
     _insert_year_totals(session, None)
     _insert_funder_totals(session, None)
     _insert_quarter_totals(session, None)
+
+
+KEPT = KeptRows(
+    name="funding_totals_pending",
+    new_changes=_Changes,
+    watched=_TRACKED,
+    note_inserted=_note_inserted,
+    before_flush=_before_flush,
+    after_flush=_after_flush,
+    refresh_changes=_refresh_changes,
+    rebuild_all=_rebuild_all,
+    kept=kept,
+)
+install = KEPT.install
+# Bring the totals up to date with this transaction's writes (flushing them first).
+refresh = KEPT.refresh
+# Compute every total again from the rows (after a bulk load or a restore).
+rebuild = KEPT.rebuild
 
 
 def _resolve(

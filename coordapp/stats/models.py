@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordapp.db import (
+    DERIVED,
     Audited,
     Base,
     TimestampMixin,
@@ -139,3 +140,44 @@ class HotlineQuarter(Audited, VersionedMixin, TimestampMixin, Base):
     @property
     def label(self) -> str:
         return f"Q{self.quarter} {self.year}"
+
+
+class ActivityTotal(Base):
+    """The statistics of one metric version, period and hotline country, counted (their quarter
+    approved) or not: their sum, how many, and how many are small (above 0, below
+    ``small_below``, the disclosure threshold they were counted at).
+
+    Derived, never edited: ``coordapp.stats.activity_totals`` keeps it current in the
+    transaction that writes statistics, quarters or a hotline's country (on PostgreSQL).
+    """
+
+    __tablename__ = "activity_totals"
+    __table_args__ = (
+        # The refresh of a country's quarter.
+        sa.Index("ix_activity_totals_country_code_period_start", "country_code", "period_start"),
+        {"info": {DERIVED: True}},
+    )
+
+    metric_id: Mapped[int] = mapped_column(sa.ForeignKey("metric_definitions.id"), primary_key=True)
+    period_start: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    country_code: Mapped[str] = mapped_column(sa.ForeignKey("countries.alpha2"), primary_key=True)
+    counted: Mapped[bool] = mapped_column(primary_key=True)
+    value_sum: Mapped[Decimal] = mapped_column(sa.Numeric(asdecimal=True), nullable=False)
+    value_count: Mapped[int] = mapped_column(nullable=False)
+    small_count: Mapped[int] = mapped_column(nullable=False)
+    small_below: Mapped[int] = mapped_column(nullable=False)
+
+
+class ActivityPresence(Base):
+    """A hotline has counted values of a metric version in a year (how many hotlines a group's
+    figures over years are built on). Derived like ``ActivityTotal``."""
+
+    __tablename__ = "activity_presence"
+    __table_args__ = (
+        sa.Index("ix_activity_presence_hotline_id_year", "hotline_id", "year"),
+        {"info": {DERIVED: True}},
+    )
+
+    metric_id: Mapped[int] = mapped_column(sa.ForeignKey("metric_definitions.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    hotline_id: Mapped[int] = mapped_column(sa.ForeignKey("hotlines.id"), primary_key=True)
