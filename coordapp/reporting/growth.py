@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from coordapp.reporting.common import (
     as_int,
     one_year_before,
     period_end,
+    year_of,
 )
 from coordapp.reporting.training import trainings_between
 
@@ -54,68 +56,110 @@ def network_growth(
     territories, each covered on the day by a provisional or full member hotline whose
     ``hotline_countries`` spell is in force that day (``network_coverage.spell_covers``).
 
-    One statement: each membership event is valid until the next one of its hotline (LEAD in
-    the same order as the status-on-a-date rule: date, lifecycle rank, id); a year-end falls in
-    exactly one such span per hotline.
+    One statement over the stored membership spans (``network_membership.membership_spans``)
+    without matching every span to every year end: a day is turned into the number of the first
+    year end on or after it (``_first_point``), so a span, or a span and a country's spell
+    together, cover the year ends from the number of its start up to, not including, the number
+    of its end. Each adds 1 at the one and takes 1 at the other; the running sums over the year
+    ends are the counts (for the places, first per place: covered while its sum is above 0).
     """
     if first_year > today.year:
         return ()
     days = [(y, period_end(y, today=today)) for y in range(first_year, today.year + 1)]
+    after_all = len(days)  # the number of "no year end": an open end, a day after today
     # A UNION ALL of literals: portable where VALUES with column aliases is not (SQLite).
     years = sa.union_all(
         *(
             sa.select(
-                sa.literal(y, sa.Integer).label("year"), sa.literal(d, sa.Date).label("as_of")
+                sa.literal(i, sa.Integer).label("point"),
+                sa.literal(y, sa.Integer).label("year"),
+                sa.literal(d, sa.Date).label("as_of"),
             )
-            for y, d in days
+            for i, (y, d) in enumerate(days)
         )
     ).cte("years")
+
+    def first_point(day: Any, *, if_none: int = after_all) -> Any:
+        """The number of the first year end on or after ``day`` (None: ``if_none``)."""
+        return sa.case(
+            (day.is_(None), if_none),
+            (day > today, after_all),
+            (day < date(first_year, 1, 1), 0),
+            else_=year_of(day) - first_year,
+        )
+
     spans = network_membership.membership_spans(active_only=True)
     members = (
-        sa.select(years.c.year, years.c.as_of, spans.c.hotline_id, spans.c.status)
-        .join(spans, network_membership.span_holds(spans, years.c.as_of))
+        sa.select(
+            spans.c.hotline_id,
+            (spans.c.status == MembershipStatus.FULL.value).label("full"),
+            first_point(spans.c.valid_from).label("start"),
+            first_point(spans.c.valid_until).label("stop"),
+        )
         .where(spans.c.status.in_(COVERING_STATUS_VALUES))
-        # A CTE: read by both counts below, the spans are ranked and matched to the days once
-        # (as a subquery each count worked them out again: at 100x, 2 x 110 ms of 270).
         .cte("members")
     )
+    hotlines = _running_counts(
+        "hotlines",
+        years,
+        members,
+        after_all,
+        full=lambda sign: sa.case((members.c.full, sign), else_=0),
+    )
+    spell_start = first_point(hotline_countries.c.covered_from, if_none=0)
+    spell_stop = first_point(hotline_countries.c.covered_until)
     covered = (
-        sa.select(members.c.year, hotline_countries.c.country_code, Country.is_sovereign)
+        sa.select(
+            hotline_countries.c.country_code,
+            Country.is_sovereign,
+            sa.case((spell_start > members.c.start, spell_start), else_=members.c.start).label(
+                "start"
+            ),
+            sa.case((spell_stop < members.c.stop, spell_stop), else_=members.c.stop).label("stop"),
+        )
+        .select_from(members)
         .join(hotline_countries, hotline_countries.c.hotline_id == members.c.hotline_id)
         .join(Country, Country.alpha2 == hotline_countries.c.country_code)
-        .where(network_coverage.spell_covers(members.c.as_of))
-        .distinct()
-        .subquery("covered")
+        .cte("covered")
     )
-    countries = (
-        sa.select(
-            covered.c.year,
-            sa.func.count().filter(covered.c.is_sovereign.is_(True)).label("countries"),
-            sa.func.count().filter(covered.c.is_sovereign.is_(False)).label("territories"),
-        )
-        .group_by(covered.c.year)
-        .subquery("countries")
+    place_steps = _steps(
+        "place", covered, after_all, covered.c.country_code, covered.c.is_sovereign
     )
-    hotlines = (
-        sa.select(
-            members.c.year,
-            sa.func.count().label("hotlines"),
-            sa.func.count().filter(members.c.status == MembershipStatus.FULL.value).label("full"),
-        )
-        .group_by(members.c.year)
-        .subquery("hotlines")
+    place_sums = sa.select(
+        place_steps.c.country_code,
+        place_steps.c.is_sovereign,
+        place_steps.c.point.label("start"),
+        sa.func.sum(place_steps.c.members)
+        .over(partition_by=place_steps.c.country_code, order_by=place_steps.c.point)
+        .label("sum"),
+        sa.func.lead(place_steps.c.point, 1, after_all)
+        .over(partition_by=place_steps.c.country_code, order_by=place_steps.c.point)
+        .label("stop"),
+    ).subquery("place_sums")
+    places_covered = (
+        sa.select(place_sums.c.is_sovereign, place_sums.c.start, place_sums.c.stop)
+        .where(place_sums.c.sum > 0)
+        .cte("places_covered")
+    )
+    places = _running_counts(
+        "places",
+        years,
+        places_covered,
+        after_all,
+        countries=lambda sign: sa.case((places_covered.c.is_sovereign.is_(True), sign), else_=0),
+        territories=lambda sign: sa.case((places_covered.c.is_sovereign.is_(False), sign), else_=0),
     )
     rows = session.execute(
         sa.select(
             years.c.year,
             years.c.as_of,
-            hotlines.c.hotlines,
+            hotlines.c.members.label("hotlines"),
             hotlines.c.full,
-            countries.c.countries,
-            countries.c.territories,
+            places.c.countries,
+            places.c.territories,
         )
         .outerjoin(hotlines, hotlines.c.year == years.c.year)
-        .outerjoin(countries, countries.c.year == years.c.year)
+        .outerjoin(places, places.c.year == years.c.year)
         .order_by(years.c.year)
     ).all()
     return tuple(
@@ -129,6 +173,55 @@ def network_growth(
             territories_covered=as_int(row.territories),
         )
         for row in rows
+    )
+
+
+def _steps(name: str, intervals: Any, after_all: int, *keys: Any, **counts: Any) -> sa.Subquery:
+    """Per ``keys`` and year-end number: what the ``intervals`` (start, stop numbers) starting
+    there add and those stopping there take away (``members``: 1 each; ``counts``: a function
+    of the sign, 1 or -1, per interval)."""
+    valid = intervals.c.start < intervals.c.stop
+
+    def side(point: Any, sign: int, *where: Any) -> sa.Select[Any]:
+        return sa.select(
+            *keys,
+            point.label("point"),
+            sa.literal(sign, sa.Integer).label("members"),
+            *(count(sign).label(name) for name, count in counts.items()),
+        ).where(valid, *where)
+
+    moves = sa.union_all(
+        side(intervals.c.start, 1), side(intervals.c.stop, -1, intervals.c.stop < after_all)
+    ).subquery(f"{name}_moves")
+    key_columns = [moves.c[key.name] for key in keys]
+    return (
+        sa.select(
+            *key_columns,
+            moves.c.point,
+            sa.func.sum(moves.c.members).label("members"),
+            *(sa.func.sum(moves.c[name]).label(name) for name in counts),
+        )
+        .group_by(*key_columns, moves.c.point)
+        .subquery(f"{name}_steps")
+    )
+
+
+def _running_counts(
+    name: str, years: Any, intervals: Any, after_all: int, **counts: Any
+) -> sa.Subquery:
+    """Per year end: how many ``intervals`` (start, stop year-end numbers) cover it (``members``)
+    and the ``counts`` of them (see ``_steps``): the steps summed up to its number (a few dozen
+    rows a side)."""
+    steps = _steps(name, intervals, after_all, **counts)
+    return (
+        sa.select(
+            years.c.year,
+            sa.func.sum(steps.c.members).label("members"),
+            *(sa.func.sum(steps.c[name]).label(name) for name in counts),
+        )
+        .join(steps, steps.c.point <= years.c.point)
+        .group_by(years.c.year)
+        .subquery(name)
     )
 
 

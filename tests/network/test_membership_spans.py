@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coordapp.network import membership
+from coordapp.network.coverage import coverage_summary
 from coordapp.network.models import (
     COVERING_STATUSES,
     Hotline,
@@ -280,3 +281,47 @@ def test_growth_counts_follow_the_rule_on_every_year_end(session: Session) -> No
         assert point.member_hotlines == sum(s in COVERING_STATUSES for s in statuses)
         assert point.full_hotlines == sum(s == F for s in statuses)
     assert [p.member_hotlines for p in points] == [0, 0, 2, 2, 3, 3, 2, 2, 2]
+
+
+def test_growth_equals_the_coverage_summary_on_each_year_end(session: Session) -> None:
+    """The growth chart's one statement gives the map's figures on every year end and today,
+    with spells that start and end between them, a territory, and events after ``today``."""
+    factories.hotline(
+        session,
+        country="BE",
+        covers=["LU", "GL"],
+        events=[(date(2001, 1, 1), A), (date(2002, 3, 1), P), (date(2005, 1, 1), F)],
+        covered_from=date(2003, 12, 31),
+        covered_until=date(2006, 6, 1),
+    )
+    factories.hotline(
+        session,
+        country="LU",
+        events=[(date(2003, 1, 1), P), (date(2004, 5, 1), S), (date(2005, 2, 1), F)],
+    )
+    factories.hotline(
+        session,
+        country="DK",
+        covers=["GL"],
+        events=[(date(2002, 1, 1), F), (date(2007, 12, 31), W), (date(2009, 1, 1), A)],
+        covered_from=date(2004, 1, 1),
+    )
+    factories.hotline(session, country="SE", events=[(date(2004, 1, 1), A), (date(2008, 9, 1), P)])
+    today = date(2008, 6, 30)  # before some events
+    points = network_growth(session, today=today, first_year=2000)
+    assert [p.on for p in points][-2:] == [date(2007, 12, 31), today]
+    for point in points:
+        summary = coverage_summary(session, on=point.on)
+        assert (
+            point.member_hotlines,
+            point.full_hotlines,
+            point.countries_covered,
+            point.territories_covered,
+        ) == (
+            summary.member_hotlines,
+            summary.full_hotlines,
+            summary.countries_covered,
+            summary.territories_covered,
+        ), point.on
+    assert {p.countries_covered for p in points} > {0}
+    assert {p.territories_covered for p in points} > {0}
