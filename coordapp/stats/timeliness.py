@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -89,17 +90,7 @@ def _rates(
     if not wanted:
         return ()
     bounds = [quarter_bounds(year, quarter) for year, quarter in wanted]
-    # A UNION ALL of literals: portable where VALUES with column aliases is not (SQLite).
-    periods = sa.union_all(
-        *(
-            sa.select(
-                sa.literal(start, sa.Date).label("start"),
-                sa.literal(end, sa.Date).label("end"),
-                sa.literal(submitted_by_deadline(end), sa.DateTime).label("late_from"),
-            )
-            for start, end in bounds
-        )
-    ).cte("periods")
+    periods = _periods(session, bounds)
     spans = membership.membership_spans(active_only=True)
     q = HotlineQuarter
     ever_submitted = sa.or_(q.first_submitted_at.is_not(None), q.state == QuarterState.APPROVED)
@@ -148,6 +139,32 @@ def _rates(
         QuarterRates(year, quarter, deadline_of(end), *found.get(start, (0, 0, 0, 0)))
         for (year, quarter), (start, end) in zip(wanted, bounds, strict=True)
     )
+
+
+def _periods(session: Session, bounds: list[tuple[date, date]]) -> Any:
+    """The quarters as rows (start, end, late_from). On PostgreSQL a VALUES list, which the
+    planner knows the length of: a UNION ALL of literals is estimated at one row, and the
+    members' range join then walked the spans' whole primary key once per quarter (the rates
+    of 8 years at 100x: 208 -> 123 ms p50). SQLite has no column aliases for VALUES: the UNION
+    ALL there."""
+    rows = [(start, end, submitted_by_deadline(end)) for start, end in bounds]
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.values(
+            sa.column("start", sa.Date),
+            sa.column("end", sa.Date),
+            sa.column("late_from", sa.DateTime),
+            name="periods",
+        ).data(rows)
+    return sa.union_all(
+        *(
+            sa.select(
+                sa.literal(start, sa.Date).label("start"),
+                sa.literal(end, sa.Date).label("end"),
+                sa.literal(late_from, sa.DateTime).label("late_from"),
+            )
+            for start, end, late_from in rows
+        )
+    ).cte("periods")
 
 
 def late_quarters_select(today: date) -> sa.Select[tuple[int, str, str | None]]:
