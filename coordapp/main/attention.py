@@ -28,7 +28,7 @@ from coordapp.main.attention_rule import (
     on_day,
 )
 from coordapp.network import compliance, membership, pipeline
-from coordapp.network.models import COVERING_STATUSES, ExpansionTarget, Hotline
+from coordapp.network.models import ExpansionTarget, Hotline
 from coordapp.partners import agreements, contacts, interactions, last_contacted
 from coordapp.partners.interaction_models import Interaction
 from coordapp.partners.models import Contact, Organization, Partnership
@@ -291,9 +291,7 @@ def _missing_statistics_query(today: date) -> sa.Select:
         sa.select(Hotline.id, Hotline.name, country.scalar_subquery().label("country"))
         .where(
             Hotline.archived_at.is_(None),
-            membership.membership_status_of(Hotline.id, today).in_(
-                [s.value for s in COVERING_STATUSES]
-            ),
+            membership.is_member_on(Hotline.id, today),
             Hotline.id.not_in(reported),
         )
         .order_by(Hotline.name, Hotline.id)

@@ -106,6 +106,16 @@ def membership_status_of(hotline_id: Any, on: date) -> sa.ScalarSelect[Any]:
     )
 
 
+def is_member_on(hotline_id: Any, on: date) -> sa.ColumnElement[bool]:
+    """The hotline ``hotline_id`` (a column) is a provisional or full member on ``on``: a
+    semi-join to the spans in force that day (one hashed pass over the stored spans, where
+    ``membership_status_of`` looks each hotline up apart). For a filter on many hotlines."""
+    covering = sa.select(SPANS.c.hotline_id).where(
+        span_holds(SPANS, on), SPANS.c.status.in_(COVERING_VALUES)
+    )
+    return hotline_id.in_(covering)
+
+
 def membership_status_on(session: Session, *, hotline_id: int, on: date) -> MembershipStatus | None:
     """The hotline's membership status on ``on`` (events dated ``on`` count), or None."""
     membership = membership_on_subquery(on)

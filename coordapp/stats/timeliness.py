@@ -52,10 +52,7 @@ class QuarterRates:
 
 
 def _members(on: date) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        Hotline.archived_at.is_(None),
-        membership.membership_status_of(Hotline.id, on).in_([s.value for s in COVERING_STATUSES]),
-    )
+    return sa.and_(Hotline.archived_at.is_(None), membership.is_member_on(Hotline.id, on))
 
 
 def quarter_rates(
