@@ -3,7 +3,8 @@
 Two shapes:
 
 * ``KeptRows`` — totals that sum other rows (``coordapp.funding.totals``,
-  ``coordapp.stats.activity_totals``), refreshed once per transaction:
+  ``coordapp.stats.activity_totals``, ``coordapp.training.totals``), refreshed once per
+  transaction:
 
   * a flush notes what it is about to change (``before_flush``: the rows' state before, read
     from the database) and what it wrote (``after_flush``), in a changes object of the table's
@@ -28,6 +29,7 @@ transaction that rolls back drops its notes with it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -46,6 +48,45 @@ def chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
     batch = sorted(items)
     for start in range(0, len(batch), CHUNK):
         yield batch[start : start + CHUNK]
+
+
+def rows_with(
+    session: Session,
+    key: Any,
+    values: Iterable[Any],
+    columns: tuple[Any, ...],
+    *,
+    join: tuple[Any, Any] | None = None,
+) -> Iterator[Any]:
+    """``columns`` of the rows whose ``key`` is one of ``values`` (``join``ed to another
+    table), a chunk of values a statement."""
+    for chunk in chunks(values):
+        select = sa.select(*columns).where(key.in_(chunk))
+        yield from session.execute(select if join is None else select.join(*join))
+
+
+def stored_ids(
+    session: Session, models: tuple[type, ...], when: Callable[[Any], bool] | None = None
+) -> dict[type, set[Any]]:
+    """Before a flush: the ids of the stored rows of ``models`` it changes or deletes (those
+    ``when`` accepts), by model; what they were is read from the database with them, so that
+    an attribute never loaded before it was set still counts."""
+    ids: dict[type, set[Any]] = defaultdict(set)
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, models) and (when is None or when(obj)):
+            identity = instance_state(obj).identity
+            if identity is not None:
+                ids[type(obj)].add(identity[0])
+    return ids
+
+
+def written(session: Session, models: tuple[type, ...]) -> list[Any]:
+    """After a flush: the rows of ``models`` it inserted or updated (their new state)."""
+    return [
+        obj
+        for obj in (*session.new, *session.dirty)
+        if isinstance(obj, models) and obj not in session.deleted
+    ]
 
 
 def inserted_rows(state: ORMExecuteState) -> list[dict[str, Any]]:
@@ -90,28 +131,17 @@ class KeptPerKey:
         return pending
 
     def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
-        ids = {
-            identity[0]
-            for obj in (*session.dirty, *session.deleted)
-            if isinstance(obj, self.source)
-            and (identity := instance_state(obj).identity) is not None
-        }
+        ids = stored_ids(session, (self.source,))[self.source]
         if not ids:
             return
-        key = getattr(self.source, self.key)
         (pk,) = sa.inspect(self.source).primary_key
-        pending = self._pending(session)
-        for chunk in chunks(ids):
-            pending.keys.update(session.scalars(sa.select(key).where(pk.in_(chunk))))
+        columns = (getattr(self.source, self.key),)
+        self._pending(session).keys.update(key for (key,) in rows_with(session, pk, ids, columns))
 
     def _after_flush(self, session: Session, _context: Any) -> None:
-        written = [
-            getattr(obj, self.key)
-            for obj in (*session.new, *session.dirty)
-            if isinstance(obj, self.source) and obj not in session.deleted
-        ]
-        if written:
-            self._pending(session).keys.update(written)
+        keys = [getattr(obj, self.key) for obj in written(session, (self.source,))]
+        if keys:
+            self._pending(session).keys.update(keys)
 
     def _after_flush_postexec(self, session: Session, _context: Any) -> None:
         self.refresh(session)
@@ -191,7 +221,14 @@ class _Pending(Generic[ChangesT]):
 
 @dataclass(eq=False)
 class KeptRows(Generic[ChangesT]):
-    """One derived table (or a few built together) kept current on write; see the module."""
+    """One derived table (or a few built together) kept current on write; see the module.
+
+    A table's module gives its steps in the order of the fields, and its public names::
+
+        _STEPS = (_note_inserted, _before_flush, _after_flush, _refresh_changes, _rebuild_all)
+        KEPT = KeptRows("..._pending", _Changes, _WATCHED, *_STEPS)
+        install, refresh, rebuild, kept = KEPT.install, KEPT.refresh, KEPT.rebuild, KEPT.kept
+    """
 
     name: str  # the session.info key of the pending changes
     new_changes: Callable[[], ChangesT]
@@ -205,7 +242,7 @@ class KeptRows(Generic[ChangesT]):
     # Compute the derived rows of the changes / of every row again.
     refresh_changes: Callable[[Session, ChangesT], None]
     rebuild_all: Callable[[Session], None]
-    kept: Callable[[Session], bool] = on_postgresql
+    kept: Callable[[Session], bool] = on_postgresql  # whether this database keeps the rows
     _tables: dict[str, type] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -44,7 +44,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import instance_state
 
 from coordapp.funding import amounts, conversion
 from coordapp.funding.models import (
@@ -60,20 +59,14 @@ from coordapp.funding.models import (
     FundingReceipt,
     FundingYearTotal,
 )
-from coordapp.kept import KeptRows, on_postgresql
+from coordapp.kept import KeptRows, chunks, rows_with, stored_ids, written
 from coordapp.writers_lock import serialize_writers
 
-_CHUNK = 1000  # ids or keys per statement
 YEAR_TOTALS: sa.Table = FundingYearTotal.__table__  # type: ignore[assignment]
 FUNDER_TOTALS: sa.Table = FundingFunderTotal.__table__  # type: ignore[assignment]
 FUNDER_ALL_YEARS: sa.Table = FundingFunderAllYears.__table__  # type: ignore[assignment]
 QUARTER_TOTALS: sa.Table = FundingQuarterTotal.__table__  # type: ignore[assignment]
 _TRACKED = (FundingCommitment, FundingAllocation, FundingReceipt, FundingInstalment, ExchangeRate)
-
-
-def kept(session: Session) -> bool:
-    """Whether this database keeps the totals (PostgreSQL)."""
-    return on_postgresql(session)
 
 
 def _year(column: Any) -> Any:
@@ -82,12 +75,6 @@ def _year(column: Any) -> Any:
 
 def _year_span(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
-
-
-def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
-    batch = sorted(items)
-    for start in range(0, len(batch), _CHUNK):
-        yield batch[start : start + _CHUNK]
 
 
 # --- what a transaction changed -------------------------------------------------------------
@@ -136,7 +123,7 @@ def _instalment_slices(session: Session, key: Any, values: Iterable[int]) -> set
     commitment's id) is one of ``values``: each in its commitment's currency."""
     return {
         (expected_on.year, code)
-        for expected_on, code in _rows_with(
+        for expected_on, code in rows_with(
             session,
             key,
             values,
@@ -146,22 +133,14 @@ def _instalment_slices(session: Session, key: Any, values: Iterable[int]) -> set
     }
 
 
-def _changes(session: Session) -> _Changes:
-    return KEPT.changes(session)
-
-
 def _before_flush(session: Session) -> None:
     """Before rows change or go: what they were (read from the database, so that an attribute
     never loaded before it was set still counts)."""
-    ids: dict[type, set[int]] = defaultdict(set)
-    for obj in (*session.dirty, *session.deleted):
-        identity = instance_state(obj).identity if isinstance(obj, _TRACKED) else None
-        if identity is not None:
-            ids[type(obj)].add(identity[0])
+    ids = stored_ids(session, _TRACKED)
     if not ids:
         return
-    changes = _changes(session)
-    for cid, pledged_on, code, funder_id in _rows_with(
+    changes = KEPT.changes(session)
+    for cid, pledged_on, code, funder_id in rows_with(
         session, FundingCommitment.id, ids[FundingCommitment], _COMMITMENT_SLICE
     ):
         changes.slices.add((pledged_on.year, code))
@@ -175,17 +154,17 @@ def _before_flush(session: Session) -> None:
     changes.cash_slices.update(
         _instalment_slices(session, FundingInstalment.id, ids[FundingInstalment])
     )
-    for (cid,) in _rows_with(
+    for (cid,) in rows_with(
         session, FundingAllocation.id, ids[FundingAllocation], (FundingAllocation.commitment_id,)
     ):
         changes.note_commitment(cid)
-    for received_on, code, cid in _rows_with(
+    for received_on, code, cid in rows_with(
         session, FundingReceipt.id, ids[FundingReceipt], _RECEIPT_SLICE
     ):
         changes.slices.add((received_on.year, code))
         changes.receipt_commitments.add((received_on.year, cid))
     rate = ExchangeRate
-    for base, quote, on in _rows_with(
+    for base, quote, on in rows_with(
         session, rate.id, ids[ExchangeRate], (rate.base_code, rate.quote_code, rate.rate_date)
     ):
         changes.note_rate(base, quote, on)
@@ -193,15 +172,11 @@ def _before_flush(session: Session) -> None:
 
 def _after_flush(session: Session) -> None:
     """After rows are written: which ones (their new state is read when the totals are)."""
-    written = [
-        obj
-        for obj in (*session.new, *session.dirty)
-        if isinstance(obj, _TRACKED) and obj not in session.deleted
-    ]
-    if not written:
+    rows = written(session, _TRACKED)
+    if not rows:
         return
-    changes = _changes(session)
-    for obj in written:
+    changes = KEPT.changes(session)
+    for obj in rows:
         if isinstance(obj, FundingCommitment):
             changes.note_commitment(obj.id)
         elif isinstance(obj, FundingAllocation):
@@ -265,22 +240,10 @@ def _rebuild_all(session: Session) -> None:
     _insert_quarter_totals(session, None)
 
 
-KEPT = KeptRows(
-    name="funding_totals_pending",
-    new_changes=_Changes,
-    watched=_TRACKED,
-    note_inserted=_note_inserted,
-    before_flush=_before_flush,
-    after_flush=_after_flush,
-    refresh_changes=_refresh_changes,
-    rebuild_all=_rebuild_all,
-    kept=kept,
-)
-install = KEPT.install
-# Bring the totals up to date with this transaction's writes (flushing them first).
-refresh = KEPT.refresh
-# Compute every total again from the rows (after a bulk load or a restore).
-rebuild = KEPT.rebuild
+_STEPS = (_note_inserted, _before_flush, _after_flush, _refresh_changes, _rebuild_all)
+KEPT = KeptRows("funding_totals_pending", _Changes, _TRACKED, *_STEPS)
+# For create_app (install), the figures (kept, refresh), restores and bulk loads (rebuild).
+install, refresh, rebuild, kept = KEPT.install, KEPT.refresh, KEPT.rebuild, KEPT.kept
 
 
 def _resolve(
@@ -293,7 +256,7 @@ def _resolve(
     cash_slices = set(changes.cash_slices)
     receipt_commitments = set(changes.receipt_commitments)
     commitment = FundingCommitment
-    for cid, pledged_on, code, funder_id in _rows_with(
+    for cid, pledged_on, code, funder_id in rows_with(
         session, commitment.id, changes.commitments, _COMMITMENT_SLICE
     ):
         slices.add((pledged_on.year, code))
@@ -306,7 +269,7 @@ def _resolve(
     )
     # Their receipts: their pillar shares follow the commitment, their funder too.
     receipt = FundingReceipt
-    for cid, received_on, code in _rows_with(
+    for cid, received_on, code in rows_with(
         session,
         receipt.commitment_id,
         changes.commitments,
@@ -314,13 +277,13 @@ def _resolve(
     ):
         slices.add((received_on.year, code))
         funders.update((received_on.year, f) for f in changes.commitments[cid])
-    for received_on, code, cid in _rows_with(session, receipt.id, changes.receipts, _RECEIPT_SLICE):
+    for received_on, code, cid in rows_with(session, receipt.id, changes.receipts, _RECEIPT_SLICE):
         slices.add((received_on.year, code))
         receipt_commitments.add((received_on.year, cid))
     by_commitment: dict[int, set[int]] = defaultdict(set)
     for year, cid in receipt_commitments:
         by_commitment[cid].add(year)
-    for cid, funder_id in _rows_with(
+    for cid, funder_id in rows_with(
         session, commitment.id, by_commitment, (commitment.id, commitment.funder_id)
     ):
         funders.update((year, funder_id) for year in by_commitment[cid])
@@ -329,21 +292,6 @@ def _resolve(
         if funder_id is not None:
             funders.add((year, funder_id))
     return slices, cash_slices, funders
-
-
-def _rows_with(
-    session: Session,
-    key: Any,
-    values: Iterable[Any],
-    columns: tuple[Any, ...],
-    *,
-    join: tuple[Any, Any] | None = None,
-) -> Iterator[Any]:
-    """``columns`` of the rows whose ``key`` is one of ``values`` (``join``ed to another
-    table), a chunk of values a statement."""
-    for chunk in _chunks(values):
-        select = sa.select(*columns).where(key.in_(chunk))
-        yield from session.execute(select if join is None else select.join(*join))
 
 
 def _rows_rated_by(session: Session, changed: set[tuple[str, date]]) -> set[tuple[int, str, int]]:
@@ -471,7 +419,7 @@ def _refresh(
     years_of: dict[Any, set[int]] = defaultdict(set)
     for group_value, year in pairs:
         years_of[group_value].add(year)
-    for chunk in _chunks(years_of):
+    for chunk in chunks(years_of):
         years = sorted(set().union(*(years_of[g] for g in chunk)))
         session.execute(sa.delete(table).where(table.c[group].in_(chunk), table.c.year.in_(years)))
         insert(session, (chunk, years))

@@ -33,7 +33,7 @@ are small.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 
 from coordapp import disclosure
-from coordapp.kept import KeptRows, on_postgresql
+from coordapp.kept import KeptRows, chunks, rows_with, stored_ids, written
 from coordapp.network.models import Hotline
 from coordapp.stats import quarters
 from coordapp.stats.models import ActivityPresence, ActivityTotal, HotlineQuarter, HotlineStatistic
@@ -52,16 +52,7 @@ from coordapp.writers_lock import serialize_writers
 
 TOTALS: sa.Table = ActivityTotal.__table__  # type: ignore[assignment]
 PRESENCE: sa.Table = ActivityPresence.__table__  # type: ignore[assignment]
-_CHUNK = 1000  # ids or keys per statement
 _WRITTEN = (HotlineStatistic, HotlineQuarter)
-
-kept = on_postgresql
-
-
-def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
-    batch = sorted(items)
-    for start in range(0, len(batch), _CHUNK):
-        yield batch[start : start + _CHUNK]
 
 
 def _quarter(day: date) -> date:
@@ -85,22 +76,14 @@ class _Changes:
 def _before_flush(session: Session) -> None:
     """Before rows change or go: what they were (read from the database, so that an attribute
     never loaded before it was set still counts)."""
-    ids: dict[type, set[int]] = defaultdict(set)
-    for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, (*_WRITTEN, Hotline)):
-            identity = instance_state(obj).identity
-            if identity is not None and (
-                not isinstance(obj, Hotline)
-                or instance_state(obj).attrs.country_code.history.has_changes()
-            ):
-                ids[type(obj)].add(identity[0])
+    ids = stored_ids(session, (*_WRITTEN, Hotline), _counts_for_activity)
     if not ids:
         return
     changes = KEPT.changes(session)
     before: set[tuple[int, date]] = set()
     for model in _WRITTEN:
         cols = (model.hotline_id, model.period_start)
-        before.update(_rows_with(session, model.id, ids[model], cols))
+        before.update(rows_with(session, model.id, ids[model], cols))
     changes.periods.update(before)
     country = _countries(session, {hid for hid, _ in before} | ids[Hotline])
     changes.slices.update((country[hid], _quarter(start)) for hid, start in before)
@@ -108,15 +91,18 @@ def _before_flush(session: Session) -> None:
         changes.moved.setdefault(hid, set()).add(country[hid])
 
 
+def _counts_for_activity(obj: Any) -> bool:
+    """A statistic or quarter changed counts; a hotline, when its country changes."""
+    return (
+        not isinstance(obj, Hotline) or instance_state(obj).attrs.country_code.history.has_changes()
+    )
+
+
 def _after_flush(session: Session) -> None:
     """After rows are written: which ones (their country is read when the totals are)."""
-    written = [
-        (obj.hotline_id, obj.period_start)
-        for obj in (*session.new, *session.dirty)
-        if isinstance(obj, _WRITTEN) and obj not in session.deleted
-    ]
-    if written:
-        KEPT.changes(session).periods.update(written)
+    periods = [(obj.hotline_id, obj.period_start) for obj in written(session, _WRITTEN)]
+    if periods:
+        KEPT.changes(session).periods.update(periods)
 
 
 def _note_inserted(changes: _Changes, model: type, values: Mapping[str, Any]) -> None:
@@ -127,15 +113,7 @@ def _note_inserted(changes: _Changes, model: type, values: Mapping[str, Any]) ->
 
 def _countries(session: Session, hotline_ids: set[int]) -> dict[int, str]:
     """Hotline id -> its country, as the database holds it."""
-    return dict(_rows_with(session, Hotline.id, hotline_ids, (Hotline.id, Hotline.country_code)))
-
-
-def _rows_with(
-    session: Session, key: Any, values: Iterable[Any], columns: tuple[Any, ...]
-) -> Iterator[Any]:
-    """``columns`` of the rows whose ``key`` is one of ``values``, a chunk a statement."""
-    for chunk in _chunks(values):
-        yield from session.execute(sa.select(*columns).where(key.in_(chunk)))
+    return dict(rows_with(session, Hotline.id, hotline_ids, (Hotline.id, Hotline.country_code)))
 
 
 # --- refreshing ------------------------------------------------------------------------------
@@ -178,20 +156,20 @@ def _refresh_changes(session: Session, changes: _Changes) -> None:
             slices[_quarter(start)].add(country[hid])
         presence[start.year].add(hid)
     stat = HotlineStatistic
-    for hid, start in _rows_with(
+    for hid, start in rows_with(
         session, stat.hotline_id, changes.moved, (stat.hotline_id, stat.period_start)
     ):
         slices[_quarter(start)].update({country[hid], *changes.moved[hid]})
     for start, codes in sorted(slices.items()):
         end = quarter_bounds(start.year, quarter_of(start))[1]
-        for chunk in _chunks(codes):
+        for chunk in chunks(codes):
             where = _in_slice(start, end, chunk)
             session.execute(
                 sa.delete(TOTALS).where(where(TOTALS.c.period_start, TOTALS.c.country_code))
             )
             _insert_totals(session, where)
     for year, hids in sorted(presence.items()):
-        for chunk in _chunks(hids):
+        for chunk in chunks(hids):
             session.execute(
                 sa.delete(PRESENCE).where(PRESENCE.c.year == year, PRESENCE.c.hotline_id.in_(chunk))
             )
@@ -274,19 +252,7 @@ def _insert_presence(session: Session, year: int | None, hotline_ids: list[int] 
     session.execute(sa.insert(PRESENCE).from_select(["metric_id", "year", "hotline_id"], present))
 
 
-KEPT = KeptRows(
-    name="activity_totals_pending",
-    new_changes=_Changes,
-    watched=(*_WRITTEN, Hotline),
-    note_inserted=_note_inserted,
-    before_flush=_before_flush,
-    after_flush=_after_flush,
-    refresh_changes=_refresh_changes,
-    rebuild_all=_rebuild_all,
-    kept=kept,
-)
-install = KEPT.install
-# Bring the totals up to date with this transaction's writes (flushing them first).
-refresh = KEPT.refresh
-# Compute every total again from the rows (after a bulk load or a restore).
-rebuild = KEPT.rebuild
+_STEPS = (_note_inserted, _before_flush, _after_flush, _refresh_changes, _rebuild_all)
+KEPT = KeptRows("activity_totals_pending", _Changes, (*_WRITTEN, Hotline), *_STEPS)
+# For create_app (install), the figures (kept, refresh), restores and bulk loads (rebuild).
+install, refresh, rebuild, kept = KEPT.install, KEPT.refresh, KEPT.rebuild, KEPT.kept

@@ -14,7 +14,7 @@ unarchived event or per hotline taking part in one, so an event is the unit they
   country and per hotline group one narrow table instead of joining events, participations
   and hotlines.
 
-**Kept current in the writing transaction**, as the funding totals are
+**Kept current in the writing transaction** (``coordapp.kept``), as the funding totals are
 (``coordapp.funding.totals``): a flush notes the events it touches — an event written or
 archived, a participation written or removed (its event before and after), a hotline changed
 (its country: every event it took part in) — and their rows are computed again from the rows
@@ -28,15 +28,14 @@ On SQLite the tables stay empty and the figures are computed from the rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm import Session
 
+from coordapp.kept import KeptRows, chunks, rows_with, stored_ids, written
 from coordapp.network.models import Hotline
 from coordapp.training.models import (
     TrainingEvent,
@@ -46,23 +45,12 @@ from coordapp.training.models import (
 )
 from coordapp.writers_lock import serialize_writers
 
-_PENDING = "training_totals_pending"
-_CHUNK = 1000  # event ids per statement
 EVENT_TOTALS: sa.Table = TrainingEventTotal.__table__  # type: ignore[assignment]
 REACH: sa.Table = TrainingReach.__table__  # type: ignore[assignment]
 _TRACKED = (TrainingEvent, TrainingParticipation, Hotline)
-_TRACKED_TABLES = {model.__tablename__: model for model in _TRACKED}
 
 
-def kept(session: Session) -> bool:
-    """Whether this database keeps the totals (PostgreSQL)."""
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _chunks(items: Iterable[int]) -> Iterator[list[int]]:
-    batch = sorted(items)
-    for start in range(0, len(batch), _CHUNK):
-        yield batch[start : start + _CHUNK]
+# --- what a transaction changed -------------------------------------------------------------
 
 
 @dataclass
@@ -71,52 +59,31 @@ class _Changes:
 
     events: set[int] = field(default_factory=set)
     hotlines: set[int] = field(default_factory=set)  # their events, as stored at refresh
-    everything: bool = False  # a statement changed rows it does not name: rebuild
 
 
-def _changes(session: Session) -> _Changes:
-    changes: _Changes | None = session.info.get(_PENDING)
-    if changes is None:
-        changes = session.info[_PENDING] = _Changes()
-    return changes
-
-
-def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """Before participations change or go: the event each belonged to (read from the database,
-    so that a row moved to another event still refreshes the one it leaves)."""
-    if not kept(session):
+def _before_flush(session: Session) -> None:
+    """Before rows change or go: the events they touch — an event's own, a participation's
+    event as stored (so that a row moved to another event still refreshes the one it leaves),
+    a hotline's every event (read at refresh)."""
+    ids = stored_ids(session, _TRACKED)
+    if not ids:
         return
-    moved: set[int] = set()
-    changes: _Changes | None = None
-    for obj in (*session.dirty, *session.deleted):
-        if not isinstance(obj, _TRACKED):
-            continue
-        identity = instance_state(obj).identity
-        if identity is None:
-            continue
-        changes = changes or _changes(session)
-        if isinstance(obj, TrainingParticipation):
-            moved.add(identity[0])
-        elif isinstance(obj, TrainingEvent):
-            changes.events.add(identity[0])
-        else:
-            changes.hotlines.add(identity[0])
-    if changes is not None:
-        part = TrainingParticipation
-        for chunk in _chunks(moved):
-            changes.events.update(
-                session.scalars(sa.select(part.event_id).where(part.id.in_(chunk)))
-            )
+    changes = KEPT.changes(session)
+    changes.events.update(ids[TrainingEvent])
+    changes.hotlines.update(ids[Hotline])
+    part = TrainingParticipation
+    changes.events.update(
+        event_id for (event_id,) in rows_with(session, part.id, ids[part], (part.event_id,))
+    )
 
 
-def _after_flush(session: Session, _context: Any) -> None:
+def _after_flush(session: Session) -> None:
     """After rows are written: the events they belong to now."""
-    if not kept(session):
+    rows = written(session, _TRACKED)
+    if not rows:
         return
-    for obj in (*session.new, *session.dirty):
-        if not isinstance(obj, _TRACKED) or obj in session.deleted:
-            continue
-        changes = _changes(session)
+    changes = KEPT.changes(session)
+    for obj in rows:
         if isinstance(obj, TrainingParticipation):
             changes.events.add(obj.event_id)
         elif isinstance(obj, TrainingEvent):
@@ -125,74 +92,22 @@ def _after_flush(session: Session, _context: Any) -> None:
             changes.hotlines.add(obj.id)
 
 
-def _on_execute(state: ORMExecuteState) -> None:
-    """Writes that bypass the unit of work (``session.execute(insert(...), rows)``, as an
-    import's batch does): an INSERT of events or participations names its events (a new
-    hotline has taken part in none yet); any other statement on these tables could change any
-    row, and the totals are built again."""
-    if not (state.is_insert or state.is_update or state.is_delete):
-        return
-    table = getattr(state.statement, "table", None)
-    model = _TRACKED_TABLES.get(getattr(table, "name", ""))
-    if model is None or not kept(state.session):
-        return
-    changes = _changes(state.session)
-    given = state.parameters
-    rows: list[Mapping[Any, Any]] = (
-        list(given) if isinstance(given, Sequence) else [given] if given else []
-    )
-    if not state.is_insert or not rows:
-        changes.everything = True
-        return
-    if model is Hotline:
-        return
-    key = "id" if model is TrainingEvent else "event_id"
-    try:
-        for row in rows:
-            changes.events.add({getattr(k, "key", k): v for k, v in row.items()}[key])
-    except KeyError:
-        changes.everything = True
-
-
-def _before_commit(session: Session) -> None:
-    refresh(session)
-
-
-def _after_transaction_end(session: Session, transaction: Any) -> None:
-    # A transaction that ends without refreshing rolled back: its changes are gone, and so is
-    # the need to refresh. (One that commits refreshed in before_commit.)
-    if transaction.parent is None:
-        session.info.pop(_PENDING, None)
-
-
-def install(session_class: Any) -> None:
-    """Keep the totals current in every session of ``session_class`` (once, from create_app)."""
-    for name, listener in (
-        ("before_flush", _before_flush),
-        ("after_flush", _after_flush),
-        ("do_orm_execute", _on_execute),
-        ("before_commit", _before_commit),
-        ("after_transaction_end", _after_transaction_end),
-    ):
-        if not event.contains(session_class, name, listener):
-            event.listen(session_class, name, listener, propagate=True)
+def _note_inserted(changes: _Changes, model: type, values: Mapping[str, Any]) -> None:
+    """A row an INSERT statement names (an import's batch): an event or a participation names
+    its event; a new hotline has taken part in none yet."""
+    if model is TrainingEvent:
+        changes.events.add(values["id"])
+    elif model is TrainingParticipation:
+        changes.events.add(values["event_id"])
 
 
 # --- refreshing ------------------------------------------------------------------------------
 
 
-def refresh(session: Session) -> None:
-    """Bring the totals up to date with this transaction's writes (flushing them first)."""
-    if _PENDING not in session.info or not kept(session):
-        return
-    session.flush()
-    changes: _Changes = session.info.pop(_PENDING)
-    if changes.everything:
-        rebuild(session)
-        return
+def _refresh_changes(session: Session, changes: _Changes) -> None:
     events = set(changes.events)
     part = TrainingParticipation
-    for chunk in _chunks(changes.hotlines):
+    for chunk in chunks(changes.hotlines):
         events.update(
             session.scalars(sa.select(part.event_id).where(part.hotline_id.in_(chunk)).distinct())
         )
@@ -200,22 +115,23 @@ def refresh(session: Session) -> None:
         return
     # Totals are computed from the rows other transactions have committed: wait for them.
     serialize_writers(session)
-    for chunk in _chunks(events):
+    for chunk in chunks(events):
         session.execute(sa.delete(EVENT_TOTALS).where(EVENT_TOTALS.c.event_id.in_(chunk)))
         session.execute(sa.delete(REACH).where(REACH.c.event_id.in_(chunk)))
         _insert(session, chunk)
 
 
-def rebuild(session: Session) -> None:
-    """Compute every total again from the rows (after a bulk load or a restore)."""
-    if not kept(session):
-        return
-    session.flush()
-    session.info.pop(_PENDING, None)
+def _rebuild_all(session: Session) -> None:
     serialize_writers(session)
     session.execute(sa.delete(EVENT_TOTALS))
     session.execute(sa.delete(REACH))
     _insert(session, None)
+
+
+_STEPS = (_note_inserted, _before_flush, _after_flush, _refresh_changes, _rebuild_all)
+KEPT = KeptRows("training_totals_pending", _Changes, _TRACKED, *_STEPS)
+# For create_app (install), the figures (kept, refresh), restores and bulk loads (rebuild).
+install, refresh, rebuild, kept = KEPT.install, KEPT.refresh, KEPT.rebuild, KEPT.kept
 
 
 def _insert(session: Session, event_ids: list[int] | None) -> None:
