@@ -28,7 +28,8 @@ from coordapp.stats.models import ActivityPresence, ActivityTotal, HotlineQuarte
 from tests.stats.helpers import AFTER_2026, A, D, F, P, R, member
 from tests.stats.test_quarters import user
 
-GROUPINGS = ("network", "region", "country", "hotline")
+# Grouped by hotline, the figures always read the rows: the groupings by place read the totals.
+SUMMED_GROUPINGS = ("network", "region", "country")
 REGIONS = (None, "Europe", "Americas")
 YEARS = ((2019, 2020), (2025, 2026), (2010, 2026))
 METRICS = (R, A, P, D)
@@ -57,8 +58,10 @@ def assert_kept(session: Session) -> None:
     equal totals built afresh."""
     threshold = disclosure.threshold()
     assert activity_totals.answers(session, small_below=0) is activity_totals.kept(session)
+    if not activity_totals.kept(session):
+        return  # SQLite: both ways are the one computation from the rows
     for code in METRICS:
-        for group_by in GROUPINGS:
+        for group_by in SUMMED_GROUPINGS:
             for region in REGIONS:
                 for first, last in YEARS:
                     for small_below in (0, threshold):
@@ -247,7 +250,7 @@ def test_another_threshold_is_computed_from_the_rows_until_the_totals_are_rebuil
     activity_totals.refresh(session)
     monkeypatch.setitem(current_app.config, "SMALL_COUNT_THRESHOLD", 3)
     assert not activity_totals.answers(session, small_below=3)  # counted at 5
-    for group_by in GROUPINGS:
+    for group_by in SUMMED_GROUPINGS:
         filters: dict[str, Any] = {"group_by": group_by, "first_year": 2019, "last_year": 2026}
         read = activity_report.hotline_activity(session, metric_code=R, small_below=3, **filters)
         with _from_rows():
