@@ -102,6 +102,32 @@ def inserted_rows(state: ORMExecuteState) -> list[dict[str, Any]]:
     return [{getattr(k, "key", k): v for k, v in row.items()} for row in rows]
 
 
+def listen(session_class: Any, listeners: tuple[tuple[str, Any], ...]) -> None:
+    """Add each (event name, listener) to ``session_class`` once (create_app may run again)."""
+    for name, listener in listeners:
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener, propagate=True)
+
+
+def forget_at_end(name: str) -> Callable[[Session, Any], None]:
+    """An ``after_transaction_end`` listener dropping ``session.info[name]`` when the outermost
+    transaction ends: one that commits refreshed before, one that rolls back took its writes
+    (and so the need to refresh them) with it."""
+
+    def forget(session: Session, transaction: Any) -> None:
+        if transaction.parent is None:
+            session.info.pop(name, None)
+
+    return forget
+
+
+def written_table(state: ORMExecuteState) -> str | None:
+    """The name of the table an INSERT, UPDATE or DELETE statement writes (None for a read)."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return None
+    return getattr(getattr(state.statement, "table", None), "name", None)
+
+
 @dataclass
 class _PendingKeys:
     keys: set[Any] = field(default_factory=set)
@@ -121,6 +147,10 @@ class KeptPerKey:
     key: str
     refresh_keys: Callable[[Session, list[Any]], None]
     rebuild_all: Callable[[Session], None]
+    _forget: Callable[[Session, Any], None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_forget", forget_at_end(self.name))
 
     # --- what a transaction changed ----------------------------------------------------------
 
@@ -146,17 +176,10 @@ class KeptPerKey:
     def _after_flush_postexec(self, session: Session, _context: Any) -> None:
         self.refresh(session)
 
-    def _after_transaction_end(self, session: Session, transaction: Any) -> None:
-        if transaction.parent is None:
-            session.info.pop(self.name, None)
-
     def _on_execute(self, state: ORMExecuteState) -> Any:
         """A write that bypasses the unit of work (``session.execute(insert(...), rows)``): an
         INSERT names its rows' keys; any other statement on the table could change any row."""
-        if not (state.is_insert or state.is_update or state.is_delete):
-            return None
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) != self.source.__tablename__:
+        if written_table(state) != self.source.__tablename__:
             return None
         pending = self._pending(state.session)
         try:
@@ -169,15 +192,16 @@ class KeptPerKey:
 
     def install(self, session_class: Any) -> None:
         """Keep the rows current in every session of ``session_class`` (once, from create_app)."""
-        for name, listener in (
-            ("before_flush", self._before_flush),
-            ("after_flush", self._after_flush),
-            ("after_flush_postexec", self._after_flush_postexec),
-            ("do_orm_execute", self._on_execute),
-            ("after_transaction_end", self._after_transaction_end),
-        ):
-            if not event.contains(session_class, name, listener):
-                event.listen(session_class, name, listener, propagate=True)
+        listen(
+            session_class,
+            (
+                ("before_flush", self._before_flush),
+                ("after_flush", self._after_flush),
+                ("after_flush_postexec", self._after_flush_postexec),
+                ("do_orm_execute", self._on_execute),
+                ("after_transaction_end", self._forget),
+            ),
+        )
 
     # --- computing the rows again ------------------------------------------------------------
 
@@ -244,9 +268,11 @@ class KeptRows(Generic[ChangesT]):
     rebuild_all: Callable[[Session], None]
     kept: Callable[[Session], bool] = on_postgresql  # whether this database keeps the rows
     _tables: dict[str, type] = field(init=False)
+    _forget: Callable[[Session, Any], None] = field(init=False)
 
     def __post_init__(self) -> None:
         self._tables = {model.__tablename__: model for model in self.watched}  # type: ignore[attr-defined]
+        self._forget = forget_at_end(self.name)
 
     def changes(self, session: Session) -> ChangesT:
         """This transaction's changes not yet refreshed (made on first use)."""
@@ -258,15 +284,16 @@ class KeptRows(Generic[ChangesT]):
     def install(self, session_class: Any) -> None:
         """Keep the rows current in every session of ``session_class`` (once, from
         create_app)."""
-        for name, listener in (
-            ("before_flush", self._before_flush),
-            ("after_flush", self._after_flush),
-            ("do_orm_execute", self._on_execute),
-            ("before_commit", self.refresh),
-            ("after_transaction_end", self._after_transaction_end),
-        ):
-            if not event.contains(session_class, name, listener):
-                event.listen(session_class, name, listener, propagate=True)
+        listen(
+            session_class,
+            (
+                ("before_flush", self._before_flush),
+                ("after_flush", self._after_flush),
+                ("do_orm_execute", self._on_execute),
+                ("before_commit", self.refresh),
+                ("after_transaction_end", self._forget),
+            ),
+        )
 
     def refresh(self, session: Session) -> None:
         """Bring the rows up to date with this transaction's writes (flushing them first)."""
@@ -297,17 +324,8 @@ class KeptRows(Generic[ChangesT]):
         if self.kept(session):
             self.after_flush(session)
 
-    def _after_transaction_end(self, session: Session, transaction: Any) -> None:
-        # A transaction that ends without refreshing rolled back: its changes are gone, and so
-        # is the need to refresh. (One that commits refreshed in before_commit.)
-        if transaction.parent is None:
-            session.info.pop(self.name, None)
-
     def _on_execute(self, state: ORMExecuteState) -> None:
-        if not (state.is_insert or state.is_update or state.is_delete):
-            return
-        table = getattr(state.statement, "table", None)
-        model = self._tables.get(getattr(table, "name", ""))
+        model = self._tables.get(written_table(state) or "")
         if model is None or not self.kept(state.session):
             return
         changes = self.changes(state.session)
